@@ -1,0 +1,54 @@
+"""Clocks. Code below the CLI never reads the wall clock: it is handed a Clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current instant, timezone-aware in UTC."""
+        ...
+
+
+class SystemClock:
+    """The wall clock. Only the CLI and the TUI's entry point create one."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass(slots=True)
+class FixedClock:
+    """A clock that stands still until moved; for tests, simulations and FLASHCORE_NOW."""
+
+    instant: datetime = field(default_factory=lambda: datetime(2026, 1, 1, 12, tzinfo=UTC))
+
+    def __post_init__(self) -> None:
+        self.instant = to_utc(self.instant)
+
+    def now(self) -> datetime:
+        return self.instant
+
+    def advance(self, delta: timedelta) -> None:
+        self.instant = self.instant + delta
+
+    def set(self, instant: datetime) -> None:
+        self.instant = to_utc(instant)
+
+
+def to_utc(value: datetime) -> datetime:
+    """An aware datetime in `datetime.UTC` (the only tzinfo fsrs accepts)."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime: flashcore needs timezone-aware times")
+    return value.astimezone(UTC)
+
+
+def parse_instant(text: str) -> datetime:
+    """Parse ISO 8601 with an offset (`2026-11-25T09:00:00+00:00` or `...Z`)."""
+    value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        raise ValueError(f"{text!r} has no UTC offset (e.g. 2026-11-25T09:00:00+00:00)")
+    return to_utc(value)

@@ -1,0 +1,64 @@
+"""The error hierarchy. Every error a user can cause is a FlashcoreError with a one-line message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class FlashcoreError(Exception):
+    """Base of every error flashcore reports to a user as one line."""
+
+
+class UsageError(FlashcoreError):
+    """The command was called wrongly (exit code 2)."""
+
+
+class ConfigError(FlashcoreError):
+    """An unknown setting or a value out of range."""
+
+
+class DatabaseError(FlashcoreError):
+    """The database cannot be opened, is not flashcore's, or is from a newer flashcore."""
+
+
+class NotFoundError(FlashcoreError):
+    """A card, deck, profile or batch that does not exist."""
+
+
+class StaleCardError(FlashcoreError):
+    """The card changed since it was shown (answered elsewhere)."""
+
+
+class ClockError(FlashcoreError):
+    """The clock moved backwards past the card's last review."""
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One problem found in an input file, with its place."""
+
+    path: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line is not None else self.path
+        return f"{where}: {self.message}"
+
+
+class InputFileError(FlashcoreError):
+    """A file with one or more problems; nothing from it was written."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        first = str(problems[0]) if problems else "invalid input"
+        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        super().__init__(first + more)
+
+
+class DeckFormatError(InputFileError):
+    """A deck file (TOML or Anki text) with problems."""
+
+
+class QbankFormatError(InputFileError):
+    """A missed-question log with problems."""

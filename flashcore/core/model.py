@@ -1,0 +1,111 @@
+"""Values of the domain: ratings, card states, scheduling state, notes as read from files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import IntEnum, StrEnum
+
+
+class Rating(IntEnum):
+    AGAIN = 1
+    HARD = 2
+    GOOD = 3
+    EASY = 4
+
+    @classmethod
+    def parse(cls, text: str) -> Rating:
+        """`again|hard|good|easy` or `1-4`."""
+        key = text.strip().lower()
+        if key.isdigit() and 1 <= int(key) <= 4:
+            return cls(int(key))
+        try:
+            return cls[key.upper()]
+        except KeyError:
+            raise ValueError(
+                f"unknown rating {text!r}: use again, hard, good, easy or 1-4"
+            ) from None
+
+    @property
+    def label(self) -> str:
+        return self.name.capitalize()
+
+
+class CardState(IntEnum):
+    """Stored as a small integer. NEW means never answered."""
+
+    NEW = 0
+    LEARNING = 1
+    REVIEW = 2
+    RELEARNING = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Memory:
+    """FSRS memory of a card that has been answered at least once."""
+
+    stability: float
+    difficulty: float
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """The scheduling state of one card; a value, replaced on every answer.
+
+    A new card has `memory is None` and `last_review is None`; every answered card has both.
+    """
+
+    state: CardState
+    due: datetime
+    step: int | None = None
+    memory: Memory | None = None
+    last_review: datetime | None = None
+    reps: int = 0
+    lapses: int = 0
+
+    @property
+    def is_new(self) -> bool:
+        return self.state is CardState.NEW
+
+
+class NoteKind(StrEnum):
+    BASIC = "basic"
+    CLOZE = "cloze"
+
+
+@dataclass(frozen=True, slots=True)
+class NoteSpec:
+    """A note as read from a file, before it meets the database.
+
+    `local_id` is the card id inside its deck file (or the Anki GUID); the note key is
+    `<deck key>:<local_id>`. Basic notes use fields `front`, `back`; cloze notes use `text`.
+    Both may carry `extra`.
+    """
+
+    local_id: str
+    kind: NoteKind
+    fields: dict[str, str]
+    topics: tuple[str, ...] = ()
+    qids: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    line: int | None = None
+
+    def key(self, deck_key: str) -> str:
+        return f"{deck_key}:{self.local_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class DeckSpec:
+    """A deck as read from one file: its identity and its notes."""
+
+    name: str
+    key: str
+    notes: tuple[NoteSpec, ...]
+    description: str = ""
+    html: bool = False
+    path: str = ""
+    warnings: tuple[str, ...] = field(default=())

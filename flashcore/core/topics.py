@@ -1,0 +1,81 @@
+"""Topic paths (`Immunology::Hypersensitivity::Type I`) and their normalized keys.
+
+Normalization makes `Type I`, `type 1` and `TYPE-I` meet: case is folded, punctuation
+splits words, roman numerals become numbers, plurals are made singular, and word order
+is ignored (so "Type I hypersensitivity" meets the leaf plus parent "Hypersensitivity :: Type I").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+SEPARATOR = "::"
+_WORD = re.compile(r"[a-z0-9]+")
+_ROMAN = {
+    "i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5",
+    "vi": "6", "vii": "7", "viii": "8", "ix": "9", "x": "10",
+}  # fmt: skip
+# Words that are not roman numerals although they look like one in this field.
+_STOP = {"and", "of", "the", "a", "an", "in", "with", "to", "for", "or", "&"}
+_KEEP_S = ("ss", "us", "is", "sis", "xis")
+
+
+def split_path(path: str) -> list[str]:
+    return [part.strip() for part in path.split(SEPARATOR) if part.strip()]
+
+
+def clean_path(path: str) -> str:
+    """The display form: parts trimmed and joined with `::`."""
+    return SEPARATOR.join(split_path(path))
+
+
+def _singular(word: str) -> str:
+    if len(word) <= 3 or word.endswith(_KEEP_S):
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("ches", "shes", "xes", "ses")) and not word.endswith("ases"):
+        return word[:-2]
+    if word.endswith("s"):
+        return word[:-1]
+    return word
+
+
+def words(text: str) -> list[str]:
+    """Normalized words of a piece of topic text."""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    out = []
+    for word in _WORD.findall(folded):
+        if word in _STOP:
+            continue
+        out.append(_ROMAN.get(word, _singular(word)))
+    return out
+
+
+def text_key(text: str) -> str:
+    """Order-free key of topic text: `Type I hypersensitivity` -> `1 hypersensitivity type`."""
+    return " ".join(sorted(set(words(text))))
+
+
+def path_key(path: str) -> str:
+    """The normalized key of a whole path, part by part (order of parts kept)."""
+    return SEPARATOR.join(" ".join(words(part)) for part in split_path(path))
+
+
+def match_keys(path: str) -> set[str]:
+    """Keys a qbank topic text can meet this path by: the leaf, and the leaf with its parent."""
+    parts = split_path(path)
+    if not parts:
+        return set()
+    keys = {text_key(parts[-1])}
+    if len(parts) >= 2:
+        keys.add(text_key(parts[-2] + " " + parts[-1]))
+    keys.discard("")
+    return keys
+
+
+def ancestors(path: str) -> list[str]:
+    """`A::B::C` -> [`A`, `A::B`] (display forms)."""
+    parts = split_path(path)
+    return [SEPARATOR.join(parts[:i]) for i in range(1, len(parts))]

@@ -1,0 +1,100 @@
+"""Engines. SQLite gets foreign keys, WAL, a busy timeout and `BEGIN IMMEDIATE` for writes.
+
+pysqlite sends no BEGIN before the first SELECT, so a read-modify-write can lose updates. We take
+over BEGIN (SQLAlchemy's pysqlite recipe): reads begin DEFERRED, writes begin IMMEDIATE, so two
+writers serialize on the lock instead of racing.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+from flashcore.core.errors import DatabaseError
+
+WRITE = {"flashcore_write": True}
+BUSY_TIMEOUT_MS = 10_000
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file behind a SQLite URL, or None for other backends and in-memory databases."""
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite"):
+        return None
+    if not parsed.database or parsed.database == ":memory:" or parsed.database.startswith("file:"):
+        return None
+    return Path(parsed.database)
+
+
+def url_for_path(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    mode = cursor.execute("PRAGMA journal_mode").fetchone()[0]
+    if mode != "wal":
+        cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    # Checkpoint explicitly when idle rather than in the middle of an answer.
+    cursor.execute("PRAGMA wal_autocheckpoint=10000")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    if conn.get_execution_options().get("flashcore_write"):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.exec_driver_sql("BEGIN")
+
+
+def make_engine(url: str, *, create: bool = False) -> Engine:
+    """An engine for `url`. A SQLite file that does not exist is created only when `create`."""
+    try:
+        parsed = make_url(url)
+    except Exception as exc:  # SQLAlchemy raises ArgumentError with a long text
+        raise DatabaseError(f"not a database URL: {url!r} ({exc})") from None
+    path = sqlite_path(url)
+    if path is not None:
+        if not path.exists():
+            if not create:
+                raise DatabaseError(
+                    f"no database at {path}: run `flashcore init --db {url}` to create one"
+                )
+            if not path.parent.exists():
+                raise DatabaseError(f"folder {path.parent} does not exist")
+        elif path.is_dir():
+            raise DatabaseError(f"{path} is a folder, not a database file")
+    kwargs: dict[str, Any] = {}
+    if parsed.drivername.startswith("sqlite"):
+        kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+    elif parsed.drivername.startswith("postgresql"):
+        kwargs["pool_pre_ping"] = False
+        kwargs["connect_args"] = {"connect_timeout": 5}
+    try:
+        engine = create_engine(url, **kwargs)
+    except Exception as exc:  # a missing driver, a malformed URL
+        raise DatabaseError(f"cannot use {parsed.render_as_string()}: {exc}") from None
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def default_db_path() -> Path:
+    """The default database file in the user's data directory (platformdirs)."""
+    override = os.environ.get("FLASHCORE_HOME")
+    if override:
+        base = Path(override)
+    else:
+        from platformdirs import user_data_path
+
+        base = user_data_path("flashcore", appauthor=False)
+    return base / "flashcore.sqlite3"

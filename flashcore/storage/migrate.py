@@ -1,0 +1,186 @@
+"""Schema upgrades. The version is read cheaply with one SELECT; Alembic is imported only when a
+migration is due.
+
+Safety rules, each learnt the hard way: SQLite migrations run with foreign keys OFF (a batch
+rebuild of a parent table with them on cascade-deletes every child row), inside one explicit
+transaction (pysqlite would otherwise leave a failed migration half-applied), followed by
+`PRAGMA foreign_key_check`; a SQLite file holding data is backed up before any upgrade.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from flashcore.core.errors import DatabaseError
+from flashcore.storage.db import WRITE, sqlite_path
+
+# The newest revision this flashcore knows; a test checks it equals Alembic's single head.
+HEAD = "0001"
+
+_BUNDLED = Path(__file__).resolve().parent.parent / "_bundled"
+_REPO_ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def migrations_dir() -> Path:
+    """`migrations/` in a checkout, or the copy bundled into an installed package."""
+    for candidate in (_BUNDLED / "migrations", _REPO_ROOT / "migrations"):
+        if (candidate / "env.py").exists():
+            return candidate
+    raise DatabaseError("flashcore's migrations are missing from this installation")
+
+
+def alembic_config() -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir()))
+    config.attributes["configure_logger"] = False
+    return config
+
+
+def read_revision(engine: Engine) -> str | None:
+    """The database's schema revision; None for an empty database.
+
+    Raises DatabaseError for a database flashcore cannot use (unreachable, or not flashcore's).
+    """
+    try:
+        with engine.connect() as conn:
+            try:
+                row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
+            except DBAPIError:
+                conn.rollback()
+                row = None
+                tables = inspect(conn).get_table_names()
+                if tables:
+                    raise DatabaseError(
+                        f"{_where(engine)} is not a flashcore database "
+                        f"(it holds tables {', '.join(sorted(tables)[:3])}...)"
+                    ) from None
+            return None if row is None else str(row[0])
+    except DatabaseError:
+        raise
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseError(f"{_where(engine)} is not a usable SQLite database: {exc}") from None
+    except SQLAlchemyError as exc:
+        raise DatabaseError(f"cannot open {_where(engine)}: {_first_line(exc)}") from None
+
+
+def _where(engine: Engine) -> str:
+    path = sqlite_path(engine.url.render_as_string(hide_password=True))
+    return str(path) if path else engine.url.render_as_string(hide_password=True)
+
+
+def _first_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    return str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+
+
+def known_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory
+
+    return {
+        script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()
+    }
+
+
+def ensure_schema(engine: Engine) -> str | None:
+    """Bring the schema to HEAD. Returns the path of the backup made first, if any."""
+    revision = read_revision(engine)
+    if revision == HEAD:
+        return None
+    if revision is not None and revision not in known_revisions():
+        raise DatabaseError(
+            f"{_where(engine)} was written by a newer flashcore (schema {revision}); "
+            "upgrade flashcore to open it"
+        )
+    backup = None
+    if revision is not None:
+        backup = backup_sqlite(engine, suffix=f"pre-{HEAD}")
+    upgrade(engine, "head")
+    return backup
+
+
+def backup_sqlite(engine: Engine, *, suffix: str) -> str | None:
+    """A consistent copy of a SQLite database next to it (backup API, temp file then rename)."""
+    path = sqlite_path(engine.url.render_as_string(hide_password=False))
+    if path is None or not path.exists():
+        return None
+    target = path.with_name(f"{path.name}.{suffix}.bak")
+    tmp = target.with_name(target.name + ".tmp")
+    src = sqlite3.connect(path)
+    try:
+        dst = sqlite3.connect(tmp)
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    os.replace(tmp, target)
+    return str(target)
+
+
+@contextmanager
+def migration_transaction(conn: Connection) -> Iterator[None]:
+    """One transaction for the whole migration; on SQLite with foreign keys off around it."""
+    is_sqlite = conn.dialect.name == "sqlite"
+    raw = conn.connection.driver_connection if is_sqlite else None
+    if raw is not None:
+        if conn.in_transaction():
+            conn.commit()
+        raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        with conn.execution_options(**WRITE).begin():
+            yield
+            if is_sqlite:
+                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise DatabaseError(
+                        f"migration would break {len(broken)} references; nothing was changed"
+                    )
+    finally:
+        if raw is not None:
+            raw.execute("PRAGMA foreign_keys=ON")
+
+
+def upgrade(engine: Engine, target: str = "head") -> None:
+    run_alembic(engine, "upgrade", target)
+
+
+def downgrade(engine: Engine, target: str) -> None:
+    run_alembic(engine, "downgrade", target)
+
+
+def run_alembic(engine: Engine, verb: str, target: str) -> None:
+    from alembic import command
+
+    config = alembic_config()
+    with engine.connect() as conn, migration_transaction(conn):
+        config.attributes["connection"] = conn
+        getattr(command, verb)(config, target)
+
+
+def migrate_url(url: str, *, config: Any) -> None:
+    """Used by migrations/env.py under a plain `alembic upgrade head`."""
+    from alembic import context
+
+    from flashcore.storage.db import make_engine
+
+    engine = make_engine(url, create=True)
+    with engine.connect() as conn, migration_transaction(conn):
+        context.configure(
+            connection=conn,
+            target_metadata=config.attributes.get("target_metadata")
+            or __import__("flashcore.storage.models", fromlist=["Base"]).Base.metadata,
+            render_as_batch=True,
+        )
+        context.run_migrations()
+    engine.dispose()
