@@ -43,6 +43,8 @@ class Profile(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     settings: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The study day the weakness weights were last computed for (they decay daily).
+    weights_day: Mapped[date | None] = mapped_column(Date)
 
 
 class Deck(Base):
@@ -73,6 +75,7 @@ class Topic(Base):
     key: Mapped[str] = mapped_column(String(500))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("topics.id", ondelete="SET NULL"))
     weight: Mapped[float] = mapped_column(Float, default=0.0)
+    reason: Mapped[str] = mapped_column(String(300), default="")
 
 
 class Note(Base):
@@ -150,6 +153,7 @@ class Card(Base):
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)
     leech: Mapped[bool] = mapped_column(Boolean, default=False)
     weight: Mapped[float] = mapped_column(Float, default=0.0)
+    weak_topic_id: Mapped[int | None] = mapped_column(ForeignKey("topics.id", ondelete="SET NULL"))
     version: Mapped[int] = mapped_column(Integer, default=0)
     modified_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 00:59:38.055158
+Create Date: 2026-11-25 01:04:05.815964
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("settings", sa.JSON(), nullable=False),
         sa.Column("created_at", flashcore.storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("weights_day", sa.Date(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_profiles")),
         sa.UniqueConstraint("name", name=op.f("uq_profiles_name")),
     )
@@ -103,6 +104,7 @@ def upgrade() -> None:
         sa.Column("key", sa.String(length=500), nullable=False),
         sa.Column("parent_id", sa.Integer(), nullable=True),
         sa.Column("weight", sa.Float(), nullable=False),
+        sa.Column("reason", sa.String(length=300), nullable=False),
         sa.ForeignKeyConstraint(
             ["parent_id"],
             ["topics.id"],
@@ -209,6 +211,7 @@ def upgrade() -> None:
         sa.Column("flagged", sa.Boolean(), nullable=False),
         sa.Column("leech", sa.Boolean(), nullable=False),
         sa.Column("weight", sa.Float(), nullable=False),
+        sa.Column("weak_topic_id", sa.Integer(), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column(
             "modified_at", flashcore.storage.types.UTCDateTime(timezone=True), nullable=False
@@ -221,6 +224,12 @@ def upgrade() -> None:
             ["profiles.id"],
             name=op.f("fk_cards_profile_id_profiles"),
             ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["weak_topic_id"],
+            ["topics.id"],
+            name=op.f("fk_cards_weak_topic_id_topics"),
+            ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_cards")),
         sa.UniqueConstraint("note_id", "ord", name=op.f("uq_cards_note_id_ord")),

@@ -1,0 +1,560 @@
+"""The command line. Heavy imports happen inside the commands that need them, so `--help` is
+instant. Errors are one line on stderr: exit 1 for errors, 2 for usage; `--debug` shows the
+traceback."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from flashcore import __version__
+
+if TYPE_CHECKING:
+    from flashcore.core.clock import Clock
+    from flashcore.services.collection import Flashcore
+
+PROG = "flashcore"
+
+
+class CliUsageError(Exception):
+    """A usage error found after parsing (exit code 2)."""
+
+
+# ---------------------------------------------------------------- environment
+
+
+def make_clock() -> Clock:
+    """The wall clock, or the instant in FLASHCORE_NOW (ISO 8601 with offset) for the process."""
+    from flashcore.core.clock import FixedClock, SystemClock, parse_instant
+
+    frozen = os.environ.get("FLASHCORE_NOW")
+    if frozen:
+        try:
+            return FixedClock(parse_instant(frozen))
+        except ValueError as exc:
+            raise CliUsageError(f"FLASHCORE_NOW: {exc}") from None
+    return SystemClock()
+
+
+def system_timezone() -> str:
+    """The machine's IANA timezone name (TZ, /etc/timezone or /etc/localtime), else UTC."""
+    from zoneinfo import ZoneInfo
+
+    candidates = [os.environ.get("TZ", "").lstrip(":")]
+    with contextlib.suppress(OSError):
+        candidates.append(Path("/etc/timezone").read_text().strip())
+    try:
+        target = os.readlink("/etc/localtime")
+        if "zoneinfo/" in target:
+            candidates.append(target.split("zoneinfo/", 1)[1])
+    except OSError:
+        pass
+    for name in candidates:
+        if not name:
+            continue
+        try:
+            ZoneInfo(name)
+            return name
+        except (ValueError, KeyError, OSError):
+            continue
+    return "UTC"
+
+
+def open_collection(args: argparse.Namespace, *, create: bool = False) -> Flashcore:
+    from flashcore.services.collection import Flashcore
+
+    return Flashcore.open(
+        args.db or os.environ.get("FLASHCORE_DB") or None,
+        clock=make_clock(),
+        profile=args.profile or os.environ.get("FLASHCORE_PROFILE") or "default",
+        create=create,
+        timezone=system_timezone(),
+    )
+
+
+def emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=_json_default) + "\n")
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "to_json"):
+        return value.to_json()
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
+    cells = [[str(h) for h in headers]] + [[str(c) for c in r] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def info(message: str) -> None:
+    sys.stderr.write(message + "\n")
+
+
+# ---------------------------------------------------------------- commands
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    fc = open_collection(args, create=True)
+    with fc:
+        from flashcore.storage.migrate import HEAD
+
+        if args.json:
+            emit_json({"database": fc.location, "schema": HEAD, "profile": fc.profile,
+                       "backup": fc.backup})  # fmt: skip
+        else:
+            print(f"database: {fc.location}")
+            print(f"schema: {HEAD} (up to date)")
+            print(f"profile: {fc.profile}")
+            if fc.backup:
+                print(f"backup before upgrade: {fc.backup}")
+    return 0
+
+
+def cmd_decks_add(args: argparse.Namespace) -> int:
+    if args.prune and not args.yes:
+        if not sys.stdin.isatty():
+            raise CliUsageError("--prune deletes cards and their history: add --yes to confirm")
+        answer = input(
+            "--prune deletes notes missing from the files, with their history. Go on? [y/N] "
+        )
+        if answer.strip().lower() not in {"y", "yes"}:
+            info("nothing was changed")
+            return 1
+    with open_collection(args) as fc:
+        reports = fc.add_decks(args.paths, prune=args.prune)
+    failed = [r for r in reports if not r.ok]
+    if args.json:
+        emit_json([r.to_json() for r in reports])
+    else:
+        for r in reports:
+            if r.ok:
+                line = f"{r.path}: {r.added} added, {r.updated} updated"
+                if r.removed:
+                    line += f", {r.removed} missing from the file (suspended, kept)"
+                if r.deleted:
+                    line += f", {r.deleted} deleted"
+                print(line)
+                for key in r.removed_keys[:20]:
+                    print(f"  suspended (no longer in the file): {key}")
+            else:
+                for problem in r.problems:
+                    info(problem)
+        loaded = len(reports) - len(failed)
+        if len(reports) > 1 or failed:
+            summary = f"{loaded} of {len(reports)} files loaded"
+            if failed:
+                summary += "; not loaded (nothing changed): " + ", ".join(r.path for r in failed)
+            (info if failed else print)(summary)
+    return 1 if failed else 0
+
+
+def cmd_decks_list(args: argparse.Namespace) -> int:
+    with open_collection(args) as fc:
+        decks = fc.list_decks()
+    if args.json:
+        emit_json([d.to_json() for d in decks])
+        return 0
+    if not decks:
+        print("no decks yet: flashcore decks add decks/*.toml")
+        return 0
+    rows = [(d.name, d.new, d.learning, d.due, d.cards, d.suspended) for d in decks]
+    print(table(rows, ["deck", "new", "learning", "due", "cards", "suspended"]))
+    return 0
+
+
+def cmd_cards(args: argparse.Namespace) -> int:
+    if args.action:
+        if not args.card_ids:
+            raise CliUsageError(f"cards {args.action}: name at least one CARD_ID")
+        from flashcore.services.study import set_cards
+
+        with open_collection(args) as fc:
+            n = set_cards(fc, args.action, args.card_ids)
+        if args.json:
+            emit_json({"action": args.action, "cards": args.card_ids})
+        else:
+            print(f"{args.action}: {n} card{'s' if n != 1 else ''}")
+        return 0
+    if args.card_ids:
+        raise CliUsageError("card ids go after an action: flashcore cards suspend 12 13")
+    with open_collection(args) as fc:
+        cards = fc.cards(deck=args.deck, topic=args.topic)
+    if args.json:
+        emit_json(cards)
+        return 0
+    rows = [
+        (c["card_id"], c["note_key"], c["state"], (c["due"] or "")[:16],
+         f"{c['stability']:.1f}" if c["stability"] is not None else "-", c["reps"], c["lapses"],
+         "S" if c["suspended"] else ("B" if c["buried"] else ""))
+        for c in cards
+    ]  # fmt: skip
+    print(table(rows, ["card_id", "note_key", "state", "due (UTC)", "stab", "reps", "lapses", ""]))
+    return 0
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    with open_collection(args) as fc:
+        if args.verb == "get":
+            if args.key is None:
+                items = fc.config_items()
+                if args.json:
+                    emit_json(items)
+                else:
+                    for k, v in sorted(items.items()):
+                        print(f"{k} = {v}")
+                return 0
+            value = fc.config_get(args.key)
+        else:
+            if args.key is None or args.value is None:
+                raise CliUsageError(
+                    "config set needs KEY and VALUE: flashcore config set new_per_day 30"
+                )
+            value = fc.config_set(args.key, args.value)
+    if args.json:
+        emit_json({"key": args.key, "value": value})
+    else:
+        print(value)
+    return 0
+
+
+def cmd_profiles(args: argparse.Namespace) -> int:
+    with open_collection(args) as fc:
+        if args.verb == "create":
+            if not args.name:
+                raise CliUsageError("profiles create needs a NAME")
+            fc.create_profile(args.name, timezone=system_timezone())
+            if args.json:
+                emit_json({"created": args.name})
+            else:
+                print(f"created profile {args.name}; use it with --profile {args.name}")
+            return 0
+        profiles = fc.list_profiles()
+    if args.json:
+        emit_json(profiles)
+    else:
+        rows = [
+            ("*" if p["current"] else "", p["name"], p["decks"], p["created_at"].date())
+            for p in profiles
+        ]
+        print(table(rows, ["", "profile", "decks", "created"]))
+    return 0
+
+
+def cmd_due(args: argparse.Namespace) -> int:
+    from flashcore.services.study import build_queue
+
+    with open_collection(args) as fc:
+        q = build_queue(fc, deck=args.deck, topic=args.topic, limit=args.limit)
+    if args.json:
+        emit_json([item.to_json() for item in q.items])
+        return 0
+    if not q.items:
+        print("All done for today.")
+        return 0
+    rows = [(i.card_id, i.state.label, i.note_key, i.reason) for i in q.items]
+    print(table(rows, ["card_id", "state", "note_key", "reason"]))
+    print(f"\n{q.new} new, {q.learning} learning, {q.review} review")
+    return 0
+
+
+def cmd_answer(args: argparse.Namespace) -> int:
+    from flashcore.core.model import Rating
+    from flashcore.services.study import answer
+
+    try:
+        rating = Rating.parse(args.rating)
+    except ValueError as exc:
+        raise CliUsageError(str(exc)) from None
+    duration = None if args.duration is None else round(args.duration * 1000)
+    if duration is not None and duration < 0:
+        raise CliUsageError("--duration must not be negative")
+    with open_collection(args) as fc:
+        result = answer(
+            fc, args.card_id, rating, duration_ms=duration, expect_reps=args.expect_reps
+        )
+    if args.json:
+        emit_json(result.to_json())
+    else:
+        print(f"card {result.card_id}: {rating.label} -> {result.schedule.state.label}, "
+              f"due {result.schedule.due.isoformat()}")  # fmt: skip
+        if result.leech:
+            print(f"card {result.card_id} is a leech (lapsed {result.schedule.lapses} times): "
+                  "tagged leech and suspended")  # fmt: skip
+    return 0
+
+
+def cmd_undo(args: argparse.Namespace) -> int:
+    from flashcore.services.study import undo
+
+    with open_collection(args) as fc:
+        done = undo(fc, args.steps)
+    if args.json:
+        emit_json([{"card_id": u.card_id, "rating": u.rating.name.lower(),
+                    "reviewed_at": u.reviewed_at.isoformat()} for u in done])  # fmt: skip
+    else:
+        for u in done:
+            print(f"undone: card {u.card_id} ({u.rating.label} at {u.reviewed_at.isoformat()})")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from flashcore.services.check import check
+
+    with open_collection(args) as fc:
+        report = check(fc, repair=args.repair)
+    if args.json:
+        emit_json(report.to_json())
+    else:
+        print(f"checked {report.cards} cards, {report.reviews} reviews")
+        for problem in report.problems[:50]:
+            print(f"card {problem['card_id']}: {problem['message']}")
+        if report.repaired:
+            print(f"repaired {report.repaired} cards")
+    return 1 if report.problems and not args.repair else 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from flashcore.services.stats import stats
+
+    with open_collection(args) as fc:
+        data = stats(fc)
+    if args.json:
+        emit_json(data)
+        return 0
+    t = data["today"]
+    print(f"today: {t['reviews']} answers ({t['again']} again), {t['new']} new, "
+          f"{t['minutes']:.0f} min")  # fmt: skip
+    m = data["last_30_days"]
+    retention = "-" if m["true_retention"] is None else f"{m['true_retention']:.1%}"
+    print(f"last 30 days: {m['reviews']} answers, true retention {retention}")
+    print("cards: " + ", ".join(f"{k} {v}" for k, v in data["cards"].items()))
+    forecast = data["forecast"][:7]
+    print("due next 7 days: " + ", ".join(f"{d['date'][5:]}: {d['due']}" for d in forecast))
+    return 0
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    from flashcore.tui.run import run_review
+
+    fc = open_collection(args)
+    with fc:
+        fc.ensure_starter_decks()
+        return run_review(fc, deck=args.deck, topic=args.topic)
+
+
+# ---------------------------------------------------------------- parser
+
+
+def _common() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    g = common.add_argument_group("global options")
+    g.add_argument("--db", default=argparse.SUPPRESS, metavar="URL",
+                   help="database: SQLAlchemy URL or SQLite file (env FLASHCORE_DB)")  # fmt: skip
+    g.add_argument("--profile", default=argparse.SUPPRESS, metavar="NAME",
+                   help="profile (env FLASHCORE_PROFILE, default 'default')")  # fmt: skip
+    g.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                   help="show the full traceback on errors")  # fmt: skip
+    return common
+
+
+def _json_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print one JSON document")
+
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common()
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Spaced-repetition flashcards for USMLE Step 1, weighted by the questions "
+        "you miss.",
+        epilog="examples:\n  flashcore review\n  flashcore decks add decks/*.toml\n"
+        "  flashcore due --json\n\nenvironment: FLASHCORE_DB, FLASHCORE_PROFILE, "
+        "FLASHCORE_NOW (freeze the clock: 2026-11-25T09:00:00+00:00), FLASHCORE_HOME",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"flashcore {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name: str, help_text: str, example: str, handler: Handler) -> argparse.ArgumentParser:
+        p = sub.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=f"example:\n  {example}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+            parents=[common],
+        )
+        p.set_defaults(handler=handler)
+        return p
+
+    p = add("init", "create or upgrade the database (idempotent) and print where it is",
+            "flashcore init --db ~/step1.sqlite3", cmd_init)  # fmt: skip
+    _json_flag(p)
+
+    p = add("review", "open the review app (loads the starter decks into an empty collection)",
+            "flashcore review --deck 'Step 1::Immunology'", cmd_review)  # fmt: skip
+    p.add_argument("--deck", help="start a session on this deck (and its sub-decks)")
+    p.add_argument("--topic", help="start a session on this topic (and its sub-topics)")
+
+    decks = add("decks", "load deck files and list decks", "flashcore decks list", _needs_verb)
+    dsub = decks.add_subparsers(dest="verb", metavar="VERB")
+    p = dsub.add_parser("add", help="load deck files (.toml, or Anki .txt/.csv/.tsv); "
+                        "running it again changes nothing", parents=[common],
+                        epilog="example:\n  flashcore decks add decks/*.toml",
+                        formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--prune", action="store_true", help="delete notes missing from the file")
+    p.add_argument("--yes", action="store_true", help="confirm --prune without a prompt")
+    _json_flag(p)
+    p.set_defaults(handler=cmd_decks_add)
+    p = dsub.add_parser("list", help="decks with new / learning / due counts", parents=[common],
+                        epilog="example:\n  flashcore decks list --json",
+                        formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    _json_flag(p)
+    p.set_defaults(handler=cmd_decks_list)
+
+    p = add("cards", "browse cards and their scheduling state, or suspend|unsuspend|bury|"
+            "unbury|flag|unflag CARD_ID...", "flashcore cards --topic Immunology --json",
+            cmd_cards)  # fmt: skip
+    p.add_argument("action", nargs="?", choices=["suspend", "unsuspend", "bury", "unbury",
+                                                  "flag", "unflag"])  # fmt: skip
+    p.add_argument("card_ids", nargs="*", type=int, metavar="CARD_ID")
+    p.add_argument("--deck")
+    p.add_argument("--topic")
+    _json_flag(p)
+
+    p = add("config", "profile settings: get [KEY] | set KEY VALUE",
+            "flashcore config set desired_retention 0.92", cmd_config)  # fmt: skip
+    p.add_argument("verb", choices=["get", "set"])
+    p.add_argument("key", nargs="?")
+    p.add_argument("value", nargs="?")
+    _json_flag(p)
+
+    p = add("profiles", "list profiles or create one", "flashcore profiles create alice",
+            cmd_profiles)  # fmt: skip
+    p.add_argument("verb", choices=["list", "create"])
+    p.add_argument("name", nargs="?")
+    _json_flag(p)
+
+    p = add("due", "today's queue, in order, with the reason for each card",
+            "flashcore due --limit 20 --json", cmd_due)  # fmt: skip
+    p.add_argument("--deck")
+    p.add_argument("--topic")
+    p.add_argument("--limit", type=int)
+    _json_flag(p)
+
+    p = add("answer", "grade a card: again|hard|good|easy (or 1-4)",
+            "flashcore answer 42 good --duration 6.5", cmd_answer)  # fmt: skip
+    p.add_argument("card_id", type=int, metavar="CARD_ID")
+    p.add_argument("rating", metavar="again|hard|good|easy")
+    p.add_argument("--duration", type=float, metavar="SECONDS", help="time taken to answer")
+    p.add_argument("--expect-reps", type=int, metavar="N",
+                   help="refuse unless the card has exactly N reviews")  # fmt: skip
+    _json_flag(p)
+
+    p = add("undo", "undo the last answer(s): card state and review-log row",
+            "flashcore undo --steps 2", cmd_undo)  # fmt: skip
+    p.add_argument("--steps", type=int, default=1)
+    _json_flag(p)
+
+    p = add("check", "replay every card's review log through FSRS and report cards whose "
+            "stored state differs (exit 1 when it finds one)", "flashcore check --repair",
+            cmd_check)  # fmt: skip
+    p.add_argument("--repair", action="store_true", help="rewrite differing cards from their log")
+    _json_flag(p)
+
+    p = add("stats", "today, last 30 days, true retention, forecast", "flashcore stats --json",
+            cmd_stats)  # fmt: skip
+    _json_flag(p)
+
+    _add_later_commands(sub, add, common)
+    return parser
+
+
+def _add_later_commands(sub: Any, add: Callable[..., argparse.ArgumentParser], common: Any) -> None:
+    """Commands from the weakness and export features."""
+    try:
+        from flashcore import cli_more
+    except ImportError:
+        return
+    cli_more.register(sub, add, common, _json_flag)
+
+
+def _needs_verb(args: argparse.Namespace) -> int:
+    raise CliUsageError(f"{args.command} needs a verb; see flashcore {args.command} --help")
+
+
+def _normalize(ns: argparse.Namespace) -> argparse.Namespace:
+    for name in ("db", "profile"):
+        if not hasattr(ns, name):
+            setattr(ns, name, None)
+    if not hasattr(ns, "debug"):
+        ns.debug = False
+    if not hasattr(ns, "json"):
+        ns.json = False
+    return ns
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = _normalize(parser.parse_args(argv))
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.handler(args))
+    except CliUsageError as exc:
+        info(f"{PROG}: usage error: {exc}")
+        return 2
+    except KeyboardInterrupt:
+        info(f"{PROG}: interrupted; answers already given are saved")
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:
+        if args.debug:
+            raise
+        info(f"{PROG}: error: {describe(exc)}")
+        return 1
+
+
+def describe(exc: BaseException) -> str:
+    from flashcore.core.errors import FlashcoreError
+
+    if isinstance(exc, FlashcoreError):
+        return str(exc)
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc).strip().splitlines()
+    first = text[0] if text else ""
+    lowered = first.lower()
+    if "readonly" in lowered or "read-only" in lowered:
+        return f"the database is read-only ({first}); check the file's permissions"
+    if "disk is full" in lowered or "no space" in lowered:
+        return "the disk is full; free some space and try again (nothing was changed)"
+    if "locked" in lowered:
+        return "the database is busy (another flashcore is writing); try again"
+    if "connection" in lowered and ("refused" in lowered or "failed" in lowered):
+        return f"cannot connect to the database: {first}"
+    return f"{type(exc).__name__}: {first} (run with --debug for details)"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""The weakness model: how many exam points a topic puts at risk, from the student's qbank log.
+
+For one topic, each attempt counts with a recency weight `w = 0.5 ** (age_days / half_life)`:
+
+    M = Σ w over misses (incorrect or omitted)        recent, decayed misses
+    N = Σ w over all attempts                         recent, decayed attempts
+    p = (M + α·p0) / (N + α)                          miss rate, shrunk toward p0 (α = 2, p0 = 0.3)
+    raw = M · p                                       misses × how likely the next one is missed
+    score = raw / (raw + K)                           in [0, 1); K = 2.5
+
+M grows with how often the topic's questions come up *and* how often they are missed, so a topic
+that is both frequent and missed ranks highest; the shrunk rate `p` makes one miss weak evidence
+(6 misses in 8 outranks 1 in 1) and lets correct answers pull a topic back. No attempts -> 0,
+which leaves the plain FSRS schedule untouched. Misses on a topic count for its parent topics at
+half weight per level (reports only).
+
+The score sets a card's retention target, from the profile's base up to the cap:
+`retention = base + (cap - base) · score`, and multiplies its review priority.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from flashcore.core.settings import Settings
+
+PRIOR_MISS_RATE = 0.3
+PRIOR_WEIGHT = 2.0
+HALF_SCORE_AT = 2.5
+PARENT_WEIGHT = 0.5
+MINUTES_PER_RECENT_MISS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    on_date: date
+    missed: bool
+    weight: float = 1.0  # < 1 when counted for a parent topic
+
+
+@dataclass(frozen=True, slots=True)
+class TopicScore:
+    score: float
+    raw: float
+    misses: int
+    attempts: int
+    recent_misses: int
+    recent_attempts: int
+    decayed_misses: float
+    decayed_attempts: float
+
+
+NEUTRAL = TopicScore(0.0, 0.0, 0, 0, 0, 0, 0.0, 0.0)
+
+
+def decay(age_days: float, half_life: float) -> float:
+    return float(0.5 ** (max(0.0, age_days) / half_life))
+
+
+def score_topic(attempts: Iterable[Attempt], today: date, half_life: float) -> TopicScore:
+    """Score one topic's attempts as of `today`. Deterministic; no attempts -> NEUTRAL."""
+    m = n = 0.0
+    misses = total = recent_misses = recent_total = 0
+    for a in attempts:
+        age = (today - a.on_date).days
+        if age < 0:
+            continue  # an attempt dated in the future does not count yet
+        w = decay(age, half_life) * a.weight
+        n += w
+        if a.weight >= 1.0:
+            total += 1
+            if age <= half_life:
+                recent_total += 1
+        if a.missed:
+            m += w
+            if a.weight >= 1.0:
+                misses += 1
+                if age <= half_life:
+                    recent_misses += 1
+    if n == 0.0:
+        return TopicScore(0.0, 0.0, misses, total, recent_misses, recent_total, 0.0, 0.0)
+    p = (m + PRIOR_WEIGHT * PRIOR_MISS_RATE) / (n + PRIOR_WEIGHT)
+    raw = m * p
+    score = raw / (raw + HALF_SCORE_AT)
+    return TopicScore(score, raw, misses, total, recent_misses, recent_total, m, n)
+
+
+def retention_for(settings: Settings, weight: float) -> float:
+    """The desired retention for a card whose topics' weakness is `weight` (0 = base)."""
+    base = settings.desired_retention
+    if weight <= 0.0:
+        return base
+    cap = max(base, settings.weakness_max_retention)
+    return round(base + (cap - base) * min(1.0, weight), 4)
+
+
+def suggested_minutes(recent_misses: int) -> int:
+    """About ten minutes per recent miss, in steps of five: six recent misses -> an hour."""
+    minutes = recent_misses * MINUTES_PER_RECENT_MISS
+    return int(5 * round(minutes / 5))
+
+
+def reason_text(topic: str, s: TopicScore, half_life: float) -> str:
+    days = round(half_life)
+    plural = "miss" if s.recent_misses == 1 else "misses"
+    return f"weak topic: {topic} — {s.recent_misses} {plural} in {days} days"

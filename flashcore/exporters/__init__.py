@@ -1,0 +1,1 @@
+"""Exporters: flashcore values -> files (Anki .apkg); no database work."""

@@ -1,0 +1,551 @@
+"""Anki `.apkg` export: flashcore notes -> one package file, built with genanki.
+
+The writer is handed plain values (`ExportNote`, `ExportCard`, `ExportReview`) and never sees
+the database. What Anki sees, and why:
+
+Identity (frozen: Anki matches on these, so changing one duplicates notes in every student's
+collection):
+- note GUID = `genanki.guid_for(note.key)`; re-importing an edited note updates it in place.
+- note types: `BASIC_MODEL_ID` ("flashcore Basic": Front, Back, Extra) and `CLOZE_MODEL_ID`
+  ("flashcore Cloze": Text, Extra). Their fields, templates and ids never change; their `mod`
+  is the fixed `MODEL_MOD`, so a student's own styling edit in Anki is newer and survives.
+- deck id = `deck_id_for(name)`: the first 8 bytes of SHA-256 of `flashcore-deck:<name>`,
+  taken modulo 2**30 and added to 2**30 (genanki's recommended id range). Anki matches decks
+  by name; `Step 1::Immunology` keeps its hierarchy.
+- each flashcore card becomes one Anki card: ord 0 for basic notes, ord N-1 for cloze
+  deletion cN, exactly the cards flashcore has (not re-derived from the text).
+
+Note mod time: every note's `mod` is its `modified_at`, not the export time. Anki updates a
+note only when the incoming copy is newer, so re-exporting unchanged notes leaves them (and
+any edit the student made in Anki) alone, and an edit made in flashcore replaces the note.
+
+Tags (never with spaces; whitespace becomes `_`, `"` and control characters are dropped):
+- the note's tags as given;
+- each topic as a hierarchical tag: `Immunology::Hypersensitivity::Type I` ->
+  `Immunology::Hypersensitivity::Type_I`;
+- each qid in AnKing form: `uworld:118154` -> `#UWorld::118154`, `amboss:x1` -> `#AMBOSS::x1`,
+  `nbme:12` -> `#NBME::12`; another source is kept as written (`kaplan:7` -> `#kaplan::7`);
+  a qid without a source is a UWorld id (as in storage).
+
+Fields: with `html=False` the text is escaped (`<`, `>`, `&` appear literally in Anki) and
+newlines become `<br>`. Always, also for HTML, control characters other than tab and newline
+are removed (a single `\\x1f`, Anki's field separator, made Anki reject a whole package) and
+lone surrogates become U+FFFD.
+
+Scheduling (`with_scheduling=True`): genanki writes new cards only, so each card's row in the
+package's `collection.anki2` is updated afterwards, in the form Anki's own exports use:
+- type/queue: new 0/0, learning 1/1, review 2/2, relearning 3/1; suspended -> queue -1;
+  flagged -> flag 1 (red).
+- due: new -> the note's position in the export; learning and relearning -> epoch seconds;
+  review -> a day number counted from the package collection's creation day. The package
+  declares its day as UTC with a 04:00 rollover (flashcore's default study day): crt is
+  `COLLECTION_CRT` (2020-01-01 04:00 UTC), `creationOffset` 0, `rollover` 4. On import Anki
+  shifts review days by (its own creation date - the package's), so a card due on study day D
+  is due on D in the student's collection (a student whose zone is far from UTC may see a
+  review on the neighbouring day).
+- ivl: review -> days from the last review's study day to the due day; relearning -> the
+  FSRS interval of its stability at its desired retention; learning and new -> 0.
+- reps, lapses, left (remaining learning steps of Anki's default steps, 1m 10m / 10m),
+  factor 2500 for answered review cards, and the FSRS memory state in the card's `data`:
+  `{"pos": position, "s": stability, "d": difficulty, "dr": desired retention,
+  "decay": 0.1542, "lrt": last review epoch seconds}` (Anki reads it as `card.memory_state`).
+- revlog rows, one per review: id = review epoch ms (moved on by 1 ms when two reviews share
+  a millisecond), ease = rating, ivl/lastIvl in days (positive) or seconds (negative), factor
+  = Anki's FSRS form of difficulty ((d - 1) / 9 + 0.1) * 1000, time = duration capped at 60 s,
+  type 0 learn / 1 review / 2 relearn (from the state before the review).
+Anki applies scheduling only to cards it does not have yet: re-importing never changes the
+schedule or history of a card the student already studies in Anki. Without scheduling every
+card is new (no suspension, flags, memory state or history).
+
+Files: the collection is built in a temporary SQLite file and zipped into a temporary file,
+both beside the target, then moved over the target with `os.replace`; both are removed on
+success and on error (genanki's own `write_to_file` writes over the target and leaks a
+temporary database per export). The zip has fixed entry timestamps and deflate level 1, so
+the same notes and `now` give byte-identical packages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import itertools
+import json
+import os
+import re
+import shutil
+import sqlite3
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import genanki
+
+from flashcore.core.fsrs_adapter import DEFAULT_FSRS_PARAMETERS
+from flashcore.core.model import CardState, NoteKind
+from flashcore.core.settings import Settings
+
+BASIC_MODEL_ID = 1_287_866_490
+CLOZE_MODEL_ID = 1_098_292_150
+MODEL_MOD = 1_767_225_600  # 2026-01-01 00:00 UTC, when the note types were frozen
+COLLECTION_CRT = 1_577_851_200  # 2020-01-01 04:00 UTC
+ROLLOVER_HOUR = 4
+FSRS_DECAY = DEFAULT_FSRS_PARAMETERS[20]  # 0.1542, FSRS-6's default decay
+MAX_ANSWER_MS = 60_000  # Anki's default "maximum answer seconds"
+PROGRESS_EVERY = 1000
+
+_CRT_DATE = date(2020, 1, 1)
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+_COPY_CHUNK = 1 << 20
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_TAG_DROP = re.compile('["\x00-\x1f\x7f-\x9f\ud800-\udfff]')
+_WHITESPACE = re.compile(r"\s+")
+_QBANKS = {"uworld": "UWorld", "amboss": "AMBOSS", "nbme": "NBME"}
+_LEARN_STEPS = len(Settings().learning_steps)
+_RELEARN_STEPS = len(Settings().relearning_steps)
+_TYPE_QUEUE = {
+    CardState.NEW: (0, 0),
+    CardState.LEARNING: (1, 1),
+    CardState.REVIEW: (2, 2),
+    CardState.RELEARNING: (3, 1),
+}
+_REVLOG_TYPE = {
+    CardState.NEW: 0,
+    CardState.LEARNING: 0,
+    CardState.REVIEW: 1,
+    CardState.RELEARNING: 2,
+}
+
+_CSS = """.card {
+ font-family: arial;
+ font-size: 20px;
+ text-align: center;
+ color: black;
+ background-color: white;
+}
+.extra { font-size: 16px; color: #555; }
+.cloze { font-weight: bold; color: blue; }
+.nightMode .cloze { color: lightblue; }
+"""
+
+BASIC_MODEL = genanki.Model(
+    BASIC_MODEL_ID,
+    "flashcore Basic",
+    fields=[{"name": "Front"}, {"name": "Back"}, {"name": "Extra"}],
+    templates=[
+        {
+            "name": "Card 1",
+            "qfmt": "{{Front}}",
+            "afmt": "{{FrontSide}}\n\n<hr id=answer>\n\n{{Back}}"
+            '{{#Extra}}<div class="extra">{{Extra}}</div>{{/Extra}}',
+        }
+    ],
+    css=_CSS,
+)
+CLOZE_MODEL = genanki.Model(
+    CLOZE_MODEL_ID,
+    "flashcore Cloze",
+    fields=[{"name": "Text"}, {"name": "Extra"}],
+    templates=[
+        {
+            "name": "Cloze",
+            "qfmt": "{{cloze:Text}}",
+            "afmt": '{{cloze:Text}}{{#Extra}}<div class="extra">{{Extra}}</div>{{/Extra}}',
+        }
+    ],
+    css=_CSS,
+    model_type=genanki.Model.CLOZE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ExportReview:
+    """One flashcore review-log row."""
+
+    reviewed_at: datetime
+    rating: int
+    duration_ms: int | None
+    state_before: CardState
+    state_after: CardState
+    due_after: datetime
+    stability_after: float
+    difficulty_after: float
+    desired_retention: float
+
+
+@dataclass(frozen=True, slots=True)
+class ExportCard:
+    """One card: `ord` is 0 for a basic note and N for cloze deletion cN."""
+
+    ord: int
+    state: CardState
+    due: datetime
+    step: int | None
+    stability: float | None
+    difficulty: float | None
+    last_review: datetime | None
+    reps: int
+    lapses: int
+    desired_retention: float | None
+    suspended: bool
+    flagged: bool
+    reviews: tuple[ExportReview, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ExportNote:
+    """One note: basic (fields front, back, extra?) or cloze (fields text, extra?)."""
+
+    key: str
+    kind: NoteKind
+    fields: dict[str, str]
+    deck_name: str
+    html: bool
+    tags: tuple[str, ...]
+    topics: tuple[str, ...]
+    qids: tuple[str, ...]
+    modified_at: datetime
+    cards: tuple[ExportCard, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ExportSummary:
+    notes: int
+    cards: int
+    bytes: int
+    path: Path
+
+
+def deck_id_for(name: str) -> int:
+    """The Anki deck id of a deck name; stable forever (see the module docstring)."""
+    digest = hashlib.sha256(f"flashcore-deck:{name}".encode()).digest()
+    return (1 << 30) + int.from_bytes(digest[:8], "big") % (1 << 30)
+
+
+def guid_for(key: str) -> str:
+    """The Anki note GUID of a flashcore note key; stable forever."""
+    return str(genanki.guid_for(key))
+
+
+def clean_field(text: str, *, is_html: bool) -> str:
+    """Field text as Anki should store it (see the module docstring)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROL.sub("", text)
+    text = _SURROGATE.sub("\ufffd", text)
+    if not is_html:
+        text = html.escape(text, quote=False).replace("\n", "<br>")
+    return text
+
+
+def clean_tag(tag: str) -> str:
+    """A tag Anki accepts: no whitespace, no quotes, no empty `::` parts."""
+    tag = _WHITESPACE.sub("_", _TAG_DROP.sub("", tag))
+    return "::".join(part.strip("_") for part in tag.split("::") if part.strip("_"))
+
+
+def qid_tag(qid: str) -> str:
+    """`uworld:118154` -> `#UWorld::118154` (AnKing's form)."""
+    source, _, number = qid.partition(":")
+    if not number:
+        source, number = "uworld", source
+    source = source.strip()
+    return clean_tag(f"#{_QBANKS.get(source.lower(), source)}::{number.strip()}")
+
+
+def note_tags(note: ExportNote) -> list[str]:
+    """The note's Anki tags: its tags, its topics, its qids; unique, in that order."""
+    out: list[str] = []
+    seen: set[str] = set()
+    candidates = itertools.chain(
+        (clean_tag(t) for t in note.tags),
+        (clean_tag(t) for t in note.topics),
+        (qid_tag(q) for q in note.qids),
+    )
+    for tag in candidates:
+        if tag and tag.lower() not in seen:
+            seen.add(tag.lower())
+            out.append(tag)
+    return out
+
+
+def study_date(instant: datetime) -> date:
+    """The study day (UTC, rollover at 04:00) containing `instant`."""
+    return (instant.astimezone(UTC) - timedelta(hours=ROLLOVER_HOUR)).date()
+
+
+def review_day(instant: datetime) -> int:
+    """A review card's `due`: days from the package collection's creation day."""
+    return (study_date(instant) - _CRT_DATE).days
+
+
+def fsrs_interval(stability: float, retention: float) -> int:
+    """Whole days until retrievability falls to `retention` (FSRS-6 curve, default decay)."""
+    factor = 0.9 ** (-1 / FSRS_DECAY) - 1
+    days = stability / factor * (retention ** (-1 / FSRS_DECAY) - 1)
+    return max(1, round(days))
+
+
+def write_apkg(
+    notes: Sequence[ExportNote],
+    path: Path,
+    *,
+    with_scheduling: bool,
+    now: datetime,
+    progress: Callable[[int], None] | None = None,
+) -> ExportSummary:
+    """Write `notes` to the Anki package `path` (replaced atomically); `progress(n)` is told
+    every `PROGRESS_EVERY` notes and at the end. Same input and `now` -> same bytes."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    path = Path(path)
+    _check_keys(notes)
+    with _temp_beside(path, ".anki2.tmp") as db_path, _temp_beside(path, ".apkg.tmp") as tmp:
+        cards = _write_collection(notes, db_path, with_scheduling, now, progress)
+        _zip_collection(db_path, tmp)
+        os.chmod(tmp, 0o644)
+        size = tmp.stat().st_size
+        os.replace(tmp, path)
+    return ExportSummary(notes=len(notes), cards=cards, bytes=size, path=path)
+
+
+def _check_keys(notes: Sequence[ExportNote]) -> None:
+    seen: set[str] = set()
+    for note in notes:
+        if note.key in seen:
+            raise ValueError(f"note key {note.key!r} appears twice; keys must be unique")
+        seen.add(note.key)
+
+
+@contextmanager
+def _temp_beside(path: Path, suffix: str) -> Iterator[Path]:
+    """A temporary file in `path`'s folder, removed on exit (with any SQLite journal)."""
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+    finally:
+        for leftover in (tmp, Path(f"{name}-journal")):
+            leftover.unlink(missing_ok=True)
+
+
+class _Card(genanki.Card):  # type: ignore[misc]
+    """A genanki card that remembers the row id it was written with."""
+
+    def __init__(self, anki_ord: int, source: ExportCard) -> None:
+        super().__init__(anki_ord)
+        self.source = source
+        self.row_id = 0
+
+    def write_to_db(self, cursor: sqlite3.Cursor, *args: Any) -> None:
+        super().write_to_db(cursor, *args)
+        self.row_id = int(cursor.lastrowid or 0)
+
+
+class _Note(genanki.Note):  # type: ignore[misc]
+    """A genanki note with flashcore's cards and mod time, its fields already sanitized."""
+
+    def __init__(self, note: ExportNote, position: int) -> None:
+        model, fields = _model_and_fields(note)
+        super().__init__(
+            model=model, fields=fields, tags=note_tags(note), guid=guid_for(note.key), due=position
+        )
+        self.mod = int(note.modified_at.timestamp())
+        self.flashcore_cards = [_Card(_anki_ord(note, c), c) for c in note.cards]
+
+    @property
+    def cards(self) -> list[_Card]:
+        return self.flashcore_cards
+
+    def _check_invalid_html_tags_in_fields(self) -> None:
+        """Fields are cleaned by `clean_field`; HTML given as HTML is the author's."""
+
+    def write_to_db(self, cursor: sqlite3.Cursor, timestamp: float, *args: Any) -> None:
+        # genanki stamps note and card mod with the export time; use the note's own.
+        super().write_to_db(cursor, self.mod, *args)
+
+
+def _model_and_fields(note: ExportNote) -> tuple[genanki.Model, list[str]]:
+    def field(name: str, required: bool = True) -> str:
+        if required and name not in note.fields:
+            raise ValueError(f"note {note.key!r}: {note.kind.value} note without field {name!r}")
+        return clean_field(note.fields.get(name, ""), is_html=note.html)
+
+    if note.kind is NoteKind.CLOZE:
+        return CLOZE_MODEL, [field("text"), field("extra", False)]
+    return BASIC_MODEL, [field("front"), field("back"), field("extra", False)]
+
+
+def _anki_ord(note: ExportNote, card: ExportCard) -> int:
+    if note.kind is NoteKind.CLOZE:
+        if card.ord < 1:
+            raise ValueError(f"note {note.key!r}: cloze card ord {card.ord} (must be 1 or more)")
+        return card.ord - 1
+    if card.ord != 0:
+        raise ValueError(f"note {note.key!r}: basic card ord {card.ord} (must be 0)")
+    return 0
+
+
+def _write_collection(
+    notes: Sequence[ExportNote],
+    db_path: Path,
+    with_scheduling: bool,
+    now: datetime,
+    progress: Callable[[int], None] | None,
+) -> int:
+    """Build the package collection in `db_path`; the number of cards written."""
+    conn = sqlite3.connect(db_path)
+    try:
+        conn.execute("PRAGMA journal_mode=OFF")
+        conn.execute("PRAGMA synchronous=OFF")
+        cursor = conn.cursor()
+        id_gen = itertools.count(int(now.timestamp() * 1000))
+        _write_decks_and_models(notes, cursor, id_gen)
+        revlog_ids: set[int] = set()
+        cards = 0
+        for position, note in enumerate(notes, start=1):
+            anki_note = _Note(note, position)
+            anki_note.write_to_db(cursor, 0.0, deck_id_for(note.deck_name), id_gen)
+            cards += len(anki_note.cards)
+            if with_scheduling:
+                for card in anki_note.cards:
+                    _write_schedule(cursor, card, position, revlog_ids)
+            if progress is not None and position % PROGRESS_EVERY == 0:
+                progress(position)
+        conn.commit()
+    finally:
+        conn.close()
+    if progress is not None:
+        progress(len(notes))
+    return cards
+
+
+def _write_decks_and_models(
+    notes: Sequence[ExportNote], cursor: sqlite3.Cursor, id_gen: Iterator[int]
+) -> None:
+    deck_names = dict.fromkeys(note.deck_name for note in notes)
+    kinds = {note.kind for note in notes}
+    decks = [genanki.Deck(deck_id_for(name), name) for name in deck_names]
+    for deck in decks:
+        if NoteKind.BASIC in kinds:
+            deck.add_model(BASIC_MODEL)
+        if NoteKind.CLOZE in kinds:
+            deck.add_model(CLOZE_MODEL)
+    # Schema, collection row, decks and note types; the timestamp only sets the models' mod.
+    genanki.Package(decks).write_to_db(cursor, MODEL_MOD, id_gen)
+    (conf_text,) = cursor.execute("SELECT conf FROM col").fetchone()
+    conf = json.loads(conf_text)
+    conf.update(schedVer=2, creationOffset=0, rollover=ROLLOVER_HOUR)
+    cursor.execute("UPDATE col SET crt = ?, conf = ?", (COLLECTION_CRT, json.dumps(conf)))
+
+
+def _write_schedule(
+    cursor: sqlite3.Cursor, card: _Card, position: int, revlog_ids: set[int]
+) -> None:
+    """Turn a genanki new card into the flashcore card's state, and add its history."""
+    src = card.source
+    ctype, queue = _TYPE_QUEUE[src.state]
+    if src.suspended:
+        queue = -1
+    due, ivl, factor, left = position, 0, 0, 0
+    if src.state is CardState.REVIEW:
+        due, ivl, factor = review_day(src.due), _review_interval(src), 2500
+    elif src.state is CardState.LEARNING:
+        due, left = int(src.due.timestamp()), max(1, _LEARN_STEPS - (src.step or 0))
+    elif src.state is CardState.RELEARNING:
+        due, factor = int(src.due.timestamp()), 2500
+        left = max(1, _RELEARN_STEPS - (src.step or 0))
+        if src.stability is not None:
+            ivl = fsrs_interval(src.stability, src.desired_retention or 0.9)
+    cursor.execute(
+        "UPDATE cards SET type = ?, queue = ?, due = ?, ivl = ?, factor = ?, reps = ?,"
+        " lapses = ?, left = ?, flags = ?, data = ? WHERE id = ?",
+        (
+            ctype,
+            queue,
+            due,
+            ivl,
+            factor,
+            src.reps,
+            src.lapses,
+            left,
+            1 if src.flagged else 0,
+            _card_data(src, position),
+            card.row_id,
+        ),
+    )
+    if src.reviews:
+        cursor.executemany(
+            "INSERT INTO revlog VALUES (?, ?, -1, ?, ?, ?, ?, ?, ?)",
+            list(_revlog_rows(src.reviews, card.row_id, revlog_ids)),
+        )
+
+
+def _review_interval(card: ExportCard) -> int:
+    if card.last_review is not None:
+        return max(1, (study_date(card.due) - study_date(card.last_review)).days)
+    if card.stability is not None:
+        return fsrs_interval(card.stability, card.desired_retention or 0.9)
+    return 1
+
+
+def _card_data(card: ExportCard, position: int) -> str:
+    if card.state is CardState.NEW:
+        return ""
+    data: dict[str, float | int] = {"pos": position}
+    if card.stability is not None and card.difficulty is not None:
+        data["s"] = round(card.stability, 4)
+        data["d"] = round(card.difficulty, 4)
+        data["decay"] = FSRS_DECAY
+    if card.desired_retention is not None:
+        data["dr"] = round(card.desired_retention, 4)
+    if card.last_review is not None:
+        data["lrt"] = int(card.last_review.timestamp())
+    return json.dumps(data, separators=(",", ":"))
+
+
+def _revlog_rows(
+    reviews: Sequence[ExportReview], card_id: int, used_ids: set[int]
+) -> Iterator[tuple[int, ...]]:
+    last_ivl = 0
+    for review in reviews:
+        if not 1 <= review.rating <= 4:
+            raise ValueError(f"review rating {review.rating} out of range 1-4")
+        rid = int(review.reviewed_at.timestamp() * 1000)
+        while rid in used_ids:
+            rid += 1
+        used_ids.add(rid)
+        if review.state_after is CardState.REVIEW:
+            ivl = max(1, (study_date(review.due_after) - study_date(review.reviewed_at)).days)
+        else:
+            ivl = -max(1, int((review.due_after - review.reviewed_at).total_seconds()))
+        factor = round(((review.difficulty_after - 1) / 9 + 0.1) * 1000)
+        taken = min(max(review.duration_ms or 0, 0), MAX_ANSWER_MS)
+        kind = _REVLOG_TYPE[review.state_before]
+        yield (rid, card_id, review.rating, ivl, last_ivl, factor, taken, kind)
+        last_ivl = ivl
+
+
+def _zip_collection(db_path: Path, target: Path) -> None:
+    """The package zip: fixed timestamps and attributes, deflate level 1, streamed."""
+    with zipfile.ZipFile(target, "w") as archive:
+        info = _entry("collection.anki2", db_path.stat().st_size)
+        with db_path.open("rb") as src, archive.open(info, "w") as dst:
+            shutil.copyfileobj(src, dst, _COPY_CHUNK)
+        archive.writestr(_entry("media", 2), b"{}")
+
+
+def _entry(name: str, size: int) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    # ZipFile.open() takes the level from the entry: `compress_level` since Python 3.13.
+    setattr(info, "compress_level" if hasattr(info, "compress_level") else "_compresslevel", 1)
+    info.create_system = 3
+    info.external_attr = 0o644 << 16
+    info.file_size = size
+    return info

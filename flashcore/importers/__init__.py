@@ -1,0 +1,1 @@
+"""Importers: files -> core values. No database."""

@@ -1,0 +1,219 @@
+"""Deck files (`decks/*.toml`) -> DeckSpec. Every problem is collected with its line; a file with
+any problem yields nothing. The format is documented in decks/README.md."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from flashcore.core import cloze
+from flashcore.core.errors import DeckFormatError, Problem
+from flashcore.core.model import DeckSpec, NoteKind, NoteSpec
+
+DECK_KEYS = {"name", "key", "description", "html"}
+CARD_KEYS = {"id", "front", "back", "cloze", "extra", "topics", "qids", "tags"}
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
+_QID = re.compile(r"^[a-z][a-z0-9_-]*:[A-Za-z0-9._-]{1,64}$")
+_TOML_LINE = re.compile(r"\(at line (\d+), column \d+\)")
+_CARDS_HEADER = re.compile(r"^\s*\[\[\s*cards\s*\]\]")
+_DECK_HEADER = re.compile(r"^\s*\[\s*deck\s*\]")
+_KEY_LINE = re.compile(r"^\s*([A-Za-z0-9_-]+|\"[^\"]*\")\s*=")
+
+
+class _Lines:
+    """Finds the line of each `[[cards]]` block and of keys inside it (tomllib has no positions)."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines()
+        self.card_starts = [i + 1 for i, ln in enumerate(self.lines) if _CARDS_HEADER.match(ln)]
+        self.deck_start = next(
+            (i + 1 for i, ln in enumerate(self.lines) if _DECK_HEADER.match(ln)), None
+        )
+
+    def card(self, index: int) -> int | None:
+        return self.card_starts[index] if index < len(self.card_starts) else None
+
+    def key_in_block(self, start: int | None, key: str) -> int | None:
+        if start is None:
+            return None
+        for offset, line in enumerate(self.lines[start:], start=start + 1):
+            if line.lstrip().startswith("["):
+                break
+            m = _KEY_LINE.match(line)
+            if m and m.group(1).strip('"') == key:
+                return offset
+        return start
+
+
+def parse_deck_file(path: Path, data: bytes | None = None) -> DeckSpec:
+    """Parse one deck file; raises DeckFormatError listing every problem as `path:line: ...`."""
+    where = str(path)
+    raw = path.read_bytes() if data is None else data
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    if b"\x00" in raw:
+        raise DeckFormatError([Problem(where, None, "not a text file: contains NUL bytes")])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise DeckFormatError([Problem(where, line, "not UTF-8 text")]) from None
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        m = _TOML_LINE.search(message)
+        line = int(m.group(1)) if m else None
+        message = _TOML_LINE.sub("", message).strip()
+        raise DeckFormatError([Problem(where, line, f"invalid TOML: {message}")]) from None
+    return _build(where, doc, _Lines(text))
+
+
+def _build(where: str, doc: dict[str, Any], lines: _Lines) -> DeckSpec:
+    problems: list[Problem] = []
+
+    def problem(line: int | None, message: str) -> None:
+        problems.append(Problem(where, line, message))
+
+    for key in doc:
+        if key not in {"deck", "cards"}:
+            problem(None, f"unknown top-level key {key!r} (expected [deck] and [[cards]])")
+    deck = doc.get("deck")
+    if not isinstance(deck, dict):
+        problem(None, "missing [deck] table with a name")
+        deck = {}
+    for key in deck:
+        if key not in DECK_KEYS:
+            problem(lines.key_in_block(lines.deck_start, key), f"unknown deck key {key!r}")
+    name = deck.get("name")
+    if not isinstance(name, str) or not name.strip():
+        problem(lines.deck_start, "[deck] needs a name")
+        name = ""
+    deck_key = deck.get("key", name)
+    if not isinstance(deck_key, str) or not deck_key.strip() or ":" in deck_key.replace("::", ""):
+        problem(lines.key_in_block(lines.deck_start, "key"), "deck key must be text without ':'")
+        deck_key = ""
+    description = deck.get("description", "")
+    html = deck.get("html", False)
+    if not isinstance(html, bool):
+        problem(lines.key_in_block(lines.deck_start, "html"), "html must be true or false")
+        html = False
+
+    cards = doc.get("cards", [])
+    if not isinstance(cards, list):
+        problem(None, "cards must be an array of tables ([[cards]])")
+        cards = []
+    notes: list[NoteSpec] = []
+    seen: dict[str, int | None] = {}
+    for index, card in enumerate(cards):
+        start = lines.card(index)
+        note = _card(card, start, lines, problem)
+        if note is None:
+            continue
+        if note.local_id in seen:
+            first = seen[note.local_id]
+            problem(start, f"duplicate id {note.local_id!r} (first used at line {first})")
+            continue
+        seen[note.local_id] = start
+        notes.append(note)
+    if problems:
+        raise DeckFormatError(problems)
+    return DeckSpec(
+        name=_clean_name(name),
+        key=deck_key.strip(),
+        notes=tuple(notes),
+        description=str(description),
+        html=html,
+        path=where,
+    )
+
+
+def _clean_name(name: str) -> str:
+    return "::".join(part.strip() for part in name.split("::") if part.strip())
+
+
+def _card(card: Any, start: int | None, lines: _Lines, problem: Any) -> NoteSpec | None:
+    if not isinstance(card, dict):
+        problem(start, "each [[cards]] entry must be a table")
+        return None
+    ok = True
+    for key in card:
+        if key not in CARD_KEYS:
+            problem(lines.key_in_block(start, key), f"unknown card key {key!r}")
+            ok = False
+    local_id = card.get("id")
+    if local_id is None:
+        problem(start, "card has no id")
+        return None
+    if not isinstance(local_id, str) or not _ID.match(local_id):
+        problem(lines.key_in_block(start, "id"), f"bad id {local_id!r}: letters, digits, . _ -")
+        return None
+
+    def text_field(key: str) -> str | None:
+        value = card.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            problem(lines.key_in_block(start, key), f"card {local_id}: {key} must be text")
+            return None
+        return value
+
+    def text_list(key: str) -> tuple[str, ...]:
+        value = card.get(key, [])
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            problem(
+                lines.key_in_block(start, key), f"card {local_id}: {key} must be a list of text"
+            )
+            return ()
+        return tuple(v.strip() for v in value if v.strip())
+
+    front, back, text, extra = (text_field(k) for k in ("front", "back", "cloze", "extra"))
+    topics, qids, tags = text_list("topics"), text_list("qids"), text_list("tags")
+    for qid in qids:
+        if not _QID.match(qid.lower()):
+            problem(
+                lines.key_in_block(start, "qids"),
+                f"card {local_id}: qid {qid!r} must look like source:id (uworld:118154)",
+            )
+            ok = False
+    for tag in tags:
+        if any(ch.isspace() for ch in tag):
+            problem(lines.key_in_block(start, "tags"), f"card {local_id}: tag {tag!r} has spaces")
+            ok = False
+    fields: dict[str, str]
+    if text is not None:
+        if front is not None or back is not None:
+            problem(start, f"card {local_id}: has both cloze and front/back; use one")
+            return None
+        if not cloze.ordinals(text):
+            problem(
+                lines.key_in_block(start, "cloze"),
+                f"card {local_id}: cloze has no deletion like {{{{c1::...}}}}",
+            )
+            return None
+        kind, fields = NoteKind.CLOZE, {"text": text}
+    else:
+        if front is None or not front.strip():
+            problem(start, f"card {local_id}: needs front and back, or cloze")
+            return None
+        if back is None or not back.strip():
+            problem(start, f"card {local_id}: has a front but no back")
+            return None
+        kind, fields = NoteKind.BASIC, {"front": front, "back": back}
+    if extra:
+        fields["extra"] = extra
+    if not ok:
+        return None
+    return NoteSpec(
+        local_id=local_id,
+        kind=kind,
+        fields=fields,
+        topics=topics,
+        qids=tuple(q.lower() for q in qids),
+        tags=tags,
+        line=start,
+    )

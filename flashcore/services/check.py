@@ -1,0 +1,117 @@
+"""`flashcore check`: replay every card's review log through FSRS and compare with the store."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from flashcore.core import fsrs_adapter
+from flashcore.core.model import CardState, Rating, Schedule
+from flashcore.storage import repos
+from flashcore.storage.models import Card, ReviewLog
+from flashcore.storage.uow import reading, run_write
+
+if TYPE_CHECKING:
+    from flashcore.services.collection import Flashcore
+
+TOLERANCE = 1e-6
+
+
+@dataclass(slots=True)
+class CheckReport:
+    cards: int = 0
+    reviews: int = 0
+    problems: list[dict[str, Any]] = field(default_factory=list)
+    repaired: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "cards": self.cards,
+            "reviews": self.reviews,
+            "problems": self.problems,
+            "repaired": self.repaired,
+        }
+
+
+def _differences(stored: Schedule, expected: Schedule) -> list[str]:
+    out = []
+    if stored.state is not expected.state:
+        out.append(f"state {stored.state.label} != {expected.state.label}")
+    if stored.reps != expected.reps:
+        out.append(f"reps {stored.reps} != {expected.reps}")
+    if stored.lapses != expected.lapses:
+        out.append(f"lapses {stored.lapses} != {expected.lapses}")
+    if expected.state is not CardState.NEW:
+        if stored.due != expected.due:
+            out.append(f"due {stored.due.isoformat()} != {expected.due.isoformat()}")
+        if stored.step != expected.step:
+            out.append(f"step {stored.step} != {expected.step}")
+        sm, em = stored.memory, expected.memory
+        if sm is None or em is None:
+            out.append("memory state missing")
+        else:
+            if abs(sm.stability - em.stability) > TOLERANCE * max(1.0, em.stability):
+                out.append(f"stability {sm.stability:.6g} != {em.stability:.6g}")
+            if abs(sm.difficulty - em.difficulty) > TOLERANCE * max(1.0, em.difficulty):
+                out.append(f"difficulty {sm.difficulty:.6g} != {em.difficulty:.6g}")
+    return out
+
+
+def check(fc: Flashcore, *, repair: bool = False) -> CheckReport:
+    report = CheckReport()
+    policy = fc.policy
+    with reading(fc.engine) as session:
+        history: dict[int, list[fsrs_adapter.PastAnswer]] = defaultdict(list)
+        for row in session.execute(
+            select(ReviewLog.card_id, ReviewLog.rating, ReviewLog.reviewed_at,
+                   ReviewLog.desired_retention)
+            .where(ReviewLog.profile_id == fc.profile_id)
+            .order_by(ReviewLog.card_id, ReviewLog.reviewed_at, ReviewLog.id)
+        ):  # fmt: skip
+            history[row.card_id].append(
+                fsrs_adapter.PastAnswer(Rating(row.rating), row.reviewed_at, row.desired_retention)
+            )
+            report.reviews += 1
+        rows = session.execute(
+            select(Card.id, Card.state, Card.step, Card.due, Card.stability, Card.difficulty,
+                   Card.last_review, Card.reps, Card.lapses, Card.version)
+            .where(Card.profile_id == fc.profile_id)
+        ).all()  # fmt: skip
+    fixes: list[tuple[int, int, Schedule]] = []
+    for row in rows:
+        report.cards += 1
+        stored = repos.schedule_from(row)
+        past = history.get(row.id, [])
+        if not past:
+            if stored.state is not CardState.NEW or stored.reps:
+                report.problems.append(
+                    {"card_id": row.id, "message": "has scheduling state but no review log"}
+                )
+                fixes.append((row.id, row.version, Schedule(CardState.NEW, stored.due)))
+            continue
+        try:
+            expected = fsrs_adapter.replay(row.id, stored.due, past, policy)
+        except Exception as exc:
+            report.problems.append({"card_id": row.id, "message": f"log cannot be replayed: {exc}"})
+            continue
+        diffs = _differences(stored, expected)
+        if diffs:
+            report.problems.append({"card_id": row.id, "message": "; ".join(diffs)})
+            fixes.append((row.id, row.version, expected))
+    if repair and fixes:
+        now = fc.now()
+
+        def work(session: Any) -> int:
+            done = 0
+            for card_id, version, schedule in fixes:
+                retention = history[card_id][-1].retention if history.get(card_id) else None
+                done += repos.save_schedule(
+                    session, card_id, version, schedule, now, retention=retention
+                )
+            return done
+
+        report.repaired = run_write(fc.engine, work)
+    return report

@@ -1,0 +1,215 @@
+"""The Python API: `Flashcore.open(...)` gives one student's collection; every CLI command is a
+method here (or in the modules it delegates to). Example::
+
+    from flashcore.core.clock import SystemClock
+    from flashcore.services import Flashcore
+
+    fc = Flashcore.open("sqlite:///my.sqlite3", clock=SystemClock(), create=True)
+    fc.add_decks(["decks/immunology.toml"])
+    for item in fc.queue(limit=5):
+        print(item.card_id, item.reason)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from flashcore.core import studyday
+from flashcore.core.clock import Clock
+from flashcore.core.errors import ConfigError, FlashcoreError, NotFoundError
+from flashcore.core.fsrs_adapter import Policy
+from flashcore.core.settings import Settings, format_value, set_value
+from flashcore.storage import repos
+from flashcore.storage.db import default_db_path, make_engine, sqlite_path, url_for_path
+from flashcore.storage.migrate import ensure_schema
+from flashcore.storage.uow import reading, run_write
+
+DEFAULT_PROFILE = "default"
+
+
+def resolve_url(url: str | None) -> tuple[str, bool]:
+    """The database URL to use and whether it is the default location (which may be created)."""
+    if url:
+        if "://" not in url:  # a bare path is a SQLite file
+            return url_for_path(Path(url).expanduser().resolve()), False
+        return url, False
+    path = default_db_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return url_for_path(path), True
+
+
+@dataclass
+class Flashcore:
+    """One profile in one database, with a clock. Thread it through everything."""
+
+    engine: Engine
+    clock: Clock
+    profile_id: int
+    profile: str
+    settings: Settings
+    url: str
+    backup: str | None = None
+    _policy: Policy | None = field(default=None, repr=False)
+
+    # ------------------------------------------------------------ opening
+
+    @classmethod
+    def open(
+        cls,
+        url: str | None = None,
+        *,
+        clock: Clock,
+        profile: str = DEFAULT_PROFILE,
+        create: bool = False,
+        timezone: str = "UTC",
+    ) -> Flashcore:
+        """Open (and migrate if needed) a collection. A SQLite file that does not exist is
+        created only with `create=True` or at the default location. The default profile is
+        created on first use with `timezone`; other profiles must be created first."""
+        resolved, is_default = resolve_url(url)
+        engine = make_engine(resolved, create=create or is_default)
+        try:
+            backup = ensure_schema(engine)
+            profile_id, settings = _load_profile(engine, profile, clock.now(), timezone)
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine, clock, profile_id, profile, settings, resolved, backup)
+
+    def close(self) -> None:
+        if self.engine.dialect.name == "sqlite":
+            try:
+                with self.engine.connect() as conn:
+                    conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+            except Exception:
+                pass
+        self.engine.dispose()
+
+    def __enter__(self) -> Flashcore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def location(self) -> str:
+        path = sqlite_path(self.url)
+        return str(path) if path else self.engine.url.render_as_string(hide_password=True)
+
+    @property
+    def policy(self) -> Policy:
+        if self._policy is None:
+            self._policy = Policy.from_settings(self.settings)
+        return self._policy
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def rollover(self, now: datetime | None = None) -> datetime:
+        s = self.settings
+        return studyday.next_rollover(now or self.now(), s.zone, s.day_start_hour)
+
+    def day_start(self, now: datetime | None = None) -> datetime:
+        s = self.settings
+        return studyday.day_start(now or self.now(), s.zone, s.day_start_hour)
+
+    # ------------------------------------------------------------ profiles and config
+
+    def config_items(self) -> dict[str, str]:
+        return {k: format_value(v) for k, v in self.settings.to_json().items()} | {
+            "learning_steps": format_value(self.settings.learning_steps),
+            "relearning_steps": format_value(self.settings.relearning_steps),
+            "fsrs_parameters": format_value(self.settings.fsrs_parameters) or "(FSRS-6 defaults)",
+        }
+
+    def config_get(self, key: str) -> str:
+        items = self.config_items()
+        if key not in items:
+            raise ConfigError(f"unknown setting {key!r}; known: {', '.join(sorted(items))}")
+        return items[key]
+
+    def config_set(self, key: str, value: str) -> str:
+        settings = set_value(self.settings, key, value)
+        run_write(
+            self.engine, lambda s: repos.save_settings(s, self.profile_id, settings.to_json())
+        )
+        self.settings = settings
+        self._policy = None
+        return self.config_get(key)
+
+    def list_profiles(self) -> list[dict[str, Any]]:
+        with reading(self.engine) as session:
+            return [
+                {
+                    "name": name,
+                    "created_at": created,
+                    "decks": decks,
+                    "current": name == self.profile,
+                }
+                for name, created, decks in repos.list_profiles(session)
+            ]
+
+    def create_profile(self, name: str, *, timezone: str) -> None:
+        name = name.strip()
+        if not name or len(name) > 100:
+            raise ConfigError("a profile name is 1 to 100 characters")
+
+        def work(session: Any) -> None:
+            if repos.find_profile(session, name) is not None:
+                raise ConfigError(f"profile {name!r} already exists")
+            repos.create_profile(session, name, Settings(timezone=timezone).to_json(), self.now())
+
+        run_write(self.engine, work)
+
+    # ------------------------------------------------------------ use cases (delegated)
+
+    def add_decks(self, paths: Sequence[str | Path], *, prune: bool = False) -> Any:
+        from flashcore.services.decks import add_decks
+
+        return add_decks(self, [Path(p) for p in paths], prune=prune)
+
+    def list_decks(self) -> Any:
+        from flashcore.services.decks import list_decks
+
+        return list_decks(self)
+
+    def cards(self, *, deck: str | None = None, topic: str | None = None) -> Any:
+        from flashcore.services.decks import list_cards
+
+        return list_cards(self, deck=deck, topic=topic)
+
+    def ensure_starter_decks(self) -> Any:
+        from flashcore.services.decks import ensure_starter_decks
+
+        return ensure_starter_decks(self)
+
+
+def _load_profile(engine: Engine, name: str, now: datetime, timezone: str) -> tuple[int, Settings]:
+    with reading(engine) as session:
+        found = repos.find_profile(session, name)
+    if found is None:
+        if name != DEFAULT_PROFILE:
+            raise NotFoundError(
+                f"no profile {name!r}: create it with `flashcore profiles create {name}`"
+            )
+
+        def work(session: Any) -> tuple[int, dict[str, Any]]:
+            again = repos.find_profile(session, name)
+            if again is not None:
+                return again
+            settings = Settings(timezone=timezone).to_json()
+            return repos.create_profile(session, name, settings, now), settings
+
+        found = run_write(engine, work)
+    profile_id, raw = found
+    try:
+        settings = Settings.from_json(raw)
+    except (TypeError, ValueError) as exc:
+        raise FlashcoreError(f"profile {name!r} has unreadable settings: {exc}") from None
+    return profile_id, settings

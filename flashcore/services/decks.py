@@ -1,0 +1,237 @@
+"""Loading deck files, listing decks and browsing cards."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from flashcore.core.errors import DeckFormatError, FlashcoreError, InputFileError, Problem
+from flashcore.core.model import CardState, DeckSpec
+from flashcore.storage import repos
+from flashcore.storage.uow import reading, run_write
+
+if TYPE_CHECKING:
+    from flashcore.services.collection import Flashcore
+
+DECK_SUFFIXES = {".toml"}
+ANKI_TEXT_SUFFIXES = {".txt", ".csv", ".tsv"}
+_BUNDLED = Path(__file__).resolve().parent.parent / "_bundled" / "decks"
+_REPO_DECKS = Path(__file__).resolve().parent.parent.parent / "decks"
+
+
+def bundled_decks_dir() -> Path:
+    for candidate in (_BUNDLED, _REPO_DECKS):
+        if candidate.is_dir() and any(candidate.glob("*.toml")):
+            return candidate
+    raise FlashcoreError("the bundled starter decks are missing from this installation")
+
+
+@dataclass(slots=True)
+class FileReport:
+    path: str
+    ok: bool
+    decks: list[str] = field(default_factory=list)
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    deleted: int = 0
+    cards_added: int = 0
+    removed_keys: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "ok": self.ok,
+            "decks": self.decks,
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "suspended_removed": self.removed,
+            "deleted": self.deleted,
+            "cards_added": self.cards_added,
+            "removed_keys": self.removed_keys,
+            "problems": self.problems,
+        }
+
+
+def parse_file(path: Path) -> list[DeckSpec]:
+    """Any supported deck file -> its decks. Raises InputFileError naming file and line."""
+    if not path.exists():
+        raise DeckFormatError([Problem(str(path), None, "no such file")])
+    if path.is_dir():
+        raise DeckFormatError([Problem(str(path), None, "is a folder; name the files in it")])
+    suffix = path.suffix.lower()
+    if suffix in DECK_SUFFIXES:
+        from flashcore.importers.deck_toml import parse_deck_file
+
+        return [parse_deck_file(path)]
+    if suffix in ANKI_TEXT_SUFFIXES:
+        from flashcore.importers.anki_text import parse_anki_text
+
+        return parse_anki_text(path)
+    raise DeckFormatError(
+        [Problem(str(path), None, "unknown deck file type (use .toml, or Anki's .txt/.csv/.tsv)")]
+    )
+
+
+def expand(paths: list[Path]) -> list[Path]:
+    out: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            out.extend(sorted(p for p in path.iterdir() if p.suffix.lower() in DECK_SUFFIXES))
+        else:
+            out.append(path)
+    return out
+
+
+def add_decks(fc: Flashcore, paths: list[Path], *, prune: bool) -> list[FileReport]:
+    """Load each file in its own transaction: a file with any problem changes nothing."""
+    reports: list[FileReport] = []
+    parsed: list[tuple[Path, list[DeckSpec] | None, FileReport]] = []
+    owner: dict[str, str] = {}
+    for path in expand(paths):
+        report = FileReport(path=str(path), ok=False)
+        reports.append(report)
+        try:
+            specs = parse_file(path)
+        except InputFileError as exc:
+            report.problems = [str(p) for p in exc.problems]
+            parsed.append((path, None, report))
+            continue
+        except OSError as exc:
+            report.problems = [f"{path}: cannot read: {exc.strerror or exc}"]
+            parsed.append((path, None, report))
+            continue
+        clash = [s.key for s in specs if s.key in owner and owner[s.key] != str(path)]
+        if clash:
+            report.problems = [
+                f"{path}: deck key {k!r} is also declared by {owner[k]}" for k in clash
+            ]
+            parsed.append((path, None, report))
+            continue
+        for spec in specs:
+            owner[spec.key] = str(path)
+        parsed.append((path, specs, report))
+    now = fc.now()
+    for _path, specs, report in parsed:
+        if specs is None:
+            continue
+
+        def work(session: Any, specs: list[DeckSpec] = specs) -> list[repos.LoadCounts]:
+            return [repos.upsert_deck(session, fc.profile_id, s, now, prune=prune) for s in specs]
+
+        results = run_write(fc.engine, work)
+        report.ok = True
+        report.decks = [s.name for s in specs]
+        for counts in results:
+            report.added += counts.added
+            report.updated += counts.updated
+            report.unchanged += counts.unchanged
+            report.removed += counts.removed
+            report.deleted += counts.deleted
+            report.cards_added += counts.cards_added
+            report.removed_keys.extend(counts.removed_keys or [])
+    if any(r.ok for r in reports):
+        from flashcore.services.weakness import refresh_weights
+
+        refresh_weights(fc)
+    return reports
+
+
+def ensure_starter_decks(fc: Flashcore) -> list[FileReport] | None:
+    """Load the bundled decks if this profile has never held a deck (only `review` calls it)."""
+    with reading(fc.engine) as session:
+        if repos.has_any_deck(session, fc.profile_id):
+            return None
+    return add_decks(fc, sorted(bundled_decks_dir().glob("*.toml")), prune=False)
+
+
+@dataclass(frozen=True, slots=True)
+class DeckSummary:
+    deck_id: int
+    key: str
+    name: str
+    description: str
+    cards: int
+    new: int
+    learning: int
+    due: int
+    suspended: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "deck_id": self.deck_id,
+            "key": self.key,
+            "name": self.name,
+            "description": self.description,
+            "cards": self.cards,
+            "new": self.new,
+            "learning": self.learning,
+            "due": self.due,
+            "suspended": self.suspended,
+        }
+
+
+def list_decks(fc: Flashcore) -> list[DeckSummary]:
+    """Decks with counts: new cards available (all, before the daily limit), learning due today,
+    reviews due today."""
+    now = fc.now()
+    with reading(fc.engine) as session:
+        decks = repos.deck_rows(session, fc.profile_id)
+        counts = repos.deck_state_counts(session, fc.profile_id, now, fc.rollover(now))
+    empty = {"cards": 0, "new": 0, "learning": 0, "due": 0, "suspended": 0}
+    return [
+        DeckSummary(deck_id, key, name, desc, **counts.get(deck_id, empty))
+        for deck_id, key, name, desc in decks
+    ]
+
+
+def card_json(row: dict[str, Any]) -> dict[str, Any]:
+    """The public JSON shape of a card (`cards --json`)."""
+    return {
+        "card_id": row["id"],
+        "note_key": row["note_key"],
+        "ord": row["ord"],
+        "kind": row["kind"],
+        "deck": row["deck"],
+        "topics": row["topics"],
+        "tags": row["tags"],
+        "state": CardState(row["state"]).label,
+        "due": _iso(row["due"]),
+        "last_review": _iso(row["last_review"]),
+        "stability": row["stability"],
+        "difficulty": row["difficulty"],
+        "reps": row["reps"],
+        "lapses": row["lapses"],
+        "desired_retention": row["desired_retention"],
+        "suspended": row["suspended"],
+        "buried": row["buried_until"] is not None,
+        "flagged": row["flagged"],
+        "leech": row["leech"],
+    }
+
+
+def _iso(value: Any) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def list_cards(fc: Flashcore, *, deck: str | None, topic: str | None) -> list[dict[str, Any]]:
+    now = fc.now()
+    with reading(fc.engine) as session:
+        deck_ids = topic_ids = None
+        if deck is not None:
+            deck_ids = repos.deck_ids_matching(session, fc.profile_id, deck)
+            if not deck_ids:
+                raise FlashcoreError(f"no deck named {deck!r} (see `flashcore decks list`)")
+        if topic is not None:
+            topic_ids = repos.topic_ids_matching(session, fc.profile_id, topic)
+            if not topic_ids:
+                raise FlashcoreError(f"no topic {topic!r} (see `flashcore topics list`)")
+        rows = repos.card_details(session, repos.card_filter(fc.profile_id, deck_ids, topic_ids))
+    for row in rows:
+        if row["buried_until"] is not None and row["buried_until"] <= now:
+            row["buried_until"] = None
+    return [card_json(r) for r in rows]

@@ -1,0 +1,369 @@
+"""Weakness weighting: match qbank attempts to cards and topics, score topics, and copy each
+topic's weight onto its cards so the queue ranks without joins or GROUP BY."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select, update
+
+from flashcore.core import studyday
+from flashcore.core import topics as topic_keys
+from flashcore.core import weakness as model
+from flashcore.storage.models import (
+    Card,
+    Note,
+    NoteQid,
+    NoteTopic,
+    Profile,
+    QbankAttempt,
+    Topic,
+    TopicAlias,
+)
+from flashcore.storage.uow import reading, run_write
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from flashcore.services.collection import Flashcore
+
+MISSED = ("incorrect", "omitted")
+
+
+@dataclass(slots=True)
+class TopicIndex:
+    """Everything needed to match attempts: topics, their match keys, aliases, qid owners."""
+
+    paths: dict[int, str]
+    parent: dict[int, int | None]
+    by_key: dict[str, int]
+    aliases: dict[str, int]
+    qid_notes: dict[tuple[str, str], list[int]]
+    note_topics: dict[int, list[int]]
+
+    def ancestors(self, topic_id: int) -> list[int]:
+        out = []
+        current = self.parent.get(topic_id)
+        while current is not None:
+            out.append(current)
+            current = self.parent.get(current)
+        return out
+
+
+def load_index(session: Session, profile_id: int) -> TopicIndex:
+    paths: dict[int, str] = {}
+    parent: dict[int, int | None] = {}
+    by_key: dict[str, int] = {}
+    for row in session.execute(
+        select(Topic.id, Topic.path, Topic.parent_id).where(Topic.profile_id == profile_id)
+    ):
+        paths[row.id] = row.path
+        parent[row.id] = row.parent_id
+    # Leaves win over inner nodes when two paths share a key.
+    has_child = {p for p in parent.values() if p is not None}
+    for topic_id in sorted(paths, key=lambda t: (t not in has_child, t)):
+        for key in topic_keys.match_keys(paths[topic_id]):
+            by_key[key] = topic_id
+    keys_by_path = {topic_keys.path_key(p): t for t, p in paths.items()}
+    aliases: dict[str, int] = {}
+    for row in session.execute(
+        select(TopicAlias.alias_key, TopicAlias.topic_path).where(
+            TopicAlias.profile_id == profile_id
+        )
+    ):
+        target = keys_by_path.get(topic_keys.path_key(row.topic_path))
+        if target is not None:
+            aliases[row.alias_key] = target
+    qid_notes: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for row in session.execute(
+        select(NoteQid.source, NoteQid.qid, NoteQid.note_id)
+        .join(Note, Note.id == NoteQid.note_id)
+        .where(Note.profile_id == profile_id, Note.removed.is_(False))
+    ):
+        qid_notes[(row.source, row.qid)].append(row.note_id)
+    note_topics: dict[int, list[int]] = defaultdict(list)
+    for row in session.execute(
+        select(NoteTopic.note_id, NoteTopic.topic_id)
+        .join(Topic, Topic.id == NoteTopic.topic_id)
+        .where(Topic.profile_id == profile_id)
+    ):
+        note_topics[row.note_id].append(row.topic_id)
+    return TopicIndex(paths, parent, by_key, aliases, dict(qid_notes), dict(note_topics))
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    kind: str  # "card", "topic" or "none"
+    topic_ids: tuple[int, ...]
+    note_ids: tuple[int, ...] = ()
+
+
+def match_attempt(index: TopicIndex, source: str, qid: str, texts: tuple[str, ...]) -> Match:
+    """A card that lists the qid; else the attempt's topic/category/system text against topic
+    keys (leaf, leaf + parent) and the student's aliases; else nothing."""
+    notes = index.qid_notes.get((source, qid))
+    if notes:
+        topic_ids = sorted({t for n in notes for t in index.note_topics.get(n, [])})
+        return Match("card", tuple(topic_ids), tuple(notes))
+    for text in texts:
+        if not text.strip():
+            continue
+        key = topic_keys.text_key(text)
+        if not key:
+            continue
+        topic_id = index.aliases.get(key)
+        if topic_id is None:
+            topic_id = index.by_key.get(key)
+        if topic_id is not None:
+            return Match("topic", (topic_id,))
+    return Match("none", ())
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptRow:
+    source: str
+    qid: str
+    outcome: str
+    on_date: date
+    texts: tuple[str, str, str]
+
+
+def load_attempts(session: Session, profile_id: int) -> list[AttemptRow]:
+    rows = session.execute(
+        select(
+            QbankAttempt.source,
+            QbankAttempt.qid,
+            QbankAttempt.outcome,
+            QbankAttempt.on_date,
+            QbankAttempt.topic,
+            QbankAttempt.category,
+            QbankAttempt.system,
+        ).where(QbankAttempt.profile_id == profile_id)
+    )
+    return [
+        AttemptRow(r.source, r.qid, r.outcome, r.on_date, (r.topic, r.category, r.system))
+        for r in rows
+    ]
+
+
+def topic_scores(
+    index: TopicIndex, attempts: list[AttemptRow], today: date, half_life: float
+) -> tuple[dict[int, model.TopicScore], dict[int, model.TopicScore]]:
+    """(direct scores, report scores): report scores add descendants' attempts at half weight
+    per level."""
+    direct: dict[int, list[model.Attempt]] = defaultdict(list)
+    report: dict[int, list[model.Attempt]] = defaultdict(list)
+    for a in attempts:
+        m = match_attempt(index, a.source, a.qid, a.texts)
+        missed = a.outcome in MISSED
+        for topic_id in m.topic_ids:
+            direct[topic_id].append(model.Attempt(a.on_date, missed))
+            report[topic_id].append(model.Attempt(a.on_date, missed))
+            weight = 1.0
+            for ancestor in index.ancestors(topic_id):
+                weight *= model.PARENT_WEIGHT
+                report[ancestor].append(model.Attempt(a.on_date, missed, weight))
+    direct_scores = {t: model.score_topic(v, today, half_life) for t, v in direct.items()}
+    report_scores = {t: model.score_topic(v, today, half_life) for t, v in report.items()}
+    return direct_scores, report_scores
+
+
+def today_for(fc: Flashcore) -> date:
+    s = fc.settings
+    return studyday.study_date(fc.now(), s.zone, s.day_start_hour)
+
+
+def refresh_weights(fc: Flashcore, *, force: bool = True) -> bool:
+    """Recompute topic weights and copy them onto cards. Without `force`, only once per study
+    day (weights decay daily). Returns whether it ran."""
+    today = today_for(fc)
+    half_life = fc.settings.weakness_half_life_days
+
+    def work(session: Session) -> bool:
+        if not force:
+            stamp = session.execute(
+                select(Profile.weights_day).where(Profile.id == fc.profile_id)
+            ).scalar()
+            if stamp == today:
+                return False
+        index = load_index(session, fc.profile_id)
+        attempts = load_attempts(session, fc.profile_id)
+        direct, _ = topic_scores(index, attempts, today, half_life)
+        _write_topic_weights(session, fc.profile_id, index, direct, half_life)
+        _write_card_weights(session, fc.profile_id, index, direct)
+        session.execute(
+            update(Profile).where(Profile.id == fc.profile_id).values(weights_day=today)
+        )
+        return True
+
+    return run_write(fc.engine, work)
+
+
+def _write_topic_weights(
+    session: Session,
+    profile_id: int,
+    index: TopicIndex,
+    scores: dict[int, model.TopicScore],
+    half_life: float,
+) -> None:
+    current = {
+        r.id: (r.weight, r.reason)
+        for r in session.execute(
+            select(Topic.id, Topic.weight, Topic.reason).where(Topic.profile_id == profile_id)
+        )
+    }
+    changes = []
+    for topic_id, (old_weight, old_reason) in current.items():
+        s = scores.get(topic_id, model.NEUTRAL)
+        reason = model.reason_text(index.paths[topic_id], s, half_life) if s.score > 0 else ""
+        weight = round(s.score, 6)
+        if weight != old_weight or reason != old_reason:
+            changes.append({"tid": topic_id, "w": weight, "r": reason})
+    if changes:
+        from sqlalchemy import bindparam
+
+        session.execute(
+            update(Topic)
+            .where(Topic.id == bindparam("tid"))
+            .values(weight=bindparam("w"), reason=bindparam("r"))
+            .execution_options(synchronize_session=False),
+            changes,
+        )
+
+
+def _write_card_weights(
+    session: Session, profile_id: int, index: TopicIndex, scores: dict[int, model.TopicScore]
+) -> None:
+    """A card's weight is the highest score among its topics and their ancestors."""
+    best_for_topic: dict[int, tuple[float, int | None]] = {}
+    for topic_id in index.paths:
+        best = (0.0, None)
+        for t in (topic_id, *index.ancestors(topic_id)):
+            s = scores.get(t)
+            if s is not None and s.score > best[0]:
+                best = (round(s.score, 6), t)
+        best_for_topic[topic_id] = best
+    changes = []
+    for row in session.execute(
+        select(Card.id, Card.note_id, Card.weight, Card.weak_topic_id).where(
+            Card.profile_id == profile_id
+        )
+    ):
+        best = (0.0, None)
+        for t in index.note_topics.get(row.note_id, ()):
+            candidate = best_for_topic.get(t, (0.0, None))
+            if candidate[0] > best[0]:
+                best = candidate
+        if (row.weight, row.weak_topic_id) != best:
+            changes.append({"cid": row.id, "w": best[0], "t": best[1]})
+    if changes:
+        from sqlalchemy import bindparam
+
+        session.execute(
+            update(Card)
+            .where(Card.id == bindparam("cid"))
+            .values(weight=bindparam("w"), weak_topic_id=bindparam("t"))
+            .execution_options(synchronize_session=False),
+            changes,
+        )
+
+
+def card_reasons(fc: Flashcore, session: Session) -> dict[int, str]:
+    """Reason text for every card that carries a weakness weight."""
+    rows = session.execute(
+        select(Card.id, Topic.reason)
+        .join(Topic, Topic.id == Card.weak_topic_id)
+        .where(Card.profile_id == fc.profile_id, Card.weight > 0)
+    )
+    return {r.id: r.reason for r in rows if r.reason}
+
+
+def ensure_fresh(fc: Flashcore) -> None:
+    """Weights decay with time: recompute once per study day before building a queue (a cheap
+    read decides; the write happens only on the first queue of a new study day)."""
+    with reading(fc.engine) as session:
+        stamp = session.execute(
+            select(Profile.weights_day).where(Profile.id == fc.profile_id)
+        ).scalar()
+        if stamp == today_for(fc):
+            return
+        has_attempts = session.execute(
+            select(QbankAttempt.id).where(QbankAttempt.profile_id == fc.profile_id).limit(1)
+        ).first()
+        has_weights = session.execute(
+            select(Card.id).where(Card.profile_id == fc.profile_id, Card.weight > 0).limit(1)
+        ).first()
+    if has_attempts or has_weights:
+        refresh_weights(fc, force=False)
+
+
+def report_rows(fc: Flashcore) -> list[dict[str, Any]]:
+    """Topics ranked by score, with the numbers `flashcore weakness` shows."""
+    today = today_for(fc)
+    s = fc.settings
+    half_life = s.weakness_half_life_days
+    rollover = fc.rollover()
+    with reading(fc.engine) as session:
+        index = load_index(session, fc.profile_id)
+        attempts = load_attempts(session, fc.profile_id)
+        direct, report = topic_scores(index, attempts, today, half_life)
+        cards_by_topic: dict[int, int] = defaultdict(int)
+        due_by_topic: dict[int, int] = defaultdict(int)
+        for row in session.execute(
+            select(Card.note_id, Card.due, Card.state, Card.suspended).where(
+                Card.profile_id == fc.profile_id
+            )
+        ):
+            for t in index.note_topics.get(row.note_id, ()):
+                for node in (t, *index.ancestors(t)):
+                    cards_by_topic[node] += 1
+                    if not row.suspended and row.state != 0 and row.due < rollover:
+                        due_by_topic[node] += 1
+    out = []
+    for topic_id, score in report.items():
+        own = direct.get(topic_id, model.NEUTRAL)
+        best_weight = max(
+            [own.score] + [direct[a].score for a in index.ancestors(topic_id) if a in direct]
+        )
+        path = index.paths[topic_id]
+        minutes = model.suggested_minutes(score.recent_misses)
+        out.append(
+            {
+                "topic": path,
+                "score": round(score.score, 4),
+                "misses": score.misses,
+                "attempts": score.attempts,
+                "recent_misses": score.recent_misses,
+                "recent_attempts": score.recent_attempts,
+                "cards": cards_by_topic.get(topic_id, 0),
+                "due": due_by_topic.get(topic_id, 0),
+                "desired_retention": model.retention_for(s, best_weight),
+                "suggested_minutes": minutes,
+                "reason": _report_reason(path, score, own, half_life, minutes),
+            }
+        )
+    out.sort(key=lambda r: (-r["score"], r["topic"]))
+    return out
+
+
+def _report_reason(
+    path: str,
+    score: model.TopicScore,
+    own: model.TopicScore,
+    half_life: float,
+    minutes: int,
+) -> str:
+    days = round(half_life)
+    if score.score == 0:
+        return "no misses counted"
+    via = "" if own.attempts else " (through its sub-topics)"
+    text = (
+        f"{score.recent_misses} of {score.recent_attempts} recent questions missed "
+        f"(last {days} days){via}"
+    )
+    if minutes:
+        text += f"; about {minutes} min of study suggested"
+    return text

@@ -1,0 +1,688 @@
+"""Repositories: functions that take a Session and return plain values. They never commit."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from flashcore.core import cloze
+from flashcore.core import topics as topic_keys
+from flashcore.core.errors import NotFoundError
+from flashcore.core.model import CardState, DeckSpec, Memory, NoteKind, NoteSpec, Schedule
+from flashcore.storage.models import (
+    Card,
+    Deck,
+    Note,
+    NoteQid,
+    NoteTopic,
+    Profile,
+    PullForward,
+    ReviewLog,
+    Topic,
+)
+
+# ---------------------------------------------------------------- profiles
+
+
+def find_profile(session: Session, name: str) -> tuple[int, dict[str, Any]] | None:
+    row = session.execute(select(Profile.id, Profile.settings).where(Profile.name == name)).first()
+    return None if row is None else (row.id, dict(row.settings or {}))
+
+
+def create_profile(session: Session, name: str, settings: dict[str, Any], now: datetime) -> int:
+    return int(
+        session.execute(
+            insert(Profile)
+            .values(name=name, settings=settings, created_at=now)
+            .returning(Profile.id)
+        ).scalar_one()
+    )
+
+
+def list_profiles(session: Session) -> list[tuple[str, datetime, int]]:
+    rows = session.execute(
+        select(Profile.name, Profile.created_at, func.count(Deck.id))
+        .outerjoin(Deck, Deck.profile_id == Profile.id)
+        .group_by(Profile.id)
+        .order_by(Profile.name)
+    )
+    return [(r[0], r[1], int(r[2])) for r in rows]
+
+
+def save_settings(session: Session, profile_id: int, settings: dict[str, Any]) -> None:
+    session.execute(update(Profile).where(Profile.id == profile_id).values(settings=settings))
+
+
+def has_any_deck(session: Session, profile_id: int) -> bool:
+    return (
+        session.execute(select(Deck.id).where(Deck.profile_id == profile_id).limit(1)).first()
+        is not None
+    )
+
+
+# ---------------------------------------------------------------- decks and notes
+
+
+@dataclass(slots=True)
+class LoadCounts:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    deleted: int = 0
+    cards_added: int = 0
+    removed_keys: list[str] | None = None
+
+
+def note_hash(spec: NoteSpec, deck_key: str) -> str:
+    payload = json.dumps(
+        [deck_key, spec.kind.value, spec.fields, spec.tags, spec.topics, spec.qids],
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def ensure_topics(session: Session, profile_id: int, paths: Iterable[str]) -> dict[str, int]:
+    """Topic ids by display path, creating each path and its ancestors once (keys normalized)."""
+    wanted: dict[str, str] = {}
+    for path in paths:
+        clean = topic_keys.clean_path(path)
+        if not clean:
+            continue
+        for ancestor in [*topic_keys.ancestors(clean), clean]:
+            wanted.setdefault(topic_keys.path_key(ancestor), ancestor)
+    if not wanted:
+        return {}
+    existing = {
+        row.key: (row.id, row.path)
+        for row in session.execute(
+            select(Topic.id, Topic.key, Topic.path).where(Topic.profile_id == profile_id)
+        )
+    }
+    # Parents first, so each child can point at its parent.
+    for key, path in sorted(wanted.items(), key=lambda kv: kv[0].count("::")):
+        if key in existing:
+            continue
+        parents = topic_keys.ancestors(path)
+        parent_id = existing[topic_keys.path_key(parents[-1])][0] if parents else None
+        new_id = session.execute(
+            insert(Topic)
+            .values(profile_id=profile_id, path=path, key=key, parent_id=parent_id, weight=0.0)
+            .returning(Topic.id)
+        ).scalar_one()
+        existing[key] = (int(new_id), path)
+    return {
+        topic_keys.clean_path(p): existing[topic_keys.path_key(p)][0] for p in paths if p.strip()
+    }
+
+
+def _ordinals(spec: NoteSpec) -> list[int]:
+    return cloze.ordinals(spec.fields["text"]) if spec.kind is NoteKind.CLOZE else [0]
+
+
+def _split_qid(qid: str) -> tuple[str, str]:
+    source, _, bare = qid.partition(":")
+    return (source.lower(), bare) if bare else ("uworld", source)
+
+
+def upsert_deck(
+    session: Session, profile_id: int, spec: DeckSpec, now: datetime, *, prune: bool
+) -> LoadCounts:
+    """Load one parsed deck: an upsert keyed by note key; notes gone from the file are suspended
+    (or deleted with `prune`)."""
+    counts = LoadCounts(removed_keys=[])
+    deck_id = session.execute(
+        select(Deck.id).where(Deck.profile_id == profile_id, Deck.key == spec.key)
+    ).scalar()
+    if deck_id is None:
+        deck_id = session.execute(
+            insert(Deck)
+            .values(
+                profile_id=profile_id,
+                key=spec.key,
+                name=spec.name,
+                description=spec.description,
+                html=spec.html,
+                source=spec.path,
+                created_at=now,
+                updated_at=now,
+            )
+            .returning(Deck.id)
+        ).scalar_one()
+    else:
+        session.execute(
+            update(Deck)
+            .where(Deck.id == deck_id)
+            .where(
+                or_(
+                    Deck.name != spec.name,
+                    Deck.description != spec.description,
+                    Deck.html != spec.html,
+                    Deck.source != spec.path,
+                )
+            )
+            .values(
+                name=spec.name,
+                description=spec.description,
+                html=spec.html,
+                source=spec.path,
+                updated_at=now,
+            )
+        )
+    existing = {
+        row.key: (row.id, row.content_hash, row.removed)
+        for row in session.execute(
+            select(Note.id, Note.key, Note.content_hash, Note.removed).where(
+                Note.deck_id == deck_id
+            )
+        )
+    }
+    topic_ids = ensure_topics(session, profile_id, {t for n in spec.notes for t in n.topics})
+    seen: set[str] = set()
+    for note in spec.notes:
+        key = note.key(spec.key)
+        seen.add(key)
+        digest = note_hash(note, spec.key)
+        found = existing.get(key)
+        if found is None:
+            note_id = session.execute(
+                insert(Note)
+                .values(
+                    profile_id=profile_id,
+                    deck_id=deck_id,
+                    key=key,
+                    kind=note.kind.value,
+                    fields=note.fields,
+                    tags=list(note.tags),
+                    content_hash=digest,
+                    removed=False,
+                    source_line=note.line,
+                    created_at=now,
+                    modified_at=now,
+                )
+                .returning(Note.id)
+            ).scalar_one()
+            _write_links(session, note_id, note, topic_ids)
+            counts.cards_added += _sync_cards(session, profile_id, note_id, note, now)
+            counts.added += 1
+            continue
+        note_id, old_hash, was_removed = found
+        if old_hash == digest and not was_removed:
+            counts.unchanged += 1
+            continue
+        session.execute(
+            update(Note)
+            .where(Note.id == note_id)
+            .values(
+                kind=note.kind.value,
+                fields=note.fields,
+                tags=list(note.tags),
+                content_hash=digest,
+                removed=False,
+                source_line=note.line,
+                modified_at=now,
+            )
+        )
+        session.execute(delete(NoteTopic).where(NoteTopic.note_id == note_id))
+        session.execute(delete(NoteQid).where(NoteQid.note_id == note_id))
+        _write_links(session, note_id, note, topic_ids)
+        if was_removed:
+            session.execute(
+                update(Card)
+                .where(Card.note_id == note_id)
+                .values(suspended=False, version=Card.version + 1, modified_at=now)
+            )
+        counts.cards_added += _sync_cards(session, profile_id, note_id, note, now)
+        counts.updated += 1
+    gone = [(key, nid) for key, (nid, _h, removed) in existing.items() if key not in seen]
+    if prune and gone:
+        session.execute(delete(Note).where(Note.id.in_([nid for _k, nid in gone])))
+        counts.deleted = len(gone)
+    else:
+        newly = [(k, nid) for k, nid in gone if not existing[k][2]]
+        if newly:
+            ids = [nid for _k, nid in newly]
+            session.execute(update(Note).where(Note.id.in_(ids)).values(removed=True))
+            session.execute(
+                update(Card)
+                .where(Card.note_id.in_(ids))
+                .values(suspended=True, version=Card.version + 1, modified_at=now)
+            )
+        counts.removed = len(newly)
+        counts.removed_keys = [k for k, _ in newly]
+    return counts
+
+
+def _write_links(session: Session, note_id: int, note: NoteSpec, topic_ids: dict[str, int]) -> None:
+    ids = {topic_ids[topic_keys.clean_path(t)] for t in note.topics if topic_keys.clean_path(t)}
+    if ids:
+        session.execute(insert(NoteTopic), [{"note_id": note_id, "topic_id": t} for t in ids])
+    qids = {_split_qid(q) for q in note.qids}
+    if qids:
+        session.execute(
+            insert(NoteQid), [{"note_id": note_id, "source": s, "qid": q} for s, q in qids]
+        )
+
+
+def _sync_cards(
+    session: Session, profile_id: int, note_id: int, note: NoteSpec, now: datetime
+) -> int:
+    """Create cards for new ordinals; suspend cards whose cloze deletion disappeared."""
+    have = {
+        row.ord: (row.id, row.suspended)
+        for row in session.execute(
+            select(Card.id, Card.ord, Card.suspended).where(Card.note_id == note_id)
+        )
+    }
+    want = _ordinals(note)
+    new = [o for o in want if o not in have]
+    if new:
+        session.execute(
+            insert(Card),
+            [
+                {
+                    "profile_id": profile_id,
+                    "note_id": note_id,
+                    "ord": o,
+                    "state": int(CardState.NEW),
+                    "due": now,
+                    "reps": 0,
+                    "lapses": 0,
+                    "suspended": False,
+                    "flagged": False,
+                    "leech": False,
+                    "weight": 0.0,
+                    "version": 0,
+                    "modified_at": now,
+                }
+                for o in new
+            ],
+        )
+    dropped = [cid for o, (cid, suspended) in have.items() if o not in want and not suspended]
+    if dropped:
+        session.execute(
+            update(Card)
+            .where(Card.id.in_(dropped))
+            .values(suspended=True, version=Card.version + 1, modified_at=now)
+        )
+    return len(new)
+
+
+def deck_rows(session: Session, profile_id: int) -> list[tuple[int, str, str, str]]:
+    rows = session.execute(
+        select(Deck.id, Deck.key, Deck.name, Deck.description)
+        .where(Deck.profile_id == profile_id)
+        .order_by(Deck.name)
+    )
+    return [(r.id, r.key, r.name, r.description) for r in rows]
+
+
+def deck_ids_matching(session: Session, profile_id: int, name: str) -> list[int]:
+    """A deck by key or name, with its sub-decks (`Step 1` matches `Step 1::Immunology`)."""
+    rows = session.execute(
+        select(Deck.id).where(
+            Deck.profile_id == profile_id,
+            or_(Deck.key == name, Deck.name == name, Deck.name.like(_like_prefix(name))),
+        )
+    )
+    return [r.id for r in rows]
+
+
+def topic_ids_matching(session: Session, profile_id: int, path: str) -> list[int]:
+    key = topic_keys.path_key(path)
+    rows = session.execute(
+        select(Topic.id).where(
+            Topic.profile_id == profile_id,
+            or_(Topic.key == key, Topic.key.like(_like_prefix(key))),
+        )
+    )
+    return [r.id for r in rows]
+
+
+def _like_prefix(prefix: str) -> str:
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "::%"
+
+
+def card_filter(
+    profile_id: int, deck_ids: Sequence[int] | None, topic_ids: Sequence[int] | None
+) -> Any:
+    """A WHERE clause on Card for an optional deck and topic filter."""
+    clauses: list[Any] = [Card.profile_id == profile_id]
+    if deck_ids is not None:
+        clauses.append(Card.note_id.in_(select(Note.id).where(Note.deck_id.in_(deck_ids))))
+    if topic_ids is not None:
+        clauses.append(
+            Card.note_id.in_(select(NoteTopic.note_id).where(NoteTopic.topic_id.in_(topic_ids)))
+        )
+    return and_(*clauses)
+
+
+def deck_state_counts(
+    session: Session, profile_id: int, now: datetime, rollover: datetime
+) -> dict[int, dict[str, int]]:
+    """Per deck id: total, new, learning (due now or later today), due reviews, suspended."""
+    active = and_(
+        Card.suspended.is_(False), or_(Card.buried_until.is_(None), Card.buried_until <= now)
+    )
+    rows = session.execute(
+        select(
+            Note.deck_id,
+            func.count(),
+            func.sum(_case(and_(active, Card.state == int(CardState.NEW)))),
+            func.sum(
+                _case(
+                    and_(
+                        active,
+                        Card.state.in_([int(CardState.LEARNING), int(CardState.RELEARNING)]),
+                        Card.due < rollover,
+                    )
+                )
+            ),
+            func.sum(_case(and_(active, Card.state == int(CardState.REVIEW), Card.due < rollover))),
+            func.sum(_case(Card.suspended.is_(True))),
+        )
+        .join(Note, Note.id == Card.note_id)
+        .where(Card.profile_id == profile_id)
+        .group_by(Note.deck_id)
+    )
+    return {
+        r[0]: {
+            "cards": int(r[1] or 0),
+            "new": int(r[2] or 0),
+            "learning": int(r[3] or 0),
+            "due": int(r[4] or 0),
+            "suspended": int(r[5] or 0),
+        }
+        for r in rows
+    }
+
+
+def _case(condition: Any) -> Any:
+    from sqlalchemy import case
+
+    return case((condition, 1), else_=0)
+
+
+def card_details(
+    session: Session, where: Any, *, order_by_note: bool = True
+) -> list[dict[str, Any]]:
+    """Cards with their note, deck and topics, as plain dicts."""
+    query = (
+        select(
+            Card.id,
+            Card.ord,
+            Card.state,
+            Card.step,
+            Card.due,
+            Card.stability,
+            Card.difficulty,
+            Card.last_review,
+            Card.reps,
+            Card.lapses,
+            Card.desired_retention,
+            Card.suspended,
+            Card.buried_until,
+            Card.flagged,
+            Card.leech,
+            Card.weight,
+            Card.version,
+            Card.note_id,
+            Note.key.label("note_key"),
+            Note.kind,
+            Note.fields,
+            Note.tags,
+            Deck.name.label("deck"),
+            Deck.html,
+        )
+        .join(Note, Note.id == Card.note_id)
+        .join(Deck, Deck.id == Note.deck_id)
+        .where(where)
+    )
+    if order_by_note:
+        query = query.order_by(Deck.name, Note.id, Card.ord)
+    rows = [dict(r._mapping) for r in session.execute(query)]
+    attach_topics(session, rows)
+    return rows
+
+
+def attach_topics(session: Session, rows: list[dict[str, Any]]) -> None:
+    note_ids = {r["note_id"] for r in rows}
+    by_note: dict[int, list[str]] = {}
+    for chunk in _chunks(sorted(note_ids), 900):
+        for note_id, path in session.execute(
+            select(NoteTopic.note_id, Topic.path)
+            .join(Topic, Topic.id == NoteTopic.topic_id)
+            .where(NoteTopic.note_id.in_(chunk))
+            .order_by(Topic.path)
+        ):
+            by_note.setdefault(note_id, []).append(path)
+    for row in rows:
+        row["topics"] = by_note.get(row["note_id"], [])
+
+
+def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+# ---------------------------------------------------------------- scheduling state
+
+
+@dataclass(frozen=True, slots=True)
+class CardRow:
+    """What answering needs of a card, read in the answer's own transaction."""
+
+    card_id: int
+    note_id: int
+    schedule: Schedule
+    version: int
+    suspended: bool
+    weight: float
+    desired_retention: float | None
+    leech: bool
+
+
+def schedule_from(row: Any) -> Schedule:
+    memory = (
+        Memory(stability=row.stability, difficulty=row.difficulty)
+        if row.stability is not None and row.difficulty is not None
+        else None
+    )
+    return Schedule(
+        state=CardState(row.state),
+        due=row.due,
+        step=row.step,
+        memory=memory,
+        last_review=row.last_review,
+        reps=row.reps,
+        lapses=row.lapses,
+    )
+
+
+def load_card(session: Session, profile_id: int, card_id: int, *, lock: bool = False) -> CardRow:
+    query = select(
+        Card.id,
+        Card.note_id,
+        Card.state,
+        Card.step,
+        Card.due,
+        Card.stability,
+        Card.difficulty,
+        Card.last_review,
+        Card.reps,
+        Card.lapses,
+        Card.version,
+        Card.suspended,
+        Card.weight,
+        Card.desired_retention,
+        Card.leech,
+    ).where(Card.id == card_id, Card.profile_id == profile_id)
+    if lock and session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = session.execute(query).first()
+    if row is None:
+        raise NotFoundError(f"no card {card_id} in this profile")
+    return CardRow(
+        card_id=row.id,
+        note_id=row.note_id,
+        schedule=schedule_from(row),
+        version=row.version,
+        suspended=row.suspended,
+        weight=row.weight,
+        desired_retention=row.desired_retention,
+        leech=row.leech,
+    )
+
+
+def save_schedule(
+    session: Session,
+    card_id: int,
+    expected_version: int,
+    schedule: Schedule,
+    now: datetime,
+    *,
+    retention: float | None,
+    extra: dict[str, Any] | None = None,
+) -> bool:
+    """Write a card's new schedule if nobody changed it meanwhile; False when they did."""
+    memory = schedule.memory
+    values: dict[str, Any] = {
+        "state": int(schedule.state),
+        "step": schedule.step,
+        "due": schedule.due,
+        "stability": memory.stability if memory else None,
+        "difficulty": memory.difficulty if memory else None,
+        "last_review": schedule.last_review,
+        "reps": schedule.reps,
+        "lapses": schedule.lapses,
+        "desired_retention": retention,
+        "version": expected_version + 1,
+        "modified_at": now,
+    }
+    if extra:
+        values.update(extra)
+    result = session.execute(
+        update(Card)
+        .where(Card.id == card_id, Card.version == expected_version)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def bury_siblings(
+    session: Session, note_id: int, card_id: int, until: datetime, now: datetime
+) -> list[int]:
+    ids = [
+        r.id
+        for r in session.execute(
+            select(Card.id).where(
+                Card.note_id == note_id,
+                Card.id != card_id,
+                Card.suspended.is_(False),
+                or_(Card.buried_until.is_(None), Card.buried_until <= now),
+            )
+        )
+    ]
+    if ids:
+        session.execute(
+            update(Card)
+            .where(Card.id.in_(ids))
+            .values(buried_until=until, version=Card.version + 1)
+            .execution_options(synchronize_session=False)
+        )
+    return ids
+
+
+def insert_review(session: Session, values: dict[str, Any]) -> int:
+    return int(
+        session.execute(insert(ReviewLog).values(**values).returning(ReviewLog.id)).scalar_one()
+    )
+
+
+def last_reviews(session: Session, profile_id: int, count: int) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(ReviewLog)
+        .where(ReviewLog.profile_id == profile_id)
+        .order_by(ReviewLog.id.desc())
+        .limit(count)
+    ).scalars()
+    return [{c.key: getattr(r, c.key) for c in ReviewLog.__table__.columns} for r in rows]
+
+
+def undo_review(session: Session, log: dict[str, Any], now: datetime) -> None:
+    """Restore the card to its state before `log` and delete the log row."""
+    card = session.execute(select(Card.version, Card.reps).where(Card.id == log["card_id"])).first()
+    if card is None:
+        raise NotFoundError(f"card {log['card_id']} no longer exists")
+    values: dict[str, Any] = {
+        "state": log["state_before"],
+        "step": log["step_before"],
+        "stability": log["stability_before"],
+        "difficulty": log["difficulty_before"],
+        "due": log["due_before"],
+        "last_review": log["last_review_before"],
+        "reps": card.reps - 1,
+        "lapses": log["lapses_before"],
+        "desired_retention": log["retention_before"],
+        "version": card.version + 1,
+        "modified_at": now,
+    }
+    if log["leeched"]:
+        values.update(suspended=False, leech=False)
+    session.execute(update(Card).where(Card.id == log["card_id"]).values(**values))
+    siblings = log.get("buried_siblings") or []
+    if siblings:
+        session.execute(
+            update(Card)
+            .where(Card.id.in_(siblings))
+            .values(buried_until=None, version=Card.version + 1)
+        )
+    session.execute(delete(ReviewLog).where(ReviewLog.id == log["id"]))
+
+
+def set_card_flags(
+    session: Session, profile_id: int, card_ids: Sequence[int], values: dict[str, Any]
+) -> list[int]:
+    """Apply `values` to the listed cards of this profile; returns the ids that do not exist."""
+    found = {
+        r.id
+        for r in session.execute(
+            select(Card.id).where(Card.profile_id == profile_id, Card.id.in_(card_ids))
+        )
+    }
+    missing = [c for c in card_ids if c not in found]
+    if missing:
+        return missing
+    session.execute(
+        update(Card).where(Card.id.in_(list(found))).values(version=Card.version + 1, **values)
+    )
+    return []
+
+
+def review_counts_since(session: Session, profile_id: int, since: datetime) -> dict[int, int]:
+    """Answers since `since` grouped by the state the card was in (NEW counts introductions)."""
+    rows = session.execute(
+        select(ReviewLog.state_before, func.count())
+        .where(ReviewLog.profile_id == profile_id, ReviewLog.reviewed_at >= since)
+        .group_by(ReviewLog.state_before)
+    )
+    return {int(s): int(n) for s, n in rows}
+
+
+def pulled_forward(session: Session, profile_id: int, day: Any) -> dict[int, str]:
+    rows = session.execute(
+        select(PullForward.card_id, PullForward.reason).where(
+            PullForward.profile_id == profile_id, PullForward.study_day == day
+        )
+    )
+    return {r.card_id: r.reason for r in rows}

@@ -1,0 +1,61 @@
+"""Units of work: one transaction per user action, with a bounded retry on lock contention."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session
+
+from flashcore.core.errors import DatabaseError
+from flashcore.storage.db import WRITE
+
+T = TypeVar("T")
+_RETRYABLE = ("database is locked", "deadlock detected", "could not serialize", "busy")
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Session]:
+    """A write transaction (`BEGIN IMMEDIATE` on SQLite) that commits or rolls back whole."""
+    with Session(engine.execution_options(**WRITE), expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def is_retryable(exc: BaseException) -> bool:
+    text = str(getattr(exc, "orig", exc)).lower()
+    return any(marker in text for marker in _RETRYABLE)
+
+
+def run_write(engine: Engine, work: Callable[[Session], T], *, attempts: int = 8) -> T:
+    """Run `work` in one write transaction, retrying with jitter on busy/serialization errors."""
+    delay = 0.02
+    for attempt in range(attempts):
+        try:
+            with writing(engine) as session:
+                return work(session)
+        except (OperationalError, DBAPIError) as exc:
+            if attempt == attempts - 1 or not is_retryable(exc):
+                if is_retryable(exc):
+                    raise DatabaseError(
+                        "the database is busy (another flashcore is writing); try again"
+                    ) from None
+                raise
+            time.sleep(delay * (1 + random.random()))
+            delay = min(delay * 2, 1.0)
+    raise AssertionError("unreachable")
