@@ -410,7 +410,8 @@ def _note(
     if notetype:
         kind = NoteKind.CLOZE if "cloze" in notetype.lower() else NoteKind.BASIC
     else:
-        kind = NoteKind.CLOZE if _CLOZE_MARK.search(fields[0]) else NoteKind.BASIC
+        text_field = fields[_field_order(NoteKind.CLOZE, layout.field_names, len(fields))[0]]
+        kind = NoteKind.CLOZE if _CLOZE_MARK.search(text_field) else NoteKind.BASIC
     main, second = _field_order(kind, layout.field_names, len(fields))
     if not fields[main].strip():
         problem(line, "the first field is empty")

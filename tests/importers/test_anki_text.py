@@ -96,6 +96,7 @@ def anki_col(tmp_path: Path) -> Iterator[AnkiCollection]:
             {"Front": "Which antibody mediates type I hypersensitivity?", "Back": "IgE"},
             ["#AK_Step1_v12::#UWorld::Step::118154", "high-yield"],
         )
+        add("tricky", "Basic", immuno, {"Front": TRICKY_FRONT, "Back": TRICKY_BACK}, [])
         add(
             "cloze",
             "Cloze",
@@ -103,7 +104,6 @@ def anki_col(tmp_path: Path) -> Iterator[AnkiCollection]:
             {"Text": "{{c1::IgA}} guards mucosa; {{c2::IgM}} comes first", "Back Extra": "x; y"},
             ["immuno"],
         )
-        add("tricky", "Basic", immuno, {"Front": TRICKY_FRONT, "Back": TRICKY_BACK}, [])
         add(
             "reversed",
             "Basic (and reversed card)",
@@ -162,7 +162,7 @@ def test_cloze_row_from_real_anki_export_becomes_cloze_note(anki_col, tmp_path):
 def test_field_with_tab_quotes_newline_html_and_non_ascii_survives_real_anki_export(
     anki_col, tmp_path
 ):
-    limit = NoteIdsLimit([anki_col.note_ids["tricky"], anki_col.note_ids["basic"]])
+    limit = NoteIdsLimit([anki_col.note_ids["cloze"], anki_col.note_ids["tricky"]])
     out = export(anki_col, tmp_path / "two.txt", limit=limit, full=True, html=True)
 
     notes = {note.local_id: note for note in only_notes(parse_anki_text(out))}
@@ -170,10 +170,9 @@ def test_field_with_tab_quotes_newline_html_and_non_ascii_survives_real_anki_exp
     tricky = notes[anki_col.note_guids["tricky"]]
     assert tricky.kind is NoteKind.BASIC
     assert tricky.fields == {"front": TRICKY_FRONT, "back": TRICKY_BACK}
-    # The quoted newline makes the record two physical lines; the next record says so.
-    assert len(notes) == 2
-    lines = sorted(note.line or 0 for note in notes.values())
-    assert lines[1] - lines[0] in {1, 2}
+    # Six header lines; the quoted newline makes the tricky record two physical lines.
+    assert tricky.line == 7
+    assert notes[anki_col.note_guids["cloze"]].line == 9
 
 
 def test_anking_uworld_tag_from_real_anki_export_yields_a_qid(anki_col, tmp_path):
@@ -187,11 +186,14 @@ def test_anking_uworld_tag_from_real_anki_export_yields_a_qid(anki_col, tmp_path
 
 
 def test_reversed_notetype_from_real_anki_export_is_read_as_basic(anki_col, tmp_path):
-    out = export(anki_col, tmp_path / "all.txt", full=True, html=True)
+    limit = DeckIdLimit(anki_col.other_deck_id)
+    out = export(anki_col, tmp_path / "patho.txt", limit=limit, full=True, html=True)
 
-    notes = {note.local_id: note for note in only_notes(parse_anki_text(out))}
+    (deck,) = parse_anki_text(out)
 
-    note = notes[anki_col.note_guids["reversed"]]
+    assert deck.name == "Step 1::Pathology"
+    (note,) = deck.notes
+    assert note.local_id == anki_col.note_guids["reversed"]
     assert note.kind is NoteKind.BASIC
     assert note.fields == {"front": "#1 cause of death", "back": "Heart disease"}
 
@@ -603,3 +605,13 @@ def test_a_short_first_row_is_reported_alone_against_the_usual_width():
     assert [(p.line, p.message) for p in problems] == [
         (2, "row has 2 columns, expected 3 (as on line 3)")
     ]
+
+
+def test_columns_header_names_fields_so_a_later_text_column_is_found_and_detected_as_cloze():
+    data = b"#columns:Extra\tText\tTags\nsee Robbins\tThe {{c1::liver}} makes albumin\tgi\n"
+
+    (note,) = only_notes(parse_anki_text(Path("c.txt"), data))
+
+    assert note.kind is NoteKind.CLOZE
+    assert note.fields == {"text": "The {{c1::liver}} makes albumin", "extra": "see Robbins"}
+    assert note.tags == ("gi",)
