@@ -356,6 +356,174 @@ def cmd_review(args: argparse.Namespace) -> int:
         return run_review(fc, deck=args.deck, topic=args.topic)
 
 
+def _read_input(path: str) -> tuple[bytes, str]:
+    if path == "-":
+        return sys.stdin.buffer.read(), "<stdin>"
+    p = Path(path)
+    if not p.exists():
+        from flashcore.core.errors import FlashcoreError
+
+        raise FlashcoreError(f"{path}: no such file")
+    if p.is_dir():
+        from flashcore.core.errors import FlashcoreError
+
+        raise FlashcoreError(f"{path}: is a folder, not a log file")
+    return p.read_bytes(), path
+
+
+def cmd_qbank_import(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from flashcore.core.errors import QbankFormatError
+    from flashcore.services.qbank import import_log
+
+    on_date = None
+    if args.on_date:
+        try:
+            on_date = date.fromisoformat(args.on_date)
+        except ValueError:
+            raise CliUsageError(f"--date {args.on_date!r}: use YYYY-MM-DD") from None
+    data, origin = _read_input(args.path)
+    with open_collection(args) as fc:
+        try:
+            report = import_log(fc, data, origin=origin, fmt=args.fmt, source=args.source,
+                                on_date=on_date, outcome=args.outcome, dry_run=args.dry_run,
+                                skip_invalid=args.skip_invalid, again=args.again)  # fmt: skip
+        except QbankFormatError as exc:
+            for problem in exc.problems[:200]:
+                info(str(problem))
+            more = len(exc.problems) - 200
+            if more > 0:
+                info(f"... and {more} more problems")
+            info(f"{PROG}: error: {origin}: {len(exc.problems)} bad rows; nothing was imported "
+                 "(fix them, or use --skip-invalid)")  # fmt: skip
+            return 1
+    if args.json:
+        emit_json(report.to_json())
+        return 0
+    prefix = "dry run: " if report.dry_run else ""
+    print(f"{prefix}{report.rows_read} rows read ({report.format}), {report.added} attempts "
+          f"added, {report.duplicates} duplicates skipped")  # fmt: skip
+    print(f"misses: {report.misses} — {report.matched_card} matched cards, "
+          f"{report.matched_topic} matched only a topic, {report.matched_none} matched nothing")  # fmt: skip
+    if report.unmatched_topics:
+        print("unmatched topics (gaps in your decks): " + "; ".join(report.unmatched_topics[:20]))
+    if report.unmatched_qids:
+        print("unmatched question ids: " + ", ".join(report.unmatched_qids[:30]))
+    if report.skipped_invalid:
+        print(f"skipped {len(report.skipped_invalid)} bad rows:")
+        for problem in report.skipped_invalid[:50]:
+            print(f"  {problem}")
+    if report.pulled_forward:
+        print(f"{report.pulled_forward} cards of weak topics pulled into today's queue")
+    if report.batch_id is not None:
+        print(f"batch {report.batch_id} (undo with: flashcore qbank remove {report.batch_id})")
+    return 0
+
+
+def cmd_qbank_list(args: argparse.Namespace) -> int:
+    from flashcore.services.qbank import list_attempts
+
+    with open_collection(args) as fc:
+        rows = list_attempts(fc)
+    if args.json:
+        emit_json(rows)
+    else:
+        print(table([(r["date"], r["source"], r["qid"], r["outcome"], r["matched"],
+                      r["topic"] or r["category"] or r["system"]) for r in rows],
+                    ["date", "source", "qid", "outcome", "matched", "topic"]))  # fmt: skip
+    return 0
+
+
+def cmd_qbank_batches(args: argparse.Namespace) -> int:
+    from flashcore.services.qbank import list_batches
+
+    with open_collection(args) as fc:
+        rows = list_batches(fc)
+    if args.json:
+        emit_json(rows)
+    else:
+        print(table([(r["batch_id"], r["imported_at"][:16], r["source"], r["format"],
+                      r["attempts"], r["origin"]) for r in rows],
+                    ["batch", "imported (UTC)", "source", "format", "attempts", "from"]))  # fmt: skip
+    return 0
+
+
+def cmd_qbank_remove(args: argparse.Namespace) -> int:
+    from flashcore.services.qbank import remove_batch
+
+    with open_collection(args) as fc:
+        n = remove_batch(fc, args.batch_id)
+    if args.json:
+        emit_json({"batch_id": args.batch_id, "attempts_removed": n})
+    else:
+        print(f"removed batch {args.batch_id} ({n} attempts)")
+    return 0
+
+
+def cmd_topics(args: argparse.Namespace) -> int:
+    from flashcore.services.qbank import add_alias, list_topics
+
+    with open_collection(args) as fc:
+        if args.verb == "alias":
+            if not args.alias or not args.topic:
+                raise CliUsageError('topics alias needs TEXT and TOPIC: flashcore topics alias '
+                                    '"Type I hypersensitivity" "Immunology::Hypersensitivity::Type I"')  # fmt: skip
+            target = add_alias(fc, args.alias, args.topic)
+            if args.json:
+                emit_json({"alias": args.alias, "topic": target})
+            else:
+                print(f"{args.alias!r} now counts for {target}")
+            return 0
+        rows = list_topics(fc)
+    if args.json:
+        emit_json(rows)
+    else:
+        print(table([(r["topic"], r["notes"], f"{r['weight']:.2f}", ", ".join(r["aliases"]))
+                     for r in rows], ["topic", "notes", "weight", "aliases"]))  # fmt: skip
+    return 0
+
+
+def cmd_weakness(args: argparse.Namespace) -> int:
+    from flashcore.services.weakness import report_rows
+
+    with open_collection(args) as fc:
+        rows = report_rows(fc)
+    if args.limit is not None:
+        rows = rows[: args.limit]
+    if args.json:
+        emit_json(rows)
+        return 0
+    if not rows:
+        print("no weak topics yet: import missed questions with `flashcore qbank import`")
+        return 0
+    print(table([(r["topic"], f"{r['score']:.2f}", f"{r['recent_misses']}/{r['recent_attempts']}",
+                  f"{r['misses']}/{r['attempts']}", r["cards"], r["due"],
+                  f"{r['desired_retention']:.2f}", r["suggested_minutes"]) for r in rows],
+                ["topic", "score", "recent miss", "all miss", "cards", "due", "retention",
+                 "min"]))  # fmt: skip
+    print()
+    for r in rows[:5]:
+        print(f"{r['topic']}: {r['reason']}")
+    return 0
+
+
+def cmd_export_anki(args: argparse.Namespace) -> int:
+    from flashcore.services.export import export_anki
+
+    with open_collection(args) as fc:
+        summary = export_anki(fc, Path(args.output), deck=args.deck, topic=args.topic,
+                              with_scheduling=args.with_scheduling,
+                              show_progress=not args.json and sys.stderr.isatty())  # fmt: skip
+    if args.json:
+        emit_json({"path": str(summary.path), "notes": summary.notes, "cards": summary.cards,
+                   "bytes": summary.bytes})  # fmt: skip
+    else:
+        print(f"wrote {summary.path}: {summary.notes} notes, {summary.cards} cards, "
+              f"{summary.bytes / 1_000_000:.1f} MB")  # fmt: skip
+    return 0
+
+
 # ---------------------------------------------------------------- parser
 
 
@@ -485,17 +653,82 @@ def build_parser() -> argparse.ArgumentParser:
             cmd_stats)  # fmt: skip
     _json_flag(p)
 
-    _add_later_commands(sub, add, common)
+    _add_weakness_commands(sub, add, common)
+    _add_export_commands(sub, add, common)
     return parser
 
 
-def _add_later_commands(sub: Any, add: Callable[..., argparse.ArgumentParser], common: Any) -> None:
-    """Commands from the weakness and export features."""
-    try:
-        from flashcore import cli_more
-    except ImportError:
-        return
-    cli_more.register(sub, add, common, _json_flag)
+def _add_weakness_commands(
+    sub: Any, add: Callable[..., argparse.ArgumentParser], common: Any
+) -> None:
+    qbank = add("qbank", "missed-question logs: import | list | batches | remove",
+                "flashcore qbank import decks/samples/uworld-paste.tsv", _needs_verb)  # fmt: skip
+    qsub = qbank.add_subparsers(dest="verb", metavar="VERB")
+
+    def verb(name: str, help_text: str, example: str, handler: Handler) -> argparse.ArgumentParser:
+        p = qsub.add_parser(name, help=help_text, description=help_text, parents=[common],
+                            epilog=f"example:\n  {example}",
+                            formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+        p.set_defaults(handler=handler)
+        return p
+
+    p = verb("import", "import a missed-question log (a file, or - to paste on stdin)",
+             "pbpaste | flashcore qbank import - --source uworld", cmd_qbank_import)  # fmt: skip
+    p.add_argument("path", metavar="PATH|-")
+    p.add_argument(
+        "--format", dest="fmt", default="auto", choices=["auto", "uworld", "csv", "qids"]
+    )
+    p.add_argument("--source", default="uworld", help="uworld, amboss, nbme or any name")
+    p.add_argument("--date", dest="on_date", metavar="YYYY-MM-DD",
+                   help="the day of the attempts (default: today)")  # fmt: skip
+    p.add_argument("--outcome", choices=["correct", "incorrect", "omitted"],
+                   help="outcome for rows that carry none (default: incorrect)")  # fmt: skip
+    p.add_argument(
+        "--dry-run", action="store_true", help="report what would happen; change nothing"
+    )
+    p.add_argument("--skip-invalid", action="store_true", help="import the good rows, list the bad")
+    p.add_argument(
+        "--again", action="store_true", help="import a paste identical to an earlier one"
+    )
+    _json_flag(p)
+    p = verb("list", "imported attempts, newest first", "flashcore qbank list --json",
+             cmd_qbank_list)  # fmt: skip
+    _json_flag(p)
+    p = verb("batches", "import batches", "flashcore qbank batches", cmd_qbank_batches)
+    _json_flag(p)
+    p = verb("remove", "undo a mistaken import batch", "flashcore qbank remove 3", cmd_qbank_remove)
+    p.add_argument("batch_id", type=int, metavar="BATCH_ID")
+    _json_flag(p)
+
+    topics = add("topics", "topic tree and aliases: list | alias TEXT TOPIC",
+                 "flashcore topics alias 'Type I hypersensitivity' "
+                 "'Immunology::Hypersensitivity::Type I'", cmd_topics)  # fmt: skip
+    topics.add_argument("verb", choices=["list", "alias"])
+    topics.add_argument("alias", nargs="?", metavar="TEXT")
+    topics.add_argument("topic", nargs="?", metavar="TOPIC")
+    _json_flag(topics)
+
+    p = add("weakness", "topics ranked by exam points at risk, with why",
+            "flashcore weakness --limit 10", cmd_weakness)  # fmt: skip
+    p.add_argument("--limit", type=int)
+    _json_flag(p)
+
+
+def _add_export_commands(
+    sub: Any, add: Callable[..., argparse.ArgumentParser], common: Any
+) -> None:
+    export = add("export", "export cards: anki", "flashcore export anki -o step1.apkg", _needs_verb)
+    esub = export.add_subparsers(dest="verb", metavar="FORMAT")
+    p = esub.add_parser("anki", help="an Anki package (.apkg) that real Anki imports and updates",
+                        parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter,
+                        epilog="example:\n  flashcore export anki -o step1.apkg --with-scheduling")  # fmt: skip
+    p.add_argument("-o", "--output", required=True, metavar="FILE.apkg")
+    p.add_argument("--deck")
+    p.add_argument("--topic")
+    p.add_argument("--with-scheduling", action="store_true",
+                   help="carry FSRS state and review history (for a new phone or profile)")  # fmt: skip
+    _json_flag(p)
+    p.set_defaults(handler=cmd_export_anki)
 
 
 def _needs_verb(args: argparse.Namespace) -> int:

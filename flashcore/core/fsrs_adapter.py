@@ -109,7 +109,9 @@ def fuzzed_days(interval_days: int, card_id: int, reps: int, maximum_interval: i
         return interval_days
     lo, hi = fuzz_range(interval_days, maximum_interval)
     draw = random.Random(f"flashcore-fuzz:{card_id}:{reps}").random()
-    return min(round(draw * (hi - lo + 1) + lo), maximum_interval)
+    # Uniform over the whole days lo..hi inclusive (as Anki draws it; fsrs's own rounding can
+    # overshoot hi by one).
+    return min(lo + int(draw * (hi - lo + 1)), hi, maximum_interval)
 
 
 def answer(

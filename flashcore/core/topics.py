@@ -16,8 +16,8 @@ _ROMAN = {
     "i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5",
     "vi": "6", "vii": "7", "viii": "8", "ix": "9", "x": "10",
 }  # fmt: skip
-# Words that are not roman numerals although they look like one in this field.
-_STOP = {"and", "of", "the", "a", "an", "in", "with", "to", "for", "or", "&"}
+# Filler words ignored when matching ("a" is kept: Hepatitis A is not Hepatitis B).
+_STOP = {"and", "of", "the", "in", "with", "to", "for", "or"}
 _KEEP_S = ("ss", "us", "is", "sis", "xis")
 
 

@@ -37,7 +37,7 @@ MINUTES_PER_RECENT_MISS = 10
 class Attempt:
     on_date: date
     missed: bool
-    weight: float = 1.0  # < 1 when counted for a parent topic
+    weight: float = 1.0  # < 1 when a sub-topic's attempt counts for its parent (reports)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,16 +69,13 @@ def score_topic(attempts: Iterable[Attempt], today: date, half_life: float) -> T
             continue  # an attempt dated in the future does not count yet
         w = decay(age, half_life) * a.weight
         n += w
-        if a.weight >= 1.0:
-            total += 1
-            if age <= half_life:
-                recent_total += 1
+        total += 1
+        recent = age <= half_life
+        recent_total += recent
         if a.missed:
             m += w
-            if a.weight >= 1.0:
-                misses += 1
-                if age <= half_life:
-                    recent_misses += 1
+            misses += 1
+            recent_misses += recent
     if n == 0.0:
         return TopicScore(0.0, 0.0, misses, total, recent_misses, recent_total, 0.0, 0.0)
     p = (m + PRIOR_WEIGHT * PRIOR_MISS_RATE) / (n + PRIOR_WEIGHT)

@@ -79,6 +79,7 @@ import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -102,6 +103,7 @@ _CRT_DATE = date(2020, 1, 1)
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 _COPY_CHUNK = 1 << 20
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_FIELD_TROUBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _TAG_DROP = re.compile('["\x00-\x1f\x7f-\x9f\ud800-\udfff]')
 _WHITESPACE = re.compile(r"\s+")
@@ -221,6 +223,7 @@ class ExportSummary:
     path: Path
 
 
+@lru_cache(maxsize=1024)
 def deck_id_for(name: str) -> int:
     """The Anki deck id of a deck name; stable forever (see the module docstring)."""
     digest = hashlib.sha256(f"flashcore-deck:{name}".encode()).digest()
@@ -234,18 +237,20 @@ def guid_for(key: str) -> str:
 
 def clean_field(text: str, *, is_html: bool) -> str:
     """Field text as Anki should store it (see the module docstring)."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _CONTROL.sub("", text)
-    text = _SURROGATE.sub("\ufffd", text)
+    if _FIELD_TROUBLE.search(text):
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        text = _SURROGATE.sub("\ufffd", _CONTROL.sub("", text))
     if not is_html:
         text = html.escape(text, quote=False).replace("\n", "<br>")
     return text
 
 
+@lru_cache(maxsize=8192)
 def clean_tag(tag: str) -> str:
-    """A tag Anki accepts: no whitespace, no quotes, no empty `::` parts."""
-    tag = _WHITESPACE.sub("_", _TAG_DROP.sub("", tag))
-    return "::".join(part.strip("_") for part in tag.split("::") if part.strip("_"))
+    """A tag Anki accepts: whitespace inside a part becomes `_`; quotes, control characters
+    and empty `::` parts are dropped."""
+    parts = (_TAG_DROP.sub("", _WHITESPACE.sub(" ", part)).strip() for part in tag.split("::"))
+    return "::".join(part.replace(" ", "_") for part in parts if part)
 
 
 def qid_tag(qid: str) -> str:
@@ -254,7 +259,7 @@ def qid_tag(qid: str) -> str:
     if not number:
         source, number = "uworld", source
     source = source.strip()
-    return clean_tag(f"#{_QBANKS.get(source.lower(), source)}::{number.strip()}")
+    return clean_tag(f"#{_QBANKS.get(source.lower(), source)}::{number}")
 
 
 def note_tags(note: ExportNote) -> list[str]:

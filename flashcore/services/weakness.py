@@ -180,7 +180,6 @@ def refresh_weights(fc: Flashcore, *, force: bool = True) -> bool:
     """Recompute topic weights and copy them onto cards. Without `force`, only once per study
     day (weights decay daily). Returns whether it ran."""
     today = today_for(fc)
-    half_life = fc.settings.weakness_half_life_days
 
     def work(session: Session) -> bool:
         if not force:
@@ -189,17 +188,21 @@ def refresh_weights(fc: Flashcore, *, force: bool = True) -> bool:
             ).scalar()
             if stamp == today:
                 return False
-        index = load_index(session, fc.profile_id)
-        attempts = load_attempts(session, fc.profile_id)
-        direct, _ = topic_scores(index, attempts, today, half_life)
-        _write_topic_weights(session, fc.profile_id, index, direct, half_life)
-        _write_card_weights(session, fc.profile_id, index, direct)
-        session.execute(
-            update(Profile).where(Profile.id == fc.profile_id).values(weights_day=today)
-        )
+        refresh_in(session, fc, today)
         return True
 
     return run_write(fc.engine, work)
+
+
+def refresh_in(session: Session, fc: Flashcore, today: date) -> None:
+    """The weight refresh inside a caller's transaction (an import, an alias, a removal)."""
+    half_life = fc.settings.weakness_half_life_days
+    index = load_index(session, fc.profile_id)
+    attempts = load_attempts(session, fc.profile_id)
+    direct, _ = topic_scores(index, attempts, today, half_life)
+    _write_topic_weights(session, fc.profile_id, index, direct, half_life)
+    _write_card_weights(session, fc.profile_id, index, direct)
+    session.execute(update(Profile).where(Profile.id == fc.profile_id).values(weights_day=today))
 
 
 def _write_topic_weights(
@@ -226,10 +229,9 @@ def _write_topic_weights(
         from sqlalchemy import bindparam
 
         session.execute(
-            update(Topic)
-            .where(Topic.id == bindparam("tid"))
-            .values(weight=bindparam("w"), reason=bindparam("r"))
-            .execution_options(synchronize_session=False),
+            update(Topic.__table__)
+            .where(Topic.__table__.c.id == bindparam("tid"))
+            .values(weight=bindparam("w"), reason=bindparam("r")),
             changes,
         )
 
@@ -263,10 +265,9 @@ def _write_card_weights(
         from sqlalchemy import bindparam
 
         session.execute(
-            update(Card)
-            .where(Card.id == bindparam("cid"))
-            .values(weight=bindparam("w"), weak_topic_id=bindparam("t"))
-            .execution_options(synchronize_session=False),
+            update(Card.__table__)
+            .where(Card.__table__.c.id == bindparam("cid"))
+            .values(weight=bindparam("w"), weak_topic_id=bindparam("t")),
             changes,
         )
 
@@ -324,6 +325,8 @@ def report_rows(fc: Flashcore) -> list[dict[str, Any]]:
                         due_by_topic[node] += 1
     out = []
     for topic_id, score in report.items():
+        if score.score <= 0:
+            continue
         own = direct.get(topic_id, model.NEUTRAL)
         best_weight = max(
             [own.score] + [direct[a].score for a in index.ancestors(topic_id) if a in direct]

@@ -1,0 +1,202 @@
+"""Benchmark: `write_apkg` against plain genanki writing the same notes.
+
+    python -m flashcore.exporters.bench_export [--notes 35000] [--repeat 3]
+
+Each variant runs in its own process (so peak RSS is its own): the notes are built first, then
+the whole export call is timed (best of `--repeat`), then run once more under tracemalloc.
+Memory is reported as the call's Python heap peak (tracemalloc) and the growth of the process's
+peak RSS over what the inputs already took. Plain genanki gets the same notes with the least
+conversion a working exporter needs (fields joined, spaces in tags replaced) and writes with
+`Package.write_to_file` (uncompressed zip; its leaked temporary database is removed here).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import genanki
+
+from flashcore.core.model import CardState, NoteKind
+from flashcore.exporters.anki import (
+    BASIC_MODEL,
+    CLOZE_MODEL,
+    ExportCard,
+    ExportNote,
+    ExportReview,
+    deck_id_for,
+    guid_for,
+    write_apkg,
+)
+
+NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
+VARIANTS = ("genanki", "flashcore", "flashcore+scheduling")
+_WORDS = (
+    "mast cell IgE histamine eosinophil complement C3b opsonin neutrophil macrophage "
+    "interleukin TNF-alpha interferon gamma T-helper cytotoxic CD8 CD4 MHC class antigen "
+    "presentation B cell plasma antibody isotype switching affinity maturation germinal "
+    "center lymph node spleen thymus selection tolerance anergy apoptosis Fas ligand "
+    "perforin granzyme natural killer cell dendritic Langerhans vaccine adjuvant hapten"
+).split()
+_DECKS = [
+    f"Step 1::{s}" for s in ("Immunology", "Microbiology", "Pharmacology", "Pathology")
+] + [f"Step 1::Microbiology::{s}" for s in ("Bacteria", "Viruses", "Fungi", "Parasites")]
+
+
+def _sentence(rng: random.Random, words: int) -> str:
+    return " ".join(rng.choice(_WORDS) for _ in range(words))
+
+
+def _card(rng: random.Random, ord_: int, scheduled: bool) -> ExportCard:
+    if not scheduled or rng.random() < 0.4:
+        return ExportCard(ord_, CardState.NEW, NOW, None, None, None, None, 0, 0, None, False, False)
+    start = NOW - timedelta(days=rng.randint(20, 200))
+    reviews = []
+    at, stability, difficulty = start, 2.3, 5.0
+    for _ in range(rng.randint(1, 6)):
+        stability *= 2.2
+        due = at + timedelta(days=max(1, round(stability)))
+        reviews.append(
+            ExportReview(at, 3, 8000, CardState.REVIEW, CardState.REVIEW, due, stability,
+                         difficulty, 0.9)  # fmt: skip
+        )
+        at = min(due, NOW - timedelta(hours=1))
+    last = reviews[-1]
+    return ExportCard(
+        ord_, CardState.REVIEW, last.due_after, None, stability, difficulty, last.reviewed_at,
+        len(reviews), 0, 0.9, rng.random() < 0.05, rng.random() < 0.02, tuple(reviews),
+    )  # fmt: skip
+
+
+def make_notes(count: int, scheduled: bool) -> list[ExportNote]:
+    """Deterministic synthetic notes: 60% basic, 40% cloze with 2-3 deletions."""
+    notes = []
+    for i in range(count):
+        rng = random.Random(f"bench:{i}")
+        deck = rng.choice(_DECKS)
+        common = {
+            "deck_name": deck,
+            "html": rng.random() < 0.3,
+            "tags": ("high-yield", f"block {i % 7}"),
+            "topics": (f"{deck.split('::')[1]}::{_sentence(rng, 2)}::{_sentence(rng, 2)}",),
+            "qids": (f"uworld:{100000 + i}",) if rng.random() < 0.5 else (),
+            "modified_at": NOW - timedelta(days=rng.randint(0, 300)),
+        }
+        extra = _sentence(rng, rng.randint(0, 30))
+        if rng.random() < 0.6:
+            fields = {"front": _sentence(rng, 14) + "?", "back": _sentence(rng, 20)}
+            if extra:
+                fields["extra"] = extra
+            cards: tuple[ExportCard, ...] = (_card(rng, 0, scheduled),)
+            notes.append(ExportNote(f"bench:{i}", NoteKind.BASIC, fields, cards=cards, **common))
+        else:
+            n = rng.randint(2, 3)
+            text = " ".join(f"{_sentence(rng, 8)} {{{{c{k}::{_sentence(rng, 2)}}}}}" for k in
+                            range(1, n + 1))  # fmt: skip
+            cards = tuple(_card(rng, k, scheduled) for k in range(1, n + 1))
+            fields = {"text": text, "extra": extra}
+            notes.append(ExportNote(f"bench:{i}", NoteKind.CLOZE, fields, cards=cards, **common))
+    return notes
+
+
+def plain_genanki(notes: list[ExportNote], path: Path) -> None:
+    """What a straightforward genanki exporter does with the same notes."""
+    decks: dict[str, genanki.Deck] = {}
+    for note in notes:
+        deck = decks.get(note.deck_name)
+        if deck is None:
+            deck = decks[note.deck_name] = genanki.Deck(deck_id_for(note.deck_name), note.deck_name)
+        tags = [t.replace(" ", "_") for t in (*note.tags, *note.topics, *note.qids)]
+        if note.kind is NoteKind.CLOZE:
+            model, fields = CLOZE_MODEL, [note.fields["text"], note.fields.get("extra", "")]
+        else:
+            model = BASIC_MODEL
+            fields = [note.fields["front"], note.fields["back"], note.fields.get("extra", "")]
+        deck.add_note(genanki.Note(model=model, fields=fields, tags=tags, guid=guid_for(note.key)))
+    genanki.Package(list(decks.values())).write_to_file(str(path), timestamp=NOW.timestamp())
+
+
+def _run_one(variant: str, count: int, repeat: int) -> dict[str, float]:
+    notes = make_notes(count, scheduled=variant.endswith("scheduling"))
+    with tempfile.TemporaryDirectory(prefix="flashcore-bench-") as folder:
+        out = Path(folder) / "out.apkg"
+        leaks = Path(folder) / "genanki-tmp"
+        leaks.mkdir()
+        tempfile.tempdir = str(leaks)  # genanki leaves one database per export: keep it here
+
+        def call() -> None:
+            if variant == "genanki":
+                plain_genanki(notes, out)
+            else:
+                write_apkg(notes, out, with_scheduling=variant.endswith("scheduling"), now=NOW)
+            for leaked in leaks.iterdir():
+                leaked.unlink()
+
+        gc.collect()
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        seconds = min(_timed(call) for _ in range(repeat))
+        rss_growth = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before
+        gc.collect()
+        tracemalloc.start()
+        call()
+        heap_peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        size = out.stat().st_size
+        tempfile.tempdir = None
+    return {
+        "seconds": seconds,
+        "heap_peak_mb": heap_peak / 2**20,
+        "rss_growth_mb": rss_growth / 1024,
+        "size_mb": size / 2**20,
+        "cards": sum(len(n.cards) for n in notes),
+    }
+
+
+def _timed(call: Callable[[], None]) -> float:
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--notes", type=int, default=35_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--one", choices=VARIANTS, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.one:
+        print(json.dumps(_run_one(args.one, args.notes, args.repeat)))
+        return 0
+    results = {}
+    for variant in VARIANTS:
+        command = [sys.executable, "-m", "flashcore.exporters.bench_export", "--one", variant]
+        command += ["--notes", str(args.notes), "--repeat", str(args.repeat)]
+        done = subprocess.run(command, check=True, capture_output=True, text=True)
+        results[variant] = json.loads(done.stdout)
+    base = results["genanki"]
+    print(f"{args.notes} notes, best of {args.repeat}; ratios against plain genanki")
+    print(f"{'variant':<22}{'cards':>7}{'time s':>9}{'x':>6}{'heap MB':>9}{'x':>6}"
+          f"{'RSS+ MB':>9}{'size MB':>9}")  # fmt: skip
+    for variant, r in results.items():
+        print(
+            f"{variant:<22}{r['cards']:>7}{r['seconds']:>9.2f}"
+            f"{r['seconds'] / base['seconds']:>6.2f}{r['heap_peak_mb']:>9.1f}"
+            f"{r['heap_peak_mb'] / base['heap_peak_mb']:>6.2f}{r['rss_growth_mb']:>9.1f}"
+            f"{r['size_mb']:>9.1f}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,152 @@
+"""Shared fixtures: a frozen clock, and databases on SQLite and on the PostgreSQL server.
+
+PostgreSQL tests use FLASHCORE_TEST_PG_URL (default: the local server). Each test gets its own
+schema, dropped afterwards. When the server cannot be reached the PostgreSQL variants are
+skipped locally, but fail under CI=true so a dead server never passes silently.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from flashcore.core.clock import FixedClock
+
+PG_URL = os.environ.get(
+    "FLASHCORE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+ROOT = Path(__file__).resolve().parent.parent
+DECKS = ROOT / "decks"
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(NOW)
+
+
+def _pg_available() -> str | None:
+    try:
+        import psycopg
+
+        raw = PG_URL.replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(raw, connect_timeout=3):
+            return None
+    except Exception as exc:  # noqa: BLE001 - any failure means "not available"
+        return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+_PG_PROBLEM: list[str | None] = []
+
+
+def pg_problem() -> str | None:
+    if not _PG_PROBLEM:
+        _PG_PROBLEM.append(_pg_available())
+    return _PG_PROBLEM[0]
+
+
+def pg_schema_url(schema: str) -> str:
+    sep = "&" if "?" in PG_URL else "?"
+    return f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL schema for one test."""
+    problem = pg_problem()
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL unavailable under CI: {problem}")
+        pytest.skip(f"PostgreSQL unavailable: {problem}")
+    import sqlalchemy as sa
+
+    schema = f"fc_test_{uuid.uuid4().hex[:12]}"
+    engine = sa.create_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    try:
+        yield pg_schema_url(schema)
+    finally:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, made once and copied per test."""
+    from flashcore.storage.db import make_engine
+    from flashcore.storage.migrate import ensure_schema
+
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    engine = make_engine(f"sqlite:///{path}", create=True)
+    ensure_schema(engine)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
+    target = tmp_path / "fc.sqlite3"
+    shutil.copy(sqlite_template, target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest) -> str:
+    """Each test using this runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        return str(request.getfixturevalue("sqlite_url"))
+    return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def fc(db_url: str, clock: FixedClock) -> Iterator[object]:
+    from flashcore.services import Flashcore
+
+    collection = Flashcore.open(db_url, clock=clock, create=True, timezone="UTC")
+    yield collection
+    collection.close()
+
+
+@pytest.fixture
+def fc_sqlite(sqlite_url: str, clock: FixedClock) -> Iterator[object]:
+    from flashcore.services import Flashcore
+
+    collection = Flashcore.open(sqlite_url, clock=clock, create=True, timezone="UTC")
+    yield collection
+    collection.close()
+
+
+def write_deck(path: Path, body: str, *, name: str = "Test::Deck", key: str = "test") -> Path:
+    path.write_text(f'[deck]\nname = "{name}"\nkey = "{key}"\n\n' + body, encoding="utf-8")
+    return path
+
+
+SMALL_DECK = """
+[[cards]]
+id = "t1-ige"
+front = "Which antibody mediates type I hypersensitivity?"
+back = "IgE"
+topics = ["Immunology::Hypersensitivity::Type I"]
+qids = ["uworld:1001"]
+
+[[cards]]
+id = "t1-cells"
+cloze = "Allergen cross-links IgE on {{c1::mast cells}} and {{c2::basophils}}."
+topics = ["Immunology::Hypersensitivity::Type I"]
+
+[[cards]]
+id = "t4-cells"
+front = "Which cells mediate type IV hypersensitivity?"
+back = "T cells"
+topics = ["Immunology::Hypersensitivity::Type IV"]
+"""
