@@ -50,6 +50,7 @@ class TopicScore:
     recent_attempts: int
     decayed_misses: float
     decayed_attempts: float
+    last_miss: date | None = None
 
 
 NEUTRAL = TopicScore(0.0, 0.0, 0, 0, 0, 0, 0.0, 0.0)
@@ -63,6 +64,7 @@ def score_topic(attempts: Iterable[Attempt], today: date, half_life: float) -> T
     """Score one topic's attempts as of `today`. Deterministic; no attempts -> NEUTRAL."""
     m = n = 0.0
     misses = total = recent_misses = recent_total = 0
+    last_miss: date | None = None
     for a in attempts:
         age = (today - a.on_date).days
         if age < 0:
@@ -76,12 +78,14 @@ def score_topic(attempts: Iterable[Attempt], today: date, half_life: float) -> T
             m += w
             misses += 1
             recent_misses += recent
+            if last_miss is None or a.on_date > last_miss:
+                last_miss = a.on_date
     if n == 0.0:
-        return TopicScore(0.0, 0.0, misses, total, recent_misses, recent_total, 0.0, 0.0)
+        return TopicScore(0.0, 0.0, misses, total, recent_misses, recent_total, 0.0, 0.0, last_miss)
     p = (m + PRIOR_WEIGHT * PRIOR_MISS_RATE) / (n + PRIOR_WEIGHT)
     raw = m * p
     score = raw / (raw + HALF_SCORE_AT)
-    return TopicScore(score, raw, misses, total, recent_misses, recent_total, m, n)
+    return TopicScore(score, raw, misses, total, recent_misses, recent_total, m, n, last_miss)
 
 
 def retention_for(settings: Settings, weight: float) -> float:
@@ -99,7 +103,11 @@ def suggested_minutes(recent_misses: int) -> int:
     return int(5 * round(minutes / 5))
 
 
-def reason_text(topic: str, s: TopicScore, half_life: float) -> str:
-    days = round(half_life)
-    plural = "miss" if s.recent_misses == 1 else "misses"
-    return f"weak topic: {topic} — {s.recent_misses} {plural} in {days} days"
+def reason_text(topic: str, s: TopicScore, half_life: float, today: date) -> str:
+    """`weak topic: X — 6 misses in 14 days`, or, once they have aged, when the last one was."""
+    if s.recent_misses:
+        plural = "miss" if s.recent_misses == 1 else "misses"
+        return f"weak topic: {topic} — {s.recent_misses} {plural} in {round(half_life)} days"
+    plural = "miss" if s.misses == 1 else "misses"
+    ago = f", the last {(today - s.last_miss).days} days ago" if s.last_miss else ""
+    return f"weak topic: {topic} — {s.misses} older {plural}{ago}"

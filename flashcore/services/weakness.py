@@ -65,6 +65,8 @@ def load_index(session: Session, profile_id: int) -> TopicIndex:
     # Leaves win over inner nodes when two paths share a key.
     has_child = {p for p in parent.values() if p is not None}
     for topic_id in sorted(paths, key=lambda t: (t not in has_child, t)):
+        if parent[topic_id] is None:
+            continue  # a whole subject ("Immunology") is too broad to take a question's weight
         for key in topic_keys.match_keys(paths[topic_id]):
             by_key[key] = topic_id
     keys_by_path = {topic_keys.path_key(p): t for t, p in paths.items()}
@@ -200,7 +202,7 @@ def refresh_in(session: Session, fc: Flashcore, today: date) -> None:
     index = load_index(session, fc.profile_id)
     attempts = load_attempts(session, fc.profile_id)
     direct, _ = topic_scores(index, attempts, today, half_life)
-    _write_topic_weights(session, fc.profile_id, index, direct, half_life)
+    _write_topic_weights(session, fc.profile_id, index, direct, half_life, today)
     _write_card_weights(session, fc.profile_id, index, direct)
     session.execute(update(Profile).where(Profile.id == fc.profile_id).values(weights_day=today))
 
@@ -211,6 +213,7 @@ def _write_topic_weights(
     index: TopicIndex,
     scores: dict[int, model.TopicScore],
     half_life: float,
+    today: date,
 ) -> None:
     current = {
         r.id: (r.weight, r.reason)
@@ -221,7 +224,9 @@ def _write_topic_weights(
     changes = []
     for topic_id, (old_weight, old_reason) in current.items():
         s = scores.get(topic_id, model.NEUTRAL)
-        reason = model.reason_text(index.paths[topic_id], s, half_life) if s.score > 0 else ""
+        reason = (
+            model.reason_text(index.paths[topic_id], s, half_life, today) if s.score > 0 else ""
+        )
         weight = round(s.score, 6)
         if weight != old_weight or reason != old_reason:
             changes.append({"tid": topic_id, "w": weight, "r": reason})

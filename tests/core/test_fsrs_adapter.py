@@ -54,9 +54,7 @@ def test_new_card_learning_steps_are_one_and_ten_minutes():
 
 
 def test_again_on_review_card_enters_relearning_for_ten_minutes():
-    s = fa.replay(
-        3, T0, [fa.PastAnswer(Rating.EASY, T0, 0.9)], POLICY
-    )  # straight to review
+    s = fa.replay(3, T0, [fa.PastAnswer(Rating.EASY, T0, 0.9)], POLICY)  # straight to review
     lapsed = fa.answer(3, s, Rating.AGAIN, T0 + timedelta(days=10), 0.9, POLICY)
     assert lapsed.state is CardState.RELEARNING
     assert lapsed.due - (T0 + timedelta(days=10)) == timedelta(minutes=10)

@@ -1,0 +1,156 @@
+"""`flashcore export anki`: read notes, cards and (optionally) review history, hand plain values
+to the .apkg writer."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import and_, select
+
+from flashcore.core.errors import FlashcoreError
+from flashcore.core.model import CardState, NoteKind
+from flashcore.storage import repos
+from flashcore.storage.models import Card, Note, NoteQid, ReviewLog
+from flashcore.storage.uow import reading
+
+if TYPE_CHECKING:
+    from flashcore.exporters.anki import ExportNote, ExportSummary
+    from flashcore.services.collection import Flashcore
+
+
+def collect_notes(
+    fc: Flashcore, *, deck: str | None, topic: str | None, with_scheduling: bool
+) -> list[ExportNote]:
+    from flashcore.exporters.anki import ExportCard, ExportNote, ExportReview
+
+    with reading(fc.engine) as session:
+        deck_ids = topic_ids = None
+        if deck is not None:
+            deck_ids = repos.deck_ids_matching(session, fc.profile_id, deck)
+            if not deck_ids:
+                raise FlashcoreError(f"no deck named {deck!r} (see `flashcore decks list`)")
+        if topic is not None:
+            topic_ids = repos.topic_ids_matching(session, fc.profile_id, topic)
+            if not topic_ids:
+                raise FlashcoreError(f"no topic {topic!r} (see `flashcore topics list`)")
+        where = and_(repos.card_filter(fc.profile_id, deck_ids, topic_ids))
+        rows = repos.card_details(session, where)
+        note_ids = sorted({r["note_id"] for r in rows})
+        modified: dict[int, Any] = {}
+        qids: dict[int, list[str]] = defaultdict(list)
+        for start in range(0, len(note_ids), 900):
+            chunk = note_ids[start : start + 900]
+            for nid, when in session.execute(
+                select(Note.id, Note.modified_at).where(Note.id.in_(chunk))
+            ):
+                modified[nid] = when
+            for nid, source, qid in session.execute(
+                select(NoteQid.note_id, NoteQid.source, NoteQid.qid)
+                .where(NoteQid.note_id.in_(chunk))
+                .order_by(NoteQid.source, NoteQid.qid)
+            ):
+                qids[nid].append(f"{source}:{qid}")
+        reviews: dict[int, list[ExportReview]] = defaultdict(list)
+        if with_scheduling:
+            card_ids = [r["id"] for r in rows]
+            for start in range(0, len(card_ids), 900):
+                chunk = card_ids[start : start + 900]
+                for log in session.execute(
+                    select(ReviewLog)
+                    .where(ReviewLog.card_id.in_(chunk))
+                    .order_by(ReviewLog.card_id, ReviewLog.reviewed_at, ReviewLog.id)
+                ).scalars():
+                    reviews[log.card_id].append(
+                        ExportReview(
+                            reviewed_at=log.reviewed_at,
+                            rating=log.rating,
+                            duration_ms=log.duration_ms,
+                            state_before=CardState(log.state_before),
+                            state_after=CardState(log.state_after),
+                            due_after=log.due_after,
+                            stability_after=log.stability_after,
+                            difficulty_after=log.difficulty_after,
+                            desired_retention=log.desired_retention,
+                        )
+                    )
+    by_note: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by_note[row["note_id"]].append(row)
+    notes = []
+    for nid in note_ids:
+        cards = by_note[nid]
+        first = cards[0]
+        notes.append(
+            ExportNote(
+                key=first["note_key"],
+                kind=NoteKind(first["kind"]),
+                fields=dict(first["fields"]),
+                deck_name=first["deck"],
+                html=bool(first["html"]),
+                tags=tuple(first["tags"] or ()),
+                topics=tuple(first["topics"]),
+                qids=tuple(qids.get(nid, ())),
+                modified_at=modified[nid],
+                cards=tuple(
+                    ExportCard(
+                        ord=c["ord"],
+                        state=CardState(c["state"]),
+                        due=c["due"],
+                        step=c["step"],
+                        stability=c["stability"],
+                        difficulty=c["difficulty"],
+                        last_review=c["last_review"],
+                        reps=c["reps"],
+                        lapses=c["lapses"],
+                        desired_retention=c["desired_retention"],
+                        suspended=bool(c["suspended"]),
+                        flagged=bool(c["flagged"]),
+                        reviews=tuple(reviews.get(c["id"], ())),
+                    )
+                    for c in sorted(cards, key=lambda c: c["ord"])
+                ),
+            )
+        )
+    return notes
+
+
+def export_anki(
+    fc: Flashcore,
+    output: Path,
+    *,
+    deck: str | None = None,
+    topic: str | None = None,
+    with_scheduling: bool = False,
+    show_progress: bool = False,
+) -> ExportSummary:
+    """Write an .apkg of the chosen cards (to a temp file, renamed into place)."""
+    from flashcore.exporters.anki import write_apkg
+
+    if output.suffix.lower() != ".apkg":
+        raise FlashcoreError(f"{output}: an Anki package must end in .apkg")
+    if not output.parent.exists():
+        raise FlashcoreError(f"{output.parent}: folder does not exist")
+    notes = collect_notes(fc, deck=deck, topic=topic, with_scheduling=with_scheduling)
+    if not notes:
+        raise FlashcoreError("nothing to export: no cards match")
+    progress = None
+    bar: Any = None
+    if show_progress and len(notes) > 2000:
+        from rich.progress import Progress
+
+        bar = Progress(transient=True)
+        task = bar.add_task("exporting", total=len(notes))
+        bar.start()
+
+        def progress(done: int) -> None:
+            bar.update(task, completed=done)
+
+    try:
+        return write_apkg(
+            notes, output, with_scheduling=with_scheduling, now=fc.now(), progress=progress
+        )
+    finally:
+        if bar is not None:
+            bar.stop()

@@ -1,0 +1,187 @@
+"""The weakness story end to end on both backends: import misses, see priority change."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from flashcore.core.errors import FlashcoreError, QbankFormatError
+from flashcore.core.model import Rating
+from flashcore.services import qbank, study, weakness
+from tests.conftest import write_deck
+
+SAMPLES = Path(__file__).resolve().parents[2] / "decks" / "samples"
+
+TWIN_DECK = """
+[[cards]]
+id = "weak-a"
+front = "Weak topic fact A"
+back = "A"
+topics = ["Immunology::Hypersensitivity::Type I"]
+qids = ["uworld:1001"]
+
+[[cards]]
+id = "weak-b"
+front = "Weak topic fact B"
+back = "B"
+topics = ["Immunology::Hypersensitivity::Type I"]
+
+[[cards]]
+id = "calm-a"
+front = "Untouched topic fact A"
+back = "A"
+topics = ["Immunology::Complement::Complement pathways"]
+
+[[cards]]
+id = "calm-b"
+front = "Untouched topic fact B"
+back = "B"
+topics = ["Immunology::Complement::Complement pathways"]
+"""
+
+UWORLD_SIX = "".join(
+    f"{i} - {2000 + i}\tImmunology\tAllergy & Immunology\tHypersensitivity reactions\t"
+    "Type I hypersensitivity\t60%\t70 sec\n"
+    for i in range(1, 7)
+)
+
+
+def _ids(fc):
+    return {c["note_key"].split(":")[1]: c["card_id"] for c in fc.cards()}
+
+
+def _study_all_to_review(fc, clock):
+    for card_id in _ids(fc).values():
+        study.answer(fc, card_id, Rating.EASY)
+
+
+def test_six_misses_shorten_intervals_order_first_and_say_why(fc, clock, tmp_path):
+    fc.add_decks([write_deck(tmp_path / "d.toml", TWIN_DECK, key="imm")])
+    _study_all_to_review(fc, clock)
+    report = qbank.import_log(fc, UWORLD_SIX.encode(), origin="paste")
+    assert report.added == 6 and report.matched_topic == 6 and report.matched_none == 0
+    rows = {r["topic"]: r for r in weakness.report_rows(fc)}
+    weak_row = rows["Immunology::Hypersensitivity::Type I"]
+    assert weak_row["recent_misses"] == 6 and weak_row["suggested_minutes"] == 60
+    assert weak_row["desired_retention"] > 0.9
+    # Reviews of the weak topic are scheduled at a higher retention -> shorter intervals.
+    clock.advance(timedelta(days=10))
+    ids = _ids(fc)
+    weak = study.answer(fc, ids["weak-a"], Rating.GOOD)
+    calm = study.answer(fc, ids["calm-a"], Rating.GOOD)
+    assert weak.retention > calm.retention == 0.9
+    assert weak.schedule.due - clock.now() < calm.schedule.due - clock.now()
+    q = study.build_queue(fc)
+    first = q.items[0]
+    assert first.card_id == ids["weak-b"]
+    assert "weak topic: Immunology::Hypersensitivity::Type I — 6 misses in 14 days" in first.reason
+    answered = {c["note_key"].split(":")[1]: c for c in fc.cards()}
+    assert answered["weak-a"]["desired_retention"] == weak.retention
+
+
+def test_pull_forward_puts_not_yet_due_weak_cards_in_today_queue(fc, clock, tmp_path):
+    fc.add_decks([write_deck(tmp_path / "d.toml", TWIN_DECK, key="imm")])
+    _study_all_to_review(fc, clock)
+    clock.advance(timedelta(days=1))
+    assert [i for i in study.build_queue(fc).items if i.kind == "review"] == []
+    report = qbank.import_log(fc, UWORLD_SIX.encode(), origin="paste")
+    assert report.pulled_forward == 2
+    items = study.build_queue(fc).items
+    reasons = {i.card_id: i.reason for i in items}
+    ids = _ids(fc)
+    assert (
+        "pulled forward after 6 misses on Immunology::Hypersensitivity::Type I"
+        in reasons[ids["weak-a"]]
+    )
+    assert ids["calm-a"] not in reasons
+    from flashcore.services.check import check
+
+    assert check(fc).problems == []  # a queue-level boost, never a rewrite of FSRS state
+
+
+def test_new_cards_of_weak_topics_come_first(fc, clock, tmp_path):
+    fc.add_decks([write_deck(tmp_path / "d.toml", TWIN_DECK.replace("weak", "aaa"), key="imm")])
+    before = [i.note_key for i in study.build_queue(fc).items]
+    assert before[0].endswith("aaa-a")
+    qbank.import_log(
+        fc,
+        "".join(
+            f"{i} - {3000 + i}\tImmunology\tImmunology\tComplement\tComplement pathways\t50%\t9 sec\n"
+            for i in range(1, 7)
+        ).encode(),
+        origin="paste",
+    )
+    after = [i.note_key for i in study.build_queue(fc).items]
+    assert after[0].endswith("calm-a") and after[1].endswith("calm-b")
+
+
+def test_effect_fades_as_misses_age_and_correct_answers_arrive(fc, clock, tmp_path):
+    fc.add_decks([write_deck(tmp_path / "d.toml", TWIN_DECK, key="imm")])
+    qbank.import_log(fc, UWORLD_SIX.encode(), origin="paste")
+    topic = "Immunology::Hypersensitivity::Type I"
+    start = {r["topic"]: r["score"] for r in weakness.report_rows(fc)}[topic]
+    clock.advance(timedelta(days=28))
+    aged = {r["topic"]: r["score"] for r in weakness.report_rows(fc)}[topic]
+    corrects = "".join(f"{5000 + i}\tcorrect\tType I hypersensitivity\n" for i in range(1, 9))
+    qbank.import_log(fc, ("qid\tresult\ttopic\n" + corrects).encode(), origin="c.tsv", fmt="csv")
+    recovered = {r["topic"]: r["score"] for r in weakness.report_rows(fc)}.get(topic, 0.0)
+    assert start > aged > recovered
+
+
+def test_reimport_adds_nothing_and_identical_paste_needs_again(fc, tmp_path):
+    fc.add_decks([write_deck(tmp_path / "d.toml", TWIN_DECK, key="imm")])
+    data = UWORLD_SIX.encode()
+    assert qbank.import_log(fc, data, origin="paste").added == 6
+    with pytest.raises(FlashcoreError, match="identical to batch"):
+        qbank.import_log(fc, data, origin="paste")
+    again = qbank.import_log(fc, data, origin="paste", again=True)
+    assert again.added == 0 and again.duplicates == 6
+    assert len(qbank.list_attempts(fc)) == 6
+
+
+def test_a_file_with_bad_rows_changes_nothing(fc, tmp_path):
+    bad = b"qid,result\n1001,incorrect\n,incorrect\n1002,maybe\n"
+    with pytest.raises(QbankFormatError) as err:
+        qbank.import_log(fc, bad, origin="bad.csv")
+    assert len(err.value.problems) == 2
+    assert all(str(p).startswith("bad.csv:") for p in err.value.problems)
+    assert qbank.list_attempts(fc) == [] and qbank.list_batches(fc) == []
+
+
+def test_unmatched_attempts_count_once_a_matching_alias_appears(fc, tmp_path):
+    fc.add_decks([write_deck(tmp_path / "d.toml", TWIN_DECK, key="imm")])
+    paste = "1 - 7001\tImmunology\tImmunology\tAllergy\tAnaphylaxis basics\t50%\t9 sec\n" * 1
+    report = qbank.import_log(fc, paste.encode(), origin="paste")
+    assert report.matched_none == 1 and report.unmatched_topics == ["Anaphylaxis basics"]
+    assert qbank.list_attempts(fc)[0]["matched"] == "none"
+    qbank.add_alias(fc, "Anaphylaxis basics", "Immunology::Hypersensitivity::Type I")
+    assert qbank.list_attempts(fc)[0]["matched"] == "topic"
+    topics = [r["topic"] for r in weakness.report_rows(fc)]
+    assert "Immunology::Hypersensitivity::Type I" in topics
+
+
+def test_removing_a_batch_undoes_its_effect(fc, tmp_path):
+    fc.add_decks([write_deck(tmp_path / "d.toml", TWIN_DECK, key="imm")])
+    report = qbank.import_log(fc, UWORLD_SIX.encode(), origin="paste")
+    assert weakness.report_rows(fc)
+    assert qbank.remove_batch(fc, report.batch_id) == 6
+    assert weakness.report_rows(fc) == []
+    assert all(c["card_id"] for c in fc.cards())
+    assert [i.reason for i in study.build_queue(fc).items if "weak" in i.reason] == []
+
+
+def test_bundled_samples_import_and_match_their_cards(fc):
+    fc.add_decks(sorted((SAMPLES.parent).glob("*.toml")))
+    paste = qbank.import_log(fc, (SAMPLES / "uworld-paste.tsv").read_bytes(), origin="u.tsv")
+    assert paste.format == "uworld" and paste.added == 12
+    assert paste.matched_none == 1 and paste.unmatched_topics == ["Wilson disease"]
+    csv = qbank.import_log(fc, (SAMPLES / "missed.csv").read_bytes(), origin="missed.csv")
+    assert csv.format == "csv" and csv.added > 0
+    qids = qbank.import_log(
+        fc, (SAMPLES / "incorrect-qids.txt").read_bytes(), origin="q.txt", again=True
+    )
+    assert qids.format == "qids" and qids.matched_none == 0
+    top = weakness.report_rows(fc)[0]
+    assert top["topic"] == "Immunology::Hypersensitivity::Type I"
