@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from flashcore.core import fsrs_adapter
+from flashcore.core.errors import FlashcoreError
 from flashcore.core.model import CardState, Rating, Schedule
 from flashcore.storage import repos
 from flashcore.storage.models import Card, ReviewLog
@@ -94,7 +95,7 @@ def check(fc: Flashcore, *, repair: bool = False) -> CheckReport:
             continue
         try:
             expected = fsrs_adapter.replay(row.id, stored.due, past, policy)
-        except Exception as exc:
+        except (ValueError, ArithmeticError, FlashcoreError) as exc:  # fsrs refused this log
             report.problems.append({"card_id": row.id, "message": f"log cannot be replayed: {exc}"})
             continue
         diffs = _differences(stored, expected)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from flashcore.core import studyday
 from flashcore.core.clock import Clock
@@ -87,8 +88,8 @@ class Flashcore:
             try:
                 with self.engine.connect() as conn:
                     conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
-            except Exception:
-                pass
+            except SQLAlchemyError:
+                pass  # closing must not fail on a checkpoint
         self.engine.dispose()
 
     def __enter__(self) -> Flashcore:

@@ -12,7 +12,7 @@ from sqlalchemy import and_, select
 from flashcore.core.errors import FlashcoreError
 from flashcore.core.model import CardState, NoteKind
 from flashcore.storage import repos
-from flashcore.storage.models import Card, Note, NoteQid, ReviewLog
+from flashcore.storage.models import Note, NoteQid, ReviewLog
 from flashcore.storage.uow import reading
 
 if TYPE_CHECKING:
