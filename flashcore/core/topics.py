@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 SEPARATOR = "::"
 _WORD = re.compile(r"[a-z0-9]+")
@@ -53,11 +54,13 @@ def words(text: str) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=65536)
 def text_key(text: str) -> str:
     """Order-free key of topic text: `Type I hypersensitivity` -> `1 hypersensitivity type`."""
     return " ".join(sorted(set(words(text))))
 
 
+@lru_cache(maxsize=65536)
 def path_key(path: str) -> str:
     """The normalized key of a whole path, part by part (order of parts kept)."""
     return SEPARATOR.join(" ".join(words(part)) for part in split_path(path))

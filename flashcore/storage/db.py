@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from flashcore.core.errors import DatabaseError
 
@@ -59,7 +60,7 @@ def make_engine(url: str, *, create: bool = False) -> Engine:
     """An engine for `url`. A SQLite file that does not exist is created only when `create`."""
     try:
         parsed = make_url(url)
-    except Exception as exc:  # SQLAlchemy raises ArgumentError with a long text
+    except (ArgumentError, ValueError) as exc:
         raise DatabaseError(f"not a database URL: {url!r} ({exc})") from None
     path = sqlite_path(url)
     if path is not None:
@@ -80,7 +81,7 @@ def make_engine(url: str, *, create: bool = False) -> Engine:
         kwargs["connect_args"] = {"connect_timeout": 5}
     try:
         engine = create_engine(url, **kwargs)
-    except Exception as exc:  # a missing driver, a malformed URL
+    except (ArgumentError, ImportError, NoSuchModuleError, ValueError) as exc:  # no driver
         raise DatabaseError(f"cannot use {parsed.render_as_string()}: {exc}") from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_connect)

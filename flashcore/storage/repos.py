@@ -107,18 +107,26 @@ def ensure_topics(session: Session, profile_id: int, paths: Iterable[str]) -> di
             select(Topic.id, Topic.key, Topic.path).where(Topic.profile_id == profile_id)
         )
     }
-    # Parents first, so each child can point at its parent.
-    for key, path in sorted(wanted.items(), key=lambda kv: kv[0].count("::")):
-        if key in existing:
-            continue
-        parents = topic_keys.ancestors(path)
-        parent_id = existing[topic_keys.path_key(parents[-1])][0] if parents else None
-        new_id = session.execute(
-            insert(Topic)
-            .values(profile_id=profile_id, path=path, key=key, parent_id=parent_id, weight=0.0)
-            .returning(Topic.id)
-        ).scalar_one()
-        existing[key] = (int(new_id), path)
+    # Parents first, one depth at a time, so each child can point at its parent.
+    table = Topic.__table__
+    missing = sorted((k, p) for k, p in wanted.items() if k not in existing)
+    for depth in sorted({k.count("::") for k, _p in missing}):
+        level = [(k, p) for k, p in missing if k.count("::") == depth]
+        rows = []
+        for key, path in level:
+            parents = topic_keys.ancestors(path)
+            parent_id = existing[topic_keys.path_key(parents[-1])][0] if parents else None
+            rows.append(
+                {"profile_id": profile_id, "path": path, "key": key, "parent_id": parent_id,
+                 "weight": 0.0, "reason": ""}
+            )  # fmt: skip
+        ids = (
+            session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+            .scalars()
+            .all()
+        )
+        for (key, path), new_id in zip(level, ids, strict=True):
+            existing[key] = (int(new_id), path)
     return {
         topic_keys.clean_path(p): existing[topic_keys.path_key(p)][0] for p in paths if p.strip()
     }
@@ -187,40 +195,58 @@ def upsert_deck(
     }
     topic_ids = ensure_topics(session, profile_id, {t for n in spec.notes for t in n.topics})
     seen: set[str] = set()
+    fresh: list[tuple[NoteSpec, str, str]] = []
+    changed: list[tuple[int, NoteSpec, str, bool]] = []
     for note in spec.notes:
         key = note.key(spec.key)
         seen.add(key)
         digest = note_hash(note, spec.key)
         found = existing.get(key)
         if found is None:
-            note_id = session.execute(
-                insert(Note)
-                .values(
-                    profile_id=profile_id,
-                    deck_id=deck_id,
-                    key=key,
-                    kind=note.kind.value,
-                    fields=note.fields,
-                    tags=list(note.tags),
-                    content_hash=digest,
-                    removed=False,
-                    source_line=note.line,
-                    created_at=now,
-                    modified_at=now,
-                )
-                .returning(Note.id)
-            ).scalar_one()
-            _write_links(session, note_id, note, topic_ids)
-            counts.cards_added += _sync_cards(session, profile_id, note_id, note, now)
-            counts.added += 1
-            continue
-        note_id, old_hash, was_removed = found
-        if old_hash == digest and not was_removed:
+            fresh.append((note, key, digest))
+        elif found[1] == digest and not found[2]:
             counts.unchanged += 1
-            continue
+        else:
+            changed.append((found[0], note, digest, found[2]))
+    notes_table = Note.__table__
+    linked: list[tuple[int, NoteSpec]] = []
+    if fresh:
+        rows = [
+            {
+                "profile_id": profile_id,
+                "deck_id": deck_id,
+                "key": key,
+                "kind": note.kind.value,
+                "fields": note.fields,
+                "tags": list(note.tags),
+                "content_hash": digest,
+                "removed": False,
+                "source_line": note.line,
+                "created_at": now,
+                "modified_at": now,
+            }
+            for note, key, digest in fresh
+        ]
+        ids = (
+            session.execute(
+                insert(notes_table).returning(notes_table.c.id, sort_by_parameter_order=True), rows
+            )
+            .scalars()
+            .all()
+        )
+        linked.extend(zip(ids, (note for note, _k, _d in fresh), strict=True))
+        counts.added = len(fresh)
+        card_rows = [
+            _new_card_row(profile_id, note_id, o, now)
+            for note_id, note in linked
+            for o in _ordinals(note)
+        ]
+        session.execute(insert(Card.__table__), card_rows)
+        counts.cards_added += len(card_rows)
+    for note_id, note, digest, was_removed in changed:
         session.execute(
-            update(Note)
-            .where(Note.id == note_id)
+            update(notes_table)
+            .where(notes_table.c.id == note_id)
             .values(
                 kind=note.kind.value,
                 fields=note.fields,
@@ -231,17 +257,20 @@ def upsert_deck(
                 modified_at=now,
             )
         )
-        session.execute(delete(NoteTopic).where(NoteTopic.note_id == note_id))
-        session.execute(delete(NoteQid).where(NoteQid.note_id == note_id))
-        _write_links(session, note_id, note, topic_ids)
         if was_removed:
             session.execute(
-                update(Card)
-                .where(Card.note_id == note_id)
-                .values(suspended=False, version=Card.version + 1, modified_at=now)
+                update(Card.__table__)
+                .where(Card.__table__.c.note_id == note_id)
+                .values(suspended=False, version=Card.__table__.c.version + 1, modified_at=now)
             )
         counts.cards_added += _sync_cards(session, profile_id, note_id, note, now)
         counts.updated += 1
+    if changed:
+        old_ids = [note_id for note_id, _n, _d, _r in changed]
+        session.execute(delete(NoteTopic).where(NoteTopic.note_id.in_(old_ids)))
+        session.execute(delete(NoteQid).where(NoteQid.note_id.in_(old_ids)))
+        linked.extend((note_id, note) for note_id, note, _d, _r in changed)
+    _write_links(session, linked, topic_ids)
     gone = [(key, nid) for key, (nid, _h, removed) in existing.items() if key not in seen]
     if prune and gone:
         session.execute(delete(Note).where(Note.id.in_([nid for _k, nid in gone])))
@@ -261,15 +290,45 @@ def upsert_deck(
     return counts
 
 
-def _write_links(session: Session, note_id: int, note: NoteSpec, topic_ids: dict[str, int]) -> None:
-    ids = {topic_ids[topic_keys.clean_path(t)] for t in note.topics if topic_keys.clean_path(t)}
-    if ids:
-        session.execute(insert(NoteTopic), [{"note_id": note_id, "topic_id": t} for t in ids])
-    qids = {_split_qid(q) for q in note.qids}
-    if qids:
-        session.execute(
-            insert(NoteQid), [{"note_id": note_id, "source": s, "qid": q} for s, q in qids]
-        )
+def _write_links(
+    session: Session, notes: list[tuple[int, NoteSpec]], topic_ids: dict[str, int]
+) -> None:
+    topic_rows = []
+    qid_rows = []
+    for note_id, note in notes:
+        ids = {topic_ids[topic_keys.clean_path(t)] for t in note.topics if topic_keys.clean_path(t)}
+        topic_rows.extend({"note_id": note_id, "topic_id": t} for t in sorted(ids))
+        qids = sorted({_split_qid(q) for q in note.qids})
+        qid_rows.extend({"note_id": note_id, "source": s, "qid": q} for s, q in qids)
+    if topic_rows:
+        session.execute(insert(NoteTopic.__table__), topic_rows)
+    if qid_rows:
+        session.execute(insert(NoteQid.__table__), qid_rows)
+
+
+def _new_card_row(profile_id: int, note_id: int, ordinal: int, now: datetime) -> dict[str, Any]:
+    return {
+        "profile_id": profile_id,
+        "note_id": note_id,
+        "ord": ordinal,
+        "state": int(CardState.NEW),
+        "step": None,
+        "stability": None,
+        "difficulty": None,
+        "due": now,
+        "last_review": None,
+        "reps": 0,
+        "lapses": 0,
+        "desired_retention": None,
+        "suspended": False,
+        "buried_until": None,
+        "flagged": False,
+        "leech": False,
+        "weight": 0.0,
+        "weak_topic_id": None,
+        "version": 0,
+        "modified_at": now,
+    }
 
 
 def _sync_cards(
@@ -286,25 +345,7 @@ def _sync_cards(
     new = [o for o in want if o not in have]
     if new:
         session.execute(
-            insert(Card),
-            [
-                {
-                    "profile_id": profile_id,
-                    "note_id": note_id,
-                    "ord": o,
-                    "state": int(CardState.NEW),
-                    "due": now,
-                    "reps": 0,
-                    "lapses": 0,
-                    "suspended": False,
-                    "flagged": False,
-                    "leech": False,
-                    "weight": 0.0,
-                    "version": 0,
-                    "modified_at": now,
-                }
-                for o in new
-            ],
+            insert(Card.__table__), [_new_card_row(profile_id, note_id, o, now) for o in new]
         )
     dropped = [cid for o, (cid, suspended) in have.items() if o not in want and not suspended]
     if dropped:
