@@ -66,14 +66,14 @@ def check(fc: Flashcore, *, repair: bool = False) -> CheckReport:
     policy = fc.policy
     with reading(fc.engine) as session:
         history: dict[int, list[fsrs_adapter.PastAnswer]] = defaultdict(list)
-        for row in session.execute(
+        for log in session.execute(
             select(ReviewLog.card_id, ReviewLog.rating, ReviewLog.reviewed_at,
                    ReviewLog.desired_retention)
             .where(ReviewLog.profile_id == fc.profile_id)
             .order_by(ReviewLog.card_id, ReviewLog.reviewed_at, ReviewLog.id)
         ):  # fmt: skip
-            history[row.card_id].append(
-                fsrs_adapter.PastAnswer(Rating(row.rating), row.reviewed_at, row.desired_retention)
+            history[log.card_id].append(
+                fsrs_adapter.PastAnswer(Rating(log.rating), log.reviewed_at, log.desired_retention)
             )
             report.reviews += 1
         rows = session.execute(

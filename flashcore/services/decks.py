@@ -116,16 +116,16 @@ def add_decks(fc: Flashcore, paths: list[Path], *, prune: bool) -> list[FileRepo
             owner[spec.key] = str(path)
         parsed.append((path, specs, report))
     now = fc.now()
-    for _path, specs, report in parsed:
-        if specs is None:
+    for _path, maybe_specs, report in parsed:
+        if maybe_specs is None:
             continue
 
-        def work(session: Any, specs: list[DeckSpec] = specs) -> list[repos.LoadCounts]:
+        def work(session: Any, specs: list[DeckSpec] = maybe_specs) -> list[repos.LoadCounts]:
             return [repos.upsert_deck(session, fc.profile_id, s, now, prune=prune) for s in specs]
 
         results = run_write(fc.engine, work)
         report.ok = True
-        report.decks = [s.name for s in specs]
+        report.decks = [s.name for s in maybe_specs]
         for counts in results:
             report.added += counts.added
             report.updated += counts.updated

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Table, delete, func, insert, select
 
 from flashcore.core import fsrs_adapter, studyday
 from flashcore.core import topics as topic_keys
@@ -190,7 +190,7 @@ def import_log(
             }
             for fp, a in fresh
         ]
-        table = QbankAttempt.__table__
+        table: Table = QbankAttempt.__table__  # type: ignore[assignment]
         for start in range(0, len(rows), INSERT_CHUNK):
             session.execute(table.insert(), rows[start : start + INSERT_CHUNK])
         weakness.refresh_in(session, fc, today)

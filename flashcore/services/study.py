@@ -115,9 +115,11 @@ def build_queue(
         pulled = repos.pulled_forward(
             session, fc.profile_id, studyday.study_date(now, s.zone, s.day_start_hour)
         )
-        due_rows = session.execute(
-            select(*cols).where(active, Card.state != int(CardState.NEW), Card.due < horizon)
-        ).all()
+        due_rows = list(
+            session.execute(
+                select(*cols).where(active, Card.state != int(CardState.NEW), Card.due < horizon)
+            ).all()
+        )
         if pulled:
             have = {r.id for r in due_rows}
             extra = [cid for cid in pulled if cid not in have]
@@ -128,14 +130,16 @@ def build_queue(
         reviews_done = done.get(int(CardState.REVIEW), 0)
         new_left = max(0, s.new_per_day - new_done)
         reviews_left = max(0, s.reviews_per_day - reviews_done)
-        new_rows = []
+        new_rows: list[Any] = []
         if new_left:
-            new_rows = session.execute(
-                select(*cols)
-                .where(active, Card.state == int(CardState.NEW))
-                .order_by(Card.weight.desc(), Card.note_id, Card.ord)
-                .limit(new_left * NEW_FETCH_FACTOR + 50)
-            ).all()
+            new_rows = list(
+                session.execute(
+                    select(*cols)
+                    .where(active, Card.state == int(CardState.NEW))
+                    .order_by(Card.weight.desc(), Card.note_id, Card.ord)
+                    .limit(new_left * NEW_FETCH_FACTOR + 50)
+                ).all()
+            )
         weak = _weak_reasons(fc, session)
         candidates = [
             queue.Candidate(r.id, r.note_id, r.state, r.due, r.stability, r.last_review, r.weight,

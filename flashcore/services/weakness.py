@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 
 from flashcore.core import studyday
 from flashcore.core import topics as topic_keys
@@ -31,6 +31,12 @@ if TYPE_CHECKING:
     from flashcore.services.collection import Flashcore
 
 MISSED = ("incorrect", "omitted")
+
+
+def _table(model: Any) -> Table:
+    """The Core table of a mapped class (Core statements skip the ORM's per-row overhead)."""
+    table: Table = model.__table__
+    return table
 
 
 @dataclass(slots=True)
@@ -71,28 +77,28 @@ def load_index(session: Session, profile_id: int) -> TopicIndex:
             by_key[key] = topic_id
     keys_by_path = {topic_keys.path_key(p): t for t, p in paths.items()}
     aliases: dict[str, int] = {}
-    for row in session.execute(
+    for alias_key, topic_path in session.execute(
         select(TopicAlias.alias_key, TopicAlias.topic_path).where(
             TopicAlias.profile_id == profile_id
         )
     ):
-        target = keys_by_path.get(topic_keys.path_key(row.topic_path))
+        target = keys_by_path.get(topic_keys.path_key(topic_path))
         if target is not None:
-            aliases[row.alias_key] = target
+            aliases[alias_key] = target
     qid_notes: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for row in session.execute(
+    for source, qid, qid_note in session.execute(
         select(NoteQid.source, NoteQid.qid, NoteQid.note_id)
         .join(Note, Note.id == NoteQid.note_id)
         .where(Note.profile_id == profile_id, Note.removed.is_(False))
     ):
-        qid_notes[(row.source, row.qid)].append(row.note_id)
+        qid_notes[(source, qid)].append(qid_note)
     note_topics: dict[int, list[int]] = defaultdict(list)
-    for row in session.execute(
+    for note_id, linked_topic in session.execute(
         select(NoteTopic.note_id, NoteTopic.topic_id)
         .join(Topic, Topic.id == NoteTopic.topic_id)
         .where(Topic.profile_id == profile_id)
     ):
-        note_topics[row.note_id].append(row.topic_id)
+        note_topics[note_id].append(linked_topic)
     return TopicIndex(paths, parent, by_key, aliases, dict(qid_notes), dict(note_topics))
 
 
@@ -234,8 +240,8 @@ def _write_topic_weights(
         from sqlalchemy import bindparam
 
         session.execute(
-            update(Topic.__table__)
-            .where(Topic.__table__.c.id == bindparam("tid"))
+            update(_table(Topic))
+            .where(_table(Topic).c.id == bindparam("tid"))
             .values(weight=bindparam("w"), reason=bindparam("r")),
             changes,
         )
@@ -247,7 +253,7 @@ def _write_card_weights(
     """A card's weight is the highest score among its topics and their ancestors."""
     best_for_topic: dict[int, tuple[float, int | None]] = {}
     for topic_id in index.paths:
-        best = (0.0, None)
+        best: tuple[float, int | None] = (0.0, None)
         for t in (topic_id, *index.ancestors(topic_id)):
             s = scores.get(t)
             if s is not None and s.score > best[0]:
@@ -270,8 +276,8 @@ def _write_card_weights(
         from sqlalchemy import bindparam
 
         session.execute(
-            update(Card.__table__)
-            .where(Card.__table__.c.id == bindparam("cid"))
+            update(_table(Card))
+            .where(_table(Card).c.id == bindparam("cid"))
             .values(weight=bindparam("w"), weak_topic_id=bindparam("t")),
             changes,
         )
@@ -328,7 +334,7 @@ def report_rows(fc: Flashcore) -> list[dict[str, Any]]:
                     cards_by_topic[node] += 1
                     if not row.suspended and row.state != 0 and row.due < rollover:
                         due_by_topic[node] += 1
-    out = []
+    out: list[dict[str, Any]] = []
     for topic_id, score in report.items():
         if score.score <= 0:
             continue
