@@ -15,7 +15,6 @@ before anything fails, and a damaged input ends in a `QbankFormatError`, never i
 
 from __future__ import annotations
 
-import codecs
 import csv
 import hashlib
 import re
@@ -23,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from operator import itemgetter
+from typing import Any
 
 from flashcore.core.errors import Problem, QbankFormatError, UsageError
 
@@ -97,14 +97,22 @@ def parse_qbank(
 
     text = _decode(data, path)
     lines = text.split("\n")
-    ctx = _Context(path, default_source, default_date, fallback, _control_lines(text))
+    controls = _control_lines(text)
+    ctx = _Context(path, default_source, default_date, fallback, controls)
     chosen = _detect(lines) if fmt == "auto" else fmt
+    stray = None
+    if chosen == "qids":
+        stray = _parse_qids(lines, ctx, detecting=fmt == "auto")
+        if stray is not None:
+            chosen, ctx = "csv", _Context(path, default_source, default_date, fallback, controls)
     if chosen == "uworld":
         _parse_uworld(lines, ctx)
     elif chosen == "csv":
         _parse_csv(lines, ctx)
-    else:
-        _parse_qids(lines, ctx)
+        if stray is not None and ctx.fatal:
+            line, token = stray
+            why = f" (not read as a list of ids: line {line} has {_show(token)})"
+            ctx.problems = [Problem(p.path, p.line, p.message + why) for p in ctx.problems]
     return _finish(chosen, ctx, skip_invalid)
 
 
@@ -122,16 +130,15 @@ _UTF8_SEQUENCE = re.compile(
     rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_NOT_C0 = bytes(b for b in range(256) if not _CONTROL.match(chr(b)) or b >= 0x80)
+_C1_UTF8 = re.compile(rb"\xc2[\x80-\x9f]")
 
 
-def _keep_undefined_as_c1(error: UnicodeError) -> tuple[str, int]:
-    """cp1252 leaves 0x81, 0x8D, 0x8F, 0x90, 0x9D undefined: decode them to the C1 control
-    characters of the same number, so that the control-character check reports their line."""
-    assert isinstance(error, UnicodeDecodeError)
-    return error.object[error.start : error.end].decode("latin-1"), error.end
-
-
-codecs.register_error("flashcore.c1", _keep_undefined_as_c1)
+# cp1252 leaves 0x81, 0x8D, 0x8F, 0x90, 0x9D undefined: read as Latin-1 they stay the C1 control
+# characters of the same number, and the control-character check reports their line.
+_LATIN1_TO_CP1252 = str.maketrans(
+    {chr(b): bytes([b]).decode("cp1252", errors="ignore") or chr(b) for b in range(0x80, 0xA0)}
+)
 
 
 def _line_at(data: bytes | str, offset: int) -> int:
@@ -180,11 +187,17 @@ def _decode_8bit(data: bytes, path: str) -> str:
                 f"byte 0x{byte:02X} is not UTF-8 although the rest of the file is; "
                 "save the file as UTF-8",
             ) from None
-    return data.decode("cp1252", errors="flashcore.c1")
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        return data.decode("latin-1").translate(_LATIN1_TO_CP1252)
 
 
 def _control_lines(text: str) -> dict[int, str]:
     """Lines holding a C0/C1 control character (other than tab and line ends): line -> char."""
+    raw = text.encode("utf-8")  # a quick look first: C0 as bytes, C1 as their UTF-8 form
+    if not raw.translate(None, _NOT_C0) and (raw.isascii() or not _C1_UTF8.search(raw)):
+        return {}
     found: dict[int, str] = {}
     line, pos = 1, 0
     for match in _CONTROL.finditer(text):
@@ -205,7 +218,10 @@ _SOURCE = re.compile(r"[a-z0-9][a-z0-9 ._-]{0,39}")
 _QID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _PREFIXED = re.compile(r"([A-Za-z][A-Za-z0-9_-]{0,39})\s*:\s*(.*)", re.DOTALL)
 _SCIENTIFIC = re.compile(r"[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+")
-_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*"
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
 _DATE_LIKE = re.compile(rf"\d{{1,2}}[-/ ]{_MONTH}|{_MONTH}[-/ ]\d{{1,4}}", re.IGNORECASE)
 _DECIMAL = re.compile(r"\d+[.,]0+")
 
@@ -282,7 +298,7 @@ _FIRST_YEAR, _LAST_YEAR = 1970, 2099
 
 
 def _slash_order(values: Iterable[str]) -> str:
-    """ "mdy" or "dmy" when the file's slashed dates show their order, else ""."""
+    """The order the file's slashed dates show: "mdy", "dmy", "both" (they disagree) or ""."""
     month_first = day_first = False
     for value in values:
         match = _SLASHED.fullmatch(value.strip())
@@ -338,20 +354,26 @@ def _parse_date(raw: str, order: str) -> date | str:
 
 
 _DURATION = re.compile(
-    r"(?:(\d+)\s*h(?:ours?|rs?)?\s*)?(?:(\d+)\s*m(?:in(?:ute)?s?)?\s*)?(?:(\d+)\s*s(?:ec(?:ond)?s?)?)?",
+    r"(?:(\d+)\s*h(?:ours?|rs?)?\s*)?"
+    r"(?:(\d+)\s*m(?:in(?:ute)?s?)?\s*)?"
+    r"(?:(\d+)\s*s(?:ec(?:ond)?s?)?)?",
     re.IGNORECASE,
 )
 _CLOCK = re.compile(r"(?:(\d+):)?(\d{1,2}):(\d{2})")
 _NO_TIME = frozenset(("", "-", "--", "n/a", "na"))
+_FRACTION = re.compile(r"\d+[.,]\d+")
 
 
 def _parse_seconds(raw: str) -> int | str | None:
-    """Seconds from `75`, `75 sec`, `1 min 5 sec`, `1:05`; None when blank; else an error."""
+    """Seconds from `75`, `75.4`, `75 sec`, `1 min 5 sec`, `1:05`; None when blank (or `-`);
+    else an error message."""
     text = raw.strip()
     if text.isdigit() and text.isascii():
         return int(text)
     if text.lower() in _NO_TIME:
         return None
+    if _FRACTION.fullmatch(text):
+        return round(float(text.replace(",", ".")))
     if match := _CLOCK.fullmatch(text):
         hours, minutes, secs = (int(g) if g else 0 for g in match.groups())
         return hours * 3600 + minutes * 60 + secs
@@ -364,7 +386,9 @@ def _parse_seconds(raw: str) -> int | str | None:
 
 @dataclass(slots=True)
 class _Context:
-    """What a parse has found so far; also caches of dates and times already read."""
+    """What a parse has found so far, and the cell values already read (raw cell -> value;
+    `None` stands for an absent column). Only good values are cached, so a row whose cells are
+    all cached and whose id is plain digits takes the fast path in `add`."""
 
     path: str
     source: str
@@ -376,8 +400,18 @@ class _Context:
     rows_read: int = 0
     fatal: bool = False
     date_order: str = ""
-    dates: dict[str, date | str] = field(default_factory=dict)
-    times: dict[str, int | str | None] = field(default_factory=dict)
+    sources: dict[str | None, str] = field(default_factory=dict)
+    outcomes: dict[str | None, str] = field(default_factory=dict)
+    dates: dict[str | None, date] = field(default_factory=dict)
+    times: dict[str | None, int | None] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.sources.update({None: self.source, "": self.source})
+        self.outcomes[None] = self.outcome or "incorrect"
+        if self.outcome:
+            self.outcomes[""] = self.outcome
+        self.dates.update({None: self.default_date, "": self.default_date})
+        self.times.update({None: None, "": None})
 
     def fail(self, line: int | None, message: str) -> None:
         self.problems.append(Problem(self.path, line, message))
@@ -398,7 +432,7 @@ class _Context:
     def add(
         self,
         line: int,
-        qid_raw: str,
+        qid: str,
         result: str | None,
         when: str | None,
         bank: str | None,
@@ -408,67 +442,120 @@ class _Context:
         topic: str,
         spent: str | None,
     ) -> None:
-        """Check one row's cells and record an attempt or one problem naming every fault."""
-        errors = []
-        prefix, qid, error = _split_qid(qid_raw)
+        """Record one row as an attempt, or one problem naming every fault in it."""
+        source = self.sources.get(bank)
+        outcome = self.outcomes.get(result)
+        on_date = self.dates.get(when)
+        seconds = self.times.get(spent, -1)
+        if (
+            source
+            and outcome
+            and on_date
+            and seconds != -1
+            and qid.isdigit()
+            and qid.isascii()
+            and len(qid) <= 64
+        ):
+            self.attempts.append(
+                AttemptSpec(
+                    source,
+                    qid,
+                    outcome,
+                    on_date,
+                    subject.strip(),
+                    system.strip(),
+                    category.strip(),
+                    topic.strip(),
+                    seconds,
+                    line,
+                )
+            )
+        else:
+            texts = (subject, system, category, topic)
+            self._add_checked(line, qid, result, when, bank, spent, texts)
+
+    def _add_checked(
+        self,
+        line: int,
+        qid_cell: str,
+        result: str | None,
+        when: str | None,
+        bank: str | None,
+        spent: str | None,
+        texts: tuple[str, str, str, str],
+    ) -> None:
+        errors: list[str] = []
+        prefix, qid, error = _split_qid(qid_cell)
         if error:
             errors.append(error)
-        source = self.source
-        if bank is not None and (bank := bank.strip()):
-            named = _clean_source(bank)
-            if named is None:
-                errors.append(f"bank name {_show(bank)} is not a name")
-            else:
-                source = named
-                if prefix and prefix != named:
-                    errors.append(f"question id prefix {prefix!r} disagrees with bank {named!r}")
-        elif prefix:
+        source = self._source(bank, errors)
+        if prefix:
+            if bank is not None and bank.strip() and source and prefix != source:
+                errors.append(f"question id prefix {prefix!r} disagrees with bank {source!r}")
             source = prefix
-        if result is None or not (word := result.strip()):
-            outcome = self.outcome
-            if outcome is None:
-                outcome = "incorrect"
-                if result is not None:
-                    errors.append("empty result (use correct, incorrect or omitted)")
-        else:
-            outcome = _OUTCOME_WORDS.get(word.lower(), "")
-            if not outcome:
-                errors.append(
-                    f"unknown result {_show(word)} (use correct, incorrect, omitted, "
-                    "yes/no, true/false, 1/0 or right/wrong)"
-                )
-        on_date: date | str = self.default_date
-        if when is not None and when.strip():
-            on_date = self.dates.get(when) or self.dates.setdefault(
-                when, _parse_date(when, self.date_order)
-            )
-            if isinstance(on_date, str):
-                errors.append(on_date)
-        seconds: int | str | None = None
-        if spent is not None:
-            seconds = self.times.get(spent, "")
-            if seconds == "":
-                seconds = self.times[spent] = _parse_seconds(spent)
-            if isinstance(seconds, str):
-                errors.append(seconds)
+        outcome = self._outcome(result, errors)
+        on_date = self._date(when, errors)
+        seconds = self._seconds(spent, errors)
         if errors:
             self.fail(line, "; ".join(errors))
             return
-        assert isinstance(on_date, date) and not isinstance(seconds, str)
+        assert source and outcome and on_date
+        subject, system, category, topic = (text.strip() for text in texts)
         self.attempts.append(
             AttemptSpec(
-                source,
-                qid,
-                outcome,
-                on_date,
-                subject.strip(),
-                system.strip(),
-                category.strip(),
-                topic.strip(),
-                seconds,
-                line,
+                source, qid, outcome, on_date, subject, system, category, topic, seconds, line
             )
         )
+
+    def _source(self, cell: str | None, errors: list[str]) -> str:
+        if (known := self.sources.get(cell)) is not None:
+            return known
+        assert cell is not None
+        named = _clean_source(cell)
+        if named is None:
+            errors.append(f"bank name {_show(cell.strip())} is not a name")
+            return ""
+        self.sources[cell] = named
+        return named
+
+    def _outcome(self, cell: str | None, errors: list[str]) -> str:
+        if (known := self.outcomes.get(cell)) is not None:
+            return known
+        assert cell is not None
+        word = cell.strip()
+        outcome = _OUTCOME_WORDS.get(word.lower()) if word else self.outcome
+        if outcome is None:
+            errors.append(
+                f"unknown result {_show(word)} (use correct, incorrect, omitted, "
+                "yes/no, true/false, 1/0 or right/wrong)"
+                if word
+                else "empty result (use correct, incorrect or omitted)"
+            )
+            return ""
+        self.outcomes[cell] = outcome
+        return outcome
+
+    def _date(self, cell: str | None, errors: list[str]) -> date | None:
+        if (known := self.dates.get(cell)) is not None:
+            return known
+        assert cell is not None
+        found = _parse_date(cell, self.date_order) if cell.strip() else self.default_date
+        if isinstance(found, str):
+            errors.append(found)
+            return None
+        self.dates[cell] = found
+        return found
+
+    def _seconds(self, cell: str | None, errors: list[str]) -> int | None:
+        if (known := self.times.get(cell, -1)) != -1:
+            return known
+        assert cell is not None
+        found = _parse_seconds(cell)
+        if isinstance(found, str):
+            errors.append(found)
+            return None
+        self.times[cell] = found
+        return found
 
 
 def _finish(fmt: str, ctx: _Context, skip_invalid: bool) -> ParsedLog:
@@ -533,10 +620,16 @@ def _columns(header: Sequence[str]) -> tuple[dict[str, int], list[str]]:
     return found, complaints
 
 
-def _row_reader(roles: dict[str, int], missing: int) -> Callable[[list[str]], tuple[str, ...]]:
-    """Picks (qid, result, date, source, subject, system, category, topic, time) from a row
-    whose cell `missing` is the empty string standing for absent columns."""
-    return itemgetter(*(roles.get(role, missing) for role in ("qid", *_OPTIONAL)))
+_ABSENT = (None, "")  # appended to a row: cell `width` is an absent key, `width + 1` an absent text
+_KEYS = ("result", "date", "source", "seconds")
+
+
+def _row_reader(roles: dict[str, int], width: int) -> Callable[[list[Any]], tuple[Any, ...]]:
+    """Picks (qid, result, date, source, subject, system, category, topic, time) from a row with
+    `_ABSENT` appended: None for an absent result/date/source/time column, "" for absent text."""
+    return itemgetter(
+        *(roles.get(role, width if role in _KEYS else width + 1) for role in ("qid", *_OPTIONAL))
+    )
 
 
 # --- format detection ------------------------------------------------------------------------
@@ -553,6 +646,7 @@ def _is_uworld_row(line: str) -> bool:
 
 
 def _detect(lines: Sequence[str]) -> str:
+    """The format the first lines suggest; "qids" is confirmed by `_parse_qids` reading on."""
     filled = (line for line in lines if line.strip())
     first = next(filled, None)
     if first is None:
@@ -562,42 +656,36 @@ def _detect(lines: Sequence[str]) -> str:
     second = next(filled, None)
     if "\t" in first and second is not None and _is_uworld_row(second):
         return "uworld"
-    if _only_ids(lines):
+    if all(map(_ID_TOKEN.fullmatch, first.replace(",", " ").split())):
         return "qids"
     return "csv"
-
-
-def _only_ids(lines: Sequence[str]) -> bool:
-    seen = False
-    for line in lines:
-        for token in line.replace(",", " ").split():
-            if not _ID_TOKEN.fullmatch(token):
-                return False
-            seen = True
-    return seen
 
 
 # --- qids: a plain list of ids ---------------------------------------------------------------
 
 
-def _parse_qids(lines: Sequence[str], ctx: _Context) -> None:
+def _parse_qids(lines: Sequence[str], ctx: _Context, *, detecting: bool) -> tuple[int, str] | None:
+    """Read every token as an id; when `detecting`, stop at the first token that is not digits
+    or bank:digits, since the file is then not a list of ids, and return its line and text."""
     add = ctx.add
     for number, line in enumerate(lines, start=1):
         tokens = line.replace(",", " ").split()
         if not tokens:
             continue
+        if detecting and not all(map(_ID_TOKEN.fullmatch, tokens)):
+            return number, next(t for t in tokens if not _ID_TOKEN.fullmatch(t))
         ctx.rows_read += len(tokens)
         if ctx.controls and (error := ctx.control_in(number, number)):
             ctx.fail(number, error)
             continue
         for token in tokens:
             add(number, token, None, None, None, "", "", "", "", None)
+    return None
 
 
 # --- uworld: the Test Results table as pasted ------------------------------------------------
 
-_UWORLD_COLUMNS = {
-    "qid": 0,
+_UWORLD_COLUMNS = {  # a paste without a header; the "n - QID" cell is always column 0
     "subject": 1,
     "system": 2,
     "category": 3,
@@ -635,9 +723,15 @@ def _parse_uworld(lines: Sequence[str], ctx: _Context) -> None:
     width = max(roles.values(), default=0) + 1
     if headed:
         width = max(width, len(header_line.split("\t")))
+    if "date" in roles:
+        column = roles["date"]
+        ctx.date_order = _slash_order(
+            {cells[column] for cells in (line.split("\t") for line in lines) if len(cells) > column}
+        )
     pick = _row_reader(roles, width)
     others = roles.get("others")
     add = ctx.add
+    padding = ("",) * width
     for index in range(start, len(lines)):
         line = lines[index]
         if not line.strip():
@@ -663,25 +757,20 @@ def _parse_uworld(lines: Sequence[str], ctx: _Context) -> None:
                 f"found {_show(cells[0].strip())}",
             )
             continue
-        cells.extend([""] * (width + 1 - len(cells)))
+        if len(cells) < width:
+            cells += padding[len(cells) :]
         value = cells[others].strip() if others is not None else ""
-        if value and not _PERCENT.fullmatch(value):
+        if (
+            value
+            and not (value.rstrip("%").isdigit() or _PERCENT.fullmatch(value))
+            and (value.lower() not in _NO_TIME)
+        ):
             ctx.fail(number, f"expected '% correct others' (e.g. 62%), found {_show(value)}")
             continue
-        cells[0] = match.group(1)
-        qid, result, when, bank, subject, system, category, topic, spent = pick(cells)
-        add(
-            number,
-            qid,
-            result if "result" in roles else None,
-            when if "date" in roles else None,
-            bank if "source" in roles else None,
-            subject,
-            system,
-            category,
-            topic,
-            spent,
-        )
+        row: list[Any] = cells
+        row[0] = match.group(1)
+        row += _ABSENT
+        add(number, *pick(row))
 
 
 # --- csv: any CSV/TSV export with a header ---------------------------------------------------
@@ -738,21 +827,7 @@ def _parse_csv(lines: Sequence[str], ctx: _Context) -> None:
         ctx.give_up(header_number, complaint)
     if complaints:
         return
-    if "date" in roles:
-        ctx.date_order = _slash_order(set(_date_cells(lines, start + 1, delimiter, roles["date"])))
     _read_csv_rows(lines, start + 1, delimiter, len(header), roles, ctx)
-
-
-def _date_cells(lines: Sequence[str], start: int, delimiter: str, column: int) -> Iterator[str]:
-    """Every slashed value in the date column (a cheap pre-pass that decides day/month order;
-    quoting is ignored here: a cell it misreads is only one vote, and rows are checked later)."""
-    for index in range(start, len(lines)):
-        line = lines[index]
-        if "/" not in line:
-            continue
-        cells = line.split(delimiter)
-        if column < len(cells):
-            yield cells[column].strip().strip('"')
 
 
 def _records(
@@ -783,14 +858,16 @@ def _records(
                         resume = opened
                         break
                 yield first, last, cells
-        except csv.Error:
+        except csv.Error as error:
             first, last = base + done + 1, base + reader.line_num
             opened = _quote_opened(lines, first, last, delimiter)
             if opened:
                 ctx.fail(opened, _UNTERMINATED)
                 resume = opened
             else:
-                ctx.fail(first, "malformed quotes (a quoted cell must end right after its quote)")
+                quotes = any('"' in lines[number - 1] for number in range(first, last + 1))
+                why = "a quoted cell must end right after its closing quote" if quotes else error
+                ctx.fail(first, f"unreadable row ({why})")
                 resume = last
 
 
@@ -810,7 +887,7 @@ def _swallowed(
         if line.count('"') % 2:
             continue
         cells = next(csv.reader([line], delimiter=delimiter), [])
-        if len(cells) == width and _QID.fullmatch(cells[qid_column].strip()):
+        if len(cells) == width and not _split_qid(cells[qid_column])[2]:
             return _quote_opened(lines, first, last, delimiter)
     return 0
 
@@ -850,32 +927,24 @@ def _read_csv_rows(
     ctx: _Context,
 ) -> None:
     pick = _row_reader(roles, width)
-    has_result, has_date = "result" in roles, "date" in roles
-    has_source, has_seconds = "source" in roles, "seconds" in roles
     qid_column = roles["qid"]
     add = ctx.add
     controls = ctx.controls
-    for first, last, cells in _records(lines, start, delimiter, width, qid_column, ctx):
+    records = list(_records(lines, start, delimiter, width, qid_column, ctx))
+    if "date" in roles:  # the whole column decides whether 3/4/2024 is March or April
+        column = roles["date"]
+        ctx.date_order = _slash_order(
+            {cells[column] for _, _, cells in records if len(cells) == width}
+        )
+    for first, last, cells in records:
         if (len(cells) != width or not cells[qid_column]) and not any(map(str.strip, cells)):
             continue  # a blank line, or Excel's ",,,," for one
         ctx.rows_read += 1
         if controls and (error := ctx.control_in(first, last)):
             ctx.fail(first, error)
-            continue
-        if len(cells) != width:
+        elif len(cells) != width:
             ctx.fail(first, f"row has {len(cells)} cells but the header has {width}")
-            continue
-        cells.append("")
-        qid, result, when, bank, subject, system, category, topic, spent = pick(cells)
-        add(
-            first,
-            qid,
-            result if has_result else None,
-            when if has_date else None,
-            bank if has_source else None,
-            subject,
-            system,
-            category,
-            topic,
-            spent if has_seconds else None,
-        )
+        else:
+            row: list[Any] = cells
+            row += _ABSENT
+            add(first, *pick(row))
