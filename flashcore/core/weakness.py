@@ -38,6 +38,7 @@ class Attempt:
     on_date: date
     missed: bool
     weight: float = 1.0  # < 1 when a sub-topic's attempt counts for its parent (reports)
+    count: int = 1  # identical attempts (same day, same outcome) counted together
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,15 +70,15 @@ def score_topic(attempts: Iterable[Attempt], today: date, half_life: float) -> T
         age = (today - a.on_date).days
         if age < 0:
             continue  # an attempt dated in the future does not count yet
-        w = decay(age, half_life) * a.weight
+        w = decay(age, half_life) * a.weight * a.count
         n += w
-        total += 1
+        total += a.count
         recent = age <= half_life
-        recent_total += recent
+        recent_total += a.count if recent else 0
         if a.missed:
             m += w
-            misses += 1
-            recent_misses += recent
+            misses += a.count
+            recent_misses += a.count if recent else 0
             if last_miss is None or a.on_date > last_miss:
                 last_miss = a.on_date
     if n == 0.0:

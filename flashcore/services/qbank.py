@@ -4,7 +4,7 @@ aliases; and the pull-forward of weak topics' cards into today's queue."""
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
@@ -139,11 +139,20 @@ def import_log(
         index = weakness.load_index(session, fc.profile_id)
         unmatched_topics: Counter[str] = Counter()
         unmatched_qids: list[str] = []
+        matches: dict[tuple[str, str, str, str, str], weakness.Match] = {}
         for _fp, a in fresh:
             if a.outcome not in weakness.MISSED:
                 continue
             report.misses += 1
-            m = weakness.match_attempt(index, a.source, a.qid, (a.topic, a.category, a.system))
+            texts = (a.topic, a.category, a.system)
+            key = (
+                (a.source, a.qid, *texts)
+                if (a.source, a.qid) in index.qid_notes
+                else ("", "", *texts)
+            )
+            m = matches.get(key)
+            if m is None:
+                m = matches[key] = weakness.match_attempt(index, a.source, a.qid, texts)
             if m.kind == "card":
                 report.matched_card += 1
             elif m.kind == "topic":
@@ -216,11 +225,9 @@ def pull_forward(session: Session, fc: Flashcore, today: date) -> int:
     index = weakness.load_index(session, fc.profile_id)
     since = today - timedelta(days=FRESH_DAYS)
     fresh_misses: Counter[int] = Counter()
-    for a in weakness.load_attempts(session, fc.profile_id):
-        if a.outcome not in weakness.MISSED or not (since <= a.on_date <= today):
-            continue
-        for topic_id in weakness.match_attempt(index, a.source, a.qid, a.texts).topic_ids:
-            fresh_misses[topic_id] += 1
+    for a in weakness.matched_attempts(session, fc.profile_id, index):
+        if a.missed and since <= a.on_date <= today:
+            fresh_misses[a.topic_id] += a.count
     if not fresh_misses:
         return 0
     now = fc.now()
@@ -266,7 +273,16 @@ def pull_forward(session: Session, fc: Flashcore, today: date) -> int:
 
 
 def _descendants(index: weakness.TopicIndex, topic_id: int) -> list[int]:
-    return [t for t in index.paths if topic_id in index.ancestors(t)]
+    children: dict[int, list[int]] = defaultdict(list)
+    for child, parent in index.parent.items():
+        if parent is not None:
+            children[parent].append(child)
+    out, stack = [], list(children.get(topic_id, []))
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        stack.extend(children.get(node, []))
+    return out
 
 
 def list_attempts(fc: Flashcore) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, func, select, update
 
 from flashcore.core import studyday
 from flashcore.core import topics as topic_keys
@@ -131,49 +131,86 @@ def match_attempt(index: TopicIndex, source: str, qid: str, texts: tuple[str, ..
 
 
 @dataclass(frozen=True, slots=True)
-class AttemptRow:
-    source: str
-    qid: str
-    outcome: str
+class TopicAttempts:
+    """Attempts matched to one topic, grouped by day and outcome (counted in SQL)."""
+
+    topic_id: int
     on_date: date
-    texts: tuple[str, str, str]
+    missed: bool
+    count: int
 
 
-def load_attempts(session: Session, profile_id: int) -> list[AttemptRow]:
-    rows = session.execute(
+def matched_attempts(session: Session, profile_id: int, index: TopicIndex) -> list[TopicAttempts]:
+    """Every attempt matched to its topics, aggregated in SQL so 100,000 attempts cost a few
+    grouped rows: by question id first (a card that lists it), else by topic text."""
+    from sqlalchemy import and_, distinct, exists
+
+    missed = QbankAttempt.outcome.in_(MISSED)
+    by_qid = (
+        select(QbankAttempt.id.label("aid"), NoteTopic.topic_id.label("tid"))
+        .join(
+            NoteQid,
+            and_(NoteQid.source == QbankAttempt.source, NoteQid.qid == QbankAttempt.qid),
+        )
+        .join(Note, and_(Note.id == NoteQid.note_id, Note.removed.is_(False)))
+        .join(NoteTopic, NoteTopic.note_id == NoteQid.note_id)
+        .where(QbankAttempt.profile_id == profile_id)
+        .distinct()
+        .subquery()
+    )
+    out: list[TopicAttempts] = []
+    for topic_id, on_date, was_missed, count in session.execute(
+        select(by_qid.c.tid, QbankAttempt.on_date, missed, func.count(distinct(QbankAttempt.id)))
+        .join(by_qid, by_qid.c.aid == QbankAttempt.id)
+        .group_by(by_qid.c.tid, QbankAttempt.on_date, missed)
+    ):
+        out.append(TopicAttempts(topic_id, on_date, bool(was_missed), int(count)))
+    has_card = exists().where(
+        NoteQid.source == QbankAttempt.source,
+        NoteQid.qid == QbankAttempt.qid,
+        Note.id == NoteQid.note_id,
+        Note.removed.is_(False),
+        Note.profile_id == profile_id,
+    )
+    cache: dict[tuple[str, str, str], tuple[int, ...]] = {}
+    for topic, category, system, on_date, was_missed, count in session.execute(
         select(
-            QbankAttempt.source,
-            QbankAttempt.qid,
-            QbankAttempt.outcome,
-            QbankAttempt.on_date,
             QbankAttempt.topic,
             QbankAttempt.category,
             QbankAttempt.system,
-        ).where(QbankAttempt.profile_id == profile_id)
-    )
-    return [
-        AttemptRow(r.source, r.qid, r.outcome, r.on_date, (r.topic, r.category, r.system))
-        for r in rows
-    ]
+            QbankAttempt.on_date,
+            missed,
+            func.count(),
+        )
+        .where(QbankAttempt.profile_id == profile_id, ~has_card)
+        .group_by(
+            QbankAttempt.topic, QbankAttempt.category, QbankAttempt.system,
+            QbankAttempt.on_date, missed,
+        )
+    ):  # fmt: skip
+        texts = (topic, category, system)
+        if texts not in cache:
+            cache[texts] = match_attempt(index, "", "", texts).topic_ids
+        for topic_id in cache[texts]:
+            out.append(TopicAttempts(topic_id, on_date, bool(was_missed), int(count)))
+    return out
 
 
 def topic_scores(
-    index: TopicIndex, attempts: list[AttemptRow], today: date, half_life: float
+    index: TopicIndex, matched: list[TopicAttempts], today: date, half_life: float
 ) -> tuple[dict[int, model.TopicScore], dict[int, model.TopicScore]]:
     """(direct scores, report scores): report scores add descendants' attempts at half weight
     per level."""
     direct: dict[int, list[model.Attempt]] = defaultdict(list)
     report: dict[int, list[model.Attempt]] = defaultdict(list)
-    for a in attempts:
-        m = match_attempt(index, a.source, a.qid, a.texts)
-        missed = a.outcome in MISSED
-        for topic_id in m.topic_ids:
-            direct[topic_id].append(model.Attempt(a.on_date, missed))
-            report[topic_id].append(model.Attempt(a.on_date, missed))
-            weight = 1.0
-            for ancestor in index.ancestors(topic_id):
-                weight *= model.PARENT_WEIGHT
-                report[ancestor].append(model.Attempt(a.on_date, missed, weight))
+    for a in matched:
+        attempt = model.Attempt(a.on_date, a.missed, 1.0, a.count)
+        direct[a.topic_id].append(attempt)
+        report[a.topic_id].append(attempt)
+        weight = 1.0
+        for ancestor in index.ancestors(a.topic_id):
+            weight *= model.PARENT_WEIGHT
+            report[ancestor].append(model.Attempt(a.on_date, a.missed, weight, a.count))
     direct_scores = {t: model.score_topic(v, today, half_life) for t, v in direct.items()}
     report_scores = {t: model.score_topic(v, today, half_life) for t, v in report.items()}
     return direct_scores, report_scores
@@ -206,8 +243,9 @@ def refresh_in(session: Session, fc: Flashcore, today: date) -> None:
     """The weight refresh inside a caller's transaction (an import, an alias, a removal)."""
     half_life = fc.settings.weakness_half_life_days
     index = load_index(session, fc.profile_id)
-    attempts = load_attempts(session, fc.profile_id)
-    direct, _ = topic_scores(index, attempts, today, half_life)
+    direct, _ = topic_scores(
+        index, matched_attempts(session, fc.profile_id, index), today, half_life
+    )
     _write_topic_weights(session, fc.profile_id, index, direct, half_life, today)
     _write_card_weights(session, fc.profile_id, index, direct)
     session.execute(update(Profile).where(Profile.id == fc.profile_id).values(weights_day=today))
@@ -320,8 +358,8 @@ def report_rows(fc: Flashcore) -> list[dict[str, Any]]:
     rollover = fc.rollover()
     with reading(fc.engine) as session:
         index = load_index(session, fc.profile_id)
-        attempts = load_attempts(session, fc.profile_id)
-        direct, report = topic_scores(index, attempts, today, half_life)
+        matched = matched_attempts(session, fc.profile_id, index)
+        direct, report = topic_scores(index, matched, today, half_life)
         cards_by_topic: dict[int, int] = defaultdict(int)
         due_by_topic: dict[int, int] = defaultdict(int)
         for row in session.execute(
