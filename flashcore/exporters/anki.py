@@ -79,8 +79,8 @@ import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -99,7 +99,7 @@ FSRS_DECAY = DEFAULT_FSRS_PARAMETERS[20]  # 0.1542, FSRS-6's default decay
 MAX_ANSWER_MS = 60_000  # Anki's default "maximum answer seconds"
 PROGRESS_EVERY = 1000
 
-_CRT_DATE = date(2020, 1, 1)
+_CRT_DAY = (COLLECTION_CRT - ROLLOVER_HOUR * 3600) // 86_400  # 2020-01-01 as a study day
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 _COPY_CHUNK = 1 << 20
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -107,6 +107,10 @@ _FIELD_TROUBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _TAG_DROP = re.compile('["\x00-\x1f\x7f-\x9f\ud800-\udfff]')
 _WHITESPACE = re.compile(r"\s+")
+_TAG_WORK = re.compile(r'[\s"\x00-\x1f\x7f-\x9f\ud800-\udfff]|\A::|::\Z|::::|\A\Z')
+_BASE91 = (
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&()*+,-./:;<=>?@[]^_`{|}~"
+)
 _QBANKS = {"uworld": "UWorld", "amboss": "AMBOSS", "nbme": "NBME"}
 _LEARN_STEPS = len(Settings().learning_steps)
 _RELEARN_STEPS = len(Settings().relearning_steps)
@@ -231,8 +235,14 @@ def deck_id_for(name: str) -> int:
 
 
 def guid_for(key: str) -> str:
-    """The Anki note GUID of a flashcore note key; stable forever."""
-    return str(genanki.guid_for(key))
+    """The Anki note GUID of a flashcore note key; stable forever. Equal to
+    `genanki.guid_for(key)` (SHA-256's first 8 bytes in Anki's base 91), computed faster."""
+    value = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big")
+    digits: list[str] = []
+    while value:
+        value, digit = divmod(value, 91)
+        digits.append(_BASE91[digit])
+    return "".join(reversed(digits))
 
 
 def clean_field(text: str, *, is_html: bool) -> str:
@@ -249,7 +259,10 @@ def clean_field(text: str, *, is_html: bool) -> str:
 def clean_tag(tag: str) -> str:
     """A tag Anki accepts: whitespace inside a part becomes `_`; quotes, control characters
     and empty `::` parts are dropped."""
-    parts = (_TAG_DROP.sub("", _WHITESPACE.sub(" ", part)).strip() for part in tag.split("::"))
+    if not _TAG_WORK.search(tag):
+        return tag
+    tag = _TAG_DROP.sub("", _WHITESPACE.sub(" ", tag))
+    parts = (part.strip() for part in tag.split("::"))
     return "::".join(part.replace(" ", "_") for part in parts if part)
 
 
@@ -285,13 +298,13 @@ def study_date(instant: datetime) -> date:
 
 def review_day(instant: datetime) -> int:
     """A review card's `due`: days from the package collection's creation day."""
-    return (study_date(instant) - _CRT_DATE).days
+    return _day_number(instant) - _CRT_DAY
 
 
 def fsrs_interval(stability: float, retention: float) -> int:
     """Whole days until retrievability falls to `retention` (FSRS-6 curve, default decay)."""
-    factor = 0.9 ** (-1 / FSRS_DECAY) - 1
-    days = stability / factor * (retention ** (-1 / FSRS_DECAY) - 1)
+    factor: float = 0.9 ** (-1 / FSRS_DECAY) - 1
+    days: float = stability / factor * (retention ** (-1 / FSRS_DECAY) - 1)
     return max(1, round(days))
 
 
@@ -362,6 +375,8 @@ class _Note(genanki.Note):  # type: ignore[misc]
         )
         self.mod = int(note.modified_at.timestamp())
         self.flashcore_cards = [_Card(_anki_ord(note, c), c) for c in note.cards]
+        if len({card.ord for card in self.flashcore_cards}) < len(self.flashcore_cards):
+            raise ValueError(f"note {note.key!r}: two cards with the same ord")
 
     @property
     def cards(self) -> list[_Card]:
@@ -411,7 +426,7 @@ def _write_collection(
         cursor = conn.cursor()
         id_gen = itertools.count(int(now.timestamp() * 1000))
         _write_decks_and_models(notes, cursor, id_gen)
-        revlog_ids: set[int] = set()
+        schedules = _ScheduleWriter(cursor)
         cards = 0
         for position, note in enumerate(notes, start=1):
             anki_note = _Note(note, position)
@@ -419,13 +434,16 @@ def _write_collection(
             cards += len(anki_note.cards)
             if with_scheduling:
                 for card in anki_note.cards:
-                    _write_schedule(cursor, card, position, revlog_ids)
-            if progress is not None and position % PROGRESS_EVERY == 0:
-                progress(position)
+                    schedules.add(card, position)
+            if position % PROGRESS_EVERY == 0:
+                schedules.flush()
+                if progress is not None:
+                    progress(position)
+        schedules.flush()
         conn.commit()
     finally:
         conn.close()
-    if progress is not None:
+    if progress is not None and (not notes or len(notes) % PROGRESS_EVERY):
         progress(len(notes))
     return cards
 
@@ -449,86 +467,111 @@ def _write_decks_and_models(
     cursor.execute("UPDATE col SET crt = ?, conf = ?", (COLLECTION_CRT, json.dumps(conf)))
 
 
-def _write_schedule(
-    cursor: sqlite3.Cursor, card: _Card, position: int, revlog_ids: set[int]
-) -> None:
-    """Turn a genanki new card into the flashcore card's state, and add its history."""
-    src = card.source
-    ctype, queue = _TYPE_QUEUE[src.state]
-    if src.suspended:
-        queue = -1
-    due, ivl, factor, left = position, 0, 0, 0
-    if src.state is CardState.REVIEW:
-        due, ivl, factor = review_day(src.due), _review_interval(src), 2500
-    elif src.state is CardState.LEARNING:
-        due, left = int(src.due.timestamp()), max(1, _LEARN_STEPS - (src.step or 0))
-    elif src.state is CardState.RELEARNING:
-        due, factor = int(src.due.timestamp()), 2500
-        left = max(1, _RELEARN_STEPS - (src.step or 0))
-        if src.stability is not None:
-            ivl = fsrs_interval(src.stability, src.desired_retention or 0.9)
-    cursor.execute(
-        "UPDATE cards SET type = ?, queue = ?, due = ?, ivl = ?, factor = ?, reps = ?,"
-        " lapses = ?, left = ?, flags = ?, data = ? WHERE id = ?",
-        (
-            ctype,
-            queue,
-            due,
-            ivl,
-            factor,
-            src.reps,
-            src.lapses,
-            left,
-            1 if src.flagged else 0,
-            _card_data(src, position),
-            card.row_id,
-        ),
-    )
-    if src.reviews:
-        cursor.executemany(
-            "INSERT INTO revlog VALUES (?, ?, -1, ?, ?, ?, ?, ?, ?)",
-            list(_revlog_rows(src.reviews, card.row_id, revlog_ids)),
+class _ScheduleWriter:
+    """Turns genanki's new cards into flashcore's states and adds their history, in batches."""
+
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self.cursor = cursor
+        self.card_rows: list[tuple[int | str, ...]] = []
+        self.revlog_rows: list[tuple[int, ...]] = []
+        self.revlog_ids = _IdAllocator()
+
+    def add(self, card: _Card, position: int) -> None:
+        src = card.source
+        ctype, queue = _TYPE_QUEUE[src.state]
+        if src.suspended:
+            queue = -1
+        due, ivl, factor, left = position, 0, 0, 0
+        if src.state is CardState.REVIEW:
+            due, ivl, factor = review_day(src.due), _review_interval(src), 2500
+        elif src.state is CardState.LEARNING:
+            due, left = int(src.due.timestamp()), max(1, _LEARN_STEPS - (src.step or 0))
+        elif src.state is CardState.RELEARNING:
+            due, factor = int(src.due.timestamp()), 2500
+            left = max(1, _RELEARN_STEPS - (src.step or 0))
+            if src.stability is not None:
+                ivl = fsrs_interval(src.stability, src.desired_retention or 0.9)
+        flags = 1 if src.flagged else 0
+        data = _card_data(src, position)
+        row = (ctype, queue, due, ivl, factor, src.reps, src.lapses, left, flags, data)
+        self.card_rows.append((*row, card.row_id))
+        self.revlog_rows.extend(_revlog_rows(src.reviews, card.row_id, self.revlog_ids))
+
+    def flush(self) -> None:
+        self.cursor.executemany(
+            "UPDATE cards SET type = ?, queue = ?, due = ?, ivl = ?, factor = ?, reps = ?,"
+            " lapses = ?, left = ?, flags = ?, data = ? WHERE id = ?",
+            self.card_rows,
         )
+        self.cursor.executemany(
+            "INSERT INTO revlog VALUES (?, ?, -1, ?, ?, ?, ?, ?, ?)", self.revlog_rows
+        )
+        self.card_rows.clear()
+        self.revlog_rows.clear()
+
+
+def _day_number(instant: datetime) -> int:
+    """Study days (UTC, rollover at 04:00) since 1970-01-01; fast `study_date`."""
+    return (int(instant.timestamp()) - ROLLOVER_HOUR * 3600) // 86_400
 
 
 def _review_interval(card: ExportCard) -> int:
     if card.last_review is not None:
-        return max(1, (study_date(card.due) - study_date(card.last_review)).days)
+        return max(1, _day_number(card.due) - _day_number(card.last_review))
     if card.stability is not None:
         return fsrs_interval(card.stability, card.desired_retention or 0.9)
     return 1
 
 
 def _card_data(card: ExportCard, position: int) -> str:
+    """Anki's card `data` JSON (compact, as Anki writes it)."""
     if card.state is CardState.NEW:
         return ""
-    data: dict[str, float | int] = {"pos": position}
-    if card.stability is not None and card.difficulty is not None:
-        data["s"] = round(card.stability, 4)
-        data["d"] = round(card.difficulty, 4)
-        data["decay"] = FSRS_DECAY
-    if card.desired_retention is not None:
-        data["dr"] = round(card.desired_retention, 4)
+    parts = [f'"pos":{position}']
+    s, d, dr = card.stability, card.difficulty, card.desired_retention
+    if s is not None and d is not None:
+        parts.append(f'"s":{round(s, 4)!r},"d":{round(d, 4)!r}')
+    if dr is not None:
+        parts.append(f'"dr":{round(dr, 4)!r}')
+    if s is not None and d is not None:
+        parts.append(f'"decay":{FSRS_DECAY!r}')
     if card.last_review is not None:
-        data["lrt"] = int(card.last_review.timestamp())
-    return json.dumps(data, separators=(",", ":"))
+        parts.append(f'"lrt":{int(card.last_review.timestamp())}')
+    return "{" + ",".join(parts) + "}"
+
+
+class _IdAllocator:
+    """Unique revlog ids: the wanted id, or the next free one after it. Taken ids point past
+    themselves (with path compression), so thousands of reviews in one millisecond stay cheap."""
+
+    def __init__(self) -> None:
+        self.next_after: dict[int, int] = {}
+
+    def take(self, wanted: int) -> int:
+        visited = []
+        candidate = wanted
+        while candidate in self.next_after:
+            visited.append(candidate)
+            candidate = self.next_after[candidate]
+        for taken in visited:
+            self.next_after[taken] = candidate + 1
+        self.next_after[candidate] = candidate + 1
+        return candidate
 
 
 def _revlog_rows(
-    reviews: Sequence[ExportReview], card_id: int, used_ids: set[int]
+    reviews: Sequence[ExportReview], card_id: int, revlog_ids: _IdAllocator
 ) -> Iterator[tuple[int, ...]]:
     last_ivl = 0
     for review in reviews:
         if not 1 <= review.rating <= 4:
             raise ValueError(f"review rating {review.rating} out of range 1-4")
-        rid = int(review.reviewed_at.timestamp() * 1000)
-        while rid in used_ids:
-            rid += 1
-        used_ids.add(rid)
+        reviewed = review.reviewed_at.timestamp()
+        rid = revlog_ids.take(int(reviewed * 1000))
         if review.state_after is CardState.REVIEW:
-            ivl = max(1, (study_date(review.due_after) - study_date(review.reviewed_at)).days)
+            ivl = max(1, _day_number(review.due_after) - _day_number(review.reviewed_at))
         else:
-            ivl = -max(1, int((review.due_after - review.reviewed_at).total_seconds()))
+            ivl = -max(1, int(review.due_after.timestamp() - reviewed))
         factor = round(((review.difficulty_after - 1) / 9 + 0.1) * 1000)
         taken = min(max(review.duration_ms or 0, 0), MAX_ANSWER_MS)
         kind = _REVLOG_TYPE[review.state_before]

@@ -42,41 +42,80 @@ from flashcore.exporters.anki import (
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 VARIANTS = ("genanki", "flashcore", "flashcore+scheduling")
-_WORDS = (
+_VOCABULARY = (
     "mast cell IgE histamine eosinophil complement C3b opsonin neutrophil macrophage "
     "interleukin TNF-alpha interferon gamma T-helper cytotoxic CD8 CD4 MHC class antigen "
     "presentation B cell plasma antibody isotype switching affinity maturation germinal "
     "center lymph node spleen thymus selection tolerance anergy apoptosis Fas ligand "
     "perforin granzyme natural killer cell dendritic Langerhans vaccine adjuvant hapten"
-).split()
-_DECKS = [
-    f"Step 1::{s}" for s in ("Immunology", "Microbiology", "Pharmacology", "Pathology")
-] + [f"Step 1::Microbiology::{s}" for s in ("Bacteria", "Viruses", "Fungi", "Parasites")]
+)
+_WORDS = _VOCABULARY.split()
+_DECKS = [f"Step 1::{s}" for s in ("Immunology", "Microbiology", "Pharmacology", "Pathology")] + [
+    f"Step 1::Microbiology::{s}" for s in ("Bacteria", "Viruses", "Fungi", "Parasites")
+]
 
 
 def _sentence(rng: random.Random, words: int) -> str:
     return " ".join(rng.choice(_WORDS) for _ in range(words))
 
 
+def _new_card(ord_: int) -> ExportCard:
+    return ExportCard(
+        ord=ord_,
+        state=CardState.NEW,
+        due=NOW,
+        step=None,
+        stability=None,
+        difficulty=None,
+        last_review=None,
+        reps=0,
+        lapses=0,
+        desired_retention=None,
+        suspended=False,
+        flagged=False,
+    )
+
+
 def _card(rng: random.Random, ord_: int, scheduled: bool) -> ExportCard:
+    """A new card, or (scheduled, 60%) a review card with 1-6 Good answers on time."""
     if not scheduled or rng.random() < 0.4:
-        return ExportCard(ord_, CardState.NEW, NOW, None, None, None, None, 0, 0, None, False, False)
-    start = NOW - timedelta(days=rng.randint(20, 200))
-    reviews = []
-    at, stability, difficulty = start, 2.3, 5.0
-    for _ in range(rng.randint(1, 6)):
+        return _new_card(ord_)
+    at = NOW - timedelta(days=rng.randint(20, 200), seconds=rng.randint(0, 86_399))
+    stability, difficulty, before = 2.3, rng.uniform(3, 8), CardState.NEW
+    reviews: list[ExportReview] = []
+    while at < NOW and len(reviews) < 6:
         stability *= 2.2
         due = at + timedelta(days=max(1, round(stability)))
         reviews.append(
-            ExportReview(at, 3, 8000, CardState.REVIEW, CardState.REVIEW, due, stability,
-                         difficulty, 0.9)  # fmt: skip
+            ExportReview(
+                reviewed_at=at,
+                rating=3,
+                duration_ms=rng.randint(2_000, 30_000),
+                state_before=before,
+                state_after=CardState.REVIEW,
+                due_after=due,
+                stability_after=stability,
+                difficulty_after=difficulty,
+                desired_retention=0.9,
+            )
         )
-        at = min(due, NOW - timedelta(hours=1))
+        at, before = due + timedelta(seconds=rng.randint(0, 40_000)), CardState.REVIEW
     last = reviews[-1]
     return ExportCard(
-        ord_, CardState.REVIEW, last.due_after, None, stability, difficulty, last.reviewed_at,
-        len(reviews), 0, 0.9, rng.random() < 0.05, rng.random() < 0.02, tuple(reviews),
-    )  # fmt: skip
+        ord=ord_,
+        state=CardState.REVIEW,
+        due=last.due_after,
+        step=None,
+        stability=stability,
+        difficulty=difficulty,
+        last_review=last.reviewed_at,
+        reps=len(reviews),
+        lapses=0,
+        desired_retention=0.9,
+        suspended=rng.random() < 0.05,
+        flagged=rng.random() < 0.02,
+        reviews=tuple(reviews),
+    )
 
 
 def make_notes(count: int, scheduled: bool) -> list[ExportNote]:
@@ -85,28 +124,36 @@ def make_notes(count: int, scheduled: bool) -> list[ExportNote]:
     for i in range(count):
         rng = random.Random(f"bench:{i}")
         deck = rng.choice(_DECKS)
-        common = {
-            "deck_name": deck,
-            "html": rng.random() < 0.3,
-            "tags": ("high-yield", f"block {i % 7}"),
-            "topics": (f"{deck.split('::')[1]}::{_sentence(rng, 2)}::{_sentence(rng, 2)}",),
-            "qids": (f"uworld:{100000 + i}",) if rng.random() < 0.5 else (),
-            "modified_at": NOW - timedelta(days=rng.randint(0, 300)),
-        }
         extra = _sentence(rng, rng.randint(0, 30))
+        fields: dict[str, str]
+        cards: tuple[ExportCard, ...]
         if rng.random() < 0.6:
+            kind = NoteKind.BASIC
             fields = {"front": _sentence(rng, 14) + "?", "back": _sentence(rng, 20)}
             if extra:
                 fields["extra"] = extra
-            cards: tuple[ExportCard, ...] = (_card(rng, 0, scheduled),)
-            notes.append(ExportNote(f"bench:{i}", NoteKind.BASIC, fields, cards=cards, **common))
+            cards = (_card(rng, 0, scheduled),)
         else:
-            n = rng.randint(2, 3)
-            text = " ".join(f"{_sentence(rng, 8)} {{{{c{k}::{_sentence(rng, 2)}}}}}" for k in
-                            range(1, n + 1))  # fmt: skip
-            cards = tuple(_card(rng, k, scheduled) for k in range(1, n + 1))
+            kind, n = NoteKind.CLOZE, rng.randint(2, 3)
+            text = " ".join(
+                f"{_sentence(rng, 8)} {{{{c{k}::{_sentence(rng, 2)}}}}}" for k in range(1, n + 1)
+            )
             fields = {"text": text, "extra": extra}
-            notes.append(ExportNote(f"bench:{i}", NoteKind.CLOZE, fields, cards=cards, **common))
+            cards = tuple(_card(rng, k, scheduled) for k in range(1, n + 1))
+        notes.append(
+            ExportNote(
+                key=f"bench:{i}",
+                kind=kind,
+                fields=fields,
+                deck_name=deck,
+                html=rng.random() < 0.3,
+                tags=("high-yield", f"block {i % 7}"),
+                topics=(f"{deck.split('::')[1]}::{_sentence(rng, 2)}::{_sentence(rng, 2)}",),
+                qids=(f"uworld:{100000 + i}",) if rng.random() < 0.5 else (),
+                modified_at=NOW - timedelta(days=rng.randint(0, 300)),
+                cards=cards,
+            )
+        )
     return notes
 
 
@@ -186,8 +233,8 @@ def main(argv: list[str] | None = None) -> int:
         results[variant] = json.loads(done.stdout)
     base = results["genanki"]
     print(f"{args.notes} notes, best of {args.repeat}; ratios against plain genanki")
-    print(f"{'variant':<22}{'cards':>7}{'time s':>9}{'x':>6}{'heap MB':>9}{'x':>6}"
-          f"{'RSS+ MB':>9}{'size MB':>9}")  # fmt: skip
+    header = f"{'variant':<22}{'cards':>7}{'time s':>9}{'x':>6}{'heap MB':>9}{'x':>6}"
+    print(header + f"{'RSS+ MB':>9}{'size MB':>9}")
     for variant, r in results.items():
         print(
             f"{variant:<22}{r['cards']:>7}{r['seconds']:>9.2f}"
