@@ -1,0 +1,1 @@
+"""The review app (Textual): `flashcore review` opens it through `flashcore.tui.run`."""

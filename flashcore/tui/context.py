@@ -1,0 +1,34 @@
+"""What every screen is handed by the app: the collection and a monotonic clock.
+
+The collection's own clock (`fc.clock`, frozen by FLASHCORE_NOW) schedules cards; `ticks` (by
+default `time.monotonic`) measures answer durations and the session timer, so a frozen scheduling
+clock never freezes them. Tests pass a still `ticks` to make timers stable in snapshots.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flashcore.services.collection import Flashcore
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    fc: Flashcore
+    ticks: Callable[[], float] = field(default=time.monotonic)
+
+
+_gc = {"frozen": False}
+
+
+def freeze_gc_once() -> None:
+    """Move everything loaded so far out of the collector's way (once per process): after the
+    first queue is loaded the long-lived objects are in place and later collections stay short."""
+    if not _gc["frozen"]:
+        _gc["frozen"] = True
+        gc.freeze()

@@ -1,0 +1,21 @@
+"""`flashcore review`: run the app until the student quits."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from flashcore.tui.app import make_app
+
+if TYPE_CHECKING:
+    from flashcore.services.collection import Flashcore
+
+
+def run_review(fc: Flashcore, *, deck: str | None = None, topic: str | None = None) -> int:
+    """Run the review app; every answer is committed as it is given, so quitting at any moment
+    (q, Ctrl+C) loses nothing. A deck or topic that does not exist is raised as FlashcoreError
+    for the command line to print."""
+    app = make_app(fc, deck=deck, topic=topic)
+    app.run()
+    if app.error is not None:
+        raise app.error
+    return 0

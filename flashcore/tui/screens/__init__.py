@@ -1,0 +1,1 @@
+"""One screen per module: home, review, session end, weakness, stats, help."""

@@ -1,0 +1,228 @@
+"""Home: the deck tree with today's counts, today's totals, streak and the weakest topics.
+
+Paints at once and loads its numbers in a worker; reloads whenever it comes back to the front
+(after a session), so the counts always match the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from flashcore.core.errors import FlashcoreError
+from flashcore.tui.context import Context, freeze_gc_once
+from flashcore.tui.screens.help import HelpScreen
+from flashcore.tui.screens.review import ReviewScreen
+from flashcore.tui.screens.weakness import WeaknessScreen
+from flashcore.tui.session import plural
+from flashcore.tui.widgets.bars import score_bar
+from flashcore.tui.widgets.card_text import clean
+from flashcore.tui.widgets.deck_tree import DeckTree
+
+TOP_WEAK = 5
+WEAK_WIDTH = 34  # the Today panel's text width at 80 columns
+
+
+@dataclass(frozen=True, slots=True)
+class HomeData:
+    decks: Sequence[Any]
+    new: int
+    learning: int
+    review: int
+    today: dict[str, Any]
+    streak: int
+    streak_capped: bool
+    weak: list[dict[str, Any]]
+    date: str
+
+
+def streak(per_day: Sequence[dict[str, Any]]) -> int:
+    """Consecutive days with reviews, ending today (or yesterday, while today is still open)."""
+    counts = [int(d["reviews"]) for d in per_day]
+    if counts and counts[-1] == 0:
+        counts.pop()
+    days = 0
+    for count in reversed(counts):
+        if count <= 0:
+            break
+        days += 1
+    return days
+
+
+def load_home(ctx: Context) -> HomeData:
+    """Everything Home shows (blocking: run it in a worker)."""
+    from flashcore.services.stats import stats
+    from flashcore.services.study import build_queue
+    from flashcore.services.weakness import report_rows
+
+    fc = ctx.fc
+    queue = build_queue(fc, details=False)
+    decks = fc.list_decks()
+    numbers = stats(fc)
+    per_day = numbers["last_30_days"]["per_day"]
+    days = streak(per_day)
+    weak = [r for r in report_rows(fc) if r["score"] > 0][:TOP_WEAK]
+    now = fc.now().astimezone(fc.settings.zone)
+    return HomeData(
+        decks=decks,
+        new=queue.new,
+        learning=queue.learning,
+        review=queue.review,
+        today=numbers["today"],
+        streak=days,
+        streak_capped=days >= len(per_day) - 1 and len(per_day) > 0,
+        weak=weak,
+        date=now.strftime("%A %d %B %Y"),
+    )
+
+
+def today_text(data: HomeData) -> Text:
+    text = Text()
+    text.append("Due now\n", style="bold")
+    text.append(f"  {data.new} new", style="blue")
+    text.append(" · ")
+    text.append(f"{data.learning} learning", style="red")
+    text.append(" · ")
+    text.append(f"{data.review} review", style="green")
+    t = data.today
+    text.append("\nDone today\n", style="bold")
+    text.append(f"  {plural(t['reviews'], 'answer')} · {t['again']} again · {t['minutes']:.0f} min")
+    text.append("\nStreak  ", style="bold")
+    text.append(f"{data.streak}+ days" if data.streak_capped else plural(data.streak, "day"))
+    return text
+
+
+def shorten_topic(path: str, width: int) -> str:
+    """Keep the most specific end of a topic path: `…::Hypersensitivity::Type I`."""
+    path = clean(path).replace("\n", " ")
+    if len(path) <= width:
+        return path
+    parts = path.split("::")
+    while len(parts) > 1:
+        parts = parts[1:]
+        candidate = "…::" + "::".join(parts)
+        if len(candidate) <= width:
+            return candidate
+    return path[: max(1, width - 1)] + "…"
+
+
+def weak_text(rows: Sequence[dict[str, Any]], width: int = WEAK_WIDTH) -> Text:
+    text = Text()
+    text.append("Weakest topics", style="bold")
+    if not rows:
+        text.append("\nNo missed questions imported yet.", style="dim")
+        return text
+    for n, row in enumerate(rows, 1):
+        text.append(f"\n{n} ")
+        text.append(score_bar(row["score"], 5), style="red" if row["score"] >= 0.5 else "yellow")
+        text.append(" " + shorten_topic(row["topic"], width - 8))
+        text.append(
+            f"\n        {row['recent_misses']}/{row['recent_attempts']} missed · {row['due']} due",
+            style="dim",
+        )
+    return text
+
+
+class HomeScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "study", "Study deck", priority=True),
+        Binding("w", "weakness", "Weakness"),
+        Binding("s", "stats", "Stats"),
+        Binding("r", "refresh", "Refresh", show=False),
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "quit", "Quit"),
+    ]
+    AUTO_FOCUS = "#decks"
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.data: HomeData | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("flashcore", style="bold"), id="home-title", classes="titlebar")
+        with Horizontal(id="home-body"):
+            with Vertical(id="decks-panel", classes="panel"):
+                yield DeckTree(id="decks")
+            with Vertical(id="today-panel", classes="panel"):
+                yield Static(Text("Loading…", style="dim"), id="today")
+                yield Static(Text(), id="weak")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#decks-panel").border_title = "Decks     new learn  due"
+        self.query_one("#today-panel").border_title = "Today"
+
+    def on_screen_resume(self) -> None:
+        self.load()
+
+    @work(exclusive=True, group="home")
+    async def load(self) -> None:
+        try:
+            data = await asyncio.to_thread(load_home, self.ctx)
+        except FlashcoreError as exc:
+            self.query_one("#today", Static).update(Text(str(exc), style="red"))
+            return
+        freeze_gc_once()
+        self.show_data(data)
+
+    def show_data(self, data: HomeData) -> None:
+        self.data = data
+        title = Text("flashcore", style="bold")
+        title.append(f"  ·  {data.date}  ·  profile {clean(self.ctx.fc.profile)}", style="")
+        self.query_one("#home-title", Static).update(title)
+        tree = self.query_one(DeckTree)
+        selected = tree.cursor_node.data if tree.cursor_node is not None else None
+        tree.show_decks(data.decks, new_per_day=self.ctx.fc.settings.new_per_day)
+        self._restore_cursor(tree, selected)
+        self.query_one("#today", Static).update(today_text(data))
+        width = self.query_one("#weak").content_region.width or WEAK_WIDTH
+        self.query_one("#weak", Static).update(weak_text(data.weak, width))
+
+    @staticmethod
+    def _restore_cursor(tree: DeckTree, path: str | None) -> None:
+        if path is None:
+            tree.move_cursor(tree.root)
+            return
+        stack = [tree.root]
+        while stack:
+            node = stack.pop()
+            if node.data == path:
+                tree.move_cursor(node)
+                return
+            stack.extend(node.children)
+
+    # ------------------------------------------------------------ actions
+
+    def action_study(self) -> None:
+        tree = self.query_one(DeckTree)
+        node = tree.cursor_node
+        deck = node.data if node is not None else None
+        self.app.push_screen(ReviewScreen(self.ctx, deck=deck))
+
+    def action_weakness(self) -> None:
+        self.app.push_screen(WeaknessScreen(self.ctx))
+
+    def action_stats(self) -> None:
+        from flashcore.tui.screens.stats import StatsScreen  # plotext loads on first use
+
+        self.app.push_screen(StatsScreen(self.ctx))
+
+    def action_refresh(self) -> None:
+        self.load()
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen())
+
+    async def action_quit(self) -> None:
+        self.app.exit()

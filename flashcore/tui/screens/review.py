@@ -1,0 +1,414 @@
+"""Review: the front, then the answer with four graded buttons; every answer is committed before
+the next card is fetched (in a worker) and shown.
+
+Phases: `loading` (keys that change cards are ignored), `front`, `back`, `waiting` (only
+learning cards due later are left: "next card in 4m", polled every second) and `done`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, ProgressBar, Rule, Static
+
+from flashcore.core.errors import FlashcoreError, StaleCardError
+from flashcore.core.model import Rating
+from flashcore.tui.context import Context, freeze_gc_once
+from flashcore.tui.screens.help import HelpScreen
+from flashcore.tui.screens.session_end import SessionEndScreen
+from flashcore.tui.session import Answered, SessionRecord, format_duration, plural
+from flashcore.tui.widgets.answer_bar import AnswerBar
+from flashcore.tui.widgets.card_text import CardText, clean
+
+if TYPE_CHECKING:
+    from flashcore.services.study import CardView, TodayQueue
+
+UNDO_REASON = "shown again after undo"
+
+
+@dataclass(frozen=True, slots=True)
+class NextCard:
+    """What to show next: a card (with why it is here), or why there is none."""
+
+    queue: TodayQueue
+    view: CardView | None
+    reason: str
+    tomorrow: int | None  # reviews due tomorrow, when nothing is left today
+
+
+def fetch_next(
+    ctx: Context, deck: str | None, topic: str | None, prefer: int | None = None
+) -> NextCard:
+    """Rebuild today's queue and load its first card (or `prefer`, the card just undone).
+    Blocking: run it in a worker."""
+    from flashcore.services.stats import stats
+    from flashcore.services.study import build_queue, show
+
+    fc = ctx.fc
+    queue = build_queue(fc, deck=deck, topic=topic)
+    view = None
+    reason = ""
+    if prefer is not None:
+        item = next((i for i in queue.items if i.card_id == prefer), None)
+        view = show(fc, prefer)
+        reason = item.reason if item is not None else UNDO_REASON
+    elif queue.items:
+        item = queue.items[0]
+        view = show(fc, item.card_id)
+        reason = item.reason
+    tomorrow = None
+    if view is None and queue.next_learning_due is None:
+        forecast = stats(fc)["forecast"]
+        tomorrow = forecast[1]["due"] if len(forecast) > 1 else 0
+    return NextCard(queue, view, reason, tomorrow)
+
+
+def counts_text(queue: TodayQueue | None) -> Text:
+    text = Text()
+    if queue is None:
+        return text
+    text.append(f"new {queue.new}", style="blue")
+    text.append(" · ")
+    text.append(f"learn {queue.learning}", style="red")
+    text.append(" · ")
+    text.append(f"due {queue.review}", style="green")
+    return text
+
+
+def wait_label(due: datetime, now: datetime) -> str:
+    seconds = max(0, int((due - now).total_seconds()))
+    if seconds < 60:
+        return f"{seconds}s"
+    return f"{(seconds + 59) // 60}m"
+
+
+class ReviewScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("space,enter", "reveal", "Show", priority=True),
+        Binding("1", "rate(1)", "Answer", key_display="1-4"),
+        Binding("2", "rate(2)", "Hard", show=False),
+        Binding("3", "rate(3)", "Good", show=False),
+        Binding("4", "rate(4)", "Easy", show=False),
+        Binding("u", "undo", "Undo"),
+        Binding("b", "bury", "Bury"),
+        Binding("exclamation_mark", "suspend", "Suspend"),
+        Binding("asterisk", "flag", "Flag"),
+        Binding("e", "end", "End", show=False),
+        Binding("escape", "back", "Back"),
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "quit", "Quit"),
+    ]
+    AUTO_FOCUS = "#card"
+
+    class ScopeFailed(Message):
+        """The deck or topic to study could not be used (e.g. no such deck)."""
+
+        def __init__(self, deck: str | None, topic: str | None, error: FlashcoreError) -> None:
+            self.deck = deck
+            self.topic = topic
+            self.error = error
+            super().__init__()
+
+    def __init__(self, ctx: Context, *, deck: str | None = None, topic: str | None = None) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.deck = deck
+        self.topic = topic
+        self.record = SessionRecord(deck, topic, ctx.ticks())
+        self.phase = "loading"
+        self.queue: TodayQueue | None = None
+        self.view: CardView | None = None
+        self.reason = ""
+        self.shown_at = ctx.ticks()
+        self.cards_shown = 0  # counts every card put on screen (tests and timing use it)
+        self._next_due: datetime | None = None
+
+    # ------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="review-head", classes="titlebar"):
+            yield Static(self._scope_text(), id="review-scope")
+            yield Static("00:00", id="review-timer")
+        yield ProgressBar(id="review-progress", show_eta=False)
+        with VerticalScroll(id="card"):
+            yield Static(Text(), id="card-meta")
+            yield CardText(id="front")
+            yield Rule(id="divider")
+            yield CardText(id="back")
+            yield CardText(id="extra")
+            yield CardText(id="notice")
+        yield Static(Text(), id="reason")
+        yield Static(Text(), id="prompt")
+        yield AnswerBar(id="answers")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self._set_phase("loading")
+        self.set_interval(1.0, self._tick)
+        self.load_next()
+
+    def _scope_text(self, queue: TodayQueue | None = None) -> Text:
+        text = Text()
+        if self.topic:
+            text.append("Topic ", style="dim")
+            text.append(clean(self.topic), style="bold")
+        else:
+            text.append(clean(self.deck) if self.deck else "All decks", style="bold")
+        if queue is not None:
+            text.append("   ")
+            text.append_text(counts_text(queue))
+        return text
+
+    # ------------------------------------------------------------ loading
+
+    @work(exclusive=True, group="review-load")
+    async def load_next(self, prefer: int | None = None) -> None:
+        self._set_phase("loading")
+        try:
+            nxt = await asyncio.to_thread(fetch_next, self.ctx, self.deck, self.topic, prefer)
+        except FlashcoreError as exc:
+            if self.queue is None:
+                self.post_message(self.ScopeFailed(self.deck, self.topic, exc))
+            else:
+                self.notify(str(exc), severity="error", markup=False)
+                self._show_notice(Text(str(exc), style="red"), "done")
+            return
+        freeze_gc_once()
+        self._apply(nxt)
+
+    def _apply(self, nxt: NextCard) -> None:
+        self.queue = nxt.queue
+        self.query_one("#review-scope", Static).update(self._scope_text(nxt.queue))
+        self._update_progress()
+        if nxt.view is not None:
+            self._show_card(nxt.view, nxt.reason)
+            return
+        self.view = None
+        self._next_due = nxt.queue.next_learning_due
+        if self._next_due is not None:
+            self._show_waiting()
+        elif self.record.count:
+            self.app.switch_screen(SessionEndScreen(self.ctx, self.record, finished=True))
+        else:
+            self._show_done(nxt.tomorrow or 0)
+
+    def _update_progress(self) -> None:
+        queue = self.queue
+        left = 0 if queue is None else queue.new + queue.learning + queue.review
+        done = self.record.count
+        self.query_one(ProgressBar).update(total=max(1, done + left), progress=done)
+
+    # ------------------------------------------------------------ showing
+
+    def _show_card(self, view: CardView, reason: str) -> None:
+        self.view = view
+        self.reason = reason
+        self.query_one("#front", CardText).show_segments(view.front)
+        back = self.query_one("#back", CardText)
+        back.show_segments([])
+        extra = self.query_one("#extra", CardText)
+        extra.show_plain("")
+        self._show_meta()
+        why = Text("why: ", style="dim")
+        why.append(clean(reason).replace("\n", " "), style="italic")
+        self.query_one("#reason", Static).update(why)
+        self.query_one(AnswerBar).set_outcomes({r: o.label for r, o in view.outcomes.items()})
+        self.query_one("#card", VerticalScroll).scroll_home(animate=False)
+        self.shown_at = self.ctx.ticks()
+        self.cards_shown += 1
+        self._set_phase("front")
+
+    def _show_meta(self) -> None:
+        view = self.view
+        if view is None:
+            return
+        meta = Text(clean(view.deck), style="dim")
+        meta.append(f" · {view.kind} · {view.state.label}", style="dim")
+        if view.flagged:
+            meta.append("  ⚑ flagged", style="bold magenta")
+        self.query_one("#card-meta", Static).update(meta)
+
+    def _reveal(self) -> None:
+        view = self.view
+        if view is None:
+            return
+        if view.kind == "cloze":
+            self.query_one("#front", CardText).show_segments(view.back)
+        else:
+            self.query_one("#back", CardText).show_segments(view.back)
+        if view.extra:
+            self.query_one("#extra", CardText).show_plain(view.extra, style="italic")
+        self._set_phase("back", basic_back=view.kind != "cloze")
+
+    def _show_waiting(self) -> None:
+        self._show_notice(self._waiting_text(), "waiting")
+
+    def _waiting_text(self) -> Text:
+        text = Text("Nothing to answer right now.\n\n", style="bold")
+        if self._next_due is not None:
+            text.append(f"Next card in {wait_label(self._next_due, self.ctx.fc.now())}", "bold")
+            text.append(" (a learning step). It appears here by itself when due.\n\n")
+        text.append("e  end the session    esc  back", style="dim")
+        return text
+
+    def _show_done(self, tomorrow: int) -> None:
+        text = Text("All done for today.\n\n", style="bold green")
+        text.append(f"Tomorrow: {plural(tomorrow, 'review')} due.\n\n")
+        text.append("esc  back    q  quit", style="dim")
+        self._show_notice(text, "done")
+
+    def _show_notice(self, text: Text, phase: str) -> None:
+        self.view = None
+        notice = self.query_one("#notice", CardText)
+        notice.show_text(text)
+        self.query_one("#reason", Static).update(Text())
+        self._set_phase(phase)
+
+    def _set_phase(self, phase: str, *, basic_back: bool = False) -> None:
+        """Show the widgets of `phase`. `loading` changes nothing on screen (the next card
+        replaces this one within milliseconds); it only makes card keys wait."""
+        self.phase = phase
+        if phase == "loading":
+            return
+        card = phase in ("front", "back")
+        self.query_one("#card-meta").display = card
+        self.query_one("#front").display = card
+        self.query_one("#divider").display = phase == "back" and basic_back
+        self.query_one("#back").display = phase == "back" and basic_back
+        self.query_one("#extra").display = phase == "back"
+        self.query_one("#notice").display = phase in ("waiting", "done")
+        self.query_one("#answers").display = phase == "back"
+        prompt = self.query_one("#prompt", Static)
+        prompt.display = phase != "back"
+        prompt.update(
+            Text("Space / Enter  show answer", style="bold") if phase == "front" else Text()
+        )
+
+    def _tick(self) -> None:
+        elapsed = self.ctx.ticks() - self.record.started
+        self.query_one("#review-timer", Static).update(format_duration(elapsed))
+        if self.phase == "waiting" and self._next_due is not None:
+            if self.ctx.fc.now() >= self._next_due:
+                self.load_next()
+            else:
+                self.query_one("#notice", CardText).show_text(self._waiting_text())
+
+    # ------------------------------------------------------------ actions
+
+    def action_reveal(self) -> None:
+        if self.phase == "front":
+            self._reveal()
+
+    def on_answer_bar_chosen(self, message: AnswerBar.Chosen) -> None:
+        self.action_rate(int(message.rating))
+
+    def action_rate(self, value: int) -> None:
+        from flashcore.services.study import answer
+
+        view = self.view
+        if self.phase != "back" or view is None:
+            return
+        rating = Rating(value)
+        duration_ms = max(0, int((self.ctx.ticks() - self.shown_at) * 1000))
+        self._set_phase("loading")
+        try:
+            result = answer(
+                self.ctx.fc,
+                view.card_id,
+                rating,
+                duration_ms=duration_ms,
+                expect_version=view.version,
+                reason=self.reason,
+            )
+        except StaleCardError:
+            self.notify("answered elsewhere; moving on", severity="warning")
+        except FlashcoreError as exc:
+            self.notify(f"{exc}; moving on", severity="error", markup=False)
+        else:
+            self.record.add(Answered(view.card_id, rating, self.reason, view.topics, duration_ms))
+            if result.leech:
+                self.notify(
+                    "Leech: this card has lapsed too often and is now suspended",
+                    severity="warning",
+                )
+        self.load_next()
+
+    def action_undo(self) -> None:
+        from flashcore.services.study import undo
+
+        last = self.record.answers[-1] if self.record.answers else None
+        if last is None:
+            self.notify("Nothing to undo in this session")
+            return
+        if self.phase == "loading":
+            return
+        try:
+            done = undo(self.ctx.fc)
+        except FlashcoreError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        self.record.pop()
+        card_id = done[0].card_id
+        if card_id != last.card_id:
+            self.notify(f"undid card {card_id}: the latest answer was given elsewhere")
+        else:
+            self.notify(f"Undone: {done[0].rating.label}")
+        self.load_next(prefer=card_id)
+
+    def _card_action(self, action: str, message: str) -> None:
+        from flashcore.services.study import set_cards
+
+        view = self.view
+        if view is None or self.phase not in ("front", "back"):
+            return
+        try:
+            set_cards(self.ctx.fc, action, [view.card_id])
+        except FlashcoreError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        self.notify(message)
+        if action in ("bury", "suspend"):
+            self.load_next()
+        else:
+            self.view = dataclasses.replace(view, flagged=action == "flag")
+            self._show_meta()
+
+    def action_bury(self) -> None:
+        self._card_action("bury", "Buried until tomorrow")
+
+    def action_suspend(self) -> None:
+        if self.view is not None:
+            card_id = self.view.card_id
+            self._card_action(
+                "suspend", f"Suspended card {card_id} (`flashcore cards unsuspend {card_id}`)"
+            )
+
+    def action_flag(self) -> None:
+        if self.view is not None:
+            if self.view.flagged:
+                self._card_action("unflag", "Flag removed")
+            else:
+                self._card_action("flag", "Flagged")
+
+    def action_end(self) -> None:
+        self.app.switch_screen(SessionEndScreen(self.ctx, self.record, finished=False))
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen())
+
+    def action_quit(self) -> None:
+        self.app.exit()

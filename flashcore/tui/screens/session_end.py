@@ -1,0 +1,99 @@
+"""Session end: cards done, again-rate, time spent, what is due tomorrow, weak topics worked."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from flashcore.tui.context import Context
+from flashcore.tui.session import SessionRecord, format_duration, plural
+from flashcore.tui.widgets.card_text import clean
+
+
+def load_outlook(ctx: Context) -> dict[str, Any]:
+    """Tomorrow's forecast (blocking: run it in a worker)."""
+    from flashcore.services.stats import stats
+
+    forecast = stats(ctx.fc)["forecast"]
+    return {
+        "today": forecast[0]["due"] if forecast else 0,
+        "tomorrow": forecast[1]["due"] if len(forecast) > 1 else 0,
+    }
+
+
+def summary_text(record: SessionRecord, elapsed: float, outlook: dict[str, Any] | None) -> Text:
+    text = Text()
+
+    def row(label: str, value: str) -> None:
+        text.append(f"{label:<16}", style="bold")
+        text.append(value + "\n")
+
+    row("Scope", clean(record.scope))
+    row("Cards done", f"{record.cards} ({plural(record.count, 'answer')})")
+    rate = record.again_rate
+    row("Again rate", "-" if rate is None else f"{rate:.0%}")
+    row("Time spent", format_duration(elapsed))
+    if outlook is None:
+        row("Due tomorrow", "…")
+    else:
+        row("Due tomorrow", str(outlook["tomorrow"]))
+    topics = record.weak_topics()
+    text.append("\nWeak topics worked\n", style="bold")
+    if not topics:
+        text.append("  none this session\n", style="dim")
+    for topic in topics:
+        text.append(f"  • {clean(topic)}\n")
+    return text
+
+
+class SessionEndScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter,escape", "home", "Back"),
+        Binding("s", "stats", "Stats"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(self, ctx: Context, record: SessionRecord, *, finished: bool) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.record = record
+        self.finished = finished
+        self.elapsed = ctx.ticks() - record.started
+        self.outlook: dict[str, Any] | None = None
+
+    def compose(self) -> ComposeResult:
+        title = "All done for today" if self.finished else "Session ended"
+        yield Static(Text(title, style="bold green"), id="end-title", classes="titlebar")
+        with VerticalScroll(id="end-body"):
+            yield Static(self._text(), id="end-summary")
+        yield Footer(compact=True)
+
+    def _text(self) -> Text:
+        return summary_text(self.record, self.elapsed, self.outlook)
+
+    def on_mount(self) -> None:
+        self.load()
+
+    @work(exclusive=True, group="end")
+    async def load(self) -> None:
+        self.outlook = await asyncio.to_thread(load_outlook, self.ctx)
+        self.query_one("#end-summary", Static).update(self._text())
+
+    def action_home(self) -> None:
+        self.app.pop_screen()
+
+    def action_stats(self) -> None:
+        from flashcore.tui.screens.stats import StatsScreen  # plotext loads on first use
+
+        self.app.push_screen(StatsScreen(self.ctx))
+
+    def action_quit(self) -> None:
+        self.app.exit()

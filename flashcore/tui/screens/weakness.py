@@ -1,0 +1,147 @@
+"""Weakness: topics ranked by how many exam points they put at risk, each with a score bar.
+Enter on a topic starts a session on that topic alone."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from flashcore.core.errors import FlashcoreError
+from flashcore.tui.context import Context
+from flashcore.tui.screens.help import HelpScreen
+from flashcore.tui.screens.review import ReviewScreen
+from flashcore.tui.widgets.bars import score_cell
+from flashcore.tui.widgets.card_text import clean
+
+# Fixed widths (auto-sizing would depend on when the table measures); the topic takes the rest.
+WIDTHS = {"rank": 2, "score": 15, "missed": 6, "due": 4, "cards": 5}
+CELL_PADDING = 2
+
+
+def load_rows(ctx: Context) -> list[dict[str, Any]]:
+    from flashcore.services.weakness import report_rows
+
+    return report_rows(ctx.fc)
+
+
+def topic_has_cards_today(ctx: Context, topic: str) -> bool:
+    """Whether a focused session on `topic` has anything to show today (now or later today)."""
+    from flashcore.services.study import build_queue
+
+    queue = build_queue(ctx.fc, topic=topic, limit=1, details=False)
+    return bool(queue.items) or queue.next_learning_due is not None
+
+
+class WeaknessScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "study", "Study topic", priority=True),
+        Binding("escape", "back", "Back"),
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "quit", "Quit"),
+    ]
+    AUTO_FOCUS = "#weak-table"
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.rows: list[dict[str, Any]] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("Weak topics", style="bold"), id="weak-title", classes="titlebar")
+        table: DataTable[Any] = DataTable(id="weak-table", cursor_type="row", zebra_stripes=True)
+        yield table
+        yield Static(Text("Loading…", style="dim"), id="weak-detail")
+        yield Footer(compact=True)
+
+    def on_screen_resume(self) -> None:
+        self.load()
+
+    @work(exclusive=True, group="weakness")
+    async def load(self) -> None:
+        rows = await asyncio.to_thread(load_rows, self.ctx)
+        self.show_rows(rows)
+
+    def show_rows(self, rows: list[dict[str, Any]]) -> None:
+        self.rows = rows
+        table = self.query_one(DataTable)
+        cursor = table.cursor_row
+        table.clear(columns=True)
+        fixed = sum(WIDTHS.values()) + CELL_PADDING * (len(WIDTHS) + 1)
+        topic_width = max(12, self.app.size.width - fixed - 1)
+        table.add_column("#", width=WIDTHS["rank"], key="rank")
+        table.add_column("Topic", width=topic_width, key="topic")
+        table.add_column("Score", width=WIDTHS["score"], key="score")
+        table.add_column("Missed", width=WIDTHS["missed"], key="missed")
+        table.add_column("Due", width=WIDTHS["due"], key="due")
+        table.add_column("Cards", width=WIDTHS["cards"], key="cards")
+        for n, row in enumerate(rows, 1):
+            table.add_row(
+                Text(str(n), style="dim"),
+                Text(clean(row["topic"]), overflow="ellipsis", no_wrap=True),
+                score_cell(row["score"]),
+                Text(f"{row['recent_misses']}/{row['recent_attempts']}"),
+                Text(str(row["due"])),
+                Text(str(row["cards"])),
+                key=str(n - 1),
+            )
+        if rows:
+            table.move_cursor(row=min(cursor, len(rows) - 1))
+            self._describe(table.cursor_row)
+        else:
+            self.query_one("#weak-detail", Static).update(
+                Text(
+                    "No missed questions imported yet: weakness weighting is off and cards "
+                    "follow plain FSRS.",
+                    style="dim",
+                )
+            )
+
+    def on_resize(self) -> None:
+        if self.rows:
+            self.show_rows(self.rows)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._describe(event.cursor_row)
+
+    def _describe(self, index: int) -> None:
+        if not 0 <= index < len(self.rows):
+            return
+        row = self.rows[index]
+        text = Text(clean(row["topic"]), style="bold")
+        text.append(f"\n{clean(row['reason'])}; retention target ")
+        text.append(f"{row['desired_retention']:.0%}")
+        self.query_one("#weak-detail", Static).update(text)
+
+    def action_study(self) -> None:
+        table = self.query_one(DataTable)
+        if not self.rows or not 0 <= table.cursor_row < len(self.rows):
+            return
+        self.start_topic(self.rows[table.cursor_row]["topic"])
+
+    @work(exclusive=True, group="weakness-start")
+    async def start_topic(self, topic: str) -> None:
+        try:
+            has_cards = await asyncio.to_thread(topic_has_cards_today, self.ctx, topic)
+        except FlashcoreError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        if not has_cards:
+            self.notify(f"Nothing is due for {clean(topic)} today", markup=False)
+            return
+        self.app.push_screen(ReviewScreen(self.ctx, topic=topic))
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen())
+
+    def action_quit(self) -> None:
+        self.app.exit()

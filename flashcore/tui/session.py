@@ -1,0 +1,78 @@
+"""What happened in one review session, for the header, undo and the summary at the end."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flashcore.core.model import Rating
+
+WEAK_MARK = "weak topic"
+
+
+@dataclass(frozen=True, slots=True)
+class Answered:
+    card_id: int
+    rating: Rating
+    reason: str
+    topics: tuple[str, ...]
+    duration_ms: int
+
+
+@dataclass(slots=True)
+class SessionRecord:
+    """Answers committed in this session, in order (undo pops the last)."""
+
+    deck: str | None
+    topic: str | None
+    started: float
+    answers: list[Answered] = field(default_factory=list)
+
+    @property
+    def scope(self) -> str:
+        if self.topic:
+            return f"topic {self.topic}"
+        return self.deck or "All decks"
+
+    def add(self, answered: Answered) -> None:
+        self.answers.append(answered)
+
+    def pop(self) -> Answered | None:
+        return self.answers.pop() if self.answers else None
+
+    @property
+    def count(self) -> int:
+        return len(self.answers)
+
+    @property
+    def cards(self) -> int:
+        return len({a.card_id for a in self.answers})
+
+    @property
+    def again_rate(self) -> float | None:
+        if not self.answers:
+            return None
+        return sum(a.rating is Rating.AGAIN for a in self.answers) / len(self.answers)
+
+    def weak_topics(self) -> list[str]:
+        """Topics of the answered cards that were queued because of a weak topic."""
+        seen: dict[str, None] = {}
+        for a in self.answers:
+            if WEAK_MARK in a.reason:
+                for t in a.topics:
+                    seen.setdefault(t, None)
+        return list(seen)
+
+
+def plural(count: int, word: str) -> str:
+    """`1 answer`, `2 answers`."""
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def format_duration(seconds: float) -> str:
+    """`mm:ss`, or `h:mm:ss` past an hour."""
+    total = max(0, int(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}:{minutes:02d}:{secs:02d}"
+    return f"{minutes:02d}:{secs:02d}"

@@ -1,0 +1,1 @@
+"""Reusable widgets. Card text is always a `rich.text.Text`, never markup."""

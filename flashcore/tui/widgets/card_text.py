@@ -1,0 +1,78 @@
+"""Card text, rendered safely: a `rich.text.Text` built from cloze segments, never markup.
+
+`[bold]`, `[@click=app.quit]`, `{{c1::...}}` left in plain words and HTML tags all show
+literally. Control characters (C0 except newline and tab, DEL, C1: the bytes behind ESC, CSI
+and OSC sequences) are stripped at render time so a card cannot drive the terminal.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from rich.text import Text
+from textual.widgets import Static
+
+from flashcore.core.cloze import Segment
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+ROLE_STYLES = {
+    "text": "",
+    "blank": "bold yellow",
+    "answer": "bold cyan",
+}
+
+
+def clean(text: str) -> str:
+    """`text` without control characters (newlines and tabs are kept; CRLF becomes LF)."""
+    return _CONTROL.sub("", text.replace("\r\n", "\n"))
+
+
+def render_segments(segments: Iterable[Segment], *, base_style: str = "") -> Text:
+    """One `Text` for a card side; each segment styled by its role, its text verbatim."""
+    text = Text(style=base_style, overflow="fold", no_wrap=False)
+    for segment in segments:
+        text.append(clean(segment.text), style=ROLE_STYLES.get(segment.role, ""))
+    return text
+
+
+def render_plain(value: str, *, style: str = "") -> Text:
+    return render_segments([Segment(value)], base_style=style)
+
+
+class CardText(Static):
+    """One side of a card (or its extra). Set it with `show_segments` / `show_plain`."""
+
+    DEFAULT_CSS = """
+    CardText {
+        width: 1fr;
+        height: auto;
+        text-wrap: wrap;
+        text-overflow: fold;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__("", markup=False, id=id, classes=classes)
+        self._text = Text()
+
+    @property
+    def plain(self) -> str:
+        """The text shown, as plain characters (what the reader sees, without styles)."""
+        return self._text.plain
+
+    @property
+    def text(self) -> Text:
+        return self._text
+
+    def show_segments(self, segments: Iterable[Segment]) -> None:
+        self.show_text(render_segments(segments))
+
+    def show_plain(self, value: str, *, style: str = "") -> None:
+        self.show_text(render_plain(value, style=style))
+
+    def show_text(self, text: Text) -> None:
+        """Show a `Text` built by the caller (its content must already be safe)."""
+        self._text = text
+        self.update(text)

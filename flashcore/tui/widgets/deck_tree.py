@@ -1,0 +1,133 @@
+"""Decks as a tree: `Step 1::Immunology` nests under `Step 1`; the root is every deck.
+
+Each node carries the deck name to study (`None` at the root: all decks) and the counts of its
+whole subtree: new, learning due, reviews due. Labels are `Text`, so deck names are never markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from rich.text import Text
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from flashcore.tui.widgets.card_text import clean
+
+NAME_COLUMN = 20  # where the counts start (guides and icon included): fits a 36-cell panel
+MAX_NAME_COLUMN = 44
+COUNTS = 15  # three counts of five cells
+GUIDE = 4
+ICON = 2
+COUNT_STYLES = ("blue", "red", "green")
+
+
+class DeckCounts(Protocol):
+    """What the tree needs of a deck (`services.decks.DeckSummary` has it)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def new(self) -> int: ...
+    @property
+    def learning(self) -> int: ...
+    @property
+    def due(self) -> int: ...
+
+
+@dataclass(slots=True)
+class DeckNode:
+    name: str
+    path: str | None
+    new: int = 0
+    learning: int = 0
+    due: int = 0
+    children: dict[str, DeckNode] = field(default_factory=dict)
+
+
+def deck_hierarchy(decks: Iterable[DeckCounts], root_name: str = "All decks") -> DeckNode:
+    """Nest decks by `::`; every node sums the counts below it."""
+    root = DeckNode(root_name, None)
+    for deck in decks:
+        parts = [p.strip() for p in deck.name.split("::") if p.strip()] or [deck.name]
+        node = root
+        node.new += deck.new
+        node.learning += deck.learning
+        node.due += deck.due
+        for depth, part in enumerate(parts):
+            path = "::".join(parts[: depth + 1])
+            child = node.children.get(part)
+            if child is None:
+                child = node.children[part] = DeckNode(part, path)
+            child.new += deck.new
+            child.learning += deck.learning
+            child.due += deck.due
+            node = child
+    return root
+
+
+def node_label(
+    node: DeckNode, depth: int, cap_new: int | None = None, column: int = NAME_COLUMN
+) -> Text:
+    """Name padded so the counts line up whatever the depth (a branch's icon takes 2 cells)."""
+    width = max(6, column - GUIDE * depth - (ICON if node.children else 0))
+    name = clean(node.name).replace("\n", " ")
+    if len(name) > width:
+        name = name[: width - 1] + "…"
+    label = Text(name.ljust(width), style="bold" if node.path is None else "")
+    new = node.new if cap_new is None else min(node.new, cap_new)
+    for value, style in zip((new, node.learning, node.due), COUNT_STYLES, strict=True):
+        label.append(f"{value:>5}", style=style if value else "dim")
+    return label
+
+
+class DeckTree(Tree[str | None]):
+    """The deck tree; a node's data is the deck name to study (None at the root: all decks).
+    `show_decks` replaces its contents. New counts are capped at the daily new-card limit."""
+
+    DEFAULT_CSS = """
+    DeckTree {
+        width: 1fr;
+        height: 1fr;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(Text("All decks"), data=None, id=id)
+        self.guide_depth = GUIDE
+        self._cap: int | None = None
+        self._column = NAME_COLUMN
+        self._labelled: list[tuple[TreeNode[str | None], DeckNode, int]] = []
+
+    def show_decks(self, decks: Iterable[DeckCounts], *, new_per_day: int | None = None) -> None:
+        self._cap = new_per_day
+        hierarchy = deck_hierarchy(decks)
+        self.clear()
+        self.root.data = None
+        self._labelled = [(self.root, hierarchy, 0)]
+        self._add_deck_nodes(self.root, hierarchy, 1)
+        self._relabel()
+        self.root.expand()
+
+    def _add_deck_nodes(self, parent: TreeNode[str | None], node: DeckNode, depth: int) -> None:
+        for child in node.children.values():
+            if child.children:
+                branch = parent.add(Text(child.name), data=child.path, expand=True)
+                self._labelled.append((branch, child, depth))
+                self._add_deck_nodes(branch, child, depth + 1)
+            else:
+                leaf = parent.add_leaf(Text(child.name), data=child.path)
+                self._labelled.append((leaf, child, depth))
+
+    def _relabel(self) -> None:
+        for tree_node, deck_node, depth in self._labelled:
+            tree_node.set_label(node_label(deck_node, depth, self._cap, self._column))
+
+    def on_resize(self) -> None:
+        """Wider panel, longer names: the counts column moves with the width."""
+        column = max(NAME_COLUMN, min(MAX_NAME_COLUMN, self.size.width - COUNTS - 2))
+        if column != self._column:
+            self._column = column
+            self._relabel()

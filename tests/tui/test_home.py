@@ -1,0 +1,156 @@
+"""Home: deck tree with counts, today's totals, streak, weak topics; its keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flashcore.core.model import Rating
+from flashcore.services import study
+from flashcore.tui.app import make_app
+from flashcore.tui.screens.help import HelpScreen
+from flashcore.tui.screens.home import HomeScreen, shorten_topic, streak
+from flashcore.tui.screens.review import ReviewScreen
+from flashcore.tui.screens.stats import StatsScreen
+from flashcore.tui.widgets.deck_tree import DeckTree, deck_hierarchy
+
+from .conftest import screen_text, settle, still
+
+
+@dataclass
+class Deck:
+    name: str
+    new: int
+    learning: int
+    due: int
+
+
+def days(*counts: int) -> list[dict]:
+    return [{"date": f"d{i}", "reviews": c} for i, c in enumerate(counts)]
+
+
+def test_streak_counts_consecutive_days_ending_today():
+    assert streak(days(1, 0, 2, 3, 4)) == 3
+
+
+def test_streak_still_counts_when_today_has_no_reviews_yet():
+    assert streak(days(0, 5, 5, 0)) == 2
+
+
+def test_streak_is_zero_after_a_missed_day():
+    assert streak(days(4, 0, 0)) == 0
+
+
+def test_deck_hierarchy_nests_by_double_colon_and_sums_counts():
+    root = deck_hierarchy(
+        [
+            Deck("Step 1::Immunology", 5, 1, 2),
+            Deck("Step 1::Pathology", 3, 0, 4),
+            Deck("Misc", 1, 0, 0),
+        ]
+    )
+    assert (root.new, root.learning, root.due) == (9, 1, 6)
+    step1 = root.children["Step 1"]
+    assert step1.path == "Step 1"
+    assert (step1.new, step1.due) == (8, 6)
+    assert step1.children["Pathology"].path == "Step 1::Pathology"
+
+
+def test_long_topics_keep_their_most_specific_end():
+    assert (
+        shorten_topic("Immunology::Hypersensitivity::Type I", 28) == "…::Hypersensitivity::Type I"
+    )
+    assert shorten_topic("Short", 28) == "Short"
+
+
+async def test_home_shows_decks_todays_counts_streak_and_weak_topics(weak_fc):
+    fc = weak_fc
+    first = study.build_queue(fc).items[0].card_id
+    study.answer(fc, first, Rating.GOOD)
+    app = make_app(fc, ticks=still)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+        text = screen_text(app)
+        tree = app.screen.query_one(DeckTree)
+        labels = [str(n.label) for n in (tree.root, *tree.root.children)]
+    assert labels[0].startswith("All decks")
+    assert labels[1].startswith("Test")
+    assert "Immunology" in text
+    assert "1 answer · 0 again" in text
+    assert "Streak  1 day" in text
+    assert "…::Hypersensitivity::Type I" in text
+    assert "Wednesday 25 November 2026" in text
+
+
+async def test_enter_on_a_sub_deck_starts_a_session_for_that_deck(fc):
+    app = make_app(fc, ticks=still)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("down", "down", "enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen)
+        assert screen.deck == "Test::Immunology"
+        assert screen.view is not None
+
+
+async def test_enter_on_the_root_studies_all_decks(fc):
+    app = make_app(fc, ticks=still)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ReviewScreen)
+        assert app.screen.deck is None
+        assert "All decks" in screen_text(app)
+
+
+async def test_help_opens_and_closes(fc):
+    app = make_app(fc, ticks=still)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        assert "undo the last answer" in screen_text(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+
+
+async def test_stats_shows_retention_cards_and_two_charts(fc):
+    first = study.build_queue(fc).items[0].card_id
+    study.answer(fc, first, Rating.EASY)
+    app = make_app(fc, ticks=still)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        assert isinstance(app.screen, StatsScreen)
+        text = screen_text(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+    assert "Today 1 answer" in text
+    assert "True retention -" in text
+    assert "review 1" in text
+    assert "Reviews per day, last 30 days" in text
+    assert "Due per day, next 30 days" in text
+    assert "11-25" in text
+
+
+async def test_q_on_home_quits(fc):
+    app = make_app(fc, ticks=still)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("q")
+        await pilot.pause()
+        assert not app.is_running
+
+
+def test_deck_names_are_never_markup_in_the_tree():
+    from flashcore.tui.widgets.deck_tree import DeckNode, node_label
+
+    label = node_label(DeckNode("[b]x[/]\x1b[2J", "p"), 1)
+    assert label.plain.startswith("[b]x[/][2J")
+    assert "\x1b" not in label.plain

@@ -1,0 +1,82 @@
+"""Key → next-card paint latency over 50 answers (p50/p95 printed; run with -s to see them).
+
+A frame is timed when the app hands it to the terminal driver (`App._display`, private: this is
+a measurement, not a behaviour test). The bound is loose so a busy machine does not fail it."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from pathlib import Path
+
+import pytest
+
+from flashcore.core.clock import FixedClock
+from flashcore.services.collection import Flashcore
+from flashcore.tui.app import make_app
+from flashcore.tui.screens.review import ReviewScreen
+
+from .conftest import NOW, settle
+
+ANSWERS = 50
+
+
+def big_deck(path: Path, cards: int) -> Path:
+    body = "".join(
+        f'\n[[cards]]\nid = "c{n}"\nfront = "Question {n}?"\nback = "Answer {n}"\n'
+        f'topics = ["Bench::T{n % 7}"]\n'
+        for n in range(cards)
+    )
+    path.write_text(f'[deck]\nname = "Bench"\nkey = "bench"\n{body}', encoding="utf-8")
+    return path
+
+
+async def wait_for(predicate, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError
+        await asyncio.sleep(0.0005)
+
+
+@pytest.mark.slow
+async def test_key_to_next_card_paint_latency(tmp_path):
+    fc = Flashcore.open(
+        str(tmp_path / "b.sqlite3"), clock=FixedClock(NOW), create=True, timezone="UTC"
+    )
+    fc.add_decks([big_deck(tmp_path / "bench.toml", ANSWERS + 10)])
+    fc.config_set("new_per_day", str(ANSWERS + 10))
+    app = make_app(fc, deck="Bench")
+    frames: list[float] = []
+    latencies: list[float] = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        display = app._display
+
+        def timed_display(screen, renderable):
+            display(screen, renderable)
+            if renderable is not None:
+                frames.append(time.perf_counter())
+
+        app._display = timed_display  # type: ignore[method-assign]
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen)
+        for _ in range(ANSWERS):
+            app.simulate_key("space")
+            await wait_for(lambda: screen.phase == "back")
+            await pilot.pause()
+            shown = screen.cards_shown
+            start = time.perf_counter()
+            app.simulate_key("4")
+            await wait_for(lambda shown=shown: screen.cards_shown > shown)
+            mark = len(frames)
+            await wait_for(lambda mark=mark: len(frames) > mark)
+            latencies.append((frames[mark] - start) * 1000)
+    fc.close()
+    latencies.sort()
+    p50 = statistics.median(latencies)
+    p95 = latencies[int(len(latencies) * 0.95) - 1]
+    print(f"\nkey→next-card paint over {ANSWERS} answers: p50 {p50:.1f} ms, p95 {p95:.1f} ms")
+    assert len(latencies) == ANSWERS
+    assert p95 < 1000

@@ -1,0 +1,400 @@
+"""The review flow, driven by keys, checked in the database."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flashcore.core.errors import FlashcoreError
+from flashcore.core.model import Rating
+from flashcore.services import study
+from flashcore.services.stats import stats
+from flashcore.tui.app import make_app
+from flashcore.tui.screens.home import HomeScreen
+from flashcore.tui.screens.review import ReviewScreen
+from flashcore.tui.screens.session_end import SessionEndScreen
+from flashcore.tui.widgets.card_text import CardText
+
+from .conftest import Notes, screen_text, settle, still
+
+SIZE = (80, 24)
+
+
+def cards_by_key(fc):
+    return {(c["note_key"], c["ord"]): c for c in fc.cards()}
+
+
+def reviews_today(fc) -> int:
+    return stats(fc)["today"]["reviews"]
+
+
+def review_app(fc, **kwargs):
+    """The app opened on a session, as `flashcore review --deck Test` does (Home is beneath);
+    starting from Home with Enter is covered in test_home."""
+    return make_app(fc, deck="Test", ticks=kwargs.pop("ticks", still), **kwargs)
+
+
+async def start_session(pilot) -> ReviewScreen:
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, ReviewScreen)
+    return screen
+
+
+async def answer(pilot, key: str = "3") -> None:
+    await pilot.press("space")
+    await pilot.pause()
+    await pilot.press(key)
+    await settle(pilot)
+
+
+async def test_good_on_the_first_card_writes_one_review_row(fc):
+    app = review_app(fc)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_session(pilot)
+        first = screen.view.card_id
+        assert screen.phase == "front"
+        await answer(pilot, "3")
+        assert screen.view.card_id != first
+        assert screen.phase == "front"
+    assert reviews_today(fc) == 1
+    card = next(c for c in fc.cards() if c["card_id"] == first)
+    assert card["reps"] == 1
+    assert card["state"] == "learning"
+
+
+async def test_answer_duration_is_measured_from_when_the_card_was_shown(fc):
+    from sqlalchemy import select
+
+    from flashcore.storage.models import ReviewLog
+    from flashcore.storage.uow import reading
+
+    ticks = iter(float(n) for n in range(0, 10_000, 2))  # every reading is 2 s later
+    app = review_app(fc, ticks=lambda: next(ticks))
+    async with app.run_test(size=SIZE) as pilot:
+        await start_session(pilot)
+        await answer(pilot, "3")
+    with reading(fc.engine) as session:
+        durations = session.execute(select(ReviewLog.duration_ms)).scalars().all()
+    assert len(durations) == 1
+    assert durations[0] is not None and durations[0] >= 2000
+
+
+async def test_keys_before_the_answer_is_shown_do_not_grade(fc):
+    app = review_app(fc)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_session(pilot)
+        first = screen.view.card_id
+        await pilot.press("3", "1")
+        await settle(pilot)
+        assert screen.view.card_id == first
+    assert reviews_today(fc) == 0
+
+
+async def test_answer_buttons_show_the_next_interval(fc):
+    app = review_app(fc)
+    async with app.run_test(size=SIZE) as pilot:
+        await start_session(pilot)
+        assert "Good · 10m" not in screen_text(app)
+        await pilot.press("space")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "Again · 1m" in text
+        assert "Good · 10m" in text
+
+
+async def test_clicking_an_answer_button_grades_the_card(fc):
+    app = review_app(fc)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_session(pilot)
+        first = screen.view.card_id
+        await pilot.press("space")
+        await pilot.pause()
+        await pilot.click("#rate-4")
+        await settle(pilot)
+    card = next(c for c in fc.cards() if c["card_id"] == first)
+    assert card["state"] == "review"
+    assert reviews_today(fc) == 1
+
+
+async def test_undo_removes_the_answer_and_shows_that_card_again(fc):
+    app = review_app(fc)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_session(pilot)
+        first = screen.view.card_id
+        await answer(pilot, "3")
+        assert reviews_today(fc) == 1
+        await pilot.press("u")
+        await settle(pilot)
+        assert screen.view.card_id == first
+        assert screen.phase == "front"
+        assert screen.record.count == 0
+    assert reviews_today(fc) == 0
+    card = next(c for c in fc.cards() if c["card_id"] == first)
+    assert (card["reps"], card["state"]) == (0, "new")
+
+
+async def test_undo_reaches_back_across_cards(fc):
+    app = review_app(fc)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_session(pilot)
+        first = screen.view.card_id
+        await answer(pilot, "3")
+        second = screen.view.card_id
+        await answer(pilot, "4")
+        await pilot.press("u")
+        await settle(pilot)
+        assert screen.view.card_id == second
+        await pilot.press("u")
+        await settle(pilot)
+        assert screen.view.card_id == first
+    assert reviews_today(fc) == 0
+    assert all(c["reps"] == 0 for c in fc.cards())
+
+
+async def test_undo_with_nothing_answered_in_the_session_changes_nothing(fc):
+    first = study.build_queue(fc).items[0].card_id
+    study.answer(fc, first, Rating.EASY)  # an answer from an earlier session
+    notes = Notes()
+    app = review_app(fc)
+    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
+        await start_session(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+    assert "Nothing to undo" in notes
+    assert reviews_today(fc) == 1
+
+
+async def test_bury_is_stored_and_the_next_card_is_shown(fc):
+    app = review_app(fc)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_session(pilot)
+        first = screen.view.card_id
+        await pilot.press("b")
+        await settle(pilot)
+        assert screen.view.card_id != first
+    card = next(c for c in fc.cards() if c["card_id"] == first)
+    assert card["buried"] is True
+    assert reviews_today(fc) == 0
+
+
+async def test_suspend_is_stored_and_the_next_card_is_shown(fc):
+    app = review_app(fc)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_session(pilot)
+        first = screen.view.card_id
+        await pilot.press("space")
+        await pilot.press("exclamation_mark")
+        await settle(pilot)
+        assert screen.view.card_id != first
+    card = next(c for c in fc.cards() if c["card_id"] == first)
+    assert card["suspended"] is True
+
+
+async def test_flag_toggles_and_is_stored(fc):
+    app = review_app(fc)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_session(pilot)
+        first = screen.view.card_id
+        await pilot.press("asterisk")
+        await settle(pilot)
+        assert "flagged" in screen_text(app)
+        assert next(c for c in fc.cards() if c["card_id"] == first)["flagged"] is True
+        await pilot.press("asterisk")
+        await settle(pilot)
+        assert screen.view.card_id == first
+    assert next(c for c in fc.cards() if c["card_id"] == first)["flagged"] is False
+
+
+async def test_escape_goes_home_and_keeps_the_progress(fc):
+    app = review_app(fc)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_session(pilot)
+        first = screen.view.card_id
+        await answer(pilot, "4")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+        assert app.screen.data.today["reviews"] == 1
+        assert "1 answer · 0 again" in screen_text(app)
+        await pilot.press("enter")
+        again = await start_session(pilot)
+        assert again.deck is None  # the tree's root: all decks
+        assert again.view.card_id != first
+    assert reviews_today(fc) == 1
+
+
+async def test_quitting_with_q_keeps_every_answer(fc):
+    app = review_app(fc)
+    async with app.run_test(size=SIZE) as pilot:
+        await start_session(pilot)
+        await answer(pilot, "3")
+        await answer(pilot, "1")
+        await pilot.press("q")
+        await pilot.pause()
+        assert not app.is_running
+    assert reviews_today(fc) == 2
+
+
+async def test_ctrl_c_quits_and_keeps_every_answer(fc):
+    app = review_app(fc)
+    async with app.run_test(size=SIZE) as pilot:
+        await start_session(pilot)
+        await answer(pilot, "2")
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        assert not app.is_running
+    assert reviews_today(fc) == 1
+
+
+async def test_an_empty_queue_says_all_done_with_tomorrows_reviews(fc):
+    study.set_cards(fc, "suspend", [c["card_id"] for c in fc.cards()])
+    app = review_app(fc)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_session(pilot)
+        assert screen.phase == "done"
+        text = screen_text(app)
+    assert "All done for today" in text
+    assert "Tomorrow: 0 reviews due" in text
+
+
+async def test_finishing_the_queue_opens_the_session_summary(weak_fc):
+    fc = weak_fc
+    app = review_app(fc)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_session(pilot)
+        total = len(study.build_queue(fc).items)
+        await answer(pilot, "1")  # Again: back in 1 minute, shown again (learn-ahead)
+        for _ in range(total + 3):
+            if not isinstance(app.screen, ReviewScreen):
+                break
+            await answer(pilot, "4")
+        assert isinstance(app.screen, SessionEndScreen)
+        await settle(pilot)
+        text = screen_text(app)
+        assert screen.record.count == total + 1
+    assert "All done for today" in text
+    assert f"Cards done      {total} ({total + 1} answers)" in text
+    assert "Again rate      " in text
+    assert "Immunology::Hypersensitivity::Type I" in text
+    assert reviews_today(fc) == total + 1
+
+
+async def test_ending_the_session_early_shows_the_summary_then_home(fc):
+    app = review_app(fc)
+    async with app.run_test(size=SIZE) as pilot:
+        await start_session(pilot)
+        await answer(pilot, "3")
+        await pilot.press("e")
+        await settle(pilot)
+        assert isinstance(app.screen, SessionEndScreen)
+        assert "Session ended" in screen_text(app)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+
+
+async def test_a_learning_card_due_later_is_awaited_then_shown(fc):
+    fc.config_set("learn_ahead_minutes", "0")
+    study.set_cards(fc, "suspend", [c["card_id"] for c in fc.cards()][1:])
+    app = review_app(fc)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_session(pilot)
+        first = screen.view.card_id
+        await answer(pilot, "3")  # Good on a new card: next step in 10 minutes
+        assert screen.phase == "waiting"
+        assert "Next card in 10m" in screen_text(app)
+        fc.clock.advance(timedelta(minutes=11))
+        await pilot.pause(1.3)  # the one-second tick notices the card is due
+        await settle(pilot)
+        assert screen.phase == "front"
+        assert screen.view.card_id == first
+        assert "learning step" in screen_text(app)
+
+
+async def test_a_card_answered_elsewhere_is_skipped_with_a_notice(fc):
+    notes = Notes()
+    app = review_app(fc)
+    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
+        screen = await start_session(pilot)
+        first = screen.view.card_id
+        study.answer(fc, first, Rating.EASY)  # another flashcore answers it meanwhile
+        await answer(pilot, "1")
+        assert screen.view.card_id != first
+        assert screen.record.count == 0
+    assert "answered elsewhere; moving on" in notes
+    assert reviews_today(fc) == 1
+    card = next(c for c in fc.cards() if c["card_id"] == first)
+    assert card["state"] == "review"
+
+
+async def test_the_reason_line_says_why_the_card_is_here(weak_fc):
+    app = review_app(weak_fc)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_session(pilot)
+        assert "weak topic" in screen.reason
+        assert "why: new; weak topic: Immunology::Hypersensitivity::Type I" in screen_text(app)
+
+
+async def test_cloze_front_blanks_this_deletion_and_back_highlights_it(fc):
+    app = make_app(fc, deck="Test::Immunology", ticks=still)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen)
+        await answer(pilot, "4")  # the basic card comes first
+        assert screen.view.kind == "cloze"
+        front = app.screen.query_one("#front", CardText)
+        assert front.plain == "Allergen cross-links IgE on [...] and basophils."
+        await pilot.press("space")
+        await pilot.pause()
+        assert front.plain == "Allergen cross-links IgE on mast cells and basophils."
+        start = front.plain.index("mast cells")
+        styles = [str(span.style) for span in front.text.spans if span.start == start]
+        assert styles == ["bold cyan"]
+
+
+async def test_a_deck_from_the_command_line_opens_its_session_directly(fc):
+    app = make_app(fc, deck="Test", ticks=still)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, ReviewScreen)
+        assert app.screen.deck == "Test"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+
+
+async def test_an_unknown_deck_from_the_command_line_ends_the_app_with_the_error(fc):
+    app = make_app(fc, deck="No such deck", ticks=still)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.pause()
+    assert isinstance(app.error, FlashcoreError)
+    assert "No such deck" in str(app.error)
+
+
+async def test_small_terminals_still_work(fc):
+    app = review_app(fc)
+    async with app.run_test(size=(40, 12)) as pilot:
+        await start_session(pilot)
+        await answer(pilot, "3")
+        assert app.is_running
+    assert reviews_today(fc) == 1
+
+
+async def test_a_card_that_becomes_a_leech_is_suspended_with_a_notice(fc):
+    fc.config_set("leech_threshold", "1")
+    first = study.build_queue(fc).items[0].card_id
+    study.answer(fc, first, Rating.EASY)
+    study.set_cards(fc, "suspend", [c["card_id"] for c in fc.cards() if c["card_id"] != first])
+    fc.clock.advance(timedelta(days=30))
+    notes = Notes()
+    app = review_app(fc)
+    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
+        screen = await start_session(pilot)
+        assert screen.view.card_id == first
+        await answer(pilot, "1")
+        assert isinstance(app.screen, SessionEndScreen)  # nothing left: the summary
+    assert "Leech" in notes
+    card = next(c for c in fc.cards() if c["card_id"] == first)
+    assert (card["leech"], card["suspended"], card["lapses"]) == (True, True, 1)

@@ -1,0 +1,88 @@
+"""Weakness: ranked topics; Enter studies one topic, or says nothing is due for it."""
+
+from __future__ import annotations
+
+from flashcore.services import study
+from flashcore.services.stats import stats
+from flashcore.tui.app import make_app
+from flashcore.tui.screens.review import ReviewScreen
+from flashcore.tui.screens.weakness import WeaknessScreen
+from flashcore.tui.widgets.bars import score_bar
+
+from .conftest import Notes, screen_text, settle, still
+
+TYPE_I = "Immunology::Hypersensitivity::Type I"
+
+
+def test_score_bar_fills_its_share_of_ten_cells():
+    assert score_bar(0.5) == "█████░░░░░"
+    assert score_bar(0.0) == "░" * 10
+    assert score_bar(1.7) == "█" * 10
+
+
+async def open_weakness(pilot) -> WeaknessScreen:
+    await settle(pilot)
+    await pilot.press("w")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, WeaknessScreen)
+    return screen
+
+
+async def test_weak_topics_are_ranked_with_a_bar(weak_fc):
+    app = make_app(weak_fc, ticks=still)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_weakness(pilot)
+        text = screen_text(app)
+        assert screen.rows[0]["topic"] == TYPE_I
+    assert "█" in text and "░" in text
+    assert "3/3" in text
+    assert "retention target" in text
+
+
+async def test_enter_on_a_topic_starts_a_session_on_that_topic_only(weak_fc):
+    fc = weak_fc
+    in_topic = {c["card_id"] for c in fc.cards(topic=TYPE_I)}
+    app = make_app(fc, ticks=still)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_weakness(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen)
+        assert screen.topic == TYPE_I
+        assert screen.view.card_id in in_topic
+        answered = screen.view.card_id
+        await pilot.press("space")
+        await pilot.pause()
+        await pilot.press("4")
+        await settle(pilot)
+        assert screen.view.card_id in in_topic
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, WeaknessScreen)
+    assert stats(fc)["today"]["reviews"] == 1
+    assert next(c for c in fc.cards() if c["card_id"] == answered)["reps"] == 1
+
+
+async def test_enter_on_a_topic_with_nothing_due_shows_a_notice(weak_fc):
+    fc = weak_fc
+    study.set_cards(fc, "suspend", [c["card_id"] for c in fc.cards(topic=TYPE_I)])
+    notes = Notes()
+    app = make_app(fc, ticks=still)
+    async with app.run_test(size=(80, 24), message_hook=notes) as pilot:
+        await open_weakness(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, WeaknessScreen)
+    assert f"Nothing is due for {TYPE_I} today" in notes
+
+
+async def test_without_missed_questions_the_screen_says_so(fc):
+    app = make_app(fc, ticks=still)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_weakness(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is screen
+        assert "No missed questions imported yet" in screen_text(app)
