@@ -1,0 +1,91 @@
+"""A few real processes: what a shell sees (exit codes, stderr, --help), nothing faked."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from datetime import datetime
+
+import pytest
+
+NOW = "2026-11-25T09:00:00+00:00"
+
+
+@pytest.fixture
+def run(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in {"FLASHCORE_DB", "FLASHCORE_PROFILE"}}
+    env.update(FLASHCORE_NOW=NOW, FLASHCORE_HOME=str(tmp_path / "home"))
+
+    def run(*args, stdin=subprocess.DEVNULL, command=(sys.executable, "-m", "flashcore.cli")):
+        return subprocess.run(
+            [*command, *map(str, args)],
+            cwd=tmp_path,
+            env=env,
+            stdin=stdin,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    return run
+
+
+def test_help_exits_0_and_lists_the_commands(run):
+    result = run("--help")
+    assert result.returncode == 0
+    for command in ("init", "decks", "cards", "config", "profiles", "due", "answer", "undo"):
+        assert command in result.stdout
+    assert result.stderr == ""
+
+
+def test_the_installed_flashcore_script_runs(run):
+    script = shutil.which("flashcore")
+    if script is None:
+        pytest.skip("the flashcore script is not installed in this environment")
+    result = run("--version", command=(script,))
+    assert result.returncode == 0
+    assert result.stdout.startswith("flashcore ")
+
+
+def test_a_usage_error_exits_2(run):
+    result = run("answer", "not-a-number", "good")
+    assert result.returncode == 2
+    assert "usage:" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_an_error_exits_1_with_one_line_and_no_traceback(run, tmp_path):
+    result = run("decks", "list", "--db", tmp_path / "typo.sqlite3")
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("flashcore: error: ")
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "typo.sqlite3").exists()
+
+
+def test_prune_and_stale_answers_are_refused_by_real_processes(run, tmp_path, sqlite_template):
+    from flashcore.core.clock import FixedClock
+    from flashcore.core.model import Rating
+    from flashcore.services import Flashcore
+    from flashcore.services.study import answer
+    from flashcore.storage.db import url_for_path
+
+    db = tmp_path / "step1.sqlite3"
+    shutil.copy(sqlite_template, db)
+    deck = tmp_path / "d.toml"
+    deck.write_text(
+        '[deck]\nname = "P"\nkey = "p"\n\n[[cards]]\nid = "a"\nfront = "Q?"\nback = "A"\n',
+        encoding="utf-8",
+    )
+    with Flashcore.open(url_for_path(db), clock=FixedClock(datetime.fromisoformat(NOW))) as fc:
+        fc.add_decks([deck])
+        answer(fc, 1, Rating.GOOD)
+    refused = run("decks", "add", deck, "--prune", "--db", db)  # stdin is not a terminal
+    assert refused.returncode != 0
+    assert "--yes" in refused.stderr
+    stale = run("answer", "1", "good", "--expect-reps", "0", "--db", db)
+    assert stale.returncode == 1
+    assert stale.stderr.count("\n") == 1
+    assert "Traceback" not in stale.stderr
