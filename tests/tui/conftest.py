@@ -53,39 +53,21 @@ def fc(tmp_path: Path, deck_template: Path) -> Iterator[Flashcore]:
     collection.close()
 
 
-def add_misses(fc: Flashcore, qid: str = "1001", misses: int = 3, source: str = "uworld") -> None:
-    """Question-bank misses for `qid`, written directly (no qbank import service exists yet),
-    then the weakness weights refreshed as an import would."""
-    from flashcore.services.weakness import refresh_weights
-    from flashcore.storage.models import QbankAttempt, QbankBatch
-    from flashcore.storage.uow import run_write
+def add_misses(fc: Flashcore, qid: str = "1001", misses: int = 3) -> None:
+    """`misses` missed attempts at uworld `qid` (the basic Type I card lists it), one a day,
+    imported as `flashcore qbank import` does."""
+    from flashcore.services.qbank import import_log
 
-    def work(session):
-        batch = QbankBatch(
-            profile_id=fc.profile_id,
-            source=source,
-            format="test",
-            content_hash="tui-test",
-            imported_at=NOW,
+    for n in range(misses):
+        import_log(
+            fc,
+            f"{qid}\n".encode(),
+            origin=f"missed-{n}.txt",
+            fmt="qids",
+            source="uworld",
+            on_date=date(2026, 11, 20 + n),
+            again=True,
         )
-        session.add(batch)
-        session.flush()
-        for n in range(misses):
-            session.add(
-                QbankAttempt(
-                    profile_id=fc.profile_id,
-                    batch_id=batch.id,
-                    source=source,
-                    qid=qid,
-                    outcome="incorrect",
-                    on_date=date(2026, 11, 20 + n),
-                    topic="Type I hypersensitivity",
-                    fingerprint=f"{source}-{qid}-{n}",
-                )
-            )
-
-    run_write(fc.engine, work)
-    refresh_weights(fc)
 
 
 @pytest.fixture
