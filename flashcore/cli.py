@@ -66,16 +66,22 @@ def system_timezone() -> str:
     return "UTC"
 
 
-def open_collection(args: argparse.Namespace, *, create: bool = False) -> Flashcore:
+def open_collection(
+    args: argparse.Namespace, *, create: bool = False, profile: str | None = None
+) -> Flashcore:
     from flashcore.services.collection import Flashcore
 
     return Flashcore.open(
         args.db or os.environ.get("FLASHCORE_DB") or None,
         clock=make_clock(),
-        profile=args.profile or os.environ.get("FLASHCORE_PROFILE") or "default",
+        profile=profile or selected_profile(args),
         create=create,
         timezone=system_timezone(),
     )
+
+
+def selected_profile(args: argparse.Namespace) -> str:
+    return (args.profile or os.environ.get("FLASHCORE_PROFILE") or "default").strip()
 
 
 def emit_json(data: Any) -> None:
@@ -232,17 +238,22 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 
 def cmd_profiles(args: argparse.Namespace) -> int:
-    with open_collection(args) as fc:
+    # Managing profiles must work while the selected one does not exist yet.
+    with open_collection(args, profile="default") as fc:
         if args.verb == "create":
             if not args.name:
                 raise CliUsageError("profiles create needs a NAME")
-            fc.create_profile(args.name, timezone=system_timezone())
+            name = args.name.strip()
+            fc.create_profile(name, timezone=system_timezone())
             if args.json:
-                emit_json({"created": args.name})
+                emit_json({"created": name})
             else:
-                print(f"created profile {args.name}; use it with --profile {args.name}")
+                print(f"created profile {name}; use it with --profile {name}")
             return 0
         profiles = fc.list_profiles()
+        selected = selected_profile(args)
+        for p in profiles:
+            p["current"] = p["name"] == selected
     if args.json:
         emit_json(profiles)
     else:
@@ -655,6 +666,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_weakness_commands(sub, add, common)
     _add_export_commands(sub, add, common)
+    _add_safety_commands(sub, add, common)
     return parser
 
 
@@ -731,6 +743,148 @@ def _add_export_commands(
     p.set_defaults(handler=cmd_export_anki)
 
 
+# ---------------------------------------------------------------- data safety
+
+
+def _database_url(args: argparse.Namespace) -> str:
+    """The database URL a command would open, without opening it (it may be damaged)."""
+    from flashcore.services.collection import resolve_url
+
+    return resolve_url(args.db or os.environ.get("FLASHCORE_DB") or None)[0]
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB"
+
+
+def cmd_backup_list(args: argparse.Namespace) -> int:
+    from flashcore.services.backup import list_backups
+
+    found = list_backups(_database_url(args))
+    if args.json:
+        emit_json([b.to_json() for b in found])
+        return 0
+    if not found:
+        print("no backups yet: flashcore backup create")
+        return 0
+    rows = [(b.id, f"{b.taken_at:%Y-%m-%d %H:%M:%S}", _megabytes(b.size)) for b in found]
+    print(table(rows, ["id", "taken (UTC)", "size"]))
+    print(f"\nin {found[0].path.parent}; restore one with: flashcore backup restore ID")
+    return 0
+
+
+def cmd_backup_create(args: argparse.Namespace) -> int:
+    from flashcore.services.backup import create
+
+    made = create(_database_url(args), make_clock().now())
+    if args.json:
+        emit_json(made.to_json())
+        return 0
+    b = made.backup
+    print(f"backup {b.id}: {b.path} ({_megabytes(b.size)}, quick_check ok)")
+    if made.removed:
+        print(f"pruned {len(made.removed)} old backups (kept: today, yesterday, 12 daily, "
+              "10 weekly, 9 monthly)")  # fmt: skip
+    return 0
+
+
+def cmd_backup_restore(args: argparse.Namespace) -> int:
+    from flashcore.services.backup import database_file, find, restore
+
+    url = _database_url(args)
+    chosen = find(url, args.backup_id)
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise CliUsageError("restore replaces the database: add --yes to confirm")
+        answer = input(
+            f"Replace {database_file(url)} with backup {chosen.id} "
+            f"({chosen.taken_at:%Y-%m-%d %H:%M} UTC)? Changes made since then are undone; the "
+            "current state is backed up first. [y/N] "
+        )
+        if answer.strip().lower() not in {"y", "yes"}:
+            info("nothing was changed")
+            return 1
+    done = restore(url, args.backup_id, make_clock().now())
+    if args.json:
+        emit_json(done.to_json())
+        return 0
+    print(f"restored {done.database} from backup {done.restored.id}")
+    if done.before is not None:
+        print(f"the state before the restore is backup {done.before.id}")
+    if done.set_aside is not None:
+        print(f"the damaged file was copied, as it was, to {done.set_aside}")
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from flashcore.services import doctor
+
+    report = doctor.examine(_database_url(args))
+    if not report.damaged:
+        with open_collection(args) as fc:
+            doctor.repair(fc, report)
+    if args.json:
+        emit_json(report.to_json())
+    elif report.damaged:
+        count = len(report.integrity)
+        print(f"integrity_check: {count} problem{'s' if count != 1 else ''} in {report.database}")
+        for problem in report.integrity[:10]:
+            print(f"  {problem}")
+    else:
+        checked = "ok" if report.checked else "not run (PostgreSQL checks its own pages)"
+        print(f"integrity_check: {checked}")
+        if report.backup is not None:
+            print(f"backup before repairs: {report.backup.id}")
+        for label, count in report.fixes.items():
+            print(f"fixed: {count} {label}")
+        for problem in report.unrepaired[:50]:
+            print(f"not repaired: {problem}")
+        if not report.fixes and not report.unrepaired:
+            print("nothing to repair")
+    if report.damaged:
+        good = report.good_backup
+        hint = (
+            f"restore the newest good backup ({good.taken_at:%Y-%m-%d %H:%M} UTC): "
+            f"{report.restore_command()}"
+            if good is not None
+            else "no good backup exists; copy the file somewhere safe before anything else"
+        )
+        info(f"{PROG}: error: {report.database} is damaged; nothing was changed; {hint}")
+        return 1
+    return 0
+
+
+def _add_safety_commands(
+    sub: Any, add: Callable[..., argparse.ArgumentParser], common: Any
+) -> None:
+    backup = add("backup", "SQLite backups: list | create | restore ID (PostgreSQL: pg_dump)",
+                 "flashcore backup restore 20261125-090000", _needs_verb)  # fmt: skip
+    bsub = backup.add_subparsers(dest="verb", metavar="VERB")
+
+    def verb(name: str, help_text: str, example: str, handler: Handler) -> argparse.ArgumentParser:
+        p = bsub.add_parser(name, help=help_text, description=help_text, parents=[common],
+                            epilog=f"example:\n  {example}",
+                            formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+        p.set_defaults(handler=handler)
+        _json_flag(p)
+        return p
+
+    verb("list", "backups of this database, newest first (in backups/ beside it)",
+         "flashcore backup list --json", cmd_backup_list)  # fmt: skip
+    verb("create", "back up now (checked with quick_check; old backups pruned)",
+         "flashcore backup create", cmd_backup_create)  # fmt: skip
+    p = verb("restore", "replace the database with a backup; the current state is backed up "
+             "first", "flashcore backup restore 20261125-090000 --yes", cmd_backup_restore)  # fmt: skip
+    p.add_argument("backup_id", metavar="ID", help="an id from `flashcore backup list`")
+    p.add_argument("--yes", action="store_true", help="restore without asking")
+
+    p = add("doctor", "check the database's integrity and repair what a crash can leave "
+            "(orphan rows, impossible due dates, broken text, cards that disagree with their "
+            "log); a damaged database is only reported", "flashcore doctor --json",
+            cmd_doctor)  # fmt: skip
+    _json_flag(p)
+
+
 def _needs_verb(args: argparse.Namespace) -> int:
     raise CliUsageError(f"{args.command} needs a verb; see flashcore {args.command} --help")
 
@@ -769,21 +923,49 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+# What a database error means for the user and what to do, by the words SQLite uses.
+_DATABASE_ADVICE = (
+    (("readonly", "read-only"), "the database file or its folder is read-only (flashcore also "
+     "writes -wal and -shm files beside the file): make both writable; nothing was changed"),
+    (("disk is full", "no space"), "the disk is full: free some space and try again; nothing "
+     "was changed"),
+    (("disk i/o error",), "the disk failed a read or write (full or failing?): check free space "
+     "with `df -h`, then try again; nothing was changed"),
+    (("malformed", "not a database", "not a usable sqlite"), "the file is damaged or not a "
+     "flashcore database: check --db, then run `flashcore doctor` (it names the newest good "
+     "backup); nothing was changed"),
+    (("locked", "is busy"), "the database is busy: another flashcore held the write lock past "
+     "the timeout; close the other window or wait for it, then try again; nothing was changed"),
+)  # fmt: skip
+
+
+def _database_advice(text: str) -> str | None:
+    lowered = text.lower()
+    for markers, advice in _DATABASE_ADVICE:
+        if any(marker in lowered for marker in markers):
+            return advice
+    return None
+
+
 def describe(exc: BaseException) -> str:
-    from flashcore.core.errors import FlashcoreError
+    from flashcore.core.errors import DatabaseError, FlashcoreError
 
     if isinstance(exc, FlashcoreError):
-        return str(exc)
+        text = str(exc)
+        if type(exc) is DatabaseError:  # wraps SQLite's words (subclasses say it themselves)
+            if text.startswith("the database is busy"):
+                return _DATABASE_ADVICE[-1][1]
+            advice = _database_advice(text)
+            if advice is not None:
+                return f"{text}: {advice}"
+        return text
     orig = getattr(exc, "orig", None)
     text = str(orig if orig is not None else exc).strip().splitlines()
     first = text[0] if text else ""
     lowered = first.lower()
-    if "readonly" in lowered or "read-only" in lowered:
-        return f"the database is read-only ({first}); check the file's permissions"
-    if "disk is full" in lowered or "no space" in lowered:
-        return "the disk is full; free some space and try again (nothing was changed)"
-    if "locked" in lowered:
-        return "the database is busy (another flashcore is writing); try again"
+    advice = _database_advice(first)
+    if advice is not None:
+        return f"{advice} ({first})"
     if "connection" in lowered and ("refused" in lowered or "failed" in lowered):
         return f"cannot connect to the database: {first}"
     return f"{type(exc).__name__}: {first} (run with --debug for details)"

@@ -7,11 +7,14 @@ review count, so the same history always gives the same due date.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import Any
 
 from fsrs import Card as FsrsCard
 from fsrs import Rating as FsrsRating
@@ -54,6 +57,28 @@ class Policy:
     learning_steps: tuple[timedelta, ...]
     relearning_steps: tuple[timedelta, ...]
     maximum_interval: int
+
+    def to_config(self) -> dict[str, Any]:
+        """A JSON-able description; equal policies give equal configs."""
+        return {
+            "parameters": list(self.parameters),
+            "learning_steps": [d.total_seconds() for d in self.learning_steps],
+            "relearning_steps": [d.total_seconds() for d in self.relearning_steps],
+            "maximum_interval": self.maximum_interval,
+        }
+
+    def digest(self) -> str:
+        text = json.dumps(self.to_config(), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Policy:
+        return cls(
+            parameters=tuple(float(p) for p in config["parameters"]),
+            learning_steps=tuple(timedelta(seconds=s) for s in config["learning_steps"]),
+            relearning_steps=tuple(timedelta(seconds=s) for s in config["relearning_steps"]),
+            maximum_interval=int(config["maximum_interval"]),
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Policy:
@@ -163,6 +188,7 @@ class PastAnswer:
     rating: Rating
     reviewed_at: datetime
     retention: float
+    policy: Policy | None = None  # the scheduler this answer used; None: the replay's default
 
 
 def replay(
@@ -171,7 +197,8 @@ def replay(
     """The schedule a card must have after exactly this history (used by `check`)."""
     schedule = Schedule(state=CardState.NEW, due=created_due)
     for past in history:
-        schedule = answer(card_id, schedule, past.rating, past.reviewed_at, past.retention, policy)
+        used = past.policy or policy
+        schedule = answer(card_id, schedule, past.rating, past.reviewed_at, past.retention, used)
     return schedule
 
 

@@ -65,15 +65,24 @@ def check(fc: Flashcore, *, repair: bool = False) -> CheckReport:
     report = CheckReport()
     policy = fc.policy
     with reading(fc.engine) as session:
+        policies = {
+            sid: fsrs_adapter.Policy.from_config(config)
+            for sid, config in repos.scheduler_configs(session, fc.profile_id).items()
+        }
         history: dict[int, list[fsrs_adapter.PastAnswer]] = defaultdict(list)
         for log in session.execute(
             select(ReviewLog.card_id, ReviewLog.rating, ReviewLog.reviewed_at,
-                   ReviewLog.desired_retention)
+                   ReviewLog.desired_retention, ReviewLog.scheduler_id)
             .where(ReviewLog.profile_id == fc.profile_id)
             .order_by(ReviewLog.card_id, ReviewLog.reviewed_at, ReviewLog.id)
         ):  # fmt: skip
             history[log.card_id].append(
-                fsrs_adapter.PastAnswer(Rating(log.rating), log.reviewed_at, log.desired_retention)
+                fsrs_adapter.PastAnswer(
+                    Rating(log.rating),
+                    log.reviewed_at,
+                    log.desired_retention,
+                    policies.get(log.scheduler_id) if log.scheduler_id is not None else None,
+                )
             )
             report.reviews += 1
         rows = session.execute(

@@ -57,6 +57,7 @@ class Flashcore:
     url: str
     backup: str | None = None
     _policy: Policy | None = field(default=None, repr=False)
+    _scheduler_ids: dict[str, int] = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------ opening
 
@@ -76,7 +77,7 @@ class Flashcore:
         resolved, is_default = resolve_url(url)
         engine = make_engine(resolved, create=create or is_default)
         try:
-            backup = ensure_schema(engine)
+            backup = ensure_schema(engine, now=clock.now())
             profile_id, settings = _load_profile(engine, profile, clock.now(), timezone)
         except BaseException:
             engine.dispose()
@@ -111,6 +112,20 @@ class Flashcore:
 
     def now(self) -> datetime:
         return self.clock.now()
+
+    def scheduler_id(self, session: Any) -> int:
+        """The id under which the current scheduler configuration is recorded (inside the
+        caller's transaction; cached once it exists)."""
+        digest = self.policy.digest()
+        cached = self._scheduler_ids.get(digest)
+        if cached is not None:
+            return cached
+        found, created = repos.scheduler_id_for(
+            session, self.profile_id, digest, self.policy.to_config(), self.now()
+        )
+        if not created:  # a new row is cached only once committed (next time it is found)
+            self._scheduler_ids[digest] = found
+        return found
 
     def rollover(self, now: datetime | None = None) -> datetime:
         s = self.settings
@@ -186,8 +201,10 @@ class Flashcore:
         return list_cards(self, deck=deck, topic=topic)
 
     def ensure_starter_decks(self) -> Any:
+        from flashcore.services.backup import maybe_backup
         from flashcore.services.decks import ensure_starter_decks
 
+        maybe_backup(self)  # review start: back up if something changed and the last is 30 min old
         return ensure_starter_decks(self)
 
 

@@ -16,6 +16,7 @@ from flashcore.core import topics as topic_keys
 from flashcore.core.errors import FlashcoreError, NotFoundError
 from flashcore.core.model import CardState
 from flashcore.services import weakness
+from flashcore.services.backup import backup_before_write
 from flashcore.storage.models import (
     Card,
     NoteTopic,
@@ -206,6 +207,8 @@ def import_log(
         report.pulled_forward = pull_forward(session, fc, today)
         return report
 
+    if not dry_run:
+        backup_before_write(fc)  # SQLite: a verified backup before the import writes
     return run_write(fc.engine, work)
 
 

@@ -360,6 +360,7 @@ def answer(
 
     def work(session: Any) -> AnswerResult:
         card = repos.load_card(session, fc.profile_id, card_id, lock=True)
+        scheduler_id = fc.scheduler_id(session)
         if expect_version is not None and card.version != expect_version:
             raise StaleCardError(f"card {card_id} changed since it was shown; not answered twice")
         if expect_reps is not None and card.schedule.reps != expect_reps:
@@ -396,6 +397,7 @@ def answer(
                 "card_id": card_id,
                 "reviewed_at": now,
                 "rating": int(rating),
+                "scheduler_id": scheduler_id,
                 "duration_ms": duration_ms,
                 "desired_retention": retention,
                 "reason": reason[:300],
@@ -407,6 +409,7 @@ def answer(
                 "last_review_before": card.schedule.last_review,
                 "lapses_before": card.schedule.lapses,
                 "retention_before": card.desired_retention,
+                "buried_until_before": card.buried_until,
                 "state_after": int(new.state),
                 "step_after": new.step,
                 "stability_after": new.memory.stability if new.memory else 0.0,

@@ -13,6 +13,7 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -91,8 +92,9 @@ def known_revisions() -> set[str]:
     }
 
 
-def ensure_schema(engine: Engine) -> str | None:
-    """Bring the schema to HEAD. Returns the path of the backup made first, if any."""
+def ensure_schema(engine: Engine, *, now: datetime | None = None) -> str | None:
+    """Bring the schema to HEAD. Returns the path of the backup made first, if any (named by
+    `now`; by the file's last change when no time is given)."""
     revision = read_revision(engine)
     if revision == HEAD:
         return None
@@ -103,9 +105,23 @@ def ensure_schema(engine: Engine) -> str | None:
         )
     backup = None
     if revision is not None:
-        backup = backup_sqlite(engine, suffix=f"pre-{HEAD}")
+        backup = _backup_before_upgrade(engine, now)
     upgrade(engine, "head")
     return backup
+
+
+def _backup_before_upgrade(engine: Engine, now: datetime | None) -> str | None:
+    """A verified backup in the database's backups/ folder (flashcore.storage.backup)."""
+    from flashcore.storage.backup import create_backup, prune
+
+    path = sqlite_path(engine.url.render_as_string(hide_password=False))
+    if path is None or not path.exists():
+        return None
+    when = now or datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    made = create_backup(path, when)
+    if now is not None:
+        prune(path, now)
+    return str(made.path)
 
 
 def backup_sqlite(engine: Engine, *, suffix: str) -> str | None:

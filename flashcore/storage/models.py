@@ -47,6 +47,21 @@ class Profile(Base):
     weights_day: Mapped[date | None] = mapped_column(Date)
 
 
+class Scheduler(Base):
+    """A scheduler configuration (FSRS parameters, steps, maximum interval) that answered cards.
+    Each review-log row names the one it used, so `check` replays history exactly even after
+    the settings change."""
+
+    __tablename__ = "schedulers"
+    __table_args__ = (UniqueConstraint("profile_id", "digest"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
+    digest: Mapped[str] = mapped_column(String(64))
+    config: Mapped[dict[str, object]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class Deck(Base):
     __tablename__ = "decks"
     __table_args__ = (UniqueConstraint("profile_id", "key"),)
@@ -172,6 +187,9 @@ class ReviewLog(Base):
     card_id: Mapped[int] = mapped_column(ForeignKey("cards.id", ondelete="CASCADE"))
     reviewed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     rating: Mapped[int] = mapped_column(SmallInteger)
+    scheduler_id: Mapped[int | None] = mapped_column(
+        ForeignKey("schedulers.id", ondelete="SET NULL")
+    )
     duration_ms: Mapped[int | None] = mapped_column(Integer)
     desired_retention: Mapped[float] = mapped_column(Float)
     reason: Mapped[str] = mapped_column(String(300), default="")
@@ -183,6 +201,7 @@ class ReviewLog(Base):
     last_review_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lapses_before: Mapped[int] = mapped_column(Integer)
     retention_before: Mapped[float | None] = mapped_column(Float)
+    buried_until_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
     state_after: Mapped[int] = mapped_column(SmallInteger)
     step_after: Mapped[int | None] = mapped_column(SmallInteger)
     stability_after: Mapped[float] = mapped_column(Float)

@@ -25,6 +25,7 @@ from flashcore.storage.models import (
     Profile,
     PullForward,
     ReviewLog,
+    Scheduler,
     Topic,
 )
 
@@ -530,6 +531,7 @@ class CardRow:
     weight: float
     desired_retention: float | None
     leech: bool
+    buried_until: datetime | None
 
 
 def schedule_from(row: Any) -> Schedule:
@@ -566,6 +568,7 @@ def load_card(session: Session, profile_id: int, card_id: int, *, lock: bool = F
         Card.weight,
         Card.desired_retention,
         Card.leech,
+        Card.buried_until,
     ).where(Card.id == card_id, Card.profile_id == profile_id)
     if lock and session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
@@ -581,6 +584,7 @@ def load_card(session: Session, profile_id: int, card_id: int, *, lock: bool = F
         weight=row.weight,
         desired_retention=row.desired_retention,
         leech=row.leech,
+        buried_until=row.buried_until,
     )
 
 
@@ -644,6 +648,31 @@ def bury_siblings(
     return ids
 
 
+def scheduler_id_for(
+    session: Session, profile_id: int, digest: str, config: dict[str, Any], now: datetime
+) -> tuple[int, bool]:
+    """The id of this scheduler configuration (recorded once per profile), and whether this
+    call created it."""
+    found = session.execute(
+        select(Scheduler.id).where(Scheduler.profile_id == profile_id, Scheduler.digest == digest)
+    ).scalar()
+    if found is not None:
+        return int(found), False
+    new_id = session.execute(
+        insert(Scheduler)
+        .values(profile_id=profile_id, digest=digest, config=config, created_at=now)
+        .returning(Scheduler.id)
+    ).scalar_one()
+    return int(new_id), True
+
+
+def scheduler_configs(session: Session, profile_id: int) -> dict[int, dict[str, Any]]:
+    rows = session.execute(
+        select(Scheduler.id, Scheduler.config).where(Scheduler.profile_id == profile_id)
+    )
+    return {r.id: dict(r.config) for r in rows}
+
+
 def insert_review(session: Session, values: dict[str, Any]) -> int:
     return int(
         session.execute(insert(ReviewLog).values(**values).returning(ReviewLog.id)).scalar_one()
@@ -675,6 +704,7 @@ def undo_review(session: Session, log: dict[str, Any], now: datetime) -> None:
         "reps": card.reps - 1,
         "lapses": log["lapses_before"],
         "desired_retention": log["retention_before"],
+        "buried_until": log.get("buried_until_before"),
         "version": card.version + 1,
         "modified_at": now,
     }

@@ -1,0 +1,431 @@
+"""SQLite backups: consistent copies made with SQLite's backup API, checked with
+`PRAGMA quick_check`, written to a temporary file in the backup folder and renamed into place;
+restore; integrity checks; and the retention rule (12 daily, 10 weekly, 9 monthly).
+
+Backups live in `backups/` next to the database file, named `<dbstem>-YYYYmmdd-HHMMSS.sqlite3`
+in UTC (`-2`, `-3`... when two are taken in one second). The caller passes the time: nothing here
+reads the wall clock. A plain file copy of a live WAL database can miss everything still in the
+-wal file, so copies always go through SQLite. The database being copied is opened read-only
+(`mode=ro`), so copying or checking a damaged file never writes to it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from urllib.parse import quote
+
+from flashcore.core.errors import DatabaseError
+
+FOLDER = "backups"
+SUFFIX = ".sqlite3"
+STAMP = "%Y%m%d-%H%M%S"
+TEMP_SUFFIX = ".tmp"
+BUSY_TIMEOUT_S = 10.0
+_NAME = re.compile(r"^(?P<stem>.+)-(?P<stamp>\d{8}-\d{6})(?:-(?P<n>[0-9]+))?\.sqlite3$")
+# A temporary copy, and the journal files SQLite may leave beside it when killed mid-copy.
+_TEMP = re.compile(r"^\..+\.(?P<pid>[0-9]+)\.tmp(?:-journal|-wal|-shm)?$")
+
+
+class BackupError(DatabaseError):
+    """A backup could not be made, found, checked or restored; nothing was changed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Backup:
+    """One backup file. `id` is what `flashcore backup restore` takes."""
+
+    id: str
+    path: Path
+    taken_at: datetime
+    size: int
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "path": str(self.path),
+            "taken_at": self.taken_at.isoformat(),
+            "bytes": self.size,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """How many backups to keep beyond today's and yesterday's (all of which are kept)."""
+
+    daily: int = 12
+    weekly: int = 10
+    monthly: int = 9
+
+
+# ---------------------------------------------------------------- names and listing
+
+
+def backup_folder(db: Path) -> Path:
+    return db.parent / FOLDER
+
+
+def _utc(when: datetime) -> datetime:
+    if when.tzinfo is None:
+        raise ValueError("naive datetime: backups are named in UTC from an aware time")
+    return when.astimezone(UTC)
+
+
+def parse_name(stem: str, name: str) -> tuple[str, datetime] | None:
+    """(id, taken_at) for a backup file name of the database `stem`, else None."""
+    match = _NAME.match(name)
+    if match is None or match["stem"] != stem:
+        return None
+    try:
+        taken = datetime.strptime(match["stamp"], STAMP).replace(tzinfo=UTC)
+    except ValueError:
+        return None
+    ident = match["stamp"] + (f"-{match['n']}" if match["n"] else "")
+    return ident, taken
+
+
+def list_backups(db: Path) -> list[Backup]:
+    """The backups of `db`, newest first."""
+    folder = backup_folder(db)
+    if not folder.is_dir():
+        return []
+    found = []
+    for entry in folder.iterdir():
+        parsed = parse_name(db.stem, entry.name)
+        if parsed is None or not entry.is_file():
+            continue
+        ident, taken = parsed
+        found.append(Backup(ident, entry, taken, entry.stat().st_size))
+    return sorted(found, key=lambda b: (b.taken_at, _serial(b.id)), reverse=True)
+
+
+def _serial(ident: str) -> int:
+    parts = ident.split("-")
+    return int(parts[2]) if len(parts) > 2 else 1
+
+
+def find_backup(db: Path, ident: str) -> Backup:
+    """A backup by id (`20261125-090000`), file name or path."""
+    wanted = Path(ident).name.removesuffix(SUFFIX).removeprefix(f"{db.stem}-")
+    for backup in list_backups(db):
+        if backup.id == wanted:
+            return backup
+    raise BackupError(
+        f"no backup {ident!r} in {backup_folder(db)}; see `flashcore backup list` for the ids"
+    )
+
+
+def _free_target(folder: Path, stem: str, when: datetime) -> tuple[str, Path]:
+    base = _utc(when).strftime(STAMP)
+    serial = 1
+    while True:
+        ident = base if serial == 1 else f"{base}-{serial}"
+        target = folder / f"{stem}-{ident}{SUFFIX}"
+        if not target.exists():
+            return ident, target
+        serial += 1
+
+
+def remove_stale_temps(folder: Path) -> list[Path]:
+    """Delete temporary files left by a backup or restore that was killed (their process is
+    gone); returns what was removed."""
+    removed: list[Path] = []
+    if not folder.is_dir():
+        return removed
+    for entry in folder.iterdir():
+        match = _TEMP.match(entry.name)
+        if match is None or _alive(int(match["pid"])):
+            continue
+        entry.unlink(missing_ok=True)
+        removed.append(entry)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # this process runs one backup at a time: its own leftovers are stale
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+# ---------------------------------------------------------------- checks
+
+
+def _readonly_uri(path: Path) -> str:
+    return f"file:{quote(str(path))}?mode=ro"
+
+
+def open_readonly(path: Path) -> sqlite3.Connection:
+    """A connection that never writes to `path` (no checkpoint on close)."""
+    if not path.is_file():
+        raise BackupError(f"no database at {path}")
+    return sqlite3.connect(_readonly_uri(path), uri=True, timeout=BUSY_TIMEOUT_S)
+
+
+def check_connection(conn: sqlite3.Connection, *, full: bool = False) -> list[str]:
+    """`PRAGMA quick_check` (or `integrity_check` when `full`): [] when the file is sound."""
+    pragma = "integrity_check" if full else "quick_check"
+    rows = [str(r[0]) for r in conn.execute(f"PRAGMA {pragma}").fetchall()]
+    return [] if rows == ["ok"] else rows or ["no answer from the integrity check"]
+
+
+def check_file(path: Path, *, full: bool = False) -> list[str]:
+    """The problems SQLite finds in `path` ([] when sound), without writing to it. A file that
+    is not a SQLite database at all is reported as a problem, not raised."""
+    try:
+        conn = open_readonly(path)
+    except sqlite3.Error as exc:
+        return [str(exc)]
+    try:
+        return check_connection(conn, full=full)
+    except sqlite3.Error as exc:
+        return [str(exc)]
+    finally:
+        conn.close()
+
+
+def schema_revision(path: Path) -> str | None:
+    """The flashcore schema revision stored in `path`; None when it is not a flashcore file."""
+    try:
+        conn = open_readonly(path)
+    except sqlite3.Error:
+        return None
+    try:
+        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+    return None if row is None else str(row[0])
+
+
+# ---------------------------------------------------------------- making and restoring
+
+
+def create_backup(db: Path, when: datetime) -> Backup:
+    """Copy `db` into its backup folder: backup API into a temporary file, `quick_check`, then
+    rename. Raises BackupError (leaving no file behind) when the copy fails or is unsound."""
+    folder = backup_folder(db)
+    try:
+        folder.mkdir(exist_ok=True)
+        remove_stale_temps(folder)
+    except OSError as exc:
+        raise BackupError(f"cannot use the backup folder {folder}: {_os_reason(exc)}") from None
+    ident, target = _free_target(folder, db.stem, when)
+    tmp = folder / f".{target.name}.{os.getpid()}{TEMP_SUFFIX}"
+    try:
+        _copy_checked(
+            db, tmp, what=str(db), consequence="no backup was made; run `flashcore doctor`"
+        )
+        _fsync(tmp)
+        os.replace(tmp, target)
+        _fsync(folder)
+    except OSError as exc:
+        raise BackupError(f"cannot write a backup in {folder}: {_os_reason(exc)}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    return Backup(ident, target, _utc(when).replace(microsecond=0), target.stat().st_size)
+
+
+def _copy_checked(source: Path, target: Path, *, what: str, consequence: str) -> None:
+    """Backup API `source` -> new file `target` in rollback-journal mode, then quick_check."""
+    try:
+        src = open_readonly(source)
+    except sqlite3.Error as exc:
+        raise BackupError(f"cannot read {what}: {exc}") from None
+    try:
+        dst = sqlite3.connect(target)
+        try:
+            src.backup(dst)
+            dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
+            problems = check_connection(dst)
+            if not problems and not _has_table(dst, "alembic_version"):
+                problems = ["it is not a flashcore database (no alembic_version table)"]
+        finally:
+            dst.close()
+    except sqlite3.Error as exc:
+        raise BackupError(_sqlite_reason(exc, what=what, folder=target.parent)) from None
+    finally:
+        src.close()
+    if problems:
+        raise BackupError(f"{what} failed its check ({problems[0]}); {consequence}")
+
+
+def _has_table(conn: sqlite3.Connection, name: str) -> bool:
+    row = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+    ).fetchone()
+    return row is not None
+
+
+def restore_into(db: Path, backup: Path, *, replace_file: bool = False) -> None:
+    """Make `db` hold exactly what `backup` holds.
+
+    By default the backup API writes into the live file: one write transaction, so a crash
+    leaves the old or the new content and other connections see one or the other. With
+    `replace_file` (for a damaged database, which SQLite cannot write into) the backup is copied
+    to a temporary file beside `db`, stale -wal/-shm/-journal files are removed and the copy is
+    renamed over `db`; set the damaged file aside first.
+    """
+    problems = check_file(backup)
+    if problems:
+        raise BackupError(f"backup {backup.name} is damaged ({problems[0]}); pick another one")
+    if not replace_file and _page_size(backup) != _page_size(db):
+        replace_file = True  # the backup API cannot change the page size of a WAL database
+    if replace_file:
+        _replace_file(db, backup)
+        return
+    try:
+        src = open_readonly(backup)
+        try:
+            dst = sqlite3.connect(db, timeout=BUSY_TIMEOUT_S)
+            try:
+                src.backup(dst)
+                problems = check_connection(dst)
+            finally:
+                dst.close()
+        finally:
+            src.close()
+    except sqlite3.Error as exc:
+        raise BackupError(_sqlite_reason(exc, what=str(db), folder=db.parent)) from None
+    if problems:  # pragma: no cover - the backup was checked just before
+        raise BackupError(f"{db} failed its check after the restore: {problems[0]}")
+
+
+def _page_size(path: Path) -> int | None:
+    try:
+        conn = open_readonly(path)
+    except sqlite3.Error:
+        return None
+    try:
+        return int(conn.execute("PRAGMA page_size").fetchone()[0])
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+
+
+def _replace_file(db: Path, backup: Path) -> None:
+    tmp = db.with_name(f".{db.name}.restore.{os.getpid()}{TEMP_SUFFIX}")
+    try:
+        _copy_checked(backup, tmp, what=f"backup {backup.name}", consequence="nothing was restored")
+        _fsync(tmp)
+        for suffix in ("-wal", "-shm", "-journal"):  # they belong to the file being replaced
+            db.with_name(db.name + suffix).unlink(missing_ok=True)
+        os.replace(tmp, db)
+        _fsync(db.parent)
+    except OSError as exc:
+        raise BackupError(f"cannot replace {db}: {_os_reason(exc)}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def set_aside(db: Path, when: datetime) -> Path:
+    """Copy a damaged database byte for byte (with its -wal) into the backup folder as
+    `<stem>-damaged-YYYYmmdd-HHMMSS.sqlite3`, which is never listed, restored or pruned."""
+    folder = backup_folder(db)
+    try:
+        folder.mkdir(exist_ok=True)
+        _, target = _free_target(folder, f"{db.stem}-damaged", when)
+        shutil.copyfile(db, target)
+        wal = db.with_name(db.name + "-wal")
+        if wal.exists():
+            shutil.copyfile(wal, target.with_name(target.name + "-wal"))
+        _fsync(target)
+    except OSError as exc:
+        raise BackupError(f"cannot copy {db} aside into {folder}: {_os_reason(exc)}") from None
+    return target
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# ---------------------------------------------------------------- retention
+
+
+def retained(
+    taken: Sequence[datetime], now: datetime, limits: Retention = Retention()
+) -> list[bool]:
+    """Which backups to keep, in the order given. Every backup from today and yesterday (UTC
+    days) is kept; going back in time from there, the newest backup of each of the next
+    `daily` days that have one, then of `weekly` earlier weeks (Monday to Sunday), then of
+    `monthly` earlier months. A backup that does not open a new day, week or month in its stage
+    goes; so does everything past the last stage. Pure: same input, same answer."""
+    yesterday = _utc(now).date().toordinal() - 1
+    order = sorted(range(len(taken)), key=lambda i: _utc(taken[i]), reverse=True)
+    budget = {"daily": limits.daily, "weekly": limits.weekly, "monthly": limits.monthly}
+    last: tuple[int, int, int] | None = None  # (day, week, month) of the last kept backup
+    keep = [False] * len(taken)
+    for i in order:
+        day = _utc(taken[i]).date()
+        key = (day.toordinal(), _week(day), day.year * 12 + day.month - 1)
+        if key[0] < yesterday:
+            stage = next((s for s in _STAGES if budget[s] > 0), None)
+            if stage is None:
+                continue  # every stage is full
+            level = _STAGES.index(stage)
+            if last is not None and key[level] >= last[level]:
+                continue  # this day / week / month already has a newer backup
+            budget[stage] -= 1
+        keep[i] = True
+        last = key
+    return keep
+
+
+_STAGES = ("daily", "weekly", "monthly")
+
+
+def _week(day: date) -> int:
+    return (day.toordinal() - 1) // 7  # 0001-01-01 was a Monday
+
+
+def prune(db: Path, now: datetime, limits: Retention = Retention()) -> list[Backup]:
+    """Delete the backups the retention rule does not keep; returns them."""
+    backups = list_backups(db)
+    keep = retained([b.taken_at for b in backups], now, limits)
+    removed = [b for b, kept in zip(backups, keep, strict=True) if not kept]
+    for backup in removed:
+        backup.path.unlink(missing_ok=True)
+    return removed
+
+
+# ---------------------------------------------------------------- messages
+
+
+def _os_reason(exc: OSError) -> str:
+    import errno
+
+    if exc.errno == errno.ENOSPC:
+        return "the disk is full; free some space and try again (nothing was changed)"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"permission denied ({exc.strerror}); make the folder writable"
+    return exc.strerror or str(exc)
+
+
+def _sqlite_reason(exc: sqlite3.Error, *, what: str, folder: Path) -> str:
+    name = getattr(exc, "sqlite_errorname", "")
+    if name == "SQLITE_FULL" or "disk is full" in str(exc):
+        return f"cannot write to {folder}: the disk is full; free some space and try again"
+    if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM")):
+        return f"cannot write in {folder} ({exc}); make the folder and its files writable"
+    if name.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")):
+        return f"{what} is damaged or not a database ({exc}); run `flashcore doctor`"
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return f"{what} is busy (another flashcore is writing); try again"
+    return f"{what}: {exc}"
