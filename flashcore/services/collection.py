@@ -2,11 +2,11 @@
 method here (or in the modules it delegates to). Example::
 
     from flashcore.core.clock import SystemClock
-    from flashcore.services import Flashcore
+    from flashcore.services import Flashcore, study
 
     fc = Flashcore.open("sqlite:///my.sqlite3", clock=SystemClock(), create=True)
     fc.add_decks(["decks/immunology.toml"])
-    for item in fc.queue(limit=5):
+    for item in study.build_queue(fc, limit=5).items:
         print(item.card_id, item.reason)
 """
 

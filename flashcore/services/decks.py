@@ -201,7 +201,7 @@ def card_json(row: dict[str, Any]) -> dict[str, Any]:
         "kind": row["kind"],
         "deck": row["deck"],
         "topics": row["topics"],
-        "tags": row["tags"],
+        "tags": list(row["tags"] or []) + (["leech"] if row["leech"] else []),
         "state": CardState(row["state"]).label,
         "due": _iso(row["due"]),
         "last_review": _iso(row["last_review"]),
