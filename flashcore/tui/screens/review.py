@@ -56,7 +56,8 @@ def fetch_next(
     from flashcore.services.study import build_queue, show
 
     fc = ctx.fc
-    queue = build_queue(fc, deck=deck, topic=topic)
+    # Only the first card is shown: limit=1 keeps the counts but skips details for the rest.
+    queue = build_queue(fc, deck=deck, topic=topic, limit=None if prefer is not None else 1)
     view = None
     reason = ""
     if prefer is not None:
