@@ -164,7 +164,8 @@ class HomeScreen(Screen[None]):
         self.query_one("#today-panel").border_title = "Today"
 
     def on_screen_resume(self) -> None:
-        self.load()
+        if self.is_active:  # not when a session opened on top at once (`review --deck`)
+            self.load()
 
     @work(exclusive=True, group="home")
     async def load(self) -> None:
