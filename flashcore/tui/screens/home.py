@@ -184,7 +184,8 @@ class HomeScreen(Screen[None]):
         self.query_one("#home-title", Static).update(title)
         tree = self.query_one(DeckTree)
         selected = tree.cursor_node.data if tree.cursor_node is not None else None
-        tree.show_decks(data.decks, new_per_day=self.ctx.fc.settings.new_per_day)
+        new_left = max(0, self.ctx.fc.settings.new_per_day - int(data.today["new"]))
+        tree.show_decks(data.decks, new_limit=new_left)
         self._restore_cursor(tree, selected)
         self.query_one("#today", Static).update(today_text(data))
         width = self.query_one("#weak").content_region.width or WEAK_WIDTH

@@ -85,7 +85,7 @@ def node_label(
 
 class DeckTree(Tree[str | None]):
     """The deck tree; a node's data is the deck name to study (None at the root: all decks).
-    `show_decks` replaces its contents. New counts are capped at the daily new-card limit."""
+    `show_decks` replaces its contents. New counts are capped at the new cards still allowed today."""
 
     DEFAULT_CSS = """
     DeckTree {
@@ -101,8 +101,8 @@ class DeckTree(Tree[str | None]):
         self._column = NAME_COLUMN
         self._labelled: list[tuple[TreeNode[str | None], DeckNode, int]] = []
 
-    def show_decks(self, decks: Iterable[DeckCounts], *, new_per_day: int | None = None) -> None:
-        self._cap = new_per_day
+    def show_decks(self, decks: Iterable[DeckCounts], *, new_limit: int | None = None) -> None:
+        self._cap = new_limit
         hierarchy = deck_hierarchy(decks)
         self.clear()
         self.root.data = None
