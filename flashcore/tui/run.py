@@ -13,9 +13,10 @@ if TYPE_CHECKING:
 def run_review(fc: Flashcore, *, deck: str | None = None, topic: str | None = None) -> int:
     """Run the review app; every answer is committed as it is given, so quitting at any moment
     (q, Ctrl+C) loses nothing. A deck or topic that does not exist is raised as FlashcoreError
-    for the command line to print."""
+    for the command line to print. Returns 0, or Textual's non-zero code after a crash (whose
+    traceback Textual has printed)."""
     app = make_app(fc, deck=deck, topic=topic)
     app.run()
     if app.error is not None:
         raise app.error
-    return 0
+    return app.return_code or 0
