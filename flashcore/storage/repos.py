@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from flashcore.core import cloze
@@ -658,11 +659,20 @@ def scheduler_id_for(
     ).scalar()
     if found is not None:
         return int(found), False
-    new_id = session.execute(
-        insert(Scheduler)
-        .values(profile_id=profile_id, digest=digest, config=config, created_at=now)
-        .returning(Scheduler.id)
-    ).scalar_one()
+    try:
+        with session.begin_nested():  # two first answers may race to record it
+            new_id = session.execute(
+                insert(Scheduler)
+                .values(profile_id=profile_id, digest=digest, config=config, created_at=now)
+                .returning(Scheduler.id)
+            ).scalar_one()
+    except IntegrityError:
+        winner = session.execute(
+            select(Scheduler.id).where(
+                Scheduler.profile_id == profile_id, Scheduler.digest == digest
+            )
+        ).scalar_one()
+        return int(winner), False
     return int(new_id), True
 
 
