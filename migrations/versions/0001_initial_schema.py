@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 01:51:09.616629
+Create Date: 2026-11-25 01:04:05.815964
 """
 
 from __future__ import annotations
@@ -78,22 +78,6 @@ def upgrade() -> None:
             batch_op.f("ix_qbank_batches_content_hash"), ["content_hash"], unique=False
         )
 
-    op.create_table(
-        "schedulers",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("profile_id", sa.Integer(), nullable=False),
-        sa.Column("digest", sa.String(length=64), nullable=False),
-        sa.Column("config", sa.JSON(), nullable=False),
-        sa.Column("created_at", flashcore.storage.types.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["profile_id"],
-            ["profiles.id"],
-            name=op.f("fk_schedulers_profile_id_profiles"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_schedulers")),
-        sa.UniqueConstraint("profile_id", "digest", name=op.f("uq_schedulers_profile_id_digest")),
-    )
     op.create_table(
         "topic_aliases",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -315,7 +299,6 @@ def upgrade() -> None:
             "reviewed_at", flashcore.storage.types.UTCDateTime(timezone=True), nullable=False
         ),
         sa.Column("rating", sa.SmallInteger(), nullable=False),
-        sa.Column("scheduler_id", sa.Integer(), nullable=True),
         sa.Column("duration_ms", sa.Integer(), nullable=True),
         sa.Column("desired_retention", sa.Float(), nullable=False),
         sa.Column("reason", sa.String(length=300), nullable=False),
@@ -329,9 +312,6 @@ def upgrade() -> None:
         ),
         sa.Column("lapses_before", sa.Integer(), nullable=False),
         sa.Column("retention_before", sa.Float(), nullable=True),
-        sa.Column(
-            "buried_until_before", flashcore.storage.types.UTCDateTime(timezone=True), nullable=True
-        ),
         sa.Column("state_after", sa.SmallInteger(), nullable=False),
         sa.Column("step_after", sa.SmallInteger(), nullable=True),
         sa.Column("stability_after", sa.Float(), nullable=False),
@@ -347,12 +327,6 @@ def upgrade() -> None:
             ["profiles.id"],
             name=op.f("fk_review_logs_profile_id_profiles"),
             ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["scheduler_id"],
-            ["schedulers.id"],
-            name=op.f("fk_review_logs_scheduler_id_schedulers"),
-            ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_review_logs")),
     )
@@ -398,7 +372,6 @@ def downgrade() -> None:
     op.drop_table("notes")
     op.drop_table("topics")
     op.drop_table("topic_aliases")
-    op.drop_table("schedulers")
     with op.batch_alter_table("qbank_batches", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_qbank_batches_content_hash"))
 
