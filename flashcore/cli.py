@@ -843,13 +843,16 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             print("nothing to repair")
     if report.damaged:
         good = report.good_backup
-        hint = (
-            f"restore the newest good backup ({good.taken_at:%Y-%m-%d %H:%M} UTC): "
-            f"{report.restore_command()}"
-            if good is not None
-            else "no good backup exists; copy the file somewhere safe before anything else"
-        )
-        info(f"{PROG}: error: {report.database} is damaged; nothing was changed; {hint}")
+        foreign = "not a SQLite" in report.integrity[0]
+        if good is not None:
+            hint = (f"restore the newest good backup ({good.taken_at:%Y-%m-%d %H:%M} UTC): "
+                    f"{report.restore_command()}")  # fmt: skip
+        elif foreign:
+            hint = "check --db (a flashcore database is a SQLite file)"
+        else:
+            hint = "no good backup exists; copy the file somewhere safe before anything else"
+        what = "is not a SQLite database" if foreign else "is damaged"
+        info(f"{PROG}: error: {report.database} {what}; nothing was changed; {hint}")
         return 1
     return 0
 

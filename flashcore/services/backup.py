@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import ArgumentError
 
 from flashcore.storage import backup as files
 from flashcore.storage.backup import Backup, BackupError
@@ -66,7 +67,10 @@ class Restored:
 
 def database_file(url: str) -> Path:
     """The SQLite file behind `url`; BackupError with the pg_dump advice for PostgreSQL."""
-    path = sqlite_path(url)
+    try:
+        path = sqlite_path(url)
+    except (ArgumentError, ValueError):
+        raise BackupError(f"not a database URL: {url!r}") from None
     if path is None:
         if url.startswith("postgresql"):
             raise BackupError(PG_ADVICE)

@@ -96,7 +96,11 @@ def examine(url: str) -> DoctorReport:
         return DoctorReport(database=url.split("@")[-1], checked=False)
     if not path.is_file():
         raise DatabaseError(f"no database at {path}: run `flashcore init --db {path}` first")
-    report = DoctorReport(database=str(path), integrity=files.check_file(path, full=True))
+    if not files.is_sqlite_file(path):
+        problem = "not a SQLite database (another kind of file, or a damaged header)"
+        report = DoctorReport(database=str(path), integrity=[problem])
+    else:
+        report = DoctorReport(database=str(path), integrity=files.check_file(path, full=True))
     if report.damaged:
         report.good_backup = backups.newest_good_backup(path)
     return report

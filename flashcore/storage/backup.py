@@ -11,6 +11,7 @@ reads the wall clock. A plain file copy of a live WAL database can miss everythi
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -216,7 +217,13 @@ def schema_revision(path: Path) -> str | None:
 def create_backup(db: Path, when: datetime) -> Backup:
     """Copy `db` into its backup folder: backup API into a temporary file, `quick_check`, then
     rename. Raises BackupError (leaving no file behind) when the copy fails or is unsound."""
+    if not is_sqlite_file(db):
+        raise BackupError(
+            f"{db} is not a SQLite database (damaged header, or another kind of file); "
+            "no backup was made; check --db"
+        )
     folder = backup_folder(db)
+    created = not folder.exists()
     try:
         folder.mkdir(exist_ok=True)
         remove_stale_temps(folder)
@@ -225,9 +232,7 @@ def create_backup(db: Path, when: datetime) -> Backup:
     ident, target = _free_target(folder, db.stem, when)
     tmp = folder / f".{target.name}.{os.getpid()}{TEMP_SUFFIX}"
     try:
-        _copy_checked(
-            db, tmp, what=str(db), consequence="no backup was made; run `flashcore doctor`"
-        )
+        _copy_checked(db, tmp, what=str(db), consequence="no backup was made")
         _fsync(tmp)
         os.replace(tmp, target)
         _fsync(folder)
@@ -235,7 +240,19 @@ def create_backup(db: Path, when: datetime) -> Backup:
         raise BackupError(f"cannot write a backup in {folder}: {_os_reason(exc)}") from None
     finally:
         tmp.unlink(missing_ok=True)
+        if created and not target.exists():
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # leave no empty folder behind a failed first backup
     return Backup(ident, target, _utc(when).replace(microsecond=0), target.stat().st_size)
+
+
+def is_sqlite_file(path: Path) -> bool:
+    """Whether `path` starts with SQLite's 16-byte header (an empty file counts as not)."""
+    try:
+        with path.open("rb") as f:
+            return f.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
 
 
 def _copy_checked(source: Path, target: Path, *, what: str, consequence: str) -> None:
@@ -255,11 +272,14 @@ def _copy_checked(source: Path, target: Path, *, what: str, consequence: str) ->
         finally:
             dst.close()
     except sqlite3.Error as exc:
-        raise BackupError(_sqlite_reason(exc, what=what, folder=target.parent)) from None
+        reason = _sqlite_reason(exc, what=what, folder=target.parent)
+        raise BackupError(f"{reason}; {consequence}") from None
     finally:
         src.close()
     if problems:
-        raise BackupError(f"{what} failed its check ({problems[0]}); {consequence}")
+        raise BackupError(
+            f"{what} failed its check ({problems[0]}); {consequence}; run `flashcore doctor`"
+        )
 
 
 def _has_table(conn: sqlite3.Connection, name: str) -> bool:
@@ -298,7 +318,8 @@ def restore_into(db: Path, backup: Path, *, replace_file: bool = False) -> None:
         finally:
             src.close()
     except sqlite3.Error as exc:
-        raise BackupError(_sqlite_reason(exc, what=str(db), folder=db.parent)) from None
+        reason = _sqlite_reason(exc, what=str(db), folder=db.parent)
+        raise BackupError(f"{reason}; nothing was restored") from None
     if problems:  # pragma: no cover - the backup was checked just before
         raise BackupError(f"{db} failed its check after the restore: {problems[0]}")
 
@@ -317,6 +338,10 @@ def _page_size(path: Path) -> int | None:
 
 
 def _replace_file(db: Path, backup: Path) -> None:
+    for stale in db.parent.glob(f".{db.name}.restore.*{TEMP_SUFFIX}*"):  # a killed restore's
+        match = _TEMP.match(stale.name)
+        if match is not None and not _alive(int(match["pid"])):
+            stale.unlink(missing_ok=True)
     tmp = db.with_name(f".{db.name}.restore.{os.getpid()}{TEMP_SUFFIX}")
     try:
         _copy_checked(backup, tmp, what=f"backup {backup.name}", consequence="nothing was restored")
@@ -414,7 +439,7 @@ def _os_reason(exc: OSError) -> str:
     if exc.errno == errno.ENOSPC:
         return "the disk is full; free some space and try again (nothing was changed)"
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return f"permission denied ({exc.strerror}); make the folder writable"
+        return "permission denied; make the folder writable"
     return exc.strerror or str(exc)
 
 
