@@ -359,12 +359,19 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_review(args: argparse.Namespace) -> int:
-    from flashcore.tui.run import run_review
+    from flashcore.tui.run import run_review_lazy
 
-    fc = open_collection(args)
-    with fc:
-        fc.ensure_starter_decks()
-        return run_review(fc, deck=args.deck, topic=args.topic)
+    def opener() -> Flashcore:
+        fc = open_collection(args)
+        try:
+            fc.ensure_starter_decks()
+        except BaseException:
+            fc.close()
+            raise
+        return fc
+
+    # The app paints first and opens the collection in a worker thread.
+    return run_review_lazy(opener, deck=args.deck, topic=args.topic)
 
 
 def _read_input(path: str) -> tuple[bytes, str]:

@@ -16,7 +16,10 @@ from flashcore.core.errors import DatabaseError
 from flashcore.storage.db import WRITE
 
 T = TypeVar("T")
-_RETRYABLE = ("database is locked", "deadlock detected", "could not serialize", "busy")
+# PostgreSQL's deadlock and serialization failures are worth a retry. SQLite's "database is
+# locked" is not: the connection already waited its whole busy timeout for the lock.
+_RETRYABLE = ("deadlock detected", "could not serialize")
+_BUSY = ("database is locked", "database is busy")
 
 
 @contextmanager
@@ -42,6 +45,11 @@ def is_retryable(exc: BaseException) -> bool:
     return any(marker in text for marker in _RETRYABLE)
 
 
+def is_busy(exc: BaseException) -> bool:
+    text = str(getattr(exc, "orig", exc)).lower()
+    return any(marker in text for marker in _BUSY)
+
+
 def run_write(engine: Engine, work: Callable[[Session], T], *, attempts: int = 8) -> T:
     """Run `work` in one write transaction, retrying with jitter on busy/serialization errors."""
     delay = 0.02
@@ -50,11 +58,13 @@ def run_write(engine: Engine, work: Callable[[Session], T], *, attempts: int = 8
             with writing(engine) as session:
                 return work(session)
         except (OperationalError, DBAPIError) as exc:
+            if is_busy(exc):
+                raise DatabaseError(
+                    "the database is busy: another flashcore held the write lock past the "
+                    "timeout; close the other window or wait for it, then try again; "
+                    "nothing was changed"
+                ) from None
             if attempt == attempts - 1 or not is_retryable(exc):
-                if is_retryable(exc):
-                    raise DatabaseError(
-                        "the database is busy (another flashcore is writing); try again"
-                    ) from None
                 raise
             time.sleep(delay * (1 + random.random()))
             delay = min(delay * 2, 1.0)

@@ -10,13 +10,12 @@ from typing import TYPE_CHECKING, ClassVar
 from textual.app import App
 from textual.binding import Binding, BindingType
 
-from flashcore.core.errors import FlashcoreError
 from flashcore.tui.context import Context
-from flashcore.tui.screens.home import HomeScreen
-from flashcore.tui.screens.review import ReviewScreen
+from flashcore.tui.screens.loading import LoadingScreen
 
 if TYPE_CHECKING:
     from flashcore.services.collection import Flashcore
+    from flashcore.tui.screens.review import ReviewScreen
 
 
 class FlashcoreApp(App[None]):
@@ -27,13 +26,60 @@ class FlashcoreApp(App[None]):
     ]
     ENABLE_COMMAND_PALETTE = False
 
-    def __init__(self, ctx: Context, *, deck: str | None = None, topic: str | None = None) -> None:
+    def __init__(
+        self,
+        ctx: Context | None,
+        *,
+        deck: str | None = None,
+        topic: str | None = None,
+        opener: Callable[[], Flashcore] | None = None,
+        ticks: Callable[[], float] = time.monotonic,
+    ) -> None:
         super().__init__()
-        self.ctx = ctx
+        self._ctx = ctx
+        self.opener = opener
+        self.ticks = ticks
+        self.opened: Flashcore | None = None
         self.scope = (deck, topic)
-        self.error: FlashcoreError | None = None
+        self.error: BaseException | None = None
+
+    @property
+    def ctx(self) -> Context:
+        assert self._ctx is not None, "the collection is not open yet"
+        return self._ctx
 
     def on_mount(self) -> None:
+        if self._ctx is not None:
+            self._start()
+            return
+        # Paint first: open the collection (SQLAlchemy, migrations, starter decks) in a thread.
+        self.push_screen(LoadingScreen())
+        self.run_worker(self._open, thread=True, exit_on_error=False)
+
+    def _open(self) -> None:
+        assert self.opener is not None
+        try:
+            fc = self.opener()
+        except Exception as exc:  # noqa: BLE001 - handed to the command line, printed as one line
+            self.call_from_thread(self._failed, exc)
+            return
+        self.call_from_thread(self._opened, fc)
+
+    def _opened(self, fc: Flashcore) -> None:
+        self.opened = fc
+        self._ctx = Context(fc, self.ticks)
+        self.pop_screen()
+        self._start()
+
+    def _failed(self, exc: BaseException) -> None:
+        self.error = exc
+        self.exit(return_code=1)
+
+    def _start(self) -> None:
+        # Imported here so the first paint does not wait for every screen's widgets.
+        from flashcore.tui.screens.home import HomeScreen
+        from flashcore.tui.screens.review import ReviewScreen
+
         self.push_screen(HomeScreen(self.ctx))
         deck, topic = self.scope
         if deck is not None or topic is not None:
@@ -57,4 +103,15 @@ def make_app(
 ) -> FlashcoreApp:
     """The app for `fc`, shared by the command line and the tests. `ticks` times answers and
     the session (monotonic; scheduling uses `fc.clock`)."""
-    return FlashcoreApp(Context(fc, ticks), deck=deck, topic=topic)
+    return FlashcoreApp(Context(fc, ticks), deck=deck, topic=topic, ticks=ticks)
+
+
+def make_lazy_app(
+    opener: Callable[[], Flashcore],
+    *,
+    deck: str | None = None,
+    topic: str | None = None,
+    ticks: Callable[[], float] = time.monotonic,
+) -> FlashcoreApp:
+    """The app that paints first and opens the collection (`opener`) in a worker thread."""
+    return FlashcoreApp(None, deck=deck, topic=topic, opener=opener, ticks=ticks)

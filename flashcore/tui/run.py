@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from flashcore.tui.app import make_app
+from flashcore.tui.app import make_app, make_lazy_app
 
 if TYPE_CHECKING:
     from flashcore.services.collection import Flashcore
@@ -17,6 +18,22 @@ def run_review(fc: Flashcore, *, deck: str | None = None, topic: str | None = No
     traceback Textual has printed)."""
     app = make_app(fc, deck=deck, topic=topic)
     app.run()
+    if app.error is not None:
+        raise app.error
+    return app.return_code or 0
+
+
+def run_review_lazy(
+    opener: Callable[[], Flashcore], *, deck: str | None = None, topic: str | None = None
+) -> int:
+    """Like `run_review`, but the first screen is painted before the collection is opened
+    (`opener` runs in a worker thread); the collection is closed when the app ends."""
+    app = make_lazy_app(opener, deck=deck, topic=topic)
+    try:
+        app.run()
+    finally:
+        if app.opened is not None:
+            app.opened.close()
     if app.error is not None:
         raise app.error
     return app.return_code or 0
