@@ -8,7 +8,7 @@ Default review priority is the lowest retrievability first; the weakness model m
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from flashcore.core.model import CardState
@@ -69,7 +69,6 @@ class Queue:
 
 
 Retrievability = Callable[[float, datetime], float]
-WeakReason = Callable[[int], str | None]
 
 
 def describe_due(due: datetime, now: datetime, day_start: datetime) -> str:
@@ -84,6 +83,17 @@ def review_priority(retrievability: float, weight: float) -> float:
     return (1.0 - retrievability) * (1.0 + weight)
 
 
+def with_weak_reason(entry: Entry, weak: str) -> Entry:
+    """The entry's reason with the weak topic's reason added (`weak topic: … — 6 misses …`)."""
+    if entry.kind == "new":
+        reason = f"new; {weak}"
+    elif entry.reason.startswith("pulled forward"):
+        reason = entry.reason
+    else:
+        reason = f"{weak}; {entry.reason}"
+    return replace(entry, reason=reason)
+
+
 def build(
     candidates: Iterable[Candidate],
     new_cards: Iterable[Candidate],
@@ -93,79 +103,84 @@ def build(
     rollover: datetime,
     limits: Limits,
     retrievability: Retrievability,
-    weak_reason: WeakReason = lambda card_id: None,
     limit: int | None = None,
 ) -> Queue:
     """Order today's cards. `candidates` are non-new cards due before the rollover (or within
-    the learn-ahead window); `new_cards` are new cards, already in introduction order."""
-    learning: list[Entry] = []
-    ahead: list[Entry] = []
-    reviews: list[Entry] = []
+    the learn-ahead window, or pulled forward); `new_cards` are new cards in introduction order.
+    Ranking works on plain numbers; Entry objects and reason texts are made only for the cards
+    returned (`limit`), so asking for the next card stays cheap."""
+    learning: list[Candidate] = []
+    ahead: list[Candidate] = []
+    ranked: list[tuple[float, datetime, int, Candidate, float]] = []
     ahead_until = now + limits.learn_ahead
     for c in candidates:
-        if c.state in (LEARNING, RELEARNING):
-            reason = "relearning after a lapse" if c.state == RELEARNING else "learning step"
+        if c.state == LEARNING or c.state == RELEARNING:
             if c.due <= now:
-                learning.append(
-                    Entry(c.card_id, c.note_id, c.state, c.due, None, 0.0, reason, "learning")
-                )
+                learning.append(c)
             elif c.due <= ahead_until:
-                ahead.append(
-                    Entry(c.card_id, c.note_id, c.state, c.due, None, 0.0, reason, "ahead")
-                )
+                ahead.append(c)
             continue
         if c.due >= rollover and c.pulled is None:
             continue
-        r = retrievability(c.stability or 1.0, c.last_review or c.due) if c.last_review else 0.0
-        priority = review_priority(r, c.weight)
-        weak = weak_reason(c.card_id) if c.weight > 0 else None
-        if c.pulled is not None and c.due >= rollover:
-            reason = c.pulled
-        else:
-            reason = describe_due(c.due, now, day_start)
-            if weak:
-                reason = f"{weak}; {reason}"
-        reviews.append(Entry(c.card_id, c.note_id, c.state, c.due, r, priority, reason, "review"))
-
-    learning.sort(key=lambda e: (e.due, e.card_id))
-    ahead.sort(key=lambda e: (e.due, e.card_id))
-    reviews.sort(key=lambda e: (-e.priority, e.due, e.card_id))
+        r = retrievability(c.stability or 1.0, c.last_review) if c.last_review else 0.0
+        ranked.append((-review_priority(r, c.weight), c.due, c.card_id, c, r))
+    learning.sort(key=lambda c: (c.due, c.card_id))
+    ahead.sort(key=lambda c: (c.due, c.card_id))
+    ranked.sort(key=lambda t: (t[0], t[1], t[2]))
 
     seen_notes: set[int] = set()
     if limits.bury_siblings:
-        seen_notes.update(e.note_id for e in learning)
-        seen_notes.update(e.note_id for e in ahead)
-    chosen_reviews: list[Entry] = []
-    for entry in reviews:
+        seen_notes.update(c.note_id for c in learning)
+        seen_notes.update(c.note_id for c in ahead)
+    chosen_reviews: list[tuple[float, datetime, int, Candidate, float]] = []
+    for item in ranked:
         if len(chosen_reviews) >= limits.reviews_left:
             break
-        if limits.bury_siblings and entry.note_id in seen_notes:
+        note_id = item[3].note_id
+        if limits.bury_siblings and note_id in seen_notes:
             continue
-        seen_notes.add(entry.note_id)
-        chosen_reviews.append(entry)
+        seen_notes.add(note_id)
+        chosen_reviews.append(item)
 
     new_left = limits.new_left
     if not limits.new_ignores_review_limit:
         new_left = min(new_left, max(0, limits.reviews_left - len(chosen_reviews)))
-    chosen_new: list[Entry] = []
+    chosen_new: list[Candidate] = []
     for c in new_cards:
         if len(chosen_new) >= new_left:
             break
         if limits.bury_siblings and c.note_id in seen_notes:
             continue
         seen_notes.add(c.note_id)
-        weak = weak_reason(c.card_id) if c.weight > 0 else None
-        reason = f"new; {weak}" if weak else "new"
-        chosen_new.append(Entry(c.card_id, c.note_id, NEW, c.due, None, c.weight, reason, "new"))
+        chosen_new.append(c)
 
-    entries = learning + chosen_reviews + chosen_new
-    if not entries:
-        entries = ahead
+    use_ahead = not (learning or chosen_reviews or chosen_new)
     counts = Counts(
         new=len(chosen_new),
-        learning=len(learning) + (len(ahead) if entries is ahead else 0),
+        learning=len(ahead) if use_ahead else len(learning),
         review=len(chosen_reviews),
     )
-    if limit is not None:
-        entries = entries[:limit]
+    total = counts.total
+    wanted = total if limit is None else min(limit, total)
+    entries: list[Entry] = []
+    for c in ahead if use_ahead else learning:
+        if len(entries) >= wanted:
+            break
+        reason = "relearning after a lapse" if c.state == RELEARNING else "learning step"
+        kind = "ahead" if use_ahead else "learning"
+        entries.append(Entry(c.card_id, c.note_id, c.state, c.due, None, 0.0, reason, kind))
+    for neg_priority, due, _cid, c, r in chosen_reviews:
+        if len(entries) >= wanted:
+            break
+        if c.pulled is not None and due >= rollover:
+            reason = c.pulled
+        else:
+            reason = describe_due(due, now, day_start)
+        entries.append(
+            Entry(c.card_id, c.note_id, c.state, due, r, -neg_priority, reason, "review")
+        )
+    for c in chosen_new:
+        if len(entries) >= wanted:
+            break
+        entries.append(Entry(c.card_id, c.note_id, NEW, c.due, None, c.weight, "new", "new"))
     return Queue(tuple(entries), counts)

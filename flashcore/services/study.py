@@ -21,7 +21,12 @@ from flashcore.storage.uow import reading, run_write
 if TYPE_CHECKING:
     from flashcore.services.collection import Flashcore
 
-NEW_FETCH_FACTOR = 4  # fetch extra new cards so sibling burying can skip some
+NEW_FETCH_FACTOR = 4
+STUDIED = [
+    int(CardState.LEARNING),
+    int(CardState.REVIEW),
+    int(CardState.RELEARNING),
+]  # fetch extra new cards so sibling burying can skip some
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +122,7 @@ def build_queue(
         )
         due_rows = list(
             session.execute(
-                select(*cols).where(active, Card.state != int(CardState.NEW), Card.due < horizon)
+                select(*cols).where(active, Card.state.in_(STUDIED), Card.due < horizon)
             ).all()
         )
         if pulled:
@@ -140,12 +145,13 @@ def build_queue(
                     .limit(new_left * NEW_FETCH_FACTOR + 50)
                 ).all()
             )
-        weak = _weak_reasons(fc, session)
         candidates = [
             queue.Candidate(r.id, r.note_id, r.state, r.due, r.stability, r.last_review, r.weight,
                             pulled.get(r.id))
             for r in due_rows
         ]  # fmt: skip
+        weight_of = {r.id: r.weight for r in due_rows if r.weight > 0}
+        weight_of.update({r.id: r.weight for r in new_rows if r.weight > 0})
         news = [
             queue.Candidate(r.id, r.note_id, r.state, r.due, None, None, r.weight) for r in new_rows
         ]
@@ -163,7 +169,6 @@ def build_queue(
                 learn_ahead=ahead,
             ),
             retrievability=lambda stability, last: curve.retrievability(stability, last, now),
-            weak_reason=lambda card_id: weak.get(card_id),
             limit=limit,
         )
         later = [
@@ -171,13 +176,19 @@ def build_queue(
             for r in due_rows
             if r.state in (int(CardState.LEARNING), int(CardState.RELEARNING)) and r.due > now
         ]
+        entries = list(built.entries)
+        weighted = [e.card_id for e in entries if weight_of.get(e.card_id, 0.0) > 0]
+        if weighted:
+            from flashcore.services.weakness import card_reasons
+
+            reasons = card_reasons(fc, session, weighted)
+            entries = [
+                queue.with_weak_reason(e, reasons[e.card_id]) if e.card_id in reasons else e
+                for e in entries
+            ]
         info: dict[int, dict[str, Any]] = {}
-        if details and built.entries:
-            ids = [e.card_id for e in built.entries]
-            for chunk_start in range(0, len(ids), 900):
-                chunk = ids[chunk_start : chunk_start + 900]
-                for row in repos.card_details(session, Card.id.in_(chunk), order_by_note=False):
-                    info[row["id"]] = row
+        if details and entries:
+            info = repos.queue_details(session, [e.card_id for e in entries])
     items = tuple(
         QueueItem(
             card_id=e.card_id,
@@ -192,7 +203,7 @@ def build_queue(
             reason=e.reason,
             kind=e.kind,
         )
-        for e in built.entries
+        for e in entries
     )
     return TodayQueue(
         items=items,
@@ -201,12 +212,6 @@ def build_queue(
         review=built.counts.review,
         next_learning_due=min(later) if later else None,
     )
-
-
-def _weak_reasons(fc: Flashcore, session: Any) -> dict[int, str]:
-    from flashcore.services.weakness import card_reasons
-
-    return card_reasons(fc, session)
 
 
 # ---------------------------------------------------------------- one card

@@ -321,32 +321,27 @@ def _write_card_weights(
         )
 
 
-def card_reasons(fc: Flashcore, session: Session) -> dict[int, str]:
-    """Reason text for every card that carries a weakness weight."""
-    rows = session.execute(
-        select(Card.id, Topic.reason)
-        .join(Topic, Topic.id == Card.weak_topic_id)
-        .where(Card.profile_id == fc.profile_id, Card.weight > 0)
-    )
-    return {r.id: r.reason for r in rows if r.reason}
+def card_reasons(fc: Flashcore, session: Session, card_ids: list[int]) -> dict[int, str]:
+    """Reason text for the given cards that carry a weakness weight."""
+    out: dict[int, str] = {}
+    for start in range(0, len(card_ids), 900):
+        rows = session.execute(
+            select(Card.id, Topic.reason)
+            .join(Topic, Topic.id == Card.weak_topic_id)
+            .where(Card.id.in_(card_ids[start : start + 900]))
+        )
+        out.update({r.id: r.reason for r in rows if r.reason})
+    return out
 
 
 def ensure_fresh(fc: Flashcore) -> None:
-    """Weights decay with time: recompute once per study day before building a queue (a cheap
-    read decides; the write happens only on the first queue of a new study day)."""
+    """Weights decay with time: recompute once per study day before building a queue (one cheap
+    read decides; the refresh, which stamps the day, runs on the first queue of a study day)."""
     with reading(fc.engine) as session:
         stamp = session.execute(
             select(Profile.weights_day).where(Profile.id == fc.profile_id)
         ).scalar()
-        if stamp == today_for(fc):
-            return
-        has_attempts = session.execute(
-            select(QbankAttempt.id).where(QbankAttempt.profile_id == fc.profile_id).limit(1)
-        ).first()
-        has_weights = session.execute(
-            select(Card.id).where(Card.profile_id == fc.profile_id, Card.weight > 0).limit(1)
-        ).first()
-    if has_attempts or has_weights:
+    if stamp != today_for(fc):
         refresh_weights(fc, force=False)
 
 

@@ -497,6 +497,25 @@ def card_details(
     return rows
 
 
+def queue_details(session: Session, card_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """What a queue listing shows of each card (note key, deck, topics, reps), by card id."""
+    out: dict[int, dict[str, Any]] = {}
+    for chunk in _chunks(card_ids, 900):
+        for row in session.execute(
+            select(Card.id, Card.note_id, Card.reps, Note.key, Deck.name)
+            .join(Note, Note.id == Card.note_id)
+            .join(Deck, Deck.id == Note.deck_id)
+            .where(Card.id.in_(chunk))
+        ):
+            out[row[0]] = {
+                "id": row[0], "note_id": row[1], "reps": row[2], "note_key": row[3],
+                "deck": row[4],
+            }  # fmt: skip
+    rows = list(out.values())
+    attach_topics(session, rows)
+    return out
+
+
 def attach_topics(session: Session, rows: list[dict[str, Any]]) -> None:
     note_ids = {r["note_id"] for r in rows}
     by_note: dict[int, list[str]] = {}
