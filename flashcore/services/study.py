@@ -67,6 +67,7 @@ class TodayQueue:
     learning: int
     review: int
     next_learning_due: datetime | None
+    later_learning: tuple[tuple[int, datetime, int], ...] = ()  # (card, due, state) later today
 
 
 def _scope(fc: Flashcore, session: Any, deck: str | None, topic: str | None) -> Any:
@@ -171,11 +172,15 @@ def build_queue(
             retrievability=lambda stability, last: curve.retrievability(stability, last, now),
             limit=limit,
         )
-        later = [
-            r.due
+        shown = {e.card_id for e in built.entries}
+        later_rows = [
+            (r.id, r.due, r.state)
             for r in due_rows
-            if r.state in (int(CardState.LEARNING), int(CardState.RELEARNING)) and r.due > now
+            if r.state in (int(CardState.LEARNING), int(CardState.RELEARNING))
+            and r.due > now
+            and r.id not in shown
         ]
+        later = [due for _cid, due, _state in later_rows]
         entries = list(built.entries)
         weighted = [e.card_id for e in entries if weight_of.get(e.card_id, 0.0) > 0]
         if weighted:
@@ -211,6 +216,7 @@ def build_queue(
         learning=built.counts.learning,
         review=built.counts.review,
         next_learning_due=min(later) if later else None,
+        later_learning=tuple(later_rows),
     )
 
 
@@ -495,3 +501,107 @@ def set_cards(fc: Flashcore, action: str, card_ids: list[int]) -> int:
 def monotonic_ms(start: float) -> int:
     """Answer durations use a real monotonic clock, even when scheduling time is frozen."""
     return int((time.monotonic() - start) * 1000)
+
+
+class StudySession:
+    """Today's queue for one review session, kept in memory between answers (as Anki does):
+    after an answer the card and its buried siblings leave the ranked list, and a card still in
+    learning waits for its step. The full ranking is rebuilt at the study-day rollover, after
+    undo/bury/suspend (`invalidate`), when the list runs out, and every `REBUILD_EVERY` answers
+    (to pick up changes from elsewhere, e.g. a qbank import)."""
+
+    REBUILD_EVERY = 25
+
+    def __init__(self, fc: Flashcore, *, deck: str | None = None, topic: str | None = None) -> None:
+        self.fc = fc
+        self.deck = deck
+        self.topic = topic
+        self._pending: list[QueueItem] | None = None
+        self._waiting: list[QueueItem] = []
+        self._rollover: datetime | None = None
+        self._answers = 0
+
+    def invalidate(self) -> None:
+        self._pending = None
+
+    def _rebuild(self, now: datetime) -> None:
+        built = build_queue(self.fc, deck=self.deck, topic=self.topic, details=False)
+        self._pending = [i for i in built.items if i.kind != "ahead"]
+        self._waiting = [i for i in built.items if i.kind == "ahead"]
+        self._rollover = self.fc.rollover(now)
+        self._answers = 0
+        for card_id, due, state in built.later_learning:
+            label = "relearning after a lapse" if state == CardState.RELEARNING else "learning step"
+            self._waiting.append(
+                QueueItem(card_id, "", "", (), CardState(state), due, 0, None, 0.0, label,
+                          "learning")
+            )  # fmt: skip
+
+    def queue(self) -> TodayQueue:
+        """The queue with its next card first (only that one carries details)."""
+        now = self.fc.now()
+        stale = self._rollover is None or now >= self._rollover
+        if (
+            self._pending is None
+            or stale
+            or self._answers >= self.REBUILD_EVERY
+            or (not self._pending and not self._waiting)
+        ):
+            self._rebuild(now)
+        assert self._pending is not None
+        self._waiting.sort(key=lambda i: (i.due, i.card_id))
+        ahead = now + timedelta(minutes=self.fc.settings.learn_ahead_minutes)
+        first: QueueItem | None = None
+        if self._waiting and self._waiting[0].due <= now:
+            first = self._waiting[0]
+        elif self._pending:
+            first = self._pending[0]
+        elif self._waiting and self._waiting[0].due <= ahead:
+            first = self._waiting[0]
+        items: tuple[QueueItem, ...] = ()
+        if first is not None:
+            with reading(self.fc.engine) as session:
+                info = repos.queue_details(session, [first.card_id]).get(first.card_id, {})
+            items = (
+                QueueItem(
+                    first.card_id, info.get("note_key", ""), info.get("deck", ""),
+                    tuple(info.get("topics", ())), first.state, first.due,
+                    info.get("reps", first.reps), first.retrievability, first.priority,
+                    first.reason, first.kind,
+                ),
+            )  # fmt: skip
+        pending = self._pending
+        waiting_due = [i for i in self._waiting if i.due <= now]
+        later = [i.due for i in self._waiting if i.due > now]
+        return TodayQueue(
+            items=items,
+            new=sum(i.kind == "new" for i in pending),
+            learning=sum(i.kind == "learning" for i in pending) + len(waiting_due),
+            review=sum(i.kind == "review" for i in pending),
+            next_learning_due=min(later) if later else None,
+        )
+
+    def answered(self, result: AnswerResult, reason: str = "") -> None:
+        """Take an answered card (and its buried siblings) out; a card still in (re)learning
+        today waits for its step."""
+        gone = {result.card_id, *result.buried_siblings}
+        if self._pending is not None:
+            self._pending = [i for i in self._pending if i.card_id not in gone]
+        self._waiting = [i for i in self._waiting if i.card_id not in gone]
+        self._answers += 1
+        schedule = result.schedule
+        if (
+            schedule.state in (CardState.LEARNING, CardState.RELEARNING)
+            and self._rollover is not None
+            and schedule.due < self._rollover
+            and not result.leech
+        ):
+            label = (
+                "relearning after a lapse"
+                if schedule.state is CardState.RELEARNING
+                else "learning step"
+            )
+            self._waiting.append(
+                QueueItem(result.card_id, "", "", (), schedule.state, schedule.due,
+                          schedule.reps, None, 0.0, label, "learning")
+            )  # fmt: skip

@@ -32,7 +32,7 @@ from flashcore.tui.widgets.answer_bar import AnswerBar
 from flashcore.tui.widgets.card_text import CardText, clean
 
 if TYPE_CHECKING:
-    from flashcore.services.study import CardView, TodayQueue
+    from flashcore.services.study import CardView, StudySession, TodayQueue
 
 UNDO_REASON = "shown again after undo"
 
@@ -48,16 +48,26 @@ class NextCard:
 
 
 def fetch_next(
-    ctx: Context, deck: str | None, topic: str | None, prefer: int | None = None
+    ctx: Context,
+    deck: str | None,
+    topic: str | None,
+    prefer: int | None = None,
+    study: StudySession | None = None,
 ) -> NextCard:
-    """Rebuild today's queue and load its first card (or `prefer`, the card just undone).
-    Blocking: run it in a worker."""
+    """Today's queue and its first card (or `prefer`, the card just undone). With a session
+    the ranked queue is kept between answers; without one it is rebuilt. Blocking: run it in
+    a worker."""
     from flashcore.services.stats import stats
     from flashcore.services.study import build_queue, show
 
     fc = ctx.fc
-    # Only the first card is shown: limit=1 keeps the counts but skips details for the rest.
-    queue = build_queue(fc, deck=deck, topic=topic, limit=None if prefer is not None else 1)
+    if prefer is not None or study is None:
+        if study is not None:
+            study.invalidate()
+        # Only the first card is shown: limit=1 keeps the counts but skips the rest's details.
+        queue = build_queue(fc, deck=deck, topic=topic, limit=None if prefer is not None else 1)
+    else:
+        queue = study.queue()
     view = None
     reason = ""
     if prefer is not None:
@@ -133,6 +143,7 @@ class ReviewScreen(Screen[None]):
         self.reason = ""
         self.shown_at = ctx.ticks()
         self.cards_shown = 0  # counts every card put on screen (tests and timing use it)
+        self.study: StudySession | None = None
         self._next_due: datetime | None = None
 
     # ------------------------------------------------------------ layout
@@ -177,7 +188,13 @@ class ReviewScreen(Screen[None]):
     async def load_next(self, prefer: int | None = None) -> None:
         self._set_phase("loading")
         try:
-            nxt = await asyncio.to_thread(fetch_next, self.ctx, self.deck, self.topic, prefer)
+            if self.study is None:
+                from flashcore.services.study import StudySession
+
+                self.study = StudySession(self.ctx.fc, deck=self.deck, topic=self.topic)
+            nxt = await asyncio.to_thread(
+                fetch_next, self.ctx, self.deck, self.topic, prefer, self.study
+            )
         except FlashcoreError as exc:
             if self.queue is None:
                 self.post_message(self.ScopeFailed(self.deck, self.topic, exc))
@@ -333,10 +350,14 @@ class ReviewScreen(Screen[None]):
                 reason=self.reason,
             )
         except StaleCardError:
+            self._invalidate()
             self.notify("answered elsewhere; moving on", severity="warning")
         except FlashcoreError as exc:
+            self._invalidate()
             self.notify(f"{exc}; moving on", severity="error", markup=False)
         else:
+            if self.study is not None:
+                self.study.answered(result)
             self.record.add(Answered(view.card_id, rating, self.reason, view.topics, duration_ms))
             if result.leech:
                 self.notify(
@@ -344,6 +365,10 @@ class ReviewScreen(Screen[None]):
                     severity="warning",
                 )
         self.load_next()
+
+    def _invalidate(self) -> None:
+        if self.study is not None:
+            self.study.invalidate()
 
     def action_undo(self) -> None:
         from flashcore.services.study import undo
@@ -380,6 +405,7 @@ class ReviewScreen(Screen[None]):
             return
         self.notify(message)
         if action in ("bury", "suspend"):
+            self._invalidate()
             self.load_next()
         else:
             self.view = dataclasses.replace(view, flagged=action == "flag")
