@@ -16,7 +16,7 @@ Then, in fresh processes, it measures the medians of:
 1. today's queue, cold (`build_queue(fc, limit=None)` right after opening) and warm;
    Anki: `col.sched.get_queued_cards()` right after opening;
 2. preview + answer + next card, p50 / p99 / max over `--answers` answers on a fresh copy
-   (flashcore: `show`, `answer`, `build_queue(limit=1)`; Anki: the card and
+   (flashcore: `show`, `answer`, `StudySession.queue()` as the reviewer does; Anki: the card and
    `describe_next_states` (no HTML rendering), `answer_card`, `get_queued_cards`);
 3. `flashcore due --json` and `flashcore --help` as whole processes; Anki's whole process
    (import, open, queue);
@@ -1038,14 +1038,15 @@ a = json.loads(sys.argv[1])
 from flashcore.core.clock import FixedClock, parse_instant
 from flashcore.core.model import Rating
 from flashcore.services.collection import Flashcore
-from flashcore.services.study import answer, build_queue, show
+from flashcore.services.study import StudySession, answer, show
 """
     + _RATING_DRAW
     + """
 clock = FixedClock(parse_instant(a["now"]))
 fc = Flashcore.open(a["url"], clock=clock)
 rng = random.Random(a["seed"])
-q = build_queue(fc, limit=None)  # the review screen opens on the whole queue
+session = StudySession(fc)  # what the review screen keeps between answers
+q = session.queue()
 card = q.items[0].card_id if q.items else None
 rows = []
 while card is not None and len(rows) < a["answers"]:
@@ -1055,9 +1056,12 @@ while card is not None and len(rows) < a["answers"]:
     t1 = time.perf_counter()
     clock.advance(timedelta(seconds=think))
     t2 = time.perf_counter()
-    answer(fc, card, Rating(rating), duration_ms=round(think * 1000), expect_version=view.version)
+    result = answer(
+        fc, card, Rating(rating), duration_ms=round(think * 1000), expect_version=view.version
+    )
+    session.answered(result)
     t3 = time.perf_counter()
-    q = build_queue(fc, limit=1)
+    q = session.queue()
     t4 = time.perf_counter()
     rows.append((t1 - t0, t3 - t2, t4 - t3))
     card = q.items[0].card_id if q.items else None
