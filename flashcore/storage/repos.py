@@ -7,9 +7,10 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import Table, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -571,28 +572,28 @@ def schedule_from(row: Any) -> Schedule:
     )
 
 
-def load_card(session: Session, profile_id: int, card_id: int, *, lock: bool = False) -> CardRow:
+@cache
+def _load_card_statement(lock: bool) -> Any:
+    t = _cards()
     query = select(
-        Card.id,
-        Card.note_id,
-        Card.state,
-        Card.step,
-        Card.due,
-        Card.stability,
-        Card.difficulty,
-        Card.last_review,
-        Card.reps,
-        Card.lapses,
-        Card.version,
-        Card.suspended,
-        Card.weight,
-        Card.desired_retention,
-        Card.leech,
-        Card.buried_until,
-    ).where(Card.id == card_id, Card.profile_id == profile_id)
-    if lock and session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = session.execute(query).first()
+        t.c.id, t.c.note_id, t.c.state, t.c.step, t.c.due, t.c.stability, t.c.difficulty,
+        t.c.last_review, t.c.reps, t.c.lapses, t.c.version, t.c.suspended, t.c.weight,
+        t.c.desired_retention, t.c.leech, t.c.buried_until,
+    ).where(t.c.id == bindparam("b_id"), t.c.profile_id == bindparam("b_profile"))  # fmt: skip
+    return query.with_for_update() if lock else query
+
+
+def _cards() -> Table:
+    table: Table = Card.__table__  # type: ignore[assignment]
+    return table
+
+
+def load_card(session: Session, profile_id: int, card_id: int, *, lock: bool = False) -> CardRow:
+    """The card as answering needs it (statements are built once: answering is a hot path)."""
+    lock = lock and session.get_bind().dialect.name == "postgresql"
+    row = session.execute(
+        _load_card_statement(lock), {"b_id": card_id, "b_profile": profile_id}
+    ).first()
     if row is None:
         raise NotFoundError(f"no card {card_id} in this profile")
     return CardRow(
@@ -605,6 +606,22 @@ def load_card(session: Session, profile_id: int, card_id: int, *, lock: bool = F
         desired_retention=row.desired_retention,
         leech=row.leech,
         buried_until=row.buried_until,
+    )
+
+
+_SCHEDULE_COLUMNS = (
+    "state", "step", "due", "stability", "difficulty", "last_review", "reps", "lapses",
+    "desired_retention", "version", "modified_at",
+)  # fmt: skip
+
+
+@cache
+def _save_statement(extra: tuple[str, ...]) -> Any:
+    t = _cards()
+    return (
+        update(t)
+        .where(t.c.id == bindparam("b_id"), t.c.version == bindparam("b_version"))
+        .values({name: bindparam(f"v_{name}") for name in (*_SCHEDULE_COLUMNS, *extra)})
     )
 
 
@@ -633,38 +650,46 @@ def save_schedule(
         "version": expected_version + 1,
         "modified_at": now,
     }
-    if extra:
-        values.update(extra)
-    result = session.execute(
-        update(Card)
-        .where(Card.id == card_id, Card.version == expected_version)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
+    extra = extra or {}
+    keys = tuple(sorted(extra))
+    params = {f"v_{k}": v for k, v in values.items()}
+    params.update({f"v_{k}": extra[k] for k in keys})
+    params.update(b_id=card_id, b_version=expected_version)
+    result = session.execute(_save_statement(keys), params)
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+@cache
+def _siblings_statement() -> Any:
+    t = _cards()
+    return select(t.c.id).where(
+        t.c.note_id == bindparam("b_note"),
+        t.c.id != bindparam("b_card"),
+        t.c.suspended.is_(False),
+        or_(t.c.buried_until.is_(None), t.c.buried_until <= bindparam("b_now")),
+    )
+
+
+@cache
+def _bury_statement() -> Any:
+    t = _cards()
+    return (
+        update(t)
+        .where(t.c.id.in_(bindparam("b_ids", expanding=True)))
+        .values(buried_until=bindparam("b_until"), version=t.c.version + 1)
+    )
 
 
 def bury_siblings(
     session: Session, note_id: int, card_id: int, until: datetime, now: datetime
 ) -> list[int]:
-    ids = [
-        r.id
-        for r in session.execute(
-            select(Card.id).where(
-                Card.note_id == note_id,
-                Card.id != card_id,
-                Card.suspended.is_(False),
-                or_(Card.buried_until.is_(None), Card.buried_until <= now),
-            )
-        )
-    ]
-    if ids:
+    ids = list(
         session.execute(
-            update(Card)
-            .where(Card.id.in_(ids))
-            .values(buried_until=until, version=Card.version + 1)
-            .execution_options(synchronize_session=False)
-        )
+            _siblings_statement(), {"b_note": note_id, "b_card": card_id, "b_now": now}
+        ).scalars()
+    )
+    if ids:
+        session.execute(_bury_statement(), {"b_ids": ids, "b_until": until})
     return ids
 
 
@@ -702,10 +727,14 @@ def scheduler_configs(session: Session, profile_id: int) -> dict[int, dict[str, 
     return {r.id: dict(r.config) for r in rows}
 
 
+@cache
+def _insert_review_statement() -> Any:
+    table: Table = ReviewLog.__table__  # type: ignore[assignment]
+    return insert(table).returning(table.c.id)
+
+
 def insert_review(session: Session, values: dict[str, Any]) -> int:
-    return int(
-        session.execute(insert(ReviewLog).values(**values).returning(ReviewLog.id)).scalar_one()
-    )
+    return int(session.execute(_insert_review_statement(), values).scalar_one())
 
 
 def last_reviews(session: Session, profile_id: int, count: int) -> list[dict[str, Any]]:
