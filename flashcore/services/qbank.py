@@ -203,8 +203,8 @@ def import_log(
         table: Table = QbankAttempt.__table__  # type: ignore[assignment]
         for start in range(0, len(rows), INSERT_CHUNK):
             session.execute(table.insert(), rows[start : start + INSERT_CHUNK])
-        weakness.refresh_in(session, fc, today)
-        report.pulled_forward = pull_forward(session, fc, today)
+        loaded = weakness.refresh_in(session, fc, today)
+        report.pulled_forward = pull_forward(session, fc, today, loaded)
         return report
 
     if not dry_run:
@@ -212,7 +212,12 @@ def import_log(
     return run_write(fc.engine, work)
 
 
-def pull_forward(session: Session, fc: Flashcore, today: date) -> int:
+def pull_forward(
+    session: Session,
+    fc: Flashcore,
+    today: date,
+    loaded: tuple[weakness.TopicIndex, list[weakness.TopicAttempts]] | None = None,
+) -> int:
     """Today's pull-forwards, recomputed: for each topic with misses in the last FRESH_DAYS
     days, its not-yet-due review cards with the lowest retrievability join today's queue (at
     most `pull_forward_per_topic` per topic). A queue-level boost: FSRS state is untouched."""
@@ -225,10 +230,14 @@ def pull_forward(session: Session, fc: Flashcore, today: date) -> int:
     per_topic = s.pull_forward_per_topic
     if per_topic <= 0:
         return 0
-    index = weakness.load_index(session, fc.profile_id)
+    if loaded is None:
+        index = weakness.load_index(session, fc.profile_id)
+        matched = weakness.matched_attempts(session, fc.profile_id, index)
+    else:
+        index, matched = loaded
     since = today - timedelta(days=FRESH_DAYS)
     fresh_misses: Counter[int] = Counter()
-    for a in weakness.matched_attempts(session, fc.profile_id, index):
+    for a in matched:
         if a.missed and since <= a.on_date <= today:
             fresh_misses[a.topic_id] += a.count
     if not fresh_misses:
@@ -363,8 +372,7 @@ def remove_batch(fc: Flashcore, batch_id: int) -> int:
         ).scalar_one()
         session.execute(delete(QbankAttempt).where(QbankAttempt.batch_id == batch_id))
         session.execute(delete(QbankBatch).where(QbankBatch.id == batch_id))
-        weakness.refresh_in(session, fc, today)
-        pull_forward(session, fc, today)
+        pull_forward(session, fc, today, weakness.refresh_in(session, fc, today))
         return int(n)
 
     return run_write(fc.engine, work)
@@ -394,8 +402,7 @@ def add_alias(fc: Flashcore, alias: str, topic_path: str) -> str:
                 profile_id=fc.profile_id, alias=alias.strip(), alias_key=key, topic_path=target
             )
         )
-        weakness.refresh_in(session, fc, today)
-        pull_forward(session, fc, today)
+        pull_forward(session, fc, today, weakness.refresh_in(session, fc, today))
         return str(target)
 
     return run_write(fc.engine, work)

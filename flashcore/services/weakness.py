@@ -239,16 +239,19 @@ def refresh_weights(fc: Flashcore, *, force: bool = True) -> bool:
     return run_write(fc.engine, work)
 
 
-def refresh_in(session: Session, fc: Flashcore, today: date) -> None:
-    """The weight refresh inside a caller's transaction (an import, an alias, a removal)."""
+def refresh_in(
+    session: Session, fc: Flashcore, today: date
+) -> tuple[TopicIndex, list[TopicAttempts]]:
+    """The weight refresh inside a caller's transaction (an import, an alias, a removal).
+    Returns the index and matched attempts it used, for the pull-forward that follows."""
     half_life = fc.settings.weakness_half_life_days
     index = load_index(session, fc.profile_id)
-    direct, _ = topic_scores(
-        index, matched_attempts(session, fc.profile_id, index), today, half_life
-    )
+    matched = matched_attempts(session, fc.profile_id, index)
+    direct, _ = topic_scores(index, matched, today, half_life)
     _write_topic_weights(session, fc.profile_id, index, direct, half_life, today)
     _write_card_weights(session, fc.profile_id, index, direct)
     session.execute(update(Profile).where(Profile.id == fc.profile_id).values(weights_day=today))
+    return index, matched
 
 
 def _write_topic_weights(
