@@ -1,7 +1,8 @@
 """Does weakness weighting help? A simulated Step 1 student, 60 days, scored on an exam.
 
-Run it: `python -m flashcore.simulate` (about two minutes on two cores), `--help` for the knobs,
-`--json` for machine output. Pure: it uses only `flashcore.core`, no database.
+Run it: `python -m flashcore.simulate` (about 80 s on two idle cores), `--help` for the knobs,
+`--json` for machine output, `--variant name=mine,prior_weight=20,half_score=2` to try other
+constants. Pure: it uses only `flashcore.core`, no database.
 
 The world (drawn per seed, identical for every policy):
 - `topics` topics with skewed exam weights (lognormal, `--exam-skew`), normalized to 1, and
@@ -13,8 +14,8 @@ The world (drawn per seed, identical for every policy):
 
 Each study day, for every policy alike:
 1. Reviews: the due cards, ordered by `queue.build` (so by `review_priority`), at most
-   `review_limit` reviews; `new_per_day` new cards are introduced (new cards do not count
-   against the limit, so every policy sees the same new cards at the same rate). A review
+   `review_limit` reviews; `new_per_day` new cards are introduced (they do not count against
+   the limit, so every policy introduces as many; learning steps do not count either). A review
    succeeds with the true recall probability: Again on failure, Hard/Good/Easy (15/75/10 %) on
    success; a new card's first answer is Again with probability `new_fail`. Learning and
    relearning steps are answered in the same session. Every answer goes through
@@ -31,6 +32,7 @@ Policies: plain FSRS (weight 0 everywhere) at several uniform retentions traces 
 frontier of (answers, exam score); flashcore's weighting (base 0.90, cap 0.97, new cards of weak
 topics first, weak topics first in the review order, pull-forward after fresh misses) and
 variants are compared with the frontier's score interpolated at their own answer count, per seed.
+Workload = answers: every call to `fsrs_adapter.answer`, learning steps included.
 """
 
 from __future__ import annotations
@@ -601,7 +603,7 @@ def format_table(data: dict[str, Any]) -> str:
         f"{c['qbank_per_day']} qbank questions/day; {len(seeds)} seeds ({seeds[0]}..{seeds[-1]}); "
         "mean ± sd over seeds",
         "",
-        f"{'policy':<34} {'answers':>16} {'exam score %':>16} {'vs frontier (points)':>24}",
+        f"{'policy':<36} {'answers':>16} {'exam score %':>16} {'vs frontier (points)':>24}",
     ]
     for p in data["policies"]:
         answers = f"{p['answers_mean']:,.0f} ± {p['answers_sd']:,.0f}"
@@ -614,7 +616,7 @@ def format_table(data: dict[str, Any]) -> str:
             )
             if not p["in_frontier_range"]:
                 gap += " *"
-        lines.append(f"{p['policy']:<34} {answers:>16} {exam:>16} {gap:>24}")
+        lines.append(f"{p['policy']:<36} {answers:>16} {exam:>16} {gap:>24}")
     lines.append("")
     lines.append(
         "vs frontier: exam score minus plain FSRS's frontier interpolated at the same answer "
