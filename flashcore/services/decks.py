@@ -221,19 +221,25 @@ def _iso(value: Any) -> str | None:
     return None if value is None else value.isoformat()
 
 
+def card_scope(fc: Flashcore, session: Any, deck: str | None, topic: str | None) -> Any:
+    """The WHERE clause for this profile's cards in a deck (with sub-decks) and/or a topic
+    (with sub-topics); an unknown deck or topic is an error naming it."""
+    deck_ids = topic_ids = None
+    if deck is not None:
+        deck_ids = repos.deck_ids_matching(session, fc.profile_id, deck)
+        if not deck_ids:
+            raise FlashcoreError(f"no deck named {deck!r} (see `flashcore decks list`)")
+    if topic is not None:
+        topic_ids = repos.topic_ids_matching(session, fc.profile_id, topic)
+        if not topic_ids:
+            raise FlashcoreError(f"no topic {topic!r} (see `flashcore topics list`)")
+    return repos.card_filter(fc.profile_id, deck_ids, topic_ids)
+
+
 def list_cards(fc: Flashcore, *, deck: str | None, topic: str | None) -> list[dict[str, Any]]:
     now = fc.now()
     with reading(fc.engine) as session:
-        deck_ids = topic_ids = None
-        if deck is not None:
-            deck_ids = repos.deck_ids_matching(session, fc.profile_id, deck)
-            if not deck_ids:
-                raise FlashcoreError(f"no deck named {deck!r} (see `flashcore decks list`)")
-        if topic is not None:
-            topic_ids = repos.topic_ids_matching(session, fc.profile_id, topic)
-            if not topic_ids:
-                raise FlashcoreError(f"no topic {topic!r} (see `flashcore topics list`)")
-        rows = repos.card_details(session, repos.card_filter(fc.profile_id, deck_ids, topic_ids))
+        rows = repos.card_details(session, card_scope(fc, session, deck, topic))
     for row in rows:
         if row["buried_until"] is not None and row["buried_until"] <= now:
             row["buried_until"] = None

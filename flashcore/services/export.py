@@ -7,10 +7,11 @@ from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import select
 
 from flashcore.core.errors import FlashcoreError
 from flashcore.core.model import CardState, NoteKind
+from flashcore.services.decks import card_scope
 from flashcore.storage import repos
 from flashcore.storage.models import Note, NoteQid, ReviewLog
 from flashcore.storage.uow import reading
@@ -26,17 +27,7 @@ def collect_notes(
     from flashcore.exporters.anki import ExportCard, ExportNote, ExportReview
 
     with reading(fc.engine) as session:
-        deck_ids = topic_ids = None
-        if deck is not None:
-            deck_ids = repos.deck_ids_matching(session, fc.profile_id, deck)
-            if not deck_ids:
-                raise FlashcoreError(f"no deck named {deck!r} (see `flashcore decks list`)")
-        if topic is not None:
-            topic_ids = repos.topic_ids_matching(session, fc.profile_id, topic)
-            if not topic_ids:
-                raise FlashcoreError(f"no topic {topic!r} (see `flashcore topics list`)")
-        where = and_(repos.card_filter(fc.profile_id, deck_ids, topic_ids))
-        rows = repos.card_details(session, where)
+        rows = repos.card_details(session, card_scope(fc, session, deck, topic))
         note_ids = sorted({r["note_id"] for r in rows})
         modified: dict[int, Any] = {}
         qids: dict[int, list[str]] = defaultdict(list)

@@ -14,6 +14,7 @@ from flashcore.core import cloze, fsrs_adapter, queue, studyday
 from flashcore.core.errors import FlashcoreError, NotFoundError, StaleCardError
 from flashcore.core.model import CardState, Rating, Schedule
 from flashcore.core.weakness import retention_for
+from flashcore.services.decks import card_scope
 from flashcore.storage import repos
 from flashcore.storage.models import Card
 from flashcore.storage.uow import reading, run_write
@@ -70,19 +71,6 @@ class TodayQueue:
     later_learning: tuple[tuple[int, datetime, int], ...] = ()  # (card, due, state) later today
 
 
-def _scope(fc: Flashcore, session: Any, deck: str | None, topic: str | None) -> Any:
-    deck_ids = topic_ids = None
-    if deck is not None:
-        deck_ids = repos.deck_ids_matching(session, fc.profile_id, deck)
-        if not deck_ids:
-            raise FlashcoreError(f"no deck named {deck!r} (see `flashcore decks list`)")
-    if topic is not None:
-        topic_ids = repos.topic_ids_matching(session, fc.profile_id, topic)
-        if not topic_ids:
-            raise FlashcoreError(f"no topic {topic!r} (see `flashcore topics list`)")
-    return repos.card_filter(fc.profile_id, deck_ids, topic_ids)
-
-
 def build_queue(
     fc: Flashcore,
     *,
@@ -103,7 +91,7 @@ def build_queue(
     horizon = max(rollover, now + ahead)
     curve = fsrs_adapter.curve(fc.policy)
     with reading(fc.engine) as session:
-        scope = _scope(fc, session, deck, topic)
+        scope = card_scope(fc, session, deck, topic)
         active = and_(
             scope,
             Card.suspended.is_(False),
