@@ -685,11 +685,7 @@ def _add_weakness_commands(
     qsub = qbank.add_subparsers(dest="verb", metavar="VERB")
 
     def verb(name: str, help_text: str, example: str, handler: Handler) -> argparse.ArgumentParser:
-        p = qsub.add_parser(name, help=help_text, description=help_text, parents=[common],
-                            epilog=f"example:\n  {example}",
-                            formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-        p.set_defaults(handler=handler)
-        return p
+        return add_verb(qsub, common, name, help_text, example, handler)
 
     p = verb("import", "import a missed-question log (a file, or - to paste on stdin)",
              "pbpaste | flashcore qbank import - --source uworld", cmd_qbank_import)  # fmt: skip
@@ -872,10 +868,7 @@ def _add_safety_commands(
     bsub = backup.add_subparsers(dest="verb", metavar="VERB")
 
     def verb(name: str, help_text: str, example: str, handler: Handler) -> argparse.ArgumentParser:
-        p = bsub.add_parser(name, help=help_text, description=help_text, parents=[common],
-                            epilog=f"example:\n  {example}",
-                            formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-        p.set_defaults(handler=handler)
+        p = add_verb(bsub, common, name, help_text, example, handler)
         _json_flag(p)
         return p
 
@@ -893,6 +886,22 @@ def _add_safety_commands(
             "log); a damaged database is only reported", "flashcore doctor --json",
             cmd_doctor)  # fmt: skip
     _json_flag(p)
+
+
+def add_verb(
+    subparsers: Any, common: Any, name: str, help_text: str, example: str, handler: Handler
+) -> argparse.ArgumentParser:
+    """A sub-command's verb (`qbank import`, `backup list`, ...) with help and an example."""
+    p: argparse.ArgumentParser = subparsers.add_parser(
+        name,
+        help=help_text,
+        description=help_text,
+        parents=[common],
+        epilog=f"example:\n  {example}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.set_defaults(handler=handler)
+    return p
 
 
 def _needs_verb(args: argparse.Namespace) -> int:
