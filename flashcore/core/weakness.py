@@ -4,15 +4,18 @@ For one topic, each attempt counts with a recency weight `w = 0.5 ** (age_days /
 
     M = Σ w over misses (incorrect or omitted)        recent, decayed misses
     N = Σ w over all attempts                         recent, decayed attempts
-    p = (M + α·p0) / (N + α)                          miss rate, shrunk toward p0 (α = 2, p0 = 0.3)
+    p = (M + α·p0) / (N + α)                          miss rate, shrunk toward p0 (α = 20, p0 = 0.5)
     raw = M · p                                       misses × how likely the next one is missed
-    score = raw / (raw + K)                           in [0, 1); K = 2.5
+    score = raw / (raw + K)                           in [0, 1); K = 2
 
 M grows with how often the topic's questions come up *and* how often they are missed, so a topic
 that is both frequent and missed ranks highest; the shrunk rate `p` makes one miss weak evidence
 (6 misses in 8 outranks 1 in 1) and lets correct answers pull a topic back. No attempts -> 0,
 which leaves the plain FSRS schedule untouched. Misses on a topic count for its parent topics at
 half weight per level (reports only).
+
+Constants tuned with `python -m flashcore.simulate` (a strong prior keeps the score from leaning
+on the miss *rate*, which the simulation shows costs reviews for no exam points).
 
 The score sets a card's retention target, from the profile's base up to the cap:
 `retention = base + (cap - base) · score`, and multiplies its review priority.
@@ -26,9 +29,9 @@ from datetime import date
 
 from flashcore.core.settings import Settings
 
-PRIOR_MISS_RATE = 0.3
-PRIOR_WEIGHT = 2.0
-HALF_SCORE_AT = 2.5
+PRIOR_MISS_RATE = 0.5
+PRIOR_WEIGHT = 20.0
+HALF_SCORE_AT = 2.0
 PARENT_WEIGHT = 0.5
 MINUTES_PER_RECENT_MISS = 10
 
