@@ -356,3 +356,19 @@ def _profiles(fc: Flashcore, report: DoctorReport) -> list[Flashcore]:
             continue
         out.append(replace(fc, profile_id=pid, profile=name, settings=settings, _policy=None))
     return out
+
+
+def quick_health(fc: Flashcore) -> str | None:
+    """A cheap `PRAGMA quick_check` of a SQLite collection, for the reviewer to run in the
+    background after its first paint: None when sound (or not SQLite), else one line saying
+    what to do. It never writes."""
+    path = sqlite_path(fc.url)
+    if path is None:
+        return None
+    problems = files.check_file(path)
+    if not problems:
+        return None
+    return (
+        f"the database failed its quick check ({problems[0]}); finish up, quit and run "
+        "`flashcore doctor` (it names the newest good backup)"
+    )

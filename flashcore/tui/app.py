@@ -70,6 +70,15 @@ class FlashcoreApp(App[None]):
         self._ctx = Context(fc, self.ticks)
         self.pop_screen()
         self._start()
+        # After the first paint, a quick integrity check costs the student nothing.
+        self.run_worker(self._check_health, thread=True, exit_on_error=False)
+
+    def _check_health(self) -> None:
+        from flashcore.services.doctor import quick_health
+
+        problem = quick_health(self.ctx.fc)
+        if problem is not None:
+            self.call_from_thread(self.notify, problem, severity="error", timeout=30, markup=False)
 
     def _failed(self, exc: BaseException) -> None:
         self.error = exc

@@ -208,3 +208,19 @@ def test_a_damaged_file_is_never_written_and_the_newest_good_backup_is_named(
     with pytest.raises(Exception, match="damaged"):
         doctor.repair(fc, report)
     assert db.read_bytes() == before
+
+
+def test_quick_health_is_silent_on_a_sound_file_and_names_doctor_on_a_damaged_one(
+    fc_sqlite, tmp_path
+):
+    from flashcore.services.doctor import quick_health
+    from flashcore.storage.db import sqlite_path
+
+    assert quick_health(fc_sqlite) is None
+    path = sqlite_path(fc_sqlite.url)
+    fc_sqlite.close()
+    data = bytearray(path.read_bytes())
+    data[100:4096] = b"\xff" * (4096 - 100)  # garbage over the first page's b-tree
+    path.write_bytes(bytes(data))
+    problem = quick_health(fc_sqlite)
+    assert problem is not None and "flashcore doctor" in problem
