@@ -1,0 +1,81 @@
+"""Benchmark: importing a large missed-question log end to end (parse, deduplicate, insert,
+match, re-weight, pull forward) into a SQLite collection holding the starter decks.
+
+    python -m flashcore.bench_qbank [--attempts 100000] [--runs 3]
+
+Prints rows/s for a first import and for re-importing the same file (all duplicates). The
+issue's target is >= 100,000 rows/s end to end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+TOPICS = (
+    "Type I hypersensitivity", "Sickle cell disease", "Emphysema", "Hemochromatosis",
+    "Cardiac tamponade", "Wilson disease", "Sensitivity and specificity", "Digoxin",
+)  # fmt: skip
+
+
+def make_log(attempts: int, seed: int = 1) -> bytes:
+    """A CSV log with unique question ids, mixed outcomes and dates in November 2026."""
+    rng = random.Random(seed)
+    lines = ["question_id,result,date,subject,system,topic"]
+    outcomes = ("correct", "incorrect", "omitted")
+    for i in range(attempts):
+        lines.append(
+            f"{100000 + i},{rng.choice(outcomes)},2026-11-{rng.randint(1, 24):02d},"
+            f"Pathology,General,{rng.choice(TOPICS)}"
+        )
+    return ("\n".join(lines) + "\n").encode()
+
+
+def run_once(data: bytes, attempts: int) -> tuple[float, float]:
+    from flashcore.core.clock import FixedClock
+    from flashcore.services import Flashcore, qbank
+    from flashcore.services.decks import bundled_decks_dir
+
+    with tempfile.TemporaryDirectory() as folder:
+        clock = FixedClock(datetime(2026, 11, 25, 9, tzinfo=UTC))
+        fc = Flashcore.open(str(Path(folder) / "bench.sqlite3"), clock=clock, create=True)
+        try:
+            fc.add_decks(sorted(bundled_decks_dir().glob("*.toml")))
+            start = time.perf_counter()
+            report = qbank.import_log(fc, data, origin="bench.csv")
+            first = time.perf_counter() - start
+            assert report.added == attempts
+            start = time.perf_counter()
+            again = qbank.import_log(fc, data, origin="bench.csv", again=True)
+            second = time.perf_counter() - start
+            assert again.added == 0 and again.duplicates == attempts
+        finally:
+            fc.close()
+    return first, second
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m flashcore.bench_qbank", description=__doc__)
+    parser.add_argument("--attempts", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args(argv)
+    data = make_log(args.attempts)
+    firsts, seconds = [], []
+    for _ in range(args.runs):
+        first, second = run_once(data, args.attempts)
+        firsts.append(first)
+        seconds.append(second)
+    f, s = statistics.median(firsts), statistics.median(seconds)
+    print(f"{args.attempts:,} attempts, {len(data) / 1e6:.1f} MB, median of {args.runs} runs")
+    print(f"first import: {f:.2f} s = {args.attempts / f:,.0f} rows/s (target >= 100,000)")
+    print(f"re-import (all duplicates): {s:.2f} s = {args.attempts / s:,.0f} rows/s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
