@@ -261,10 +261,12 @@ def upsert_deck(
             )
         )
         if was_removed:
+            # Back in the file: its cards return, except leeches (suspended for a reason).
+            cards = Card.__table__
             session.execute(
-                update(Card.__table__)
-                .where(Card.__table__.c.note_id == note_id)
-                .values(suspended=False, version=Card.__table__.c.version + 1, modified_at=now)
+                update(cards)
+                .where(cards.c.note_id == note_id, cards.c.leech.is_(False))
+                .values(suspended=False, version=cards.c.version + 1, modified_at=now)
             )
         counts.cards_added += _sync_cards(session, profile_id, note_id, note, now)
         counts.updated += 1

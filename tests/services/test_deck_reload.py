@@ -1,0 +1,32 @@
+"""A note that leaves its deck file and comes back."""
+
+from __future__ import annotations
+
+from flashcore.services import study
+from tests.conftest import SMALL_DECK, write_deck
+
+
+def test_a_returning_note_is_unsuspended_but_a_leech_stays_suspended(fc_sqlite, tmp_path):
+    fc = fc_sqlite
+    deck = write_deck(tmp_path / "d.toml", SMALL_DECK, key="imm")
+    fc.add_decks([deck])
+    cards = {c["note_key"] + f"#{c['ord']}": c["card_id"] for c in fc.cards()}
+    leech = cards["imm:t1-cells#1"]
+    from sqlalchemy import update
+
+    from flashcore.storage.models import Card
+    from flashcore.storage.uow import run_write
+
+    run_write(fc.engine, lambda s: s.execute(update(Card).where(Card.id == leech).values(
+        leech=True, suspended=True)))  # fmt: skip
+    without = SMALL_DECK.split("[[cards]]")
+    deck.write_text(deck.read_text().replace("[[cards]]" + without[2], ""))
+    report = fc.add_decks([deck])[0]
+    assert report.removed == 1 and report.removed_keys == ["imm:t1-cells"]
+    assert all(c["suspended"] for c in fc.cards() if c["note_key"] == "imm:t1-cells")
+    write_deck(deck, SMALL_DECK, key="imm")
+    fc.add_decks([deck])
+    state = {c["card_id"]: c for c in fc.cards()}
+    assert state[leech]["suspended"] and state[leech]["leech"]
+    assert not state[cards["imm:t1-cells#2"]]["suspended"]
+    assert study.build_queue(fc).items
