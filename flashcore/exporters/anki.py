@@ -202,6 +202,11 @@ class ExportCard:
     flagged: bool
     reviews: tuple[ExportReview, ...] = ()
 
+    @classmethod
+    def unstudied(cls, ord_: int, due: datetime, *, suspended: bool = False) -> ExportCard:
+        """A card never answered: new, no memory state, no history."""
+        return cls(ord_, CardState.NEW, due, None, None, None, None, 0, 0, None, suspended, False)
+
 
 @dataclass(frozen=True, slots=True)
 class ExportNote:

@@ -60,20 +60,7 @@ def _sentence(rng: random.Random, words: int) -> str:
 
 
 def _new_card(ord_: int) -> ExportCard:
-    return ExportCard(
-        ord=ord_,
-        state=CardState.NEW,
-        due=NOW,
-        step=None,
-        stability=None,
-        difficulty=None,
-        last_review=None,
-        reps=0,
-        lapses=0,
-        desired_retention=None,
-        suspended=False,
-        flagged=False,
-    )
+    return ExportCard.unstudied(ord_, NOW)
 
 
 def _card(rng: random.Random, ord_: int, scheduled: bool) -> ExportCard:

@@ -98,20 +98,7 @@ def reviewed(
 
 
 def new(ord_: int = 0, *, suspended: bool = False) -> ExportCard:
-    return ExportCard(
-        ord=ord_,
-        state=CardState.NEW,
-        due=NOW,
-        step=None,
-        stability=None,
-        difficulty=None,
-        last_review=None,
-        reps=0,
-        lapses=0,
-        desired_retention=None,
-        suspended=suspended,
-        flagged=False,
-    )
+    return ExportCard.unstudied(ord_, NOW, suspended=suspended)
 
 
 def days(n: float) -> timedelta:
