@@ -59,7 +59,7 @@ from flashcore.core.settings import Settings
 START = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)  # first study session, 08:00 UTC
 DAY_START_HOUR = 4  # the study day rolls over at 04:00 UTC
 QBANK_HOUR_OFFSET = timedelta(hours=3)  # the qbank block, after the reviews
-FRESH_DAYS = 2  # as services.qbank: misses this recent pull cards forward
+FRESH_DAYS = weakness.FRESH_DAYS  # as services.qbank: misses this recent pull cards forward
 SUCCESS_GRADES = (Rating.HARD, Rating.GOOD, Rating.EASY)
 SUCCESS_CUM = (0.15, 0.90, 1.0)
 MAX_SESSION_STEPS = 12  # learning-step answers per card per session, a guard

@@ -34,6 +34,7 @@ PRIOR_WEIGHT = 20.0
 HALF_SCORE_AT = 2.0
 PARENT_WEIGHT = 0.5
 MINUTES_PER_RECENT_MISS = 10
+FRESH_DAYS = 2  # misses dated within this many days of today pull a topic's cards forward
 
 
 @dataclass(frozen=True, slots=True)

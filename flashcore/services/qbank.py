@@ -13,6 +13,7 @@ from sqlalchemy import Table, delete, func, insert, select
 
 from flashcore.core import fsrs_adapter, studyday
 from flashcore.core import topics as topic_keys
+from flashcore.core import weakness as weakness_model
 from flashcore.core.errors import FlashcoreError, NotFoundError
 from flashcore.core.model import CardState
 from flashcore.services import weakness
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 
     from flashcore.services.collection import Flashcore
 
-FRESH_DAYS = 2  # misses dated within this many days of today pull cards forward
+FRESH_DAYS = weakness_model.FRESH_DAYS
 INSERT_CHUNK = 20_000
 
 
