@@ -1,0 +1,587 @@
+"""Benchmark: the reviewer (`flashcore review`) in a real pseudo-terminal.
+
+    python -m flashcore.bench_tui [--answers 300] [--runs 3] [--paint-runs 5] [--keep DIR]
+                                  [--db FILE --now ISO] [--json]
+
+On the 50,000-card collection of `python -m flashcore.bench` (built by its builder, cached with
+`--keep`; or an existing collection with `--db` and `--now`), each process runs on an 80x24
+pseudo-terminal (`os.openpty`) while a reader thread timestamps every chunk of output. Card keys
+are bytes written to the terminal; a screen counts as painted when its text has arrived (escape
+sequences stripped from the output since the key). It reports:
+
+1. first paint, in fresh `flashcore review` processes: the first byte, the loading screen and
+   the usable Home screen (its counts loaded); the same harness on a minimal Textual app
+   (one `Static`) gives the baseline for this machine;
+2. key -> paint over `--answers` answers per run (Enter on Home, then Space to show the answer
+   and `3` to answer Good, a short pause after each paint): p50/p95/max of Space -> answer shown
+   and of `3` -> next card shown, and for `3` the split between the engine (time inside
+   `flashcore.services.study` and `stats`, timed in the reviewer process) and the rest (the
+   TUI: key parsing, handlers, workers, layout, rendering, the terminal write);
+3. garbage-collector pauses in the reviewer process (`gc.callbacks`), the longest during the
+   answering and before it.
+
+The reviewer process of (2) and (3) is `flashcore.cli.main(["review"])` behind a small
+wrapper that installs the timers; (1) runs the installed `flashcore review` itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import json
+import os
+import re
+import shutil
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flashcore.bench import (
+    BenchError,
+    Options,
+    child_env,
+    ensure_built,
+    flashcore_command,
+    log,
+    percentile,
+)
+
+COLS, ROWS = 80, 24
+TIMEOUT = 60.0  # seconds for any one screen to appear
+PAUSE = 0.03  # seconds without output after a paint before the next key (a quick student)
+PAUSE_CAP = 0.3  # ... but never longer (timers may keep painting)
+
+# What each screen shows once painted (plain text, escape sequences stripped).
+LOADING = b"opening your collection"
+HOME_READY = b"Due now"  # the Today panel, written when Home's numbers have loaded
+CARD_FRONT = b"show answer"  # the prompt under a card's front
+CARD_BACK = b"Again"  # the answer buttons
+NO_MORE = (b"All done for today", b"Nothing to answer right now", b"Session complete")
+MINIMAL_TEXT = b"minimal Textual app"
+
+TARGETS = {
+    "key_to_next_p95": ("key -> next card p95 <= 16 ms", 16.0),
+    "first_paint": ("flashcore review -> first screen <= 500 ms", 500.0),
+    "gc_session_max": ("no GC pause over 5 ms mid-session", 5.0),
+}
+
+MINIMAL_APP = """
+from textual.app import App
+from textual.widgets import Static
+class Minimal(App):
+    def compose(self):
+        yield Static("minimal Textual app")
+Minimal().run()
+"""
+
+# The reviewer with timers around the engine's entry points and a gc callback; the trace
+# (label, start, end in time.monotonic, the harness's clock) is written at exit.
+TRACED_REVIEW = """
+import atexit, gc, json, sys, threading, time
+clock = time.monotonic
+events = []
+local = threading.local()
+def timed(owner, name, label):
+    original = getattr(owner, name)
+    def wrapper(*args, **kwargs):
+        depth = getattr(local, "depth", 0)
+        local.depth = depth + 1
+        start = clock()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            local.depth = depth
+            if depth == 0:
+                events.append((label, start, clock()))
+    setattr(owner, name, wrapper)
+from flashcore.services import stats, study
+for name in ("answer", "show", "build_queue", "undo", "set_cards"):
+    timed(study, name, name)
+timed(study.StudySession, "queue", "session.queue")
+timed(study.StudySession, "answered", "session.answered")
+timed(stats, "stats", "stats")
+gc_started = [0.0]
+def on_gc(phase, info):
+    if phase == "start":
+        gc_started[0] = clock()
+    else:
+        events.append(("gc%d" % info["generation"], gc_started[0], clock()))
+gc.callbacks.append(on_gc)
+def dump():
+    with open(sys.argv[1], "w") as out:
+        json.dump(events, out)
+atexit.register(dump)
+from flashcore.cli import main
+sys.exit(main(["review"]))
+"""
+
+_ESCAPE = re.compile(
+    rb"\x1b(?:\[[0-?]*[ -/]*[@-~]"  # CSI
+    rb"|\][^\x07\x1b]*(?:\x07|\x1b\\)"  # OSC
+    rb"|[PX^_][^\x1b]*\x1b\\"  # DCS, SOS, PM, APC
+    rb"|[()*+][0-9A-Za-z]"  # character sets
+    rb"|[0-9=>@-Z\\-_])"  # the rest
+)
+
+
+def plain(output: bytes) -> bytes:
+    """Terminal output without its escape sequences: the text that was drawn, in order."""
+    return _ESCAPE.sub(b"", output)
+
+
+# ---------------------------------------------------------------- the pseudo-terminal
+
+
+class Terminal:
+    """A process on a COLS x ROWS pseudo-terminal. A reader thread keeps every chunk the
+    process writes with the time it arrived (`time.monotonic`, the clock of the trace)."""
+
+    def __init__(self, cmd: Sequence[str], env: dict[str, str]) -> None:
+        master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
+        env = {**env, "TERM": "xterm-256color", "COLUMNS": str(COLS), "LINES": str(ROWS)}
+        for name in ("TEXTUAL", "NO_COLOR", "TEXTUAL_DRIVER"):
+            env.pop(name, None)
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(
+            list(cmd),
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            start_new_session=True,
+            close_fds=True,
+        )
+        os.close(slave)
+        self.master = master
+        self.chunks: list[tuple[float, bytes]] = []
+        self._changed = threading.Condition()
+        self._eof = False
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                data = os.read(self.master, 65536)
+            except OSError:  # EIO: the process closed the terminal
+                data = b""
+            arrived = time.monotonic()
+            with self._changed:
+                if not data:
+                    self._eof = True
+                    self._changed.notify_all()
+                    return
+                self.chunks.append((arrived, data))
+                self._changed.notify_all()
+
+    def mark(self) -> int:
+        with self._changed:
+            return len(self.chunks)
+
+    def send(self, keys: bytes) -> float:
+        sent = time.monotonic()
+        os.write(self.master, keys)
+        return sent
+
+    def wait_for(self, *markers: bytes, since: int = 0, timeout: float = TIMEOUT) -> tuple[float, bytes]:
+        """When the first of `markers` had arrived in the text drawn since chunk `since`: the
+        arrival time of the chunk that completed it, and the marker."""
+        deadline = time.monotonic() + timeout
+        seen = b""
+        index = since
+        with self._changed:
+            while True:
+                while index < len(self.chunks):
+                    arrived, data = self.chunks[index]
+                    index += 1
+                    seen += data
+                    text = plain(seen)
+                    for marker in markers:
+                        if marker in text:
+                            return arrived, marker
+                left = deadline - time.monotonic()
+                if self._eof or left <= 0:
+                    tail = plain(seen)[-300:].decode(errors="replace")
+                    why = "exited" if self._eof else f"showed nothing new in {timeout:.0f}s"
+                    raise BenchError(f"waiting for {markers[0].decode()!r}: the process {why}; "
+                                     f"it last drew: {tail!r}")  # fmt: skip
+                self._changed.wait(left)
+
+    def pause(self, quiet: float = PAUSE, cap: float = PAUSE_CAP) -> None:
+        """Wait until nothing has been written for `quiet` seconds (at most `cap`)."""
+        deadline = time.monotonic() + cap
+        with self._changed:
+            while True:
+                last = self.chunks[-1][0] if self.chunks else self.started
+                now = time.monotonic()
+                if now - last >= quiet or now >= deadline or self._eof:
+                    return
+                self._changed.wait(min(quiet - (now - last), deadline - now))
+
+    def close(self, keys: bytes = b"q", timeout: float = 30.0) -> int:
+        """Send `keys` (quit) and wait for the process to end; returns its exit code."""
+        with contextlib.suppress(OSError):
+            os.write(self.master, keys)
+        try:
+            code = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            code = self.proc.wait()
+        self._reader.join(timeout=5)
+        os.close(self.master)
+        return code
+
+    def tail(self) -> str:
+        return plain(b"".join(d for _, d in self.chunks))[-300:].decode(errors="replace")
+
+
+# ---------------------------------------------------------------- measurements
+
+
+def ms(seconds: float) -> float:
+    return round(seconds * 1000, 2)
+
+
+def spread(values: Sequence[float]) -> dict[str, float]:
+    """p50/p95/max in ms of `values` in seconds."""
+    return {
+        "p50": ms(percentile(values, 50)),
+        "p95": ms(percentile(values, 95)),
+        "max": ms(max(values)),
+    }
+
+
+def first_paint(cmd: Sequence[str], env: dict[str, str]) -> dict[str, float]:
+    """Spawn `flashcore review`: ms to the first byte, the loading screen and usable Home."""
+    term = Terminal(cmd, env)
+    try:
+        loading, _ = term.wait_for(LOADING)
+        home, _ = term.wait_for(HOME_READY)
+    finally:
+        code = term.close()
+    if code != 0:
+        raise BenchError(f"flashcore review exited {code}: {term.tail()!r}")
+    return {
+        "first_byte": ms(term.chunks[0][0] - term.started),
+        "loading_screen": ms(loading - term.started),
+        "home_ready": ms(home - term.started),
+    }
+
+
+def minimal_paint(env: dict[str, str]) -> dict[str, float]:
+    """The same harness on a one-`Static` Textual app: ms to its first byte and its text."""
+    term = Terminal([sys.executable, "-c", MINIMAL_APP], env)
+    try:
+        painted, _ = term.wait_for(MINIMAL_TEXT)
+    finally:
+        term.close(b"\x11")  # ctrl+q
+    return {"first_byte": ms(term.chunks[0][0] - term.started), "painted": ms(painted - term.started)}
+
+
+@dataclass(slots=True)
+class Answer:
+    reveal: float  # Space -> answer shown (s)
+    key: float  # when `3` was sent (monotonic)
+    painted: float  # when the next card had arrived (monotonic)
+    engine: float = 0.0  # engine time inside [key, painted] (s)
+    gc: float = 0.0  # gc pauses inside [key, painted] (s)
+
+    @property
+    def total(self) -> float:
+        return self.painted - self.key
+
+
+@dataclass(slots=True)
+class Session:
+    """One reviewer process answering cards."""
+
+    enter_to_card: float
+    answers: list[Answer]
+    gc_before: list[float] = field(default_factory=list)  # pauses (s) before the first answer
+    gc_during: list[float] = field(default_factory=list)  # pauses (s) while answering
+    engine_calls: dict[str, list[float]] = field(default_factory=dict)  # per entry point (s)
+
+
+def overlap(start: float, end: float, lo: float, hi: float) -> float:
+    return max(0.0, min(end, hi) - max(start, lo))
+
+
+def review_session(db: Path, now_iso: str, answers: int, scratch: Path) -> Session:
+    """Open the reviewer on `db`, start a session on Home, answer up to `answers` cards Good."""
+    trace = scratch / "trace.json"
+    trace.unlink(missing_ok=True)
+    env = child_env(scratch, db, now_iso)
+    term = Terminal([sys.executable, "-c", TRACED_REVIEW, str(trace)], env)
+    done: list[Answer] = []
+    try:
+        term.wait_for(HOME_READY)
+        term.pause()
+        mark = term.mark()
+        entered = term.send(b"\r")
+        shown, marker = term.wait_for(CARD_FRONT, *NO_MORE, since=mark)
+        enter_to_card = shown - entered
+        while marker == CARD_FRONT and len(done) < answers:
+            term.pause()
+            mark = term.mark()
+            space = term.send(b" ")
+            revealed, _ = term.wait_for(CARD_BACK, since=mark)
+            term.pause()
+            mark = term.mark()
+            key = term.send(b"3")
+            shown, marker = term.wait_for(CARD_FRONT, *NO_MORE, since=mark)
+            done.append(Answer(revealed - space, key, shown))
+    finally:
+        code = term.close()
+    if code != 0:
+        raise BenchError(f"the reviewer exited {code}: {term.tail()!r}")
+    if not done:
+        raise BenchError(f"no card to answer: {term.tail()!r}")
+    events = json.loads(trace.read_text())
+    session = Session(enter_to_card, done)
+    first, last = done[0].key, done[-1].painted
+    for label, start, end in events:
+        if label.startswith("gc"):
+            if start >= first and end <= last:
+                session.gc_during.append(end - start)
+            elif start < first:
+                session.gc_before.append(end - start)
+        elif first <= start <= last:
+            session.engine_calls.setdefault(label, []).append(end - start)
+        for a in done:
+            share = overlap(start, end, a.key, a.painted)
+            if share and label.startswith("gc"):
+                a.gc += share
+            elif share:
+                a.engine += share
+    return session
+
+
+def session_stats(s: Session) -> dict[str, Any]:
+    totals = [a.total for a in s.answers]
+    engine = [a.engine for a in s.answers]
+    tui = [a.total - a.engine for a in s.answers]
+    return {
+        "answered": len(s.answers),
+        "enter_to_first_card": ms(s.enter_to_card),
+        "reveal": spread([a.reveal for a in s.answers]),
+        "key_to_next": spread(totals),
+        "engine": spread(engine),
+        "tui": spread(tui),
+        "engine_share": round(sum(engine) / sum(totals), 3),
+        "engine_calls": {k: spread(v) | {"count": len(v)} for k, v in s.engine_calls.items()},
+        "gc_during": {
+            "count": len(s.gc_during),
+            "max": ms(max(s.gc_during, default=0.0)),
+            "over_5ms": sum(p > 0.005 for p in s.gc_during),
+        },
+        "gc_before_max": ms(max(s.gc_before, default=0.0)),
+        "slowest": [
+            {"total": ms(a.total), "engine": ms(a.engine), "gc": ms(a.gc)}
+            for a in sorted(s.answers, key=lambda a: a.total, reverse=True)[:5]
+        ],
+    }
+
+
+def median_dicts(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per number (nested), the median over runs; lists are taken from the first run."""
+    out: dict[str, Any] = {}
+    for key, value in runs[0].items():
+        if isinstance(value, dict):
+            present = [r[key] for r in runs if key in r]
+            shared = set.intersection(*(set(p) for p in present))
+            out[key] = median_dicts([{k: p[k] for k in value if k in shared} for p in present])
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            out[key] = round(statistics.median(r[key] for r in runs), 3)
+        else:
+            out[key] = value
+    return out
+
+
+# ---------------------------------------------------------------- running
+
+
+@dataclass(frozen=True, slots=True)
+class TuiOptions:
+    answers: int = 300
+    runs: int = 3
+    paint_runs: int = 5
+    keep: Path | None = None
+    db: Path | None = None
+    now: str | None = None
+    cards: int = 50_000
+    reviews: int = 1_000_000
+    json: bool = False
+
+
+def parse_args(argv: Sequence[str] | None) -> TuiOptions:
+    p = argparse.ArgumentParser(
+        prog="python -m flashcore.bench_tui",
+        description="Time the reviewer in a real pseudo-terminal: first paint, key -> next "
+        "card (engine vs TUI), GC pauses.",
+        epilog="example: python -m flashcore.bench_tui --answers 300 --runs 3 --keep /tmp/fc-bench",
+    )
+    p.add_argument("--answers", type=int, default=300, help="answers per run (default 300)")
+    p.add_argument("--runs", type=int, default=3, help="answering runs (default 3)")
+    p.add_argument("--paint-runs", type=int, default=5, help="first-paint runs (default 5)")
+    p.add_argument("--keep", type=Path, help="cache the 50k collection here (shared with bench)")
+    p.add_argument("--cards", type=int, default=50_000, help="cards of the built collection")
+    p.add_argument("--reviews", type=int, default=1_000_000, help="its review-log rows")
+    p.add_argument("--db", type=Path, help="use this SQLite collection instead (copied first)")
+    p.add_argument("--now", help="FLASHCORE_NOW for --db (ISO 8601 with offset)")
+    p.add_argument("--json", action="store_true", help="print the results as one JSON document")
+    a = p.parse_args(argv)
+    if (a.db is None) != (a.now is None):
+        p.error("--db and --now go together")
+    if a.answers < 1 or a.runs < 1 or a.paint_runs < 1:
+        p.error("need positive counts")
+    return TuiOptions(
+        answers=a.answers,
+        runs=a.runs,
+        paint_runs=a.paint_runs,
+        keep=a.keep.resolve() if a.keep else None,
+        db=a.db.resolve() if a.db else None,
+        now=a.now,
+        cards=a.cards,
+        reviews=a.reviews,
+        json=a.json,
+    )
+
+
+def copy_collection(source: Path, target: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            Path(str(target) + suffix).unlink()
+    shutil.copyfile(source, target)
+    shutil.rmtree(target.parent / "backups", ignore_errors=True)
+
+
+def measure(source: Path, now_iso: str, opts: TuiOptions, work: Path) -> dict[str, Any]:
+    (work / "home").mkdir(exist_ok=True)
+    db = work / "review.sqlite3"
+    load = [round(x, 2) for x in os.getloadavg()]
+    # First paint: one run to warm the page cache and take the review-start backup, then the
+    # measured runs on the same (unchanged) copy.
+    copy_collection(source, db)
+    env = child_env(work, db, now_iso)
+    log("first paint: a warm-up run (backs up the copy once)")
+    first_paint(flashcore_command() + ["review"], env)
+    paints, minimal = [], []
+    for run in range(opts.paint_runs):
+        log(f"first paint run {run + 1}/{opts.paint_runs}")
+        paints.append(first_paint(flashcore_command() + ["review"], env))
+        minimal.append(minimal_paint(env))
+    sessions = []
+    for run in range(opts.runs):
+        log(f"answering run {run + 1}/{opts.runs} (a fresh copy, up to {opts.answers} answers)")
+        copy_collection(source, db)
+        sessions.append(session_stats(review_session(db, now_iso, opts.answers, work)))
+    return {
+        "load_before": load,
+        "load_after": [round(x, 2) for x in os.getloadavg()],
+        "first_paint_runs": paints,
+        "first_paint": median_dicts(paints),
+        "minimal_textual_runs": minimal,
+        "minimal_textual": median_dicts(minimal),
+        "session_runs": sessions,
+        "session": median_dicts(sessions),
+    }
+
+
+def evaluate(results: dict[str, Any]) -> dict[str, Any]:
+    values = {
+        "key_to_next_p95": results["session"]["key_to_next"]["p95"],
+        "first_paint": results["first_paint"]["loading_screen"],
+        "gc_session_max": results["session"]["gc_during"]["max"],
+    }
+    return {
+        name: {"target": text, "value_ms": values[name], "met": values[name] <= limit}
+        for name, (text, limit) in TARGETS.items()
+    }
+
+
+def render(r: dict[str, Any]) -> str:
+    s, fp, mini = r["session"], r["first_paint"], r["minimal_textual"]
+
+    def row(name: str, d: dict[str, float]) -> str:
+        return f"  {name:<26} p50 {d['p50']:7.2f}  p95 {d['p95']:7.2f}  max {d['max']:7.2f} ms"
+
+    lines = [
+        f"collection: {r['collection']}   terminal {COLS}x{ROWS}   load average "
+        f"{r['load_before']} -> {r['load_after']}",
+        f"first paint (median of {len(r['first_paint_runs'])} runs): first byte "
+        f"{fp['first_byte']:.0f} ms, loading screen {fp['loading_screen']:.0f} ms, Home ready "
+        f"{fp['home_ready']:.0f} ms",
+        f"minimal Textual app, same harness: first byte {mini['first_byte']:.0f} ms, painted "
+        f"{mini['painted']:.0f} ms",
+        f"answering (medians over {len(r['session_runs'])} runs of {s['answered']:.0f} answers; "
+        f"Enter on Home -> first card {s['enter_to_first_card']:.0f} ms):",
+        row("Space -> answer shown", s["reveal"]),
+        row("3 -> next card shown", s["key_to_next"]),
+        row("  of which engine", s["engine"]),
+        row("  of which TUI", s["tui"]),
+        f"  engine share of key -> next card: {s['engine_share']:.0%}",
+    ]
+    for name, d in sorted(s["engine_calls"].items()):
+        lines.append(row(f"  engine {name} (x{d['count']:.0f})", d))
+    g = s["gc_during"]
+    lines.append(
+        f"GC while answering: {g['count']:.0f} pauses, longest {g['max']:.2f} ms, "
+        f"{g['over_5ms']:.0f} over 5 ms; longest before the first answer {s['gc_before_max']:.2f} ms"
+    )
+    lines.append("targets:")
+    for t in r["targets"].values():
+        lines.append(f"  {'met ' if t['met'] else 'MISS'}  {t['target']}: {t['value_ms']} ms")
+    return "\n".join(lines)
+
+
+def run(opts: TuiOptions) -> dict[str, Any]:
+    with contextlib.ExitStack() as stack:
+        if opts.db is not None:
+            assert opts.now is not None
+            source, now_iso, described = opts.db, opts.now, str(opts.db)
+            parent = None
+        else:
+            if opts.keep is not None:
+                opts.keep.mkdir(parents=True, exist_ok=True)
+                cache = opts.keep
+            else:
+                cache = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="fc-bench-")))
+            built = ensure_built(
+                Options(cards=opts.cards, reviews=opts.reviews, anki=False, keep=cache), cache
+            )
+            source, now_iso = built.fc_path, built.meta["now_iso"]
+            stats = built.meta["stats"]
+            described = f"{stats['cards']} cards, {stats['review_logs']} reviews"
+            parent = cache
+        work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="tui-", dir=parent)))
+        results = measure(source, now_iso, opts, work)
+    results["collection"] = described
+    results["now"] = now_iso
+    results["targets"] = evaluate(results)
+    return results
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    opts = parse_args(argv)
+    try:
+        results = run(opts)
+    except BenchError as exc:
+        log(f"error: {exc}")
+        return 1
+    print(json.dumps(results, indent=2) if opts.json else render(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
