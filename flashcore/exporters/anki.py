@@ -57,11 +57,16 @@ Anki applies scheduling only to cards it does not have yet: re-importing never c
 schedule or history of a card the student already studies in Anki. Without scheduling every
 card is new (no suspension, flags, memory state or history).
 
-Files: the collection is built in a temporary SQLite file and zipped into a temporary file,
-both beside the target, then moved over the target with `os.replace`; both are removed on
-success and on error (genanki's own `write_to_file` writes over the target and leaks a
-temporary database per export). The zip has fixed entry timestamps and deflate level 1, so
-the same notes and `now` give byte-identical packages.
+Files: the collection is built in a temporary SQLite file (no journal) and zipped into a
+temporary file, both beside the target, then the zip is fsynced, moved over the target with
+`os.replace` and the folder fsynced: at every moment the target is the old package or the new
+one, complete. Both temporary files are removed on success and on error (genanki's own
+`write_to_file` writes over the target and leaks a temporary database per export). A `kill -9`
+cannot run that cleanup, so the temporary names carry the writer's pid
+(`.<target>.<pid>.<random>.anki2.tmp` / `.apkg.tmp`) and every export first deletes the ones
+in its folder whose process is gone (`remove_stale_temps`; `flashcore doctor` does the same
+beside the database). The zip has fixed entry timestamps and deflate level 1, so the same
+notes and `now` give byte-identical packages.
 """
 
 from __future__ import annotations
@@ -107,6 +112,8 @@ _FIELD_TROUBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _TAG_DROP = re.compile('["\x00-\x1f\x7f-\x9f\ud800-\udfff]')
 _WHITESPACE = re.compile(r"\s+")
+# `.<target>.<pid>.<mkstemp's 8 characters>.anki2.tmp` / `.apkg.tmp` (+ a journal, just in case)
+_TEMP_NAME = re.compile(r"^\..+\.(?P<pid>[0-9]+)\.[a-z0-9_]{8}\.(?:anki2|apkg)\.tmp(?:-journal)?$")
 _TAG_WORK = re.compile(r'[\s"\x00-\x1f\x7f-\x9f\ud800-\udfff]|\A::|::\Z|::::|\A\Z')
 _BASE91 = (
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&()*+,-./:;<=>?@[]^_`{|}~"
@@ -327,13 +334,56 @@ def write_apkg(
         raise ValueError("now must be timezone-aware")
     path = Path(path)
     _check_keys(notes)
+    remove_stale_temps(path.parent)
     with _temp_beside(path, ".anki2.tmp") as db_path, _temp_beside(path, ".apkg.tmp") as tmp:
         cards = _write_collection(notes, db_path, with_scheduling, now, progress)
         _zip_collection(db_path, tmp)
         os.chmod(tmp, 0o644)
+        _fsync(tmp)
         size = tmp.stat().st_size
         os.replace(tmp, path)
+        _fsync(path.parent)
     return ExportSummary(notes=len(notes), cards=cards, bytes=size, path=path)
+
+
+def remove_stale_temps(folder: Path) -> list[Path]:
+    """Delete the temporary files of exports into `folder` whose process is gone (killed
+    mid-export); returns what was removed. Another live export's files are left alone."""
+    removed: list[Path] = []
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _TEMP_NAME.match(entry.name)
+        if match is None or _alive(int(match["pid"])):
+            continue
+        try:
+            entry.unlink()
+        except FileNotFoundError:
+            continue  # another export removed it first
+        removed.append(entry)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True  # this process's own export (another thread) is still running
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _check_keys(notes: Sequence[ExportNote]) -> None:
@@ -346,8 +396,10 @@ def _check_keys(notes: Sequence[ExportNote]) -> None:
 
 @contextmanager
 def _temp_beside(path: Path, suffix: str) -> Iterator[Path]:
-    """A temporary file in `path`'s folder, removed on exit (with any SQLite journal)."""
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+    """A temporary file in `path`'s folder, named after this process (`_TEMP_NAME`), removed
+    on exit (with any SQLite journal)."""
+    prefix = f".{path.name}.{os.getpid()}."
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=suffix)
     os.close(fd)
     tmp = Path(name)
     try:

@@ -12,6 +12,9 @@ can leave behind, with a count per kind of fix. A second run finds nothing.
    is cleaned.
 5. Cards whose reps, lapses or FSRS state disagree with their review log are rewritten from the
    log (`flashcore.services.check`), in every profile.
+6. Temporary files left beside a SQLite database and in its backup folder by a backup, restore
+   or export that was killed (their process is gone) are deleted. An export into another
+   folder is cleaned up by the next export into that folder.
 
 A SQLite collection is backed up before the first repair is written.
 """
@@ -23,6 +26,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import String, cast, delete, exists, select, update
@@ -50,6 +54,7 @@ ORPHAN_REVIEWS = "orphan review rows"
 IMPOSSIBLE_DUE = "impossible due dates"
 BROKEN_TEXT = "notes or decks with broken text"
 DISAGREEING = "cards disagreeing with their review log"
+STALE_TEMPS = "temporary files left by a killed backup or export"
 MIN_YEAR, MAX_YEAR = 2000, 9999
 # What UTCDateTime writes on SQLite: naive UTC, a space, optional microseconds.
 _SQLITE_STAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?$")
@@ -138,8 +143,26 @@ def repair(fc: Flashcore, report: DoctorReport) -> DoctorReport:
                 report.backup = backups.backup_before_write(fc)
             repaired = check(profile_fc, repair=True).repaired
             report.fixes[DISAGREEING] = report.fixes.get(DISAGREEING, 0) + repaired
+    report.fixes[STALE_TEMPS] = len(_remove_stale_temps(fc))
     report.fixes = {k: v for k, v in report.fixes.items() if v}
     return report
+
+
+def _remove_stale_temps(fc: Flashcore) -> list[Path]:
+    """Leftovers of killed backups, restores and exports beside a SQLite database."""
+    from flashcore.exporters.anki import remove_stale_temps
+
+    path = sqlite_path(fc.url)
+    if path is None:
+        return []
+    try:
+        return [
+            *files.remove_stale_temps(files.backup_folder(path)),
+            *files.remove_stale_temps(path.parent, prefix=f".{path.name}.restore."),
+            *remove_stale_temps(path.parent),
+        ]
+    except OSError:
+        return []  # a read-only folder: nothing a repair can do, nothing lost
 
 
 def _count(report: DoctorReport, counts: dict[str, int]) -> None:

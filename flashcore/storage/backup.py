@@ -133,14 +133,14 @@ def _free_target(folder: Path, stem: str, when: datetime) -> tuple[str, Path]:
         serial += 1
 
 
-def remove_stale_temps(folder: Path) -> list[Path]:
+def remove_stale_temps(folder: Path, prefix: str = "") -> list[Path]:
     """Delete temporary files left by a backup or restore that was killed (their process is
-    gone); returns what was removed."""
+    gone), only those whose name starts with `prefix`; returns what was removed."""
     removed: list[Path] = []
     if not folder.is_dir():
         return removed
     for entry in folder.iterdir():
-        match = _TEMP.match(entry.name)
+        match = _TEMP.match(entry.name) if entry.name.startswith(prefix) else None
         if match is None or _alive(int(match["pid"])):
             continue
         entry.unlink(missing_ok=True)
