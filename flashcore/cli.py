@@ -69,11 +69,18 @@ def system_timezone() -> str:
 def open_collection(
     args: argparse.Namespace, *, create: bool = False, profile: str | None = None
 ) -> Flashcore:
-    from flashcore.services.collection import Flashcore
+    from flashcore.services.collection import Flashcore, resolve_url
+    from flashcore.services.doctor import startup_check
+    from flashcore.storage.db import sqlite_path
 
+    given = args.db or os.environ.get("FLASHCORE_DB") or None
+    clock = make_clock()
+    path = sqlite_path(resolve_url(given)[0])
+    if path is not None:  # after a crash, or once a day: PRAGMA quick_check, read-only
+        startup_check(path, clock.now())
     return Flashcore.open(
-        args.db or os.environ.get("FLASHCORE_DB") or None,
-        clock=make_clock(),
+        given,
+        clock=clock,
         profile=profile or selected_profile(args),
         create=create,
         timezone=system_timezone(),
@@ -940,6 +947,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         info(f"{PROG}: error: {describe(exc)}")
         return 1
+    finally:
+        doctor = sys.modules.get("flashcore.services.doctor")  # imported once a collection
+        if doctor is not None:  # was opened (never for --help): remove this process's marker
+            doctor.end_session()
 
 
 # What a database error means for the user and what to do, by the words SQLite uses.

@@ -381,6 +381,64 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
+# ---------------------------------------------------------------- health side files
+# Beside the database, never in it (a damaged database is never written to):
+# `.<db name>.quick_check`, whose mtime is the time of the last quick_check that passed, and
+# `.<db name>.<pid>.open`, one per flashcore process using the database, removed when that
+# process ends cleanly; a marker whose process is gone means it crashed or was killed.
+
+_OPEN = re.compile(r"^\.(?P<db>.+)\.(?P<pid>[0-9]+)\.open$")
+
+
+def quick_check_file(db: Path) -> Path:
+    return db.with_name(f".{db.name}.quick_check")
+
+
+def last_quick_check(db: Path) -> datetime | None:
+    """When `db` last passed a quick_check (one stat), or None if never recorded."""
+    try:
+        return datetime.fromtimestamp(quick_check_file(db).stat().st_mtime, UTC)
+    except OSError:
+        return None
+
+
+def record_quick_check(db: Path, when: datetime) -> None:
+    """Remember that `db` passed a quick_check at `when`; silently skipped when the folder
+    cannot be written (the next command checks again)."""
+    path = quick_check_file(db)
+    stamp = _utc(when).timestamp()
+    with contextlib.suppress(OSError):
+        path.write_text(f"last quick_check passed: {_utc(when).isoformat()}\n", encoding="utf-8")
+        os.utime(path, (stamp, stamp))
+
+
+def mark_open(db: Path) -> Path | None:
+    """Create this process's marker beside `db`; None when the folder is not writable."""
+    marker = db.with_name(f".{db.name}.{os.getpid()}.open")
+    try:
+        marker.touch()
+    except OSError:
+        return None
+    return marker
+
+
+def crash_markers(db: Path) -> list[Path]:
+    """Markers of `db` left by processes that are gone (one scan of the folder)."""
+    found: list[Path] = []
+    try:
+        entries = list(os.scandir(db.parent))
+    except OSError:
+        return found
+    for entry in entries:
+        match = _OPEN.match(entry.name)
+        if match is None or match["db"] != db.name:
+            continue
+        pid = int(match["pid"])
+        if pid != os.getpid() and not _alive(pid):
+            found.append(Path(entry.path))
+    return found
+
+
 # ---------------------------------------------------------------- retention
 
 
