@@ -1038,7 +1038,7 @@ a = json.loads(sys.argv[1])
 from flashcore.core.clock import FixedClock, parse_instant
 from flashcore.core.model import Rating
 from flashcore.services.collection import Flashcore
-from flashcore.services.study import StudySession, answer, show
+from flashcore.services.study import StudySession
 """
     + _RATING_DRAW
     + """
@@ -1046,25 +1046,25 @@ clock = FixedClock(parse_instant(a["now"]))
 fc = Flashcore.open(a["url"], clock=clock)
 rng = random.Random(a["seed"])
 session = StudySession(fc)  # what the review screen keeps between answers
-q = session.queue()
+q = session.queue(details=False)  # the reviewer reads the card's details with show()
 card = q.items[0].card_id if q.items else None
 rows = []
 while card is not None and len(rows) < a["answers"]:
     rating, think = draw(rng)
     t0 = time.perf_counter()
-    view = show(fc, card)
+    view = session.show(card)
     t1 = time.perf_counter()
     clock.advance(timedelta(seconds=think))
     t2 = time.perf_counter()
-    result = answer(
-        fc, card, Rating(rating), duration_ms=round(think * 1000), expect_version=view.version
+    session.answer(
+        card, Rating(rating), duration_ms=round(think * 1000), expect_version=view.version
     )
-    session.answered(result)
     t3 = time.perf_counter()
-    q = session.queue()
+    q = session.queue(details=False)
     t4 = time.perf_counter()
     rows.append((t1 - t0, t3 - t2, t4 - t3))
     card = q.items[0].card_id if q.items else None
+session.close()
 fc.close()
 print(json.dumps({"rows": rows}))
 """

@@ -4,7 +4,8 @@ answering (one transaction with its review-log row), undo, bury/suspend/flag."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from bisect import bisect_right, insort
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -17,9 +18,11 @@ from flashcore.core.weakness import retention_for
 from flashcore.services.decks import card_scope
 from flashcore.storage import repos
 from flashcore.storage.models import Card
-from flashcore.storage.uow import reading, run_write
+from flashcore.storage.uow import reading, run_write, run_write_on, transaction
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
     from flashcore.services.collection import Flashcore
 
 NEW_FETCH_FACTOR = 4
@@ -261,14 +264,16 @@ def format_interval(delta: timedelta) -> str:
 
 
 def show(fc: Flashcore, card_id: int) -> CardView:
+    """The card with its four outcomes (nothing is written)."""
+    with fc.engine.connect() as conn, transaction(conn, write=False):
+        return _show_on(conn, fc, card_id)[0]
+
+
+def _show_on(conn: Connection, fc: Flashcore, card_id: int) -> tuple[CardView, repos.CardRow]:
     now = fc.now()
-    with reading(fc.engine) as session:
-        rows = repos.card_details(
-            session, and_(Card.id == card_id, Card.profile_id == fc.profile_id)
-        )
-    if not rows:
+    row = repos.card_view(conn, fc.profile_id, card_id)
+    if row is None:
         raise NotFoundError(f"no card {card_id} in this profile")
-    row = rows[0]
     schedule = repos.schedule_from(_Obj(row))
     retention = retention_for(fc.settings, row["weight"])
     outcomes = {
@@ -285,7 +290,7 @@ def show(fc: Flashcore, card_id: int) -> CardView:
     else:
         front = [cloze.Segment(fields.get("front", ""))]
         back = [cloze.Segment(fields.get("back", ""), "answer")]
-    return CardView(
+    view = CardView(
         card_id=card_id,
         note_key=row["note_key"],
         deck=row["deck"],
@@ -305,6 +310,19 @@ def show(fc: Flashcore, card_id: int) -> CardView:
         outcomes=outcomes,
         flagged=row["flagged"],
     )
+    known = repos.CardRow(
+        card_id=card_id,
+        note_id=row["note_id"],
+        schedule=schedule,
+        version=row["version"],
+        suspended=row["suspended"],
+        weight=row["weight"],
+        desired_retention=row["desired_retention"],
+        leech=row["leech"],
+        buried_until=row["buried_until"],
+        siblings=row["siblings"],
+    )
+    return view, known
 
 
 class _Obj:
@@ -354,73 +372,94 @@ def answer(
 ) -> AnswerResult:
     """Grade a card: new state and review-log row in one transaction. Refuses (StaleCardError)
     when the card changed since it was shown."""
-    s = fc.settings
     now = fc.now()
+    return run_write(
+        fc.engine,
+        lambda session: _answer_in(
+            session, fc, card_id, rating, now, None,
+            duration_ms=duration_ms, expect_reps=expect_reps, expect_version=expect_version,
+            reason=reason,
+        ),
+    )  # fmt: skip
 
-    def work(session: Any) -> AnswerResult:
-        card = repos.load_card(session, fc.profile_id, card_id, lock=True)
-        scheduler_id = fc.scheduler_id(session)
-        if expect_version is not None and card.version != expect_version:
-            raise StaleCardError(f"card {card_id} changed since it was shown; not answered twice")
-        if expect_reps is not None and card.schedule.reps != expect_reps:
-            raise StaleCardError(
-                f"card {card_id} has {card.schedule.reps} reviews, expected {expect_reps}: "
-                "it was answered meanwhile; not answered twice"
-            )
-        if card.suspended:
-            raise FlashcoreError(f"card {card_id} is suspended; unsuspend it first")
-        retention = retention_for(s, card.weight)
-        new = fsrs_adapter.answer(card_id, card.schedule, rating, now, retention, fc.policy)
-        leech = _is_leech(card.schedule.lapses, new.lapses, s.leech_threshold)
-        extra: dict[str, Any] = {"buried_until": None}
-        if leech:
-            extra.update(leech=True, suspended=True)
-        if not repos.save_schedule(
-            session, card_id, card.version, new, now, retention=retention, extra=extra
-        ):
-            raise StaleCardError(f"card {card_id} was answered elsewhere meanwhile")
-        buried: list[int] = []
-        if s.bury_siblings:
-            buried = repos.bury_siblings(
-                session,
-                card.note_id,
-                card_id,
-                studyday.next_rollover(now, s.zone, s.day_start_hour),
-                now,
-            )
-        memory = card.schedule.memory
-        review_id = repos.insert_review(
-            session,
-            {
-                "profile_id": fc.profile_id,
-                "card_id": card_id,
-                "reviewed_at": now,
-                "rating": int(rating),
-                "scheduler_id": scheduler_id,
-                "duration_ms": duration_ms,
-                "desired_retention": retention,
-                "reason": reason[:300],
-                "state_before": int(card.schedule.state),
-                "step_before": card.schedule.step,
-                "stability_before": memory.stability if memory else None,
-                "difficulty_before": memory.difficulty if memory else None,
-                "due_before": card.schedule.due,
-                "last_review_before": card.schedule.last_review,
-                "lapses_before": card.schedule.lapses,
-                "retention_before": card.desired_retention,
-                "buried_until_before": card.buried_until,
-                "state_after": int(new.state),
-                "step_after": new.step,
-                "stability_after": new.memory.stability if new.memory else 0.0,
-                "difficulty_after": new.memory.difficulty if new.memory else 0.0,
-                "due_after": new.due,
-                "leeched": leech,
-                "buried_siblings": buried,
-            },
+
+def _answer_in(
+    session: repos.Executor,
+    fc: Flashcore,
+    card_id: int,
+    rating: Rating,
+    now: datetime,
+    known: repos.CardRow | None,
+    *,
+    duration_ms: int | None,
+    expect_reps: int | None,
+    expect_version: int | None,
+    reason: str,
+) -> AnswerResult:
+    """The answer's transaction. `known` is the card as it was shown, at `expect_version`: the
+    version-guarded UPDATE then proves it unchanged, so it need not be read again."""
+    s = fc.settings
+    card = known or repos.load_card(session, fc.profile_id, card_id, lock=True)
+    scheduler_id = fc.scheduler_id(session)
+    if expect_version is not None and card.version != expect_version:
+        raise StaleCardError(f"card {card_id} changed since it was shown; not answered twice")
+    if expect_reps is not None and card.schedule.reps != expect_reps:
+        raise StaleCardError(
+            f"card {card_id} has {card.schedule.reps} reviews, expected {expect_reps}: "
+            "it was answered meanwhile; not answered twice"
         )
-        return AnswerResult(card_id, rating, review_id, new, retention, leech, tuple(buried))
-
-    return run_write(fc.engine, work)
+    if card.suspended:
+        raise FlashcoreError(f"card {card_id} is suspended; unsuspend it first")
+    retention = retention_for(s, card.weight)
+    new = fsrs_adapter.answer(card_id, card.schedule, rating, now, retention, fc.policy)
+    leech = _is_leech(card.schedule.lapses, new.lapses, s.leech_threshold)
+    extra: dict[str, Any] = {"buried_until": None}
+    if leech:
+        extra.update(leech=True, suspended=True)
+    if not repos.save_schedule(
+        session, card_id, card.version, new, now, retention=retention, extra=extra
+    ):
+        raise StaleCardError(f"card {card_id} was answered or changed elsewhere meanwhile")
+    buried: list[int] = []
+    if s.bury_siblings and card.siblings != 0:
+        buried = repos.bury_siblings(
+            session,
+            card.note_id,
+            card_id,
+            studyday.next_rollover(now, s.zone, s.day_start_hour),
+            now,
+        )
+    memory = card.schedule.memory
+    review_id = repos.insert_review(
+        session,
+        {
+            "profile_id": fc.profile_id,
+            "card_id": card_id,
+            "reviewed_at": now,
+            "rating": int(rating),
+            "scheduler_id": scheduler_id,
+            "duration_ms": duration_ms,
+            "desired_retention": retention,
+            "reason": reason[:300],
+            "state_before": int(card.schedule.state),
+            "step_before": card.schedule.step,
+            "stability_before": memory.stability if memory else None,
+            "difficulty_before": memory.difficulty if memory else None,
+            "due_before": card.schedule.due,
+            "last_review_before": card.schedule.last_review,
+            "lapses_before": card.schedule.lapses,
+            "retention_before": card.desired_retention,
+            "buried_until_before": card.buried_until,
+            "state_after": int(new.state),
+            "step_after": new.step,
+            "stability_after": new.memory.stability if new.memory else 0.0,
+            "difficulty_after": new.memory.difficulty if new.memory else 0.0,
+            "due_after": new.due,
+            "leeched": leech,
+            "buried_siblings": buried,
+        },
+    )
+    return AnswerResult(card_id, rating, review_id, new, retention, leech, tuple(buried))
 
 
 def _is_leech(lapses_before: int, lapses_after: int, threshold: int) -> bool:
@@ -492,91 +531,195 @@ def monotonic_ms(start: float) -> int:
 
 
 class StudySession:
-    """Today's queue for one review session, kept in memory between answers (as Anki does):
-    after an answer the card and its buried siblings leave the ranked list, and a card still in
-    learning waits for its step. The full ranking is rebuilt at the study-day rollover, after
-    undo/bury/suspend (`invalidate`), when the list runs out, and every `REBUILD_EVERY` answers
-    (to pick up changes from elsewhere, e.g. a qbank import)."""
+    """One review session, as the reviewer keeps it between answers (as Anki does).
 
-    REBUILD_EVERY = 25
+    Today's ranking is built once and kept in memory: after an answer the card and its buried
+    siblings leave it, and a card still in (re)learning waits for its step. It is rebuilt at
+    the study-day rollover, after `invalidate` (undo, bury, suspend), when it runs out, and when
+    another connection changed the collection (SQLite's `data_version`; on other databases at
+    most every `REFRESH_SECONDS`), so a qbank import or another window is picked up without a
+    rebuild after every answer.
+
+    The session holds one connection for its reads and answers (no pool checkout or ORM
+    session on the hot path) and answers from the row it showed: the answer's version-guarded
+    UPDATE proves the card unchanged, so it is not read again. No transaction stays open
+    between calls. Use one session from one thread at a time; `close()` it when done.
+    """
+
+    REFRESH_SECONDS = 60.0
 
     def __init__(self, fc: Flashcore, *, deck: str | None = None, topic: str | None = None) -> None:
         self.fc = fc
         self.deck = deck
         self.topic = topic
+        self._conn: Connection | None = None
         self._pending: list[QueueItem] | None = None
-        self._waiting: list[QueueItem] = []
+        self._head = 0
+        self._kind_of: dict[int, str] = {}  # pending cards not yet gone -> kind
+        self._counts = {"new": 0, "learning": 0, "review": 0}
+        self._waiting: list[QueueItem] = []  # sorted by (due, card_id)
         self._rollover: datetime | None = None
-        self._answers = 0
+        self._version: int | None = None
+        self._built_at = 0.0
+        self._shown: tuple[int, repos.CardRow] | None = None
+
+    # ------------------------------------------------------------ connection
+
+    def _connection(self) -> Connection:
+        if self._conn is None or self._conn.closed or self._conn.invalidated:
+            self._conn = self.fc.engine.connect()
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> StudySession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _data_version(self) -> int | None:
+        """SQLite's counter of commits by *other* connections (ours hold still)."""
+        if self.fc.engine.dialect.name != "sqlite":
+            return None
+        conn = self._connection()
+        with transaction(conn, write=False):
+            return int(conn.exec_driver_sql("PRAGMA data_version").scalar_one())
+
+    def _changed_elsewhere(self) -> bool:
+        if self._version is None:
+            return time.monotonic() - self._built_at > self.REFRESH_SECONDS
+        return self._data_version() != self._version
+
+    # ------------------------------------------------------------ the ranked queue
 
     def invalidate(self) -> None:
         self._pending = None
 
     def _rebuild(self, now: datetime) -> None:
+        from flashcore.services.weakness import ensure_fresh
+
+        ensure_fresh(self.fc)  # may write (once a day): do it before taking the version
+        self._version = self._data_version()  # before building: a change meanwhile is seen next
+        self._built_at = time.monotonic()
         built = build_queue(self.fc, deck=self.deck, topic=self.topic, details=False)
         self._pending = [i for i in built.items if i.kind != "ahead"]
-        self._waiting = [i for i in built.items if i.kind == "ahead"]
-        self._rollover = self.fc.rollover(now)
-        self._answers = 0
+        self._head = 0
+        self._kind_of = {i.card_id: i.kind for i in self._pending}
+        self._counts = {"new": 0, "learning": 0, "review": 0}
+        for item in self._pending:
+            self._counts[item.kind] += 1
+        waiting = [replace(i, kind="learning") for i in built.items if i.kind == "ahead"]
         for card_id, due, state in built.later_learning:
             label = "relearning after a lapse" if state == CardState.RELEARNING else "learning step"
-            self._waiting.append(
+            waiting.append(
                 QueueItem(card_id, "", "", (), CardState(state), due, 0, None, 0.0, label,
                           "learning")
             )  # fmt: skip
+        self._waiting = sorted(waiting, key=_waiting_key)
+        self._rollover = self.fc.rollover(now)
 
-    def queue(self) -> TodayQueue:
-        """The queue with its next card first (only that one carries details)."""
+    def _next_pending(self) -> QueueItem | None:
+        pending = self._pending or []
+        while self._head < len(pending) and pending[self._head].card_id not in self._kind_of:
+            self._head += 1
+        return pending[self._head] if self._head < len(pending) else None
+
+    def queue(self, *, details: bool = True) -> TodayQueue:
+        """The queue with its next card first (only that one is listed, with its details unless
+        `details=False`: the reviewer reads them with `show`)."""
         now = self.fc.now()
-        stale = self._rollover is None or now >= self._rollover
         if (
             self._pending is None
-            or stale
-            or self._answers >= self.REBUILD_EVERY
-            or (not self._pending and not self._waiting)
+            or self._rollover is None
+            or now >= self._rollover
+            or (self._next_pending() is None and not self._waiting)
+            or self._changed_elsewhere()
         ):
             self._rebuild(now)
-        assert self._pending is not None
-        self._waiting.sort(key=lambda i: (i.due, i.card_id))
+        head = self._next_pending()
+        waiting = self._waiting
+        due_now = bisect_right(waiting, now, key=lambda i: i.due)
         ahead = now + timedelta(minutes=self.fc.settings.learn_ahead_minutes)
         first: QueueItem | None = None
-        if self._waiting and self._waiting[0].due <= now:
-            first = self._waiting[0]
-        elif self._pending:
-            first = self._pending[0]
-        elif self._waiting and self._waiting[0].due <= ahead:
-            first = self._waiting[0]
+        if due_now:
+            first = waiting[0]
+        elif head is not None:
+            first = head
+        elif waiting and waiting[0].due <= ahead:
+            first = replace(waiting[0], kind="ahead")
         items: tuple[QueueItem, ...] = ()
         if first is not None:
-            with reading(self.fc.engine) as session:
-                info = repos.queue_details(session, [first.card_id]).get(first.card_id, {})
-            items = (
-                QueueItem(
+            if details:
+                conn = self._connection()
+                with transaction(conn, write=False):
+                    info = repos.queue_detail(conn, first.card_id)
+                first = QueueItem(
                     first.card_id, info.get("note_key", ""), info.get("deck", ""),
                     tuple(info.get("topics", ())), first.state, first.due,
                     info.get("reps", first.reps), first.retrievability, first.priority,
                     first.reason, first.kind,
-                ),
-            )  # fmt: skip
-        pending = self._pending
-        waiting_due = [i for i in self._waiting if i.due <= now]
-        later = [i.due for i in self._waiting if i.due > now]
+                )  # fmt: skip
+            items = (first,)
+        counts = self._counts
         return TodayQueue(
             items=items,
-            new=sum(i.kind == "new" for i in pending),
-            learning=sum(i.kind == "learning" for i in pending) + len(waiting_due),
-            review=sum(i.kind == "review" for i in pending),
-            next_learning_due=min(later) if later else None,
+            new=counts["new"],
+            learning=counts["learning"] + due_now,
+            review=counts["review"],
+            next_learning_due=waiting[due_now].due if due_now < len(waiting) else None,
         )
+
+    # ------------------------------------------------------------ one card
+
+    def show(self, card_id: int) -> CardView:
+        """As `show`, on the session's connection; remembers the row for the answer."""
+        conn = self._connection()
+        with transaction(conn, write=False):
+            view, row = _show_on(conn, self.fc, card_id)
+        self._shown = (card_id, row)
+        return view
+
+    def answer(
+        self,
+        card_id: int,
+        rating: Rating,
+        *,
+        duration_ms: int | None = None,
+        expect_version: int | None = None,
+        reason: str = "",
+    ) -> AnswerResult:
+        """As `answer`, on the session's connection, and the card leaves the queue. With
+        `expect_version` of the card last shown, the card is not read again."""
+        shown, self._shown = self._shown, None
+        known = None
+        if shown is not None and shown[0] == card_id and shown[1].version == expect_version:
+            known = shown[1]
+        now = self.fc.now()
+        result = run_write_on(
+            self._connection(),
+            lambda conn: _answer_in(
+                conn, self.fc, card_id, rating, now, known,
+                duration_ms=duration_ms, expect_reps=None, expect_version=expect_version,
+                reason=reason,
+            ),
+        )  # fmt: skip
+        self.answered(result)
+        return result
 
     def answered(self, result: AnswerResult, reason: str = "") -> None:
         """Take an answered card (and its buried siblings) out; a card still in (re)learning
         today waits for its step."""
         gone = {result.card_id, *result.buried_siblings}
-        if self._pending is not None:
-            self._pending = [i for i in self._pending if i.card_id not in gone]
-        self._waiting = [i for i in self._waiting if i.card_id not in gone]
-        self._answers += 1
+        for card_id in gone:
+            kind = self._kind_of.pop(card_id, None)
+            if kind is not None:
+                self._counts[kind] -= 1
+        if any(i.card_id in gone for i in self._waiting):
+            self._waiting = [i for i in self._waiting if i.card_id not in gone]
         schedule = result.schedule
         if (
             schedule.state in (CardState.LEARNING, CardState.RELEARNING)
@@ -589,7 +732,13 @@ class StudySession:
                 if schedule.state is CardState.RELEARNING
                 else "learning step"
             )
-            self._waiting.append(
+            insort(
+                self._waiting,
                 QueueItem(result.card_id, "", "", (), schedule.state, schedule.due,
-                          schedule.reps, None, 0.0, label, "learning")
+                          schedule.reps, None, 0.0, label, "learning"),
+                key=_waiting_key,
             )  # fmt: skip
+
+
+def _waiting_key(item: QueueItem) -> tuple[datetime, int]:
+    return (item.due, item.card_id)

@@ -10,7 +10,18 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,6 +41,16 @@ from flashcore.storage.models import (
     Scheduler,
     Topic,
 )
+
+# Hot-path functions run on a Session or on a Connection held by a review session.
+Executor = Session | Connection
+
+
+def dialect_of(executor: Executor) -> Any:
+    if isinstance(executor, Session):
+        return executor.get_bind().dialect
+    return executor.dialect
+
 
 # ---------------------------------------------------------------- profiles
 
@@ -500,6 +521,75 @@ def card_details(
     return rows
 
 
+@cache
+def _card_view_statement() -> Any:
+    t, n, d = _cards(), _table(Note), _table(Deck)
+    others = _cards().alias("others")
+    siblings = (
+        select(func.count())
+        .select_from(others)
+        .where(others.c.note_id == t.c.note_id, others.c.id != t.c.id)
+        .scalar_subquery()
+    )
+    return (
+        select(
+            t.c.id, t.c.ord, t.c.state, t.c.step, t.c.due, t.c.stability, t.c.difficulty,
+            t.c.last_review, t.c.reps, t.c.lapses, t.c.desired_retention, t.c.suspended,
+            t.c.buried_until, t.c.flagged, t.c.leech, t.c.weight, t.c.version, t.c.note_id,
+            n.c.key.label("note_key"), n.c.kind, n.c.fields, n.c.tags, d.c.name.label("deck"),
+            d.c.html, siblings.label("siblings"),
+        )
+        .join(n, n.c.id == t.c.note_id)
+        .join(d, d.c.id == n.c.deck_id)
+        .where(t.c.id == bindparam("b_id"), t.c.profile_id == bindparam("b_profile"))
+    )  # fmt: skip
+
+
+@cache
+def _note_topics_statement() -> Any:
+    nt, tp = _table(NoteTopic), _table(Topic)
+    return (
+        select(tp.c.path)
+        .join(nt, nt.c.topic_id == tp.c.id)
+        .where(nt.c.note_id == bindparam("b_note"))
+        .order_by(tp.c.path)
+    )
+
+
+def card_view(conn: Executor, profile_id: int, card_id: int) -> dict[str, Any] | None:
+    """One card as the reviewer shows it (the card_details columns), or None. Statements are
+    built once: showing the next card is a hot path."""
+    row = conn.execute(_card_view_statement(), {"b_id": card_id, "b_profile": profile_id}).first()
+    if row is None:
+        return None
+    out = row._asdict()
+    out["topics"] = list(
+        conn.execute(_note_topics_statement(), {"b_note": out["note_id"]}).scalars()
+    )
+    return out
+
+
+@cache
+def _queue_detail_statement() -> Any:
+    t, n, d = _cards(), _table(Note), _table(Deck)
+    return (
+        select(t.c.id, t.c.note_id, t.c.reps, n.c.key, d.c.name)
+        .join(n, n.c.id == t.c.note_id)
+        .join(d, d.c.id == n.c.deck_id)
+        .where(t.c.id == bindparam("b_id"))
+    )
+
+
+def queue_detail(conn: Executor, card_id: int) -> dict[str, Any]:
+    """queue_details for one card, with prebuilt statements (the next card of a session)."""
+    row = conn.execute(_queue_detail_statement(), {"b_id": card_id}).first()
+    if row is None:
+        return {}
+    topics = list(conn.execute(_note_topics_statement(), {"b_note": row[1]}).scalars())
+    return {"id": row[0], "note_id": row[1], "reps": row[2], "note_key": row[3],
+            "deck": row[4], "topics": topics}  # fmt: skip
+
+
 def queue_details(session: Session, card_ids: list[int]) -> dict[int, dict[str, Any]]:
     """What a queue listing shows of each card (note key, deck, topics, reps), by card id."""
     out: dict[int, dict[str, Any]] = {}
@@ -555,6 +645,7 @@ class CardRow:
     desired_retention: float | None
     leech: bool
     buried_until: datetime | None
+    siblings: int | None = None  # the note's other cards, when known (None: look)
 
 
 def schedule_from(row: Any) -> Schedule:
@@ -586,13 +677,17 @@ def _load_card_statement(lock: bool) -> Any:
 
 
 def _cards() -> Table:
-    table: Table = Card.__table__  # type: ignore[assignment]
+    return _table(Card)
+
+
+def _table(model: Any) -> Table:
+    table: Table = model.__table__
     return table
 
 
-def load_card(session: Session, profile_id: int, card_id: int, *, lock: bool = False) -> CardRow:
+def load_card(session: Executor, profile_id: int, card_id: int, *, lock: bool = False) -> CardRow:
     """The card as answering needs it (statements are built once: answering is a hot path)."""
-    lock = lock and session.get_bind().dialect.name == "postgresql"
+    lock = lock and dialect_of(session).name == "postgresql"
     row = session.execute(
         _load_card_statement(lock), {"b_id": card_id, "b_profile": profile_id}
     ).first()
@@ -628,7 +723,7 @@ def _save_statement(extra: tuple[str, ...]) -> Any:
 
 
 def save_schedule(
-    session: Session,
+    session: Executor,
     card_id: int,
     expected_version: int,
     schedule: Schedule,
@@ -682,14 +777,31 @@ def _bury_statement() -> Any:
     )
 
 
-def bury_siblings(
-    session: Session, note_id: int, card_id: int, until: datetime, now: datetime
-) -> list[int]:
-    ids = list(
-        session.execute(
-            _siblings_statement(), {"b_note": note_id, "b_card": card_id, "b_now": now}
-        ).scalars()
+@cache
+def _bury_returning_statement() -> Any:
+    t = _cards()
+    return (
+        update(t)
+        .where(
+            t.c.note_id == bindparam("b_note"),
+            t.c.id != bindparam("b_card"),
+            t.c.suspended.is_(False),
+            or_(t.c.buried_until.is_(None), t.c.buried_until <= bindparam("b_now")),
+        )
+        .values(buried_until=bindparam("b_until"), version=t.c.version + 1)
+        .returning(t.c.id)
     )
+
+
+def bury_siblings(
+    session: Executor, note_id: int, card_id: int, until: datetime, now: datetime
+) -> list[int]:
+    """Bury the note's other active cards until `until`; their ids (one statement where the
+    database supports UPDATE … RETURNING)."""
+    params = {"b_note": note_id, "b_card": card_id, "b_now": now, "b_until": until}
+    if dialect_of(session).update_returning:
+        return sorted(session.execute(_bury_returning_statement(), params).scalars())
+    ids = list(session.execute(_siblings_statement(), params).scalars())
     if ids:
         session.execute(_bury_statement(), {"b_ids": ids, "b_until": until})
     return ids
@@ -735,7 +847,7 @@ def _insert_review_statement() -> Any:
     return insert(table).returning(table.c.id)
 
 
-def insert_review(session: Session, values: dict[str, Any]) -> int:
+def insert_review(session: Executor, values: dict[str, Any]) -> int:
     return int(session.execute(_insert_review_statement(), values).scalar_one())
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -52,11 +52,38 @@ def is_busy(exc: BaseException) -> bool:
 
 def run_write(engine: Engine, work: Callable[[Session], T], *, attempts: int = 8) -> T:
     """Run `work` in one write transaction, retrying with jitter on busy/serialization errors."""
+
+    def once() -> T:
+        with writing(engine) as session:
+            return work(session)
+
+    return _retrying(once, attempts)
+
+
+@contextmanager
+def transaction(conn: Connection, *, write: bool) -> Iterator[Connection]:
+    """A transaction on a connection the caller holds (a review session keeps one): `BEGIN
+    IMMEDIATE` on SQLite when `write`; committed or rolled back whole."""
+    conn.execution_options(flashcore_write=write)
+    with conn.begin():
+        yield conn
+
+
+def run_write_on(conn: Connection, work: Callable[[Connection], T], *, attempts: int = 8) -> T:
+    """`run_write` on a held connection."""
+
+    def once() -> T:
+        with transaction(conn, write=True):
+            return work(conn)
+
+    return _retrying(once, attempts)
+
+
+def _retrying(once: Callable[[], T], attempts: int) -> T:
     delay = 0.02
     for attempt in range(attempts):
         try:
-            with writing(engine) as session:
-                return work(session)
+            return once()
         except (OperationalError, DBAPIError) as exc:
             if is_busy(exc):
                 raise DatabaseError(

@@ -67,16 +67,17 @@ def fetch_next(
         # Only the first card is shown: limit=1 keeps the counts but skips the rest's details.
         queue = build_queue(fc, deck=deck, topic=topic, limit=None if prefer is not None else 1)
     else:
-        queue = study.queue()
+        queue = study.queue(details=False)  # the card's details come with show()
     view = None
     reason = ""
+    look = study.show if study is not None else (lambda card_id: show(fc, card_id))
     if prefer is not None:
         item = next((i for i in queue.items if i.card_id == prefer), None)
-        view = show(fc, prefer)
+        view = look(prefer)
         reason = item.reason if item is not None else UNDO_REASON
     elif queue.items:
         item = queue.items[0]
-        view = show(fc, item.card_id)
+        view = look(item.card_id)
         reason = item.reason
     tomorrow = None
     if view is None and queue.next_learning_due is None:
@@ -341,14 +342,23 @@ class ReviewScreen(Screen[None]):
         duration_ms = max(0, int((self.ctx.ticks() - self.shown_at) * 1000))
         self._set_phase("loading")
         try:
-            result = answer(
-                self.ctx.fc,
-                view.card_id,
-                rating,
-                duration_ms=duration_ms,
-                expect_version=view.version,
-                reason=self.reason,
-            )
+            if self.study is not None:  # the session's connection; the card leaves its queue
+                result = self.study.answer(
+                    view.card_id,
+                    rating,
+                    duration_ms=duration_ms,
+                    expect_version=view.version,
+                    reason=self.reason,
+                )
+            else:
+                result = answer(
+                    self.ctx.fc,
+                    view.card_id,
+                    rating,
+                    duration_ms=duration_ms,
+                    expect_version=view.version,
+                    reason=self.reason,
+                )
         except StaleCardError:
             self._invalidate()
             self.notify("answered elsewhere; moving on", severity="warning")
@@ -356,8 +366,6 @@ class ReviewScreen(Screen[None]):
             self._invalidate()
             self.notify(f"{exc}; moving on", severity="error", markup=False)
         else:
-            if self.study is not None:
-                self.study.answered(result)
             self.record.add(Answered(view.card_id, rating, self.reason, view.topics, duration_ms))
             if result.leech:
                 self.notify(
@@ -430,6 +438,10 @@ class ReviewScreen(Screen[None]):
 
     def action_end(self) -> None:
         self.app.switch_screen(SessionEndScreen(self.ctx, self.record, finished=False))
+
+    def on_unmount(self) -> None:
+        if self.study is not None:
+            self.study.close()  # its connection; nothing is pending (every answer committed)
 
     def action_back(self) -> None:
         self.app.pop_screen()
