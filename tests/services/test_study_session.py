@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
+from flashcore.core.errors import StaleCardError
 from flashcore.core.model import Rating
 from flashcore.services import study
 from tests.conftest import SMALL_DECK, write_deck
@@ -42,3 +45,54 @@ def test_invalidate_picks_up_changes_made_elsewhere(fc_sqlite, tmp_path):
     study.set_cards(fc, "suspend", [first])
     session.invalidate()
     assert session.queue().items[0].card_id != first
+
+
+def test_a_commit_elsewhere_is_picked_up_without_invalidate(fc_sqlite, tmp_path):
+    # Another connection (here: the pool, as another window or a qbank import would be)
+    # changes the collection; SQLite's data_version tells the session to rebuild.
+    fc = fc_sqlite
+    fc.add_decks([write_deck(tmp_path / "d.toml", SMALL_DECK, key="imm")])
+    with study.StudySession(fc) as session:
+        first = session.queue().items[0].card_id
+        study.set_cards(fc, "suspend", [first])
+        assert session.queue().items[0].card_id != first
+
+
+def test_own_answers_do_not_rebuild_the_queue(fc_sqlite, tmp_path, monkeypatch):
+    fc = fc_sqlite
+    fc.add_decks([write_deck(tmp_path / "d.toml", SMALL_DECK, key="imm")])
+    with study.StudySession(fc) as session:
+        card = session.queue(details=False).items[0].card_id
+        builds = []
+        real = study.build_queue
+        monkeypatch.setattr(study, "build_queue", lambda *a, **k: builds.append(1) or real(*a, **k))
+        for _ in range(2):
+            view = session.show(card)
+            session.answer(card, Rating.GOOD, expect_version=view.version)
+            card = session.queue(details=False).items[0].card_id
+        assert builds == []
+
+
+def test_session_answer_refuses_a_card_answered_in_another_window(fc, tmp_path):
+    # Window A shows a card; window B answers it; A's answer (from the row it showed) is
+    # refused by the version-guarded update, and nothing of A's is written.
+    fc.add_decks([write_deck(tmp_path / "d.toml", SMALL_DECK, key="imm")])
+    with study.StudySession(fc) as a:
+        card = a.queue().items[0].card_id
+        view = a.show(card)
+        study.answer(fc, card, Rating.GOOD)  # window B
+        with pytest.raises(StaleCardError):
+            a.answer(card, Rating.AGAIN, expect_version=view.version)
+    assert study.show(fc, card).reps == 1
+
+
+def test_session_answer_writes_the_same_as_a_plain_answer(fc, tmp_path, clock):
+    fc.add_decks([write_deck(tmp_path / "d.toml", SMALL_DECK, key="imm")])
+    with study.StudySession(fc) as session:
+        card = session.queue().items[0].card_id
+        view = session.show(card)
+        got = session.answer(card, Rating.GOOD, duration_ms=4000, expect_version=view.version)
+    undone = study.undo(fc)
+    assert undone[0].card_id == card
+    again = study.answer(fc, card, Rating.GOOD, duration_ms=4000)
+    assert again.schedule == got.schedule and again.buried_siblings == got.buried_siblings
