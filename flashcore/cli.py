@@ -67,7 +67,11 @@ def system_timezone() -> str:
 
 
 def open_collection(
-    args: argparse.Namespace, *, create: bool = False, profile: str | None = None
+    args: argparse.Namespace,
+    *,
+    create: bool = False,
+    profile: str | None = None,
+    daily_check: bool = True,
 ) -> Flashcore:
     from flashcore.services.collection import Flashcore, resolve_url
     from flashcore.services.doctor import startup_check
@@ -77,7 +81,7 @@ def open_collection(
     clock = make_clock()
     path = sqlite_path(resolve_url(given)[0])
     if path is not None:  # after a crash, or once a day: PRAGMA quick_check, read-only
-        startup_check(path, clock.now())
+        startup_check(path, clock.now(), daily=daily_check)
     return Flashcore.open(
         given,
         clock=clock,
@@ -369,7 +373,7 @@ def cmd_review(args: argparse.Namespace) -> int:
     from flashcore.tui.run import run_review_lazy
 
     def opener() -> Flashcore:
-        fc = open_collection(args)
+        fc = open_collection(args, daily_check=False)  # the app checks after its first paint
         try:
             fc.ensure_starter_decks()
         except BaseException:

@@ -392,16 +392,17 @@ class DamagedDatabaseError(DatabaseError):
     """The quick check before opening found a damaged database; nothing was written."""
 
 
-def startup_check(path: Path, now: datetime) -> None:
+def startup_check(path: Path, now: datetime, *, daily: bool = True) -> None:
     """Before a command opens the SQLite collection `path`: run `PRAGMA quick_check` through a
-    read-only connection when the last check that passed is `CHECK_EVERY` old (or from the
-    future: the clock moved) or a flashcore process that used `path` did not end cleanly (its
-    `.open` marker outlived it). A failure raises DamagedDatabaseError, one line naming the newest
-    good backup, and nothing is written, not even the side files. Otherwise this process's marker
-    is created (`end_session` removes it). The cost when nothing is due: one stat, one scan of
-    the folder and one small file created."""
+    read-only connection when a flashcore process that used `path` did not end cleanly (its
+    `.open` marker outlived it) or, with `daily`, when the last check that passed is
+    `CHECK_EVERY` old (or from the future: the clock moved). The reviewer passes `daily=False`:
+    it checks in the background after its first paint. A failure raises DamagedDatabaseError,
+    one line naming the newest good backup, and nothing is written, not even the side files.
+    Otherwise this process's marker is created (`end_session` removes it). The cost when
+    nothing is due: one stat, one scan of the folder and one small file created."""
     crashed = files.crash_markers(path)
-    last = files.last_quick_check(path)
+    last = files.last_quick_check(path) if daily else now
     if crashed or last is None or abs(now - last) >= CHECK_EVERY:
         if not files.is_sqlite_file(path):
             return  # no file yet, or not SQLite: opening it says what is wrong

@@ -162,3 +162,15 @@ def test_a_missing_file_is_not_checked_and_gets_no_side_file(run, tmp_path, chec
     code, _ = run("due", "--db", missing)
     assert code == 1 and checks == []
     assert not list(tmp_path.glob(".typo*"))
+
+
+def test_the_reviewer_skips_the_daily_check_but_not_the_one_after_a_crash(db, checks):
+    """`flashcore review` checks daily in the background, after its first paint."""
+    later = NOW + timedelta(days=2)
+    doctor.startup_check(db, later, daily=False)  # what `flashcore review` runs
+    doctor.end_session()
+    assert checks == []
+    db.with_name(f".{db.name}.{_dead_pid()}.open").touch()
+    doctor.startup_check(db, later, daily=False)
+    doctor.end_session()
+    assert checks == [db] and _markers(db) == []
