@@ -1,0 +1,230 @@
+"""Database fixtures of released schemas: make one, dump it, load it.
+
+A fixture is `tests/migrations/fixtures/<revision>.json`: every row of every table of a database
+at that revision, written once when the revision is released and never regenerated (it stands
+for the databases students have on disk). Values are portable: datetimes as ISO 8601 in UTC with
+an offset, dates as ISO dates, JSON columns as JSON; they are converted by the column types
+reflected from the database they are loaded into, so one file serves SQLite and PostgreSQL.
+
+Make the fixture of a new revision (the current head) with:
+
+    python -m tests.migrations.fixtures            # writes fixtures/<head>.json
+    python -m tests.migrations.fixtures 0001       # content made at head, then downgraded
+
+The content is made with flashcore itself (decks, answers in every card state, suspended,
+buried, flagged and leech cards, qbank imports with pull-forwards, an alias, two profiles),
+then the database is downgraded to the wanted revision and dumped.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from flashcore.storage.types import UTCDateTime
+
+FOLDER = Path(__file__).resolve().parent / "fixtures"
+ROOT = Path(__file__).resolve().parents[2]
+START = datetime(2026, 10, 20, 9, 0, tzinfo=UTC)
+
+
+def fixture_paths() -> dict[str, Path]:
+    """Revision -> fixture file, for every fixture there is."""
+    return {p.stem: p for p in sorted(FOLDER.glob("*.json"))}
+
+
+def read_fixture(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+# ---------------------------------------------------------------- dump and load
+
+
+def _reflect(engine: sa.Engine) -> sa.MetaData:
+    meta = sa.MetaData()
+    meta.reflect(engine)
+    return meta
+
+
+def _portable(value: Any, column: sa.Column[Any]) -> Any:
+    if value is None:
+        return None
+    if isinstance(column.type, sa.DateTime):
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        return aware.astimezone(UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _native(value: Any, column: sa.Column[Any], dialect: sa.Dialect) -> Any:
+    if value is None:
+        return None
+    if isinstance(column.type, sa.DateTime):
+        return UTCDateTime().process_bind_param(datetime.fromisoformat(value), dialect)
+    if isinstance(column.type, sa.Date):
+        return date.fromisoformat(value)
+    if isinstance(column.type, sa.JSON):
+        return value
+    if not isinstance(value, str | int | float | bool):
+        return json.dumps(value)  # a JSON column reflected as plain text
+    return value
+
+
+def dump(engine: sa.Engine, columns: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    """Every row of every table (in primary-key order), portable; only the tables and columns
+    in `columns` when given (those of an older revision, say)."""
+    tables: dict[str, Any] = {}
+    with engine.connect() as conn:
+        for name, table in sorted(_reflect(engine).tables.items()):
+            if columns is not None and name not in columns:
+                continue
+            names = columns[name] if columns is not None else list(table.columns.keys())
+            cols = [table.c[c] for c in names]
+            order = list(table.primary_key.columns) or list(table.columns)
+            rows = [
+                [_portable(v, c) for v, c in zip(row, cols, strict=True)]
+                for row in conn.execute(sa.select(*cols).order_by(*order))
+            ]
+            tables[name] = {"columns": names, "rows": rows}
+    return tables
+
+
+def load(engine: sa.Engine, fixture: dict[str, Any]) -> None:
+    """Insert the fixture's rows into the empty tables of `engine` (at the fixture's revision),
+    parents first; on PostgreSQL move each id sequence past the loaded ids."""
+    meta = _reflect(engine)
+    with engine.begin() as conn:
+        for table in meta.sorted_tables:
+            if table.name == "alembic_version":
+                continue
+            data = fixture["tables"].get(table.name)
+            if data is None or not data["rows"]:
+                continue
+            cols = [table.c[c] for c in data["columns"]]
+            rows = [
+                {c.name: _native(v, c, engine.dialect) for v, c in zip(row, cols, strict=True)}
+                for row in data["rows"]
+            ]
+            conn.execute(table.insert(), rows)
+            if engine.dialect.name == "postgresql" and "id" in table.c:
+                conn.execute(
+                    sa.text(
+                        "SELECT setval(pg_get_serial_sequence(:t, 'id'), (SELECT MAX(id) FROM "
+                        f'"{table.name}"))'
+                    ),
+                    {"t": table.name},
+                )
+
+
+# ---------------------------------------------------------------- making content
+
+
+def make_content(url: str, folder: Path) -> datetime:
+    """A collection with real content in every table; returns the clock's last instant."""
+    from flashcore.core.clock import FixedClock
+    from flashcore.core.model import Rating
+    from flashcore.services import Flashcore
+    from flashcore.services.qbank import add_alias, import_log
+    from flashcore.services.study import answer, build_queue, set_cards
+
+    clock = FixedClock(START)
+    decks = ROOT / "decks"
+    ratings = (Rating.GOOD, Rating.AGAIN, Rating.GOOD, Rating.EASY, Rating.HARD, Rating.GOOD)
+    with Flashcore.open(url, clock=clock, create=True, timezone="America/New_York") as fc:
+        fc.config_set("leech_threshold", "2")
+        fc.config_set("new_per_day", "12")
+        (report,) = fc.add_decks([decks / "immunology.toml"])
+        assert report.ok, report.problems
+        step = 0
+        for _day in range(14):
+            for item in build_queue(fc, limit=25).items:
+                rating = ratings[(step * 7 + item.card_id) % len(ratings)]
+                answer(fc, item.card_id, rating, duration_ms=4000 + step % 9 * 1000)
+                step += 1
+                clock.advance(timedelta(seconds=50))
+            clock.advance(timedelta(hours=23, minutes=30))
+        cards = fc.cards()
+        by_state: dict[str, list[int]] = {}
+        for card in cards:
+            by_state.setdefault(card["state"], []).append(card["card_id"])
+        new = [c["card_id"] for c in cards if c["state"] == "new"]
+        set_cards(fc, "suspend", new[:2])
+        set_cards(fc, "flag", new[2:4] + by_state.get("review", [])[:2])
+        set_cards(fc, "bury", new[4:6])
+        # fresh answers: learning and relearning cards exist right now
+        for card_id in new[6:9]:
+            answer(fc, card_id, Rating.AGAIN, duration_ms=7000)
+        for card_id in by_state.get("review", [])[2:5]:
+            answer(fc, card_id, Rating.AGAIN, duration_ms=9000)
+        sample = decks / "samples"
+        import_log(fc, (sample / "uworld-paste.tsv").read_bytes(), origin="paste")
+        import_log(fc, (sample / "missed.csv").read_bytes(), origin=str(sample / "missed.csv"))
+        add_alias(fc, "Allergy shots", "Immunology::Hypersensitivity::Type I")
+        fc.create_profile("alice", timezone="UTC")
+    with Flashcore.open(url, clock=clock, profile="alice") as alice:
+        deck = folder / "alice.toml"
+        deck.write_text(
+            '[deck]\nname = "Alice::Own"\nkey = "alice"\n\n[[cards]]\nid = "a1"\n'
+            'front = "Ünïcode <b>tag</b> & \\"quotes\\""\nback = "multi\\nline"\n'
+            'topics = ["Own::Topic"]\nqids = ["amboss:X12"]\n\n[[cards]]\nid = "a2"\n'
+            'cloze = "{{c1::one}} {{c2::two}} {{c3::three}}"\ntags = ["own"]\n',
+            encoding="utf-8",
+        )
+        (report,) = alice.add_decks([deck])
+        assert report.ok, report.problems
+        first = alice.cards()[0]["card_id"]
+        answer(alice, first, Rating.GOOD, duration_ms=3000)
+    return clock.now()
+
+
+def make_fixture(revision: str) -> Path:
+    from flashcore.storage.db import make_engine
+    from flashcore.storage.migrate import downgrade, read_revision
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'fixture.sqlite3'}"
+        now = make_content(url, Path(tmp))
+        engine = make_engine(url)
+        try:
+            downgrade(engine, revision)
+            assert read_revision(engine) == revision
+            tables = dump(engine)
+        finally:
+            engine.dispose()
+    tables.pop("alembic_version")
+    counts = {name: len(t["rows"]) for name, t in tables.items()}
+    empty = [name for name, n in counts.items() if not n]
+    assert not empty, f"tables without content: {empty}"
+    head = {
+        "revision": revision,
+        "made_with": f"python -m tests.migrations.fixtures {revision}",
+        "now": now.isoformat(),
+        "counts": counts,
+    }
+    # One row a line, so a fixture reads and diffs well.
+    lines = [json.dumps(head, ensure_ascii=False)[:-1] + ', "tables": {']
+    for i, (name, table) in enumerate(tables.items()):
+        lines.append(f'{json.dumps(name)}: {{"columns": {json.dumps(table["columns"])}, "rows": [')
+        lines.append(",\n".join(json.dumps(row, ensure_ascii=False) for row in table["rows"]))
+        lines.append("]}" + ("," if i < len(tables) - 1 else ""))
+    lines.append("}}")
+    FOLDER.mkdir(exist_ok=True)
+    target = FOLDER / f"{revision}.json"
+    target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return target
+
+
+if __name__ == "__main__":
+    from flashcore.storage.migrate import HEAD
+
+    wanted = sys.argv[1] if len(sys.argv) > 1 else HEAD
+    made = make_fixture(wanted)
+    print(f"{made}: {read_fixture(made)['counts']}")
