@@ -147,7 +147,19 @@ class Card(Base):
     __tablename__ = "cards"
     __table_args__ = (
         UniqueConstraint("note_id", "ord"),
-        Index("ix_cards_queue", "profile_id", "suspended", "state", "due"),
+        # Covering: today's due cards are ranked from the index alone (id is the rowid).
+        Index(
+            "ix_cards_due_queue",
+            "profile_id",
+            "suspended",
+            "state",
+            "due",
+            "buried_until",
+            "note_id",
+            "stability",
+            "last_review",
+            "weight",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -171,6 +183,13 @@ class Card(Base):
     weak_topic_id: Mapped[int | None] = mapped_column(ForeignKey("topics.id", ondelete="SET NULL"))
     version: Mapped[int] = mapped_column(Integer, default=0)
     modified_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# New cards in introduction order (weak topics first), read from the index without a sort.
+Index(
+    "ix_cards_new_queue",
+    Card.profile_id, Card.suspended, Card.state, Card.weight.desc(), Card.note_id, Card.ord,
+)  # fmt: skip
 
 
 class ReviewLog(Base):
