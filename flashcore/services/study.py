@@ -18,7 +18,7 @@ from flashcore.core.weakness import retention_for
 from flashcore.services.decks import card_scope
 from flashcore.storage import repos
 from flashcore.storage.models import Card
-from flashcore.storage.uow import reading, run_write, run_write_on, transaction
+from flashcore.storage.uow import run_write, run_write_on, transaction
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -93,14 +93,15 @@ def build_queue(
     ahead = timedelta(minutes=s.learn_ahead_minutes)
     horizon = max(rollover, now + ahead)
     curve = fsrs_adapter.curve(fc.policy)
-    with reading(fc.engine) as session:
-        scope = card_scope(fc, session, deck, topic)
+    # Core statements on one connection, rows kept as tuples: this ranks ~2,500 cards.
+    with fc.engine.connect() as conn, transaction(conn, write=False):
+        scope = card_scope(fc, conn, deck, topic)
         active = and_(
             scope,
             Card.suspended.is_(False),
             or_(Card.buried_until.is_(None), Card.buried_until <= now),
         )
-        cols = (
+        cols = (  # in queue.Candidate's field order
             Card.id,
             Card.note_id,
             Card.state,
@@ -110,19 +111,19 @@ def build_queue(
             Card.weight,
         )
         pulled = repos.pulled_forward(
-            session, fc.profile_id, studyday.study_date(now, s.zone, s.day_start_hour)
+            conn, fc.profile_id, studyday.study_date(now, s.zone, s.day_start_hour)
         )
         due_rows = list(
-            session.execute(
+            conn.execute(
                 select(*cols).where(active, Card.state.in_(STUDIED), Card.due < horizon)
             ).all()
         )
         if pulled:
-            have = {r.id for r in due_rows}
+            have = {r[0] for r in due_rows}
             extra = [cid for cid in pulled if cid not in have]
             if extra:
-                due_rows += session.execute(select(*cols).where(active, Card.id.in_(extra))).all()
-        done = repos.review_counts_since(session, fc.profile_id, day_start)
+                due_rows += conn.execute(select(*cols).where(active, Card.id.in_(extra))).all()
+        done = repos.review_counts_since(conn, fc.profile_id, day_start)
         new_done = done.get(int(CardState.NEW), 0)
         reviews_done = done.get(int(CardState.REVIEW), 0)
         new_left = max(0, s.new_per_day - new_done)
@@ -130,23 +131,21 @@ def build_queue(
         new_rows: list[Any] = []
         if new_left:
             new_rows = list(
-                session.execute(
+                conn.execute(
                     select(*cols)
                     .where(active, Card.state == int(CardState.NEW))
                     .order_by(Card.weight.desc(), Card.note_id, Card.ord)
                     .limit(new_left * NEW_FETCH_FACTOR + 50)
                 ).all()
             )
-        candidates = [
-            queue.Candidate(r.id, r.note_id, r.state, r.due, r.stability, r.last_review, r.weight,
-                            pulled.get(r.id))
-            for r in due_rows
-        ]  # fmt: skip
-        weight_of = {r.id: r.weight for r in due_rows if r.weight > 0}
-        weight_of.update({r.id: r.weight for r in new_rows if r.weight > 0})
-        news = [
-            queue.Candidate(r.id, r.note_id, r.state, r.due, None, None, r.weight) for r in new_rows
-        ]
+        Candidate = queue.Candidate
+        if pulled:
+            candidates = [Candidate(*r, pulled.get(r[0])) for r in due_rows]
+        else:
+            candidates = [Candidate(*r) for r in due_rows]
+        weight_of = {r[0]: r[6] for r in due_rows if r[6] > 0}
+        weight_of.update({r[0]: r[6] for r in new_rows if r[6] > 0})
+        news = [Candidate(r[0], r[1], r[2], r[3], None, None, r[6]) for r in new_rows]
         built = queue.build(
             candidates,
             news,
@@ -164,12 +163,11 @@ def build_queue(
             limit=limit,
         )
         shown = {e.card_id for e in built.entries}
+        learning_states = (int(CardState.LEARNING), int(CardState.RELEARNING))
         later_rows = [
-            (r.id, r.due, r.state)
+            (r[0], r[3], r[2])
             for r in due_rows
-            if r.state in (int(CardState.LEARNING), int(CardState.RELEARNING))
-            and r.due > now
-            and r.id not in shown
+            if r[2] in learning_states and r[3] > now and r[0] not in shown
         ]
         later = [due for _cid, due, _state in later_rows]
         entries = list(built.entries)
@@ -177,30 +175,39 @@ def build_queue(
         if weighted:
             from flashcore.services.weakness import card_reasons
 
-            reasons = card_reasons(fc, session, weighted)
+            reasons = card_reasons(fc, conn, weighted)
             entries = [
                 queue.with_weak_reason(e, reasons[e.card_id]) if e.card_id in reasons else e
                 for e in entries
             ]
         info: dict[int, dict[str, Any]] = {}
         if details and entries:
-            info = repos.queue_details(session, [e.card_id for e in entries])
-    items = tuple(
-        QueueItem(
-            card_id=e.card_id,
-            note_key=info.get(e.card_id, {}).get("note_key", ""),
-            deck=info.get(e.card_id, {}).get("deck", ""),
-            topics=tuple(info.get(e.card_id, {}).get("topics", ())),
-            state=CardState(e.state),
-            due=e.due,
-            reps=info.get(e.card_id, {}).get("reps", 0),
-            retrievability=e.retrievability,
-            priority=e.priority,
-            reason=e.reason,
-            kind=e.kind,
+            info = repos.queue_details(conn, [e.card_id for e in entries])
+    states = tuple(CardState)
+    if info:
+        none: dict[str, Any] = {}
+        items = tuple(
+            QueueItem(
+                card_id=e.card_id,
+                note_key=(i := info.get(e.card_id, none)).get("note_key", ""),
+                deck=i.get("deck", ""),
+                topics=tuple(i.get("topics", ())),
+                state=states[e.state],
+                due=e.due,
+                reps=i.get("reps", 0),
+                retrievability=e.retrievability,
+                priority=e.priority,
+                reason=e.reason,
+                kind=e.kind,
+            )
+            for e in entries
         )
-        for e in entries
-    )
+    else:
+        items = tuple(
+            QueueItem(e.card_id, "", "", (), states[e.state], e.due, 0, e.retrievability,
+                      e.priority, e.reason, e.kind)
+            for e in entries
+        )  # fmt: skip
     return TodayQueue(
         items=items,
         new=built.counts.new,

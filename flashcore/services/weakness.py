@@ -23,6 +23,7 @@ from flashcore.storage.models import (
     Topic,
     TopicAlias,
 )
+from flashcore.storage.repos import Executor
 from flashcore.storage.uow import reading, run_write
 
 if TYPE_CHECKING:
@@ -324,7 +325,7 @@ def _write_card_weights(
         )
 
 
-def card_reasons(fc: Flashcore, session: Session, card_ids: list[int]) -> dict[int, str]:
+def card_reasons(fc: Flashcore, session: Executor, card_ids: list[int]) -> dict[int, str]:
     """Reason text for the given cards that carry a weakness weight."""
     out: dict[int, str] = {}
     for start in range(0, len(card_ids), 900):

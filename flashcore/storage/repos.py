@@ -392,7 +392,7 @@ def deck_rows(session: Session, profile_id: int) -> list[tuple[int, str, str, st
     return [(r.id, r.key, r.name, r.description) for r in rows]
 
 
-def deck_ids_matching(session: Session, profile_id: int, name: str) -> list[int]:
+def deck_ids_matching(session: Executor, profile_id: int, name: str) -> list[int]:
     """A deck by key or name, with its sub-decks (`Step 1` matches `Step 1::Immunology`)."""
     rows = session.execute(
         select(Deck.id).where(
@@ -403,7 +403,7 @@ def deck_ids_matching(session: Session, profile_id: int, name: str) -> list[int]
     return [r.id for r in rows]
 
 
-def topic_ids_matching(session: Session, profile_id: int, path: str) -> list[int]:
+def topic_ids_matching(session: Executor, profile_id: int, path: str) -> list[int]:
     key = topic_keys.path_key(path)
     rows = session.execute(
         select(Topic.id).where(
@@ -590,16 +590,33 @@ def queue_detail(conn: Executor, card_id: int) -> dict[str, Any]:
             "deck": row[4], "topics": topics}  # fmt: skip
 
 
-def queue_details(session: Session, card_ids: list[int]) -> dict[int, dict[str, Any]]:
+@cache
+def _queue_details_statement() -> Any:
+    t, n, d = _cards(), _table(Note), _table(Deck)
+    return (
+        select(t.c.id, t.c.note_id, t.c.reps, n.c.key, d.c.name)
+        .join(n, n.c.id == t.c.note_id)
+        .join(d, d.c.id == n.c.deck_id)
+        .where(t.c.id.in_(bindparam("b_ids", expanding=True)))
+    )
+
+
+@cache
+def _topics_of_notes_statement() -> Any:
+    nt, tp = _table(NoteTopic), _table(Topic)
+    return (
+        select(nt.c.note_id, tp.c.path)
+        .join(tp, tp.c.id == nt.c.topic_id)
+        .where(nt.c.note_id.in_(bindparam("b_ids", expanding=True)))
+        .order_by(tp.c.path)
+    )
+
+
+def queue_details(session: Executor, card_ids: list[int]) -> dict[int, dict[str, Any]]:
     """What a queue listing shows of each card (note key, deck, topics, reps), by card id."""
     out: dict[int, dict[str, Any]] = {}
     for chunk in _chunks(card_ids, 900):
-        for row in session.execute(
-            select(Card.id, Card.note_id, Card.reps, Note.key, Deck.name)
-            .join(Note, Note.id == Card.note_id)
-            .join(Deck, Deck.id == Note.deck_id)
-            .where(Card.id.in_(chunk))
-        ):
+        for row in session.execute(_queue_details_statement(), {"b_ids": chunk}).all():
             out[row[0]] = {
                 "id": row[0], "note_id": row[1], "reps": row[2], "note_key": row[3],
                 "deck": row[4],
@@ -609,16 +626,11 @@ def queue_details(session: Session, card_ids: list[int]) -> dict[int, dict[str, 
     return out
 
 
-def attach_topics(session: Session, rows: list[dict[str, Any]]) -> None:
+def attach_topics(session: Executor, rows: list[dict[str, Any]]) -> None:
     note_ids = {r["note_id"] for r in rows}
     by_note: dict[int, list[str]] = {}
     for chunk in _chunks(sorted(note_ids), 900):
-        for note_id, path in session.execute(
-            select(NoteTopic.note_id, Topic.path)
-            .join(Topic, Topic.id == NoteTopic.topic_id)
-            .where(NoteTopic.note_id.in_(chunk))
-            .order_by(Topic.path)
-        ):
+        for note_id, path in session.execute(_topics_of_notes_statement(), {"b_ids": chunk}).all():
             by_note.setdefault(note_id, []).append(path)
     for row in rows:
         row["topics"] = by_note.get(row["note_id"], [])
@@ -912,7 +924,7 @@ def set_card_flags(
     return []
 
 
-def review_counts_since(session: Session, profile_id: int, since: datetime) -> dict[int, int]:
+def review_counts_since(session: Executor, profile_id: int, since: datetime) -> dict[int, int]:
     """Answers since `since` grouped by the state the card was in (NEW counts introductions)."""
     rows = session.execute(
         select(ReviewLog.state_before, func.count())
@@ -922,7 +934,7 @@ def review_counts_since(session: Session, profile_id: int, since: datetime) -> d
     return {int(s): int(n) for s, n in rows}
 
 
-def pulled_forward(session: Session, profile_id: int, day: Any) -> dict[int, str]:
+def pulled_forward(session: Executor, profile_id: int, day: Any) -> dict[int, str]:
     rows = session.execute(
         select(PullForward.card_id, PullForward.reason).where(
             PullForward.profile_id == profile_id, PullForward.study_day == day
