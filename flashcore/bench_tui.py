@@ -93,23 +93,33 @@ events = []
 local = threading.local()
 def timed(owner, name, label):
     original = getattr(owner, name)
+    kind = label if label.startswith("tui:") else "engine"
     def wrapper(*args, **kwargs):
-        depth = getattr(local, "depth", 0)
-        local.depth = depth + 1
+        depth = local.__dict__.get(kind, 0)  # only the outermost call of a kind counts
+        local.__dict__[kind] = depth + 1
         start = clock()
         try:
             return original(*args, **kwargs)
         finally:
-            local.depth = depth
+            local.__dict__[kind] = depth
             if depth == 0:
                 events.append((label, start, clock()))
     setattr(owner, name, wrapper)
 from flashcore.services import stats, study
 for name in ("answer", "show", "build_queue", "undo", "set_cards"):
     timed(study, name, name)
-timed(study.StudySession, "queue", "session.queue")
-timed(study.StudySession, "answered", "session.answered")
+for name in ("queue", "answer", "answered", "show"):
+    if hasattr(study.StudySession, name):
+        timed(study.StudySession, name, "session." + name)
 timed(stats, "stats", "stats")
+# Milestones of the TUI (label "tui:..."), to see where the rest of the time goes.
+from textual.app import App
+from textual.screen import Screen
+from flashcore.tui.screens.review import ReviewScreen
+timed(ReviewScreen, "action_rate", "tui:key handler")
+timed(ReviewScreen, "_apply", "tui:apply")
+timed(Screen, "_refresh_layout", "tui:layout+render")
+timed(App, "_display", "tui:frame out")
 gc_started = [0.0]
 def on_gc(phase, info):
     if phase == "start":
@@ -194,7 +204,9 @@ class Terminal:
         os.write(self.master, keys)
         return sent
 
-    def wait_for(self, *markers: bytes, since: int = 0, timeout: float = TIMEOUT) -> tuple[float, bytes]:
+    def wait_for(
+        self, *markers: bytes, since: int = 0, timeout: float = TIMEOUT
+    ) -> tuple[float, bytes]:
         """When the first of `markers` had arrived in the text drawn since chunk `since`: the
         arrival time of the chunk that completed it, and the marker."""
         deadline = time.monotonic() + timeout
@@ -286,7 +298,10 @@ def minimal_paint(env: dict[str, str]) -> dict[str, float]:
         painted, _ = term.wait_for(MINIMAL_TEXT)
     finally:
         term.close(b"\x11")  # ctrl+q
-    return {"first_byte": ms(term.chunks[0][0] - term.started), "painted": ms(painted - term.started)}
+    return {
+        "first_byte": ms(term.chunks[0][0] - term.started),
+        "painted": ms(painted - term.started),
+    }
 
 
 @dataclass(slots=True)
@@ -296,6 +311,8 @@ class Answer:
     painted: float  # when the next card had arrived (monotonic)
     engine: float = 0.0  # engine time inside [key, painted] (s)
     gc: float = 0.0  # gc pauses inside [key, painted] (s)
+    # first start and end of each TUI milestone after the key, relative to the key (s)
+    milestones: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     @property
     def total(self) -> float:
@@ -309,7 +326,7 @@ class Session:
     enter_to_card: float
     answers: list[Answer]
     gc_before: list[float] = field(default_factory=list)  # pauses (s) before the first answer
-    gc_during: list[float] = field(default_factory=list)  # pauses (s) while answering
+    gc_during: list[tuple[int, float]] = field(default_factory=list)  # (generation, s)
     engine_calls: dict[str, list[float]] = field(default_factory=dict)  # per entry point (s)
 
 
@@ -351,9 +368,14 @@ def review_session(db: Path, now_iso: str, answers: int, scratch: Path) -> Sessi
     session = Session(enter_to_card, done)
     first, last = done[0].key, done[-1].painted
     for label, start, end in events:
+        if label.startswith("tui:"):
+            for a in done:
+                if a.key <= start <= a.painted:
+                    a.milestones.setdefault(label, (start - a.key, end - a.key))
+            continue
         if label.startswith("gc"):
             if start >= first and end <= last:
-                session.gc_during.append(end - start)
+                session.gc_during.append((int(label[2:]), end - start))
             elif start < first:
                 session.gc_before.append(end - start)
         elif first <= start <= last:
@@ -365,6 +387,31 @@ def review_session(db: Path, now_iso: str, answers: int, scratch: Path) -> Sessi
             elif share:
                 a.engine += share
     return session
+
+
+def timeline(answers: Sequence[Answer]) -> dict[str, float]:
+    """Median ms after the `3` key at which each TUI milestone started and ended."""
+    out: dict[str, float] = {}
+    labels = sorted({m for a in answers for m in a.milestones}, key=lambda m: statistics.median(
+        a.milestones[m][0] for a in answers if m in a.milestones))  # fmt: skip
+    for label in labels:
+        name = label.removeprefix("tui:")
+        starts = [a.milestones[label][0] for a in answers if label in a.milestones]
+        ends = [a.milestones[label][1] for a in answers if label in a.milestones]
+        out[f"{name} start"] = ms(statistics.median(starts))
+        out[f"{name} end"] = ms(statistics.median(ends))
+    out["painted"] = ms(statistics.median(a.total for a in answers))
+    return out
+
+
+def frame_wait(answers: Sequence[Answer]) -> dict[str, float]:
+    """How long the next card, applied to the widgets, waited for Textual's next frame."""
+    waits = [
+        a.milestones["tui:layout+render"][0] - a.milestones["tui:apply"][1]
+        for a in answers
+        if "tui:apply" in a.milestones and "tui:layout+render" in a.milestones
+    ]
+    return spread(waits) if waits else {}
 
 
 def session_stats(s: Session) -> dict[str, Any]:
@@ -379,11 +426,20 @@ def session_stats(s: Session) -> dict[str, Any]:
         "engine": spread(engine),
         "tui": spread(tui),
         "engine_share": round(sum(engine) / sum(totals), 3),
+        "timeline": timeline(s.answers),
+        "frame_wait": frame_wait(s.answers),
         "engine_calls": {k: spread(v) | {"count": len(v)} for k, v in s.engine_calls.items()},
         "gc_during": {
             "count": len(s.gc_during),
-            "max": ms(max(s.gc_during, default=0.0)),
-            "over_5ms": sum(p > 0.005 for p in s.gc_during),
+            "max": ms(max((p for _, p in s.gc_during), default=0.0)),
+            "over_5ms": sum(p > 0.005 for _, p in s.gc_during),
+            **{
+                f"gen{g}": {
+                    "count": sum(1 for gen, _ in s.gc_during if gen == g),
+                    "max": ms(max((p for gen, p in s.gc_during if gen == g), default=0.0)),
+                }
+                for g in range(3)
+            },
         },
         "gc_before_max": ms(max(s.gc_before, default=0.0)),
         "slowest": [
@@ -475,11 +531,11 @@ def measure(source: Path, now_iso: str, opts: TuiOptions, work: Path) -> dict[st
     copy_collection(source, db)
     env = child_env(work, db, now_iso)
     log("first paint: a warm-up run (backs up the copy once)")
-    first_paint(flashcore_command() + ["review"], env)
+    first_paint([*flashcore_command(), "review"], env)
     paints, minimal = [], []
     for run in range(opts.paint_runs):
         log(f"first paint run {run + 1}/{opts.paint_runs}")
-        paints.append(first_paint(flashcore_command() + ["review"], env))
+        paints.append(first_paint([*flashcore_command(), "review"], env))
         minimal.append(minimal_paint(env))
     sessions = []
     for run in range(opts.runs):
@@ -531,13 +587,24 @@ def render(r: dict[str, Any]) -> str:
         row("  of which engine", s["engine"]),
         row("  of which TUI", s["tui"]),
         f"  engine share of key -> next card: {s['engine_share']:.0%}",
+        "  after the 3 key (median ms): "
+        + ", ".join(f"{k} {v:.1f}" for k, v in s["timeline"].items()),
     ]
+    if s.get("frame_wait"):
+        lines.append(row("  card ready -> frame starts", s["frame_wait"]))
     for name, d in sorted(s["engine_calls"].items()):
         lines.append(row(f"  engine {name} (x{d['count']:.0f})", d))
     g = s["gc_during"]
     lines.append(
         f"GC while answering: {g['count']:.0f} pauses, longest {g['max']:.2f} ms, "
         f"{g['over_5ms']:.0f} over 5 ms; longest before the first answer {s['gc_before_max']:.2f} ms"
+    )
+    lines.append(
+        "  by generation: "
+        + ", ".join(
+            f"gen{n} {g[f'gen{n}']['count']:.0f}x max {g[f'gen{n}']['max']:.2f} ms"
+            for n in range(3)
+        )
     )
     lines.append("targets:")
     for t in r["targets"].values():
