@@ -21,6 +21,7 @@ from flashcore.core import cloze
 from flashcore.core.errors import DeckFormatError, Problem
 from flashcore.core.model import DeckSpec, NoteKind, NoteSpec
 from flashcore.core.topics import clean_path
+from flashcore.importers.deck_toml import MAX_FIELD_CHARS, too_long
 
 SEPARATOR_NAMES = {
     "tab": "\t",
@@ -400,6 +401,11 @@ def _note(
             f"row has {len(cells)} columns, expected {layout.width} (as on {layout.width_from})",
         )
         return None, "", None
+
+    for column, cell in enumerate(cells):
+        if len(cell) > MAX_FIELD_CHARS:
+            problem(line, too_long(f"column {column + 1}", cell))
+            return None, "", None
 
     def special(name: str) -> str:
         column = layout.special.get(name)

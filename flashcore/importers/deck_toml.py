@@ -12,6 +12,7 @@ from flashcore.core import cloze
 from flashcore.core.errors import DeckFormatError, Problem
 from flashcore.core.model import DeckSpec, NoteKind, NoteSpec
 
+MAX_FIELD_CHARS = 100_000  # per field (front, back, cloze, extra); decks/README.md says why
 DECK_KEYS = {"name", "key", "description", "html"}
 CARD_KEYS = {"id", "front", "back", "cloze", "extra", "topics", "qids", "tags"}
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
@@ -58,8 +59,8 @@ def parse_deck_file(path: Path, data: bytes | None = None) -> DeckSpec:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise DeckFormatError([Problem(where, line, "not UTF-8 text")]) from None
+        bad_line = raw[: exc.start].count(b"\n") + 1
+        raise DeckFormatError([Problem(where, bad_line, "not UTF-8 text")]) from None
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -96,6 +97,10 @@ def _build(where: str, doc: dict[str, Any], lines: _Lines) -> DeckSpec:
         problem(lines.key_in_block(lines.deck_start, "key"), "deck key must be text without ':'")
         deck_key = ""
     description = deck.get("description", "")
+    if isinstance(description, str) and len(description) > MAX_FIELD_CHARS:
+        at = lines.key_in_block(lines.deck_start, "description")
+        problem(at, too_long("description", description))
+        description = ""
     html = deck.get("html", False)
     if not isinstance(html, bool):
         problem(lines.key_in_block(lines.deck_start, "html"), "html must be true or false")
@@ -130,6 +135,14 @@ def _build(where: str, doc: dict[str, Any], lines: _Lines) -> DeckSpec:
     )
 
 
+def too_long(what: str, value: str) -> str:
+    """The problem of a field over `MAX_FIELD_CHARS`."""
+    return (
+        f"{what} is {len(value):,} characters; a field may hold at most {MAX_FIELD_CHARS:,} "
+        "(see decks/README.md)"
+    )
+
+
 def _clean_name(name: str) -> str:
     return "::".join(part.strip() for part in name.split("::") if part.strip())
 
@@ -158,6 +171,10 @@ def _card(card: Any, start: int | None, lines: _Lines, problem: Any) -> NoteSpec
         if not isinstance(value, str):
             problem(lines.key_in_block(start, key), f"card {local_id}: {key} must be text")
             return None
+        if len(value) > MAX_FIELD_CHARS:
+            problem(lines.key_in_block(start, key), f"card {local_id}: {too_long(key, value)}")
+            oversized.append(key)
+            return None
         return value
 
     def text_list(key: str) -> tuple[str, ...]:
@@ -171,7 +188,10 @@ def _card(card: Any, start: int | None, lines: _Lines, problem: Any) -> NoteSpec
             return ()
         return tuple(v.strip() for v in value if v.strip())
 
+    oversized: list[str] = []
     front, back, text, extra = (text_field(k) for k in ("front", "back", "cloze", "extra"))
+    if oversized:
+        return None  # reported by text_field
     topics, qids, tags = text_list("topics"), text_list("qids"), text_list("tags")
     for qid in qids:
         if not _QID.match(qid.lower()):
