@@ -38,7 +38,8 @@ def test_tiny_run_reports_every_figure_and_target(tiny_run: tuple[dict[str, Any]
     for key in (
         "queue_cold_ms",
         "queue_warm_ms",
-        "next_card_warm_ms",
+        "listing_first_ms",
+        "listing_warm_ms",
         "open_ms",
         "due_json_process_ms",
         "help_process_ms",
