@@ -16,6 +16,7 @@ from flashcore.core.errors import FlashcoreError, NotFoundError, StaleCardError
 from flashcore.core.model import CardState, Rating, Schedule
 from flashcore.core.weakness import retention_for
 from flashcore.services.decks import card_scope
+from flashcore.services.weakness import card_reasons, ensure_fresh
 from flashcore.storage import repos
 from flashcore.storage.models import Card
 from flashcore.storage.uow import run_write, run_write_on, transaction
@@ -83,8 +84,6 @@ def build_queue(
     details: bool = True,
 ) -> TodayQueue:
     """Today's queue in order, each card with a reason. Ranks compact columns, not ORM objects."""
-    from flashcore.services.weakness import ensure_fresh
-
     ensure_fresh(fc)
     s = fc.settings
     now = fc.now()
@@ -173,8 +172,6 @@ def build_queue(
         entries = list(built.entries)
         weighted = [e.card_id for e in entries if weight_of.get(e.card_id, 0.0) > 0]
         if weighted:
-            from flashcore.services.weakness import card_reasons
-
             reasons = card_reasons(fc, conn, weighted)
             entries = [
                 queue.with_weak_reason(e, reasons[e.card_id]) if e.card_id in reasons else e
@@ -554,6 +551,7 @@ class StudySession:
     """
 
     REFRESH_SECONDS = 60.0
+    CHECKPOINT_EVERY = 100  # answers between WAL checkpoints run by `idle()`
 
     def __init__(self, fc: Flashcore, *, deck: str | None = None, topic: str | None = None) -> None:
         self.fc = fc
@@ -569,6 +567,7 @@ class StudySession:
         self._version: int | None = None
         self._built_at = 0.0
         self._shown: tuple[int, repos.CardRow] | None = None
+        self._since_checkpoint = 0
 
     # ------------------------------------------------------------ connection
 
@@ -587,6 +586,23 @@ class StudySession:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def idle(self) -> bool:
+        """Work for a quiet moment (the student is reading a card; call it from a worker):
+        every `CHECKPOINT_EVERY` answers, copy SQLite's write-ahead log into the database
+        (PASSIVE: it never blocks an answer), so that SQLite's automatic checkpoint never lands
+        inside an answer. On its own pooled connection, so an answer may run meanwhile.
+        True when it checkpointed."""
+        if (
+            self.fc.engine.dialect.name != "sqlite"
+            or self._since_checkpoint < self.CHECKPOINT_EVERY
+        ):
+            return False
+        self._since_checkpoint = 0
+        with self.fc.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+            conn.commit()
+        return True
 
     def _data_version(self) -> int | None:
         """SQLite's counter of commits by *other* connections (ours hold still)."""
@@ -607,8 +623,6 @@ class StudySession:
         self._pending = None
 
     def _rebuild(self, now: datetime) -> None:
-        from flashcore.services.weakness import ensure_fresh
-
         ensure_fresh(self.fc)  # may write (once a day): do it before taking the version
         self._version = self._data_version()  # before building: a change meanwhile is seen next
         self._built_at = time.monotonic()
@@ -715,6 +729,7 @@ class StudySession:
             ),
         )  # fmt: skip
         self.answered(result)
+        self._since_checkpoint += 1
         return result
 
     def answered(self, result: AnswerResult, reason: str = "") -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 
 from flashcore.core.errors import StaleCardError
 from flashcore.core.model import Rating
@@ -96,3 +98,26 @@ def test_session_answer_writes_the_same_as_a_plain_answer(fc, tmp_path, clock):
     assert undone[0].card_id == card
     again = study.answer(fc, card, Rating.GOOD, duration_ms=4000)
     assert again.schedule == got.schedule and again.buried_siblings == got.buried_siblings
+
+
+def test_idle_checkpoints_the_wal_every_so_many_answers(fc_sqlite, tmp_path):
+    fc = fc_sqlite
+    fc.add_decks([write_deck(tmp_path / "d.toml", SMALL_DECK, key="imm")])
+    seen: list[str] = []
+    event.listen(fc.engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
+    with study.StudySession(fc) as session:
+        session.CHECKPOINT_EVERY = 2
+        assert session.idle() is False  # nothing answered yet
+        for _ in range(2):
+            card = session.queue(details=False).items[0].card_id
+            view = session.show(card)
+            session.answer(card, Rating.GOOD, expect_version=view.version)
+        assert not any("wal_checkpoint" in sql for sql in seen)  # never inside an answer
+        assert session.idle() is True
+        assert [sql for sql in seen if "wal_checkpoint" in sql] == [
+            "PRAGMA wal_checkpoint(PASSIVE)"
+        ]
+        assert session.idle() is False  # counted again from zero
+    with sqlite3.connect(fc.location) as conn:  # the log is in the database file now
+        busy, log, done = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        assert busy == 0 and log == done
