@@ -57,7 +57,7 @@ class Flashcore:
     url: str
     backup: str | None = None
     _policy: Policy | None = field(default=None, repr=False)
-    _scheduler_ids: dict[str, int] = field(default_factory=dict, repr=False)
+    _scheduler_ids: dict[Policy, int] = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------ opening
 
@@ -116,15 +116,15 @@ class Flashcore:
     def scheduler_id(self, session: Any) -> int:
         """The id under which the current scheduler configuration is recorded (inside the
         caller's transaction; cached once it exists)."""
-        digest = self.policy.digest()
-        cached = self._scheduler_ids.get(digest)
+        policy = self.policy
+        cached = self._scheduler_ids.get(policy)  # by value: no digest on the answer's path
         if cached is not None:
             return cached
         found, created = repos.scheduler_id_for(
-            session, self.profile_id, digest, self.policy.to_config(), self.now()
+            session, self.profile_id, policy.digest(), policy.to_config(), self.now()
         )
         if not created:  # a new row is cached only once committed (next time it is found)
-            self._scheduler_ids[digest] = found
+            self._scheduler_ids[policy] = found
         return found
 
     def rollover(self, now: datetime | None = None) -> datetime:
