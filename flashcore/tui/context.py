@@ -7,7 +7,6 @@ clock never freezes them. Tests pass a still `ticks` to make timers stable in sn
 
 from __future__ import annotations
 
-import gc
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,14 +20,3 @@ if TYPE_CHECKING:
 class Context:
     fc: Flashcore
     ticks: Callable[[], float] = field(default=time.monotonic)
-
-
-_gc = {"frozen": False}
-
-
-def freeze_gc_once() -> None:
-    """Move everything loaded so far out of the collector's way (once per process): after the
-    first queue is loaded the long-lived objects are in place and later collections stay short."""
-    if not _gc["frozen"]:
-        _gc["frozen"] = True
-        gc.freeze()

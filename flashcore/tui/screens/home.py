@@ -20,7 +20,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from flashcore.core.errors import FlashcoreError
-from flashcore.tui.context import Context, freeze_gc_once
+from flashcore.tui import collector
+from flashcore.tui.context import Context
 from flashcore.tui.screens.help import HelpScreen
 from flashcore.tui.screens.review import ReviewScreen
 from flashcore.tui.screens.weakness import WeaknessScreen
@@ -174,7 +175,7 @@ class HomeScreen(Screen[None]):
         except FlashcoreError as exc:
             self.query_one("#today", Static).update(Text(str(exc), style="red"))
             return
-        freeze_gc_once()
+        collector.freeze_once()
         self.show_data(data)
 
     def show_data(self, data: HomeData) -> None:

@@ -20,21 +20,26 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, ProgressBar, Rule, Static
+from textual.timer import Timer
+from textual.widgets import Footer, Rule, Static
 
 from flashcore.core.errors import FlashcoreError, StaleCardError
 from flashcore.core.model import Rating
-from flashcore.tui.context import Context, freeze_gc_once
+from flashcore.tui import collector
+from flashcore.tui.context import Context
 from flashcore.tui.screens.help import HelpScreen
 from flashcore.tui.screens.session_end import SessionEndScreen
 from flashcore.tui.session import Answered, SessionRecord, format_duration, plural
 from flashcore.tui.widgets.answer_bar import AnswerBar
+from flashcore.tui.widgets.bars import ProgressLine
 from flashcore.tui.widgets.card_text import CardText, clean
 
 if TYPE_CHECKING:
     from flashcore.services.study import CardView, StudySession, TodayQueue
 
 UNDO_REASON = "shown again after undo"
+COLLECT_AFTER = 0.1  # seconds after a card is shown: the student is reading, nothing is drawn
+PROMPT = Text("Space / Enter  show answer", style="bold")
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,30 +151,73 @@ class ReviewScreen(Screen[None]):
         self.cards_shown = 0  # counts every card put on screen (tests and timing use it)
         self.study: StudySession | None = None
         self._next_due: datetime | None = None
+        self._collect_timer: Timer | None = None
+        self._holding_gc = False
+        self._prompt_shown = False
+        # The widgets, kept at hand: a card changes them without a query per widget.
+        self._scope = Static(self._scope_text(), id="review-scope")
+        self._timer = Static("00:00", id="review-timer")
+        self._progress = ProgressLine(id="review-progress")
+        self._card = VerticalScroll(id="card")
+        self._meta = Static(Text(), id="card-meta")
+        self._front = CardText(id="front")
+        self._divider = Rule(id="divider")
+        self._back = CardText(id="back")
+        self._extra = CardText(id="extra")
+        self._notice = CardText(id="notice")
+        self._reason = Static(Text(), id="reason")
+        self._prompt = Static(Text(), id="prompt")
+        self._answers = AnswerBar(id="answers")
 
     # ------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="review-head", classes="titlebar"):
-            yield Static(self._scope_text(), id="review-scope")
-            yield Static("00:00", id="review-timer")
-        yield ProgressBar(id="review-progress", show_eta=False)
-        with VerticalScroll(id="card"):
-            yield Static(Text(), id="card-meta")
-            yield CardText(id="front")
-            yield Rule(id="divider")
-            yield CardText(id="back")
-            yield CardText(id="extra")
-            yield CardText(id="notice")
-        yield Static(Text(), id="reason")
-        yield Static(Text(), id="prompt")
-        yield AnswerBar(id="answers")
+            yield self._scope
+            yield self._timer
+        yield self._progress
+        with self._card:
+            yield self._meta
+            yield self._front
+            yield self._divider
+            yield self._back
+            yield self._extra
+            yield self._notice
+        yield self._reason
+        yield self._prompt
+        yield self._answers
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self._set_phase("loading")
         self.set_interval(1.0, self._tick)
         self.load_next()
+
+    # While a session is on screen the collector runs only while the student reads a card.
+    def on_screen_resume(self) -> None:
+        if not self._holding_gc:
+            self._holding_gc = True
+            collector.hold()
+
+    def on_screen_suspend(self) -> None:
+        self._release_gc()
+
+    def _release_gc(self) -> None:
+        if self._holding_gc:
+            self._holding_gc = False
+            collector.release()
+
+    def _collect_soon(self) -> None:
+        if self._collect_timer is not None:
+            self._collect_timer.stop()
+        self._collect_timer = self.set_timer(COLLECT_AFTER, self._collect)
+
+    def _collect(self) -> None:
+        self._collect_timer = None
+        if self.phase == "loading":  # a card is on its way: wait until it is shown
+            self._collect_soon()
+        elif self._holding_gc:
+            collector.collect()
 
     def _scope_text(self, queue: TodayQueue | None = None) -> Text:
         text = Text()
@@ -203,12 +251,12 @@ class ReviewScreen(Screen[None]):
                 self.notify(str(exc), severity="error", markup=False)
                 self._show_notice(Text(str(exc), style="red"), "done")
             return
-        freeze_gc_once()
+        collector.freeze_once()
         self._apply(nxt)
 
     def _apply(self, nxt: NextCard) -> None:
         self.queue = nxt.queue
-        self.query_one("#review-scope", Static).update(self._scope_text(nxt.queue))
+        self._scope.update(self._scope_text(nxt.queue), layout=False)
         self._update_progress()
         if nxt.view is not None:
             self._show_card(nxt.view, nxt.reason)
@@ -226,27 +274,24 @@ class ReviewScreen(Screen[None]):
         queue = self.queue
         left = 0 if queue is None else queue.new + queue.learning + queue.review
         done = self.record.count
-        self.query_one(ProgressBar).update(total=max(1, done + left), progress=done)
+        self._progress.set_progress(done, done + left)
 
     # ------------------------------------------------------------ showing
 
     def _show_card(self, view: CardView, reason: str) -> None:
         self.view = view
         self.reason = reason
-        self.query_one("#front", CardText).show_segments(view.front)
-        back = self.query_one("#back", CardText)
-        back.show_segments([])
-        extra = self.query_one("#extra", CardText)
-        extra.show_plain("")
+        self._front.show_segments(view.front)  # the back and extra are set when revealed
         self._show_meta()
         why = Text("why: ", style="dim")
         why.append(clean(reason).replace("\n", " "), style="italic")
-        self.query_one("#reason", Static).update(why)
-        self.query_one(AnswerBar).set_outcomes({r: o.label for r, o in view.outcomes.items()})
-        self.query_one("#card", VerticalScroll).scroll_home(animate=False)
+        self._reason.update(why)
+        self._answers.set_outcomes({r: o.label for r, o in view.outcomes.items()})
+        self._card.scroll_home(animate=False)
         self.shown_at = self.ctx.ticks()
         self.cards_shown += 1
         self._set_phase("front")
+        self._collect_soon()
 
     def _show_meta(self) -> None:
         view = self.view
@@ -256,18 +301,17 @@ class ReviewScreen(Screen[None]):
         meta.append(f" · {view.kind} · {view.state.label}", style="dim")
         if view.flagged:
             meta.append("  ⚑ flagged", style="bold magenta")
-        self.query_one("#card-meta", Static).update(meta)
+        self._meta.update(meta, layout=False)
 
     def _reveal(self) -> None:
         view = self.view
         if view is None:
             return
         if view.kind == "cloze":
-            self.query_one("#front", CardText).show_segments(view.back)
+            self._front.show_segments(view.back)
         else:
-            self.query_one("#back", CardText).show_segments(view.back)
-        if view.extra:
-            self.query_one("#extra", CardText).show_plain(view.extra, style="italic")
+            self._back.show_segments(view.back)
+        self._extra.show_plain(view.extra or "", style="italic")
         self._set_phase("back", basic_back=view.kind != "cloze")
 
     def _show_waiting(self) -> None:
@@ -289,10 +333,10 @@ class ReviewScreen(Screen[None]):
 
     def _show_notice(self, text: Text, phase: str) -> None:
         self.view = None
-        notice = self.query_one("#notice", CardText)
-        notice.show_text(text)
-        self.query_one("#reason", Static).update(Text())
+        self._notice.show_text(text)
+        self._reason.update(Text())
         self._set_phase(phase)
+        self._collect_soon()
 
     def _set_phase(self, phase: str, *, basic_back: bool = False) -> None:
         """Show the widgets of `phase`. `loading` changes nothing on screen (the next card
@@ -301,27 +345,26 @@ class ReviewScreen(Screen[None]):
         if phase == "loading":
             return
         card = phase in ("front", "back")
-        self.query_one("#card-meta").display = card
-        self.query_one("#front").display = card
-        self.query_one("#divider").display = phase == "back" and basic_back
-        self.query_one("#back").display = phase == "back" and basic_back
-        self.query_one("#extra").display = phase == "back"
-        self.query_one("#notice").display = phase in ("waiting", "done")
-        self.query_one("#answers").display = phase == "back"
-        prompt = self.query_one("#prompt", Static)
-        prompt.display = phase != "back"
-        prompt.update(
-            Text("Space / Enter  show answer", style="bold") if phase == "front" else Text()
-        )
+        self._meta.display = card
+        self._front.display = card
+        self._divider.display = phase == "back" and basic_back
+        self._back.display = phase == "back" and basic_back
+        self._extra.display = phase == "back"
+        self._notice.display = phase in ("waiting", "done")
+        self._answers.display = phase == "back"
+        self._prompt.display = phase != "back"
+        if self._prompt_shown != (phase == "front"):
+            self._prompt_shown = phase == "front"
+            self._prompt.update(PROMPT if self._prompt_shown else Text(), layout=False)
 
     def _tick(self) -> None:
         elapsed = self.ctx.ticks() - self.record.started
-        self.query_one("#review-timer", Static).update(format_duration(elapsed))
+        self._timer.update(format_duration(elapsed), layout=False)  # a fixed width (app.tcss)
         if self.phase == "waiting" and self._next_due is not None:
             if self.ctx.fc.now() >= self._next_due:
                 self.load_next()
             else:
-                self.query_one("#notice", CardText).show_text(self._waiting_text())
+                self._notice.show_text(self._waiting_text())
 
     # ------------------------------------------------------------ actions
 
@@ -440,6 +483,7 @@ class ReviewScreen(Screen[None]):
         self.app.switch_screen(SessionEndScreen(self.ctx, self.record, finished=False))
 
     def on_unmount(self) -> None:
+        self._release_gc()
         if self.study is not None:
             self.study.close()  # its connection; nothing is pending (every answer committed)
 
