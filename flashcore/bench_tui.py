@@ -20,6 +20,8 @@ sequences stripped from the output since the key). It reports:
 3. garbage-collector pauses in the reviewer process (`gc.callbacks`), the longest during the
    answering and before it.
 
+Between a paint and the next key the harness waits `READING` (0.15 s): a very quick student.
+
 The reviewer process of (2) and (3) is `flashcore.cli.main(["review"])` behind a small
 wrapper that installs the timers; (1) runs the installed `flashcore review` itself.
 """
@@ -58,8 +60,7 @@ from flashcore.bench import (
 
 COLS, ROWS = 80, 24
 TIMEOUT = 60.0  # seconds for any one screen to appear
-PAUSE = 0.03  # seconds without output after a paint before the next key (a quick student)
-PAUSE_CAP = 0.3  # ... but never longer (timers may keep painting)
+READING = 0.15  # seconds from a paint to the next key: a very quick student (real ones take 1-10 s)
 
 # What each screen shows once painted (plain text, escape sequences stripped).
 LOADING = b"opening your collection"
@@ -230,17 +231,6 @@ class Terminal:
                                      f"it last drew: {tail!r}")  # fmt: skip
                 self._changed.wait(left)
 
-    def pause(self, quiet: float = PAUSE, cap: float = PAUSE_CAP) -> None:
-        """Wait until nothing has been written for `quiet` seconds (at most `cap`)."""
-        deadline = time.monotonic() + cap
-        with self._changed:
-            while True:
-                last = self.chunks[-1][0] if self.chunks else self.started
-                now = time.monotonic()
-                if now - last >= quiet or now >= deadline or self._eof:
-                    return
-                self._changed.wait(min(quiet - (now - last), deadline - now))
-
     def close(self, keys: bytes = b"q", timeout: float = 30.0) -> int:
         """Send `keys` (quit) and wait for the process to end; returns its exit code."""
         with contextlib.suppress(OSError):
@@ -306,6 +296,7 @@ def minimal_paint(env: dict[str, str]) -> dict[str, float]:
 
 @dataclass(slots=True)
 class Answer:
+    space: float  # when Space was sent (monotonic)
     reveal: float  # Space -> answer shown (s)
     key: float  # when `3` was sent (monotonic)
     painted: float  # when the next card had arrived (monotonic)
@@ -327,6 +318,7 @@ class Session:
     answers: list[Answer]
     gc_before: list[float] = field(default_factory=list)  # pauses (s) before the first answer
     gc_during: list[tuple[int, float]] = field(default_factory=list)  # (generation, s)
+    gc_on_key_path: list[float] = field(default_factory=list)  # pauses (s) between a key and paint
     engine_calls: dict[str, list[float]] = field(default_factory=dict)  # per entry point (s)
 
 
@@ -343,21 +335,21 @@ def review_session(db: Path, now_iso: str, answers: int, scratch: Path) -> Sessi
     done: list[Answer] = []
     try:
         term.wait_for(HOME_READY)
-        term.pause()
+        time.sleep(READING)
         mark = term.mark()
         entered = term.send(b"\r")
         shown, marker = term.wait_for(CARD_FRONT, *NO_MORE, since=mark)
         enter_to_card = shown - entered
         while marker == CARD_FRONT and len(done) < answers:
-            term.pause()
+            time.sleep(READING)
             mark = term.mark()
             space = term.send(b" ")
             revealed, _ = term.wait_for(CARD_BACK, since=mark)
-            term.pause()
+            time.sleep(READING)
             mark = term.mark()
             key = term.send(b"3")
             shown, marker = term.wait_for(CARD_FRONT, *NO_MORE, since=mark)
-            done.append(Answer(revealed - space, key, shown))
+            done.append(Answer(space, revealed - space, key, shown))
     finally:
         code = term.close()
     if code != 0:
@@ -376,6 +368,12 @@ def review_session(db: Path, now_iso: str, answers: int, scratch: Path) -> Sessi
         if label.startswith("gc"):
             if start >= first and end <= last:
                 session.gc_during.append((int(label[2:]), end - start))
+                if any(
+                    overlap(start, end, a.space, a.space + a.reveal)
+                    or overlap(start, end, a.key, a.painted)
+                    for a in done
+                ):
+                    session.gc_on_key_path.append(end - start)
             elif start < first:
                 session.gc_before.append(end - start)
         elif first <= start <= last:
@@ -442,6 +440,10 @@ def session_stats(s: Session) -> dict[str, Any]:
             },
         },
         "gc_before_max": ms(max(s.gc_before, default=0.0)),
+        "gc_on_key_path": {
+            "count": len(s.gc_on_key_path),
+            "max": ms(max(s.gc_on_key_path, default=0.0)),
+        },
         "slowest": [
             {"total": ms(a.total), "engine": ms(a.engine), "gc": ms(a.gc)}
             for a in sorted(s.answers, key=lambda a: a.total, reverse=True)[:5]
@@ -598,6 +600,10 @@ def render(r: dict[str, Any]) -> str:
     lines.append(
         f"GC while answering: {g['count']:.0f} pauses, longest {g['max']:.2f} ms, "
         f"{g['over_5ms']:.0f} over 5 ms; longest before the first answer {s['gc_before_max']:.2f} ms"
+    )
+    k = s["gc_on_key_path"]
+    lines.append(
+        f"  between a key and its paint: {k['count']:.0f} pauses, longest {k['max']:.2f} ms"
     )
     lines.append(
         "  by generation: "
