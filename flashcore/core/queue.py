@@ -157,7 +157,9 @@ def build(
     use_ahead = not (learning or chosen_reviews or chosen_new)
     counts = Counts(
         new=len(chosen_new),
-        learning=len(ahead) if use_ahead else len(learning),
+        # As Anki counts: learning cards due now and those due within the learn-ahead window
+        # (press Again and the learning count goes up at once).
+        learning=len(learning) + len(ahead),
         review=len(chosen_reviews),
     )
     total = counts.total

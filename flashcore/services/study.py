@@ -686,10 +686,11 @@ class StudySession:
                 )  # fmt: skip
             items = (first,)
         counts = self._counts
+        soon = bisect_right(waiting, ahead, key=lambda i: i.due)  # due within learn-ahead
         return TodayQueue(
             items=items,
             new=counts["new"],
-            learning=counts["learning"] + due_now,
+            learning=counts["learning"] + soon,
             review=counts["review"],
             next_learning_due=waiting[due_now].due if due_now < len(waiting) else None,
         )

@@ -121,3 +121,18 @@ def test_idle_checkpoints_the_wal_every_so_many_answers(fc_sqlite, tmp_path):
     with sqlite3.connect(fc.location) as conn:  # the log is in the database file now
         busy, log, done = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         assert busy == 0 and log == done
+
+
+def test_learning_count_includes_cards_due_within_learn_ahead_as_anki_counts(fc, tmp_path):
+    # Press Again on a new card: it is due in a minute, and the learning count shows it at once
+    # (in the session and in a fresh build alike).
+    fc.add_decks([write_deck(tmp_path / "d.toml", SMALL_DECK, key="imm")])
+    with study.StudySession(fc) as session:
+        before = session.queue()
+        card = before.items[0].card_id
+        view = session.show(card)
+        session.answer(card, Rating.AGAIN, expect_version=view.version)
+        after = session.queue()
+        assert after.learning == before.learning + 1
+        assert after.items[0].card_id != card  # not shown again before its step is due
+    assert study.build_queue(fc).learning == after.learning
