@@ -3,13 +3,16 @@ aliases; and the pull-forward of weak topics' cards into today's queue."""
 
 from __future__ import annotations
 
-import hashlib
+import os
+import threading
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from sqlalchemy import Table, delete, func, insert, select
+from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy.orm import Session
 
 from flashcore.core import fsrs_adapter, studyday
 from flashcore.core import topics as topic_keys
@@ -27,15 +30,13 @@ from flashcore.storage.models import (
     Topic,
     TopicAlias,
 )
-from flashcore.storage.uow import reading, run_write
+from flashcore.storage.uow import reading, run_write, run_write_on, transaction
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
+    from flashcore.importers.qbank import Row
     from flashcore.services.collection import Flashcore
 
 FRESH_DAYS = weakness_model.FRESH_DAYS
-INSERT_CHUNK = 20_000
 
 
 @dataclass(slots=True)
@@ -76,9 +77,17 @@ class ImportReport:
         }
 
 
+Progress = Callable[[str, int, int], None]  # (phase "reading" | "saving", done, total)
+
+MEMORY_BYTES = 16 << 20  # logs up to this size are held in memory; larger ones are staged
+SAVE_ROWS = 200_000  # staged rows copied per statement (progress and Ctrl-C between them)
+_LOAD_KNOWN = 300_000  # existing fingerprints in the log's dates loaded at most at once
+_COLUMNS = "fingerprint, source, qid, outcome, on_date, subject, system, category, topic, seconds"
+
+
 def import_log(
     fc: Flashcore,
-    data: bytes,
+    data: bytes | str | os.PathLike[str] | IO[bytes],
     *,
     origin: str,
     fmt: str = "auto",
@@ -88,129 +97,362 @@ def import_log(
     dry_run: bool = False,
     skip_invalid: bool = False,
     again: bool = False,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
 ) -> ImportReport:
-    """Import one log. A file with bad rows changes nothing (QbankFormatError lists them all)
-    unless `skip_invalid`; re-importing adds nothing; an identical paste needs `again`."""
-    from flashcore.importers.qbank import fingerprint, parse_qbank
+    """Import one log (bytes, a file's path, or a binary stream such as stdin). A file with bad
+    rows changes nothing (QbankFormatError lists them all) unless `skip_invalid`; re-importing
+    adds nothing; an identical paste needs `again`.
+
+    The log is read and checked without the write lock (rows held in memory, or for a large
+    log in a temporary table), and the write lock is held only to copy the new attempts in,
+    refresh the weights and commit: one transaction, so an import is whole or absent. Once
+    `cancel` is set the import stops at the next step with KeyboardInterrupt, nothing written.
+    """
+    from flashcore.importers.qbank import LogSource, QbankReader
 
     today = weakness.today_for(fc)
-    parsed = parse_qbank(
-        data,
-        path=origin,
-        fmt=fmt,
-        source=source.strip().lower() or "uworld",
-        default_date=on_date or today,
-        outcome=outcome,
-        skip_invalid=skip_invalid,
-    )
-    digest = hashlib.sha256(data).hexdigest()
-    report = ImportReport(
-        rows_read=parsed.rows_read,
-        skipped_invalid=[str(p) for p in parsed.skipped],
-        format=parsed.format,
-        dry_run=dry_run,
-    )
-
-    def work(session: Session) -> ImportReport:
-        if not again:
-            earlier = session.execute(
-                select(QbankBatch.id, QbankBatch.imported_at).where(
-                    QbankBatch.profile_id == fc.profile_id, QbankBatch.content_hash == digest
-                )
-            ).first()
-            if earlier is not None:
-                raise FlashcoreError(
-                    f"{origin}: identical to batch {earlier.id} imported "
-                    f"{earlier.imported_at:%Y-%m-%d %H:%M} UTC; nothing added "
-                    "(use --again to import it anyway)"
-                )
-        known = set(
-            session.execute(
-                select(QbankAttempt.fingerprint).where(QbankAttempt.profile_id == fc.profile_id)
-            ).scalars()
+    with LogSource(data) as log, fc.engine.connect() as conn:
+        reader = QbankReader(
+            log,
+            path=origin,
+            fmt=fmt,
+            source=source.strip().lower() or "uworld",
+            default_date=on_date or today,
+            outcome=outcome,
+            skip_invalid=skip_invalid,
         )
-        fresh = []
-        for attempt in parsed.attempts:
-            fp = fingerprint(attempt)
-            if fp in known:
-                report.duplicates += 1
-                continue
-            known.add(fp)
-            fresh.append((fp, attempt))
-        report.added = len(fresh)
-        index = weakness.load_index(session, fc.profile_id)
-        unmatched_topics: Counter[str] = Counter()
-        unmatched_qids: list[str] = []
-        matches: dict[tuple[str, str, str, str, str], weakness.Match] = {}
-        for _fp, a in fresh:
-            if a.outcome not in weakness.MISSED:
-                continue
-            report.misses += 1
-            texts = (a.topic, a.category, a.system)
-            key = (
-                (a.source, a.qid, *texts)
-                if (a.source, a.qid) in index.qid_notes
-                else ("", "", *texts)
+        sqlite = conn.dialect.name == "sqlite"
+        held = log.size <= MEMORY_BYTES
+        stage = (_HeldStage if held else _Stage)(conn, fc.profile_id, sqlite)
+        try:
+            with transaction(conn, write=False):
+                for chunk in reader.chunks():
+                    _check(cancel)
+                    if chunk is None:
+                        stage.reset()
+                    else:
+                        stage.add(chunk)
+                    if progress is not None:
+                        progress("reading", reader.position, reader.size)
+            report = ImportReport(
+                rows_read=reader.rows_read,
+                skipped_invalid=[str(p) for p in reader.skipped],
+                format=reader.format,
+                dry_run=dry_run,
             )
-            m = matches.get(key)
-            if m is None:
-                m = matches[key] = weakness.match_attempt(index, a.source, a.qid, texts)
-            if m.kind == "card":
-                report.matched_card += 1
-            elif m.kind == "topic":
-                report.matched_topic += 1
-            else:
-                report.matched_none += 1
-                label = a.topic or a.category or a.system
-                if label:
-                    unmatched_topics[label] += 1
-                unmatched_qids.append(f"{a.source}:{a.qid}")
-        report.unmatched_topics = [t for t, _n in unmatched_topics.most_common()]
-        report.unmatched_qids = unmatched_qids
-        if dry_run:
-            return report
-        batch_id = session.execute(
+            batch = _Batch(fc, source, reader.format, origin, reader.content_hash, again)
+            with transaction(conn, write=False):
+                batch.refuse_identical(conn)
+                _summarize(conn, fc, stage, report)
+            _check(cancel)
+            if dry_run:
+                return report
+            backup_before_write(fc)  # SQLite: a verified backup before the import writes
+
+            def work(conn: Connection) -> ImportReport:
+                batch.refuse_identical(conn)
+                batch_id = batch.insert(conn, reader.rows_read, report.added)
+                copied = stage.save(conn, batch_id, progress, cancel)
+                if copied != report.added:  # another import took some of them meanwhile
+                    raise _Raced
+                with Session(bind=conn) as session:
+                    loaded = weakness.refresh_in(session, fc, today)
+                    report.pulled_forward = pull_forward(session, fc, today, loaded)
+                _check(cancel)
+                report.batch_id = batch_id
+                return report
+
+            for _attempt in range(3):
+                try:
+                    return run_write_on(conn, work)
+                except _Raced:
+                    with transaction(conn, write=False):
+                        _summarize(conn, fc, stage, report)
+            raise FlashcoreError("other imports kept adding the same attempts; try again")
+        finally:
+            stage.close()
+
+
+def _check(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise KeyboardInterrupt
+
+
+class _Raced(Exception):
+    """Another import stored some of this log's attempts after they were counted."""
+
+
+@dataclass(slots=True)
+class _Batch:
+    fc: Flashcore
+    source: str
+    format: str
+    origin: str
+    digest: str
+    again: bool
+
+    def refuse_identical(self, conn: Connection) -> None:
+        if self.again:
+            return
+        earlier = conn.execute(
+            select(QbankBatch.id, QbankBatch.imported_at).where(
+                QbankBatch.profile_id == self.fc.profile_id, QbankBatch.content_hash == self.digest
+            )
+        ).first()
+        if earlier is not None:
+            raise FlashcoreError(
+                f"{self.origin}: identical to batch {earlier.id} imported "
+                f"{earlier.imported_at:%Y-%m-%d %H:%M} UTC; nothing added "
+                "(use --again to import it anyway)"
+            )
+
+    def insert(self, conn: Connection, rows_read: int, added: int) -> int:
+        batch_id = conn.execute(
             insert(QbankBatch)
             .values(
-                profile_id=fc.profile_id,
-                source=source,
-                format=parsed.format,
-                origin=origin,
-                content_hash=digest,
-                imported_at=fc.now(),
-                rows_read=parsed.rows_read,
-                added=len(fresh),
+                profile_id=self.fc.profile_id,
+                source=self.source,
+                format=self.format,
+                origin=self.origin,
+                content_hash=self.digest,
+                imported_at=self.fc.now(),
+                rows_read=rows_read,
+                added=added,
             )
             .returning(QbankBatch.id)
         ).scalar_one()
-        report.batch_id = int(batch_id)
-        rows = [
-            {
-                "profile_id": fc.profile_id,
-                "batch_id": batch_id,
-                "source": a.source,
-                "qid": a.qid,
-                "outcome": a.outcome,
-                "on_date": a.on_date,
-                "subject": a.subject[:200],
-                "system": a.system[:200],
-                "category": a.category[:300],
-                "topic": a.topic[:500],
-                "seconds": a.seconds,
-                "fingerprint": fp,
-            }
-            for fp, a in fresh
-        ]
-        table: Table = QbankAttempt.__table__  # type: ignore[assignment]
-        for start in range(0, len(rows), INSERT_CHUNK):
-            session.execute(table.insert(), rows[start : start + INSERT_CHUNK])
-        loaded = weakness.refresh_in(session, fc, today)
-        report.pulled_forward = pull_forward(session, fc, today, loaded)
-        return report
+        return int(batch_id)
 
-    if not dry_run:
-        backup_before_write(fc)  # SQLite: a verified backup before the import writes
-    return run_write(fc.engine, work)
+
+class _Stage:
+    """Where a log's rows wait between reading and saving: a temporary table on the import's
+    connection (it holds no lock on the collection), rows numbered in the log's order. Which
+    rows are new is found in SQL: a row is a duplicate of an earlier one with the same
+    fingerprint, or of an attempt the profile already has."""
+
+    def __init__(self, conn: Connection, profile_id: int, sqlite: bool) -> None:
+        self.conn = conn
+        self.profile_id = int(profile_id)
+        self.sqlite = sqlite
+        self.mark = "?" if sqlite else "%s"
+        self.table = "temp.qbank_stage" if sqlite else "pg_temp.qbank_stage"
+        self.created = False
+        self.marked = False  # the dup column is up to date
+
+    def _create(self) -> None:
+        self.conn.exec_driver_sql(f"DROP TABLE IF EXISTS {self.table}")
+        seq = "INTEGER PRIMARY KEY" if self.sqlite else "BIGSERIAL PRIMARY KEY"
+        day = "TEXT" if self.sqlite else "DATE"
+        self.conn.exec_driver_sql(
+            f"CREATE TEMPORARY TABLE qbank_stage (seq {seq}, fingerprint TEXT NOT NULL, "
+            f"source TEXT, qid TEXT, outcome TEXT, on_date {day}, subject TEXT, system TEXT, "
+            "category TEXT, topic TEXT, seconds INTEGER, line INTEGER, "
+            "dup INTEGER NOT NULL DEFAULT 0)"
+        )
+        self.created = True
+
+    def reset(self) -> None:
+        if self.created:
+            self.conn.exec_driver_sql(f"DELETE FROM {self.table}")
+
+    def add(self, rows: list[Row]) -> None:
+        if not self.created:
+            self._create()
+        marks = ", ".join([self.mark] * 11)
+        cursor = self.conn.connection.cursor()
+        try:
+            cursor.executemany(
+                f"INSERT INTO {self.table} ({_COLUMNS}, line) VALUES ({marks})", rows
+            )
+        finally:
+            cursor.close()
+
+    def dedupe(self) -> tuple[int, int]:
+        """(new rows, duplicates)."""
+        if not self.created:
+            return 0, 0
+        t = self.table
+        run = self.conn.exec_driver_sql
+        run(f"UPDATE {t} SET dup = 0 WHERE dup = 1")
+        index = "temp.qbank_stage_fp" if self.sqlite else "qbank_stage_fp"
+        run(f"CREATE INDEX IF NOT EXISTS {index} ON qbank_stage (fingerprint, seq)")
+        run(
+            f"UPDATE {t} SET dup = 1 WHERE EXISTS (SELECT 1 FROM {t} AS e WHERE "
+            "e.fingerprint = qbank_stage.fingerprint AND e.seq < qbank_stage.seq)"
+        )
+        run(
+            f"UPDATE {t} SET dup = 1 WHERE dup = 0 AND EXISTS (SELECT 1 FROM qbank_attempts "
+            f"AS q WHERE q.profile_id = {self.profile_id} "
+            "AND q.fingerprint = qbank_stage.fingerprint)"
+        )
+        self.marked = True
+        new, total = run(f"SELECT count(*) - coalesce(sum(dup), 0), count(*) FROM {t}").one()
+        return int(new), int(total) - int(new)
+
+    def new_misses(self) -> Iterator[tuple[str, str, str, str, str]]:
+        """(source, qid, topic, category, system) of each new incorrect or omitted row, in the
+        log's order."""
+        if not self.created:
+            return
+        missed = ", ".join(f"'{o}'" for o in weakness.MISSED)
+        result = self.conn.exec_driver_sql(
+            f"SELECT source, qid, topic, category, system FROM {self.table} "
+            f"WHERE dup = 0 AND outcome IN ({missed}) ORDER BY seq",
+            execution_options={"stream_results": True, "max_row_buffer": 5000},
+        )
+        for row in result:
+            yield row[0], row[1], row[2], row[3], row[4]
+
+    def save(
+        self,
+        conn: Connection,
+        batch_id: int,
+        progress: Progress | None,
+        cancel: threading.Event | None,
+    ) -> int:
+        """Copy the new rows into qbank_attempts, in fingerprint order (the unique index is
+        appended to in order), skipping any fingerprint the profile already has; returns the
+        number copied."""
+        if not self.created:
+            return 0
+        low, high = conn.exec_driver_sql(
+            f"SELECT coalesce(min(seq), 1) - 1, coalesce(max(seq), 0) FROM {self.table}"
+        ).one()
+        new = "dup = 0 AND " if self.marked else ""
+        sql = (
+            f"INSERT INTO qbank_attempts (profile_id, batch_id, {_COLUMNS}) "
+            f"SELECT {self.profile_id}, {int(batch_id)}, fingerprint, source, qid, outcome, "
+            "on_date, substr(subject, 1, 200), substr(system, 1, 200), "
+            "substr(category, 1, 300), substr(topic, 1, 500), seconds "
+            f"FROM {self.table} WHERE {new}seq > {self.mark} AND seq <= {self.mark} "
+            "ORDER BY fingerprint ON CONFLICT (profile_id, fingerprint) DO NOTHING"
+        )
+        for start in range(int(low), int(high), SAVE_ROWS):
+            _check(cancel)
+            conn.exec_driver_sql(sql, (start, start + SAVE_ROWS))
+            if progress is not None:
+                progress("saving", min(start + SAVE_ROWS, int(high)) - int(low), high - low)
+        return _count(conn, batch_id)
+
+    def close(self) -> None:
+        if self.created:
+            self.conn.rollback()
+            with transaction(self.conn, write=False):
+                self._drop()
+
+    def _drop(self) -> None:
+        self.conn.exec_driver_sql(f"DROP TABLE IF EXISTS {self.table}")
+        self.created = False
+
+
+class _HeldStage(_Stage):
+    """A log small enough to also hold in memory: duplicates are looked for with a dict and
+    the stored attempts of the log's dates, the summary is read from memory, and SQL marks
+    duplicates only when there are some."""
+
+    def __init__(self, conn: Connection, profile_id: int, sqlite: bool) -> None:
+        super().__init__(conn, profile_id, sqlite)
+        self.rows: list[Row] = []
+        self.new: list[Row] = []
+
+    def reset(self) -> None:
+        super().reset()
+        self.rows = []
+
+    def add(self, rows: list[Row]) -> None:
+        super().add(rows)
+        self.rows += rows
+
+    def dedupe(self) -> tuple[int, int]:
+        rows = self.rows
+        first = {r[0]: r for r in reversed(rows)}  # each fingerprint's first row
+        known = self._known(first)
+        if len(first) == len(rows) and not known:
+            self.new = rows
+            return len(rows), 0
+        self.new = [r for r in rows if first[r[0]] is r and r[0] not in known]
+        if not self.new:  # all seen before: nothing to mark, nothing to save
+            if self.created:
+                self._drop()
+            return 0, len(rows)
+        return super().dedupe()
+
+    def _known(self, fingerprints: dict[str, Row]) -> set[str]:
+        """The fingerprints among these that the profile already has: all those stored for
+        the log's dates, loaded at once when there are not too many, else looked up."""
+        if not fingerprints:
+            return set()
+        days = [r[4] for r in fingerprints.values()]
+        low, high = min(days), max(days)
+        where = f"profile_id = {self.profile_id} AND on_date BETWEEN {self.mark} AND {self.mark}"
+        (stored,) = self.conn.exec_driver_sql(
+            f"SELECT count(*) FROM qbank_attempts WHERE {where}", (low, high)
+        ).one()
+        if not stored:
+            return set()
+        if stored <= _LOAD_KNOWN:
+            rows = self.conn.exec_driver_sql(
+                f"SELECT fingerprint FROM qbank_attempts WHERE {where}", (low, high)
+            )
+            return {fp for (fp,) in rows if fp in fingerprints}
+        found: set[str] = set()
+        wanted = sorted(fingerprints)
+        for start in range(0, len(wanted), 900):
+            part = wanted[start : start + 900]
+            marks = ", ".join([self.mark] * len(part))
+            found.update(
+                fp
+                for (fp,) in self.conn.exec_driver_sql(
+                    f"SELECT fingerprint FROM qbank_attempts WHERE profile_id = "
+                    f"{self.profile_id} AND fingerprint IN ({marks})",
+                    tuple(part),
+                )
+            )
+        return found
+
+    def new_misses(self) -> Iterator[tuple[str, str, str, str, str]]:
+        for r in self.new:
+            if r[3] in weakness.MISSED:
+                yield r[1], r[2], r[8], r[7], r[6]
+
+
+def _count(conn: Connection, batch_id: int) -> int:
+    return int(
+        conn.execute(select(func.count()).where(QbankAttempt.batch_id == batch_id)).scalar_one()
+    )
+
+
+def _summarize(conn: Connection, fc: Flashcore, stage: _Stage, report: ImportReport) -> None:
+    """New rows and duplicates; the new misses matched to cards, topics or nothing."""
+    report.added, report.duplicates = stage.dedupe()
+    report.misses = report.matched_card = report.matched_topic = report.matched_none = 0
+    with Session(bind=conn) as session:
+        index = weakness.load_index(session, fc.profile_id)
+    unmatched_topics: Counter[str] = Counter()
+    unmatched_qids: list[str] = []
+    matches: dict[tuple[str, str, str, str, str], str] = {}
+    counts = Counter[str]()
+    for bank, qid, topic, category, system in stage.new_misses():
+        texts = (topic, category, system)
+        key = (bank, qid, *texts) if (bank, qid) in index.qid_notes else ("", "", *texts)
+        kind = matches.get(key)
+        if kind is None:
+            if len(matches) > 100_000:
+                matches.clear()
+            kind = matches[key] = weakness.match_attempt(index, bank, qid, texts).kind
+        counts[kind] += 1
+        if kind == "none":
+            label = topic or category or system
+            if label:
+                unmatched_topics[label] += 1
+            unmatched_qids.append(f"{bank}:{qid}")
+    report.misses = sum(counts.values())
+    report.matched_card = counts["card"]
+    report.matched_topic = counts["topic"]
+    report.matched_none = counts["none"]
+    report.unmatched_topics = [t for t, _n in unmatched_topics.most_common()]
+    report.unmatched_qids = unmatched_qids
 
 
 def pull_forward(
