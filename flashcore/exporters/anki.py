@@ -94,6 +94,7 @@ import genanki
 from flashcore.core.fsrs_adapter import DEFAULT_FSRS_PARAMETERS
 from flashcore.core.model import CardState, NoteKind
 from flashcore.core.settings import Settings
+from flashcore.files import fsync_path, process_alive
 
 BASIC_MODEL_ID = 1_287_866_490
 CLOZE_MODEL_ID = 1_098_292_150
@@ -339,10 +340,10 @@ def write_apkg(
         cards = _write_collection(notes, db_path, with_scheduling, now, progress)
         _zip_collection(db_path, tmp)
         os.chmod(tmp, 0o644)
-        _fsync(tmp)
+        fsync_path(tmp)
         size = tmp.stat().st_size
         os.replace(tmp, path)
-        _fsync(path.parent)
+        fsync_path(path.parent)
     return ExportSummary(notes=len(notes), cards=cards, bytes=size, path=path)
 
 
@@ -369,21 +370,7 @@ def remove_stale_temps(folder: Path) -> list[Path]:
 def _alive(pid: int) -> bool:
     if pid == os.getpid():
         return True  # this process's own export (another thread) is still running
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's process
-    return True
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    return process_alive(pid)
 
 
 def _check_keys(notes: Sequence[ExportNote]) -> None:

@@ -677,7 +677,7 @@ class StudySession:
             if details:
                 conn = self._connection()
                 with transaction(conn, write=False):
-                    info = repos.queue_detail(conn, first.card_id)
+                    info = repos.queue_details(conn, [first.card_id]).get(first.card_id, {})
                 first = QueueItem(
                     first.card_id, info.get("note_key", ""), info.get("deck", ""),
                     tuple(info.get("topics", ())), first.state, first.due,

@@ -23,6 +23,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from flashcore.core.errors import DatabaseError
+from flashcore.files import fsync_path, process_alive
 
 FOLDER = "backups"
 SUFFIX = ".sqlite3"
@@ -151,13 +152,7 @@ def remove_stale_temps(folder: Path, prefix: str = "") -> list[Path]:
 def _alive(pid: int) -> bool:
     if pid == os.getpid():
         return False  # this process runs one backup at a time: its own leftovers are stale
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return process_alive(pid)
 
 
 # ---------------------------------------------------------------- checks
@@ -233,9 +228,9 @@ def create_backup(db: Path, when: datetime) -> Backup:
     tmp = folder / f".{target.name}.{os.getpid()}{TEMP_SUFFIX}"
     try:
         _copy_checked(db, tmp, what=str(db), consequence="no backup was made")
-        _fsync(tmp)
+        fsync_path(tmp)
         os.replace(tmp, target)
-        _fsync(folder)
+        fsync_path(folder)
     except OSError as exc:
         raise BackupError(f"cannot write a backup in {folder}: {_os_reason(exc)}") from None
     finally:
@@ -345,11 +340,11 @@ def _replace_file(db: Path, backup: Path) -> None:
     tmp = db.with_name(f".{db.name}.restore.{os.getpid()}{TEMP_SUFFIX}")
     try:
         _copy_checked(backup, tmp, what=f"backup {backup.name}", consequence="nothing was restored")
-        _fsync(tmp)
+        fsync_path(tmp)
         for suffix in ("-wal", "-shm", "-journal"):  # they belong to the file being replaced
             db.with_name(db.name + suffix).unlink(missing_ok=True)
         os.replace(tmp, db)
-        _fsync(db.parent)
+        fsync_path(db.parent)
     except OSError as exc:
         raise BackupError(f"cannot replace {db}: {_os_reason(exc)}") from None
     finally:
@@ -367,18 +362,10 @@ def set_aside(db: Path, when: datetime) -> Path:
         wal = db.with_name(db.name + "-wal")
         if wal.exists():
             shutil.copyfile(wal, target.with_name(target.name + "-wal"))
-        _fsync(target)
+        fsync_path(target)
     except OSError as exc:
         raise BackupError(f"cannot copy {db} aside into {folder}: {_os_reason(exc)}") from None
     return target
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 # ---------------------------------------------------------------- health side files

@@ -570,27 +570,6 @@ def card_view(conn: Executor, profile_id: int, card_id: int) -> dict[str, Any] |
 
 
 @cache
-def _queue_detail_statement() -> Any:
-    t, n, d = _cards(), _table(Note), _table(Deck)
-    return (
-        select(t.c.id, t.c.note_id, t.c.reps, n.c.key, d.c.name)
-        .join(n, n.c.id == t.c.note_id)
-        .join(d, d.c.id == n.c.deck_id)
-        .where(t.c.id == bindparam("b_id"))
-    )
-
-
-def queue_detail(conn: Executor, card_id: int) -> dict[str, Any]:
-    """queue_details for one card, with prebuilt statements (the next card of a session)."""
-    row = conn.execute(_queue_detail_statement(), {"b_id": card_id}).first()
-    if row is None:
-        return {}
-    topics = list(conn.execute(_note_topics_statement(), {"b_note": row[1]}).scalars())
-    return {"id": row[0], "note_id": row[1], "reps": row[2], "note_key": row[3],
-            "deck": row[4], "topics": topics}  # fmt: skip
-
-
-@cache
 def _queue_details_statement() -> Any:
     t, n, d = _cards(), _table(Note), _table(Deck)
     return (
