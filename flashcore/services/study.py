@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Table, and_, or_, select
 
 from flashcore.core import cloze, fsrs_adapter, queue, studyday
 from flashcore.core.errors import FlashcoreError, NotFoundError, StaleCardError
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from flashcore.services.collection import Flashcore
 
+CARDS: Table = Card.__table__  # type: ignore[assignment]
 NEW_FETCH_FACTOR = 4
 STUDIED = [
     int(CardState.LEARNING),
@@ -95,33 +96,25 @@ def build_queue(
     # Core statements on one connection, rows kept as tuples: this ranks ~2,500 cards.
     with fc.engine.connect() as conn, transaction(conn, write=False):
         scope = card_scope(fc, conn, deck, topic)
+        c = CARDS.c  # Core columns: the queue's statements compile in a fraction of the time
         active = and_(
             scope,
-            Card.suspended.is_(False),
-            or_(Card.buried_until.is_(None), Card.buried_until <= now),
+            c.suspended.is_(False),
+            or_(c.buried_until.is_(None), c.buried_until <= now),
         )
-        cols = (  # in queue.Candidate's field order
-            Card.id,
-            Card.note_id,
-            Card.state,
-            Card.due,
-            Card.stability,
-            Card.last_review,
-            Card.weight,
-        )
+        cols = (c.id, c.note_id, c.state, c.due, c.stability, c.last_review, c.weight)
+        # (in queue.Candidate's field order)
         pulled = repos.pulled_forward(
             conn, fc.profile_id, studyday.study_date(now, s.zone, s.day_start_hour)
         )
         due_rows = list(
-            conn.execute(
-                select(*cols).where(active, Card.state.in_(STUDIED), Card.due < horizon)
-            ).all()
+            conn.execute(select(*cols).where(active, c.state.in_(STUDIED), c.due < horizon)).all()
         )
         if pulled:
             have = {r[0] for r in due_rows}
             extra = [cid for cid in pulled if cid not in have]
             if extra:
-                due_rows += conn.execute(select(*cols).where(active, Card.id.in_(extra))).all()
+                due_rows += conn.execute(select(*cols).where(active, c.id.in_(extra))).all()
         done = repos.review_counts_since(conn, fc.profile_id, day_start)
         new_done = done.get(int(CardState.NEW), 0)
         reviews_done = done.get(int(CardState.REVIEW), 0)
@@ -132,8 +125,8 @@ def build_queue(
             new_rows = list(
                 conn.execute(
                     select(*cols)
-                    .where(active, Card.state == int(CardState.NEW))
-                    .order_by(Card.weight.desc(), Card.note_id, Card.ord)
+                    .where(active, c.state == int(CardState.NEW))
+                    .order_by(c.weight.desc(), c.note_id, c.ord)
                     .limit(new_left * NEW_FETCH_FACTOR + 50)
                 ).all()
             )

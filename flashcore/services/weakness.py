@@ -347,10 +347,12 @@ def card_reasons(fc: Flashcore, session: Executor, card_ids: list[int]) -> dict[
 def ensure_fresh(fc: Flashcore) -> None:
     """Weights decay with time: recompute once per study day before building a queue (one cheap
     read decides; the refresh, which stamps the day, runs on the first queue of a study day)."""
-    with reading(fc.engine) as session:
-        stamp = session.execute(
-            select(Profile.weights_day).where(Profile.id == fc.profile_id)
+    profiles = _table(Profile).c  # Core: this read sits on the queue's path
+    with fc.engine.connect() as conn:
+        stamp = conn.execute(
+            select(profiles.weights_day).where(profiles.id == fc.profile_id)
         ).scalar()
+        conn.rollback()
     if stamp != today_for(fc):
         refresh_weights(fc, force=False)
 
