@@ -16,6 +16,10 @@ from typing import TYPE_CHECKING, Any
 from flashcore import __version__
 
 if TYPE_CHECKING:
+    import threading
+    from collections.abc import Iterator
+    from typing import IO
+
     from flashcore.core.clock import Clock
     from flashcore.services.collection import Flashcore
 
@@ -389,9 +393,10 @@ def cmd_review(args: argparse.Namespace) -> int:
     return run_review_lazy(opener, deck=args.deck, topic=args.topic)
 
 
-def _read_input(path: str) -> tuple[bytes, str]:
+def _read_input(path: str) -> tuple[Path | IO[bytes], str]:
+    """A log to import: a file's path, or stdin (`-`), which the import copies as it reads."""
     if path == "-":
-        return sys.stdin.buffer.read(), "<stdin>"
+        return sys.stdin.buffer, "<stdin>"
     p = Path(path)
     if not p.exists():
         from flashcore.core.errors import FlashcoreError
@@ -401,10 +406,77 @@ def _read_input(path: str) -> tuple[bytes, str]:
         from flashcore.core.errors import FlashcoreError
 
         raise FlashcoreError(f"{path}: is a folder, not a log file")
-    return p.read_bytes(), path
+    return p, path
+
+
+class _ImportProgress:
+    """A one-line progress bar on stderr, redrawn at most ten times a second; only when stderr
+    is a terminal (a script's stderr stays for errors)."""
+
+    def __init__(self) -> None:
+        self.shown = 0.0
+        self.drawn = False
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        import time
+
+        now = time.monotonic()
+        if now - self.shown < 0.1 and done < total:
+            return
+        self.shown = now
+        share = done / total if total else 1.0
+        filled = int(share * 30)
+        amount = (
+            f"{done / 1e6:,.1f} of {total / 1e6:,.1f} MB"
+            if phase == "reading"
+            else f"{done:,} of {total:,} rows"
+        )
+        bar = "#" * filled + "-" * (30 - filled)
+        sys.stderr.write(f"\r{phase:<8} [{bar}] {share:4.0%}  {amount}\x1b[K")
+        sys.stderr.flush()
+        self.drawn = True
+
+    def clear(self) -> None:
+        if self.drawn:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+            self.drawn = False
+
+
+@contextlib.contextmanager
+def _cancel_on_ctrl_c() -> Iterator[threading.Event]:
+    """Ctrl-C sets the event (the import stops at its next step and saves nothing); a second
+    Ctrl-C interrupts at once (the transaction still rolls back)."""
+    import signal
+    import threading
+
+    cancel = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield cancel
+        return
+
+    def on_sigint(_signum: int, _frame: object) -> None:
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield cancel
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def cmd_qbank_import(args: argparse.Namespace) -> int:
+    with _cancel_on_ctrl_c() as cancel:
+        try:
+            return _qbank_import(args, cancel)
+        except KeyboardInterrupt:
+            info(f"{PROG}: interrupted: nothing imported")
+            return 130
+
+
+def _qbank_import(args: argparse.Namespace, cancel: threading.Event) -> int:
     from datetime import date
 
     from flashcore.core.errors import QbankFormatError
@@ -417,12 +489,16 @@ def cmd_qbank_import(args: argparse.Namespace) -> int:
         except ValueError:
             raise CliUsageError(f"--date {args.on_date!r}: use YYYY-MM-DD") from None
     data, origin = _read_input(args.path)
+    progress = _ImportProgress() if sys.stderr.isatty() else None
     with open_collection(args) as fc:
         try:
             report = import_log(fc, data, origin=origin, fmt=args.fmt, source=args.source,
                                 on_date=on_date, outcome=args.outcome, dry_run=args.dry_run,
-                                skip_invalid=args.skip_invalid, again=args.again)  # fmt: skip
+                                skip_invalid=args.skip_invalid, again=args.again,
+                                progress=progress, cancel=cancel)  # fmt: skip
         except QbankFormatError as exc:
+            if progress is not None:
+                progress.clear()
             for problem in exc.problems[:200]:
                 info(str(problem))
             more = len(exc.problems) - 200
@@ -431,6 +507,12 @@ def cmd_qbank_import(args: argparse.Namespace) -> int:
             info(f"{PROG}: error: {origin}: {len(exc.problems)} bad rows; nothing was imported "
                  "(fix them, or use --skip-invalid)")  # fmt: skip
             return 1
+        finally:
+            if progress is not None:
+                progress.clear()
+    if cancel.is_set() and not report.dry_run:
+        info(f"{PROG}: Ctrl-C came after the import was saved; undo it with "
+             f"`flashcore qbank remove {report.batch_id}`")  # fmt: skip
     if args.json:
         emit_json(report.to_json())
         return 0
@@ -445,8 +527,8 @@ def cmd_qbank_import(args: argparse.Namespace) -> int:
         print("unmatched question ids: " + ", ".join(report.unmatched_qids[:30]))
     if report.skipped_invalid:
         print(f"skipped {len(report.skipped_invalid)} bad rows:")
-        for problem in report.skipped_invalid[:50]:
-            print(f"  {problem}")
+        for skipped in report.skipped_invalid[:50]:
+            print(f"  {skipped}")
     if report.pulled_forward:
         print(f"{report.pulled_forward} cards of weak topics pulled into today's queue")
     if report.batch_id is not None:

@@ -111,6 +111,7 @@ def import_log(
     """
     from flashcore.importers.qbank import LogSource, QbankReader
 
+    _check(cancel)
     today = weakness.today_for(fc)
     with LogSource(data) as log, fc.engine.connect() as conn:
         reader = QbankReader(
