@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from flashcore.core.errors import DeckFormatError, FlashcoreError, InputFileError, Problem
 from flashcore.core.model import CardState, DeckSpec
-from flashcore.services.backup import backup_before_write
 from flashcore.storage import repos
 from flashcore.storage.uow import reading, run_write
 
@@ -117,6 +116,8 @@ def add_decks(fc: Flashcore, paths: list[Path], *, prune: bool) -> list[FileRepo
             owner[spec.key] = str(path)
         parsed.append((path, specs, report))
     if any(specs is not None for _, specs, _ in parsed):
+        from flashcore.services.backup import backup_before_write  # only imports need it
+
         backup_before_write(fc)  # SQLite: a verified backup before the import writes
     now = fc.now()
     for _path, maybe_specs, report in parsed:
