@@ -7,7 +7,10 @@ card's paint adds its whole pause to that card. So:
   engine, SQLAlchemy, Textual, the screens) out of the collector's reach for good;
 - while a review session is on screen the automatic collector is off (`hold` / `release`,
   counted, so nested holds are fine), and the session calls `collect` while the student reads
-  a card: the young generations every time, everything every `FULL_EVERY` cards.
+  a card: the young generations every time; every `FULL_EVERY` cards everything, after which
+  the survivors are frozen too, so the next full collection only looks at what is newer (a
+  full collection over a whole session's objects took 14-30 ms at 50,000 cards; frozen, the
+  session's queue is never scanned again and still freed by reference counting when rebuilt).
 
 Only cyclic garbage waits for those collections; reference counting frees everything else at
 once, as always.
@@ -17,7 +20,7 @@ from __future__ import annotations
 
 import gc
 
-FULL_EVERY = 50
+FULL_EVERY = 20
 
 _state = {"frozen": False, "holds": 0, "collections": 0}
 
@@ -41,7 +44,17 @@ def release() -> None:
         gc.enable()
 
 
+def settle() -> None:
+    """Everything alive now is long-lived (a session's queue after it is loaded): freeze it."""
+    gc.freeze()
+
+
 def collect() -> None:
-    """A collection at a quiet moment: generations 0 and 1, and every `FULL_EVERY` calls all."""
+    """A collection at a quiet moment: generations 0 and 1; every `FULL_EVERY` calls all of
+    them, then `settle`."""
     _state["collections"] += 1
-    gc.collect(2 if _state["collections"] % FULL_EVERY == 0 else 1)
+    if _state["collections"] % FULL_EVERY:
+        gc.collect(1)
+    else:
+        gc.collect(2)
+        settle()

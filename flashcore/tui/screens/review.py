@@ -252,6 +252,8 @@ class ReviewScreen(Screen[None]):
                 self._show_notice(Text(str(exc), style="red"), "done")
             return
         collector.freeze_once()
+        if self.queue is None:
+            collector.settle()  # the session's queue is loaded: long-lived from here on
         self._apply(nxt)
 
     def _apply(self, nxt: NextCard) -> None:
