@@ -359,11 +359,17 @@ def review_session(db: Path, now_iso: str, answers: int, scratch: Path) -> Sessi
     events = json.loads(trace.read_text())
     session = Session(enter_to_card, done)
     first, last = done[0].key, done[-1].painted
-    for label, start, end in events:
+    for label, start, end in sorted(events, key=lambda e: e[1]):
         if label.startswith("tui:"):
             for a in done:
-                if a.key <= start <= a.painted:
-                    a.milestones.setdefault(label, (start - a.key, end - a.key))
+                if not a.key <= start <= a.painted or label in a.milestones:
+                    continue
+                applied = a.milestones.get("tui:apply")
+                if label in ("tui:layout+render", "tui:frame out") and (
+                    applied is None or start - a.key < applied[1]
+                ):
+                    continue  # a frame before the card was applied (a timer's): not the card's
+                a.milestones[label] = (start - a.key, end - a.key)
             continue
         if label.startswith("gc"):
             if start >= first and end <= last:
@@ -387,29 +393,36 @@ def review_session(db: Path, now_iso: str, answers: int, scratch: Path) -> Sessi
     return session
 
 
-def timeline(answers: Sequence[Answer]) -> dict[str, float]:
-    """Median ms after the `3` key at which each TUI milestone started and ended."""
-    out: dict[str, float] = {}
-    labels = sorted({m for a in answers for m in a.milestones}, key=lambda m: statistics.median(
-        a.milestones[m][0] for a in answers if m in a.milestones))  # fmt: skip
-    for label in labels:
-        name = label.removeprefix("tui:")
-        starts = [a.milestones[label][0] for a in answers if label in a.milestones]
-        ends = [a.milestones[label][1] for a in answers if label in a.milestones]
-        out[f"{name} start"] = ms(statistics.median(starts))
-        out[f"{name} end"] = ms(statistics.median(ends))
-    out["painted"] = ms(statistics.median(a.total for a in answers))
-    return out
+# The steps from the `3` key to the next card on screen, each between two milestones (the
+# key's send time is 0, the paint's arrival is "painted").
+STEPS = (
+    ("key -> handler", None, ("tui:key handler", 0)),
+    ("handler (answer)", ("tui:key handler", 0), ("tui:key handler", 1)),
+    ("handler -> apply (fetch)", ("tui:key handler", 1), ("tui:apply", 0)),
+    ("apply (widgets)", ("tui:apply", 0), ("tui:apply", 1)),
+    ("apply -> frame", ("tui:apply", 1), ("tui:layout+render", 0)),
+    ("layout+render+out", ("tui:layout+render", 0), ("tui:layout+render", 1)),
+    ("frame -> painted", ("tui:layout+render", 1), "painted"),
+)
 
 
-def frame_wait(answers: Sequence[Answer]) -> dict[str, float]:
-    """How long the next card, applied to the widgets, waited for Textual's next frame."""
-    waits = [
-        a.milestones["tui:layout+render"][0] - a.milestones["tui:apply"][1]
-        for a in answers
-        if "tui:apply" in a.milestones and "tui:layout+render" in a.milestones
-    ]
-    return spread(waits) if waits else {}
+def steps(answers: Sequence[Answer]) -> dict[str, dict[str, float]]:
+    """p50/p95/max ms of each step from the `3` key to the painted card (answers where every
+    milestone was seen)."""
+
+    def at(a: Answer, point: Any) -> float:
+        if point is None:
+            return 0.0
+        if point == "painted":
+            return a.total
+        label, end = point
+        return a.milestones[label][end]
+
+    labels = {"tui:key handler", "tui:apply", "tui:layout+render"}
+    seen = [a for a in answers if labels <= a.milestones.keys()]
+    if not seen:
+        return {}
+    return {name: spread([at(a, b) - at(a, s) for a in seen]) for name, s, b in STEPS}
 
 
 def session_stats(s: Session) -> dict[str, Any]:
@@ -424,8 +437,7 @@ def session_stats(s: Session) -> dict[str, Any]:
         "engine": spread(engine),
         "tui": spread(tui),
         "engine_share": round(sum(engine) / sum(totals), 3),
-        "timeline": timeline(s.answers),
-        "frame_wait": frame_wait(s.answers),
+        "steps": steps(s.answers),
         "engine_calls": {k: spread(v) | {"count": len(v)} for k, v in s.engine_calls.items()},
         "gc_during": {
             "count": len(s.gc_during),
@@ -572,7 +584,7 @@ def render(r: dict[str, Any]) -> str:
     s, fp, mini = r["session"], r["first_paint"], r["minimal_textual"]
 
     def row(name: str, d: dict[str, float]) -> str:
-        return f"  {name:<26} p50 {d['p50']:7.2f}  p95 {d['p95']:7.2f}  max {d['max']:7.2f} ms"
+        return f"  {name:<30} p50 {d['p50']:7.2f}  p95 {d['p95']:7.2f}  max {d['max']:7.2f} ms"
 
     lines = [
         f"collection: {r['collection']}   terminal {COLS}x{ROWS}   load average "
@@ -589,11 +601,10 @@ def render(r: dict[str, Any]) -> str:
         row("  of which engine", s["engine"]),
         row("  of which TUI", s["tui"]),
         f"  engine share of key -> next card: {s['engine_share']:.0%}",
-        "  after the 3 key (median ms): "
-        + ", ".join(f"{k} {v:.1f}" for k, v in s["timeline"].items()),
     ]
-    if s.get("frame_wait"):
-        lines.append(row("  card ready -> frame starts", s["frame_wait"]))
+    if s.get("steps"):
+        lines.append("  the steps from the 3 key to the painted card:")
+        lines.extend(row(f"    {name}", d) for name, d in s["steps"].items())
     for name, d in sorted(s["engine_calls"].items()):
         lines.append(row(f"  engine {name} (x{d['count']:.0f})", d))
     g = s["gc_during"]
