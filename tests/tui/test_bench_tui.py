@@ -1,0 +1,55 @@
+"""The pseudo-terminal benchmark (`python -m flashcore.bench_tui`) on the small test deck: it
+drives the real reviewer process and measures something sane. Nothing here is timed against a
+target; the numbers only have to be consistent."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+
+import pytest
+
+from flashcore import bench_tui
+from flashcore.bench import child_env
+
+from .conftest import NOW
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
+
+
+def test_plain_drops_escape_sequences_and_keeps_the_text():
+    drawn = b"\x1b[?1049h\x1b[1;1H\x1b[1mShow\x1b[0m \x1b]0;title\x07answer\x1b(B!"
+    assert bench_tui.plain(drawn) == b"Show answer!"
+
+
+def test_session_measures_every_answer_with_engine_inside_the_total(tmp_path, deck_template):
+    db = tmp_path / "t.sqlite3"
+    shutil.copy(deck_template, db)
+    (tmp_path / "home").mkdir()
+
+    session = bench_tui.review_session(db, NOW.isoformat(), answers=3, scratch=tmp_path)
+
+    assert 1 <= len(session.answers) <= 3
+    assert 0 < session.enter_to_card < 10
+    for a in session.answers:
+        assert 0 < a.reveal < 10
+        assert 0 < a.total < 10
+        assert 0 < a.engine <= a.total  # the answer is written between the key and the paint
+        assert "tui:apply" in a.milestones
+    stats = bench_tui.session_stats(session)
+    assert stats["answered"] == len(session.answers)
+    assert "session.answer" in stats["engine_calls"] or "answer" in stats["engine_calls"]
+    # The automatic collector is off during a session: only the reviewer's own collections
+    # (generation 1 or 2, while a card is read) run.
+    assert stats["gc_during"]["gen0"]["count"] == 0
+
+
+def test_first_paint_comes_before_the_usable_home_screen(tmp_path, deck_template):
+    db = tmp_path / "t.sqlite3"
+    shutil.copy(deck_template, db)
+    env = child_env(tmp_path, db, NOW.isoformat())
+    command = [sys.executable, "-m", "flashcore.cli", "review"]
+
+    paint = bench_tui.first_paint(command, env)
+
+    assert 0 < paint["first_byte"] <= paint["loading_screen"] <= paint["home_ready"] < 30_000
