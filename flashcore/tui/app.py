@@ -42,6 +42,7 @@ class FlashcoreApp(App[None]):
         self.opened: Flashcore | None = None
         self.scope = (deck, topic)
         self.error: BaseException | None = None
+        self._opening = False
 
     @property
     def ctx(self) -> Context:
@@ -52,9 +53,14 @@ class FlashcoreApp(App[None]):
         if self._ctx is not None:
             self._start()
             return
-        # Paint first: open the collection (SQLAlchemy, migrations, starter decks) in a thread.
+        # Paint first: open the collection (SQLAlchemy, migrations, starter decks) in a thread
+        # once the loading screen is out.
         self.push_screen(LoadingScreen())
-        self.run_worker(self._open, thread=True, exit_on_error=False)
+
+    def on_loading_screen_painted(self, message: LoadingScreen.Painted) -> None:
+        if self._ctx is None and self.opened is None and not self._opening:
+            self._opening = True
+            self.run_worker(self._open, thread=True, exit_on_error=False)
 
     def _open(self) -> None:
         assert self.opener is not None
