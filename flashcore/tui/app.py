@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, ClassVar
 from textual.app import App
 from textual.binding import Binding, BindingType
 
+from flashcore.tui import collector
 from flashcore.tui.context import Context
 from flashcore.tui.screens.loading import LoadingScreen
 
@@ -72,6 +73,9 @@ class FlashcoreApp(App[None]):
         self.call_from_thread(self._opened, fc)
 
     def _opened(self, fc: Flashcore) -> None:
+        # What opening loaded (SQLAlchemy, the migrations, the engine) lives as long as the app:
+        # out of the collector's way, so collections while Home loads stay short.
+        collector.settle()
         self.opened = fc
         self._ctx = Context(fc, self.ticks)
         self.pop_screen()
