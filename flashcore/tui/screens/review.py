@@ -21,7 +21,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Rule, Static
+from textual.widgets import Footer, Static
 
 from flashcore.core.errors import FlashcoreError, StaleCardError
 from flashcore.core.model import Rating
@@ -161,7 +161,6 @@ class ReviewScreen(Screen[None]):
         self._card = VerticalScroll(id="card")
         self._meta = Static(Text(), id="card-meta")
         self._front = CardText(id="front")
-        self._divider = Rule(id="divider")
         self._back = CardText(id="back")
         self._extra = CardText(id="extra")
         self._notice = CardText(id="notice")
@@ -179,7 +178,6 @@ class ReviewScreen(Screen[None]):
         with self._card:
             yield self._meta
             yield self._front
-            yield self._divider
             yield self._back
             yield self._extra
             yield self._notice
@@ -288,8 +286,8 @@ class ReviewScreen(Screen[None]):
         why = Text("why: ", style="dim")
         why.append(clean(reason).replace("\n", " "), style="italic")
         self._reason.update(why)
-        self._answers.set_outcomes({r: o.label for r, o in view.outcomes.items()})
-        self._card.scroll_home(animate=False)
+        if self._card.scroll_y:
+            self._card.scroll_home(animate=False)
         self.shown_at = self.ctx.ticks()
         self.cards_shown += 1
         self._set_phase("front")
@@ -314,6 +312,7 @@ class ReviewScreen(Screen[None]):
         else:
             self._back.show_segments(view.back)
         self._extra.show_plain(view.extra or "", style="italic")
+        self._answers.set_outcomes({r: o.label for r, o in view.outcomes.items()})
         self._set_phase("back", basic_back=view.kind != "cloze")
 
     def _show_waiting(self) -> None:
@@ -349,7 +348,6 @@ class ReviewScreen(Screen[None]):
         card = phase in ("front", "back")
         self._meta.display = card
         self._front.display = card
-        self._divider.display = phase == "back" and basic_back
         self._back.display = phase == "back" and basic_back
         self._extra.display = phase == "back"
         self._notice.display = phase in ("waiting", "done")
