@@ -1,0 +1,36 @@
+"""The collector stays off the path from a key to the next card: off while a session is on
+screen, on again when the session is covered or left."""
+
+from __future__ import annotations
+
+import gc
+
+from flashcore.tui.app import make_app
+from flashcore.tui.screens.home import HomeScreen
+from flashcore.tui.screens.review import ReviewScreen
+
+from .conftest import settle, still
+
+
+async def test_automatic_collection_is_off_only_while_a_session_is_on_screen(fc):
+    app = make_app(fc, ticks=still)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+        assert gc.isenabled()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ReviewScreen)
+        assert not gc.isenabled()
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert gc.isenabled()  # help covers the session
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, ReviewScreen)
+        assert not gc.isenabled()
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+        assert gc.isenabled()
+    assert gc.isenabled()
