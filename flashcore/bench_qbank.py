@@ -3,13 +3,15 @@ match, re-weight, pull forward) into a SQLite collection holding the starter dec
 
     python -m flashcore.bench_qbank [--attempts 100000] [--runs 3]
 
-Prints rows/s for a first import and for re-importing the same file (all duplicates). The
-issue's target is >= 100,000 rows/s end to end.
+Prints rows/s for a first import and for re-importing the same file (all duplicates), and the
+machine's load average (the numbers are only comparable on a quiet machine). The issue's
+target is >= 100,000 rows/s end to end.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import tempfile
@@ -71,7 +73,9 @@ def main(argv: list[str] | None = None) -> int:
         firsts.append(first)
         seconds.append(second)
     f, s = statistics.median(firsts), statistics.median(seconds)
-    print(f"{args.attempts:,} attempts, {len(data) / 1e6:.1f} MB, median of {args.runs} runs")
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"{args.attempts:,} attempts, {len(data) / 1e6:.1f} MB, median of {args.runs} runs "
+          f"(load average {load} on {os.cpu_count()} cores)")  # fmt: skip
     print(f"first import: {f:.2f} s = {args.attempts / f:,.0f} rows/s (target >= 100,000)")
     print(f"re-import (all duplicates): {s:.2f} s = {args.attempts / s:,.0f} rows/s")
     return 0
