@@ -104,10 +104,12 @@ def import_log(
     rows changes nothing (QbankFormatError lists them all) unless `skip_invalid`; re-importing
     adds nothing; an identical paste needs `again`.
 
-    The log is read and checked without the write lock (rows held in memory, or for a large
-    log in a temporary table), and the write lock is held only to copy the new attempts in,
-    refresh the weights and commit: one transaction, so an import is whole or absent. Once
-    `cancel` is set the import stops at the next step with KeyboardInterrupt, nothing written.
+    The log is read, checked and staged in a temporary table without the write lock (a log
+    up to MEMORY_BYTES is also held in memory to find duplicates quickly); the write lock is
+    held only to copy the new attempts in, refresh the weights and commit: one transaction, so
+    an import is whole or absent. `progress(phase, done, total)` hears of the reading (bytes)
+    and the saving (rows). Once `cancel` is set the import stops at its next step with
+    KeyboardInterrupt, nothing written; after the commit it is too late and is ignored.
     """
     from flashcore.importers.qbank import LogSource, QbankReader
 
