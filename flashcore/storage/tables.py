@@ -1,0 +1,287 @@
+"""The schema as SQLAlchemy Core tables: the one definition of every table, index and
+constraint. Every table a student owns carries `profile_id`, so one database can hold a class.
+
+Queries are written against these tables (`cards.c.due`), so the commands a student runs most
+(`due`, `answer`, the reviewer) never import SQLAlchemy's ORM: with the ORM and a declarative
+mapping, importing the schema cost ~90 ms of a ~480 ms `flashcore due --json`. `models.py`
+maps ORM classes onto these same tables for the code that prefers them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from flashcore.storage.types import UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING)
+
+
+def _id() -> Column[int]:
+    return Column("id", Integer, primary_key=True)
+
+
+def _profile() -> Column[int]:
+    return Column("profile_id", ForeignKey("profiles.id", ondelete="CASCADE"), nullable=False)
+
+
+def _required(name: str, type_: object, **kw: object) -> Column[object]:
+    return Column(name, type_, nullable=False, **kw)  # type: ignore[arg-type]
+
+
+def _optional(name: str, type_: object, **kw: object) -> Column[object]:
+    return Column(name, type_, nullable=True, **kw)  # type: ignore[arg-type]
+
+
+profiles = Table(
+    "profiles",
+    metadata,
+    _id(),
+    _required("name", String(100), unique=True),
+    _required("settings", JSON, default=dict),
+    _required("created_at", UTCDateTime),
+    # The study day the weakness weights were last computed for (they decay daily).
+    _optional("weights_day", Date),
+)
+
+# A scheduler configuration (FSRS parameters, steps, maximum interval) that answered cards.
+# Each review-log row names the one it used, so `check` replays history exactly even after the
+# settings change.
+schedulers = Table(
+    "schedulers",
+    metadata,
+    _id(),
+    _profile(),
+    _required("digest", String(64)),
+    _required("config", JSON),
+    _required("created_at", UTCDateTime),
+    UniqueConstraint("profile_id", "digest"),
+)
+
+decks = Table(
+    "decks",
+    metadata,
+    _id(),
+    _profile(),
+    _required("key", String(200)),
+    _required("name", String(500)),
+    _required("description", Text, default=""),
+    _required("html", Boolean, default=False),
+    _required("source", Text, default=""),
+    _required("created_at", UTCDateTime),
+    _required("updated_at", UTCDateTime),
+    UniqueConstraint("profile_id", "key"),
+)
+
+# A node of the topic tree. `key` is the normalized path; `weight` is the weakness score copied
+# here (and onto cards) so the queue needs no GROUP BY at query time.
+topics = Table(
+    "topics",
+    metadata,
+    _id(),
+    _profile(),
+    _required("path", String(500)),
+    _required("key", String(500)),
+    _optional("parent_id", ForeignKey("topics.id", ondelete="SET NULL")),
+    _required("weight", Float, default=0.0),
+    _required("reason", String(300), default=""),
+    UniqueConstraint("profile_id", "key"),
+)
+
+notes = Table(
+    "notes",
+    metadata,
+    _id(),
+    _profile(),
+    _required("deck_id", ForeignKey("decks.id", ondelete="CASCADE"), index=True),
+    _required("key", String(600)),
+    _required("kind", String(10)),
+    _required("fields", JSON),
+    _required("tags", JSON, default=list),
+    _required("content_hash", String(64)),
+    _required("removed", Boolean, default=False),
+    _optional("source_line", Integer),
+    _required("created_at", UTCDateTime),
+    _required("modified_at", UTCDateTime),
+    UniqueConstraint("profile_id", "key"),
+)
+
+note_topics = Table(
+    "note_topics",
+    metadata,
+    Column("note_id", ForeignKey("notes.id", ondelete="CASCADE"), primary_key=True),
+    Column("topic_id", ForeignKey("topics.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+# A question-bank question that tests this note (`uworld:118154` -> source, qid).
+note_qids = Table(
+    "note_qids",
+    metadata,
+    Column("note_id", ForeignKey("notes.id", ondelete="CASCADE"), primary_key=True),
+    Column("source", String(50), primary_key=True),
+    Column("qid", String(100), primary_key=True),
+    Index("ix_note_qids_source_qid", "source", "qid"),
+)
+
+# One card per basic note, one per cloze deletion (`ord` = the cloze number). Scheduling columns
+# are compact scalars so the queue is ranked in SQL without ORM objects. `version` grows on every
+# change: an answer names the version it was shown, so a card answered elsewhere meanwhile is
+# refused rather than answered twice.
+cards = Table(
+    "cards",
+    metadata,
+    _id(),
+    _profile(),
+    _required("note_id", ForeignKey("notes.id", ondelete="CASCADE")),
+    _required("ord", SmallInteger, default=0),
+    _required("state", SmallInteger, default=0),
+    _optional("step", SmallInteger),
+    _optional("stability", Float),
+    _optional("difficulty", Float),
+    _required("due", UTCDateTime),
+    _optional("last_review", UTCDateTime),
+    _required("reps", Integer, default=0),
+    _required("lapses", Integer, default=0),
+    _optional("desired_retention", Float),
+    _required("suspended", Boolean, default=False),
+    _optional("buried_until", UTCDateTime),
+    _required("flagged", Boolean, default=False),
+    _required("leech", Boolean, default=False),
+    _required("weight", Float, default=0.0),
+    _optional("weak_topic_id", ForeignKey("topics.id", ondelete="SET NULL")),
+    _required("version", Integer, default=0),
+    _required("modified_at", UTCDateTime),
+    UniqueConstraint("note_id", "ord"),
+    # Covering: today's due cards are ranked from the index alone (id is the rowid).
+    Index(
+        "ix_cards_due_queue",
+        "profile_id",
+        "suspended",
+        "state",
+        "due",
+        "buried_until",
+        "note_id",
+        "stability",
+        "last_review",
+        "weight",
+    ),
+)
+
+# New cards in introduction order (weak topics first), read from the index without a sort.
+Index(
+    "ix_cards_new_queue",
+    cards.c.profile_id, cards.c.suspended, cards.c.state, cards.c.weight.desc(),
+    cards.c.note_id, cards.c.ord,
+)  # fmt: skip
+
+# One row per answer, with the state before and after so `undo` restores it exactly.
+review_logs = Table(
+    "review_logs",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    _profile(),
+    _required("card_id", ForeignKey("cards.id", ondelete="CASCADE")),
+    _required("reviewed_at", UTCDateTime),
+    _required("rating", SmallInteger),
+    _optional("scheduler_id", ForeignKey("schedulers.id", ondelete="SET NULL")),
+    _optional("duration_ms", Integer),
+    _required("desired_retention", Float),
+    _required("reason", String(300), default=""),
+    _required("state_before", SmallInteger),
+    _optional("step_before", SmallInteger),
+    _optional("stability_before", Float),
+    _optional("difficulty_before", Float),
+    _required("due_before", UTCDateTime),
+    _optional("last_review_before", UTCDateTime),
+    _required("lapses_before", Integer),
+    _optional("retention_before", Float),
+    _optional("buried_until_before", UTCDateTime),
+    _required("state_after", SmallInteger),
+    _optional("step_after", SmallInteger),
+    _required("stability_after", Float),
+    _required("difficulty_after", Float),
+    _required("due_after", UTCDateTime),
+    _required("leeched", Boolean, default=False),
+    _required("buried_siblings", JSON, default=list),
+    Index("ix_review_logs_card_id_reviewed_at", "card_id", "reviewed_at"),
+    Index("ix_review_logs_profile_id_reviewed_at", "profile_id", "reviewed_at"),
+)
+
+qbank_batches = Table(
+    "qbank_batches",
+    metadata,
+    _id(),
+    _profile(),
+    _required("source", String(50)),
+    _required("format", String(20)),
+    _required("origin", Text, default=""),
+    _required("content_hash", String(64), index=True),
+    _required("imported_at", UTCDateTime),
+    _required("rows_read", Integer, default=0),
+    _required("added", Integer, default=0),
+)
+
+qbank_attempts = Table(
+    "qbank_attempts",
+    metadata,
+    _id(),
+    _profile(),
+    _required("batch_id", ForeignKey("qbank_batches.id", ondelete="CASCADE"), index=True),
+    _required("source", String(50)),
+    _required("qid", String(100)),
+    _required("outcome", String(10)),
+    _required("on_date", Date),
+    _required("subject", String(200), default=""),
+    _required("system", String(200), default=""),
+    _required("category", String(300), default=""),
+    _required("topic", String(500), default=""),
+    _optional("seconds", Integer),
+    _required("fingerprint", String(64)),
+    UniqueConstraint("profile_id", "fingerprint"),
+    Index("ix_qbank_attempts_profile_id_on_date", "profile_id", "on_date"),
+)
+
+# A student's own mapping from qbank topic text to one of their topic paths.
+topic_aliases = Table(
+    "topic_aliases",
+    metadata,
+    _id(),
+    _profile(),
+    _required("alias", String(500)),
+    _required("alias_key", String(500)),
+    _required("topic_path", String(500)),
+    UniqueConstraint("profile_id", "alias_key"),
+)
+
+# A queue-level boost: a not-yet-due card joins one study day's queue. Never touches FSRS.
+pull_forwards = Table(
+    "pull_forwards",
+    metadata,
+    _profile(),
+    Column("card_id", ForeignKey("cards.id", ondelete="CASCADE"), primary_key=True),
+    Column("study_day", Date, primary_key=True),
+    _required("reason", String(300)),
+)
