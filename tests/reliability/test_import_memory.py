@@ -74,8 +74,11 @@ def decks_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return db
 
 
-def peak_rss(base: Path, folder: Path, log: Path, timeout: float = 3600) -> tuple[float, str]:
-    """Import `log` into a copy of `base` in a child process: (its peak RSS in MB, stdout).
+def peak_rss(
+    base: Path, folder: Path, log: Path, timeout: float = 3600, *, stdin: bool = False
+) -> tuple[float, str]:
+    """Import `log` (as a path, or piped to `-`) into a copy of `base` in a child process: (its
+    peak RSS in MB, stdout).
 
     The peak is the child's VmHWM from /proc, read until it exits (it only rises): a child's
     ru_maxrss would count the pages of this big test process it was forked from.
@@ -86,10 +89,20 @@ def peak_rss(base: Path, folder: Path, log: Path, timeout: float = 3600) -> tupl
     out_path, err_path = folder / "out.txt", folder / "err.txt"
     status = Path("/proc")
     peak_kb = 0
-    with out_path.open("wb") as out, err_path.open("wb") as err:
+    with out_path.open("wb") as out, err_path.open("wb") as err, log.open("rb") as piped:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "flashcore.cli", "qbank", "import", str(log), "--db", str(db)],
+            [
+                sys.executable,
+                "-m",
+                "flashcore.cli",
+                "qbank",
+                "import",
+                "-" if stdin else str(log),
+                "--db",
+                str(db),
+            ],
             cwd=ROOT,
+            stdin=piped if stdin else subprocess.DEVNULL,
             stdout=out,
             stderr=err,
             env={**os.environ, "FLASHCORE_HOME": str(folder), "SQLITE_TMPDIR": str(folder)},
@@ -123,6 +136,15 @@ def test_peak_memory_does_not_grow_with_the_log(decks_db, tmp_path):
           f"{large_peak:.0f} MB for a 50 MB log ({large_rows:,} rows)")  # fmt: skip
     assert large_peak < 150
     assert large_peak < small_peak + 40
+
+
+def test_a_50_mb_log_on_stdin_is_spooled_not_held(decks_db, tmp_path):
+    log = tmp_path / "large.csv"
+    rows = write_log(log, 50_000_000, seed=4)
+    peak, out = peak_rss(decks_db, tmp_path / "run", log, stdin=True)
+    assert f"{rows} rows read (csv), {rows} attempts added" in out
+    print(f"\npeak RSS: {peak:.0f} MB importing a 50 MB log from stdin")
+    assert peak < 150
 
 
 @pytest.mark.parametrize("size", [pytest.param(1 << 30, marks=slow)], ids=["1GB"])
