@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, and_, or_, select
+from sqlalchemy import and_, or_, select
 
 from flashcore.core import cloze, fsrs_adapter, queue, studyday
 from flashcore.core.errors import FlashcoreError, NotFoundError, StaleCardError
@@ -18,7 +18,7 @@ from flashcore.core.weakness import retention_for
 from flashcore.services.decks import card_scope
 from flashcore.services.weakness import card_reasons, ensure_fresh
 from flashcore.storage import repos
-from flashcore.storage.models import Card
+from flashcore.storage.tables import cards
 from flashcore.storage.uow import run_write, run_write_on, transaction
 
 if TYPE_CHECKING:
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 
     from flashcore.services.collection import Flashcore
 
-CARDS: Table = Card.__table__  # type: ignore[assignment]
 NEW_FETCH_FACTOR = 4
 STUDIED = [
     int(CardState.LEARNING),
@@ -96,7 +95,7 @@ def build_queue(
     # Core statements on one connection, rows kept as tuples: this ranks ~2,500 cards.
     with fc.engine.connect() as conn, transaction(conn, write=False):
         scope = card_scope(fc, conn, deck, topic)
-        c = CARDS.c  # Core columns: the queue's statements compile in a fraction of the time
+        c = cards.c  # Core columns: the queue's statements compile in a fraction of the time
         active = and_(
             scope,
             c.suspended.is_(False),

@@ -8,36 +8,30 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import func, select, update
 
 from flashcore.core import studyday
 from flashcore.core import topics as topic_keys
 from flashcore.core import weakness as model
-from flashcore.storage.models import (
-    Card,
-    Note,
-    NoteQid,
-    NoteTopic,
-    Profile,
-    QbankAttempt,
-    Topic,
-    TopicAlias,
+from flashcore.storage.tables import (
+    cards,
+    note_qids,
+    note_topics,
+    notes,
+    profiles,
+    qbank_attempts,
+    topic_aliases,
+    topics,
 )
-from flashcore.storage.repos import Executor
 from flashcore.storage.uow import reading, run_write
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from flashcore.services.collection import Flashcore
+    from flashcore.storage.repos import Executor
 
 MISSED = ("incorrect", "omitted")
-
-
-def _table(model: Any) -> Table:
-    """The Core table of a mapped class (Core statements skip the ORM's per-row overhead)."""
-    table: Table = model.__table__
-    return table
 
 
 @dataclass(slots=True)
@@ -65,7 +59,9 @@ def load_index(session: Session, profile_id: int) -> TopicIndex:
     parent: dict[int, int | None] = {}
     by_key: dict[str, int] = {}
     for row in session.execute(
-        select(Topic.id, Topic.path, Topic.parent_id).where(Topic.profile_id == profile_id)
+        select(topics.c.id, topics.c.path, topics.c.parent_id).where(
+            topics.c.profile_id == profile_id
+        )
     ):
         paths[row.id] = row.path
         parent[row.id] = row.parent_id
@@ -79,8 +75,8 @@ def load_index(session: Session, profile_id: int) -> TopicIndex:
     keys_by_path = {topic_keys.path_key(p): t for t, p in paths.items()}
     aliases: dict[str, int] = {}
     for alias_key, topic_path in session.execute(
-        select(TopicAlias.alias_key, TopicAlias.topic_path).where(
-            TopicAlias.profile_id == profile_id
+        select(topic_aliases.c.alias_key, topic_aliases.c.topic_path).where(
+            topic_aliases.c.profile_id == profile_id
         )
     ):
         target = keys_by_path.get(topic_keys.path_key(topic_path))
@@ -88,7 +84,7 @@ def load_index(session: Session, profile_id: int) -> TopicIndex:
             aliases[alias_key] = target
     # The two big reads use Core columns and plain tuples (no ORM row loading): at 50,000
     # cards the daily refresh spent most of its time there.
-    nq, nt, n, tp = _table(NoteQid), _table(NoteTopic), _table(Note), _table(Topic)
+    nq, nt, n, tp = note_qids, note_topics, notes, topics
     qid_notes: dict[tuple[str, str], list[int]] = defaultdict(list)
     for source, qid, qid_note in session.execute(
         select(nq.c.source, nq.c.qid, nq.c.note_id)
@@ -96,14 +92,14 @@ def load_index(session: Session, profile_id: int) -> TopicIndex:
         .where(n.c.profile_id == profile_id, n.c.removed.is_(False))
     ).all():
         qid_notes[(source, qid)].append(qid_note)
-    note_topics: dict[int, list[int]] = defaultdict(list)
+    topics_of_note: dict[int, list[int]] = defaultdict(list)
     for note_id, linked_topic in session.execute(
         select(nt.c.note_id, nt.c.topic_id)
         .join(tp, tp.c.id == nt.c.topic_id)
         .where(tp.c.profile_id == profile_id)
     ).all():
-        note_topics[note_id].append(linked_topic)
-    return TopicIndex(paths, parent, by_key, aliases, dict(qid_notes), dict(note_topics))
+        topics_of_note[note_id].append(linked_topic)
+    return TopicIndex(paths, parent, by_key, aliases, dict(qid_notes), dict(topics_of_note))
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,47 +145,55 @@ def matched_attempts(session: Session, profile_id: int, index: TopicIndex) -> li
     grouped rows: by question id first (a card that lists it), else by topic text."""
     from sqlalchemy import and_, distinct, exists
 
-    missed = QbankAttempt.outcome.in_(MISSED)
+    missed = qbank_attempts.c.outcome.in_(MISSED)
     by_qid = (
-        select(QbankAttempt.id.label("aid"), NoteTopic.topic_id.label("tid"))
+        select(qbank_attempts.c.id.label("aid"), note_topics.c.topic_id.label("tid"))
         .join(
-            NoteQid,
-            and_(NoteQid.source == QbankAttempt.source, NoteQid.qid == QbankAttempt.qid),
+            note_qids,
+            and_(
+                note_qids.c.source == qbank_attempts.c.source,
+                note_qids.c.qid == qbank_attempts.c.qid,
+            ),
         )
-        .join(Note, and_(Note.id == NoteQid.note_id, Note.removed.is_(False)))
-        .join(NoteTopic, NoteTopic.note_id == NoteQid.note_id)
-        .where(QbankAttempt.profile_id == profile_id)
+        .join(notes, and_(notes.c.id == note_qids.c.note_id, notes.c.removed.is_(False)))
+        .join(note_topics, note_topics.c.note_id == note_qids.c.note_id)
+        .where(qbank_attempts.c.profile_id == profile_id)
         .distinct()
         .subquery()
     )
     out: list[TopicAttempts] = []
     for topic_id, on_date, was_missed, count in session.execute(
-        select(by_qid.c.tid, QbankAttempt.on_date, missed, func.count(distinct(QbankAttempt.id)))
-        .join(by_qid, by_qid.c.aid == QbankAttempt.id)
-        .group_by(by_qid.c.tid, QbankAttempt.on_date, missed)
+        select(
+            by_qid.c.tid,
+            qbank_attempts.c.on_date,
+            missed,
+            func.count(distinct(qbank_attempts.c.id)),
+        )
+        .join(by_qid, by_qid.c.aid == qbank_attempts.c.id)
+        .group_by(by_qid.c.tid, qbank_attempts.c.on_date, missed)
     ):
         out.append(TopicAttempts(topic_id, on_date, bool(was_missed), int(count)))
     has_card = exists().where(
-        NoteQid.source == QbankAttempt.source,
-        NoteQid.qid == QbankAttempt.qid,
-        Note.id == NoteQid.note_id,
-        Note.removed.is_(False),
-        Note.profile_id == profile_id,
+        note_qids.c.source == qbank_attempts.c.source,
+        note_qids.c.qid == qbank_attempts.c.qid,
+        notes.c.id == note_qids.c.note_id,
+        notes.c.removed.is_(False),
+        notes.c.profile_id == profile_id,
     )
     cache: dict[tuple[str, str, str], tuple[int, ...]] = {}
     for topic, category, system, on_date, was_missed, count in session.execute(
         select(
-            QbankAttempt.topic,
-            QbankAttempt.category,
-            QbankAttempt.system,
-            QbankAttempt.on_date,
+            qbank_attempts.c.topic,
+            qbank_attempts.c.category,
+            qbank_attempts.c.system,
+            qbank_attempts.c.on_date,
             missed,
             func.count(),
         )
-        .where(QbankAttempt.profile_id == profile_id, ~has_card)
+        .where(qbank_attempts.c.profile_id == profile_id, ~has_card)
         .group_by(
-            QbankAttempt.topic, QbankAttempt.category, QbankAttempt.system,
-            QbankAttempt.on_date, missed,
+            qbank_attempts.c.topic, qbank_attempts.c.category, qbank_attempts.c.system,
+            qbank_attempts.c.on_date, missed,
         )
     ):  # fmt: skip
         texts = (topic, category, system)
@@ -233,7 +237,7 @@ def refresh_weights(fc: Flashcore, *, force: bool = True) -> bool:
     def work(session: Session) -> bool:
         if not force:
             stamp = session.execute(
-                select(Profile.weights_day).where(Profile.id == fc.profile_id)
+                select(profiles.c.weights_day).where(profiles.c.id == fc.profile_id)
             ).scalar()
             if stamp == today:
                 return False
@@ -254,7 +258,9 @@ def refresh_in(
     direct, _ = topic_scores(index, matched, today, half_life)
     _write_topic_weights(session, fc.profile_id, index, direct, half_life, today)
     _write_card_weights(session, fc.profile_id, index, direct)
-    session.execute(update(Profile).where(Profile.id == fc.profile_id).values(weights_day=today))
+    session.execute(
+        update(profiles).where(profiles.c.id == fc.profile_id).values(weights_day=today)
+    )
     return index, matched
 
 
@@ -269,7 +275,9 @@ def _write_topic_weights(
     current = {
         r.id: (r.weight, r.reason)
         for r in session.execute(
-            select(Topic.id, Topic.weight, Topic.reason).where(Topic.profile_id == profile_id)
+            select(topics.c.id, topics.c.weight, topics.c.reason).where(
+                topics.c.profile_id == profile_id
+            )
         )
     }
     changes = []
@@ -285,8 +293,8 @@ def _write_topic_weights(
         from sqlalchemy import bindparam
 
         session.execute(
-            update(_table(Topic))
-            .where(_table(Topic).c.id == bindparam("tid"))
+            update(topics)
+            .where(topics.c.id == bindparam("tid"))
             .values(weight=bindparam("w"), reason=bindparam("r")),
             changes,
         )
@@ -305,16 +313,15 @@ def _write_card_weights(
                 best = (round(s.score, 6), t)
         best_for_topic[topic_id] = best
     changes = []
-    cards = _table(Card)
     none: tuple[float, int | None] = (0.0, None)
-    note_topics = index.note_topics
+    topics_of_note = index.note_topics
     for card_id, note_id, weight, weak_topic_id in session.execute(
         select(cards.c.id, cards.c.note_id, cards.c.weight, cards.c.weak_topic_id).where(
             cards.c.profile_id == profile_id
         )
     ).all():
         best = none
-        for t in note_topics.get(note_id, ()):
+        for t in topics_of_note.get(note_id, ()):
             candidate = best_for_topic.get(t, none)
             if candidate[0] > best[0]:
                 best = candidate
@@ -324,8 +331,8 @@ def _write_card_weights(
         from sqlalchemy import bindparam
 
         session.execute(
-            update(_table(Card))
-            .where(_table(Card).c.id == bindparam("cid"))
+            update(cards)
+            .where(cards.c.id == bindparam("cid"))
             .values(weight=bindparam("w"), weak_topic_id=bindparam("t")),
             changes,
         )
@@ -336,9 +343,9 @@ def card_reasons(fc: Flashcore, session: Executor, card_ids: list[int]) -> dict[
     out: dict[int, str] = {}
     for start in range(0, len(card_ids), 900):
         rows = session.execute(
-            select(Card.id, Topic.reason)
-            .join(Topic, Topic.id == Card.weak_topic_id)
-            .where(Card.id.in_(card_ids[start : start + 900]))
+            select(cards.c.id, topics.c.reason)
+            .join(topics, topics.c.id == cards.c.weak_topic_id)
+            .where(cards.c.id.in_(card_ids[start : start + 900]))
         )
         out.update({r.id: r.reason for r in rows if r.reason})
     return out
@@ -347,10 +354,9 @@ def card_reasons(fc: Flashcore, session: Executor, card_ids: list[int]) -> dict[
 def ensure_fresh(fc: Flashcore) -> None:
     """Weights decay with time: recompute once per study day before building a queue (one cheap
     read decides; the refresh, which stamps the day, runs on the first queue of a study day)."""
-    profiles = _table(Profile).c  # Core: this read sits on the queue's path
-    with fc.engine.connect() as conn:
+    with fc.engine.connect() as conn:  # Core: this read sits on the queue's path
         stamp = conn.execute(
-            select(profiles.weights_day).where(profiles.id == fc.profile_id)
+            select(profiles.c.weights_day).where(profiles.c.id == fc.profile_id)
         ).scalar()
         conn.rollback()
     if stamp != today_for(fc):
@@ -370,8 +376,8 @@ def report_rows(fc: Flashcore) -> list[dict[str, Any]]:
         cards_by_topic: dict[int, int] = defaultdict(int)
         due_by_topic: dict[int, int] = defaultdict(int)
         for row in session.execute(
-            select(Card.note_id, Card.due, Card.state, Card.suspended).where(
-                Card.profile_id == fc.profile_id
+            select(cards.c.note_id, cards.c.due, cards.c.state, cards.c.suspended).where(
+                cards.c.profile_id == fc.profile_id
             )
         ):
             for t in index.note_topics.get(row.note_id, ()):

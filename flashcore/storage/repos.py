@@ -1,4 +1,5 @@
-"""Repositories: functions that take a Session and return plain values. They never commit."""
+"""Repositories: functions that take a Session or a Connection and return plain values. They
+never commit, and they query the Core tables (no ORM objects, no ORM import)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Connection,
-    Table,
     and_,
     bindparam,
     delete,
@@ -23,70 +23,76 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from flashcore.core import cloze
 from flashcore.core import topics as topic_keys
 from flashcore.core.errors import NotFoundError
 from flashcore.core.model import CardState, DeckSpec, Memory, NoteKind, NoteSpec, Schedule
-from flashcore.storage.models import (
-    Card,
-    Deck,
-    Note,
-    NoteQid,
-    NoteTopic,
-    Profile,
-    PullForward,
-    ReviewLog,
-    Scheduler,
-    Topic,
+from flashcore.storage.tables import (
+    cards,
+    decks,
+    note_qids,
+    note_topics,
+    notes,
+    profiles,
+    pull_forwards,
+    review_logs,
+    schedulers,
+    topics,
 )
 
-# Hot-path functions run on a Session or on a Connection held by a review session.
-Executor = Session | Connection
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    # Repositories run on an ORM Session or on a plain Connection (a review session holds
+    # one); they use Core statements on the tables only, so the ORM is never imported here.
+    Executor = Session | Connection
 
 
 def dialect_of(executor: Executor) -> Any:
-    if isinstance(executor, Session):
-        return executor.get_bind().dialect
-    return executor.dialect
+    get_bind = getattr(executor, "get_bind", None)  # a Session
+    if get_bind is not None:
+        return get_bind().dialect
+    return getattr(executor, "dialect")  # noqa: B009 (a Connection; the Session has none)
 
 
 # ---------------------------------------------------------------- profiles
 
 
 def find_profile(session: Session, name: str) -> tuple[int, dict[str, Any]] | None:
-    row = session.execute(select(Profile.id, Profile.settings).where(Profile.name == name)).first()
+    row = session.execute(
+        select(profiles.c.id, profiles.c.settings).where(profiles.c.name == name)
+    ).first()
     return None if row is None else (row.id, dict(row.settings or {}))
 
 
 def create_profile(session: Session, name: str, settings: dict[str, Any], now: datetime) -> int:
     return int(
         session.execute(
-            insert(Profile)
+            insert(profiles)
             .values(name=name, settings=settings, created_at=now)
-            .returning(Profile.id)
+            .returning(profiles.c.id)
         ).scalar_one()
     )
 
 
 def list_profiles(session: Session) -> list[tuple[str, datetime, int]]:
     rows = session.execute(
-        select(Profile.name, Profile.created_at, func.count(Deck.id))
-        .outerjoin(Deck, Deck.profile_id == Profile.id)
-        .group_by(Profile.id)
-        .order_by(Profile.name)
+        select(profiles.c.name, profiles.c.created_at, func.count(decks.c.id))
+        .outerjoin(decks, decks.c.profile_id == profiles.c.id)
+        .group_by(profiles.c.id)
+        .order_by(profiles.c.name)
     )
     return [(r[0], r[1], int(r[2])) for r in rows]
 
 
 def save_settings(session: Session, profile_id: int, settings: dict[str, Any]) -> None:
-    session.execute(update(Profile).where(Profile.id == profile_id).values(settings=settings))
+    session.execute(update(profiles).where(profiles.c.id == profile_id).values(settings=settings))
 
 
 def has_any_deck(session: Session, profile_id: int) -> bool:
     return (
-        session.execute(select(Deck.id).where(Deck.profile_id == profile_id).limit(1)).first()
+        session.execute(select(decks.c.id).where(decks.c.profile_id == profile_id).limit(1)).first()
         is not None
     )
 
@@ -128,11 +134,12 @@ def ensure_topics(session: Session, profile_id: int, paths: Iterable[str]) -> di
     existing = {
         row.key: (row.id, row.path)
         for row in session.execute(
-            select(Topic.id, Topic.key, Topic.path).where(Topic.profile_id == profile_id)
+            select(topics.c.id, topics.c.key, topics.c.path).where(
+                topics.c.profile_id == profile_id
+            )
         )
     }
     # Parents first, one depth at a time, so each child can point at its parent.
-    table = Topic.__table__
     missing = sorted((k, p) for k, p in wanted.items() if k not in existing)
     for depth in sorted({k.count("::") for k, _p in missing}):
         level = [(k, p) for k, p in missing if k.count("::") == depth]
@@ -145,7 +152,9 @@ def ensure_topics(session: Session, profile_id: int, paths: Iterable[str]) -> di
                  "weight": 0.0, "reason": ""}
             )  # fmt: skip
         ids = (
-            session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+            session.execute(
+                insert(topics).returning(topics.c.id, sort_by_parameter_order=True), rows
+            )
             .scalars()
             .all()
         )
@@ -172,11 +181,11 @@ def upsert_deck(
     (or deleted with `prune`)."""
     counts = LoadCounts(removed_keys=[])
     deck_id = session.execute(
-        select(Deck.id).where(Deck.profile_id == profile_id, Deck.key == spec.key)
+        select(decks.c.id).where(decks.c.profile_id == profile_id, decks.c.key == spec.key)
     ).scalar()
     if deck_id is None:
         deck_id = session.execute(
-            insert(Deck)
+            insert(decks)
             .values(
                 profile_id=profile_id,
                 key=spec.key,
@@ -187,18 +196,18 @@ def upsert_deck(
                 created_at=now,
                 updated_at=now,
             )
-            .returning(Deck.id)
+            .returning(decks.c.id)
         ).scalar_one()
     else:
         session.execute(
-            update(Deck)
-            .where(Deck.id == deck_id)
+            update(decks)
+            .where(decks.c.id == deck_id)
             .where(
                 or_(
-                    Deck.name != spec.name,
-                    Deck.description != spec.description,
-                    Deck.html != spec.html,
-                    Deck.source != spec.path,
+                    decks.c.name != spec.name,
+                    decks.c.description != spec.description,
+                    decks.c.html != spec.html,
+                    decks.c.source != spec.path,
                 )
             )
             .values(
@@ -212,8 +221,8 @@ def upsert_deck(
     existing = {
         row.key: (row.id, row.content_hash, row.removed)
         for row in session.execute(
-            select(Note.id, Note.key, Note.content_hash, Note.removed).where(
-                Note.deck_id == deck_id
+            select(notes.c.id, notes.c.key, notes.c.content_hash, notes.c.removed).where(
+                notes.c.deck_id == deck_id
             )
         )
     }
@@ -232,7 +241,6 @@ def upsert_deck(
             counts.unchanged += 1
         else:
             changed.append((found[0], note, digest, found[2]))
-    notes_table = Note.__table__
     linked: list[tuple[int, NoteSpec]] = []
     if fresh:
         rows = [
@@ -252,9 +260,7 @@ def upsert_deck(
             for note, key, digest in fresh
         ]
         ids = (
-            session.execute(
-                insert(notes_table).returning(notes_table.c.id, sort_by_parameter_order=True), rows
-            )
+            session.execute(insert(notes).returning(notes.c.id, sort_by_parameter_order=True), rows)
             .scalars()
             .all()
         )
@@ -265,12 +271,12 @@ def upsert_deck(
             for note_id, note in linked
             for o in _ordinals(note)
         ]
-        session.execute(insert(Card.__table__), card_rows)
+        session.execute(insert(cards), card_rows)
         counts.cards_added += len(card_rows)
     for note_id, note, digest, was_removed in changed:
         session.execute(
-            update(notes_table)
-            .where(notes_table.c.id == note_id)
+            update(notes)
+            .where(notes.c.id == note_id)
             .values(
                 kind=note.kind.value,
                 fields=note.fields,
@@ -283,7 +289,6 @@ def upsert_deck(
         )
         if was_removed:
             # Back in the file: its cards return, except leeches (suspended for a reason).
-            cards = Card.__table__
             session.execute(
                 update(cards)
                 .where(cards.c.note_id == note_id, cards.c.leech.is_(False))
@@ -293,23 +298,23 @@ def upsert_deck(
         counts.updated += 1
     if changed:
         old_ids = [note_id for note_id, _n, _d, _r in changed]
-        session.execute(delete(NoteTopic).where(NoteTopic.note_id.in_(old_ids)))
-        session.execute(delete(NoteQid).where(NoteQid.note_id.in_(old_ids)))
+        session.execute(delete(note_topics).where(note_topics.c.note_id.in_(old_ids)))
+        session.execute(delete(note_qids).where(note_qids.c.note_id.in_(old_ids)))
         linked.extend((note_id, note) for note_id, note, _d, _r in changed)
     _write_links(session, linked, topic_ids)
     gone = [(key, nid) for key, (nid, _h, removed) in existing.items() if key not in seen]
     if prune and gone:
-        session.execute(delete(Note).where(Note.id.in_([nid for _k, nid in gone])))
+        session.execute(delete(notes).where(notes.c.id.in_([nid for _k, nid in gone])))
         counts.deleted = len(gone)
     else:
         newly = [(k, nid) for k, nid in gone if not existing[k][2]]
         if newly:
             ids = [nid for _k, nid in newly]
-            session.execute(update(Note).where(Note.id.in_(ids)).values(removed=True))
+            session.execute(update(notes).where(notes.c.id.in_(ids)).values(removed=True))
             session.execute(
-                update(Card)
-                .where(Card.note_id.in_(ids))
-                .values(suspended=True, version=Card.version + 1, modified_at=now)
+                update(cards)
+                .where(cards.c.note_id.in_(ids))
+                .values(suspended=True, version=cards.c.version + 1, modified_at=now)
             )
         counts.removed = len(newly)
         counts.removed_keys = [k for k, _ in newly]
@@ -317,19 +322,19 @@ def upsert_deck(
 
 
 def _write_links(
-    session: Session, notes: list[tuple[int, NoteSpec]], topic_ids: dict[str, int]
+    session: Session, linked: list[tuple[int, NoteSpec]], topic_ids: dict[str, int]
 ) -> None:
-    topic_rows = []
-    qid_rows = []
-    for note_id, note in notes:
+    topic_rows: list[dict[str, Any]] = []
+    qid_rows: list[dict[str, Any]] = []
+    for note_id, note in linked:
         ids = {topic_ids[topic_keys.clean_path(t)] for t in note.topics if topic_keys.clean_path(t)}
         topic_rows.extend({"note_id": note_id, "topic_id": t} for t in sorted(ids))
         qids = sorted({_split_qid(q) for q in note.qids})
         qid_rows.extend({"note_id": note_id, "source": s, "qid": q} for s, q in qids)
     if topic_rows:
-        session.execute(insert(NoteTopic.__table__), topic_rows)
+        session.execute(insert(note_topics), topic_rows)
     if qid_rows:
-        session.execute(insert(NoteQid.__table__), qid_rows)
+        session.execute(insert(note_qids), qid_rows)
 
 
 def _new_card_row(profile_id: int, note_id: int, ordinal: int, now: datetime) -> dict[str, Any]:
@@ -364,30 +369,28 @@ def _sync_cards(
     have = {
         row.ord: (row.id, row.suspended)
         for row in session.execute(
-            select(Card.id, Card.ord, Card.suspended).where(Card.note_id == note_id)
+            select(cards.c.id, cards.c.ord, cards.c.suspended).where(cards.c.note_id == note_id)
         )
     }
     want = _ordinals(note)
     new = [o for o in want if o not in have]
     if new:
-        session.execute(
-            insert(Card.__table__), [_new_card_row(profile_id, note_id, o, now) for o in new]
-        )
+        session.execute(insert(cards), [_new_card_row(profile_id, note_id, o, now) for o in new])
     dropped = [cid for o, (cid, suspended) in have.items() if o not in want and not suspended]
     if dropped:
         session.execute(
-            update(Card)
-            .where(Card.id.in_(dropped))
-            .values(suspended=True, version=Card.version + 1, modified_at=now)
+            update(cards)
+            .where(cards.c.id.in_(dropped))
+            .values(suspended=True, version=cards.c.version + 1, modified_at=now)
         )
     return len(new)
 
 
 def deck_rows(session: Session, profile_id: int) -> list[tuple[int, str, str, str]]:
     rows = session.execute(
-        select(Deck.id, Deck.key, Deck.name, Deck.description)
-        .where(Deck.profile_id == profile_id)
-        .order_by(Deck.name)
+        select(decks.c.id, decks.c.key, decks.c.name, decks.c.description)
+        .where(decks.c.profile_id == profile_id)
+        .order_by(decks.c.name)
     )
     return [(r.id, r.key, r.name, r.description) for r in rows]
 
@@ -395,9 +398,9 @@ def deck_rows(session: Session, profile_id: int) -> list[tuple[int, str, str, st
 def deck_ids_matching(session: Executor, profile_id: int, name: str) -> list[int]:
     """A deck by key or name, with its sub-decks (`Step 1` matches `Step 1::Immunology`)."""
     rows = session.execute(
-        select(Deck.id).where(
-            Deck.profile_id == profile_id,
-            or_(Deck.key == name, Deck.name == name, Deck.name.like(_like_prefix(name))),
+        select(decks.c.id).where(
+            decks.c.profile_id == profile_id,
+            or_(decks.c.key == name, decks.c.name == name, decks.c.name.like(_like_prefix(name))),
         )
     )
     return [r.id for r in rows]
@@ -406,9 +409,9 @@ def deck_ids_matching(session: Executor, profile_id: int, name: str) -> list[int
 def topic_ids_matching(session: Executor, profile_id: int, path: str) -> list[int]:
     key = topic_keys.path_key(path)
     rows = session.execute(
-        select(Topic.id).where(
-            Topic.profile_id == profile_id,
-            or_(Topic.key == key, Topic.key.like(_like_prefix(key))),
+        select(topics.c.id).where(
+            topics.c.profile_id == profile_id,
+            or_(topics.c.key == key, topics.c.key.like(_like_prefix(key))),
         )
     )
     return [r.id for r in rows]
@@ -424,7 +427,7 @@ def card_filter(
 ) -> Any:
     """A WHERE clause on the cards table for an optional deck and topic filter (Core columns:
     cheap to compile on the queue's path, and usable in ORM statements too)."""
-    c, n, nt = _cards().c, _table(Note).c, _table(NoteTopic).c
+    c, n, nt = cards.c, notes.c, note_topics.c
     clauses: list[Any] = [c.profile_id == profile_id]
     if deck_ids is not None:
         clauses.append(c.note_id.in_(select(n.id).where(n.deck_id.in_(deck_ids))))
@@ -438,28 +441,31 @@ def deck_state_counts(
 ) -> dict[int, dict[str, int]]:
     """Per deck id: total, new, learning (due now or later today), due reviews, suspended."""
     active = and_(
-        Card.suspended.is_(False), or_(Card.buried_until.is_(None), Card.buried_until <= now)
+        cards.c.suspended.is_(False),
+        or_(cards.c.buried_until.is_(None), cards.c.buried_until <= now),
     )
     rows = session.execute(
         select(
-            Note.deck_id,
+            notes.c.deck_id,
             func.count(),
-            func.sum(_case(and_(active, Card.state == int(CardState.NEW)))),
+            func.sum(_case(and_(active, cards.c.state == int(CardState.NEW)))),
             func.sum(
                 _case(
                     and_(
                         active,
-                        Card.state.in_([int(CardState.LEARNING), int(CardState.RELEARNING)]),
-                        Card.due < rollover,
+                        cards.c.state.in_([int(CardState.LEARNING), int(CardState.RELEARNING)]),
+                        cards.c.due < rollover,
                     )
                 )
             ),
-            func.sum(_case(and_(active, Card.state == int(CardState.REVIEW), Card.due < rollover))),
-            func.sum(_case(Card.suspended.is_(True))),
+            func.sum(
+                _case(and_(active, cards.c.state == int(CardState.REVIEW), cards.c.due < rollover))
+            ),
+            func.sum(_case(cards.c.suspended.is_(True))),
         )
-        .join(Note, Note.id == Card.note_id)
-        .where(Card.profile_id == profile_id)
-        .group_by(Note.deck_id)
+        .join(notes, notes.c.id == cards.c.note_id)
+        .where(cards.c.profile_id == profile_id)
+        .group_by(notes.c.deck_id)
     )
     return {
         r[0]: {
@@ -485,37 +491,37 @@ def card_details(
     """Cards with their note, deck and topics, as plain dicts."""
     query = (
         select(
-            Card.id,
-            Card.ord,
-            Card.state,
-            Card.step,
-            Card.due,
-            Card.stability,
-            Card.difficulty,
-            Card.last_review,
-            Card.reps,
-            Card.lapses,
-            Card.desired_retention,
-            Card.suspended,
-            Card.buried_until,
-            Card.flagged,
-            Card.leech,
-            Card.weight,
-            Card.version,
-            Card.note_id,
-            Note.key.label("note_key"),
-            Note.kind,
-            Note.fields,
-            Note.tags,
-            Deck.name.label("deck"),
-            Deck.html,
+            cards.c.id,
+            cards.c.ord,
+            cards.c.state,
+            cards.c.step,
+            cards.c.due,
+            cards.c.stability,
+            cards.c.difficulty,
+            cards.c.last_review,
+            cards.c.reps,
+            cards.c.lapses,
+            cards.c.desired_retention,
+            cards.c.suspended,
+            cards.c.buried_until,
+            cards.c.flagged,
+            cards.c.leech,
+            cards.c.weight,
+            cards.c.version,
+            cards.c.note_id,
+            notes.c.key.label("note_key"),
+            notes.c.kind,
+            notes.c.fields,
+            notes.c.tags,
+            decks.c.name.label("deck"),
+            decks.c.html,
         )
-        .join(Note, Note.id == Card.note_id)
-        .join(Deck, Deck.id == Note.deck_id)
+        .join(notes, notes.c.id == cards.c.note_id)
+        .join(decks, decks.c.id == notes.c.deck_id)
         .where(where)
     )
     if order_by_note:
-        query = query.order_by(Deck.name, Note.id, Card.ord)
+        query = query.order_by(decks.c.name, notes.c.id, cards.c.ord)
     rows = [dict(r._mapping) for r in session.execute(query)]
     attach_topics(session, rows)
     return rows
@@ -523,8 +529,8 @@ def card_details(
 
 @cache
 def _card_view_statement() -> Any:
-    t, n, d = _cards(), _table(Note), _table(Deck)
-    others = _cards().alias("others")
+    t, n, d = cards, notes, decks
+    others = cards.alias("others")
     siblings = (
         select(func.count())
         .select_from(others)
@@ -547,7 +553,7 @@ def _card_view_statement() -> Any:
 
 @cache
 def _note_topics_statement() -> Any:
-    nt, tp = _table(NoteTopic), _table(Topic)
+    nt, tp = note_topics, topics
     return (
         select(tp.c.path)
         .join(nt, nt.c.topic_id == tp.c.id)
@@ -571,7 +577,7 @@ def card_view(conn: Executor, profile_id: int, card_id: int) -> dict[str, Any] |
 
 @cache
 def _queue_details_statement() -> Any:
-    t, n, d = _cards(), _table(Note), _table(Deck)
+    t, n, d = cards, notes, decks
     return (
         select(t.c.id, t.c.note_id, t.c.reps, n.c.key, d.c.name)
         .join(n, n.c.id == t.c.note_id)
@@ -582,7 +588,7 @@ def _queue_details_statement() -> Any:
 
 @cache
 def _topics_of_notes_statement() -> Any:
-    nt, tp = _table(NoteTopic), _table(Topic)
+    nt, tp = note_topics, topics
     return (
         select(nt.c.note_id, tp.c.path)
         .join(tp, tp.c.id == nt.c.topic_id)
@@ -658,22 +664,13 @@ def schedule_from(row: Any) -> Schedule:
 
 @cache
 def _load_card_statement(lock: bool) -> Any:
-    t = _cards()
+    t = cards
     query = select(
         t.c.id, t.c.note_id, t.c.state, t.c.step, t.c.due, t.c.stability, t.c.difficulty,
         t.c.last_review, t.c.reps, t.c.lapses, t.c.version, t.c.suspended, t.c.weight,
         t.c.desired_retention, t.c.leech, t.c.buried_until,
     ).where(t.c.id == bindparam("b_id"), t.c.profile_id == bindparam("b_profile"))  # fmt: skip
     return query.with_for_update() if lock else query
-
-
-def _cards() -> Table:
-    return _table(Card)
-
-
-def _table(model: Any) -> Table:
-    table: Table = model.__table__
-    return table
 
 
 def load_card(session: Executor, profile_id: int, card_id: int, *, lock: bool = False) -> CardRow:
@@ -705,7 +702,7 @@ _SCHEDULE_COLUMNS = (
 
 @cache
 def _save_statement(extra: tuple[str, ...]) -> Any:
-    t = _cards()
+    t = cards
     return (
         update(t)
         .where(t.c.id == bindparam("b_id"), t.c.version == bindparam("b_version"))
@@ -749,7 +746,7 @@ def save_schedule(
 
 @cache
 def _siblings_statement() -> Any:
-    t = _cards()
+    t = cards
     return select(t.c.id).where(
         t.c.note_id == bindparam("b_note"),
         t.c.id != bindparam("b_card"),
@@ -760,7 +757,7 @@ def _siblings_statement() -> Any:
 
 @cache
 def _bury_statement() -> Any:
-    t = _cards()
+    t = cards
     return (
         update(t)
         .where(t.c.id.in_(bindparam("b_ids", expanding=True)))
@@ -770,7 +767,7 @@ def _bury_statement() -> Any:
 
 @cache
 def _bury_returning_statement() -> Any:
-    t = _cards()
+    t = cards
     return (
         update(t)
         .where(
@@ -804,21 +801,23 @@ def scheduler_id_for(
     """The id of this scheduler configuration (recorded once per profile), and whether this
     call created it."""
     found = session.execute(
-        select(Scheduler.id).where(Scheduler.profile_id == profile_id, Scheduler.digest == digest)
+        select(schedulers.c.id).where(
+            schedulers.c.profile_id == profile_id, schedulers.c.digest == digest
+        )
     ).scalar()
     if found is not None:
         return int(found), False
     try:
         with session.begin_nested():  # two first answers may race to record it
             new_id = session.execute(
-                insert(Scheduler)
+                insert(schedulers)
                 .values(profile_id=profile_id, digest=digest, config=config, created_at=now)
-                .returning(Scheduler.id)
+                .returning(schedulers.c.id)
             ).scalar_one()
     except IntegrityError:
         winner = session.execute(
-            select(Scheduler.id).where(
-                Scheduler.profile_id == profile_id, Scheduler.digest == digest
+            select(schedulers.c.id).where(
+                schedulers.c.profile_id == profile_id, schedulers.c.digest == digest
             )
         ).scalar_one()
         return int(winner), False
@@ -827,14 +826,14 @@ def scheduler_id_for(
 
 def scheduler_configs(session: Session, profile_id: int) -> dict[int, dict[str, Any]]:
     rows = session.execute(
-        select(Scheduler.id, Scheduler.config).where(Scheduler.profile_id == profile_id)
+        select(schedulers.c.id, schedulers.c.config).where(schedulers.c.profile_id == profile_id)
     )
     return {r.id: dict(r.config) for r in rows}
 
 
 @cache
 def _insert_review_statement() -> Any:
-    table: Table = ReviewLog.__table__  # type: ignore[assignment]
+    table = review_logs
     return insert(table).returning(table.c.id)
 
 
@@ -844,17 +843,19 @@ def insert_review(session: Executor, values: dict[str, Any]) -> int:
 
 def last_reviews(session: Session, profile_id: int, count: int) -> list[dict[str, Any]]:
     rows = session.execute(
-        select(ReviewLog)
-        .where(ReviewLog.profile_id == profile_id)
-        .order_by(ReviewLog.id.desc())
+        select(review_logs)
+        .where(review_logs.c.profile_id == profile_id)
+        .order_by(review_logs.c.id.desc())
         .limit(count)
-    ).scalars()
-    return [{c.key: getattr(r, c.key) for c in ReviewLog.__table__.columns} for r in rows]
+    )
+    return [dict(r._mapping) for r in rows]
 
 
 def undo_review(session: Session, log: dict[str, Any], now: datetime) -> None:
     """Restore the card to its state before `log` and delete the log row."""
-    card = session.execute(select(Card.version, Card.reps).where(Card.id == log["card_id"])).first()
+    card = session.execute(
+        select(cards.c.version, cards.c.reps).where(cards.c.id == log["card_id"])
+    ).first()
     if card is None:
         raise NotFoundError(f"card {log['card_id']} no longer exists")
     values: dict[str, Any] = {
@@ -873,15 +874,15 @@ def undo_review(session: Session, log: dict[str, Any], now: datetime) -> None:
     }
     if log["leeched"]:
         values.update(suspended=False, leech=False)
-    session.execute(update(Card).where(Card.id == log["card_id"]).values(**values))
+    session.execute(update(cards).where(cards.c.id == log["card_id"]).values(**values))
     siblings = log.get("buried_siblings") or []
     if siblings:
         session.execute(
-            update(Card)
-            .where(Card.id.in_(siblings))
-            .values(buried_until=None, version=Card.version + 1)
+            update(cards)
+            .where(cards.c.id.in_(siblings))
+            .values(buried_until=None, version=cards.c.version + 1)
         )
-    session.execute(delete(ReviewLog).where(ReviewLog.id == log["id"]))
+    session.execute(delete(review_logs).where(review_logs.c.id == log["id"]))
 
 
 def set_card_flags(
@@ -891,21 +892,23 @@ def set_card_flags(
     found = {
         r.id
         for r in session.execute(
-            select(Card.id).where(Card.profile_id == profile_id, Card.id.in_(card_ids))
+            select(cards.c.id).where(cards.c.profile_id == profile_id, cards.c.id.in_(card_ids))
         )
     }
     missing = [c for c in card_ids if c not in found]
     if missing:
         return missing
     session.execute(
-        update(Card).where(Card.id.in_(list(found))).values(version=Card.version + 1, **values)
+        update(cards)
+        .where(cards.c.id.in_(list(found)))
+        .values(version=cards.c.version + 1, **values)
     )
     return []
 
 
 def review_counts_since(session: Executor, profile_id: int, since: datetime) -> dict[int, int]:
     """Answers since `since` grouped by the state the card was in (NEW counts introductions)."""
-    r = _table(ReviewLog).c
+    r = review_logs.c
     rows = session.execute(
         select(r.state_before, func.count())
         .where(r.profile_id == profile_id, r.reviewed_at >= since)
@@ -915,7 +918,7 @@ def review_counts_since(session: Executor, profile_id: int, since: datetime) -> 
 
 
 def pulled_forward(session: Executor, profile_id: int, day: Any) -> dict[int, str]:
-    p = _table(PullForward).c
+    p = pull_forwards.c
     rows = session.execute(
         select(p.card_id, p.reason).where(p.profile_id == profile_id, p.study_day == day)
     )

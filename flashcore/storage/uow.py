@@ -6,14 +6,16 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.orm import Session
 
 from flashcore.core.errors import DatabaseError
 from flashcore.storage.db import WRITE
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 T = TypeVar("T")
 # PostgreSQL's deadlock and serialization failures are worth a retry. SQLite's "database is
@@ -24,6 +26,8 @@ _BUSY = ("database is locked", "database is busy")
 
 @contextmanager
 def reading(engine: Engine) -> Iterator[Session]:
+    from sqlalchemy.orm import Session  # the ORM loads only for the code that asks for it
+
     with Session(engine, expire_on_commit=False) as session:
         yield session
 
@@ -31,6 +35,8 @@ def reading(engine: Engine) -> Iterator[Session]:
 @contextmanager
 def writing(engine: Engine) -> Iterator[Session]:
     """A write transaction (`BEGIN IMMEDIATE` on SQLite) that commits or rolls back whole."""
+    from sqlalchemy.orm import Session
+
     with Session(engine.execution_options(**WRITE), expire_on_commit=False) as session:
         try:
             yield session
