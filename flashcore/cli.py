@@ -78,7 +78,7 @@ def open_collection(
     daily_check: bool = True,
 ) -> Flashcore:
     from flashcore.services.collection import Flashcore, resolve_url
-    from flashcore.services.doctor import startup_check
+    from flashcore.services.health import startup_check
     from flashcore.storage.db import sqlite_path
 
     given = args.db or os.environ.get("FLASHCORE_DB") or None
@@ -1038,9 +1038,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         info(f"{PROG}: error: {describe(exc)}")
         return 1
     finally:
-        doctor = sys.modules.get("flashcore.services.doctor")  # imported once a collection
-        if doctor is not None:  # was opened (never for --help): remove this process's marker
-            doctor.end_session()
+        health = sys.modules.get("flashcore.services.health")  # imported once a collection
+        if health is not None:  # was opened (never for --help): remove this process's marker
+            health.end_session()
 
 
 # What a database error means for the user and what to do, by the words SQLite uses.

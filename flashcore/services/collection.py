@@ -209,8 +209,9 @@ class Flashcore:
 
 
 def _load_profile(engine: Engine, name: str, now: datetime, timezone: str) -> tuple[int, Settings]:
-    with reading(engine) as session:
-        found = repos.find_profile(session, name)
+    with engine.connect() as conn:  # Core: opening a collection never loads the ORM
+        found = repos.find_profile(conn, name)
+        conn.rollback()
     if found is None:
         if name != DEFAULT_PROFILE:
             raise NotFoundError(

@@ -369,14 +369,15 @@ def answer(
     """Grade a card: new state and review-log row in one transaction. Refuses (StaleCardError)
     when the card changed since it was shown."""
     now = fc.now()
-    return run_write(
-        fc.engine,
-        lambda session: _answer_in(
-            session, fc, card_id, rating, now, None,
-            duration_ms=duration_ms, expect_reps=expect_reps, expect_version=expect_version,
-            reason=reason,
-        ),
-    )  # fmt: skip
+    with fc.engine.connect() as conn:  # Core on a plain connection: no ORM on this path
+        return run_write_on(
+            conn,
+            lambda c: _answer_in(
+                c, fc, card_id, rating, now, None,
+                duration_ms=duration_ms, expect_reps=expect_reps, expect_version=expect_version,
+                reason=reason,
+            ),
+        )  # fmt: skip
 
 
 def _answer_in(

@@ -59,7 +59,7 @@ def dialect_of(executor: Executor) -> Any:
 # ---------------------------------------------------------------- profiles
 
 
-def find_profile(session: Session, name: str) -> tuple[int, dict[str, Any]] | None:
+def find_profile(session: Executor, name: str) -> tuple[int, dict[str, Any]] | None:
     row = session.execute(
         select(profiles.c.id, profiles.c.settings).where(profiles.c.name == name)
     ).first()

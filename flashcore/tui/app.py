@@ -84,7 +84,7 @@ class FlashcoreApp(App[None]):
         self.run_worker(self._check_health, thread=True, exit_on_error=False)
 
     def _check_health(self) -> None:
-        from flashcore.services.doctor import quick_health
+        from flashcore.services.health import quick_health
 
         problem = quick_health(self.ctx.fc)
         if problem is not None:

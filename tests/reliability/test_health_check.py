@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from flashcore.cli import main
-from flashcore.services import doctor
+from flashcore.services import health
 from flashcore.storage import backup as files
 from tests.conftest import SMALL_DECK, write_deck
 from tests.reliability.test_failures import _garbage_page
@@ -48,13 +48,13 @@ def run(capsys, monkeypatch, tmp_path):
 def checks(monkeypatch) -> list[Path]:
     """The databases quick-checked at startup, in order."""
     seen: list[Path] = []
-    real = doctor._quick_check
+    real = health._quick_check
 
     def counting(path: Path) -> list[str] | None:
         seen.append(path)
         return real(path)
 
-    monkeypatch.setattr(doctor, "_quick_check", counting)
+    monkeypatch.setattr(health, "_quick_check", counting)
     return seen
 
 
@@ -125,8 +125,8 @@ def test_a_live_process_marker_is_not_a_crash(run, db, checks):
 def test_a_flashcore_killed_with_sigkill_makes_the_next_command_check(run, db, checks):
     code = (
         "import os, signal, sys; from datetime import datetime; from pathlib import Path; "
-        "from flashcore.services import doctor; "
-        "doctor.startup_check(Path(sys.argv[1]), datetime.fromisoformat(sys.argv[2])); "
+        "from flashcore.services import health; "
+        "health.startup_check(Path(sys.argv[1]), datetime.fromisoformat(sys.argv[2])); "
         "os.kill(os.getpid(), signal.SIGKILL)"
     )
     victim = subprocess.run([sys.executable, "-c", code, str(db), NOW.isoformat()], check=False)
@@ -167,10 +167,10 @@ def test_a_missing_file_is_not_checked_and_gets_no_side_file(run, tmp_path, chec
 def test_the_reviewer_skips_the_daily_check_but_not_the_one_after_a_crash(db, checks):
     """`flashcore review` checks daily in the background, after its first paint."""
     later = NOW + timedelta(days=2)
-    doctor.startup_check(db, later, daily=False)  # what `flashcore review` runs
-    doctor.end_session()
+    health.startup_check(db, later, daily=False)  # what `flashcore review` runs
+    health.end_session()
     assert checks == []
     db.with_name(f".{db.name}.{_dead_pid()}.open").touch()
-    doctor.startup_check(db, later, daily=False)
-    doctor.end_session()
+    health.startup_check(db, later, daily=False)
+    health.end_session()
     assert checks == [db] and _markers(db) == []

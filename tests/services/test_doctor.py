@@ -213,7 +213,7 @@ def test_a_damaged_file_is_never_written_and_the_newest_good_backup_is_named(
 def test_quick_health_is_silent_on_a_sound_file_and_names_doctor_on_a_damaged_one(
     fc_sqlite, tmp_path
 ):
-    from flashcore.services.doctor import quick_health
+    from flashcore.services.health import quick_health
     from flashcore.storage.db import sqlite_path
 
     assert quick_health(fc_sqlite) is None
