@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import gc
 
-FULL_EVERY = 20
+FULL_EVERY = 10
 
 _state = {"frozen": False, "holds": 0, "collections": 0}
 
