@@ -34,3 +34,31 @@ async def test_automatic_collection_is_off_only_while_a_session_is_on_screen(fc)
         assert isinstance(app.screen, HomeScreen)
         assert gc.isenabled()
     assert gc.isenabled()
+
+
+async def test_the_wal_checkpoint_runs_while_the_student_reads(fc, monkeypatch):
+    # Every CHECKPOINT_EVERY answers the session checkpoints SQLite's log, from a worker, once
+    # a card is on screen — never inside an answer.
+    import asyncio
+
+    from flashcore.services.study import StudySession
+
+    monkeypatch.setattr(StudySession, "CHECKPOINT_EVERY", 1)
+    done: list[bool] = []
+    real = StudySession.idle
+
+    def counting(self: StudySession) -> bool:
+        done.append(real(self))
+        return done[-1]
+
+    monkeypatch.setattr(StudySession, "idle", counting)
+    app = make_app(fc, ticks=still)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("space", "3")
+        await settle(pilot)
+        await asyncio.sleep(0.3)  # the card is read for a moment
+        await settle(pilot)
+    assert True in done  # it ran after the answer, and checkpointed

@@ -216,6 +216,8 @@ class ReviewScreen(Screen[None]):
             self._collect_soon()
         elif self._holding_gc:
             collector.collect()
+            if self.study is not None:  # and, every so many answers, the WAL checkpoint
+                self.run_worker(self.study.idle, thread=True, exit_on_error=False, group="idle")
 
     def _scope_text(self, queue: TodayQueue | None = None) -> Text:
         text = Text()
