@@ -1,20 +1,37 @@
-"""`flashcore stats`: today, the last 30 days, true retention, cards by state, a 30-day forecast."""
+"""`flashcore stats`: today, the last 30 days, true retention, cards by state, a 30-day forecast.
+
+Everything is counted by the database: per study day through a CASE over the days' start
+instants (computed in the profile's timezone, so DST days are right), never by converting each
+review row in Python (51,000 rows a month at 50,000 cards took ~0.4 s that way; Home shows
+these figures)."""
 
 from __future__ import annotations
 
-from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, select
 
 from flashcore.core import studyday
 from flashcore.core.model import CardState
-from flashcore.storage.models import Card, ReviewLog
-from flashcore.storage.uow import reading
+from flashcore.storage.tables import cards, review_logs
 
 if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement
+
     from flashcore.services.collection import Flashcore
+
+NEW, REVIEW = int(CardState.NEW), int(CardState.REVIEW)
+
+
+def _count_if(condition: ColumnElement[bool]) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _day_index(column: Any, starts: list[datetime]) -> Any:
+    """Which of the days beginning at `starts` (the last one is the end) holds `column`; a
+    value before the first day counts for it."""
+    return case(*[(column < starts[i + 1], i) for i in range(len(starts) - 1)], else_=None)
 
 
 def stats(fc: Flashcore) -> dict[str, Any]:
@@ -22,68 +39,84 @@ def stats(fc: Flashcore) -> dict[str, Any]:
     now = fc.now()
     zone, hour = s.zone, s.day_start_hour
     today = studyday.study_date(now, zone, hour)
-    start_today = studyday.day_start_of(today, zone, hour)
-    start_month = studyday.day_start_of(today - timedelta(days=29), zone, hour)
-    with reading(fc.engine) as session:
-        logs = session.execute(
-            select(ReviewLog.reviewed_at, ReviewLog.rating, ReviewLog.state_before,
-                   ReviewLog.duration_ms)
-            .where(ReviewLog.profile_id == fc.profile_id, ReviewLog.reviewed_at >= start_month)
-        ).all()  # fmt: skip
-        by_state = dict(
-            session.execute(
-                select(Card.state, func.count())
-                .where(Card.profile_id == fc.profile_id)
-                .group_by(Card.state)
+    days = [today - timedelta(days=i) for i in range(29, -1, -1)]
+    ahead = [today + timedelta(days=i) for i in range(30)]
+    past_starts = [studyday.day_start_of(d, zone, hour) for d in [*days, today + timedelta(1)]]
+    next_starts = [studyday.day_start_of(d, zone, hour) for d in [*ahead, ahead[-1] + timedelta(1)]]
+    start_today, start_month = past_starts[-2], past_starts[0]
+    r, c = review_logs.c, cards.c
+    mine = r.profile_id == fc.profile_id
+    with fc.engine.connect() as conn:
+        t_reviews, t_again, t_new, t_ms = conn.execute(
+            select(
+                func.count(),
+                _count_if(r.rating == 1),
+                _count_if(r.state_before == NEW),
+                func.coalesce(func.sum(r.duration_ms), 0),
+            ).where(mine, r.reviewed_at >= start_today)
+        ).one()
+        month, passed, failed = conn.execute(
+            select(
+                func.count(),
+                _count_if(and_(r.state_before == REVIEW, r.rating != 1)),
+                _count_if(and_(r.state_before == REVIEW, r.rating == 1)),
+            ).where(mine, r.reviewed_at >= start_month)
+        ).one()
+        logged = (
+            select(_day_index(r.reviewed_at, past_starts).label("day"))
+            .where(mine, r.reviewed_at >= start_month, r.reviewed_at < past_starts[-1])
+            .subquery()
+        )
+        per_day: dict[int, int] = dict(
+            conn.execute(select(logged.c.day, func.count()).group_by(logged.c.day)).all()
+        )
+        by_state: dict[int, int] = dict(
+            conn.execute(
+                select(c.state, func.count()).where(c.profile_id == fc.profile_id).group_by(c.state)
             ).all()
         )
-        suspended = session.execute(
-            select(func.count()).where(Card.profile_id == fc.profile_id, Card.suspended.is_(True))
+        suspended = conn.execute(
+            select(func.count()).where(c.profile_id == fc.profile_id, c.suspended.is_(True))
         ).scalar_one()
-        horizon = studyday.day_start_of(today + timedelta(days=30), zone, hour)
-        upcoming = session.execute(
-            select(Card.due).where(
-                Card.profile_id == fc.profile_id,
-                Card.suspended.is_(False),
-                Card.state != int(CardState.NEW),
-                Card.due < horizon,
+        # Overdue cards count for today (day 0), as they are due now.
+        upcoming = (
+            select(_day_index(c.due, next_starts)
+                   .label("day"))
+            .where(
+                c.profile_id == fc.profile_id,
+                c.suspended.is_(False),
+                c.state != NEW,
+                c.due < next_starts[-1],
             )
-        ).all()
-    per_day: Counter[str] = Counter()
-    t = {"reviews": 0, "again": 0, "new": 0, "minutes": 0.0}
-    passed = failed = 0
-    for log in logs:
-        day = studyday.study_date(log.reviewed_at, zone, hour)
-        per_day[day.isoformat()] += 1
-        if log.reviewed_at >= start_today:
-            t["reviews"] += 1
-            t["again"] += log.rating == 1
-            t["new"] += log.state_before == int(CardState.NEW)
-            t["minutes"] += (log.duration_ms or 0) / 60000
-        if log.state_before == int(CardState.REVIEW):
-            if log.rating == 1:
-                failed += 1
-            else:
-                passed += 1
-    forecast: Counter[str] = Counter()
-    for (due,) in upcoming:
-        day = max(today, studyday.study_date(due, zone, hour))
-        forecast[day.isoformat()] += 1
-    days = [(today - timedelta(days=i)).isoformat() for i in range(29, -1, -1)]
-    ahead = [(today + timedelta(days=i)).isoformat() for i in range(30)]
+            .subquery()
+        )  # fmt: skip
+        forecast: dict[int, int] = dict(
+            conn.execute(select(upcoming.c.day, func.count()).group_by(upcoming.c.day)).all()
+        )
+        conn.rollback()
     return {
-        "today": t,
+        "today": {
+            "reviews": int(t_reviews),
+            "again": int(t_again),
+            "new": int(t_new),
+            "minutes": int(t_ms) / 60000,
+        },
         "last_30_days": {
-            "reviews": len(logs),
+            "reviews": int(month),
             "true_retention": (passed / (passed + failed)) if passed + failed else None,
-            "per_day": [{"date": d, "reviews": per_day.get(d, 0)} for d in days],
+            "per_day": [
+                {"date": d.isoformat(), "reviews": int(per_day.get(i, 0))}
+                for i, d in enumerate(days)
+            ],
         },
         "cards": {
-            "new": by_state.get(int(CardState.NEW), 0),
+            "new": by_state.get(NEW, 0),
             "learning": by_state.get(int(CardState.LEARNING), 0),
-            "review": by_state.get(int(CardState.REVIEW), 0),
+            "review": by_state.get(REVIEW, 0),
             "relearning": by_state.get(int(CardState.RELEARNING), 0),
             "suspended": suspended,
         },
-        "forecast": [{"date": d, "due": forecast.get(d, 0)} for d in ahead],
+        "forecast": [
+            {"date": d.isoformat(), "due": int(forecast.get(i, 0))} for i, d in enumerate(ahead)
+        ],
     }
