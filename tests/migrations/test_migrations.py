@@ -132,7 +132,12 @@ def test_plain_alembic_upgrade_head_from_the_repo_root_works(tmp_path):
     assert result.returncode == 0, result.stderr
     with closing(sqlite3.connect(target)) as conn, conn:
         assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [(HEAD,)]
-        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        names = {
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
+            )
+        }
     assert names - {"alembic_version"} == TABLES
     assert stray.exists() == stray_before  # FLASHCORE_DB was used, not the fallback
 
