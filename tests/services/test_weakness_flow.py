@@ -185,3 +185,43 @@ def test_bundled_samples_import_and_match_their_cards(fc):
     assert qids.format == "qids" and qids.matched_none == 0
     top = weakness.report_rows(fc)[0]
     assert top["topic"] == "Immunology::Hypersensitivity::Type I"
+
+
+def test_matching_by_id_list_and_by_join_agree(fc, tmp_path, monkeypatch):
+    # Two ways to split attempts between "a card lists this question" and "match the text":
+    # an IN list of the listed ids (decks with few) and a join (decks with thousands). Same
+    # counts, including an id listed for another bank, a note later removed, text matches.
+    deck = TWIN_DECK.replace('qids = ["uworld:1001"]', 'qids = ["uworld:1001", "amboss:77"]')
+    deck += '\n[[cards]]\nid = "gone"\nfront = "G"\nback = "G"\nqids = ["uworld:1002"]\n'
+    deck += 'topics = ["Immunology::Complement::Complement pathways"]\n'
+    path = write_deck(tmp_path / "d.toml", deck, key="imm")
+    fc.add_decks([path])
+    rows = ["question_id,result,date,source,topic"]
+    for i, (qid, source) in enumerate(
+        [("1001", "uworld"), ("1001", "nbme"), ("77", "amboss"), ("1002", "uworld"),
+         ("5", "uworld"), ("6", "uworld"), ("1001", "uworld")]
+    ):  # fmt: skip
+        outcome = "incorrect" if i % 3 else "correct"
+        rows.append(f"{qid},{outcome},2026-11-{10 + i},{source},Type I hypersensitivity")
+    log = tmp_path / "log.csv"
+    log.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    qbank.import_log(fc, log.read_bytes(), origin=str(log))
+    write_deck(
+        path,
+        TWIN_DECK.replace('qids = ["uworld:1001"]', 'qids = ["uworld:1001", "amboss:77"]'),
+        key="imm",
+    )
+    fc.add_decks([path])  # "gone" (uworld:1002) leaves the file: its note is removed
+
+    def matched() -> list[tuple[int, object, bool, int]]:
+        from flashcore.storage.uow import reading
+
+        with reading(fc.engine) as session:
+            index = weakness.load_index(session, fc.profile_id)
+            got = weakness.matched_attempts(session, fc.profile_id, index)
+        return sorted((m.topic_id, m.on_date, m.missed, m.count) for m in got)
+
+    by_list = matched()
+    monkeypatch.setattr(weakness, "QID_LIST_MAX", -1)
+    assert matched() == by_list
+    assert len(by_list) >= 5
