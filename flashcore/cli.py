@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import os
 import sys
@@ -86,13 +87,17 @@ def open_collection(
     path = sqlite_path(resolve_url(given)[0])
     if path is not None:  # after a crash, or once a day: PRAGMA quick_check, read-only
         startup_check(path, clock.now(), daily=daily_check)
-    return Flashcore.open(
+    fc = Flashcore.open(
         given,
         clock=clock,
         profile=profile or selected_profile(args),
         create=create,
         timezone=system_timezone(),
     )
+    # A one-shot command: what is loaded by now (SQLAlchemy, fsrs, the engine) lives until the
+    # process ends, so keep the cyclic collector from walking it again and again.
+    gc.freeze()
+    return fc
 
 
 def selected_profile(args: argparse.Namespace) -> str:

@@ -3,8 +3,11 @@ answering (one transaction with its review-log row), undo, bury/suspend/flag."""
 
 from __future__ import annotations
 
+import gc
 import time
 from bisect import bisect_right, insort
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -75,6 +78,20 @@ class TodayQueue:
     later_learning: tuple[tuple[int, datetime, int], ...] = ()  # (card, due, state) later today
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Ranking allocates a few thousand small objects, none of them cyclic garbage; in a fresh
+    process that is enough to start the collector's first full pass over every imported
+    module's objects (~25 ms, a third of a cold queue build). Pause it, restore it after."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
 def build_queue(
     fc: Flashcore,
     *,
@@ -84,6 +101,18 @@ def build_queue(
     details: bool = True,
 ) -> TodayQueue:
     """Today's queue in order, each card with a reason. Ranks compact columns, not ORM objects."""
+    with _collector_paused():
+        return _build_queue(fc, deck=deck, topic=topic, limit=limit, details=details)
+
+
+def _build_queue(
+    fc: Flashcore,
+    *,
+    deck: str | None,
+    topic: str | None,
+    limit: int | None,
+    details: bool,
+) -> TodayQueue:
     ensure_fresh(fc)
     s = fc.settings
     now = fc.now()
