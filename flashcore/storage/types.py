@@ -27,6 +27,25 @@ class UTCDateTime(TypeDecorator[datetime]):
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+        """On SQLite the stored text is naive UTC (`2026-11-25 03:21:31.000000`): one
+        `fromisoformat` of it with `+00:00` gives the aware value directly, ~7x faster than
+        parsing then `replace(tzinfo=UTC)` (the queue reads two per card)."""
+        general = super().result_processor(dialect, coltype)
+        if dialect.name != "sqlite":
+            return general
+        parse = datetime.fromisoformat
+
+        def process(value: Any) -> datetime | None:
+            if isinstance(value, str) and len(value) in (19, 26) and value[10] == " ":
+                try:  # `YYYY-MM-DD HH:MM:SS[.ffffff]`, as written here
+                    return parse(value + "+00:00")
+                except ValueError:
+                    pass  # not our own format: the general path says what it is
+            return general(value) if general is not None else value
+
+        return process
+
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None

@@ -99,3 +99,27 @@ def test_the_type_itself_refuses_naive_and_converts_aware_values():
     assert bound == datetime(2025, 12, 31, 23, tzinfo=UTC)
     assert column.process_result_value(None, Dialect()) is None
     assert column.process_result_value(datetime(2026, 1, 1), Dialect()).tzinfo is UTC
+
+
+def test_sqlite_fast_reading_agrees_with_the_general_path():
+    # The SQLite result processor parses our own text format in one call; anything else goes
+    # through SQLAlchemy's parser. Both give the same aware UTC instant.
+    import random
+
+    from sqlalchemy.dialects import sqlite
+    from sqlalchemy.types import TypeDecorator
+
+    dialect = sqlite.dialect()
+    kind = UTCDateTime().dialect_impl(dialect)
+    fast = kind.result_processor(dialect, None)
+    general = TypeDecorator.result_processor(kind, dialect, None)
+    rng = random.Random(3)
+    texts = ["2026-11-25 03:21:31", "2026-11-25", "2026-11-25 03:21:31.5", None]
+    for _ in range(500):
+        instant = datetime(2000, 1, 1, tzinfo=UTC) + timedelta(
+            seconds=rng.randrange(0, 40 * 365 * 86400), microseconds=rng.randrange(0, 10**6)
+        )
+        texts.append(kind.bind_processor(dialect)(instant))  # what flashcore writes
+    for value in texts:
+        got, want = fast(value), general(value)
+        assert got == want and (got is None or got.tzinfo is UTC), value
