@@ -82,12 +82,23 @@ def stored(fc: Any) -> list[tuple[Any, ...]]:
 
 
 def temp_tables_left(fc: Any) -> int:
-    with fc.engine.connect() as conn:
-        if fc.engine.dialect.name == "sqlite":
+    """Staging tables left in this collection's sessions. On PostgreSQL a temporary table
+    belongs to one session and pg_tables lists every session's (another test's import running
+    in parallel would count): ask each pooled session about its own temporary schema."""
+    if fc.engine.dialect.name == "sqlite":
+        with fc.engine.connect() as conn:
             query = "SELECT count(*) FROM sqlite_temp_master WHERE name LIKE 'qbank_stage%'"
-        else:
-            query = "SELECT count(*) FROM pg_tables WHERE tablename = 'qbank_stage'"
-        return int(conn.execute(sa.text(query)).scalar_one())
+            return int(conn.execute(sa.text(query)).scalar_one())
+    query = (
+        "SELECT count(*) FROM pg_class WHERE relname = 'qbank_stage' "
+        "AND relnamespace = pg_my_temp_schema()"
+    )
+    conns = [fc.engine.connect() for _ in range(max(1, fc.engine.pool.checkedin()))]
+    try:
+        return sum(int(c.execute(sa.text(query)).scalar_one()) for c in conns)
+    finally:
+        for c in conns:
+            c.close()
 
 
 def test_a_log_with_a_repeated_row_keeps_the_first_and_matches_the_rest(deck_fc, way):
