@@ -99,9 +99,14 @@ def build_queue(
     topic: str | None = None,
     limit: int | None = None,
     details: bool = True,
+    weights_fresh: bool = False,
 ) -> TodayQueue:
-    """Today's queue in order, each card with a reason. Ranks compact columns, not ORM objects."""
+    """Today's queue in order, each card with a reason. Ranks compact columns, not ORM objects.
+    `weights_fresh`: the caller has just run `ensure_fresh` (a review session does, before it
+    notes the database's version)."""
     with _collector_paused():
+        if not weights_fresh:
+            ensure_fresh(fc)
         return _build_queue(fc, deck=deck, topic=topic, limit=limit, details=details)
 
 
@@ -113,7 +118,6 @@ def _build_queue(
     limit: int | None,
     details: bool,
 ) -> TodayQueue:
-    ensure_fresh(fc)
     s = fc.settings
     now = fc.now()
     day_start = studyday.day_start(now, s.zone, s.day_start_hour)
@@ -648,7 +652,9 @@ class StudySession:
         ensure_fresh(self.fc)  # may write (once a day): do it before taking the version
         self._version = self._data_version()  # before building: a change meanwhile is seen next
         self._built_at = time.monotonic()
-        built = build_queue(self.fc, deck=self.deck, topic=self.topic, details=False)
+        built = build_queue(
+            self.fc, deck=self.deck, topic=self.topic, details=False, weights_fresh=True
+        )
         self._pending = [i for i in built.items if i.kind != "ahead"]
         self._head = 0
         self._kind_of = {i.card_id: i.kind for i in self._pending}
