@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, literal_column, or_, select
 
 from flashcore.core import cloze, fsrs_adapter, queue, studyday
 from flashcore.core.errors import FlashcoreError, NotFoundError, StaleCardError
@@ -21,6 +21,7 @@ from flashcore.core.weakness import retention_for
 from flashcore.services.decks import card_scope
 from flashcore.services.weakness import card_reasons, ensure_fresh
 from flashcore.storage import repos
+from flashcore.storage.db import sqlite_data_version
 from flashcore.storage.tables import cards
 from flashcore.storage.uow import run_write, run_write_on, transaction
 
@@ -157,7 +158,7 @@ def _build_queue(
             new_rows = list(
                 conn.execute(
                     select(*cols)
-                    .where(active, c.state == int(CardState.NEW))
+                    .where(active, c.state == literal_column("0"))  # the partial index's own term
                     .order_by(c.weight.desc(), c.note_id, c.ord)
                     .limit(new_left * NEW_FETCH_FACTOR + 50)
                 ).all()
@@ -594,6 +595,7 @@ class StudySession:
         self._built_at = 0.0
         self._shown: tuple[int, repos.CardRow] | None = None
         self._since_checkpoint = 0
+        self._checked = False  # the last answer found no commit by another connection
 
     # ------------------------------------------------------------ connection
 
@@ -634,11 +636,12 @@ class StudySession:
         """SQLite's counter of commits by *other* connections (ours hold still)."""
         if self.fc.engine.dialect.name != "sqlite":
             return None
-        conn = self._connection()
-        with transaction(conn, write=False):
-            return int(conn.exec_driver_sql("PRAGMA data_version").scalar_one())
+        return sqlite_data_version(self._connection())  # needs no transaction
 
     def _changed_elsewhere(self) -> bool:
+        if self._checked:
+            self._checked = False
+            return False
         if self._version is None:
             return time.monotonic() - self._built_at > self.REFRESH_SECONDS
         return self._data_version() != self._version
@@ -651,6 +654,7 @@ class StudySession:
     def _rebuild(self, now: datetime) -> None:
         ensure_fresh(self.fc)  # may write (once a day): do it before taking the version
         self._version = self._data_version()  # before building: a change meanwhile is seen next
+        self._checked = False
         self._built_at = time.monotonic()
         built = build_queue(
             self.fc, deck=self.deck, topic=self.topic, details=False, weights_fresh=True
@@ -749,16 +753,24 @@ class StudySession:
         if shown is not None and shown[0] == card_id and shown[1].version == expect_version:
             known = shown[1]
         now = self.fc.now()
-        result = run_write_on(
-            self._connection(),
-            lambda conn: _answer_in(
+        seen: list[int] = []
+
+        def work(conn: Connection) -> AnswerResult:
+            done = _answer_in(
                 conn, self.fc, card_id, rating, now, known,
                 duration_ms=duration_ms, expect_reps=None, expect_version=expect_version,
                 reason=reason,
-            ),
-        )  # fmt: skip
+            )  # fmt: skip
+            if self._version is not None:  # under the write lock: every other commit is in
+                seen.append(sqlite_data_version(conn))
+            return done
+
+        result = run_write_on(self._connection(), work)
         self.answered(result)
         self._since_checkpoint += 1
+        # The next `queue()` needs no check of its own: this answer's transaction saw whether
+        # another connection had committed (one statement here instead of a transaction there).
+        self._checked = bool(seen) and seen[0] == self._version
         return result
 
     def answered(self, result: AnswerResult, reason: str = "") -> None:

@@ -833,12 +833,13 @@ def scheduler_configs(session: Session, profile_id: int) -> dict[int, dict[str, 
 
 @cache
 def _insert_review_statement() -> Any:
-    table = review_logs
-    return insert(table).returning(table.c.id)
+    return insert(review_logs)
 
 
 def insert_review(session: Executor, values: dict[str, Any]) -> int:
-    return int(session.execute(_insert_review_statement(), values).scalar_one())
+    """Insert one review-log row; its id (SQLite's last row id, RETURNING elsewhere)."""
+    result = session.execute(_insert_review_statement(), values)
+    return int(result.inserted_primary_key[0])  # type: ignore[attr-defined]
 
 
 def last_reviews(session: Session, profile_id: int, count: int) -> list[dict[str, Any]]:

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from flashcore.storage.types import UTCDateTime
@@ -191,10 +192,13 @@ cards = Table(
 )
 
 # New cards in introduction order (weak topics first), read from the index without a sort.
+# Partial (new cards only): answering a card that is not new leaves it untouched. Queries
+# must name `state = 0` literally (NEW_ONLY) for the planner to use it.
+NEW_ONLY = text("state = 0")
 Index(
     "ix_cards_new_queue",
-    cards.c.profile_id, cards.c.suspended, cards.c.state, cards.c.weight.desc(),
-    cards.c.note_id, cards.c.ord,
+    cards.c.profile_id, cards.c.suspended, cards.c.weight.desc(), cards.c.note_id, cards.c.ord,
+    sqlite_where=NEW_ONLY, postgresql_where=NEW_ONLY,
 )  # fmt: skip
 
 # One row per answer, with the state before and after so `undo` restores it exactly.

@@ -27,6 +27,24 @@ class UTCDateTime(TypeDecorator[datetime]):
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
+    def bind_processor(self, dialect: Dialect) -> Any:
+        """On SQLite, UTC values go straight to the stored text (`2026-11-25 03:21:31.000000`,
+        as SQLAlchemy's SQLite DATETIME writes it) with one `isoformat`: an answer binds ten
+        datetimes, and the general path (convert, strip, then format field by field) costs
+        ~3 us each."""
+        general = super().bind_processor(dialect)
+        if dialect.name != "sqlite":
+            return general
+
+        def process(value: Any) -> Any:
+            if value is None:
+                return None
+            if isinstance(value, datetime) and value.tzinfo is UTC:
+                return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+            return general(value) if general is not None else value
+
+        return process
+
     def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
         """On SQLite the stored text is naive UTC (`2026-11-25 03:21:31.000000`): one
         `fromisoformat` of it with `+00:00` gives the aware value directly, ~7x faster than

@@ -60,6 +60,44 @@ def test_a_commit_elsewhere_is_picked_up_without_invalidate(fc_sqlite, tmp_path)
         assert session.queue().items[0].card_id != first
 
 
+def test_a_commit_elsewhere_before_an_answer_is_picked_up_by_the_next_card(fc_sqlite, tmp_path):
+    # The next card after an answer is chosen without a check of its own: the answer's
+    # transaction saw, under the write lock, whether another connection had committed.
+    fc = fc_sqlite
+    fc.add_decks([write_deck(tmp_path / "d.toml", SMALL_DECK, key="imm")])
+    with study.StudySession(fc) as session:
+        card = session.queue(details=False).items[0].card_id
+        view = session.show(card)
+        rest = [i.card_id for i in study.build_queue(fc).items if i.card_id != card]
+        study.set_cards(fc, "suspend", rest[:1])  # another window, before this answer
+        session.answer(card, Rating.GOOD, expect_version=view.version)
+        shown = []
+        for _ in range(6):
+            q = session.queue(details=False)
+            if not q.items:
+                break
+            nxt = q.items[0].card_id
+            shown.append(nxt)
+            view = session.show(nxt)
+            session.answer(nxt, Rating.EASY, expect_version=view.version)
+        assert rest[0] not in shown
+
+
+def test_the_next_card_reads_no_database_after_an_answer(fc_sqlite, tmp_path):
+    fc = fc_sqlite
+    fc.add_decks([write_deck(tmp_path / "d.toml", SMALL_DECK, key="imm")])
+    traced: list[str] = []
+    with study.StudySession(fc) as session:
+        card = session.queue(details=False).items[0].card_id
+        view = session.show(card)
+        session.answer(card, Rating.GOOD, expect_version=view.version)
+        session._connection().connection.driver_connection.set_trace_callback(traced.append)
+        assert session.queue(details=False).items
+        assert traced == []
+        session.queue(details=False)  # a second look does check for other commits
+        assert traced == ["PRAGMA data_version"]
+
+
 def test_own_answers_do_not_rebuild_the_queue(fc_sqlite, tmp_path, monkeypatch):
     fc = fc_sqlite
     fc.add_decks([write_deck(tmp_path / "d.toml", SMALL_DECK, key="imm")])

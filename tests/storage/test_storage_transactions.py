@@ -125,12 +125,18 @@ def test_sqlite_writes_begin_immediate_and_reads_begin_deferred(loaded_sqlite_fc
     card_id = cloze_cards(fc)[0]
     seen: list[str] = []
 
-    def record(conn, cursor, statement, parameters, context, executemany):
+    def record(statement):
         words = statement.split()
         seen.append(" ".join(words[:2]).upper() if words[0].upper() == "BEGIN" else words[0])
 
-    event.listen(fc.engine, "before_cursor_execute", record)
-    request.addfinalizer(lambda: event.remove(fc.engine, "before_cursor_execute", record))
+    # What SQLite itself receives (BEGIN is sent on the driver's connection, past SQLAlchemy's
+    # statement events).
+    def trace(dbapi_connection, _record, _proxy):
+        dbapi_connection.set_trace_callback(record)
+
+    fc.engine.dispose()
+    event.listen(fc.engine, "checkout", trace)
+    request.addfinalizer(lambda: event.remove(fc.engine, "checkout", trace))
     build_queue(fc)
     reads = list(seen)
     seen.clear()

@@ -123,3 +123,25 @@ def test_sqlite_fast_reading_agrees_with_the_general_path():
     for value in texts:
         got, want = fast(value), general(value)
         assert got == want and (got is None or got.tzinfo is UTC), value
+
+
+def test_sqlite_binds_utc_times_as_the_general_path_writes_them():
+    # The fast path (one isoformat) must write exactly the text SQLAlchemy's SQLite DATETIME
+    # writes, or stored times would stop sorting and comparing as one format.
+    from sqlalchemy import DateTime
+    from sqlalchemy.dialects import sqlite
+
+    dialect = sqlite.dialect()
+    fast = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    general = DateTime().dialect_impl(dialect).bind_processor(dialect)
+    for at in (
+        datetime(2026, 11, 25, 3, 21, 31, tzinfo=UTC),
+        datetime(2026, 11, 25, 3, 21, 31, 7, tzinfo=UTC),
+        datetime(1, 1, 1, tzinfo=UTC),
+        datetime(2026, 3, 8, 1, 59, tzinfo=ZoneInfo("America/New_York")),
+        datetime(2026, 7, 1, 10, 30, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+    ):
+        assert fast(at) == general(at.astimezone(UTC).replace(tzinfo=None))
+    assert fast(None) is None
+    with pytest.raises(ValueError, match="naive"):
+        fast(datetime(2026, 1, 1))
