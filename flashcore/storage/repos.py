@@ -722,24 +722,26 @@ def save_schedule(
 ) -> bool:
     """Write a card's new schedule if nobody changed it meanwhile; False when they did."""
     memory = schedule.memory
-    values: dict[str, Any] = {
-        "state": int(schedule.state),
-        "step": schedule.step,
-        "due": schedule.due,
-        "stability": memory.stability if memory else None,
-        "difficulty": memory.difficulty if memory else None,
-        "last_review": schedule.last_review,
-        "reps": schedule.reps,
-        "lapses": schedule.lapses,
-        "desired_retention": retention,
-        "version": expected_version + 1,
-        "modified_at": now,
+    params: dict[str, Any] = {
+        "v_state": int(schedule.state),
+        "v_step": schedule.step,
+        "v_due": schedule.due,
+        "v_stability": memory.stability if memory else None,
+        "v_difficulty": memory.difficulty if memory else None,
+        "v_last_review": schedule.last_review,
+        "v_reps": schedule.reps,
+        "v_lapses": schedule.lapses,
+        "v_desired_retention": retention,
+        "v_version": expected_version + 1,
+        "v_modified_at": now,
+        "b_id": card_id,
+        "b_version": expected_version,
     }
-    extra = extra or {}
-    keys = tuple(sorted(extra))
-    params = {f"v_{k}": v for k, v in values.items()}
-    params.update({f"v_{k}": extra[k] for k in keys})
-    params.update(b_id=card_id, b_version=expected_version)
+    keys: tuple[str, ...] = ()
+    if extra:
+        keys = tuple(sorted(extra))
+        for k in keys:
+            params[f"v_{k}"] = extra[k]
     result = session.execute(_save_statement(keys), params)
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 

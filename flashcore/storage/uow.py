@@ -70,7 +70,8 @@ def run_write(engine: Engine, work: Callable[[Session], T], *, attempts: int = 8
 def transaction(conn: Connection, *, write: bool) -> Iterator[Connection]:
     """A transaction on a connection the caller holds (a review session keeps one): `BEGIN
     IMMEDIATE` on SQLite when `write`; committed or rolled back whole."""
-    conn.execution_options(flashcore_write=write)
+    if conn.get_execution_options().get("flashcore_write", False) != write:
+        conn.execution_options(flashcore_write=write)
     with conn.begin():
         yield conn
 
