@@ -159,9 +159,12 @@ def import_log(
                 copied = stage.save(conn, batch_id, progress, cancel)
                 if copied != report.added:  # another import took some of them meanwhile
                     raise _Raced
-                with Session(bind=conn) as session:
-                    loaded = weakness.refresh_in(session, fc, today)
-                    report.pulled_forward = pull_forward(session, fc, today, loaded)
+                if copied:  # nothing new: weights and pull-forwards stay as they are
+                    with Session(bind=conn) as session:
+                        loaded = weakness.refresh_in(
+                            session, fc, today, **stage.refresh_hint(batch_id)
+                        )
+                        report.pulled_forward = pull_forward(session, fc, today, loaded)
                 _check(cancel)
                 report.batch_id = batch_id
                 return report
@@ -338,6 +341,10 @@ class _Stage:
                 progress("saving", min(start + SAVE_ROWS, int(high)) - int(low), high - low)
         return _count(conn, batch_id)
 
+    def refresh_hint(self, batch_id: int) -> dict[str, Any]:
+        """How the weight refresh after `save` may count this log's rows: read back (here)."""
+        return {}
+
     def close(self) -> None:
         if self.created:
             self.conn.rollback()
@@ -413,6 +420,12 @@ class _HeldStage(_Stage):
                 )
             )
         return found
+
+    def refresh_hint(self, batch_id: int) -> dict[str, Any]:
+        """The saved rows are in memory: the refresh counts them from here and reads only the
+        attempts stored before (texts cut as `save` stores them)."""
+        added = [(r[1], r[2], r[3], r[4], r[8][:500], r[7][:300], r[6][:200]) for r in self.new]
+        return {"skip_batch": batch_id, "added": added}
 
     def new_misses(self) -> Iterator[tuple[str, str, str, str, str]]:
         for r in self.new:

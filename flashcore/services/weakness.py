@@ -4,6 +4,7 @@ topic's weight onto its cards so the queue ranks without joins or GROUP BY."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -140,15 +141,76 @@ class TopicAttempts:
     count: int
 
 
-def matched_attempts(session: Session, profile_id: int, index: TopicIndex) -> list[TopicAttempts]:
+# An attempt as an import holds it in memory: (source, qid, outcome, ISO day, topic, category,
+# system), the texts cut to their stored lengths.
+AddedAttempt = tuple[str, str, str, str, str, str, str]
+
+
+def matched_attempts(
+    session: Session,
+    profile_id: int,
+    index: TopicIndex,
+    *,
+    skip_batch: int | None = None,
+    added: Iterable[AddedAttempt] = (),
+) -> list[TopicAttempts]:
     """Every attempt matched to its topics, aggregated in SQL so 100,000 attempts cost a few
-    grouped rows: by question id first (a card that lists it), else by topic text."""
+    grouped rows: by question id first (a card that lists it), else by topic text.
+
+    An import that has just written batch `skip_batch` passes its rows as `added`: they are
+    counted from memory instead of being read back and grouped (a first import of 100,000
+    attempts: 0.15 -> ~0.05 s). The result is the same either way: counts summed per (topic,
+    day, outcome) in a fixed order."""
+    totals: dict[tuple[int, date, bool], int] = defaultdict(int)
+    for a in _matched_stored(session, profile_id, index, skip_batch):
+        totals[(a.topic_id, a.on_date, a.missed)] += a.count
+    for key, count in _matched_added(index, added).items():
+        totals[key] += count
+    return [TopicAttempts(t, day, m, n) for (t, day, m), n in sorted(totals.items()) if n]
+
+
+def _matched_added(
+    index: TopicIndex, added: Iterable[AddedAttempt]
+) -> dict[tuple[int, date, bool], int]:
+    by_qid: dict[tuple[str, str, str, bool], int] = defaultdict(int)
+    by_text: dict[tuple[str, str, str, str, bool], int] = defaultdict(int)
+    qid_notes = index.qid_notes
+    for source, qid, outcome, day, topic, category, system in added:
+        missed = outcome in MISSED
+        if (source, qid) in qid_notes:
+            by_qid[(source, qid, day, missed)] += 1
+        else:
+            by_text[(topic, category, system, day, missed)] += 1
+    out: dict[tuple[int, date, bool], int] = defaultdict(int)
+    days: dict[str, date] = {}
+    for (source, qid, day, missed), count in by_qid.items():
+        on_date = days.get(day) or days.setdefault(day, date.fromisoformat(day))
+        notes_of_qid = qid_notes[(source, qid)]
+        for topic_id in {t for n in notes_of_qid for t in index.note_topics.get(n, ())}:
+            out[(topic_id, on_date, missed)] += count
+    cache: dict[tuple[str, str, str], tuple[int, ...]] = {}
+    for (topic, category, system, day, missed), count in by_text.items():
+        texts = (topic, category, system)
+        if texts not in cache:
+            cache[texts] = match_attempt(index, "", "", texts).topic_ids
+        if not cache[texts]:
+            continue
+        on_date = days.get(day) or days.setdefault(day, date.fromisoformat(day))
+        for topic_id in cache[texts]:
+            out[(topic_id, on_date, missed)] += count
+    return out
+
+
+def _matched_stored(
+    session: Session, profile_id: int, index: TopicIndex, skip_batch: int | None
+) -> list[TopicAttempts]:
     from sqlalchemy import distinct, exists
 
     missed = qbank_attempts.c.outcome.in_(MISSED)
     pairs = sorted(index.qid_notes)  # (source, qid) of questions some card lists
     if len(pairs) <= QID_LIST_MAX:
-        return _matched_by_list(session, profile_id, index, pairs, missed)
+        return _matched_by_list(session, profile_id, index, pairs, missed, skip_batch)
+    stored = true() if skip_batch is None else qbank_attempts.c.batch_id != skip_batch
     by_qid = (
         select(qbank_attempts.c.id.label("aid"), note_topics.c.topic_id.label("tid"))
         .join(
@@ -160,7 +222,7 @@ def matched_attempts(session: Session, profile_id: int, index: TopicIndex) -> li
         )
         .join(notes, and_(notes.c.id == note_qids.c.note_id, notes.c.removed.is_(False)))
         .join(note_topics, note_topics.c.note_id == note_qids.c.note_id)
-        .where(qbank_attempts.c.profile_id == profile_id)
+        .where(qbank_attempts.c.profile_id == profile_id, stored)
         .distinct()
         .subquery()
     )
@@ -193,7 +255,7 @@ def matched_attempts(session: Session, profile_id: int, index: TopicIndex) -> li
             missed,
             func.count(),
         )
-        .where(qbank_attempts.c.profile_id == profile_id, ~has_card)
+        .where(qbank_attempts.c.profile_id == profile_id, stored, ~has_card)
         .group_by(
             qbank_attempts.c.topic, qbank_attempts.c.category, qbank_attempts.c.system,
             qbank_attempts.c.on_date, missed,
@@ -219,11 +281,14 @@ def _matched_by_list(
     index: TopicIndex,
     pairs: list[tuple[str, str]],
     missed: Any,
+    skip_batch: int | None,
 ) -> list[TopicAttempts]:
     a = qbank_attempts.c
     # `profile_id + 0`: read the attempts in table order (a whole profile's), not through the
     # (profile_id, on_date) index, which SQLite would otherwise pick (0.21 -> 0.15 s per 100k).
     mine = (a.profile_id + 0) == profile_id
+    if skip_batch is not None:
+        mine = and_(mine, a.batch_id != skip_batch)
     qids = sorted({qid for _source, qid in pairs})  # one column: SQLite indexes the IN list
     texts_of = (a.topic, a.category, a.system, a.on_date, missed)
     by_qid: dict[tuple[int, Any, bool], int] = defaultdict(int)
@@ -302,13 +367,19 @@ def refresh_weights(fc: Flashcore, *, force: bool = True) -> bool:
 
 
 def refresh_in(
-    session: Session, fc: Flashcore, today: date
+    session: Session,
+    fc: Flashcore,
+    today: date,
+    *,
+    skip_batch: int | None = None,
+    added: Iterable[AddedAttempt] = (),
 ) -> tuple[TopicIndex, list[TopicAttempts]]:
     """The weight refresh inside a caller's transaction (an import, an alias, a removal).
-    Returns the index and matched attempts it used, for the pull-forward that follows."""
+    Returns the index and matched attempts it used, for the pull-forward that follows. An
+    import passes the batch it just wrote and its rows (see `matched_attempts`)."""
     half_life = fc.settings.weakness_half_life_days
     index = load_index(session, fc.profile_id)
-    matched = matched_attempts(session, fc.profile_id, index)
+    matched = matched_attempts(session, fc.profile_id, index, skip_batch=skip_batch, added=added)
     direct, _ = topic_scores(index, matched, today, half_life)
     _write_topic_weights(session, fc.profile_id, index, direct, half_life, today)
     _write_card_weights(session, fc.profile_id, index, direct)

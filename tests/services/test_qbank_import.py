@@ -227,3 +227,73 @@ def test_a_list_of_ids_that_turns_out_to_be_a_csv_starts_over(deck_fc, way, monk
     with pytest.raises(QbankFormatError, match="not read as a list of ids"):
         qbank.import_log(deck_fc, data, origin="ids.txt")
     assert stored(deck_fc) == []
+
+
+def _weights(fc: Any) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    with fc.engine.connect() as conn:
+        return (
+            [tuple(r) for r in conn.exec_driver_sql("SELECT id, weight FROM topics ORDER BY id")],
+            [tuple(r) for r in conn.exec_driver_sql("SELECT id, weight FROM cards ORDER BY id")],
+            [
+                tuple(r)
+                for r in conn.exec_driver_sql(
+                    "SELECT card_id, study_day, reason FROM pull_forwards ORDER BY card_id"
+                )
+            ],
+        )
+
+
+def test_the_import_counts_its_own_rows_as_a_full_refresh_would(deck_fc, way):
+    # A held log's rows are counted from memory after they are saved (only earlier batches are
+    # read back): topic weights, card weights and pull-forwards must equal a refresh that reads
+    # every attempt back, with a card-matched qid, topic matches, a gap, an outcome mix and a
+    # topic text longer than the stored 500 characters.
+    from flashcore.services import weakness
+
+    earlier = log(["1001,incorrect,2026-11-18,Immunology,Allergy,Type I hypersensitivity"])
+    qbank.import_log(deck_fc, earlier, origin="earlier.csv")
+    long_topic = "Sickle cell disease " + "x" * 600
+    rows = [
+        "1001,incorrect,2026-11-20,Immunology,Allergy,Type I hypersensitivity",
+        "1002,incorrect,2026-11-20,Hematology,Heme,Sickle cell disease",
+        "1003,omitted,2026-11-21,Pathology,General,Nothing we cover",
+        "1004,correct,2026-11-21,Pathology,General,Type I hypersensitivity",
+        f"1006,incorrect,2026-11-22,Hematology,Sickle cell disease,{long_topic}",
+        "1007,incorrect,2026-11-23,Immunology,Type I hypersensitivity,",
+    ]
+    report = qbank.import_log(deck_fc, log(rows), origin="today.csv")
+    assert report.added == len(rows)
+    after_import = _weights(deck_fc)
+    assert any(w > 0 for _id, w in after_import[0])
+    weakness.refresh_weights(deck_fc, force=True)
+    with deck_fc.engine.connect() as conn:
+        from sqlalchemy.orm import Session
+
+        with Session(bind=conn) as session:
+            pulled = qbank.pull_forward(session, deck_fc, weakness.today_for(deck_fc))
+            session.commit()
+    assert pulled == len(after_import[2])
+    assert _weights(deck_fc) == after_import
+
+
+def test_matched_attempts_from_memory_equal_those_read_back(deck_fc):
+    from sqlalchemy.orm import Session
+
+    from flashcore.services import weakness
+
+    qbank.import_log(deck_fc, MIXED, origin="mixed.csv")
+    with Session(deck_fc.engine) as session:
+        index = weakness.load_index(session, deck_fc.profile_id)
+        full = weakness.matched_attempts(session, deck_fc.profile_id, index)
+        rows = session.execute(
+            sa.text(
+                "SELECT batch_id, source, qid, outcome, on_date, topic, category, system "
+                "FROM qbank_attempts"
+            )
+        ).all()
+        batch = rows[0][0]
+        added = [(r[1], r[2], r[3], str(r[4]), r[5], r[6], r[7]) for r in rows]
+        split = weakness.matched_attempts(
+            session, deck_fc.profile_id, index, skip_batch=batch, added=added
+        )
+    assert full and split == full
