@@ -89,13 +89,20 @@ class ParsedLog:
     skipped: tuple[Problem, ...]
 
 
+# A fingerprint is the first 128 bits of the sha256, in hex (schema 0005; 64 hex digits before):
+# half the bytes in the attempts table and its unique index, which a 100,000-row import writes.
+FINGERPRINT_CHARS = 32
+
+
 def fingerprint(a: AttemptSpec) -> str:
-    """A stable identity for an attempt: sha256 hex of `source|qid|date|outcome`."""
+    """A stable identity for an attempt: sha256 of `source|qid|date|outcome`, its first 128
+    bits in hex."""
     return _fingerprint(a.source, a.qid, a.on_date.isoformat(), a.outcome)
 
 
 def _fingerprint(source: str, qid: str, iso_day: str, outcome: str) -> str:
-    return hashlib.sha256(f"{source}|{qid}|{iso_day}|{outcome}".encode()).hexdigest()
+    digest = hashlib.sha256(f"{source}|{qid}|{iso_day}|{outcome}".encode()).hexdigest()
+    return digest[:FINGERPRINT_CHARS]
 
 
 class LogSource:
@@ -793,7 +800,9 @@ class _Context:
         ):
             self.rows.append(
                 (
-                    hashlib.sha256(f"{source}|{qid}|{day}|{outcome}".encode()).hexdigest(),
+                    hashlib.sha256(f"{source}|{qid}|{day}|{outcome}".encode()).hexdigest()[
+                        :FINGERPRINT_CHARS
+                    ],
                     source,
                     qid,
                     outcome,

@@ -82,6 +82,7 @@ Progress = Callable[[str, int, int], None]  # (phase "reading" | "saving", done,
 MEMORY_BYTES = 16 << 20  # logs up to this size are held in memory; larger ones are staged
 SAVE_ROWS = 200_000  # staged rows copied per statement (progress and Ctrl-C between them)
 _LOAD_KNOWN = 300_000  # existing fingerprints in the log's dates loaded at most at once
+_LOOK_UP = 4_000  # a log with up to this many attempts looks each one up instead
 _COLUMNS = "fingerprint, source, qid, outcome, on_date, subject, system, category, topic, seconds"
 
 
@@ -334,12 +335,13 @@ class _Stage:
             f"FROM {self.table} WHERE {new}seq > {self.mark} AND seq <= {self.mark} "
             "ORDER BY fingerprint ON CONFLICT (profile_id, fingerprint) DO NOTHING"
         )
+        copied = 0
         for start in range(int(low), int(high), SAVE_ROWS):
             _check(cancel)
-            conn.exec_driver_sql(sql, (start, start + SAVE_ROWS))
+            copied += conn.exec_driver_sql(sql, (start, start + SAVE_ROWS)).rowcount
             if progress is not None:
                 progress("saving", min(start + SAVE_ROWS, int(high)) - int(low), high - low)
-        return _count(conn, batch_id)
+        return copied  # rows inserted: those skipped by ON CONFLICT are not counted
 
     def refresh_hint(self, batch_id: int) -> dict[str, Any]:
         """How the weight refresh after `save` may count this log's rows: read back (here)."""
@@ -389,23 +391,20 @@ class _HeldStage(_Stage):
         return super().dedupe()
 
     def _known(self, fingerprints: dict[str, Row]) -> set[str]:
-        """The fingerprints among these that the profile already has: all those stored for
-        the log's dates, loaded at once when there are not too many, else looked up."""
+        """The fingerprints among these that the profile already has: a few thousand are
+        looked up in the unique index; for more, the stored attempts of the log's dates are
+        read in one pass when there are not too many of them, else looked up all the same."""
         if not fingerprints:
             return set()
-        days = [r[4] for r in fingerprints.values()]
-        low, high = min(days), max(days)
-        where = f"profile_id = {self.profile_id} AND on_date BETWEEN {self.mark} AND {self.mark}"
-        (stored,) = self.conn.exec_driver_sql(
-            f"SELECT count(*) FROM qbank_attempts WHERE {where}", (low, high)
-        ).one()
-        if not stored:
-            return set()
-        if stored <= _LOAD_KNOWN:
+        if len(fingerprints) > _LOOK_UP:
+            days = [r[4] for r in fingerprints.values()]
             rows = self.conn.exec_driver_sql(
-                f"SELECT fingerprint FROM qbank_attempts WHERE {where}", (low, high)
-            )
-            return {fp for (fp,) in rows if fp in fingerprints}
+                f"SELECT fingerprint FROM qbank_attempts WHERE profile_id = {self.profile_id} "
+                f"AND on_date BETWEEN {self.mark} AND {self.mark} LIMIT {_LOAD_KNOWN + 1}",
+                (min(days), max(days)),
+            ).all()
+            if len(rows) <= _LOAD_KNOWN:
+                return {fp for (fp,) in rows if fp in fingerprints}
         found: set[str] = set()
         wanted = sorted(fingerprints)
         for start in range(0, len(wanted), 900):
@@ -431,12 +430,6 @@ class _HeldStage(_Stage):
         for r in self.new:
             if r[3] in weakness.MISSED:
                 yield r[1], r[2], r[8], r[7], r[6]
-
-
-def _count(conn: Connection, batch_id: int) -> int:
-    return int(
-        conn.execute(select(func.count()).where(QbankAttempt.batch_id == batch_id)).scalar_one()
-    )
 
 
 def _summarize(conn: Connection, fc: Flashcore, stage: _Stage, report: ImportReport) -> None:

@@ -253,7 +253,7 @@ qbank_attempts = Table(
     metadata,
     _id(),
     _profile(),
-    _required("batch_id", ForeignKey("qbank_batches.id", ondelete="CASCADE"), index=True),
+    _required("batch_id", ForeignKey("qbank_batches.id", ondelete="CASCADE")),
     _required("source", String(50)),
     _required("qid", String(100)),
     _required("outcome", String(10)),
@@ -264,8 +264,10 @@ qbank_attempts = Table(
     _required("topic", String(500), default=""),
     _optional("seconds", Integer),
     _required("fingerprint", String(64)),
+    # The only index: every read of the attempts is a pass over a profile's attempts, or a
+    # lookup by fingerprint (schema 0005 dropped the batch and date indexes: each cost an
+    # import of 100,000 attempts ~0.05-0.1 s and no read used them to advantage).
     UniqueConstraint("profile_id", "fingerprint"),
-    Index("ix_qbank_attempts_profile_id_on_date", "profile_id", "on_date"),
 )
 
 # A student's own mapping from qbank topic text to one of their topic paths.

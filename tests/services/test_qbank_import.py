@@ -138,7 +138,19 @@ def test_reimporting_adds_nothing_and_again_counts_every_row_a_duplicate(deck_fc
     assert [b["added"] for b in qbank.list_batches(deck_fc)] == [0, 5]
 
 
-def test_a_log_overlapping_stored_attempts_adds_only_the_new_ones(deck_fc, way):
+@pytest.fixture(params=["looked up", "read by date", "too many to read"])
+def known(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The three ways a held log finds the attempts already stored: each fingerprint looked up
+    (small logs), the stored attempts of the log's dates read in one pass (large logs), and
+    looked up after all when those are too many to hold."""
+    if request.param != "looked up":
+        monkeypatch.setattr(qbank, "_LOOK_UP", 0)
+    if request.param == "too many to read":
+        monkeypatch.setattr(qbank, "_LOAD_KNOWN", 1)
+    return str(request.param)
+
+
+def test_a_log_overlapping_stored_attempts_adds_only_the_new_ones(deck_fc, way, known):
     qbank.import_log(deck_fc, MIXED, origin="mixed.csv")
     more = log(
         [
