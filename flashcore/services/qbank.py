@@ -160,12 +160,11 @@ def import_log(
                 copied = stage.save(conn, batch_id, progress, cancel)
                 if copied != report.added:  # another import took some of them meanwhile
                     raise _Raced
-                if copied:  # nothing new: weights and pull-forwards stay as they are
-                    with Session(bind=conn) as session:
-                        loaded = weakness.refresh_in(
-                            session, fc, today, **stage.refresh_hint(batch_id)
-                        )
-                        report.pulled_forward = pull_forward(session, fc, today, loaded)
+                # Even with nothing new, today's pull-forwards are recomputed (the only
+                # place besides aliases and removals that computes them).
+                with Session(bind=conn) as session:
+                    loaded = weakness.refresh_in(session, fc, today, **stage.refresh_hint(batch_id))
+                    report.pulled_forward = pull_forward(session, fc, today, loaded)
                 _check(cancel)
                 report.batch_id = batch_id
                 return report

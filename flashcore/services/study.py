@@ -602,6 +602,10 @@ class StudySession:
     def _connection(self) -> Connection:
         if self._conn is None or self._conn.closed or self._conn.invalidated:
             self._conn = self.fc.engine.connect()
+            # data_version counts other connections' commits per connection: a new one's
+            # counter says nothing about the old one's, so the ranking is rebuilt.
+            self._pending = None
+            self._checked = False
         return self._conn
 
     def close(self) -> None:
@@ -691,6 +695,7 @@ class StudySession:
             or now >= self._rollover
             or (self._next_pending() is None and not self._waiting)
             or self._changed_elsewhere()
+            or self._pending is None  # a new connection (after a lost one) was opened
         ):
             self._rebuild(now)
         head = self._next_pending()
@@ -749,6 +754,7 @@ class StudySession:
         """As `answer`, on the session's connection, and the card leaves the queue. With
         `expect_version` of the card last shown, the card is not read again."""
         shown, self._shown = self._shown, None
+        self._checked = False  # set again only by an answer that commits
         known = None
         if shown is not None and shown[0] == card_id and shown[1].version == expect_version:
             known = shown[1]
@@ -770,7 +776,7 @@ class StudySession:
         self._since_checkpoint += 1
         # The next `queue()` needs no check of its own: this answer's transaction saw whether
         # another connection had committed (one statement here instead of a transaction there).
-        self._checked = bool(seen) and seen[0] == self._version
+        self._checked = bool(seen) and seen[-1] == self._version
         return result
 
     def answered(self, result: AnswerResult, reason: str = "") -> None:

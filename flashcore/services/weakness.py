@@ -284,8 +284,9 @@ def _matched_by_list(
     skip_batch: int | None,
 ) -> list[TopicAttempts]:
     a = qbank_attempts.c
-    # `profile_id + 0`: read the attempts in table order (a whole profile's), not through the
-    # (profile_id, on_date) index, which SQLite would otherwise pick (0.21 -> 0.15 s per 100k).
+    # `profile_id + 0`: read the attempts in table order (a whole profile's), not through an
+    # index on profile_id (then (profile_id, on_date), now the fingerprint index), which SQLite
+    # would otherwise pick (0.21 -> 0.15 s per 100k).
     mine = (a.profile_id + 0) == profile_id
     if skip_batch is not None:
         mine = and_(mine, a.batch_id != skip_batch)

@@ -58,18 +58,24 @@ def downgrade() -> None:
         sa.column("fingerprint", sa.String),
     )
     bind = op.get_bind()
-    rows = bind.execute(
-        sa.select(
-            attempts.c.id, attempts.c.source, attempts.c.qid, attempts.c.outcome,
-            attempts.c.on_date,
-        ).where(sa.func.length(attempts.c.fingerprint) <= CHARS)
-    ).all()  # fmt: skip
     change = (
         sa.update(attempts)
         .where(attempts.c.id == sa.bindparam("b_id"))
         .values(fingerprint=sa.bindparam("b_fp"))
     )
-    for start in range(0, len(rows), 5000):
+    last = 0
+    while True:  # 5,000 rows at a time, in id order: memory stays flat on any table size
+        rows = bind.execute(
+            sa.select(
+                attempts.c.id, attempts.c.source, attempts.c.qid, attempts.c.outcome,
+                attempts.c.on_date,
+            )
+            .where(attempts.c.id > last, sa.func.length(attempts.c.fingerprint) <= CHARS)
+            .order_by(attempts.c.id)
+            .limit(5000)
+        ).all()  # fmt: skip
+        if not rows:
+            return
         bind.execute(
             change,
             [
@@ -79,6 +85,7 @@ def downgrade() -> None:
                         f"{r.source}|{r.qid}|{r.on_date.isoformat()}|{r.outcome}".encode()
                     ).hexdigest(),
                 }
-                for r in rows[start : start + 5000]
+                for r in rows
             ],
         )
+        last = rows[-1].id

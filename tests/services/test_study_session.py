@@ -83,6 +83,33 @@ def test_a_commit_elsewhere_before_an_answer_is_picked_up_by_the_next_card(fc_sq
         assert rest[0] not in shown
 
 
+def test_a_refused_answer_makes_the_next_card_check_for_other_commits(fc_sqlite, tmp_path):
+    # A stale-card refusal proves another connection committed: the next `queue()` must not
+    # trust the previous answer's check and serve the card answered elsewhere again.
+    fc = fc_sqlite
+    fc.add_decks([write_deck(tmp_path / "d.toml", SMALL_DECK, key="imm")])
+    with study.StudySession(fc) as session:
+        a = session.queue(details=False).items[0].card_id
+        session.answer(a, Rating.GOOD, expect_version=session.show(a).version)
+        b = session._next_pending().card_id
+        shown = session.show(b)
+        study.answer(fc, b, Rating.GOOD)  # another window answers b
+        with pytest.raises(StaleCardError):
+            session.answer(b, Rating.GOOD, expect_version=shown.version)
+        assert session.queue(details=False).items[0].card_id != b
+
+
+def test_a_lost_connection_rebuilds_the_ranking(fc_sqlite, tmp_path):
+    # data_version is counted per connection: after a reconnect the old count means nothing.
+    fc = fc_sqlite
+    fc.add_decks([write_deck(tmp_path / "d.toml", SMALL_DECK, key="imm")])
+    with study.StudySession(fc) as session:
+        first = session.queue(details=False).items[0].card_id
+        session._connection().invalidate()
+        study.set_cards(fc, "suspend", [first])
+        assert session.queue(details=False).items[0].card_id != first
+
+
 def test_the_next_card_reads_no_database_after_an_answer(fc_sqlite, tmp_path):
     fc = fc_sqlite
     fc.add_decks([write_deck(tmp_path / "d.toml", SMALL_DECK, key="imm")])

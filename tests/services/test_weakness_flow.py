@@ -101,6 +101,20 @@ def test_pull_forward_puts_not_yet_due_weak_cards_in_today_queue(fc, clock, tmp_
     assert check(fc).problems == []  # a queue-level boost, never a rewrite of FSRS state
 
 
+def test_an_import_that_adds_nothing_still_brings_today_s_pull_forwards(fc, clock, tmp_path):
+    # Pull-forwards are per study day and computed by imports: re-importing yesterday's log on
+    # a new day (all duplicates) still pulls the weak topic's cards into today's queue.
+    fc.add_decks([write_deck(tmp_path / "d.toml", TWIN_DECK, key="imm")])
+    _study_all_to_review(fc, clock)
+    clock.advance(timedelta(days=1))
+    day = weakness.today_for(fc)
+    assert qbank.import_log(fc, UWORLD_SIX.encode(), origin="paste", on_date=day).pulled_forward
+    clock.advance(timedelta(days=1))
+    again = qbank.import_log(fc, UWORLD_SIX.encode(), origin="paste", on_date=day, again=True)
+    assert (again.added, again.pulled_forward) == (0, 2)
+    assert sum("pulled forward" in i.reason for i in study.build_queue(fc).items) == 2
+
+
 def test_new_cards_of_weak_topics_come_first(fc, clock, tmp_path):
     fc.add_decks([write_deck(tmp_path / "d.toml", TWIN_DECK.replace("weak", "aaa"), key="imm")])
     before = [i.note_key for i in study.build_queue(fc).items]
