@@ -347,10 +347,12 @@ class _Stage:
         return {}
 
     def close(self) -> None:
+        """Drop the stage by closing its connection (the import's own, from the pool: the
+        database discards a connection's temporary tables with it, at once, where DROP TABLE
+        frees a 100,000-row stage page by page, ~30 ms)."""
         if self.created:
-            self.conn.rollback()
-            with transaction(self.conn, write=False):
-                self._drop()
+            self.conn.invalidate()
+            self.created = False
 
     def _drop(self) -> None:
         self.conn.exec_driver_sql(f"DROP TABLE IF EXISTS {self.table}")
@@ -422,7 +424,7 @@ class _HeldStage(_Stage):
     def refresh_hint(self, batch_id: int) -> dict[str, Any]:
         """The saved rows are in memory: the refresh counts them from here and reads only the
         attempts stored before (texts cut as `save` stores them)."""
-        added = [(r[1], r[2], r[3], r[4], r[8][:500], r[7][:300], r[6][:200]) for r in self.new]
+        added = ((r[1], r[2], r[3], r[4], r[8][:500], r[7][:300], r[6][:200]) for r in self.new)
         return {"skip_batch": batch_id, "added": added}
 
     def new_misses(self) -> Iterator[tuple[str, str, str, str, str]]:
