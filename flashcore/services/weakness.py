@@ -4,7 +4,7 @@ topic's weight onto its cards so the queue ranks without joins or GROUP BY."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -45,6 +45,22 @@ class TopicIndex:
     aliases: dict[str, int]
     qid_notes: dict[tuple[str, str], list[int]]
     note_topics: dict[int, list[int]]
+
+    def qid_topics(self, notes_of_qid: list[int]) -> set[int]:
+        """The topics of the notes that list a question id (an attempt counts once each)."""
+        return {t for n in notes_of_qid for t in self.note_topics.get(n, ())}
+
+    def text_matcher(self) -> Callable[[tuple[str, str, str]], tuple[int, ...]]:
+        """(topic, category, system) texts -> the topics they match, remembered per texts."""
+        cache: dict[tuple[str, str, str], tuple[int, ...]] = {}
+
+        def topics_of(texts: tuple[str, str, str]) -> tuple[int, ...]:
+            found = cache.get(texts)
+            if found is None:
+                found = cache[texts] = match_attempt(self, "", "", texts).topic_ids
+            return found
+
+        return topics_of
 
     def ancestors(self, topic_id: int) -> list[int]:
         out = []
@@ -185,18 +201,15 @@ def _matched_added(
     days: dict[str, date] = {}
     for (source, qid, day, missed), count in by_qid.items():
         on_date = days.get(day) or days.setdefault(day, date.fromisoformat(day))
-        notes_of_qid = qid_notes[(source, qid)]
-        for topic_id in {t for n in notes_of_qid for t in index.note_topics.get(n, ())}:
+        for topic_id in index.qid_topics(qid_notes[(source, qid)]):
             out[(topic_id, on_date, missed)] += count
-    cache: dict[tuple[str, str, str], tuple[int, ...]] = {}
+    topics_of = index.text_matcher()
     for (topic, category, system, day, missed), count in by_text.items():
-        texts = (topic, category, system)
-        if texts not in cache:
-            cache[texts] = match_attempt(index, "", "", texts).topic_ids
-        if not cache[texts]:
+        topic_ids = topics_of((topic, category, system))
+        if not topic_ids:
             continue
         on_date = days.get(day) or days.setdefault(day, date.fromisoformat(day))
-        for topic_id in cache[texts]:
+        for topic_id in topic_ids:
             out[(topic_id, on_date, missed)] += count
     return out
 
@@ -245,7 +258,7 @@ def _matched_stored(
         notes.c.removed.is_(False),
         notes.c.profile_id == profile_id,
     )
-    cache: dict[tuple[str, str, str], tuple[int, ...]] = {}
+    topics_of = index.text_matcher()
     for topic, category, system, on_date, was_missed, count in session.execute(
         select(
             qbank_attempts.c.topic,
@@ -261,10 +274,7 @@ def _matched_stored(
             qbank_attempts.c.on_date, missed,
         )
     ):  # fmt: skip
-        texts = (topic, category, system)
-        if texts not in cache:
-            cache[texts] = match_attempt(index, "", "", texts).topic_ids
-        for topic_id in cache[texts]:
+        for topic_id in topics_of((topic, category, system)):
             out.append(TopicAttempts(topic_id, on_date, bool(was_missed), int(count)))
     return out
 
@@ -304,8 +314,7 @@ def _matched_by_list(
             if notes_of_qid is None:  # the same id from another bank: matched by its text
                 by_text[(topic, category, system, on_date, bool(was_missed))] += int(count)
                 continue
-            topic_ids = {t for n in notes_of_qid for t in index.note_topics.get(n, ())}
-            for topic_id in topic_ids:  # an attempt counts once per topic
+            for topic_id in index.qid_topics(notes_of_qid):
                 by_qid[(topic_id, on_date, bool(was_missed))] += int(count)
     for topic, category, system, on_date, was_missed, count in session.execute(
         select(*texts_of, func.count())
@@ -314,12 +323,9 @@ def _matched_by_list(
     ):
         by_text[(topic, category, system, on_date, bool(was_missed))] += int(count)
     out = [TopicAttempts(t, day, m, n) for (t, day, m), n in sorted(by_qid.items())]
-    cache: dict[tuple[str, str, str], tuple[int, ...]] = {}
+    topics_of = index.text_matcher()
     for (topic, category, system, on_date, was_missed), count in sorted(by_text.items()):
-        texts = (topic, category, system)
-        if texts not in cache:
-            cache[texts] = match_attempt(index, "", "", texts).topic_ids
-        for topic_id in cache[texts]:
+        for topic_id in topics_of((topic, category, system)):
             out.append(TopicAttempts(topic_id, on_date, was_missed, count))
     return out
 
