@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 from flashcore.core import fsrs_adapter, studyday
 from flashcore.core import topics as topic_keys
 from flashcore.core import weakness as weakness_model
-from flashcore.core.errors import FlashcoreError, NotFoundError
+from flashcore.core.errors import FlashcoreError, NotFoundError, UsageError
 from flashcore.core.model import CardState
+from flashcore.core.text import ALIAS_CHARS, TOPIC_KEY_CHARS, name_problem, shown
 from flashcore.services import weakness
 from flashcore.services.backup import backup_before_write
 from flashcore.storage.models import (
@@ -125,6 +126,7 @@ def import_log(
             default_date=on_date or today,
             outcome=outcome,
             skip_invalid=skip_invalid,
+            latest=today + timedelta(days=1),
         )
         sqlite = conn.dialect.name == "sqlite"
         held = log.size <= MEMORY_BYTES
@@ -633,7 +635,13 @@ def remove_batch(fc: Flashcore, batch_id: int) -> int:
 
 def add_alias(fc: Flashcore, alias: str, topic_path: str) -> str:
     """Map qbank topic text to one of the student's topics; weights follow at once."""
-    key = topic_keys.text_key(alias)
+    alias = alias.strip()
+    problem = name_problem(alias, ALIAS_CHARS)
+    key = topic_keys.text_key(alias) if problem is None else ""
+    if problem is None and len(key) > TOPIC_KEY_CHARS:
+        problem = f"spells out to {len(key):,} characters; at most {TOPIC_KEY_CHARS:,}"
+    if problem is not None:
+        raise UsageError(f"alias {shown(alias)} {problem}")
     if not key:
         raise FlashcoreError("an alias needs some words")
     today = weakness.today_for(fc)
@@ -644,7 +652,7 @@ def add_alias(fc: Flashcore, alias: str, topic_path: str) -> str:
             select(Topic.path).where(Topic.profile_id == fc.profile_id, Topic.key == target_key)
         ).scalar()
         if target is None:
-            raise NotFoundError(f"no topic {topic_path!r} (see `flashcore topics list`)")
+            raise NotFoundError(f"no topic {shown(topic_path)} (see `flashcore topics list`)")
         session.execute(
             delete(TopicAlias).where(
                 TopicAlias.profile_id == fc.profile_id, TopicAlias.alias_key == key
