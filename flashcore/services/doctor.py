@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -105,10 +106,30 @@ def examine(url: str) -> DoctorReport:
         problem = "not a SQLite database (another kind of file, or a damaged header)"
         report = DoctorReport(database=str(path), integrity=[problem])
     else:
-        report = DoctorReport(database=str(path), integrity=files.check_file(path, full=True))
+        report = DoctorReport(database=str(path), integrity=_integrity(path))
     if report.damaged:
         report.good_backup = backups.newest_good_backup(path)
     return report
+
+
+def _integrity(path: Path) -> list[str]:
+    """`PRAGMA integrity_check` through a read-only connection: its problems ([] when sound).
+    Only corruption is damage: a check that cannot run for another reason (a read-only folder
+    where the -shm cannot be made, a full or failing disk, a lock) raises DatabaseError with
+    SQLite's words, which the command line turns into advice; the file is not called damaged."""
+    try:
+        conn = files.open_readonly(path)
+        try:
+            return files.check_connection(conn, full=True)
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        if getattr(exc, "sqlite_errorname", "").startswith(_DAMAGE):
+            return [str(exc)]
+        raise DatabaseError(f"cannot run the integrity check on {path} ({exc})") from None
+
+
+_DAMAGE = ("SQLITE_CORRUPT", "SQLITE_NOTADB")
 
 
 def repair(fc: Flashcore, report: DoctorReport) -> DoctorReport:

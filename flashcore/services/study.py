@@ -401,13 +401,14 @@ def answer(
     reason: str = "",
 ) -> AnswerResult:
     """Grade a card: new state and review-log row in one transaction. Refuses (StaleCardError)
-    when the card changed since it was shown."""
-    now = fc.now()
+    when the card changed since it was shown. The time of the answer is read inside the
+    transaction, once the card is locked: two answers to one card at once are recorded one
+    after the other, never refused for a clock that seems to run backwards."""
     with fc.engine.connect() as conn:  # Core on a plain connection: no ORM on this path
         return run_write_on(
             conn,
             lambda c: _answer_in(
-                c, fc, card_id, rating, now, None,
+                c, fc, card_id, rating, None, None,
                 duration_ms=duration_ms, expect_reps=expect_reps, expect_version=expect_version,
                 reason=reason,
             ),
@@ -419,7 +420,7 @@ def _answer_in(
     fc: Flashcore,
     card_id: int,
     rating: Rating,
-    now: datetime,
+    now: datetime | None,
     known: repos.CardRow | None,
     *,
     duration_ms: int | None,
@@ -428,9 +429,12 @@ def _answer_in(
     reason: str,
 ) -> AnswerResult:
     """The answer's transaction. `known` is the card as it was shown, at `expect_version`: the
-    version-guarded UPDATE then proves it unchanged, so it need not be read again."""
+    version-guarded UPDATE then proves it unchanged, so it need not be read again. `now` None:
+    read the clock here, under the write lock and after the card's row lock."""
     s = fc.settings
     card = known or repos.load_card(session, fc.profile_id, card_id, lock=True)
+    if now is None:
+        now = fc.now()
     scheduler_id = fc.scheduler_id(session)
     if expect_version is not None and card.version != expect_version:
         raise StaleCardError(f"card {card_id} changed since it was shown; not answered twice")
@@ -763,12 +767,11 @@ class StudySession:
         known = None
         if shown is not None and shown[0] == card_id and shown[1].version == expect_version:
             known = shown[1]
-        now = self.fc.now()
         seen: list[int] = []
 
         def work(conn: Connection) -> AnswerResult:
             done = _answer_in(
-                conn, self.fc, card_id, rating, now, known,
+                conn, self.fc, card_id, rating, None, known,
                 duration_ms=duration_ms, expect_reps=None, expect_version=expect_version,
                 reason=reason,
             )  # fmt: skip

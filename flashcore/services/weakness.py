@@ -14,6 +14,7 @@ from sqlalchemy import and_, case, func, select, true, update
 from flashcore.core import studyday
 from flashcore.core import topics as topic_keys
 from flashcore.core import weakness as model
+from flashcore.core.text import REASON_CHARS, clip
 from flashcore.storage.tables import (
     cards,
     note_qids,
@@ -418,6 +419,7 @@ def _write_topic_weights(
         reason = (
             model.reason_text(index.paths[topic_id], s, half_life, today) if s.score > 0 else ""
         )
+        reason = clip(reason, REASON_CHARS)  # the column's length, on every backend
         weight = round(s.score, 6)
         if weight != old_weight or reason != old_reason:
             changes.append({"tid": topic_id, "w": weight, "r": reason})
