@@ -34,13 +34,29 @@ class CliUsageError(Exception):
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse, with its usage errors as one inert line (exit 2) like every other error."""
+    """argparse, with its usage errors as one inert line (exit 2) like every other error, and
+    help that may be completed when it is shown (`more_help`)."""
+
+    more_help: Callable[[], str] | None = None
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: usage error: {message} (see `{self.prog} --help`)\n")
 
     def _print_message(self, message: str, file: IO[str] | None = None) -> None:
         super()._print_message(inert(message) if message else message, file)
+
+    def format_help(self) -> str:
+        if self.more_help is not None:  # built when asked for: other --help stays quick
+            self.description = f"{self.description}\n\n{self.more_help()}"
+            self.more_help = None
+        return super().format_help()
+
+
+def _settings_help() -> str:
+    from flashcore.core.settings import RULES
+
+    lines = [f"  {key}: {rule.accepts}" for key, rule in RULES.items()]
+    return "settings and the values each accepts:\n" + "\n".join(lines)
 
 
 MAX_ID = 2**63 - 1  # the largest id SQLite (and a PostgreSQL bigint) can hold
@@ -55,7 +71,8 @@ def whole(lo: int, hi: int, what: str = "a whole number") -> Callable[[str], int
         except ValueError:
             value = None
         if value is None or not lo <= value <= hi:
-            raise argparse.ArgumentTypeError(f"{shown(text)} is not {what} from {lo} to {hi}")
+            span = f"{lo} or more" if hi == MAX_ID else f"from {lo} to {hi:,}"
+            raise argparse.ArgumentTypeError(f"{shown(text)} is not {what} ({span})")
         return value
 
     return parse
@@ -800,6 +817,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("key", nargs="?")
     p.add_argument("value", nargs="?")
     _json_flag(p)
+    p.more_help = _settings_help  # type: ignore[attr-defined]
 
     p = add("profiles", "list profiles or create one", "flashcore profiles create alice",
             cmd_profiles)  # fmt: skip
