@@ -22,7 +22,7 @@ def parse_steps(text: str) -> tuple[str, ...]:
     steps = tuple(part for part in re.split(r"[\s,]+", text.strip()) if part)
     for step in steps:
         if not _STEP.match(step):
-            raise ConfigError(f"bad step {step!r}: use a number with s, m, h or d (e.g. 1m 10m)")
+            raise ConfigError(f"bad step {shown(step)}: a step is a number with s, m, h or d")
     return steps
 
 
@@ -91,38 +91,38 @@ MAX_STEPS = 20
 def _steps(text: str) -> tuple[str, ...]:
     steps = parse_steps(text)
     if len(steps) > MAX_STEPS:
-        raise ConfigError(f"{len(steps)} steps; at most {MAX_STEPS}")
+        raise ConfigError(f"{len(steps)} steps are too many")
     for step in steps:
         try:
             delta = step_delta(step)
         except OverflowError:
             delta = MAX_STEP * 2
         if not timedelta(seconds=1) <= delta <= MAX_STEP:
-            raise ConfigError(f"step {step!r} out of range: each step is 1s to 365d")
+            raise ConfigError(f"step {shown(step)} is out of range")
     return steps
 
 
 def _finite(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
-        raise ConfigError(f"{text.strip()!r} is not a number")
+        raise ConfigError(f"{shown(text.strip())} is not a number")
     return value
 
 
 def _retention(text: str) -> float:
     value = _finite(text)
     if not 0.7 <= value <= 0.99:
-        raise ConfigError(f"retention {value} out of range: use 0.70 to 0.99")
+        raise ConfigError(f"{value:g} is out of range")
     return value
 
 
 def _count(lo: int, hi: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
         if len(text.strip()) > 20:
-            raise ConfigError(f"{text.strip()[:20]}... out of range: use {lo} to {hi}")
+            raise ConfigError(f"{shown(text.strip(), 20)} is out of range")
         value = int(text)
         if not lo <= value <= hi:
-            raise ConfigError(f"{value} out of range: use {lo} to {hi}")
+            raise ConfigError(f"{value} is out of range")
         return value
 
     return parse
@@ -132,7 +132,7 @@ def _days(lo: float, hi: float) -> Callable[[str], float]:
     def parse(text: str) -> float:
         value = _finite(text)
         if not lo <= value <= hi:
-            raise ConfigError(f"{value:g} out of range: use {lo:g} to {hi:g} days")
+            raise ConfigError(f"{value:g} is out of range")
         return value
 
     return parse
@@ -144,7 +144,7 @@ def _bool(text: str) -> bool:
         return True
     if key in {"0", "false", "no", "off"}:
         return False
-    raise ConfigError(f"{shown(text)} is not a yes/no value (true or false)")
+    raise ConfigError(f"{shown(text)} is not a yes/no value")
 
 
 def _timezone(text: str) -> str:
@@ -154,9 +154,7 @@ def _timezone(text: str) -> str:
             raise ValueError(name)
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise ConfigError(
-            f"unknown timezone {shown(text)}: use an IANA name like America/New_York"
-        ) from None
+        raise ConfigError(f"unknown timezone {shown(text)}") from None
     return name
 
 
@@ -166,7 +164,7 @@ def _params(text: str) -> tuple[float, ...]:
     try:
         values = tuple(_finite(p) for p in re.split(r"[\s,]+", text.strip()) if p)
     except ValueError:
-        raise ConfigError("fsrs_parameters: a list of numbers separated by commas") from None
+        raise ConfigError("not a list of numbers separated by commas") from None
     from flashcore.core.fsrs_adapter import check_parameters
 
     check_parameters(values)
@@ -188,7 +186,7 @@ RULES: dict[str, Rule] = {
     "reviews_per_day": Rule(_count(0, 99999), "0 to 99999"),
     "new_ignores_review_limit": Rule(_bool, "true or false"),
     "day_start_hour": Rule(_count(0, 23), "0 to 23"),
-    "timezone": Rule(_timezone, "an IANA name (America/New_York)"),
+    "timezone": Rule(_timezone, "an IANA name such as America/New_York"),
     "learning_steps": Rule(_steps, f"up to {MAX_STEPS} steps, each 1s to 365d"),
     "relearning_steps": Rule(_steps, f"up to {MAX_STEPS} steps, each 1s to 365d"),
     "maximum_interval": Rule(_count(1, 36500), "1 to 36500"),
@@ -217,12 +215,10 @@ def parse_value(key: str, text: str) -> Any:
     try:
         return rule.parse(text)
     except ConfigError as exc:
-        message = str(exc)
-        if message.startswith(f"{key}:"):
-            raise
-        raise ConfigError(f"{key}: {message} (accepted: {rule.accepts})") from None
+        message = str(exc).removeprefix(f"{key} rejected: ").removeprefix(f"{key}: ")
+        raise ConfigError(f"{key}: {message} (use {rule.accepts})") from None
     except (ValueError, OverflowError):
-        raise ConfigError(f"{key}: {shown(text)} is not accepted ({rule.accepts})") from None
+        raise ConfigError(f"{key}: {shown(text)} is not accepted (use {rule.accepts})") from None
 
 
 def format_value(value: Any) -> str:

@@ -65,7 +65,8 @@ def parse_deck_file(path: Path, data: bytes | None = None) -> DeckSpec:
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     if b"\x00" in raw:
-        raise DeckFormatError([Problem(where, None, "not a text file: contains NUL bytes")])
+        line = raw[: raw.index(b"\x00")].count(b"\n") + 1
+        raise DeckFormatError([Problem(where, line, "not a text file: contains NUL bytes")])
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -195,15 +196,16 @@ def _card(card: Any, start: int | None, lines: _Lines, problem: Any) -> NoteSpec
             return None
         if not isinstance(value, str):
             problem(lines.key_in_block(start, key), f"card {local_id}: {key} must be text")
+            refused.append(key)
             return None
         if len(value) > MAX_FIELD_CHARS:
             problem(lines.key_in_block(start, key), f"card {local_id}: {too_long(key, value)}")
-            oversized.append(key)
+            refused.append(key)
             return None
         why = control_problem(value, text=True)
         if why is not None:
             problem(lines.key_in_block(start, key), f"card {local_id}: {key} {why}")
-            oversized.append(key)
+            refused.append(key)
             return None
         return value
 
@@ -218,9 +220,9 @@ def _card(card: Any, start: int | None, lines: _Lines, problem: Any) -> NoteSpec
             return ()
         return tuple(v.strip() for v in value if v.strip())
 
-    oversized: list[str] = []
+    refused: list[str] = []  # fields text_field reported (too long, not text, controls)
     front, back, text, extra = (text_field(k) for k in ("front", "back", "cloze", "extra"))
-    if oversized:
+    if refused:
         return None  # reported by text_field
     topics, qids, tags = text_list("topics"), text_list("qids"), text_list("tags")
     for qid in qids:
