@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -130,3 +131,29 @@ def test_one_shot_commands_import_only_what_they_need(tmp_path, sqlite_template)
     assert code == 0 and loaded == ["sqlalchemy"]
     code, loaded = _loaded(tmp_path, "--db", str(db), "answer", "1", "good")
     assert code == 0 and loaded == ["sqlalchemy"]
+
+
+def test_simultaneous_answers_to_one_card_are_all_recorded_on_the_wall_clock(run, tmp_path):
+    """Six processes answer one card at the same moment, on the real clock and without
+    --expect-reps: each waits for the write lock and records its answer after the previous
+    one; none is refused for a clock that seems to run backwards (each reads the time under
+    the lock, not before waiting for it)."""
+    deck = write_deck(tmp_path / "deck.toml", SMALL_DECK)
+    db = tmp_path / "race.sqlite3"
+    assert run("init", "--db", db).returncode == 0
+    assert run("decks", "add", deck, "--db", db).returncode == 0
+    env = {k: v for k, v in os.environ.items() if k not in {"FLASHCORE_DB", "FLASHCORE_NOW"}}
+    env["FLASHCORE_HOME"] = str(tmp_path / "home")
+    argv = [sys.executable, "-m", "flashcore.cli", "answer", "1", "good", "--db", str(db)]
+    racers = [
+        subprocess.Popen(argv, cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+        for _ in range(6)
+    ]  # fmt: skip
+    outcomes = [(p.wait(60), p.stderr.read()) for p in racers]
+    for racer in racers:
+        racer.stdout.close()
+        racer.stderr.close()
+    assert [code for code, _ in outcomes] == [0] * 6, [err for _, err in outcomes]
+    cards = json.loads(run("cards", "--json", "--db", db).stdout)
+    assert next(c for c in cards if c["card_id"] == 1)["reps"] == 6
