@@ -461,6 +461,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_review(args: argparse.Namespace) -> int:
+    make_clock()  # a bad FLASHCORE_NOW is refused before the app takes the terminal
     from flashcore.tui.run import run_review_lazy
 
     def opener() -> Flashcore:

@@ -157,3 +157,19 @@ def test_simultaneous_answers_to_one_card_are_all_recorded_on_the_wall_clock(run
     assert [code for code, _ in outcomes] == [0] * 6, [err for _, err in outcomes]
     cards = json.loads(run("cards", "--json", "--db", db).stdout)
     assert next(c for c in cards if c["card_id"] == 1)["reps"] == 6
+
+
+def test_review_refuses_a_clock_out_of_range_before_taking_the_terminal(run, tmp_path):
+    db = tmp_path / "c.sqlite3"
+    assert run("init", "--db", db).returncode == 0
+    env = {**os.environ, "FLASHCORE_NOW": "9999-01-01T00:00:00+00:00"}
+    result = subprocess.run(
+        [sys.executable, "-m", "flashcore.cli", "review", "--db", str(db)],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stdout == ""  # the app never drew
+    assert result.stderr.splitlines() == [
+        "flashcore: usage error: FLASHCORE_NOW: '9999-01-01T00:00:00+00:00' is outside the "
+        "years 1970 to 2099"
+    ]
