@@ -258,7 +258,7 @@ def cmd_decks_add(args: argparse.Namespace) -> int:
                 for key in r.removed_keys[:20]:
                     say(f"  suspended (no longer in the file): {key}")
             elif len(reports) == 1 and len(r.problems) == 1:  # one line says it all
-                info(f"{r.problems[0]}; the file was not loaded (nothing changed)")
+                info(f"{r.problems[0]}; nothing was loaded")
                 return 1
             else:
                 for problem in r.problems:

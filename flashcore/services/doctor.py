@@ -124,9 +124,13 @@ def _integrity(path: Path) -> list[str]:
         finally:
             conn.close()
     except sqlite3.Error as exc:
-        if getattr(exc, "sqlite_errorname", "").startswith(_DAMAGE):
+        name = getattr(exc, "sqlite_errorname", "")
+        if name.startswith(_DAMAGE):
             return [str(exc)]
-        raise DatabaseError(f"cannot run the integrity check on {path} ({exc})") from None
+        why = str(exc)
+        if name.startswith("SQLITE_CANTOPEN"):
+            why += "; is its folder read-only? SQLite needs to make a -shm file beside it"
+        raise DatabaseError(f"cannot run the integrity check on {path} ({why})") from None
 
 
 _DAMAGE = ("SQLITE_CORRUPT", "SQLITE_NOTADB")

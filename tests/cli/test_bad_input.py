@@ -48,6 +48,7 @@ def refused(result, code: int = 1) -> str:
         ("SQLITE_READONLY", "attempt to write a readonly database", "read-only"),
         ("SQLITE_IOERR", "disk I/O error", "check free space"),
         ("SQLITE_FULL", "database or disk is full", "disk is full"),
+        ("SQLITE_CANTOPEN", "unable to open database file", "read-only"),
     ],
 )
 def test_doctor_does_not_call_a_sound_database_damaged_when_it_cannot_run_its_check(
@@ -66,6 +67,44 @@ def test_doctor_does_not_call_a_sound_database_damaged_when_it_cannot_run_its_ch
     assert advice in line
     assert "damaged" not in line and "restore" not in line and "copy the file" not in line
     assert dump(loaded_sqlite) == before
+
+
+def test_doctor_in_a_folder_it_cannot_write_says_so_instead_of_damaged(cli, loaded_sqlite):
+    """For real: a folder nobody may write to (chmod, or `chattr +i` for root), so SQLite
+    cannot make the -shm file its read-only connection needs."""
+    import shutil
+    import subprocess
+
+    db = Path(loaded_sqlite.removeprefix("sqlite:///"))
+    cli.ok("decks", "list", "--db", loaded_sqlite)  # checkpointed and closed: no -wal/-shm left
+    for leftover in db.parent.glob(db.name + "-*"):
+        leftover.unlink()
+    root = os.geteuid() == 0
+    if root and shutil.which("chattr"):
+        locked = subprocess.run(["chattr", "+i", str(db.parent)], capture_output=True).returncode
+        unlock = ["chattr", "-i", str(db.parent)]
+    else:
+        os.chmod(db.parent, 0o555)
+        locked, unlock = 0, None
+    try:
+        probe = db.parent / "probe"
+        try:
+            probe.touch()
+        except OSError:
+            pass
+        else:
+            probe.unlink()
+            pytest.skip("this folder cannot be made read-only here")
+        if locked != 0:
+            pytest.skip("chattr +i is not allowed here")
+        line = refused(cli("doctor", "--db", loaded_sqlite))
+        assert "cannot run the integrity check" in line and "read-only" in line
+        assert "damaged" not in line
+    finally:
+        if unlock:
+            subprocess.run(unlock, check=False)
+        else:
+            os.chmod(db.parent, 0o755)
 
 
 def test_doctor_still_reports_a_corrupt_database_as_damaged(cli, loaded_sqlite, monkeypatch):
