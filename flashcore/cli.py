@@ -987,9 +987,11 @@ def cmd_backup_restore(args: argparse.Namespace) -> int:
         if not sys.stdin.isatty():
             raise CliUsageError("restore replaces the database: add --yes to confirm")
         answer = input(
-            f"Replace {database_file(url)} with backup {chosen.id} "
-            f"({chosen.taken_at:%Y-%m-%d %H:%M} UTC)? Changes made since then are undone; the "
-            "current state is backed up first. [y/N] "
+            inert(
+                f"Replace {database_file(url)} with backup {chosen.id} "
+                f"({chosen.taken_at:%Y-%m-%d %H:%M} UTC)? Changes made since then are undone; "
+                "the current state is backed up first. [y/N] "
+            )
         )
         if answer.strip().lower() not in {"y", "yes"}:
             info("nothing was changed")
