@@ -1109,8 +1109,6 @@ def _normalize(ns: argparse.Namespace) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from flashcore.core.errors import UsageError
-
     parser = build_parser()
     args = _normalize(parser.parse_args(argv))
     if not getattr(args, "handler", None):
@@ -1121,15 +1119,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliUsageError as exc:
         info(f"{PROG}: usage error: {exc}")
         return 2
-    except UsageError as exc:
-        info(f"{PROG}: usage error: {describe(exc)}")
-        return 2
     except KeyboardInterrupt:
         info(f"{PROG}: interrupted; answers already given are saved")
         return 130
     except BrokenPipeError:
         return 0
     except Exception as exc:
+        from flashcore.core.errors import UsageError  # loaded by then (not for --help)
+
+        if isinstance(exc, UsageError):  # a bad value found below the command line
+            info(f"{PROG}: usage error: {describe(exc)}")
+            return 2
         if args.debug:
             raise
         info(f"{PROG}: error: {describe(exc)}")
