@@ -36,7 +36,7 @@ from sqlalchemy.types import LargeBinary
 from flashcore.core import fsrs_adapter
 from flashcore.core.errors import DatabaseError, FlashcoreError
 from flashcore.core.model import CardState, Rating, Schedule
-from flashcore.core.settings import Settings
+from flashcore.core.settings import load_stored
 from flashcore.services import backup as backups
 from flashcore.services.check import check
 from flashcore.storage import backup as files
@@ -398,7 +398,7 @@ def _profiles(fc: Flashcore, report: DoctorReport) -> list[Flashcore]:
         rows = session.execute(select(Profile.id, Profile.name, Profile.settings)).all()
     for pid, name, raw in rows:
         try:
-            settings = Settings.from_json(dict(raw or {}))
+            settings, _warnings = load_stored(dict(raw or {}))  # out of range: the defaults
         except (TypeError, ValueError, FlashcoreError) as exc:
             report.unrepaired.append(f"profile {name!r}: unreadable settings ({exc})")
             continue
