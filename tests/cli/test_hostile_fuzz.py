@@ -155,11 +155,6 @@ def too_long(limit: int) -> st.SearchStrategy[str]:
     return st.integers(limit + 1, limit + 40).map(lambda n: "x" * n)
 
 
-BASE_CARDS = [
-    'id = "basic"\nfront = "{front}"\nback = "{back}"\nextra = "{extra}"\n'
-    'topics = ["{topic}"]\ntags = ["{tag}"]\nqids = ["{qid}"]\n',
-    'id = "cloze"\ncloze = "{cloze}"\n',
-]
 GOOD = {
     "name": "Fuzz::Deck",
     "key": "fuzz",
@@ -214,14 +209,15 @@ def hostile_field(draw: st.DrawFn) -> tuple[str, str]:
     return field, value
 
 
-def deck_text(values: dict[str, str]) -> str:
-    head = (
-        f'[deck]\nname = "{values["name"]}"\nkey = "{values["key"]}"\n'
-        f'description = "{values["description"]}"\n'
+def deck_text(v: dict[str, str]) -> str:
+    """A deck file: [deck], a basic card and a cloze card, with the values in `v`."""
+    return (
+        f'[deck]\nname = "{v["name"]}"\nkey = "{v["key"]}"\ndescription = "{v["description"]}"\n'
+        f'\n[[cards]]\nid = "{v["id"]}"\nfront = "{v["front"]}"\nback = "{v["back"]}"\n'
+        f'extra = "{v["extra"]}"\ntopics = ["{v["topic"]}"]\ntags = ["{v["tag"]}"]\n'
+        f'qids = ["{v["qid"]}"]\n'
+        f'\n[[cards]]\nid = "cloze"\ncloze = "{v["cloze"]}"\n'
     )
-    basic = BASE_CARDS[0].replace('id = "basic"', f'id = "{values["id"]}"')
-    cards = [basic.format(**values), BASE_CARDS[1].format(**values)]
-    return head + "".join(f"\n[[cards]]\n{card}" for card in cards)
 
 
 STRUCTURAL = st.sampled_from(
