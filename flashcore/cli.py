@@ -605,26 +605,47 @@ def cmd_topics(args: argparse.Namespace) -> int:
 
 
 def cmd_weakness(args: argparse.Namespace) -> int:
-    from flashcore.services.weakness import report_rows
+    from flashcore.core.weakness import misses_text
+    from flashcore.services.weakness import report
 
     with open_collection(args) as fc:
-        rows = report_rows(fc)
+        found = report(fc)
+    rows, gaps = found["topics"], found["gaps"]
     if args.limit is not None:
         rows = rows[: args.limit]
     if args.json:
-        emit_json(rows)
+        emit_json({"topics": rows, "gaps": gaps})
         return 0
-    if not rows:
+    if not rows and not gaps:
         print("no weak topics yet: import missed questions with `flashcore qbank import`")
         return 0
-    print(table([(r["topic"], f"{r['score']:.2f}", f"{r['recent_misses']}/{r['recent_attempts']}",
-                  f"{r['misses']}/{r['attempts']}", r["cards"], r["due"],
-                  f"{r['desired_retention']:.2f}", r["suggested_minutes"]) for r in rows],
-                ["topic", "score", "recent miss", "all miss", "cards", "due", "retention",
-                 "min"]))  # fmt: skip
-    print()
-    for r in rows[:5]:
-        print(f"{r['topic']}: {r['reason']}")
+    leaves = [r for r in rows if r["level"] == "topic"]
+    rollups = [r for r in rows if r["level"] != "topic"]
+    for title, part in (("topic", leaves), ("rollup", rollups)):
+        if not part:
+            continue
+        if title == "rollup":
+            print()
+        print(table([(r["topic"] if title == "topic" else f"{r['topic']} ({r['level']})",
+                      f"{r['score']:.2f}",
+                      misses_text(r["recent_misses"], r["recent_attempts"]),
+                      misses_text(r["misses"], r["attempts"]), r["cards"], r["due"],
+                      f"{r['desired_retention']:.2f}", r["suggested_minutes"]) for r in part],
+                    [title, "score", "recent miss", "all miss", "cards", "due", "retention",
+                     "min"]))  # fmt: skip
+    if leaves:
+        print()
+        for r in leaves[:5]:
+            print(f"{r['topic']}: {r['reason']}")
+    if gaps:
+        print()
+        print("gaps: misses that matched no card or topic (map the text to a topic to count them)")
+        for g in gaps:
+            plural = "miss" if g["misses"] == 1 else "misses"
+            print(f"  {g['text']} — {g['misses']} {plural}, the last on {g['last_miss']}")
+            if g["suggestion"] is not None:
+                print(f"    closest topic: {g['suggestion']['topic']}")
+                print(f"    {g['suggestion']['command']}")
     return 0
 
 

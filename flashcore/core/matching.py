@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from flashcore.core import topics as topic_keys
 
 Texts = tuple[str, str, str]  # (topic, category, system) as the attempt has them
+COMMON = 3  # a word in this many topic names ("disease") says little about which one is meant
 
 
 def own_text(texts: Iterable[str]) -> str:
@@ -144,39 +145,49 @@ class TopicMatcher:
         return found
 
     def closest(self, own: str, context: Iterable[str] = ()) -> int | None:
-        """The topic to suggest for a gap: the most words in common with `own` (rare words
-        count more, loosely matched: "acidosis" meets "acid"), helped by the broader texts of
-        its rows meeting the topic's path. None when nothing shares a word."""
+        """The topic to suggest for a gap. The topic whose name shares the most of `own`'s
+        uncommon words (loosely: "acidosis" meets "acid"; rarer words count more; words in
+        COMMON or more topic names, like "disease", do not count), helped by the gap's
+        broader texts meeting its path. Sharing none, the system its broader texts name best.
+        None when nothing meets."""
         own_words = set(topic_keys.text_key(own).split())
         context_words = {w for text in context for w in topic_keys.text_key(text).split()}
-        context_words -= own_words
-        if not own_words:
-            return None
-        names = {t: set(topic_keys.text_key(topic_keys.split_path(p)[-1]).split())
-                 for t, p in self.paths.items() if self.parent.get(t) is not None}  # fmt: skip
+        names = {
+            t: set(topic_keys.text_key(topic_keys.split_path(p)[-1]).split())
+            for t, p in self.paths.items()
+        }
         frequency: Counter[str] = Counter(w for ws in names.values() for w in ws)
         total = len(names) + 1
 
         def rarity(word: str) -> float:
             return math.log(1 + total / (1 + frequency.get(word, 0)))
 
-        best: tuple[float, int, int] | None = None
+        def meets(words: set[str], others: set[str]) -> list[str]:
+            return [w for w in words if any(_alike(w, o) for o in others)]
+
+        mine = {w for w in own_words if frequency.get(w, 0) < COMMON}
+        best: tuple[float, float, int, int] | None = None
         for topic_id, name in names.items():
-            shared = [w for w in own_words if any(_alike(w, n) for n in name)]
-            unshared = [n for n in name if not any(_alike(w, n) for w in own_words)]
-            whole = sum(map(rarity, own_words)) + sum(map(rarity, unshared))
-            score = sum(map(rarity, shared)) / whole if whole else 0.0
-            if context_words:
-                path_words = set(topic_keys.text_key(
-                    " ".join(topic_keys.split_path(self.paths[topic_id])[:-1])).split())  # fmt: skip
-                hits = [w for w in context_words if any(_alike(w, p) for p in path_words)]
-                score += 0.5 * sum(map(rarity, hits)) / sum(map(rarity, context_words))
-            if score <= 0:
-                continue
-            candidate = (score, 1 if topic_id in self._leaves else 0, -topic_id)
+            if self.parent.get(topic_id) is None:
+                continue  # a whole subject is too broad to take a question's weight
+            shared = meets(mine, name)
+            whole = sum(map(rarity, own_words | name))
+            score = sum(map(rarity, shared)) / whole if shared and whole else 0.0
+            path_words = {
+                w
+                for part in topic_keys.split_path(self.paths[topic_id])
+                for w in topic_keys.text_key(part).split()
+            }
+            hits = meets(context_words, path_words)
+            near = sum(map(rarity, hits)) / sum(map(rarity, context_words)) if hits else 0.0
+            if score <= 0 and (near <= 0 or topic_id in self._leaves):
+                continue  # no word of its own in common: only an area (system) is suggested
+            candidate = (score + 0.5 * near, near, -len(path_words), -topic_id)
+            if score > 0:
+                candidate = (candidate[0] + 10.0, *candidate[1:])  # a shared word wins
             if best is None or candidate > best:
                 best = candidate
-        return None if best is None else -best[2]
+        return None if best is None else -best[3]
 
 
 def _alike(a: str, b: str) -> bool:

@@ -186,3 +186,49 @@ def reason_text(topic: str, s: TopicScore, half_life: float, today: date) -> str
     plural = "miss" if s.misses == 1 else "misses"
     ago = f", the last {(today - s.last_miss).days} days ago" if s.last_miss else ""
     return f"weak topic: {topic} — {s.misses} older {plural}{ago}"
+
+
+Level = str  # "topic" (a leaf), "system" (a topic with sub-topics), "subject" (a root)
+
+
+def topic_level(depth: int, has_children: bool) -> Level:
+    """Where a topic sits: `Immunology` a subject, `Immunology::Hypersensitivity` a system,
+    `Immunology::Hypersensitivity::Type I` (any node without sub-topics) a topic."""
+    if depth <= 1:
+        return "subject"
+    return "system" if has_children else "topic"
+
+
+def misses_text(misses: int, attempts: int) -> str:
+    """`6 of 8` when correct answers were imported too, else just `6` (a paste of incorrects
+    says nothing about how many were answered right)."""
+    return f"{misses} of {attempts}" if attempts > misses else str(misses)
+
+
+def report_reason(s: TopicScore, half_life: float, minutes: int, level: Level) -> str:
+    """Why a topic is on the weakness report: `6 misses in the last 14 days; about 60 min of
+    study suggested`, `2 of 5 recent questions missed (last 14 days)` when correct answers were
+    imported too, or for a rollup `… across its topics`."""
+    days = round(half_life)
+    if s.recent_attempts > s.recent_misses:
+        text = (
+            f"{s.recent_misses} of {s.recent_attempts} recent questions missed (last {days} days)"
+        )
+    elif s.recent_misses:
+        plural = "miss" if s.recent_misses == 1 else "misses"
+        text = f"{s.recent_misses} {plural} in the last {days} days"
+    else:
+        older = s.attempts - s.recent_attempts
+        plural = "miss" if s.misses == 1 else "misses"
+        text = f"none in the last {days} days; " + (
+            f"{s.misses} of {older} older questions missed"
+            if older > s.misses
+            else f"{s.misses} older {plural}"
+        )
+    if level != "topic":
+        text += " across its topics"
+        if minutes:
+            text += f"; about {minutes} min for the questions matched to it directly"
+    elif minutes:
+        text += f"; about {minutes} min of study suggested"
+    return text

@@ -577,7 +577,14 @@ def ensure_fresh(fc: Flashcore) -> None:
 
 
 def report_rows(fc: Flashcore) -> list[dict[str, Any]]:
-    """Topics ranked by score, with the numbers `flashcore weakness` shows."""
+    """The `topics` of `report`: leaf topics ranked by score, then the system and subject
+    rollups (each row's `level` says which)."""
+    return report(fc)["topics"]
+
+
+def report(fc: Flashcore) -> dict[str, list[dict[str, Any]]]:
+    """What `flashcore weakness --json` prints: `topics` (ranked leaves, then rollups) and
+    `gaps` (misses that matched no card or topic, each with the alias to run)."""
     today = today_for(fc)
     s = fc.settings
     half_life = s.weakness_half_life_days
@@ -587,13 +594,13 @@ def report_rows(fc: Flashcore) -> list[dict[str, Any]]:
             select(qbank_attempts.c.id).where(qbank_attempts.c.profile_id == fc.profile_id).limit(1)
         ).first()
         if any_attempt is None:
-            return []  # nothing missed yet: no topic is weak
+            return {"topics": [], "gaps": []}  # nothing missed yet: no topic is weak
         index = load_index(session, fc.profile_id)
-        matched = matched_attempts(session, fc.profile_id, index)
-        direct, report = topic_scores(index, matched, today, half_life)
+        found = match_all(session, fc.profile_id, index)
+        direct, scored = topic_scores(index, found.topics, today, half_life)
         # Cards (and due cards) of each reported topic, its sub-topics included: counted by the
         # database per linked topic, then added up the tree for the reported ones only.
-        shown = {t for t, sc in report.items() if sc.score > 0}
+        shown = {t for t, sc in scored.items() if sc.score > 0}
         hits = {t: [n for n in (t, *index.ancestors(t)) if n in shown] for t in index.paths}
         linked = [t for t, nodes in hits.items() if nodes]
         cards_by_topic: dict[int, int] = defaultdict(int)
@@ -610,8 +617,9 @@ def report_rows(fc: Flashcore) -> list[dict[str, Any]]:
                 for node in hits[topic_id]:
                     cards_by_topic[node] += total
                     due_by_topic[node] += due or 0
+    has_child = {p for p in index.parent.values() if p is not None}
     out: list[dict[str, Any]] = []
-    for topic_id, score in report.items():
+    for topic_id, score in scored.items():
         if score.score <= 0:
             continue
         own = direct.get(topic_id, model.NEUTRAL)
@@ -619,10 +627,16 @@ def report_rows(fc: Flashcore) -> list[dict[str, Any]]:
             [own.score] + [direct[a].score for a in index.ancestors(topic_id) if a in direct]
         )
         path = index.paths[topic_id]
-        minutes = model.suggested_minutes(score.recent_misses)
+        level = model.topic_level(len(index.ancestors(topic_id)) + 1, topic_id in has_child)
+        # A rollup's study time is its topics' (shown on their rows), so it suggests only
+        # what was matched to it directly: the minutes of all rows add up once.
+        minutes = model.suggested_minutes(
+            score.recent_misses if level == "topic" else own.recent_misses
+        )
         out.append(
             {
                 "topic": path,
+                "level": level,
                 "score": round(score.score, 4),
                 "misses": score.misses,
                 "attempts": score.attempts,
@@ -632,28 +646,34 @@ def report_rows(fc: Flashcore) -> list[dict[str, Any]]:
                 "due": due_by_topic.get(topic_id, 0),
                 "desired_retention": model.retention_for(s, best_weight),
                 "suggested_minutes": minutes,
-                "reason": _report_reason(path, score, own, half_life, minutes),
+                "reason": model.report_reason(score, half_life, minutes, level),
             }
         )
-    out.sort(key=lambda r: (-r["score"], r["topic"]))
+    rank = {"topic": 0, "system": 1, "subject": 2}
+    out.sort(key=lambda r: (rank[r["level"]], -r["score"], r["topic"]))
+    return {"topics": out, "gaps": _gap_rows(fc, index, found.gaps)}
+
+
+def _gap_rows(fc: Flashcore, index: TopicIndex, gaps: list[Gap]) -> list[dict[str, Any]]:
+    """Each gap with the closest topic and the exact command that maps its text there."""
+    import shlex
+
+    matcher = index.matcher()
+    profile = "" if fc.profile == "default" else f" --profile {shlex.quote(fc.profile)}"
+    out = []
+    for gap in gaps:
+        closest = matcher.closest(gap.text, gap.context)
+        suggestion = None
+        if closest is not None:
+            path = index.paths[closest]
+            command = f"flashcore{profile} topics alias {shlex.quote(gap.text)} {shlex.quote(path)}"
+            suggestion = {"topic": path, "command": command}
+        out.append(
+            {
+                "text": gap.text,
+                "misses": gap.misses,
+                "last_miss": gap.last_miss.isoformat(),
+                "suggestion": suggestion,
+            }
+        )
     return out
-
-
-def _report_reason(
-    path: str,
-    score: model.TopicScore,
-    own: model.TopicScore,
-    half_life: float,
-    minutes: int,
-) -> str:
-    days = round(half_life)
-    if score.score == 0:
-        return "no misses counted"
-    via = "" if own.attempts else " (through its sub-topics)"
-    text = (
-        f"{score.recent_misses} of {score.recent_attempts} recent questions missed "
-        f"(last {days} days){via}"
-    )
-    if minutes:
-        text += f"; about {minutes} min of study suggested"
-    return text
