@@ -515,6 +515,8 @@ def _qbank_import(args: argparse.Namespace, cancel: threading.Event) -> int:
         finally:
             if progress is not None:
                 progress.clear()
+    for warning in report.warnings:
+        info(f"{PROG}: warning: {warning}")
     if cancel.is_set() and not report.dry_run:
         info(f"{PROG}: Ctrl-C came after the import was saved; undo it with "
              f"`flashcore qbank remove {report.batch_id}`")  # fmt: skip

@@ -56,6 +56,7 @@ class ImportReport:
     batch_id: int | None = None
     format: str = ""
     dry_run: bool = False
+    warnings: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -75,11 +76,15 @@ class ImportReport:
             "unmatched_topics": self.unmatched_topics,
             "unmatched_qids": self.unmatched_qids,
             "pulled_forward": self.pulled_forward,
+            "warnings": self.warnings,
         }
 
 
 Progress = Callable[[str, int, int], None]  # (phase "reading" | "saving", done, total)
 
+# A UWorld block holds at most 40 questions: a longer paste with every row counted incorrect
+# (no result column) most likely holds the correct answers too.
+PASTE_WARN_ROWS = 40
 MEMORY_BYTES = 16 << 20  # logs up to this size are held in memory; larger ones are staged
 SAVE_ROWS = 200_000  # staged rows copied per statement (progress and Ctrl-C between them)
 _LOAD_KNOWN = 300_000  # existing fingerprints in the log's dates loaded at most at once
@@ -150,6 +155,7 @@ def import_log(
             with transaction(conn, write=False):
                 batch.refuse_identical(conn)
                 _summarize(conn, fc, stage, report)
+                report.warnings = _paste_warnings(reader.format, reader.rows_read, stage)
             _check(cancel)
             if dry_run:
                 return report
@@ -179,6 +185,16 @@ def import_log(
             raise FlashcoreError("other imports kept adding the same attempts; try again")
         finally:
             stage.close()
+
+
+def _paste_warnings(fmt: str, rows_read: int, stage: _Stage) -> list[str]:
+    if fmt != "uworld" or rows_read <= PASTE_WARN_ROWS or not stage.all_incorrect():
+        return []
+    return [
+        f"all {rows_read} pasted rows count as incorrect: paste only the questions you "
+        "missed (a UWorld block holds at most 40); a paste that holds correct answers too "
+        "can be undone with `flashcore qbank remove BATCH_ID`"
+    ]
 
 
 def _check(cancel: threading.Event | None) -> None:
