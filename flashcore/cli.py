@@ -232,7 +232,11 @@ def cmd_cards(args: argparse.Namespace) -> int:
          "S" if c["suspended"] else ("B" if c["buried"] else ""))
         for c in cards
     ]  # fmt: skip
-    print(table(rows, ["card_id", "note_key", "state", "due (UTC)", "stab", "reps", "lapses", ""]))
+    headers = ["card_id", "note_key", "state", "due (UTC)", "stab", "reps", "lapses", ""]
+    if any(c["weakness"] for c in cards):  # why a card is weighted, when any is
+        rows = [(*row, c["weakness"]) for row, c in zip(rows, cards, strict=True)]
+        headers.append("weakness")
+    print(table(rows, headers))
     return 0
 
 

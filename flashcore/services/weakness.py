@@ -564,6 +564,19 @@ def question_reasons(fc: Flashcore, session: Executor, card_ids: list[int]) -> d
     return out
 
 
+def card_weakness(fc: Flashcore, session: Executor, weights: dict[int, float]) -> dict[int, str]:
+    """Why each weighted card (id -> weight) is weighted: the missed question it lists
+    (`missed uworld:118154 on 2026-12-04`), else its weak topic's reason."""
+    weighted = [card_id for card_id, weight in weights.items() if weight > 0]
+    if not weighted:
+        return {}
+    out = card_reasons(fc, session, weighted)
+    missed = [card_id for card_id in weighted if weights[card_id] >= model.MISSED_QUESTION]
+    if missed:
+        out.update(question_reasons(fc, session, missed))
+    return out
+
+
 def ensure_fresh(fc: Flashcore) -> None:
     """Weights decay with time: recompute once per study day before building a queue (one cheap
     read decides; the refresh, which stamps the day, runs on the first queue of a study day)."""

@@ -51,6 +51,8 @@ def gaps_text(gaps: list[dict[str, Any]]) -> Text:
         suggestion = gap["suggestion"]
         if suggestion is not None:
             text.append(f"\n  {clean(suggestion['command'])}", style="italic")
+        else:
+            text.append("\n  no topic is close: cards on it would fill the gap", style="dim")
     if len(gaps) > GAPS_SHOWN:
         text.append(f"\n… and {len(gaps) - GAPS_SHOWN} more: see `flashcore weakness`", style="dim")
     return text
