@@ -18,12 +18,6 @@ TYPE_I_ERRORS = "Biostatistics::Hypothesis testing::Type I and type II errors"
 
 DECK = f"""
 [[cards]]
-id = "qid-alone"
-front = "A fact tested by question {QID}, on no topic"
-back = "A"
-qids = ["uworld:{QID}"]
-
-[[cards]]
 id = "acid-qid"
 front = "Anion gap formula"
 back = "Na - (Cl + HCO3)"
@@ -70,6 +64,12 @@ topics = ["{TYPE_I_ERRORS}"]
 id = "plain"
 front = "A card nobody missed"
 back = "B"
+
+[[cards]]
+id = "qid-alone"
+front = "A fact tested by question {QID}, on no topic"
+back = "A"
+qids = ["uworld:{QID}"]
 """
 
 
