@@ -13,7 +13,9 @@ ROWS = [
     (QID, "Renal", "Acid-base disorders", "Metabolic acidosis"),
     ("501", "Infectious diseases", "Gram-negative cocci", "Neisseria gonorrhoeae"),
     ("502", "Renal", "Tubular disorders", "Respiratory acidosis"),
-] + [(f"6{n}", "Allergy", "Hypersensitivity reactions", "Type I hypersensitivity") for n in range(3)]
+] + [
+    (f"6{n}", "Allergy", "Hypersensitivity reactions", "Type I hypersensitivity") for n in range(3)
+]
 
 
 def _setup(cli, db_url, tmp_path):
@@ -82,7 +84,9 @@ def test_a_long_paste_of_incorrects_warns_on_stderr_and_still_imports(cli, sqlit
     (warning,) = result.err_lines
     assert warning.startswith("flashcore: warning: all 41 pasted rows count as incorrect")
     short = tmp_path / "short.tsv"
-    short.write_bytes(paste(*[(str(800 + n), "Renal", "Acid-base", "Anion gap") for n in range(40)]))
+    short.write_bytes(
+        paste(*[(str(800 + n), "Renal", "Acid-base", "Anion gap") for n in range(40)])
+    )
     assert cli.ok("qbank", "import", short, "--db", sqlite_url).err_lines == []
 
 

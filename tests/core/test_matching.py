@@ -58,7 +58,9 @@ def named(m: TopicMatcher, texts: tuple[str, str, str]) -> str | None:
 
 
 def test_the_most_specific_text_is_the_attempt_s_own():
-    assert own_text(("  Metabolic acidosis ", "Acid-base disorders", "Renal")) == "Metabolic acidosis"
+    assert (
+        own_text(("  Metabolic acidosis ", "Acid-base disorders", "Renal")) == "Metabolic acidosis"
+    )
     assert own_text(("", "Acid-base disorders", "Renal")) == "Acid-base disorders"
     assert own_text(("", "", "Renal")) == "Renal"
     assert own_text(("--", "", "")) == ""
@@ -136,7 +138,7 @@ def test_the_student_s_alias_wins_over_everything():
 
 
 def test_the_closest_topic_shares_an_uncommon_word_loosely():
-    m, ids = matcher()
+    m, _ = matcher()
     assert m.paths[m.closest("Metabolic acidosis", ["Renal"]) or 0] == (
         "Physiology::Renal::Acid-base disorders"
     )
