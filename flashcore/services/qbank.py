@@ -18,7 +18,7 @@ from flashcore.core import fsrs_adapter, studyday
 from flashcore.core import topics as topic_keys
 from flashcore.core import weakness as weakness_model
 from flashcore.core.errors import FlashcoreError, NotFoundError
-from flashcore.core.matching import TopicMatcher, own_text
+from flashcore.core.matching import own_text
 from flashcore.core.model import CardState
 from flashcore.services import weakness
 from flashcore.services.backup import backup_before_write
@@ -327,16 +327,6 @@ class _Stage:
         for row in result:
             yield row[0], row[1], row[2], row[3], row[4]
 
-    def new_texts(self) -> list[tuple[tuple[str, str, str], int]]:
-        """(topic, category, system) of the new rows, with how many rows have them."""
-        if not self.created:
-            return []
-        rows = self.conn.exec_driver_sql(
-            f"SELECT topic, category, system, count(*) FROM {self.table} WHERE dup = 0 "
-            "GROUP BY topic, category, system"
-        ).all()
-        return [((t[:500], c[:300], s[:200]), int(n)) for t, c, s, n in rows]
-
     def all_incorrect(self) -> bool:
         """Whether every row read counts as incorrect."""
         if not self.created:
@@ -463,9 +453,6 @@ class _HeldStage(_Stage):
         added = ((r[1], r[2], r[3], r[4], r[8][:500], r[7][:300], r[6][:200]) for r in self.new)
         return {"skip_batch": batch_id, "added": added}
 
-    def new_texts(self) -> list[tuple[tuple[str, str, str], int]]:
-        return list(Counter((r[8][:500], r[7][:300], r[6][:200]) for r in self.new).items())
-
     def all_incorrect(self) -> bool:
         return bool(self.rows) and all(r[3] == "incorrect" for r in self.rows)
 
@@ -481,49 +468,45 @@ def _summarize(conn: Connection, fc: Flashcore, stage: _Stage, report: ImportRep
     report.misses = report.matched_card = report.matched_topic = report.matched_none = 0
     with Session(bind=conn) as session:
         index = weakness.load_index(session, fc.profile_id)
+        counts = Counter[str]()
+        matches: dict[tuple[str, str, str, str, str], str] = {}
+        unmatched: list[tuple[tuple[str, str, str], str]] = []  # (texts, bank:qid), log order
         matcher = index.matcher()
-        summary = _match_new_misses(stage, index, matcher)
-        if summary.texts_unmatched:  # a topic text may stand for the leaf fuller rows name
-            matcher = weakness.learned_matcher(session, fc.profile_id, index, stage.new_texts())
-            summary = _match_new_misses(stage, index, matcher)
-    counts = summary.counts
+        for bank, qid, topic, category, system in stage.new_misses():
+            texts = (topic, category, system)
+            key = (bank, qid, *texts) if (bank, qid) in index.qid_notes else ("", "", *texts)
+            kind = matches.get(key)
+            if kind is None:
+                if len(matches) > 100_000:
+                    matches.clear()
+                kind = matches[key] = weakness.match_attempt(index, bank, qid, texts, matcher).kind
+            counts[kind] += 1
+            if kind == "none":
+                unmatched.append((texts, f"{bank}:{qid}"))
+        missed_texts = Counter(texts for texts, _qid in unmatched)
+        labels = {texts: own_text(texts) for texts in missed_texts}
+        if any(labels.values()):
+            # A topic text may stand for the leaf that fuller rows name: learn it from the
+            # stored attempts and this log's misses, and look again at what matched nothing.
+            # (This log's correct answers are left out: reading them all costs more than the
+            # summary is worth; the weights, refreshed next, learn from every row.)
+            matcher = weakness.learned_matcher(session, fc.profile_id, index, missed_texts.items())
+            found = {t for t in missed_texts if labels[t] and matcher.resolve(t) is not None}
+            if found:
+                moved = sum(missed_texts.pop(t) for t in found)
+                counts["none"] -= moved
+                counts["topic"] += moved
+                unmatched = [(t, label) for t, label in unmatched if t not in found]
+    unmatched_topics: Counter[str] = Counter()
+    for texts, n in missed_texts.items():
+        if labels[texts]:
+            unmatched_topics[labels[texts]] += n
     report.misses = sum(counts.values())
     report.matched_card = counts["card"]
     report.matched_topic = counts["topic"]
     report.matched_none = counts["none"]
-    report.unmatched_topics = [t for t, _n in summary.unmatched_topics.most_common()]
-    report.unmatched_qids = summary.unmatched_qids
-
-
-@dataclass(slots=True)
-class _MissSummary:
-    counts: Counter[str] = field(default_factory=Counter)
-    unmatched_topics: Counter[str] = field(default_factory=Counter)
-    unmatched_qids: list[str] = field(default_factory=list)
-    texts_unmatched: bool = False  # some miss with topic text matched nothing
-
-
-def _match_new_misses(
-    stage: _Stage, index: weakness.TopicIndex, matcher: TopicMatcher
-) -> _MissSummary:
-    out = _MissSummary()
-    matches: dict[tuple[str, str, str, str, str], str] = {}
-    for bank, qid, topic, category, system in stage.new_misses():
-        texts = (topic[:500], category[:300], system[:200])  # as stored
-        key = (bank, qid, *texts) if (bank, qid) in index.qid_notes else ("", "", *texts)
-        kind = matches.get(key)
-        if kind is None:
-            if len(matches) > 100_000:
-                matches.clear()
-            kind = matches[key] = weakness.match_attempt(index, bank, qid, texts, matcher).kind
-        out.counts[kind] += 1
-        if kind == "none":
-            label = own_text(texts)
-            if label:
-                out.unmatched_topics[label] += 1
-                out.texts_unmatched = True
-            out.unmatched_qids.append(f"{bank}:{qid}")
-    return out
+    report.unmatched_topics = [t for t, _n in unmatched_topics.most_common()]
+    report.unmatched_qids = [label for _texts, label in unmatched]
 
 
 def pull_forward(

@@ -290,21 +290,22 @@ def match_all(
 
 
 def _tally_added(index: TopicIndex, added: Iterable[AddedAttempt], tally: _Tally) -> None:
-    grouped: dict[tuple[str, str, str, str, str, str, bool], int] = defaultdict(int)
+    by_qid: dict[tuple[str, str, str, str, str, str, bool], int] = defaultdict(int)
+    by_text: dict[tuple[str, str, str, str, bool], int] = defaultdict(int)
     qid_notes = index.qid_notes
     for source, qid, outcome, day, topic, category, system in added:
         missed = outcome in MISSED
         if (source, qid) in qid_notes:
-            grouped[(source, qid, day, topic, category, system, missed)] += 1
+            by_qid[(source, qid, topic, category, system, day, missed)] += 1
         else:
-            grouped[("", "", day, topic, category, system, missed)] += 1
+            by_text[(topic, category, system, day, missed)] += 1
     days: dict[str, date] = {}
-    for (source, qid, day, topic, category, system, missed), count in grouped.items():
+    for (source, qid, topic, category, system, day, missed), count in by_qid.items():
         on_date = days.get(day) or days.setdefault(day, date.fromisoformat(day))
-        if source or qid:
-            tally.question(index, (source, qid), (topic, category, system), on_date, missed, count)
-        else:
-            tally.text((topic, category, system), on_date, missed, count)
+        tally.question(index, (source, qid), (topic, category, system), on_date, missed, count)
+    for (topic, category, system, day, missed), count in by_text.items():
+        on_date = days.get(day) or days.setdefault(day, date.fromisoformat(day))
+        tally.text((topic, category, system), on_date, missed, count)
 
 
 # Up to this many (source, qid) pairs listed by cards, attempts are split by an IN list of their
