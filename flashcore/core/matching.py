@@ -28,7 +28,34 @@ from dataclasses import dataclass, field
 from flashcore.core import topics as topic_keys
 
 Texts = tuple[str, str, str]  # (topic, category, system) as the attempt has them
-COMMON = 3  # a word in this many topic names ("disease") says little about which one is meant
+COMMON = 3  # a word in this many topic names says little about which one is meant
+# Words that name a kind of topic, not which one: never enough for a suggestion on their own,
+# however few topic names of a small collection share them ("Wilson disease" is not
+# "Chronic granulomatous disease"). Normalized forms (singular).
+GENERIC = frozenset(
+    [
+        "disease",
+        "disorder",
+        "syndrome",
+        "deficiency",
+        "infection",
+        "reaction",
+        "cell",
+        "type",
+        "drug",
+        "agent",
+        "factor",
+        "test",
+        "sign",
+        "symptom",
+        "acute",
+        "chronic",
+        "primary",
+        "secondary",
+        "congenital",
+        "acquired",
+    ]
+)
 
 
 def own_text(texts: Iterable[str]) -> str:
@@ -147,9 +174,9 @@ class TopicMatcher:
     def closest(self, own: str, context: Iterable[str] = ()) -> int | None:
         """The topic to suggest for a gap. The topic whose name shares the most of `own`'s
         uncommon words (loosely: "acidosis" meets "acid"; rarer words count more; words in
-        COMMON or more topic names, like "disease", do not count), helped by the gap's
-        broader texts meeting its path. Sharing none, the system its broader texts name best.
-        None when nothing meets."""
+        COMMON or more topic names, and GENERIC ones like "disease", do not count), helped by
+        the gap's broader texts meeting its path. Sharing none, the system its broader texts
+        name best. None when nothing meets."""
         own_words = set(topic_keys.text_key(own).split())
         context_words = {w for text in context for w in topic_keys.text_key(text).split()}
         names = {
@@ -165,7 +192,7 @@ class TopicMatcher:
         def meets(words: set[str], others: set[str]) -> list[str]:
             return [w for w in words if any(_alike(w, o) for o in others)]
 
-        mine = {w for w in own_words if frequency.get(w, 0) < COMMON}
+        mine = {w for w in own_words if frequency.get(w, 0) < COMMON and w not in GENERIC}
         best: tuple[float, float, int, int] | None = None
         for topic_id, name in names.items():
             if self.parent.get(topic_id) is None:

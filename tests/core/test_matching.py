@@ -35,9 +35,11 @@ PATHS = [
 ]
 
 
-def matcher(aliases: dict[str, str] | None = None) -> tuple[TopicMatcher, dict[str, int]]:
-    """A matcher over PATHS built as load_index builds one (leaves win a shared key)."""
-    ids = {path: n for n, path in enumerate(PATHS, 1)}
+def matcher(
+    aliases: dict[str, str] | None = None, paths: list[str] = PATHS
+) -> tuple[TopicMatcher, dict[str, int]]:
+    """A matcher over `paths` built as load_index builds one (leaves win a shared key)."""
+    ids = {path: n for n, path in enumerate(paths, 1)}
     paths = {n: p for p, n in ids.items()}
     parent = {
         n: ids.get(topic_keys.SEPARATOR.join(topic_keys.split_path(p)[:-1])) for p, n in ids.items()
@@ -154,3 +156,16 @@ def test_a_common_word_alone_suggests_the_area_its_broader_texts_name():
         "Physiology::Gastrointestinal"
     )
     assert m.closest("Wilson disease") is None
+
+
+def test_a_generic_word_is_no_suggestion_even_in_a_small_collection():
+    # An immunology deck alone: two topic names hold "disease", below COMMON, but "disease"
+    # names a kind of topic, not which one.
+    immunology = [p for p in PATHS if p.startswith(("Immunology", "Pathology::Immune"))]
+    immunology.insert(0, "Pathology")
+    m, _ = matcher(paths=immunology)
+    assert m.closest("Wilson disease", ["Liver disorders"]) is None
+    assert m.closest("Sickle cell disease", ["Hematology & Oncology"]) is None
+    assert m.paths[m.closest("Graft rejection") or 0] == (
+        "Pathology::Immune::Graft-versus-host disease"
+    )
