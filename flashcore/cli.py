@@ -312,7 +312,11 @@ def cmd_cards(args: argparse.Namespace) -> int:
          "S" if c["suspended"] else ("B" if c["buried"] else ""))
         for c in cards
     ]  # fmt: skip
-    say(table(rows, ["card_id", "note_key", "state", "due (UTC)", "stab", "reps", "lapses", ""]))
+    headers = ["card_id", "note_key", "state", "due (UTC)", "stab", "reps", "lapses", ""]
+    if any(c["weakness"] for c in cards):  # why a card is weighted, when any is
+        rows = [(*row, c["weakness"]) for row, c in zip(rows, cards, strict=True)]
+        headers.append("weakness")
+    say(table(rows, headers))
     return 0
 
 
@@ -598,6 +602,8 @@ def _qbank_import(args: argparse.Namespace, cancel: threading.Event) -> int:
         finally:
             if progress is not None:
                 progress.clear()
+    for warning in report.warnings:
+        info(f"{PROG}: warning: {warning}")
     if cancel.is_set() and not report.dry_run:
         info(f"{PROG}: Ctrl-C came after the import was saved; undo it with "
              f"`flashcore qbank remove {report.batch_id}`")  # fmt: skip
@@ -688,26 +694,47 @@ def cmd_topics(args: argparse.Namespace) -> int:
 
 
 def cmd_weakness(args: argparse.Namespace) -> int:
-    from flashcore.services.weakness import report_rows
+    from flashcore.core.weakness import misses_text
+    from flashcore.services.weakness import report
 
     with open_collection(args) as fc:
-        rows = report_rows(fc)
+        found = report(fc)
+    rows, gaps = found["topics"], found["gaps"]
     if args.limit is not None:
         rows = rows[: args.limit]
     if args.json:
-        emit_json(rows)
+        emit_json({"topics": rows, "gaps": gaps})
         return 0
-    if not rows:
+    if not rows and not gaps:
         say("no weak topics yet: import missed questions with `flashcore qbank import`")
         return 0
-    say(table([(r["topic"], f"{r['score']:.2f}", f"{r['recent_misses']}/{r['recent_attempts']}",
-                  f"{r['misses']}/{r['attempts']}", r["cards"], r["due"],
-                  f"{r['desired_retention']:.2f}", r["suggested_minutes"]) for r in rows],
-                ["topic", "score", "recent miss", "all miss", "cards", "due", "retention",
-                 "min"]))  # fmt: skip
-    say("")
-    for r in rows[:5]:
-        say(f"{r['topic']}: {r['reason']}")
+    leaves = [r for r in rows if r["level"] == "topic"]
+    rollups = [r for r in rows if r["level"] != "topic"]
+    for title, part in (("topic", leaves), ("rollup", rollups)):
+        if not part:
+            continue
+        if title == "rollup":
+            say("")
+        say(table([(r["topic"] if title == "topic" else f"{r['topic']} ({r['level']})",
+                      f"{r['score']:.2f}",
+                      misses_text(r["recent_misses"], r["recent_attempts"]),
+                      misses_text(r["misses"], r["attempts"]), r["cards"], r["due"],
+                      f"{r['desired_retention']:.2f}", r["suggested_minutes"]) for r in part],
+                    [title, "score", "recent miss", "all miss", "cards", "due", "retention",
+                     "min"]))  # fmt: skip
+    if leaves:
+        say("")
+        for r in leaves[:5]:
+            say(f"{r['topic']}: {r['reason']}")
+    if gaps:
+        say("")
+        say("gaps: misses that matched no card or topic (map the text to a topic to count them)")
+        for g in gaps:
+            plural = "miss" if g["misses"] == 1 else "misses"
+            say(f"  {g['text']} — {g['misses']} {plural}, the last on {g['last_miss']}")
+            if g["suggestion"] is not None:
+                say(f"    closest topic: {g['suggestion']['topic']}")
+                say(f"    {g['suggestion']['command']}")
     return 0
 
 

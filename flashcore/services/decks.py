@@ -257,9 +257,12 @@ def card_scope(fc: Flashcore, session: Any, deck: str | None, topic: str | None)
 
 def list_cards(fc: Flashcore, *, deck: str | None, topic: str | None) -> list[dict[str, Any]]:
     now = fc.now()
+    from flashcore.services.weakness import card_weakness
+
     with reading(fc.engine) as session:
         rows = repos.card_details(session, card_scope(fc, session, deck, topic))
+        why = card_weakness(fc, session, {r["id"]: r["weight"] for r in rows})
     for row in rows:
         if row["buried_until"] is not None and row["buried_until"] <= now:
             row["buried_until"] = None
-    return [card_json(r) for r in rows]
+    return [card_json(r) | {"weakness": why.get(r["id"], "")} for r in rows]

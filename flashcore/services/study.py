@@ -17,9 +17,9 @@ from sqlalchemy import and_, literal_column, or_, select
 from flashcore.core import cloze, fsrs_adapter, queue, studyday
 from flashcore.core.errors import FlashcoreError, NotFoundError, StaleCardError
 from flashcore.core.model import CardState, Rating, Schedule
-from flashcore.core.weakness import retention_for
+from flashcore.core.weakness import MISSED_QUESTION, retention_for
 from flashcore.services.decks import card_scope
-from flashcore.services.weakness import card_reasons, ensure_fresh
+from flashcore.services.weakness import card_reasons, ensure_fresh, question_reasons
 from flashcore.storage import repos
 from flashcore.storage.db import sqlite_data_version
 from flashcore.storage.tables import cards
@@ -201,7 +201,7 @@ def _build_queue(
             reasons = card_reasons(fc, conn, weighted)
             entries = [
                 queue.with_weak_reason(e, reasons[e.card_id]) if e.card_id in reasons else e
-                for e in entries
+                for e in _name_missed_questions(fc, conn, entries, weight_of, reasons)
             ]
         info: dict[int, dict[str, Any]] = {}
         if details and entries:
@@ -239,6 +239,27 @@ def _build_queue(
         next_learning_due=min(later) if later else None,
         later_learning=tuple(later_rows),
     )
+
+
+def _name_missed_questions(
+    fc: Flashcore,
+    conn: Connection,
+    entries: list[queue.Entry],
+    weight_of: dict[int, float],
+    reasons: dict[int, str],
+) -> list[queue.Entry]:
+    """A card whose own question was missed names it (`missed uworld:118154 on …`), in place
+    of its topic's reason (taken out of `reasons`)."""
+    ids = [e.card_id for e in entries if weight_of.get(e.card_id, 0.0) >= MISSED_QUESTION]
+    if not ids:
+        return entries
+    missed = question_reasons(fc, conn, ids)
+    for card_id in missed:
+        reasons.pop(card_id, None)
+    return [
+        queue.with_missed_question(e, missed[e.card_id]) if e.card_id in missed else e
+        for e in entries
+    ]
 
 
 # ---------------------------------------------------------------- one card
