@@ -62,3 +62,7 @@ class DeckFormatError(InputFileError):
 
 class QbankFormatError(InputFileError):
     """A missed-question log with problems."""
+
+
+class ReportFormatError(InputFileError):
+    """A self-assessment score report with problems."""

@@ -23,6 +23,7 @@ from fsrs import State as FsrsState
 from fsrs.scheduler import DEFAULT_PARAMETERS, FUZZ_RANGES
 
 from flashcore.core.errors import ClockError, ConfigError
+from flashcore.core.exam import ExamWindow
 from flashcore.core.model import CardState, Memory, Rating, Schedule
 from flashcore.core.settings import Settings
 
@@ -57,15 +58,23 @@ class Policy:
     learning_steps: tuple[timedelta, ...]
     relearning_steps: tuple[timedelta, ...]
     maximum_interval: int
+    # The exam, when one is set: no review interval lands after it without a review in the
+    # last stretch (core.exam.stretch_due). Recorded with each answer, so `check` replays it.
+    exam: ExamWindow | None = None
 
     def to_config(self) -> dict[str, Any]:
         """A JSON-able description; equal policies give equal configs."""
-        return {
+        config: dict[str, Any] = {
             "parameters": list(self.parameters),
             "learning_steps": [d.total_seconds() for d in self.learning_steps],
             "relearning_steps": [d.total_seconds() for d in self.relearning_steps],
             "maximum_interval": self.maximum_interval,
         }
+        if self.exam is not None:  # absent otherwise: configs from before exams keep digests
+            config["exam_start"] = self.exam.exam_start.isoformat()
+            config["stretch_start"] = self.exam.stretch_start.isoformat()
+            config["stretch_days"] = self.exam.stretch_days
+        return config
 
     def digest(self) -> str:
         text = json.dumps(self.to_config(), sort_keys=True)
@@ -73,20 +82,29 @@ class Policy:
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Policy:
+        window = None
+        if config.get("exam_start"):
+            window = ExamWindow(
+                exam_start=datetime.fromisoformat(config["exam_start"]),
+                stretch_start=datetime.fromisoformat(config["stretch_start"]),
+                stretch_days=int(config["stretch_days"]),
+            )
         return cls(
             parameters=tuple(float(p) for p in config["parameters"]),
             learning_steps=tuple(timedelta(seconds=s) for s in config["learning_steps"]),
             relearning_steps=tuple(timedelta(seconds=s) for s in config["relearning_steps"]),
             maximum_interval=int(config["maximum_interval"]),
+            exam=window,
         )
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Policy:
+    def from_settings(cls, settings: Settings, exam: ExamWindow | None = None) -> Policy:
         return cls(
             parameters=settings.fsrs_parameters or DEFAULT_FSRS_PARAMETERS,
             learning_steps=settings.learning_deltas(),
             relearning_steps=settings.relearning_deltas(),
             maximum_interval=settings.maximum_interval,
+            exam=exam,
         )
 
 

@@ -53,6 +53,7 @@ class Settings:
     weakness_half_life_days: float = 14.0
     weakness_max_retention: float = 0.97
     pull_forward_per_topic: int = 10
+    plan_mode: str = "manual"  # "auto": new_per_day follows the exam plan every study day
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -158,6 +159,16 @@ def _timezone(text: str) -> str:
     return name
 
 
+def _choice(*choices: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        key = text.strip().lower()
+        if key not in choices:
+            raise ConfigError(f"{shown(text)} is not one of {', '.join(choices)}")
+        return key
+
+    return parse
+
+
 def _params(text: str) -> tuple[float, ...]:
     if not text.strip():
         return ()
@@ -197,6 +208,7 @@ RULES: dict[str, Rule] = {
     "weakness_half_life_days": Rule(_days(1, 365), "1 to 365"),
     "weakness_max_retention": Rule(_retention, "0.70 to 0.99"),
     "pull_forward_per_topic": Rule(_count(0, 1000), "0 to 1000"),
+    "plan_mode": Rule(_choice("manual", "auto"), "manual or auto"),
 }
 PARSERS: dict[str, Callable[[str], Any]] = {key: rule.parse for key, rule in RULES.items()}
 

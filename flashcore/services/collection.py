@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from flashcore.core import studyday
 from flashcore.core.clock import Clock
 from flashcore.core.errors import ConfigError, FlashcoreError, NotFoundError
+from flashcore.core.exam import Exam
 from flashcore.core.fsrs_adapter import Policy
 from flashcore.core.settings import Settings, format_value, load_stored, set_value
 from flashcore.core.text import PROFILE_CHARS, name_problem, shown
@@ -60,6 +61,7 @@ class Flashcore:
     warnings: list[str] = field(default_factory=list)  # stored settings out of range
     _policy: Policy | None = field(default=None, repr=False)
     _scheduler_ids: dict[Policy, int] = field(default_factory=dict, repr=False)
+    _exam: tuple[Exam, date | None] | None | bool = field(default=False, repr=False)
 
     # ------------------------------------------------------------ opening
 
@@ -109,8 +111,35 @@ class Flashcore:
     @property
     def policy(self) -> Policy:
         if self._policy is None:
-            self._policy = Policy.from_settings(self.settings)
+            exam = self.exam
+            window = None
+            if exam is not None:
+                from flashcore.core.exam import window as exam_window
+
+                window = exam_window(exam, self.settings.zone, self.settings.day_start_hour)
+            self._policy = Policy.from_settings(self.settings, window)
         return self._policy
+
+    @property
+    def exam(self) -> Exam | None:
+        """The profile's exam (read once, then kept until `forget_exam`)."""
+        found = self._exam_row()
+        return None if found is None else found[0]
+
+    def _exam_row(self) -> tuple[Exam, date | None] | None:
+        if self._exam is False:
+            from flashcore.storage.planning import load_exam
+
+            with self.engine.connect() as conn:  # Core: this sits on the answer's first call
+                self._exam = load_exam(conn, self.profile_id)
+                conn.rollback()
+        assert self._exam is not True
+        return self._exam
+
+    def forget_exam(self) -> None:
+        """The exam changed: read it again, and the scheduler that follows from it."""
+        self._exam = False
+        self._policy = None
 
     def now(self) -> datetime:
         return self.clock.now()

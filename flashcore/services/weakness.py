@@ -422,13 +422,64 @@ def refresh_in(
     found = match_all(session, fc.profile_id, index, skip_batch=skip_batch, added=added)
     matched = found.topics
     direct, _ = topic_scores(index, matched, today, half_life)
-    _write_topic_weights(session, fc.profile_id, index, direct, half_life, today)
+    direct, reasons = _with_assessments(session, fc, index, direct, today)
+    _write_topic_weights(session, fc.profile_id, index, direct, half_life, today, reasons)
     missed = _missed_questions(index, found.outcomes(today), today, half_life)
     _write_card_weights(session, fc.profile_id, index, direct, missed)
     session.execute(
         update(profiles).where(profiles.c.id == fc.profile_id).values(weights_day=today)
     )
     return index, matched
+
+
+def _with_assessments(
+    session: Session,
+    fc: Flashcore,
+    index: TopicIndex,
+    scores: dict[int, model.TopicScore],
+    today: date,
+) -> tuple[dict[int, model.TopicScore], dict[int, str]]:
+    """The topic scores with self-assessment reports' weak systems and disciplines added: every
+    topic of a reported area takes the area's score where it is higher than its own (see
+    core.assessment); and the reasons of the topics that took it."""
+    from flashcore.core import assessment as reports
+    from flashcore.core.outline import discipline_of, system_of
+    from flashcore.storage.planning import list_assessments
+
+    found = list_assessments(session, fc.profile_id)
+    if not found:
+        return scores, {}
+    half_life = fc.settings.weakness_half_life_days
+    areas = reports.area_scores(found, today, half_life)
+    if not areas:
+        return scores, {}
+    why: dict[tuple[reports.AreaKind, str], str] = {}
+    for a in sorted(found, key=lambda a: (a.taken_on, a.assessment_id)):
+        for area in a.areas:
+            band = area.band_for(a.pass_line)
+            kind = "system" if area.kind is reports.AreaKind.SYSTEM else "discipline"
+            why[(area.kind, area.area)] = (
+                f"weak {kind}: {area.area} — {band.value} on {a.name} ({a.taken_on.isoformat()})"
+            )
+    out = dict(scores)
+    reasons: dict[int, str] = {}
+    for topic_id, path in index.paths.items():
+        best = 0.0
+        reason = ""
+        for key in ((reports.AreaKind.SYSTEM, system_of(path)),
+                    (reports.AreaKind.DISCIPLINE, discipline_of(path))):  # fmt: skip
+            if key[1] is None:
+                continue
+            score = areas.get((key[0], key[1]), 0.0)
+            if score > best:
+                best, reason = score, why[(key[0], key[1])]
+        own = out.get(topic_id, model.NEUTRAL)
+        if best > own.score:
+            from dataclasses import replace
+
+            out[topic_id] = replace(own, score=best)
+            reasons[topic_id] = clip(reason, REASON_CHARS)
+    return out, reasons
 
 
 def _write_topic_weights(
@@ -438,6 +489,7 @@ def _write_topic_weights(
     scores: dict[int, model.TopicScore],
     half_life: float,
     today: date,
+    reasons: dict[int, str] | None = None,
 ) -> None:
     current = {
         r.id: (r.weight, r.reason)
@@ -453,6 +505,8 @@ def _write_topic_weights(
         reason = (
             model.reason_text(index.paths[topic_id], s, half_life, today) if s.score > 0 else ""
         )
+        if reasons and topic_id in reasons:  # weighted by a self-assessment's report
+            reason = reasons[topic_id]
         reason = clip(reason, REASON_CHARS)  # the column's length, on every backend
         weight = round(s.score, 6)
         if weight != old_weight or reason != old_reason:

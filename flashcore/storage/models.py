@@ -201,3 +201,43 @@ class PullForward(Base):
     card_id: Mapped[int]
     study_day: Mapped[date]
     reason: Mapped[str]
+
+
+class Exam(Base):
+    __table__ = tables.exams
+
+    id: Mapped[int]
+    profile_id: Mapped[int]
+    exam_date: Mapped[date]
+    minutes_per_day: Mapped[int]
+    buffer_days: Mapped[int]
+    retention_plan: Mapped[list[list[float]]]
+    solved_on: Mapped[date | None]
+    plan_day: Mapped[date | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Assessment(Base):
+    __table__ = tables.assessments
+
+    id: Mapped[int]
+    profile_id: Mapped[int]
+    name: Mapped[str]
+    taken_on: Mapped[date]
+    score: Mapped[float]
+    pass_line: Mapped[float]
+    report: Mapped[str]
+    created_at: Mapped[datetime]
+
+
+class AssessmentArea(Base):
+    __table__ = tables.assessment_areas
+
+    id: Mapped[int]
+    assessment_id: Mapped[int]
+    kind: Mapped[str]
+    area: Mapped[str]
+    band: Mapped[str | None]
+    percent: Mapped[float | None]
+    given: Mapped[str]

@@ -291,3 +291,50 @@ pull_forwards = Table(
     Column("study_day", Date, primary_key=True),
     _required("reason", String(300)),
 )
+
+# A profile's exam (one per profile): its date, the daily time budget, the buffer before it
+# (every card seen by then), the retention steps the solver chose toward it, and the study day
+# `plan_mode auto` last set new_per_day for.
+exams = Table(
+    "exams",
+    metadata,
+    _id(),
+    _profile(),
+    _required("exam_date", Date),
+    _required("minutes_per_day", Integer),
+    _required("buffer_days", Integer),
+    _required("retention_plan", JSON, default=list),
+    _optional("solved_on", Date),
+    _optional("plan_day", Date),
+    _required("created_at", UTCDateTime),
+    _required("updated_at", UTCDateTime),
+    UniqueConstraint("profile_id"),
+)
+
+# A self-assessment (an NBME-style practice exam): its score against the pass line.
+assessments = Table(
+    "assessments",
+    metadata,
+    _id(),
+    _profile(),
+    _required("name", String(200)),
+    _required("taken_on", Date),
+    _required("score", Float),
+    _required("pass_line", Float),
+    _required("report", String(500), default=""),
+    _required("created_at", UTCDateTime),
+)
+
+# One line of a self-assessment's score report: an outline system or discipline, as a band
+# (lower / borderline / higher) or a percent correct.
+assessment_areas = Table(
+    "assessment_areas",
+    metadata,
+    _id(),
+    _required("assessment_id", ForeignKey("assessments.id", ondelete="CASCADE"), index=True),
+    _required("kind", String(20)),
+    _required("area", String(200)),
+    _optional("band", String(20)),
+    _optional("percent", Float),
+    _required("given", String(200), default=""),
+)

@@ -1,0 +1,147 @@
+"""The daily time budget: when today's queue takes longer than the budget, the overflow is
+postponed (it stays due, and comes first tomorrow by its own priority), lowest exam points at
+risk first, SuperMemo-style. Pure: entries and their estimated seconds in, kept and postponed
+out.
+
+What goes first, in tiers (a tier is emptied before the next is touched):
+1. new cards of no weak topic, the last in introduction order first;
+2. reviews of no weak topic, the least forgotten first (lowest `review_priority`, i.e. the
+   smallest chance that the card is forgotten today);
+3. cards of weak topics (a qbank miss or a weak self-assessment system), lowest priority first;
+4. cards whose own question id was missed, lowest priority first.
+Learning and relearning steps are never postponed: they are in the middle of being learned.
+So weak topics and missed questions are never the first to go.
+
+A card's time is estimated from the student's own answer times (medians of the last 30 days by
+the state the card was in): a new card costs its first answer and one answer per learning step,
+a review costs one answer plus, with the chance it is forgotten (1 - R), the relearning steps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import IntEnum
+
+from flashcore.core.queue import Entry
+from flashcore.core.weakness import MISSED_QUESTION
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerSeconds:
+    """How long one answer takes this student, by the state the card is in."""
+
+    new: float = 20.0
+    learning: float = 15.0
+    review: float = 10.0
+    relearning: float = 15.0
+    measured: bool = False  # from the student's own log (else the defaults above)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "new": round(self.new, 1),
+            "learning": round(self.learning, 1),
+            "review": round(self.review, 1),
+            "relearning": round(self.relearning, 1),
+            "measured": self.measured,
+        }
+
+
+def card_seconds(
+    kind: str,
+    retrievability: float | None,
+    times: AnswerSeconds,
+    learning_steps: int,
+    relearning_steps: int,
+) -> float:
+    """Expected seconds a queued card takes today, its (re)learning steps included."""
+    if kind == "new":
+        return times.new + learning_steps * times.learning
+    if kind in ("learning", "ahead"):
+        return times.learning
+    forgotten = 1.0 - (retrievability if retrievability is not None else 0.0)
+    return times.review + forgotten * relearning_steps * times.relearning
+
+
+class Tier(IntEnum):
+    """Postponed in this order (lowest first); learning steps are never postponed."""
+
+    NEW = 0
+    REVIEW = 1
+    WEAK = 2
+    MISSED = 3
+    LEARNING = 9
+
+
+def tier_of(entry: Entry, weight: float) -> Tier:
+    if entry.kind in ("learning", "ahead"):
+        return Tier.LEARNING
+    if weight >= MISSED_QUESTION:
+        return Tier.MISSED
+    if weight > 0:
+        return Tier.WEAK
+    return Tier.NEW if entry.kind == "new" else Tier.REVIEW
+
+
+@dataclass(frozen=True, slots=True)
+class Postponed:
+    """A card today's budget leaves for later, and why."""
+
+    card_id: int
+    tier: Tier
+    retrievability: float | None
+    seconds: float
+
+    def reason(self, budget_minutes: float) -> str:
+        over = f"postponed: over today's {budget_minutes:g}-minute budget"
+        if self.tier is Tier.NEW:
+            return f"{over}; a new card waits before any review does"
+        if self.tier is Tier.REVIEW:
+            r = "" if self.retrievability is None else f" (recall {self.retrievability:.2f})"
+            return f"{over}; least exam points at risk{r}"
+        return f"{over}; every card outside weak topics went first"
+
+
+@dataclass(frozen=True, slots=True)
+class Cut:
+    kept: tuple[Entry, ...]
+    postponed: tuple[Postponed, ...]
+    kept_seconds: float
+    postponed_seconds: float
+
+
+def cut(
+    entries: Sequence[Entry],
+    seconds: Callable[[Entry], float],
+    weight: Callable[[Entry], float],
+    budget_seconds: float,
+    value: Callable[[Entry], float] | None = None,
+) -> Cut:
+    """Keep today's entries (in their order) within `budget_seconds`; postpone the overflow in
+    tier order. `value` (default: the entry's queue priority) ranks a tier's reviews: the lowest
+    goes first. Learning steps stay even when they alone exceed the budget."""
+    costs = [seconds(e) for e in entries]
+    total = sum(costs)
+    if total <= budget_seconds:
+        return Cut(tuple(entries), (), total, 0.0)
+    rank = value or (lambda e: e.priority)
+    order: list[tuple[int, float, int]] = []
+    for i, e in enumerate(entries):
+        tier = tier_of(e, weight(e))
+        if tier is Tier.LEARNING:
+            continue
+        # new cards: the last introduced goes first; reviews: the lowest value first
+        within = -i if e.kind == "new" else rank(e)
+        order.append((int(tier), within, i))
+    order.sort()
+    dropped: set[int] = set()
+    postponed: list[Postponed] = []
+    for tier, _within, i in order:
+        if total <= budget_seconds:
+            break
+        e = entries[i]
+        dropped.add(i)
+        total -= costs[i]
+        postponed.append(Postponed(e.card_id, Tier(tier), e.retrievability, costs[i]))
+    kept = tuple(e for i, e in enumerate(entries) if i not in dropped)
+    return Cut(kept, tuple(postponed), total, sum(p.seconds for p in postponed))

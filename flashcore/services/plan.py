@@ -1,0 +1,340 @@
+"""`flashcore plan`: the plan to exam day and whether it fits the daily budget.
+
+The forecast runs flashcore's own queue and scheduler forward (core.forecast) from the cards as
+they are, with the student's own answer times, introducing `new_per_day_needed` new cards a day
+so every card in scope is seen by the buffer; then readiness by system and discipline
+(core.readiness), and warnings that say what to do when the plan does not fit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from flashcore.core import exam as exam_rules
+from flashcore.core import forecast as engine
+from flashcore.core import outline, studyday
+from flashcore.core.assessment import AreaKind, Assessment, project
+from flashcore.core.budget import AnswerSeconds
+from flashcore.core.fsrs_adapter import DEFAULT_FSRS_PARAMETERS
+from flashcore.core.readiness import CardsOfArea, QbankDay, area_readiness
+from flashcore.core.weakness import retention_for
+from flashcore.services.exam import require_exam
+from flashcore.services.weakness import MISSED, load_index, match_attempt
+from flashcore.storage import planning
+from flashcore.storage.uow import reading
+
+if TYPE_CHECKING:
+    from flashcore.core.exam import Exam
+    from flashcore.services.collection import Flashcore
+
+HORIZON_DAYS = 180  # the forecast's longest run; an exam further away is forecast that far
+TIMES_DAYS = 30  # answer times: medians over this many days
+MIN_FIT_REVIEWS = 1000  # as services.optimize.MIN_REVIEWS (kept apart: no fsrs-rs import here)
+
+
+@dataclass(slots=True)
+class Inputs:
+    exam: Exam
+    today: date
+    now: datetime
+    studied: list[engine.SimCard]
+    fresh: list[engine.SimCard]
+    times: AnswerSeconds
+    done: tuple[int, int, float]
+    assessments: list[Assessment]
+    qbank: dict[tuple[AreaKind, str], list[QbankDay]] = field(default_factory=dict)
+    reviews_logged: int = 0
+
+
+def load_inputs(fc: Flashcore) -> Inputs:
+    exam = require_exam(fc)
+    s = fc.settings
+    now = fc.now()
+    today = studyday.study_date(now, s.zone, s.day_start_hour)
+    day_start = studyday.day_start_of(today, s.zone, s.day_start_hour)
+    with reading(fc.engine) as session:
+        studied, fresh = planning.forecast_cards(session, fc.profile_id)
+        times = planning.answer_seconds(session, fc.profile_id, now - timedelta(days=TIMES_DAYS))
+        done = planning.done_since(session, fc.profile_id, day_start)
+        assessments = planning.list_assessments(session, fc.profile_id)
+        qbank = _qbank_by_area(fc, session, today)
+        reviews = planning.review_count(session, fc.profile_id)
+    return Inputs(exam, today, now, studied, fresh, times, done, assessments, qbank, reviews)
+
+
+def _qbank_by_area(
+    fc: Flashcore, session: Any, today: date
+) -> dict[tuple[AreaKind, str], list[QbankDay]]:
+    """The last four weeks' qbank questions by outline system and discipline: the system of a
+    card or topic they match, else the system and subject the qbank names."""
+    since = today - timedelta(days=28)
+    rows = planning.recent_attempts(session, fc.profile_id, since, MISSED)
+    if not rows:
+        return {}
+    index = load_index(session, fc.profile_id)
+    matcher = index.matcher()
+    tally: dict[tuple[AreaKind, str, date], list[int]] = defaultdict(lambda: [0, 0])
+    for source, qid, subject, system, category, topic, on_date, missed, count in rows:
+        found = match_attempt(index, source, qid, (topic, category, system), matcher)
+        paths = [index.paths[t] for t in found.topic_ids if t in index.paths]
+        place_system, place_discipline = outline.first_placed(paths) if paths else (None, None)
+        place_system = place_system or outline.find_system(system) or outline.find_system(category)
+        place_discipline = place_discipline or outline.find_discipline(subject)
+        for kind, area in ((AreaKind.SYSTEM, place_system),
+                           (AreaKind.DISCIPLINE, place_discipline)):  # fmt: skip
+            if area is None:
+                continue
+            counts = tally[(kind, area, on_date)]
+            counts[0] += 0 if missed else count
+            counts[1] += count
+    out: dict[tuple[AreaKind, str], list[QbankDay]] = defaultdict(list)
+    for (kind, area, on_date), (correct, total) in sorted(tally.items()):
+        out[(kind, area)].append(QbankDay(on_date, correct, total))
+    return dict(out)
+
+
+def _setup(fc: Flashcore, inputs: Inputs, new_per_day: int, days: int) -> engine.Setup:
+    s = fc.settings
+    exam = inputs.exam
+    steps = exam.retention_plan
+
+    def retention(weight: float, days_left: int) -> float:
+        return exam_rules.retention_toward(retention_for(s, weight), days_left, steps)
+
+    new_done, reviews_done, seconds_done = inputs.done
+    return engine.Setup(
+        now=inputs.now,
+        zone=s.zone,
+        day_start_hour=s.day_start_hour,
+        days=days,
+        policy=fc.policy,
+        retention=retention,
+        new_per_day=new_per_day,
+        reviews_per_day=s.reviews_per_day,
+        new_ignores_review_limit=s.new_ignores_review_limit,
+        bury_siblings=s.bury_siblings,
+        learn_ahead=timedelta(minutes=s.learn_ahead_minutes),
+        budget_seconds=exam.minutes_per_day * 60.0,
+        times=inputs.times,
+        window=exam_rules.window(exam, s.zone, s.day_start_hour),
+        exam_date=exam.exam_date,
+        new_done_today=new_done,
+        reviews_done_today=reviews_done,
+        seconds_done_today=seconds_done,
+    )
+
+
+def run_forecast(fc: Flashcore, inputs: Inputs, new_per_day: int) -> engine.Forecast:
+    days = max(1, min(HORIZON_DAYS, inputs.exam.days_left(inputs.today)))
+    setup = _setup(fc, inputs, new_per_day, days)
+    return engine.run(inputs.studied, inputs.fresh, setup)
+
+
+def readiness(fc: Flashcore, inputs: Inputs, result: engine.Forecast) -> dict[str, Any]:
+    by_system: dict[str, CardsOfArea] = {}
+    by_discipline: dict[str, CardsOfArea] = {}
+    tallies: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0])
+    scale = result.scale
+    for card in result.cards:
+        recall = result.exam_recall.get(card.card_id, 0.0)
+        unseen = card.card_id in result.unseen
+        for dim, area in (("system", card.system), ("discipline", card.discipline)):
+            if area is None:
+                continue
+            t = tallies[(dim, area)]
+            t[0] += scale
+            if unseen:
+                t[1] += scale
+            else:
+                t[2] += scale * recall
+                t[3] += scale
+    for (dim, area), (cards, unseen, recall_sum, seen) in tallies.items():
+        target = by_system if dim == "system" else by_discipline
+        target[area] = CardsOfArea(cards, unseen, recall_sum, seen)
+
+    def qbank_of(kind: AreaKind) -> dict[str, list[QbankDay]]:
+        return {area: days for (k, area), days in inputs.qbank.items() if k is kind}
+
+    systems = area_readiness(AreaKind.SYSTEM, outline.SYSTEM_SHARES, outline.SHORT, by_system,
+                             qbank_of(AreaKind.SYSTEM), inputs.assessments, inputs.today)  # fmt: skip
+    disciplines = area_readiness(AreaKind.DISCIPLINE, outline.DISCIPLINE_SHARES, outline.SHORT,
+                                 by_discipline, qbank_of(AreaKind.DISCIPLINE), inputs.assessments,
+                                 inputs.today)  # fmt: skip
+    return {
+        "systems": [r.to_json() for r in systems],
+        "disciplines": [r.to_json() for r in disciplines],
+        "expected_points_at_risk": round(sum(r.points_at_risk for r in systems), 1),
+        "performance": round(sum(r.share * r.performance for r in systems), 4),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Warning:
+    kind: str
+    message: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"kind": self.kind, "message": self.message}
+
+
+def _warnings(
+    fc: Flashcore,
+    inputs: Inputs,
+    needed: int,
+    days: list[dict[str, Any]],
+    result: engine.Forecast,
+    baseline: engine.Forecast | None,
+    projection: dict[str, Any] | None,
+) -> list[Warning]:
+    exam = inputs.exam
+    budget = exam.minutes_per_day
+    out: list[Warning] = []
+    date_text = exam.exam_date.isoformat()
+    over = [d for d in days if d["over_budget"]]
+    new_left = len(inputs.fresh)
+    if over:
+        worst = max(over, key=lambda d: d["minutes"])
+        minutes = int(5 * math.ceil(worst["minutes"] / 5))
+        extra = sum(max(0.0, d["minutes"] - budget) for d in days)
+        message = (
+            f"{len(over)} of {len(days)} days need more than the {budget}-minute budget (up to "
+            f"{worst['minutes']:.0f} min on {worst['date']}). Give {minutes} minutes a day "
+            f"(`flashcore exam set {date_text} --minutes-per-day {minutes}`)"
+        )
+        if baseline is not None and new_left:
+            added = sum(d.seconds for d in result.days) - sum(d.seconds for d in baseline.days)
+            per_card = added / 60.0 / max(1, new_left)
+            if per_card > 0:
+                cut = min(new_left, math.ceil(extra / per_card))
+                message += (
+                    f", take about {cut:,} new cards out of scope (suspend a low-yield deck or "
+                    "topic: `flashcore cards suspend CARD_ID...`)"
+                )
+            reviews_only = [d.seconds / 60.0 for d in baseline.days]
+            mean_reviews = sum(reviews_only) / max(1, len(reviews_only))
+            room = budget - mean_reviews
+            if room > 0 and per_card > 0:
+                spread = math.ceil(new_left * per_card / room)
+                later = inputs.today + timedelta(days=spread + exam.buffer_days)
+                if later > exam.exam_date:
+                    message += f", or move the exam to about {later.isoformat()}"
+        out.append(Warning("over_budget", message + "."))
+    if exam.new_days_left(inputs.today) <= 0 and new_left:
+        out.append(
+            Warning(
+                "buffer_started",
+                f"the {exam.buffer_days}-day buffer has begun with {new_left:,} cards never "
+                "seen: suspend the ones you will not learn, or shorten the buffer "
+                f"(`flashcore exam set {date_text} --buffer-days N`).",
+            )
+        )
+    unseen = round(len(result.unseen) * result.scale)
+    if unseen and exam.days_left(inputs.today) <= HORIZON_DAYS:
+        out.append(
+            Warning(
+                "unseen_on_exam_day",
+                f"about {unseen:,} cards would still be new on exam day at this budget: give "
+                "more minutes a day or take cards out of scope.",
+            )
+        )
+    s = fc.settings
+    if s.plan_mode != "auto" and s.new_per_day < needed:
+        out.append(
+            Warning(
+                "new_per_day_low",
+                f"new_per_day is {s.new_per_day} but the plan needs {needed} a day to see every "
+                f"card by {exam.buffer_start.isoformat()}: `flashcore config set plan_mode auto` "
+                f"(or `flashcore config set new_per_day {needed}`).",
+            )
+        )
+    if projection is not None and not projection["passes"]:
+        out.append(
+            Warning(
+                "assessments_below_pass",
+                f"self-assessments project {projection['score']:.0f} on exam day, under the "
+                f"pass line {projection['pass_line']:g}: attack the weakest systems below, or "
+                "consider a later date.",
+            )
+        )
+    if (
+        tuple(s.fsrs_parameters or DEFAULT_FSRS_PARAMETERS) == DEFAULT_FSRS_PARAMETERS
+        and inputs.reviews_logged >= MIN_FIT_REVIEWS
+    ):
+        out.append(
+            Warning(
+                "default_parameters",
+                f"the forecast uses FSRS's default parameters; with {inputs.reviews_logged:,} "
+                "answers logged, `flashcore optimize` can fit them to you.",
+            )
+        )
+    if not exam.retention_plan:
+        out.append(
+            Warning(
+                "retention_not_solved",
+                "retention targets toward the exam are not chosen yet: `flashcore plan --solve` "
+                "(a minute or so, with progress).",
+            )
+        )
+    return out
+
+
+def plan(fc: Flashcore) -> dict[str, Any]:
+    """What `flashcore plan --json` prints."""
+    inputs = load_inputs(fc)
+    exam = inputs.exam
+    today = inputs.today
+    new_left = len(inputs.fresh)
+    needed = exam_rules.new_per_day_needed(new_left, today, exam)
+    result = run_forecast(fc, inputs, min(needed, 9999))
+    budget = exam.minutes_per_day
+    days = [
+        {
+            "date": d.on.isoformat(),
+            "reviews": round(d.reviews),
+            "new": round(d.new),
+            "minutes": round(d.minutes, 1),
+            "over_budget": d.minutes > budget + 0.05,
+            "postponed": round(d.postponed),
+        }
+        for d in result.days
+    ]
+    baseline = None
+    if any(d["over_budget"] for d in days) and new_left:
+        baseline = run_forecast(fc, inputs, 0)
+    projected = project(inputs.assessments, exam.exam_date)
+    projection = projected.to_json() if projected else None
+    warnings = _warnings(fc, inputs, needed, days, result, baseline, projection)
+    parameters = "fitted" if fc.settings.fsrs_parameters else "default"
+    return {
+        "exam_date": exam.exam_date.isoformat(),
+        "days_left": exam.days_left(today),
+        "minutes_per_day": budget,
+        "buffer_days": exam.buffer_days,
+        "new_cards_left": new_left,
+        "new_per_day_needed": needed,
+        "new_per_day": fc.settings.new_per_day,
+        "plan_mode": fc.settings.plan_mode,
+        "cards_in_scope": new_left + len(inputs.studied),
+        "days": days,
+        "readiness": readiness(fc, inputs, result),
+        "assessments": {
+            "count": len(inputs.assessments),
+            "latest": inputs.assessments[-1].to_json() if inputs.assessments else None,
+            "projected": projection,
+        },
+        "answer_seconds": inputs.times.to_json(),
+        "retention_plan": [[d, r] for d, r in exam.retention_plan],
+        "parameters": parameters,
+        "forecast": {
+            "days": len(result.days),
+            "simulated_cards": len(result.cards),
+            "scale": round(result.scale, 3),
+            "fsrs_calls": result.fsrs_calls,
+        },
+        "warnings": [w.to_json() for w in warnings],
+    }
+
