@@ -377,6 +377,8 @@ def cmd_due(args: argparse.Namespace) -> int:
     from flashcore.services.study import build_queue
 
     with open_collection(args) as fc:
+        if args.minutes is not None:
+            return _due_within(args, fc)
         q = build_queue(fc, deck=args.deck, topic=args.topic, limit=args.limit)
     if args.json:
         emit_json([item.to_json() for item in q.items])
@@ -387,6 +389,38 @@ def cmd_due(args: argparse.Namespace) -> int:
     rows = [(i.card_id, i.state.label, i.note_key, i.reason) for i in q.items]
     say(table(rows, ["card_id", "state", "note_key", "reason"]))
     say(f"\n{q.new} new, {q.learning} learning, {q.review} review")
+    return 0
+
+
+def _due_within(args: argparse.Namespace, fc: Flashcore) -> int:
+    """`due --minutes M`: today's queue cut to M minutes, the postponed cards listed after
+    the kept ones with their reason (`postponed: true` in JSON)."""
+    from flashcore.services.budget import cut_queue
+    from flashcore.services.study import build_queue
+
+    q = build_queue(fc, deck=args.deck, topic=args.topic)
+    done = cut_queue(fc, q, args.minutes)
+    kept = list(done.kept[: args.limit] if args.limit else done.kept)
+    if args.json:
+        emit_json(
+            [i.to_json() | {"postponed": False, "seconds": round(done.seconds[i.card_id], 1)}
+             for i in kept]
+            + [i.to_json() | {"postponed": True, "seconds": round(done.seconds[i.card_id], 1)}
+               for i in done.postponed]
+        )  # fmt: skip
+        return 0
+    if not q.items:
+        say("All done for today.")
+        return 0
+    rows = [(i.card_id, i.state.label, i.note_key, i.reason) for i in kept]
+    say(table(rows, ["card_id", "state", "note_key", "reason"]))
+    say(f"\n{len(done.kept)} cards in about {done.kept_seconds / 60:.0f} of {args.minutes} "
+        "minutes (your answer times)")  # fmt: skip
+    if done.postponed:
+        say(f"postponed to tomorrow: {len(done.postponed)} cards (about "
+            f"{done.postponed_seconds / 60:.0f} min), lowest exam points at risk first:")  # fmt: skip
+        say(table([(i.card_id, i.state.label, i.note_key, i.reason) for i in done.postponed],
+                  ["card_id", "state", "note_key", "reason"]))  # fmt: skip
     return 0
 
 
@@ -858,6 +892,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--deck")
     p.add_argument("--topic")
     p.add_argument("--limit", type=whole(1, 1_000_000), help="at most N cards (N >= 1)")
+    p.add_argument("--minutes", type=whole(1, 1440), metavar="M",
+                   help="cut today's queue to M minutes (your answer times); the overflow is "
+                   "postponed, lowest exam points at risk first, each with its reason")  # fmt: skip
     _json_flag(p)
 
     p = add("answer", "grade a card: again|hard|good|easy (or 1-4)",
@@ -888,6 +925,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_weakness_commands(sub, add, common)
     _add_export_commands(sub, add, common)
     _add_safety_commands(sub, add, common)
+    from flashcore.cli_plan import add_plan_commands  # argparse only: --help stays quick
+
+    add_plan_commands(sub, add, common)
     return parser
 
 

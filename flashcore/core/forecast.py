@@ -30,17 +30,20 @@ size and shape.
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flashcore.core import budget, exam, fsrs_adapter, queue, studyday
 from flashcore.core.model import CardState, Memory, Rating, Schedule
 
-MAX_CARDS = 6000  # simulated cards; larger collections are sampled evenly
+MAX_CARDS = 4000  # simulated cards; larger collections are sampled evenly
 MAX_STEPS = 12  # learning-step answers per card per session, a guard
 NEVER = 10**6  # days left when there is no exam
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,21 +103,24 @@ class Forecast:
     cards: tuple[SimCard, ...]  # the simulated cards
     scale: float  # cards of the collection each simulated card stands for
     fsrs_calls: int
+    new_seconds: float = 0.0  # spent on the cards the forecast introduced (scaled)
+    introduced: int = 0  # cards the forecast introduced (scaled)
 
 
-def sample(cards: Sequence[SimCard], new_order: Sequence[SimCard], limit: int = MAX_CARDS) -> tuple[
-    list[SimCard], list[SimCard], float
-]:
-    """Every k-th studied card by id and every k-th new card in introduction order, so that at
-    most `limit` cards are simulated; and k (1.0: all of them)."""
-    total = len(cards) + len(new_order)
+def sample(
+    studied: Sequence[T], fresh: Sequence[T], limit: int = MAX_CARDS
+) -> tuple[list[T], list[T], float]:
+    """Every k-th studied card (in the order given: by id) and every k-th new card in
+    introduction order, so that at most `limit` cards are simulated; and k (1.0: all)."""
+    total = len(studied) + len(fresh)
     if total <= limit:
-        return list(cards), list(new_order), 1.0
+        return list(studied), list(fresh), 1.0
     step = total / limit
-    studied = sorted(cards, key=lambda c: c.card_id)
-    pick = _evenly(len(studied), step)
-    fresh = _evenly(len(new_order), step)
-    return [studied[i] for i in pick], [new_order[i] for i in fresh], step
+    return (
+        [studied[i] for i in _evenly(len(studied), step)],
+        [fresh[i] for i in _evenly(len(fresh), step)],
+        step,
+    )
 
 
 def _evenly(n: int, step: float) -> list[int]:
@@ -135,15 +141,15 @@ class _Memo:
         self.calls = 0
 
     def answer(self, schedule: Schedule, rating: Rating, now: datetime, retention: float) -> Schedule:
-        retention = round(retention, 3)
+        retention = round(retention, 2)
         memory = schedule.memory
         if memory is None or schedule.last_review is None:
             key: tuple[object, ...] = ("new", int(rating), retention)
             rep = Schedule(CardState.NEW, now)
         else:
             elapsed = max(0, (now - schedule.last_review).days)
-            stability = float(f"{memory.stability:.3g}")
-            difficulty = round(memory.difficulty, 2)
+            stability = round(math.exp(round(math.log(max(memory.stability, 0.01)) / 0.02) * 0.02), 4)
+            difficulty = round(memory.difficulty * 4) / 4
             key = (int(schedule.state), schedule.step, stability, difficulty, elapsed,
                    int(rating), retention)  # fmt: skip
             rep = Schedule(
@@ -172,10 +178,12 @@ class _Memo:
         )  # fmt: skip
 
 
-def run(cards: Sequence[SimCard], new_order: Sequence[SimCard], setup: Setup) -> Forecast:
-    """Simulate `setup.days` study days from `setup.now` (see the module's doc). `cards` are the
-    studied cards; `new_order` the new ones in introduction order."""
-    studied, fresh, scale = sample(cards, new_order)
+def run(
+    studied: Sequence[SimCard], fresh: Sequence[SimCard], setup: Setup, scale: float = 1.0
+) -> Forecast:
+    """Simulate `setup.days` study days from `setup.now` (see the module's doc). `studied` are
+    the cards answered before, `fresh` the new ones in introduction order; each stands for
+    `scale` cards of the collection (see `sample`)."""
     by_id = {c.card_id: c for c in (*studied, *fresh)}
     schedules = {c.card_id: c.schedule for c in studied}
     policy = replace(setup.policy, exam=None) if setup.policy.exam is not None else setup.policy
@@ -186,33 +194,56 @@ def run(cards: Sequence[SimCard], new_order: Sequence[SimCard], setup: Setup) ->
     offset = setup.now - studyday.day_start_of(today, zone, hour)
     n_learning = len(policy.learning_steps)
     n_relearning = len(policy.relearning_steps)
+    times = setup.times
+
+    def day_of(instant: datetime) -> int:
+        return (studyday.study_date(instant, zone, hour) - today).days
+
+    # Cards by the day (from today) they fall due; those of today and before wait in `due`.
+    buckets: dict[int, list[int]] = defaultdict(list)
+    due: set[int] = set()
+    for cid, sched in schedules.items():
+        d = day_of(sched.due)
+        (due.add(cid) if d <= 0 else buckets[d].append(cid))
+    introduced_here: set[int] = set()  # cards this forecast introduced: their cost is the plan's
     new_queue = list(fresh)
     days: list[Day] = []
+    new_seconds = 0.0
     new_credit = review_credit = 0.0
+    # at most this many of a day's cards can fit the budget (the rest are postponed anyway)
+    fastest = max(1.0, min(times.review, times.learning, times.new))
     for d in range(setup.days):
         on = today + timedelta(days=d)
         day_start = studyday.day_start_of(on, zone, hour)
         rollover = studyday.day_start_of(on + timedelta(days=1), zone, hour)
         t = setup.now if d == 0 else min(day_start + offset, rollover - timedelta(minutes=1))
         days_left = (setup.exam_date - on).days if setup.exam_date else NEVER
-        new_limit = setup.new_per_day - (setup.new_done_today if d == 0 else 0)
-        review_limit = setup.reviews_per_day - (setup.reviews_done_today if d == 0 else 0)
+        due.update(buckets.pop(d, ()))
+        first = d == 0
+        new_limit = setup.new_per_day - (setup.new_done_today if first else 0)
+        review_limit = setup.reviews_per_day - (setup.reviews_done_today if first else 0)
         new_credit += max(0, new_limit) / scale
         review_credit += max(0, review_limit) / scale
         new_left, review_left = int(new_credit), int(review_credit)
-        horizon = max(rollover, t + setup.learn_ahead)
-        candidates = [
-            queue.Candidate(cid, by_id[cid].note_id, int(s.state), s.due,
-                            s.memory.stability if s.memory else None, s.last_review,
-                            by_id[cid].weight)
-            for cid, s in schedules.items()
-            if s.due < horizon
-        ]  # fmt: skip
+        budget_left = None
+        if setup.budget_seconds is not None:
+            spent = setup.seconds_done_today if first else 0.0
+            budget_left = max(0.0, setup.budget_seconds - spent) / scale
+        candidates = []
+        for cid in due:
+            sched = schedules[cid]
+            card = by_id[cid]
+            candidates.append(
+                queue.Candidate(cid, card.note_id, int(sched.state), sched.due,
+                                sched.memory.stability if sched.memory else None,
+                                sched.last_review, card.weight)
+            )  # fmt: skip
         news = [
             queue.Candidate(c.card_id, c.note_id, int(CardState.NEW), c.schedule.due, None, None,
                             c.weight)
             for c in new_queue[: new_left * 4 + 10]
         ]  # fmt: skip
+        wanted = None if budget_left is None else int(3 * budget_left / fastest) + 20
         built = queue.build(
             candidates,
             news,
@@ -226,59 +257,67 @@ def run(cards: Sequence[SimCard], new_order: Sequence[SimCard], setup: Setup) ->
                 bury_siblings=setup.bury_siblings,
                 learn_ahead=setup.learn_ahead,
             ),
-            retrievability=lambda s, last: curve.retrievability(s, last, t),
+            retrievability=lambda stab, last: curve.retrievability(stab, last, t),
+            limit=wanted,
         )
         entries = [e for e in built.entries if e.kind != "ahead"]
 
         def cost(e: queue.Entry) -> float:
-            return budget.card_seconds(e.kind, e.retrievability, setup.times, n_learning,
-                                       n_relearning)  # fmt: skip
+            return budget.card_seconds(e.kind, e.retrievability, times, n_learning, n_relearning)
 
         def weight(e: queue.Entry) -> float:
             return by_id[e.card_id].weight
 
-        day = Day(on)
-        day.seconds = sum(cost(e) for e in entries) * scale + (
-            setup.seconds_done_today if d == 0 else 0.0
-        )
-        kept = entries
-        if setup.budget_seconds is not None:
-            left = setup.budget_seconds - (setup.seconds_done_today if d == 0 else 0.0)
-            result = budget.cut(entries, cost, weight, max(0.0, left) / scale)
-            kept = list(result.kept)
-            day.postponed = len(result.postponed) * scale
-        day.done_seconds = sum(cost(e) for e in kept) * scale
+        listed = {"review": 0, "new": 0, "learning": 0}
+        seconds = 0.0
         for e in entries:
-            if e.kind == "review":
-                day.reviews += scale
-            elif e.kind == "new":
-                day.new += scale
-            else:
-                day.learning += scale
-        introduced = 0
+            listed[e.kind] += 1
+            seconds += cost(e)
+        counts = built.counts
+        # cards of the day's queue beyond `wanted`: counted, at a review's mean cost
+        unlisted = max(0, counts.review - listed["review"]) * times.review + max(
+            0, counts.new - listed["new"]
+        ) * card_seconds_new(times, n_learning)
+        day = Day(on)
+        day.reviews = counts.review * scale
+        day.new = counts.new * scale
+        day.learning = counts.learning * scale
+        day.seconds = (seconds + unlisted) * scale + (setup.seconds_done_today if first else 0.0)
+        kept = entries
+        if budget_left is not None:
+            result = budget.cut(entries, cost, weight, budget_left)
+            kept = list(result.kept)
+            day.postponed = (counts.total - len(kept)) * scale
+        day.done_seconds = sum(cost(e) for e in kept) * scale
+        taken: set[int] = set()
         for e in kept:
+            cid = e.card_id
             if e.kind == "review":
                 review_credit -= 1
             elif e.kind == "new":
                 new_credit -= 1
-                introduced += 1
-            card = by_id[e.card_id]
+                taken.add(cid)
+                introduced_here.add(cid)
+            if cid in introduced_here:
+                new_seconds += cost(e) * scale
+            card = by_id[cid]
+            sched = schedules.get(cid) or card.schedule
             retention = setup.retention(card.weight, days_left)
-            s = schedules.get(e.card_id) or card.schedule
-            s = memo.answer(s, Rating.GOOD, t, retention)
+            sched = memo.answer(sched, Rating.GOOD, t, retention)
             at = t
             for _ in range(MAX_STEPS):
-                if s.state is CardState.REVIEW or s.due >= rollover:
+                if sched.state is CardState.REVIEW or sched.due >= rollover:
                     break
-                at = max(at, s.due)
-                s = memo.answer(s, Rating.GOOD, at, retention)
-            if s.state is CardState.REVIEW and setup.window is not None:
-                moved = exam.stretch_due(e.card_id, s.reps - 1, s.due, at, setup.window)
+                at = max(at, sched.due)
+                sched = memo.answer(sched, Rating.GOOD, at, retention)
+            if sched.state is CardState.REVIEW and setup.window is not None:
+                moved = exam.stretch_due(cid, sched.reps - 1, sched.due, at, setup.window)
                 if moved is not None:
-                    s = replace(s, due=moved)
-            schedules[e.card_id] = s
-        if introduced:
-            taken = {e.card_id for e in kept if e.kind == "new"}
+                    sched = replace(sched, due=moved)
+            schedules[cid] = sched
+            due.discard(cid)
+            buckets[max(d + 1, day_of(sched.due))].append(cid)
+        if taken:
             new_queue = [c for c in new_queue if c.card_id not in taken]
         new_credit = min(new_credit, 1.0)  # unused limits do not pile up
         review_credit = min(review_credit, 1.0)
@@ -286,10 +325,10 @@ def run(cards: Sequence[SimCard], new_order: Sequence[SimCard], setup: Setup) ->
     recall: dict[int, float] = {}
     if setup.window is not None:
         at_exam = setup.window.exam_start + offset
-        for cid, s in schedules.items():
-            if s.memory is not None and s.last_review is not None:
-                elapsed = (at_exam - s.last_review).total_seconds() / 86400.0
-                recall[cid] = curve.retrievability_days(s.memory.stability, elapsed)
+        for cid, sched in schedules.items():
+            if sched.memory is not None and sched.last_review is not None:
+                elapsed = (at_exam - sched.last_review).total_seconds() / 86400.0
+                recall[cid] = curve.retrievability_days(sched.memory.stability, elapsed)
     for c in new_queue:
         recall[c.card_id] = 0.0
     return Forecast(
@@ -299,8 +338,13 @@ def run(cards: Sequence[SimCard], new_order: Sequence[SimCard], setup: Setup) ->
         cards=tuple(by_id.values()),
         scale=scale,
         fsrs_calls=memo.calls,
+        new_seconds=new_seconds,
+        introduced=round(len(introduced_here) * scale),
     )
 
+
+def card_seconds_new(times: budget.AnswerSeconds, learning_steps: int) -> float:
+    return budget.card_seconds("new", None, times, learning_steps, 0)
 
 def minutes(values: Sequence[float]) -> list[int]:
     return [math.ceil(v / 60.0) for v in values]

@@ -41,8 +41,11 @@ class Inputs:
     exam: Exam
     today: date
     now: datetime
-    studied: list[engine.SimCard]
+    studied: list[engine.SimCard]  # the forecast's sample (see core.forecast.sample)
     fresh: list[engine.SimCard]
+    scale: float
+    new_left: int  # new cards in scope (all of them, not the sample)
+    studied_count: int
     times: AnswerSeconds
     done: tuple[int, int, float]
     assessments: list[Assessment]
@@ -57,13 +60,17 @@ def load_inputs(fc: Flashcore) -> Inputs:
     today = studyday.study_date(now, s.zone, s.day_start_hour)
     day_start = studyday.day_start_of(today, s.zone, s.day_start_hour)
     with reading(fc.engine) as session:
-        studied, fresh = planning.forecast_cards(session, fc.profile_id)
+        all_studied, all_fresh = planning.scope_ids(session, fc.profile_id)
+        some_studied, some_fresh, scale = engine.sample(all_studied, all_fresh)
+        studied = planning.sim_cards(session, fc.profile_id, some_studied)
+        fresh = planning.sim_cards(session, fc.profile_id, some_fresh)
         times = planning.answer_seconds(session, fc.profile_id, now - timedelta(days=TIMES_DAYS))
         done = planning.done_since(session, fc.profile_id, day_start)
         assessments = planning.list_assessments(session, fc.profile_id)
         qbank = _qbank_by_area(fc, session, today)
-        reviews = planning.review_count(session, fc.profile_id)
-    return Inputs(exam, today, now, studied, fresh, times, done, assessments, qbank, reviews)
+        reviews = planning.review_count(session, fc.profile_id, up_to=MIN_FIT_REVIEWS)
+    return Inputs(exam, today, now, studied, fresh, scale, len(all_fresh), len(all_studied),
+                  times, done, assessments, qbank, reviews)  # fmt: skip
 
 
 def _qbank_by_area(
@@ -131,7 +138,7 @@ def _setup(fc: Flashcore, inputs: Inputs, new_per_day: int, days: int) -> engine
 def run_forecast(fc: Flashcore, inputs: Inputs, new_per_day: int) -> engine.Forecast:
     days = max(1, min(HORIZON_DAYS, inputs.exam.days_left(inputs.today)))
     setup = _setup(fc, inputs, new_per_day, days)
-    return engine.run(inputs.studied, inputs.fresh, setup)
+    return engine.run(inputs.studied, inputs.fresh, setup, inputs.scale)
 
 
 def readiness(fc: Flashcore, inputs: Inputs, result: engine.Forecast) -> dict[str, Any]:
@@ -187,7 +194,6 @@ def _warnings(
     needed: int,
     days: list[dict[str, Any]],
     result: engine.Forecast,
-    baseline: engine.Forecast | None,
     projection: dict[str, Any] | None,
 ) -> list[Warning]:
     exam = inputs.exam
@@ -195,7 +201,7 @@ def _warnings(
     out: list[Warning] = []
     date_text = exam.exam_date.isoformat()
     over = [d for d in days if d["over_budget"]]
-    new_left = len(inputs.fresh)
+    new_left = inputs.new_left
     if over:
         worst = max(over, key=lambda d: d["minutes"])
         minutes = int(5 * math.ceil(worst["minutes"] / 5))
@@ -205,18 +211,16 @@ def _warnings(
             f"{worst['minutes']:.0f} min on {worst['date']}). Give {minutes} minutes a day "
             f"(`flashcore exam set {date_text} --minutes-per-day {minutes}`)"
         )
-        if baseline is not None and new_left:
-            added = sum(d.seconds for d in result.days) - sum(d.seconds for d in baseline.days)
-            per_card = added / 60.0 / max(1, new_left)
+        if result.introduced:
+            per_card = result.new_seconds / 60.0 / result.introduced  # minutes a new card costs
             if per_card > 0:
                 cut = min(new_left, math.ceil(extra / per_card))
                 message += (
                     f", take about {cut:,} new cards out of scope (suspend a low-yield deck or "
                     "topic: `flashcore cards suspend CARD_ID...`)"
                 )
-            reviews_only = [d.seconds / 60.0 for d in baseline.days]
-            mean_reviews = sum(reviews_only) / max(1, len(reviews_only))
-            room = budget - mean_reviews
+            reviews_only = (sum(d.seconds for d in result.days) - result.new_seconds) / 60.0
+            room = budget - reviews_only / max(1, len(result.days))
             if room > 0 and per_card > 0:
                 spread = math.ceil(new_left * per_card / room)
                 later = inputs.today + timedelta(days=spread + exam.buffer_days)
@@ -267,7 +271,7 @@ def _warnings(
         out.append(
             Warning(
                 "default_parameters",
-                f"the forecast uses FSRS's default parameters; with {inputs.reviews_logged:,} "
+                f"the forecast uses FSRS's default parameters; with over {MIN_FIT_REVIEWS:,} "
                 "answers logged, `flashcore optimize` can fit them to you.",
             )
         )
@@ -287,7 +291,7 @@ def plan(fc: Flashcore) -> dict[str, Any]:
     inputs = load_inputs(fc)
     exam = inputs.exam
     today = inputs.today
-    new_left = len(inputs.fresh)
+    new_left = inputs.new_left
     needed = exam_rules.new_per_day_needed(new_left, today, exam)
     result = run_forecast(fc, inputs, min(needed, 9999))
     budget = exam.minutes_per_day
@@ -302,12 +306,9 @@ def plan(fc: Flashcore) -> dict[str, Any]:
         }
         for d in result.days
     ]
-    baseline = None
-    if any(d["over_budget"] for d in days) and new_left:
-        baseline = run_forecast(fc, inputs, 0)
     projected = project(inputs.assessments, exam.exam_date)
     projection = projected.to_json() if projected else None
-    warnings = _warnings(fc, inputs, needed, days, result, baseline, projection)
+    warnings = _warnings(fc, inputs, needed, days, result, projection)
     parameters = "fitted" if fc.settings.fsrs_parameters else "default"
     return {
         "exam_date": exam.exam_date.isoformat(),
@@ -318,7 +319,7 @@ def plan(fc: Flashcore) -> dict[str, Any]:
         "new_per_day_needed": needed,
         "new_per_day": fc.settings.new_per_day,
         "plan_mode": fc.settings.plan_mode,
-        "cards_in_scope": new_left + len(inputs.studied),
+        "cards_in_scope": new_left + inputs.studied_count,
         "days": days,
         "readiness": readiness(fc, inputs, result),
         "assessments": {

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, insert, literal_column, select, update
+from sqlalchemy import and_, delete, func, insert, literal_column, select, update
 
 from flashcore.core.assessment import AreaKind, AreaResult, Assessment, Band
 from flashcore.core.budget import AnswerSeconds
@@ -32,6 +32,8 @@ from flashcore.storage.tables import (
 
 if TYPE_CHECKING:
     from flashcore.storage.repos import Executor
+
+STUDIED = [int(CardState.LEARNING), int(CardState.REVIEW), int(CardState.RELEARNING)]
 
 # ---------------------------------------------------------------- the exam
 
@@ -162,64 +164,95 @@ def delete_assessment(session: Executor, profile_id: int, assessment_id: int) ->
 # ---------------------------------------------------------------- what the forecast reads
 
 
-def note_places(conn: Executor, profile_id: int) -> dict[int, tuple[str | None, str | None]]:
-    """Each note's (system, discipline) from its topics (see core.outline.first_placed)."""
+def note_places(
+    conn: Executor, profile_id: int, note_ids: Sequence[int]
+) -> dict[int, tuple[str | None, str | None]]:
+    """The (system, discipline) of the given notes, from their topics (see
+    core.outline.first_placed)."""
     nt, tp = note_topics.c, topics.c
+    path_of = {
+        int(i): p for i, p in conn.execute(select(tp.id, tp.path).where(tp.profile_id == profile_id))
+    }
     paths: dict[int, list[str]] = defaultdict(list)
-    for note_id, path in conn.execute(
-        select(nt.note_id, tp.path)
-        .join(topics, tp.id == nt.topic_id)
-        .where(tp.profile_id == profile_id)
-    ).all():
-        paths[note_id].append(path)
+    wanted = sorted(set(note_ids))
+    for start in range(0, len(wanted), 900):
+        for note_id, topic_id in conn.execute(
+            select(nt.note_id, nt.topic_id).where(nt.note_id.in_(wanted[start : start + 900]))
+        ).all():
+            path = path_of.get(topic_id)
+            if path is not None:
+                paths[note_id].append(path)
     return {note_id: first_placed(found) for note_id, found in paths.items()}
 
 
-def forecast_cards(conn: Executor, profile_id: int) -> tuple[list[SimCard], list[SimCard]]:
-    """(studied cards, new cards in introduction order) in scope: every card not suspended
-    (buried cards count: burying lasts a day)."""
+def scope_ids(conn: Executor, profile_id: int) -> tuple[list[int], list[int]]:
+    """(ids of the studied cards, by id; ids of the new cards, in introduction order) in
+    scope: every card not suspended (buried cards count: burying lasts a day). Two reads, each
+    answered from an index (the queue's and the partial new-card one)."""
     c = cards.c
-    places = note_places(conn, profile_id)
-    none: tuple[str | None, str | None] = (None, None)
-    studied: list[SimCard] = []
-    fresh: list[SimCard] = []
-    for row in conn.execute(
-        select(c.id, c.note_id, c.state, c.step, c.due, c.stability, c.difficulty,
-               c.last_review, c.reps, c.lapses, c.weight)
-        .where(c.profile_id == profile_id, c.suspended.is_(False))
-        .order_by(c.weight.desc(), c.note_id, c.ord)
-    ).all():  # fmt: skip
-        system, discipline = places.get(row.note_id, none)
-        card = SimCard(row.id, row.note_id, schedule_from(row), row.weight, system, discipline)
-        (fresh if row.state == int(CardState.NEW) else studied).append(card)
+    mine = and_(c.profile_id == profile_id, c.suspended.is_(False))
+    fresh = [
+        r[0]
+        for r in conn.execute(
+            select(c.id)
+            .where(mine, c.state == literal_column("0"))  # the partial index's own term
+            .order_by(c.weight.desc(), c.note_id, c.ord)
+        ).all()
+    ]
+    studied = sorted(r[0] for r in conn.execute(select(c.id).where(mine, c.state.in_(STUDIED))))
     return studied, fresh
 
 
+def sim_cards(conn: Executor, profile_id: int, card_ids: Sequence[int]) -> list[SimCard]:
+    """The given cards as the forecast needs them (in the order given), each with its note's
+    system and discipline."""
+    c = cards.c
+    found: dict[int, Any] = {}
+    ids = list(card_ids)
+    for start in range(0, len(ids), 900):
+        for r in conn.execute(
+            select(c.id, c.note_id, c.state, c.step, c.due, c.stability, c.difficulty,
+                   c.last_review, c.reps, c.lapses, c.weight)
+            .where(c.id.in_(ids[start : start + 900]), c.profile_id == profile_id)
+        ).all():  # fmt: skip
+            found[r[0]] = r
+    places = note_places(conn, profile_id, [r[1] for r in found.values()])
+    none: tuple[str | None, str | None] = (None, None)
+    out = []
+    for card_id in ids:
+        r = found.get(card_id)
+        if r is None:
+            continue
+        system, discipline = places.get(r[1], none)
+        out.append(SimCard(r[0], r[1], schedule_from(r), r[10], system, discipline))
+    return out
+
+
 def answer_seconds(conn: Executor, profile_id: int, since: datetime) -> AnswerSeconds:
-    """Median answer time by the state the card was in, over answers since `since` (the
-    defaults where fewer than 20 answers say)."""
+    """Median answer time by the state the card was in, over the latest 2,000 answers of each
+    state since `since` (the defaults where fewer than 20 answers say)."""
     r = review_logs.c
-    found: dict[int, list[int]] = defaultdict(list)
-    for state, ms in conn.execute(
-        select(r.state_before, r.duration_ms)
-        .where(r.profile_id == profile_id, r.reviewed_at >= since, r.duration_ms.is_not(None),
-               r.duration_ms > 0, r.duration_ms <= 600_000)
-        .order_by(r.id.desc())
-        .limit(20_000)
-    ).all():  # fmt: skip
-        found[int(state)].append(int(ms))
     default = AnswerSeconds()
     out: dict[str, float] = {}
     measured = False
     for state, name in ((CardState.NEW, "new"), (CardState.LEARNING, "learning"),
                         (CardState.REVIEW, "review"), (CardState.RELEARNING, "relearning")):
-        values = found.get(int(state), [])
+        values = list(
+            conn.execute(
+                select(r.duration_ms)
+                .where(r.profile_id == profile_id, r.reviewed_at >= since,
+                       r.state_before == int(state), r.duration_ms > 0,
+                       r.duration_ms <= 600_000)
+                .order_by(r.reviewed_at.desc())
+                .limit(2000)
+            ).scalars().all()
+        )  # fmt: skip
         if len(values) >= 20:
             out[name] = statistics.median(values) / 1000.0
             measured = True
         else:
             out[name] = getattr(default, name)
-    return AnswerSeconds(measured=measured, **out)  # fmt: skip
+    return AnswerSeconds(measured=measured, **out)
 
 
 def done_since(conn: Executor, profile_id: int, since: datetime) -> tuple[int, int, float]:
@@ -298,8 +331,23 @@ def recent_attempts(
     ]
 
 
-def review_count(conn: Executor, profile_id: int) -> int:
+def review_count(conn: Executor, profile_id: int, *, up_to: int) -> int:
+    """Answers logged, counted up to `up_to` (enough to say "at least")."""
     r = review_logs.c
-    return int(
-        conn.execute(select(func.count()).where(r.profile_id == profile_id)).scalar_one()
-    )
+    some = select(r.id).where(r.profile_id == profile_id).limit(up_to).subquery()
+    return int(conn.execute(select(func.count()).select_from(some)).scalar_one())
+
+
+def card_weights(conn: Executor, profile_id: int, card_ids: Sequence[int]) -> dict[int, float]:
+    """The weakness weight of each given card (missing: 0)."""
+    c = cards.c
+    out: dict[int, float] = {}
+    ids = list(card_ids)
+    for start in range(0, len(ids), 900):
+        for card_id, weight in conn.execute(
+            select(c.id, c.weight).where(
+                c.profile_id == profile_id, c.id.in_(ids[start : start + 900])
+            )
+        ).all():
+            out[int(card_id)] = float(weight)
+    return out

@@ -1,0 +1,80 @@
+"""Today's queue cut to a time budget (`flashcore due --minutes M`, the reviewer's session
+length): the overflow is postponed, lowest exam points at risk first, each postponed card with
+its reason (see core.budget). Nothing is written: a postponed card stays due, so tomorrow's
+queue (and the plan's forecast) holds it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from flashcore.core import budget as rules
+from flashcore.core import queue
+from flashcore.storage import planning
+from flashcore.storage.uow import reading
+
+if TYPE_CHECKING:
+    from flashcore.services.collection import Flashcore
+    from flashcore.services.study import QueueItem, TodayQueue
+
+TIMES_DAYS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class Budgeted:
+    """Today's queue within the budget, and what it postpones."""
+
+    kept: tuple[QueueItem, ...]
+    postponed: tuple[QueueItem, ...]  # each with its `postponed: …` reason
+    minutes: float  # the budget
+    kept_seconds: float
+    postponed_seconds: float
+    seconds: dict[int, float]  # estimated seconds per card
+
+
+def answer_times(fc: Flashcore) -> rules.AnswerSeconds:
+    with reading(fc.engine) as session:
+        return planning.answer_seconds(
+            session, fc.profile_id, fc.now() - timedelta(days=TIMES_DAYS)
+        )
+
+
+def cut_queue(
+    fc: Flashcore,
+    today: TodayQueue,
+    minutes: float,
+    times: rules.AnswerSeconds | None = None,
+) -> Budgeted:
+    """Keep what fits in `minutes`, in queue order; postpone the rest by the budget's tiers."""
+    times = times or answer_times(fc)
+    items = list(today.items)
+    ids = [i.card_id for i in items]
+    with reading(fc.engine) as session:
+        weights = planning.card_weights(session, fc.profile_id, ids)
+    policy = fc.policy
+    learning_steps, relearning_steps = len(policy.learning_steps), len(policy.relearning_steps)
+    by_id = {i.card_id: i for i in items}
+    entries = [
+        queue.Entry(i.card_id, 0, int(i.state), i.due, i.retrievability, i.priority, i.reason,
+                    i.kind)
+        for i in items
+    ]  # fmt: skip
+    seconds = {
+        e.card_id: rules.card_seconds(e.kind, e.retrievability, times, learning_steps,
+                                      relearning_steps)
+        for e in entries
+    }  # fmt: skip
+    result = rules.cut(
+        entries,
+        lambda e: seconds[e.card_id],
+        lambda e: weights.get(e.card_id, 0.0),
+        minutes * 60.0,
+    )
+    kept = tuple(by_id[e.card_id] for e in result.kept)
+    postponed = tuple(
+        replace(by_id[p.card_id], reason=f"{p.reason(minutes)}; {by_id[p.card_id].reason}")
+        for p in result.postponed
+    )
+    return Budgeted(kept, postponed, minutes, result.kept_seconds, result.postponed_seconds,
+                    seconds)  # fmt: skip
