@@ -27,6 +27,7 @@ DEFAULT_PASS_LINE = 60.0
 BAND_MARGIN = 5.0  # percent points around the pass line that read as borderline
 BAND_SCORES = {"lower": 0.5, "borderline": 0.25, "higher": 0.0}
 BAND_HALF_LIFE_FACTOR = 2.0  # reports fade at twice the weakness half-life
+MAX_TREND = 2.0  # points a week a projection may rise or fall
 
 
 class Band(StrEnum):
@@ -120,8 +121,11 @@ class Projection:
 
 
 def project(assessments: Sequence[Assessment], on: date) -> Projection | None:
-    """Where the scores are heading on `on` (None without assessments). The line is fitted to
-    the assessments taken within 120 days of the latest; scores are kept within 0-100."""
+    """Where the scores are heading on `on` (None without assessments). A least-squares line
+    over the assessments taken within 120 days of the latest, its slope shrunk toward flat with
+    few of them (× (n - 1) / (n + 1): two assessments keep a third of their slope) and held to
+    MAX_TREND points a week either way; the projection starts from the line at the latest
+    assessment. Scores are kept within 0-100."""
     if not assessments:
         return None
     latest = max(a.taken_on for a in assessments)
@@ -135,9 +139,12 @@ def project(assessments: Sequence[Assessment], on: date) -> Projection | None:
     slope = 0.0 if spread == 0 else sum(
         (x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)
     ) / spread
+    fitted_now = mean_y + slope * (0.0 - mean_x)  # the line at the latest assessment
+    per_day = slope * (n - 1) / (n + 1)
+    per_day = max(-MAX_TREND / 7, min(MAX_TREND / 7, per_day))
     at = float((on - latest).days)
-    score = min(100.0, max(0.0, mean_y + slope * (at - mean_x)))
-    return Projection(on, score, slope * 7, n, pass_line)
+    score = min(100.0, max(0.0, fitted_now + per_day * at))
+    return Projection(on, score, per_day * 7, n, pass_line)
 
 
 def area_scores(

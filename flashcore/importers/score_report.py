@@ -102,7 +102,11 @@ def parse_report(data: bytes, path: str) -> tuple[AreaResult, ...]:
     return tuple(areas)
 
 
-def _performance(raw: str) -> Band | float | str:
+class _Bad(str):
+    """Why a value was refused (a band is a str too, so problems are told apart by type)."""
+
+
+def _performance(raw: str) -> Band | float | _Bad:
     """A band, a percent, or why the value is neither."""
     value = raw.strip().lower()
     if value in _BANDS:
@@ -111,26 +115,28 @@ def _performance(raw: str) -> Band | float | str:
     if match is not None:
         percent = float(match.group(1))
         if percent > 100:
-            return f"percent {raw.strip()} is over 100"
+            return _Bad(f"percent {raw.strip()} is over 100")
         return percent
-    return f"performance {shown(raw.strip(), 30)} is not lower, borderline, higher or a percent"
+    return _Bad(
+        f"performance {shown(raw.strip(), 30)} is not lower, borderline, higher or a percent"
+    )
 
 
-def _area(kind: AreaKind | None, raw: str) -> tuple[AreaKind, str] | str:
+def _area(kind: AreaKind | None, raw: str) -> tuple[AreaKind, str] | _Bad:
     name = raw.strip()
     problem = control_problem(name)
     if problem is not None:
-        return f"area {problem}"
+        return _Bad(f"area {problem}")
     system, discipline = find_system(name), find_discipline(name)
     if kind is AreaKind.SYSTEM or (kind is None and system is not None):
         if system is None:
             known = "; ".join(a.name for a in SYSTEMS)
-            return f"unknown system {shown(name, 50)} (systems: {known})"
+            return _Bad(f"unknown system {shown(name, 50)} (systems: {known})")
         return AreaKind.SYSTEM, system
     if discipline is None:
         known = "; ".join(a.name for a in DISCIPLINES)
         what = "discipline" if kind is AreaKind.DISCIPLINE else "system or discipline"
-        return f"unknown {what} {shown(name, 50)} (disciplines: {known})"
+        return _Bad(f"unknown {what} {shown(name, 50)} (disciplines: {known})")
     return AreaKind.DISCIPLINE, discipline
 
 
@@ -159,11 +165,10 @@ def _parse_text(lines: list[str], path: str) -> tuple[list[AreaResult], list[Pro
             continue
         found = _area(kind, name)
         perf = _performance(value)
-        if isinstance(found, str):
-            problems.append(Problem(path, n, found))
-        if isinstance(perf, str):
-            problems.append(Problem(path, n, perf))
-        if not isinstance(found, str) and not isinstance(perf, str):
+        for bad in (found, perf):
+            if isinstance(bad, _Bad):
+                problems.append(Problem(path, n, bad))
+        if not isinstance(found, _Bad) and not isinstance(perf, _Bad):
             areas.append(_result(found[0], found[1], name.strip(), perf, n))
     return areas, problems
 
@@ -205,10 +210,9 @@ def _parse_csv(lines: list[str], path: str) -> tuple[list[AreaResult], list[Prob
                 continue
         area = _area(kind, row[column["area"]])
         perf = _performance(row[perf_at])
-        if isinstance(area, str):
-            problems.append(Problem(path, n, area))
-        if isinstance(perf, str):
-            problems.append(Problem(path, n, perf))
-        if not isinstance(area, str) and not isinstance(perf, str):
+        for bad in (area, perf):
+            if isinstance(bad, _Bad):
+                problems.append(Problem(path, n, bad))
+        if not isinstance(area, _Bad) and not isinstance(perf, _Bad):
             areas.append(_result(area[0], area[1], row[column["area"]].strip(), perf, n))
     return areas, problems

@@ -17,7 +17,7 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         (
             ("↑ ↓ ← →", "move in the deck tree (space folds a branch)"),
             ("Enter", "study the selected deck (the root: all decks)"),
-            ("w / s", "weak topics / statistics"),
+            ("w / s / p", "weak topics / statistics / the exam plan"),
             ("r", "reload the counts"),
         ),
     ),
@@ -36,6 +36,11 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     (
         "Weak topics",
         (("Enter", "study the highlighted topic only"),),
+    ),
+    (
+        "Plan",
+        (("s", "choose retention targets toward the exam (runs in the background)"),
+         ("r", "recompute the plan")),
     ),
     (
         "Everywhere",

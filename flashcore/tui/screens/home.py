@@ -139,6 +139,7 @@ class HomeScreen(Screen[None]):
         Binding("enter", "study", "Study deck", priority=True),
         Binding("w", "weakness", "Weakness"),
         Binding("s", "stats", "Stats"),
+        Binding("p", "plan", "Plan"),
         Binding("r", "refresh", "Refresh", show=False),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
@@ -220,6 +221,11 @@ class HomeScreen(Screen[None]):
         from flashcore.tui.screens.stats import StatsScreen  # plotext loads on first use
 
         self.app.push_screen(StatsScreen(self.ctx))
+
+    def action_plan(self) -> None:
+        from flashcore.tui.screens.plan import PlanScreen  # plotext loads on first use
+
+        self.app.push_screen(PlanScreen(self.ctx))
 
     def action_refresh(self) -> None:
         self.load()

@@ -1,0 +1,209 @@
+"""Plan: the road to exam day as charts, readable at 80×24. The load forecast against the daily
+budget (minutes a day, the budget as a line), readiness by system (exam points at risk), and the
+self-assessment scores with the pass line. `s` chooses the retention targets toward the exam in
+a worker (fsrs-rs's solver, seconds per step) with its progress on the summary line."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+from textual_plotext import PlotextPlot
+
+from flashcore.core.errors import FlashcoreError
+from flashcore.tui.context import Context
+from flashcore.tui.screens.help import HelpScreen
+
+NO_EXAM = "No exam date yet: flashcore exam set YYYY-MM-DD --minutes-per-day 120"
+READINESS_ROWS = 5
+
+
+def load_plan(ctx: Context) -> dict[str, Any]:
+    from flashcore.services.plan import plan
+
+    return plan(ctx.fc)
+
+
+def summary_text(data: dict[str, Any]) -> Text:
+    text = Text()
+    text.append("New ", style="bold")
+    text.append(f"{data['new_cards_left']:,} left · {data['new_per_day_needed']} a day")
+    text.append("   At risk ", style="bold")
+    text.append(f"~{data['readiness']['expected_points_at_risk']:.0f} exam points")
+    over = sum(1 for d in data["days"] if d["over_budget"])
+    text.append("   Over budget ", style="bold")
+    text.append(f"{over} of {len(data['days'])} days", style="red" if over else "green")
+    if data["warnings"]:
+        first = data["warnings"][0]["message"]
+        text.append("\n! ", style="bold yellow")
+        text.append(first if len(first) <= 150 else first[:149] + "…", style="yellow")
+    return text
+
+
+def draw_load(plot: PlotextPlot, data: dict[str, Any]) -> None:
+    """Minutes a day as bars, the budget as a line; x labels every week from today."""
+    plt = plot.plt
+    plt.clear_figure()
+    days = data["days"]
+    xs = list(range(len(days)))
+    minutes = [d["minutes"] for d in days]
+    budget = data["minutes_per_day"]
+    if xs:
+        plt.bar(xs, minutes, marker="hd", width=0.6)
+        plt.plot(xs, [budget] * len(xs), marker="braille", color="red")
+        ticks = xs[:: max(7, len(xs) // 6)]
+        plt.xticks([float(t) for t in ticks], [days[t]["date"][5:] for t in ticks])
+        plt.xlim(-0.5, len(xs) - 0.5)
+    top = max([budget, *minutes]) * 1.1
+    plt.ylim(0, top)
+    plt.title(f"Minutes a day to {data['exam_date']} (line: the {budget}-minute budget)")
+    plot.refresh()
+
+
+def draw_readiness(plot: PlotextPlot, data: dict[str, Any]) -> None:
+    """The systems with the most exam points at risk, as horizontal bars."""
+    plt = plot.plt
+    plt.clear_figure()
+    rows = data["readiness"]["systems"][:READINESS_ROWS]
+    labels = [r["short"][:12] for r in reversed(rows)]
+    values = [r["points_at_risk"] for r in reversed(rows)]
+    if rows:
+        plt.bar(labels, values, orientation="horizontal", marker="hd", width=0.5)
+    plt.title("Points at risk by system")
+    plot.refresh()
+
+
+def draw_assessments(plot: PlotextPlot, data: dict[str, Any], scores: list[dict[str, Any]]) -> None:
+    """Self-assessment scores in order, with the pass line."""
+    plt = plot.plt
+    plt.clear_figure()
+    if scores:
+        xs = list(range(len(scores)))
+        plt.plot(xs, [s["pass_line"] for s in scores], marker="braille", color="red")
+        plt.plot(xs, [s["score"] for s in scores], marker="braille", color="green")
+        plt.scatter(xs, [s["score"] for s in scores], marker="●", color="green")
+        plt.xticks([float(x) for x in xs], [s["date"][5:] for s in scores])
+        plt.xlim(-0.5, len(xs) - 0.5)
+        plt.ylim(max(0, min(s["score"] for s in scores) - 10), 100)
+        projected = data["assessments"]["projected"]
+        title = "Self-assessments (line: pass)"
+        if projected is not None:
+            title = f"Self-assessments → {projected['score']:.0f} on exam day"
+        plt.title(title)
+    else:
+        plt.scatter([0], [0], marker=" ")
+        plt.title("No self-assessments yet (assess add)")
+    plot.refresh()
+
+
+class PlanScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back"),
+        Binding("s", "solve", "Solve retention"),
+        Binding("r", "refresh", "Refresh"),
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.data: dict[str, Any] | None = None
+        self.solving = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("Plan", style="bold"), id="plan-title", classes="titlebar")
+        yield Static(Text("Loading…", style="dim"), id="plan-summary")
+        yield PlotextPlot(id="load-plot", classes="chart")
+        with Horizontal(id="plan-bottom"):
+            yield PlotextPlot(id="readiness-plot", classes="chart")
+            yield PlotextPlot(id="assess-plot", classes="chart")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.load()
+
+    @work(exclusive=True, group="plan")
+    async def load(self) -> None:
+        try:
+            data = await asyncio.to_thread(load_plan, self.ctx)
+        except FlashcoreError as exc:
+            self.query_one("#plan-summary", Static).update(Text(str(exc), style="yellow"))
+            return
+        self.show_data(data)
+
+    def show_data(self, data: dict[str, Any]) -> None:
+        self.data = data
+        title = Text("Plan", style="bold")
+        title.append(f"  ·  exam {data['exam_date']}  ·  {data['days_left']} days left  ·  "
+                     f"{data['minutes_per_day']} min a day")  # fmt: skip
+        self.query_one("#plan-title", Static).update(title)
+        self.query_one("#plan-summary", Static).update(summary_text(data))
+        draw_load(self.query_one("#load-plot", PlotextPlot), data)
+        draw_readiness(self.query_one("#readiness-plot", PlotextPlot), data)
+        latest = data["assessments"]
+        scores = self._scores() if latest["count"] else []
+        draw_assessments(self.query_one("#assess-plot", PlotextPlot), data, scores)
+
+    def _scores(self) -> list[dict[str, Any]]:
+        from flashcore.services import assess
+
+        return [a.to_json() for a in assess.list_all(self.ctx.fc)]
+
+    # ------------------------------------------------------------ solving
+
+    def action_solve(self) -> None:
+        if self.solving or self.data is None:
+            return
+        self.solving = True
+        self.query_one("#plan-summary", Static).update(
+            Text("Choosing retention toward the exam…", style="dim")
+        )
+        self.run_worker(self._solve, thread=True, exit_on_error=False, group="solve")
+
+    def _solve(self) -> None:
+        from flashcore.services.optimize import solve_retention
+
+        def progress(done: int, total: int) -> None:
+            self.app.call_from_thread(self._show_progress, done, total)
+
+        try:
+            steps = solve_retention(self.ctx.fc, progress=progress)
+        except FlashcoreError as exc:
+            self.app.call_from_thread(self._solved, str(exc))
+            return
+        chosen = ", ".join(f"≤{d} d: {r:.2f}" for d, r in steps) or "none above your base"
+        self.app.call_from_thread(self._solved, f"Retention toward the exam: {chosen}")
+
+    def _show_progress(self, done: int, total: int) -> None:
+        filled = int(20 * done / total) if total else 20
+        bar = "█" * filled + "░" * (20 - filled)
+        self.query_one("#plan-summary", Static).update(
+            Text(f"Choosing retention toward the exam {bar} {done} of {total}")
+        )
+
+    def _solved(self, message: str) -> None:
+        self.solving = False
+        self.notify(message, markup=False)
+        self.load()
+
+    # ------------------------------------------------------------ keys
+
+    def action_refresh(self) -> None:
+        self.load()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen())
+
+    def action_quit(self) -> None:
+        self.app.exit()
