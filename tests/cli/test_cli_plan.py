@@ -1,0 +1,148 @@
+"""`exam`, `plan`, `assess`, `optimize` and `due --minutes` as a student runs them: their
+`--json` keys, several days with FLASHCORE_NOW, and bad input (one clear line, nothing
+changed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DECKS
+
+REPORT = DECKS / "samples" / "nbme-report.txt"
+CSV_REPORT = DECKS / "samples" / "nbme-report.csv"
+
+
+@pytest.fixture
+def loaded(cli, db_url):
+    cli.ok("decks", "add", DECKS / "immunology.toml", DECKS / "physiology.toml", "--db", db_url)
+    return db_url
+
+
+def test_exam_set_show_and_clear_with_json(cli, loaded):
+    data = cli.json("exam", "set", "2027-02-15", "--minutes-per-day", "90", "--db", loaded)
+    assert data["exam_date"] == "2027-02-15" and data["minutes_per_day"] == 90
+    assert data["buffer_days"] == 7 and data["days_left"] == 82
+    assert data["new_per_day_needed"] >= 1
+    assert cli.json("exam", "show", "--db", loaded)["minutes_per_day"] == 90
+    again = cli.json("exam", "set", "2027-02-15", "--buffer-days", "10", "--db", loaded)
+    assert again["minutes_per_day"] == 90 and again["buffer_days"] == 10  # the rest kept
+    assert "82 days left" in cli.ok("exam", "show", "--db", loaded).out
+    cli.ok("exam", "clear", "--db", loaded)
+    gone = cli("exam", "show", "--db", loaded)
+    assert gone.code == 1 and gone.err_lines == [
+        "flashcore: error: no exam date set: flashcore exam set YYYY-MM-DD --minutes-per-day "
+        "MINUTES"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "words"),
+    [
+        (("exam", "set", "2020-01-01"), 2, "is in the past"),
+        (("exam", "set", "2026-11-25"), 2, "is today"),
+        (("exam", "set", "2027-02-15", "--minutes-per-day", "0"), 2, "'0' is not a whole"),
+        (("exam", "set", "15/02/2027"), 2, "is not a date (YYYY-MM-DD)"),
+        (("exam", "set", "2027-02-15", "--buffer-days", "99"), 2, "--buffer-days"),
+        (("assess", "add", "NBME 31", "101"), 2, "not a score from 0 to 100"),
+        (("assess", "add", "NBME 31", "-3"), 2, "not a score from 0 to 100"),
+        (("assess", "add", "NBME 31", "60", "--pass-line", "abc"), 2, "not a score"),
+        (("assess", "add", "NBME 31", "60", "--date", "2026-12-01"), 1, "after today"),
+        (("assess", "add", "NBME 31", "60", "--report", "README.md"), 1,
+         "unknown report form"),
+        (("assess", "add", "NBME 31", "60", "--report", "missing.txt"), 1, "missing.txt"),
+        (("due", "--minutes", "0"), 2, "'0' is not a whole number"),
+    ],
+)  # fmt: skip
+def test_bad_input_is_one_line_and_changes_nothing(cli, loaded, args, code, words, tmp_path):
+    (tmp_path / "README.md").write_text("# not a report\nScore 58\n", encoding="utf-8")
+    result = cli(*args, "--db", loaded)
+    assert result.code == code, result.err
+    assert len(result.err_lines) == 1 and words in result.err, result.err
+    assert "Traceback" not in result.err
+    assert cli.json("assess", "list", "--db", loaded) == []
+    assert cli("exam", "show", "--db", loaded).code == 1  # no exam stored
+
+
+def test_plan_json_keys_and_days_to_the_exam(cli, loaded):
+    cli.ok("exam", "set", "2026-12-31", "--minutes-per-day", "45", "--db", loaded)
+    data = cli.json("plan", "--db", loaded)
+    assert {"exam_date", "days_left", "minutes_per_day", "new_cards_left", "new_per_day_needed",
+            "days", "readiness", "warnings"} <= set(data)  # fmt: skip
+    assert len(data["days"]) == data["days_left"] == 36
+    day = data["days"][0]
+    assert {"date", "reviews", "new", "minutes", "over_budget"} <= set(day)
+    assert day["date"] == "2026-11-25"
+    assert {"systems", "disciplines", "expected_points_at_risk"} <= set(data["readiness"])
+    assert all({"kind", "message"} == set(w) for w in data["warnings"])
+    text = cli.ok("plan", "--db", loaded).out
+    assert "Readiness by system" in text and "week of" in text
+
+
+def test_a_week_of_days_with_plan_mode_auto(cli, loaded):
+    cli.ok("exam", "set", "2026-12-31", "--minutes-per-day", "60", "--db", loaded)
+    cli.ok("config", "set", "plan_mode", "auto", "--db", loaded)
+    needed = []
+    for day in range(25, 30):
+        cli.at(f"2026-11-{day}T09:00:00+00:00")
+        queue = cli.json("due", "--db", loaded)
+        needed.append(int(cli.ok("config", "get", "new_per_day", "--db", loaded).out))
+        if day % 2:  # study every other day
+            for item in queue[:10]:
+                cli.ok("answer", item["card_id"], "good", "--duration", "7", "--db", loaded)
+    assert needed == sorted(needed)  # falling behind raises it; it never drops here
+    plan = cli.json("plan", "--db", loaded)
+    assert plan["plan_mode"] == "auto" and plan["new_per_day"] == needed[-1]
+
+
+def test_assess_add_with_a_report_and_list(cli, loaded):
+    added = cli.json("assess", "add", "NBME 30", "57", "--date", "2026-11-10", "--report",
+                     CSV_REPORT, "--db", loaded)  # fmt: skip
+    assert added["passed"] is False and added["margin"] == -3
+    assert {"kind", "area", "band", "percent"} <= set(added["areas"][0])
+    cli.ok("assess", "add", "NBME 31", "64", "--date", "2026-11-24", "--pass-line", "60",
+           "--report", REPORT, "--db", loaded)  # fmt: skip
+    listed = cli.json("assess", "list", "--db", loaded)
+    assert [a["name"] for a in listed] == ["NBME 31", "NBME 30"]
+    assert {"assessment_id", "name", "date", "score", "pass_line", "margin", "passed",
+            "areas"} <= set(listed[0])  # fmt: skip
+    text = cli.ok("assess", "list", "--db", loaded).out
+    assert "projected on" in text
+    due = cli.json("due", "--limit", "3", "--db", loaded)
+    assert all("weak system" in item["reason"] for item in due)
+    cli.ok("assess", "remove", str(listed[0]["assessment_id"]), "--db", loaded)
+    assert len(cli.json("assess", "list", "--db", loaded)) == 1
+
+
+def test_due_within_minutes_lists_what_is_kept_then_what_is_postponed(cli, loaded):
+    everything = cli.json("due", "--db", loaded)
+    data = cli.json("due", "--minutes", "3", "--db", loaded)
+    kept = [i for i in data if not i["postponed"]]
+    postponed = [i for i in data if i["postponed"]]
+    assert len(kept) + len(postponed) == len(everything)
+    assert sum(i["seconds"] for i in kept) <= 180
+    assert all(i["reason"].startswith("postponed: over today's 3-minute budget")
+               for i in postponed)  # fmt: skip
+    text = cli.ok("due", "--minutes", "3", "--db", loaded).out
+    assert "postponed to tomorrow" in text
+
+
+def test_optimize_refuses_with_too_few_reviews_and_changes_nothing(cli, loaded):
+    result = cli("optimize", "--db", loaded)
+    assert result.code == 1 and len(result.err_lines) == 1
+    assert "optimize needs at least 1,000 reviews" in result.err
+    assert cli.ok("config", "get", "fsrs_parameters", "--db", loaded).out.strip() == (
+        "(FSRS-6 defaults)"
+    )
+
+
+def test_every_new_command_has_help_with_an_example(cli):
+    for args in (("exam",), ("plan",), ("assess",), ("assess", "add"), ("optimize",)):
+        result = cli(*args, "--help")
+        assert result.code == 0 and "example:" in result.out, args
+
+
+def test_the_samples_are_the_readmes_example(cli):
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert "nbme-report.txt" in readme and "flashcore plan" in readme

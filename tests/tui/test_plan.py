@@ -1,0 +1,84 @@
+"""The plan screen: opened from Home with `p`, its three charts drawn at 80×24 from the plan,
+the summary line, a collection without an exam told how to set one, and `s` solving the
+retention steps in a worker with progress, stored in the database."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from textual_plotext import PlotextPlot
+
+from flashcore.services import assess, exam
+from flashcore.tui.app import make_app
+from flashcore.tui.screens.plan import NO_EXAM, PlanScreen
+
+from .conftest import Notes, screen_text, settle, still
+
+
+async def open_plan(pilot) -> PlanScreen:
+    await settle(pilot)
+    await pilot.press("p")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, PlanScreen)
+    return screen
+
+
+async def test_the_plan_screen_draws_load_readiness_and_assessments(fc):
+    exam.set_exam(fc, date(2027, 1, 20), minutes_per_day=30)
+    assess.add(fc, "NBME 30", 55, taken_on=date(2026, 11, 10))
+    assess.add(fc, "NBME 31", 61, taken_on=date(2026, 11, 24))
+    app = make_app(fc, ticks=still)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_plan(pilot)
+        text = screen_text(app)
+        assert screen.data is not None and screen.data["days_left"] == 56
+        plots = list(screen.query(PlotextPlot))
+        assert len(plots) == 3 and all(p.size.height >= 6 for p in plots)
+    assert "exam 2027-01-20" in text and "56 days left" in text
+    assert "Minutes a day to 2027-01-20" in text
+    assert "Points at risk by system" in text
+    assert "Self-assessments" in text and "on exam day" in text
+    assert "a day" in text and "At risk" in text
+
+
+async def test_without_an_exam_the_screen_says_how_to_set_one(fc):
+    app = make_app(fc, ticks=still)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_plan(pilot)
+        text = " ".join(screen_text(app).split())
+    assert "no exam date set: flashcore exam set" in text
+    assert NO_EXAM  # the screen's own words, kept for the README
+
+
+async def test_s_solves_retention_in_the_background_and_stores_it(fc, monkeypatch):
+    exam.set_exam(fc, date(2027, 1, 20), minutes_per_day=30)
+    seen: list[tuple[int, int]] = []
+
+    def fake_solve(collection, *, progress):
+        from dataclasses import replace
+
+        from flashcore.storage import planning
+        from flashcore.storage.uow import run_write
+
+        for k in range(3):
+            progress(k, 2)
+            seen.append((k, 2))
+        solved = replace(collection.exam, retention_plan=((7, 0.95),), solved_on=date(2026, 11, 25))
+        run_write(collection.engine,
+                  lambda s: planning.save_exam(s, collection.profile_id, solved, collection.now()))
+        collection.forget_exam()
+        return ((7, 0.95),)
+
+    monkeypatch.setattr("flashcore.services.optimize.solve_retention", fake_solve)
+    notes = Notes()
+    app = make_app(fc, ticks=still)
+    async with app.run_test(size=(80, 24), message_hook=notes) as pilot:
+        screen = await open_plan(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        await settle(pilot)
+        assert screen.data is not None and screen.data["retention_plan"] == [[7, 0.95]]
+    assert seen[-1] == (2, 2)
+    assert "Retention toward the exam: ≤7 d: 0.95" in notes
+    assert fc.exam is not None and fc.exam.retention_plan == ((7, 0.95),)
