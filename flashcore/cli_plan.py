@@ -312,4 +312,3 @@ def add_plan_commands(
 
 def _needs_assess_verb(args: argparse.Namespace) -> int:
     raise CliUsageError("assess needs a verb; see flashcore assess --help")
-

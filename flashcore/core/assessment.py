@@ -93,9 +93,7 @@ class Assessment:
             "pass_line": self.pass_line,
             "margin": round(self.margin, 2),
             "passed": self.score >= self.pass_line,
-            "areas": [
-                a.to_json() | {"band": a.band_for(self.pass_line).value} for a in self.areas
-            ],
+            "areas": [a.to_json() | {"band": a.band_for(self.pass_line).value} for a in self.areas],
         }
 
 
@@ -136,9 +134,11 @@ def project(assessments: Sequence[Assessment], on: date) -> Projection | None:
     n = len(used)
     mean_x, mean_y = sum(xs) / n, sum(ys) / n
     spread = sum((x - mean_x) ** 2 for x in xs)
-    slope = 0.0 if spread == 0 else sum(
-        (x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)
-    ) / spread
+    slope = (
+        0.0
+        if spread == 0
+        else sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / spread
+    )
     fitted_now = mean_y + slope * (0.0 - mean_x)  # the line at the latest assessment
     per_day = slope * (n - 1) / (n + 1)
     per_day = max(-MAX_TREND / 7, min(MAX_TREND / 7, per_day))

@@ -136,12 +136,12 @@ def cut(
     order.sort()
     dropped: set[int] = set()
     postponed: list[Postponed] = []
-    for tier, _within, i in order:
+    for tier_number, _within, i in order:
         if total <= budget_seconds:
             break
         e = entries[i]
         dropped.add(i)
         total -= costs[i]
-        postponed.append(Postponed(e.card_id, Tier(tier), e.retrievability, costs[i]))
+        postponed.append(Postponed(e.card_id, Tier(tier_number), e.retrievability, costs[i]))
     kept = tuple(e for i, e in enumerate(entries) if i not in dropped)
     return Cut(kept, tuple(postponed), total, sum(p.seconds for p in postponed))

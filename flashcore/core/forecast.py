@@ -33,8 +33,8 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TypeVar
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from flashcore.core import budget, exam, fsrs_adapter, queue, studyday
@@ -137,10 +137,14 @@ class _Memo:
 
     def __init__(self, policy: fsrs_adapter.Policy) -> None:
         self.policy = policy
-        self.cache: dict[tuple[object, ...], tuple[CardState, int | None, float, float, timedelta]] = {}
+        self.cache: dict[
+            tuple[object, ...], tuple[CardState, int | None, float, float, timedelta]
+        ] = {}
         self.calls = 0
 
-    def answer(self, schedule: Schedule, rating: Rating, now: datetime, retention: float) -> Schedule:
+    def answer(
+        self, schedule: Schedule, rating: Rating, now: datetime, retention: float
+    ) -> Schedule:
         retention = round(retention, 2)
         memory = schedule.memory
         if memory is None or schedule.last_review is None:
@@ -148,7 +152,9 @@ class _Memo:
             rep = Schedule(CardState.NEW, now)
         else:
             elapsed = max(0, (now - schedule.last_review).days)
-            stability = round(math.exp(round(math.log(max(memory.stability, 0.01)) / 0.02) * 0.02), 4)
+            stability = round(
+                math.exp(round(math.log(max(memory.stability, 0.01)) / 0.02) * 0.02), 4
+            )
             difficulty = round(memory.difficulty * 4) / 4
             key = (int(schedule.state), schedule.step, stability, difficulty, elapsed,
                    int(rating), retention)  # fmt: skip
@@ -257,7 +263,7 @@ def run(
                 bury_siblings=setup.bury_siblings,
                 learn_ahead=setup.learn_ahead,
             ),
-            retrievability=lambda stab, last: curve.retrievability(stab, last, t),
+            retrievability=_at(curve, t),
             limit=wanted,
         )
         entries = [e for e in built.entries if e.kind != "ahead"]
@@ -343,8 +349,14 @@ def run(
     )
 
 
+def _at(curve: fsrs_adapter.Curve, t: datetime) -> queue.Retrievability:
+    """The curve's retrievability at `t` (bound now: the day loop moves `t`)."""
+    return lambda stability, last: curve.retrievability(stability, last, t)
+
+
 def card_seconds_new(times: budget.AnswerSeconds, learning_steps: int) -> float:
     return budget.card_seconds("new", None, times, learning_steps, 0)
+
 
 def minutes(values: Sequence[float]) -> list[int]:
     return [math.ceil(v / 60.0) for v in values]

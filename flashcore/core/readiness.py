@@ -111,8 +111,10 @@ def _report(
         if a.taken_on > today:
             continue
         for line in a.areas:
-            if line.kind is kind and line.area == area and (
-                best is None or (a.taken_on, a.assessment_id) > best[0]
+            if (
+                line.kind is kind
+                and line.area == area
+                and (best is None or (a.taken_on, a.assessment_id) > best[0])
             ):
                 best = ((a.taken_on, a.assessment_id), a, line)
     if best is None:

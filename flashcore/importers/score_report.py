@@ -161,7 +161,9 @@ def _parse_text(lines: list[str], path: str) -> tuple[list[AreaResult], list[Pro
             continue
         name, sep, value = line.rpartition(":")
         if not sep or not name.strip():
-            problems.append(Problem(path, n, f"expected `Area: performance`, got {shown(line, 40)}"))
+            problems.append(
+                Problem(path, n, f"expected `Area: performance`, got {shown(line, 40)}")
+            )
             continue
         found = _area(kind, name)
         perf = _performance(value)
@@ -206,7 +208,9 @@ def _parse_csv(lines: list[str], path: str) -> tuple[list[AreaResult], list[Prob
             elif word.startswith("discipline"):
                 kind = AreaKind.DISCIPLINE
             elif word:
-                problems.append(Problem(path, n, f"kind {shown(word, 20)}: use system or discipline"))
+                problems.append(
+                    Problem(path, n, f"kind {shown(word, 20)}: use system or discipline")
+                )
                 continue
         area = _area(kind, row[column["area"]])
         perf = _performance(row[perf_at])

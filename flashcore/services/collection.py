@@ -61,7 +61,7 @@ class Flashcore:
     warnings: list[str] = field(default_factory=list)  # stored settings out of range
     _policy: Policy | None = field(default=None, repr=False)
     _scheduler_ids: dict[Policy, int] = field(default_factory=dict, repr=False)
-    _exam: tuple[Exam, date | None] | None | bool = field(default=False, repr=False)
+    _exam: tuple[Exam, date | None] | bool | None = field(default=False, repr=False)
 
     # ------------------------------------------------------------ opening
 

@@ -104,5 +104,3 @@ def follow_plan(fc: Flashcore) -> int | None:
     fc.settings = replace(fc.settings, new_per_day=needed)
     fc._exam = (exam, today)
     return needed
-
-

@@ -189,9 +189,7 @@ def _rating_mix(fc: Flashcore) -> tuple[list[float], list[float]]:
     return first, review
 
 
-def solve_retention(
-    fc: Flashcore, *, progress: Progress = _quiet
-) -> tuple[tuple[int, float], ...]:
+def solve_retention(fc: Flashcore, *, progress: Progress = _quiet) -> tuple[tuple[int, float], ...]:
     """Choose and store the exam's retention steps (see the module's doc). Slow (seconds per
     horizon): the command line shows `progress`, the reviewer runs it in a worker."""
     import fsrs_rs_python as rs

@@ -148,13 +148,13 @@ def readiness(fc: Flashcore, inputs: Inputs, result: engine.Forecast) -> dict[st
     scale = result.scale
     for card in result.cards:
         recall = result.exam_recall.get(card.card_id, 0.0)
-        unseen = card.card_id in result.unseen
+        never_seen = card.card_id in result.unseen
         for dim, area in (("system", card.system), ("discipline", card.discipline)):
             if area is None:
                 continue
             t = tallies[(dim, area)]
             t[0] += scale
-            if unseen:
+            if never_seen:
                 t[1] += scale
             else:
                 t[2] += scale * recall
@@ -338,4 +338,3 @@ def plan(fc: Flashcore) -> dict[str, Any]:
         },
         "warnings": [w.to_json() for w in warnings],
     }
-

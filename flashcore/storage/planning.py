@@ -171,7 +171,8 @@ def note_places(
     core.outline.first_placed)."""
     nt, tp = note_topics.c, topics.c
     path_of = {
-        int(i): p for i, p in conn.execute(select(tp.id, tp.path).where(tp.profile_id == profile_id))
+        int(i): p
+        for i, p in conn.execute(select(tp.id, tp.path).where(tp.profile_id == profile_id))
     }
     paths: dict[int, list[str]] = defaultdict(list)
     wanted = sorted(set(note_ids))
@@ -220,11 +221,11 @@ def sim_cards(conn: Executor, profile_id: int, card_ids: Sequence[int]) -> list[
     none: tuple[str | None, str | None] = (None, None)
     out = []
     for card_id in ids:
-        r = found.get(card_id)
-        if r is None:
+        row = found.get(card_id)
+        if row is None:
             continue
-        system, discipline = places.get(r[1], none)
-        out.append(SimCard(r[0], r[1], schedule_from(r), r[10], system, discipline))
+        system, discipline = places.get(row[1], none)
+        out.append(SimCard(row[0], row[1], schedule_from(row), row[10], system, discipline))
     return out
 
 
@@ -235,8 +236,12 @@ def answer_seconds(conn: Executor, profile_id: int, since: datetime) -> AnswerSe
     default = AnswerSeconds()
     out: dict[str, float] = {}
     measured = False
-    for state, name in ((CardState.NEW, "new"), (CardState.LEARNING, "learning"),
-                        (CardState.REVIEW, "review"), (CardState.RELEARNING, "relearning")):
+    for state, name in (
+        (CardState.NEW, "new"),
+        (CardState.LEARNING, "learning"),
+        (CardState.REVIEW, "review"),
+        (CardState.RELEARNING, "relearning"),
+    ):
         values = list(
             conn.execute(
                 select(r.duration_ms)
@@ -301,7 +306,8 @@ def rating_counts(conn: Executor, profile_id: int, since: datetime) -> dict[tupl
 def topic_paths(conn: Executor, profile_id: int) -> dict[int, str]:
     tp = topics.c
     return {
-        int(i): p for i, p in conn.execute(select(tp.id, tp.path).where(tp.profile_id == profile_id))
+        int(i): p
+        for i, p in conn.execute(select(tp.id, tp.path).where(tp.profile_id == profile_id))
     }
 
 
@@ -326,9 +332,7 @@ def recent_attempts(
         .where(a.profile_id == profile_id, a.on_date >= since)
         .group_by(a.source, a.qid, a.subject, a.system, a.category, a.topic, a.on_date, missed)
     ).all()  # fmt: skip
-    return [
-        (r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]), int(r[8])) for r in rows
-    ]
+    return [(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]), int(r[8])) for r in rows]
 
 
 def review_count(conn: Executor, profile_id: int, *, up_to: int) -> int:

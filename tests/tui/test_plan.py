@@ -65,8 +65,10 @@ async def test_s_solves_retention_in_the_background_and_stores_it(fc, monkeypatc
             progress(k, 2)
             seen.append((k, 2))
         solved = replace(collection.exam, retention_plan=((7, 0.95),), solved_on=date(2026, 11, 25))
-        run_write(collection.engine,
-                  lambda s: planning.save_exam(s, collection.profile_id, solved, collection.now()))
+        run_write(
+            collection.engine,
+            lambda s: planning.save_exam(s, collection.profile_id, solved, collection.now()),
+        )
         collection.forget_exam()
         return ((7, 0.95),)
 

@@ -39,8 +39,10 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ),
     (
         "Plan",
-        (("s", "choose retention targets toward the exam (runs in the background)"),
-         ("r", "recompute the plan")),
+        (
+            ("s", "choose retention targets toward the exam (runs in the background)"),
+            ("r", "recompute the plan"),
+        ),
     ),
     (
         "Everywhere",
