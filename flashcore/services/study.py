@@ -310,7 +310,8 @@ def _show_on(conn: Connection, fc: Flashcore, card_id: int) -> tuple[CardView, r
         rating: Outcome(rating, result.state, result.due, result.due - now,
                         format_interval(result.due - now))
         for rating, result in fsrs_adapter.preview(
-            card_id, schedule, now, retention, fc.policy
+            card_id, schedule, now, retention, fc.policy,
+            elapsed_days=elapsed_days(fc, schedule, now),
         ).items()
     }  # fmt: skip
     fields = row["fields"]
@@ -442,7 +443,10 @@ def _answer_in(
     if card.suspended:
         raise FlashcoreError(f"card {card_id} is suspended; unsuspend it first")
     retention = retention_for(s, card.weight)
-    new = fsrs_adapter.answer(card_id, card.schedule, rating, now, retention, fc.policy)
+    elapsed = elapsed_days(fc, card.schedule, now)
+    new = fsrs_adapter.answer(
+        card_id, card.schedule, rating, now, retention, fc.policy, elapsed_days=elapsed
+    )
     leech = _is_leech(card.schedule.lapses, new.lapses, s.leech_threshold)
     extra: dict[str, Any] = {"buried_until": None}
     if leech:
@@ -488,9 +492,19 @@ def _answer_in(
             "due_after": new.due,
             "leeched": leech,
             "buried_siblings": buried,
+            "elapsed_days": elapsed,
         },
     )
     return AnswerResult(card_id, rating, review_id, new, retention, leech, tuple(buried))
+
+
+def elapsed_days(fc: Flashcore, schedule: Schedule, now: datetime) -> int:
+    """Study days since the card's last answer (0 for a new card), as Anki counts them: what
+    the scheduler is given, and what the review log records."""
+    if schedule.last_review is None:
+        return 0
+    s = fc.settings
+    return max(0, studyday.days_between(schedule.last_review, now, s.zone, s.day_start_hour))
 
 
 def _is_leech(lapses_before: int, lapses_after: int, threshold: int) -> bool:
