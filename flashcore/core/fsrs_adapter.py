@@ -175,7 +175,7 @@ def answer(
     `elapsed_days`: study days since the card's last review (0 for a new card); with it the
     study-day rules apply (see the module's docstring). None: fsrs's 24-hour days, as review
     logs written before those rules replay."""
-    wanted = (rating,) if elapsed_days is None or rating is Rating.AGAIN else _PASSING[:rating - 1]
+    wanted = (rating,) if elapsed_days is None or rating is Rating.AGAIN else _PASSING[: rating - 1]
     return _outcomes(card_id, schedule, wanted, now, retention, policy, elapsed_days)[rating]
 
 

@@ -252,9 +252,11 @@ def _fix_dues(
         ):  # fmt: skip
             history[log.card_id].append(
                 fsrs_adapter.PastAnswer(
-                    Rating(log.rating), log.reviewed_at, log.desired_retention,
+                    Rating(log.rating),
+                    log.reviewed_at,
+                    log.desired_retention,
                     elapsed_days=log.elapsed_days,
-                )  # fmt: skip
+                )
             )
 
     def work(session: Session) -> int:

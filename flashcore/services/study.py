@@ -6,21 +6,24 @@ from __future__ import annotations
 import gc
 import time
 from bisect import bisect_right, insort
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, literal_column, or_, select
+from sqlalchemy import and_, func, literal_column, or_, select
 
 from flashcore.core import cloze, fsrs_adapter, queue, studyday
+from flashcore.core import topics as topic_keys
 from flashcore.core.errors import FlashcoreError, NotFoundError, StaleCardError
 from flashcore.core.model import CardState, Rating, Schedule
 from flashcore.core.weakness import retention_for
+from flashcore.services import pullforward
 from flashcore.services.decks import card_scope
 from flashcore.services.weakness import card_reasons, ensure_fresh
 from flashcore.storage import repos
+from flashcore.storage import today as today_repo
 from flashcore.storage.db import sqlite_data_version
 from flashcore.storage.tables import cards
 from flashcore.storage.uow import run_write, run_write_on, transaction
@@ -31,6 +34,7 @@ if TYPE_CHECKING:
     from flashcore.services.collection import Flashcore
 
 NEW_FETCH_FACTOR = 4
+MAX_EXTRA_NEW = 9999
 STUDIED = [
     int(CardState.LEARNING),
     int(CardState.REVIEW),
@@ -51,6 +55,7 @@ class QueueItem:
     priority: float
     reason: str
     kind: str
+    weak_topic: str | None = None  # the weak topic that weights this card, if any
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -77,6 +82,18 @@ class TodayQueue:
     review: int
     next_learning_due: datetime | None
     later_learning: tuple[tuple[int, datetime, int], ...] = ()  # (card, due, state) later today
+    # What today's limits keep out of this queue, and the new-card limit in force for its scope
+    # (new_per_day plus today's raises): the reviewer and `due` say so, and how to see them.
+    new_held: int = 0
+    review_held: int = 0
+    new_limit: int = 0
+    # Learning cards due later this study day, beyond the learn-ahead window (not counted in
+    # `learning` until they come near).
+    learning_later: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.new + self.learning + self.review
 
 
 @contextmanager
@@ -111,6 +128,154 @@ def build_queue(
         return _build_queue(fc, deck=deck, topic=topic, limit=limit, details=details)
 
 
+def tomorrow(fc: Flashcore, *, deck: str | None = None, topic: str | None = None) -> TodayQueue:
+    """What the first queue of the next study day will hold, as things stand: its limits
+    (nothing answered yet, today's raises gone), today's buried cards back, its pull-forwards
+    (computed as that queue will compute them), and every learning card due before that day
+    ends (not only those due in its first minutes). Only counts: `items` is empty. This is
+    "Due tomorrow" on the session end, in `stats` and in the reviewer."""
+    with _collector_paused():
+        return _build_queue(fc, deck=deck, topic=topic, limit=0, details=False, ahead_day=True)
+
+
+def scope_counts(
+    fc: Flashcore, scopes: Iterable[tuple[str | None, str | None]]
+) -> dict[tuple[str | None, str | None], TodayQueue]:
+    """The counts of today's queue for each (deck, topic) scope, as `due --deck D --topic T`
+    gives them (limits applied, pull-forwards in, siblings buried). `items` are empty."""
+    with _collector_paused():
+        ensure_fresh(fc)
+        return {
+            (d, t): _build_queue(fc, deck=d, topic=t, limit=0, details=False)
+            for d, t in dict.fromkeys(scopes)
+        }
+
+
+def due_by_topic(fc: Flashcore, paths: Iterable[str]) -> dict[str, int]:
+    """Learning and review cards of each topic's queue (its sub-topics included), as `due
+    --topic T` counts them: one read of today's candidates, ranked per topic in memory."""
+    wanted = list(dict.fromkeys(paths))
+    if not wanted:
+        return {}
+    with _collector_paused():
+        ensure_fresh(fc)
+        s = fc.settings
+        zone, hour = s.zone, s.day_start_hour
+        now = fc.now()
+        day = studyday.study_date(now, zone, hour)
+        day_start = studyday.day_start_of(day, zone, hour)
+        rollover = studyday.day_start_of(day + timedelta(days=1), zone, hour)
+        ahead = timedelta(minutes=s.learn_ahead_minutes)
+        with fc.engine.connect() as conn, transaction(conn, write=False):
+            c = cards.c
+            active = and_(
+                c.profile_id == fc.profile_id,
+                c.suspended.is_(False),
+                or_(c.buried_until.is_(None), c.buried_until <= now),
+            )
+            cols = (c.id, c.note_id, c.state, c.due, c.stability, c.last_review, c.weight)
+            pulled = repos.pulled_forward(conn, fc.profile_id, day)
+            rows = list(
+                conn.execute(
+                    select(*cols).where(
+                        active, c.state.in_(STUDIED), c.due < max(rollover, now + ahead)
+                    )
+                ).all()
+            )
+            have = {r[0] for r in rows}
+            extra = [cid for cid in pulled if cid not in have]
+            if extra:
+                rows += conn.execute(
+                    select(*cols).where(
+                        active,
+                        c.id.in_(extra),
+                        or_(c.last_review.is_(None), c.last_review < day_start),
+                    )
+                ).all()
+            done = repos.review_counts_since(conn, fc.profile_id, day_start)
+            topics_of_note = repos.topic_keys_of_notes(conn, sorted({r[1] for r in rows}))
+        reviews_left = max(0, s.reviews_per_day - done.get(int(CardState.REVIEW), 0))
+        limits = queue.Limits(
+            new_left=0,
+            reviews_left=reviews_left,
+            new_ignores_review_limit=s.new_ignores_review_limit,
+            bury_siblings=s.bury_siblings,
+            learn_ahead=ahead,
+        )
+        candidates = [queue.Candidate(*r, pulled.get(r[0])) for r in rows]
+        out: dict[str, int] = {}
+        for path in wanted:
+            key = topic_keys.path_key(path)
+            prefix = key + "::"
+            mine = [
+                cand
+                for cand in candidates
+                if any(
+                    k == key or k.startswith(prefix) for k in topics_of_note.get(cand.note_id, ())
+                )
+            ]
+            built = queue.build(
+                mine, [], now=now, day_start=day_start, rollover=rollover, limits=limits,
+                retrievability=lambda _s, _l: 0.0, limit=0,
+            )  # fmt: skip
+            out[path] = built.counts.learning + built.counts.review
+    return out
+
+
+def raise_new_limit(
+    fc: Flashcore, *, deck: str | None = None, topic: str | None = None, extra: int
+) -> int:
+    """Raise today's new-card limit of this scope (the collection when neither is given) by
+    `extra` cards: set, not added (0 takes the raise away). Kept for the study day, so every
+    later command and session of the day on that scope sees it. Returns the limit in force."""
+    if not 0 <= extra <= MAX_EXTRA_NEW:
+        raise FlashcoreError(f"--extra-new must be 0 to {MAX_EXTRA_NEW}")
+    s = fc.settings
+    day = studyday.study_date(fc.now(), s.zone, s.day_start_hour)
+
+    def work(conn: Connection) -> None:
+        card_scope(fc, conn, deck, topic)  # an unknown deck or topic is an error naming it
+        key = scope_key(_deck_name(conn, fc, deck), topic)
+        today_repo.set_new_limit_raise(conn, fc.profile_id, day, key, extra)
+
+    with fc.engine.connect() as conn:
+        run_write_on(conn, work)
+    return _build_queue(fc, deck=deck, topic=topic, limit=0, details=False).new_limit
+
+
+def new_limit_raised(fc: Flashcore, *, deck: str | None = None, topic: str | None = None) -> int:
+    """Today's raise of this scope's own new-card limit (0 when none)."""
+    s = fc.settings
+    day = studyday.study_date(fc.now(), s.zone, s.day_start_hour)
+    with fc.engine.connect() as conn, transaction(conn, write=False):
+        key = scope_key(_deck_name(conn, fc, deck), topic)
+        return today_repo.new_limit_raise(conn, fc.profile_id, day, [key])
+
+
+def study_topic_now(fc: Flashcore, topic: str, suggested_minutes: int) -> TodayQueue:
+    """Enter on a weak topic: today's queue of the topic takes its unseen cards, up to the
+    suggested amount of study (a new card for every MINUTES_PER_NEW_CARD suggested minutes),
+    raising the topic's new-card limit for today when the daily limit would keep them out.
+    Returns the topic's queue (counts only)."""
+    wanted = max(1, -(-suggested_minutes // queue.MINUTES_PER_NEW_CARD))
+    q = build_queue(fc, topic=topic, limit=0, details=False)
+    short = min(q.new_held, wanted - q.new)
+    if short > 0:
+        raise_new_limit(fc, topic=topic, extra=new_limit_raised(fc, topic=topic) + short)
+        q = build_queue(fc, topic=topic, limit=0, details=False)
+    return q
+
+
+def scope_key(deck: str | None, topic: str | None) -> str:
+    """How a study scope is named for today's raised new-card limits ("" is the collection)."""
+    parts = []
+    if deck is not None:
+        parts.append("deck:" + deck.strip())
+    if topic is not None:
+        parts.append("topic:" + topic_keys.path_key(topic))
+    return "|".join(parts)
+
+
 def _build_queue(
     fc: Flashcore,
     *,
@@ -118,14 +283,21 @@ def _build_queue(
     topic: str | None,
     limit: int | None,
     details: bool,
+    ahead_day: bool = False,
 ) -> TodayQueue:
     s = fc.settings
+    zone, hour = s.zone, s.day_start_hour
     now = fc.now()
-    day_start = studyday.day_start(now, s.zone, s.day_start_hour)
-    rollover = studyday.next_rollover(now, s.zone, s.day_start_hour)
-    ahead = timedelta(minutes=s.learn_ahead_minutes)
+    if ahead_day:  # the first instant of the next study day
+        now = studyday.next_rollover(now, zone, hour)
+    day = studyday.study_date(now, zone, hour)
+    day_start = studyday.day_start_of(day, zone, hour)
+    rollover = studyday.day_start_of(day + timedelta(days=1), zone, hour)
+    # The next day's count takes every learning card due before it ends.
+    ahead = rollover - now if ahead_day else timedelta(minutes=s.learn_ahead_minutes)
     horizon = max(rollover, now + ahead)
     curve = fsrs_adapter.curve(fc.policy)
+    one_day = timedelta(days=1)
     # Core statements on one connection, rows kept as tuples: this ranks ~2,500 cards.
     with fc.engine.connect() as conn, transaction(conn, write=False):
         scope = card_scope(fc, conn, deck, topic)
@@ -137,9 +309,10 @@ def _build_queue(
         )
         cols = (c.id, c.note_id, c.state, c.due, c.stability, c.last_review, c.weight)
         # (in queue.Candidate's field order)
-        pulled = repos.pulled_forward(
-            conn, fc.profile_id, studyday.study_date(now, s.zone, s.day_start_hour)
-        )
+        if ahead_day:
+            pulled = pullforward.choose(conn, fc, day)
+        else:
+            pulled = repos.pulled_forward(conn, fc.profile_id, day)
         due_rows = list(
             conn.execute(select(*cols).where(active, c.state.in_(STUDIED), c.due < horizon)).all()
         )
@@ -147,20 +320,30 @@ def _build_queue(
             have = {r[0] for r in due_rows}
             extra = [cid for cid in pulled if cid not in have]
             if extra:
-                due_rows += conn.execute(select(*cols).where(active, c.id.in_(extra))).all()
+                # A pulled card answered today is done for the day, whatever its answer.
+                due_rows += conn.execute(
+                    select(*cols).where(
+                        active,
+                        c.id.in_(extra),
+                        or_(c.last_review.is_(None), c.last_review < day_start),
+                    )
+                ).all()
         done = repos.review_counts_since(conn, fc.profile_id, day_start)
         new_done = done.get(int(CardState.NEW), 0)
         reviews_done = done.get(int(CardState.REVIEW), 0)
-        new_left = max(0, s.new_per_day - new_done)
+        scopes = {"", scope_key(_deck_name(conn, fc, deck), topic)}
+        new_limit = s.new_per_day + today_repo.new_limit_raise(conn, fc.profile_id, day, scopes)
+        new_left = max(0, new_limit - new_done)
         reviews_left = max(0, s.reviews_per_day - reviews_done)
         new_rows: list[Any] = []
+        fetch = new_left * NEW_FETCH_FACTOR + 50
         if new_left:
             new_rows = list(
                 conn.execute(
                     select(*cols)
                     .where(active, c.state == literal_column("0"))  # the partial index's own term
                     .order_by(c.weight.desc(), c.note_id, c.ord)
-                    .limit(new_left * NEW_FETCH_FACTOR + 50)
+                    .limit(fetch)
                 ).all()
             )
         Candidate = queue.Candidate
@@ -184,9 +367,19 @@ def _build_queue(
                 bury_siblings=s.bury_siblings,
                 learn_ahead=ahead,
             ),
-            retrievability=lambda stability, last: curve.retrievability(stability, last, now),
+            # Retrievability in whole study days, as the scheduler counts them.
+            retrievability=lambda stability, last: curve.retrievability_days(
+                stability, -((last - day_start) // one_day) if last < day_start else 0
+            ),
             limit=limit,
         )
+        new_held = built.held_new
+        if not new_left or len(new_rows) >= fetch:
+            # More new cards than were read: count them all (some may be siblings).
+            waiting = conn.execute(
+                select(func.count()).where(active, c.state == literal_column("0"))
+            ).scalar_one()
+            new_held = max(new_held, int(waiting) - built.counts.new)
         shown = {e.card_id for e in built.entries}
         learning_states = (int(CardState.LEARNING), int(CardState.RELEARNING))
         later_rows = [
@@ -195,14 +388,20 @@ def _build_queue(
             if r[2] in learning_states and r[3] > now and r[0] not in shown
         ]
         later = [due for _cid, due, _state in later_rows]
+        soon = now + ahead
+        learning_later = sum(
+            1 for r in due_rows if r[2] in learning_states and soon < r[3] < rollover
+        )
         entries = list(built.entries)
         weighted = [e.card_id for e in entries if weight_of.get(e.card_id, 0.0) > 0]
+        weak_topics: dict[int, str] = {}
         if weighted:
             reasons = card_reasons(fc, conn, weighted)
             entries = [
                 queue.with_weak_reason(e, reasons[e.card_id]) if e.card_id in reasons else e
                 for e in entries
             ]
+            weak_topics = repos.weak_topic_paths(conn, weighted)
         info: dict[int, dict[str, Any]] = {}
         if details and entries:
             info = repos.queue_details(conn, [e.card_id for e in entries])
@@ -222,13 +421,14 @@ def _build_queue(
                 priority=e.priority,
                 reason=e.reason,
                 kind=e.kind,
+                weak_topic=weak_topics.get(e.card_id),
             )
             for e in entries
         )
     else:
         items = tuple(
             QueueItem(e.card_id, "", "", (), states[e.state], e.due, 0, e.retrievability,
-                      e.priority, e.reason, e.kind)
+                      e.priority, e.reason, e.kind, weak_topics.get(e.card_id))
             for e in entries
         )  # fmt: skip
     return TodayQueue(
@@ -238,7 +438,18 @@ def _build_queue(
         review=built.counts.review,
         next_learning_due=min(later) if later else None,
         later_learning=tuple(later_rows),
+        new_held=new_held,
+        review_held=built.held_review,
+        new_limit=new_limit,
+        learning_later=learning_later,
     )
+
+
+def _deck_name(conn: Connection, fc: Flashcore, deck: str | None) -> str | None:
+    """A deck named by its key is the same scope as the deck named by its name."""
+    if deck is None:
+        return None
+    return repos.deck_name_of_key(conn, fc.profile_id, deck) or deck
 
 
 # ---------------------------------------------------------------- one card
@@ -615,6 +826,7 @@ class StudySession:
         self._shown: tuple[int, repos.CardRow] | None = None
         self._since_checkpoint = 0
         self._checked = False  # the last answer found no commit by another connection
+        self._held = (0, 0, 0)  # the last build's new_held, review_held, new_limit
 
     # ------------------------------------------------------------ connection
 
@@ -682,6 +894,7 @@ class StudySession:
         built = build_queue(
             self.fc, deck=self.deck, topic=self.topic, details=False, weights_fresh=True
         )
+        self._held = (built.new_held, built.review_held, built.new_limit)
         self._pending = [i for i in built.items if i.kind != "ahead"]
         self._head = 0
         self._kind_of = {i.card_id: i.kind for i in self._pending}
@@ -738,7 +951,7 @@ class StudySession:
                     first.card_id, info.get("note_key", ""), info.get("deck", ""),
                     tuple(info.get("topics", ())), first.state, first.due,
                     info.get("reps", first.reps), first.retrievability, first.priority,
-                    first.reason, first.kind,
+                    first.reason, first.kind, first.weak_topic,
                 )  # fmt: skip
             items = (first,)
         counts = self._counts
@@ -749,6 +962,9 @@ class StudySession:
             learning=counts["learning"] + soon,
             review=counts["review"],
             next_learning_due=waiting[due_now].due if due_now < len(waiting) else None,
+            new_held=self._held[0],
+            review_held=self._held[1],
+            new_limit=self._held[2],
         )
 
     # ------------------------------------------------------------ one card

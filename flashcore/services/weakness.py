@@ -367,7 +367,12 @@ def refresh_weights(fc: Flashcore, *, force: bool = True) -> bool:
             ).scalar()
             if stamp == today:
                 return False
-        refresh_in(session, fc, today)
+        index, _matched = refresh_in(session, fc, today)
+        # The day's first queue: misses logged since the last one pull cards forward (pull-
+        # forwards follow the misses, not only the import that brought them).
+        from flashcore.services import pullforward
+
+        pullforward.recompute(session, fc, today, index=index)
         return True
 
     return run_write(fc.engine, work)
@@ -529,6 +534,11 @@ def report_rows(fc: Flashcore) -> list[dict[str, Any]]:
                 for node in hits[topic_id]:
                     cards_by_topic[node] += total
                     due_by_topic[node] += due or 0
+    # "due" is what `flashcore due --topic T` holds (learning + review: limits applied,
+    # pull-forwards in), so the weakness screen and Home agree with the queue.
+    from flashcore.services.study import due_by_topic as queue_due
+
+    due_now = queue_due(fc, [index.paths[t] for t, sc in report.items() if sc.score > 0])
     out: list[dict[str, Any]] = []
     for topic_id, score in report.items():
         if score.score <= 0:
@@ -548,7 +558,7 @@ def report_rows(fc: Flashcore) -> list[dict[str, Any]]:
                 "recent_misses": score.recent_misses,
                 "recent_attempts": score.recent_attempts,
                 "cards": cards_by_topic.get(topic_id, 0),
-                "due": due_by_topic.get(topic_id, 0),
+                "due": due_now.get(path, 0),
                 "desired_retention": model.retention_for(s, best_weight),
                 "suggested_minutes": minutes,
                 "reason": _report_reason(path, score, own, half_life, minutes),

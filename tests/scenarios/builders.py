@@ -127,7 +127,9 @@ class Attempt:
     leaf: Leaf | None  # None: a topic the decks do not have
 
 
-def qbank_block(rng: random.Random, weak: set[str], size: int, notes_per_leaf: int) -> list[Attempt]:
+def qbank_block(
+    rng: random.Random, weak: set[str], size: int, notes_per_leaf: int
+) -> list[Attempt]:
     """One qbank block: weak leaves are asked often and missed often; some questions are on
     topics the decks do not have; some are questions a card lists by id."""
     pool = leaves(notes_per_leaf)
@@ -139,7 +141,11 @@ def qbank_block(rng: random.Random, weak: set[str], size: int, notes_per_leaf: i
         weights = [4.0 if leaf.path in weak else 1.0 for leaf in pool]
         leaf = rng.choices(pool, weights)[0]
         miss_rate = 0.65 if leaf.path in weak else 0.2
-        qid = rng.choice(leaf.qids) if leaf.qids and rng.random() < 0.3 else f"72{rng.randrange(10_000):04d}"
+        qid = (
+            rng.choice(leaf.qids)
+            if leaf.qids and rng.random() < 0.3
+            else f"72{rng.randrange(10_000):04d}"
+        )
         out.append(Attempt(qid, rng.random() >= miss_rate, leaf))
     return out
 

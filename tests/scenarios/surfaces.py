@@ -1,12 +1,11 @@
 """What each screen and command shows, read through the code behind it: the scenario compares
-these numbers with one another every day. Counts are (new, learning, review) triples; a surface
-that shows only a total of due cards gives (None, None, total)."""
+these numbers with one another every day. Counts are (new, learning, review) triples."""
 
 from __future__ import annotations
 
 from typing import Any
 
-Counts = tuple[int | None, int | None, int]
+Counts = tuple[int, int, int]
 
 
 def due(fc: Any, *, deck: str | None = None, topic: str | None = None) -> Counts:
@@ -18,18 +17,18 @@ def due(fc: Any, *, deck: str | None = None, topic: str | None = None) -> Counts
 
 
 def home(fc: Any) -> tuple[Counts, dict[str | None, Counts]]:
-    """Home: the Today panel's counts and every deck-tree node's (None: the root)."""
+    """Home: the Today panel's counts and every deck-tree node's (None: the root), as the
+    tree widget labels them."""
     from flashcore.tui.context import Context
     from flashcore.tui.screens.home import load_home
     from flashcore.tui.widgets.deck_tree import deck_hierarchy
 
     data = load_home(Context(fc))
-    cap = max(0, fc.settings.new_per_day - int(data.today["new"]))
     out: dict[str | None, Counts] = {}
-    stack = [deck_hierarchy(data.decks)]
+    stack = [deck_hierarchy(data.decks, counts=data.tree)]
     while stack:
         node = stack.pop()
-        out[node.path] = (min(node.new, cap), node.learning, node.due)
+        out[node.path] = (node.new, node.learning, node.due)
         stack.extend(node.children.values())
     return (data.new, data.learning, data.review), out
 
@@ -40,10 +39,18 @@ def decks_list(fc: Any) -> dict[str, Counts]:
 
 
 def stats_today(fc: Any) -> Counts:
-    """`flashcore stats --json`: what is due today."""
+    """`flashcore stats --json`: what is left to study today."""
     from flashcore.services.stats import stats
 
-    return (None, None, stats(fc)["forecast"][0]["due"])
+    q = stats(fc)["queue"]["today"]
+    return (q["new"], q["learning"], q["review"])
+
+
+def stats_tomorrow(fc: Any) -> Counts:
+    from flashcore.services.stats import stats
+
+    q = stats(fc)["queue"]["tomorrow"]
+    return (q["new"], q["learning"], q["review"])
 
 
 def session_end(fc: Any, *, deck: str | None = None, topic: str | None = None) -> Counts:
@@ -51,7 +58,8 @@ def session_end(fc: Any, *, deck: str | None = None, topic: str | None = None) -
     from flashcore.tui.context import Context
     from flashcore.tui.screens.session_end import load_outlook
 
-    return (None, None, load_outlook(Context(fc))["tomorrow"])
+    t = load_outlook(Context(fc), deck=deck, topic=topic)["tomorrow"]
+    return (t.new, t.learning, t.review)
 
 
 def weakness_due(fc: Any) -> dict[str, int]:

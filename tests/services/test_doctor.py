@@ -126,8 +126,12 @@ def test_replayed_dues_match_fsrs(studied):
                 Rating(r.rating), r.reviewed_at, r.desired_retention, elapsed_days=r.elapsed_days
             )
             for r in session.execute(
-                select(ReviewLog.rating, ReviewLog.reviewed_at, ReviewLog.desired_retention,
-                       ReviewLog.elapsed_days)
+                select(
+                    ReviewLog.rating,
+                    ReviewLog.reviewed_at,
+                    ReviewLog.desired_retention,
+                    ReviewLog.elapsed_days,
+                )
                 .where(ReviewLog.card_id == card_id)
                 .order_by(ReviewLog.reviewed_at, ReviewLog.id)
             )
