@@ -280,7 +280,7 @@ class Month:
         )
 
     def check_forecast(self, first: tuple[int, int, int], later: int) -> None:
-        """"Due tomorrow" counts the learning cards due any time that day: the first queue's
+        """ "Due tomorrow" counts the learning cards due any time that day: the first queue's
         learning count plus those due later in the day."""
         assert self.forecast is not None
         told = self.forecast[1]
