@@ -10,7 +10,8 @@ alias or removal during D, so misses logged in the evening reach the next mornin
   `pull_forward_per_topic` of them ("pulled forward after 6 misses on …");
 - only a card not answered since the miss that pulls it was logged: a miss pulls each card once,
   on the first study day its queue is built after the miss; a new miss can pull it again;
-- never a card already answered on D, nor one due on D anyway.
+- never a card already answered on D, nor one due on D anyway; with `bury_siblings`, one card
+  of a note (the others come on a later day, as the queue would bury them).
 The queue also drops a pulled card once it is answered on D, so pulled cards are answered at
 most once a day. The choice is a function of the collection and the day alone (retrievability
 is ranked in whole study days at D's start), so "due tomorrow" can compute tomorrow's.
@@ -89,6 +90,15 @@ def choose(
     curve = fsrs_adapter.curve(fc.policy)
     one_day = timedelta(days=1)
     chosen: dict[int, str] = {}
+    notes: set[int] = set()  # with bury_siblings, one card of a note a day (the queue's rule)
+
+    def take(card: today_repo.ReviewCard, reason: str) -> bool:
+        if card.card_id in chosen or (s.bury_siblings and card.note_id in notes):
+            return False
+        chosen[card.card_id] = reason
+        notes.add(card.note_id)
+        return True
+
     for key in sorted(questions):
         q = questions[key]
         reason = f"pulled forward after missing {q.label} on {q.on.isoformat()}"
@@ -96,8 +106,8 @@ def choose(
         for card in today_repo.review_cards_not_due(
             conn, fc.profile_id, rollover, note_ids=q.notes
         ):
-            if card.last_review < unseen_since and card.card_id not in chosen:
-                chosen[card.card_id] = reason
+            if card.last_review < unseen_since:
+                take(card, reason)
     for topic_id in sorted(topics, key=lambda t: (-topics[t].misses, index.paths[t])):
         t = topics[topic_id]
         assert t.logged is not None
@@ -109,7 +119,7 @@ def choose(
                 for card in today_repo.review_cards_not_due(
                     conn, fc.profile_id, rollover, topic_ids=wanted
                 )
-                if card.last_review < unseen_since and card.card_id not in chosen
+                if card.last_review < unseen_since
             ),
             key=lambda c: (
                 curve.retrievability_days(c.stability, -((c.last_review - start) // one_day)),
@@ -118,8 +128,11 @@ def choose(
         )
         plural = "miss" if t.misses == 1 else "misses"
         reason = f"pulled forward after {t.misses} {plural} on {index.paths[topic_id]}"
-        for card in ranked[:per_topic]:
-            chosen[card.card_id] = reason
+        taken = 0
+        for card in ranked:
+            if taken >= per_topic:
+                break
+            taken += take(card, reason)
     return chosen
 
 

@@ -375,9 +375,11 @@ def _build_queue(
         )
         new_held = built.held_new
         if not new_left or len(new_rows) >= fetch:
-            # More new cards than were read: count them all (some may be siblings).
+            # More new cards than were read: count them all (a note's siblings once, as the
+            # queue takes one card of a note a day).
+            counted = func.count(func.distinct(c.note_id)) if s.bury_siblings else func.count()
             waiting = conn.execute(
-                select(func.count()).where(active, c.state == literal_column("0"))
+                select(counted).where(active, c.state == literal_column("0"))
             ).scalar_one()
             new_held = max(new_held, int(waiting) - built.counts.new)
         shown = {e.card_id for e in built.entries}
