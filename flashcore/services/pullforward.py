@@ -69,8 +69,7 @@ def choose(
     questions: dict[tuple[str, str], _Question] = {}
     topics_of = index.text_matcher()
     for m in misses:
-        notes = index.qid_notes.get((m.source, m.qid))
-        if notes:
+        if index.qid_notes.get((m.source, m.qid)):
             found = weakness.match_attempt(index, m.source, m.qid, (m.topic, m.category, m.system))
             topic_ids = found.topic_ids
             q = questions.get((m.source, m.qid))
@@ -90,13 +89,13 @@ def choose(
     curve = fsrs_adapter.curve(fc.policy)
     one_day = timedelta(days=1)
     chosen: dict[int, str] = {}
-    notes: set[int] = set()  # with bury_siblings, one card of a note a day (the queue's rule)
+    taken_notes: set[int] = set()  # with bury_siblings, one card of a note a day (the queue's)
 
     def take(card: today_repo.ReviewCard, reason: str) -> bool:
-        if card.card_id in chosen or (s.bury_siblings and card.note_id in notes):
+        if card.card_id in chosen or (s.bury_siblings and card.note_id in taken_notes):
             return False
         chosen[card.card_id] = reason
-        notes.add(card.note_id)
+        taken_notes.add(card.note_id)
         return True
 
     for key in sorted(questions):
