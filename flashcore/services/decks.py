@@ -187,17 +187,17 @@ def list_decks(fc: Flashcore) -> list[DeckSummary]:
     holds (sub-decks included, today's limits applied, pulled-forward cards in, siblings
     buried), so every screen shows the same numbers; `cards` and `suspended` are the deck's
     own cards."""
-    from flashcore.services.study import scope_counts
+    from flashcore.services.study import deck_counts
 
     now = fc.now()
     with reading(fc.engine) as session:
         decks = repos.deck_rows(session, fc.profile_id)
         counts = repos.deck_state_counts(session, fc.profile_id, now, fc.rollover(now))
-    queues = scope_counts(fc, [(name, None) for _id, _key, name, _desc in decks])
+    queues = deck_counts(fc, [name for _id, _key, name, _desc in decks])
     out = []
     for deck_id, key, name, desc in decks:
         own = counts.get(deck_id, {})
-        q = queues[(name, None)]
+        q = queues[name]
         out.append(
             DeckSummary(
                 deck_id, key, name, desc, cards=own.get("cards", 0), new=q.new,

@@ -6,10 +6,11 @@ from __future__ import annotations
 import gc
 import time
 from bisect import bisect_right, insort
-from collections.abc import Iterable, Iterator
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, func, literal_column, or_, select
@@ -25,7 +26,7 @@ from flashcore.services.weakness import card_reasons, ensure_fresh
 from flashcore.storage import repos
 from flashcore.storage import today as today_repo
 from flashcore.storage.db import sqlite_data_version
-from flashcore.storage.tables import cards
+from flashcore.storage.tables import cards, notes
 from flashcore.storage.uow import run_write, run_write_on, transaction
 
 if TYPE_CHECKING:
@@ -138,17 +139,113 @@ def tomorrow(fc: Flashcore, *, deck: str | None = None, topic: str | None = None
         return _build_queue(fc, deck=deck, topic=topic, limit=0, details=False, ahead_day=True)
 
 
-def scope_counts(
-    fc: Flashcore, scopes: Iterable[tuple[str | None, str | None]]
-) -> dict[tuple[str | None, str | None], TodayQueue]:
-    """The counts of today's queue for each (deck, topic) scope, as `due --deck D --topic T`
-    gives them (limits applied, pull-forwards in, siblings buried). `items` are empty."""
+def deck_counts(fc: Flashcore, paths: Iterable[str]) -> dict[str, TodayQueue]:
+    """Today's queue counts of each deck scope, as `due --deck PATH` counts them (the deck
+    named by key or name, or every deck under a name prefix, sub-decks included), for Home's
+    deck tree and `decks list`: the collection's cards are read once and each scope ranked in
+    memory. `items` are empty."""
+    wanted = list(dict.fromkeys(paths))
+    if not wanted:
+        return {}
+    s = fc.settings
     with _collector_paused():
         ensure_fresh(fc)
-        return {
-            (d, t): _build_queue(fc, deck=d, topic=t, limit=0, details=False)
-            for d, t in dict.fromkeys(scopes)
-        }
+        d = _day_of(fc, ahead_day=False)
+        with fc.engine.connect() as conn, transaction(conn, write=False):
+            rows = repos.deck_rows(conn, fc.profile_id)  # type: ignore[arg-type]
+            scoped = {
+                path: {
+                    deck_id
+                    for deck_id, key, name, _desc in rows
+                    if path in (key, name) or name.startswith(path + "::")
+                }
+                for path in wanted
+            }
+            unknown = [path for path, ids in scoped.items() if not ids]
+            if unknown:
+                raise FlashcoreError(f"no deck named {unknown[0]!r} (see `flashcore decks list`)")
+            names = {key: name for _id, key, name, _desc in rows}
+            c, n = cards.c, notes.c
+            active = and_(
+                c.profile_id == fc.profile_id,
+                c.suspended.is_(False),
+                or_(c.buried_until.is_(None), c.buried_until <= d.now),
+            )
+            cols = (*_CARD_COLUMNS, n.deck_id)
+            pulled = repos.pulled_forward(conn, fc.profile_id, d.day)
+            due_rows = [
+                tuple(r)
+                for r in conn.execute(
+                    select(*cols)
+                    .join(notes, n.id == c.note_id)
+                    .where(active, c.state.in_(STUDIED), c.due < d.horizon)
+                ).all()
+            ]
+            have = {r[0] for r in due_rows}
+            extra = [cid for cid in pulled if cid not in have]
+            if extra:
+                due_rows += [
+                    tuple(r)
+                    for r in conn.execute(
+                        select(*cols)
+                        .join(notes, n.id == c.note_id)
+                        .where(active, c.id.in_(extra), _not_answered_since(d.day_start))
+                    ).all()
+                ]
+            done = repos.review_counts_since(conn, fc.profile_id, d.day_start)
+            raises = today_repo.new_limit_raises_of(conn, fc.profile_id, d.day)
+            limits = {
+                path: s.new_per_day + raises.get("", 0)
+                + raises.get(scope_key(names.get(path, path), None), 0)
+                for path in wanted
+            }  # fmt: skip
+            new_done = done.get(int(CardState.NEW), 0)
+            most = max(max(0, limit - new_done) for limit in limits.values())
+            fetch = most * NEW_FETCH_FACTOR + 50
+            new_by_deck: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+            waiting_by_deck: dict[int, int] = {}
+            if most:
+                # Each deck's first `fetch` new cards in introduction order: a scope's first
+                # `fetch` are among its decks' (a window function, one pass over new cards).
+                order = (c.weight.desc(), c.note_id, c.ord)
+                place = func.row_number().over(partition_by=n.deck_id, order_by=order)
+                ranked = (
+                    select(*cols, c.ord, place.label("place"))
+                    .join(notes, n.id == c.note_id)
+                    .where(active, c.state == literal_column("0"))
+                    .subquery()
+                )
+                for r in conn.execute(select(ranked).where(ranked.c.place <= fetch)).all():
+                    new_by_deck[r[7]].append(tuple(r))
+            counted = func.count(func.distinct(c.note_id)) if s.bury_siblings else func.count()
+            for deck_id, count in conn.execute(
+                select(n.deck_id, counted)
+                .join(notes, n.id == c.note_id)
+                .where(active, c.state == literal_column("0"))
+                .group_by(n.deck_id)
+            ).all():
+                waiting_by_deck[deck_id] = int(count)
+        reviews_left = max(0, s.reviews_per_day - done.get(int(CardState.REVIEW), 0))
+        out: dict[str, TodayQueue] = {}
+        for path in wanted:
+            ids = scoped[path]
+            new_left = max(0, limits[path] - new_done)
+            news = sorted(
+                (r for deck_id in ids for r in new_by_deck.get(deck_id, ())),
+                key=lambda r: (-r[6], r[1], r[8]),
+            )[: new_left * NEW_FETCH_FACTOR + 50]
+            inputs = _Inputs(
+                due_rows=[r[:7] for r in due_rows if r[7] in ids],
+                new_rows=[r[:7] for r in news] if new_left else [],
+                pulled=pulled,
+                new_limit=limits[path],
+                new_left=new_left,
+                reviews_left=reviews_left,
+                fetch=new_left * NEW_FETCH_FACTOR + 50,
+                waiting=lambda ids=ids: sum(waiting_by_deck.get(i, 0) for i in ids),  # type: ignore[misc]
+            )
+            out[path] = _rank(fc, d, inputs, limit=0, details=False, conn=None)
+    return out
 
 
 def due_by_topic(fc: Flashcore, paths: Iterable[str]) -> dict[str, int]:
@@ -276,15 +373,22 @@ def scope_key(deck: str | None, topic: str | None) -> str:
     return "|".join(parts)
 
 
-def _build_queue(
-    fc: Flashcore,
-    *,
-    deck: str | None,
-    topic: str | None,
-    limit: int | None,
-    details: bool,
-    ahead_day: bool = False,
-) -> TodayQueue:
+@dataclass(frozen=True, slots=True)
+class _Day:
+    """The instant a queue is built for, and its study day."""
+
+    now: datetime
+    day: date
+    day_start: datetime
+    rollover: datetime
+    ahead: timedelta  # learning cards due this soon count (the next day's: all of that day)
+
+    @property
+    def horizon(self) -> datetime:
+        return max(self.rollover, self.now + self.ahead)
+
+
+def _day_of(fc: Flashcore, *, ahead_day: bool) -> _Day:
     s = fc.settings
     zone, hour = s.zone, s.day_start_hour
     now = fc.now()
@@ -295,108 +399,175 @@ def _build_queue(
     rollover = studyday.day_start_of(day + timedelta(days=1), zone, hour)
     # The next day's count takes every learning card due before it ends.
     ahead = rollover - now if ahead_day else timedelta(minutes=s.learn_ahead_minutes)
-    horizon = max(rollover, now + ahead)
-    curve = fsrs_adapter.curve(fc.policy)
-    one_day = timedelta(days=1)
+    return _Day(now, day, day_start, rollover, ahead)
+
+
+@dataclass(slots=True)
+class _Inputs:
+    """What ranking one scope's queue reads: rows in queue.Candidate's field order."""
+
+    due_rows: list[tuple[Any, ...]]
+    new_rows: list[tuple[Any, ...]]
+    pulled: dict[int, str]
+    new_limit: int
+    new_left: int
+    reviews_left: int
+    fetch: int  # new rows read at most (more may exist when this many were read)
+    waiting: Callable[[], int]  # the scope's new cards (notes, with bury_siblings), counted
+
+
+_CARD_COLUMNS = (
+    cards.c.id, cards.c.note_id, cards.c.state, cards.c.due, cards.c.stability,
+    cards.c.last_review, cards.c.weight,
+)  # fmt: skip
+
+
+def _load(
+    conn: Connection, fc: Flashcore, d: _Day, deck: str | None, topic: str | None, ahead_day: bool
+) -> _Inputs:
+    s = fc.settings
+    scope = card_scope(fc, conn, deck, topic)
+    c = cards.c  # Core columns: the queue's statements compile in a fraction of the time
+    active = and_(
+        scope,
+        c.suspended.is_(False),
+        or_(c.buried_until.is_(None), c.buried_until <= d.now),
+    )
+    cols = _CARD_COLUMNS
+    if ahead_day:
+        pulled = pullforward.choose(conn, fc, d.day)
+    else:
+        pulled = repos.pulled_forward(conn, fc.profile_id, d.day)
+    due_rows: list[tuple[Any, ...]] = [
+        tuple(r)
+        for r in conn.execute(
+            select(*cols).where(active, c.state.in_(STUDIED), c.due < d.horizon)
+        ).all()
+    ]
+    if pulled:
+        have = {r[0] for r in due_rows}
+        extra = [cid for cid in pulled if cid not in have]
+        if extra:
+            # A pulled card answered today is done for the day, whatever its answer.
+            due_rows += [
+                tuple(r)
+                for r in conn.execute(
+                    select(*cols).where(active, c.id.in_(extra), _not_answered_since(d.day_start))
+                ).all()
+            ]
+    done = repos.review_counts_since(conn, fc.profile_id, d.day_start)
+    scopes = {"", scope_key(_deck_name(conn, fc, deck), topic)}
+    new_limit = s.new_per_day + today_repo.new_limit_raise(conn, fc.profile_id, d.day, scopes)
+    new_left = max(0, new_limit - done.get(int(CardState.NEW), 0))
+    reviews_left = max(0, s.reviews_per_day - done.get(int(CardState.REVIEW), 0))
+    new_rows: list[tuple[Any, ...]] = []
+    fetch = new_left * NEW_FETCH_FACTOR + 50
+    if new_left:
+        new_rows = [
+            tuple(r)
+            for r in conn.execute(
+                select(*cols)
+                .where(active, c.state == literal_column("0"))  # the partial index's own term
+                .order_by(c.weight.desc(), c.note_id, c.ord)
+                .limit(fetch)
+            ).all()
+        ]
+
+    def waiting() -> int:
+        counted = func.count(func.distinct(c.note_id)) if s.bury_siblings else func.count()
+        return int(
+            conn.execute(select(counted).where(active, c.state == literal_column("0"))).scalar_one()
+        )
+
+    return _Inputs(due_rows, new_rows, pulled, new_limit, new_left, reviews_left, fetch, waiting)
+
+
+def _not_answered_since(start: datetime) -> Any:
+    c = cards.c
+    return or_(c.last_review.is_(None), c.last_review < start)
+
+
+def _build_queue(
+    fc: Flashcore,
+    *,
+    deck: str | None,
+    topic: str | None,
+    limit: int | None,
+    details: bool,
+    ahead_day: bool = False,
+) -> TodayQueue:
+    d = _day_of(fc, ahead_day=ahead_day)
     # Core statements on one connection, rows kept as tuples: this ranks ~2,500 cards.
     with fc.engine.connect() as conn, transaction(conn, write=False):
-        scope = card_scope(fc, conn, deck, topic)
-        c = cards.c  # Core columns: the queue's statements compile in a fraction of the time
-        active = and_(
-            scope,
-            c.suspended.is_(False),
-            or_(c.buried_until.is_(None), c.buried_until <= now),
-        )
-        cols = (c.id, c.note_id, c.state, c.due, c.stability, c.last_review, c.weight)
-        # (in queue.Candidate's field order)
-        if ahead_day:
-            pulled = pullforward.choose(conn, fc, day)
-        else:
-            pulled = repos.pulled_forward(conn, fc.profile_id, day)
-        due_rows = list(
-            conn.execute(select(*cols).where(active, c.state.in_(STUDIED), c.due < horizon)).all()
-        )
-        if pulled:
-            have = {r[0] for r in due_rows}
-            extra = [cid for cid in pulled if cid not in have]
-            if extra:
-                # A pulled card answered today is done for the day, whatever its answer.
-                due_rows += conn.execute(
-                    select(*cols).where(
-                        active,
-                        c.id.in_(extra),
-                        or_(c.last_review.is_(None), c.last_review < day_start),
-                    )
-                ).all()
-        done = repos.review_counts_since(conn, fc.profile_id, day_start)
-        new_done = done.get(int(CardState.NEW), 0)
-        reviews_done = done.get(int(CardState.REVIEW), 0)
-        scopes = {"", scope_key(_deck_name(conn, fc, deck), topic)}
-        new_limit = s.new_per_day + today_repo.new_limit_raise(conn, fc.profile_id, day, scopes)
-        new_left = max(0, new_limit - new_done)
-        reviews_left = max(0, s.reviews_per_day - reviews_done)
-        new_rows: list[Any] = []
-        fetch = new_left * NEW_FETCH_FACTOR + 50
-        if new_left:
-            new_rows = list(
-                conn.execute(
-                    select(*cols)
-                    .where(active, c.state == literal_column("0"))  # the partial index's own term
-                    .order_by(c.weight.desc(), c.note_id, c.ord)
-                    .limit(fetch)
-                ).all()
-            )
-        Candidate = queue.Candidate
-        if pulled:
-            candidates = [Candidate(*r, pulled.get(r[0])) for r in due_rows]
-        else:
-            candidates = [Candidate(*r) for r in due_rows]
-        weight_of = {r[0]: r[6] for r in due_rows if r[6] > 0}
-        weight_of.update({r[0]: r[6] for r in new_rows if r[6] > 0})
-        news = [Candidate(r[0], r[1], r[2], r[3], None, None, r[6]) for r in new_rows]
-        built = queue.build(
-            candidates,
-            news,
-            now=now,
-            day_start=day_start,
-            rollover=rollover,
-            limits=queue.Limits(
-                new_left=new_left,
-                reviews_left=reviews_left,
-                new_ignores_review_limit=s.new_ignores_review_limit,
-                bury_siblings=s.bury_siblings,
-                learn_ahead=ahead,
-            ),
-            # Retrievability in whole study days, as the scheduler counts them.
-            retrievability=lambda stability, last: curve.retrievability_days(
-                stability, -((last - day_start) // one_day) if last < day_start else 0
-            ),
-            limit=limit,
-        )
-        new_held = built.held_new
-        if not new_left or len(new_rows) >= fetch:
-            # More new cards than were read: count them all (a note's siblings once, as the
-            # queue takes one card of a note a day).
-            counted = func.count(func.distinct(c.note_id)) if s.bury_siblings else func.count()
-            waiting = conn.execute(
-                select(counted).where(active, c.state == literal_column("0"))
-            ).scalar_one()
-            new_held = max(new_held, int(waiting) - built.counts.new)
-        shown = {e.card_id for e in built.entries}
-        learning_states = (int(CardState.LEARNING), int(CardState.RELEARNING))
-        later_rows = [
-            (r[0], r[3], r[2])
-            for r in due_rows
-            if r[2] in learning_states and r[3] > now and r[0] not in shown
+        inputs = _load(conn, fc, d, deck, topic, ahead_day)
+        return _rank(fc, d, inputs, limit=limit, details=details, conn=conn)
+
+
+def _rank(
+    fc: Flashcore,
+    d: _Day,
+    inputs: _Inputs,
+    *,
+    limit: int | None,
+    details: bool,
+    conn: Connection | None,
+) -> TodayQueue:
+    """Order one scope's queue from its inputs; reasons and details are read (on `conn`) for
+    the entries returned only: counting (`limit=0`) reads nothing."""
+    s = fc.settings
+    now, day_start, rollover, ahead = d.now, d.day_start, d.rollover, d.ahead
+    curve = fsrs_adapter.curve(fc.policy)
+    one_day = timedelta(days=1)
+    due_rows, new_rows, pulled = inputs.due_rows, inputs.new_rows, inputs.pulled
+    Candidate = queue.Candidate
+    if pulled:
+        candidates = [
+            Candidate(r[0], r[1], r[2], r[3], r[4], r[5], r[6], pulled.get(r[0])) for r in due_rows
         ]
-        later = [due for _cid, due, _state in later_rows]
-        soon = now + ahead
-        learning_later = sum(
-            1 for r in due_rows if r[2] in learning_states and soon < r[3] < rollover
-        )
-        entries = list(built.entries)
-        weighted = [e.card_id for e in entries if weight_of.get(e.card_id, 0.0) > 0]
-        weak_topics: dict[int, str] = {}
+    else:
+        candidates = [Candidate(*r) for r in due_rows]
+    weight_of = {r[0]: r[6] for r in due_rows if r[6] > 0}
+    weight_of.update({r[0]: r[6] for r in new_rows if r[6] > 0})
+    news = [Candidate(r[0], r[1], r[2], r[3], None, None, r[6]) for r in new_rows]
+    built = queue.build(
+        candidates,
+        news,
+        now=now,
+        day_start=day_start,
+        rollover=rollover,
+        limits=queue.Limits(
+            new_left=inputs.new_left,
+            reviews_left=inputs.reviews_left,
+            new_ignores_review_limit=s.new_ignores_review_limit,
+            bury_siblings=s.bury_siblings,
+            learn_ahead=ahead,
+        ),
+        # Retrievability in whole study days, as the scheduler counts them.
+        retrievability=lambda stability, last: curve.retrievability_days(
+            stability, -((last - day_start) // one_day) if last < day_start else 0
+        ),
+        limit=limit,
+    )
+    new_held = built.held_new
+    if not inputs.new_left or len(new_rows) >= inputs.fetch:
+        # More new cards than were read: count them all (a note's siblings once, as the
+        # queue takes one card of a note a day).
+        new_held = max(new_held, inputs.waiting() - built.counts.new)
+    shown = {e.card_id for e in built.entries}
+    learning_states = (int(CardState.LEARNING), int(CardState.RELEARNING))
+    later_rows = [
+        (r[0], r[3], r[2])
+        for r in due_rows
+        if r[2] in learning_states and r[3] > now and r[0] not in shown
+    ]
+    later = [due for _cid, due, _state in later_rows]
+    soon = now + ahead
+    learning_later = sum(1 for r in due_rows if r[2] in learning_states and soon < r[3] < rollover)
+    entries = list(built.entries)
+    weighted = [e.card_id for e in entries if weight_of.get(e.card_id, 0.0) > 0]
+    weak_topics: dict[int, str] = {}
+    info: dict[int, dict[str, Any]] = {}
+    if conn is not None:
         if weighted:
             reasons = card_reasons(fc, conn, weighted)
             entries = [
@@ -404,7 +575,6 @@ def _build_queue(
                 for e in entries
             ]
             weak_topics = repos.weak_topic_paths(conn, weighted)
-        info: dict[int, dict[str, Any]] = {}
         if details and entries:
             info = repos.queue_details(conn, [e.card_id for e in entries])
     states = tuple(CardState)
@@ -442,7 +612,7 @@ def _build_queue(
         later_learning=tuple(later_rows),
         new_held=new_held,
         review_held=built.held_review,
-        new_limit=new_limit,
+        new_limit=inputs.new_limit,
         learning_later=learning_later,
     )
 

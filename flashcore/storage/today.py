@@ -128,6 +128,15 @@ def new_limit_raise(conn: Executor, profile_id: int, day: date, scopes: Iterable
     return int(total)
 
 
+def new_limit_raises_of(conn: Executor, profile_id: int, day: date) -> dict[str, int]:
+    """Every raise of the day, by scope."""
+    r = new_limit_raises.c
+    rows = conn.execute(
+        select(r.scope, r.extra).where(r.profile_id == profile_id, r.study_day == day)
+    )
+    return {scope: int(extra) for scope, extra in rows}
+
+
 def set_new_limit_raise(conn: Executor, profile_id: int, day: date, scope: str, extra: int) -> None:
     """Set the day's raise for one scope (0 removes it); other days' raises go."""
     r = new_limit_raises.c

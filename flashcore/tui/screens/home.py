@@ -64,7 +64,7 @@ def streak(per_day: Sequence[dict[str, Any]]) -> int:
 def load_home(ctx: Context) -> HomeData:
     """Everything Home shows (blocking: run it in a worker)."""
     from flashcore.services.stats import stats
-    from flashcore.services.study import build_queue, scope_counts
+    from flashcore.services.study import build_queue, deck_counts
     from flashcore.services.weakness import report_rows
 
     fc = ctx.fc
@@ -73,8 +73,8 @@ def load_home(ctx: Context) -> HomeData:
     # Every node shows its own queue's counts (the root: the collection's, as the Today panel).
     tree: dict[str | None, tuple[int, int, int]] = {None: (queue.new, queue.learning, queue.review)}
     tree.update({d.name: (d.new, d.learning, d.due) for d in decks})
-    others = [p for p in tree_paths(decks) if p not in tree]
-    for (path, _topic), q in scope_counts(fc, [(p, None) for p in others]).items():
+    others = [p for p in tree_paths(decks) if p is not None and p not in tree]
+    for path, q in deck_counts(fc, others).items():
         tree[path] = (q.new, q.learning, q.review)
     numbers = stats(fc, queues=False)
     per_day = numbers["last_30_days"]["per_day"]
