@@ -3,7 +3,8 @@ day's queue. A queue-level boost, recorded per study day; FSRS state is never to
 
 Which cards, for study day D (computed by the first queue of D, and again by every import,
 alias or removal during D, so misses logged in the evening reach the next morning's queue):
-- the misses dated within `FRESH_DAYS` days before D (or on D) count;
+- the misses dated within `FRESH_DAYS` days before D (or on D) count (logged on their date or
+  later: an import's batch older than that holds none);
 - a card that lists a missed question id is pulled ("pulled forward after missing
   uworld:118154 on 2026-12-04"); then, for each topic those misses reach (most misses first), the
   review cards of that topic and its sub-topics with the lowest retrievability, at most
@@ -60,11 +61,17 @@ def choose(
     per_topic = s.pull_forward_per_topic
     if per_topic <= 0:
         return {}
-    misses = today_repo.fresh_misses(conn, fc.profile_id, day - timedelta(days=FRESH_DAYS), day)
-    if not misses:
+    since = day - timedelta(days=FRESH_DAYS)
+    # A miss dated `since` was logged that study day or later (a day's slack for time zones).
+    logged_after = studyday.day_start_of(since - timedelta(days=1), s.zone, s.day_start_hour)
+    if not today_repo.any_batch_since(conn, fc.profile_id, logged_after):
         return {}
     if index is None:
         index = weakness.load_index(conn, fc.profile_id)  # type: ignore[arg-type]
+    listed = [qid for _source, qid in index.qid_notes]
+    misses = today_repo.fresh_misses(conn, fc.profile_id, since, day, logged_after, listed)
+    if not misses:
+        return {}
     topics: dict[int, _Topic] = defaultdict(_Topic)
     questions: dict[tuple[str, str], _Question] = {}
     topics_of = index.text_matcher()

@@ -29,7 +29,8 @@ MISSED = ("incorrect", "omitted")
 
 @dataclass(frozen=True, slots=True)
 class FreshMiss:
-    """Misses of one question (and its texts) dated within a window, with when the last of
+    """Misses dated within a window, grouped: of one question id (`source`, `qid`: a question
+    some card lists) or of one set of texts (`source` and `qid` empty), with when the last of
     them was logged (imported) and the latest date they were answered on."""
 
     source: str
@@ -42,24 +43,86 @@ class FreshMiss:
     last_date: date
 
 
-def fresh_misses(conn: Executor, profile_id: int, since: date, until: date) -> list[FreshMiss]:
+def any_batch_since(conn: Executor, profile_id: int, logged_after: datetime) -> bool:
+    b = qbank_batches.c
+    found = conn.execute(
+        select(b.id).where(b.profile_id == profile_id, b.imported_at >= logged_after).limit(1)
+    ).first()
+    return found is not None
+
+
+# Up to this many question ids listed by cards, misses are split by an IN list (the others
+# grouped by their texts alone); beyond it, grouped by question id as well.
+LISTED_MAX = 2000
+
+
+def fresh_misses(
+    conn: Executor,
+    profile_id: int,
+    since: date,
+    until: date,
+    logged_after: datetime,
+    listed: Sequence[str],
+) -> list[FreshMiss]:
+    """Misses dated `since`..`until`, of the batches imported after `logged_after`: an attempt
+    is imported once it happened, so older batches hold no fresh miss. Attempts are read from
+    the first of those batches on (their ids grow with the batches), not the whole history.
+    Misses at a question id in `listed` (ids some card lists) are grouped by id; the others by
+    their texts."""
     a, b = qbank_attempts.c, qbank_batches.c
-    rows = conn.execute(
-        select(
-            a.source, a.qid, a.topic, a.category, a.system,
-            func.count(), func.max(b.imported_at), func.max(a.on_date),
-        )
-        .join(qbank_batches, b.id == a.batch_id)
-        .where(
-            a.profile_id == profile_id,
-            a.outcome.in_(MISSED),
-            a.on_date >= since,
-            a.on_date <= until,
-        )
-        .group_by(a.source, a.qid, a.topic, a.category, a.system)
-        .order_by(a.source, a.qid, a.topic, a.category, a.system)
-    ).all()  # fmt: skip
-    return [FreshMiss(*row) for row in rows]
+    batches = dict(
+        conn.execute(
+            select(b.id, b.imported_at).where(
+                b.profile_id == profile_id, b.imported_at >= logged_after
+            )
+        ).all()
+    )
+    if not batches:
+        return []
+    # The last attempt of an older batch (read backwards: it stops at the recent batches' end).
+    boundary = conn.execute(
+        select(a.id).where(a.batch_id < min(batches)).order_by(a.id.desc()).limit(1)
+    ).scalar()
+    where = [
+        a.profile_id == profile_id,
+        a.outcome.in_(MISSED),
+        a.on_date >= since,
+        a.on_date <= until,
+    ]
+    if boundary is not None:
+        where.append(a.id > boundary)
+    texts = (a.topic, a.category, a.system)
+    by_id = len(listed) > LISTED_MAX
+    groups: list[Any] = []
+    if by_id or listed:
+        ids = [] if by_id else sorted(set(listed))
+        groups += conn.execute(
+            select(a.source, a.qid, *texts, a.batch_id, func.count(), func.max(a.on_date))
+            .where(*where, *([] if by_id else [a.qid.in_(ids)]))
+            .group_by(a.source, a.qid, *texts, a.batch_id)
+        ).all()
+    if not by_id:
+        rest = [a.qid.notin_(sorted(set(listed)))] if listed else []
+        groups += [
+            ("", "", *row)
+            for row in conn.execute(
+                select(*texts, a.batch_id, func.count(), func.max(a.on_date))
+                .where(*where, *rest)
+                .group_by(*texts, a.batch_id)
+            ).all()
+        ]
+    out: dict[tuple[str, str, str, str, str], FreshMiss] = {}
+    for source, qid, topic, category, system, batch_id, count, last in groups:
+        logged = batches.get(batch_id)
+        if logged is None:  # an older batch's attempt dated later than it was logged
+            continue
+        key = (source, qid, topic, category, system)
+        seen = out.get(key)
+        if seen is not None:
+            count += seen.count
+            logged, last = max(logged, seen.logged), max(last, seen.last_date)
+        out[key] = FreshMiss(source, qid, topic, category, system, int(count), logged, last)
+    return [out[k] for k in sorted(out)]
 
 
 @dataclass(frozen=True, slots=True)
