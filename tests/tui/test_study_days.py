@@ -16,7 +16,7 @@ from flashcore.tui.screens.session_end import SessionEndScreen
 from flashcore.tui.session import Answered, SessionRecord
 from flashcore.tui.widgets.deck_tree import DeckTree
 
-from .conftest import add_misses, screen_text, settle, still
+from .conftest import Notes, add_misses, screen_text, settle, still
 
 TYPE_I = "Immunology::Hypersensitivity::Type I"
 SIZE = (80, 24)
@@ -124,3 +124,22 @@ async def test_a_topic_session_s_end_counts_tomorrow_for_that_topic(weak_fc):
     assert f"Due tomorrow    {expected}" in text
     assert "Weak topics worked" in text and TYPE_I in text
     assert date(2026, 11, 25) == fc.now().date()
+
+
+async def test_a_session_from_home_that_cannot_start_goes_back_home(fc, monkeypatch):
+    # e.g. another window's clock ran ahead: the first card cannot be shown (ClockError).
+    from flashcore.core.errors import ClockError
+
+    def refuse(self, card_id):
+        raise ClockError("the clock is before this card's last review; refusing to record")
+
+    monkeypatch.setattr(study.StudySession, "show", refuse)
+    notes = Notes()
+    app = make_app(fc, ticks=still)
+    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")  # all decks: the command line named no scope
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+        assert app.is_running
+    assert "refusing to record" in notes
