@@ -131,9 +131,8 @@ def make_content(url: str, folder: Path) -> datetime:
     """A collection with real content in every table; returns the clock's last instant."""
     from flashcore.core.clock import FixedClock
     from flashcore.core.model import Rating
-    from flashcore.services import Flashcore
+    from flashcore.services import Flashcore, study
     from flashcore.services.qbank import add_alias, import_log
-    from flashcore.services import study
     from flashcore.services.study import answer, build_queue, set_cards
 
     clock = FixedClock(START)
