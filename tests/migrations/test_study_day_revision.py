@@ -12,8 +12,8 @@ import pytest
 import sqlalchemy as sa
 
 from flashcore.core.clock import FixedClock
-from flashcore.core.studyday import days_between
 from flashcore.core.model import Rating
+from flashcore.core.studyday import days_between
 from flashcore.services import Flashcore, study
 from flashcore.services.check import check
 from flashcore.storage.db import make_engine
