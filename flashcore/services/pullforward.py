@@ -74,7 +74,10 @@ def choose(
         return {}
     topics: dict[int, _Topic] = defaultdict(_Topic)
     questions: dict[tuple[str, str], _Question] = {}
-    topics_of = index.text_matcher()
+    # Texts resolve as the weights resolve them: a matcher that has learned every attempt's.
+    matcher = None
+    if any(not index.qid_notes.get((m.source, m.qid)) for m in misses):
+        matcher = weakness.learned_matcher(conn, fc.profile_id, index)  # type: ignore[arg-type]
     for m in misses:
         if index.qid_notes.get((m.source, m.qid)):
             found = weakness.match_attempt(index, m.source, m.qid, (m.topic, m.category, m.system))
@@ -86,7 +89,9 @@ def choose(
                 )
             q.on, q.logged = max(q.on, m.last_date), max(q.logged, m.logged)
         else:
-            topic_ids = topics_of((m.topic, m.category, m.system))
+            assert matcher is not None
+            resolved = matcher.resolve((m.topic, m.category, m.system))
+            topic_ids = () if resolved is None else (resolved,)
         for topic_id in topic_ids:
             t = topics[topic_id]
             t.misses += m.count
