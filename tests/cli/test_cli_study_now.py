@@ -56,7 +56,10 @@ def test_extra_new_without_a_scope_raises_the_whole_collection_s_limit(cli, load
 def test_extra_new_out_of_range_is_a_usage_error(cli, loaded_sqlite):
     for command in ("due", "review"):
         result = cli(command, "--extra-new", "-1", "--db", loaded_sqlite)
-        assert result.code == 2 and "--extra-new: '-1' is not a whole number (from 0 to 9,999)" in result.err
+        assert (
+            result.code == 2
+            and "--extra-new: '-1' is not a whole number (from 0 to 9,999)" in result.err
+        )
         assert len(result.err_lines) == 1
 
 
