@@ -150,6 +150,7 @@ class ReviewLog(Base):
     due_after: Mapped[datetime]
     leeched: Mapped[bool]
     buried_siblings: Mapped[list[int]]
+    elapsed_days: Mapped[int | None]
 
 
 class QbankBatch(Base):
@@ -241,3 +242,12 @@ class AssessmentArea(Base):
     band: Mapped[str | None]
     percent: Mapped[float | None]
     given: Mapped[str]
+
+
+class NewLimitRaise(Base):
+    __table__ = tables.new_limit_raises
+
+    profile_id: Mapped[int]
+    study_day: Mapped[date]
+    scope: Mapped[str]
+    extra: Mapped[int]

@@ -1,7 +1,7 @@
 """exam, daily plan and self-assessments
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-04 21:00:00
 
 Three new tables, nothing else touched:
@@ -12,9 +12,6 @@ Three new tables, nothing else touched:
 - `assessment_areas`: the per-system and per-discipline lines of an assessment's score report,
   each a band (lower / borderline / higher) or a percent correct.
 Downgrading drops the three tables (and what they hold).
-
-(Issue-14a adds revision 0006 on its branch: when both are merged this revision's
-`down_revision` becomes "0006"; it touches none of 0006's tables.)
 """
 
 from __future__ import annotations
@@ -27,7 +24,7 @@ from alembic import op
 import flashcore.storage.types
 
 revision: str = "0007"
-down_revision: str | None = "0005"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
