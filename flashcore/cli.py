@@ -426,6 +426,8 @@ def _due_within(args: argparse.Namespace, fc: Flashcore) -> int:
         say(table([(i.card_id, i.state.label, i.note_key, i.reason) for i in done.postponed],
                   ["card_id", "state", "note_key", "reason"]))  # fmt: skip
     return 0
+
+
 def held_lines(q: Any, deck: str | None, topic: str | None) -> list[str]:
     """What today's limits keep out of the queue, and the command that shows it."""
     import shlex
@@ -544,7 +546,7 @@ def cmd_review(args: argparse.Namespace) -> int:
         return fc
 
     # The app paints first and opens the collection in a worker thread.
-    return run_review_lazy(opener, deck=args.deck, topic=args.topic)
+    return run_review_lazy(opener, deck=args.deck, topic=args.topic, minutes=args.minutes)
 
 
 def _read_input(path: str) -> tuple[Path | IO[bytes], str]:
@@ -887,6 +889,9 @@ def build_parser() -> argparse.ArgumentParser:
             "flashcore review --deck 'Step 1::Immunology'", cmd_review)  # fmt: skip
     p.add_argument("--deck", help="start a session on this deck (and its sub-decks)")
     p.add_argument("--topic", help="start a session on this topic (and its sub-topics)")
+    p.add_argument("--minutes", type=whole(1, 1440), metavar="M",
+                   help="a session of M minutes: its queue is cut to fit (default: what is left "
+                   "of the exam's daily budget, when an exam is set)")  # fmt: skip
     _extra_new_flag(p)
 
     decks = add("decks", "load deck files and list decks", "flashcore decks list", _needs_verb)

@@ -143,6 +143,18 @@ def stretch_due(
     return w.stretch_start + timedelta(days=min(day, w.stretch_days - 1))
 
 
+def stretch_interval(
+    card_id: int, reps: int, now: datetime, days: int, w: ExamWindow
+) -> int | None:
+    """`stretch_due` in whole days from `now`: the fewest days that reach the chosen stretch
+    day (its study day starts at most a day before the due, so the due falls inside it), or
+    None when the interval is left as it is."""
+    moved = stretch_due(card_id, reps, now + timedelta(days=days), now, w)
+    if moved is None:
+        return None
+    return max(1, math.ceil((moved - now) / timedelta(days=1)))
+
+
 def exam_retention(days_left: int, plan: Sequence[tuple[int, float]]) -> float | None:
     """The retention the solver chose for this many days left, or None (no step applies)."""
     for horizon, retention in plan:

@@ -15,6 +15,10 @@ Two rules of Anki's are applied around fsrs (the "study-day rules"; `elapsed_day
   the maximum interval). A learning card that graduates on both Good and Easy gets the same.
 Review logs written before these rules (`elapsed_days` None) replay as they were written:
 fsrs's 24-hour days, no ordering.
+
+With an exam (`Policy.exam`), a review interval that would land after the exam day is brought
+into the last stretch before it (core.exam.stretch_due); the policy is recorded with each
+answer, so `check` replays it.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from fsrs import State as FsrsState
 from fsrs.scheduler import DEFAULT_PARAMETERS, FUZZ_RANGES
 
 from flashcore.core.errors import ClockError, ConfigError
-from flashcore.core.exam import ExamWindow
+from flashcore.core.exam import ExamWindow, stretch_interval
 from flashcore.core.model import CardState, Memory, Rating, Schedule
 from flashcore.core.settings import Settings
 
@@ -241,12 +245,19 @@ def _outcomes(
         due = card.due
         if state is CardState.REVIEW:
             days = (card.due - now).days
-            if elapsed_days is None or rating is Rating.AGAIN:
-                days = fuzzed_days(days, card_id, schedule.reps, policy.maximum_interval)
-            else:
+            ordered = elapsed_days is not None and rating is not Rating.AGAIN
+            floor = minimum if ordered else 1
+            if ordered:
                 days = fuzzed_days(
                     days, card_id, schedule.reps, policy.maximum_interval, minimum=minimum
                 )
+            else:
+                days = fuzzed_days(days, card_id, schedule.reps, policy.maximum_interval)
+            if policy.exam is not None:  # no interval past the exam without the last stretch
+                moved = stretch_interval(card_id, schedule.reps, now, days, policy.exam)
+                if moved is not None:
+                    days = max(moved, floor)  # Hard < Good < Easy still holds
+            if ordered:
                 minimum = days + 1
             due = now + timedelta(days=days)
         assert card.stability is not None and card.difficulty is not None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from flashcore.core.model import CardState
 from flashcore.core.weakness import MISSED_QUESTION
@@ -105,6 +105,14 @@ def with_weak_reason(entry: Entry, weak: str) -> Entry:
     else:
         reason = f"{weak}; {entry.reason}"
     return replace(entry, reason=reason)
+
+
+def with_exam_reason(entry: Entry, exam_day: date) -> Entry:
+    """A review in the last stretch before the exam says why it is there (no interval lands
+    after the exam without a review in that stretch, see core.exam)."""
+    if entry.kind != "review":
+        return entry
+    return replace(entry, reason=f"due before the exam on {exam_day.isoformat()}; {entry.reason}")
 
 
 def with_missed_question(entry: Entry, missed: str) -> Entry:

@@ -40,6 +40,24 @@ def answer_times(fc: Flashcore) -> rules.AnswerSeconds:
         )
 
 
+def exam_seconds_left(fc: Flashcore) -> float | None:
+    """What is left today of the exam's daily budget (None: no exam is set)."""
+    exam = fc.exam
+    if exam is None:
+        return None
+    with reading(fc.engine) as session:
+        _new, _reviews, spent = planning.done_since(session, fc.profile_id, fc.day_start())
+    return exam.minutes_per_day * 60.0 - spent
+
+
+def cut_items(
+    fc: Flashcore, items: list[QueueItem], seconds: float
+) -> tuple[list[QueueItem], list[QueueItem]]:
+    """(kept, postponed) of queue items within `seconds` (as `cut_queue`)."""
+    done = _cut(fc, items, seconds / 60.0, None)
+    return list(done.kept), list(done.postponed)
+
+
 def cut_queue(
     fc: Flashcore,
     today: TodayQueue,
@@ -47,8 +65,13 @@ def cut_queue(
     times: rules.AnswerSeconds | None = None,
 ) -> Budgeted:
     """Keep what fits in `minutes`, in queue order; postpone the rest by the budget's tiers."""
+    return _cut(fc, list(today.items), minutes, times)
+
+
+def _cut(
+    fc: Flashcore, items: list[QueueItem], minutes: float, times: rules.AnswerSeconds | None
+) -> Budgeted:
     times = times or answer_times(fc)
-    items = list(today.items)
     ids = [i.card_id for i in items]
     with reading(fc.engine) as session:
         weights = planning.card_weights(session, fc.profile_id, ids)

@@ -4,12 +4,14 @@ study day."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from flashcore.core import exam as exam_rules
+from flashcore.core import studyday
 from flashcore.core.errors import NotFoundError
 from flashcore.core.exam import Exam
+from flashcore.core.weakness import retention_for
 from flashcore.services.weakness import today_for
 from flashcore.storage import planning, repos
 from flashcore.storage.uow import run_write
@@ -104,3 +106,15 @@ def follow_plan(fc: Flashcore) -> int | None:
     fc.settings = replace(fc.settings, new_per_day=needed)
     fc._exam = (exam, today)
     return needed
+
+
+def card_retention(fc: Flashcore, weight: float, now: datetime) -> float:
+    """The retention a card is scheduled at: its weakness's (core.weakness.retention_for),
+    raised toward the exam where the solver chose a step for the days left (core.exam)."""
+    base = retention_for(fc.settings, weight)
+    exam = fc.exam
+    if exam is None or not exam.retention_plan:
+        return base
+    s = fc.settings
+    days_left = exam.days_left(studyday.study_date(now, s.zone, s.day_start_hour))
+    return exam_rules.retention_toward(base, days_left, exam.retention_plan)

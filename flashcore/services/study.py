@@ -19,9 +19,10 @@ from flashcore.core import cloze, fsrs_adapter, queue, studyday
 from flashcore.core import topics as topic_keys
 from flashcore.core.errors import FlashcoreError, NotFoundError, StaleCardError
 from flashcore.core.model import CardState, Rating, Schedule
-from flashcore.core.weakness import MISSED_QUESTION, retention_for
+from flashcore.core.weakness import MISSED_QUESTION
 from flashcore.services import pullforward
 from flashcore.services.decks import card_scope
+from flashcore.services.exam import card_retention
 from flashcore.services.weakness import card_reasons, ensure_fresh, question_reasons
 from flashcore.storage import repos
 from flashcore.storage import today as today_repo
@@ -575,6 +576,9 @@ def _rank(
                 for e in _name_missed_questions(fc, conn, entries, weight_of, reasons)
             ]
             weak_topics = repos.weak_topic_paths(conn, weighted)
+        exam = fc.exam
+        if exam is not None and exam.stretch_start <= d.day < exam.exam_date:
+            entries = [queue.with_exam_reason(e, exam.exam_date) for e in entries]
         if details and entries:
             info = repos.queue_details(conn, [e.card_id for e in entries])
     states = tuple(CardState)
@@ -709,7 +713,7 @@ def _show_on(conn: Connection, fc: Flashcore, card_id: int) -> tuple[CardView, r
     if row is None:
         raise NotFoundError(f"no card {card_id} in this profile")
     schedule = repos.schedule_from(_Obj(row))
-    retention = retention_for(fc.settings, row["weight"])
+    retention = card_retention(fc, row["weight"], now)
     outcomes = {
         rating: Outcome(rating, result.state, result.due, result.due - now,
                         format_interval(result.due - now))
@@ -850,7 +854,7 @@ def _answer_in(
         )
     if card.suspended:
         raise FlashcoreError(f"card {card_id} is suspended; unsuspend it first")
-    retention = retention_for(s, card.weight)
+    retention = card_retention(fc, card.weight, now)
     elapsed = elapsed_days(fc, card.schedule, now)
     new = fsrs_adapter.answer(
         card_id, card.schedule, rating, now, retention, fc.policy, elapsed_days=elapsed
@@ -1007,10 +1011,25 @@ class StudySession:
     # slower; a checkpoint took ~7 ms).
     CHECKPOINT_EVERY = 10
 
-    def __init__(self, fc: Flashcore, *, deck: str | None = None, topic: str | None = None) -> None:
+    def __init__(
+        self,
+        fc: Flashcore,
+        *,
+        deck: str | None = None,
+        topic: str | None = None,
+        minutes: float | None = None,
+        exam_budget: bool = False,
+    ) -> None:
+        """`minutes`: the session's length; its queue is cut to fit (services.budget: the
+        overflow is postponed, lowest exam points at risk first). `exam_budget`: without
+        `minutes`, what is left of the exam's daily budget today (when an exam is set)."""
         self.fc = fc
         self.deck = deck
         self.topic = topic
+        self.minutes = minutes
+        self.exam_budget = exam_budget
+        self.spent_seconds = 0.0  # answer time in this session (what the budget has used)
+        self.postponed = 0  # cards the budget left for later, at the last rebuild
         self._conn: Connection | None = None
         self._pending: list[QueueItem] | None = None
         self._head = 0
@@ -1092,7 +1111,7 @@ class StudySession:
             self.fc, deck=self.deck, topic=self.topic, details=False, weights_fresh=True
         )
         self._held = (built.new_held, built.review_held, built.new_limit)
-        self._pending = [i for i in built.items if i.kind != "ahead"]
+        self._pending = self._within_budget([i for i in built.items if i.kind != "ahead"])
         self._head = 0
         self._kind_of = {i.card_id: i.kind for i in self._pending}
         self._counts = {"new": 0, "learning": 0, "review": 0}
@@ -1107,6 +1126,27 @@ class StudySession:
             )  # fmt: skip
         self._waiting = sorted(waiting, key=_waiting_key)
         self._rollover = self.fc.rollover(now)
+
+    def budget_seconds(self) -> float | None:
+        """What is left of the session's budget (None: no budget)."""
+        if self.minutes is not None:
+            return self.minutes * 60.0 - self.spent_seconds
+        if self.exam_budget:
+            from flashcore.services.budget import exam_seconds_left
+
+            return exam_seconds_left(self.fc)
+        return None
+
+    def _within_budget(self, pending: list[QueueItem]) -> list[QueueItem]:
+        left = self.budget_seconds()
+        if left is None or not pending:
+            self.postponed = 0
+            return pending
+        from flashcore.services.budget import cut_items
+
+        kept, postponed = cut_items(self.fc, pending, max(0.0, left))
+        self.postponed = len(postponed)
+        return kept
 
     def _next_pending(self) -> QueueItem | None:
         pending = self._pending or []
@@ -1203,6 +1243,7 @@ class StudySession:
             return done
 
         result = run_write_on(self._connection(), work)
+        self.spent_seconds += (duration_ms or 0) / 1000.0
         self.answered(result)
         self._since_checkpoint += 1
         # The next `queue()` needs no check of its own: this answer's transaction saw whether

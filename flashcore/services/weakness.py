@@ -649,6 +649,9 @@ def ensure_fresh(fc: Flashcore) -> None:
         conn.rollback()
     if stamp != today_for(fc):
         refresh_weights(fc, force=False)
+    from flashcore.services.exam import follow_plan  # (imports this module)
+
+    follow_plan(fc)  # plan_mode auto: today's new cards a day, once a study day
 
 
 def report_rows(fc: Flashcore) -> list[dict[str, Any]]:

@@ -42,6 +42,7 @@ class FlashcoreApp(App[None]):
         self.ticks = ticks
         self.opened: Flashcore | None = None
         self.scope = (deck, topic)
+        self.session_minutes: float | None = None  # for the context made once opened
         self.error: BaseException | None = None
         self._opening = False
 
@@ -77,7 +78,7 @@ class FlashcoreApp(App[None]):
         # out of the collector's way, so collections while Home loads stay short.
         collector.settle()
         self.opened = fc
-        self._ctx = Context(fc, self.ticks)
+        self._ctx = Context(fc, self.ticks, self.session_minutes)
         self.pop_screen()
         self._start()
         # After the first paint, a quick integrity check costs the student nothing.
@@ -121,10 +122,11 @@ def make_app(
     deck: str | None = None,
     topic: str | None = None,
     ticks: Callable[[], float] = time.monotonic,
+    minutes: float | None = None,
 ) -> FlashcoreApp:
     """The app for `fc`, shared by the command line and the tests. `ticks` times answers and
     the session (monotonic; scheduling uses `fc.clock`)."""
-    return FlashcoreApp(Context(fc, ticks), deck=deck, topic=topic, ticks=ticks)
+    return FlashcoreApp(Context(fc, ticks, minutes), deck=deck, topic=topic, ticks=ticks)
 
 
 def make_lazy_app(
@@ -133,6 +135,9 @@ def make_lazy_app(
     deck: str | None = None,
     topic: str | None = None,
     ticks: Callable[[], float] = time.monotonic,
+    minutes: float | None = None,
 ) -> FlashcoreApp:
     """The app that paints first and opens the collection (`opener`) in a worker thread."""
-    return FlashcoreApp(None, deck=deck, topic=topic, opener=opener, ticks=ticks)
+    app = FlashcoreApp(None, deck=deck, topic=topic, opener=opener, ticks=ticks)
+    app.session_minutes = minutes
+    return app

@@ -20,3 +20,6 @@ if TYPE_CHECKING:
 class Context:
     fc: Flashcore
     ticks: Callable[[], float] = field(default=time.monotonic)
+    # A session's length (`review --minutes M`): its queue is cut to fit. None: what is left
+    # of the exam's daily budget, when an exam is set (else no cut).
+    session_minutes: float | None = None

@@ -24,11 +24,15 @@ def run_review(fc: Flashcore, *, deck: str | None = None, topic: str | None = No
 
 
 def run_review_lazy(
-    opener: Callable[[], Flashcore], *, deck: str | None = None, topic: str | None = None
+    opener: Callable[[], Flashcore],
+    *,
+    deck: str | None = None,
+    topic: str | None = None,
+    minutes: float | None = None,
 ) -> int:
     """Like `run_review`, but the first screen is painted before the collection is opened
     (`opener` runs in a worker thread); the collection is closed when the app ends."""
-    app = make_lazy_app(opener, deck=deck, topic=topic)
+    app = make_lazy_app(opener, deck=deck, topic=topic, minutes=minutes)
     try:
         app.run()
     finally:

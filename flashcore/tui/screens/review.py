@@ -180,6 +180,7 @@ class ReviewScreen(Screen[None]):
         self._collect_timer: Timer | None = None
         self._holding_gc = False
         self._prompt_shown = False
+        self._budget_told = False
         # The widgets, kept at hand: a card changes them without a query per widget.
         self._scope = Static(self._scope_text(), id="review-scope")
         self._timer = Static("00:00", id="review-timer")
@@ -266,7 +267,13 @@ class ReviewScreen(Screen[None]):
             if self.study is None:
                 from flashcore.services.study import StudySession
 
-                self.study = StudySession(self.ctx.fc, deck=self.deck, topic=self.topic)
+                self.study = StudySession(
+                    self.ctx.fc,
+                    deck=self.deck,
+                    topic=self.topic,
+                    minutes=self.ctx.session_minutes,
+                    exam_budget=True,
+                )
             nxt = await asyncio.to_thread(
                 fetch_next, self.ctx, self.deck, self.topic, prefer, self.study
             )
@@ -291,6 +298,15 @@ class ReviewScreen(Screen[None]):
             self._show_card(nxt.view, nxt.reason)
             return
         self.view = None
+        if self.study is not None and self.study.postponed and not self._budget_told:
+            self._budget_told = True  # once: the session's time budget is used up
+            n = self.study.postponed
+            self.notify(
+                f"Time budget used: {n} card{'s' if n != 1 else ''} postponed (lowest exam "
+                "points at risk first); they come first tomorrow.",
+                markup=False,
+                timeout=8,
+            )
         self._next_due = nxt.queue.next_learning_due
         if self._next_due is not None:
             self._show_waiting()
