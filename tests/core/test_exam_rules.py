@@ -132,3 +132,22 @@ def test_outline_figures_agree_with_the_content_tests_outline_file():
         assert outline.AREA_SYSTEMS.get(area) == system, area
     for root, system in raw.get("disciplines", {}).items():
         assert outline.DISCIPLINE_SYSTEMS.get(root) == system, root
+
+
+def test_the_adapter_brings_an_interval_past_the_exam_into_the_stretch_in_grade_order():
+    from flashcore.core.fsrs_adapter import Policy, preview
+    from flashcore.core.model import CardState, Memory, Rating, Schedule
+    from flashcore.core.settings import Settings
+
+    w = window(EXAM, ZoneInfo("UTC"), 4)
+    now = datetime(2027, 1, 20, 9, tzinfo=UTC)  # 26 days before the exam
+    card = Schedule(CardState.REVIEW, now, None, Memory(60.0, 5.0), now - timedelta(days=50),
+                    5, 0)  # fmt: skip
+    plain = Policy.from_settings(Settings())
+    free = preview(7, card, now, 0.9, plain, elapsed_days=50)
+    assert all(free[r].due.date() > EXAM.exam_date for r in (Rating.GOOD, Rating.EASY))
+    held = preview(7, card, now, 0.9, Policy.from_settings(Settings(), w), elapsed_days=50)
+    dues = [held[r].due for r in (Rating.HARD, Rating.GOOD, Rating.EASY)]
+    assert all(w.stretch_start <= d < w.exam_start for d in dues)
+    assert dues == sorted(dues) and len(set(dues)) == 3
+    assert held[Rating.GOOD].memory == free[Rating.GOOD].memory  # only the day moves
