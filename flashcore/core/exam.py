@@ -124,11 +124,12 @@ def window(exam: Exam, zone: ZoneInfo, start_hour: int) -> ExamWindow:
 
 
 def stretch_due(
-    card_id: int, reps: int, due: datetime, now: datetime, w: ExamWindow
+    card_id: int, reps: int, due: datetime, now: datetime, w: ExamWindow, room: int = 0
 ) -> datetime | None:
     """Where an answer's next review goes when it would land after the exam: a day of the last
     stretch (None: leave `due` as it is). Only for an answer given before the stretch; the day
-    is at least one day after `now`, drawn from the card's id and review count."""
+    is at least one day after `now`, drawn from the card's id and review count, and leaves
+    `room` later days of the stretch when it can (for higher grades, which come later)."""
     if due < w.exam_start or now >= w.stretch_start:
         return None
     first = 0
@@ -139,17 +140,18 @@ def stretch_due(
     if first >= w.stretch_days:
         return None
     draw = random.Random(f"flashcore-exam:{card_id}:{reps}").random()
-    day = first + int(draw * (w.stretch_days - first))
+    span = max(1, w.stretch_days - first - room)
+    day = first + int(draw * span)
     return w.stretch_start + timedelta(days=min(day, w.stretch_days - 1))
 
 
 def stretch_interval(
-    card_id: int, reps: int, now: datetime, days: int, w: ExamWindow
+    card_id: int, reps: int, now: datetime, days: int, w: ExamWindow, room: int = 0
 ) -> int | None:
     """`stretch_due` in whole days from `now`: the fewest days that reach the chosen stretch
     day (its study day starts at most a day before the due, so the due falls inside it), or
     None when the interval is left as it is."""
-    moved = stretch_due(card_id, reps, now + timedelta(days=days), now, w)
+    moved = stretch_due(card_id, reps, now + timedelta(days=days), now, w, room)
     if moved is None:
         return None
     return max(1, math.ceil((moved - now) / timedelta(days=1)))

@@ -317,9 +317,11 @@ def run(
                 at = max(at, sched.due)
                 sched = memo.answer(sched, Rating.GOOD, at, retention)
             if sched.state is CardState.REVIEW and setup.window is not None:
-                moved = exam.stretch_due(cid, sched.reps - 1, sched.due, at, setup.window)
+                # as the adapter moves a Good answer: the day drawn for the passing grades
+                # (room for two), a day after Hard's
+                moved = exam.stretch_due(cid, sched.reps - 1, sched.due, at, setup.window, 2)
                 if moved is not None:
-                    sched = replace(sched, due=moved)
+                    sched = replace(sched, due=moved + timedelta(days=1))
             schedules[cid] = sched
             due.discard(cid)
             buckets[max(d + 1, day_of(sched.due))].append(cid)

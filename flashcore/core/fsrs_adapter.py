@@ -254,9 +254,13 @@ def _outcomes(
             else:
                 days = fuzzed_days(days, card_id, schedule.reps, policy.maximum_interval)
             if policy.exam is not None:  # no interval past the exam without the last stretch
-                moved = stretch_interval(card_id, schedule.reps, now, days, policy.exam)
+                # Passing grades share the day drawn, each a day after the one below: room
+                # for two more (Hard < Good < Easy still holds; in a stretch shorter than
+                # three days the order wins over the stretch).
+                room = 2 if ordered else 0
+                moved = stretch_interval(card_id, schedule.reps, now, days, policy.exam, room)
                 if moved is not None:
-                    days = max(moved, floor)  # Hard < Good < Easy still holds
+                    days = max(moved, floor)
             if ordered:
                 minimum = days + 1
             due = now + timedelta(days=days)
