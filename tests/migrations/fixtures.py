@@ -131,7 +131,7 @@ def make_content(url: str, folder: Path) -> datetime:
     """A collection with real content in every table; returns the clock's last instant."""
     from flashcore.core.clock import FixedClock
     from flashcore.core.model import Rating
-    from flashcore.services import Flashcore, study
+    from flashcore.services import Flashcore, assess, exam, study
     from flashcore.services.qbank import add_alias, import_log
     from flashcore.services.study import answer, build_queue, set_cards
 
@@ -165,11 +165,18 @@ def make_content(url: str, folder: Path) -> datetime:
         for card_id in by_state.get("review", [])[2:5]:
             answer(fc, card_id, Rating.AGAIN, duration_ms=9000)
         sample = decks / "samples"
+        # missed.csv runs to 2026-11-16, later than this clock: an import refuses days after
+        # tomorrow (since issue 20), so the imports happen the day after its last
+        clock.set(max(clock.now(), datetime(2026, 11, 17, 9, 0, tzinfo=UTC)))
         import_log(fc, (sample / "uworld-paste.tsv").read_bytes(), origin="paste")
         import_log(fc, (sample / "missed.csv").read_bytes(), origin=str(sample / "missed.csv"))
         add_alias(fc, "Allergy shots", "Immunology::Hypersensitivity::Type I")
         if hasattr(study, "raise_new_limit"):  # schema 0006: today's raised new-card limit
             study.raise_new_limit(fc, topic="Immunology::Hypersensitivity::Type I", extra=3)
+        if hasattr(exam, "set_exam"):  # schema 0007: an exam, and a self-assessment's report
+            exam.set_exam(fc, date(2027, 1, 15), minutes_per_day=90, buffer_days=5)
+            assess.add(fc, "NBME 31", 58, report=sample / "nbme-report.txt")
+            assess.add(fc, "NBME 30", 54, taken_on=clock.now().date() - timedelta(days=9))
         fc.create_profile("alice", timezone="UTC")
     with Flashcore.open(url, clock=clock, profile="alice") as alice:
         deck = folder / "alice.toml"
