@@ -18,7 +18,8 @@ Every arm has the same time: `minutes` a day of the student's real time. The arm
   before the exam (what a careful student computes);
 - `exam`: `exam set` with the same minutes a day and a 7-day buffer, `plan_mode auto`, the
   retention steps of `plan --solve` (solved once, on day one), and the reviewer's session cut
-  to the day's budget (core.budget); the last-stretch rule acts in every answer.
+  to the day's budget (core.budget); the last-stretch rule acts in every answer;
+- `exam-nosolve`: the same without the retention steps (the profile's own retention).
 
 Exam score = Σ over topics of the topic's share of the exam (its system's outline share split
 over the system's topics) × the mean over its cards of `0.2 + 0.8 × true recall` on exam day
@@ -50,7 +51,7 @@ START = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 TOPICS = 60
 GUESS = 0.2
 SECONDS = {"new": 20.0, "step": 10.0, "review": 8.0, "forgot": 6.0}
-ARMS = ("plain", "plain+rate", "exam")
+ARMS = ("plain", "plain+rate", "exam", "exam-nosolve")
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +96,9 @@ def _deck(path: Path, topics: list[tuple[str, float, float]], topic_of: list[int
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
-def run(arm: str, seed: int, cards: int, days: int, minutes: float) -> Run:
+def run(
+    arm: str, seed: int, cards: int, days: int, minutes: float, verbose: bool = False
+) -> Run:
     """One arm on one seed, through the services (see the module's doc)."""
     from flashcore.services import Flashcore, exam, study
     from flashcore.services.optimize import solve_retention
@@ -115,10 +118,12 @@ def run(arm: str, seed: int, cards: int, days: int, minutes: float) -> Run:
             exam_day = START.date() + timedelta(days=days)
             if arm == "plain+rate":
                 fc.config_set("new_per_day", str(math.ceil(cards / max(1, days - 7))))
-            if arm == "exam":
+            if arm.startswith("exam"):
                 exam.set_exam(fc, exam_day, minutes_per_day=int(minutes), buffer_days=7)
                 fc.config_set("plan_mode", "auto")
-                solve_retention(fc)
+                if arm == "exam":
+                    steps = solve_retention(fc)
+                    print(f"seed {seed}: retention steps {steps}", file=sys.stderr)
             curve = fsrs_adapter.curve(fc.policy)
             memory: dict[int, tuple[float, datetime]] = {}
             spent_total = 0.0
@@ -134,11 +139,10 @@ def run(arm: str, seed: int, cards: int, days: int, minutes: float) -> Run:
 
             for day in range(days):
                 clock.set(START + timedelta(days=day))
-                session = study.StudySession(
-                    fc, exam_budget=arm == "exam", minutes=None
-                )
+                budgeted = arm.startswith("exam")
+                session = study.StudySession(fc, exam_budget=budgeted, minutes=None)
                 spent = 0.0
-                while arm == "exam" or spent < minutes * 60:
+                while budgeted or spent < minutes * 60:
                     q = session.queue(details=False)
                     if not q.items:
                         nxt = q.next_learning_due
@@ -171,6 +175,9 @@ def run(arm: str, seed: int, cards: int, days: int, minutes: float) -> Run:
                     clock.advance(timedelta(seconds=seconds))
                 session.close()
                 spent_total += spent
+                if verbose:
+                    print(f"  {arm} day {day}: {spent / 60:.1f} min, seen {len(memory)}, "
+                          f"new_per_day {fc.settings.new_per_day}", file=sys.stderr)  # fmt: skip
             at = datetime.combine(exam_day, START.timetz())
             score = 0.0
             by_topic: dict[int, list[int]] = {}
@@ -199,6 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--arms", default=",".join(ARMS))
     p.add_argument("--json", action="store_true")
+    p.add_argument("--verbose", action="store_true", help="each day's minutes and cards seen")
     a = p.parse_args(argv)
     arms = [x.strip() for x in a.arms.split(",") if x.strip()]
     unknown = [x for x in arms if x not in ARMS]
@@ -209,7 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for seed in range(a.seeds):
         for arm in arms:
             started = time.monotonic()
-            r = run(arm, seed, a.cards, a.days, a.minutes)
+            r = run(arm, seed, a.cards, a.days, a.minutes, a.verbose)
             runs.append(r)
             print(f"seed {seed} {arm:<20} score {r.exam_score:6.2f}  minutes {r.minutes:7.1f}  "
                   f"answers {r.answers:6d}  seen {r.seen}/{r.cards}  "

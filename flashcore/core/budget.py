@@ -4,7 +4,9 @@ risk first, SuperMemo-style. Pure: entries and their estimated seconds in, kept 
 out.
 
 What goes first, in tiers (a tier is emptied before the next is touched):
-1. new cards of no weak topic, the last in introduction order first;
+1. new cards of no weak topic, the last in introduction order first (but in the exam's buffer,
+   where a card never seen is all of its exam points at risk, they rank with the reviews as
+   the most at risk);
 2. reviews of no weak topic, the least forgotten first (lowest `review_priority`, i.e. the
    smallest chance that the card is forgotten today);
 3. cards of weak topics (a qbank miss or a weak self-assessment system), lowest priority first;
@@ -13,8 +15,9 @@ Learning and relearning steps are never postponed: they are in the middle of bei
 So weak topics and missed questions are never the first to go.
 
 A card's time is estimated from the student's own answer times (medians of the last 30 days by
-the state the card was in): a new card costs its first answer and one answer per learning step,
-a review costs one answer plus, with the chance it is forgotten (1 - R), the relearning steps.
+the state the card was in): a new card costs its first answer and the learning answers a new
+card takes this student (from the log; else one per step after the first), a review costs one
+answer plus, with the chance it is forgotten (1 - R), the relearning answers a lapse takes.
 """
 
 from __future__ import annotations
@@ -36,6 +39,10 @@ class AnswerSeconds:
     review: float = 10.0
     relearning: float = 15.0
     measured: bool = False  # from the student's own log (else the defaults above)
+    # Learning answers per new card and relearning answers per lapse, as the log shows them
+    # (None: one per step after the first answer; one per relearning step).
+    steps_per_new: float | None = None
+    steps_per_lapse: float | None = None
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -43,6 +50,10 @@ class AnswerSeconds:
             "learning": round(self.learning, 1),
             "review": round(self.review, 1),
             "relearning": round(self.relearning, 1),
+            "steps_per_new": None if self.steps_per_new is None else round(self.steps_per_new, 2),
+            "steps_per_lapse": None
+            if self.steps_per_lapse is None
+            else round(self.steps_per_lapse, 2),
             "measured": self.measured,
         }
 
@@ -54,13 +65,20 @@ def card_seconds(
     learning_steps: int,
     relearning_steps: int,
 ) -> float:
-    """Expected seconds a queued card takes today, its (re)learning steps included."""
+    """Expected seconds a queued card takes today, its (re)learning steps included: a new card
+    its first answer and its learning answers (as many as the log shows a new card takes, else
+    one per step after the first), a review one answer and, with chance 1 - R, its relearning
+    answers."""
     if kind == "new":
-        return times.new + learning_steps * times.learning
+        steps = times.steps_per_new
+        if steps is None:
+            steps = max(0, learning_steps - 1)
+        return times.new + steps * times.learning
     if kind in ("learning", "ahead"):
         return times.learning
     forgotten = 1.0 - (retrievability if retrievability is not None else 0.0)
-    return times.review + forgotten * relearning_steps * times.relearning
+    lapse = times.steps_per_lapse if times.steps_per_lapse is not None else relearning_steps
+    return times.review + forgotten * lapse * times.relearning
 
 
 class Tier(IntEnum):
@@ -116,10 +134,14 @@ def cut(
     weight: Callable[[Entry], float],
     budget_seconds: float,
     value: Callable[[Entry], float] | None = None,
+    new_value: float | None = None,
 ) -> Cut:
     """Keep today's entries (in their order) within `budget_seconds`; postpone the overflow in
     tier order. `value` (default: the entry's queue priority) ranks a tier's reviews: the lowest
-    goes first. Learning steps stay even when they alone exceed the budget."""
+    goes first. `new_value`: new cards rank among the reviews with this value instead of going
+    first (in the exam's buffer a card never seen is all of its exam points at risk, a review
+    only its chance of being forgotten). Learning steps stay even when they alone exceed the
+    budget."""
     costs = [seconds(e) for e in entries]
     total = sum(costs)
     if total <= budget_seconds:
@@ -132,6 +154,8 @@ def cut(
             continue
         # new cards: the last introduced goes first; reviews: the lowest value first
         within = -i if e.kind == "new" else rank(e)
+        if tier is Tier.NEW and new_value is not None:
+            tier, within = Tier.REVIEW, new_value - i * 1e-9
         order.append((int(tier), within, i))
     order.sort()
     dropped: set[int] = set()

@@ -75,6 +75,7 @@ class Setup:
     times: budget.AnswerSeconds = field(default_factory=budget.AnswerSeconds)
     window: exam.ExamWindow | None = None
     exam_date: date | None = None
+    buffer_start: date | None = None  # new cards rank with reviews from here (core.budget)
     new_done_today: int = 0
     reviews_done_today: int = 0
     seconds_done_today: float = 0.0
@@ -291,7 +292,11 @@ def run(
         day.seconds = (seconds + unlisted) * scale + (setup.seconds_done_today if first else 0.0)
         kept = entries
         if budget_left is not None:
-            result = budget.cut(entries, cost, weight, budget_left)
+            urgent = setup.exam_date is not None and setup.buffer_start is not None and (
+                on >= setup.buffer_start
+            )
+            result = budget.cut(entries, cost, weight, budget_left,
+                                new_value=1.0 if urgent else None)  # fmt: skip
             kept = list(result.kept)
             day.postponed = (counts.total - len(kept)) * scale
         day.done_seconds = sum(cost(e) for e in kept) * scale

@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from flashcore.core import budget as rules
-from flashcore.core import queue
+from flashcore.core import queue, studyday
 from flashcore.storage import planning
 from flashcore.storage.uow import reading
 
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from flashcore.services.study import QueueItem, TodayQueue
 
 TIMES_DAYS = 30
+NEW_IN_BUFFER = 1.0  # a new card's value in the buffer: all of it at risk (a review: 1 - R)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,16 @@ def answer_times(fc: Flashcore) -> rules.AnswerSeconds:
         return planning.answer_seconds(
             session, fc.profile_id, fc.now() - timedelta(days=TIMES_DAYS)
         )
+
+
+def _new_value(fc: Flashcore) -> float | None:
+    """In the exam's buffer new cards are kept before reviews (see core.budget.cut)."""
+    exam = fc.exam
+    if exam is None:
+        return None
+    s = fc.settings
+    today = studyday.study_date(fc.now(), s.zone, s.day_start_hour)
+    return NEW_IN_BUFFER if today >= exam.buffer_start else None
 
 
 def exam_seconds_left(fc: Flashcore) -> float | None:
@@ -93,6 +104,7 @@ def _cut(
         lambda e: seconds[e.card_id],
         lambda e: weights.get(e.card_id, 0.0),
         minutes * 60.0,
+        new_value=_new_value(fc),
     )
     kept = tuple(by_id[e.card_id] for e in result.kept)
     postponed = tuple(

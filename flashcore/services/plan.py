@@ -129,6 +129,7 @@ def _setup(fc: Flashcore, inputs: Inputs, new_per_day: int, days: int) -> engine
         times=inputs.times,
         window=exam_rules.window(exam, s.zone, s.day_start_hour),
         exam_date=exam.exam_date,
+        buffer_start=exam.buffer_start,
         new_done_today=new_done,
         reviews_done_today=reviews_done,
         seconds_done_today=seconds_done,

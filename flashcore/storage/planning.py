@@ -257,7 +257,17 @@ def answer_seconds(conn: Executor, profile_id: int, since: datetime) -> AnswerSe
             measured = True
         else:
             out[name] = getattr(default, name)
-    return AnswerSeconds(measured=measured, **out)
+    counts = rating_counts(conn, profile_id, since)
+    by_state: dict[int, int] = defaultdict(int)
+    for (state, _rating), n in counts.items():
+        by_state[state] += n
+    new = by_state[int(CardState.NEW)]
+    lapses = counts.get((int(CardState.REVIEW), 1), 0)
+    steps_per_new = by_state[int(CardState.LEARNING)] / new if new >= 20 else None
+    steps_per_lapse = by_state[int(CardState.RELEARNING)] / lapses if lapses >= 10 else None
+    return AnswerSeconds(
+        measured=measured, steps_per_new=steps_per_new, steps_per_lapse=steps_per_lapse, **out
+    )
 
 
 def done_since(conn: Executor, profile_id: int, since: datetime) -> tuple[int, int, float]:

@@ -66,8 +66,12 @@ def test_learning_steps_stay_even_over_the_budget():
 
 def test_a_card_costs_its_answers_with_its_chance_of_a_lapse():
     times = budget.AnswerSeconds(new=20, learning=10, review=8, relearning=12)
-    assert budget.card_seconds("new", None, times, 2, 1) == 40
+    assert budget.card_seconds("new", None, times, 2, 1) == 30  # 1m 10m: one step after
     assert budget.card_seconds("review", 0.75, times, 2, 1) == pytest.approx(8 + 0.25 * 12)
+    mine = budget.AnswerSeconds(new=20, learning=10, review=8, relearning=12,
+                                steps_per_new=1.6, steps_per_lapse=2.0)  # fmt: skip
+    assert budget.card_seconds("new", None, mine, 2, 1) == pytest.approx(36)
+    assert budget.card_seconds("review", 0.75, mine, 2, 1) == pytest.approx(8 + 0.25 * 24)
 
 
 # ---------------------------------------------------------------- the forecast
