@@ -25,6 +25,10 @@ COMMANDS = [
     "undo",
     "check",
     "stats",
+    "exam",
+    "plan",
+    "assess",
+    "optimize",
 ]
 
 

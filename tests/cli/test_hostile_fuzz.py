@@ -19,6 +19,7 @@ import sqlite3
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -389,6 +390,15 @@ def command_with_hostile_value() -> st.SearchStrategy[tuple[list[str], dict[str,
         st.builds(lambda v: (["topics", "alias", v, "Immunology"], {}), CONTROL_TEXT),
         st.builds(lambda v: (["due"], {"FLASHCORE_NOW": v}), bad_now),
         st.builds(lambda v: (["weakness"], {"FLASHCORE_NOW": v}), bad_now),
+        st.builds(lambda v: (["exam", "set", v], {}), st.one_of(
+            ARG_TEXT.filter(lambda t: not t.startswith("-")),
+            st.dates(max_value=date(2026, 11, 25)).map(str))),
+        st.builds(lambda v: (["exam", "set", "2027-02-15", "--minutes-per-day", v], {}),
+                  st.one_of(NON_POSITIVE, st.integers(1441, 10**30).map(str), NOT_A_NUMBER)),
+        st.builds(lambda v: (["assess", "add", "NBME 31", v], {}),
+                  st.one_of(st.floats(100.01, 1e30).map(str), st.floats(-1e30, -0.01).map(str),
+                            st.sampled_from(["nan", "inf", "-inf", "1e400", "one", "", " "]))),
+        st.builds(lambda v: (["due", "--minutes", v], {}), limits),
         st.builds(lambda v: (["answer", "1", v], {}), ARG_TEXT.filter(lambda t: not t.startswith("-") and t.strip().lower() not in {"again", "hard", "good", "easy", "1", "2", "3", "4"})),
     )  # fmt: skip
 
