@@ -242,12 +242,25 @@ def create_backup(db: Path, when: datetime) -> Backup:
 
 
 def is_sqlite_file(path: Path) -> bool:
-    """Whether `path` starts with SQLite's 16-byte header (an empty file counts as not)."""
+    """Whether `path` is a SQLite database file (an empty file counts as not), asked of SQLite
+    itself: it reads the header through a read-only connection. Never `open()` a database
+    file: this process may hold a connection to it, and closing any descriptor of the file
+    drops SQLite's POSIX locks (another process then deletes the WAL, answers in it lost)."""
     try:
-        with path.open("rb") as f:
-            return f.read(16) == b"SQLite format 3\x00"
-    except OSError:
+        if not path.is_file() or path.stat().st_size == 0:
+            return False
+        conn = open_readonly(path)
+    except (OSError, sqlite3.Error, BackupError):
         return False
+    try:
+        conn.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.DatabaseError as exc:
+        # Only "not a database" says no; damage past the header or a lock is for the caller's
+        # check to report, as a SQLite file.
+        return getattr(exc, "sqlite_errorname", "") != "SQLITE_NOTADB"
+    finally:
+        conn.close()
+    return True
 
 
 def _copy_checked(source: Path, target: Path, *, what: str, consequence: str) -> None:
