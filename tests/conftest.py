@@ -166,3 +166,23 @@ front = "Which cells mediate type IV hypersensitivity?"
 back = "T cells"
 topics = ["Immunology::Hypersensitivity::Type IV"]
 """
+
+
+@pytest.fixture(autouse=True)
+def no_background_jobs() -> Iterator[None]:
+    """Automatic backups and checks start no process in the tests: the tests that are about
+    them switch `background.MODE` to "inline" (the same work, at once) or "process"."""
+    from flashcore.storage import background
+
+    background.MODE[0] = "off"
+    yield
+    background.MODE[0] = "off"
+
+
+@pytest.fixture
+def inline_jobs() -> str:
+    """Background safety work runs at once in the calling thread."""
+    from flashcore.storage import background
+
+    background.MODE[0] = "inline"
+    return "inline"

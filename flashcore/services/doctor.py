@@ -108,6 +108,8 @@ def examine(url: str) -> DoctorReport:
         report = DoctorReport(database=str(path), integrity=files.check_file(path, full=True))
     if report.damaged:
         report.good_backup = backups.newest_good_backup(path)
+    else:
+        files.clear_damage(path)  # what a background quick_check recorded no longer holds
     return report
 
 

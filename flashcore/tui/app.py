@@ -1,11 +1,17 @@
 """The review app: thin. It holds the context, opens Home (and a session when the command line
-named a deck or topic) and turns a bad deck/topic into an error for the command line."""
+named a deck or topic) and turns a bad deck/topic into an error for the command line.
+
+Safety work never delays it: once Home is up, the automatic backup is started in a background
+process when one may be due (the reviewer keeps its keys), and every few seconds the app reaps
+finished background jobs and looks (one stat) for damage a background quick check recorded,
+which it shows once.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -17,6 +23,9 @@ from flashcore.tui.screens.loading import LoadingScreen
 if TYPE_CHECKING:
     from flashcore.services.collection import Flashcore
     from flashcore.tui.screens.review import ReviewScreen
+
+
+SAFETY_WATCH_S = 2.0  # seconds between looks at background jobs and recorded damage
 
 
 class FlashcoreApp(App[None]):
@@ -44,6 +53,8 @@ class FlashcoreApp(App[None]):
         self.scope = (deck, topic)
         self.error: BaseException | None = None
         self._opening = False
+        self.jobs: list[Any] = []  # background processes started by this app (reaped)
+        self._damage_shown = False
 
     @property
     def ctx(self) -> Context:
@@ -53,6 +64,7 @@ class FlashcoreApp(App[None]):
     def on_mount(self) -> None:
         if self._ctx is not None:
             self._start()
+            self.set_interval(SAFETY_WATCH_S, self._watch_safety)
             return
         # Paint first: open the collection (SQLAlchemy, migrations, starter decks) in a thread
         # once the loading screen is out.
@@ -80,15 +92,35 @@ class FlashcoreApp(App[None]):
         self._ctx = Context(fc, self.ticks)
         self.pop_screen()
         self._start()
-        # After the first paint, a quick integrity check costs the student nothing.
-        self.run_worker(self._check_health, thread=True, exit_on_error=False)
+        self.start_safety_work()
 
-    def _check_health(self) -> None:
-        from flashcore.services.health import quick_health
+    def start_safety_work(self) -> None:
+        """Start the review-start backup in the background (when one may be due) and the
+        watch over background jobs; the keys never wait for either."""
+        self.run_worker(self._schedule_backup, thread=True, exit_on_error=False)
+        self.set_interval(SAFETY_WATCH_S, self._watch_safety)
 
-        problem = quick_health(self.ctx.fc)
+    def _schedule_backup(self) -> None:
+        from flashcore.core.errors import FlashcoreError
+        from flashcore.services.backup import schedule_backup
+
+        try:
+            job = schedule_backup(self.ctx.fc, "review start")
+        except (FlashcoreError, OSError):
+            return  # it is tried again when the reviewer quits, or after the next command
+        if job is not None:
+            self.call_from_thread(self.jobs.append, job)
+
+    def _watch_safety(self) -> None:
+        from flashcore.services.health import recorded_problem
+
+        self.jobs = [job for job in self.jobs if job.poll() is None]  # reap the finished
+        if self._damage_shown:
+            return
+        problem = recorded_problem(self.ctx.fc)
         if problem is not None:
-            self.call_from_thread(self.notify, problem, severity="error", timeout=30, markup=False)
+            self._damage_shown = True
+            self.notify(problem, severity="error", timeout=30, markup=False)
 
     def _failed(self, exc: BaseException) -> None:
         self.error = exc

@@ -1,7 +1,9 @@
 """Home: the deck tree with today's counts, today's totals, streak and the weakest topics.
 
 Paints at once and loads its numbers in a worker; reloads whenever it comes back to the front
-(after a session), so the counts always match the database.
+(after a session), and by itself when another process commits (an import from a second
+terminal): every `WATCH_S` a worker asks `ChangeWatch` (SQLite's `data_version`, microseconds;
+PostgreSQL: a few MAX queries every 5 s), so the counts always match the database.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from flashcore.core.errors import FlashcoreError
+from flashcore.services.changes import ChangeWatch
 from flashcore.tui import collector
 from flashcore.tui.context import Context
 from flashcore.tui.screens.help import HelpScreen
@@ -31,6 +34,7 @@ from flashcore.tui.widgets.card_text import clean
 from flashcore.tui.widgets.deck_tree import DeckTree
 
 TOP_WEAK = 5
+WATCH_S = 1.0  # seconds between looks for another process's commits
 WEAK_WIDTH = 34  # the Today panel's text width at 80 columns
 
 
@@ -149,6 +153,8 @@ class HomeScreen(Screen[None]):
         super().__init__()
         self.ctx = ctx
         self.data: HomeData | None = None
+        self.watch = ChangeWatch(ctx.fc)
+        self._watching = False
 
     def compose(self) -> ComposeResult:
         yield Static(Text("flashcore", style="bold"), id="home-title", classes="titlebar")
@@ -163,6 +169,28 @@ class HomeScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#decks-panel").border_title = "Decks     new learn  due"
         self.query_one("#today-panel").border_title = "Today"
+        self.set_interval(WATCH_S, self._look_for_changes)
+
+    def on_unmount(self) -> None:
+        self.watch.close()
+
+    def _mark_and_load(self) -> HomeData:
+        self.watch.mark()  # first: a commit while loading is seen by the next look
+        return load_home(self.ctx)
+
+    def _look_for_changes(self) -> None:
+        if self.is_current and not self._watching:
+            self._watching = True
+            self._changed_elsewhere()
+
+    @work(thread=True, exclusive=True, group="home-watch", exit_on_error=False)
+    def _changed_elsewhere(self) -> None:
+        try:
+            changed = self.watch.changed()
+        finally:
+            self._watching = False
+        if changed:
+            self.app.call_from_thread(self.load)
 
     def on_screen_resume(self) -> None:
         if self.is_active:  # not when a session opened on top at once (`review --deck`)
@@ -171,7 +199,7 @@ class HomeScreen(Screen[None]):
     @work(exclusive=True, group="home")
     async def load(self) -> None:
         try:
-            data = await asyncio.to_thread(load_home, self.ctx)
+            data = await asyncio.to_thread(self._mark_and_load)
         except FlashcoreError as exc:
             self.query_one("#today", Static).update(Text(str(exc), style="red"))
             return
