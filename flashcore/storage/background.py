@@ -119,6 +119,12 @@ def run_snapshot(
 ) -> None:
     """The `snapshot` job, in this process. A restore point (`on_pinned`) runs even while
     another snapshot does; a due one leaves the work to it."""
+    folder = files.backup_folder(db)
+    created = not folder.exists()
+    try:
+        folder.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise BackupError(f"cannot use the backup folder {folder}: {files._os_reason(exc)}") from None
     if on_pinned is None and not _take_lock(snapshot_lock(db)):
         return
     try:
@@ -130,6 +136,9 @@ def run_snapshot(
     finally:
         if on_pinned is None:
             snapshot_lock(db).unlink(missing_ok=True)
+        if created:
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only when empty: nothing was due, or the first one failed
 
 
 def newest_backup(db: Path) -> datetime | None:
@@ -312,6 +321,7 @@ def main(argv: Sequence[str]) -> int:
         with contextlib.suppress(OSError):
             if log_file(db).stat().st_size == 0:  # opened for this job's errors: none came
                 log_file(db).unlink()
+                files.backup_folder(db).rmdir()  # made for the log alone (only when empty)
 
 
 def _job(kind: str, db: Path, when: datetime, argv: Sequence[str]) -> int:
