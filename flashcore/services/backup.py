@@ -113,8 +113,7 @@ def find_in(db: Path, ident: str) -> Backup:
         if backup.id == wanted:
             return backup
     raise BackupError(
-        f"no backup {ident!r} in {files.backup_folder(db)}; see `flashcore backup list` for "
-        "the ids"
+        f"no backup {ident!r} in {files.backup_folder(db)}; see `flashcore backup list` for the ids"
     )
 
 

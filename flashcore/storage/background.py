@@ -124,7 +124,9 @@ def run_snapshot(
     try:
         folder.mkdir(exist_ok=True)
     except OSError as exc:
-        raise BackupError(f"cannot use the backup folder {folder}: {files._os_reason(exc)}") from None
+        raise BackupError(
+            f"cannot use the backup folder {folder}: {files._os_reason(exc)}"
+        ) from None
     if on_pinned is None and not _take_lock(snapshot_lock(db)):
         return
     try:
@@ -263,17 +265,28 @@ def start_check(
         return None
     if running(check_lock(db)):
         return None
-    return _spawn(db, ["check", str(db), when.isoformat(), *map(str, crashed)])
+    args = ["check", str(db), when.isoformat(), *map(str, crashed)]
+    return _spawn(db, args, stdout=subprocess.DEVNULL)
+
+
+_children: list[subprocess.Popen[bytes]] = []  # started here and maybe still running
+
+
+def reap() -> None:
+    """Forget the background processes that ended (so none is left a zombie). The others are
+    kept referenced: a process is meant to outlive this one, not to be waited for."""
+    _children[:] = [child for child in _children if child.poll() is None]
 
 
 def _spawn(db: Path, args: list[str], *, stdout: int) -> subprocess.Popen[bytes]:
+    reap()
     folder = files.backup_folder(db)
     err: IO[bytes] | int = subprocess.DEVNULL
     with contextlib.suppress(OSError):
         folder.mkdir(exist_ok=True)
         err = log_file(db).open("ab")
     try:
-        return subprocess.Popen(
+        child = subprocess.Popen(
             [sys.executable, "-m", "flashcore.storage.background", *args],
             stdin=subprocess.DEVNULL,
             stdout=stdout,
@@ -281,6 +294,8 @@ def _spawn(db: Path, args: list[str], *, stdout: int) -> subprocess.Popen[bytes]
             start_new_session=True,  # the terminal's Ctrl-C and hang-up are not for it
             close_fds=True,
         )
+        _children.append(child)
+        return child
     except OSError as exc:
         raise BackupError(f"cannot start a background job: {files._os_reason(exc)}") from None
     finally:

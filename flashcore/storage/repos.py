@@ -942,7 +942,7 @@ def changed_since(session: Executor, since: datetime | None) -> datetime | None:
         select(review_logs.c.reviewed_at).order_by(review_logs.c.id.desc()).limit(1)
     ).scalar()
     newest_batch = session.execute(select(func.max(qbank_batches.c.imported_at))).scalar()
-    quick = [t for t in (newest_review, newest_batch) if t is not None]
+    quick: list[datetime] = [t for t in (newest_review, newest_batch) if t is not None]
     if since is not None and quick and max(quick) > since:
         return max(quick)
     times = [
@@ -950,7 +950,7 @@ def changed_since(session: Executor, since: datetime | None) -> datetime | None:
         session.execute(select(func.max(notes.c.modified_at))).scalar(),
         session.execute(select(func.max(cards.c.modified_at))).scalar(),
     ]
-    known = [t for t in times if t is not None]
+    known: list[datetime] = [t for t in times if t is not None]
     if not known:
         return None
     newest = max(known)

@@ -42,6 +42,7 @@ STEP_PAGES = 4096  # pages copied per backup step (16 MB of 4 KiB pages)
 STEP_PAUSE_S = 0.005  # between steps: the reviewer's writes get the disk
 BUDGET = 3.0  # the store may use this many times the database's size
 DIGEST_BYTES = 16
+RETENTION = Retention()  # the rule the copies follow
 _LOOKUP_CHUNK = 500
 
 _SCHEMA = (
@@ -134,7 +135,9 @@ def take(
         folder.mkdir(exist_ok=True)
         files.remove_stale_temps(folder)
     except OSError as exc:
-        raise BackupError(f"cannot use the backup folder {folder}: {files._os_reason(exc)}") from None
+        raise BackupError(
+            f"cannot use the backup folder {folder}: {files._os_reason(exc)}"
+        ) from None
     tmp = folder / f".{db.stem}.snapshot.{os.getpid()}{files.TEMP_SUFFIX}"
     try:
         page_size = _copy_pinned(db, tmp, on_pinned, pause)
@@ -149,9 +152,7 @@ def take(
             leftover.unlink(missing_ok=True)
 
 
-def _copy_pinned(
-    db: Path, tmp: Path, on_pinned: Callable[[], None] | None, pause: float
-) -> int:
+def _copy_pinned(db: Path, tmp: Path, on_pinned: Callable[[], None] | None, pause: float) -> int:
     """The backup API, from a read transaction opened first (the pin), into `tmp`; checked.
     Returns the page size."""
     consequence = "no snapshot was taken"
@@ -326,7 +327,7 @@ def _page(pages: dict[int, tuple[bytes, bytes]], page_id: int, size: int, ident:
 def prune(
     db: Path,
     now: datetime,
-    limits: Retention = Retention(),
+    limits: Retention = RETENTION,
     *,
     budget: float = BUDGET,
 ) -> list[Backup]:
@@ -366,9 +367,7 @@ def _drop(conn: sqlite3.Connection, ident: str) -> None:
         if found is not None:
             counts = Counter(found[1])
             _add_refs(conn, counts, -1)
-            conn.executemany(
-                "DELETE FROM pages WHERE id = ? AND refs <= 0", ((i,) for i in counts)
-            )
+            conn.executemany("DELETE FROM pages WHERE id = ? AND refs <= 0", ((i,) for i in counts))
             conn.execute("DELETE FROM snapshots WHERE ident = ?", (ident,))
         conn.execute("COMMIT")
     except BaseException:

@@ -200,9 +200,7 @@ def _the_day(day: Day, reviewers: list[Reviewer], *, sqlite: bool) -> dict[str, 
     }
 
 
-def test_the_reviewer_beside_every_other_command_keeps_every_answer_on_sqlite(
-    tmp_path, reviewers
-):
+def test_the_reviewer_beside_every_other_command_keeps_every_answer_on_sqlite(tmp_path, reviewers):
     db = tmp_path / "step1.sqlite3"
     day = Day(tmp_path, str(db))
     seen = _the_day(day, reviewers, sqlite=True)
@@ -234,4 +232,3 @@ def test_the_reviewer_beside_every_other_command_keeps_every_answer_on_postgresq
     assert seen["after"] == seen["before"] + seen["acknowledged"] == 21
     assert seen["check"].returncode == 0, seen["check"].stdout + seen["check"].stderr
     assert day.violations() == ""
-

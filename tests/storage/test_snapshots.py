@@ -5,6 +5,7 @@ budget, and a damaged page is refused rather than restored."""
 from __future__ import annotations
 
 import sqlite3
+import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -162,8 +163,10 @@ def test_a_damaged_page_in_the_store_is_refused_not_restored(db, tmp_path):
     made = snapshots.take(db, NOW, "test")
     store = files.store_path(db)
     conn = sqlite3.connect(store)
-    conn.execute("UPDATE pages SET data = ? WHERE id = (SELECT MAX(id) FROM pages)",
-                 (__import__("zlib").compress(b"\0" * 4096),))  # fmt: skip
+    conn.execute(
+        "UPDATE pages SET data = ? WHERE id = (SELECT MAX(id) FROM pages)",
+        (zlib.compress(b"\0" * 4096),),
+    )
     conn.commit()
     conn.close()
     with pytest.raises(BackupError, match="damaged"):
