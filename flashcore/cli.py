@@ -894,12 +894,21 @@ def cmd_backup_list(args: argparse.Namespace) -> int:
     if args.json:
         emit_json([b.to_json() for b in found])
         return 0
+    from flashcore.services.backup import automatic_status
+
+    status = automatic_status(_database_url(args))
     if not found:
         print("no backups yet: flashcore backup create")
-        return 0
-    rows = [(b.id, f"{b.taken_at:%Y-%m-%d %H:%M:%S}", _megabytes(b.size)) for b in found]
-    print(table(rows, ["id", "taken (UTC)", "size"]))
-    print(f"\nin {found[0].path.parent}; restore one with: flashcore backup restore ID")
+    else:
+        rows = [(b.id, f"{b.taken_at:%Y-%m-%d %H:%M:%S}", b.kind, _megabytes(b.size))
+                for b in found]  # fmt: skip
+        print(table(rows, ["id", "taken (UTC)", "kind", "size"]))
+        print(f"\nin {found[0].path.parent}; restore one with: flashcore backup restore ID")
+        if status.store_bytes:
+            print(f"the snapshots (automatic) share one store: {_megabytes(status.store_bytes)} "
+                  "on disk")  # fmt: skip
+    if status.last_failure:
+        info(f"the last automatic backup failed: {status.last_failure}")
     return 0
 
 

@@ -102,6 +102,17 @@ def list_backups(url: str) -> list[Backup]:
     return all_backups(database_file(url))
 
 
+@dataclass(frozen=True, slots=True)
+class AutomaticStatus:
+    store_bytes: int  # what the snapshots take on disk, together
+    last_failure: str | None  # the last background job's error, until one succeeds
+
+
+def automatic_status(url: str) -> AutomaticStatus:
+    db = database_file(url)
+    return AutomaticStatus(snapshots.store_bytes(db), background.last_error(db))
+
+
 def find(url: str, ident: str) -> Backup:
     return find_in(database_file(url), ident)
 

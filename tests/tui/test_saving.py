@@ -198,3 +198,20 @@ async def test_home_shows_a_deck_added_by_another_process_without_a_key(fc, tmp_
             if "Second deck" in screen_text(app):
                 break
         assert "Second deck" in screen_text(app)
+
+
+async def test_damage_a_background_check_recorded_is_shown_once(fc):
+    from flashcore.storage import backup as files
+
+    notes = Notes()
+    app = make_app(fc, ticks=still)
+    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
+        await settle(pilot)
+        files.record_damage(sqlite_path(fc.url), "database disk image is malformed")
+        for _ in range(40):
+            await pilot.pause(0.1)
+            if "failed its quick check" in notes:
+                break
+        assert "flashcore doctor" in notes
+        await pilot.pause(2.5)
+        assert sum("quick check" in m for m in notes.messages) == 1
