@@ -955,3 +955,14 @@ def changed_since(session: Executor, since: datetime | None) -> datetime | None:
         return None
     newest = max(known)
     return newest if since is None or newest > since else None
+
+
+def holds_anything(session: Executor) -> bool:
+    """Whether the collection holds anything a student could lose (a note, an answer, an
+    imported attempt): a few one-row lookups."""
+    from flashcore.storage.tables import qbank_batches
+
+    for table in (notes, review_logs, qbank_batches):
+        if session.execute(select(table.c.id).limit(1)).first() is not None:
+            return True
+    return False
