@@ -136,6 +136,14 @@ class FlashcoreApp(App[None]):
         if deck is not None or topic is not None:
             self.push_screen(ReviewScreen(self.ctx, deck=deck, topic=topic))
 
+    async def action_quit(self) -> None:
+        """Ctrl+C: quit, but a reviewer saving an answer finishes it first (a second Ctrl+C
+        does not wait)."""
+        defer = getattr(self.screen, "defer_quit", None)
+        if defer is not None and defer():
+            return
+        self.exit()
+
     def on_review_screen_scope_failed(self, message: ReviewScreen.ScopeFailed) -> None:
         if (message.deck, message.topic) == self.scope:
             self.error = message.error

@@ -155,6 +155,26 @@ async def test_quitting_while_an_answer_is_saving_waits_for_it(quick_busy):
     assert _review_rows(fc) == 1
 
 
+async def test_ctrl_c_while_saving_waits_for_the_answer_and_twice_quits_at_once(quick_busy):
+    fc = quick_busy
+    app = make_app(fc, deck="Test", ticks=still)
+    async with app.run_test(size=SIZE) as pilot:
+        await _on_back(pilot)
+        with write_lock(fc):
+            await pilot.press("3")
+            await pilot.pause(0.3)
+            await pilot.press("ctrl+c")
+            await pilot.pause(0.3)
+            assert app.is_running  # the first waits for the answer in flight
+            await pilot.press("ctrl+c")
+            for _ in range(30):
+                await pilot.pause(0.1)
+                if not app.is_running:
+                    break
+            assert not app.is_running  # the second does not
+    assert _review_rows(fc) == 0  # the lock never came free: the answer was not written
+
+
 async def test_undo_bury_and_flag_also_wait_for_the_lock_instead_of_freezing(quick_busy):
     fc = quick_busy
     app = make_app(fc, deck="Test", ticks=still)

@@ -33,6 +33,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Static
+from textual.worker import get_current_worker
 
 from flashcore.core.errors import DatabaseBusyError, FlashcoreError, StaleCardError
 from flashcore.core.model import Rating
@@ -440,19 +441,21 @@ class ReviewScreen(Screen[None]):
     def _write_in_thread(
         self, write: Callable[[], Any], then: Callable[[Any], None], retry: bool
     ) -> None:
+        worker = get_current_worker()
         give_up = time.monotonic() + SAVE_LIMIT_S
         while True:
             try:
                 outcome = write()
             except DatabaseBusyError as exc:  # refused whole: nothing was written
-                if retry and time.monotonic() < give_up:
+                if retry and time.monotonic() < give_up and not worker.is_cancelled:
                     time.sleep(SAVE_RETRY_S)
                     continue
                 outcome = exc
             except Exception as exc:  # noqa: BLE001 - handed to the screen, which says it
                 outcome = exc
             break
-        self.app.call_from_thread(then, outcome)
+        if not worker.is_cancelled:  # the app is still there (Ctrl+C does not wait for this)
+            self.app.call_from_thread(then, outcome)
 
     def _tick(self) -> None:
         elapsed = self.ctx.ticks() - self.record.started
@@ -633,11 +636,17 @@ class ReviewScreen(Screen[None]):
         self.app.push_screen(HelpScreen())
 
     def action_quit(self) -> None:
-        if self.phase == "saving":  # the answer in flight first
-            self.notify("quitting once your answer is saved")
-            self._kept_keys.append((self.app.exit, ()))
-            return
-        self.app.exit()
+        if not self.defer_quit():
+            self.app.exit()
+
+    def defer_quit(self) -> bool:
+        """While an answer is saving, quitting waits for it (True: deferred). Asked again
+        meanwhile (Ctrl+C twice), it does not wait."""
+        if self.phase != "saving" or any(a == self.app.exit for a, _ in self._kept_keys):
+            return False
+        self.notify("quitting once your answer is saved (Ctrl+C again: quit now)")
+        self._kept_keys.append((self.app.exit, ()))
+        return True
 
 
 def _one_line(exc: BaseException) -> str:
