@@ -1263,6 +1263,9 @@ def measure(opts: Options, built: Built, work: Path) -> dict[str, Any]:
     samples: dict[str, list[Any]] = {}
 
     def attempt(name: str, action: Callable[[], Any]) -> None:
+        from flashcore.bench_safety import wait_background
+
+        wait_background()  # a backup or check an earlier command started: not this run's
         try:
             samples.setdefault(name, []).append(action())
         except (BenchError, ValueError, KeyError) as exc:
