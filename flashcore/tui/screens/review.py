@@ -413,6 +413,11 @@ class ReviewScreen(Screen[None]):
             self.set_timer(SAVING_BUSY_S, lambda: self._show_saving(SAVING_BUSY)),
         ]
 
+    def _back_to(self, phase: str) -> None:
+        """The phase a write started from, as it was (nothing changed on screen)."""
+        view = self.view
+        self._set_phase(phase, basic_back=view is not None and view.kind != "cloze")
+
     def _show_saving(self, text: Text) -> None:
         if self.phase != "saving":
             return
@@ -516,7 +521,7 @@ class ReviewScreen(Screen[None]):
             isinstance(outcome, BaseException) and not isinstance(outcome, FlashcoreError)
         ):
             # Not saved: the card stays, answered side up, to be answered again.
-            self._set_phase("back", basic_back=view.kind != "cloze")
+            self._back_to("back")
             self.notify(
                 f"your answer was not saved ({_one_line(outcome)}); answer again, or quit",
                 severity="error",
@@ -554,7 +559,7 @@ class ReviewScreen(Screen[None]):
 
         def then(outcome: Any) -> None:
             if isinstance(outcome, BaseException):
-                self._set_phase(phase)
+                self._back_to(phase)
                 self.notify(_one_line(outcome), severity="error", markup=False)
                 self._replay_keys()
                 return
@@ -578,7 +583,7 @@ class ReviewScreen(Screen[None]):
 
         def then(outcome: Any) -> None:
             if isinstance(outcome, BaseException):
-                self._set_phase(phase, basic_back=view.kind != "cloze")
+                self._back_to(phase)
                 self.notify(_one_line(outcome), severity="error", markup=False)
                 self._replay_keys()
                 return
@@ -587,7 +592,7 @@ class ReviewScreen(Screen[None]):
                 self._invalidate()
                 self.load_next()
             else:
-                self._set_phase(phase, basic_back=view.kind != "cloze")
+                self._back_to(phase)
                 self.view = dataclasses.replace(view, flagged=action == "flag")
                 self._show_meta()
                 self._replay_keys()
