@@ -27,6 +27,7 @@ CHECK_EVERY = timedelta(hours=24)
 # (quick_check reads every page: ~1-3 s at 50,000 cards) is checked in the background.
 INLINE_CHECK_BYTES = 16 * 1024 * 1024
 _markers: list[Path] = []  # this process's `.open` markers, removed by `end_session`
+_pending: list[tuple[Path, datetime, list[Path]]] = []  # checks for `start_pending_checks`
 
 
 class DamagedDatabaseError(DatabaseError):
@@ -41,9 +42,11 @@ def startup_check(path: Path, now: datetime, *, daily: bool = True) -> None:
     flashcore process that used `path` did not end cleanly (its `.open` marker outlived it)
     or, with `daily`, when the last check that passed is `CHECK_EVERY` old (or from the
     future: the clock moved). A due check of a small file runs here, read-only, and a failure
-    raises as above; a larger file is checked by a background process and the command goes
-    on. Then this process's marker is created (`end_session` removes it). The cost when
-    nothing is due: two stats, one scan of the folder and one small file created."""
+    raises as above; a larger file is checked by a background process, started when the
+    command is done (`end_session`) or once the reviewer shows Home
+    (`start_pending_checks`), so that it does not compete with the command for the disk. Then
+    this process's marker is created (`end_session` removes it). The cost when nothing is
+    due: two stats, one scan of the folder and one small file created."""
     recorded = files.recorded_damage(path)
     if recorded is not None:
         raise DamagedDatabaseError(_damaged_line(path, recorded))
@@ -53,7 +56,7 @@ def startup_check(path: Path, now: datetime, *, daily: bool = True) -> None:
         if not files.is_sqlite_file(path):
             return  # no file yet, or not SQLite: opening it says what is wrong
         if _size(path) > INLINE_CHECK_BYTES:
-            background.start_check(path, now, crashed)
+            _pending.append((path, now, crashed))
         else:
             problems = _quick_check(path)
             if problems is None:
@@ -75,9 +78,21 @@ def _size(path: Path) -> int:
         return 0
 
 
+def start_pending_checks() -> None:
+    """Start the background checks `startup_check` left for later (returns at once)."""
+    while _pending:
+        path, now, crashed = _pending.pop(0)
+        try:
+            background.start_check(path, now, crashed)
+        except DatabaseError:
+            pass  # it could not start: the next command finds the check still due
+
+
 def end_session() -> None:
-    """This process is done with its collections: remove its `.open` markers (a process that
-    never gets here was killed, and the next one checks the database)."""
+    """This process is done with its collections: start the checks left for later, remove its
+    `.open` markers (a process that never gets here was killed, and the next one checks the
+    database)."""
+    start_pending_checks()
     while _markers:
         _markers.pop().unlink(missing_ok=True)
 

@@ -103,7 +103,9 @@ class FlashcoreApp(App[None]):
     def _schedule_backup(self) -> None:
         from flashcore.core.errors import FlashcoreError
         from flashcore.services.backup import schedule_backup
+        from flashcore.services.health import start_pending_checks
 
+        start_pending_checks()  # a quick check of a large file, left for after the first paint
         try:
             job = schedule_backup(self.ctx.fc, "review start")
         except (FlashcoreError, OSError):
