@@ -9,6 +9,7 @@ repair code.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -82,10 +83,9 @@ def start_pending_checks() -> None:
     """Start the background checks `startup_check` left for later (returns at once)."""
     while _pending:
         path, now, crashed = _pending.pop(0)
-        try:
+        # One that cannot start now is still due for the next command.
+        with contextlib.suppress(DatabaseError):
             background.start_check(path, now, crashed)
-        except DatabaseError:
-            pass  # it could not start: the next command finds the check still due
 
 
 def end_session() -> None:

@@ -18,8 +18,8 @@
 
 Why a process, not a thread: it goes on when the reviewer or command that started it ends (a
 thread would hold up the exit, or die with it), it never competes for the reviewer's
-interpreter or its connections, and it imports neither SQLAlchemy nor the ORM (it starts in
-~0.1 s). One runs at a time per kind and database (a lock file holding its pid); a restore point
+interpreter or its connections, it runs at the lowest priority (`nice 19`, which the disk
+scheduler follows too), and it imports neither SQLAlchemy nor the ORM (it starts in ~0.1 s). One runs at a time per kind and database (a lock file holding its pid); a restore point
 (`--pin`) never waits for another snapshot. What goes wrong is written to
 `backups/.<stem>.background.log`; the next due snapshot or check tries again.
 
@@ -330,6 +330,8 @@ def main(argv: Sequence[str]) -> int:
         sys.stderr.write("usage: python -m flashcore.storage.background snapshot|check DB WHEN\n")
         return 2
     db = Path(argv[1])
+    with contextlib.suppress(OSError):
+        os.nice(19)  # the reviewer and the student's commands first (disk too: it follows nice)
     try:
         return _job(argv[0], db, datetime.fromisoformat(argv[2]), argv[3:])
     finally:

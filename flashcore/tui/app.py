@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 
 SAFETY_WATCH_S = 2.0  # seconds between looks at background jobs and recorded damage
+SAFETY_AFTER_S = 5.0  # background work starts once Home is loaded, or this long after opening
 
 
 class FlashcoreApp(App[None]):
@@ -55,6 +56,7 @@ class FlashcoreApp(App[None]):
         self._opening = False
         self.jobs: list[Any] = []  # background processes started by this app (reaped)
         self._damage_shown = False
+        self._safety_started = False
 
     @property
     def ctx(self) -> Context:
@@ -92,13 +94,21 @@ class FlashcoreApp(App[None]):
         self._ctx = Context(fc, self.ticks)
         self.pop_screen()
         self._start()
+        self.set_interval(SAFETY_WATCH_S, self._watch_safety)
+        # Once Home shows its numbers (or a session has started instead), not before: the
+        # background work would compete with Home's own loading for the disk.
+        self.set_timer(SAFETY_AFTER_S, self.start_safety_work)
+
+    def on_home_screen_loaded(self, message: Any) -> None:
         self.start_safety_work()
 
     def start_safety_work(self) -> None:
-        """Start the review-start backup in the background (when one may be due) and the
-        watch over background jobs; the keys never wait for either."""
+        """Start the review-start backup and a due quick check in the background (once); the
+        keys never wait for either."""
+        if self._safety_started or self._ctx is None:
+            return
+        self._safety_started = True
         self.run_worker(self._schedule_backup, thread=True, exit_on_error=False)
-        self.set_interval(SAFETY_WATCH_S, self._watch_safety)
 
     def _schedule_backup(self) -> None:
         from flashcore.core.errors import FlashcoreError

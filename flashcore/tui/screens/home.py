@@ -18,6 +18,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
@@ -149,6 +150,9 @@ class HomeScreen(Screen[None]):
     ]
     AUTO_FOCUS = "#decks"
 
+    class Loaded(Message):
+        """Home shows its numbers: slow background work may start now."""
+
     def __init__(self, ctx: Context) -> None:
         super().__init__()
         self.ctx = ctx
@@ -205,6 +209,7 @@ class HomeScreen(Screen[None]):
             return
         collector.freeze_once()
         self.show_data(data)
+        self.post_message(self.Loaded())
 
     def show_data(self, data: HomeData) -> None:
         self.data = data
