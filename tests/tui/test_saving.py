@@ -235,3 +235,36 @@ async def test_damage_a_background_check_recorded_is_shown_once(fc):
         assert "flashcore doctor" in notes
         await pilot.pause(2.5)
         assert sum("quick check" in m for m in notes.messages) == 1
+
+
+async def test_home_does_not_reload_under_a_session_whose_answers_it_would_see(fc, monkeypatch):
+    """Every answer is a commit by another connection as Home's watch sees it: Home must not
+    reload beneath the session (at 200,000 cards a reload is seconds of queries)."""
+    from flashcore.tui.screens import home
+
+    loads: list[int] = []
+    real = home.load_home
+
+    def counting(ctx):
+        loads.append(1)
+        return real(ctx)
+
+    monkeypatch.setattr(home, "load_home", counting)
+    app = make_app(fc, ticks=still)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        before = len(loads)
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen)
+        for _ in range(3):
+            await pilot.press("space")
+            await pilot.pause()
+            await pilot.press("3")
+            await settle(pilot)
+            await pilot.pause(home.WATCH_S + 0.2)
+        assert len(loads) == before
+        await pilot.press("escape")
+        await settle(pilot)
+        assert len(loads) == before + 1  # back on Home: loaded once

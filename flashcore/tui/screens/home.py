@@ -183,7 +183,10 @@ class HomeScreen(Screen[None]):
         return load_home(self.ctx)
 
     def _look_for_changes(self) -> None:
-        if self.is_current and not self._watching:
+        # Only while Home is on top: under a review session every answer is a commit by
+        # another connection, and reloading Home (~1-4 s of queries at 200,000 cards) in the
+        # background would slow every key of the session.
+        if self.is_active and not self._watching:
             self._watching = True
             self._changed_elsewhere()
 
