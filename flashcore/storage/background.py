@@ -4,7 +4,9 @@
     python -m flashcore.storage.background check DB WHEN [CRASH_MARKER ...]
 
 - `snapshot`: an automatic backup (`flashcore.storage.snapshots.take`), then the pruning of the
-  snapshots (retention rule, and at most 3x the database on disk). With `--if-due` only when
+  snapshots (retention rule, and at most 3x the database on disk). The copy it makes passes
+  `quick_check` page for page as the database was when pinned, so it records the day's quick
+  check too (one read of the file a day, not two). With `--if-due` only when
   one is due: something changed since the newest backup and that one is `AUTO_INTERVAL` old
   (the starting process looks at file times only, ~1 ms; this process asks the database). With
   `--pin` it prints
@@ -43,7 +45,7 @@ from typing import IO
 from flashcore.files import process_alive
 from flashcore.storage import backup as files
 from flashcore.storage import snapshots
-from flashcore.storage.backup import BackupError
+from flashcore.storage.backup import BackupError, quick_check_file
 
 MODE = ["process"]  # "process" | "inline" | "off"
 AUTO_INTERVAL = timedelta(minutes=30)
@@ -132,7 +134,15 @@ def run_snapshot(
     try:
         if if_due and not due(db, when):
             return
-        snapshots.take(db, when, reason, on_pinned=on_pinned)
+        try:
+            snapshots.take(db, when, reason, on_pinned=on_pinned)
+        except BackupError:
+            # Perhaps the database itself failed the check: the next command checks it.
+            quick_check_file(db).unlink(missing_ok=True)
+            raise
+        # The copy passed quick_check page for page as the database was when pinned: that is
+        # the day's check too (crash markers are left to a check of the file itself).
+        files.record_quick_check(db, when)
         snapshots.prune(db, when)
         log_file(db).unlink(missing_ok=True)  # the last job went well
     finally:

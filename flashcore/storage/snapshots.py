@@ -39,7 +39,8 @@ from flashcore.storage.backup import Backup, BackupError, Retention
 
 KIND = "snapshot"
 STEP_PAGES = 4096  # pages copied per backup step (16 MB of 4 KiB pages)
-STEP_PAUSE_S = 0.005  # between steps: the reviewer's writes get the disk
+STEP_PAUSE_S = 0.005  # at least this between steps
+STEP_DUTY = 1.0  # and this times the step's own time: the copy uses at most half the disk
 BUDGET = 3.0  # the store may use this many times the database's size
 DIGEST_BYTES = 16
 RETENTION = Retention()  # the rule the copies follow
@@ -78,6 +79,9 @@ def _store(db: Path, *, create: bool) -> Iterator[sqlite3.Connection | None]:
             conn.execute("PRAGMA journal_mode=WAL")
             for statement in _SCHEMA:
                 conn.execute(statement)
+        # WAL + NORMAL: a commit is durable at the next checkpoint (the one after each snapshot
+        # or pruning) and never half-applied; the copy it came from is fsync'd nowhere either.
+        conn.execute("PRAGMA synchronous=NORMAL")
         yield conn
     finally:
         conn.close()
@@ -167,10 +171,17 @@ def _copy_pinned(db: Path, tmp: Path, on_pinned: Callable[[], None] | None, paus
             on_pinned()
         dst = sqlite3.connect(tmp)
         try:
+            # A scratch copy: no journal, no fsync (a crash leaves a temporary file to delete,
+            # and the check below reads what was written).
+            dst.execute("PRAGMA journal_mode=OFF")
+            dst.execute("PRAGMA synchronous=OFF")
+            stepped = [time.monotonic()]
 
             def paced(_status: int, remaining: int, _total: int) -> None:
                 if remaining and pause:
-                    time.sleep(pause)
+                    took = time.monotonic() - stepped[0]
+                    time.sleep(max(pause, took * STEP_DUTY))
+                stepped[0] = time.monotonic()
 
             src.backup(dst, pages=STEP_PAGES, progress=paced)
             dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
