@@ -3,8 +3,9 @@ with the wall clock (no FLASHCORE_NOW) on a collection whose start-up backup is 
 "second terminal", between answers, every command a student runs, each its own process. Every
 answer the reviewer acknowledged (it showed the next card) must be in the review log, the
 reviewer must quit with exit 0, and `check` and `PRAGMA integrity_check` must be clean. Every
-process runs under the file guard (tests/guard.py), which reports any open of the live
-database outside SQLite.
+process — the background backups and checks they start too — runs under the file guard
+(tests/guard.py, installed by tests/guarded_site/sitecustomize.py), which reports any open of
+the live database outside SQLite.
 
 Home is watched too: a deck added from the second terminal appears on it without a key.
 """
@@ -39,7 +40,9 @@ class Day:
         self.db = db
         self.report = tmp_path / "guard-report.txt"
         env = {k: v for k, v in os.environ.items() if not k.startswith("FLASHCORE_")}
-        path = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+        # tests/guarded_site/sitecustomize.py: every process, background jobs too, is guarded
+        site = str(ROOT / "tests" / "guarded_site")
+        path = os.pathsep.join(p for p in (site, str(ROOT), env.get("PYTHONPATH", "")) if p)
         self.env = env | {
             "FLASHCORE_HOME": str(tmp_path / "home"),
             "FLASHCORE_TEST_GUARD": str(self.report),
