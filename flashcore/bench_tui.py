@@ -14,7 +14,8 @@ sequences stripped from the output since the key). It reports:
    (one `Static`) gives the baseline for this machine;
 2. the review start with a backup due (`--due-runs` fresh copies, never backed up, the wall
    clock's first start of the day): the same three times, and how long the backup it started
-   ran in the background;
+   ran in the background; beside it the same start on a fresh copy just backed up and checked
+   (nothing due), the fair comparison (a fresh copy is colder than the warm runs of 1);
 3. key -> paint over `--answers` answers per run (Enter on Home, then Space to show the answer
    and `3` to answer Good, a short pause after each paint): p50/p95/max of Space -> answer shown
    and of `3` -> next card shown, and for `3` the split between the engine (time inside
@@ -551,6 +552,17 @@ def parse_args(argv: Sequence[str] | None) -> TuiOptions:
     )
 
 
+def backed_up(db: Path, now_iso: str) -> None:
+    """A copy of `db` just made and its quick check just passed: nothing is due at start."""
+    from datetime import datetime
+
+    from flashcore.storage import backup as files
+
+    when = datetime.fromisoformat(now_iso)
+    files.create_backup(db, when)
+    files.record_quick_check(db, when)
+
+
 def copy_collection(source: Path, target: Path) -> None:
     """A fresh copy: no backups, side files or journals of an earlier run (whose background
     work is waited for first)."""
@@ -568,12 +580,17 @@ def measure(source: Path, now_iso: str, opts: TuiOptions, work: Path) -> dict[st
     from flashcore.bench_safety import wait_background
 
     env = child_env(work, db, now_iso)
-    due = []
+    due, fresh = [], []
     for run in range(opts.due_runs):
         log(f"review start with a backup due, run {run + 1}/{opts.due_runs} (a fresh copy)")
         copy_collection(source, db)
         due.append(first_paint([*flashcore_command(), "review"], env))
         due[-1]["background_s"] = round(wait_background(), 2)
+        log(f"the same start with nothing due, run {run + 1}/{opts.due_runs} (a fresh copy)")
+        copy_collection(source, db)
+        backed_up(db, now_iso)
+        fresh.append(first_paint([*flashcore_command(), "review"], env))
+        fresh[-1]["background_s"] = round(wait_background(), 2)
     copy_collection(source, db)
     log("first paint: a warm-up run (backs up the copy once, in the background)")
     first_paint([*flashcore_command(), "review"], env)
@@ -595,6 +612,8 @@ def measure(source: Path, now_iso: str, opts: TuiOptions, work: Path) -> dict[st
         "first_paint": median_dicts(paints),
         "backup_due_runs": due,
         "backup_due": median_dicts(due) if due else {},
+        "nothing_due_runs": fresh,
+        "nothing_due": median_dicts(fresh) if fresh else {},
         "minimal_textual_runs": minimal,
         "minimal_textual": median_dicts(minimal),
         "session_runs": sessions,
@@ -629,13 +648,18 @@ def render(r: dict[str, Any]) -> str:
         f"minimal Textual app, same harness: first byte {mini['first_byte']:.0f} ms, painted "
         f"{mini['painted']:.0f} ms",
     ]
-    due = r.get("backup_due") or {}
+    due, fresh = r.get("backup_due") or {}, r.get("nothing_due") or {}
     if due:
         lines.append(
             f"review start with a backup due (median of {len(r['backup_due_runs'])} fresh "
             f"copies): loading screen {due['loading_screen']:.0f} ms, Home ready "
             f"{due['home_ready']:.0f} ms; the backup ran {due.get('background_s', 0):.1f} s in "
             "the background"
+        )
+    if fresh:
+        lines.append(
+            f"  the same fresh start with nothing due (just backed up and checked): Home ready "
+            f"{fresh['home_ready']:.0f} ms"
         )
     lines += [
         f"answering (medians over {len(r['session_runs'])} runs of {s['answered']:.0f} answers; "
