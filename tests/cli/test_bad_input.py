@@ -297,7 +297,7 @@ def test_a_weak_topic_at_the_length_limit_and_a_longer_stored_one_still_refresh(
     log = tmp_path / "log.csv"
     log.write_text("question_id,result,date\n7,incorrect,2026-11-24\n", encoding="utf-8")
     cli.ok("qbank", "import", log, "--db", db_url)
-    rows = {r["topic"]: r for r in cli.json("weakness", "--db", db_url)}
+    rows = {r["topic"]: r for r in cli.json("weakness", "--db", db_url)["topics"]}
     assert rows[topic]["misses"] == 1
     longer = "B::" + "z" * 290  # as an older flashcore stored it on SQLite
     raw_sql(db_url, "UPDATE topics SET path = ? WHERE path = ?", (longer, topic))
