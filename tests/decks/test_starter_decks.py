@@ -56,7 +56,7 @@ def test_the_review_findings_topics_are_leaves_a_miss_can_find():
         "Immunology::Immunodeficiency::Hyper-IgM syndrome",
         "Pathology::Gastrointestinal::Alpha-1 antitrypsin deficiency",
         "Pharmacology::Immunosuppressants::Calcineurin inhibitors",
-        "Pathology::Hematology::Thrombosis",
+        "Pathology::Hematology and oncology::Thrombosis",
         "Biostatistics::Bias::Lead-time bias",
         "Biostatistics::Bias::Length-time bias",
         "Biostatistics::Bias::Recall bias",
