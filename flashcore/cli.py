@@ -8,18 +8,20 @@ import argparse
 import contextlib
 import gc
 import json
+import math
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 from flashcore import __version__
+from flashcore.core.text import inert, shown
 
 if TYPE_CHECKING:
     import threading
     from collections.abc import Iterator
-    from typing import IO
 
     from flashcore.core.clock import Clock
     from flashcore.services.collection import Flashcore
@@ -29,6 +31,64 @@ PROG = "flashcore"
 
 class CliUsageError(Exception):
     """A usage error found after parsing (exit code 2)."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with its usage errors as one inert line (exit 2) like every other error, and
+    help that may be completed when it is shown (`more_help`)."""
+
+    more_help: Callable[[], str] | None = None
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: usage error: {message} (see `{self.prog} --help`)\n")
+
+    def _print_message(self, message: str, file: IO[str] | None = None) -> None:
+        super()._print_message(inert(message) if message else message, file)
+
+    def format_help(self) -> str:
+        if self.more_help is not None:  # built when asked for: other --help stays quick
+            self.description = f"{self.description}\n\n{self.more_help()}"
+            self.more_help = None
+        return super().format_help()
+
+
+def _settings_help() -> str:
+    from flashcore.core.settings import RULES
+
+    lines = [f"  {key}: {rule.accepts}" for key, rule in RULES.items()]
+    return "settings and the values each accepts:\n" + "\n".join(lines)
+
+
+MAX_ID = 2**63 - 1  # the largest id SQLite (and a PostgreSQL bigint) can hold
+
+
+def whole(lo: int, hi: int, what: str = "a whole number") -> Callable[[str], int]:
+    """An argparse type: a whole number from `lo` to `hi`, else a one-line usage error."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text) if len(text.strip()) <= 20 else None
+        except ValueError:
+            value = None
+        if value is None or not lo <= value <= hi:
+            span = f"{lo} or more" if hi == MAX_ID else f"from {lo} to {hi:,}"
+            raise argparse.ArgumentTypeError(f"{shown(text)} is not {what} ({span})")
+        return value
+
+    return parse
+
+
+def seconds(text: str) -> float:
+    """An argparse type: an answer's duration, 0 to 86,400 seconds (a day)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value <= 86_400:  # NaN fails too
+        raise argparse.ArgumentTypeError(
+            f"{shown(text)} is not a number of seconds from 0 to 86400"
+        )
+    return value
 
 
 # ---------------------------------------------------------------- environment
@@ -94,6 +154,8 @@ def open_collection(
         create=create,
         timezone=system_timezone(),
     )
+    for warning in fc.warnings:
+        info(f"{PROG}: warning: {warning}")
     # A one-shot command: what is loaded by now (SQLAlchemy, fsrs, the engine) lives until the
     # process ends, so keep the cyclic collector from walking it again and again.
     gc.freeze()
@@ -109,7 +171,14 @@ def emit_json(data: Any) -> None:
     encoder only runs without indent: 2,500 queued cards encode in ~8 ms instead of ~45)."""
     indent = 2 if sys.stdout.isatty() else None
     text = json.dumps(data, indent=indent, ensure_ascii=False, default=_json_default)
+    if _JSON_UNSAFE.search(text):
+        text = _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
     sys.stdout.write(text + "\n")
+
+
+# json.dumps escapes C0 controls; C1 controls (U+009B is CSI to some terminals), the line
+# separators and the bidi overrides it writes raw, so they are escaped here (still valid JSON).
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def _json_default(value: Any) -> Any:
@@ -121,7 +190,8 @@ def _json_default(value: Any) -> Any:
 
 
 def table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
-    cells = [[str(h) for h in headers]] + [[str(c) for c in r] for r in rows]
+    """Rows in aligned columns; each cell made inert and kept on one line."""
+    cells = [[str(h) for h in headers]] + [[inert(str(c), newlines=False) for c in r] for r in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     lines = [
         "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
@@ -130,8 +200,15 @@ def table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
+def say(text: str) -> None:
+    """Plain text on stdout. Every plain-text line flashcore prints goes through `inert`, so a
+    name holding terminal escapes shows them as `\\x1b...` instead of obeying them."""
+    sys.stdout.write(inert(text) + "\n")
+
+
 def info(message: str) -> None:
-    sys.stderr.write(message + "\n")
+    """A message on stderr (errors, warnings, problems), made inert as `say` does."""
+    sys.stderr.write(inert(message) + "\n")
 
 
 # ---------------------------------------------------------------- commands
@@ -146,11 +223,11 @@ def cmd_init(args: argparse.Namespace) -> int:
             emit_json({"database": fc.location, "schema": HEAD, "profile": fc.profile,
                        "backup": fc.backup})  # fmt: skip
         else:
-            print(f"database: {fc.location}")
-            print(f"schema: {HEAD} (up to date)")
-            print(f"profile: {fc.profile}")
+            say(f"database: {fc.location}")
+            say(f"schema: {HEAD} (up to date)")
+            say(f"profile: {fc.profile}")
             if fc.backup:
-                print(f"backup before upgrade: {fc.backup}")
+                say(f"backup before upgrade: {fc.backup}")
     return 0
 
 
@@ -177,9 +254,12 @@ def cmd_decks_add(args: argparse.Namespace) -> int:
                     line += f", {r.removed} missing from the file (suspended, kept)"
                 if r.deleted:
                     line += f", {r.deleted} deleted"
-                print(line)
+                say(line)
                 for key in r.removed_keys[:20]:
-                    print(f"  suspended (no longer in the file): {key}")
+                    say(f"  suspended (no longer in the file): {key}")
+            elif len(reports) == 1 and len(r.problems) == 1:  # one line says it all
+                info(f"{r.problems[0]}; nothing was loaded")
+                return 1
             else:
                 for problem in r.problems:
                     info(problem)
@@ -199,10 +279,10 @@ def cmd_decks_list(args: argparse.Namespace) -> int:
         emit_json([d.to_json() for d in decks])
         return 0
     if not decks:
-        print("no decks yet: flashcore decks add decks/*.toml")
+        say("no decks yet: flashcore decks add decks/*.toml")
         return 0
     rows = [(d.name, d.new, d.learning, d.due, d.cards, d.suspended) for d in decks]
-    print(table(rows, ["deck", "new", "learning", "due", "cards", "suspended"]))
+    say(table(rows, ["deck", "new", "learning", "due", "cards", "suspended"]))
     return 0
 
 
@@ -217,7 +297,7 @@ def cmd_cards(args: argparse.Namespace) -> int:
         if args.json:
             emit_json({"action": args.action, "cards": args.card_ids})
         else:
-            print(f"{args.action}: {n} card{'s' if n != 1 else ''}")
+            say(f"{args.action}: {n} card{'s' if n != 1 else ''}")
         return 0
     if args.card_ids:
         raise CliUsageError("card ids go after an action: flashcore cards suspend 12 13")
@@ -232,7 +312,11 @@ def cmd_cards(args: argparse.Namespace) -> int:
          "S" if c["suspended"] else ("B" if c["buried"] else ""))
         for c in cards
     ]  # fmt: skip
-    print(table(rows, ["card_id", "note_key", "state", "due (UTC)", "stab", "reps", "lapses", ""]))
+    headers = ["card_id", "note_key", "state", "due (UTC)", "stab", "reps", "lapses", ""]
+    if any(c["weakness"] for c in cards):  # why a card is weighted, when any is
+        rows = [(*row, c["weakness"]) for row, c in zip(rows, cards, strict=True)]
+        headers.append("weakness")
+    say(table(rows, headers))
     return 0
 
 
@@ -245,7 +329,7 @@ def cmd_config(args: argparse.Namespace) -> int:
                     emit_json(items)
                 else:
                     for k, v in sorted(items.items()):
-                        print(f"{k} = {v}")
+                        say(f"{k} = {v}")
                 return 0
             value = fc.config_get(args.key)
         else:
@@ -257,7 +341,7 @@ def cmd_config(args: argparse.Namespace) -> int:
     if args.json:
         emit_json({"key": args.key, "value": value})
     else:
-        print(value)
+        say(value)
     return 0
 
 
@@ -272,7 +356,7 @@ def cmd_profiles(args: argparse.Namespace) -> int:
             if args.json:
                 emit_json({"created": name})
             else:
-                print(f"created profile {name}; use it with --profile {name}")
+                say(f"created profile {name}; use it with --profile {name}")
             return 0
         profiles = fc.list_profiles()
         selected = selected_profile(args)
@@ -285,7 +369,7 @@ def cmd_profiles(args: argparse.Namespace) -> int:
             ("*" if p["current"] else "", p["name"], p["decks"], p["created_at"].date())
             for p in profiles
         ]
-        print(table(rows, ["", "profile", "decks", "created"]))
+        say(table(rows, ["", "profile", "decks", "created"]))
     return 0
 
 
@@ -298,11 +382,11 @@ def cmd_due(args: argparse.Namespace) -> int:
         emit_json([item.to_json() for item in q.items])
         return 0
     if not q.items:
-        print("All done for today.")
+        say("All done for today.")
         return 0
     rows = [(i.card_id, i.state.label, i.note_key, i.reason) for i in q.items]
-    print(table(rows, ["card_id", "state", "note_key", "reason"]))
-    print(f"\n{q.new} new, {q.learning} learning, {q.review} review")
+    say(table(rows, ["card_id", "state", "note_key", "reason"]))
+    say(f"\n{q.new} new, {q.learning} learning, {q.review} review")
     return 0
 
 
@@ -315,8 +399,6 @@ def cmd_answer(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise CliUsageError(str(exc)) from None
     duration = None if args.duration is None else round(args.duration * 1000)
-    if duration is not None and duration < 0:
-        raise CliUsageError("--duration must not be negative")
     with open_collection(args) as fc:
         result = answer(
             fc, args.card_id, rating, duration_ms=duration, expect_reps=args.expect_reps
@@ -324,10 +406,10 @@ def cmd_answer(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(result.to_json())
     else:
-        print(f"card {result.card_id}: {rating.label} -> {result.schedule.state.label}, "
+        say(f"card {result.card_id}: {rating.label} -> {result.schedule.state.label}, "
               f"due {result.schedule.due.isoformat()}")  # fmt: skip
         if result.leech:
-            print(f"card {result.card_id} is a leech (lapsed {result.schedule.lapses} times): "
+            say(f"card {result.card_id} is a leech (lapsed {result.schedule.lapses} times): "
                   "tagged leech and suspended")  # fmt: skip
     return 0
 
@@ -342,7 +424,7 @@ def cmd_undo(args: argparse.Namespace) -> int:
                     "reviewed_at": u.reviewed_at.isoformat()} for u in done])  # fmt: skip
     else:
         for u in done:
-            print(f"undone: card {u.card_id} ({u.rating.label} at {u.reviewed_at.isoformat()})")
+            say(f"undone: card {u.card_id} ({u.rating.label} at {u.reviewed_at.isoformat()})")
     return 0
 
 
@@ -354,11 +436,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(report.to_json())
     else:
-        print(f"checked {report.cards} cards, {report.reviews} reviews")
+        say(f"checked {report.cards} cards, {report.reviews} reviews")
         for problem in report.problems[:50]:
-            print(f"card {problem['card_id']}: {problem['message']}")
+            say(f"card {problem['card_id']}: {problem['message']}")
         if report.repaired:
-            print(f"repaired {report.repaired} cards")
+            say(f"repaired {report.repaired} cards")
     return 1 if report.problems and not args.repair else 0
 
 
@@ -371,18 +453,19 @@ def cmd_stats(args: argparse.Namespace) -> int:
         emit_json(data)
         return 0
     t = data["today"]
-    print(f"today: {t['reviews']} answers ({t['again']} again), {t['new']} new, "
+    say(f"today: {t['reviews']} answers ({t['again']} again), {t['new']} new, "
           f"{t['minutes']:.0f} min")  # fmt: skip
     m = data["last_30_days"]
     retention = "-" if m["true_retention"] is None else f"{m['true_retention']:.1%}"
-    print(f"last 30 days: {m['reviews']} answers, true retention {retention}")
-    print("cards: " + ", ".join(f"{k} {v}" for k, v in data["cards"].items()))
+    say(f"last 30 days: {m['reviews']} answers, true retention {retention}")
+    say("cards: " + ", ".join(f"{k} {v}" for k, v in data["cards"].items()))
     forecast = data["forecast"][:7]
-    print("due next 7 days: " + ", ".join(f"{d['date'][5:]}: {d['due']}" for d in forecast))
+    say("due next 7 days: " + ", ".join(f"{d['date'][5:]}: {d['due']}" for d in forecast))
     return 0
 
 
 def cmd_review(args: argparse.Namespace) -> int:
+    make_clock()  # a bad FLASHCORE_NOW is refused before the app takes the terminal
     from flashcore.tui.run import run_review_lazy
 
     def opener() -> Flashcore:
@@ -492,7 +575,7 @@ def _qbank_import(args: argparse.Namespace, cancel: threading.Event) -> int:
         try:
             on_date = date.fromisoformat(args.on_date)
         except ValueError:
-            raise CliUsageError(f"--date {args.on_date!r}: use YYYY-MM-DD") from None
+            raise CliUsageError(f"--date {shown(args.on_date)}: use YYYY-MM-DD") from None
     data, origin = _read_input(args.path)
     progress = _ImportProgress() if sys.stderr.isatty() else None
     with open_collection(args) as fc:
@@ -504,6 +587,10 @@ def _qbank_import(args: argparse.Namespace, cancel: threading.Event) -> int:
         except QbankFormatError as exc:
             if progress is not None:
                 progress.clear()
+            if len(exc.problems) == 1:  # one line says it all
+                info(f"{exc.problems[0]}; nothing was imported (fix the row, or use "
+                     "--skip-invalid)")  # fmt: skip
+                return 1
             for problem in exc.problems[:200]:
                 info(str(problem))
             more = len(exc.problems) - 200
@@ -515,6 +602,8 @@ def _qbank_import(args: argparse.Namespace, cancel: threading.Event) -> int:
         finally:
             if progress is not None:
                 progress.clear()
+    for warning in report.warnings:
+        info(f"{PROG}: warning: {warning}")
     if cancel.is_set() and not report.dry_run:
         info(f"{PROG}: Ctrl-C came after the import was saved; undo it with "
              f"`flashcore qbank remove {report.batch_id}`")  # fmt: skip
@@ -522,22 +611,22 @@ def _qbank_import(args: argparse.Namespace, cancel: threading.Event) -> int:
         emit_json(report.to_json())
         return 0
     prefix = "dry run: " if report.dry_run else ""
-    print(f"{prefix}{report.rows_read} rows read ({report.format}), {report.added} attempts "
+    say(f"{prefix}{report.rows_read} rows read ({report.format}), {report.added} attempts "
           f"added, {report.duplicates} duplicates skipped")  # fmt: skip
-    print(f"misses: {report.misses} — {report.matched_card} matched cards, "
+    say(f"misses: {report.misses} — {report.matched_card} matched cards, "
           f"{report.matched_topic} matched only a topic, {report.matched_none} matched nothing")  # fmt: skip
     if report.unmatched_topics:
-        print("unmatched topics (gaps in your decks): " + "; ".join(report.unmatched_topics[:20]))
+        say("unmatched topics (gaps in your decks): " + "; ".join(report.unmatched_topics[:20]))
     if report.unmatched_qids:
-        print("unmatched question ids: " + ", ".join(report.unmatched_qids[:30]))
+        say("unmatched question ids: " + ", ".join(report.unmatched_qids[:30]))
     if report.skipped_invalid:
-        print(f"skipped {len(report.skipped_invalid)} bad rows:")
+        say(f"skipped {len(report.skipped_invalid)} bad rows:")
         for skipped in report.skipped_invalid[:50]:
-            print(f"  {skipped}")
+            say(f"  {skipped}")
     if report.pulled_forward:
-        print(f"{report.pulled_forward} cards of weak topics pulled into today's queue")
+        say(f"{report.pulled_forward} cards of weak topics pulled into today's queue")
     if report.batch_id is not None:
-        print(f"batch {report.batch_id} (undo with: flashcore qbank remove {report.batch_id})")
+        say(f"batch {report.batch_id} (undo with: flashcore qbank remove {report.batch_id})")
     return 0
 
 
@@ -549,7 +638,7 @@ def cmd_qbank_list(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(rows)
     else:
-        print(table([(r["date"], r["source"], r["qid"], r["outcome"], r["matched"],
+        say(table([(r["date"], r["source"], r["qid"], r["outcome"], r["matched"],
                       r["topic"] or r["category"] or r["system"]) for r in rows],
                     ["date", "source", "qid", "outcome", "matched", "topic"]))  # fmt: skip
     return 0
@@ -563,7 +652,7 @@ def cmd_qbank_batches(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(rows)
     else:
-        print(table([(r["batch_id"], r["imported_at"][:16], r["source"], r["format"],
+        say(table([(r["batch_id"], r["imported_at"][:16], r["source"], r["format"],
                       r["attempts"], r["origin"]) for r in rows],
                     ["batch", "imported (UTC)", "source", "format", "attempts", "from"]))  # fmt: skip
     return 0
@@ -577,7 +666,7 @@ def cmd_qbank_remove(args: argparse.Namespace) -> int:
     if args.json:
         emit_json({"batch_id": args.batch_id, "attempts_removed": n})
     else:
-        print(f"removed batch {args.batch_id} ({n} attempts)")
+        say(f"removed batch {args.batch_id} ({n} attempts)")
     return 0
 
 
@@ -593,38 +682,59 @@ def cmd_topics(args: argparse.Namespace) -> int:
             if args.json:
                 emit_json({"alias": args.alias, "topic": target})
             else:
-                print(f"{args.alias!r} now counts for {target}")
+                say(f"{args.alias!r} now counts for {target}")
             return 0
         rows = list_topics(fc)
     if args.json:
         emit_json(rows)
     else:
-        print(table([(r["topic"], r["notes"], f"{r['weight']:.2f}", ", ".join(r["aliases"]))
+        say(table([(r["topic"], r["notes"], f"{r['weight']:.2f}", ", ".join(r["aliases"]))
                      for r in rows], ["topic", "notes", "weight", "aliases"]))  # fmt: skip
     return 0
 
 
 def cmd_weakness(args: argparse.Namespace) -> int:
-    from flashcore.services.weakness import report_rows
+    from flashcore.core.weakness import misses_text
+    from flashcore.services.weakness import report
 
     with open_collection(args) as fc:
-        rows = report_rows(fc)
+        found = report(fc)
+    rows, gaps = found["topics"], found["gaps"]
     if args.limit is not None:
         rows = rows[: args.limit]
     if args.json:
-        emit_json(rows)
+        emit_json({"topics": rows, "gaps": gaps})
         return 0
-    if not rows:
-        print("no weak topics yet: import missed questions with `flashcore qbank import`")
+    if not rows and not gaps:
+        say("no weak topics yet: import missed questions with `flashcore qbank import`")
         return 0
-    print(table([(r["topic"], f"{r['score']:.2f}", f"{r['recent_misses']}/{r['recent_attempts']}",
-                  f"{r['misses']}/{r['attempts']}", r["cards"], r["due"],
-                  f"{r['desired_retention']:.2f}", r["suggested_minutes"]) for r in rows],
-                ["topic", "score", "recent miss", "all miss", "cards", "due", "retention",
-                 "min"]))  # fmt: skip
-    print()
-    for r in rows[:5]:
-        print(f"{r['topic']}: {r['reason']}")
+    leaves = [r for r in rows if r["level"] == "topic"]
+    rollups = [r for r in rows if r["level"] != "topic"]
+    for title, part in (("topic", leaves), ("rollup", rollups)):
+        if not part:
+            continue
+        if title == "rollup":
+            say("")
+        say(table([(r["topic"] if title == "topic" else f"{r['topic']} ({r['level']})",
+                      f"{r['score']:.2f}",
+                      misses_text(r["recent_misses"], r["recent_attempts"]),
+                      misses_text(r["misses"], r["attempts"]), r["cards"], r["due"],
+                      f"{r['desired_retention']:.2f}", r["suggested_minutes"]) for r in part],
+                    [title, "score", "recent miss", "all miss", "cards", "due", "retention",
+                     "min"]))  # fmt: skip
+    if leaves:
+        say("")
+        for r in leaves[:5]:
+            say(f"{r['topic']}: {r['reason']}")
+    if gaps:
+        say("")
+        say("gaps: misses that matched no card or topic (map the text to a topic to count them)")
+        for g in gaps:
+            plural = "miss" if g["misses"] == 1 else "misses"
+            say(f"  {g['text']} — {g['misses']} {plural}, the last on {g['last_miss']}")
+            if g["suggestion"] is not None:
+                say(f"    closest topic: {g['suggestion']['topic']}")
+                say(f"    {g['suggestion']['command']}")
     return 0
 
 
@@ -639,7 +749,7 @@ def cmd_export_anki(args: argparse.Namespace) -> int:
         emit_json({"path": str(summary.path), "notes": summary.notes, "cards": summary.cards,
                    "bytes": summary.bytes})  # fmt: skip
     else:
-        print(f"wrote {summary.path}: {summary.notes} notes, {summary.cards} cards, "
+        say(f"wrote {summary.path}: {summary.notes} notes, {summary.cards} cards, "
               f"{summary.bytes / 1_000_000:.1f} MB")  # fmt: skip
     return 0
 
@@ -648,7 +758,7 @@ def cmd_export_anki(args: argparse.Namespace) -> int:
 
 
 def _common() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = Parser(add_help=False)
     g = common.add_argument_group("global options")
     g.add_argument("--db", default=argparse.SUPPRESS, metavar="URL",
                    help="database: SQLAlchemy URL or SQLite file (env FLASHCORE_DB)")  # fmt: skip
@@ -668,7 +778,7 @@ Handler = Callable[[argparse.Namespace], int]
 
 def build_parser() -> argparse.ArgumentParser:
     common = _common()
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog=PROG,
         description="Spaced-repetition flashcards for USMLE Step 1, weighted by the questions "
         "you miss.",
@@ -724,7 +834,7 @@ def build_parser() -> argparse.ArgumentParser:
             cmd_cards)  # fmt: skip
     p.add_argument("action", nargs="?", choices=["suspend", "unsuspend", "bury", "unbury",
                                                   "flag", "unflag"])  # fmt: skip
-    p.add_argument("card_ids", nargs="*", type=int, metavar="CARD_ID")
+    p.add_argument("card_ids", nargs="*", type=whole(1, MAX_ID, "a card id"), metavar="CARD_ID")
     p.add_argument("--deck")
     p.add_argument("--topic")
     _json_flag(p)
@@ -735,6 +845,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("key", nargs="?")
     p.add_argument("value", nargs="?")
     _json_flag(p)
+    p.more_help = _settings_help  # type: ignore[attr-defined]
 
     p = add("profiles", "list profiles or create one", "flashcore profiles create alice",
             cmd_profiles)  # fmt: skip
@@ -746,21 +857,22 @@ def build_parser() -> argparse.ArgumentParser:
             "flashcore due --limit 20 --json", cmd_due)  # fmt: skip
     p.add_argument("--deck")
     p.add_argument("--topic")
-    p.add_argument("--limit", type=int)
+    p.add_argument("--limit", type=whole(1, 1_000_000), help="at most N cards (N >= 1)")
     _json_flag(p)
 
     p = add("answer", "grade a card: again|hard|good|easy (or 1-4)",
             "flashcore answer 42 good --duration 6.5", cmd_answer)  # fmt: skip
-    p.add_argument("card_id", type=int, metavar="CARD_ID")
+    p.add_argument("card_id", type=whole(1, MAX_ID, "a card id"), metavar="CARD_ID")
     p.add_argument("rating", metavar="again|hard|good|easy")
-    p.add_argument("--duration", type=float, metavar="SECONDS", help="time taken to answer")
-    p.add_argument("--expect-reps", type=int, metavar="N",
+    p.add_argument("--duration", type=seconds, metavar="SECONDS",
+                   help="time taken to answer (0 to 86400)")  # fmt: skip
+    p.add_argument("--expect-reps", type=whole(0, 2**31 - 1), metavar="N",
                    help="refuse unless the card has exactly N reviews")  # fmt: skip
     _json_flag(p)
 
     p = add("undo", "undo the last answer(s): card state and review-log row",
             "flashcore undo --steps 2", cmd_undo)  # fmt: skip
-    p.add_argument("--steps", type=int, default=1)
+    p.add_argument("--steps", type=whole(1, 1_000_000), default=1, help="answers to undo (N >= 1)")
     _json_flag(p)
 
     p = add("check", "replay every card's review log through FSRS and report cards whose "
@@ -814,7 +926,7 @@ def _add_weakness_commands(
     p = verb("batches", "import batches", "flashcore qbank batches", cmd_qbank_batches)
     _json_flag(p)
     p = verb("remove", "undo a mistaken import batch", "flashcore qbank remove 3", cmd_qbank_remove)
-    p.add_argument("batch_id", type=int, metavar="BATCH_ID")
+    p.add_argument("batch_id", type=whole(1, MAX_ID, "a batch id"), metavar="BATCH_ID")
     _json_flag(p)
 
     topics = add("topics", "topic tree and aliases: list | alias TEXT TOPIC",
@@ -827,7 +939,7 @@ def _add_weakness_commands(
 
     p = add("weakness", "topics ranked by exam points at risk, with why",
             "flashcore weakness --limit 10", cmd_weakness)  # fmt: skip
-    p.add_argument("--limit", type=int)
+    p.add_argument("--limit", type=whole(1, 1_000_000), help="at most N topics (N >= 1)")
     _json_flag(p)
 
 
@@ -870,11 +982,11 @@ def cmd_backup_list(args: argparse.Namespace) -> int:
         emit_json([b.to_json() for b in found])
         return 0
     if not found:
-        print("no backups yet: flashcore backup create")
+        say("no backups yet: flashcore backup create")
         return 0
     rows = [(b.id, f"{b.taken_at:%Y-%m-%d %H:%M:%S}", _megabytes(b.size)) for b in found]
-    print(table(rows, ["id", "taken (UTC)", "size"]))
-    print(f"\nin {found[0].path.parent}; restore one with: flashcore backup restore ID")
+    say(table(rows, ["id", "taken (UTC)", "size"]))
+    say(f"\nin {found[0].path.parent}; restore one with: flashcore backup restore ID")
     return 0
 
 
@@ -886,9 +998,9 @@ def cmd_backup_create(args: argparse.Namespace) -> int:
         emit_json(made.to_json())
         return 0
     b = made.backup
-    print(f"backup {b.id}: {b.path} ({_megabytes(b.size)}, quick_check ok)")
+    say(f"backup {b.id}: {b.path} ({_megabytes(b.size)}, quick_check ok)")
     if made.removed:
-        print(f"pruned {len(made.removed)} old backups (kept: today, yesterday, 12 daily, "
+        say(f"pruned {len(made.removed)} old backups (kept: today, yesterday, 12 daily, "
               "10 weekly, 9 monthly)")  # fmt: skip
     return 0
 
@@ -902,9 +1014,11 @@ def cmd_backup_restore(args: argparse.Namespace) -> int:
         if not sys.stdin.isatty():
             raise CliUsageError("restore replaces the database: add --yes to confirm")
         answer = input(
-            f"Replace {database_file(url)} with backup {chosen.id} "
-            f"({chosen.taken_at:%Y-%m-%d %H:%M} UTC)? Changes made since then are undone; the "
-            "current state is backed up first. [y/N] "
+            inert(
+                f"Replace {database_file(url)} with backup {chosen.id} "
+                f"({chosen.taken_at:%Y-%m-%d %H:%M} UTC)? Changes made since then are undone; "
+                "the current state is backed up first. [y/N] "
+            )
         )
         if answer.strip().lower() not in {"y", "yes"}:
             info("nothing was changed")
@@ -913,11 +1027,11 @@ def cmd_backup_restore(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(done.to_json())
         return 0
-    print(f"restored {done.database} from backup {done.restored.id}")
+    say(f"restored {done.database} from backup {done.restored.id}")
     if done.before is not None:
-        print(f"the state before the restore is backup {done.before.id}")
+        say(f"the state before the restore is backup {done.before.id}")
     if done.set_aside is not None:
-        print(f"the damaged file was copied, as it was, to {done.set_aside}")
+        say(f"the damaged file was copied, as it was, to {done.set_aside}")
     return 0
 
 
@@ -932,20 +1046,20 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         emit_json(report.to_json())
     elif report.damaged:
         count = len(report.integrity)
-        print(f"integrity_check: {count} problem{'s' if count != 1 else ''} in {report.database}")
+        say(f"integrity_check: {count} problem{'s' if count != 1 else ''} in {report.database}")
         for problem in report.integrity[:10]:
-            print(f"  {problem}")
+            say(f"  {problem}")
     else:
         checked = "ok" if report.checked else "not run (PostgreSQL checks its own pages)"
-        print(f"integrity_check: {checked}")
+        say(f"integrity_check: {checked}")
         if report.backup is not None:
-            print(f"backup before repairs: {report.backup.id}")
+            say(f"backup before repairs: {report.backup.id}")
         for label, count in report.fixes.items():
-            print(f"fixed: {count} {label}")
+            say(f"fixed: {count} {label}")
         for problem in report.unrepaired[:50]:
-            print(f"not repaired: {problem}")
+            say(f"not repaired: {problem}")
         if not report.fixes and not report.unrepaired:
-            print("nothing to repair")
+            say("nothing to repair")
     if report.damaged:
         good = report.good_backup
         foreign = "not a SQLite" in report.integrity[0]
@@ -1038,6 +1152,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except Exception as exc:
+        from flashcore.core.errors import UsageError  # loaded by then (not for --help)
+
+        if isinstance(exc, UsageError):  # a bad value found below the command line
+            info(f"{PROG}: usage error: {describe(exc)}")
+            return 2
         if args.debug:
             raise
         info(f"{PROG}: error: {describe(exc)}")

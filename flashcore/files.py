@@ -26,3 +26,36 @@ def process_alive(pid: int) -> bool:
     except PermissionError:
         return True  # someone else's process
     return True
+
+
+def umask() -> int:
+    """This process's umask, read without changing it where Linux tells it (/proc), else by
+    setting and restoring it (a moment in which another thread's new file would get 0o022)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def new_file_mode() -> int:
+    """The mode a new file gets here: 0o666 less the umask (as `open()` would give it)."""
+    return 0o666 & ~umask()
+
+
+def create_like(path: Path, model: Path) -> None:
+    """Create `path` empty (or empty it) with no permission that `model` lacks, before anything
+    is written to it: a copy of a database is never readable by more people than the database
+    (a backup of a 0600 file is 0600, whatever the umask)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.close(fd)
+    try:
+        allowed = model.stat().st_mode & 0o666
+    except OSError:
+        allowed = new_file_mode()
+    os.chmod(path, allowed & new_file_mode())

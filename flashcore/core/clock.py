@@ -46,9 +46,27 @@ def to_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+# The instants flashcore schedules in: a clock outside them is a mistake (and near year 1 or
+# 9999 the study day's rollover and a card's due date would leave what datetime can hold).
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)  # exclusive
+
+
 def parse_instant(text: str) -> datetime:
-    """Parse ISO 8601 with an offset (`2026-11-25T09:00:00+00:00` or `...Z`)."""
-    value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    """Parse ISO 8601 with an offset (`2026-11-25T09:00:00+00:00` or `...Z`), 1970 to 2099."""
+    shown = repr(text if len(text) <= 60 else text[:60] + "…")
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            f"{shown} is not an ISO 8601 instant (e.g. 2026-11-25T09:00:00+00:00)"
+        ) from None
     if value.tzinfo is None:
-        raise ValueError(f"{text!r} has no UTC offset (e.g. 2026-11-25T09:00:00+00:00)")
-    return to_utc(value)
+        raise ValueError(f"{shown} has no UTC offset (e.g. 2026-11-25T09:00:00+00:00)")
+    try:
+        instant = to_utc(value)
+    except OverflowError:
+        instant = LATEST if value.year > 2000 else EARLIEST - timedelta(seconds=1)
+    if not EARLIEST <= instant < LATEST:
+        raise ValueError(f"{shown} is outside the years 1970 to 2099")
+    return instant

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from flashcore.core.model import CardState
+from flashcore.core.weakness import MISSED_QUESTION
 
 NEW, LEARNING, REVIEW, RELEARNING = (int(s) for s in CardState)
 
@@ -79,8 +80,13 @@ def describe_due(due: datetime, now: datetime, day_start: datetime) -> str:
 
 
 def review_priority(retrievability: float, weight: float) -> float:
-    """Forgetting × weakness: a weak topic's cards rank ahead, so a limit cuts them last."""
-    return (1.0 - retrievability) * (1.0 + weight)
+    """Forgetting × weakness: a weak topic's cards rank ahead, so a limit cuts them last. A
+    card whose own question was missed (weight >= MISSED_QUESTION) ranks above every other
+    review: its priority starts at 2, beyond any topic's (1 - r)·(1 + w) < 2."""
+    forgetting = 1.0 - retrievability
+    if weight >= MISSED_QUESTION:
+        return 2.0 + forgetting * weight
+    return forgetting * (1.0 + weight)
 
 
 def with_weak_reason(entry: Entry, weak: str) -> Entry:
@@ -91,6 +97,12 @@ def with_weak_reason(entry: Entry, weak: str) -> Entry:
         reason = entry.reason
     else:
         reason = f"{weak}; {entry.reason}"
+    return replace(entry, reason=reason)
+
+
+def with_missed_question(entry: Entry, missed: str) -> Entry:
+    """The entry's reason naming the missed question first (`missed uworld:118154 on …`)."""
+    reason = f"new; {missed}" if entry.kind == "new" else f"{missed}; {entry.reason}"
     return replace(entry, reason=reason)
 
 

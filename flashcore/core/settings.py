@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -10,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flashcore.core.errors import ConfigError
+from flashcore.core.text import shown
 
 _STEP = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -20,7 +22,7 @@ def parse_steps(text: str) -> tuple[str, ...]:
     steps = tuple(part for part in re.split(r"[\s,]+", text.strip()) if part)
     for step in steps:
         if not _STEP.match(step):
-            raise ConfigError(f"bad step {step!r}: use a number with s, m, h or d (e.g. 1m 10m)")
+            raise ConfigError(f"bad step {shown(step)}: a step is a number with s, m, h or d")
     return steps
 
 
@@ -82,28 +84,58 @@ class Settings:
         return tuple(step_delta(s) for s in self.relearning_steps)
 
 
-def _retention(text: str) -> float:
+MAX_STEP = timedelta(days=365)
+MAX_STEPS = 20
+
+
+def _steps(text: str) -> tuple[str, ...]:
+    steps = parse_steps(text)
+    if len(steps) > MAX_STEPS:
+        raise ConfigError(f"{len(steps)} steps are too many")
+    for step in steps:
+        try:
+            delta = step_delta(step)
+        except OverflowError:
+            delta = MAX_STEP * 2
+        if not timedelta(seconds=1) <= delta <= MAX_STEP:
+            raise ConfigError(f"step {shown(step)} is out of range")
+    return steps
+
+
+def _finite(text: str) -> float:
     value = float(text)
+    if not math.isfinite(value):
+        raise ConfigError(f"{shown(text.strip())} is not a number")
+    return value
+
+
+def _retention(text: str) -> float:
+    value = _finite(text)
     if not 0.7 <= value <= 0.99:
-        raise ConfigError(f"retention {value} out of range: use 0.70 to 0.99")
+        raise ConfigError(f"{value:g} is out of range")
     return value
 
 
 def _count(lo: int, hi: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
+        if len(text.strip()) > 20:
+            raise ConfigError(f"{shown(text.strip(), 20)} is out of range")
         value = int(text)
         if not lo <= value <= hi:
-            raise ConfigError(f"{value} out of range: use {lo} to {hi}")
+            raise ConfigError(f"{value} is out of range")
         return value
 
     return parse
 
 
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if value <= 0:
-        raise ConfigError(f"{value} must be positive")
-    return value
+def _days(lo: float, hi: float) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        value = _finite(text)
+        if not lo <= value <= hi:
+            raise ConfigError(f"{value:g} is out of range")
+        return value
+
+    return parse
 
 
 def _bool(text: str) -> bool:
@@ -112,62 +144,81 @@ def _bool(text: str) -> bool:
         return True
     if key in {"0", "false", "no", "off"}:
         return False
-    raise ConfigError(f"{text!r} is not a yes/no value (true or false)")
+    raise ConfigError(f"{shown(text)} is not a yes/no value")
 
 
 def _timezone(text: str) -> str:
+    name = text.strip()
     try:
-        ZoneInfo(text.strip())
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(
-            f"unknown timezone {text!r}: use an IANA name like America/New_York"
-        ) from None
-    return text.strip()
+        if not name.isascii() or not name.isprintable() or len(name) > 64:
+            raise ValueError(name)
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ConfigError(f"unknown timezone {shown(text)}") from None
+    return name
 
 
 def _params(text: str) -> tuple[float, ...]:
     if not text.strip():
         return ()
     try:
-        values = tuple(float(p) for p in re.split(r"[\s,]+", text.strip()) if p)
+        values = tuple(_finite(p) for p in re.split(r"[\s,]+", text.strip()) if p)
     except ValueError:
-        raise ConfigError("fsrs_parameters: a list of numbers separated by commas") from None
+        raise ConfigError("not a list of numbers separated by commas") from None
     from flashcore.core.fsrs_adapter import check_parameters
 
     check_parameters(values)
     return values
 
 
-PARSERS: dict[str, Callable[[str], Any]] = {
-    "desired_retention": _retention,
-    "new_per_day": _count(0, 9999),
-    "reviews_per_day": _count(0, 99999),
-    "new_ignores_review_limit": _bool,
-    "day_start_hour": _count(0, 23),
-    "timezone": _timezone,
-    "learning_steps": parse_steps,
-    "relearning_steps": parse_steps,
-    "maximum_interval": _count(1, 36500),
-    "learn_ahead_minutes": _count(0, 1440),
-    "leech_threshold": _count(1, 999),
-    "bury_siblings": _bool,
-    "fsrs_parameters": _params,
-    "weakness_half_life_days": _positive_float,
-    "weakness_max_retention": _retention,
-    "pull_forward_per_topic": _count(0, 1000),
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """How one setting is read from text, and the values it accepts, in words (for
+    `config --help` and the README)."""
+
+    parse: Callable[[str], Any]
+    accepts: str
+
+
+RULES: dict[str, Rule] = {
+    "desired_retention": Rule(_retention, "0.70 to 0.99"),
+    "new_per_day": Rule(_count(0, 9999), "0 to 9999"),
+    "reviews_per_day": Rule(_count(0, 99999), "0 to 99999"),
+    "new_ignores_review_limit": Rule(_bool, "true or false"),
+    "day_start_hour": Rule(_count(0, 23), "0 to 23"),
+    "timezone": Rule(_timezone, "an IANA name such as America/New_York"),
+    "learning_steps": Rule(_steps, f"up to {MAX_STEPS} steps, each 1s to 365d"),
+    "relearning_steps": Rule(_steps, f"up to {MAX_STEPS} steps, each 1s to 365d"),
+    "maximum_interval": Rule(_count(1, 36500), "1 to 36500"),
+    "learn_ahead_minutes": Rule(_count(0, 1440), "0 to 1440"),
+    "leech_threshold": Rule(_count(1, 999), "1 to 999"),
+    "bury_siblings": Rule(_bool, "true or false"),
+    "fsrs_parameters": Rule(_params, "21 numbers within FSRS's bounds, or empty"),
+    "weakness_half_life_days": Rule(_days(1, 365), "1 to 365"),
+    "weakness_max_retention": Rule(_retention, "0.70 to 0.99"),
+    "pull_forward_per_topic": Rule(_count(0, 1000), "0 to 1000"),
 }
+PARSERS: dict[str, Callable[[str], Any]] = {key: rule.parse for key, rule in RULES.items()}
 
 
 def set_value(settings: Settings, key: str, text: str) -> Settings:
     """A copy of `settings` with `key` parsed from `text`; ConfigError names what is wrong."""
-    parser = PARSERS.get(key)
-    if parser is None:
-        raise ConfigError(f"unknown setting {key!r}; known: {', '.join(sorted(PARSERS))}")
+    rule = RULES.get(key)
+    if rule is None:
+        raise ConfigError(f"unknown setting {shown(key)}; known: {', '.join(sorted(RULES))}")
+    return replace(settings, **{key: parse_value(key, text)})
+
+
+def parse_value(key: str, text: str) -> Any:
+    """`text` read as setting `key`; ConfigError names the setting, the value and the range."""
+    rule = RULES[key]
     try:
-        value = parser(text)
-    except ValueError as exc:
-        raise ConfigError(f"{key}: {exc}") from None
-    return replace(settings, **{key: value})
+        return rule.parse(text)
+    except ConfigError as exc:
+        message = str(exc).removeprefix(f"{key} rejected: ").removeprefix(f"{key}: ")
+        raise ConfigError(f"{key}: {message} (use {rule.accepts})") from None
+    except (ValueError, OverflowError):
+        raise ConfigError(f"{key}: {shown(text)} is not accepted (use {rule.accepts})") from None
 
 
 def format_value(value: Any) -> str:
@@ -176,3 +227,25 @@ def format_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def load_stored(data: dict[str, Any]) -> tuple[Settings, list[str]]:
+    """A profile's settings from their stored JSON, each checked against its rule. A value out
+    of range (stored by an older flashcore, or by hand) is replaced by its default and named in
+    the returned warnings, so one bad value cannot crash every command later."""
+    defaults = Settings()
+    clean: dict[str, Any] = {}
+    warnings: list[str] = []
+    for key, value in data.items():
+        if key not in RULES:
+            continue  # a setting from a newer flashcore: ignore, never crash
+        stored = format_value(tuple(value) if isinstance(value, list) else value)
+        try:
+            clean[key] = RULES[key].parse(stored)
+        except (ConfigError, ValueError, OverflowError, TypeError):
+            default = format_value(getattr(defaults, key)) or "empty"
+            warnings.append(
+                f"setting {key} = {shown(stored)} is out of range ({RULES[key].accepts}); "
+                f"using {default} until `flashcore config set {key} VALUE` fixes it"
+            )
+    return replace(defaults, **clean), warnings

@@ -11,6 +11,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from flashcore.core.text import TOPIC_CHARS, TOPIC_KEY_CHARS, name_problem
+
 SEPARATOR = "::"
 _WORD = re.compile(r"[a-z0-9]+")
 _ROMAN = {
@@ -82,3 +84,13 @@ def ancestors(path: str) -> list[str]:
     """`A::B::C` -> [`A`, `A::B`] (display forms)."""
     parts = split_path(path)
     return [SEPARATOR.join(parts[:i]) for i in range(1, len(parts))]
+
+
+def topic_problem(path: str) -> str | None:
+    """Why `path` cannot be a topic (a control character, too long, or a key that spells out
+    longer than the database holds), or None."""
+    clean = clean_path(path)
+    problem = name_problem(clean, TOPIC_CHARS)
+    if problem is None and len(path_key(clean)) > TOPIC_KEY_CHARS:
+        problem = f"spells out to a key of {len(path_key(clean)):,} characters; at most 500"
+    return problem

@@ -94,7 +94,7 @@ import genanki
 from flashcore.core.fsrs_adapter import DEFAULT_FSRS_PARAMETERS
 from flashcore.core.model import CardState, NoteKind
 from flashcore.core.settings import Settings
-from flashcore.files import fsync_path, process_alive
+from flashcore.files import fsync_path, new_file_mode, process_alive
 
 BASIC_MODEL_ID = 1_287_866_490
 CLOZE_MODEL_ID = 1_098_292_150
@@ -339,7 +339,7 @@ def write_apkg(
     with _temp_beside(path, ".anki2.tmp") as db_path, _temp_beside(path, ".apkg.tmp") as tmp:
         cards = _write_collection(notes, db_path, with_scheduling, now, progress)
         _zip_collection(db_path, tmp)
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, new_file_mode())  # mkstemp made it 0o600: the umask decides
         fsync_path(tmp)
         size = tmp.stat().st_size
         os.replace(tmp, path)

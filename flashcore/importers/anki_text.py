@@ -20,6 +20,7 @@ from pathlib import Path
 from flashcore.core import cloze
 from flashcore.core.errors import DeckFormatError, Problem
 from flashcore.core.model import DeckSpec, NoteKind, NoteSpec
+from flashcore.core.text import DECK_NAME_CHARS, TAG_CHARS, name_problem, shown
 from flashcore.core.topics import clean_path
 from flashcore.importers.deck_toml import MAX_FIELD_CHARS, too_long
 
@@ -42,7 +43,8 @@ _HEADER = re.compile(r"#([^:]*):(.*)\Z")
 _QUOTED = re.compile(r'"((?:[^"]*"")*[^"]*)"')
 _CLOZE_MARK = re.compile(r"\{\{c\d+::")
 _QBANK_PART = re.compile(r"#?(" + "|".join(QBANK_SOURCES) + r")(?:[ _-].*)?\Z", re.IGNORECASE)
-_ASCII_NUMBER = re.compile(r"[0-9]+\Z")
+_ASCII_NUMBER = re.compile(r"[0-9]{1,64}\Z")  # a longer number is no question id
+GUID_CHARS = 200
 # `#columns:` names that mean a special column rather than a note field.
 _SPECIAL_NAMES = {
     "guid": "guid",
@@ -131,9 +133,17 @@ def parse_anki_text(
     decks: dict[str, list[NoteSpec]] = {}
     deck_warnings: dict[str, list[str]] = {}
     seen: dict[str, int] = {}
+    deck_names: dict[str, bool] = {}  # deck name -> acceptable (each reported once)
     for record in records:
         note, deck, warning = _note(record, layout, headers, fallback_deck, problem, where)
         if note is None:
+            continue
+        if deck not in deck_names:
+            why = name_problem(deck, DECK_NAME_CHARS)
+            deck_names[deck] = why is None
+            if why is not None:
+                problem(record.line, f"deck name {shown(deck)} {why}")
+        if not deck_names[deck]:
             continue
         if note.local_id in seen:
             first = seen[note.local_id]
@@ -431,6 +441,11 @@ def _note(
         if not fields[second].strip():
             warning = f"{where}:{line}: basic note has an empty back"
     else:
+        faults = cloze.problems(fields[main])
+        for fault in faults:
+            problem(line, fault)
+        if faults:
+            return None, "", None
         if not cloze.ordinals(fields[main]):
             problem(line, "cloze note has no deletion like {{c1::...}}")
             return None, "", None
@@ -438,8 +453,16 @@ def _note(
         if second is not None and fields[second].strip():
             note_fields["extra"] = fields[second]
     guid = special("guid")
+    if len(guid) > GUID_CHARS:
+        problem(line, f"GUID is {len(guid):,} characters long; at most {GUID_CHARS}")
+        return None, "", None
     local_id = guid or "h" + hashlib.sha256(fields[main].encode()).hexdigest()[:16]
     tags = tuple(dict.fromkeys((*special("tags").split(), *headers.tags)))
+    for tag in tags:
+        why = name_problem(tag, TAG_CHARS)
+        if why is not None:
+            problem(line, f"tag {shown(tag)} {why}")
+            return None, "", None
     deck = clean_path(special("deck")) or fallback_deck
     note = NoteSpec(
         local_id=local_id,

@@ -11,12 +11,22 @@ from typing import Any
 from flashcore.core import cloze
 from flashcore.core.errors import DeckFormatError, Problem
 from flashcore.core.model import DeckSpec, NoteKind, NoteSpec
+from flashcore.core.text import (
+    DECK_KEY_CHARS,
+    DECK_NAME_CHARS,
+    TAG_CHARS,
+    control_problem,
+    name_problem,
+    shown,
+)
+from flashcore.core.topics import topic_problem
 
 MAX_FIELD_CHARS = 100_000  # per field (front, back, cloze, extra); decks/README.md says why
 DECK_KEYS = {"name", "key", "description", "html"}
 CARD_KEYS = {"id", "front", "back", "cloze", "extra", "topics", "qids", "tags"}
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
-_QID = re.compile(r"^[a-z][a-z0-9_-]*:[A-Za-z0-9._-]{1,64}$")
+_QID = re.compile(r"^[a-z][a-z0-9_-]{0,49}:[A-Za-z0-9._-]{1,64}$")
+MAX_NESTING = 100  # arrays and inline tables inside each other (a deck needs two)
 _TOML_LINE = re.compile(r"\(at line (\d+), column \d+\)")
 _CARDS_HEADER = re.compile(r"^\s*\[\[\s*cards\s*\]\]")
 _DECK_HEADER = re.compile(r"^\s*\[\s*deck\s*\]")
@@ -55,7 +65,8 @@ def parse_deck_file(path: Path, data: bytes | None = None) -> DeckSpec:
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     if b"\x00" in raw:
-        raise DeckFormatError([Problem(where, None, "not a text file: contains NUL bytes")])
+        line = raw[: raw.index(b"\x00")].count(b"\n") + 1
+        raise DeckFormatError([Problem(where, line, "not a text file: contains NUL bytes")])
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -63,6 +74,10 @@ def parse_deck_file(path: Path, data: bytes | None = None) -> DeckSpec:
         raise DeckFormatError([Problem(where, bad_line, "not UTF-8 text")]) from None
     try:
         doc = tomllib.loads(text)
+    except RecursionError:
+        line = _too_deep(text)
+        message = f"invalid TOML: arrays or tables nested more than {MAX_NESTING} deep"
+        raise DeckFormatError([Problem(where, line, message)]) from None
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         m = _TOML_LINE.search(message)
@@ -92,14 +107,25 @@ def _build(where: str, doc: dict[str, Any], lines: _Lines) -> DeckSpec:
     if not isinstance(name, str) or not name.strip():
         problem(lines.deck_start, "[deck] needs a name")
         name = ""
+    elif (why := name_problem(_clean_name(name), DECK_NAME_CHARS)) is not None:
+        problem(lines.key_in_block(lines.deck_start, "name"), f"deck name {why}")
+        name = ""
     deck_key = deck.get("key", name)
-    if not isinstance(deck_key, str) or not deck_key.strip() or ":" in deck_key.replace("::", ""):
+    if "key" not in deck and not name:
+        deck_key = ""  # the key would be the name, whose problem is reported
+    elif not isinstance(deck_key, str) or not deck_key.strip() or ":" in deck_key.replace("::", ""):
         problem(lines.key_in_block(lines.deck_start, "key"), "deck key must be text without ':'")
+        deck_key = ""
+    elif (why := name_problem(deck_key.strip(), DECK_KEY_CHARS)) is not None:
+        problem(lines.key_in_block(lines.deck_start, "key"), f"deck key {why}")
         deck_key = ""
     description = deck.get("description", "")
     if isinstance(description, str) and len(description) > MAX_FIELD_CHARS:
         at = lines.key_in_block(lines.deck_start, "description")
         problem(at, too_long("description", description))
+        description = ""
+    elif isinstance(description, str) and (why := control_problem(description, text=True)):
+        problem(lines.key_in_block(lines.deck_start, "description"), f"description {why}")
         description = ""
     html = deck.get("html", False)
     if not isinstance(html, bool):
@@ -170,10 +196,16 @@ def _card(card: Any, start: int | None, lines: _Lines, problem: Any) -> NoteSpec
             return None
         if not isinstance(value, str):
             problem(lines.key_in_block(start, key), f"card {local_id}: {key} must be text")
+            refused.append(key)
             return None
         if len(value) > MAX_FIELD_CHARS:
             problem(lines.key_in_block(start, key), f"card {local_id}: {too_long(key, value)}")
-            oversized.append(key)
+            refused.append(key)
+            return None
+        why = control_problem(value, text=True)
+        if why is not None:
+            problem(lines.key_in_block(start, key), f"card {local_id}: {key} {why}")
+            refused.append(key)
             return None
         return value
 
@@ -188,26 +220,41 @@ def _card(card: Any, start: int | None, lines: _Lines, problem: Any) -> NoteSpec
             return ()
         return tuple(v.strip() for v in value if v.strip())
 
-    oversized: list[str] = []
+    refused: list[str] = []  # fields text_field reported (too long, not text, controls)
     front, back, text, extra = (text_field(k) for k in ("front", "back", "cloze", "extra"))
-    if oversized:
+    if refused:
         return None  # reported by text_field
     topics, qids, tags = text_list("topics"), text_list("qids"), text_list("tags")
     for qid in qids:
         if not _QID.match(qid.lower()):
             problem(
                 lines.key_in_block(start, "qids"),
-                f"card {local_id}: qid {qid!r} must look like source:id (uworld:118154)",
+                f"card {local_id}: qid {shown(qid)} must look like source:id (uworld:118154; "
+                "a source of at most 50 characters, an id of at most 64)",
             )
             ok = False
     for tag in tags:
-        if any(ch.isspace() for ch in tag):
-            problem(lines.key_in_block(start, "tags"), f"card {local_id}: tag {tag!r} has spaces")
+        why = name_problem(tag, TAG_CHARS)
+        if why is None and any(ch.isspace() for ch in tag):
+            why = "has spaces"
+        if why is not None:
+            problem(lines.key_in_block(start, "tags"), f"card {local_id}: tag {shown(tag)} {why}")
+            ok = False
+    for topic in topics:
+        why = topic_problem(topic)
+        if why is not None:
+            at = lines.key_in_block(start, "topics")
+            problem(at, f"card {local_id}: topic {shown(topic)} {why}")
             ok = False
     fields: dict[str, str]
     if text is not None:
         if front is not None or back is not None:
             problem(start, f"card {local_id}: has both cloze and front/back; use one")
+            return None
+        faults = cloze.problems(text)
+        for fault in faults:
+            problem(lines.key_in_block(start, "cloze"), f"card {local_id}: {fault}")
+        if faults:
             return None
         if not cloze.ordinals(text):
             problem(
@@ -237,3 +284,34 @@ def _card(card: Any, start: int | None, lines: _Lines, problem: Any) -> NoteSpec
         tags=tags,
         line=start,
     )
+
+
+def _too_deep(text: str) -> int | None:
+    """The line where arrays or inline tables first nest more than MAX_NESTING deep (strings
+    and comments skipped), for a file tomllib could not read for its depth."""
+    depth, line, i, n = 0, 1, 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "\n":
+            line += 1
+        elif ch == "#":
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        elif ch in "\"'":
+            quote = ch * 3 if text.startswith(ch * 3, i) else ch
+            j = i + len(quote)
+            while j < n and not text.startswith(quote, j):
+                if text[j] == "\n":
+                    line += 1
+                j += 2 if ch == '"' and text[j] == "\\" else 1
+            i = j + len(quote)
+            continue
+        elif ch in "[{":
+            depth += 1
+            if depth > MAX_NESTING:
+                return line
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+        i += 1
+    return None

@@ -56,6 +56,7 @@ FORMATS = ("auto", "uworld", "csv", "qids")
 CHUNK_ROWS = 20_000  # rows per chunk handed to the caller
 READ_BYTES = 1 << 20  # bytes read and decoded at a time
 MAX_LINE = 32 << 20  # a longer line is not a question log (and would have to sit in memory)
+MAX_SECONDS = 86_400  # time spent on one question: more than a day is not a time
 FIELD_LIMIT = 131_072  # the csv module's cell limit; longer cells are row errors everywhere
 
 # One attempt as the stream carries it: (fingerprint, source, qid, outcome, ISO date, subject,
@@ -185,6 +186,7 @@ def parse_qbank(
     default_date: date,
     outcome: str | None = None,
     skip_invalid: bool = False,
+    latest: date | None = None,
 ) -> ParsedLog:
     """Read a missed-question log.
 
@@ -202,6 +204,7 @@ def parse_qbank(
         default_date=default_date,
         outcome=outcome,
         skip_invalid=skip_invalid,
+        latest=latest,
     )
     days: dict[str, date] = {}
     attempts: list[AttemptSpec] = []
@@ -237,24 +240,31 @@ class QbankReader:
         outcome: str | None = None,
         skip_invalid: bool = False,
         chunk_rows: int = CHUNK_ROWS,
+        latest: date | None = None,
     ) -> None:
         if fmt not in FORMATS:
-            raise UsageError(f"unknown log format {fmt!r}: use {', '.join(FORMATS)}")
+            raise UsageError(f"unknown log format {_show(fmt)}: use {', '.join(FORMATS)}")
         if isinstance(default_date, datetime) or not isinstance(default_date, date):
             raise UsageError(f"default_date must be a date, not {type(default_date).__name__}")
+        problem = date_problem(default_date, latest)
+        if problem is not None:
+            raise UsageError(f"--date {default_date}: {problem}")
         default_source = _clean_source(source)
         if default_source is None:
-            raise UsageError(f"bank name {source!r}: use letters and digits, e.g. uworld")
+            raise UsageError(f"bank name {_show(source)}: use letters and digits, e.g. uworld")
         fallback = None
         if outcome is not None:
             fallback = _OUTCOME_WORDS.get(outcome.strip().lower())
             if fallback is None:
-                raise UsageError(f"unknown outcome {outcome!r}: use correct, incorrect or omitted")
+                raise UsageError(
+                    f"unknown outcome {_show(outcome)}: use correct, incorrect or omitted"
+                )
         self.data = data
         self.path = path
         self.fmt = fmt
         self.chunk_rows = chunk_rows
         self.skip_invalid = skip_invalid
+        self.latest = latest
         self._settings = (path, default_source, default_date, fallback)
         self.encoding = _inspect(data, path)
         self.content_hash = self.encoding.sha256
@@ -281,7 +291,12 @@ class QbankReader:
         fmt = self.fmt
         started = False
         while True:
-            ctx = _Context(*self._settings, chunk_rows=self.chunk_rows, fixed_order=fixed_order)
+            ctx = _Context(
+                *self._settings,
+                chunk_rows=self.chunk_rows,
+                fixed_order=fixed_order,
+                latest=self.latest,
+            )
             if started:
                 yield None
             started = True
@@ -296,7 +311,10 @@ class QbankReader:
                 if stray is not None:
                     chosen = "csv"
                     ctx = _Context(
-                        *self._settings, chunk_rows=self.chunk_rows, fixed_order=fixed_order
+                        *self._settings,
+                        chunk_rows=self.chunk_rows,
+                        fixed_order=fixed_order,
+                        latest=self.latest,
                     )
                     yield None
                     lines = self._lines = _LineReader(
@@ -619,8 +637,9 @@ def _slash_order(values: Iterable[str]) -> str:
     return "mdy" if month_first else "dmy" if day_first else ""
 
 
-def _parse_date(raw: str, order: str) -> date | str:
-    """The date, or an error message."""
+def _parse_date(raw: str, order: str, latest: date | None = None) -> date | str:
+    """The date, or an error message. A day after `latest` (tomorrow, for an import: a
+    question bank's day may run ahead of the student's) is refused: it would count nowhere."""
     text = raw.strip()
     month_name = ""
     if match := _YMD.fullmatch(text):
@@ -655,10 +674,43 @@ def _parse_date(raw: str, order: str) -> date | str:
             return f"unrecognized month in date {_show(raw)}"
     if not _FIRST_YEAR <= year <= _LAST_YEAR:
         return f"date {_show(raw)} is outside {_FIRST_YEAR}-{_LAST_YEAR}"
+    if not _possible_time(text[match.end(3) :]):
+        return f"impossible time of day in date {_show(raw)}"
     try:
-        return date(year, month, day)
+        found = date(year, month, day)
     except ValueError:
         return f"bad date {_show(raw)}"
+    if latest is not None and found > latest:
+        return f"date {_show(raw)} is in the future (the latest day accepted is {latest})"
+    return found
+
+
+_HOUR_MINUTE = re.compile(r"[T ]\s*(\d{1,2}):(\d{2})(?::(\d{2}))?(?:[.,]\d+)?\s*([AaPp])?")
+_OFFSET = re.compile(r"([+-])(\d{2}):?(\d{2})\s*\Z")
+
+
+def _possible_time(tail: str) -> bool:
+    """Whether the time of day after a date (`T09:30`, ` 9:30 PM`, `+05:30`...) can exist."""
+    if not tail.strip():
+        return True
+    clock = _HOUR_MINUTE.match(tail)
+    if clock is None:
+        return True  # the date patterns admit no other time of day
+    hour, minute = int(clock.group(1)), int(clock.group(2))
+    second = int(clock.group(3) or 0)
+    if minute > 59 or second > 59:
+        return False
+    if not (1 <= hour <= 12 if clock.group(4) else hour <= 23):
+        return False
+    offset = _OFFSET.search(tail)
+    return offset is None or (int(offset.group(2)) <= 14 and int(offset.group(3)) <= 59)
+
+
+def date_problem(day: date, latest: date | None) -> str | None:
+    """Why `day` (a `--date`, or the default day of rows without one) cannot be an attempt's
+    day, with the words a date in a file gets; None when it can."""
+    found = _parse_date(day.isoformat(), "", latest)
+    return found if isinstance(found, str) else None
 
 
 _DURATION = re.compile(
@@ -674,22 +726,27 @@ _FRACTION = re.compile(r"\d+[.,]\d+")
 
 def _parse_seconds(raw: str) -> int | str | None:
     """Seconds from `75`, `75.4`, `75 sec`, `1 min 5 sec`, `1:05`; None when blank (or `-`);
-    else an error message."""
+    else an error message (a time over MAX_SECONDS is one)."""
     text = raw.strip()
     if text.isdigit() and text.isascii():
-        return int(text)
+        return int(text) if len(text) <= 6 and int(text) <= MAX_SECONDS else _too_long(raw)
     if text.lower() in _NO_TIME:
         return None
     if _FRACTION.fullmatch(text):
-        return round(float(text.replace(",", ".")))
-    if match := _CLOCK.fullmatch(text):
-        hours, minutes, secs = (int(g) if g else 0 for g in match.groups())
-        return hours * 3600 + minutes * 60 + secs
-    match = _DURATION.fullmatch(text)
+        value = float(text.replace(",", "."))
+        return round(value) if value <= MAX_SECONDS else _too_long(raw)
+    match = _CLOCK.fullmatch(text) or _DURATION.fullmatch(text)
     if match and any(match.groups()):
+        if any(g and len(g) > 6 for g in match.groups()):
+            return _too_long(raw)
         hours, minutes, secs = (int(g) if g else 0 for g in match.groups())
-        return hours * 3600 + minutes * 60 + secs
+        total = hours * 3600 + minutes * 60 + secs
+        return total if total <= MAX_SECONDS else _too_long(raw)
     return f"unrecognized time spent {_show(raw)} (use seconds, e.g. 75 or '1 min 15 sec')"
+
+
+def _too_long(raw: str) -> str:
+    return f"time spent {_show(raw)} is more than a day (at most {MAX_SECONDS:,} seconds)"
 
 
 _CACHE_LIMIT = 50_000  # distinct cell values remembered per column (timestamps are all distinct)
@@ -712,6 +769,7 @@ class _Context:
     outcome: str | None
     chunk_rows: int = CHUNK_ROWS
     fixed_order: str | None = None
+    latest: date | None = None
     controls: dict[int, str] = field(default_factory=dict)
     rows: list[Row] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
@@ -892,7 +950,9 @@ class _Context:
         self.observe(cell)
         if _order_matters(cell):
             self.order_used.add(self.date_order)
-        found = _parse_date(cell, self.date_order) if cell.strip() else self.default_date
+        found = (
+            _parse_date(cell, self.date_order, self.latest) if cell.strip() else self.default_date
+        )
         if isinstance(found, str):
             errors.append(found)
             return ""

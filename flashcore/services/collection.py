@@ -25,7 +25,8 @@ from flashcore.core import studyday
 from flashcore.core.clock import Clock
 from flashcore.core.errors import ConfigError, FlashcoreError, NotFoundError
 from flashcore.core.fsrs_adapter import Policy
-from flashcore.core.settings import Settings, format_value, set_value
+from flashcore.core.settings import Settings, format_value, load_stored, set_value
+from flashcore.core.text import PROFILE_CHARS, name_problem, shown
 from flashcore.storage import repos
 from flashcore.storage.db import default_db_path, make_engine, sqlite_path, url_for_path
 from flashcore.storage.migrate import ensure_schema
@@ -56,6 +57,7 @@ class Flashcore:
     settings: Settings
     url: str
     backup: str | None = None
+    warnings: list[str] = field(default_factory=list)  # stored settings out of range
     _policy: Policy | None = field(default=None, repr=False)
     _scheduler_ids: dict[Policy, int] = field(default_factory=dict, repr=False)
 
@@ -78,11 +80,11 @@ class Flashcore:
         engine = make_engine(resolved, create=create or is_default)
         try:
             backup = ensure_schema(engine, now=clock.now())
-            profile_id, settings = _load_profile(engine, profile, clock.now(), timezone)
+            profile_id, settings, warnings = _load_profile(engine, profile, clock.now(), timezone)
         except BaseException:
             engine.dispose()
             raise
-        return cls(engine, clock, profile_id, profile, settings, resolved, backup)
+        return cls(engine, clock, profile_id, profile, settings, resolved, backup, warnings)
 
     def close(self) -> None:
         if self.engine.dialect.name == "sqlite":
@@ -173,8 +175,9 @@ class Flashcore:
 
     def create_profile(self, name: str, *, timezone: str) -> None:
         name = name.strip()
-        if not name or len(name) > 100:
-            raise ConfigError("a profile name is 1 to 100 characters")
+        problem = name_problem(name, PROFILE_CHARS) if name else "is empty"
+        if problem is not None:
+            raise ConfigError(f"profile name {shown(name)} {problem}")
 
         def work(session: Any) -> None:
             if repos.find_profile(session, name) is not None:
@@ -208,7 +211,9 @@ class Flashcore:
         return ensure_starter_decks(self)
 
 
-def _load_profile(engine: Engine, name: str, now: datetime, timezone: str) -> tuple[int, Settings]:
+def _load_profile(
+    engine: Engine, name: str, now: datetime, timezone: str
+) -> tuple[int, Settings, list[str]]:
     with engine.connect() as conn:  # Core: opening a collection never loads the ORM
         found = repos.find_profile(conn, name)
         conn.rollback()
@@ -227,8 +232,7 @@ def _load_profile(engine: Engine, name: str, now: datetime, timezone: str) -> tu
 
         found = run_write(engine, work)
     profile_id, raw = found
-    try:
-        settings = Settings.from_json(raw)
-    except (TypeError, ValueError) as exc:
-        raise FlashcoreError(f"profile {name!r} has unreadable settings: {exc}") from None
-    return profile_id, settings
+    if not isinstance(raw, dict):
+        raise FlashcoreError(f"profile {name!r} has unreadable settings (not a JSON object)")
+    settings, warnings = load_stored(raw)
+    return profile_id, settings, [f"profile {shown(name)}: {w}" for w in warnings]

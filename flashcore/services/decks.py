@@ -61,8 +61,14 @@ def parse_file(path: Path) -> list[DeckSpec]:
     """Any supported deck file -> its decks. Raises InputFileError naming file and line."""
     if not path.exists():
         raise DeckFormatError([Problem(str(path), None, "no such file")])
-    if path.is_dir():
-        raise DeckFormatError([Problem(str(path), None, "is a folder; name the files in it")])
+    if path.is_dir():  # `expand` passes on a folder only when it holds no deck file
+        raise DeckFormatError(
+            [
+                Problem(
+                    str(path), None, "no deck file in this folder (.toml, or Anki's .txt/.csv/.tsv)"
+                )
+            ]
+        )
     suffix = path.suffix.lower()
     if suffix in DECK_SUFFIXES:
         from flashcore.importers.deck_toml import parse_deck_file
@@ -78,10 +84,19 @@ def parse_file(path: Path) -> list[DeckSpec]:
 
 
 def expand(paths: list[Path]) -> list[Path]:
+    """The files to load: a folder stands for every deck file in it (TOML and Anki text, hidden
+    files aside), or for itself when it holds none (`parse_file` then says so)."""
     out: list[Path] = []
     for path in paths:
         if path.is_dir():
-            out.extend(sorted(p for p in path.iterdir() if p.suffix.lower() in DECK_SUFFIXES))
+            found = sorted(
+                p
+                for p in path.iterdir()
+                if p.suffix.lower() in DECK_SUFFIXES | ANKI_TEXT_SUFFIXES
+                and not p.name.startswith(".")
+                and p.is_file()
+            )
+            out.extend(found or [path])
         else:
             out.append(path)
     return out
@@ -242,9 +257,12 @@ def card_scope(fc: Flashcore, session: Any, deck: str | None, topic: str | None)
 
 def list_cards(fc: Flashcore, *, deck: str | None, topic: str | None) -> list[dict[str, Any]]:
     now = fc.now()
+    from flashcore.services.weakness import card_weakness
+
     with reading(fc.engine) as session:
         rows = repos.card_details(session, card_scope(fc, session, deck, topic))
+        why = card_weakness(fc, session, {r["id"]: r["weight"] for r in rows})
     for row in rows:
         if row["buried_until"] is not None and row["buried_until"] <= now:
             row["buried_until"] = None
-    return [card_json(r) for r in rows]
+    return [card_json(r) | {"weakness": why.get(r["id"], "")} for r in rows]

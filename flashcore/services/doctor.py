@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -35,7 +36,7 @@ from sqlalchemy.types import LargeBinary
 from flashcore.core import fsrs_adapter
 from flashcore.core.errors import DatabaseError, FlashcoreError
 from flashcore.core.model import CardState, Rating, Schedule
-from flashcore.core.settings import Settings
+from flashcore.core.settings import load_stored
 from flashcore.services import backup as backups
 from flashcore.services.check import check
 from flashcore.storage import backup as files
@@ -105,10 +106,34 @@ def examine(url: str) -> DoctorReport:
         problem = "not a SQLite database (another kind of file, or a damaged header)"
         report = DoctorReport(database=str(path), integrity=[problem])
     else:
-        report = DoctorReport(database=str(path), integrity=files.check_file(path, full=True))
+        report = DoctorReport(database=str(path), integrity=_integrity(path))
     if report.damaged:
         report.good_backup = backups.newest_good_backup(path)
     return report
+
+
+def _integrity(path: Path) -> list[str]:
+    """`PRAGMA integrity_check` through a read-only connection: its problems ([] when sound).
+    Only corruption is damage: a check that cannot run for another reason (a read-only folder
+    where the -shm cannot be made, a full or failing disk, a lock) raises DatabaseError with
+    SQLite's words, which the command line turns into advice; the file is not called damaged."""
+    try:
+        conn = files.open_readonly(path)
+        try:
+            return files.check_connection(conn, full=True)
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        name = getattr(exc, "sqlite_errorname", "")
+        if name.startswith(_DAMAGE):
+            return [str(exc)]
+        why = str(exc)
+        if name.startswith("SQLITE_CANTOPEN"):
+            why += "; is its folder read-only? SQLite needs to make a -shm file beside it"
+        raise DatabaseError(f"cannot run the integrity check on {path} ({why})") from None
+
+
+_DAMAGE = ("SQLITE_CORRUPT", "SQLITE_NOTADB")
 
 
 def repair(fc: Flashcore, report: DoctorReport) -> DoctorReport:
@@ -373,7 +398,7 @@ def _profiles(fc: Flashcore, report: DoctorReport) -> list[Flashcore]:
         rows = session.execute(select(Profile.id, Profile.name, Profile.settings)).all()
     for pid, name, raw in rows:
         try:
-            settings = Settings.from_json(dict(raw or {}))
+            settings, _warnings = load_stored(dict(raw or {}))  # out of range: the defaults
         except (TypeError, ValueError, FlashcoreError) as exc:
             report.unrepaired.append(f"profile {name!r}: unreadable settings ({exc})")
             continue

@@ -17,8 +17,10 @@ from sqlalchemy.orm import Session
 from flashcore.core import fsrs_adapter, studyday
 from flashcore.core import topics as topic_keys
 from flashcore.core import weakness as weakness_model
-from flashcore.core.errors import FlashcoreError, NotFoundError
+from flashcore.core.errors import FlashcoreError, NotFoundError, UsageError
+from flashcore.core.matching import own_text
 from flashcore.core.model import CardState
+from flashcore.core.text import ALIAS_CHARS, TOPIC_KEY_CHARS, name_problem, shown
 from flashcore.services import weakness
 from flashcore.services.backup import backup_before_write
 from flashcore.storage.models import (
@@ -55,6 +57,7 @@ class ImportReport:
     batch_id: int | None = None
     format: str = ""
     dry_run: bool = False
+    warnings: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -74,11 +77,15 @@ class ImportReport:
             "unmatched_topics": self.unmatched_topics,
             "unmatched_qids": self.unmatched_qids,
             "pulled_forward": self.pulled_forward,
+            "warnings": self.warnings,
         }
 
 
 Progress = Callable[[str, int, int], None]  # (phase "reading" | "saving", done, total)
 
+# A UWorld block holds at most 40 questions: a longer paste with every row counted incorrect
+# (no result column) most likely holds the correct answers too.
+PASTE_WARN_ROWS = 40
 MEMORY_BYTES = 16 << 20  # logs up to this size are held in memory; larger ones are staged
 SAVE_ROWS = 200_000  # staged rows copied per statement (progress and Ctrl-C between them)
 _LOAD_KNOWN = 300_000  # existing fingerprints in the log's dates loaded at most at once
@@ -125,6 +132,7 @@ def import_log(
             default_date=on_date or today,
             outcome=outcome,
             skip_invalid=skip_invalid,
+            latest=today + timedelta(days=1),
         )
         sqlite = conn.dialect.name == "sqlite"
         held = log.size <= MEMORY_BYTES
@@ -149,6 +157,7 @@ def import_log(
             with transaction(conn, write=False):
                 batch.refuse_identical(conn)
                 _summarize(conn, fc, stage, report)
+                report.warnings = _paste_warnings(reader.format, reader.rows_read, stage)
             _check(cancel)
             if dry_run:
                 return report
@@ -178,6 +187,16 @@ def import_log(
             raise FlashcoreError("other imports kept adding the same attempts; try again")
         finally:
             stage.close()
+
+
+def _paste_warnings(fmt: str, rows_read: int, stage: _Stage) -> list[str]:
+    if fmt != "uworld" or rows_read <= PASTE_WARN_ROWS or not stage.all_incorrect():
+        return []
+    return [
+        f"all {rows_read} pasted rows count as incorrect: paste only the questions you "
+        "missed (a UWorld block holds at most 40); a paste that holds correct answers too "
+        "can be undone with `flashcore qbank remove BATCH_ID`"
+    ]
 
 
 def _check(cancel: threading.Event | None) -> None:
@@ -310,6 +329,15 @@ class _Stage:
         for row in result:
             yield row[0], row[1], row[2], row[3], row[4]
 
+    def all_incorrect(self) -> bool:
+        """Whether every row read counts as incorrect."""
+        if not self.created:
+            return False
+        other = self.conn.exec_driver_sql(
+            f"SELECT 1 FROM {self.table} WHERE outcome <> 'incorrect' LIMIT 1"
+        ).first()
+        return other is None
+
     def save(
         self,
         conn: Connection,
@@ -427,6 +455,9 @@ class _HeldStage(_Stage):
         added = ((r[1], r[2], r[3], r[4], r[8][:500], r[7][:300], r[6][:200]) for r in self.new)
         return {"skip_batch": batch_id, "added": added}
 
+    def all_incorrect(self) -> bool:
+        return bool(self.rows) and all(r[3] == "incorrect" for r in self.rows)
+
     def new_misses(self) -> Iterator[tuple[str, str, str, str, str]]:
         for r in self.new:
             if r[3] in weakness.MISSED:
@@ -439,30 +470,45 @@ def _summarize(conn: Connection, fc: Flashcore, stage: _Stage, report: ImportRep
     report.misses = report.matched_card = report.matched_topic = report.matched_none = 0
     with Session(bind=conn) as session:
         index = weakness.load_index(session, fc.profile_id)
+        counts = Counter[str]()
+        matches: dict[tuple[str, str, str, str, str], str] = {}
+        unmatched: list[tuple[tuple[str, str, str], str]] = []  # (texts, bank:qid), log order
+        matcher = index.matcher()
+        for bank, qid, topic, category, system in stage.new_misses():
+            texts = (topic, category, system)
+            key = (bank, qid, *texts) if (bank, qid) in index.qid_notes else ("", "", *texts)
+            kind = matches.get(key)
+            if kind is None:
+                if len(matches) > 100_000:
+                    matches.clear()
+                kind = matches[key] = weakness.match_attempt(index, bank, qid, texts, matcher).kind
+            counts[kind] += 1
+            if kind == "none":
+                unmatched.append((texts, f"{bank}:{qid}"))
+        missed_texts = Counter(texts for texts, _qid in unmatched)
+        labels = {texts: own_text(texts) for texts in missed_texts}
+        if any(labels.values()):
+            # A topic text may stand for the leaf that fuller rows name: learn it from the
+            # stored attempts and this log's misses, and look again at what matched nothing.
+            # (This log's correct answers are left out: reading them all costs more than the
+            # summary is worth; the weights, refreshed next, learn from every row.)
+            matcher = weakness.learned_matcher(session, fc.profile_id, index, missed_texts.items())
+            found = {t for t in missed_texts if labels[t] and matcher.resolve(t) is not None}
+            if found:
+                moved = sum(missed_texts.pop(t) for t in found)
+                counts["none"] -= moved
+                counts["topic"] += moved
+                unmatched = [(t, label) for t, label in unmatched if t not in found]
     unmatched_topics: Counter[str] = Counter()
-    unmatched_qids: list[str] = []
-    matches: dict[tuple[str, str, str, str, str], str] = {}
-    counts = Counter[str]()
-    for bank, qid, topic, category, system in stage.new_misses():
-        texts = (topic, category, system)
-        key = (bank, qid, *texts) if (bank, qid) in index.qid_notes else ("", "", *texts)
-        kind = matches.get(key)
-        if kind is None:
-            if len(matches) > 100_000:
-                matches.clear()
-            kind = matches[key] = weakness.match_attempt(index, bank, qid, texts).kind
-        counts[kind] += 1
-        if kind == "none":
-            label = topic or category or system
-            if label:
-                unmatched_topics[label] += 1
-            unmatched_qids.append(f"{bank}:{qid}")
+    for texts, n in missed_texts.items():
+        if labels[texts]:
+            unmatched_topics[labels[texts]] += n
     report.misses = sum(counts.values())
     report.matched_card = counts["card"]
     report.matched_topic = counts["topic"]
     report.matched_none = counts["none"]
     report.unmatched_topics = [t for t, _n in unmatched_topics.most_common()]
-    report.unmatched_qids = unmatched_qids
+    report.unmatched_qids = [label for _texts, label in unmatched]
 
 
 def pull_forward(
@@ -553,14 +599,21 @@ def _descendants(index: weakness.TopicIndex, topic_id: int) -> list[int]:
 def list_attempts(fc: Flashcore) -> list[dict[str, Any]]:
     with reading(fc.engine) as session:
         index = weakness.load_index(session, fc.profile_id)
-        rows = session.execute(
-            select(QbankAttempt)
-            .where(QbankAttempt.profile_id == fc.profile_id)
-            .order_by(QbankAttempt.on_date.desc(), QbankAttempt.id.desc())
-        ).scalars()
+        rows = (
+            session.execute(
+                select(QbankAttempt)
+                .where(QbankAttempt.profile_id == fc.profile_id)
+                .order_by(QbankAttempt.on_date.desc(), QbankAttempt.id.desc())
+            )
+            .scalars()
+            .all()
+        )
+        matcher = index.matcher()
+        matcher.learn(Counter((a.topic, a.category, a.system) for a in rows).items())
         out = []
         for a in rows:
-            m = weakness.match_attempt(index, a.source, a.qid, (a.topic, a.category, a.system))
+            texts = (a.topic, a.category, a.system)
+            m = weakness.match_attempt(index, a.source, a.qid, texts, matcher)
             out.append(
                 {
                     "source": a.source,
@@ -633,7 +686,13 @@ def remove_batch(fc: Flashcore, batch_id: int) -> int:
 
 def add_alias(fc: Flashcore, alias: str, topic_path: str) -> str:
     """Map qbank topic text to one of the student's topics; weights follow at once."""
-    key = topic_keys.text_key(alias)
+    alias = alias.strip()
+    problem = name_problem(alias, ALIAS_CHARS)
+    key = topic_keys.text_key(alias) if problem is None else ""
+    if problem is None and len(key) > TOPIC_KEY_CHARS:
+        problem = f"spells out to {len(key):,} characters; at most {TOPIC_KEY_CHARS:,}"
+    if problem is not None:
+        raise UsageError(f"alias {shown(alias)} {problem}")
     if not key:
         raise FlashcoreError("an alias needs some words")
     today = weakness.today_for(fc)
@@ -644,7 +703,7 @@ def add_alias(fc: Flashcore, alias: str, topic_path: str) -> str:
             select(Topic.path).where(Topic.profile_id == fc.profile_id, Topic.key == target_key)
         ).scalar()
         if target is None:
-            raise NotFoundError(f"no topic {topic_path!r} (see `flashcore topics list`)")
+            raise NotFoundError(f"no topic {shown(topic_path)} (see `flashcore topics list`)")
         session.execute(
             delete(TopicAlias).where(
                 TopicAlias.profile_id == fc.profile_id, TopicAlias.alias_key == key

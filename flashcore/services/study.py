@@ -17,9 +17,9 @@ from sqlalchemy import and_, literal_column, or_, select
 from flashcore.core import cloze, fsrs_adapter, queue, studyday
 from flashcore.core.errors import FlashcoreError, NotFoundError, StaleCardError
 from flashcore.core.model import CardState, Rating, Schedule
-from flashcore.core.weakness import retention_for
+from flashcore.core.weakness import MISSED_QUESTION, retention_for
 from flashcore.services.decks import card_scope
-from flashcore.services.weakness import card_reasons, ensure_fresh
+from flashcore.services.weakness import card_reasons, ensure_fresh, question_reasons
 from flashcore.storage import repos
 from flashcore.storage.db import sqlite_data_version
 from flashcore.storage.tables import cards
@@ -201,7 +201,7 @@ def _build_queue(
             reasons = card_reasons(fc, conn, weighted)
             entries = [
                 queue.with_weak_reason(e, reasons[e.card_id]) if e.card_id in reasons else e
-                for e in entries
+                for e in _name_missed_questions(fc, conn, entries, weight_of, reasons)
             ]
         info: dict[int, dict[str, Any]] = {}
         if details and entries:
@@ -239,6 +239,27 @@ def _build_queue(
         next_learning_due=min(later) if later else None,
         later_learning=tuple(later_rows),
     )
+
+
+def _name_missed_questions(
+    fc: Flashcore,
+    conn: Connection,
+    entries: list[queue.Entry],
+    weight_of: dict[int, float],
+    reasons: dict[int, str],
+) -> list[queue.Entry]:
+    """A card whose own question was missed names it (`missed uworld:118154 on …`), in place
+    of its topic's reason (taken out of `reasons`)."""
+    ids = [e.card_id for e in entries if weight_of.get(e.card_id, 0.0) >= MISSED_QUESTION]
+    if not ids:
+        return entries
+    missed = question_reasons(fc, conn, ids)
+    for card_id in missed:
+        reasons.pop(card_id, None)
+    return [
+        queue.with_missed_question(e, missed[e.card_id]) if e.card_id in missed else e
+        for e in entries
+    ]
 
 
 # ---------------------------------------------------------------- one card
@@ -401,13 +422,14 @@ def answer(
     reason: str = "",
 ) -> AnswerResult:
     """Grade a card: new state and review-log row in one transaction. Refuses (StaleCardError)
-    when the card changed since it was shown."""
-    now = fc.now()
+    when the card changed since it was shown. The time of the answer is read inside the
+    transaction, once the card is locked: two answers to one card at once are recorded one
+    after the other, never refused for a clock that seems to run backwards."""
     with fc.engine.connect() as conn:  # Core on a plain connection: no ORM on this path
         return run_write_on(
             conn,
             lambda c: _answer_in(
-                c, fc, card_id, rating, now, None,
+                c, fc, card_id, rating, None, None,
                 duration_ms=duration_ms, expect_reps=expect_reps, expect_version=expect_version,
                 reason=reason,
             ),
@@ -419,7 +441,7 @@ def _answer_in(
     fc: Flashcore,
     card_id: int,
     rating: Rating,
-    now: datetime,
+    now: datetime | None,
     known: repos.CardRow | None,
     *,
     duration_ms: int | None,
@@ -428,9 +450,12 @@ def _answer_in(
     reason: str,
 ) -> AnswerResult:
     """The answer's transaction. `known` is the card as it was shown, at `expect_version`: the
-    version-guarded UPDATE then proves it unchanged, so it need not be read again."""
+    version-guarded UPDATE then proves it unchanged, so it need not be read again. `now` None:
+    read the clock here, under the write lock and after the card's row lock."""
     s = fc.settings
     card = known or repos.load_card(session, fc.profile_id, card_id, lock=True)
+    if now is None:
+        now = fc.now()
     scheduler_id = fc.scheduler_id(session)
     if expect_version is not None and card.version != expect_version:
         raise StaleCardError(f"card {card_id} changed since it was shown; not answered twice")
@@ -763,12 +788,11 @@ class StudySession:
         known = None
         if shown is not None and shown[0] == card_id and shown[1].version == expect_version:
             known = shown[1]
-        now = self.fc.now()
         seen: list[int] = []
 
         def work(conn: Connection) -> AnswerResult:
             done = _answer_in(
-                conn, self.fc, card_id, rating, now, known,
+                conn, self.fc, card_id, rating, None, known,
                 duration_ms=duration_ms, expect_reps=None, expect_version=expect_version,
                 reason=reason,
             )  # fmt: skip

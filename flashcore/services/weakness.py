@@ -3,9 +3,9 @@ topic's weight onto its cards so the queue ranks without joins or GROUP BY."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +14,9 @@ from sqlalchemy import and_, case, func, select, true, update
 from flashcore.core import studyday
 from flashcore.core import topics as topic_keys
 from flashcore.core import weakness as model
+from flashcore.core.matching import TopicMatcher, own_text
+from flashcore.core.text import REASON_CHARS, clip
+from flashcore.storage import repos
 from flashcore.storage.tables import (
     cards,
     note_qids,
@@ -50,17 +53,9 @@ class TopicIndex:
         """The topics of the notes that list a question id (an attempt counts once each)."""
         return {t for n in notes_of_qid for t in self.note_topics.get(n, ())}
 
-    def text_matcher(self) -> Callable[[tuple[str, str, str]], tuple[int, ...]]:
-        """(topic, category, system) texts -> the topics they match, remembered per texts."""
-        cache: dict[tuple[str, str, str], tuple[int, ...]] = {}
-
-        def topics_of(texts: tuple[str, str, str]) -> tuple[int, ...]:
-            found = cache.get(texts)
-            if found is None:
-                found = cache[texts] = match_attempt(self, "", "", texts).topic_ids
-            return found
-
-        return topics_of
+    def matcher(self) -> TopicMatcher:
+        """A fresh text matcher over these topics and aliases (it has learned nothing yet)."""
+        return TopicMatcher(self.paths, self.parent, self.by_key, self.aliases)
 
     def ancestors(self, topic_id: int) -> list[int]:
         out = []
@@ -126,25 +121,36 @@ class Match:
     note_ids: tuple[int, ...] = ()
 
 
-def match_attempt(index: TopicIndex, source: str, qid: str, texts: tuple[str, ...]) -> Match:
-    """A card that lists the qid; else the attempt's topic/category/system text against topic
-    keys (leaf, leaf + parent) and the student's aliases; else nothing."""
+def match_attempt(
+    index: TopicIndex,
+    source: str,
+    qid: str,
+    texts: tuple[str, str, str],
+    matcher: TopicMatcher | None = None,
+) -> Match:
+    """A card that lists the qid; else the topic its most specific text names (see
+    core.matching; pass a `matcher` that has learned from the profile's attempts); else none."""
     notes = index.qid_notes.get((source, qid))
     if notes:
         topic_ids = sorted({t for n in notes for t in index.note_topics.get(n, [])})
         return Match("card", tuple(topic_ids), tuple(notes))
-    for text in texts:
-        if not text.strip():
-            continue
-        key = topic_keys.text_key(text)
-        if not key:
-            continue
-        topic_id = index.aliases.get(key)
-        if topic_id is None:
-            topic_id = index.by_key.get(key)
-        if topic_id is not None:
-            return Match("topic", (topic_id,))
-    return Match("none", ())
+    found = (matcher or index.matcher()).resolve(texts)
+    return Match("none", ()) if found is None else Match("topic", (found,))
+
+
+def learned_matcher(
+    session: Session, profile_id: int, index: TopicIndex, more: Iterable[tuple[Texts, int]] = ()
+) -> TopicMatcher:
+    """A matcher that has learned from every stored attempt's texts, and from `more`."""
+    a = qbank_attempts.c
+    stored = session.execute(
+        select(a.topic, a.category, a.system, func.count())
+        .where(a.profile_id == profile_id)
+        .group_by(a.topic, a.category, a.system)
+    ).all()
+    matcher = index.matcher()
+    matcher.learn([((t, c, s), int(n)) for t, c, s, n in stored] + list(more))
+    return matcher
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,9 +163,97 @@ class TopicAttempts:
     count: int
 
 
+@dataclass(slots=True)
+class Gap:
+    """Misses whose most specific text names no topic (and whose question no card lists)."""
+
+    text: str
+    misses: int
+    last_miss: date
+    context: Counter[str]  # the broader texts of its rows (for the suggestion)
+
+
+@dataclass(slots=True)
+class Matched:
+    """Every attempt matched: counts per topic, the answers to questions cards list, gaps."""
+
+    topics: list[TopicAttempts]
+    questions: dict[tuple[str, str], set[tuple[date, bool]]]
+    gaps: list[Gap]
+
+    def outcomes(self, today: date) -> dict[tuple[str, str], model.QuestionOutcomes]:
+        out: dict[tuple[str, str], model.QuestionOutcomes] = {}
+        for pair, answers in self.questions.items():
+            o = model.QuestionOutcomes()
+            for on_date, missed in answers:
+                o = o.add(on_date, missed, today)
+            out[pair] = o
+        return out
+
+
 # An attempt as an import holds it in memory: (source, qid, outcome, ISO day, topic, category,
 # system), the texts cut to their stored lengths.
 AddedAttempt = tuple[str, str, str, str, str, str, str]
+Texts = tuple[str, str, str]  # (topic, category, system)
+
+
+@dataclass(slots=True)
+class _Tally:
+    """Grouped attempts on their way to `Matched`: by question id (topics known) or by text."""
+
+    by_qid: dict[tuple[int, date, bool], int] = field(default_factory=lambda: defaultdict(int))
+    by_text: dict[tuple[str, str, str, date, bool], int] = field(
+        default_factory=lambda: defaultdict(int)
+    )
+    questions: dict[tuple[str, str], set[tuple[date, bool]]] = field(
+        default_factory=lambda: defaultdict(set)
+    )
+    texts: Counter[Texts] = field(default_factory=Counter)
+
+    def question(
+        self, index: TopicIndex, pair: tuple[str, str], texts: Texts, on_date: date,
+        missed: bool, count: int,
+    ) -> None:  # fmt: skip
+        """Attempts at a question some card lists: they count for its cards' topics."""
+        self.questions[pair].add((on_date, missed))
+        self.texts[texts] += count
+        for topic_id in index.qid_topics(index.qid_notes[pair]):
+            self.by_qid[(topic_id, on_date, missed)] += count
+
+    def text(self, texts: Texts, on_date: date, missed: bool, count: int) -> None:
+        self.by_text[(*texts, on_date, missed)] += count
+        self.texts[texts] += count
+
+    def resolve(self, index: TopicIndex) -> Matched:
+        matcher = index.matcher()
+        matcher.learn(self.texts.items())
+        totals: dict[tuple[int, date, bool], int] = defaultdict(int)
+        for counted, count in self.by_qid.items():
+            totals[counted] += count
+        gaps: dict[str, Gap] = {}
+        shown: dict[str, Counter[str]] = defaultdict(Counter)
+        for (topic, category, system, on_date, missed), count in self.by_text.items():
+            found = matcher.resolve((topic, category, system))
+            if found is not None:
+                totals[(found, on_date, missed)] += count
+                continue
+            own = own_text((topic, category, system))
+            if not missed or not own:
+                continue  # a correct answer is no gap; an id alone has no text to alias
+            gap_key = topic_keys.text_key(own)
+            shown[gap_key][own] += count
+            gap = gaps.get(gap_key)
+            if gap is None:
+                gap = gaps[gap_key] = Gap(own, 0, on_date, Counter())
+            gap.misses += count
+            gap.last_miss = max(gap.last_miss, on_date)
+            gap.context.update(t.strip() for t in (category, system) if t.strip() and t != own)
+        for gap_key, gap in gaps.items():
+            forms = shown[gap_key]
+            gap.text = min(forms, key=lambda t: (-forms[t], t))
+        topics = [TopicAttempts(t, day, m, n) for (t, day, m), n in sorted(totals.items()) if n]
+        ordered = sorted(gaps.values(), key=lambda g: (-g.misses, -g.last_miss.toordinal(), g.text))
+        return Matched(topics, dict(self.questions), ordered)
 
 
 def matched_attempts(
@@ -170,164 +264,103 @@ def matched_attempts(
     skip_batch: int | None = None,
     added: Iterable[AddedAttempt] = (),
 ) -> list[TopicAttempts]:
-    """Every attempt matched to its topics, aggregated in SQL so 100,000 attempts cost a few
-    grouped rows: by question id first (a card that lists it), else by topic text.
+    """Every attempt matched to its topics (see `match_all`)."""
+    return match_all(session, profile_id, index, skip_batch=skip_batch, added=added).topics
+
+
+def match_all(
+    session: Session,
+    profile_id: int,
+    index: TopicIndex,
+    *,
+    skip_batch: int | None = None,
+    added: Iterable[AddedAttempt] = (),
+) -> Matched:
+    """Every attempt matched, aggregated in SQL so 100,000 attempts cost a few grouped rows: by
+    question id first (a card that lists it), else by its most specific text; with the answers
+    to listed questions and the misses that matched nothing (gaps).
 
     An import that has just written batch `skip_batch` passes its rows as `added`: they are
     counted from memory instead of being read back and grouped (a first import of 100,000
     attempts: 0.15 -> ~0.05 s). The result is the same either way: counts summed per (topic,
     day, outcome) in a fixed order."""
-    totals: dict[tuple[int, date, bool], int] = defaultdict(int)
-    for a in _matched_stored(session, profile_id, index, skip_batch):
-        totals[(a.topic_id, a.on_date, a.missed)] += a.count
-    for key, count in _matched_added(index, added).items():
-        totals[key] += count
-    return [TopicAttempts(t, day, m, n) for (t, day, m), n in sorted(totals.items()) if n]
+    tally = _Tally()
+    _tally_stored(session, profile_id, index, skip_batch, tally)
+    _tally_added(index, added, tally)
+    return tally.resolve(index)
 
 
-def _matched_added(
-    index: TopicIndex, added: Iterable[AddedAttempt]
-) -> dict[tuple[int, date, bool], int]:
-    by_qid: dict[tuple[str, str, str, bool], int] = defaultdict(int)
+def _tally_added(index: TopicIndex, added: Iterable[AddedAttempt], tally: _Tally) -> None:
+    by_qid: dict[tuple[str, str, str, str, str, str, bool], int] = defaultdict(int)
     by_text: dict[tuple[str, str, str, str, bool], int] = defaultdict(int)
     qid_notes = index.qid_notes
     for source, qid, outcome, day, topic, category, system in added:
         missed = outcome in MISSED
         if (source, qid) in qid_notes:
-            by_qid[(source, qid, day, missed)] += 1
+            by_qid[(source, qid, topic, category, system, day, missed)] += 1
         else:
             by_text[(topic, category, system, day, missed)] += 1
-    out: dict[tuple[int, date, bool], int] = defaultdict(int)
     days: dict[str, date] = {}
-    for (source, qid, day, missed), count in by_qid.items():
+    for (source, qid, topic, category, system, day, missed), count in by_qid.items():
         on_date = days.get(day) or days.setdefault(day, date.fromisoformat(day))
-        for topic_id in index.qid_topics(qid_notes[(source, qid)]):
-            out[(topic_id, on_date, missed)] += count
-    topics_of = index.text_matcher()
+        tally.question(index, (source, qid), (topic, category, system), on_date, missed, count)
     for (topic, category, system, day, missed), count in by_text.items():
-        topic_ids = topics_of((topic, category, system))
-        if not topic_ids:
-            continue
         on_date = days.get(day) or days.setdefault(day, date.fromisoformat(day))
-        for topic_id in topic_ids:
-            out[(topic_id, on_date, missed)] += count
-    return out
-
-
-def _matched_stored(
-    session: Session, profile_id: int, index: TopicIndex, skip_batch: int | None
-) -> list[TopicAttempts]:
-    from sqlalchemy import distinct, exists
-
-    missed = qbank_attempts.c.outcome.in_(MISSED)
-    pairs = sorted(index.qid_notes)  # (source, qid) of questions some card lists
-    if len(pairs) <= QID_LIST_MAX:
-        return _matched_by_list(session, profile_id, index, pairs, missed, skip_batch)
-    stored = true() if skip_batch is None else qbank_attempts.c.batch_id != skip_batch
-    by_qid = (
-        select(qbank_attempts.c.id.label("aid"), note_topics.c.topic_id.label("tid"))
-        .join(
-            note_qids,
-            and_(
-                note_qids.c.source == qbank_attempts.c.source,
-                note_qids.c.qid == qbank_attempts.c.qid,
-            ),
-        )
-        .join(notes, and_(notes.c.id == note_qids.c.note_id, notes.c.removed.is_(False)))
-        .join(note_topics, note_topics.c.note_id == note_qids.c.note_id)
-        .where(qbank_attempts.c.profile_id == profile_id, stored)
-        .distinct()
-        .subquery()
-    )
-    out: list[TopicAttempts] = []
-    for topic_id, on_date, was_missed, count in session.execute(
-        select(
-            by_qid.c.tid,
-            qbank_attempts.c.on_date,
-            missed,
-            func.count(distinct(qbank_attempts.c.id)),
-        )
-        .join(by_qid, by_qid.c.aid == qbank_attempts.c.id)
-        .group_by(by_qid.c.tid, qbank_attempts.c.on_date, missed)
-    ):
-        out.append(TopicAttempts(topic_id, on_date, bool(was_missed), int(count)))
-    has_card = exists().where(
-        note_qids.c.source == qbank_attempts.c.source,
-        note_qids.c.qid == qbank_attempts.c.qid,
-        notes.c.id == note_qids.c.note_id,
-        notes.c.removed.is_(False),
-        notes.c.profile_id == profile_id,
-    )
-    topics_of = index.text_matcher()
-    for topic, category, system, on_date, was_missed, count in session.execute(
-        select(
-            qbank_attempts.c.topic,
-            qbank_attempts.c.category,
-            qbank_attempts.c.system,
-            qbank_attempts.c.on_date,
-            missed,
-            func.count(),
-        )
-        .where(qbank_attempts.c.profile_id == profile_id, stored, ~has_card)
-        .group_by(
-            qbank_attempts.c.topic, qbank_attempts.c.category, qbank_attempts.c.system,
-            qbank_attempts.c.on_date, missed,
-        )
-    ):  # fmt: skip
-        for topic_id in topics_of((topic, category, system)):
-            out.append(TopicAttempts(topic_id, on_date, bool(was_missed), int(count)))
-    return out
+        tally.text((topic, category, system), on_date, missed, count)
 
 
 # Up to this many (source, qid) pairs listed by cards, attempts are split by an IN list of their
 # ids (one pass over the attempts, no per-attempt lookup); beyond it (an AnKing-sized deck with
-# thousands of question ids) by a join.
+# thousands of question ids) by a correlated lookup in note_qids.
 QID_LIST_MAX = 2000
 
 
-def _matched_by_list(
-    session: Session,
-    profile_id: int,
-    index: TopicIndex,
-    pairs: list[tuple[str, str]],
-    missed: Any,
-    skip_batch: int | None,
-) -> list[TopicAttempts]:
+def _tally_stored(
+    session: Session, profile_id: int, index: TopicIndex, skip_batch: int | None, tally: _Tally
+) -> None:
+    from sqlalchemy import exists
+
     a = qbank_attempts.c
-    # `profile_id + 0`: read the attempts in table order (a whole profile's), not through an
-    # index on profile_id (then (profile_id, on_date), now the fingerprint index), which SQLite
-    # would otherwise pick (0.21 -> 0.15 s per 100k).
-    mine = (a.profile_id + 0) == profile_id
+    missed = a.outcome.in_(MISSED)
+    pairs = sorted(index.qid_notes)  # (source, qid) of questions some card lists
+    listed: Any
+    unlisted: Any
+    if len(pairs) <= QID_LIST_MAX:
+        # `profile_id + 0`: read the attempts in table order (a whole profile's), not through
+        # an index on profile_id (then (profile_id, on_date), now the fingerprint index),
+        # which SQLite would otherwise pick (0.21 -> 0.15 s per 100k).
+        mine = (a.profile_id + 0) == profile_id
+        qids = sorted({qid for _source, qid in pairs})  # one column: SQLite indexes the IN list
+        listed = a.qid.in_(qids) if qids else None
+        unlisted = a.qid.notin_(qids) if qids else true()
+    else:
+        mine = a.profile_id == profile_id
+        listed = exists().where(
+            note_qids.c.source == a.source,
+            note_qids.c.qid == a.qid,
+            notes.c.id == note_qids.c.note_id,
+            notes.c.removed.is_(False),
+            notes.c.profile_id == profile_id,
+        )
+        unlisted = ~listed
     if skip_batch is not None:
         mine = and_(mine, a.batch_id != skip_batch)
-    qids = sorted({qid for _source, qid in pairs})  # one column: SQLite indexes the IN list
     texts_of = (a.topic, a.category, a.system, a.on_date, missed)
-    by_qid: dict[tuple[int, Any, bool], int] = defaultdict(int)
-    by_text: dict[tuple[str, str, str, Any, bool], int] = defaultdict(int)
-    if qids:
+    if listed is not None:
         for source, qid, topic, category, system, on_date, was_missed, count in session.execute(
             select(a.source, a.qid, *texts_of, func.count())
-            .where(mine, a.qid.in_(qids))
+            .where(mine, listed)
             .group_by(a.source, a.qid, *texts_of)
         ):
-            notes_of_qid = index.qid_notes.get((source, qid))
-            if notes_of_qid is None:  # the same id from another bank: matched by its text
-                by_text[(topic, category, system, on_date, bool(was_missed))] += int(count)
-                continue
-            for topic_id in index.qid_topics(notes_of_qid):
-                by_qid[(topic_id, on_date, bool(was_missed))] += int(count)
+            texts = (topic, category, system)
+            if (source, qid) in index.qid_notes:
+                tally.question(index, (source, qid), texts, on_date, bool(was_missed), int(count))
+            else:  # the same id from another bank: matched by its text
+                tally.text(texts, on_date, bool(was_missed), int(count))
     for topic, category, system, on_date, was_missed, count in session.execute(
-        select(*texts_of, func.count())
-        .where(mine, a.qid.notin_(qids) if qids else true())
-        .group_by(*texts_of)
+        select(*texts_of, func.count()).where(mine, unlisted).group_by(*texts_of)
     ):
-        by_text[(topic, category, system, on_date, bool(was_missed))] += int(count)
-    out = [TopicAttempts(t, day, m, n) for (t, day, m), n in sorted(by_qid.items())]
-    topics_of = index.text_matcher()
-    for (topic, category, system, on_date, was_missed), count in sorted(by_text.items()):
-        for topic_id in topics_of((topic, category, system)):
-            out.append(TopicAttempts(topic_id, on_date, was_missed, count))
-    return out
+        tally.text((topic, category, system), on_date, bool(was_missed), int(count))
 
 
 def topic_scores(
@@ -386,10 +419,12 @@ def refresh_in(
     import passes the batch it just wrote and its rows (see `matched_attempts`)."""
     half_life = fc.settings.weakness_half_life_days
     index = load_index(session, fc.profile_id)
-    matched = matched_attempts(session, fc.profile_id, index, skip_batch=skip_batch, added=added)
+    found = match_all(session, fc.profile_id, index, skip_batch=skip_batch, added=added)
+    matched = found.topics
     direct, _ = topic_scores(index, matched, today, half_life)
     _write_topic_weights(session, fc.profile_id, index, direct, half_life, today)
-    _write_card_weights(session, fc.profile_id, index, direct)
+    missed = _missed_questions(index, found.outcomes(today), today, half_life)
+    _write_card_weights(session, fc.profile_id, index, direct, missed)
     session.execute(
         update(profiles).where(profiles.c.id == fc.profile_id).values(weights_day=today)
     )
@@ -418,6 +453,7 @@ def _write_topic_weights(
         reason = (
             model.reason_text(index.paths[topic_id], s, half_life, today) if s.score > 0 else ""
         )
+        reason = clip(reason, REASON_CHARS)  # the column's length, on every backend
         weight = round(s.score, 6)
         if weight != old_weight or reason != old_reason:
             changes.append({"tid": topic_id, "w": weight, "r": reason})
@@ -432,10 +468,36 @@ def _write_topic_weights(
         )
 
 
+def _missed_questions(
+    index: TopicIndex,
+    outcomes: dict[tuple[str, str], model.QuestionOutcomes],
+    today: date,
+    half_life: float,
+) -> dict[int, float]:
+    """The weight each note earns from an open miss of a question it lists (none: absent)."""
+    questions: dict[int, list[tuple[str, str, model.QuestionOutcomes]]] = defaultdict(list)
+    for (source, qid), o in outcomes.items():
+        if model.open_miss(o, today, half_life) is None:
+            continue
+        for note_id in index.qid_notes.get((source, qid), ()):
+            questions[note_id].append((source, qid, o))
+    out: dict[int, float] = {}
+    for note_id, listed in questions.items():
+        miss = model.strongest_miss(listed, today, half_life)
+        if miss is not None:
+            out[note_id] = model.question_weight(miss.on_date, today, half_life)
+    return out
+
+
 def _write_card_weights(
-    session: Session, profile_id: int, index: TopicIndex, scores: dict[int, model.TopicScore]
+    session: Session,
+    profile_id: int,
+    index: TopicIndex,
+    scores: dict[int, model.TopicScore],
+    missed: dict[int, float] | None = None,
 ) -> None:
-    """A card's weight is the highest score among its topics and their ancestors."""
+    """A card's weight is the highest score among its topics and their ancestors, or, above
+    them all, the weight of an open miss of a question its note lists (`missed`, by note)."""
     best_for_topic: dict[int, tuple[float, int | None]] = {}
     for topic_id in index.paths:
         best: tuple[float, int | None] = (0.0, None)
@@ -457,6 +519,8 @@ def _write_card_weights(
             candidate = best_for_topic.get(t, none)
             if candidate[0] > best[0]:
                 best = candidate
+        if missed and note_id in missed:
+            best = (missed[note_id], best[1])  # the topic stays for when the miss lapses
         if (weight, weak_topic_id) != best:
             changes.append({"cid": card_id, "w": best[0], "t": best[1]})
     if changes:
@@ -483,6 +547,39 @@ def card_reasons(fc: Flashcore, session: Executor, card_ids: list[int]) -> dict[
     return out
 
 
+def question_reasons(fc: Flashcore, session: Executor, card_ids: list[int]) -> dict[int, str]:
+    """`missed uworld:118154 on 2026-12-04` for the given cards whose note lists a question
+    with an open miss (the one that sets the card's weight)."""
+    today = today_for(fc)
+    half_life = fc.settings.weakness_half_life_days
+    answers = repos.question_answers(session, fc.profile_id, card_ids, MISSED)
+    out: dict[int, str] = {}
+    for card_id, listed in answers.items():
+        questions = []
+        for (source, qid), days in listed.items():
+            o = model.QuestionOutcomes()
+            for on_date, was_missed in days:
+                o = o.add(on_date, was_missed, today)
+            questions.append((source, qid, o))
+        miss = model.strongest_miss(questions, today, half_life)
+        if miss is not None:
+            out[card_id] = miss.text()
+    return out
+
+
+def card_weakness(fc: Flashcore, session: Executor, weights: dict[int, float]) -> dict[int, str]:
+    """Why each weighted card (id -> weight) is weighted: the missed question it lists
+    (`missed uworld:118154 on 2026-12-04`), else its weak topic's reason."""
+    weighted = [card_id for card_id, weight in weights.items() if weight > 0]
+    if not weighted:
+        return {}
+    out = card_reasons(fc, session, weighted)
+    missed = [card_id for card_id in weighted if weights[card_id] >= model.MISSED_QUESTION]
+    if missed:
+        out.update(question_reasons(fc, session, missed))
+    return out
+
+
 def ensure_fresh(fc: Flashcore) -> None:
     """Weights decay with time: recompute once per study day before building a queue (one cheap
     read decides; the refresh, which stamps the day, runs on the first queue of a study day)."""
@@ -496,7 +593,14 @@ def ensure_fresh(fc: Flashcore) -> None:
 
 
 def report_rows(fc: Flashcore) -> list[dict[str, Any]]:
-    """Topics ranked by score, with the numbers `flashcore weakness` shows."""
+    """The `topics` of `report`: leaf topics ranked by score, then the system and subject
+    rollups (each row's `level` says which)."""
+    return report(fc)["topics"]
+
+
+def report(fc: Flashcore) -> dict[str, list[dict[str, Any]]]:
+    """What `flashcore weakness --json` prints: `topics` (ranked leaves, then rollups) and
+    `gaps` (misses that matched no card or topic, each with the alias to run)."""
     today = today_for(fc)
     s = fc.settings
     half_life = s.weakness_half_life_days
@@ -506,13 +610,13 @@ def report_rows(fc: Flashcore) -> list[dict[str, Any]]:
             select(qbank_attempts.c.id).where(qbank_attempts.c.profile_id == fc.profile_id).limit(1)
         ).first()
         if any_attempt is None:
-            return []  # nothing missed yet: no topic is weak
+            return {"topics": [], "gaps": []}  # nothing missed yet: no topic is weak
         index = load_index(session, fc.profile_id)
-        matched = matched_attempts(session, fc.profile_id, index)
-        direct, report = topic_scores(index, matched, today, half_life)
+        found = match_all(session, fc.profile_id, index)
+        direct, scored = topic_scores(index, found.topics, today, half_life)
         # Cards (and due cards) of each reported topic, its sub-topics included: counted by the
         # database per linked topic, then added up the tree for the reported ones only.
-        shown = {t for t, sc in report.items() if sc.score > 0}
+        shown = {t for t, sc in scored.items() if sc.score > 0}
         hits = {t: [n for n in (t, *index.ancestors(t)) if n in shown] for t in index.paths}
         linked = [t for t, nodes in hits.items() if nodes]
         cards_by_topic: dict[int, int] = defaultdict(int)
@@ -529,8 +633,9 @@ def report_rows(fc: Flashcore) -> list[dict[str, Any]]:
                 for node in hits[topic_id]:
                     cards_by_topic[node] += total
                     due_by_topic[node] += due or 0
+    has_child = {p for p in index.parent.values() if p is not None}
     out: list[dict[str, Any]] = []
-    for topic_id, score in report.items():
+    for topic_id, score in scored.items():
         if score.score <= 0:
             continue
         own = direct.get(topic_id, model.NEUTRAL)
@@ -538,10 +643,16 @@ def report_rows(fc: Flashcore) -> list[dict[str, Any]]:
             [own.score] + [direct[a].score for a in index.ancestors(topic_id) if a in direct]
         )
         path = index.paths[topic_id]
-        minutes = model.suggested_minutes(score.recent_misses)
+        level = model.topic_level(len(index.ancestors(topic_id)) + 1, topic_id in has_child)
+        # A rollup's study time is its topics' (shown on their rows), so it suggests only
+        # what was matched to it directly: the minutes of all rows add up once.
+        minutes = model.suggested_minutes(
+            score.recent_misses if level == "topic" else own.recent_misses
+        )
         out.append(
             {
                 "topic": path,
+                "level": level,
                 "score": round(score.score, 4),
                 "misses": score.misses,
                 "attempts": score.attempts,
@@ -551,28 +662,34 @@ def report_rows(fc: Flashcore) -> list[dict[str, Any]]:
                 "due": due_by_topic.get(topic_id, 0),
                 "desired_retention": model.retention_for(s, best_weight),
                 "suggested_minutes": minutes,
-                "reason": _report_reason(path, score, own, half_life, minutes),
+                "reason": model.report_reason(score, half_life, minutes, level),
             }
         )
-    out.sort(key=lambda r: (-r["score"], r["topic"]))
+    rank = {"topic": 0, "system": 1, "subject": 2}
+    out.sort(key=lambda r: (rank[r["level"]], -r["score"], r["topic"]))
+    return {"topics": out, "gaps": _gap_rows(fc, index, found.gaps)}
+
+
+def _gap_rows(fc: Flashcore, index: TopicIndex, gaps: list[Gap]) -> list[dict[str, Any]]:
+    """Each gap with the closest topic and the exact command that maps its text there."""
+    import shlex
+
+    matcher = index.matcher()
+    profile = "" if fc.profile == "default" else f" --profile {shlex.quote(fc.profile)}"
+    out = []
+    for gap in gaps:
+        closest = matcher.closest(gap.text, gap.context)
+        suggestion = None
+        if closest is not None:
+            path = index.paths[closest]
+            command = f"flashcore{profile} topics alias {shlex.quote(gap.text)} {shlex.quote(path)}"
+            suggestion = {"topic": path, "command": command}
+        out.append(
+            {
+                "text": gap.text,
+                "misses": gap.misses,
+                "last_miss": gap.last_miss.isoformat(),
+                "suggestion": suggestion,
+            }
+        )
     return out
-
-
-def _report_reason(
-    path: str,
-    score: model.TopicScore,
-    own: model.TopicScore,
-    half_life: float,
-    minutes: int,
-) -> str:
-    days = round(half_life)
-    if score.score == 0:
-        return "no misses counted"
-    via = "" if own.attempts else " (through its sub-topics)"
-    text = (
-        f"{score.recent_misses} of {score.recent_attempts} recent questions missed "
-        f"(last {days} days){via}"
-    )
-    if minutes:
-        text += f"; about {minutes} min of study suggested"
-    return text

@@ -23,7 +23,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from flashcore.core.errors import DatabaseError
-from flashcore.files import fsync_path, process_alive
+from flashcore.files import create_like, fsync_path, process_alive
 
 FOLDER = "backups"
 SUFFIX = ".sqlite3"
@@ -227,6 +227,7 @@ def create_backup(db: Path, when: datetime) -> Backup:
     ident, target = _free_target(folder, db.stem, when)
     tmp = folder / f".{target.name}.{os.getpid()}{TEMP_SUFFIX}"
     try:
+        create_like(tmp, db)  # a backup of a 0600 database is 0600 too
         _copy_checked(db, tmp, what=str(db), consequence="no backup was made")
         fsync_path(tmp)
         os.replace(tmp, target)
@@ -339,6 +340,7 @@ def _replace_file(db: Path, backup: Path) -> None:
             stale.unlink(missing_ok=True)
     tmp = db.with_name(f".{db.name}.restore.{os.getpid()}{TEMP_SUFFIX}")
     try:
+        create_like(tmp, db)  # the restored file keeps the database's permissions
         _copy_checked(backup, tmp, what=f"backup {backup.name}", consequence="nothing was restored")
         fsync_path(tmp)
         for suffix in ("-wal", "-shm", "-journal"):  # they belong to the file being replaced
@@ -358,9 +360,11 @@ def set_aside(db: Path, when: datetime) -> Path:
     try:
         folder.mkdir(exist_ok=True)
         _, target = _free_target(folder, f"{db.stem}-damaged", when)
+        create_like(target, db)
         shutil.copyfile(db, target)
         wal = db.with_name(db.name + "-wal")
         if wal.exists():
+            create_like(target.with_name(target.name + "-wal"), db)
             shutil.copyfile(wal, target.with_name(target.name + "-wal"))
         fsync_path(target)
     except OSError as exc:

@@ -36,6 +36,7 @@ from flashcore.storage.tables import (
     notes,
     profiles,
     pull_forwards,
+    qbank_attempts,
     review_logs,
     schedulers,
     topics,
@@ -525,6 +526,30 @@ def card_details(
     rows = [dict(r._mapping) for r in session.execute(query)]
     attach_topics(session, rows)
     return rows
+
+
+def question_answers(
+    session: Executor, profile_id: int, card_ids: Sequence[int], missed_outcomes: Sequence[str]
+) -> dict[int, dict[tuple[str, str], set[tuple[Any, bool]]]]:
+    """For each card, the answers (day, missed) to each question (source, qid) its note lists."""
+    c, q, a = cards.c, note_qids.c, qbank_attempts.c
+    out: dict[int, dict[tuple[str, str], set[tuple[Any, bool]]]] = {}
+    for start in range(0, len(card_ids), 900):
+        rows = session.execute(
+            select(c.id, q.source, q.qid, a.on_date, a.outcome.in_(missed_outcomes))
+            .join(note_qids, q.note_id == c.note_id)
+            .join(
+                qbank_attempts,
+                and_(a.source == q.source, a.qid == q.qid, a.profile_id == profile_id),
+            )
+            .where(c.id.in_(card_ids[start : start + 900]))
+            .distinct()
+        )
+        for card_id, source, qid, on_date, was_missed in rows:
+            out.setdefault(card_id, {}).setdefault((source, qid), set()).add(
+                (on_date, bool(was_missed))
+            )
+    return out
 
 
 @cache

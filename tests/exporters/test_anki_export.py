@@ -468,3 +468,29 @@ def test_a_key_used_twice_or_a_card_ord_used_twice_is_refused(out):
     with pytest.raises(ValueError, match="same ord"):
         write_apkg([twice], out, with_scheduling=False, now=NOW)
     assert list(out.parent.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Outer {{c1::inner {{c2::nested}} text}} end.",
+        "foo {{c1::bar {{c2::baz}}::qux}} and {{c3::more}}",
+        "{{c2::te{{c1::s}}}}t",
+    ],
+)
+def test_nested_cloze_cards_read_in_anki_as_flashcore_renders_them(col, out, text):
+    """flashcore's reading of nested deletions is Anki's: each exported card's question and
+    answer, as the real Anki renders them, are flashcore's front and back."""
+    from flashcore.core import cloze as cloze_text
+
+    ords = cloze_text.ordinals(text)
+    note = cloze("nested", text, *(new(o) for o in ords), html=False)
+    write_apkg([note], out, with_scheduling=False, now=NOW)
+    import_into(col, out)
+    cards = {c.ord + 1: c for c in notes_by_guid(col)[guid_for(note.key)].cards()}
+    assert sorted(cards) == ords
+    for ordinal, card in cards.items():
+        question = " ".join(shown(card.question()).split())
+        answer = " ".join(shown(card.answer()).split())
+        assert question == cloze_text.render_plain(text, ordinal, reveal=False)
+        assert answer == cloze_text.render_plain(text, ordinal, reveal=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -18,6 +19,7 @@ from flashcore.services.collection import Flashcore
 NOW = datetime(2026, 11, 25, 9, tzinfo=UTC)
 DATA = Path(__file__).resolve().parent / "data"
 DECK = DATA / "tui_deck.toml"
+HOSTILE_CONTROLS = "\x1b[31mred\x1b[0m and bell\x07 and csi\x9b2J"
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -37,6 +39,13 @@ def deck_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     collection = Flashcore.open(str(path), clock=FixedClock(NOW), create=True, timezone="UTC")
     reports = collection.add_decks([DECK])
     assert all(r.ok for r in reports), [r.problems for r in reports]
+    with collection.engine.begin() as conn:
+        # Terminal controls in card text, as an older flashcore stored them (the loader now
+        # refuses them): the reviewer must still show them inert.
+        conn.exec_driver_sql(
+            "UPDATE notes SET fields = replace(fields, 'CONTROLS', ?)",
+            (json.dumps(HOSTILE_CONTROLS)[1:-1],),
+        )
     with collection.engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     collection.close()

@@ -328,9 +328,14 @@ async def test_a_card_answered_elsewhere_is_skipped_with_a_notice(fc):
 
 
 async def test_the_reason_line_says_why_the_card_is_here(weak_fc):
+    # The basic Type I card lists uworld:1001, missed on three days: it comes first and names
+    # the last miss; the topic's other card says the topic is weak.
     app = review_app(weak_fc)
     async with app.run_test(size=SIZE) as pilot:
         screen = await start_session(pilot)
+        assert screen.reason == "new; missed uworld:1001 on 2026-11-22"
+        assert "why: new; missed uworld:1001 on 2026-11-22" in screen_text(app)
+        await answer(pilot, "4")
         assert "weak topic" in screen.reason
         assert "why: new; weak topic: Immunology::Hypersensitivity::Type I" in screen_text(app)
 

@@ -36,8 +36,10 @@ async def test_weak_topics_are_ranked_with_a_bar(weak_fc):
         text = screen_text(app)
         assert screen.rows[0]["topic"] == TYPE_I
     assert "█" in text and "░" in text
-    assert "3/3" in text
-    assert "retention target" in text
+    # Three misses and no correct answer imported: "3", not "3/3".
+    row = next(line for line in text.splitlines() if "Type" in line)
+    assert " 3 " in row and "3/3" not in text
+    assert "retention target 93%" in " ".join(text.split())  # however the detail wraps
 
 
 async def test_enter_on_a_topic_starts_a_session_on_that_topic_only(weak_fc):
@@ -86,3 +88,34 @@ async def test_without_missed_questions_the_screen_says_so(fc):
         await settle(pilot)
         assert app.screen is screen
         assert "No missed questions imported yet" in screen_text(app)
+
+
+GAP_PASTE = b"1 - 7001\tImmunology\tAllergy\tImmune reactions\tDelayed hypersensitivity reaction\t50%\t9 sec\n"
+GAP_COMMAND = (
+    "flashcore topics alias 'Delayed hypersensitivity reaction' Immunology::Hypersensitivity"
+)
+
+
+async def test_gaps_show_below_the_topics_with_the_alias_to_run_and_go_once_it_is_run(weak_fc):
+    from flashcore.services import qbank
+
+    qbank.import_log(weak_fc, GAP_PASTE, origin="paste")
+    app = make_app(weak_fc, ticks=still)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await open_weakness(pilot)
+        text = screen_text(app)
+        assert screen.gaps[0]["suggestion"]["command"] == GAP_COMMAND
+        assert "Gaps — misses that matched no card or topic" in text
+        assert "Delayed hypersensitivity reaction · 1 miss, the last on 2026-11-25" in text
+        assert GAP_COMMAND in text
+        # Rollups follow the ranked topic, marked with their level.
+        assert [r["level"] for r in screen.rows] == ["topic", "system", "subject"]
+        assert "(system)" in text and "(subject)" in text
+        await pilot.press("escape")
+        await settle(pilot)
+        qbank.add_alias(
+            weak_fc, "Delayed hypersensitivity reaction", "Immunology::Hypersensitivity"
+        )
+        again = await open_weakness(pilot)
+        assert again.gaps == []
+        assert "Gaps" not in screen_text(app)

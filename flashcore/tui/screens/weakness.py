@@ -1,5 +1,6 @@
-"""Weakness: topics ranked by how many exam points they put at risk, each with a score bar.
-Enter on a topic starts a session on that topic alone."""
+"""Weakness: topics ranked by how many exam points they put at risk, each with a score bar,
+then the systems and subjects they roll up into; below, the gaps (misses that matched no card
+or topic) with the alias that would count them. Enter on a topic starts a session on it alone."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from flashcore.core.errors import FlashcoreError
+from flashcore.core.weakness import misses_text
 from flashcore.tui.context import Context
 from flashcore.tui.screens.help import HelpScreen
 from flashcore.tui.screens.review import ReviewScreen
@@ -25,10 +27,35 @@ WIDTHS = {"rank": 2, "score": 15, "missed": 6, "due": 4, "cards": 5}
 CELL_PADDING = 2
 
 
-def load_rows(ctx: Context) -> list[dict[str, Any]]:
-    from flashcore.services.weakness import report_rows
+def load_rows(ctx: Context) -> dict[str, list[dict[str, Any]]]:
+    """`topics` and `gaps`, as `flashcore weakness --json` prints them."""
+    from flashcore.services.weakness import report
 
-    return report_rows(ctx.fc)
+    return report(ctx.fc)
+
+
+GAPS_SHOWN = 3
+
+
+def gaps_text(gaps: list[dict[str, Any]]) -> Text:
+    """The first gaps, each with the command that maps it to its closest topic."""
+    text = Text()
+    if not gaps:
+        return text
+    text.append("Gaps", style="bold")
+    text.append(" — misses that matched no card or topic; an alias counts them:", style="dim")
+    for gap in gaps[:GAPS_SHOWN]:
+        plural = "miss" if gap["misses"] == 1 else "misses"
+        text.append(f"\n{clean(gap['text'])}", style="bold")
+        text.append(f" · {gap['misses']} {plural}, the last on {gap['last_miss']}")
+        suggestion = gap["suggestion"]
+        if suggestion is not None:
+            text.append(f"\n  {clean(suggestion['command'])}", style="italic")
+        else:
+            text.append("\n  no topic is close: cards on it would fill the gap", style="dim")
+    if len(gaps) > GAPS_SHOWN:
+        text.append(f"\n… and {len(gaps) - GAPS_SHOWN} more: see `flashcore weakness`", style="dim")
+    return text
 
 
 def topic_has_cards_today(ctx: Context, topic: str) -> bool:
@@ -52,12 +79,14 @@ class WeaknessScreen(Screen[None]):
         super().__init__()
         self.ctx = ctx
         self.rows: list[dict[str, Any]] = []
+        self.gaps: list[dict[str, Any]] = []
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Weak topics", style="bold"), id="weak-title", classes="titlebar")
         table: DataTable[Any] = DataTable(id="weak-table", cursor_type="row", zebra_stripes=True)
         yield table
         yield Static(Text("Loading…", style="dim"), id="weak-detail")
+        yield Static(Text(), id="weak-gaps")
         yield Footer(compact=True)
 
     def on_screen_resume(self) -> None:
@@ -65,8 +94,12 @@ class WeaknessScreen(Screen[None]):
 
     @work(exclusive=True, group="weakness")
     async def load(self) -> None:
-        rows = await asyncio.to_thread(load_rows, self.ctx)
-        self.show_rows(rows)
+        found = await asyncio.to_thread(load_rows, self.ctx)
+        self.gaps = found["gaps"]
+        gaps = self.query_one("#weak-gaps", Static)
+        gaps.update(gaps_text(self.gaps))
+        gaps.display = bool(self.gaps)
+        self.show_rows(found["topics"])
 
     def show_rows(self, rows: list[dict[str, Any]]) -> None:
         self.rows = rows
@@ -82,11 +115,15 @@ class WeaknessScreen(Screen[None]):
         table.add_column("Due", width=WIDTHS["due"], key="due")
         table.add_column("Cards", width=WIDTHS["cards"], key="cards")
         for n, row in enumerate(rows, 1):
+            topic = Text(clean(row["topic"]), overflow="ellipsis", no_wrap=True)
+            if row["level"] != "topic":  # a rollup: after the ranked topics, marked as such
+                topic.stylize("dim")
+                topic.append(f" ({row['level']})", style="dim italic")
             table.add_row(
                 Text(str(n), style="dim"),
-                Text(clean(row["topic"]), overflow="ellipsis", no_wrap=True),
+                topic,
                 score_cell(row["score"]),
-                Text(f"{row['recent_misses']}/{row['recent_attempts']}"),
+                Text(misses_text(row["recent_misses"], row["recent_attempts"])),
                 Text(str(row["due"])),
                 Text(str(row["cards"])),
                 key=str(n - 1),
@@ -94,6 +131,10 @@ class WeaknessScreen(Screen[None]):
         if rows:
             table.move_cursor(row=min(cursor, len(rows) - 1))
             self._describe(table.cursor_row)
+        elif self.gaps:
+            self.query_one("#weak-detail", Static).update(
+                Text("No topic is weak yet: every miss so far matched nothing.", style="dim")
+            )
         else:
             self.query_one("#weak-detail", Static).update(
                 Text(
