@@ -8,6 +8,7 @@ that do not, by system), topics that two paths answer to, and the automated rule
 
 from __future__ import annotations
 
+import math
 import sys
 import tempfile
 from collections import defaultdict
@@ -42,20 +43,31 @@ def render() -> str:
         "## Notes per content-outline system",
         "",
         f"Source of the ranges: {plan.source}. A note counts for the system of its first topic.",
-        f"Target: at least {coverage.MIN_NOTES} notes, each system at least the low end of its"
-        " range.",
+        f"Target: at least {coverage.MIN_NOTES} notes; each system at least the low end of its"
+        f" range of {coverage.MIN_NOTES} notes (the floor, asserted), and at least the low end of"
+        " its range as a share of all notes (asserted, except for the systems listed in"
+        " `coverage.KNOWN_SHORT_OF_SHARE`, which are expected failures).",
         "",
-        f"| system | notes | share | outline | at least (of {max(total, coverage.MIN_NOTES)}) |",
-        "|---|---:|---:|---|---:|",
+        f"| system | notes | share | outline | floor (of {coverage.MIN_NOTES}) |"
+        f" share wanted (of {total}) | status |",
+        "|---|---:|---:|---|---:|---:|---|",
     ]
     counts, unmapped = coverage.notes_per_system(decks, plan)
-    base = max(total, coverage.MIN_NOTES)
     for name, (low, high) in plan.systems.items():
         share = 100.0 * counts[name] / total if total else 0.0
-        need = -(-low * base // 100)
-        mark = " **short**" if counts[name] < need else ""
+        floor = coverage.floor_of(low)
+        wanted = math.ceil(low * total / 100)
+        status = []
+        if counts[name] < floor:
+            status.append("**below floor**")
+        if share < low:
+            known = " (known)" if name in coverage.KNOWN_SHORT_OF_SHARE else ""
+            status.append(f"**short of share by {wanted - counts[name]}**{known}")
+        if share > high:
+            status.append("above range")
         out.append(
-            f"| {name} | {counts[name]} | {share:.1f}% | {low:g}-{high:g}% | {need:.0f}{mark} |"
+            f"| {name} | {counts[name]} | {share:.1f}% | {low:g}-{high:g}% | {floor} |"
+            f" {wanted} | {', '.join(status) or 'ok'} |"
         )
     if unmapped:
         out += ["", "Topics with no system (their area is not in step1_outline.toml):", ""]
