@@ -41,6 +41,12 @@ def test_deck_keys_are_unique_across_files():
     assert len(keys) == len(set(keys))
 
 
+def test_decks_readme_lists_every_deck_file_with_its_deck_name():
+    readme = (DECKS / "README.md").read_text(encoding="utf-8")
+    listed = dict(re.findall(r"^\| `([a-z-]+\.toml)` \| ([^|]+?) \|$", readme, flags=re.M))
+    assert listed == {f.name: parse_deck_file(f).name for f in FILES}
+
+
 def test_classic_high_yield_topics_are_covered():
     leaves = {topic_keys.split_path(t)[-1] for t in topic_counts(load_all())}
     for wanted in ("Type I", "Type II", "Type III", "Type IV", "Hemochromatosis",
