@@ -374,20 +374,47 @@ def cmd_profiles(args: argparse.Namespace) -> int:
 
 
 def cmd_due(args: argparse.Namespace) -> int:
-    from flashcore.services.study import build_queue
+    from flashcore.services.study import build_queue, raise_new_limit
 
     with open_collection(args) as fc:
+        if args.extra_new is not None:
+            raise_new_limit(fc, deck=args.deck, topic=args.topic, extra=args.extra_new)
         q = build_queue(fc, deck=args.deck, topic=args.topic, limit=args.limit)
     if args.json:
         emit_json([item.to_json() for item in q.items])
         return 0
     if not q.items:
         say("All done for today.")
-        return 0
-    rows = [(i.card_id, i.state.label, i.note_key, i.reason) for i in q.items]
-    say(table(rows, ["card_id", "state", "note_key", "reason"]))
-    say(f"\n{q.new} new, {q.learning} learning, {q.review} review")
+    else:
+        rows = [(i.card_id, i.state.label, i.note_key, i.reason) for i in q.items]
+        say(table(rows, ["card_id", "state", "note_key", "reason"]))
+        say(f"\n{q.new} new, {q.learning} learning, {q.review} review")
+    for line in held_lines(q, args.deck, args.topic):
+        say(line)
     return 0
+
+
+def held_lines(q: Any, deck: str | None, topic: str | None) -> list[str]:
+    """What today's limits keep out of the queue, and the command that shows it."""
+    import shlex
+
+    scope = "".join(
+        f" --{flag} {shlex.quote(value)}"
+        for flag, value in (("deck", deck), ("topic", topic))
+        if value is not None
+    )
+    lines = []
+    if q.new_held:
+        lines.append(
+            f"{q.new_held} more new card{'s' if q.new_held != 1 else ''} wait beyond today's "
+            f"limit of {q.new_limit} new: flashcore due{scope} --extra-new {q.new_held}"
+        )
+    if q.review_held:
+        lines.append(
+            f"{q.review_held} more due review{'s' if q.review_held != 1 else ''} wait beyond "
+            "today's review limit: flashcore config set reviews_per_day N"
+        )
+    return lines
 
 
 def cmd_answer(args: argparse.Namespace) -> int:
@@ -455,6 +482,9 @@ def cmd_stats(args: argparse.Namespace) -> int:
     t = data["today"]
     say(f"today: {t['reviews']} answers ({t['again']} again), {t['new']} new, "
           f"{t['minutes']:.0f} min")  # fmt: skip
+    for label, key in (("due now", "today"), ("due tomorrow", "tomorrow")):
+        q = data["queue"][key]
+        say(f"{label}: {q['new']} new, {q['learning']} learning, {q['review']} review")
     m = data["last_30_days"]
     retention = "-" if m["true_retention"] is None else f"{m['true_retention']:.1%}"
     say(f"last 30 days: {m['reviews']} answers, true retention {retention}")
@@ -472,6 +502,10 @@ def cmd_review(args: argparse.Namespace) -> int:
         fc = open_collection(args, daily_check=False)  # the app checks after its first paint
         try:
             fc.ensure_starter_decks()
+            if args.extra_new is not None:
+                from flashcore.services.study import raise_new_limit
+
+                raise_new_limit(fc, deck=args.deck, topic=args.topic, extra=args.extra_new)
         except BaseException:
             fc.close()
             raise
@@ -769,6 +803,16 @@ def _common() -> argparse.ArgumentParser:
     return common
 
 
+def _extra_new_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--extra-new",
+        type=whole(0, 9999),
+        metavar="N",
+        help="raise today's new-card limit for this deck/topic (or the whole collection) by N; "
+        "kept until the study day ends (0 takes it back)",
+    )
+
+
 def _json_flag(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON document")
 
@@ -811,6 +855,7 @@ def build_parser() -> argparse.ArgumentParser:
             "flashcore review --deck 'Step 1::Immunology'", cmd_review)  # fmt: skip
     p.add_argument("--deck", help="start a session on this deck (and its sub-decks)")
     p.add_argument("--topic", help="start a session on this topic (and its sub-topics)")
+    _extra_new_flag(p)
 
     decks = add("decks", "load deck files and list decks", "flashcore decks list", _needs_verb)
     dsub = decks.add_subparsers(dest="verb", metavar="VERB")
@@ -854,10 +899,12 @@ def build_parser() -> argparse.ArgumentParser:
     _json_flag(p)
 
     p = add("due", "today's queue, in order, with the reason for each card",
-            "flashcore due --limit 20 --json", cmd_due)  # fmt: skip
+            "flashcore due --limit 20 --json\n  flashcore due --topic "
+            "'Immunology::Hypersensitivity::Type I' --extra-new 10", cmd_due)  # fmt: skip
     p.add_argument("--deck")
     p.add_argument("--topic")
     p.add_argument("--limit", type=whole(1, 1_000_000), help="at most N cards (N >= 1)")
+    _extra_new_flag(p)
     _json_flag(p)
 
     p = add("answer", "grade a card: again|hard|good|easy (or 1-4)",

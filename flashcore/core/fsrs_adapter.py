@@ -3,6 +3,18 @@
 fsrs draws interval fuzz from the global `random()`. We run it with fuzzing off and apply the
 same fuzz ranges (fsrs's own FUZZ_RANGES table) from an RNG seeded by the card's identity and
 review count, so the same history always gives the same due date.
+
+Two rules of Anki's are applied around fsrs (the "study-day rules"; `elapsed_days` given):
+- Elapsed time is counted in study days, as Anki counts it. fsrs counts whole 24-hour days since
+  the last review, so a card graduated at 10:41 and answered at 09:00 the next study day would
+  get fsrs's same-day update. We hand fsrs a last review exactly `elapsed_days` days before the
+  answer: a review on a later study day is never a same-day review, and answers within one
+  study day (elapsed 0) keep fsrs's same-day handling.
+- Passing intervals of a review are strictly ordered, Hard < Good < Easy: where fsrs gives equal
+  days (or fuzz makes them equal), the higher grade gets a day more than the lower one (within
+  the maximum interval). A learning card that graduates on both Good and Easy gets the same.
+Review logs written before these rules (`elapsed_days` None) replay as they were written:
+fsrs's 24-hour days, no ordering.
 """
 
 from __future__ import annotations
@@ -128,11 +140,20 @@ def fuzz_range(interval_days: int, maximum_interval: int) -> tuple[int, int]:
     return min(lo, hi), hi
 
 
-def fuzzed_days(interval_days: int, card_id: int, reps: int, maximum_interval: int) -> int:
-    """The interval after fuzz, drawn from an RNG seeded by card id and review count."""
+def fuzzed_days(
+    interval_days: int, card_id: int, reps: int, maximum_interval: int, minimum: int = 1
+) -> int:
+    """The interval after fuzz, drawn from an RNG seeded by card id and review count, and never
+    below `minimum` (as Anki constrains it: the fuzz range is clamped to [minimum, maximum])."""
+    minimum = min(minimum, maximum_interval)
+    interval_days = max(minimum, min(interval_days, maximum_interval))
     if interval_days < 2.5:
         return interval_days
     lo, hi = fuzz_range(interval_days, maximum_interval)
+    lo = max(minimum, min(lo, maximum_interval))
+    hi = max(minimum, min(hi, maximum_interval))
+    if lo == hi and 2 < hi < maximum_interval:
+        hi = lo + 1  # a range clamped to one day by the minimum keeps some fuzz (Anki's rule)
     draw = random.Random(f"flashcore-fuzz:{card_id}:{reps}").random()
     # Uniform over the whole days lo..hi inclusive (as Anki draws it; fsrs's own rounding can
     # overshoot hi by one).
@@ -146,8 +167,43 @@ def answer(
     now: datetime,
     retention: float,
     policy: Policy,
+    *,
+    elapsed_days: int | None = None,
 ) -> Schedule:
-    """The card's schedule after `rating` at `now`, scheduled for `retention`. Pure."""
+    """The card's schedule after `rating` at `now`, scheduled for `retention`. Pure.
+
+    `elapsed_days`: study days since the card's last review (0 for a new card); with it the
+    study-day rules apply (see the module's docstring). None: fsrs's 24-hour days, as review
+    logs written before those rules replay."""
+    wanted = (rating,) if elapsed_days is None or rating is Rating.AGAIN else _PASSING[: rating - 1]
+    return _outcomes(card_id, schedule, wanted, now, retention, policy, elapsed_days)[rating]
+
+
+def preview(
+    card_id: int,
+    schedule: Schedule,
+    now: datetime,
+    retention: float,
+    policy: Policy,
+    *,
+    elapsed_days: int | None = None,
+) -> dict[Rating, Schedule]:
+    """All four outcomes at once; nothing is written. Each equals what `answer` gives."""
+    return _outcomes(card_id, schedule, tuple(Rating), now, retention, policy, elapsed_days)
+
+
+_PASSING = (Rating.HARD, Rating.GOOD, Rating.EASY)
+
+
+def _outcomes(
+    card_id: int,
+    schedule: Schedule,
+    ratings: Sequence[Rating],
+    now: datetime,
+    retention: float,
+    policy: Policy,
+    elapsed_days: int | None,
+) -> dict[Rating, Schedule]:
     now = now.astimezone(UTC)
     if schedule.last_review is not None and now < schedule.last_review:
         raise ClockError(
@@ -155,32 +211,37 @@ def answer(
             f"({schedule.last_review.isoformat()}); refusing to record"
         )
     scheduler = _scheduler(policy, round(retention, 4))
-    card, _ = scheduler.review_card(_to_fsrs(card_id, schedule), FsrsRating(int(rating)), now)
-    state = _FROM_FSRS_STATE[card.state]
-    due = card.due
-    if state is CardState.REVIEW:
-        days = (card.due - now).days
-        due = now + timedelta(
-            days=fuzzed_days(days, card_id, schedule.reps, policy.maximum_interval)
+    before = _to_fsrs(card_id, schedule)
+    if elapsed_days is not None and before.last_review is not None:
+        before.last_review = now - timedelta(days=elapsed_days)
+    lapsed = schedule.state is CardState.REVIEW
+    out: dict[Rating, Schedule] = {}
+    minimum = 1  # the next passing grade's fewest days (study-day rules)
+    for rating in sorted(ratings):
+        card, _ = scheduler.review_card(before, FsrsRating(int(rating)), now)
+        state = _FROM_FSRS_STATE[card.state]
+        due = card.due
+        if state is CardState.REVIEW:
+            days = (card.due - now).days
+            if elapsed_days is None or rating is Rating.AGAIN:
+                days = fuzzed_days(days, card_id, schedule.reps, policy.maximum_interval)
+            else:
+                days = fuzzed_days(
+                    days, card_id, schedule.reps, policy.maximum_interval, minimum=minimum
+                )
+                minimum = days + 1
+            due = now + timedelta(days=days)
+        assert card.stability is not None and card.difficulty is not None
+        out[rating] = Schedule(
+            state=state,
+            due=due,
+            step=card.step,
+            memory=Memory(stability=card.stability, difficulty=card.difficulty),
+            last_review=now,
+            reps=schedule.reps + 1,
+            lapses=schedule.lapses + (1 if lapsed and rating is Rating.AGAIN else 0),
         )
-    assert card.stability is not None and card.difficulty is not None
-    lapsed = schedule.state is CardState.REVIEW and rating is Rating.AGAIN
-    return Schedule(
-        state=state,
-        due=due,
-        step=card.step,
-        memory=Memory(stability=card.stability, difficulty=card.difficulty),
-        last_review=now,
-        reps=schedule.reps + 1,
-        lapses=schedule.lapses + (1 if lapsed else 0),
-    )
-
-
-def preview(
-    card_id: int, schedule: Schedule, now: datetime, retention: float, policy: Policy
-) -> dict[Rating, Schedule]:
-    """All four outcomes at once; nothing is written."""
-    return {r: answer(card_id, schedule, r, now, retention, policy) for r in Rating}
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +250,7 @@ class PastAnswer:
     reviewed_at: datetime
     retention: float
     policy: Policy | None = None  # the scheduler this answer used; None: the replay's default
+    elapsed_days: int | None = None  # as the answer gave it (None: before the study-day rules)
 
 
 def replay(
@@ -198,7 +260,10 @@ def replay(
     schedule = Schedule(state=CardState.NEW, due=created_due)
     for past in history:
         used = past.policy or policy
-        schedule = answer(card_id, schedule, past.rating, past.reviewed_at, past.retention, used)
+        schedule = answer(
+            card_id, schedule, past.rating, past.reviewed_at, past.retention, used,
+            elapsed_days=past.elapsed_days,
+        )  # fmt: skip
     return schedule
 
 

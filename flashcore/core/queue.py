@@ -15,6 +15,9 @@ from flashcore.core.model import CardState
 from flashcore.core.weakness import MISSED_QUESTION
 
 NEW, LEARNING, REVIEW, RELEARNING = (int(s) for s in CardState)
+# Studying a weak topic now: its suggested minutes bring in one new card per this many minutes
+# (a new card's learning steps on its first day, with the reviews around them).
+MINUTES_PER_NEW_CARD = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +70,10 @@ class Counts:
 class Queue:
     entries: tuple[Entry, ...]
     counts: Counts = field(default_factory=Counts)
+    # Cards a daily limit keeps out of today's queue (siblings that would be buried anyway are
+    # not counted): new cards beyond the new-card limit, due reviews beyond the review limit.
+    held_new: int = 0
+    held_review: int = 0
 
 
 Retrievability = Callable[[float, datetime], float]
@@ -101,7 +108,10 @@ def with_weak_reason(entry: Entry, weak: str) -> Entry:
 
 
 def with_missed_question(entry: Entry, missed: str) -> Entry:
-    """The entry's reason naming the missed question first (`missed uworld:118154 on …`)."""
+    """The entry's reason naming the missed question first (`missed uworld:118154 on …`); a
+    card the miss pulled forward says so already (`pulled forward after missing …`)."""
+    if entry.reason.startswith("pulled forward after missing"):
+        return entry
     reason = f"new; {missed}" if entry.kind == "new" else f"{missed}; {entry.reason}"
     return replace(entry, reason=reason)
 
@@ -145,23 +155,28 @@ def build(
         seen_notes.update(c.note_id for c in learning)
         seen_notes.update(c.note_id for c in ahead)
     chosen_reviews: list[tuple[float, datetime, int, Candidate, float]] = []
+    held: set[int] = set()  # notes of the cards a limit holds back
     for item in ranked:
-        if len(chosen_reviews) >= limits.reviews_left:
-            break
         note_id = item[3].note_id
         if limits.bury_siblings and note_id in seen_notes:
             continue
+        if len(chosen_reviews) >= limits.reviews_left:
+            held.add(note_id if limits.bury_siblings else item[3].card_id)
+            continue
         seen_notes.add(note_id)
         chosen_reviews.append(item)
+    held_review = len(held)
 
     new_left = limits.new_left
     if not limits.new_ignores_review_limit:
         new_left = min(new_left, max(0, limits.reviews_left - len(chosen_reviews)))
     chosen_new: list[Candidate] = []
+    held = set()
     for c in new_cards:
-        if len(chosen_new) >= new_left:
-            break
         if limits.bury_siblings and c.note_id in seen_notes:
+            continue
+        if len(chosen_new) >= new_left:
+            held.add(c.note_id if limits.bury_siblings else c.card_id)
             continue
         seen_notes.add(c.note_id)
         chosen_new.append(c)
@@ -197,4 +212,4 @@ def build(
         if len(entries) >= wanted:
             break
         entries.append(Entry(c.card_id, c.note_id, NEW, c.due, None, c.weight, "new", "new"))
-    return Queue(tuple(entries), counts)
+    return Queue(tuple(entries), counts, held_new=len(held), held_review=held_review)

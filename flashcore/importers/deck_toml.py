@@ -65,7 +65,7 @@ def parse_deck_file(path: Path, data: bytes | None = None) -> DeckSpec:
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     if b"\x00" in raw:
-        line = raw[: raw.index(b"\x00")].count(b"\n") + 1
+        line: int | None = raw[: raw.index(b"\x00")].count(b"\n") + 1
         raise DeckFormatError([Problem(where, line, "not a text file: contains NUL bytes")])
     try:
         text = raw.decode("utf-8")

@@ -72,7 +72,7 @@ def check(fc: Flashcore, *, repair: bool = False) -> CheckReport:
         history: dict[int, list[fsrs_adapter.PastAnswer]] = defaultdict(list)
         for log in session.execute(
             select(ReviewLog.card_id, ReviewLog.rating, ReviewLog.reviewed_at,
-                   ReviewLog.desired_retention, ReviewLog.scheduler_id)
+                   ReviewLog.desired_retention, ReviewLog.scheduler_id, ReviewLog.elapsed_days)
             .where(ReviewLog.profile_id == fc.profile_id)
             .order_by(ReviewLog.card_id, ReviewLog.reviewed_at, ReviewLog.id)
         ):  # fmt: skip
@@ -82,6 +82,7 @@ def check(fc: Flashcore, *, repair: bool = False) -> CheckReport:
                     log.reviewed_at,
                     log.desired_retention,
                     policies.get(log.scheduler_id) if log.scheduler_id is not None else None,
+                    log.elapsed_days,
                 )
             )
             report.reviews += 1

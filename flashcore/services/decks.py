@@ -198,17 +198,28 @@ class DeckSummary:
 
 
 def list_decks(fc: Flashcore) -> list[DeckSummary]:
-    """Decks with counts: new cards available (all, before the daily limit), learning due today,
-    reviews due today."""
+    """Decks with today's counts: new, learning and due are what `flashcore due --deck NAME`
+    holds (sub-decks included, today's limits applied, pulled-forward cards in, siblings
+    buried), so every screen shows the same numbers; `cards` and `suspended` are the deck's
+    own cards."""
+    from flashcore.services.study import deck_counts
+
     now = fc.now()
     with reading(fc.engine) as session:
         decks = repos.deck_rows(session, fc.profile_id)
         counts = repos.deck_state_counts(session, fc.profile_id, now, fc.rollover(now))
-    empty = {"cards": 0, "new": 0, "learning": 0, "due": 0, "suspended": 0}
-    return [
-        DeckSummary(deck_id, key, name, desc, **counts.get(deck_id, empty))
-        for deck_id, key, name, desc in decks
-    ]
+    queues = deck_counts(fc, [name for _id, _key, name, _desc in decks])
+    out = []
+    for deck_id, key, name, desc in decks:
+        own = counts.get(deck_id, {})
+        q = queues[name]
+        out.append(
+            DeckSummary(
+                deck_id, key, name, desc, cards=own.get("cards", 0), new=q.new,
+                learning=q.learning, due=q.review, suspended=own.get("suspended", 0),
+            )
+        )  # fmt: skip
+    return out
 
 
 def card_json(row: dict[str, Any]) -> dict[str, Any]:

@@ -271,12 +271,17 @@ def _fix_dues(
         ids = [c[0] for c in cards]
         for log in session.execute(
             select(ReviewLog.card_id, ReviewLog.rating, ReviewLog.reviewed_at,
-                   ReviewLog.desired_retention)
+                   ReviewLog.desired_retention, ReviewLog.elapsed_days)
             .where(ReviewLog.card_id.in_(ids))
             .order_by(ReviewLog.card_id, ReviewLog.reviewed_at, ReviewLog.id)
         ):  # fmt: skip
             history[log.card_id].append(
-                fsrs_adapter.PastAnswer(Rating(log.rating), log.reviewed_at, log.desired_retention)
+                fsrs_adapter.PastAnswer(
+                    Rating(log.rating),
+                    log.reviewed_at,
+                    log.desired_retention,
+                    elapsed_days=log.elapsed_days,
+                )
             )
 
     def work(session: Session) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -14,19 +14,14 @@ from typing import IO, TYPE_CHECKING, Any
 from sqlalchemy import Connection, delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from flashcore.core import fsrs_adapter, studyday
 from flashcore.core import topics as topic_keys
 from flashcore.core import weakness as weakness_model
 from flashcore.core.errors import FlashcoreError, NotFoundError, UsageError
 from flashcore.core.matching import own_text
-from flashcore.core.model import CardState
 from flashcore.core.text import ALIAS_CHARS, TOPIC_KEY_CHARS, name_problem, shown
 from flashcore.services import weakness
 from flashcore.services.backup import backup_before_write
 from flashcore.storage.models import (
-    Card,
-    NoteTopic,
-    PullForward,
     QbankAttempt,
     QbankBatch,
     Topic,
@@ -517,83 +512,11 @@ def pull_forward(
     today: date,
     loaded: tuple[weakness.TopicIndex, list[weakness.TopicAttempts]] | None = None,
 ) -> int:
-    """Today's pull-forwards, recomputed: for each topic with misses in the last FRESH_DAYS
-    days, its not-yet-due review cards with the lowest retrievability join today's queue (at
-    most `pull_forward_per_topic` per topic). A queue-level boost: FSRS state is untouched."""
-    s = fc.settings
-    session.execute(
-        delete(PullForward).where(
-            PullForward.profile_id == fc.profile_id, PullForward.study_day == today
-        )
-    )
-    per_topic = s.pull_forward_per_topic
-    if per_topic <= 0:
-        return 0
-    if loaded is None:
-        index = weakness.load_index(session, fc.profile_id)
-        matched = weakness.matched_attempts(session, fc.profile_id, index)
-    else:
-        index, matched = loaded
-    since = today - timedelta(days=FRESH_DAYS)
-    fresh_misses: Counter[int] = Counter()
-    for a in matched:
-        if a.missed and since <= a.on_date <= today:
-            fresh_misses[a.topic_id] += a.count
-    if not fresh_misses:
-        return 0
-    now = fc.now()
-    rollover = studyday.next_rollover(now, s.zone, s.day_start_hour)
-    curve = fsrs_adapter.curve(fc.policy)
-    chosen: dict[int, str] = {}
-    for topic_id, count in fresh_misses.most_common():
-        topic_ids = [topic_id, *_descendants(index, topic_id)]
-        rows = session.execute(
-            select(Card.id, Card.stability, Card.last_review)
-            .join(NoteTopic, NoteTopic.note_id == Card.note_id)
-            .where(
-                Card.profile_id == fc.profile_id,
-                NoteTopic.topic_id.in_(topic_ids),
-                Card.state == int(CardState.REVIEW),
-                Card.suspended.is_(False),
-                Card.due >= rollover,
-            )
-        ).all()
-        ranked = sorted(
-            {r.id: r for r in rows}.values(),
-            key=lambda r: (curve.retrievability(r.stability or 1.0, r.last_review, now), r.id),
-        )
-        plural = "miss" if count == 1 else "misses"
-        reason = f"pulled forward after {count} {plural} on {index.paths[topic_id]}"
-        taken = 0
-        for r in ranked:
-            if taken >= per_topic:
-                break
-            if r.id in chosen:
-                continue
-            chosen[r.id] = reason[:300]
-            taken += 1
-    if chosen:
-        session.execute(
-            insert(PullForward),
-            [
-                {"profile_id": fc.profile_id, "card_id": cid, "study_day": today, "reason": why}
-                for cid, why in chosen.items()
-            ],
-        )
-    return len(chosen)
+    """Today's pull-forwards, recomputed (see `services.pullforward`). A queue-level boost:
+    FSRS state is untouched."""
+    from flashcore.services import pullforward
 
-
-def _descendants(index: weakness.TopicIndex, topic_id: int) -> list[int]:
-    children: dict[int, list[int]] = defaultdict(list)
-    for child, parent in index.parent.items():
-        if parent is not None:
-            children[parent].append(child)
-    out, stack = [], list(children.get(topic_id, []))
-    while stack:
-        node = stack.pop()
-        out.append(node)
-        stack.extend(children.get(node, []))
-    return out
+    return pullforward.recompute(session, fc, today, index=None if loaded is None else loaded[0])
 
 
 def list_attempts(fc: Flashcore) -> list[dict[str, Any]]:

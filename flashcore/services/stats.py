@@ -10,11 +10,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, literal, or_, select
 
 from flashcore.core import studyday
 from flashcore.core.model import CardState
 from flashcore.storage.tables import cards, review_logs
+from flashcore.storage.types import UTCDateTime
 
 if TYPE_CHECKING:
     from sqlalchemy import ColumnElement
@@ -34,7 +35,13 @@ def _day_index(column: Any, starts: list[datetime]) -> Any:
     return case(*[(column < starts[i + 1], i) for i in range(len(starts) - 1)], else_=None)
 
 
-def stats(fc: Flashcore) -> dict[str, Any]:
+def stats(fc: Flashcore, *, queues: bool = True) -> dict[str, Any]:
+    """With `queues` (the default), `queue` holds what is left to study today and what
+    tomorrow's first queue will hold, exactly as the reviewer and `flashcore due` count them
+    (limits applied, pull-forwards in), and the forecast's first two days are those queues'
+    learning and review cards (later today's learning steps included); later days count the
+    cards that fall due then, before limits. Without (Home, which has its own queue), no
+    `queue` and the forecast's first days are counted as the later ones."""
     s = fc.settings
     now = fc.now()
     zone, hour = s.zone, s.day_start_hour
@@ -55,11 +62,27 @@ def stats(fc: Flashcore) -> dict[str, Any]:
                 func.coalesce(func.sum(r.duration_ms), 0),
             ).where(mine, r.reviewed_at >= start_today)
         ).one()
+        # True retention counts reviews on a later study day than the card's last answer: a
+        # repeat within one study day (after a relearning step, say) tests nothing.
+        day_began = case(
+            *[
+                (r.reviewed_at < past_starts[i + 1], literal(past_starts[i], UTCDateTime()))
+                for i in range(len(past_starts) - 1)
+            ],
+            else_=literal(past_starts[-1], UTCDateTime()),
+        )
+        later_day = or_(
+            r.elapsed_days > 0,
+            and_(
+                r.elapsed_days.is_(None),
+                or_(r.last_review_before.is_(None), r.last_review_before < day_began),
+            ),
+        )
         month, passed, failed = conn.execute(
             select(
                 func.count(),
-                _count_if(and_(r.state_before == REVIEW, r.rating != 1)),
-                _count_if(and_(r.state_before == REVIEW, r.rating == 1)),
+                _count_if(and_(r.state_before == REVIEW, later_day, r.rating != 1)),
+                _count_if(and_(r.state_before == REVIEW, later_day, r.rating == 1)),
             ).where(mine, r.reviewed_at >= start_month)
         ).one()
         logged = (
@@ -94,6 +117,21 @@ def stats(fc: Flashcore) -> dict[str, Any]:
             conn.execute(select(upcoming.c.day, func.count()).group_by(upcoming.c.day)).all()
         )
         conn.rollback()
+    out_forecast = [
+        {"date": d.isoformat(), "due": int(forecast.get(i, 0))} for i, d in enumerate(ahead)
+    ]
+    extra: dict[str, Any] = {}
+    if queues:
+        from flashcore.services.study import build_queue, tomorrow
+
+        today_q = build_queue(fc, limit=0, details=False)
+        next_q = tomorrow(fc)
+        extra["queue"] = {
+            "today": _counts(today_q),
+            "tomorrow": _counts(next_q),
+        }
+        out_forecast[0]["due"] = today_q.learning + today_q.review + today_q.learning_later
+        out_forecast[1]["due"] = next_q.learning + next_q.review
     return {
         "today": {
             "reviews": int(t_reviews),
@@ -116,7 +154,10 @@ def stats(fc: Flashcore) -> dict[str, Any]:
             "relearning": by_state.get(int(CardState.RELEARNING), 0),
             "suspended": suspended,
         },
-        "forecast": [
-            {"date": d.isoformat(), "due": int(forecast.get(i, 0))} for i, d in enumerate(ahead)
-        ],
+        "forecast": out_forecast,
+        **extra,
     }
+
+
+def _counts(q: Any) -> dict[str, int]:
+    return {"new": q.new, "learning": q.learning, "review": q.review, "total": q.total}

@@ -6,23 +6,27 @@ from __future__ import annotations
 import gc
 import time
 from bisect import bisect_right, insort
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, literal_column, or_, select
+from sqlalchemy import and_, func, literal_column, or_, select
 
 from flashcore.core import cloze, fsrs_adapter, queue, studyday
+from flashcore.core import topics as topic_keys
 from flashcore.core.errors import FlashcoreError, NotFoundError, StaleCardError
 from flashcore.core.model import CardState, Rating, Schedule
 from flashcore.core.weakness import MISSED_QUESTION, retention_for
+from flashcore.services import pullforward
 from flashcore.services.decks import card_scope
 from flashcore.services.weakness import card_reasons, ensure_fresh, question_reasons
 from flashcore.storage import repos
+from flashcore.storage import today as today_repo
 from flashcore.storage.db import sqlite_data_version
-from flashcore.storage.tables import cards
+from flashcore.storage.tables import cards, notes
 from flashcore.storage.uow import run_write, run_write_on, transaction
 
 if TYPE_CHECKING:
@@ -31,6 +35,7 @@ if TYPE_CHECKING:
     from flashcore.services.collection import Flashcore
 
 NEW_FETCH_FACTOR = 4
+MAX_EXTRA_NEW = 9999
 STUDIED = [
     int(CardState.LEARNING),
     int(CardState.REVIEW),
@@ -51,6 +56,7 @@ class QueueItem:
     priority: float
     reason: str
     kind: str
+    weak_topic: str | None = None  # the weak topic that weights this card, if any
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -77,6 +83,18 @@ class TodayQueue:
     review: int
     next_learning_due: datetime | None
     later_learning: tuple[tuple[int, datetime, int], ...] = ()  # (card, due, state) later today
+    # What today's limits keep out of this queue, and the new-card limit in force for its scope
+    # (new_per_day plus today's raises): the reviewer and `due` say so, and how to see them.
+    new_held: int = 0
+    review_held: int = 0
+    new_limit: int = 0
+    # Learning cards due later this study day, beyond the learn-ahead window (not counted in
+    # `learning` until they come near).
+    learning_later: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.new + self.learning + self.review
 
 
 @contextmanager
@@ -111,6 +129,364 @@ def build_queue(
         return _build_queue(fc, deck=deck, topic=topic, limit=limit, details=details)
 
 
+def tomorrow(fc: Flashcore, *, deck: str | None = None, topic: str | None = None) -> TodayQueue:
+    """What the first queue of the next study day will hold, as things stand: its limits
+    (nothing answered yet, today's raises gone), today's buried cards back, its pull-forwards
+    (computed as that queue will compute them), and every learning card due before that day
+    ends (not only those due in its first minutes). Only counts: `items` is empty. This is
+    "Due tomorrow" on the session end, in `stats` and in the reviewer."""
+    with _collector_paused():
+        return _build_queue(fc, deck=deck, topic=topic, limit=0, details=False, ahead_day=True)
+
+
+def deck_counts(fc: Flashcore, paths: Iterable[str]) -> dict[str, TodayQueue]:
+    """Today's queue counts of each deck scope, as `due --deck PATH` counts them (the deck
+    named by key or name, or every deck under a name prefix, sub-decks included), for Home's
+    deck tree and `decks list`: the collection's cards are read once and each scope ranked in
+    memory. `items` are empty."""
+    wanted = list(dict.fromkeys(paths))
+    if not wanted:
+        return {}
+    s = fc.settings
+    with _collector_paused():
+        ensure_fresh(fc)
+        d = _day_of(fc, ahead_day=False)
+        with fc.engine.connect() as conn, transaction(conn, write=False):
+            rows = repos.deck_rows(conn, fc.profile_id)  # type: ignore[arg-type]
+            scoped = {
+                path: {
+                    deck_id
+                    for deck_id, key, name, _desc in rows
+                    if path in (key, name) or name.startswith(path + "::")
+                }
+                for path in wanted
+            }
+            unknown = [path for path, ids in scoped.items() if not ids]
+            if unknown:
+                raise FlashcoreError(f"no deck named {unknown[0]!r} (see `flashcore decks list`)")
+            names = {key: name for _id, key, name, _desc in rows}
+            c, n = cards.c, notes.c
+            active = and_(
+                c.profile_id == fc.profile_id,
+                c.suspended.is_(False),
+                or_(c.buried_until.is_(None), c.buried_until <= d.now),
+            )
+            cols = (*_CARD_COLUMNS, n.deck_id)
+            pulled = repos.pulled_forward(conn, fc.profile_id, d.day)
+            due_rows = [
+                tuple(r)
+                for r in conn.execute(
+                    select(*cols)
+                    .join(notes, n.id == c.note_id)
+                    .where(active, c.state.in_(STUDIED), c.due < d.horizon)
+                ).all()
+            ]
+            have = {r[0] for r in due_rows}
+            extra = [cid for cid in pulled if cid not in have]
+            if extra:
+                due_rows += [
+                    tuple(r)
+                    for r in conn.execute(
+                        select(*cols)
+                        .join(notes, n.id == c.note_id)
+                        .where(active, c.id.in_(extra), _not_answered_since(d.day_start))
+                    ).all()
+                ]
+            done = repos.review_counts_since(conn, fc.profile_id, d.day_start)
+            raises = today_repo.new_limit_raises_of(conn, fc.profile_id, d.day)
+            limits = {
+                path: s.new_per_day + raises.get("", 0)
+                + raises.get(scope_key(names.get(path, path), None), 0)
+                for path in wanted
+            }  # fmt: skip
+            new_done = done.get(int(CardState.NEW), 0)
+            most = max(max(0, limit - new_done) for limit in limits.values())
+            fetch = most * NEW_FETCH_FACTOR + 50
+            new_by_deck: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+            waiting_by_deck: dict[int, int] = {}
+            if most:
+                # Each deck's first `fetch` new cards in introduction order: a scope's first
+                # `fetch` are among its decks' (a window function, one pass over new cards).
+                order = (c.weight.desc(), c.note_id, c.ord)
+                place = func.row_number().over(partition_by=n.deck_id, order_by=order)
+                ranked = (
+                    select(*cols, c.ord, place.label("place"))
+                    .join(notes, n.id == c.note_id)
+                    .where(active, c.state == literal_column("0"))
+                    .subquery()
+                )
+                for r in conn.execute(select(ranked).where(ranked.c.place <= fetch)).all():
+                    new_by_deck[r[7]].append(tuple(r))
+            counted = func.count(func.distinct(c.note_id)) if s.bury_siblings else func.count()
+            for deck_id, count in conn.execute(
+                select(n.deck_id, counted)
+                .join(notes, n.id == c.note_id)
+                .where(active, c.state == literal_column("0"))
+                .group_by(n.deck_id)
+            ).all():
+                waiting_by_deck[deck_id] = int(count)
+        reviews_left = max(0, s.reviews_per_day - done.get(int(CardState.REVIEW), 0))
+        out: dict[str, TodayQueue] = {}
+        for path in wanted:
+            ids = scoped[path]
+            new_left = max(0, limits[path] - new_done)
+            news = sorted(
+                (r for deck_id in ids for r in new_by_deck.get(deck_id, ())),
+                key=lambda r: (-r[6], r[1], r[8]),
+            )[: new_left * NEW_FETCH_FACTOR + 50]
+            inputs = _Inputs(
+                due_rows=[r[:7] for r in due_rows if r[7] in ids],
+                new_rows=[r[:7] for r in news] if new_left else [],
+                pulled=pulled,
+                new_limit=limits[path],
+                new_left=new_left,
+                reviews_left=reviews_left,
+                fetch=new_left * NEW_FETCH_FACTOR + 50,
+                waiting=lambda ids=ids: sum(waiting_by_deck.get(i, 0) for i in ids),  # type: ignore[misc]
+            )
+            out[path] = _rank(fc, d, inputs, limit=0, details=False, conn=None)
+    return out
+
+
+def due_by_topic(fc: Flashcore, paths: Iterable[str]) -> dict[str, int]:
+    """Learning and review cards of each topic's queue (its sub-topics included), as `due
+    --topic T` counts them: one read of today's candidates, ranked per topic in memory."""
+    wanted = list(dict.fromkeys(paths))
+    if not wanted:
+        return {}
+    with _collector_paused():
+        ensure_fresh(fc)
+        s = fc.settings
+        zone, hour = s.zone, s.day_start_hour
+        now = fc.now()
+        day = studyday.study_date(now, zone, hour)
+        day_start = studyday.day_start_of(day, zone, hour)
+        rollover = studyday.day_start_of(day + timedelta(days=1), zone, hour)
+        ahead = timedelta(minutes=s.learn_ahead_minutes)
+        with fc.engine.connect() as conn, transaction(conn, write=False):
+            c = cards.c
+            active = and_(
+                c.profile_id == fc.profile_id,
+                c.suspended.is_(False),
+                or_(c.buried_until.is_(None), c.buried_until <= now),
+            )
+            cols = (c.id, c.note_id, c.state, c.due, c.stability, c.last_review, c.weight)
+            pulled = repos.pulled_forward(conn, fc.profile_id, day)
+            rows = list(
+                conn.execute(
+                    select(*cols).where(
+                        active, c.state.in_(STUDIED), c.due < max(rollover, now + ahead)
+                    )
+                ).all()
+            )
+            have = {r[0] for r in rows}
+            extra = [cid for cid in pulled if cid not in have]
+            if extra:
+                rows += conn.execute(
+                    select(*cols).where(
+                        active,
+                        c.id.in_(extra),
+                        or_(c.last_review.is_(None), c.last_review < day_start),
+                    )
+                ).all()
+            done = repos.review_counts_since(conn, fc.profile_id, day_start)
+            topics_of_note = repos.topic_keys_of_notes(conn, sorted({r[1] for r in rows}))
+        reviews_left = max(0, s.reviews_per_day - done.get(int(CardState.REVIEW), 0))
+        limits = queue.Limits(
+            new_left=0,
+            reviews_left=reviews_left,
+            new_ignores_review_limit=s.new_ignores_review_limit,
+            bury_siblings=s.bury_siblings,
+            learn_ahead=ahead,
+        )
+        candidates = [queue.Candidate(*r, pulled.get(r[0])) for r in rows]
+        out: dict[str, int] = {}
+        for path in wanted:
+            key = topic_keys.path_key(path)
+            prefix = key + "::"
+            mine = [
+                cand
+                for cand in candidates
+                if any(
+                    k == key or k.startswith(prefix) for k in topics_of_note.get(cand.note_id, ())
+                )
+            ]
+            built = queue.build(
+                mine, [], now=now, day_start=day_start, rollover=rollover, limits=limits,
+                retrievability=lambda _s, _l: 0.0, limit=0,
+            )  # fmt: skip
+            out[path] = built.counts.learning + built.counts.review
+    return out
+
+
+def raise_new_limit(
+    fc: Flashcore, *, deck: str | None = None, topic: str | None = None, extra: int
+) -> int:
+    """Raise today's new-card limit of this scope (the collection when neither is given) by
+    `extra` cards: set, not added (0 takes the raise away). Kept for the study day, so every
+    later command and session of the day on that scope sees it. Returns the limit in force."""
+    if not 0 <= extra <= MAX_EXTRA_NEW:
+        raise FlashcoreError(f"--extra-new must be 0 to {MAX_EXTRA_NEW}")
+    s = fc.settings
+    day = studyday.study_date(fc.now(), s.zone, s.day_start_hour)
+
+    def work(conn: Connection) -> None:
+        card_scope(fc, conn, deck, topic)  # an unknown deck or topic is an error naming it
+        key = scope_key(_deck_name(conn, fc, deck), topic)
+        today_repo.set_new_limit_raise(conn, fc.profile_id, day, key, extra)
+
+    with fc.engine.connect() as conn:
+        run_write_on(conn, work)
+    return _build_queue(fc, deck=deck, topic=topic, limit=0, details=False).new_limit
+
+
+def new_limit_raised(fc: Flashcore, *, deck: str | None = None, topic: str | None = None) -> int:
+    """Today's raise of this scope's own new-card limit (0 when none)."""
+    s = fc.settings
+    day = studyday.study_date(fc.now(), s.zone, s.day_start_hour)
+    with fc.engine.connect() as conn, transaction(conn, write=False):
+        key = scope_key(_deck_name(conn, fc, deck), topic)
+        return today_repo.new_limit_raise(conn, fc.profile_id, day, [key])
+
+
+def study_topic_now(fc: Flashcore, topic: str, suggested_minutes: int) -> TodayQueue:
+    """Enter on a weak topic: today's queue of the topic takes its unseen cards, up to the
+    suggested amount of study (a new card for every MINUTES_PER_NEW_CARD suggested minutes),
+    raising the topic's new-card limit for today when the daily limit would keep them out.
+    Returns the topic's queue (counts only)."""
+    wanted = max(1, -(-suggested_minutes // queue.MINUTES_PER_NEW_CARD))
+    q = build_queue(fc, topic=topic, limit=0, details=False)
+    short = min(q.new_held, wanted - q.new)
+    if short > 0:
+        raise_new_limit(fc, topic=topic, extra=new_limit_raised(fc, topic=topic) + short)
+        q = build_queue(fc, topic=topic, limit=0, details=False)
+    return q
+
+
+def scope_key(deck: str | None, topic: str | None) -> str:
+    """How a study scope is named for today's raised new-card limits ("" is the collection)."""
+    parts = []
+    if deck is not None:
+        parts.append("deck:" + deck.strip())
+    if topic is not None:
+        parts.append("topic:" + topic_keys.path_key(topic))
+    return "|".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class _Day:
+    """The instant a queue is built for, and its study day."""
+
+    now: datetime
+    day: date
+    day_start: datetime
+    rollover: datetime
+    ahead: timedelta  # learning cards due this soon count (the next day's: all of that day)
+
+    @property
+    def horizon(self) -> datetime:
+        return max(self.rollover, self.now + self.ahead)
+
+
+def _day_of(fc: Flashcore, *, ahead_day: bool) -> _Day:
+    s = fc.settings
+    zone, hour = s.zone, s.day_start_hour
+    now = fc.now()
+    if ahead_day:  # the first instant of the next study day
+        now = studyday.next_rollover(now, zone, hour)
+    day = studyday.study_date(now, zone, hour)
+    day_start = studyday.day_start_of(day, zone, hour)
+    rollover = studyday.day_start_of(day + timedelta(days=1), zone, hour)
+    # The next day's count takes every learning card due before it ends.
+    ahead = rollover - now if ahead_day else timedelta(minutes=s.learn_ahead_minutes)
+    return _Day(now, day, day_start, rollover, ahead)
+
+
+@dataclass(slots=True)
+class _Inputs:
+    """What ranking one scope's queue reads: rows in queue.Candidate's field order."""
+
+    due_rows: list[tuple[Any, ...]]
+    new_rows: list[tuple[Any, ...]]
+    pulled: dict[int, str]
+    new_limit: int
+    new_left: int
+    reviews_left: int
+    fetch: int  # new rows read at most (more may exist when this many were read)
+    waiting: Callable[[], int]  # the scope's new cards (notes, with bury_siblings), counted
+
+
+_CARD_COLUMNS = (
+    cards.c.id, cards.c.note_id, cards.c.state, cards.c.due, cards.c.stability,
+    cards.c.last_review, cards.c.weight,
+)  # fmt: skip
+
+
+def _load(
+    conn: Connection, fc: Flashcore, d: _Day, deck: str | None, topic: str | None, ahead_day: bool
+) -> _Inputs:
+    s = fc.settings
+    scope = card_scope(fc, conn, deck, topic)
+    c = cards.c  # Core columns: the queue's statements compile in a fraction of the time
+    active = and_(
+        scope,
+        c.suspended.is_(False),
+        or_(c.buried_until.is_(None), c.buried_until <= d.now),
+    )
+    cols = _CARD_COLUMNS
+    if ahead_day:
+        pulled = pullforward.choose(conn, fc, d.day)
+    else:
+        pulled = repos.pulled_forward(conn, fc.profile_id, d.day)
+    due_rows: list[tuple[Any, ...]] = [
+        tuple(r)
+        for r in conn.execute(
+            select(*cols).where(active, c.state.in_(STUDIED), c.due < d.horizon)
+        ).all()
+    ]
+    if pulled:
+        have = {r[0] for r in due_rows}
+        extra = [cid for cid in pulled if cid not in have]
+        if extra:
+            # A pulled card answered today is done for the day, whatever its answer.
+            due_rows += [
+                tuple(r)
+                for r in conn.execute(
+                    select(*cols).where(active, c.id.in_(extra), _not_answered_since(d.day_start))
+                ).all()
+            ]
+    done = repos.review_counts_since(conn, fc.profile_id, d.day_start)
+    scopes = {"", scope_key(_deck_name(conn, fc, deck), topic)}
+    new_limit = s.new_per_day + today_repo.new_limit_raise(conn, fc.profile_id, d.day, scopes)
+    new_left = max(0, new_limit - done.get(int(CardState.NEW), 0))
+    reviews_left = max(0, s.reviews_per_day - done.get(int(CardState.REVIEW), 0))
+    new_rows: list[tuple[Any, ...]] = []
+    fetch = new_left * NEW_FETCH_FACTOR + 50
+    if new_left:
+        new_rows = [
+            tuple(r)
+            for r in conn.execute(
+                select(*cols)
+                .where(active, c.state == literal_column("0"))  # the partial index's own term
+                .order_by(c.weight.desc(), c.note_id, c.ord)
+                .limit(fetch)
+            ).all()
+        ]
+
+    def waiting() -> int:
+        counted = func.count(func.distinct(c.note_id)) if s.bury_siblings else func.count()
+        return int(
+            conn.execute(select(counted).where(active, c.state == literal_column("0"))).scalar_one()
+        )
+
+    return _Inputs(due_rows, new_rows, pulled, new_limit, new_left, reviews_left, fetch, waiting)
+
+
+def _not_answered_since(start: datetime) -> Any:
+    c = cards.c
+    return or_(c.last_review.is_(None), c.last_review < start)
+
+
 def _build_queue(
     fc: Flashcore,
     *,
@@ -118,92 +494,87 @@ def _build_queue(
     topic: str | None,
     limit: int | None,
     details: bool,
+    ahead_day: bool = False,
 ) -> TodayQueue:
-    s = fc.settings
-    now = fc.now()
-    day_start = studyday.day_start(now, s.zone, s.day_start_hour)
-    rollover = studyday.next_rollover(now, s.zone, s.day_start_hour)
-    ahead = timedelta(minutes=s.learn_ahead_minutes)
-    horizon = max(rollover, now + ahead)
-    curve = fsrs_adapter.curve(fc.policy)
+    d = _day_of(fc, ahead_day=ahead_day)
     # Core statements on one connection, rows kept as tuples: this ranks ~2,500 cards.
     with fc.engine.connect() as conn, transaction(conn, write=False):
-        scope = card_scope(fc, conn, deck, topic)
-        c = cards.c  # Core columns: the queue's statements compile in a fraction of the time
-        active = and_(
-            scope,
-            c.suspended.is_(False),
-            or_(c.buried_until.is_(None), c.buried_until <= now),
-        )
-        cols = (c.id, c.note_id, c.state, c.due, c.stability, c.last_review, c.weight)
-        # (in queue.Candidate's field order)
-        pulled = repos.pulled_forward(
-            conn, fc.profile_id, studyday.study_date(now, s.zone, s.day_start_hour)
-        )
-        due_rows = list(
-            conn.execute(select(*cols).where(active, c.state.in_(STUDIED), c.due < horizon)).all()
-        )
-        if pulled:
-            have = {r[0] for r in due_rows}
-            extra = [cid for cid in pulled if cid not in have]
-            if extra:
-                due_rows += conn.execute(select(*cols).where(active, c.id.in_(extra))).all()
-        done = repos.review_counts_since(conn, fc.profile_id, day_start)
-        new_done = done.get(int(CardState.NEW), 0)
-        reviews_done = done.get(int(CardState.REVIEW), 0)
-        new_left = max(0, s.new_per_day - new_done)
-        reviews_left = max(0, s.reviews_per_day - reviews_done)
-        new_rows: list[Any] = []
-        if new_left:
-            new_rows = list(
-                conn.execute(
-                    select(*cols)
-                    .where(active, c.state == literal_column("0"))  # the partial index's own term
-                    .order_by(c.weight.desc(), c.note_id, c.ord)
-                    .limit(new_left * NEW_FETCH_FACTOR + 50)
-                ).all()
-            )
-        Candidate = queue.Candidate
-        if pulled:
-            candidates = [Candidate(*r, pulled.get(r[0])) for r in due_rows]
-        else:
-            candidates = [Candidate(*r) for r in due_rows]
-        weight_of = {r[0]: r[6] for r in due_rows if r[6] > 0}
-        weight_of.update({r[0]: r[6] for r in new_rows if r[6] > 0})
-        news = [Candidate(r[0], r[1], r[2], r[3], None, None, r[6]) for r in new_rows]
-        built = queue.build(
-            candidates,
-            news,
-            now=now,
-            day_start=day_start,
-            rollover=rollover,
-            limits=queue.Limits(
-                new_left=new_left,
-                reviews_left=reviews_left,
-                new_ignores_review_limit=s.new_ignores_review_limit,
-                bury_siblings=s.bury_siblings,
-                learn_ahead=ahead,
-            ),
-            retrievability=lambda stability, last: curve.retrievability(stability, last, now),
-            limit=limit,
-        )
-        shown = {e.card_id for e in built.entries}
-        learning_states = (int(CardState.LEARNING), int(CardState.RELEARNING))
-        later_rows = [
-            (r[0], r[3], r[2])
-            for r in due_rows
-            if r[2] in learning_states and r[3] > now and r[0] not in shown
+        inputs = _load(conn, fc, d, deck, topic, ahead_day)
+        return _rank(fc, d, inputs, limit=limit, details=details, conn=conn)
+
+
+def _rank(
+    fc: Flashcore,
+    d: _Day,
+    inputs: _Inputs,
+    *,
+    limit: int | None,
+    details: bool,
+    conn: Connection | None,
+) -> TodayQueue:
+    """Order one scope's queue from its inputs; reasons and details are read (on `conn`) for
+    the entries returned only: counting (`limit=0`) reads nothing."""
+    s = fc.settings
+    now, day_start, rollover, ahead = d.now, d.day_start, d.rollover, d.ahead
+    curve = fsrs_adapter.curve(fc.policy)
+    one_day = timedelta(days=1)
+    due_rows, new_rows, pulled = inputs.due_rows, inputs.new_rows, inputs.pulled
+    Candidate = queue.Candidate
+    if pulled:
+        candidates = [
+            Candidate(r[0], r[1], r[2], r[3], r[4], r[5], r[6], pulled.get(r[0])) for r in due_rows
         ]
-        later = [due for _cid, due, _state in later_rows]
-        entries = list(built.entries)
-        weighted = [e.card_id for e in entries if weight_of.get(e.card_id, 0.0) > 0]
+    else:
+        candidates = [Candidate(*r) for r in due_rows]
+    weight_of = {r[0]: r[6] for r in due_rows if r[6] > 0}
+    weight_of.update({r[0]: r[6] for r in new_rows if r[6] > 0})
+    news = [Candidate(r[0], r[1], r[2], r[3], None, None, r[6]) for r in new_rows]
+    built = queue.build(
+        candidates,
+        news,
+        now=now,
+        day_start=day_start,
+        rollover=rollover,
+        limits=queue.Limits(
+            new_left=inputs.new_left,
+            reviews_left=inputs.reviews_left,
+            new_ignores_review_limit=s.new_ignores_review_limit,
+            bury_siblings=s.bury_siblings,
+            learn_ahead=ahead,
+        ),
+        # Retrievability in whole study days, as the scheduler counts them.
+        retrievability=lambda stability, last: curve.retrievability_days(
+            stability, -((last - day_start) // one_day) if last < day_start else 0
+        ),
+        limit=limit,
+    )
+    new_held = built.held_new
+    if not inputs.new_left or len(new_rows) >= inputs.fetch:
+        # More new cards than were read: count them all (a note's siblings once, as the
+        # queue takes one card of a note a day).
+        new_held = max(new_held, inputs.waiting() - built.counts.new)
+    shown = {e.card_id for e in built.entries}
+    learning_states = (int(CardState.LEARNING), int(CardState.RELEARNING))
+    later_rows = [
+        (r[0], r[3], r[2])
+        for r in due_rows
+        if r[2] in learning_states and r[3] > now and r[0] not in shown
+    ]
+    later = [due for _cid, due, _state in later_rows]
+    soon = now + ahead
+    learning_later = sum(1 for r in due_rows if r[2] in learning_states and soon < r[3] < rollover)
+    entries = list(built.entries)
+    weighted = [e.card_id for e in entries if weight_of.get(e.card_id, 0.0) > 0]
+    weak_topics: dict[int, str] = {}
+    info: dict[int, dict[str, Any]] = {}
+    if conn is not None:
         if weighted:
             reasons = card_reasons(fc, conn, weighted)
             entries = [
                 queue.with_weak_reason(e, reasons[e.card_id]) if e.card_id in reasons else e
                 for e in _name_missed_questions(fc, conn, entries, weight_of, reasons)
             ]
-        info: dict[int, dict[str, Any]] = {}
+            weak_topics = repos.weak_topic_paths(conn, weighted)
         if details and entries:
             info = repos.queue_details(conn, [e.card_id for e in entries])
     states = tuple(CardState)
@@ -222,13 +593,14 @@ def _build_queue(
                 priority=e.priority,
                 reason=e.reason,
                 kind=e.kind,
+                weak_topic=weak_topics.get(e.card_id),
             )
             for e in entries
         )
     else:
         items = tuple(
             QueueItem(e.card_id, "", "", (), states[e.state], e.due, 0, e.retrievability,
-                      e.priority, e.reason, e.kind)
+                      e.priority, e.reason, e.kind, weak_topics.get(e.card_id))
             for e in entries
         )  # fmt: skip
     return TodayQueue(
@@ -238,7 +610,18 @@ def _build_queue(
         review=built.counts.review,
         next_learning_due=min(later) if later else None,
         later_learning=tuple(later_rows),
+        new_held=new_held,
+        review_held=built.held_review,
+        new_limit=inputs.new_limit,
+        learning_later=learning_later,
     )
+
+
+def _deck_name(conn: Connection, fc: Flashcore, deck: str | None) -> str | None:
+    """A deck named by its key is the same scope as the deck named by its name."""
+    if deck is None:
+        return None
+    return repos.deck_name_of_key(conn, fc.profile_id, deck) or deck
 
 
 def _name_missed_questions(
@@ -331,7 +714,8 @@ def _show_on(conn: Connection, fc: Flashcore, card_id: int) -> tuple[CardView, r
         rating: Outcome(rating, result.state, result.due, result.due - now,
                         format_interval(result.due - now))
         for rating, result in fsrs_adapter.preview(
-            card_id, schedule, now, retention, fc.policy
+            card_id, schedule, now, retention, fc.policy,
+            elapsed_days=elapsed_days(fc, schedule, now),
         ).items()
     }  # fmt: skip
     fields = row["fields"]
@@ -467,7 +851,10 @@ def _answer_in(
     if card.suspended:
         raise FlashcoreError(f"card {card_id} is suspended; unsuspend it first")
     retention = retention_for(s, card.weight)
-    new = fsrs_adapter.answer(card_id, card.schedule, rating, now, retention, fc.policy)
+    elapsed = elapsed_days(fc, card.schedule, now)
+    new = fsrs_adapter.answer(
+        card_id, card.schedule, rating, now, retention, fc.policy, elapsed_days=elapsed
+    )
     leech = _is_leech(card.schedule.lapses, new.lapses, s.leech_threshold)
     extra: dict[str, Any] = {"buried_until": None}
     if leech:
@@ -513,9 +900,19 @@ def _answer_in(
             "due_after": new.due,
             "leeched": leech,
             "buried_siblings": buried,
+            "elapsed_days": elapsed,
         },
     )
     return AnswerResult(card_id, rating, review_id, new, retention, leech, tuple(buried))
+
+
+def elapsed_days(fc: Flashcore, schedule: Schedule, now: datetime) -> int:
+    """Study days since the card's last answer (0 for a new card), as Anki counts them: what
+    the scheduler is given, and what the review log records."""
+    if schedule.last_review is None:
+        return 0
+    s = fc.settings
+    return max(0, studyday.days_between(schedule.last_review, now, s.zone, s.day_start_hour))
 
 
 def _is_leech(lapses_before: int, lapses_after: int, threshold: int) -> bool:
@@ -626,6 +1023,7 @@ class StudySession:
         self._shown: tuple[int, repos.CardRow] | None = None
         self._since_checkpoint = 0
         self._checked = False  # the last answer found no commit by another connection
+        self._held = (0, 0, 0)  # the last build's new_held, review_held, new_limit
 
     # ------------------------------------------------------------ connection
 
@@ -693,6 +1091,7 @@ class StudySession:
         built = build_queue(
             self.fc, deck=self.deck, topic=self.topic, details=False, weights_fresh=True
         )
+        self._held = (built.new_held, built.review_held, built.new_limit)
         self._pending = [i for i in built.items if i.kind != "ahead"]
         self._head = 0
         self._kind_of = {i.card_id: i.kind for i in self._pending}
@@ -749,7 +1148,7 @@ class StudySession:
                     first.card_id, info.get("note_key", ""), info.get("deck", ""),
                     tuple(info.get("topics", ())), first.state, first.due,
                     info.get("reps", first.reps), first.retrievability, first.priority,
-                    first.reason, first.kind,
+                    first.reason, first.kind, first.weak_topic,
                 )  # fmt: skip
             items = (first,)
         counts = self._counts
@@ -760,6 +1159,9 @@ class StudySession:
             learning=counts["learning"] + soon,
             review=counts["review"],
             next_learning_due=waiting[due_now].due if due_now < len(waiting) else None,
+            new_held=self._held[0],
+            review_held=self._held[1],
+            new_limit=self._held[2],
         )
 
     # ------------------------------------------------------------ one card

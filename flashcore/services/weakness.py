@@ -400,7 +400,12 @@ def refresh_weights(fc: Flashcore, *, force: bool = True) -> bool:
             ).scalar()
             if stamp == today:
                 return False
-        refresh_in(session, fc, today)
+        index, _matched = refresh_in(session, fc, today)
+        # The day's first queue: misses logged since the last one pull cards forward (pull-
+        # forwards follow the misses, not only the import that brought them).
+        from flashcore.services import pullforward
+
+        pullforward.recompute(session, fc, today, index=index)
         return True
 
     return run_write(fc.engine, work)
@@ -633,6 +638,11 @@ def report(fc: Flashcore) -> dict[str, list[dict[str, Any]]]:
                 for node in hits[topic_id]:
                     cards_by_topic[node] += total
                     due_by_topic[node] += due or 0
+    # "due" is what `flashcore due --topic T` holds (learning + review: limits applied,
+    # pull-forwards in), so the weakness screen and Home agree with the queue.
+    from flashcore.services.study import due_by_topic as queue_due
+
+    due_now = queue_due(fc, [index.paths[t] for t, sc in scored.items() if sc.score > 0])
     has_child = {p for p in index.parent.values() if p is not None}
     out: list[dict[str, Any]] = []
     for topic_id, score in scored.items():
@@ -659,7 +669,7 @@ def report(fc: Flashcore) -> dict[str, list[dict[str, Any]]]:
                 "recent_misses": score.recent_misses,
                 "recent_attempts": score.recent_attempts,
                 "cards": cards_by_topic.get(topic_id, 0),
-                "due": due_by_topic.get(topic_id, 0),
+                "due": due_now.get(path, 0),
                 "desired_retention": model.retention_for(s, best_weight),
                 "suggested_minutes": minutes,
                 "reason": model.report_reason(score, half_life, minutes, level),

@@ -150,6 +150,7 @@ class ReviewLog(Base):
     due_after: Mapped[datetime]
     leeched: Mapped[bool]
     buried_siblings: Mapped[list[int]]
+    elapsed_days: Mapped[int | None]
 
 
 class QbankBatch(Base):
@@ -201,3 +202,12 @@ class PullForward(Base):
     card_id: Mapped[int]
     study_day: Mapped[date]
     reason: Mapped[str]
+
+
+class NewLimitRaise(Base):
+    __table__ = tables.new_limit_raises
+
+    profile_id: Mapped[int]
+    study_day: Mapped[date]
+    scope: Mapped[str]
+    extra: Mapped[int]

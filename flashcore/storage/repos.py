@@ -951,3 +951,36 @@ def pulled_forward(session: Executor, profile_id: int, day: Any) -> dict[int, st
         select(p.card_id, p.reason).where(p.profile_id == profile_id, p.study_day == day)
     )
     return {card_id: reason for card_id, reason in rows}
+
+
+def deck_name_of_key(session: Executor, profile_id: int, key: str) -> str | None:
+    return session.execute(
+        select(decks.c.name).where(decks.c.profile_id == profile_id, decks.c.key == key)
+    ).scalar()
+
+
+def weak_topic_paths(session: Executor, card_ids: list[int]) -> dict[int, str]:
+    """The weak topic (the topic whose score weights the card) of each of these cards."""
+    out: dict[int, str] = {}
+    for chunk in _chunks(card_ids, 900):
+        rows = session.execute(
+            select(cards.c.id, topics.c.path)
+            .join(topics, topics.c.id == cards.c.weak_topic_id)
+            .where(cards.c.id.in_(chunk))
+        )
+        out.update({card_id: path for card_id, path in rows})
+    return out
+
+
+def topic_keys_of_notes(session: Executor, note_ids: list[int]) -> dict[int, list[str]]:
+    """The topic keys (normalized paths) each of these notes is linked to."""
+    out: dict[int, list[str]] = {}
+    for chunk in _chunks(note_ids, 900):
+        rows = session.execute(
+            select(note_topics.c.note_id, topics.c.key)
+            .join(topics, topics.c.id == note_topics.c.topic_id)
+            .where(note_topics.c.note_id.in_(chunk))
+        )
+        for note_id, key in rows:
+            out.setdefault(note_id, []).append(key)
+    return out

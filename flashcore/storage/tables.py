@@ -230,6 +230,10 @@ review_logs = Table(
     _required("due_after", UTCDateTime),
     _required("leeched", Boolean, default=False),
     _required("buried_siblings", JSON, default=list),
+    # Study days since the card's previous answer, as the scheduler was given them (0 for a new
+    # card). NULL: written before flashcore counted elapsed time in study days (schema 0006);
+    # such answers replay with fsrs's 24-hour days, as they were written.
+    _optional("elapsed_days", Integer),
     Index("ix_review_logs_card_id_reviewed_at", "card_id", "reviewed_at"),
     Index("ix_review_logs_profile_id_reviewed_at", "profile_id", "reviewed_at"),
 )
@@ -290,4 +294,16 @@ pull_forwards = Table(
     Column("card_id", ForeignKey("cards.id", ondelete="CASCADE"), primary_key=True),
     Column("study_day", Date, primary_key=True),
     _required("reason", String(300)),
+)
+
+# Today's raised new-card limit for one scope (`flashcore due --topic T --extra-new N`): the
+# limit of that study day's sessions on that scope is `new_per_day` + `extra` (+ the raise of
+# the whole collection, scope ""). A row for another day counts for nothing.
+new_limit_raises = Table(
+    "new_limit_raises",
+    metadata,
+    Column("profile_id", ForeignKey("profiles.id", ondelete="CASCADE"), primary_key=True),
+    Column("study_day", Date, primary_key=True),
+    Column("scope", String(1000), primary_key=True),
+    _required("extra", Integer),
 )

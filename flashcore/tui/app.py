@@ -105,7 +105,9 @@ class FlashcoreApp(App[None]):
             self.push_screen(ReviewScreen(self.ctx, deck=deck, topic=topic))
 
     def on_review_screen_scope_failed(self, message: ReviewScreen.ScopeFailed) -> None:
-        if (message.deck, message.topic) == self.scope:
+        # Only the session the command line asked for ends the app (`review --deck D`); a
+        # session started from Home (all decks included) goes back to Home with the error.
+        if self.scope != (None, None) and (message.deck, message.topic) == self.scope:
             self.error = message.error
             self.exit(return_code=1)
             return

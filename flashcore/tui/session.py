@@ -6,8 +6,6 @@ from dataclasses import dataclass, field
 
 from flashcore.core.model import Rating
 
-WEAK_MARK = "weak topic"
-
 
 @dataclass(frozen=True, slots=True)
 class Answered:
@@ -16,6 +14,7 @@ class Answered:
     reason: str
     topics: tuple[str, ...]
     duration_ms: int
+    weak_topic: str | None = None  # the weak topic that brought the card, if one did
 
 
 @dataclass(slots=True)
@@ -54,12 +53,12 @@ class SessionRecord:
         return sum(a.rating is Rating.AGAIN for a in self.answers) / len(self.answers)
 
     def weak_topics(self) -> list[str]:
-        """Topics of the answered cards that were queued because of a weak topic."""
+        """The weak topics whose cards were answered (each card counts for the weak topic that
+        weights it, never for its other topics)."""
         seen: dict[str, None] = {}
         for a in self.answers:
-            if WEAK_MARK in a.reason:
-                for t in a.topics:
-                    seen.setdefault(t, None)
+            if a.weak_topic:
+                seen.setdefault(a.weak_topic, None)
         return list(seen)
 
 

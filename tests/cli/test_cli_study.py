@@ -275,9 +275,15 @@ def test_stats_json_counts_today_and_forecasts(cli, loaded_sqlite):
     assert per_day[-1] == {"date": "2026-11-25", "reviews": 3}
     forecast = data["forecast"]
     assert forecast[0]["date"] == "2026-11-25"
-    assert sum(d["due"] for d in forecast) == 2
+    # One new card a day of the cloze note (siblings). Today: the learning card. Tomorrow's first queue: that card again if it is not answered
+    # today (the backlog counts), as `queue.tomorrow` says. Later: the graduated card.
+    assert [d["due"] for d in forecast[:2]] == [1, 1]
+    assert data["queue"]["today"] == {"new": 1, "learning": 1, "review": 0, "total": 2}
+    assert data["queue"]["tomorrow"] == {"new": 1, "learning": 1, "review": 0, "total": 2}
+    assert sum(d["due"] for d in forecast[2:]) == 1
     text = cli.at(T0_10M).ok("stats", "--db", loaded_sqlite).out
     assert text.startswith("today: 3 answers (1 again)")
+    assert "due tomorrow: 1 new, 1 learning, 0 review" in text
 
 
 def test_stats_true_retention_counts_review_answers(cli, loaded_sqlite):

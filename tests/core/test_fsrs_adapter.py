@@ -136,3 +136,146 @@ def test_bad_parameters_are_a_config_error():
         pass
     else:
         raise AssertionError("fsrs rejects 2 parameters")
+
+
+# ---------------------------------------------------------------- study-day rules (issue 14)
+
+
+def graduated(card_id: int, at: datetime) -> Schedule:
+    """New -> Good -> Good ten minutes later: a review card last answered at `at` + 10 min."""
+    s = fa.answer(
+        card_id, Schedule(CardState.NEW, at), Rating.GOOD, at, 0.9, POLICY, elapsed_days=0
+    )
+    return fa.answer(
+        card_id, s, Rating.GOOD, at + timedelta(minutes=10), 0.9, POLICY, elapsed_days=0
+    )
+
+
+def test_a_review_on_the_next_study_day_is_never_a_same_day_review():
+    # Graduated at 10:41; the next study day at 09:00 is only 23 hours later. fsrs alone counts
+    # 0 days and keeps stability (2.31); counted in study days it grows as at 11:00 (7.32).
+    card = graduated(21, datetime(2026, 1, 1, 10, 31, tzinfo=UTC))
+    assert card.last_review == datetime(2026, 1, 1, 10, 41, tzinfo=UTC)
+    early = datetime(2026, 1, 2, 9, 0, tzinfo=UTC)
+    late = datetime(2026, 1, 2, 11, 0, tzinfo=UTC)
+    legacy = fa.answer(21, card, Rating.GOOD, early, 0.9, POLICY)
+    by_day = fa.answer(21, card, Rating.GOOD, early, 0.9, POLICY, elapsed_days=1)
+    at_eleven = fa.answer(21, card, Rating.GOOD, late, 0.9, POLICY, elapsed_days=1)
+    assert card.memory is not None and legacy.memory is not None
+    assert legacy.memory.stability == card.memory.stability  # fsrs's same-day update
+    assert by_day.memory == at_eleven.memory
+    assert by_day.memory is not None and by_day.memory.stability > 2 * card.memory.stability
+
+
+def test_answers_within_one_study_day_keep_the_same_day_update():
+    card = graduated(22, T0)
+    later = T0 + timedelta(hours=5)
+    same_day = fa.answer(22, card, Rating.GOOD, later, 0.9, POLICY, elapsed_days=0)
+    legacy = fa.answer(22, card, Rating.GOOD, later, 0.9, POLICY)
+    assert same_day.memory == legacy.memory
+
+
+def test_elapsed_study_days_are_what_fsrs_computes_retrievability_from():
+    card = graduated(23, T0)
+    # 30 hours later but one study day: fsrs is given exactly one day, not 1.25.
+    now = T0 + timedelta(hours=30)
+    one = fa.answer(23, card, Rating.GOOD, now, 0.9, POLICY, elapsed_days=1)
+    exact = fa.answer(23, card, Rating.GOOD, T0 + timedelta(days=1, minutes=10), 0.9, POLICY)
+    assert one.memory == exact.memory
+
+
+def review_schedules() -> st.SearchStrategy[tuple[int, Schedule, datetime]]:
+    """A review card after any history, and a moment at or after its last answer."""
+
+    @st.composite
+    def build(draw: st.DrawFn) -> tuple[int, Schedule, datetime]:
+        card_id = draw(st.integers(1, 10**6))
+        schedule = Schedule(CardState.NEW, T0)
+        when = T0
+        for rating, gap in draw(st.lists(st.tuples(ratings, gaps), min_size=2, max_size=12)):
+            when += timedelta(minutes=gap)
+            schedule = fa.answer(
+                card_id, schedule, rating, when, 0.9, POLICY, elapsed_days=gap // 1440
+            )
+        if schedule.state is not CardState.REVIEW:
+            schedule = fa.answer(card_id, schedule, Rating.EASY, when, 0.9, POLICY, elapsed_days=0)
+        later = when + timedelta(minutes=draw(gaps))
+        return card_id, schedule, later
+
+    return build()
+
+
+@settings(max_examples=200, deadline=None)
+@given(review_schedules(), st.sampled_from([0.8, 0.9, 0.95, 0.97]))
+def test_review_previews_are_strictly_ordered_and_equal_what_answering_writes(drawn, retention):
+    card_id, schedule, now = drawn
+    assert schedule.state is CardState.REVIEW and schedule.last_review is not None
+    elapsed = (now - schedule.last_review).days
+    outcomes = fa.preview(card_id, schedule, now, retention, POLICY, elapsed_days=elapsed)
+    hard, good, easy = (outcomes[r].due - now for r in (Rating.HARD, Rating.GOOD, Rating.EASY))
+    assert timedelta(days=1) <= hard < good < easy
+    for rating, outcome in outcomes.items():
+        written = fa.answer(card_id, schedule, rating, now, retention, POLICY, elapsed_days=elapsed)
+        assert written == outcome
+
+
+def test_equal_fsrs_intervals_are_bumped_apart_by_a_day():
+    # A card lapsed four times (stability ~0.1, difficulty ~10), overdue, at retention 0.97:
+    # fsrs gives Hard, Good and Easy one day each ("Hard 1d · Good 1d · Easy 1d").
+    s, t = graduated(31, T0), T0 + timedelta(minutes=10)
+    for _ in range(4):
+        t += timedelta(days=2)
+        s = fa.answer(31, s, Rating.AGAIN, t, 0.97, POLICY)
+        t += timedelta(minutes=10)
+        s = fa.answer(31, s, Rating.GOOD, t, 0.97, POLICY)
+    now = t + timedelta(days=4)
+    raw = fa.preview(31, s, now, 0.97, POLICY)  # the rules of older logs: no ordering
+    assert [(raw[r].due - now).days for r in (Rating.HARD, Rating.GOOD, Rating.EASY)] == [1, 1, 1]
+    ordered = fa.preview(31, s, now, 0.97, POLICY, elapsed_days=4)
+    days = [(ordered[r].due - now).days for r in (Rating.HARD, Rating.GOOD, Rating.EASY)]
+    assert days == [1, 2, 3]
+    assert ordered[Rating.GOOD].memory == raw[Rating.GOOD].memory  # order moves days only
+
+
+def test_a_relearning_card_that_graduates_on_good_gets_a_day_more_on_easy():
+    card = graduated(32, T0)
+    lapsed = fa.answer(32, card, Rating.AGAIN, T0 + timedelta(days=3), 0.9, POLICY, elapsed_days=3)
+    assert lapsed.state is CardState.RELEARNING
+    now = T0 + timedelta(days=3, minutes=10)
+    out = fa.preview(32, lapsed, now, 0.9, POLICY, elapsed_days=0)
+    assert out[Rating.GOOD].state is out[Rating.EASY].state is CardState.REVIEW
+    assert out[Rating.EASY].due - now >= out[Rating.GOOD].due - now + timedelta(days=1)
+
+
+def test_the_maximum_interval_caps_the_order():
+    tight = fa.Policy.from_settings(Settings(maximum_interval=3))
+    card = fa.answer(33, Schedule(CardState.NEW, T0), Rating.EASY, T0, 0.9, tight, elapsed_days=0)
+    now = T0 + timedelta(days=30)
+    out = fa.preview(33, card, now, 0.9, tight, elapsed_days=30)
+    assert all(out[r].due - now <= timedelta(days=3) for r in out)
+
+
+def test_fuzz_never_goes_below_the_minimum():
+    for card_id in range(300):
+        assert fa.fuzzed_days(10, card_id, 3, 36500, minimum=14) >= 14
+        assert fa.fuzzed_days(10, card_id, 3, 36500) == fa.fuzzed_days(10, card_id, 3, 36500, 1)
+    # The fuzz range of 14 days (12..16) clamped to the minimum: 14..16, all drawn.
+    assert {fa.fuzzed_days(10, c, 3, 36500, minimum=14) for c in range(300)} == {14, 15, 16}
+
+
+def test_a_replay_follows_each_answer_s_own_rules():
+    # An answer logged before the study-day rules (None) and one after (1) replay as written.
+    card = graduated(34, datetime(2026, 1, 1, 10, 31, tzinfo=UTC))
+    early = datetime(2026, 1, 2, 9, 0, tzinfo=UTC)
+    start = datetime(2026, 1, 1, 10, 31, tzinfo=UTC)
+    head = [
+        fa.PastAnswer(Rating.GOOD, start, 0.9, elapsed_days=0),
+        fa.PastAnswer(Rating.GOOD, start + timedelta(minutes=10), 0.9, elapsed_days=0),
+    ]
+    old = fa.replay(34, start, [*head, fa.PastAnswer(Rating.GOOD, early, 0.9)], POLICY)
+    new = fa.replay(
+        34, start, [*head, fa.PastAnswer(Rating.GOOD, early, 0.9, elapsed_days=1)], POLICY
+    )
+    assert old == fa.answer(34, card, Rating.GOOD, early, 0.9, POLICY)
+    assert new == fa.answer(34, card, Rating.GOOD, early, 0.9, POLICY, elapsed_days=1)
+    assert old != new

@@ -131,7 +131,7 @@ def make_content(url: str, folder: Path) -> datetime:
     """A collection with real content in every table; returns the clock's last instant."""
     from flashcore.core.clock import FixedClock
     from flashcore.core.model import Rating
-    from flashcore.services import Flashcore
+    from flashcore.services import Flashcore, study
     from flashcore.services.qbank import add_alias, import_log
     from flashcore.services.study import answer, build_queue, set_cards
 
@@ -168,6 +168,8 @@ def make_content(url: str, folder: Path) -> datetime:
         import_log(fc, (sample / "uworld-paste.tsv").read_bytes(), origin="paste")
         import_log(fc, (sample / "missed.csv").read_bytes(), origin=str(sample / "missed.csv"))
         add_alias(fc, "Allergy shots", "Immunology::Hypersensitivity::Type I")
+        if hasattr(study, "raise_new_limit"):  # schema 0006: today's raised new-card limit
+            study.raise_new_limit(fc, topic="Immunology::Hypersensitivity::Type I", extra=3)
         fc.create_profile("alice", timezone="UTC")
     with Flashcore.open(url, clock=clock, profile="alice") as alice:
         deck = folder / "alice.toml"

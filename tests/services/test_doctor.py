@@ -122,9 +122,16 @@ def test_replayed_dues_match_fsrs(studied):
     run_doctor(studied)
     with Session(studied.engine) as session:
         past = [
-            fsrs_adapter.PastAnswer(Rating(r.rating), r.reviewed_at, r.desired_retention)
+            fsrs_adapter.PastAnswer(
+                Rating(r.rating), r.reviewed_at, r.desired_retention, elapsed_days=r.elapsed_days
+            )
             for r in session.execute(
-                select(ReviewLog.rating, ReviewLog.reviewed_at, ReviewLog.desired_retention)
+                select(
+                    ReviewLog.rating,
+                    ReviewLog.reviewed_at,
+                    ReviewLog.desired_retention,
+                    ReviewLog.elapsed_days,
+                )
                 .where(ReviewLog.card_id == card_id)
                 .order_by(ReviewLog.reviewed_at, ReviewLog.id)
             )

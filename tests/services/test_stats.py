@@ -44,15 +44,24 @@ def test_stats_match_a_row_by_row_reference_across_a_dst_change(db_url, tmp_path
                     at = studyday.day_start_of(day, zone, hour) + timedelta(
                         seconds=rng.choice([-1, 0])
                     )
+                # The previous answer: hours or days before; logged with the elapsed study
+                # days (schema 0006) or, as older rows, without.
+                last = at - timedelta(minutes=rng.choice([5, 300, 1200, 3000, 20000]))
+                elapsed = studyday.days_between(last, at, zone, hour)
                 logs.append({
                     "profile_id": fc.profile_id, "card_id": rng.choice(card_ids),
                     "reviewed_at": at, "rating": rng.randint(1, 4),
                     "state_before": rng.choice([0, 1, 2, 3]), "duration_ms": rng.choice([None, 4000]),
                     "desired_retention": 0.9, "due_before": at, "lapses_before": 0,
                     "state_after": 2, "stability_after": 1.0, "difficulty_after": 5.0,
-                    "due_after": at,
+                    "due_after": at, "last_review_before": last,
+                    "elapsed_days": rng.choice([None, elapsed]), "same_day": elapsed == 0,
                 })  # fmt: skip
-            conn.execute(insert(review_logs), logs)
+            for g in logs:
+                g["same"] = g.pop("same_day")
+            conn.execute(insert(review_logs), [
+                {k: v for k, v in g.items() if k != "same"} for g in logs
+            ])  # fmt: skip
             dues = {}
             for card_id in card_ids:  # overdue, due within 30 days, or later
                 due = NOW + timedelta(hours=rng.randrange(-10 * 24, 40 * 24))
@@ -63,7 +72,7 @@ def test_stats_match_a_row_by_row_reference_across_a_dst_change(db_url, tmp_path
                     .where(cards.c.id == card_id)
                     .values(due=due, state=int(state), suspended=rng.random() < 0.1)
                 )
-        got = stats(fc)
+        got = stats(fc, queues=False)
 
         today = studyday.study_date(NOW, zone, hour)
         start_today = studyday.day_start_of(today, zone, hour)
@@ -74,7 +83,11 @@ def test_stats_match_a_row_by_row_reference_across_a_dst_change(db_url, tmp_path
             per_day[today - timedelta(days=i)] for i in range(29, -1, -1)
         ]
         assert got["last_30_days"]["reviews"] == len(month)
-        reviewed = [g for g in month if g["state_before"] == int(CardState.REVIEW)]
+        # True retention: reviews on a later study day than the card's previous answer.
+        reviewed = [
+            g for g in month if g["state_before"] == int(CardState.REVIEW) and not g["same"]
+        ]
+        assert len(reviewed) < sum(g["state_before"] == int(CardState.REVIEW) for g in month)
         passed = sum(g["rating"] != 1 for g in reviewed)
         assert got["last_30_days"]["true_retention"] == (
             passed / len(reviewed) if reviewed else None

@@ -11,7 +11,7 @@ the queue side's scenario; this one follows weights, reasons and matching."""
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flashcore.core.model import Rating
 from flashcore.services import qbank, study, weakness
@@ -120,7 +120,14 @@ def test_a_week_of_misses_by_id_and_by_text(fc, clock, tmp_path):
             assert found["gaps"] == [], day
         assert check(fc).problems == [], day
 
-    # The card came back before and after the correct answer: naming its miss, then not.
+    # The card came back before and after the correct answer: naming its miss, then not (if
+    # its interval outlasts the week, on the day it is due).
+    if not any(day > 6 for day, _ in reason_of_qid_card):
+        due = next(c for c in fc.cards() if c["card_id"] == ids["qid-alone"])["due"]
+        clock.set(datetime.fromisoformat(due))
+        later = {i.card_id: i.reason for i in study.build_queue(fc).items}
+        reason_of_qid_card.append((11, later[ids["qid-alone"]]))
+        assert "missed uworld:" not in later[ids["qid-alone"]]
     assert any(day < 6 for day, _ in reason_of_qid_card), reason_of_qid_card
     assert any(day > 6 for day, _ in reason_of_qid_card), reason_of_qid_card
     card = next(c for c in fc.cards() if c["card_id"] == ids["qid-alone"])

@@ -254,7 +254,7 @@ async def test_an_empty_queue_says_all_done_with_tomorrows_reviews(fc):
         assert screen.phase == "done"
         text = screen_text(app)
     assert "All done for today" in text
-    assert "Tomorrow: 0 reviews due" in text
+    assert "Due tomorrow: 0." in text
 
 
 async def test_finishing_the_queue_opens_the_session_summary(weak_fc):

@@ -28,7 +28,7 @@ from flashcore.tui.screens.weakness import WeaknessScreen
 from flashcore.tui.session import plural
 from flashcore.tui.widgets.bars import score_bar
 from flashcore.tui.widgets.card_text import clean
-from flashcore.tui.widgets.deck_tree import DeckTree
+from flashcore.tui.widgets.deck_tree import DeckTree, tree_paths
 
 TOP_WEAK = 5
 WEAK_WIDTH = 34  # the Today panel's text width at 80 columns
@@ -37,6 +37,7 @@ WEAK_WIDTH = 34  # the Today panel's text width at 80 columns
 @dataclass(frozen=True, slots=True)
 class HomeData:
     decks: Sequence[Any]
+    tree: dict[str | None, tuple[int, int, int]]  # each deck-tree node's queue counts
     new: int
     learning: int
     review: int
@@ -63,19 +64,26 @@ def streak(per_day: Sequence[dict[str, Any]]) -> int:
 def load_home(ctx: Context) -> HomeData:
     """Everything Home shows (blocking: run it in a worker)."""
     from flashcore.services.stats import stats
-    from flashcore.services.study import build_queue
+    from flashcore.services.study import build_queue, deck_counts
     from flashcore.services.weakness import report_rows
 
     fc = ctx.fc
     queue = build_queue(fc, details=False)
     decks = fc.list_decks()
-    numbers = stats(fc)
+    # Every node shows its own queue's counts (the root: the collection's, as the Today panel).
+    tree: dict[str | None, tuple[int, int, int]] = {None: (queue.new, queue.learning, queue.review)}
+    tree.update({d.name: (d.new, d.learning, d.due) for d in decks})
+    others = [p for p in tree_paths(decks) if p is not None and p not in tree]
+    for path, q in deck_counts(fc, others).items():
+        tree[path] = (q.new, q.learning, q.review)
+    numbers = stats(fc, queues=False)
     per_day = numbers["last_30_days"]["per_day"]
     days = streak(per_day)
     weak = [r for r in report_rows(fc) if r["score"] > 0][:TOP_WEAK]
     now = fc.now().astimezone(fc.settings.zone)
     return HomeData(
         decks=decks,
+        tree=tree,
         new=queue.new,
         learning=queue.learning,
         review=queue.review,
@@ -185,8 +193,7 @@ class HomeScreen(Screen[None]):
         self.query_one("#home-title", Static).update(title)
         tree = self.query_one(DeckTree)
         selected = tree.cursor_node.data if tree.cursor_node is not None else None
-        new_left = max(0, self.ctx.fc.settings.new_per_day - int(data.today["new"]))
-        tree.show_decks(data.decks, new_limit=new_left)
+        tree.show_decks(data.decks, counts=data.tree)
         self._restore_cursor(tree, selected)
         self.query_one("#today", Static).update(today_text(data))
         width = self.query_one("#weak").content_region.width or WEAK_WIDTH

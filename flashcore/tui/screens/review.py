@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import shlex
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
@@ -49,7 +50,8 @@ class NextCard:
     queue: TodayQueue
     view: CardView | None
     reason: str
-    tomorrow: int | None  # reviews due tomorrow, when nothing is left today
+    tomorrow: TodayQueue | None  # tomorrow's first queue of this scope, when nothing is left
+    weak_topic: str | None = None  # the weak topic that brought the card, if one did
 
 
 def fetch_next(
@@ -62,8 +64,7 @@ def fetch_next(
     """Today's queue and its first card (or `prefer`, the card just undone). With a session
     the ranked queue is kept between answers; without one it is rebuilt. Blocking: run it in
     a worker."""
-    from flashcore.services.stats import stats
-    from flashcore.services.study import build_queue, show
+    from flashcore.services.study import build_queue, show, tomorrow
 
     fc = ctx.fc
     if prefer is not None or study is None:
@@ -76,6 +77,7 @@ def fetch_next(
     view = None
     reason = ""
     look = study.show if study is not None else (lambda card_id: show(fc, card_id))
+    item = None
     if prefer is not None:
         item = next((i for i in queue.items if i.card_id == prefer), None)
         view = look(prefer)
@@ -84,11 +86,33 @@ def fetch_next(
         item = queue.items[0]
         view = look(item.card_id)
         reason = item.reason
-    tomorrow = None
+    outlook = None
     if view is None and queue.next_learning_due is None:
-        forecast = stats(fc)["forecast"]
-        tomorrow = forecast[1]["due"] if len(forecast) > 1 else 0
-    return NextCard(queue, view, reason, tomorrow)
+        outlook = tomorrow(fc, deck=deck, topic=topic)
+    return NextCard(queue, view, reason, outlook, item.weak_topic if item is not None else None)
+
+
+def held_text(queue: TodayQueue, deck: str | None, topic: str | None) -> Text:
+    """What today's limits keep out of this scope's queue, and how to see it."""
+    text = Text()
+    if queue.new_held:
+        text.append(
+            f"{plural(queue.new_held, 'more new card')} wait beyond today's limit of "
+            f"{queue.new_limit} new. Press + to study them today",
+            style="bold",
+        )
+        scope = "".join(
+            f" --{flag} {shlex.quote(value)}" for flag, value in (("deck", deck), ("topic", topic))
+            if value is not None
+        )  # fmt: skip
+        text.append(f"\n(or: flashcore review{scope} --extra-new {queue.new_held}).\n\n")
+    if queue.review_held:
+        text.append(
+            f"{plural(queue.review_held, 'more due review')} wait beyond today's review limit "
+            "(flashcore config set reviews_per_day N).\n\n",
+            style="bold",
+        )
+    return text
 
 
 def counts_text(queue: TodayQueue | None) -> Text:
@@ -122,6 +146,7 @@ class ReviewScreen(Screen[None]):
         Binding("exclamation_mark", "suspend", "Suspend"),
         Binding("asterisk", "flag", "Flag"),
         Binding("e", "end", "End", show=False),
+        Binding("plus", "more_new", "More new", show=False),
         Binding("escape", "back", "Back"),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
@@ -147,6 +172,7 @@ class ReviewScreen(Screen[None]):
         self.queue: TodayQueue | None = None
         self.view: CardView | None = None
         self.reason = ""
+        self.weak_topic: str | None = None
         self.shown_at = ctx.ticks()
         self.cards_shown = 0  # counts every card put on screen (tests and timing use it)
         self.study: StudySession | None = None
@@ -261,16 +287,17 @@ class ReviewScreen(Screen[None]):
         self._scope.update(self._scope_text(nxt.queue), layout=False)
         self._update_progress()
         if nxt.view is not None:
+            self.weak_topic = nxt.weak_topic
             self._show_card(nxt.view, nxt.reason)
             return
         self.view = None
         self._next_due = nxt.queue.next_learning_due
         if self._next_due is not None:
             self._show_waiting()
-        elif self.record.count:
+        elif self.record.count and not (nxt.queue.new_held or nxt.queue.review_held):
             self.app.switch_screen(SessionEndScreen(self.ctx, self.record, finished=True))
         else:
-            self._show_done(nxt.tomorrow or 0)
+            self._show_done(nxt.tomorrow)
 
     def _update_progress(self) -> None:
         queue = self.queue
@@ -328,10 +355,20 @@ class ReviewScreen(Screen[None]):
         text.append("e  end the session    esc  back", style="dim")
         return text
 
-    def _show_done(self, tomorrow: int) -> None:
+    def _show_done(self, tomorrow: TodayQueue | None) -> None:
+        from flashcore.tui.screens.session_end import outlook_text
+
         text = Text("All done for today.\n\n", style="bold green")
-        text.append(f"Tomorrow: {plural(tomorrow, 'review')} due.\n\n")
-        text.append("esc  back    q  quit", style="dim")
+        if self.queue is not None:
+            text.append_text(held_text(self.queue, self.deck, self.topic))
+        if tomorrow is not None:
+            text.append(f"Due tomorrow: {outlook_text(tomorrow)}.\n\n")
+        keys = "esc  back    q  quit"
+        if self.record.count:
+            keys = "e  session summary    " + keys
+        if self.queue is not None and self.queue.new_held:
+            keys = "+  more new cards    " + keys
+        text.append(keys, style="dim")
         self._show_notice(text, "done")
 
     def _show_notice(self, text: Text, phase: str) -> None:
@@ -411,7 +448,11 @@ class ReviewScreen(Screen[None]):
             self._invalidate()
             self.notify(f"{exc}; moving on", severity="error", markup=False)
         else:
-            self.record.add(Answered(view.card_id, rating, self.reason, view.topics, duration_ms))
+            self.record.add(
+                Answered(
+                    view.card_id, rating, self.reason, view.topics, duration_ms, self.weak_topic
+                )
+            )
             if result.leech:
                 self.notify(
                     "Leech: this card has lapsed too often and is now suspended",
@@ -482,7 +523,35 @@ class ReviewScreen(Screen[None]):
                 self._card_action("flag", "Flagged")
 
     def action_end(self) -> None:
-        self.app.switch_screen(SessionEndScreen(self.ctx, self.record, finished=False))
+        finished = self.phase == "done"
+        self.app.switch_screen(SessionEndScreen(self.ctx, self.record, finished=finished))
+
+    def action_more_new(self) -> None:
+        """`+` when today's new-card limit holds cards back: raise this scope's limit for
+        today by those cards (a day's worth at most) and go on."""
+        queue = self.queue
+        if self.phase not in ("done", "waiting") or queue is None or not queue.new_held:
+            return
+        self.raise_limit(min(queue.new_held, max(1, self.ctx.fc.settings.new_per_day)))
+
+    @work(exclusive=True, group="review-load")
+    async def raise_limit(self, more: int) -> None:
+        from flashcore.services.study import new_limit_raised, raise_new_limit
+
+        fc, deck, topic = self.ctx.fc, self.deck, self.topic
+
+        def work() -> int:
+            extra = new_limit_raised(fc, deck=deck, topic=topic) + more
+            return raise_new_limit(fc, deck=deck, topic=topic, extra=extra)
+
+        try:
+            limit = await asyncio.to_thread(work)
+        except FlashcoreError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        self.notify(f"Today's new-card limit here: {limit}")
+        self._invalidate()
+        self.load_next()
 
     def on_unmount(self) -> None:
         self._release_gc()

@@ -18,15 +18,21 @@ from flashcore.tui.session import SessionRecord, format_duration, plural
 from flashcore.tui.widgets.card_text import clean
 
 
-def load_outlook(ctx: Context) -> dict[str, Any]:
-    """Tomorrow's forecast (blocking: run it in a worker)."""
-    from flashcore.services.stats import stats
+def load_outlook(
+    ctx: Context, *, deck: str | None = None, topic: str | None = None
+) -> dict[str, Any]:
+    """What tomorrow's first queue of this session's scope will hold, limits applied
+    (blocking: run it in a worker)."""
+    from flashcore.services.study import tomorrow
 
-    forecast = stats(ctx.fc)["forecast"]
-    return {
-        "today": forecast[0]["due"] if forecast else 0,
-        "tomorrow": forecast[1]["due"] if len(forecast) > 1 else 0,
-    }
+    return {"tomorrow": tomorrow(ctx.fc, deck=deck, topic=topic)}
+
+
+def outlook_text(q: Any) -> str:
+    """`45 (20 new · 5 learning · 20 review)`."""
+    if not q.total:
+        return "0"
+    return f"{q.total} ({q.new} new · {q.learning} learning · {q.review} review)"
 
 
 def summary_text(record: SessionRecord, elapsed: float, outlook: dict[str, Any] | None) -> Text:
@@ -44,7 +50,7 @@ def summary_text(record: SessionRecord, elapsed: float, outlook: dict[str, Any] 
     if outlook is None:
         row("Due tomorrow", "…")
     else:
-        row("Due tomorrow", str(outlook["tomorrow"]))
+        row("Due tomorrow", outlook_text(outlook["tomorrow"]))
     topics = record.weak_topics()
     text.append("\nWeak topics worked\n", style="bold")
     if not topics:
@@ -84,7 +90,10 @@ class SessionEndScreen(Screen[None]):
 
     @work(exclusive=True, group="end")
     async def load(self) -> None:
-        self.outlook = await asyncio.to_thread(load_outlook, self.ctx)
+        record = self.record
+        self.outlook = await asyncio.to_thread(
+            lambda: load_outlook(self.ctx, deck=record.deck, topic=record.topic)
+        )
         self.query_one("#end-summary", Static).update(self._text())
 
     def action_home(self) -> None:

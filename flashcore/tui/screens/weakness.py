@@ -1,6 +1,8 @@
 """Weakness: topics ranked by how many exam points they put at risk, each with a score bar,
 then the systems and subjects they roll up into; below, the gaps (misses that matched no card
-or topic) with the alias that would count them. Enter on a topic starts a session on it alone."""
+or topic) with the alias that would count them. Enter on a topic starts a session on it alone,
+with its unseen cards up to the suggested amount of study even when today's new-card limit is
+spent."""
 
 from __future__ import annotations
 
@@ -58,12 +60,14 @@ def gaps_text(gaps: list[dict[str, Any]]) -> Text:
     return text
 
 
-def topic_has_cards_today(ctx: Context, topic: str) -> bool:
-    """Whether a focused session on `topic` has anything to show today (now or later today)."""
-    from flashcore.services.study import build_queue
+def topic_has_cards_today(ctx: Context, topic: str, suggested_minutes: int = 0) -> bool:
+    """Make today's session on `topic` take its unseen cards up to the suggested amount of
+    study (raising the topic's new-card limit for today when the daily limit is spent), then
+    say whether it has anything to show today (now or later today)."""
+    from flashcore.services.study import study_topic_now
 
-    queue = build_queue(ctx.fc, topic=topic, limit=1, details=False)
-    return bool(queue.items) or queue.next_learning_due is not None
+    queue = study_topic_now(ctx.fc, topic, suggested_minutes)
+    return bool(queue.total) or queue.next_learning_due is not None
 
 
 class WeaknessScreen(Screen[None]):
@@ -164,12 +168,15 @@ class WeaknessScreen(Screen[None]):
         table = self.query_one(DataTable)
         if not self.rows or not 0 <= table.cursor_row < len(self.rows):
             return
-        self.start_topic(self.rows[table.cursor_row]["topic"])
+        row = self.rows[table.cursor_row]
+        self.start_topic(row["topic"], int(row.get("suggested_minutes") or 0))
 
     @work(exclusive=True, group="weakness-start")
-    async def start_topic(self, topic: str) -> None:
+    async def start_topic(self, topic: str, suggested_minutes: int = 0) -> None:
         try:
-            has_cards = await asyncio.to_thread(topic_has_cards_today, self.ctx, topic)
+            has_cards = await asyncio.to_thread(
+                topic_has_cards_today, self.ctx, topic, suggested_minutes
+            )
         except FlashcoreError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return

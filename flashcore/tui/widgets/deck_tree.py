@@ -1,12 +1,13 @@
 """Decks as a tree: `Step 1::Immunology` nests under `Step 1`; the root is every deck.
 
 Each node carries the deck name to study (`None` at the root: all decks) and the counts of its
-whole subtree: new, learning due, reviews due. Labels are `Text`, so deck names are never markup.
+study queue (new, learning, reviews due: what `flashcore due --deck NAME` holds, so the root
+equals Home's Today panel). Labels are `Text`, so deck names are never markup.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -47,11 +48,33 @@ class DeckNode:
     children: dict[str, DeckNode] = field(default_factory=dict)
 
 
-def deck_hierarchy(decks: Iterable[DeckCounts], root_name: str = "All decks") -> DeckNode:
-    """Nest decks by `::`; every node sums the counts below it."""
-    root = DeckNode(root_name, None)
+NodeCounts = Mapping[str | None, tuple[int, int, int]]
+
+
+def _parts(name: str) -> list[str]:
+    return [p.strip() for p in name.split("::") if p.strip()] or [name]
+
+
+def tree_paths(decks: Iterable[DeckCounts]) -> list[str | None]:
+    """Every node's path (the deck name to study), the root (None: all decks) first."""
+    paths: dict[str | None, None] = {None: None}
     for deck in decks:
-        parts = [p.strip() for p in deck.name.split("::") if p.strip()] or [deck.name]
+        parts = _parts(deck.name)
+        for depth in range(len(parts)):
+            paths.setdefault("::".join(parts[: depth + 1]), None)
+    return list(paths)
+
+
+def deck_hierarchy(
+    decks: Iterable[DeckCounts], root_name: str = "All decks", counts: NodeCounts | None = None
+) -> DeckNode:
+    """Nest decks by `::`. With `counts` (new, learning, due by node path, None for the root:
+    the numbers of each node's own study queue, limits applied) every node shows those; without,
+    every node sums the counts below it."""
+    root = DeckNode(root_name, None)
+    nodes = [root]
+    for deck in decks:
+        parts = _parts(deck.name)
         node = root
         node.new += deck.new
         node.learning += deck.learning
@@ -61,10 +84,14 @@ def deck_hierarchy(decks: Iterable[DeckCounts], root_name: str = "All decks") ->
             child = node.children.get(part)
             if child is None:
                 child = node.children[part] = DeckNode(part, path)
+                nodes.append(child)
             child.new += deck.new
             child.learning += deck.learning
             child.due += deck.due
             node = child
+    if counts is not None:
+        for node in nodes:
+            node.new, node.learning, node.due = counts.get(node.path, (0, 0, 0))
     return root
 
 
@@ -101,9 +128,17 @@ class DeckTree(Tree[str | None]):
         self._column = NAME_COLUMN
         self._labelled: list[tuple[TreeNode[str | None], DeckNode, int]] = []
 
-    def show_decks(self, decks: Iterable[DeckCounts], *, new_limit: int | None = None) -> None:
-        self._cap = new_limit
-        hierarchy = deck_hierarchy(decks)
+    def show_decks(
+        self,
+        decks: Iterable[DeckCounts],
+        *,
+        new_limit: int | None = None,
+        counts: NodeCounts | None = None,
+    ) -> None:
+        """With `counts` (each node's own queue: see `deck_hierarchy`) the tree shows them as
+        they are; without, sums capped at `new_limit` new cards."""
+        self._cap = None if counts is not None else new_limit
+        hierarchy = deck_hierarchy(decks, counts=counts)
         self.clear()
         self.root.data = None
         self._labelled = [(self.root, hierarchy, 0)]

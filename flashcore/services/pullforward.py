@@ -1,0 +1,174 @@
+"""Pull-forwards: after fresh misses, a weak topic's not-yet-due review cards join one study
+day's queue. A queue-level boost, recorded per study day; FSRS state is never touched.
+
+Which cards, for study day D (computed by the first queue of D, and again by every import,
+alias or removal during D, so misses logged in the evening reach the next morning's queue):
+- the misses dated within `FRESH_DAYS` days before D (or on D) count (logged on their date or
+  later: an import's batch older than that holds none);
+- a card that lists a missed question id is pulled ("pulled forward after missing
+  uworld:118154 on 2026-12-04"); then, for each topic those misses reach (most misses first), the
+  review cards of that topic and its sub-topics with the lowest retrievability, at most
+  `pull_forward_per_topic` of them ("pulled forward after 6 misses on …");
+- only a card not answered since the miss that pulls it was logged: a miss pulls each card once,
+  on the first study day its queue is built after the miss; a new miss can pull it again;
+- never a card already answered on D, nor one due on D anyway; with `bury_siblings`, one card
+  of a note (the others come on a later day, as the queue would bury them).
+The queue also drops a pulled card once it is answered on D, so pulled cards are answered at
+most once a day. The choice is a function of the collection and the day alone (retrievability
+is ranked in whole study days at D's start), so "due tomorrow" can compute tomorrow's.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from flashcore.core import fsrs_adapter, studyday
+from flashcore.core.weakness import FRESH_DAYS
+from flashcore.services import weakness
+from flashcore.storage import today as today_repo
+
+if TYPE_CHECKING:
+    from flashcore.services.collection import Flashcore
+    from flashcore.storage.repos import Executor
+
+
+@dataclass(slots=True)
+class _Topic:
+    misses: int = 0
+    logged: datetime | None = None
+
+
+@dataclass(slots=True)
+class _Question:
+    label: str
+    on: date
+    logged: datetime
+    notes: tuple[int, ...] = field(default_factory=tuple)
+
+
+def choose(
+    conn: Executor,
+    fc: Flashcore,
+    day: date,
+    *,
+    index: weakness.TopicIndex | None = None,
+) -> dict[int, str]:
+    """The pull-forwards of study day `day`: card id -> reason (nothing is written)."""
+    s = fc.settings
+    per_topic = s.pull_forward_per_topic
+    if per_topic <= 0:
+        return {}
+    since = day - timedelta(days=FRESH_DAYS)
+    # A miss dated `since` was logged that study day or later (a day's slack for time zones).
+    logged_after = studyday.day_start_of(since - timedelta(days=1), s.zone, s.day_start_hour)
+    if not today_repo.any_batch_since(conn, fc.profile_id, logged_after):
+        return {}
+    if index is None:
+        index = weakness.load_index(conn, fc.profile_id)  # type: ignore[arg-type]
+    listed = [qid for _source, qid in index.qid_notes]
+    misses = today_repo.fresh_misses(conn, fc.profile_id, since, day, logged_after, listed)
+    if not misses:
+        return {}
+    topics: dict[int, _Topic] = defaultdict(_Topic)
+    questions: dict[tuple[str, str], _Question] = {}
+    # Texts resolve as the weights resolve them: a matcher that has learned every attempt's.
+    matcher = None
+    if any(not index.qid_notes.get((m.source, m.qid)) for m in misses):
+        matcher = weakness.learned_matcher(conn, fc.profile_id, index)  # type: ignore[arg-type]
+    for m in misses:
+        if index.qid_notes.get((m.source, m.qid)):
+            found = weakness.match_attempt(index, m.source, m.qid, (m.topic, m.category, m.system))
+            topic_ids = found.topic_ids
+            q = questions.get((m.source, m.qid))
+            if q is None:
+                q = questions[(m.source, m.qid)] = _Question(
+                    f"{m.source}:{m.qid}", m.last_date, m.logged, tuple(found.note_ids)
+                )
+            q.on, q.logged = max(q.on, m.last_date), max(q.logged, m.logged)
+        else:
+            assert matcher is not None
+            resolved = matcher.resolve((m.topic, m.category, m.system))
+            topic_ids = () if resolved is None else (resolved,)
+        for topic_id in topic_ids:
+            t = topics[topic_id]
+            t.misses += m.count
+            t.logged = m.logged if t.logged is None else max(t.logged, m.logged)
+    start = studyday.day_start_of(day, s.zone, s.day_start_hour)
+    rollover = studyday.day_start_of(day + timedelta(days=1), s.zone, s.day_start_hour)
+    curve = fsrs_adapter.curve(fc.policy)
+    one_day = timedelta(days=1)
+    chosen: dict[int, str] = {}
+    taken_notes: set[int] = set()  # with bury_siblings, one card of a note a day (the queue's)
+
+    def take(card: today_repo.ReviewCard, reason: str) -> bool:
+        if card.card_id in chosen or (s.bury_siblings and card.note_id in taken_notes):
+            return False
+        chosen[card.card_id] = reason
+        taken_notes.add(card.note_id)
+        return True
+
+    for key in sorted(questions):
+        q = questions[key]
+        reason = f"pulled forward after missing {q.label} on {q.on.isoformat()}"
+        unseen_since = min(start, q.logged)
+        for card in today_repo.review_cards_not_due(
+            conn, fc.profile_id, rollover, note_ids=q.notes
+        ):
+            if card.last_review < unseen_since:
+                take(card, reason)
+    for topic_id in sorted(topics, key=lambda t: (-topics[t].misses, index.paths[t])):
+        t = topics[topic_id]
+        assert t.logged is not None
+        unseen_since = min(start, t.logged)
+        wanted = [topic_id, *_descendants(index, topic_id)]
+        ranked = sorted(
+            (
+                card
+                for card in today_repo.review_cards_not_due(
+                    conn, fc.profile_id, rollover, topic_ids=wanted
+                )
+                if card.last_review < unseen_since
+            ),
+            key=lambda c: (
+                curve.retrievability_days(c.stability, -((c.last_review - start) // one_day)),
+                c.card_id,
+            ),
+        )
+        plural = "miss" if t.misses == 1 else "misses"
+        reason = f"pulled forward after {t.misses} {plural} on {index.paths[topic_id]}"
+        taken = 0
+        for card in ranked:
+            if taken >= per_topic:
+                break
+            taken += take(card, reason)
+    return chosen
+
+
+def recompute(
+    conn: Executor,
+    fc: Flashcore,
+    day: date,
+    *,
+    index: weakness.TopicIndex | None = None,
+) -> int:
+    """Choose and store the pull-forwards of study day `day` (inside the caller's
+    transaction); how many cards were pulled."""
+    chosen = choose(conn, fc, day, index=index)
+    today_repo.replace_pull_forwards(conn, fc.profile_id, day, chosen)
+    return len(chosen)
+
+
+def _descendants(index: weakness.TopicIndex, topic_id: int) -> list[int]:
+    children: dict[int, list[int]] = defaultdict(list)
+    for child, parent in index.parent.items():
+        if parent is not None:
+            children[parent].append(child)
+    out, stack = [], list(children.get(topic_id, []))
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        stack.extend(children.get(node, []))
+    return sorted(out)

@@ -1,0 +1,216 @@
+"""Repositories for what a study day's queue reads besides the cards themselves: the misses
+that pull cards forward, the pull-forwards chosen for a day, and raised new-card limits.
+Functions take a Session or a Connection and never commit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import and_, delete, func, insert, select
+
+from flashcore.core.model import CardState
+from flashcore.storage.tables import (
+    cards,
+    new_limit_raises,
+    note_topics,
+    pull_forwards,
+    qbank_attempts,
+    qbank_batches,
+)
+
+if TYPE_CHECKING:
+    from flashcore.storage.repos import Executor
+
+MISSED = ("incorrect", "omitted")
+
+
+@dataclass(frozen=True, slots=True)
+class FreshMiss:
+    """Misses dated within a window, grouped: of one question id (`source`, `qid`: a question
+    some card lists) or of one set of texts (`source` and `qid` empty), with when the last of
+    them was logged (imported) and the latest date they were answered on."""
+
+    source: str
+    qid: str
+    topic: str
+    category: str
+    system: str
+    count: int
+    logged: datetime
+    last_date: date
+
+
+def any_batch_since(conn: Executor, profile_id: int, logged_after: datetime) -> bool:
+    b = qbank_batches.c
+    found = conn.execute(
+        select(b.id).where(b.profile_id == profile_id, b.imported_at >= logged_after).limit(1)
+    ).first()
+    return found is not None
+
+
+# Up to this many question ids listed by cards, misses are split by an IN list (the others
+# grouped by their texts alone); beyond it, grouped by question id as well.
+LISTED_MAX = 2000
+
+
+def fresh_misses(
+    conn: Executor,
+    profile_id: int,
+    since: date,
+    until: date,
+    logged_after: datetime,
+    listed: Sequence[str],
+) -> list[FreshMiss]:
+    """Misses dated `since`..`until`, of the batches imported after `logged_after`: an attempt
+    is imported once it happened, so older batches hold no fresh miss. Attempts are read from
+    the first of those batches on (their ids grow with the batches), not the whole history.
+    Misses at a question id in `listed` (ids some card lists) are grouped by id; the others by
+    their texts."""
+    a, b = qbank_attempts.c, qbank_batches.c
+    batches = dict(
+        conn.execute(
+            select(b.id, b.imported_at).where(
+                b.profile_id == profile_id, b.imported_at >= logged_after
+            )
+        ).all()
+    )
+    if not batches:
+        return []
+    # The last attempt of an older batch (read backwards: it stops at the recent batches' end).
+    boundary = conn.execute(
+        select(a.id).where(a.batch_id < min(batches)).order_by(a.id.desc()).limit(1)
+    ).scalar()
+    where = [
+        a.profile_id == profile_id,
+        a.outcome.in_(MISSED),
+        a.on_date >= since,
+        a.on_date <= until,
+    ]
+    if boundary is not None:
+        where.append(a.id > boundary)
+    texts = (a.topic, a.category, a.system)
+    by_id = len(listed) > LISTED_MAX
+    groups: list[Any] = []
+    if by_id or listed:
+        ids = [] if by_id else sorted(set(listed))
+        groups += conn.execute(
+            select(a.source, a.qid, *texts, a.batch_id, func.count(), func.max(a.on_date))
+            .where(*where, *([] if by_id else [a.qid.in_(ids)]))
+            .group_by(a.source, a.qid, *texts, a.batch_id)
+        ).all()
+    if not by_id:
+        rest = [a.qid.notin_(sorted(set(listed)))] if listed else []
+        groups += [
+            ("", "", *row)
+            for row in conn.execute(
+                select(*texts, a.batch_id, func.count(), func.max(a.on_date))
+                .where(*where, *rest)
+                .group_by(*texts, a.batch_id)
+            ).all()
+        ]
+    out: dict[tuple[str, str, str, str, str], FreshMiss] = {}
+    for source, qid, topic, category, system, batch_id, count, last in groups:
+        logged = batches.get(batch_id)
+        if logged is None:  # an older batch's attempt dated later than it was logged
+            continue
+        key = (source, qid, topic, category, system)
+        seen = out.get(key)
+        if seen is not None:
+            count += seen.count
+            logged, last = max(logged, seen.logged), max(last, seen.last_date)
+        out[key] = FreshMiss(source, qid, topic, category, system, int(count), logged, last)
+    return [out[k] for k in sorted(out)]
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewCard:
+    """A review card not due before `rollover`: what a pull-forward chooses among."""
+
+    card_id: int
+    note_id: int
+    stability: float
+    last_review: datetime
+
+
+def review_cards_not_due(
+    conn: Executor,
+    profile_id: int,
+    rollover: datetime,
+    *,
+    topic_ids: Sequence[int] = (),
+    note_ids: Sequence[int] = (),
+) -> list[ReviewCard]:
+    """Unsuspended review cards of these topics (or notes) due on `rollover` or later."""
+    c = cards.c
+    where: list[Any] = [
+        c.profile_id == profile_id,
+        c.state == int(CardState.REVIEW),
+        c.suspended.is_(False),
+        c.due >= rollover,
+    ]
+    if topic_ids:
+        linked = select(note_topics.c.note_id).where(note_topics.c.topic_id.in_(topic_ids))
+        where.append(c.note_id.in_(linked))
+    elif note_ids:
+        where.append(c.note_id.in_(note_ids))
+    else:
+        return []
+    rows = conn.execute(
+        select(c.id, c.note_id, c.stability, c.last_review).where(and_(*where)).order_by(c.id)
+    ).all()
+    return [ReviewCard(r[0], r[1], r[2] or 1.0, r[3]) for r in rows if r[3] is not None]
+
+
+def replace_pull_forwards(
+    conn: Executor, profile_id: int, day: date, chosen: dict[int, str]
+) -> None:
+    """The day's pull-forwards are `chosen`; earlier days' rows go (they count for nothing)."""
+    p = pull_forwards.c
+    conn.execute(delete(pull_forwards).where(p.profile_id == profile_id, p.study_day <= day))
+    if chosen:
+        conn.execute(
+            insert(pull_forwards),
+            [
+                {"profile_id": profile_id, "card_id": cid, "study_day": day, "reason": why[:300]}
+                for cid, why in chosen.items()
+            ],
+        )
+
+
+def new_limit_raise(conn: Executor, profile_id: int, day: date, scopes: Iterable[str]) -> int:
+    """The sum of the day's raises of the new-card limit for these scopes."""
+    r = new_limit_raises.c
+    total = conn.execute(
+        select(func.coalesce(func.sum(r.extra), 0)).where(
+            r.profile_id == profile_id, r.study_day == day, r.scope.in_(list(scopes))
+        )
+    ).scalar_one()
+    return int(total)
+
+
+def new_limit_raises_of(conn: Executor, profile_id: int, day: date) -> dict[str, int]:
+    """Every raise of the day, by scope."""
+    r = new_limit_raises.c
+    rows = conn.execute(
+        select(r.scope, r.extra).where(r.profile_id == profile_id, r.study_day == day)
+    )
+    return {scope: int(extra) for scope, extra in rows}
+
+
+def set_new_limit_raise(conn: Executor, profile_id: int, day: date, scope: str, extra: int) -> None:
+    """Set the day's raise for one scope (0 removes it); other days' raises go."""
+    r = new_limit_raises.c
+    conn.execute(
+        delete(new_limit_raises).where(
+            r.profile_id == profile_id, (r.study_day != day) | (r.scope == scope)
+        )
+    )
+    if extra > 0:
+        conn.execute(
+            insert(new_limit_raises).values(
+                profile_id=profile_id, study_day=day, scope=scope, extra=extra
+            )
+        )
