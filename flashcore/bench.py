@@ -1,7 +1,7 @@
 """Benchmark: flashcore against the real Anki backend on one synthetic Step 1-sized collection.
 
     python -m flashcore.bench [--cards 50000] [--reviews 1000000] [--runs 5] [--no-anki]
-                              [--json] [--keep DIR]
+                              [--no-safety] [--json] [--keep DIR]
 
 It builds one collection (50,000 cards over 20 decks and 500 topics, some cloze notes with 2-3
 cards, 1,000,000 review-log rows, 10,000 new cards, 300 in learning, 2,200 reviews due today)
@@ -22,7 +22,13 @@ Then, in fresh processes, it measures the medians of:
    `describe_next_states` (no HTML rendering), `answer_card`, `get_queued_cards`);
 3. `flashcore due --json` and `flashcore --help` as whole processes; Anki's whole process
    (import, open, queue);
-4. peak memory (ru_maxrss) of the `due --json` process and of the answering process.
+4. peak memory (ru_maxrss) of the `due --json` process and of the answering process;
+5. the safety work a student meets (`flashcore.bench_safety`, skipped with `--no-safety`):
+   the first command of the day beside the warm one, four imports in one day and what the
+   automatic backups then take on disk, the wait for an import's restore point.
+
+The answering loop is reported with and without the deferred WAL work (the checkpoint
+`StudySession.idle` runs every 10 answers, in a worker of the reviewer while the student reads).
 
 Both collections use the same limits (20 new a day, `--reviews-per-day` reviews, siblings
 buried, reviews by lowest retrievability). Anki reads the wall clock, so the collection is built
@@ -121,6 +127,7 @@ class Options:
     keep: Path | None = None
     reviews_per_day: int = 9999
     seed: int = SEED
+    safety: bool = True
 
     def cache_key(self) -> dict[str, Any]:
         return {
@@ -144,6 +151,8 @@ def parse_args(argv: Sequence[str] | None) -> Options:
     p.add_argument("--answer-runs", type=int, default=3, help="runs of the answering loop")
     p.add_argument("--answers", type=int, default=500, help="answers per answering run")
     p.add_argument("--no-anki", action="store_true", help="skip the Anki side")
+    p.add_argument("--no-safety", action="store_true",
+                   help="skip the safety section (first command of the day, imports, backups)")  # fmt: skip
     p.add_argument("--json", action="store_true", help="print the results as one JSON document")
     p.add_argument("--keep", type=Path, help="cache the built collections in this folder")
     p.add_argument(
@@ -167,6 +176,7 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         keep=a.keep.resolve() if a.keep else None,
         reviews_per_day=a.reviews_per_day,
         seed=a.seed,
+        safety=not a.no_safety,
     )
 
 
@@ -1054,9 +1064,9 @@ while card is not None and len(rows) < a["answers"]:
     t3 = time.perf_counter()
     q = session.queue(details=False)
     t4 = time.perf_counter()
-    rows.append((t1 - t0, t3 - t2, t4 - t3))
     card = q.items[0].card_id if q.items else None
     session.idle()  # as the reviewer does in a worker while the student reads (a checkpoint)
+    rows.append((t1 - t0, t3 - t2, t4 - t3, time.perf_counter() - t4))
 session.close()
 fc.close()
 print(json.dumps({"rows": rows}))
@@ -1206,6 +1216,10 @@ def answer_stats(runs: list[list[list[float]]]) -> dict[str, Any]:
         "preview": lambda row: row[0],
         "answer": lambda row: row[1],
         "next": lambda row: row[2],
+        # with the deferred WAL work (flashcore's checkpoint every 10 answers, which the
+        # reviewer runs in a worker while the student reads; Anki does its own inline)
+        "answer_next_deferred": lambda row: row[1] + row[2] + (row[3] if len(row) > 3 else 0),
+        "deferred": lambda row: row[3] if len(row) > 3 else 0.0,
     }
     for name, pick in parts.items():
         out[name] = median_of([spread([pick(row) for row in rows]) for rows in runs])
@@ -1249,6 +1263,9 @@ def measure(opts: Options, built: Built, work: Path) -> dict[str, Any]:
     samples: dict[str, list[Any]] = {}
 
     def attempt(name: str, action: Callable[[], Any]) -> None:
+        from flashcore.bench_safety import wait_background
+
+        wait_background()  # a backup or check an earlier command started: not this run's
         try:
             samples.setdefault(name, []).append(action())
         except (BenchError, ValueError, KeyError) as exc:
@@ -1471,6 +1488,11 @@ def render(results: dict[str, Any]) -> str:
         ("  next card p50 (ms)", pick(fc, "next", "p50"), pick(a, "next", "p50"), None),
         ("  answer p99 (ms)", pick(fc, "answer", "p99"), pick(a, "answer", "p99"), None),
         ("  next card p99 (ms)", pick(fc, "next", "p99"), pick(a, "next", "p99"), None),
+        ("answer+next+deferred WAL work p50 (ms)", pick(fc, "answer_next_deferred", "p50"),
+         pick(a, "answer_next_deferred", "p50"), None),
+        ("answer+next+deferred WAL work p99 (ms)", pick(fc, "answer_next_deferred", "p99"),
+         pick(a, "answer_next_deferred", "p99"), None),
+        ("  deferred WAL checkpoint max (ms)", pick(fc, "deferred", "max"), None, None),
         ("process: due --json | Anki import+open+queue (ms)", pick(fc, "due_json_process_ms"),
          pick(a, "whole_process_ms"), "due_json_process"),
         ("process: --help (ms)", pick(fc, "help_process_ms"), None, "help_process"),
@@ -1527,7 +1549,12 @@ def render(results: dict[str, Any]) -> str:
         "",
     ]
     failed = [f"failed run (left out): {e}" for e in results.get("errors", [])]
-    return "\n".join(notes + lines + (["", *failed] if failed else []))
+    safety: list[str] = []
+    if results.get("safety"):
+        from flashcore.bench_safety import render_safety
+
+        safety = ["", *render_safety(results["safety"])]
+    return "\n".join(notes + lines + safety + (["", *failed] if failed else []))
 
 
 # ---------------------------------------------------------------- main
@@ -1545,6 +1572,11 @@ def run(opts: Options) -> dict[str, Any]:
         built = ensure_built(opts, cache)
         load_before = [round(x, 2) for x in os.getloadavg()]
         measured = measure(opts, built, work)
+        safety = None
+        if opts.safety:
+            from flashcore.bench_safety import measure_safety
+
+            safety = measure_safety(built.fc_path, built.meta["now_iso"], work, runs=1)
         load_after = [round(x, 2) for x in os.getloadavg()]
     fc, anki = measured["flashcore"], measured["anki"]
     collection = dict(built.meta["stats"])
@@ -1577,6 +1609,7 @@ def run(opts: Options) -> dict[str, Any]:
         "reviews_per_day": opts.reviews_per_day,
         "flashcore": fc,
         "anki": anki,
+        "safety": safety,
         "errors": measured["errors"],
         **evaluate(fc, anki),
     }

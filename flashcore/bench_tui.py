@@ -12,12 +12,19 @@ sequences stripped from the output since the key). It reports:
 1. first paint, in fresh `flashcore review` processes: the first byte, the loading screen and
    the usable Home screen (its counts loaded); the same harness on a minimal Textual app
    (one `Static`) gives the baseline for this machine;
-2. key -> paint over `--answers` answers per run (Enter on Home, then Space to show the answer
+2. the review start with a backup due (`--due-runs` fresh copies, never backed up, the wall
+   clock's first start of the day): the same three times, and how long the backup it started
+   ran in the background; beside it the same start on a fresh copy just backed up and checked
+   (nothing due), the fair comparison (a fresh copy is colder than the warm runs of 1);
+3. key -> paint over `--answers` answers per run (Enter on Home, then Space to show the answer
    and `3` to answer Good, a short pause after each paint): p50/p95/max of Space -> answer shown
    and of `3` -> next card shown, and for `3` the split between the engine (time inside
    `flashcore.services.study` and `stats`, timed in the reviewer process) and the rest (the
-   TUI: key parsing, handlers, workers, layout, rendering, the terminal write);
-3. garbage-collector pauses in the reviewer process (`gc.callbacks`), the longest during the
+   TUI: key parsing, handlers, workers, layout, rendering, the terminal write). Each run starts
+   on a fresh copy, so its start-up backup runs in the background while the first answers are
+   given: the answers given meanwhile are reported apart. The deferred WAL work (the
+   checkpoint `StudySession.idle` runs in a worker every 10 answers) is timed too;
+4. garbage-collector pauses in the reviewer process (`gc.callbacks`), the longest during the
    answering and before it.
 
 Between a paint and the next key the harness waits `READING` (0.15 s): a very quick student.
@@ -34,7 +41,6 @@ import fcntl
 import json
 import os
 import re
-import shutil
 import statistics
 import struct
 import subprocess
@@ -109,7 +115,7 @@ def timed(owner, name, label):
 from flashcore.services import stats, study
 for name in ("answer", "show", "build_queue", "undo", "set_cards"):
     timed(study, name, name)
-for name in ("queue", "answer", "answered", "show"):
+for name in ("queue", "answer", "answered", "show", "idle"):
     if hasattr(study.StudySession, name):
         timed(study.StudySession, name, "session." + name)
 timed(stats, "stats", "stats")
@@ -320,6 +326,7 @@ class Session:
     gc_during: list[tuple[int, float]] = field(default_factory=list)  # (generation, s)
     gc_on_key_path: list[float] = field(default_factory=list)  # pauses (s) between a key and paint
     engine_calls: dict[str, list[float]] = field(default_factory=dict)  # per entry point (s)
+    background: list[tuple[float, float]] = field(default_factory=list)  # safety work ran
 
 
 def overlap(start: float, end: float, lo: float, hi: float) -> float:
@@ -328,11 +335,14 @@ def overlap(start: float, end: float, lo: float, hi: float) -> float:
 
 def review_session(db: Path, now_iso: str, answers: int, scratch: Path) -> Session:
     """Open the reviewer on `db`, start a session on Home, answer up to `answers` cards Good."""
+    from flashcore.bench_safety import BackgroundWatch
+
     trace = scratch / "trace.json"
     trace.unlink(missing_ok=True)
     env = child_env(scratch, db, now_iso)
     term = Terminal([sys.executable, "-c", TRACED_REVIEW, str(trace)], env)
     done: list[Answer] = []
+    watch = BackgroundWatch()
     try:
         term.wait_for(HOME_READY)
         time.sleep(READING)
@@ -352,12 +362,13 @@ def review_session(db: Path, now_iso: str, answers: int, scratch: Path) -> Sessi
             done.append(Answer(space, revealed - space, key, shown))
     finally:
         code = term.close()
+        windows = watch.stop()
     if code != 0:
         raise BenchError(f"the reviewer exited {code}: {term.tail()!r}")
     if not done:
         raise BenchError(f"no card to answer: {term.tail()!r}")
     events = json.loads(trace.read_text())
-    session = Session(enter_to_card, done)
+    session = Session(enter_to_card, done, background=windows)
     first, last = done[0].key, done[-1].painted
     for label, start, end in sorted(events, key=lambda e: e[1]):
         if label.startswith("tui:"):
@@ -425,8 +436,14 @@ def steps(answers: Sequence[Answer]) -> dict[str, dict[str, float]]:
     return {name: spread([at(a, b) - at(a, s) for a in seen]) for name, s, b in STEPS}
 
 
+def during(a: Answer, windows: Sequence[tuple[float, float]]) -> bool:
+    return any(overlap(a.space, a.painted, lo, hi) for lo, hi in windows)
+
+
 def session_stats(s: Session) -> dict[str, Any]:
     totals = [a.total for a in s.answers]
+    busy = [a.total for a in s.answers if during(a, s.background)]
+    idle = s.engine_calls.get("session.idle", [])
     engine = [a.engine for a in s.answers]
     tui = [a.total - a.engine for a in s.answers]
     return {
@@ -437,6 +454,9 @@ def session_stats(s: Session) -> dict[str, Any]:
         "engine": spread(engine),
         "tui": spread(tui),
         "engine_share": round(sum(engine) / sum(totals), 3),
+        "background_s": round(sum(hi - lo for lo, hi in s.background), 2),
+        "key_to_next_during_background": spread(busy) | {"count": len(busy)} if busy else {},
+        "wal_checkpoints": spread(idle) | {"count": len(idle)} if idle else {},
         "steps": steps(s.answers),
         "engine_calls": {k: spread(v) | {"count": len(v)} for k, v in s.engine_calls.items()},
         "gc_during": {
@@ -486,6 +506,7 @@ class TuiOptions:
     answers: int = 300
     runs: int = 3
     paint_runs: int = 5
+    due_runs: int = 2
     keep: Path | None = None
     db: Path | None = None
     now: str | None = None
@@ -504,6 +525,8 @@ def parse_args(argv: Sequence[str] | None) -> TuiOptions:
     p.add_argument("--answers", type=int, default=300, help="answers per run (default 300)")
     p.add_argument("--runs", type=int, default=3, help="answering runs (default 3)")
     p.add_argument("--paint-runs", type=int, default=5, help="first-paint runs (default 5)")
+    p.add_argument("--due-runs", type=int, default=2,
+                   help="review starts with a backup due, each on a fresh copy (default 2)")  # fmt: skip
     p.add_argument("--keep", type=Path, help="cache the 50k collection here (shared with bench)")
     p.add_argument("--cards", type=int, default=50_000, help="cards of the built collection")
     p.add_argument("--reviews", type=int, default=1_000_000, help="its review-log rows")
@@ -513,12 +536,13 @@ def parse_args(argv: Sequence[str] | None) -> TuiOptions:
     a = p.parse_args(argv)
     if (a.db is None) != (a.now is None):
         p.error("--db and --now go together")
-    if a.answers < 1 or a.runs < 1 or a.paint_runs < 1:
+    if a.answers < 1 or a.runs < 1 or a.paint_runs < 1 or a.due_runs < 0:
         p.error("need positive counts")
     return TuiOptions(
         answers=a.answers,
         runs=a.runs,
         paint_runs=a.paint_runs,
+        due_runs=a.due_runs,
         keep=a.keep.resolve() if a.keep else None,
         db=a.db.resolve() if a.db else None,
         now=a.now,
@@ -528,12 +552,23 @@ def parse_args(argv: Sequence[str] | None) -> TuiOptions:
     )
 
 
+def backed_up(db: Path, now_iso: str) -> None:
+    """A copy of `db` just made and its quick check just passed: nothing is due at start."""
+    from datetime import datetime
+
+    from flashcore.storage import backup as files
+
+    when = datetime.fromisoformat(now_iso)
+    files.create_backup(db, when)
+    files.record_quick_check(db, when)
+
+
 def copy_collection(source: Path, target: Path) -> None:
-    for suffix in ("", "-wal", "-shm"):
-        with contextlib.suppress(FileNotFoundError):
-            Path(str(target) + suffix).unlink()
-    shutil.copyfile(source, target)
-    shutil.rmtree(target.parent / "backups", ignore_errors=True)
+    """A fresh copy: no backups, side files or journals of an earlier run (whose background
+    work is waited for first)."""
+    from flashcore.bench_safety import fresh_copy
+
+    fresh_copy(source, target)
 
 
 def measure(source: Path, now_iso: str, opts: TuiOptions, work: Path) -> dict[str, Any]:
@@ -542,10 +577,24 @@ def measure(source: Path, now_iso: str, opts: TuiOptions, work: Path) -> dict[st
     load = [round(x, 2) for x in os.getloadavg()]
     # First paint: one run to warm the page cache and take the review-start backup, then the
     # measured runs on the same (unchanged) copy.
-    copy_collection(source, db)
+    from flashcore.bench_safety import wait_background
+
     env = child_env(work, db, now_iso)
-    log("first paint: a warm-up run (backs up the copy once)")
+    due, fresh = [], []
+    for run in range(opts.due_runs):
+        log(f"review start with a backup due, run {run + 1}/{opts.due_runs} (a fresh copy)")
+        copy_collection(source, db)
+        due.append(first_paint([*flashcore_command(), "review"], env))
+        due[-1]["background_s"] = round(wait_background(), 2)
+        log(f"the same start with nothing due, run {run + 1}/{opts.due_runs} (a fresh copy)")
+        copy_collection(source, db)
+        backed_up(db, now_iso)
+        fresh.append(first_paint([*flashcore_command(), "review"], env))
+        fresh[-1]["background_s"] = round(wait_background(), 2)
+    copy_collection(source, db)
+    log("first paint: a warm-up run (backs up the copy once, in the background)")
     first_paint([*flashcore_command(), "review"], env)
+    wait_background()
     paints, minimal = [], []
     for run in range(opts.paint_runs):
         log(f"first paint run {run + 1}/{opts.paint_runs}")
@@ -561,6 +610,10 @@ def measure(source: Path, now_iso: str, opts: TuiOptions, work: Path) -> dict[st
         "load_after": [round(x, 2) for x in os.getloadavg()],
         "first_paint_runs": paints,
         "first_paint": median_dicts(paints),
+        "backup_due_runs": due,
+        "backup_due": median_dicts(due) if due else {},
+        "nothing_due_runs": fresh,
+        "nothing_due": median_dicts(fresh) if fresh else {},
         "minimal_textual_runs": minimal,
         "minimal_textual": median_dicts(minimal),
         "session_runs": sessions,
@@ -594,6 +647,21 @@ def render(r: dict[str, Any]) -> str:
         f"{fp['home_ready']:.0f} ms",
         f"minimal Textual app, same harness: first byte {mini['first_byte']:.0f} ms, painted "
         f"{mini['painted']:.0f} ms",
+    ]
+    due, fresh = r.get("backup_due") or {}, r.get("nothing_due") or {}
+    if due:
+        lines.append(
+            f"review start with a backup due (median of {len(r['backup_due_runs'])} fresh "
+            f"copies): loading screen {due['loading_screen']:.0f} ms, Home ready "
+            f"{due['home_ready']:.0f} ms; the backup ran {due.get('background_s', 0):.1f} s in "
+            "the background"
+        )
+    if fresh:
+        lines.append(
+            f"  the same fresh start with nothing due (just backed up and checked): Home ready "
+            f"{fresh['home_ready']:.0f} ms"
+        )
+    lines += [
         f"answering (medians over {len(r['session_runs'])} runs of {s['answered']:.0f} answers; "
         f"Enter on Home -> first card {s['enter_to_first_card']:.0f} ms):",
         row("Space -> answer shown", s["reveal"]),
@@ -607,6 +675,13 @@ def render(r: dict[str, Any]) -> str:
         lines.extend(row(f"    {name}", d) for name, d in s["steps"].items())
     for name, d in sorted(s["engine_calls"].items()):
         lines.append(row(f"  engine {name} (x{d['count']:.0f})", d))
+    if s.get("wal_checkpoints"):
+        w = s["wal_checkpoints"]
+        lines.append(row(f"  deferred WAL checkpoints, in a worker (x{w['count']:.0f})", w))
+    if s.get("key_to_next_during_background"):
+        b = s["key_to_next_during_background"]
+        lines.append(row(f"  3 -> next card while the start-up backup ran (x{b['count']:.0f})", b))
+    lines.append(f"  background safety work ran {s.get('background_s', 0):.1f} s of the session")
     g = s["gc_during"]
     lines.append(
         f"GC while answering: {g['count']:.0f} pauses, longest {g['max']:.2f} ms, "

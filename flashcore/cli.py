@@ -159,7 +159,31 @@ def open_collection(
     # A one-shot command: what is loaded by now (SQLAlchemy, fsrs, the engine) lives until the
     # process ends, so keep the cyclic collector from walking it again and again.
     gc.freeze()
+    _OPENED.append(fc)
     return fc
+
+
+_OPENED: list[Flashcore] = []  # collections this process opened, for `_after_commands`
+
+
+def _after_commands() -> None:
+    """When a command is done (its output written): start the automatic backup in the
+    background if one is due (something changed since the newest backup, which is over 30
+    minutes old), so that every day with a change gets one whichever commands the student
+    runs. The check costs a few ms; the backup runs on after this process ends."""
+    from sqlalchemy.exc import SQLAlchemyError  # loaded with the collection
+
+    from flashcore.core.errors import FlashcoreError
+    from flashcore.services.backup import schedule_backup
+
+    while _OPENED:
+        fc = _OPENED.pop()
+        try:
+            schedule_backup(fc, "automatic")
+        except (FlashcoreError, OSError, SQLAlchemyError):
+            pass  # the command is done; the next one tries again
+        finally:
+            fc.engine.dispose()
 
 
 def selected_profile(args: argparse.Namespace) -> str:
@@ -533,7 +557,8 @@ def cmd_review(args: argparse.Namespace) -> int:
     from flashcore.tui.run import run_review_lazy
 
     def opener() -> Flashcore:
-        fc = open_collection(args, daily_check=False)  # the app checks after its first paint
+        fc = open_collection(args)  # opened after the first paint; a large file is checked
+        # in the background
         try:
             fc.ensure_starter_decks()
             if args.extra_new is not None:
@@ -1071,12 +1096,21 @@ def cmd_backup_list(args: argparse.Namespace) -> int:
     if args.json:
         emit_json([b.to_json() for b in found])
         return 0
+    from flashcore.services.backup import automatic_status
+
+    status = automatic_status(_database_url(args))
     if not found:
         say("no backups yet: flashcore backup create")
-        return 0
-    rows = [(b.id, f"{b.taken_at:%Y-%m-%d %H:%M:%S}", _megabytes(b.size)) for b in found]
-    say(table(rows, ["id", "taken (UTC)", "size"]))
-    say(f"\nin {found[0].path.parent}; restore one with: flashcore backup restore ID")
+    else:
+        rows = [(b.id, f"{b.taken_at:%Y-%m-%d %H:%M:%S}", b.kind, _megabytes(b.size))
+                for b in found]  # fmt: skip
+        say(table(rows, ["id", "taken (UTC)", "kind", "size"]))
+        say(f"\nin {found[0].path.parent}; restore one with: flashcore backup restore ID")
+        if status.store_bytes:
+            say(f"the snapshots (automatic) share one store: {_megabytes(status.store_bytes)} "
+                "on disk")  # fmt: skip
+    if status.last_failure:
+        info(f"the last automatic backup failed: {status.last_failure}")
     return 0
 
 
@@ -1252,6 +1286,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         info(f"{PROG}: error: {describe(exc)}")
         return 1
     finally:
+        if _OPENED:
+            _after_commands()
         health = sys.modules.get("flashcore.services.health")  # imported once a collection
         if health is not None:  # was opened (never for --help): remove this process's marker
             health.end_session()

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from flashcore.core.clock import FixedClock
+from tests import guard
 
 PG_URL = os.environ.get(
     "FLASHCORE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -24,6 +25,21 @@ PG_URL = os.environ.get(
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parent.parent
 DECKS = ROOT / "decks"
+
+
+guard.install()
+
+
+@pytest.fixture(autouse=True)
+def only_sqlite_touches_open_databases() -> Iterator[None]:
+    """Fail any test in which code opened, copied, renamed or deleted a database file (or its
+    -wal/-shm) outside SQLite while this process held a connection to it (tests/guard.py)."""
+    start = len(guard.violations)
+    yield
+    found = guard.violations[start:]
+    del guard.violations[start:]
+    if found:
+        pytest.fail("only SQLite may touch an open database:\n" + "\n".join(found), False)
 
 
 @pytest.fixture
@@ -150,3 +166,23 @@ front = "Which cells mediate type IV hypersensitivity?"
 back = "T cells"
 topics = ["Immunology::Hypersensitivity::Type IV"]
 """
+
+
+@pytest.fixture(autouse=True)
+def no_background_jobs() -> Iterator[None]:
+    """Automatic backups and checks start no process in the tests: the tests that are about
+    them switch `background.MODE` to "inline" (the same work, at once) or "process"."""
+    from flashcore.storage import background
+
+    background.MODE[0] = "off"
+    yield
+    background.MODE[0] = "off"
+
+
+@pytest.fixture
+def inline_jobs() -> str:
+    """Background safety work runs at once in the calling thread."""
+    from flashcore.storage import background
+
+    background.MODE[0] = "inline"
+    return "inline"

@@ -75,3 +75,19 @@ def test_bulk_written_rows_read_back_through_flashcores_types(
     assert first.buried_siblings == []
     assert reviewed.last_review is not None and reviewed.last_review < now
     assert reviewed.stability is not None and 1 <= (reviewed.difficulty or 0) <= 10
+
+
+def test_tiny_run_reports_the_safety_work_and_the_deferred_wal_work(
+    tiny_run: tuple[dict[str, Any], Path],
+) -> None:
+    report, _keep = tiny_run
+    for part in ("answer_next_deferred", "deferred"):
+        assert set(report["flashcore"][part]) == {"p50", "p99", "max"}
+    safety = report["safety"]
+    for key in ("first_command_s", "first_command_safety_s", "warm_command_s", "decks_add_s",
+                "qbank_import_s", "imports_safety_s", "restore_point_pin_s"):  # fmt: skip
+        assert safety[key] is not None and safety[key] >= 0, key
+    assert 0 < safety["backups_x_database"] <= 3.0
+    assert [i["command"] for i in safety["runs"][0]["imports"]] == [
+        "decks add", "qbank import", "decks add", "qbank import",
+    ]  # fmt: skip

@@ -21,6 +21,11 @@ class DatabaseError(FlashcoreError):
     """The database cannot be opened, is not flashcore's, or is from a newer flashcore."""
 
 
+class DatabaseBusyError(DatabaseError):
+    """Another connection held the write lock past the busy timeout; nothing was written, so
+    the same write may simply be tried again."""
+
+
 class NotFoundError(FlashcoreError):
     """A card, deck, profile or batch that does not exist."""
 

@@ -464,10 +464,10 @@ def _write_collection(
 ) -> int:
     """Build the package collection in `db_path`; the number of cards written."""
     conn = sqlite3.connect(db_path)
+    cursor = conn.cursor()  # closed with the connection, even when a progress call raises
     try:
         conn.execute("PRAGMA journal_mode=OFF")
         conn.execute("PRAGMA synchronous=OFF")
-        cursor = conn.cursor()
         id_gen = itertools.count(int(now.timestamp() * 1000))
         _write_decks_and_models(notes, cursor, id_gen)
         schedules = _ScheduleWriter(cursor)
@@ -486,6 +486,9 @@ def _write_collection(
         schedules.flush()
         conn.commit()
     finally:
+        # A cursor left open (held by an exception's traceback) keeps the file open after
+        # close(): the temporary file would then be deleted under a live descriptor.
+        cursor.close()
         conn.close()
     if progress is not None and (not notes or len(notes) % PROGRESS_EVERY):
         progress(len(notes))

@@ -233,10 +233,11 @@ class Flashcore:
         return list_cards(self, deck=deck, topic=topic)
 
     def ensure_starter_decks(self) -> Any:
-        from flashcore.services.backup import maybe_backup
+        """Load the bundled decks into a profile that never held one (review start). The
+        review-start backup is no longer taken here, before Home: the reviewer starts it in
+        the background once Home is painted (`services.backup.schedule_backup`)."""
         from flashcore.services.decks import ensure_starter_decks
 
-        maybe_backup(self)  # review start: back up if something changed and the last is 30 min old
         return ensure_starter_decks(self)
 
 

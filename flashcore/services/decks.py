@@ -131,9 +131,11 @@ def add_decks(fc: Flashcore, paths: list[Path], *, prune: bool) -> list[FileRepo
             owner[spec.key] = str(path)
         parsed.append((path, specs, report))
     if any(specs is not None for _, specs, _ in parsed):
-        from flashcore.services.backup import backup_before_write  # only imports need it
+        from flashcore.services.backup import restore_point  # only imports need it
 
-        backup_before_write(fc)  # SQLite: a verified backup before the import writes
+        # SQLite: a snapshot of the collection as it is, taken in the background; the import
+        # waits only until its state is pinned (~0.1 s), then writes while it is copied.
+        restore_point(fc, "before decks add")
     now = fc.now()
     for _path, maybe_specs, report in parsed:
         if maybe_specs is None:

@@ -109,6 +109,8 @@ def examine(url: str) -> DoctorReport:
         report = DoctorReport(database=str(path), integrity=_integrity(path))
     if report.damaged:
         report.good_backup = backups.newest_good_backup(path)
+    else:
+        files.clear_damage(path)  # what a background quick_check recorded no longer holds
     return report
 
 

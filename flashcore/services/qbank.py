@@ -20,7 +20,6 @@ from flashcore.core.errors import FlashcoreError, NotFoundError, UsageError
 from flashcore.core.matching import own_text
 from flashcore.core.text import ALIAS_CHARS, TOPIC_KEY_CHARS, name_problem, shown
 from flashcore.services import weakness
-from flashcore.services.backup import backup_before_write
 from flashcore.storage.models import (
     QbankAttempt,
     QbankBatch,
@@ -156,7 +155,8 @@ def import_log(
             _check(cancel)
             if dry_run:
                 return report
-            backup_before_write(fc)  # SQLite: a verified backup before the import writes
+            # No copy before the import: it is one batch, undone whole by `qbank remove`
+            # (issue 13: a full copy before every import took minutes and gigabytes at 200k).
 
             def work(conn: Connection) -> ImportReport:
                 batch.refuse_identical(conn)

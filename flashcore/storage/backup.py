@@ -1,12 +1,20 @@
 """SQLite backups: consistent copies made with SQLite's backup API, checked with
 `PRAGMA quick_check`, written to a temporary file in the backup folder and renamed into place;
-restore; integrity checks; and the retention rule (12 daily, 10 weekly, 9 monthly).
+restore; integrity checks; the side files beside the database; and the retention rule (12
+daily, 10 weekly, 9 monthly).
 
 Backups live in `backups/` next to the database file, named `<dbstem>-YYYYmmdd-HHMMSS.sqlite3`
-in UTC (`-2`, `-3`... when two are taken in one second). The caller passes the time: nothing here
-reads the wall clock. A plain file copy of a live WAL database can miss everything still in the
--wal file, so copies always go through SQLite. The database being copied is opened read-only
-(`mode=ro`), so copying or checking a damaged file never writes to it.
+in UTC (`-2`, `-3`... when two are taken in one second). The automatic ones are snapshots in one
+page store beside them (`flashcore.storage.snapshots`); ids are unique across both. The caller
+passes the time: nothing here reads the wall clock. A plain file copy of a live WAL database can
+miss everything still in the -wal file, so copies always go through SQLite. The database being
+copied is opened read-only (`mode=ro`), so copying or checking a damaged file never writes to it.
+
+Only SQLite touches a database file this process may hold a connection to: closing *any*
+descriptor of the file drops SQLite's POSIX locks, and another process then deletes the WAL
+with the answers in it (SQLite's "How To Corrupt", section 2.2). So nothing here opens, copies,
+renames or deletes the live file or its -wal/-shm, except `_replace_file` (a damaged database,
+no connection anywhere: `restore` checks) and `set_aside` (the same).
 """
 
 from __future__ import annotations
@@ -47,6 +55,7 @@ class Backup:
     path: Path
     taken_at: datetime
     size: int
+    kind: str = "copy"  # a SQLite file of its own; "snapshot": in the page store (`path`)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -54,6 +63,7 @@ class Backup:
             "path": str(self.path),
             "taken_at": self.taken_at.isoformat(),
             "bytes": self.size,
+            "kind": self.kind,
         }
 
 
@@ -123,15 +133,41 @@ def find_backup(db: Path, ident: str) -> Backup:
     )
 
 
-def _free_target(folder: Path, stem: str, when: datetime) -> tuple[str, Path]:
+def _free_target(
+    folder: Path, stem: str, when: datetime, taken: frozenset[str] = frozenset()
+) -> tuple[str, Path]:
+    """A backup id (and file) not used yet, neither by a file nor by an id in `taken`."""
     base = _utc(when).strftime(STAMP)
     serial = 1
     while True:
         ident = base if serial == 1 else f"{base}-{serial}"
         target = folder / f"{stem}-{ident}{SUFFIX}"
-        if not target.exists():
+        if ident not in taken and not target.exists():
             return ident, target
         serial += 1
+
+
+STORE_SUFFIX = ".snapshots.sqlite3"
+
+
+def store_path(db: Path) -> Path:
+    """The page store holding `db`'s automatic snapshots (`flashcore.storage.snapshots`)."""
+    return backup_folder(db) / f"{db.stem}{STORE_SUFFIX}"
+
+
+def snapshot_ids(db: Path) -> frozenset[str]:
+    """The ids of `db`'s snapshots, so that a file backup never takes one of them."""
+    store = store_path(db)
+    if not store.is_file():
+        return frozenset()
+    try:
+        conn = sqlite3.connect(store, timeout=BUSY_TIMEOUT_S)
+        try:
+            return frozenset(r[0] for r in conn.execute("SELECT ident FROM snapshots"))
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return frozenset()
 
 
 def remove_stale_temps(folder: Path, prefix: str = "") -> list[Path]:
@@ -224,7 +260,7 @@ def create_backup(db: Path, when: datetime) -> Backup:
         remove_stale_temps(folder)
     except OSError as exc:
         raise BackupError(f"cannot use the backup folder {folder}: {_os_reason(exc)}") from None
-    ident, target = _free_target(folder, db.stem, when)
+    ident, target = _free_target(folder, db.stem, when, snapshot_ids(db))
     tmp = folder / f".{target.name}.{os.getpid()}{TEMP_SUFFIX}"
     try:
         create_like(tmp, db)  # a backup of a 0600 database is 0600 too
@@ -243,12 +279,25 @@ def create_backup(db: Path, when: datetime) -> Backup:
 
 
 def is_sqlite_file(path: Path) -> bool:
-    """Whether `path` starts with SQLite's 16-byte header (an empty file counts as not)."""
+    """Whether `path` is a SQLite database file (an empty file counts as not), asked of SQLite
+    itself: it reads the header through a read-only connection. Never `open()` a database
+    file: this process may hold a connection to it, and closing any descriptor of the file
+    drops SQLite's POSIX locks (another process then deletes the WAL, answers in it lost)."""
     try:
-        with path.open("rb") as f:
-            return f.read(16) == b"SQLite format 3\x00"
-    except OSError:
+        if not path.is_file() or path.stat().st_size == 0:
+            return False
+        conn = open_readonly(path)
+    except (OSError, sqlite3.Error, BackupError):
         return False
+    try:
+        conn.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.DatabaseError as exc:
+        # Only "not a database" says no; damage past the header or a lock is for the caller's
+        # check to report, as a SQLite file.
+        return getattr(exc, "sqlite_errorname", "") != "SQLITE_NOTADB"
+    finally:
+        conn.close()
+    return True
 
 
 def _copy_checked(source: Path, target: Path, *, what: str, consequence: str) -> None:
@@ -333,7 +382,25 @@ def _page_size(path: Path) -> int | None:
         conn.close()
 
 
+def _refuse_if_in_use(db: Path, action: str) -> None:
+    """Copying, renaming or deleting the database file is safe only while nobody holds a
+    connection to it: not this process, not another flashcore (its `.open` marker)."""
+    if held_by_this_process(db):
+        raise BackupError(
+            f"cannot {action} {db} while this process holds a connection to it; close the "
+            "collection first (nothing was changed)"
+        )
+    others = live_markers(db)
+    if others:
+        raise BackupError(
+            f"cannot {action} {db} while other flashcore processes use it (pids "
+            f"{', '.join(map(str, others))}); close the other windows first (nothing was "
+            "changed)"
+        )
+
+
 def _replace_file(db: Path, backup: Path) -> None:
+    _refuse_if_in_use(db, "replace")
     for stale in db.parent.glob(f".{db.name}.restore.*{TEMP_SUFFIX}*"):  # a killed restore's
         match = _TEMP.match(stale.name)
         if match is not None and not _alive(int(match["pid"])):
@@ -356,6 +423,7 @@ def _replace_file(db: Path, backup: Path) -> None:
 def set_aside(db: Path, when: datetime) -> Path:
     """Copy a damaged database byte for byte (with its -wal) into the backup folder as
     `<stem>-damaged-YYYYmmdd-HHMMSS.sqlite3`, which is never listed, restored or pruned."""
+    _refuse_if_in_use(db, "copy aside")
     folder = backup_folder(db)
     try:
         folder.mkdir(exist_ok=True)
@@ -401,6 +469,65 @@ def record_quick_check(db: Path, when: datetime) -> None:
     with contextlib.suppress(OSError):
         path.write_text(f"last quick_check passed: {_utc(when).isoformat()}\n", encoding="utf-8")
         os.utime(path, (stamp, stamp))
+
+
+def damage_file(db: Path) -> Path:
+    """`.<db name>.damaged`: what a background quick_check found wrong (one line), until a
+    check passes again (doctor, a restore, the next check)."""
+    return db.with_name(f".{db.name}.damaged")
+
+
+def record_damage(db: Path, problem: str) -> None:
+    with contextlib.suppress(OSError):
+        damage_file(db).write_text(problem.replace("\n", " ") + "\n", encoding="utf-8")
+
+
+def recorded_damage(db: Path) -> str | None:
+    """The problem a background check recorded for `db`, or None (one failed stat)."""
+    try:
+        return damage_file(db).read_text(encoding="utf-8").strip() or "damaged"
+    except OSError:
+        return None
+
+
+def clear_damage(db: Path) -> None:
+    with contextlib.suppress(OSError):
+        damage_file(db).unlink(missing_ok=True)
+
+
+def held_by_this_process(path: Path) -> bool:
+    """Whether this process has a descriptor open on the file at `path` (a SQLite connection,
+    in practice), from `/proc/self/fd` (one stat per descriptor); False where there is none."""
+    try:
+        target = path.stat()
+        fds = os.listdir("/proc/self/fd")
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            seen = os.stat(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if (seen.st_dev, seen.st_ino) == (target.st_dev, target.st_ino):
+            return True
+    return False
+
+
+def live_markers(db: Path) -> list[int]:
+    """The ids of *other* running processes that have `db` open (their `.open` markers)."""
+    found: list[int] = []
+    try:
+        entries = list(os.scandir(db.parent))
+    except OSError:
+        return found
+    for entry in entries:
+        match = _OPEN.match(entry.name)
+        if match is None or match["db"] != db.name:
+            continue
+        pid = int(match["pid"])
+        if pid != os.getpid() and process_alive(pid):
+            found.append(pid)
+    return sorted(found)
 
 
 def mark_open(db: Path) -> Path | None:

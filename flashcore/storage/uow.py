@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, TypeVar
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from flashcore.core.errors import DatabaseError
+from flashcore.core.errors import DatabaseBusyError
 from flashcore.storage.db import WRITE
 
 if TYPE_CHECKING:
@@ -93,7 +93,7 @@ def _retrying(once: Callable[[], T], attempts: int) -> T:
             return once()
         except (OperationalError, DBAPIError) as exc:
             if is_busy(exc):
-                raise DatabaseError(
+                raise DatabaseBusyError(
                     "the database is busy: another flashcore held the write lock past the "
                     "timeout; close the other window or wait for it, then try again; "
                     "nothing was changed"

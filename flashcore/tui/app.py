@@ -1,11 +1,17 @@
 """The review app: thin. It holds the context, opens Home (and a session when the command line
-named a deck or topic) and turns a bad deck/topic into an error for the command line."""
+named a deck or topic) and turns a bad deck/topic into an error for the command line.
+
+Safety work never delays it: once Home is up, the automatic backup is started in a background
+process when one may be due (the reviewer keeps its keys), and every few seconds the app reaps
+finished background jobs and looks (one stat) for damage a background quick check recorded,
+which it shows once.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -17,6 +23,10 @@ from flashcore.tui.screens.loading import LoadingScreen
 if TYPE_CHECKING:
     from flashcore.services.collection import Flashcore
     from flashcore.tui.screens.review import ReviewScreen
+
+
+SAFETY_WATCH_S = 2.0  # seconds between looks at background jobs and recorded damage
+SAFETY_AFTER_S = 5.0  # background work starts once Home is loaded, or this long after opening
 
 
 class FlashcoreApp(App[None]):
@@ -45,6 +55,9 @@ class FlashcoreApp(App[None]):
         self.session_minutes: float | None = None  # for the context made once opened
         self.error: BaseException | None = None
         self._opening = False
+        self.jobs: list[Any] = []  # background processes started by this app (reaped)
+        self._damage_shown = False
+        self._safety_started = False
 
     @property
     def ctx(self) -> Context:
@@ -54,6 +67,7 @@ class FlashcoreApp(App[None]):
     def on_mount(self) -> None:
         if self._ctx is not None:
             self._start()
+            self.set_interval(SAFETY_WATCH_S, self._watch_safety)
             return
         # Paint first: open the collection (SQLAlchemy, migrations, starter decks) in a thread
         # once the loading screen is out.
@@ -81,15 +95,45 @@ class FlashcoreApp(App[None]):
         self._ctx = Context(fc, self.ticks, self.session_minutes)
         self.pop_screen()
         self._start()
-        # After the first paint, a quick integrity check costs the student nothing.
-        self.run_worker(self._check_health, thread=True, exit_on_error=False)
+        self.set_interval(SAFETY_WATCH_S, self._watch_safety)
+        # Once Home shows its numbers (or a session has started instead), not before: the
+        # background work would compete with Home's own loading for the disk.
+        self.set_timer(SAFETY_AFTER_S, self.start_safety_work)
 
-    def _check_health(self) -> None:
-        from flashcore.services.health import quick_health
+    def on_home_screen_loaded(self, message: Any) -> None:
+        self.start_safety_work()
 
-        problem = quick_health(self.ctx.fc)
+    def start_safety_work(self) -> None:
+        """Start the review-start backup and a due quick check in the background (once); the
+        keys never wait for either."""
+        if self._safety_started or self._ctx is None:
+            return
+        self._safety_started = True
+        self.run_worker(self._schedule_backup, thread=True, exit_on_error=False)
+
+    def _schedule_backup(self) -> None:
+        from flashcore.core.errors import FlashcoreError
+        from flashcore.services.backup import schedule_backup
+        from flashcore.services.health import start_pending_checks
+
+        start_pending_checks()  # a quick check of a large file, left for after the first paint
+        try:
+            job = schedule_backup(self.ctx.fc, "review start")
+        except (FlashcoreError, OSError):
+            return  # it is tried again when the reviewer quits, or after the next command
+        if job is not None:
+            self.call_from_thread(self.jobs.append, job)
+
+    def _watch_safety(self) -> None:
+        from flashcore.services.health import recorded_problem
+
+        self.jobs = [job for job in self.jobs if job.poll() is None]  # reap the finished
+        if self._damage_shown:
+            return
+        problem = recorded_problem(self.ctx.fc)
         if problem is not None:
-            self.call_from_thread(self.notify, problem, severity="error", timeout=30, markup=False)
+            self._damage_shown = True
+            self.notify(problem, severity="error", timeout=30, markup=False)
 
     def _failed(self, exc: BaseException) -> None:
         self.error = exc
@@ -104,6 +148,14 @@ class FlashcoreApp(App[None]):
         deck, topic = self.scope
         if deck is not None or topic is not None:
             self.push_screen(ReviewScreen(self.ctx, deck=deck, topic=topic))
+
+    async def action_quit(self) -> None:
+        """Ctrl+C: quit, but a reviewer saving an answer finishes it first (a second Ctrl+C
+        does not wait)."""
+        defer = getattr(self.screen, "defer_quit", None)
+        if defer is not None and defer():
+            return
+        self.exit()
 
     def on_review_screen_scope_failed(self, message: ReviewScreen.ScopeFailed) -> None:
         # Only the session the command line asked for ends the app (`review --deck D`); a

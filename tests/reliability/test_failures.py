@@ -273,10 +273,10 @@ def test_a_database_from_a_newer_flashcore_is_refused(run, collection):
 
 def test_a_write_lock_held_past_the_timeout_is_refused(run, collection, monkeypatch):
     monkeypatch.setattr(db_module, "BUSY_TIMEOUT_MS", 50)
+    before = _state(collection)  # read before connecting: reading the file drops the locks
     holder = sqlite3.connect(collection, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     try:
-        before = _state(collection)
         line = run("answer", 2, "good", "--db", collection).line
     finally:
         holder.execute("ROLLBACK")

@@ -154,7 +154,9 @@ def test_a_backup_of_a_damaged_database_is_refused_and_leaves_nothing(loaded, tm
 # ---------------------------------------------------------------- automatic backups
 
 
-def test_imports_back_up_a_collection_that_holds_something(fc_sqlite, tmp_path, clock):
+def test_decks_add_takes_a_restore_point_and_a_qbank_import_none(
+    fc_sqlite, tmp_path, clock, inline_jobs
+):
     fc = fc_sqlite
     fc.add_decks([write_deck(tmp_path / "small.toml", SMALL_DECK)])
     assert service.list_backups(fc.url) == []  # an empty collection has nothing to lose
@@ -162,18 +164,21 @@ def test_imports_back_up_a_collection_that_holds_something(fc_sqlite, tmp_path, 
     other = write_deck(tmp_path / "other.toml", SMALL_DECK, name="Other", key="other")
     fc.add_decks([other])
     (before_decks,) = service.list_backups(fc.url)
-    with sqlite3.connect(before_decks.path) as conn:  # the state before that import
-        assert conn.execute("SELECT COUNT(*) FROM decks").fetchone() == (1,)
-    conn.close()
+    assert before_decks.kind == "snapshot" and before_decks.taken_at == clock.now()
     clock.advance(timedelta(minutes=1))
     paste = (DECKS / "samples" / "uworld-paste.tsv").read_bytes()
-    qbank.import_log(fc, paste, origin="paste", dry_run=True)
-    assert len(service.list_backups(fc.url)) == 1  # a dry run writes nothing
-    qbank.import_log(fc, paste, origin="paste")
-    assert len(service.list_backups(fc.url)) == 2
+    report = qbank.import_log(fc, paste, origin="paste")
+    assert service.list_backups(fc.url) == [before_decks]  # undone by `qbank remove` instead
+    assert qbank.remove_batch(fc, report.batch_id) == report.added
+    fc.close()
+    clock.advance(timedelta(minutes=1))
+    service.restore(fc.url, before_decks.id, clock.now())  # the state before `decks add`
+    with sqlite3.connect(db_of(fc)) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM decks").fetchone() == (1,)
+    conn.close()
 
 
-def test_a_deck_file_with_errors_makes_no_backup(loaded, tmp_path):
+def test_a_deck_file_with_errors_makes_no_backup(loaded, tmp_path, inline_jobs):
     bad = tmp_path / "bad.toml"
     bad.write_text("[deck]\nname = 1\n", encoding="utf-8")
     (report,) = loaded.add_decks([bad])
@@ -181,23 +186,40 @@ def test_a_deck_file_with_errors_makes_no_backup(loaded, tmp_path):
     assert service.list_backups(loaded.url) == []
 
 
-def test_review_start_backs_up_when_something_changed_and_the_last_is_30_minutes_old(loaded, clock):
+def test_an_automatic_backup_is_due_when_something_changed_and_the_last_is_30_minutes_old(
+    loaded, clock
+):
     fc = loaded
     first = service.maybe_backup(fc)
-    assert first is not None  # changes and no backup yet
+    assert first is not None and first.kind == "snapshot"  # changes and no backup yet
     clock.advance(timedelta(minutes=10))
     answer(fc, fc.cards()[0]["card_id"], Rating.GOOD)
-    assert service.maybe_backup(fc) is None  # the newest is only 10 minutes old
+    assert not service.backup_due(fc) and service.maybe_backup(fc) is None  # 10 minutes old
     clock.advance(timedelta(minutes=25))
     second = service.maybe_backup(fc)
     assert second is not None and second.taken_at == clock.now()
     clock.advance(timedelta(hours=2))
-    assert service.maybe_backup(fc) is None  # nothing changed since
-    assert fc.ensure_starter_decks() is None  # the review-start hook: nothing to do either
+    assert not service.backup_due(fc)  # nothing changed since
+    assert fc.ensure_starter_decks() is None  # review start: no backup before Home any more
     clock.advance(timedelta(minutes=1))
     answer(fc, fc.cards()[1]["card_id"], Rating.GOOD)
-    fc.ensure_starter_decks()
-    assert service.list_backups(fc.url)[0].taken_at == clock.now()
+    assert service.backup_due(fc)
+    assert service.list_backups(fc.url)[0] == second
+
+
+def test_the_review_start_and_command_backups_run_in_the_background_only_when_due(
+    loaded, clock, inline_jobs
+):
+    fc = loaded
+    service.schedule_backup(fc, "review start")
+    (made,) = service.list_backups(fc.url)
+    service.schedule_backup(fc, "review start")  # not due: the newest is from now
+    clock.advance(timedelta(hours=1))
+    service.schedule_backup(fc, "automatic")  # an hour later, but nothing changed
+    assert service.list_backups(fc.url) == [made]
+    answer(fc, fc.cards()[0]["card_id"], Rating.GOOD)
+    service.schedule_backup(fc, "automatic")
+    assert [b.taken_at for b in service.list_backups(fc.url)] == [clock.now(), made.taken_at]
 
 
 # ---------------------------------------------------------------- restore

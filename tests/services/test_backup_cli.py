@@ -110,3 +110,35 @@ def test_backup_on_postgresql_says_use_pg_dump(run, pg_url):
         assert code == 1 and "pg_dump" in err and len(err.splitlines()) == 1
     code, out, _ = run("doctor", "--db", pg_url)
     assert code == 0 and "PostgreSQL" in out
+
+
+# ---------------------------------------------------------------- automatic backups (issue 13)
+
+
+def test_a_command_that_changed_something_leaves_an_automatic_snapshot_when_it_ends(
+    run, inline_jobs, db
+):
+    code, out, _ = run("backup", "list", "--db", db, "--json")
+    listed = json.loads(out)
+    assert [(b["id"], b["kind"]) for b in listed] == [("20261125-090000", "snapshot")]
+    assert run("answer", 1, "good", "--db", db, at="2026-11-25T09:10:00+00:00")[0] == 0
+    assert len(json.loads(run("backup", "list", "--db", db, "--json")[1])) == 1  # 10 min old
+    assert run("answer", 2, "good", "--db", db, at="2026-11-25T09:40:00+00:00")[0] == 0
+    listed = json.loads(run("backup", "list", "--db", db, "--json")[1])
+    assert [b["id"] for b in listed] == ["20261125-094000", "20261125-090000"]
+    assert {b["kind"] for b in listed} == {"snapshot"}
+    code, out, _ = run("backup", "list", "--db", db)
+    assert code == 0 and "20261125-094000" in out and "snapshot" in out
+
+
+def test_a_snapshot_is_restored_by_its_id_like_a_copy(run, inline_jobs, db):
+    (first,) = json.loads(run("backup", "list", "--db", db, "--json")[1])
+    assert run("answer", 1, "good", "--db", db, at="2026-11-25T09:10:00+00:00")[0] == 0
+    assert reviews(db) == 1
+    code, out, err = run("backup", "restore", first["id"], "--yes", "--db", db,
+                         at="2026-11-25T09:20:00+00:00")  # fmt: skip
+    assert code == 0, err
+    assert f"from backup {first['id']}" in out
+    assert reviews(db) == 0
+    kinds = {b["id"]: b["kind"] for b in json.loads(run("backup", "list", "--db", db, "--json")[1])}
+    assert kinds == {first["id"]: "snapshot", "20261125-092000": "copy"}  # the state replaced

@@ -11,6 +11,7 @@ from flashcore.core.errors import FlashcoreError, QbankFormatError
 from flashcore.core.model import Rating
 from flashcore.services import qbank, study, weakness
 from tests.conftest import write_deck
+from tests.decks.sample_qids import decks_with_sample_qids
 
 SAMPLES = Path(__file__).resolve().parents[2] / "decks" / "samples"
 
@@ -186,11 +187,13 @@ def test_removing_a_batch_undoes_its_effect(fc, tmp_path):
     assert [i.reason for i in study.build_queue(fc).items if "weak" in i.reason] == []
 
 
-def test_bundled_samples_import_and_match_their_cards(fc):
-    fc.add_decks(sorted((SAMPLES.parent).glob("*.toml")))
+def test_bundled_samples_import_and_match_their_cards(fc, tmp_path):
+    # The shipped decks carry no question ids; copies with the samples' made-up ids do.
+    fc.add_decks(decks_with_sample_qids(tmp_path / "decks"))
     paste = qbank.import_log(fc, (SAMPLES / "uworld-paste.tsv").read_bytes(), origin="u.tsv")
     assert paste.format == "uworld" and paste.added == 12
-    assert paste.matched_none == 1 and paste.unmatched_topics == ["Wilson disease"]
+    assert paste.matched_card == 8 and paste.matched_topic == 3
+    assert paste.matched_none == 1 and paste.unmatched_topics == ["Kikuchi disease"]
     csv = qbank.import_log(fc, (SAMPLES / "missed.csv").read_bytes(), origin="missed.csv")
     assert csv.format == "csv" and csv.added > 0
     qids = qbank.import_log(

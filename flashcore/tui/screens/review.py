@@ -1,8 +1,17 @@
 """Review: the front, then the answer with four graded buttons; every answer is committed before
 the next card is fetched (in a worker) and shown.
 
-Phases: `loading` (keys that change cards are ignored), `front`, `back`, `waiting` (only
-learning cards due later are left: "next card in 4m", polled every second) and `done`.
+Phases: `loading` (the next card is being fetched), `saving` (an answer, undo, bury, suspend or
+flag is being written, in a worker thread), `front`, `back`, `waiting` (only learning cards
+due later are left: "next card in 4m", polled every second) and `done`.
+
+The screen never freezes and never drops a key. Writes run in a worker: while another process
+holds the write lock (a large `qbank import`), the answer waits for it there, retried until it
+commits (a retry writes nothing twice: a busy database refused the whole transaction) or, after
+`SAVE_LIMIT_S`, fails with a message and the card stays on screen to be answered again. After
+`SAVING_SHOWN_S` the screen says it is saving, and after `SAVING_BUSY_S` why. Keys pressed
+while loading or saving are kept, in order, and replayed once the next card is on screen
+(Space, 3, Space, 3 typed ahead answers two cards); quitting waits for the answer in flight.
 """
 
 from __future__ import annotations
@@ -10,9 +19,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import shlex
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import work
@@ -23,8 +34,9 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Static
+from textual.worker import get_current_worker
 
-from flashcore.core.errors import FlashcoreError, StaleCardError
+from flashcore.core.errors import DatabaseBusyError, FlashcoreError, StaleCardError
 from flashcore.core.model import Rating
 from flashcore.tui import collector
 from flashcore.tui.context import Context
@@ -41,6 +53,16 @@ if TYPE_CHECKING:
 UNDO_REASON = "shown again after undo"
 COLLECT_AFTER = 0.1  # seconds after a card is shown: the student is reading, nothing is drawn
 PROMPT = Text("Space / Enter  show answer", style="bold")
+SAVING_SHOWN_S = 0.15  # a write taking longer says so on screen
+SAVING_BUSY_S = 1.5  # ... and, past this, that another process holds the database
+SAVE_LIMIT_S = 120.0  # a write still refused by a busy database after this gives up
+SAVE_RETRY_S = 0.1  # between attempts (each already waits SQLite's busy timeout)
+SAVING = Text("saving your answer…", style="bold yellow")
+SAVING_BUSY = Text(
+    "saving… another flashcore is writing (an import?); your answer waits for it and is kept",
+    style="bold yellow",
+)
+BUSY_KEYS = ("loading", "saving")  # phases in which keys are kept for later
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +203,9 @@ class ReviewScreen(Screen[None]):
         self._holding_gc = False
         self._prompt_shown = False
         self._budget_told = False
+        self._kept_keys: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
+        self._saving_timers: list[Timer] = []
+        self._saving_shown = False
         # The widgets, kept at hand: a card changes them without a query per widget.
         self._scope = Static(self._scope_text(), id="review-scope")
         self._timer = Static("00:00", id="review-timer")
@@ -239,7 +264,7 @@ class ReviewScreen(Screen[None]):
 
     def _collect(self) -> None:
         self._collect_timer = None
-        if self.phase == "loading":  # a card is on its way: wait until it is shown
+        if self.phase in BUSY_KEYS:  # a card is on its way: wait until it is shown
             self._collect_soon()
         elif self._holding_gc:
             collector.collect()
@@ -296,6 +321,7 @@ class ReviewScreen(Screen[None]):
         if nxt.view is not None:
             self.weak_topic = nxt.weak_topic
             self._show_card(nxt.view, nxt.reason)
+            self._replay_keys()
             return
         self.view = None
         if self.study is not None and self.study.postponed and not self._budget_told:
@@ -312,8 +338,25 @@ class ReviewScreen(Screen[None]):
             self._show_waiting()
         elif self.record.count and not (nxt.queue.new_held or nxt.queue.review_held):
             self.app.switch_screen(SessionEndScreen(self.ctx, self.record, finished=True))
+            return
         else:
             self._show_done(nxt.tomorrow)
+        self._replay_keys()
+
+    # ------------------------------------------------------------ keys kept while busy
+
+    def _keep(self, action: Callable[..., Any], *args: Any) -> bool:
+        """While loading or saving, keep the key for later (True); else False: act now."""
+        if self.phase not in BUSY_KEYS:
+            return False
+        self._kept_keys.append((action, args))
+        return True
+
+    def _replay_keys(self) -> None:
+        """The keys pressed meanwhile, in order, until one makes the screen busy again."""
+        while self._kept_keys and self.phase not in BUSY_KEYS and self.is_attached:
+            action, args = self._kept_keys.pop(0)
+            action(*args)
 
     def _update_progress(self) -> None:
         queue = self.queue
@@ -398,8 +441,9 @@ class ReviewScreen(Screen[None]):
         """Show the widgets of `phase`. `loading` changes nothing on screen (the next card
         replaces this one within milliseconds); it only makes card keys wait."""
         self.phase = phase
-        if phase == "loading":
+        if phase in BUSY_KEYS:
             return
+        self._stop_saving()
         card = phase in ("front", "back")
         self._meta.display = card
         self._front.display = card
@@ -408,9 +452,68 @@ class ReviewScreen(Screen[None]):
         self._notice.display = phase in ("waiting", "done")
         self._answers.display = phase == "back"
         self._prompt.display = phase != "back"
-        if self._prompt_shown != (phase == "front"):
+        if self._prompt_shown != (phase == "front") or self._saving_shown:
             self._prompt_shown = phase == "front"
+            self._saving_shown = False
             self._prompt.update(PROMPT if self._prompt_shown else Text(), layout=False)
+
+    # ------------------------------------------------------------ saving
+
+    def _start_saving(self) -> None:
+        self._set_phase("saving")
+        self._saving_timers = [
+            self.set_timer(SAVING_SHOWN_S, lambda: self._show_saving(SAVING)),
+            self.set_timer(SAVING_BUSY_S, lambda: self._show_saving(SAVING_BUSY)),
+        ]
+
+    def _back_to(self, phase: str) -> None:
+        """The phase a write started from, as it was (nothing changed on screen)."""
+        view = self.view
+        self._set_phase(phase, basic_back=view is not None and view.kind != "cloze")
+
+    def _show_saving(self, text: Text) -> None:
+        if self.phase != "saving":
+            return
+        self._saving_shown = True
+        self._prompt.display = True
+        self._prompt.update(text)
+
+    def _stop_saving(self) -> None:
+        for timer in self._saving_timers:
+            timer.stop()
+        self._saving_timers = []
+
+    def _write(
+        self, write: Callable[[], Any], then: Callable[[Any], None], *, retry: bool = True
+    ) -> None:
+        """Run `write` in a worker thread while the screen shows it is saving; `then(outcome)`
+        runs on the screen with its result, or the exception that ended it."""
+        self._start_saving()
+        self.run_worker(
+            lambda: self._write_in_thread(write, then, retry),
+            thread=True,
+            group="review-write",
+            exit_on_error=False,
+        )
+
+    def _write_in_thread(
+        self, write: Callable[[], Any], then: Callable[[Any], None], retry: bool
+    ) -> None:
+        worker = get_current_worker()
+        give_up = time.monotonic() + SAVE_LIMIT_S
+        while True:
+            try:
+                outcome = write()
+            except DatabaseBusyError as exc:  # refused whole: nothing was written
+                if retry and time.monotonic() < give_up and not worker.is_cancelled:
+                    time.sleep(SAVE_RETRY_S)
+                    continue
+                outcome = exc
+            except Exception as exc:  # noqa: BLE001 - handed to the screen, which says it
+                outcome = exc
+            break
+        if not worker.is_cancelled:  # the app is still there (Ctrl+C does not wait for this)
+            self.app.call_from_thread(then, outcome)
 
     def _tick(self) -> None:
         elapsed = self.ctx.ticks() - self.record.started
@@ -424,6 +527,8 @@ class ReviewScreen(Screen[None]):
     # ------------------------------------------------------------ actions
 
     def action_reveal(self) -> None:
+        if self._keep(self.action_reveal):
+            return
         if self.phase == "front":
             self._reveal()
 
@@ -433,43 +538,65 @@ class ReviewScreen(Screen[None]):
     def action_rate(self, value: int) -> None:
         from flashcore.services.study import answer
 
+        if self._keep(self.action_rate, value):
+            return
         view = self.view
         if self.phase != "back" or view is None:
             return
         rating = Rating(value)
         duration_ms = max(0, int((self.ctx.ticks() - self.shown_at) * 1000))
-        self._set_phase("loading")
-        try:
-            if self.study is not None:  # the session's connection; the card leaves its queue
-                result = self.study.answer(
-                    view.card_id,
-                    rating,
-                    duration_ms=duration_ms,
-                    expect_version=view.version,
-                    reason=self.reason,
-                )
-            else:
-                result = answer(
-                    self.ctx.fc,
-                    view.card_id,
-                    rating,
-                    duration_ms=duration_ms,
-                    expect_version=view.version,
-                    reason=self.reason,
-                )
-        except StaleCardError:
+        reason, weak_topic = self.reason, self.weak_topic
+        study = self.study
+
+        def write() -> Any:
+            if study is not None:  # the session's connection; the card leaves its queue
+                return study.answer(
+                    view.card_id, rating, duration_ms=duration_ms,
+                    expect_version=view.version, reason=reason,
+                )  # fmt: skip
+            return answer(
+                self.ctx.fc, view.card_id, rating, duration_ms=duration_ms,
+                expect_version=view.version, reason=reason,
+            )  # fmt: skip
+
+        def then(outcome: Any) -> None:
+            self._answered(view, rating, (reason, weak_topic), duration_ms, outcome)
+
+        self._write(write, then)
+
+    def _answered(
+        self,
+        view: CardView,
+        rating: Rating,
+        why: tuple[str, str | None],
+        duration_ms: int,
+        outcome: Any,
+    ) -> None:
+        reason, weak_topic = why  # as shown with the card, whatever was loaded since
+        if isinstance(outcome, StaleCardError):
             self._invalidate()
             self.notify("answered elsewhere; moving on", severity="warning")
-        except FlashcoreError as exc:
+        elif isinstance(outcome, DatabaseBusyError) or (
+            isinstance(outcome, BaseException) and not isinstance(outcome, FlashcoreError)
+        ):
+            # Not saved: the card stays, answered side up, to be answered again.
+            self._back_to("back")
+            self.notify(
+                f"your answer was not saved ({_one_line(outcome)}); answer again, or quit",
+                severity="error",
+                timeout=15,
+                markup=False,
+            )
+            self._replay_keys()
+            return
+        elif isinstance(outcome, FlashcoreError):
             self._invalidate()
-            self.notify(f"{exc}; moving on", severity="error", markup=False)
+            self.notify(f"{outcome}; moving on", severity="error", markup=False)
         else:
             self.record.add(
-                Answered(
-                    view.card_id, rating, self.reason, view.topics, duration_ms, self.weak_topic
-                )
+                Answered(view.card_id, rating, reason, view.topics, duration_ms, weak_topic)
             )
-            if result.leech:
+            if outcome.leech:
                 self.notify(
                     "Leech: this card has lapsed too often and is now suspended",
                     severity="warning",
@@ -483,24 +610,29 @@ class ReviewScreen(Screen[None]):
     def action_undo(self) -> None:
         from flashcore.services.study import undo
 
+        if self._keep(self.action_undo):
+            return
         last = self.record.answers[-1] if self.record.answers else None
         if last is None:
             self.notify("Nothing to undo in this session")
             return
-        if self.phase == "loading":
-            return
-        try:
-            done = undo(self.ctx.fc)
-        except FlashcoreError as exc:
-            self.notify(str(exc), severity="error", markup=False)
-            return
-        self.record.pop()
-        card_id = done[0].card_id
-        if card_id != last.card_id:
-            self.notify(f"undid card {card_id}: the latest answer was given elsewhere")
-        else:
-            self.notify(f"Undone: {done[0].rating.label}")
-        self.load_next(prefer=card_id)
+        phase, fc = self.phase, self.ctx.fc
+
+        def then(outcome: Any) -> None:
+            if isinstance(outcome, BaseException):
+                self._back_to(phase)
+                self.notify(_one_line(outcome), severity="error", markup=False)
+                self._replay_keys()
+                return
+            self.record.pop()
+            card_id = outcome[0].card_id
+            if card_id != last.card_id:
+                self.notify(f"undid card {card_id}: the latest answer was given elsewhere")
+            else:
+                self.notify(f"Undone: {outcome[0].rating.label}")
+            self.load_next(prefer=card_id)
+
+        self._write(lambda: undo(fc), then)
 
     def _card_action(self, action: str, message: str) -> None:
         from flashcore.services.study import set_cards
@@ -508,23 +640,34 @@ class ReviewScreen(Screen[None]):
         view = self.view
         if view is None or self.phase not in ("front", "back"):
             return
-        try:
-            set_cards(self.ctx.fc, action, [view.card_id])
-        except FlashcoreError as exc:
-            self.notify(str(exc), severity="error", markup=False)
-            return
-        self.notify(message)
-        if action in ("bury", "suspend"):
-            self._invalidate()
-            self.load_next()
-        else:
-            self.view = dataclasses.replace(view, flagged=action == "flag")
-            self._show_meta()
+        phase, fc = self.phase, self.ctx.fc
+
+        def then(outcome: Any) -> None:
+            if isinstance(outcome, BaseException):
+                self._back_to(phase)
+                self.notify(_one_line(outcome), severity="error", markup=False)
+                self._replay_keys()
+                return
+            self.notify(message)
+            if action in ("bury", "suspend"):
+                self._invalidate()
+                self.load_next()
+            else:
+                self._back_to(phase)
+                self.view = dataclasses.replace(view, flagged=action == "flag")
+                self._show_meta()
+                self._replay_keys()
+
+        self._write(lambda: set_cards(fc, action, [view.card_id]), then)
 
     def action_bury(self) -> None:
+        if self._keep(self.action_bury):
+            return
         self._card_action("bury", "Buried until tomorrow")
 
     def action_suspend(self) -> None:
+        if self._keep(self.action_suspend):
+            return
         if self.view is not None:
             card_id = self.view.card_id
             self._card_action(
@@ -532,6 +675,8 @@ class ReviewScreen(Screen[None]):
             )
 
     def action_flag(self) -> None:
+        if self._keep(self.action_flag):
+            return
         if self.view is not None:
             if self.view.flagged:
                 self._card_action("unflag", "Flag removed")
@@ -539,6 +684,8 @@ class ReviewScreen(Screen[None]):
                 self._card_action("flag", "Flagged")
 
     def action_end(self) -> None:
+        if self._keep(self.action_end):
+            return
         finished = self.phase == "done"
         self.app.switch_screen(SessionEndScreen(self.ctx, self.record, finished=finished))
 
@@ -575,10 +722,27 @@ class ReviewScreen(Screen[None]):
             self.study.close()  # its connection; nothing is pending (every answer committed)
 
     def action_back(self) -> None:
+        if self._keep(self.action_back):
+            return
         self.app.pop_screen()
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen())
 
     def action_quit(self) -> None:
-        self.app.exit()
+        if not self.defer_quit():
+            self.app.exit()
+
+    def defer_quit(self) -> bool:
+        """While an answer is saving, quitting waits for it (True: deferred). Asked again
+        meanwhile (Ctrl+C twice), it does not wait."""
+        if self.phase != "saving" or any(a == self.app.exit for a, _ in self._kept_keys):
+            return False
+        self.notify("quitting once your answer is saved (Ctrl+C again: quit now)")
+        self._kept_keys.append((self.app.exit, ()))
+        return True
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
