@@ -292,8 +292,10 @@ def run(
         day.seconds = (seconds + unlisted) * scale + (setup.seconds_done_today if first else 0.0)
         kept = entries
         if budget_left is not None:
-            urgent = setup.exam_date is not None and setup.buffer_start is not None and (
-                on >= setup.buffer_start
+            urgent = (
+                setup.exam_date is not None
+                and setup.buffer_start is not None
+                and (on >= setup.buffer_start)
             )
             result = budget.cut(entries, cost, weight, budget_left,
                                 new_value=1.0 if urgent else None)  # fmt: skip
