@@ -96,9 +96,7 @@ def _deck(path: Path, topics: list[tuple[str, float, float]], topic_of: list[int
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
-def run(
-    arm: str, seed: int, cards: int, days: int, minutes: float, verbose: bool = False
-) -> Run:
+def run(arm: str, seed: int, cards: int, days: int, minutes: float, verbose: bool = False) -> Run:
     """One arm on one seed, through the services (see the module's doc)."""
     from flashcore.services import Flashcore, exam, study
     from flashcore.services.optimize import solve_retention
@@ -245,4 +243,3 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
-
