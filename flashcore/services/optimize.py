@@ -14,9 +14,10 @@ and a custom target: the expected number of cards recalled on exam day (its simu
 memorized count on the last day), within the student's daily budget (`max_cost_perday`) and
 the plan's new cards a day, for horizons of 7, 14, 28 and 56 days (and the days left). With
 the budget as a hard limit, a higher retention only wins where its extra reviews still leave
-room for the new cards: the steps rise toward the exam exactly where that buys exam-day recall
-per minute. Each step is then used for answers with that many days left or fewer (never below
-the profile's own retention, see core.exam).
+room for the new cards; and a step is kept only when it buys exam-day recall per minute: the
+cards it adds on the last day, per second it adds, at least match what studying at the
+profile's retention gives per second (`_pays_per_minute`). Each step is then used for answers
+with that many days left or fewer (never below the profile's own retention, see core.exam).
 """
 
 from __future__ import annotations
@@ -189,6 +190,30 @@ def _rating_mix(fc: Flashcore) -> tuple[list[float], list[float]]:
     return first, review
 
 
+def _pays_per_minute(
+    rs: Any, parameters: list[float], config: Any, base: float, chosen: float
+) -> bool:
+    """Whether the higher retention buys exam-day recall per minute: the cards it adds on the
+    last day, per second of the time it adds, are at least what studying at `base` gives per
+    second (fsrs-rs's simulator, three seeds; a fresh deck of the same size and limits)."""
+
+    def run(retention: float) -> tuple[float, float]:
+        memorized = cost = 0.0
+        for seed in (1, 2, 3):
+            result = rs.simulate(parameters, retention, config, seed)
+            memorized += float(result.memorized_cnt_per_day[-1])
+            cost += float(sum(result.cost_per_day))
+        return memorized, cost
+
+    base_memorized, base_cost = run(base)
+    memorized, cost = run(chosen)
+    if memorized <= base_memorized or base_cost <= 0:
+        return False
+    if cost <= base_cost:
+        return True
+    return (memorized - base_memorized) / (cost - base_cost) >= base_memorized / base_cost
+
+
 def solve_retention(fc: Flashcore, *, progress: Progress = _quiet) -> tuple[tuple[int, float], ...]:
     """Choose and store the exam's retention steps (see the module's doc). Slow (seconds per
     horizon): the command line shows `progress`, the reviewer runs it in a worker."""
@@ -246,8 +271,11 @@ def solve_retention(fc: Flashcore, *, progress: Progress = _quiet) -> tuple[tupl
         def recalled(result: Any, _params: Any) -> float:
             return -float(result.memorized_cnt_per_day[-1])  # minimized: most recalled wins
 
-        chosen = float(rs.optimal_retention(config, parameters, list(cards), recalled))
-        steps.append((horizon, round(min(cap, chosen), 3)))
+        chosen = round(min(cap, float(rs.optimal_retention(config, parameters, list(cards),
+                                                            recalled))), 3)  # fmt: skip
+        if chosen > base and not _pays_per_minute(rs, parameters, config, base, chosen):
+            chosen = base
+        steps.append((horizon, chosen))
         progress(k, total)
     useful = tuple((h, r) for h, r in steps if r > base)
     solved = replace(exam, retention_plan=useful, solved_on=today)

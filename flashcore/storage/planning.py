@@ -259,8 +259,8 @@ def answer_seconds(conn: Executor, profile_id: int, since: datetime) -> AnswerSe
             out[name] = getattr(default, name)
     counts = rating_counts(conn, profile_id, since)
     by_state: dict[int, int] = defaultdict(int)
-    for (state, _rating), n in counts.items():
-        by_state[state] += n
+    for (answered_in, _rating), n in counts.items():
+        by_state[answered_in] += n
     new = by_state[int(CardState.NEW)]
     lapses = counts.get((int(CardState.REVIEW), 1), 0)
     steps_per_new = by_state[int(CardState.LEARNING)] / new if new >= 20 else None
