@@ -15,12 +15,11 @@ day is charged what the card costs on average: a review's answer plus, with chan
 relearning steps, at the student's own answer times. Sampling answers instead would need many
 runs to give a steady daily curve; the modal path gives it in one, at the cost of leaving out
 how a lapse shortens the lapsed card's next intervals (the load of later weeks is a little
-low for a student who forgets much; `check` of the forecast against the simulated student:
-see the README).
+low for a student who forgets much).
 
-**It stays cheap at any size.** FSRS answers are memoized on the card's state (stability to
-three significant digits, difficulty to two decimals, whole elapsed days, retention), so cards
-in the same state share one call of fsrs; and a collection of more than `MAX_CARDS` cards is
+**It stays cheap at any size.** FSRS answers are memoized on the card's state (stability in 2 %
+log bins, difficulty to a quarter, whole elapsed days, retention to 0.01), so cards in the
+same state share one call of fsrs (the fuzz is drawn once per state, not per card); and a collection of more than `MAX_CARDS` cards is
 simulated on an evenly spaced sample (every k-th card by id, every k-th new card in
 introduction order), each simulated card standing for k cards: limits, budget and counts are
 scaled by k, so the daily load, the new cards a day and the readiness by system keep their
@@ -40,7 +39,7 @@ from zoneinfo import ZoneInfo
 from flashcore.core import budget, exam, fsrs_adapter, queue, studyday
 from flashcore.core.model import CardState, Memory, Rating, Schedule
 
-MAX_CARDS = 4000  # simulated cards; larger collections are sampled evenly
+MAX_CARDS = 3000  # simulated cards; larger collections are sampled evenly
 MAX_STEPS = 12  # learning-step answers per card per session, a guard
 NEVER = 10**6  # days left when there is no exam
 T = TypeVar("T")
@@ -212,6 +211,7 @@ def run(
     for cid, sched in schedules.items():
         d = day_of(sched.due)
         (due.add(cid) if d <= 0 else buckets[d].append(cid))
+    made: dict[int, queue.Candidate] = {}  # queue candidates of unchanged schedules
     introduced_here: set[int] = set()  # cards this forecast introduced: their cost is the plan's
     new_queue = list(fresh)
     days: list[Day] = []
@@ -238,13 +238,15 @@ def run(
             budget_left = max(0.0, setup.budget_seconds - spent) / scale
         candidates = []
         for cid in due:
-            sched = schedules[cid]
-            card = by_id[cid]
-            candidates.append(
-                queue.Candidate(cid, card.note_id, int(sched.state), sched.due,
-                                sched.memory.stability if sched.memory else None,
-                                sched.last_review, card.weight)
-            )  # fmt: skip
+            candidate = made.get(cid)
+            if candidate is None:  # made once per schedule: a postponed card keeps its own
+                sched = schedules[cid]
+                candidate = made[cid] = queue.Candidate(
+                    cid, by_id[cid].note_id, int(sched.state), sched.due,
+                    sched.memory.stability if sched.memory else None, sched.last_review,
+                    by_id[cid].weight,
+                )  # fmt: skip
+            candidates.append(candidate)
         news = [
             queue.Candidate(c.card_id, c.note_id, int(CardState.NEW), c.schedule.due, None, None,
                             c.weight)
@@ -330,6 +332,7 @@ def run(
                 if moved is not None:
                     sched = replace(sched, due=moved + timedelta(days=1))
             schedules[cid] = sched
+            made.pop(cid, None)
             due.discard(cid)
             buckets[max(d + 1, day_of(sched.due))].append(cid)
         if taken:
