@@ -195,7 +195,7 @@ def cmd_assess(args: argparse.Namespace) -> int:
             else:
                 verdict = "at or above" if added.margin >= 0 else "below"
                 say(f"assessment {added.assessment_id}: {added.name} {added.score:g} on "
-                    f"{added.taken_on.isoformat()}, {abs(added.margin):g} points {verdict} the "
+                    f"{added.taken_on.isoformat()}, {abs(added.margin):g} point{'' if abs(added.margin) == 1 else 's'} {verdict} the "
                     f"pass line {added.pass_line:g}")  # fmt: skip
                 weak = [a for a in added.to_json()["areas"] if a["band"] == "lower"]
                 if added.areas:

@@ -113,11 +113,12 @@ class Postponed:
     def reason(self, budget_minutes: float) -> str:
         over = f"postponed: over today's {budget_minutes:g}-minute budget"
         if self.tier is Tier.NEW:
-            return f"{over}; a new card waits before any review does"
+            return f"{over} (new cards go first)"
         if self.tier is Tier.REVIEW:
-            r = "" if self.retrievability is None else f" (recall {self.retrievability:.2f})"
-            return f"{over}; least exam points at risk{r}"
-        return f"{over}; every card outside weak topics went first"
+            if self.retrievability is None:  # a new card ranked with the reviews (the buffer)
+                return f"{over} (least exam points at risk)"
+            return f"{over} (least exam points at risk: recall {self.retrievability:.2f})"
+        return f"{over} (every card outside weak topics went first)"
 
 
 @dataclass(frozen=True, slots=True)

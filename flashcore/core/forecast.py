@@ -29,6 +29,7 @@ size and shape.
 from __future__ import annotations
 
 import math
+import zlib
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -170,7 +171,9 @@ class _Memo:
         found = self.cache.get(key)
         if found is None:
             self.calls += 1
-            seed = hash(key) & 0x7FFFFFFF  # a fuzz draw per state, not one for every card
+            # a fuzz draw per state, not one for every card; crc32, not hash(): str hashes
+            # change from one process to the next, and the forecast must not
+            seed = zlib.crc32(repr(key).encode())
             out = fsrs_adapter.answer(seed, rep, rating, now, retention, self.policy)
             assert out.memory is not None
             found = (out.state, out.step, out.memory.stability, out.memory.difficulty,

@@ -146,3 +146,30 @@ def test_every_new_command_has_help_with_an_example(cli):
 def test_the_samples_are_the_readmes_example(cli):
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     assert "nbme-report.txt" in readme and "flashcore plan" in readme
+
+
+def test_the_plan_is_the_same_in_every_process(tmp_path):
+    """The forecast's fuzz is drawn from its own state, never from Python's per-process string
+    hashing: two processes (different hash seeds) print the same plan."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    db = tmp_path / "p.sqlite3"
+    env = {**os.environ, "FLASHCORE_NOW": "2026-11-25T09:00:00+00:00",
+           "FLASHCORE_HOME": str(tmp_path / "home"), "PYTHONPATH": str(DECKS.parent)}  # fmt: skip
+
+    def flashcore(*args: object, seed: str = "0") -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "flashcore.cli", *map(str, args), "--db", db],
+            env={**env, "PYTHONHASHSEED": seed}, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        return done.stdout
+
+    flashcore("init")
+    flashcore("decks", "add", DECKS / "immunology.toml", DECKS / "physiology.toml")
+    flashcore("exam", "set", "2027-01-10", "--minutes-per-day", "20")
+    first = json.loads(flashcore("plan", "--json", seed="1"))
+    second = json.loads(flashcore("plan", "--json", seed="2"))
+    assert first == second

@@ -34,7 +34,7 @@ async def test_the_plan_screen_draws_load_readiness_and_assessments(fc):
         text = screen_text(app)
         assert screen.data is not None and screen.data["days_left"] == 56
         plots = list(screen.query(PlotextPlot))
-        assert len(plots) == 3 and all(p.size.height >= 6 for p in plots)
+        assert len(plots) == 2 and all(p.size.height >= 6 for p in plots)
     assert "exam 2027-01-20" in text and "56 days left" in text
     assert "Minutes a day to 2027-01-20" in text
     assert "Points at risk by system" in text

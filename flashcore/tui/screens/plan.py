@@ -1,6 +1,6 @@
 """Plan: the road to exam day as charts, readable at 80×24. The load forecast against the daily
-budget (minutes a day, the budget as a line), readiness by system (exam points at risk), and the
-self-assessment scores with the pass line. `s` chooses the retention targets toward the exam in
+budget (minutes a day, the budget as a line; textual-plotext), readiness by system (exam points
+at risk, a text bar chart), and the self-assessment scores with the pass line (textual-plotext). `s` chooses the retention targets toward the exam in
 a worker (fsrs-rs's solver, seconds per step) with its progress on the summary line."""
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from textual_plotext import PlotextPlot
 from flashcore.core.errors import FlashcoreError
 from flashcore.tui.context import Context
 from flashcore.tui.screens.help import HelpScreen
+from flashcore.tui.widgets.bars import score_bar
 
 NO_EXAM = "No exam date yet: flashcore exam set YYYY-MM-DD --minutes-per-day 120"
 READINESS_ROWS = 5
@@ -67,17 +68,23 @@ def draw_load(plot: PlotextPlot, data: dict[str, Any]) -> None:
     plot.refresh()
 
 
-def draw_readiness(plot: PlotextPlot, data: dict[str, Any]) -> None:
-    """The systems with the most exam points at risk, as horizontal bars."""
-    plt = plot.plt
-    plt.clear_figure()
+def readiness_text(data: dict[str, Any], width: int = 36) -> Text:
+    """The systems with the most exam points at risk, one bar a line (a text chart: a plotted
+    horizontal bar cannot keep beside its label at this height)."""
     rows = data["readiness"]["systems"][:READINESS_ROWS]
-    labels = [r["short"][:12] for r in reversed(rows)]
-    values = [r["points_at_risk"] for r in reversed(rows)]
-    if rows:
-        plt.bar(labels, values, orientation="horizontal", marker="hd", width=0.5)
-    plt.title("Points at risk by system")
-    plot.refresh()
+    text = Text()
+    text.append("Points at risk by system", style="bold")
+    top = max([r["points_at_risk"] for r in rows] or [1.0]) or 1.0
+    cells = max(4, width - 22)
+    for r in rows:
+        text.append(f"\n{r['short'][:14]:<14} ")
+        share = r["points_at_risk"] / top
+        text.append(score_bar(share, cells), style="red" if share >= 0.5 else "yellow")
+        text.append(f" {r['points_at_risk']:4.1f}")
+    unseen = [r for r in data["readiness"]["systems"] if r["cards"] == 0]
+    if unseen:
+        text.append(f"\nno cards yet: {', '.join(r['short'] for r in unseen)[:width]}", style="dim")
+    return text
 
 
 def draw_assessments(plot: PlotextPlot, data: dict[str, Any], scores: list[dict[str, Any]]) -> None:
@@ -123,7 +130,7 @@ class PlanScreen(Screen[None]):
         yield Static(Text("Loading…", style="dim"), id="plan-summary")
         yield PlotextPlot(id="load-plot", classes="chart")
         with Horizontal(id="plan-bottom"):
-            yield PlotextPlot(id="readiness-plot", classes="chart")
+            yield Static(Text(), id="readiness")
             yield PlotextPlot(id="assess-plot", classes="chart")
         yield Footer(compact=True)
 
@@ -147,7 +154,8 @@ class PlanScreen(Screen[None]):
         self.query_one("#plan-title", Static).update(title)
         self.query_one("#plan-summary", Static).update(summary_text(data))
         draw_load(self.query_one("#load-plot", PlotextPlot), data)
-        draw_readiness(self.query_one("#readiness-plot", PlotextPlot), data)
+        width = self.query_one("#readiness").content_region.width or 36
+        self.query_one("#readiness", Static).update(readiness_text(data, width))
         latest = data["assessments"]
         scores = self._scores() if latest["count"] else []
         draw_assessments(self.query_one("#assess-plot", PlotextPlot), data, scores)
