@@ -513,9 +513,9 @@ def held_by_this_process(path: Path) -> bool:
     return False
 
 
-def live_markers(db: Path) -> list[int]:
-    """The ids of *other* running processes that have `db` open (their `.open` markers)."""
-    found: list[int] = []
+def _other_markers(db: Path) -> list[tuple[int, Path]]:
+    """The `.open` markers of `db` that other processes left, as (pid, path): one folder scan."""
+    found: list[tuple[int, Path]] = []
     try:
         entries = list(os.scandir(db.parent))
     except OSError:
@@ -525,9 +525,14 @@ def live_markers(db: Path) -> list[int]:
         if match is None or match["db"] != db.name:
             continue
         pid = int(match["pid"])
-        if pid != os.getpid() and process_alive(pid):
-            found.append(pid)
-    return sorted(found)
+        if pid != os.getpid():
+            found.append((pid, Path(entry.path)))
+    return found
+
+
+def live_markers(db: Path) -> list[int]:
+    """The ids of *other* running processes that have `db` open (their `.open` markers)."""
+    return sorted(pid for pid, _ in _other_markers(db) if process_alive(pid))
 
 
 def mark_open(db: Path) -> Path | None:
@@ -542,19 +547,7 @@ def mark_open(db: Path) -> Path | None:
 
 def crash_markers(db: Path) -> list[Path]:
     """Markers of `db` left by processes that are gone (one scan of the folder)."""
-    found: list[Path] = []
-    try:
-        entries = list(os.scandir(db.parent))
-    except OSError:
-        return found
-    for entry in entries:
-        match = _OPEN.match(entry.name)
-        if match is None or match["db"] != db.name:
-            continue
-        pid = int(match["pid"])
-        if pid != os.getpid() and not _alive(pid):
-            found.append(Path(entry.path))
-    return found
+    return [path for pid, path in _other_markers(db) if not process_alive(pid)]
 
 
 # ---------------------------------------------------------------- retention
