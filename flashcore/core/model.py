@@ -72,6 +72,22 @@ class Schedule:
         return self.state is CardState.NEW
 
 
+@dataclass(frozen=True, slots=True)
+class ReviewRecord:
+    """One answer as the review log keeps it: when, the rating, and the card's state before
+    and after (what an export to Anki carries of it)."""
+
+    reviewed_at: datetime
+    rating: int
+    duration_ms: int | None
+    state_before: CardState
+    state_after: CardState
+    due_after: datetime
+    stability_after: float
+    difficulty_after: float
+    desired_retention: float
+
+
 class NoteKind(StrEnum):
     BASIC = "basic"
     CLOZE = "cloze"

@@ -81,7 +81,7 @@ import shutil
 import sqlite3
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -92,7 +92,7 @@ from typing import Any
 import genanki
 
 from flashcore.core.fsrs_adapter import DEFAULT_FSRS_PARAMETERS
-from flashcore.core.model import CardState, NoteKind
+from flashcore.core.model import CardState, NoteKind, ReviewRecord
 from flashcore.core.settings import Settings
 from flashcore.files import fsync_path, new_file_mode, process_alive
 
@@ -108,6 +108,10 @@ PROGRESS_EVERY = 1000
 _CRT_DAY = (COLLECTION_CRT - ROLLOVER_HOUR * 3600) // 86_400  # 2020-01-01 as a study day
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 _COPY_CHUNK = 1 << 20
+_CACHE_KIB = 64 << 10  # the package collection's page cache while it is written
+_ID_FILTER_BITS = 1 << 26  # see `_RevlogIds`
+_ID_FILTER_MASK = _ID_FILTER_BITS - 1
+_ROLLOVER_S = ROLLOVER_HOUR * 3600
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _FIELD_TROUBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -177,19 +181,8 @@ CLOZE_MODEL = genanki.Model(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class ExportReview:
-    """One flashcore review-log row."""
-
-    reviewed_at: datetime
-    rating: int
-    duration_ms: int | None
-    state_before: CardState
-    state_after: CardState
-    due_after: datetime
-    stability_after: float
-    difficulty_after: float
-    desired_retention: float
+# One flashcore review-log row (the core's value, under the name this module has always used).
+ExportReview = ReviewRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +223,21 @@ class ExportNote:
     qids: tuple[str, ...]
     modified_at: datetime
     cards: tuple[ExportCard, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ExportPlan:
+    """What a package holds, known before its notes are read: the number of notes, the deck
+    names in the order of their first note, and the note kinds."""
+
+    notes: int
+    decks: tuple[str, ...]
+    kinds: frozenset[NoteKind]
+
+    @classmethod
+    def of(cls, notes: Sequence[ExportNote]) -> ExportPlan:
+        decks = tuple(dict.fromkeys(note.deck_name for note in notes))
+        return cls(len(notes), decks, frozenset(note.kind for note in notes))
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,20 +339,43 @@ def write_apkg(
 ) -> ExportSummary:
     """Write `notes` to the Anki package `path` (replaced atomically); `progress(n)` is told
     every `PROGRESS_EVERY` notes and at the end. Same input and `now` -> same bytes."""
+    _check_keys(notes)
+    return write_apkg_stream(
+        ExportPlan.of(notes),
+        notes,
+        path,
+        with_scheduling=with_scheduling,
+        now=now,
+        progress=progress,
+    )
+
+
+def write_apkg_stream(
+    plan: ExportPlan,
+    notes: Iterable[ExportNote],
+    path: Path,
+    *,
+    with_scheduling: bool,
+    now: datetime,
+    progress: Callable[[int], None] | None = None,
+) -> ExportSummary:
+    """`write_apkg` for notes read while writing (an export of a large history holds one
+    slice of it at a time): `notes` must be what `plan` announced, in that order, else
+    ValueError and the target is left as it was. Same notes and `now` -> the same bytes as
+    `write_apkg`."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     path = Path(path)
-    _check_keys(notes)
     remove_stale_temps(path.parent)
     with _temp_beside(path, ".anki2.tmp") as db_path, _temp_beside(path, ".apkg.tmp") as tmp:
-        cards = _write_collection(notes, db_path, with_scheduling, now, progress)
+        cards = _write_collection(plan, notes, db_path, with_scheduling, now, progress)
         _zip_collection(db_path, tmp)
         os.chmod(tmp, new_file_mode())  # mkstemp made it 0o600: the umask decides
         fsync_path(tmp)
         size = tmp.stat().st_size
         os.replace(tmp, path)
         fsync_path(path.parent)
-    return ExportSummary(notes=len(notes), cards=cards, bytes=size, path=path)
+    return ExportSummary(notes=plan.notes, cards=cards, bytes=size, path=path)
 
 
 def remove_stale_temps(folder: Path) -> list[Path]:
@@ -456,7 +487,8 @@ def _anki_ord(note: ExportNote, card: ExportCard) -> int:
 
 
 def _write_collection(
-    notes: Sequence[ExportNote],
+    plan: ExportPlan,
+    notes: Iterable[ExportNote],
     db_path: Path,
     with_scheduling: bool,
     now: datetime,
@@ -468,11 +500,18 @@ def _write_collection(
     try:
         conn.execute("PRAGMA journal_mode=OFF")
         conn.execute("PRAGMA synchronous=OFF")
+        # The revlog is written card by card, so its rows (keyed by time) land all over its
+        # table: a cache that holds the table keeps that in memory. It changes no byte.
+        conn.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
         id_gen = itertools.count(int(now.timestamp() * 1000))
-        _write_decks_and_models(notes, cursor, id_gen)
+        _write_decks_and_models(plan, cursor, id_gen)
         schedules = _ScheduleWriter(cursor)
         cards = 0
+        keys: set[str] = set()
+        planned_decks = set(plan.decks)
+        position = 0
         for position, note in enumerate(notes, start=1):
+            _check_planned(plan, planned_decks, note, position, keys)
             anki_note = _Note(note, position)
             anki_note.write_to_db(cursor, 0.0, deck_id_for(note.deck_name), id_gen)
             cards += len(anki_note.cards)
@@ -483,6 +522,8 @@ def _write_collection(
                 schedules.flush()
                 if progress is not None:
                     progress(position)
+        if position != plan.notes:
+            raise ValueError(f"{position} notes given where the plan announced {plan.notes}")
         schedules.flush()
         conn.commit()
     finally:
@@ -490,21 +531,31 @@ def _write_collection(
         # close(): the temporary file would then be deleted under a live descriptor.
         cursor.close()
         conn.close()
-    if progress is not None and (not notes or len(notes) % PROGRESS_EVERY):
-        progress(len(notes))
+    if progress is not None and (not plan.notes or plan.notes % PROGRESS_EVERY):
+        progress(plan.notes)
     return cards
 
 
-def _write_decks_and_models(
-    notes: Sequence[ExportNote], cursor: sqlite3.Cursor, id_gen: Iterator[int]
+def _check_planned(
+    plan: ExportPlan, decks: set[str], note: ExportNote, position: int, keys: set[str]
 ) -> None:
-    deck_names = dict.fromkeys(note.deck_name for note in notes)
-    kinds = {note.kind for note in notes}
-    decks = [genanki.Deck(deck_id_for(name), name) for name in deck_names]
+    if position > plan.notes:
+        raise ValueError(f"more notes given than the plan announced ({plan.notes})")
+    if note.key in keys:
+        raise ValueError(f"note key {note.key!r} appears twice; keys must be unique")
+    keys.add(note.key)
+    if note.kind not in plan.kinds or note.deck_name not in decks:
+        raise ValueError(f"note {note.key!r}: its deck or kind is not in the plan")
+
+
+def _write_decks_and_models(
+    plan: ExportPlan, cursor: sqlite3.Cursor, id_gen: Iterator[int]
+) -> None:
+    decks = [genanki.Deck(deck_id_for(name), name) for name in plan.decks]
     for deck in decks:
-        if NoteKind.BASIC in kinds:
+        if NoteKind.BASIC in plan.kinds:
             deck.add_model(BASIC_MODEL)
-        if NoteKind.CLOZE in kinds:
+        if NoteKind.CLOZE in plan.kinds:
             deck.add_model(CLOZE_MODEL)
     # Schema, collection row, decks and note types; the timestamp only sets the models' mod.
     genanki.Package(decks).write_to_db(cursor, MODEL_MOD, id_gen)
@@ -521,7 +572,7 @@ class _ScheduleWriter:
         self.cursor = cursor
         self.card_rows: list[tuple[int | str, ...]] = []
         self.revlog_rows: list[tuple[int, ...]] = []
-        self.revlog_ids = _IdAllocator()
+        self.revlog_ids = _RevlogIds(cursor)
 
     def add(self, card: _Card, position: int) -> None:
         src = card.source
@@ -542,7 +593,7 @@ class _ScheduleWriter:
         data = _card_data(src, position)
         row = (ctype, queue, due, ivl, factor, src.reps, src.lapses, left, flags, data)
         self.card_rows.append((*row, card.row_id))
-        self.revlog_rows.extend(_revlog_rows(src.reviews, card.row_id, self.revlog_ids))
+        _add_revlog_rows(self.revlog_rows, src.reviews, card.row_id, self.revlog_ids)
 
     def flush(self) -> None:
         self.cursor.executemany(
@@ -555,6 +606,7 @@ class _ScheduleWriter:
         )
         self.card_rows.clear()
         self.revlog_rows.clear()
+        self.revlog_ids.flushed()
 
 
 def _day_number(instant: datetime) -> int:
@@ -587,42 +639,77 @@ def _card_data(card: ExportCard, position: int) -> str:
     return "{" + ",".join(parts) + "}"
 
 
-class _IdAllocator:
-    """Unique revlog ids: the wanted id, or the next free one after it. Taken ids point past
-    themselves (with path compression), so thousands of reviews in one millisecond stay cheap."""
+class _RevlogIds:
+    """Unique revlog ids: the wanted id, or the smallest free one after it.
 
-    def __init__(self) -> None:
-        self.next_after: dict[int, int] = {}
+    The ids taken are those already in the package's revlog and those waiting for the next
+    flush. One bit per hash bucket (`_ID_FILTER_BITS`, 8 MB, where a dict of every id took
+    ~100 MB at 1,000,000 reviews) says "free" for almost every id; only an id whose bit is
+    set is looked up (the waiting set, then the revlog's primary key). Ids found taken point
+    past the run of taken ids they met (path compression), so thousands of reviews in one
+    millisecond stay cheap."""
+
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self.cursor = cursor
+        self.bits = bytearray(_ID_FILTER_BITS // 8)
+        self.waiting: set[int] = set()  # taken since the last flush
+        self.next_after: dict[int, int] = {}  # for ids found taken: the first id worth trying
 
     def take(self, wanted: int) -> int:
-        visited = []
         candidate = wanted
-        while candidate in self.next_after:
-            visited.append(candidate)
-            candidate = self.next_after[candidate]
-        for taken in visited:
-            self.next_after[taken] = candidate + 1
-        self.next_after[candidate] = candidate + 1
+        if self._taken(candidate):
+            visited = []
+            while self._taken(candidate):
+                visited.append(candidate)
+                candidate = self.next_after.get(candidate, candidate + 1)
+            for taken in visited:
+                self.next_after[taken] = candidate + 1
+        bucket = candidate & _ID_FILTER_MASK
+        self.bits[bucket >> 3] |= 1 << (bucket & 7)
+        self.waiting.add(candidate)
         return candidate
 
+    def flushed(self) -> None:
+        """The waiting ids are now in the revlog."""
+        self.waiting.clear()
 
-def _revlog_rows(
-    reviews: Sequence[ExportReview], card_id: int, revlog_ids: _IdAllocator
-) -> Iterator[tuple[int, ...]]:
+    def _taken(self, candidate: int) -> bool:
+        bucket = candidate & _ID_FILTER_MASK
+        if not self.bits[bucket >> 3] & (1 << (bucket & 7)):
+            return False
+        if candidate in self.waiting or candidate in self.next_after:
+            return True
+        found = self.cursor.execute("SELECT 1 FROM revlog WHERE id = ?", (candidate,))
+        return found.fetchone() is not None
+
+
+def _add_revlog_rows(
+    out: list[tuple[int, ...]],
+    reviews: Sequence[ExportReview],
+    card_id: int,
+    revlog_ids: _RevlogIds,
+) -> None:
     last_ivl = 0
+    review_state = CardState.REVIEW
+    take = revlog_ids.take
     for review in reviews:
-        if not 1 <= review.rating <= 4:
-            raise ValueError(f"review rating {review.rating} out of range 1-4")
+        rating = review.rating
+        if not 1 <= rating <= 4:
+            raise ValueError(f"review rating {rating} out of range 1-4")
         reviewed = review.reviewed_at.timestamp()
-        rid = revlog_ids.take(int(reviewed * 1000))
-        if review.state_after is CardState.REVIEW:
-            ivl = max(1, _day_number(review.due_after) - _day_number(review.reviewed_at))
+        rid = take(int(reviewed * 1000))
+        due = review.due_after.timestamp()
+        if review.state_after is review_state:
+            # study days (UTC, rollover at 04:00) between the review and its due: `_day_number`
+            ivl = max(
+                1, (int(due) - _ROLLOVER_S) // 86_400 - (int(reviewed) - _ROLLOVER_S) // 86_400
+            )
         else:
-            ivl = -max(1, int(review.due_after.timestamp() - reviewed))
+            ivl = -max(1, int(due - reviewed))
         factor = round(((review.difficulty_after - 1) / 9 + 0.1) * 1000)
         taken = min(max(review.duration_ms or 0, 0), MAX_ANSWER_MS)
-        kind = _REVLOG_TYPE[review.state_before]
-        yield (rid, card_id, review.rating, ivl, last_ivl, factor, taken, kind)
+        out.append((rid, card_id, rating, ivl, last_ivl, factor, taken,
+                    _REVLOG_TYPE[review.state_before]))  # fmt: skip
         last_ivl = ivl
 
 
