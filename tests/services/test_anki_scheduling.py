@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from flashcore.core.clock import FixedClock
-from flashcore.core.model import CardState
+from flashcore.core.model import CardState, Rating
 from flashcore.importers.anki_package import open_package
 from flashcore.services import Flashcore
 from flashcore.services.anki_scheduling import SchedulingSummary, apply_scheduling
@@ -126,3 +126,51 @@ def test_an_unchanged_re_import_adds_nothing(student, fc_now, tmp_path):
     assert again.reviews_skipped == first.reviews_added
     assert review_rows(fc).keys() == before.keys()
     assert sum(map(len, review_rows(fc).values())) == sum(map(len, before.values()))
+
+
+def one_card(fc: Any) -> int:
+    """A deck of one basic note; its card id."""
+    from flashcore.core.model import DeckSpec, NoteKind, NoteSpec
+    from flashcore.storage import repos
+
+    spec = DeckSpec(
+        "Default", "Default", (NoteSpec("g1", NoteKind.BASIC, {"front": "q", "back": "a"}),)
+    )
+    run_write(fc.engine, lambda s: repos.upsert_deck(s, fc.profile_id, spec, fc.now(), prune=False))
+    return next(iter(flashcore_cards(fc)))
+
+
+def apply_fake(fc: Any, pkg: Any, card_ids: dict[int, int]) -> SchedulingSummary:
+    return run_write(fc.engine, lambda s: apply_scheduling(s, fc, pkg, card_ids, fc.now()))
+
+
+def test_anki_s_rollover_hour_becomes_a_fresh_profile_s_and_due_days_line_up(fc):
+    from tests.anki_fake import FakePackage, answers, review_card
+
+    card_id = one_card(fc)
+    last = fc.now() - timedelta(days=3)
+    due = fc.now() + timedelta(days=5)
+    pkg = FakePackage([review_card(7, due=due, ivl=8, s=9.0, d=4.0, last=last)],
+                      answers(7, [last - timedelta(days=1), last], [-600, 8]), rollover=2)  # fmt: skip
+    summary = apply_fake(fc, pkg, {7: card_id})
+    assert summary.settings["day_start_hour"] == "2"
+    assert fc.settings.day_start_hour == 2
+    card = flashcore_cards(fc)[card_id]
+    # Anki's due day begins at 2:00 (UTC): so does flashcore's study day it is due on.
+    assert card.due == (due - timedelta(hours=2)).replace(hour=2, minute=0, second=0)
+    assert check(fc).problems == []
+
+
+def test_a_profile_with_answers_keeps_its_rollover_and_says_so(fc):
+    from flashcore.services import study
+    from tests.anki_fake import FakePackage, review_card
+
+    card_id = one_card(fc)
+    study.answer(fc, card_id, Rating.GOOD)
+    fc.clock.advance(timedelta(days=1))
+    pkg = FakePackage([review_card(7, due=fc.now(), ivl=8, s=9.0, d=4.0, last=fc.now())],
+                      rollover=2, params=(1.0,) * 21)  # fmt: skip
+    summary = apply_fake(fc, pkg, {7: card_id})
+    assert fc.settings.day_start_hour == 4
+    assert any("day starts at 2:00" in w for w in summary.warnings)
+    assert any("not accepted by fsrs" in w for w in summary.warnings)
