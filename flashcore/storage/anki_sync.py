@@ -242,6 +242,7 @@ _CARD = _IMPORTED_COLUMNS.index("card_id")
 def _by_card(values: list[Any]) -> Any:
     return values[_CARD]
 
+
 _FLAGS = (_IMPORTED_COLUMNS.index("leeched"), _IMPORTED_COLUMNS.index("imported"))
 
 
