@@ -444,3 +444,9 @@ def has_answers(session: Executor, profile_id: int) -> bool:
     """Whether the profile's review log holds any row."""
     query = select(review_logs.c.id).where(review_logs.c.profile_id == profile_id).limit(1)
     return session.execute(query).first() is not None
+
+
+def anchor_time(session: Executor, card_id: int) -> datetime | None:
+    """When the card's history was last taken over from Anki (None: never)."""
+    query = select(anki_cards.c.anchor_at).where(anki_cards.c.card_id == card_id)
+    return session.execute(query).scalar()
