@@ -7,6 +7,7 @@ from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -246,14 +247,21 @@ def _by_card(values: list[Any]) -> Any:
 _FLAGS = (_IMPORTED_COLUMNS.index("leeched"), _IMPORTED_COLUMNS.index("imported"))
 
 
+@lru_cache(maxsize=8192)
+def _utc_text(when: datetime) -> str:
+    """As UTCDateTime stores it on SQLite: UTC, no offset. Cached: a row's time before is the
+    one before it's after, and due days repeat."""
+    if when.tzinfo is not UTC:
+        when = when.astimezone(UTC)
+    return when.isoformat(" ", "microseconds")[:26]
+
+
 def _sqlite_values(row: tuple[Any, ...]) -> list[Any]:
     values = list(row)
     for i in _TIMES:
         when = values[i]
-        if when is not None:  # stored as UTC text without the offset (types.UTCDateTime)
-            if when.tzinfo is not UTC:
-                when = when.astimezone(UTC)
-            values[i] = when.isoformat(" ", "microseconds")[:26]
+        if when is not None:
+            values[i] = _utc_text(when)
     values[_BURIED] = "[]"
     values[_FLAGS[0]], values[_FLAGS[1]] = int(values[_FLAGS[0]]), int(values[_FLAGS[1]])
     return values
