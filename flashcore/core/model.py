@@ -86,6 +86,9 @@ class ReviewRecord:
     stability_after: float
     difficulty_after: float
     desired_retention: float
+    # The Anki revlog id the answer already has (imported from Anki, or exported before and
+    # seen again): an export writes it as it is, so Anki and a later import recognize it.
+    revlog_id: int | None = None
 
 
 class NoteKind(StrEnum):

@@ -49,8 +49,10 @@ package's `collection.anki2` is updated afterwards, in the form Anki's own expor
   factor 2500 for answered review cards, and the FSRS memory state in the card's `data`:
   `{"pos": position, "s": stability, "d": difficulty, "dr": desired retention,
   "decay": 0.1542, "lrt": last review epoch seconds}` (Anki reads it as `card.memory_state`).
-- revlog rows, one per review: id = review epoch ms (moved on by 1 ms when two reviews share
-  a millisecond), ease = rating, ivl/lastIvl in days (positive) or seconds (negative), factor
+- revlog rows, one per review: id = the answer's own revlog id when it has one (imported from
+  Anki, or brought back from it), else the review's epoch ms (moved on by 1 ms when two reviews
+  share a millisecond or the millisecond is another answer's revlog id), ease = rating,
+  ivl/lastIvl in days (positive) or seconds (negative), factor
   = Anki's FSRS form of difficulty ((d - 1) / 9 + 0.1) * 1000, time = duration capped at 60 s,
   type 0 learn / 1 review / 2 relearn (from the state before the review).
 Anki applies scheduling only to cards it does not have yet: re-importing never changes the
@@ -71,6 +73,7 @@ notes and `now` give byte-identical packages.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import html
 import itertools
@@ -233,11 +236,23 @@ class ExportPlan:
     notes: int
     decks: tuple[str, ...]
     kinds: frozenset[NoteKind]
+    # The revlog ids the answers already have (`ExportReview.revlog_id`), ascending: no other
+    # answer is given one of them.
+    revlog_ids: Sequence[int] = ()
 
     @classmethod
     def of(cls, notes: Sequence[ExportNote]) -> ExportPlan:
         decks = tuple(dict.fromkeys(note.deck_name for note in notes))
-        return cls(len(notes), decks, frozenset(note.kind for note in notes))
+        own = sorted(
+            {
+                review.revlog_id
+                for note in notes
+                for card in note.cards
+                for review in card.reviews
+                if review.revlog_id is not None
+            }
+        )
+        return cls(len(notes), decks, frozenset(note.kind for note in notes), own)
 
 
 @dataclass(frozen=True, slots=True)
@@ -505,7 +520,7 @@ def _write_collection(
         conn.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
         id_gen = itertools.count(int(now.timestamp() * 1000))
         _write_decks_and_models(plan, cursor, id_gen)
-        schedules = _ScheduleWriter(cursor)
+        schedules = _ScheduleWriter(cursor, plan.revlog_ids if with_scheduling else ())
         cards = 0
         keys: set[str] = set()
         planned_decks = set(plan.decks)
@@ -568,11 +583,11 @@ def _write_decks_and_models(
 class _ScheduleWriter:
     """Turns genanki's new cards into flashcore's states and adds their history, in batches."""
 
-    def __init__(self, cursor: sqlite3.Cursor) -> None:
+    def __init__(self, cursor: sqlite3.Cursor, reserved: Sequence[int]) -> None:
         self.cursor = cursor
         self.card_rows: list[tuple[int | str, ...]] = []
         self.revlog_rows: list[tuple[int, ...]] = []
-        self.revlog_ids = _RevlogIds(cursor)
+        self.revlog_ids = _RevlogIds(cursor, reserved)
 
     def add(self, card: _Card, position: int) -> None:
         src = card.source
@@ -642,18 +657,22 @@ def _card_data(card: ExportCard, position: int) -> str:
 class _RevlogIds:
     """Unique revlog ids: the wanted id, or the smallest free one after it.
 
-    The ids taken are those already in the package's revlog and those waiting for the next
-    flush. One bit per hash bucket (`_ID_FILTER_BITS`, 8 MB, where a dict of every id took
-    ~100 MB at 1,000,000 reviews) says "free" for almost every id; only an id whose bit is
-    set is looked up (the waiting set, then the revlog's primary key). Ids found taken point
-    past the run of taken ids they met (path compression), so thousands of reviews in one
+    The ids taken are the answers' own revlog ids (`reserved`, ascending), those already in
+    the package's revlog and those waiting for the next flush. One bit per hash bucket
+    (`_ID_FILTER_BITS`, 8 MB, where a dict of every id took ~100 MB at 1,000,000 reviews)
+    says "free" for almost every id; only an id whose bit is set is looked up (the waiting
+    set, the reserved ids, then the revlog's primary key). Ids found taken point past the
+    run of taken ids they met (path compression), so thousands of reviews in one
     millisecond stay cheap."""
 
-    def __init__(self, cursor: sqlite3.Cursor) -> None:
+    def __init__(self, cursor: sqlite3.Cursor, reserved: Sequence[int] = ()) -> None:
         self.cursor = cursor
         self.bits = bytearray(_ID_FILTER_BITS // 8)
         self.waiting: set[int] = set()  # taken since the last flush
         self.next_after: dict[int, int] = {}  # for ids found taken: the first id worth trying
+        self.reserved = reserved
+        for taken in reserved:
+            self._mark(taken)
 
     def take(self, wanted: int) -> int:
         candidate = wanted
@@ -664,10 +683,13 @@ class _RevlogIds:
                 candidate = self.next_after.get(candidate, candidate + 1)
             for taken in visited:
                 self.next_after[taken] = candidate + 1
-        bucket = candidate & _ID_FILTER_MASK
-        self.bits[bucket >> 3] |= 1 << (bucket & 7)
+        self._mark(candidate)
         self.waiting.add(candidate)
         return candidate
+
+    def _mark(self, taken: int) -> None:
+        bucket = taken & _ID_FILTER_MASK
+        self.bits[bucket >> 3] |= 1 << (bucket & 7)
 
     def flushed(self) -> None:
         """The waiting ids are now in the revlog."""
@@ -678,6 +700,9 @@ class _RevlogIds:
         if not self.bits[bucket >> 3] & (1 << (bucket & 7)):
             return False
         if candidate in self.waiting or candidate in self.next_after:
+            return True
+        at = bisect.bisect_left(self.reserved, candidate)
+        if at < len(self.reserved) and self.reserved[at] == candidate:
             return True
         found = self.cursor.execute("SELECT 1 FROM revlog WHERE id = ?", (candidate,))
         return found.fetchone() is not None
@@ -697,7 +722,7 @@ def _add_revlog_rows(
         if not 1 <= rating <= 4:
             raise ValueError(f"review rating {rating} out of range 1-4")
         reviewed = review.reviewed_at.timestamp()
-        rid = take(int(reviewed * 1000))
+        rid = review.revlog_id or take(int(reviewed * 1000))
         due = review.due_after.timestamp()
         if review.state_after is review_state:
             # study days (UTC, rollover at 04:00) between the review and its due: `_day_number`
@@ -706,7 +731,10 @@ def _add_revlog_rows(
             )
         else:
             ivl = -max(1, int(due - reviewed))
-        factor = round(((review.difficulty_after - 1) / 9 + 0.1) * 1000)
+        # Anki's FSRS form of difficulty; 0 where the difficulty is unknown (an answer imported
+        # from an SM-2 revlog).
+        difficulty = review.difficulty_after
+        factor = round(((difficulty - 1) / 9 + 0.1) * 1000) if difficulty >= 1 else 0
         taken = min(max(review.duration_ms or 0, 0), MAX_ANSWER_MS)
         out.append((rid, card_id, rating, ivl, last_ivl, factor, taken,
                     _REVLOG_TYPE[review.state_before]))  # fmt: skip

@@ -70,8 +70,9 @@ def export_anki(
                 bar.update(task, completed=done)
 
         try:
+            own = export_reads.own_revlog_ids(session, where) if with_scheduling else ()
             return write_apkg_stream(
-                ExportPlan(len(scope.note_ids), scope.decks, scope.kinds),
+                ExportPlan(len(scope.note_ids), scope.decks, scope.kinds, own),
                 notes,
                 output,
                 with_scheduling=with_scheduling,

@@ -5,6 +5,7 @@ per row); the caller holds one read transaction for the whole export."""
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -166,6 +167,18 @@ def review_records(session: Executor, card_ids: Sequence[int]) -> dict[int, list
     return out
 
 
+def own_revlog_ids(session: Executor, where: Any) -> array[int]:
+    """The Anki revlog ids the answers of the cards matching `where` already have, ascending
+    (8 bytes each)."""
+    r = review_logs.c
+    rows = session.execute(
+        select(r.anki_revlog_id)
+        .where(r.anki_revlog_id.is_not(None), r.card_id.in_(select(cards.c.id).where(where)))
+        .order_by(r.anki_revlog_id)
+    )
+    return array("q", (revlog_id for (revlog_id,) in rows))
+
+
 def _sqlite_reviews(
     connection: Connection, card_ids: Sequence[int]
 ) -> dict[int, list[ReviewRecord]]:
@@ -176,8 +189,8 @@ def _sqlite_reviews(
     driver: Any = connection.connection.driver_connection
     rows = driver.execute(_SQLITE_REVIEWS.format(",".join("?" * len(card_ids))), list(card_ids))
     return _group(
-        (card_id, parse(at + "+00:00"), rating, ms, before, after, parse(due + "+00:00"), s, d, dr)
-        for card_id, at, rating, ms, before, after, due, s, d, dr in rows
+        (card_id, parse(at + "+00:00"), rating, ms, before, after, parse(due + "+00:00"), *rest)
+        for card_id, at, rating, ms, before, after, due, *rest in rows
     )
 
 
@@ -186,11 +199,13 @@ def _group(rows: Iterable[Any]) -> dict[int, list[ReviewRecord]]:
     states = _STATES
     history: list[ReviewRecord] = []
     last = None
-    for card_id, at, rating, ms, before, after, due, s, d, dr in rows:
+    for card_id, at, rating, ms, before, after, due, s, d, dr, revlog_id in rows:
         if card_id != last:
             history = out[card_id] = []
             last = card_id
-        history.append(ReviewRecord(at, rating, ms, states[before], states[after], due, s, d, dr))
+        history.append(
+            ReviewRecord(at, rating, ms, states[before], states[after], due, s, d, dr, revlog_id)
+        )
     return out
 
 
@@ -223,7 +238,7 @@ def _qids_statement() -> Any:
 
 _SQLITE_REVIEWS = (
     "SELECT card_id, reviewed_at, rating, duration_ms, state_before, state_after, due_after,"
-    " stability_after, difficulty_after, desired_retention FROM review_logs"
+    " stability_after, difficulty_after, desired_retention, anki_revlog_id FROM review_logs"
     " WHERE card_id IN ({}) ORDER BY card_id, reviewed_at, id"
 )
 
@@ -243,6 +258,7 @@ def _reviews_statement() -> Any:
             r.stability_after,
             r.difficulty_after,
             r.desired_retention,
+            r.anki_revlog_id,
         )
         .where(r.card_id.in_(bindparam("b_ids", expanding=True)))
         .order_by(r.card_id, r.reviewed_at, r.id)
