@@ -163,7 +163,7 @@ class Terminal:
     """A process on a COLS x ROWS pseudo-terminal. A reader thread keeps every chunk the
     process writes with the time it arrived (`time.monotonic`, the clock of the trace)."""
 
-    def __init__(self, cmd: Sequence[str], env: dict[str, str], cwd: Path | None = None) -> None:
+    def __init__(self, cmd: Sequence[str], env: dict[str, str]) -> None:
         master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
         env = {**env, "TERM": "xterm-256color", "COLUMNS": str(COLS), "LINES": str(ROWS)}
@@ -176,7 +176,6 @@ class Terminal:
             stdout=slave,
             stderr=slave,
             env=env,
-            cwd=cwd,
             start_new_session=True,
             close_fds=True,
         )

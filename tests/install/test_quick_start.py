@@ -14,12 +14,18 @@ migrations and the starter decks, and `flashcore review` starts from that instal
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import re
+import select
 import shutil
+import struct
 import subprocess
 import sys
+import termios
+import time
 from pathlib import Path
 
 import pytest
@@ -28,7 +34,56 @@ from tests.install.wheelhouse import build
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
+ESCAPES = re.compile(
+    rb"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[()][0-9A-Za-z]|[@-Z\\-_])"
+)
 INSTALL_S = 600.0  # a fresh venv, a build of flashcore and ~30 wheels on a loaded 2-core machine
+
+
+class Terminal:
+    """A command on an 80x24 pseudo-terminal; `wait_for` reads what it drew, escapes removed."""
+
+    def __init__(self, cmd: list[str], env: dict[str, str], cwd: Path) -> None:
+        master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+        env = {**env, "TERM": "xterm-256color", "COLUMNS": "80", "LINES": "24"}
+        self.proc = subprocess.Popen(
+            cmd, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=cwd,
+            start_new_session=True, close_fds=True,
+        )  # fmt: skip
+        os.close(slave)
+        self.master = master
+        self.seen = b""
+
+    def wait_for(self, marker: bytes, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while marker not in ESCAPES.sub(b"", self.seen):
+            left = deadline - time.monotonic()
+            ready, _, _ = select.select([self.master], [], [], max(0.0, min(left, 1.0)))
+            if ready:
+                try:
+                    chunk = os.read(self.master, 65536)
+                except OSError:  # EIO: the process closed the terminal
+                    chunk = b""
+                if not chunk:
+                    raise AssertionError(f"exited before {marker!r}: {self.tail()}")
+                self.seen += chunk
+            elif left <= 0:
+                raise AssertionError(f"no {marker!r} in {timeout:.0f} s: {self.tail()}")
+
+    def close(self, keys: bytes) -> int:
+        with contextlib.suppress(OSError):
+            os.write(self.master, keys)
+        try:
+            code = self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            code = self.proc.wait()
+        os.close(self.master)
+        return code
+
+    def tail(self) -> str:
+        return ESCAPES.sub(b"", self.seen)[-600:].decode(errors="replace")
 
 
 def quick_start_lines() -> list[str]:
@@ -67,10 +122,12 @@ def system_python() -> str | None:
 
 
 def fresh_clone(target: Path) -> Path:
-    """The tracked files of the source tree (as a clone has them), or the tree without
-    build and cache folders when it is not a git checkout."""
+    """The files of the source tree that a clone would have (tracked, and new ones not
+    ignored), or the tree without build and cache folders when it is not a git checkout."""
     listed = subprocess.run(
-        ["git", "-C", str(ROOT), "ls-files", "-z"], capture_output=True, check=False
+        ["git", "-C", str(ROOT), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        capture_output=True,
+        check=False,
     )
     if listed.returncode == 0 and listed.stdout:
         for name in listed.stdout.decode().split("\0"):
@@ -119,8 +176,6 @@ def test_the_quick_start_has_two_commands_that_each_make_their_own_environment()
 
 @pytest.mark.install
 def test_the_quick_start_line_installs_and_opens_the_reviewer_offline(tmp_path):
-    from flashcore.bench_tui import Terminal
-
     line = quick_start_lines()[0]
     wheels = tmp_path / "wheels"
     build(ROOT / "pyproject.toml", wheels)
