@@ -1000,7 +1000,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_weakness_commands(sub, add, common)
     _add_export_commands(sub, add, common)
     _add_safety_commands(sub, add, common)
-    from flashcore.cli_plan import add_plan_commands  # argparse only: --help stays quick
+    from flashcore.cli.plan import add_plan_commands  # argparse only: --help stays quick
 
     add_plan_commands(sub, add, common)
     return parser
@@ -1339,7 +1339,3 @@ def describe(exc: BaseException) -> str:
     if "connection" in lowered and ("refused" in lowered or "failed" in lowered):
         return f"cannot connect to the database: {first}"
     return f"{type(exc).__name__}: {first} (run with --debug for details)"
-
-
-if __name__ == "__main__":
-    sys.exit(main())
