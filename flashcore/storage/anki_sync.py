@@ -458,3 +458,13 @@ def anchor_time(session: Executor, card_id: int) -> datetime | None:
     """When the card's history was last taken over from Anki (None: never)."""
     query = select(anki_cards.c.anchor_at).where(anki_cards.c.card_id == card_id)
     return session.execute(query).scalar()
+
+
+def cards_of_notes(session: Executor, note_ids: Sequence[int]) -> dict[tuple[int, int], int]:
+    """The cards of these notes: (note id, ord) -> card id."""
+    out: dict[tuple[int, int], int] = {}
+    for chunk in _chunks(sorted(set(note_ids))):
+        query = select(cards.c.note_id, cards.c.ord, cards.c.id).where(cards.c.note_id.in_(chunk))
+        for note_id, ord_, card_id in session.execute(query):
+            out[(note_id, ord_)] = card_id
+    return out
