@@ -111,9 +111,11 @@ PROGRESS_EVERY = 1000
 _CRT_DAY = (COLLECTION_CRT - ROLLOVER_HOUR * 3600) // 86_400  # 2020-01-01 as a study day
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 _COPY_CHUNK = 1 << 20
-_CACHE_KIB = 64 << 10  # the package collection's page cache while it is written
-_ID_FILTER_BITS = 1 << 26  # see `_RevlogIds`
-_ID_FILTER_MASK = _ID_FILTER_BITS - 1
+_CACHE_KIB = 32 << 10  # the package collection's page cache while it is written (32 MB)
+_ID_FILTER_LOG2 = 26  # 2**26 bits: see `_RevlogIds`
+_ID_FILTER_BITS = 1 << _ID_FILTER_LOG2
+_GOLDEN = 0x9E3779B97F4A7C15
+_U64 = (1 << 64) - 1
 _ROLLOVER_S = ROLLOVER_HOUR * 3600
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _FIELD_TROUBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -675,28 +677,33 @@ class _RevlogIds:
             self._mark(taken)
 
     def take(self, wanted: int) -> int:
+        bucket = _bucket(wanted)
+        bit = 1 << (bucket & 7)
+        if not self.bits[bucket >> 3] & bit:  # free: the common case, in line
+            self.bits[bucket >> 3] |= bit
+            self.waiting.add(wanted)
+            return wanted
         candidate = wanted
-        if self._taken(candidate):
-            visited = []
-            while self._taken(candidate):
-                visited.append(candidate)
-                candidate = self.next_after.get(candidate, candidate + 1)
-            for taken in visited:
-                self.next_after[taken] = candidate + 1
+        visited = []
+        while self._taken(candidate):
+            visited.append(candidate)
+            candidate = self.next_after.get(candidate, candidate + 1)
+        for taken in visited:
+            self.next_after[taken] = candidate + 1
         self._mark(candidate)
         self.waiting.add(candidate)
         return candidate
-
-    def _mark(self, taken: int) -> None:
-        bucket = taken & _ID_FILTER_MASK
-        self.bits[bucket >> 3] |= 1 << (bucket & 7)
 
     def flushed(self) -> None:
         """The waiting ids are now in the revlog."""
         self.waiting.clear()
 
+    def _mark(self, taken: int) -> None:
+        bucket = _bucket(taken)
+        self.bits[bucket >> 3] |= 1 << (bucket & 7)
+
     def _taken(self, candidate: int) -> bool:
-        bucket = candidate & _ID_FILTER_MASK
+        bucket = _bucket(candidate)
         if not self.bits[bucket >> 3] & (1 << (bucket & 7)):
             return False
         if candidate in self.waiting or candidate in self.next_after:
@@ -708,12 +715,19 @@ class _RevlogIds:
         return found.fetchone() is not None
 
 
+def _bucket(revlog_id: int) -> int:
+    """A revlog id's bit in `_RevlogIds.bits`: its low bits mixed (Fibonacci hashing), so ids
+    a whole number of days apart (histories that repeat a time of day) spread out."""
+    return ((revlog_id * _GOLDEN) & _U64) >> (64 - _ID_FILTER_LOG2)
+
+
 def _add_revlog_rows(
     out: list[tuple[int, ...]],
     reviews: Sequence[ExportReview],
     card_id: int,
     revlog_ids: _RevlogIds,
 ) -> None:
+    """Append a card's revlog rows to `out` (1,000,000 reviews pass here: kept in line)."""
     last_ivl = 0
     review_state = CardState.REVIEW
     take = revlog_ids.take
@@ -725,17 +739,22 @@ def _add_revlog_rows(
         rid = review.revlog_id or take(int(reviewed * 1000))
         due = review.due_after.timestamp()
         if review.state_after is review_state:
-            # study days (UTC, rollover at 04:00) between the review and its due: `_day_number`
-            ivl = max(
-                1, (int(due) - _ROLLOVER_S) // 86_400 - (int(reviewed) - _ROLLOVER_S) // 86_400
-            )
+            # whole study days (UTC, rollover at 04:00) from the review to its due, at least 1
+            ivl = (int(due) - _ROLLOVER_S) // 86_400 - (int(reviewed) - _ROLLOVER_S) // 86_400
+            if ivl < 1:
+                ivl = 1
         else:
-            ivl = -max(1, int(due - reviewed))
+            ivl = int(due - reviewed)  # seconds, negative
+            ivl = -ivl if ivl >= 1 else -1
         # Anki's FSRS form of difficulty; 0 where the difficulty is unknown (an answer imported
         # from an SM-2 revlog).
         difficulty = review.difficulty_after
         factor = round(((difficulty - 1) / 9 + 0.1) * 1000) if difficulty >= 1 else 0
-        taken = min(max(review.duration_ms or 0, 0), MAX_ANSWER_MS)
+        taken = review.duration_ms or 0
+        if taken < 0:
+            taken = 0
+        elif taken > MAX_ANSWER_MS:
+            taken = MAX_ANSWER_MS
         out.append((rid, card_id, rating, ivl, last_ivl, factor, taken,
                     _REVLOG_TYPE[review.state_before]))  # fmt: skip
         last_ivl = ivl

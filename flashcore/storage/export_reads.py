@@ -103,8 +103,9 @@ def exported_notes(session: Executor, where: Any, note_ids: Sequence[int]) -> li
     for row in session.execute(
         select(c.note_id, c.id, c.ord, c.state, c.due, c.step, c.stability, c.difficulty)
         .add_columns(c.last_review, c.reps, c.lapses, c.desired_retention, c.suspended, c.flagged)
-        .where(and_(where, c.note_id.in_(ids)))
-        .order_by(c.note_id, c.ord)
+        .where(and_(where, c.note_id.in_(bindparam("b_ids", expanding=True))))
+        .order_by(c.note_id, c.ord),
+        {"b_ids": ids},
     ):
         note_id, card_id, ord_, state, due, step, stability, difficulty = row[:8]
         last_review, reps, lapses, retention, suspended, flagged = row[8:]
@@ -130,8 +131,9 @@ def exported_notes(session: Executor, where: Any, note_ids: Sequence[int]) -> li
     rows = session.execute(
         select(n.id, n.key, n.kind, n.fields, n.tags, n.modified_at, decks.c.name, decks.c.html)
         .join(decks, decks.c.id == n.deck_id)
-        .where(n.id.in_(ids))
-        .order_by(n.id)
+        .where(n.id.in_(bindparam("b_ids", expanding=True)))
+        .order_by(n.id),
+        {"b_ids": ids},
     )
     return [
         ExportedNote(
@@ -185,13 +187,24 @@ def _sqlite_reviews(
     """`review_records` on the driver's own rows, each stored UTC time parsed here as
     `UTCDateTime` parses it: SQLAlchemy's row and type handling cost more than the rest of
     the read (an export of 1,000,000 reviews reads every one)."""
-    parse = datetime.fromisoformat
     driver: Any = connection.connection.driver_connection
     rows = driver.execute(_SQLITE_REVIEWS.format(",".join("?" * len(card_ids))), list(card_ids))
-    return _group(
-        (card_id, parse(at + "+00:00"), rating, ms, before, after, parse(due + "+00:00"), *rest)
-        for card_id, at, rating, ms, before, after, due, *rest in rows
-    )
+    out: dict[int, list[ReviewRecord]] = {}
+    parse, states = datetime.fromisoformat, _STATES
+    history: list[ReviewRecord] = []
+    last = None
+    for card_id, at, rating, ms, before, after, due, s, d, dr, revlog_id in rows:
+        if card_id != last:
+            history = out[card_id] = []
+            last = card_id
+        reviewed, due_after = parse(at + "+00:00"), parse(due + "+00:00")
+        before_state, after_state = states[before], states[after]
+        history.append(
+            ReviewRecord(
+                reviewed, rating, ms, before_state, after_state, due_after, s, d, dr, revlog_id
+            )
+        )
+    return out
 
 
 def _group(rows: Iterable[Any]) -> dict[int, list[ReviewRecord]]:
