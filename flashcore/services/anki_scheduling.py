@@ -55,7 +55,7 @@ from flashcore.storage import anki_sync
 from flashcore.storage.anki_sync import Anchor, LocalCard
 
 if TYPE_CHECKING:
-    from flashcore.services.collection import Flashcore
+    from flashcore.services.context import Collection
 
 MATCH_MILLIS = 1000  # an exported answer's revlog id is its time, moved on at most this much
 _BATCH = 5000
@@ -133,7 +133,7 @@ class _CardWork:
 
 def apply_scheduling(
     session: Any,
-    fc: Flashcore,
+    fc: Collection,
     pkg: PackageSource,
     card_ids: dict[int, int],
     now: datetime,
@@ -152,7 +152,7 @@ def apply_scheduling(
 
 def _apply(
     session: Any,
-    fc: Flashcore,
+    fc: Collection,
     pkg: PackageSource,
     card_ids: dict[int, int],
     now: datetime,
@@ -308,7 +308,7 @@ def _row(profile_id: int, card_id: int, review: ImportedReview, retention: float
 
 def _settle(
     session: Any,
-    fc: Flashcore,
+    fc: Collection,
     item: _CardWork,
     clock: AnkiClock,
     policy: fsrs_adapter.Policy,
@@ -363,7 +363,7 @@ def _settle(
 
 def _merge(
     session: Any,
-    fc: Flashcore,
+    fc: Collection,
     item: _CardWork,
     policy: fsrs_adapter.Policy,
     scheduler_id: int | None,
@@ -407,7 +407,7 @@ def _merge(
     anki_sync.save_card(session, local.card_id, schedule, now, retention=retention, flagged=None)
 
 
-def _policies(session: Any, fc: Flashcore) -> dict[int, fsrs_adapter.Policy]:
+def _policies(session: Any, fc: Collection) -> dict[int, fsrs_adapter.Policy]:
     from flashcore.storage import repos
 
     return {
@@ -418,7 +418,7 @@ def _policies(session: Any, fc: Flashcore) -> dict[int, fsrs_adapter.Policy]:
 
 def _adopt_preset(
     session: Any,
-    fc: Flashcore,
+    fc: Collection,
     pkg: PackageSource,
     card_ids: dict[int, int],
     clock: AnkiClock,
@@ -489,11 +489,11 @@ def _adopt_preset(
         summary.settings = {k: format_value(v) for k, v in changes.items()}
 
 
-def _has_answers(session: Any, fc: Flashcore) -> bool:
+def _has_answers(session: Any, fc: Collection) -> bool:
     return anki_sync.has_answers(session, fc.profile_id)
 
 
-def _save_settings(session: Any, fc: Flashcore, settings: Settings) -> None:
+def _save_settings(session: Any, fc: Collection, settings: Settings) -> None:
     from flashcore.storage import repos
 
     repos.save_settings(session, fc.profile_id, settings.to_json())

@@ -12,7 +12,7 @@ from flashcore.storage import repos
 from flashcore.storage.uow import reading, run_write
 
 if TYPE_CHECKING:
-    from flashcore.services.collection import Flashcore
+    from flashcore.services.context import Collection
 
 DECK_SUFFIXES = {".toml"}
 ANKI_TEXT_SUFFIXES = {".txt", ".csv", ".tsv"}
@@ -102,7 +102,7 @@ def expand(paths: list[Path]) -> list[Path]:
     return out
 
 
-def add_decks(fc: Flashcore, paths: list[Path], *, prune: bool) -> list[FileReport]:
+def add_decks(fc: Collection, paths: list[Path], *, prune: bool) -> list[FileReport]:
     """Load each file in its own transaction: a file with any problem changes nothing."""
     reports: list[FileReport] = []
     parsed: list[tuple[Path, list[DeckSpec] | None, FileReport]] = []
@@ -165,7 +165,7 @@ def add_decks(fc: Flashcore, paths: list[Path], *, prune: bool) -> list[FileRepo
     return reports
 
 
-def ensure_starter_decks(fc: Flashcore) -> list[FileReport] | None:
+def ensure_starter_decks(fc: Collection) -> list[FileReport] | None:
     """Load the bundled decks if this profile has never held a deck (only `review` calls it)."""
     with reading(fc.engine) as session:
         if repos.has_any_deck(session, fc.profile_id):
@@ -199,7 +199,7 @@ class DeckSummary:
         }
 
 
-def list_decks(fc: Flashcore) -> list[DeckSummary]:
+def list_decks(fc: Collection) -> list[DeckSummary]:
     """Decks with today's counts: new, learning and due are what `flashcore due --deck NAME`
     holds (sub-decks included, today's limits applied, pulled-forward cards in, siblings
     buried), so every screen shows the same numbers; `cards` and `suspended` are the deck's
@@ -253,7 +253,7 @@ def _iso(value: Any) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def card_scope(fc: Flashcore, session: Any, deck: str | None, topic: str | None) -> Any:
+def card_scope(fc: Collection, session: Any, deck: str | None, topic: str | None) -> Any:
     """The WHERE clause for this profile's cards in a deck (with sub-decks) and/or a topic
     (with sub-topics); an unknown deck or topic is an error naming it."""
     deck_ids = topic_ids = None
@@ -268,7 +268,7 @@ def card_scope(fc: Flashcore, session: Any, deck: str | None, topic: str | None)
     return repos.card_filter(fc.profile_id, deck_ids, topic_ids)
 
 
-def list_cards(fc: Flashcore, *, deck: str | None, topic: str | None) -> list[dict[str, Any]]:
+def list_cards(fc: Collection, *, deck: str | None, topic: str | None) -> list[dict[str, Any]]:
     now = fc.now()
     from flashcore.services.weakness import card_weakness
 

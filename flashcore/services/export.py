@@ -18,11 +18,11 @@ from flashcore.storage.uow import reading
 
 if TYPE_CHECKING:
     from flashcore.exporters.anki import ExportNote, ExportSummary
-    from flashcore.services.collection import Flashcore
+    from flashcore.services.context import Collection
 
 
 def collect_notes(
-    fc: Flashcore, *, deck: str | None, topic: str | None, with_scheduling: bool
+    fc: Collection, *, deck: str | None, topic: str | None, with_scheduling: bool
 ) -> list[ExportNote]:
     from flashcore.exporters.anki import ExportCard, ExportNote, ExportReview
 
@@ -109,7 +109,7 @@ def collect_notes(
 
 
 def export_anki(
-    fc: Flashcore,
+    fc: Collection,
     output: Path,
     *,
     deck: str | None = None,

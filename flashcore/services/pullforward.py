@@ -31,7 +31,7 @@ from flashcore.services import weakness
 from flashcore.storage import today as today_repo
 
 if TYPE_CHECKING:
-    from flashcore.services.collection import Flashcore
+    from flashcore.services.context import Collection
     from flashcore.storage.repos import Executor
 
 
@@ -51,7 +51,7 @@ class _Question:
 
 def choose(
     conn: Executor,
-    fc: Flashcore,
+    fc: Collection,
     day: date,
     *,
     index: weakness.TopicIndex | None = None,
@@ -149,7 +149,7 @@ def choose(
 
 def recompute(
     conn: Executor,
-    fc: Flashcore,
+    fc: Collection,
     day: date,
     *,
     index: weakness.TopicIndex | None = None,

@@ -30,7 +30,7 @@ from flashcore.storage.uow import reading, run_write, run_write_on, transaction
 
 if TYPE_CHECKING:
     from flashcore.importers.qbank import Row
-    from flashcore.services.collection import Flashcore
+    from flashcore.services.context import Collection
 
 FRESH_DAYS = weakness_model.FRESH_DAYS
 
@@ -88,7 +88,7 @@ _COLUMNS = "fingerprint, source, qid, outcome, on_date, subject, system, categor
 
 
 def import_log(
-    fc: Flashcore,
+    fc: Collection,
     data: bytes | str | os.PathLike[str] | IO[bytes],
     *,
     origin: str,
@@ -205,7 +205,7 @@ class _Raced(Exception):
 
 @dataclass(slots=True)
 class _Batch:
-    fc: Flashcore
+    fc: Collection
     source: str
     format: str
     origin: str
@@ -459,7 +459,7 @@ class _HeldStage(_Stage):
                 yield r[1], r[2], r[8], r[7], r[6]
 
 
-def _summarize(conn: Connection, fc: Flashcore, stage: _Stage, report: ImportReport) -> None:
+def _summarize(conn: Connection, fc: Collection, stage: _Stage, report: ImportReport) -> None:
     """New rows and duplicates; the new misses matched to cards, topics or nothing."""
     report.added, report.duplicates = stage.dedupe()
     report.misses = report.matched_card = report.matched_topic = report.matched_none = 0
@@ -508,7 +508,7 @@ def _summarize(conn: Connection, fc: Flashcore, stage: _Stage, report: ImportRep
 
 def pull_forward(
     session: Session,
-    fc: Flashcore,
+    fc: Collection,
     today: date,
     loaded: tuple[weakness.TopicIndex, list[weakness.TopicAttempts]] | None = None,
 ) -> int:
@@ -519,7 +519,7 @@ def pull_forward(
     return pullforward.recompute(session, fc, today, index=None if loaded is None else loaded[0])
 
 
-def list_attempts(fc: Flashcore) -> list[dict[str, Any]]:
+def list_attempts(fc: Collection) -> list[dict[str, Any]]:
     with reading(fc.engine) as session:
         index = weakness.load_index(session, fc.profile_id)
         rows = (
@@ -555,7 +555,7 @@ def list_attempts(fc: Flashcore) -> list[dict[str, Any]]:
     return out
 
 
-def list_batches(fc: Flashcore) -> list[dict[str, Any]]:
+def list_batches(fc: Collection) -> list[dict[str, Any]]:
     with reading(fc.engine) as session:
         counts = dict(
             session.execute(
@@ -584,7 +584,7 @@ def list_batches(fc: Flashcore) -> list[dict[str, Any]]:
         ]
 
 
-def remove_batch(fc: Flashcore, batch_id: int) -> int:
+def remove_batch(fc: Collection, batch_id: int) -> int:
     """Undo a mistaken import: its attempts go, weights and today's pull-forwards follow."""
     today = weakness.today_for(fc)
 
@@ -607,7 +607,7 @@ def remove_batch(fc: Flashcore, batch_id: int) -> int:
     return run_write(fc.engine, work)
 
 
-def add_alias(fc: Flashcore, alias: str, topic_path: str) -> str:
+def add_alias(fc: Collection, alias: str, topic_path: str) -> str:
     """Map qbank topic text to one of the student's topics; weights follow at once."""
     alias = alias.strip()
     problem = name_problem(alias, ALIAS_CHARS)
@@ -643,7 +643,7 @@ def add_alias(fc: Flashcore, alias: str, topic_path: str) -> str:
     return run_write(fc.engine, work)
 
 
-def list_topics(fc: Flashcore) -> list[dict[str, Any]]:
+def list_topics(fc: Collection) -> list[dict[str, Any]]:
     with reading(fc.engine) as session:
         index = weakness.load_index(session, fc.profile_id)
         aliases: dict[str, list[str]] = {}

@@ -33,7 +33,7 @@ from flashcore.storage.uow import run_write, run_write_on, transaction
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
-    from flashcore.services.collection import Flashcore
+    from flashcore.services.context import Collection
 
 NEW_FETCH_FACTOR = 4
 MAX_EXTRA_NEW = 9999
@@ -113,7 +113,7 @@ def _collector_paused() -> Iterator[None]:
 
 
 def build_queue(
-    fc: Flashcore,
+    fc: Collection,
     *,
     deck: str | None = None,
     topic: str | None = None,
@@ -130,7 +130,7 @@ def build_queue(
         return _build_queue(fc, deck=deck, topic=topic, limit=limit, details=details)
 
 
-def tomorrow(fc: Flashcore, *, deck: str | None = None, topic: str | None = None) -> TodayQueue:
+def tomorrow(fc: Collection, *, deck: str | None = None, topic: str | None = None) -> TodayQueue:
     """What the first queue of the next study day will hold, as things stand: its limits
     (nothing answered yet, today's raises gone), today's buried cards back, its pull-forwards
     (computed as that queue will compute them), and every learning card due before that day
@@ -140,7 +140,7 @@ def tomorrow(fc: Flashcore, *, deck: str | None = None, topic: str | None = None
         return _build_queue(fc, deck=deck, topic=topic, limit=0, details=False, ahead_day=True)
 
 
-def deck_counts(fc: Flashcore, paths: Iterable[str]) -> dict[str, TodayQueue]:
+def deck_counts(fc: Collection, paths: Iterable[str]) -> dict[str, TodayQueue]:
     """Today's queue counts of each deck scope, as `due --deck PATH` counts them (the deck
     named by key or name, or every deck under a name prefix, sub-decks included), for Home's
     deck tree and `decks list`: the collection's cards are read once and each scope ranked in
@@ -249,7 +249,7 @@ def deck_counts(fc: Flashcore, paths: Iterable[str]) -> dict[str, TodayQueue]:
     return out
 
 
-def due_by_topic(fc: Flashcore, paths: Iterable[str]) -> dict[str, int]:
+def due_by_topic(fc: Collection, paths: Iterable[str]) -> dict[str, int]:
     """Learning and review cards of each topic's queue (its sub-topics included), as `due
     --topic T` counts them: one read of today's candidates, ranked per topic in memory."""
     wanted = list(dict.fromkeys(paths))
@@ -321,7 +321,7 @@ def due_by_topic(fc: Flashcore, paths: Iterable[str]) -> dict[str, int]:
 
 
 def raise_new_limit(
-    fc: Flashcore, *, deck: str | None = None, topic: str | None = None, extra: int
+    fc: Collection, *, deck: str | None = None, topic: str | None = None, extra: int
 ) -> int:
     """Raise today's new-card limit of this scope (the collection when neither is given) by
     `extra` cards: set, not added (0 takes the raise away). Kept for the study day, so every
@@ -341,7 +341,7 @@ def raise_new_limit(
     return _build_queue(fc, deck=deck, topic=topic, limit=0, details=False).new_limit
 
 
-def new_limit_raised(fc: Flashcore, *, deck: str | None = None, topic: str | None = None) -> int:
+def new_limit_raised(fc: Collection, *, deck: str | None = None, topic: str | None = None) -> int:
     """Today's raise of this scope's own new-card limit (0 when none)."""
     s = fc.settings
     day = studyday.study_date(fc.now(), s.zone, s.day_start_hour)
@@ -350,7 +350,7 @@ def new_limit_raised(fc: Flashcore, *, deck: str | None = None, topic: str | Non
         return today_repo.new_limit_raise(conn, fc.profile_id, day, [key])
 
 
-def study_topic_now(fc: Flashcore, topic: str, suggested_minutes: int) -> TodayQueue:
+def study_topic_now(fc: Collection, topic: str, suggested_minutes: int) -> TodayQueue:
     """Enter on a weak topic: today's queue of the topic takes its unseen cards, up to the
     suggested amount of study (a new card for every MINUTES_PER_NEW_CARD suggested minutes),
     raising the topic's new-card limit for today when the daily limit would keep them out.
@@ -389,7 +389,7 @@ class _Day:
         return max(self.rollover, self.now + self.ahead)
 
 
-def _day_of(fc: Flashcore, *, ahead_day: bool) -> _Day:
+def _day_of(fc: Collection, *, ahead_day: bool) -> _Day:
     s = fc.settings
     zone, hour = s.zone, s.day_start_hour
     now = fc.now()
@@ -424,7 +424,7 @@ _CARD_COLUMNS = (
 
 
 def _load(
-    conn: Connection, fc: Flashcore, d: _Day, deck: str | None, topic: str | None, ahead_day: bool
+    conn: Connection, fc: Collection, d: _Day, deck: str | None, topic: str | None, ahead_day: bool
 ) -> _Inputs:
     s = fc.settings
     scope = card_scope(fc, conn, deck, topic)
@@ -489,7 +489,7 @@ def _not_answered_since(start: datetime) -> Any:
 
 
 def _build_queue(
-    fc: Flashcore,
+    fc: Collection,
     *,
     deck: str | None,
     topic: str | None,
@@ -505,7 +505,7 @@ def _build_queue(
 
 
 def _rank(
-    fc: Flashcore,
+    fc: Collection,
     d: _Day,
     inputs: _Inputs,
     *,
@@ -621,7 +621,7 @@ def _rank(
     )
 
 
-def _deck_name(conn: Connection, fc: Flashcore, deck: str | None) -> str | None:
+def _deck_name(conn: Connection, fc: Collection, deck: str | None) -> str | None:
     """A deck named by its key is the same scope as the deck named by its name."""
     if deck is None:
         return None
@@ -629,7 +629,7 @@ def _deck_name(conn: Connection, fc: Flashcore, deck: str | None) -> str | None:
 
 
 def _name_missed_questions(
-    fc: Flashcore,
+    fc: Collection,
     conn: Connection,
     entries: list[queue.Entry],
     weight_of: dict[int, float],
@@ -701,13 +701,13 @@ def format_interval(delta: timedelta) -> str:
     return f"{days / 365.25:.1f}y".replace(".0y", "y")
 
 
-def show(fc: Flashcore, card_id: int) -> CardView:
+def show(fc: Collection, card_id: int) -> CardView:
     """The card with its four outcomes (nothing is written)."""
     with fc.engine.connect() as conn, transaction(conn, write=False):
         return _show_on(conn, fc, card_id)[0]
 
 
-def _show_on(conn: Connection, fc: Flashcore, card_id: int) -> tuple[CardView, repos.CardRow]:
+def _show_on(conn: Connection, fc: Collection, card_id: int) -> tuple[CardView, repos.CardRow]:
     now = fc.now()
     row = repos.card_view(conn, fc.profile_id, card_id)
     if row is None:
@@ -800,7 +800,7 @@ class AnswerResult:
 
 
 def answer(
-    fc: Flashcore,
+    fc: Collection,
     card_id: int,
     rating: Rating,
     *,
@@ -826,7 +826,7 @@ def answer(
 
 def _answer_in(
     session: repos.Executor,
-    fc: Flashcore,
+    fc: Collection,
     card_id: int,
     rating: Rating,
     now: datetime | None,
@@ -910,7 +910,7 @@ def _answer_in(
     return AnswerResult(card_id, rating, review_id, new, retention, leech, tuple(buried))
 
 
-def elapsed_days(fc: Flashcore, schedule: Schedule, now: datetime) -> int:
+def elapsed_days(fc: Collection, schedule: Schedule, now: datetime) -> int:
     """Study days since the card's last answer (0 for a new card), as Anki counts them: what
     the scheduler is given, and what the review log records."""
     if schedule.last_review is None:
@@ -934,7 +934,7 @@ class Undone:
     reviewed_at: datetime
 
 
-def undo(fc: Flashcore, steps: int = 1) -> list[Undone]:
+def undo(fc: Collection, steps: int = 1) -> list[Undone]:
     """Undo the last `steps` answers of this profile: card state restored exactly, rows removed."""
     if steps < 1:
         raise FlashcoreError("--steps must be at least 1")
@@ -962,7 +962,7 @@ CARD_ACTIONS: dict[str, Any] = {
 }
 
 
-def set_cards(fc: Flashcore, action: str, card_ids: list[int]) -> int:
+def set_cards(fc: Collection, action: str, card_ids: list[int]) -> int:
     """suspend | unsuspend | unbury | flag | unflag | bury the listed cards."""
     now = fc.now()
     if action == "bury":
@@ -1013,7 +1013,7 @@ class StudySession:
 
     def __init__(
         self,
-        fc: Flashcore,
+        fc: Collection,
         *,
         deck: str | None = None,
         topic: str | None = None,

@@ -32,7 +32,7 @@ from flashcore.storage.uow import reading, run_write
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from flashcore.services.collection import Flashcore
+    from flashcore.services.context import Collection
     from flashcore.storage.repos import Executor
 
 MISSED = ("incorrect", "omitted")
@@ -383,12 +383,12 @@ def topic_scores(
     return direct_scores, report_scores
 
 
-def today_for(fc: Flashcore) -> date:
+def today_for(fc: Collection) -> date:
     s = fc.settings
     return studyday.study_date(fc.now(), s.zone, s.day_start_hour)
 
 
-def refresh_weights(fc: Flashcore, *, force: bool = True) -> bool:
+def refresh_weights(fc: Collection, *, force: bool = True) -> bool:
     """Recompute topic weights and copy them onto cards. Without `force`, only once per study
     day (weights decay daily). Returns whether it ran."""
     today = today_for(fc)
@@ -413,7 +413,7 @@ def refresh_weights(fc: Flashcore, *, force: bool = True) -> bool:
 
 def refresh_in(
     session: Session,
-    fc: Flashcore,
+    fc: Collection,
     today: date,
     *,
     skip_batch: int | None = None,
@@ -439,7 +439,7 @@ def refresh_in(
 
 def _with_assessments(
     session: Session,
-    fc: Flashcore,
+    fc: Collection,
     index: TopicIndex,
     scores: dict[int, model.TopicScore],
     today: date,
@@ -593,7 +593,7 @@ def _write_card_weights(
         )
 
 
-def card_reasons(fc: Flashcore, session: Executor, card_ids: list[int]) -> dict[int, str]:
+def card_reasons(fc: Collection, session: Executor, card_ids: list[int]) -> dict[int, str]:
     """Reason text for the given cards that carry a weakness weight."""
     out: dict[int, str] = {}
     for start in range(0, len(card_ids), 900):
@@ -606,7 +606,7 @@ def card_reasons(fc: Flashcore, session: Executor, card_ids: list[int]) -> dict[
     return out
 
 
-def question_reasons(fc: Flashcore, session: Executor, card_ids: list[int]) -> dict[int, str]:
+def question_reasons(fc: Collection, session: Executor, card_ids: list[int]) -> dict[int, str]:
     """`missed uworld:118154 on 2026-12-04` for the given cards whose note lists a question
     with an open miss (the one that sets the card's weight)."""
     today = today_for(fc)
@@ -626,7 +626,7 @@ def question_reasons(fc: Flashcore, session: Executor, card_ids: list[int]) -> d
     return out
 
 
-def card_weakness(fc: Flashcore, session: Executor, weights: dict[int, float]) -> dict[int, str]:
+def card_weakness(fc: Collection, session: Executor, weights: dict[int, float]) -> dict[int, str]:
     """Why each weighted card (id -> weight) is weighted: the missed question it lists
     (`missed uworld:118154 on 2026-12-04`), else its weak topic's reason."""
     weighted = [card_id for card_id, weight in weights.items() if weight > 0]
@@ -639,7 +639,7 @@ def card_weakness(fc: Flashcore, session: Executor, weights: dict[int, float]) -
     return out
 
 
-def ensure_fresh(fc: Flashcore) -> None:
+def ensure_fresh(fc: Collection) -> None:
     """Weights decay with time: recompute once per study day before building a queue (one cheap
     read decides; the refresh, which stamps the day, runs on the first queue of a study day)."""
     with fc.engine.connect() as conn:  # Core: this read sits on the queue's path
@@ -654,13 +654,13 @@ def ensure_fresh(fc: Flashcore) -> None:
     follow_plan(fc)  # plan_mode auto: today's new cards a day, once a study day
 
 
-def report_rows(fc: Flashcore) -> list[dict[str, Any]]:
+def report_rows(fc: Collection) -> list[dict[str, Any]]:
     """The `topics` of `report`: leaf topics ranked by score, then the system and subject
     rollups (each row's `level` says which)."""
     return report(fc)["topics"]
 
 
-def report(fc: Flashcore) -> dict[str, list[dict[str, Any]]]:
+def report(fc: Collection) -> dict[str, list[dict[str, Any]]]:
     """What `flashcore weakness --json` prints: `topics` (ranked leaves, then rollups) and
     `gaps` (misses that matched no card or topic, each with the alias to run)."""
     today = today_for(fc)
@@ -737,7 +737,7 @@ def report(fc: Flashcore) -> dict[str, list[dict[str, Any]]]:
     return {"topics": out, "gaps": _gap_rows(fc, index, found.gaps)}
 
 
-def _gap_rows(fc: Flashcore, index: TopicIndex, gaps: list[Gap]) -> list[dict[str, Any]]:
+def _gap_rows(fc: Collection, index: TopicIndex, gaps: list[Gap]) -> list[dict[str, Any]]:
     """Each gap with the closest topic and the exact command that maps its text there."""
     import shlex
 
