@@ -27,6 +27,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -82,9 +83,7 @@ class AnkiClock:
         return -timedelta(minutes=self.minutes_west)
 
     def crt_date(self) -> date:
-        west = self.creation_west if self.creation_west is not None else self.minutes_west
-        local = datetime.fromtimestamp(self.crt, UTC) - timedelta(minutes=west)
-        return (local - timedelta(hours=self.rollover_hour)).date()
+        return _crt_date(self)
 
     def day_start(self, day_number: int) -> datetime:
         """The instant (UTC) Anki's study day `day_number` begins."""
@@ -96,16 +95,47 @@ class AnkiClock:
 
     def day_of(self, instant: datetime) -> int:
         """Anki's day number of an instant (the inverse of `day_start`)."""
+        return self.day_of_seconds(int(instant.timestamp()))
+
+    def day_of_seconds(self, seconds: int) -> int:
         if self.creation_west is None:
-            return (int(instant.timestamp()) - self.crt) // _DAY
-        local = instant.astimezone(UTC) - timedelta(minutes=self.minutes_west)
-        return ((local - timedelta(hours=self.rollover_hour)).date() - self.crt_date()).days
+            return (seconds - self.crt) // _DAY
+        shifted = seconds - self.minutes_west * 60 - self.rollover_hour * 3600
+        return shifted // _DAY - _crt_epoch_day(self)
 
     def due_instant(self, day_number: int, zone: ZoneInfo, start_hour: int) -> datetime:
         """flashcore's due for an Anki due day: the start of the flashcore study day that holds
         the middle of Anki's day (Anki's day itself when zone and rollover agree)."""
-        middle = self.day_start(day_number) + timedelta(hours=12)
-        return studyday.day_start(middle, zone, start_hour)
+        return _due_instant(self, day_number, zone, start_hour)
+
+
+@lru_cache(maxsize=64)
+def _crt_date(clock: AnkiClock) -> date:
+    west = clock.creation_west if clock.creation_west is not None else clock.minutes_west
+    local = datetime.fromtimestamp(clock.crt, UTC) - timedelta(minutes=west)
+    return (local - timedelta(hours=clock.rollover_hour)).date()
+
+
+@lru_cache(maxsize=64)
+def _crt_epoch_day(clock: AnkiClock) -> int:
+    return (_crt_date(clock) - date(1970, 1, 1)).days
+
+
+_QUARTER_MS = 900_000  # zones differ from UTC by whole quarters of an hour
+
+
+@lru_cache(maxsize=65_536)
+def _study_date(quarter: int, zone: ZoneInfo, start_hour: int) -> date:
+    """The study date of every instant in one quarter of an hour (a study day starts on the
+    hour, and every zone is a whole number of quarters from UTC)."""
+    instant = datetime.fromtimestamp(quarter * _QUARTER_MS / 1000, UTC)
+    return studyday.study_date(instant, zone, start_hour)
+
+
+@lru_cache(maxsize=65_536)
+def _due_instant(clock: AnkiClock, day_number: int, zone: ZoneInfo, start_hour: int) -> datetime:
+    middle = clock.day_start(day_number) + timedelta(hours=12)
+    return studyday.day_start(middle, zone, start_hour)
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +285,7 @@ class ReviewTrack:
     """What the revlog said so far about one card, to turn its next row into a review."""
 
     last_answer: datetime | None = None
+    last_day: date | None = None  # the flashcore study day of the last answer
     due: datetime | None = None
     state: CardState = CardState.NEW
     lapses: int = 0
@@ -276,7 +307,8 @@ def review_of(
         before = CardState.REVIEW if track.state is not CardState.NEW else CardState.NEW
     if entry.interval > 0:
         after = CardState.REVIEW
-        due_after = clock.due_instant(clock.day_of(when) + entry.interval, zone, start_hour)
+        day = clock.day_of_seconds(entry.id // 1000) + entry.interval
+        due_after = clock.due_instant(day, zone, start_hour)
     else:
         after = (
             CardState.RELEARNING
@@ -284,9 +316,10 @@ def review_of(
             else (CardState.LEARNING)
         )
         due_after = when + timedelta(seconds=max(0, -entry.interval))
+    today = _study_date(entry.id // _QUARTER_MS, zone, start_hour)
     elapsed = 0
-    if track.last_answer is not None:
-        elapsed = max(0, studyday.days_between(track.last_answer, when, zone, start_hour))
+    if track.last_day is not None:
+        elapsed = max(0, (today - track.last_day).days)
     difficulty = 0.0
     if 100 <= entry.factor <= 1100:  # FSRS writes difficulty here: ((d - 1) / 9 + 0.1) * 1000
         difficulty = (entry.factor / 1000 - 0.1) * 9 + 1
@@ -306,7 +339,7 @@ def review_of(
     )
     if before is CardState.REVIEW and entry.ease == 1:
         track.lapses += 1
-    track.last_answer, track.due, track.state = when, due_after, after
+    track.last_answer, track.last_day, track.due, track.state = when, today, due_after, after
     return review
 
 

@@ -35,6 +35,9 @@ from flashcore.importers.anki_package.types import (
     Card,
     Deck,
     DeckConfig,
+    Note,
+    NoteType,
+    NoteTypeKind,
     PackageCounts,
     PackageInfo,
     RevlogEntry,
@@ -58,7 +61,8 @@ if TYPE_CHECKING:
     from flashcore.services.context import Collection
 
 MATCH_MILLIS = 1000  # an exported answer's revlog id is its time, moved on at most this much
-_BATCH = 5000
+_BATCH = 5000  # progress every this many rows
+_ROWS = 50_000  # imported answers written at a time
 Progress = Callable[[int, int], None]
 
 
@@ -67,6 +71,8 @@ class PackageSource(Protocol):
 
     @property
     def info(self) -> PackageInfo: ...
+    def note_types(self) -> dict[int, NoteType]: ...
+    def notes(self) -> Iterator[Note]: ...
     def counts(self) -> PackageCounts: ...
     def decks(self) -> dict[int, Deck]: ...
     def deck_configs(self) -> dict[int, DeckConfig]: ...
@@ -129,6 +135,28 @@ class _CardWork:
     new_answers: int = 0
     new_manual: int = 0
     history: list[tuple[Rating, datetime, int]] | None = None  # for memory without FSRS data
+    retention: float | None = None  # the card's `dr`
+
+
+def package_card_ids(session: Any, pkg: PackageSource, note_ids: dict[str, int]) -> dict[int, int]:
+    """Anki card id -> flashcore card id, for the package's notes flashcore holds (`note_ids`:
+    GUID -> flashcore note id, as the notes import keyed them). A cloze card's flashcore `ord`
+    is its cloze number (Anki's ord + 1); a standard note type's is its template's."""
+    kinds = {nt.id: nt.kind for nt in pkg.note_types().values()}
+    home: dict[int, tuple[int, bool]] = {}
+    for note in pkg.notes():
+        found = note_ids.get(note.guid)
+        if found is not None:
+            home[note.id] = (found, kinds.get(note.notetype_id) is not NoteTypeKind.STANDARD)
+    ords = anki_sync.cards_of_notes(session, [n for n, _ in home.values()])
+    out: dict[int, int] = {}
+    for card in pkg.cards():
+        if card.note_id in home:
+            note_id, cloze = home[card.note_id]
+            card_id = ords.get((note_id, card.ord + 1 if cloze else card.ord))
+            if card_id is not None:
+                out[card.id] = card_id
+    return out
 
 
 def apply_scheduling(
@@ -181,12 +209,15 @@ def _apply(
     )
     for item in work.values():
         item.unseen = list(unlinked.get(item.local.card_id, ()))
+        item.retention = item.anki.desired_retention
         if not item.anki.data_json().get("s"):
             item.history = []  # no FSRS memory in Anki: rebuilt from the card's answers
     known = anki_sync.known_revlog_ids(session, fc.profile_id)
     retention = settings.desired_retention
     links: list[tuple[int, int]] = []
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[Any, ...]] = []
+
+    writes = anki_sync.CardWrites()
 
     def flush() -> None:
         anki_sync.insert_imported(session, rows)
@@ -221,9 +252,9 @@ def _apply(
         if item.unseen:  # answered here too: merged once every row of the card is read
             item.pending.append(review)
             continue
-        card_retention = item.anki.desired_retention or retention
+        card_retention = item.retention or retention
         rows.append(_row(fc.profile_id, item.local.card_id, review, card_retention))
-        if len(rows) >= _BATCH:
+        if len(rows) >= _ROWS:
             flush()
     flush()
     anki_sync.link_answers(session, links)
@@ -232,7 +263,8 @@ def _apply(
     merging = any(w.unseen and w.pending for w in work.values())
     scheduler_id = fc.scheduler_id(session) if merging else None
     for item in work.values():
-        _settle(session, fc, item, clock, policy, scheduler_id, now, summary)
+        _settle(session, fc, item, clock, policy, scheduler_id, now, summary, writes)
+    writes.write(session)
     if progress is not None:
         progress(total, total)
     return summary
@@ -285,7 +317,7 @@ def _match_unseen(item: _CardWork, entry: RevlogEntry) -> int | None:
 
 
 def _row(profile_id: int, card_id: int, review: ImportedReview, retention: float,
-         scheduler_id: int | None = None) -> dict[str, Any]:  # fmt: skip
+         scheduler_id: int | None = None) -> tuple[Any, ...]:  # fmt: skip
     return anki_sync.imported_row(
         profile_id,
         card_id,
@@ -315,19 +347,20 @@ def _settle(
     scheduler_id: int | None,
     now: datetime,
     summary: SchedulingSummary,
+    writes: anki_sync.CardWrites,
 ) -> None:
     """Decide the card's state: Anki's (added / updated), merged, or unchanged."""
     local = item.local
     first_time = local.anki_card_id is None or local.anchor is None
     if item.unseen and item.pending:
-        _merge(session, fc, item, policy, scheduler_id, now)
+        _merge(session, fc, item, policy, scheduler_id, now, writes)
         summary.cards_merged += 1
         return
     changed = item.new_answers or item.new_manual or item.anki.id != local.anki_card_id
     if item.unseen or not (first_time or changed):
         if local.anki_card_id != item.anki.id:
-            anki_sync.set_anchor(session, fc.profile_id, local.card_id, item.anki.id, None,
-                                 exists=local.anki_card_id is not None)  # fmt: skip
+            writes.anchor(fc.profile_id, local.card_id, item.anki.id, None,
+                          exists=local.anki_card_id is not None)  # fmt: skip
         summary.cards_skipped += 1
         return
     settings = fc.settings
@@ -342,8 +375,8 @@ def _settle(
         last_answer=revlog_time(item.last_answer_ms) if item.last_answer_ms else None,
     )  # fmt: skip
     if imported.schedule is None:  # new in Anki
-        anki_sync.set_anchor(session, fc.profile_id, local.card_id, item.anki.id, None,
-                             exists=local.anki_card_id is not None)  # fmt: skip
+        writes.anchor(fc.profile_id, local.card_id, item.anki.id, None,
+                      exists=local.anki_card_id is not None)  # fmt: skip
         summary.cards_new += 1
         return
     schedule = imported.schedule
@@ -351,10 +384,10 @@ def _settle(
     if item.last_answer_ms:
         at = max(at, revlog_time(item.last_answer_ms))
     anchor = Anchor(at=at, schedule=schedule)
-    anki_sync.set_anchor(session, fc.profile_id, local.card_id, item.anki.id, anchor,
-                         exists=local.anki_card_id is not None)  # fmt: skip
-    anki_sync.save_card(session, local.card_id, schedule, now, retention=imported.retention,
-                        flagged=imported.flagged)  # fmt: skip
+    writes.anchor(fc.profile_id, local.card_id, item.anki.id, anchor,
+                  exists=local.anki_card_id is not None)  # fmt: skip
+    writes.schedule(local.card_id, schedule, now, retention=imported.retention,
+                    flagged=imported.flagged)  # fmt: skip
     if first_time:
         summary.cards_added += 1
     else:
@@ -368,6 +401,7 @@ def _merge(
     policy: fsrs_adapter.Policy,
     scheduler_id: int | None,
     now: datetime,
+    writes: anki_sync.CardWrites,
 ) -> None:
     """Both sides answered: Anki's new answers join the log, and every answer after the anchor
     is replayed in time order through FSRS (each under the scheduler it was given; Anki's under
@@ -402,9 +436,9 @@ def _merge(
             scheduler_id=answer.scheduler_id if used else scheduler_id,
         )  # fmt: skip
         schedule = after
-    anki_sync.set_anchor(session, fc.profile_id, local.card_id, item.anki.id, None,
-                         exists=local.anki_card_id is not None)  # fmt: skip
-    anki_sync.save_card(session, local.card_id, schedule, now, retention=retention, flagged=None)
+    writes.anchor(fc.profile_id, local.card_id, item.anki.id, None,
+                  exists=local.anki_card_id is not None)  # fmt: skip
+    writes.schedule(local.card_id, schedule, now, retention=retention, flagged=None)
 
 
 def _policies(session: Any, fc: Collection) -> dict[int, fsrs_adapter.Policy]:
