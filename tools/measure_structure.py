@@ -95,6 +95,8 @@ def import_cycles() -> list[list[str]]:
     module counted (function-level imports included, as grimp sees them)."""
     import grimp
 
+    if str(ROOT) not in sys.path:  # this checkout's flashcore, whatever is installed
+        sys.path.insert(0, str(ROOT))
     graph = grimp.build_graph("flashcore")
     modules = sorted(graph.modules)
     edges = {m: sorted(graph.find_modules_directly_imported_by(m)) for m in modules}

@@ -13,7 +13,8 @@ from flashcore.core.assessment import Assessment
 from flashcore.core.errors import FlashcoreError, NotFoundError, Problem, ReportFormatError
 from flashcore.core.text import name_problem, shown
 from flashcore.importers.score_report import parse_report
-from flashcore.services.weakness import refresh_in, today_for
+from flashcore.services.context import today_for
+from flashcore.services.weights import refresh_in
 from flashcore.storage import planning
 from flashcore.storage.uow import run_write
 

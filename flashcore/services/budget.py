@@ -16,7 +16,7 @@ from flashcore.storage.uow import reading
 
 if TYPE_CHECKING:
     from flashcore.services.context import Collection
-    from flashcore.services.study import QueueItem, TodayQueue
+    from flashcore.services.queue import QueueItem, TodayQueue
 
 TIMES_DAYS = 30
 NEW_IN_BUFFER = 1.0  # a new card's value in the buffer: all of it at risk (a review: 1 - R)

@@ -237,3 +237,9 @@ def _load_profile(
         raise FlashcoreError(f"profile {name!r} has unreadable settings (not a JSON object)")
     settings, warnings = load_stored(raw)
     return profile_id, settings, [f"profile {shown(name)}: {w}" for w in warnings]
+
+
+def today_for(fc: Collection) -> date:
+    """The profile's study day now."""
+    s = fc.settings
+    return studyday.study_date(fc.now(), s.zone, s.day_start_hour)

@@ -12,7 +12,7 @@ from flashcore.core import studyday
 from flashcore.core.errors import NotFoundError
 from flashcore.core.exam import Exam
 from flashcore.core.weakness import retention_for
-from flashcore.services.weakness import today_for
+from flashcore.services.context import today_for
 from flashcore.storage import planning, repos
 from flashcore.storage.uow import run_write
 

@@ -11,7 +11,6 @@ from sqlalchemy import select
 
 from flashcore.core.errors import FlashcoreError
 from flashcore.core.model import CardState, NoteKind
-from flashcore.services.decks import card_scope
 from flashcore.storage import repos
 from flashcore.storage.models import Note, NoteQid, ReviewLog
 from flashcore.storage.uow import reading
@@ -27,7 +26,7 @@ def collect_notes(
     from flashcore.exporters.anki import ExportCard, ExportNote, ExportReview
 
     with reading(fc.engine) as session:
-        rows = repos.card_details(session, card_scope(fc, session, deck, topic))
+        rows = repos.card_details(session, repos.card_scope(session, fc.profile_id, deck, topic))
         note_ids = sorted({r["note_id"] for r in rows})
         modified: dict[int, Any] = {}
         qids: dict[int, list[str]] = defaultdict(list)

@@ -33,8 +33,8 @@ from flashcore.core import studyday
 from flashcore.core.errors import FlashcoreError
 from flashcore.core.fsrs_adapter import DEFAULT_FSRS_PARAMETERS, check_parameters
 from flashcore.core.model import CardState
+from flashcore.services.context import today_for
 from flashcore.services.exam import require_exam
-from flashcore.services.weakness import today_for
 from flashcore.storage import planning
 from flashcore.storage.uow import reading, run_write
 

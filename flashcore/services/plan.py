@@ -23,7 +23,7 @@ from flashcore.core.fsrs_adapter import DEFAULT_FSRS_PARAMETERS
 from flashcore.core.readiness import CardsOfArea, QbankDay, area_readiness
 from flashcore.core.weakness import retention_for
 from flashcore.services.exam import require_exam
-from flashcore.services.weakness import MISSED, load_index, match_attempt
+from flashcore.services.matching import MISSED, load_index, match_attempt
 from flashcore.storage import planning
 from flashcore.storage.uow import reading
 

@@ -122,7 +122,7 @@ def stats(fc: Collection, *, queues: bool = True) -> dict[str, Any]:
     ]
     extra: dict[str, Any] = {}
     if queues:
-        from flashcore.services.study import build_queue, tomorrow
+        from flashcore.services.queue import build_queue, tomorrow
 
         today_q = build_queue(fc, limit=0, details=False)
         next_q = tomorrow(fc)

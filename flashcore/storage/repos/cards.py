@@ -30,9 +30,9 @@ from flashcore.storage.tables import (
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from flashcore.storage.repos.common import Executor
-
-from flashcore.storage.repos.common import chunks
+    from flashcore.core.errors import FlashcoreError
+from flashcore.storage.repos.common import Executor, chunks
+from flashcore.storage.repos.decks import deck_ids_matching, topic_ids_matching
 
 
 def card_filter(
@@ -290,3 +290,18 @@ def weak_topic_paths(session: Executor, card_ids: list[int]) -> dict[int, str]:
         )
         out.update({card_id: path for card_id, path in rows})
     return out
+
+
+def card_scope(session: Executor, profile_id: int, deck: str | None, topic: str | None) -> Any:
+    """The WHERE clause for this profile's cards in a deck (with sub-decks) and/or a topic
+    (with sub-topics); an unknown deck or topic is an error naming it."""
+    deck_ids = topic_ids = None
+    if deck is not None:
+        deck_ids = deck_ids_matching(session, profile_id, deck)
+        if not deck_ids:
+            raise FlashcoreError(f"no deck named {deck!r} (see `flashcore decks list`)")
+    if topic is not None:
+        topic_ids = topic_ids_matching(session, profile_id, topic)
+        if not topic_ids:
+            raise FlashcoreError(f"no topic {topic!r} (see `flashcore topics list`)")
+    return card_filter(profile_id, deck_ids, topic_ids)
