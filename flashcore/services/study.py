@@ -77,11 +77,6 @@ __all__ = [
 ]
 
 
-def monotonic_ms(start: float) -> int:
-    """Answer durations use a real monotonic clock, even when scheduling time is frozen."""
-    return int((time.monotonic() - start) * 1000)
-
-
 class StudySession:
     """One review session, as the reviewer keeps it between answers (as Anki does).
 

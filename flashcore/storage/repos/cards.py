@@ -16,7 +16,10 @@ from sqlalchemy import (
     update,
 )
 
+from flashcore.core.errors import FlashcoreError
 from flashcore.core.model import CardState
+from flashcore.storage.repos.common import chunks
+from flashcore.storage.repos.decks import deck_ids_matching, topic_ids_matching
 from flashcore.storage.tables import (
     cards,
     decks,
@@ -30,9 +33,7 @@ from flashcore.storage.tables import (
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from flashcore.core.errors import FlashcoreError
-from flashcore.storage.repos.common import Executor, chunks
-from flashcore.storage.repos.decks import deck_ids_matching, topic_ids_matching
+    from flashcore.storage.repos.common import Executor
 
 
 def card_filter(
