@@ -26,6 +26,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from flashcore.core import fsrs_adapter, studyday
@@ -167,6 +168,38 @@ def package_card_ids(session: Any, pkg: PackageSource, note_ids: dict[str, int])
             if card_id is not None:
                 out[card.id] = card_id
     return out
+
+
+def import_from_package(
+    session: Any,
+    fc: Flashcore,
+    path: Path,
+    work_dir: Path,
+    now: datetime,
+    note_ids: dict[str, int],
+    *,
+    show_progress: bool = False,
+) -> SchedulingSummary:
+    """`decks add FILE --with-scheduling`, after the notes and cards are written in the same
+    transaction: the package opened again (its collection extracted into `work_dir`), its cards
+    found by GUID (`note_ids`), its scheduling applied; a progress bar on stderr for a big one."""
+    from flashcore.importers.anki_package import open_package
+
+    with open_package(path, work_dir=work_dir) as pkg:
+        card_ids = package_card_ids(session, pkg, note_ids)
+        counts = pkg.counts()
+        if not show_progress or counts.cards + counts.revlog < 50_000:
+            return apply_scheduling(session, fc, pkg, card_ids, now)
+        from rich.console import Console
+        from rich.progress import Progress
+
+        with Progress(console=Console(stderr=True), transient=True) as bar:
+            task = bar.add_task("scheduling and history", total=counts.cards + counts.revlog)
+
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            return apply_scheduling(session, fc, pkg, card_ids, now, progress=progress)
 
 
 def apply_scheduling(
