@@ -71,3 +71,7 @@ class QbankFormatError(InputFileError):
 
 class ReportFormatError(InputFileError):
     """A self-assessment score report with problems."""
+
+
+class AnkiPackageError(DeckFormatError):
+    """An Anki package (`.apkg`, `.colpkg`) that cannot be read; nothing from it was written."""

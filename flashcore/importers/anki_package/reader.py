@@ -1,0 +1,538 @@
+"""Opening an Anki package (`.apkg`, `.colpkg`): the zip, its format, its SQLite collection.
+
+Formats, as Anki writes them:
+- latest (`meta` says 3): `collection.anki21b` is a zstd-compressed SQLite file of schema 18
+  (note types, decks and presets in tables of their own, configs as protobuf); `media` is a
+  zstd-compressed protobuf list of the media files, which are stored zstd-compressed under
+  the names `0`, `1`, ... (their index in the list). Such a package also holds a
+  `collection.anki2` that only says "please update Anki"; it is ignored.
+- legacy (no `meta`): `collection.anki21` (or, older, `collection.anki2`) is a plain SQLite
+  file of schema 11 (note types, decks and presets as JSON in the `col` row); `media` is a JSON
+  object {"0": "name.jpg", ...}.
+- a `meta` of another version is from a newer Anki and is refused.
+
+The collection is written, decompressed, into `work_dir` (a folder the caller owns, inside the
+collection's own folder) and opened read-only with a `unicase` collation, as Anki's schema
+declares it. Every problem is an AnkiPackageError naming the file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+from flashcore.core.errors import AnkiPackageError, Problem
+from flashcore.importers.anki_package import protobuf as pb
+from flashcore.importers.anki_package.types import (
+    Card,
+    Deck,
+    DeckConfig,
+    MediaFile,
+    Note,
+    NoteType,
+    NoteTypeKind,
+    PackageCounts,
+    PackageFormat,
+    PackageInfo,
+    RevlogEntry,
+    Template,
+)
+
+SCHEMA_LEGACY = 11
+SCHEMA_LATEST = 18
+IMAGE_OCCLUSION_STOCK_KIND = 6
+_COPY_CHUNK = 1 << 20
+_ROWS = 2000  # rows fetched at a time when iterating
+
+
+def media_name_problem(name: str) -> str | None:
+    """Why `name` cannot be a media file's name inside the media folder, or None."""
+    if not name or name in {".", ".."}:
+        return f"media name {name!r} is not a file name"
+    if "/" in name or "\\" in name or "\x00" in name:
+        return f"media name {name!r} has a path part (media files are plain names)"
+    if len(name) > 255:
+        return f"media name is {len(name)} characters long; at most 255"
+    if name[1:3] == ":" or name.startswith("~"):
+        return f"media name {name!r} is not a plain file name"
+    return None
+
+
+def _unicase(a: str, b: str) -> int:
+    x, y = a.casefold(), b.casefold()
+    return (x > y) - (x < y)
+
+
+class AnkiPackage:
+    """An opened package. Use as a context manager (the extracted collection is removed on
+    exit). Note types, decks and presets are read at once; notes, cards and the revlog are
+    iterated in chunks, so a million revlog rows never sit in memory together."""
+
+    def __init__(self, path: Path, *, work_dir: Path) -> None:
+        self.path = path
+        self._where = str(path)
+        self._zip: zipfile.ZipFile | None = None
+        self._db: sqlite3.Connection | None = None
+        self._tmp: Path | None = None
+        try:
+            self._open(work_dir)
+        except BaseException:
+            self.close()
+            raise
+
+    # ------------------------------------------------------------ opening
+
+    def fail(self, message: str) -> AnkiPackageError:
+        return AnkiPackageError([Problem(self._where, None, message)])
+
+    def _open(self, work_dir: Path) -> None:
+        try:
+            self._zip = zipfile.ZipFile(self.path)
+        except FileNotFoundError:
+            raise self.fail("no such file") from None
+        except IsADirectoryError:
+            raise self.fail("is a folder, not an Anki package") from None
+        except zipfile.BadZipFile:
+            raise self.fail("not an Anki package: not a zip file (corrupt or truncated?)") from None
+        except OSError as exc:
+            raise self.fail(f"cannot read: {exc.strerror or exc}") from None
+        names = set(self._zip.namelist())
+        self.format = self._format(names)
+        member = {
+            PackageFormat.LATEST: "collection.anki21b",
+            PackageFormat.LEGACY_2: "collection.anki21",
+            PackageFormat.LEGACY_1: "collection.anki2",
+        }[self.format]
+        if member not in names:
+            raise self.fail(f"not an Anki package: no {member} inside")
+        work_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix="anki-", suffix=".sqlite", dir=work_dir)
+        self._tmp = Path(tmp)
+        with os.fdopen(fd, "wb") as out:
+            self._copy_member(member, out, compressed=self.format is PackageFormat.LATEST)
+        try:
+            self._db = sqlite3.connect(f"file:{self._tmp}?mode=ro&immutable=1", uri=True)
+            self._db.create_collation("unicase", _unicase)
+            row = self._db.execute("SELECT ver, crt, conf FROM col").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise self.fail(f"its collection is not a readable Anki database ({exc})") from None
+        if row is None:
+            raise self.fail("its collection is empty (no `col` row)")
+        version, crt, conf = row
+        if not isinstance(version, int) or version > SCHEMA_LATEST:
+            raise self.fail(
+                f"made by a newer Anki (collection schema {version}; flashcore reads "
+                f"{SCHEMA_LEGACY} to {SCHEMA_LATEST}): export it from Anki with "
+                "'Support older Anki versions' ticked"
+            )
+        if version < SCHEMA_LEGACY:
+            raise self.fail(f"collection schema {version} is older than Anki 2.1 writes")
+        self.schema = version
+        config = self._config(conf)
+        self.info = PackageInfo(
+            path=self._where,
+            format=self.format,
+            schema_version=version,
+            is_colpkg=self.path.suffix.lower() == ".colpkg",
+            crt=int(crt or 0),
+            collection_config=config,
+        )
+        self._media = self._media_list(names)
+
+    def _format(self, names: set[str]) -> PackageFormat:
+        if "meta" not in names:
+            if "collection.anki21" in names:
+                return PackageFormat.LEGACY_2
+            if "collection.anki2" in names:
+                return PackageFormat.LEGACY_1
+            raise self.fail("not an Anki package: no collection inside the zip")
+        found = self._read_member("meta", limit=1 << 16)
+        try:
+            version = pb.first_int(pb.fields(found), 1)
+        except pb.WireError:
+            raise self.fail("not an Anki package: its `meta` is unreadable") from None
+        if version == PackageFormat.LATEST:
+            return PackageFormat.LATEST
+        if version in (PackageFormat.LEGACY_1, PackageFormat.LEGACY_2):
+            return PackageFormat(version)
+        raise self.fail(
+            f"package version {version} is from a newer Anki than flashcore reads (1 to 3): "
+            "export it from Anki with 'Support older Anki versions' ticked"
+        )
+
+    def _read_member(self, name: str, *, limit: int) -> bytes:
+        assert self._zip is not None
+        try:
+            with self._zip.open(name) as member:
+                data = member.read(limit + 1)
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            raise self.fail(f"its {name} is damaged ({exc})") from None
+        if len(data) > limit:
+            raise self.fail(f"its {name} is larger than {limit:,} bytes")
+        return data
+
+    def _copy_member(self, name: str, out: IO[bytes], *, compressed: bool) -> None:
+        assert self._zip is not None
+        try:
+            with self._zip.open(name) as member:
+                if compressed:
+                    import zstandard
+
+                    try:
+                        reader = zstandard.ZstdDecompressor().stream_reader(member)
+                        shutil.copyfileobj(reader, out, _COPY_CHUNK)
+                    except zstandard.ZstdError as exc:
+                        raise self.fail(f"its {name} is not zstd data ({exc})") from None
+                else:
+                    shutil.copyfileobj(member, out, _COPY_CHUNK)
+        except (zipfile.BadZipFile, EOFError) as exc:
+            raise self.fail(f"its {name} is damaged ({exc})") from None
+
+    def _config(self, conf: Any) -> dict[str, Any]:
+        assert self._db is not None
+        config: dict[str, Any] = {}
+        if self.schema >= 15 and self._has_table("config"):
+            for key, val in self._db.execute("SELECT KEY, val FROM config"):
+                try:
+                    config[str(key)] = json.loads(val)
+                except (ValueError, TypeError):
+                    continue
+            return config
+        try:
+            value = json.loads(conf) if conf else {}
+        except (ValueError, TypeError):
+            return {}
+        return value if isinstance(value, dict) else {}
+
+    def _has_table(self, name: str) -> bool:
+        assert self._db is not None
+        row = self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+        ).fetchone()
+        return row is not None
+
+    def _media_list(self, names: set[str]) -> list[MediaFile]:
+        if "media" not in names:
+            return []
+        raw = self._read_member("media", limit=1 << 28)
+        files: list[MediaFile] = []
+        if self.format is PackageFormat.LATEST:
+            import zstandard
+
+            try:
+                data = zstandard.ZstdDecompressor().decompressobj().decompress(raw)
+                entries = pb.fields(data).get(1, [])
+                for index, entry in enumerate(entries):
+                    if not isinstance(entry, bytes):
+                        raise pb.WireError("a media entry is not a message")
+                    found = pb.fields(entry)
+                    zip_name = str(pb.first_int(found, 255, index))
+                    sha1 = found.get(3, [b""])[-1]
+                    files.append(
+                        MediaFile(
+                            name=pb.text(found, 1),
+                            zip_name=zip_name,
+                            size=pb.first_int(found, 2),
+                            sha1=sha1 if isinstance(sha1, bytes) and sha1 else None,
+                        )
+                    )
+            except (zstandard.ZstdError, pb.WireError) as exc:
+                raise self.fail(f"its media list is unreadable ({exc})") from None
+        else:
+            try:
+                mapping = json.loads(raw.decode("utf-8")) if raw.strip() else {}
+            except (ValueError, UnicodeDecodeError):
+                raise self.fail("its media list is not JSON") from None
+            if not isinstance(mapping, dict):
+                raise self.fail("its media list is not a JSON object")
+            files = [MediaFile(name=str(v), zip_name=str(k)) for k, v in mapping.items()]
+        for media in files:
+            problem = media_name_problem(media.name)
+            if problem is not None:
+                raise self.fail(problem)
+            if media.zip_name not in names:
+                raise self.fail(f"media file {media.name!r} is listed but not inside the zip")
+        return files
+
+    # ------------------------------------------------------------ reading
+
+    def _query(self, sql: str, params: Iterable[Any] = ()) -> Iterator[tuple[Any, ...]]:
+        assert self._db is not None
+        try:
+            cursor = self._db.execute(sql, tuple(params))
+            while rows := cursor.fetchmany(_ROWS):
+                yield from rows
+        except sqlite3.DatabaseError as exc:
+            raise self.fail(f"its collection is damaged ({exc})") from None
+
+    def counts(self) -> PackageCounts:
+        def count(table: str) -> int:
+            return int(next(self._query(f"SELECT count(*) FROM {table}"))[0])
+
+        return PackageCounts(
+            notes=count("notes"),
+            cards=count("cards"),
+            revlog=count("revlog"),
+            media=len(self._media),
+            note_types=len(self.note_types()),
+            decks=len(self.decks()),
+        )
+
+    def note_types(self) -> dict[int, NoteType]:
+        if self.schema >= 15:
+            return self._note_types_18()
+        return self._note_types_11()
+
+    def _note_types_18(self) -> dict[int, NoteType]:
+        field_names: dict[int, list[str]] = {}
+        for ntid, name in self._query("SELECT ntid, name FROM fields ORDER BY ntid, ord"):
+            field_names.setdefault(int(ntid), []).append(str(name))
+        templates: dict[int, list[Template]] = {}
+        for ntid, ord_, name, config in self._query(
+            "SELECT ntid, ord, name, config FROM templates ORDER BY ntid, ord"
+        ):
+            found = self._pb(config, "a card template")
+            templates.setdefault(int(ntid), []).append(
+                Template(int(ord_), str(name), pb.text(found, 1), pb.text(found, 2))
+            )
+        out: dict[int, NoteType] = {}
+        for ntid, name, config in self._query("SELECT id, name, config FROM notetypes"):
+            found = self._pb(config, "a note type")
+            stock = pb.first_int(found, 9)
+            kind = NoteTypeKind.CLOZE if pb.first_int(found, 1) == 1 else NoteTypeKind.STANDARD
+            if stock == IMAGE_OCCLUSION_STOCK_KIND:
+                kind = NoteTypeKind.IMAGE_OCCLUSION
+            out[int(ntid)] = NoteType(
+                id=int(ntid),
+                name=str(name),
+                kind=kind,
+                fields=tuple(field_names.get(int(ntid), [])),
+                templates=tuple(templates.get(int(ntid), [])),
+                original_stock_kind=stock,
+            )
+        return out
+
+    def _note_types_11(self) -> dict[int, NoteType]:
+        models = self._col_json("models")
+        out: dict[int, NoteType] = {}
+        for key, model in models.items():
+            if not isinstance(model, dict):
+                continue
+            ntid = int(model.get("id", key))
+            stock = int(model.get("originalStockKind", 0) or 0)
+            kind = NoteTypeKind.CLOZE if model.get("type") == 1 else NoteTypeKind.STANDARD
+            if stock == IMAGE_OCCLUSION_STOCK_KIND:
+                kind = NoteTypeKind.IMAGE_OCCLUSION
+            flds = sorted(model.get("flds") or [], key=lambda f: f.get("ord", 0))
+            tmpls = sorted(model.get("tmpls") or [], key=lambda t: t.get("ord", 0))
+            out[ntid] = NoteType(
+                id=ntid,
+                name=str(model.get("name", "")),
+                kind=kind,
+                fields=tuple(str(f.get("name", "")) for f in flds),
+                templates=tuple(
+                    Template(
+                        int(t.get("ord", i)),
+                        str(t.get("name", "")),
+                        str(t.get("qfmt", "")),
+                        str(t.get("afmt", "")),
+                    )
+                    for i, t in enumerate(tmpls)
+                ),
+                original_stock_kind=stock,
+            )
+        return out
+
+    def decks(self) -> dict[int, Deck]:
+        out: dict[int, Deck] = {}
+        if self.schema >= 15:
+            for did, name, kind in self._query("SELECT id, name, kind FROM decks"):
+                found = self._pb(kind, "a deck")
+                normal = found.get(1)
+                display = str(name).replace("\x1f", "::")
+                if normal is None:
+                    out[int(did)] = Deck(int(did), display, None, filtered=True)
+                    continue
+                deck = pb.message(found, 1)
+                out[int(did)] = Deck(
+                    id=int(did),
+                    name=display,
+                    config_id=pb.signed64(pb.first_int(deck, 1)) or 1,
+                    description=pb.text(deck, 4),
+                    desired_retention=pb.float32(deck, 10),
+                )
+            return out
+        for key, legacy in self._col_json("decks").items():
+            if not isinstance(legacy, dict):
+                continue
+            did = int(legacy.get("id", key))
+            filtered = bool(legacy.get("dyn"))
+            out[did] = Deck(
+                id=did,
+                name=str(legacy.get("name", "")),
+                config_id=None if filtered else int(legacy.get("conf", 1) or 1),
+                filtered=filtered,
+                description=str(legacy.get("desc", "") or ""),
+            )
+        return out
+
+    def deck_configs(self) -> dict[int, DeckConfig]:
+        out: dict[int, DeckConfig] = {}
+        if self.schema >= 15:
+            for cid, name, config in self._query("SELECT id, name, config FROM deck_config"):
+                found = self._pb(config, "a deck preset")
+                params = next((p for p in (pb.packed_floats(found, n) for n in (6, 5, 3)) if p), ())
+                retention = pb.float32(found, 37)
+                out[int(cid)] = DeckConfig(
+                    id=int(cid),
+                    name=str(name),
+                    fsrs_params=params,
+                    desired_retention=retention,
+                    learn_steps=pb.packed_floats(found, 1),
+                    relearn_steps=pb.packed_floats(found, 2),
+                    new_per_day=pb.first_int(found, 9),
+                    reviews_per_day=pb.first_int(found, 10),
+                    maximum_interval=pb.first_int(found, 16) or None,
+                    raw=bytes(config),
+                )
+            return out
+        for key, conf in self._col_json("dconf").items():
+            if not isinstance(conf, dict):
+                continue
+            weights: tuple[float, ...] = ()
+            for name in ("fsrsParams6", "fsrsParams5", "fsrsWeights"):
+                value = conf.get(name)
+                if isinstance(value, list) and value:
+                    weights = tuple(float(v) for v in value)
+                    break
+            new, lapse, rev = (conf.get(k) or {} for k in ("new", "lapse", "rev"))
+            retention = conf.get("desiredRetention")
+            out[int(conf.get("id", key))] = DeckConfig(
+                id=int(conf.get("id", key)),
+                name=str(conf.get("name", "")),
+                fsrs_params=weights,
+                desired_retention=float(retention) if retention is not None else None,
+                learn_steps=tuple(float(v) for v in new.get("delays") or ()),
+                relearn_steps=tuple(float(v) for v in lapse.get("delays") or ()),
+                new_per_day=new.get("perDay"),
+                reviews_per_day=rev.get("perDay"),
+                maximum_interval=rev.get("maxIvl"),
+                raw=conf,
+            )
+        return out
+
+    def notes(self) -> Iterator[Note]:
+        for nid, guid, mid, mod, tags, flds in self._query(
+            "SELECT id, guid, mid, mod, tags, flds FROM notes ORDER BY id"
+        ):
+            yield Note(
+                id=int(nid),
+                guid=str(guid),
+                notetype_id=int(mid),
+                mod=int(mod),
+                tags=tuple(str(tags).split()),
+                fields=tuple(str(flds).split("\x1f")),
+            )
+
+    def cards(self) -> Iterator[Card]:
+        for row in self._query(
+            "SELECT id, nid, did, ord, mod, type, queue, due, ivl, factor, reps, lapses, left,"
+            " odue, odid, flags, data FROM cards ORDER BY nid, ord"
+        ):
+            n = [int(v or 0) for v in row[:16]]
+            yield Card(
+                id=n[0], note_id=n[1], deck_id=n[2], ord=n[3], mod=n[4], type=n[5], queue=n[6],
+                due=n[7], interval=n[8], factor=n[9], reps=n[10], lapses=n[11], left=n[12],
+                original_due=n[13], original_deck_id=n[14], flags=n[15], data=str(row[16] or ""),
+            )  # fmt: skip
+
+    def revlog(self) -> Iterator[RevlogEntry]:
+        for row in self._query(
+            "SELECT id, cid, usn, ease, ivl, lastIvl, factor, time, type FROM revlog ORDER BY id"
+        ):
+            yield RevlogEntry(*(int(v or 0) for v in row))
+
+    def media(self) -> list[MediaFile]:
+        return list(self._media)
+
+    def extract_media(
+        self,
+        dest: Path,
+        wanted: Callable[[MediaFile], bool] = lambda _m: True,
+    ) -> list[MediaFile]:
+        """Write the media files `wanted` says yes to into `dest` (a folder), each under its
+        own name: written to a temporary name and renamed, so a file is whole or absent.
+        Returns the files written."""
+        dest.mkdir(parents=True, exist_ok=True)
+        written: list[MediaFile] = []
+        for media in self._media:
+            if not wanted(media):
+                continue
+            assert media_name_problem(media.name) is None  # checked when the list was read
+            target = dest / media.name
+            fd, tmp = tempfile.mkstemp(prefix=".part-", dir=dest)
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    self._copy_member(
+                        media.zip_name, out, compressed=self.format is PackageFormat.LATEST
+                    )
+                os.replace(tmp, target)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+            written.append(media)
+        return written
+
+    def _col_json(self, column: str) -> dict[str, Any]:
+        row = next(self._query(f"SELECT {column} FROM col"), None)
+        if row is None or not row[0]:
+            return {}
+        try:
+            value = json.loads(row[0])
+        except (ValueError, TypeError):
+            raise self.fail(f"its collection's {column} are not JSON") from None
+        return value if isinstance(value, dict) else {}
+
+    def _pb(self, blob: Any, what: str) -> dict[int, list[pb.Value]]:
+        try:
+            return pb.fields(bytes(blob or b""))
+        except (pb.WireError, TypeError):
+            raise self.fail(f"its collection holds {what} that cannot be read") from None
+
+    # ------------------------------------------------------------ closing
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+        if self._zip is not None:
+            self._zip.close()
+            self._zip = None
+        if self._tmp is not None:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{self._tmp}{suffix}").unlink(missing_ok=True)
+            self._tmp = None
+
+    def __enter__(self) -> AnkiPackage:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def open_package(path: Path, *, work_dir: Path) -> AnkiPackage:
+    """Open `path` (raises AnkiPackageError naming the file and the problem)."""
+    return AnkiPackage(path, work_dir=work_dir)
