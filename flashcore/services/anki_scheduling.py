@@ -456,7 +456,9 @@ def _settle(
         _merge(session, fc, item, policy, scheduler_id, now, writes)
         summary.cards_merged += 1
         return
-    changed = item.new_answers or item.new_manual or item.anki.id != local.anki_card_id
+    # A card with no new answers keeps its state (a new Anki card id — the package went
+    # through another Anki collection — is only noted).
+    changed = item.new_answers or item.new_manual
     if item.unseen or not (first_time or changed):
         if local.anki_card_id != item.anki.id:
             writes.anchor(fc.profile_id, local.card_id, item.anki.id, None,
