@@ -12,31 +12,31 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flashcore.core.errors import FlashcoreError
-from flashcore.services.decks import card_scope
-from flashcore.storage import export_reads
+from flashcore.storage import repos
+from flashcore.storage.repos import exports
 from flashcore.storage.uow import reading
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from flashcore.exporters.anki import ExportNote, ExportSummary
-    from flashcore.services.collection import Flashcore
+    from flashcore.services.context import Collection
 
 NOTES_PER_READ = 500
 
 
 def collect_notes(
-    fc: Flashcore, *, deck: str | None, topic: str | None, with_scheduling: bool
+    fc: Collection, *, deck: str | None, topic: str | None, with_scheduling: bool
 ) -> list[ExportNote]:
     """Every note the export would write, in its order, held in memory (for small scopes)."""
     with reading(fc.engine) as session:
-        where = card_scope(fc, session, deck, topic)
-        scope = export_reads.notes_in_scope(session, where)
+        where = repos.card_scope(session, fc.profile_id, deck, topic)
+        scope = exports.notes_in_scope(session, where)
         return list(_read_notes(session, where, scope.note_ids, with_scheduling))
 
 
 def export_anki(
-    fc: Flashcore,
+    fc: Collection,
     output: Path,
     *,
     deck: str | None = None,
@@ -52,8 +52,8 @@ def export_anki(
     if not output.parent.exists():
         raise FlashcoreError(f"{output.parent}: folder does not exist")
     with reading(fc.engine) as session:
-        where = card_scope(fc, session, deck, topic)
-        scope = export_reads.notes_in_scope(session, where)
+        where = repos.card_scope(session, fc.profile_id, deck, topic)
+        scope = exports.notes_in_scope(session, where)
         if not scope.note_ids:
             raise FlashcoreError("nothing to export: no cards match")
         notes = _read_notes(session, where, scope.note_ids, with_scheduling)
@@ -70,7 +70,7 @@ def export_anki(
                 bar.update(task, completed=done)
 
         try:
-            own = export_reads.own_revlog_ids(session, where) if with_scheduling else ()
+            own = exports.own_revlog_ids(session, where) if with_scheduling else ()
             return write_apkg_stream(
                 ExportPlan(len(scope.note_ids), scope.decks, scope.kinds, own),
                 notes,
@@ -94,13 +94,11 @@ def _read_notes(
     from flashcore.exporters.anki import ExportCard, ExportNote
 
     for start in range(0, len(note_ids), NOTES_PER_READ):
-        notes = export_reads.exported_notes(
-            session, where, note_ids[start : start + NOTES_PER_READ]
-        )
+        notes = exports.exported_notes(session, where, note_ids[start : start + NOTES_PER_READ])
         history = {}
         if with_scheduling:
             card_ids = [card.card_id for note in notes for card in note.cards]
-            history = export_reads.review_records(session, card_ids)
+            history = exports.review_records(session, card_ids)
         for note in notes:
             yield ExportNote(
                 key=note.key,

@@ -19,8 +19,8 @@ from flashcore.core.model import CardState, NoteKind, Rating
 from flashcore.exporters import anki as anki_export
 from flashcore.exporters.anki import ExportCard, ExportNote, ExportReview, write_apkg
 from flashcore.services import export, study
-from flashcore.services.decks import card_scope
-from flashcore.storage import export_reads, repos
+from flashcore.storage import repos
+from flashcore.storage.repos import exports
 from flashcore.storage.tables import note_qids, notes, review_logs
 from flashcore.storage.uow import reading
 from tests.conftest import write_deck
@@ -49,7 +49,7 @@ def _former_collect_notes(fc: Any, *, deck: str | None, with_scheduling: bool) -
     """The reader as it was before exports streamed (every note and review in memory), on the
     Core tables instead of the ORM classes: the oracle for the bytes."""
     with reading(fc.engine) as session:
-        rows = repos.card_details(session, card_scope(fc, session, deck, None))
+        rows = repos.card_details(session, repos.card_scope(session, fc.profile_id, deck, None))
         note_ids = sorted({r["note_id"] for r in rows})
         modified: dict[int, Any] = {}
         qids: dict[int, list[str]] = defaultdict(list)
@@ -167,7 +167,7 @@ def test_streamed_export_is_byte_for_byte_the_former_export(
 ) -> None:  # fmt: skip
     # small slices and flushes, so the package crosses many of both
     monkeypatch.setattr(export, "NOTES_PER_READ", 7)
-    monkeypatch.setattr(export_reads, "CHUNK", 5)
+    monkeypatch.setattr(exports, "CHUNK", 5)
     monkeypatch.setattr(anki_export, "PROGRESS_EVERY", 11)
     fc = studied
     former = tmp_path / "former.apkg"

@@ -1,4 +1,4 @@
-"""What an export reads: the notes in scope in note-id order, then their cards, topics, qids
+"""Exports: what an export reads: the notes in scope in note-id order, then their cards, topics, qids
 and review history one slice of notes at a time, so an export holds one slice in memory
 whatever the size of the collection and its history. Plain Core statements (no ORM object
 per row); the caller holds one read transaction for the whole export."""
@@ -26,9 +26,7 @@ from flashcore.storage.tables import (
 )
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
-    Executor = Session | Connection
+    from flashcore.storage.repos.common import Executor
 
 CHUNK = 900  # ids per IN list
 _STATES = tuple(CardState)  # by stored value: a tuple index, not an enum call per review
