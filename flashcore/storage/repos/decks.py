@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +17,7 @@ from sqlalchemy import (
 
 from flashcore.core import cloze
 from flashcore.core import topics as topic_keys
+from flashcore.core.decksync import StoredNote, plan_sync
 from flashcore.core.model import CardState, DeckSpec, NoteKind, NoteSpec
 from flashcore.storage.tables import (
     cards,
@@ -46,15 +45,6 @@ class LoadCounts:
     deleted: int = 0
     cards_added: int = 0
     removed_keys: list[str] | None = None
-
-
-def note_hash(spec: NoteSpec, deck_key: str) -> str:
-    payload = json.dumps(
-        [deck_key, spec.kind.value, spec.fields, spec.tags, spec.topics, spec.qids],
-        sort_keys=True,
-        ensure_ascii=False,
-    )
-    return hashlib.sha256(payload.encode()).hexdigest()
 
 
 def ensure_topics(session: Session, profile_id: int, paths: Iterable[str]) -> dict[str, int]:
@@ -114,8 +104,8 @@ def _split_qid(qid: str) -> tuple[str, str]:
 def upsert_deck(
     session: Session, profile_id: int, spec: DeckSpec, now: datetime, *, prune: bool
 ) -> LoadCounts:
-    """Load one parsed deck: an upsert keyed by note key; notes gone from the file are suspended
-    (or deleted with `prune`)."""
+    """Load one parsed deck: an upsert keyed by note key (planned by `core.decksync.plan_sync`);
+    notes gone from the file are suspended (or deleted with `prune`)."""
     counts = LoadCounts(removed_keys=[])
     deck_id = session.execute(
         select(decks.c.id).where(decks.c.profile_id == profile_id, decks.c.key == spec.key)
@@ -155,8 +145,8 @@ def upsert_deck(
                 updated_at=now,
             )
         )
-    existing = {
-        row.key: (row.id, row.content_hash, row.removed)
+    stored = {
+        row.key: StoredNote(row.id, row.content_hash, row.removed)
         for row in session.execute(
             select(notes.c.id, notes.c.key, notes.c.content_hash, notes.c.removed).where(
                 notes.c.deck_id == deck_id
@@ -164,20 +154,10 @@ def upsert_deck(
         )
     }
     topic_ids = ensure_topics(session, profile_id, {t for n in spec.notes for t in n.topics})
-    seen: set[str] = set()
-    fresh: list[tuple[NoteSpec, str, str]] = []
-    changed: list[tuple[int, NoteSpec, str, bool]] = []
-    for note in spec.notes:
-        key = note.key(spec.key)
-        seen.add(key)
-        digest = note_hash(note, spec.key)
-        found = existing.get(key)
-        if found is None:
-            fresh.append((note, key, digest))
-        elif found[1] == digest and not found[2]:
-            counts.unchanged += 1
-        else:
-            changed.append((found[0], note, digest, found[2]))
+    plan = plan_sync(spec.key, spec.notes, stored)
+    counts.unchanged = plan.unchanged
+    fresh = [(n.spec, n.key, n.content_hash) for n in plan.new]
+    changed = [(c.note_id, c.spec, c.content_hash, c.was_removed) for c in plan.changed]
     linked: list[tuple[int, NoteSpec]] = []
     if fresh:
         rows = [
@@ -239,12 +219,12 @@ def upsert_deck(
         session.execute(delete(note_qids).where(note_qids.c.note_id.in_(old_ids)))
         linked.extend((note_id, note) for note_id, note, _d, _r in changed)
     _write_links(session, linked, topic_ids)
-    gone = [(key, nid) for key, (nid, _h, removed) in existing.items() if key not in seen]
+    gone = plan.gone
     if prune and gone:
         session.execute(delete(notes).where(notes.c.id.in_([nid for _k, nid in gone])))
         counts.deleted = len(gone)
     else:
-        newly = [(k, nid) for k, nid in gone if not existing[k][2]]
+        newly = plan.newly_gone
         if newly:
             ids = [nid for _k, nid in newly]
             session.execute(update(notes).where(notes.c.id.in_(ids)).values(removed=True))
