@@ -7,12 +7,9 @@ from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
 from flashcore.core.errors import FlashcoreError
 from flashcore.core.model import CardState, NoteKind
 from flashcore.storage import repos
-from flashcore.storage.models import Note, NoteQid, ReviewLog
 from flashcore.storage.uow import reading
 
 if TYPE_CHECKING:
@@ -28,44 +25,27 @@ def collect_notes(
     with reading(fc.engine) as session:
         rows = repos.card_details(session, repos.card_scope(session, fc.profile_id, deck, topic))
         note_ids = sorted({r["note_id"] for r in rows})
-        modified: dict[int, Any] = {}
-        qids: dict[int, list[str]] = defaultdict(list)
-        for start in range(0, len(note_ids), 900):
-            chunk = note_ids[start : start + 900]
-            for nid, when in session.execute(
-                select(Note.id, Note.modified_at).where(Note.id.in_(chunk))
-            ):
-                modified[nid] = when
-            for nid, source, qid in session.execute(
-                select(NoteQid.note_id, NoteQid.source, NoteQid.qid)
-                .where(NoteQid.note_id.in_(chunk))
-                .order_by(NoteQid.source, NoteQid.qid)
-            ):
-                qids[nid].append(f"{source}:{qid}")
-        reviews: dict[int, list[ExportReview]] = defaultdict(list)
-        if with_scheduling:
-            card_ids = [r["id"] for r in rows]
-            for start in range(0, len(card_ids), 900):
-                chunk = card_ids[start : start + 900]
-                for log in session.execute(
-                    select(ReviewLog)
-                    .where(ReviewLog.card_id.in_(chunk))
-                    .order_by(ReviewLog.card_id, ReviewLog.reviewed_at, ReviewLog.id)
-                ).scalars():
-                    reviews[log.card_id].append(
-                        ExportReview(
-                            reviewed_at=log.reviewed_at,
-                            rating=log.rating,
-                            duration_ms=log.duration_ms,
-                            state_before=CardState(log.state_before),
-                            state_after=CardState(log.state_after),
-                            due_after=log.due_after,
-                            stability_after=log.stability_after,
-                            difficulty_after=log.difficulty_after,
-                            desired_retention=log.desired_retention,
-                            revlog_id=log.anki_revlog_id,
-                        )
-                    )
+        modified = repos.note_modified_times(session, note_ids)
+        qids = repos.note_question_ids(session, note_ids)
+        history = repos.review_history(session, [r["id"] for r in rows]) if with_scheduling else {}
+    reviews = {
+        card_id: [
+            ExportReview(
+                reviewed_at=log.reviewed_at,
+                rating=log.rating,
+                duration_ms=log.duration_ms,
+                state_before=log.state_before,
+                state_after=log.state_after,
+                due_after=log.due_after,
+                stability_after=log.stability_after,
+                difficulty_after=log.difficulty_after,
+                desired_retention=log.desired_retention,
+                revlog_id=log.anki_revlog_id,
+            )
+            for log in logs
+        ]
+        for card_id, logs in history.items()
+    }
     by_note: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         by_note[row["note_id"]].append(row)
