@@ -352,3 +352,45 @@ def review_history(session: Executor, card_ids: list[int]) -> dict[int, list[Log
                              row.desired_retention, row.anki_revlog_id)
             )  # fmt: skip
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedAnswer:
+    """One answer of the review log, as a replay needs it."""
+
+    card_id: int
+    rating: int
+    reviewed_at: datetime
+    desired_retention: float
+    scheduler_id: int | None
+    elapsed_days: int | None
+
+
+def answer_log(session: Executor, profile_id: int) -> list[LoggedAnswer]:
+    """The profile's whole review log, card by card, each card's answers in order."""
+    r = review_logs.c
+    rows = session.execute(
+        select(r.card_id, r.rating, r.reviewed_at, r.desired_retention, r.scheduler_id,
+               r.elapsed_days)
+        .where(r.profile_id == profile_id)
+        .order_by(r.card_id, r.reviewed_at, r.id)
+    )  # fmt: skip
+    return [LoggedAnswer(*row) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSchedule:
+    card_id: int
+    version: int
+    schedule: Schedule
+
+
+def stored_schedules(session: Executor, profile_id: int) -> list[StoredSchedule]:
+    """Every card's stored scheduling state, with the version an update must match."""
+    c = cards.c
+    rows = session.execute(
+        select(c.id, c.state, c.step, c.due, c.stability, c.difficulty, c.last_review, c.reps,
+               c.lapses, c.version)
+        .where(c.profile_id == profile_id)
+    )  # fmt: skip
+    return [StoredSchedule(row.id, row.version, schedule_from(row)) for row in rows]
