@@ -23,9 +23,10 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from flashcore.core import fsrs_adapter, studyday
@@ -43,16 +44,24 @@ from flashcore.importers.anki_package.types import (
     RevlogEntry,
 )
 from flashcore.importers.anki_scheduling import (
+    COUNTS_SQL,
+    DUE_DAYS_SQL,
+    QUARTERS_SQL,
+    ROWS_SQL,
+    TEMP_TABLES,
     AnkiClock,
     ImportedReview,
     ReviewTrack,
     card_schedule,
+    day_terms,
+    due_text,
     is_answer,
     memory_from_history,
     preset_parameters,
     review_of,
     revlog_time,
     steps_text,
+    study_day_number,
 )
 from flashcore.storage import anki_sync
 from flashcore.storage.anki_sync import Anchor, LocalCard
@@ -62,7 +71,7 @@ if TYPE_CHECKING:
 
 MATCH_MILLIS = 1000  # an exported answer's revlog id is its time, moved on at most this much
 _BATCH = 5000  # progress every this many rows
-_ROWS = 50_000  # imported answers written at a time
+_ROWS = 20_000  # imported answers written at a time (memory stays flat)
 Progress = Callable[[int, int], None]
 
 
@@ -78,6 +87,8 @@ class PackageSource(Protocol):
     def deck_configs(self) -> dict[int, DeckConfig]: ...
     def cards(self) -> Iterator[Card]: ...
     def revlog(self) -> Iterator[RevlogEntry]: ...
+    def sql(self, statement: str, params: Iterable[Any] = ()) -> Iterator[tuple[Any, ...]]: ...
+    def fill_temp(self, table: str, columns: str, rows: Iterable[tuple[Any, ...]]) -> None: ...
 
 
 @dataclass(slots=True)
@@ -126,7 +137,9 @@ class _CardWork:
     """One package card during an import."""
 
     anki: Card
-    local: LocalCard
+    card_id: int  # the flashcore card
+    link: tuple[int, bool] | None  # its Anki card id and whether it has an anchor, if linked
+    local: LocalCard | None = None  # read only for the cards an import changes
     track: ReviewTrack = field(default_factory=ReviewTrack)
     last_entry: RevlogEntry | None = None
     last_answer_ms: int = 0
@@ -157,6 +170,38 @@ def package_card_ids(session: Any, pkg: PackageSource, note_ids: dict[str, int])
             if card_id is not None:
                 out[card.id] = card_id
     return out
+
+
+def import_from_package(
+    session: Any,
+    fc: Collection,
+    path: Path,
+    work_dir: Path,
+    now: datetime,
+    note_ids: dict[str, int],
+    *,
+    show_progress: bool = False,
+) -> SchedulingSummary:
+    """`decks add FILE --with-scheduling`, after the notes and cards are written in the same
+    transaction: the package opened again (its collection extracted into `work_dir`), its cards
+    found by GUID (`note_ids`), its scheduling applied; a progress bar on stderr for a big one."""
+    from flashcore.importers.anki_package import open_package
+
+    with open_package(path, work_dir=work_dir) as pkg:
+        card_ids = package_card_ids(session, pkg, note_ids)
+        counts = pkg.counts()
+        if not show_progress or counts.cards + counts.revlog < 50_000:
+            return apply_scheduling(session, fc, pkg, card_ids, now)
+        from rich.console import Console
+        from rich.progress import Progress
+
+        with Progress(console=Console(stderr=True), transient=True) as bar:
+            task = bar.add_task("scheduling and history", total=counts.cards + counts.revlog)
+
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            return apply_scheduling(session, fc, pkg, card_ids, now, progress=progress)
 
 
 def apply_scheduling(
@@ -196,73 +241,37 @@ def _apply(
     zone, hour = settings.zone, settings.day_start_hour
 
     work: dict[int, _CardWork] = {}
-    local = anki_sync.local_cards(session, fc.profile_id, list(card_ids.values()))
+    links = anki_sync.card_links(session, fc.profile_id)
     for card in pkg.cards():
         done += 1
         flashcore_id = card_ids.get(card.id)
-        if flashcore_id is not None and flashcore_id in local:
-            work[card.id] = _CardWork(card, local[flashcore_id])
+        if flashcore_id is not None:
+            work[card.id] = _CardWork(card, flashcore_id, links.get(flashcore_id))
         if progress is not None and done % _BATCH == 0:
             progress(done, total)
-    unlinked = anki_sync.unlinked_answers(
-        session, fc.profile_id, [w.local.card_id for w in work.values()]
-    )
+    unlinked = anki_sync.unlinked_answers(session, fc.profile_id, list(card_ids.values()))
     for item in work.values():
-        item.unseen = list(unlinked.get(item.local.card_id, ()))
+        item.unseen = list(unlinked.get(item.card_id, ()))
         item.retention = item.anki.desired_retention
         if not item.anki.data_json().get("s"):
             item.history = []  # no FSRS memory in Anki: rebuilt from the card's answers
     known = anki_sync.known_revlog_ids(session, fc.profile_id)
-    retention = settings.desired_retention
-    links: list[tuple[int, int]] = []
-    rows: list[tuple[Any, ...]] = []
-
     writes = anki_sync.CardWrites()
-
-    def flush() -> None:
-        anki_sync.insert_imported(session, rows)
-        rows.clear()
-
-    for entry in pkg.revlog():
-        done += 1
-        if progress is not None and done % _BATCH == 0:
-            progress(done, total)
-        found = work.get(entry.card_id)
-        if found is None:
-            continue
-        item = found
-        if not is_answer(entry):
-            if not _known(known, entry.id):
-                item.new_manual += 1
-                summary.manual_skipped += 1
-            continue
-        if _known(known, entry.id):
-            summary.reviews_skipped += 1
-            _follow(item, entry)
-            continue
-        matched = _match_unseen(item, entry)
-        if matched is not None:
-            links.append((matched, entry.id))
-            summary.reviews_linked += 1
-            _follow(item, entry)
-            continue
-        review = _review(item, entry, clock, zone, hour)
-        item.new_answers += 1
-        summary.reviews_added += 1
-        if item.unseen:  # answered here too: merged once every row of the card is read
-            item.pending.append(review)
-            continue
-        card_retention = item.retention or retention
-        rows.append(_row(fc.profile_id, item.local.card_id, review, card_retention))
-        if len(rows) >= _ROWS:
-            flush()
-    flush()
-    anki_sync.link_answers(session, links)
-
+    # Cards answered here since Anki last saw them are read one answer at a time (few: they
+    # are matched and merged); every other card's answers go in by SQL (`_bulk`).
+    direct = {cid: item for cid, item in work.items() if not item.unseen}
+    special = {cid: item for cid, item in work.items() if item.unseen}
+    done = _bulk(session, fc, pkg, direct, known, clock, summary, progress, done, total)
+    if special:
+        _one_by_one(session, fc, pkg, special, known, clock, summary)
+    _histories(pkg, work, zone, hour)
     policy = fc.policy
     merging = any(w.unseen and w.pending for w in work.values())
     scheduler_id = fc.scheduler_id(session) if merging else None
-    for item in work.values():
+    settle = [item for item in work.values() if not _unchanged(item, fc, summary, writes)]
+    local = anki_sync.local_cards(session, fc.profile_id, [item.card_id for item in settle])
+    for item in settle:
+        item.local = local[item.card_id]
         _settle(session, fc, item, clock, policy, scheduler_id, now, summary, writes)
     writes.write(session)
     if progress is not None:
@@ -270,16 +279,146 @@ def _apply(
     return summary
 
 
+def _bulk(
+    session: Any,
+    fc: Collection,
+    pkg: PackageSource,
+    direct: dict[int, _CardWork],
+    known: Any,
+    clock: AnkiClock,
+    summary: SchedulingSummary,
+    progress: Progress | None,
+    done: int,
+    total: int,
+) -> int:
+    """The answers of `direct` cards, computed by SQLite on the package's collection and
+    inserted in batches; the cards' counts noted for `_settle`."""
+    settings = fc.settings
+    zone, hour = settings.zone, settings.day_start_hour
+    retention = settings.desired_retention
+    tables = TEMP_TABLES
+    pkg.fill_temp("fc_cards", tables["fc_cards"],
+                  ((cid, w.card_id, w.retention or retention) for cid, w in direct.items()))  # fmt: skip
+    pkg.fill_temp("fc_known", tables["fc_known"], ((rid,) for rid in known))
+    for cid, new, old, manual, last in pkg.sql(COUNTS_SQL):
+        item = direct[cid]
+        item.new_answers, item.new_manual, item.last_answer_ms = new, manual, last or 0
+        summary.reviews_added += new
+        summary.reviews_skipped += old
+        summary.manual_skipped += manual
+    changed = [(cid, w.card_id, w.retention or retention)
+               for cid, w in direct.items() if w.new_answers]  # fmt: skip
+    if not changed:  # an unchanged package: nothing to compute
+        return done
+    if len(changed) < len(direct):
+        pkg.fill_temp("fc_cards", tables["fc_cards"], changed)
+    quarters = [q for (q,) in pkg.sql(QUARTERS_SQL)]
+    pkg.fill_temp("fc_day", tables["fc_day"],
+                  ((q, study_day_number(q, zone, hour)) for q in quarters))  # fmt: skip
+    terms = day_terms(clock)
+    days = [d for (d,) in pkg.sql(DUE_DAYS_SQL, terms)]
+    pkg.fill_temp("fc_due", tables["fc_due"], ((d, due_text(clock, d, zone, hour)) for d in days))
+    batch: list[tuple[Any, ...]] = []
+    for row in pkg.sql(ROWS_SQL, (*terms, fc.profile_id, anki_sync.IMPORTED_REASON)):
+        batch.append(row)
+        if len(batch) >= _ROWS:
+            batch.sort(key=_card_of)  # the card indexes then grow in order
+            anki_sync.insert_stored(session, batch)
+            done += len(batch)
+            batch.clear()
+            if progress is not None:
+                progress(min(done, total), total)
+    batch.sort(key=_card_of)
+    anki_sync.insert_stored(session, batch)
+    return done + len(batch)
+
+
+def _card_of(row: tuple[Any, ...]) -> Any:
+    return row[1]
+
+
+def _one_by_one(
+    session: Any,
+    fc: Collection,
+    pkg: PackageSource,
+    special: dict[int, _CardWork],
+    known: Any,
+    clock: AnkiClock,
+    summary: SchedulingSummary,
+) -> None:
+    """The answers of cards also answered here: each matched to an answer given here (linked),
+    known (skipped), or new (held for the merge while the card has answers Anki lacks)."""
+    settings = fc.settings
+    zone, hour = settings.zone, settings.day_start_hour
+    pkg.fill_temp("fc_cards", TEMP_TABLES["fc_cards"], ((cid, 0, 0.0) for cid in special))
+    links: list[tuple[int, int]] = []
+    rows: list[tuple[Any, ...]] = []
+    query = (
+        "SELECT r.id, r.cid, r.usn, r.ease, r.ivl, r.lastIvl, r.factor, r.time, r.type"
+        " FROM revlog r JOIN temp.fc_cards c ON c.cid = r.cid ORDER BY r.id"
+    )
+    for values in pkg.sql(query):
+        entry = RevlogEntry(*(int(v or 0) for v in values))
+        item = special[entry.card_id]
+        if not is_answer(entry):
+            if not _known(known, entry.id):
+                item.new_manual += 1
+                summary.manual_skipped += 1
+            continue
+        if _known(known, entry.id):
+            summary.reviews_skipped += 1
+            _follow(item, entry, zone, hour)
+            continue
+        matched = _match_unseen(item, entry)
+        if matched is not None:
+            links.append((matched, entry.id))
+            summary.reviews_linked += 1
+            _follow(item, entry, zone, hour)
+            continue
+        review = _review(item, entry, clock, zone, hour)
+        item.new_answers += 1
+        summary.reviews_added += 1
+        if item.unseen:  # answered here too: merged once every row of the card is read
+            item.pending.append(review)
+            continue
+        card_retention = item.retention or settings.desired_retention
+        rows.append(_row(fc.profile_id, item.card_id, review, card_retention))
+    anki_sync.insert_imported(session, rows)
+    anki_sync.link_answers(session, links)
+
+
+def _histories(pkg: PackageSource, work: dict[int, _CardWork], zone: Any, hour: int) -> None:
+    """The answers of cards Anki holds no FSRS memory for (rating, time, elapsed study days),
+    for `memory_from_history`."""
+    wanted = {cid: item for cid, item in work.items() if item.history is not None}
+    if not wanted:
+        return
+    pkg.fill_temp("fc_cards", TEMP_TABLES["fc_cards"], ((cid, 0, 0.0) for cid in wanted))
+    last: dict[int, int] = {}
+    query = (
+        "SELECT r.cid, r.id, r.ease FROM revlog r JOIN temp.fc_cards c ON c.cid = r.cid"
+        " WHERE r.ease BETWEEN 1 AND 4 AND r.type BETWEEN 0 AND 3 ORDER BY r.cid, r.id"
+    )
+    for cid, rid, ease in pkg.sql(query):
+        day = study_day_number(rid // 900_000, zone, hour)
+        elapsed = max(0, day - last[cid]) if cid in last else 0
+        last[cid] = day
+        history = wanted[cid].history
+        assert history is not None
+        history.append((Rating(ease), revlog_time(rid), elapsed))
+
+
 def _known(known: Any, revlog_id: int) -> bool:
     at = bisect_left(known, revlog_id)
     return at < len(known) and known[at] == revlog_id
 
 
-def _follow(item: _CardWork, entry: RevlogEntry) -> None:
+def _follow(item: _CardWork, entry: RevlogEntry, zone: Any, hour: int) -> None:
     """A row already in the log (or linked): the card's track moves on without a new row."""
     item.last_entry = entry
     item.last_answer_ms = max(item.last_answer_ms, entry.id)
     when = revlog_time(entry.id)
+    item.track.last_day = date.fromordinal(study_day_number(entry.id // 900_000, zone, hour))
     if item.track.state is CardState.REVIEW and entry.ease == 1:
         item.track.lapses += 1
     item.track.last_answer = when
@@ -298,8 +437,6 @@ def _review(
     review = review_of(entry, item.track, clock, zone, hour)
     item.last_entry = entry
     item.last_answer_ms = max(item.last_answer_ms, entry.id)
-    if item.history is not None:
-        item.history.append((review.rating, review.reviewed_at, review.elapsed_days))
     return review
 
 
@@ -338,6 +475,25 @@ def _row(profile_id: int, card_id: int, review: ImportedReview, retention: float
     )
 
 
+def _unchanged(
+    item: _CardWork, fc: Collection, summary: SchedulingSummary, writes: anki_sync.CardWrites
+) -> bool:
+    """Whether nothing of the card changes (nothing new from Anki, and its state was taken
+    before or it is still new there); then it is counted, and its Anki id noted if it moved."""
+    if item.new_answers or item.new_manual or item.link is None:
+        return False
+    anki_id, anchored = item.link
+    if not anchored and not (item.anki.type == 0 or item.unseen):
+        return False  # linked by a notes-only import, never scheduled: taken now
+    if anki_id != item.anki.id:
+        writes.anchor(fc.profile_id, item.card_id, item.anki.id, None, exists=True)
+    if anchored or item.unseen:
+        summary.cards_skipped += 1
+    else:
+        summary.cards_new += 1
+    return True
+
+
 def _settle(
     session: Any,
     fc: Collection,
@@ -351,12 +507,15 @@ def _settle(
 ) -> None:
     """Decide the card's state: Anki's (added / updated), merged, or unchanged."""
     local = item.local
+    assert local is not None
     first_time = local.anki_card_id is None or local.anchor is None
     if item.unseen and item.pending:
         _merge(session, fc, item, policy, scheduler_id, now, writes)
         summary.cards_merged += 1
         return
-    changed = item.new_answers or item.new_manual or item.anki.id != local.anki_card_id
+    # A card with no new answers keeps its state (a new Anki card id — the package went
+    # through another Anki collection — is only noted).
+    changed = item.new_answers or item.new_manual
     if item.unseen or not (first_time or changed):
         if local.anki_card_id != item.anki.id:
             writes.anchor(fc.profile_id, local.card_id, item.anki.id, None,
@@ -407,6 +566,7 @@ def _merge(
     is replayed in time order through FSRS (each under the scheduler it was given; Anki's under
     the profile's), rewriting their rows and the card's state."""
     local = item.local
+    assert local is not None
     settings = fc.settings
     retention = local.retention or settings.desired_retention
     anki_sync.insert_imported(

@@ -15,6 +15,7 @@ from sqlalchemy import (
 from flashcore.storage.tables import (
     decks,
     profiles,
+    qbank_attempts,
 )
 
 if TYPE_CHECKING:
@@ -59,3 +60,11 @@ def has_any_deck(session: Session, profile_id: int) -> bool:
         session.execute(select(decks.c.id).where(decks.c.profile_id == profile_id).limit(1)).first()
         is not None
     )
+
+
+def has_qbank_attempts(session: Executor, profile_id: int) -> bool:
+    """Whether any question-bank attempt was ever imported into the profile."""
+    found = session.execute(
+        select(qbank_attempts.c.id).where(qbank_attempts.c.profile_id == profile_id).limit(1)
+    ).first()
+    return found is not None

@@ -29,6 +29,21 @@ def clean(text: str) -> str:
     return _CONTROL.sub("", text.replace("\r\n", "\n"))
 
 
+def shorten_topic(path: str, width: int) -> str:
+    """Keep the most specific end of a topic path: `…::Hypersensitivity::Type I`."""
+    path = clean(path).replace("\n", " ")
+    if len(path) <= width:
+        return path
+    parts = path.split("::")
+    while len(parts) > 1:
+        parts = parts[1:]
+        candidate = "…::" + "::".join(parts)
+        if len(candidate) <= width:
+            return candidate
+    leaf = "…::" + parts[-1] if "::" in path else path
+    return leaf[: max(1, width - 1)] + "…"  # the leaf's start: "…::Sensitivity and spe…"
+
+
 def render_segments(segments: Iterable[Segment], *, base_style: str = "") -> Text:
     """One `Text` for a card side; each segment styled by its role, its text verbatim."""
     text = Text(style=base_style, overflow="fold", no_wrap=False)
