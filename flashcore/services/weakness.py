@@ -78,7 +78,7 @@ def report(fc: Collection) -> dict[str, list[dict[str, Any]]]:
     half_life = s.weakness_half_life_days
     rollover = fc.rollover()
     with reading(fc.engine) as session:
-        if not repos.has_attempts(session, fc.profile_id):
+        if not repos.has_qbank_attempts(session, fc.profile_id):
             return {"topics": [], "gaps": []}  # nothing missed yet: no topic is weak
         index = load_index(session, fc.profile_id)
         found = match_all(session, fc.profile_id, index)

@@ -309,13 +309,6 @@ def card_scope(session: Executor, profile_id: int, deck: str | None, topic: str 
     return card_filter(profile_id, deck_ids, topic_ids)
 
 
-def has_attempts(session: Executor, profile_id: int) -> bool:
-    """Whether the profile has logged any question-bank attempt."""
-    q = qbank_attempts.c
-    found = session.execute(select(q.id).where(q.profile_id == profile_id).limit(1)).first()
-    return found is not None
-
-
 def cards_per_topic(
     session: Executor, profile_id: int, topic_ids: list[int], rollover: datetime
 ) -> dict[int, tuple[int, int]]:
