@@ -278,7 +278,19 @@ def cmd_decks_add(args: argparse.Namespace) -> int:
                     line += f", {r.removed} missing from the file (suspended, kept)"
                 if r.deleted:
                     line += f", {r.deleted} deleted"
+                if r.unchanged and (r.skipped or r.unsupported or r.media_added):
+                    line += f", {r.unchanged} unchanged"
+                skipped = sum(r.skipped.values()) + sum(r.unsupported.values())
+                if r.path.lower().endswith((".apkg", ".colpkg")):
+                    line += f", {skipped} skipped; {r.media_added} media files written"
                 say(line)
+                for kind, count in sorted(r.unsupported.items()):
+                    say(f"  skipped {count} {kind} note{'s' if count != 1 else ''}: "
+                        "flashcore cannot show this kind")  # fmt: skip
+                for reason, count in sorted(r.skipped.items()):
+                    say(f"  skipped {count} note{'s' if count != 1 else ''}: {reason}")
+                for warning in r.warnings[:10]:
+                    say(f"  {warning}")
                 for key in r.removed_keys[:20]:
                     say(f"  suspended (no longer in the file): {key}")
             elif len(reports) == 1 and len(r.problems) == 1:  # one line says it all
@@ -921,7 +933,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     decks = add("decks", "load deck files and list decks", "flashcore decks list", _needs_verb)
     dsub = decks.add_subparsers(dest="verb", metavar="VERB")
-    p = dsub.add_parser("add", help="load deck files (.toml, or Anki .txt/.csv/.tsv); "
+    p = dsub.add_parser("add", help="load deck files (.toml, Anki .txt/.csv/.tsv, .apkg/.colpkg); "
                         "running it again changes nothing", parents=[common],
                         epilog="example:\n  flashcore decks add decks/*.toml",
                         formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip

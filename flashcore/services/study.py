@@ -17,6 +17,7 @@ from sqlalchemy import and_, func, literal_column, or_, select
 
 from flashcore.core import cloze, fsrs_adapter, queue, studyday
 from flashcore.core import topics as topic_keys
+from flashcore.core.card_sides import card_sides
 from flashcore.core.errors import FlashcoreError, NotFoundError, StaleCardError
 from flashcore.core.model import CardState, Rating, Schedule
 from flashcore.core.weakness import MISSED_QUESTION
@@ -683,6 +684,7 @@ class CardView:
     retention: float
     outcomes: dict[Rating, Outcome]
     flagged: bool
+    images: tuple[str, ...] = ()  # media names the card shows (`o` in the reviewer opens them)
 
 
 def format_interval(delta: timedelta) -> str:
@@ -722,13 +724,7 @@ def _show_on(conn: Connection, fc: Flashcore, card_id: int) -> tuple[CardView, r
             elapsed_days=elapsed_days(fc, schedule, now),
         ).items()
     }  # fmt: skip
-    fields = row["fields"]
-    if row["kind"] == "cloze":
-        front = cloze.render(fields["text"], row["ord"], reveal=False)
-        back = cloze.render(fields["text"], row["ord"], reveal=True)
-    else:
-        front = [cloze.Segment(fields.get("front", ""))]
-        back = [cloze.Segment(fields.get("back", ""), "answer")]
+    sides = card_sides(row["kind"], row["fields"], row["ord"], html=bool(row["html"]))
     view = CardView(
         card_id=card_id,
         note_key=row["note_key"],
@@ -738,9 +734,9 @@ def _show_on(conn: Connection, fc: Flashcore, card_id: int) -> tuple[CardView, r
         topics=tuple(row["topics"]),
         tags=tuple(row["tags"] or ()),
         html=row["html"],
-        front=front,
-        back=back,
-        extra=fields.get("extra", ""),
+        front=sides.front,
+        back=sides.back,
+        extra=sides.extra,
         state=CardState(row["state"]),
         reps=row["reps"],
         lapses=row["lapses"],
@@ -748,6 +744,7 @@ def _show_on(conn: Connection, fc: Flashcore, card_id: int) -> tuple[CardView, r
         retention=retention,
         outcomes=outcomes,
         flagged=row["flagged"],
+        images=sides.images,
     )
     known = repos.CardRow(
         card_id=card_id,

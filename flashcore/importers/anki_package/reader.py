@@ -370,17 +370,17 @@ class AnkiPackage:
                     desired_retention=pb.float32(deck, 10),
                 )
             return out
-        for key, deck in self._col_json("decks").items():
-            if not isinstance(deck, dict):
+        for key, legacy in self._col_json("decks").items():
+            if not isinstance(legacy, dict):
                 continue
-            did = int(deck.get("id", key))
-            filtered = bool(deck.get("dyn"))
+            did = int(legacy.get("id", key))
+            filtered = bool(legacy.get("dyn"))
             out[did] = Deck(
                 id=did,
-                name=str(deck.get("name", "")),
-                config_id=None if filtered else int(deck.get("conf", 1) or 1),
+                name=str(legacy.get("name", "")),
+                config_id=None if filtered else int(legacy.get("conf", 1) or 1),
                 filtered=filtered,
-                description=str(deck.get("desc", "") or ""),
+                description=str(legacy.get("desc", "") or ""),
             )
         return out
 
@@ -407,18 +407,18 @@ class AnkiPackage:
         for key, conf in self._col_json("dconf").items():
             if not isinstance(conf, dict):
                 continue
-            params: tuple[float, ...] = ()
+            weights: tuple[float, ...] = ()
             for name in ("fsrsParams6", "fsrsParams5", "fsrsWeights"):
                 value = conf.get(name)
                 if isinstance(value, list) and value:
-                    params = tuple(float(v) for v in value)
+                    weights = tuple(float(v) for v in value)
                     break
             new, lapse, rev = (conf.get(k) or {} for k in ("new", "lapse", "rev"))
             retention = conf.get("desiredRetention")
             out[int(conf.get("id", key))] = DeckConfig(
                 id=int(conf.get("id", key)),
                 name=str(conf.get("name", "")),
-                fsrs_params=params,
+                fsrs_params=weights,
                 desired_retention=float(retention) if retention is not None else None,
                 learn_steps=tuple(float(v) for v in new.get("delays") or ()),
                 relearn_steps=tuple(float(v) for v in lapse.get("delays") or ()),
@@ -447,7 +447,12 @@ class AnkiPackage:
             "SELECT id, nid, did, ord, mod, type, queue, due, ivl, factor, reps, lapses, left,"
             " odue, odid, flags, data FROM cards ORDER BY nid, ord"
         ):
-            yield Card(*(int(v or 0) for v in row[:16]), data=str(row[16] or ""))
+            n = [int(v or 0) for v in row[:16]]
+            yield Card(
+                id=n[0], note_id=n[1], deck_id=n[2], ord=n[3], mod=n[4], type=n[5], queue=n[6],
+                due=n[7], interval=n[8], factor=n[9], reps=n[10], lapses=n[11], left=n[12],
+                original_due=n[13], original_deck_id=n[14], flags=n[15], data=str(row[16] or ""),
+            )  # fmt: skip
 
     def revlog(self) -> Iterator[RevlogEntry]:
         for row in self._query(
@@ -479,6 +484,7 @@ class AnkiPackage:
                     self._copy_member(
                         media.zip_name, out, compressed=self.format is PackageFormat.LATEST
                     )
+                os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide it from an image viewer
                 os.replace(tmp, target)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
