@@ -151,6 +151,8 @@ class ReviewLog(Base):
     leeched: Mapped[bool]
     buried_siblings: Mapped[list[int]]
     elapsed_days: Mapped[int | None]
+    anki_revlog_id: Mapped[int | None]
+    imported: Mapped[bool]
 
 
 class QbankBatch(Base):
@@ -251,3 +253,20 @@ class NewLimitRaise(Base):
     study_day: Mapped[date]
     scope: Mapped[str]
     extra: Mapped[int]
+
+
+class AnkiCard(Base):
+    __table__ = tables.anki_cards
+
+    card_id: Mapped[int]
+    profile_id: Mapped[int]
+    anki_card_id: Mapped[int]
+    anchor_at: Mapped[datetime | None]
+    state: Mapped[int | None]
+    step: Mapped[int | None]
+    due: Mapped[datetime | None]
+    stability: Mapped[float | None]
+    difficulty: Mapped[float | None]
+    last_review: Mapped[datetime | None]
+    reps: Mapped[int | None]
+    lapses: Mapped[int | None]

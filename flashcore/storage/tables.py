@@ -25,6 +25,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 
@@ -234,7 +235,14 @@ review_logs = Table(
     # card). NULL: written before flashcore counted elapsed time in study days (schema 0006);
     # such answers replay with fsrs's 24-hour days, as they were written.
     _optional("elapsed_days", Integer),
+    # The Anki revlog id of this answer: set for a row imported from an Anki package, and for an
+    # answer given here that came back in one (matched when the package is imported). NULL: an
+    # answer Anki has not seen. A card holds each revlog id at most once (re-imports add nothing).
+    _optional("anki_revlog_id", BigInteger),
+    # True for a row taken over from an Anki revlog (not answered in flashcore).
+    _required("imported", Boolean, default=False, server_default=false()),
     Index("ix_review_logs_card_id_reviewed_at", "card_id", "reviewed_at"),
+    Index("ix_review_logs_card_id_anki_revlog_id", "card_id", "anki_revlog_id", unique=True),
     Index("ix_review_logs_profile_id_reviewed_at", "profile_id", "reviewed_at"),
 )
 
@@ -353,4 +361,26 @@ new_limit_raises = Table(
     Column("study_day", Date, primary_key=True),
     Column("scope", String(1000), primary_key=True),
     _required("extra", Integer),
+)
+
+# A card that came from an Anki package (or went to Anki and came back): its Anki card id, and
+# its "anchor": the schedule it had in Anki when flashcore last took its history over
+# (`flashcore decks add FILE --with-scheduling`). Anki's history before `anchor_at` was scheduled
+# by Anki (other parameters, other fuzz, maybe SM-2), so `check` starts its replay from the
+# anchor and replays only the answers after it. `anchor_at` NULL: no anchor (replay from new).
+anki_cards = Table(
+    "anki_cards",
+    metadata,
+    Column("card_id", ForeignKey("cards.id", ondelete="CASCADE"), primary_key=True),
+    _profile(),
+    _required("anki_card_id", BigInteger, index=True),
+    _optional("anchor_at", UTCDateTime),
+    _optional("state", SmallInteger),
+    _optional("step", SmallInteger),
+    _optional("due", UTCDateTime),
+    _optional("stability", Float),
+    _optional("difficulty", Float),
+    _optional("last_review", UTCDateTime),
+    _optional("reps", Integer),
+    _optional("lapses", Integer),
 )
