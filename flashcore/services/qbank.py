@@ -20,6 +20,7 @@ from flashcore.core.errors import FlashcoreError, NotFoundError, UsageError
 from flashcore.core.matching import own_text
 from flashcore.core.text import ALIAS_CHARS, TOPIC_KEY_CHARS, name_problem, shown
 from flashcore.services import weakness
+from flashcore.storage import repos
 from flashcore.storage.models import (
     QbankAttempt,
     QbankBatch,
@@ -48,6 +49,7 @@ class ImportReport:
     unmatched_topics: list[str] = field(default_factory=list)
     unmatched_qids: list[str] = field(default_factory=list)
     pulled_forward: int = 0
+    unsuspended: int = 0  # suspended cards a missed question id brought back (unsuspend_on_miss)
     batch_id: int | None = None
     format: str = ""
     dry_run: bool = False
@@ -71,6 +73,7 @@ class ImportReport:
             "unmatched_topics": self.unmatched_topics,
             "unmatched_qids": self.unmatched_qids,
             "pulled_forward": self.pulled_forward,
+            "unsuspended": self.unsuspended,
             "warnings": self.warnings,
         }
 
@@ -164,6 +167,12 @@ def import_log(
                 copied = stage.save(conn, batch_id, progress, cancel)
                 if copied != report.added:  # another import took some of them meanwhile
                     raise _Raced
+                if fc.settings.unsuspend_on_miss:
+                    report.unsuspended = len(
+                        repos.unsuspend_missed(
+                            conn, fc.profile_id, batch_id, weakness.MISSED, fc.now()
+                        )
+                    )
                 # Even with nothing new, today's pull-forwards are recomputed (the only
                 # place besides aliases and removals that computes them).
                 with Session(bind=conn) as session:

@@ -963,6 +963,45 @@ def undo_review(session: Session, log: dict[str, Any], now: datetime) -> None:
     session.execute(delete(review_logs).where(review_logs.c.id == log["id"]))
 
 
+def unsuspend_missed(
+    conn: Executor,
+    profile_id: int,
+    batch_id: int,
+    missed_outcomes: Sequence[str],
+    now: datetime,
+) -> list[int]:
+    """Unsuspend the suspended cards whose note carries a question the batch `batch_id` has a
+    miss of (AnKing's workflow); leeches stay suspended (they are suspended for a reason).
+    Returns the cards unsuspended."""
+    c, q, a = cards.c, note_qids.c, qbank_attempts.c
+    missed_notes = (
+        select(q.note_id)
+        .join(qbank_attempts, and_(a.source == q.source, a.qid == q.qid))
+        .where(
+            a.batch_id == batch_id,
+            a.profile_id == profile_id,
+            a.outcome.in_(list(missed_outcomes)),
+        )
+    )
+    ids = list(
+        conn.execute(
+            select(c.id).where(
+                c.profile_id == profile_id,
+                c.suspended.is_(True),
+                c.leech.is_(False),
+                c.note_id.in_(missed_notes),
+            )
+        ).scalars()
+    )
+    for chunk in _chunks(ids, 900):
+        conn.execute(
+            update(cards)
+            .where(c.id.in_(chunk))
+            .values(suspended=False, version=c.version + 1, modified_at=now)
+        )
+    return ids
+
+
 def set_card_flags(
     session: Session, profile_id: int, card_ids: Sequence[int], values: dict[str, Any]
 ) -> list[int]:
