@@ -287,10 +287,16 @@ class PastAnswer:
 
 
 def replay(
-    card_id: int, created_due: datetime, history: Iterable[PastAnswer], policy: Policy
+    card_id: int,
+    created_due: datetime,
+    history: Iterable[PastAnswer],
+    policy: Policy,
+    *,
+    start: Schedule | None = None,
 ) -> Schedule:
-    """The schedule a card must have after exactly this history (used by `check`)."""
-    schedule = Schedule(state=CardState.NEW, due=created_due)
+    """The schedule a card must have after exactly this history (used by `check`), from new or
+    from `start` (a card whose earlier history Anki scheduled: its imported anchor)."""
+    schedule = start or Schedule(state=CardState.NEW, due=created_due)
     for past in history:
         used = past.policy or policy
         schedule = answer(

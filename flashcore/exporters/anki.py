@@ -49,8 +49,9 @@ package's `collection.anki2` is updated afterwards, in the form Anki's own expor
   factor 2500 for answered review cards, and the FSRS memory state in the card's `data`:
   `{"pos": position, "s": stability, "d": difficulty, "dr": desired retention,
   "decay": 0.1542, "lrt": last review epoch seconds}` (Anki reads it as `card.memory_state`).
-- revlog rows, one per review: id = review epoch ms (moved on by 1 ms when two reviews share
-  a millisecond), ease = rating, ivl/lastIvl in days (positive) or seconds (negative), factor
+- revlog rows, one per review: id = the answer's own revlog id when it has one (imported from
+  Anki, or brought back from it), else the review's epoch ms (moved on by 1 ms when two reviews
+  share a millisecond or the millisecond is another answer's revlog id), ease = rating, ivl/lastIvl in days (positive) or seconds (negative), factor
   = Anki's FSRS form of difficulty ((d - 1) / 9 + 0.1) * 1000, time = duration capped at 60 s,
   type 0 learn / 1 review / 2 relearn (from the state before the review).
 Anki applies scheduling only to cards it does not have yet: re-importing never changes the
@@ -190,6 +191,9 @@ class ExportReview:
     stability_after: float
     difficulty_after: float
     desired_retention: float
+    # The Anki revlog id the answer already has (imported from Anki, or exported before and
+    # seen again): written as it is, so Anki and a later import recognize it.
+    revlog_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -471,6 +475,8 @@ def _write_collection(
         id_gen = itertools.count(int(now.timestamp() * 1000))
         _write_decks_and_models(notes, cursor, id_gen)
         schedules = _ScheduleWriter(cursor)
+        if with_scheduling:
+            schedules.reserve(notes)
         cards = 0
         for position, note in enumerate(notes, start=1):
             anki_note = _Note(note, position)
@@ -522,6 +528,14 @@ class _ScheduleWriter:
         self.card_rows: list[tuple[int | str, ...]] = []
         self.revlog_rows: list[tuple[int, ...]] = []
         self.revlog_ids = _IdAllocator()
+
+    def reserve(self, notes: Sequence[ExportNote]) -> None:
+        """Keep the revlog ids answers already have out of the ids given to the others."""
+        for note in notes:
+            for card in note.cards:
+                for review in card.reviews:
+                    if review.revlog_id is not None:
+                        self.revlog_ids.reserve(review.revlog_id)
 
     def add(self, card: _Card, position: int) -> None:
         src = card.source
@@ -594,6 +608,10 @@ class _IdAllocator:
     def __init__(self) -> None:
         self.next_after: dict[int, int] = {}
 
+    def reserve(self, taken: int) -> None:
+        """`taken` is in use already (an answer's own revlog id)."""
+        self.next_after.setdefault(taken, taken + 1)
+
     def take(self, wanted: int) -> int:
         visited = []
         candidate = wanted
@@ -614,12 +632,15 @@ def _revlog_rows(
         if not 1 <= review.rating <= 4:
             raise ValueError(f"review rating {review.rating} out of range 1-4")
         reviewed = review.reviewed_at.timestamp()
-        rid = revlog_ids.take(int(reviewed * 1000))
+        rid = review.revlog_id or revlog_ids.take(int(reviewed * 1000))
         if review.state_after is CardState.REVIEW:
             ivl = max(1, _day_number(review.due_after) - _day_number(review.reviewed_at))
         else:
             ivl = -max(1, int(review.due_after.timestamp() - reviewed))
-        factor = round(((review.difficulty_after - 1) / 9 + 0.1) * 1000)
+        # Anki's FSRS form of difficulty; 0 where the difficulty is unknown (an answer imported
+        # from an SM-2 revlog).
+        difficulty = review.difficulty_after
+        factor = round(((difficulty - 1) / 9 + 0.1) * 1000) if difficulty >= 1 else 0
         taken = min(max(review.duration_ms or 0, 0), MAX_ANSWER_MS)
         kind = _REVLOG_TYPE[review.state_before]
         yield (rid, card_id, review.rating, ivl, last_ivl, factor, taken, kind)

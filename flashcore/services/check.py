@@ -11,7 +11,7 @@ from sqlalchemy import select
 from flashcore.core import fsrs_adapter
 from flashcore.core.errors import FlashcoreError
 from flashcore.core.model import CardState, Rating, Schedule
-from flashcore.storage import repos
+from flashcore.storage import anki_sync, repos
 from flashcore.storage.models import Card, ReviewLog
 from flashcore.storage.uow import reading, run_write
 
@@ -86,6 +86,7 @@ def check(fc: Flashcore, *, repair: bool = False) -> CheckReport:
                 )
             )
             report.reviews += 1
+        anchors = anki_sync.anchors(session, fc.profile_id)
         rows = session.execute(
             select(Card.id, Card.state, Card.step, Card.due, Card.stability, Card.difficulty,
                    Card.last_review, Card.reps, Card.lapses, Card.version)
@@ -96,6 +97,15 @@ def check(fc: Flashcore, *, repair: bool = False) -> CheckReport:
         report.cards += 1
         stored = repos.schedule_from(row)
         past = history.get(row.id, [])
+        anchor = anchors.get(row.id)
+        if anchor is not None:  # Anki scheduled the history up to its anchor: replay after it
+            past = [p for p in past if p.reviewed_at > anchor.at]
+            if not past:
+                diffs = _differences(stored, anchor.schedule)
+                if diffs:
+                    report.problems.append({"card_id": row.id, "message": "; ".join(diffs)})
+                    fixes.append((row.id, row.version, anchor.schedule))
+                continue
         if not past:
             if stored.state is not CardState.NEW or stored.reps:
                 report.problems.append(
@@ -104,7 +114,9 @@ def check(fc: Flashcore, *, repair: bool = False) -> CheckReport:
                 fixes.append((row.id, row.version, Schedule(CardState.NEW, stored.due)))
             continue
         try:
-            expected = fsrs_adapter.replay(row.id, stored.due, past, policy)
+            expected = fsrs_adapter.replay(
+                row.id, stored.due, past, policy, start=anchor.schedule if anchor else None
+            )
         except (ValueError, ArithmeticError, FlashcoreError) as exc:  # fsrs refused this log
             report.problems.append({"card_id": row.id, "message": f"log cannot be replayed: {exc}"})
             continue

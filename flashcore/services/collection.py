@@ -181,6 +181,11 @@ class Flashcore:
             raise ConfigError(f"unknown setting {key!r}; known: {', '.join(sorted(items))}")
         return items[key]
 
+    def use_settings(self, settings: Settings) -> None:
+        """Settings the caller's transaction wrote (an import's preset): used from now on."""
+        self.settings = settings
+        self._policy = None
+
     def config_set(self, key: str, value: str) -> str:
         settings = set_value(self.settings, key, value)
         run_write(

@@ -64,6 +64,7 @@ def collect_notes(
                             stability_after=log.stability_after,
                             difficulty_after=log.difficulty_after,
                             desired_retention=log.desired_retention,
+                            revlog_id=log.anki_revlog_id,
                         )
                     )
     by_note: dict[int, list[dict[str, Any]]] = defaultdict(list)

@@ -191,7 +191,28 @@ def make_content(url: str, folder: Path) -> datetime:
         assert report.ok, report.problems
         first = alice.cards()[0]["card_id"]
         answer(alice, first, Rating.GOOD, duration_ms=3000)
+        if "anki_cards" in tables_at_head():  # schema 0008: a card's history taken from Anki
+            _import_anki_history(alice, alice.cards()[1]["card_id"])
     return clock.now()
+
+
+def tables_at_head() -> set[str]:
+    from flashcore.storage.tables import metadata
+
+    return set(metadata.tables)
+
+
+def _import_anki_history(fc: Any, card_id: int) -> None:
+    """A card reviewed twice in Anki, imported with its scheduling (no `anki` needed)."""
+    from flashcore.services.anki_scheduling import apply_scheduling
+    from flashcore.storage.uow import run_write
+    from tests.anki_fake import FakePackage, answers, review_card
+
+    now = fc.now()
+    first, last = now - timedelta(days=6), now - timedelta(days=5)
+    card = review_card(77, due=now + timedelta(days=4), ivl=9, s=9.5, d=5.2, last=last)
+    package = FakePackage([card], answers(77, [first, last], [-600, 9]))
+    run_write(fc.engine, lambda s: apply_scheduling(s, fc, package, {77: card_id}, now))
 
 
 def make_fixture(revision: str) -> Path:

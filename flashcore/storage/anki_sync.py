@@ -1,0 +1,446 @@
+"""What flashcore keeps of Anki: cards' Anki ids and anchors, review-log rows' revlog ids, and
+the imported rows themselves (`decks add FILE --with-scheduling`)."""
+
+from __future__ import annotations
+
+from array import array
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import bindparam, func, insert, select, update
+
+from flashcore.core.model import CardState, Memory, Rating, Schedule
+from flashcore.storage import repos
+from flashcore.storage.repos import schedule_from
+from flashcore.storage.tables import anki_cards, cards, review_logs
+
+if TYPE_CHECKING:
+    from flashcore.storage.repos import Executor
+
+IMPORTED_REASON = "answered in Anki"
+_CHUNK = 900
+
+
+@dataclass(frozen=True, slots=True)
+class Anchor:
+    """The schedule a card had in Anki when flashcore last took its history over; the answers
+    after `at` are replayed from it."""
+
+    at: datetime
+    schedule: Schedule
+
+
+@dataclass(frozen=True, slots=True)
+class LocalCard:
+    """A flashcore card as an import needs it."""
+
+    card_id: int
+    schedule: Schedule
+    version: int
+    retention: float | None
+    anki_card_id: int | None
+    anchor: Anchor | None
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedAnswer:
+    """One review-log row, as a merge replays it."""
+
+    log_id: int
+    reviewed_at: datetime
+    rating: Rating
+    retention: float
+    scheduler_id: int | None
+    imported: bool
+
+
+def _chunks(items: Sequence[int]) -> Iterable[Sequence[int]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+def _anchor_of(row: Any) -> Anchor | None:
+    if row.anchor_at is None or row.a_state is None or row.a_due is None:
+        return None
+    memory = None
+    if row.a_stability is not None and row.a_difficulty is not None:
+        memory = Memory(stability=row.a_stability, difficulty=row.a_difficulty)
+    schedule = Schedule(
+        state=CardState(row.a_state),
+        due=row.a_due,
+        step=row.a_step,
+        memory=memory,
+        last_review=row.a_last_review,
+        reps=row.a_reps or 0,
+        lapses=row.a_lapses or 0,
+    )
+    return Anchor(at=row.anchor_at, schedule=schedule)
+
+
+def _anchor_columns() -> tuple[Any, ...]:
+    a = anki_cards
+    return (
+        a.c.anki_card_id, a.c.anchor_at, a.c.state.label("a_state"), a.c.step.label("a_step"),
+        a.c.due.label("a_due"), a.c.stability.label("a_stability"),
+        a.c.difficulty.label("a_difficulty"), a.c.last_review.label("a_last_review"),
+        a.c.reps.label("a_reps"), a.c.lapses.label("a_lapses"),
+    )  # fmt: skip
+
+
+def local_cards(
+    session: Executor, profile_id: int, card_ids: Sequence[int]
+) -> dict[int, LocalCard]:
+    """The cards (of this profile) with their Anki link and anchor, if any."""
+    t = cards
+    out: dict[int, LocalCard] = {}
+    for chunk in _chunks(sorted(set(card_ids))):
+        query = (
+            select(
+                t.c.id, t.c.state, t.c.step, t.c.due, t.c.stability, t.c.difficulty,
+                t.c.last_review, t.c.reps, t.c.lapses, t.c.version, t.c.desired_retention,
+                *_anchor_columns(),
+            )
+            .select_from(t.outerjoin(anki_cards, anki_cards.c.card_id == t.c.id))
+            .where(t.c.profile_id == profile_id, t.c.id.in_(chunk))
+        )  # fmt: skip
+        for row in session.execute(query):
+            out[row.id] = LocalCard(
+                card_id=row.id,
+                schedule=schedule_from(row),
+                version=row.version,
+                retention=row.desired_retention,
+                anki_card_id=row.anki_card_id,
+                anchor=_anchor_of(row),
+            )
+    return out
+
+
+def anchors(session: Executor, profile_id: int) -> dict[int, Anchor]:
+    """Every anchored card of the profile (for `check`)."""
+    out: dict[int, Anchor] = {}
+    query = select(anki_cards.c.card_id, *_anchor_columns()).where(
+        anki_cards.c.profile_id == profile_id, anki_cards.c.anchor_at.is_not(None)
+    )
+    for row in session.execute(query):
+        anchor = _anchor_of(row)
+        if anchor is not None:
+            out[row.card_id] = anchor
+    return out
+
+
+def known_revlog_ids(session: Executor, profile_id: int) -> array[int]:
+    """Every revlog id the profile's review log holds, sorted (8 bytes each: a million ids
+    take 8 MB, where a set of ints would take ~60 MB)."""
+    ids = array("q")
+    query = (
+        select(review_logs.c.anki_revlog_id)
+        .where(review_logs.c.profile_id == profile_id, review_logs.c.anki_revlog_id.is_not(None))
+        .execution_options(yield_per=20_000)
+    )
+    for partition in session.execute(query).scalars().partitions():
+        ids.extend(partition)
+    return array("q", sorted(ids))
+
+
+def unlinked_answers(
+    session: Executor, profile_id: int, card_ids: Sequence[int]
+) -> dict[int, list[tuple[int, int, int]]]:
+    """Answers given in flashcore that no Anki package has brought back yet, by card:
+    (log id, epoch milliseconds, rating)."""
+    out: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+    r = review_logs
+    for chunk in _chunks(sorted(set(card_ids))):
+        query = select(r.c.id, r.c.card_id, r.c.reviewed_at, r.c.rating).where(
+            r.c.profile_id == profile_id,
+            r.c.card_id.in_(chunk),
+            r.c.anki_revlog_id.is_(None),
+            r.c.imported.is_(False),
+        )
+        for row in session.execute(query):
+            millis = int(row.reviewed_at.timestamp() * 1000)
+            out[row.card_id].append((row.id, millis, row.rating))
+    return dict(out)
+
+
+def last_answers(session: Executor, card_ids: Sequence[int]) -> dict[int, datetime]:
+    """Each card's latest review-log time (cards with none are absent)."""
+    r = review_logs
+    out: dict[int, datetime] = {}
+    for chunk in _chunks(sorted(set(card_ids))):
+        query = (
+            select(r.c.card_id, func.max(r.c.reviewed_at))
+            .where(r.c.card_id.in_(chunk))
+            .group_by(r.c.card_id)
+        )
+        for card_id, when in session.execute(query):
+            out[card_id] = when if when.tzinfo else when.replace(tzinfo=UTC)
+    return out
+
+
+def link_answers(session: Executor, pairs: Sequence[tuple[int, int]]) -> None:
+    """Record the revlog id Anki gave to answers given here: (log id, revlog id)."""
+    if not pairs:
+        return
+    statement = (
+        update(review_logs)
+        .where(review_logs.c.id == bindparam("b_id"))
+        .values(anki_revlog_id=bindparam("b_revlog"))
+    )
+    session.execute(statement, [{"b_id": log_id, "b_revlog": rid} for log_id, rid in pairs])
+
+
+_IMPORTED_COLUMNS = (
+    "profile_id", "card_id", "reviewed_at", "rating", "scheduler_id", "duration_ms",
+    "desired_retention", "reason", "state_before", "due_before", "last_review_before",
+    "lapses_before", "state_after", "stability_after", "difficulty_after", "due_after",
+    "leeched", "buried_siblings", "elapsed_days", "anki_revlog_id", "imported",
+)  # fmt: skip
+_TIMES = tuple(i for i, name in enumerate(_IMPORTED_COLUMNS) if name in {
+    "reviewed_at", "due_before", "last_review_before", "due_after"})  # fmt: skip
+
+
+def insert_imported(session: Executor, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Insert imported review-log rows (built by `imported_row`), many at once. On SQLite the
+    rows go to the driver's executemany as they are stored (UTC text, `[]`, 0/1): SQLAlchemy's
+    per-value processing cost ~6 us a row, most of an import of a million answers."""
+    if not rows:
+        return
+    if repos.dialect_of(session).name == "sqlite":
+        names = ", ".join(_IMPORTED_COLUMNS)
+        marks = ", ".join("?" for _ in _IMPORTED_COLUMNS)
+        # In card order: the card indexes then grow in place instead of page by page at random.
+        stored = sorted((_sqlite_values(row) for row in rows), key=_by_card)
+        driver = _driver_connection(session)
+        (cache,) = driver.execute("PRAGMA cache_size").fetchone()
+        cursor = driver.cursor()
+        try:
+            driver.execute("PRAGMA cache_size = -65536")  # 64 MB while a batch goes in
+            cursor.executemany(f"INSERT INTO review_logs ({names}) VALUES ({marks})", stored)
+        finally:
+            cursor.close()
+            driver.execute(f"PRAGMA cache_size = {int(cache)}")
+        return
+    session.execute(
+        insert(review_logs), [dict(zip(_IMPORTED_COLUMNS, row, strict=True)) for row in rows]
+    )
+
+
+def _driver_connection(session: Executor) -> Any:
+    """The sqlite3 connection under a Session (its `connection()` method) or a Connection."""
+    held: Any = session
+    connection = held.connection() if callable(held.connection) else held
+    return connection.connection.driver_connection
+
+
+_BURIED = _IMPORTED_COLUMNS.index("buried_siblings")
+_CARD = _IMPORTED_COLUMNS.index("card_id")
+
+
+def _by_card(values: list[Any]) -> Any:
+    return values[_CARD]
+
+
+_FLAGS = (_IMPORTED_COLUMNS.index("leeched"), _IMPORTED_COLUMNS.index("imported"))
+
+
+def _sqlite_values(row: tuple[Any, ...]) -> list[Any]:
+    values = list(row)
+    for i in _TIMES:
+        when = values[i]
+        if when is not None:  # stored as UTC text without the offset (types.UTCDateTime)
+            if when.tzinfo is not UTC:
+                when = when.astimezone(UTC)
+            values[i] = when.isoformat(" ", "microseconds")[:26]
+    values[_BURIED] = "[]"
+    values[_FLAGS[0]], values[_FLAGS[1]] = int(values[_FLAGS[0]]), int(values[_FLAGS[1]])
+    return values
+
+
+def imported_row(
+    profile_id: int,
+    card_id: int,
+    *,
+    anki_revlog_id: int,
+    reviewed_at: datetime,
+    rating: int,
+    duration_ms: int | None,
+    retention: float,
+    state_before: CardState,
+    due_before: datetime,
+    last_review_before: datetime | None,
+    lapses_before: int,
+    state_after: CardState,
+    due_after: datetime,
+    difficulty_after: float,
+    elapsed_days: int,
+    scheduler_id: int | None = None,
+) -> tuple[Any, ...]:
+    """The row of one answer taken over from an Anki revlog (in `_IMPORTED_COLUMNS` order;
+    the other columns are NULL: no step, no memory before, no retention before)."""
+    return (
+        profile_id, card_id, reviewed_at, rating, scheduler_id, duration_ms, retention,
+        IMPORTED_REASON, int(state_before), due_before, last_review_before, lapses_before,
+        int(state_after), 0.0, difficulty_after, due_after, False, [], elapsed_days,
+        anki_revlog_id, True,
+    )  # fmt: skip
+
+
+@dataclass(slots=True)
+class CardWrites:
+    """An import's writes to cards and their anchors, made at the end in a few statements."""
+
+    new_links: list[dict[str, Any]] = field(default_factory=list)
+    links: list[dict[str, Any]] = field(default_factory=list)
+    schedules: list[dict[str, Any]] = field(default_factory=list)
+
+    def anchor(
+        self, profile_id: int, card_id: int, anki_card_id: int, anchor: Anchor | None, *,
+        exists: bool,
+    ) -> None:  # fmt: skip
+        """Record a card's Anki id and anchor (None: keep the anchor it has)."""
+        values: dict[str, Any] = {"b_card": card_id, "anki_card_id": anki_card_id}
+        if anchor is not None:
+            sched = anchor.schedule
+            values.update(
+                anchor_at=anchor.at, state=int(sched.state), step=sched.step, due=sched.due,
+                stability=sched.memory.stability if sched.memory else None,
+                difficulty=sched.memory.difficulty if sched.memory else None,
+                last_review=sched.last_review, reps=sched.reps, lapses=sched.lapses,
+            )  # fmt: skip
+        if exists:
+            self.links.append(values)
+        else:
+            values.setdefault("anchor_at", None)
+            for key in ("state", "step", "due", "stability", "difficulty", "last_review",
+                        "reps", "lapses"):  # fmt: skip
+                values.setdefault(key, None)
+            values["profile_id"] = profile_id
+            values["card_id"] = values.pop("b_card")
+            self.new_links.append(values)
+
+    def schedule(
+        self, card_id: int, schedule: Schedule, now: datetime, *, retention: float | None,
+        flagged: bool | None,
+    ) -> None:  # fmt: skip
+        """Give a card the schedule an import settled on."""
+        memory = schedule.memory
+        self.schedules.append({
+            "b_card": card_id, "state": int(schedule.state), "step": schedule.step,
+            "due": schedule.due, "stability": memory.stability if memory else None,
+            "difficulty": memory.difficulty if memory else None,
+            "last_review": schedule.last_review, "reps": schedule.reps,
+            "lapses": schedule.lapses, "desired_retention": retention, "modified_at": now,
+            "b_flagged": flagged,
+        })  # fmt: skip
+
+    def write(self, session: Executor) -> None:
+        if self.new_links:
+            session.execute(insert(anki_cards), self.new_links)
+        with_anchor = [v for v in self.links if "anchor_at" in v]
+        id_only = [v for v in self.links if "anchor_at" not in v]
+        if with_anchor:
+            session.execute(_anchor_update(), with_anchor)
+        if id_only:
+            session.execute(_link_update(), id_only)
+        flagged = [v for v in self.schedules if v["b_flagged"] is not None]
+        kept = [v for v in self.schedules if v["b_flagged"] is None]
+        for group, with_flag in ((flagged, True), (kept, False)):
+            if group:
+                rows = [dict(v) for v in group]
+                for row in rows:
+                    flag = row.pop("b_flagged")
+                    if with_flag:
+                        row["flagged"] = flag
+                session.execute(_card_update(with_flag), rows)
+
+
+_ANCHOR_COLUMNS = (
+    "anki_card_id", "anchor_at", "state", "step", "due", "stability", "difficulty",
+    "last_review", "reps", "lapses",
+)  # fmt: skip
+_CARD_COLUMNS = (
+    "state", "step", "due", "stability", "difficulty", "last_review", "reps", "lapses",
+    "desired_retention", "modified_at",
+)  # fmt: skip
+
+
+def _anchor_update() -> Any:
+    a = anki_cards
+    return (
+        update(a)
+        .where(a.c.card_id == bindparam("b_card"))
+        .values({name: bindparam(name) for name in _ANCHOR_COLUMNS})
+    )
+
+
+def _link_update() -> Any:
+    a = anki_cards
+    return (
+        update(a)
+        .where(a.c.card_id == bindparam("b_card"))
+        .values(anki_card_id=bindparam("anki_card_id"))
+    )
+
+
+def _card_update(with_flag: bool) -> Any:
+    t = cards
+    values: dict[str, Any] = {name: bindparam(name) for name in _CARD_COLUMNS}
+    if with_flag:
+        values["flagged"] = bindparam("flagged")
+    values.update(buried_until=None, version=t.c.version + 1)
+    return update(t).where(t.c.id == bindparam("b_card")).values(values)
+
+
+def answers_after(session: Executor, card_id: int, since: datetime | None) -> list[LoggedAnswer]:
+    """A card's answers after `since` (all of them for None), in time order."""
+    r = review_logs
+    query = select(
+        r.c.id, r.c.reviewed_at, r.c.rating, r.c.desired_retention, r.c.scheduler_id, r.c.imported
+    ).where(r.c.card_id == card_id)
+    if since is not None:
+        query = query.where(r.c.reviewed_at > since)
+    out = []
+    for row in session.execute(query.order_by(r.c.reviewed_at, r.c.id)):
+        out.append(
+            LoggedAnswer(
+                row.id, row.reviewed_at, Rating(row.rating), row.desired_retention,
+                row.scheduler_id, row.imported,
+            )
+        )  # fmt: skip
+    return out
+
+
+def rewrite_answer(
+    session: Executor,
+    log_id: int,
+    before: Schedule,
+    after: Schedule,
+    *,
+    elapsed_days: int,
+    scheduler_id: int | None,
+) -> None:
+    """A merged answer's row as the replay in the merged order gave it."""
+    mb, ma = before.memory, after.memory
+    session.execute(
+        update(review_logs)
+        .where(review_logs.c.id == log_id)
+        .values(
+            state_before=int(before.state), step_before=before.step,
+            stability_before=mb.stability if mb else None,
+            difficulty_before=mb.difficulty if mb else None,
+            due_before=before.due, last_review_before=before.last_review,
+            lapses_before=before.lapses, state_after=int(after.state), step_after=after.step,
+            stability_after=ma.stability if ma else 0.0,
+            difficulty_after=ma.difficulty if ma else 0.0,
+            due_after=after.due, elapsed_days=elapsed_days, scheduler_id=scheduler_id,
+        )
+    )  # fmt: skip
+
+
+def has_answers(session: Executor, profile_id: int) -> bool:
+    """Whether the profile's review log holds any row."""
+    query = select(review_logs.c.id).where(review_logs.c.profile_id == profile_id).limit(1)
+    return session.execute(query).first() is not None

@@ -1,0 +1,176 @@
+"""`decks add FILE --with-scheduling`: Anki's states, due days, FSRS memory, flags, presets and
+revlog taken over; re-imports add each review once; answers on both sides are merged. Every
+collection is made and studied by the real `anki` package (tests/anki_history.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from flashcore.core.clock import FixedClock
+from flashcore.core.model import CardState, Rating
+from flashcore.importers.anki_package import open_package
+from flashcore.services import Flashcore
+from flashcore.services.anki_scheduling import SchedulingSummary, apply_scheduling
+from flashcore.services.check import check
+from flashcore.storage.tables import cards, review_logs
+from flashcore.storage.uow import reading, run_write
+from tests import anki_history as ah
+
+
+def import_package(fc: Any, package: Path, work: Path) -> tuple[SchedulingSummary, dict[int, int]]:
+    """The notes (stand-in), then the scheduling, as `decks add FILE --with-scheduling` does."""
+    work.mkdir(exist_ok=True)
+    card_ids = ah.load_notes_standin(fc, package, work)
+    with open_package(package, work_dir=work) as pkg:
+        summary = run_write(fc.engine, lambda s: apply_scheduling(s, fc, pkg, card_ids, fc.now()))
+    return summary, card_ids
+
+
+def flashcore_cards(fc: Any) -> dict[int, Any]:
+    with reading(fc.engine) as session:
+        rows = session.execute(select(cards).where(cards.c.profile_id == fc.profile_id))
+        return {r.id: r for r in rows}
+
+
+def review_rows(fc: Any) -> dict[int, list[Any]]:
+    with reading(fc.engine) as session:
+        out: dict[int, list[Any]] = {}
+        query = select(review_logs).order_by(review_logs.c.reviewed_at, review_logs.c.id)
+        for r in session.execute(query):
+            out.setdefault(r.card_id, []).append(r)
+        return out
+
+
+@pytest.fixture
+def student(tmp_path: Path) -> ah.Student:
+    """Sixteen notes studied in Anki over five sessions, the last 20 days ago."""
+    made = ah.new_student(tmp_path / "anki" / "collection.anki2", notes=14)
+    col = made.col
+    untouched = [c for n in made.note_ids[12:14] for c in col.card_ids_of_note(n)]
+    col.sched.suspend_cards(untouched)  # kept new through the rounds
+    ah.study_days(made, [3, 4, 6])
+    col = made.col
+    col.sched.unsuspend_cards(untouched)
+    # One card left in relearning, one in learning, one new; one flagged, one suspended.
+    reviews = list(col.find_cards("is:review"))
+    ah.answer_card(made, reviews[2], 1)
+    ah.answer_card(made, untouched[0], 1)
+    ah.shift_back(made, 20)
+    col = made.col
+    card = col.get_card(reviews[0])
+    card.flags = 1
+    col.update_card(card)
+    col.sched.suspend_cards([reviews[1]])
+    return made
+
+
+@pytest.fixture
+def fc_now(db_url: str) -> Any:
+    clock = FixedClock(datetime.now(UTC).replace(microsecond=0) - timedelta(days=19, hours=-1))
+    with Flashcore.open(db_url, clock=clock, create=True, timezone="UTC") as fc:
+        yield fc
+
+
+def test_states_due_days_memory_and_history_are_anki_s_and_check_finds_nothing(
+    student, fc_now, tmp_path
+):
+    fc = fc_now
+    (tmp_path / "anki").mkdir(exist_ok=True)
+    package = ah.export(student, tmp_path / "phone.colpkg")
+    wall = datetime.now(UTC)
+    anki_due = ah.anki_due_dates(student.col, wall)
+    summary, card_ids = import_package(fc, package, tmp_path / "work")
+
+    assert summary.cards_added == len(anki_due)
+    assert {CardState(c.state) for c in flashcore_cards(fc).values()} == set(CardState)
+    assert summary.settings["desired_retention"] == "0.88"
+    assert fc.settings.desired_retention == 0.88
+    mine = flashcore_cards(fc)
+    col = student.col
+    for anki_id, flashcore_id in card_ids.items():
+        anki = col.get_card(anki_id)
+        card = mine[flashcore_id]
+        if anki.type == 0:
+            assert card.state == CardState.NEW
+            continue
+        assert card.state == anki.type
+        # Due to the day: a review's due day as Anki shows it is the flashcore study day
+        # (UTC, 4:00 on both sides); a (re)learning card's due instant is Anki's.
+        assert card.due == anki_due[anki_id], anki_id
+        memory = anki.memory_state
+        assert card.stability == pytest.approx(memory.stability, rel=1e-4)
+        assert card.difficulty == pytest.approx(memory.difficulty, rel=1e-4)
+        assert card.reps == anki.reps and card.lapses == anki.lapses
+        assert card.flagged == bool(anki.flags)
+    logs = review_rows(fc)
+    for anki_id, rids in ah.revlog_ids(col).items():
+        rows = logs[card_ids[anki_id]]
+        assert [r.anki_revlog_id for r in rows] == rids
+        assert all(r.imported for r in rows)
+    report = check(fc)
+    assert report.problems == []
+
+
+def test_an_unchanged_re_import_adds_nothing(student, fc_now, tmp_path):
+    fc = fc_now
+    package = ah.export(student, tmp_path / "phone.colpkg")
+    first, _ = import_package(fc, package, tmp_path / "work")
+    before = review_rows(fc)
+    again, _ = import_package(fc, package, tmp_path / "work")
+    assert again.reviews_added == 0 and again.cards_added == 0 and again.cards_updated == 0
+    assert again.reviews_skipped == first.reviews_added
+    assert review_rows(fc).keys() == before.keys()
+    assert sum(map(len, review_rows(fc).values())) == sum(map(len, before.values()))
+
+
+def one_card(fc: Any) -> int:
+    """A deck of one basic note; its card id."""
+    from flashcore.core.model import DeckSpec, NoteKind, NoteSpec
+    from flashcore.storage import repos
+
+    spec = DeckSpec(
+        "Default", "Default", (NoteSpec("g1", NoteKind.BASIC, {"front": "q", "back": "a"}),)
+    )
+    run_write(fc.engine, lambda s: repos.upsert_deck(s, fc.profile_id, spec, fc.now(), prune=False))
+    return next(iter(flashcore_cards(fc)))
+
+
+def apply_fake(fc: Any, pkg: Any, card_ids: dict[int, int]) -> SchedulingSummary:
+    return run_write(fc.engine, lambda s: apply_scheduling(s, fc, pkg, card_ids, fc.now()))
+
+
+def test_anki_s_rollover_hour_becomes_a_fresh_profile_s_and_due_days_line_up(fc):
+    from tests.anki_fake import FakePackage, answers, review_card
+
+    card_id = one_card(fc)
+    last = fc.now() - timedelta(days=3)
+    due = fc.now() + timedelta(days=5)
+    pkg = FakePackage([review_card(7, due=due, ivl=8, s=9.0, d=4.0, last=last)],
+                      answers(7, [last - timedelta(days=1), last], [-600, 8]), rollover=2)  # fmt: skip
+    summary = apply_fake(fc, pkg, {7: card_id})
+    assert summary.settings["day_start_hour"] == "2"
+    assert fc.settings.day_start_hour == 2
+    card = flashcore_cards(fc)[card_id]
+    # Anki's due day begins at 2:00 (UTC): so does flashcore's study day it is due on.
+    assert card.due == (due - timedelta(hours=2)).replace(hour=2, minute=0, second=0)
+    assert check(fc).problems == []
+
+
+def test_a_profile_with_answers_keeps_its_rollover_and_says_so(fc):
+    from flashcore.services import study
+    from tests.anki_fake import FakePackage, review_card
+
+    card_id = one_card(fc)
+    study.answer(fc, card_id, Rating.GOOD)
+    fc.clock.advance(timedelta(days=1))
+    pkg = FakePackage([review_card(7, due=fc.now(), ivl=8, s=9.0, d=4.0, last=fc.now())],
+                      rollover=2, params=(1.0,) * 21)  # fmt: skip
+    summary = apply_fake(fc, pkg, {7: card_id})
+    assert fc.settings.day_start_hour == 4
+    assert any("day starts at 2:00" in w for w in summary.warnings)
+    assert any("not accepted by fsrs" in w for w in summary.warnings)
