@@ -151,7 +151,8 @@ class _Converter(HTMLParser):
         trailing = text.endswith(" ")
         text = text.rstrip(" ")
         if self.space and not self.line_start:
-            self._emit(" ", self.current if self.marks else None)
+            # The space between two runs is styled only as both sides are.
+            self._emit(" ", (self.current & self._style()) if self.marks else None)
         self.space = trailing
         self._emit(text)
 
@@ -162,10 +163,11 @@ class _Converter(HTMLParser):
             return
         if not self.out:
             return
-        tail = "".join(self.out[-3:])
-        want = "\n\n" if blank else "\n"
-        if not strip_marks(tail).endswith(want):
-            self._emit("\n")
+        tail = strip_marks("".join(self.out[-4:]))
+        have = len(tail) - len(tail.rstrip("\n"))
+        want = 2 if blank else 1
+        if have < want:
+            self._emit("\n" * (want - have))
         self.line_start = True
 
     # -- parser callbacks
@@ -222,6 +224,8 @@ class _Converter(HTMLParser):
             self.cells += 1
             if tag == "th":
                 self.style_counts[Style.BOLD] += 1
+        elif tag == "p":
+            self._newline(blank=True)
         elif tag in _BLOCKS:
             self._newline()
 

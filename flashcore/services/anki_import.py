@@ -13,13 +13,14 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flashcore.core import anking
 from flashcore.core.model import DeckSpec
-from flashcore.importers.anki_package import MediaFile, open_package
+from flashcore.importers.anki_package import MediaFile, media_name_problem, open_package
 from flashcore.importers.anki_package.notes import ConvertReport, convert
 
 if TYPE_CHECKING:
@@ -37,6 +38,21 @@ def media_dir(fc: Flashcore) -> Path:
     if db is not None:
         return db.parent / (db.stem + MEDIA_SUFFIX)
     return default_db_path().parent / "media"
+
+
+def media_files(fc: Flashcore, names: Sequence[str]) -> tuple[list[Path], list[str]]:
+    """The files of the media folder a card's images name, and the names not found there. A
+    name with a path part never leaves the folder: it is reported missing."""
+    folder = media_dir(fc)
+    found: list[Path] = []
+    missing: list[str] = []
+    for name in names:
+        path = folder / name
+        if media_name_problem(name) is None and path.is_file():
+            found.append(path)
+        else:
+            missing.append(name)
+    return found, missing
 
 
 @dataclass(slots=True)

@@ -566,6 +566,8 @@ def card_details(
             notes.c.tags,
             decks.c.name.label("deck"),
             decks.c.html,
+            decks.c.key.label("deck_key"),
+            decks.c.source.label("deck_source"),
         )
         .join(notes, notes.c.id == cards.c.note_id)
         .join(decks, decks.c.id == notes.c.deck_id)

@@ -155,3 +155,31 @@ def test_a_media_name_climbing_out_of_the_folder_is_refused(fc, made, tmp_path):
     assert not report.ok and "path part" in report.problems[0]
     assert fc.cards() == []
     assert not list(Path(tmp_path).rglob("escaped.png"))
+
+
+def test_export_after_import_keeps_the_notes_anki_guids_and_ankings_qid_tags(fc, made, tmp_path):
+    from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
+
+    made_notes, packages = made
+    fc.add_decks([packages["latest"]])
+    out = tmp_path / "back.apkg"
+    from flashcore.services.export import export_anki
+
+    export_anki(fc, out)
+    col = Collection(str(tmp_path / "fresh.anki2"))
+    try:
+        col.import_anki_package(
+            ImportAnkiPackageRequest(
+                package_path=str(out), options=ImportAnkiPackageOptions(merge_notetypes=True)
+            )
+        )
+        guids = {col.get_note(nid).guid for nid in col.find_notes("")}
+        assert {made_notes.guids[k] for k in ("basic", "cloze", "anking", "suspended")} <= guids
+        anking = col.get_note(col.find_notes("Atrial")[0])
+        assert "#AK_Step1_v12::#UWorld::Step::1234" in anking.tags
+        assert "#AK_Step1_v12::#UWorld::COMLEX::1234" in anking.tags
+        assert "#AK_Step1_v12::#NBME::Form25::17" in anking.tags
+        # the reversed card went out as a note of its own: 11 cards, none lost
+        assert col.card_count() == 11
+    finally:
+        col.close()
