@@ -8,7 +8,7 @@ import pytest
 
 pytest.importorskip("anki.collection")
 
-from tests.anki_packages import add_image_occlusion, build_student_collection, export  # noqa: E402
+from tests.anki_packages import add_image_occlusion, build_student_collection, export
 
 
 @pytest.fixture(scope="module")

@@ -13,12 +13,12 @@ import pytest
 
 pytest.importorskip("anki.collection")
 
-from flashcore.core.clock import FixedClock  # noqa: E402
-from flashcore.core.model import Rating  # noqa: E402
-from flashcore.services import Flashcore, study  # noqa: E402
-from flashcore.services.check import check  # noqa: E402
-from flashcore.services.qbank import import_log  # noqa: E402
-from tests.anki_packages import build_student_collection, export  # noqa: E402
+from flashcore.core.clock import FixedClock
+from flashcore.core.model import Rating
+from flashcore.services import Flashcore, study
+from flashcore.services.check import check
+from flashcore.services.qbank import import_log
+from tests.anki_packages import build_student_collection, export
 
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 CARDS = 11

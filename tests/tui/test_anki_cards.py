@@ -7,13 +7,13 @@ import pytest
 
 pytest.importorskip("anki.collection")
 
-from flashcore.core.clock import FixedClock  # noqa: E402
-from flashcore.services.collection import Flashcore  # noqa: E402
-from flashcore.tui.app import make_app  # noqa: E402
-from flashcore.tui.widgets.card_text import CardText  # noqa: E402
-from tests.anki_packages import build_student_collection, export  # noqa: E402
+from flashcore.core.clock import FixedClock
+from flashcore.services.collection import Flashcore
+from flashcore.tui.app import make_app
+from flashcore.tui.widgets.card_text import CardText
+from tests.anki_packages import build_student_collection, export
 
-from .conftest import NOW, settle, still  # noqa: E402
+from .conftest import NOW, settle, still
 
 
 @pytest.fixture
