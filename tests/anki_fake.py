@@ -13,6 +13,8 @@ from flashcore.importers.anki_package.types import (
     Card,
     Deck,
     DeckConfig,
+    Note,
+    NoteType,
     PackageCounts,
     PackageFormat,
     PackageInfo,
@@ -46,6 +48,12 @@ class FakePackage:
     def deck_configs(self) -> dict[int, DeckConfig]:
         config = DeckConfig(1, "Default", self.params, self.retention, (1.0, 10.0), (10.0,))
         return {1: config}
+
+    def note_types(self) -> dict[int, NoteType]:
+        return {}
+
+    def notes(self) -> Iterator[Note]:
+        return iter(())
 
     def cards(self) -> Iterator[Card]:
         return iter(self.cards_)

@@ -165,8 +165,9 @@ def load_notes_standin(fc: Any, package: Path, work_dir: Path) -> dict[int, int]
 
     from flashcore.core.model import DeckSpec, NoteKind, NoteSpec
     from flashcore.importers.anki_package import NoteTypeKind, open_package
+    from flashcore.services.anki_scheduling import package_card_ids
     from flashcore.storage import repos
-    from flashcore.storage.tables import cards, notes
+    from flashcore.storage.tables import notes
     from flashcore.storage.uow import run_write
 
     with open_package(package, work_dir=work_dir) as pkg:
@@ -196,18 +197,10 @@ def load_notes_standin(fc: Any, package: Path, work_dir: Path) -> dict[int, int]
             repos.upsert_deck(session, fc.profile_id,
                               DeckSpec(name=name, key=name, notes=tuple(specs), html=True), now,
                               prune=False)  # fmt: skip
-        ids = {}
-        rows = session.execute(
-            select(notes.c.key, cards.c.ord, cards.c.id).join(cards, cards.c.note_id == notes.c.id)
-        )
-        for key, ord_, card_id in rows:
-            ids[(key, ord_)] = card_id
-        out = {}
-        for card in anki_cards:
-            key = f"{home[card.note_id]}:{guid_of[card.note_id]}"
-            ord_ = card.ord + 1 if card.note_id in cloze_notes else card.ord
-            if (key, ord_) in ids:
-                out[card.id] = ids[(key, ord_)]
-        return out
+        rows = session.execute(select(notes.c.key, notes.c.id))
+        by_key = dict(rows.all())
+        note_ids = {guid: by_key[f"{home[nid]}:{guid}"] for nid, guid in guid_of.items()}
+        with open_package(package, work_dir=work_dir) as again:
+            return package_card_ids(session, again, note_ids)
 
     return run_write(fc.engine, work)

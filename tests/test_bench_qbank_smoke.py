@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flashcore.bench_qbank import main, make_log
+from tests.qbank_logs import make_log
+from tools.bench.qbank import main
 
 
 def test_qbank_benchmark_runs_and_reports_rows_per_second(capsys):

@@ -1,4 +1,4 @@
-"""Smoke test of `python -m flashcore.bench`: a tiny run (no Anki) reports every figure it
+"""Smoke test of `python -m tools.bench`: a tiny run (no Anki) reports every figure it
 promises. No timing assertions: the numbers depend on the machine."""
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from flashcore import bench
 from flashcore.core.clock import FixedClock, parse_instant
 from flashcore.services.collection import Flashcore
 from flashcore.storage.models import Card, ReviewLog
 from flashcore.storage.uow import reading
+from tools.bench import engine as bench
 
 TINY = ["--cards", "2000", "--reviews", "20000", "--no-anki", "--runs", "1"]
 TINY += ["--answer-runs", "1", "--answers", "20", "--json"]

@@ -121,6 +121,17 @@ def _crt_epoch_day(clock: AnkiClock) -> int:
     return (_crt_date(clock) - date(1970, 1, 1)).days
 
 
+_QUARTER_MS = 900_000  # zones differ from UTC by whole quarters of an hour
+
+
+@lru_cache(maxsize=65_536)
+def _study_date(quarter: int, zone: ZoneInfo, start_hour: int) -> date:
+    """The study date of every instant in one quarter of an hour (a study day starts on the
+    hour, and every zone is a whole number of quarters from UTC)."""
+    instant = datetime.fromtimestamp(quarter * _QUARTER_MS / 1000, UTC)
+    return studyday.study_date(instant, zone, start_hour)
+
+
 @lru_cache(maxsize=65_536)
 def _due_instant(clock: AnkiClock, day_number: int, zone: ZoneInfo, start_hour: int) -> datetime:
     middle = clock.day_start(day_number) + timedelta(hours=12)
@@ -305,7 +316,7 @@ def review_of(
             else (CardState.LEARNING)
         )
         due_after = when + timedelta(seconds=max(0, -entry.interval))
-    today = studyday.study_date(when, zone, start_hour)
+    today = _study_date(entry.id // _QUARTER_MS, zone, start_hour)
     elapsed = 0
     if track.last_day is not None:
         elapsed = max(0, (today - track.last_day).days)

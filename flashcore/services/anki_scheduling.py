@@ -35,6 +35,9 @@ from flashcore.importers.anki_package.types import (
     Card,
     Deck,
     DeckConfig,
+    Note,
+    NoteType,
+    NoteTypeKind,
     PackageCounts,
     PackageInfo,
     RevlogEntry,
@@ -68,6 +71,8 @@ class PackageSource(Protocol):
 
     @property
     def info(self) -> PackageInfo: ...
+    def note_types(self) -> dict[int, NoteType]: ...
+    def notes(self) -> Iterator[Note]: ...
     def counts(self) -> PackageCounts: ...
     def decks(self) -> dict[int, Deck]: ...
     def deck_configs(self) -> dict[int, DeckConfig]: ...
@@ -131,6 +136,27 @@ class _CardWork:
     new_manual: int = 0
     history: list[tuple[Rating, datetime, int]] | None = None  # for memory without FSRS data
     retention: float | None = None  # the card's `dr`
+
+
+def package_card_ids(session: Any, pkg: PackageSource, note_ids: dict[str, int]) -> dict[int, int]:
+    """Anki card id -> flashcore card id, for the package's notes flashcore holds (`note_ids`:
+    GUID -> flashcore note id, as the notes import keyed them). A cloze card's flashcore `ord`
+    is its cloze number (Anki's ord + 1); a standard note type's is its template's."""
+    kinds = {nt.id: nt.kind for nt in pkg.note_types().values()}
+    home: dict[int, tuple[int, bool]] = {}
+    for note in pkg.notes():
+        found = note_ids.get(note.guid)
+        if found is not None:
+            home[note.id] = (found, kinds.get(note.notetype_id) is not NoteTypeKind.STANDARD)
+    ords = anki_sync.cards_of_notes(session, [n for n, _ in home.values()])
+    out: dict[int, int] = {}
+    for card in pkg.cards():
+        if card.note_id in home:
+            note_id, cloze = home[card.note_id]
+            card_id = ords.get((note_id, card.ord + 1 if cloze else card.ord))
+            if card_id is not None:
+                out[card.id] = card_id
+    return out
 
 
 def apply_scheduling(

@@ -25,7 +25,7 @@ from flashcore.services import pullforward
 from flashcore.services.decks import card_scope
 from flashcore.services.exam import card_retention
 from flashcore.services.weakness import card_reasons, ensure_fresh, question_reasons
-from flashcore.storage import repos
+from flashcore.storage import anki_sync, repos
 from flashcore.storage import today as today_repo
 from flashcore.storage.db import sqlite_data_version
 from flashcore.storage.tables import cards, notes
@@ -943,6 +943,12 @@ def undo(fc: Flashcore, steps: int = 1) -> list[Undone]:
             raise FlashcoreError("nothing to undo: no answers recorded")
         done = []
         for log in logs:
+            anchored = anki_sync.anchor_time(session, log["card_id"])
+            if anchored is not None and anchored >= log["reviewed_at"]:
+                raise FlashcoreError(
+                    f"card {log['card_id']}: its answer of {log['reviewed_at']:%Y-%m-%d %H:%M} "
+                    "was followed by a newer state from Anki (an import); not undone"
+                )
             repos.undo_review(session, log, now)
             done.append(Undone(log["card_id"], Rating(log["rating"]), log["reviewed_at"]))
         return done

@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, func, insert, select, update
@@ -246,14 +247,21 @@ def _by_card(values: list[Any]) -> Any:
 _FLAGS = (_IMPORTED_COLUMNS.index("leeched"), _IMPORTED_COLUMNS.index("imported"))
 
 
+@lru_cache(maxsize=8192)
+def _utc_text(when: datetime) -> str:
+    """As UTCDateTime stores it on SQLite: UTC, no offset. Cached: a row's time before is the
+    one before it's after, and due days repeat."""
+    if when.tzinfo is not UTC:
+        when = when.astimezone(UTC)
+    return when.isoformat(" ", "microseconds")[:26]
+
+
 def _sqlite_values(row: tuple[Any, ...]) -> list[Any]:
     values = list(row)
     for i in _TIMES:
         when = values[i]
-        if when is not None:  # stored as UTC text without the offset (types.UTCDateTime)
-            if when.tzinfo is not UTC:
-                when = when.astimezone(UTC)
-            values[i] = when.isoformat(" ", "microseconds")[:26]
+        if when is not None:
+            values[i] = _utc_text(when)
     values[_BURIED] = "[]"
     values[_FLAGS[0]], values[_FLAGS[1]] = int(values[_FLAGS[0]]), int(values[_FLAGS[1]])
     return values
@@ -444,3 +452,19 @@ def has_answers(session: Executor, profile_id: int) -> bool:
     """Whether the profile's review log holds any row."""
     query = select(review_logs.c.id).where(review_logs.c.profile_id == profile_id).limit(1)
     return session.execute(query).first() is not None
+
+
+def anchor_time(session: Executor, card_id: int) -> datetime | None:
+    """When the card's history was last taken over from Anki (None: never)."""
+    query = select(anki_cards.c.anchor_at).where(anki_cards.c.card_id == card_id)
+    return session.execute(query).scalar()
+
+
+def cards_of_notes(session: Executor, note_ids: Sequence[int]) -> dict[tuple[int, int], int]:
+    """The cards of these notes: (note id, ord) -> card id."""
+    out: dict[tuple[int, int], int] = {}
+    for chunk in _chunks(sorted(set(note_ids))):
+        query = select(cards.c.note_id, cards.c.ord, cards.c.id).where(cards.c.note_id.in_(chunk))
+        for note_id, ord_, card_id in session.execute(query):
+            out[(note_id, ord_)] = card_id
+    return out

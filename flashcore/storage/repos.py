@@ -922,9 +922,11 @@ def insert_review(session: Executor, values: dict[str, Any]) -> int:
 
 
 def last_reviews(session: Session, profile_id: int, count: int) -> list[dict[str, Any]]:
+    """The last `count` answers given in flashcore (answers imported from Anki are history,
+    not something to undo)."""
     rows = session.execute(
         select(review_logs)
-        .where(review_logs.c.profile_id == profile_id)
+        .where(review_logs.c.profile_id == profile_id, review_logs.c.imported.is_(False))
         .order_by(review_logs.c.id.desc())
         .limit(count)
     )

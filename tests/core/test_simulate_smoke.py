@@ -8,8 +8,8 @@ from datetime import date
 
 import pytest
 
-from flashcore import simulate as sim
 from flashcore.core import weakness
+from tools import simulate as sim
 
 TINY = sim.SimConfig(
     topics=6, cards_per_topic=4, days=8, new_per_day=5, review_limit=15, qbank_per_day=8

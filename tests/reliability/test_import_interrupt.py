@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from flashcore.bench_qbank import make_log
+from tests.qbank_logs import make_log
 from tests.reliability.conftest import slow
 
 ROOT = Path(__file__).resolve().parents[2]

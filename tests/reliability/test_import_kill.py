@@ -24,8 +24,8 @@ from typing import Any
 
 import pytest
 
-from flashcore.bench_qbank import make_log
 from tests.conftest import write_deck
+from tests.qbank_logs import make_log
 from tests.reliability.conftest import slow
 
 ROOT = Path(__file__).resolve().parents[2]

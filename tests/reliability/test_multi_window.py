@@ -25,8 +25,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from flashcore.bench_tui import CARD_BACK, CARD_FRONT, HOME_READY, NO_MORE, Terminal
 from tests.conftest import DECKS, write_deck
+from tools.bench.tui import CARD_BACK, CARD_FRONT, HOME_READY, NO_MORE, Terminal
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = DECKS / "samples" / "uworld-paste.tsv"

@@ -174,3 +174,23 @@ def test_a_profile_with_answers_keeps_its_rollover_and_says_so(fc):
     assert fc.settings.day_start_hour == 4
     assert any("day starts at 2:00" in w for w in summary.warnings)
     assert any("not accepted by fsrs" in w for w in summary.warnings)
+
+
+def test_undo_never_takes_back_an_imported_answer(fc):
+    from flashcore.core.errors import FlashcoreError
+    from flashcore.services import study
+    from tests.anki_fake import FakePackage, answers, review_card
+
+    card_id = one_card(fc)
+    last = fc.now() - timedelta(days=2)
+    pkg = FakePackage([review_card(7, due=fc.now(), ivl=2, s=3.0, d=5.0, last=last)],
+                      answers(7, [last - timedelta(days=1), last], [-600, 2]))  # fmt: skip
+    apply_fake(fc, pkg, {7: card_id})
+    with pytest.raises(FlashcoreError, match="nothing to undo"):
+        study.undo(fc)
+    before = flashcore_cards(fc)[card_id]
+    study.answer(fc, card_id, Rating.GOOD)
+    study.undo(fc)
+    after = flashcore_cards(fc)[card_id]
+    assert (after.due, after.stability, after.reps) == (before.due, before.stability, before.reps)
+    assert len(review_rows(fc)[card_id]) == 2 and check(fc).problems == []

@@ -1,4 +1,4 @@
-"""The pseudo-terminal benchmark (`python -m flashcore.bench_tui`) on the small test deck: it
+"""The pseudo-terminal benchmark (`python -m tools.bench.tui`) on the small test deck: it
 drives the real reviewer process and measures something sane. Nothing here is timed against a
 target; the numbers only have to be consistent."""
 
@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from flashcore import bench_tui
-from flashcore.bench import child_env
+from tools.bench import tui as bench_tui
+from tools.bench.engine import child_env
 
 from .conftest import NOW
 

@@ -1,9 +1,9 @@
 """Benchmark: the reviewer (`flashcore review`) in a real pseudo-terminal.
 
-    python -m flashcore.bench_tui [--answers 300] [--runs 3] [--paint-runs 5] [--keep DIR]
+    python -m tools.bench.tui [--answers 300] [--runs 3] [--paint-runs 5] [--keep DIR]
                                   [--db FILE --now ISO] [--json]
 
-On the 50,000-card collection of `python -m flashcore.bench` (built by its builder, cached with
+On the 50,000-card collection of `python -m tools.bench` (built by its builder, cached with
 `--keep`; or an existing collection with `--db` and `--now`), each process runs on an 80x24
 pseudo-terminal (`os.openpty`) while a reader thread timestamps every chunk of output. Card keys
 are bytes written to the terminal; a screen counts as painted when its text has arrived (escape
@@ -54,7 +54,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flashcore.bench import (
+from tools.bench.engine import (
     BenchError,
     Options,
     child_env,
@@ -335,7 +335,7 @@ def overlap(start: float, end: float, lo: float, hi: float) -> float:
 
 def review_session(db: Path, now_iso: str, answers: int, scratch: Path) -> Session:
     """Open the reviewer on `db`, start a session on Home, answer up to `answers` cards Good."""
-    from flashcore.bench_safety import BackgroundWatch
+    from tools.bench.safety import BackgroundWatch
 
     trace = scratch / "trace.json"
     trace.unlink(missing_ok=True)
@@ -517,10 +517,10 @@ class TuiOptions:
 
 def parse_args(argv: Sequence[str] | None) -> TuiOptions:
     p = argparse.ArgumentParser(
-        prog="python -m flashcore.bench_tui",
+        prog="python -m tools.bench.tui",
         description="Time the reviewer in a real pseudo-terminal: first paint, key -> next "
         "card (engine vs TUI), GC pauses.",
-        epilog="example: python -m flashcore.bench_tui --answers 300 --runs 3 --keep /tmp/fc-bench",
+        epilog="example: python -m tools.bench.tui --answers 300 --runs 3 --keep /tmp/fc-bench",
     )
     p.add_argument("--answers", type=int, default=300, help="answers per run (default 300)")
     p.add_argument("--runs", type=int, default=3, help="answering runs (default 3)")
@@ -566,7 +566,7 @@ def backed_up(db: Path, now_iso: str) -> None:
 def copy_collection(source: Path, target: Path) -> None:
     """A fresh copy: no backups, side files or journals of an earlier run (whose background
     work is waited for first)."""
-    from flashcore.bench_safety import fresh_copy
+    from tools.bench.safety import fresh_copy
 
     fresh_copy(source, target)
 
@@ -577,7 +577,7 @@ def measure(source: Path, now_iso: str, opts: TuiOptions, work: Path) -> dict[st
     load = [round(x, 2) for x in os.getloadavg()]
     # First paint: one run to warm the page cache and take the review-start backup, then the
     # measured runs on the same (unchanged) copy.
-    from flashcore.bench_safety import wait_background
+    from tools.bench.safety import wait_background
 
     env = child_env(work, db, now_iso)
     due, fresh = [], []

@@ -1,9 +1,9 @@
 """Benchmark: the safety work a student meets (backups, integrity checks), as whole processes.
 
-    python -m flashcore.bench_safety [--cards 50000] [--reviews 1000000] [--runs 1]
+    python -m tools.bench.safety [--cards 50000] [--reviews 1000000] [--runs 1]
                                      [--keep DIR] [--json]
 
-Part of `python -m flashcore.bench` (its "safety" section); alone here. On a fresh copy of the
+Part of `python -m tools.bench` (its "safety" section); alone here. On a fresh copy of the
 benchmark's collection (built by its builder, cached with `--keep`), each run times:
 
 1. the first command of the day: `flashcore due --json` when the last quick check is over a
@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from flashcore.bench import (
+from tools.bench.engine import (
     BenchError,
     Options,
     child_env,
@@ -171,7 +171,7 @@ def _command(args: Sequence[str], env: dict[str, str], work: Path) -> tuple[floa
 
 
 def one_run(source: Path, now_iso: str, work: Path, run: int) -> dict[str, Any]:
-    from flashcore.bench_qbank import make_log
+    from tests.qbank_logs import make_log
 
     db = work / "safety" / "c.sqlite3"
     db.parent.mkdir(exist_ok=True)
@@ -266,9 +266,9 @@ def render_safety(s: dict[str, Any]) -> list[str]:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
-        prog="python -m flashcore.bench_safety",
+        prog="python -m tools.bench.safety",
         description="Time the backups and integrity checks a student meets.",
-        epilog="example: python -m flashcore.bench_safety --cards 200000 --reviews 4000000 "
+        epilog="example: python -m tools.bench.safety --cards 200000 --reviews 4000000 "
         "--keep /tmp/fc-bench-200k",
     )
     p.add_argument("--cards", type=int, default=50_000, help="cards (default 50000)")

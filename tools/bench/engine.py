@@ -1,6 +1,6 @@
 """Benchmark: flashcore against the real Anki backend on one synthetic Step 1-sized collection.
 
-    python -m flashcore.bench [--cards 50000] [--reviews 1000000] [--runs 5] [--no-anki]
+    python -m tools.bench [--cards 50000] [--reviews 1000000] [--runs 5] [--no-anki]
                               [--no-safety] [--json] [--keep DIR]
 
 It builds one collection (50,000 cards over 20 decks and 500 topics, some cloze notes with 2-3
@@ -23,7 +23,7 @@ Then, in fresh processes, it measures the medians of:
 3. `flashcore due --json` and `flashcore --help` as whole processes; Anki's whole process
    (import, open, queue);
 4. peak memory (ru_maxrss) of the `due --json` process and of the answering process;
-5. the safety work a student meets (`flashcore.bench_safety`, skipped with `--no-safety`):
+5. the safety work a student meets (`tools.bench.safety`, skipped with `--no-safety`):
    the first command of the day beside the warm one, four imports in one day and what the
    automatic backups then take on disk, the wait for an import's restore point.
 
@@ -141,9 +141,9 @@ class Options:
 
 def parse_args(argv: Sequence[str] | None) -> Options:
     p = argparse.ArgumentParser(
-        prog="python -m flashcore.bench",
+        prog="python -m tools.bench",
         description="Benchmark flashcore against the real Anki backend on a synthetic collection.",
-        epilog="example: python -m flashcore.bench --runs 5 --keep /tmp/fc-bench",
+        epilog="example: python -m tools.bench --runs 5 --keep /tmp/fc-bench",
     )
     p.add_argument("--cards", type=int, default=50_000, help="cards (default 50000)")
     p.add_argument("--reviews", type=int, default=1_000_000, help="review-log rows")
@@ -1164,7 +1164,7 @@ def python_child(script: str, args: Any, env: dict[str, str], scratch: Path) -> 
 
 def child_env(scratch: Path, db: Path, now_iso: str) -> dict[str, str]:
     env = dict(os.environ)
-    root = str(Path(__file__).resolve().parent.parent)
+    root = str(Path(__file__).resolve().parents[2])  # the checkout: flashcore and tools
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
     env["FLASHCORE_DB"] = str(db)
     env["FLASHCORE_NOW"] = now_iso
@@ -1263,7 +1263,7 @@ def measure(opts: Options, built: Built, work: Path) -> dict[str, Any]:
     samples: dict[str, list[Any]] = {}
 
     def attempt(name: str, action: Callable[[], Any]) -> None:
-        from flashcore.bench_safety import wait_background
+        from tools.bench.safety import wait_background
 
         wait_background()  # a backup or check an earlier command started: not this run's
         try:
@@ -1551,7 +1551,7 @@ def render(results: dict[str, Any]) -> str:
     failed = [f"failed run (left out): {e}" for e in results.get("errors", [])]
     safety: list[str] = []
     if results.get("safety"):
-        from flashcore.bench_safety import render_safety
+        from tools.bench.safety import render_safety
 
         safety = ["", *render_safety(results["safety"])]
     return "\n".join(notes + lines + safety + (["", *failed] if failed else []))
@@ -1574,7 +1574,7 @@ def run(opts: Options) -> dict[str, Any]:
         measured = measure(opts, built, work)
         safety = None
         if opts.safety:
-            from flashcore.bench_safety import measure_safety
+            from tools.bench.safety import measure_safety
 
             safety = measure_safety(built.fc_path, built.meta["now_iso"], work, runs=1)
         load_after = [round(x, 2) for x in os.getloadavg()]

@@ -1,6 +1,6 @@
 """Does weakness weighting help? A simulated Step 1 student, 60 days, scored on an exam.
 
-Run it: `python -m flashcore.simulate` (about 80 s on two idle cores), `--help` for the knobs,
+Run it: `python -m tools.simulate` (about 80 s on two idle cores), `--help` for the knobs,
 `--json` for machine output, `--variant name=mine,prior_weight=20,half_score=2` to try other
 constants. Pure: it uses only `flashcore.core`, no database.
 
@@ -628,10 +628,10 @@ def format_table(data: dict[str, Any]) -> str:
 def _parser() -> argparse.ArgumentParser:
     d = SimConfig()
     p = argparse.ArgumentParser(
-        prog="python -m flashcore.simulate",
+        prog="python -m tools.simulate",
         description=(
             "Simulate a Step 1 student and compare flashcore's weakness weighting with plain "
-            "FSRS's efficiency frontier. Example: python -m flashcore.simulate --seeds 5"
+            "FSRS's efficiency frontier. Example: python -m tools.simulate --seeds 5"
         ),
     )
     p.add_argument("--topics", type=int, default=d.topics)

@@ -1,27 +1,17 @@
-"""The exam commands of the command line: `exam`, `plan`, `assess`, `optimize`. They share
-cli.py's helpers (one-line errors, JSON, inert output); kept apart so cli.py stays readable."""
+"""The exam commands of the command line: `exam`, `plan`, `assess`, `optimize`."""
 
 from __future__ import annotations
 
 import argparse
 import math
 import sys
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from flashcore.cli import (
-    CliUsageError,
-    Handler,
-    _json_flag,
-    add_verb,
-    emit_json,
-    open_collection,
-    say,
-    table,
-    whole,
-)
+from flashcore.cli.context import open_collection
+from flashcore.cli.output import emit_json, say, table
+from flashcore.cli.parser import AddCommand, CliUsageError, Handler, add_verb, json_flag, whole
 from flashcore.core.text import shown
 
 EXAMPLE_REPORT = "decks/samples/nbme-report.txt"
@@ -253,9 +243,8 @@ def cmd_optimize(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- parser
 
 
-def add_plan_commands(
-    sub: Any, add: Callable[..., argparse.ArgumentParser], common: argparse.ArgumentParser
-) -> None:
+def add_commands(add: AddCommand, common: argparse.ArgumentParser) -> None:
+    """`exam`, `plan`, `assess`, `optimize`."""
     p = add("exam", "the exam date and daily budget: set DATE | show | clear",
             "flashcore exam set 2027-02-15 --minutes-per-day 120", cmd_exam)  # fmt: skip
     p.add_argument("verb", choices=["set", "show", "clear"])
@@ -265,14 +254,14 @@ def add_plan_commands(
                    help="daily review budget in minutes (1 to 1440; default 120)")  # fmt: skip
     p.add_argument("--buffer-days", type=whole(0, 60), metavar="N",
                    help="see every card this many days before the exam (0 to 60; default 7)")  # fmt: skip
-    _json_flag(p)
+    json_flag(p)
 
     p = add("plan", "the plan to exam day: daily load against the budget, new cards a day, "
             "readiness by system, warnings with what to do", "flashcore plan --json", cmd_plan)  # fmt: skip
     p.add_argument("--solve", action="store_true",
                    help="first choose retention targets toward the exam (fsrs-rs's optimal "
                    "retention; about a minute, with progress)")  # fmt: skip
-    _json_flag(p)
+    json_flag(p)
 
     assess = add("assess", "self-assessments: add NAME SCORE | list | remove ID",
                  f'flashcore assess add "NBME 31" 64 --date 2026-12-20 --report '
@@ -293,21 +282,21 @@ def add_plan_commands(
                    help="the passing score on the same scale (default 60)")  # fmt: skip
     p.add_argument("--report", metavar="FILE",
                    help="its per-system/per-discipline report (text or CSV; see README)")  # fmt: skip
-    _json_flag(p)
+    json_flag(p)
     p = verb("list", "self-assessments, newest first, and their trend to the exam",
              "flashcore assess list --json", cmd_assess)  # fmt: skip
     p.set_defaults(name=None)
-    _json_flag(p)
+    json_flag(p)
     p = verb("remove", "remove a mistaken self-assessment", "flashcore assess remove 2",
              cmd_assess)  # fmt: skip
     p.add_argument("name", metavar="ID")
-    _json_flag(p)
+    json_flag(p)
 
     p = add("optimize", "fit FSRS parameters to your own reviews (fsrs-rs); report log loss and "
             "RMSE before and after, and use them when they fit better",
             "flashcore optimize --dry-run", cmd_optimize)  # fmt: skip
     p.add_argument("--dry-run", action="store_true", help="report only; change nothing")
-    _json_flag(p)
+    json_flag(p)
 
 
 def _needs_assess_verb(args: argparse.Namespace) -> int:

@@ -2,7 +2,7 @@
 services (a real SQLite collection, the reviewer's StudySession, a moving clock), and is scored
 on exam day. Exam-day score per review minute, with and without the exam features.
 
-    python -m flashcore.simulate_exam [--cards 1500] [--days 60] [--minutes 30] [--seeds 3]
+    python -m tools.simulate_exam [--cards 1500] [--days 60] [--minutes 30] [--seeds 3]
 
 The world (per seed, the same for every arm): `cards` cards over 60 topics spread over the
 outline's systems by their share; a hidden ability per topic (lognormal, sigma 0.6) that the
@@ -194,9 +194,9 @@ def run(arm: str, seed: int, cards: int, days: int, minutes: float, verbose: boo
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(
-        prog="python -m flashcore.simulate_exam",
+        prog="python -m tools.simulate_exam",
         description="A simulated student toward an exam, with and without the exam features. "
-        "Example: python -m flashcore.simulate_exam --seeds 3",
+        "Example: python -m tools.simulate_exam --seeds 3",
     )
     p.add_argument("--cards", type=int, default=1500)
     p.add_argument("--days", type=int, default=60)

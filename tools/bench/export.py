@@ -1,6 +1,6 @@
 """Benchmark: `write_apkg` against plain genanki writing the same notes.
 
-    python -m flashcore.exporters.bench_export [--notes 35000] [--repeat 3]
+    python -m tools.bench.export [--notes 35000] [--repeat 3]
 
 Each variant runs in its own process (so peak RSS is its own): the notes are built first, then
 the whole export call is timed (best of `--repeat`), then run once more under tracemalloc.
@@ -214,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     results = {}
     for variant in VARIANTS:
-        command = [sys.executable, "-m", "flashcore.exporters.bench_export", "--one", variant]
+        command = [sys.executable, "-m", "tools.bench.export", "--one", variant]
         command += ["--notes", str(args.notes), "--repeat", str(args.repeat)]
         done = subprocess.run(command, check=True, capture_output=True, text=True)
         results[variant] = json.loads(done.stdout)

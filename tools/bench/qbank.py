@@ -1,7 +1,7 @@
 """Benchmark: importing a large missed-question log end to end (parse, deduplicate, insert,
 match, re-weight, pull forward) into a SQLite collection holding the starter decks.
 
-    python -m flashcore.bench_qbank [--attempts 100000] [--runs 3]
+    python -m tools.bench.qbank [--attempts 100000] [--runs 3]
 
 Prints rows/s for a first import and for re-importing the same file (all duplicates), and the
 machine's load average (the numbers are only comparable on a quiet machine). The issue's
@@ -12,30 +12,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import statistics
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-TOPICS = (
-    "Type I hypersensitivity", "Sickle cell disease", "Emphysema", "Hemochromatosis",
-    "Cardiac tamponade", "Wilson disease", "Sensitivity and specificity", "Digoxin",
-)  # fmt: skip
-
-
-def make_log(attempts: int, seed: int = 1) -> bytes:
-    """A CSV log with unique question ids, mixed outcomes and dates in November 2026."""
-    rng = random.Random(seed)
-    lines = ["question_id,result,date,subject,system,topic"]
-    outcomes = ("correct", "incorrect", "omitted")
-    for i in range(attempts):
-        lines.append(
-            f"{100000 + i},{rng.choice(outcomes)},2026-11-{rng.randint(1, 24):02d},"
-            f"Pathology,General,{rng.choice(TOPICS)}"
-        )
-    return ("\n".join(lines) + "\n").encode()
+from tests.qbank_logs import make_log
 
 
 def run_once(data: bytes, attempts: int) -> tuple[float, float]:
@@ -62,7 +45,7 @@ def run_once(data: bytes, attempts: int) -> tuple[float, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m flashcore.bench_qbank", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tools.bench.qbank", description=__doc__)
     parser.add_argument("--attempts", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args(argv)

@@ -1,0 +1,123 @@
+"""What every command starts from: the clock (FLASHCORE_NOW), the time zone, the profile and the
+collection it opens, and the work left for when the command is done (the automatic backup)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gc
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from flashcore.cli.output import info
+from flashcore.cli.parser import PROG, CliUsageError
+
+if TYPE_CHECKING:
+    from flashcore.core.clock import Clock
+    from flashcore.services.collection import Flashcore
+
+
+def make_clock() -> Clock:
+    """The wall clock, or the instant in FLASHCORE_NOW (ISO 8601 with offset) for the process."""
+    from flashcore.core.clock import FixedClock, SystemClock, parse_instant
+
+    frozen = os.environ.get("FLASHCORE_NOW")
+    if frozen:
+        try:
+            return FixedClock(parse_instant(frozen))
+        except ValueError as exc:
+            raise CliUsageError(f"FLASHCORE_NOW: {exc}") from None
+    return SystemClock()
+
+
+def system_timezone() -> str:
+    """The machine's IANA timezone name (TZ, /etc/timezone or /etc/localtime), else UTC."""
+    from zoneinfo import ZoneInfo
+
+    candidates = [os.environ.get("TZ", "").lstrip(":")]
+    with contextlib.suppress(OSError):
+        candidates.append(Path("/etc/timezone").read_text().strip())
+    try:
+        target = os.readlink("/etc/localtime")
+        if "zoneinfo/" in target:
+            candidates.append(target.split("zoneinfo/", 1)[1])
+    except OSError:
+        pass
+    for name in candidates:
+        if not name:
+            continue
+        try:
+            ZoneInfo(name)
+            return name
+        except (ValueError, KeyError, OSError):
+            continue
+    return "UTC"
+
+
+def open_collection(
+    args: argparse.Namespace,
+    *,
+    create: bool = False,
+    profile: str | None = None,
+    daily_check: bool = True,
+) -> Flashcore:
+    from flashcore.services.collection import Flashcore, resolve_url
+    from flashcore.services.health import startup_check
+    from flashcore.storage.db import sqlite_path
+
+    given = args.db or os.environ.get("FLASHCORE_DB") or None
+    clock = make_clock()
+    path = sqlite_path(resolve_url(given)[0])
+    if path is not None:  # after a crash, or once a day: PRAGMA quick_check, read-only
+        startup_check(path, clock.now(), daily=daily_check)
+    fc = Flashcore.open(
+        given,
+        clock=clock,
+        profile=profile or selected_profile(args),
+        create=create,
+        timezone=system_timezone(),
+    )
+    for warning in fc.warnings:
+        info(f"{PROG}: warning: {warning}")
+    # A one-shot command: what is loaded by now (SQLAlchemy, fsrs, the engine) lives until the
+    # process ends, so keep the cyclic collector from walking it again and again.
+    gc.freeze()
+    _OPENED.append(fc)
+    return fc
+
+
+_OPENED: list[Flashcore] = []  # collections this process opened, for `after_commands`
+
+
+def after_commands() -> None:
+    """When a command is done (its output written): start the automatic backup in the
+    background if one is due (something changed since the newest backup, which is over 30
+    minutes old), so that every day with a change gets one whichever commands the student
+    runs. The check costs a few ms; the backup runs on after this process ends."""
+    if not _OPENED:  # nothing opened (--help, a usage error): nothing to import
+        return
+    from sqlalchemy.exc import SQLAlchemyError  # loaded with the collection
+
+    from flashcore.core.errors import FlashcoreError
+    from flashcore.services.backup import schedule_backup
+
+    while _OPENED:
+        fc = _OPENED.pop()
+        try:
+            schedule_backup(fc, "automatic")
+        except (FlashcoreError, OSError, SQLAlchemyError):
+            pass  # the command is done; the next one tries again
+        finally:
+            fc.engine.dispose()
+
+
+def selected_profile(args: argparse.Namespace) -> str:
+    return (args.profile or os.environ.get("FLASHCORE_PROFILE") or "default").strip()
+
+
+def database_url(args: argparse.Namespace) -> str:
+    """The database URL a command would open, without opening it (it may be damaged)."""
+    from flashcore.services.collection import resolve_url
+
+    return resolve_url(args.db or os.environ.get("FLASHCORE_DB") or None)[0]

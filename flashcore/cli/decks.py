@@ -1,0 +1,157 @@
+"""Commands on decks and cards: `decks add|list`, `cards`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING
+
+from flashcore.cli.context import (
+    open_collection,
+)
+from flashcore.cli.output import emit_json, info, say, table
+from flashcore.cli.parser import (
+    MAX_ID,
+    AddCommand,
+    CliUsageError,
+    Parser,
+    json_flag,
+    needs_verb,
+    whole,
+)
+
+if TYPE_CHECKING:
+    pass
+
+
+def cmd_decks_add(args: argparse.Namespace) -> int:
+    if args.prune and not args.yes:
+        if not sys.stdin.isatty():
+            raise CliUsageError("--prune deletes cards and their history: add --yes to confirm")
+        answer = input(
+            "--prune deletes notes missing from the files, with their history. Go on? [y/N] "
+        )
+        if answer.strip().lower() not in {"y", "yes"}:
+            info("nothing was changed")
+            return 1
+    with open_collection(args) as fc:
+        reports = fc.add_decks(args.paths, prune=args.prune)
+    failed = [r for r in reports if not r.ok]
+    if args.json:
+        emit_json([r.to_json() for r in reports])
+    else:
+        for r in reports:
+            if r.ok:
+                line = f"{r.path}: {r.added} added, {r.updated} updated"
+                if r.removed:
+                    line += f", {r.removed} missing from the file (suspended, kept)"
+                if r.deleted:
+                    line += f", {r.deleted} deleted"
+                if r.unchanged and (r.skipped or r.unsupported or r.media_added):
+                    line += f", {r.unchanged} unchanged"
+                skipped = sum(r.skipped.values()) + sum(r.unsupported.values())
+                if r.path.lower().endswith((".apkg", ".colpkg")):
+                    line += f", {skipped} skipped; {r.media_added} media files written"
+                say(line)
+                for kind, count in sorted(r.unsupported.items()):
+                    say(f"  skipped {count} {kind} note{'s' if count != 1 else ''}: "
+                        "flashcore cannot show this kind")  # fmt: skip
+                for reason, count in sorted(r.skipped.items()):
+                    say(f"  skipped {count} note{'s' if count != 1 else ''}: {reason}")
+                for warning in r.warnings[:10]:
+                    say(f"  {warning}")
+                for key in r.removed_keys[:20]:
+                    say(f"  suspended (no longer in the file): {key}")
+            elif len(reports) == 1 and len(r.problems) == 1:  # one line says it all
+                info(f"{r.problems[0]}; nothing was loaded")
+                return 1
+            else:
+                for problem in r.problems:
+                    info(problem)
+        loaded = len(reports) - len(failed)
+        if len(reports) > 1 or failed:
+            summary = f"{loaded} of {len(reports)} files loaded"
+            if failed:
+                summary += "; not loaded (nothing changed): " + ", ".join(r.path for r in failed)
+            (info if failed else print)(summary)
+    return 1 if failed else 0
+
+
+def cmd_decks_list(args: argparse.Namespace) -> int:
+    with open_collection(args) as fc:
+        decks = fc.list_decks()
+    if args.json:
+        emit_json([d.to_json() for d in decks])
+        return 0
+    if not decks:
+        say("no decks yet: flashcore decks add decks/*.toml")
+        return 0
+    rows = [(d.name, d.new, d.learning, d.due, d.cards, d.suspended) for d in decks]
+    say(table(rows, ["deck", "new", "learning", "due", "cards", "suspended"]))
+    return 0
+
+
+def cmd_cards(args: argparse.Namespace) -> int:
+    if args.action:
+        if not args.card_ids:
+            raise CliUsageError(f"cards {args.action}: name at least one CARD_ID")
+        from flashcore.services.study import set_cards
+
+        with open_collection(args) as fc:
+            n = set_cards(fc, args.action, args.card_ids)
+        if args.json:
+            emit_json({"action": args.action, "cards": args.card_ids})
+        else:
+            say(f"{args.action}: {n} card{'s' if n != 1 else ''}")
+        return 0
+    if args.card_ids:
+        raise CliUsageError("card ids go after an action: flashcore cards suspend 12 13")
+    with open_collection(args) as fc:
+        cards = fc.cards(deck=args.deck, topic=args.topic)
+    if args.json:
+        emit_json(cards)
+        return 0
+    rows = [
+        (c["card_id"], c["note_key"], c["state"], (c["due"] or "")[:16],
+         f"{c['stability']:.1f}" if c["stability"] is not None else "-", c["reps"], c["lapses"],
+         "S" if c["suspended"] else ("B" if c["buried"] else ""))
+        for c in cards
+    ]  # fmt: skip
+    headers = ["card_id", "note_key", "state", "due (UTC)", "stab", "reps", "lapses", ""]
+    if any(c["weakness"] for c in cards):  # why a card is weighted, when any is
+        rows = [(*row, c["weakness"]) for row, c in zip(rows, cards, strict=True)]
+        headers.append("weakness")
+    say(table(rows, headers))
+    return 0
+
+
+def add_commands(add: AddCommand, common: Parser) -> None:
+    """`decks` and `cards`."""
+    decks = add("decks", "load deck files and list decks", "flashcore decks list", needs_verb)
+    dsub = decks.add_subparsers(dest="verb", metavar="VERB")
+    p = dsub.add_parser("add", help="load deck files (.toml, Anki .txt/.csv/.tsv, or an Anki "
+                        "package .apkg/.colpkg); running it again changes nothing",
+                        parents=[common],
+                        epilog="examples:\n  flashcore decks add decks/*.toml\n"
+                        "  flashcore decks add ~/Downloads/AnKing_Step1.apkg",
+                        formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--prune", action="store_true", help="delete notes missing from the file")
+    p.add_argument("--yes", action="store_true", help="confirm --prune without a prompt")
+    json_flag(p)
+    p.set_defaults(handler=cmd_decks_add)
+    p = dsub.add_parser("list", help="decks with new / learning / due counts", parents=[common],
+                        epilog="example:\n  flashcore decks list --json",
+                        formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    json_flag(p)
+    p.set_defaults(handler=cmd_decks_list)
+
+    p = add("cards", "browse cards and their scheduling state, or suspend|unsuspend|bury|"
+            "unbury|flag|unflag CARD_ID...", "flashcore cards --topic Immunology --json",
+            cmd_cards)  # fmt: skip
+    p.add_argument("action", nargs="?", choices=["suspend", "unsuspend", "bury", "unbury",
+                                                  "flag", "unflag"])  # fmt: skip
+    p.add_argument("card_ids", nargs="*", type=whole(1, MAX_ID, "a card id"), metavar="CARD_ID")
+    p.add_argument("--deck")
+    p.add_argument("--topic")
+    json_flag(p)

@@ -1,0 +1,253 @@
+"""Study commands: `review`, `due`, `answer`, `undo`, `check`, `stats`."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+from flashcore.cli.context import (
+    make_clock,
+    open_collection,
+)
+from flashcore.cli.output import emit_json, say, table
+from flashcore.cli.parser import (
+    MAX_ID,
+    AddCommand,
+    CliUsageError,
+    extra_new_flag,
+    json_flag,
+    seconds,
+    whole,
+)
+
+if TYPE_CHECKING:
+    from flashcore.services.collection import Flashcore
+
+
+def cmd_due(args: argparse.Namespace) -> int:
+    from flashcore.services.study import build_queue, raise_new_limit
+
+    with open_collection(args) as fc:
+        if args.extra_new is not None:
+            raise_new_limit(fc, deck=args.deck, topic=args.topic, extra=args.extra_new)
+        if args.minutes is not None:
+            return _due_within(args, fc)
+        q = build_queue(fc, deck=args.deck, topic=args.topic, limit=args.limit)
+    if args.json:
+        emit_json([item.to_json() for item in q.items])
+        return 0
+    if not q.items:
+        say("All done for today.")
+    else:
+        rows = [(i.card_id, i.state.label, i.note_key, i.reason) for i in q.items]
+        say(table(rows, ["card_id", "state", "note_key", "reason"]))
+        say(f"\n{q.new} new, {q.learning} learning, {q.review} review")
+    for line in held_lines(q, args.deck, args.topic):
+        say(line)
+    return 0
+
+
+def _due_within(args: argparse.Namespace, fc: Flashcore) -> int:
+    """`due --minutes M`: today's queue cut to M minutes, the postponed cards listed after
+    the kept ones with their reason (`postponed: true` in JSON)."""
+    from flashcore.services.budget import cut_queue
+    from flashcore.services.study import build_queue
+
+    q = build_queue(fc, deck=args.deck, topic=args.topic)
+    done = cut_queue(fc, q, args.minutes)
+    kept = list(done.kept[: args.limit] if args.limit else done.kept)
+    if args.json:
+        emit_json(
+            [i.to_json() | {"postponed": False, "seconds": round(done.seconds[i.card_id], 1)}
+             for i in kept]
+            + [i.to_json() | {"postponed": True, "seconds": round(done.seconds[i.card_id], 1)}
+               for i in done.postponed]
+        )  # fmt: skip
+        return 0
+    if not q.items:
+        say("All done for today.")
+        return 0
+    rows = [(i.card_id, i.state.label, i.note_key, i.reason) for i in kept]
+    say(table(rows, ["card_id", "state", "note_key", "reason"]))
+    say(f"\n{len(done.kept)} cards in about {done.kept_seconds / 60:.0f} of {args.minutes} "
+        "minutes (your answer times)")  # fmt: skip
+    if done.postponed:
+        say(f"postponed to tomorrow: {len(done.postponed)} cards (about "
+            f"{done.postponed_seconds / 60:.0f} min), lowest exam points at risk first:")  # fmt: skip
+        say(table([(i.card_id, i.state.label, i.note_key, i.reason) for i in done.postponed],
+                  ["card_id", "state", "note_key", "reason"]))  # fmt: skip
+    return 0
+
+
+def held_lines(q: Any, deck: str | None, topic: str | None) -> list[str]:
+    """What today's limits keep out of the queue, and the command that shows it."""
+    import shlex
+
+    scope = "".join(
+        f" --{flag} {shlex.quote(value)}"
+        for flag, value in (("deck", deck), ("topic", topic))
+        if value is not None
+    )
+    lines = []
+    if q.new_held:
+        lines.append(
+            f"{q.new_held} more new card{'s' if q.new_held != 1 else ''} wait beyond today's "
+            f"limit of {q.new_limit} new: flashcore due{scope} --extra-new {q.new_held}"
+        )
+    if q.review_held:
+        lines.append(
+            f"{q.review_held} more due review{'s' if q.review_held != 1 else ''} wait beyond "
+            "today's review limit: flashcore config set reviews_per_day N"
+        )
+    return lines
+
+
+def cmd_answer(args: argparse.Namespace) -> int:
+    from flashcore.core.model import Rating
+    from flashcore.services.study import answer
+
+    try:
+        rating = Rating.parse(args.rating)
+    except ValueError as exc:
+        raise CliUsageError(str(exc)) from None
+    duration = None if args.duration is None else round(args.duration * 1000)
+    with open_collection(args) as fc:
+        result = answer(
+            fc, args.card_id, rating, duration_ms=duration, expect_reps=args.expect_reps
+        )
+    if args.json:
+        emit_json(result.to_json())
+    else:
+        say(f"card {result.card_id}: {rating.label} -> {result.schedule.state.label}, "
+              f"due {result.schedule.due.isoformat()}")  # fmt: skip
+        if result.leech:
+            say(f"card {result.card_id} is a leech (lapsed {result.schedule.lapses} times): "
+                  "tagged leech and suspended")  # fmt: skip
+    return 0
+
+
+def cmd_undo(args: argparse.Namespace) -> int:
+    from flashcore.services.study import undo
+
+    with open_collection(args) as fc:
+        done = undo(fc, args.steps)
+    if args.json:
+        emit_json([{"card_id": u.card_id, "rating": u.rating.name.lower(),
+                    "reviewed_at": u.reviewed_at.isoformat()} for u in done])  # fmt: skip
+    else:
+        for u in done:
+            say(f"undone: card {u.card_id} ({u.rating.label} at {u.reviewed_at.isoformat()})")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from flashcore.services.check import check
+
+    with open_collection(args) as fc:
+        report = check(fc, repair=args.repair)
+    if args.json:
+        emit_json(report.to_json())
+    else:
+        say(f"checked {report.cards} cards, {report.reviews} reviews")
+        for problem in report.problems[:50]:
+            say(f"card {problem['card_id']}: {problem['message']}")
+        if report.repaired:
+            say(f"repaired {report.repaired} cards")
+    return 1 if report.problems and not args.repair else 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from flashcore.services.stats import stats
+
+    with open_collection(args) as fc:
+        data = stats(fc)
+    if args.json:
+        emit_json(data)
+        return 0
+    t = data["today"]
+    say(f"today: {t['reviews']} answers ({t['again']} again), {t['new']} new, "
+          f"{t['minutes']:.0f} min")  # fmt: skip
+    for label, key in (("due now", "today"), ("due tomorrow", "tomorrow")):
+        q = data["queue"][key]
+        say(f"{label}: {q['new']} new, {q['learning']} learning, {q['review']} review")
+    m = data["last_30_days"]
+    retention = "-" if m["true_retention"] is None else f"{m['true_retention']:.1%}"
+    say(f"last 30 days: {m['reviews']} answers, true retention {retention}")
+    say("cards: " + ", ".join(f"{k} {v}" for k, v in data["cards"].items()))
+    forecast = data["forecast"][:7]
+    say("due next 7 days: " + ", ".join(f"{d['date'][5:]}: {d['due']}" for d in forecast))
+    return 0
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    make_clock()  # a bad FLASHCORE_NOW is refused before the app takes the terminal
+    from flashcore.tui.run import run_review_lazy
+
+    def opener() -> Flashcore:
+        fc = open_collection(args)  # opened after the first paint; a large file is checked
+        # in the background
+        try:
+            fc.ensure_starter_decks()
+            if args.extra_new is not None:
+                from flashcore.services.study import raise_new_limit
+
+                raise_new_limit(fc, deck=args.deck, topic=args.topic, extra=args.extra_new)
+        except BaseException:
+            fc.close()
+            raise
+        return fc
+
+    # The app paints first and opens the collection in a worker thread.
+    return run_review_lazy(opener, deck=args.deck, topic=args.topic, minutes=args.minutes)
+
+
+def add_review(add: AddCommand) -> None:
+    """`review`."""
+    p = add("review", "open the review app (loads the starter decks into an empty collection)",
+            "flashcore review --deck 'Step 1::Immunology'", cmd_review)  # fmt: skip
+    p.add_argument("--deck", help="start a session on this deck (and its sub-decks)")
+    p.add_argument("--topic", help="start a session on this topic (and its sub-topics)")
+    p.add_argument("--minutes", type=whole(1, 1440), metavar="M",
+                   help="a session of M minutes: its queue is cut to fit (default: what is left "
+                   "of the exam's daily budget, when an exam is set)")  # fmt: skip
+    extra_new_flag(p)
+
+
+def add_commands(add: AddCommand) -> None:
+    """`due`, `answer`, `undo`, `check`, `stats`."""
+    p = add("due", "today's queue, in order, with the reason for each card",
+            "flashcore due --limit 20 --json\n  flashcore due --topic "
+            "'Immunology::Hypersensitivity::Type I' --extra-new 10", cmd_due)  # fmt: skip
+    p.add_argument("--deck")
+    p.add_argument("--topic")
+    p.add_argument("--limit", type=whole(1, 1_000_000), help="at most N cards (N >= 1)")
+    p.add_argument("--minutes", type=whole(1, 1440), metavar="M",
+                   help="cut today's queue to M minutes (your answer times); the overflow is "
+                   "postponed, lowest exam points at risk first, each with its reason")  # fmt: skip
+    extra_new_flag(p)
+    json_flag(p)
+
+    p = add("answer", "grade a card: again|hard|good|easy (or 1-4)",
+            "flashcore answer 42 good --duration 6.5", cmd_answer)  # fmt: skip
+    p.add_argument("card_id", type=whole(1, MAX_ID, "a card id"), metavar="CARD_ID")
+    p.add_argument("rating", metavar="again|hard|good|easy")
+    p.add_argument("--duration", type=seconds, metavar="SECONDS",
+                   help="time taken to answer (0 to 86400)")  # fmt: skip
+    p.add_argument("--expect-reps", type=whole(0, 2**31 - 1), metavar="N",
+                   help="refuse unless the card has exactly N reviews")  # fmt: skip
+    json_flag(p)
+
+    p = add("undo", "undo the last answer(s): card state and review-log row",
+            "flashcore undo --steps 2", cmd_undo)  # fmt: skip
+    p.add_argument("--steps", type=whole(1, 1_000_000), default=1, help="answers to undo (N >= 1)")
+    json_flag(p)
+
+    p = add("check", "replay every card's review log through FSRS and report cards whose "
+            "stored state differs (exit 1 when it finds one)", "flashcore check --repair",
+            cmd_check)  # fmt: skip
+    p.add_argument("--repair", action="store_true", help="rewrite differing cards from their log")
+    json_flag(p)
+
+    p = add("stats", "today, last 30 days, true retention, forecast", "flashcore stats --json",
+            cmd_stats)  # fmt: skip
+    json_flag(p)

@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m tools.bench` (the engine beside Anki), `.tui`, `.safety`, `.qbank`, `.export`."""
