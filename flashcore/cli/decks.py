@@ -19,6 +19,7 @@ from flashcore.cli.parser import (
     needs_verb,
     whole,
 )
+from flashcore.core.text import clip
 
 if TYPE_CHECKING:
     pass
@@ -114,10 +115,10 @@ def cmd_cards(args: argparse.Namespace) -> int:
     rows = [
         (c["card_id"], c["note_key"], c["state"], (c["due"] or "")[:16],
          f"{c['stability']:.1f}" if c["stability"] is not None else "-", c["reps"], c["lapses"],
-         "S" if c["suspended"] else ("B" if c["buried"] else ""))
+         "S" if c["suspended"] else ("B" if c["buried"] else ""), clip(c["front"], 40))
         for c in cards
     ]  # fmt: skip
-    headers = ["card_id", "note_key", "state", "due (UTC)", "stab", "reps", "lapses", ""]
+    headers = ["card_id", "note_key", "state", "due (UTC)", "stab", "reps", "lapses", "", "front"]
     if any(c["weakness"] for c in cards):  # why a card is weighted, when any is
         rows = [(*row, c["weakness"]) for row, c in zip(rows, cards, strict=True)]
         headers.append("weakness")
@@ -132,7 +133,7 @@ def add_commands(add: AddCommand, common: Parser) -> None:
     p = dsub.add_parser("add", help="load deck files (.toml, Anki .txt/.csv/.tsv, or an Anki "
                         "package .apkg/.colpkg); running it again changes nothing",
                         parents=[common],
-                        epilog="examples:\n  flashcore decks add decks/*.toml\n"
+                        epilog="example:\n  flashcore decks add decks/*.toml\n"
                         "  flashcore decks add ~/Downloads/AnKing_Step1.apkg",
                         formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     p.add_argument("paths", nargs="+", metavar="PATH")

@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from flashcore.core.card_sides import front_preview
 from flashcore.core.errors import DeckFormatError, FlashcoreError, InputFileError, Problem
 from flashcore.core.model import CardState, DeckSpec
 from flashcore.storage import repos
-from flashcore.storage.uow import reading, run_write
+from flashcore.storage.uow import reading, run_write, transaction
 
 if TYPE_CHECKING:
     from flashcore.services.anki_import import PackageRead
@@ -309,6 +310,17 @@ def list_decks(fc: Flashcore) -> list[DeckSummary]:
     return out
 
 
+def card_fronts(fc: Flashcore, card_ids: list[int]) -> dict[int, str]:
+    """Each card's front as one line of terminal text (HTML shown as text, cloze blanks as
+    `[...]`): what `due` and `cards` list beside a card, as the reviewer shows it."""
+    with fc.engine.connect() as conn, transaction(conn, write=False):  # Core: `due`'s path
+        texts = repos.card_texts(conn, card_ids)
+    return {
+        card_id: front_preview(kind, fields, ordinal, html=html)
+        for card_id, (kind, fields, ordinal, html) in texts.items()
+    }
+
+
 def card_json(row: dict[str, Any]) -> dict[str, Any]:
     """The public JSON shape of a card (`cards --json`)."""
     return {
@@ -331,6 +343,9 @@ def card_json(row: dict[str, Any]) -> dict[str, Any]:
         "buried": row["buried_until"] is not None,
         "flagged": row["flagged"],
         "leech": row["leech"],
+        "front": front_preview(
+            row["kind"], row["fields"] or {}, row["ord"], html=bool(row["html"])
+        ),
     }
 
 

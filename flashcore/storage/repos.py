@@ -580,6 +580,23 @@ def card_details(
     return rows
 
 
+def card_texts(
+    session: Executor, card_ids: list[int]
+) -> dict[int, tuple[str, dict[str, str], int, bool]]:
+    """What each card's text is made from: (note kind, note fields, ord, deck is html)."""
+    out: dict[int, tuple[str, dict[str, str], int, bool]] = {}
+    for chunk in _chunks(card_ids, 900):
+        rows = session.execute(
+            select(cards.c.id, notes.c.kind, notes.c.fields, cards.c.ord, decks.c.html)
+            .join(notes, notes.c.id == cards.c.note_id)
+            .join(decks, decks.c.id == notes.c.deck_id)
+            .where(cards.c.id.in_(chunk))
+        )
+        for card_id, kind, fields, ordinal, html in rows:
+            out[card_id] = (kind, dict(fields or {}), ordinal, bool(html))
+    return out
+
+
 def question_answers(
     session: Executor, profile_id: int, card_ids: Sequence[int], missed_outcomes: Sequence[str]
 ) -> dict[int, dict[tuple[str, str], set[tuple[Any, bool]]]]:
