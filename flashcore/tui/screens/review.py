@@ -698,6 +698,14 @@ class ReviewScreen(Screen[None]):
         if found:
             try:
                 self.ctx.open_files(found)
+            except FileNotFoundError as exc:  # no xdg-open / open on this system
+                where = ", ".join(str(p) for p in found[:3])
+                self.notify(
+                    f"no image viewer ({exc.filename or exc}); the image is at {where}",
+                    severity="warning",
+                    markup=False,
+                )
+                return
             except OSError as exc:
                 self.notify(f"cannot open the images: {exc}", severity="error", markup=False)
                 return
