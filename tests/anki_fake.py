@@ -5,9 +5,11 @@ an opened package (services.anki_scheduling.PackageSource)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from flashcore.importers.anki_package.types import (
     Card,
@@ -33,6 +35,7 @@ class FakePackage:
     rollover: int = 4
     retention: float = 0.9
     params: tuple[float, ...] = ()
+    _conn: sqlite3.Connection | None = field(default=None, repr=False)
 
     @property
     def info(self) -> PackageInfo:
@@ -60,6 +63,32 @@ class FakePackage:
 
     def revlog(self) -> Iterator[RevlogEntry]:
         return iter(sorted(self.revlog_, key=lambda e: e.id))
+
+    def _db(self) -> sqlite3.Connection:
+        """The revlog in an in-memory SQLite table, as a package's collection holds it."""
+        if self._conn is None:
+            self._conn = sqlite3.connect(":memory:")
+            self._conn.execute(
+                "CREATE TABLE revlog (id INTEGER PRIMARY KEY, cid INTEGER, usn INTEGER,"
+                " ease INTEGER, ivl INTEGER, lastIvl INTEGER, factor INTEGER, time INTEGER,"
+                " type INTEGER)"
+            )
+            self._conn.executemany(
+                "INSERT INTO revlog VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(e.id, e.card_id, e.usn, e.ease, e.interval, e.last_interval, e.factor,
+                  e.taken_millis, e.kind) for e in self.revlog_],
+            )  # fmt: skip
+        return self._conn
+
+    def sql(self, statement: str, params: Iterable[Any] = ()) -> Iterator[tuple[Any, ...]]:
+        return iter(self._db().execute(statement, tuple(params)).fetchall())
+
+    def fill_temp(self, table: str, columns: str, rows: Iterable[tuple[Any, ...]]) -> None:
+        db = self._db()
+        db.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table} ({columns})")
+        db.execute(f"DELETE FROM temp.{table}")
+        marks = ", ".join("?" for _ in range(columns.count(",") + 1))
+        db.executemany(f"INSERT INTO temp.{table} VALUES ({marks})", rows)
 
 
 def day_number(instant: datetime, rollover: int = 4) -> int:

@@ -357,3 +357,106 @@ def memory_from_history(
             card_id, schedule, rating, when, retention, policy, elapsed_days=elapsed
         )
     return schedule.memory
+
+
+# ---------------------------------------------------------------- the revlog in bulk
+#
+# A package's answers are turned into review-log rows by SQLite itself, on the package's own
+# collection (opened read-only; the joins go to TEMP tables the import fills):
+#   temp.fc_cards(cid, card_id, retention)  the Anki cards whose answers go straight in
+#   temp.fc_known(id)                       revlog ids the review log holds already
+#   temp.fc_day(q, day)                     flashcore's study day (an ordinal) of each quarter
+#                                           hour an answer falls in (zones move by quarters)
+#   temp.fc_due(day, due)                   flashcore's due (stored text) of each Anki due day
+# The values are those `review_of` gives one row at a time (the test suite checks both agree):
+# elapsed study days from the card's previous answer, the state it was answered in, the next
+# due from `ivl`, lapses so far, FSRS difficulty from `factor`.
+
+_ANSWER = "r.ease BETWEEN 1 AND 4 AND r.type BETWEEN 0 AND 3"
+_STAMP = "strftime('%Y-%m-%d %H:%M:%f', {ms} / 1000.0, 'unixepoch') || '000'"
+TEMP_TABLES = {
+    "fc_cards": "cid INTEGER PRIMARY KEY, card_id INTEGER, retention REAL",
+    "fc_known": "id INTEGER PRIMARY KEY",
+    "fc_day": "q INTEGER PRIMARY KEY, day INTEGER",
+    "fc_due": "day INTEGER PRIMARY KEY, due TEXT",
+}
+
+
+def day_terms(clock: AnkiClock) -> tuple[int, int]:
+    """(shift, base): Anki's day number of a revlog id is `(id / 1000 - shift) / 86400 - base`
+    (whole-number division; see `AnkiClock.day_of_seconds`)."""
+    if clock.creation_west is None:
+        return clock.crt, 0
+    return clock.minutes_west * 60 + clock.rollover_hour * 3600, _crt_epoch_day(clock)
+
+
+_DAY_OF = "(({id} / 1000 - ?1) / 86400 - ?2)"  # ?1, ?2: `day_terms`
+_DUE_OF = "(SELECT u.due FROM temp.fc_due u WHERE u.day = {day} + {ivl})"
+_SDAY_OF = f"(SELECT d.day FROM temp.fc_day d WHERE d.q = {{id}} / {_QUARTER_MS})"
+
+QUARTERS_SQL = (
+    f"SELECT DISTINCT r.id / {_QUARTER_MS} FROM revlog r JOIN temp.fc_cards c ON c.cid = r.cid"
+    f" WHERE {_ANSWER}"
+)
+DUE_DAYS_SQL = (
+    f"SELECT DISTINCT {_DAY_OF.format(id='r.id')} + r.ivl FROM revlog r"
+    f" JOIN temp.fc_cards c ON c.cid = r.cid WHERE {_ANSWER} AND r.ivl > 0"
+)
+COUNTS_SQL = f"""
+SELECT r.cid,
+  SUM(CASE WHEN k.id IS NULL AND {_ANSWER} THEN 1 ELSE 0 END),
+  SUM(CASE WHEN k.id IS NOT NULL AND {_ANSWER} THEN 1 ELSE 0 END),
+  SUM(CASE WHEN k.id IS NULL AND NOT ({_ANSWER}) THEN 1 ELSE 0 END),
+  MAX(CASE WHEN {_ANSWER} THEN r.id END)
+FROM revlog r JOIN temp.fc_cards c ON c.cid = r.cid LEFT JOIN temp.fc_known k ON k.id = r.id
+GROUP BY r.cid
+"""
+# One window pass (one sort) gives each answer its place, the one before it and the lapses
+# before it; the texts and lookups are made for the rows written only. A row's state before:
+# new for a card's first answer (learn or filtered), learning for a later learn row, review for
+# a review row or a later filtered one, relearning for a relearn row.
+_BEFORE = (
+    "CASE a.type WHEN 0 THEN (CASE WHEN a.n = 1 THEN 0 ELSE 1 END) WHEN 1 THEN 2 WHEN 2 THEN 3"
+    " ELSE (CASE WHEN a.n = 1 THEN 0 ELSE 2 END) END"
+)
+_WAS_REVIEWING = "(a.type IN (1, 2) OR (a.type = 3 AND a.n > 1))"
+ROWS_SQL = f"""
+WITH a AS (
+  SELECT r.id, r.cid, r.ease, r.ivl, r.factor, r.time, r.type, c.card_id, c.retention,
+    ROW_NUMBER() OVER w AS n, LAG(r.id) OVER w AS prev_id, LAG(r.ivl) OVER w AS prev_ivl,
+    COALESCE(SUM(CASE WHEN r.ease = 1 AND r.type IN (1, 3) THEN 1 ELSE 0 END)
+      OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)
+      - (CASE WHEN FIRST_VALUE(r.type) OVER w = 3 AND FIRST_VALUE(r.ease) OVER w = 1
+              AND ROW_NUMBER() OVER w > 1 THEN 1 ELSE 0 END) AS lapses
+  FROM revlog r JOIN temp.fc_cards c ON c.cid = r.cid
+  WHERE {_ANSWER}
+  WINDOW w AS (PARTITION BY r.cid ORDER BY r.id)
+)
+SELECT ?3, a.card_id, {_STAMP.format(ms="a.id")}, a.ease, NULL,
+  CASE WHEN a.time > 0 THEN a.time END, a.retention, ?4, {_BEFORE},
+  CASE WHEN a.prev_id IS NULL THEN {_STAMP.format(ms="a.id")}
+    WHEN a.prev_ivl > 0 THEN {_DUE_OF.format(day=_DAY_OF.format(id="a.prev_id"), ivl="a.prev_ivl")}
+    ELSE {_STAMP.format(ms="(a.prev_id - a.prev_ivl * 1000)")} END,
+  CASE WHEN a.prev_id IS NOT NULL THEN {_STAMP.format(ms="a.prev_id")} END,
+  a.lapses,
+  CASE WHEN a.ivl > 0 THEN 2 WHEN {_WAS_REVIEWING} THEN 3 ELSE 1 END, 0.0,
+  CASE WHEN a.factor BETWEEN 100 AND 1100 THEN (a.factor / 1000.0 - 0.1) * 9 + 1 ELSE 0.0 END,
+  CASE WHEN a.ivl > 0 THEN {_DUE_OF.format(day=_DAY_OF.format(id="a.id"), ivl="a.ivl")}
+    ELSE {_STAMP.format(ms="(a.id - a.ivl * 1000)")} END,
+  0, '[]',
+  CASE WHEN a.prev_id IS NULL THEN 0
+    ELSE MAX(0, {_SDAY_OF.format(id="a.id")} - {_SDAY_OF.format(id="a.prev_id")}) END,
+  a.id, 1
+FROM a LEFT JOIN temp.fc_known k ON k.id = a.id
+WHERE k.id IS NULL
+"""
+
+
+def study_day_number(quarter: int, zone: ZoneInfo, start_hour: int) -> int:
+    """The study day (a date ordinal) of an answer's quarter hour."""
+    return _study_date(quarter, zone, start_hour).toordinal()
+
+
+def due_text(clock: AnkiClock, day_number: int, zone: ZoneInfo, start_hour: int) -> str:
+    """flashcore's due of an Anki due day, as SQLite stores it (UTC text, no offset)."""
+    return clock.due_instant(day_number, zone, start_hour).isoformat(" ", "microseconds")[:26]

@@ -23,9 +23,9 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from flashcore.core import fsrs_adapter, studyday
@@ -43,16 +43,24 @@ from flashcore.importers.anki_package.types import (
     RevlogEntry,
 )
 from flashcore.importers.anki_scheduling import (
+    COUNTS_SQL,
+    DUE_DAYS_SQL,
+    QUARTERS_SQL,
+    ROWS_SQL,
+    TEMP_TABLES,
     AnkiClock,
     ImportedReview,
     ReviewTrack,
     card_schedule,
+    day_terms,
+    due_text,
     is_answer,
     memory_from_history,
     preset_parameters,
     review_of,
     revlog_time,
     steps_text,
+    study_day_number,
 )
 from flashcore.storage import anki_sync
 from flashcore.storage.anki_sync import Anchor, LocalCard
@@ -78,6 +86,8 @@ class PackageSource(Protocol):
     def deck_configs(self) -> dict[int, DeckConfig]: ...
     def cards(self) -> Iterator[Card]: ...
     def revlog(self) -> Iterator[RevlogEntry]: ...
+    def sql(self, statement: str, params: Iterable[Any] = ()) -> Iterator[tuple[Any, ...]]: ...
+    def fill_temp(self, table: str, columns: str, rows: Iterable[tuple[Any, ...]]) -> None: ...
 
 
 @dataclass(slots=True)
@@ -213,52 +223,15 @@ def _apply(
         if not item.anki.data_json().get("s"):
             item.history = []  # no FSRS memory in Anki: rebuilt from the card's answers
     known = anki_sync.known_revlog_ids(session, fc.profile_id)
-    retention = settings.desired_retention
-    links: list[tuple[int, int]] = []
-    rows: list[tuple[Any, ...]] = []
-
     writes = anki_sync.CardWrites()
-
-    def flush() -> None:
-        anki_sync.insert_imported(session, rows)
-        rows.clear()
-
-    for entry in pkg.revlog():
-        done += 1
-        if progress is not None and done % _BATCH == 0:
-            progress(done, total)
-        found = work.get(entry.card_id)
-        if found is None:
-            continue
-        item = found
-        if not is_answer(entry):
-            if not _known(known, entry.id):
-                item.new_manual += 1
-                summary.manual_skipped += 1
-            continue
-        if _known(known, entry.id):
-            summary.reviews_skipped += 1
-            _follow(item, entry)
-            continue
-        matched = _match_unseen(item, entry)
-        if matched is not None:
-            links.append((matched, entry.id))
-            summary.reviews_linked += 1
-            _follow(item, entry)
-            continue
-        review = _review(item, entry, clock, zone, hour)
-        item.new_answers += 1
-        summary.reviews_added += 1
-        if item.unseen:  # answered here too: merged once every row of the card is read
-            item.pending.append(review)
-            continue
-        card_retention = item.retention or retention
-        rows.append(_row(fc.profile_id, item.local.card_id, review, card_retention))
-        if len(rows) >= _ROWS:
-            flush()
-    flush()
-    anki_sync.link_answers(session, links)
-
+    # Cards answered here since Anki last saw them are read one answer at a time (few: they
+    # are matched and merged); every other card's answers go in by SQL (`_bulk`).
+    direct = {cid: item for cid, item in work.items() if not item.unseen}
+    special = {cid: item for cid, item in work.items() if item.unseen}
+    done = _bulk(session, fc, pkg, direct, known, clock, summary, progress, done, total)
+    if special:
+        _one_by_one(session, fc, pkg, special, known, clock, summary)
+    _histories(pkg, work, zone, hour)
     policy = fc.policy
     merging = any(w.unseen and w.pending for w in work.values())
     scheduler_id = fc.scheduler_id(session) if merging else None
@@ -270,16 +243,140 @@ def _apply(
     return summary
 
 
+def _bulk(
+    session: Any,
+    fc: Flashcore,
+    pkg: PackageSource,
+    direct: dict[int, _CardWork],
+    known: Any,
+    clock: AnkiClock,
+    summary: SchedulingSummary,
+    progress: Progress | None,
+    done: int,
+    total: int,
+) -> int:
+    """The answers of `direct` cards, computed by SQLite on the package's collection and
+    inserted in batches; the cards' counts noted for `_settle`."""
+    settings = fc.settings
+    zone, hour = settings.zone, settings.day_start_hour
+    retention = settings.desired_retention
+    tables = TEMP_TABLES
+    pkg.fill_temp("fc_cards", tables["fc_cards"],
+                  ((cid, w.local.card_id, w.retention or retention) for cid, w in direct.items()))  # fmt: skip
+    pkg.fill_temp("fc_known", tables["fc_known"], ((rid,) for rid in known))
+    quarters = [q for (q,) in pkg.sql(QUARTERS_SQL)]
+    pkg.fill_temp("fc_day", tables["fc_day"],
+                  ((q, study_day_number(q, zone, hour)) for q in quarters))  # fmt: skip
+    terms = day_terms(clock)
+    days = [d for (d,) in pkg.sql(DUE_DAYS_SQL, terms)]
+    pkg.fill_temp("fc_due", tables["fc_due"], ((d, due_text(clock, d, zone, hour)) for d in days))
+    for cid, new, old, manual, last in pkg.sql(COUNTS_SQL):
+        item = direct[cid]
+        item.new_answers, item.new_manual, item.last_answer_ms = new, manual, last or 0
+        summary.reviews_added += new
+        summary.reviews_skipped += old
+        summary.manual_skipped += manual
+    changed = [(cid, w.local.card_id, w.retention or retention)
+               for cid, w in direct.items() if w.new_answers]  # fmt: skip
+    if not changed:  # an unchanged package: nothing to compute
+        return done
+    if len(changed) < len(direct):
+        pkg.fill_temp("fc_cards", tables["fc_cards"], changed)
+    batch: list[tuple[Any, ...]] = []
+    for row in pkg.sql(ROWS_SQL, (*terms, fc.profile_id, anki_sync.IMPORTED_REASON)):
+        batch.append(row)
+        if len(batch) >= _ROWS:
+            anki_sync.insert_stored(session, batch)
+            done += len(batch)
+            batch.clear()
+            if progress is not None:
+                progress(min(done, total), total)
+    anki_sync.insert_stored(session, batch)
+    return done + len(batch)
+
+
+def _one_by_one(
+    session: Any,
+    fc: Flashcore,
+    pkg: PackageSource,
+    special: dict[int, _CardWork],
+    known: Any,
+    clock: AnkiClock,
+    summary: SchedulingSummary,
+) -> None:
+    """The answers of cards also answered here: each matched to an answer given here (linked),
+    known (skipped), or new (held for the merge while the card has answers Anki lacks)."""
+    settings = fc.settings
+    zone, hour = settings.zone, settings.day_start_hour
+    pkg.fill_temp("fc_cards", TEMP_TABLES["fc_cards"], ((cid, 0, 0.0) for cid in special))
+    links: list[tuple[int, int]] = []
+    rows: list[tuple[Any, ...]] = []
+    query = (
+        "SELECT r.id, r.cid, r.usn, r.ease, r.ivl, r.lastIvl, r.factor, r.time, r.type"
+        " FROM revlog r JOIN temp.fc_cards c ON c.cid = r.cid ORDER BY r.id"
+    )
+    for values in pkg.sql(query):
+        entry = RevlogEntry(*(int(v or 0) for v in values))
+        item = special[entry.card_id]
+        if not is_answer(entry):
+            if not _known(known, entry.id):
+                item.new_manual += 1
+                summary.manual_skipped += 1
+            continue
+        if _known(known, entry.id):
+            summary.reviews_skipped += 1
+            _follow(item, entry, zone, hour)
+            continue
+        matched = _match_unseen(item, entry)
+        if matched is not None:
+            links.append((matched, entry.id))
+            summary.reviews_linked += 1
+            _follow(item, entry, zone, hour)
+            continue
+        review = _review(item, entry, clock, zone, hour)
+        item.new_answers += 1
+        summary.reviews_added += 1
+        if item.unseen:  # answered here too: merged once every row of the card is read
+            item.pending.append(review)
+            continue
+        card_retention = item.retention or settings.desired_retention
+        rows.append(_row(fc.profile_id, item.local.card_id, review, card_retention))
+    anki_sync.insert_imported(session, rows)
+    anki_sync.link_answers(session, links)
+
+
+def _histories(pkg: PackageSource, work: dict[int, _CardWork], zone: Any, hour: int) -> None:
+    """The answers of cards Anki holds no FSRS memory for (rating, time, elapsed study days),
+    for `memory_from_history`."""
+    wanted = {cid: item for cid, item in work.items() if item.history is not None}
+    if not wanted:
+        return
+    pkg.fill_temp("fc_cards", TEMP_TABLES["fc_cards"], ((cid, 0, 0.0) for cid in wanted))
+    last: dict[int, int] = {}
+    query = (
+        "SELECT r.cid, r.id, r.ease FROM revlog r JOIN temp.fc_cards c ON c.cid = r.cid"
+        " WHERE r.ease BETWEEN 1 AND 4 AND r.type BETWEEN 0 AND 3 ORDER BY r.cid, r.id"
+    )
+    for cid, rid, ease in pkg.sql(query):
+        day = study_day_number(rid // 900_000, zone, hour)
+        elapsed = max(0, day - last[cid]) if cid in last else 0
+        last[cid] = day
+        history = wanted[cid].history
+        assert history is not None
+        history.append((Rating(ease), revlog_time(rid), elapsed))
+
+
 def _known(known: Any, revlog_id: int) -> bool:
     at = bisect_left(known, revlog_id)
     return at < len(known) and known[at] == revlog_id
 
 
-def _follow(item: _CardWork, entry: RevlogEntry) -> None:
+def _follow(item: _CardWork, entry: RevlogEntry, zone: Any, hour: int) -> None:
     """A row already in the log (or linked): the card's track moves on without a new row."""
     item.last_entry = entry
     item.last_answer_ms = max(item.last_answer_ms, entry.id)
     when = revlog_time(entry.id)
+    item.track.last_day = date.fromordinal(study_day_number(entry.id // 900_000, zone, hour))
     if item.track.state is CardState.REVIEW and entry.ease == 1:
         item.track.lapses += 1
     item.track.last_answer = when
@@ -298,8 +395,6 @@ def _review(
     review = review_of(entry, item.track, clock, zone, hour)
     item.last_entry = entry
     item.last_answer_ms = max(item.last_answer_ms, entry.id)
-    if item.history is not None:
-        item.history.append((review.rating, review.reviewed_at, review.elapsed_days))
     return review
 
 

@@ -194,3 +194,34 @@ def test_undo_never_takes_back_an_imported_answer(fc):
     after = flashcore_cards(fc)[card_id]
     assert (after.due, after.stability, after.reps) == (before.due, before.stability, before.reps)
     assert len(review_rows(fc)[card_id]) == 2 and check(fc).problems == []
+
+
+def test_the_bulk_rows_are_what_review_of_gives_one_answer_at_a_time(student, fc_now, tmp_path):
+    """The import computes its rows in SQLite; `review_of` is the same rule in Python (used
+    for cards answered on both sides). Both must agree, value for value."""
+    from flashcore.importers.anki_scheduling import AnkiClock, ReviewTrack, is_answer, review_of
+
+    fc = fc_now
+    package = ah.export(student, tmp_path / "phone.colpkg")
+    _, card_ids = import_package(fc, package, tmp_path / "work")
+    stored = {r.anki_revlog_id: r for rows in review_rows(fc).values() for r in rows}
+    zone, hour = fc.settings.zone, fc.settings.day_start_hour
+    tracks: dict[int, ReviewTrack] = {}
+    compared = 0
+    with open_package(package, work_dir=tmp_path / "again") as pkg:
+        clock = AnkiClock.of(pkg.info)
+        for entry in pkg.revlog():
+            if not is_answer(entry) or entry.card_id not in card_ids:
+                continue
+            track = tracks.setdefault(entry.card_id, ReviewTrack())
+            want = review_of(entry, track, clock, zone, hour)
+            row = stored[entry.id]
+            got = (row.reviewed_at, row.state_before, row.state_after, row.due_after,
+                   row.elapsed_days, row.lapses_before, row.due_before, row.last_review_before,
+                   row.duration_ms)  # fmt: skip
+            assert got == (want.reviewed_at, want.state_before, want.state_after, want.due_after,
+                           want.elapsed_days, want.lapses_before, want.due_before,
+                           want.last_review_before, want.duration_ms), entry  # fmt: skip
+            assert row.difficulty_after == pytest.approx(want.difficulty_after)
+            compared += 1
+    assert compared == sum(map(len, ah.revlog_ids(student.col).values()))

@@ -533,6 +533,23 @@ class AnkiPackage:
     ) -> None:
         self.close()
 
+    # ------------------------------------------------------------ bulk reads
+
+    def sql(self, statement: str, params: Iterable[Any] = ()) -> Iterator[tuple[Any, ...]]:
+        """The rows of a read-only query on the package's collection, fetched in chunks (the
+        scheduling import computes its review-log rows in SQLite: a million in seconds)."""
+        return self._query(statement, params)
+
+    def fill_temp(self, table: str, columns: str, rows: Iterable[tuple[Any, ...]]) -> None:
+        """Create (or empty) `temp.<table>` with `columns` and insert `rows`, for such
+        queries to join; the collection itself is opened read-only and never changes."""
+        assert self._db is not None
+        self._db.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table} ({columns})")
+        self._db.execute(f"DELETE FROM temp.{table}")
+        width = columns.count(",") + 1
+        marks = ", ".join("?" for _ in range(width))
+        self._db.executemany(f"INSERT INTO temp.{table} VALUES ({marks})", rows)
+
 
 def open_package(path: Path, *, work_dir: Path) -> AnkiPackage:
     """Open `path` (raises AnkiPackageError naming the file and the problem)."""
