@@ -27,6 +27,7 @@ from flashcore.storage.models import (
     Topic,
     TopicAlias,
 )
+from flashcore.storage.repos import has_qbank_attempts
 from flashcore.storage.uow import reading, run_write, run_write_on, transaction
 
 if TYPE_CHECKING:
@@ -562,6 +563,13 @@ def list_attempts(fc: Flashcore) -> list[dict[str, Any]]:
                 }
             )
     return out
+
+
+def has_attempts(fc: Flashcore) -> bool:
+    """Whether the profile has imported any question-bank attempt (Home's first-run hint
+    shows until it has)."""
+    with reading(fc.engine) as session:
+        return has_qbank_attempts(session, fc.profile_id)
 
 
 def list_batches(fc: Flashcore) -> list[dict[str, Any]]:

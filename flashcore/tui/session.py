@@ -25,6 +25,7 @@ class SessionRecord:
     topic: str | None
     started: float
     answers: list[Answered] = field(default_factory=list)
+    postponed: int = 0  # cards the session's time budget left for tomorrow
 
     @property
     def scope(self) -> str:

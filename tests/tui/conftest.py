@@ -121,7 +121,8 @@ async def settle(pilot) -> None:
 
 
 class Notes:
-    """Collects the app's notifications through `run_test(message_hook=...)`."""
+    """Collects the app's notifications through `run_test(message_hook=...)`: toasts, and the
+    statuses the reviewer shows in the card's bottom border."""
 
     def __init__(self) -> None:
         self.messages: list[str] = []
@@ -129,8 +130,12 @@ class Notes:
     def __call__(self, message) -> None:
         from textual.notifications import Notify
 
+        from flashcore.tui.screens.review import ReviewScreen
+
         if isinstance(message, Notify):
             self.messages.append(message.notification.message)
+        elif isinstance(message, ReviewScreen.Said):
+            self.messages.append(message.text)
 
     def __contains__(self, text: str) -> bool:
         return any(text in m for m in self.messages)

@@ -11,7 +11,7 @@ from flashcore.tui.screens.help import HelpScreen
 from flashcore.tui.screens.home import HomeScreen, shorten_topic, streak
 from flashcore.tui.screens.review import ReviewScreen
 from flashcore.tui.screens.stats import StatsScreen
-from flashcore.tui.widgets.deck_tree import DeckTree, deck_hierarchy
+from flashcore.tui.widgets.deck_tree import DeckNode, DeckTree, deck_hierarchy, node_label
 
 from .conftest import screen_text, settle, still
 
@@ -154,3 +154,49 @@ def test_deck_names_are_never_markup_in_the_tree():
     label = node_label(DeckNode("[b]x[/]\x1b[2J", "p"), 1)
     assert label.plain.startswith("[b]x[/][2J")
     assert "\x1b" not in label.plain
+
+
+async def test_a_fresh_collection_says_to_paste_the_missed_questions_on_every_platform(fc):
+    app = make_app(fc, ticks=still)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        text = screen_text(app)
+        assert app.screen.query_one("#first-run").display
+    assert "Start here" in text
+    for command in ("pbpaste", "xclip -o -selection clipboard", "wl-paste", "Get-Clipboard"):
+        assert f"{command} | flashcore qbank import -" in text
+
+
+async def test_the_first_run_note_goes_once_a_miss_is_imported_elsewhere(fc):
+    from .conftest import add_misses
+
+    app = make_app(fc, ticks=still)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        note = app.screen.query_one("#first-run")
+        assert note.display
+        add_misses(fc, misses=1)  # as `qbank import` in another terminal
+        app.screen.load()
+        await settle(pilot)
+        assert not note.display
+        assert "Start here" not in screen_text(app)
+
+
+async def test_home_weak_topics_say_misses_as_the_other_screens_do(weak_fc):
+    app = make_app(weak_fc, ticks=still)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        text = screen_text(app)
+    assert "3 missed · " in text  # three misses, no correct answers imported: not "3/3"
+    assert "3/3" not in text
+
+
+def test_the_deck_header_names_each_count_above_its_column():
+    tree = DeckTree()
+    for column in (16, 30, 56):
+        tree._column = column
+        header = "╭─ " + tree.header()  # a border title starts after the corner, a line, a space
+        label = node_label(DeckNode("Immunology", "Immunology", 123, 4, 5678), 1, column=column)
+        row = "│ " + "├── " + label.plain  # the panel's border and padding, one guide
+        for name, value in (("new", "123"), ("learn", "4"), ("due", "5678")):
+            assert header.index(name) + len(name) == row.index(value) + len(value), (column, name)

@@ -119,3 +119,21 @@ async def test_gaps_show_below_the_topics_with_the_alias_to_run_and_go_once_it_i
         again = await open_weakness(pilot)
         assert again.gaps == []
         assert "Gaps" not in screen_text(app)
+
+
+async def test_the_empty_weakness_screen_says_how_to_fill_it(fc):
+    app = make_app(fc, ticks=still)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_weakness(pilot)
+        text = screen_text(app)
+    assert "No missed questions imported yet" in text
+    for command in ("pbpaste", "xclip -o -selection clipboard", "wl-paste", "Get-Clipboard"):
+        assert f"{command} | flashcore qbank import -" in text
+
+
+async def test_a_long_topic_keeps_its_end_in_the_table(weak_fc):
+    app = make_app(weak_fc, ticks=still)
+    async with app.run_test(size=(60, 24)) as pilot:
+        await open_weakness(pilot)
+        text = screen_text(app)
+    assert "…::Hypersensitivity::Type I" in text or "…::Type I" in text

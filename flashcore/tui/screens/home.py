@@ -23,6 +23,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from flashcore.core.errors import FlashcoreError
+from flashcore.core.weakness import misses_text
 from flashcore.services.changes import ChangeWatch
 from flashcore.tui import collector
 from flashcore.tui.context import Context
@@ -31,8 +32,9 @@ from flashcore.tui.screens.review import ReviewScreen
 from flashcore.tui.screens.weakness import WeaknessScreen
 from flashcore.tui.session import plural
 from flashcore.tui.widgets.bars import score_bar
-from flashcore.tui.widgets.card_text import clean
+from flashcore.tui.widgets.card_text import clean, shorten_topic
 from flashcore.tui.widgets.deck_tree import DeckTree, tree_paths
+from flashcore.tui.widgets.paste_hint import paste_text
 
 TOP_WEAK = 5
 WATCH_S = 1.0  # seconds between looks for another process's commits
@@ -51,6 +53,7 @@ class HomeData:
     streak_capped: bool
     weak: list[dict[str, Any]]
     date: str
+    first_run: bool = False  # no question-bank attempt imported yet: Home says where to start
 
 
 def streak(per_day: Sequence[dict[str, Any]]) -> int:
@@ -68,6 +71,7 @@ def streak(per_day: Sequence[dict[str, Any]]) -> int:
 
 def load_home(ctx: Context) -> HomeData:
     """Everything Home shows (blocking: run it in a worker)."""
+    from flashcore.services.qbank import has_attempts
     from flashcore.services.stats import stats
     from flashcore.services.study import build_queue, deck_counts
     from flashcore.services.weakness import report_rows
@@ -97,6 +101,7 @@ def load_home(ctx: Context) -> HomeData:
         streak_capped=days >= len(per_day) - 1 and len(per_day) > 0,
         weak=weak,
         date=now.strftime("%A %d %B %Y"),
+        first_run=not has_attempts(fc),
     )
 
 
@@ -116,20 +121,6 @@ def today_text(data: HomeData) -> Text:
     return text
 
 
-def shorten_topic(path: str, width: int) -> str:
-    """Keep the most specific end of a topic path: `…::Hypersensitivity::Type I`."""
-    path = clean(path).replace("\n", " ")
-    if len(path) <= width:
-        return path
-    parts = path.split("::")
-    while len(parts) > 1:
-        parts = parts[1:]
-        candidate = "…::" + "::".join(parts)
-        if len(candidate) <= width:
-            return candidate
-    return path[: max(1, width - 1)] + "…"
-
-
 def weak_text(rows: Sequence[dict[str, Any]], width: int = WEAK_WIDTH) -> Text:
     text = Text()
     text.append("Weakest topics", style="bold")
@@ -140,10 +131,22 @@ def weak_text(rows: Sequence[dict[str, Any]], width: int = WEAK_WIDTH) -> Text:
         text.append(f"\n{n} ")
         text.append(score_bar(row["score"], 5), style="red" if row["score"] >= 0.5 else "yellow")
         text.append(" " + shorten_topic(row["topic"], width - 8))
-        text.append(
-            f"\n        {row['recent_misses']}/{row['recent_attempts']} missed · {row['due']} due",
-            style="dim",
-        )
+        missed = misses_text(row["recent_misses"], row["recent_attempts"])
+        text.append(f"\n        {missed} missed · {row['due']} due", style="dim")
+    return text
+
+
+def first_run_text() -> Text:
+    """What to do first: log the questions you miss (Home shows it until something is
+    imported)."""
+    text = Text()
+    text.append("Log the questions you miss", style="bold")
+    text.append(": their topics come first, and cards say why.\n")
+    text.append("After a qbank block, copy the incorrect questions; in another terminal:")
+    text.append_text(paste_text())
+    text.append(
+        "\nEnter studies the starter decks meanwhile; this note goes after an import.", style="dim"
+    )
     return text
 
 
@@ -177,11 +180,15 @@ class HomeScreen(Screen[None]):
             with Vertical(id="today-panel", classes="panel"):
                 yield Static(Text("Loading…", style="dim"), id="today")
                 yield Static(Text(), id="weak")
+        first = Static(first_run_text(), id="first-run", classes="panel")
+        first.display = False
+        yield first
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#decks-panel").border_title = "Decks     new learn  due"
+        self.query_one("#decks-panel").border_title = self.query_one(DeckTree).header()
         self.query_one("#today-panel").border_title = "Today"
+        self.query_one("#first-run").border_title = "Start here"
         self.set_interval(WATCH_S, self._look_for_changes)
 
     def on_unmount(self) -> None:
@@ -233,8 +240,21 @@ class HomeScreen(Screen[None]):
         tree.show_decks(data.decks, counts=data.tree)
         self._restore_cursor(tree, selected)
         self.query_one("#today", Static).update(today_text(data))
+        self.query_one("#first-run").display = data.first_run
         width = self.query_one("#weak").content_region.width or WEAK_WIDTH
         self.query_one("#weak", Static).update(weak_text(data.weak, width))
+
+    def on_deck_tree_columns_moved(self, message: DeckTree.ColumnsMoved) -> None:
+        self.query_one("#decks-panel").border_title = message.header
+
+    def on_resize(self) -> None:
+        if self.data is not None:  # the topic names take the Today panel's new width
+            self.call_after_refresh(self._rewrap_weak)
+
+    def _rewrap_weak(self) -> None:
+        if self.data is not None:
+            width = self.query_one("#weak").content_region.width or WEAK_WIDTH
+            self.query_one("#weak", Static).update(weak_text(self.data.weak, width))
 
     @staticmethod
     def _restore_cursor(tree: DeckTree, path: str | None) -> None:

@@ -29,7 +29,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
@@ -45,7 +45,7 @@ from flashcore.tui.screens.session_end import SessionEndScreen
 from flashcore.tui.session import Answered, SessionRecord, format_duration, plural
 from flashcore.tui.widgets.answer_bar import AnswerBar
 from flashcore.tui.widgets.bars import ProgressLine
-from flashcore.tui.widgets.card_text import CardText, clean
+from flashcore.tui.widgets.card_text import CardText, clean, shorten_topic
 
 if TYPE_CHECKING:
     from flashcore.services.study import CardView, StudySession, TodayQueue
@@ -63,6 +63,9 @@ SAVING_BUSY = Text(
     style="bold yellow",
 )
 BUSY_KEYS = ("loading", "saving")  # phases in which keys are kept for later
+HEAD_WIDTH = 70  # the scope's cells at 80 columns (the timer takes 8, padding 2)
+STATUS_S = 4.0  # how long a status ("Undone: Good") stays in the card's bottom border
+STATUS_STYLES = {"information": "bold", "warning": "bold yellow", "error": "bold red"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +179,14 @@ class ReviewScreen(Screen[None]):
     ]
     AUTO_FOCUS = "#card"
 
+    class Said(Message):
+        """A status was shown in the card's bottom border (tests read it)."""
+
+        def __init__(self, text: str, severity: str) -> None:
+            self.text = text
+            self.severity = severity
+            super().__init__()
+
     class ScopeFailed(Message):
         """The deck or topic to study could not be used (e.g. no such deck)."""
 
@@ -206,6 +217,7 @@ class ReviewScreen(Screen[None]):
         self._budget_told = False
         self._kept_keys: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
         self._saving_timers: list[Timer] = []
+        self._status_timer: Timer | None = None
         self._saving_shown = False
         # The widgets, kept at hand: a card changes them without a query per widget.
         self._scope = Static(self._scope_text(), id="review-scope")
@@ -228,15 +240,16 @@ class ReviewScreen(Screen[None]):
             yield self._scope
             yield self._timer
         yield self._progress
-        with self._card:
-            yield self._meta
-            yield self._front
-            yield self._back
-            yield self._extra
-            yield self._notice
-        yield self._reason
-        yield self._prompt
-        yield self._answers
+        with Vertical(id="review-body"):  # a readable column, centred on wide terminals
+            with self._card:
+                yield self._meta
+                yield self._front
+                yield self._back
+                yield self._extra
+                yield self._notice
+            yield self._reason
+            yield self._prompt
+            yield self._answers
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -273,16 +286,26 @@ class ReviewScreen(Screen[None]):
                 self.run_worker(self.study.idle, thread=True, exit_on_error=False, group="idle")
 
     def _scope_text(self, queue: TodayQueue | None = None) -> Text:
+        """`Topic …::Hypersensitivity::Type I   new 5 · learn 0 · due 2`: the counts always
+        fit; a long deck or topic keeps its end."""
+        counts = Text()
+        if queue is not None:
+            counts.append("   ")
+            counts.append_text(counts_text(queue))
+        width = (self._scope.size.width if self.is_mounted else 0) or HEAD_WIDTH
         text = Text()
         if self.topic:
             text.append("Topic ", style="dim")
-            text.append(clean(self.topic), style="bold")
+            name = self.topic
         else:
-            text.append(clean(self.deck) if self.deck else "All decks", style="bold")
-        if queue is not None:
-            text.append("   ")
-            text.append_text(counts_text(queue))
+            name = self.deck or "All decks"
+        room = max(8, width - len(text) - len(counts))
+        text.append(shorten_topic(name, room), style="bold")
+        text.append_text(counts)
         return text
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(lambda: self._scope.update(self._scope_text(self.queue)))
 
     # ------------------------------------------------------------ loading
 
@@ -307,7 +330,7 @@ class ReviewScreen(Screen[None]):
             if self.queue is None:
                 self.post_message(self.ScopeFailed(self.deck, self.topic, exc))
             else:
-                self.notify(str(exc), severity="error", markup=False)
+                self.say(str(exc), severity="error")
                 self._show_notice(Text(str(exc), style="red"), "done")
             return
         collector.freeze_once()
@@ -327,13 +350,8 @@ class ReviewScreen(Screen[None]):
         self.view = None
         if self.study is not None and self.study.postponed and not self._budget_told:
             self._budget_told = True  # once: the session's time budget is used up
-            n = self.study.postponed
-            self.notify(
-                f"Time budget used: {n} card{'s' if n != 1 else ''} postponed (lowest exam "
-                "points at risk first); they come first tomorrow.",
-                markup=False,
-                timeout=8,
-            )
+            n = self.record.postponed = self.study.postponed
+            self.say(f"Time budget used: {plural(n, 'card')} postponed to tomorrow", timeout=8)
         self._next_due = nxt.queue.next_learning_due
         if self._next_due is not None:
             self._show_waiting()
@@ -458,6 +476,29 @@ class ReviewScreen(Screen[None]):
             self._saving_shown = False
             self._prompt.update(PROMPT if self._prompt_shown else Text(), layout=False)
 
+    # ------------------------------------------------------------ status
+
+    def say(
+        self,
+        message: str,
+        *,
+        severity: str = "information",
+        timeout: float = STATUS_S,
+    ) -> None:
+        """A short status ("Undone: Good", "Flagged") in the card's bottom border, where it
+        covers neither the card, its why line nor the key hints (a toast would); an error
+        stays longer. Never markup."""
+        line = " ".join(message.split())
+        self._card.border_subtitle = Text(f" {line} ", style=STATUS_STYLES.get(severity, "bold"))
+        if self._status_timer is not None:
+            self._status_timer.stop()
+        self._status_timer = self.set_timer(timeout, self._clear_status)
+        self.post_message(self.Said(line, severity))
+
+    def _clear_status(self) -> None:
+        self._status_timer = None
+        self._card.border_subtitle = None
+
     # ------------------------------------------------------------ saving
 
     def _start_saving(self) -> None:
@@ -576,29 +617,28 @@ class ReviewScreen(Screen[None]):
         reason, weak_topic = why  # as shown with the card, whatever was loaded since
         if isinstance(outcome, StaleCardError):
             self._invalidate()
-            self.notify("answered elsewhere; moving on", severity="warning")
+            self.say("answered elsewhere; moving on", severity="warning")
         elif isinstance(outcome, DatabaseBusyError) or (
             isinstance(outcome, BaseException) and not isinstance(outcome, FlashcoreError)
         ):
             # Not saved: the card stays, answered side up, to be answered again.
             self._back_to("back")
-            self.notify(
-                f"your answer was not saved ({_one_line(outcome)}); answer again, or quit",
+            self.say(
+                f"your answer was not saved; answer again, or quit ({_one_line(outcome)})",
                 severity="error",
                 timeout=15,
-                markup=False,
             )
             self._replay_keys()
             return
         elif isinstance(outcome, FlashcoreError):
             self._invalidate()
-            self.notify(f"{outcome}; moving on", severity="error", markup=False)
+            self.say(f"{outcome}; moving on", severity="error")
         else:
             self.record.add(
                 Answered(view.card_id, rating, reason, view.topics, duration_ms, weak_topic)
             )
             if outcome.leech:
-                self.notify(
+                self.say(
                     "Leech: this card has lapsed too often and is now suspended",
                     severity="warning",
                 )
@@ -615,22 +655,22 @@ class ReviewScreen(Screen[None]):
             return
         last = self.record.answers[-1] if self.record.answers else None
         if last is None:
-            self.notify("Nothing to undo in this session")
+            self.say("Nothing to undo in this session")
             return
         phase, fc = self.phase, self.ctx.fc
 
         def then(outcome: Any) -> None:
             if isinstance(outcome, BaseException):
                 self._back_to(phase)
-                self.notify(_one_line(outcome), severity="error", markup=False)
+                self.say(_one_line(outcome), severity="error")
                 self._replay_keys()
                 return
             self.record.pop()
             card_id = outcome[0].card_id
             if card_id != last.card_id:
-                self.notify(f"undid card {card_id}: the latest answer was given elsewhere")
+                self.say(f"undid card {card_id}: the latest answer was given elsewhere")
             else:
-                self.notify(f"Undone: {outcome[0].rating.label}")
+                self.say(f"Undone: {outcome[0].rating.label}")
             self.load_next(prefer=card_id)
 
         self._write(lambda: undo(fc), then)
@@ -646,10 +686,10 @@ class ReviewScreen(Screen[None]):
         def then(outcome: Any) -> None:
             if isinstance(outcome, BaseException):
                 self._back_to(phase)
-                self.notify(_one_line(outcome), severity="error", markup=False)
+                self.say(_one_line(outcome), severity="error")
                 self._replay_keys()
                 return
-            self.notify(message)
+            self.say(message)
             if action in ("bury", "suspend"):
                 self._invalidate()
                 self.load_next()
@@ -744,9 +784,9 @@ class ReviewScreen(Screen[None]):
         try:
             limit = await asyncio.to_thread(work)
         except FlashcoreError as exc:
-            self.notify(str(exc), severity="error", markup=False)
+            self.say(str(exc), severity="error")
             return
-        self.notify(f"Today's new-card limit here: {limit}")
+        self.say(f"Today's new-card limit here: {limit}")
         self._invalidate()
         self.load_next()
 
@@ -772,7 +812,7 @@ class ReviewScreen(Screen[None]):
         meanwhile (Ctrl+C twice), it does not wait."""
         if self.phase != "saving" or any(a == self.app.exit for a, _ in self._kept_keys):
             return False
-        self.notify("quitting once your answer is saved (Ctrl+C again: quit now)")
+        self.say("quitting once your answer is saved (Ctrl+C again: quit now)")
         self._kept_keys.append((self.app.exit, ()))
         return True
 

@@ -51,6 +51,8 @@ def summary_text(record: SessionRecord, elapsed: float, outlook: dict[str, Any] 
         row("Due tomorrow", "…")
     else:
         row("Due tomorrow", outlook_text(outlook["tomorrow"]))
+    if record.postponed:
+        row("Postponed", f"{plural(record.postponed, 'card')} over the time budget, first tomorrow")
     topics = record.weak_topics()
     text.append("\nWeak topics worked\n", style="bold")
     if not topics:

@@ -29,19 +29,19 @@ def load_stats(ctx: Context) -> dict[str, Any]:
 
 
 def summary_text(data: dict[str, Any]) -> Text:
+    """Three short lines, each fitting 80 columns (a label, then its numbers)."""
     t = data["today"]
     month = data["last_30_days"]
     cards = data["cards"]
     text = Text()
     text.append("Today ", style="bold")
-    text.append(f"{plural(t['reviews'], 'answer')}, {t['again']} again, {t['minutes']:.0f} min   ")
+    text.append(f"{plural(t['reviews'], 'answer')} · {t['again']} again · {t['minutes']:.0f} min\n")
     text.append("True retention ", style="bold")
     retention = month["true_retention"]
     text.append("-" if retention is None else f"{retention:.1%}")
-    text.append(f" ({plural(month['reviews'], 'answer')} in 30 days)\n")
+    text.append(f" (last 30 days: {plural(month['reviews'], 'answer')})\n")
     text.append("Cards ", style="bold")
-    parts = [f"{name} {count}" for name, count in cards.items()]
-    text.append(" · ".join(parts))
+    text.append(" · ".join(f"{name} {count}" for name, count in cards.items()))
     return text
 
 

@@ -22,7 +22,8 @@ from flashcore.tui.context import Context
 from flashcore.tui.screens.help import HelpScreen
 from flashcore.tui.screens.review import ReviewScreen
 from flashcore.tui.widgets.bars import score_cell
-from flashcore.tui.widgets.card_text import clean
+from flashcore.tui.widgets.card_text import clean, shorten_topic
+from flashcore.tui.widgets.paste_hint import paste_text
 
 # Fixed widths (auto-sizing would depend on when the table measures); the topic takes the rest.
 WIDTHS = {"rank": 2, "score": 15, "missed": 6, "due": 4, "cards": 5}
@@ -57,6 +58,16 @@ def gaps_text(gaps: list[dict[str, Any]]) -> Text:
             text.append("\n  no topic is close: cards on it would fill the gap", style="dim")
     if len(gaps) > GAPS_SHOWN:
         text.append(f"\n… and {len(gaps) - GAPS_SHOWN} more: see `flashcore weakness`", style="dim")
+    return text
+
+
+def empty_text() -> Text:
+    """What the screen says before any miss is imported: how to fill it."""
+    text = Text("No missed questions imported yet", style="bold")
+    text.append(": no topic is weak, and cards follow plain FSRS.\n")
+    text.append("After a qbank block, copy the incorrect questions and, in another terminal:")
+    text.append_text(paste_text())
+    text.append("\nTheir topics are then ranked here, the weakest first.", style="dim")
     return text
 
 
@@ -119,10 +130,14 @@ class WeaknessScreen(Screen[None]):
         table.add_column("Due", width=WIDTHS["due"], key="due")
         table.add_column("Cards", width=WIDTHS["cards"], key="cards")
         for n, row in enumerate(rows, 1):
-            topic = Text(clean(row["topic"]), overflow="ellipsis", no_wrap=True)
-            if row["level"] != "topic":  # a rollup: after the ranked topics, marked as such
+            # The end of the path is what tells topics apart: `…::Hypersensitivity::Type I`.
+            rollup = row["level"] != "topic"
+            suffix = f" ({row['level']})" if rollup else ""
+            path = shorten_topic(row["topic"], topic_width - len(suffix))
+            topic = Text(path, overflow="ellipsis", no_wrap=True)
+            if rollup:  # after the ranked topics, marked as such
                 topic.stylize("dim")
-                topic.append(f" ({row['level']})", style="dim italic")
+                topic.append(suffix, style="dim italic")
             table.add_row(
                 Text(str(n), style="dim"),
                 topic,
@@ -132,21 +147,17 @@ class WeaknessScreen(Screen[None]):
                 Text(str(row["cards"])),
                 key=str(n - 1),
             )
+        detail = self.query_one("#weak-detail", Static)
+        detail.set_class(not rows and not self.gaps, "empty")
         if rows:
             table.move_cursor(row=min(cursor, len(rows) - 1))
             self._describe(table.cursor_row)
         elif self.gaps:
-            self.query_one("#weak-detail", Static).update(
+            detail.update(
                 Text("No topic is weak yet: every miss so far matched nothing.", style="dim")
             )
         else:
-            self.query_one("#weak-detail", Static).update(
-                Text(
-                    "No missed questions imported yet: weakness weighting is off and cards "
-                    "follow plain FSRS.",
-                    style="dim",
-                )
-            )
+            detail.update(empty_text())
 
     def on_resize(self) -> None:
         if self.rows:

@@ -42,6 +42,21 @@ def _mark_style(style: Style) -> str:
     return " ".join(name for flag, name in MARK_STYLES.items() if flag in style)
 
 
+def shorten_topic(path: str, width: int) -> str:
+    """Keep the most specific end of a topic path: `…::Hypersensitivity::Type I`."""
+    path = clean(path).replace("\n", " ")
+    if len(path) <= width:
+        return path
+    parts = path.split("::")
+    while len(parts) > 1:
+        parts = parts[1:]
+        candidate = "…::" + "::".join(parts)
+        if len(candidate) <= width:
+            return candidate
+    leaf = "…::" + parts[-1] if "::" in path else path
+    return leaf[: max(1, width - 1)] + "…"  # the leaf's start: "…::Sensitivity and spe…"
+
+
 def render_segments(segments: Iterable[Segment], *, base_style: str = "") -> Text:
     """One `Text` for a card side; each segment styled by its role, its text verbatim. Text
     converted from HTML carries style marks (core.html_text): bold, italics, underline and

@@ -12,14 +12,17 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from rich.text import Text
+from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from flashcore.tui.widgets.card_text import clean
 
-NAME_COLUMN = 20  # where the counts start (guides and icon included): fits a 36-cell panel
-MAX_NAME_COLUMN = 44
-COUNTS = 15  # three counts of five cells
+NAME_COLUMN = 16  # where the counts start at the least (guides and icon included)
+MAX_NAME_COLUMN = 56
+CELLS = (5, 6, 5)  # new, learn, due: right-aligned, a space before each name in the header
+COUNTS = sum(CELLS)
+SCROLLBAR = 2  # kept free on the right: the counts never sit under the scrollbar
 GUIDE = 4
 ICON = 2
 COUNT_STYLES = ("blue", "red", "green")
@@ -105,8 +108,9 @@ def node_label(
         name = name[: width - 1] + "…"
     label = Text(name.ljust(width), style="bold" if node.path is None else "")
     new = node.new if cap_new is None else min(node.new, cap_new)
-    for value, style in zip((new, node.learning, node.due), COUNT_STYLES, strict=True):
-        label.append(f"{value:>5}", style=style if value else "dim")
+    values = (new, node.learning, node.due)
+    for value, cells, style in zip(values, CELLS, COUNT_STYLES, strict=True):
+        label.append(f"{value:>{cells}}", style=style if value else "dim")
     return label
 
 
@@ -120,6 +124,13 @@ class DeckTree(Tree[str | None]):
         height: 1fr;
     }
     """
+
+    class ColumnsMoved(Message):
+        """The counts moved (the tree was resized): `header` lines up with them."""
+
+        def __init__(self, header: str) -> None:
+            self.header = header
+            super().__init__()
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(Text("All decks"), data=None, id=id)
@@ -160,9 +171,18 @@ class DeckTree(Tree[str | None]):
         for tree_node, deck_node, depth in self._labelled:
             tree_node.set_label(node_label(deck_node, depth, self._cap, self._column))
 
+    def header(self, indent: int = 1) -> str:
+        """`Decks` and the counts' names, each above its column, for a title that starts
+        `indent` cells right of the tree's first cell (a panel's border title: 1)."""
+        names = ("new", "learn", "due")
+        return "Decks".ljust(self._column - indent) + "".join(
+            f"{name:>{cells}}" for name, cells in zip(names, CELLS, strict=True)
+        )
+
     def on_resize(self) -> None:
         """Wider panel, longer names: the counts column moves with the width."""
-        column = max(NAME_COLUMN, min(MAX_NAME_COLUMN, self.size.width - COUNTS - 2))
+        column = max(NAME_COLUMN, min(MAX_NAME_COLUMN, self.size.width - COUNTS - SCROLLBAR))
         if column != self._column:
             self._column = column
             self._relabel()
+            self.post_message(self.ColumnsMoved(self.header()))
