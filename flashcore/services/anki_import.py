@@ -24,12 +24,12 @@ from flashcore.importers.anki_package import MediaFile, media_name_problem, open
 from flashcore.importers.anki_package.notes import ConvertReport, convert
 
 if TYPE_CHECKING:
-    from flashcore.services.collection import Flashcore
+    from flashcore.services.context import Collection
 
 MEDIA_SUFFIX = ".media"
 
 
-def media_dir(fc: Flashcore) -> Path:
+def media_dir(fc: Collection) -> Path:
     """Where this collection keeps media files: beside a SQLite file (`<name>.media/`, as Anki
     keeps `collection.media/`), else in flashcore's data folder (`media/`)."""
     from flashcore.storage.db import default_db_path, sqlite_path
@@ -40,7 +40,7 @@ def media_dir(fc: Flashcore) -> Path:
     return default_db_path().parent / "media"
 
 
-def media_files(fc: Flashcore, names: Sequence[str]) -> tuple[list[Path], list[str]]:
+def media_files(fc: Collection, names: Sequence[str]) -> tuple[list[Path], list[str]]:
     """The files of the media folder a card's images name, and the names not found there. A
     name with a path part never leaves the folder: it is reported missing."""
     folder = media_dir(fc)
@@ -91,12 +91,12 @@ def _same(path: Path, media: MediaFile) -> bool:
         return False
 
 
-def topic_families(fc: Flashcore) -> frozenset[anking.TopicFamily]:
+def topic_families(fc: Collection) -> frozenset[anking.TopicFamily]:
     return frozenset(anking.TopicFamily(f) for f in fc.settings.anki_topic_tags)
 
 
 def read_package(
-    fc: Flashcore, path: Path, *, families: frozenset[anking.TopicFamily] | None = None
+    fc: Collection, path: Path, *, families: frozenset[anking.TopicFamily] | None = None
 ) -> PackageRead:
     """Read `path` (raises AnkiPackageError naming the file) and stage its media."""
     media = media_dir(fc)

@@ -14,7 +14,7 @@ from flashcore.storage.uow import reading, run_write, transaction
 
 if TYPE_CHECKING:
     from flashcore.services.anki_import import PackageRead
-    from flashcore.services.collection import Flashcore
+    from flashcore.services.context import Collection
 
 DECK_SUFFIXES = {".toml"}
 ANKI_TEXT_SUFFIXES = {".txt", ".csv", ".tsv"}
@@ -124,7 +124,7 @@ def expand(paths: list[Path]) -> list[Path]:
     return out
 
 
-def add_decks(fc: Flashcore, paths: list[Path], *, prune: bool) -> list[FileReport]:
+def add_decks(fc: Collection, paths: list[Path], *, prune: bool) -> list[FileReport]:
     """Load each file in its own transaction: a file with any problem changes nothing."""
     reports: list[FileReport] = []
     parsed: list[tuple[Path, list[DeckSpec] | None, FileReport]] = []
@@ -137,7 +137,7 @@ def add_decks(fc: Flashcore, paths: list[Path], *, prune: bool) -> list[FileRepo
         for package in packages.values():
             package.discard()  # after a commit the staged files are moved already
     if any(r.ok for r in reports):
-        from flashcore.services.weakness import refresh_weights
+        from flashcore.services.weights import refresh_weights
         from flashcore.storage.db import refresh_statistics
 
         refresh_weights(fc)
@@ -147,7 +147,7 @@ def add_decks(fc: Flashcore, paths: list[Path], *, prune: bool) -> list[FileRepo
 
 
 def _read_all(
-    fc: Flashcore,
+    fc: Collection,
     paths: list[Path],
     reports: list[FileReport],
     parsed: list[tuple[Path, list[DeckSpec] | None, FileReport]],
@@ -190,7 +190,7 @@ def _read_all(
 
 
 def _write_all(
-    fc: Flashcore,
+    fc: Collection,
     parsed: list[tuple[Path, list[DeckSpec] | None, FileReport]],
     packages: dict[str, PackageRead],
     *,
@@ -251,7 +251,7 @@ def _adopt_moved_notes(session: Any, profile_id: int, specs: list[DeckSpec], now
             repos.move_notes(session, deck_id, spec.key, moves, now)
 
 
-def ensure_starter_decks(fc: Flashcore) -> list[FileReport] | None:
+def ensure_starter_decks(fc: Collection) -> list[FileReport] | None:
     """Load the bundled decks if this profile has never held a deck (only `review` calls it)."""
     with reading(fc.engine) as session:
         if repos.has_any_deck(session, fc.profile_id):
@@ -285,12 +285,12 @@ class DeckSummary:
         }
 
 
-def list_decks(fc: Flashcore) -> list[DeckSummary]:
+def list_decks(fc: Collection) -> list[DeckSummary]:
     """Decks with today's counts: new, learning and due are what `flashcore due --deck NAME`
     holds (sub-decks included, today's limits applied, pulled-forward cards in, siblings
     buried), so every screen shows the same numbers; `cards` and `suspended` are the deck's
     own cards."""
-    from flashcore.services.study import deck_counts
+    from flashcore.services.counts import deck_counts
 
     now = fc.now()
     with reading(fc.engine) as session:
@@ -310,7 +310,7 @@ def list_decks(fc: Flashcore) -> list[DeckSummary]:
     return out
 
 
-def card_fronts(fc: Flashcore, card_ids: list[int]) -> dict[int, str]:
+def card_fronts(fc: Collection, card_ids: list[int]) -> dict[int, str]:
     """Each card's front as one line of terminal text (HTML shown as text, cloze blanks as
     `[...]`): what `due` and `cards` list beside a card, as the reviewer shows it."""
     with fc.engine.connect() as conn, transaction(conn, write=False):  # Core: `due`'s path
@@ -353,27 +353,12 @@ def _iso(value: Any) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def card_scope(fc: Flashcore, session: Any, deck: str | None, topic: str | None) -> Any:
-    """The WHERE clause for this profile's cards in a deck (with sub-decks) and/or a topic
-    (with sub-topics); an unknown deck or topic is an error naming it."""
-    deck_ids = topic_ids = None
-    if deck is not None:
-        deck_ids = repos.deck_ids_matching(session, fc.profile_id, deck)
-        if not deck_ids:
-            raise FlashcoreError(f"no deck named {deck!r} (see `flashcore decks list`)")
-    if topic is not None:
-        topic_ids = repos.topic_ids_matching(session, fc.profile_id, topic)
-        if not topic_ids:
-            raise FlashcoreError(f"no topic {topic!r} (see `flashcore topics list`)")
-    return repos.card_filter(fc.profile_id, deck_ids, topic_ids)
-
-
-def list_cards(fc: Flashcore, *, deck: str | None, topic: str | None) -> list[dict[str, Any]]:
+def list_cards(fc: Collection, *, deck: str | None, topic: str | None) -> list[dict[str, Any]]:
     now = fc.now()
-    from flashcore.services.weakness import card_weakness
+    from flashcore.services.weights import card_weakness
 
     with reading(fc.engine) as session:
-        rows = repos.card_details(session, card_scope(fc, session, deck, topic))
+        rows = repos.card_details(session, repos.card_scope(session, fc.profile_id, deck, topic))
         why = card_weakness(fc, session, {r["id"]: r["weight"] for r in rows})
     for row in rows:
         if row["buried_until"] is not None and row["buried_until"] <= now:
