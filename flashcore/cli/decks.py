@@ -19,6 +19,7 @@ from flashcore.cli.parser import (
     needs_verb,
     whole,
 )
+from flashcore.core.text import clip
 
 if TYPE_CHECKING:
     pass
@@ -47,7 +48,19 @@ def cmd_decks_add(args: argparse.Namespace) -> int:
                     line += f", {r.removed} missing from the file (suspended, kept)"
                 if r.deleted:
                     line += f", {r.deleted} deleted"
+                if r.unchanged and (r.skipped or r.unsupported or r.media_added):
+                    line += f", {r.unchanged} unchanged"
+                skipped = sum(r.skipped.values()) + sum(r.unsupported.values())
+                if r.path.lower().endswith((".apkg", ".colpkg")):
+                    line += f", {skipped} skipped; {r.media_added} media files written"
                 say(line)
+                for kind, count in sorted(r.unsupported.items()):
+                    say(f"  skipped {count} {kind} note{'s' if count != 1 else ''}: "
+                        "flashcore cannot show this kind")  # fmt: skip
+                for reason, count in sorted(r.skipped.items()):
+                    say(f"  skipped {count} note{'s' if count != 1 else ''}: {reason}")
+                for warning in r.warnings[:10]:
+                    say(f"  {warning}")
                 for key in r.removed_keys[:20]:
                     say(f"  suspended (no longer in the file): {key}")
             elif len(reports) == 1 and len(r.problems) == 1:  # one line says it all
@@ -102,10 +115,10 @@ def cmd_cards(args: argparse.Namespace) -> int:
     rows = [
         (c["card_id"], c["note_key"], c["state"], (c["due"] or "")[:16],
          f"{c['stability']:.1f}" if c["stability"] is not None else "-", c["reps"], c["lapses"],
-         "S" if c["suspended"] else ("B" if c["buried"] else ""))
+         "S" if c["suspended"] else ("B" if c["buried"] else ""), clip(c["front"], 40))
         for c in cards
     ]  # fmt: skip
-    headers = ["card_id", "note_key", "state", "due (UTC)", "stab", "reps", "lapses", ""]
+    headers = ["card_id", "note_key", "state", "due (UTC)", "stab", "reps", "lapses", "", "front"]
     if any(c["weakness"] for c in cards):  # why a card is weighted, when any is
         rows = [(*row, c["weakness"]) for row, c in zip(rows, cards, strict=True)]
         headers.append("weakness")
@@ -117,9 +130,11 @@ def add_commands(add: AddCommand, common: Parser) -> None:
     """`decks` and `cards`."""
     decks = add("decks", "load deck files and list decks", "flashcore decks list", needs_verb)
     dsub = decks.add_subparsers(dest="verb", metavar="VERB")
-    p = dsub.add_parser("add", help="load deck files (.toml, or Anki .txt/.csv/.tsv); "
-                        "running it again changes nothing", parents=[common],
-                        epilog="example:\n  flashcore decks add decks/*.toml",
+    p = dsub.add_parser("add", help="load deck files (.toml, Anki .txt/.csv/.tsv, or an Anki "
+                        "package .apkg/.colpkg); running it again changes nothing",
+                        parents=[common],
+                        epilog="example:\n  flashcore decks add decks/*.toml\n"
+                        "  flashcore decks add ~/Downloads/AnKing_Step1.apkg",
                         formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--prune", action="store_true", help="delete notes missing from the file")
