@@ -48,11 +48,10 @@ def cmd_decks_add(args: argparse.Namespace) -> int:
                     line += f", {r.removed} missing from the file (suspended, kept)"
                 if r.deleted:
                     line += f", {r.deleted} deleted"
-                if r.unchanged and (r.skipped or r.unsupported or r.media_added):
-                    line += f", {r.unchanged} unchanged"
                 skipped = sum(r.skipped.values()) + sum(r.unsupported.values())
                 if r.path.lower().endswith((".apkg", ".colpkg")):
-                    line += f", {skipped} skipped; {r.media_added} media files written"
+                    line += (f", {r.unchanged} unchanged, {skipped} skipped; "
+                             f"{r.media_added} media files written")  # fmt: skip
                 say(line)
                 for kind, count in sorted(r.unsupported.items()):
                     say(f"  skipped {count} {kind} note{'s' if count != 1 else ''}: "
