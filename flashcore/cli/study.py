@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import TYPE_CHECKING, Any
 
 from flashcore.cli.context import (
     make_clock,
     open_collection,
 )
-from flashcore.cli.output import emit_json, say, table
+from flashcore.cli.output import emit_json, info, say, table
 from flashcore.cli.parser import (
     MAX_ID,
     AddCommand,
@@ -127,10 +128,21 @@ def cmd_answer(args: argparse.Namespace) -> int:
 
 
 def cmd_undo(args: argparse.Namespace) -> int:
+    from flashcore.core.errors import EarlierDayUndoError, FlashcoreError
     from flashcore.services.study import undo
 
     with open_collection(args) as fc:
-        done = undo(fc, args.steps)
+        try:
+            done = undo(fc, args.steps, earlier_days=args.yes)
+        except EarlierDayUndoError as exc:
+            if not sys.stdin.isatty():
+                raise FlashcoreError(f"{exc} (add --yes)") from exc
+            many = "1 answer" if exc.answers == 1 else f"{exc.answers} answers"
+            asked = f"{exc}. Undo {many} of an earlier day too? [y/N] "
+            if input(asked).strip().lower() not in {"y", "yes"}:
+                info("nothing was changed")
+                return 1
+            done = undo(fc, args.steps, earlier_days=True)
     if args.json:
         emit_json([{"card_id": u.card_id, "rating": u.rating.name.lower(),
                     "reviewed_at": u.reviewed_at.isoformat()} for u in done])  # fmt: skip
@@ -240,6 +252,9 @@ def add_commands(add: AddCommand) -> None:
     p = add("undo", "undo the last answer(s): card state and review-log row",
             "flashcore undo --steps 2", cmd_undo)  # fmt: skip
     p.add_argument("--steps", type=whole(1, 1_000_000), default=1, help="answers to undo (N >= 1)")
+    p.add_argument("--yes", action="store_true",
+                   help="undo answers of an earlier study day too, without asking (by default "
+                   "only today's answers are undone; at a terminal you are asked)")  # fmt: skip
     json_flag(p)
 
     p = add("check", "replay every card's review log through FSRS and report cards whose "
