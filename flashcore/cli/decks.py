@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from flashcore.cli.context import (
     open_collection,
+    resolve_scope,
 )
 from flashcore.cli.output import emit_json, info, say, table
 from flashcore.cli.parser import (
@@ -95,6 +96,7 @@ def cmd_cards(args: argparse.Namespace) -> int:
     if args.card_ids:
         raise CliUsageError("card ids go after an action: flashcore cards suspend 12 13")
     with open_collection(args) as fc:
+        resolve_scope(args, fc)
         cards = fc.cards(deck=args.deck, topic=args.topic)
     if args.json:
         emit_json(cards)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from flashcore.cli.context import (
     open_collection,
+    resolve_scope,
 )
 from flashcore.cli.output import emit_json, say
 from flashcore.cli.parser import (
@@ -26,6 +27,7 @@ def cmd_export_anki(args: argparse.Namespace) -> int:
     from flashcore.services.export import export_anki
 
     with open_collection(args) as fc:
+        resolve_scope(args, fc)
         summary = export_anki(fc, Path(args.output), deck=args.deck, topic=args.topic,
                               with_scheduling=args.with_scheduling,
                               show_progress=not args.json and sys.stderr.isatty())  # fmt: skip

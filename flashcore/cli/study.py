@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from flashcore.cli.context import (
     make_clock,
     open_collection,
+    resolve_scope,
 )
 from flashcore.cli.output import emit_json, info, say, table
 from flashcore.cli.parser import (
@@ -29,6 +30,7 @@ def cmd_due(args: argparse.Namespace) -> int:
     from flashcore.services.study import build_queue, raise_new_limit
 
     with open_collection(args) as fc:
+        resolve_scope(args, fc)
         if args.extra_new is not None:
             raise_new_limit(fc, deck=args.deck, topic=args.topic, extra=args.extra_new)
         if args.minutes is not None:
@@ -200,6 +202,7 @@ def cmd_review(args: argparse.Namespace) -> int:
         # in the background
         try:
             fc.ensure_starter_decks()
+            resolve_scope(args, fc)  # the app takes the full names (a unique end is enough)
             if args.extra_new is not None:
                 from flashcore.services.study import raise_new_limit
 

@@ -316,3 +316,17 @@ def test_stats_true_retention_counts_review_answers(cli, loaded_sqlite):
     cli.at(T2).ok("answer", t4, "good", "--db", loaded_sqlite)
     data = cli.at(T2).json("stats", "--db", loaded_sqlite)
     assert data["last_30_days"]["true_retention"] == pytest.approx(0.5)
+
+
+def test_deck_and_topic_accept_a_unique_end_of_their_name(cli, loaded_sqlite, one_line_error):
+    db = loaded_sqlite
+    whole = cli.json("due", "--topic", "Immunology::Hypersensitivity::Type I", "--db", db)
+    assert cli.json("due", "--topic", "type i", "--db", db) == whole
+    assert cli.json("cards", "--deck", "Deck", "--db", db) == cli.json(
+        "cards", "--deck", "Test::Deck", "--db", db
+    )
+    assert cli.json("due", "--topic", "Type 1", "--db", db) == whole  # topic keys read 1 as I
+    line = one_line_error(cli("due", "--topic", "Typ I", "--db", db))
+    assert "did you mean 'Immunology::Hypersensitivity::Type I'" in line
+    line = one_line_error(cli("due", "--topic", "Hypersensitivity::Type", "--db", db))
+    assert "no topic named" in line
