@@ -64,4 +64,5 @@ def resolve(
     close = difflib.get_close_matches(key, list(by_key) + list(leaves), n=SHOWN, cutoff=0.6)
     names = list(dict.fromkeys(by_key.get(c) or leaves[c] for c in close))
     hint = f"; did you mean {_listed(names)}?" if names else ""
-    raise NotFoundError(f"no {option.removeprefix('--')} named {wanted!r}{hint} (see `{listing}`)")
+    missing = "no deck named" if option == "--deck" else f"no {option.removeprefix('--')}"
+    raise NotFoundError(f"{missing} {wanted!r}{hint} (see `{listing}`)")

@@ -329,4 +329,4 @@ def test_deck_and_topic_accept_a_unique_end_of_their_name(cli, loaded_sqlite, on
     line = one_line_error(cli("due", "--topic", "Typ I", "--db", db))
     assert "did you mean 'Immunology::Hypersensitivity::Type I'" in line
     line = one_line_error(cli("due", "--topic", "Hypersensitivity::Type", "--db", db))
-    assert "no topic named" in line
+    assert "no topic 'Hypersensitivity::Type'" in line
