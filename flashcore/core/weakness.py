@@ -14,8 +14,8 @@ that is both frequent and missed ranks highest; the shrunk rate `p` makes one mi
 which leaves the plain FSRS schedule untouched. Misses on a topic count for its parent topics at
 half weight per level (reports only).
 
-Constants tuned with `python -m tools.simulate` (a strong prior keeps the score from leaning
-on the miss *rate*, which the simulation shows costs reviews for no exam points).
+Constants tuned with a simulator that copied this policy (a strong prior keeps the score from
+leaning on the miss *rate*); `python -m tools.simulate` now measures the product itself.
 
 The score sets a card's retention target, from the profile's base up to the cap:
 `retention = base + (cap - base) · score`, and multiplies its review priority.

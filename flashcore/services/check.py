@@ -16,7 +16,7 @@ from flashcore.storage.models import Card, ReviewLog
 from flashcore.storage.uow import reading, run_write
 
 if TYPE_CHECKING:
-    from flashcore.services.collection import Flashcore
+    from flashcore.services.context import Collection
 
 TOLERANCE = 1e-6
 
@@ -61,7 +61,7 @@ def _differences(stored: Schedule, expected: Schedule) -> list[str]:
     return out
 
 
-def check(fc: Flashcore, *, repair: bool = False) -> CheckReport:
+def check(fc: Collection, *, repair: bool = False) -> CheckReport:
     report = CheckReport()
     policy = fc.policy
     with reading(fc.engine) as session:

@@ -12,7 +12,7 @@ from flashcore.storage import repos
 from flashcore.storage.uow import reading, run_write
 
 if TYPE_CHECKING:
-    from flashcore.services.collection import Flashcore
+    from flashcore.services.context import Collection
 
 DECK_SUFFIXES = {".toml"}
 ANKI_TEXT_SUFFIXES = {".txt", ".csv", ".tsv"}
@@ -102,7 +102,7 @@ def expand(paths: list[Path]) -> list[Path]:
     return out
 
 
-def add_decks(fc: Flashcore, paths: list[Path], *, prune: bool) -> list[FileReport]:
+def add_decks(fc: Collection, paths: list[Path], *, prune: bool) -> list[FileReport]:
     """Load each file in its own transaction: a file with any problem changes nothing."""
     reports: list[FileReport] = []
     parsed: list[tuple[Path, list[DeckSpec] | None, FileReport]] = []
@@ -156,7 +156,7 @@ def add_decks(fc: Flashcore, paths: list[Path], *, prune: bool) -> list[FileRepo
             report.cards_added += counts.cards_added
             report.removed_keys.extend(counts.removed_keys or [])
     if any(r.ok for r in reports):
-        from flashcore.services.weakness import refresh_weights
+        from flashcore.services.weights import refresh_weights
         from flashcore.storage.db import refresh_statistics
 
         refresh_weights(fc)
@@ -165,7 +165,7 @@ def add_decks(fc: Flashcore, paths: list[Path], *, prune: bool) -> list[FileRepo
     return reports
 
 
-def ensure_starter_decks(fc: Flashcore) -> list[FileReport] | None:
+def ensure_starter_decks(fc: Collection) -> list[FileReport] | None:
     """Load the bundled decks if this profile has never held a deck (only `review` calls it)."""
     with reading(fc.engine) as session:
         if repos.has_any_deck(session, fc.profile_id):
@@ -199,12 +199,12 @@ class DeckSummary:
         }
 
 
-def list_decks(fc: Flashcore) -> list[DeckSummary]:
+def list_decks(fc: Collection) -> list[DeckSummary]:
     """Decks with today's counts: new, learning and due are what `flashcore due --deck NAME`
     holds (sub-decks included, today's limits applied, pulled-forward cards in, siblings
     buried), so every screen shows the same numbers; `cards` and `suspended` are the deck's
     own cards."""
-    from flashcore.services.study import deck_counts
+    from flashcore.services.counts import deck_counts
 
     now = fc.now()
     with reading(fc.engine) as session:
@@ -254,7 +254,7 @@ def _iso(value: Any) -> str | None:
 
 
 def resolve_scope(
-    fc: Flashcore, deck: str | None, topic: str | None
+    fc: Collection, deck: str | None, topic: str | None
 ) -> tuple[str | None, str | None]:
     """A deck and topic as the command line names them (a full name, a parent, or a unique
     end: `Immunology`, `Type I`) as their full names; an unknown or ambiguous one is an error
@@ -276,27 +276,12 @@ def resolve_scope(
     return deck, topic
 
 
-def card_scope(fc: Flashcore, session: Any, deck: str | None, topic: str | None) -> Any:
-    """The WHERE clause for this profile's cards in a deck (with sub-decks) and/or a topic
-    (with sub-topics); an unknown deck or topic is an error naming it."""
-    deck_ids = topic_ids = None
-    if deck is not None:
-        deck_ids = repos.deck_ids_matching(session, fc.profile_id, deck)
-        if not deck_ids:
-            raise FlashcoreError(f"no deck named {deck!r} (see `flashcore decks list`)")
-    if topic is not None:
-        topic_ids = repos.topic_ids_matching(session, fc.profile_id, topic)
-        if not topic_ids:
-            raise FlashcoreError(f"no topic {topic!r} (see `flashcore topics list`)")
-    return repos.card_filter(fc.profile_id, deck_ids, topic_ids)
-
-
-def list_cards(fc: Flashcore, *, deck: str | None, topic: str | None) -> list[dict[str, Any]]:
+def list_cards(fc: Collection, *, deck: str | None, topic: str | None) -> list[dict[str, Any]]:
     now = fc.now()
-    from flashcore.services.weakness import card_weakness
+    from flashcore.services.weights import card_weakness
 
     with reading(fc.engine) as session:
-        rows = repos.card_details(session, card_scope(fc, session, deck, topic))
+        rows = repos.card_details(session, repos.card_scope(session, fc.profile_id, deck, topic))
         why = card_weakness(fc, session, {r["id"]: r["weight"] for r in rows})
     for row in rows:
         if row["buried_until"] is not None and row["buried_until"] <= now:

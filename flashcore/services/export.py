@@ -11,23 +11,22 @@ from sqlalchemy import select
 
 from flashcore.core.errors import FlashcoreError
 from flashcore.core.model import CardState, NoteKind
-from flashcore.services.decks import card_scope
 from flashcore.storage import repos
 from flashcore.storage.models import Note, NoteQid, ReviewLog
 from flashcore.storage.uow import reading
 
 if TYPE_CHECKING:
     from flashcore.exporters.anki import ExportNote, ExportSummary
-    from flashcore.services.collection import Flashcore
+    from flashcore.services.context import Collection
 
 
 def collect_notes(
-    fc: Flashcore, *, deck: str | None, topic: str | None, with_scheduling: bool
+    fc: Collection, *, deck: str | None, topic: str | None, with_scheduling: bool
 ) -> list[ExportNote]:
     from flashcore.exporters.anki import ExportCard, ExportNote, ExportReview
 
     with reading(fc.engine) as session:
-        rows = repos.card_details(session, card_scope(fc, session, deck, topic))
+        rows = repos.card_details(session, repos.card_scope(session, fc.profile_id, deck, topic))
         note_ids = sorted({r["note_id"] for r in rows})
         modified: dict[int, Any] = {}
         qids: dict[int, list[str]] = defaultdict(list)
@@ -109,7 +108,7 @@ def collect_notes(
 
 
 def export_anki(
-    fc: Flashcore,
+    fc: Collection,
     output: Path,
     *,
     deck: str | None = None,

@@ -20,7 +20,7 @@ from flashcore.storage.types import UTCDateTime
 if TYPE_CHECKING:
     from sqlalchemy import ColumnElement
 
-    from flashcore.services.collection import Flashcore
+    from flashcore.services.context import Collection
 
 NEW, REVIEW = int(CardState.NEW), int(CardState.REVIEW)
 
@@ -35,7 +35,7 @@ def _day_index(column: Any, starts: list[datetime]) -> Any:
     return case(*[(column < starts[i + 1], i) for i in range(len(starts) - 1)], else_=None)
 
 
-def stats(fc: Flashcore, *, queues: bool = True) -> dict[str, Any]:
+def stats(fc: Collection, *, queues: bool = True) -> dict[str, Any]:
     """With `queues` (the default), `queue` holds what is left to study today and what
     tomorrow's first queue will hold, exactly as the reviewer and `flashcore due` count them
     (limits applied, pull-forwards in), and the forecast's first two days are those queues'
@@ -122,7 +122,7 @@ def stats(fc: Flashcore, *, queues: bool = True) -> dict[str, Any]:
     ]
     extra: dict[str, Any] = {}
     if queues:
-        from flashcore.services.study import build_queue, tomorrow
+        from flashcore.services.queue import build_queue, tomorrow
 
         today_q = build_queue(fc, limit=0, details=False)
         next_q = tomorrow(fc)

@@ -1,0 +1,96 @@
+"""The simulator drives the real product: one tiny run per student model, checked against what
+the product wrote (its review log, its qbank log), plus the frontier's arithmetic."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from flashcore.storage.tables import qbank_attempts, review_logs
+from tools.simulate import __main__ as cli
+from tools.simulate import report
+from tools.simulate.models import SETTINGS, make_world
+from tools.simulate.student import Arm, Student
+
+
+def tiny(name: str, days: int = 6):
+    return replace(SETTINGS[name].scaled(0.1), topics=12, days=days)
+
+
+def logged(folder: Path) -> tuple[int, Counter[str], int, int]:
+    engine = sa.create_engine(f"sqlite:///{folder / 'sim.sqlite3'}")
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(sa.select(review_logs.c.desired_retention)).all()
+            attempts = conn.execute(sa.select(sa.func.count()).select_from(qbank_attempts))
+            n_attempts = int(attempts.scalar_one())
+            misses = conn.execute(
+                sa.select(sa.func.count())
+                .select_from(qbank_attempts)
+                .where(qbank_attempts.c.outcome != "correct")
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    return len(rows), Counter(f"{r[0]:.2f}" for r in rows), n_attempts, int(misses)
+
+
+@pytest.mark.parametrize("name", list(SETTINGS))
+def test_each_student_model_answers_through_the_product_and_imports_its_log(name, tmp_path):
+    setting = tiny(name)
+    world = make_world(setting, seed=1)
+    result = Student(world, Arm("flashcore")).run(folder=tmp_path)
+
+    rows, retentions, attempts, misses = logged(tmp_path)
+    assert result.answers > 0
+    assert rows == result.answers  # every simulated answer is a row of the review log
+    assert dict(retentions) == result.retention_answers  # at the retention the product chose
+    assert result.seen <= setting.cards
+    assert result.unmatched == 0  # every question met its topic (or its card)
+    if setting.log == "all":
+        # every answer of the blocks imported so far (the last morning import is still due)
+        assert attempts == setting.qbank_per_day * (setting.days - 1)
+    else:
+        assert attempts == misses  # a paste of incorrects only
+    assert misses > 0 and result.imports > 0
+    assert 20.0 <= result.score <= 100.0 and 20.0 <= result.weak_score <= 100.0
+
+
+def test_a_plain_arm_imports_nothing_and_answers_at_its_uniform_retention(tmp_path):
+    world = make_world(tiny("base"), seed=2)
+    result = Student(world, Arm("plain-0.85", 0.85, qbank=False)).run(folder=tmp_path)
+
+    rows, retentions, attempts, _ = logged(tmp_path)
+    assert rows == result.answers and attempts == 0
+    assert set(retentions) == {"0.85"}
+
+
+def test_the_same_seed_gives_the_same_run_and_the_same_luck_across_arms():
+    world = make_world(tiny("base", days=4), seed=3)
+    a = Student(world, Arm("plain-0.90", 0.90, qbank=False)).run()
+    b = Student(world, Arm("plain-0.90", 0.90, qbank=False)).run()
+    assert (a.answers, a.score, a.weak_score) == (b.answers, b.score, b.weak_score)
+
+
+def test_the_gap_is_measured_against_the_frontier_at_the_arm_s_own_answers():
+    front = report.envelope([(100, 60.0), (200, 70.0), (150, 59.0)])
+    assert front == [(100, 60.0), (150, 60.0), (200, 70.0)]
+    assert report.interpolate(front, 175) == (65.0, False)
+    y, outside = report.interpolate(front, 300)
+    assert outside and y == 90.0
+
+
+def test_the_command_prints_the_table_with_every_seed(capsys, tmp_path):
+    out = tmp_path / "runs.jsonl"
+    args = ["--settings=base", "--scale=0.1", "--days=4", "--seeds=2", "--retentions=0.85,0.95",
+            f"--out={out}"]  # fmt: skip
+    assert cli.main(args) == 0
+    text = capsys.readouterr().out
+    assert "| base | flashcore |" in text and "| base | 1 | flashcore |" in text
+    assert len(out.read_text().splitlines()) == 6
+    assert cli.main(args) == 0  # the runs are reused, not run again
+    assert len(out.read_text().splitlines()) == 6
+    assert cli.main(["--settings=nope"]) == 1

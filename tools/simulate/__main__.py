@@ -1,0 +1,142 @@
+"""`python -m tools.simulate`: does the weakness weighting earn its reviews? See the package doc."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from tools.simulate import report
+from tools.simulate.models import SETTINGS, Setting, make_world
+from tools.simulate.student import Arm, Result, Student
+
+DEFAULT_RETENTIONS = (0.85, 0.90, 0.93, 0.95, 0.97)
+# The arms besides the frontier: flashcore as configured, and parts of it switched off.
+ARMS: dict[str, Arm] = {
+    "flashcore": Arm("flashcore"),
+    "no-raise": Arm("no-raise", config=(("weakness_max_retention", "0.90"),)),
+    "no-pull": Arm("no-pull", config=(("pull_forward_per_topic", "0"),)),
+}
+
+
+def _one(job: tuple[Setting, int, Arm]) -> Result:
+    setting, seed, arm = job
+    return Student(make_world(setting, seed), arm).run()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        prog="python -m tools.simulate",
+        description="A simulated student studies through flashcore's services; the weakness "
+        "weighting against plain FSRS at several uniform retentions, at equal answers. "
+        "Example: python -m tools.simulate --settings base,unfinished --seeds 3 --jobs 2",
+    )
+    p.add_argument("--settings", default="base", help=f"comma list of: {', '.join(SETTINGS)}")
+    p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--first-seed", type=int, default=0)
+    p.add_argument("--arms", default="flashcore", help=f"comma list of: {', '.join(ARMS)}")
+    p.add_argument(
+        "--retentions",
+        default=",".join(f"{r:.2f}" for r in DEFAULT_RETENTIONS),
+        help="the frontier's uniform retentions",
+    )
+    p.add_argument("--scale", type=float, default=1.0, help="cards per topic x this (smoke)")
+    p.add_argument("--days", type=int, default=None, help="override the setting's days")
+    p.add_argument("--jobs", type=int, default=1, help="processes (the machine is shared)")
+    p.add_argument("--out", type=Path, help="append each run as a JSON line here (and reuse)")
+    p.add_argument("--json", action="store_true", help="print the runs and gaps as JSON")
+    a = p.parse_args(argv)
+    names = [x.strip() for x in a.settings.split(",") if x.strip()]
+    unknown = [x for x in names if x not in SETTINGS]
+    if unknown:
+        print(
+            f"error: unknown setting {unknown[0]!r}; known: {', '.join(SETTINGS)}", file=sys.stderr
+        )
+        return 1
+    arm_names = [x.strip() for x in a.arms.split(",") if x.strip()]
+    bad = [x for x in arm_names if x not in ARMS]
+    if bad:
+        print(f"error: unknown arm {bad[0]!r}; known: {', '.join(ARMS)}", file=sys.stderr)
+        return 1
+    try:
+        retentions = [float(x) for x in a.retentions.split(",") if x.strip()]
+    except ValueError:
+        print(f"error: --retentions {a.retentions!r}: not numbers", file=sys.stderr)
+        return 1
+    arms = [Arm(f"plain-{r:.2f}", r, qbank=False) for r in retentions]
+    arms += [ARMS[x] for x in arm_names]
+    settings = []
+    for name in names:
+        s = SETTINGS[name]
+        if a.scale != 1.0:
+            s = s.scaled(a.scale)
+        if a.days is not None:
+            from dataclasses import replace
+
+            s = replace(s, days=a.days)
+        settings.append(s)
+    done: dict[tuple[str, int, str], Result] = {}
+    if a.out is not None and a.out.exists():
+        for line in a.out.read_text().splitlines():
+            r = Result(**json.loads(line))
+            done[(r.setting, r.seed, r.arm)] = r
+    jobs = [
+        (s, seed, arm)
+        for s in settings
+        for seed in range(a.first_seed, a.first_seed + a.seeds)
+        for arm in arms
+        if (s.name, seed, arm.name) not in done
+    ]
+    started = time.monotonic()
+    results = [
+        done[(s.name, seed, arm.name)]
+        for s in settings
+        for seed in range(a.first_seed, a.first_seed + a.seeds)
+        for arm in arms
+        if (s.name, seed, arm.name) in done
+    ]
+
+    def keep(r: Result) -> None:
+        results.append(r)
+        if a.out is not None:
+            with a.out.open("a") as f:
+                f.write(json.dumps(r.as_json()) + "\n")
+        print(
+            f"{r.setting} seed {r.seed} {r.arm:<12} answers {r.answers:6,} score {r.score:6.2f} "
+            f"weakest quarter {r.weak_score:6.2f}  ({r.seconds:.0f} s CPU, "
+            f"{time.monotonic() - started:.0f} s, load {os.getloadavg()[0]:.1f})",
+            file=sys.stderr,
+        )
+
+    if a.jobs > 1 and len(jobs) > 1:
+        with ProcessPoolExecutor(a.jobs) as pool:
+            for r in pool.map(_one, jobs):
+                keep(r)
+    else:
+        for job in jobs:
+            keep(_one(job))
+    notes = {s.name: s.note for s in settings}
+    if a.json:
+        print(json.dumps({
+            "runs": [r.as_json() for r in results],
+            "gaps": [g.__dict__ if hasattr(g, "__dict__") else _gap_json(g)
+                     for g in report.gaps(results)],
+        }, indent=2))  # fmt: skip
+    else:
+        print(report.table(results, notes))
+        print("\nShare of answers per desired retention:\n")
+        print(report.retention_shares(results))
+    return 0
+
+
+def _gap_json(g: report.Gap) -> dict[str, object]:
+    return {f: getattr(g, f) for f in g.__dataclass_fields__}
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

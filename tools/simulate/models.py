@@ -1,0 +1,214 @@
+"""Student models: the hidden world a simulated student lives in, drawn per seed.
+
+A setting fixes the deck's shape, the student's study plan and how they use the question bank;
+a seed draws the hidden parts (ability per topic, exam weight per topic, which card a question
+tests). Every arm of one setting and seed sees the same world.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, replace
+
+SYLLABLES = [
+    "ba",
+    "be",
+    "bo",
+    "da",
+    "de",
+    "do",
+    "fa",
+    "fe",
+    "ka",
+    "ke",
+    "ko",
+    "la",
+    "le",
+    "lo",
+    "ma",
+    "me",
+    "mo",
+    "na",
+    "ne",
+    "no",
+    "pa",
+    "pe",
+    "po",
+    "ra",
+    "re",
+    "ro",
+    "sa",
+    "se",
+    "so",
+    "ta",
+    "te",
+    "to",
+    "va",
+    "ve",
+    "vo",
+    "za",
+    "ze",
+    "zo",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One student model. `imports`: `evening` (the day's qbank block imported the same
+    evening) or `morning` (imported before the next day's reviews). `log`: `incorrect` (a
+    UWorld paste of the incorrects, undated: the import day) or `all` (a CSV of every answer,
+    dated). `qid_share`: the share of questions whose id a card lists. `question_sigma` > 0:
+    each topic's questions are harder or easier than its cards (lognormal, unrelated to the
+    student's memory), so misses say less about memory."""
+
+    name: str
+    topics: int = 40
+    cards_per_topic: int = 25
+    days: int = 45
+    new_per_day: int = 25
+    ability_sigma: float = 0.6
+    exam_zipf: float = 0.8
+    qbank_per_day: int = 30
+    imports: str = "evening"
+    log: str = "incorrect"
+    qid_share: float = 0.0
+    question_sigma: float = 0.0
+    guess: float = 0.2
+    note: str = ""
+
+    @property
+    def cards(self) -> int:
+        return self.topics * self.cards_per_topic
+
+    @property
+    def finished_day(self) -> int | None:
+        """The study day the last new card is introduced, or None (the deck is unfinished)."""
+        day = math.ceil(self.cards / max(1, self.new_per_day))
+        return day if day <= self.days else None
+
+    def scaled(self, factor: float) -> Setting:
+        """The same student on a deck `factor` times as large per topic (smoke tests)."""
+        per_topic = max(2, round(self.cards_per_topic * factor))
+        return replace(
+            self,
+            cards_per_topic=per_topic,
+            new_per_day=max(1, round(self.new_per_day * factor)),
+            qbank_per_day=max(1, round(self.qbank_per_day * factor)),
+        )
+
+
+BASE = Setting(
+    "base",
+    note="40 topics x 25 cards, 45 days, 25 new/day (deck done on day 40), ability sigma 0.6, "
+    "exam Zipf 0.8, 30 qbank questions/day pasted (incorrects) every evening",
+)
+SETTINGS: dict[str, Setting] = {
+    s.name: s
+    for s in (
+        BASE,
+        replace(
+            BASE,
+            name="skewed",
+            ability_sigma=1.0,
+            exam_zipf=1.2,
+            new_per_day=23,
+            note="ability sigma 1.0, exam Zipf 1.2, 23 new/day (deck done on day 44)",
+        ),
+        replace(
+            BASE,
+            name="unfinished",
+            new_per_day=17,
+            note="17 new/day: a quarter of the deck unseen on exam day",
+        ),
+        replace(
+            BASE,
+            name="morning-all",
+            imports="morning",
+            log="all",
+            note="every answer logged (CSV, correct ones too), imported the next morning",
+        ),
+        replace(BASE, name="light-qbank", qbank_per_day=8, note="8 qbank questions a day"),
+        replace(
+            BASE,
+            name="qids",
+            qid_share=0.5,
+            note="half the questions' ids listed on the card they test",
+        ),
+        replace(
+            BASE,
+            name="hard-questions",
+            ability_sigma=0.3,
+            question_sigma=0.8,
+            note="the breaker: topics differ little in memory (sigma 0.3) but their questions "
+            "differ a lot in difficulty (sigma 0.8), so misses mostly measure the questions",
+        ),
+    )
+}
+
+
+@dataclass(frozen=True, slots=True)
+class World:
+    """The hidden truth for one setting and seed."""
+
+    setting: Setting
+    seed: int
+    names: tuple[str, ...]  # topic leaf names (unique invented words)
+    paths: tuple[str, ...]  # topic paths in the deck
+    systems: tuple[str, ...]  # qbank "system" column per topic
+    exam_weight: tuple[float, ...]  # sums to 1
+    ability: tuple[float, ...]  # multiplies true stability
+    clarity: tuple[float, ...]  # multiplies a question's chance to be answered from memory
+    deck_order: tuple[int, ...]  # topic of each card, in deck order (card index = position)
+    listed_qid: tuple[bool, ...]  # per card: does the card list its question's id
+
+    def cards_of(self, topic: int) -> list[int]:
+        return [c for c, t in enumerate(self.deck_order) if t == topic]
+
+    def weakest_quarter(self) -> list[int]:
+        """The quarter of topics with the lowest hidden ability."""
+        order = sorted(range(len(self.ability)), key=lambda t: (self.ability[t], t))
+        return order[: max(1, len(order) // 4)]
+
+
+def _name(n: int, rng: random.Random) -> str:
+    a = SYLLABLES[n % len(SYLLABLES)]
+    b = SYLLABLES[(n // len(SYLLABLES)) % len(SYLLABLES)]
+    c = rng.choice(SYLLABLES)
+    return (a + b + c + "n").capitalize()
+
+
+def make_world(setting: Setting, seed: int) -> World:
+    rng = random.Random(f"flashcore-sim-world:{setting.name}:{seed}")
+    t = setting.topics
+    names: list[str] = []
+    used: set[str] = set()
+    n = rng.randrange(1000)
+    while len(names) < t:
+        name = _name(n, rng)
+        n += 7
+        if name not in used:
+            used.add(name)
+            names.append(name)
+    systems = tuple(f"System {chr(ord('A') + i % 8)}" for i in range(t))
+    paths = tuple(f"Sim::{systems[i]}::{names[i]} disease" for i in range(t))
+    ranks = list(range(1, t + 1))
+    rng.shuffle(ranks)
+    raw = [1.0 / r**setting.exam_zipf for r in ranks]
+    total = sum(raw)
+    exam_weight = tuple(w / total for w in raw)
+    ability = tuple(rng.lognormvariate(0.0, setting.ability_sigma) for _ in range(t))
+    clarity = tuple(
+        min(1.0, rng.lognormvariate(-0.2, setting.question_sigma))
+        if setting.question_sigma
+        else 1.0
+        for _ in range(t)
+    )
+    topic_order = list(range(t))
+    rng.shuffle(topic_order)  # decks come subject by subject, not by exam yield
+    deck_order = tuple(topic for topic in topic_order for _ in range(setting.cards_per_topic))
+    listed = tuple(rng.random() < setting.qid_share for _ in deck_order)
+    return World(
+        setting, seed, tuple(names), paths, systems, exam_weight, ability, clarity, deck_order,
+        listed,
+    )  # fmt: skip

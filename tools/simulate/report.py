@@ -1,0 +1,157 @@
+"""From runs to the table: the plain-FSRS frontier per seed, each arm's gap to it at equal answers.
+
+The frontier of one setting and seed is flashcore at several uniform retentions with no qbank
+log: points (answers, score). Its upper envelope, interpolated linearly at an arm's own answer
+count, is what plain FSRS scores with that workload; the gap is the arm's score minus it. An arm
+whose answers fall outside the frontier's range is extrapolated from the nearest two points and
+flagged (`outside`). The weakest quarter (the topics of lowest hidden ability) gets the same
+comparison with its own scores.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from tools.simulate.student import Result
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    setting: str
+    seed: int
+    arm: str
+    answers: int
+    score: float
+    frontier: float  # plain FSRS at the same answers
+    gap: float
+    weak_gap: float
+    outside: bool
+    high_retention_share: float  # answers at a retention >= 0.93
+    minutes: float
+
+
+def envelope(points: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Points sorted by workload, each score at least the best of less work (upper envelope)."""
+    out: list[tuple[float, float]] = []
+    best = float("-inf")
+    for x, y in sorted(points):
+        best = max(best, y)
+        out.append((x, best))
+    return out
+
+
+def interpolate(points: Sequence[tuple[float, float]], x: float) -> tuple[float, bool]:
+    """The envelope's value at `x` and whether `x` is outside its range (then extrapolated)."""
+    if len(points) == 1:
+        return points[0][1], x != points[0][0]
+    if x <= points[0][0]:
+        a, b, outside = points[0], points[1], x < points[0][0]
+    elif x >= points[-1][0]:
+        a, b, outside = points[-2], points[-1], x > points[-1][0]
+    else:
+        i = next(i for i in range(1, len(points)) if points[i][0] >= x)
+        a, b, outside = points[i - 1], points[i], False
+    if b[0] == a[0]:
+        return max(a[1], b[1]), outside
+    y = a[1] + (b[1] - a[1]) * (x - a[0]) / (b[0] - a[0])
+    if outside and x > points[-1][0]:
+        y = max(y, points[-1][1])  # more work never scores below what plain FSRS reached
+    return y, outside
+
+
+def gaps(results: Sequence[Result]) -> list[Gap]:
+    out: list[Gap] = []
+    keys = sorted({(r.setting, r.seed) for r in results})
+    for setting, seed in keys:
+        mine = [r for r in results if r.setting == setting and r.seed == seed]
+        plain = [r for r in mine if r.arm.startswith("plain")]
+        if not plain:
+            continue
+        front = envelope((r.answers, r.score) for r in plain)
+        weak_front = envelope((r.answers, r.weak_score) for r in plain)
+        for r in mine:
+            if r.arm.startswith("plain"):
+                continue
+            y, outside = interpolate(front, r.answers)
+            wy, _ = interpolate(weak_front, r.answers)
+            total = sum(r.retention_answers.values()) or 1
+            high = sum(n for k, n in r.retention_answers.items() if float(k) >= 0.93) / total
+            out.append(
+                Gap(setting, seed, r.arm, r.answers, r.score, round(y, 3), round(r.score - y, 3),
+                    round(r.weak_score - wy, 3), outside, round(high, 3), r.minutes)
+            )  # fmt: skip
+    return out
+
+
+def mean_sd(values: Sequence[float]) -> tuple[float, float]:
+    if not values:
+        return 0.0, 0.0
+    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
+
+
+def table(results: Sequence[Result], notes: dict[str, str] | None = None) -> str:
+    """The summary per setting and arm, then every seed."""
+    rows = gaps(results)
+    lines = [
+        "| setting | arm | gap to plain-FSRS frontier at equal answers | seeds above | "
+        "weakest quarter gap | answers at retention >= 0.93 | answers (plain 0.90) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for setting in dict.fromkeys(g.setting for g in rows):
+        for arm in dict.fromkeys(g.arm for g in rows if g.setting == setting):
+            mine = [g for g in rows if g.setting == setting and g.arm == arm]
+            g, gs = mean_sd([x.gap for x in mine])
+            w, ws = mean_sd([x.weak_gap for x in mine])
+            above = sum(1 for x in mine if x.gap > 0)
+            high = statistics.fmean(x.high_retention_share for x in mine)
+            answers = statistics.fmean(x.answers for x in mine)
+            base = [r.answers for r in results if r.setting == setting and r.arm == "plain-0.90"]
+            base_text = f"{statistics.fmean(base):,.0f}" if base else "-"
+            flag = " (extrapolated)" if any(x.outside for x in mine) else ""
+            lines.append(
+                f"| {setting} | {arm} | {g:+.2f} ± {gs:.2f}{flag} | {above} of {len(mine)} | "
+                f"{w:+.2f} ± {ws:.2f} | {100 * high:.0f}% | {answers:,.0f} ({base_text}) |"
+            )
+    lines += ["", "Per seed:", "",
+              "| setting | seed | arm | answers | score | frontier | gap | weakest quarter gap |",
+              "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    for x in rows:
+        lines.append(
+            f"| {x.setting} | {x.seed} | {x.arm} | {x.answers:,} | {x.score:.2f} | "
+            f"{x.frontier:.2f}{'*' if x.outside else ''} | {x.gap:+.2f} | {x.weak_gap:+.2f} |"
+        )
+    lines += ["", "Frontier points (plain FSRS, no qbank log), per seed:", ""]
+    for setting in dict.fromkeys(r.setting for r in results):
+        for seed in sorted({r.seed for r in results if r.setting == setting}):
+            pts = sorted(
+                (r for r in results if r.setting == setting and r.seed == seed
+                 and r.arm.startswith("plain")),
+                key=lambda r: r.answers,
+            )  # fmt: skip
+            lines.append(
+                f"- {setting} seed {seed}: "
+                + ", ".join(f"{r.arm[6:]} {r.answers:,} ans {r.score:.2f}" for r in pts)
+            )
+    if notes:
+        lines += ["", "Settings:", ""] + [f"- {k}: {v}" for k, v in notes.items()]
+    return "\n".join(lines)
+
+
+def retention_shares(results: Sequence[Result]) -> str:
+    """Share of answers per desired retention, per setting and arm (all seeds)."""
+    lines = []
+    for setting in dict.fromkeys(r.setting for r in results):
+        for arm in dict.fromkeys(r.arm for r in results if r.setting == setting):
+            if arm.startswith("plain"):
+                continue
+            total: dict[str, int] = {}
+            for r in results:
+                if r.setting == setting and r.arm == arm:
+                    for k, n in r.retention_answers.items():
+                        total[k] = total.get(k, 0) + n
+            n = sum(total.values()) or 1
+            parts = ", ".join(f"{k}: {100 * v / n:.0f}%" for k, v in sorted(total.items()))
+            lines.append(f"- {setting} / {arm}: {parts}")
+    return "\n".join(lines)
