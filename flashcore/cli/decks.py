@@ -23,6 +23,7 @@ from flashcore.cli.parser import (
     scope_flags,
     whole,
 )
+from flashcore.core.text import clip
 
 if TYPE_CHECKING:
     pass
@@ -51,7 +52,19 @@ def cmd_decks_add(args: argparse.Namespace) -> int:
                     line += f", {r.removed} missing from the file (suspended, kept)"
                 if r.deleted:
                     line += f", {r.deleted} deleted"
+                if r.unchanged and (r.skipped or r.unsupported or r.media_added):
+                    line += f", {r.unchanged} unchanged"
+                skipped = sum(r.skipped.values()) + sum(r.unsupported.values())
+                if r.path.lower().endswith((".apkg", ".colpkg")):
+                    line += f", {skipped} skipped; {r.media_added} media files written"
                 say(line)
+                for kind, count in sorted(r.unsupported.items()):
+                    say(f"  skipped {count} {kind} note{'s' if count != 1 else ''}: "
+                        "flashcore cannot show this kind")  # fmt: skip
+                for reason, count in sorted(r.skipped.items()):
+                    say(f"  skipped {count} note{'s' if count != 1 else ''}: {reason}")
+                for warning in r.warnings[:10]:
+                    say(f"  {warning}")
                 for key in r.removed_keys[:20]:
                     say(f"  suspended (no longer in the file): {key}")
             elif len(reports) == 1 and len(r.problems) == 1:  # one line says it all
@@ -107,10 +120,10 @@ def cmd_cards(args: argparse.Namespace) -> int:
     rows = [
         (c["card_id"], c["note_key"], c["state"], (c["due"] or "")[:16],
          f"{c['stability']:.1f}" if c["stability"] is not None else "-", c["reps"], c["lapses"],
-         "S" if c["suspended"] else ("B" if c["buried"] else ""))
+         "S" if c["suspended"] else ("B" if c["buried"] else ""), clip(c["front"], 40))
         for c in cards
     ]  # fmt: skip
-    headers = ["card_id", "note_key", "state", "due (UTC)", "stab", "reps", "lapses", ""]
+    headers = ["card_id", "note_key", "state", "due (UTC)", "stab", "reps", "lapses", "", "front"]
     if any(c["weakness"] for c in cards):  # why a card is weighted, when any is
         rows = [(*row, c["weakness"]) for row, c in zip(rows, cards, strict=True)]
         headers.append("weakness")
@@ -133,9 +146,11 @@ def add_commands(add: AddCommand, common: Parser) -> None:
     decks = add("decks", "load deck files and list decks: add PATH... | list",
                 "flashcore decks list", needs_verb)  # fmt: skip
     verb = add_verbs(decks, common)
-    p = verb("add", "load deck files (.toml, or Anki .txt/.csv/.tsv); loading the same files "
-             "again changes nothing, and an edited file updates its notes (history kept)",
-             "flashcore decks add decks/*.toml   # loads the starter decks (again: no change)",
+    p = verb("add", "load deck files (.toml, Anki .txt/.csv/.tsv, or an Anki package "
+             ".apkg/.colpkg); loading\nthe same files again changes nothing, and an edited file "
+             "updates its notes (history kept)",
+             "flashcore decks add decks/*.toml   # loads the starter decks (again: no change)\n"
+             "flashcore decks add ~/Downloads/AnKing_Step1.apkg   # adds an Anki package's notes",
              cmd_decks_add)  # fmt: skip
     p.add_argument("paths", nargs="+", metavar="PATH",
                    help="deck files; decks/README.md describes the format")  # fmt: skip

@@ -177,6 +177,9 @@ def _qbank_import(args: argparse.Namespace, cancel: threading.Event) -> int:
             say(f"  {skipped}")
     if report.pulled_forward:
         say(f"{report.pulled_forward} cards of weak topics pulled into today's queue")
+    if report.unsuspended:
+        say(f"{report.unsuspended} suspended cards of the missed questions unsuspended "
+            "(they come first; config set unsuspend_on_miss false to keep them suspended)")  # fmt: skip
     if report.batch_id is not None:
         say(f"batch {report.batch_id} (undo with: flashcore qbank remove {report.batch_id})")
     return 0

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 
 def cmd_due(args: argparse.Namespace) -> int:
+    from flashcore.core.text import clip
+    from flashcore.services.decks import card_fronts
     from flashcore.services.study import build_queue, raise_new_limit
 
     with open_collection(args) as fc:
@@ -37,14 +39,18 @@ def cmd_due(args: argparse.Namespace) -> int:
         if args.minutes is not None:
             return _due_within(args, fc)
         q = build_queue(fc, deck=args.deck, topic=args.topic, limit=args.limit)
+        fronts = card_fronts(fc, [i.card_id for i in q.items])
     if args.json:
-        emit_json([item.to_json() for item in q.items])
+        emit_json([item.to_json() | {"front": fronts.get(item.card_id, "")} for item in q.items])
         return 0
     if not q.items:
         say("All done for today.")
     else:
-        rows = [(i.card_id, i.state.label, i.note_key, i.reason) for i in q.items]
-        say(table(rows, ["card_id", "state", "note_key", "reason"]))
+        rows = [
+            (i.card_id, i.state.label, i.note_key, i.reason, clip(fronts.get(i.card_id, ""), 40))
+            for i in q.items
+        ]
+        say(table(rows, ["card_id", "state", "note_key", "reason", "front"]))
         say(f"\n{q.new} new, {q.learning} learning, {q.review} review")
     for line in held_lines(q, args.deck, args.topic):
         say(line)

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from flashcore.core import cloze, fsrs_adapter, studyday
+from flashcore.core.card_sides import card_sides
 from flashcore.core.errors import (
     EarlierDayUndoError,
     FlashcoreError,
@@ -56,6 +57,7 @@ class CardView:
     retention: float
     outcomes: dict[Rating, Outcome]
     flagged: bool
+    images: tuple[str, ...] = ()  # media names the card shows (`o` in the reviewer opens them)
 
 
 def format_interval(delta: timedelta) -> str:
@@ -95,13 +97,7 @@ def show_on(conn: Connection, fc: Collection, card_id: int) -> tuple[CardView, r
             elapsed_days=elapsed_days(fc, schedule, now),
         ).items()
     }  # fmt: skip
-    fields = row["fields"]
-    if row["kind"] == "cloze":
-        front = cloze.render(fields["text"], row["ord"], reveal=False)
-        back = cloze.render(fields["text"], row["ord"], reveal=True)
-    else:
-        front = [cloze.Segment(fields.get("front", ""))]
-        back = [cloze.Segment(fields.get("back", ""), "answer")]
+    sides = card_sides(row["kind"], row["fields"], row["ord"], html=bool(row["html"]))
     view = CardView(
         card_id=card_id,
         note_key=row["note_key"],
@@ -111,9 +107,9 @@ def show_on(conn: Connection, fc: Collection, card_id: int) -> tuple[CardView, r
         topics=tuple(row["topics"]),
         tags=tuple(row["tags"] or ()),
         html=row["html"],
-        front=front,
-        back=back,
-        extra=fields.get("extra", ""),
+        front=sides.front,
+        back=sides.back,
+        extra=sides.extra,
         state=CardState(row["state"]),
         reps=row["reps"],
         lapses=row["lapses"],
@@ -121,6 +117,7 @@ def show_on(conn: Connection, fc: Collection, card_id: int) -> tuple[CardView, r
         retention=retention,
         outcomes=outcomes,
         flagged=row["flagged"],
+        images=sides.images,
     )
     known = repos.CardRow(
         card_id=card_id,

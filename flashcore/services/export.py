@@ -3,6 +3,7 @@ to the .apkg writer."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from flashcore.core.errors import FlashcoreError
-from flashcore.core.model import CardState, NoteKind
+from flashcore.core.model import CardState, NoteKind, basic_sides
 from flashcore.storage import repos
 from flashcore.storage.models import Note, NoteQid, ReviewLog
 from flashcore.storage.uow import reading
@@ -73,38 +74,75 @@ def collect_notes(
     for nid in note_ids:
         cards = by_note[nid]
         first = cards[0]
-        notes.append(
-            ExportNote(
-                key=first["note_key"],
-                kind=NoteKind(first["kind"]),
-                fields=dict(first["fields"]),
-                deck_name=first["deck"],
-                html=bool(first["html"]),
-                tags=tuple(first["tags"] or ()),
-                topics=tuple(first["topics"]),
-                qids=tuple(qids.get(nid, ())),
-                modified_at=modified[nid],
-                cards=tuple(
-                    ExportCard(
-                        ord=c["ord"],
-                        state=CardState(c["state"]),
-                        due=c["due"],
-                        step=c["step"],
-                        stability=c["stability"],
-                        difficulty=c["difficulty"],
-                        last_review=c["last_review"],
-                        reps=c["reps"],
-                        lapses=c["lapses"],
-                        desired_retention=c["desired_retention"],
-                        suspended=bool(c["suspended"]),
-                        flagged=bool(c["flagged"]),
-                        reviews=tuple(reviews.get(c["id"], ())),
-                    )
-                    for c in sorted(cards, key=lambda c: c["ord"])
-                ),
+        notes.extend(
+            _split_sides(
+                ExportNote(
+                    key=first["note_key"],
+                    guid=_package_guid(first),
+                    kind=NoteKind(first["kind"]),
+                    fields=dict(first["fields"]),
+                    deck_name=first["deck"],
+                    html=bool(first["html"]),
+                    tags=tuple(first["tags"] or ()),
+                    topics=tuple(first["topics"]),
+                    qids=tuple(qids.get(nid, ())),
+                    modified_at=modified[nid],
+                    cards=tuple(
+                        ExportCard(
+                            ord=c["ord"],
+                            state=CardState(c["state"]),
+                            due=c["due"],
+                            step=c["step"],
+                            stability=c["stability"],
+                            difficulty=c["difficulty"],
+                            last_review=c["last_review"],
+                            reps=c["reps"],
+                            lapses=c["lapses"],
+                            desired_retention=c["desired_retention"],
+                            suspended=bool(c["suspended"]),
+                            flagged=bool(c["flagged"]),
+                            reviews=tuple(reviews.get(c["id"], ())),
+                        )
+                        for c in sorted(cards, key=lambda c: c["ord"])
+                    ),
+                )
             )
         )
     return notes
+
+
+def _package_guid(row: dict[str, Any]) -> str | None:
+    """The Anki GUID of a note that came from an Anki package (its key is `<deck key>:<GUID>`),
+    so Anki updates that note instead of adding a copy; None for flashcore's own notes."""
+    source = str(row.get("deck_source") or "").lower()
+    if not source.endswith((".apkg", ".colpkg")):
+        return None
+    key, deck_key = str(row["note_key"]), str(row["deck_key"])
+    return key[len(deck_key) + 1 :] if key.startswith(deck_key + ":") else None
+
+
+def _split_sides(note: ExportNote) -> list[ExportNote]:
+    """A basic note with several sides (an Anki note type's further templates, `front@N`)
+    goes out as its first card's note plus one basic note per further card (key `<key>@N`):
+    flashcore's Anki note types have one template."""
+    if note.kind is not NoteKind.BASIC or all(c.ord == 0 for c in note.cards):
+        return [note]
+    out = [dataclasses.replace(note, cards=tuple(c for c in note.cards if c.ord == 0))]
+    for card in note.cards:
+        if card.ord == 0:
+            continue
+        front, back, extra = basic_sides(note.fields, card.ord)
+        fields = {"front": front, "back": back} | ({"extra": extra} if extra else {})
+        out.append(
+            dataclasses.replace(
+                note,
+                key=f"{note.key}@{card.ord}",
+                guid=None,
+                fields=fields,
+                cards=(dataclasses.replace(card, ord=0),),
+            )
+        )
+    return [n for n in out if n.cards]
 
 
 def export_anki(

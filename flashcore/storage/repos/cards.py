@@ -129,6 +129,8 @@ def card_details(
             notes.c.tags,
             decks.c.name.label("deck"),
             decks.c.html,
+            decks.c.key.label("deck_key"),
+            decks.c.source.label("deck_source"),
         )
         .join(notes, notes.c.id == cards.c.note_id)
         .join(decks, decks.c.id == notes.c.deck_id)
@@ -139,6 +141,23 @@ def card_details(
     rows = [dict(r._mapping) for r in session.execute(query)]
     attach_topics(session, rows)
     return rows
+
+
+def card_texts(
+    session: Executor, card_ids: list[int]
+) -> dict[int, tuple[str, dict[str, str], int, bool]]:
+    """What each card's text is made from: (note kind, note fields, ord, deck is html)."""
+    out: dict[int, tuple[str, dict[str, str], int, bool]] = {}
+    for chunk in chunks(card_ids, 900):
+        rows = session.execute(
+            select(cards.c.id, notes.c.kind, notes.c.fields, cards.c.ord, decks.c.html)
+            .join(notes, notes.c.id == cards.c.note_id)
+            .join(decks, decks.c.id == notes.c.deck_id)
+            .where(cards.c.id.in_(chunk))
+        )
+        for card_id, kind, fields, ordinal, html in rows:
+            out[card_id] = (kind, dict(fields or {}), ordinal, bool(html))
+    return out
 
 
 def question_answers(
@@ -257,6 +276,45 @@ def attach_topics(session: Executor, rows: list[dict[str, Any]]) -> None:
             by_note.setdefault(note_id, []).append(path)
     for row in rows:
         row["topics"] = by_note.get(row["note_id"], [])
+
+
+def unsuspend_missed(
+    conn: Executor,
+    profile_id: int,
+    batch_id: int,
+    missed_outcomes: Sequence[str],
+    now: datetime,
+) -> list[int]:
+    """Unsuspend the suspended cards whose note carries a question the batch `batch_id` has a
+    miss of (AnKing's workflow); leeches stay suspended (they are suspended for a reason).
+    Returns the cards unsuspended."""
+    c, q, a = cards.c, note_qids.c, qbank_attempts.c
+    missed_notes = (
+        select(q.note_id)
+        .join(qbank_attempts, and_(a.source == q.source, a.qid == q.qid))
+        .where(
+            a.batch_id == batch_id,
+            a.profile_id == profile_id,
+            a.outcome.in_(list(missed_outcomes)),
+        )
+    )
+    ids = list(
+        conn.execute(
+            select(c.id).where(
+                c.profile_id == profile_id,
+                c.suspended.is_(True),
+                c.leech.is_(False),
+                c.note_id.in_(missed_notes),
+            )
+        ).scalars()
+    )
+    for chunk in chunks(ids, 900):
+        conn.execute(
+            update(cards)
+            .where(c.id.in_(chunk))
+            .values(suspended=False, version=c.version + 1, modified_at=now)
+        )
+    return ids
 
 
 def set_card_flags(

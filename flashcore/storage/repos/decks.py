@@ -19,7 +19,7 @@ from sqlalchemy import (
 
 from flashcore.core import cloze
 from flashcore.core import topics as topic_keys
-from flashcore.core.model import CardState, DeckSpec, NoteKind, NoteSpec
+from flashcore.core.model import CardState, DeckSpec, NoteKind, NoteSpec, basic_ordinals
 from flashcore.storage.tables import (
     cards,
     decks,
@@ -103,7 +103,9 @@ def ensure_topics(session: Session, profile_id: int, paths: Iterable[str]) -> di
 
 
 def _ordinals(spec: NoteSpec) -> list[int]:
-    return cloze.ordinals(spec.fields["text"]) if spec.kind is NoteKind.CLOZE else [0]
+    if spec.kind is NoteKind.CLOZE:
+        return cloze.ordinals(spec.fields["text"])
+    return basic_ordinals(spec.fields)
 
 
 def _split_qid(qid: str) -> tuple[str, str]:
@@ -111,12 +113,8 @@ def _split_qid(qid: str) -> tuple[str, str]:
     return (source.lower(), bare) if bare else ("uworld", source)
 
 
-def upsert_deck(
-    session: Session, profile_id: int, spec: DeckSpec, now: datetime, *, prune: bool
-) -> LoadCounts:
-    """Load one parsed deck: an upsert keyed by note key; notes gone from the file are suspended
-    (or deleted with `prune`)."""
-    counts = LoadCounts(removed_keys=[])
+def ensure_deck(session: Session, profile_id: int, spec: DeckSpec, now: datetime) -> int:
+    """The id of the deck `spec` names, created or its name, description and source updated."""
     deck_id = session.execute(
         select(decks.c.id).where(decks.c.profile_id == profile_id, decks.c.key == spec.key)
     ).scalar()
@@ -155,6 +153,16 @@ def upsert_deck(
                 updated_at=now,
             )
         )
+    return int(deck_id)
+
+
+def upsert_deck(
+    session: Session, profile_id: int, spec: DeckSpec, now: datetime, *, prune: bool
+) -> LoadCounts:
+    """Load one parsed deck: an upsert keyed by note key; notes gone from the file are suspended
+    (or deleted with `prune`)."""
+    counts = LoadCounts(removed_keys=[])
+    deck_id = ensure_deck(session, profile_id, spec, now)
     existing = {
         row.key: (row.id, row.content_hash, row.removed)
         for row in session.execute(
@@ -204,7 +212,7 @@ def upsert_deck(
         linked.extend(zip(ids, (note for note, _k, _d in fresh), strict=True))
         counts.added = len(fresh)
         card_rows = [
-            _new_card_row(profile_id, note_id, o, now)
+            _new_card_row(profile_id, note_id, o, now, suspended=o in note.suspended)
             for note_id, note in linked
             for o in _ordinals(note)
         ]
@@ -258,6 +266,32 @@ def upsert_deck(
     return counts
 
 
+def package_note_homes(session: Session, profile_id: int) -> dict[str, tuple[int, str]]:
+    """Notes that came from Anki packages, by GUID: (note id, deck key). A note's key is
+    `<deck key>:<GUID>` (a GUID may itself hold `:`)."""
+    rows = session.execute(
+        select(notes.c.id, notes.c.key, decks.c.key)
+        .join(decks, decks.c.id == notes.c.deck_id)
+        .where(
+            decks.c.profile_id == profile_id,
+            or_(decks.c.source.like("%.apkg"), decks.c.source.like("%.colpkg")),
+        )
+    )
+    return {key[len(deck_key) + 1 :]: (note_id, deck_key) for note_id, key, deck_key in rows}
+
+
+def move_notes(
+    session: Session, deck_id: int, deck_key: str, moves: list[tuple[int, str]], now: datetime
+) -> None:
+    """Move notes (id, local id) into a deck: their key follows (`<deck key>:<local id>`)."""
+    for note_id, local_id in moves:
+        session.execute(
+            update(notes)
+            .where(notes.c.id == note_id)
+            .values(deck_id=deck_id, key=f"{deck_key}:{local_id}", modified_at=now)
+        )
+
+
 def _write_links(
     session: Session, linked: list[tuple[int, NoteSpec]], topic_ids: dict[str, int]
 ) -> None:
@@ -274,7 +308,9 @@ def _write_links(
         session.execute(insert(note_qids), qid_rows)
 
 
-def _new_card_row(profile_id: int, note_id: int, ordinal: int, now: datetime) -> dict[str, Any]:
+def _new_card_row(
+    profile_id: int, note_id: int, ordinal: int, now: datetime, *, suspended: bool = False
+) -> dict[str, Any]:
     return {
         "profile_id": profile_id,
         "note_id": note_id,
@@ -288,7 +324,7 @@ def _new_card_row(profile_id: int, note_id: int, ordinal: int, now: datetime) ->
         "reps": 0,
         "lapses": 0,
         "desired_retention": None,
-        "suspended": False,
+        "suspended": suspended,
         "buried_until": None,
         "flagged": False,
         "leech": False,
@@ -312,7 +348,13 @@ def _sync_cards(
     want = _ordinals(note)
     new = [o for o in want if o not in have]
     if new:
-        session.execute(insert(cards), [_new_card_row(profile_id, note_id, o, now) for o in new])
+        session.execute(
+            insert(cards),
+            [
+                _new_card_row(profile_id, note_id, o, now, suspended=o in note.suspended)
+                for o in new
+            ],
+        )
     dropped = [cid for o, (cid, suspended) in have.items() if o not in want and not suspended]
     if dropped:
         session.execute(
