@@ -36,7 +36,10 @@ def cmd_decks_add(args: argparse.Namespace) -> int:
             info("nothing was changed")
             return 1
     with open_collection(args) as fc:
-        reports = fc.add_decks(args.paths, prune=args.prune)
+        reports = fc.add_decks(
+            args.paths, prune=args.prune, with_scheduling=args.with_scheduling,
+            show_progress=not args.json and sys.stderr.isatty(),
+        )  # fmt: skip
     failed = [r for r in reports if not r.ok]
     if args.json:
         emit_json([r.to_json() for r in reports])
@@ -61,6 +64,12 @@ def cmd_decks_add(args: argparse.Namespace) -> int:
                     say(f"  skipped {count} note{'s' if count != 1 else ''}: {reason}")
                 for warning in r.warnings[:10]:
                     say(f"  {warning}")
+                if r.scheduling is not None:
+                    say(f"  {r.scheduling.line()}")
+                    for key, value in r.scheduling.settings.items():
+                        say(f"  setting {key} = {value} (from the Anki preset)")
+                    for warning in r.scheduling.warnings:
+                        say(f"  {warning}")
                 for key in r.removed_keys[:20]:
                     say(f"  suspended (no longer in the file): {key}")
             elif len(reports) == 1 and len(r.problems) == 1:  # one line says it all
@@ -138,6 +147,11 @@ def add_commands(add: AddCommand, common: Parser) -> None:
                         formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--prune", action="store_true", help="delete notes missing from the file")
+    p.add_argument(
+        "--with-scheduling", action="store_true",
+        help="Anki packages: also their card states, due dates, FSRS memory, flags, review "
+        "history and preset; a package brought back again adds only the reviews since",
+    )  # fmt: skip
     p.add_argument("--yes", action="store_true", help="confirm --prune without a prompt")
     json_flag(p)
     p.set_defaults(handler=cmd_decks_add)
