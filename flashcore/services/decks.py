@@ -381,6 +381,29 @@ def _iso(value: Any) -> str | None:
     return None if value is None else value.isoformat()
 
 
+def resolve_scope(
+    fc: Collection, deck: str | None, topic: str | None
+) -> tuple[str | None, str | None]:
+    """A deck and topic as the command line names them (a full name, a parent, or a unique
+    end: `Immunology`, `Type I`) as their full names; an unknown or ambiguous one is an error
+    with the candidates."""
+    from flashcore.core import topics as topic_keys
+    from flashcore.core.scope import resolve
+
+    if deck is None and topic is None:
+        return deck, topic
+    with reading(fc.engine) as session:
+        if deck is not None:
+            rows = repos.deck_rows(session, fc.profile_id)
+            deck = resolve(deck, [name for _id, _key, name, _desc in rows], option="--deck",
+                           listing="flashcore decks list", exact=[key for _id, key, _n, _d in rows])  # fmt: skip
+        if topic is not None:
+            paths = repos.topic_paths(session, fc.profile_id)
+            topic = resolve(topic, paths, option="--topic", listing="flashcore topics list",
+                            normalize=topic_keys.path_key)  # fmt: skip
+    return deck, topic
+
+
 def list_cards(fc: Collection, *, deck: str | None, topic: str | None) -> list[dict[str, Any]]:
     now = fc.now()
     from flashcore.services.weights import card_weakness
