@@ -9,7 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 from flashcore.core import cloze, fsrs_adapter, studyday
 from flashcore.core.card_sides import card_sides
-from flashcore.core.errors import FlashcoreError, NotFoundError, StaleCardError
+from flashcore.core.errors import (
+    EarlierDayUndoError,
+    FlashcoreError,
+    NotFoundError,
+    StaleCardError,
+)
 from flashcore.core.model import CardState, Rating, Schedule
 from flashcore.services.exam import card_retention
 from flashcore.storage import anki_sync, repos
@@ -299,16 +304,33 @@ class Undone:
     reviewed_at: datetime
 
 
-def undo(fc: Collection, steps: int = 1) -> list[Undone]:
-    """Undo the last `steps` answers of this profile: card state restored exactly, rows removed."""
+def undo(fc: Collection, steps: int = 1, *, earlier_days: bool = False) -> list[Undone]:
+    """Undo the last `steps` answers of this profile: card state restored exactly, rows removed.
+    An answer given on an earlier study day is undone only with `earlier_days` (otherwise
+    `EarlierDayUndoError`, nothing changed): the reviewer and `flashcore undo` alike."""
     if steps < 1:
         raise FlashcoreError("--steps must be at least 1")
     now = fc.now()
+    today_start = fc.day_start(now)
 
     def work(session: Any) -> list[Undone]:
         logs = repos.last_reviews(session, fc.profile_id, steps)
         if not logs:
             raise FlashcoreError("nothing to undo: no answers recorded")
+        earlier = [log for log in logs if log["reviewed_at"] < today_start]
+        if earlier and not earlier_days:
+            zone, hour = fc.settings.zone, fc.settings.day_start_hour
+            first = min(studyday.study_date(log["reviewed_at"], zone, hour) for log in earlier)
+            n = len(earlier)
+            which = (
+                "the last answer was" if len(logs) == 1 else f"{n} of the {len(logs)} answers were"
+            )
+            raise EarlierDayUndoError(
+                f"not undone: {which} given on an earlier study day ({first.isoformat()}); "
+                "today's answers only, unless you confirm",
+                answers=n,
+                first_day=first.isoformat(),
+            )
         done = []
         for log in logs:
             anchored = anki_sync.anchor_time(session, log["card_id"])

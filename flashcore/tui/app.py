@@ -86,6 +86,16 @@ class FlashcoreApp(App[None]):
         except Exception as exc:  # noqa: BLE001 - handed to the command line, printed as one line
             self.call_from_thread(self._failed, exc)
             return
+        if self.scope != (None, None):  # `--deck Immunology`: the deck's full name
+            from flashcore.core.errors import FlashcoreError
+            from flashcore.services.decks import resolve_scope
+
+            try:
+                self.scope = resolve_scope(fc, *self.scope)
+            except FlashcoreError as exc:
+                fc.close()
+                self.call_from_thread(self._failed, exc)
+                return
         self.call_from_thread(self._opened, fc)
 
     def _opened(self, fc: Flashcore) -> None:

@@ -365,6 +365,12 @@ def deck_ids_matching(session: Executor, profile_id: int, name: str) -> list[int
     return [r.id for r in rows]
 
 
+def topic_paths(session: Executor, profile_id: int) -> list[str]:
+    """Every topic path of the profile."""
+    rows = session.execute(select(topics.c.path).where(topics.c.profile_id == profile_id))
+    return [r.path for r in rows]
+
+
 def topic_ids_matching(session: Executor, profile_id: int, path: str) -> list[int]:
     key = topic_keys.path_key(path)
     rows = session.execute(
