@@ -8,7 +8,13 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from flashcore.core import cloze, fsrs_adapter, studyday
-from flashcore.core.errors import FlashcoreError, NotFoundError, StaleCardError
+from flashcore.core.card_sides import card_sides
+from flashcore.core.errors import (
+    EarlierDayUndoError,
+    FlashcoreError,
+    NotFoundError,
+    StaleCardError,
+)
 from flashcore.core.model import CardState, Rating, Schedule
 from flashcore.services.exam import card_retention
 from flashcore.storage import anki_sync, repos
@@ -51,6 +57,7 @@ class CardView:
     retention: float
     outcomes: dict[Rating, Outcome]
     flagged: bool
+    images: tuple[str, ...] = ()  # media names the card shows (`o` in the reviewer opens them)
 
 
 def format_interval(delta: timedelta) -> str:
@@ -90,13 +97,7 @@ def show_on(conn: Connection, fc: Collection, card_id: int) -> tuple[CardView, r
             elapsed_days=elapsed_days(fc, schedule, now),
         ).items()
     }  # fmt: skip
-    fields = row["fields"]
-    if row["kind"] == "cloze":
-        front = cloze.render(fields["text"], row["ord"], reveal=False)
-        back = cloze.render(fields["text"], row["ord"], reveal=True)
-    else:
-        front = [cloze.Segment(fields.get("front", ""))]
-        back = [cloze.Segment(fields.get("back", ""), "answer")]
+    sides = card_sides(row["kind"], row["fields"], row["ord"], html=bool(row["html"]))
     view = CardView(
         card_id=card_id,
         note_key=row["note_key"],
@@ -106,9 +107,9 @@ def show_on(conn: Connection, fc: Collection, card_id: int) -> tuple[CardView, r
         topics=tuple(row["topics"]),
         tags=tuple(row["tags"] or ()),
         html=row["html"],
-        front=front,
-        back=back,
-        extra=fields.get("extra", ""),
+        front=sides.front,
+        back=sides.back,
+        extra=sides.extra,
         state=CardState(row["state"]),
         reps=row["reps"],
         lapses=row["lapses"],
@@ -116,6 +117,7 @@ def show_on(conn: Connection, fc: Collection, card_id: int) -> tuple[CardView, r
         retention=retention,
         outcomes=outcomes,
         flagged=row["flagged"],
+        images=sides.images,
     )
     known = repos.CardRow(
         card_id=card_id,
@@ -302,16 +304,33 @@ class Undone:
     reviewed_at: datetime
 
 
-def undo(fc: Collection, steps: int = 1) -> list[Undone]:
-    """Undo the last `steps` answers of this profile: card state restored exactly, rows removed."""
+def undo(fc: Collection, steps: int = 1, *, earlier_days: bool = False) -> list[Undone]:
+    """Undo the last `steps` answers of this profile: card state restored exactly, rows removed.
+    An answer given on an earlier study day is undone only with `earlier_days` (otherwise
+    `EarlierDayUndoError`, nothing changed): the reviewer and `flashcore undo` alike."""
     if steps < 1:
         raise FlashcoreError("--steps must be at least 1")
     now = fc.now()
+    today_start = fc.day_start(now)
 
     def work(session: Any) -> list[Undone]:
         logs = repos.last_reviews(session, fc.profile_id, steps)
         if not logs:
             raise FlashcoreError("nothing to undo: no answers recorded")
+        earlier = [log for log in logs if log["reviewed_at"] < today_start]
+        if earlier and not earlier_days:
+            zone, hour = fc.settings.zone, fc.settings.day_start_hour
+            first = min(studyday.study_date(log["reviewed_at"], zone, hour) for log in earlier)
+            n = len(earlier)
+            which = (
+                "the last answer was" if len(logs) == 1 else f"{n} of the {len(logs)} answers were"
+            )
+            raise EarlierDayUndoError(
+                f"not undone: {which} given on an earlier study day ({first.isoformat()}); "
+                "today's answers only, unless you confirm",
+                answers=n,
+                first_day=first.isoformat(),
+            )
         done = []
         for log in logs:
             anchored = anki_sync.anchor_time(session, log["card_id"])

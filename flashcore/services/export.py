@@ -7,20 +7,21 @@ the size of the history, and the package is what the collection held at one inst
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Generator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flashcore.core.errors import FlashcoreError
+from flashcore.core.model import NoteKind, basic_sides
 from flashcore.storage import repos
 from flashcore.storage.repos import exports
 from flashcore.storage.uow import reading
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
     from flashcore.exporters.anki import ExportNote, ExportSummary
     from flashcore.services.context import Collection
+    from flashcore.storage.repos.common import Executor
 
 NOTES_PER_READ = 500
 
@@ -85,8 +86,42 @@ def export_anki(
                 bar.stop()
 
 
+def _package_guid(note: exports.ExportedNote) -> str | None:
+    """The Anki GUID of a note that came from an Anki package (its key is `<deck key>:<GUID>`),
+    so Anki updates that note instead of adding a copy; None for flashcore's own notes."""
+    source = (note.deck_source or "").lower()
+    if not source.endswith((".apkg", ".colpkg")):
+        return None
+    key, deck_key = note.key, note.deck_key
+    return key[len(deck_key) + 1 :] if key.startswith(deck_key + ":") else None
+
+
+def _split_sides(note: ExportNote) -> list[ExportNote]:
+    """A basic note with several sides (an Anki note type's further templates, `front@N`)
+    goes out as its first card's note plus one basic note per further card (key `<key>@N`):
+    flashcore's Anki note types have one template."""
+    if note.kind is not NoteKind.BASIC or all(c.ord == 0 for c in note.cards):
+        return [note]
+    out = [dataclasses.replace(note, cards=tuple(c for c in note.cards if c.ord == 0))]
+    for card in note.cards:
+        if card.ord == 0:
+            continue
+        front, back, extra = basic_sides(note.fields, card.ord)
+        fields = {"front": front, "back": back} | ({"extra": extra} if extra else {})
+        out.append(
+            dataclasses.replace(
+                note,
+                key=f"{note.key}@{card.ord}",
+                guid=None,
+                fields=fields,
+                cards=(dataclasses.replace(card, ord=0),),
+            )
+        )
+    return [n for n in out if n.cards]
+
+
 def _read_notes(
-    session: Session,
+    session: Executor,
     where: Any,
     note_ids: Sequence[int],
     with_scheduling: bool,
@@ -100,32 +135,35 @@ def _read_notes(
             card_ids = [card.card_id for note in notes for card in note.cards]
             history = exports.review_records(session, card_ids)
         for note in notes:
-            yield ExportNote(
-                key=note.key,
-                kind=note.kind,
-                fields=note.fields,
-                deck_name=note.deck,
-                html=note.html,
-                tags=note.tags,
-                topics=note.topics,
-                qids=note.qids,
-                modified_at=note.modified_at,
-                cards=tuple(
-                    ExportCard(
-                        ord=c.ord,
-                        state=c.state,
-                        due=c.due,
-                        step=c.step,
-                        stability=c.stability,
-                        difficulty=c.difficulty,
-                        last_review=c.last_review,
-                        reps=c.reps,
-                        lapses=c.lapses,
-                        desired_retention=c.desired_retention,
-                        suspended=c.suspended,
-                        flagged=c.flagged,
-                        reviews=tuple(history.get(c.card_id, ())),
-                    )
-                    for c in note.cards
-                ),
+            yield from _split_sides(
+                ExportNote(
+                    key=note.key,
+                    guid=_package_guid(note),
+                    kind=note.kind,
+                    fields=note.fields,
+                    deck_name=note.deck,
+                    html=note.html,
+                    tags=note.tags,
+                    topics=note.topics,
+                    qids=note.qids,
+                    modified_at=note.modified_at,
+                    cards=tuple(
+                        ExportCard(
+                            ord=c.ord,
+                            state=c.state,
+                            due=c.due,
+                            step=c.step,
+                            stability=c.stability,
+                            difficulty=c.difficulty,
+                            last_review=c.last_review,
+                            reps=c.reps,
+                            lapses=c.lapses,
+                            desired_retention=c.desired_retention,
+                            suspended=c.suspended,
+                            flagged=c.flagged,
+                            reviews=tuple(history.get(c.card_id, ())),
+                        )
+                        for c in note.cards
+                    ),
+                )
             )

@@ -21,6 +21,7 @@ from flashcore.core.matching import own_text
 from flashcore.core.text import ALIAS_CHARS, TOPIC_KEY_CHARS, name_problem, shown
 from flashcore.services import matching, weights
 from flashcore.services.context import today_for
+from flashcore.storage import repos
 from flashcore.storage.models import (
     QbankAttempt,
     QbankBatch,
@@ -50,6 +51,7 @@ class ImportReport:
     unmatched_topics: list[str] = field(default_factory=list)
     unmatched_qids: list[str] = field(default_factory=list)
     pulled_forward: int = 0
+    unsuspended: int = 0  # suspended cards a missed question id brought back (unsuspend_on_miss)
     batch_id: int | None = None
     format: str = ""
     dry_run: bool = False
@@ -73,6 +75,7 @@ class ImportReport:
             "unmatched_topics": self.unmatched_topics,
             "unmatched_qids": self.unmatched_qids,
             "pulled_forward": self.pulled_forward,
+            "unsuspended": self.unsuspended,
             "warnings": self.warnings,
         }
 
@@ -166,6 +169,12 @@ def import_log(
                 copied = stage.save(conn, batch_id, progress, cancel)
                 if copied != report.added:  # another import took some of them meanwhile
                     raise _Raced
+                if fc.settings.unsuspend_on_miss:
+                    report.unsuspended = len(
+                        repos.unsuspend_missed(
+                            conn, fc.profile_id, batch_id, matching.MISSED, fc.now()
+                        )
+                    )
                 # Even with nothing new, today's pull-forwards are recomputed (the only
                 # place besides aliases and removals that computes them).
                 with Session(bind=conn) as session:

@@ -87,35 +87,41 @@ def _former_collect_notes(fc: Any, *, deck: str | None, with_scheduling: bool) -
     out = []
     for nid in note_ids:
         first = by_note[nid][0]
-        out.append(
-            ExportNote(
-                key=first["note_key"],
-                kind=NoteKind(first["kind"]),
-                fields=dict(first["fields"]),
-                deck_name=first["deck"],
-                html=bool(first["html"]),
-                tags=tuple(first["tags"] or ()),
-                topics=tuple(first["topics"]),
-                qids=tuple(qids.get(nid, ())),
-                modified_at=modified[nid],
-                cards=tuple(
-                    ExportCard(
-                        ord=c["ord"],
-                        state=CardState(c["state"]),
-                        due=c["due"],
-                        step=c["step"],
-                        stability=c["stability"],
-                        difficulty=c["difficulty"],
-                        last_review=c["last_review"],
-                        reps=c["reps"],
-                        lapses=c["lapses"],
-                        desired_retention=c["desired_retention"],
-                        suspended=bool(c["suspended"]),
-                        flagged=bool(c["flagged"]),
-                        reviews=tuple(reviews.get(c["id"], ())),
-                    )
-                    for c in sorted(by_note[nid], key=lambda c: c["ord"])
-                ),
+        source, deck_key = str(first["deck_source"] or "").lower(), first["deck_key"]
+        from_package = source.endswith((".apkg", ".colpkg"))
+        guid = first["note_key"][len(deck_key) + 1 :] if from_package else None
+        out.extend(
+            export._split_sides(
+                ExportNote(
+                    key=first["note_key"],
+                    guid=guid,
+                    kind=NoteKind(first["kind"]),
+                    fields=dict(first["fields"]),
+                    deck_name=first["deck"],
+                    html=bool(first["html"]),
+                    tags=tuple(first["tags"] or ()),
+                    topics=tuple(first["topics"]),
+                    qids=tuple(qids.get(nid, ())),
+                    modified_at=modified[nid],
+                    cards=tuple(
+                        ExportCard(
+                            ord=c["ord"],
+                            state=CardState(c["state"]),
+                            due=c["due"],
+                            step=c["step"],
+                            stability=c["stability"],
+                            difficulty=c["difficulty"],
+                            last_review=c["last_review"],
+                            reps=c["reps"],
+                            lapses=c["lapses"],
+                            desired_retention=c["desired_retention"],
+                            suspended=bool(c["suspended"]),
+                            flagged=bool(c["flagged"]),
+                            reviews=tuple(reviews.get(c["id"], ())),
+                        )
+                        for c in sorted(by_note[nid], key=lambda c: c["ord"])
+                    ),
+                )
             )
         )
     return out

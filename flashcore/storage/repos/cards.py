@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import (
     and_,
     bindparam,
+    case,
     func,
     or_,
     select,
@@ -129,6 +130,8 @@ def card_details(
             notes.c.tags,
             decks.c.name.label("deck"),
             decks.c.html,
+            decks.c.key.label("deck_key"),
+            decks.c.source.label("deck_source"),
         )
         .join(notes, notes.c.id == cards.c.note_id)
         .join(decks, decks.c.id == notes.c.deck_id)
@@ -139,6 +142,23 @@ def card_details(
     rows = [dict(r._mapping) for r in session.execute(query)]
     attach_topics(session, rows)
     return rows
+
+
+def card_texts(
+    session: Executor, card_ids: list[int]
+) -> dict[int, tuple[str, dict[str, str], int, bool]]:
+    """What each card's text is made from: (note kind, note fields, ord, deck is html)."""
+    out: dict[int, tuple[str, dict[str, str], int, bool]] = {}
+    for chunk in chunks(card_ids, 900):
+        rows = session.execute(
+            select(cards.c.id, notes.c.kind, notes.c.fields, cards.c.ord, decks.c.html)
+            .join(notes, notes.c.id == cards.c.note_id)
+            .join(decks, decks.c.id == notes.c.deck_id)
+            .where(cards.c.id.in_(chunk))
+        )
+        for card_id, kind, fields, ordinal, html in rows:
+            out[card_id] = (kind, dict(fields or {}), ordinal, bool(html))
+    return out
 
 
 def question_answers(
@@ -259,6 +279,45 @@ def attach_topics(session: Executor, rows: list[dict[str, Any]]) -> None:
         row["topics"] = by_note.get(row["note_id"], [])
 
 
+def unsuspend_missed(
+    conn: Executor,
+    profile_id: int,
+    batch_id: int,
+    missed_outcomes: Sequence[str],
+    now: datetime,
+) -> list[int]:
+    """Unsuspend the suspended cards whose note carries a question the batch `batch_id` has a
+    miss of (AnKing's workflow); leeches stay suspended (they are suspended for a reason).
+    Returns the cards unsuspended."""
+    c, q, a = cards.c, note_qids.c, qbank_attempts.c
+    missed_notes = (
+        select(q.note_id)
+        .join(qbank_attempts, and_(a.source == q.source, a.qid == q.qid))
+        .where(
+            a.batch_id == batch_id,
+            a.profile_id == profile_id,
+            a.outcome.in_(list(missed_outcomes)),
+        )
+    )
+    ids = list(
+        conn.execute(
+            select(c.id).where(
+                c.profile_id == profile_id,
+                c.suspended.is_(True),
+                c.leech.is_(False),
+                c.note_id.in_(missed_notes),
+            )
+        ).scalars()
+    )
+    for chunk in chunks(ids, 900):
+        conn.execute(
+            update(cards)
+            .where(c.id.in_(chunk))
+            .values(suspended=False, version=c.version + 1, modified_at=now)
+        )
+    return ids
+
+
 def set_card_flags(
     session: Session, profile_id: int, card_ids: Sequence[int], values: dict[str, Any]
 ) -> list[int]:
@@ -306,3 +365,22 @@ def card_scope(session: Executor, profile_id: int, deck: str | None, topic: str 
         if not topic_ids:
             raise FlashcoreError(f"no topic {topic!r} (see `flashcore topics list`)")
     return card_filter(profile_id, deck_ids, topic_ids)
+
+
+def cards_per_topic(
+    session: Executor, profile_id: int, topic_ids: list[int], rollover: datetime
+) -> dict[int, tuple[int, int]]:
+    """For each of these topics (directly linked notes only): its cards, and of them those due
+    before `rollover` (not suspended, not new)."""
+    c, nt = cards.c, note_topics.c
+    is_due = and_(c.suspended.is_(False), c.state != 0, c.due < rollover)
+    out: dict[int, tuple[int, int]] = {}
+    for chunk in chunks(topic_ids, 900):
+        rows = session.execute(
+            select(nt.topic_id, func.count(), func.sum(case((is_due, 1), else_=0)))
+            .join(cards, c.note_id == nt.note_id)
+            .where(c.profile_id == profile_id, nt.topic_id.in_(chunk))
+            .group_by(nt.topic_id)
+        ).all()
+        out.update({topic_id: (int(total), int(due or 0)) for topic_id, total, due in rows})
+    return out

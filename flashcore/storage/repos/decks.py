@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,7 +17,8 @@ from sqlalchemy import (
 
 from flashcore.core import cloze
 from flashcore.core import topics as topic_keys
-from flashcore.core.model import CardState, DeckSpec, NoteKind, NoteSpec
+from flashcore.core.decksync import StoredNote, plan_sync
+from flashcore.core.model import CardState, DeckSpec, NoteKind, NoteSpec, basic_ordinals
 from flashcore.storage.tables import (
     cards,
     decks,
@@ -46,15 +45,6 @@ class LoadCounts:
     deleted: int = 0
     cards_added: int = 0
     removed_keys: list[str] | None = None
-
-
-def note_hash(spec: NoteSpec, deck_key: str) -> str:
-    payload = json.dumps(
-        [deck_key, spec.kind.value, spec.fields, spec.tags, spec.topics, spec.qids],
-        sort_keys=True,
-        ensure_ascii=False,
-    )
-    return hashlib.sha256(payload.encode()).hexdigest()
 
 
 def ensure_topics(session: Session, profile_id: int, paths: Iterable[str]) -> dict[str, int]:
@@ -103,7 +93,9 @@ def ensure_topics(session: Session, profile_id: int, paths: Iterable[str]) -> di
 
 
 def _ordinals(spec: NoteSpec) -> list[int]:
-    return cloze.ordinals(spec.fields["text"]) if spec.kind is NoteKind.CLOZE else [0]
+    if spec.kind is NoteKind.CLOZE:
+        return cloze.ordinals(spec.fields["text"])
+    return basic_ordinals(spec.fields)
 
 
 def _split_qid(qid: str) -> tuple[str, str]:
@@ -111,12 +103,8 @@ def _split_qid(qid: str) -> tuple[str, str]:
     return (source.lower(), bare) if bare else ("uworld", source)
 
 
-def upsert_deck(
-    session: Session, profile_id: int, spec: DeckSpec, now: datetime, *, prune: bool
-) -> LoadCounts:
-    """Load one parsed deck: an upsert keyed by note key; notes gone from the file are suspended
-    (or deleted with `prune`)."""
-    counts = LoadCounts(removed_keys=[])
+def ensure_deck(session: Session, profile_id: int, spec: DeckSpec, now: datetime) -> int:
+    """The id of the deck `spec` names, created or its name, description and source updated."""
     deck_id = session.execute(
         select(decks.c.id).where(decks.c.profile_id == profile_id, decks.c.key == spec.key)
     ).scalar()
@@ -155,8 +143,18 @@ def upsert_deck(
                 updated_at=now,
             )
         )
-    existing = {
-        row.key: (row.id, row.content_hash, row.removed)
+    return int(deck_id)
+
+
+def upsert_deck(
+    session: Session, profile_id: int, spec: DeckSpec, now: datetime, *, prune: bool
+) -> LoadCounts:
+    """Load one parsed deck: an upsert keyed by note key (planned by `core.decksync.plan_sync`);
+    notes gone from the file are suspended (or deleted with `prune`)."""
+    counts = LoadCounts(removed_keys=[])
+    deck_id = ensure_deck(session, profile_id, spec, now)
+    stored = {
+        row.key: StoredNote(row.id, row.content_hash, row.removed)
         for row in session.execute(
             select(notes.c.id, notes.c.key, notes.c.content_hash, notes.c.removed).where(
                 notes.c.deck_id == deck_id
@@ -164,20 +162,10 @@ def upsert_deck(
         )
     }
     topic_ids = ensure_topics(session, profile_id, {t for n in spec.notes for t in n.topics})
-    seen: set[str] = set()
-    fresh: list[tuple[NoteSpec, str, str]] = []
-    changed: list[tuple[int, NoteSpec, str, bool]] = []
-    for note in spec.notes:
-        key = note.key(spec.key)
-        seen.add(key)
-        digest = note_hash(note, spec.key)
-        found = existing.get(key)
-        if found is None:
-            fresh.append((note, key, digest))
-        elif found[1] == digest and not found[2]:
-            counts.unchanged += 1
-        else:
-            changed.append((found[0], note, digest, found[2]))
+    plan = plan_sync(spec.key, spec.notes, stored)
+    counts.unchanged = plan.unchanged
+    fresh = [(n.spec, n.key, n.content_hash) for n in plan.new]
+    changed = [(c.note_id, c.spec, c.content_hash, c.was_removed) for c in plan.changed]
     linked: list[tuple[int, NoteSpec]] = []
     if fresh:
         rows = [
@@ -204,7 +192,7 @@ def upsert_deck(
         linked.extend(zip(ids, (note for note, _k, _d in fresh), strict=True))
         counts.added = len(fresh)
         card_rows = [
-            _new_card_row(profile_id, note_id, o, now)
+            _new_card_row(profile_id, note_id, o, now, suspended=o in note.suspended)
             for note_id, note in linked
             for o in _ordinals(note)
         ]
@@ -239,12 +227,12 @@ def upsert_deck(
         session.execute(delete(note_qids).where(note_qids.c.note_id.in_(old_ids)))
         linked.extend((note_id, note) for note_id, note, _d, _r in changed)
     _write_links(session, linked, topic_ids)
-    gone = [(key, nid) for key, (nid, _h, removed) in existing.items() if key not in seen]
+    gone = plan.gone
     if prune and gone:
         session.execute(delete(notes).where(notes.c.id.in_([nid for _k, nid in gone])))
         counts.deleted = len(gone)
     else:
-        newly = [(k, nid) for k, nid in gone if not existing[k][2]]
+        newly = plan.newly_gone
         if newly:
             ids = [nid for _k, nid in newly]
             session.execute(update(notes).where(notes.c.id.in_(ids)).values(removed=True))
@@ -256,6 +244,32 @@ def upsert_deck(
         counts.removed = len(newly)
         counts.removed_keys = [k for k, _ in newly]
     return counts
+
+
+def package_note_homes(session: Session, profile_id: int) -> dict[str, tuple[int, str]]:
+    """Notes that came from Anki packages, by GUID: (note id, deck key). A note's key is
+    `<deck key>:<GUID>` (a GUID may itself hold `:`)."""
+    rows = session.execute(
+        select(notes.c.id, notes.c.key, decks.c.key)
+        .join(decks, decks.c.id == notes.c.deck_id)
+        .where(
+            decks.c.profile_id == profile_id,
+            or_(decks.c.source.like("%.apkg"), decks.c.source.like("%.colpkg")),
+        )
+    )
+    return {key[len(deck_key) + 1 :]: (note_id, deck_key) for note_id, key, deck_key in rows}
+
+
+def move_notes(
+    session: Session, deck_id: int, deck_key: str, moves: list[tuple[int, str]], now: datetime
+) -> None:
+    """Move notes (id, local id) into a deck: their key follows (`<deck key>:<local id>`)."""
+    for note_id, local_id in moves:
+        session.execute(
+            update(notes)
+            .where(notes.c.id == note_id)
+            .values(deck_id=deck_id, key=f"{deck_key}:{local_id}", modified_at=now)
+        )
 
 
 def _write_links(
@@ -274,7 +288,9 @@ def _write_links(
         session.execute(insert(note_qids), qid_rows)
 
 
-def _new_card_row(profile_id: int, note_id: int, ordinal: int, now: datetime) -> dict[str, Any]:
+def _new_card_row(
+    profile_id: int, note_id: int, ordinal: int, now: datetime, *, suspended: bool = False
+) -> dict[str, Any]:
     return {
         "profile_id": profile_id,
         "note_id": note_id,
@@ -288,7 +304,7 @@ def _new_card_row(profile_id: int, note_id: int, ordinal: int, now: datetime) ->
         "reps": 0,
         "lapses": 0,
         "desired_retention": None,
-        "suspended": False,
+        "suspended": suspended,
         "buried_until": None,
         "flagged": False,
         "leech": False,
@@ -312,7 +328,13 @@ def _sync_cards(
     want = _ordinals(note)
     new = [o for o in want if o not in have]
     if new:
-        session.execute(insert(cards), [_new_card_row(profile_id, note_id, o, now) for o in new])
+        session.execute(
+            insert(cards),
+            [
+                _new_card_row(profile_id, note_id, o, now, suspended=o in note.suspended)
+                for o in new
+            ],
+        )
     dropped = [cid for o, (cid, suspended) in have.items() if o not in want and not suspended]
     if dropped:
         session.execute(
@@ -343,6 +365,12 @@ def deck_ids_matching(session: Executor, profile_id: int, name: str) -> list[int
     return [r.id for r in rows]
 
 
+def topic_paths(session: Executor, profile_id: int) -> list[str]:
+    """Every topic path of the profile."""
+    rows = session.execute(select(topics.c.path).where(topics.c.profile_id == profile_id))
+    return [r.path for r in rows]
+
+
 def topic_ids_matching(session: Executor, profile_id: int, path: str) -> list[int]:
     key = topic_keys.path_key(path)
     rows = session.execute(
@@ -371,4 +399,26 @@ def topic_keys_of_notes(session: Executor, note_ids: list[int]) -> dict[int, lis
         )
         for note_id, key in rows:
             out.setdefault(note_id, []).append(key)
+    return out
+
+
+def note_modified_times(session: Executor, note_ids: list[int]) -> dict[int, datetime]:
+    """When each of these notes last changed."""
+    out: dict[int, datetime] = {}
+    for chunk in chunks(note_ids, 900):
+        rows = session.execute(select(notes.c.id, notes.c.modified_at).where(notes.c.id.in_(chunk)))
+        out.update({nid: when for nid, when in rows})
+    return out
+
+
+def note_question_ids(session: Executor, note_ids: list[int]) -> dict[int, list[str]]:
+    """The question ids each of these notes lists, `source:qid`, sorted."""
+    out: dict[int, list[str]] = {}
+    q = note_qids.c
+    for chunk in chunks(note_ids, 900):
+        rows = session.execute(
+            select(q.note_id, q.source, q.qid).where(q.note_id.in_(chunk)).order_by(q.source, q.qid)
+        )
+        for nid, source, qid in rows:
+            out.setdefault(nid, []).append(f"{source}:{qid}")
     return out

@@ -66,6 +66,8 @@ class ExportedNote:
     kind: NoteKind
     fields: dict[str, str]
     deck: str
+    deck_key: str
+    deck_source: str | None
     html: bool
     tags: tuple[str, ...]
     topics: tuple[str, ...]
@@ -128,6 +130,7 @@ def exported_notes(session: Executor, where: Any, note_ids: Sequence[int]) -> li
     qids_of = _texts(session, _qids_statement(), ids)
     rows = session.execute(
         select(n.id, n.key, n.kind, n.fields, n.tags, n.modified_at, decks.c.name, decks.c.html)
+        .add_columns(decks.c.key, decks.c.source)
         .join(decks, decks.c.id == n.deck_id)
         .where(n.id.in_(bindparam("b_ids", expanding=True)))
         .order_by(n.id),
@@ -140,6 +143,8 @@ def exported_notes(session: Executor, where: Any, note_ids: Sequence[int]) -> li
             kind=NoteKind(kind),
             fields=dict(fields),
             deck=deck,
+            deck_key=deck_key,
+            deck_source=deck_source,
             html=bool(html),
             tags=tuple(tags or ()),
             topics=tuple(topics_of.get(nid, ())),
@@ -147,7 +152,7 @@ def exported_notes(session: Executor, where: Any, note_ids: Sequence[int]) -> li
             modified_at=modified_at,
             cards=tuple(cards_of.get(nid, ())),
         )
-        for nid, key, kind, fields, tags, modified_at, deck, html in rows
+        for nid, key, kind, fields, tags, modified_at, deck, html, deck_key, deck_source in rows
     ]
 
 
