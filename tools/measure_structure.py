@@ -20,7 +20,11 @@ SQL_STRING_STARTS = ("SELECT ", "INSERT ", "UPDATE ", "DELETE ", "CREATE ", "DRO
 
 # Statements on Anki's own SQLite files (the .apkg written, the package read): a file format,
 # not flashcore's database.
-ANKI_FILES = ("flashcore/exporters/anki.py", "flashcore/importers/anki_package/")
+ANKI_FILES = (
+    "flashcore/exporters/anki.py",
+    "flashcore/importers/anki_package/",
+    "flashcore/importers/anki_scheduling.py",
+)
 
 
 def product_files() -> list[Path]:

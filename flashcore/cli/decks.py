@@ -40,7 +40,10 @@ def cmd_decks_add(args: argparse.Namespace) -> int:
             info("nothing was changed")
             return 1
     with open_collection(args) as fc:
-        reports = fc.add_decks(args.paths, prune=args.prune)
+        reports = fc.add_decks(
+            args.paths, prune=args.prune, with_scheduling=args.with_scheduling,
+            show_progress=not args.json and sys.stderr.isatty(),
+        )  # fmt: skip
     failed = [r for r in reports if not r.ok]
     if args.json:
         emit_json([r.to_json() for r in reports])
@@ -52,11 +55,10 @@ def cmd_decks_add(args: argparse.Namespace) -> int:
                     line += f", {r.removed} missing from the file (suspended, kept)"
                 if r.deleted:
                     line += f", {r.deleted} deleted"
-                if r.unchanged and (r.skipped or r.unsupported or r.media_added):
-                    line += f", {r.unchanged} unchanged"
                 skipped = sum(r.skipped.values()) + sum(r.unsupported.values())
                 if r.path.lower().endswith((".apkg", ".colpkg")):
-                    line += f", {skipped} skipped; {r.media_added} media files written"
+                    line += (f", {r.unchanged} unchanged, {skipped} skipped; "
+                             f"{r.media_added} media files written")  # fmt: skip
                 say(line)
                 for kind, count in sorted(r.unsupported.items()):
                     say(f"  skipped {count} {kind} note{'s' if count != 1 else ''}: "
@@ -65,6 +67,12 @@ def cmd_decks_add(args: argparse.Namespace) -> int:
                     say(f"  skipped {count} note{'s' if count != 1 else ''}: {reason}")
                 for warning in r.warnings[:10]:
                     say(f"  {warning}")
+                if r.scheduling is not None:
+                    say(f"  {r.scheduling.line()}")
+                    for key, value in r.scheduling.settings.items():
+                        say(f"  setting {key} = {value} (from the Anki preset)")
+                    for warning in r.scheduling.warnings:
+                        say(f"  {warning}")
                 for key in r.removed_keys[:20]:
                     say(f"  suspended (no longer in the file): {key}")
             elif len(reports) == 1 and len(r.problems) == 1:  # one line says it all
@@ -150,12 +158,18 @@ def add_commands(add: AddCommand, common: Parser) -> None:
              ".apkg/.colpkg); loading\nthe same files again changes nothing, and an edited file "
              "updates its notes (history kept)",
              "flashcore decks add decks/*.toml   # loads the starter decks (again: no change)\n"
-             "flashcore decks add ~/Downloads/AnKing_Step1.apkg   # adds an Anki package's notes",
+             "flashcore decks add ~/Downloads/AnKing_Step1.apkg   # adds an Anki package's notes\n"
+             "flashcore decks add ~/Downloads/phone.colpkg --with-scheduling   # and its history",
              cmd_decks_add)  # fmt: skip
     p.add_argument("paths", nargs="+", metavar="PATH",
                    help="deck files; decks/README.md describes the format")  # fmt: skip
     p.add_argument("--prune", action="store_true",
                    help="delete notes missing from the files, with their history (asks first)")  # fmt: skip
+    p.add_argument(
+        "--with-scheduling", action="store_true",
+        help="Anki packages: also their card states, due dates, FSRS memory, flags, review "
+        "history and preset; a package brought back again adds only the reviews since",
+    )  # fmt: skip
     p.add_argument("--yes", action="store_true", help="confirm --prune without a prompt")
     json_flag(p)
     p = verb("list", "decks with today's new / learning / due counts (what `due --deck` holds)",

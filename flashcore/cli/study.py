@@ -61,16 +61,20 @@ def _due_within(args: argparse.Namespace, fc: Flashcore) -> int:
     """`due --minutes M`: today's queue cut to M minutes, the postponed cards listed after
     the kept ones with their reason (`postponed: true` in JSON)."""
     from flashcore.services.budget import cut_queue
+    from flashcore.services.decks import card_fronts
     from flashcore.services.study import build_queue
 
     q = build_queue(fc, deck=args.deck, topic=args.topic)
     done = cut_queue(fc, q, args.minutes)
     kept = list(done.kept[: args.limit] if args.limit else done.kept)
+    fronts = card_fronts(fc, [i.card_id for i in [*kept, *done.postponed]])
     if args.json:
         emit_json(
-            [i.to_json() | {"postponed": False, "seconds": round(done.seconds[i.card_id], 1)}
+            [i.to_json() | {"postponed": False, "seconds": round(done.seconds[i.card_id], 1),
+                            "front": fronts.get(i.card_id, "")}
              for i in kept]
-            + [i.to_json() | {"postponed": True, "seconds": round(done.seconds[i.card_id], 1)}
+            + [i.to_json() | {"postponed": True, "seconds": round(done.seconds[i.card_id], 1),
+                              "front": fronts.get(i.card_id, "")}
                for i in done.postponed]
         )  # fmt: skip
         return 0

@@ -284,9 +284,33 @@ def to_terminal(html: str, *, marks: bool = False) -> str:
     return text
 
 
+_IMG_SRC = re.compile(
+    r"""<img\b[^>]*?\bsrc\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE
+)
+_ANY_TAG = re.compile(r"<[^>]*>")
+
+
 def image_names(html: str) -> list[str]:
-    """The `src` of every `<img>` in `html`, in order, unquoted."""
-    converter = _Converter(marks=False)
-    converter.feed(html)
-    converter.close()
-    return converter.images
+    """The `src` of every `<img>` in `html`, in order, unquoted (entities decoded)."""
+    if "<img" not in html and "<IMG" not in html and "<Img" not in html.title():
+        return []
+    import html as html_lib
+
+    return [
+        unquote(html_lib.unescape(next(g for g in m.groups() if g is not None)).strip())
+        for m in _IMG_SRC.finditer(html)
+    ]
+
+
+def is_blank(html: str) -> bool:
+    """Whether `html` shows nothing: only whitespace, tags and blank entities (an image shows
+    something). Cheap: no parse."""
+    if not html.strip():
+        return True
+    if image_names(html):
+        return False
+    if "<" not in html and "&" not in html:
+        return False
+    import html as html_lib
+
+    return not html_lib.unescape(_ANY_TAG.sub("", html)).strip()

@@ -427,8 +427,6 @@ def _follow(item: _CardWork, entry: RevlogEntry, zone: Any, hour: int) -> None:
         if entry.interval > 0
         else (CardState.RELEARNING if entry.kind in (1, 2) else CardState.LEARNING)
     )
-    if item.history is not None:
-        item.history.append((Rating(entry.ease), when, 0))
 
 
 def _review(

@@ -27,9 +27,17 @@ class Flashcore(Collection):
     """The collection (`services.context.Collection`) with the Python API's shortcuts."""
 
     def add_decks(
-        self, paths: Sequence[str | Path], *, prune: bool = False
+        self,
+        paths: Sequence[str | Path],
+        *,
+        prune: bool = False,
+        with_scheduling: bool = False,
+        show_progress: bool = False,
     ) -> list[decks.FileReport]:
-        return decks.add_decks(self, [Path(p) for p in paths], prune=prune)
+        return decks.add_decks(
+            self, [Path(p) for p in paths], prune=prune, with_scheduling=with_scheduling,
+            show_progress=show_progress,
+        )  # fmt: skip
 
     def list_decks(self) -> list[decks.DeckSummary]:
         return decks.list_decks(self)

@@ -14,6 +14,7 @@ from flashcore.storage.uow import reading, run_write, transaction
 
 if TYPE_CHECKING:
     from flashcore.services.anki_import import PackageRead
+    from flashcore.services.anki_scheduling import SchedulingSummary
     from flashcore.services.context import Collection
 
 DECK_SUFFIXES = {".toml"}
@@ -50,6 +51,8 @@ class FileReport:
     media_added: int = 0
     suspended_cards: int = 0
     warnings: list[str] = field(default_factory=list)
+    # `--with-scheduling`: what the package's scheduling did (None: not asked, or not a package)
+    scheduling: SchedulingSummary | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -69,6 +72,7 @@ class FileReport:
             "unsupported": self.unsupported,
             "media_added": self.media_added,
             "warnings": self.warnings,
+            "scheduling": self.scheduling.to_json() if self.scheduling is not None else None,
         }
 
 
@@ -124,15 +128,25 @@ def expand(paths: list[Path]) -> list[Path]:
     return out
 
 
-def add_decks(fc: Collection, paths: list[Path], *, prune: bool) -> list[FileReport]:
-    """Load each file in its own transaction: a file with any problem changes nothing."""
+def add_decks(
+    fc: Collection,
+    paths: list[Path],
+    *,
+    prune: bool,
+    with_scheduling: bool = False,
+    show_progress: bool = False,
+) -> list[FileReport]:
+    """Load each file in its own transaction: a file with any problem changes nothing. With
+    `with_scheduling`, an Anki package's scheduling and history come too, in the same
+    transaction (services.anki_scheduling)."""
     reports: list[FileReport] = []
     parsed: list[tuple[Path, list[DeckSpec] | None, FileReport]] = []
     packages: dict[str, PackageRead] = {}
     owner: dict[str, str] = {}
     try:
         _read_all(fc, paths, reports, parsed, packages, owner)
-        _write_all(fc, parsed, packages, prune=prune)
+        _write_all(fc, parsed, packages, prune=prune, with_scheduling=with_scheduling,
+                   show_progress=show_progress)  # fmt: skip
     finally:
         for package in packages.values():
             package.discard()  # after a commit the staged files are moved already
@@ -195,6 +209,8 @@ def _write_all(
     packages: dict[str, PackageRead],
     *,
     prune: bool,
+    with_scheduling: bool = False,
+    show_progress: bool = False,
 ) -> None:
     if any(specs is not None for _, specs, _ in parsed):
         from flashcore.services.backup import restore_point  # only imports need it
@@ -212,13 +228,25 @@ def _write_all(
         def work(
             session: Any,
             specs: list[DeckSpec] = maybe_specs,
-            from_package: bool = package is not None,
-        ) -> list[repos.LoadCounts]:
-            if from_package:
+            package: PackageRead | None = package,
+            path: Path = _path,
+        ) -> tuple[list[repos.LoadCounts], SchedulingSummary | None]:
+            if package is not None:
                 _adopt_moved_notes(session, fc.profile_id, specs, now)
-            return [repos.upsert_deck(session, fc.profile_id, s, now, prune=prune) for s in specs]
+            counts = [repos.upsert_deck(session, fc.profile_id, s, now, prune=prune) for s in specs]
+            if package is None or not with_scheduling:
+                return counts, None
+            from flashcore.services.anki_scheduling import import_from_package
 
-        results = run_write(fc.engine, work)
+            homes = repos.package_note_homes(session, fc.profile_id)
+            note_ids = {guid: note_id for guid, (note_id, _deck) in homes.items()}
+            scheduled = import_from_package(
+                session, fc, path, package.work / "scheduling", now, note_ids,
+                show_progress=show_progress,
+            )  # fmt: skip
+            return counts, scheduled
+
+        results, report.scheduling = run_write(fc.engine, work)
         if package is not None:
             report.media_added = package.commit()
             report.suspended_cards = sum(len(n.suspended) for s in maybe_specs for n in s.notes)

@@ -7,8 +7,6 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, case, func, select
-
 from flashcore.core import weakness as model
 from flashcore.services.context import today_for
 from flashcore.services.matching import (
@@ -34,7 +32,7 @@ from flashcore.services.weights import (
     refresh_in,
     refresh_weights,
 )
-from flashcore.storage.tables import cards, note_topics, qbank_attempts
+from flashcore.storage import repos
 from flashcore.storage.uow import reading
 
 if TYPE_CHECKING:
@@ -80,10 +78,7 @@ def report(fc: Collection) -> dict[str, list[dict[str, Any]]]:
     half_life = s.weakness_half_life_days
     rollover = fc.rollover()
     with reading(fc.engine) as session:
-        any_attempt = session.execute(
-            select(qbank_attempts.c.id).where(qbank_attempts.c.profile_id == fc.profile_id).limit(1)
-        ).first()
-        if any_attempt is None:
+        if not repos.has_qbank_attempts(session, fc.profile_id):
             return {"topics": [], "gaps": []}  # nothing missed yet: no topic is weak
         index = load_index(session, fc.profile_id)
         found = match_all(session, fc.profile_id, index)
@@ -95,18 +90,11 @@ def report(fc: Collection) -> dict[str, list[dict[str, Any]]]:
         linked = [t for t, nodes in hits.items() if nodes]
         cards_by_topic: dict[int, int] = defaultdict(int)
         due_by_topic: dict[int, int] = defaultdict(int)
-        c, nt = cards.c, note_topics.c
-        is_due = and_(c.suspended.is_(False), c.state != 0, c.due < rollover)
-        for start in range(0, len(linked), 900):
-            for topic_id, total, due in session.execute(
-                select(nt.topic_id, func.count(), func.sum(case((is_due, 1), else_=0)))
-                .join(cards, c.note_id == nt.note_id)
-                .where(c.profile_id == fc.profile_id, nt.topic_id.in_(linked[start : start + 900]))
-                .group_by(nt.topic_id)
-            ).all():
-                for node in hits[topic_id]:
-                    cards_by_topic[node] += total
-                    due_by_topic[node] += due or 0
+        counted = repos.cards_per_topic(session, fc.profile_id, linked, rollover)
+        for topic_id, (total, due) in counted.items():
+            for node in hits[topic_id]:
+                cards_by_topic[node] += total
+                due_by_topic[node] += due
     # "due" is what `flashcore due --topic T` holds (learning + review: limits applied,
     # pull-forwards in), so the weakness screen and Home agree with the queue.
     from flashcore.services.counts import due_by_topic as queue_due

@@ -45,7 +45,9 @@ def test_a_missed_anking_question_unsuspends_its_cards(cli, packages, tmp_path):
     out = cli.ok("qbank", "import", tmp_path / "missed.txt", "--format", "qids").out
     assert "2 suspended cards of the missed questions unsuspended" in out
     due = cli.json("due")
-    assert any(d["reason"].startswith("new; missed uworld:5678") for d in due)
+    first_new = next(d for d in due if d["state"] == "new")
+    assert first_new["reason"].startswith("new; missed uworld:5678")
+    assert first_new["front"] == "[...] causes pulmonary fibrosis"  # as the reviewer shows it
     cli.ok("config", "set", "unsuspend_on_miss", "false")
 
 

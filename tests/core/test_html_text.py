@@ -7,7 +7,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from flashcore.core.card_sides import card_sides, front_preview
-from flashcore.core.html_text import Style, image_names, split_marks, strip_marks, to_terminal
+from flashcore.core.html_text import (
+    Style,
+    image_names,
+    split_marks,
+    strip_marks,
+    to_terminal,
+)
 
 
 @pytest.mark.parametrize(

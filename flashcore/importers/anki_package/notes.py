@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from flashcore.core import anking, cloze
-from flashcore.core.html_text import image_names, to_terminal
+from flashcore.core.html_text import image_names, is_blank
 from flashcore.core.model import DeckSpec, NoteKind, NoteSpec, side_key
 from flashcore.core.text import DECK_NAME_CHARS, TAG_CHARS, name_problem
 from flashcore.core.topics import clean_path
@@ -77,9 +77,7 @@ def _refs(template: str, filled: dict[str, bool]) -> list[_Ref]:
 def field_is_empty(value: str) -> bool:
     """As Anki judges a field for making cards: nothing but whitespace and markup (an image
     is content)."""
-    if not value.strip():
-        return True
-    return not to_terminal(value).strip() and not image_names(value)
+    return is_blank(value)
 
 
 def _join(parts: Iterable[tuple[str, str]], *, label: bool) -> str:

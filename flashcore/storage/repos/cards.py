@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import (
     and_,
     bindparam,
+    case,
     func,
     or_,
     select,
@@ -364,3 +365,22 @@ def card_scope(session: Executor, profile_id: int, deck: str | None, topic: str 
         if not topic_ids:
             raise FlashcoreError(f"no topic {topic!r} (see `flashcore topics list`)")
     return card_filter(profile_id, deck_ids, topic_ids)
+
+
+def cards_per_topic(
+    session: Executor, profile_id: int, topic_ids: list[int], rollover: datetime
+) -> dict[int, tuple[int, int]]:
+    """For each of these topics (directly linked notes only): its cards, and of them those due
+    before `rollover` (not suspended, not new)."""
+    c, nt = cards.c, note_topics.c
+    is_due = and_(c.suspended.is_(False), c.state != 0, c.due < rollover)
+    out: dict[int, tuple[int, int]] = {}
+    for chunk in chunks(topic_ids, 900):
+        rows = session.execute(
+            select(nt.topic_id, func.count(), func.sum(case((is_due, 1), else_=0)))
+            .join(cards, c.note_id == nt.note_id)
+            .where(c.profile_id == profile_id, nt.topic_id.in_(chunk))
+            .group_by(nt.topic_id)
+        ).all()
+        out.update({topic_id: (int(total), int(due or 0)) for topic_id, total, due in rows})
+    return out

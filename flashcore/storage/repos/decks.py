@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +17,7 @@ from sqlalchemy import (
 
 from flashcore.core import cloze
 from flashcore.core import topics as topic_keys
+from flashcore.core.decksync import StoredNote, plan_sync
 from flashcore.core.model import CardState, DeckSpec, NoteKind, NoteSpec, basic_ordinals
 from flashcore.storage.tables import (
     cards,
@@ -46,15 +45,6 @@ class LoadCounts:
     deleted: int = 0
     cards_added: int = 0
     removed_keys: list[str] | None = None
-
-
-def note_hash(spec: NoteSpec, deck_key: str) -> str:
-    payload = json.dumps(
-        [deck_key, spec.kind.value, spec.fields, spec.tags, spec.topics, spec.qids],
-        sort_keys=True,
-        ensure_ascii=False,
-    )
-    return hashlib.sha256(payload.encode()).hexdigest()
 
 
 def ensure_topics(session: Session, profile_id: int, paths: Iterable[str]) -> dict[str, int]:
@@ -159,12 +149,12 @@ def ensure_deck(session: Session, profile_id: int, spec: DeckSpec, now: datetime
 def upsert_deck(
     session: Session, profile_id: int, spec: DeckSpec, now: datetime, *, prune: bool
 ) -> LoadCounts:
-    """Load one parsed deck: an upsert keyed by note key; notes gone from the file are suspended
-    (or deleted with `prune`)."""
+    """Load one parsed deck: an upsert keyed by note key (planned by `core.decksync.plan_sync`);
+    notes gone from the file are suspended (or deleted with `prune`)."""
     counts = LoadCounts(removed_keys=[])
     deck_id = ensure_deck(session, profile_id, spec, now)
-    existing = {
-        row.key: (row.id, row.content_hash, row.removed)
+    stored = {
+        row.key: StoredNote(row.id, row.content_hash, row.removed)
         for row in session.execute(
             select(notes.c.id, notes.c.key, notes.c.content_hash, notes.c.removed).where(
                 notes.c.deck_id == deck_id
@@ -172,20 +162,10 @@ def upsert_deck(
         )
     }
     topic_ids = ensure_topics(session, profile_id, {t for n in spec.notes for t in n.topics})
-    seen: set[str] = set()
-    fresh: list[tuple[NoteSpec, str, str]] = []
-    changed: list[tuple[int, NoteSpec, str, bool]] = []
-    for note in spec.notes:
-        key = note.key(spec.key)
-        seen.add(key)
-        digest = note_hash(note, spec.key)
-        found = existing.get(key)
-        if found is None:
-            fresh.append((note, key, digest))
-        elif found[1] == digest and not found[2]:
-            counts.unchanged += 1
-        else:
-            changed.append((found[0], note, digest, found[2]))
+    plan = plan_sync(spec.key, spec.notes, stored)
+    counts.unchanged = plan.unchanged
+    fresh = [(n.spec, n.key, n.content_hash) for n in plan.new]
+    changed = [(c.note_id, c.spec, c.content_hash, c.was_removed) for c in plan.changed]
     linked: list[tuple[int, NoteSpec]] = []
     if fresh:
         rows = [
@@ -247,12 +227,12 @@ def upsert_deck(
         session.execute(delete(note_qids).where(note_qids.c.note_id.in_(old_ids)))
         linked.extend((note_id, note) for note_id, note, _d, _r in changed)
     _write_links(session, linked, topic_ids)
-    gone = [(key, nid) for key, (nid, _h, removed) in existing.items() if key not in seen]
+    gone = plan.gone
     if prune and gone:
         session.execute(delete(notes).where(notes.c.id.in_([nid for _k, nid in gone])))
         counts.deleted = len(gone)
     else:
-        newly = [(k, nid) for k, nid in gone if not existing[k][2]]
+        newly = plan.newly_gone
         if newly:
             ids = [nid for _k, nid in newly]
             session.execute(update(notes).where(notes.c.id.in_(ids)).values(removed=True))
@@ -419,4 +399,26 @@ def topic_keys_of_notes(session: Executor, note_ids: list[int]) -> dict[int, lis
         )
         for note_id, key in rows:
             out.setdefault(note_id, []).append(key)
+    return out
+
+
+def note_modified_times(session: Executor, note_ids: list[int]) -> dict[int, datetime]:
+    """When each of these notes last changed."""
+    out: dict[int, datetime] = {}
+    for chunk in chunks(note_ids, 900):
+        rows = session.execute(select(notes.c.id, notes.c.modified_at).where(notes.c.id.in_(chunk)))
+        out.update({nid: when for nid, when in rows})
+    return out
+
+
+def note_question_ids(session: Executor, note_ids: list[int]) -> dict[int, list[str]]:
+    """The question ids each of these notes lists, `source:qid`, sorted."""
+    out: dict[int, list[str]] = {}
+    q = note_qids.c
+    for chunk in chunks(note_ids, 900):
+        rows = session.execute(
+            select(q.note_id, q.source, q.qid).where(q.note_id.in_(chunk)).order_by(q.source, q.qid)
+        )
+        for nid, source, qid in rows:
+            out.setdefault(nid, []).append(f"{source}:{qid}")
     return out
