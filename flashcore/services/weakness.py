@@ -32,6 +32,7 @@ from flashcore.storage.uow import reading, run_write
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from flashcore.core.settings import Settings
     from flashcore.services.collection import Flashcore
     from flashcore.storage.repos import Executor
 
@@ -383,6 +384,19 @@ def topic_scores(
     return direct_scores, report_scores
 
 
+def scheduling_scores(
+    index: TopicIndex, direct: dict[int, model.TopicScore], settings: Settings
+) -> dict[int, model.TopicScore]:
+    """The direct scores as they schedule: against the student's own average misses per card
+    (core.weakness.relative_scores). A topic's cards include its sub-topics'."""
+    if not direct:
+        return direct
+    cards_of: Counter[int] = Counter()
+    for linked in index.note_topics.values():
+        cards_of.update({node for t in linked for node in (t, *index.ancestors(t))})
+    return model.relative_scores(direct, cards_of, len(index.note_topics), settings)
+
+
 def today_for(fc: Flashcore) -> date:
     s = fc.settings
     return studyday.study_date(fc.now(), s.zone, s.day_start_hour)
@@ -427,6 +441,7 @@ def refresh_in(
     found = match_all(session, fc.profile_id, index, skip_batch=skip_batch, added=added)
     matched = found.topics
     direct, _ = topic_scores(index, matched, today, half_life)
+    direct = scheduling_scores(index, direct, fc.settings)
     direct, reasons = _with_assessments(session, fc, index, direct, today)
     _write_topic_weights(session, fc.profile_id, index, direct, half_life, today, reasons)
     missed = _missed_questions(index, found.outcomes(today), today, half_life)
@@ -676,6 +691,7 @@ def report(fc: Flashcore) -> dict[str, list[dict[str, Any]]]:
         index = load_index(session, fc.profile_id)
         found = match_all(session, fc.profile_id, index)
         direct, scored = topic_scores(index, found.topics, today, half_life)
+        direct = scheduling_scores(index, direct, s)
         # Cards (and due cards) of each reported topic, its sub-topics included: counted by the
         # database per linked topic, then added up the tree for the reported ones only.
         shown = {t for t, sc in scored.items() if sc.score > 0}
@@ -728,6 +744,9 @@ def report(fc: Flashcore) -> dict[str, list[dict[str, Any]]]:
                 "cards": cards_by_topic.get(topic_id, 0),
                 "due": due_now.get(path, 0),
                 "desired_retention": model.retention_for(s, best_weight),
+                # recent misses per card against the student's average (what schedules; None
+                # for a rollup without misses matched to it directly)
+                "vs_average": None if own.ratio is None else round(own.ratio, 2),
                 "suggested_minutes": minutes,
                 "reason": model.report_reason(score, half_life, minutes, level),
             }
