@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from flashcore.core.clock import FixedClock
 from tests import guard
@@ -28,6 +29,11 @@ DECKS = ROOT / "decks"
 
 
 guard.install()
+
+# Property tests judge behaviour, not speed: on a loaded machine (CI shares two cores) drawing one
+# input can take over a second, which Hypothesis would otherwise report as a failure.
+settings.register_profile("flashcore", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("flashcore")
 
 
 @pytest.fixture(autouse=True)

@@ -26,6 +26,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from flashcore.core import fsrs_adapter, studyday
@@ -136,7 +137,9 @@ class _CardWork:
     """One package card during an import."""
 
     anki: Card
-    local: LocalCard
+    card_id: int  # the flashcore card
+    link: tuple[int, bool] | None  # its Anki card id and whether it has an anchor, if linked
+    local: LocalCard | None = None  # read only for the cards an import changes
     track: ReviewTrack = field(default_factory=ReviewTrack)
     last_entry: RevlogEntry | None = None
     last_answer_ms: int = 0
@@ -167,6 +170,38 @@ def package_card_ids(session: Any, pkg: PackageSource, note_ids: dict[str, int])
             if card_id is not None:
                 out[card.id] = card_id
     return out
+
+
+def import_from_package(
+    session: Any,
+    fc: Flashcore,
+    path: Path,
+    work_dir: Path,
+    now: datetime,
+    note_ids: dict[str, int],
+    *,
+    show_progress: bool = False,
+) -> SchedulingSummary:
+    """`decks add FILE --with-scheduling`, after the notes and cards are written in the same
+    transaction: the package opened again (its collection extracted into `work_dir`), its cards
+    found by GUID (`note_ids`), its scheduling applied; a progress bar on stderr for a big one."""
+    from flashcore.importers.anki_package import open_package
+
+    with open_package(path, work_dir=work_dir) as pkg:
+        card_ids = package_card_ids(session, pkg, note_ids)
+        counts = pkg.counts()
+        if not show_progress or counts.cards + counts.revlog < 50_000:
+            return apply_scheduling(session, fc, pkg, card_ids, now)
+        from rich.console import Console
+        from rich.progress import Progress
+
+        with Progress(console=Console(stderr=True), transient=True) as bar:
+            task = bar.add_task("scheduling and history", total=counts.cards + counts.revlog)
+
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            return apply_scheduling(session, fc, pkg, card_ids, now, progress=progress)
 
 
 def apply_scheduling(
@@ -206,19 +241,17 @@ def _apply(
     zone, hour = settings.zone, settings.day_start_hour
 
     work: dict[int, _CardWork] = {}
-    local = anki_sync.local_cards(session, fc.profile_id, list(card_ids.values()))
+    links = anki_sync.card_links(session, fc.profile_id)
     for card in pkg.cards():
         done += 1
         flashcore_id = card_ids.get(card.id)
-        if flashcore_id is not None and flashcore_id in local:
-            work[card.id] = _CardWork(card, local[flashcore_id])
+        if flashcore_id is not None:
+            work[card.id] = _CardWork(card, flashcore_id, links.get(flashcore_id))
         if progress is not None and done % _BATCH == 0:
             progress(done, total)
-    unlinked = anki_sync.unlinked_answers(
-        session, fc.profile_id, [w.local.card_id for w in work.values()]
-    )
+    unlinked = anki_sync.unlinked_answers(session, fc.profile_id, list(card_ids.values()))
     for item in work.values():
-        item.unseen = list(unlinked.get(item.local.card_id, ()))
+        item.unseen = list(unlinked.get(item.card_id, ()))
         item.retention = item.anki.desired_retention
         if not item.anki.data_json().get("s"):
             item.history = []  # no FSRS memory in Anki: rebuilt from the card's answers
@@ -235,7 +268,10 @@ def _apply(
     policy = fc.policy
     merging = any(w.unseen and w.pending for w in work.values())
     scheduler_id = fc.scheduler_id(session) if merging else None
-    for item in work.values():
+    settle = [item for item in work.values() if not _unchanged(item, fc, summary, writes)]
+    local = anki_sync.local_cards(session, fc.profile_id, [item.card_id for item in settle])
+    for item in settle:
+        item.local = local[item.card_id]
         _settle(session, fc, item, clock, policy, scheduler_id, now, summary, writes)
     writes.write(session)
     if progress is not None:
@@ -262,26 +298,26 @@ def _bulk(
     retention = settings.desired_retention
     tables = TEMP_TABLES
     pkg.fill_temp("fc_cards", tables["fc_cards"],
-                  ((cid, w.local.card_id, w.retention or retention) for cid, w in direct.items()))  # fmt: skip
+                  ((cid, w.card_id, w.retention or retention) for cid, w in direct.items()))  # fmt: skip
     pkg.fill_temp("fc_known", tables["fc_known"], ((rid,) for rid in known))
-    quarters = [q for (q,) in pkg.sql(QUARTERS_SQL)]
-    pkg.fill_temp("fc_day", tables["fc_day"],
-                  ((q, study_day_number(q, zone, hour)) for q in quarters))  # fmt: skip
-    terms = day_terms(clock)
-    days = [d for (d,) in pkg.sql(DUE_DAYS_SQL, terms)]
-    pkg.fill_temp("fc_due", tables["fc_due"], ((d, due_text(clock, d, zone, hour)) for d in days))
     for cid, new, old, manual, last in pkg.sql(COUNTS_SQL):
         item = direct[cid]
         item.new_answers, item.new_manual, item.last_answer_ms = new, manual, last or 0
         summary.reviews_added += new
         summary.reviews_skipped += old
         summary.manual_skipped += manual
-    changed = [(cid, w.local.card_id, w.retention or retention)
+    changed = [(cid, w.card_id, w.retention or retention)
                for cid, w in direct.items() if w.new_answers]  # fmt: skip
     if not changed:  # an unchanged package: nothing to compute
         return done
     if len(changed) < len(direct):
         pkg.fill_temp("fc_cards", tables["fc_cards"], changed)
+    quarters = [q for (q,) in pkg.sql(QUARTERS_SQL)]
+    pkg.fill_temp("fc_day", tables["fc_day"],
+                  ((q, study_day_number(q, zone, hour)) for q in quarters))  # fmt: skip
+    terms = day_terms(clock)
+    days = [d for (d,) in pkg.sql(DUE_DAYS_SQL, terms)]
+    pkg.fill_temp("fc_due", tables["fc_due"], ((d, due_text(clock, d, zone, hour)) for d in days))
     batch: list[tuple[Any, ...]] = []
     for row in pkg.sql(ROWS_SQL, (*terms, fc.profile_id, anki_sync.IMPORTED_REASON)):
         batch.append(row)
@@ -292,6 +328,7 @@ def _bulk(
             batch.clear()
             if progress is not None:
                 progress(min(done, total), total)
+    batch.sort(key=_card_of)
     anki_sync.insert_stored(session, batch)
     return done + len(batch)
 
@@ -345,7 +382,7 @@ def _one_by_one(
             item.pending.append(review)
             continue
         card_retention = item.retention or settings.desired_retention
-        rows.append(_row(fc.profile_id, item.local.card_id, review, card_retention))
+        rows.append(_row(fc.profile_id, item.card_id, review, card_retention))
     anki_sync.insert_imported(session, rows)
     anki_sync.link_answers(session, links)
 
@@ -438,6 +475,25 @@ def _row(profile_id: int, card_id: int, review: ImportedReview, retention: float
     )
 
 
+def _unchanged(
+    item: _CardWork, fc: Flashcore, summary: SchedulingSummary, writes: anki_sync.CardWrites
+) -> bool:
+    """Whether nothing of the card changes (nothing new from Anki, and its state was taken
+    before or it is still new there); then it is counted, and its Anki id noted if it moved."""
+    if item.new_answers or item.new_manual or item.link is None:
+        return False
+    anki_id, anchored = item.link
+    if not anchored and not (item.anki.type == 0 or item.unseen):
+        return False  # linked by a notes-only import, never scheduled: taken now
+    if anki_id != item.anki.id:
+        writes.anchor(fc.profile_id, item.card_id, item.anki.id, None, exists=True)
+    if anchored or item.unseen:
+        summary.cards_skipped += 1
+    else:
+        summary.cards_new += 1
+    return True
+
+
 def _settle(
     session: Any,
     fc: Flashcore,
@@ -451,6 +507,7 @@ def _settle(
 ) -> None:
     """Decide the card's state: Anki's (added / updated), merged, or unchanged."""
     local = item.local
+    assert local is not None
     first_time = local.anki_card_id is None or local.anchor is None
     if item.unseen and item.pending:
         _merge(session, fc, item, policy, scheduler_id, now, writes)
@@ -509,6 +566,7 @@ def _merge(
     is replayed in time order through FSRS (each under the scheduler it was given; Anki's under
     the profile's), rewriting their rows and the card's state."""
     local = item.local
+    assert local is not None
     settings = fc.settings
     retention = local.retention or settings.desired_retention
     anki_sync.insert_imported(

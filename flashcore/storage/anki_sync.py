@@ -119,6 +119,17 @@ def local_cards(
     return out
 
 
+def card_links(session: Executor, profile_id: int) -> dict[int, tuple[int, bool]]:
+    """The profile's cards linked to Anki: card id -> (Anki card id, has an anchor)."""
+    a = anki_cards
+    query = select(a.c.card_id, a.c.anki_card_id, a.c.anchor_at.is_not(None)).where(
+        a.c.profile_id == profile_id
+    )
+    return {
+        card_id: (anki_id, bool(anchored)) for card_id, anki_id, anchored in session.execute(query)
+    }
+
+
 def anchors(session: Executor, profile_id: int) -> dict[int, Anchor]:
     """Every anchored card of the profile (for `check`)."""
     out: dict[int, Anchor] = {}
@@ -139,11 +150,12 @@ def known_revlog_ids(session: Executor, profile_id: int) -> array[int]:
     query = (
         select(review_logs.c.anki_revlog_id)
         .where(review_logs.c.profile_id == profile_id, review_logs.c.anki_revlog_id.is_not(None))
-        .execution_options(yield_per=20_000)
+        .order_by(review_logs.c.anki_revlog_id)
     )
-    for partition in session.execute(query).scalars().partitions():
-        ids.extend(partition)
-    return array("q", sorted(ids))
+    cursor = session.execute(query)
+    while rows := cursor.fetchmany(50_000):
+        ids.extend(rid for (rid,) in rows)
+    return ids
 
 
 def unlinked_answers(
