@@ -30,8 +30,9 @@ weighted topics are introduced first, the highest weight first.
 A missed question id is stronger evidence than any topic: the card that lists it is the fact
 the student just got wrong. While that miss is open (no correct answer to the same question on
 a later day) and younger than MISSED_QUESTION_HALF_LIVES half-lives, the card's weight is
-`1 + decay(age)`, in (1, 2]: above every topic score (< 1), so the card is reviewed at the cap,
-ranked first among due reviews and introduced first among new cards, the most recent miss first.
+`1 + decay(age)`, in (1, 2]: above every topic score (< 1), so the card is pulled forward,
+ranked first among due reviews and introduced first among new cards, the most recent miss first;
+it is reviewed at the base retention (see `retention_for`).
 """
 
 from __future__ import annotations
@@ -237,13 +238,17 @@ def relative_scores(
 
 
 def retention_for(settings: Settings, weight: float) -> float:
-    """The desired retention for a card whose topics' weakness is `weight` (0 = base)."""
+    """The desired retention for a card whose topics' weakness is `weight` (0 = base).
+
+    A missed question's card (weight >= MISSED_QUESTION) keeps the base: it is pulled forward
+    and reviewed first, and the lapse it most likely shows then tells FSRS what the miss meant.
+    Reviewing it at the cap for the miss's 56 days took 23% of the simulated students' answers
+    for less (question-id model, 3 seeds: -0.08 against +0.22 points at base; issue 21)."""
     base = settings.desired_retention
-    if weight <= 0.0:
+    if weight <= 0.0 or weight >= MISSED_QUESTION:
         return base
     cap = max(base, settings.weakness_max_retention)
-    # A missed question's weight (> 1) reviews at the cap.
-    return round(base + (cap - base) * min(1.0, weight), 4)
+    return round(base + (cap - base) * weight, 4)
 
 
 def suggested_minutes(recent_misses: int) -> int:

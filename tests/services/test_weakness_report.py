@@ -38,7 +38,7 @@ def test_a_missed_question_s_card_without_topics_is_introduced_first_and_names_i
     card = next(c for c in fc.cards() if c["card_id"] == ids["qid-alone"])
     assert card["weakness"] == MISSED_TODAY
     answered = study.answer(fc, ids["qid-alone"], Rating.GOOD)
-    assert answered.retention == fc.settings.weakness_max_retention
+    assert answered.retention == fc.settings.desired_retention  # first, but not at the cap
 
 
 def test_a_missed_question_s_card_is_first_among_due_reviews_above_a_weaker_topic(

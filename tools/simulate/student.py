@@ -55,7 +55,9 @@ class Arm:
     qbank: bool = True
     config: tuple[tuple[str, str], ...] = ()
     absolute: bool = False
-    qid_retention: str = "cap"  # ablation: "base" or "decay" for cards of missed questions
+    # ablation for cards of missed questions: "cap" (before issue 21), "base" (the product's
+    # rule since), "decay" (from the cap down with the miss's age); "" the product as it is
+    qid_retention: str = ""
 
 
 @dataclass(slots=True)
@@ -143,7 +145,7 @@ class Student:
         saved = weakness.scheduling_scores, exam.retention_for  # type: ignore[attr-defined]
         if self.arm.absolute:
             weakness.scheduling_scores = lambda index, direct, settings: direct
-        if self.arm.qid_retention != "cap":
+        if self.arm.qid_retention:
             exam.retention_for = _qid_retention(  # type: ignore[attr-defined]
                 self.arm.qid_retention,
                 exam.retention_for,  # type: ignore[attr-defined]
@@ -328,7 +330,7 @@ class Student:
 
 def _qid_retention(kind: str, retention_for: Any) -> Any:
     """An ablation of the missed-question rule: a card whose question was missed (weight > 1)
-    reviewed at the base retention, or at a retention that decays with the miss's age."""
+    reviewed at the cap, at the base retention, or from the cap down with the miss's age."""
     from flashcore.core.weakness import MISSED_QUESTION
 
     def patched(settings: Any, weight: float) -> float:
@@ -336,6 +338,8 @@ def _qid_retention(kind: str, retention_for: Any) -> Any:
             return float(retention_for(settings, weight))
         if kind == "base":
             return float(settings.desired_retention)
-        return float(retention_for(settings, weight - MISSED_QUESTION))
+        if kind == "cap":
+            return float(max(settings.desired_retention, settings.weakness_max_retention))
+        return float(retention_for(settings, min(0.999, weight - MISSED_QUESTION)))
 
     return patched
