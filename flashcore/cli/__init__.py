@@ -18,7 +18,14 @@ from flashcore.cli import collection, decks, export, plan, qbank, safety, study,
 from flashcore.cli.context import after_commands, system_timezone
 from flashcore.cli.errors import describe
 from flashcore.cli.output import info
-from flashcore.cli.parser import PROG, CliUsageError, Handler, Parser, common_options
+from flashcore.cli.parser import (
+    PROG,
+    CliUsageError,
+    Handler,
+    Parser,
+    common_options,
+    example_epilog,
+)
 
 __all__ = ["build_parser", "main", "system_timezone"]
 
@@ -43,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
             name,
             help=help_text,
             description=help_text,
-            epilog=f"example:\n  {example}",
+            epilog=example_epilog(example),
             formatter_class=argparse.RawDescriptionHelpFormatter,
             parents=[common],
         )
@@ -53,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     collection.add_init(add)
     study.add_review(add)
     decks.add_commands(add, common)
-    collection.add_settings(add)
+    collection.add_settings(add, common)
     study.add_commands(add)
     qbank.add_commands(add, common)
     weakness.add_commands(add)

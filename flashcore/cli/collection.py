@@ -14,7 +14,10 @@ from flashcore.cli.output import emit_json, say, table
 from flashcore.cli.parser import (
     AddCommand,
     CliUsageError,
+    Parser,
+    add_verbs,
     json_flag,
+    needs_verb,
 )
 
 if TYPE_CHECKING:
@@ -101,22 +104,42 @@ def cmd_profiles(args: argparse.Namespace) -> int:
 def add_init(add: AddCommand) -> None:
     """`init`."""
     p = add("init", "create or upgrade the database (idempotent) and print where it is",
-            "flashcore init --db ~/step1.sqlite3", cmd_init)  # fmt: skip
+            "flashcore init --db ~/step1.sqlite3   # creates ~/step1.sqlite3 if it is not there",
+            cmd_init)  # fmt: skip
     json_flag(p)
 
 
-def add_settings(add: AddCommand) -> None:
+def add_settings(add: AddCommand, common: Parser) -> None:
     """`config` and `profiles`."""
-    p = add("config", "profile settings: get [KEY] | set KEY VALUE",
-            "flashcore config set desired_retention 0.92", cmd_config)  # fmt: skip
-    p.add_argument("verb", choices=["get", "set"])
-    p.add_argument("key", nargs="?")
-    p.add_argument("value", nargs="?")
-    json_flag(p)
+    p = add("config", "profile settings: get [KEY] | set KEY VALUE (the keys and the values "
+            "each accepts are listed below)", "flashcore config get\n"
+            "flashcore config set new_per_day 30   # changes the profile's new cards a day",
+            needs_verb)  # fmt: skip
     p.more_help = _settings_help  # type: ignore[attr-defined]
+    verb = add_verbs(p, common)
+    v = verb("get", "print one setting, or every setting with its value",
+             "flashcore config get desired_retention", cmd_config)  # fmt: skip
+    v.add_argument("key", nargs="?", metavar="KEY", help="a setting's name (all when left out)")
+    v.set_defaults(value=None)
+    json_flag(v)
+    v.more_help = _settings_help  # type: ignore[attr-defined]
+    v = verb("set", "change one setting of this profile (checked against its range)",
+             "flashcore config set new_per_day 30   # changes the profile's new cards a day",
+             cmd_config)  # fmt: skip
+    v.add_argument("key", nargs="?", metavar="KEY", help="a setting's name (listed above)")
+    v.add_argument("value", nargs="?", metavar="VALUE",
+                   help="its new value, within the range listed above")  # fmt: skip
+    json_flag(v)
+    v.more_help = _settings_help  # type: ignore[attr-defined]
 
-    p = add("profiles", "list profiles or create one", "flashcore profiles create alice",
-            cmd_profiles)  # fmt: skip
-    p.add_argument("verb", choices=["list", "create"])
-    p.add_argument("name", nargs="?")
-    json_flag(p)
+    p = add("profiles", "profiles: list | create NAME (one database can hold a whole class)",
+            "flashcore profiles list", needs_verb)  # fmt: skip
+    verb = add_verbs(p, common)
+    v = verb("list", "every profile with its decks; * marks the one in use",
+             "flashcore profiles list --json", cmd_profiles)  # fmt: skip
+    v.set_defaults(name=None)
+    json_flag(v)
+    v = verb("create", "create a profile (its own cards, settings and history)",
+             "flashcore profiles create alice   # adds the profile 'alice'", cmd_profiles)  # fmt: skip
+    v.add_argument("name", nargs="?", metavar="NAME", help="the new profile's name")
+    json_flag(v)

@@ -121,3 +121,11 @@ def database_url(args: argparse.Namespace) -> str:
     from flashcore.services.collection import resolve_url
 
     return resolve_url(args.db or os.environ.get("FLASHCORE_DB") or None)[0]
+
+
+def resolve_scope(args: argparse.Namespace, fc: Flashcore) -> None:
+    """`--deck` and `--topic` as their full names (a unique end of one is enough:
+    `--deck Immunology`, `--topic "Type I"`); an unknown one says what it may have meant."""
+    from flashcore.services.decks import resolve_scope as resolve
+
+    args.deck, args.topic = resolve(fc, getattr(args, "deck", None), getattr(args, "topic", None))

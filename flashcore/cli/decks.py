@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from flashcore.cli.context import (
     open_collection,
+    resolve_scope,
 )
 from flashcore.cli.output import emit_json, info, say, table
 from flashcore.cli.parser import (
@@ -15,10 +16,14 @@ from flashcore.cli.parser import (
     AddCommand,
     CliUsageError,
     Parser,
+    add_verb,
+    add_verbs,
     json_flag,
     needs_verb,
+    scope_flags,
     whole,
 )
+from flashcore.core.text import clip
 
 if TYPE_CHECKING:
     pass
@@ -35,7 +40,10 @@ def cmd_decks_add(args: argparse.Namespace) -> int:
             info("nothing was changed")
             return 1
     with open_collection(args) as fc:
-        reports = fc.add_decks(args.paths, prune=args.prune)
+        reports = fc.add_decks(
+            args.paths, prune=args.prune, with_scheduling=args.with_scheduling,
+            show_progress=not args.json and sys.stderr.isatty(),
+        )  # fmt: skip
     failed = [r for r in reports if not r.ok]
     if args.json:
         emit_json([r.to_json() for r in reports])
@@ -47,7 +55,24 @@ def cmd_decks_add(args: argparse.Namespace) -> int:
                     line += f", {r.removed} missing from the file (suspended, kept)"
                 if r.deleted:
                     line += f", {r.deleted} deleted"
+                skipped = sum(r.skipped.values()) + sum(r.unsupported.values())
+                if r.path.lower().endswith((".apkg", ".colpkg")):
+                    line += (f", {r.unchanged} unchanged, {skipped} skipped; "
+                             f"{r.media_added} media files written")  # fmt: skip
                 say(line)
+                for kind, count in sorted(r.unsupported.items()):
+                    say(f"  skipped {count} {kind} note{'s' if count != 1 else ''}: "
+                        "flashcore cannot show this kind")  # fmt: skip
+                for reason, count in sorted(r.skipped.items()):
+                    say(f"  skipped {count} note{'s' if count != 1 else ''}: {reason}")
+                for warning in r.warnings[:10]:
+                    say(f"  {warning}")
+                if r.scheduling is not None:
+                    say(f"  {r.scheduling.line()}")
+                    for key, value in r.scheduling.settings.items():
+                        say(f"  setting {key} = {value} (from the Anki preset)")
+                    for warning in r.scheduling.warnings:
+                        say(f"  {warning}")
                 for key in r.removed_keys[:20]:
                     say(f"  suspended (no longer in the file): {key}")
             elif len(reports) == 1 and len(r.problems) == 1:  # one line says it all
@@ -95,6 +120,7 @@ def cmd_cards(args: argparse.Namespace) -> int:
     if args.card_ids:
         raise CliUsageError("card ids go after an action: flashcore cards suspend 12 13")
     with open_collection(args) as fc:
+        resolve_scope(args, fc)
         cards = fc.cards(deck=args.deck, topic=args.topic)
     if args.json:
         emit_json(cards)
@@ -102,10 +128,10 @@ def cmd_cards(args: argparse.Namespace) -> int:
     rows = [
         (c["card_id"], c["note_key"], c["state"], (c["due"] or "")[:16],
          f"{c['stability']:.1f}" if c["stability"] is not None else "-", c["reps"], c["lapses"],
-         "S" if c["suspended"] else ("B" if c["buried"] else ""))
+         "S" if c["suspended"] else ("B" if c["buried"] else ""), clip(c["front"], 40))
         for c in cards
     ]  # fmt: skip
-    headers = ["card_id", "note_key", "state", "due (UTC)", "stab", "reps", "lapses", ""]
+    headers = ["card_id", "note_key", "state", "due (UTC)", "stab", "reps", "lapses", "", "front"]
     if any(c["weakness"] for c in cards):  # why a card is weighted, when any is
         rows = [(*row, c["weakness"]) for row, c in zip(rows, cards, strict=True)]
         headers.append("weakness")
@@ -113,31 +139,55 @@ def cmd_cards(args: argparse.Namespace) -> int:
     return 0
 
 
+CARD_VERBS = {
+    "suspend": "keep cards out of every queue until unsuspended",
+    "unsuspend": "bring suspended cards back (a leech mark goes too)",
+    "bury": "keep cards out of today's queue; they come back tomorrow",
+    "unbury": "bring buried cards back today",
+    "flag": "mark cards to look at later (the reviewer shows the flag)",
+    "unflag": "remove the mark",
+}
+
+
 def add_commands(add: AddCommand, common: Parser) -> None:
     """`decks` and `cards`."""
-    decks = add("decks", "load deck files and list decks", "flashcore decks list", needs_verb)
-    dsub = decks.add_subparsers(dest="verb", metavar="VERB")
-    p = dsub.add_parser("add", help="load deck files (.toml, or Anki .txt/.csv/.tsv); "
-                        "running it again changes nothing", parents=[common],
-                        epilog="example:\n  flashcore decks add decks/*.toml",
-                        formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    p.add_argument("paths", nargs="+", metavar="PATH")
-    p.add_argument("--prune", action="store_true", help="delete notes missing from the file")
+    decks = add("decks", "load deck files and list decks: add PATH... | list",
+                "flashcore decks list", needs_verb)  # fmt: skip
+    verb = add_verbs(decks, common)
+    p = verb("add", "load deck files (.toml, Anki .txt/.csv/.tsv, or an Anki package "
+             ".apkg/.colpkg); loading\nthe same files again changes nothing, and an edited file "
+             "updates its notes (history kept)",
+             "flashcore decks add decks/*.toml   # loads the starter decks (again: no change)\n"
+             "flashcore decks add ~/Downloads/AnKing_Step1.apkg   # adds an Anki package's notes\n"
+             "flashcore decks add ~/Downloads/phone.colpkg --with-scheduling   # and its history",
+             cmd_decks_add)  # fmt: skip
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="deck files; decks/README.md describes the format")  # fmt: skip
+    p.add_argument("--prune", action="store_true",
+                   help="delete notes missing from the files, with their history (asks first)")  # fmt: skip
+    p.add_argument(
+        "--with-scheduling", action="store_true",
+        help="Anki packages: also their card states, due dates, FSRS memory, flags, review "
+        "history and preset; a package brought back again adds only the reviews since",
+    )  # fmt: skip
     p.add_argument("--yes", action="store_true", help="confirm --prune without a prompt")
     json_flag(p)
-    p.set_defaults(handler=cmd_decks_add)
-    p = dsub.add_parser("list", help="decks with new / learning / due counts", parents=[common],
-                        epilog="example:\n  flashcore decks list --json",
-                        formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p = verb("list", "decks with today's new / learning / due counts (what `due --deck` holds)",
+             "flashcore decks list --json", cmd_decks_list)  # fmt: skip
     json_flag(p)
-    p.set_defaults(handler=cmd_decks_list)
 
-    p = add("cards", "browse cards and their scheduling state, or suspend|unsuspend|bury|"
-            "unbury|flag|unflag CARD_ID...", "flashcore cards --topic Immunology --json",
-            cmd_cards)  # fmt: skip
-    p.add_argument("action", nargs="?", choices=["suspend", "unsuspend", "bury", "unbury",
-                                                  "flag", "unflag"])  # fmt: skip
-    p.add_argument("card_ids", nargs="*", type=whole(1, MAX_ID, "a card id"), metavar="CARD_ID")
-    p.add_argument("--deck")
-    p.add_argument("--topic")
+    p = add("cards", "browse cards and their scheduling state; or change cards: "
+            + " | ".join(f"{v} CARD_ID..." for v in CARD_VERBS),
+            "flashcore cards --topic 'Type I' --json", cmd_cards)  # fmt: skip
+    scope_flags(p)
     json_flag(p)
+    p.set_defaults(action=None, card_ids=[])
+    sub = p.add_subparsers(dest="action", metavar="VERB", title="verbs")
+    for name, what in CARD_VERBS.items():
+        v = add_verb(sub, common, name, what,
+                     f"flashcore cards {name} 101 102   # {name}s cards 101 and 102 "
+                     "(ids from `flashcore cards` or `due`)", cmd_cards)  # fmt: skip
+        v.add_argument("card_ids", nargs="+", type=whole(1, MAX_ID, "a card id"),
+                       metavar="CARD_ID", help="the cards' ids (see `flashcore cards`)")  # fmt: skip
+        v.set_defaults(deck=None, topic=None)
+        json_flag(v)

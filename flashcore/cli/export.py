@@ -9,13 +9,16 @@ from typing import TYPE_CHECKING
 
 from flashcore.cli.context import (
     open_collection,
+    resolve_scope,
 )
 from flashcore.cli.output import emit_json, say
 from flashcore.cli.parser import (
     AddCommand,
     Parser,
+    add_verb,
     json_flag,
     needs_verb,
+    scope_flags,
 )
 
 if TYPE_CHECKING:
@@ -26,6 +29,7 @@ def cmd_export_anki(args: argparse.Namespace) -> int:
     from flashcore.services.export import export_anki
 
     with open_collection(args) as fc:
+        resolve_scope(args, fc)
         summary = export_anki(fc, Path(args.output), deck=args.deck, topic=args.topic,
                               with_scheduling=args.with_scheduling,
                               show_progress=not args.json and sys.stderr.isatty())  # fmt: skip
@@ -41,14 +45,19 @@ def cmd_export_anki(args: argparse.Namespace) -> int:
 def add_commands(add: AddCommand, common: Parser) -> None:
     """`export`."""
     export = add("export", "export cards: anki", "flashcore export anki -o step1.apkg", needs_verb)
-    esub = export.add_subparsers(dest="verb", metavar="FORMAT")
-    p = esub.add_parser("anki", help="an Anki package (.apkg) that real Anki imports and updates",
-                        parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter,
-                        epilog="example:\n  flashcore export anki -o step1.apkg --with-scheduling")  # fmt: skip
-    p.add_argument("-o", "--output", required=True, metavar="FILE.apkg")
-    p.add_argument("--deck")
-    p.add_argument("--topic")
+    esub = export.add_subparsers(dest="verb", metavar="FORMAT", title="formats")
+    p = add_verb(esub, common, "anki",
+                 "an Anki package (.apkg) that real Anki imports and updates (notes matched by "
+                 "GUID);\ntopics become tags under flashcore:: and question ids stay tags of their "
+                 "own",
+                 "flashcore export anki -o step1.apkg --deck Immunology\n"
+                 "flashcore export anki -o step1.apkg --with-scheduling   # with your FSRS "
+                 "progress", cmd_export_anki)  # fmt: skip
+    p.add_argument("-o", "--output", required=True, metavar="FILE.apkg",
+                   help="the package to write (replaced when it exists)")  # fmt: skip
+    scope_flags(p)
     p.add_argument("--with-scheduling", action="store_true",
-                   help="carry FSRS state and review history (for a new phone or profile)")  # fmt: skip
+                   help="carry FSRS state and review history (for a new phone or profile); "
+                   "Anki uses the memory states only once FSRS is switched on in the target "
+                   "profile's deck options")  # fmt: skip
     json_flag(p)
-    p.set_defaults(handler=cmd_export_anki)

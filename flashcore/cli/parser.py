@@ -110,11 +110,16 @@ def add_verb(
         help=help_text,
         description=help_text,
         parents=[common],
-        epilog=f"example:\n  {example}",
+        epilog=example_epilog(example),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.set_defaults(handler=handler)
     return p
+
+
+def example_epilog(example: str) -> str:
+    """`example:` and the example (one per line, indented)."""
+    return "example:\n  " + example.replace("\n", "\n  ")
 
 
 def needs_verb(args: argparse.Namespace) -> int:
@@ -122,3 +127,23 @@ def needs_verb(args: argparse.Namespace) -> int:
 
 
 AddCommand = Callable[[str, str, str, Handler], argparse.ArgumentParser]
+
+
+def scope_flags(p: argparse.ArgumentParser) -> None:
+    """`--deck D` and `--topic T`, described alike everywhere."""
+    p.add_argument("--deck", metavar="D",
+                   help="only this deck and its sub-decks: the full name, a parent (Step 1) or "
+                   "a unique end of it (Immunology)")  # fmt: skip
+    p.add_argument("--topic", metavar="T",
+                   help="only this topic and its sub-topics: the path, a parent or a unique "
+                   "end of it ('Type I')")  # fmt: skip
+
+
+def add_verbs(parent: argparse.ArgumentParser, common: Any, metavar: str = "VERB") -> Any:
+    """Verbs of `parent`, each with a help of its own (`flashcore config set --help`)."""
+    sub = parent.add_subparsers(dest="verb", metavar=metavar, title="verbs")
+
+    def verb(name: str, help_text: str, example: str, handler: Handler) -> argparse.ArgumentParser:
+        return add_verb(sub, common, name, help_text, example, handler)
+
+    return verb

@@ -11,7 +11,16 @@ from typing import Any
 
 from flashcore.cli.context import open_collection
 from flashcore.cli.output import emit_json, say, table
-from flashcore.cli.parser import AddCommand, CliUsageError, Handler, add_verb, json_flag, whole
+from flashcore.cli.parser import (
+    AddCommand,
+    CliUsageError,
+    Handler,
+    add_verb,
+    add_verbs,
+    json_flag,
+    needs_verb,
+    whole,
+)
 from flashcore.core.text import shown
 
 EXAMPLE_REPORT = "decks/samples/nbme-report.txt"
@@ -246,15 +255,26 @@ def cmd_optimize(args: argparse.Namespace) -> int:
 def add_commands(add: AddCommand, common: argparse.ArgumentParser) -> None:
     """`exam`, `plan`, `assess`, `optimize`."""
     p = add("exam", "the exam date and daily budget: set DATE | show | clear",
-            "flashcore exam set 2027-02-15 --minutes-per-day 120", cmd_exam)  # fmt: skip
-    p.add_argument("verb", choices=["set", "show", "clear"])
-    p.add_argument("date", nargs="?", type=iso_day, metavar="DATE",
+            "flashcore exam show", needs_verb)  # fmt: skip
+    verb = add_verbs(p, common)
+    v = verb("set", "set the exam day, the daily review budget and the buffer before it",
+             "flashcore exam set 2027-02-15 --minutes-per-day 120   # sets your exam date",
+             cmd_exam)  # fmt: skip
+    v.add_argument("date", nargs="?", type=iso_day, metavar="DATE",
                    help="the exam day, YYYY-MM-DD (after today)")  # fmt: skip
-    p.add_argument("--minutes-per-day", type=whole(1, 1440), metavar="M",
+    v.add_argument("--minutes-per-day", type=whole(1, 1440), metavar="M",
                    help="daily review budget in minutes (1 to 1440; default 120)")  # fmt: skip
-    p.add_argument("--buffer-days", type=whole(0, 60), metavar="N",
+    v.add_argument("--buffer-days", type=whole(0, 60), metavar="N",
                    help="see every card this many days before the exam (0 to 60; default 7)")  # fmt: skip
-    json_flag(p)
+    json_flag(v)
+    v = verb("show", "the exam day, days left and new cards a day needed",
+             "flashcore exam show --json", cmd_exam)  # fmt: skip
+    v.set_defaults(date=None)
+    json_flag(v)
+    v = verb("clear", "forget the exam date (the plan and exam-aware scheduling stop)",
+             "flashcore exam clear   # removes the exam date", cmd_exam)  # fmt: skip
+    v.set_defaults(date=None)
+    json_flag(v)
 
     p = add("plan", "the plan to exam day: daily load against the budget, new cards a day, "
             "readiness by system, warnings with what to do", "flashcore plan --json", cmd_plan)  # fmt: skip
@@ -272,9 +292,9 @@ def add_commands(add: AddCommand, common: argparse.ArgumentParser) -> None:
         return add_verb(asub, common, name, help_text, example, handler)
 
     p = verb("add", "record a self-assessment score (0-100), with its score report",
-             f'flashcore assess add "NBME 31" 64 --pass-line 60 --report {EXAMPLE_REPORT}',
-             cmd_assess)  # fmt: skip
-    p.add_argument("name", metavar="NAME")
+             f'flashcore assess add "NBME 31" 64 --pass-line 60 --report {EXAMPLE_REPORT}'
+             "   # records the score", cmd_assess)  # fmt: skip
+    p.add_argument("name", metavar="NAME", help="the assessment's name (NBME 31, UWSA 2, ...)")
     p.add_argument("score", metavar="SCORE", help="percent correct, 0 to 100")
     p.add_argument("--date", dest="on_date", type=iso_day, metavar="YYYY-MM-DD",
                    help="the day it was taken (default: today)")  # fmt: skip
@@ -287,14 +307,17 @@ def add_commands(add: AddCommand, common: argparse.ArgumentParser) -> None:
              "flashcore assess list --json", cmd_assess)  # fmt: skip
     p.set_defaults(name=None)
     json_flag(p)
-    p = verb("remove", "remove a mistaken self-assessment", "flashcore assess remove 2",
+    p = verb("remove", "remove a mistaken self-assessment",
+             "flashcore assess list   # find its id first\n"
+             "flashcore assess remove 2   # deletes assessment 2 (an example id)",
              cmd_assess)  # fmt: skip
-    p.add_argument("name", metavar="ID")
+    p.add_argument("name", metavar="ID", help="the assessment's id, from `flashcore assess list`")
     json_flag(p)
 
     p = add("optimize", "fit FSRS parameters to your own reviews (fsrs-rs); report log loss and "
             "RMSE before and after, and use them when they fit better",
-            "flashcore optimize --dry-run", cmd_optimize)  # fmt: skip
+            "flashcore optimize --dry-run\nflashcore optimize   # stores the fitted parameters "
+            "when they fit better", cmd_optimize)  # fmt: skip
     p.add_argument("--dry-run", action="store_true", help="report only; change nothing")
     json_flag(p)
 

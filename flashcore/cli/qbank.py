@@ -20,10 +20,12 @@ from flashcore.cli.parser import (
     Handler,
     Parser,
     add_verb,
+    add_verbs,
     json_flag,
     needs_verb,
     whole,
 )
+from flashcore.core.clipboard import CLIPBOARD_COMMANDS, paste_lines
 from flashcore.core.text import shown
 
 if TYPE_CHECKING:
@@ -175,6 +177,9 @@ def _qbank_import(args: argparse.Namespace, cancel: threading.Event) -> int:
             say(f"  {skipped}")
     if report.pulled_forward:
         say(f"{report.pulled_forward} cards of weak topics pulled into today's queue")
+    if report.unsuspended:
+        say(f"{report.unsuspended} suspended cards of the missed questions unsuspended "
+            "(they come first; config set unsuspend_on_miss false to keep them suspended)")  # fmt: skip
     if report.batch_id is not None:
         say(f"batch {report.batch_id} (undo with: flashcore qbank remove {report.batch_id})")
     return 0
@@ -252,11 +257,22 @@ def add_commands(add: AddCommand, common: Parser) -> None:
     def verb(name: str, help_text: str, example: str, handler: Handler) -> argparse.ArgumentParser:
         return add_verb(qsub, common, name, help_text, example, handler)
 
-    p = verb("import", "import a missed-question log (a file, or - to paste on stdin)",
-             "pbpaste | flashcore qbank import - --source uworld", cmd_qbank_import)  # fmt: skip
-    p.add_argument("path", metavar="PATH|-")
+    p = verb("import", "import a missed-question log (a file, or - to paste on stdin); the "
+             "topics you miss\nare then reviewed first. Paste today's incorrect questions from "
+             "the clipboard:\n" + "\n".join(paste_lines()),
+             "flashcore qbank import decks/samples/uworld-paste.tsv --dry-run   # changes nothing\n"
+             + "\n".join(f"{cmd} | flashcore qbank import -   # {name}: adds the pasted rows "
+                         "as one batch" for name, cmd in CLIPBOARD_COMMANDS),
+             cmd_qbank_import)  # fmt: skip
+    p.add_argument("path", metavar="PATH|-",
+                   help="the log file (UWorld/AMBOSS copy, CSV, or question ids), or - for "
+                   "standard input (a paste)")  # fmt: skip
     p.add_argument(
-        "--format", dest="fmt", default="auto", choices=["auto", "uworld", "csv", "qids"]
+        "--format",
+        dest="fmt",
+        default="auto",
+        choices=["auto", "uworld", "csv", "qids"],
+        help="the log's format (default auto: recognised from its content)",
     )
     p.add_argument("--source", default="uworld", help="uworld, amboss, nbme or any name")
     p.add_argument("--date", dest="on_date", metavar="YYYY-MM-DD",
@@ -276,14 +292,28 @@ def add_commands(add: AddCommand, common: Parser) -> None:
     json_flag(p)
     p = verb("batches", "import batches", "flashcore qbank batches", cmd_qbank_batches)
     json_flag(p)
-    p = verb("remove", "undo a mistaken import batch", "flashcore qbank remove 3", cmd_qbank_remove)
-    p.add_argument("batch_id", type=whole(1, MAX_ID, "a batch id"), metavar="BATCH_ID")
+    p = verb("remove", "undo a mistaken import batch: its attempts go, and the weights they set",
+             "flashcore qbank batches   # find the batch's id first\n"
+             "flashcore qbank remove 3   # deletes batch 3's attempts (an example id)",
+             cmd_qbank_remove)  # fmt: skip
+    p.add_argument("batch_id", type=whole(1, MAX_ID, "a batch id"), metavar="BATCH_ID",
+                   help="the batch's id, from `flashcore qbank batches`")  # fmt: skip
     json_flag(p)
 
     topics = add("topics", "topic tree and aliases: list | alias TEXT TOPIC",
-                 "flashcore topics alias 'Type I hypersensitivity' "
-                 "'Immunology::Hypersensitivity::Type I'", cmd_topics)  # fmt: skip
-    topics.add_argument("verb", choices=["list", "alias"])
-    topics.add_argument("alias", nargs="?", metavar="TEXT")
-    topics.add_argument("topic", nargs="?", metavar="TOPIC")
-    json_flag(topics)
+                 "flashcore topics list", needs_verb)  # fmt: skip
+    verb = add_verbs(topics, common)
+    p = verb("list", "every topic with its notes, weight and aliases", "flashcore topics list --json",
+             cmd_topics)  # fmt: skip
+    p.set_defaults(alias=None, topic=None)
+    json_flag(p)
+    p = verb("alias", "count a question bank's topic text as one of your topics (a gap of "
+             "`flashcore weakness` names the alias to run)",
+             "flashcore topics alias 'Type I hypersensitivity' "
+             "'Immunology::Hypersensitivity::Type I'   # adds the alias; past misses recount",
+             cmd_topics)  # fmt: skip
+    p.add_argument("alias", nargs="?", metavar="TEXT",
+                   help="the topic text as the question bank writes it")  # fmt: skip
+    p.add_argument("topic", nargs="?", metavar="TOPIC",
+                   help="your topic's path (see `flashcore topics list`)")  # fmt: skip
+    json_flag(p)

@@ -146,7 +146,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 def add_commands(add: AddCommand, common: Parser) -> None:
     """`backup` and `doctor`."""
     backup = add("backup", "SQLite backups: list | create | restore ID (PostgreSQL: pg_dump)",
-                 "flashcore backup restore 20261125-090000", needs_verb)  # fmt: skip
+                 "flashcore backup list", needs_verb)  # fmt: skip
     bsub = backup.add_subparsers(dest="verb", metavar="VERB")
 
     def verb(name: str, help_text: str, example: str, handler: Handler) -> argparse.ArgumentParser:
@@ -157,14 +157,17 @@ def add_commands(add: AddCommand, common: Parser) -> None:
     verb("list", "backups of this database, newest first (in backups/ beside it)",
          "flashcore backup list --json", cmd_backup_list)  # fmt: skip
     verb("create", "back up now (checked with quick_check; old backups pruned)",
-         "flashcore backup create", cmd_backup_create)  # fmt: skip
+         "flashcore backup create   # writes a copy beside the database", cmd_backup_create)  # fmt: skip
     p = verb("restore", "replace the database with a backup; the current state is backed up "
-             "first", "flashcore backup restore 20261125-090000 --yes", cmd_backup_restore)  # fmt: skip
+             "first", "flashcore backup list   # find the backup's id first\n"
+             "flashcore backup restore 20261125-090000   # replaces the database (asks first; "
+             "an example id)", cmd_backup_restore)  # fmt: skip
     p.add_argument("backup_id", metavar="ID", help="an id from `flashcore backup list`")
     p.add_argument("--yes", action="store_true", help="restore without asking")
 
     p = add("doctor", "check the database's integrity and repair what a crash can leave "
             "(orphan rows, impossible due dates, broken text, cards that disagree with their "
-            "log); a damaged database is only reported", "flashcore doctor --json",
+            "log); a damaged database is only reported",
+            "flashcore doctor   # repairs what it finds, after a backup",
             cmd_doctor)  # fmt: skip
     json_flag(p)

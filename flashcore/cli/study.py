@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import TYPE_CHECKING, Any
 
 from flashcore.cli.context import (
     make_clock,
     open_collection,
+    resolve_scope,
 )
-from flashcore.cli.output import emit_json, say, table
+from flashcore.cli.output import emit_json, info, say, table
 from flashcore.cli.parser import (
     MAX_ID,
     AddCommand,
     CliUsageError,
     extra_new_flag,
     json_flag,
+    scope_flags,
     seconds,
     whole,
 )
@@ -25,22 +28,29 @@ if TYPE_CHECKING:
 
 
 def cmd_due(args: argparse.Namespace) -> int:
+    from flashcore.core.text import clip
+    from flashcore.services.decks import card_fronts
     from flashcore.services.study import build_queue, raise_new_limit
 
     with open_collection(args) as fc:
+        resolve_scope(args, fc)
         if args.extra_new is not None:
             raise_new_limit(fc, deck=args.deck, topic=args.topic, extra=args.extra_new)
         if args.minutes is not None:
             return _due_within(args, fc)
         q = build_queue(fc, deck=args.deck, topic=args.topic, limit=args.limit)
+        fronts = card_fronts(fc, [i.card_id for i in q.items])
     if args.json:
-        emit_json([item.to_json() for item in q.items])
+        emit_json([item.to_json() | {"front": fronts.get(item.card_id, "")} for item in q.items])
         return 0
     if not q.items:
         say("All done for today.")
     else:
-        rows = [(i.card_id, i.state.label, i.note_key, i.reason) for i in q.items]
-        say(table(rows, ["card_id", "state", "note_key", "reason"]))
+        rows = [
+            (i.card_id, i.state.label, i.note_key, i.reason, clip(fronts.get(i.card_id, ""), 40))
+            for i in q.items
+        ]
+        say(table(rows, ["card_id", "state", "note_key", "reason", "front"]))
         say(f"\n{q.new} new, {q.learning} learning, {q.review} review")
     for line in held_lines(q, args.deck, args.topic):
         say(line)
@@ -51,16 +61,20 @@ def _due_within(args: argparse.Namespace, fc: Flashcore) -> int:
     """`due --minutes M`: today's queue cut to M minutes, the postponed cards listed after
     the kept ones with their reason (`postponed: true` in JSON)."""
     from flashcore.services.budget import cut_queue
+    from flashcore.services.decks import card_fronts
     from flashcore.services.study import build_queue
 
     q = build_queue(fc, deck=args.deck, topic=args.topic)
     done = cut_queue(fc, q, args.minutes)
     kept = list(done.kept[: args.limit] if args.limit else done.kept)
+    fronts = card_fronts(fc, [i.card_id for i in [*kept, *done.postponed]])
     if args.json:
         emit_json(
-            [i.to_json() | {"postponed": False, "seconds": round(done.seconds[i.card_id], 1)}
+            [i.to_json() | {"postponed": False, "seconds": round(done.seconds[i.card_id], 1),
+                            "front": fronts.get(i.card_id, "")}
              for i in kept]
-            + [i.to_json() | {"postponed": True, "seconds": round(done.seconds[i.card_id], 1)}
+            + [i.to_json() | {"postponed": True, "seconds": round(done.seconds[i.card_id], 1),
+                              "front": fronts.get(i.card_id, "")}
                for i in done.postponed]
         )  # fmt: skip
         return 0
@@ -127,10 +141,21 @@ def cmd_answer(args: argparse.Namespace) -> int:
 
 
 def cmd_undo(args: argparse.Namespace) -> int:
+    from flashcore.core.errors import EarlierDayUndoError, FlashcoreError
     from flashcore.services.study import undo
 
     with open_collection(args) as fc:
-        done = undo(fc, args.steps)
+        try:
+            done = undo(fc, args.steps, earlier_days=args.yes)
+        except EarlierDayUndoError as exc:
+            if not sys.stdin.isatty():
+                raise FlashcoreError(f"{exc} (add --yes)") from exc
+            many = "1 answer" if exc.answers == 1 else f"{exc.answers} answers"
+            asked = f"{exc}. Undo {many} of an earlier day too? [y/N] "
+            if input(asked).strip().lower() not in {"y", "yes"}:
+                info("nothing was changed")
+                return 1
+            done = undo(fc, args.steps, earlier_days=True)
     if args.json:
         emit_json([{"card_id": u.card_id, "rating": u.rating.name.lower(),
                     "reviewed_at": u.reviewed_at.isoformat()} for u in done])  # fmt: skip
@@ -188,6 +213,7 @@ def cmd_review(args: argparse.Namespace) -> int:
         # in the background
         try:
             fc.ensure_starter_decks()
+            resolve_scope(args, fc)  # the app takes the full names (a unique end is enough)
             if args.extra_new is not None:
                 from flashcore.services.study import raise_new_limit
 
@@ -205,8 +231,7 @@ def add_review(add: AddCommand) -> None:
     """`review`."""
     p = add("review", "open the review app (loads the starter decks into an empty collection)",
             "flashcore review --deck 'Step 1::Immunology'", cmd_review)  # fmt: skip
-    p.add_argument("--deck", help="start a session on this deck (and its sub-decks)")
-    p.add_argument("--topic", help="start a session on this topic (and its sub-topics)")
+    scope_flags(p)
     p.add_argument("--minutes", type=whole(1, 1440), metavar="M",
                    help="a session of M minutes: its queue is cut to fit (default: what is left "
                    "of the exam's daily budget, when an exam is set)")  # fmt: skip
@@ -216,11 +241,12 @@ def add_review(add: AddCommand) -> None:
 def add_commands(add: AddCommand) -> None:
     """`due`, `answer`, `undo`, `check`, `stats`."""
     p = add("due", "today's queue, in order, with the reason for each card",
-            "flashcore due --limit 20 --json\n  flashcore due --topic "
-            "'Immunology::Hypersensitivity::Type I' --extra-new 10", cmd_due)  # fmt: skip
-    p.add_argument("--deck")
-    p.add_argument("--topic")
-    p.add_argument("--limit", type=whole(1, 1_000_000), help="at most N cards (N >= 1)")
+            "flashcore due --limit 20 --json\n"
+            "flashcore due --topic 'Type I' --extra-new 10   # raises today's new-card limit "
+            "for that topic by 10", cmd_due)  # fmt: skip
+    scope_flags(p)
+    p.add_argument("--limit", type=whole(1, 1_000_000), metavar="N",
+                   help="list at most N cards (N >= 1); the counts are the whole queue's")  # fmt: skip
     p.add_argument("--minutes", type=whole(1, 1440), metavar="M",
                    help="cut today's queue to M minutes (your answer times); the overflow is "
                    "postponed, lowest exam points at risk first, each with its reason")  # fmt: skip
@@ -228,9 +254,12 @@ def add_commands(add: AddCommand) -> None:
     json_flag(p)
 
     p = add("answer", "grade a card: again|hard|good|easy (or 1-4)",
-            "flashcore answer 42 good --duration 6.5", cmd_answer)  # fmt: skip
-    p.add_argument("card_id", type=whole(1, MAX_ID, "a card id"), metavar="CARD_ID")
-    p.add_argument("rating", metavar="again|hard|good|easy")
+            "flashcore answer 101 good --duration 6.5   # records an answer for card 101 (an "
+            "example id: take one from `flashcore due`)", cmd_answer)  # fmt: skip
+    p.add_argument("card_id", type=whole(1, MAX_ID, "a card id"), metavar="CARD_ID",
+                   help="the card's id (from `flashcore due` or `flashcore cards`)")  # fmt: skip
+    p.add_argument("rating", metavar="again|hard|good|easy",
+                   help="the grade: again, hard, good or easy (or 1 to 4)")  # fmt: skip
     p.add_argument("--duration", type=seconds, metavar="SECONDS",
                    help="time taken to answer (0 to 86400)")  # fmt: skip
     p.add_argument("--expect-reps", type=whole(0, 2**31 - 1), metavar="N",
@@ -238,12 +267,17 @@ def add_commands(add: AddCommand) -> None:
     json_flag(p)
 
     p = add("undo", "undo the last answer(s): card state and review-log row",
-            "flashcore undo --steps 2", cmd_undo)  # fmt: skip
+            "flashcore undo   # takes back your latest answer (today's only, unless --yes)",
+            cmd_undo)  # fmt: skip
     p.add_argument("--steps", type=whole(1, 1_000_000), default=1, help="answers to undo (N >= 1)")
+    p.add_argument("--yes", action="store_true",
+                   help="undo answers of an earlier study day too, without asking (by default "
+                   "only today's answers are undone; at a terminal you are asked)")  # fmt: skip
     json_flag(p)
 
     p = add("check", "replay every card's review log through FSRS and report cards whose "
-            "stored state differs (exit 1 when it finds one)", "flashcore check --repair",
+            "stored state differs (exit 1 when it finds one)",
+            "flashcore check\nflashcore check --repair   # rewrites the cards that differ",
             cmd_check)  # fmt: skip
     p.add_argument("--repair", action="store_true", help="rewrite differing cards from their log")
     json_flag(p)

@@ -68,5 +68,6 @@ def add_commands(add: AddCommand) -> None:
     """`weakness`."""
     p = add("weakness", "topics ranked by exam points at risk, with why",
             "flashcore weakness --limit 10", cmd_weakness)  # fmt: skip
-    p.add_argument("--limit", type=whole(1, 1_000_000), help="at most N topics (N >= 1)")
+    p.add_argument("--limit", type=whole(1, 1_000_000), metavar="N",
+                   help="at most N topics (N >= 1)")  # fmt: skip
     json_flag(p)

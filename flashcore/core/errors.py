@@ -38,6 +38,16 @@ class ClockError(FlashcoreError):
     """The clock moved backwards past the card's last review."""
 
 
+class EarlierDayUndoError(FlashcoreError):
+    """An undo would reach an answer of an earlier study day (its counts, streak and the
+    cards' schedules were already built on it): refused unless asked for explicitly."""
+
+    def __init__(self, message: str, *, answers: int, first_day: str) -> None:
+        super().__init__(message)
+        self.answers = answers  # how many of the answers to undo are of earlier days
+        self.first_day = first_day  # the earliest such study day, ISO
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
     """One problem found in an input file, with its place."""

@@ -30,7 +30,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 from fsrs import Card as FsrsCard
 from fsrs import Rating as FsrsRating
@@ -41,9 +41,25 @@ from fsrs.scheduler import DEFAULT_PARAMETERS, FUZZ_RANGES
 from flashcore.core.errors import ClockError, ConfigError
 from flashcore.core.exam import ExamWindow, stretch_interval
 from flashcore.core.model import CardState, Memory, Rating, Schedule
-from flashcore.core.settings import Settings
 
 DEFAULT_FSRS_PARAMETERS: tuple[float, ...] = tuple(DEFAULT_PARAMETERS)
+
+
+class SchedulingSettings(Protocol):
+    """What a policy reads of a profile's settings (`core.settings.Settings` is one); a protocol,
+    so that settings, which checks fsrs parameters here, and this module do not import each
+    other."""
+
+    @property
+    def fsrs_parameters(self) -> tuple[float, ...]: ...
+
+    @property
+    def maximum_interval(self) -> int: ...
+
+    def learning_deltas(self) -> tuple[timedelta, ...]: ...
+
+    def relearning_deltas(self) -> tuple[timedelta, ...]: ...
+
 
 _TO_FSRS_STATE = {
     CardState.NEW: FsrsState.Learning,
@@ -114,7 +130,7 @@ class Policy:
         )
 
     @classmethod
-    def from_settings(cls, settings: Settings, exam: ExamWindow | None = None) -> Policy:
+    def from_settings(cls, settings: SchedulingSettings, exam: ExamWindow | None = None) -> Policy:
         return cls(
             parameters=settings.fsrs_parameters or DEFAULT_FSRS_PARAMETERS,
             learning_steps=settings.learning_deltas(),

@@ -93,6 +93,9 @@ class NoteSpec:
     qids: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     line: int | None = None
+    # Cards (by ordinal) that start suspended when they are created (an Anki package's
+    # suspended cards); a card that exists already keeps its own state.
+    suspended: frozenset[int] = frozenset()
 
     def key(self, deck_key: str) -> str:
         return f"{deck_key}:{self.local_id}"
@@ -109,3 +112,34 @@ class DeckSpec:
     html: bool = False
     path: str = ""
     warnings: tuple[str, ...] = field(default=())
+
+
+# A basic note makes one card from `front`/`back` (and `extra`). A note imported from an Anki
+# note type with several templates (Basic and reversed, optional reversed...) carries each
+# further template's sides under `front@N`, `back@N`, `extra@N`, N being the template's number:
+# one card per side pair, as Anki makes them. The first template's sides keep the plain names.
+SIDE_SEPARATOR = "@"
+
+
+def side_key(name: str, ordinal: int) -> str:
+    return name if ordinal == 0 else f"{name}{SIDE_SEPARATOR}{ordinal}"
+
+
+def basic_ordinals(fields: dict[str, str]) -> list[int]:
+    """The cards of a basic note: 0 for `front` (when it is there), and N for each `front@N`."""
+    extra = sorted(
+        int(key.partition(SIDE_SEPARATOR)[2])
+        for key in fields
+        if key.startswith("front" + SIDE_SEPARATOR) and key.partition(SIDE_SEPARATOR)[2].isdigit()
+    )
+    first = [0] if "front" in fields or not extra else []
+    return first + extra
+
+
+def basic_sides(fields: dict[str, str], ordinal: int) -> tuple[str, str, str]:
+    """(front, back, extra) of card `ordinal` of a basic note."""
+    return (
+        fields.get(side_key("front", ordinal), ""),
+        fields.get(side_key("back", ordinal), ""),
+        fields.get(side_key("extra", ordinal), ""),
+    )

@@ -54,6 +54,10 @@ class Settings:
     weakness_max_retention: float = 0.97
     pull_forward_per_topic: int = 10
     plan_mode: str = "manual"  # "auto": new_per_day follows the exam plan every study day
+    # Anki packages: the AnKing tag families that become topics (core.anking.TopicFamily).
+    anki_topic_tags: tuple[str, ...] = ("systems", "bnb", "pathoma", "firstaid", "sketchy")
+    # A missed question id unsuspends the suspended cards that carry it (AnKing's workflow).
+    unsuspend_on_miss: bool = True
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -169,6 +173,16 @@ def _choice(*choices: str) -> Callable[[str], str]:
     return parse
 
 
+def _families(text: str) -> tuple[str, ...]:
+    from flashcore.core.anking import TopicFamily, parse_families
+
+    try:
+        chosen = parse_families(text)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    return tuple(f.value for f in TopicFamily if f in chosen)
+
+
 def _params(text: str) -> tuple[float, ...]:
     if not text.strip():
         return ()
@@ -209,6 +223,10 @@ RULES: dict[str, Rule] = {
     "weakness_max_retention": Rule(_retention, "0.70 to 0.99"),
     "pull_forward_per_topic": Rule(_count(0, 1000), "0 to 1000"),
     "plan_mode": Rule(_choice("manual", "auto"), "manual or auto"),
+    "anki_topic_tags": Rule(
+        _families, "all, none, or some of systems bnb pathoma firstaid sketchy"
+    ),
+    "unsuspend_on_miss": Rule(_bool, "true or false"),
 }
 PARSERS: dict[str, Callable[[str], Any]] = {key: rule.parse for key, rule in RULES.items()}
 

@@ -5,7 +5,8 @@ the database. What Anki sees, and why:
 
 Identity (frozen: Anki matches on these, so changing one duplicates notes in every student's
 collection):
-- note GUID = `genanki.guid_for(note.key)`; re-importing an edited note updates it in place.
+- note GUID = `genanki.guid_for(note.key)`; re-importing an edited note updates it in place. A
+  note that came from an Anki package keeps its own GUID (`ExportNote.guid`).
 - note types: `BASIC_MODEL_ID` ("flashcore Basic": Front, Back, Extra) and `CLOZE_MODEL_ID`
   ("flashcore Cloze": Text, Extra). Their fields, templates and ids never change; their `mod`
   is the fixed `MODEL_MOD`, so a student's own styling edit in Anki is newer and survives.
@@ -23,9 +24,10 @@ Tags (never with spaces; whitespace becomes `_`, `"` and control characters are 
 - the note's tags as given;
 - each topic as a hierarchical tag: `Immunology::Hypersensitivity::Type I` ->
   `Immunology::Hypersensitivity::Type_I`;
-- each qid in AnKing form: `uworld:118154` -> `#UWorld::118154`, `amboss:x1` -> `#AMBOSS::x1`,
-  `nbme:12` -> `#NBME::12`; another source is kept as written (`kaplan:7` -> `#kaplan::7`);
-  a qid without a source is a UWorld id (as in storage).
+- each qid in AnKing's form (core.anking): `uworld:118154` ->
+  `#AK_Step1_v12::#UWorld::Step::118154`, `uworld-comlex:7` -> `…::#UWorld::COMLEX::7`,
+  `amboss:x1` -> `…::#AMBOSS::x1`, `nbme:form25-17` -> `…::#NBME::Form25::17`; another source
+  is kept as written (`kaplan:7` -> `#kaplan::7`); a qid without a source is a UWorld id.
 
 Fields: with `html=False` the text is escaped (`<`, `>`, `&` appear literally in Anki) and
 newlines become `<br>`. Always, also for HTML, control characters other than tab and newline
@@ -92,6 +94,7 @@ from typing import Any
 
 import genanki
 
+from flashcore.core import anking
 from flashcore.core.fsrs_adapter import DEFAULT_FSRS_PARAMETERS
 from flashcore.core.model import CardState, NoteKind
 from flashcore.core.settings import Settings
@@ -234,6 +237,7 @@ class ExportNote:
     qids: tuple[str, ...]
     modified_at: datetime
     cards: tuple[ExportCard, ...]
+    guid: str | None = None  # the note's own Anki GUID (from a package); else from its key
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,7 +288,12 @@ def clean_tag(tag: str) -> str:
 
 
 def qid_tag(qid: str) -> str:
-    """`uworld:118154` -> `#UWorld::118154` (AnKing's form)."""
+    """A question id as AnKing tags it (`uworld:118154` ->
+    `#AK_Step1_v12::#UWorld::Step::118154`; core.anking), so Anki-side searches and add-ons
+    find it; a bank AnKing does not tag as `#<bank>::<id>`."""
+    ankings = anking.qid_tag(qid)
+    if ankings is not None:
+        return clean_tag(ankings)
     source, _, number = qid.partition(":")
     if not number:
         source, number = "uworld", source
@@ -419,7 +428,11 @@ class _Note(genanki.Note):  # type: ignore[misc]
     def __init__(self, note: ExportNote, position: int) -> None:
         model, fields = _model_and_fields(note)
         super().__init__(
-            model=model, fields=fields, tags=note_tags(note), guid=guid_for(note.key), due=position
+            model=model,
+            fields=fields,
+            tags=note_tags(note),
+            guid=note.guid or guid_for(note.key),
+            due=position,
         )
         self.mod = int(note.modified_at.timestamp())
         self.flashcore_cards = [_Card(_anki_ord(note, c), c) for c in note.cards]

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flashcore.core import cloze
+from flashcore.core import anking, cloze
 from flashcore.core.errors import DeckFormatError, Problem
 from flashcore.core.model import DeckSpec, NoteKind, NoteSpec
 from flashcore.core.text import DECK_NAME_CHARS, TAG_CHARS, name_problem, shown
@@ -491,6 +491,12 @@ def qids_from_tags(tags: tuple[str, ...]) -> tuple[str, ...]:
     `uworld:118154` (a known question-bank part followed, at some depth, by a numeric leaf)."""
     qids: dict[str, None] = {}
     for tag in tags:
+        known = anking.question_id(tag)
+        if known is not None:
+            qids[known] = None
+            continue
+        if anking.is_uworld_tag(tag):
+            continue  # a UWorld tag that names no Step question (COMLEX's ids are read above)
         parts = tag.split("::")
         leaf = parts[-1].strip()
         if len(parts) < 2 or not _ASCII_NUMBER.match(leaf):

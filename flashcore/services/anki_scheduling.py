@@ -67,7 +67,7 @@ from flashcore.storage import anki_sync
 from flashcore.storage.anki_sync import Anchor, LocalCard
 
 if TYPE_CHECKING:
-    from flashcore.services.collection import Flashcore
+    from flashcore.services.context import Collection
 
 MATCH_MILLIS = 1000  # an exported answer's revlog id is its time, moved on at most this much
 _BATCH = 5000  # progress every this many rows
@@ -174,7 +174,7 @@ def package_card_ids(session: Any, pkg: PackageSource, note_ids: dict[str, int])
 
 def import_from_package(
     session: Any,
-    fc: Flashcore,
+    fc: Collection,
     path: Path,
     work_dir: Path,
     now: datetime,
@@ -206,7 +206,7 @@ def import_from_package(
 
 def apply_scheduling(
     session: Any,
-    fc: Flashcore,
+    fc: Collection,
     pkg: PackageSource,
     card_ids: dict[int, int],
     now: datetime,
@@ -225,7 +225,7 @@ def apply_scheduling(
 
 def _apply(
     session: Any,
-    fc: Flashcore,
+    fc: Collection,
     pkg: PackageSource,
     card_ids: dict[int, int],
     now: datetime,
@@ -281,7 +281,7 @@ def _apply(
 
 def _bulk(
     session: Any,
-    fc: Flashcore,
+    fc: Collection,
     pkg: PackageSource,
     direct: dict[int, _CardWork],
     known: Any,
@@ -339,7 +339,7 @@ def _card_of(row: tuple[Any, ...]) -> Any:
 
 def _one_by_one(
     session: Any,
-    fc: Flashcore,
+    fc: Collection,
     pkg: PackageSource,
     special: dict[int, _CardWork],
     known: Any,
@@ -427,8 +427,6 @@ def _follow(item: _CardWork, entry: RevlogEntry, zone: Any, hour: int) -> None:
         if entry.interval > 0
         else (CardState.RELEARNING if entry.kind in (1, 2) else CardState.LEARNING)
     )
-    if item.history is not None:
-        item.history.append((Rating(entry.ease), when, 0))
 
 
 def _review(
@@ -476,7 +474,7 @@ def _row(profile_id: int, card_id: int, review: ImportedReview, retention: float
 
 
 def _unchanged(
-    item: _CardWork, fc: Flashcore, summary: SchedulingSummary, writes: anki_sync.CardWrites
+    item: _CardWork, fc: Collection, summary: SchedulingSummary, writes: anki_sync.CardWrites
 ) -> bool:
     """Whether nothing of the card changes (nothing new from Anki, and its state was taken
     before or it is still new there); then it is counted, and its Anki id noted if it moved."""
@@ -496,7 +494,7 @@ def _unchanged(
 
 def _settle(
     session: Any,
-    fc: Flashcore,
+    fc: Collection,
     item: _CardWork,
     clock: AnkiClock,
     policy: fsrs_adapter.Policy,
@@ -555,7 +553,7 @@ def _settle(
 
 def _merge(
     session: Any,
-    fc: Flashcore,
+    fc: Collection,
     item: _CardWork,
     policy: fsrs_adapter.Policy,
     scheduler_id: int | None,
@@ -601,7 +599,7 @@ def _merge(
     writes.schedule(local.card_id, schedule, now, retention=retention, flagged=None)
 
 
-def _policies(session: Any, fc: Flashcore) -> dict[int, fsrs_adapter.Policy]:
+def _policies(session: Any, fc: Collection) -> dict[int, fsrs_adapter.Policy]:
     from flashcore.storage import repos
 
     return {
@@ -612,7 +610,7 @@ def _policies(session: Any, fc: Flashcore) -> dict[int, fsrs_adapter.Policy]:
 
 def _adopt_preset(
     session: Any,
-    fc: Flashcore,
+    fc: Collection,
     pkg: PackageSource,
     card_ids: dict[int, int],
     clock: AnkiClock,
@@ -683,11 +681,11 @@ def _adopt_preset(
         summary.settings = {k: format_value(v) for k, v in changes.items()}
 
 
-def _has_answers(session: Any, fc: Flashcore) -> bool:
+def _has_answers(session: Any, fc: Collection) -> bool:
     return anki_sync.has_answers(session, fc.profile_id)
 
 
-def _save_settings(session: Any, fc: Flashcore, settings: Settings) -> None:
+def _save_settings(session: Any, fc: Collection, settings: Settings) -> None:
     from flashcore.storage import repos
 
     repos.save_settings(session, fc.profile_id, settings.to_json())

@@ -13,12 +13,13 @@ from flashcore.core.assessment import Assessment
 from flashcore.core.errors import FlashcoreError, NotFoundError, Problem, ReportFormatError
 from flashcore.core.text import name_problem, shown
 from flashcore.importers.score_report import parse_report
-from flashcore.services.weakness import refresh_in, today_for
+from flashcore.services.context import today_for
+from flashcore.services.weights import refresh_in
 from flashcore.storage import planning
 from flashcore.storage.uow import run_write
 
 if TYPE_CHECKING:
-    from flashcore.services.collection import Flashcore
+    from flashcore.services.context import Collection
 
 NAME_CHARS = 200
 
@@ -30,7 +31,7 @@ def check_score(value: float, what: str) -> None:
 
 
 def add(
-    fc: Flashcore,
+    fc: Collection,
     name: str,
     score: float,
     *,
@@ -76,14 +77,14 @@ def add(
     return Assessment(new_id, name, taken, score, pass_line, areas)
 
 
-def list_all(fc: Flashcore) -> list[Assessment]:
+def list_all(fc: Collection) -> list[Assessment]:
     with fc.engine.connect() as conn:
         found = planning.list_assessments(conn, fc.profile_id)
         conn.rollback()
     return found
 
 
-def remove(fc: Flashcore, assessment_id: int) -> None:
+def remove(fc: Collection, assessment_id: int) -> None:
     today = today_for(fc)
 
     def work(session: Any) -> None:
@@ -94,7 +95,7 @@ def remove(fc: Flashcore, assessment_id: int) -> None:
     run_write(fc.engine, work)
 
 
-def projection(fc: Flashcore, found: list[Assessment] | None = None) -> model.Projection | None:
+def projection(fc: Collection, found: list[Assessment] | None = None) -> model.Projection | None:
     """The scores' trend to the exam day (or to today without an exam)."""
     found = list_all(fc) if found is None else found
     exam = fc.exam

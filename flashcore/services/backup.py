@@ -40,7 +40,7 @@ from flashcore.storage.db import sqlite_path
 if TYPE_CHECKING:
     import subprocess
 
-    from flashcore.services.collection import Flashcore
+    from flashcore.services.context import Collection
 
 __all__ = ["AUTO_INTERVAL", "PG_ADVICE", "Backup", "BackupError"]
 
@@ -156,20 +156,20 @@ def newest_good_backup(db: Path) -> Backup | None:
 # ---------------------------------------------------------------- automatic backups
 
 
-def latest_activity(fc: Flashcore) -> datetime | None:
+def latest_activity(fc: Collection) -> datetime | None:
     """When the collection last changed, as far as its timestamps tell (newest answer, card or
     note change, question-bank import); None for a collection holding nothing to lose."""
     return _changed_since(fc, None)
 
 
-def _changed_since(fc: Flashcore, since: datetime | None) -> datetime | None:
+def _changed_since(fc: Collection, since: datetime | None) -> datetime | None:
     with fc.engine.connect() as conn:  # Core: no ORM for a check every command makes
         found = repos.changed_since(conn, since)
         conn.rollback()
     return found
 
 
-def backup_before_write(fc: Flashcore) -> Backup | None:
+def backup_before_write(fc: Collection) -> Backup | None:
     """A copy of a SQLite collection that holds something, before a repair writes to it
     (`doctor`: always, no interval). None on PostgreSQL and for an empty collection."""
     db = sqlite_path(fc.url)
@@ -178,7 +178,7 @@ def backup_before_write(fc: Flashcore) -> Backup | None:
     return _create_and_prune(db, fc.now())
 
 
-def backup_due(fc: Flashcore, *, interval: timedelta = AUTO_INTERVAL) -> bool:
+def backup_due(fc: Collection, *, interval: timedelta = AUTO_INTERVAL) -> bool:
     """Whether an automatic backup is due: something changed since the newest backup and that
     one is older than `interval` (cheap: a directory listing, one small query of the snapshot
     store and four indexed or small MAX queries). Never on PostgreSQL."""
@@ -193,7 +193,7 @@ def backup_due(fc: Flashcore, *, interval: timedelta = AUTO_INTERVAL) -> bool:
     return _changed_since(fc, newest) is not None
 
 
-def schedule_backup(fc: Flashcore, reason: str) -> subprocess.Popen[bytes] | None:
+def schedule_backup(fc: Collection, reason: str) -> subprocess.Popen[bytes] | None:
     """Start the automatic backup in the background if it may be due: this process looks at
     file times only (~1 ms, no query), the background process asks the database (as
     `backup_due`) and takes the snapshot when it is. Returns at once, with the background
@@ -204,7 +204,7 @@ def schedule_backup(fc: Flashcore, reason: str) -> subprocess.Popen[bytes] | Non
     return background.start_snapshot(db, fc.now(), reason, if_due=True)
 
 
-def restore_point(fc: Flashcore, reason: str) -> None:
+def restore_point(fc: Collection, reason: str) -> None:
     """Before an import writes: a snapshot of the collection as it is, taken in the
     background; returns once its state is pinned (the import may write from then on). Raises
     BackupError when none can be taken, so the import changes nothing. Nothing on PostgreSQL
@@ -219,7 +219,7 @@ def restore_point(fc: Flashcore, reason: str) -> None:
         background.start_snapshot(db, fc.now(), reason, pin=True)
 
 
-def maybe_backup(fc: Flashcore, *, interval: timedelta = AUTO_INTERVAL) -> Backup | None:
+def maybe_backup(fc: Collection, *, interval: timedelta = AUTO_INTERVAL) -> Backup | None:
     """Take the automatic backup now, in this thread, when one is due (`backup_due`): the
     snapshot, then the pruning. For callers that want it done before they go on."""
     db = sqlite_path(fc.url)

@@ -15,8 +15,8 @@ from flashcore.storage import planning
 from flashcore.storage.uow import reading
 
 if TYPE_CHECKING:
-    from flashcore.services.collection import Flashcore
-    from flashcore.services.study import QueueItem, TodayQueue
+    from flashcore.services.context import Collection
+    from flashcore.services.queue import QueueItem, TodayQueue
 
 TIMES_DAYS = 30
 NEW_IN_BUFFER = 1.0  # a new card's value in the buffer: all of it at risk (a review: 1 - R)
@@ -34,14 +34,14 @@ class Budgeted:
     seconds: dict[int, float]  # estimated seconds per card
 
 
-def answer_times(fc: Flashcore) -> rules.AnswerSeconds:
+def answer_times(fc: Collection) -> rules.AnswerSeconds:
     with reading(fc.engine) as session:
         return planning.answer_seconds(
             session, fc.profile_id, fc.now() - timedelta(days=TIMES_DAYS)
         )
 
 
-def _new_value(fc: Flashcore) -> float | None:
+def _new_value(fc: Collection) -> float | None:
     """In the exam's buffer new cards are kept before reviews (see core.budget.cut)."""
     exam = fc.exam
     if exam is None:
@@ -51,7 +51,7 @@ def _new_value(fc: Flashcore) -> float | None:
     return NEW_IN_BUFFER if today >= exam.buffer_start else None
 
 
-def exam_seconds_left(fc: Flashcore) -> float | None:
+def exam_seconds_left(fc: Collection) -> float | None:
     """What is left today of the exam's daily budget (None: no exam is set)."""
     exam = fc.exam
     if exam is None:
@@ -62,7 +62,7 @@ def exam_seconds_left(fc: Flashcore) -> float | None:
 
 
 def cut_items(
-    fc: Flashcore, items: list[QueueItem], seconds: float
+    fc: Collection, items: list[QueueItem], seconds: float
 ) -> tuple[list[QueueItem], list[QueueItem]]:
     """(kept, postponed) of queue items within `seconds` (as `cut_queue`)."""
     done = _cut(fc, items, seconds / 60.0, None)
@@ -70,7 +70,7 @@ def cut_items(
 
 
 def cut_queue(
-    fc: Flashcore,
+    fc: Collection,
     today: TodayQueue,
     minutes: float,
     times: rules.AnswerSeconds | None = None,
@@ -80,7 +80,7 @@ def cut_queue(
 
 
 def _cut(
-    fc: Flashcore, items: list[QueueItem], minutes: float, times: rules.AnswerSeconds | None
+    fc: Collection, items: list[QueueItem], minutes: float, times: rules.AnswerSeconds | None
 ) -> Budgeted:
     times = times or answer_times(fc)
     ids = [i.card_id for i in items]

@@ -23,7 +23,7 @@ from flashcore.storage.db import sqlite_data_version
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
-    from flashcore.services.collection import Flashcore
+    from flashcore.services.context import Collection
 
 PG_EVERY = 5.0  # seconds between looks on PostgreSQL
 
@@ -33,7 +33,7 @@ class ChangeWatch:
     connection has committed since the last mark or look. Blocking but brief: call both from
     workers (they take turns); `close()` when done."""
 
-    def __init__(self, fc: Flashcore, *, pg_every: float = PG_EVERY) -> None:
+    def __init__(self, fc: Collection, *, pg_every: float = PG_EVERY) -> None:
         self.fc = fc
         self.pg_every = pg_every
         self._conn: Connection | None = None

@@ -6,17 +6,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
 from flashcore.core import fsrs_adapter
 from flashcore.core.errors import FlashcoreError
 from flashcore.core.model import CardState, Rating, Schedule
 from flashcore.storage import anki_sync, repos
-from flashcore.storage.models import Card, ReviewLog
 from flashcore.storage.uow import reading, run_write
 
 if TYPE_CHECKING:
-    from flashcore.services.collection import Flashcore
+    from flashcore.services.context import Collection
 
 TOLERANCE = 1e-6
 
@@ -61,7 +58,7 @@ def _differences(stored: Schedule, expected: Schedule) -> list[str]:
     return out
 
 
-def check(fc: Flashcore, *, repair: bool = False) -> CheckReport:
+def check(fc: Collection, *, repair: bool = False) -> CheckReport:
     report = CheckReport()
     policy = fc.policy
     with reading(fc.engine) as session:
@@ -70,12 +67,7 @@ def check(fc: Flashcore, *, repair: bool = False) -> CheckReport:
             for sid, config in repos.scheduler_configs(session, fc.profile_id).items()
         }
         history: dict[int, list[fsrs_adapter.PastAnswer]] = defaultdict(list)
-        for log in session.execute(
-            select(ReviewLog.card_id, ReviewLog.rating, ReviewLog.reviewed_at,
-                   ReviewLog.desired_retention, ReviewLog.scheduler_id, ReviewLog.elapsed_days)
-            .where(ReviewLog.profile_id == fc.profile_id)
-            .order_by(ReviewLog.card_id, ReviewLog.reviewed_at, ReviewLog.id)
-        ):  # fmt: skip
+        for log in repos.answer_log(session, fc.profile_id):
             history[log.card_id].append(
                 fsrs_adapter.PastAnswer(
                     Rating(log.rating),
@@ -87,43 +79,41 @@ def check(fc: Flashcore, *, repair: bool = False) -> CheckReport:
             )
             report.reviews += 1
         anchors = anki_sync.anchors(session, fc.profile_id)
-        rows = session.execute(
-            select(Card.id, Card.state, Card.step, Card.due, Card.stability, Card.difficulty,
-                   Card.last_review, Card.reps, Card.lapses, Card.version)
-            .where(Card.profile_id == fc.profile_id)
-        ).all()  # fmt: skip
+        rows = repos.stored_schedules(session, fc.profile_id)
     fixes: list[tuple[int, int, Schedule]] = []
     for row in rows:
         report.cards += 1
-        stored = repos.schedule_from(row)
-        past = history.get(row.id, [])
-        anchor = anchors.get(row.id)
+        stored = row.schedule
+        past = history.get(row.card_id, [])
+        anchor = anchors.get(row.card_id)
         if anchor is not None:  # Anki scheduled the history up to its anchor: replay after it
             past = [p for p in past if p.reviewed_at > anchor.at]
             if not past:
                 diffs = _differences(stored, anchor.schedule)
                 if diffs:
-                    report.problems.append({"card_id": row.id, "message": "; ".join(diffs)})
-                    fixes.append((row.id, row.version, anchor.schedule))
+                    report.problems.append({"card_id": row.card_id, "message": "; ".join(diffs)})
+                    fixes.append((row.card_id, row.version, anchor.schedule))
                 continue
         if not past:
             if stored.state is not CardState.NEW or stored.reps:
                 report.problems.append(
-                    {"card_id": row.id, "message": "has scheduling state but no review log"}
+                    {"card_id": row.card_id, "message": "has scheduling state but no review log"}
                 )
-                fixes.append((row.id, row.version, Schedule(CardState.NEW, stored.due)))
+                fixes.append((row.card_id, row.version, Schedule(CardState.NEW, stored.due)))
             continue
         try:
             expected = fsrs_adapter.replay(
-                row.id, stored.due, past, policy, start=anchor.schedule if anchor else None
+                row.card_id, stored.due, past, policy, start=anchor.schedule if anchor else None
             )
         except (ValueError, ArithmeticError, FlashcoreError) as exc:  # fsrs refused this log
-            report.problems.append({"card_id": row.id, "message": f"log cannot be replayed: {exc}"})
+            report.problems.append(
+                {"card_id": row.card_id, "message": f"log cannot be replayed: {exc}"}
+            )
             continue
         diffs = _differences(stored, expected)
         if diffs:
-            report.problems.append({"card_id": row.id, "message": "; ".join(diffs)})
-            fixes.append((row.id, row.version, expected))
+            report.problems.append({"card_id": row.card_id, "message": "; ".join(diffs)})
+            fixes.append((row.card_id, row.version, expected))
     if repair and fixes:
         now = fc.now()
 

@@ -6,16 +6,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from flashcore.core.card_sides import front_preview
 from flashcore.core.errors import DeckFormatError, FlashcoreError, InputFileError, Problem
 from flashcore.core.model import CardState, DeckSpec
 from flashcore.storage import repos
-from flashcore.storage.uow import reading, run_write
+from flashcore.storage.uow import reading, run_write, transaction
 
 if TYPE_CHECKING:
-    from flashcore.services.collection import Flashcore
+    from flashcore.services.anki_import import PackageRead
+    from flashcore.services.anki_scheduling import SchedulingSummary
+    from flashcore.services.context import Collection
 
 DECK_SUFFIXES = {".toml"}
 ANKI_TEXT_SUFFIXES = {".txt", ".csv", ".tsv"}
+ANKI_PACKAGE_SUFFIXES = {".apkg", ".colpkg"}
 _BUNDLED = Path(__file__).resolve().parent.parent / "_bundled" / "decks"
 _REPO_DECKS = Path(__file__).resolve().parent.parent.parent / "decks"
 
@@ -40,6 +44,15 @@ class FileReport:
     cards_added: int = 0
     removed_keys: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    # Anki packages: notes not imported (reason -> count), of kinds flashcore does not
+    # support (image occlusion) or that make no card; media files written; notes' warnings.
+    skipped: dict[str, int] = field(default_factory=dict)
+    unsupported: dict[str, int] = field(default_factory=dict)
+    media_added: int = 0
+    suspended_cards: int = 0
+    warnings: list[str] = field(default_factory=list)
+    # `--with-scheduling`: what the package's scheduling did (None: not asked, or not a package)
+    scheduling: SchedulingSummary | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -54,6 +67,12 @@ class FileReport:
             "cards_added": self.cards_added,
             "removed_keys": self.removed_keys,
             "problems": self.problems,
+            "skipped": sum(self.skipped.values()) + sum(self.unsupported.values()),
+            "skipped_reasons": self.skipped,
+            "unsupported": self.unsupported,
+            "media_added": self.media_added,
+            "warnings": self.warnings,
+            "scheduling": self.scheduling.to_json() if self.scheduling is not None else None,
         }
 
 
@@ -79,7 +98,14 @@ def parse_file(path: Path) -> list[DeckSpec]:
 
         return parse_anki_text(path)
     raise DeckFormatError(
-        [Problem(str(path), None, "unknown deck file type (use .toml, or Anki's .txt/.csv/.tsv)")]
+        [
+            Problem(
+                str(path),
+                None,
+                "unknown deck file type (use .toml, Anki's .txt/.csv/.tsv, or an Anki package "
+                ".apkg/.colpkg)",
+            )
+        ]
     )
 
 
@@ -92,7 +118,7 @@ def expand(paths: list[Path]) -> list[Path]:
             found = sorted(
                 p
                 for p in path.iterdir()
-                if p.suffix.lower() in DECK_SUFFIXES | ANKI_TEXT_SUFFIXES
+                if p.suffix.lower() in DECK_SUFFIXES | ANKI_TEXT_SUFFIXES | ANKI_PACKAGE_SUFFIXES
                 and not p.name.startswith(".")
                 and p.is_file()
             )
@@ -102,16 +128,61 @@ def expand(paths: list[Path]) -> list[Path]:
     return out
 
 
-def add_decks(fc: Flashcore, paths: list[Path], *, prune: bool) -> list[FileReport]:
-    """Load each file in its own transaction: a file with any problem changes nothing."""
+def add_decks(
+    fc: Collection,
+    paths: list[Path],
+    *,
+    prune: bool,
+    with_scheduling: bool = False,
+    show_progress: bool = False,
+) -> list[FileReport]:
+    """Load each file in its own transaction: a file with any problem changes nothing. With
+    `with_scheduling`, an Anki package's scheduling and history come too, in the same
+    transaction (services.anki_scheduling)."""
     reports: list[FileReport] = []
     parsed: list[tuple[Path, list[DeckSpec] | None, FileReport]] = []
+    packages: dict[str, PackageRead] = {}
     owner: dict[str, str] = {}
+    try:
+        _read_all(fc, paths, reports, parsed, packages, owner)
+        _write_all(fc, parsed, packages, prune=prune, with_scheduling=with_scheduling,
+                   show_progress=show_progress)  # fmt: skip
+    finally:
+        for package in packages.values():
+            package.discard()  # after a commit the staged files are moved already
+    if any(r.ok for r in reports):
+        from flashcore.services.weights import refresh_weights
+        from flashcore.storage.db import refresh_statistics
+
+        refresh_weights(fc)
+        if any(r.added or r.deleted for r in reports):
+            refresh_statistics(fc.engine)  # new cards: the planner's statistics too
+    return reports
+
+
+def _read_all(
+    fc: Collection,
+    paths: list[Path],
+    reports: list[FileReport],
+    parsed: list[tuple[Path, list[DeckSpec] | None, FileReport]],
+    packages: dict[str, PackageRead],
+    owner: dict[str, str],
+) -> None:
     for path in expand(paths):
         report = FileReport(path=str(path), ok=False)
         reports.append(report)
         try:
-            specs = parse_file(path)
+            if path.suffix.lower() in ANKI_PACKAGE_SUFFIXES and path.is_file():
+                from flashcore.services.anki_import import read_package
+
+                package = read_package(fc, path)
+                packages[str(path)] = package
+                specs = package.specs
+                report.skipped = dict(package.report.skipped)
+                report.unsupported = dict(package.report.unsupported)
+                report.warnings = package.report.warnings[:50]
+            else:
+                specs = parse_file(path)
         except InputFileError as exc:
             report.problems = [str(p) for p in exc.problems]
             parsed.append((path, None, report))
@@ -130,6 +201,17 @@ def add_decks(fc: Flashcore, paths: list[Path], *, prune: bool) -> list[FileRepo
         for spec in specs:
             owner[spec.key] = str(path)
         parsed.append((path, specs, report))
+
+
+def _write_all(
+    fc: Collection,
+    parsed: list[tuple[Path, list[DeckSpec] | None, FileReport]],
+    packages: dict[str, PackageRead],
+    *,
+    prune: bool,
+    with_scheduling: bool = False,
+    show_progress: bool = False,
+) -> None:
     if any(specs is not None for _, specs, _ in parsed):
         from flashcore.services.backup import restore_point  # only imports need it
 
@@ -141,10 +223,33 @@ def add_decks(fc: Flashcore, paths: list[Path], *, prune: bool) -> list[FileRepo
         if maybe_specs is None:
             continue
 
-        def work(session: Any, specs: list[DeckSpec] = maybe_specs) -> list[repos.LoadCounts]:
-            return [repos.upsert_deck(session, fc.profile_id, s, now, prune=prune) for s in specs]
+        package = packages.get(str(_path))
 
-        results = run_write(fc.engine, work)
+        def work(
+            session: Any,
+            specs: list[DeckSpec] = maybe_specs,
+            package: PackageRead | None = package,
+            path: Path = _path,
+        ) -> tuple[list[repos.LoadCounts], SchedulingSummary | None]:
+            if package is not None:
+                _adopt_moved_notes(session, fc.profile_id, specs, now)
+            counts = [repos.upsert_deck(session, fc.profile_id, s, now, prune=prune) for s in specs]
+            if package is None or not with_scheduling:
+                return counts, None
+            from flashcore.services.anki_scheduling import import_from_package
+
+            homes = repos.package_note_homes(session, fc.profile_id)
+            note_ids = {guid: note_id for guid, (note_id, _deck) in homes.items()}
+            scheduled = import_from_package(
+                session, fc, path, package.work / "scheduling", now, note_ids,
+                show_progress=show_progress,
+            )  # fmt: skip
+            return counts, scheduled
+
+        results, report.scheduling = run_write(fc.engine, work)
+        if package is not None:
+            report.media_added = package.commit()
+            report.suspended_cards = sum(len(n.suspended) for s in maybe_specs for n in s.notes)
         report.ok = True
         report.decks = [s.name for s in maybe_specs]
         for counts in results:
@@ -155,17 +260,26 @@ def add_decks(fc: Flashcore, paths: list[Path], *, prune: bool) -> list[FileRepo
             report.deleted += counts.deleted
             report.cards_added += counts.cards_added
             report.removed_keys.extend(counts.removed_keys or [])
-    if any(r.ok for r in reports):
-        from flashcore.services.weakness import refresh_weights
-        from flashcore.storage.db import refresh_statistics
-
-        refresh_weights(fc)
-        if any(r.added or r.deleted for r in reports):
-            refresh_statistics(fc.engine)  # new cards: the planner's statistics too
-    return reports
 
 
-def ensure_starter_decks(fc: Flashcore) -> list[FileReport] | None:
+def _adopt_moved_notes(session: Any, profile_id: int, specs: list[DeckSpec], now: Any) -> None:
+    """Notes of an Anki package that an earlier import put in another deck (the student moved
+    them in Anki) move to their new deck before the upsert, so they update, never duplicate."""
+    homes = repos.package_note_homes(session, profile_id)
+    if not homes:
+        return
+    for spec in specs:
+        moves = [
+            (homes[n.local_id][0], n.local_id)
+            for n in spec.notes
+            if n.local_id in homes and homes[n.local_id][1] != spec.key
+        ]
+        if moves:
+            deck_id = repos.ensure_deck(session, profile_id, spec, now)
+            repos.move_notes(session, deck_id, spec.key, moves, now)
+
+
+def ensure_starter_decks(fc: Collection) -> list[FileReport] | None:
     """Load the bundled decks if this profile has never held a deck (only `review` calls it)."""
     with reading(fc.engine) as session:
         if repos.has_any_deck(session, fc.profile_id):
@@ -199,12 +313,12 @@ class DeckSummary:
         }
 
 
-def list_decks(fc: Flashcore) -> list[DeckSummary]:
+def list_decks(fc: Collection) -> list[DeckSummary]:
     """Decks with today's counts: new, learning and due are what `flashcore due --deck NAME`
     holds (sub-decks included, today's limits applied, pulled-forward cards in, siblings
     buried), so every screen shows the same numbers; `cards` and `suspended` are the deck's
     own cards."""
-    from flashcore.services.study import deck_counts
+    from flashcore.services.counts import deck_counts
 
     now = fc.now()
     with reading(fc.engine) as session:
@@ -222,6 +336,17 @@ def list_decks(fc: Flashcore) -> list[DeckSummary]:
             )
         )  # fmt: skip
     return out
+
+
+def card_fronts(fc: Collection, card_ids: list[int]) -> dict[int, str]:
+    """Each card's front as one line of terminal text (HTML shown as text, cloze blanks as
+    `[...]`): what `due` and `cards` list beside a card, as the reviewer shows it."""
+    with fc.engine.connect() as conn, transaction(conn, write=False):  # Core: `due`'s path
+        texts = repos.card_texts(conn, card_ids)
+    return {
+        card_id: front_preview(kind, fields, ordinal, html=html)
+        for card_id, (kind, fields, ordinal, html) in texts.items()
+    }
 
 
 def card_json(row: dict[str, Any]) -> dict[str, Any]:
@@ -246,6 +371,9 @@ def card_json(row: dict[str, Any]) -> dict[str, Any]:
         "buried": row["buried_until"] is not None,
         "flagged": row["flagged"],
         "leech": row["leech"],
+        "front": front_preview(
+            row["kind"], row["fields"] or {}, row["ord"], html=bool(row["html"])
+        ),
     }
 
 
@@ -253,27 +381,35 @@ def _iso(value: Any) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def card_scope(fc: Flashcore, session: Any, deck: str | None, topic: str | None) -> Any:
-    """The WHERE clause for this profile's cards in a deck (with sub-decks) and/or a topic
-    (with sub-topics); an unknown deck or topic is an error naming it."""
-    deck_ids = topic_ids = None
-    if deck is not None:
-        deck_ids = repos.deck_ids_matching(session, fc.profile_id, deck)
-        if not deck_ids:
-            raise FlashcoreError(f"no deck named {deck!r} (see `flashcore decks list`)")
-    if topic is not None:
-        topic_ids = repos.topic_ids_matching(session, fc.profile_id, topic)
-        if not topic_ids:
-            raise FlashcoreError(f"no topic {topic!r} (see `flashcore topics list`)")
-    return repos.card_filter(fc.profile_id, deck_ids, topic_ids)
+def resolve_scope(
+    fc: Collection, deck: str | None, topic: str | None
+) -> tuple[str | None, str | None]:
+    """A deck and topic as the command line names them (a full name, a parent, or a unique
+    end: `Immunology`, `Type I`) as their full names; an unknown or ambiguous one is an error
+    with the candidates."""
+    from flashcore.core import topics as topic_keys
+    from flashcore.core.scope import resolve
+
+    if deck is None and topic is None:
+        return deck, topic
+    with reading(fc.engine) as session:
+        if deck is not None:
+            rows = repos.deck_rows(session, fc.profile_id)
+            deck = resolve(deck, [name for _id, _key, name, _desc in rows], option="--deck",
+                           listing="flashcore decks list", exact=[key for _id, key, _n, _d in rows])  # fmt: skip
+        if topic is not None:
+            paths = repos.topic_paths(session, fc.profile_id)
+            topic = resolve(topic, paths, option="--topic", listing="flashcore topics list",
+                            normalize=topic_keys.path_key)  # fmt: skip
+    return deck, topic
 
 
-def list_cards(fc: Flashcore, *, deck: str | None, topic: str | None) -> list[dict[str, Any]]:
+def list_cards(fc: Collection, *, deck: str | None, topic: str | None) -> list[dict[str, Any]]:
     now = fc.now()
-    from flashcore.services.weakness import card_weakness
+    from flashcore.services.weights import card_weakness
 
     with reading(fc.engine) as session:
-        rows = repos.card_details(session, card_scope(fc, session, deck, topic))
+        rows = repos.card_details(session, repos.card_scope(session, fc.profile_id, deck, topic))
         why = card_weakness(fc, session, {r["id"]: r["weight"] for r in rows})
     for row in rows:
         if row["buried_until"] is not None and row["buried_until"] <= now:

@@ -49,7 +49,7 @@ from flashcore.storage.uow import reading, run_write
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from flashcore.services.collection import Flashcore
+    from flashcore.services.context import Collection
 
 ORPHAN_REVIEWS = "orphan review rows"
 IMPOSSIBLE_DUE = "impossible due dates"
@@ -138,7 +138,7 @@ def _integrity(path: Path) -> list[str]:
 _DAMAGE = ("SQLITE_CORRUPT", "SQLITE_NOTADB")
 
 
-def repair(fc: Flashcore, report: DoctorReport) -> DoctorReport:
+def repair(fc: Collection, report: DoctorReport) -> DoctorReport:
     """Find and fix everything in `report`'s sound database; counts go in `report.fixes`."""
     if report.damaged:
         raise DatabaseError(f"{report.database} is damaged; doctor does not write to it")
@@ -175,7 +175,7 @@ def repair(fc: Flashcore, report: DoctorReport) -> DoctorReport:
     return report
 
 
-def _remove_stale_temps(fc: Flashcore) -> list[Path]:
+def _remove_stale_temps(fc: Collection) -> list[Path]:
     """Leftovers of killed backups, restores and exports beside a SQLite database."""
     from flashcore.exporters.anki import remove_stale_temps
 
@@ -261,7 +261,7 @@ def _plausible_due(text: str | None, sqlite: bool) -> bool:
 
 
 def _fix_dues(
-    fc: Flashcore,
+    fc: Collection,
     cards: list[tuple[int, int, int, int]],
     policies: dict[int, fsrs_adapter.Policy],
     now: datetime,
@@ -398,7 +398,7 @@ def _write_texts(session: Session, fixes: list[_TextFix]) -> int:
 # ---------------------------------------------------------------- profiles
 
 
-def _profiles(fc: Flashcore, report: DoctorReport) -> list[Flashcore]:
+def _profiles(fc: Collection, report: DoctorReport) -> list[Collection]:
     """`fc` seen as each profile of the database, for the per-profile log check."""
     out = []
     with reading(fc.engine) as session:

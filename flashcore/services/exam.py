@@ -12,16 +12,16 @@ from flashcore.core import studyday
 from flashcore.core.errors import NotFoundError
 from flashcore.core.exam import Exam
 from flashcore.core.weakness import retention_for
-from flashcore.services.weakness import today_for
+from flashcore.services.context import today_for
 from flashcore.storage import planning, repos
 from flashcore.storage.uow import run_write
 
 if TYPE_CHECKING:
-    from flashcore.services.collection import Flashcore
+    from flashcore.services.context import Collection
 
 
 def set_exam(
-    fc: Flashcore,
+    fc: Collection,
     exam_date: date,
     *,
     minutes_per_day: int | None = None,
@@ -48,13 +48,13 @@ def set_exam(
     return chosen
 
 
-def clear_exam(fc: Flashcore) -> None:
+def clear_exam(fc: Collection) -> None:
     if not run_write(fc.engine, lambda s: planning.delete_exam(s, fc.profile_id)):
         raise NotFoundError("no exam is set; nothing was changed")
     fc.forget_exam()
 
 
-def require_exam(fc: Flashcore) -> Exam:
+def require_exam(fc: Collection) -> Exam:
     exam = fc.exam
     if exam is None:
         raise NotFoundError(
@@ -63,7 +63,7 @@ def require_exam(fc: Flashcore) -> Exam:
     return exam
 
 
-def show(fc: Flashcore) -> dict[str, Any]:
+def show(fc: Collection) -> dict[str, Any]:
     exam = require_exam(fc)
     today = today_for(fc)
     with fc.engine.connect() as conn:
@@ -77,7 +77,7 @@ def show(fc: Flashcore) -> dict[str, Any]:
     }
 
 
-def follow_plan(fc: Flashcore) -> int | None:
+def follow_plan(fc: Collection) -> int | None:
     """`plan_mode auto`: once a study day, set new_per_day to the plan's new cards a day
     (every card in scope seen by the buffer). Returns the value set, or None (manual mode, no
     exam, or already done today). Cheap when there is nothing to do: the exam is read once per
@@ -108,7 +108,7 @@ def follow_plan(fc: Flashcore) -> int | None:
     return needed
 
 
-def card_retention(fc: Flashcore, weight: float, now: datetime) -> float:
+def card_retention(fc: Collection, weight: float, now: datetime) -> float:
     """The retention a card is scheduled at: its weakness's (core.weakness.retention_for),
     raised toward the exam where the solver chose a step for the days left (core.exam)."""
     base = retention_for(fc.settings, weight)

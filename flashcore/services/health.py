@@ -20,7 +20,7 @@ from flashcore.storage import backup as files
 from flashcore.storage.db import sqlite_path
 
 if TYPE_CHECKING:
-    from flashcore.services.collection import Flashcore
+    from flashcore.services.context import Collection
 
 
 CHECK_EVERY = timedelta(hours=24)
@@ -120,7 +120,7 @@ def _damaged_line(path: Path, problem: str) -> str:
     )
 
 
-def quick_health(fc: Flashcore) -> str | None:
+def quick_health(fc: Collection) -> str | None:
     """A `PRAGMA quick_check` of a SQLite collection, run here: None when sound (or not
     SQLite), else one line saying what to do. It never writes to the database."""
     path = sqlite_path(fc.url)
@@ -134,7 +134,7 @@ def quick_health(fc: Flashcore) -> str | None:
     return _problem_line(problems[0])
 
 
-def recorded_problem(fc: Flashcore) -> str | None:
+def recorded_problem(fc: Collection) -> str | None:
     """What a background check found wrong with the collection (one stat when nothing was),
     as one line saying what to do; for the reviewer to show."""
     path = sqlite_path(fc.url)

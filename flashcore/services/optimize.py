@@ -33,13 +33,13 @@ from flashcore.core import studyday
 from flashcore.core.errors import FlashcoreError
 from flashcore.core.fsrs_adapter import DEFAULT_FSRS_PARAMETERS, check_parameters
 from flashcore.core.model import CardState
+from flashcore.services.context import today_for
 from flashcore.services.exam import require_exam
-from flashcore.services.weakness import today_for
 from flashcore.storage import planning
 from flashcore.storage.uow import reading, run_write
 
 if TYPE_CHECKING:
-    from flashcore.services.collection import Flashcore
+    from flashcore.services.context import Collection
 
 MIN_REVIEWS = 1000
 MAX_ITEMS = 150_000  # larger logs are fitted on an even sample of cards
@@ -99,7 +99,7 @@ class Fitted:
         }
 
 
-def training_items(fc: Flashcore, progress: Progress = _quiet) -> tuple[list[Any], int, bool]:
+def training_items(fc: Collection, progress: Progress = _quiet) -> tuple[list[Any], int, bool]:
     """fsrs-rs items from the review log; (items, cards, sampled)."""
     import fsrs_rs_python as rs
 
@@ -129,7 +129,7 @@ def training_items(fc: Flashcore, progress: Progress = _quiet) -> tuple[list[Any
     return items, len(cards), sampled
 
 
-def optimize(fc: Flashcore, *, apply: bool = True, progress: Progress = _quiet) -> Fitted:
+def optimize(fc: Collection, *, apply: bool = True, progress: Progress = _quiet) -> Fitted:
     """Fit, evaluate, and (with `apply`, when better) store the parameters. FlashcoreError
     below MIN_REVIEWS training items; nothing is changed then."""
     import fsrs_rs_python as rs
@@ -172,7 +172,7 @@ def optimize(fc: Flashcore, *, apply: bool = True, progress: Progress = _quiet) 
 # ---------------------------------------------------------------- retention toward the exam
 
 
-def _rating_mix(fc: Flashcore) -> tuple[list[float], list[float]]:
+def _rating_mix(fc: Collection) -> tuple[list[float], list[float]]:
     """(first answer's Again/Hard/Good/Easy shares, a passing review's Hard/Good/Easy shares)
     from the last 90 days; fsrs-rs's defaults where fewer than 50 answers say."""
     import fsrs_rs_python as rs
@@ -214,7 +214,9 @@ def _pays_per_minute(
     return (memorized - base_memorized) / (cost - base_cost) >= base_memorized / base_cost
 
 
-def solve_retention(fc: Flashcore, *, progress: Progress = _quiet) -> tuple[tuple[int, float], ...]:
+def solve_retention(
+    fc: Collection, *, progress: Progress = _quiet
+) -> tuple[tuple[int, float], ...]:
     """Choose and store the exam's retention steps (see the module's doc). Slow (seconds per
     horizon): the command line shows `progress`, the reviewer runs it in a worker."""
     import fsrs_rs_python as rs

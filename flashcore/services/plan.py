@@ -23,13 +23,13 @@ from flashcore.core.fsrs_adapter import DEFAULT_FSRS_PARAMETERS
 from flashcore.core.readiness import CardsOfArea, QbankDay, area_readiness
 from flashcore.core.weakness import retention_for
 from flashcore.services.exam import require_exam
-from flashcore.services.weakness import MISSED, load_index, match_attempt
+from flashcore.services.matching import MISSED, load_index, match_attempt
 from flashcore.storage import planning
 from flashcore.storage.uow import reading
 
 if TYPE_CHECKING:
     from flashcore.core.exam import Exam
-    from flashcore.services.collection import Flashcore
+    from flashcore.services.context import Collection
 
 HORIZON_DAYS = 180  # the forecast's longest run; an exam further away is forecast that far
 TIMES_DAYS = 30  # answer times: medians over this many days
@@ -53,7 +53,7 @@ class Inputs:
     reviews_logged: int = 0
 
 
-def load_inputs(fc: Flashcore) -> Inputs:
+def load_inputs(fc: Collection) -> Inputs:
     exam = require_exam(fc)
     s = fc.settings
     now = fc.now()
@@ -74,7 +74,7 @@ def load_inputs(fc: Flashcore) -> Inputs:
 
 
 def _qbank_by_area(
-    fc: Flashcore, session: Any, today: date
+    fc: Collection, session: Any, today: date
 ) -> dict[tuple[AreaKind, str], list[QbankDay]]:
     """The last four weeks' qbank questions by outline system and discipline: the system of a
     card or topic they match, else the system and subject the qbank names."""
@@ -104,7 +104,7 @@ def _qbank_by_area(
     return dict(out)
 
 
-def _setup(fc: Flashcore, inputs: Inputs, new_per_day: int, days: int) -> engine.Setup:
+def _setup(fc: Collection, inputs: Inputs, new_per_day: int, days: int) -> engine.Setup:
     s = fc.settings
     exam = inputs.exam
     steps = exam.retention_plan
@@ -136,13 +136,13 @@ def _setup(fc: Flashcore, inputs: Inputs, new_per_day: int, days: int) -> engine
     )
 
 
-def run_forecast(fc: Flashcore, inputs: Inputs, new_per_day: int) -> engine.Forecast:
+def run_forecast(fc: Collection, inputs: Inputs, new_per_day: int) -> engine.Forecast:
     days = max(1, min(HORIZON_DAYS, inputs.exam.days_left(inputs.today)))
     setup = _setup(fc, inputs, new_per_day, days)
     return engine.run(inputs.studied, inputs.fresh, setup, inputs.scale)
 
 
-def readiness(fc: Flashcore, inputs: Inputs, result: engine.Forecast) -> dict[str, Any]:
+def readiness(fc: Collection, inputs: Inputs, result: engine.Forecast) -> dict[str, Any]:
     by_system: dict[str, CardsOfArea] = {}
     by_discipline: dict[str, CardsOfArea] = {}
     tallies: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0])
@@ -190,7 +190,7 @@ class Warning:
 
 
 def _warnings(
-    fc: Flashcore,
+    fc: Collection,
     inputs: Inputs,
     needed: int,
     days: list[dict[str, Any]],
@@ -287,7 +287,7 @@ def _warnings(
     return out
 
 
-def plan(fc: Flashcore) -> dict[str, Any]:
+def plan(fc: Collection) -> dict[str, Any]:
     """What `flashcore plan --json` prints."""
     inputs = load_inputs(fc)
     exam = inputs.exam

@@ -27,11 +27,11 @@ from typing import TYPE_CHECKING
 
 from flashcore.core import fsrs_adapter, studyday
 from flashcore.core.weakness import FRESH_DAYS
-from flashcore.services import weakness
+from flashcore.services import matching
 from flashcore.storage import today as today_repo
 
 if TYPE_CHECKING:
-    from flashcore.services.collection import Flashcore
+    from flashcore.services.context import Collection
     from flashcore.storage.repos import Executor
 
 
@@ -51,10 +51,10 @@ class _Question:
 
 def choose(
     conn: Executor,
-    fc: Flashcore,
+    fc: Collection,
     day: date,
     *,
-    index: weakness.TopicIndex | None = None,
+    index: matching.TopicIndex | None = None,
 ) -> dict[int, str]:
     """The pull-forwards of study day `day`: card id -> reason (nothing is written)."""
     s = fc.settings
@@ -67,7 +67,7 @@ def choose(
     if not today_repo.any_batch_since(conn, fc.profile_id, logged_after):
         return {}
     if index is None:
-        index = weakness.load_index(conn, fc.profile_id)  # type: ignore[arg-type]
+        index = matching.load_index(conn, fc.profile_id)  # type: ignore[arg-type]
     listed = [qid for _source, qid in index.qid_notes]
     misses = today_repo.fresh_misses(conn, fc.profile_id, since, day, logged_after, listed)
     if not misses:
@@ -77,10 +77,10 @@ def choose(
     # Texts resolve as the weights resolve them: a matcher that has learned every attempt's.
     matcher = None
     if any(not index.qid_notes.get((m.source, m.qid)) for m in misses):
-        matcher = weakness.learned_matcher(conn, fc.profile_id, index)  # type: ignore[arg-type]
+        matcher = matching.learned_matcher(conn, fc.profile_id, index)  # type: ignore[arg-type]
     for m in misses:
         if index.qid_notes.get((m.source, m.qid)):
-            found = weakness.match_attempt(index, m.source, m.qid, (m.topic, m.category, m.system))
+            found = matching.match_attempt(index, m.source, m.qid, (m.topic, m.category, m.system))
             topic_ids = found.topic_ids
             q = questions.get((m.source, m.qid))
             if q is None:
@@ -149,10 +149,10 @@ def choose(
 
 def recompute(
     conn: Executor,
-    fc: Flashcore,
+    fc: Collection,
     day: date,
     *,
-    index: weakness.TopicIndex | None = None,
+    index: matching.TopicIndex | None = None,
 ) -> int:
     """Choose and store the pull-forwards of study day `day` (inside the caller's
     transaction); how many cards were pulled."""
@@ -161,7 +161,7 @@ def recompute(
     return len(chosen)
 
 
-def _descendants(index: weakness.TopicIndex, topic_id: int) -> list[int]:
+def _descendants(index: matching.TopicIndex, topic_id: int) -> list[int]:
     children: dict[int, list[int]] = defaultdict(list)
     for child, parent in index.parent.items():
         if parent is not None:

@@ -19,7 +19,9 @@ from flashcore.core import weakness as weakness_model
 from flashcore.core.errors import FlashcoreError, NotFoundError, UsageError
 from flashcore.core.matching import own_text
 from flashcore.core.text import ALIAS_CHARS, TOPIC_KEY_CHARS, name_problem, shown
-from flashcore.services import weakness
+from flashcore.services import matching, weights
+from flashcore.services.context import today_for
+from flashcore.storage import repos
 from flashcore.storage.models import (
     QbankAttempt,
     QbankBatch,
@@ -31,7 +33,7 @@ from flashcore.storage.uow import reading, run_write, run_write_on, transaction
 
 if TYPE_CHECKING:
     from flashcore.importers.qbank import Row
-    from flashcore.services.collection import Flashcore
+    from flashcore.services.context import Collection
 
 FRESH_DAYS = weakness_model.FRESH_DAYS
 
@@ -49,6 +51,7 @@ class ImportReport:
     unmatched_topics: list[str] = field(default_factory=list)
     unmatched_qids: list[str] = field(default_factory=list)
     pulled_forward: int = 0
+    unsuspended: int = 0  # suspended cards a missed question id brought back (unsuspend_on_miss)
     batch_id: int | None = None
     format: str = ""
     dry_run: bool = False
@@ -72,6 +75,7 @@ class ImportReport:
             "unmatched_topics": self.unmatched_topics,
             "unmatched_qids": self.unmatched_qids,
             "pulled_forward": self.pulled_forward,
+            "unsuspended": self.unsuspended,
             "warnings": self.warnings,
         }
 
@@ -89,7 +93,7 @@ _COLUMNS = "fingerprint, source, qid, outcome, on_date, subject, system, categor
 
 
 def import_log(
-    fc: Flashcore,
+    fc: Collection,
     data: bytes | str | os.PathLike[str] | IO[bytes],
     *,
     origin: str,
@@ -117,7 +121,7 @@ def import_log(
     from flashcore.importers.qbank import LogSource, QbankReader
 
     _check(cancel)
-    today = weakness.today_for(fc)
+    today = today_for(fc)
     with LogSource(data) as log, fc.engine.connect() as conn:
         reader = QbankReader(
             log,
@@ -165,10 +169,16 @@ def import_log(
                 copied = stage.save(conn, batch_id, progress, cancel)
                 if copied != report.added:  # another import took some of them meanwhile
                     raise _Raced
+                if fc.settings.unsuspend_on_miss:
+                    report.unsuspended = len(
+                        repos.unsuspend_missed(
+                            conn, fc.profile_id, batch_id, matching.MISSED, fc.now()
+                        )
+                    )
                 # Even with nothing new, today's pull-forwards are recomputed (the only
                 # place besides aliases and removals that computes them).
                 with Session(bind=conn) as session:
-                    loaded = weakness.refresh_in(session, fc, today, **stage.refresh_hint(batch_id))
+                    loaded = weights.refresh_in(session, fc, today, **stage.refresh_hint(batch_id))
                     report.pulled_forward = pull_forward(session, fc, today, loaded)
                 _check(cancel)
                 report.batch_id = batch_id
@@ -206,7 +216,7 @@ class _Raced(Exception):
 
 @dataclass(slots=True)
 class _Batch:
-    fc: Flashcore
+    fc: Collection
     source: str
     format: str
     origin: str
@@ -316,7 +326,7 @@ class _Stage:
         log's order."""
         if not self.created:
             return
-        missed = ", ".join(f"'{o}'" for o in weakness.MISSED)
+        missed = ", ".join(f"'{o}'" for o in matching.MISSED)
         result = self.conn.exec_driver_sql(
             f"SELECT source, qid, topic, category, system FROM {self.table} "
             f"WHERE dup = 0 AND outcome IN ({missed}) ORDER BY seq",
@@ -456,16 +466,16 @@ class _HeldStage(_Stage):
 
     def new_misses(self) -> Iterator[tuple[str, str, str, str, str]]:
         for r in self.new:
-            if r[3] in weakness.MISSED:
+            if r[3] in matching.MISSED:
                 yield r[1], r[2], r[8], r[7], r[6]
 
 
-def _summarize(conn: Connection, fc: Flashcore, stage: _Stage, report: ImportReport) -> None:
+def _summarize(conn: Connection, fc: Collection, stage: _Stage, report: ImportReport) -> None:
     """New rows and duplicates; the new misses matched to cards, topics or nothing."""
     report.added, report.duplicates = stage.dedupe()
     report.misses = report.matched_card = report.matched_topic = report.matched_none = 0
     with Session(bind=conn) as session:
-        index = weakness.load_index(session, fc.profile_id)
+        index = matching.load_index(session, fc.profile_id)
         counts = Counter[str]()
         matches: dict[tuple[str, str, str, str, str], str] = {}
         unmatched: list[tuple[tuple[str, str, str], str]] = []  # (texts, bank:qid), log order
@@ -477,7 +487,7 @@ def _summarize(conn: Connection, fc: Flashcore, stage: _Stage, report: ImportRep
             if kind is None:
                 if len(matches) > 100_000:
                     matches.clear()
-                kind = matches[key] = weakness.match_attempt(index, bank, qid, texts, matcher).kind
+                kind = matches[key] = matching.match_attempt(index, bank, qid, texts, matcher).kind
             counts[kind] += 1
             if kind == "none":
                 unmatched.append((texts, f"{bank}:{qid}"))
@@ -488,7 +498,7 @@ def _summarize(conn: Connection, fc: Flashcore, stage: _Stage, report: ImportRep
             # stored attempts and this log's misses, and look again at what matched nothing.
             # (This log's correct answers are left out: reading them all costs more than the
             # summary is worth; the weights, refreshed next, learn from every row.)
-            matcher = weakness.learned_matcher(session, fc.profile_id, index, missed_texts.items())
+            matcher = matching.learned_matcher(session, fc.profile_id, index, missed_texts.items())
             found = {t for t in missed_texts if labels[t] and matcher.resolve(t) is not None}
             if found:
                 moved = sum(missed_texts.pop(t) for t in found)
@@ -509,9 +519,9 @@ def _summarize(conn: Connection, fc: Flashcore, stage: _Stage, report: ImportRep
 
 def pull_forward(
     session: Session,
-    fc: Flashcore,
+    fc: Collection,
     today: date,
-    loaded: tuple[weakness.TopicIndex, list[weakness.TopicAttempts]] | None = None,
+    loaded: tuple[matching.TopicIndex, list[matching.TopicAttempts]] | None = None,
 ) -> int:
     """Today's pull-forwards, recomputed (see `services.pullforward`). A queue-level boost:
     FSRS state is untouched."""
@@ -520,9 +530,9 @@ def pull_forward(
     return pullforward.recompute(session, fc, today, index=None if loaded is None else loaded[0])
 
 
-def list_attempts(fc: Flashcore) -> list[dict[str, Any]]:
+def list_attempts(fc: Collection) -> list[dict[str, Any]]:
     with reading(fc.engine) as session:
-        index = weakness.load_index(session, fc.profile_id)
+        index = matching.load_index(session, fc.profile_id)
         rows = (
             session.execute(
                 select(QbankAttempt)
@@ -537,7 +547,7 @@ def list_attempts(fc: Flashcore) -> list[dict[str, Any]]:
         out = []
         for a in rows:
             texts = (a.topic, a.category, a.system)
-            m = weakness.match_attempt(index, a.source, a.qid, texts, matcher)
+            m = matching.match_attempt(index, a.source, a.qid, texts, matcher)
             out.append(
                 {
                     "source": a.source,
@@ -556,14 +566,14 @@ def list_attempts(fc: Flashcore) -> list[dict[str, Any]]:
     return out
 
 
-def has_attempts(fc: Flashcore) -> bool:
+def has_attempts(fc: Collection) -> bool:
     """Whether the profile has imported any question-bank attempt (Home's first-run hint
     shows until it has)."""
     with reading(fc.engine) as session:
         return has_qbank_attempts(session, fc.profile_id)
 
 
-def list_batches(fc: Flashcore) -> list[dict[str, Any]]:
+def list_batches(fc: Collection) -> list[dict[str, Any]]:
     with reading(fc.engine) as session:
         counts = dict(
             session.execute(
@@ -592,9 +602,9 @@ def list_batches(fc: Flashcore) -> list[dict[str, Any]]:
         ]
 
 
-def remove_batch(fc: Flashcore, batch_id: int) -> int:
+def remove_batch(fc: Collection, batch_id: int) -> int:
     """Undo a mistaken import: its attempts go, weights and today's pull-forwards follow."""
-    today = weakness.today_for(fc)
+    today = today_for(fc)
 
     def work(session: Session) -> int:
         found = session.execute(
@@ -609,13 +619,13 @@ def remove_batch(fc: Flashcore, batch_id: int) -> int:
         ).scalar_one()
         session.execute(delete(QbankAttempt).where(QbankAttempt.batch_id == batch_id))
         session.execute(delete(QbankBatch).where(QbankBatch.id == batch_id))
-        pull_forward(session, fc, today, weakness.refresh_in(session, fc, today))
+        pull_forward(session, fc, today, weights.refresh_in(session, fc, today))
         return int(n)
 
     return run_write(fc.engine, work)
 
 
-def add_alias(fc: Flashcore, alias: str, topic_path: str) -> str:
+def add_alias(fc: Collection, alias: str, topic_path: str) -> str:
     """Map qbank topic text to one of the student's topics; weights follow at once."""
     alias = alias.strip()
     problem = name_problem(alias, ALIAS_CHARS)
@@ -626,7 +636,7 @@ def add_alias(fc: Flashcore, alias: str, topic_path: str) -> str:
         raise UsageError(f"alias {shown(alias)} {problem}")
     if not key:
         raise FlashcoreError("an alias needs some words")
-    today = weakness.today_for(fc)
+    today = today_for(fc)
 
     def work(session: Session) -> str:
         target_key = topic_keys.path_key(topic_path)
@@ -645,15 +655,15 @@ def add_alias(fc: Flashcore, alias: str, topic_path: str) -> str:
                 profile_id=fc.profile_id, alias=alias.strip(), alias_key=key, topic_path=target
             )
         )
-        pull_forward(session, fc, today, weakness.refresh_in(session, fc, today))
+        pull_forward(session, fc, today, weights.refresh_in(session, fc, today))
         return str(target)
 
     return run_write(fc.engine, work)
 
 
-def list_topics(fc: Flashcore) -> list[dict[str, Any]]:
+def list_topics(fc: Collection) -> list[dict[str, Any]]:
     with reading(fc.engine) as session:
-        index = weakness.load_index(session, fc.profile_id)
+        index = matching.load_index(session, fc.profile_id)
         aliases: dict[str, list[str]] = {}
         for alias, path in session.execute(
             select(TopicAlias.alias, TopicAlias.topic_path).where(

@@ -10,14 +10,15 @@ which it shows once.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
 
 from flashcore.tui import collector
-from flashcore.tui.context import Context
+from flashcore.tui.context import Context, open_with_system_viewer
 from flashcore.tui.screens.loading import LoadingScreen
 
 if TYPE_CHECKING:
@@ -85,6 +86,16 @@ class FlashcoreApp(App[None]):
         except Exception as exc:  # noqa: BLE001 - handed to the command line, printed as one line
             self.call_from_thread(self._failed, exc)
             return
+        if self.scope != (None, None):  # `--deck Immunology`: the deck's full name
+            from flashcore.core.errors import FlashcoreError
+            from flashcore.services.decks import resolve_scope
+
+            try:
+                self.scope = resolve_scope(fc, *self.scope)
+            except FlashcoreError as exc:
+                fc.close()
+                self.call_from_thread(self._failed, exc)
+                return
         self.call_from_thread(self._opened, fc)
 
     def _opened(self, fc: Flashcore) -> None:
@@ -175,10 +186,13 @@ def make_app(
     topic: str | None = None,
     ticks: Callable[[], float] = time.monotonic,
     minutes: float | None = None,
+    open_files: Callable[[Sequence[Path]], None] = open_with_system_viewer,
 ) -> FlashcoreApp:
     """The app for `fc`, shared by the command line and the tests. `ticks` times answers and
-    the session (monotonic; scheduling uses `fc.clock`)."""
-    return FlashcoreApp(Context(fc, ticks, minutes), deck=deck, topic=topic, ticks=ticks)
+    the session (monotonic; scheduling uses `fc.clock`); `open_files` opens a card's images."""
+    return FlashcoreApp(
+        Context(fc, ticks, minutes, open_files), deck=deck, topic=topic, ticks=ticks
+    )
 
 
 def make_lazy_app(

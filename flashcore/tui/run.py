@@ -5,22 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from flashcore.tui.app import make_app, make_lazy_app
+from flashcore.tui.app import make_lazy_app
 
 if TYPE_CHECKING:
     from flashcore.services.collection import Flashcore
-
-
-def run_review(fc: Flashcore, *, deck: str | None = None, topic: str | None = None) -> int:
-    """Run the review app; every answer is committed as it is given, so quitting at any moment
-    (q, Ctrl+C) loses nothing. A deck or topic that does not exist is raised as FlashcoreError
-    for the command line to print. Returns 0, or Textual's non-zero code after a crash (whose
-    traceback Textual has printed)."""
-    app = make_app(fc, deck=deck, topic=topic)
-    app.run()
-    if app.error is not None:
-        raise app.error
-    return app.return_code or 0
 
 
 def run_review_lazy(
@@ -30,8 +18,11 @@ def run_review_lazy(
     topic: str | None = None,
     minutes: float | None = None,
 ) -> int:
-    """Like `run_review`, but the first screen is painted before the collection is opened
-    (`opener` runs in a worker thread); the collection is closed when the app ends."""
+    """Run the review app; every answer is committed as it is given, so quitting at any moment
+    (q, Ctrl+C) loses nothing. The first screen is painted before the collection is opened
+    (`opener` runs in a worker thread); the collection is closed when the app ends. A deck or
+    topic that does not exist is raised as FlashcoreError for the command line to print.
+    Returns 0, or Textual's non-zero code after a crash (whose traceback Textual has printed)."""
     app = make_lazy_app(opener, deck=deck, topic=topic, minutes=minutes)
     try:
         app.run()

@@ -153,12 +153,34 @@ def test_undo_two_steps_restores_the_exact_previous_state(cli, loaded):
     cli.at(T0_10M).ok("answer", ige, "good", "--db", loaded)
     cli.at(T0_10M).ok("answer", c1, "again", "--db", loaded)  # buries its sibling c2
     assert card(cli, loaded, ids[("test:t1-cells", 2)])["buried"] is True
-    undone = cli.at(T2).json("undo", "--steps", "2", "--db", loaded)
+    undone = cli.at(T0_10M).json("undo", "--steps", "2", "--db", loaded)
     assert [u["card_id"] for u in undone] == [c1, ige]
     assert [u["rating"] for u in undone] == ["again", "good"]
     assert cli.json("cards", "--db", loaded) == before
     stats = cli.at(T0_10M).json("stats", "--db", loaded)
     assert stats["today"]["reviews"] == 1
+
+
+def test_undo_across_a_study_day_is_refused_unless_confirmed(cli, loaded, one_line_error, raw_sql):
+    """Day 1 answers a card, day 2 another: `undo --steps 2` on day 2 would reach day 1's
+    answer; it is refused in one line, nothing changed, until --yes."""
+    ids = ids_by_key(cli, loaded)
+    ige, t4 = ids[("test:t1-ige", 0)], ids[("test:t4-cells", 0)]
+    cli.at(T0).ok("answer", ige, "good", "--db", loaded)
+    cli.at(T2).ok("answer", t4, "good", "--db", loaded)
+    before = cli.at(T2).json("cards", "--db", loaded)
+    line = one_line_error(cli.at(T2)("undo", "--steps", "2", "--db", loaded))
+    assert "1 of the 2 answers were given on an earlier study day (2026-11-25)" in line
+    assert "--yes" in line
+    assert cli.at(T2).json("cards", "--db", loaded) == before
+    assert raw_sql(loaded, "SELECT count(*) FROM review_logs") == [(2,)]
+    # Today's answer alone is undone as ever; then the earlier one only when confirmed.
+    assert [u["card_id"] for u in cli.at(T2).json("undo", "--db", loaded)] == [t4]
+    line = one_line_error(cli.at(T2_15M)("undo", "--db", loaded))
+    assert "the last answer was given on an earlier study day (2026-11-25)" in line
+    undone = cli.at(T2_15M).json("undo", "--yes", "--db", loaded)
+    assert [u["card_id"] for u in undone] == [ige]
+    assert raw_sql(loaded, "SELECT count(*) FROM review_logs") == [(0,)]
 
 
 def test_undo_restores_a_card_that_became_a_leech(cli, loaded_sqlite):
@@ -294,3 +316,17 @@ def test_stats_true_retention_counts_review_answers(cli, loaded_sqlite):
     cli.at(T2).ok("answer", t4, "good", "--db", loaded_sqlite)
     data = cli.at(T2).json("stats", "--db", loaded_sqlite)
     assert data["last_30_days"]["true_retention"] == pytest.approx(0.5)
+
+
+def test_deck_and_topic_accept_a_unique_end_of_their_name(cli, loaded_sqlite, one_line_error):
+    db = loaded_sqlite
+    whole = cli.json("due", "--topic", "Immunology::Hypersensitivity::Type I", "--db", db)
+    assert cli.json("due", "--topic", "type i", "--db", db) == whole
+    assert cli.json("cards", "--deck", "Deck", "--db", db) == cli.json(
+        "cards", "--deck", "Test::Deck", "--db", db
+    )
+    assert cli.json("due", "--topic", "Type 1", "--db", db) == whole  # topic keys read 1 as I
+    line = one_line_error(cli("due", "--topic", "Typ I", "--db", db))
+    assert "did you mean 'Immunology::Hypersensitivity::Type I'" in line
+    line = one_line_error(cli("due", "--topic", "Hypersensitivity::Type", "--db", db))
+    assert "no topic 'Hypersensitivity::Type'" in line

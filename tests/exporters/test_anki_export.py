@@ -258,13 +258,21 @@ def test_tags_carry_topics_as_hierarchy_and_qids_in_anking_form(col, out):
 
     b1 = by_guid[guid_for("step1-immuno:b1")]
     assert sorted(b1.tags) == sorted(
-        ["high-yield", "Immunology::Hypersensitivity::Type_I", "#UWorld::118154"]
+        [
+            "high-yield",
+            "Immunology::Hypersensitivity::Type_I",
+            "#AK_Step1_v12::#UWorld::Step::118154",
+        ]
     )
     b4 = by_guid[guid_for("step1-immuno:b4")]
     assert sorted(b4.tags) == ["Step_1_Pharm", "pharm"]
     c1 = by_guid[guid_for("step1-micro:c1")]
     assert sorted(c1.tags) == sorted(
-        ["Microbiology::Bacteria::Gram_positive", "#AMBOSS::Xy12", "#NBME::27"]
+        [
+            "Microbiology::Bacteria::Gram_positive",
+            "#AK_Step1_v12::#AMBOSS::Xy12",
+            "#AK_Step1_v12::#NBME::27",
+        ]
     )
     for note in by_guid.values():
         assert all(" " not in tag for tag in note.tags)

@@ -586,7 +586,11 @@ def test_data_argument_is_used_instead_of_reading_the_path(tmp_path):
         (("#AK_Step1_v12::#UWorld::Step::118154",), ("uworld:118154",)),
         (("#AK_Step1_v11::#UWorld::12345",), ("uworld:12345",)),
         (("#AK_Step2_v12::#AMBOSS::Cardio::Valves::77",), ("amboss:77",)),
-        (("#AK_Step1_v12::#NBME::Form_25::400",), ("nbme:400",)),
+        (
+            ("#AK_Step1_v12::#NBME::Form_25::400",),
+            ("nbme:form25-400",),
+        ),  # the form is part of the id
+        (("#AK_Step1_v12::#UWorld::COMLEX::118154",), ("uworld-comlex:118154",)),
         (("#AK_Step1_v12::#UWorld::Step::118154", "uworld::118154"), ("uworld:118154",)),
         (("#AK_Step1_v12::#B&B::Immunology::12",), ()),
         (("#AK_Step1_v12::#UWorld::Step::not-a-number",), ()),

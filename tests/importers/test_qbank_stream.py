@@ -14,6 +14,7 @@ import pytest
 from flashcore.core.errors import QbankFormatError
 from flashcore.importers import qbank
 from flashcore.importers.qbank import LogSource, QbankReader, parse_qbank
+from flashcore.importers.qbank import text as qbank_text
 
 DAY = date(2024, 3, 1)
 
@@ -29,7 +30,7 @@ def plain(data: bytes, **options: Any) -> Any:
 @pytest.fixture
 def tiny(monkeypatch: pytest.MonkeyPatch) -> None:
     """Read 3 bytes at a time and hand over rows one at a time."""
-    monkeypatch.setattr(qbank, "READ_BYTES", 3)
+    monkeypatch.setattr(qbank_text, "READ_BYTES", 3)
     monkeypatch.setitem(QbankReader.__init__.__kwdefaults__, "chunk_rows", 1)
 
 
@@ -51,7 +52,7 @@ LOGS = {
 @pytest.mark.parametrize("name", sorted(LOGS))
 def test_tiny_reads_and_chunks_give_the_same_result(name: str, monkeypatch) -> None:
     whole = plain(LOGS[name]), plain(LOGS[name], skip_invalid=True)
-    monkeypatch.setattr(qbank, "READ_BYTES", 3)
+    monkeypatch.setattr(qbank_text, "READ_BYTES", 3)
     monkeypatch.setitem(QbankReader.__init__.__kwdefaults__, "chunk_rows", 1)
     assert (plain(LOGS[name]), plain(LOGS[name], skip_invalid=True)) == whole
 
@@ -95,8 +96,8 @@ def test_rows_carry_the_fingerprint_of_their_attempt() -> None:
 
 
 def test_a_line_longer_than_any_log_has_is_refused_with_its_number(monkeypatch) -> None:
-    monkeypatch.setattr(qbank, "MAX_LINE", 1000)
-    monkeypatch.setattr(qbank, "READ_BYTES", 100)
+    monkeypatch.setattr(qbank_text, "MAX_LINE", 1000)
+    monkeypatch.setattr(qbank_text, "READ_BYTES", 100)
     data = b"qid\n1\n" + b"9" * 5000 + b"\n"
     with pytest.raises(QbankFormatError) as info:
         parse_qbank(data, path="log", default_date=DAY)

@@ -51,7 +51,7 @@ def test_export_carries_cards_tags_and_fsrs_state_into_anki(fc_sqlite, clock, tm
         cloze_note = col.get_note(col.find_notes("basophils")[0])
         assert len(cloze_note.cards()) == 2
         assert "Immunology::Hypersensitivity::Type_I" in cloze_note.tags
-        basic = col.get_note(col.find_notes("tag:#UWorld::1001")[0])
+        basic = col.get_note(col.find_notes("tag:#AK_Step1_v12::#UWorld::Step::1001")[0])
         assert basic.fields[1] == "IgE"
         revlog = col.db.scalar("select count() from revlog")
         assert revlog == sum(c["reps"] for c in ours.values())
@@ -84,7 +84,7 @@ def test_reexport_after_an_edit_updates_the_note_in_anki(fc_sqlite, clock, tmp_p
     col = _import(col_path, second, scheduling=False)
     try:
         assert col.note_count() == 3
-        note = col.get_note(col.find_notes("tag:#UWorld::1001")[0])
+        note = col.get_note(col.find_notes("tag:#AK_Step1_v12::#UWorld::Step::1001")[0])
         assert note.fields[1] == "IgE (reaginic antibody)"
     finally:
         col.close()

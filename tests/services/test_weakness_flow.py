@@ -9,7 +9,7 @@ import pytest
 
 from flashcore.core.errors import FlashcoreError, QbankFormatError
 from flashcore.core.model import Rating
-from flashcore.services import qbank, study, weakness
+from flashcore.services import matching, qbank, study, weakness
 from tests.conftest import write_deck
 from tests.decks.sample_qids import decks_with_sample_qids
 
@@ -239,6 +239,6 @@ def test_matching_by_id_list_and_by_join_agree(fc, tmp_path, monkeypatch):
         return sorted((m.topic_id, m.on_date, m.missed, m.count) for m in got)
 
     by_list = matched()
-    monkeypatch.setattr(weakness, "QID_LIST_MAX", -1)
+    monkeypatch.setattr(matching, "QID_LIST_MAX", -1)
     assert matched() == by_list
     assert len(by_list) >= 5

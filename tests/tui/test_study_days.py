@@ -143,3 +143,23 @@ async def test_a_session_from_home_that_cannot_start_goes_back_home(fc, monkeypa
         assert isinstance(app.screen, HomeScreen)
         assert app.is_running
     assert "refusing to record" in notes
+
+
+async def test_the_reviewer_refuses_to_undo_an_answer_of_the_previous_study_day(fc):
+    """A session open across the day's rollover: `u` would reach yesterday's answer; it is
+    refused with the same line as `flashcore undo`, and nothing changes."""
+    notes = Notes()
+    app = make_app(fc, ticks=still)
+    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        await answer(pilot, "4")
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen) and screen.record.count == 1
+        fc.clock.advance(timedelta(days=1))  # past the rollover, the session still open
+        await pilot.press("u")
+        await settle(pilot)
+        assert screen.record.count == 1
+    assert "not undone: the last answer was given on an earlier study day (2026-11-25)" in notes
+    assert len(study.undo(fc, earlier_days=True)) == 1  # it was still there

@@ -140,11 +140,11 @@ class Student:
         import time as wall
 
         started = wall.process_time()
-        from flashcore.services import exam, weakness
+        from flashcore.services import exam, weights
 
-        saved = weakness.scheduling_scores, exam.retention_for  # type: ignore[attr-defined]
+        saved = weights.scheduling_scores, exam.retention_for  # type: ignore[attr-defined]
         if self.arm.absolute:
-            weakness.scheduling_scores = lambda index, direct, settings: direct
+            weights.scheduling_scores = lambda index, direct, settings: direct  # type: ignore[attr-defined]
         if self.arm.qid_retention:
             exam.retention_for = _qid_retention(  # type: ignore[attr-defined]
                 self.arm.qid_retention,
@@ -153,7 +153,7 @@ class Student:
         try:
             return self._run(folder, started)
         finally:
-            weakness.scheduling_scores, exam.retention_for = saved  # type: ignore[attr-defined]
+            weights.scheduling_scores, exam.retention_for = saved  # type: ignore[attr-defined]
 
     def _run(self, folder: Path | None, started: float) -> Result:
         import time as wall

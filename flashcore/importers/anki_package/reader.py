@@ -484,6 +484,7 @@ class AnkiPackage:
                     self._copy_member(
                         media.zip_name, out, compressed=self.format is PackageFormat.LATEST
                     )
+                os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide it from an image viewer
                 os.replace(tmp, target)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)

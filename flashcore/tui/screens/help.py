@@ -28,6 +28,7 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("1 2 3 4", "answer Again / Hard / Good / Easy"),
             ("u", "undo the last answer (the card is shown again)"),
             ("b / ! / *", "bury until tomorrow / suspend / flag"),
+            ("o", "open the card's images with the system viewer"),
             ("↑ ↓ PgUp PgDn", "scroll a long card"),
             ("e", "end the session and see the summary"),
             ("Esc", "back (every answer is already saved)"),

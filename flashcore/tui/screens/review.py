@@ -170,6 +170,7 @@ class ReviewScreen(Screen[None]):
         Binding("b", "bury", "Bury"),
         Binding("exclamation_mark", "suspend", "Suspend"),
         Binding("asterisk", "flag", "Flag"),
+        Binding("o", "open_images", "Images", show=False),
         Binding("e", "end", "End", show=False),
         Binding("plus", "more_new", "More new", show=False),
         Binding("escape", "back", "Back"),
@@ -722,6 +723,39 @@ class ReviewScreen(Screen[None]):
                 self._card_action("unflag", "Flag removed")
             else:
                 self._card_action("flag", "Flagged")
+
+    def action_open_images(self) -> None:
+        """`o`: the card's images (its `[image: name]` placeholders) in the system viewer."""
+        from flashcore.services.anki_import import media_files
+
+        view = self.view
+        if view is None or self.phase not in ("front", "back"):
+            return
+        if not view.images:
+            self.notify("this card shows no image")
+            return
+        found, missing = media_files(self.ctx.fc, view.images)
+        if found:
+            try:
+                self.ctx.open_files(found)
+            except FileNotFoundError as exc:  # no xdg-open / open on this system
+                where = ", ".join(str(p) for p in found[:3])
+                self.notify(
+                    f"no image viewer ({exc.filename or exc}); the image is at {where}",
+                    severity="warning",
+                    markup=False,
+                )
+                return
+            except OSError as exc:
+                self.notify(f"cannot open the images: {exc}", severity="error", markup=False)
+                return
+            self.notify(f"opened {len(found)} image{'s' if len(found) != 1 else ''}")
+        if missing:
+            self.notify(
+                "not in the media folder: " + ", ".join(missing[:3]),
+                severity="warning",
+                markup=False,
+            )
 
     def action_end(self) -> None:
         if self._keep(self.action_end):

@@ -14,6 +14,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from flashcore.core.cloze import Segment
+from flashcore.core.html_text import Style, last_style, split_marks
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -27,6 +28,18 @@ ROLE_STYLES = {
 def clean(text: str) -> str:
     """`text` without control characters (newlines and tabs are kept; CRLF becomes LF)."""
     return _CONTROL.sub("", text.replace("\r\n", "\n"))
+
+
+MARK_STYLES = {
+    Style.BOLD: "bold",
+    Style.ITALIC: "italic",
+    Style.UNDERLINE: "underline",
+    Style.IMAGE: "magenta",
+}
+
+
+def _mark_style(style: Style) -> str:
+    return " ".join(name for flag, name in MARK_STYLES.items() if flag in style)
 
 
 def shorten_topic(path: str, width: int) -> str:
@@ -45,10 +58,16 @@ def shorten_topic(path: str, width: int) -> str:
 
 
 def render_segments(segments: Iterable[Segment], *, base_style: str = "") -> Text:
-    """One `Text` for a card side; each segment styled by its role, its text verbatim."""
+    """One `Text` for a card side; each segment styled by its role, its text verbatim. Text
+    converted from HTML carries style marks (core.html_text): bold, italics, underline and
+    image placeholders are styled from them, the marks themselves never shown."""
     text = Text(style=base_style, overflow="fold", no_wrap=False)
+    style = Style.PLAIN
     for segment in segments:
-        text.append(clean(segment.text), style=ROLE_STYLES.get(segment.role, ""))
+        role = ROLE_STYLES.get(segment.role, "")
+        for run, run_style in split_marks(segment.text, style):
+            text.append(clean(run), style=" ".join(p for p in (role, _mark_style(run_style)) if p))
+        style = last_style(segment.text, style)
     return text
 
 

@@ -1,0 +1,268 @@
+"""An Anki package's notes -> flashcore decks (DeckSpec), as Anki makes cards from them.
+
+- **Cloze note types** (the kind, not the name: AnKing's note type is a cloze type with a dozen
+  fields): the field the front template reads with `{{cloze:...}}` is the text, one card per
+  deletion; the other fields the back template shows become the extra.
+- **Standard note types**: one card per template whose front shows a non-empty field, as Anki
+  decides (sections `{{#Field}}...{{/Field}}` and `{{^Field}}` included, so "Basic (optional
+  reversed card)" makes its second card only when "Add Reverse" is filled). A card's front is
+  the fields its front template shows; its back, the first other field the back template shows
+  (`{{type:...}}` fields count for the back); the rest of the back, the extra. The first
+  template's sides are `front`/`back`/`extra`, template N's `front@N`... (core.model).
+- **Unsupported kinds** (image occlusion) are counted and reported, never imported mangled.
+
+Notes keep their HTML (the deck is an `html` deck: the reviewer and the command line show it as
+terminal text). A note belongs to the deck of its first card (Anki puts cards, not notes, in
+decks); its key is `<deck key>:<GUID>`, so a re-import finds it again. Its tags stay tags and
+give question ids and topics by AnKing's conventions (`core.anking`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from flashcore.core import anking, cloze
+from flashcore.core.html_text import image_names, is_blank
+from flashcore.core.model import DeckSpec, NoteKind, NoteSpec, side_key
+from flashcore.core.text import DECK_NAME_CHARS, TAG_CHARS, name_problem
+from flashcore.core.topics import clean_path
+from flashcore.importers.anki_package.types import Card, Note, NoteType, NoteTypeKind
+
+MAX_FIELD_CHARS = 100_000  # as deck files (decks/README.md says why)
+_TOKEN = re.compile(r"\{\{\s*([#^/]?)\s*([^}]*?)\s*\}\}")
+_SPECIAL = {"frontside", "tags", "deck", "subdeck", "card", "cardflag", "type", "cardid"}
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_SOUND = re.compile(r"\[sound:([^\]]+)\]")
+_EXTRA_NAMES = {"extra", "back extra", "notes"}
+
+
+def anki_card_ord(kind: NoteTypeKind, anki_ord: int) -> int:
+    """The flashcore card `ord` of an Anki card: the cloze number for cloze note types (Anki
+    counts deletions from 0), the template number for standard ones."""
+    return anki_ord + 1 if kind is not NoteTypeKind.STANDARD else anki_ord
+
+
+@dataclass(frozen=True, slots=True)
+class _Ref:
+    field: str
+    filters: tuple[str, ...]
+
+
+def _refs(template: str, filled: dict[str, bool]) -> list[_Ref]:
+    """The fields a template shows for a note (`filled`: field name -> has content), in order,
+    inside sections that are open for this note."""
+    out: list[_Ref] = []
+    stack: list[bool] = []
+    for token in _TOKEN.finditer(template):
+        sigil, body = token.group(1), token.group(2)
+        name = body.rpartition(":")[2].strip()
+        if sigil in ("#", "^"):
+            has = filled.get(name, False)
+            stack.append(has if sigil == "#" else not has)
+            continue
+        if sigil == "/":
+            if stack:
+                stack.pop()
+            continue
+        if not all(stack) or name.lower() in _SPECIAL or name not in filled:
+            continue
+        filters = tuple(f.strip().lower() for f in body.split(":")[:-1])
+        out.append(_Ref(name, filters))
+    return out
+
+
+def field_is_empty(value: str) -> bool:
+    """As Anki judges a field for making cards: nothing but whitespace and markup (an image
+    is content)."""
+    return is_blank(value)
+
+
+def _join(parts: Iterable[tuple[str, str]], *, label: bool) -> str:
+    chunks = []
+    for name, value in parts:
+        if label and name.lower() not in _EXTRA_NAMES:
+            chunks.append(f"<b>{name}:</b> {value}")
+        else:
+            chunks.append(value)
+    return "<br>".join(chunks)
+
+
+def _clean(value: str) -> str:
+    return _CONTROL.sub("", value.replace("\r\n", "\n"))
+
+
+@dataclass(slots=True)
+class ConvertReport:
+    """What the conversion made and left, for the import's summary."""
+
+    notes: int = 0
+    cards: int = 0
+    unsupported: Counter[str] = field(default_factory=Counter)  # kind or reason -> notes
+    skipped: Counter[str] = field(default_factory=Counter)  # reason -> notes
+    warnings: list[str] = field(default_factory=list)
+    media: set[str] = field(default_factory=set)  # media names the imported notes use
+
+
+class _Builder:
+    def __init__(
+        self, where: str, families: frozenset[anking.TopicFamily], report: ConvertReport
+    ) -> None:
+        self.where = where
+        self.families = families
+        self.report = report
+
+    def note(self, note: Note, kind_of: NoteType, cards: list[Card]) -> NoteSpec | None:
+        report = self.report
+        if kind_of.kind is NoteTypeKind.IMAGE_OCCLUSION:
+            report.unsupported["image occlusion"] += 1
+            return None
+        values = [_clean(v) for v in note.fields]
+        if any(len(v) > MAX_FIELD_CHARS for v in values):
+            report.skipped[f"a field longer than {MAX_FIELD_CHARS:,} characters"] += 1
+            return None
+        by_name = dict(zip(kind_of.fields, values, strict=False))
+        filled = {name: not field_is_empty(value) for name, value in by_name.items()}
+        if kind_of.kind is NoteTypeKind.CLOZE:
+            made = self._cloze(kind_of, by_name, filled)
+        else:
+            made = self._standard(kind_of, by_name, filled)
+        if made is None:
+            return None
+        kind, fields, ordinals = made
+        tags = []
+        for tag in note.tags:
+            if name_problem(tag, TAG_CHARS) is None:
+                tags.append(tag)
+            else:
+                report.warnings.append(f"{self.where}: note {note.guid}: tag {tag!r} left out")
+        reading = anking.read_tags(tuple(tags), self.families)
+        suspended = frozenset(
+            anki_card_ord(kind_of.kind, c.ord)
+            for c in cards
+            if c.suspended and anki_card_ord(kind_of.kind, c.ord) in ordinals
+        )
+        for value in fields.values():
+            report.media.update(n for n in image_names(value) if n)
+            report.media.update(_SOUND.findall(value))
+        report.notes += 1
+        report.cards += len(ordinals)
+        return NoteSpec(
+            local_id=note.guid,
+            kind=kind,
+            fields=fields,
+            topics=reading.topics,
+            qids=reading.qids,
+            tags=tuple(tags),
+            suspended=suspended,
+        )
+
+    def _cloze(
+        self, kind_of: NoteType, by_name: dict[str, str], filled: dict[str, bool]
+    ) -> tuple[NoteKind, dict[str, str], list[int]] | None:
+        template = kind_of.templates[0] if kind_of.templates else None
+        text_name = None
+        if template is not None:
+            text_name = next(
+                (r.field for r in _refs(template.front, dict.fromkeys(by_name, True))
+                 if "cloze" in r.filters),
+                None,
+            )  # fmt: skip
+        if text_name is None:
+            text_name = kind_of.fields[0] if kind_of.fields else ""
+        text = by_name.get(text_name, "")
+        if cloze.problems(text):
+            self.report.skipped["cloze text flashcore cannot read"] += 1
+            return None
+        ordinals = cloze.ordinals(text)
+        if not ordinals:
+            self.report.skipped["a cloze note without a deletion"] += 1
+            return None
+        fields = {"text": text}
+        if template is not None:
+            shown = [r.field for r in _refs(template.back, filled) if r.field != text_name]
+            extra = _join(
+                ((n, by_name[n]) for n in dict.fromkeys(shown) if filled.get(n)), label=True
+            )
+            if extra:
+                fields["extra"] = extra
+        return NoteKind.CLOZE, fields, ordinals
+
+    def _standard(
+        self, kind_of: NoteType, by_name: dict[str, str], filled: dict[str, bool]
+    ) -> tuple[NoteKind, dict[str, str], list[int]] | None:
+        fields: dict[str, str] = {}
+        ordinals: list[int] = []
+        for template in kind_of.templates:
+            front_refs = [r for r in _refs(template.front, filled) if "type" not in r.filters]
+            front_names = [n for n in dict.fromkeys(r.field for r in front_refs) if filled[n]]
+            if not front_names:
+                continue  # Anki makes no card whose front is empty
+            back_names = [
+                n
+                for n in dict.fromkeys(r.field for r in _refs(template.back, filled))
+                if filled[n] and n not in front_names
+            ]
+            ordinal = template.ord
+            fields[side_key("front", ordinal)] = _join(
+                ((n, by_name[n]) for n in front_names), label=False
+            )
+            fields[side_key("back", ordinal)] = by_name[back_names[0]] if back_names else ""
+            extra = _join(((n, by_name[n]) for n in back_names[1:]), label=True)
+            if extra:
+                fields[side_key("extra", ordinal)] = extra
+            ordinals.append(ordinal)
+        if not ordinals:
+            self.report.skipped["a note whose cards would all have an empty front"] += 1
+            return None
+        return NoteKind.BASIC, fields, ordinals
+
+
+def deck_key(name: str) -> str:
+    """The flashcore deck key of an Anki deck name: the name (as Anki's text export), with a
+    lone `:` (which a key cannot hold) as `_`."""
+    return re.sub(r"(?<!:):(?!:)", "_", name)
+
+
+def convert(
+    where: str,
+    note_types: dict[int, NoteType],
+    decks: dict[int, str],
+    notes: Iterable[Note],
+    cards: Iterable[Card],
+    *,
+    families: frozenset[anking.TopicFamily],
+) -> tuple[list[DeckSpec], ConvertReport]:
+    """The package's notes as one DeckSpec per Anki deck that holds any. `notes` and `cards`
+    come ordered by note id (the reader's order), so one pass pairs them."""
+    report = ConvertReport()
+    builder = _Builder(where, families, report)
+    by_deck: dict[str, list[NoteSpec]] = {}
+    card_iter = iter(cards)
+    pending: Card | None = next(card_iter, None)
+    for note in notes:
+        own: list[Card] = []
+        while pending is not None and pending.note_id <= note.id:
+            if pending.note_id == note.id:
+                own.append(pending)
+            pending = next(card_iter, None)
+        kind_of = note_types.get(note.notetype_id)
+        if kind_of is None:
+            report.skipped["a note of a note type missing from the package"] += 1
+            continue
+        spec = builder.note(note, kind_of, own)
+        if spec is None:
+            continue
+        home = min(own, key=lambda c: c.ord).home_deck_id if own else 0
+        deck_name = clean_path(decks.get(home, "")) or "Default"
+        by_deck.setdefault(deck_name, []).append(spec)
+    specs = []
+    for name, deck_notes in sorted(by_deck.items()):
+        shown = name if name_problem(name, DECK_NAME_CHARS) is None else name[:DECK_NAME_CHARS]
+        specs.append(
+            DeckSpec(name=shown, key=deck_key(shown), notes=tuple(deck_notes), html=True,
+                     path=where)
+        )  # fmt: skip
+    return specs, report

@@ -1,0 +1,124 @@
+"""Reading an Anki package for `decks add`: its notes as decks, its media staged.
+
+The package is read whole before anything is written: the collection is extracted into a
+work folder inside the collection's media folder (`<database>.media/.import-<pid>/`), converted,
+and the media files the imported notes use are staged there too. The database write happens
+after (in `decks.add_decks`, one transaction per file); only when it commits are the staged
+files moved into the media folder. A package with any problem changes nothing and leaves no
+file behind; nothing is ever written outside the collection's media folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from flashcore.core import anking
+from flashcore.core.model import DeckSpec
+from flashcore.importers.anki_package import MediaFile, media_name_problem, open_package
+from flashcore.importers.anki_package.notes import ConvertReport, convert
+
+if TYPE_CHECKING:
+    from flashcore.services.context import Collection
+
+MEDIA_SUFFIX = ".media"
+
+
+def media_dir(fc: Collection) -> Path:
+    """Where this collection keeps media files: beside a SQLite file (`<name>.media/`, as Anki
+    keeps `collection.media/`), else in flashcore's data folder (`media/`)."""
+    from flashcore.storage.db import default_db_path, sqlite_path
+
+    db = sqlite_path(fc.url)
+    if db is not None:
+        return db.parent / (db.stem + MEDIA_SUFFIX)
+    return default_db_path().parent / "media"
+
+
+def media_files(fc: Collection, names: Sequence[str]) -> tuple[list[Path], list[str]]:
+    """The files of the media folder a card's images name, and the names not found there. A
+    name with a path part never leaves the folder: it is reported missing."""
+    folder = media_dir(fc)
+    found: list[Path] = []
+    missing: list[str] = []
+    for name in names:
+        path = folder / name
+        if media_name_problem(name) is None and path.is_file():
+            found.append(path)
+        else:
+            missing.append(name)
+    return found, missing
+
+
+@dataclass(slots=True)
+class PackageRead:
+    """A package read and checked, its media staged; `commit` or `discard` it."""
+
+    specs: list[DeckSpec]
+    report: ConvertReport
+    work: Path
+    media: Path
+    staged: list[str]
+
+    def commit(self) -> int:
+        """Move the staged media into the media folder; the number of files moved."""
+        moved = 0
+        for name in self.staged:
+            os.replace(self.work / "media" / name, self.media / name)
+            moved += 1
+        self.discard()
+        return moved
+
+    def discard(self) -> None:
+        shutil.rmtree(self.work, ignore_errors=True)
+
+
+def _same(path: Path, media: MediaFile) -> bool:
+    """Whether `path` already holds this media file (by size and SHA-1 when the package says
+    them; a legacy package says neither, so its files are written again)."""
+    if media.sha1 is None or media.size is None:
+        return False
+    try:
+        if path.stat().st_size != media.size:
+            return False
+        return hashlib.sha1(path.read_bytes(), usedforsecurity=False).digest() == media.sha1
+    except OSError:
+        return False
+
+
+def topic_families(fc: Collection) -> frozenset[anking.TopicFamily]:
+    return frozenset(anking.TopicFamily(f) for f in fc.settings.anki_topic_tags)
+
+
+def read_package(
+    fc: Collection, path: Path, *, families: frozenset[anking.TopicFamily] | None = None
+) -> PackageRead:
+    """Read `path` (raises AnkiPackageError naming the file) and stage its media."""
+    media = media_dir(fc)
+    work = media / f".import-{os.getpid()}"
+    shutil.rmtree(work, ignore_errors=True)
+    try:
+        with open_package(path, work_dir=work) as pkg:
+            decks = {deck_id: deck.name for deck_id, deck in pkg.decks().items()}
+            specs, report = convert(
+                str(path),
+                pkg.note_types(),
+                decks,
+                pkg.notes(),
+                pkg.cards(),
+                families=topic_families(fc) if families is None else families,
+            )
+            wanted = report.media
+            staged = pkg.extract_media(
+                work / "media",
+                lambda m: m.name in wanted and not _same(media / m.name, m),
+            )
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return PackageRead(specs, report, work, media, [m.name for m in staged])

@@ -1,0 +1,375 @@
+"""One card: showing it with its four outcomes, answering it (one transaction with its
+review-log row), undo, bury/suspend/flag."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from flashcore.core import cloze, fsrs_adapter, studyday
+from flashcore.core.card_sides import card_sides
+from flashcore.core.errors import (
+    EarlierDayUndoError,
+    FlashcoreError,
+    NotFoundError,
+    StaleCardError,
+)
+from flashcore.core.model import CardState, Rating, Schedule
+from flashcore.services.exam import card_retention
+from flashcore.storage import anki_sync, repos
+from flashcore.storage.uow import run_write, run_write_on, transaction
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from flashcore.services.context import Collection
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    rating: Rating
+    state: CardState
+    due: datetime
+    interval: timedelta
+    label: str  # "10m", "4d", "3.2mo"
+
+
+@dataclass(frozen=True, slots=True)
+class CardView:
+    """Everything the reviewer shows for one card; `version` guards the answer."""
+
+    card_id: int
+    note_key: str
+    deck: str
+    kind: str
+    ord: int
+    topics: tuple[str, ...]
+    tags: tuple[str, ...]
+    html: bool
+    front: list[cloze.Segment]
+    back: list[cloze.Segment]
+    extra: str
+    state: CardState
+    reps: int
+    lapses: int
+    version: int
+    retention: float
+    outcomes: dict[Rating, Outcome]
+    flagged: bool
+    images: tuple[str, ...] = ()  # media names the card shows (`o` in the reviewer opens them)
+
+
+def format_interval(delta: timedelta) -> str:
+    seconds = delta.total_seconds()
+    if seconds < 60:
+        return f"{max(1, round(seconds))}s"
+    if seconds < 3600:
+        return f"{round(seconds / 60)}m"
+    if seconds < 86400:
+        return f"{seconds / 3600:.1f}h".replace(".0h", "h")
+    days = seconds / 86400
+    if days < 30:
+        return f"{round(days)}d"
+    if days < 365:
+        return f"{days / 30.4:.1f}mo".replace(".0mo", "mo")
+    return f"{days / 365.25:.1f}y".replace(".0y", "y")
+
+
+def show(fc: Collection, card_id: int) -> CardView:
+    """The card with its four outcomes (nothing is written)."""
+    with fc.engine.connect() as conn, transaction(conn, write=False):
+        return show_on(conn, fc, card_id)[0]
+
+
+def show_on(conn: Connection, fc: Collection, card_id: int) -> tuple[CardView, repos.CardRow]:
+    now = fc.now()
+    row = repos.card_view(conn, fc.profile_id, card_id)
+    if row is None:
+        raise NotFoundError(f"no card {card_id} in this profile")
+    schedule = repos.schedule_from(_Obj(row))
+    retention = card_retention(fc, row["weight"], now)
+    outcomes = {
+        rating: Outcome(rating, result.state, result.due, result.due - now,
+                        format_interval(result.due - now))
+        for rating, result in fsrs_adapter.preview(
+            card_id, schedule, now, retention, fc.policy,
+            elapsed_days=elapsed_days(fc, schedule, now),
+        ).items()
+    }  # fmt: skip
+    sides = card_sides(row["kind"], row["fields"], row["ord"], html=bool(row["html"]))
+    view = CardView(
+        card_id=card_id,
+        note_key=row["note_key"],
+        deck=row["deck"],
+        kind=row["kind"],
+        ord=row["ord"],
+        topics=tuple(row["topics"]),
+        tags=tuple(row["tags"] or ()),
+        html=row["html"],
+        front=sides.front,
+        back=sides.back,
+        extra=sides.extra,
+        state=CardState(row["state"]),
+        reps=row["reps"],
+        lapses=row["lapses"],
+        version=row["version"],
+        retention=retention,
+        outcomes=outcomes,
+        flagged=row["flagged"],
+        images=sides.images,
+    )
+    known = repos.CardRow(
+        card_id=card_id,
+        note_id=row["note_id"],
+        schedule=schedule,
+        version=row["version"],
+        suspended=row["suspended"],
+        weight=row["weight"],
+        desired_retention=row["desired_retention"],
+        leech=row["leech"],
+        buried_until=row["buried_until"],
+        siblings=row["siblings"],
+    )
+    return view, known
+
+
+class _Obj:
+    """Attribute access over a dict (so repos.schedule_from reads both rows and dicts)."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.__dict__.update(data)
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerResult:
+    card_id: int
+    rating: Rating
+    review_id: int
+    schedule: Schedule
+    retention: float
+    leech: bool
+    buried_siblings: tuple[int, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        memory = self.schedule.memory
+        return {
+            "card_id": self.card_id,
+            "rating": self.rating.name.lower(),
+            "review_id": self.review_id,
+            "state": self.schedule.state.label,
+            "due": self.schedule.due.isoformat(),
+            "stability": memory.stability if memory else None,
+            "difficulty": memory.difficulty if memory else None,
+            "reps": self.schedule.reps,
+            "lapses": self.schedule.lapses,
+            "desired_retention": self.retention,
+            "leech": self.leech,
+            "buried_siblings": list(self.buried_siblings),
+        }
+
+
+def answer(
+    fc: Collection,
+    card_id: int,
+    rating: Rating,
+    *,
+    duration_ms: int | None = None,
+    expect_reps: int | None = None,
+    expect_version: int | None = None,
+    reason: str = "",
+) -> AnswerResult:
+    """Grade a card: new state and review-log row in one transaction. Refuses (StaleCardError)
+    when the card changed since it was shown. The time of the answer is read inside the
+    transaction, once the card is locked: two answers to one card at once are recorded one
+    after the other, never refused for a clock that seems to run backwards."""
+    with fc.engine.connect() as conn:  # Core on a plain connection: no ORM on this path
+        return run_write_on(
+            conn,
+            lambda c: answer_in(
+                c, fc, card_id, rating, None, None,
+                duration_ms=duration_ms, expect_reps=expect_reps, expect_version=expect_version,
+                reason=reason,
+            ),
+        )  # fmt: skip
+
+
+def answer_in(
+    session: repos.Executor,
+    fc: Collection,
+    card_id: int,
+    rating: Rating,
+    now: datetime | None,
+    known: repos.CardRow | None,
+    *,
+    duration_ms: int | None,
+    expect_reps: int | None,
+    expect_version: int | None,
+    reason: str,
+) -> AnswerResult:
+    """The answer's transaction. `known` is the card as it was shown, at `expect_version`: the
+    version-guarded UPDATE then proves it unchanged, so it need not be read again. `now` None:
+    read the clock here, under the write lock and after the card's row lock."""
+    s = fc.settings
+    card = known or repos.load_card(session, fc.profile_id, card_id, lock=True)
+    if now is None:
+        now = fc.now()
+    scheduler_id = fc.scheduler_id(session)
+    if expect_version is not None and card.version != expect_version:
+        raise StaleCardError(f"card {card_id} changed since it was shown; not answered twice")
+    if expect_reps is not None and card.schedule.reps != expect_reps:
+        raise StaleCardError(
+            f"card {card_id} has {card.schedule.reps} reviews, expected {expect_reps}: "
+            "it was answered meanwhile; not answered twice"
+        )
+    if card.suspended:
+        raise FlashcoreError(f"card {card_id} is suspended; unsuspend it first")
+    retention = card_retention(fc, card.weight, now)
+    elapsed = elapsed_days(fc, card.schedule, now)
+    new = fsrs_adapter.answer(
+        card_id, card.schedule, rating, now, retention, fc.policy, elapsed_days=elapsed
+    )
+    leech = _is_leech(card.schedule.lapses, new.lapses, s.leech_threshold)
+    extra: dict[str, Any] = {"buried_until": None}
+    if leech:
+        extra.update(leech=True, suspended=True)
+    if not repos.save_schedule(
+        session, card_id, card.version, new, now, retention=retention, extra=extra
+    ):
+        raise StaleCardError(f"card {card_id} was answered or changed elsewhere meanwhile")
+    buried: list[int] = []
+    if s.bury_siblings and card.siblings != 0:
+        buried = repos.bury_siblings(
+            session,
+            card.note_id,
+            card_id,
+            studyday.next_rollover(now, s.zone, s.day_start_hour),
+            now,
+        )
+    memory = card.schedule.memory
+    review_id = repos.insert_review(
+        session,
+        {
+            "profile_id": fc.profile_id,
+            "card_id": card_id,
+            "reviewed_at": now,
+            "rating": int(rating),
+            "scheduler_id": scheduler_id,
+            "duration_ms": duration_ms,
+            "desired_retention": retention,
+            "reason": reason[:300],
+            "state_before": int(card.schedule.state),
+            "step_before": card.schedule.step,
+            "stability_before": memory.stability if memory else None,
+            "difficulty_before": memory.difficulty if memory else None,
+            "due_before": card.schedule.due,
+            "last_review_before": card.schedule.last_review,
+            "lapses_before": card.schedule.lapses,
+            "retention_before": card.desired_retention,
+            "buried_until_before": card.buried_until,
+            "state_after": int(new.state),
+            "step_after": new.step,
+            "stability_after": new.memory.stability if new.memory else 0.0,
+            "difficulty_after": new.memory.difficulty if new.memory else 0.0,
+            "due_after": new.due,
+            "leeched": leech,
+            "buried_siblings": buried,
+            "elapsed_days": elapsed,
+        },
+    )
+    return AnswerResult(card_id, rating, review_id, new, retention, leech, tuple(buried))
+
+
+def elapsed_days(fc: Collection, schedule: Schedule, now: datetime) -> int:
+    """Study days since the card's last answer (0 for a new card), as Anki counts them: what
+    the scheduler is given, and what the review log records."""
+    if schedule.last_review is None:
+        return 0
+    s = fc.settings
+    return max(0, studyday.days_between(schedule.last_review, now, s.zone, s.day_start_hour))
+
+
+def _is_leech(lapses_before: int, lapses_after: int, threshold: int) -> bool:
+    """Anki's rule: a leech at the threshold, and again every half-threshold lapses after it."""
+    if lapses_after <= lapses_before or lapses_after < threshold:
+        return False
+    step = max(1, threshold // 2)
+    return (lapses_after - threshold) % step == 0
+
+
+@dataclass(frozen=True, slots=True)
+class Undone:
+    card_id: int
+    rating: Rating
+    reviewed_at: datetime
+
+
+def undo(fc: Collection, steps: int = 1, *, earlier_days: bool = False) -> list[Undone]:
+    """Undo the last `steps` answers of this profile: card state restored exactly, rows removed.
+    An answer given on an earlier study day is undone only with `earlier_days` (otherwise
+    `EarlierDayUndoError`, nothing changed): the reviewer and `flashcore undo` alike."""
+    if steps < 1:
+        raise FlashcoreError("--steps must be at least 1")
+    now = fc.now()
+    today_start = fc.day_start(now)
+
+    def work(session: Any) -> list[Undone]:
+        logs = repos.last_reviews(session, fc.profile_id, steps)
+        if not logs:
+            raise FlashcoreError("nothing to undo: no answers recorded")
+        earlier = [log for log in logs if log["reviewed_at"] < today_start]
+        if earlier and not earlier_days:
+            zone, hour = fc.settings.zone, fc.settings.day_start_hour
+            first = min(studyday.study_date(log["reviewed_at"], zone, hour) for log in earlier)
+            n = len(earlier)
+            which = (
+                "the last answer was" if len(logs) == 1 else f"{n} of the {len(logs)} answers were"
+            )
+            raise EarlierDayUndoError(
+                f"not undone: {which} given on an earlier study day ({first.isoformat()}); "
+                "today's answers only, unless you confirm",
+                answers=n,
+                first_day=first.isoformat(),
+            )
+        done = []
+        for log in logs:
+            anchored = anki_sync.anchor_time(session, log["card_id"])
+            if anchored is not None and anchored >= log["reviewed_at"]:
+                raise FlashcoreError(
+                    f"card {log['card_id']}: its answer of {log['reviewed_at']:%Y-%m-%d %H:%M} "
+                    "was followed by a newer state from Anki (an import); not undone"
+                )
+            repos.undo_review(session, log, now)
+            done.append(Undone(log["card_id"], Rating(log["rating"]), log["reviewed_at"]))
+        return done
+
+    return run_write(fc.engine, work)
+
+
+CARD_ACTIONS: dict[str, Any] = {
+    "suspend": {"suspended": True},
+    "unsuspend": {"suspended": False, "leech": False},
+    "unbury": {"buried_until": None},
+    "flag": {"flagged": True},
+    "unflag": {"flagged": False},
+}
+
+
+def set_cards(fc: Collection, action: str, card_ids: list[int]) -> int:
+    """suspend | unsuspend | unbury | flag | unflag | bury the listed cards."""
+    now = fc.now()
+    if action == "bury":
+        values: dict[str, Any] = {"buried_until": fc.rollover(now)}
+    elif action in CARD_ACTIONS:
+        values = dict(CARD_ACTIONS[action])
+    else:
+        raise FlashcoreError(f"unknown card action {action!r}")
+    values["modified_at"] = now
+
+    def work(session: Any) -> None:
+        missing = repos.set_card_flags(session, fc.profile_id, card_ids, values)
+        if missing:
+            raise NotFoundError(f"no card {missing[0]} in this profile; nothing was changed")
+
+    run_write(fc.engine, work)
+    return len(card_ids)

@@ -1,0 +1,216 @@
+"""Today's counts per deck and per topic, as the queue of each would hold them."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import and_, func, literal_column, or_, select
+
+from flashcore.core import queue, studyday
+from flashcore.core import topics as topic_keys
+from flashcore.core.errors import FlashcoreError
+from flashcore.core.model import CardState
+from flashcore.services.weights import ensure_fresh
+from flashcore.storage import repos
+from flashcore.storage import today as today_repo
+from flashcore.storage.tables import cards, notes
+from flashcore.storage.uow import transaction
+
+if TYPE_CHECKING:
+    from flashcore.services.context import Collection
+
+from flashcore.services.queue import (
+    CARD_COLUMNS,
+    NEW_FETCH_FACTOR,
+    STUDIED,
+    Inputs,
+    TodayQueue,
+    collector_paused,
+    day_of,
+    not_answered_since,
+    rank,
+    scope_key,
+)
+
+
+def deck_counts(fc: Collection, paths: Iterable[str]) -> dict[str, TodayQueue]:
+    """Today's queue counts of each deck scope, as `due --deck PATH` counts them (the deck
+    named by key or name, or every deck under a name prefix, sub-decks included), for Home's
+    deck tree and `decks list`: the collection's cards are read once and each scope ranked in
+    memory. `items` are empty."""
+    wanted = list(dict.fromkeys(paths))
+    if not wanted:
+        return {}
+    s = fc.settings
+    with collector_paused():
+        ensure_fresh(fc)
+        d = day_of(fc, ahead_day=False)
+        with fc.engine.connect() as conn, transaction(conn, write=False):
+            rows = repos.deck_rows(conn, fc.profile_id)  # type: ignore[arg-type]
+            scoped = {
+                path: {
+                    deck_id
+                    for deck_id, key, name, _desc in rows
+                    if path in (key, name) or name.startswith(path + "::")
+                }
+                for path in wanted
+            }
+            unknown = [path for path, ids in scoped.items() if not ids]
+            if unknown:
+                raise FlashcoreError(f"no deck named {unknown[0]!r} (see `flashcore decks list`)")
+            names = {key: name for _id, key, name, _desc in rows}
+            c, n = cards.c, notes.c
+            active = and_(
+                c.profile_id == fc.profile_id,
+                c.suspended.is_(False),
+                or_(c.buried_until.is_(None), c.buried_until <= d.now),
+            )
+            cols = (*CARD_COLUMNS, n.deck_id)
+            pulled = repos.pulled_forward(conn, fc.profile_id, d.day)
+            due_rows = [
+                tuple(r)
+                for r in conn.execute(
+                    select(*cols)
+                    .join(notes, n.id == c.note_id)
+                    .where(active, c.state.in_(STUDIED), c.due < d.horizon)
+                ).all()
+            ]
+            have = {r[0] for r in due_rows}
+            extra = [cid for cid in pulled if cid not in have]
+            if extra:
+                due_rows += [
+                    tuple(r)
+                    for r in conn.execute(
+                        select(*cols)
+                        .join(notes, n.id == c.note_id)
+                        .where(active, c.id.in_(extra), not_answered_since(d.day_start))
+                    ).all()
+                ]
+            done = repos.review_counts_since(conn, fc.profile_id, d.day_start)
+            raises = today_repo.new_limit_raises_of(conn, fc.profile_id, d.day)
+            limits = {
+                path: s.new_per_day + raises.get("", 0)
+                + raises.get(scope_key(names.get(path, path), None), 0)
+                for path in wanted
+            }  # fmt: skip
+            new_done = done.get(int(CardState.NEW), 0)
+            most = max(max(0, limit - new_done) for limit in limits.values())
+            fetch = most * NEW_FETCH_FACTOR + 50
+            new_by_deck: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+            waiting_by_deck: dict[int, int] = {}
+            if most:
+                # Each deck's first `fetch` new cards in introduction order: a scope's first
+                # `fetch` are among its decks' (a window function, one pass over new cards).
+                order = (c.weight.desc(), c.note_id, c.ord)
+                place = func.row_number().over(partition_by=n.deck_id, order_by=order)
+                ranked = (
+                    select(*cols, c.ord, place.label("place"))
+                    .join(notes, n.id == c.note_id)
+                    .where(active, c.state == literal_column("0"))
+                    .subquery()
+                )
+                for r in conn.execute(select(ranked).where(ranked.c.place <= fetch)).all():
+                    new_by_deck[r[7]].append(tuple(r))
+            counted = func.count(func.distinct(c.note_id)) if s.bury_siblings else func.count()
+            for deck_id, count in conn.execute(
+                select(n.deck_id, counted)
+                .join(notes, n.id == c.note_id)
+                .where(active, c.state == literal_column("0"))
+                .group_by(n.deck_id)
+            ).all():
+                waiting_by_deck[deck_id] = int(count)
+        reviews_left = max(0, s.reviews_per_day - done.get(int(CardState.REVIEW), 0))
+        out: dict[str, TodayQueue] = {}
+        for path in wanted:
+            ids = scoped[path]
+            new_left = max(0, limits[path] - new_done)
+            news = sorted(
+                (r for deck_id in ids for r in new_by_deck.get(deck_id, ())),
+                key=lambda r: (-r[6], r[1], r[8]),
+            )[: new_left * NEW_FETCH_FACTOR + 50]
+            inputs = Inputs(
+                due_rows=[r[:7] for r in due_rows if r[7] in ids],
+                new_rows=[r[:7] for r in news] if new_left else [],
+                pulled=pulled,
+                new_limit=limits[path],
+                new_left=new_left,
+                reviews_left=reviews_left,
+                fetch=new_left * NEW_FETCH_FACTOR + 50,
+                waiting=lambda ids=ids: sum(waiting_by_deck.get(i, 0) for i in ids),  # type: ignore[misc]
+            )
+            out[path] = rank(fc, d, inputs, limit=0, details=False, conn=None)
+    return out
+
+
+def due_by_topic(fc: Collection, paths: Iterable[str]) -> dict[str, int]:
+    """Learning and review cards of each topic's queue (its sub-topics included), as `due
+    --topic T` counts them: one read of today's candidates, ranked per topic in memory."""
+    wanted = list(dict.fromkeys(paths))
+    if not wanted:
+        return {}
+    with collector_paused():
+        ensure_fresh(fc)
+        s = fc.settings
+        zone, hour = s.zone, s.day_start_hour
+        now = fc.now()
+        day = studyday.study_date(now, zone, hour)
+        day_start = studyday.day_start_of(day, zone, hour)
+        rollover = studyday.day_start_of(day + timedelta(days=1), zone, hour)
+        ahead = timedelta(minutes=s.learn_ahead_minutes)
+        with fc.engine.connect() as conn, transaction(conn, write=False):
+            c = cards.c
+            active = and_(
+                c.profile_id == fc.profile_id,
+                c.suspended.is_(False),
+                or_(c.buried_until.is_(None), c.buried_until <= now),
+            )
+            cols = (c.id, c.note_id, c.state, c.due, c.stability, c.last_review, c.weight)
+            pulled = repos.pulled_forward(conn, fc.profile_id, day)
+            rows = list(
+                conn.execute(
+                    select(*cols).where(
+                        active, c.state.in_(STUDIED), c.due < max(rollover, now + ahead)
+                    )
+                ).all()
+            )
+            have = {r[0] for r in rows}
+            extra = [cid for cid in pulled if cid not in have]
+            if extra:
+                rows += conn.execute(
+                    select(*cols).where(
+                        active,
+                        c.id.in_(extra),
+                        or_(c.last_review.is_(None), c.last_review < day_start),
+                    )
+                ).all()
+            done = repos.review_counts_since(conn, fc.profile_id, day_start)
+            topics_of_note = repos.topic_keys_of_notes(conn, sorted({r[1] for r in rows}))
+        reviews_left = max(0, s.reviews_per_day - done.get(int(CardState.REVIEW), 0))
+        limits = queue.Limits(
+            new_left=0,
+            reviews_left=reviews_left,
+            new_ignores_review_limit=s.new_ignores_review_limit,
+            bury_siblings=s.bury_siblings,
+            learn_ahead=ahead,
+        )
+        candidates = [queue.Candidate(*r, pulled.get(r[0])) for r in rows]
+        out: dict[str, int] = {}
+        for path in wanted:
+            key = topic_keys.path_key(path)
+            prefix = key + "::"
+            mine = [
+                cand
+                for cand in candidates
+                if any(
+                    k == key or k.startswith(prefix) for k in topics_of_note.get(cand.note_id, ())
+                )
+            ]
+            built = queue.build(
+                mine, [], now=now, day_start=day_start, rollover=rollover, limits=limits,
+                retrievability=lambda _s, _l: 0.0, limit=0,
+            )  # fmt: skip
+            out[path] = built.counts.learning + built.counts.review
+    return out

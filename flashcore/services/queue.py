@@ -1,0 +1,470 @@
+"""Today's queue: which cards, in what order, and why each (limits, siblings, pull-forwards,
+weak topics, missed questions), for the collection, a deck or a topic."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import and_, func, literal_column, or_, select
+
+from flashcore.core import fsrs_adapter, queue, studyday
+from flashcore.core import topics as topic_keys
+from flashcore.core.errors import FlashcoreError
+from flashcore.core.model import CardState
+from flashcore.core.weakness import MISSED_QUESTION
+from flashcore.services import pullforward
+from flashcore.services.weights import card_reasons, ensure_fresh, question_reasons
+from flashcore.storage import repos
+from flashcore.storage import today as today_repo
+from flashcore.storage.tables import cards
+from flashcore.storage.uow import run_write_on, transaction
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from flashcore.services.context import Collection
+
+
+NEW_FETCH_FACTOR = 4
+
+
+MAX_EXTRA_NEW = 9999
+
+
+STUDIED = [
+    int(CardState.LEARNING),
+    int(CardState.REVIEW),
+    int(CardState.RELEARNING),
+]  # fetch extra new cards so sibling burying can skip some
+
+
+@dataclass(frozen=True, slots=True)
+class QueueItem:
+    card_id: int
+    note_key: str
+    deck: str
+    topics: tuple[str, ...]
+    state: CardState
+    due: datetime
+    reps: int
+    retrievability: float | None
+    priority: float
+    reason: str
+    kind: str
+    weak_topic: str | None = None  # the weak topic that weights this card, if any
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "card_id": self.card_id,
+            "note_key": self.note_key,
+            "deck": self.deck,
+            "topics": list(self.topics),
+            "state": self.state.label,
+            "due": self.due.isoformat(),
+            "reps": self.reps,
+            "retrievability": None
+            if self.retrievability is None
+            else round(self.retrievability, 4),
+            "priority": round(self.priority, 6),
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TodayQueue:
+    items: tuple[QueueItem, ...]
+    new: int
+    learning: int
+    review: int
+    next_learning_due: datetime | None
+    later_learning: tuple[tuple[int, datetime, int], ...] = ()  # (card, due, state) later today
+    # What today's limits keep out of this queue, and the new-card limit in force for its scope
+    # (new_per_day plus today's raises): the reviewer and `due` say so, and how to see them.
+    new_held: int = 0
+    review_held: int = 0
+    new_limit: int = 0
+    # Learning cards due later this study day, beyond the learn-ahead window (not counted in
+    # `learning` until they come near).
+    learning_later: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.new + self.learning + self.review
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Ranking allocates a few thousand small objects, none of them cyclic garbage; in a fresh
+    process that is enough to start the collector's first full pass over every imported
+    module's objects (~25 ms, a third of a cold queue build). Pause it, restore it after."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
+def build_queue(
+    fc: Collection,
+    *,
+    deck: str | None = None,
+    topic: str | None = None,
+    limit: int | None = None,
+    details: bool = True,
+    weights_fresh: bool = False,
+) -> TodayQueue:
+    """Today's queue in order, each card with a reason. Ranks compact columns, not ORM objects.
+    `weights_fresh`: the caller has just run `ensure_fresh` (a review session does, before it
+    notes the database's version)."""
+    with collector_paused():
+        if not weights_fresh:
+            ensure_fresh(fc)
+        return _build_queue(fc, deck=deck, topic=topic, limit=limit, details=details)
+
+
+def tomorrow(fc: Collection, *, deck: str | None = None, topic: str | None = None) -> TodayQueue:
+    """What the first queue of the next study day will hold, as things stand: its limits
+    (nothing answered yet, today's raises gone), today's buried cards back, its pull-forwards
+    (computed as that queue will compute them), and every learning card due before that day
+    ends (not only those due in its first minutes). Only counts: `items` is empty. This is
+    "Due tomorrow" on the session end, in `stats` and in the reviewer."""
+    with collector_paused():
+        return _build_queue(fc, deck=deck, topic=topic, limit=0, details=False, ahead_day=True)
+
+
+def raise_new_limit(
+    fc: Collection, *, deck: str | None = None, topic: str | None = None, extra: int
+) -> int:
+    """Raise today's new-card limit of this scope (the collection when neither is given) by
+    `extra` cards: set, not added (0 takes the raise away). Kept for the study day, so every
+    later command and session of the day on that scope sees it. Returns the limit in force."""
+    if not 0 <= extra <= MAX_EXTRA_NEW:
+        raise FlashcoreError(f"--extra-new must be 0 to {MAX_EXTRA_NEW}")
+    s = fc.settings
+    day = studyday.study_date(fc.now(), s.zone, s.day_start_hour)
+
+    def work(conn: Connection) -> None:
+        repos.card_scope(
+            conn, fc.profile_id, deck, topic
+        )  # an unknown deck or topic is an error naming it
+        key = scope_key(_deck_name(conn, fc, deck), topic)
+        today_repo.set_new_limit_raise(conn, fc.profile_id, day, key, extra)
+
+    with fc.engine.connect() as conn:
+        run_write_on(conn, work)
+    return _build_queue(fc, deck=deck, topic=topic, limit=0, details=False).new_limit
+
+
+def new_limit_raised(fc: Collection, *, deck: str | None = None, topic: str | None = None) -> int:
+    """Today's raise of this scope's own new-card limit (0 when none)."""
+    s = fc.settings
+    day = studyday.study_date(fc.now(), s.zone, s.day_start_hour)
+    with fc.engine.connect() as conn, transaction(conn, write=False):
+        key = scope_key(_deck_name(conn, fc, deck), topic)
+        return today_repo.new_limit_raise(conn, fc.profile_id, day, [key])
+
+
+def study_topic_now(fc: Collection, topic: str, suggested_minutes: int) -> TodayQueue:
+    """Enter on a weak topic: today's queue of the topic takes its unseen cards, up to the
+    suggested amount of study (a new card for every MINUTES_PER_NEW_CARD suggested minutes),
+    raising the topic's new-card limit for today when the daily limit would keep them out.
+    Returns the topic's queue (counts only)."""
+    wanted = max(1, -(-suggested_minutes // queue.MINUTES_PER_NEW_CARD))
+    q = build_queue(fc, topic=topic, limit=0, details=False)
+    short = min(q.new_held, wanted - q.new)
+    if short > 0:
+        raise_new_limit(fc, topic=topic, extra=new_limit_raised(fc, topic=topic) + short)
+        q = build_queue(fc, topic=topic, limit=0, details=False)
+    return q
+
+
+def scope_key(deck: str | None, topic: str | None) -> str:
+    """How a study scope is named for today's raised new-card limits ("" is the collection)."""
+    parts = []
+    if deck is not None:
+        parts.append("deck:" + deck.strip())
+    if topic is not None:
+        parts.append("topic:" + topic_keys.path_key(topic))
+    return "|".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class _Day:
+    """The instant a queue is built for, and its study day."""
+
+    now: datetime
+    day: date
+    day_start: datetime
+    rollover: datetime
+    ahead: timedelta  # learning cards due this soon count (the next day's: all of that day)
+
+    @property
+    def horizon(self) -> datetime:
+        return max(self.rollover, self.now + self.ahead)
+
+
+def day_of(fc: Collection, *, ahead_day: bool) -> _Day:
+    s = fc.settings
+    zone, hour = s.zone, s.day_start_hour
+    now = fc.now()
+    if ahead_day:  # the first instant of the next study day
+        now = studyday.next_rollover(now, zone, hour)
+    day = studyday.study_date(now, zone, hour)
+    day_start = studyday.day_start_of(day, zone, hour)
+    rollover = studyday.day_start_of(day + timedelta(days=1), zone, hour)
+    # The next day's count takes every learning card due before it ends.
+    ahead = rollover - now if ahead_day else timedelta(minutes=s.learn_ahead_minutes)
+    return _Day(now, day, day_start, rollover, ahead)
+
+
+@dataclass(slots=True)
+class Inputs:
+    """What ranking one scope's queue reads: rows in queue.Candidate's field order."""
+
+    due_rows: list[tuple[Any, ...]]
+    new_rows: list[tuple[Any, ...]]
+    pulled: dict[int, str]
+    new_limit: int
+    new_left: int
+    reviews_left: int
+    fetch: int  # new rows read at most (more may exist when this many were read)
+    waiting: Callable[[], int]  # the scope's new cards (notes, with bury_siblings), counted
+
+
+CARD_COLUMNS = (
+    cards.c.id, cards.c.note_id, cards.c.state, cards.c.due, cards.c.stability,
+    cards.c.last_review, cards.c.weight,
+)  # fmt: skip
+
+
+def _load(
+    conn: Connection, fc: Collection, d: _Day, deck: str | None, topic: str | None, ahead_day: bool
+) -> Inputs:
+    s = fc.settings
+    scope = repos.card_scope(conn, fc.profile_id, deck, topic)
+    c = cards.c  # Core columns: the queue's statements compile in a fraction of the time
+    active = and_(
+        scope,
+        c.suspended.is_(False),
+        or_(c.buried_until.is_(None), c.buried_until <= d.now),
+    )
+    cols = CARD_COLUMNS
+    if ahead_day:
+        pulled = pullforward.choose(conn, fc, d.day)
+    else:
+        pulled = repos.pulled_forward(conn, fc.profile_id, d.day)
+    due_rows: list[tuple[Any, ...]] = [
+        tuple(r)
+        for r in conn.execute(
+            select(*cols).where(active, c.state.in_(STUDIED), c.due < d.horizon)
+        ).all()
+    ]
+    if pulled:
+        have = {r[0] for r in due_rows}
+        extra = [cid for cid in pulled if cid not in have]
+        if extra:
+            # A pulled card answered today is done for the day, whatever its answer.
+            due_rows += [
+                tuple(r)
+                for r in conn.execute(
+                    select(*cols).where(active, c.id.in_(extra), not_answered_since(d.day_start))
+                ).all()
+            ]
+    done = repos.review_counts_since(conn, fc.profile_id, d.day_start)
+    scopes = {"", scope_key(_deck_name(conn, fc, deck), topic)}
+    new_limit = s.new_per_day + today_repo.new_limit_raise(conn, fc.profile_id, d.day, scopes)
+    new_left = max(0, new_limit - done.get(int(CardState.NEW), 0))
+    reviews_left = max(0, s.reviews_per_day - done.get(int(CardState.REVIEW), 0))
+    new_rows: list[tuple[Any, ...]] = []
+    fetch = new_left * NEW_FETCH_FACTOR + 50
+    if new_left:
+        new_rows = [
+            tuple(r)
+            for r in conn.execute(
+                select(*cols)
+                .where(active, c.state == literal_column("0"))  # the partial index's own term
+                .order_by(c.weight.desc(), c.note_id, c.ord)
+                .limit(fetch)
+            ).all()
+        ]
+
+    def waiting() -> int:
+        counted = func.count(func.distinct(c.note_id)) if s.bury_siblings else func.count()
+        return int(
+            conn.execute(select(counted).where(active, c.state == literal_column("0"))).scalar_one()
+        )
+
+    return Inputs(due_rows, new_rows, pulled, new_limit, new_left, reviews_left, fetch, waiting)
+
+
+def not_answered_since(start: datetime) -> Any:
+    c = cards.c
+    return or_(c.last_review.is_(None), c.last_review < start)
+
+
+def _build_queue(
+    fc: Collection,
+    *,
+    deck: str | None,
+    topic: str | None,
+    limit: int | None,
+    details: bool,
+    ahead_day: bool = False,
+) -> TodayQueue:
+    d = day_of(fc, ahead_day=ahead_day)
+    # Core statements on one connection, rows kept as tuples: this ranks ~2,500 cards.
+    with fc.engine.connect() as conn, transaction(conn, write=False):
+        inputs = _load(conn, fc, d, deck, topic, ahead_day)
+        return rank(fc, d, inputs, limit=limit, details=details, conn=conn)
+
+
+def rank(
+    fc: Collection,
+    d: _Day,
+    inputs: Inputs,
+    *,
+    limit: int | None,
+    details: bool,
+    conn: Connection | None,
+) -> TodayQueue:
+    """Order one scope's queue from its inputs; reasons and details are read (on `conn`) for
+    the entries returned only: counting (`limit=0`) reads nothing."""
+    s = fc.settings
+    now, day_start, rollover, ahead = d.now, d.day_start, d.rollover, d.ahead
+    curve = fsrs_adapter.curve(fc.policy)
+    one_day = timedelta(days=1)
+    due_rows, new_rows, pulled = inputs.due_rows, inputs.new_rows, inputs.pulled
+    Candidate = queue.Candidate
+    if pulled:
+        candidates = [
+            Candidate(r[0], r[1], r[2], r[3], r[4], r[5], r[6], pulled.get(r[0])) for r in due_rows
+        ]
+    else:
+        candidates = [Candidate(*r) for r in due_rows]
+    weight_of = {r[0]: r[6] for r in due_rows if r[6] > 0}
+    weight_of.update({r[0]: r[6] for r in new_rows if r[6] > 0})
+    news = [Candidate(r[0], r[1], r[2], r[3], None, None, r[6]) for r in new_rows]
+    built = queue.build(
+        candidates,
+        news,
+        now=now,
+        day_start=day_start,
+        rollover=rollover,
+        limits=queue.Limits(
+            new_left=inputs.new_left,
+            reviews_left=inputs.reviews_left,
+            new_ignores_review_limit=s.new_ignores_review_limit,
+            bury_siblings=s.bury_siblings,
+            learn_ahead=ahead,
+        ),
+        # Retrievability in whole study days, as the scheduler counts them.
+        retrievability=lambda stability, last: curve.retrievability_days(
+            stability, -((last - day_start) // one_day) if last < day_start else 0
+        ),
+        limit=limit,
+    )
+    new_held = built.held_new
+    if not inputs.new_left or len(new_rows) >= inputs.fetch:
+        # More new cards than were read: count them all (a note's siblings once, as the
+        # queue takes one card of a note a day).
+        new_held = max(new_held, inputs.waiting() - built.counts.new)
+    shown = {e.card_id for e in built.entries}
+    learning_states = (int(CardState.LEARNING), int(CardState.RELEARNING))
+    later_rows = [
+        (r[0], r[3], r[2])
+        for r in due_rows
+        if r[2] in learning_states and r[3] > now and r[0] not in shown
+    ]
+    later = [due for _cid, due, _state in later_rows]
+    soon = now + ahead
+    learning_later = sum(1 for r in due_rows if r[2] in learning_states and soon < r[3] < rollover)
+    entries = list(built.entries)
+    weighted = [e.card_id for e in entries if weight_of.get(e.card_id, 0.0) > 0]
+    weak_topics: dict[int, str] = {}
+    info: dict[int, dict[str, Any]] = {}
+    if conn is not None:
+        if weighted:
+            reasons = card_reasons(fc, conn, weighted)
+            entries = [
+                queue.with_weak_reason(e, reasons[e.card_id]) if e.card_id in reasons else e
+                for e in _name_missed_questions(fc, conn, entries, weight_of, reasons)
+            ]
+            weak_topics = repos.weak_topic_paths(conn, weighted)
+        exam = fc.exam
+        if exam is not None and exam.stretch_start <= d.day < exam.exam_date:
+            entries = [queue.with_exam_reason(e, exam.exam_date) for e in entries]
+        if details and entries:
+            info = repos.queue_details(conn, [e.card_id for e in entries])
+    states = tuple(CardState)
+    if info:
+        none: dict[str, Any] = {}
+        items = tuple(
+            QueueItem(
+                card_id=e.card_id,
+                note_key=(i := info.get(e.card_id, none)).get("note_key", ""),
+                deck=i.get("deck", ""),
+                topics=tuple(i.get("topics", ())),
+                state=states[e.state],
+                due=e.due,
+                reps=i.get("reps", 0),
+                retrievability=e.retrievability,
+                priority=e.priority,
+                reason=e.reason,
+                kind=e.kind,
+                weak_topic=weak_topics.get(e.card_id),
+            )
+            for e in entries
+        )
+    else:
+        items = tuple(
+            QueueItem(e.card_id, "", "", (), states[e.state], e.due, 0, e.retrievability,
+                      e.priority, e.reason, e.kind, weak_topics.get(e.card_id))
+            for e in entries
+        )  # fmt: skip
+    return TodayQueue(
+        items=items,
+        new=built.counts.new,
+        learning=built.counts.learning,
+        review=built.counts.review,
+        next_learning_due=min(later) if later else None,
+        later_learning=tuple(later_rows),
+        new_held=new_held,
+        review_held=built.held_review,
+        new_limit=inputs.new_limit,
+        learning_later=learning_later,
+    )
+
+
+def _deck_name(conn: Connection, fc: Collection, deck: str | None) -> str | None:
+    """A deck named by its key is the same scope as the deck named by its name."""
+    if deck is None:
+        return None
+    return repos.deck_name_of_key(conn, fc.profile_id, deck) or deck
+
+
+def _name_missed_questions(
+    fc: Collection,
+    conn: Connection,
+    entries: list[queue.Entry],
+    weight_of: dict[int, float],
+    reasons: dict[int, str],
+) -> list[queue.Entry]:
+    """A card whose own question was missed names it (`missed uworld:118154 on …`), in place
+    of its topic's reason (taken out of `reasons`)."""
+    ids = [e.card_id for e in entries if weight_of.get(e.card_id, 0.0) >= MISSED_QUESTION]
+    if not ids:
+        return entries
+    missed = question_reasons(fc, conn, ids)
+    for card_id in missed:
+        reasons.pop(card_id, None)
+    return [
+        queue.with_missed_question(e, missed[e.card_id]) if e.card_id in missed else e
+        for e in entries
+    ]

@@ -1,0 +1,306 @@
+"""Topic weights: score topics from their misses, copy each topic's weight onto its
+cards (so the queue ranks without joins), and the reasons a card is weighted."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select, update
+
+from flashcore.core import weakness as model
+from flashcore.core.text import REASON_CHARS, clip
+from flashcore.storage import repos
+from flashcore.storage.tables import (
+    cards,
+    profiles,
+    topics,
+)
+from flashcore.storage.uow import run_write
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from flashcore.services.context import Collection
+    from flashcore.storage.repos import Executor
+
+from flashcore.services.context import today_for
+from flashcore.services.matching import (
+    MISSED,
+    AddedAttempt,
+    TopicAttempts,
+    TopicIndex,
+    load_index,
+    match_all,
+    scheduling_scores,
+    topic_scores,
+)
+
+
+def refresh_weights(fc: Collection, *, force: bool = True) -> bool:
+    """Recompute topic weights and copy them onto cards. Without `force`, only once per study
+    day (weights decay daily). Returns whether it ran."""
+    today = today_for(fc)
+
+    def work(session: Session) -> bool:
+        if not force:
+            stamp = session.execute(
+                select(profiles.c.weights_day).where(profiles.c.id == fc.profile_id)
+            ).scalar()
+            if stamp == today:
+                return False
+        index, _matched = refresh_in(session, fc, today)
+        # The day's first queue: misses logged since the last one pull cards forward (pull-
+        # forwards follow the misses, not only the import that brought them).
+        from flashcore.services import pullforward
+
+        pullforward.recompute(session, fc, today, index=index)
+        return True
+
+    return run_write(fc.engine, work)
+
+
+def refresh_in(
+    session: Session,
+    fc: Collection,
+    today: date,
+    *,
+    skip_batch: int | None = None,
+    added: Iterable[AddedAttempt] = (),
+) -> tuple[TopicIndex, list[TopicAttempts]]:
+    """The weight refresh inside a caller's transaction (an import, an alias, a removal).
+    Returns the index and matched attempts it used, for the pull-forward that follows. An
+    import passes the batch it just wrote and its rows (see `matched_attempts`)."""
+    half_life = fc.settings.weakness_half_life_days
+    index = load_index(session, fc.profile_id)
+    found = match_all(session, fc.profile_id, index, skip_batch=skip_batch, added=added)
+    matched = found.topics
+    direct, _ = topic_scores(index, matched, today, half_life)
+    direct = scheduling_scores(index, direct, fc.settings)
+    direct, reasons = _with_assessments(session, fc, index, direct, today)
+    _write_topic_weights(session, fc.profile_id, index, direct, half_life, today, reasons)
+    missed = _missed_questions(index, found.outcomes(today), today, half_life)
+    _write_card_weights(session, fc.profile_id, index, direct, missed)
+    session.execute(
+        update(profiles).where(profiles.c.id == fc.profile_id).values(weights_day=today)
+    )
+    return index, matched
+
+
+def _with_assessments(
+    session: Session,
+    fc: Collection,
+    index: TopicIndex,
+    scores: dict[int, model.TopicScore],
+    today: date,
+) -> tuple[dict[int, model.TopicScore], dict[int, str]]:
+    """The topic scores with self-assessment reports' weak systems and disciplines added: every
+    topic of a reported area takes the area's score where it is higher than its own (see
+    core.assessment); and the reasons of the topics that took it."""
+    from flashcore.core import assessment as reports
+    from flashcore.core.outline import discipline_of, system_of
+    from flashcore.storage.planning import list_assessments
+
+    found = list_assessments(session, fc.profile_id)
+    if not found:
+        return scores, {}
+    half_life = fc.settings.weakness_half_life_days
+    areas = reports.area_scores(found, today, half_life)
+    if not areas:
+        return scores, {}
+    why: dict[tuple[reports.AreaKind, str], str] = {}
+    for a in sorted(found, key=lambda a: (a.taken_on, a.assessment_id)):
+        for area in a.areas:
+            band = area.band_for(a.pass_line)
+            kind = "system" if area.kind is reports.AreaKind.SYSTEM else "discipline"
+            why[(area.kind, area.area)] = (
+                f"weak {kind}: {area.area} — {band.value} on {a.name} ({a.taken_on.isoformat()})"
+            )
+    out = dict(scores)
+    reasons: dict[int, str] = {}
+    for topic_id, path in index.paths.items():
+        best = 0.0
+        reason = ""
+        for key in ((reports.AreaKind.SYSTEM, system_of(path)),
+                    (reports.AreaKind.DISCIPLINE, discipline_of(path))):  # fmt: skip
+            if key[1] is None:
+                continue
+            score = areas.get((key[0], key[1]), 0.0)
+            if score > best:
+                best, reason = score, why[(key[0], key[1])]
+        own = out.get(topic_id, model.NEUTRAL)
+        if best > own.score:
+            from dataclasses import replace
+
+            out[topic_id] = replace(own, score=best)
+            reasons[topic_id] = clip(reason, REASON_CHARS)
+    return out, reasons
+
+
+def _write_topic_weights(
+    session: Session,
+    profile_id: int,
+    index: TopicIndex,
+    scores: dict[int, model.TopicScore],
+    half_life: float,
+    today: date,
+    reasons: dict[int, str] | None = None,
+) -> None:
+    current = {
+        r.id: (r.weight, r.reason)
+        for r in session.execute(
+            select(topics.c.id, topics.c.weight, topics.c.reason).where(
+                topics.c.profile_id == profile_id
+            )
+        )
+    }
+    changes = []
+    for topic_id, (old_weight, old_reason) in current.items():
+        s = scores.get(topic_id, model.NEUTRAL)
+        reason = (
+            model.reason_text(index.paths[topic_id], s, half_life, today) if s.score > 0 else ""
+        )
+        if reasons and topic_id in reasons:  # weighted by a self-assessment's report
+            reason = reasons[topic_id]
+        reason = clip(reason, REASON_CHARS)  # the column's length, on every backend
+        weight = round(s.score, 6)
+        if weight != old_weight or reason != old_reason:
+            changes.append({"tid": topic_id, "w": weight, "r": reason})
+    if changes:
+        from sqlalchemy import bindparam
+
+        session.execute(
+            update(topics)
+            .where(topics.c.id == bindparam("tid"))
+            .values(weight=bindparam("w"), reason=bindparam("r")),
+            changes,
+        )
+
+
+def _missed_questions(
+    index: TopicIndex,
+    outcomes: dict[tuple[str, str], model.QuestionOutcomes],
+    today: date,
+    half_life: float,
+) -> dict[int, float]:
+    """The weight each note earns from an open miss of a question it lists (none: absent)."""
+    questions: dict[int, list[tuple[str, str, model.QuestionOutcomes]]] = defaultdict(list)
+    for (source, qid), o in outcomes.items():
+        if model.open_miss(o, today, half_life) is None:
+            continue
+        for note_id in index.qid_notes.get((source, qid), ()):
+            questions[note_id].append((source, qid, o))
+    out: dict[int, float] = {}
+    for note_id, listed in questions.items():
+        miss = model.strongest_miss(listed, today, half_life)
+        if miss is not None:
+            out[note_id] = model.question_weight(miss.on_date, today, half_life)
+    return out
+
+
+def _write_card_weights(
+    session: Session,
+    profile_id: int,
+    index: TopicIndex,
+    scores: dict[int, model.TopicScore],
+    missed: dict[int, float] | None = None,
+) -> None:
+    """A card's weight is the highest score among its topics and their ancestors, or, above
+    them all, the weight of an open miss of a question its note lists (`missed`, by note)."""
+    best_for_topic: dict[int, tuple[float, int | None]] = {}
+    for topic_id in index.paths:
+        best: tuple[float, int | None] = (0.0, None)
+        for t in (topic_id, *index.ancestors(topic_id)):
+            s = scores.get(t)
+            if s is not None and s.score > best[0]:
+                best = (round(s.score, 6), t)
+        best_for_topic[topic_id] = best
+    changes = []
+    none: tuple[float, int | None] = (0.0, None)
+    topics_of_note = index.note_topics
+    for card_id, note_id, weight, weak_topic_id in session.execute(
+        select(cards.c.id, cards.c.note_id, cards.c.weight, cards.c.weak_topic_id).where(
+            cards.c.profile_id == profile_id
+        )
+    ).all():
+        best = none
+        for t in topics_of_note.get(note_id, ()):
+            candidate = best_for_topic.get(t, none)
+            if candidate[0] > best[0]:
+                best = candidate
+        if missed and note_id in missed:
+            best = (missed[note_id], best[1])  # the topic stays for when the miss lapses
+        if (weight, weak_topic_id) != best:
+            changes.append({"cid": card_id, "w": best[0], "t": best[1]})
+    if changes:
+        from sqlalchemy import bindparam
+
+        session.execute(
+            update(cards)
+            .where(cards.c.id == bindparam("cid"))
+            .values(weight=bindparam("w"), weak_topic_id=bindparam("t")),
+            changes,
+        )
+
+
+def card_reasons(fc: Collection, session: Executor, card_ids: list[int]) -> dict[int, str]:
+    """Reason text for the given cards that carry a weakness weight."""
+    out: dict[int, str] = {}
+    for start in range(0, len(card_ids), 900):
+        rows = session.execute(
+            select(cards.c.id, topics.c.reason)
+            .join(topics, topics.c.id == cards.c.weak_topic_id)
+            .where(cards.c.id.in_(card_ids[start : start + 900]))
+        )
+        out.update({r.id: r.reason for r in rows if r.reason})
+    return out
+
+
+def question_reasons(fc: Collection, session: Executor, card_ids: list[int]) -> dict[int, str]:
+    """`missed uworld:118154 on 2026-12-04` for the given cards whose note lists a question
+    with an open miss (the one that sets the card's weight)."""
+    today = today_for(fc)
+    half_life = fc.settings.weakness_half_life_days
+    answers = repos.question_answers(session, fc.profile_id, card_ids, MISSED)
+    out: dict[int, str] = {}
+    for card_id, listed in answers.items():
+        questions = []
+        for (source, qid), days in listed.items():
+            o = model.QuestionOutcomes()
+            for on_date, was_missed in days:
+                o = o.add(on_date, was_missed, today)
+            questions.append((source, qid, o))
+        miss = model.strongest_miss(questions, today, half_life)
+        if miss is not None:
+            out[card_id] = miss.text()
+    return out
+
+
+def card_weakness(fc: Collection, session: Executor, weights: dict[int, float]) -> dict[int, str]:
+    """Why each weighted card (id -> weight) is weighted: the missed question it lists
+    (`missed uworld:118154 on 2026-12-04`), else its weak topic's reason."""
+    weighted = [card_id for card_id, weight in weights.items() if weight > 0]
+    if not weighted:
+        return {}
+    out = card_reasons(fc, session, weighted)
+    missed = [card_id for card_id in weighted if weights[card_id] >= model.MISSED_QUESTION]
+    if missed:
+        out.update(question_reasons(fc, session, missed))
+    return out
+
+
+def ensure_fresh(fc: Collection) -> None:
+    """Weights decay with time: recompute once per study day before building a queue (one cheap
+    read decides; the refresh, which stamps the day, runs on the first queue of a study day)."""
+    with fc.engine.connect() as conn:  # Core: this read sits on the queue's path
+        stamp = conn.execute(
+            select(profiles.c.weights_day).where(profiles.c.id == fc.profile_id)
+        ).scalar()
+        conn.rollback()
+    if stamp != today_for(fc):
+        refresh_weights(fc, force=False)
+    from flashcore.services.exam import follow_plan
+
+    follow_plan(fc)  # plan_mode auto: today's new cards a day, once a study day

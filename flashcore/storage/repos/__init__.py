@@ -1,0 +1,20 @@
+"""Repositories: functions that take a Session or a Connection and return plain values. They
+never commit, and they query the Core tables (no ORM objects, no ORM import).
+
+Grouped by what they store: `profiles`, `decks` (decks, notes, topics), `cards` (browsing and
+the reviewer's view), `answering` (scheduling state and the review log), `changes`; `common`
+holds the executor type. The names are re-exported here (`repos.load_card`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from flashcore.storage.repos.answering import *  # noqa: F403
+from flashcore.storage.repos.cards import *  # noqa: F403
+from flashcore.storage.repos.changes import *  # noqa: F403
+from flashcore.storage.repos.common import *  # noqa: F403
+from flashcore.storage.repos.decks import *  # noqa: F403
+from flashcore.storage.repos.profiles import *  # noqa: F403
+
+if TYPE_CHECKING:
+    from flashcore.storage.repos.common import Executor as Executor

@@ -1,0 +1,396 @@
+"""A card's scheduling state and its review log: load, save, bury siblings, undo."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+
+from flashcore.core.errors import NotFoundError
+from flashcore.core.model import CardState, Memory, Schedule
+from flashcore.storage.tables import (
+    cards,
+    pull_forwards,
+    review_logs,
+    schedulers,
+)
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from flashcore.storage.repos.common import Executor
+
+from flashcore.storage.repos.common import chunks, dialect_of
+
+
+@dataclass(frozen=True, slots=True)
+class CardRow:
+    """What answering needs of a card, read in the answer's own transaction."""
+
+    card_id: int
+    note_id: int
+    schedule: Schedule
+    version: int
+    suspended: bool
+    weight: float
+    desired_retention: float | None
+    leech: bool
+    buried_until: datetime | None
+    siblings: int | None = None  # the note's other cards, when known (None: look)
+
+
+def schedule_from(row: Any) -> Schedule:
+    memory = (
+        Memory(stability=row.stability, difficulty=row.difficulty)
+        if row.stability is not None and row.difficulty is not None
+        else None
+    )
+    return Schedule(
+        state=CardState(row.state),
+        due=row.due,
+        step=row.step,
+        memory=memory,
+        last_review=row.last_review,
+        reps=row.reps,
+        lapses=row.lapses,
+    )
+
+
+@cache
+def _load_card_statement(lock: bool) -> Any:
+    t = cards
+    query = select(
+        t.c.id, t.c.note_id, t.c.state, t.c.step, t.c.due, t.c.stability, t.c.difficulty,
+        t.c.last_review, t.c.reps, t.c.lapses, t.c.version, t.c.suspended, t.c.weight,
+        t.c.desired_retention, t.c.leech, t.c.buried_until,
+    ).where(t.c.id == bindparam("b_id"), t.c.profile_id == bindparam("b_profile"))  # fmt: skip
+    return query.with_for_update() if lock else query
+
+
+def load_card(session: Executor, profile_id: int, card_id: int, *, lock: bool = False) -> CardRow:
+    """The card as answering needs it (statements are built once: answering is a hot path)."""
+    lock = lock and dialect_of(session).name == "postgresql"
+    row = session.execute(
+        _load_card_statement(lock), {"b_id": card_id, "b_profile": profile_id}
+    ).first()
+    if row is None:
+        raise NotFoundError(f"no card {card_id} in this profile")
+    return CardRow(
+        card_id=row.id,
+        note_id=row.note_id,
+        schedule=schedule_from(row),
+        version=row.version,
+        suspended=row.suspended,
+        weight=row.weight,
+        desired_retention=row.desired_retention,
+        leech=row.leech,
+        buried_until=row.buried_until,
+    )
+
+
+_SCHEDULE_COLUMNS = (
+    "state", "step", "due", "stability", "difficulty", "last_review", "reps", "lapses",
+    "desired_retention", "version", "modified_at",
+)  # fmt: skip
+
+
+@cache
+def _save_statement(extra: tuple[str, ...]) -> Any:
+    t = cards
+    return (
+        update(t)
+        .where(t.c.id == bindparam("b_id"), t.c.version == bindparam("b_version"))
+        .values({name: bindparam(f"v_{name}") for name in (*_SCHEDULE_COLUMNS, *extra)})
+    )
+
+
+def save_schedule(
+    session: Executor,
+    card_id: int,
+    expected_version: int,
+    schedule: Schedule,
+    now: datetime,
+    *,
+    retention: float | None,
+    extra: dict[str, Any] | None = None,
+) -> bool:
+    """Write a card's new schedule if nobody changed it meanwhile; False when they did."""
+    memory = schedule.memory
+    params: dict[str, Any] = {
+        "v_state": int(schedule.state),
+        "v_step": schedule.step,
+        "v_due": schedule.due,
+        "v_stability": memory.stability if memory else None,
+        "v_difficulty": memory.difficulty if memory else None,
+        "v_last_review": schedule.last_review,
+        "v_reps": schedule.reps,
+        "v_lapses": schedule.lapses,
+        "v_desired_retention": retention,
+        "v_version": expected_version + 1,
+        "v_modified_at": now,
+        "b_id": card_id,
+        "b_version": expected_version,
+    }
+    keys: tuple[str, ...] = ()
+    if extra:
+        keys = tuple(sorted(extra))
+        for k in keys:
+            params[f"v_{k}"] = extra[k]
+    result = session.execute(_save_statement(keys), params)
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+@cache
+def _siblings_statement() -> Any:
+    t = cards
+    return select(t.c.id).where(
+        t.c.note_id == bindparam("b_note"),
+        t.c.id != bindparam("b_card"),
+        t.c.suspended.is_(False),
+        or_(t.c.buried_until.is_(None), t.c.buried_until <= bindparam("b_now")),
+    )
+
+
+@cache
+def _bury_statement() -> Any:
+    t = cards
+    return (
+        update(t)
+        .where(t.c.id.in_(bindparam("b_ids", expanding=True)))
+        .values(buried_until=bindparam("b_until"), version=t.c.version + 1)
+    )
+
+
+@cache
+def _bury_returning_statement() -> Any:
+    t = cards
+    return (
+        update(t)
+        .where(
+            t.c.note_id == bindparam("b_note"),
+            t.c.id != bindparam("b_card"),
+            t.c.suspended.is_(False),
+            or_(t.c.buried_until.is_(None), t.c.buried_until <= bindparam("b_now")),
+        )
+        .values(buried_until=bindparam("b_until"), version=t.c.version + 1)
+        .returning(t.c.id)
+    )
+
+
+def bury_siblings(
+    session: Executor, note_id: int, card_id: int, until: datetime, now: datetime
+) -> list[int]:
+    """Bury the note's other active cards until `until`; their ids (one statement where the
+    database supports UPDATE … RETURNING)."""
+    params = {"b_note": note_id, "b_card": card_id, "b_now": now, "b_until": until}
+    if dialect_of(session).update_returning:
+        return sorted(session.execute(_bury_returning_statement(), params).scalars())
+    ids = list(session.execute(_siblings_statement(), params).scalars())
+    if ids:
+        session.execute(_bury_statement(), {"b_ids": ids, "b_until": until})
+    return ids
+
+
+def scheduler_id_for(
+    session: Session, profile_id: int, digest: str, config: dict[str, Any], now: datetime
+) -> tuple[int, bool]:
+    """The id of this scheduler configuration (recorded once per profile), and whether this
+    call created it."""
+    found = session.execute(
+        select(schedulers.c.id).where(
+            schedulers.c.profile_id == profile_id, schedulers.c.digest == digest
+        )
+    ).scalar()
+    if found is not None:
+        return int(found), False
+    try:
+        with session.begin_nested():  # two first answers may race to record it
+            new_id = session.execute(
+                insert(schedulers)
+                .values(profile_id=profile_id, digest=digest, config=config, created_at=now)
+                .returning(schedulers.c.id)
+            ).scalar_one()
+    except IntegrityError:
+        winner = session.execute(
+            select(schedulers.c.id).where(
+                schedulers.c.profile_id == profile_id, schedulers.c.digest == digest
+            )
+        ).scalar_one()
+        return int(winner), False
+    return int(new_id), True
+
+
+def scheduler_configs(session: Session, profile_id: int) -> dict[int, dict[str, Any]]:
+    rows = session.execute(
+        select(schedulers.c.id, schedulers.c.config).where(schedulers.c.profile_id == profile_id)
+    )
+    return {r.id: dict(r.config) for r in rows}
+
+
+@cache
+def _insert_review_statement() -> Any:
+    return insert(review_logs)
+
+
+def insert_review(session: Executor, values: dict[str, Any]) -> int:
+    """Insert one review-log row; its id (SQLite's last row id, RETURNING elsewhere)."""
+    result = session.execute(_insert_review_statement(), values)
+    return int(result.inserted_primary_key[0])  # type: ignore[attr-defined]
+
+
+def last_reviews(session: Session, profile_id: int, count: int) -> list[dict[str, Any]]:
+    """The last `count` answers given in flashcore (answers imported from Anki are history,
+    not something to undo)."""
+    rows = session.execute(
+        select(review_logs)
+        .where(review_logs.c.profile_id == profile_id, review_logs.c.imported.is_(False))
+        .order_by(review_logs.c.id.desc())
+        .limit(count)
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+def undo_review(session: Session, log: dict[str, Any], now: datetime) -> None:
+    """Restore the card to its state before `log` and delete the log row."""
+    card = session.execute(
+        select(cards.c.version, cards.c.reps).where(cards.c.id == log["card_id"])
+    ).first()
+    if card is None:
+        raise NotFoundError(f"card {log['card_id']} no longer exists")
+    values: dict[str, Any] = {
+        "state": log["state_before"],
+        "step": log["step_before"],
+        "stability": log["stability_before"],
+        "difficulty": log["difficulty_before"],
+        "due": log["due_before"],
+        "last_review": log["last_review_before"],
+        "reps": card.reps - 1,
+        "lapses": log["lapses_before"],
+        "desired_retention": log["retention_before"],
+        "buried_until": log.get("buried_until_before"),
+        "version": card.version + 1,
+        "modified_at": now,
+    }
+    if log["leeched"]:
+        values.update(suspended=False, leech=False)
+    session.execute(update(cards).where(cards.c.id == log["card_id"]).values(**values))
+    siblings = log.get("buried_siblings") or []
+    if siblings:
+        session.execute(
+            update(cards)
+            .where(cards.c.id.in_(siblings))
+            .values(buried_until=None, version=cards.c.version + 1)
+        )
+    session.execute(delete(review_logs).where(review_logs.c.id == log["id"]))
+
+
+def review_counts_since(session: Executor, profile_id: int, since: datetime) -> dict[int, int]:
+    """Answers since `since` grouped by the state the card was in (NEW counts introductions)."""
+    r = review_logs.c
+    rows = session.execute(
+        select(r.state_before, func.count())
+        .where(r.profile_id == profile_id, r.reviewed_at >= since)
+        .group_by(r.state_before)
+    )
+    return {int(s): int(n) for s, n in rows}
+
+
+def pulled_forward(session: Executor, profile_id: int, day: Any) -> dict[int, str]:
+    p = pull_forwards.c
+    rows = session.execute(
+        select(p.card_id, p.reason).where(p.profile_id == profile_id, p.study_day == day)
+    )
+    return {card_id: reason for card_id, reason in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedReview:
+    """One review-log row, as an export carries it."""
+
+    card_id: int
+    reviewed_at: datetime
+    rating: int
+    duration_ms: int | None
+    state_before: CardState
+    state_after: CardState
+    due_after: datetime
+    stability_after: float
+    difficulty_after: float
+    desired_retention: float
+    anki_revlog_id: int | None
+
+
+def review_history(session: Executor, card_ids: list[int]) -> dict[int, list[LoggedReview]]:
+    """Each card's review log, oldest first."""
+    r = review_logs.c
+    out: dict[int, list[LoggedReview]] = {}
+    for chunk in chunks(card_ids, 900):
+        rows = session.execute(
+            select(r.card_id, r.reviewed_at, r.rating, r.duration_ms, r.state_before,
+                   r.state_after, r.due_after, r.stability_after, r.difficulty_after,
+                   r.desired_retention, r.anki_revlog_id)
+            .where(r.card_id.in_(chunk))
+            .order_by(r.card_id, r.reviewed_at, r.id)
+        )  # fmt: skip
+        for row in rows:
+            out.setdefault(row.card_id, []).append(
+                LoggedReview(row.card_id, row.reviewed_at, row.rating, row.duration_ms,
+                             CardState(row.state_before), CardState(row.state_after),
+                             row.due_after, row.stability_after, row.difficulty_after,
+                             row.desired_retention, row.anki_revlog_id)
+            )  # fmt: skip
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedAnswer:
+    """One answer of the review log, as a replay needs it."""
+
+    card_id: int
+    rating: int
+    reviewed_at: datetime
+    desired_retention: float
+    scheduler_id: int | None
+    elapsed_days: int | None
+
+
+def answer_log(session: Executor, profile_id: int) -> list[LoggedAnswer]:
+    """The profile's whole review log, card by card, each card's answers in order."""
+    r = review_logs.c
+    rows = session.execute(
+        select(r.card_id, r.rating, r.reviewed_at, r.desired_retention, r.scheduler_id,
+               r.elapsed_days)
+        .where(r.profile_id == profile_id)
+        .order_by(r.card_id, r.reviewed_at, r.id)
+    )  # fmt: skip
+    return [LoggedAnswer(*row) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSchedule:
+    card_id: int
+    version: int
+    schedule: Schedule
+
+
+def stored_schedules(session: Executor, profile_id: int) -> list[StoredSchedule]:
+    """Every card's stored scheduling state, with the version an update must match."""
+    c = cards.c
+    rows = session.execute(
+        select(c.id, c.state, c.step, c.due, c.stability, c.difficulty, c.last_review, c.reps,
+               c.lapses, c.version)
+        .where(c.profile_id == profile_id)
+    )  # fmt: skip
+    return [StoredSchedule(row.id, row.version, schedule_from(row)) for row in rows]

@@ -1,0 +1,424 @@
+"""Decks, notes, topics and their links: loading a deck file (upsert) and lookups by name."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    delete,
+    insert,
+    or_,
+    select,
+    update,
+)
+
+from flashcore.core import cloze
+from flashcore.core import topics as topic_keys
+from flashcore.core.decksync import StoredNote, plan_sync
+from flashcore.core.model import CardState, DeckSpec, NoteKind, NoteSpec, basic_ordinals
+from flashcore.storage.tables import (
+    cards,
+    decks,
+    note_qids,
+    note_topics,
+    notes,
+    topics,
+)
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from flashcore.storage.repos.common import Executor
+
+from flashcore.storage.repos.common import chunks, like_prefix
+
+
+@dataclass(slots=True)
+class LoadCounts:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    deleted: int = 0
+    cards_added: int = 0
+    removed_keys: list[str] | None = None
+
+
+def ensure_topics(session: Session, profile_id: int, paths: Iterable[str]) -> dict[str, int]:
+    """Topic ids by display path, creating each path and its ancestors once (keys normalized)."""
+    wanted: dict[str, str] = {}
+    for path in paths:
+        clean = topic_keys.clean_path(path)
+        if not clean:
+            continue
+        for ancestor in [*topic_keys.ancestors(clean), clean]:
+            wanted.setdefault(topic_keys.path_key(ancestor), ancestor)
+    if not wanted:
+        return {}
+    existing = {
+        row.key: (row.id, row.path)
+        for row in session.execute(
+            select(topics.c.id, topics.c.key, topics.c.path).where(
+                topics.c.profile_id == profile_id
+            )
+        )
+    }
+    # Parents first, one depth at a time, so each child can point at its parent.
+    missing = sorted((k, p) for k, p in wanted.items() if k not in existing)
+    for depth in sorted({k.count("::") for k, _p in missing}):
+        level = [(k, p) for k, p in missing if k.count("::") == depth]
+        rows = []
+        for key, path in level:
+            parents = topic_keys.ancestors(path)
+            parent_id = existing[topic_keys.path_key(parents[-1])][0] if parents else None
+            rows.append(
+                {"profile_id": profile_id, "path": path, "key": key, "parent_id": parent_id,
+                 "weight": 0.0, "reason": ""}
+            )  # fmt: skip
+        ids = (
+            session.execute(
+                insert(topics).returning(topics.c.id, sort_by_parameter_order=True), rows
+            )
+            .scalars()
+            .all()
+        )
+        for (key, path), new_id in zip(level, ids, strict=True):
+            existing[key] = (int(new_id), path)
+    return {
+        topic_keys.clean_path(p): existing[topic_keys.path_key(p)][0] for p in paths if p.strip()
+    }
+
+
+def _ordinals(spec: NoteSpec) -> list[int]:
+    if spec.kind is NoteKind.CLOZE:
+        return cloze.ordinals(spec.fields["text"])
+    return basic_ordinals(spec.fields)
+
+
+def _split_qid(qid: str) -> tuple[str, str]:
+    source, _, bare = qid.partition(":")
+    return (source.lower(), bare) if bare else ("uworld", source)
+
+
+def ensure_deck(session: Session, profile_id: int, spec: DeckSpec, now: datetime) -> int:
+    """The id of the deck `spec` names, created or its name, description and source updated."""
+    deck_id = session.execute(
+        select(decks.c.id).where(decks.c.profile_id == profile_id, decks.c.key == spec.key)
+    ).scalar()
+    if deck_id is None:
+        deck_id = session.execute(
+            insert(decks)
+            .values(
+                profile_id=profile_id,
+                key=spec.key,
+                name=spec.name,
+                description=spec.description,
+                html=spec.html,
+                source=spec.path,
+                created_at=now,
+                updated_at=now,
+            )
+            .returning(decks.c.id)
+        ).scalar_one()
+    else:
+        session.execute(
+            update(decks)
+            .where(decks.c.id == deck_id)
+            .where(
+                or_(
+                    decks.c.name != spec.name,
+                    decks.c.description != spec.description,
+                    decks.c.html != spec.html,
+                    decks.c.source != spec.path,
+                )
+            )
+            .values(
+                name=spec.name,
+                description=spec.description,
+                html=spec.html,
+                source=spec.path,
+                updated_at=now,
+            )
+        )
+    return int(deck_id)
+
+
+def upsert_deck(
+    session: Session, profile_id: int, spec: DeckSpec, now: datetime, *, prune: bool
+) -> LoadCounts:
+    """Load one parsed deck: an upsert keyed by note key (planned by `core.decksync.plan_sync`);
+    notes gone from the file are suspended (or deleted with `prune`)."""
+    counts = LoadCounts(removed_keys=[])
+    deck_id = ensure_deck(session, profile_id, spec, now)
+    stored = {
+        row.key: StoredNote(row.id, row.content_hash, row.removed)
+        for row in session.execute(
+            select(notes.c.id, notes.c.key, notes.c.content_hash, notes.c.removed).where(
+                notes.c.deck_id == deck_id
+            )
+        )
+    }
+    topic_ids = ensure_topics(session, profile_id, {t for n in spec.notes for t in n.topics})
+    plan = plan_sync(spec.key, spec.notes, stored)
+    counts.unchanged = plan.unchanged
+    fresh = [(n.spec, n.key, n.content_hash) for n in plan.new]
+    changed = [(c.note_id, c.spec, c.content_hash, c.was_removed) for c in plan.changed]
+    linked: list[tuple[int, NoteSpec]] = []
+    if fresh:
+        rows = [
+            {
+                "profile_id": profile_id,
+                "deck_id": deck_id,
+                "key": key,
+                "kind": note.kind.value,
+                "fields": note.fields,
+                "tags": list(note.tags),
+                "content_hash": digest,
+                "removed": False,
+                "source_line": note.line,
+                "created_at": now,
+                "modified_at": now,
+            }
+            for note, key, digest in fresh
+        ]
+        ids = (
+            session.execute(insert(notes).returning(notes.c.id, sort_by_parameter_order=True), rows)
+            .scalars()
+            .all()
+        )
+        linked.extend(zip(ids, (note for note, _k, _d in fresh), strict=True))
+        counts.added = len(fresh)
+        card_rows = [
+            _new_card_row(profile_id, note_id, o, now, suspended=o in note.suspended)
+            for note_id, note in linked
+            for o in _ordinals(note)
+        ]
+        session.execute(insert(cards), card_rows)
+        counts.cards_added += len(card_rows)
+    for note_id, note, digest, was_removed in changed:
+        session.execute(
+            update(notes)
+            .where(notes.c.id == note_id)
+            .values(
+                kind=note.kind.value,
+                fields=note.fields,
+                tags=list(note.tags),
+                content_hash=digest,
+                removed=False,
+                source_line=note.line,
+                modified_at=now,
+            )
+        )
+        if was_removed:
+            # Back in the file: its cards return, except leeches (suspended for a reason).
+            session.execute(
+                update(cards)
+                .where(cards.c.note_id == note_id, cards.c.leech.is_(False))
+                .values(suspended=False, version=cards.c.version + 1, modified_at=now)
+            )
+        counts.cards_added += _sync_cards(session, profile_id, note_id, note, now)
+        counts.updated += 1
+    if changed:
+        old_ids = [note_id for note_id, _n, _d, _r in changed]
+        session.execute(delete(note_topics).where(note_topics.c.note_id.in_(old_ids)))
+        session.execute(delete(note_qids).where(note_qids.c.note_id.in_(old_ids)))
+        linked.extend((note_id, note) for note_id, note, _d, _r in changed)
+    _write_links(session, linked, topic_ids)
+    gone = plan.gone
+    if prune and gone:
+        session.execute(delete(notes).where(notes.c.id.in_([nid for _k, nid in gone])))
+        counts.deleted = len(gone)
+    else:
+        newly = plan.newly_gone
+        if newly:
+            ids = [nid for _k, nid in newly]
+            session.execute(update(notes).where(notes.c.id.in_(ids)).values(removed=True))
+            session.execute(
+                update(cards)
+                .where(cards.c.note_id.in_(ids))
+                .values(suspended=True, version=cards.c.version + 1, modified_at=now)
+            )
+        counts.removed = len(newly)
+        counts.removed_keys = [k for k, _ in newly]
+    return counts
+
+
+def package_note_homes(session: Session, profile_id: int) -> dict[str, tuple[int, str]]:
+    """Notes that came from Anki packages, by GUID: (note id, deck key). A note's key is
+    `<deck key>:<GUID>` (a GUID may itself hold `:`)."""
+    rows = session.execute(
+        select(notes.c.id, notes.c.key, decks.c.key)
+        .join(decks, decks.c.id == notes.c.deck_id)
+        .where(
+            decks.c.profile_id == profile_id,
+            or_(decks.c.source.like("%.apkg"), decks.c.source.like("%.colpkg")),
+        )
+    )
+    return {key[len(deck_key) + 1 :]: (note_id, deck_key) for note_id, key, deck_key in rows}
+
+
+def move_notes(
+    session: Session, deck_id: int, deck_key: str, moves: list[tuple[int, str]], now: datetime
+) -> None:
+    """Move notes (id, local id) into a deck: their key follows (`<deck key>:<local id>`)."""
+    for note_id, local_id in moves:
+        session.execute(
+            update(notes)
+            .where(notes.c.id == note_id)
+            .values(deck_id=deck_id, key=f"{deck_key}:{local_id}", modified_at=now)
+        )
+
+
+def _write_links(
+    session: Session, linked: list[tuple[int, NoteSpec]], topic_ids: dict[str, int]
+) -> None:
+    topic_rows: list[dict[str, Any]] = []
+    qid_rows: list[dict[str, Any]] = []
+    for note_id, note in linked:
+        ids = {topic_ids[topic_keys.clean_path(t)] for t in note.topics if topic_keys.clean_path(t)}
+        topic_rows.extend({"note_id": note_id, "topic_id": t} for t in sorted(ids))
+        qids = sorted({_split_qid(q) for q in note.qids})
+        qid_rows.extend({"note_id": note_id, "source": s, "qid": q} for s, q in qids)
+    if topic_rows:
+        session.execute(insert(note_topics), topic_rows)
+    if qid_rows:
+        session.execute(insert(note_qids), qid_rows)
+
+
+def _new_card_row(
+    profile_id: int, note_id: int, ordinal: int, now: datetime, *, suspended: bool = False
+) -> dict[str, Any]:
+    return {
+        "profile_id": profile_id,
+        "note_id": note_id,
+        "ord": ordinal,
+        "state": int(CardState.NEW),
+        "step": None,
+        "stability": None,
+        "difficulty": None,
+        "due": now,
+        "last_review": None,
+        "reps": 0,
+        "lapses": 0,
+        "desired_retention": None,
+        "suspended": suspended,
+        "buried_until": None,
+        "flagged": False,
+        "leech": False,
+        "weight": 0.0,
+        "weak_topic_id": None,
+        "version": 0,
+        "modified_at": now,
+    }
+
+
+def _sync_cards(
+    session: Session, profile_id: int, note_id: int, note: NoteSpec, now: datetime
+) -> int:
+    """Create cards for new ordinals; suspend cards whose cloze deletion disappeared."""
+    have = {
+        row.ord: (row.id, row.suspended)
+        for row in session.execute(
+            select(cards.c.id, cards.c.ord, cards.c.suspended).where(cards.c.note_id == note_id)
+        )
+    }
+    want = _ordinals(note)
+    new = [o for o in want if o not in have]
+    if new:
+        session.execute(
+            insert(cards),
+            [
+                _new_card_row(profile_id, note_id, o, now, suspended=o in note.suspended)
+                for o in new
+            ],
+        )
+    dropped = [cid for o, (cid, suspended) in have.items() if o not in want and not suspended]
+    if dropped:
+        session.execute(
+            update(cards)
+            .where(cards.c.id.in_(dropped))
+            .values(suspended=True, version=cards.c.version + 1, modified_at=now)
+        )
+    return len(new)
+
+
+def deck_rows(session: Session, profile_id: int) -> list[tuple[int, str, str, str]]:
+    rows = session.execute(
+        select(decks.c.id, decks.c.key, decks.c.name, decks.c.description)
+        .where(decks.c.profile_id == profile_id)
+        .order_by(decks.c.name)
+    )
+    return [(r.id, r.key, r.name, r.description) for r in rows]
+
+
+def deck_ids_matching(session: Executor, profile_id: int, name: str) -> list[int]:
+    """A deck by key or name, with its sub-decks (`Step 1` matches `Step 1::Immunology`)."""
+    rows = session.execute(
+        select(decks.c.id).where(
+            decks.c.profile_id == profile_id,
+            or_(decks.c.key == name, decks.c.name == name, decks.c.name.like(like_prefix(name))),
+        )
+    )
+    return [r.id for r in rows]
+
+
+def topic_paths(session: Executor, profile_id: int) -> list[str]:
+    """Every topic path of the profile."""
+    rows = session.execute(select(topics.c.path).where(topics.c.profile_id == profile_id))
+    return [r.path for r in rows]
+
+
+def topic_ids_matching(session: Executor, profile_id: int, path: str) -> list[int]:
+    key = topic_keys.path_key(path)
+    rows = session.execute(
+        select(topics.c.id).where(
+            topics.c.profile_id == profile_id,
+            or_(topics.c.key == key, topics.c.key.like(like_prefix(key))),
+        )
+    )
+    return [r.id for r in rows]
+
+
+def deck_name_of_key(session: Executor, profile_id: int, key: str) -> str | None:
+    return session.execute(
+        select(decks.c.name).where(decks.c.profile_id == profile_id, decks.c.key == key)
+    ).scalar()
+
+
+def topic_keys_of_notes(session: Executor, note_ids: list[int]) -> dict[int, list[str]]:
+    """The topic keys (normalized paths) each of these notes is linked to."""
+    out: dict[int, list[str]] = {}
+    for chunk in chunks(note_ids, 900):
+        rows = session.execute(
+            select(note_topics.c.note_id, topics.c.key)
+            .join(topics, topics.c.id == note_topics.c.topic_id)
+            .where(note_topics.c.note_id.in_(chunk))
+        )
+        for note_id, key in rows:
+            out.setdefault(note_id, []).append(key)
+    return out
+
+
+def note_modified_times(session: Executor, note_ids: list[int]) -> dict[int, datetime]:
+    """When each of these notes last changed."""
+    out: dict[int, datetime] = {}
+    for chunk in chunks(note_ids, 900):
+        rows = session.execute(select(notes.c.id, notes.c.modified_at).where(notes.c.id.in_(chunk)))
+        out.update({nid: when for nid, when in rows})
+    return out
+
+
+def note_question_ids(session: Executor, note_ids: list[int]) -> dict[int, list[str]]:
+    """The question ids each of these notes lists, `source:qid`, sorted."""
+    out: dict[int, list[str]] = {}
+    q = note_qids.c
+    for chunk in chunks(note_ids, 900):
+        rows = session.execute(
+            select(q.note_id, q.source, q.qid).where(q.note_id.in_(chunk)).order_by(q.source, q.qid)
+        )
+        for nid, source, qid in rows:
+            out.setdefault(nid, []).append(f"{source}:{qid}")
+    return out

@@ -1,0 +1,70 @@
+"""Profiles and their settings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    func,
+    insert,
+    select,
+    update,
+)
+
+from flashcore.storage.tables import (
+    decks,
+    profiles,
+    qbank_attempts,
+)
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from flashcore.storage.repos.common import Executor
+
+
+def find_profile(session: Executor, name: str) -> tuple[int, dict[str, Any]] | None:
+    row = session.execute(
+        select(profiles.c.id, profiles.c.settings).where(profiles.c.name == name)
+    ).first()
+    return None if row is None else (row.id, dict(row.settings or {}))
+
+
+def create_profile(session: Session, name: str, settings: dict[str, Any], now: datetime) -> int:
+    return int(
+        session.execute(
+            insert(profiles)
+            .values(name=name, settings=settings, created_at=now)
+            .returning(profiles.c.id)
+        ).scalar_one()
+    )
+
+
+def list_profiles(session: Session) -> list[tuple[str, datetime, int]]:
+    rows = session.execute(
+        select(profiles.c.name, profiles.c.created_at, func.count(decks.c.id))
+        .outerjoin(decks, decks.c.profile_id == profiles.c.id)
+        .group_by(profiles.c.id)
+        .order_by(profiles.c.name)
+    )
+    return [(r[0], r[1], int(r[2])) for r in rows]
+
+
+def save_settings(session: Session, profile_id: int, settings: dict[str, Any]) -> None:
+    session.execute(update(profiles).where(profiles.c.id == profile_id).values(settings=settings))
+
+
+def has_any_deck(session: Session, profile_id: int) -> bool:
+    return (
+        session.execute(select(decks.c.id).where(decks.c.profile_id == profile_id).limit(1)).first()
+        is not None
+    )
+
+
+def has_qbank_attempts(session: Executor, profile_id: int) -> bool:
+    """Whether any question-bank attempt was ever imported into the profile."""
+    found = session.execute(
+        select(qbank_attempts.c.id).where(qbank_attempts.c.profile_id == profile_id).limit(1)
+    ).first()
+    return found is not None

@@ -1,0 +1,122 @@
+"""The counts behind `flashcore stats`: answers today and over the last 30 days (true
+retention), cards by state, and the cards falling due on each of the next 30 days. Each is
+counted by the database, per study day through a CASE over the days' start instants."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import and_, case, func, literal, or_, select
+
+from flashcore.core.model import CardState
+from flashcore.storage.tables import cards, review_logs
+from flashcore.storage.types import UTCDateTime
+
+if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement
+
+    from flashcore.storage.repos.common import Executor
+
+NEW, REVIEW = int(CardState.NEW), int(CardState.REVIEW)
+
+
+@dataclass(frozen=True, slots=True)
+class StatsCounts:
+    today: tuple[int, int, int, int]  # answers, of them Again, of them new cards; milliseconds
+    month: tuple[int, int, int]  # answers; reviews on a later day passed, failed
+    per_day: dict[int, int]  # day index among the 30 past days -> answers
+    by_state: dict[int, int]  # card state -> cards
+    suspended: int
+    forecast: dict[int, int]  # day index among the next 30 days -> cards falling due
+
+
+def _count_if(condition: ColumnElement[bool]) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _day_index(column: Any, starts: list[datetime]) -> Any:
+    """Which of the days beginning at `starts` (the last one is the end) holds `column`; a
+    value before the first day counts for it."""
+    return case(*[(column < starts[i + 1], i) for i in range(len(starts) - 1)], else_=None)
+
+
+def count(
+    conn: Executor, profile_id: int, past_starts: list[datetime], next_starts: list[datetime]
+) -> StatsCounts:
+    """`past_starts`: the starts of the last 30 study days and of tomorrow; `next_starts`: the
+    starts of the next 30 study days and of the day after them."""
+    start_today, start_month = past_starts[-2], past_starts[0]
+    r, c = review_logs.c, cards.c
+    mine = r.profile_id == profile_id
+    t_reviews, t_again, t_new, t_ms = conn.execute(
+        select(
+            func.count(),
+            _count_if(r.rating == 1),
+            _count_if(r.state_before == NEW),
+            func.coalesce(func.sum(r.duration_ms), 0),
+        ).where(mine, r.reviewed_at >= start_today)
+    ).one()
+    # True retention counts reviews on a later study day than the card's last answer: a
+    # repeat within one study day (after a relearning step, say) tests nothing.
+    day_began = case(
+        *[
+            (r.reviewed_at < past_starts[i + 1], literal(past_starts[i], UTCDateTime()))
+            for i in range(len(past_starts) - 1)
+        ],
+        else_=literal(past_starts[-1], UTCDateTime()),
+    )
+    later_day = or_(
+        r.elapsed_days > 0,
+        and_(
+            r.elapsed_days.is_(None),
+            or_(r.last_review_before.is_(None), r.last_review_before < day_began),
+        ),
+    )
+    month, passed, failed = conn.execute(
+        select(
+            func.count(),
+            _count_if(and_(r.state_before == REVIEW, later_day, r.rating != 1)),
+            _count_if(and_(r.state_before == REVIEW, later_day, r.rating == 1)),
+        ).where(mine, r.reviewed_at >= start_month)
+    ).one()
+    logged = (
+        select(_day_index(r.reviewed_at, past_starts).label("day"))
+        .where(mine, r.reviewed_at >= start_month, r.reviewed_at < past_starts[-1])
+        .subquery()
+    )
+    per_day: dict[int, int] = dict(
+        conn.execute(select(logged.c.day, func.count()).group_by(logged.c.day)).all()
+    )
+    by_state: dict[int, int] = dict(
+        conn.execute(
+            select(c.state, func.count()).where(c.profile_id == profile_id).group_by(c.state)
+        ).all()
+    )
+    suspended = conn.execute(
+        select(func.count()).where(c.profile_id == profile_id, c.suspended.is_(True))
+    ).scalar_one()
+    # Overdue cards count for today (day 0), as they are due now.
+    upcoming = (
+        select(_day_index(c.due, next_starts)
+               .label("day"))
+        .where(
+            c.profile_id == profile_id,
+            c.suspended.is_(False),
+            c.state != NEW,
+            c.due < next_starts[-1],
+        )
+        .subquery()
+    )  # fmt: skip
+    forecast: dict[int, int] = dict(
+        conn.execute(select(upcoming.c.day, func.count()).group_by(upcoming.c.day)).all()
+    )
+    return StatsCounts(
+        (int(t_reviews), int(t_again), int(t_new), int(t_ms)),
+        (int(month), int(passed), int(failed)),
+        per_day,
+        by_state,
+        int(suspended),
+        forecast,
+    )

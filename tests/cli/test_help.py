@@ -1,0 +1,86 @@
+"""Every command and every verb has help of its own: a description, a description for each
+option and positional, and an example that the parser accepts (examples that change data say
+so in a comment)."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+
+import pytest
+
+from flashcore.cli import build_parser, main
+
+# Commands and verbs whose example changes the collection: the example says what it changes.
+CHANGES_DATA = {
+    "init", "decks add", "cards suspend", "cards unsuspend", "cards bury", "cards unbury",
+    "cards flag", "cards unflag", "answer", "undo", "qbank import", "qbank remove",
+    "topics alias", "config set", "profiles create", "exam set", "exam clear", "assess add",
+    "assess remove", "optimize", "backup create", "backup restore", "doctor",
+}  # fmt: skip
+
+
+def walk(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield (*path, name), sub
+                yield from walk(sub, (*path, name))
+
+
+PARSERS = dict(walk(build_parser()))
+COMMANDS = sorted(" ".join(p) for p in PARSERS)
+
+
+def examples(parser: argparse.ArgumentParser) -> list[str]:
+    epilog = parser.epilog or ""
+    lines = epilog.split("example", 1)[1].splitlines()[1:] if "example" in epilog else []
+    return [line.strip() for line in lines if "flashcore " in line]
+
+
+def test_every_command_and_verb_is_listed():
+    for verb in ("cards suspend", "topics alias", "config set", "profiles create", "exam set"):
+        assert verb in COMMANDS
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_each_command_has_its_own_help_with_a_description_and_an_example(command, capsys):
+    parser = PARSERS[tuple(command.split())]
+    assert parser.description and len(parser.description) > 10, command
+    with pytest.raises(SystemExit) as done:
+        main([*command.split(), "--help"])
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: flashcore {command}"), out[:80]
+    assert examples(parser), f"{command}: no example"
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_option_and_positional_is_described(command):
+    parser = PARSERS[tuple(command.split())]
+    for action in parser._actions:
+        if isinstance(action, argparse._HelpAction | argparse._VersionAction):
+            continue
+        if isinstance(action, argparse._SubParsersAction):
+            continue  # its verbs are checked one by one
+        assert action.help and action.help != argparse.SUPPRESS, (command, action.dest)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_each_example_is_accepted_by_the_parser(command):
+    """Each example parses; at least one runs this command; one that changes data says what
+    it changes (a preparatory line may run another command, such as `qbank batches`)."""
+    parser = PARSERS[tuple(command.split())]
+    ran = 0
+    for example in examples(parser):
+        line = example.split("#", 1)[0]
+        words = shlex.split(line.split("|")[-1])  # `pbpaste | flashcore qbank import -`
+        assert words[0] == "flashcore", example
+        args = build_parser().parse_args(words[1:])
+        assert getattr(args, "handler", None) is not None, example
+        if " ".join(words[1 : 1 + len(command.split())]) != command:
+            continue
+        ran += 1
+        if command in CHANGES_DATA and "--dry-run" not in words:
+            assert "#" in example, f"{command}: say what the example changes: {example}"
+    assert ran, f"{command}: no example runs it"

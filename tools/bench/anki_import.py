@@ -1,0 +1,261 @@
+"""Benchmark: importing an AnKing-sized Anki package with its scheduling, flashcore beside Anki.
+
+    python -m tools.bench.anki_import [--notes 35000] [--revlog 1000000] [--media 200] [--work DIR]
+
+The package is made once (cached in --work) by the real `anki` package: an AnKing-like cloze note
+type with a dozen fields, `--notes` notes (most with one deletion, some with two or three: ~1.3
+cards a note), tags in AnKing's families, `--media` image files (scaled down from AnKing's few
+hundred MB: 100 KB each by default, said in the output), FSRS on, ~70 % of the cards studied
+(review state, FSRS memory in `data`, ~1/8 suspended as AnKing students keep them) and
+`--revlog` revlog rows spread over them; exported by Anki itself (`.apkg` with scheduling,
+deck presets and media). Rows made by SQL, not by answering: Anki's scheduler is not what is
+measured here, Anki's *importer* is.
+
+Then, paired in the same run, each in its own process (so peak RSS is its own):
+- `anki`: a fresh Anki collection imports the package with scheduling (the Rust backend);
+- `flashcore`: a fresh flashcore database, `decks add FILE --with-scheduling` through the
+  services (notes, cards, media, then the scheduling), progress reported;
+- `flashcore-again`: the same package imported again into that database (nothing changed).
+Each prints wall time, CPU time and peak RSS; the load average is printed beside them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+DAY = 86_400
+FIELDS = (
+    "Text", "Extra", "Lecture Notes", "Missed Questions", "Pathoma", "Boards and Beyond",
+    "First Aid", "Sketchy", "Pixorize", "Physeo", "Additional Resources", "One by one",
+)  # fmt: skip
+SYSTEMS = ("Cardio", "Renal", "Pulm", "GI", "Neuro", "Endo", "Repro", "Heme", "Immuno", "Micro")
+WORDS = [
+    "mast",
+    "cell",
+    "IgE",
+    "histamine",
+    "eosinophil",
+    "complement",
+    "opsonin",
+    "neutrophil",
+    "macrophage",
+    "interleukin",
+    "interferon",
+    "cytotoxic",
+    "antigen",
+    "presentation",
+    "plasma",
+    "antibody",
+    "isotype",
+    "switching",
+    "germinal",
+    "center",
+    "lymph",
+    "node",
+    "spleen",
+    "thymus",
+    "tolerance",
+    "anergy",
+    "apoptosis",
+    "perforin",
+    "granzyme",
+    "dendritic",
+]
+
+
+def build(work: Path, notes: int, revlog: int, media: int) -> Path:
+    """The package (made once per size; cached)."""
+    package = work / f"anking-{notes}-{revlog}-{media}.apkg"
+    if package.exists():
+        return package
+    from anki.collection import AddNoteRequest, Collection, ExportAnkiPackageOptions
+
+    folder = work / f"build-{os.getpid()}"
+    folder.mkdir(parents=True, exist_ok=True)
+    col = Collection(str(folder / "collection.anki2"))
+    col.set_config("fsrs", True)
+    models = col.models
+    model = models.new("AnKingOverhaul (AnKing / AnKingMed)")
+    model["type"] = 1
+    for name in FIELDS:
+        models.add_field(model, models.new_field(name))
+    template = models.new_template("AnKing")
+    template["qfmt"] = "{{cloze:Text}}"
+    template["afmt"] = "{{cloze:Text}}<br>{{Extra}}"
+    models.add_template(model, template)
+    models.add(model)
+    model = models.by_name(model["name"])
+    rng = random.Random(16)
+    for i in range(media):
+        col.media.write_data(f"img{i:05d}.jpg", rng.randbytes(100_000))
+    decks = {s: col.decks.id(f"AnKing::{s}") for s in SYSTEMS}
+    requests = []
+    for i in range(notes):
+        system = SYSTEMS[i % len(SYSTEMS)]
+        words = " ".join(rng.choice(WORDS) for _ in range(12))
+        deletions = 1 if rng.random() < 0.75 else rng.choice((2, 3))
+        text = " ".join(f"{{{{c{c}::{rng.choice(WORDS)}}}}}" for c in range(1, deletions + 1))
+        note = col.new_note(model)
+        note["Text"] = f"{text} <b>{words}</b>"
+        note["Extra"] = f'{words}<br><img src="img{i % max(1, media):05d}.jpg">'
+        note["First Aid"] = f"FA p. {i % 700}"
+        note.tags = [
+            f"#AK_Step1_v12::^Systems::{system}::Topic{i % 40}",
+            f"#AK_Step1_v12::#UWorld::Step::{10000 + i % 20000}",
+            f"#AK_Step1_v12::#B&B::{system}::Lecture{i % 25}",
+        ]
+        requests.append(AddNoteRequest(note, decks[system]))
+        if len(requests) == 2000:
+            col.add_notes(requests)
+            requests = []
+    if requests:
+        col.add_notes(requests)
+    today = col.sched.today
+    col.close()
+    # Scheduling and history by plain SQL on the closed collection (Anki's own `db.executemany`
+    # goes row by row through its backend: a million rows took most of an hour).
+    _study(folder / "collection.anki2", today, revlog, rng)
+    col = Collection(str(folder / "collection.anki2"))
+    options = ExportAnkiPackageOptions(
+        with_scheduling=True, with_deck_configs=True, with_media=True, legacy=False
+    )
+    col.export_anki_package(out_path=str(package) + ".tmp", options=options, limit=None)
+    col.close()
+    os.replace(str(package) + ".tmp", package)
+    return package
+
+
+def _study(path: Path, today: int, revlog: int, rng: random.Random) -> None:
+    import sqlite3
+
+    now = int(time.time())
+    db = sqlite3.connect(path)
+    card_ids = [cid for (cid,) in db.execute("select id from cards order by id")]
+    studied = card_ids[: int(len(card_ids) * 0.7)]
+    per_card = max(1, revlog // max(1, len(studied)))
+    rows = []
+    updates = []
+    next_id = (now - 400 * DAY) * 1000
+    for n, cid in enumerate(studied):
+        ivl = rng.randint(1, 120)
+        due = today + rng.randint(-10, ivl)
+        s = round(ivl * rng.uniform(0.8, 1.5), 4)
+        d = round(rng.uniform(1, 10), 4)
+        last = now - rng.randint(1, ivl) * DAY
+        data = json.dumps({"s": s, "d": d, "dr": 0.9, "decay": 0.1542, "lrt": last},
+                          separators=(",", ":"))  # fmt: skip
+        queue = -1 if n % 8 == 0 else 2
+        updates.append((due, ivl, per_card, n % 5, data, queue, cid))
+        for k in range(per_card):
+            next_id += rng.randint(1, 20_000)
+            ease = 1 if rng.random() < 0.1 else 3
+            kind = 0 if k == 0 else 1
+            factor = round(((d - 1) / 9 + 0.1) * 1000)
+            rows.append((next_id, cid, -1, ease, ivl if k else -600, 0, factor, 8000, kind))
+    db.executemany("insert into revlog values (?,?,?,?,?,?,?,?,?)", rows)
+    db.executemany(
+        "update cards set type = 2, due = ?, ivl = ?, reps = ?, lapses = ?, data = ?, queue = ?,"
+        " factor = 2500 where id = ?",
+        updates,
+    )
+    db.commit()
+    db.close()
+
+
+def run_anki(package: Path, folder: Path) -> dict[str, float]:
+    from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
+
+    folder.mkdir(parents=True, exist_ok=True)
+    col = Collection(str(folder / "collection.anki2"))
+    request = ImportAnkiPackageRequest(
+        package_path=str(package),
+        options=ImportAnkiPackageOptions(with_scheduling=True, with_deck_configs=True),
+    )
+    start, cpu = time.perf_counter(), time.process_time()
+    col.import_anki_package(request)
+    result = {"seconds": time.perf_counter() - start, "cpu": time.process_time() - cpu}
+    result["cards"] = col.card_count()
+    result["revlog"] = col.db.scalar("select count() from revlog")
+    col.close()
+    return result
+
+
+def run_flashcore(package: Path, db: Path) -> dict[str, float]:
+    from flashcore.core.clock import SystemClock
+    from flashcore.services import Flashcore
+    from flashcore.services.decks import add_decks
+
+    db.parent.mkdir(parents=True, exist_ok=True)
+    with Flashcore.open(f"sqlite:///{db}", clock=SystemClock(), create=True) as fc:
+        start, cpu = time.perf_counter(), time.process_time()
+        reports = add_decks(fc, [package], prune=False, with_scheduling=True)
+        result = {"seconds": time.perf_counter() - start, "cpu": time.process_time() - cpu}
+        report = reports[0]
+        if not report.ok:
+            raise SystemExit(f"import failed: {report.problems[:3]}")
+        result["cards_added"] = report.cards_added
+        result["scheduling"] = report.scheduling.to_json() if report.scheduling else None
+    return result
+
+
+def child(args: argparse.Namespace) -> None:
+    package = Path(args.package)
+    if args.child == "anki":
+        result = run_anki(package, Path(args.folder))
+    else:
+        result = run_flashcore(package, Path(args.folder) / "flashcore.sqlite3")
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--notes", type=int, default=35_000)
+    parser.add_argument("--revlog", type=int, default=1_000_000)
+    parser.add_argument("--media", type=int, default=200, help="100 KB image files")
+    parser.add_argument("--work", default="/tmp/flashcore-bench-anki")
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--child", choices=("anki", "flashcore", "flashcore-again"))
+    parser.add_argument("--package")
+    parser.add_argument("--folder")
+    args = parser.parse_args(argv)
+    if args.child:
+        child(args)
+        return 0
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    package = build(work, args.notes, args.revlog, args.media)
+    size = package.stat().st_size / 1e6
+    print(f"package: {package} ({size:.0f} MB; {args.notes} notes, {args.revlog} revlog rows, "
+          f"{args.media} media files of 100 KB; built in {time.perf_counter() - start:.0f} s)")  # fmt: skip
+    for round_ in range(args.rounds):
+        folder = work / f"run-{os.getpid()}-{round_}"
+        for kind in ("anki", "flashcore", "flashcore-again"):
+            load = os.getloadavg()
+            out = subprocess.run(
+                [sys.executable, "-m", "tools.bench.anki_import", "--child", kind,
+                 "--package", str(package), "--folder", str(folder / ("anki" if kind == "anki" else "fc"))],
+                capture_output=True, text=True, check=False,
+            )  # fmt: skip
+            if out.returncode:
+                print(out.stderr[-2000:])
+                return 1
+            result = json.loads(out.stdout.strip().splitlines()[-1])
+            print(f"round {round_ + 1} {kind:16} {result['seconds']:7.1f} s wall "
+                  f"{result['cpu']:7.1f} s CPU  peak RSS {result['peak_rss_mb']:6.0f} MB  "
+                  f"(load {load[0]:.1f} {load[1]:.1f})  "
+                  f"{json.dumps({k: v for k, v in result.items() if k not in ('seconds', 'cpu', 'peak_rss_mb')})}")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
