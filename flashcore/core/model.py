@@ -72,6 +72,25 @@ class Schedule:
         return self.state is CardState.NEW
 
 
+@dataclass(frozen=True, slots=True)
+class ReviewRecord:
+    """One answer as the review log keeps it: when, the rating, and the card's state before
+    and after (what an export to Anki carries of it)."""
+
+    reviewed_at: datetime
+    rating: int
+    duration_ms: int | None
+    state_before: CardState
+    state_after: CardState
+    due_after: datetime
+    stability_after: float
+    difficulty_after: float
+    desired_retention: float
+    # The Anki revlog id the answer already has (imported from Anki, or exported before and
+    # seen again): an export writes it as it is, so Anki and a later import recognize it.
+    revlog_id: int | None = None
+
+
 class NoteKind(StrEnum):
     BASIC = "basic"
     CLOZE = "cloze"

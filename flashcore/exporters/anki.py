@@ -53,7 +53,8 @@ package's `collection.anki2` is updated afterwards, in the form Anki's own expor
   "decay": 0.1542, "lrt": last review epoch seconds}` (Anki reads it as `card.memory_state`).
 - revlog rows, one per review: id = the answer's own revlog id when it has one (imported from
   Anki, or brought back from it), else the review's epoch ms (moved on by 1 ms when two reviews
-  share a millisecond or the millisecond is another answer's revlog id), ease = rating, ivl/lastIvl in days (positive) or seconds (negative), factor
+  share a millisecond or the millisecond is another answer's revlog id), ease = rating,
+  ivl/lastIvl in days (positive) or seconds (negative), factor
   = Anki's FSRS form of difficulty ((d - 1) / 9 + 0.1) * 1000, time = duration capped at 60 s,
   type 0 learn / 1 review / 2 relearn (from the state before the review).
 Anki applies scheduling only to cards it does not have yet: re-importing never changes the
@@ -74,6 +75,7 @@ notes and `now` give byte-identical packages.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import html
 import itertools
@@ -84,7 +86,7 @@ import shutil
 import sqlite3
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -96,7 +98,7 @@ import genanki
 
 from flashcore.core import anking
 from flashcore.core.fsrs_adapter import DEFAULT_FSRS_PARAMETERS
-from flashcore.core.model import CardState, NoteKind
+from flashcore.core.model import CardState, NoteKind, ReviewRecord
 from flashcore.core.settings import Settings
 from flashcore.files import fsync_path, new_file_mode, process_alive
 
@@ -112,6 +114,12 @@ PROGRESS_EVERY = 1000
 _CRT_DAY = (COLLECTION_CRT - ROLLOVER_HOUR * 3600) // 86_400  # 2020-01-01 as a study day
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 _COPY_CHUNK = 1 << 20
+_CACHE_KIB = 32 << 10  # the package collection's page cache while it is written (32 MB)
+_ID_FILTER_LOG2 = 26  # 2**26 bits: see `_RevlogIds`
+_ID_FILTER_BITS = 1 << _ID_FILTER_LOG2
+_GOLDEN = 0x9E3779B97F4A7C15
+_U64 = (1 << 64) - 1
+_ROLLOVER_S = ROLLOVER_HOUR * 3600
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _FIELD_TROUBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -181,22 +189,8 @@ CLOZE_MODEL = genanki.Model(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class ExportReview:
-    """One flashcore review-log row."""
-
-    reviewed_at: datetime
-    rating: int
-    duration_ms: int | None
-    state_before: CardState
-    state_after: CardState
-    due_after: datetime
-    stability_after: float
-    difficulty_after: float
-    desired_retention: float
-    # The Anki revlog id the answer already has (imported from Anki, or exported before and
-    # seen again): written as it is, so Anki and a later import recognize it.
-    revlog_id: int | None = None
+# One flashcore review-log row (the core's value, under the name this module has always used).
+ExportReview = ReviewRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +232,34 @@ class ExportNote:
     modified_at: datetime
     cards: tuple[ExportCard, ...]
     guid: str | None = None  # the note's own Anki GUID (from a package); else from its key
+
+
+@dataclass(frozen=True, slots=True)
+class ExportPlan:
+    """What a package holds, known before its notes are read: the number of notes expected
+    (for progress: the notes written are counted as they come), the deck names in the order of
+    their first note, and the note kinds."""
+
+    notes: int
+    decks: tuple[str, ...]
+    kinds: frozenset[NoteKind]
+    # The revlog ids the answers already have (`ExportReview.revlog_id`), ascending: no other
+    # answer is given one of them.
+    revlog_ids: Sequence[int] = ()
+
+    @classmethod
+    def of(cls, notes: Sequence[ExportNote]) -> ExportPlan:
+        decks = tuple(dict.fromkeys(note.deck_name for note in notes))
+        own = sorted(
+            {
+                review.revlog_id
+                for note in notes
+                for card in note.cards
+                for review in card.reviews
+                if review.revlog_id is not None
+            }
+        )
+        return cls(len(notes), decks, frozenset(note.kind for note in notes), own)
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,20 +366,43 @@ def write_apkg(
 ) -> ExportSummary:
     """Write `notes` to the Anki package `path` (replaced atomically); `progress(n)` is told
     every `PROGRESS_EVERY` notes and at the end. Same input and `now` -> same bytes."""
+    _check_keys(notes)
+    return write_apkg_stream(
+        ExportPlan.of(notes),
+        notes,
+        path,
+        with_scheduling=with_scheduling,
+        now=now,
+        progress=progress,
+    )
+
+
+def write_apkg_stream(
+    plan: ExportPlan,
+    notes: Iterable[ExportNote],
+    path: Path,
+    *,
+    with_scheduling: bool,
+    now: datetime,
+    progress: Callable[[int], None] | None = None,
+) -> ExportSummary:
+    """`write_apkg` for notes read while writing (an export of a large history holds one
+    slice of it at a time): `notes` must be what `plan` announced, in that order, else
+    ValueError and the target is left as it was. Same notes and `now` -> the same bytes as
+    `write_apkg`."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     path = Path(path)
-    _check_keys(notes)
     remove_stale_temps(path.parent)
     with _temp_beside(path, ".anki2.tmp") as db_path, _temp_beside(path, ".apkg.tmp") as tmp:
-        cards = _write_collection(notes, db_path, with_scheduling, now, progress)
+        written, cards = _write_collection(plan, notes, db_path, with_scheduling, now, progress)
         _zip_collection(db_path, tmp)
         os.chmod(tmp, new_file_mode())  # mkstemp made it 0o600: the umask decides
         fsync_path(tmp)
         size = tmp.stat().st_size
         os.replace(tmp, path)
         fsync_path(path.parent)
-    return ExportSummary(notes=len(notes), cards=cards, bytes=size, path=path)
+    return ExportSummary(notes=written, cards=cards, bytes=size, path=path)
 
 
 def remove_stale_temps(folder: Path) -> list[Path]:
@@ -473,25 +518,31 @@ def _anki_ord(note: ExportNote, card: ExportCard) -> int:
 
 
 def _write_collection(
-    notes: Sequence[ExportNote],
+    plan: ExportPlan,
+    notes: Iterable[ExportNote],
     db_path: Path,
     with_scheduling: bool,
     now: datetime,
     progress: Callable[[int], None] | None,
-) -> int:
-    """Build the package collection in `db_path`; the number of cards written."""
+) -> tuple[int, int]:
+    """Build the package collection in `db_path`; the numbers of notes and cards written."""
     conn = sqlite3.connect(db_path)
     cursor = conn.cursor()  # closed with the connection, even when a progress call raises
     try:
         conn.execute("PRAGMA journal_mode=OFF")
         conn.execute("PRAGMA synchronous=OFF")
+        # The revlog is written card by card, so its rows (keyed by time) land all over its
+        # table: a cache that holds the table keeps that in memory. It changes no byte.
+        conn.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
         id_gen = itertools.count(int(now.timestamp() * 1000))
-        _write_decks_and_models(notes, cursor, id_gen)
-        schedules = _ScheduleWriter(cursor)
-        if with_scheduling:
-            schedules.reserve(notes)
+        _write_decks_and_models(plan, cursor, id_gen)
+        schedules = _ScheduleWriter(cursor, plan.revlog_ids if with_scheduling else ())
         cards = 0
+        keys: set[str] = set()
+        planned_decks = set(plan.decks)
+        position = 0
         for position, note in enumerate(notes, start=1):
+            _check_planned(plan, planned_decks, note, position, keys)
             anki_note = _Note(note, position)
             anki_note.write_to_db(cursor, 0.0, deck_id_for(note.deck_name), id_gen)
             cards += len(anki_note.cards)
@@ -509,21 +560,29 @@ def _write_collection(
         # close(): the temporary file would then be deleted under a live descriptor.
         cursor.close()
         conn.close()
-    if progress is not None and (not notes or len(notes) % PROGRESS_EVERY):
-        progress(len(notes))
-    return cards
+    if progress is not None and (not position or position % PROGRESS_EVERY):
+        progress(position)
+    return position, cards
+
+
+def _check_planned(
+    plan: ExportPlan, decks: set[str], note: ExportNote, position: int, keys: set[str]
+) -> None:
+    if note.key in keys:
+        raise ValueError(f"note key {note.key!r} appears twice; keys must be unique")
+    keys.add(note.key)
+    if note.kind not in plan.kinds or note.deck_name not in decks:
+        raise ValueError(f"note {note.key!r}: its deck or kind is not in the plan")
 
 
 def _write_decks_and_models(
-    notes: Sequence[ExportNote], cursor: sqlite3.Cursor, id_gen: Iterator[int]
+    plan: ExportPlan, cursor: sqlite3.Cursor, id_gen: Iterator[int]
 ) -> None:
-    deck_names = dict.fromkeys(note.deck_name for note in notes)
-    kinds = {note.kind for note in notes}
-    decks = [genanki.Deck(deck_id_for(name), name) for name in deck_names]
+    decks = [genanki.Deck(deck_id_for(name), name) for name in plan.decks]
     for deck in decks:
-        if NoteKind.BASIC in kinds:
+        if NoteKind.BASIC in plan.kinds:
             deck.add_model(BASIC_MODEL)
-        if NoteKind.CLOZE in kinds:
+        if NoteKind.CLOZE in plan.kinds:
             deck.add_model(CLOZE_MODEL)
     # Schema, collection row, decks and note types; the timestamp only sets the models' mod.
     genanki.Package(decks).write_to_db(cursor, MODEL_MOD, id_gen)
@@ -536,19 +595,11 @@ def _write_decks_and_models(
 class _ScheduleWriter:
     """Turns genanki's new cards into flashcore's states and adds their history, in batches."""
 
-    def __init__(self, cursor: sqlite3.Cursor) -> None:
+    def __init__(self, cursor: sqlite3.Cursor, reserved: Sequence[int]) -> None:
         self.cursor = cursor
         self.card_rows: list[tuple[int | str, ...]] = []
         self.revlog_rows: list[tuple[int, ...]] = []
-        self.revlog_ids = _IdAllocator()
-
-    def reserve(self, notes: Sequence[ExportNote]) -> None:
-        """Keep the revlog ids answers already have out of the ids given to the others."""
-        for note in notes:
-            for card in note.cards:
-                for review in card.reviews:
-                    if review.revlog_id is not None:
-                        self.revlog_ids.reserve(review.revlog_id)
+        self.revlog_ids = _RevlogIds(cursor, reserved)
 
     def add(self, card: _Card, position: int) -> None:
         src = card.source
@@ -569,7 +620,7 @@ class _ScheduleWriter:
         data = _card_data(src, position)
         row = (ctype, queue, due, ivl, factor, src.reps, src.lapses, left, flags, data)
         self.card_rows.append((*row, card.row_id))
-        self.revlog_rows.extend(_revlog_rows(src.reviews, card.row_id, self.revlog_ids))
+        _add_revlog_rows(self.revlog_rows, src.reviews, card.row_id, self.revlog_ids)
 
     def flush(self) -> None:
         self.cursor.executemany(
@@ -582,6 +633,7 @@ class _ScheduleWriter:
         )
         self.card_rows.clear()
         self.revlog_rows.clear()
+        self.revlog_ids.flushed()
 
 
 def _day_number(instant: datetime) -> int:
@@ -614,49 +666,107 @@ def _card_data(card: ExportCard, position: int) -> str:
     return "{" + ",".join(parts) + "}"
 
 
-class _IdAllocator:
-    """Unique revlog ids: the wanted id, or the next free one after it. Taken ids point past
-    themselves (with path compression), so thousands of reviews in one millisecond stay cheap."""
+class _RevlogIds:
+    """Unique revlog ids: the wanted id, or the smallest free one after it.
 
-    def __init__(self) -> None:
-        self.next_after: dict[int, int] = {}
+    The ids taken are the answers' own revlog ids (`reserved`, ascending), those already in
+    the package's revlog and those waiting for the next flush. One bit per hash bucket
+    (`_ID_FILTER_BITS`, 8 MB, where a dict of every id took ~100 MB at 1,000,000 reviews)
+    says "free" for almost every id; only an id whose bit is set is looked up (the waiting
+    set, the reserved ids, then the revlog's primary key). Ids found taken point past the
+    run of taken ids they met (path compression), so thousands of reviews in one
+    millisecond stay cheap."""
 
-    def reserve(self, taken: int) -> None:
-        """`taken` is in use already (an answer's own revlog id)."""
-        self.next_after.setdefault(taken, taken + 1)
+    def __init__(self, cursor: sqlite3.Cursor, reserved: Sequence[int] = ()) -> None:
+        self.cursor = cursor
+        self.bits = bytearray(_ID_FILTER_BITS // 8)
+        self.waiting: set[int] = set()  # taken since the last flush
+        self.next_after: dict[int, int] = {}  # for ids found taken: the first id worth trying
+        self.reserved = reserved
+        for taken in reserved:
+            self._mark(taken)
 
     def take(self, wanted: int) -> int:
-        visited = []
+        bucket = _bucket(wanted)
+        bit = 1 << (bucket & 7)
+        if not self.bits[bucket >> 3] & bit:  # free: the common case, in line
+            self.bits[bucket >> 3] |= bit
+            self.waiting.add(wanted)
+            return wanted
         candidate = wanted
-        while candidate in self.next_after:
+        visited = []
+        while self._taken(candidate):
             visited.append(candidate)
-            candidate = self.next_after[candidate]
+            candidate = self.next_after.get(candidate, candidate + 1)
         for taken in visited:
             self.next_after[taken] = candidate + 1
-        self.next_after[candidate] = candidate + 1
+        self._mark(candidate)
+        self.waiting.add(candidate)
         return candidate
 
+    def flushed(self) -> None:
+        """The waiting ids are now in the revlog."""
+        self.waiting.clear()
 
-def _revlog_rows(
-    reviews: Sequence[ExportReview], card_id: int, revlog_ids: _IdAllocator
-) -> Iterator[tuple[int, ...]]:
+    def _mark(self, taken: int) -> None:
+        bucket = _bucket(taken)
+        self.bits[bucket >> 3] |= 1 << (bucket & 7)
+
+    def _taken(self, candidate: int) -> bool:
+        bucket = _bucket(candidate)
+        if not self.bits[bucket >> 3] & (1 << (bucket & 7)):
+            return False
+        if candidate in self.waiting or candidate in self.next_after:
+            return True
+        at = bisect.bisect_left(self.reserved, candidate)
+        if at < len(self.reserved) and self.reserved[at] == candidate:
+            return True
+        found = self.cursor.execute("SELECT 1 FROM revlog WHERE id = ?", (candidate,))
+        return found.fetchone() is not None
+
+
+def _bucket(revlog_id: int) -> int:
+    """A revlog id's bit in `_RevlogIds.bits`: its low bits mixed (Fibonacci hashing), so ids
+    a whole number of days apart (histories that repeat a time of day) spread out."""
+    return ((revlog_id * _GOLDEN) & _U64) >> (64 - _ID_FILTER_LOG2)
+
+
+def _add_revlog_rows(
+    out: list[tuple[int, ...]],
+    reviews: Sequence[ExportReview],
+    card_id: int,
+    revlog_ids: _RevlogIds,
+) -> None:
+    """Append a card's revlog rows to `out` (1,000,000 reviews pass here: kept in line)."""
     last_ivl = 0
+    review_state = CardState.REVIEW
+    take = revlog_ids.take
     for review in reviews:
-        if not 1 <= review.rating <= 4:
-            raise ValueError(f"review rating {review.rating} out of range 1-4")
+        rating = review.rating
+        if not 1 <= rating <= 4:
+            raise ValueError(f"review rating {rating} out of range 1-4")
         reviewed = review.reviewed_at.timestamp()
-        rid = review.revlog_id or revlog_ids.take(int(reviewed * 1000))
-        if review.state_after is CardState.REVIEW:
-            ivl = max(1, _day_number(review.due_after) - _day_number(review.reviewed_at))
+        rid = review.revlog_id or take(int(reviewed * 1000))
+        due = review.due_after.timestamp()
+        if review.state_after is review_state:
+            # whole study days (UTC, rollover at 04:00) from the review to its due, at least 1
+            ivl = (int(due) - _ROLLOVER_S) // 86_400 - (int(reviewed) - _ROLLOVER_S) // 86_400
+            if ivl < 1:
+                ivl = 1
         else:
-            ivl = -max(1, int(review.due_after.timestamp() - reviewed))
+            ivl = int(due - reviewed)  # seconds, negative
+            ivl = -ivl if ivl >= 1 else -1
         # Anki's FSRS form of difficulty; 0 where the difficulty is unknown (an answer imported
         # from an SM-2 revlog).
         difficulty = review.difficulty_after
         factor = round(((difficulty - 1) / 9 + 0.1) * 1000) if difficulty >= 1 else 0
-        taken = min(max(review.duration_ms or 0, 0), MAX_ANSWER_MS)
-        kind = _REVLOG_TYPE[review.state_before]
-        yield (rid, card_id, review.rating, ivl, last_ivl, factor, taken, kind)
+        taken = review.duration_ms or 0
+        if taken < 0:
+            taken = 0
+        elif taken > MAX_ANSWER_MS:
+            taken = MAX_ANSWER_MS
+        out.append((rid, card_id, rating, ivl, last_ivl, factor, taken,
+                    _REVLOG_TYPE[review.state_before]))  # fmt: skip
         last_ivl = ivl
 
 

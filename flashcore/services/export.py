@@ -1,103 +1,98 @@
 """`flashcore export anki`: read notes, cards and (optionally) review history, hand plain values
-to the .apkg writer."""
+to the .apkg writer.
+
+The notes are read a slice at a time while the package is written (`NOTES_PER_READ` notes with
+their cards and history), all in one read transaction: memory stays that of one slice whatever
+the size of the history, and the package is what the collection held at one instant."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections import defaultdict
+from collections.abc import Generator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flashcore.core.errors import FlashcoreError
-from flashcore.core.model import CardState, NoteKind, basic_sides
+from flashcore.core.model import NoteKind, basic_sides
 from flashcore.storage import repos
+from flashcore.storage.repos import exports
 from flashcore.storage.uow import reading
 
 if TYPE_CHECKING:
     from flashcore.exporters.anki import ExportNote, ExportSummary
     from flashcore.services.context import Collection
+    from flashcore.storage.repos.common import Executor
+
+NOTES_PER_READ = 500
 
 
 def collect_notes(
     fc: Collection, *, deck: str | None, topic: str | None, with_scheduling: bool
 ) -> list[ExportNote]:
-    from flashcore.exporters.anki import ExportCard, ExportNote, ExportReview
-
+    """Every note the export would write, in its order, held in memory (for small scopes)."""
     with reading(fc.engine) as session:
-        rows = repos.card_details(session, repos.card_scope(session, fc.profile_id, deck, topic))
-        note_ids = sorted({r["note_id"] for r in rows})
-        modified = repos.note_modified_times(session, note_ids)
-        qids = repos.note_question_ids(session, note_ids)
-        history = repos.review_history(session, [r["id"] for r in rows]) if with_scheduling else {}
-    reviews = {
-        card_id: [
-            ExportReview(
-                reviewed_at=log.reviewed_at,
-                rating=log.rating,
-                duration_ms=log.duration_ms,
-                state_before=log.state_before,
-                state_after=log.state_after,
-                due_after=log.due_after,
-                stability_after=log.stability_after,
-                difficulty_after=log.difficulty_after,
-                desired_retention=log.desired_retention,
-                revlog_id=log.anki_revlog_id,
-            )
-            for log in logs
-        ]
-        for card_id, logs in history.items()
-    }
-    by_note: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
-        by_note[row["note_id"]].append(row)
-    notes = []
-    for nid in note_ids:
-        cards = by_note[nid]
-        first = cards[0]
-        notes.extend(
-            _split_sides(
-                ExportNote(
-                    key=first["note_key"],
-                    guid=_package_guid(first),
-                    kind=NoteKind(first["kind"]),
-                    fields=dict(first["fields"]),
-                    deck_name=first["deck"],
-                    html=bool(first["html"]),
-                    tags=tuple(first["tags"] or ()),
-                    topics=tuple(first["topics"]),
-                    qids=tuple(qids.get(nid, ())),
-                    modified_at=modified[nid],
-                    cards=tuple(
-                        ExportCard(
-                            ord=c["ord"],
-                            state=CardState(c["state"]),
-                            due=c["due"],
-                            step=c["step"],
-                            stability=c["stability"],
-                            difficulty=c["difficulty"],
-                            last_review=c["last_review"],
-                            reps=c["reps"],
-                            lapses=c["lapses"],
-                            desired_retention=c["desired_retention"],
-                            suspended=bool(c["suspended"]),
-                            flagged=bool(c["flagged"]),
-                            reviews=tuple(reviews.get(c["id"], ())),
-                        )
-                        for c in sorted(cards, key=lambda c: c["ord"])
-                    ),
-                )
-            )
-        )
-    return notes
+        where = repos.card_scope(session, fc.profile_id, deck, topic)
+        scope = exports.notes_in_scope(session, where)
+        return list(_read_notes(session, where, scope.note_ids, with_scheduling))
 
 
-def _package_guid(row: dict[str, Any]) -> str | None:
+def export_anki(
+    fc: Collection,
+    output: Path,
+    *,
+    deck: str | None = None,
+    topic: str | None = None,
+    with_scheduling: bool = False,
+    show_progress: bool = False,
+) -> ExportSummary:
+    """Write an .apkg of the chosen cards (to a temp file, renamed into place)."""
+    from flashcore.exporters.anki import ExportPlan, write_apkg_stream
+
+    if output.suffix.lower() != ".apkg":
+        raise FlashcoreError(f"{output}: an Anki package must end in .apkg")
+    if not output.parent.exists():
+        raise FlashcoreError(f"{output.parent}: folder does not exist")
+    with reading(fc.engine) as session:
+        where = repos.card_scope(session, fc.profile_id, deck, topic)
+        scope = exports.notes_in_scope(session, where)
+        if not scope.note_ids:
+            raise FlashcoreError("nothing to export: no cards match")
+        notes = _read_notes(session, where, scope.note_ids, with_scheduling)
+        progress = None
+        bar: Any = None
+        if show_progress and len(scope.note_ids) > 2000:
+            from rich.progress import Progress
+
+            bar = Progress(transient=True)
+            task = bar.add_task("exporting", total=len(scope.note_ids))
+            bar.start()
+
+            def progress(done: int) -> None:
+                bar.update(task, completed=done)
+
+        try:
+            own = exports.own_revlog_ids(session, where) if with_scheduling else ()
+            return write_apkg_stream(
+                ExportPlan(len(scope.note_ids), scope.decks, scope.kinds, own),
+                notes,
+                output,
+                with_scheduling=with_scheduling,
+                now=fc.now(),
+                progress=progress,
+            )
+        finally:
+            notes.close()
+            if bar is not None:
+                bar.stop()
+
+
+def _package_guid(note: exports.ExportedNote) -> str | None:
     """The Anki GUID of a note that came from an Anki package (its key is `<deck key>:<GUID>`),
     so Anki updates that note instead of adding a copy; None for flashcore's own notes."""
-    source = str(row.get("deck_source") or "").lower()
+    source = (note.deck_source or "").lower()
     if not source.endswith((".apkg", ".colpkg")):
         return None
-    key, deck_key = str(row["note_key"]), str(row["deck_key"])
+    key, deck_key = note.key, note.deck_key
     return key[len(deck_key) + 1 :] if key.startswith(deck_key + ":") else None
 
 
@@ -125,41 +120,50 @@ def _split_sides(note: ExportNote) -> list[ExportNote]:
     return [n for n in out if n.cards]
 
 
-def export_anki(
-    fc: Collection,
-    output: Path,
-    *,
-    deck: str | None = None,
-    topic: str | None = None,
-    with_scheduling: bool = False,
-    show_progress: bool = False,
-) -> ExportSummary:
-    """Write an .apkg of the chosen cards (to a temp file, renamed into place)."""
-    from flashcore.exporters.anki import write_apkg
+def _read_notes(
+    session: Executor,
+    where: Any,
+    note_ids: Sequence[int],
+    with_scheduling: bool,
+) -> Generator[ExportNote, None, None]:
+    from flashcore.exporters.anki import ExportCard, ExportNote
 
-    if output.suffix.lower() != ".apkg":
-        raise FlashcoreError(f"{output}: an Anki package must end in .apkg")
-    if not output.parent.exists():
-        raise FlashcoreError(f"{output.parent}: folder does not exist")
-    notes = collect_notes(fc, deck=deck, topic=topic, with_scheduling=with_scheduling)
-    if not notes:
-        raise FlashcoreError("nothing to export: no cards match")
-    progress = None
-    bar: Any = None
-    if show_progress and len(notes) > 2000:
-        from rich.progress import Progress
-
-        bar = Progress(transient=True)
-        task = bar.add_task("exporting", total=len(notes))
-        bar.start()
-
-        def progress(done: int) -> None:
-            bar.update(task, completed=done)
-
-    try:
-        return write_apkg(
-            notes, output, with_scheduling=with_scheduling, now=fc.now(), progress=progress
-        )
-    finally:
-        if bar is not None:
-            bar.stop()
+    for start in range(0, len(note_ids), NOTES_PER_READ):
+        notes = exports.exported_notes(session, where, note_ids[start : start + NOTES_PER_READ])
+        history = {}
+        if with_scheduling:
+            card_ids = [card.card_id for note in notes for card in note.cards]
+            history = exports.review_records(session, card_ids)
+        for note in notes:
+            yield from _split_sides(
+                ExportNote(
+                    key=note.key,
+                    guid=_package_guid(note),
+                    kind=note.kind,
+                    fields=note.fields,
+                    deck_name=note.deck,
+                    html=note.html,
+                    tags=note.tags,
+                    topics=note.topics,
+                    qids=note.qids,
+                    modified_at=note.modified_at,
+                    cards=tuple(
+                        ExportCard(
+                            ord=c.ord,
+                            state=c.state,
+                            due=c.due,
+                            step=c.step,
+                            stability=c.stability,
+                            difficulty=c.difficulty,
+                            last_review=c.last_review,
+                            reps=c.reps,
+                            lapses=c.lapses,
+                            desired_retention=c.desired_retention,
+                            suspended=c.suspended,
+                            flagged=c.flagged,
+                            reviews=tuple(history.get(c.card_id, ())),
+                        )
+                        for c in note.cards
+                    ),
+                )
+            )

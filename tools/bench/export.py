@@ -1,6 +1,16 @@
-"""Benchmark: `write_apkg` against plain genanki writing the same notes.
+"""Benchmark: `write_apkg` against plain genanki writing the same notes; and `flashcore export
+anki --with-scheduling` on the engine benchmark's synthetic collection.
 
     python -m tools.bench.export [--notes 35000] [--repeat 3]
+    python -m tools.bench.export --collection [--cards 50000] [--reviews 1000000] [--runs 3]
+                                 [--keep DIR]
+
+`--collection` builds (or takes from `--keep DIR`, the cache `python -m tools.bench --keep DIR
+--no-anki` fills) the 50,000-card / 1,000,000-review collection, then runs the whole command
+`--runs` times on a fresh copy, each time after the background work of the one before
+(the first command of the day's backup) is done: wall time with the load average beside it,
+CPU time (user + system) and peak RSS of the process, the package's size, and whether every
+run wrote the same bytes (same database, same clock). Targets (issue 19): 10 s, 150 MB.
 
 Each variant runs in its own process (so peak RSS is its own): the notes are built first, then
 the whole export call is timed (best of `--repeat`), then run once more under tracemalloc.
@@ -14,9 +24,12 @@ from __future__ import annotations
 
 import argparse
 import gc
+import hashlib
 import json
+import os
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -25,6 +38,7 @@ import tracemalloc
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import genanki
 
@@ -203,12 +217,101 @@ def _timed(call: Callable[[], None]) -> float:
     return time.perf_counter() - start
 
 
+_MEASURED = """
+import json, os, sys, time
+start = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(sys.argv[2], sys.argv[2:])
+    finally:
+        os._exit(127)
+_pid, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as out:
+    json.dump({"seconds": time.perf_counter() - start, "cpu": usage.ru_utime + usage.ru_stime,
+               "maxrss_kb": usage.ru_maxrss, "code": os.waitstatus_to_exitcode(status)}, out)
+"""
+
+
+def collection_case(cards: int, reviews: int, runs: int, keep: Path | None) -> dict[str, Any]:
+    """`flashcore export anki --with-scheduling` as a whole process on the synthetic collection."""
+    from tools.bench import engine
+    from tools.bench.safety import fresh_copy, wait_background
+
+    opts = engine.parse_args(["--no-anki", "--cards", str(cards), "--reviews", str(reviews)])
+    with tempfile.TemporaryDirectory(prefix="flashcore-bench-export-") as folder:
+        work = Path(folder)
+        cache = keep if keep is not None else work / "cache"
+        cache.mkdir(parents=True, exist_ok=True)
+        built = engine.ensure_built(opts, cache)
+        db = work / "flashcore.sqlite3"
+        fresh_copy(built.fc_path, db)
+        env = engine.child_env(work, db, built.meta["now_iso"])
+        command = [*engine.flashcore_command(), "export", "anki", "--with-scheduling", "--json"]
+        subprocess.run([*engine.flashcore_command(), "due"], env=env, check=True,
+                       capture_output=True)  # fmt: skip  # the first command of the day
+        samples, digests = [], set()
+        for run in range(runs):
+            wait_background()
+            out = work / f"run{run}.apkg"
+            result = work / "result.json"
+            load = os.getloadavg()
+            done = subprocess.run(
+                [sys.executable, "-c", _MEASURED, str(result), *command, "-o", str(out)],
+                env=env, capture_output=True, text=True,
+            )  # fmt: skip
+            measured = json.loads(result.read_text())
+            if measured["code"] != 0:
+                raise SystemExit(f"export failed: {done.stderr.strip()}")
+            digests.add(hashlib.sha256(out.read_bytes()).hexdigest())
+            samples.append({**measured, "load": load, "bytes": out.stat().st_size})
+            out.unlink()
+        return {
+            "cards": cards,
+            "reviews": reviews,
+            "runs": samples,
+            "seconds": statistics.median(s["seconds"] for s in samples),
+            "cpu": statistics.median(s["cpu"] for s in samples),
+            "maxrss_mb": max(s["maxrss_kb"] for s in samples) / 1024,
+            "size_mb": samples[0]["bytes"] / 2**20,
+            "same_bytes": len(digests) == 1,
+        }
+
+
+def render_collection(r: dict[str, Any]) -> str:
+    lines = [
+        f"export anki --with-scheduling, {r['cards']:,} cards / {r['reviews']:,} reviews "
+        f"({len(r['runs'])} runs, whole processes)",
+        f"  median wall {r['seconds']:.2f} s, median CPU {r['cpu']:.2f} s, "
+        f"peak RSS {r['maxrss_mb']:.0f} MB (targets: 10 s, 150 MB); "
+        f"package {r['size_mb']:.1f} MB, same bytes every run: {'yes' if r['same_bytes'] else 'NO'}",
+    ]
+    for i, s in enumerate(r["runs"], start=1):
+        load = " ".join(f"{x:.2f}" for x in s["load"])
+        lines.append(
+            f"  run {i}: wall {s['seconds']:.2f} s, CPU {s['cpu']:.2f} s, "
+            f"RSS {s['maxrss_kb'] / 1024:.0f} MB, load average {load}"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--notes", type=int, default=35_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--collection", action="store_true",
+                        help="export the synthetic collection with its history instead")  # fmt: skip
+    parser.add_argument("--cards", type=int, default=50_000)
+    parser.add_argument("--reviews", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--keep", type=Path, help="cache folder of the built collection")
+    parser.add_argument("--json", action="store_true", help="print the collection case as JSON")
     parser.add_argument("--one", choices=VARIANTS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.collection:
+        found = collection_case(args.cards, args.reviews, args.runs, args.keep)
+        print(json.dumps(found) if args.json else render_collection(found))
+        return 0
     if args.one:
         print(json.dumps(_run_one(args.one, args.notes, args.repeat)))
         return 0

@@ -1,0 +1,281 @@
+"""Exports: what an export reads: the notes in scope in note-id order, then their cards, topics, qids
+and review history one slice of notes at a time, so an export holds one slice in memory
+whatever the size of the collection and its history. Plain Core statements (no ORM object
+per row); the caller holds one read transaction for the whole export."""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, and_, bindparam, select
+
+from flashcore.core.model import CardState, NoteKind, ReviewRecord
+from flashcore.storage.tables import (
+    cards,
+    decks,
+    note_qids,
+    note_topics,
+    notes,
+    review_logs,
+    topics,
+)
+
+if TYPE_CHECKING:
+    from flashcore.storage.repos.common import Executor
+
+CHUNK = 900  # ids per IN list
+_STATES = tuple(CardState)  # by stored value: a tuple index, not an enum call per review
+
+
+@dataclass(frozen=True, slots=True)
+class NotesInScope:
+    """The notes an export writes, known before any of them is read: their ids (ascending),
+    their deck names in the order of each deck's first note, and their kinds."""
+
+    note_ids: list[int]
+    decks: tuple[str, ...]
+    kinds: frozenset[NoteKind]
+
+
+@dataclass(frozen=True, slots=True)
+class ExportedCard:
+    card_id: int
+    ord: int
+    state: CardState
+    due: datetime
+    step: int | None
+    stability: float | None
+    difficulty: float | None
+    last_review: datetime | None
+    reps: int
+    lapses: int
+    desired_retention: float | None
+    suspended: bool
+    flagged: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ExportedNote:
+    note_id: int
+    key: str
+    kind: NoteKind
+    fields: dict[str, str]
+    deck: str
+    deck_key: str
+    deck_source: str | None
+    html: bool
+    tags: tuple[str, ...]
+    topics: tuple[str, ...]
+    qids: tuple[str, ...]
+    modified_at: datetime
+    cards: tuple[ExportedCard, ...]  # in scope only, by ord
+
+
+def notes_in_scope(session: Executor, where: Any) -> NotesInScope:
+    """The notes with at least one card matching `where` (a clause on `cards`)."""
+    rows = session.execute(
+        select(notes.c.id, decks.c.name, notes.c.kind)
+        .join(decks, decks.c.id == notes.c.deck_id)
+        .where(notes.c.id.in_(select(cards.c.note_id).where(where)))
+        .order_by(notes.c.id)
+    )
+    note_ids: list[int] = []
+    deck_names: dict[str, None] = {}
+    kinds: set[str] = set()
+    for note_id, deck, kind in rows:
+        note_ids.append(note_id)
+        deck_names.setdefault(deck)
+        kinds.add(kind)
+    return NotesInScope(note_ids, tuple(deck_names), frozenset(map(NoteKind, kinds)))
+
+
+def exported_notes(session: Executor, where: Any, note_ids: Sequence[int]) -> list[ExportedNote]:
+    """The notes `note_ids` (at most `CHUNK`, all in scope) with their cards matching
+    `where`, by note id."""
+    c, n = cards.c, notes.c
+    ids = list(note_ids)
+    cards_of: dict[int, list[ExportedCard]] = {}
+    for row in session.execute(
+        select(c.note_id, c.id, c.ord, c.state, c.due, c.step, c.stability, c.difficulty)
+        .add_columns(c.last_review, c.reps, c.lapses, c.desired_retention, c.suspended, c.flagged)
+        .where(and_(where, c.note_id.in_(bindparam("b_ids", expanding=True))))
+        .order_by(c.note_id, c.ord),
+        {"b_ids": ids},
+    ):
+        note_id, card_id, ord_, state, due, step, stability, difficulty = row[:8]
+        last_review, reps, lapses, retention, suspended, flagged = row[8:]
+        cards_of.setdefault(note_id, []).append(
+            ExportedCard(
+                card_id=card_id,
+                ord=ord_,
+                state=_STATES[state],
+                due=due,
+                step=step,
+                stability=stability,
+                difficulty=difficulty,
+                last_review=last_review,
+                reps=reps,
+                lapses=lapses,
+                desired_retention=retention,
+                suspended=bool(suspended),
+                flagged=bool(flagged),
+            )
+        )
+    topics_of = _texts(session, _topics_statement(), ids)
+    qids_of = _texts(session, _qids_statement(), ids)
+    rows = session.execute(
+        select(n.id, n.key, n.kind, n.fields, n.tags, n.modified_at, decks.c.name, decks.c.html)
+        .add_columns(decks.c.key, decks.c.source)
+        .join(decks, decks.c.id == n.deck_id)
+        .where(n.id.in_(bindparam("b_ids", expanding=True)))
+        .order_by(n.id),
+        {"b_ids": ids},
+    )
+    return [
+        ExportedNote(
+            note_id=nid,
+            key=key,
+            kind=NoteKind(kind),
+            fields=dict(fields),
+            deck=deck,
+            deck_key=deck_key,
+            deck_source=deck_source,
+            html=bool(html),
+            tags=tuple(tags or ()),
+            topics=tuple(topics_of.get(nid, ())),
+            qids=tuple(qids_of.get(nid, ())),
+            modified_at=modified_at,
+            cards=tuple(cards_of.get(nid, ())),
+        )
+        for nid, key, kind, fields, tags, modified_at, deck, html, deck_key, deck_source in rows
+    ]
+
+
+def review_records(session: Executor, card_ids: Sequence[int]) -> dict[int, list[ReviewRecord]]:
+    """Each card's answers in the order given (by time, then log id), by card id."""
+    out: dict[int, list[ReviewRecord]] = {}
+    connection = session if isinstance(session, Connection) else session.connection()
+    for start in range(0, len(card_ids), CHUNK):
+        chunk = card_ids[start : start + CHUNK]
+        if connection.dialect.name == "sqlite":
+            try:
+                out.update(_sqlite_reviews(connection, chunk))
+                continue
+            except ValueError:
+                pass  # a time not in the stored form: SQLAlchemy's type reads it below
+        out.update(_group(connection.execute(_reviews_statement(), {"b_ids": chunk})))
+    return out
+
+
+def own_revlog_ids(session: Executor, where: Any) -> array[int]:
+    """The Anki revlog ids the answers of the cards matching `where` already have, ascending
+    (8 bytes each)."""
+    r = review_logs.c
+    rows = session.execute(
+        select(r.anki_revlog_id)
+        .where(r.anki_revlog_id.is_not(None), r.card_id.in_(select(cards.c.id).where(where)))
+        .order_by(r.anki_revlog_id)
+    )
+    return array("q", (revlog_id for (revlog_id,) in rows))
+
+
+def _sqlite_reviews(
+    connection: Connection, card_ids: Sequence[int]
+) -> dict[int, list[ReviewRecord]]:
+    """`review_records` on the driver's own rows, each stored UTC time parsed here as
+    `UTCDateTime` parses it: SQLAlchemy's row and type handling cost more than the rest of
+    the read (an export of 1,000,000 reviews reads every one)."""
+    driver: Any = connection.connection.driver_connection
+    rows = driver.execute(_SQLITE_REVIEWS.format(",".join("?" * len(card_ids))), list(card_ids))
+    out: dict[int, list[ReviewRecord]] = {}
+    parse, states = datetime.fromisoformat, _STATES
+    history: list[ReviewRecord] = []
+    last = None
+    for card_id, at, rating, ms, before, after, due, s, d, dr, revlog_id in rows:
+        if card_id != last:
+            history = out[card_id] = []
+            last = card_id
+        reviewed, due_after = parse(at + "+00:00"), parse(due + "+00:00")
+        before_state, after_state = states[before], states[after]
+        history.append(
+            ReviewRecord(
+                reviewed, rating, ms, before_state, after_state, due_after, s, d, dr, revlog_id
+            )
+        )
+    return out
+
+
+def _group(rows: Iterable[Any]) -> dict[int, list[ReviewRecord]]:
+    out: dict[int, list[ReviewRecord]] = {}
+    states = _STATES
+    history: list[ReviewRecord] = []
+    last = None
+    for card_id, at, rating, ms, before, after, due, s, d, dr, revlog_id in rows:
+        if card_id != last:
+            history = out[card_id] = []
+            last = card_id
+        history.append(
+            ReviewRecord(at, rating, ms, states[before], states[after], due, s, d, dr, revlog_id)
+        )
+    return out
+
+
+def _texts(session: Executor, statement: Any, note_ids: list[int]) -> dict[int, list[str]]:
+    out: dict[int, list[str]] = {}
+    for note_id, text in session.execute(statement, {"b_ids": note_ids}):
+        out.setdefault(note_id, []).append(text)
+    return out
+
+
+@cache
+def _topics_statement() -> Any:
+    return (
+        select(note_topics.c.note_id, topics.c.path)
+        .join(topics, topics.c.id == note_topics.c.topic_id)
+        .where(note_topics.c.note_id.in_(bindparam("b_ids", expanding=True)))
+        .order_by(topics.c.path)
+    )
+
+
+@cache
+def _qids_statement() -> Any:
+    q = note_qids.c
+    return (
+        select(q.note_id, q.source + ":" + q.qid)
+        .where(q.note_id.in_(bindparam("b_ids", expanding=True)))
+        .order_by(q.source, q.qid)
+    )
+
+
+_SQLITE_REVIEWS = (
+    "SELECT card_id, reviewed_at, rating, duration_ms, state_before, state_after, due_after,"
+    " stability_after, difficulty_after, desired_retention, anki_revlog_id FROM review_logs"
+    " WHERE card_id IN ({}) ORDER BY card_id, reviewed_at, id"
+)
+
+
+@cache
+def _reviews_statement() -> Any:
+    r = review_logs.c
+    return (
+        select(
+            r.card_id,
+            r.reviewed_at,
+            r.rating,
+            r.duration_ms,
+            r.state_before,
+            r.state_after,
+            r.due_after,
+            r.stability_after,
+            r.difficulty_after,
+            r.desired_retention,
+            r.anki_revlog_id,
+        )
+        .where(r.card_id.in_(bindparam("b_ids", expanding=True)))
+        .order_by(r.card_id, r.reviewed_at, r.id)
+    )
