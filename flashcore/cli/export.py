@@ -11,7 +11,7 @@ from flashcore.cli.context import (
     open_collection,
     resolve_scope,
 )
-from flashcore.cli.output import emit_json, say
+from flashcore.cli.output import emit_json, info, say
 from flashcore.cli.parser import (
     AddCommand,
     Parser,
@@ -23,6 +23,13 @@ from flashcore.cli.parser import (
 
 if TYPE_CHECKING:
     pass
+
+
+WITH_SCHEDULING_NOTE = (
+    "note: Anki keeps the FSRS memory states (stability, difficulty) but uses them only once "
+    "FSRS is switched on in the target profile (the FSRS switch in its deck options); until "
+    "then it schedules these cards by their due dates and intervals with its older algorithm"
+)
 
 
 def cmd_export_anki(args: argparse.Namespace) -> int:
@@ -39,6 +46,8 @@ def cmd_export_anki(args: argparse.Namespace) -> int:
     else:
         say(f"wrote {summary.path}: {summary.notes} notes, {summary.cards} cards, "
               f"{summary.bytes / 1_000_000:.1f} MB")  # fmt: skip
+    if args.with_scheduling:
+        info(WITH_SCHEDULING_NOTE)
     return 0
 
 

@@ -22,8 +22,9 @@ any edit the student made in Anki) alone, and an edit made in flashcore replaces
 
 Tags (never with spaces; whitespace becomes `_`, `"` and control characters are dropped):
 - the note's tags as given;
-- each topic as a hierarchical tag: `Immunology::Hypersensitivity::Type I` ->
-  `Immunology::Hypersensitivity::Type_I`;
+- each topic as a hierarchical tag under one `flashcore::` branch, so it never mixes with the
+  student's own tag tree (AnKing's included): `Immunology::Hypersensitivity::Type I` ->
+  `flashcore::Immunology::Hypersensitivity::Type_I`;
 - each qid in AnKing's form (core.anking): `uworld:118154` ->
   `#AK_Step1_v12::#UWorld::Step::118154`, `uworld-comlex:7` -> `…::#UWorld::COMLEX::7`,
   `amboss:x1` -> `…::#AMBOSS::x1`, `nbme:form25-17` -> `…::#NBME::Form25::17`; another source
@@ -323,13 +324,22 @@ def qid_tag(qid: str) -> str:
     return clean_tag(f"#{_QBANKS.get(source.lower(), source)}::{number}")
 
 
+TOPIC_TAG_ROOT = "flashcore"  # topics are tagged under this branch of Anki's tag tree
+
+
+def topic_tag(topic: str) -> str:
+    """`Immunology::Hypersensitivity::Type I` -> `flashcore::Immunology::Hypersensitivity::Type_I`."""
+    return clean_tag(f"{TOPIC_TAG_ROOT}::{topic}")
+
+
 def note_tags(note: ExportNote) -> list[str]:
-    """The note's Anki tags: its tags, its topics, its qids; unique, in that order."""
+    """The note's Anki tags: its tags, its topics (under `flashcore::`), its qids (where
+    Anki tools look for them); unique, in that order."""
     out: list[str] = []
     seen: set[str] = set()
     candidates = itertools.chain(
         (clean_tag(t) for t in note.tags),
-        (clean_tag(t) for t in note.topics),
+        (topic_tag(t) for t in note.topics),
         (qid_tag(q) for q in note.qids),
     )
     for tag in candidates:

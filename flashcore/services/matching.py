@@ -25,6 +25,8 @@ from flashcore.storage.tables import (
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from flashcore.core.settings import Settings
+
 
 MISSED = ("incorrect", "omitted")
 
@@ -374,3 +376,16 @@ def topic_scores(
     direct_scores = {t: model.score_topic(v, today, half_life) for t, v in direct.items()}
     report_scores = {t: model.score_topic(v, today, half_life) for t, v in report.items()}
     return direct_scores, report_scores
+
+
+def scheduling_scores(
+    index: TopicIndex, direct: dict[int, model.TopicScore], settings: Settings
+) -> dict[int, model.TopicScore]:
+    """The direct scores as they schedule: against the student's own average misses per card
+    (core.weakness.relative_scores). A topic's cards include its sub-topics'."""
+    if not direct:
+        return direct
+    cards_of: Counter[int] = Counter()
+    for linked in index.note_topics.values():
+        cards_of.update({node for t in linked for node in (t, *index.ancestors(t))})
+    return model.relative_scores(direct, cards_of, len(index.note_topics), settings)

@@ -22,6 +22,7 @@ from flashcore.services.matching import (
     match_all,
     match_attempt,
     matched_attempts,
+    scheduling_scores,
     topic_scores,
 )
 from flashcore.services.weights import (
@@ -59,6 +60,7 @@ __all__ = [
     "refresh_weights",
     "report",
     "report_rows",
+    "scheduling_scores",
     "today_for",
     "topic_scores",
 ]
@@ -83,6 +85,7 @@ def report(fc: Collection) -> dict[str, list[dict[str, Any]]]:
         index = load_index(session, fc.profile_id)
         found = match_all(session, fc.profile_id, index)
         direct, scored = topic_scores(index, found.topics, today, half_life)
+        direct = scheduling_scores(index, direct, s)
         # Cards (and due cards) of each reported topic, its sub-topics included: counted by the
         # database per linked topic, then added up the tree for the reported ones only.
         shown = {t for t, sc in scored.items() if sc.score > 0}
@@ -128,6 +131,9 @@ def report(fc: Collection) -> dict[str, list[dict[str, Any]]]:
                 "cards": cards_by_topic.get(topic_id, 0),
                 "due": due_now.get(path, 0),
                 "desired_retention": model.retention_for(s, best_weight),
+                # recent misses per card against the student's average (what schedules; None
+                # for a rollup without misses matched to it directly)
+                "vs_average": None if own.ratio is None else round(own.ratio, 2),
                 "suggested_minutes": minutes,
                 "reason": model.report_reason(score, half_life, minutes, level),
             }

@@ -34,6 +34,7 @@ from flashcore.services.matching import (
     TopicIndex,
     load_index,
     match_all,
+    scheduling_scores,
     topic_scores,
 )
 
@@ -77,6 +78,7 @@ def refresh_in(
     found = match_all(session, fc.profile_id, index, skip_batch=skip_batch, added=added)
     matched = found.topics
     direct, _ = topic_scores(index, matched, today, half_life)
+    direct = scheduling_scores(index, direct, fc.settings)
     direct, reasons = _with_assessments(session, fc, index, direct, today)
     _write_topic_weights(session, fc.profile_id, index, direct, half_life, today, reasons)
     missed = _missed_questions(index, found.outcomes(today), today, half_life)

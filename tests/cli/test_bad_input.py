@@ -291,7 +291,12 @@ def test_a_weak_topic_at_the_length_limit_and_a_longer_stored_one_still_refresh(
     DataError on PostgreSQL."""
     topic = "A::" + "y" * (TOPIC_CHARS - 3)
     body = (
-        BASIC.format(id="a", front="q", back="a") + f'topics = ["{topic}"]\nqids = ["uworld:7"]\n'
+        BASIC.format(id="a", front="q", back="a")
+        + f'topics = ["{topic}"]\nqids = ["uworld:7"]\n'
+        # A second, unmissed topic: a topic's misses weigh against the student's average
+        # (issue 21), and a student's only topic is their average.
+        + BASIC.format(id="b", front="q2", back="a2")
+        + 'topics = ["C::other"]\n'
     )
     cli.ok("decks", "add", write_deck(tmp_path / "t.toml", body), "--db", db_url)
     log = tmp_path / "log.csv"

@@ -320,3 +320,21 @@ def test_a_cloze_note_makes_one_card_per_deletion(cli, sqlite_url, make_deck):
     assert len(cards) == 2
     assert sorted(c["ord"] for c in cards) == [1, 3]
     assert {c["note_key"] for c in cards} == {"test:cz"}
+
+
+def test_export_with_scheduling_says_anki_needs_fsrs_switched_on(cli, loaded_sqlite, tmp_path):
+    target = tmp_path / "out.apkg"
+    result = cli.ok("export", "anki", "-o", target, "--with-scheduling", "--json",
+                    "--db", loaded_sqlite)  # fmt: skip
+    assert result.json()["notes"] == 3  # stdout stays one JSON document
+    assert "only once FSRS is switched on in the target profile" in result.err
+    plain = cli.ok("export", "anki", "-o", target, "--db", loaded_sqlite)
+    assert "FSRS" not in plain.err  # without scheduling there is nothing to say
+
+
+def test_export_accepts_a_unique_end_of_a_deck_name(cli, loaded_sqlite, tmp_path):
+    target = tmp_path / "deck.apkg"
+    assert (
+        cli.json("export", "anki", "-o", target, "--deck", "deck", "--db", loaded_sqlite)["cards"]
+        == 4
+    )

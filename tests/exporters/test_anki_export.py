@@ -251,7 +251,7 @@ def test_import_creates_every_note_and_one_card_per_flashcore_card(col, out):
     assert "Step 1::Microbiology::Bacteria" in names
 
 
-def test_tags_carry_topics_as_hierarchy_and_qids_in_anking_form(col, out):
+def test_tags_carry_topics_under_flashcore_and_qids_in_anking_form(col, out):
     write_apkg(sample_notes(), out, with_scheduling=False, now=NOW)
     import_into(col, out)
     by_guid = notes_by_guid(col)
@@ -260,7 +260,7 @@ def test_tags_carry_topics_as_hierarchy_and_qids_in_anking_form(col, out):
     assert sorted(b1.tags) == sorted(
         [
             "high-yield",
-            "Immunology::Hypersensitivity::Type_I",
+            "flashcore::Immunology::Hypersensitivity::Type_I",
             "#AK_Step1_v12::#UWorld::Step::118154",
         ]
     )
@@ -269,13 +269,16 @@ def test_tags_carry_topics_as_hierarchy_and_qids_in_anking_form(col, out):
     c1 = by_guid[guid_for("step1-micro:c1")]
     assert sorted(c1.tags) == sorted(
         [
-            "Microbiology::Bacteria::Gram_positive",
+            "flashcore::Microbiology::Bacteria::Gram_positive",
             "#AK_Step1_v12::#AMBOSS::Xy12",
             "#AK_Step1_v12::#NBME::27",
         ]
     )
     for note in by_guid.values():
         assert all(" " not in tag for tag in note.tags)
+    # In Anki's tag tree the topics sit under one branch, beside the student's own tags.
+    roots = {tag.split("::")[0] for tag in col.tags.all()}
+    assert roots == {"flashcore", "#AK_Step1_v12", "high-yield", "Step_1_Pharm", "pharm"}
 
 
 def test_hostile_text_arrives_literally_and_control_characters_are_dropped(col, out):

@@ -50,7 +50,7 @@ def test_export_carries_cards_tags_and_fsrs_state_into_anki(fc_sqlite, clock, tm
         assert "Test::Deck" in [d.name for d in col.decks.all_names_and_ids()]
         cloze_note = col.get_note(col.find_notes("basophils")[0])
         assert len(cloze_note.cards()) == 2
-        assert "Immunology::Hypersensitivity::Type_I" in cloze_note.tags
+        assert "flashcore::Immunology::Hypersensitivity::Type_I" in cloze_note.tags
         basic = col.get_note(col.find_notes("tag:#AK_Step1_v12::#UWorld::Step::1001")[0])
         assert basic.fields[1] == "IgE"
         revlog = col.db.scalar("select count() from revlog")

@@ -38,7 +38,7 @@ def test_a_missed_question_s_card_without_topics_is_introduced_first_and_names_i
     card = next(c for c in fc.cards() if c["card_id"] == ids["qid-alone"])
     assert card["weakness"] == MISSED_TODAY
     answered = study.answer(fc, ids["qid-alone"], Rating.GOOD)
-    assert answered.retention == fc.settings.weakness_max_retention
+    assert answered.retention == fc.settings.desired_retention  # first, but not at the cap
 
 
 def test_a_missed_question_s_card_is_first_among_due_reviews_above_a_weaker_topic(
@@ -171,8 +171,8 @@ def test_the_report_ranks_leaves_then_systems_then_subjects_and_counts_minutes_o
     assert by_topic[TYPE_I]["reason"].startswith("6 misses in the last 14 days")
     assert by_topic["Immunology"]["reason"].endswith("across its topics")
     every_key = {"topic", "level", "score", "misses", "attempts", "recent_misses",
-                 "recent_attempts", "cards", "due", "desired_retention", "suggested_minutes",
-                 "reason"}  # fmt: skip
+                 "recent_attempts", "cards", "due", "desired_retention", "vs_average",
+                 "suggested_minutes", "reason"}  # fmt: skip
     assert all(set(r) == every_key for r in rows)
 
 

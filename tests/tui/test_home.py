@@ -200,3 +200,17 @@ def test_the_deck_header_names_each_count_above_its_column():
         row = "│ " + "├── " + label.plain  # the panel's border and padding, one guide
         for name, value in (("new", "123"), ("learn", "4"), ("due", "5678")):
             assert header.index(name) + len(name) == row.index(value) + len(value), (column, name)
+
+
+def test_home_marks_a_rollup_among_the_weakest_topics_as_the_weakness_screen_does():
+    from flashcore.tui.screens.home import weak_text
+
+    rows = [
+        {"topic": "Immunology::Hypersensitivity::Type I", "level": "topic", "score": 0.6,
+         "recent_misses": 3, "recent_attempts": 3, "due": 0},
+        {"topic": "Immunology::Hypersensitivity", "level": "system", "score": 0.3,
+         "recent_misses": 3, "recent_attempts": 3, "due": 0},
+    ]  # fmt: skip
+    text = weak_text(rows, 60).plain
+    assert "Immunology::Hypersensitivity (system)" in text
+    assert "Type I (" not in text

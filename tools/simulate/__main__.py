@@ -21,6 +21,16 @@ ARMS: dict[str, Arm] = {
     "flashcore": Arm("flashcore"),
     "no-raise": Arm("no-raise", config=(("weakness_max_retention", "0.90"),)),
     "no-pull": Arm("no-pull", config=(("pull_forward_per_topic", "0"),)),
+    "qid-cap": Arm("qid-cap", qid_retention="cap"),
+    "qid-base": Arm("qid-base", qid_retention="base"),
+    "qid-decay": Arm("qid-decay", qid_retention="decay"),
+    "shipped": Arm("shipped", absolute=True),
+    "shipped-no-raise": Arm(
+        "shipped-no-raise", absolute=True, config=(("weakness_max_retention", "0.90"),)
+    ),
+    "shipped-no-pull": Arm(
+        "shipped-no-pull", absolute=True, config=(("pull_forward_per_topic", "0"),)
+    ),
 }
 
 

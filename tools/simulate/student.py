@@ -46,12 +46,18 @@ SUCCESS = ((0.15, 2), (0.90, 3), (1.01, 4))  # cumulative share -> Hard, Good, E
 class Arm:
     """How the student uses flashcore. `qbank=False`: plain FSRS at `retention` (no log is
     imported: the frontier). `config`: more settings set once at the start (ablations).
-    """
+    `absolute`: schedule by the weighting shipped before issue 21 (a topic's own misses, not
+    compared with the student's average): the product's scheduling step is bypassed for the
+    run, an ablation of that step alone."""
 
     name: str
     retention: float = 0.90
     qbank: bool = True
     config: tuple[tuple[str, str], ...] = ()
+    absolute: bool = False
+    # ablation for cards of missed questions: "cap" (before issue 21), "base" (the product's
+    # rule since), "decay" (from the cap down with the miss's age); "" the product as it is
+    qid_retention: str = ""
 
 
 @dataclass(slots=True)
@@ -134,7 +140,20 @@ class Student:
         import time as wall
 
         started = wall.process_time()
-        return self._run(folder, started)
+        from flashcore.services import exam, weights
+
+        saved = weights.scheduling_scores, exam.retention_for  # type: ignore[attr-defined]
+        if self.arm.absolute:
+            weights.scheduling_scores = lambda index, direct, settings: direct  # type: ignore[attr-defined]
+        if self.arm.qid_retention:
+            exam.retention_for = _qid_retention(  # type: ignore[attr-defined]
+                self.arm.qid_retention,
+                exam.retention_for,  # type: ignore[attr-defined]
+            )
+        try:
+            return self._run(folder, started)
+        finally:
+            weights.scheduling_scores, exam.retention_for = saved  # type: ignore[attr-defined]
 
     def _run(self, folder: Path | None, started: float) -> Result:
         import time as wall
@@ -307,3 +326,20 @@ class Student:
         weight = sum(w.exam_weight[t] for t in weak)
         weak_score = 100 * sum(w.exam_weight[t] * per_topic[t] for t in weak) / weight
         return score, weak_score
+
+
+def _qid_retention(kind: str, retention_for: Any) -> Any:
+    """An ablation of the missed-question rule: a card whose question was missed (weight > 1)
+    reviewed at the cap, at the base retention, or from the cap down with the miss's age."""
+    from flashcore.core.weakness import MISSED_QUESTION
+
+    def patched(settings: Any, weight: float) -> float:
+        if weight < MISSED_QUESTION:
+            return float(retention_for(settings, weight))
+        if kind == "base":
+            return float(settings.desired_retention)
+        if kind == "cap":
+            return float(max(settings.desired_retention, settings.weakness_max_retention))
+        return float(retention_for(settings, min(0.999, weight - MISSED_QUESTION)))
+
+    return patched

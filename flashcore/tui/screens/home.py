@@ -130,7 +130,12 @@ def weak_text(rows: Sequence[dict[str, Any]], width: int = WEAK_WIDTH) -> Text:
     for n, row in enumerate(rows, 1):
         text.append(f"\n{n} ")
         text.append(score_bar(row["score"], 5), style="red" if row["score"] >= 0.5 else "yellow")
-        text.append(" " + shorten_topic(row["topic"], width - 8))
+        # A system or subject rollup says so, as on the weakness screen.
+        level = row.get("level", "topic")
+        suffix = "" if level == "topic" else f" ({level})"
+        text.append(" " + shorten_topic(row["topic"], width - 8 - len(suffix)))
+        if suffix:
+            text.append(suffix, style="dim italic")
         missed = misses_text(row["recent_misses"], row["recent_attempts"])
         text.append(f"\n        {missed} missed · {row['due']} due", style="dim")
     return text
