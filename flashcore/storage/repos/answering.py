@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
     from flashcore.storage.repos.common import Executor
 
-from flashcore.storage.repos.common import chunks, dialect_of
+from flashcore.storage.repos.common import dialect_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,45 +313,6 @@ def pulled_forward(session: Executor, profile_id: int, day: Any) -> dict[int, st
         select(p.card_id, p.reason).where(p.profile_id == profile_id, p.study_day == day)
     )
     return {card_id: reason for card_id, reason in rows}
-
-
-@dataclass(frozen=True, slots=True)
-class LoggedReview:
-    """One review-log row, as an export carries it."""
-
-    card_id: int
-    reviewed_at: datetime
-    rating: int
-    duration_ms: int | None
-    state_before: CardState
-    state_after: CardState
-    due_after: datetime
-    stability_after: float
-    difficulty_after: float
-    desired_retention: float
-    anki_revlog_id: int | None
-
-
-def review_history(session: Executor, card_ids: list[int]) -> dict[int, list[LoggedReview]]:
-    """Each card's review log, oldest first."""
-    r = review_logs.c
-    out: dict[int, list[LoggedReview]] = {}
-    for chunk in chunks(card_ids, 900):
-        rows = session.execute(
-            select(r.card_id, r.reviewed_at, r.rating, r.duration_ms, r.state_before,
-                   r.state_after, r.due_after, r.stability_after, r.difficulty_after,
-                   r.desired_retention, r.anki_revlog_id)
-            .where(r.card_id.in_(chunk))
-            .order_by(r.card_id, r.reviewed_at, r.id)
-        )  # fmt: skip
-        for row in rows:
-            out.setdefault(row.card_id, []).append(
-                LoggedReview(row.card_id, row.reviewed_at, row.rating, row.duration_ms,
-                             CardState(row.state_before), CardState(row.state_after),
-                             row.due_after, row.stability_after, row.difficulty_after,
-                             row.desired_retention, row.anki_revlog_id)
-            )  # fmt: skip
-    return out
 
 
 @dataclass(frozen=True, slots=True)

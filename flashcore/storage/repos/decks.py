@@ -400,25 +400,3 @@ def topic_keys_of_notes(session: Executor, note_ids: list[int]) -> dict[int, lis
         for note_id, key in rows:
             out.setdefault(note_id, []).append(key)
     return out
-
-
-def note_modified_times(session: Executor, note_ids: list[int]) -> dict[int, datetime]:
-    """When each of these notes last changed."""
-    out: dict[int, datetime] = {}
-    for chunk in chunks(note_ids, 900):
-        rows = session.execute(select(notes.c.id, notes.c.modified_at).where(notes.c.id.in_(chunk)))
-        out.update({nid: when for nid, when in rows})
-    return out
-
-
-def note_question_ids(session: Executor, note_ids: list[int]) -> dict[int, list[str]]:
-    """The question ids each of these notes lists, `source:qid`, sorted."""
-    out: dict[int, list[str]] = {}
-    q = note_qids.c
-    for chunk in chunks(note_ids, 900):
-        rows = session.execute(
-            select(q.note_id, q.source, q.qid).where(q.note_id.in_(chunk)).order_by(q.source, q.qid)
-        )
-        for nid, source, qid in rows:
-            out.setdefault(nid, []).append(f"{source}:{qid}")
-    return out
