@@ -1,4 +1,4 @@
-"""Schema 0009 on a released 0008 database, on SQLite and PostgreSQL: a stored pull-forward
+"""Schema 0010 on a released 0009 database, on SQLite and PostgreSQL: a stored pull-forward
 takes its kind and data from its reason text (a topic's misses, a missed question), the queue
 reads them as before; a downgrade drops the four columns and keeps every row."""
 
@@ -22,16 +22,16 @@ TOPIC = "Immunology::Hypersensitivity::Type I"
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def released(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, dict]:
-    """A database at 0008 holding the 0008 fixture (one topic's pull-forward) and a question's
+    """A database at 0009 holding the 0009 fixture (one topic's pull-forward) and a question's
     pull-forward of the same day."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'released.sqlite3'}"
     else:
         url = str(request.getfixturevalue("pg_url"))
-    fixture = read_fixture(FOLDER / "0008.json")
+    fixture = read_fixture(FOLDER / "0009.json")
     engine = make_engine(url, create=True)
     try:
-        upgrade(engine, "0008")
+        upgrade(engine, "0009")
         load(engine, fixture)
         card_ids = [row[0] for row in fixture["tables"]["cards"]["rows"]]
         with engine.begin() as conn:
@@ -49,7 +49,7 @@ def columns(engine: sa.Engine) -> set[str]:
     return {c["name"] for c in sa.inspect(engine).get_columns("pull_forwards")}
 
 
-def test_an_upgraded_0008_database_reads_each_pull_forward_s_kind_from_its_reason(released):
+def test_an_upgraded_0009_database_reads_each_pull_forward_s_kind_from_its_reason(released):
     url, fixture = released
     engine = make_engine(url)
     try:
@@ -67,14 +67,14 @@ def test_an_upgraded_0008_database_reads_each_pull_forward_s_kind_from_its_reaso
     assert found[second].text() == f"pulled forward after 6 misses on {TOPIC}"
 
 
-def test_downgrading_0009_drops_the_kind_columns_and_keeps_every_row(released):
+def test_downgrading_0010_drops_the_kind_columns_and_keeps_every_row(released):
     url, fixture = released
     engine = make_engine(url)
     try:
         upgrade(engine, "head")
         before = dump(engine, {"pull_forwards": ["profile_id", "card_id", "study_day", "reason"]})
-        downgrade(engine, "0008")
-        assert read_revision(engine) == "0008"
+        downgrade(engine, "0009")
+        assert read_revision(engine) == "0009"
         assert not NEW_COLUMNS & columns(engine)
         assert dump(engine, {"pull_forwards": fixture["tables"]["pull_forwards"]["columns"]}) == (
             before

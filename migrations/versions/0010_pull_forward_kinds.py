@@ -1,7 +1,7 @@
 """Pull-forward kinds
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-05 04:00:00
 
 A pull-forward records what pulled the card as data (core.reasons.PulledForward), so the queue
@@ -23,8 +23,8 @@ from datetime import date
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009"
-down_revision: str | None = "0008"
+revision: str = "0010"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
