@@ -21,7 +21,7 @@ SQL_STRING_STARTS = ("SELECT ", "INSERT ", "UPDATE ", "DELETE ", "CREATE ", "DRO
 # Statements on Anki's own SQLite files (the .apkg written, the package read): a file format,
 # not flashcore's database.
 ANKI_FILES = (
-    "flashcore/exporters/anki.py",
+    "flashcore/exporters/anki/",
     "flashcore/importers/anki_package/",
     "flashcore/importers/anki_scheduling.py",
 )

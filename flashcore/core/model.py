@@ -91,6 +91,33 @@ class ReviewRecord:
     revlog_id: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ExportCard:
+    """One card as an export carries it: `ord` is 0 for a basic note and N for cloze deletion
+    cN; its scheduling state, and its answers (`reviews`, when the export takes history).
+    `card_id`: the flashcore card it was read from (None for a card made elsewhere)."""
+
+    ord: int
+    state: CardState
+    due: datetime
+    step: int | None
+    stability: float | None
+    difficulty: float | None
+    last_review: datetime | None
+    reps: int
+    lapses: int
+    desired_retention: float | None
+    suspended: bool
+    flagged: bool
+    reviews: tuple[ReviewRecord, ...] = ()
+    card_id: int | None = None
+
+    @classmethod
+    def unstudied(cls, ord_: int, due: datetime, *, suspended: bool = False) -> ExportCard:
+        """A card never answered: new, no memory state, no history."""
+        return cls(ord_, CardState.NEW, due, None, None, None, None, 0, 0, None, suspended, False)
+
+
 class NoteKind(StrEnum):
     BASIC = "basic"
     CLOZE = "cloze"

@@ -16,6 +16,7 @@ Two rules, one per edge:
 from __future__ import annotations
 
 import re
+from typing import Any
 
 # Limits of what the loaders accept. Each fits its column on every backend: deck keys
 # VARCHAR(200) (an Anki text deck's name is its key), topic paths and keys VARCHAR(500), a
@@ -84,3 +85,23 @@ def name_problem(value: str, limit: int) -> str | None:
 def clip(text: str, limit: int) -> str:
     """`text` cut to `limit` characters with an ellipsis (for derived text such as reasons)."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def clean_text(text: str) -> str:
+    """`text` without NUL characters, lone surrogates replaced by U+FFFD (a surrogate pair is
+    joined into its character)."""
+    text = text.replace("\x00", "")
+    if any("\ud800" <= ch <= "\udfff" for ch in text):
+        text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return text
+
+
+def clean_value(value: Any) -> Any:
+    """A JSON value with every string in it (keys too) cleaned by `clean_text`."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, list):
+        return [clean_value(v) for v in value]
+    if isinstance(value, dict):
+        return {clean_text(str(k)): clean_value(v) for k, v in value.items()}
+    return value

@@ -452,6 +452,18 @@ WHERE k.id IS NULL
 """
 
 
+# The revlog rows of the cards in temp.fc_cards, as RevlogEntry's fields, in id order.
+REVLOG_OF_CARDS_SQL = (
+    "SELECT r.id, r.cid, r.usn, r.ease, r.ivl, r.lastIvl, r.factor, r.time, r.type"
+    " FROM revlog r JOIN temp.fc_cards c ON c.cid = r.cid ORDER BY r.id"
+)
+# The answers (cid, id, ease) of the cards in temp.fc_cards, by card and time.
+ANSWERS_OF_CARDS_SQL = (
+    "SELECT r.cid, r.id, r.ease FROM revlog r JOIN temp.fc_cards c ON c.cid = r.cid"
+    f" WHERE {_ANSWER} ORDER BY r.cid, r.id"
+)
+
+
 def study_day_number(quarter: int, zone: ZoneInfo, start_hour: int) -> int:
     """The study day (a date ordinal) of an answer's quarter hour."""
     return _study_date(quarter, zone, start_hour).toordinal()

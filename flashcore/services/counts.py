@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
-
-from sqlalchemy import and_, func, literal_column, or_, select
+from typing import TYPE_CHECKING
 
 from flashcore.core import queue, studyday
 from flashcore.core import topics as topic_keys
@@ -16,21 +13,18 @@ from flashcore.core.model import CardState
 from flashcore.services.weights import ensure_fresh
 from flashcore.storage import repos
 from flashcore.storage import today as today_repo
-from flashcore.storage.tables import cards, notes
+from flashcore.storage.repos import queue as queue_repo
 from flashcore.storage.uow import transaction
 
 if TYPE_CHECKING:
     from flashcore.services.context import Collection
 
 from flashcore.services.queue import (
-    CARD_COLUMNS,
     NEW_FETCH_FACTOR,
-    STUDIED,
     Inputs,
     TodayQueue,
     collector_paused,
     day_of,
-    not_answered_since,
     rank,
     scope_key,
 )
@@ -62,35 +56,15 @@ def deck_counts(fc: Collection, paths: Iterable[str]) -> dict[str, TodayQueue]:
             if unknown:
                 raise FlashcoreError(f"no deck named {unknown[0]!r} (see `flashcore decks list`)")
             names = {key: name for _id, key, name, _desc in rows}
-            c, n = cards.c, notes.c
-            active = and_(
-                c.profile_id == fc.profile_id,
-                c.suspended.is_(False),
-                or_(c.buried_until.is_(None), c.buried_until <= d.now),
-            )
-            cols = (*CARD_COLUMNS, n.deck_id)
-            pulled = today_repo.pulled_forward(conn, fc.profile_id, d.day)
-            due_rows = [
-                tuple(r)
-                for r in conn.execute(
-                    select(*cols)
-                    .join(notes, n.id == c.note_id)
-                    .where(active, c.state.in_(STUDIED), c.due < d.horizon)
-                ).all()
-            ]
+            pid, now = fc.profile_id, d.now
+            pulled = today_repo.pulled_forward(conn, pid, d.day)
+            due_rows = queue_repo.due_rows_by_deck(conn, pid, now, d.horizon)
             have = {r[0] for r in due_rows}
             extra = [cid for cid in pulled if cid not in have]
             if extra:
-                due_rows += [
-                    tuple(r)
-                    for r in conn.execute(
-                        select(*cols)
-                        .join(notes, n.id == c.note_id)
-                        .where(active, c.id.in_(extra), not_answered_since(d.day_start))
-                    ).all()
-                ]
-            done = repos.review_counts_since(conn, fc.profile_id, d.day_start)
-            raises = today_repo.new_limit_raises_of(conn, fc.profile_id, d.day)
+                due_rows += queue_repo.pulled_rows_by_deck(conn, pid, now, extra, d.day_start)
+            done = repos.review_counts_since(conn, pid, d.day_start)
+            raises = today_repo.new_limit_raises_of(conn, pid, d.day)
             limits = {
                 path: s.new_per_day + raises.get("", 0)
                 + raises.get(scope_key(names.get(path, path), None), 0)
@@ -99,29 +73,12 @@ def deck_counts(fc: Collection, paths: Iterable[str]) -> dict[str, TodayQueue]:
             new_done = done.get(int(CardState.NEW), 0)
             most = max(max(0, limit - new_done) for limit in limits.values())
             fetch = most * NEW_FETCH_FACTOR + 50
-            new_by_deck: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
-            waiting_by_deck: dict[int, int] = {}
+            new_by_deck: dict[int, list[queue_repo.NewDeckRow]] = {}
             if most:
-                # Each deck's first `fetch` new cards in introduction order: a scope's first
-                # `fetch` are among its decks' (a window function, one pass over new cards).
-                order = (c.weight.desc(), c.note_id, c.ord)
-                place = func.row_number().over(partition_by=n.deck_id, order_by=order)
-                ranked = (
-                    select(*cols, c.ord, place.label("place"))
-                    .join(notes, n.id == c.note_id)
-                    .where(active, c.state == literal_column("0"))
-                    .subquery()
-                )
-                for r in conn.execute(select(ranked).where(ranked.c.place <= fetch)).all():
-                    new_by_deck[r[7]].append(tuple(r))
-            counted = func.count(func.distinct(c.note_id)) if s.bury_siblings else func.count()
-            for deck_id, count in conn.execute(
-                select(n.deck_id, counted)
-                .join(notes, n.id == c.note_id)
-                .where(active, c.state == literal_column("0"))
-                .group_by(n.deck_id)
-            ).all():
-                waiting_by_deck[deck_id] = int(count)
+                new_by_deck = queue_repo.new_rows_by_deck(conn, pid, now, fetch)
+            waiting_by_deck = queue_repo.new_waiting_by_deck(
+                conn, pid, now, by_note=s.bury_siblings
+            )
         reviews_left = max(0, s.reviews_per_day - done.get(int(CardState.REVIEW), 0))
         out: dict[str, TodayQueue] = {}
         for path in wanted:
@@ -161,31 +118,14 @@ def due_by_topic(fc: Collection, paths: Iterable[str]) -> dict[str, int]:
         rollover = studyday.day_start_of(day + timedelta(days=1), zone, hour)
         ahead = timedelta(minutes=s.learn_ahead_minutes)
         with fc.engine.connect() as conn, transaction(conn, write=False):
-            c = cards.c
-            active = and_(
-                c.profile_id == fc.profile_id,
-                c.suspended.is_(False),
-                or_(c.buried_until.is_(None), c.buried_until <= now),
-            )
-            cols = (c.id, c.note_id, c.state, c.due, c.stability, c.last_review, c.weight)
+            profile = repos.card_filter(fc.profile_id, None, None)
             pulled = today_repo.pulled_forward(conn, fc.profile_id, day)
-            rows = list(
-                conn.execute(
-                    select(*cols).where(
-                        active, c.state.in_(STUDIED), c.due < max(rollover, now + ahead)
-                    )
-                ).all()
-            )
+            horizon = max(rollover, now + ahead)
+            rows = queue_repo.due_rows(conn, profile, now, horizon)
             have = {r[0] for r in rows}
             extra = [cid for cid in pulled if cid not in have]
             if extra:
-                rows += conn.execute(
-                    select(*cols).where(
-                        active,
-                        c.id.in_(extra),
-                        or_(c.last_review.is_(None), c.last_review < day_start),
-                    )
-                ).all()
+                rows += queue_repo.pulled_rows(conn, profile, now, extra, day_start)
             done = repos.review_counts_since(conn, fc.profile_id, day_start)
             topics_of_note = repos.topic_keys_of_notes(conn, sorted({r[1] for r in rows}))
         reviews_left = max(0, s.reviews_per_day - done.get(int(CardState.REVIEW), 0))

@@ -21,29 +21,23 @@ A SQLite collection is backed up before the first repair is written.
 
 from __future__ import annotations
 
-import json
-import re
 import sqlite3
-from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import String, cast, delete, exists, select, update
-from sqlalchemy.types import LargeBinary
-
 from flashcore.core import fsrs_adapter
 from flashcore.core.errors import DatabaseError, FlashcoreError
-from flashcore.core.model import CardState, Rating, Schedule
+from flashcore.core.model import CardState, Schedule
 from flashcore.core.settings import load_stored
+from flashcore.core.text import clean_text as clean_text  # the rule doctor applies to text
 from flashcore.services import backup as backups
 from flashcore.services.check import check
 from flashcore.storage import backup as files
-from flashcore.storage import repos
+from flashcore.storage import repairs, repos
 from flashcore.storage.backup import Backup
 from flashcore.storage.db import sqlite_path
-from flashcore.storage.models import Card, Deck, Note, Profile, ReviewLog
 from flashcore.storage.uow import reading, run_write
 
 if TYPE_CHECKING:
@@ -56,9 +50,6 @@ IMPOSSIBLE_DUE = "impossible due dates"
 BROKEN_TEXT = "notes or decks with broken text"
 DISAGREEING = "cards disagreeing with their review log"
 STALE_TEMPS = "temporary files left by a killed backup or export"
-MIN_YEAR, MAX_YEAR = 2000, 9999
-# What UTCDateTime writes on SQLite: naive UTC, a space, optional microseconds.
-_SQLITE_STAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?$")
 
 
 @dataclass(slots=True)
@@ -145,18 +136,21 @@ def repair(fc: Collection, report: DoctorReport) -> DoctorReport:
     now = fc.now()
     profiles = _profiles(fc, report)
     with reading(fc.engine) as session:
-        orphans = _orphans(session)
-        dues = _impossible_dues(session)
-        texts = _broken_texts(session)
+        orphans = repairs.orphans(session)
+        dues = repairs.impossible_dues(session)
+        texts = repairs.broken_texts(session)
     if orphans or dues or texts:
         report.backup = backups.backup_before_write(fc)
         if orphans:
-            _count(report, run_write(fc.engine, lambda s: _delete_orphans(s, orphans)))
+            deleted = run_write(fc.engine, lambda s: repairs.delete_orphans(s, orphans))
+            _count(report, {_orphan_label(table): n for table, n in deleted.items()})
         if dues:
             policies = {p.profile_id: p.policy for p in profiles}
             report.fixes[IMPOSSIBLE_DUE] = _fix_dues(fc, dues, policies, now)
         if texts:
-            report.fixes[BROKEN_TEXT] = run_write(fc.engine, lambda s: _write_texts(s, texts))
+            report.fixes[BROKEN_TEXT] = run_write(
+                fc.engine, lambda s: repairs.write_texts(s, texts)
+            )
     for profile_fc in profiles:
         found = check(profile_fc)
         fixable = [p for p in found.problems if not _unrepairable(p)]
@@ -197,98 +191,30 @@ def _count(report: DoctorReport, counts: dict[str, int]) -> None:
         report.fixes[label] = report.fixes.get(label, 0) + n
 
 
+def _orphan_label(table: str) -> str:
+    return ORPHAN_REVIEWS if table == "review_logs" else f"orphan rows in {table}"
+
+
 def _unrepairable(problem: dict[str, Any]) -> bool:
     return str(problem.get("message", "")).startswith("log cannot be replayed")
 
 
-# ---------------------------------------------------------------- orphans
-
-
-def _orphans(session: Session) -> dict[str, list[Any]]:
-    """Child rows whose parent is missing: table -> rowids (review_logs -> ids)."""
-    found: dict[str, set[Any]] = defaultdict(set)
-    found["review_logs"] = set(
-        session.execute(
-            select(ReviewLog.id).where(~exists().where(Card.id == ReviewLog.card_id))
-        ).scalars()
-    )
-    if session.get_bind().dialect.name == "sqlite":
-        for row in session.connection().exec_driver_sql("PRAGMA foreign_key_check").all():
-            if row[1] is not None:
-                found[str(row[0])].add(row[1])
-    return {table: sorted(ids) for table, ids in found.items() if ids}
-
-
-def _delete_orphans(session: Session, orphans: dict[str, list[Any]]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for table, ids in orphans.items():
-        label = ORPHAN_REVIEWS if table == "review_logs" else f"orphan rows in {table}"
-        if table == "review_logs":
-            result = session.execute(delete(ReviewLog).where(ReviewLog.id.in_(ids)))
-            counts[label] = int(result.rowcount)  # type: ignore[attr-defined]
-            continue
-        conn = session.connection()
-        quoted = '"' + table.replace('"', '""') + '"'
-        done = 0
-        for rowid in ids:  # only SQLite reports other tables, by rowid
-            done += conn.exec_driver_sql(f"DELETE FROM {quoted} WHERE rowid = ?", (rowid,)).rowcount
-        counts[label] = done
-    return counts
-
-
-# ---------------------------------------------------------------- due dates
-
-
-def _impossible_dues(session: Session) -> list[tuple[int, int, int, int]]:
-    """(card_id, profile_id, state, version) of cards whose due cannot be a real due date."""
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    rows = session.execute(
-        select(Card.id, Card.profile_id, Card.state, Card.version, cast(Card.due, String))
-    ).all()
-    return [(row[0], row[1], row[2], row[3]) for row in rows if not _plausible_due(row[4], sqlite)]
-
-
-def _plausible_due(text: str | None, sqlite: bool) -> bool:
-    if text is None:
-        return False
-    if sqlite and not _SQLITE_STAMP.match(text):
-        return False  # not what flashcore writes: an offset, a 'T', a number, junk
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        return False
-    return MIN_YEAR <= value.year <= MAX_YEAR
-
-
 def _fix_dues(
     fc: Collection,
-    cards: list[tuple[int, int, int, int]],
+    cards: list[repairs.BadDue],
     policies: dict[int, fsrs_adapter.Policy],
     now: datetime,
 ) -> int:
     """New cards become due now; studied cards get the schedule their log gives (cards of a
     profile with unreadable settings are left for the user: see `unrepaired`)."""
     with reading(fc.engine) as session:
-        history: dict[int, list[fsrs_adapter.PastAnswer]] = defaultdict(list)
-        ids = [c[0] for c in cards]
-        for log in session.execute(
-            select(ReviewLog.card_id, ReviewLog.rating, ReviewLog.reviewed_at,
-                   ReviewLog.desired_retention, ReviewLog.elapsed_days)
-            .where(ReviewLog.card_id.in_(ids))
-            .order_by(ReviewLog.card_id, ReviewLog.reviewed_at, ReviewLog.id)
-        ):  # fmt: skip
-            history[log.card_id].append(
-                fsrs_adapter.PastAnswer(
-                    Rating(log.rating),
-                    log.reviewed_at,
-                    log.desired_retention,
-                    elapsed_days=log.elapsed_days,
-                )
-            )
+        history = repairs.answer_histories(session, [c.card_id for c in cards])
 
     def work(session: Session) -> int:
         done = 0
-        for card_id, profile_id, state, version in cards:
+        for card_id, profile_id, state, version in (
+            (c.card_id, c.profile_id, c.state, c.version) for c in cards
+        ):
             past = history.get(card_id, [])
             if state == int(CardState.NEW) or not past:
                 schedule = Schedule(CardState.NEW, now)
@@ -305,96 +231,6 @@ def _fix_dues(
     return run_write(fc.engine, work)
 
 
-# ---------------------------------------------------------------- text
-
-
-def clean_text(text: str) -> str:
-    """`text` without NUL characters, lone surrogates replaced by U+FFFD (a surrogate pair is
-    joined into its character)."""
-    text = text.replace("\x00", "")
-    if any("\ud800" <= ch <= "\udfff" for ch in text):
-        text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
-    return text
-
-
-def _clean(value: Any) -> Any:
-    if isinstance(value, str):
-        return clean_text(value)
-    if isinstance(value, list):
-        return [_clean(v) for v in value]
-    if isinstance(value, dict):
-        return {clean_text(str(k)): _clean(v) for k, v in value.items()}
-    return value
-
-
-def _raw_text(raw: Any) -> tuple[str | None, bool]:
-    """Stored text as str, and whether its bytes were not valid UTF-8."""
-    if raw is None:
-        return None, False
-    if isinstance(raw, bytes | bytearray | memoryview):
-        data = bytes(raw)
-        try:
-            return data.decode("utf-8"), False
-        except UnicodeDecodeError:
-            return data.decode("utf-8", "replace"), True
-    return str(raw), False
-
-
-def _text_column(session: Session, column: Any) -> Any:
-    # SQLite: read the bytes (invalid UTF-8 would fail to decode); PostgreSQL: the text.
-    if session.get_bind().dialect.name == "sqlite":
-        return cast(column, LargeBinary)
-    return cast(column, String)
-
-
-@dataclass(frozen=True, slots=True)
-class _TextFix:
-    table: str
-    row_id: int
-    values: dict[str, Any]
-
-
-def _broken_texts(session: Session) -> list[_TextFix]:
-    fixes: list[_TextFix] = []
-    for row in session.execute(
-        select(Note.id, _text_column(session, Note.fields), _text_column(session, Note.tags))
-    ):
-        values: dict[str, Any] = {}
-        for name, raw in (("fields", row[1]), ("tags", row[2])):
-            text, mangled = _raw_text(raw)
-            if text is None:
-                continue
-            try:
-                data = json.loads(text, strict=False)
-            except ValueError:
-                continue  # not JSON at all: reported by nothing we can repair
-            cleaned = _clean(data)
-            if mangled or cleaned != data:
-                values[name] = cleaned
-        if values:
-            fixes.append(_TextFix("notes", row[0], values))
-    for row in session.execute(
-        select(Deck.id, _text_column(session, Deck.name), _text_column(session, Deck.description))
-    ):
-        values = {}
-        for name, raw in (("name", row[1]), ("description", row[2])):
-            text, mangled = _raw_text(raw)
-            if text is not None and (mangled or clean_text(text) != text):
-                values[name] = clean_text(text)
-        if values:
-            fixes.append(_TextFix("decks", row[0], values))
-    return fixes
-
-
-def _write_texts(session: Session, fixes: list[_TextFix]) -> int:
-    for fix in fixes:
-        if fix.table == "notes":
-            session.execute(update(Note).where(Note.id == fix.row_id).values(**fix.values))
-        else:
-            session.execute(update(Deck).where(Deck.id == fix.row_id).values(**fix.values))
-    return len(fixes)
-
-
 # ---------------------------------------------------------------- profiles
 
 
@@ -402,10 +238,10 @@ def _profiles(fc: Collection, report: DoctorReport) -> list[Collection]:
     """`fc` seen as each profile of the database, for the per-profile log check."""
     out = []
     with reading(fc.engine) as session:
-        rows = session.execute(select(Profile.id, Profile.name, Profile.settings)).all()
+        rows = repairs.profile_settings(session)
     for pid, name, raw in rows:
         try:
-            settings, _warnings = load_stored(dict(raw or {}))  # out of range: the defaults
+            settings, _warnings = load_stored(raw)  # out of range: the defaults
         except (TypeError, ValueError, FlashcoreError) as exc:
             report.unrepaired.append(f"profile {name!r}: unreadable settings ({exc})")
             continue

@@ -126,13 +126,13 @@ def _read_notes(
     note_ids: Sequence[int],
     with_scheduling: bool,
 ) -> Generator[ExportNote, None, None]:
-    from flashcore.exporters.anki import ExportCard, ExportNote
+    from flashcore.exporters.anki import ExportNote
 
     for start in range(0, len(note_ids), NOTES_PER_READ):
         notes = exports.exported_notes(session, where, note_ids[start : start + NOTES_PER_READ])
         history = {}
         if with_scheduling:
-            card_ids = [card.card_id for note in notes for card in note.cards]
+            card_ids = [c.card_id for note in notes for c in note.cards if c.card_id is not None]
             history = exports.review_records(session, card_ids)
         for note in notes:
             yield from _split_sides(
@@ -148,21 +148,7 @@ def _read_notes(
                     qids=note.qids,
                     modified_at=note.modified_at,
                     cards=tuple(
-                        ExportCard(
-                            ord=c.ord,
-                            state=c.state,
-                            due=c.due,
-                            step=c.step,
-                            stability=c.stability,
-                            difficulty=c.difficulty,
-                            last_review=c.last_review,
-                            reps=c.reps,
-                            lapses=c.lapses,
-                            desired_retention=c.desired_retention,
-                            suspended=c.suspended,
-                            flagged=c.flagged,
-                            reviews=tuple(history.get(c.card_id, ())),
-                        )
+                        dataclasses.replace(c, reviews=tuple(history.get(c.card_id or 0, ())))
                         for c in note.cards
                     ),
                 )

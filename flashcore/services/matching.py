@@ -6,29 +6,20 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any
-
-from sqlalchemy import and_, func, select, true
+from typing import TYPE_CHECKING
 
 from flashcore.core import topics as topic_keys
 from flashcore.core import weakness as model
 from flashcore.core.matching import TopicMatcher, own_text
-from flashcore.storage.tables import (
-    note_qids,
-    note_topics,
-    notes,
-    qbank_attempts,
-    topic_aliases,
-    topics,
-)
+from flashcore.storage.repos import attempts as attempts_repo
+from flashcore.storage.repos import topics as topics_repo
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
     from flashcore.core.settings import Settings
+    from flashcore.storage.repos.common import Executor
 
 
-MISSED = ("incorrect", "omitted")
+MISSED = attempts_repo.MISSED
 
 
 @dataclass(slots=True)
@@ -59,17 +50,10 @@ class TopicIndex:
         return out
 
 
-def load_index(session: Session, profile_id: int) -> TopicIndex:
-    paths: dict[int, str] = {}
-    parent: dict[int, int | None] = {}
+def load_index(session: Executor, profile_id: int) -> TopicIndex:
+    stored = topics_repo.stored_index(session, profile_id)
+    paths, parent = stored.paths, stored.parent
     by_key: dict[str, int] = {}
-    for row in session.execute(
-        select(topics.c.id, topics.c.path, topics.c.parent_id).where(
-            topics.c.profile_id == profile_id
-        )
-    ):
-        paths[row.id] = row.path
-        parent[row.id] = row.parent_id
     # Leaves win over inner nodes when two paths share a key.
     has_child = {p for p in parent.values() if p is not None}
     for topic_id in sorted(paths, key=lambda t: (t not in has_child, t)):
@@ -79,32 +63,11 @@ def load_index(session: Session, profile_id: int) -> TopicIndex:
             by_key[key] = topic_id
     keys_by_path = {topic_keys.path_key(p): t for t, p in paths.items()}
     aliases: dict[str, int] = {}
-    for alias_key, topic_path in session.execute(
-        select(topic_aliases.c.alias_key, topic_aliases.c.topic_path).where(
-            topic_aliases.c.profile_id == profile_id
-        )
-    ):
+    for alias_key, topic_path in stored.aliases:
         target = keys_by_path.get(topic_keys.path_key(topic_path))
         if target is not None:
             aliases[alias_key] = target
-    # The two big reads use Core columns and plain tuples (no ORM row loading): at 50,000
-    # cards the daily refresh spent most of its time there.
-    nq, nt, n, tp = note_qids, note_topics, notes, topics
-    qid_notes: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for source, qid, qid_note in session.execute(
-        select(nq.c.source, nq.c.qid, nq.c.note_id)
-        .join(n, n.c.id == nq.c.note_id)
-        .where(n.c.profile_id == profile_id, n.c.removed.is_(False))
-    ).all():
-        qid_notes[(source, qid)].append(qid_note)
-    topics_of_note: dict[int, list[int]] = defaultdict(list)
-    for note_id, linked_topic in session.execute(
-        select(nt.c.note_id, nt.c.topic_id)
-        .join(tp, tp.c.id == nt.c.topic_id)
-        .where(tp.c.profile_id == profile_id)
-    ).all():
-        topics_of_note[note_id].append(linked_topic)
-    return TopicIndex(paths, parent, by_key, aliases, dict(qid_notes), dict(topics_of_note))
+    return TopicIndex(paths, parent, by_key, aliases, stored.qid_notes, stored.note_topics)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +95,7 @@ def match_attempt(
 
 
 def learned_matcher(
-    session: Session, profile_id: int, index: TopicIndex, more: Iterable[tuple[Texts, int]] = ()
+    session: Executor, profile_id: int, index: TopicIndex, more: Iterable[tuple[Texts, int]] = ()
 ) -> TopicMatcher:
     """A matcher that has learned from every stored attempt's texts (their tallies, kept by
     the imports: no attempt is read), and from `more`."""
@@ -250,7 +213,7 @@ class _Tally:
 
 
 def matched_attempts(
-    session: Session,
+    session: Executor,
     profile_id: int,
     index: TopicIndex,
     *,
@@ -262,7 +225,7 @@ def matched_attempts(
 
 
 def match_all(
-    session: Session,
+    session: Executor,
     profile_id: int,
     index: TopicIndex,
     *,
@@ -302,57 +265,24 @@ def _tally_added(index: TopicIndex, added: Iterable[AddedAttempt], tally: _Tally
         tally.text((topic, category, system), on_date, missed, count)
 
 
-# Up to this many (source, qid) pairs listed by cards, attempts are split by an IN list of their
-# ids (one pass over the attempts, no per-attempt lookup); beyond it (an AnKing-sized deck with
-# thousands of question ids) by a subquery of the listed ids, which the database works out once.
-QID_LIST_MAX = 2000
+# How many listed (source, qid) pairs an IN list takes (see storage.repos.attempts).
+QID_LIST_MAX = attempts_repo.QID_LIST_MAX
 
 
 def _tally_stored(
-    session: Session, profile_id: int, index: TopicIndex, skip_batch: int | None, tally: _Tally
+    session: Executor, profile_id: int, index: TopicIndex, skip_batch: int | None, tally: _Tally
 ) -> None:
-    a = qbank_attempts.c
-    missed = a.outcome.in_(MISSED)
-    pairs = sorted(index.qid_notes)  # (source, qid) of questions some card lists
-    listed: Any
-    unlisted: Any
-    if len(pairs) <= QID_LIST_MAX:
-        # `profile_id + 0`: read the attempts in table order (a whole profile's), not through
-        # an index on profile_id (then (profile_id, on_date), now the fingerprint index),
-        # which SQLite would otherwise pick (0.21 -> 0.15 s per 100k).
-        mine = (a.profile_id + 0) == profile_id
-        qids = sorted({qid for _source, qid in pairs})  # one column: SQLite indexes the IN list
-        listed = a.qid.in_(qids) if qids else None
-        unlisted = a.qid.notin_(qids) if qids else true()
-    else:
-        mine = (a.profile_id + 0) == profile_id
-        # The ids of the profile's listed questions, worked out once by the database (a
-        # lookup per attempt in note_qids took ~25 s over 1,000,000 attempts).
-        qids_listed = (
-            select(note_qids.c.qid)
-            .join(notes, notes.c.id == note_qids.c.note_id)
-            .where(notes.c.profile_id == profile_id, notes.c.removed.is_(False))
-        )
-        listed = a.qid.in_(qids_listed)
-        unlisted = a.qid.notin_(qids_listed)
-    if skip_batch is not None:
-        mine = and_(mine, a.batch_id != skip_batch)
-    texts_of = (a.topic, a.category, a.system, a.on_date, missed)
-    if listed is not None:
-        for source, qid, topic, category, system, on_date, was_missed, count in session.execute(
-            select(a.source, a.qid, *texts_of, func.count())
-            .where(mine, listed)
-            .group_by(a.source, a.qid, *texts_of)
-        ):
-            texts = (topic, category, system)
-            if (source, qid) in index.qid_notes:
-                tally.question(index, (source, qid), texts, on_date, bool(was_missed), int(count))
-            else:  # the same id from another bank: matched by its text
-                tally.text(texts, on_date, bool(was_missed), int(count))
-    for topic, category, system, on_date, was_missed, count in session.execute(
-        select(*texts_of, func.count()).where(mine, unlisted).group_by(*texts_of)
-    ):
-        tally.text((topic, category, system), on_date, bool(was_missed), int(count))
+    by_qid, by_text = attempts_repo.grouped_attempts(
+        session, profile_id, sorted(index.qid_notes), skip_batch, list_max=QID_LIST_MAX
+    )
+    for source, qid, topic, category, system, on_date, was_missed, count in by_qid:
+        texts = (topic, category, system)
+        if (source, qid) in index.qid_notes:
+            tally.question(index, (source, qid), texts, on_date, was_missed, count)
+        else:  # the same id from another bank: matched by its text
+            tally.text(texts, on_date, was_missed, count)
+    for topic, category, system, on_date, was_missed, count in by_text:
+        tally.text((topic, category, system), on_date, was_missed, count)
 
 
 def topic_scores(

@@ -68,7 +68,7 @@ def choose(
     if not today_repo.any_batch_since(conn, fc.profile_id, logged_after):
         return {}
     if index is None:
-        index = matching.load_index(conn, fc.profile_id)  # type: ignore[arg-type]
+        index = matching.load_index(conn, fc.profile_id)
     listed = [qid for _source, qid in index.qid_notes]
     misses = today_repo.fresh_misses(conn, fc.profile_id, since, day, logged_after, listed)
     if not misses:
@@ -78,7 +78,7 @@ def choose(
     # Texts resolve as the weights resolve them: a matcher that has learned every attempt's.
     matcher = None
     if any(not index.qid_notes.get((m.source, m.qid)) for m in misses):
-        matcher = matching.learned_matcher(conn, fc.profile_id, index)  # type: ignore[arg-type]
+        matcher = matching.learned_matcher(conn, fc.profile_id, index)
     for m in misses:
         if index.qid_notes.get((m.source, m.qid)):
             found = matching.match_attempt(index, m.source, m.qid, (m.topic, m.category, m.system))

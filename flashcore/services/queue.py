@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, func, literal_column, or_, select
-
 from flashcore.core import fsrs_adapter, queue, studyday
 from flashcore.core import topics as topic_keys
 from flashcore.core.errors import FlashcoreError
@@ -23,7 +21,7 @@ from flashcore.services import pullforward
 from flashcore.services.weights import ensure_fresh, question_reasons
 from flashcore.storage import repos
 from flashcore.storage import today as today_repo
-from flashcore.storage.tables import cards
+from flashcore.storage.repos import queue as queue_repo
 from flashcore.storage.uow import run_write_on, transaction
 
 if TYPE_CHECKING:
@@ -32,17 +30,10 @@ if TYPE_CHECKING:
     from flashcore.services.context import Collection
 
 
-NEW_FETCH_FACTOR = 4
+NEW_FETCH_FACTOR = 4  # fetch extra new cards so sibling burying can skip some
 
 
 MAX_EXTRA_NEW = 9999
-
-
-STUDIED = [
-    int(CardState.LEARNING),
-    int(CardState.REVIEW),
-    int(CardState.RELEARNING),
-]  # fetch extra new cards so sibling burying can skip some
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,45 +236,21 @@ class Inputs:
     waiting: Callable[[], int]  # the scope's new cards (notes, with bury_siblings), counted
 
 
-CARD_COLUMNS = (
-    cards.c.id, cards.c.note_id, cards.c.state, cards.c.due, cards.c.stability,
-    cards.c.last_review, cards.c.weight,
-)  # fmt: skip
-
-
 def _load(
     conn: Connection, fc: Collection, d: _Day, deck: str | None, topic: str | None, ahead_day: bool
 ) -> Inputs:
     s = fc.settings
     scope = repos.card_scope(conn, fc.profile_id, deck, topic)
-    c = cards.c  # Core columns: the queue's statements compile in a fraction of the time
-    active = and_(
-        scope,
-        c.suspended.is_(False),
-        or_(c.buried_until.is_(None), c.buried_until <= d.now),
-    )
-    cols = CARD_COLUMNS
     if ahead_day:
         pulled = pullforward.choose(conn, fc, d.day)
     else:
         pulled = today_repo.pulled_forward(conn, fc.profile_id, d.day)
-    due_rows: list[tuple[Any, ...]] = [
-        tuple(r)
-        for r in conn.execute(
-            select(*cols).where(active, c.state.in_(STUDIED), c.due < d.horizon)
-        ).all()
-    ]
+    due_rows: list[tuple[Any, ...]] = list(queue_repo.due_rows(conn, scope, d.now, d.horizon))
     if pulled:
         have = {r[0] for r in due_rows}
         extra = [cid for cid in pulled if cid not in have]
         if extra:
-            # A pulled card answered today is done for the day, whatever its answer.
-            due_rows += [
-                tuple(r)
-                for r in conn.execute(
-                    select(*cols).where(active, c.id.in_(extra), not_answered_since(d.day_start))
-                ).all()
-            ]
+            due_rows += queue_repo.pulled_rows(conn, scope, d.now, extra, d.day_start)
     done = repos.review_counts_since(conn, fc.profile_id, d.day_start)
     scopes = {"", scope_key(_deck_name(conn, fc, deck), topic)}
     new_limit = s.new_per_day + today_repo.new_limit_raise(conn, fc.profile_id, d.day, scopes)
@@ -292,28 +259,12 @@ def _load(
     new_rows: list[tuple[Any, ...]] = []
     fetch = new_left * NEW_FETCH_FACTOR + 50
     if new_left:
-        new_rows = [
-            tuple(r)
-            for r in conn.execute(
-                select(*cols)
-                .where(active, c.state == literal_column("0"))  # the partial index's own term
-                .order_by(c.weight.desc(), c.note_id, c.ord)
-                .limit(fetch)
-            ).all()
-        ]
+        new_rows = list(queue_repo.new_rows(conn, scope, d.now, fetch))
 
     def waiting() -> int:
-        counted = func.count(func.distinct(c.note_id)) if s.bury_siblings else func.count()
-        return int(
-            conn.execute(select(counted).where(active, c.state == literal_column("0"))).scalar_one()
-        )
+        return queue_repo.new_waiting(conn, scope, d.now, by_note=s.bury_siblings)
 
     return Inputs(due_rows, new_rows, pulled, new_limit, new_left, reviews_left, fetch, waiting)
-
-
-def not_answered_since(start: datetime) -> Any:
-    c = cards.c
-    return or_(c.last_review.is_(None), c.last_review < start)
 
 
 def _build_queue(

@@ -8,17 +8,11 @@ from collections.abc import Iterable
 from datetime import date
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
-
 from flashcore.core import weakness as model
 from flashcore.core.reasons import WeakTopic
 from flashcore.core.text import REASON_CHARS, clip
 from flashcore.storage import repos
-from flashcore.storage.tables import (
-    cards,
-    profiles,
-    topics,
-)
+from flashcore.storage.repos import weights as weights_repo
 from flashcore.storage.uow import run_write
 
 if TYPE_CHECKING:
@@ -46,12 +40,8 @@ def refresh_weights(fc: Collection, *, force: bool = True) -> bool:
     today = today_for(fc)
 
     def work(session: Session) -> bool:
-        if not force:
-            stamp = session.execute(
-                select(profiles.c.weights_day).where(profiles.c.id == fc.profile_id)
-            ).scalar()
-            if stamp == today:
-                return False
+        if not force and weights_repo.weights_day(session, fc.profile_id) == today:
+            return False
         index, _matched = refresh_in(session, fc, today)
         # The day's first queue: misses logged since the last one pull cards forward (pull-
         # forwards follow the misses, not only the import that brought them).
@@ -84,9 +74,7 @@ def refresh_in(
     _write_topic_weights(session, fc.profile_id, index, direct, half_life, today, reasons)
     missed = _missed_questions(index, found.outcomes(today), today, half_life)
     _write_card_weights(session, fc.profile_id, index, direct, missed)
-    session.execute(
-        update(profiles).where(profiles.c.id == fc.profile_id).values(weights_day=today)
-    )
+    weights_repo.set_weights_day(session, fc.profile_id, today)
     return index, matched
 
 
@@ -149,35 +137,19 @@ def _write_topic_weights(
     today: date,
     reasons: dict[int, str] | None = None,
 ) -> None:
-    current = {
-        r.id: (r.weight, r.reason)
-        for r in session.execute(
-            select(topics.c.id, topics.c.weight, topics.c.reason).where(
-                topics.c.profile_id == profile_id
-            )
-        )
-    }
-    changes = []
-    for topic_id, (old_weight, old_reason) in current.items():
-        s = scores.get(topic_id, model.NEUTRAL)
+    changes: list[weights_repo.TopicWeight] = []
+    for old in weights_repo.topic_weights(session, profile_id):
+        s = scores.get(old.topic_id, model.NEUTRAL)
         reason = (
-            model.reason_text(index.paths[topic_id], s, half_life, today) if s.score > 0 else ""
+            model.reason_text(index.paths[old.topic_id], s, half_life, today) if s.score > 0 else ""
         )
-        if reasons and topic_id in reasons:  # weighted by a self-assessment's report
-            reason = reasons[topic_id]
+        if reasons and old.topic_id in reasons:  # weighted by a self-assessment's report
+            reason = reasons[old.topic_id]
         reason = clip(reason, REASON_CHARS)  # the column's length, on every backend
         weight = round(s.score, 6)
-        if weight != old_weight or reason != old_reason:
-            changes.append({"tid": topic_id, "w": weight, "r": reason})
-    if changes:
-        from sqlalchemy import bindparam
-
-        session.execute(
-            update(topics)
-            .where(topics.c.id == bindparam("tid"))
-            .values(weight=bindparam("w"), reason=bindparam("r")),
-            changes,
-        )
+        if weight != old.weight or reason != old.reason:
+            changes.append(weights_repo.TopicWeight(old.topic_id, weight, reason))
+    weights_repo.update_topic_weights(session, changes)
 
 
 def _missed_questions(
@@ -218,14 +190,10 @@ def _write_card_weights(
             if s is not None and s.score > best[0]:
                 best = (round(s.score, 6), t)
         best_for_topic[topic_id] = best
-    changes = []
+    changes: list[weights_repo.CardWeight] = []
     none: tuple[float, int | None] = (0.0, None)
     topics_of_note = index.note_topics
-    for card_id, note_id, weight, weak_topic_id in session.execute(
-        select(cards.c.id, cards.c.note_id, cards.c.weight, cards.c.weak_topic_id).where(
-            cards.c.profile_id == profile_id
-        )
-    ).all():
+    for card_id, note_id, weight, weak_topic_id in weights_repo.card_weights(session, profile_id):
         best = none
         for t in topics_of_note.get(note_id, ()):
             candidate = best_for_topic.get(t, none)
@@ -234,16 +202,8 @@ def _write_card_weights(
         if missed and note_id in missed:
             best = (missed[note_id], best[1])  # the topic stays for when the miss lapses
         if (weight, weak_topic_id) != best:
-            changes.append({"cid": card_id, "w": best[0], "t": best[1]})
-    if changes:
-        from sqlalchemy import bindparam
-
-        session.execute(
-            update(cards)
-            .where(cards.c.id == bindparam("cid"))
-            .values(weight=bindparam("w"), weak_topic_id=bindparam("t")),
-            changes,
-        )
+            changes.append((card_id, note_id, *best))
+    weights_repo.update_card_weights(session, changes)
 
 
 def card_reasons(fc: Collection, session: Executor, card_ids: list[int]) -> dict[int, WeakTopic]:
@@ -295,9 +255,7 @@ def ensure_fresh(fc: Collection) -> None:
     """Weights decay with time: recompute once per study day before building a queue (one cheap
     read decides; the refresh, which stamps the day, runs on the first queue of a study day)."""
     with fc.engine.connect() as conn:  # Core: this read sits on the queue's path
-        stamp = conn.execute(
-            select(profiles.c.weights_day).where(profiles.c.id == fc.profile_id)
-        ).scalar()
+        stamp = weights_repo.weights_day(conn, fc.profile_id)
         conn.rollback()
     if stamp != today_for(fc):
         refresh_weights(fc, force=False)

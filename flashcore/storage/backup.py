@@ -24,14 +24,27 @@ import os
 import re
 import shutil
 import sqlite3
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
 from flashcore.core.errors import DatabaseError
 from flashcore.files import create_like, fsync_path, process_alive
+from flashcore.storage.retention import DEFAULT as DEFAULT_RETENTION
+from flashcore.storage.retention import Retention as Retention
+from flashcore.storage.retention import retained as retained
+from flashcore.storage.sidefiles import clear_damage as clear_damage
+from flashcore.storage.sidefiles import crash_markers as crash_markers
+from flashcore.storage.sidefiles import damage_file as damage_file
+from flashcore.storage.sidefiles import held_by_this_process as held_by_this_process
+from flashcore.storage.sidefiles import last_quick_check as last_quick_check
+from flashcore.storage.sidefiles import live_markers as live_markers
+from flashcore.storage.sidefiles import mark_open as mark_open
+from flashcore.storage.sidefiles import quick_check_file as quick_check_file
+from flashcore.storage.sidefiles import record_damage as record_damage
+from flashcore.storage.sidefiles import record_quick_check as record_quick_check
+from flashcore.storage.sidefiles import recorded_damage as recorded_damage
 
 FOLDER = "backups"
 SUFFIX = ".sqlite3"
@@ -65,15 +78,6 @@ class Backup:
             "bytes": self.size,
             "kind": self.kind,
         }
-
-
-@dataclass(frozen=True, slots=True)
-class Retention:
-    """How many backups to keep beyond today's and yesterday's (all of which are kept)."""
-
-    daily: int = 12
-    weekly: int = 10
-    monthly: int = 9
 
 
 # ---------------------------------------------------------------- names and listing
@@ -440,156 +444,10 @@ def set_aside(db: Path, when: datetime) -> Path:
     return target
 
 
-# ---------------------------------------------------------------- health side files
-# Beside the database, never in it (a damaged database is never written to):
-# `.<db name>.quick_check`, whose mtime is the time of the last quick_check that passed, and
-# `.<db name>.<pid>.open`, one per flashcore process using the database, removed when that
-# process ends cleanly; a marker whose process is gone means it crashed or was killed.
-
-_OPEN = re.compile(r"^\.(?P<db>.+)\.(?P<pid>[0-9]+)\.open$")
-
-
-def quick_check_file(db: Path) -> Path:
-    return db.with_name(f".{db.name}.quick_check")
-
-
-def last_quick_check(db: Path) -> datetime | None:
-    """When `db` last passed a quick_check (one stat), or None if never recorded."""
-    try:
-        return datetime.fromtimestamp(quick_check_file(db).stat().st_mtime, UTC)
-    except OSError:
-        return None
-
-
-def record_quick_check(db: Path, when: datetime) -> None:
-    """Remember that `db` passed a quick_check at `when`; silently skipped when the folder
-    cannot be written (the next command checks again)."""
-    path = quick_check_file(db)
-    stamp = _utc(when).timestamp()
-    with contextlib.suppress(OSError):
-        path.write_text(f"last quick_check passed: {_utc(when).isoformat()}\n", encoding="utf-8")
-        os.utime(path, (stamp, stamp))
-
-
-def damage_file(db: Path) -> Path:
-    """`.<db name>.damaged`: what a background quick_check found wrong (one line), until a
-    check passes again (doctor, a restore, the next check)."""
-    return db.with_name(f".{db.name}.damaged")
-
-
-def record_damage(db: Path, problem: str) -> None:
-    with contextlib.suppress(OSError):
-        damage_file(db).write_text(problem.replace("\n", " ") + "\n", encoding="utf-8")
-
-
-def recorded_damage(db: Path) -> str | None:
-    """The problem a background check recorded for `db`, or None (one failed stat)."""
-    try:
-        return damage_file(db).read_text(encoding="utf-8").strip() or "damaged"
-    except OSError:
-        return None
-
-
-def clear_damage(db: Path) -> None:
-    with contextlib.suppress(OSError):
-        damage_file(db).unlink(missing_ok=True)
-
-
-def held_by_this_process(path: Path) -> bool:
-    """Whether this process has a descriptor open on the file at `path` (a SQLite connection,
-    in practice), from `/proc/self/fd` (one stat per descriptor); False where there is none."""
-    try:
-        target = path.stat()
-        fds = os.listdir("/proc/self/fd")
-    except OSError:
-        return False
-    for fd in fds:
-        try:
-            seen = os.stat(f"/proc/self/fd/{fd}")
-        except OSError:
-            continue
-        if (seen.st_dev, seen.st_ino) == (target.st_dev, target.st_ino):
-            return True
-    return False
-
-
-def _other_markers(db: Path) -> list[tuple[int, Path]]:
-    """The `.open` markers of `db` that other processes left, as (pid, path): one folder scan."""
-    found: list[tuple[int, Path]] = []
-    try:
-        entries = list(os.scandir(db.parent))
-    except OSError:
-        return found
-    for entry in entries:
-        match = _OPEN.match(entry.name)
-        if match is None or match["db"] != db.name:
-            continue
-        pid = int(match["pid"])
-        if pid != os.getpid():
-            found.append((pid, Path(entry.path)))
-    return found
-
-
-def live_markers(db: Path) -> list[int]:
-    """The ids of *other* running processes that have `db` open (their `.open` markers)."""
-    return sorted(pid for pid, _ in _other_markers(db) if process_alive(pid))
-
-
-def mark_open(db: Path) -> Path | None:
-    """Create this process's marker beside `db`; None when the folder is not writable."""
-    marker = db.with_name(f".{db.name}.{os.getpid()}.open")
-    try:
-        marker.touch()
-    except OSError:
-        return None
-    return marker
-
-
-def crash_markers(db: Path) -> list[Path]:
-    """Markers of `db` left by processes that are gone (one scan of the folder)."""
-    return [path for pid, path in _other_markers(db) if not process_alive(pid)]
-
-
 # ---------------------------------------------------------------- retention
 
 
-def retained(
-    taken: Sequence[datetime], now: datetime, limits: Retention = Retention()
-) -> list[bool]:
-    """Which backups to keep, in the order given. Every backup from today and yesterday (UTC
-    days) is kept; going back in time from there, the newest backup of each of the next
-    `daily` days that have one, then of `weekly` earlier weeks (Monday to Sunday), then of
-    `monthly` earlier months. A backup that does not open a new day, week or month in its stage
-    goes; so does everything past the last stage. Pure: same input, same answer."""
-    yesterday = _utc(now).date().toordinal() - 1
-    order = sorted(range(len(taken)), key=lambda i: _utc(taken[i]), reverse=True)
-    budget = {"daily": limits.daily, "weekly": limits.weekly, "monthly": limits.monthly}
-    last: tuple[int, int, int] | None = None  # (day, week, month) of the last kept backup
-    keep = [False] * len(taken)
-    for i in order:
-        day = _utc(taken[i]).date()
-        key = (day.toordinal(), _week(day), day.year * 12 + day.month - 1)
-        if key[0] < yesterday:
-            stage = next((s for s in _STAGES if budget[s] > 0), None)
-            if stage is None:
-                continue  # every stage is full
-            level = _STAGES.index(stage)
-            if last is not None and key[level] >= last[level]:
-                continue  # this day / week / month already has a newer backup
-            budget[stage] -= 1
-        keep[i] = True
-        last = key
-    return keep
-
-
-_STAGES = ("daily", "weekly", "monthly")
-
-
-def _week(day: date) -> int:
-    return (day.toordinal() - 1) // 7  # 0001-01-01 was a Monday
-
-
-def prune(db: Path, now: datetime, limits: Retention = Retention()) -> list[Backup]:
+def prune(db: Path, now: datetime, limits: Retention = DEFAULT_RETENTION) -> list[Backup]:
     """Delete the backups the retention rule does not keep; returns them."""
     backups = list_backups(db)
     keep = retained([b.taken_at for b in backups], now, limits)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, and_, bindparam, select
 
-from flashcore.core.model import CardState, NoteKind, ReviewRecord
+from flashcore.core.model import CardState, ExportCard, NoteKind, ReviewRecord
 from flashcore.storage.tables import (
     cards,
     decks,
@@ -43,23 +43,6 @@ class NotesInScope:
 
 
 @dataclass(frozen=True, slots=True)
-class ExportedCard:
-    card_id: int
-    ord: int
-    state: CardState
-    due: datetime
-    step: int | None
-    stability: float | None
-    difficulty: float | None
-    last_review: datetime | None
-    reps: int
-    lapses: int
-    desired_retention: float | None
-    suspended: bool
-    flagged: bool
-
-
-@dataclass(frozen=True, slots=True)
 class ExportedNote:
     note_id: int
     key: str
@@ -73,7 +56,7 @@ class ExportedNote:
     topics: tuple[str, ...]
     qids: tuple[str, ...]
     modified_at: datetime
-    cards: tuple[ExportedCard, ...]  # in scope only, by ord
+    cards: tuple[ExportCard, ...]  # in scope only, by ord
 
 
 def notes_in_scope(session: Executor, where: Any) -> NotesInScope:
@@ -99,7 +82,7 @@ def exported_notes(session: Executor, where: Any, note_ids: Sequence[int]) -> li
     `where`, by note id."""
     c, n = cards.c, notes.c
     ids = list(note_ids)
-    cards_of: dict[int, list[ExportedCard]] = {}
+    cards_of: dict[int, list[ExportCard]] = {}
     for row in session.execute(
         select(c.note_id, c.id, c.ord, c.state, c.due, c.step, c.stability, c.difficulty)
         .add_columns(c.last_review, c.reps, c.lapses, c.desired_retention, c.suspended, c.flagged)
@@ -110,7 +93,7 @@ def exported_notes(session: Executor, where: Any, note_ids: Sequence[int]) -> li
         note_id, card_id, ord_, state, due, step, stability, difficulty = row[:8]
         last_review, reps, lapses, retention, suspended, flagged = row[8:]
         cards_of.setdefault(note_id, []).append(
-            ExportedCard(
+            ExportCard(
                 card_id=card_id,
                 ord=ord_,
                 state=_STATES[state],

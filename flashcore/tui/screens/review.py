@@ -17,11 +17,8 @@ while loading or saving are kept, in order, and replayed once the next card is o
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import shlex
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -36,21 +33,22 @@ from textual.timer import Timer
 from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
-from flashcore.core.errors import DatabaseBusyError, FlashcoreError, StaleCardError
-from flashcore.core.model import Rating
+from flashcore.core.errors import DatabaseBusyError, FlashcoreError
 from flashcore.tui import collector
 from flashcore.tui.context import Context
+from flashcore.tui.next_card import NextCard, fetch_next
+from flashcore.tui.queue_text import done_text, scope_text, waiting_text
 from flashcore.tui.screens.help import HelpScreen
+from flashcore.tui.screens.review_actions import ReviewActions
 from flashcore.tui.screens.session_end import SessionEndScreen
-from flashcore.tui.session import Answered, SessionRecord, format_duration, plural
+from flashcore.tui.session import SessionRecord, format_duration, plural
 from flashcore.tui.widgets.answer_bar import AnswerBar
 from flashcore.tui.widgets.bars import ProgressLine
-from flashcore.tui.widgets.card_text import CardText, clean, shorten_topic
+from flashcore.tui.widgets.card_text import CardText, clean
 
 if TYPE_CHECKING:
     from flashcore.services.study import CardView, StudySession, TodayQueue
 
-UNDO_REASON = "shown again after undo"
 COLLECT_AFTER = 0.1  # seconds after a card is shown: the student is reading, nothing is drawn
 PROMPT = Text("Space / Enter  show answer", style="bold")
 SAVING_SHOWN_S = 0.15  # a write taking longer says so on screen
@@ -68,98 +66,7 @@ STATUS_S = 4.0  # how long a status ("Undone: Good") stays in the card's bottom 
 STATUS_STYLES = {"information": "bold", "warning": "bold yellow", "error": "bold red"}
 
 
-@dataclass(frozen=True, slots=True)
-class NextCard:
-    """What to show next: a card (with why it is here), or why there is none."""
-
-    queue: TodayQueue
-    view: CardView | None
-    reason: str
-    tomorrow: TodayQueue | None  # tomorrow's first queue of this scope, when nothing is left
-    weak_topic: str | None = None  # the weak topic that brought the card, if one did
-
-
-def fetch_next(
-    ctx: Context,
-    deck: str | None,
-    topic: str | None,
-    prefer: int | None = None,
-    study: StudySession | None = None,
-) -> NextCard:
-    """Today's queue and its first card (or `prefer`, the card just undone). With a session
-    the ranked queue is kept between answers; without one it is rebuilt. Blocking: run it in
-    a worker."""
-    from flashcore.services.study import build_queue, show, tomorrow
-
-    fc = ctx.fc
-    if prefer is not None or study is None:
-        if study is not None:
-            study.invalidate()
-        # Only the first card is shown: limit=1 keeps the counts but skips the rest's details.
-        queue = build_queue(fc, deck=deck, topic=topic, limit=None if prefer is not None else 1)
-    else:
-        queue = study.queue(details=False)  # the card's details come with show()
-    view = None
-    reason = ""
-    look = study.show if study is not None else (lambda card_id: show(fc, card_id))
-    item = None
-    if prefer is not None:
-        item = next((i for i in queue.items if i.card_id == prefer), None)
-        view = look(prefer)
-        reason = item.reason if item is not None else UNDO_REASON
-    elif queue.items:
-        item = queue.items[0]
-        view = look(item.card_id)
-        reason = item.reason
-    outlook = None
-    if view is None and queue.next_learning_due is None:
-        outlook = tomorrow(fc, deck=deck, topic=topic)
-    return NextCard(queue, view, reason, outlook, item.weak_topic if item is not None else None)
-
-
-def held_text(queue: TodayQueue, deck: str | None, topic: str | None) -> Text:
-    """What today's limits keep out of this scope's queue, and how to see it."""
-    text = Text()
-    if queue.new_held:
-        text.append(
-            f"{plural(queue.new_held, 'more new card')} wait beyond today's limit of "
-            f"{queue.new_limit} new. Press + to study them today",
-            style="bold",
-        )
-        scope = "".join(
-            f" --{flag} {shlex.quote(value)}" for flag, value in (("deck", deck), ("topic", topic))
-            if value is not None
-        )  # fmt: skip
-        text.append(f"\n(or: flashcore review{scope} --extra-new {queue.new_held}).\n\n")
-    if queue.review_held:
-        text.append(
-            f"{plural(queue.review_held, 'more due review')} wait beyond today's review limit "
-            "(flashcore config set reviews_per_day N).\n\n",
-            style="bold",
-        )
-    return text
-
-
-def counts_text(queue: TodayQueue | None) -> Text:
-    text = Text()
-    if queue is None:
-        return text
-    text.append(f"new {queue.new}", style="blue")
-    text.append(" · ")
-    text.append(f"learn {queue.learning}", style="red")
-    text.append(" · ")
-    text.append(f"due {queue.review}", style="green")
-    return text
-
-
-def wait_label(due: datetime, now: datetime) -> str:
-    seconds = max(0, int((due - now).total_seconds()))
-    if seconds < 60:
-        return f"{seconds}s"
-    return f"{(seconds + 59) // 60}m"
-
-
-class ReviewScreen(Screen[None]):
+class ReviewScreen(ReviewActions, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space,enter", "reveal", "Show", priority=True),
         Binding("1", "rate(1)", "Answer", key_display="1-4"),
@@ -286,23 +193,8 @@ class ReviewScreen(Screen[None]):
                 self.run_worker(self.study.idle, thread=True, exit_on_error=False, group="idle")
 
     def _scope_text(self, queue: TodayQueue | None = None) -> Text:
-        """`Topic …::Hypersensitivity::Type I   new 5 · learn 0 · due 2`: the counts always
-        fit; a long deck or topic keeps its end."""
-        counts = Text()
-        if queue is not None:
-            counts.append("   ")
-            counts.append_text(counts_text(queue))
         width = (self._scope.size.width if self.is_mounted else 0) or HEAD_WIDTH
-        text = Text()
-        if self.topic:
-            text.append("Topic ", style="dim")
-            name = self.topic
-        else:
-            name = self.deck or "All decks"
-        room = max(8, width - len(text) - len(counts))
-        text.append(shorten_topic(name, room), style="bold")
-        text.append_text(counts)
-        return text
+        return scope_text(self.deck, self.topic, queue, width)
 
     def on_resize(self) -> None:
         self.call_after_refresh(lambda: self._scope.update(self._scope_text(self.queue)))
@@ -426,27 +318,13 @@ class ReviewScreen(Screen[None]):
         self._show_notice(self._waiting_text(), "waiting")
 
     def _waiting_text(self) -> Text:
-        text = Text("Nothing to answer right now.\n\n", style="bold")
-        if self._next_due is not None:
-            text.append(f"Next card in {wait_label(self._next_due, self.ctx.fc.now())}", "bold")
-            text.append(" (a learning step). It appears here by itself when due.\n\n")
-        text.append("e  end the session    esc  back", style="dim")
-        return text
+        return waiting_text(self._next_due, self.ctx.fc.now())
 
     def _show_done(self, tomorrow: TodayQueue | None) -> None:
         from flashcore.tui.screens.session_end import outlook_text
 
-        text = Text("All done for today.\n\n", style="bold green")
-        if self.queue is not None:
-            text.append_text(held_text(self.queue, self.deck, self.topic))
-        if tomorrow is not None:
-            text.append(f"Due tomorrow: {outlook_text(tomorrow)}.\n\n")
-        keys = "esc  back    q  quit"
-        if self.record.count:
-            keys = "e  session summary    " + keys
-        if self.queue is not None and self.queue.new_held:
-            keys = "+  more new cards    " + keys
-        text.append(keys, style="dim")
+        outlook = None if tomorrow is None else outlook_text(tomorrow)
+        text = done_text(self.queue, self.deck, self.topic, outlook, answered=self.record.count)
         self._show_notice(text, "done")
 
     def _show_notice(self, text: Text, phase: str) -> None:
@@ -577,218 +455,11 @@ class ReviewScreen(Screen[None]):
     def on_answer_bar_chosen(self, message: AnswerBar.Chosen) -> None:
         self.action_rate(int(message.rating))
 
-    def action_rate(self, value: int) -> None:
-        from flashcore.services.study import answer
-
-        if self._keep(self.action_rate, value):
-            return
-        view = self.view
-        if self.phase != "back" or view is None:
-            return
-        rating = Rating(value)
-        duration_ms = max(0, int((self.ctx.ticks() - self.shown_at) * 1000))
-        reason, weak_topic = self.reason, self.weak_topic
-        study = self.study
-
-        def write() -> Any:
-            if study is not None:  # the session's connection; the card leaves its queue
-                return study.answer(
-                    view.card_id, rating, duration_ms=duration_ms,
-                    expect_version=view.version, reason=reason,
-                )  # fmt: skip
-            return answer(
-                self.ctx.fc, view.card_id, rating, duration_ms=duration_ms,
-                expect_version=view.version, reason=reason,
-            )  # fmt: skip
-
-        def then(outcome: Any) -> None:
-            self._answered(view, rating, (reason, weak_topic), duration_ms, outcome)
-
-        self._write(write, then)
-
-    def _answered(
-        self,
-        view: CardView,
-        rating: Rating,
-        why: tuple[str, str | None],
-        duration_ms: int,
-        outcome: Any,
-    ) -> None:
-        reason, weak_topic = why  # as shown with the card, whatever was loaded since
-        if isinstance(outcome, StaleCardError):
-            self._invalidate()
-            self.say("answered elsewhere; moving on", severity="warning")
-        elif isinstance(outcome, DatabaseBusyError) or (
-            isinstance(outcome, BaseException) and not isinstance(outcome, FlashcoreError)
-        ):
-            # Not saved: the card stays, answered side up, to be answered again.
-            self._back_to("back")
-            self.say(
-                f"your answer was not saved; answer again, or quit ({_one_line(outcome)})",
-                severity="error",
-                timeout=15,
-            )
-            self._replay_keys()
-            return
-        elif isinstance(outcome, FlashcoreError):
-            self._invalidate()
-            self.say(f"{outcome}; moving on", severity="error")
-        else:
-            self.record.add(
-                Answered(view.card_id, rating, reason, view.topics, duration_ms, weak_topic)
-            )
-            if outcome.leech:
-                self.say(
-                    "Leech: this card has lapsed too often and is now suspended",
-                    severity="warning",
-                )
-        self.load_next()
-
-    def _invalidate(self) -> None:
-        if self.study is not None:
-            self.study.invalidate()
-
-    def action_undo(self) -> None:
-        from flashcore.services.study import undo
-
-        if self._keep(self.action_undo):
-            return
-        last = self.record.answers[-1] if self.record.answers else None
-        if last is None:
-            self.say("Nothing to undo in this session")
-            return
-        phase, fc = self.phase, self.ctx.fc
-
-        def then(outcome: Any) -> None:
-            if isinstance(outcome, BaseException):
-                self._back_to(phase)
-                self.say(_one_line(outcome), severity="error")
-                self._replay_keys()
-                return
-            self.record.pop()
-            card_id = outcome[0].card_id
-            if card_id != last.card_id:
-                self.say(f"undid card {card_id}: the latest answer was given elsewhere")
-            else:
-                self.say(f"Undone: {outcome[0].rating.label}")
-            self.load_next(prefer=card_id)
-
-        self._write(lambda: undo(fc), then)
-
-    def _card_action(self, action: str, message: str) -> None:
-        from flashcore.services.study import set_cards
-
-        view = self.view
-        if view is None or self.phase not in ("front", "back"):
-            return
-        phase, fc = self.phase, self.ctx.fc
-
-        def then(outcome: Any) -> None:
-            if isinstance(outcome, BaseException):
-                self._back_to(phase)
-                self.say(_one_line(outcome), severity="error")
-                self._replay_keys()
-                return
-            self.say(message)
-            if action in ("bury", "suspend"):
-                self._invalidate()
-                self.load_next()
-            else:
-                self._back_to(phase)
-                self.view = dataclasses.replace(view, flagged=action == "flag")
-                self._show_meta()
-                self._replay_keys()
-
-        self._write(lambda: set_cards(fc, action, [view.card_id]), then)
-
-    def action_bury(self) -> None:
-        if self._keep(self.action_bury):
-            return
-        self._card_action("bury", "Buried until tomorrow")
-
-    def action_suspend(self) -> None:
-        if self._keep(self.action_suspend):
-            return
-        if self.view is not None:
-            card_id = self.view.card_id
-            self._card_action(
-                "suspend", f"Suspended card {card_id} (`flashcore cards unsuspend {card_id}`)"
-            )
-
-    def action_flag(self) -> None:
-        if self._keep(self.action_flag):
-            return
-        if self.view is not None:
-            if self.view.flagged:
-                self._card_action("unflag", "Flag removed")
-            else:
-                self._card_action("flag", "Flagged")
-
-    def action_open_images(self) -> None:
-        """`o`: the card's images (its `[image: name]` placeholders) in the system viewer."""
-        from flashcore.services.anki_import import media_files
-
-        view = self.view
-        if view is None or self.phase not in ("front", "back"):
-            return
-        if not view.images:
-            self.notify("this card shows no image")
-            return
-        found, missing = media_files(self.ctx.fc, view.images)
-        if found:
-            try:
-                self.ctx.open_files(found)
-            except FileNotFoundError as exc:  # no xdg-open / open on this system
-                where = ", ".join(str(p) for p in found[:3])
-                self.notify(
-                    f"no image viewer ({exc.filename or exc}); the image is at {where}",
-                    severity="warning",
-                    markup=False,
-                )
-                return
-            except OSError as exc:
-                self.notify(f"cannot open the images: {exc}", severity="error", markup=False)
-                return
-            self.notify(f"opened {len(found)} image{'s' if len(found) != 1 else ''}")
-        if missing:
-            self.notify(
-                "not in the media folder: " + ", ".join(missing[:3]),
-                severity="warning",
-                markup=False,
-            )
-
     def action_end(self) -> None:
         if self._keep(self.action_end):
             return
         finished = self.phase == "done"
         self.app.switch_screen(SessionEndScreen(self.ctx, self.record, finished=finished))
-
-    def action_more_new(self) -> None:
-        """`+` when today's new-card limit holds cards back: raise this scope's limit for
-        today by those cards (a day's worth at most) and go on."""
-        queue = self.queue
-        if self.phase not in ("done", "waiting") or queue is None or not queue.new_held:
-            return
-        self.raise_limit(min(queue.new_held, max(1, self.ctx.fc.settings.new_per_day)))
-
-    @work(exclusive=True, group="review-load")
-    async def raise_limit(self, more: int) -> None:
-        from flashcore.services.study import new_limit_raised, raise_new_limit
-
-        fc, deck, topic = self.ctx.fc, self.deck, self.topic
-
-        def work() -> int:
-            extra = new_limit_raised(fc, deck=deck, topic=topic) + more
-            return raise_new_limit(fc, deck=deck, topic=topic, extra=extra)
-
-        try:
-            limit = await asyncio.to_thread(work)
-        except FlashcoreError as exc:
-            self.say(str(exc), severity="error")
-            return
-        self.say(f"Today's new-card limit here: {limit}")
-        self._invalidate()
-        self.load_next()
 
     def on_unmount(self) -> None:
         self._release_gc()
@@ -815,8 +486,3 @@ class ReviewScreen(Screen[None]):
         self.say("quitting once your answer is saved (Ctrl+C again: quit now)")
         self._kept_keys.append((self.app.exit, ()))
         return True
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__

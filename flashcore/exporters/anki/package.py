@@ -1,0 +1,292 @@
+"""Writing the `.apkg`: the collection (decks, note types, notes, cards, review log) into a
+temporary SQLite file beside the target, zipped and renamed into place; the leftovers of a
+killed export removed."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import re
+import shutil
+import sqlite3
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import genanki
+
+from flashcore.core.model import ExportCard, NoteKind
+from flashcore.exporters.anki.identity import (
+    BASIC_MODEL,
+    CLOZE_MODEL,
+    MODEL_MOD,
+    deck_id_for,
+    guid_for,
+)
+from flashcore.exporters.anki.schedule import COLLECTION_CRT, ROLLOVER_HOUR, _Card, _ScheduleWriter
+from flashcore.exporters.anki.tags import clean_field, note_tags
+from flashcore.exporters.anki.values import ExportNote, ExportPlan, ExportSummary
+from flashcore.files import fsync_path, new_file_mode, process_alive
+
+PROGRESS_EVERY = 1000
+
+
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+_COPY_CHUNK = 1 << 20
+
+
+_CACHE_KIB = 32 << 10  # the package collection's page cache while it is written (32 MB)
+
+
+# `.<target>.<pid>.<mkstemp's 8 characters>.anki2.tmp` / `.apkg.tmp` (+ a journal, just in case)
+_TEMP_NAME = re.compile(r"^\..+\.(?P<pid>[0-9]+)\.[a-z0-9_]{8}\.(?:anki2|apkg)\.tmp(?:-journal)?$")
+
+
+def write_apkg(
+    notes: Sequence[ExportNote],
+    path: Path,
+    *,
+    with_scheduling: bool,
+    now: datetime,
+    progress: Callable[[int], None] | None = None,
+) -> ExportSummary:
+    """Write `notes` to the Anki package `path` (replaced atomically); `progress(n)` is told
+    every `PROGRESS_EVERY` notes and at the end. Same input and `now` -> same bytes."""
+    _check_keys(notes)
+    return write_apkg_stream(
+        ExportPlan.of(notes),
+        notes,
+        path,
+        with_scheduling=with_scheduling,
+        now=now,
+        progress=progress,
+    )
+
+
+def write_apkg_stream(
+    plan: ExportPlan,
+    notes: Iterable[ExportNote],
+    path: Path,
+    *,
+    with_scheduling: bool,
+    now: datetime,
+    progress: Callable[[int], None] | None = None,
+) -> ExportSummary:
+    """`write_apkg` for notes read while writing (an export of a large history holds one
+    slice of it at a time): `notes` must be what `plan` announced, in that order, else
+    ValueError and the target is left as it was. Same notes and `now` -> the same bytes as
+    `write_apkg`."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    path = Path(path)
+    remove_stale_temps(path.parent)
+    with _temp_beside(path, ".anki2.tmp") as db_path, _temp_beside(path, ".apkg.tmp") as tmp:
+        written, cards = _write_collection(plan, notes, db_path, with_scheduling, now, progress)
+        _zip_collection(db_path, tmp)
+        os.chmod(tmp, new_file_mode())  # mkstemp made it 0o600: the umask decides
+        fsync_path(tmp)
+        size = tmp.stat().st_size
+        os.replace(tmp, path)
+        fsync_path(path.parent)
+    return ExportSummary(notes=written, cards=cards, bytes=size, path=path)
+
+
+def remove_stale_temps(folder: Path) -> list[Path]:
+    """Delete the temporary files of exports into `folder` whose process is gone (killed
+    mid-export); returns what was removed. Another live export's files are left alone."""
+    removed: list[Path] = []
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _TEMP_NAME.match(entry.name)
+        if match is None or _alive(int(match["pid"])):
+            continue
+        try:
+            entry.unlink()
+        except FileNotFoundError:
+            continue  # another export removed it first
+        removed.append(entry)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True  # this process's own export (another thread) is still running
+    return process_alive(pid)
+
+
+def _check_keys(notes: Sequence[ExportNote]) -> None:
+    seen: set[str] = set()
+    for note in notes:
+        if note.key in seen:
+            raise ValueError(f"note key {note.key!r} appears twice; keys must be unique")
+        seen.add(note.key)
+
+
+@contextmanager
+def _temp_beside(path: Path, suffix: str) -> Iterator[Path]:
+    """A temporary file in `path`'s folder, named after this process (`_TEMP_NAME`), removed
+    on exit (with any SQLite journal)."""
+    prefix = f".{path.name}.{os.getpid()}."
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=suffix)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+    finally:
+        for leftover in (tmp, Path(f"{name}-journal")):
+            leftover.unlink(missing_ok=True)
+
+
+class _Note(genanki.Note):  # type: ignore[misc]
+    """A genanki note with flashcore's cards and mod time, its fields already sanitized."""
+
+    def __init__(self, note: ExportNote, position: int) -> None:
+        model, fields = _model_and_fields(note)
+        super().__init__(
+            model=model,
+            fields=fields,
+            tags=note_tags(note),
+            guid=note.guid or guid_for(note.key),
+            due=position,
+        )
+        self.mod = int(note.modified_at.timestamp())
+        self.flashcore_cards = [_Card(_anki_ord(note, c), c) for c in note.cards]
+        if len({card.ord for card in self.flashcore_cards}) < len(self.flashcore_cards):
+            raise ValueError(f"note {note.key!r}: two cards with the same ord")
+
+    @property
+    def cards(self) -> list[_Card]:
+        return self.flashcore_cards
+
+    def _check_invalid_html_tags_in_fields(self) -> None:
+        """Fields are cleaned by `clean_field`; HTML given as HTML is the author's."""
+
+    def write_to_db(self, cursor: sqlite3.Cursor, timestamp: float, *args: Any) -> None:
+        # genanki stamps note and card mod with the export time; use the note's own.
+        super().write_to_db(cursor, self.mod, *args)
+
+
+def _model_and_fields(note: ExportNote) -> tuple[genanki.Model, list[str]]:
+    def field(name: str, required: bool = True) -> str:
+        if required and name not in note.fields:
+            raise ValueError(f"note {note.key!r}: {note.kind.value} note without field {name!r}")
+        return clean_field(note.fields.get(name, ""), is_html=note.html)
+
+    if note.kind is NoteKind.CLOZE:
+        return CLOZE_MODEL, [field("text"), field("extra", False)]
+    return BASIC_MODEL, [field("front"), field("back"), field("extra", False)]
+
+
+def _anki_ord(note: ExportNote, card: ExportCard) -> int:
+    if note.kind is NoteKind.CLOZE:
+        if card.ord < 1:
+            raise ValueError(f"note {note.key!r}: cloze card ord {card.ord} (must be 1 or more)")
+        return card.ord - 1
+    if card.ord != 0:
+        raise ValueError(f"note {note.key!r}: basic card ord {card.ord} (must be 0)")
+    return 0
+
+
+def _write_collection(
+    plan: ExportPlan,
+    notes: Iterable[ExportNote],
+    db_path: Path,
+    with_scheduling: bool,
+    now: datetime,
+    progress: Callable[[int], None] | None,
+) -> tuple[int, int]:
+    """Build the package collection in `db_path`; the numbers of notes and cards written."""
+    conn = sqlite3.connect(db_path)
+    cursor = conn.cursor()  # closed with the connection, even when a progress call raises
+    try:
+        conn.execute("PRAGMA journal_mode=OFF")
+        conn.execute("PRAGMA synchronous=OFF")
+        # The revlog is written card by card, so its rows (keyed by time) land all over its
+        # table: a cache that holds the table keeps that in memory. It changes no byte.
+        conn.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
+        id_gen = itertools.count(int(now.timestamp() * 1000))
+        _write_decks_and_models(plan, cursor, id_gen)
+        schedules = _ScheduleWriter(cursor, plan.revlog_ids if with_scheduling else ())
+        cards = 0
+        keys: set[str] = set()
+        planned_decks = set(plan.decks)
+        position = 0
+        for position, note in enumerate(notes, start=1):
+            _check_planned(plan, planned_decks, note, position, keys)
+            anki_note = _Note(note, position)
+            anki_note.write_to_db(cursor, 0.0, deck_id_for(note.deck_name), id_gen)
+            cards += len(anki_note.cards)
+            if with_scheduling:
+                for card in anki_note.cards:
+                    schedules.add(card, position)
+            if position % PROGRESS_EVERY == 0:
+                schedules.flush()
+                if progress is not None:
+                    progress(position)
+        schedules.flush()
+        conn.commit()
+    finally:
+        # A cursor left open (held by an exception's traceback) keeps the file open after
+        # close(): the temporary file would then be deleted under a live descriptor.
+        cursor.close()
+        conn.close()
+    if progress is not None and (not position or position % PROGRESS_EVERY):
+        progress(position)
+    return position, cards
+
+
+def _check_planned(
+    plan: ExportPlan, decks: set[str], note: ExportNote, position: int, keys: set[str]
+) -> None:
+    if note.key in keys:
+        raise ValueError(f"note key {note.key!r} appears twice; keys must be unique")
+    keys.add(note.key)
+    if note.kind not in plan.kinds or note.deck_name not in decks:
+        raise ValueError(f"note {note.key!r}: its deck or kind is not in the plan")
+
+
+def _write_decks_and_models(
+    plan: ExportPlan, cursor: sqlite3.Cursor, id_gen: Iterator[int]
+) -> None:
+    decks = [genanki.Deck(deck_id_for(name), name) for name in plan.decks]
+    for deck in decks:
+        if NoteKind.BASIC in plan.kinds:
+            deck.add_model(BASIC_MODEL)
+        if NoteKind.CLOZE in plan.kinds:
+            deck.add_model(CLOZE_MODEL)
+    # Schema, collection row, decks and note types; the timestamp only sets the models' mod.
+    genanki.Package(decks).write_to_db(cursor, MODEL_MOD, id_gen)
+    (conf_text,) = cursor.execute("SELECT conf FROM col").fetchone()
+    conf = json.loads(conf_text)
+    conf.update(schedVer=2, creationOffset=0, rollover=ROLLOVER_HOUR)
+    cursor.execute("UPDATE col SET crt = ?, conf = ?", (COLLECTION_CRT, json.dumps(conf)))
+
+
+def _zip_collection(db_path: Path, target: Path) -> None:
+    """The package zip: fixed timestamps and attributes, deflate level 1, streamed."""
+    with zipfile.ZipFile(target, "w") as archive:
+        info = _entry("collection.anki2", db_path.stat().st_size)
+        with db_path.open("rb") as src, archive.open(info, "w") as dst:
+            shutil.copyfileobj(src, dst, _COPY_CHUNK)
+        archive.writestr(_entry("media", 2), b"{}")
+
+
+def _entry(name: str, size: int) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    # ZipFile.open() takes the level from the entry: `compress_level` since Python 3.13.
+    setattr(info, "compress_level" if hasattr(info, "compress_level") else "_compresslevel", 1)
+    info.create_system = 3
+    info.external_attr = 0o644 << 16
+    info.file_size = size
+    return info

@@ -1,0 +1,67 @@
+"""The values the Anki writer is handed (it never sees the database): notes with their cards and
+answers, the plan of a package, the summary of one written."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from flashcore.core.model import ExportCard, NoteKind, ReviewRecord
+
+# One flashcore review-log row (the core's value, under the name this module has always used).
+ExportReview = ReviewRecord
+
+
+@dataclass(frozen=True, slots=True)
+class ExportNote:
+    """One note: basic (fields front, back, extra?) or cloze (fields text, extra?)."""
+
+    key: str
+    kind: NoteKind
+    fields: dict[str, str]
+    deck_name: str
+    html: bool
+    tags: tuple[str, ...]
+    topics: tuple[str, ...]
+    qids: tuple[str, ...]
+    modified_at: datetime
+    cards: tuple[ExportCard, ...]
+    guid: str | None = None  # the note's own Anki GUID (from a package); else from its key
+
+
+@dataclass(frozen=True, slots=True)
+class ExportPlan:
+    """What a package holds, known before its notes are read: the number of notes expected
+    (for progress: the notes written are counted as they come), the deck names in the order of
+    their first note, and the note kinds."""
+
+    notes: int
+    decks: tuple[str, ...]
+    kinds: frozenset[NoteKind]
+    # The revlog ids the answers already have (`ExportReview.revlog_id`), ascending: no other
+    # answer is given one of them.
+    revlog_ids: Sequence[int] = ()
+
+    @classmethod
+    def of(cls, notes: Sequence[ExportNote]) -> ExportPlan:
+        decks = tuple(dict.fromkeys(note.deck_name for note in notes))
+        own = sorted(
+            {
+                review.revlog_id
+                for note in notes
+                for card in note.cards
+                for review in card.reviews
+                if review.revlog_id is not None
+            }
+        )
+        return cls(len(notes), decks, frozenset(note.kind for note in notes), own)
+
+
+@dataclass(frozen=True, slots=True)
+class ExportSummary:
+    notes: int
+    cards: int
+    bytes: int
+    path: Path

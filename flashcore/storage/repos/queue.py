@@ -1,0 +1,150 @@
+"""What today's queue reads of the cards: the compact scheduling columns of a scope's active
+cards (not suspended, not buried at `now`), as rows in core.queue.Candidate's field order.
+Core statements and plain tuples: a queue ranks ~2,500 of them on every build."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import and_, func, literal_column, or_, select
+
+from flashcore.core.model import CardState
+from flashcore.storage.repos.cards import card_filter
+from flashcore.storage.tables import cards, notes
+
+if TYPE_CHECKING:
+    from flashcore.storage.repos.common import Executor
+
+# (card_id, note_id, state, due, stability, last_review, weight): core.queue.Candidate's order.
+QueueRow = tuple[int, int, int, datetime, float | None, datetime | None, float]
+# The same and the card's deck: (…, deck_id).
+DeckRow = tuple[int, int, int, datetime, float | None, datetime | None, float, int]
+# A new card of a deck: (…, deck_id, ord, place in its deck's introduction order).
+NewDeckRow = tuple[int, int, int, datetime, float | None, datetime | None, float, int, int, int]
+
+STUDIED = [int(CardState.LEARNING), int(CardState.REVIEW), int(CardState.RELEARNING)]
+
+CARD_COLUMNS = (
+    cards.c.id, cards.c.note_id, cards.c.state, cards.c.due, cards.c.stability,
+    cards.c.last_review, cards.c.weight,
+)  # fmt: skip
+
+
+def _active(scope: Any, now: datetime) -> Any:
+    c = cards.c
+    return and_(scope, c.suspended.is_(False), or_(c.buried_until.is_(None), c.buried_until <= now))
+
+
+def _not_answered_since(start: datetime) -> Any:
+    c = cards.c
+    return or_(c.last_review.is_(None), c.last_review < start)
+
+
+def _new() -> Any:
+    return cards.c.state == literal_column("0")  # the partial index's own term
+
+
+def due_rows(conn: Executor, scope: Any, now: datetime, horizon: datetime) -> list[QueueRow]:
+    """The scope's studied cards due before `horizon` (`scope`: repos.card_scope's clause)."""
+    c = cards.c
+    rows = conn.execute(
+        select(*CARD_COLUMNS).where(_active(scope, now), c.state.in_(STUDIED), c.due < horizon)
+    ).all()
+    return [tuple(r) for r in rows]
+
+
+def pulled_rows(
+    conn: Executor, scope: Any, now: datetime, card_ids: list[int], day_start: datetime
+) -> list[QueueRow]:
+    """Of these (pulled-forward) cards, those of the scope not answered since `day_start`: a
+    pulled card answered today is done for the day, whatever its answer."""
+    rows = conn.execute(
+        select(*CARD_COLUMNS).where(
+            _active(scope, now), cards.c.id.in_(card_ids), _not_answered_since(day_start)
+        )
+    ).all()
+    return [tuple(r) for r in rows]
+
+
+def new_rows(conn: Executor, scope: Any, now: datetime, fetch: int) -> list[QueueRow]:
+    """The scope's first `fetch` new cards in introduction order (weight, note, ord)."""
+    c = cards.c
+    rows = conn.execute(
+        select(*CARD_COLUMNS)
+        .where(_active(scope, now), _new())
+        .order_by(c.weight.desc(), c.note_id, c.ord)
+        .limit(fetch)
+    ).all()
+    return [tuple(r) for r in rows]
+
+
+def new_waiting(conn: Executor, scope: Any, now: datetime, *, by_note: bool) -> int:
+    """The scope's new cards (its notes with new cards, `by_note`), counted."""
+    counted = func.count(func.distinct(cards.c.note_id)) if by_note else func.count()
+    return int(conn.execute(select(counted).where(_active(scope, now), _new())).scalar_one())
+
+
+# ---------------------------------------------------------------- per deck, in one pass
+
+
+def due_rows_by_deck(
+    conn: Executor, profile_id: int, now: datetime, horizon: datetime
+) -> list[DeckRow]:
+    c, n = cards.c, notes.c
+    rows = conn.execute(
+        select(*CARD_COLUMNS, n.deck_id)
+        .join(notes, n.id == c.note_id)
+        .where(_active(card_filter(profile_id, None, None), now), c.state.in_(STUDIED),
+               c.due < horizon)
+    ).all()  # fmt: skip
+    return [tuple(r) for r in rows]
+
+
+def pulled_rows_by_deck(
+    conn: Executor, profile_id: int, now: datetime, card_ids: list[int], day_start: datetime
+) -> list[DeckRow]:
+    c, n = cards.c, notes.c
+    rows = conn.execute(
+        select(*CARD_COLUMNS, n.deck_id)
+        .join(notes, n.id == c.note_id)
+        .where(_active(card_filter(profile_id, None, None), now), c.id.in_(card_ids),
+               _not_answered_since(day_start))
+    ).all()  # fmt: skip
+    return [tuple(r) for r in rows]
+
+
+def new_rows_by_deck(
+    conn: Executor, profile_id: int, now: datetime, fetch: int
+) -> dict[int, list[NewDeckRow]]:
+    """Each deck's first `fetch` new cards in introduction order: a scope's first `fetch` are
+    among its decks' (a window function, one pass over new cards)."""
+    c, n = cards.c, notes.c
+    order = (c.weight.desc(), c.note_id, c.ord)
+    place = func.row_number().over(partition_by=n.deck_id, order_by=order)
+    ranked = (
+        select(*CARD_COLUMNS, n.deck_id, c.ord, place.label("place"))
+        .join(notes, n.id == c.note_id)
+        .where(_active(card_filter(profile_id, None, None), now), _new())
+        .subquery()
+    )
+    out: dict[int, list[NewDeckRow]] = defaultdict(list)
+    for r in conn.execute(select(ranked).where(ranked.c.place <= fetch)).all():
+        out[r[7]].append(tuple(r))
+    return out
+
+
+def new_waiting_by_deck(
+    conn: Executor, profile_id: int, now: datetime, *, by_note: bool
+) -> dict[int, int]:
+    """Each deck's new cards (its notes with new cards, `by_note`), counted."""
+    c, n = cards.c, notes.c
+    counted = func.count(func.distinct(c.note_id)) if by_note else func.count()
+    rows = conn.execute(
+        select(n.deck_id, counted)
+        .join(notes, n.id == c.note_id)
+        .where(_active(card_filter(profile_id, None, None), now), _new())
+        .group_by(n.deck_id)
+    ).all()
+    return {deck_id: int(count) for deck_id, count in rows}
