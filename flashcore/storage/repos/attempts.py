@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, func, select, true
 
-from flashcore.storage.repos.qbank import MISSED
+from flashcore.storage.repos.qbank import MISSED as MISSED  # what counts as a miss
 from flashcore.storage.tables import note_qids, notes, qbank_attempts
 
 if TYPE_CHECKING:
