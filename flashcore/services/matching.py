@@ -12,7 +12,7 @@ from flashcore.core import topics as topic_keys
 from flashcore.core import weakness as model
 from flashcore.core.matching import TopicMatcher, own_text
 from flashcore.storage.repos import attempts as attempts_repo
-from flashcore.storage.repos import topics as topics_repo
+from flashcore.storage.repos import topic_index as topics_repo
 
 if TYPE_CHECKING:
     from flashcore.core.settings import Settings
