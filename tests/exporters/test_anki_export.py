@@ -37,6 +37,7 @@ from flashcore.exporters.anki import (
     study_date,
     write_apkg,
 )
+from flashcore.exporters.anki import package as anki_package
 
 NOW = datetime(2026, 3, 1, 15, 0, tzinfo=UTC)
 EDITED = datetime(2026, 2, 1, 9, 0, tzinfo=UTC)
@@ -359,7 +360,7 @@ def test_export_leaves_only_the_package_in_its_folder(out):
 def test_an_export_that_fails_midway_leaves_no_temp_files_and_the_old_package(out, monkeypatch):
     write_apkg(sample_notes()[:2], out, with_scheduling=False, now=NOW)
     old = out.read_bytes()
-    monkeypatch.setattr(anki_export, "PROGRESS_EVERY", 2)
+    monkeypatch.setattr(anki_package, "PROGRESS_EVERY", 2)
     seen: list[int] = []
 
     def interrupt(done: int) -> None:
@@ -451,7 +452,7 @@ def test_without_scheduling_every_card_is_new(col, out):
 
 
 def test_progress_is_told_the_notes_done(out, monkeypatch):
-    monkeypatch.setattr(anki_export, "PROGRESS_EVERY", 3)
+    monkeypatch.setattr(anki_package, "PROGRESS_EVERY", 3)
     seen: list[int] = []
     write_apkg(sample_notes(), out, with_scheduling=False, now=NOW, progress=seen.append)
     assert seen == [3, 6, 7]

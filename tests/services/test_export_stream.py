@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from flashcore.core.model import CardState, NoteKind, Rating
 from flashcore.exporters import anki as anki_export
 from flashcore.exporters.anki import ExportCard, ExportNote, ExportReview, write_apkg
+from flashcore.exporters.anki import package as anki_package
 from flashcore.services import export, study
 from flashcore.storage import repos
 from flashcore.storage.repos import exports
@@ -174,7 +175,7 @@ def test_streamed_export_is_byte_for_byte_the_former_export(
     # small slices and flushes, so the package crosses many of both
     monkeypatch.setattr(export, "NOTES_PER_READ", 7)
     monkeypatch.setattr(exports, "CHUNK", 5)
-    monkeypatch.setattr(anki_export, "PROGRESS_EVERY", 11)
+    monkeypatch.setattr(anki_package, "PROGRESS_EVERY", 11)
     fc = studied
     former = tmp_path / "former.apkg"
     streamed = tmp_path / "streamed.apkg"
