@@ -216,6 +216,10 @@ class PullForward(Base):
     card_id: Mapped[int]
     study_day: Mapped[date]
     reason: Mapped[str]
+    kind: Mapped[str]
+    subject: Mapped[str]
+    on_date: Mapped[date | None]
+    misses: Mapped[int]
 
 
 class Exam(Base):

@@ -318,7 +318,14 @@ pull_forwards = Table(
     _profile(),
     Column("card_id", ForeignKey("cards.id", ondelete="CASCADE"), primary_key=True),
     Column("study_day", Date, primary_key=True),
-    _required("reason", String(300)),
+    _required("reason", String(300)),  # the text shown (kept for older versions' readers)
+    # What pulled the card (core.reasons.PulledForward): "question" (`subject` its
+    # `source:qid`, `on_date` the miss's day) or "topic" (`subject` its path, `misses` its
+    # fresh misses).
+    _required("kind", String(16), server_default="topic"),
+    _required("subject", String(300), server_default=""),
+    _optional("on_date", Date),
+    _required("misses", Integer, server_default=text("0")),
 )
 
 # A profile's exam (one per profile): its date, the daily time budget, the buffer before it
