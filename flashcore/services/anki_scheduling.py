@@ -127,13 +127,32 @@ class SchedulingSummary:
         }
 
     def line(self) -> str:
-        """One line for the command's output."""
-        return (
-            f"scheduling: {self.cards_added} cards added, {self.cards_updated} updated, "
-            f"{self.cards_merged} merged, {self.cards_skipped} skipped; reviews: "
-            f"{self.reviews_added} added, {self.reviews_linked} matched to answers given here, "
-            f"{self.reviews_skipped} already present"
+        """One line for the command's output, naming only what happened, then what stayed:
+        `scheduling: cards: 5 updated from Anki; reviews: 12 added from Anki (33,567 cards
+        unchanged, 14,388 still new, 973,576 reviews already here)`, or `scheduling: nothing
+        new from Anki (…)`."""
+        cards = _counted(
+            (self.cards_added, "taken from Anki"),
+            (self.cards_updated, "updated from Anki"),
+            (self.cards_merged, "merged with answers given here"),
         )
+        reviews = _counted(
+            (self.reviews_added, "added from Anki"),
+            (self.reviews_linked, "matched to answers given here"),
+        )
+        parts = [f"cards: {cards}"] if cards else []
+        parts += [f"reviews: {reviews}"] if reviews else []
+        text = "scheduling: " + ("; ".join(parts) or "nothing new from Anki")
+        kept = _counted(
+            (self.cards_skipped, "cards unchanged"),
+            (self.cards_new, "still new"),
+            (self.reviews_skipped, "reviews already here"),
+        )
+        return f"{text} ({kept})" if kept else text
+
+
+def _counted(*counts: tuple[int, str]) -> str:
+    return ", ".join(f"{n:,} {what}" for n, what in counts if n)
 
 
 @dataclass(slots=True)

@@ -602,11 +602,28 @@ def list_batches(fc: Collection) -> list[dict[str, Any]]:
         ]
 
 
+@dataclass(frozen=True, slots=True)
+class BatchRemoval:
+    """What `qbank remove` undid: the batch's attempts, and the cards its misses had
+    unsuspended that are suspended again (no other batch's miss keeps them out)."""
+
+    attempts: int
+    resuspended: int
+
+
 def remove_batch(fc: Collection, batch_id: int) -> int:
-    """Undo a mistaken import: its attempts go, weights and today's pull-forwards follow."""
+    """Undo a mistaken import: its attempts go, weights and today's pull-forwards follow.
+    Returns the attempts removed (`remove_qbank_batch` says more)."""
+    return remove_qbank_batch(fc, batch_id).attempts
+
+
+def remove_qbank_batch(fc: Collection, batch_id: int) -> BatchRemoval:
+    """Undo a mistaken import: its attempts go, the cards its misses unsuspended are suspended
+    again (unless another batch's miss of their questions keeps them), weights and today's
+    pull-forwards follow."""
     today = today_for(fc)
 
-    def work(session: Session) -> int:
+    def work(session: Session) -> BatchRemoval:
         found = session.execute(
             select(QbankBatch.id).where(
                 QbankBatch.id == batch_id, QbankBatch.profile_id == fc.profile_id
@@ -617,10 +634,13 @@ def remove_batch(fc: Collection, batch_id: int) -> int:
         n = session.execute(
             select(func.count()).where(QbankAttempt.batch_id == batch_id)
         ).scalar_one()
+        again = repos.resuspend_unsuspended_by(
+            session, fc.profile_id, batch_id, matching.MISSED, fc.now()
+        )
         session.execute(delete(QbankAttempt).where(QbankAttempt.batch_id == batch_id))
         session.execute(delete(QbankBatch).where(QbankBatch.id == batch_id))
         pull_forward(session, fc, today, weights.refresh_in(session, fc, today))
-        return int(n)
+        return BatchRemoval(attempts=int(n), resuspended=len(again))
 
     return run_write(fc.engine, work)
 

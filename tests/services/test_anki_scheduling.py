@@ -225,3 +225,18 @@ def test_the_bulk_rows_are_what_review_of_gives_one_answer_at_a_time(student, fc
             assert row.difficulty_after == pytest.approx(want.difficulty_after)
             compared += 1
     assert compared == sum(map(len, ah.revlog_ids(student.col).values()))
+
+
+def test_the_summary_line_names_what_happened_then_what_stayed():
+    phone = SchedulingSummary(cards_updated=5, reviews_added=12, cards_skipped=33_567,
+                              cards_new=14_388, reviews_skipped=973_576)  # fmt: skip
+    assert phone.line() == (
+        "scheduling: cards: 5 updated from Anki; reviews: 12 added from Anki "
+        "(33,567 cards unchanged, 14,388 still new, 973,576 reviews already here)"
+    )
+    same = SchedulingSummary(cards_skipped=33_572, cards_new=14_388, reviews_skipped=973_588)
+    assert same.line() == (
+        "scheduling: nothing new from Anki "
+        "(33,572 cards unchanged, 14,388 still new, 973,588 reviews already here)"
+    )
+    assert SchedulingSummary().line() == "scheduling: nothing new from Anki"
