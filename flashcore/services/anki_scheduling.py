@@ -581,6 +581,8 @@ def _settle(
         default_retention=settings.desired_retention, history_memory=history_memory,
         last_answer=revlog_time(item.last_answer_ms) if item.last_answer_ms else None,
     )  # fmt: skip
+    if item.anki.buried:  # buried in Anki: here too, until the next study day
+        writes.bury(card_id, fc.rollover(now))
     if imported.schedule is None:  # new in Anki
         writes.anchor(fc.profile_id, card_id, item.anki.id, None,
                       exists=linked_id is not None)  # fmt: skip

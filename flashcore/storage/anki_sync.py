@@ -420,6 +420,7 @@ class CardWrites:
     new_links: list[dict[str, Any]] = field(default_factory=list)
     links: list[dict[str, Any]] = field(default_factory=list)
     schedules: list[dict[str, Any]] = field(default_factory=list)
+    burials: list[dict[str, Any]] = field(default_factory=list)
 
     def anchor(
         self, profile_id: int, card_id: int, anki_card_id: int, anchor: Anchor | None, *,
@@ -462,7 +463,11 @@ class CardWrites:
         })  # fmt: skip
 
     def __len__(self) -> int:
-        return len(self.new_links) + len(self.links) + len(self.schedules)
+        return len(self.new_links) + len(self.links) + len(self.schedules) + len(self.burials)
+
+    def bury(self, card_id: int, until: datetime) -> None:
+        """Bury a card until `until` (after its schedule, which unburies it, is written)."""
+        self.burials.append({"b_card": card_id, "buried_until": until})
 
     def write(self, session: Executor) -> None:
         """Write what is recorded, and forget it (an import writes every few thousand cards,
@@ -484,9 +489,12 @@ class CardWrites:
                     if with_flag:
                         row["flagged"] = flag
                 session.execute(_card_update(with_flag), rows)
+        if self.burials:
+            session.execute(_bury_update(), self.burials)
         self.new_links.clear()
         self.links.clear()
         self.schedules.clear()
+        self.burials.clear()
 
 
 _ANCHOR_COLUMNS = (
@@ -514,6 +522,15 @@ def _link_update() -> Any:
         update(a)
         .where(a.c.card_id == bindparam("b_card"))
         .values(anki_card_id=bindparam("anki_card_id"))
+    )
+
+
+def _bury_update() -> Any:
+    t = cards
+    return (
+        update(t)
+        .where(t.c.id == bindparam("b_card"))
+        .values(buried_until=bindparam("buried_until"), version=t.c.version + 1)
     )
 
 
