@@ -187,8 +187,8 @@ def upsert_deck(
             for note, key, digest in fresh
         ]
         insert_many(session, notes, rows)
-        ids = _note_ids(session, deck_id, [key for _n, key, _d in fresh])
-        linked.extend((ids[key], note) for note, key, _d in fresh)
+        note_id_of = _note_ids(session, deck_id, [key for _n, key, _d in fresh])
+        linked.extend((note_id_of[key], note) for note, key, _d in fresh)
         counts.added = len(fresh)
         card_rows = [
             _new_card_row(profile_id, note_id, o, now, suspended=o in note.suspended)
