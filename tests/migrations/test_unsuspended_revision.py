@@ -1,4 +1,4 @@
-"""Schema 0009 on a released 0008 database, on SQLite and PostgreSQL: every card starts without
+"""Schema 0011 on a released 0010 database, on SQLite and PostgreSQL: every card starts without
 a miss's mark (nothing was recorded before); a miss after the upgrade marks the cards it
 unsuspends; a downgrade drops the column and keeps every row, and the upgrade comes back."""
 
@@ -25,10 +25,10 @@ def released(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, datet
         url = f"sqlite:///{tmp_path / 'released.sqlite3'}"
     else:
         url = str(request.getfixturevalue("pg_url"))
-    fixture = read_fixture(FOLDER / "0008.json")
+    fixture = read_fixture(FOLDER / "0010.json")
     engine = make_engine(url, create=True)
     try:
-        upgrade(engine, "0008")
+        upgrade(engine, "0010")
         load(engine, fixture)
     finally:
         engine.dispose()
@@ -59,25 +59,25 @@ def _miss_a_listed_question(fc) -> tuple[int, int]:
     return card_id, report.batch_id
 
 
-def test_an_upgraded_0008_database_has_no_marks_and_a_miss_marks_the_cards_it_unsuspends(
+def test_an_upgraded_0010_database_has_no_marks_and_a_miss_marks_the_cards_it_unsuspends(
     released,
 ):
     url, now, _fixture = released
     with Flashcore.open(url, clock=FixedClock(now + timedelta(hours=1)), profile="alice") as fc:
-        assert read_revision(fc.engine) == "0009"
+        assert read_revision(fc.engine) == "0011"
         assert all(mark is None for _card, mark in _marks(url))
         card_id, batch_id = _miss_a_listed_question(fc)
     assert dict(_marks(url))[card_id] == batch_id
 
 
-def test_downgrading_0009_drops_the_column_and_keeps_every_row(released):
+def test_downgrading_0011_drops_the_column_and_keeps_every_row(released):
     url, now, fixture = released
     with Flashcore.open(url, clock=FixedClock(now + timedelta(hours=1)), profile="alice") as fc:
         _miss_a_listed_question(fc)
     engine = make_engine(url)
     try:
-        downgrade(engine, "0008")
-        assert read_revision(engine) == "0008"
+        downgrade(engine, "0010")
+        assert read_revision(engine) == "0010"
         names = {c["name"] for c in sa.inspect(engine).get_columns("cards")}
         assert "unsuspended_by" not in names
         kept = dump(engine, {name: t["columns"] for name, t in fixture["tables"].items()})
