@@ -159,9 +159,11 @@ class MissedQuestion:
     source: str
     qid: str
     on_date: date
+    unsuspended: bool = False  # the card was suspended until a missed question brought it back
 
     def text(self) -> str:
-        return f"missed {self.source}:{self.qid} on {self.on_date.isoformat()}"
+        missed = f"missed {self.source}:{self.qid} on {self.on_date.isoformat()}"
+        return f"unsuspended: {missed}" if self.unsuspended else missed
 
 
 @dataclass(frozen=True, slots=True)

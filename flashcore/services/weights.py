@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -260,6 +261,7 @@ def question_reasons(
     today = today_for(fc)
     half_life = fc.settings.weakness_half_life_days
     answers = repos.question_answers(session, fc.profile_id, card_ids, MISSED)
+    unsuspended = repos.unsuspended_by_miss(session, list(answers))
     out: dict[int, model.MissedQuestion] = {}
     for card_id, listed in answers.items():
         questions = []
@@ -270,6 +272,8 @@ def question_reasons(
             questions.append((source, qid, o))
         miss = model.strongest_miss(questions, today, half_life)
         if miss is not None:
+            if card_id in unsuspended:
+                miss = replace(miss, unsuspended=True)
             out[card_id] = miss
     return out
 

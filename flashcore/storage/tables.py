@@ -176,6 +176,11 @@ cards = Table(
     _optional("weak_topic_id", ForeignKey("topics.id", ondelete="SET NULL")),
     _required("version", Integer, default=0),
     _required("modified_at", UTCDateTime),
+    # The qbank batch whose missed question unsuspended this card (`unsuspend_on_miss`): its
+    # reason says so, and removing that batch suspends it again. NULL: not unsuspended by a
+    # miss (or suspended or unsuspended by hand since). No foreign key (schema 0011 says why):
+    # `qbank remove` moves or clears the mark before the batch goes.
+    _optional("unsuspended_by", Integer),
     UniqueConstraint("note_id", "ord"),
     # Covering: today's due cards are ranked from the index alone (id is the rowid).
     Index(
