@@ -1,7 +1,7 @@
 """Schema 0011, the compact review log, on a copy of a generated collection (the engine
-benchmark's, written as answering writes it) and on the released 0008 fixture upgraded to 0010, on SQLite and
-PostgreSQL: a downgrade writes every before-state out and restores the text times, an upgrade
-chains them again, and no row or value is lost either way."""
+benchmark's, written as answering writes it) and on the released 0008 fixture upgraded to
+0010, on SQLite and PostgreSQL: a downgrade writes every before-state out and restores the
+text times, an upgrade chains them again, and no row or value is lost either way."""
 
 from __future__ import annotations
 
