@@ -176,6 +176,11 @@ cards = Table(
     _optional("weak_topic_id", ForeignKey("topics.id", ondelete="SET NULL")),
     _required("version", Integer, default=0),
     _required("modified_at", UTCDateTime),
+    # The qbank batch whose missed question unsuspended this card (`unsuspend_on_miss`): its
+    # reason says so, and removing that batch suspends it again. NULL: not unsuspended by a
+    # miss (or suspended or unsuspended by hand since). No foreign key (schema 0011 says why):
+    # `qbank remove` moves or clears the mark before the batch goes.
+    _optional("unsuspended_by", Integer),
     UniqueConstraint("note_id", "ord"),
     # Covering: today's due cards are ranked from the index alone (id is the rowid).
     Index(
@@ -204,7 +209,7 @@ Index(
 
 # One row per answer, with the state before and after so `undo` restores it exactly.
 #
-# Compact (schema 0011): the times are `UTCMicros` (an 8-byte integer on SQLite), and an answer
+# Compact (schema 0012): the times are `UTCMicros` (an 8-byte integer on SQLite), and an answer
 # given to a card exactly as its previous answer left it is `chained`: its before-state columns
 # `step_before` .. `retention_before` are NULL and read from that previous row (the card's row
 # with the greatest id below this one): step, stability, difficulty and due after it, its

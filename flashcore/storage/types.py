@@ -113,7 +113,7 @@ class UTCMicros(TypeDecorator[datetime]):
             return None
         if isinstance(value, int):
             return from_micros(value)
-        if isinstance(value, str):  # text written by a flashcore before schema 0011
+        if isinstance(value, str):  # text written by a flashcore before schema 0012
             parsed = datetime.fromisoformat(value)
             return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
         if value.tzinfo is None:

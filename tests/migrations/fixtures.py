@@ -68,7 +68,7 @@ def _portable(value: Any, column: sa.Column[Any]) -> Any:
     return value
 
 
-# The review log's times, stored as integer microseconds on SQLite since schema 0011
+# The review log's times, stored as integer microseconds on SQLite since schema 0012
 # (`UTCMicros`): dumped and loaded as the datetimes they are.
 _LOG_TIMES = {"reviewed_at", "due_before", "last_review_before", "buried_until_before", "due_after"}
 

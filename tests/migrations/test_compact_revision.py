@@ -1,6 +1,6 @@
-"""Schema 0011, the compact review log, on a copy of a generated collection (the engine
+"""Schema 0012, the compact review log, on a copy of a generated collection (the engine
 benchmark's, written as answering writes it) and on the released 0008 fixture upgraded to
-0010, on SQLite and PostgreSQL: a downgrade writes every before-state out and restores the
+0011, on SQLite and PostgreSQL: a downgrade writes every before-state out and restores the
 text times, an upgrade chains them again, and no row or value is lost either way."""
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def test_a_generated_collection_round_trips_through_0008_with_every_value_kept(t
         assert total == plan.stats["review_logs"] and chained > total // 2
         logical = _logical(engine)
 
-        downgrade(engine, "0010")
+        downgrade(engine, "0011")
         with engine.connect() as conn:
             kinds = conn.exec_driver_sql(
                 "SELECT DISTINCT typeof(reviewed_at), typeof(due_before), typeof(due_after)"
@@ -56,7 +56,7 @@ def test_a_generated_collection_round_trips_through_0008_with_every_value_kept(t
         assert dump(engine)["review_logs"]["rows"] == logical["review_logs"]["rows"]
 
         upgrade(engine, "head")
-        assert read_revision(engine) == "0011"
+        assert read_revision(engine) == "0012"
         assert _counts(engine) == (total, chained)
         assert _logical(engine) == logical
     finally:
@@ -73,24 +73,24 @@ def released(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     try:
         upgrade(engine, "0008")
         load(engine, read_fixture(FOLDER / "0008.json"))
-        upgrade(engine, "0010")
+        upgrade(engine, "0011")
     finally:
         engine.dispose()
     return url
 
 
-def test_the_released_0008_fixture_at_0010_is_chained_and_comes_back_exactly(released: str):
+def test_the_released_0008_fixture_at_0011_is_chained_and_comes_back_exactly(released: str):
     engine = make_engine(released)
     try:
         before = dump(engine)
-        upgrade(engine, "0011")
+        upgrade(engine, "0012")
         total, chained = _counts(engine)
         assert total == len(before["review_logs"]["rows"]) and chained > 0
         after = dump(engine, {name: t["columns"] for name, t in before.items()})
         for name, table in before.items():
             if name != "alembic_version":
                 assert after[name] == table, name
-        downgrade(engine, "0010")
+        downgrade(engine, "0011")
         assert dump(engine) == before
     finally:
         engine.dispose()

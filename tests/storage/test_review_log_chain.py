@@ -1,4 +1,4 @@
-"""The compact review log (schema 0011): an answer given to a card as its previous answer left
+"""The compact review log (schema 0012): an answer given to a card as its previous answer left
 it is written chained (its before-state read from that row), undo restores the card exactly
 from it, and a row deleted or rewritten first writes the next row's before-state out."""
 

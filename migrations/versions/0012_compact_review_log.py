@@ -1,7 +1,7 @@
 """Compact review log
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-05 05:00:00
 
 The review log was ~3.4 times Anki's whole collection on disk (issue 19). Each row held its
@@ -17,7 +17,7 @@ answer is what the card's previous answer left. Now:
   seek), and the Anki revlog id index is partial (only rows that have one).
 On SQLite the table is rebuilt in id order (`VACUUM` afterwards returns the freed pages:
 `storage.migrate` runs it). Downgrading writes every before-state out and restores the text
-times, the columns and the indexes of 0010 (as 0008 made them).
+times, the columns and the indexes of 0011 (as 0008 made them).
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from alembic import op
 
 import flashcore.storage.types
 
-revision: str = "0011"
-down_revision: str | None = "0010"
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -40,7 +40,7 @@ CHAINED = ("step_before", "stability_before", "difficulty_before", "due_before",
 SOURCE = ("step_after", "stability_after", "difficulty_after", "due_after", "reviewed_at",
           "desired_retention")  # fmt: skip
 TIMES = ("reviewed_at", "due_before", "last_review_before", "buried_until_before", "due_after")
-ALL = (  # in the order 0008 (and so 0010) left them on SQLite
+ALL = (  # in the order 0008 (and so 0011) left them on SQLite
     "id", "profile_id", "card_id", "reviewed_at", "rating", "duration_ms", "desired_retention",
     "reason", "state_before", "step_before", "stability_before", "difficulty_before",
     "due_before", "last_review_before", "lapses_before", "retention_before", "state_after",
@@ -205,7 +205,7 @@ def _upgrade_sqlite(bind: sa.Connection) -> None:
     driver = bind.connection.driver_connection
     driver.create_function("fc_micros", 1, _python_micros, deterministic=True)  # type: ignore[union-attr]
     op.create_table(
-        "_review_logs_0011",
+        "_review_logs_0012",
         *_columns(flashcore.storage.types.UTCMicros(), chained=True),
         *_constraints(),
     )
@@ -217,11 +217,11 @@ def _upgrade_sqlite(bind: sa.Connection) -> None:
             value = f"CASE WHEN {_nulled(name, chain)} THEN NULL ELSE {value} END"
         values.append(value)
     op.execute(
-        f"INSERT INTO _review_logs_0011 ({', '.join(ALL)}, chained)"
+        f"INSERT INTO _review_logs_0012 ({', '.join(ALL)}, chained)"
         f" SELECT {', '.join(values)}, {chain} FROM ({_LAGGED}) ORDER BY id"
     )
     op.drop_table("review_logs")
-    op.rename_table("_review_logs_0011", "review_logs")
+    op.rename_table("_review_logs_0012", "review_logs")
     _new_indexes()
 
 
@@ -230,18 +230,18 @@ def downgrade() -> None:
     resolved = ", ".join(f"CASE WHEN chained THEN p_{c} ELSE {c} END AS {c}" for c in CHAINED)
     if bind.dialect.name == "sqlite":
         op.create_table(
-            "_review_logs_0010",
+            "_review_logs_0011",
             *_columns(flashcore.storage.types.UTCDateTime(timezone=True), chained=False),
             *_constraints(),
         )
         values = [_to_text(f"{name}") if name in TIMES else name for name in ALL]
         op.execute(
-            f"INSERT INTO _review_logs_0010 ({', '.join(ALL)}) SELECT {', '.join(values)} FROM"
+            f"INSERT INTO _review_logs_0011 ({', '.join(ALL)}) SELECT {', '.join(values)} FROM"
             f" (SELECT {', '.join(c for c in ALL if c not in CHAINED)}, {resolved}"
             f" FROM ({_LAGGED})) ORDER BY id"
         )
         op.drop_table("review_logs")
-        op.rename_table("_review_logs_0010", "review_logs")
+        op.rename_table("_review_logs_0011", "review_logs")
         _old_indexes()
         return
     sets = ", ".join(f"{c} = p.p_{c}" for c in CHAINED)
