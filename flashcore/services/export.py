@@ -148,7 +148,9 @@ def _read_notes(
                     qids=note.qids,
                     modified_at=note.modified_at,
                     cards=tuple(
-                        dataclasses.replace(c, reviews=tuple(history.get(c.card_id or 0, ())), card_id=None)
+                        dataclasses.replace(
+                            c, reviews=tuple(history.get(c.card_id or 0, ())), card_id=None
+                        )
                         for c in note.cards
                     ),
                 )
