@@ -21,26 +21,14 @@ time in milliseconds, moved on a millisecond where two share one) and linked, ne
 
 from __future__ import annotations
 
-from bisect import bisect_left
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-from flashcore.core import fsrs_adapter, studyday
-from flashcore.core.model import CardState, Rating, Schedule
-from flashcore.core.settings import Settings, format_value
+from flashcore.core.model import Rating
 from flashcore.importers.anki_package.types import (
-    Card,
-    Deck,
-    DeckConfig,
-    Note,
-    NoteType,
     NoteTypeKind,
-    PackageCounts,
-    PackageInfo,
     RevlogEntry,
 )
 from flashcore.importers.anki_scheduling import (
@@ -52,128 +40,40 @@ from flashcore.importers.anki_scheduling import (
     ROWS_SQL,
     TEMP_TABLES,
     AnkiClock,
-    ImportedReview,
-    ReviewTrack,
-    card_schedule,
     day_terms,
     due_micros,
     is_answer,
-    memory_from_history,
-    preset_parameters,
-    review_of,
     revlog_time,
-    steps_text,
     study_day_number,
 )
 from flashcore.storage import anki_sync
-from flashcore.storage.anki_sync import Anchor, LocalCard
 
 if TYPE_CHECKING:
     from flashcore.services.context import Collection
+from flashcore.services.anki_history import PackageSource as PackageSource
+from flashcore.services.anki_history import SchedulingSummary as SchedulingSummary
+from flashcore.services.anki_history import (
+    _CardWork,
+    _follow,
+    _known,
+    _match_unseen,
+    _review,
+    _row,
+    _settle,
+    _unchanged,
+)
+from flashcore.services.anki_preset import _adopt_preset
 
-MATCH_MILLIS = 1000  # an exported answer's revlog id is its time, moved on at most this much
 _BATCH = 5000  # progress every this many rows
+
+
 _ROWS = 20_000  # imported answers written at a time (memory stays flat)
+
+
 _WRITES = 5_000  # card and anchor rows written at a time
+
+
 Progress = Callable[[int, int], None]
-
-
-class PackageSource(Protocol):
-    """What an import reads of an opened package (`importers.anki_package.AnkiPackage`)."""
-
-    @property
-    def info(self) -> PackageInfo: ...
-    def note_types(self) -> dict[int, NoteType]: ...
-    def notes(self) -> Iterator[Note]: ...
-    def note_guids(self) -> Iterator[tuple[int, str, int]]: ...
-    def counts(self) -> PackageCounts: ...
-    def decks(self) -> dict[int, Deck]: ...
-    def deck_configs(self) -> dict[int, DeckConfig]: ...
-    def cards(self) -> Iterator[Card]: ...
-    def revlog(self) -> Iterator[RevlogEntry]: ...
-    def sql(self, statement: str, params: Iterable[Any] = ()) -> Iterator[tuple[Any, ...]]: ...
-    def fill_temp(self, table: str, columns: str, rows: Iterable[tuple[Any, ...]]) -> None: ...
-    @property
-    def database_file(self) -> Path | None: ...
-
-
-@dataclass(slots=True)
-class SchedulingSummary:
-    """What an import did with the package's scheduling."""
-
-    cards_added: int = 0  # Anki's schedule taken for a card for the first time
-    cards_updated: int = 0  # Anki's newer schedule taken (it had seen every answer given here)
-    cards_merged: int = 0  # answered on both sides: both histories, state recomputed
-    cards_skipped: int = 0  # nothing new in the package
-    cards_new: int = 0  # new in Anki: flashcore's new card stays new
-    reviews_added: int = 0  # answers given in Anki, now in the review log
-    reviews_linked: int = 0  # answers given here that came back in the package
-    reviews_skipped: int = 0  # already in the review log
-    manual_skipped: int = 0  # revlog rows that are not answers (set due date, forget, ...)
-    settings: dict[str, str] = field(default_factory=dict)  # profile settings the preset set
-    warnings: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "cards_added": self.cards_added,
-            "cards_updated": self.cards_updated,
-            "cards_merged": self.cards_merged,
-            "cards_skipped": self.cards_skipped,
-            "cards_new": self.cards_new,
-            "reviews_added": self.reviews_added,
-            "reviews_linked": self.reviews_linked,
-            "reviews_skipped": self.reviews_skipped,
-            "manual_skipped": self.manual_skipped,
-            "settings": dict(self.settings),
-            "warnings": list(self.warnings),
-        }
-
-    def line(self) -> str:
-        """One line for the command's output, naming only what happened, then what stayed:
-        `scheduling: cards: 5 updated from Anki; reviews: 12 added from Anki (33,567 cards
-        unchanged, 14,388 still new, 973,576 reviews already here)`, or `scheduling: nothing
-        new from Anki (…)`."""
-        cards = _counted(
-            (self.cards_added, "taken from Anki"),
-            (self.cards_updated, "updated from Anki"),
-            (self.cards_merged, "merged with answers given here"),
-        )
-        reviews = _counted(
-            (self.reviews_added, "added from Anki"),
-            (self.reviews_linked, "matched to answers given here"),
-        )
-        parts = [f"cards: {cards}"] if cards else []
-        parts += [f"reviews: {reviews}"] if reviews else []
-        text = "scheduling: " + ("; ".join(parts) or "nothing new from Anki")
-        kept = _counted(
-            (self.cards_skipped, "cards unchanged"),
-            (self.cards_new, "still new"),
-            (self.reviews_skipped, "reviews already here"),
-        )
-        return f"{text} ({kept})" if kept else text
-
-
-def _counted(*counts: tuple[int, str]) -> str:
-    return ", ".join(f"{n:,} {what}" for n, what in counts if n)
-
-
-@dataclass(slots=True)
-class _CardWork:
-    """One package card during an import."""
-
-    anki: Card
-    card_id: int  # the flashcore card
-    link: tuple[int, bool] | None  # its Anki card id and whether it has an anchor, if linked
-    local: LocalCard | None = None  # read for the cards an import changes that were linked
-    track: ReviewTrack = field(default_factory=ReviewTrack)
-    last_entry: RevlogEntry | None = None
-    last_answer_ms: int = 0
-    unseen: list[tuple[int, int, int]] = field(default_factory=list)  # answers Anki lacks
-    pending: list[ImportedReview] = field(default_factory=list)  # held back for a merge
-    new_answers: int = 0
-    new_manual: int = 0
-    history: list[tuple[Rating, datetime, int]] | None = None  # for memory without FSRS data
-    retention: float | None = None  # the card's `dr`
 
 
 def package_card_ids(session: Any, pkg: PackageSource, note_ids: dict[str, int]) -> dict[int, int]:
@@ -448,291 +348,3 @@ def _histories(pkg: PackageSource, work: dict[int, _CardWork], zone: Any, hour: 
         history = wanted[cid].history
         assert history is not None
         history.append((Rating(ease), revlog_time(rid), elapsed))
-
-
-def _known(known: Any, revlog_id: int) -> bool:
-    at = bisect_left(known, revlog_id)
-    return at < len(known) and known[at] == revlog_id
-
-
-def _follow(item: _CardWork, entry: RevlogEntry, zone: Any, hour: int) -> None:
-    """A row already in the log (or linked): the card's track moves on without a new row."""
-    item.last_entry = entry
-    item.last_answer_ms = max(item.last_answer_ms, entry.id)
-    when = revlog_time(entry.id)
-    item.track.last_day = date.fromordinal(study_day_number(entry.id // 900_000, zone, hour))
-    if item.track.state is CardState.REVIEW and entry.ease == 1:
-        item.track.lapses += 1
-    item.track.last_answer = when
-    item.track.state = (
-        CardState.REVIEW
-        if entry.interval > 0
-        else (CardState.RELEARNING if entry.kind in (1, 2) else CardState.LEARNING)
-    )
-
-
-def _review(
-    item: _CardWork, entry: RevlogEntry, clock: AnkiClock, zone: Any, hour: int
-) -> ImportedReview:
-    review = review_of(entry, item.track, clock, zone, hour)
-    item.last_entry = entry
-    item.last_answer_ms = max(item.last_answer_ms, entry.id)
-    return review
-
-
-def _match_unseen(item: _CardWork, entry: RevlogEntry) -> int | None:
-    """The answer given here that this revlog row is (same rating, its time to within
-    MATCH_MILLIS), removed from the card's unseen answers; None when there is none."""
-    best = None
-    for index, (_log_id, millis, rating) in enumerate(item.unseen):
-        close = rating == entry.ease and 0 <= entry.id - millis < MATCH_MILLIS
-        if close and (best is None or millis > item.unseen[best][1]):
-            best = index
-    if best is None:
-        return None
-    return item.unseen.pop(best)[0]
-
-
-def _row(profile_id: int, card_id: int, review: ImportedReview, retention: float,
-         scheduler_id: int | None = None) -> tuple[Any, ...]:  # fmt: skip
-    return anki_sync.imported_row(
-        profile_id,
-        card_id,
-        anki_revlog_id=review.anki_revlog_id,
-        reviewed_at=review.reviewed_at,
-        rating=int(review.rating),
-        duration_ms=review.duration_ms,
-        retention=retention,
-        state_before=review.state_before,
-        due_before=review.due_before,
-        last_review_before=review.last_review_before,
-        lapses_before=review.lapses_before,
-        state_after=review.state_after,
-        due_after=review.due_after,
-        difficulty_after=review.difficulty_after,
-        elapsed_days=review.elapsed_days,
-        scheduler_id=scheduler_id,
-    )
-
-
-def _unchanged(
-    item: _CardWork, fc: Collection, summary: SchedulingSummary, writes: anki_sync.CardWrites
-) -> bool:
-    """Whether nothing of the card changes (nothing new from Anki, and its state was taken
-    before or it is still new there); then it is counted, and its Anki id noted if it moved."""
-    if item.new_answers or item.new_manual or item.link is None:
-        return False
-    anki_id, anchored = item.link
-    if not anchored and not (item.anki.type == 0 or item.unseen):
-        return False  # linked by a notes-only import, never scheduled: taken now
-    if anki_id != item.anki.id:
-        writes.anchor(fc.profile_id, item.card_id, item.anki.id, None, exists=True)
-    if anchored or item.unseen:
-        summary.cards_skipped += 1
-    else:
-        summary.cards_new += 1
-    return True
-
-
-def _settle(
-    session: Any,
-    fc: Collection,
-    item: _CardWork,
-    clock: AnkiClock,
-    policy: fsrs_adapter.Policy,
-    scheduler_id: int | None,
-    now: datetime,
-    summary: SchedulingSummary,
-    writes: anki_sync.CardWrites,
-) -> None:
-    """Decide the card's state: Anki's (added / updated), merged, or unchanged. `item.local`
-    is None for a card never linked to Anki nor answered here."""
-    local = item.local
-    card_id = item.card_id
-    linked_id = local.anki_card_id if local is not None else None
-    first_time = linked_id is None or local is None or local.anchor is None
-    if item.unseen and item.pending:
-        _merge(session, fc, item, policy, scheduler_id, now, writes)
-        summary.cards_merged += 1
-        return
-    # A card with no new answers keeps its state (a new Anki card id — the package went
-    # through another Anki collection — is only noted).
-    changed = item.new_answers or item.new_manual
-    if item.unseen or not (first_time or changed):
-        if linked_id != item.anki.id:
-            writes.anchor(fc.profile_id, card_id, item.anki.id, None,
-                          exists=linked_id is not None)  # fmt: skip
-        summary.cards_skipped += 1
-        return
-    settings = fc.settings
-    history_memory = None
-    if item.history:
-        retention = item.anki.desired_retention or settings.desired_retention
-        history_memory = memory_from_history(card_id, item.history, retention, policy)
-    imported = card_schedule(
-        item.anki, clock, settings.zone, settings.day_start_hour,
-        learn_steps=len(settings.learning_steps), relearn_steps=len(settings.relearning_steps),
-        default_retention=settings.desired_retention, history_memory=history_memory,
-        last_answer=revlog_time(item.last_answer_ms) if item.last_answer_ms else None,
-    )  # fmt: skip
-    if item.anki.buried:  # buried in Anki: here too, until the next study day
-        writes.bury(card_id, fc.rollover(now))
-    if imported.schedule is None:  # new in Anki
-        writes.anchor(fc.profile_id, card_id, item.anki.id, None,
-                      exists=linked_id is not None)  # fmt: skip
-        summary.cards_new += 1
-        return
-    schedule = imported.schedule
-    at = schedule.last_review or now
-    if item.last_answer_ms:
-        at = max(at, revlog_time(item.last_answer_ms))
-    anchor = Anchor(at=at, schedule=schedule)
-    writes.anchor(fc.profile_id, card_id, item.anki.id, anchor,
-                  exists=linked_id is not None)  # fmt: skip
-    writes.schedule(card_id, schedule, now, retention=imported.retention,
-                    flagged=imported.flagged)  # fmt: skip
-    if first_time:
-        summary.cards_added += 1
-    else:
-        summary.cards_updated += 1
-
-
-def _merge(
-    session: Any,
-    fc: Collection,
-    item: _CardWork,
-    policy: fsrs_adapter.Policy,
-    scheduler_id: int | None,
-    now: datetime,
-    writes: anki_sync.CardWrites,
-) -> None:
-    """Both sides answered: Anki's new answers join the log, and every answer after the anchor
-    is replayed in time order through FSRS (each under the scheduler it was given; Anki's under
-    the profile's), rewriting their rows and the card's state."""
-    local = item.local
-    assert local is not None
-    settings = fc.settings
-    retention = local.retention or settings.desired_retention
-    anki_sync.insert_imported(
-        session,
-        [_row(fc.profile_id, local.card_id, r, retention, scheduler_id) for r in item.pending],
-    )
-    anchor = local.anchor
-    start = anchor.schedule if anchor is not None else Schedule(CardState.NEW, local.schedule.due)
-    if anchor is None and not local.schedule.is_new:
-        start = Schedule(CardState.NEW, local.schedule.due)
-    answers = anki_sync.answers_after(session, local.card_id, anchor.at if anchor else None)
-    policies = _policies(session, fc)
-    schedule = start
-    for answer in answers:
-        used = policies.get(answer.scheduler_id) if answer.scheduler_id is not None else None
-        elapsed = 0
-        if schedule.last_review is not None:
-            elapsed = max(0, studyday.days_between(
-                schedule.last_review, answer.reviewed_at, settings.zone, settings.day_start_hour
-            ))  # fmt: skip
-        after = fsrs_adapter.answer(
-            local.card_id, schedule, answer.rating, answer.reviewed_at, answer.retention,
-            used or policy, elapsed_days=elapsed,
-        )  # fmt: skip
-        anki_sync.rewrite_answer(
-            session, answer.log_id, schedule, after, elapsed_days=elapsed,
-            scheduler_id=answer.scheduler_id if used else scheduler_id,
-        )  # fmt: skip
-        schedule = after
-    writes.anchor(fc.profile_id, local.card_id, item.anki.id, None,
-                  exists=local.anki_card_id is not None)  # fmt: skip
-    writes.schedule(local.card_id, schedule, now, retention=retention, flagged=None)
-
-
-def _policies(session: Any, fc: Collection) -> dict[int, fsrs_adapter.Policy]:
-    from flashcore.storage import repos
-
-    return {
-        sid: fsrs_adapter.Policy.from_config(config)
-        for sid, config in repos.scheduler_configs(session, fc.profile_id).items()
-    }
-
-
-def _adopt_preset(
-    session: Any,
-    fc: Collection,
-    pkg: PackageSource,
-    card_ids: dict[int, int],
-    clock: AnkiClock,
-    summary: SchedulingSummary,
-) -> None:
-    """The preset most of the package's cards use gives the profile its FSRS parameters,
-    desired retention, steps and maximum interval (the others are named in a warning); a
-    profile that has never answered a card also takes Anki's rollover hour."""
-    configs = pkg.deck_configs()
-    decks = pkg.decks()
-    if not configs:
-        return
-    uses: dict[int, int] = defaultdict(int)
-    for deck in decks.values():
-        if deck.config_id is not None:
-            uses[deck.config_id] += 1
-    chosen_id = max(configs, key=lambda cid: (uses.get(cid, 0), -cid))
-    chosen = configs[chosen_id]
-    others = sorted(c.name for cid, c in configs.items() if cid != chosen_id and uses.get(cid))
-    settings = fc.settings
-    changes: dict[str, Any] = {}
-    params = preset_parameters(chosen)
-    if params is None:
-        summary.warnings.append(
-            f"preset {chosen.name!r}: its FSRS parameters are not accepted by fsrs; "
-            "the profile keeps its own"
-        )
-    elif params != settings.fsrs_parameters:
-        changes["fsrs_parameters"] = params
-    if chosen.desired_retention and 0.7 <= chosen.desired_retention <= 0.99:
-        value = round(float(chosen.desired_retention), 4)
-        if value != settings.desired_retention:
-            changes["desired_retention"] = value
-    if chosen.learn_steps:
-        steps = steps_text(chosen.learn_steps)
-        if steps != settings.learning_steps:
-            changes["learning_steps"] = steps
-    if chosen.relearn_steps:
-        steps = steps_text(chosen.relearn_steps)
-        if steps != settings.relearning_steps:
-            changes["relearning_steps"] = steps
-    maximum = chosen.maximum_interval
-    if maximum and 1 <= maximum <= 36500 and maximum != settings.maximum_interval:
-        changes["maximum_interval"] = int(maximum)
-    if clock.rollover_hour != settings.day_start_hour:
-        if _has_answers(session, fc):
-            summary.warnings.append(
-                f"Anki's day starts at {clock.rollover_hour}:00, this profile's at "
-                f"{settings.day_start_hour}:00 (kept: answers were given under it); due days "
-                "are read as the study day that holds the middle of Anki's day"
-            )
-        else:
-            changes["day_start_hour"] = clock.rollover_hour
-    if clock.minutes_west and settings.timezone == "UTC":
-        hours = -clock.minutes_west / 60
-        summary.warnings.append(
-            f"Anki's clock was UTC{hours:+g}; this profile's timezone is UTC: set yours with "
-            "`flashcore config set timezone <Area/City>` so that study days match Anki's"
-        )
-    if others:
-        summary.warnings.append(
-            f"presets {', '.join(repr(n) for n in others)} are not applied (flashcore has one "
-            f"set of scheduling settings per profile; {chosen.name!r} is used by most decks)"
-        )
-    if changes:
-        new_settings = replace(settings, **changes)
-        _save_settings(session, fc, new_settings)
-        summary.settings = {k: format_value(v) for k, v in changes.items()}
-
-
-def _has_answers(session: Any, fc: Collection) -> bool:
-    return anki_sync.has_answers(session, fc.profile_id)
-
-
-def _save_settings(session: Any, fc: Collection, settings: Settings) -> None:
-    from flashcore.storage import repos
-
-    repos.save_settings(session, fc.profile_id, settings.to_json())
-    fc.use_settings(settings)
