@@ -355,3 +355,33 @@ def stored_schedules(session: Executor, profile_id: int) -> list[StoredSchedule]
         .where(c.profile_id == profile_id)
     )  # fmt: skip
     return [StoredSchedule(row.id, row.version, schedule_from(row)) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewOutcome:
+    """One answer to a card in review, as the forgetting signal needs it (see
+    core.weakness.Lapses): its note, when, the stability and elapsed days it was scheduled
+    with, and whether it lapsed."""
+
+    note_id: int
+    reviewed_at: datetime
+    stability: float
+    last_review: datetime | None
+    elapsed_days: int | None
+    lapsed: bool
+
+
+def review_outcomes(session: Executor, profile_id: int, since: datetime) -> list[ReviewOutcome]:
+    """The profile's answers to cards in review (not learning, not new) since `since`."""
+    r, c = review_logs.c, cards.c
+    rows = session.execute(
+        select(c.note_id, r.reviewed_at, r.stability_before, r.last_review_before,
+               r.elapsed_days, r.rating)
+        .join(cards, cards.c.id == r.card_id)
+        .where(r.profile_id == profile_id, r.reviewed_at >= since,
+               r.state_before == int(CardState.REVIEW), r.stability_before.is_not(None))
+    )  # fmt: skip
+    return [
+        ReviewOutcome(n, at, s, last, elapsed, rating == 1)
+        for n, at, s, last, elapsed, rating in rows
+    ]
