@@ -169,6 +169,18 @@ class QbankBatch(Base):
     added: Mapped[int]
 
 
+class QbankTally(Base):
+    __table__ = tables.qbank_tallies
+
+    id: Mapped[int]
+    profile_id: Mapped[int]
+    topic: Mapped[str]
+    category: Mapped[str]
+    system: Mapped[str]
+    attempts: Mapped[int]
+    misses: Mapped[int]
+
+
 class QbankAttempt(Base):
     __table__ = tables.qbank_attempts
 

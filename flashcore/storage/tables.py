@@ -282,6 +282,23 @@ qbank_attempts = Table(
     UniqueConstraint("profile_id", "fingerprint"),
 )
 
+# The attempts counted by their texts, kept up to date by every import and removal in the
+# same transaction (schema 0009): what the matcher learns from (which leaf a topic text stands
+# for) without reading every attempt. Rows with the same texts may repeat (two imports that
+# raced on PostgreSQL); readers add them up. `flashcore check` compares them with the attempts.
+qbank_tallies = Table(
+    "qbank_tallies",
+    metadata,
+    _id(),
+    _profile(),
+    _required("topic", String(500), default=""),
+    _required("category", String(300), default=""),
+    _required("system", String(200), default=""),
+    _required("attempts", Integer),
+    _required("misses", Integer),
+    Index("ix_qbank_tallies_profile_id", "profile_id"),
+)
+
 # A student's own mapping from qbank topic text to one of their topic paths.
 topic_aliases = Table(
     "topic_aliases",

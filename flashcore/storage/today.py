@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, delete, func, insert, select
 
 from flashcore.core.model import CardState
+from flashcore.storage.repos.qbank import MISSED
 from flashcore.storage.tables import (
     cards,
     new_limit_raises,
@@ -23,8 +24,6 @@ from flashcore.storage.tables import (
 
 if TYPE_CHECKING:
     from flashcore.storage.repos import Executor
-
-MISSED = ("incorrect", "omitted")
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,8 +141,10 @@ def review_cards_not_due(
     *,
     topic_ids: Sequence[int] = (),
     note_ids: Sequence[int] = (),
+    every: bool = False,
 ) -> list[ReviewCard]:
-    """Unsuspended review cards of these topics (or notes) due on `rollover` or later."""
+    """Unsuspended review cards of these topics (or notes; or `every` one of the profile's)
+    due on `rollover` or later, by id."""
     c = cards.c
     where: list[Any] = [
         c.profile_id == profile_id,
@@ -156,7 +157,7 @@ def review_cards_not_due(
         where.append(c.note_id.in_(linked))
     elif note_ids:
         where.append(c.note_id.in_(note_ids))
-    else:
+    elif not every:
         return []
     rows = conn.execute(
         select(c.id, c.note_id, c.stability, c.last_review).where(and_(*where)).order_by(c.id)
