@@ -51,13 +51,21 @@ def test_a_topic_never_missed_in_the_qbank_but_forgotten_on_its_cards_is_raised(
     assert out[1].forgetting is not None and out[1].forgetting > 1.0
     assert out[1].ratio is None
     text = reason_text("Cardio::HF", out[1], 14.0, TODAY)
-    assert text == f"weak topic: Cardio::HF — cards forgotten {out[1].forgetting:.1f}× as often as predicted"
+    assert (
+        text
+        == f"weak topic: Cardio::HF — cards forgotten {out[1].forgetting:.1f}× as often as predicted"
+    )
 
 
 def test_misses_and_forgetting_add_up_and_forgetting_less_takes_nothing_away():
     scores = {t: score_topic([Attempt(TODAY, True, count=n)], TODAY, 14.0)
               for t, n in {1: 12, 2: 12, 3: 2, 4: 2}.items()}  # fmt: skip
-    lapses = {1: Lapses(30.0, 10.0), 2: Lapses(5.0, 10.0), 3: Lapses(10.0, 10.0), 4: Lapses(10.0, 10.0)}
+    lapses = {
+        1: Lapses(30.0, 10.0),
+        2: Lapses(5.0, 10.0),
+        3: Lapses(10.0, 10.0),
+        4: Lapses(10.0, 10.0),
+    }
     out = relative_scores(scores, CARDS, 100, S, lapses)
     alone = relative_scores(scores, CARDS, 100, S)
     assert out[1].score > alone[1].score > 0.0
