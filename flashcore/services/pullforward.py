@@ -26,6 +26,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from flashcore.core import fsrs_adapter, studyday
+from flashcore.core.reasons import PulledForward, PullKind
 from flashcore.core.weakness import FRESH_DAYS
 from flashcore.services import matching
 from flashcore.storage import today as today_repo
@@ -55,8 +56,8 @@ def choose(
     day: date,
     *,
     index: matching.TopicIndex | None = None,
-) -> dict[int, str]:
-    """The pull-forwards of study day `day`: card id -> reason (nothing is written)."""
+) -> dict[int, PulledForward]:
+    """The pull-forwards of study day `day`: card id -> what pulled it (nothing is written)."""
     s = fc.settings
     per_topic = s.pull_forward_per_topic
     if per_topic <= 0:
@@ -100,10 +101,10 @@ def choose(
     rollover = studyday.day_start_of(day + timedelta(days=1), s.zone, s.day_start_hour)
     curve = fsrs_adapter.curve(fc.policy)
     one_day = timedelta(days=1)
-    chosen: dict[int, str] = {}
+    chosen: dict[int, PulledForward] = {}
     taken_notes: set[int] = set()  # with bury_siblings, one card of a note a day (the queue's)
 
-    def take(card: today_repo.ReviewCard, reason: str) -> bool:
+    def take(card: today_repo.ReviewCard, reason: PulledForward) -> bool:
         if card.card_id in chosen or (s.bury_siblings and card.note_id in taken_notes):
             return False
         chosen[card.card_id] = reason
@@ -114,7 +115,7 @@ def choose(
     not_due = _ReviewCards(conn, fc.profile_id, rollover, index, many=many)
     for key in sorted(questions):
         q = questions[key]
-        reason = f"pulled forward after missing {q.label} on {q.on.isoformat()}"
+        reason = PulledForward(PullKind.QUESTION, q.label, on=q.on)
         unseen_since = min(start, q.logged)
         for card in not_due.of_notes(q.notes):
             if card.last_review < unseen_since:
@@ -132,8 +133,7 @@ def choose(
                 c.card_id,
             ),
         )
-        plural = "miss" if t.misses == 1 else "misses"
-        reason = f"pulled forward after {t.misses} {plural} on {index.paths[topic_id]}"
+        reason = PulledForward(PullKind.TOPIC, index.paths[topic_id], misses=t.misses)
         taken = 0
         for card in ranked:
             if taken >= per_topic:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 
 from flashcore.core import weakness as model
+from flashcore.core.reasons import WeakTopic
 from flashcore.core.text import REASON_CHARS, clip
 from flashcore.storage import repos
 from flashcore.storage.tables import (
@@ -33,9 +35,8 @@ from flashcore.services.matching import (
     TopicAttempts,
     TopicIndex,
     load_index,
-    match_all,
     scheduling_scores,
-    topic_scores,
+    score_all,
 )
 
 
@@ -71,22 +72,24 @@ def refresh_in(
     added: Iterable[AddedAttempt] = (),
 ) -> tuple[TopicIndex, list[TopicAttempts]]:
     """The weight refresh inside a caller's transaction (an import, an alias, a removal).
-    Returns the index and matched attempts it used, for the pull-forward that follows. An
-    import passes the batch it just wrote and its rows (see `matched_attempts`)."""
+    Returns the index it used, for the pull-forward that follows (and no matched attempts:
+    see `matching.score_all`). An import passes the batch it just wrote and its rows (see
+    `matched_attempts`)."""
     half_life = fc.settings.weakness_half_life_days
     index = load_index(session, fc.profile_id)
-    found = match_all(session, fc.profile_id, index, skip_batch=skip_batch, added=added)
-    matched = found.topics
-    direct, _ = topic_scores(index, matched, today, half_life)
-    direct = scheduling_scores(index, direct, fc.settings, topic_lapses(session, fc, index, today))
+    found = score_all(
+        session, fc.profile_id, index, today, half_life, skip_batch=skip_batch, added=added
+    )
+    lapses = topic_lapses(session, fc, index, today)
+    direct = scheduling_scores(index, found.direct, fc.settings, lapses)
     direct, reasons = _with_assessments(session, fc, index, direct, today)
     _write_topic_weights(session, fc.profile_id, index, direct, half_life, today, reasons)
-    missed = _missed_questions(index, found.outcomes(today), today, half_life)
+    missed = _missed_questions(index, found.outcomes, today, half_life)
     _write_card_weights(session, fc.profile_id, index, direct, missed)
     session.execute(
         update(profiles).where(profiles.c.id == fc.profile_id).values(weights_day=today)
     )
-    return index, matched
+    return index, []
 
 
 def topic_lapses(
@@ -280,26 +283,22 @@ def _write_card_weights(
         )
 
 
-def card_reasons(fc: Collection, session: Executor, card_ids: list[int]) -> dict[int, str]:
-    """Reason text for the given cards that carry a weakness weight."""
-    out: dict[int, str] = {}
-    for start in range(0, len(card_ids), 900):
-        rows = session.execute(
-            select(cards.c.id, topics.c.reason)
-            .join(topics, topics.c.id == cards.c.weak_topic_id)
-            .where(cards.c.id.in_(card_ids[start : start + 900]))
-        )
-        out.update({r.id: r.reason for r in rows if r.reason})
-    return out
+def card_reasons(fc: Collection, session: Executor, card_ids: list[int]) -> dict[int, WeakTopic]:
+    """The weak topic of the given cards that carry a weakness weight (with an explanation)."""
+    found = repos.weak_topics(session, card_ids)
+    return {card_id: weak for card_id, weak in found.items() if weak.explanation}
 
 
-def question_reasons(fc: Collection, session: Executor, card_ids: list[int]) -> dict[int, str]:
-    """`missed uworld:118154 on 2026-12-04` for the given cards whose note lists a question
-    with an open miss (the one that sets the card's weight)."""
+def question_reasons(
+    fc: Collection, session: Executor, card_ids: list[int]
+) -> dict[int, model.MissedQuestion]:
+    """The missed question (`uworld:118154` on 2026-12-04) of the given cards whose note lists
+    a question with an open miss (the one that sets the card's weight)."""
     today = today_for(fc)
     half_life = fc.settings.weakness_half_life_days
     answers = repos.question_answers(session, fc.profile_id, card_ids, MISSED)
-    out: dict[int, str] = {}
+    unsuspended = repos.unsuspended_by_miss(session, list(answers))
+    out: dict[int, model.MissedQuestion] = {}
     for card_id, listed in answers.items():
         questions = []
         for (source, qid), days in listed.items():
@@ -309,20 +308,26 @@ def question_reasons(fc: Collection, session: Executor, card_ids: list[int]) -> 
             questions.append((source, qid, o))
         miss = model.strongest_miss(questions, today, half_life)
         if miss is not None:
-            out[card_id] = miss.text()
+            if card_id in unsuspended:
+                miss = replace(miss, unsuspended=True)
+            out[card_id] = miss
     return out
 
 
 def card_weakness(fc: Collection, session: Executor, weights: dict[int, float]) -> dict[int, str]:
-    """Why each weighted card (id -> weight) is weighted: the missed question it lists
-    (`missed uworld:118154 on 2026-12-04`), else its weak topic's reason."""
+    """Why each weighted card (id -> weight) is weighted, as `cards --json` says it: the missed
+    question it lists (`missed uworld:118154 on 2026-12-04`), else its weak topic's reason."""
     weighted = [card_id for card_id, weight in weights.items() if weight > 0]
     if not weighted:
         return {}
-    out = card_reasons(fc, session, weighted)
+    out = {
+        card_id: weak.explanation for card_id, weak in card_reasons(fc, session, weighted).items()
+    }
     missed = [card_id for card_id in weighted if weights[card_id] >= model.MISSED_QUESTION]
     if missed:
-        out.update(question_reasons(fc, session, missed))
+        out.update(
+            {card_id: m.text() for card_id, m in question_reasons(fc, session, missed).items()}
+        )
     return out
 
 

@@ -120,6 +120,7 @@ class Card(Base):
     weak_topic_id: Mapped[int | None]
     version: Mapped[int]
     modified_at: Mapped[datetime]
+    unsuspended_by: Mapped[int | None]
 
 
 class ReviewLog(Base):
@@ -216,6 +217,10 @@ class PullForward(Base):
     card_id: Mapped[int]
     study_day: Mapped[date]
     reason: Mapped[str]
+    kind: Mapped[str]
+    subject: Mapped[str]
+    on_date: Mapped[date | None]
+    misses: Mapped[int]
 
 
 class Exam(Base):

@@ -176,6 +176,11 @@ cards = Table(
     _optional("weak_topic_id", ForeignKey("topics.id", ondelete="SET NULL")),
     _required("version", Integer, default=0),
     _required("modified_at", UTCDateTime),
+    # The qbank batch whose missed question unsuspended this card (`unsuspend_on_miss`): its
+    # reason says so, and removing that batch suspends it again. NULL: not unsuspended by a
+    # miss (or suspended or unsuspended by hand since). No foreign key (schema 0011 says why):
+    # `qbank remove` moves or clears the mark before the batch goes.
+    _optional("unsuspended_by", Integer),
     UniqueConstraint("note_id", "ord"),
     # Covering: today's due cards are ranked from the index alone (id is the rowid).
     Index(
@@ -318,7 +323,14 @@ pull_forwards = Table(
     _profile(),
     Column("card_id", ForeignKey("cards.id", ondelete="CASCADE"), primary_key=True),
     Column("study_day", Date, primary_key=True),
-    _required("reason", String(300)),
+    _required("reason", String(300)),  # the text shown (kept for older versions' readers)
+    # What pulled the card (core.reasons.PulledForward): "question" (`subject` its
+    # `source:qid`, `on_date` the miss's day) or "topic" (`subject` its path, `misses` its
+    # fresh misses).
+    _required("kind", String(16), server_default="topic"),
+    _required("subject", String(300), server_default=""),
+    _optional("on_date", Date),
+    _required("misses", Integer, server_default=text("0")),
 )
 
 # A profile's exam (one per profile): its date, the daily time budget, the buffer before it

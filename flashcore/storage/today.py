@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, delete, func, insert, select
 
 from flashcore.core.model import CardState
+from flashcore.core.reasons import PulledForward, PullKind
 from flashcore.storage.repos.qbank import MISSED
 from flashcore.storage.tables import (
     cards,
@@ -166,7 +167,7 @@ def review_cards_not_due(
 
 
 def replace_pull_forwards(
-    conn: Executor, profile_id: int, day: date, chosen: dict[int, str]
+    conn: Executor, profile_id: int, day: date, chosen: dict[int, PulledForward]
 ) -> None:
     """The day's pull-forwards are `chosen`; earlier days' rows go (they count for nothing)."""
     p = pull_forwards.c
@@ -175,10 +176,33 @@ def replace_pull_forwards(
         conn.execute(
             insert(pull_forwards),
             [
-                {"profile_id": profile_id, "card_id": cid, "study_day": day, "reason": why[:300]}
+                {
+                    "profile_id": profile_id,
+                    "card_id": cid,
+                    "study_day": day,
+                    "reason": why.text()[:300],  # as an older version shows it
+                    "kind": why.kind.value,
+                    "subject": why.subject[:300],
+                    "on_date": why.on,
+                    "misses": why.misses,
+                }
                 for cid, why in chosen.items()
             ],
         )
+
+
+def pulled_forward(conn: Executor, profile_id: int, day: date) -> dict[int, PulledForward]:
+    """The pull-forwards stored for study day `day`: card id -> what pulled it."""
+    p = pull_forwards.c
+    rows = conn.execute(
+        select(p.card_id, p.kind, p.subject, p.on_date, p.misses).where(
+            p.profile_id == profile_id, p.study_day == day
+        )
+    )
+    return {
+        card_id: PulledForward(PullKind(kind), subject, on_date, misses)
+        for card_id, kind, subject, on_date, misses in rows
+    }
 
 
 def new_limit_raise(conn: Executor, profile_id: int, day: date, scopes: Iterable[str]) -> int:
