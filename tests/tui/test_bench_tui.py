@@ -53,3 +53,24 @@ def test_first_paint_comes_before_the_usable_home_screen(tmp_path, deck_template
     paint = bench_tui.first_paint(command, env)
 
     assert 0 < paint["first_byte"] <= paint["loading_screen"] <= paint["home_ready"] < 30_000
+
+
+def test_answers_beside_another_process_importing_qbank_logs(tmp_path, deck_template):
+    """The benchmark's importing case: a second process imports missed-question logs into the
+    same collection while the reviewer answers; every import succeeds, its windows are timed,
+    and every answer still reaches the next card."""
+    db = tmp_path / "t.sqlite3"
+    shutil.copy(deck_template, db)
+    (tmp_path / "home").mkdir()
+    env = child_env(tmp_path, db, NOW.isoformat())
+
+    loop = bench_tui.ImportLoop(env, tmp_path, attempts=500)
+    try:
+        session = bench_tui.review_session(db, NOW.isoformat(), answers=3, scratch=tmp_path)
+    finally:
+        windows, failures = loop.stop()
+
+    assert failures == []
+    assert windows and all(0 < hi - lo < 60 for lo, hi in windows)
+    assert 1 <= len(session.answers) <= 3
+    assert all(0 < a.total < 30 for a in session.answers)

@@ -80,6 +80,10 @@ TARGETS = {
     "key_to_next_p95": ("key -> next card p95 <= 16 ms", 16.0),
     "first_paint": ("flashcore review -> first screen <= 500 ms", 500.0),
     "gc_session_max": ("no GC pause over 5 ms mid-session", 5.0),
+    "key_to_next_p95_importing": (
+        "key -> next card p95 <= 16 ms while another process imports a large qbank log",
+        16.0,
+    ),
 }
 
 MINIMAL_APP = """
@@ -513,6 +517,8 @@ class TuiOptions:
     cards: int = 50_000
     reviews: int = 1_000_000
     json: bool = False
+    import_runs: int = 1
+    import_attempts: int = 100_000
 
 
 def parse_args(argv: Sequence[str] | None) -> TuiOptions:
@@ -533,10 +539,14 @@ def parse_args(argv: Sequence[str] | None) -> TuiOptions:
     p.add_argument("--db", type=Path, help="use this SQLite collection instead (copied first)")
     p.add_argument("--now", help="FLASHCORE_NOW for --db (ISO 8601 with offset)")
     p.add_argument("--json", action="store_true", help="print the results as one JSON document")
+    p.add_argument("--import-runs", type=int, default=1,
+                   help="answering runs with another process importing qbank logs (default 1)")  # fmt: skip
+    p.add_argument("--import-attempts", type=int, default=100_000,
+                   help="rows of each log the other process imports (default 100000)")  # fmt: skip
     a = p.parse_args(argv)
     if (a.db is None) != (a.now is None):
         p.error("--db and --now go together")
-    if a.answers < 1 or a.runs < 1 or a.paint_runs < 1 or a.due_runs < 0:
+    if a.answers < 1 or a.runs < 1 or a.paint_runs < 1 or a.due_runs < 0 or a.import_runs < 0:
         p.error("need positive counts")
     return TuiOptions(
         answers=a.answers,
@@ -549,6 +559,8 @@ def parse_args(argv: Sequence[str] | None) -> TuiOptions:
         cards=a.cards,
         reviews=a.reviews,
         json=a.json,
+        import_runs=a.import_runs,
+        import_attempts=max(1, a.import_attempts),
     )
 
 
@@ -569,6 +581,42 @@ def copy_collection(source: Path, target: Path) -> None:
     from tools.bench.safety import fresh_copy
 
     fresh_copy(source, target)
+
+
+class ImportLoop:
+    """Another process importing large missed-question logs into the reviewer's collection, one
+    after the other (`flashcore qbank import FILE`, each log a new one), until stopped: the
+    (start, end) window of each import in `time.monotonic`, and how each ended."""
+
+    def __init__(self, env: dict[str, str], work: Path, attempts: int) -> None:
+        self.env, self.work, self.attempts = env, work, attempts
+        self.windows: list[tuple[float, float]] = []
+        self.failures: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        from tests.qbank_logs import make_log
+
+        seed = 0
+        while not self._stop.is_set():
+            seed += 1
+            path = self.work / f"missed-{seed}.csv"
+            path.write_bytes(make_log(self.attempts, seed=seed))
+            cmd = [*flashcore_command(), "qbank", "import", str(path)]
+            start = time.monotonic()
+            done = subprocess.run(cmd, env=self.env, capture_output=True, check=False)
+            self.windows.append((start, time.monotonic()))
+            path.unlink(missing_ok=True)
+            if done.returncode != 0:
+                tail = done.stderr.decode(errors="replace").strip().splitlines()[-1:]
+                self.failures.append(f"exit {done.returncode}: {' '.join(tail)}")
+
+    def stop(self) -> tuple[list[tuple[float, float]], list[str]]:
+        self._stop.set()
+        self._thread.join(timeout=600)
+        return self.windows, self.failures
 
 
 def measure(source: Path, now_iso: str, opts: TuiOptions, work: Path) -> dict[str, Any]:
@@ -605,6 +653,27 @@ def measure(source: Path, now_iso: str, opts: TuiOptions, work: Path) -> dict[st
         log(f"answering run {run + 1}/{opts.runs} (a fresh copy, up to {opts.answers} answers)")
         copy_collection(source, db)
         sessions.append(session_stats(review_session(db, now_iso, opts.answers, work)))
+    importing = []
+    for run in range(opts.import_runs):
+        log(
+            f"answering run {run + 1}/{opts.import_runs} beside another process importing "
+            f"{opts.import_attempts:,}-row qbank logs (a fresh copy)"
+        )
+        copy_collection(source, db)
+        loop = ImportLoop(env, work, opts.import_attempts)
+        try:
+            session = review_session(db, now_iso, opts.answers, work)
+        finally:
+            windows, failures = loop.stop()
+        stats = session_stats(session)
+        busy = [a.total for a in session.answers if during(a, windows)]
+        stats["imports"] = {
+            "count": len(windows),
+            "seconds": spread([hi - lo for lo, hi in windows]) if windows else {},
+            "failures": failures,
+            "key_to_next_during_import": spread(busy) | {"count": len(busy)} if busy else {},
+        }
+        importing.append(stats)
     return {
         "load_before": load,
         "load_after": [round(x, 2) for x in os.getloadavg()],
@@ -618,6 +687,8 @@ def measure(source: Path, now_iso: str, opts: TuiOptions, work: Path) -> dict[st
         "minimal_textual": median_dicts(minimal),
         "session_runs": sessions,
         "session": median_dicts(sessions),
+        "importing_runs": importing,
+        "importing": median_dicts(importing) if importing else {},
     }
 
 
@@ -627,9 +698,14 @@ def evaluate(results: dict[str, Any]) -> dict[str, Any]:
         "first_paint": results["first_paint"]["loading_screen"],
         "gc_session_max": results["session"]["gc_during"]["max"],
     }
+    during_import = (results.get("importing") or {}).get("imports", {})
+    during_import = during_import.get("key_to_next_during_import") or {}
+    if "p95" in during_import:
+        values["key_to_next_p95_importing"] = during_import["p95"]
     return {
         name: {"target": text, "value_ms": values[name], "met": values[name] <= limit}
         for name, (text, limit) in TARGETS.items()
+        if name in values
     }
 
 
@@ -698,6 +774,21 @@ def render(r: dict[str, Any]) -> str:
             for n in range(3)
         )
     )
+    imp = r.get("importing") or {}
+    if imp:
+        i = imp["imports"]
+        lines.append(
+            f"answering beside another process importing {r.get('import_attempts', 0):,}-row "
+            f"qbank logs (medians over {len(r['importing_runs'])} runs; {i['count']:.0f} imports "
+            f"a run, each {i['seconds'].get('p50', 0) / 1000:.1f} s):"
+        )
+        lines.append(row("3 -> next card, whole run", imp["key_to_next"]))
+        if i.get("key_to_next_during_import"):
+            d = i["key_to_next_during_import"]
+            lines.append(row(f"3 -> next card during an import (x{d['count']:.0f})", d))
+        failed = [f for run in r["importing_runs"] for f in run["imports"]["failures"]]
+        if failed:
+            lines.append(f"  imports that failed: {len(failed)}; first: {failed[0]}")
     lines.append("targets:")
     for t in r["targets"].values():
         lines.append(f"  {'met ' if t['met'] else 'MISS'}  {t['target']}: {t['value_ms']} ms")
@@ -727,6 +818,7 @@ def run(opts: TuiOptions) -> dict[str, Any]:
         results = measure(source, now_iso, opts, work)
     results["collection"] = described
     results["now"] = now_iso
+    results["import_attempts"] = opts.import_attempts
     results["targets"] = evaluate(results)
     return results
 
