@@ -178,7 +178,12 @@ def cmd_check(args: argparse.Namespace) -> int:
             say(f"card {problem['card_id']}: {problem['message']}")
         if report.repaired:
             say(f"repaired {report.repaired} cards")
-    return 1 if report.problems and not args.repair else 0
+        for problem in report.tally_problems[:50]:
+            say(f"qbank tally {problem}")
+        if report.tallies_repaired:
+            say("repaired the qbank tallies (counted afresh from the attempts)")
+    broken = report.problems or report.tally_problems
+    return 1 if broken and not args.repair else 0
 
 
 def cmd_stats(args: argparse.Namespace) -> int:

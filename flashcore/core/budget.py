@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
+from flashcore.core import reasons
 from flashcore.core.queue import Entry
 from flashcore.core.weakness import MISSED_QUESTION
 
@@ -110,15 +111,17 @@ class Postponed:
     retrievability: float | None
     seconds: float
 
-    def reason(self, budget_minutes: float) -> str:
-        over = f"postponed: over today's {budget_minutes:g}-minute budget"
+    def why(self, budget_minutes: float) -> reasons.Postponed:
         if self.tier is Tier.NEW:
-            return f"{over} (new cards go first)"
+            return reasons.Postponed(reasons.Postponement.NEW_FIRST, budget_minutes)
         if self.tier is Tier.REVIEW:
-            if self.retrievability is None:  # a new card ranked with the reviews (the buffer)
-                return f"{over} (least exam points at risk)"
-            return f"{over} (least exam points at risk: recall {self.retrievability:.2f})"
-        return f"{over} (every card outside weak topics went first)"
+            return reasons.Postponed(
+                reasons.Postponement.AT_RISK, budget_minutes, self.retrievability
+            )
+        return reasons.Postponed(reasons.Postponement.WEAK_LAST, budget_minutes)
+
+    def reason(self, budget_minutes: float) -> str:
+        return self.why(budget_minutes).text()
 
 
 @dataclass(frozen=True, slots=True)

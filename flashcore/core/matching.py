@@ -88,6 +88,7 @@ class TopicMatcher:
     _leaves: set[int] = field(default_factory=set)
     _genus: list[tuple[frozenset[str], int]] = field(default_factory=list)
     _cache: dict[Texts, int | None] = field(default_factory=dict)
+    _suggest: _SuggestionWords | None = None
 
     def __post_init__(self) -> None:
         has_child = {p for p in self.parent.values() if p is not None}
@@ -177,34 +178,34 @@ class TopicMatcher:
         COMMON or more topic names, and GENERIC ones like "disease", do not count), helped by
         the gap's broader texts meeting its path. Sharing none, the system its broader texts
         name best. None when nothing meets."""
+        words = self._suggest or self._suggestion_words()
         own_words = set(topic_keys.text_key(own).split())
         context_words = {w for text in context for w in topic_keys.text_key(text).split()}
-        names = {
-            t: set(topic_keys.text_key(topic_keys.split_path(p)[-1]).split())
-            for t, p in self.paths.items()
-        }
-        frequency: Counter[str] = Counter(w for ws in names.values() for w in ws)
-        total = len(names) + 1
+        frequency, total = words.frequency, len(words.names) + 1
 
         def rarity(word: str) -> float:
             return math.log(1 + total / (1 + frequency.get(word, 0)))
 
-        def meets(words: set[str], others: set[str]) -> list[str]:
+        def meets(words: set[str], others: frozenset[str]) -> list[str]:
             return [w for w in words if any(_alike(w, o) for o in others)]
 
         mine = {w for w in own_words if frequency.get(w, 0) < COMMON and w not in GENERIC}
+        # Only a topic with a word alike one of these can score: alike words share their first
+        # four letters (or are equal), so the others are never looked at.
+        candidates: set[int] = set()
+        for w in mine:
+            candidates |= words.by_name_prefix.get(w[:4], set())
+        for w in context_words:
+            candidates |= words.by_path_prefix.get(w[:4], set())
         best: tuple[float, float, int, int] | None = None
-        for topic_id, name in names.items():
+        for topic_id in candidates:
+            name = words.names[topic_id]
             if self.parent.get(topic_id) is None:
                 continue  # a whole subject is too broad to take a question's weight
             shared = meets(mine, name)
             whole = sum(map(rarity, own_words | name))
             score = sum(map(rarity, shared)) / whole if shared and whole else 0.0
-            path_words = {
-                w
-                for part in topic_keys.split_path(self.paths[topic_id])
-                for w in topic_keys.text_key(part).split()
-            }
+            path_words = words.path_words[topic_id]
             hits = meets(context_words, path_words)
             near = sum(map(rarity, hits)) / sum(map(rarity, context_words)) if hits else 0.0
             if score <= 0 and (near <= 0 or topic_id in self._leaves):
@@ -215,6 +216,40 @@ class TopicMatcher:
             if best is None or candidate > best:
                 best = candidate
         return None if best is None else -best[3]
+
+    def _suggestion_words(self) -> _SuggestionWords:
+        names = {
+            t: frozenset(topic_keys.text_key(topic_keys.split_path(p)[-1]).split())
+            for t, p in self.paths.items()
+        }
+        path_words = {
+            t: frozenset(
+                w for part in topic_keys.split_path(p) for w in topic_keys.text_key(part).split()
+            )
+            for t, p in self.paths.items()
+        }
+        by_name: dict[str, set[int]] = defaultdict(set)
+        by_path: dict[str, set[int]] = defaultdict(set)
+        for t, ws in names.items():
+            for w in ws:
+                by_name[w[:4]].add(t)
+        for t, ws in path_words.items():
+            for w in ws:
+                by_path[w[:4]].add(t)
+        frequency: Counter[str] = Counter(w for ws in names.values() for w in ws)
+        self._suggest = _SuggestionWords(names, path_words, frequency, by_name, by_path)
+        return self._suggest
+
+
+@dataclass(frozen=True, slots=True)
+class _SuggestionWords:
+    """The topics' words as `closest` weighs them, worked out once per matcher."""
+
+    names: dict[int, frozenset[str]]  # the leaf part's words
+    path_words: dict[int, frozenset[str]]  # every part's words
+    frequency: Counter[str]  # in how many names each word is
+    by_name_prefix: dict[str, set[int]]  # a word's first four letters -> topics whose name has it
+    by_path_prefix: dict[str, set[int]]  # the same for the whole path
 
 
 def _alike(a: str, b: str) -> bool:

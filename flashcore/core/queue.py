@@ -10,9 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 
+from flashcore.core import reasons
 from flashcore.core.model import CardState
-from flashcore.core.weakness import MISSED_QUESTION
+from flashcore.core.reasons import Basis, PulledForward, Reason
+from flashcore.core.weakness import MISSED_QUESTION, MissedQuestion
 
 NEW, LEARNING, REVIEW, RELEARNING = (int(s) for s in CardState)
 # Studying a weak topic now: its suggested minutes bring in one new card per this many minutes
@@ -31,7 +34,17 @@ class Candidate:
     stability: float | None
     last_review: datetime | None
     weight: float = 0.0
-    pulled: str | None = None  # reason, when a weak topic pulled this card forward today
+    pulled: PulledForward | None = None  # when fresh misses pulled this card forward today
+
+
+class EntryKind(StrEnum):
+    """Which of today's counts a queue entry belongs to ("ahead": a learning card due within
+    the learn-ahead window, shown when nothing else is left)."""
+
+    LEARNING = "learning"
+    REVIEW = "review"
+    NEW = "new"
+    AHEAD = "ahead"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +55,13 @@ class Entry:
     due: datetime
     retrievability: float | None
     priority: float
-    reason: str
-    kind: str  # "learning", "review", "new", "ahead"
+    why: Reason
+    kind: EntryKind
+
+    @property
+    def reason(self) -> str:
+        """Why the entry is here, as the student reads it (for the edges)."""
+        return self.why.text()
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,11 +97,11 @@ class Queue:
 Retrievability = Callable[[float, datetime], float]
 
 
-def describe_due(due: datetime, now: datetime, day_start: datetime) -> str:
+def overdue_days(due: datetime, day_start: datetime) -> int:
+    """Whole days a review is past due at the study day's start, rounded up (0: due today)."""
     if due >= day_start:
-        return "due today"
-    days = max(1, (day_start - due).days + (1 if (day_start - due) % timedelta(days=1) else 0))
-    return "due yesterday" if days == 1 else f"due {days} days ago"
+        return 0
+    return max(1, (day_start - due).days + (1 if (day_start - due) % timedelta(days=1) else 0))
 
 
 def review_priority(retrievability: float, weight: float) -> float:
@@ -96,32 +114,23 @@ def review_priority(retrievability: float, weight: float) -> float:
     return forgetting * (1.0 + weight)
 
 
-def with_weak_reason(entry: Entry, weak: str) -> Entry:
-    """The entry's reason with the weak topic's reason added (`weak topic: … — 6 misses …`)."""
-    if entry.kind == "new":
-        reason = f"new; {weak}"
-    elif entry.reason.startswith("pulled forward"):
-        reason = entry.reason
-    else:
-        reason = f"{weak}; {entry.reason}"
-    return replace(entry, reason=reason)
+def with_weak_topic(entry: Entry, weak: reasons.WeakTopic) -> Entry:
+    """The entry with the weak topic that weights it (`weak topic: … — 6 misses …`)."""
+    return replace(entry, why=entry.why.with_weak(weak))
 
 
 def with_exam_reason(entry: Entry, exam_day: date) -> Entry:
     """A review in the last stretch before the exam says why it is there (no interval lands
     after the exam without a review in that stretch, see core.exam)."""
-    if entry.kind != "review":
+    if entry.kind != EntryKind.REVIEW:
         return entry
-    return replace(entry, reason=f"due before the exam on {exam_day.isoformat()}; {entry.reason}")
+    return replace(entry, why=replace(entry.why, exam_day=exam_day))
 
 
-def with_missed_question(entry: Entry, missed: str) -> Entry:
-    """The entry's reason naming the missed question first (`missed uworld:118154 on …`); a
-    card the miss pulled forward says so already (`pulled forward after missing …`)."""
-    if entry.reason.startswith("pulled forward after missing"):
-        return entry
-    reason = f"new; {missed}" if entry.kind == "new" else f"{missed}; {entry.reason}"
-    return replace(entry, reason=reason)
+def with_missed_question(entry: Entry, missed: MissedQuestion) -> Entry:
+    """The entry naming the missed question first (`missed uworld:118154 on …`); a card the
+    miss pulled forward says so already (`pulled forward after missing …`)."""
+    return replace(entry, why=entry.why.with_missed(missed))
 
 
 def build(
@@ -137,7 +146,7 @@ def build(
 ) -> Queue:
     """Order today's cards. `candidates` are non-new cards due before the rollover (or within
     the learn-ahead window, or pulled forward); `new_cards` are new cards in introduction order.
-    Ranking works on plain numbers; Entry objects and reason texts are made only for the cards
+    Ranking works on plain numbers; Entry objects and their reasons are made only for the cards
     returned (`limit`), so asking for the next card stays cheap."""
     learning: list[Candidate] = []
     ahead: list[Candidate] = []
@@ -203,21 +212,23 @@ def build(
     for c in ahead if use_ahead else learning:
         if len(entries) >= wanted:
             break
-        reason = "relearning after a lapse" if c.state == RELEARNING else "learning step"
-        kind = "ahead" if use_ahead else "learning"
-        entries.append(Entry(c.card_id, c.note_id, c.state, c.due, None, 0.0, reason, kind))
+        why = reasons.learning(c.state == RELEARNING)
+        kind = EntryKind.AHEAD if use_ahead else EntryKind.LEARNING
+        entries.append(Entry(c.card_id, c.note_id, c.state, c.due, None, 0.0, why, kind))
     for neg_priority, due, _cid, c, r in chosen_reviews:
         if len(entries) >= wanted:
             break
         if c.pulled is not None and due >= rollover:
-            reason = c.pulled
+            why = Reason(Basis.PULLED_FORWARD, pulled=c.pulled)
         else:
-            reason = describe_due(due, now, day_start)
+            why = Reason(Basis.DUE, overdue_days=overdue_days(due, day_start))
         entries.append(
-            Entry(c.card_id, c.note_id, c.state, due, r, -neg_priority, reason, "review")
+            Entry(c.card_id, c.note_id, c.state, due, r, -neg_priority, why, EntryKind.REVIEW)
         )
     for c in chosen_new:
         if len(entries) >= wanted:
             break
-        entries.append(Entry(c.card_id, c.note_id, NEW, c.due, None, c.weight, "new", "new"))
+        entries.append(
+            Entry(c.card_id, c.note_id, NEW, c.due, None, c.weight, reasons.NEW_CARD, EntryKind.NEW)
+        )
     return Queue(tuple(entries), counts, held_new=len(held), held_review=held_review)

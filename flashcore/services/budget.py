@@ -27,7 +27,7 @@ class Budgeted:
     """Today's queue within the budget, and what it postpones."""
 
     kept: tuple[QueueItem, ...]
-    postponed: tuple[QueueItem, ...]  # each with its `postponed: …` reason
+    postponed: tuple[QueueItem, ...]  # each with why it was postponed
     minutes: float  # the budget
     kept_seconds: float
     postponed_seconds: float
@@ -90,7 +90,7 @@ def _cut(
     learning_steps, relearning_steps = len(policy.learning_steps), len(policy.relearning_steps)
     by_id = {i.card_id: i for i in items}
     entries = [
-        queue.Entry(i.card_id, 0, int(i.state), i.due, i.retrievability, i.priority, i.reason,
+        queue.Entry(i.card_id, 0, int(i.state), i.due, i.retrievability, i.priority, i.why,
                     i.kind)
         for i in items
     ]  # fmt: skip
@@ -108,7 +108,7 @@ def _cut(
     )
     kept = tuple(by_id[e.card_id] for e in result.kept)
     postponed = tuple(
-        replace(by_id[p.card_id], reason=f"{p.reason(minutes)}; {by_id[p.card_id].reason}")
+        replace(by_id[p.card_id], why=replace(by_id[p.card_id].why, postponed=p.why(minutes)))
         for p in result.postponed
     )
     return Budgeted(kept, postponed, minutes, result.kept_seconds, result.postponed_seconds,

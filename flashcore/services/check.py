@@ -24,6 +24,9 @@ class CheckReport:
     reviews: int = 0
     problems: list[dict[str, Any]] = field(default_factory=list)
     repaired: int = 0
+    # Question-bank tallies that disagree with the stored attempts (`texts: stored != counted`)
+    tally_problems: list[str] = field(default_factory=list)
+    tallies_repaired: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -31,6 +34,10 @@ class CheckReport:
             "reviews": self.reviews,
             "problems": self.problems,
             "repaired": self.repaired,
+            "qbank_tallies": {
+                "problems": self.tally_problems,
+                "repaired": self.tallies_repaired,
+            },
         }
 
 
@@ -127,4 +134,29 @@ def check(fc: Collection, *, repair: bool = False) -> CheckReport:
             return done
 
         report.repaired = run_write(fc.engine, work)
+    _check_tallies(fc, report, repair)
     return report
+
+
+def _check_tallies(fc: Collection, report: CheckReport, repair: bool) -> None:
+    """The question-bank tallies by text must count the stored attempts exactly; `repair`
+    counts them afresh."""
+    with reading(fc.engine) as session:
+        kept = {t.texts: (t.attempts, t.misses) for t in repos.text_tallies(session, fc.profile_id)}
+        counted = repos.attempt_tallies(session, fc.profile_id)
+    found = {t.texts: (t.attempts, t.misses) for t in counted}
+    for texts in sorted(kept.keys() | found.keys()):
+        have, want = kept.get(texts, (0, 0)), found.get(texts, (0, 0))
+        if have != want:
+            label = " / ".join(t for t in texts if t) or "(no text)"
+            report.tally_problems.append(
+                f"{label}: tallied {have[0]} attempts, {have[1]} missed; "
+                f"stored {want[0]} attempts, {want[1]} missed"
+            )
+    if repair and report.tally_problems:
+
+        def work(session: Any) -> None:
+            repos.replace_tallies(session, fc.profile_id, counted)
+
+        run_write(fc.engine, work)
+        report.tallies_repaired = True

@@ -69,7 +69,7 @@ def deck_counts(fc: Collection, paths: Iterable[str]) -> dict[str, TodayQueue]:
                 or_(c.buried_until.is_(None), c.buried_until <= d.now),
             )
             cols = (*CARD_COLUMNS, n.deck_id)
-            pulled = repos.pulled_forward(conn, fc.profile_id, d.day)
+            pulled = today_repo.pulled_forward(conn, fc.profile_id, d.day)
             due_rows = [
                 tuple(r)
                 for r in conn.execute(
@@ -167,7 +167,7 @@ def due_by_topic(fc: Collection, paths: Iterable[str]) -> dict[str, int]:
                 or_(c.buried_until.is_(None), c.buried_until <= now),
             )
             cols = (c.id, c.note_id, c.state, c.due, c.stability, c.last_review, c.weight)
-            pulled = repos.pulled_forward(conn, fc.profile_id, day)
+            pulled = today_repo.pulled_forward(conn, fc.profile_id, day)
             rows = list(
                 conn.execute(
                     select(*cols).where(

@@ -134,15 +134,13 @@ def match_attempt(
 def learned_matcher(
     session: Session, profile_id: int, index: TopicIndex, more: Iterable[tuple[Texts, int]] = ()
 ) -> TopicMatcher:
-    """A matcher that has learned from every stored attempt's texts, and from `more`."""
-    a = qbank_attempts.c
-    stored = session.execute(
-        select(a.topic, a.category, a.system, func.count())
-        .where(a.profile_id == profile_id)
-        .group_by(a.topic, a.category, a.system)
-    ).all()
+    """A matcher that has learned from every stored attempt's texts (their tallies, kept by
+    the imports: no attempt is read), and from `more`."""
+    from flashcore.storage.repos import text_tallies
+
+    stored = [(t.texts, t.attempts) for t in text_tallies(session, profile_id)]
     matcher = index.matcher()
-    matcher.learn([((t, c, s), int(n)) for t, c, s, n in stored] + list(more))
+    matcher.learn(stored + list(more))
     return matcher
 
 
@@ -306,15 +304,13 @@ def _tally_added(index: TopicIndex, added: Iterable[AddedAttempt], tally: _Tally
 
 # Up to this many (source, qid) pairs listed by cards, attempts are split by an IN list of their
 # ids (one pass over the attempts, no per-attempt lookup); beyond it (an AnKing-sized deck with
-# thousands of question ids) by a correlated lookup in note_qids.
+# thousands of question ids) by a subquery of the listed ids, which the database works out once.
 QID_LIST_MAX = 2000
 
 
 def _tally_stored(
     session: Session, profile_id: int, index: TopicIndex, skip_batch: int | None, tally: _Tally
 ) -> None:
-    from sqlalchemy import exists
-
     a = qbank_attempts.c
     missed = a.outcome.in_(MISSED)
     pairs = sorted(index.qid_notes)  # (source, qid) of questions some card lists
@@ -329,15 +325,16 @@ def _tally_stored(
         listed = a.qid.in_(qids) if qids else None
         unlisted = a.qid.notin_(qids) if qids else true()
     else:
-        mine = a.profile_id == profile_id
-        listed = exists().where(
-            note_qids.c.source == a.source,
-            note_qids.c.qid == a.qid,
-            notes.c.id == note_qids.c.note_id,
-            notes.c.removed.is_(False),
-            notes.c.profile_id == profile_id,
+        mine = (a.profile_id + 0) == profile_id
+        # The ids of the profile's listed questions, worked out once by the database (a
+        # lookup per attempt in note_qids took ~25 s over 1,000,000 attempts).
+        qids_listed = (
+            select(note_qids.c.qid)
+            .join(notes, notes.c.id == note_qids.c.note_id)
+            .where(notes.c.profile_id == profile_id, notes.c.removed.is_(False))
         )
-        unlisted = ~listed
+        listed = a.qid.in_(qids_listed)
+        unlisted = a.qid.notin_(qids_listed)
     if skip_batch is not None:
         mine = and_(mine, a.batch_id != skip_batch)
     texts_of = (a.topic, a.category, a.system, a.on_date, missed)
@@ -362,17 +359,21 @@ def topic_scores(
     index: TopicIndex, matched: list[TopicAttempts], today: date, half_life: float
 ) -> tuple[dict[int, model.TopicScore], dict[int, model.TopicScore]]:
     """(direct scores, report scores): report scores add descendants' attempts at half weight
-    per level."""
+    per level. Attempts on the same day with the same outcome and weight are counted together
+    (a system's thousands of sub-topic rows become one per day)."""
     direct: dict[int, list[model.Attempt]] = defaultdict(list)
-    report: dict[int, list[model.Attempt]] = defaultdict(list)
+    counted: dict[tuple[int, date, bool, int], int] = defaultdict(int)  # level 0: the topic's own
+    lines: dict[int, list[int]] = {}
     for a in matched:
-        attempt = model.Attempt(a.on_date, a.missed, 1.0, a.count)
-        direct[a.topic_id].append(attempt)
-        report[a.topic_id].append(attempt)
-        weight = 1.0
-        for ancestor in index.ancestors(a.topic_id):
-            weight *= model.PARENT_WEIGHT
-            report[ancestor].append(model.Attempt(a.on_date, a.missed, weight, a.count))
+        direct[a.topic_id].append(model.Attempt(a.on_date, a.missed, 1.0, a.count))
+        line = lines.get(a.topic_id)
+        if line is None:
+            line = lines[a.topic_id] = [a.topic_id, *index.ancestors(a.topic_id)]
+        for level, node in enumerate(line):
+            counted[(node, a.on_date, a.missed, level)] += a.count
+    report: dict[int, list[model.Attempt]] = defaultdict(list)
+    for (node, on_date, missed, level), count in counted.items():
+        report[node].append(model.Attempt(on_date, missed, model.PARENT_WEIGHT**level, count))
     direct_scores = {t: model.score_topic(v, today, half_life) for t, v in direct.items()}
     report_scores = {t: model.score_topic(v, today, half_life) for t, v in report.items()}
     return direct_scores, report_scores

@@ -26,6 +26,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from flashcore.core import fsrs_adapter, studyday
+from flashcore.core.reasons import PulledForward, PullKind
 from flashcore.core.weakness import FRESH_DAYS
 from flashcore.services import matching
 from flashcore.storage import today as today_repo
@@ -55,8 +56,8 @@ def choose(
     day: date,
     *,
     index: matching.TopicIndex | None = None,
-) -> dict[int, str]:
-    """The pull-forwards of study day `day`: card id -> reason (nothing is written)."""
+) -> dict[int, PulledForward]:
+    """The pull-forwards of study day `day`: card id -> what pulled it (nothing is written)."""
     s = fc.settings
     per_topic = s.pull_forward_per_topic
     if per_topic <= 0:
@@ -100,45 +101,39 @@ def choose(
     rollover = studyday.day_start_of(day + timedelta(days=1), s.zone, s.day_start_hour)
     curve = fsrs_adapter.curve(fc.policy)
     one_day = timedelta(days=1)
-    chosen: dict[int, str] = {}
+    chosen: dict[int, PulledForward] = {}
     taken_notes: set[int] = set()  # with bury_siblings, one card of a note a day (the queue's)
 
-    def take(card: today_repo.ReviewCard, reason: str) -> bool:
+    def take(card: today_repo.ReviewCard, reason: PulledForward) -> bool:
         if card.card_id in chosen or (s.bury_siblings and card.note_id in taken_notes):
             return False
         chosen[card.card_id] = reason
         taken_notes.add(card.note_id)
         return True
 
+    many = len(topics) + len(questions) > FEW_LOOKUPS
+    not_due = _ReviewCards(conn, fc.profile_id, rollover, index, many=many)
     for key in sorted(questions):
         q = questions[key]
-        reason = f"pulled forward after missing {q.label} on {q.on.isoformat()}"
+        reason = PulledForward(PullKind.QUESTION, q.label, on=q.on)
         unseen_since = min(start, q.logged)
-        for card in today_repo.review_cards_not_due(
-            conn, fc.profile_id, rollover, note_ids=q.notes
-        ):
+        for card in not_due.of_notes(q.notes):
             if card.last_review < unseen_since:
                 take(card, reason)
+    below = _Subtrees(index)
     for topic_id in sorted(topics, key=lambda t: (-topics[t].misses, index.paths[t])):
         t = topics[topic_id]
         assert t.logged is not None
         unseen_since = min(start, t.logged)
-        wanted = [topic_id, *_descendants(index, topic_id)]
+        wanted = [topic_id, *below.descendants(topic_id)]
         ranked = sorted(
-            (
-                card
-                for card in today_repo.review_cards_not_due(
-                    conn, fc.profile_id, rollover, topic_ids=wanted
-                )
-                if card.last_review < unseen_since
-            ),
+            (card for card in not_due.of_topics(wanted) if card.last_review < unseen_since),
             key=lambda c: (
                 curve.retrievability_days(c.stability, -((c.last_review - start) // one_day)),
                 c.card_id,
             ),
         )
-        plural = "miss" if t.misses == 1 else "misses"
-        reason = f"pulled forward after {t.misses} {plural} on {index.paths[topic_id]}"
+        reason = PulledForward(PullKind.TOPIC, index.paths[topic_id], misses=t.misses)
         taken = 0
         for card in ranked:
             if taken >= per_topic:
@@ -161,14 +156,58 @@ def recompute(
     return len(chosen)
 
 
-def _descendants(index: matching.TopicIndex, topic_id: int) -> list[int]:
-    children: dict[int, list[int]] = defaultdict(list)
-    for child, parent in index.parent.items():
-        if parent is not None:
-            children[parent].append(child)
-    out, stack = [], list(children.get(topic_id, []))
-    while stack:
-        node = stack.pop()
-        out.append(node)
-        stack.extend(children.get(node, []))
-    return sorted(out)
+FEW_LOOKUPS = 20  # up to this many missed topics and questions, each is looked up
+
+
+class _ReviewCards:
+    """The review cards not due of a few topics or notes, looked up one by one; of many, read
+    once for the whole profile and sorted out in memory (1,000 missed topics and 2,000 missed
+    questions at 200,000 cards: one query instead of 3,000)."""
+
+    def __init__(
+        self, conn: Executor, profile_id: int, rollover: datetime, index: matching.TopicIndex,
+        *, many: bool,
+    ) -> None:  # fmt: skip
+        self.conn, self.profile_id, self.rollover = conn, profile_id, rollover
+        self.by_topic: dict[int, list[today_repo.ReviewCard]] | None = None
+        self.by_note: dict[int, list[today_repo.ReviewCard]] = defaultdict(list)
+        if many:
+            self.by_topic = defaultdict(list)
+            for card in today_repo.review_cards_not_due(conn, profile_id, rollover, every=True):
+                self.by_note[card.note_id].append(card)
+                for topic_id in set(index.note_topics.get(card.note_id, ())):
+                    self.by_topic[topic_id].append(card)
+
+    def of_topics(self, topic_ids: list[int]) -> list[today_repo.ReviewCard]:
+        """Those linked to any of these topics, by id."""
+        if self.by_topic is None:
+            return today_repo.review_cards_not_due(
+                self.conn, self.profile_id, self.rollover, topic_ids=topic_ids
+            )
+        found = {c.card_id: c for t in topic_ids for c in self.by_topic.get(t, ())}
+        return [found[card_id] for card_id in sorted(found)]
+
+    def of_notes(self, note_ids: tuple[int, ...]) -> list[today_repo.ReviewCard]:
+        """Those of these notes, by id."""
+        if self.by_topic is None:
+            return today_repo.review_cards_not_due(
+                self.conn, self.profile_id, self.rollover, note_ids=note_ids
+            )
+        found = [c for n in set(note_ids) for c in self.by_note.get(n, ())]
+        return sorted(found, key=lambda c: c.card_id)
+
+
+class _Subtrees:
+    def __init__(self, index: matching.TopicIndex) -> None:
+        self.children: dict[int, list[int]] = defaultdict(list)
+        for child, parent in index.parent.items():
+            if parent is not None:
+                self.children[parent].append(child)
+
+    def descendants(self, topic_id: int) -> list[int]:
+        out, stack = [], list(self.children.get(topic_id, []))
+        while stack:
+            node = stack.pop()
+            out.append(node)
+            stack.extend(self.children.get(node, []))
+        return sorted(out)

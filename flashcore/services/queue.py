@@ -16,9 +16,11 @@ from flashcore.core import fsrs_adapter, queue, studyday
 from flashcore.core import topics as topic_keys
 from flashcore.core.errors import FlashcoreError
 from flashcore.core.model import CardState
+from flashcore.core.queue import EntryKind
+from flashcore.core.reasons import PulledForward, Reason, WeakTopic
 from flashcore.core.weakness import MISSED_QUESTION
 from flashcore.services import pullforward
-from flashcore.services.weights import card_reasons, ensure_fresh, question_reasons
+from flashcore.services.weights import ensure_fresh, question_reasons
 from flashcore.storage import repos
 from flashcore.storage import today as today_repo
 from flashcore.storage.tables import NEW_CARD_ORDER, cards
@@ -54,9 +56,14 @@ class QueueItem:
     reps: int
     retrievability: float | None
     priority: float
-    reason: str
-    kind: str
+    why: Reason
+    kind: EntryKind
     weak_topic: str | None = None  # the weak topic that weights this card, if any
+
+    @property
+    def reason(self) -> str:
+        """Why the card is here, as the student reads it (for the CLI, TUI and JSON)."""
+        return self.why.text()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -230,7 +237,7 @@ class Inputs:
 
     due_rows: list[tuple[Any, ...]]
     new_rows: list[tuple[Any, ...]]
-    pulled: dict[int, str]
+    pulled: dict[int, PulledForward]
     new_limit: int
     new_left: int
     reviews_left: int
@@ -259,7 +266,7 @@ def _load(
     if ahead_day:
         pulled = pullforward.choose(conn, fc, d.day)
     else:
-        pulled = repos.pulled_forward(conn, fc.profile_id, d.day)
+        pulled = today_repo.pulled_forward(conn, fc.profile_id, d.day)
     due_rows: list[tuple[Any, ...]] = [
         tuple(r)
         for r in conn.execute(
@@ -391,12 +398,13 @@ def rank(
     info: dict[int, dict[str, Any]] = {}
     if conn is not None:
         if weighted:
-            reasons = card_reasons(fc, conn, weighted)
+            weak = repos.weak_topics(conn, weighted)
+            explained = {card_id: w for card_id, w in weak.items() if w.explanation}
             entries = [
-                queue.with_weak_reason(e, reasons[e.card_id]) if e.card_id in reasons else e
-                for e in _name_missed_questions(fc, conn, entries, weight_of, reasons)
+                queue.with_weak_topic(e, explained[e.card_id]) if e.card_id in explained else e
+                for e in _name_missed_questions(fc, conn, entries, weight_of, explained)
             ]
-            weak_topics = repos.weak_topic_paths(conn, weighted)
+            weak_topics = {card_id: w.topic for card_id, w in weak.items()}
         exam = fc.exam
         if exam is not None and exam.stretch_start <= d.day < exam.exam_date:
             entries = [queue.with_exam_reason(e, exam.exam_date) for e in entries]
@@ -416,7 +424,7 @@ def rank(
                 reps=i.get("reps", 0),
                 retrievability=e.retrievability,
                 priority=e.priority,
-                reason=e.reason,
+                why=e.why,
                 kind=e.kind,
                 weak_topic=weak_topics.get(e.card_id),
             )
@@ -425,7 +433,7 @@ def rank(
     else:
         items = tuple(
             QueueItem(e.card_id, "", "", (), states[e.state], e.due, 0, e.retrievability,
-                      e.priority, e.reason, e.kind, weak_topics.get(e.card_id))
+                      e.priority, e.why, e.kind, weak_topics.get(e.card_id))
             for e in entries
         )  # fmt: skip
     return TodayQueue(
@@ -454,16 +462,16 @@ def _name_missed_questions(
     conn: Connection,
     entries: list[queue.Entry],
     weight_of: dict[int, float],
-    reasons: dict[int, str],
+    weak: dict[int, WeakTopic],
 ) -> list[queue.Entry]:
     """A card whose own question was missed names it (`missed uworld:118154 on …`), in place
-    of its topic's reason (taken out of `reasons`)."""
+    of its weak topic (taken out of `weak`)."""
     ids = [e.card_id for e in entries if weight_of.get(e.card_id, 0.0) >= MISSED_QUESTION]
     if not ids:
         return entries
     missed = question_reasons(fc, conn, ids)
     for card_id in missed:
-        reasons.pop(card_id, None)
+        weak.pop(card_id, None)
     return [
         queue.with_missed_question(e, missed[e.card_id]) if e.card_id in missed else e
         for e in entries

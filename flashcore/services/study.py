@@ -10,7 +10,9 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from flashcore.core import reasons
 from flashcore.core.model import CardState, Rating
+from flashcore.core.queue import EntryKind
 from flashcore.services.weights import ensure_fresh
 from flashcore.storage import repos
 from flashcore.storage.db import sqlite_data_version
@@ -207,12 +209,14 @@ class StudySession:
         self._counts = {"new": 0, "learning": 0, "review": 0}
         for item in self._pending:
             self._counts[item.kind] += 1
-        waiting = [replace(i, kind="learning") for i in built.items if i.kind == "ahead"]
+        waiting = [
+            replace(i, kind=EntryKind.LEARNING) for i in built.items if i.kind == EntryKind.AHEAD
+        ]
         for card_id, due, state in built.later_learning:
-            label = "relearning after a lapse" if state == CardState.RELEARNING else "learning step"
+            why = reasons.learning(state == CardState.RELEARNING)
             waiting.append(
-                QueueItem(card_id, "", "", (), CardState(state), due, 0, None, 0.0, label,
-                          "learning")
+                QueueItem(card_id, "", "", (), CardState(state), due, 0, None, 0.0, why,
+                          EntryKind.LEARNING)
             )  # fmt: skip
         self._waiting = sorted(waiting, key=_waiting_key)
         self._rollover = self.fc.rollover(now)
@@ -267,7 +271,7 @@ class StudySession:
         elif head is not None:
             first = head
         elif waiting and waiting[0].due <= ahead:
-            first = replace(waiting[0], kind="ahead")
+            first = replace(waiting[0], kind=EntryKind.AHEAD)
         items: tuple[QueueItem, ...] = ()
         if first is not None:
             if details:
@@ -278,7 +282,7 @@ class StudySession:
                     first.card_id, info.get("note_key", ""), info.get("deck", ""),
                     tuple(info.get("topics", ())), first.state, first.due,
                     info.get("reps", first.reps), first.retrievability, first.priority,
-                    first.reason, first.kind, first.weak_topic,
+                    first.why, first.kind, first.weak_topic,
                 )  # fmt: skip
             items = (first,)
         counts = self._counts
@@ -358,15 +362,11 @@ class StudySession:
             and schedule.due < self._rollover
             and not result.leech
         ):
-            label = (
-                "relearning after a lapse"
-                if schedule.state is CardState.RELEARNING
-                else "learning step"
-            )
+            why = reasons.learning(schedule.state is CardState.RELEARNING)
             insort(
                 self._waiting,
                 QueueItem(result.card_id, "", "", (), schedule.state, schedule.due,
-                          schedule.reps, None, 0.0, label, "learning"),
+                          schedule.reps, None, 0.0, why, EntryKind.LEARNING),
                 key=_waiting_key,
             )  # fmt: skip
 

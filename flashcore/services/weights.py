@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select, update
 
 from flashcore.core import weakness as model
+from flashcore.core.reasons import WeakTopic
 from flashcore.core.text import REASON_CHARS, clip
 from flashcore.storage import repos
 from flashcore.storage.tables import (
@@ -245,26 +246,21 @@ def _write_card_weights(
         )
 
 
-def card_reasons(fc: Collection, session: Executor, card_ids: list[int]) -> dict[int, str]:
-    """Reason text for the given cards that carry a weakness weight."""
-    out: dict[int, str] = {}
-    for start in range(0, len(card_ids), 900):
-        rows = session.execute(
-            select(cards.c.id, topics.c.reason)
-            .join(topics, topics.c.id == cards.c.weak_topic_id)
-            .where(cards.c.id.in_(card_ids[start : start + 900]))
-        )
-        out.update({r.id: r.reason for r in rows if r.reason})
-    return out
+def card_reasons(fc: Collection, session: Executor, card_ids: list[int]) -> dict[int, WeakTopic]:
+    """The weak topic of the given cards that carry a weakness weight (with an explanation)."""
+    found = repos.weak_topics(session, card_ids)
+    return {card_id: weak for card_id, weak in found.items() if weak.explanation}
 
 
-def question_reasons(fc: Collection, session: Executor, card_ids: list[int]) -> dict[int, str]:
-    """`missed uworld:118154 on 2026-12-04` for the given cards whose note lists a question
-    with an open miss (the one that sets the card's weight)."""
+def question_reasons(
+    fc: Collection, session: Executor, card_ids: list[int]
+) -> dict[int, model.MissedQuestion]:
+    """The missed question (`uworld:118154` on 2026-12-04) of the given cards whose note lists
+    a question with an open miss (the one that sets the card's weight)."""
     today = today_for(fc)
     half_life = fc.settings.weakness_half_life_days
     answers = repos.question_answers(session, fc.profile_id, card_ids, MISSED)
-    out: dict[int, str] = {}
+    out: dict[int, model.MissedQuestion] = {}
     for card_id, listed in answers.items():
         questions = []
         for (source, qid), days in listed.items():
@@ -274,20 +270,24 @@ def question_reasons(fc: Collection, session: Executor, card_ids: list[int]) -> 
             questions.append((source, qid, o))
         miss = model.strongest_miss(questions, today, half_life)
         if miss is not None:
-            out[card_id] = miss.text()
+            out[card_id] = miss
     return out
 
 
 def card_weakness(fc: Collection, session: Executor, weights: dict[int, float]) -> dict[int, str]:
-    """Why each weighted card (id -> weight) is weighted: the missed question it lists
-    (`missed uworld:118154 on 2026-12-04`), else its weak topic's reason."""
+    """Why each weighted card (id -> weight) is weighted, as `cards --json` says it: the missed
+    question it lists (`missed uworld:118154 on 2026-12-04`), else its weak topic's reason."""
     weighted = [card_id for card_id, weight in weights.items() if weight > 0]
     if not weighted:
         return {}
-    out = card_reasons(fc, session, weighted)
+    out = {
+        card_id: weak.explanation for card_id, weak in card_reasons(fc, session, weighted).items()
+    }
     missed = [card_id for card_id in weighted if weights[card_id] >= model.MISSED_QUESTION]
     if missed:
-        out.update(question_reasons(fc, session, missed))
+        out.update(
+            {card_id: m.text() for card_id, m in question_reasons(fc, session, missed).items()}
+        )
     return out
 
 

@@ -170,6 +170,18 @@ class QbankBatch(Base):
     added: Mapped[int]
 
 
+class QbankTally(Base):
+    __table__ = tables.qbank_tallies
+
+    id: Mapped[int]
+    profile_id: Mapped[int]
+    topic: Mapped[str]
+    category: Mapped[str]
+    system: Mapped[str]
+    attempts: Mapped[int]
+    misses: Mapped[int]
+
+
 class QbankAttempt(Base):
     __table__ = tables.qbank_attempts
 
@@ -205,6 +217,10 @@ class PullForward(Base):
     card_id: Mapped[int]
     study_day: Mapped[date]
     reason: Mapped[str]
+    kind: Mapped[str]
+    subject: Mapped[str]
+    on_date: Mapped[date | None]
+    misses: Mapped[int]
 
 
 class Exam(Base):

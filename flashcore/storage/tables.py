@@ -289,6 +289,23 @@ qbank_attempts = Table(
     UniqueConstraint("profile_id", "fingerprint"),
 )
 
+# The attempts counted by their texts, kept up to date by every import and removal in the
+# same transaction (schema 0009): what the matcher learns from (which leaf a topic text stands
+# for) without reading every attempt. Rows with the same texts may repeat (two imports that
+# raced on PostgreSQL); readers add them up. `flashcore check` compares them with the attempts.
+qbank_tallies = Table(
+    "qbank_tallies",
+    metadata,
+    _id(),
+    _profile(),
+    _required("topic", String(500), default=""),
+    _required("category", String(300), default=""),
+    _required("system", String(200), default=""),
+    _required("attempts", Integer),
+    _required("misses", Integer),
+    Index("ix_qbank_tallies_profile_id", "profile_id"),
+)
+
 # A student's own mapping from qbank topic text to one of their topic paths.
 topic_aliases = Table(
     "topic_aliases",
@@ -308,7 +325,14 @@ pull_forwards = Table(
     _profile(),
     Column("card_id", ForeignKey("cards.id", ondelete="CASCADE"), primary_key=True),
     Column("study_day", Date, primary_key=True),
-    _required("reason", String(300)),
+    _required("reason", String(300)),  # the text shown (kept for older versions' readers)
+    # What pulled the card (core.reasons.PulledForward): "question" (`subject` its
+    # `source:qid`, `on_date` the miss's day) or "topic" (`subject` its path, `misses` its
+    # fresh misses).
+    _required("kind", String(16), server_default="topic"),
+    _required("subject", String(300), server_default=""),
+    _optional("on_date", Date),
+    _required("misses", Integer, server_default=text("0")),
 )
 
 # A profile's exam (one per profile): its date, the daily time budget, the buffer before it

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, delete, func, insert, select
 
 from flashcore.core.model import CardState
+from flashcore.core.reasons import PulledForward, PullKind
+from flashcore.storage.repos.qbank import MISSED
 from flashcore.storage.tables import (
     cards,
     new_limit_raises,
@@ -23,8 +25,6 @@ from flashcore.storage.tables import (
 
 if TYPE_CHECKING:
     from flashcore.storage.repos import Executor
-
-MISSED = ("incorrect", "omitted")
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,8 +142,10 @@ def review_cards_not_due(
     *,
     topic_ids: Sequence[int] = (),
     note_ids: Sequence[int] = (),
+    every: bool = False,
 ) -> list[ReviewCard]:
-    """Unsuspended review cards of these topics (or notes) due on `rollover` or later."""
+    """Unsuspended review cards of these topics (or notes; or `every` one of the profile's)
+    due on `rollover` or later, by id."""
     c = cards.c
     where: list[Any] = [
         c.profile_id == profile_id,
@@ -156,7 +158,7 @@ def review_cards_not_due(
         where.append(c.note_id.in_(linked))
     elif note_ids:
         where.append(c.note_id.in_(note_ids))
-    else:
+    elif not every:
         return []
     rows = conn.execute(
         select(c.id, c.note_id, c.stability, c.last_review).where(and_(*where)).order_by(c.id)
@@ -165,7 +167,7 @@ def review_cards_not_due(
 
 
 def replace_pull_forwards(
-    conn: Executor, profile_id: int, day: date, chosen: dict[int, str]
+    conn: Executor, profile_id: int, day: date, chosen: dict[int, PulledForward]
 ) -> None:
     """The day's pull-forwards are `chosen`; earlier days' rows go (they count for nothing)."""
     p = pull_forwards.c
@@ -174,10 +176,33 @@ def replace_pull_forwards(
         conn.execute(
             insert(pull_forwards),
             [
-                {"profile_id": profile_id, "card_id": cid, "study_day": day, "reason": why[:300]}
+                {
+                    "profile_id": profile_id,
+                    "card_id": cid,
+                    "study_day": day,
+                    "reason": why.text()[:300],  # as an older version shows it
+                    "kind": why.kind.value,
+                    "subject": why.subject[:300],
+                    "on_date": why.on,
+                    "misses": why.misses,
+                }
                 for cid, why in chosen.items()
             ],
         )
+
+
+def pulled_forward(conn: Executor, profile_id: int, day: date) -> dict[int, PulledForward]:
+    """The pull-forwards stored for study day `day`: card id -> what pulled it."""
+    p = pull_forwards.c
+    rows = conn.execute(
+        select(p.card_id, p.kind, p.subject, p.on_date, p.misses).where(
+            p.profile_id == profile_id, p.study_day == day
+        )
+    )
+    return {
+        card_id: PulledForward(PullKind(kind), subject, on_date, misses)
+        for card_id, kind, subject, on_date, misses in rows
+    }
 
 
 def new_limit_raise(conn: Executor, profile_id: int, day: date, scopes: Iterable[str]) -> int:

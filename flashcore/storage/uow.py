@@ -33,6 +33,16 @@ def reading(engine: Engine) -> Iterator[Session]:
 
 
 @contextmanager
+def session_on(conn: Connection) -> Iterator[Session]:
+    """An ORM session on a connection the caller holds, inside its transaction (for the
+    functions that take a Session)."""
+    from sqlalchemy.orm import Session
+
+    with Session(bind=conn) as session:
+        yield session
+
+
+@contextmanager
 def writing(engine: Engine) -> Iterator[Session]:
     """A write transaction (`BEGIN IMMEDIATE` on SQLite) that commits or rolls back whole."""
     from sqlalchemy.orm import Session

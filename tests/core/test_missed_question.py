@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flashcore.core import queue
+from flashcore.core import queue, reasons
 from flashcore.core.settings import Settings
 from flashcore.core.weakness import (
     MISSED_QUESTION,
@@ -113,12 +113,11 @@ def test_a_missed_question_s_card_is_first_among_due_reviews_however_fresh():
 
 def test_missed_question_reasons_lead_for_reviews_and_follow_new():
     entries = build([review(3, 0, 50.0, 1.5)]).entries
-    named = queue.with_missed_question(entries[0], "missed uworld:1 on 2026-12-03")
+    missed = MissedQuestion("uworld", "1", date(2026, 12, 3))
+    named = queue.with_missed_question(entries[0], missed)
     assert named.reason == "missed uworld:1 on 2026-12-03; due today"
-    new = queue.Entry(4, 4, 0, NOW, None, 1.5, "new", "new")
-    assert queue.with_missed_question(new, "missed uworld:1 on 2026-12-03").reason == (
-        "new; missed uworld:1 on 2026-12-03"
-    )
+    new = queue.Entry(4, 4, 0, NOW, None, 1.5, reasons.NEW_CARD, queue.EntryKind.NEW)
+    assert queue.with_missed_question(new, missed).reason == ("new; missed uworld:1 on 2026-12-03")
 
 
 def score(misses: int, attempts: int, recent_misses: int, recent_attempts: int) -> TopicScore:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from flashcore.core import queue
 from flashcore.core.model import CardState
 from flashcore.core.queue import Candidate, Limits
+from flashcore.core.reasons import PulledForward, PullKind
 
 NOW = datetime(2026, 11, 25, 9, tzinfo=UTC)
 DAY_START = NOW.replace(hour=4)
@@ -100,10 +101,12 @@ def test_learning_cards_due_soon_come_only_when_nothing_else_is_left():
 
 def test_a_review_due_after_the_rollover_comes_only_when_pulled_forward():
     tomorrow = ROLLOVER + timedelta(hours=2)
-    reason = "pulled forward after 6 misses on Immunology::Hypersensitivity::Type I"
-    q = build([review(1, 90, due=tomorrow), review(2, 90, due=tomorrow, pulled=reason)])
+    pulled = PulledForward(PullKind.TOPIC, "Immunology::Hypersensitivity::Type I", misses=6)
+    q = build([review(1, 90, due=tomorrow), review(2, 90, due=tomorrow, pulled=pulled)])
     assert ids(q) == [2]
-    assert q.entries[0].reason == reason
+    assert q.entries[0].reason == (
+        "pulled forward after 6 misses on Immunology::Hypersensitivity::Type I"
+    )
 
 
 def test_reasons_say_how_overdue_a_review_is():

@@ -15,7 +15,8 @@ import pytest
 import sqlalchemy as sa
 
 from flashcore.core.errors import FlashcoreError, QbankFormatError
-from flashcore.services import qbank
+from flashcore.services import qbank, qbank_import
+from flashcore.storage import qbank_stage
 from tests.conftest import write_deck
 
 DECK = """
@@ -56,8 +57,8 @@ MIXED = log(
 def way(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Each test runs with the log held in memory and with it staged in a temporary table."""
     if request.param == "staged":
-        monkeypatch.setattr(qbank, "MEMORY_BYTES", 0)
-        monkeypatch.setattr(qbank, "SAVE_ROWS", 2)  # several copy statements
+        monkeypatch.setattr(qbank_import, "MEMORY_BYTES", 0)
+        monkeypatch.setattr(qbank_stage, "SAVE_ROWS", 2)  # several copy statements
     return str(request.param)
 
 
@@ -121,7 +122,7 @@ def test_a_log_with_a_repeated_row_keeps_the_first_and_matches_the_rest(deck_fc,
 
 def test_both_ways_report_the_same_for_a_dry_run(deck_fc, monkeypatch):
     held = qbank.import_log(deck_fc, MIXED, origin="m.csv", dry_run=True)
-    monkeypatch.setattr(qbank, "MEMORY_BYTES", 0)
+    monkeypatch.setattr(qbank_import, "MEMORY_BYTES", 0)
     staged = qbank.import_log(deck_fc, MIXED, origin="m.csv", dry_run=True)
     assert held.to_json() == staged.to_json()
     assert stored(deck_fc) == []
@@ -144,9 +145,9 @@ def known(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> st
     (small logs), the stored attempts of the log's dates read in one pass (large logs), and
     looked up after all when those are too many to hold."""
     if request.param != "looked up":
-        monkeypatch.setattr(qbank, "_LOOK_UP", 0)
+        monkeypatch.setattr(qbank_stage, "_LOOK_UP", 0)
     if request.param == "too many to read":
-        monkeypatch.setattr(qbank, "_LOAD_KNOWN", 1)
+        monkeypatch.setattr(qbank_stage, "_LOAD_KNOWN", 1)
     return str(request.param)
 
 

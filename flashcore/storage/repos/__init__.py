@@ -2,8 +2,8 @@
 never commit, and they query the Core tables (no ORM objects, no ORM import).
 
 Grouped by what they store: `profiles`, `decks` (decks, notes, topics), `cards` (browsing and
-the reviewer's view), `answering` (scheduling state and the review log), `changes`; `common`
-holds the executor type. The names are re-exported here (`repos.load_card`)."""
+the reviewer's view), `answering` (scheduling state and the review log), `changes`, `qbank` (question-bank
+batches, attempts, their tallies, topic aliases); `common` holds the executor type. The names are re-exported here (`repos.load_card`)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from flashcore.storage.repos.common import *  # noqa: F403
 from flashcore.storage.repos.decks import *  # noqa: F403
 from flashcore.storage.repos.introduction import *  # noqa: F403
 from flashcore.storage.repos.profiles import *  # noqa: F403
+from flashcore.storage.repos.qbank import *  # noqa: F403
 
 if TYPE_CHECKING:
     from flashcore.storage.repos.common import Executor as Executor

@@ -22,7 +22,6 @@ from flashcore.core.errors import NotFoundError
 from flashcore.core.model import CardState, Memory, Schedule
 from flashcore.storage.tables import (
     cards,
-    pull_forwards,
     review_logs,
     schedulers,
 )
@@ -305,14 +304,6 @@ def review_counts_since(session: Executor, profile_id: int, since: datetime) -> 
         .group_by(r.state_before)
     )
     return {int(s): int(n) for s, n in rows}
-
-
-def pulled_forward(session: Executor, profile_id: int, day: Any) -> dict[int, str]:
-    p = pull_forwards.c
-    rows = session.execute(
-        select(p.card_id, p.reason).where(p.profile_id == profile_id, p.study_day == day)
-    )
-    return {card_id: reason for card_id, reason in rows}
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,264 @@
+"""Where a question-bank log's rows wait between reading and saving: a temporary table on the
+import's own connection (no lock on the collection), and for a log small enough, memory too.
+Duplicates are found here (within the log, and against the profile's stored attempts); the
+new rows are copied into `qbank_attempts` and counted into the tallies by text."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from sqlalchemy import Connection
+
+from flashcore.storage.repos.qbank import MISSED, TextTally
+
+# One attempt as the reader streams it (importers.qbank's Row): (fingerprint, source, qid,
+# outcome, ISO date, subject, system, category, topic, seconds, line).
+Row = tuple[str, str, str, str, str, str, str, str, str, int | None, int]
+Progress = Callable[[str, int, int], None]  # (phase "reading" | "saving", done, total)
+
+SAVE_ROWS = 200_000  # staged rows copied per statement (progress and Ctrl-C between them)
+_LOAD_KNOWN = 300_000  # existing fingerprints in the log's dates loaded at most at once
+_LOOK_UP = 4_000  # a log with up to this many attempts looks each one up instead
+_COLUMNS = "fingerprint, source, qid, outcome, on_date, subject, system, category, topic, seconds"
+# The texts as `save` stores them (cut to their columns' lengths).
+_TEXTS = "substr(topic, 1, 500), substr(category, 1, 300), substr(system, 1, 200)"
+
+
+class Stage:
+    """Where a log's rows wait between reading and saving: a temporary table on the import's
+    connection (it holds no lock on the collection), rows numbered in the log's order. Which
+    rows are new is found in SQL: a row is a duplicate of an earlier one with the same
+    fingerprint, or of an attempt the profile already has."""
+
+    def __init__(self, conn: Connection, profile_id: int, sqlite: bool) -> None:
+        self.conn = conn
+        self.profile_id = int(profile_id)
+        self.sqlite = sqlite
+        self.mark = "?" if sqlite else "%s"
+        self.table = "temp.qbank_stage" if sqlite else "pg_temp.qbank_stage"
+        self.created = False
+        self.marked = False  # the dup column is up to date
+
+    def _create(self) -> None:
+        self.conn.exec_driver_sql(f"DROP TABLE IF EXISTS {self.table}")
+        seq = "INTEGER PRIMARY KEY" if self.sqlite else "BIGSERIAL PRIMARY KEY"
+        day = "TEXT" if self.sqlite else "DATE"
+        self.conn.exec_driver_sql(
+            f"CREATE TEMPORARY TABLE qbank_stage (seq {seq}, fingerprint TEXT NOT NULL, "
+            f"source TEXT, qid TEXT, outcome TEXT, on_date {day}, subject TEXT, system TEXT, "
+            "category TEXT, topic TEXT, seconds INTEGER, line INTEGER, "
+            "dup INTEGER NOT NULL DEFAULT 0)"
+        )
+        self.created = True
+
+    def reset(self) -> None:
+        if self.created:
+            self.conn.exec_driver_sql(f"DELETE FROM {self.table}")
+
+    def add(self, rows: list[Row]) -> None:
+        if not self.created:
+            self._create()
+        marks = ", ".join([self.mark] * 11)
+        cursor = self.conn.connection.cursor()
+        try:
+            cursor.executemany(
+                f"INSERT INTO {self.table} ({_COLUMNS}, line) VALUES ({marks})", rows
+            )
+        finally:
+            cursor.close()
+
+    def dedupe(self) -> tuple[int, int]:
+        """(new rows, duplicates)."""
+        if not self.created:
+            return 0, 0
+        t = self.table
+        run = self.conn.exec_driver_sql
+        run(f"UPDATE {t} SET dup = 0 WHERE dup = 1")
+        index = "temp.qbank_stage_fp" if self.sqlite else "qbank_stage_fp"
+        run(f"CREATE INDEX IF NOT EXISTS {index} ON qbank_stage (fingerprint, seq)")
+        run(
+            f"UPDATE {t} SET dup = 1 WHERE EXISTS (SELECT 1 FROM {t} AS e WHERE "
+            "e.fingerprint = qbank_stage.fingerprint AND e.seq < qbank_stage.seq)"
+        )
+        run(
+            f"UPDATE {t} SET dup = 1 WHERE dup = 0 AND EXISTS (SELECT 1 FROM qbank_attempts "
+            f"AS q WHERE q.profile_id = {self.profile_id} "
+            "AND q.fingerprint = qbank_stage.fingerprint)"
+        )
+        self.marked = True
+        new, total = run(f"SELECT count(*) - coalesce(sum(dup), 0), count(*) FROM {t}").one()
+        return int(new), int(total) - int(new)
+
+    def new_misses(self) -> Iterator[tuple[str, str, str, str, str]]:
+        """(source, qid, topic, category, system) of each new incorrect or omitted row, in the
+        log's order."""
+        if not self.created:
+            return
+        missed = ", ".join(f"'{o}'" for o in MISSED)
+        result = self.conn.exec_driver_sql(
+            f"SELECT source, qid, topic, category, system FROM {self.table} "
+            f"WHERE dup = 0 AND outcome IN ({missed}) ORDER BY seq",
+            execution_options={"stream_results": True, "max_row_buffer": 5000},
+        )
+        for row in result:
+            yield row[0], row[1], row[2], row[3], row[4]
+
+    def all_incorrect(self) -> bool:
+        """Whether every row read counts as incorrect."""
+        if not self.created:
+            return False
+        other = self.conn.exec_driver_sql(
+            f"SELECT 1 FROM {self.table} WHERE outcome <> 'incorrect' LIMIT 1"
+        ).first()
+        return other is None
+
+    def save(
+        self,
+        conn: Connection,
+        batch_id: int,
+        progress: Progress | None,
+        step: Callable[[], None] | None = None,
+    ) -> int:
+        """Copy the new rows into qbank_attempts, in fingerprint order (the unique index is
+        appended to in order), skipping any fingerprint the profile already has; returns the
+        number copied. `step()` runs before each statement (it may raise to stop)."""
+        if not self.created:
+            return 0
+        low, high = conn.exec_driver_sql(
+            f"SELECT coalesce(min(seq), 1) - 1, coalesce(max(seq), 0) FROM {self.table}"
+        ).one()
+        new = "dup = 0 AND " if self.marked else ""
+        sql = (
+            f"INSERT INTO qbank_attempts (profile_id, batch_id, {_COLUMNS}) "
+            f"SELECT {self.profile_id}, {int(batch_id)}, fingerprint, source, qid, outcome, "
+            "on_date, substr(subject, 1, 200), substr(system, 1, 200), "
+            "substr(category, 1, 300), substr(topic, 1, 500), seconds "
+            f"FROM {self.table} WHERE {new}seq > {self.mark} AND seq <= {self.mark} "
+            "ORDER BY fingerprint ON CONFLICT (profile_id, fingerprint) DO NOTHING"
+        )
+        copied = 0
+        for start in range(int(low), int(high), SAVE_ROWS):
+            if step is not None:
+                step()
+            copied += conn.exec_driver_sql(sql, (start, start + SAVE_ROWS)).rowcount
+            if progress is not None:
+                progress("saving", min(start + SAVE_ROWS, int(high)) - int(low), high - low)
+        return copied  # rows inserted: those skipped by ON CONFLICT are not counted
+
+    def refresh_hint(self, batch_id: int) -> dict[str, Any]:
+        """How the weight refresh after `save` may count this log's rows: read back (here)."""
+        return {}
+
+    def tallies(self) -> list[TextTally]:
+        """The saved rows counted by their texts as stored (call after `save`, which saved
+        every new row or raised)."""
+        if not self.created:
+            return []
+        new = "WHERE dup = 0 " if self.marked else ""
+        missed = ", ".join(f"'{o}'" for o in MISSED)
+        rows = self.conn.exec_driver_sql(
+            f"SELECT {_TEXTS}, count(*), sum(CASE WHEN outcome IN ({missed}) THEN 1 ELSE 0 END) "
+            f"FROM {self.table} {new}GROUP BY 1, 2, 3"
+        )
+        return [TextTally(t, c, s, int(n), int(m or 0)) for t, c, s, n, m in rows]
+
+    def close(self) -> None:
+        """Drop the stage by closing its connection (the import's own, from the pool: the
+        database discards a connection's temporary tables with it, at once, where DROP TABLE
+        frees a 100,000-row stage page by page, ~30 ms)."""
+        if self.created:
+            self.conn.invalidate()
+            self.created = False
+
+    def _drop(self) -> None:
+        self.conn.exec_driver_sql(f"DROP TABLE IF EXISTS {self.table}")
+        self.created = False
+
+
+class HeldStage(Stage):
+    """A log small enough to also hold in memory: duplicates are looked for with a dict and
+    the stored attempts of the log's dates, the summary is read from memory, and SQL marks
+    duplicates only when there are some."""
+
+    def __init__(self, conn: Connection, profile_id: int, sqlite: bool) -> None:
+        super().__init__(conn, profile_id, sqlite)
+        self.rows: list[Row] = []
+        self.new: list[Row] = []
+
+    def reset(self) -> None:
+        super().reset()
+        self.rows = []
+
+    def add(self, rows: list[Row]) -> None:
+        super().add(rows)
+        self.rows += rows
+
+    def dedupe(self) -> tuple[int, int]:
+        rows = self.rows
+        first = {r[0]: r for r in reversed(rows)}  # each fingerprint's first row
+        known = self._known(first)
+        if len(first) == len(rows) and not known:
+            self.new = rows
+            return len(rows), 0
+        self.new = [r for r in rows if first[r[0]] is r and r[0] not in known]
+        if not self.new:  # all seen before: nothing to mark, nothing to save
+            if self.created:
+                self._drop()
+            return 0, len(rows)
+        return super().dedupe()
+
+    def _known(self, fingerprints: dict[str, Row]) -> set[str]:
+        """The fingerprints among these that the profile already has: a few thousand are
+        looked up in the unique index; for more, the stored attempts of the log's dates are
+        read in one pass when there are not too many of them, else looked up all the same."""
+        if not fingerprints:
+            return set()
+        if len(fingerprints) > _LOOK_UP:
+            days = [r[4] for r in fingerprints.values()]
+            rows = self.conn.exec_driver_sql(
+                f"SELECT fingerprint FROM qbank_attempts WHERE profile_id = {self.profile_id} "
+                f"AND on_date BETWEEN {self.mark} AND {self.mark} LIMIT {_LOAD_KNOWN + 1}",
+                (min(days), max(days)),
+            ).all()
+            if len(rows) <= _LOAD_KNOWN:
+                return {fp for (fp,) in rows if fp in fingerprints}
+        found: set[str] = set()
+        wanted = sorted(fingerprints)
+        for start in range(0, len(wanted), 900):
+            part = wanted[start : start + 900]
+            marks = ", ".join([self.mark] * len(part))
+            found.update(
+                fp
+                for (fp,) in self.conn.exec_driver_sql(
+                    f"SELECT fingerprint FROM qbank_attempts WHERE profile_id = "
+                    f"{self.profile_id} AND fingerprint IN ({marks})",
+                    tuple(part),
+                )
+            )
+        return found
+
+    def refresh_hint(self, batch_id: int) -> dict[str, Any]:
+        """The saved rows are in memory: the refresh counts them from here and reads only the
+        attempts stored before (texts cut as `save` stores them)."""
+        added = ((r[1], r[2], r[3], r[4], r[8][:500], r[7][:300], r[6][:200]) for r in self.new)
+        return {"skip_batch": batch_id, "added": added}
+
+    def all_incorrect(self) -> bool:
+        return bool(self.rows) and all(r[3] == "incorrect" for r in self.rows)
+
+    def tallies(self) -> list[TextTally]:
+        counted: dict[tuple[str, str, str], list[int]] = {}
+        for r in self.new:
+            texts = (r[8][:500], r[7][:300], r[6][:200])
+            c = counted.get(texts)
+            if c is None:
+                c = counted[texts] = [0, 0]
+            c[0] += 1
+            c[1] += r[3] in MISSED
+        return [TextTally(*texts, n, m) for texts, (n, m) in counted.items()]
+
+    def new_misses(self) -> Iterator[tuple[str, str, str, str, str]]:
+        for r in self.new:
+            if r[3] in MISSED:
+                yield r[1], r[2], r[8], r[7], r[6]

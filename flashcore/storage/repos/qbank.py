@@ -1,0 +1,311 @@
+"""Question-bank logs: batches, attempts, their tallies by text, topic aliases."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import bindparam, case, delete, func, insert, select, update
+
+from flashcore.storage.tables import (
+    qbank_attempts,
+    qbank_batches,
+    qbank_tallies,
+    topic_aliases,
+    topics,
+)
+
+if TYPE_CHECKING:
+    from flashcore.storage.repos.common import Executor
+
+# The outcomes that count as a miss (a tally's misses, a fresh miss, a weakness).
+MISSED = ("incorrect", "omitted")
+
+__all__ = [
+    "MISSED",
+    "BatchSummary",
+    "EarlierBatch",
+    "StoredAttempt",
+    "TextTally",
+    "add_tallies",
+    "aliases_by_topic",
+    "attempt_tallies",
+    "batch_summaries",
+    "identical_batch",
+    "insert_batch",
+    "remove_batch",
+    "replace_tallies",
+    "set_alias",
+    "stored_attempts",
+    "text_tallies",
+    "topic_path_with_key",
+    "topic_weights",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class EarlierBatch:
+    batch_id: int
+    imported_at: datetime
+
+
+def identical_batch(conn: Executor, profile_id: int, digest: str) -> EarlierBatch | None:
+    """The profile's batch imported from a log with this content hash, if any."""
+    b = qbank_batches.c
+    row = conn.execute(
+        select(b.id, b.imported_at).where(b.profile_id == profile_id, b.content_hash == digest)
+    ).first()
+    return None if row is None else EarlierBatch(int(row[0]), row[1])
+
+
+def insert_batch(
+    conn: Executor, profile_id: int, *, source: str, fmt: str, origin: str, digest: str,
+    imported_at: datetime, rows_read: int, added: int,
+) -> int:  # fmt: skip
+    """A new batch's id."""
+    batch_id = conn.execute(
+        insert(qbank_batches)
+        .values(
+            profile_id=profile_id,
+            source=source,
+            format=fmt,
+            origin=origin,
+            content_hash=digest,
+            imported_at=imported_at,
+            rows_read=rows_read,
+            added=added,
+        )
+        .returning(qbank_batches.c.id)
+    ).scalar_one()
+    return int(batch_id)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchSummary:
+    batch_id: int
+    imported_at: datetime
+    source: str
+    format: str
+    origin: str
+    rows_read: int
+    added: int
+    attempts: int  # still stored
+
+
+def batch_summaries(conn: Executor, profile_id: int) -> list[BatchSummary]:
+    """The profile's batches, newest first, with how many of their attempts are stored."""
+    a, b = qbank_attempts.c, qbank_batches.c
+    counts = {
+        int(batch_id): int(n)
+        for batch_id, n in conn.execute(
+            select(a.batch_id, func.count()).where(a.profile_id == profile_id).group_by(a.batch_id)
+        )
+    }
+    rows = conn.execute(
+        select(b.id, b.imported_at, b.source, b.format, b.origin, b.rows_read, b.added)
+        .where(b.profile_id == profile_id)
+        .order_by(b.id.desc())
+    )
+    return [
+        BatchSummary(int(r[0]), r[1], r[2], r[3], r[4], int(r[5]), int(r[6]), counts.get(r[0], 0))
+        for r in rows
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAttempt:
+    source: str
+    qid: str
+    outcome: str
+    on_date: date
+    subject: str
+    system: str
+    category: str
+    topic: str
+    seconds: int | None
+    batch_id: int
+
+
+def stored_attempts(conn: Executor, profile_id: int) -> list[StoredAttempt]:
+    """The profile's attempts, newest day first (the latest stored first within a day)."""
+    a = qbank_attempts.c
+    rows = conn.execute(
+        select(
+            a.source,
+            a.qid,
+            a.outcome,
+            a.on_date,
+            a.subject,
+            a.system,
+            a.category,
+            a.topic,
+            a.seconds,
+            a.batch_id,
+        )
+        .where(a.profile_id == profile_id)
+        .order_by(a.on_date.desc(), a.id.desc())
+    )
+    return [
+        StoredAttempt(
+            source, qid, outcome, on_date, subject, system, category, topic, seconds, batch_id
+        )
+        for source, qid, outcome, on_date, subject, system, category, topic, seconds, batch_id in rows
+    ]
+
+
+def remove_batch(conn: Executor, profile_id: int, batch_id: int) -> int | None:
+    """Delete one of the profile's batches with its attempts, their tallies taken off; how many
+    attempts went (None: the profile has no such batch)."""
+    a, b = qbank_attempts.c, qbank_batches.c
+    found = conn.execute(select(b.id).where(b.id == batch_id, b.profile_id == profile_id)).first()
+    if found is None:
+        return None
+    gone = [
+        TextTally(topic, category, system, -int(n), -int(missed or 0))
+        for topic, category, system, n, missed in conn.execute(
+            select(a.topic, a.category, a.system, func.count(), _missed_count())
+            .where(a.batch_id == batch_id)
+            .group_by(a.topic, a.category, a.system)
+        )
+    ]
+    conn.execute(delete(qbank_attempts).where(a.batch_id == batch_id))
+    conn.execute(delete(qbank_batches).where(b.id == batch_id))
+    add_tallies(conn, profile_id, gone)
+    return sum(-t.attempts for t in gone)
+
+
+def _missed_count() -> Any:
+    return func.sum(case((qbank_attempts.c.outcome.in_(MISSED), 1), else_=0))
+
+
+# ------------------------------------------------------------------ tallies by text
+
+
+@dataclass(frozen=True, slots=True)
+class TextTally:
+    """Attempts with the same texts (as stored: cut to their columns' lengths)."""
+
+    topic: str
+    category: str
+    system: str
+    attempts: int
+    misses: int
+
+    @property
+    def texts(self) -> tuple[str, str, str]:
+        return (self.topic, self.category, self.system)
+
+
+def add_tallies(conn: Executor, profile_id: int, changes: Iterable[TextTally]) -> None:
+    """Add these counts (negative to take away) to the profile's tallies; a tally that falls to
+    no attempt goes. Increments, not stored totals: two imports that overlap on PostgreSQL each
+    add their own."""
+    summed: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for t in changes:
+        m = summed[t.texts]
+        m[0] += t.attempts
+        m[1] += t.misses
+    merged = {k: v for k, v in summed.items() if v != [0, 0]}
+    if not merged:
+        return
+    c = qbank_tallies.c
+    existing: dict[tuple[str, str, str], int] = {}
+    for tally_id, topic, category, system in conn.execute(
+        select(c.id, c.topic, c.category, c.system).where(c.profile_id == profile_id)
+    ):
+        existing.setdefault((topic, category, system), int(tally_id))
+    updates, inserts = [], []
+    for texts, (n, missed) in merged.items():
+        tally_id = existing.get(texts)
+        if tally_id is None:
+            topic, category, system = texts
+            inserts.append({"profile_id": profile_id, "topic": topic, "category": category,
+                            "system": system, "attempts": n, "misses": missed})  # fmt: skip
+        else:
+            updates.append({"tid": tally_id, "n": n, "m": missed})
+    if updates:
+        conn.execute(
+            update(qbank_tallies)
+            .where(c.id == bindparam("tid"))
+            .values(attempts=c.attempts + bindparam("n"), misses=c.misses + bindparam("m")),
+            updates,
+        )
+    if inserts:
+        conn.execute(insert(qbank_tallies), inserts)
+    if any(n < 0 for n, _missed in merged.values()):
+        conn.execute(delete(qbank_tallies).where(c.profile_id == profile_id, c.attempts <= 0))
+
+
+def text_tallies(conn: Executor, profile_id: int) -> list[TextTally]:
+    """The profile's tallies, one per distinct texts, in texts order."""
+    c = qbank_tallies.c
+    rows = conn.execute(
+        select(c.topic, c.category, c.system, func.sum(c.attempts), func.sum(c.misses))
+        .where(c.profile_id == profile_id)
+        .group_by(c.topic, c.category, c.system)
+    )
+    found = [TextTally(t, cat, s, int(n), int(m)) for t, cat, s, n, m in rows if n]
+    return sorted(found, key=lambda t: t.texts)
+
+
+def attempt_tallies(conn: Executor, profile_id: int) -> list[TextTally]:
+    """The tallies as the stored attempts give them, counted afresh (what `text_tallies`
+    must equal), in texts order."""
+    a = qbank_attempts.c
+    rows = conn.execute(
+        select(a.topic, a.category, a.system, func.count(), _missed_count())
+        .where(a.profile_id == profile_id)
+        .group_by(a.topic, a.category, a.system)
+    )
+    found = [TextTally(t, cat, s, int(n), int(m or 0)) for t, cat, s, n, m in rows]
+    return sorted(found, key=lambda t: t.texts)
+
+
+def replace_tallies(conn: Executor, profile_id: int, tallies: Iterable[TextTally]) -> None:
+    """The profile's tallies become these (`check --repair`)."""
+    conn.execute(delete(qbank_tallies).where(qbank_tallies.c.profile_id == profile_id))
+    add_tallies(conn, profile_id, tallies)
+
+
+# ------------------------------------------------------------------ topics and aliases
+
+
+def topic_path_with_key(conn: Executor, profile_id: int, key: str) -> str | None:
+    """The path of the profile's topic with this key, if any."""
+    found = conn.execute(
+        select(topics.c.path).where(topics.c.profile_id == profile_id, topics.c.key == key)
+    ).scalar()
+    return None if found is None else str(found)
+
+
+def set_alias(conn: Executor, profile_id: int, alias: str, alias_key: str, path: str) -> None:
+    """The alias (by its key) now maps to `path`, replacing what it mapped to."""
+    t = topic_aliases.c
+    conn.execute(delete(topic_aliases).where(t.profile_id == profile_id, t.alias_key == alias_key))
+    conn.execute(
+        insert(topic_aliases).values(
+            profile_id=profile_id, alias=alias, alias_key=alias_key, topic_path=path
+        )
+    )
+
+
+def aliases_by_topic(conn: Executor, profile_id: int) -> dict[str, list[str]]:
+    """Topic path -> the aliases that map to it."""
+    t = topic_aliases.c
+    out: dict[str, list[str]] = {}
+    for alias, path in conn.execute(
+        select(t.alias, t.topic_path).where(t.profile_id == profile_id)
+    ):
+        out.setdefault(path, []).append(alias)
+    return out
+
+
+def topic_weights(conn: Executor, profile_id: int) -> dict[int, float]:
+    """Topic id -> its weight."""
+    rows = conn.execute(
+        select(topics.c.id, topics.c.weight).where(topics.c.profile_id == profile_id)
+    )
+    return {int(topic_id): float(weight) for topic_id, weight in rows}
