@@ -42,6 +42,10 @@ class FakePackage:
         config = {"rollover": self.rollover, "creationOffset": 0, "localOffset": 0}
         return PackageInfo("fake.colpkg", PackageFormat.LATEST, 18, True, CRT, config)
 
+    @property
+    def database_file(self) -> None:
+        return None  # the revlog is in memory: its rows go through Python
+
     def counts(self) -> PackageCounts:
         return PackageCounts(0, len(self.cards_), len(self.revlog_), 0, 0, 1)
 
@@ -56,6 +60,9 @@ class FakePackage:
         return {}
 
     def notes(self) -> Iterator[Note]:
+        return iter(())
+
+    def note_guids(self) -> Iterator[tuple[int, str, int]]:
         return iter(())
 
     def cards(self) -> Iterator[Card]:

@@ -26,7 +26,7 @@ from flashcore.cli.parser import (
 from flashcore.core.text import clip
 
 if TYPE_CHECKING:
-    pass
+    from flashcore.services.decks import FileReport
 
 
 def cmd_decks_add(args: argparse.Namespace) -> int:
@@ -50,16 +50,15 @@ def cmd_decks_add(args: argparse.Namespace) -> int:
     else:
         for r in reports:
             if r.ok:
-                line = f"{r.path}: {r.added} added, {r.updated} updated"
-                if r.removed:
-                    line += f", {r.removed} missing from the file (suspended, kept)"
-                if r.deleted:
-                    line += f", {r.deleted} deleted"
-                skipped = sum(r.skipped.values()) + sum(r.unsupported.values())
                 if r.path.lower().endswith((".apkg", ".colpkg")):
-                    line += (f", {r.unchanged} unchanged, {skipped} skipped; "
-                             f"{r.media_added} media files written")  # fmt: skip
-                say(line)
+                    say(_package_line(r))
+                else:
+                    line = f"{r.path}: {r.added} added, {r.updated} updated"
+                    if r.removed:
+                        line += f", {r.removed} missing from the file (suspended, kept)"
+                    if r.deleted:
+                        line += f", {r.deleted} deleted"
+                    say(line)
                 for kind, count in sorted(r.unsupported.items()):
                     say(f"  skipped {count} {kind} note{'s' if count != 1 else ''}: "
                         "flashcore cannot show this kind")  # fmt: skip
@@ -88,6 +87,23 @@ def cmd_decks_add(args: argparse.Namespace) -> int:
                 summary += "; not loaded (nothing changed): " + ", ".join(r.path for r in failed)
             (info if failed else print)(summary)
     return 1 if failed else 0
+
+
+def _package_line(r: FileReport) -> str:
+    """An Anki package's notes and media in plain words, naming only what happened:
+    `notes: 35,000 unchanged; media: nothing new`, `notes: 7 added, 1 skipped; media: 1 file
+    written`."""
+    skipped = sum(r.skipped.values()) + sum(r.unsupported.values())
+    counts = [
+        (r.added, "added"), (r.updated, "updated"), (r.unchanged, "unchanged"),
+        (skipped, "skipped"), (r.removed, "no longer in the package (suspended, kept)"),
+        (r.deleted, "deleted"),
+    ]  # fmt: skip
+    notes = ", ".join(f"{n:,} {what}" for n, what in counts if n) or "none"
+    media = "nothing new"
+    if r.media_added:
+        media = f"{r.media_added:,} file{'s' if r.media_added != 1 else ''} written"
+    return f"{r.path}: notes: {notes}; media: {media}"
 
 
 def cmd_decks_list(args: argparse.Namespace) -> int:

@@ -214,14 +214,17 @@ def cmd_qbank_batches(args: argparse.Namespace) -> int:
 
 
 def cmd_qbank_remove(args: argparse.Namespace) -> int:
-    from flashcore.services.qbank import remove_batch
+    from flashcore.services.qbank import remove_qbank_batch
 
     with open_collection(args) as fc:
-        n = remove_batch(fc, args.batch_id)
+        removed = remove_qbank_batch(fc, args.batch_id)
     if args.json:
-        emit_json({"batch_id": args.batch_id, "attempts_removed": n})
+        emit_json({"batch_id": args.batch_id, "attempts_removed": removed.attempts,
+                   "cards_resuspended": removed.resuspended})  # fmt: skip
     else:
-        say(f"removed batch {args.batch_id} ({n} attempts)")
+        say(f"removed batch {args.batch_id} ({removed.attempts} attempts)")
+        if removed.resuspended:
+            say(f"{removed.resuspended} cards its misses had unsuspended are suspended again")
     return 0
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from flashcore.core.topics import clean_path, topic_problem
 
@@ -161,14 +162,21 @@ def read_tags(tags: tuple[str, ...], families: frozenset[TopicFamily]) -> TagRea
     qids: dict[str, None] = {}
     topics: dict[str, None] = {}
     for tag in tags:
-        qid = question_id(tag)
+        qid, path = _read_tag(tag, families)
         if qid is not None:
             qids[qid] = None
-            continue
-        path = topic_path(tag, families)
-        if path is not None:
+        elif path is not None:
             topics[path] = None
     return TagReading(tuple(qids), tuple(topics))
+
+
+@lru_cache(maxsize=65_536)
+def _read_tag(tag: str, families: frozenset[TopicFamily]) -> tuple[str | None, str | None]:
+    """A tag's question id, else its topic (a deck's notes share most tags: read once)."""
+    qid = question_id(tag)
+    if qid is not None:
+        return qid, None
+    return None, topic_path(tag, families)
 
 
 def qid_tag(qid: str) -> str | None:

@@ -109,12 +109,47 @@ def score_topic(attempts: Iterable[Attempt], today: date, half_life: float) -> T
             recent_misses += a.count if recent else 0
             if last_miss is None or a.on_date > last_miss:
                 last_miss = a.on_date
+    return score_totals(Totals(m, n, misses, total, recent_misses, recent_total, last_miss))
+
+
+@dataclass(slots=True)
+class Totals:
+    """A topic's attempts summed as `score_topic` sums them (dated today or before): decayed
+    misses and attempts, counts, recent counts (age <= half-life), the last miss."""
+
+    decayed_misses: float = 0.0
+    decayed_attempts: float = 0.0
+    misses: int = 0
+    attempts: int = 0
+    recent_misses: int = 0
+    recent_attempts: int = 0
+    last_miss: date | None = None
+
+    def add(self, other: Totals, weight: float = 1.0) -> None:
+        """Add another's attempts, their decayed sums at `weight` (a sub-topic's for a
+        report: PARENT_WEIGHT per level)."""
+        self.decayed_misses += other.decayed_misses * weight
+        self.decayed_attempts += other.decayed_attempts * weight
+        self.misses += other.misses
+        self.attempts += other.attempts
+        self.recent_misses += other.recent_misses
+        self.recent_attempts += other.recent_attempts
+        if other.last_miss is not None and (
+            self.last_miss is None or other.last_miss > self.last_miss
+        ):
+            self.last_miss = other.last_miss
+
+
+def score_totals(t: Totals) -> TopicScore:
+    """The score of a topic's summed attempts (see `score_topic`)."""
+    m, n = t.decayed_misses, t.decayed_attempts
+    counts = (t.misses, t.attempts, t.recent_misses, t.recent_attempts)
     if n == 0.0:
-        return TopicScore(0.0, 0.0, misses, total, recent_misses, recent_total, 0.0, 0.0, last_miss)
+        return TopicScore(0.0, 0.0, *counts, 0.0, 0.0, t.last_miss)
     p = (m + PRIOR_WEIGHT * PRIOR_MISS_RATE) / (n + PRIOR_WEIGHT)
     raw = m * p
     score = raw / (raw + HALF_SCORE_AT)
-    return TopicScore(score, raw, misses, total, recent_misses, recent_total, m, n, last_miss)
+    return TopicScore(score, raw, *counts, m, n, t.last_miss)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,9 +159,11 @@ class MissedQuestion:
     source: str
     qid: str
     on_date: date
+    unsuspended: bool = False  # the card was suspended until a missed question brought it back
 
     def text(self) -> str:
-        return f"missed {self.source}:{self.qid} on {self.on_date.isoformat()}"
+        missed = f"missed {self.source}:{self.qid} on {self.on_date.isoformat()}"
+        return f"unsuspended: {missed}" if self.unsuspended else missed
 
 
 @dataclass(frozen=True, slots=True)

@@ -367,18 +367,18 @@ def memory_from_history(
 #   temp.fc_known(id)                       revlog ids the review log holds already
 #   temp.fc_day(q, day)                     flashcore's study day (an ordinal) of each quarter
 #                                           hour an answer falls in (zones move by quarters)
-#   temp.fc_due(day, due)                   flashcore's due (stored text) of each Anki due day
+#   temp.fc_due(day, due)                   flashcore's due (stored microseconds) of each Anki due day
 # The values are those `review_of` gives one row at a time (the test suite checks both agree):
 # elapsed study days from the card's previous answer, the state it was answered in, the next
 # due from `ivl`, lapses so far, FSRS difficulty from `factor`.
 
 _ANSWER = "r.ease BETWEEN 1 AND 4 AND r.type BETWEEN 0 AND 3"
-_STAMP = "strftime('%Y-%m-%d %H:%M:%f', {ms} / 1000.0, 'unixepoch') || '000'"
+_STAMP = "(({ms}) * 1000)"  # Anki's milliseconds as the review log stores times (UTCMicros)
 TEMP_TABLES = {
     "fc_cards": "cid INTEGER PRIMARY KEY, card_id INTEGER, retention REAL",
     "fc_known": "id INTEGER PRIMARY KEY",
     "fc_day": "q INTEGER PRIMARY KEY, day INTEGER",
-    "fc_due": "day INTEGER PRIMARY KEY, due TEXT",
+    "fc_due": "day INTEGER PRIMARY KEY, due INTEGER",
 }
 
 
@@ -457,6 +457,10 @@ def study_day_number(quarter: int, zone: ZoneInfo, start_hour: int) -> int:
     return _study_date(quarter, zone, start_hour).toordinal()
 
 
-def due_text(clock: AnkiClock, day_number: int, zone: ZoneInfo, start_hour: int) -> str:
-    """flashcore's due of an Anki due day, as SQLite stores it (UTC text, no offset)."""
-    return clock.due_instant(day_number, zone, start_hour).isoformat(" ", "microseconds")[:26]
+def due_micros(clock: AnkiClock, day_number: int, zone: ZoneInfo, start_hour: int) -> int:
+    """flashcore's due of an Anki due day, as the review log stores it (UTC microseconds since
+    the epoch: `UTCMicros` on SQLite)."""
+    return (clock.due_instant(day_number, zone, start_hour) - _EPOCH) // timedelta(microseconds=1)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

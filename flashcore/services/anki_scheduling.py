@@ -54,7 +54,7 @@ from flashcore.importers.anki_scheduling import (
     ReviewTrack,
     card_schedule,
     day_terms,
-    due_text,
+    due_micros,
     is_answer,
     memory_from_history,
     preset_parameters,
@@ -72,6 +72,7 @@ if TYPE_CHECKING:
 MATCH_MILLIS = 1000  # an exported answer's revlog id is its time, moved on at most this much
 _BATCH = 5000  # progress every this many rows
 _ROWS = 20_000  # imported answers written at a time (memory stays flat)
+_WRITES = 5_000  # card and anchor rows written at a time
 Progress = Callable[[int, int], None]
 
 
@@ -82,6 +83,7 @@ class PackageSource(Protocol):
     def info(self) -> PackageInfo: ...
     def note_types(self) -> dict[int, NoteType]: ...
     def notes(self) -> Iterator[Note]: ...
+    def note_guids(self) -> Iterator[tuple[int, str, int]]: ...
     def counts(self) -> PackageCounts: ...
     def decks(self) -> dict[int, Deck]: ...
     def deck_configs(self) -> dict[int, DeckConfig]: ...
@@ -89,6 +91,8 @@ class PackageSource(Protocol):
     def revlog(self) -> Iterator[RevlogEntry]: ...
     def sql(self, statement: str, params: Iterable[Any] = ()) -> Iterator[tuple[Any, ...]]: ...
     def fill_temp(self, table: str, columns: str, rows: Iterable[tuple[Any, ...]]) -> None: ...
+    @property
+    def database_file(self) -> Path | None: ...
 
 
 @dataclass(slots=True)
@@ -123,13 +127,32 @@ class SchedulingSummary:
         }
 
     def line(self) -> str:
-        """One line for the command's output."""
-        return (
-            f"scheduling: {self.cards_added} cards added, {self.cards_updated} updated, "
-            f"{self.cards_merged} merged, {self.cards_skipped} skipped; reviews: "
-            f"{self.reviews_added} added, {self.reviews_linked} matched to answers given here, "
-            f"{self.reviews_skipped} already present"
+        """One line for the command's output, naming only what happened, then what stayed:
+        `scheduling: cards: 5 updated from Anki; reviews: 12 added from Anki (33,567 cards
+        unchanged, 14,388 still new, 973,576 reviews already here)`, or `scheduling: nothing
+        new from Anki (…)`."""
+        cards = _counted(
+            (self.cards_added, "taken from Anki"),
+            (self.cards_updated, "updated from Anki"),
+            (self.cards_merged, "merged with answers given here"),
         )
+        reviews = _counted(
+            (self.reviews_added, "added from Anki"),
+            (self.reviews_linked, "matched to answers given here"),
+        )
+        parts = [f"cards: {cards}"] if cards else []
+        parts += [f"reviews: {reviews}"] if reviews else []
+        text = "scheduling: " + ("; ".join(parts) or "nothing new from Anki")
+        kept = _counted(
+            (self.cards_skipped, "cards unchanged"),
+            (self.cards_new, "still new"),
+            (self.reviews_skipped, "reviews already here"),
+        )
+        return f"{text} ({kept})" if kept else text
+
+
+def _counted(*counts: tuple[int, str]) -> str:
+    return ", ".join(f"{n:,} {what}" for n, what in counts if n)
 
 
 @dataclass(slots=True)
@@ -139,7 +162,7 @@ class _CardWork:
     anki: Card
     card_id: int  # the flashcore card
     link: tuple[int, bool] | None  # its Anki card id and whether it has an anchor, if linked
-    local: LocalCard | None = None  # read only for the cards an import changes
+    local: LocalCard | None = None  # read for the cards an import changes that were linked
     track: ReviewTrack = field(default_factory=ReviewTrack)
     last_entry: RevlogEntry | None = None
     last_answer_ms: int = 0
@@ -157,10 +180,10 @@ def package_card_ids(session: Any, pkg: PackageSource, note_ids: dict[str, int])
     is its cloze number (Anki's ord + 1); a standard note type's is its template's."""
     kinds = {nt.id: nt.kind for nt in pkg.note_types().values()}
     home: dict[int, tuple[int, bool]] = {}
-    for note in pkg.notes():
-        found = note_ids.get(note.guid)
+    for anki_note_id, guid, notetype_id in pkg.note_guids():
+        found = note_ids.get(guid)
         if found is not None:
-            home[note.id] = (found, kinds.get(note.notetype_id) is not NoteTypeKind.STANDARD)
+            home[anki_note_id] = (found, kinds.get(notetype_id) is not NoteTypeKind.STANDARD)
     ords = anki_sync.cards_of_notes(session, [n for n, _ in home.values()])
     out: dict[int, int] = {}
     for card in pkg.cards():
@@ -184,10 +207,12 @@ def import_from_package(
 ) -> SchedulingSummary:
     """`decks add FILE --with-scheduling`, after the notes and cards are written in the same
     transaction: the package opened again (its collection extracted into `work_dir`), its cards
-    found by GUID (`note_ids`), its scheduling applied; a progress bar on stderr for a big one."""
+    found by GUID (`note_ids`), its scheduling applied; a progress bar on stderr for a big one.
+    The extracted collection stays in `work_dir` (attached to the transaction's connection on
+    SQLite until it ends): the caller removes the folder after the transaction."""
     from flashcore.importers.anki_package import open_package
 
-    with open_package(path, work_dir=work_dir) as pkg:
+    with open_package(path, work_dir=work_dir, keep_file=True) as pkg:
         card_ids = package_card_ids(session, pkg, note_ids)
         counts = pkg.counts()
         if not show_progress or counts.cards + counts.revlog < 50_000:
@@ -255,24 +280,39 @@ def _apply(
         item.retention = item.anki.desired_retention
         if not item.anki.data_json().get("s"):
             item.history = []  # no FSRS memory in Anki: rebuilt from the card's answers
-    known = anki_sync.known_revlog_ids(session, fc.profile_id)
     writes = anki_sync.CardWrites()
     # Cards answered here since Anki last saw them are read one answer at a time (few: they
-    # are matched and merged); every other card's answers go in by SQL (`_bulk`).
+    # are matched and merged); every other card's answers go in by SQL (`_bulk`): on SQLite
+    # the package is attached to the import's connection and SQLite inserts them itself.
     direct = {cid: item for cid, item in work.items() if not item.unseen}
     special = {cid: item for cid, item in work.items() if item.unseen}
-    done = _bulk(session, fc, pkg, direct, known, clock, summary, progress, done, total)
+    attached = anki_sync.attach_collection(session, pkg.database_file)
+    known = None
+    if special or attached is None:
+        known = anki_sync.known_revlog_ids(session, fc.profile_id)
+    try:
+        source: PackageSource | anki_sync.AttachedCollection = attached or pkg
+        done = _bulk(session, fc, source, direct, known, clock, summary, progress, done, total)
+    finally:
+        if attached is not None:
+            attached.drop_temp()
     if special:
+        assert known is not None
         _one_by_one(session, fc, pkg, special, known, clock, summary)
     _histories(pkg, work, zone, hour)
     policy = fc.policy
     merging = any(w.unseen and w.pending for w in work.values())
     scheduler_id = fc.scheduler_id(session) if merging else None
     settle = [item for item in work.values() if not _unchanged(item, fc, summary, writes)]
-    local = anki_sync.local_cards(session, fc.profile_id, [item.card_id for item in settle])
+    # A card never linked to Anki and not answered here needs nothing of its row (a first
+    # import: all of them); the others are read.
+    wanted = [item.card_id for item in settle if item.link is not None or item.unseen]
+    local = anki_sync.local_cards(session, fc.profile_id, wanted)
     for item in settle:
-        item.local = local[item.card_id]
+        item.local = local.get(item.card_id)
         _settle(session, fc, item, clock, policy, scheduler_id, now, summary, writes)
+        if len(writes) >= _WRITES:
+            writes.write(session)
     writes.write(session)
     if progress is not None:
         progress(total, total)
@@ -282,9 +322,9 @@ def _apply(
 def _bulk(
     session: Any,
     fc: Collection,
-    pkg: PackageSource,
+    pkg: PackageSource | anki_sync.AttachedCollection,
     direct: dict[int, _CardWork],
-    known: Any,
+    known: Any | None,
     clock: AnkiClock,
     summary: SchedulingSummary,
     progress: Progress | None,
@@ -292,14 +332,19 @@ def _bulk(
     total: int,
 ) -> int:
     """The answers of `direct` cards, computed by SQLite on the package's collection and
-    inserted in batches; the cards' counts noted for `_settle`."""
+    inserted (by SQLite itself when the package is attached: `known` is then None and read by
+    SQL too; else in batches); the cards' counts noted for `_settle`."""
     settings = fc.settings
     zone, hour = settings.zone, settings.day_start_hour
     retention = settings.desired_retention
     tables = TEMP_TABLES
     pkg.fill_temp("fc_cards", tables["fc_cards"],
                   ((cid, w.card_id, w.retention or retention) for cid, w in direct.items()))  # fmt: skip
-    pkg.fill_temp("fc_known", tables["fc_known"], ((rid,) for rid in known))
+    if known is None:
+        assert isinstance(pkg, anki_sync.AttachedCollection)
+        pkg.fill_known("fc_known", tables["fc_known"], fc.profile_id)
+    else:
+        pkg.fill_temp("fc_known", tables["fc_known"], ((rid,) for rid in known))
     for cid, new, old, manual, last in pkg.sql(COUNTS_SQL):
         item = direct[cid]
         item.new_answers, item.new_manual, item.last_answer_ms = new, manual, last or 0
@@ -317,9 +362,12 @@ def _bulk(
                   ((q, study_day_number(q, zone, hour)) for q in quarters))  # fmt: skip
     terms = day_terms(clock)
     days = [d for (d,) in pkg.sql(DUE_DAYS_SQL, terms)]
-    pkg.fill_temp("fc_due", tables["fc_due"], ((d, due_text(clock, d, zone, hour)) for d in days))
+    pkg.fill_temp("fc_due", tables["fc_due"], ((d, due_micros(clock, d, zone, hour)) for d in days))
+    params = (*terms, fc.profile_id, anki_sync.IMPORTED_REASON)
+    if isinstance(pkg, anki_sync.AttachedCollection):
+        return done + pkg.insert_review_logs(ROWS_SQL, params)
     batch: list[tuple[Any, ...]] = []
-    for row in pkg.sql(ROWS_SQL, (*terms, fc.profile_id, anki_sync.IMPORTED_REASON)):
+    for row in pkg.sql(ROWS_SQL, params):
         batch.append(row)
         if len(batch) >= _ROWS:
             batch.sort(key=_card_of)  # the card indexes then grow in order
@@ -503,10 +551,12 @@ def _settle(
     summary: SchedulingSummary,
     writes: anki_sync.CardWrites,
 ) -> None:
-    """Decide the card's state: Anki's (added / updated), merged, or unchanged."""
+    """Decide the card's state: Anki's (added / updated), merged, or unchanged. `item.local`
+    is None for a card never linked to Anki nor answered here."""
     local = item.local
-    assert local is not None
-    first_time = local.anki_card_id is None or local.anchor is None
+    card_id = item.card_id
+    linked_id = local.anki_card_id if local is not None else None
+    first_time = linked_id is None or local is None or local.anchor is None
     if item.unseen and item.pending:
         _merge(session, fc, item, policy, scheduler_id, now, writes)
         summary.cards_merged += 1
@@ -515,25 +565,27 @@ def _settle(
     # through another Anki collection — is only noted).
     changed = item.new_answers or item.new_manual
     if item.unseen or not (first_time or changed):
-        if local.anki_card_id != item.anki.id:
-            writes.anchor(fc.profile_id, local.card_id, item.anki.id, None,
-                          exists=local.anki_card_id is not None)  # fmt: skip
+        if linked_id != item.anki.id:
+            writes.anchor(fc.profile_id, card_id, item.anki.id, None,
+                          exists=linked_id is not None)  # fmt: skip
         summary.cards_skipped += 1
         return
     settings = fc.settings
     history_memory = None
     if item.history:
         retention = item.anki.desired_retention or settings.desired_retention
-        history_memory = memory_from_history(local.card_id, item.history, retention, policy)
+        history_memory = memory_from_history(card_id, item.history, retention, policy)
     imported = card_schedule(
         item.anki, clock, settings.zone, settings.day_start_hour,
         learn_steps=len(settings.learning_steps), relearn_steps=len(settings.relearning_steps),
         default_retention=settings.desired_retention, history_memory=history_memory,
         last_answer=revlog_time(item.last_answer_ms) if item.last_answer_ms else None,
     )  # fmt: skip
+    if item.anki.buried:  # buried in Anki: here too, until the next study day
+        writes.bury(card_id, fc.rollover(now))
     if imported.schedule is None:  # new in Anki
-        writes.anchor(fc.profile_id, local.card_id, item.anki.id, None,
-                      exists=local.anki_card_id is not None)  # fmt: skip
+        writes.anchor(fc.profile_id, card_id, item.anki.id, None,
+                      exists=linked_id is not None)  # fmt: skip
         summary.cards_new += 1
         return
     schedule = imported.schedule
@@ -541,9 +593,9 @@ def _settle(
     if item.last_answer_ms:
         at = max(at, revlog_time(item.last_answer_ms))
     anchor = Anchor(at=at, schedule=schedule)
-    writes.anchor(fc.profile_id, local.card_id, item.anki.id, anchor,
-                  exists=local.anki_card_id is not None)  # fmt: skip
-    writes.schedule(local.card_id, schedule, now, retention=imported.retention,
+    writes.anchor(fc.profile_id, card_id, item.anki.id, anchor,
+                  exists=linked_id is not None)  # fmt: skip
+    writes.schedule(card_id, schedule, now, retention=imported.retention,
                     flagged=imported.flagged)  # fmt: skip
     if first_time:
         summary.cards_added += 1

@@ -347,8 +347,9 @@ def undo(fc: Collection, steps: int = 1, *, earlier_days: bool = False) -> list[
 
 
 CARD_ACTIONS: dict[str, Any] = {
-    "suspend": {"suspended": True},
-    "unsuspend": {"suspended": False, "leech": False},
+    # By hand: a miss's mark on the card goes (a batch's removal leaves it alone then).
+    "suspend": {"suspended": True, "unsuspended_by": None},
+    "unsuspend": {"suspended": False, "leech": False, "unsuspended_by": None},
     "unbury": {"buried_until": None},
     "flag": {"flagged": True},
     "unflag": {"flagged": False},

@@ -390,3 +390,111 @@ def scheduling_scores(
     for linked in index.note_topics.values():
         cards_of.update({node for t in linked for node in (t, *index.ancestors(t))})
     return model.relative_scores(direct, cards_of, len(index.note_topics), settings)
+
+
+@dataclass(slots=True)
+class Scored:
+    """Every attempt matched and scored on one day: each topic's direct and report scores, the
+    answers to listed questions, the gaps."""
+
+    direct: dict[int, model.TopicScore]
+    report: dict[int, model.TopicScore]
+    outcomes: dict[tuple[str, str], model.QuestionOutcomes]
+    gaps: list[Gap]
+
+
+# From this many stored attempts, the database sums them per text and per listed question
+# (`repos.decayed_groups`) instead of handing them over per day: at 1,000,000 attempts over a
+# year and 1,000 topics there are ~1.4 million (text, day, outcome) groups. The sums are the
+# same up to the order floating-point additions take (outputs are rounded well above it).
+SUM_IN_DATABASE_FROM = 200_000
+
+
+def score_all(
+    session: Session,
+    profile_id: int,
+    index: TopicIndex,
+    today: date,
+    half_life: float,
+    *,
+    skip_batch: int | None = None,
+    added: Iterable[AddedAttempt] = (),
+) -> Scored:
+    """`match_all` and `topic_scores` in one, on `today`; a large history summed by the
+    database (see SUM_IN_DATABASE_FROM), where `skip_batch` and `added` are not needed: the
+    attempts an import just wrote are read with the others."""
+    from flashcore.storage import repos
+
+    large = repos.tallied_attempts(session, profile_id) >= SUM_IN_DATABASE_FROM
+    if large and repos.can_decay(session):
+        return _summed(session, profile_id, index, today, half_life)
+    found = match_all(session, profile_id, index, skip_batch=skip_batch, added=added)
+    direct, report = topic_scores(index, found.topics, today, half_life)
+    return Scored(direct, report, found.outcomes(today), found.gaps)
+
+
+def _summed(
+    session: Session, profile_id: int, index: TopicIndex, today: date, half_life: float
+) -> Scored:
+    from flashcore.storage import repos
+
+    matcher = learned_matcher(session, profile_id, index)
+    per_topic: dict[int, model.Totals] = defaultdict(model.Totals)
+    outcomes: dict[tuple[str, str], model.QuestionOutcomes] = {}
+    text_groups = []
+    for g in repos.decayed_groups(session, profile_id, today, half_life):
+        notes_of = index.qid_notes.get((g.source, g.qid)) if g.qid else None
+        if not notes_of:  # no card lists it (or the same id from another bank): by its text
+            text_groups.append(g)
+            continue
+        totals = _totals(g)
+        for topic_id in index.qid_topics(notes_of):
+            per_topic[topic_id].add(totals)
+        o = outcomes.get((g.source, g.qid), model.QuestionOutcomes())
+        if g.last_miss is not None:
+            o = o.add(g.last_miss, True, today)
+        if g.last_correct is not None:
+            o = o.add(g.last_correct, False, today)
+        outcomes[(g.source, g.qid)] = o
+    gaps: dict[str, Gap] = {}
+    shown: dict[str, Counter[str]] = defaultdict(Counter)
+    for g in text_groups:
+        found = matcher.resolve(g.texts)
+        if found is not None:
+            per_topic[found].add(_totals(g))
+            continue
+        own = own_text(g.texts)
+        if not g.all_misses or not own or g.last_miss_any is None:
+            continue  # a correct answer is no gap; an id alone has no text to alias
+        gap_key = topic_keys.text_key(own)
+        shown[gap_key][own] += g.all_misses
+        gap = gaps.get(gap_key)
+        if gap is None:
+            gap = gaps[gap_key] = Gap(own, 0, g.last_miss_any, Counter())
+        gap.misses += g.all_misses
+        gap.last_miss = max(gap.last_miss, g.last_miss_any)
+        gap.context.update(t.strip() for t in (g.category, g.system) if t.strip() and t != own)
+    for gap_key, gap in gaps.items():
+        forms = shown[gap_key]
+        gap.text = min(forms, key=lambda t: (-forms[t], t))
+    report: dict[int, model.Totals] = defaultdict(model.Totals)
+    for topic_id, totals in per_topic.items():
+        weight = 1.0
+        report[topic_id].add(totals)
+        for ancestor in index.ancestors(topic_id):
+            weight *= model.PARENT_WEIGHT
+            report[ancestor].add(totals, weight)
+    ordered = sorted(gaps.values(), key=lambda g: (-g.misses, -g.last_miss.toordinal(), g.text))
+    return Scored(
+        {t: model.score_totals(v) for t, v in per_topic.items()},
+        {t: model.score_totals(v) for t, v in report.items()},
+        outcomes,
+        ordered,
+    )
+
+
+def _totals(g: Any) -> model.Totals:
+    return model.Totals(
+        g.decayed_misses, g.decayed_attempts, g.misses, g.attempts, g.recent_misses,
+        g.recent_attempts, g.last_miss,
+    )  # fmt: skip

@@ -4,6 +4,7 @@ topic aliases; and the pull-forward of weak topics' cards into today's queue."""
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -112,17 +113,37 @@ def list_batches(fc: Collection) -> list[dict[str, Any]]:
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class BatchRemoval:
+    """What `qbank remove` undid: the batch's attempts, and the cards its misses had
+    unsuspended that are suspended again (no other batch's miss keeps them out)."""
+
+    attempts: int
+    resuspended: int
+
+
 def remove_batch(fc: Collection, batch_id: int) -> int:
     """Undo a mistaken import: its attempts go (and their tallies), weights and today's
-    pull-forwards follow."""
+    pull-forwards follow. Returns the attempts removed (`remove_qbank_batch` says more)."""
+    return remove_qbank_batch(fc, batch_id).attempts
+
+
+def remove_qbank_batch(fc: Collection, batch_id: int) -> BatchRemoval:
+    """Undo a mistaken import: its attempts go (and their tallies), the cards its misses
+    unsuspended are suspended again (unless another batch's miss of their questions keeps
+    them), weights and today's pull-forwards follow."""
     today = today_for(fc)
 
-    def work(session: Any) -> int:
+    def work(session: Any) -> BatchRemoval:
+        # Before the attempts go: another batch's misses are looked up beside this one's.
+        again = repos.resuspend_unsuspended_by(
+            session, fc.profile_id, batch_id, matching.MISSED, fc.now()
+        )
         removed = repos.remove_batch(session, fc.profile_id, batch_id)
         if removed is None:
             raise NotFoundError(f"no qbank batch {batch_id} (see `flashcore qbank batches`)")
         pull_forward(session, fc, today, weights.refresh_in(session, fc, today))
-        return removed
+        return BatchRemoval(attempts=removed, resuspended=len(again))
 
     return run_write(fc.engine, work)
 

@@ -23,6 +23,7 @@ from flashcore.services.matching import (
     match_attempt,
     matched_attempts,
     scheduling_scores,
+    score_all,
     topic_scores,
 )
 from flashcore.services.weights import (
@@ -61,6 +62,7 @@ __all__ = [
     "report",
     "report_rows",
     "scheduling_scores",
+    "score_all",
     "today_for",
     "topic_scores",
 ]
@@ -83,9 +85,8 @@ def report(fc: Collection) -> dict[str, list[dict[str, Any]]]:
         if not repos.has_qbank_attempts(session, fc.profile_id):
             return {"topics": [], "gaps": []}  # nothing missed yet: no topic is weak
         index = load_index(session, fc.profile_id)
-        found = match_all(session, fc.profile_id, index)
-        direct, scored = topic_scores(index, found.topics, today, half_life)
-        direct = scheduling_scores(index, direct, s)
+        found = score_all(session, fc.profile_id, index, today, half_life)
+        direct, scored = scheduling_scores(index, found.direct, s), found.report
         # Cards (and due cards) of each reported topic, its sub-topics included: counted by the
         # database per linked topic, then added up the tree for the reported ones only.
         shown = {t for t, sc in scored.items() if sc.score > 0}

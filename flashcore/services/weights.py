@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -34,9 +35,8 @@ from flashcore.services.matching import (
     TopicAttempts,
     TopicIndex,
     load_index,
-    match_all,
     scheduling_scores,
-    topic_scores,
+    score_all,
 )
 
 
@@ -72,22 +72,23 @@ def refresh_in(
     added: Iterable[AddedAttempt] = (),
 ) -> tuple[TopicIndex, list[TopicAttempts]]:
     """The weight refresh inside a caller's transaction (an import, an alias, a removal).
-    Returns the index and matched attempts it used, for the pull-forward that follows. An
-    import passes the batch it just wrote and its rows (see `matched_attempts`)."""
+    Returns the index it used, for the pull-forward that follows (and no matched attempts:
+    see `matching.score_all`). An import passes the batch it just wrote and its rows (see
+    `matched_attempts`)."""
     half_life = fc.settings.weakness_half_life_days
     index = load_index(session, fc.profile_id)
-    found = match_all(session, fc.profile_id, index, skip_batch=skip_batch, added=added)
-    matched = found.topics
-    direct, _ = topic_scores(index, matched, today, half_life)
-    direct = scheduling_scores(index, direct, fc.settings)
+    found = score_all(
+        session, fc.profile_id, index, today, half_life, skip_batch=skip_batch, added=added
+    )
+    direct = scheduling_scores(index, found.direct, fc.settings)
     direct, reasons = _with_assessments(session, fc, index, direct, today)
     _write_topic_weights(session, fc.profile_id, index, direct, half_life, today, reasons)
-    missed = _missed_questions(index, found.outcomes(today), today, half_life)
+    missed = _missed_questions(index, found.outcomes, today, half_life)
     _write_card_weights(session, fc.profile_id, index, direct, missed)
     session.execute(
         update(profiles).where(profiles.c.id == fc.profile_id).values(weights_day=today)
     )
-    return index, matched
+    return index, []
 
 
 def _with_assessments(
@@ -260,6 +261,7 @@ def question_reasons(
     today = today_for(fc)
     half_life = fc.settings.weakness_half_life_days
     answers = repos.question_answers(session, fc.profile_id, card_ids, MISSED)
+    unsuspended = repos.unsuspended_by_miss(session, list(answers))
     out: dict[int, model.MissedQuestion] = {}
     for card_id, listed in answers.items():
         questions = []
@@ -270,6 +272,8 @@ def question_reasons(
             questions.append((source, qid, o))
         miss = model.strongest_miss(questions, today, half_life)
         if miss is not None:
+            if card_id in unsuspended:
+                miss = replace(miss, unsuspended=True)
             out[card_id] = miss
     return out
 

@@ -5,18 +5,21 @@ from __future__ import annotations
 
 from array import array
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, func, insert, select, update
 
 from flashcore.core.model import CardState, Memory, Rating, Schedule
 from flashcore.storage import repos
+from flashcore.storage.db import ATTACHED
 from flashcore.storage.repos import schedule_from
 from flashcore.storage.tables import anki_cards, cards, review_logs
+from flashcore.storage.types import from_micros, to_micros
 
 if TYPE_CHECKING:
     from flashcore.storage.repos import Executor
@@ -216,8 +219,8 @@ _TIMES = tuple(i for i, name in enumerate(_IMPORTED_COLUMNS) if name in {
 
 def insert_imported(session: Executor, rows: Sequence[tuple[Any, ...]]) -> None:
     """Insert imported review-log rows (built by `imported_row`), many at once. On SQLite the
-    rows go to the driver's executemany as they are stored (UTC text, `[]`, 0/1): SQLAlchemy's
-    per-value processing cost ~6 us a row, most of an import of a million answers."""
+    rows go to the driver's executemany as they are stored (UTC microseconds, `[]`, 0/1):
+    SQLAlchemy's per-value processing cost ~6 us a row, most of an import of a million answers."""
     if not rows:
         return
     if repos.dialect_of(session).name == "sqlite":
@@ -231,20 +234,20 @@ def insert_imported(session: Executor, rows: Sequence[tuple[Any, ...]]) -> None:
 
 def insert_stored(session: Executor, rows: Sequence[tuple[Any, ...]]) -> None:
     """Insert imported review-log rows given as SQLite stores them, in `_IMPORTED_COLUMNS`
-    order (times as UTC text, flags 0/1, `[]`): as they are on SQLite, converted elsewhere."""
+    order (times as UTC microseconds since the epoch, flags 0/1, `[]`): as they are on SQLite,
+    converted elsewhere."""
     if not rows:
         return
     if repos.dialect_of(session).name == "sqlite":
         _executemany_sqlite(session, rows)
         return
-    parse = datetime.fromisoformat
     values = []
     for row in rows:
         item = dict(zip(_IMPORTED_COLUMNS, row, strict=True))
         for i in _TIMES:
             name = _IMPORTED_COLUMNS[i]
             if item[name] is not None:
-                item[name] = parse(item[name] + "+00:00")
+                item[name] = from_micros(item[name])
         item.update(leeched=False, imported=True, buried_siblings=[])
         values.append(item)
     session.execute(insert(review_logs), values)
@@ -254,14 +257,12 @@ def _executemany_sqlite(session: Executor, rows: Sequence[Sequence[Any]]) -> Non
     names = ", ".join(_IMPORTED_COLUMNS)
     marks = ", ".join("?" for _ in _IMPORTED_COLUMNS)
     driver = _driver_connection(session)
-    (cache,) = driver.execute("PRAGMA cache_size").fetchone()
     cursor = driver.cursor()
     try:
-        driver.execute("PRAGMA cache_size = -65536")  # 64 MB while a batch goes in
-        cursor.executemany(f"INSERT INTO review_logs ({names}) VALUES ({marks})", rows)
+        with _big_cache(driver):
+            cursor.executemany(f"INSERT INTO review_logs ({names}) VALUES ({marks})", rows)
     finally:
         cursor.close()
-        driver.execute(f"PRAGMA cache_size = {int(cache)}")
 
 
 def _driver_connection(session: Executor) -> Any:
@@ -269,6 +270,87 @@ def _driver_connection(session: Executor) -> Any:
     held: Any = session
     connection = held.connection() if callable(held.connection) else held
     return connection.connection.driver_connection
+
+
+_PACKAGE = "anki_package"
+
+
+class AttachedCollection:
+    """An Anki package's extracted collection attached to the import's own SQLite connection,
+    inside its transaction: the review-log rows are computed and inserted by one statement
+    (`insert_review_logs`), none of a million rows passing through Python. The statements read
+    the package's `revlog` unqualified (flashcore has no such table) and its helper tables in
+    `temp`. Detached when the connection goes back to the pool (`db._sqlite_checkin`)."""
+
+    def __init__(self, session: Executor, path: Path) -> None:
+        held: Any = session
+        connection = held.connection() if callable(held.connection) else held
+        fairy = connection.connection
+        self._db = fairy.driver_connection
+        attached = fairy.info.setdefault(ATTACHED, [])
+        if _PACKAGE in attached:
+            raise RuntimeError("a package is attached already in this transaction")
+        self._db.execute(f"ATTACH DATABASE ? AS {_PACKAGE}", (str(path),))
+        attached.append(_PACKAGE)
+        self._temp: set[str] = set()
+
+    def sql(self, statement: str, params: Iterable[Any] = ()) -> Iterator[tuple[Any, ...]]:
+        cursor = self._db.execute(statement, tuple(params))
+        while rows := cursor.fetchmany(2000):
+            yield from rows
+
+    def fill_temp(self, table: str, columns: str, rows: Iterable[tuple[Any, ...]]) -> None:
+        """Create (or empty) `temp.<table>` with `columns` and insert `rows`."""
+        self._create_temp(table, columns)
+        marks = ", ".join("?" for _ in range(columns.count(",") + 1))
+        self._db.executemany(f"INSERT INTO temp.{table} VALUES ({marks})", rows)
+
+    def fill_known(self, table: str, columns: str, profile_id: int) -> None:
+        """`temp.<table>(id)`: the revlog ids the profile's review log holds, by SQL."""
+        self._create_temp(table, columns)
+        self._db.execute(
+            f"INSERT OR IGNORE INTO temp.{table} SELECT anki_revlog_id FROM main.review_logs"
+            " WHERE profile_id = ? AND anki_revlog_id IS NOT NULL",
+            (profile_id,),
+        )
+
+    def insert_review_logs(self, select: str, params: Sequence[Any]) -> int:
+        """Insert the rows `select` gives (in `_IMPORTED_COLUMNS` order, as SQLite stores
+        them); how many."""
+        names = ", ".join(_IMPORTED_COLUMNS)
+        with _big_cache(self._db):
+            cursor = self._db.execute(f"INSERT INTO main.review_logs ({names}) {select}", params)
+        return int(cursor.rowcount)
+
+    def drop_temp(self) -> None:
+        for table in sorted(self._temp):
+            self._db.execute(f"DROP TABLE IF EXISTS temp.{table}")
+        self._temp.clear()
+
+    def _create_temp(self, table: str, columns: str) -> None:
+        self._db.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table} ({columns})")
+        self._db.execute(f"DELETE FROM temp.{table}")
+        self._temp.add(table)
+
+
+def attach_collection(session: Executor, path: Path | None) -> AttachedCollection | None:
+    """The package's collection attached to the session's connection, on SQLite; None on
+    another database (the rows then go through Python: `insert_stored`)."""
+    if path is None or repos.dialect_of(session).name != "sqlite":
+        return None
+    return AttachedCollection(session, path)
+
+
+@contextmanager
+def _big_cache(driver: Any) -> Iterator[None]:
+    """A 64 MB page cache while review-log rows go in (their indexes grow at several places at
+    once), the connection's own size after."""
+    (size,) = driver.execute("PRAGMA cache_size").fetchone()
+    driver.execute("PRAGMA cache_size = -65536")
+    try:
+        yield
+    finally:
+        driver.execute(f"PRAGMA cache_size = {int(size)}")
 
 
 _BURIED = _IMPORTED_COLUMNS.index("buried_siblings")
@@ -282,21 +364,12 @@ def _by_card(values: Sequence[Any]) -> Any:
 _FLAGS = (_IMPORTED_COLUMNS.index("leeched"), _IMPORTED_COLUMNS.index("imported"))
 
 
-@lru_cache(maxsize=8192)
-def _utc_text(when: datetime) -> str:
-    """As UTCDateTime stores it on SQLite: UTC, no offset. Cached: a row's time before is the
-    one before it's after, and due days repeat."""
-    if when.tzinfo is not UTC:
-        when = when.astimezone(UTC)
-    return when.isoformat(" ", "microseconds")[:26]
-
-
 def _sqlite_values(row: tuple[Any, ...]) -> list[Any]:
     values = list(row)
     for i in _TIMES:
         when = values[i]
         if when is not None:
-            values[i] = _utc_text(when)
+            values[i] = to_micros(when)
     values[_BURIED] = "[]"
     values[_FLAGS[0]], values[_FLAGS[1]] = int(values[_FLAGS[0]]), int(values[_FLAGS[1]])
     return values
@@ -338,6 +411,7 @@ class CardWrites:
     new_links: list[dict[str, Any]] = field(default_factory=list)
     links: list[dict[str, Any]] = field(default_factory=list)
     schedules: list[dict[str, Any]] = field(default_factory=list)
+    burials: list[dict[str, Any]] = field(default_factory=list)
 
     def anchor(
         self, profile_id: int, card_id: int, anki_card_id: int, anchor: Anchor | None, *,
@@ -379,9 +453,17 @@ class CardWrites:
             "b_flagged": flagged,
         })  # fmt: skip
 
+    def __len__(self) -> int:
+        return len(self.new_links) + len(self.links) + len(self.schedules) + len(self.burials)
+
+    def bury(self, card_id: int, until: datetime) -> None:
+        """Bury a card until `until` (after its schedule, which unburies it, is written)."""
+        self.burials.append({"b_card": card_id, "buried_until": until})
+
     def write(self, session: Executor) -> None:
-        if self.new_links:
-            session.execute(insert(anki_cards), self.new_links)
+        """Write what is recorded, and forget it (an import writes every few thousand cards,
+        so a 50,000-card package never holds all its rows at once)."""
+        repos.insert_many(session, anki_cards, self.new_links)
         with_anchor = [v for v in self.links if "anchor_at" in v]
         id_only = [v for v in self.links if "anchor_at" not in v]
         if with_anchor:
@@ -398,6 +480,12 @@ class CardWrites:
                     if with_flag:
                         row["flagged"] = flag
                 session.execute(_card_update(with_flag), rows)
+        if self.burials:
+            session.execute(_bury_update(), self.burials)
+        self.new_links.clear()
+        self.links.clear()
+        self.schedules.clear()
+        self.burials.clear()
 
 
 _ANCHOR_COLUMNS = (
@@ -425,6 +513,15 @@ def _link_update() -> Any:
         update(a)
         .where(a.c.card_id == bindparam("b_card"))
         .values(anki_card_id=bindparam("anki_card_id"))
+    )
+
+
+def _bury_update() -> Any:
+    t = cards
+    return (
+        update(t)
+        .where(t.c.id == bindparam("b_card"))
+        .values(buried_until=bindparam("buried_until"), version=t.c.version + 1)
     )
 
 
@@ -467,6 +564,9 @@ def rewrite_answer(
 ) -> None:
     """A merged answer's row as the replay in the merged order gave it."""
     mb, ma = before.memory, after.memory
+    card_id = session.execute(select(review_logs.c.card_id).where(review_logs.c.id == log_id))
+    repos.unchain_successor(session, card_id.scalar_one(), log_id)
+    repos.write_out(session, log_id)  # its retention before stays as it was
     session.execute(
         update(review_logs)
         .where(review_logs.c.id == log_id)

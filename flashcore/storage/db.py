@@ -49,6 +49,19 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+ATTACHED = "flashcore_attached"  # a connection record's info key: the databases to detach
+
+
+def _sqlite_checkin(dbapi_connection: Any, record: Any) -> None:
+    """A database attached for one transaction (an Anki package read by SQL in an import) is
+    detached when its connection returns to the pool: SQLite refuses to detach inside the
+    transaction that read it."""
+    names = record.info.pop(ATTACHED, None)
+    if names and dbapi_connection is not None:
+        for name in names:
+            dbapi_connection.execute(f"DETACH DATABASE {name}")
+
+
 def _sqlite_begin(conn: Any) -> None:
     # Sent on the driver's connection: a transaction's BEGIN needs none of a statement's
     # execution machinery (events, result set-up: ~30 us of an answer's ~300).
@@ -102,6 +115,7 @@ def make_engine(url: str, *, create: bool = False) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "checkin", _sqlite_checkin)
     return engine
 
 

@@ -120,6 +120,7 @@ class Card(Base):
     weak_topic_id: Mapped[int | None]
     version: Mapped[int]
     modified_at: Mapped[datetime]
+    unsuspended_by: Mapped[int | None]
     new_position: Mapped[int]
 
 

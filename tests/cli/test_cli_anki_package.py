@@ -26,9 +26,10 @@ def packages(tmp_path_factory):
 def test_decks_add_a_package_says_what_it_added_skipped_and_wrote(cli, packages, kind):
     cli.ok("init")
     out = cli.ok("decks", "add", packages[kind]).out
-    assert f"{packages[kind]}: 7 added, 0 updated" in out
-    assert "1 skipped; 1 media files written" in out
+    assert f"{packages[kind]}: notes: 7 added, 1 skipped; media: 1 file written" in out
     assert "skipped 1 image occlusion note: flashcore cannot show this kind" in out
+    again = cli.ok("decks", "add", packages[kind]).out
+    assert f"{packages[kind]}: notes: 7 unchanged, 1 skipped; media: nothing new" in again
     [report] = cli.json("decks", "add", packages[kind])
     assert (report["added"], report["updated"], report["unchanged"]) == (0, 0, 7)
     assert report["skipped"] == 1 and report["unsupported"] == {"image occlusion": 1}
@@ -46,7 +47,7 @@ def test_a_missed_anking_question_unsuspends_its_cards(cli, packages, tmp_path):
     assert "2 suspended cards of the missed questions unsuspended" in out
     due = cli.json("due")
     first_new = next(d for d in due if d["state"] == "new")
-    assert first_new["reason"].startswith("new; missed uworld:5678")
+    assert first_new["reason"].startswith("new; unsuspended: missed uworld:5678")
     assert first_new["front"] == "[...] causes pulmonary fibrosis"  # as the reviewer shows it
     cli.ok("config", "set", "unsuspend_on_miss", "false")
 
@@ -85,3 +86,13 @@ def test_topic_families_are_a_setting(cli, packages):
     }
     bad = cli("config", "set", "anki_topic_tags", "kaplan")
     assert bad.code != 0 and "unknown tag family 'kaplan'" in bad.err
+
+
+def test_a_package_imported_again_with_scheduling_says_nothing_new_came(cli, packages):
+    cli.ok("init")
+    first = cli.ok("decks", "add", packages["apkg"], "--with-scheduling").out
+    assert "scheduling: nothing new from Anki (11 still new)" in first  # never studied in Anki
+    again = cli.ok("decks", "add", packages["apkg"], "--with-scheduling").out
+    assert f"{packages['apkg']}: notes: 7 unchanged, 1 skipped; media: nothing new" in again
+    [line] = [s.strip() for s in again.splitlines() if s.strip().startswith("scheduling:")]
+    assert line == "scheduling: nothing new from Anki (11 still new)"

@@ -1,4 +1,4 @@
-"""Schema 0011 on a released 0010 database, on SQLite and PostgreSQL: every profile's new cards
+"""Schema 0013 on a released 0012 database, on SQLite and PostgreSQL: every profile's new cards
 are numbered in the interleaved order (the default `new_order`), the new-card index reads them in
 that order, and a downgrade drops the column, restores 0004's index and keeps every other row."""
 
@@ -23,10 +23,10 @@ def released(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, datet
         url = f"sqlite:///{tmp_path / 'released.sqlite3'}"
     else:
         url = str(request.getfixturevalue("pg_url"))
-    fixture = read_fixture(FOLDER / "0010.json")
+    fixture = read_fixture(FOLDER / "0012.json")
     engine = make_engine(url, create=True)
     try:
-        upgrade(engine, "0010")
+        upgrade(engine, "0012")
         load(engine, fixture)
     finally:
         engine.dispose()
@@ -44,7 +44,7 @@ def test_upgrading_numbers_each_profiles_new_cards_in_the_interleaved_order(rele
     url, _now, _fixture = released
     engine = make_engine(url)
     try:
-        upgrade(engine, "0011")
+        upgrade(engine, "0013")
         with engine.connect() as conn:
             profiles = [r[0] for r in conn.exec_driver_sql("SELECT id FROM profiles")]
             numbered = 0
@@ -62,13 +62,13 @@ def test_upgrading_numbers_each_profiles_new_cards_in_the_interleaved_order(rele
         engine.dispose()
 
 
-def test_downgrading_0011_drops_the_column_and_restores_the_index(released):
+def test_downgrading_0013_drops_the_column_and_restores_the_index(released):
     url, _now, fixture = released
     engine = make_engine(url)
     try:
-        upgrade(engine, "0011")
-        downgrade(engine, "0010")
-        assert read_revision(engine) == "0010"
+        upgrade(engine, "0013")
+        downgrade(engine, "0012")
+        assert read_revision(engine) == "0012"
         columns = {c["name"] for c in sa.inspect(engine).get_columns("cards")}
         assert "new_position" not in columns
         assert "new_position" not in new_queue_index(engine)
@@ -76,6 +76,6 @@ def test_downgrading_0011_drops_the_column_and_restores_the_index(released):
         for name, table in fixture["tables"].items():
             assert kept[name] == table, name
         upgrade(engine, "head")
-        assert read_revision(engine) == "0011"
+        assert read_revision(engine) == "0013"
     finally:
         engine.dispose()

@@ -54,7 +54,7 @@ def test_the_upgrade_tallies_every_stored_attempt_and_imports_and_removals_keep_
     url, now, fixture = released
     clock = FixedClock(now + timedelta(hours=1))
     with Flashcore.open(url, clock=clock) as fc:
-        assert read_revision(fc.engine) == HEAD  # opening upgrades to the head
+        assert read_revision(fc.engine) == HEAD  # opening upgrades to the newest
         with reading(fc.engine) as session:
             kept = repos.text_tallies(session, fc.profile_id)
         stored = [r for r in fixture["tables"]["qbank_attempts"]["rows"] if r[1] == fc.profile_id]

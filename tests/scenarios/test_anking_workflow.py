@@ -74,7 +74,7 @@ def test_a_missed_question_unsuspends_its_anking_cards_and_a_reimport_keeps_them
                 new = [i for i in queue.items if i.state.label == "new"]
                 # introduced first of the new cards (its sibling is buried for the day)
                 assert new[0].card_id in held, "the unsuspended cards come first"
-                assert new[0].reason.startswith("new; missed uworld:5678 on")
+                assert new[0].reason.startswith("new; unsuspended: missed uworld:5678 on")
             if day == 4:  # the student fixes a typo in Anki and exports again
                 note = col.get_note(made.note_ids["suspended"])
                 note["Text"] = "{{c1::Amiodarone}} causes {{c2::pulmonary fibrosis}} (and thyroid)"

@@ -225,3 +225,37 @@ def test_the_bulk_rows_are_what_review_of_gives_one_answer_at_a_time(student, fc
             assert row.difficulty_after == pytest.approx(want.difficulty_after)
             compared += 1
     assert compared == sum(map(len, ah.revlog_ids(student.col).values()))
+
+
+def test_the_summary_line_names_what_happened_then_what_stayed():
+    phone = SchedulingSummary(cards_updated=5, reviews_added=12, cards_skipped=33_567,
+                              cards_new=14_388, reviews_skipped=973_576)  # fmt: skip
+    assert phone.line() == (
+        "scheduling: cards: 5 updated from Anki; reviews: 12 added from Anki "
+        "(33,567 cards unchanged, 14,388 still new, 973,576 reviews already here)"
+    )
+    same = SchedulingSummary(cards_skipped=33_572, cards_new=14_388, reviews_skipped=973_588)
+    assert same.line() == (
+        "scheduling: nothing new from Anki "
+        "(33,572 cards unchanged, 14,388 still new, 973,588 reviews already here)"
+    )
+    assert SchedulingSummary().line() == "scheduling: nothing new from Anki"
+
+
+def test_a_card_buried_in_anki_is_buried_here_until_the_next_study_day(fc):
+    from dataclasses import replace
+
+    from flashcore.services import study
+    from tests.anki_fake import FakePackage, answers, review_card
+
+    card_id = one_card(fc)
+    last = fc.now() - timedelta(days=8)
+    buried = replace(review_card(7, due=fc.now(), ivl=8, s=9.0, d=4.0, last=last), queue=-3)
+    pkg = FakePackage([buried], answers(7, [last - timedelta(days=1), last], [-600, 8]))
+    apply_fake(fc, pkg, {7: card_id})
+    card = flashcore_cards(fc)[card_id]
+    assert card.state == CardState.REVIEW and card.buried_until == fc.rollover(fc.now())
+    assert card_id not in {i.card_id for i in study.build_queue(fc).items}
+    fc.clock.set(fc.rollover(fc.now()) + timedelta(minutes=1))
+    assert card_id in {i.card_id for i in study.build_queue(fc).items}
+    assert check(fc).problems == []

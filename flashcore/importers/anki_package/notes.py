@@ -23,6 +23,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from flashcore.core import anking, cloze
 from flashcore.core.html_text import image_names, is_blank
@@ -74,6 +75,11 @@ def _refs(template: str, filled: dict[str, bool]) -> list[_Ref]:
     return out
 
 
+@lru_cache(maxsize=65_536)
+def _tag_problem(tag: str) -> str | None:
+    return name_problem(tag, TAG_CHARS)
+
+
 def field_is_empty(value: str) -> bool:
     """As Anki judges a field for making cards: nothing but whitespace and markup (an image
     is content)."""
@@ -113,6 +119,7 @@ class _Builder:
         self.where = where
         self.families = families
         self.report = report
+        self._text_fields: dict[int, str] = {}
 
     def note(self, note: Note, kind_of: NoteType, cards: list[Card]) -> NoteSpec | None:
         report = self.report
@@ -134,7 +141,7 @@ class _Builder:
         kind, fields, ordinals = made
         tags = []
         for tag in note.tags:
-            if name_problem(tag, TAG_CHARS) is None:
+            if _tag_problem(tag) is None:
                 tags.append(tag)
             else:
                 report.warnings.append(f"{self.where}: note {note.guid}: tag {tag!r} left out")
@@ -157,26 +164,40 @@ class _Builder:
             qids=reading.qids,
             tags=tuple(tags),
             suspended=suspended,
+            ordinals=tuple(ordinals),
         )
+
+    def _cloze_field(self, kind_of: NoteType) -> str:
+        """The field a cloze note type's front reads with `{{cloze:...}}` (else its first)."""
+        found = self._text_fields.get(kind_of.id)
+        if found is None:
+            template = kind_of.templates[0] if kind_of.templates else None
+            if template is not None:
+                every = dict.fromkeys(kind_of.fields, True)
+                found = next(
+                    (r.field for r in _refs(template.front, every) if "cloze" in r.filters), None
+                )
+            if found is None:
+                found = kind_of.fields[0] if kind_of.fields else ""
+            self._text_fields[kind_of.id] = found
+        return found
 
     def _cloze(
         self, kind_of: NoteType, by_name: dict[str, str], filled: dict[str, bool]
     ) -> tuple[NoteKind, dict[str, str], list[int]] | None:
         template = kind_of.templates[0] if kind_of.templates else None
-        text_name = None
-        if template is not None:
+        text_name = self._cloze_field(kind_of)
+        if text_name not in by_name and template is not None:  # a note short of fields
             text_name = next(
                 (r.field for r in _refs(template.front, dict.fromkeys(by_name, True))
                  if "cloze" in r.filters),
-                None,
+                kind_of.fields[0] if kind_of.fields else "",
             )  # fmt: skip
-        if text_name is None:
-            text_name = kind_of.fields[0] if kind_of.fields else ""
         text = by_name.get(text_name, "")
-        if cloze.problems(text):
+        ordinals, problems = cloze.read(text)
+        if problems:
             self.report.skipped["cloze text flashcore cannot read"] += 1
             return None
-        ordinals = cloze.ordinals(text)
         if not ordinals:
             self.report.skipped["a cloze note without a deletion"] += 1
             return None

@@ -76,8 +76,9 @@ class AnkiPackage:
     exit). Note types, decks and presets are read at once; notes, cards and the revlog are
     iterated in chunks, so a million revlog rows never sit in memory together."""
 
-    def __init__(self, path: Path, *, work_dir: Path) -> None:
+    def __init__(self, path: Path, *, work_dir: Path, keep_file: bool = False) -> None:
         self.path = path
+        self._keep_file = keep_file
         self._where = str(path)
         self._zip: zipfile.ZipFile | None = None
         self._db: sqlite3.Connection | None = None
@@ -442,6 +443,11 @@ class AnkiPackage:
                 fields=tuple(str(flds).split("\x1f")),
             )
 
+    def note_guids(self) -> Iterator[tuple[int, str, int]]:
+        """(note id, GUID, note type id) of every note, without its fields."""
+        for nid, guid, mid in self._query("SELECT id, guid, mid FROM notes ORDER BY id"):
+            yield int(nid), str(guid), int(mid)
+
     def cards(self) -> Iterator[Card]:
         for row in self._query(
             "SELECT id, nid, did, ord, mod, type, queue, due, ivl, factor, reps, lapses, left,"
@@ -517,7 +523,7 @@ class AnkiPackage:
         if self._zip is not None:
             self._zip.close()
             self._zip = None
-        if self._tmp is not None:
+        if self._tmp is not None and not self._keep_file:
             for suffix in ("", "-wal", "-shm", "-journal"):
                 Path(f"{self._tmp}{suffix}").unlink(missing_ok=True)
             self._tmp = None
@@ -535,6 +541,12 @@ class AnkiPackage:
 
     # ------------------------------------------------------------ bulk reads
 
+    @property
+    def database_file(self) -> Path | None:
+        """The extracted collection (a plain SQLite file, never written), for a SQLite
+        database to attach and read with its own statements; None once closed."""
+        return self._tmp
+
     def sql(self, statement: str, params: Iterable[Any] = ()) -> Iterator[tuple[Any, ...]]:
         """The rows of a read-only query on the package's collection, fetched in chunks (the
         scheduling import computes its review-log rows in SQLite: a million in seconds)."""
@@ -551,6 +563,8 @@ class AnkiPackage:
         self._db.executemany(f"INSERT INTO temp.{table} VALUES ({marks})", rows)
 
 
-def open_package(path: Path, *, work_dir: Path) -> AnkiPackage:
-    """Open `path` (raises AnkiPackageError naming the file and the problem)."""
-    return AnkiPackage(path, work_dir=work_dir)
+def open_package(path: Path, *, work_dir: Path, keep_file: bool = False) -> AnkiPackage:
+    """Open `path` (raises AnkiPackageError naming the file and the problem). With `keep_file`
+    the extracted collection stays in `work_dir` when the package is closed, for the caller to
+    remove once nothing reads it (an import's transaction may have it attached)."""
+    return AnkiPackage(path, work_dir=work_dir, keep_file=keep_file)

@@ -314,9 +314,65 @@ def unsuspend_missed(
         conn.execute(
             update(cards)
             .where(c.id.in_(chunk))
-            .values(suspended=False, version=c.version + 1, modified_at=now)
-        )
+            .values(suspended=False, unsuspended_by=batch_id, version=c.version + 1,
+                    modified_at=now)
+        )  # fmt: skip
     return ids
+
+
+def resuspend_unsuspended_by(
+    conn: Executor,
+    profile_id: int,
+    batch_id: int,
+    missed_outcomes: Sequence[str],
+    now: datetime,
+) -> list[int]:
+    """Before batch `batch_id` goes: the cards its misses unsuspended are suspended again,
+    unless another batch holds a miss of a question their note lists (the mark then moves to
+    the latest such batch). Returns the cards suspended again."""
+    c, q, a = cards.c, note_qids.c, qbank_attempts.c
+    marked = conn.execute(
+        select(c.id, c.note_id).where(c.profile_id == profile_id, c.unsuspended_by == batch_id)
+    ).all()
+    if not marked:
+        return []
+    other: dict[int, int] = {}
+    note_ids = sorted({note_id for _card, note_id in marked})
+    for chunk in chunks(note_ids, 900):
+        rows = conn.execute(
+            select(q.note_id, func.max(a.batch_id))
+            .join(qbank_attempts, and_(a.source == q.source, a.qid == q.qid))
+            .where(
+                q.note_id.in_(chunk),
+                a.profile_id == profile_id,
+                a.batch_id != batch_id,
+                a.outcome.in_(list(missed_outcomes)),
+            )
+            .group_by(q.note_id)
+        )
+        other.update({note_id: int(kept_by) for note_id, kept_by in rows})
+    kept = [(card_id, other[note_id]) for card_id, note_id in marked if note_id in other]
+    again = [card_id for card_id, note_id in marked if note_id not in other]
+    for card_id, kept_by in kept:
+        conn.execute(update(cards).where(c.id == card_id).values(unsuspended_by=kept_by))
+    for chunk in chunks(again, 900):
+        conn.execute(
+            update(cards)
+            .where(c.id.in_(chunk))
+            .values(suspended=True, unsuspended_by=None, version=c.version + 1, modified_at=now)
+        )
+    return again
+
+
+def unsuspended_by_miss(conn: Executor, card_ids: Sequence[int]) -> set[int]:
+    """Of these cards, those a missed question unsuspended (`unsuspend_on_miss`)."""
+    out: set[int] = set()
+    for chunk in chunks(sorted(set(card_ids)), 900):
+        rows = conn.execute(
+            select(cards.c.id).where(cards.c.id.in_(chunk), cards.c.unsuspended_by.is_not(None))
+        )
+        out.update(card_id for (card_id,) in rows)
+    return out
 
 
 def set_card_flags(

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
     from flashcore.storage.repos.common import Executor
 
-from flashcore.storage.repos.common import chunks, like_prefix
+from flashcore.storage.repos.common import chunks, insert_many, like_prefix
 
 
 @dataclass(slots=True)
@@ -92,7 +92,9 @@ def ensure_topics(session: Session, profile_id: int, paths: Iterable[str]) -> di
     }
 
 
-def _ordinals(spec: NoteSpec) -> list[int]:
+def _ordinals(spec: NoteSpec) -> list[int] | tuple[int, ...]:
+    if spec.ordinals is not None:
+        return spec.ordinals
     if spec.kind is NoteKind.CLOZE:
         return cloze.ordinals(spec.fields["text"])
     return basic_ordinals(spec.fields)
@@ -184,19 +186,16 @@ def upsert_deck(
             }
             for note, key, digest in fresh
         ]
-        ids = (
-            session.execute(insert(notes).returning(notes.c.id, sort_by_parameter_order=True), rows)
-            .scalars()
-            .all()
-        )
-        linked.extend(zip(ids, (note for note, _k, _d in fresh), strict=True))
+        insert_many(session, notes, rows)
+        note_id_of = _note_ids(session, deck_id, [key for _n, key, _d in fresh])
+        linked.extend((note_id_of[key], note) for note, key, _d in fresh)
         counts.added = len(fresh)
         card_rows = [
             _new_card_row(profile_id, note_id, o, now, suspended=o in note.suspended)
             for note_id, note in linked
             for o in _ordinals(note)
         ]
-        session.execute(insert(cards), card_rows)
+        insert_many(session, cards, card_rows)
         counts.cards_added += len(card_rows)
     for note_id, note, digest, was_removed in changed:
         session.execute(
@@ -282,10 +281,18 @@ def _write_links(
         topic_rows.extend({"note_id": note_id, "topic_id": t} for t in sorted(ids))
         qids = sorted({_split_qid(q) for q in note.qids})
         qid_rows.extend({"note_id": note_id, "source": s, "qid": q} for s, q in qids)
-    if topic_rows:
-        session.execute(insert(note_topics), topic_rows)
-    if qid_rows:
-        session.execute(insert(note_qids), qid_rows)
+    insert_many(session, note_topics, topic_rows)
+    insert_many(session, note_qids, qid_rows)
+
+
+def _note_ids(session: Session, deck_id: int, keys: list[str]) -> dict[str, int]:
+    """The ids of a deck's notes by key (those just inserted: one read of the deck's notes
+    when they are most of it, lookups by key otherwise)."""
+    wanted = set(keys)
+    query = select(notes.c.key, notes.c.id).where(notes.c.deck_id == deck_id)
+    if len(keys) <= 900:
+        query = query.where(notes.c.key.in_(keys))
+    return {key: note_id for key, note_id in session.execute(query) if key in wanted}
 
 
 def _new_card_row(

@@ -8,7 +8,20 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, case, delete, func, insert, select, update
+from sqlalchemy import (
+    Date,
+    Float,
+    and_,
+    bindparam,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 
 from flashcore.storage.tables import (
     qbank_attempts,
@@ -27,6 +40,7 @@ MISSED = ("incorrect", "omitted")
 __all__ = [
     "MISSED",
     "BatchSummary",
+    "DecayedGroup",
     "EarlierBatch",
     "StoredAttempt",
     "TextTally",
@@ -34,12 +48,15 @@ __all__ = [
     "aliases_by_topic",
     "attempt_tallies",
     "batch_summaries",
+    "can_decay",
+    "decayed_groups",
     "identical_batch",
     "insert_batch",
     "remove_batch",
     "replace_tallies",
     "set_alias",
     "stored_attempts",
+    "tallied_attempts",
     "text_tallies",
     "topic_path_with_key",
     "topic_weights",
@@ -309,3 +326,147 @@ def topic_weights(conn: Executor, profile_id: int) -> dict[int, float]:
         select(topics.c.id, topics.c.weight).where(topics.c.profile_id == profile_id)
     )
     return {int(topic_id): float(weight) for topic_id, weight in rows}
+
+
+# ------------------------------------------------------------------ decayed sums
+
+
+def tallied_attempts(conn: Executor, profile_id: int) -> int:
+    """How many attempts the profile's tallies count (all its stored attempts)."""
+    c = qbank_tallies.c
+    found = conn.execute(
+        select(func.coalesce(func.sum(c.attempts), 0)).where(c.profile_id == profile_id)
+    ).scalar_one()
+    return int(found)
+
+
+def can_decay(conn: Executor) -> bool:
+    """Whether the database computes `decayed_groups` (SQLite needs its math functions)."""
+    from flashcore.storage.repos.common import dialect_of
+
+    if dialect_of(conn).name != "sqlite":
+        return True
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        with conn.begin_nested():
+            conn.execute(select(func.pow(0.5, 1.0)))
+    except OperationalError:  # no such function: pow (SQLite built without its math)
+        return False
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class DecayedGroup:
+    """Attempts with the same texts (and, for a question some card lists, the same source and
+    id; else both ""), summed as `core.weakness.score_topic` sums them on `today`: counts and
+    decayed sums of those dated today or before, and, for the gaps, every miss."""
+
+    source: str
+    qid: str
+    topic: str
+    category: str
+    system: str
+    attempts: int
+    misses: int
+    decayed_attempts: float
+    decayed_misses: float
+    recent_attempts: int
+    recent_misses: int
+    last_miss: date | None
+    last_correct: date | None
+    all_misses: int  # future-dated ones too
+    last_miss_any: date | None  # the same
+
+    @property
+    def texts(self) -> tuple[str, str, str]:
+        return (self.topic, self.category, self.system)
+
+
+def decayed_groups(
+    conn: Executor, profile_id: int, today: date, half_life: float
+) -> list[DecayedGroup]:
+    """The profile's attempts summed per group: those at the ids of questions its notes list
+    per source, id and texts, the others per texts (source and id ""). One pass in the
+    database; a miss's weight `0.5 ** (age / half_life)` is computed there."""
+    from flashcore.storage.repos.common import dialect_of
+    from flashcore.storage.tables import note_qids, notes
+
+    a = qbank_attempts.c
+    sqlite = dialect_of(conn).name == "sqlite"
+    if sqlite:
+        age: Any = func.julianday(today.isoformat()) - func.julianday(a.on_date)
+        weight: Any = func.pow(0.5, age / float(half_life))
+    else:
+        age = literal(today, Date) - a.on_date
+        weight = func.power(0.5, cast(age, Float) / float(half_life))
+    missed = a.outcome.in_(MISSED)
+    counted = a.on_date <= (today.isoformat() if sqlite else today)
+    recent = and_(counted, age <= float(half_life))
+
+    def total(condition: Any, value: Any = 1) -> Any:
+        return func.coalesce(func.sum(case((condition, value), else_=0)), 0)
+
+    def latest(condition: Any) -> Any:
+        return func.max(case((condition, a.on_date), else_=None))
+
+    listed_ids = (
+        select(note_qids.c.qid)
+        .join(notes, notes.c.id == note_qids.c.note_id)
+        .where(notes.c.profile_id == profile_id, notes.c.removed.is_(False))
+    )
+    is_listed = a.qid.in_(listed_ids)
+    keys: list[Any] = [
+        case((is_listed, a.source), else_=""),
+        case((is_listed, a.qid), else_=""),
+        a.topic,
+        a.category,
+        a.system,
+    ]
+    rows = conn.execute(
+        select(
+            *keys,
+            total(counted),
+            total(and_(counted, missed)),
+            total(counted, weight),
+            total(and_(counted, missed), weight),
+            total(recent),
+            total(and_(recent, missed)),
+            latest(and_(counted, missed)),
+            latest(and_(counted, ~missed)),
+            total(missed),
+            latest(missed),
+        )
+        .where((a.profile_id + 0) == profile_id)
+        .group_by(*keys)
+    ).all()
+    out = []
+    for row in rows:
+        source, qid, topic, category, system = row[:5]
+        n, m, dn, dm, rn, rm, lm, lc, am, lma = row[5:]
+        out.append(
+            DecayedGroup(
+                source=source,
+                qid=qid,
+                topic=topic,
+                category=category,
+                system=system,
+                attempts=int(n),
+                misses=int(m),
+                decayed_attempts=float(dn),
+                decayed_misses=float(dm),
+                recent_attempts=int(rn),
+                recent_misses=int(rm),
+                last_miss=_day(lm),
+                last_correct=_day(lc),
+                all_misses=int(am),
+                last_miss_any=_day(lma),
+            )
+        )
+    return out
+
+
+def _day(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))

@@ -1,7 +1,7 @@
 """new cards' introduction order: cards.new_position
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-05 04:00:00
 
 New cards came deck by deck (note id, then cloze number: twenty biostatistics cards first).
@@ -23,8 +23,8 @@ from alembic import op
 
 from flashcore.core.introduction import NewCardPlace, NewOrder, positions, topic_group
 
-revision: str = "0011"
-down_revision: str | None = "0010"
+revision: str = "0013"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
