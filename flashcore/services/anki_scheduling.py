@@ -54,7 +54,7 @@ from flashcore.importers.anki_scheduling import (
     ReviewTrack,
     card_schedule,
     day_terms,
-    due_text,
+    due_micros,
     is_answer,
     memory_from_history,
     preset_parameters,
@@ -362,7 +362,7 @@ def _bulk(
                   ((q, study_day_number(q, zone, hour)) for q in quarters))  # fmt: skip
     terms = day_terms(clock)
     days = [d for (d,) in pkg.sql(DUE_DAYS_SQL, terms)]
-    pkg.fill_temp("fc_due", tables["fc_due"], ((d, due_text(clock, d, zone, hour)) for d in days))
+    pkg.fill_temp("fc_due", tables["fc_due"], ((d, due_micros(clock, d, zone, hour)) for d in days))
     params = (*terms, fc.profile_id, anki_sync.IMPORTED_REASON)
     if isinstance(pkg, anki_sync.AttachedCollection):
         return done + pkg.insert_review_logs(ROWS_SQL, params)

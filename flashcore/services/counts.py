@@ -16,7 +16,7 @@ from flashcore.core.model import CardState
 from flashcore.services.weights import ensure_fresh
 from flashcore.storage import repos
 from flashcore.storage import today as today_repo
-from flashcore.storage.tables import cards, notes
+from flashcore.storage.tables import NEW_CARD_ORDER, cards, notes
 from flashcore.storage.uow import transaction
 
 if TYPE_CHECKING:
@@ -104,10 +104,9 @@ def deck_counts(fc: Collection, paths: Iterable[str]) -> dict[str, TodayQueue]:
             if most:
                 # Each deck's first `fetch` new cards in introduction order: a scope's first
                 # `fetch` are among its decks' (a window function, one pass over new cards).
-                order = (c.weight.desc(), c.note_id, c.ord)
-                place = func.row_number().over(partition_by=n.deck_id, order_by=order)
+                place = func.row_number().over(partition_by=n.deck_id, order_by=NEW_CARD_ORDER)
                 ranked = (
-                    select(*cols, c.ord, place.label("place"))
+                    select(*cols, c.ord, c.new_position, place.label("place"))
                     .join(notes, n.id == c.note_id)
                     .where(active, c.state == literal_column("0"))
                     .subquery()
@@ -129,7 +128,7 @@ def deck_counts(fc: Collection, paths: Iterable[str]) -> dict[str, TodayQueue]:
             new_left = max(0, limits[path] - new_done)
             news = sorted(
                 (r for deck_id in ids for r in new_by_deck.get(deck_id, ())),
-                key=lambda r: (-r[6], r[1], r[8]),
+                key=lambda r: (-r[6], r[9], r[1], r[8]),  # NEW_CARD_ORDER
             )[: new_left * NEW_FETCH_FACTOR + 50]
             inputs = Inputs(
                 due_rows=[r[:7] for r in due_rows if r[7] in ids],

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import IO, TYPE_CHECKING, Any
@@ -119,15 +120,7 @@ def import_log(
         held = log.size <= MEMORY_BYTES
         stage = (HeldStage if held else Stage)(conn, fc.profile_id, sqlite)
         try:
-            with transaction(conn, write=False):
-                for chunk in reader.chunks():
-                    _check(cancel)
-                    if chunk is None:
-                        stage.reset()
-                    else:
-                        stage.add(chunk)
-                    if progress is not None:
-                        progress("reading", reader.position, reader.size)
+            _read_into(conn, reader, stage, progress, cancel)
             report = ImportReport(
                 rows_read=reader.rows_read,
                 skipped_invalid=[str(p) for p in reader.skipped],
@@ -145,30 +138,7 @@ def import_log(
             # No copy before the import: it is one batch, undone whole by `qbank remove`
             # (issue 13: a full copy before every import took minutes and gigabytes at 200k).
 
-            def work(conn: Any) -> ImportReport:
-                batch.refuse_identical(conn)
-                batch_id = batch.insert(conn, reader.rows_read, report.added)
-                copied = stage.save(conn, batch_id, progress, lambda: _check(cancel))
-                if copied != report.added:  # another import took some of them meanwhile
-                    raise _Raced
-                repos.add_tallies(conn, fc.profile_id, stage.tallies())
-                if fc.settings.unsuspend_on_miss:
-                    report.unsuspended = len(
-                        repos.unsuspend_missed(
-                            conn, fc.profile_id, batch_id, matching.MISSED, fc.now()
-                        )
-                    )
-                # Even with nothing new, today's pull-forwards are recomputed (the only
-                # place besides aliases and removals that computes them).
-                with session_on(conn) as session:
-                    loaded = weights.refresh_in(session, fc, today, **stage.refresh_hint(batch_id))
-                    report.pulled_forward = pullforward.recompute(
-                        session, fc, today, index=loaded[0]
-                    )
-                _check(cancel)
-                report.batch_id = batch_id
-                return report
-
+            work = _saving(fc, today, batch, reader.rows_read, stage, report, progress, cancel)
             for _attempt in range(3):
                 try:
                     return run_write_on(conn, work)
@@ -178,6 +148,52 @@ def import_log(
             raise FlashcoreError("other imports kept adding the same attempts; try again")
         finally:
             stage.close()
+
+
+def _read_into(
+    conn: Any, reader: Any, stage: Stage, progress: Progress | None,
+    cancel: threading.Event | None,
+) -> None:  # fmt: skip
+    """Read the whole log into the stage (no write lock: a read transaction)."""
+    with transaction(conn, write=False):
+        for chunk in reader.chunks():
+            _check(cancel)
+            if chunk is None:
+                stage.reset()
+            else:
+                stage.add(chunk)
+            if progress is not None:
+                progress("reading", reader.position, reader.size)
+
+
+def _saving(
+    fc: Collection, today: date, batch: _Batch, rows_read: int, stage: Stage,
+    report: ImportReport, progress: Progress | None, cancel: threading.Event | None,
+) -> Callable[[Any], ImportReport]:  # fmt: skip
+    """The import's write transaction: the batch, its new attempts and their tallies, the
+    unsuspended cards, the weights and today's pull-forwards."""
+
+    def work(conn: Any) -> ImportReport:
+        batch.refuse_identical(conn)
+        batch_id = batch.insert(conn, rows_read, report.added)
+        copied = stage.save(conn, batch_id, progress, lambda: _check(cancel))
+        if copied != report.added:  # another import took some of them meanwhile
+            raise _Raced
+        repos.add_tallies(conn, fc.profile_id, stage.tallies())
+        if fc.settings.unsuspend_on_miss:
+            report.unsuspended = len(
+                repos.unsuspend_missed(conn, fc.profile_id, batch_id, matching.MISSED, fc.now())
+            )
+        # Even with nothing new, today's pull-forwards are recomputed (the only place besides
+        # aliases and removals that computes them).
+        with session_on(conn) as session:
+            loaded = weights.refresh_in(session, fc, today, **stage.refresh_hint(batch_id))
+            report.pulled_forward = pullforward.recompute(session, fc, today, index=loaded[0])
+        _check(cancel)
+        report.batch_id = batch_id
+        return report
+
+    return work
 
 
 def _paste_warnings(fmt: str, rows_read: int, stage: Stage) -> list[str]:

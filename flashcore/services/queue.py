@@ -23,7 +23,7 @@ from flashcore.services import pullforward
 from flashcore.services.weights import ensure_fresh, question_reasons
 from flashcore.storage import repos
 from flashcore.storage import today as today_repo
-from flashcore.storage.tables import cards
+from flashcore.storage.tables import NEW_CARD_ORDER, cards
 from flashcore.storage.uow import run_write_on, transaction
 
 if TYPE_CHECKING:
@@ -297,7 +297,7 @@ def _load(
             for r in conn.execute(
                 select(*cols)
                 .where(active, c.state == literal_column("0"))  # the partial index's own term
-                .order_by(c.weight.desc(), c.note_id, c.ord)
+                .order_by(*NEW_CARD_ORDER)
                 .limit(fetch)
             ).all()
         ]

@@ -9,7 +9,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +19,7 @@ from flashcore.storage import repos
 from flashcore.storage.db import ATTACHED
 from flashcore.storage.repos import schedule_from
 from flashcore.storage.tables import anki_cards, cards, review_logs
+from flashcore.storage.types import from_micros, to_micros
 
 if TYPE_CHECKING:
     from flashcore.storage.repos import Executor
@@ -219,8 +219,8 @@ _TIMES = tuple(i for i, name in enumerate(_IMPORTED_COLUMNS) if name in {
 
 def insert_imported(session: Executor, rows: Sequence[tuple[Any, ...]]) -> None:
     """Insert imported review-log rows (built by `imported_row`), many at once. On SQLite the
-    rows go to the driver's executemany as they are stored (UTC text, `[]`, 0/1): SQLAlchemy's
-    per-value processing cost ~6 us a row, most of an import of a million answers."""
+    rows go to the driver's executemany as they are stored (UTC microseconds, `[]`, 0/1):
+    SQLAlchemy's per-value processing cost ~6 us a row, most of an import of a million answers."""
     if not rows:
         return
     if repos.dialect_of(session).name == "sqlite":
@@ -234,20 +234,20 @@ def insert_imported(session: Executor, rows: Sequence[tuple[Any, ...]]) -> None:
 
 def insert_stored(session: Executor, rows: Sequence[tuple[Any, ...]]) -> None:
     """Insert imported review-log rows given as SQLite stores them, in `_IMPORTED_COLUMNS`
-    order (times as UTC text, flags 0/1, `[]`): as they are on SQLite, converted elsewhere."""
+    order (times as UTC microseconds since the epoch, flags 0/1, `[]`): as they are on SQLite,
+    converted elsewhere."""
     if not rows:
         return
     if repos.dialect_of(session).name == "sqlite":
         _executemany_sqlite(session, rows)
         return
-    parse = datetime.fromisoformat
     values = []
     for row in rows:
         item = dict(zip(_IMPORTED_COLUMNS, row, strict=True))
         for i in _TIMES:
             name = _IMPORTED_COLUMNS[i]
             if item[name] is not None:
-                item[name] = parse(item[name] + "+00:00")
+                item[name] = from_micros(item[name])
         item.update(leeched=False, imported=True, buried_siblings=[])
         values.append(item)
     session.execute(insert(review_logs), values)
@@ -364,21 +364,12 @@ def _by_card(values: Sequence[Any]) -> Any:
 _FLAGS = (_IMPORTED_COLUMNS.index("leeched"), _IMPORTED_COLUMNS.index("imported"))
 
 
-@lru_cache(maxsize=8192)
-def _utc_text(when: datetime) -> str:
-    """As UTCDateTime stores it on SQLite: UTC, no offset. Cached: a row's time before is the
-    one before it's after, and due days repeat."""
-    if when.tzinfo is not UTC:
-        when = when.astimezone(UTC)
-    return when.isoformat(" ", "microseconds")[:26]
-
-
 def _sqlite_values(row: tuple[Any, ...]) -> list[Any]:
     values = list(row)
     for i in _TIMES:
         when = values[i]
         if when is not None:
-            values[i] = _utc_text(when)
+            values[i] = to_micros(when)
     values[_BURIED] = "[]"
     values[_FLAGS[0]], values[_FLAGS[1]] = int(values[_FLAGS[0]]), int(values[_FLAGS[1]])
     return values
@@ -573,6 +564,9 @@ def rewrite_answer(
 ) -> None:
     """A merged answer's row as the replay in the merged order gave it."""
     mb, ma = before.memory, after.memory
+    card_id = session.execute(select(review_logs.c.card_id).where(review_logs.c.id == log_id))
+    repos.unchain_successor(session, card_id.scalar_one(), log_id)
+    repos.write_out(session, log_id)  # its retention before stays as it was
     session.execute(
         update(review_logs)
         .where(review_logs.c.id == log_id)

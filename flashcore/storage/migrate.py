@@ -24,7 +24,7 @@ from flashcore.core.errors import DatabaseError
 from flashcore.storage.db import WRITE, sqlite_path
 
 # The newest revision this flashcore knows; a test checks it equals Alembic's single head.
-HEAD = "0011"
+HEAD = "0013"
 
 _BUNDLED = Path(__file__).resolve().parent.parent / "_bundled"
 _REPO_ROOT = Path(__file__).resolve().parent.parent.parent
@@ -167,8 +167,28 @@ def migration_transaction(conn: Connection) -> Iterator[None]:
             raw.execute("PRAGMA foreign_keys=ON")
 
 
+# Revisions that rebuild a large table: on SQLite the file keeps the old table's pages as free
+# pages until a VACUUM, so an upgrade across one ends with one (outside the migration's
+# transaction, through SQLite itself).
+_REBUILDS = ("0012",)
+
+
 def upgrade(engine: Engine, target: str = "head") -> None:
+    before = read_revision(engine)
     run_alembic(engine, "upgrade", target)
+    if engine.dialect.name != "sqlite" or sqlite_path(str(engine.url)) is None:
+        return
+    after = read_revision(engine)
+    crossed = [r for r in _REBUILDS if (before or "") < r <= (after or "")]
+    if crossed and before is not None:
+        raw = engine.raw_connection()
+        try:
+            driver: Any = raw.driver_connection
+            if driver.in_transaction:
+                driver.commit()
+            driver.execute("VACUUM")
+        finally:
+            raw.close()
 
 
 def downgrade(engine: Engine, target: str) -> None:

@@ -29,7 +29,7 @@ from sqlalchemy import (
     text,
 )
 
-from flashcore.storage.types import UTCDateTime
+from flashcore.storage.types import UTCDateTime, UTCMicros
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -181,6 +181,9 @@ cards = Table(
     # miss (or suspended or unsuspended by hand since). No foreign key (schema 0011 says why):
     # `qbank remove` moves or clears the mark before the batch goes.
     _optional("unsuspended_by", Integer),
+    # A new card's place in the introduction order (core.introduction), set for the profile's
+    # new cards whenever a deck is loaded or `new_order` changes; kept once the card is studied.
+    _required("new_position", Integer, default=0, server_default=text("0")),
     UniqueConstraint("note_id", "ord"),
     # Covering: today's due cards are ranked from the index alone (id is the rowid).
     Index(
@@ -197,26 +200,38 @@ cards = Table(
     ),
 )
 
-# New cards in introduction order (weak topics first), read from the index without a sort.
-# Partial (new cards only): answering a card that is not new leaves it untouched. Queries
-# must name `state = 0` literally (NEW_ONLY) for the planner to use it.
+# New cards in introduction order (weak topics first, then NEW_CARD_ORDER), read from the index
+# without a sort. Partial (new cards only): answering a card that is not new leaves it
+# untouched. Queries must name `state = 0` literally (NEW_ONLY) for the planner to use it.
 NEW_ONLY = text("state = 0")
 Index(
     "ix_cards_new_queue",
-    cards.c.profile_id, cards.c.suspended, cards.c.weight.desc(), cards.c.note_id, cards.c.ord,
+    cards.c.profile_id, cards.c.suspended, cards.c.weight.desc(), cards.c.new_position,
+    cards.c.note_id, cards.c.ord,
     sqlite_where=NEW_ONLY, postgresql_where=NEW_ONLY,
 )  # fmt: skip
+# The one order of new cards, for every reader (the queue, the counts, the forecast): weight
+# first (missed questions and weak topics), then the stored introduction order.
+NEW_CARD_ORDER = (cards.c.weight.desc(), cards.c.new_position, cards.c.note_id, cards.c.ord)
 
 # One row per answer, with the state before and after so `undo` restores it exactly.
+#
+# Compact (schema 0012): the times are `UTCMicros` (an 8-byte integer on SQLite), and an answer
+# given to a card exactly as its previous answer left it is `chained`: its before-state columns
+# `step_before` .. `retention_before` are NULL and read from that previous row (the card's row
+# with the greatest id below this one): step, stability, difficulty and due after it, its
+# `reviewed_at` as the last review, its `desired_retention` (see `repos.answering.before_state`).
+# `state_before`, `lapses_before` and `buried_until_before` are always stored. A row that is
+# deleted or rewritten while a chained row follows it first writes that row's before-state out
+# (`unchain_successor`). Rows written whole (imports, tests) are simply not chained.
 review_logs = Table(
     "review_logs",
     metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
     _profile(),
     _required("card_id", ForeignKey("cards.id", ondelete="CASCADE")),
-    _required("reviewed_at", UTCDateTime),
+    _required("reviewed_at", UTCMicros),
     _required("rating", SmallInteger),
-    _optional("scheduler_id", ForeignKey("schedulers.id", ondelete="SET NULL")),
     _optional("duration_ms", Integer),
     _required("desired_retention", Float),
     _required("reason", String(300), default=""),
@@ -224,18 +239,19 @@ review_logs = Table(
     _optional("step_before", SmallInteger),
     _optional("stability_before", Float),
     _optional("difficulty_before", Float),
-    _required("due_before", UTCDateTime),
-    _optional("last_review_before", UTCDateTime),
+    _optional("due_before", UTCMicros),  # NULL only when chained
+    _optional("last_review_before", UTCMicros),
     _required("lapses_before", Integer),
     _optional("retention_before", Float),
-    _optional("buried_until_before", UTCDateTime),
     _required("state_after", SmallInteger),
     _optional("step_after", SmallInteger),
     _required("stability_after", Float),
     _required("difficulty_after", Float),
-    _required("due_after", UTCDateTime),
+    _required("due_after", UTCMicros),
     _required("leeched", Boolean, default=False),
     _required("buried_siblings", JSON, default=list),
+    _optional("scheduler_id", ForeignKey("schedulers.id", ondelete="SET NULL")),
+    _optional("buried_until_before", UTCMicros),
     # Study days since the card's previous answer, as the scheduler was given them (0 for a new
     # card). NULL: written before flashcore counted elapsed time in study days (schema 0006);
     # such answers replay with fsrs's 24-hour days, as they were written.
@@ -246,9 +262,20 @@ review_logs = Table(
     _optional("anki_revlog_id", BigInteger),
     # True for a row taken over from an Anki revlog (not answered in flashcore).
     _required("imported", Boolean, default=False, server_default=false()),
-    Index("ix_review_logs_card_id_reviewed_at", "card_id", "reviewed_at"),
-    Index("ix_review_logs_card_id_anki_revlog_id", "card_id", "anki_revlog_id", unique=True),
+    # True: the before-state columns are NULL and read from the card's previous row (above).
+    _required("chained", Boolean, default=False, server_default=false()),
+    # By card (and, implicitly on SQLite, by id: the previous row of a card is one seek); by
+    # time for the day's counts. The revlog ids only where there is one.
+    Index("ix_review_logs_card_id", "card_id"),
     Index("ix_review_logs_profile_id_reviewed_at", "profile_id", "reviewed_at"),
+    Index(
+        "ix_review_logs_card_id_anki_revlog_id",
+        "card_id",
+        "anki_revlog_id",
+        unique=True,
+        sqlite_where=text("anki_revlog_id IS NOT NULL"),
+        postgresql_where=text("anki_revlog_id IS NOT NULL"),
+    ),
 )
 
 qbank_batches = Table(

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import DateTime
+from sqlalchemy import BigInteger, DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
@@ -67,6 +67,85 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICRO = timedelta(microseconds=1)
+
+
+def to_micros(value: datetime) -> int:
+    """Microseconds since the Unix epoch, exactly (integer arithmetic, no float)."""
+    return (value - _EPOCH) // _MICRO
+
+
+def from_micros(value: int) -> datetime:
+    return _EPOCH + timedelta(0, 0, value)  # positional: ~2x faster than microseconds=
+
+
+class UTCMicros(TypeDecorator[datetime]):
+    """A UTC datetime stored compactly: on SQLite an INTEGER of microseconds since the Unix
+    epoch (8 bytes, beside the 26 of `UTCDateTime`'s text), exact to the microsecond; on other
+    databases a `timestamp with time zone` (already 8 bytes). Used by the review log, whose
+    million rows each hold four times and index one. Aware values in, aware values out."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(DateTime(timezone=True))
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: flashcore stores only timezone-aware times")
+        if dialect.name == "sqlite":
+            return to_micros(value)
+        return value.astimezone(UTC)
+
+    def bind_processor(self, dialect: Dialect) -> Any:
+        """On SQLite, a UTC value becomes its integer in one subtraction and one division (the
+        general TypeDecorator path costs several times more: an answer binds four times)."""
+        general = super().bind_processor(dialect)
+        if dialect.name != "sqlite":
+            return general
+
+        def process(value: Any) -> Any:
+            if isinstance(value, datetime) and value.tzinfo is UTC:
+                return (value - _EPOCH) // _MICRO
+            return general(value) if general is not None else value
+
+        return process
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+        """On SQLite, the stored integer becomes an aware datetime with one addition (about twice
+        the cost of `UTCDateTime`'s `fromisoformat`, a quarter of the general TypeDecorator
+        path: `check` and the export read a million)."""
+        general = super().result_processor(dialect, coltype)
+        if dialect.name != "sqlite":
+            return general
+        epoch, delta = _EPOCH, timedelta
+
+        def process(value: Any) -> datetime | None:
+            if type(value) is int:
+                return epoch + delta(0, 0, value)
+            return general(value) if general is not None else value
+
+        return process
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, int):
+            return from_micros(value)
+        if isinstance(value, str):  # text written by a flashcore before schema 0012
+            parsed = datetime.fromisoformat(value)
+            return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)

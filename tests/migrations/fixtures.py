@@ -27,7 +27,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from flashcore.storage.types import UTCDateTime
+from flashcore.storage.repos.answering import before_state
+from flashcore.storage.tables import review_logs
+from flashcore.storage.types import UTCDateTime, from_micros, to_micros
 
 FOLDER = Path(__file__).resolve().parent / "fixtures"
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,6 +58,8 @@ def _reflect(engine: sa.Engine) -> sa.MetaData:
 def _portable(value: Any, column: sa.Column[Any]) -> Any:
     if value is None:
         return None
+    if _is_log_time(column) and isinstance(value, int):
+        return from_micros(value).isoformat()
     if isinstance(column.type, sa.DateTime):
         aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
         return aware.astimezone(UTC).isoformat()
@@ -64,9 +68,24 @@ def _portable(value: Any, column: sa.Column[Any]) -> Any:
     return value
 
 
+# The review log's times, stored as integer microseconds on SQLite since schema 0012
+# (`UTCMicros`): dumped and loaded as the datetimes they are.
+_LOG_TIMES = {"reviewed_at", "due_before", "last_review_before", "buried_until_before", "due_after"}
+
+
+def _is_log_time(column: sa.Column[Any]) -> bool:
+    return (
+        column.table.name == "review_logs"
+        and column.name in _LOG_TIMES
+        and not isinstance(column.type, sa.DateTime)
+    )
+
+
 def _native(value: Any, column: sa.Column[Any], dialect: sa.Dialect) -> Any:
     if value is None:
         return None
+    if _is_log_time(column):
+        return to_micros(datetime.fromisoformat(value))
     if isinstance(column.type, sa.DateTime):
         return UTCDateTime().process_bind_param(datetime.fromisoformat(value), dialect)
     if isinstance(column.type, sa.Date):
@@ -93,8 +112,34 @@ def dump(engine: sa.Engine, columns: dict[str, list[str]] | None = None) -> dict
                 [_portable(v, c) for v, c in zip(row, cols, strict=True)]
                 for row in conn.execute(sa.select(*cols).order_by(*order))
             ]
+            if name == "review_logs" and "chained" in table.c:
+                _unchain(conn, table, names, rows)
             tables[name] = {"columns": names, "rows": rows}
     return tables
+
+
+def _unchain(conn: sa.Connection, table: sa.Table, names: list[str], rows: list[list[Any]]) -> None:
+    """Dumped review-log rows (in id order) with each chained row's before-state written out,
+    as `repos.answering.before_state` reads it: the logical content, whatever the storage."""
+    from flashcore.storage.repos.answering import CHAINED
+
+    chained = {
+        row.id: dict(before_state(conn, dict(row._mapping)))
+        for row in conn.execute(sa.select(review_logs).where(review_logs.c.chained))
+    }
+    if not chained:
+        return
+    at_id = names.index("id")
+    for row in rows:
+        full = chained.get(row[at_id])
+        if full is None:
+            continue
+        for column in CHAINED:
+            if column in names:
+                value = full[column]
+                row[names.index(column)] = (
+                    value.astimezone(UTC).isoformat() if isinstance(value, datetime) else value
+                )
 
 
 def load(engine: sa.Engine, fixture: dict[str, Any]) -> None:

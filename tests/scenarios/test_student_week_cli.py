@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from flashcore.storage.types import from_micros
 from tests.scenarios import builders
 
 SEED = int(os.environ.get("FLASHCORE_SCENARIO_SEED", "5"))
@@ -156,7 +157,7 @@ def check_log(sh: Shell, given: list[tuple[int, str, str]], where: str) -> None:
     by_day: Counter[tuple[str, int]] = Counter()
     pulled: Counter[tuple[str, int]] = Counter()
     for card_id, at, _rating, state_before, reason in rows:
-        day = (datetime.fromisoformat(at) - timedelta(hours=4)).date().isoformat()
+        day = (from_micros(at) - timedelta(hours=4)).date().isoformat()  # UTC microseconds
         if state_before in (0, 2):  # new or review: a card's first answer of the day
             by_day[(day, card_id)] += 1
         if reason.startswith("pulled forward"):

@@ -15,6 +15,7 @@ from flashcore.core.errors import FlashcoreError
 from flashcore.core.model import CardState, Rating
 from flashcore.services import qbank, study
 from flashcore.services.check import check
+from flashcore.storage.repos.answering import before_state
 from flashcore.storage.tables import review_logs
 from tests.conftest import write_deck
 from tests.storage.conftest import migrate_pg_schema
@@ -76,13 +77,19 @@ def learn(fc, clock, card_ids, at, then=Rating.GOOD):
 
 
 def day_log(fc, since):
+    """(card, state before, stability before, stability after) of each answer since `since`;
+    the before-state of a chained row read from the card's previous row."""
     r = review_logs.c
     with fc.engine.connect() as conn:
-        return conn.execute(
-            sa.select(r.card_id, r.state_before, r.stability_before, r.stability_after)
+        rows = conn.execute(
+            sa.select(review_logs)
             .where(r.profile_id == fc.profile_id, r.reviewed_at >= since)
             .order_by(r.id)
         ).all()
+        full = [before_state(conn, dict(row._mapping)) for row in rows]
+    return [
+        (g["card_id"], g["state_before"], g["stability_before"], g["stability_after"]) for g in full
+    ]
 
 
 # ---------------------------------------------------------------- failure 1
@@ -239,6 +246,7 @@ def test_due_tomorrow_of_a_topic_counts_that_topic_only(deck_fc, clock):
 def test_extra_new_raises_the_limit_of_that_scope_for_that_day_only(deck_fc, clock):
     fc = deck_fc
     fc.config_set("new_per_day", "2")
+    fc.config_set("new_order", "deck")  # the file's first two notes are type I ones
     for item in study.build_queue(fc).items:
         study.answer(fc, item.card_id, Rating.EASY)
     q = study.build_queue(fc, topic=TYPE_I)

@@ -96,6 +96,7 @@ ANKI_FSRS_DECAY = 0.1542
 NEW, LEARNING, REVIEW, RELEARNING = 0, 1, 2, 3
 
 TARGETS = {
+    "file_size": "database file <= 1.5x Anki's",
     "queue_cold": "cold queue build <= Anki's",
     "answer_next_p50": "answer + next p50 <= 0.5 ms",
     "answer_next_p99": "answer + next p99 <= 2 ms",
@@ -615,9 +616,11 @@ def write_collections(
 
     from flashcore.core import topics as topic_keys
     from flashcore.core.clock import FixedClock
+    from flashcore.core.introduction import NewOrder
     from flashcore.services.collection import Flashcore
     from flashcore.storage.db import url_for_path
     from flashcore.storage.models import Card, Deck, Note, NoteTopic, ReviewLog, Topic
+    from flashcore.storage.repos import renumber_new_cards
     from flashcore.storage.uow import run_write
 
     _check_stamp_format()
@@ -733,6 +736,8 @@ def write_collections(
                 _insert_sql(conn, "cards", card_columns),
                 [tuple(row[c] for c in card_columns) for row in card_rows],
             )
+            # The new cards' introduction order, as `decks add` stores it (the default order).
+            renumber_new_cards(conn, profile, NewOrder.INTERLEAVED)
             if anki is not None:
                 anki.executemany(f"insert into notes values ({','.join('?' * 11)})", anki_notes)
                 anki.executemany(f"insert into cards values ({','.join('?' * 18)})", anki_cards)
@@ -741,7 +746,7 @@ def write_collections(
             # answer's log row would split a leaf of the per-card index, ~6 more pages
             # written per answer than a collection reviewed day by day, in either app.)
             log_sql = _insert_sql(conn, "review_logs", log_columns)
-            for fc_chunk, anki_chunk in _log_rows(plan, profile, anki is not None):
+            for fc_chunk, anki_chunk in _log_rows(plan, profile, anki is not None, zone):
                 if log_constants:
                     fc_chunk = [row + log_constants for row in fc_chunk]
                 conn.exec_driver_sql(log_sql, fc_chunk)
@@ -833,8 +838,9 @@ LOG_COLUMNS = (
     "reason", "state_before", "step_before", "stability_before", "difficulty_before",
     "due_before", "last_review_before", "lapses_before", "retention_before", "state_after",
     "step_after", "stability_after", "difficulty_after", "due_after", "leeched",
-    "buried_siblings",
+    "buried_siblings", "chained", "elapsed_days",
 )  # fmt: skip
+MICROS = 1_000_000  # the review log's times: UTC microseconds since the epoch (UTCMicros)
 
 
 def _insert_sql(conn: Any, table_name: str, columns: Sequence[str]) -> str:
@@ -847,7 +853,7 @@ def _insert_sql(conn: Any, table_name: str, columns: Sequence[str]) -> str:
 
 
 def _log_rows(
-    plan: Plan, profile: int, anki: bool, chunk: int = 20_000
+    plan: Plan, profile: int, anki: bool, zone: ZoneInfo, chunk: int = 20_000
 ) -> Iterator[tuple[list[tuple[Any, ...]], list[tuple[int, ...]]]]:
     """Review-log rows for both schemas, in time order (as an app would have written them)."""
     h = plan.histories
@@ -862,6 +868,18 @@ def _log_rows(
                 keys.append(((steps[j].at + c.shift) << 27) | (ci << 7) | j)
     keys.sort()
     last_id = 0
+    # Each card's last row, as answering compares it: an answer given to the card exactly as
+    # its previous answer left it is written chained (its before-state NULL, read from there).
+    after: dict[int, tuple[Any, ...]] = {}
+    days: dict[int, int] = {}  # quarter hour -> study day (answering records elapsed days)
+
+    def day(seconds: int) -> int:
+        quarter = seconds // 900
+        found = days.get(quarter)
+        if found is None:
+            found = days[quarter] = _local_day(quarter * 900, zone)
+        return found
+
     for start in range(0, len(keys), chunk):
         fc_rows: list[tuple[Any, ...]] = []
         anki_rows: list[tuple[int, ...]] = []
@@ -872,12 +890,18 @@ def _log_rows(
             shift = c.shift
             duration = 2000 + (at * 7 + c.card_id * 131) % 14000
             lr = s.last_review_before
+            before = (s.step_before, s.stability_before, s.difficulty_before,
+                      (s.due_before + shift) * MICROS, None if lr is None else (lr + shift) * MICROS,
+                      s.retention_before)  # fmt: skip
+            chained = after.get(c.card_id) == before
+            after[c.card_id] = (s.step_after, s.stability_after, s.difficulty_after,
+                                (s.due_after + shift) * MICROS, at * MICROS, 0.9)  # fmt: skip
+            b = (None,) * 6 if chained else before
             fc_rows.append(
-                (profile, c.card_id, stamp(at), s.rating, duration, 0.9, "", s.state_before,
-                 s.step_before, s.stability_before, s.difficulty_before,
-                 stamp(s.due_before + shift), None if lr is None else stamp(lr + shift),
-                 s.lapses_before, s.retention_before, s.state_after, s.step_after,
-                 s.stability_after, s.difficulty_after, stamp(s.due_after + shift), False, "[]")
+                (profile, c.card_id, at * MICROS, s.rating, duration, 0.9, "", s.state_before,
+                 b[0], b[1], b[2], b[3], b[4], s.lapses_before, b[5], s.state_after,
+                 s.step_after, s.stability_after, s.difficulty_after, (s.due_after + shift) * MICROS,
+                 False, "[]", chained, 0 if lr is None else max(0, day(at) - day(lr + shift)))
             )  # fmt: skip
             if anki:
                 last_id = max(at * 1000, last_id + 1)
@@ -1405,6 +1429,7 @@ def evaluate(fc: dict[str, Any], anki: dict[str, Any] | None) -> dict[str, Any]:
     ratios: dict[str, float | None] = {}
     if anki is not None:
         ratios = {
+            "file_size": ratio(fc["file_mb"], anki.get("file_mb")) if "file_mb" in fc else None,
             "queue_cold": ratio(fc["queue_cold_ms"], anki["queue_cold_ms"]),
             "preview_answer_next_p50": ratio(
                 fc["preview_answer_next"]["p50"], anki["preview_answer_next"]["p50"]
@@ -1426,6 +1451,12 @@ def evaluate(fc: dict[str, Any], anki: dict[str, Any] | None) -> dict[str, Any]:
                 "unit": unit, "met": met}  # fmt: skip
 
     targets = [
+        target(
+            "file_size",
+            fc.get("file_mb", 0.0),
+            round(1.5 * anki["file_mb"], 2) if anki and "file_mb" in anki else None,
+            "MB",
+        ),
         target("queue_cold", fc["queue_cold_ms"], anki["queue_cold_ms"] if anki else None, "ms"),
         target("answer_next_p50", fc["answer_next"]["p50"], 0.5, "ms"),
         target("answer_next_p99", fc["answer_next"]["p99"], 2.0, "ms"),
@@ -1502,6 +1533,7 @@ def render(results: dict[str, Any]) -> str:
         ("peak RSS: answering process (MB)", pick(fc, "rss_in_process_mb"),
          pick(a, "rss_in_process_mb"), "rss_in_process"),
     ]  # fmt: skip
+    rows.insert(0, ("database file (MB)", pick(fc, "file_mb"), pick(a, "file_mb"), "file_size"))
     header = ("metric", "flashcore", "Anki", "ratio", "target", "status")
     table = [header]
     for label, mine, theirs, name in rows:
@@ -1586,6 +1618,10 @@ def run(opts: Options) -> dict[str, Any]:
     collection["anki_queue"] = anki.pop("queue_counts") if anki else None
     collection["flashcore_bytes"] = built.meta["flashcore_bytes"]
     collection["anki_bytes"] = built.meta["anki_bytes"]
+    # The files as built (the review log written in time order with its indexes in place).
+    fc["file_mb"] = round(built.meta["flashcore_bytes"] / MB, 2)
+    if anki is not None and built.meta["anki_bytes"]:
+        anki["file_mb"] = round(built.meta["anki_bytes"] / MB, 2)
     anki_version = None
     if anki is not None:
         from importlib.metadata import version

@@ -104,6 +104,7 @@ class ClassOptions:
     database: str = "flashcore_class"
     keep: Path | None = None
     json: bool = False
+    reuse: bool = False
 
 
 def parse_args(argv: Sequence[str] | None) -> ClassOptions:
@@ -124,6 +125,8 @@ def parse_args(argv: Sequence[str] | None) -> ClassOptions:
                    help="database to (re)create for the class (dropped first)")  # fmt: skip
     p.add_argument("--keep", type=Path, help="cache one student's built collection here")
     p.add_argument("--json", action="store_true", help="print the results as one JSON document")
+    p.add_argument("--reuse", action="store_true",
+                   help="keep the class database of an earlier run when it has the same shape")  # fmt: skip
     a = p.parse_args(argv)
     if a.students < 1 or not 1 <= a.answering <= a.students or a.seconds <= 0 or a.pace < 0:
         p.error("need --students >= --answering >= 1, --seconds > 0 and --pace >= 0")
@@ -132,7 +135,7 @@ def parse_args(argv: Sequence[str] | None) -> ClassOptions:
     return ClassOptions(
         students=a.students, cards=a.cards, reviews=a.reviews, answering=a.answering,
         seconds=a.seconds, pace=a.pace, server=a.server.rstrip("/"), database=a.database,
-        keep=a.keep.resolve() if a.keep else None, json=a.json,
+        keep=a.keep.resolve() if a.keep else None, json=a.json, reuse=a.reuse,
     )  # fmt: skip
 
 
@@ -263,6 +266,23 @@ def _first_student(table: Any, ids: dict[str, Any], spans: dict[str, int]) -> An
     raise SystemExit(f"bench: cannot tell whose rows {table.name} holds: update the bench")
 
 
+def same_shape(url: str, opts: ClassOptions) -> bool:
+    """Whether the database holds a class of this many students of this many cards."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            students = conn.execute(text("SELECT count(*) FROM profiles")).scalar()
+            cards = conn.execute(text("SELECT count(*) FROM cards")).scalar()
+    except SQLAlchemyError:
+        return False
+    finally:
+        engine.dispose()
+    return students == opts.students and cards == opts.students * opts.cards
+
+
 def sizes(url: str, database: str) -> dict[str, int]:
     from sqlalchemy import create_engine, text
 
@@ -386,11 +406,15 @@ def run(opts: ClassOptions) -> dict[str, Any]:
         built = ensure_built(Options(cards=opts.cards, reviews=opts.reviews, anki=False), cache)
         now_iso = built.meta["now_iso"]
         started = time.perf_counter()
-        url = recreate_database(opts.server, opts.database)
-        spans = copy_first_student(built.fc_path, url)
-        copied = time.perf_counter() - started
-        log(f"student-000 copied in {copied:.1f}s; cloning {opts.students - 1} more")
-        clone_students(url, opts.students, spans)
+        url = f"{opts.server}/{opts.database}"
+        if opts.reuse and same_shape(url, opts):
+            log(f"reusing the class database {opts.database}")
+        else:
+            url = recreate_database(opts.server, opts.database)
+            spans = copy_first_student(built.fc_path, url)
+            copied = time.perf_counter() - started
+            log(f"student-000 copied in {copied:.1f}s; cloning {opts.students - 1} more")
+            clone_students(url, opts.students, spans)
         build_s = time.perf_counter() - started
         size = sizes(url, opts.database)
         log(f"class built in {build_s:.1f}s; {opts.answering} students answering")

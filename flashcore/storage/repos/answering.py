@@ -243,22 +243,101 @@ def _insert_review_statement() -> Any:
     return insert(review_logs)
 
 
+# The before-state columns a chained row leaves NULL, and where the previous row keeps each.
+CHAINED = ("step_before", "stability_before", "difficulty_before", "due_before",
+           "last_review_before", "retention_before")  # fmt: skip
+_CHAIN_SOURCE = ("step_after", "stability_after", "difficulty_after", "due_after", "reviewed_at",
+                 "desired_retention")  # fmt: skip
+
+
+@cache
+def _previous_statement() -> Any:
+    r = review_logs.c
+    return (
+        select(*(r[name] for name in _CHAIN_SOURCE))
+        .where(r.card_id == bindparam("b_card"))
+        .order_by(r.id.desc())
+        .limit(1)
+    )
+
+
 def insert_review(session: Executor, values: dict[str, Any]) -> int:
-    """Insert one review-log row; its id (SQLite's last row id, RETURNING elsewhere)."""
+    """Insert one review-log row; its id (SQLite's last row id, RETURNING elsewhere). When the
+    card is exactly as its previous answer left it, the row is written chained (its before-state
+    read from that answer's row: one seek on the card's index, ~10 us)."""
+    previous = session.execute(_previous_statement(), {"b_card": values["card_id"]}).first()
+    if previous is not None and all(
+        _same(values.get(name), previous[i]) for i, name in enumerate(CHAINED)
+    ):
+        values = {**values, **dict.fromkeys(CHAINED), "chained": True}
     result = session.execute(_insert_review_statement(), values)
     return int(result.inserted_primary_key[0])  # type: ignore[attr-defined]
 
 
+def _same(a: Any, b: Any) -> bool:
+    """Equal and of one kind (a float 0.0 is not None; 1 is not 1.0 written as text)."""
+    return a == b and (a is None) == (b is None)
+
+
+@cache
+def _chain_statement() -> Any:
+    r = review_logs.c
+    return (
+        select(r.id, *(r[name] for name in _CHAIN_SOURCE))
+        .where(r.card_id == bindparam("b_card"), r.id < bindparam("b_id"))
+        .order_by(r.id.desc())
+        .limit(1)
+    )
+
+
+def before_state(session: Executor, row: dict[str, Any]) -> dict[str, Any]:
+    """The row with its before-state filled in: as stored, or (chained) from the card's
+    previous row."""
+    if not row.get("chained"):
+        return row
+    previous = session.execute(
+        _chain_statement(), {"b_card": row["card_id"], "b_id": row["id"]}
+    ).first()
+    if previous is None:  # cannot happen while unchain_successor guards deletes and rewrites
+        raise NotFoundError(f"review {row['id']}: the answer it follows is missing")
+    return {**row, **dict(zip(CHAINED, previous[1:], strict=True)), "chained": False}
+
+
+def unchain_successor(session: Executor, card_id: int, log_id: int) -> None:
+    """Before the row `log_id` is deleted or its after-state rewritten: the card's next row, if
+    chained to it, gets its before-state written out (so it stays exact)."""
+    r = review_logs.c
+    nxt = session.execute(
+        select(r.id).where(r.card_id == card_id, r.id > log_id).order_by(r.id).limit(1)
+    ).scalar()
+    if nxt is not None:
+        write_out(session, nxt)
+
+
+def write_out(session: Executor, log_id: int) -> None:
+    """Store a chained row's before-state in the row itself (nothing for a row not chained)."""
+    r = review_logs.c
+    row = session.execute(select(r.id, r.card_id, r.chained).where(r.id == log_id)).first()
+    if row is None or not row.chained:
+        return
+    resolved = before_state(session, dict(row._mapping))
+    session.execute(
+        update(review_logs)
+        .where(r.id == log_id)
+        .values(**{name: resolved[name] for name in CHAINED}, chained=False)
+    )
+
+
 def last_reviews(session: Session, profile_id: int, count: int) -> list[dict[str, Any]]:
     """The last `count` answers given in flashcore (answers imported from Anki are history,
-    not something to undo)."""
+    not something to undo), each with its before-state."""
     rows = session.execute(
         select(review_logs)
         .where(review_logs.c.profile_id == profile_id, review_logs.c.imported.is_(False))
         .order_by(review_logs.c.id.desc())
         .limit(count)
     )
-    return [dict(r._mapping) for r in rows]
+    return [before_state(session, dict(r._mapping)) for r in rows]
 
 
 def undo_review(session: Session, log: dict[str, Any], now: datetime) -> None:
@@ -268,6 +347,7 @@ def undo_review(session: Session, log: dict[str, Any], now: datetime) -> None:
     ).first()
     if card is None:
         raise NotFoundError(f"card {log['card_id']} no longer exists")
+    log = before_state(session, log)
     values: dict[str, Any] = {
         "state": log["state_before"],
         "step": log["step_before"],
@@ -292,6 +372,7 @@ def undo_review(session: Session, log: dict[str, Any], now: datetime) -> None:
             .where(cards.c.id.in_(siblings))
             .values(buried_until=None, version=cards.c.version + 1)
         )
+    unchain_successor(session, log["card_id"], log["id"])
     session.execute(delete(review_logs).where(review_logs.c.id == log["id"]))
 
 

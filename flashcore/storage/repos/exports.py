@@ -24,6 +24,7 @@ from flashcore.storage.tables import (
     review_logs,
     topics,
 )
+from flashcore.storage.types import from_micros
 
 if TYPE_CHECKING:
     from flashcore.storage.repos.common import Executor
@@ -187,20 +188,20 @@ def own_revlog_ids(session: Executor, where: Any) -> array[int]:
 def _sqlite_reviews(
     connection: Connection, card_ids: Sequence[int]
 ) -> dict[int, list[ReviewRecord]]:
-    """`review_records` on the driver's own rows, each stored UTC time parsed here as
-    `UTCDateTime` parses it: SQLAlchemy's row and type handling cost more than the rest of
+    """`review_records` on the driver's own rows, each stored time (UTC microseconds) converted
+    here as `UTCMicros` converts it: SQLAlchemy's row and type handling cost more than the rest of
     the read (an export of 1,000,000 reviews reads every one)."""
     driver: Any = connection.connection.driver_connection
     rows = driver.execute(_SQLITE_REVIEWS.format(",".join("?" * len(card_ids))), list(card_ids))
     out: dict[int, list[ReviewRecord]] = {}
-    parse, states = datetime.fromisoformat, _STATES
+    parse, states = from_micros, _STATES
     history: list[ReviewRecord] = []
     last = None
     for card_id, at, rating, ms, before, after, due, s, d, dr, revlog_id in rows:
         if card_id != last:
             history = out[card_id] = []
             last = card_id
-        reviewed, due_after = parse(at + "+00:00"), parse(due + "+00:00")
+        reviewed, due_after = parse(at), parse(due)
         before_state, after_state = states[before], states[after]
         history.append(
             ReviewRecord(

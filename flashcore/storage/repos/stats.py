@@ -12,7 +12,7 @@ from sqlalchemy import and_, case, func, literal, or_, select
 
 from flashcore.core.model import CardState
 from flashcore.storage.tables import cards, review_logs
-from flashcore.storage.types import UTCDateTime
+from flashcore.storage.types import UTCMicros
 
 if TYPE_CHECKING:
     from sqlalchemy import ColumnElement
@@ -62,10 +62,10 @@ def count(
     # repeat within one study day (after a relearning step, say) tests nothing.
     day_began = case(
         *[
-            (r.reviewed_at < past_starts[i + 1], literal(past_starts[i], UTCDateTime()))
+            (r.reviewed_at < past_starts[i + 1], literal(past_starts[i], UTCMicros()))
             for i in range(len(past_starts) - 1)
         ],
-        else_=literal(past_starts[-1], UTCDateTime()),
+        else_=literal(past_starts[-1], UTCMicros()),
     )
     later_day = or_(
         r.elapsed_days > 0,

@@ -1,0 +1,85 @@
+"""The compact review log (schema 0012): an answer given to a card as its previous answer left
+it is written chained (its before-state read from that row), undo restores the card exactly
+from it, and a row deleted or rewritten first writes the next row's before-state out."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from flashcore.core.model import Rating
+from flashcore.services import study
+from flashcore.storage.repos.answering import CHAINED, before_state, unchain_successor
+from flashcore.storage.tables import cards, review_logs
+
+SCHEDULE = ("state", "step", "stability", "difficulty", "due", "last_review", "reps", "lapses",
+            "desired_retention", "buried_until", "suspended", "leech")  # fmt: skip
+
+
+def _card(fc: Any, card_id: int) -> tuple[Any, ...]:
+    with fc.engine.connect() as conn:
+        return tuple(
+            conn.execute(
+                sa.select(*(cards.c[n] for n in SCHEDULE)).where(cards.c.id == card_id)
+            ).one()
+        )
+
+
+def _rows(fc: Any, card_id: int) -> list[dict[str, Any]]:
+    with fc.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(review_logs)
+            .where(review_logs.c.card_id == card_id)
+            .order_by(review_logs.c.id)
+        ).all()
+        return [dict(r._mapping) for r in rows]
+
+
+def _answer_three_times(fc: Any, clock: Any) -> tuple[int, list[tuple[Any, ...]]]:
+    card_id = fc.cards()[0]["card_id"]
+    states = [_card(fc, card_id)]
+    for rating in (Rating.GOOD, Rating.AGAIN, Rating.GOOD):
+        study.answer(fc, card_id, rating)
+        states.append(_card(fc, card_id))
+        clock.advance(timedelta(minutes=20))
+    return card_id, states
+
+
+def test_later_answers_are_chained_and_undo_restores_each_state_exactly(loaded_fc, clock):
+    card_id, states = _answer_three_times(loaded_fc, clock)
+    rows = _rows(loaded_fc, card_id)
+    assert [r["chained"] for r in rows] == [False, True, True]
+    assert all(rows[1][c] is None for c in CHAINED)
+    for _ in range(3):
+        states.pop()
+        study.undo(loaded_fc)
+        assert _card(loaded_fc, card_id)[:-2] == states[-1][:-2]  # every scheduling value
+    assert _rows(loaded_fc, card_id) == []
+
+
+def test_a_chained_row_reads_the_before_state_its_answer_started_from(loaded_fc, clock):
+    card_id, states = _answer_three_times(loaded_fc, clock)
+    rows = _rows(loaded_fc, card_id)
+    with loaded_fc.engine.connect() as conn:
+        second = before_state(conn, rows[1])
+    assert not second["chained"]
+    assert (
+        second["stability_before"] == states[1][2] and second["difficulty_before"] == states[1][3]
+    )
+    assert second["due_before"] == states[1][4] and second["last_review_before"] == states[1][5]
+    assert second["retention_before"] == states[1][8] and second["step_before"] == states[1][1]
+
+
+def test_a_row_taken_away_first_writes_the_next_rows_before_state_out(loaded_fc, clock):
+    card_id, _states = _answer_three_times(loaded_fc, clock)
+    rows = _rows(loaded_fc, card_id)
+    with loaded_fc.engine.connect() as conn:
+        expected = before_state(conn, rows[2])
+    with loaded_fc.engine.begin() as conn:
+        unchain_successor(conn, card_id, rows[1]["id"])
+        conn.execute(sa.delete(review_logs).where(review_logs.c.id == rows[1]["id"]))
+    (_first, third) = _rows(loaded_fc, card_id)
+    assert not third["chained"]
+    assert {c: third[c] for c in CHAINED} == {c: expected[c] for c in CHAINED}
