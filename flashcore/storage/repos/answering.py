@@ -444,16 +444,31 @@ class ReviewOutcome:
 
 
 def review_outcomes(session: Executor, profile_id: int, since: datetime) -> list[ReviewOutcome]:
-    """The profile's answers to cards in review (not learning, not new) since `since`."""
+    """The profile's answers to cards in review (not learning, not new) since `since`. A
+    chained row (schema 0012) takes its stability and last review from the card's previous row:
+    the one before it in this read, or, for a card's first answer here, the stored one."""
     r, c = review_logs.c, cards.c
     rows = session.execute(
-        select(c.note_id, r.reviewed_at, r.stability_before, r.last_review_before,
-               r.elapsed_days, r.rating)
+        select(r.id, r.card_id, c.note_id, r.reviewed_at, r.state_before, r.stability_before,
+               r.last_review_before, r.stability_after, r.elapsed_days, r.rating, r.chained)
         .join(cards, cards.c.id == r.card_id)
-        .where(r.profile_id == profile_id, r.reviewed_at >= since,
-               r.state_before == int(CardState.REVIEW), r.stability_before.is_not(None))
-    )  # fmt: skip
-    return [
-        ReviewOutcome(n, at, s, last, elapsed, rating == 1)
-        for n, at, s, last, elapsed, rating in rows
-    ]
+        .where(r.profile_id == profile_id, r.reviewed_at >= since)
+        .order_by(r.card_id, r.id)
+    ).all()  # fmt: skip
+    review = int(CardState.REVIEW)
+    out = []
+    previous: tuple[int, float, datetime] | None = None  # card, its stability after, when
+    for row in rows:
+        stability, last = row.stability_before, row.last_review_before
+        if row.chained:
+            if previous is not None and previous[0] == row.card_id:
+                stability, last = previous[1], previous[2]
+            elif row.state_before == review:
+                filled = before_state(session, {"id": row.id, "card_id": row.card_id,
+                                                "chained": True})  # fmt: skip
+                stability, last = filled["stability_before"], filled["last_review_before"]
+        previous = (row.card_id, row.stability_after, row.reviewed_at)
+        if row.state_before == review and stability is not None:
+            out.append(ReviewOutcome(row.note_id, row.reviewed_at, stability, last,
+                                     row.elapsed_days, row.rating == 1))  # fmt: skip
+    return out
