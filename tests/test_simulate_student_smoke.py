@@ -94,3 +94,13 @@ def test_the_command_prints_the_table_with_every_seed(capsys, tmp_path):
     assert cli.main(args) == 0  # the runs are reused, not run again
     assert len(out.read_text().splitlines()) == 6
     assert cli.main(["--settings=nope"]) == 1
+
+
+def test_an_arm_sets_the_weakness_models_constants_for_its_run_only(tmp_path):
+    from flashcore.core import weakness
+
+    before = weakness.COMBINE
+    arm = Arm("misses", patch=(("COMBINE", "misses"),))
+    result = Student(make_world(tiny("base"), seed=1), arm).run(folder=tmp_path)
+    assert result.answers > 0 and len(result.topic_seen) == tiny("base").topics
+    assert weakness.COMBINE == before == "both"

@@ -58,6 +58,9 @@ class Settings:
     anki_topic_tags: tuple[str, ...] = ("systems", "bnb", "pathoma", "firstaid", "sketchy")
     # A missed question id unsuspends the suspended cards that carry it (AnKing's workflow).
     unsuspend_on_miss: bool = True
+    # The order new cards come in (core.introduction.NewOrder): decks and topics take turns,
+    # or deck by deck as they were added.
+    new_order: str = "interleaved"
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -227,6 +230,7 @@ RULES: dict[str, Rule] = {
         _families, "all, none, or some of systems bnb pathoma firstaid sketchy"
     ),
     "unsuspend_on_miss": Rule(_bool, "true or false"),
+    "new_order": Rule(_choice("interleaved", "deck"), "interleaved or deck"),
 }
 PARSERS: dict[str, Callable[[str], Any]] = {key: rule.parse for key, rule in RULES.items()}
 

@@ -23,6 +23,15 @@ below the average is not weak (weight 0: plain FSRS); above it, the retention ta
 scoring each topic on its own misses raised most reviews to 0.93-0.95, a dearer uniform
 retention.
 
+The second signal is the flashcards themselves (`forgetting_ratios`): a topic whose reviews
+lapse more often than FSRS predicted, against the student's own average, holds its cards
+shorter than FSRS believes; dividing its forgetting by that ratio brings its true forgetting
+back to the base (`divisor`). It needs no qbank at all, so it reaches the topics the qbank
+rarely asks (few questions: no evidence, no weight) and those whose misses measure the
+questions rather than the memory: the simulated students' weakest quarter of topics (lowest
+hidden ability) lost against plain FSRS there while the misses spent the extra reviews
+elsewhere.
+
 The weight sets a card's retention target, from the profile's base up to the cap:
 `retention = base + (cap - base) · weight`, and multiplies its review priority; new cards of
 weighted topics are introduced first, the highest weight first.
@@ -55,6 +64,15 @@ MISSED_QUESTION_HALF_LIVES = 4  # an open miss counts this long (56 days at a 14
 # Scheduling compares a topic's misses with the student's own average (see `relative_scores`):
 # a topic needs this many misses beyond its share before it counts as weak.
 RELATIVE_PRIOR_MISSES = 3.0
+# Flashcard reviews compare a topic's lapses with what FSRS predicted, against the student's own
+# average (see `forgetting_ratios`): this many predicted lapses of benefit of the doubt.
+FORGETTING_PRIOR_LAPSES = 5.0
+# Memory changes slower than a qbank's misses: flashcard answers count with a half-life this many
+# times the misses' (`weakness_half_life_days`), within MISSED_QUESTION_HALF_LIVES of those.
+FORGETTING_HALF_LIFE_FACTOR = 1.0
+# How the two signals combine into a retention target (see `divisor`); the simulator's arms
+# switch it to measure each part: "misses" (qbank only), "both", "gated", "forgetting".
+COMBINE = "both"
 TOPIC_SCORE_MAX = 0.999  # a topic's weight stays below a missed question's (> 1)
 
 
@@ -80,6 +98,9 @@ class TopicScore:
     # Misses per card against the student's average, once scheduling compared them (None: not
     # compared, as in reports' rollups).
     ratio: float | None = None
+    # Flashcard lapses against what FSRS predicted, relative to the student's average (None:
+    # not compared).
+    forgetting: float | None = None
 
 
 NEUTRAL = TopicScore(0.0, 0.0, 0, 0, 0, 0, 0.0, 0.0)
@@ -256,22 +277,83 @@ def score_for_ratio(ratio: float, base: float, cap: float) -> float:
     return round(min(TOPIC_SCORE_MAX, (target - base) / (cap - base)), 6)
 
 
+@dataclass(frozen=True, slots=True)
+class Lapses:
+    """A topic's flashcard reviews (recency-weighted): lapses seen and lapses FSRS predicted
+    (the sum of `1 - retrievability` at each review)."""
+
+    seen: float
+    predicted: float
+
+
+def forgetting_ratios(lapses: Mapping[int, Lapses]) -> dict[int, float]:
+    """Each topic's lapses against FSRS's prediction, relative to the student's own average
+    (1 = forgets as the student's average topic does), shrunk toward 1 by
+    FORGETTING_PRIOR_LAPSES predicted lapses: a few reviews say little."""
+    seen = sum(x.seen for x in lapses.values())
+    predicted = sum(x.predicted for x in lapses.values())
+    if seen <= 0.0 or predicted <= 0.0:
+        return {t: 1.0 for t in lapses}
+    average = seen / predicted
+    k = FORGETTING_PRIOR_LAPSES
+    return {t: (x.seen + k) / (x.predicted * average + k) for t, x in lapses.items()}
+
+
+def divisor(misses_ratio: float | None, forgetting: float | None) -> float:
+    """How much a topic's forgetting is divided from the base's: `1 - r = (1 - base) / d`.
+
+    - Flashcards forgotten `f` times as often as FSRS predicts (relative to the student's
+      average): `d = f` brings their true forgetting back to the base's (a topic whose cards
+      hold `a` times shorter than FSRS believes is forgotten about `1/a` times as often).
+    - Misses per card `q` times the average: `d = √q`, equal exam points per review.
+    COMBINE "both" multiplies the two, "misses" and "forgetting" use one, "gated" counts the
+    misses only where the flashcards are forgotten more than average too."""
+    q = max(1.0, misses_ratio) if misses_ratio is not None else 1.0
+    f = max(1.0, forgetting) if forgetting is not None else 1.0
+    if COMBINE == "misses":
+        return math.sqrt(q)
+    if COMBINE == "forgetting":
+        return f
+    if COMBINE == "gated":
+        if forgetting is None:  # no flashcard reviews yet: the misses are all there is
+            return math.sqrt(q)
+        return f * math.sqrt(q) if f > 1.0 else 1.0
+    return f * math.sqrt(q)
+
+
+def score_for_divisor(d: float, base: float, cap: float) -> float:
+    """The weight (from `base` toward `cap`) of the retention `1 - (1 - base) / d`."""
+    if d <= 1.0 or cap <= base:
+        return 0.0
+    target = 1.0 - (1.0 - base) / d
+    return round(min(TOPIC_SCORE_MAX, (target - base) / (cap - base)), 6)
+
+
 def relative_scores(
     scores: Mapping[int, TopicScore],
     cards: Mapping[int, int],
     total_cards: int,
     settings: Settings,
+    lapses: Mapping[int, Lapses] | None = None,
 ) -> dict[int, TopicScore]:
     """The scores that schedule: each topic's `score` replaced by its weight against the
-    student's own average (`score_for_ratio`); everything else (the counts the reasons show)
-    kept. A student who misses every topic alike has no weak topic."""
+    student's own average (`divisor`): its misses per card (`ratio`) and, given `lapses`, its
+    flashcards' forgetting (`forgetting`); everything else (the counts the reasons show) kept.
+    A student who misses and forgets every topic alike has no weak topic."""
     found = standings({t: s.decayed_misses for t, s in scores.items()}, cards, total_cards)
+    forgetting = forgetting_ratios(lapses) if lapses else {}
     base = settings.desired_retention
     cap = max(base, settings.weakness_max_retention)
-    return {
-        t: replace(s, score=score_for_ratio(found[t].ratio, base, cap), ratio=found[t].ratio)
-        for t, s in scores.items()
-    }
+    out = {}
+    for t in scores.keys() | forgetting.keys():
+        s = scores.get(t, NEUTRAL)
+        q = found[t].ratio if t in found else None
+        f = forgetting.get(t)
+        score = score_for_divisor(divisor(q, f), base, cap)
+        if t not in scores and score <= 0.0:
+            continue
+        out[t] = replace(s, score=score, ratio=q, forgetting=f)
+    return out
 
 
 def retention_for(settings: Settings, weight: float) -> float:
@@ -297,17 +379,26 @@ def suggested_minutes(recent_misses: int) -> int:
 def reason_text(topic: str, s: TopicScore, half_life: float, today: date) -> str:
     """`weak topic: X — 6 misses in 14 days`, or, once they have aged, when the last one was;
     with how that compares to the student's average when scheduling compared it (`2.4× your
-    average per card`)."""
+    average per card`); and, where the topic's flashcards are forgotten more often than FSRS
+    predicts (relative to the student's average), by how much (`cards forgotten 1.6× as often
+    as predicted`)."""
+    forgets = ""
+    if s.forgetting is not None and s.forgetting > 1.0:
+        forgets = f"cards forgotten {s.forgetting:.1f}× as often as predicted"
+    if not s.misses:
+        return f"weak topic: {topic} — {forgets or 'no misses'}"
+    extra = f"; {forgets}" if forgets else ""
     relative = f" ({s.ratio:.1f}× your average per card)" if s.ratio is not None else ""
     if s.recent_misses:
         plural = "miss" if s.recent_misses == 1 else "misses"
         return (
             f"weak topic: {topic} — {s.recent_misses} {plural} in {round(half_life)} days"
             + relative
+            + extra
         )
     plural = "miss" if s.misses == 1 else "misses"
     ago = f", the last {(today - s.last_miss).days} days ago" if s.last_miss else ""
-    return f"weak topic: {topic} — {s.misses} older {plural}{ago}{relative}"
+    return f"weak topic: {topic} — {s.misses} older {plural}{ago}{relative}{extra}"
 
 
 Level = str  # "topic" (a leaf), "system" (a topic with sub-topics), "subject" (a root)

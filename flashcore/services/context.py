@@ -17,6 +17,7 @@ from flashcore.core.clock import Clock
 from flashcore.core.errors import ConfigError, FlashcoreError, NotFoundError
 from flashcore.core.exam import Exam
 from flashcore.core.fsrs_adapter import Policy
+from flashcore.core.introduction import NewOrder
 from flashcore.core.settings import Settings, format_value, load_stored, set_value
 from flashcore.core.text import PROFILE_CHARS, name_problem, shown
 from flashcore.storage import repos
@@ -179,9 +180,14 @@ class Collection:
 
     def config_set(self, key: str, value: str) -> str:
         settings = set_value(self.settings, key, value)
-        run_write(
-            self.engine, lambda s: repos.save_settings(s, self.profile_id, settings.to_json())
-        )
+
+        def work(session: Any) -> None:
+            repos.save_settings(session, self.profile_id, settings.to_json())
+            if settings.new_order != self.settings.new_order:
+                # Every surface reads the stored order: renumber the new cards in the new one.
+                repos.renumber_new_cards(session, self.profile_id, NewOrder(settings.new_order))
+
+        run_write(self.engine, work)
         self.settings = settings
         self._policy = None
         return self.config_get(key)

@@ -86,7 +86,7 @@ def deck_counts(fc: Collection, paths: Iterable[str]) -> dict[str, TodayQueue]:
             new_left = max(0, limits[path] - new_done)
             news = sorted(
                 (r for deck_id in ids for r in new_by_deck.get(deck_id, ())),
-                key=lambda r: (-r[6], r[1], r[8]),
+                key=lambda r: (-r[6], r[9], r[1], r[8]),  # NEW_CARD_ORDER
             )[: new_left * NEW_FETCH_FACTOR + 50]
             inputs = Inputs(
                 due_rows=[r[:7] for r in due_rows if r[7] in ids],

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from flashcore.core.card_sides import front_preview
 from flashcore.core.errors import DeckFormatError, FlashcoreError, InputFileError, Problem
+from flashcore.core.introduction import NewOrder
 from flashcore.core.model import CardState, DeckSpec
 from flashcore.storage import repos
 from flashcore.storage.uow import reading, run_write, transaction
@@ -234,16 +235,20 @@ def _write_all(
             if package is not None:
                 _adopt_moved_notes(session, fc.profile_id, specs, now)
             counts = [repos.upsert_deck(session, fc.profile_id, s, now, prune=prune) for s in specs]
-            if package is None or not with_scheduling:
-                return counts, None
-            from flashcore.services.anki_scheduling import import_from_package
+            scheduled = None
+            if package is not None and with_scheduling:
+                from flashcore.services.anki_scheduling import import_from_package
 
-            homes = repos.package_note_homes(session, fc.profile_id)
-            note_ids = {guid: note_id for guid, (note_id, _deck) in homes.items()}
-            scheduled = import_from_package(
-                session, fc, path, package.work / "scheduling", now, note_ids,
-                show_progress=show_progress,
-            )  # fmt: skip
+                homes = repos.package_note_homes(session, fc.profile_id)
+                note_ids = {guid: note_id for guid, (note_id, _deck) in homes.items()}
+                scheduled = import_from_package(
+                    session, fc, path, package.work / "scheduling", now, note_ids,
+                    show_progress=show_progress,
+                )  # fmt: skip
+            if scheduled is not None or any(c.cards_added or c.updated for c in counts):
+                # The new cards' introduction order, this file's among them. A reload that
+                # changed nothing leaves it as it is (no card's place moves needlessly).
+                repos.renumber_new_cards(session, fc.profile_id, NewOrder(fc.settings.new_order))
             return counts, scheduled
 
         results, report.scheduling = run_write(fc.engine, work)

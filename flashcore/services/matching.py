@@ -310,16 +310,20 @@ def topic_scores(
 
 
 def scheduling_scores(
-    index: TopicIndex, direct: dict[int, model.TopicScore], settings: Settings
+    index: TopicIndex,
+    direct: dict[int, model.TopicScore],
+    settings: Settings,
+    lapses: dict[int, model.Lapses] | None = None,
 ) -> dict[int, model.TopicScore]:
     """The direct scores as they schedule: against the student's own average misses per card
-    (core.weakness.relative_scores). A topic's cards include its sub-topics'."""
-    if not direct:
+    and, given `lapses`, flashcard forgetting (core.weakness.relative_scores). A topic's cards
+    include its sub-topics'."""
+    if not direct and not lapses:
         return direct
     cards_of: Counter[int] = Counter()
     for linked in index.note_topics.values():
         cards_of.update({node for t in linked for node in (t, *index.ancestors(t))})
-    return model.relative_scores(direct, cards_of, len(index.note_topics), settings)
+    return model.relative_scores(direct, cards_of, len(index.note_topics), settings, lapses)
 
 
 @dataclass(slots=True)

@@ -33,6 +33,7 @@ from flashcore.services.weights import (
     question_reasons,
     refresh_in,
     refresh_weights,
+    topic_lapses,
 )
 from flashcore.storage import repos
 from flashcore.storage.uow import reading
@@ -86,7 +87,8 @@ def report(fc: Collection) -> dict[str, list[dict[str, Any]]]:
             return {"topics": [], "gaps": []}  # nothing missed yet: no topic is weak
         index = load_index(session, fc.profile_id)
         found = score_all(session, fc.profile_id, index, today, half_life)
-        direct, scored = scheduling_scores(index, found.direct, s), found.report
+        lapses = topic_lapses(session, fc, index, today)
+        direct, scored = scheduling_scores(index, found.direct, s, lapses), found.report
         # Cards (and due cards) of each reported topic, its sub-topics included: counted by the
         # database per linked topic, then added up the tree for the reported ones only.
         shown = {t for t, sc in scored.items() if sc.score > 0}
@@ -135,6 +137,11 @@ def report(fc: Collection) -> dict[str, list[dict[str, Any]]]:
                 # recent misses per card against the student's average (what schedules; None
                 # for a rollup without misses matched to it directly)
                 "vs_average": None if own.ratio is None else round(own.ratio, 2),
+                # its flashcards' lapses against FSRS's prediction, relative to the student's
+                # average (what schedules beside the misses; None: no reviews compared)
+                "forgetting_vs_average": (
+                    None if own.forgetting is None else round(own.forgetting, 2)
+                ),
                 "suggested_minutes": minutes,
                 "reason": model.report_reason(score, half_life, minutes, level),
             }

@@ -70,13 +70,49 @@ def refresh_in(
     found = score_all(
         session, fc.profile_id, index, today, half_life, skip_batch=skip_batch, added=added
     )
-    direct = scheduling_scores(index, found.direct, fc.settings)
+    lapses = topic_lapses(session, fc, index, today)
+    direct = scheduling_scores(index, found.direct, fc.settings, lapses)
     direct, reasons = _with_assessments(session, fc, index, direct, today)
     _write_topic_weights(session, fc.profile_id, index, direct, half_life, today, reasons)
     missed = _missed_questions(index, found.outcomes, today, half_life)
     _write_card_weights(session, fc.profile_id, index, direct, missed)
     weights_repo.set_weights_day(session, fc.profile_id, today)
     return index, []
+
+
+def topic_lapses(
+    session: Session, fc: Collection, index: TopicIndex, today: date
+) -> dict[int, model.Lapses]:
+    """Each topic's recent flashcard lapses against those FSRS predicted, weighted by recency as
+    misses are (answers older than MISSED_QUESTION_HALF_LIVES half-lives are left out)."""
+    from datetime import timedelta
+
+    from flashcore.core import fsrs_adapter
+
+    half_life = fc.settings.weakness_half_life_days
+    window = model.MISSED_QUESTION_HALF_LIVES * half_life
+    half_life *= model.FORGETTING_HALF_LIFE_FACTOR
+    since = fc.day_start() - timedelta(days=window)
+    curve = fsrs_adapter.curve(fc.policy)
+    seen: dict[int, float] = defaultdict(float)
+    predicted: dict[int, float] = defaultdict(float)
+    for o in repos.review_outcomes(session, fc.profile_id, since):
+        linked = index.note_topics.get(o.note_id)
+        if not linked or o.stability <= 0.0:
+            continue
+        if o.elapsed_days is not None:
+            elapsed = float(o.elapsed_days)
+        elif o.last_review is not None:
+            elapsed = float(max(0, (o.reviewed_at - o.last_review).days))
+        else:
+            continue
+        w = model.decay((today - o.reviewed_at.date()).days, half_life)
+        forget = w * (1.0 - curve.retrievability_days(o.stability, elapsed))
+        for t in linked:
+            predicted[t] += forget
+            if o.lapsed:
+                seen[t] += w
+    return {t: model.Lapses(seen.get(t, 0.0), p) for t, p in predicted.items()}
 
 
 def _with_assessments(

@@ -121,6 +121,7 @@ class Card(Base):
     version: Mapped[int]
     modified_at: Mapped[datetime]
     unsuspended_by: Mapped[int | None]
+    new_position: Mapped[int]
 
 
 class ReviewLog(Base):

@@ -20,6 +20,7 @@ from flashcore.core.model import CardState
 from flashcore.core.outline import first_placed
 from flashcore.storage.repos import schedule_from
 from flashcore.storage.tables import (
+    NEW_CARD_ORDER,
     assessment_areas,
     assessments,
     cards,
@@ -197,7 +198,7 @@ def scope_ids(conn: Executor, profile_id: int) -> tuple[list[int], list[int]]:
         for r in conn.execute(
             select(c.id)
             .where(mine, c.state == literal_column("0"))  # the partial index's own term
-            .order_by(c.weight.desc(), c.note_id, c.ord)
+            .order_by(*NEW_CARD_ORDER)
         ).all()
     ]
     studied = sorted(r[0] for r in conn.execute(select(c.id).where(mine, c.state.in_(STUDIED))))

@@ -181,6 +181,9 @@ cards = Table(
     # miss (or suspended or unsuspended by hand since). No foreign key (schema 0011 says why):
     # `qbank remove` moves or clears the mark before the batch goes.
     _optional("unsuspended_by", Integer),
+    # A new card's place in the introduction order (core.introduction), set for the profile's
+    # new cards whenever a deck is loaded or `new_order` changes; kept once the card is studied.
+    _required("new_position", Integer, default=0, server_default=text("0")),
     UniqueConstraint("note_id", "ord"),
     # Covering: today's due cards are ranked from the index alone (id is the rowid).
     Index(
@@ -197,15 +200,19 @@ cards = Table(
     ),
 )
 
-# New cards in introduction order (weak topics first), read from the index without a sort.
-# Partial (new cards only): answering a card that is not new leaves it untouched. Queries
-# must name `state = 0` literally (NEW_ONLY) for the planner to use it.
+# New cards in introduction order (weak topics first, then NEW_CARD_ORDER), read from the index
+# without a sort. Partial (new cards only): answering a card that is not new leaves it
+# untouched. Queries must name `state = 0` literally (NEW_ONLY) for the planner to use it.
 NEW_ONLY = text("state = 0")
 Index(
     "ix_cards_new_queue",
-    cards.c.profile_id, cards.c.suspended, cards.c.weight.desc(), cards.c.note_id, cards.c.ord,
+    cards.c.profile_id, cards.c.suspended, cards.c.weight.desc(), cards.c.new_position,
+    cards.c.note_id, cards.c.ord,
     sqlite_where=NEW_ONLY, postgresql_where=NEW_ONLY,
 )  # fmt: skip
+# The one order of new cards, for every reader (the queue, the counts, the forecast): weight
+# first (missed questions and weak topics), then the stored introduction order.
+NEW_CARD_ORDER = (cards.c.weight.desc(), cards.c.new_position, cards.c.note_id, cards.c.ord)
 
 # One row per answer, with the state before and after so `undo` restores it exactly.
 #

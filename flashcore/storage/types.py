@@ -82,7 +82,7 @@ def to_micros(value: datetime) -> int:
 
 
 def from_micros(value: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=value)
+    return _EPOCH + timedelta(0, 0, value)  # positional: ~2x faster than microseconds=
 
 
 class UTCMicros(TypeDecorator[datetime]):
@@ -107,6 +107,36 @@ class UTCMicros(TypeDecorator[datetime]):
         if dialect.name == "sqlite":
             return to_micros(value)
         return value.astimezone(UTC)
+
+    def bind_processor(self, dialect: Dialect) -> Any:
+        """On SQLite, a UTC value becomes its integer in one subtraction and one division (the
+        general TypeDecorator path costs several times more: an answer binds four times)."""
+        general = super().bind_processor(dialect)
+        if dialect.name != "sqlite":
+            return general
+
+        def process(value: Any) -> Any:
+            if isinstance(value, datetime) and value.tzinfo is UTC:
+                return (value - _EPOCH) // _MICRO
+            return general(value) if general is not None else value
+
+        return process
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+        """On SQLite, the stored integer becomes an aware datetime with one addition (about twice
+        the cost of `UTCDateTime`'s `fromisoformat`, a quarter of the general TypeDecorator
+        path: `check` and the export read a million)."""
+        general = super().result_processor(dialect, coltype)
+        if dialect.name != "sqlite":
+            return general
+        epoch, delta = _EPOCH, timedelta
+
+        def process(value: Any) -> datetime | None:
+            if type(value) is int:
+                return epoch + delta(0, 0, value)
+            return general(value) if general is not None else value
+
+        return process
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:

@@ -155,7 +155,12 @@ class FlashcoreApp(App[None]):
         from flashcore.tui.screens.home import HomeScreen
         from flashcore.tui.screens.review import ReviewScreen
 
-        self.push_screen(HomeScreen(self.ctx))
+        try:
+            home = HomeScreen(self.ctx)
+        except Exception as exc:  # noqa: BLE001 - not a blank screen: the command line prints it
+            self._failed(exc)  # in one line (`flashcore: error: ...`), with --debug's traceback
+            return
+        self.push_screen(home)
         deck, topic = self.scope
         if deck is not None or topic is not None:
             self.push_screen(ReviewScreen(self.ctx, deck=deck, topic=topic))

@@ -110,7 +110,9 @@ def test_assess_add_with_a_report_and_list(cli, loaded):
     text = cli.ok("assess", "list", "--db", loaded).out
     assert "projected on" in text
     due = cli.json("due", "--limit", "3", "--db", loaded)
-    assert all("weak system" in item["reason"] for item in due)
+    # Immunology (a weak system) and physiology (a weak discipline) cards take turns
+    assert all("lower on NBME 31" in item["reason"] for item in due)
+    assert any("weak system" in item["reason"] for item in due)
     cli.ok("assess", "remove", str(listed[0]["assessment_id"]), "--db", loaded)
     assert len(cli.json("assess", "list", "--db", loaded)) == 1
 

@@ -246,6 +246,7 @@ def test_due_tomorrow_of_a_topic_counts_that_topic_only(deck_fc, clock):
 def test_extra_new_raises_the_limit_of_that_scope_for_that_day_only(deck_fc, clock):
     fc = deck_fc
     fc.config_set("new_per_day", "2")
+    fc.config_set("new_order", "deck")  # the file's first two notes are type I ones
     for item in study.build_queue(fc).items:
         study.answer(fc, item.card_id, Rating.EASY)
     q = study.build_queue(fc, topic=TYPE_I)

@@ -242,3 +242,35 @@ def test_matching_by_id_list_and_by_join_agree(fc, tmp_path, monkeypatch):
     monkeypatch.setattr(matching, "QID_LIST_MAX", -1)
     assert matched() == by_list
     assert len(by_list) >= 5
+
+
+FORGETFUL_DECK = "".join(
+    f'[[cards]]\nid = "{key}-{n}"\nfront = "{topic} fact {n}"\nback = "{n}"\n'
+    f'topics = ["Cardiology::{topic}"]\n\n'
+    for key, topic in (("hf", "Heart failure"), ("valve", "Valves"))
+    for n in range(6)
+)
+
+
+def test_a_topic_whose_cards_lapse_more_than_predicted_is_raised_without_any_qbank(
+    fc, clock, tmp_path
+):
+    fc.add_decks([write_deck(tmp_path / "d.toml", FORGETFUL_DECK, key="card")])
+    ids = _ids(fc)
+    _study_all_to_review(fc, clock)
+    clock.advance(timedelta(days=30))
+    for key, card_id in ids.items():  # Heart failure's reviews all lapse, Valves' all pass
+        study.answer(fc, card_id, Rating.AGAIN if key.startswith("hf") else Rating.GOOD)
+    for key, card_id in ids.items():
+        if key.startswith("hf"):
+            clock.advance(timedelta(minutes=10))
+            study.answer(fc, card_id, Rating.GOOD)  # relearnt
+    clock.advance(timedelta(days=10))  # the lapses count for 56 days
+    q = study.build_queue(fc)
+    reasons = {item.card_id: item.reason for item in q.items}
+    heart, valve = ids["hf-0"], ids["valve-0"]
+    assert "weak topic: Cardiology::Heart failure — cards forgotten" in reasons[heart]
+    assert "as often as predicted" in reasons[heart]
+    assert all("weak topic" not in reasons.get(ids[f"valve-{n}"], "") for n in range(6))
+    assert study.answer(fc, heart, Rating.GOOD).retention > 0.9
+    assert study.answer(fc, valve, Rating.GOOD).retention == 0.9

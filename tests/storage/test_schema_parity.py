@@ -86,13 +86,13 @@ def test_the_new_card_query_reads_the_partial_index(fc_sqlite):
     # `state = 0` literally, as the queue's statement does.
     from sqlalchemy import and_, literal_column, select
 
-    from flashcore.storage.tables import cards
+    from flashcore.storage.tables import NEW_CARD_ORDER, cards
 
     c = cards.c
     statement = (
         select(c.id)
         .where(and_(c.profile_id == 1, c.suspended.is_(False), c.state == literal_column("0")))
-        .order_by(c.weight.desc(), c.note_id, c.ord)
+        .order_by(*NEW_CARD_ORDER)
         .limit(20)
     )
     with fc_sqlite.engine.connect() as conn:

@@ -616,9 +616,11 @@ def write_collections(
 
     from flashcore.core import topics as topic_keys
     from flashcore.core.clock import FixedClock
+    from flashcore.core.introduction import NewOrder
     from flashcore.services.collection import Flashcore
     from flashcore.storage.db import url_for_path
     from flashcore.storage.models import Card, Deck, Note, NoteTopic, ReviewLog, Topic
+    from flashcore.storage.repos import renumber_new_cards
     from flashcore.storage.uow import run_write
 
     _check_stamp_format()
@@ -734,6 +736,8 @@ def write_collections(
                 _insert_sql(conn, "cards", card_columns),
                 [tuple(row[c] for c in card_columns) for row in card_rows],
             )
+            # The new cards' introduction order, as `decks add` stores it (the default order).
+            renumber_new_cards(conn, profile, NewOrder.INTERLEAVED)
             if anki is not None:
                 anki.executemany(f"insert into notes values ({','.join('?' * 11)})", anki_notes)
                 anki.executemany(f"insert into cards values ({','.join('?' * 18)})", anki_cards)

@@ -19,6 +19,14 @@ DEFAULT_RETENTIONS = (0.85, 0.90, 0.93, 0.95, 0.97)
 # The arms besides the frontier: flashcore as configured, and parts of it switched off.
 ARMS: dict[str, Arm] = {
     "flashcore": Arm("flashcore"),
+    "misses": Arm("misses", patch=(("COMBINE", "misses"),)),
+    "both": Arm("both", patch=(("COMBINE", "both"),)),
+    "gated": Arm("gated", patch=(("COMBINE", "gated"),)),
+    "forgetting": Arm("forgetting", patch=(("COMBINE", "forgetting"),)),
+    "both-k2": Arm("both-k2", patch=(("COMBINE", "both"), ("FORGETTING_PRIOR_LAPSES", 2.0))),
+    "both-long": Arm(
+        "both-long", patch=(("COMBINE", "both"), ("FORGETTING_HALF_LIFE_FACTOR", 4.0))
+    ),
     "no-raise": Arm("no-raise", config=(("weakness_max_retention", "0.90"),)),
     "no-pull": Arm("no-pull", config=(("pull_forward_per_topic", "0"),)),
     "qid-cap": Arm("qid-cap", qid_retention="cap"),

@@ -30,6 +30,7 @@ class Gap:
     outside: bool
     high_retention_share: float  # answers at a retention >= 0.93
     minutes: float
+    weak_seen: float | None = None  # share of the weakest quarter's cards studied by exam day
 
 
 def envelope(points: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -80,9 +81,22 @@ def gaps(results: Sequence[Result]) -> list[Gap]:
             high = sum(n for k, n in r.retention_answers.items() if float(k) >= 0.93) / total
             out.append(
                 Gap(setting, seed, r.arm, r.answers, r.score, round(y, 3), round(r.score - y, 3),
-                    round(r.weak_score - wy, 3), outside, round(high, 3), r.minutes)
+                    round(r.weak_score - wy, 3), outside, round(high, 3), r.minutes,
+                    weak_seen(r))
             )  # fmt: skip
     return out
+
+
+def weak_seen(r: Result) -> float | None:
+    """The share of the weakest quarter's cards the run studied by exam day (None: not kept)."""
+    if not r.topic_seen:
+        return None
+    from tools.simulate.models import SETTINGS, make_world
+
+    world = make_world(SETTINGS[r.setting], r.seed)
+    weak = world.weakest_quarter()
+    total = sum(len(world.cards_of(t)) for t in weak)
+    return round(sum(r.topic_seen[t] for t in weak) / total, 3) if total else None
 
 
 def mean_sd(values: Sequence[float]) -> tuple[float, float]:
@@ -115,12 +129,20 @@ def table(results: Sequence[Result], notes: dict[str, str] | None = None) -> str
                 f"{w:+.2f} ± {ws:.2f} | {100 * high:.0f}% | {answers:,.0f} ({base_text}) |"
             )
     lines += ["", "Per seed:", "",
-              "| setting | seed | arm | answers | score | frontier | gap | weakest quarter gap |",
-              "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+              "| setting | seed | arm | answers | score | frontier | gap | weakest quarter gap "
+              "| weakest quarter's cards studied (plain 0.90) |",
+              "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    seen_plain = {
+        (r.setting, r.seed): weak_seen(r) for r in results if r.arm == "plain-0.90"
+    }  # fmt: skip
     for x in rows:
+        plain = seen_plain.get((x.setting, x.seed))
+        seen = "-" if x.weak_seen is None else f"{100 * x.weak_seen:.0f}%"
+        seen += "" if plain is None else f" ({100 * plain:.0f}%)"
         lines.append(
             f"| {x.setting} | {x.seed} | {x.arm} | {x.answers:,} | {x.score:.2f} | "
-            f"{x.frontier:.2f}{'*' if x.outside else ''} | {x.gap:+.2f} | {x.weak_gap:+.2f} |"
+            f"{x.frontier:.2f}{'*' if x.outside else ''} | {x.gap:+.2f} | {x.weak_gap:+.2f} | "
+            f"{seen} |"
         )
     lines += ["", "Frontier points (plain FSRS, no qbank log), per seed:", ""]
     for setting in dict.fromkeys(r.setting for r in results):

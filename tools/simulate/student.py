@@ -58,6 +58,8 @@ class Arm:
     # ablation for cards of missed questions: "cap" (before issue 21), "base" (the product's
     # rule since), "decay" (from the cap down with the miss's age); "" the product as it is
     qid_retention: str = ""
+    # constants of core.weakness set for the run (ablations: COMBINE, ...); () as shipped
+    patch: tuple[tuple[str, object], ...] = ()
 
 
 @dataclass(slots=True)
@@ -76,6 +78,12 @@ class Result:
     matched: int = 0  # attempts the imports matched (card or topic)
     unmatched: int = 0
     seconds: float = 0.0
+    # per topic (diagnostics): mean true recall of its cards on exam day, answers, answers
+    # above the base retention, and cards studied
+    topic_recall: list[float] = field(default_factory=list)
+    topic_answers: list[int] = field(default_factory=list)
+    topic_raised: list[int] = field(default_factory=list)
+    topic_seen: list[int] = field(default_factory=list)  # cards studied by exam day
 
     def as_json(self) -> dict[str, Any]:
         return {f: getattr(self, f) for f in self.__dataclass_fields__}
@@ -122,6 +130,9 @@ class Student:
         self.pending_block: list[tuple[int, bool]] = []  # (card index, correct)
         self.pending_day: date | None = None
         self.imports = self.matched = self.unmatched = 0
+        self.topic_answers: Counter[int] = Counter()
+        self.topic_raised: Counter[int] = Counter()
+        self.topic_recall: list[float] = []
 
     # ------------------------------------------------------------ the truth
 
@@ -140,11 +151,15 @@ class Student:
         import time as wall
 
         started = wall.process_time()
+        from flashcore.core import weakness
         from flashcore.services import exam, weights
 
         saved = weights.scheduling_scores, exam.retention_for  # type: ignore[attr-defined]
+        saved_constants = {name: getattr(weakness, name) for name, _ in self.arm.patch}
+        for name, value in self.arm.patch:
+            setattr(weakness, name, value)
         if self.arm.absolute:
-            weights.scheduling_scores = lambda index, direct, settings: direct  # type: ignore[attr-defined]
+            weights.scheduling_scores = lambda index, direct, *_: direct  # type: ignore[attr-defined]
         if self.arm.qid_retention:
             exam.retention_for = _qid_retention(  # type: ignore[attr-defined]
                 self.arm.qid_retention,
@@ -154,6 +169,8 @@ class Student:
             return self._run(folder, started)
         finally:
             weights.scheduling_scores, exam.retention_for = saved  # type: ignore[attr-defined]
+            for name, value in saved_constants.items():
+                setattr(weakness, name, value)
 
     def _run(self, folder: Path | None, started: float) -> Result:
         import time as wall
@@ -193,6 +210,10 @@ class Student:
             round(score, 3), round(weak, 3), len(self.memory), s.cards,
             dict(sorted(self.retentions.items())), self.imports, self.matched, self.unmatched,
             round(wall.process_time() - started, 1),
+            [round(x, 4) for x in self.topic_recall],
+            [self.topic_answers[t] for t in range(s.topics)],
+            [self.topic_raised[t] for t in range(s.topics)],
+            [sum(1 for c in self.world.cards_of(t) if c in self.memory) for t in range(s.topics)],
         )  # fmt: skip
 
     def at(self, day: int, when: time) -> datetime:
@@ -253,6 +274,10 @@ class Student:
                 self.answers += 1
                 self.seconds += seconds
                 self.retentions[f"{result.retention:.2f}"] += 1
+                topic = self.world.deck_order[card]
+                self.topic_answers[topic] += 1
+                if result.retention > self.arm.retention + 1e-9:
+                    self.topic_raised[topic] += 1
                 sched = result.schedule
                 assert sched.memory is not None and sched.last_review is not None
                 self.memory[card] = (sched.memory.stability, sched.last_review)
@@ -321,6 +346,8 @@ class Student:
             members = w.cards_of(t)
             mean = sum(guess + (1 - guess) * self.recall(c, at) for c in members) / len(members)
             per_topic.append(mean)
+        self.topic_recall = [sum(self.recall(c, at) for c in w.cards_of(t)) / len(w.cards_of(t))
+                             for t in range(len(w.exam_weight))]  # fmt: skip
         score = 100 * sum(w.exam_weight[t] * m for t, m in enumerate(per_topic))
         weak = w.weakest_quarter()
         weight = sum(w.exam_weight[t] for t in weak)

@@ -427,3 +427,48 @@ def stored_schedules(session: Executor, profile_id: int) -> list[StoredSchedule]
         .where(c.profile_id == profile_id)
     )  # fmt: skip
     return [StoredSchedule(row.id, row.version, schedule_from(row)) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewOutcome:
+    """One answer to a card in review, as the forgetting signal needs it (see
+    core.weakness.Lapses): its note, when, the stability and elapsed days it was scheduled
+    with, and whether it lapsed."""
+
+    note_id: int
+    reviewed_at: datetime
+    stability: float
+    last_review: datetime | None
+    elapsed_days: int | None
+    lapsed: bool
+
+
+def review_outcomes(session: Executor, profile_id: int, since: datetime) -> list[ReviewOutcome]:
+    """The profile's answers to cards in review (not learning, not new) since `since`. A
+    chained row (schema 0012) takes its stability and last review from the card's previous row:
+    the one before it in this read, or, for a card's first answer here, the stored one."""
+    r, c = review_logs.c, cards.c
+    rows = session.execute(
+        select(r.id, r.card_id, c.note_id, r.reviewed_at, r.state_before, r.stability_before,
+               r.last_review_before, r.stability_after, r.elapsed_days, r.rating, r.chained)
+        .join(cards, cards.c.id == r.card_id)
+        .where(r.profile_id == profile_id, r.reviewed_at >= since)
+        .order_by(r.card_id, r.id)
+    ).all()  # fmt: skip
+    review = int(CardState.REVIEW)
+    out = []
+    previous: tuple[int, float, datetime] | None = None  # card, its stability after, when
+    for row in rows:
+        stability, last = row.stability_before, row.last_review_before
+        if row.chained:
+            if previous is not None and previous[0] == row.card_id:
+                stability, last = previous[1], previous[2]
+            elif row.state_before == review:
+                filled = before_state(session, {"id": row.id, "card_id": row.card_id,
+                                                "chained": True})  # fmt: skip
+                stability, last = filled["stability_before"], filled["last_review_before"]
+        previous = (row.card_id, row.stability_after, row.reviewed_at)
+        if row.state_before == review and stability is not None:
+            out.append(ReviewOutcome(row.note_id, row.reviewed_at, stability, last,
+                                     row.elapsed_days, row.rating == 1))  # fmt: skip
+    return out

@@ -12,7 +12,7 @@ from sqlalchemy import and_, func, literal_column, or_, select
 
 from flashcore.core.model import CardState
 from flashcore.storage.repos.cards import card_filter
-from flashcore.storage.tables import cards, notes
+from flashcore.storage.tables import NEW_CARD_ORDER, cards, notes
 
 if TYPE_CHECKING:
     from flashcore.storage.repos.common import Executor
@@ -21,8 +21,10 @@ if TYPE_CHECKING:
 QueueRow = tuple[int, int, int, datetime, float | None, datetime | None, float]
 # The same and the card's deck: (…, deck_id).
 DeckRow = tuple[int, int, int, datetime, float | None, datetime | None, float, int]
-# A new card of a deck: (…, deck_id, ord, place in its deck's introduction order).
-NewDeckRow = tuple[int, int, int, datetime, float | None, datetime | None, float, int, int, int]
+# A new card of a deck: (…, deck_id, ord, new_position, place in its deck's introduction order).
+NewDeckRow = tuple[
+    int, int, int, datetime, float | None, datetime | None, float, int, int, int, int
+]
 
 STUDIED = [int(CardState.LEARNING), int(CardState.REVIEW), int(CardState.RELEARNING)]
 
@@ -69,12 +71,11 @@ def pulled_rows(
 
 
 def new_rows(conn: Executor, scope: Any, now: datetime, fetch: int) -> list[QueueRow]:
-    """The scope's first `fetch` new cards in introduction order (weight, note, ord)."""
-    c = cards.c
+    """The scope's first `fetch` new cards in introduction order (NEW_CARD_ORDER)."""
     rows = conn.execute(
         select(*CARD_COLUMNS)
         .where(_active(scope, now), _new())
-        .order_by(c.weight.desc(), c.note_id, c.ord)
+        .order_by(*NEW_CARD_ORDER)
         .limit(fetch)
     ).all()
     return [tuple(r) for r in rows]
@@ -121,10 +122,9 @@ def new_rows_by_deck(
     """Each deck's first `fetch` new cards in introduction order: a scope's first `fetch` are
     among its decks' (a window function, one pass over new cards)."""
     c, n = cards.c, notes.c
-    order = (c.weight.desc(), c.note_id, c.ord)
-    place = func.row_number().over(partition_by=n.deck_id, order_by=order)
+    place = func.row_number().over(partition_by=n.deck_id, order_by=NEW_CARD_ORDER)
     ranked = (
-        select(*CARD_COLUMNS, n.deck_id, c.ord, place.label("place"))
+        select(*CARD_COLUMNS, n.deck_id, c.ord, c.new_position, place.label("place"))
         .join(notes, n.id == c.note_id)
         .where(_active(card_filter(profile_id, None, None), now), _new())
         .subquery()

@@ -105,6 +105,16 @@ def load_home(ctx: Context) -> HomeData:
     )
 
 
+def load_failed_text(exc: BaseException) -> str:
+    """One line for Home's numbers that could not be loaded: a FlashcoreError says it itself;
+    anything else by its type and its first line (Home stays usable: `r` tries again)."""
+    if isinstance(exc, FlashcoreError):
+        return str(exc)
+    lines = str(exc).strip().splitlines()
+    first = lines[0] if lines else ""
+    return f"Home could not load: {type(exc).__name__}: {first} (r tries again)"
+
+
 def today_text(data: HomeData) -> Text:
     text = Text()
     text.append("Due now\n", style="bold")
@@ -228,8 +238,8 @@ class HomeScreen(Screen[None]):
     async def load(self) -> None:
         try:
             data = await asyncio.to_thread(self._mark_and_load)
-        except FlashcoreError as exc:
-            self.query_one("#today", Static).update(Text(str(exc), style="red"))
+        except Exception as exc:  # noqa: BLE001 - shown in one line where the numbers go
+            self.query_one("#today", Static).update(Text(load_failed_text(exc), style="red"))
             return
         collector.freeze_once()
         self.show_data(data)

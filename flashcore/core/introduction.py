@@ -1,0 +1,92 @@
+"""The order new cards are introduced in: interleaved across decks and topics, or deck by deck.
+Pure: the profile's new cards in, each card's position out.
+
+`interleaved` (the default) spreads every deck over the whole sequence in proportion to its
+size, and within a deck spreads its topic groups the same way, so a student with the twenty-one
+starter decks meets twenty-one decks in the first twenty-one new cards rather than twenty
+biostatistics cards first. A topic group is the first two levels of the note's first topic in
+path order (`Biostatistics::Diagnostic tests`): a deck's areas alternate, while the cards of one
+area keep the author's order (the definition before its uses). `deck` is the order cards were
+added in (note, then cloze number), as before the setting existed.
+
+Deterministic: the same cards give the same positions, whatever order they are given in (ties
+go to the deck, or the group, whose first card was added first). Weakness still comes first: the queue
+orders new cards by weight, then by position.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TypeVar
+
+from flashcore.core import topics as topic_keys
+
+GROUP_DEPTH = 2  # topic levels that make a group: `Discipline::Area`
+
+T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
+
+
+class NewOrder(StrEnum):
+    """The setting `new_order`."""
+
+    INTERLEAVED = "interleaved"
+    DECK = "deck"
+
+
+@dataclass(frozen=True, slots=True)
+class NewCardPlace:
+    """What the order needs to know of one new card."""
+
+    card_id: int
+    deck: str  # the deck's key (stable across databases, unlike its id)
+    group: str  # topic_group() of the note's topics; "" for a note without topics
+    note_id: int
+    ord: int
+
+
+def topic_group(paths: Iterable[str], depth: int = GROUP_DEPTH) -> str:
+    """The group of a note with these topic paths: the first path in path order (compared by
+    normalized key, so case and spelling variants agree), cut to `depth` levels."""
+    cleaned = [topic_keys.clean_path(p) for p in paths]
+    cleaned = [p for p in cleaned if p]
+    if not cleaned:
+        return ""
+    first = min(cleaned, key=lambda p: (topic_keys.path_key(p), p))
+    return topic_keys.SEPARATOR.join(topic_keys.split_path(first)[:depth])
+
+
+def spread(groups: Mapping[K, Sequence[T]]) -> list[T]:
+    """The items of every group in one sequence, each group spread over it in proportion to
+    its size, each group's items kept in their order. Item i of a group of n sits at
+    (i + 1/2) / n of the way through (Webster's rounding: at every point of the sequence each
+    group has had its share, give or take one); equal places go in the mapping's order. Exact:
+    (2i + 1) / (2n) is a correctly rounded division, so equal fractions give equal floats and
+    unequal ones (n below 2**20) never meet."""
+    placed: list[tuple[float, int, int, T]] = []
+    for rank, items in enumerate(groups.values()):
+        n = len(items)
+        placed.extend(((2 * i + 1) / (2 * n), rank, i, item) for i, item in enumerate(items))
+    placed.sort(key=lambda t: (t[0], t[1], t[2]))
+    return [t[3] for t in placed]
+
+
+def introduction_order(cards: Iterable[NewCardPlace], order: NewOrder) -> list[int]:
+    """The card ids in the order they are introduced (before weakness reorders them)."""
+    ordered = sorted(cards, key=lambda c: (c.note_id, c.ord, c.card_id))
+    if order is NewOrder.DECK:
+        return [c.card_id for c in ordered]
+    # Decks, and a deck's groups, in the order their first card was added: ties go that way.
+    by_deck: dict[str, dict[str, list[NewCardPlace]]] = defaultdict(lambda: defaultdict(list))
+    for c in ordered:
+        by_deck[c.deck][c.group].append(c)
+    decks = {deck: spread(groups) for deck, groups in by_deck.items()}
+    return [c.card_id for c in spread(decks)]
+
+
+def positions(cards: Iterable[NewCardPlace], order: NewOrder) -> dict[int, int]:
+    """Card id -> its place (0, 1, 2, ...) in `introduction_order`."""
+    return {card_id: place for place, card_id in enumerate(introduction_order(cards, order))}

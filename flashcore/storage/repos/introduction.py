@@ -1,0 +1,59 @@
+"""New cards' introduction order: the stored `new_position` of a profile's new cards, computed
+by `core.introduction` from their decks, topics, notes and ordinals."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+from sqlalchemy import bindparam, literal_column, select, update
+
+from flashcore.core.introduction import NewCardPlace, NewOrder, positions, topic_group
+from flashcore.storage.tables import cards, decks, note_topics, notes, topics
+
+if TYPE_CHECKING:
+    from flashcore.storage.repos.common import Executor
+
+
+def new_card_places(conn: Executor, profile_id: int) -> tuple[list[NewCardPlace], dict[int, int]]:
+    """The profile's new cards (suspended ones too: unsuspended, they find their place) as the
+    order needs them, and each one's stored position."""
+    c, n, d = cards.c, notes.c, decks.c
+    rows = conn.execute(
+        select(c.id, d.key, c.note_id, c.ord, c.new_position)
+        .join(notes, n.id == c.note_id)
+        .join(decks, d.id == n.deck_id)
+        .where(c.profile_id == profile_id, c.state == literal_column("0"))
+    ).all()
+    paths: dict[int, list[str]] = defaultdict(list)
+    for note_id, path in conn.execute(
+        select(note_topics.c.note_id, topics.c.path)
+        .join(topics, topics.c.id == note_topics.c.topic_id)
+        .where(topics.c.profile_id == profile_id)
+    ):
+        paths[note_id].append(path)
+    places = [
+        NewCardPlace(card_id, deck_key, topic_group(paths.get(note_id, ())), note_id, ordinal)
+        for card_id, deck_key, note_id, ordinal, _stored in rows
+    ]
+    return places, {r[0]: r[4] for r in rows}
+
+
+def renumber_new_cards(conn: Executor, profile_id: int, order: NewOrder) -> int:
+    """Store each new card's place in the introduction order; only the cards whose place moved
+    are written (a reload that adds nothing writes nothing). Neither `version` nor
+    `modified_at` changes: the order is not the card's scheduling. Returns the cards moved."""
+    places, stored = new_card_places(conn, profile_id)
+    moved = [
+        {"card": card_id, "place": place}
+        for card_id, place in positions(places, order).items()
+        if stored.get(card_id) != place
+    ]
+    if moved:
+        conn.execute(
+            update(cards)
+            .where(cards.c.id == bindparam("card"))
+            .values(new_position=bindparam("place")),
+            moved,
+        )
+    return len(moved)
