@@ -268,18 +268,26 @@ def _first_student(table: Any, ids: dict[str, Any], spans: dict[str, int]) -> An
 
 def same_shape(url: str, opts: ClassOptions) -> bool:
     """Whether the database holds a class of this many students of this many cards."""
+    from alembic.script import ScriptDirectory
     from sqlalchemy import create_engine, text
     from sqlalchemy.exc import SQLAlchemyError
 
+    from flashcore.storage.migrate import alembic_config
+
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
+            revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
             students = conn.execute(text("SELECT count(*) FROM profiles")).scalar()
             cards = conn.execute(text("SELECT count(*) FROM cards")).scalar()
     except SQLAlchemyError:
         return False
     finally:
         engine.dispose()
+    if revision != head:
+        log(f"the class database is at schema {revision}, not {head}: rebuilding it")
+        return False
     return students == opts.students and cards == opts.students * opts.cards
 
 
