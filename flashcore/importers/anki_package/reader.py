@@ -30,8 +30,10 @@ from types import TracebackType
 from typing import IO, Any
 
 from flashcore.core.errors import AnkiPackageError, Problem
+from flashcore.importers.anki_package import legacy
 from flashcore.importers.anki_package import protobuf as pb
 from flashcore.importers.anki_package.types import (
+    IMAGE_OCCLUSION_STOCK_KIND,
     Card,
     Deck,
     DeckConfig,
@@ -48,7 +50,6 @@ from flashcore.importers.anki_package.types import (
 
 SCHEMA_LEGACY = 11
 SCHEMA_LATEST = 18
-IMAGE_OCCLUSION_STOCK_KIND = 6
 _COPY_CHUNK = 1 << 20
 _ROWS = 2000  # rows fetched at a time when iterating
 
@@ -322,35 +323,7 @@ class AnkiPackage:
         return out
 
     def _note_types_11(self) -> dict[int, NoteType]:
-        models = self._col_json("models")
-        out: dict[int, NoteType] = {}
-        for key, model in models.items():
-            if not isinstance(model, dict):
-                continue
-            ntid = int(model.get("id", key))
-            stock = int(model.get("originalStockKind", 0) or 0)
-            kind = NoteTypeKind.CLOZE if model.get("type") == 1 else NoteTypeKind.STANDARD
-            if stock == IMAGE_OCCLUSION_STOCK_KIND:
-                kind = NoteTypeKind.IMAGE_OCCLUSION
-            flds = sorted(model.get("flds") or [], key=lambda f: f.get("ord", 0))
-            tmpls = sorted(model.get("tmpls") or [], key=lambda t: t.get("ord", 0))
-            out[ntid] = NoteType(
-                id=ntid,
-                name=str(model.get("name", "")),
-                kind=kind,
-                fields=tuple(str(f.get("name", "")) for f in flds),
-                templates=tuple(
-                    Template(
-                        int(t.get("ord", i)),
-                        str(t.get("name", "")),
-                        str(t.get("qfmt", "")),
-                        str(t.get("afmt", "")),
-                    )
-                    for i, t in enumerate(tmpls)
-                ),
-                original_stock_kind=stock,
-            )
-        return out
+        return legacy.note_types(self._col_json("models"))
 
     def decks(self) -> dict[int, Deck]:
         out: dict[int, Deck] = {}
@@ -371,19 +344,7 @@ class AnkiPackage:
                     desired_retention=pb.float32(deck, 10),
                 )
             return out
-        for key, legacy in self._col_json("decks").items():
-            if not isinstance(legacy, dict):
-                continue
-            did = int(legacy.get("id", key))
-            filtered = bool(legacy.get("dyn"))
-            out[did] = Deck(
-                id=did,
-                name=str(legacy.get("name", "")),
-                config_id=None if filtered else int(legacy.get("conf", 1) or 1),
-                filtered=filtered,
-                description=str(legacy.get("desc", "") or ""),
-            )
-        return out
+        return legacy.decks(self._col_json("decks"))
 
     def deck_configs(self) -> dict[int, DeckConfig]:
         out: dict[int, DeckConfig] = {}
@@ -405,30 +366,7 @@ class AnkiPackage:
                     raw=bytes(config),
                 )
             return out
-        for key, conf in self._col_json("dconf").items():
-            if not isinstance(conf, dict):
-                continue
-            weights: tuple[float, ...] = ()
-            for name in ("fsrsParams6", "fsrsParams5", "fsrsWeights"):
-                value = conf.get(name)
-                if isinstance(value, list) and value:
-                    weights = tuple(float(v) for v in value)
-                    break
-            new, lapse, rev = (conf.get(k) or {} for k in ("new", "lapse", "rev"))
-            retention = conf.get("desiredRetention")
-            out[int(conf.get("id", key))] = DeckConfig(
-                id=int(conf.get("id", key)),
-                name=str(conf.get("name", "")),
-                fsrs_params=weights,
-                desired_retention=float(retention) if retention is not None else None,
-                learn_steps=tuple(float(v) for v in new.get("delays") or ()),
-                relearn_steps=tuple(float(v) for v in lapse.get("delays") or ()),
-                new_per_day=new.get("perDay"),
-                reviews_per_day=rev.get("perDay"),
-                maximum_interval=rev.get("maxIvl"),
-                raw=conf,
-            )
-        return out
+        return legacy.deck_configs(self._col_json("dconf"))
 
     def notes(self) -> Iterator[Note]:
         for nid, guid, mid, mod, tags, flds in self._query(

@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from typing import Any
 
+# Anki's stock kind of its image-occlusion note type (the note type's originalStockKind).
+IMAGE_OCCLUSION_STOCK_KIND = 6
+
 
 class PackageFormat(IntEnum):
     """The `meta` version of a package (Anki's PackageMetadata.Version)."""
