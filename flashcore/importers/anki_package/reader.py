@@ -247,8 +247,8 @@ class AnkiPackage:
         return self._note_types_11()
 
     def _note_types_18(self) -> dict[int, NoteType]:
-        rows = [list(self._query(sql)) for sql in tables.NOTE_TYPE_QUERIES]
-        return tables.note_types(*rows, self._pb)
+        fields, templates, notetypes = (list(self._query(q)) for q in tables.NOTE_TYPE_QUERIES)
+        return tables.note_types(fields, templates, notetypes, self._pb)
 
     def _note_types_11(self) -> dict[int, NoteType]:
         return legacy.note_types(self._col_json("models"))
