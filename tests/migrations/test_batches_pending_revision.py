@@ -1,4 +1,4 @@
-"""Schema 0014 on a released 0012 database (upgraded to 0013), on SQLite and PostgreSQL: every
+"""Schema 0015 on a released 0013 database (upgraded to 0014), on SQLite and PostgreSQL: every
 existing batch is published (no `pending_from`, no `owner`) and no row changes; a downgrade
 removes only the attempts of a batch still being written (never visible) with that batch, keeps
 every other row, and drops both columns."""
@@ -21,12 +21,12 @@ def released(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, dict]
         url = f"sqlite:///{tmp_path / 'released.sqlite3'}"
     else:
         url = str(request.getfixturevalue("pg_url"))
-    fixture = read_fixture(FOLDER / "0012.json")
+    fixture = read_fixture(FOLDER / "0013.json")
     engine = make_engine(url, create=True)
     try:
-        upgrade(engine, "0012")
-        load(engine, fixture)
         upgrade(engine, "0013")
+        load(engine, fixture)
+        upgrade(engine, "0014")
     finally:
         engine.dispose()
     return url, fixture
@@ -47,7 +47,7 @@ def test_upgrading_publishes_every_batch_and_keeps_every_row(released):
     url, fixture = released
     engine = make_engine(url)
     try:
-        upgrade(engine, "0014")
+        upgrade(engine, "0015")
         assert {"pending_from", "owner"} <= columns(engine)
         with engine.connect() as conn:
             found = conn.exec_driver_sql(
@@ -62,11 +62,11 @@ def test_upgrading_publishes_every_batch_and_keeps_every_row(released):
         engine.dispose()
 
 
-def test_downgrading_0014_removes_only_a_batch_being_written(released):
+def test_downgrading_0015_removes_only_a_batch_being_written(released):
     url, fixture = released
     engine = make_engine(url)
     try:
-        upgrade(engine, "0014")
+        upgrade(engine, "0015")
         before = counts(engine)
         assert before[1] > 0, "the fixture holds attempts"
         with engine.begin() as conn:
@@ -88,8 +88,8 @@ def test_downgrading_0014_removes_only_a_batch_being_written(released):
                 f"WHERE id = {top}"
             )
         assert counts(engine) == (before[0] + 1, before[1] + 1)
-        downgrade(engine, "0013")
-        assert read_revision(engine) == "0013"
+        downgrade(engine, "0014")
+        assert read_revision(engine) == "0014"
         assert not {"pending_from", "owner"} & columns(engine)
         assert counts(engine) == before
         kept = dump(engine, {name: t["columns"] for name, t in fixture["tables"].items()})

@@ -31,7 +31,7 @@ from tests.reliability.conftest import slow
 ROOT = Path(__file__).resolve().parents[2]
 
 # What a reader sees: the attempts of published batches (an import writes its attempts into a
-# batch no reader sees, then publishes it in one short transaction: schema 0014).
+# batch no reader sees, then publishes it in one short transaction: schema 0015).
 PUBLISHED = "(SELECT id FROM qbank_batches WHERE pending_from IS NULL)"
 QBANK_TABLES = {
     "qbank_attempts": "SELECT source, qid, outcome, on_date, subject, system, category, topic,"

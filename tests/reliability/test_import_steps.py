@@ -1,4 +1,4 @@
-"""A qbank import writes in short transactions (schema 0014): its attempts go into a batch no
+"""A qbank import writes in short transactions (schema 0015): its attempts go into a batch no
 reader sees, a few hundred at a time, then one short transaction publishes the batch; the
 weights follow in steps. On SQLite and PostgreSQL:
 
