@@ -230,7 +230,6 @@ def _write_all(
             session: Any,
             specs: list[DeckSpec] = maybe_specs,
             package: PackageRead | None = package,
-            path: Path = _path,
         ) -> tuple[list[repos.LoadCounts], SchedulingSummary | None]:
             if package is not None:
                 _adopt_moved_notes(session, fc.profile_id, specs, now)
@@ -241,10 +240,10 @@ def _write_all(
 
                 homes = repos.package_note_homes(session, fc.profile_id)
                 note_ids = {guid: note_id for guid, (note_id, _deck) in homes.items()}
+                assert package.source is not None  # open until `commit` or `discard`
                 scheduled = import_from_package(
-                    session, fc, path, package.work / "scheduling", now, note_ids,
-                    show_progress=show_progress,
-                )  # fmt: skip
+                    session, fc, package.source, now, note_ids, show_progress=show_progress
+                )
             if scheduled is not None or any(c.cards_added or c.updated for c in counts):
                 # The new cards' introduction order, this file's among them. A reload that
                 # changed nothing leaves it as it is (no card's place moves needlessly).

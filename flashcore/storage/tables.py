@@ -99,7 +99,10 @@ decks = Table(
 )
 
 # A node of the topic tree. `key` is the normalized path; `weight` is the weakness score copied
-# here (and onto cards) so the queue needs no GROUP BY at query time.
+# here (and onto cards) so the queue needs no GROUP BY at query time; `explanation` is why its
+# weight refresh found it weak, as data (core.reasons.TopicEvidence or AssessedArea, as JSON by
+# `kind`, see storage.repos.weights; NULL: weight 0). `reason` held that explanation as text
+# before schema 0014: written "" since, it is filled again only by a downgrade.
 topics = Table(
     "topics",
     metadata,
@@ -110,6 +113,7 @@ topics = Table(
     _optional("parent_id", ForeignKey("topics.id", ondelete="SET NULL")),
     _required("weight", Float, default=0.0),
     _required("reason", String(300), default=""),
+    _optional("explanation", JSON(none_as_null=True)),
     UniqueConstraint("profile_id", "key"),
 )
 
