@@ -12,6 +12,7 @@ from flashcore.core.errors import StaleCardError
 from flashcore.core.model import Rating
 from flashcore.services.study import answer, build_queue, show
 from flashcore.storage import repos
+from flashcore.storage.repos import answering as answering_repo
 from flashcore.storage.models import Card, ReviewLog
 from flashcore.storage.uow import run_write
 
@@ -54,7 +55,14 @@ def test_a_failure_after_the_card_update_rolls_back_the_whole_answer(loaded_fc, 
     def broken_insert(session, values):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(repos, "insert_review", broken_insert)
+    written_at_once = answering_repo._write_answer_at_once
+
+    def broken_after_writing(*args, **kwargs):  # PostgreSQL: the writes are one statement
+        written_at_once(*args, **kwargs)
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(answering_repo, "insert_review", broken_insert)
+    monkeypatch.setattr(answering_repo, "_write_answer_at_once", broken_after_writing)
     with pytest.raises(RuntimeError, match="disk on fire"):
         answer(loaded_fc, first, Rating.GOOD)
     assert cards_state(loaded_fc) == before  # the card and its buried sibling are unchanged
