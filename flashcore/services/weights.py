@@ -182,7 +182,7 @@ def _write_topic_weights(
             why = reasons[old.topic_id]
         weight = round(s.score, 6)
         if weight != old.weight or why != old.why:
-            changes.append(weights_repo.TopicWeight(old.topic_id, weight, why))
+            changes.append(replace(old, weight=weight, why=why))
     weights_repo.update_topic_weights(session, changes)
 
 
