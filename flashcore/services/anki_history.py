@@ -93,6 +93,14 @@ class SchedulingSummary:
             "warnings": list(self.warnings),
         }
 
+    @property
+    def changed(self) -> bool:
+        """Whether the import changed anything: a card's state, the review log, a setting."""
+        return bool(
+            self.cards_added or self.cards_updated or self.cards_merged or self.reviews_added
+            or self.reviews_linked or self.settings
+        )  # fmt: skip
+
     def line(self) -> str:
         """One line for the command's output, naming only what happened, then what stayed:
         `scheduling: cards: 5 updated from Anki; reviews: 12 added from Anki (33,567 cards
@@ -139,6 +147,7 @@ class _CardWork:
     new_manual: int = 0
     history: list[tuple[Rating, datetime, int]] | None = None  # for memory without FSRS data
     retention: float | None = None  # the card's `dr`
+    data: dict[str, Any] = field(default_factory=dict)  # the card's `data`, decoded once
 
 
 def _known(known: Any, revlog_id: int) -> bool:
@@ -258,13 +267,14 @@ def _settle(
     settings = fc.settings
     history_memory = None
     if item.history:
-        retention = item.anki.desired_retention or settings.desired_retention
+        retention = item.retention or settings.desired_retention
         history_memory = memory_from_history(card_id, item.history, retention, policy)
     imported = card_schedule(
         item.anki, clock, settings.zone, settings.day_start_hour,
         learn_steps=len(settings.learning_steps), relearn_steps=len(settings.relearning_steps),
         default_retention=settings.desired_retention, history_memory=history_memory,
         last_answer=revlog_time(item.last_answer_ms) if item.last_answer_ms else None,
+        data=item.data,
     )  # fmt: skip
     if item.anki.buried:  # buried in Anki: here too, until the next study day
         writes.bury(card_id, fc.rollover(now))

@@ -336,7 +336,9 @@ class StudySession:
                 seen.append(sqlite_data_version(conn))
             return done
 
-        result = run_write_on(self._connection(), work)
+        # The card as shown and a known scheduler: nothing to read, one statement to write.
+        one = known is not None and self.fc.knows_scheduler_id()
+        result = run_write_on(self._connection(), work, one_statement=one)
         self.spent_seconds += (duration_ms or 0) / 1000.0
         self.answered(result)
         self._since_checkpoint += 1

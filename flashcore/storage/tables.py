@@ -294,6 +294,10 @@ qbank_batches = Table(
     _required("imported_at", UTCDateTime),
     _required("rows_read", Integer, default=0),
     _required("added", Integer, default=0),
+    # An import still being written (schema 0015): the lowest attempt id it may hold (readers
+    # see only the profile's attempts below it), and who writes it; both NULL once published.
+    _optional("pending_from", Integer),
+    _optional("owner", String(200)),
 )
 
 qbank_attempts = Table(

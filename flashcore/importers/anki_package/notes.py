@@ -52,9 +52,16 @@ class _Ref:
     filters: tuple[str, ...]
 
 
-def _refs(template: str, filled: dict[str, bool]) -> list[_Ref]:
+def _refs(template: str, filled: dict[str, bool]) -> tuple[_Ref, ...]:
     """The fields a template shows for a note (`filled`: field name -> has content), in order,
-    inside sections that are open for this note."""
+    inside sections that are open for this note. Notes of a type mostly fill the same fields:
+    the answer is kept for each template and pattern of filled fields."""
+    return _refs_of(template, tuple(filled.items()))
+
+
+@lru_cache(maxsize=4096)
+def _refs_of(template: str, filled_items: tuple[tuple[str, bool], ...]) -> tuple[_Ref, ...]:
+    filled = dict(filled_items)
     out: list[_Ref] = []
     stack: list[bool] = []
     for token in _TOKEN.finditer(template):
@@ -72,7 +79,7 @@ def _refs(template: str, filled: dict[str, bool]) -> list[_Ref]:
             continue
         filters = tuple(f.strip().lower() for f in body.split(":")[:-1])
         out.append(_Ref(name, filters))
-    return out
+    return tuple(out)
 
 
 @lru_cache(maxsize=65_536)
@@ -97,7 +104,11 @@ def _join(parts: Iterable[tuple[str, str]], *, label: bool) -> str:
 
 
 def _clean(value: str) -> str:
-    return _CONTROL.sub("", value.replace("\r\n", "\n"))
+    if not value:
+        return value
+    if "\r" in value:
+        value = value.replace("\r\n", "\n")
+    return _CONTROL.sub("", value)
 
 
 @dataclass(slots=True)
@@ -126,12 +137,12 @@ class _Builder:
         if kind_of.kind is NoteTypeKind.IMAGE_OCCLUSION:
             report.unsupported["image occlusion"] += 1
             return None
-        values = [_clean(v) for v in note.fields]
-        if any(len(v) > MAX_FIELD_CHARS for v in values):
+        values = [_clean(v) if v else v for v in note.fields]
+        if max(map(len, values), default=0) > MAX_FIELD_CHARS:
             report.skipped[f"a field longer than {MAX_FIELD_CHARS:,} characters"] += 1
             return None
         by_name = dict(zip(kind_of.fields, values, strict=False))
-        filled = {name: not field_is_empty(value) for name, value in by_name.items()}
+        filled = {name: bool(value) and not is_blank(value) for name, value in by_name.items()}
         if kind_of.kind is NoteTypeKind.CLOZE:
             made = self._cloze(kind_of, by_name, filled)
         else:
