@@ -102,7 +102,7 @@ decks = Table(
 # here (and onto cards) so the queue needs no GROUP BY at query time; `explanation` is why its
 # weight refresh found it weak, as data (core.reasons.TopicEvidence or AssessedArea, as JSON by
 # `kind`, see storage.repos.weights; NULL: weight 0). `reason` held that explanation as text
-# before schema 0014: written "" since, it is filled again only by a downgrade.
+# before schema 0015: written "" since, it is filled again only by a downgrade.
 topics = Table(
     "topics",
     metadata,
@@ -294,6 +294,10 @@ qbank_batches = Table(
     _required("imported_at", UTCDateTime),
     _required("rows_read", Integer, default=0),
     _required("added", Integer, default=0),
+    # An import still being written (schema 0015): the lowest attempt id it may hold (readers
+    # see only the profile's attempts below it), and who writes it; both NULL once published.
+    _optional("pending_from", Integer),
+    _optional("owner", String(200)),
 )
 
 qbank_attempts = Table(
