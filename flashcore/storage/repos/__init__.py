@@ -17,6 +17,7 @@ from flashcore.storage.repos.decks import *  # noqa: F403
 from flashcore.storage.repos.introduction import *  # noqa: F403
 from flashcore.storage.repos.profiles import *  # noqa: F403
 from flashcore.storage.repos.qbank import *  # noqa: F403
+from flashcore.storage.repos.qbank_sums import *  # noqa: F403
 
 if TYPE_CHECKING:
     from flashcore.storage.repos.common import Executor as Executor
