@@ -155,7 +155,10 @@ def add_decks(
         from flashcore.services.weights import refresh_weights
         from flashcore.storage.db import refresh_statistics
 
-        refresh_weights(fc)
+        # An import that changed nothing leaves the weights as they are, unless they are
+        # from an earlier study day (they decay daily): an unchanged AnKing re-import
+        # spent ~1 s CPU recomputing the same weights.
+        refresh_weights(fc, force=any(_changed(r) for r in reports if r.ok))
         if any(r.added or r.deleted for r in reports):
             refresh_statistics(fc.engine)  # new cards: the planner's statistics too
     return reports
@@ -244,7 +247,9 @@ def _write_all(
                 scheduled = import_from_package(
                     session, fc, package.source, now, note_ids, show_progress=show_progress
                 )
-            if scheduled is not None or any(c.cards_added or c.updated for c in counts):
+            if (scheduled is not None and scheduled.changed) or any(
+                c.cards_added or c.updated for c in counts
+            ):
                 # The new cards' introduction order, this file's among them. A reload that
                 # changed nothing leaves it as it is (no card's place moves needlessly).
                 repos.renumber_new_cards(session, fc.profile_id, NewOrder(fc.settings.new_order))
@@ -264,6 +269,12 @@ def _write_all(
             report.deleted += counts.deleted
             report.cards_added += counts.cards_added
             report.removed_keys.extend(counts.removed_keys or [])
+
+
+def _changed(report: FileReport) -> bool:
+    """Whether loading the file changed anything in the database."""
+    counts = (report.added, report.updated, report.removed, report.deleted, report.cards_added)
+    return any(counts) or (report.scheduling is not None and report.scheduling.changed)
 
 
 def _adopt_moved_notes(session: Any, profile_id: int, specs: list[DeckSpec], now: Any) -> None:

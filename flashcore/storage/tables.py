@@ -101,8 +101,8 @@ decks = Table(
 # A node of the topic tree. `key` is the normalized path; `weight` is the weakness score copied
 # here (and onto cards) so the queue needs no GROUP BY at query time; `explanation` is why its
 # weight refresh found it weak, as data (core.reasons.TopicEvidence or AssessedArea, as JSON by
-# `kind`, see storage.repos.weights; NULL: weight 0). `reason` held that explanation as text
-# before schema 0014: written "" since, it is filled again only by a downgrade.
+# `kind`, see storage.explanations; NULL: weight 0). `reason` is the same explanation as text,
+# written beside it for older versions' readers: flashcore reads `explanation` (schema 0014).
 topics = Table(
     "topics",
     metadata,
@@ -294,6 +294,10 @@ qbank_batches = Table(
     _required("imported_at", UTCDateTime),
     _required("rows_read", Integer, default=0),
     _required("added", Integer, default=0),
+    # An import still being written (schema 0015): the lowest attempt id it may hold (readers
+    # see only the profile's attempts below it), and who writes it; both NULL once published.
+    _optional("pending_from", Integer),
+    _optional("owner", String(200)),
 )
 
 qbank_attempts = Table(
@@ -337,7 +341,7 @@ qbank_tallies = Table(
 
 # The profile's attempts summed per group as `repos.decayed_groups` groups them (a listed
 # question's source and id with its texts, else the texts alone), so that the weakness report
-# reads a few thousand sums instead of every attempt (schema 0015). A cache of qbank_attempts:
+# reads a few thousand sums instead of every attempt (schema 0016). A cache of qbank_attempts:
 # brought up to date from the attempts added since (by id), rebuilt when it cannot be.
 # A row with `on_date` NULL is settled: every attempt of the group dated before the state's
 # `settled_before` (too old to be recent again), its decayed sums as 2 ** ((day - settled_before)

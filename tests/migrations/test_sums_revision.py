@@ -1,4 +1,4 @@
-"""Schema 0015 on a released 0014 database, on SQLite and PostgreSQL: the kept qbank sums are two
+"""Schema 0016 on a released 0015 database, on SQLite and PostgreSQL: the kept qbank sums are two
 new, empty tables (a cache the first large report fills); every row stays through the upgrade and
 the downgrade, and the upgraded database's report sums its attempts as before."""
 
@@ -13,7 +13,7 @@ from flashcore.storage.db import make_engine
 from flashcore.storage.migrate import downgrade, read_revision, upgrade
 from tests.migrations.fixtures import FOLDER, dump, load, read_fixture
 
-REVISION, PREVIOUS = "0015", "0014"
+REVISION, PREVIOUS = "0016", "0015"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

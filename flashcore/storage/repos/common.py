@@ -68,14 +68,11 @@ def update_many(
     names = [name for name in rows[0] if name != key]
     dialect = dialect_of(executor)
     if dialect.name != "sqlite":
-        params = {name: bindparam(f"u_{name}") for name in names}
-        statement = (
+        params: dict[str, Any] = {name: bindparam(f"u_{name}") for name in names}
+        executor.execute(
             update(table)
             .where(table.c[key] == bindparam("u_key"))
-            .values({**params, **(also or {})})
-        )
-        executor.execute(
-            statement,
+            .values({**params, **(also or {})}),
             [{"u_key": row[key], **{f"u_{n}": row[n] for n in names}} for row in rows],
         )
         return
@@ -84,8 +81,8 @@ def update_many(
         for name, expression in (also or {}).items()
     ]
     assignments = ", ".join([f"{name} = ?" for name in names] + extra)
-    statement = f"UPDATE {table.name} SET {assignments} WHERE {key} = ?"
-    _driver(executor).executemany(statement, _bound(table, dialect, [*names, key], names, rows))
+    sql = f"UPDATE {table.name} SET {assignments} WHERE {key} = ?"
+    _driver(executor).executemany(sql, _bound(table, dialect, [*names, key], names, rows))
 
 
 def _driver(executor: Executor) -> Any:

@@ -1,4 +1,4 @@
-"""The attempts summed per group (schema 0015: `qbank_sums`, `qbank_sums_state`), so that the
+"""The attempts summed per group (schema 0016: `qbank_sums`, `qbank_sums_state`), so that the
 weakness report reads a few thousand sums and the attempts added since, not every attempt.
 
 The groups are `decayed_groups`'s: a question some note lists by its source, id and texts, any
@@ -26,7 +26,13 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import case, delete, func, insert, select, update
 
-from flashcore.storage.repos.qbank import MISSED, DecayedGroup, summed_groups, tallied_attempts
+from flashcore.storage.repos.qbank import (
+    MISSED,
+    DecayedGroup,
+    shown,
+    summed_groups,
+    tallied_attempts,
+)
 from flashcore.storage.tables import (
     note_qids,
     notes,
@@ -110,8 +116,9 @@ def _listed_digest(conn: Executor, profile_id: int) -> str:
 
 
 def _day_rows(conn: Executor, profile_id: int, after_id: int) -> tuple[list[_DayRow], int, int]:
-    """The attempts with an id above `after_id`, counted per group and day by the database;
-    with how many they are and the highest id among them."""
+    """The attempts with an id above `after_id` that readers see (none of a batch still being
+    written), counted per group and day by the database; with how many they are and the
+    highest id among them."""
     a = qbank_attempts.c
     is_listed = a.qid.in_(_listed_ids(profile_id))
     keys: list[Any] = [
@@ -125,7 +132,7 @@ def _day_rows(conn: Executor, profile_id: int, after_id: int) -> tuple[list[_Day
     missed = func.coalesce(func.sum(case((a.outcome.in_(MISSED), 1), else_=0)), 0)
     found = conn.execute(
         select(*keys, func.count(), missed, func.max(a.id))
-        .where(a.id > after_id, a.profile_id == profile_id)
+        .where(a.id > after_id, a.profile_id == profile_id, shown(profile_id))
         .group_by(*keys)
     ).all()
     rows, total, highest = [], 0, after_id

@@ -1,8 +1,8 @@
 """qbank sums: the attempts summed per group, kept up to date from what was added
 
-Revision ID: 0015
-Revises: 0014
-Create Date: 2026-12-05 23:00:00
+Revision ID: 0016
+Revises: 0015
+Create Date: 2026-12-05 22:50:00
 
 `qbank_sums` holds each profile's question-bank attempts summed per group (a listed question's
 source and id with its texts, else the texts alone): one settled row per group for the attempts
@@ -22,8 +22,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0015"
-down_revision: str | None = "0014"
+revision: str = "0016"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
