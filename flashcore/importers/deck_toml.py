@@ -245,21 +245,20 @@ class _CardValues:
         self.problem(self.lines.key_in_block(self.start, key), f"card {self.local_id}: {message}")
 
     def text(self, key: str) -> str | None:
-        value = self.card.get(key)
+        value: object = self.card.get(key)
         if value is None:
             return None
         if not isinstance(value, str):
-            why: str | None = f"{key} must be text"
+            why = f"{key} must be text"
         elif len(value) > MAX_FIELD_CHARS:
             why = too_long(key, value)
+        elif (control := control_problem(value, text=True)) is not None:
+            why = f"{key} {control}"
         else:
-            control = control_problem(value, text=True)
-            why = f"{key} {control}" if control is not None else None
-        if why is not None:
-            self._report(key, why)
-            self.refused.append(key)
-            return None
-        return value
+            return value
+        self._report(key, why)
+        self.refused.append(key)
+        return None
 
     def texts(self, key: str) -> tuple[str, ...]:
         value = self.card.get(key, [])

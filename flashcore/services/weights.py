@@ -217,7 +217,7 @@ def _topic_weight_changes(
             why = reasons[old.topic_id]
         weight = round(s.score, 6)
         if weight != old.weight or why != old.why:
-            changes.append(weights_repo.TopicWeight(old.topic_id, weight, why))
+            changes.append(replace(old, weight=weight, why=why))
     return changes
 
 

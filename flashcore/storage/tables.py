@@ -101,8 +101,8 @@ decks = Table(
 # A node of the topic tree. `key` is the normalized path; `weight` is the weakness score copied
 # here (and onto cards) so the queue needs no GROUP BY at query time; `explanation` is why its
 # weight refresh found it weak, as data (core.reasons.TopicEvidence or AssessedArea, as JSON by
-# `kind`, see storage.repos.weights; NULL: weight 0). `reason` held that explanation as text
-# before schema 0015: written "" since, it is filled again only by a downgrade.
+# `kind`, see storage.explanations; NULL: weight 0). `reason` is the same explanation as text,
+# written beside it for older versions' readers: flashcore reads `explanation` (schema 0014).
 topics = Table(
     "topics",
     metadata,
