@@ -280,3 +280,40 @@ def test_a_reviewer_answers_while_a_large_import_copies_and_loses_nothing(starte
     print(f"\n{len(result['waits'])} answers, {len(during)} during the copy "
           f"({steps[0].transactions} write transactions); longest answer {longest * 1000:.0f} ms")  # fmt: skip
     assert longest < 2.0, f"an answer waited {longest:.2f} s"
+
+
+def test_a_review_session_rebuilds_its_queue_once_an_import_is_done_not_at_each_step(
+    fc_sqlite, tmp_path, monkeypatch
+):
+    from flashcore.services.study import StudySession
+    from flashcore.storage import repos
+
+    fc = with_starter_decks(fc_sqlite)
+    session = StudySession(fc)
+    rebuilds: list[int] = []
+    rebuild = StudySession._rebuild
+
+    def counted(self: Any, now: Any) -> None:
+        rebuilds.append(1)
+        rebuild(self, now)
+
+    monkeypatch.setattr(StudySession, "_rebuild", counted)
+    try:
+        session.queue()
+        assert len(rebuilds) == 1
+        with fc.engine.begin() as conn:  # another process claims a batch and writes a step
+            claimed = repos.claim_batch(
+                conn, fc.profile_id, source="uworld", fmt="uworld", origin="x.csv",
+                digest="x", imported_at=NOW, rows_read=1, owner="elsewhere:1:x",
+            )  # fmt: skip
+        with fc.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE profiles SET weights_day = NULL WHERE id = 0"))
+        session.queue()
+        assert len(rebuilds) == 1, "no rebuild for the commits of an import still writing"
+        with fc.engine.begin() as conn:
+            repos.publish_batch(conn, claimed.batch_id, 0)
+            repos.finish_batch(conn, [claimed.batch_id])
+        session.queue()
+        assert len(rebuilds) == 2, "rebuilt once the import is done"
+    finally:
+        session.close()

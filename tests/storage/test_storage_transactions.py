@@ -12,8 +12,8 @@ from flashcore.core.errors import StaleCardError
 from flashcore.core.model import Rating
 from flashcore.services.study import answer, build_queue, show
 from flashcore.storage import repos
-from flashcore.storage.repos import answering as answering_repo
 from flashcore.storage.models import Card, ReviewLog
+from flashcore.storage.repos import answering as answering_repo
 from flashcore.storage.uow import run_write
 
 

@@ -1,4 +1,6 @@
-"""A card's scheduling state and its review log: load, save, bury siblings, undo."""
+"""A card's scheduling state and its review log: load, save, bury siblings, write an answer
+(with its log row, chained to the one before); undoing one is `undo`'s, reading the log
+`review_log`'s."""
 
 from __future__ import annotations
 
@@ -12,7 +14,6 @@ from sqlalchemy import (
     bindparam,
     case,
     cast,
-    delete,
     exists,
     func,
     insert,
@@ -475,149 +476,3 @@ def write_out(session: Executor, log_id: int) -> None:
         .where(r.id == log_id)
         .values(**{name: resolved[name] for name in CHAINED}, chained=False)
     )
-
-
-def last_reviews(session: Session, profile_id: int, count: int) -> list[dict[str, Any]]:
-    """The last `count` answers given in flashcore (answers imported from Anki are history,
-    not something to undo), each with its before-state."""
-    rows = session.execute(
-        select(review_logs)
-        .where(review_logs.c.profile_id == profile_id, review_logs.c.imported.is_(False))
-        .order_by(review_logs.c.id.desc())
-        .limit(count)
-    )
-    return [before_state(session, dict(r._mapping)) for r in rows]
-
-
-def undo_review(session: Session, log: dict[str, Any], now: datetime) -> None:
-    """Restore the card to its state before `log` and delete the log row."""
-    card = session.execute(
-        select(cards.c.version, cards.c.reps).where(cards.c.id == log["card_id"])
-    ).first()
-    if card is None:
-        raise NotFoundError(f"card {log['card_id']} no longer exists")
-    log = before_state(session, log)
-    values: dict[str, Any] = {
-        "state": log["state_before"],
-        "step": log["step_before"],
-        "stability": log["stability_before"],
-        "difficulty": log["difficulty_before"],
-        "due": log["due_before"],
-        "last_review": log["last_review_before"],
-        "reps": card.reps - 1,
-        "lapses": log["lapses_before"],
-        "desired_retention": log["retention_before"],
-        "buried_until": log.get("buried_until_before"),
-        "version": card.version + 1,
-        "modified_at": now,
-    }
-    if log["leeched"]:
-        values.update(suspended=False, leech=False)
-    session.execute(update(cards).where(cards.c.id == log["card_id"]).values(**values))
-    siblings = log.get("buried_siblings") or []
-    if siblings:
-        session.execute(
-            update(cards)
-            .where(cards.c.id.in_(siblings))
-            .values(buried_until=None, version=cards.c.version + 1)
-        )
-    unchain_successor(session, log["card_id"], log["id"])
-    session.execute(delete(review_logs).where(review_logs.c.id == log["id"]))
-
-
-def review_counts_since(session: Executor, profile_id: int, since: datetime) -> dict[int, int]:
-    """Answers since `since` grouped by the state the card was in (NEW counts introductions)."""
-    r = review_logs.c
-    rows = session.execute(
-        select(r.state_before, func.count())
-        .where(r.profile_id == profile_id, r.reviewed_at >= since)
-        .group_by(r.state_before)
-    )
-    return {int(s): int(n) for s, n in rows}
-
-
-@dataclass(frozen=True, slots=True)
-class LoggedAnswer:
-    """One answer of the review log, as a replay needs it."""
-
-    card_id: int
-    rating: int
-    reviewed_at: datetime
-    desired_retention: float
-    scheduler_id: int | None
-    elapsed_days: int | None
-
-
-def answer_log(session: Executor, profile_id: int) -> list[LoggedAnswer]:
-    """The profile's whole review log, card by card, each card's answers in order."""
-    r = review_logs.c
-    rows = session.execute(
-        select(r.card_id, r.rating, r.reviewed_at, r.desired_retention, r.scheduler_id,
-               r.elapsed_days)
-        .where(r.profile_id == profile_id)
-        .order_by(r.card_id, r.reviewed_at, r.id)
-    )  # fmt: skip
-    return [LoggedAnswer(*row) for row in rows]
-
-
-@dataclass(frozen=True, slots=True)
-class StoredSchedule:
-    card_id: int
-    version: int
-    schedule: Schedule
-
-
-def stored_schedules(session: Executor, profile_id: int) -> list[StoredSchedule]:
-    """Every card's stored scheduling state, with the version an update must match."""
-    c = cards.c
-    rows = session.execute(
-        select(c.id, c.state, c.step, c.due, c.stability, c.difficulty, c.last_review, c.reps,
-               c.lapses, c.version)
-        .where(c.profile_id == profile_id)
-    )  # fmt: skip
-    return [StoredSchedule(row.id, row.version, schedule_from(row)) for row in rows]
-
-
-@dataclass(frozen=True, slots=True)
-class ReviewOutcome:
-    """One answer to a card in review, as the forgetting signal needs it (see
-    core.weakness.Lapses): its note, when, the stability and elapsed days it was scheduled
-    with, and whether it lapsed."""
-
-    note_id: int
-    reviewed_at: datetime
-    stability: float
-    last_review: datetime | None
-    elapsed_days: int | None
-    lapsed: bool
-
-
-def review_outcomes(session: Executor, profile_id: int, since: datetime) -> list[ReviewOutcome]:
-    """The profile's answers to cards in review (not learning, not new) since `since`. A
-    chained row (schema 0012) takes its stability and last review from the card's previous row:
-    the one before it in this read, or, for a card's first answer here, the stored one."""
-    r, c = review_logs.c, cards.c
-    rows = session.execute(
-        select(r.id, r.card_id, c.note_id, r.reviewed_at, r.state_before, r.stability_before,
-               r.last_review_before, r.stability_after, r.elapsed_days, r.rating, r.chained)
-        .join(cards, cards.c.id == r.card_id)
-        .where(r.profile_id == profile_id, r.reviewed_at >= since)
-        .order_by(r.card_id, r.id)
-    ).all()  # fmt: skip
-    review = int(CardState.REVIEW)
-    out = []
-    previous: tuple[int, float, datetime] | None = None  # card, its stability after, when
-    for row in rows:
-        stability, last = row.stability_before, row.last_review_before
-        if row.chained:
-            if previous is not None and previous[0] == row.card_id:
-                stability, last = previous[1], previous[2]
-            elif row.state_before == review:
-                filled = before_state(session, {"id": row.id, "card_id": row.card_id,
-                                                "chained": True})  # fmt: skip
-                stability, last = filled["stability_before"], filled["last_review_before"]
-        previous = (row.card_id, row.stability_after, row.reviewed_at)
-        if row.state_before == review and stability is not None:
-            out.append(ReviewOutcome(row.note_id, row.reviewed_at, stability, last,
-                                     row.elapsed_days, row.rating == 1))  # fmt: skip
-    return out

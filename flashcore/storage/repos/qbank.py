@@ -55,6 +55,7 @@ __all__ = [
     "drop_pending",
     "finish_batch",
     "identical_batch",
+    "import_in_progress",
     "insert_batch",
     "last_published",
     "pending_batches",
@@ -185,6 +186,15 @@ def finish_batch(conn: Executor, batch_ids: Iterable[int]) -> None:
     """The weights that follow these published batches are written."""
     b = qbank_batches.c
     conn.execute(update(qbank_batches).where(b.id.in_(list(batch_ids))).values(owner=None))
+
+
+def import_in_progress(conn: Executor, profile_id: int) -> bool:
+    """Whether an import into the profile is writing (its batch, or the weights after it)."""
+    b = qbank_batches.c
+    found = conn.execute(
+        select(b.id).where(b.profile_id == profile_id, b.owner.is_not(None)).limit(1)
+    ).first()
+    return found is not None
 
 
 def reweighing_batches(conn: Executor, profile_id: int) -> list[tuple[int, str]]:

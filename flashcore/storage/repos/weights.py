@@ -78,7 +78,16 @@ def card_weights(conn: Executor, profile_id: int) -> list[CardWeight]:
 
 
 def update_card_weights(conn: Executor, changed: list[CardWeight]) -> None:
-    if changed:
+    """Write these cards' weights. On SQLite by the driver's executemany (an import of
+    100,000 attempts into 200,000 cards changes ~120,000 of them: ~30 -> ~4 us a card)."""
+    from flashcore.storage.repos.common import _driver, dialect_of
+
+    if changed and dialect_of(conn).name == "sqlite":
+        _driver(conn).executemany(
+            "UPDATE cards SET weight = ?, weak_topic_id = ? WHERE id = ?",
+            [(w, t, card_id) for card_id, _note_id, w, t in changed],
+        )
+    elif changed:
         conn.execute(
             update(cards)
             .where(cards.c.id == bindparam("cid"))
