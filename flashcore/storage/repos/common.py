@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Table, bindparam, insert, update
 
+from flashcore.storage.types import UTCDateTime
+
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
@@ -99,8 +101,7 @@ def _bound(
     rows: Sequence[Mapping[str, Any]],
 ) -> list[list[Any]]:
     """The rows' values of `names`, in order, those of `processed` through their column type's
-    bind processing. A value the same object as the row before's is processed once (an
-    import's rows share their `now`)."""
+    bind processing."""
     wanted = set(processed)
     processors = [
         (i, proc)
@@ -108,12 +109,24 @@ def _bound(
         if name in wanted
         and (proc := table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) is not None
     ]
+    # Times are processed once per distinct value (an import's cards share their `now`, its
+    # anchors a few hundred due days); other values once per run of the same object.
+    times: dict[int, dict[Any, Any]] = {
+        i: {} for i, _ in processors if isinstance(table.c[names[i]].type, UTCDateTime)
+    }
     last: dict[int, tuple[Any, Any]] = {}
     values: list[list[Any]] = []
     for row in rows:
         value = [row[name] for name in names]
         for i, proc in processors:
             raw = value[i]
+            memo = times.get(i)
+            if memo is not None:
+                done = memo.get(raw, _MISSING)
+                if done is _MISSING:
+                    done = memo[raw] = proc(raw)
+                value[i] = done
+                continue
             seen = last.get(i)
             if seen is not None and seen[0] is raw:
                 value[i] = seen[1]
@@ -122,3 +135,6 @@ def _bound(
                 last[i] = (raw, value[i])
         values.append(value)
     return values
+
+
+_MISSING = object()

@@ -26,6 +26,8 @@ from sqlalchemy import (
 from flashcore.storage.tables import (
     qbank_attempts,
     qbank_batches,
+    qbank_sums,
+    qbank_sums_state,
     qbank_tallies,
     topic_aliases,
     topics,
@@ -51,7 +53,7 @@ __all__ = [
     "batch_summaries",
     "can_decay",
     "claim_batch",
-    "decayed_groups",
+    "clear_sums",
     "drop_pending",
     "finish_batch",
     "identical_batch",
@@ -66,6 +68,7 @@ __all__ = [
     "set_alias",
     "shown",
     "stored_attempts",
+    "summed_groups",
     "tallied_attempts",
     "text_tallies",
     "topic_path_with_key",
@@ -344,7 +347,15 @@ def remove_batch(conn: Executor, profile_id: int, batch_id: int) -> int | None:
     conn.execute(delete(qbank_attempts).where(a.batch_id == batch_id))
     conn.execute(delete(qbank_batches).where(b.id == batch_id))
     add_tallies(conn, profile_id, gone)
+    clear_sums(conn, profile_id)  # its attempts are in the sums: summed afresh next time
     return sum(-t.attempts for t in gone)
+
+
+def clear_sums(conn: Executor, profile_id: int) -> None:
+    """Forget the profile's kept sums (attempts were removed, or the tallies replaced): the
+    next sync sums its attempts afresh (repos.qbank_sums)."""
+    conn.execute(delete(qbank_sums_state).where(qbank_sums_state.c.profile_id == profile_id))
+    conn.execute(delete(qbank_sums).where(qbank_sums.c.profile_id == profile_id))
 
 
 def _missed_count() -> Any:
@@ -438,6 +449,7 @@ def replace_tallies(conn: Executor, profile_id: int, tallies: Iterable[TextTally
     """The profile's tallies become these (`check --repair`)."""
     conn.execute(delete(qbank_tallies).where(qbank_tallies.c.profile_id == profile_id))
     add_tallies(conn, profile_id, tallies)
+    clear_sums(conn, profile_id)
 
 
 # ------------------------------------------------------------------ topics and aliases
@@ -536,12 +548,13 @@ class DecayedGroup:
         return (self.topic, self.category, self.system)
 
 
-def decayed_groups(
+def summed_groups(
     conn: Executor, profile_id: int, today: date, half_life: float
 ) -> list[DecayedGroup]:
     """The profile's attempts summed per group: those at the ids of questions its notes list
     per source, id and texts, the others per texts (source and id ""). One pass in the
-    database; a miss's weight `0.5 ** (age / half_life)` is computed there."""
+    database over every attempt, a miss's weight `0.5 ** (age / half_life)` computed there
+    (`repos.decayed_groups` reads the kept sums instead when they can answer)."""
     from flashcore.storage.repos.common import dialect_of
     from flashcore.storage.tables import note_qids, notes
 
