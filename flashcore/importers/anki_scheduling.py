@@ -226,14 +226,11 @@ def card_schedule(
     default_retention: float,
     history_memory: Memory | None,
     last_answer: datetime | None,
-    data: dict[str, Any] | None = None,
 ) -> ImportedCard:
     """`card` in flashcore's terms. `learn_steps`/`relearn_steps`: how many steps flashcore's
     profile has (the step index counts them); `history_memory`: the memory py-fsrs gives for
-    the card's revlog, used when `data` holds none; `last_answer`: its last revlog answer;
-    `data`: the card's `data` when the caller has decoded it already."""
-    if data is None:
-        data = card.data_json()
+    the card's revlog, used when `data` holds none; `last_answer`: its last revlog answer."""
+    data = card.data_json()
     retention = _number(data.get("dr"))
     flagged = (card.flags & 0b111) != 0
     state = _TYPE_STATE.get(card.type)

@@ -147,7 +147,6 @@ class _CardWork:
     new_manual: int = 0
     history: list[tuple[Rating, datetime, int]] | None = None  # for memory without FSRS data
     retention: float | None = None  # the card's `dr`
-    data: dict[str, Any] = field(default_factory=dict)  # the card's `data`, decoded once
 
 
 def _known(known: Any, revlog_id: int) -> bool:
@@ -274,7 +273,6 @@ def _settle(
         learn_steps=len(settings.learning_steps), relearn_steps=len(settings.relearning_steps),
         default_retention=settings.desired_retention, history_memory=history_memory,
         last_answer=revlog_time(item.last_answer_ms) if item.last_answer_ms else None,
-        data=item.data,
     )  # fmt: skip
     if item.anki.buried:  # buried in Anki: here too, until the next study day
         writes.bury(card_id, fc.rollover(now))

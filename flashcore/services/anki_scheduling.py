@@ -176,7 +176,7 @@ def _apply(
     unlinked = anki_sync.unlinked_answers(session, fc.profile_id, list(card_ids.values()))
     for item in work.values():
         item.unseen = list(unlinked.get(item.card_id, ()))
-        item.data = data = item.anki.data_json()
+        data = item.anki.data_json()  # not kept: 48,000 decoded dicts would take ~20 MB
         retention = data.get("dr")
         item.retention = float(retention) if isinstance(retention, int | float) else None
         if item.anki.type in _STUDIED and not data.get("s"):
