@@ -270,19 +270,19 @@ class _Writer:
               cancel: threading.Event | None) -> int:  # fmt: skip
         """The new attempts into the unpublished batch, in steps; how many were copied."""
         with transaction(self.conn, write=False):
-            low, high = self.stage.seq_range()
+            total = self.stage.order()
         copied = 0
 
         def write(c: Any, start: int, stop: int) -> None:
             nonlocal copied
-            copied += self.stage.save_rows(c, claimed.batch_id, low + start, low + stop)
+            copied += self.stage.save_rows(c, claimed.batch_id, start, stop)
 
         def step(done: int) -> None:
             _check(cancel)
             if progress is not None:
-                progress("saving", done, high - low)
+                progress("saving", done, total)
 
-        self.steps.run(high - low, write, step)
+        self.steps.run(total, write, step)
         return copied
 
     def _publish(self, claimed: repos.PendingBatch, copied: int) -> None:
