@@ -248,6 +248,31 @@ CHAINED = ("step_before", "stability_before", "difficulty_before", "due_before",
            "last_review_before", "retention_before")  # fmt: skip
 _CHAIN_SOURCE = ("step_after", "stability_after", "difficulty_after", "due_after", "reviewed_at",
                  "desired_retention")  # fmt: skip
+# The before-state values stored together in `packed_before` (schema 0014), in its order.
+PACKED = ("step_before", "stability_before", "difficulty_before", "retention_before",
+          "buried_until_before")  # fmt: skip
+
+
+def stored_review(values: dict[str, Any]) -> dict[str, Any]:
+    """A review-log row as given (every before-state value by name) -> as stored: the packed
+    values in `packed_before`. A row already stored passes unchanged."""
+    if "packed_before" in values:
+        return values
+    out = {k: v for k, v in values.items() if k not in PACKED and k != "chained"}
+    out["packed_before"] = tuple(values.get(name) for name in PACKED)
+    return out
+
+
+def given_review(row: dict[str, Any]) -> dict[str, Any]:
+    """A stored review-log row -> every before-state value by name, and `chained` (its
+    `due_before` is NULL: the chained values are the previous row's, see `before_state`)."""
+    if "packed_before" not in row:
+        return row
+    out = {k: v for k, v in row.items() if k != "packed_before"}
+    packed = row["packed_before"] or (None,) * len(PACKED)
+    out.update(zip(PACKED, packed, strict=True))
+    out["chained"] = "due_before" in row and row["due_before"] is None
+    return out
 
 
 @cache
@@ -262,15 +287,16 @@ def _previous_statement() -> Any:
 
 
 def insert_review(session: Executor, values: dict[str, Any]) -> int:
-    """Insert one review-log row; its id (SQLite's last row id, RETURNING elsewhere). When the
-    card is exactly as its previous answer left it, the row is written chained (its before-state
-    read from that answer's row: one seek on the card's index, ~10 us)."""
+    """Insert one review-log row (every before-state value by name); its id (SQLite's last row
+    id, RETURNING elsewhere). When the card is exactly as its previous answer left it, the row
+    is written chained (its before-state read from that answer's row: one seek on the card's
+    index, ~10 us)."""
     previous = session.execute(_previous_statement(), {"b_card": values["card_id"]}).first()
     if previous is not None and all(
         _same(values.get(name), previous[i]) for i, name in enumerate(CHAINED)
     ):
-        values = {**values, **dict.fromkeys(CHAINED), "chained": True}
-    result = session.execute(_insert_review_statement(), values)
+        values = {**values, **dict.fromkeys(CHAINED)}
+    result = session.execute(_insert_review_statement(), stored_review(values))
     return int(result.inserted_primary_key[0])  # type: ignore[attr-defined]
 
 
@@ -291,8 +317,9 @@ def _chain_statement() -> Any:
 
 
 def before_state(session: Executor, row: dict[str, Any]) -> dict[str, Any]:
-    """The row with its before-state filled in: as stored, or (chained) from the card's
-    previous row."""
+    """The row (stored, or with `id`, `card_id` and `chained` at least) with its whole
+    before-state by name: as stored, or (chained) from the card's previous row."""
+    row = given_review(row)
     if not row.get("chained"):
         return row
     previous = session.execute(
@@ -317,14 +344,26 @@ def unchain_successor(session: Executor, card_id: int, log_id: int) -> None:
 def write_out(session: Executor, log_id: int) -> None:
     """Store a chained row's before-state in the row itself (nothing for a row not chained)."""
     r = review_logs.c
-    row = session.execute(select(r.id, r.card_id, r.chained).where(r.id == log_id)).first()
-    if row is None or not row.chained:
+    row = session.execute(
+        select(r.id, r.card_id, r.due_before, r.packed_before).where(r.id == log_id)
+    ).first()
+    if row is None or row.due_before is not None:
         return
-    resolved = before_state(session, dict(row._mapping))
+    set_before(session, log_id, before_state(session, dict(row._mapping)))
+
+
+def set_before(session: Executor, log_id: int, values: dict[str, Any]) -> None:
+    """Write before-state values (by name: any of `CHAINED`, `PACKED`, `state_before`,
+    `lapses_before`) into the row `log_id`, keeping the others as stored."""
+    r = review_logs.c
+    current = session.execute(select(r.packed_before).where(r.id == log_id)).scalar_one()
+    packed = dict(zip(PACKED, current or (None,) * len(PACKED), strict=True))
+    packed.update((k, v) for k, v in values.items() if k in PACKED)
+    direct = {k: v for k, v in values.items() if k not in PACKED and k.endswith("_before")}
     session.execute(
         update(review_logs)
         .where(r.id == log_id)
-        .values(**{name: resolved[name] for name in CHAINED}, chained=False)
+        .values(**direct, packed_before=tuple(packed[name] for name in PACKED))
     )
 
 
@@ -449,8 +488,8 @@ def review_outcomes(session: Executor, profile_id: int, since: datetime) -> list
     the one before it in this read, or, for a card's first answer here, the stored one."""
     r, c = review_logs.c, cards.c
     rows = session.execute(
-        select(r.id, r.card_id, c.note_id, r.reviewed_at, r.state_before, r.stability_before,
-               r.last_review_before, r.stability_after, r.elapsed_days, r.rating, r.chained)
+        select(r.id, r.card_id, c.note_id, r.reviewed_at, r.state_before, r.packed_before,
+               r.last_review_before, r.stability_after, r.elapsed_days, r.rating, r.due_before)
         .join(cards, cards.c.id == r.card_id)
         .where(r.profile_id == profile_id, r.reviewed_at >= since)
         .order_by(r.card_id, r.id)
@@ -459,8 +498,8 @@ def review_outcomes(session: Executor, profile_id: int, since: datetime) -> list
     out = []
     previous: tuple[int, float, datetime] | None = None  # card, its stability after, when
     for row in rows:
-        stability, last = row.stability_before, row.last_review_before
-        if row.chained:
+        stability, last = row.packed_before[1], row.last_review_before
+        if row.due_before is None:  # chained
             if previous is not None and previous[0] == row.card_id:
                 stability, last = previous[1], previous[2]
             elif row.state_before == review:

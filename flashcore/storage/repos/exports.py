@@ -24,7 +24,7 @@ from flashcore.storage.tables import (
     review_logs,
     topics,
 )
-from flashcore.storage.types import from_micros
+from flashcore.storage.types import RETENTION_SCALE, from_micros
 
 if TYPE_CHECKING:
     from flashcore.storage.repos.common import Executor
@@ -186,6 +186,8 @@ def _sqlite_reviews(
             last = card_id
         reviewed, due_after = parse(at), parse(due)
         before_state, after_state = states[before], states[after]
+        if dr >= 2.0:  # types.Retention: 1/10,000ths
+            dr /= RETENTION_SCALE
         history.append(
             ReviewRecord(
                 reviewed, rating, ms, before_state, after_state, due_after, s, d, dr, revlog_id
