@@ -231,11 +231,8 @@ def _load_profile(
             )
 
         def work(session: Any) -> tuple[int, dict[str, Any]]:
-            again = repos.find_profile(session, name)
-            if again is not None:
-                return again
             settings = Settings(timezone=timezone).to_json()
-            return repos.create_profile(session, name, settings, now), settings
+            return repos.find_or_create_profile(session, name, settings, now)
 
         found = run_write(engine, work)
     profile_id, raw = found

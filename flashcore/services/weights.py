@@ -10,8 +10,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from flashcore.core import weakness as model
-from flashcore.core.reasons import WeakTopic
-from flashcore.core.text import REASON_CHARS, clip
+from flashcore.core.reasons import AssessedArea, TopicEvidence, WeakTopic
 from flashcore.storage import repos
 from flashcore.storage.repos import weights as weights_repo
 from flashcore.storage.uow import run_write
@@ -121,7 +120,7 @@ def _with_assessments(
     index: TopicIndex,
     scores: dict[int, model.TopicScore],
     today: date,
-) -> tuple[dict[int, model.TopicScore], dict[int, str]]:
+) -> tuple[dict[int, model.TopicScore], dict[int, AssessedArea]]:
     """The topic scores with self-assessment reports' weak systems and disciplines added: every
     topic of a reported area takes the area's score where it is higher than its own (see
     core.assessment); and the reasons of the topics that took it."""
@@ -136,19 +135,18 @@ def _with_assessments(
     areas = reports.area_scores(found, today, half_life)
     if not areas:
         return scores, {}
-    why: dict[tuple[reports.AreaKind, str], str] = {}
+    why: dict[tuple[reports.AreaKind, str], AssessedArea] = {}
     for a in sorted(found, key=lambda a: (a.taken_on, a.assessment_id)):
         for area in a.areas:
             band = area.band_for(a.pass_line)
-            kind = "system" if area.kind is reports.AreaKind.SYSTEM else "discipline"
-            why[(area.kind, area.area)] = (
-                f"weak {kind}: {area.area} — {band.value} on {a.name} ({a.taken_on.isoformat()})"
+            why[(area.kind, area.area)] = AssessedArea(
+                area.kind, area.area, band, a.name, a.taken_on
             )
     out = dict(scores)
-    reasons: dict[int, str] = {}
+    reasons: dict[int, AssessedArea] = {}
     for topic_id, path in index.paths.items():
         best = 0.0
-        reason = ""
+        reason: AssessedArea | None = None
         for key in ((reports.AreaKind.SYSTEM, system_of(path)),
                     (reports.AreaKind.DISCIPLINE, discipline_of(path))):  # fmt: skip
             if key[1] is None:
@@ -157,11 +155,11 @@ def _with_assessments(
             if score > best:
                 best, reason = score, why[(key[0], key[1])]
         own = out.get(topic_id, model.NEUTRAL)
-        if best > own.score:
+        if best > own.score and reason is not None:
             from dataclasses import replace
 
             out[topic_id] = replace(own, score=best)
-            reasons[topic_id] = clip(reason, REASON_CHARS)
+            reasons[topic_id] = reason
     return out, reasons
 
 
@@ -172,20 +170,19 @@ def _write_topic_weights(
     scores: dict[int, model.TopicScore],
     half_life: float,
     today: date,
-    reasons: dict[int, str] | None = None,
+    reasons: dict[int, AssessedArea] | None = None,
 ) -> None:
     changes: list[weights_repo.TopicWeight] = []
     for old in weights_repo.topic_weights(session, profile_id):
         s = scores.get(old.topic_id, model.NEUTRAL)
-        reason = (
-            model.reason_text(index.paths[old.topic_id], s, half_life, today) if s.score > 0 else ""
+        why: TopicEvidence | AssessedArea | None = (
+            TopicEvidence.of(s, half_life, today) if s.score > 0 else None
         )
         if reasons and old.topic_id in reasons:  # weighted by a self-assessment's report
-            reason = reasons[old.topic_id]
-        reason = clip(reason, REASON_CHARS)  # the column's length, on every backend
+            why = reasons[old.topic_id]
         weight = round(s.score, 6)
-        if weight != old.weight or reason != old.reason:
-            changes.append(weights_repo.TopicWeight(old.topic_id, weight, reason))
+        if weight != old.weight or why != old.why:
+            changes.append(weights_repo.TopicWeight(old.topic_id, weight, why))
     weights_repo.update_topic_weights(session, changes)
 
 

@@ -63,6 +63,7 @@ class Topic(Base):
     parent_id: Mapped[int | None]
     weight: Mapped[float]
     reason: Mapped[str]
+    explanation: Mapped[dict[str, object] | None]
 
 
 class Note(Base):

@@ -99,7 +99,10 @@ decks = Table(
 )
 
 # A node of the topic tree. `key` is the normalized path; `weight` is the weakness score copied
-# here (and onto cards) so the queue needs no GROUP BY at query time.
+# here (and onto cards) so the queue needs no GROUP BY at query time; `explanation` is why its
+# weight refresh found it weak, as data (core.reasons.TopicEvidence or AssessedArea, as JSON by
+# `kind`, see storage.repos.weights; NULL: weight 0). `reason` held that explanation as text
+# before schema 0014: written "" since, it is filled again only by a downgrade.
 topics = Table(
     "topics",
     metadata,
@@ -110,6 +113,7 @@ topics = Table(
     _optional("parent_id", ForeignKey("topics.id", ondelete="SET NULL")),
     _required("weight", Float, default=0.0),
     _required("reason", String(300), default=""),
+    _optional("explanation", JSON(none_as_null=True)),
     UniqueConstraint("profile_id", "key"),
 )
 
@@ -216,7 +220,7 @@ NEW_CARD_ORDER = (cards.c.weight.desc(), cards.c.new_position, cards.c.note_id, 
 
 # One row per answer, with the state before and after so `undo` restores it exactly.
 #
-# Compact (schemas 0012 and 0014): the times are `UTCMicros` (an 8-byte integer on SQLite), and
+# Compact (schemas 0012 and 0015): the times are `UTCMicros` (an 8-byte integer on SQLite), and
 # an answer given to a card exactly as its previous answer left it is *chained*: its
 # `due_before` is NULL, and so is the rest of its before-state but `state_before` and
 # `lapses_before`: step, stability, difficulty, due, last review and retention are read from
@@ -236,7 +240,7 @@ review_logs = Table(
     _required("reviewed_at", UTCMicros),
     _required("rating", SmallInteger),
     _optional("duration_ms", Integer),
-    _required("desired_retention", Retention),  # 9000 for 0.9 on SQLite (types.Retention)
+    _required("desired_retention", Retention),  # 0.0 for 0.9 on SQLite (types.Retention)
     _required("reason", String(300), default=""),
     _required("state_before", SmallInteger),
     _optional("due_before", UTCMicros),  # NULL: chained

@@ -148,34 +148,49 @@ class UTCMicros(TypeDecorator[datetime]):
         if isinstance(value, str):  # text written by a flashcore before schema 0012
             parsed = datetime.fromisoformat(value)
             return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        moment: datetime = value  # a driver's datetime (PostgreSQL)
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC)
 
 
 RETENTION_SCALE = 10_000
+RETENTION_BASE = 9_000  # 0.9, the default: stored as 0
 
 
 def to_retention(value: float) -> float:
-    """A desired retention as the review log stores it on SQLite: its number of 1/10,000ths
-    when that is the value exactly (0.9 -> 9000.0, which SQLite writes as a 2-byte integer in a
-    REAL column; flashcore rounds retentions to 4 decimals), else the value itself (8 bytes).
-    A retention is at most 1 and a scaled one at least 2, so the two never mix up."""
-    if not 0.0 <= value < 2.0:
+    """A desired retention as the review log stores it on SQLite: when the value is a whole
+    number n of 1/10,000ths, n - 9000 as a float (0.9 -> 0.0, which SQLite writes in a REAL
+    column as the integer 0, in no byte at all; flashcore rounds retentions to 4 decimals), else
+    the value itself (8 bytes). A stored whole number is such a difference, except 1.0 (a
+    retention of 1 written as it is: 0.9001 is never stored as the difference 1), so a retention
+    written as a plain float by SQL that predates this reads back as itself."""
+    if not 0.0 < value <= 1.0:
         raise ValueError(f"desired retention {value!r} out of range")
-    scaled = float(round(value * RETENTION_SCALE))
-    return scaled if scaled >= 2.0 and scaled / RETENTION_SCALE == value else float(value)
+    scaled = round(value * RETENTION_SCALE)
+    if scaled / RETENTION_SCALE != value or scaled == RETENTION_BASE + 1:
+        return float(value)
+    return float(scaled - RETENTION_BASE)
 
 
 def from_retention(value: float) -> float:
-    """The retention `to_retention` stored (at least 2: 1/10,000ths; else the value)."""
-    return value / RETENTION_SCALE if value >= 2.0 else value
+    """The retention `to_retention` stored."""
+    if value.is_integer() and value != 1.0:
+        return (value + RETENTION_BASE) / RETENTION_SCALE
+    return value
+
+
+# `from_retention` in SQL (SQLite): the same IEEE arithmetic, so the same float.
+RETENTION_SQL = (
+    "CASE WHEN desired_retention = CAST(desired_retention AS INTEGER) AND desired_retention != 1.0"
+    f" THEN (desired_retention + {RETENTION_BASE}.0) / {RETENTION_SCALE}.0"
+    " ELSE desired_retention END"
+)
 
 
 class Retention(TypeDecorator[float]):
     """A desired retention stored exactly and compactly: on SQLite `to_retention`'s value in a
-    REAL column (2 bytes for 0.9 where the float takes 8); elsewhere the float. A value written
-    as the plain float (by SQL that predates this, say) still reads back as itself. Used by the
+    REAL column (no byte for 0.9 where the float takes 8); elsewhere the float. Used by the
     review log (one per answer)."""
 
     impl = Float
@@ -187,13 +202,15 @@ class Retention(TypeDecorator[float]):
         return to_retention(value)
 
     def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
-        """On SQLite one comparison and at most one division (`check` reads a million)."""
+        """On SQLite one test and at most one division (`check` reads a million)."""
         if dialect.name != "sqlite":
             return super().result_processor(dialect, coltype)
-        scale = RETENTION_SCALE
+        base, scale = RETENTION_BASE, RETENTION_SCALE
 
-        def process(value: Any) -> float | None:
-            return value / scale if value is not None and value >= 2.0 else value
+        def process(value: float | None) -> float | None:
+            if value is not None and value.is_integer() and value != 1.0:
+                return (value + base) / scale
+            return value
 
         return process
 

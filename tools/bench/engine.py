@@ -899,7 +899,7 @@ def _log_rows(
             after[c.card_id] = (s.step_after, s.stability_after, s.difficulty_after,
                                 (s.due_after + shift) * MICROS, at * MICROS, 0.9)  # fmt: skip
             # As storage.types stores them: the rest of the before-state packed (NULL when
-            # chained or all None), the retention in 1/10,000ths, no buried sibling as NULL.
+            # chained or all None), the retention as stored (0.9: 0.0), no buried sibling as NULL.
             if chained:
                 due_before = last_before = packed = None
             else:

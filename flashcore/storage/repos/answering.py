@@ -248,7 +248,7 @@ CHAINED = ("step_before", "stability_before", "difficulty_before", "due_before",
            "last_review_before", "retention_before")  # fmt: skip
 _CHAIN_SOURCE = ("step_after", "stability_after", "difficulty_after", "due_after", "reviewed_at",
                  "desired_retention")  # fmt: skip
-# The before-state values stored together in `packed_before` (schema 0014), in its order.
+# The before-state values stored together in `packed_before` (schema 0015), in its order.
 PACKED = ("step_before", "stability_before", "difficulty_before", "retention_before",
           "buried_until_before")  # fmt: skip
 

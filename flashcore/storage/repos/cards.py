@@ -20,6 +20,7 @@ from sqlalchemy import (
 from flashcore.core.errors import FlashcoreError
 from flashcore.core.model import CardState
 from flashcore.core.reasons import WeakTopic
+from flashcore.storage.explanations import from_json
 from flashcore.storage.repos.common import chunks
 from flashcore.storage.repos.decks import deck_ids_matching, topic_ids_matching
 from flashcore.storage.tables import (
@@ -398,15 +399,15 @@ def set_card_flags(
 
 def weak_topics(session: Executor, card_ids: list[int]) -> dict[int, WeakTopic]:
     """The weak topic (the topic whose score weights the card) of each of these cards that has
-    one, with the explanation its weight refresh recorded ("" when the topic's score is 0)."""
+    one, with why its weight refresh found the topic weak (None when its score is 0)."""
     out: dict[int, WeakTopic] = {}
     for chunk in chunks(card_ids, 900):
         rows = session.execute(
-            select(cards.c.id, topics.c.path, topics.c.reason)
+            select(cards.c.id, topics.c.path, topics.c.explanation)
             .join(topics, topics.c.id == cards.c.weak_topic_id)
             .where(cards.c.id.in_(chunk))
         )
-        out.update({card_id: WeakTopic(path, reason or "") for card_id, path, reason in rows})
+        out.update({card_id: WeakTopic(path, from_json(why)) for card_id, path, why in rows})
     return out
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 
 from flashcore.storage.tables import (
     decks,
@@ -39,6 +40,25 @@ def create_profile(session: Session, name: str, settings: dict[str, Any], now: d
             .returning(profiles.c.id)
         ).scalar_one()
     )
+
+
+def find_or_create_profile(
+    session: Session, name: str, settings: dict[str, Any], now: datetime
+) -> tuple[int, dict[str, Any]]:
+    """The profile `name`, created with `settings` if it does not exist. Two processes opening a
+    new database at once may both miss it (PostgreSQL reads committed rows): the second one's
+    insert fails on the unique name inside a savepoint, and it reads the first one's row."""
+    found = find_profile(session, name)
+    if found is not None:
+        return found
+    try:
+        with session.begin_nested():
+            return create_profile(session, name, settings, now), settings
+    except IntegrityError:
+        again = find_profile(session, name)
+        if again is None:
+            raise
+        return again
 
 
 def list_profiles(session: Session) -> list[tuple[str, datetime, int]]:

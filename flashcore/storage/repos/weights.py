@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, select, update
 
+from flashcore.core.reasons import Explanation
+from flashcore.storage.explanations import from_json, to_json
 from flashcore.storage.tables import cards, profiles, topics
 
 if TYPE_CHECKING:
@@ -20,7 +22,7 @@ if TYPE_CHECKING:
 class TopicWeight:
     topic_id: int
     weight: float
-    reason: str  # the explanation shown with the topic's cards ("" when its weight is 0)
+    why: Explanation | None  # why the topic is weak, shown with its cards (None: weight 0)
 
 
 # (card_id, note_id, weight, weak_topic_id: the topic whose score sets the weight): plain
@@ -39,11 +41,11 @@ def set_weights_day(conn: Executor, profile_id: int, day: date) -> None:
 
 def topic_weights(conn: Executor, profile_id: int) -> list[TopicWeight]:
     rows = conn.execute(
-        select(topics.c.id, topics.c.weight, topics.c.reason).where(
+        select(topics.c.id, topics.c.weight, topics.c.explanation).where(
             topics.c.profile_id == profile_id
         )
     )
-    return [TopicWeight(topic_id, weight, reason) for topic_id, weight, reason in rows]
+    return [TopicWeight(topic_id, weight, from_json(why)) for topic_id, weight, why in rows]
 
 
 def update_topic_weights(conn: Executor, changed: list[TopicWeight]) -> None:
@@ -51,8 +53,8 @@ def update_topic_weights(conn: Executor, changed: list[TopicWeight]) -> None:
         conn.execute(
             update(topics)
             .where(topics.c.id == bindparam("tid"))
-            .values(weight=bindparam("w"), reason=bindparam("r")),
-            [{"tid": t.topic_id, "w": t.weight, "r": t.reason} for t in changed],
+            .values(weight=bindparam("w"), explanation=bindparam("e"), reason=""),
+            [{"tid": t.topic_id, "w": t.weight, "e": to_json(t.why)} for t in changed],
         )
 
 

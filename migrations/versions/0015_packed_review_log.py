@@ -1,14 +1,15 @@
 """Packed review log
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-05 22:00:00
 
 After schema 0012 the database was still 1.62 times Anki's at 50,000 cards / 1,000,000 answers
 (issue 19; the target is 1.5). Per review-log row on SQLite:
-- `desired_retention` is `Retention`: on SQLite the value in 1/10,000ths when that is exact
-  (0.9 -> 9000.0, which SQLite writes as a 2-byte integer in a REAL column), else the float
-  (8 bytes); PostgreSQL keeps its float. -6 bytes.
+- `desired_retention` is `Retention`: on SQLite, when the value is a whole number of
+  1/10,000ths, its difference from 0.9 in them (0.9 -> 0.0, which SQLite writes in a REAL
+  column as the integer 0, in no byte), else the float (8 bytes); PostgreSQL keeps its float.
+  -8 bytes.
 - `buried_siblings` is `IdList`: NULL for none (was `[]`), on both databases. -2 bytes.
 - `step_before`, `stability_before`, `difficulty_before`, `retention_before` and
   `buried_until_before`, NULL on nearly every row (chained, a new card's first answer, an Anki
@@ -18,7 +19,7 @@ After schema 0012 the database was still 1.62 times Anki's at 50,000 cards / 1,0
   stored `due_before` on every other row). -1 byte.
 The values are unchanged, exactly (floats through Python's shortest repr on SQLite and
 PostgreSQL's on PostgreSQL, both exact). On SQLite the table is rebuilt in id order
-(`storage.migrate` VACUUMs afterwards); downgrading restores 0013's columns and values.
+(`storage.migrate` VACUUMs afterwards); downgrading restores 0014's columns and values.
 """
 
 from __future__ import annotations
@@ -31,14 +32,14 @@ from alembic import op
 
 import flashcore.storage.types as fc_types
 
-revision: str = "0014"
-down_revision: str | None = "0013"
+revision: str = "0015"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 PACKED = ("step_before", "stability_before", "difficulty_before", "retention_before",
           "buried_until_before")  # fmt: skip
-# 0013's columns in their SQLite order (as 0012 left them), and 0014's.
+# 0014's columns in their SQLite order (as 0012 left them), and 0015's.
 OLD = (
     "id", "profile_id", "card_id", "reviewed_at", "rating", "duration_ms", "desired_retention",
     "reason", "state_before", "step_before", "stability_before", "difficulty_before",
@@ -121,7 +122,7 @@ def _indexes() -> None:
 
 
 def _check_chains() -> None:
-    """Schema 0012 stores `due_before` on every row not chained: 0014 reads `chained` from it."""
+    """Schema 0012 stores `due_before` on every row not chained: 0015 reads `chained` from it."""
     bad = op.get_bind().execute(
         sa.text("SELECT COUNT(*) FROM review_logs WHERE due_before IS NULL AND NOT chained")
     )
@@ -166,7 +167,7 @@ def upgrade() -> None:
         _functions()
         every_null = " AND ".join(f"{c} IS NULL" for c in PACKED)
         _rebuild(
-            "_review_logs_0014",
+            "_review_logs_0015",
             NEW,
             {
                 "desired_retention": "fc_retention(desired_retention)",
@@ -201,12 +202,11 @@ def downgrade() -> None:
         _functions()
         values = {name: f"fc_unpack(packed_before, {i})" for i, name in enumerate(PACKED)}
         values.update(
-            desired_retention="CASE WHEN desired_retention >= 2.0"
-            " THEN desired_retention / 10000.0 ELSE desired_retention END",
+            desired_retention=fc_types.RETENTION_SQL,
             buried_siblings="COALESCE(buried_siblings, '[]')",
             chained="due_before IS NULL",
         )
-        _rebuild("_review_logs_0013", OLD, values, new=False)
+        _rebuild("_review_logs_0014", OLD, values, new=False)
         return
     with op.batch_alter_table("review_logs") as batch_op:
         for name in PACKED:
