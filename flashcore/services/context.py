@@ -150,6 +150,10 @@ class Collection:
             self._scheduler_ids[policy] = found
         return found
 
+    def knows_scheduler_id(self) -> bool:
+        """Whether `scheduler_id` will answer from its cache (no statement)."""
+        return self._policy is not None and self._policy in self._scheduler_ids
+
     def rollover(self, now: datetime | None = None) -> datetime:
         s = self.settings
         return studyday.next_rollover(now or self.now(), s.zone, s.day_start_hour)

@@ -167,6 +167,8 @@ class QbankBatch(Base):
     imported_at: Mapped[datetime]
     rows_read: Mapped[int]
     added: Mapped[int]
+    pending_from: Mapped[int | None]
+    owner: Mapped[str | None]
 
 
 class QbankTally(Base):

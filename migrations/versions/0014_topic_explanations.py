@@ -10,9 +10,11 @@ topic: Cardiology::Heart failure — 6 misses in 14 days`), which the queue read
 JSON storage.explanations reads), and the text is made where it is shown. The upgrade reads each
 stored text into that data where the data gives back exactly the same text; a text it cannot
 read so (cut at 300 characters, or worded by another version) is kept whole as `{"kind":
-"text"}`, shown as before until the next refresh. `reason` is left as it was (a refresh writes
-"" there from now on). Downgrading writes every explanation back into `reason` as the text it
-stands for, then drops the column: nothing an older version shows is lost.
+"text"}`, shown as before until the next refresh. `reason` is left as it is: a refresh still
+writes the text there, beside the data, for older versions' readers (flashcore no longer reads
+it). Downgrading writes every explanation into `reason` as the text it stands for (in case a
+later version stopped writing it), then drops the column: nothing an older version shows is
+lost.
 
 The texts are read and written here with this revision's own copy of the wording, so that later
 changes to core.reasons cannot change what this revision did.

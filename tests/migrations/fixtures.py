@@ -243,6 +243,12 @@ def make_content(url: str, folder: Path) -> datetime:
         import_log(fc, (sample / "uworld-paste.tsv").read_bytes(), origin="paste")
         import_log(fc, (sample / "missed.csv").read_bytes(), origin=str(sample / "missed.csv"))
         add_alias(fc, "Allergy shots", "Immunology::Hypersensitivity::Type I")
+        if "qbank_sums" in tables_at_head():  # schema 0016: the sums a large history keeps
+            from flashcore.storage import repos
+            from flashcore.storage.uow import run_write
+
+            today = clock.now().date()
+            run_write(fc.engine, lambda w: repos.sync_sums(w, fc.profile_id, today, 30.0))
         if hasattr(study, "raise_new_limit"):  # schema 0006: today's raised new-card limit
             study.raise_new_limit(fc, topic="Immunology::Hypersensitivity::Type I", extra=3)
         if hasattr(exam, "set_exam"):  # schema 0007: an exam, and a self-assessment's report

@@ -108,28 +108,31 @@ def stored_reasons(engine: sa.Engine) -> dict[str, str]:
         return dict(conn.exec_driver_sql("SELECT path, reason FROM topics").all())
 
 
-def test_downgrading_writes_each_explanation_back_as_text_and_keeps_every_row(released):
+def test_a_refresh_writes_the_text_beside_the_data_and_a_downgrade_writes_every_text_back(
+    released,
+):
     url, fixture = released
     engine = make_engine(url)
     try:
         upgrade(engine, REVISION)
-        # A weight refresh after the upgrade: data only, "" in `reason`.
+        # A weight refresh after the upgrade: the data, and its text beside it.
+        evidence = TopicEvidence(3, 0, 14.0, last_miss_days=20, ratio=1.5)
+        text = f"weak topic: {TYPE_I} — 3 older misses, the last 20 days ago (1.5× your average per card)"
         with engine.begin() as conn:
             (topic_id,) = conn.execute(
                 sa.text("SELECT id FROM topics WHERE path = :p"), {"p": TYPE_I}
             ).one()
-            evidence = TopicEvidence(3, 0, 14.0, last_miss_days=20, ratio=1.5)
             weights_repo.update_topic_weights(
-                conn, [weights_repo.TopicWeight(topic_id, 0.5, evidence)]
+                conn, [weights_repo.TopicWeight(topic_id, 0.5, evidence, TYPE_I)]
             )
-        assert stored(engine)[TYPE_I] == ("", to_json(evidence))
+        assert stored(engine)[TYPE_I] == (text, to_json(evidence))
+        with engine.begin() as conn:  # as a later version that no longer writes the text
+            conn.exec_driver_sql("UPDATE topics SET reason = ''")
         downgrade(engine, PREVIOUS)
         assert read_revision(engine) == PREVIOUS
         assert "explanation" not in {c["name"] for c in sa.inspect(engine).get_columns("topics")}
         reasons = stored_reasons(engine)
-        assert reasons[TYPE_I] == (
-            f"weak topic: {TYPE_I} — 3 older misses, the last 20 days ago (1.5× your average per card)"
-        )
+        assert reasons[TYPE_I] == text
         rows = fixture["tables"]["topics"]["rows"]
         assert {path: r for path, r in reasons.items() if path != TYPE_I} == {
             row[2]: row[-1] for row in rows if row[2] != TYPE_I

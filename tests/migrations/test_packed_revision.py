@@ -1,5 +1,5 @@
-"""Schema 0015, the packed review log, on a copy of a generated collection (the engine
-benchmark's, written as answering writes it) and on the released 0008 fixture upgraded to 0014,
+"""Schema 0017, the packed review log, on a copy of a generated collection (the engine
+benchmark's, written as answering writes it) and on the released 0008 fixture upgraded to 0016,
 on SQLite and PostgreSQL: every row and value comes through an upgrade and a downgrade, and
 `check`, `stats`, `due` and undo give the same answers before and after."""
 
@@ -69,7 +69,7 @@ def _file_bytes(path: Path) -> int:
     return int(pages * size)
 
 
-def test_a_generated_collection_keeps_every_value_and_answer_through_0014(tmp_path: Path):
+def test_a_generated_collection_keeps_every_value_and_answer_through_0016(tmp_path: Path):
     opts = bench.parse_args(["--cards", "300", "--reviews", "4000", "--no-anki"])
     path = tmp_path / "collection.sqlite3"
     now = 1_796_400_000
@@ -79,25 +79,25 @@ def test_a_generated_collection_keeps_every_value_and_answer_through_0014(tmp_pa
     shutil.copy(path, direct)  # written at the head's schema: the reference
     engine = make_engine(f"sqlite:///{path}")
     try:
-        downgrade(engine, "0014")
-        at_0014 = _content(engine)
-        columns = {name: t["columns"] for name, t in at_0014.items()}
+        downgrade(engine, "0016")
+        at_0016 = _content(engine)
+        columns = {name: t["columns"] for name, t in at_0016.items()}
         with engine.connect() as conn:
             chained = conn.exec_driver_sql("SELECT COUNT(*) FROM review_logs WHERE chained")
             assert chained.scalar_one() > plan.stats["review_logs"] // 2
-        _copy(engine, tmp_path / "at_0014.sqlite3")
+        _copy(engine, tmp_path / "at_0016.sqlite3")
         upgrade(engine, "head")
         assert read_revision(engine) == HEAD
-        assert _content(engine, columns) == at_0014
-        assert _file_bytes(path) < 0.95 * _file_bytes(tmp_path / "at_0014.sqlite3")
+        assert _content(engine, columns) == at_0016
+        assert _file_bytes(path) < 0.95 * _file_bytes(tmp_path / "at_0016.sqlite3")
         with engine.connect() as conn:
             kinds = conn.exec_driver_sql(
                 "SELECT DISTINCT typeof(desired_retention), typeof(buried_siblings)"
                 " FROM review_logs"
             ).all()
         assert kinds == [("real", "null")]
-        downgrade(engine, "0014")
-        assert _content(engine) == at_0014
+        downgrade(engine, "0016")
+        assert _content(engine) == at_0016
         upgrade(engine, "head")
     finally:
         engine.dispose()
@@ -118,13 +118,13 @@ def released(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     try:
         upgrade(engine, "0008")
         load(engine, read_fixture(FOLDER / "0008.json"))
-        upgrade(engine, "0014")
+        upgrade(engine, "0016")
     finally:
         engine.dispose()
     return url
 
 
-def test_the_released_fixture_at_0014_packs_and_comes_back_exactly(released: str):
+def test_the_released_fixture_at_0016_packs_and_comes_back_exactly(released: str):
     engine = make_engine(released)
     try:
         before = dump(engine)
@@ -136,7 +136,7 @@ def test_the_released_fixture_at_0014_packs_and_comes_back_exactly(released: str
                 " FROM review_logs"
             ).one()
         assert total and chained and buried  # burials before, packed with the rest
-        upgrade(engine, "0015")
+        upgrade(engine, "0017")
         with engine.connect() as conn:
             kept, packed = conn.exec_driver_sql(
                 "SELECT COUNT(*), SUM(CASE WHEN packed_before IS NOT NULL THEN 1 ELSE 0 END)"
@@ -147,7 +147,7 @@ def test_the_released_fixture_at_0014_packs_and_comes_back_exactly(released: str
         for name, table in before.items():
             if name != "alembic_version":
                 assert after[name] == table, name
-        downgrade(engine, "0014")
+        downgrade(engine, "0016")
         assert dump(engine, columns) == before  # PostgreSQL: the columns come back last
     finally:
         engine.dispose()
@@ -155,12 +155,12 @@ def test_the_released_fixture_at_0014_packs_and_comes_back_exactly(released: str
 
 def test_the_released_fixture_answers_alike_before_and_after_packing(released: str):
     """check, stats and the queue on the fixture at head are the same after a round trip
-    through the packing's inverse (down to 0014 and up again); then so is an undo."""
+    through the packing's inverse (down to 0016 and up again); then so is an undo."""
     engine = make_engine(released)
     try:
         upgrade(engine, "head")
         first = _surfaces(released, NOW)
-        downgrade(engine, "0014")
+        downgrade(engine, "0016")
         upgrade(engine, "head")
     finally:
         engine.dispose()

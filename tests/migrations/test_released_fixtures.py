@@ -72,9 +72,9 @@ REWRITTEN = [
 
 # Columns that say how a value was stored, not what it is, which a later revision derives
 # instead: (revision, table, column). Left out of the comparisons for earlier fixtures.
-# - 0015: `review_logs.chained` (a chained row is one with no `due_before`; the fixtures hold
+# - 0017: `review_logs.chained` (a chained row is one with no `due_before`; the fixtures hold
 #   every before-state written out, so their rows come back not chained, values unchanged).
-STORAGE_DETAILS = [("0015", "review_logs", "chained")]
+STORAGE_DETAILS = [("0017", "review_logs", "chained")]
 
 
 def _without_storage_details(fixture: dict[str, Any], revision: str) -> dict[str, Any]:

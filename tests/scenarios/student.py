@@ -364,7 +364,7 @@ class Month:
                 and row.last_review_before is not None
                 and studyday.study_date(row.last_review_before, s.zone, s.day_start_hour) < day
             ):
-                stability_before = row.packed_before[1]  # schema 0015: packed
+                stability_before = row.packed_before[1]  # schema 0017: packed
                 self.expect(
                     stability_before is not None and row.stability_after > stability_before,
                     f"card {row.card_id}: {Rating(row.rating).name} on a later study day "

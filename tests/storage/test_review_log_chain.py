@@ -1,4 +1,4 @@
-"""The compact review log (schemas 0012 and 0015): an answer given to a card as its previous
+"""The compact review log (schemas 0012 and 0017): an answer given to a card as its previous
 answer left it is written chained (its before-state read from that row), undo restores the card
 exactly from it, and a row deleted or rewritten first writes the next row's before-state out."""
 
@@ -91,7 +91,7 @@ def test_a_row_taken_away_first_writes_the_next_rows_before_state_out(loaded_fc,
 
 
 def test_a_row_is_stored_packed_and_compact(loaded_fc, clock):
-    """Schema 0015: the retention as its difference from 0.9 in 1/10,000ths, no sibling as NULL, the rarely stored
+    """Schema 0017: the retention as its difference from 0.9 in 1/10,000ths, no sibling as NULL, the rarely stored
     before-state in one column (NULL when chained), `due_before` NULL exactly when chained."""
     card_id, _states = _answer_three_times(loaded_fc, clock)
     with loaded_fc.engine.connect() as conn:

@@ -71,6 +71,7 @@ class AnkiPackage:
         self._zip: zipfile.ZipFile | None = None
         self._db: sqlite3.Connection | None = None
         self._tmp: Path | None = None
+        self._cards: list[Card] | None = None
         try:
             self._open(work_dir)
         except BaseException:
@@ -282,16 +283,26 @@ class AnkiPackage:
             yield int(nid), str(guid), int(mid)
 
     def cards(self) -> Iterator[Card]:
+        """The cards, by note and ord. Read from the collection once and kept (an AnKing
+        package's 48,000 take ~15 MB): an import reads them for the notes, for the scheduling
+        and to pair them with flashcore's cards."""
+        if self._cards is not None:
+            yield from self._cards
+            return
+        read: list[Card] = []
         for row in self._query(
             "SELECT id, nid, did, ord, mod, type, queue, due, ivl, factor, reps, lapses, left,"
             " odue, odid, flags, data FROM cards ORDER BY nid, ord"
         ):
             n = [int(v or 0) for v in row[:16]]
-            yield Card(
+            card = Card(
                 id=n[0], note_id=n[1], deck_id=n[2], ord=n[3], mod=n[4], type=n[5], queue=n[6],
                 due=n[7], interval=n[8], factor=n[9], reps=n[10], lapses=n[11], left=n[12],
                 original_due=n[13], original_deck_id=n[14], flags=n[15], data=str(row[16] or ""),
             )  # fmt: skip
+            read.append(card)
+            yield card
+        self._cards = read
 
     def revlog(self) -> Iterator[RevlogEntry]:
         for row in self._query(

@@ -84,7 +84,11 @@ def has_any_deck(session: Session, profile_id: int) -> bool:
 
 def has_qbank_attempts(session: Executor, profile_id: int) -> bool:
     """Whether any question-bank attempt was ever imported into the profile."""
+    from flashcore.storage.repos.qbank import shown
+
     found = session.execute(
-        select(qbank_attempts.c.id).where(qbank_attempts.c.profile_id == profile_id).limit(1)
+        select(qbank_attempts.c.id)
+        .where(qbank_attempts.c.profile_id == profile_id, shown(profile_id))
+        .limit(1)
     ).first()
     return found is not None

@@ -1,7 +1,7 @@
 """Packed review log
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-05 22:00:00
 
 After schema 0012 the database was still 1.62 times Anki's at 50,000 cards / 1,000,000 answers
@@ -19,7 +19,7 @@ After schema 0012 the database was still 1.62 times Anki's at 50,000 cards / 1,0
   stored `due_before` on every other row). -1 byte.
 The values are unchanged, exactly (floats through Python's shortest repr on SQLite and
 PostgreSQL's on PostgreSQL, both exact). On SQLite the table is rebuilt in id order
-(`storage.migrate` VACUUMs afterwards); downgrading restores 0014's columns and values.
+(`storage.migrate` VACUUMs afterwards); downgrading restores 0016's columns and values.
 """
 
 from __future__ import annotations
@@ -32,14 +32,14 @@ from alembic import op
 
 import flashcore.storage.types as fc_types
 
-revision: str = "0015"
-down_revision: str | None = "0014"
+revision: str = "0017"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 PACKED = ("step_before", "stability_before", "difficulty_before", "retention_before",
           "buried_until_before")  # fmt: skip
-# 0014's columns in their SQLite order (as 0012 left them), and 0015's.
+# 0016's columns in their SQLite order (as 0012 left them), and 0017's.
 OLD = (
     "id", "profile_id", "card_id", "reviewed_at", "rating", "duration_ms", "desired_retention",
     "reason", "state_before", "step_before", "stability_before", "difficulty_before",
@@ -122,7 +122,7 @@ def _indexes() -> None:
 
 
 def _check_chains() -> None:
-    """Schema 0012 stores `due_before` on every row not chained: 0015 reads `chained` from it."""
+    """Schema 0012 stores `due_before` on every row not chained: 0017 reads `chained` from it."""
     bad = op.get_bind().execute(
         sa.text("SELECT COUNT(*) FROM review_logs WHERE due_before IS NULL AND NOT chained")
     )
@@ -167,7 +167,7 @@ def upgrade() -> None:
         _functions()
         every_null = " AND ".join(f"{c} IS NULL" for c in PACKED)
         _rebuild(
-            "_review_logs_0015",
+            "_review_logs_0017",
             NEW,
             {
                 "desired_retention": "fc_retention(desired_retention)",
@@ -206,7 +206,7 @@ def downgrade() -> None:
             buried_siblings="COALESCE(buried_siblings, '[]')",
             chained="due_before IS NULL",
         )
-        _rebuild("_review_logs_0014", OLD, values, new=False)
+        _rebuild("_review_logs_0016", OLD, values, new=False)
         return
     with op.batch_alter_table("review_logs") as batch_op:
         for name in PACKED:
