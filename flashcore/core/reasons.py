@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 
+from flashcore.core import introduction
 from flashcore.core.weakness import MissedQuestion
 
 
@@ -95,6 +96,7 @@ class Reason:
     weak: WeakTopic | None = None  # the weak topic that weights it (without a missed question)
     exam_day: date | None = None  # a review in the exam's last stretch
     postponed: Postponed | None = None  # a time budget leaves it for later
+    turn: bool = False  # NEW: a floor slot's card, ahead of weak topics' (core.introduction)
 
     @property
     def pulled_by_question(self) -> bool:
@@ -128,7 +130,7 @@ class Reason:
         if self.basis is Basis.RELEARNING:
             return "relearning after a lapse"
         if self.basis is Basis.NEW:
-            return "new"
+            return turn_text(introduction.FLOOR_SHARE) if self.turn else "new"
         if self.pulled is not None:
             return self.pulled.text()
         if self.overdue_days <= 0:
@@ -139,6 +141,17 @@ class Reason:
 LEARNING_STEP = Reason(Basis.LEARNING)
 RELEARNING_STEP = Reason(Basis.RELEARNING)
 NEW_CARD = Reason(Basis.NEW)
+NEW_TURN = Reason(Basis.NEW, turn=True)
+
+
+def turn_text(share: float) -> str:
+    """A floor slot's new card: `new; the other topics' turn (1 new card in 4 keeps the
+    introduction order while weak topics go first)`."""
+    every = round(1 / share) if share > 0 else 0
+    return (
+        f"new; the other topics' turn (1 new card in {every} keeps the introduction order "
+        "while weak topics go first)"
+    )
 
 
 def learning(relearning: bool) -> Reason:
