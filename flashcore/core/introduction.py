@@ -11,16 +11,13 @@ added in (note, then cloze number), as before the setting existed.
 
 Deterministic: the same cards give the same positions, whatever order they are given in (ties
 go to the deck, or the group, whose first card was added first). Weakness still comes first: the queue
-orders new cards by weight, then by position, except for a floor share of each day's new cards
-(`FLOOR_SHARE`, `with_floor`) that keeps to the positions of the cards no signal weights, so a
-topic nothing has shown weak yet (often: not asked yet) is never left for last.
+orders new cards by weight, then by position.
 """
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TypeVar
@@ -28,10 +25,6 @@ from typing import TypeVar
 from flashcore.core import topics as topic_keys
 
 GROUP_DEPTH = 2  # topic levels that make a group: `Discipline::Area`
-# Of each study day's new cards, this share goes to cards no signal weights (weight 0), in
-# introduction order; the rest go weakest first. Weighted first alone left the topics without
-# misses so far (with an unfinished deck: the rarely asked ones) for the last days or never.
-FLOOR_SHARE = 0.25
 
 T = TypeVar("T")
 K = TypeVar("K", bound=Hashable)
@@ -97,43 +90,3 @@ def introduction_order(cards: Iterable[NewCardPlace], order: NewOrder) -> list[i
 def positions(cards: Iterable[NewCardPlace], order: NewOrder) -> dict[int, int]:
     """Card id -> its place (0, 1, 2, ...) in `introduction_order`."""
     return {card_id: place for place, card_id in enumerate(introduction_order(cards, order))}
-
-
-def floor_slot(slot: int, share: float) -> bool:
-    """Whether the day's new card number `slot` (0, 1, 2, ...) is a floor slot: one in every
-    1/share, spread evenly (share 0.25: slots 3, 7, 11, ...)."""
-    return math.floor((slot + 1) * share) > math.floor(slot * share)
-
-
-def with_floor(
-    ranked: Sequence[T],
-    unweighted: Sequence[T],
-    *,
-    introduced: int,
-    share: float,
-    key: Callable[[T], Hashable],
-) -> list[T]:
-    """Today's new cards in the order they are offered: `ranked` (weight first, then position)
-    with every floor slot taken by the next of `unweighted` (the cards of weight 0, by
-    position) instead. `introduced`: new cards already introduced today, so the slots stay
-    where they were when the queue is built again after each answer. Each card once; when one
-    list runs out the other goes on."""
-    out: list[T] = []
-    used: set[Hashable] = set()
-    i = j = 0
-    slot = introduced
-    while i < len(ranked) or j < len(unweighted):
-        take_floor = j < len(unweighted) and (i >= len(ranked) or floor_slot(slot, share))
-        source, at = (unweighted, j) if take_floor else (ranked, i)
-        item = source[at]
-        if take_floor:
-            j += 1
-        else:
-            i += 1
-        k = key(item)
-        if k in used:
-            continue
-        used.add(k)
-        out.append(item)
-        slot += 1
-    return out

@@ -35,7 +35,6 @@ class Candidate:
     last_review: datetime | None
     weight: float = 0.0
     pulled: PulledForward | None = None  # when fresh misses pulled this card forward today
-    turn: bool = False  # a new card in a floor slot, ahead of weighted ones (core.introduction)
 
 
 class EntryKind(StrEnum):
@@ -229,6 +228,7 @@ def build(
     for c in chosen_new:
         if len(entries) >= wanted:
             break
-        why = reasons.NEW_TURN if c.turn else reasons.NEW_CARD
-        entries.append(Entry(c.card_id, c.note_id, NEW, c.due, None, c.weight, why, EntryKind.NEW))
+        entries.append(
+            Entry(c.card_id, c.note_id, NEW, c.due, None, c.weight, reasons.NEW_CARD, EntryKind.NEW)
+        )
     return Queue(tuple(entries), counts, held_new=len(held), held_review=held_review)

@@ -10,7 +10,6 @@ from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 
-from flashcore.core import introduction
 from flashcore.core.weakness import MissedQuestion
 
 
@@ -96,7 +95,6 @@ class Reason:
     weak: WeakTopic | None = None  # the weak topic that weights it (without a missed question)
     exam_day: date | None = None  # a review in the exam's last stretch
     postponed: Postponed | None = None  # a time budget leaves it for later
-    turn: bool = False  # NEW: a floor slot's card, ahead of weak topics' (core.introduction)
 
     @property
     def pulled_by_question(self) -> bool:
@@ -130,7 +128,7 @@ class Reason:
         if self.basis is Basis.RELEARNING:
             return "relearning after a lapse"
         if self.basis is Basis.NEW:
-            return turn_text(introduction.FLOOR_SHARE) if self.turn else "new"
+            return "new"
         if self.pulled is not None:
             return self.pulled.text()
         if self.overdue_days <= 0:
@@ -141,17 +139,6 @@ class Reason:
 LEARNING_STEP = Reason(Basis.LEARNING)
 RELEARNING_STEP = Reason(Basis.RELEARNING)
 NEW_CARD = Reason(Basis.NEW)
-NEW_TURN = Reason(Basis.NEW, turn=True)
-
-
-def turn_text(share: float) -> str:
-    """A floor slot's new card: `new; the other topics' turn (1 new card in 4 keeps the
-    introduction order while weak topics go first)`."""
-    every = round(1 / share) if share > 0 else 0
-    return (
-        f"new; the other topics' turn (1 new card in {every} keeps the introduction order "
-        "while weak topics go first)"
-    )
 
 
 def learning(relearning: bool) -> Reason:

@@ -6,11 +6,11 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from flashcore.core import fsrs_adapter, introduction, queue, studyday
+from flashcore.core import fsrs_adapter, queue, studyday
 from flashcore.core import topics as topic_keys
 from flashcore.core.errors import FlashcoreError
 from flashcore.core.model import CardState
@@ -234,11 +234,6 @@ class Inputs:
     reviews_left: int
     fetch: int  # new rows read at most (more may exist when this many were read)
     waiting: Callable[[], int]  # the scope's new cards (notes, with bury_siblings), counted
-    # The scope's unweighted new cards by position, for the floor slots (core.introduction;
-    # empty when no new card is weighted: `new_rows` are in that order already), and the new
-    # cards introduced today (where today's floor slots fall).
-    floor_rows: list[tuple[Any, ...]] = field(default_factory=list)
-    introduced: int = 0
 
 
 def _load(
@@ -263,20 +258,13 @@ def _load(
     reviews_left = max(0, s.reviews_per_day - done.get(int(CardState.REVIEW), 0))
     new_rows: list[tuple[Any, ...]] = []
     fetch = new_left * NEW_FETCH_FACTOR + 50
-    floor_rows: list[tuple[Any, ...]] = []
     if new_left:
         new_rows = list(queue_repo.new_rows(conn, scope, d.now, fetch))
-        if new_rows and new_rows[0][6] > 0 and introduction.FLOOR_SHARE > 0:
-            floor_rows = list(queue_repo.new_rows(conn, scope, d.now, fetch, unweighted=True))
 
     def waiting() -> int:
         return queue_repo.new_waiting(conn, scope, d.now, by_note=s.bury_siblings)
 
-    introduced = done.get(int(CardState.NEW), 0)
-    return Inputs(
-        due_rows, new_rows, pulled, new_limit, new_left, reviews_left, fetch, waiting,
-        floor_rows, introduced,
-    )  # fmt: skip
+    return Inputs(due_rows, new_rows, pulled, new_limit, new_left, reviews_left, fetch, waiting)
 
 
 def _build_queue(
@@ -320,20 +308,7 @@ def rank(
         candidates = [Candidate(*r) for r in due_rows]
     weight_of = {r[0]: r[6] for r in due_rows if r[6] > 0}
     weight_of.update({r[0]: r[6] for r in new_rows if r[6] > 0})
-    turns = 0  # the first `turns` new rows: the weight-0 ones are floor slots' (their reason)
-    if inputs.floor_rows:
-        new_rows = introduction.with_floor(
-            new_rows,
-            inputs.floor_rows,
-            introduced=inputs.introduced,
-            share=introduction.FLOOR_SHARE,
-            key=lambda r: r[0],
-        )
-        turns = max((i for i, r in enumerate(new_rows) if r[6] > 0), default=-1)
-    news = [
-        Candidate(r[0], r[1], r[2], r[3], None, None, r[6], None, i < turns and r[6] <= 0)
-        for i, r in enumerate(new_rows)
-    ]
+    news = [Candidate(r[0], r[1], r[2], r[3], None, None, r[6]) for r in new_rows]
     built = queue.build(
         candidates,
         news,

@@ -12,12 +12,10 @@ from hypothesis import strategies as st
 from flashcore.core.introduction import (
     NewCardPlace,
     NewOrder,
-    floor_slot,
     introduction_order,
     positions,
     spread,
     topic_group,
-    with_floor,
 )
 
 
@@ -105,60 +103,3 @@ def test_every_prefix_holds_each_decks_share_within_webster_bound(sizes):
         for d, size in enumerate(sizes):
             bound = 0.5 + len(sizes) * size / (2 * total)
             assert abs(seen[d] - end * size / total) <= bound + 1e-9, (sizes, end, d)
-
-
-# ---------------------------------------------------------------- the floor share
-
-
-def test_one_new_card_in_four_is_a_floor_slot_spread_over_the_day():
-    slots = [s for s in range(12) if floor_slot(s, 0.25)]
-    assert slots == [3, 7, 11]
-    assert [s for s in range(6) if floor_slot(s, 0.5)] == [1, 3, 5]
-    assert not any(floor_slot(s, 0.0) for s in range(100))
-    assert all(floor_slot(s, 1.0) for s in range(100))
-
-
-def test_the_floor_slots_take_the_unweighted_cards_by_position_and_the_rest_go_weakest_first():
-    ranked = ["w1", "w2", "w3", "w4", "w5", "w6", "u1", "u2", "u3"]  # weight first, then position
-    unweighted = ["u1", "u2", "u3"]
-    mixed = with_floor(ranked, unweighted, introduced=0, share=0.25, key=str)
-    assert mixed == ["w1", "w2", "w3", "u1", "w4", "w5", "w6", "u2", "u3"]
-
-
-def test_the_slots_stay_put_when_the_queue_is_built_again_after_each_new_card():
-    ranked = [f"w{i}" for i in range(1, 9)] + [f"u{i}" for i in range(1, 9)]
-    unweighted = [f"u{i}" for i in range(1, 9)]
-    full = with_floor(ranked, unweighted, introduced=0, share=0.25, key=str)
-    taken: list[str] = []
-    for introduced in range(12):  # answer the first card offered, build again
-        offered = with_floor(
-            [c for c in ranked if c not in taken],
-            [c for c in unweighted if c not in taken],
-            introduced=introduced,
-            share=0.25,
-            key=str,
-        )
-        taken.append(offered[0])
-    assert taken == full[:12]
-
-
-@given(
-    st.integers(min_value=0, max_value=30),
-    st.integers(min_value=0, max_value=30),
-    st.integers(min_value=0, max_value=20),
-    st.sampled_from([0.0, 0.2, 0.25, 1 / 3, 0.5, 1.0]),
-)
-def test_every_card_is_offered_once_and_no_unweighted_card_waits_past_its_floor_slot(
-    weighted, unweighted_count, introduced, share
-):
-    unweighted = [f"u{i}" for i in range(unweighted_count)]
-    ranked = [f"w{i}" for i in range(weighted)] + unweighted
-    mixed = with_floor(ranked, unweighted, introduced=introduced, share=share, key=str)
-    assert sorted(mixed) == sorted(ranked)
-    # The n-th unweighted card comes no later than the n-th floor slot.
-    floors = [k for k in range(len(mixed)) if floor_slot(introduced + k, share)]
-    places = [mixed.index(u) for u in unweighted]
-    for n, place in enumerate(places):
-        if n < len(floors):
-            assert place <= floors[n]
-    assert places == sorted(places)  # in position order

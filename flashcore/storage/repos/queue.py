@@ -70,16 +70,13 @@ def pulled_rows(
     return [tuple(r) for r in rows]
 
 
-def new_rows(
-    conn: Executor, scope: Any, now: datetime, fetch: int, *, unweighted: bool = False
-) -> list[QueueRow]:
-    """The scope's first `fetch` new cards in introduction order (NEW_CARD_ORDER); only those
-    of weight 0 with `unweighted` (by position: the same index, one weight)."""
-    where = [_active(scope, now), _new()]
-    if unweighted:
-        where.append(cards.c.weight == 0)
+def new_rows(conn: Executor, scope: Any, now: datetime, fetch: int) -> list[QueueRow]:
+    """The scope's first `fetch` new cards in introduction order (NEW_CARD_ORDER)."""
     rows = conn.execute(
-        select(*CARD_COLUMNS).where(*where).order_by(*NEW_CARD_ORDER).limit(fetch)
+        select(*CARD_COLUMNS)
+        .where(_active(scope, now), _new())
+        .order_by(*NEW_CARD_ORDER)
+        .limit(fetch)
     ).all()
     return [tuple(r) for r in rows]
 
