@@ -81,18 +81,20 @@ def refresh_in(
 
 
 def topic_lapses(
-    session: Session, fc: Collection, index: TopicIndex, today: date
+    session: Executor, fc: Collection, index: TopicIndex, today: date
 ) -> dict[int, model.Lapses]:
     """Each topic's recent flashcard lapses against those FSRS predicted, weighted by recency as
-    misses are (answers older than MISSED_QUESTION_HALF_LIVES half-lives are left out)."""
+    misses are (answers older than MISSED_QUESTION_HALF_LIVES half-lives before study day
+    `today` are left out: a function of the collection and the day, as pull-forwards need)."""
     from datetime import timedelta
 
-    from flashcore.core import fsrs_adapter
+    from flashcore.core import fsrs_adapter, studyday
 
-    half_life = fc.settings.weakness_half_life_days
+    s = fc.settings
+    half_life = s.weakness_half_life_days
     window = model.MISSED_QUESTION_HALF_LIVES * half_life
     half_life *= model.FORGETTING_HALF_LIFE_FACTOR
-    since = fc.day_start() - timedelta(days=window)
+    since = studyday.day_start_of(today, s.zone, s.day_start_hour) - timedelta(days=window)
     curve = fsrs_adapter.curve(fc.policy)
     seen: dict[int, float] = defaultdict(float)
     predicted: dict[int, float] = defaultdict(float)
