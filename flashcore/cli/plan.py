@@ -254,6 +254,23 @@ def cmd_optimize(args: argparse.Namespace) -> int:
 
 def add_commands(add: AddCommand, common: argparse.ArgumentParser) -> None:
     """`exam`, `plan`, `assess`, `optimize`."""
+    _add_exam(add, common)
+    p = add("plan", "the plan to exam day: daily load against the budget, new cards a day, "
+            "readiness by system, warnings with what to do", "flashcore plan --json", cmd_plan)  # fmt: skip
+    p.add_argument("--solve", action="store_true",
+                   help="first choose retention targets toward the exam (fsrs-rs's optimal "
+                   "retention; about a minute, with progress)")  # fmt: skip
+    json_flag(p)
+    _add_assess(add, common)
+    p = add("optimize", "fit FSRS parameters to your own reviews (fsrs-rs); report log loss and "
+            "RMSE before and after, and use them when they fit better",
+            "flashcore optimize --dry-run\nflashcore optimize   # stores the fitted parameters "
+            "when they fit better", cmd_optimize)  # fmt: skip
+    p.add_argument("--dry-run", action="store_true", help="report only; change nothing")
+    json_flag(p)
+
+
+def _add_exam(add: AddCommand, common: argparse.ArgumentParser) -> None:
     p = add("exam", "the exam date and daily budget: set DATE | show | clear",
             "flashcore exam show", needs_verb)  # fmt: skip
     verb = add_verbs(p, common)
@@ -276,13 +293,8 @@ def add_commands(add: AddCommand, common: argparse.ArgumentParser) -> None:
     v.set_defaults(date=None)
     json_flag(v)
 
-    p = add("plan", "the plan to exam day: daily load against the budget, new cards a day, "
-            "readiness by system, warnings with what to do", "flashcore plan --json", cmd_plan)  # fmt: skip
-    p.add_argument("--solve", action="store_true",
-                   help="first choose retention targets toward the exam (fsrs-rs's optimal "
-                   "retention; about a minute, with progress)")  # fmt: skip
-    json_flag(p)
 
+def _add_assess(add: AddCommand, common: argparse.ArgumentParser) -> None:
     assess = add("assess", "self-assessments: add NAME SCORE | list | remove ID",
                  f'flashcore assess add "NBME 31" 64 --date 2026-12-20 --report '
                  f"{EXAMPLE_REPORT}", _needs_assess_verb)  # fmt: skip
@@ -312,13 +324,6 @@ def add_commands(add: AddCommand, common: argparse.ArgumentParser) -> None:
              "flashcore assess remove 2   # deletes assessment 2 (an example id)",
              cmd_assess)  # fmt: skip
     p.add_argument("name", metavar="ID", help="the assessment's id, from `flashcore assess list`")
-    json_flag(p)
-
-    p = add("optimize", "fit FSRS parameters to your own reviews (fsrs-rs); report log loss and "
-            "RMSE before and after, and use them when they fit better",
-            "flashcore optimize --dry-run\nflashcore optimize   # stores the fitted parameters "
-            "when they fit better", cmd_optimize)  # fmt: skip
-    p.add_argument("--dry-run", action="store_true", help="report only; change nothing")
     json_flag(p)
 
 

@@ -32,6 +32,9 @@ if TYPE_CHECKING:
     import threading
     from collections.abc import Iterator
 
+    from flashcore.core.errors import QbankFormatError
+    from flashcore.services.qbank import ImportReport
+
 
 def _read_input(path: str) -> tuple[Path | IO[bytes], str]:
     """A log to import: a file's path, or stdin (`-`), which the import copies as it reads."""
@@ -139,17 +142,7 @@ def _qbank_import(args: argparse.Namespace, cancel: threading.Event) -> int:
         except QbankFormatError as exc:
             if progress is not None:
                 progress.clear()
-            if len(exc.problems) == 1:  # one line says it all
-                info(f"{exc.problems[0]}; nothing was imported (fix the row, or use "
-                     "--skip-invalid)")  # fmt: skip
-                return 1
-            for problem in exc.problems[:200]:
-                info(str(problem))
-            more = len(exc.problems) - 200
-            if more > 0:
-                info(f"... and {more} more problems")
-            info(f"{PROG}: error: {origin}: {len(exc.problems)} bad rows; nothing was imported "
-                 "(fix them, or use --skip-invalid)")  # fmt: skip
+            _say_bad_rows(exc, origin)
             return 1
         finally:
             if progress is not None:
@@ -161,7 +154,26 @@ def _qbank_import(args: argparse.Namespace, cancel: threading.Event) -> int:
              f"`flashcore qbank remove {report.batch_id}`")  # fmt: skip
     if args.json:
         emit_json(report.to_json())
-        return 0
+    else:
+        _say_report(report)
+    return 0
+
+
+def _say_bad_rows(exc: QbankFormatError, origin: str) -> None:
+    """The rows a log was refused for (the first 200), and that nothing was imported."""
+    if len(exc.problems) == 1:  # one line says it all
+        info(f"{exc.problems[0]}; nothing was imported (fix the row, or use --skip-invalid)")
+        return
+    for problem in exc.problems[:200]:
+        info(str(problem))
+    more = len(exc.problems) - 200
+    if more > 0:
+        info(f"... and {more} more problems")
+    info(f"{PROG}: error: {origin}: {len(exc.problems)} bad rows; nothing was imported "
+         "(fix them, or use --skip-invalid)")  # fmt: skip
+
+
+def _say_report(report: ImportReport) -> None:
     prefix = "dry run: " if report.dry_run else ""
     say(f"{prefix}{report.rows_read} rows read ({report.format}), {report.added} attempts "
           f"added, {report.duplicates} duplicates skipped")  # fmt: skip
@@ -182,7 +194,6 @@ def _qbank_import(args: argparse.Namespace, cancel: threading.Event) -> int:
             "(they come first; config set unsuspend_on_miss false to keep them suspended)")  # fmt: skip
     if report.batch_id is not None:
         say(f"batch {report.batch_id} (undo with: flashcore qbank remove {report.batch_id})")
-    return 0
 
 
 def cmd_qbank_list(args: argparse.Namespace) -> int:
@@ -253,6 +264,11 @@ def cmd_topics(args: argparse.Namespace) -> int:
 
 def add_commands(add: AddCommand, common: Parser) -> None:
     """`qbank` and `topics`."""
+    _add_qbank(add, common)
+    _add_topics(add, common)
+
+
+def _add_qbank(add: AddCommand, common: Parser) -> None:
     qbank = add("qbank", "missed-question logs: import | list | batches | remove",
                 "flashcore qbank import decks/samples/uworld-paste.tsv", needs_verb)  # fmt: skip
     qsub = qbank.add_subparsers(dest="verb", metavar="VERB")
@@ -303,6 +319,8 @@ def add_commands(add: AddCommand, common: Parser) -> None:
                    help="the batch's id, from `flashcore qbank batches`")  # fmt: skip
     json_flag(p)
 
+
+def _add_topics(add: AddCommand, common: Parser) -> None:
     topics = add("topics", "topic tree and aliases: list | alias TEXT TOPIC",
                  "flashcore topics list", needs_verb)  # fmt: skip
     verb = add_verbs(topics, common)

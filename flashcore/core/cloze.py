@@ -145,14 +145,21 @@ def problems(text: str) -> list[str]:
 def read(text: str) -> tuple[list[int], list[str]]:
     """`ordinals` and `problems` of a cloze text from one parse (an import reads 35,000)."""
     closed, found = _pairs(text)
-    deletions = _deletions(_parse(text, closed))
-    for deletion in deletions:
-        if not 0 <= deletion.number <= MAX_ORDINAL:
-            digits = text[deletion.start + 3 : text.index(":", deletion.start)]
+    # Every closed opening is one deletion (what `parse` would make of it), in text order.
+    numbers: set[int] = set()
+    out_of_range = False
+    for token in _TOKEN.finditer(text):
+        digits = token.group(1)
+        if digits is None or token.start() not in closed:
+            continue
+        number = _number(digits)
+        if 0 < number <= MAX_ORDINAL:
+            numbers.add(number)
+        elif number != 0 and not out_of_range:
+            out_of_range = True
             shown = digits if len(digits) <= 12 else digits[:12] + "…"
             found.append(f"cloze number c{shown} out of range: use c1 to c{MAX_ORDINAL}")
-            break
-    return sorted({d.number for d in deletions if 0 < d.number <= MAX_ORDINAL}), found
+    return sorted(numbers), found
 
 
 def render(text: str, ordinal: int, *, reveal: bool) -> list[Segment]:

@@ -193,70 +193,129 @@ def run(
     """Simulate `setup.days` study days from `setup.now` (see the module's doc). `studied` are
     the cards answered before, `fresh` the new ones in introduction order; each stands for
     `scale` cards of the collection (see `sample`)."""
-    by_id = {c.card_id: c for c in (*studied, *fresh)}
-    schedules = {c.card_id: c.schedule for c in studied}
-    policy = replace(setup.policy, exam=None) if setup.policy.exam is not None else setup.policy
-    memo = _Memo(policy)
-    curve = fsrs_adapter.curve(policy)
-    zone, hour = setup.zone, setup.day_start_hour
-    today = studyday.study_date(setup.now, zone, hour)
-    offset = setup.now - studyday.day_start_of(today, zone, hour)
-    n_learning = len(policy.learning_steps)
-    n_relearning = len(policy.relearning_steps)
-    times = setup.times
+    sim = _Run(studied, fresh, setup, scale)
+    days = tuple(sim.day(d) for d in range(setup.days))
+    return Forecast(
+        days=days,
+        exam_recall=sim.exam_recall(),
+        unseen=frozenset(c.card_id for c in sim.new_queue),
+        cards=tuple(sim.by_id.values()),
+        scale=scale,
+        fsrs_calls=sim.memo.calls,
+        new_seconds=sim.new_seconds,
+        introduced=round(len(sim.introduced) * scale),
+    )
 
-    def day_of(instant: datetime) -> int:
-        return (studyday.study_date(instant, zone, hour) - today).days
 
-    # Cards by the day (from today) they fall due; those of today and before wait in `due`.
-    buckets: dict[int, list[int]] = defaultdict(list)
-    due: set[int] = set()
-    for cid, sched in schedules.items():
-        d = day_of(sched.due)
-        (due.add(cid) if d <= 0 else buckets[d].append(cid))
-    made: dict[int, queue.Candidate] = {}  # queue candidates of unchanged schedules
-    introduced_here: set[int] = set()  # cards this forecast introduced: their cost is the plan's
-    new_queue = list(fresh)
-    days: list[Day] = []
-    new_seconds = 0.0
-    new_credit = review_credit = 0.0
-    # at most this many of a day's cards can fit the budget (the rest are postponed anyway)
-    fastest = max(1.0, min(times.review, times.learning, times.new))
-    for d in range(setup.days):
-        on = today + timedelta(days=d)
-        day_start = studyday.day_start_of(on, zone, hour)
-        rollover = studyday.day_start_of(on + timedelta(days=1), zone, hour)
-        t = setup.now if d == 0 else min(day_start + offset, rollover - timedelta(minutes=1))
-        days_left = (setup.exam_date - on).days if setup.exam_date else NEVER
-        due.update(buckets.pop(d, ()))
+class _Run:
+    """One forecast's state as its days go by: each card's schedule, the cards waiting due,
+    those falling due on later days, the new cards not yet introduced, and the limits' credit
+    (a sampled card stands for `scale` cards, so a day's limit accrues in fractions)."""
+
+    def __init__(
+        self, studied: Sequence[SimCard], fresh: Sequence[SimCard], setup: Setup, scale: float
+    ) -> None:
+        self.setup, self.scale = setup, scale
+        self.by_id = {c.card_id: c for c in (*studied, *fresh)}
+        self.schedules = {c.card_id: c.schedule for c in studied}
+        policy = setup.policy
+        policy = replace(policy, exam=None) if policy.exam is not None else policy
+        self.memo = _Memo(policy)
+        self.curve = fsrs_adapter.curve(policy)
+        self.today = studyday.study_date(setup.now, setup.zone, setup.day_start_hour)
+        self.offset = setup.now - self._day_start(self.today)
+        self.steps = (len(policy.learning_steps), len(policy.relearning_steps))
+        # Cards by the day (from today) they fall due; those of today and before wait in `due`.
+        self.buckets: dict[int, list[int]] = defaultdict(list)
+        self.due: set[int] = set()
+        for cid, sched in self.schedules.items():
+            d = self._day_of(sched.due)
+            (self.due.add(cid) if d <= 0 else self.buckets[d].append(cid))
+        self.made: dict[int, queue.Candidate] = {}  # queue candidates of unchanged schedules
+        self.introduced: set[int] = set()  # cards introduced here: their cost is the plan's
+        self.new_queue = list(fresh)
+        self.new_seconds = 0.0
+        self.new_credit = self.review_credit = 0.0
+        # at most this many of a day's cards can fit the budget (the rest are postponed anyway)
+        times = setup.times
+        self.fastest = max(1.0, min(times.review, times.learning, times.new))
+
+    def _day_start(self, on: date) -> datetime:
+        return studyday.day_start_of(on, self.setup.zone, self.setup.day_start_hour)
+
+    def _day_of(self, instant: datetime) -> int:
+        setup = self.setup
+        return (studyday.study_date(instant, setup.zone, setup.day_start_hour) - self.today).days
+
+    def cost(self, e: queue.Entry) -> float:
+        times, (learning, relearning) = self.setup.times, self.steps
+        return budget.card_seconds(e.kind, e.retrievability, times, learning, relearning)
+
+    def weight(self, e: queue.Entry) -> float:
+        return self.by_id[e.card_id].weight
+
+    def day(self, d: int) -> Day:
+        """Study day `d` (0: today): its queue, its load, the cards the budget keeps answered."""
+        setup, scale = self.setup, self.scale
+        on = self.today + timedelta(days=d)
+        day_start, rollover = self._day_start(on), self._day_start(on + timedelta(days=1))
+        t = setup.now if d == 0 else min(day_start + self.offset, rollover - timedelta(minutes=1))
+        self.due.update(self.buckets.pop(d, ()))
         first = d == 0
-        new_limit = setup.new_per_day - (setup.new_done_today if first else 0)
-        review_limit = setup.reviews_per_day - (setup.reviews_done_today if first else 0)
-        new_credit += max(0, new_limit) / scale
-        review_credit += max(0, review_limit) / scale
-        new_left, review_left = int(new_credit), int(review_credit)
         budget_left = None
         if setup.budget_seconds is not None:
             spent = setup.seconds_done_today if first else 0.0
             budget_left = max(0.0, setup.budget_seconds - spent) / scale
+        built = self._queue(t, day_start, rollover, first, budget_left)
+        entries = [e for e in built.entries if e.kind != "ahead"]
+        day = self._load(on, entries, built.counts, first)
+        kept = entries
+        if budget_left is not None:
+            urgent = (
+                setup.exam_date is not None
+                and setup.buffer_start is not None
+                and (on >= setup.buffer_start)
+            )
+            result = budget.cut(entries, self.cost, self.weight, budget_left,
+                                new_value=1.0 if urgent else None)  # fmt: skip
+            kept = list(result.kept)
+            day.postponed = (built.counts.total - len(kept)) * scale
+        day.done_seconds = sum(self.cost(e) for e in kept) * scale
+        days_left = (setup.exam_date - on).days if setup.exam_date else NEVER
+        self._study(kept, d, t, rollover, days_left)
+        self.new_credit = min(self.new_credit, 1.0)  # unused limits do not pile up
+        self.review_credit = min(self.review_credit, 1.0)
+        return day
+
+    def _queue(
+        self, t: datetime, day_start: datetime, rollover: datetime, first: bool,
+        budget_left: float | None,
+    ) -> queue.Queue:  # fmt: skip
+        """The day's queue as `queue.build` makes it, within the day's limits (credited)."""
+        setup, scale = self.setup, self.scale
+        new_limit = setup.new_per_day - (setup.new_done_today if first else 0)
+        review_limit = setup.reviews_per_day - (setup.reviews_done_today if first else 0)
+        self.new_credit += max(0, new_limit) / scale
+        self.review_credit += max(0, review_limit) / scale
+        new_left, review_left = int(self.new_credit), int(self.review_credit)
         candidates = []
-        for cid in due:
-            candidate = made.get(cid)
+        for cid in self.due:
+            candidate = self.made.get(cid)
             if candidate is None:  # made once per schedule: a postponed card keeps its own
-                sched = schedules[cid]
-                candidate = made[cid] = queue.Candidate(
-                    cid, by_id[cid].note_id, int(sched.state), sched.due,
+                sched, card = self.schedules[cid], self.by_id[cid]
+                candidate = self.made[cid] = queue.Candidate(
+                    cid, card.note_id, int(sched.state), sched.due,
                     sched.memory.stability if sched.memory else None, sched.last_review,
-                    by_id[cid].weight,
+                    card.weight,
                 )  # fmt: skip
             candidates.append(candidate)
         news = [
             queue.Candidate(c.card_id, c.note_id, int(CardState.NEW), c.schedule.due, None, None,
                             c.weight)
-            for c in new_queue[: new_left * 4 + 10]
+            for c in self.new_queue[: new_left * 4 + 10]
         ]  # fmt: skip
-        wanted = None if budget_left is None else int(3 * budget_left / fastest) + 20
-        built = queue.build(
+        wanted = None if budget_left is None else int(3 * budget_left / self.fastest) + 20
+        return queue.build(
             candidates,
             news,
             now=t,
@@ -269,99 +328,92 @@ def run(
                 bury_siblings=setup.bury_siblings,
                 learn_ahead=setup.learn_ahead,
             ),
-            retrievability=_at(curve, t),
+            retrievability=_at(self.curve, t),
             limit=wanted,
         )
-        entries = [e for e in built.entries if e.kind != "ahead"]
 
-        def cost(e: queue.Entry) -> float:
-            return budget.card_seconds(e.kind, e.retrievability, times, n_learning, n_relearning)
-
-        def weight(e: queue.Entry) -> float:
-            return by_id[e.card_id].weight
-
+    def _load(self, on: date, entries: list[queue.Entry], counts: queue.Counts, first: bool) -> Day:
+        """The day's queue as counts and seconds, before the budget (scaled)."""
+        times, scale = self.setup.times, self.scale
         listed = {"review": 0, "new": 0, "learning": 0}
         seconds = 0.0
         for e in entries:
             listed[e.kind] += 1
-            seconds += cost(e)
-        counts = built.counts
+            seconds += self.cost(e)
         # cards of the day's queue beyond `wanted`: counted, at a review's mean cost
         unlisted = max(0, counts.review - listed["review"]) * times.review + max(
             0, counts.new - listed["new"]
-        ) * card_seconds_new(times, n_learning)
+        ) * card_seconds_new(times, self.steps[0])
         day = Day(on)
         day.reviews = counts.review * scale
         day.new = counts.new * scale
         day.learning = counts.learning * scale
-        day.seconds = (seconds + unlisted) * scale + (setup.seconds_done_today if first else 0.0)
-        kept = entries
-        if budget_left is not None:
-            urgent = (
-                setup.exam_date is not None
-                and setup.buffer_start is not None
-                and (on >= setup.buffer_start)
-            )
-            result = budget.cut(entries, cost, weight, budget_left,
-                                new_value=1.0 if urgent else None)  # fmt: skip
-            kept = list(result.kept)
-            day.postponed = (counts.total - len(kept)) * scale
-        day.done_seconds = sum(cost(e) for e in kept) * scale
+        done_today = self.setup.seconds_done_today if first else 0.0
+        day.seconds = (seconds + unlisted) * scale + done_today
+        return day
+
+    def _study(
+        self, kept: list[queue.Entry], d: int, t: datetime, rollover: datetime, days_left: int
+    ) -> None:
+        """Answer the kept cards Good, each through its learning steps within the day, and file
+        each under the day it falls due next."""
         taken: set[int] = set()
         for e in kept:
             cid = e.card_id
             if e.kind == "review":
-                review_credit -= 1
+                self.review_credit -= 1
             elif e.kind == "new":
-                new_credit -= 1
+                self.new_credit -= 1
                 taken.add(cid)
-                introduced_here.add(cid)
-            if cid in introduced_here:
-                new_seconds += cost(e) * scale
-            card = by_id[cid]
-            sched = schedules.get(cid) or card.schedule
-            retention = setup.retention(card.weight, days_left)
-            sched = memo.answer(sched, Rating.GOOD, t, retention)
-            at = t
-            for _ in range(MAX_STEPS):
-                if sched.state is CardState.REVIEW or sched.due >= rollover:
-                    break
-                at = max(at, sched.due)
-                sched = memo.answer(sched, Rating.GOOD, at, retention)
-            if sched.state is CardState.REVIEW and setup.window is not None:
-                # as the adapter moves a Good answer: the day drawn for the passing grades
-                # (room for two), a day after Hard's
-                moved = exam.stretch_due(cid, sched.reps - 1, sched.due, at, setup.window, 2)
-                if moved is not None:
-                    sched = replace(sched, due=moved + timedelta(days=1))
-            schedules[cid] = sched
-            made.pop(cid, None)
-            due.discard(cid)
-            buckets[max(d + 1, day_of(sched.due))].append(cid)
+                self.introduced.add(cid)
+            if cid in self.introduced:
+                self.new_seconds += self.cost(e) * self.scale
+            card = self.by_id[cid]
+            sched = self.schedules.get(cid) or card.schedule
+            sched = self._answer(
+                cid, sched, t, rollover, self.setup.retention(card.weight, days_left)
+            )
+            self.schedules[cid] = sched
+            self.made.pop(cid, None)
+            self.due.discard(cid)
+            self.buckets[max(d + 1, self._day_of(sched.due))].append(cid)
         if taken:
-            new_queue = [c for c in new_queue if c.card_id not in taken]
-        new_credit = min(new_credit, 1.0)  # unused limits do not pile up
-        review_credit = min(review_credit, 1.0)
-        days.append(day)
-    recall: dict[int, float] = {}
-    if setup.window is not None:
-        at_exam = setup.window.exam_start + offset
-        for cid, sched in schedules.items():
-            if sched.memory is not None and sched.last_review is not None:
-                elapsed = (at_exam - sched.last_review).total_seconds() / 86400.0
-                recall[cid] = curve.retrievability_days(sched.memory.stability, elapsed)
-    for c in new_queue:
-        recall[c.card_id] = 0.0
-    return Forecast(
-        days=tuple(days),
-        exam_recall=recall,
-        unseen=frozenset(c.card_id for c in new_queue),
-        cards=tuple(by_id.values()),
-        scale=scale,
-        fsrs_calls=memo.calls,
-        new_seconds=new_seconds,
-        introduced=round(len(introduced_here) * scale),
-    )
+            self.new_queue = [c for c in self.new_queue if c.card_id not in taken]
+
+    def _answer(
+        self, cid: int, sched: Schedule, t: datetime, rollover: datetime, retention: float
+    ) -> Schedule:
+        """One card answered Good at `t`, then at each learning step due before the rollover."""
+        memo = self.memo
+        sched = memo.answer(sched, Rating.GOOD, t, retention)
+        at = t
+        for _ in range(MAX_STEPS):
+            if sched.state is CardState.REVIEW or sched.due >= rollover:
+                break
+            at = max(at, sched.due)
+            sched = memo.answer(sched, Rating.GOOD, at, retention)
+        window = self.setup.window
+        if sched.state is CardState.REVIEW and window is not None:
+            # as the adapter moves a Good answer: the day drawn for the passing grades
+            # (room for two), a day after Hard's
+            moved = exam.stretch_due(cid, sched.reps - 1, sched.due, at, window, 2)
+            if moved is not None:
+                sched = replace(sched, due=moved + timedelta(days=1))
+        return sched
+
+    def exam_recall(self) -> dict[int, float]:
+        """Each simulated card's expected recall at the exam (0 for a card still new)."""
+        recall: dict[int, float] = {}
+        window = self.setup.window
+        if window is not None:
+            at_exam = window.exam_start + self.offset
+            for cid, sched in self.schedules.items():
+                if sched.memory is not None and sched.last_review is not None:
+                    elapsed = (at_exam - sched.last_review).total_seconds() / 86400.0
+                    recall[cid] = self.curve.retrievability_days(sched.memory.stability, elapsed)
+        for c in self.new_queue:
+            recall[c.card_id] = 0.0
+        return recall
 
 
 def _at(curve: fsrs_adapter.Curve, t: datetime) -> queue.Retrievability:

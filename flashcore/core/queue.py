@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import TypeVar
 
 from flashcore.core import reasons
 from flashcore.core.model import CardState
@@ -148,9 +149,62 @@ def build(
     the learn-ahead window, or pulled forward); `new_cards` are new cards in introduction order.
     Ranking works on plain numbers; Entry objects and their reasons are made only for the cards
     returned (`limit`), so asking for the next card stays cheap."""
+    learning, ahead, ranked = _sort(candidates, now, rollover, limits, retrievability)
+    bury = limits.bury_siblings
+    seen_notes: set[int] = set()
+    if bury:
+        seen_notes.update(c.note_id for c in learning)
+        seen_notes.update(c.note_id for c in ahead)
+    reviews, held_review = _within_limit(
+        ranked, _ranked_card, limits.reviews_left, seen_notes, bury
+    )
+    new_left = limits.new_left
+    if not limits.new_ignores_review_limit:
+        new_left = min(new_left, max(0, limits.reviews_left - len(reviews)))
+    new, held_new = _within_limit(list(new_cards), _itself, new_left, seen_notes, bury)
+
+    use_ahead = not (learning or reviews or new)
+    counts = Counts(
+        new=len(new),
+        # As Anki counts: learning cards due now and those due within the learn-ahead window
+        # (press Again and the learning count goes up at once).
+        learning=len(learning) + len(ahead),
+        review=len(reviews),
+    )
+    wanted = counts.total if limit is None else min(limit, counts.total)
+    entries = _learning_entries(ahead if use_ahead else learning, use_ahead, wanted)
+    for neg_priority, due, _cid, c, r in reviews[: max(0, wanted - len(entries))]:
+        if c.pulled is not None and due >= rollover:
+            why = Reason(Basis.PULLED_FORWARD, pulled=c.pulled)
+        else:
+            why = Reason(Basis.DUE, overdue_days=overdue_days(due, day_start))
+        entries.append(
+            Entry(c.card_id, c.note_id, c.state, due, r, -neg_priority, why, EntryKind.REVIEW)
+        )
+    for c in new[: max(0, wanted - len(entries))]:
+        entries.append(
+            Entry(c.card_id, c.note_id, NEW, c.due, None, c.weight, reasons.NEW_CARD, EntryKind.NEW)
+        )
+    return Queue(tuple(entries), counts, held_new=held_new, held_review=held_review)
+
+
+# A review ranked: (-priority, due, card id) to sort on, the card and its retrievability.
+_Ranked = tuple[float, datetime, int, Candidate, float]
+_T = TypeVar("_T")
+
+
+def _sort(
+    candidates: Iterable[Candidate],
+    now: datetime,
+    rollover: datetime,
+    limits: Limits,
+    retrievability: Retrievability,
+) -> tuple[list[Candidate], list[Candidate], list[_Ranked]]:
+    """The learning cards due now and those due within the learn-ahead window, by due time;
+    and the reviews (due before the rollover, or pulled forward) by priority."""
     learning: list[Candidate] = []
     ahead: list[Candidate] = []
-    ranked: list[tuple[float, datetime, int, Candidate, float]] = []
+    ranked: list[_Ranked] = []
     ahead_until = now + limits.learn_ahead
     for c in candidates:
         if c.state == LEARNING or c.state == RELEARNING:
@@ -166,69 +220,45 @@ def build(
     learning.sort(key=lambda c: (c.due, c.card_id))
     ahead.sort(key=lambda c: (c.due, c.card_id))
     ranked.sort(key=lambda t: (t[0], t[1], t[2]))
+    return learning, ahead, ranked
 
-    seen_notes: set[int] = set()
-    if limits.bury_siblings:
-        seen_notes.update(c.note_id for c in learning)
-        seen_notes.update(c.note_id for c in ahead)
-    chosen_reviews: list[tuple[float, datetime, int, Candidate, float]] = []
-    held: set[int] = set()  # notes of the cards a limit holds back
-    for item in ranked:
-        note_id = item[3].note_id
-        if limits.bury_siblings and note_id in seen_notes:
-            continue
-        if len(chosen_reviews) >= limits.reviews_left:
-            held.add(note_id if limits.bury_siblings else item[3].card_id)
-            continue
-        seen_notes.add(note_id)
-        chosen_reviews.append(item)
-    held_review = len(held)
 
-    new_left = limits.new_left
-    if not limits.new_ignores_review_limit:
-        new_left = min(new_left, max(0, limits.reviews_left - len(chosen_reviews)))
-    chosen_new: list[Candidate] = []
-    held = set()
-    for c in new_cards:
-        if limits.bury_siblings and c.note_id in seen_notes:
+def _ranked_card(item: _Ranked) -> Candidate:
+    return item[3]
+
+
+def _itself(c: Candidate) -> Candidate:
+    return c
+
+
+def _within_limit(
+    items: list[_T],
+    card_of: Callable[[_T], Candidate],
+    room: int,
+    seen_notes: set[int],
+    bury: bool,
+) -> tuple[list[_T], int]:
+    """The first `room` items, in order, whose note has no card chosen yet (when siblings are
+    buried; `seen_notes` gains theirs); and how many cards the limit holds back (counted by
+    note when siblings are buried: a held sibling would be buried anyway)."""
+    chosen: list[_T] = []
+    held: set[int] = set()
+    for item in items:
+        c = card_of(item)
+        if bury and c.note_id in seen_notes:
             continue
-        if len(chosen_new) >= new_left:
-            held.add(c.note_id if limits.bury_siblings else c.card_id)
+        if len(chosen) >= room:
+            held.add(c.note_id if bury else c.card_id)
             continue
         seen_notes.add(c.note_id)
-        chosen_new.append(c)
+        chosen.append(item)
+    return chosen, len(held)
 
-    use_ahead = not (learning or chosen_reviews or chosen_new)
-    counts = Counts(
-        new=len(chosen_new),
-        # As Anki counts: learning cards due now and those due within the learn-ahead window
-        # (press Again and the learning count goes up at once).
-        learning=len(learning) + len(ahead),
-        review=len(chosen_reviews),
-    )
-    total = counts.total
-    wanted = total if limit is None else min(limit, total)
-    entries: list[Entry] = []
-    for c in ahead if use_ahead else learning:
-        if len(entries) >= wanted:
-            break
-        why = reasons.learning(c.state == RELEARNING)
-        kind = EntryKind.AHEAD if use_ahead else EntryKind.LEARNING
-        entries.append(Entry(c.card_id, c.note_id, c.state, c.due, None, 0.0, why, kind))
-    for neg_priority, due, _cid, c, r in chosen_reviews:
-        if len(entries) >= wanted:
-            break
-        if c.pulled is not None and due >= rollover:
-            why = Reason(Basis.PULLED_FORWARD, pulled=c.pulled)
-        else:
-            why = Reason(Basis.DUE, overdue_days=overdue_days(due, day_start))
-        entries.append(
-            Entry(c.card_id, c.note_id, c.state, due, r, -neg_priority, why, EntryKind.REVIEW)
-        )
-    for c in chosen_new:
-        if len(entries) >= wanted:
-            break
-        entries.append(
-            Entry(c.card_id, c.note_id, NEW, c.due, None, c.weight, reasons.NEW_CARD, EntryKind.NEW)
-        )
-    return Queue(tuple(entries), counts, held_new=len(held), held_review=held_review)
+
+def _learning_entries(cards: list[Candidate], ahead: bool, wanted: int) -> list[Entry]:
+    kind = EntryKind.AHEAD if ahead else EntryKind.LEARNING
+    return [
+        Entry(c.card_id, c.note_id, c.state, c.due, None, 0.0,
+              reasons.learning(c.state == RELEARNING), kind)
+        for c in cards[:wanted]
+    ]  # fmt: skip

@@ -11,7 +11,9 @@ from datetime import date
 from enum import StrEnum
 
 from flashcore.core import weakness
-from flashcore.core.weakness import MissedQuestion
+from flashcore.core.assessment import AreaKind, Band
+from flashcore.core.text import REASON_CHARS, clip
+from flashcore.core.weakness import MissedQuestion, TopicScore
 
 
 class Basis(StrEnum):
@@ -53,12 +55,92 @@ class PulledForward:
 
 
 @dataclass(frozen=True, slots=True)
+class TopicEvidence:
+    """What made a topic weak at its last weight refresh, from its own answers: its misses (in
+    all, and `recent_misses` within `half_life_days`), how many days before the refresh the last
+    one was (`last_miss_days`, once they have aged), its misses per card against the student's
+    average (`ratio`, when scheduling compared it) and how much more often than FSRS predicted
+    its cards were forgotten, relative to the student's average (`forgetting`)."""
+
+    misses: int
+    recent_misses: int
+    half_life_days: float
+    last_miss_days: int | None = None
+    ratio: float | None = None
+    forgetting: float | None = None
+
+    @classmethod
+    def of(cls, score: TopicScore, half_life_days: float, today: date) -> TopicEvidence:
+        """The evidence behind a topic's score on the refresh of `today`."""
+        last = (today - score.last_miss).days if score.last_miss is not None else None
+        return cls(
+            score.misses, score.recent_misses, half_life_days, last, score.ratio, score.forgetting
+        )
+
+    def text(self, topic: str) -> str:
+        """`weak topic: X — 6 misses in 14 days`, or, once they have aged, when the last one was;
+        with `(2.4× your average per card)` and `cards forgotten 1.6× as often as predicted`."""
+        forgets = ""
+        if self.forgetting is not None and self.forgetting > 1.0:
+            forgets = f"cards forgotten {self.forgetting:.1f}× as often as predicted"
+        if not self.misses:
+            return f"weak topic: {topic} — {forgets or 'no misses'}"
+        extra = f"; {forgets}" if forgets else ""
+        relative = f" ({self.ratio:.1f}× your average per card)" if self.ratio is not None else ""
+        if self.recent_misses:
+            days = round(self.half_life_days)
+            return f"weak topic: {topic} — {_misses(self.recent_misses)} in {days} days" + (
+                relative + extra
+            )
+        last = self.last_miss_days
+        ago = f", the last {last} days ago" if last is not None else ""
+        plural = "miss" if self.misses == 1 else "misses"
+        return f"weak topic: {topic} — {self.misses} older {plural}{ago}{relative}{extra}"
+
+
+def _misses(n: int) -> str:
+    return f"{n} miss" if n == 1 else f"{n} misses"
+
+
+@dataclass(frozen=True, slots=True)
+class AssessedArea:
+    """A self-assessment's weak system or discipline that weights every topic in it: the area,
+    the band its score report gave it, and the assessment's name and day."""
+
+    kind: AreaKind
+    area: str
+    band: Band
+    assessment: str
+    taken_on: date
+
+    def text(self) -> str:
+        """`weak system: Cardiovascular System — lower on NBME 31 (2026-12-20)`."""
+        on = f"{self.assessment} ({self.taken_on.isoformat()})"
+        return f"weak {self.kind.value}: {self.area} — {self.band.value} on {on}"
+
+
+# Why a topic is weak: its own answers, a self-assessment's area, or the text an older version
+# recorded that schema 0014 could not read back as data (shown as it was until the next weight
+# refresh replaces it).
+Explanation = TopicEvidence | AssessedArea | str
+
+
+@dataclass(frozen=True, slots=True)
 class WeakTopic:
-    """The weak topic (or self-assessed system or discipline) that weights a card: its path
-    and the explanation its weight refresh recorded (`weak topic: … — 6 misses in 14 days`)."""
+    """The weak topic (or self-assessed system or discipline) that weights a card: its path and
+    why its weight refresh found it weak (None: its weight is 0)."""
 
     topic: str
-    explanation: str
+    why: Explanation | None = None
+
+    @property
+    def explanation(self) -> str:
+        """The explanation as the student reads it (`weak topic: … — 6 misses in 14 days`); ""
+        when there is none. At most REASON_CHARS characters, as it has always been shown."""
+        if self.why is None or isinstance(self.why, str):
+            return self.why or ""
+        text = self.why.text(self.topic) if isinstance(self.why, TopicEvidence) else self.why.text()
+        return clip(text, REASON_CHARS)
 
 
 class Postponement(StrEnum):

@@ -2,10 +2,9 @@
 
 Reads what Anki writes (File > Export > Notes in Plain Text, with or without the deck, note type
 and GUID columns) and the import headers Anki understands (`#columns:`, `#deck:`, `#notetype:`,
-`#tags:`). Fields are CSV-style: a field starting with `"` is quoted, `""` is a quote inside it,
-and it may hold the separator and newlines. A line starting with `#` is a header at the top of
-the file and a comment after it, as in Anki. Every problem is collected with its line; a file
-with any problem yields nothing.
+`#tags:`); the syntax (decoding, headers, CSV-style records) is `anki_text_syntax`'s, what the
+columns mean (fields, note kind, GUID, tags, deck) is read here. Every problem is collected with
+its line; a file with any problem yields nothing.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ import hashlib
 import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from flashcore.core import anking, cloze
@@ -22,25 +21,28 @@ from flashcore.core.errors import DeckFormatError, Problem
 from flashcore.core.model import DeckSpec, NoteKind, NoteSpec
 from flashcore.core.text import DECK_NAME_CHARS, TAG_CHARS, name_problem, shown
 from flashcore.core.topics import clean_path
+from flashcore.importers.anki_text_syntax import (
+    IGNORED_HEADERS,
+    SEPARATOR_NAMES,
+    SPECIAL_COLUMNS,
+    Headers,
+    Record,
+    read_syntax,
+)
 from flashcore.importers.deck_toml import MAX_FIELD_CHARS, too_long
 
-SEPARATOR_NAMES = {
-    "tab": "\t",
-    "comma": ",",
-    "semicolon": ";",
-    "pipe": "|",
-    "space": " ",
-    "colon": ":",
-}
-SPECIAL_COLUMNS = ("guid", "notetype", "deck", "tags")
-# Headers that steer Anki's duplicate handling; they say nothing about the notes themselves.
-IGNORED_HEADERS = {"if matches", "match scope"}
+__all__ = [
+    "GUID_CHARS",
+    "IGNORED_HEADERS",
+    "QBANK_SOURCES",
+    "SEPARATOR_NAMES",
+    "SPECIAL_COLUMNS",
+    "parse_anki_text",
+    "qids_from_tags",
+]
+
 QBANK_SOURCES = ("uworld", "amboss", "nbme", "kaplan", "truelearn")
 
-_BOM = b"\xef\xbb\xbf"
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_HEADER = re.compile(r"#([^:]*):(.*)\Z")
-_QUOTED = re.compile(r'"((?:[^"]*"")*[^"]*)"')
 _CLOZE_MARK = re.compile(r"\{\{c\d+::")
 _QBANK_PART = re.compile(r"#?(" + "|".join(QBANK_SOURCES) + r")(?:[ _-].*)?\Z", re.IGNORECASE)
 _ASCII_NUMBER = re.compile(r"[0-9]{1,64}\Z")  # a longer number is no question id
@@ -53,28 +55,6 @@ _SPECIAL_NAMES = {
     "deck": "deck",
     "tags": "tags",
 }
-
-
-@dataclass(slots=True)
-class _Headers:
-    """What the `#key:value` lines at the top of the file say; columns are 0-based."""
-
-    separator: str | None = None
-    html: bool = False
-    columns_raw: str | None = None
-    columns: list[str] | None = None
-    columns_line: int | None = None
-    notetype: str | None = None
-    deck: str | None = None
-    tags: tuple[str, ...] = ()
-    special: dict[str, int] = field(default_factory=dict)
-    special_lines: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class _Record:
-    line: int
-    cells: list[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,29 +87,38 @@ def parse_anki_text(
             data = path.read_bytes()
         except OSError as exc:
             raise DeckFormatError([Problem(where, None, f"cannot read: {exc.strerror}")]) from None
-    text, warnings = _decode(data, where, problem)
-    if problems:
-        raise DeckFormatError(problems)
-
-    lines = text.split("\n")
-    header_count = _header_line_count(lines)
-    headers = _read_headers(lines[:header_count], problem, warnings.append, where)
-    first_data = lines[header_count] if header_count < len(lines) else ""
-    separator = headers.separator or _sniff_separator(first_data)
-    if headers.columns_raw is not None:
-        named = _read_records(
-            headers.columns_raw, 0, headers.columns_line or 1, separator, problem, [], where
-        )
-        headers.columns = named[0].cells if named else []
-    start = sum(len(line) + 1 for line in lines[:header_count])
-    records = _read_records(text, start, header_count + 1, separator, problem, warnings, where)
-    if not records:
-        raise DeckFormatError(problems or [Problem(where, None, "no notes found")])
-
-    layout = _layout(headers, records, problem)
+    syntax = read_syntax(where, data, problems)
+    headers = syntax.headers
+    layout = _layout(headers, syntax.records, problem)
     if layout is None:
         raise DeckFormatError(_by_line(problems))
     fallback_deck = clean_path(headers.deck or default_deck or "") or path.stem
+    decks, deck_warnings = _by_deck(syntax.records, layout, headers, fallback_deck, problem, where)
+    if problems:
+        raise DeckFormatError(_by_line(problems))
+    return [
+        DeckSpec(
+            name=name,
+            key=name,
+            notes=tuple(notes),
+            html=headers.html,
+            path=where,
+            warnings=(*syntax.warnings, *deck_warnings.get(name, [])),
+        )
+        for name, notes in decks.items()
+    ]
+
+
+def _by_deck(
+    records: list[Record],
+    layout: _Layout,
+    headers: Headers,
+    fallback_deck: str,
+    problem: Callable[[int | None, str], None],
+    where: str,
+) -> tuple[dict[str, list[NoteSpec]], dict[str, list[str]]]:
+    """The records' notes grouped by deck, and each deck's warnings; reports bad deck names
+    (once each) and duplicate keys."""
     decks: dict[str, list[NoteSpec]] = {}
     deck_warnings: dict[str, list[str]] = {}
     seen: dict[str, int] = {}
@@ -157,213 +146,15 @@ def parse_anki_text(
         decks.setdefault(deck, []).append(note)
         if warning:
             deck_warnings.setdefault(deck, []).append(warning)
-    if problems:
-        raise DeckFormatError(_by_line(problems))
-    return [
-        DeckSpec(
-            name=name,
-            key=name,
-            notes=tuple(notes),
-            html=headers.html,
-            path=where,
-            warnings=(*warnings, *deck_warnings.get(name, [])),
-        )
-        for name, notes in decks.items()
-    ]
+    return decks, deck_warnings
 
 
 def _by_line(problems: list[Problem]) -> list[Problem]:
     return sorted(problems, key=lambda p: (p.line is not None, p.line or 0))
 
 
-def _decode(
-    data: bytes, where: str, problem: Callable[[int | None, str], None]
-) -> tuple[str, list[str]]:
-    """The text with LF line ends, and warnings; reports binary files and undecodable bytes."""
-    warnings: list[str] = []
-    if data.startswith(b"PK\x03\x04"):
-        problem(None, "not a text file: looks like a ZIP archive")
-        return "", warnings
-    if data.startswith(b"SQLite format 3\x00"):
-        problem(None, "not a text file: looks like a SQLite database")
-        return "", warnings
-    if b"\x00" in data:
-        utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff"))
-        hint = " (it looks like UTF-16; save it as UTF-8)" if utf16 else ""
-        problem(None, "not a text file: contains NUL bytes" + hint)
-        return "", warnings
-    has_bom = data.startswith(_BOM)
-    body = data[len(_BOM) :] if has_bom else data
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = body[: exc.start].count(b"\n") + 1
-        if has_bom:
-            problem(line, "not valid UTF-8 although the file starts with a UTF-8 byte order mark")
-            return "", warnings
-        try:
-            text = body.decode("cp1252")
-        except UnicodeDecodeError as exc1252:
-            bad = body[exc1252.start]
-            problem(
-                body[: exc1252.start].count(b"\n") + 1,
-                f"neither UTF-8 nor cp1252 text: byte 0x{bad:02X} has no meaning in either",
-            )
-            return "", warnings
-        warnings.append(f"{where}:{line}: not valid UTF-8; read as cp1252 (Windows-1252)")
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    for number, line_text in enumerate(text.split("\n"), start=1):
-        m = _CONTROL.search(line_text)
-        if m:
-            problem(
-                number,
-                f"control character U+{ord(m.group()):04X} in text "
-                "(only tab and newline are allowed)",
-            )
-    return text, warnings
-
-
-def _header_line_count(lines: list[str]) -> int:
-    """How many lines at the top are headers, comments or blank."""
-    count = 0
-    for line in lines:
-        if line.strip() and not line.startswith("#"):
-            break
-        count += 1
-    return count
-
-
-def _read_headers(
-    lines: list[str],
-    problem: Callable[[int | None, str], None],
-    warn: Callable[[str], None],
-    where: str,
-) -> _Headers:
-    headers = _Headers()
-    seen: dict[str, int] = {}
-    for number, line in enumerate(lines, start=1):
-        m = _HEADER.match(line)
-        if not m:
-            continue  # a blank line or a comment
-        key, raw = m.group(1).strip().lower(), m.group(2)
-        value = raw.strip()
-        if key in seen:
-            problem(number, f"header #{key} given twice (first on line {seen[key]})")
-            continue
-        seen[key] = number
-        if key == "separator":
-            separator = raw if len(raw) == 1 else SEPARATOR_NAMES.get(value.lower())
-            if separator is None or separator in '"\n':
-                names = ", ".join(name.capitalize() for name in SEPARATOR_NAMES)
-                problem(number, f"unknown separator {raw!r}: use {names} or one character")
-            else:
-                headers.separator = separator
-        elif key == "html":
-            if value.lower() not in {"true", "false"}:
-                problem(number, f"#html must be true or false, not {value!r}")
-            headers.html = value.lower() == "true"
-        elif key == "columns":
-            headers.columns_raw = raw  # split once the separator is known
-            headers.columns_line = number
-        elif key == "notetype":
-            headers.notetype = value or None
-        elif key == "deck":
-            headers.deck = value or None
-        elif key == "tags":
-            headers.tags = tuple(value.split())
-        elif key.endswith(" column") and key.removesuffix(" column") in SPECIAL_COLUMNS:
-            name = key.removesuffix(" column")
-            if not value.isascii() or not value.isdigit() or int(value) < 1:
-                problem(number, f"#{key} must be a column number from 1, not {value!r}")
-                continue
-            column = int(value) - 1
-            for other, other_column in headers.special.items():
-                if other_column == column:
-                    problem(number, f"#{key} and #{other} column both name column {value}")
-            headers.special[name] = column
-            headers.special_lines[name] = number
-        elif key not in IGNORED_HEADERS:
-            warn(f"{where}:{number}: unknown header #{key} ignored")
-    return headers
-
-
-def _sniff_separator(line: str) -> str:
-    """Tab if the line has one outside quotes, else the more frequent of comma and semicolon."""
-    outside = "".join(part for index, part in enumerate(line.split('"')) if index % 2 == 0)
-    if "\t" in outside:
-        return "\t"
-    if outside.count(";") > outside.count(","):
-        return ";"
-    return "," if "," in outside else "\t"
-
-
-def _read_records(
-    text: str,
-    start: int,
-    first_line: int,
-    separator: str,
-    problem: Callable[[int | None, str], None],
-    warnings: list[str],
-    where: str,
-) -> list[_Record]:
-    """Split the data part into records. Unlike Python's csv module, an unterminated quote or
-    text after a closing quote is an error, never silently merged into the field."""
-    boundary = re.compile(f"[{re.escape(separator)}\\n]")
-    records: list[_Record] = []
-    pos, line, end = start, first_line, len(text)
-    while pos < end:
-        if text[pos] == "\n":
-            pos, line = pos + 1, line + 1
-            continue
-        if text[pos] == "#":
-            warnings.append(f"{where}:{line}: line starting with '#' skipped as a comment")
-            stop = text.find("\n", pos)
-            pos, line = (end if stop < 0 else stop + 1), line + 1
-            continue
-        record_line, cells, broken = line, [], False
-        while True:
-            if text.startswith('"', pos):
-                m = _QUOTED.match(text, pos)
-                if m is None:
-                    last = line + text.rstrip("\n").count("\n", pos)
-                    problem(
-                        line,
-                        "unterminated quote: the field opened here never closes "
-                        f"(it would swallow lines {line}-{last})",
-                    )
-                    return records
-                opened = line
-                cells.append(m.group(1).replace('""', '"'))
-                line += m.group(1).count("\n")
-                pos = m.end()
-                if pos < end and text[pos] not in (separator, "\n"):
-                    where_opened = f" of a field opened on line {opened}" if opened != line else ""
-                    problem(
-                        line,
-                        f"text after the closing quote{where_opened} "
-                        '(write a quote inside a quoted field as "")',
-                    )
-                    broken = True
-                    stop = text.find("\n", pos)
-                    pos = end if stop < 0 else stop
-            else:
-                stop_at = boundary.search(text, pos)
-                stop = stop_at.start() if stop_at else end
-                cells.append(text[pos:stop])
-                pos = stop
-            if pos >= end:
-                break
-            if text[pos] == "\n":
-                pos, line = pos + 1, line + 1
-                break
-            pos += 1  # the separator
-        if not broken:
-            records.append(_Record(record_line, cells))
-    return records
-
-
 def _layout(
-    headers: _Headers, records: list[_Record], problem: Callable[[int | None, str], None]
+    headers: Headers, records: list[Record], problem: Callable[[int | None, str], None]
 ) -> _Layout | None:
     special = dict(headers.special)
     names = headers.columns
@@ -396,9 +187,9 @@ def _layout(
 
 
 def _note(
-    record: _Record,
+    record: Record,
     layout: _Layout,
-    headers: _Headers,
+    headers: Headers,
     fallback_deck: str,
     problem: Callable[[int | None, str], None],
     where: str,
@@ -421,42 +212,23 @@ def _note(
         column = layout.special.get(name)
         return cells[column].strip() if column is not None else ""
 
-    fields = [cells[i] for i in layout.field_columns]
-    notetype = special("notetype") or headers.notetype
-    if notetype:
-        kind = NoteKind.CLOZE if "cloze" in notetype.lower() else NoteKind.BASIC
-    else:
-        text_field = fields[_field_order(NoteKind.CLOZE, layout.field_names, len(fields))[0]]
-        kind = NoteKind.CLOZE if _CLOZE_MARK.search(text_field) else NoteKind.BASIC
-    main, second = _field_order(kind, layout.field_names, len(fields))
-    if not fields[main].strip():
-        problem(line, "the first field is empty")
+    made = _fields(
+        line,
+        [cells[i] for i in layout.field_columns],
+        layout,
+        special("notetype") or headers.notetype,
+        problem,
+        where,
+    )
+    if made is None:
         return None, "", None
-    warning = None
-    if kind is NoteKind.BASIC:
-        if second is None:
-            problem(line, "basic note has no back: the row has only one field")
-            return None, "", None
-        note_fields = {"front": fields[main], "back": fields[second]}
-        if not fields[second].strip():
-            warning = f"{where}:{line}: basic note has an empty back"
-    else:
-        faults = cloze.problems(fields[main])
-        for fault in faults:
-            problem(line, fault)
-        if faults:
-            return None, "", None
-        if not cloze.ordinals(fields[main]):
-            problem(line, "cloze note has no deletion like {{c1::...}}")
-            return None, "", None
-        note_fields = {"text": fields[main]}
-        if second is not None and fields[second].strip():
-            note_fields["extra"] = fields[second]
+    kind, note_fields, warning = made
     guid = special("guid")
     if len(guid) > GUID_CHARS:
         problem(line, f"GUID is {len(guid):,} characters long; at most {GUID_CHARS}")
         return None, "", None
-    local_id = guid or "h" + hashlib.sha256(fields[main].encode()).hexdigest()[:16]
+    main = note_fields["front" if kind is NoteKind.BASIC else "text"]
+    local_id = guid or "h" + hashlib.sha256(main.encode()).hexdigest()[:16]
     tags = tuple(dict.fromkeys((*special("tags").split(), *headers.tags)))
     for tag in tags:
         why = name_problem(tag, TAG_CHARS)
@@ -473,6 +245,46 @@ def _note(
         line=line,
     )
     return note, deck, warning
+
+
+def _fields(
+    line: int,
+    fields: list[str],
+    layout: _Layout,
+    notetype: str | None,
+    problem: Callable[[int | None, str], None],
+    where: str,
+) -> tuple[NoteKind, dict[str, str], str | None] | None:
+    """The note's kind (from its note type's name, else a cloze mark in its text) and fields,
+    and a warning; None when they make no note (the problem reported)."""
+    if notetype:
+        kind = NoteKind.CLOZE if "cloze" in notetype.lower() else NoteKind.BASIC
+    else:
+        text_field = fields[_field_order(NoteKind.CLOZE, layout.field_names, len(fields))[0]]
+        kind = NoteKind.CLOZE if _CLOZE_MARK.search(text_field) else NoteKind.BASIC
+    main, second = _field_order(kind, layout.field_names, len(fields))
+    if not fields[main].strip():
+        problem(line, "the first field is empty")
+        return None
+    if kind is NoteKind.BASIC:
+        if second is None:
+            problem(line, "basic note has no back: the row has only one field")
+            return None
+        empty_back = not fields[second].strip()
+        warning = f"{where}:{line}: basic note has an empty back" if empty_back else None
+        return kind, {"front": fields[main], "back": fields[second]}, warning
+    faults = cloze.problems(fields[main])
+    for fault in faults:
+        problem(line, fault)
+    if faults:
+        return None
+    if not cloze.ordinals(fields[main]):
+        problem(line, "cloze note has no deletion like {{c1::...}}")
+        return None
+    note_fields = {"text": fields[main]}
+    if second is not None and fields[second].strip():
+        note_fields["extra"] = fields[second]
+    return kind, note_fields, None
 
 
 def _field_order(kind: NoteKind, names: list[str] | None, count: int) -> tuple[int, int | None]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ _TOML_LINE = re.compile(r"\(at line (\d+), column \d+\)")
 _CARDS_HEADER = re.compile(r"^\s*\[\[\s*cards\s*\]\]")
 _DECK_HEADER = re.compile(r"^\s*\[\s*deck\s*\]")
 _KEY_LINE = re.compile(r"^\s*([A-Za-z0-9_-]+|\"[^\"]*\")\s*=")
+_Report = Callable[[int | None, str], None]  # (line, message): one problem of the file
 
 
 class _Lines:
@@ -100,42 +102,65 @@ def _build(where: str, doc: dict[str, Any], lines: _Lines) -> DeckSpec:
     if not isinstance(deck, dict):
         problem(None, "missing [deck] table with a name")
         deck = {}
+    name, deck_key, description, html = _deck_table(deck, lines, problem)
+    cards = doc.get("cards", [])
+    if not isinstance(cards, list):
+        problem(None, "cards must be an array of tables ([[cards]])")
+        cards = []
+    notes = _notes(cards, lines, problem)
+    if problems:
+        raise DeckFormatError(problems)
+    return DeckSpec(
+        name=_clean_name(name),
+        key=deck_key.strip(),
+        notes=tuple(notes),
+        description=description,
+        html=html,
+        path=where,
+    )
+
+
+def _deck_table(
+    deck: dict[str, Any], lines: _Lines, problem: _Report
+) -> tuple[str, str, str, bool]:
+    """The [deck] table's name, key, description and html flag; each value with a problem is
+    reported and left empty."""
+    at = lines.deck_start
     for key in deck:
         if key not in DECK_KEYS:
-            problem(lines.key_in_block(lines.deck_start, key), f"unknown deck key {key!r}")
+            problem(lines.key_in_block(at, key), f"unknown deck key {key!r}")
     name = deck.get("name")
     if not isinstance(name, str) or not name.strip():
-        problem(lines.deck_start, "[deck] needs a name")
+        problem(at, "[deck] needs a name")
         name = ""
     elif (why := name_problem(_clean_name(name), DECK_NAME_CHARS)) is not None:
-        problem(lines.key_in_block(lines.deck_start, "name"), f"deck name {why}")
+        problem(lines.key_in_block(at, "name"), f"deck name {why}")
         name = ""
     deck_key = deck.get("key", name)
     if "key" not in deck and not name:
         deck_key = ""  # the key would be the name, whose problem is reported
     elif not isinstance(deck_key, str) or not deck_key.strip() or ":" in deck_key.replace("::", ""):
-        problem(lines.key_in_block(lines.deck_start, "key"), "deck key must be text without ':'")
+        problem(lines.key_in_block(at, "key"), "deck key must be text without ':'")
         deck_key = ""
     elif (why := name_problem(deck_key.strip(), DECK_KEY_CHARS)) is not None:
-        problem(lines.key_in_block(lines.deck_start, "key"), f"deck key {why}")
+        problem(lines.key_in_block(at, "key"), f"deck key {why}")
         deck_key = ""
     description = deck.get("description", "")
     if isinstance(description, str) and len(description) > MAX_FIELD_CHARS:
-        at = lines.key_in_block(lines.deck_start, "description")
-        problem(at, too_long("description", description))
+        problem(lines.key_in_block(at, "description"), too_long("description", description))
         description = ""
     elif isinstance(description, str) and (why := control_problem(description, text=True)):
-        problem(lines.key_in_block(lines.deck_start, "description"), f"description {why}")
+        problem(lines.key_in_block(at, "description"), f"description {why}")
         description = ""
     html = deck.get("html", False)
     if not isinstance(html, bool):
-        problem(lines.key_in_block(lines.deck_start, "html"), "html must be true or false")
+        problem(lines.key_in_block(at, "html"), "html must be true or false")
         html = False
+    return name, deck_key, str(description), html
 
-    cards = doc.get("cards", [])
-    if not isinstance(cards, list):
-        problem(None, "cards must be an array of tables ([[cards]])")
-        cards = []
+
+def _notes(cards: list[Any], lines: _Lines, problem: _Report) -> list[NoteSpec]:
+    """The notes of the [[cards]] entries, each id once."""
     notes: list[NoteSpec] = []
     seen: dict[str, int | None] = {}
     for index, card in enumerate(cards):
@@ -149,16 +174,7 @@ def _build(where: str, doc: dict[str, Any], lines: _Lines) -> DeckSpec:
             continue
         seen[note.local_id] = start
         notes.append(note)
-    if problems:
-        raise DeckFormatError(problems)
-    return DeckSpec(
-        name=_clean_name(name),
-        key=deck_key.strip(),
-        notes=tuple(notes),
-        description=str(description),
-        html=html,
-        path=where,
-    )
+    return notes
 
 
 def too_long(what: str, value: str) -> str:
@@ -173,7 +189,7 @@ def _clean_name(name: str) -> str:
     return "::".join(part.strip() for part in name.split("::") if part.strip())
 
 
-def _card(card: Any, start: int | None, lines: _Lines, problem: Any) -> NoteSpec | None:
+def _card(card: Any, start: int | None, lines: _Lines, problem: _Report) -> NoteSpec | None:
     if not isinstance(card, dict):
         problem(start, "each [[cards]] entry must be a table")
         return None
@@ -189,88 +205,16 @@ def _card(card: Any, start: int | None, lines: _Lines, problem: Any) -> NoteSpec
     if not isinstance(local_id, str) or not _ID.match(local_id):
         problem(lines.key_in_block(start, "id"), f"bad id {local_id!r}: letters, digits, . _ -")
         return None
-
-    def text_field(key: str) -> str | None:
-        value = card.get(key)
-        if value is None:
-            return None
-        if not isinstance(value, str):
-            problem(lines.key_in_block(start, key), f"card {local_id}: {key} must be text")
-            refused.append(key)
-            return None
-        if len(value) > MAX_FIELD_CHARS:
-            problem(lines.key_in_block(start, key), f"card {local_id}: {too_long(key, value)}")
-            refused.append(key)
-            return None
-        why = control_problem(value, text=True)
-        if why is not None:
-            problem(lines.key_in_block(start, key), f"card {local_id}: {key} {why}")
-            refused.append(key)
-            return None
-        return value
-
-    def text_list(key: str) -> tuple[str, ...]:
-        value = card.get(key, [])
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            problem(
-                lines.key_in_block(start, key), f"card {local_id}: {key} must be a list of text"
-            )
-            return ()
-        return tuple(v.strip() for v in value if v.strip())
-
-    refused: list[str] = []  # fields text_field reported (too long, not text, controls)
-    front, back, text, extra = (text_field(k) for k in ("front", "back", "cloze", "extra"))
-    if refused:
-        return None  # reported by text_field
-    topics, qids, tags = text_list("topics"), text_list("qids"), text_list("tags")
-    for qid in qids:
-        if not _QID.match(qid.lower()):
-            problem(
-                lines.key_in_block(start, "qids"),
-                f"card {local_id}: qid {shown(qid)} must look like source:id (uworld:118154; "
-                "a source of at most 50 characters, an id of at most 64)",
-            )
-            ok = False
-    for tag in tags:
-        why = name_problem(tag, TAG_CHARS)
-        if why is None and any(ch.isspace() for ch in tag):
-            why = "has spaces"
-        if why is not None:
-            problem(lines.key_in_block(start, "tags"), f"card {local_id}: tag {shown(tag)} {why}")
-            ok = False
-    for topic in topics:
-        why = topic_problem(topic)
-        if why is not None:
-            at = lines.key_in_block(start, "topics")
-            problem(at, f"card {local_id}: topic {shown(topic)} {why}")
-            ok = False
-    fields: dict[str, str]
-    if text is not None:
-        if front is not None or back is not None:
-            problem(start, f"card {local_id}: has both cloze and front/back; use one")
-            return None
-        faults = cloze.problems(text)
-        for fault in faults:
-            problem(lines.key_in_block(start, "cloze"), f"card {local_id}: {fault}")
-        if faults:
-            return None
-        if not cloze.ordinals(text):
-            problem(
-                lines.key_in_block(start, "cloze"),
-                f"card {local_id}: cloze has no deletion like {{{{c1::...}}}}",
-            )
-            return None
-        kind, fields = NoteKind.CLOZE, {"text": text}
-    else:
-        if front is None or not front.strip():
-            problem(start, f"card {local_id}: needs front and back, or cloze")
-            return None
-        if back is None or not back.strip():
-            problem(start, f"card {local_id}: has a front but no back")
-            return None
-        kind, fields = NoteKind.BASIC, {"front": front, "back": back}
+    read = _CardValues(card, local_id, start, lines, problem)
+    front, back, text, extra = (read.text(k) for k in ("front", "back", "cloze", "extra"))
+    if read.refused:
+        return None  # reported by read.text
+    topics, qids, tags = read.texts("topics"), read.texts("qids"), read.texts("tags")
+    ok = read.lists_ok(topics, qids, tags) and ok
+    made = read.kind_and_fields(front, back, text)
+    if made is None:
+        return None
+    kind, fields = made
     if extra:
         fields["extra"] = extra
     if not ok:
@@ -284,6 +228,98 @@ def _card(card: Any, start: int | None, lines: _Lines, problem: Any) -> NoteSpec
         tags=tags,
         line=start,
     )
+
+
+class _CardValues:
+    """Reads one [[cards]] entry's values, reporting each problem at the line of its key."""
+
+    def __init__(
+        self, card: dict[str, Any], local_id: str, start: int | None, lines: _Lines,
+        problem: _Report,
+    ) -> None:  # fmt: skip
+        self.card, self.local_id, self.start = card, local_id, start
+        self.lines, self.problem = lines, problem
+        self.refused: list[str] = []  # fields `text` reported (too long, not text, controls)
+
+    def _report(self, key: str, message: str) -> None:
+        self.problem(self.lines.key_in_block(self.start, key), f"card {self.local_id}: {message}")
+
+    def text(self, key: str) -> str | None:
+        value: object = self.card.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            why = f"{key} must be text"
+        elif len(value) > MAX_FIELD_CHARS:
+            why = too_long(key, value)
+        elif (control := control_problem(value, text=True)) is not None:
+            why = f"{key} {control}"
+        else:
+            return value
+        self._report(key, why)
+        self.refused.append(key)
+        return None
+
+    def texts(self, key: str) -> tuple[str, ...]:
+        value = self.card.get(key, [])
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self._report(key, f"{key} must be a list of text")
+            return ()
+        return tuple(v.strip() for v in value if v.strip())
+
+    def lists_ok(
+        self, topics: tuple[str, ...], qids: tuple[str, ...], tags: tuple[str, ...]
+    ) -> bool:
+        """Whether every qid, tag and topic is acceptable (each problem reported)."""
+        ok = True
+        for qid in qids:
+            if not _QID.match(qid.lower()):
+                self._report("qids", f"qid {shown(qid)} must look like source:id (uworld:118154; "
+                             "a source of at most 50 characters, an id of at most 64)")  # fmt: skip
+                ok = False
+        for tag in tags:
+            why = name_problem(tag, TAG_CHARS)
+            if why is None and any(ch.isspace() for ch in tag):
+                why = "has spaces"
+            if why is not None:
+                self._report("tags", f"tag {shown(tag)} {why}")
+                ok = False
+        for topic in topics:
+            why = topic_problem(topic)
+            if why is not None:
+                self._report("topics", f"topic {shown(topic)} {why}")
+                ok = False
+        return ok
+
+    def kind_and_fields(
+        self, front: str | None, back: str | None, text: str | None
+    ) -> tuple[NoteKind, dict[str, str]] | None:
+        """A cloze note from `cloze`, else a basic one from front and back; None when they
+        make no note (reported)."""
+        if text is not None:
+            if front is not None or back is not None:
+                self.problem(
+                    self.start, f"card {self.local_id}: has both cloze and front/back; use one"
+                )
+                return None
+            faults = cloze.problems(text)
+            for fault in faults:
+                self._report("cloze", fault)
+            if faults:
+                return None
+            if not cloze.ordinals(text):
+                self._report("cloze", "cloze has no deletion like {{c1::...}}")
+                return None
+            return NoteKind.CLOZE, {"text": text}
+        if front is None or not front.strip():
+            self.problem(self.start, f"card {self.local_id}: needs front and back, or cloze")
+            return None
+        if back is None or not back.strip():
+            self.problem(self.start, f"card {self.local_id}: has a front but no back")
+            return None
+        return NoteKind.BASIC, {"front": front, "back": back}
 
 
 def _too_deep(text: str) -> int | None:

@@ -93,6 +93,14 @@ class SchedulingSummary:
             "warnings": list(self.warnings),
         }
 
+    @property
+    def changed(self) -> bool:
+        """Whether the import changed anything: a card's state, the review log, a setting."""
+        return bool(
+            self.cards_added or self.cards_updated or self.cards_merged or self.reviews_added
+            or self.reviews_linked or self.settings
+        )  # fmt: skip
+
     def line(self) -> str:
         """One line for the command's output, naming only what happened, then what stayed:
         `scheduling: cards: 5 updated from Anki; reviews: 12 added from Anki (33,567 cards
@@ -258,7 +266,7 @@ def _settle(
     settings = fc.settings
     history_memory = None
     if item.history:
-        retention = item.anki.desired_retention or settings.desired_retention
+        retention = item.retention or settings.desired_retention
         history_memory = memory_from_history(card_id, item.history, retention, policy)
     imported = card_schedule(
         item.anki, clock, settings.zone, settings.day_start_hour,

@@ -20,7 +20,12 @@ from typing import TYPE_CHECKING
 
 from flashcore.core import anking
 from flashcore.core.model import DeckSpec
-from flashcore.importers.anki_package import MediaFile, media_name_problem, open_package
+from flashcore.importers.anki_package import (
+    AnkiPackage,
+    MediaFile,
+    media_name_problem,
+    open_package,
+)
 from flashcore.importers.anki_package.notes import ConvertReport, convert
 
 if TYPE_CHECKING:
@@ -57,13 +62,16 @@ def media_files(fc: Collection, names: Sequence[str]) -> tuple[list[Path], list[
 
 @dataclass(slots=True)
 class PackageRead:
-    """A package read and checked, its media staged; `commit` or `discard` it."""
+    """A package read and checked, its media staged; `commit` or `discard` it. The package
+    stays open (`source`: its collection extracted once, its cards read once) for the
+    scheduling import that may follow in the write transaction."""
 
     specs: list[DeckSpec]
     report: ConvertReport
     work: Path
     media: Path
     staged: list[str]
+    source: AnkiPackage | None = None
 
     def commit(self) -> int:
         """Move the staged media into the media folder; the number of files moved."""
@@ -75,6 +83,9 @@ class PackageRead:
         return moved
 
     def discard(self) -> None:
+        if self.source is not None:
+            self.source.close()
+            self.source = None
         shutil.rmtree(self.work, ignore_errors=True)
 
 
@@ -98,27 +109,31 @@ def topic_families(fc: Collection) -> frozenset[anking.TopicFamily]:
 def read_package(
     fc: Collection, path: Path, *, families: frozenset[anking.TopicFamily] | None = None
 ) -> PackageRead:
-    """Read `path` (raises AnkiPackageError naming the file) and stage its media."""
+    """Read `path` (raises AnkiPackageError naming the file) and stage its media. The
+    package is left open in the result (closed by its `commit` or `discard`)."""
     media = media_dir(fc)
     work = media / f".import-{os.getpid()}"
     shutil.rmtree(work, ignore_errors=True)
+    pkg = None
     try:
-        with open_package(path, work_dir=work) as pkg:
-            decks = {deck_id: deck.name for deck_id, deck in pkg.decks().items()}
-            specs, report = convert(
-                str(path),
-                pkg.note_types(),
-                decks,
-                pkg.notes(),
-                pkg.cards(),
-                families=topic_families(fc) if families is None else families,
-            )
-            wanted = report.media
-            staged = pkg.extract_media(
-                work / "media",
-                lambda m: m.name in wanted and not _same(media / m.name, m),
-            )
+        pkg = open_package(path, work_dir=work, keep_file=True)
+        decks = {deck_id: deck.name for deck_id, deck in pkg.decks().items()}
+        specs, report = convert(
+            str(path),
+            pkg.note_types(),
+            decks,
+            pkg.notes(),
+            pkg.cards(),
+            families=topic_families(fc) if families is None else families,
+        )
+        wanted = report.media
+        staged = pkg.extract_media(
+            work / "media",
+            lambda m: m.name in wanted and not _same(media / m.name, m),
+        )
     except BaseException:
+        if pkg is not None:
+            pkg.close()
         shutil.rmtree(work, ignore_errors=True)
         raise
-    return PackageRead(specs, report, work, media, [m.name for m in staged])
+    return PackageRead(specs, report, work, media, [m.name for m in staged], pkg)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flashcore.core.model import Rating
@@ -72,6 +71,8 @@ _ROWS = 20_000  # imported answers written at a time (memory stays flat)
 
 _WRITES = 5_000  # card and anchor rows written at a time
 
+_STUDIED = (1, 2, 3)  # Anki's card types learning, review, relearning (0: new, no memory)
+
 
 Progress = Callable[[int, int], None]
 
@@ -100,35 +101,31 @@ def package_card_ids(session: Any, pkg: PackageSource, note_ids: dict[str, int])
 def import_from_package(
     session: Any,
     fc: Collection,
-    path: Path,
-    work_dir: Path,
+    pkg: PackageSource,
     now: datetime,
     note_ids: dict[str, int],
     *,
     show_progress: bool = False,
 ) -> SchedulingSummary:
     """`decks add FILE --with-scheduling`, after the notes and cards are written in the same
-    transaction: the package opened again (its collection extracted into `work_dir`), its cards
-    found by GUID (`note_ids`), its scheduling applied; a progress bar on stderr for a big one.
-    The extracted collection stays in `work_dir` (attached to the transaction's connection on
-    SQLite until it ends): the caller removes the folder after the transaction."""
-    from flashcore.importers.anki_package import open_package
+    transaction: the package (opened once by the notes import, its collection extracted), its
+    cards found by GUID (`note_ids`), its scheduling applied; a progress bar on stderr for a big
+    one. The extracted collection must stay until the transaction ends (on SQLite it is
+    attached to the transaction's connection until then): the caller closes the package after."""
+    card_ids = package_card_ids(session, pkg, note_ids)
+    counts = pkg.counts()
+    if not show_progress or counts.cards + counts.revlog < 50_000:
+        return apply_scheduling(session, fc, pkg, card_ids, now)
+    from rich.console import Console
+    from rich.progress import Progress
 
-    with open_package(path, work_dir=work_dir, keep_file=True) as pkg:
-        card_ids = package_card_ids(session, pkg, note_ids)
-        counts = pkg.counts()
-        if not show_progress or counts.cards + counts.revlog < 50_000:
-            return apply_scheduling(session, fc, pkg, card_ids, now)
-        from rich.console import Console
-        from rich.progress import Progress
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("scheduling and history", total=counts.cards + counts.revlog)
 
-        with Progress(console=Console(stderr=True), transient=True) as bar:
-            task = bar.add_task("scheduling and history", total=counts.cards + counts.revlog)
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
 
-            def progress(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
-
-            return apply_scheduling(session, fc, pkg, card_ids, now, progress=progress)
+        return apply_scheduling(session, fc, pkg, card_ids, now, progress=progress)
 
 
 def apply_scheduling(
@@ -179,8 +176,10 @@ def _apply(
     unlinked = anki_sync.unlinked_answers(session, fc.profile_id, list(card_ids.values()))
     for item in work.values():
         item.unseen = list(unlinked.get(item.card_id, ()))
-        item.retention = item.anki.desired_retention
-        if not item.anki.data_json().get("s"):
+        data = item.anki.data_json()  # not kept: 48,000 decoded dicts would take ~20 MB
+        retention = data.get("dr")
+        item.retention = float(retention) if isinstance(retention, int | float) else None
+        if item.anki.type in _STUDIED and not data.get("s"):
             item.history = []  # no FSRS memory in Anki: rebuilt from the card's answers
     writes = anki_sync.CardWrites()
     # Cards answered here since Anki last saw them are read one answer at a time (few: they

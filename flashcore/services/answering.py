@@ -233,23 +233,15 @@ def answer_in(
     extra: dict[str, Any] = {"buried_until": None}
     if leech:
         extra.update(leech=True, suspended=True)
-    if not repos.save_schedule(
-        session, card_id, card.version, new, now, retention=retention, extra=extra
-    ):
-        raise StaleCardError(f"card {card_id} was answered or changed elsewhere meanwhile")
-    buried: list[int] = []
+    burial = None
     if s.bury_siblings and card.siblings != 0:
-        buried = repos.bury_siblings(
-            session,
-            card.note_id,
-            card_id,
-            studyday.next_rollover(now, s.zone, s.day_start_hour),
-            now,
-        )
+        until = studyday.next_rollover(now, s.zone, s.day_start_hour)
+        burial = repos.Burial(card.note_id, until)
     memory = card.schedule.memory
-    review_id = repos.insert_review(
-        session,
-        {
+    written = repos.write_answer(
+        session, card_id, card.version, new, now,
+        retention=retention, extra=extra, burial=burial,
+        review={
             "profile_id": fc.profile_id,
             "card_id": card_id,
             "reviewed_at": now,
@@ -273,10 +265,12 @@ def answer_in(
             "difficulty_after": new.memory.difficulty if new.memory else 0.0,
             "due_after": new.due,
             "leeched": leech,
-            "buried_siblings": buried,
             "elapsed_days": elapsed,
         },
-    )
+    )  # fmt: skip
+    if written is None:
+        raise StaleCardError(f"card {card_id} was answered or changed elsewhere meanwhile")
+    review_id, buried = written
     return AnswerResult(card_id, rating, review_id, new, retention, leech, tuple(buried))
 
 

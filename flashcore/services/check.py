@@ -67,75 +67,92 @@ def _differences(stored: Schedule, expected: Schedule) -> list[str]:
 
 def check(fc: Collection, *, repair: bool = False) -> CheckReport:
     report = CheckReport()
-    policy = fc.policy
     with reading(fc.engine) as session:
-        policies = {
-            sid: fsrs_adapter.Policy.from_config(config)
-            for sid, config in repos.scheduler_configs(session, fc.profile_id).items()
-        }
-        history: dict[int, list[fsrs_adapter.PastAnswer]] = defaultdict(list)
-        for log in repos.answer_log(session, fc.profile_id):
-            history[log.card_id].append(
-                fsrs_adapter.PastAnswer(
-                    Rating(log.rating),
-                    log.reviewed_at,
-                    log.desired_retention,
-                    policies.get(log.scheduler_id) if log.scheduler_id is not None else None,
-                    log.elapsed_days,
-                )
-            )
-            report.reviews += 1
+        history = _history(session, fc)
         anchors = anki_sync.anchors(session, fc.profile_id)
         rows = repos.stored_schedules(session, fc.profile_id)
+    report.reviews = sum(len(past) for past in history.values())
     fixes: list[tuple[int, int, Schedule]] = []
     for row in rows:
         report.cards += 1
-        stored = row.schedule
-        past = history.get(row.card_id, [])
-        anchor = anchors.get(row.card_id)
-        if anchor is not None:  # Anki scheduled the history up to its anchor: replay after it
-            past = [p for p in past if p.reviewed_at > anchor.at]
-            if not past:
-                diffs = _differences(stored, anchor.schedule)
-                if diffs:
-                    report.problems.append({"card_id": row.card_id, "message": "; ".join(diffs)})
-                    fixes.append((row.card_id, row.version, anchor.schedule))
-                continue
-        if not past:
-            if stored.state is not CardState.NEW or stored.reps:
-                report.problems.append(
-                    {"card_id": row.card_id, "message": "has scheduling state but no review log"}
-                )
-                fixes.append((row.card_id, row.version, Schedule(CardState.NEW, stored.due)))
-            continue
-        try:
-            expected = fsrs_adapter.replay(
-                row.card_id, stored.due, past, policy, start=anchor.schedule if anchor else None
-            )
-        except (ValueError, ArithmeticError, FlashcoreError) as exc:  # fsrs refused this log
-            report.problems.append(
-                {"card_id": row.card_id, "message": f"log cannot be replayed: {exc}"}
-            )
-            continue
-        diffs = _differences(stored, expected)
-        if diffs:
-            report.problems.append({"card_id": row.card_id, "message": "; ".join(diffs)})
-            fixes.append((row.card_id, row.version, expected))
+        found = _verdict(row, history.get(row.card_id, []), anchors.get(row.card_id), fc.policy)
+        if found is not None:
+            message, fix = found
+            report.problems.append({"card_id": row.card_id, "message": message})
+            if fix is not None:
+                fixes.append((row.card_id, row.version, fix))
     if repair and fixes:
-        now = fc.now()
-
-        def work(session: Any) -> int:
-            done = 0
-            for card_id, version, schedule in fixes:
-                retention = history[card_id][-1].retention if history.get(card_id) else None
-                done += repos.save_schedule(
-                    session, card_id, version, schedule, now, retention=retention
-                )
-            return done
-
-        report.repaired = run_write(fc.engine, work)
+        report.repaired = _repair(fc, fixes, history)
     _check_tallies(fc, report, repair)
     return report
+
+
+def _history(session: Any, fc: Collection) -> dict[int, list[fsrs_adapter.PastAnswer]]:
+    """Every card's answers, in order, each with the scheduler that gave it."""
+    policies = {
+        sid: fsrs_adapter.Policy.from_config(config)
+        for sid, config in repos.scheduler_configs(session, fc.profile_id).items()
+    }
+    history: dict[int, list[fsrs_adapter.PastAnswer]] = defaultdict(list)
+    for log in repos.answer_log(session, fc.profile_id):
+        history[log.card_id].append(
+            fsrs_adapter.PastAnswer(
+                Rating(log.rating),
+                log.reviewed_at,
+                log.desired_retention,
+                policies.get(log.scheduler_id) if log.scheduler_id is not None else None,
+                log.elapsed_days,
+            )
+        )
+    return history
+
+
+def _verdict(
+    row: repos.StoredSchedule,
+    past: list[fsrs_adapter.PastAnswer],
+    anchor: anki_sync.Anchor | None,
+    policy: fsrs_adapter.Policy,
+) -> tuple[str, Schedule | None] | None:
+    """What is wrong with one card's stored schedule (None: nothing), and the schedule its log
+    gives (None: no repair, its log cannot be replayed)."""
+    stored = row.schedule
+    if anchor is not None:  # Anki scheduled the history up to its anchor: replay after it
+        past = [p for p in past if p.reviewed_at > anchor.at]
+        if not past:
+            diffs = _differences(stored, anchor.schedule)
+            return ("; ".join(diffs), anchor.schedule) if diffs else None
+    if not past:
+        if stored.state is not CardState.NEW or stored.reps:
+            return "has scheduling state but no review log", Schedule(CardState.NEW, stored.due)
+        return None
+    try:
+        expected = fsrs_adapter.replay(
+            row.card_id, stored.due, past, policy, start=anchor.schedule if anchor else None
+        )
+    except (ValueError, ArithmeticError, FlashcoreError) as exc:  # fsrs refused this log
+        return f"log cannot be replayed: {exc}", None
+    diffs = _differences(stored, expected)
+    return ("; ".join(diffs), expected) if diffs else None
+
+
+def _repair(
+    fc: Collection,
+    fixes: list[tuple[int, int, Schedule]],
+    history: dict[int, list[fsrs_adapter.PastAnswer]],
+) -> int:
+    """Write each card's replayed schedule (one transaction); returns the cards written."""
+    now = fc.now()
+
+    def work(session: Any) -> int:
+        done = 0
+        for card_id, version, schedule in fixes:
+            retention = history[card_id][-1].retention if history.get(card_id) else None
+            done += repos.save_schedule(
+                session, card_id, version, schedule, now, retention=retention
+            )
+        return done
+
+    return run_write(fc.engine, work)
 
 
 def _check_tallies(fc: Collection, report: CheckReport, repair: bool) -> None:

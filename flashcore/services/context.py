@@ -150,6 +150,10 @@ class Collection:
             self._scheduler_ids[policy] = found
         return found
 
+    def knows_scheduler_id(self) -> bool:
+        """Whether `scheduler_id` will answer from its cache (no statement)."""
+        return self._policy is not None and self._policy in self._scheduler_ids
+
     def rollover(self, now: datetime | None = None) -> datetime:
         s = self.settings
         return studyday.next_rollover(now or self.now(), s.zone, s.day_start_hour)
@@ -231,11 +235,8 @@ def _load_profile(
             )
 
         def work(session: Any) -> tuple[int, dict[str, Any]]:
-            again = repos.find_profile(session, name)
-            if again is not None:
-                return again
             settings = Settings(timezone=timezone).to_json()
-            return repos.create_profile(session, name, settings, now), settings
+            return repos.find_or_create_profile(session, name, settings, now)
 
         found = run_write(engine, work)
     profile_id, raw = found

@@ -44,17 +44,7 @@ def deck_counts(fc: Collection, paths: Iterable[str]) -> dict[str, TodayQueue]:
         d = day_of(fc, ahead_day=False)
         with fc.engine.connect() as conn, transaction(conn, write=False):
             rows = repos.deck_rows(conn, fc.profile_id)  # type: ignore[arg-type]
-            scoped = {
-                path: {
-                    deck_id
-                    for deck_id, key, name, _desc in rows
-                    if path in (key, name) or name.startswith(path + "::")
-                }
-                for path in wanted
-            }
-            unknown = [path for path, ids in scoped.items() if not ids]
-            if unknown:
-                raise FlashcoreError(f"no deck named {unknown[0]!r} (see `flashcore decks list`)")
+            scoped = _deck_scopes(rows, wanted)
             names = {key: name for _id, key, name, _desc in rows}
             pid, now = fc.profile_id, d.now
             pulled = today_repo.pulled_forward(conn, pid, d.day)
@@ -100,6 +90,23 @@ def deck_counts(fc: Collection, paths: Iterable[str]) -> dict[str, TodayQueue]:
             )
             out[path] = rank(fc, d, inputs, limit=0, details=False, conn=None)
     return out
+
+
+def _deck_scopes(rows: list[tuple[int, str, str, str]], wanted: list[str]) -> dict[str, set[int]]:
+    """The decks of each scope: the deck named by key or name, or every deck under a name
+    prefix (sub-decks included). An unknown scope is an error naming it."""
+    scoped = {
+        path: {
+            deck_id
+            for deck_id, key, name, _desc in rows
+            if path in (key, name) or name.startswith(path + "::")
+        }
+        for path in wanted
+    }
+    unknown = [path for path, ids in scoped.items() if not ids]
+    if unknown:
+        raise FlashcoreError(f"no deck named {unknown[0]!r} (see `flashcore decks list`)")
+    return scoped
 
 
 def due_by_topic(fc: Collection, paths: Iterable[str]) -> dict[str, int]:

@@ -155,7 +155,10 @@ def add_decks(
         from flashcore.services.weights import refresh_weights
         from flashcore.storage.db import refresh_statistics
 
-        refresh_weights(fc)
+        # An import that changed nothing leaves the weights as they are, unless they are
+        # from an earlier study day (they decay daily): an unchanged AnKing re-import
+        # spent ~1 s CPU recomputing the same weights.
+        refresh_weights(fc, force=any(_changed(r) for r in reports if r.ok))
         if any(r.added or r.deleted for r in reports):
             refresh_statistics(fc.engine)  # new cards: the planner's statistics too
     return reports
@@ -230,22 +233,25 @@ def _write_all(
             session: Any,
             specs: list[DeckSpec] = maybe_specs,
             package: PackageRead | None = package,
-            path: Path = _path,
         ) -> tuple[list[repos.LoadCounts], SchedulingSummary | None]:
+            homes = None
             if package is not None:
-                _adopt_moved_notes(session, fc.profile_id, specs, now)
+                homes = _adopt_moved_notes(session, fc.profile_id, specs, now)
             counts = [repos.upsert_deck(session, fc.profile_id, s, now, prune=prune) for s in specs]
             scheduled = None
             if package is not None and with_scheduling:
                 from flashcore.services.anki_scheduling import import_from_package
 
-                homes = repos.package_note_homes(session, fc.profile_id)
+                if homes is None or not _homes_hold(homes, specs, counts):
+                    homes = repos.package_note_homes(session, fc.profile_id)
                 note_ids = {guid: note_id for guid, (note_id, _deck) in homes.items()}
+                assert package.source is not None  # open until `commit` or `discard`
                 scheduled = import_from_package(
-                    session, fc, path, package.work / "scheduling", now, note_ids,
-                    show_progress=show_progress,
-                )  # fmt: skip
-            if scheduled is not None or any(c.cards_added or c.updated for c in counts):
+                    session, fc, package.source, now, note_ids, show_progress=show_progress
+                )
+            if (scheduled is not None and scheduled.changed) or any(
+                c.cards_added or c.updated for c in counts
+            ):
                 # The new cards' introduction order, this file's among them. A reload that
                 # changed nothing leaves it as it is (no card's place moves needlessly).
                 repos.renumber_new_cards(session, fc.profile_id, NewOrder(fc.settings.new_order))
@@ -267,12 +273,33 @@ def _write_all(
             report.removed_keys.extend(counts.removed_keys or [])
 
 
-def _adopt_moved_notes(session: Any, profile_id: int, specs: list[DeckSpec], now: Any) -> None:
+def _homes_hold(
+    homes: dict[str, tuple[int, str]], specs: list[DeckSpec], counts: list[repos.LoadCounts]
+) -> bool:
+    """Whether the package notes' homes read before the upsert still name every note of the
+    file: no note was added or deleted, and each deck was a package's before (a deck first
+    loaded from another file becomes a package's deck now, its notes with it)."""
+    if any(c.added or c.deleted for c in counts):
+        return False
+    package_decks = {deck for _note, deck in homes.values()}
+    return all(spec.key in package_decks for spec in specs)
+
+
+def _changed(report: FileReport) -> bool:
+    """Whether loading the file changed anything in the database."""
+    counts = (report.added, report.updated, report.removed, report.deleted, report.cards_added)
+    return any(counts) or (report.scheduling is not None and report.scheduling.changed)
+
+
+def _adopt_moved_notes(
+    session: Any, profile_id: int, specs: list[DeckSpec], now: Any
+) -> dict[str, tuple[int, str]]:
     """Notes of an Anki package that an earlier import put in another deck (the student moved
-    them in Anki) move to their new deck before the upsert, so they update, never duplicate."""
+    them in Anki) move to their new deck before the upsert, so they update, never duplicate.
+    Returns the package notes' homes as they were read (GUID -> note id, deck key before)."""
     homes = repos.package_note_homes(session, profile_id)
     if not homes:
-        return
+        return homes
     for spec in specs:
         moves = [
             (homes[n.local_id][0], n.local_id)
@@ -282,6 +309,7 @@ def _adopt_moved_notes(session: Any, profile_id: int, specs: list[DeckSpec], now
         if moves:
             deck_id = repos.ensure_deck(session, profile_id, spec, now)
             repos.move_notes(session, deck_id, spec.key, moves, now)
+    return homes
 
 
 def ensure_starter_decks(fc: Collection) -> list[FileReport] | None:

@@ -320,9 +320,12 @@ def scheduling_scores(
     include its sub-topics'."""
     if not direct and not lapses:
         return direct
+    # Notes counted per set of linked topics first: 200,000 notes link a few thousand sets.
+    notes_of: Counter[tuple[int, ...]] = Counter(map(tuple, index.note_topics.values()))
     cards_of: Counter[int] = Counter()
-    for linked in index.note_topics.values():
-        cards_of.update({node for t in linked for node in (t, *index.ancestors(t))})
+    for linked, n in notes_of.items():
+        for node in {node for t in linked for node in (t, *index.ancestors(t))}:
+            cards_of[node] += n
     return model.relative_scores(direct, cards_of, len(index.note_topics), settings, lapses)
 
 

@@ -39,6 +39,9 @@ from flashcore.storage import planning
 from flashcore.storage.uow import reading, run_write
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from flashcore.core.forecast import SimCard
     from flashcore.services.context import Collection
 
 MIN_REVIEWS = 1000
@@ -214,6 +217,26 @@ def _pays_per_minute(
     return (memorized - base_memorized) / (cost - base_cost) >= base_memorized / base_cost
 
 
+def _simulator_cards(rs: Any, studied: list[SimCard], now: datetime) -> list[Any]:
+    """The studied cards as fsrs-rs's simulator takes them: days counted from `now` (the last
+    review before it, negative; the due day after it)."""
+    cards = []
+    for n, card in enumerate(studied):
+        memory, last = card.schedule.memory, card.schedule.last_review
+        if memory is None or last is None:
+            continue
+        c = rs.Card()
+        c.id = n
+        c.stability = memory.stability
+        c.difficulty = memory.difficulty
+        c.last_date = -max(0.0, (now - last).total_seconds() / 86400.0)
+        c.due = max(0.0, (card.schedule.due - now).total_seconds() / 86400.0)
+        c.interval = max(1.0, c.due - c.last_date)
+        c.lapses = card.schedule.lapses
+        cards.append(c)
+    return cards
+
+
 def solve_retention(
     fc: Collection, *, progress: Progress = _quiet
 ) -> tuple[tuple[int, float], ...]:
@@ -236,21 +259,7 @@ def solve_retention(
     parameters = list(fc.policy.parameters)
     base = fc.settings.desired_retention
     cap = max(base, fc.settings.weakness_max_retention)
-    now = inputs.now
-    cards = []
-    for n, card in enumerate(studied):
-        memory, last = card.schedule.memory, card.schedule.last_review
-        if memory is None or last is None:
-            continue
-        c = rs.Card()
-        c.id = n
-        c.stability = memory.stability
-        c.difficulty = memory.difficulty
-        c.last_date = -max(0.0, (now - last).total_seconds() / 86400.0)
-        c.due = max(0.0, (card.schedule.due - now).total_seconds() / 86400.0)
-        c.interval = max(1.0, c.due - c.last_date)
-        c.lapses = card.schedule.lapses
-        cards.append(c)
+    cards = _simulator_cards(rs, studied, inputs.now)
     new_left = len(fresh)
     needed = exam_rules.new_per_day_needed(inputs.new_left, today, exam)
     steps: list[tuple[int, float]] = []

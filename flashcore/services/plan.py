@@ -189,6 +189,43 @@ class Warning:
         return {"kind": self.kind, "message": self.message}
 
 
+def _over_budget(
+    inputs: Inputs, days: list[dict[str, Any]], result: engine.Forecast
+) -> Warning | None:
+    """The days over the time budget, and what would bring them within it: more minutes a day,
+    fewer new cards in scope (at what a new card costs), or a later exam."""
+    exam = inputs.exam
+    budget = exam.minutes_per_day
+    over = [d for d in days if d["over_budget"]]
+    if not over:
+        return None
+    new_left = inputs.new_left
+    worst = max(over, key=lambda d: d["minutes"])
+    minutes = int(5 * math.ceil(worst["minutes"] / 5))
+    extra = sum(max(0.0, d["minutes"] - budget) for d in days)
+    message = (
+        f"{len(over)} of {len(days)} days need more than the {budget}-minute budget (up to "
+        f"{worst['minutes']:.0f} min on {worst['date']}). Give {minutes} minutes a day "
+        f"(`flashcore exam set {exam.exam_date.isoformat()} --minutes-per-day {minutes}`)"
+    )
+    if result.introduced:
+        per_card = result.new_seconds / 60.0 / result.introduced  # minutes a new card costs
+        if per_card > 0:
+            cut = min(new_left, math.ceil(extra / per_card))
+            message += (
+                f", take about {cut:,} new cards out of scope (suspend a low-yield deck or "
+                "topic: `flashcore cards suspend CARD_ID...`)"
+            )
+        reviews_only = (sum(d.seconds for d in result.days) - result.new_seconds) / 60.0
+        room = budget - reviews_only / max(1, len(result.days))
+        if room > 0 and per_card > 0:
+            spread = math.ceil(new_left * per_card / room)
+            later = inputs.today + timedelta(days=spread + exam.buffer_days)
+            if later > exam.exam_date:
+                message += f", or move the exam to about {later.isoformat()}"
+    return Warning("over_budget", message + ".")
+
+
 def _warnings(
     fc: Collection,
     inputs: Inputs,
@@ -198,36 +235,12 @@ def _warnings(
     projection: dict[str, Any] | None,
 ) -> list[Warning]:
     exam = inputs.exam
-    budget = exam.minutes_per_day
     out: list[Warning] = []
     date_text = exam.exam_date.isoformat()
-    over = [d for d in days if d["over_budget"]]
     new_left = inputs.new_left
-    if over:
-        worst = max(over, key=lambda d: d["minutes"])
-        minutes = int(5 * math.ceil(worst["minutes"] / 5))
-        extra = sum(max(0.0, d["minutes"] - budget) for d in days)
-        message = (
-            f"{len(over)} of {len(days)} days need more than the {budget}-minute budget (up to "
-            f"{worst['minutes']:.0f} min on {worst['date']}). Give {minutes} minutes a day "
-            f"(`flashcore exam set {date_text} --minutes-per-day {minutes}`)"
-        )
-        if result.introduced:
-            per_card = result.new_seconds / 60.0 / result.introduced  # minutes a new card costs
-            if per_card > 0:
-                cut = min(new_left, math.ceil(extra / per_card))
-                message += (
-                    f", take about {cut:,} new cards out of scope (suspend a low-yield deck or "
-                    "topic: `flashcore cards suspend CARD_ID...`)"
-                )
-            reviews_only = (sum(d.seconds for d in result.days) - result.new_seconds) / 60.0
-            room = budget - reviews_only / max(1, len(result.days))
-            if room > 0 and per_card > 0:
-                spread = math.ceil(new_left * per_card / room)
-                later = inputs.today + timedelta(days=spread + exam.buffer_days)
-                if later > exam.exam_date:
-                    message += f", or move the exam to about {later.isoformat()}"
-        out.append(Warning("over_budget", message + "."))
+    over = _over_budget(inputs, days, result)
+    if over is not None:
+        out.append(over)
     if exam.new_days_left(inputs.today) <= 0 and new_left:
         out.append(
             Warning(
@@ -265,6 +278,16 @@ def _warnings(
                 "consider a later date.",
             )
         )
+    out.extend(_settings_warnings(fc, inputs))
+    return out
+
+
+def _settings_warnings(fc: Collection, inputs: Inputs) -> list[Warning]:
+    """What the profile leaves undone for the exam: FSRS's default parameters where enough
+    answers could fit them, retention targets not solved yet."""
+    exam = inputs.exam
+    out: list[Warning] = []
+    s = fc.settings
     if (
         tuple(s.fsrs_parameters or DEFAULT_FSRS_PARAMETERS) == DEFAULT_FSRS_PARAMETERS
         and inputs.reviews_logged >= MIN_FIT_REVIEWS

@@ -1,11 +1,17 @@
-"""Importing a missed-question log: read and check it, stage it, find what is new, then in
-one transaction copy the new attempts in, count them into the tallies, refresh the weights and
-today's pull-forwards. All-or-nothing; re-importing adds nothing."""
+"""Importing a missed-question log: read and check it, stage it, find what is new (no write
+lock), then copy the new attempts in a few hundred at a time into a batch no reader sees, and
+publish it with its tallies in one short transaction; then refresh the weights and today's
+pull-forwards (worked out without the lock, the changes written in short transactions). All-
+or-nothing as readers see it; re-importing adds nothing."""
 
 from __future__ import annotations
 
+import functools
 import os
+import socket
 import threading
+import time
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,7 +23,9 @@ from flashcore.core.matching import own_text
 from flashcore.services import matching, pullforward, weights
 from flashcore.services.context import today_for
 from flashcore.storage import repos
+from flashcore.storage import today as today_repo
 from flashcore.storage.qbank_stage import HeldStage, Progress, Stage
+from flashcore.storage.repos import weights as weights_repo
 from flashcore.storage.uow import run_write_on, session_on, transaction
 
 if TYPE_CHECKING:
@@ -96,10 +104,11 @@ def import_log(
 
     The log is read, checked and staged in a temporary table without the write lock (a log
     up to MEMORY_BYTES is also held in memory to find duplicates quickly); the write lock is
-    held only to copy the new attempts in, refresh the weights and commit: one transaction, so
-    an import is whole or absent. `progress(phase, done, total)` hears of the reading (bytes)
-    and the saving (rows). Once `cancel` is set the import stops at its next step with
-    KeyboardInterrupt, nothing written; after the commit it is too late and is ignored.
+    held only in short transactions (see `_Writer`): a reviewer answering meanwhile waits a
+    few milliseconds at most, and readers see the import whole or not at all.
+    `progress(phase, done, total)` hears of the reading (bytes) and the saving (rows). Once
+    `cancel` is set the import stops at its next step with KeyboardInterrupt, nothing visible
+    (its unpublished rows removed); after the publish it is too late and is ignored.
     """
     from flashcore.importers.qbank import LogSource, QbankReader
 
@@ -120,6 +129,8 @@ def import_log(
         held = log.size <= MEMORY_BYTES
         stage = (HeldStage if held else Stage)(conn, fc.profile_id, sqlite)
         try:
+            if not dry_run:
+                _finish_left(fc, conn, today)
             _read_into(conn, reader, stage, progress, cancel)
             report = ImportReport(
                 rows_read=reader.rows_read,
@@ -130,6 +141,7 @@ def import_log(
             batch = _Batch(fc, source, reader.format, origin, reader.content_hash, again)
             with transaction(conn, write=False):
                 batch.refuse_identical(conn)
+                seen = repos.last_published(conn, fc.profile_id)
                 _summarize(conn, fc, stage, report)
                 report.warnings = _paste_warnings(reader.format, reader.rows_read, stage)
             _check(cancel)
@@ -137,15 +149,8 @@ def import_log(
                 return report
             # No copy before the import: it is one batch, undone whole by `qbank remove`
             # (issue 13: a full copy before every import took minutes and gigabytes at 200k).
-
-            work = _saving(fc, today, batch, reader.rows_read, stage, report, progress, cancel)
-            for _attempt in range(3):
-                try:
-                    return run_write_on(conn, work)
-                except _Raced:
-                    with transaction(conn, write=False):
-                        _summarize(conn, fc, stage, report)
-            raise FlashcoreError("other imports kept adding the same attempts; try again")
+            writer = _Writer(fc, conn, today, batch, reader.rows_read, stage, report)
+            return writer.run(seen, progress, cancel)
         finally:
             stage.close()
 
@@ -166,34 +171,250 @@ def _read_into(
                 progress("reading", reader.position, reader.size)
 
 
-def _saving(
-    fc: Collection, today: date, batch: _Batch, rows_read: int, stage: Stage,
-    report: ImportReport, progress: Progress | None, cancel: threading.Event | None,
-) -> Callable[[Any], ImportReport]:  # fmt: skip
-    """The import's write transaction: the batch, its new attempts and their tallies, the
-    unsuspended cards, the weights and today's pull-forwards."""
+# Writing holds SQLite's write lock (on PostgreSQL, row locks) in short transactions, so that
+# a reviewer's answer slips in between: each aims at HOLD_S of work (its rows are sized from
+# the time the one before took), and the import pauses PAUSE_S after each (longer than
+# storage.db.LOCK_POLL_S, so a waiting answer sees the lock free).
+HOLD_S = 0.004
+FIRST_ROWS = 500
+MIN_ROWS, MAX_ROWS = 50, 50_000
+PAUSE_S = 0.002
+# Imports into one profile take turns: one that finds another's batch still being written
+# looks again every WAIT_POLL_S, up to WAIT_S (a batch left by an import that died is removed).
+WAIT_POLL_S = 0.1
+WAIT_S = 900.0
 
-    def work(conn: Any) -> ImportReport:
-        batch.refuse_identical(conn)
-        batch_id = batch.insert(conn, rows_read, report.added)
-        copied = stage.save(conn, batch_id, progress, lambda: _check(cancel))
-        if copied != report.added:  # another import took some of them meanwhile
-            raise _Raced
-        repos.add_tallies(conn, fc.profile_id, stage.tallies())
-        if fc.settings.unsuspend_on_miss:
-            report.unsuspended = len(
-                repos.unsuspend_missed(conn, fc.profile_id, batch_id, matching.MISSED, fc.now())
-            )
-        # Even with nothing new, today's pull-forwards are recomputed (the only place besides
-        # aliases and removals that computes them).
-        with session_on(conn) as session:
-            loaded = weights.refresh_in(session, fc, today, **stage.refresh_hint(batch_id))
-            report.pulled_forward = pullforward.recompute(session, fc, today, index=loaded[0])
-        _check(cancel)
-        report.batch_id = batch_id
-        return report
+_LIVE: set[str] = set()  # this process's imports writing now (their owner strings)
 
-    return work
+
+class _Writer:
+    """An import's writes, in short transactions: claim a batch no reader sees yet, copy the
+    new attempts into it a few hundred at a time, publish it with its tallies and unsuspended
+    cards in one short transaction (all or nothing, as readers see it), then work out the
+    weights and pull-forwards without the lock and write what changed, again in steps. A kill
+    or Ctrl-C before the publish leaves an unpublished batch that no reader sees: the next
+    import into the profile removes it (this one does on Ctrl-C)."""
+
+    def __init__(
+        self, fc: Collection, conn: Any, today: date, batch: _Batch, rows_read: int,
+        stage: Stage, report: ImportReport,
+    ) -> None:  # fmt: skip
+        self.fc, self.conn, self.today, self.batch = fc, conn, today, batch
+        self.rows_read, self.stage, self.report = rows_read, stage, report
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+        self.steps = _Steps(conn)
+
+    def run(self, seen: int, progress: Progress | None,
+            cancel: threading.Event | None) -> ImportReport:  # fmt: skip
+        _LIVE.add(self.owner)
+        try:
+            claimed = self._claim(seen, cancel)
+            try:
+                copied = self._copy(claimed, progress, cancel)
+                self._publish(claimed, copied)
+            except BaseException:
+                _drop(self.conn, claimed)
+                raise
+            # Published: the import is done whatever happens next (Ctrl-C is ignored); the
+            # weights follow it (a kill now leaves them to the next import or study day).
+            self.report.pulled_forward = _reweigh(
+                self.fc, self.conn, self.today, [claimed.batch_id], self.steps,
+                self.stage.refresh_hint(claimed.batch_id),
+            )  # fmt: skip
+            self.report.batch_id = claimed.batch_id
+            return self.report
+        finally:
+            _LIVE.discard(self.owner)
+
+    def _claim(self, seen: int, cancel: threading.Event | None) -> repos.PendingBatch:
+        """A batch of our own, once no other import of the profile is writing one (a batch
+        left by an import that died is removed first). If another import published since the
+        log was summarized, it is summarized again (its attempts are duplicates now)."""
+        fc, conn = self.fc, self.conn
+        waited = 0.0
+        while True:
+            _check(cancel)
+
+            def attempt(
+                c: Any,
+            ) -> tuple[list[repos.PendingBatch], tuple[repos.PendingBatch, int] | None]:
+                others = repos.pending_batches(c, fc.profile_id, lock=True)
+                if others:
+                    return others, None
+                self.batch.refuse_identical(c)
+                mine = self.batch.claim(c, self.rows_read, self.owner)
+                return [], (mine, repos.last_published(c, fc.profile_id))
+
+            others, got = run_write_on(conn, attempt)
+            if got is not None:
+                mine, newest = got
+                if newest != seen or waited:
+                    with transaction(conn, write=False):
+                        _summarize(conn, fc, self.stage, self.report)
+                return mine
+            stale = [p for p in others if not _alive(p.owner)]
+            for p in stale:
+                _drop(conn, p)
+            if stale:
+                waited += 1e-9  # summarize again once claimed
+                continue
+            if waited >= WAIT_S:
+                raise FlashcoreError(
+                    f"another import into this profile is still writing (batch "
+                    f"{others[0].batch_id}, {others[0].owner}); try again when it is done"
+                )
+            time.sleep(WAIT_POLL_S)
+            waited += WAIT_POLL_S
+
+    def _copy(self, claimed: repos.PendingBatch, progress: Progress | None,
+              cancel: threading.Event | None) -> int:  # fmt: skip
+        """The new attempts into the unpublished batch, in steps; how many were copied."""
+        with transaction(self.conn, write=False):
+            total = self.stage.order()
+        copied = 0
+
+        def write(c: Any, start: int, stop: int) -> None:
+            nonlocal copied
+            copied += self.stage.save_rows(c, claimed.batch_id, start, stop)
+
+        def step(done: int) -> None:
+            _check(cancel)
+            if progress is not None:
+                progress("saving", done, total)
+
+        self.steps.run(total, write, step)
+        return copied
+
+    def _publish(self, claimed: repos.PendingBatch, copied: int) -> None:
+        """One short transaction: the batch and its attempts become visible with their
+        tallies, and the suspended cards its misses bring back are unsuspended."""
+        fc, conn = self.fc, self.conn
+        unsuspend: list[int] = []
+        with transaction(conn, write=False):
+            tallies = self.stage.tallies()
+            if fc.settings.unsuspend_on_miss:
+                unsuspend = repos.missed_suspended(
+                    conn, fc.profile_id, claimed.batch_id, matching.MISSED,
+                    from_id=claimed.pending_from,
+                )  # fmt: skip
+
+        def work(c: Any) -> list[int]:
+            repos.publish_batch(c, claimed.batch_id, copied)
+            repos.add_tallies(c, fc.profile_id, tallies)
+            return repos.unsuspend_by_batch(c, unsuspend, claimed.batch_id, fc.now())
+
+        self.report.unsuspended = len(run_write_on(conn, work))
+        if copied != self.report.added:  # never expected: imports into a profile take turns
+            self.report.duplicates += self.report.added - copied
+            self.report.added = copied
+
+
+def _reweigh(
+    fc: Collection, conn: Any, today: date, batch_ids: list[int], steps: _Steps,
+    hint: dict[str, Any],
+) -> int:  # fmt: skip
+    """The weights and today's pull-forwards after published batches, worked out in a read
+    transaction (even with nothing new: an import is one of the places that computes them),
+    then written: the cards whose weight changed in steps; the topics, the pull-forwards, the
+    day's stamp and the batches' end in one short transaction. How many cards were pulled."""
+    with transaction(conn, write=False), session_on(conn) as session:
+        found = weights.plan_refresh(session, fc, today, **hint)
+        chosen = pullforward.choose(session, fc, today, index=found.index)
+    changed = found.cards
+
+    def write(c: Any, start: int, stop: int) -> None:
+        weights_repo.update_card_weights(c, changed[start:stop])
+
+    steps.run(len(changed), write)
+
+    def finish(c: Any) -> None:
+        weights.apply_refresh(c, fc, found, cards=False)
+        today_repo.replace_pull_forwards(c, fc.profile_id, today, chosen)
+        repos.finish_batch(c, batch_ids)
+
+    run_write_on(conn, finish)
+    return len(chosen)
+
+
+def _finish_left(fc: Collection, conn: Any, today: date) -> None:
+    """Write the weights an import that died after publishing its batch left unwritten."""
+    with transaction(conn, write=False):
+        left = repos.reweighing_batches(conn, fc.profile_id)
+    dead = [batch_id for batch_id, owner in left if not _alive(owner)]
+    if dead:
+        _reweigh(fc, conn, today, dead, _Steps(conn), {})
+
+
+class _Steps:
+    """Work over `total` items in short write transactions, each sized so that it holds the
+    lock about HOLD_S (from how long the one before took), with a PAUSE_S between them."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+        # SQLite works in this thread: its CPU time, not the waits of a busy machine. A
+        # server works elsewhere: the time the transaction took.
+        sqlite = conn.dialect.name == "sqlite"
+        self.clock = time.thread_time if sqlite else time.perf_counter
+        self.size = FIRST_ROWS
+        self.transactions = 0  # how many this import wrote in (the tests count them)
+
+    def run(
+        self, total: int, write: Callable[[Any, int, int], None],
+        step: Callable[[int], None] | None = None,
+    ) -> None:  # fmt: skip
+        done = 0
+        while done < total:
+            if step is not None:
+                step(done)
+            stop = min(total, done + self.size)
+            started = self.clock()
+            run_write_on(self.conn, functools.partial(_between, write, done, stop))
+            took = self.clock() - started
+            self.transactions += 1
+            rate = (stop - done) / max(took, 1e-4)
+            self.size = max(MIN_ROWS, min(MAX_ROWS, int((self.size + rate * HOLD_S) / 2)))
+            done = stop
+            if done < total:
+                time.sleep(PAUSE_S)
+        if step is not None and total:
+            step(total)
+
+
+def _between(write: Callable[[Any, int, int], None], start: int, stop: int, c: Any) -> None:
+    write(c, start, stop)
+
+
+def _drop(conn: Any, batch: repos.PendingBatch) -> None:
+    """Remove an unpublished batch with its attempts, in short transactions."""
+    while True:
+        gone = run_write_on(conn, lambda c: repos.drop_pending(c, batch, 2_000))
+        if gone < 2_000:
+            return
+        time.sleep(PAUSE_S)
+
+
+def _alive(owner: str) -> bool:
+    """Whether the import that wrote `owner` may still be running: one of this process's, or
+    another process of this host that is still alive (not a zombie); another host's cannot
+    be told, and counts as alive."""
+    host, _, rest = owner.partition(":")
+    pid_text, _, _token = rest.partition(":")
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return True
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return owner in _LIVE
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            return stat.read().rpartition(")")[2].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 def _paste_warnings(fmt: str, rows_read: int, stage: Stage) -> list[str]:
@@ -209,10 +430,6 @@ def _paste_warnings(fmt: str, rows_read: int, stage: Stage) -> list[str]:
 def _check(cancel: threading.Event | None) -> None:
     if cancel is not None and cancel.is_set():
         raise KeyboardInterrupt
-
-
-class _Raced(Exception):
-    """Another import stored some of this log's attempts after they were counted."""
 
 
 @dataclass(slots=True)
@@ -235,10 +452,10 @@ class _Batch:
                 "(use --again to import it anyway)"
             )
 
-    def insert(self, conn: Executor, rows_read: int, added: int) -> int:
-        return repos.insert_batch(
+    def claim(self, conn: Executor, rows_read: int, owner: str) -> repos.PendingBatch:
+        return repos.claim_batch(
             conn, self.fc.profile_id, source=self.source, fmt=self.format, origin=self.origin,
-            digest=self.digest, imported_at=self.fc.now(), rows_read=rows_read, added=added,
+            digest=self.digest, imported_at=self.fc.now(), rows_read=rows_read, owner=owner,
         )  # fmt: skip
 
 

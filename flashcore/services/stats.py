@@ -45,18 +45,7 @@ def stats(fc: Collection, *, queues: bool = True) -> dict[str, Any]:
     out_forecast = [
         {"date": d.isoformat(), "due": int(forecast.get(i, 0))} for i, d in enumerate(ahead)
     ]
-    extra: dict[str, Any] = {}
-    if queues:
-        from flashcore.services.queue import build_queue, tomorrow
-
-        today_q = build_queue(fc, limit=0, details=False)
-        next_q = tomorrow(fc)
-        extra["queue"] = {
-            "today": _counts(today_q),
-            "tomorrow": _counts(next_q),
-        }
-        out_forecast[0]["due"] = today_q.learning + today_q.review + today_q.learning_later
-        out_forecast[1]["due"] = next_q.learning + next_q.review
+    extra = {"queue": _queues(fc, out_forecast)} if queues else {}
     return {
         "today": {
             "reviews": int(t_reviews),
@@ -82,6 +71,18 @@ def stats(fc: Collection, *, queues: bool = True) -> dict[str, Any]:
         "forecast": out_forecast,
         **extra,
     }
+
+
+def _queues(fc: Collection, forecast: list[dict[str, Any]]) -> dict[str, Any]:
+    """Today's and tomorrow's queues as the reviewer counts them; the forecast's first two days
+    become those queues' learning and review cards."""
+    from flashcore.services.queue import build_queue, tomorrow
+
+    today_q = build_queue(fc, limit=0, details=False)
+    next_q = tomorrow(fc)
+    forecast[0]["due"] = today_q.learning + today_q.review + today_q.learning_later
+    forecast[1]["due"] = next_q.learning + next_q.review
+    return {"today": _counts(today_q), "tomorrow": _counts(next_q)}
 
 
 def _counts(q: Any) -> dict[str, int]:

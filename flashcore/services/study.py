@@ -187,7 +187,19 @@ class StudySession:
             return False
         if self._version is None:
             return time.monotonic() - self._built_at > self.REFRESH_SECONDS
-        return self._data_version() != self._version
+        if self._data_version() == self._version:
+            return False
+        # A qbank import commits every few milliseconds while it copies its attempts (unseen
+        # until it publishes them) and writes the weights that follow: the queue is rebuilt
+        # once it is done, as when an import was one transaction (and at the latest after
+        # REFRESH_SECONDS: another window's change waits for the import meanwhile).
+        young = time.monotonic() - self._built_at < self.REFRESH_SECONDS
+        return not (young and self._importing())
+
+    def _importing(self) -> bool:
+        conn = self._connection()
+        with transaction(conn, write=False):
+            return repos.import_in_progress(conn, self.fc.profile_id)
 
     # ------------------------------------------------------------ the ranked queue
 
@@ -336,7 +348,9 @@ class StudySession:
                 seen.append(sqlite_data_version(conn))
             return done
 
-        result = run_write_on(self._connection(), work)
+        # The card as shown and a known scheduler: nothing to read, one statement to write.
+        one = known is not None and self.fc.knows_scheduler_id()
+        result = run_write_on(self._connection(), work, one_statement=one)
         self.spent_seconds += (duration_ms or 0) / 1000.0
         self.answered(result)
         self._since_checkpoint += 1

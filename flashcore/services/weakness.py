@@ -4,13 +4,17 @@ weights on topics and cards in `weights`; their names are re-exported here."""
 
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from flashcore.core import weakness as model
+from flashcore.core.errors import DatabaseBusyError
 from flashcore.services.context import today_for
 from flashcore.services.matching import (
     MISSED,
+    SUM_IN_DATABASE_FROM,
     AddedAttempt,
     Gap,
     Match,
@@ -36,7 +40,7 @@ from flashcore.services.weights import (
     topic_lapses,
 )
 from flashcore.storage import repos
-from flashcore.storage.uow import reading
+from flashcore.storage.uow import reading, run_write
 
 if TYPE_CHECKING:
     from flashcore.services.context import Collection
@@ -69,6 +73,19 @@ __all__ = [
 ]
 
 
+def keep_sums(fc: Collection, today: date, half_life: float) -> None:
+    """Bring the stored sums of a large history up to date when they lag (repos.qbank_sums:
+    the attempts added since folded in, or summed afresh), so that reports read a few thousand
+    sums. Skipped when the database is busy: the report then reads the attempts themselves."""
+    with reading(fc.engine) as session:
+        large = repos.tallied_attempts(session, fc.profile_id) >= SUM_IN_DATABASE_FROM
+        needed = large and repos.sums_need_sync(session, fc.profile_id, today, half_life)
+    if not needed:
+        return
+    with contextlib.suppress(DatabaseBusyError):
+        run_write(fc.engine, lambda w: repos.sync_sums(w, fc.profile_id, today, half_life))
+
+
 def report_rows(fc: Collection) -> list[dict[str, Any]]:
     """The `topics` of `report`: leaf topics ranked by score, then the system and subject
     rollups (each row's `level` says which)."""
@@ -82,6 +99,7 @@ def report(fc: Collection) -> dict[str, list[dict[str, Any]]]:
     s = fc.settings
     half_life = s.weakness_half_life_days
     rollover = fc.rollover()
+    keep_sums(fc, today, half_life)
     with reading(fc.engine) as session:
         if not repos.has_qbank_attempts(session, fc.profile_id):
             return {"topics": [], "gaps": []}  # nothing missed yet: no topic is weak

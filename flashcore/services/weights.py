@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING
 
 from flashcore.core import weakness as model
-from flashcore.core.reasons import WeakTopic
-from flashcore.core.text import REASON_CHARS, clip
+from flashcore.core.reasons import AssessedArea, TopicEvidence, WeakTopic
 from flashcore.storage import repos
 from flashcore.storage.repos import weights as weights_repo
 from flashcore.storage.uow import run_write
@@ -61,10 +60,36 @@ def refresh_in(
     skip_batch: int | None = None,
     added: Iterable[AddedAttempt] = (),
 ) -> tuple[TopicIndex, list[TopicAttempts]]:
-    """The weight refresh inside a caller's transaction (an import, an alias, a removal).
+    """The weight refresh inside a caller's transaction (an alias, a removal, an assessment).
     Returns the index it used, for the pull-forward that follows (and no matched attempts:
-    see `matching.score_all`). An import passes the batch it just wrote and its rows (see
-    `matched_attempts`)."""
+    see `matching.score_all`). `skip_batch` and `added`: see `plan_refresh`."""
+    found = plan_refresh(session, fc, today, skip_batch=skip_batch, added=added)
+    apply_refresh(session, fc, found)
+    return found.index, []
+
+
+@dataclass(slots=True)
+class Refresh:
+    """A weight refresh worked out on one study day, not yet written: the topics and the
+    cards whose weight (or weak topic, or reason) changes."""
+
+    index: TopicIndex
+    day: date
+    topics: list[weights_repo.TopicWeight]
+    cards: list[weights_repo.CardWeight]
+
+
+def plan_refresh(
+    session: Session,
+    fc: Collection,
+    today: date,
+    *,
+    skip_batch: int | None = None,
+    added: Iterable[AddedAttempt] = (),
+) -> Refresh:
+    """Work out the weights on `today` (reads only: an import does it outside the write lock,
+    then writes the changes a few hundred cards at a time). An import passes the batch it just
+    wrote and its rows (see `matched_attempts`)."""
     half_life = fc.settings.weakness_half_life_days
     index = load_index(session, fc.profile_id)
     found = score_all(
@@ -73,11 +98,20 @@ def refresh_in(
     lapses = topic_lapses(session, fc, index, today)
     direct = scheduling_scores(index, found.direct, fc.settings, lapses)
     direct, reasons = _with_assessments(session, fc, index, direct, today)
-    _write_topic_weights(session, fc.profile_id, index, direct, half_life, today, reasons)
+    topics = _topic_weight_changes(session, fc.profile_id, index, direct, half_life, today,
+                                   reasons)  # fmt: skip
     missed = _missed_questions(index, found.outcomes, today, half_life)
-    _write_card_weights(session, fc.profile_id, index, direct, missed)
-    weights_repo.set_weights_day(session, fc.profile_id, today)
-    return index, []
+    cards = _card_weight_changes(session, fc.profile_id, index, direct, missed)
+    return Refresh(index, today, topics, cards)
+
+
+def apply_refresh(session: Executor, fc: Collection, found: Refresh, *, cards: bool = True) -> None:
+    """Write a planned refresh (without `cards`: the caller wrote the cards' changes) and
+    stamp its day."""
+    weights_repo.update_topic_weights(session, found.topics)
+    if cards:
+        weights_repo.update_card_weights(session, found.cards)
+    weights_repo.set_weights_day(session, fc.profile_id, found.day)
 
 
 def topic_lapses(
@@ -123,7 +157,7 @@ def _with_assessments(
     index: TopicIndex,
     scores: dict[int, model.TopicScore],
     today: date,
-) -> tuple[dict[int, model.TopicScore], dict[int, str]]:
+) -> tuple[dict[int, model.TopicScore], dict[int, AssessedArea]]:
     """The topic scores with self-assessment reports' weak systems and disciplines added: every
     topic of a reported area takes the area's score where it is higher than its own (see
     core.assessment); and the reasons of the topics that took it."""
@@ -138,19 +172,18 @@ def _with_assessments(
     areas = reports.area_scores(found, today, half_life)
     if not areas:
         return scores, {}
-    why: dict[tuple[reports.AreaKind, str], str] = {}
+    why: dict[tuple[reports.AreaKind, str], AssessedArea] = {}
     for a in sorted(found, key=lambda a: (a.taken_on, a.assessment_id)):
         for area in a.areas:
             band = area.band_for(a.pass_line)
-            kind = "system" if area.kind is reports.AreaKind.SYSTEM else "discipline"
-            why[(area.kind, area.area)] = (
-                f"weak {kind}: {area.area} — {band.value} on {a.name} ({a.taken_on.isoformat()})"
+            why[(area.kind, area.area)] = AssessedArea(
+                area.kind, area.area, band, a.name, a.taken_on
             )
     out = dict(scores)
-    reasons: dict[int, str] = {}
+    reasons: dict[int, AssessedArea] = {}
     for topic_id, path in index.paths.items():
         best = 0.0
-        reason = ""
+        reason: AssessedArea | None = None
         for key in ((reports.AreaKind.SYSTEM, system_of(path)),
                     (reports.AreaKind.DISCIPLINE, discipline_of(path))):  # fmt: skip
             if key[1] is None:
@@ -159,36 +192,35 @@ def _with_assessments(
             if score > best:
                 best, reason = score, why[(key[0], key[1])]
         own = out.get(topic_id, model.NEUTRAL)
-        if best > own.score:
+        if best > own.score and reason is not None:
             from dataclasses import replace
 
             out[topic_id] = replace(own, score=best)
-            reasons[topic_id] = clip(reason, REASON_CHARS)
+            reasons[topic_id] = reason
     return out, reasons
 
 
-def _write_topic_weights(
+def _topic_weight_changes(
     session: Session,
     profile_id: int,
     index: TopicIndex,
     scores: dict[int, model.TopicScore],
     half_life: float,
     today: date,
-    reasons: dict[int, str] | None = None,
-) -> None:
+    reasons: dict[int, AssessedArea] | None = None,
+) -> list[weights_repo.TopicWeight]:
     changes: list[weights_repo.TopicWeight] = []
     for old in weights_repo.topic_weights(session, profile_id):
         s = scores.get(old.topic_id, model.NEUTRAL)
-        reason = (
-            model.reason_text(index.paths[old.topic_id], s, half_life, today) if s.score > 0 else ""
+        why: TopicEvidence | AssessedArea | None = (
+            TopicEvidence.of(s, half_life, today) if s.score > 0 else None
         )
         if reasons and old.topic_id in reasons:  # weighted by a self-assessment's report
-            reason = reasons[old.topic_id]
-        reason = clip(reason, REASON_CHARS)  # the column's length, on every backend
+            why = reasons[old.topic_id]
         weight = round(s.score, 6)
-        if weight != old.weight or reason != old.reason:
-            changes.append(weights_repo.TopicWeight(old.topic_id, weight, reason))
-    weights_repo.update_topic_weights(session, changes)
+        if weight != old.weight or why != old.why:
+            changes.append(replace(old, weight=weight, why=why))
+    return changes
 
 
 def _missed_questions(
@@ -212,13 +244,13 @@ def _missed_questions(
     return out
 
 
-def _write_card_weights(
+def _card_weight_changes(
     session: Session,
     profile_id: int,
     index: TopicIndex,
     scores: dict[int, model.TopicScore],
     missed: dict[int, float] | None = None,
-) -> None:
+) -> list[weights_repo.CardWeight]:
     """A card's weight is the highest score among its topics and their ancestors, or, above
     them all, the weight of an open miss of a question its note lists (`missed`, by note)."""
     best_for_topic: dict[int, tuple[float, int | None]] = {}
@@ -242,7 +274,7 @@ def _write_card_weights(
             best = (missed[note_id], best[1])  # the topic stays for when the miss lapses
         if (weight, weak_topic_id) != best:
             changes.append((card_id, note_id, *best))
-    weights_repo.update_card_weights(session, changes)
+    return changes
 
 
 def card_reasons(fc: Collection, session: Executor, card_ids: list[int]) -> dict[int, WeakTopic]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import null
 
 from flashcore.core.model import Schedule
 from flashcore.storage import repos
@@ -88,69 +88,34 @@ class CardWrites:
         repos.insert_many(session, anki_cards, self.new_links)
         with_anchor = [v for v in self.links if "anchor_at" in v]
         id_only = [v for v in self.links if "anchor_at" not in v]
-        if with_anchor:
-            session.execute(_anchor_update(), with_anchor)
-        if id_only:
-            session.execute(_link_update(), id_only)
+        repos.update_many(session, anki_cards, _keyed(with_anchor), key="card_id")
+        repos.update_many(session, anki_cards, _keyed(id_only), key="card_id")
         flagged = [v for v in self.schedules if v["b_flagged"] is not None]
         kept = [v for v in self.schedules if v["b_flagged"] is None]
+        bumped = {"version": cards.c.version + 1, "buried_until": null()}
         for group, with_flag in ((flagged, True), (kept, False)):
-            if group:
-                rows = [dict(v) for v in group]
-                for row in rows:
-                    flag = row.pop("b_flagged")
-                    if with_flag:
-                        row["flagged"] = flag
-                session.execute(_card_update(with_flag), rows)
-        if self.burials:
-            session.execute(_bury_update(), self.burials)
+            rows = []
+            for v in group:
+                row = {"id": v["b_card"], **{name: v[name] for name in _CARD_COLUMNS}}
+                if with_flag:
+                    row["flagged"] = v["b_flagged"]
+                rows.append(row)
+            repos.update_many(session, cards, rows, key="id", also=bumped)
+        burials = [{"id": v["b_card"], "buried_until": v["buried_until"]} for v in self.burials]
+        repos.update_many(session, cards, burials, key="id",
+                          also={"version": cards.c.version + 1})  # fmt: skip
         self.new_links.clear()
         self.links.clear()
         self.schedules.clear()
         self.burials.clear()
 
 
-_ANCHOR_COLUMNS = (
-    "anki_card_id", "anchor_at", "state", "step", "due", "stability", "difficulty",
-    "last_review", "reps", "lapses",
-)  # fmt: skip
 _CARD_COLUMNS = (
     "state", "step", "due", "stability", "difficulty", "last_review", "reps", "lapses",
     "desired_retention", "modified_at",
 )  # fmt: skip
 
 
-def _anchor_update() -> Any:
-    a = anki_cards
-    return (
-        update(a)
-        .where(a.c.card_id == bindparam("b_card"))
-        .values({name: bindparam(name) for name in _ANCHOR_COLUMNS})
-    )
-
-
-def _link_update() -> Any:
-    a = anki_cards
-    return (
-        update(a)
-        .where(a.c.card_id == bindparam("b_card"))
-        .values(anki_card_id=bindparam("anki_card_id"))
-    )
-
-
-def _bury_update() -> Any:
-    t = cards
-    return (
-        update(t)
-        .where(t.c.id == bindparam("b_card"))
-        .values(buried_until=bindparam("buried_until"), version=t.c.version + 1)
-    )
-
-
-def _card_update(with_flag: bool) -> Any:
-    t = cards
-    values: dict[str, Any] = {name: bindparam(name) for name in _CARD_COLUMNS}
-    if with_flag:
-        values["flagged"] = bindparam("flagged")
-    values.update(buried_until=None, version=t.c.version + 1)
-    return update(t).where(t.c.id == bindparam("b_card")).values(values)
+def _keyed(links: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Anchor rows keyed by `card_id` (recorded as `b_card`)."""
+    return [{("card_id" if k == "b_card" else k): v for k, v in row.items()} for row in links]

@@ -5,13 +5,20 @@ Safety rules, each learnt the hard way: SQLite migrations run with foreign keys 
 rebuild of a parent table with them on cascade-deletes every child row), inside one explicit
 transaction (pysqlite would otherwise leave a failed migration half-applied), followed by
 `PRAGMA foreign_key_check`; a SQLite file holding data is backed up before any upgrade.
+
+One process upgrades at a time: a class's reviewers opening a database that a new flashcore must
+upgrade all find it behind at once. The upgrade (with its backup and VACUUM) runs under a lock
+(PostgreSQL: a session advisory lock on a fixed key per schema; SQLite: `flock` on a side file
+beside the database), and the version is read again once the lock is held, so the processes that
+waited find the database at the head and go on.
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +31,7 @@ from flashcore.core.errors import DatabaseError
 from flashcore.storage.db import WRITE, sqlite_path
 
 # The newest revision this flashcore knows; a test checks it equals Alembic's single head.
-HEAD = "0013"
+HEAD = "0016"
 
 _BUNDLED = Path(__file__).resolve().parent.parent / "_bundled"
 _REPO_ROOT = Path(__file__).resolve().parent.parent.parent
@@ -94,20 +101,127 @@ def known_revisions() -> set[str]:
 
 def ensure_schema(engine: Engine, *, now: datetime | None = None) -> str | None:
     """Bring the schema to HEAD. Returns the path of the backup made first, if any (named by
-    `now`; by the file's last change when no time is given)."""
-    revision = read_revision(engine)
-    if revision == HEAD:
+    `now`; by the file's last change when no time is given). Safe when many processes open the
+    database at once: one upgrades, the others wait for it and find the head."""
+    if read_revision(engine) == HEAD:
         return None
-    if revision is not None and revision not in known_revisions():
-        raise DatabaseError(
-            f"{_where(engine)} was written by a newer flashcore (schema {revision}); "
-            "upgrade flashcore to open it"
-        )
-    backup = None
-    if revision is not None:
-        backup = _backup_before_upgrade(engine, now)
-    upgrade(engine, "head")
-    return backup
+    with upgrade_lock(engine):
+        revision = read_revision(engine)  # again: another process may have upgraded meanwhile
+        if revision == HEAD:
+            return None
+        if revision is not None and revision not in known_revisions():
+            raise DatabaseError(
+                f"{_where(engine)} was written by a newer flashcore (schema {revision}); "
+                "upgrade flashcore to open it"
+            )
+        backup = None
+        if revision is not None:
+            backup = _backup_before_upgrade(engine, now)
+        try:
+            upgrade(engine, "head")
+        except SQLAlchemyError as exc:
+            raise DatabaseError(
+                f"upgrading {_where(engine)} from schema {revision or '(empty)'} to {HEAD} failed, "
+                f"nothing was changed: {_first_line(exc)}"
+            ) from None
+        return backup
+
+
+# How long a process waits for another one's upgrade before giving up (an upgrade across a
+# table rebuild of a 1 GB collection takes minutes on a slow disk).
+UPGRADE_WAIT_S = 900.0
+_POLL_S = 0.05
+# PostgreSQL advisory locks share one key space per database: flashcore's upgrades take
+# (this, hash of the schema), so schemas of one database (the tests') upgrade independently.
+UPGRADE_LOCK_KEY = 0x0F1A5C  # "flashcore"
+
+
+@contextmanager
+def upgrade_lock(engine: Engine) -> Iterator[None]:
+    """Hold the database's upgrade lock (waiting up to UPGRADE_WAIT_S for another process)."""
+    if engine.dialect.name == "postgresql":
+        with _pg_upgrade_lock(engine):
+            yield
+        return
+    path = sqlite_path(engine.url.render_as_string(hide_password=False))
+    if path is None:  # in memory: one connection's database, nobody to race
+        yield
+        return
+    with _file_upgrade_lock(engine, path):
+        yield
+
+
+@contextmanager
+def _pg_upgrade_lock(engine: Engine) -> Iterator[None]:
+    # A session lock, on a connection of its own: it outlives the migration's transaction and
+    # is released by the server if this process dies.
+    try:
+        conn = engine.connect()
+    except SQLAlchemyError as exc:
+        raise DatabaseError(f"cannot open {_where(engine)}: {_first_line(exc)}") from None
+    try:
+        key = text("SELECT :k, hashtext(current_schema())").bindparams(k=UPGRADE_LOCK_KEY)
+        keys = tuple(conn.execute(key).one())
+
+        def take() -> bool:
+            got = conn.execute(
+                text("SELECT pg_try_advisory_lock(:a, :b)"), dict(a=keys[0], b=keys[1])
+            )
+            conn.commit()
+            return bool(got.scalar_one())
+
+        _wait_for(take, engine)
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:a, :b)"), dict(a=keys[0], b=keys[1]))
+            conn.commit()
+    finally:
+        conn.close()
+
+
+@contextmanager
+def _file_upgrade_lock(engine: Engine, db: Path) -> Iterator[None]:
+    """`flock` on `.<db name>.upgrade` beside the database (never on the database file: closing
+    a descriptor of it would drop SQLite's own locks). Released by the kernel if this process
+    dies. Where there is no `flock` (Windows) or the folder cannot be written, the upgrade's
+    `BEGIN IMMEDIATE` still serialises the writers; Alembic reads the version inside it."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    from flashcore.storage.sidefiles import upgrade_lock_file
+
+    try:
+        fd = os.open(upgrade_lock_file(db), os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:
+        yield
+        return
+    try:
+
+        def take() -> bool:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            return True
+
+        _wait_for(take, engine)
+        yield
+    finally:
+        os.close(fd)  # drops the lock
+
+
+def _wait_for(take: Callable[[], bool], engine: Engine) -> None:
+    deadline = time.monotonic() + UPGRADE_WAIT_S
+    while not take():
+        if time.monotonic() > deadline:
+            raise DatabaseError(
+                f"another flashcore process has been upgrading {_where(engine)} for over "
+                f"{UPGRADE_WAIT_S / 60:g} minutes; try again once it has finished"
+            )
+        time.sleep(_POLL_S)
 
 
 def _backup_before_upgrade(engine: Engine, now: datetime | None) -> str | None:

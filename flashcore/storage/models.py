@@ -62,6 +62,7 @@ class Topic(Base):
     parent_id: Mapped[int | None]
     weight: Mapped[float]
     reason: Mapped[str]
+    explanation: Mapped[dict[str, object] | None]
 
 
 class Note(Base):
@@ -169,6 +170,8 @@ class QbankBatch(Base):
     imported_at: Mapped[datetime]
     rows_read: Mapped[int]
     added: Mapped[int]
+    pending_from: Mapped[int | None]
+    owner: Mapped[str | None]
 
 
 class QbankTally(Base):

@@ -333,6 +333,7 @@ def recent_attempts(
 ) -> list[tuple[str, str, str, str, str, str, date, bool, int]]:
     """qbank attempts from `since` on, grouped: (source, qid, subject, system, category,
     topic, day, missed, count)."""
+    from flashcore.storage.repos.qbank import shown
     from flashcore.storage.tables import qbank_attempts
 
     a = qbank_attempts.c
@@ -340,7 +341,7 @@ def recent_attempts(
     rows = conn.execute(
         select(a.source, a.qid, a.subject, a.system, a.category, a.topic, a.on_date, missed,
                func.count())
-        .where(a.profile_id == profile_id, a.on_date >= since)
+        .where(a.profile_id == profile_id, a.on_date >= since, shown(profile_id))
         .group_by(a.source, a.qid, a.subject, a.system, a.category, a.topic, a.on_date, missed)
     ).all()  # fmt: skip
     return [(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]), int(r[8])) for r in rows]

@@ -17,7 +17,6 @@ from flashcore.storage.repos.qbank import MISSED, TextTally
 Row = tuple[str, str, str, str, str, str, str, str, str, int | None, int]
 Progress = Callable[[str, int, int], None]  # (phase "reading" | "saving", done, total)
 
-SAVE_ROWS = 200_000  # staged rows copied per statement (progress and Ctrl-C between them)
 _LOAD_KNOWN = 300_000  # existing fingerprints in the log's dates loaded at most at once
 _LOOK_UP = 4_000  # a log with up to this many attempts looks each one up instead
 _COLUMNS = "fingerprint, source, qid, outcome, on_date, subject, system, category, topic, seconds"
@@ -52,6 +51,14 @@ class Stage:
         )
         self.created = True
 
+    def _shown(self, alias: str) -> str:
+        """SQL: the attempt `alias` is visible (not of a batch still being written: see
+        repos.qbank.shown)."""
+        return (
+            f"{alias}.id < coalesce((SELECT min(pending_from) FROM qbank_batches WHERE "
+            f"profile_id = {self.profile_id} AND pending_from IS NOT NULL), {2**62})"
+        )
+
     def reset(self) -> None:
         if self.created:
             self.conn.exec_driver_sql(f"DELETE FROM {self.table}")
@@ -84,7 +91,7 @@ class Stage:
         run(
             f"UPDATE {t} SET dup = 1 WHERE dup = 0 AND EXISTS (SELECT 1 FROM qbank_attempts "
             f"AS q WHERE q.profile_id = {self.profile_id} "
-            "AND q.fingerprint = qbank_stage.fingerprint)"
+            f"AND q.fingerprint = qbank_stage.fingerprint AND {self._shown('q')})"
         )
         self.marked = True
         new, total = run(f"SELECT count(*) - coalesce(sum(dup), 0), count(*) FROM {t}").one()
@@ -113,38 +120,42 @@ class Stage:
         ).first()
         return other is None
 
-    def save(
-        self,
-        conn: Connection,
-        batch_id: int,
-        progress: Progress | None,
-        step: Callable[[], None] | None = None,
-    ) -> int:
-        """Copy the new rows into qbank_attempts, in fingerprint order (the unique index is
-        appended to in order), skipping any fingerprint the profile already has; returns the
-        number copied. `step()` runs before each statement (it may raise to stop)."""
+    def order(self) -> int:
+        """Number the new rows in fingerprint order (a second temporary table); how many there
+        are. `save_rows` copies them by these numbers: each step appends a run of neighbouring
+        fingerprints to the unique index (steps in the log's order would each touch pages all
+        over an index of 1,000,000 fingerprints)."""
         if not self.created:
             return 0
-        low, high = conn.exec_driver_sql(
-            f"SELECT coalesce(min(seq), 1) - 1, coalesce(max(seq), 0) FROM {self.table}"
-        ).one()
-        new = "dup = 0 AND " if self.marked else ""
+        run = self.conn.exec_driver_sql
+        order = "temp.qbank_order" if self.sqlite else "pg_temp.qbank_order"
+        run(f"DROP TABLE IF EXISTS {order}")
+        run("CREATE TEMPORARY TABLE qbank_order (rank INTEGER PRIMARY KEY, seq INTEGER NOT NULL)")
+        new = "WHERE dup = 0 " if self.marked else ""
+        run(
+            f"INSERT INTO {order} (rank, seq) SELECT row_number() OVER (ORDER BY fingerprint), "
+            f"seq FROM {self.table} {new}"
+        )
+        return int(run(f"SELECT count(*) FROM {order}").scalar_one())
+
+    def save_rows(self, conn: Connection, batch_id: int, low: int, high: int) -> int:
+        """Copy the new rows numbered (low, high] by `order` into qbank_attempts under
+        `batch_id`, skipping any fingerprint the profile already has; returns the number
+        copied (inside the caller's transaction: an import writes its rows a few hundred at a
+        time)."""
+        if not self.created or high <= low:
+            return 0
+        order = "temp.qbank_order" if self.sqlite else "pg_temp.qbank_order"
         sql = (
             f"INSERT INTO qbank_attempts (profile_id, batch_id, {_COLUMNS}) "
-            f"SELECT {self.profile_id}, {int(batch_id)}, fingerprint, source, qid, outcome, "
-            "on_date, substr(subject, 1, 200), substr(system, 1, 200), "
-            "substr(category, 1, 300), substr(topic, 1, 500), seconds "
-            f"FROM {self.table} WHERE {new}seq > {self.mark} AND seq <= {self.mark} "
-            "ORDER BY fingerprint ON CONFLICT (profile_id, fingerprint) DO NOTHING"
+            f"SELECT {self.profile_id}, {int(batch_id)}, s.fingerprint, s.source, s.qid, "
+            "s.outcome, s.on_date, substr(s.subject, 1, 200), substr(s.system, 1, 200), "
+            "substr(s.category, 1, 300), substr(s.topic, 1, 500), s.seconds "
+            f"FROM {order} AS o JOIN {self.table} AS s ON s.seq = o.seq "
+            f"WHERE o.rank > {self.mark} AND o.rank <= {self.mark} ORDER BY o.rank "
+            "ON CONFLICT (profile_id, fingerprint) DO NOTHING"
         )
-        copied = 0
-        for start in range(int(low), int(high), SAVE_ROWS):
-            if step is not None:
-                step()
-            copied += conn.exec_driver_sql(sql, (start, start + SAVE_ROWS)).rowcount
-            if progress is not None:
-                progress("saving", min(start + SAVE_ROWS, int(high)) - int(low), high - low)
-        return copied  # rows inserted: those skipped by ON CONFLICT are not counted
+        return int(conn.exec_driver_sql(sql, (low, high)).rowcount)
 
     def refresh_hint(self, batch_id: int) -> dict[str, Any]:
         """How the weight refresh after `save` may count this log's rows: read back (here)."""
@@ -218,7 +229,8 @@ class HeldStage(Stage):
             days = [r[4] for r in fingerprints.values()]
             rows = self.conn.exec_driver_sql(
                 f"SELECT fingerprint FROM qbank_attempts WHERE profile_id = {self.profile_id} "
-                f"AND on_date BETWEEN {self.mark} AND {self.mark} LIMIT {_LOAD_KNOWN + 1}",
+                f"AND on_date BETWEEN {self.mark} AND {self.mark} "
+                f"AND {self._shown('qbank_attempts')} LIMIT {_LOAD_KNOWN + 1}",
                 (min(days), max(days)),
             ).all()
             if len(rows) <= _LOAD_KNOWN:
@@ -232,7 +244,8 @@ class HeldStage(Stage):
                 fp
                 for (fp,) in self.conn.exec_driver_sql(
                     f"SELECT fingerprint FROM qbank_attempts WHERE profile_id = "
-                    f"{self.profile_id} AND fingerprint IN ({marks})",
+                    f"{self.profile_id} AND fingerprint IN ({marks}) "
+                    f"AND {self._shown('qbank_attempts')}",
                     tuple(part),
                 )
             )

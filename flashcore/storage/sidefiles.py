@@ -1,6 +1,7 @@
 """The health side files beside a SQLite database, never in it (a damaged database is never
 written to): `.<db name>.quick_check`, whose mtime is the time of the last quick_check that
-passed; `.<db name>.damaged`, what a background check found wrong; and `.<db name>.<pid>.open`,
+passed; `.<db name>.damaged`, what a background check found wrong; `.<db name>.upgrade`, locked
+by the one process upgrading the schema; and `.<db name>.<pid>.open`,
 one per flashcore process using the database, removed when that process ends cleanly (a marker
 whose process is gone means it crashed or was killed)."""
 
@@ -68,6 +69,12 @@ def recorded_damage(db: Path) -> str | None:
 def clear_damage(db: Path) -> None:
     with contextlib.suppress(OSError):
         damage_file(db).unlink(missing_ok=True)
+
+
+def upgrade_lock_file(db: Path) -> Path:
+    """`.<db name>.upgrade`: the file whose `flock` one process holds while it upgrades the
+    database's schema (flashcore.storage.migrate); it stays, empty, between upgrades."""
+    return db.with_name(f".{db.name}.upgrade")
 
 
 def held_by_this_process(path: Path) -> bool:

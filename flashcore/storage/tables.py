@@ -99,7 +99,10 @@ decks = Table(
 )
 
 # A node of the topic tree. `key` is the normalized path; `weight` is the weakness score copied
-# here (and onto cards) so the queue needs no GROUP BY at query time.
+# here (and onto cards) so the queue needs no GROUP BY at query time; `explanation` is why its
+# weight refresh found it weak, as data (core.reasons.TopicEvidence or AssessedArea, as JSON by
+# `kind`, see storage.explanations; NULL: weight 0). `reason` is the same explanation as text,
+# written beside it for older versions' readers: flashcore reads `explanation` (schema 0014).
 topics = Table(
     "topics",
     metadata,
@@ -110,6 +113,7 @@ topics = Table(
     _optional("parent_id", ForeignKey("topics.id", ondelete="SET NULL")),
     _required("weight", Float, default=0.0),
     _required("reason", String(300), default=""),
+    _optional("explanation", JSON(none_as_null=True)),
     UniqueConstraint("profile_id", "key"),
 )
 
@@ -290,6 +294,10 @@ qbank_batches = Table(
     _required("imported_at", UTCDateTime),
     _required("rows_read", Integer, default=0),
     _required("added", Integer, default=0),
+    # An import still being written (schema 0015): the lowest attempt id it may hold (readers
+    # see only the profile's attempts below it), and who writes it; both NULL once published.
+    _optional("pending_from", Integer),
+    _optional("owner", String(200)),
 )
 
 qbank_attempts = Table(
@@ -329,6 +337,52 @@ qbank_tallies = Table(
     _required("attempts", Integer),
     _required("misses", Integer),
     Index("ix_qbank_tallies_profile_id", "profile_id"),
+)
+
+# The profile's attempts summed per group as `repos.decayed_groups` groups them (a listed
+# question's source and id with its texts, else the texts alone), so that the weakness report
+# reads a few thousand sums instead of every attempt (schema 0016). A cache of qbank_attempts:
+# brought up to date from the attempts added since (by id), rebuilt when it cannot be.
+# A row with `on_date` NULL is settled: every attempt of the group dated before the state's
+# `settled_before` (too old to be recent again), its decayed sums as 2 ** ((day - settled_before)
+# / half_life); a row with a date holds that day's attempts (the recent window and later).
+qbank_sums = Table(
+    "qbank_sums",
+    metadata,
+    _id(),
+    _profile(),
+    _required("source", String(50), default=""),
+    _required("qid", String(100), default=""),
+    _required("topic", String(500), default=""),
+    _required("category", String(300), default=""),
+    _required("system", String(200), default=""),
+    _optional("on_date", Date),
+    _required("attempts", Integer),
+    _required("misses", Integer),
+    _required("decayed_attempts", Float),
+    _required("decayed_misses", Float),
+    _optional("last_miss", Date),
+    _optional("last_correct", Date),
+    Index("ix_qbank_sums_profile_id", "profile_id"),
+)
+
+# What the profile's qbank_sums stand for: the half-life and settling day they were summed with,
+# the last attempt id they include and how many attempts, and a digest of the listed question
+# ids that decided the groups.
+qbank_sums_state = Table(
+    "qbank_sums_state",
+    metadata,
+    Column(
+        "profile_id",
+        ForeignKey("profiles.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    _required("half_life", Float),
+    _required("settled_before", Date),
+    _required("last_attempt_id", Integer),
+    _required("attempts", Integer),
+    _required("listed", String(64)),
 )
 
 # A student's own mapping from qbank topic text to one of their topic paths.

@@ -46,7 +46,9 @@ class FreshMiss:
 def any_batch_since(conn: Executor, profile_id: int, logged_after: datetime) -> bool:
     b = qbank_batches.c
     found = conn.execute(
-        select(b.id).where(b.profile_id == profile_id, b.imported_at >= logged_after).limit(1)
+        select(b.id)
+        .where(b.profile_id == profile_id, b.imported_at >= logged_after, b.pending_from.is_(None))
+        .limit(1)
     ).first()
     return found is not None
 
@@ -73,7 +75,9 @@ def fresh_misses(
     batches = dict(
         conn.execute(
             select(b.id, b.imported_at).where(
-                b.profile_id == profile_id, b.imported_at >= logged_after
+                b.profile_id == profile_id,
+                b.imported_at >= logged_after,
+                b.pending_from.is_(None),  # not one still being written
             )
         ).all()
     )

@@ -146,6 +146,7 @@ class UTCMicros(TypeDecorator[datetime]):
         if isinstance(value, str):  # text written by a flashcore before schema 0012
             parsed = datetime.fromisoformat(value)
             return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        moment: datetime = value  # a driver's datetime (PostgreSQL)
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC)

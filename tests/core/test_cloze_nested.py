@@ -112,3 +112,17 @@ def test_the_back_shows_every_word_of_the_text_whatever_the_nesting(text):
         assert cloze.render_plain(text, ordinal, reveal=True) == plain
         front = cloze.render(text, ordinal, reveal=False)
         assert any(s.role == "blank" for s in front)
+
+
+PIECES = st.sampled_from(["{{c1::", "{{c2::", "{{c0::", "{{c1000::", "{{c12345678::", "}}",
+                          "::", "x", " ", "{{", "}", "c1::"])  # fmt: skip
+
+
+@given(st.lists(PIECES, max_size=16).map("".join))
+def test_read_finds_the_deletions_parse_makes_and_the_first_number_out_of_range(text):
+    """`read` (an import's fast path: no tree) agrees with the parse tree, for any text."""
+    deletions = cloze._deletions(cloze.parse(text))
+    ordinals, problems = cloze.read(text)
+    assert ordinals == sorted({d.number for d in deletions if 0 < d.number <= cloze.MAX_ORDINAL})
+    wrong = [d for d in deletions if not 0 <= d.number <= cloze.MAX_ORDINAL]
+    assert sum("out of range" in p for p in problems) == (1 if wrong else 0)

@@ -10,6 +10,7 @@ from flashcore.core.card_sides import card_sides, front_preview
 from flashcore.core.html_text import (
     Style,
     image_names,
+    is_blank,
     split_marks,
     strip_marks,
     to_terminal,
@@ -68,3 +69,13 @@ def test_card_sides_of_an_html_cloze_and_a_reversed_template():
     assert strip_marks(card_sides("basic", basic, 0, html=True).back[0].text) == "A\nmore"
     plain = card_sides("basic", {"front": "<b>x</b>", "back": "y"}, 0, html=False)
     assert plain.front[0].text == "<b>x</b>"  # a deck without html = true shows text as written
+
+
+@pytest.mark.parametrize(
+    ("html", "blank"),
+    [("", True), ("  <br> &nbsp; <div></div>", True), ('<img src="">', False),
+     ("<b></b>x", False), ("&amp;", False), ("plain", False), ('<IMG SRC=a.png>', False),
+     ("<span> </span>", True), ("&nbsp;", True)],
+)  # fmt: skip
+def test_a_field_is_blank_when_it_shows_no_text_and_no_image(html, blank):
+    assert is_blank(html) is blank

@@ -183,3 +183,27 @@ def test_export_after_import_keeps_the_notes_anki_guids_and_ankings_qid_tags(fc,
         assert col.card_count() == 11
     finally:
         col.close()
+
+
+@pytest.mark.parametrize(("scheduling", "order"), [(True, "deck"), (False, "interleaved")])
+def test_new_cards_come_in_ankis_new_card_order_within_the_deck(fc, tmp_path, scheduling, order):
+    """Anki's new-card order is each new card's position (repositioned here against the
+    order the notes were added in): flashcore introduces the deck's new cards in it."""
+    from anki.collection import Collection
+
+    col = Collection(str(tmp_path / "order.anki2"))
+    for word in ["alpha", "bravo", "charlie", "delta", "echo"]:
+        note = col.new_note(col.models.by_name("Basic"))
+        note["Front"], note["Back"] = word, word.upper()
+        col.add_note(note, col.decks.id("Order"))
+    wanted = ["delta", "bravo", "echo", "alpha", "charlie"]
+    card_of = {col.get_card(cid).note()["Front"]: cid for cid in col.find_cards("deck:Order")}
+    col.sched.reposition_new_cards([card_of[w] for w in wanted], starting_from=1, step_size=1,
+                                   randomize=False, shift_existing=False)  # fmt: skip
+    package = export(col, tmp_path / "order.apkg", scheduling=scheduling)
+    col.close()
+    fc.config_set("new_order", order)
+    [report] = fc.add_decks([package])
+    assert report.ok, report.problems
+    fronts = {c["card_id"]: c["front"] for c in fc.cards()}
+    assert [fronts[i.card_id] for i in study.build_queue(fc, deck="Order").items] == wanted

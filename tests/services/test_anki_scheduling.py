@@ -259,3 +259,53 @@ def test_a_card_buried_in_anki_is_buried_here_until_the_next_study_day(fc):
     fc.clock.set(fc.rollover(fc.now()) + timedelta(minutes=1))
     assert card_id in {i.card_id for i in study.build_queue(fc).items}
     assert check(fc).problems == []
+
+
+def test_filtered_and_lapsing_answers_in_bulk_are_what_review_of_gives(fc):
+    """The rows the import computes in SQL for the harder sequences, value for value as
+    `review_of` gives them: a card whose first answer was Again in a filtered deck (no lapse:
+    it was new), lapses in review and filtered decks, relearning, a review row first."""
+    from flashcore.importers.anki_package.types import RevlogEntry
+    from flashcore.importers.anki_scheduling import AnkiClock, ReviewTrack, review_of
+    from tests.anki_fake import FakePackage, review_card
+
+    start = fc.now() - timedelta(days=60)
+    first = one_card(fc)
+    second = second_card(fc)
+
+    def row(card: int, day: float, ease: int, ivl: int, kind: int) -> RevlogEntry:
+        at = int((start + timedelta(days=day)).timestamp() * 1000) + card
+        return RevlogEntry(at, card, -1, ease, ivl, 0, 500 if kind else 0, 4000, kind)
+
+    revlog = [
+        row(7, 0, 1, -60, 3), row(7, 0.01, 3, 1, 3), row(7, 2, 1, -600, 1), row(7, 2.01, 3, 1, 2),
+        row(7, 4, 3, 5, 1), row(7, 9, 1, 2, 3), row(7, 12, 4, 20, 1),
+        row(8, 1, 1, -600, 1), row(8, 1.01, 3, 3, 2), row(8, 5, 2, 7, 1), row(8, 6, 1, -60, 0),
+    ]  # fmt: skip
+    last = start + timedelta(days=12)
+    pkg = FakePackage([review_card(7, due=fc.now(), ivl=20, s=20.0, d=5.0, last=last),
+                       review_card(8, due=fc.now(), ivl=7, s=7.0, d=5.0, last=last)], revlog)  # fmt: skip
+    apply_fake(fc, pkg, {7: first, 8: second})
+    stored = {r.anki_revlog_id: r for rows in review_rows(fc).values() for r in rows}
+    clock, zone, hour = AnkiClock.of(pkg.info), fc.settings.zone, fc.settings.day_start_hour
+    tracks: dict[int, ReviewTrack] = {}
+    for entry in sorted(revlog, key=lambda e: e.id):
+        want = review_of(entry, tracks.setdefault(entry.card_id, ReviewTrack()), clock, zone, hour)
+        got = stored[entry.id]
+        assert (got.state_before, got.state_after, got.lapses_before, got.due_before,
+                got.last_review_before, got.due_after, got.elapsed_days) == (
+            want.state_before, want.state_after, want.lapses_before, want.due_before,
+            want.last_review_before, want.due_after, want.elapsed_days), entry  # fmt: skip
+    assert [r.lapses_before for r in review_rows(fc)[first]] == [0, 0, 0, 1, 1, 1, 2]
+
+
+def second_card(fc: Any) -> int:
+    """A second basic note beside `one_card`'s; its card id."""
+    from flashcore.core.model import DeckSpec, NoteKind, NoteSpec
+    from flashcore.storage import repos
+
+    spec = DeckSpec(
+        "Other", "Other", (NoteSpec("g2", NoteKind.BASIC, {"front": "q2", "back": "a2"}),)
+    )
+    run_write(fc.engine, lambda s: repos.upsert_deck(s, fc.profile_id, spec, fc.now(), prune=False))
+    return max(flashcore_cards(fc))

@@ -30,3 +30,35 @@ def test_a_returning_note_is_unsuspended_but_a_leech_stays_suspended(fc_sqlite, 
     assert state[leech]["suspended"] and state[leech]["leech"]
     assert not state[cards["imm:t1-cells#2"]]["suspended"]
     assert study.build_queue(fc).items
+
+
+def test_a_reload_that_changes_nothing_recomputes_no_weights_nor_new_card_places(
+    fc_sqlite, tmp_path, monkeypatch
+):
+    """Weights are recomputed by a load that changed something (or once a study day); the
+    new cards' places only when cards came or changed."""
+    from flashcore.services import weights
+    from flashcore.storage import repos
+
+    fc = fc_sqlite
+    deck = write_deck(tmp_path / "d.toml", SMALL_DECK, key="imm")
+    forced: list[bool] = []
+    renumbered: list[int] = []
+    real_refresh, real_renumber = weights.refresh_weights, repos.renumber_new_cards
+
+    def refresh(fc_, *, force=True):
+        forced.append(force)
+        return real_refresh(fc_, force=force)
+
+    def renumber(*args):
+        renumbered.append(1)
+        return real_renumber(*args)
+
+    monkeypatch.setattr(weights, "refresh_weights", refresh)
+    monkeypatch.setattr(repos, "renumber_new_cards", renumber)
+    fc.add_decks([deck])
+    fc.add_decks([deck])
+    assert forced == [True, False] and renumbered == [1]
+    write_deck(deck, SMALL_DECK.replace("T cells", "T lymphocytes", 1), key="imm")
+    fc.add_decks([deck])
+    assert forced == [True, False, True] and renumbered == [1, 1]

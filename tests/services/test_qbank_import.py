@@ -58,7 +58,9 @@ def way(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Each test runs with the log held in memory and with it staged in a temporary table."""
     if request.param == "staged":
         monkeypatch.setattr(qbank_import, "MEMORY_BYTES", 0)
-        monkeypatch.setattr(qbank_stage, "SAVE_ROWS", 2)  # several copy statements
+        monkeypatch.setattr(qbank_import, "FIRST_ROWS", 2)  # several copy transactions
+        monkeypatch.setattr(qbank_import, "MIN_ROWS", 1)
+        monkeypatch.setattr(qbank_import, "MAX_ROWS", 2)
     return str(request.param)
 
 

@@ -201,3 +201,66 @@ def test_learning_count_includes_cards_due_within_learn_ahead_as_anki_counts(fc,
         assert after.learning == before.learning + 1
         assert after.items[0].card_id != card  # not shown again before its step is due
     assert study.build_queue(fc).learning == after.learning
+
+
+def _log_rows(fc, card_id):
+    from sqlalchemy import text
+
+    with fc.engine.connect() as conn:
+        return conn.execute(
+            text(
+                "SELECT chained, step_before, due_before, buried_siblings FROM review_logs "
+                "WHERE card_id = :c ORDER BY id"
+            ),
+            {"c": card_id},
+        ).all()
+
+
+def test_a_shown_card_is_answered_in_one_statement_on_postgresql_and_chained_as_before(
+    fc, tmp_path, clock
+):
+    # Once the scheduler is known, an answer to the card as shown reads nothing and writes
+    # once: on PostgreSQL one statement (no BEGIN/COMMIT), the log row chained by the same rule.
+    fc.add_decks([write_deck(tmp_path / "d.toml", SMALL_DECK, key="imm")])
+    statements = []
+    with study.StudySession(fc) as session:
+        first = session.queue().items[0].card_id
+        session.answer(first, Rating.AGAIN, expect_version=session.show(first).version)
+        second = session.queue().items[0].card_id  # its answer finds the scheduler recorded
+        session.answer(second, Rating.GOOD, expect_version=session.show(second).version)
+        clock.advance(timedelta(minutes=11))
+        view = session.show(first)
+
+        def seen(conn, cursor, statement, *rest):
+            statements.append(statement)
+
+        event.listen(fc.engine, "before_cursor_execute", seen)
+        try:
+            session.answer(first, Rating.GOOD, expect_version=view.version)
+        finally:
+            event.remove(fc.engine, "before_cursor_execute", seen)
+    if fc.engine.dialect.name == "postgresql":
+        assert len(statements) == 1 and statements[0].startswith("WITH")
+    rows = _log_rows(fc, first)
+    assert [r.chained for r in rows] == [False, True]  # the second follows the first exactly
+    assert rows[1].step_before is None and rows[1].due_before is None
+    assert study.undo(fc)[0].card_id == first  # and undoes exactly
+    assert study.show(fc, first).reps == 1
+
+
+def test_a_one_statement_answer_to_a_card_changed_elsewhere_writes_nothing(fc, tmp_path):
+    # The version-guarded update finds nothing: no log row, no sibling buried, refused.
+    fc.add_decks([write_deck(tmp_path / "d.toml", SMALL_DECK, key="imm")])
+    cloze = sorted(c["card_id"] for c in fc.cards() if c["note_key"] == "imm:t1-cells")
+    card, sibling = cloze
+    with study.StudySession(fc) as session:
+        other = next(c["card_id"] for c in fc.cards() if c["card_id"] not in cloze)
+        session.answer(other, Rating.GOOD, expect_version=session.show(other).version)
+        view = session.show(card)
+        study.set_cards(fc, "suspend", [card])  # another window changes the card and back
+        study.set_cards(fc, "unsuspend", [card])
+        with pytest.raises(StaleCardError):
+            session.answer(card, Rating.AGAIN, expect_version=view.version)
+    assert study.show(fc, card).reps == 0
+    assert _log_rows(fc, card) == []
+    assert not next(c for c in fc.cards() if c["card_id"] == sibling)["buried"]

@@ -13,6 +13,7 @@ from flashcore.core.model import Rating
 from flashcore.services.study import answer, build_queue, show
 from flashcore.storage import repos
 from flashcore.storage.models import Card, ReviewLog
+from flashcore.storage.repos import answering as answering_repo
 from flashcore.storage.uow import run_write
 
 
@@ -54,7 +55,14 @@ def test_a_failure_after_the_card_update_rolls_back_the_whole_answer(loaded_fc, 
     def broken_insert(session, values):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(repos, "insert_review", broken_insert)
+    written_at_once = answering_repo._write_answer_at_once
+
+    def broken_after_writing(*args, **kwargs):  # PostgreSQL: the writes are one statement
+        written_at_once(*args, **kwargs)
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(answering_repo, "insert_review", broken_insert)
+    monkeypatch.setattr(answering_repo, "_write_answer_at_once", broken_after_writing)
     with pytest.raises(RuntimeError, match="disk on fire"):
         answer(loaded_fc, first, Rating.GOOD)
     assert cards_state(loaded_fc) == before  # the card and its buried sibling are unchanged
@@ -141,7 +149,8 @@ def test_sqlite_writes_begin_immediate_and_reads_begin_deferred(loaded_sqlite_fc
     reads = list(seen)
     seen.clear()
     answer(fc, card_id, Rating.GOOD)
-    writes = list(seen)
+    # The busy timeout is set around BEGIN IMMEDIATE (storage.db._begin_immediate polls).
+    writes = [w for w in seen if w != "PRAGMA"]
     assert "BEGIN" in reads
     assert "BEGIN IMMEDIATE" not in reads
     assert writes[0] == "BEGIN IMMEDIATE", writes

@@ -1,6 +1,7 @@
 """Anki packages (`.apkg`, `.colpkg`) -> typed values (`types`), read without Anki itself."""
 
-from flashcore.importers.anki_package.reader import AnkiPackage, media_name_problem, open_package
+from flashcore.importers.anki_package.media import media_name_problem
+from flashcore.importers.anki_package.reader import AnkiPackage, open_package
 from flashcore.importers.anki_package.types import (
     Card,
     CardQueue,

@@ -1,6 +1,6 @@
 """Anki's legacy collections (schema 11: `collection.anki2`, `collection.anki21`) keep note
 types, decks and deck presets as JSON in the `col` row; their readings as the package's
-values, beside the schema-18 tables read by `reader.AnkiPackage`."""
+values, beside the schema-18 tables read by `tables`."""
 
 from __future__ import annotations
 

@@ -13,7 +13,8 @@
 
 Notes keep their HTML (the deck is an `html` deck: the reviewer and the command line show it as
 terminal text). A note belongs to the deck of its first card (Anki puts cards, not notes, in
-decks); its key is `<deck key>:<GUID>`, so a re-import finds it again. Its tags stay tags and
+decks); its key is `<deck key>:<GUID>`, so a re-import finds it again. A deck's notes come
+in Anki's new-card order (its new cards' positions), so its new cards are introduced in it. Its tags stay tags and
 give question ids and topics by AnKing's conventions (`core.anking`).
 """
 
@@ -38,6 +39,7 @@ _SPECIAL = {"frontside", "tags", "deck", "subdeck", "card", "cardflag", "type", 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SOUND = re.compile(r"\[sound:([^\]]+)\]")
 _EXTRA_NAMES = {"extra", "back extra", "notes"}
+_NEW_TYPE = 0  # Anki's card type of a new card
 
 
 def anki_card_ord(kind: NoteTypeKind, anki_ord: int) -> int:
@@ -52,9 +54,16 @@ class _Ref:
     filters: tuple[str, ...]
 
 
-def _refs(template: str, filled: dict[str, bool]) -> list[_Ref]:
+def _refs(template: str, filled: dict[str, bool]) -> tuple[_Ref, ...]:
     """The fields a template shows for a note (`filled`: field name -> has content), in order,
-    inside sections that are open for this note."""
+    inside sections that are open for this note. Notes of a type mostly fill the same fields:
+    the answer is kept for each template and pattern of filled fields."""
+    return _refs_of(template, tuple(filled.items()))
+
+
+@lru_cache(maxsize=4096)
+def _refs_of(template: str, filled_items: tuple[tuple[str, bool], ...]) -> tuple[_Ref, ...]:
+    filled = dict(filled_items)
     out: list[_Ref] = []
     stack: list[bool] = []
     for token in _TOKEN.finditer(template):
@@ -72,7 +81,7 @@ def _refs(template: str, filled: dict[str, bool]) -> list[_Ref]:
             continue
         filters = tuple(f.strip().lower() for f in body.split(":")[:-1])
         out.append(_Ref(name, filters))
-    return out
+    return tuple(out)
 
 
 @lru_cache(maxsize=65_536)
@@ -97,7 +106,11 @@ def _join(parts: Iterable[tuple[str, str]], *, label: bool) -> str:
 
 
 def _clean(value: str) -> str:
-    return _CONTROL.sub("", value.replace("\r\n", "\n"))
+    if not value:
+        return value
+    if "\r" in value:
+        value = value.replace("\r\n", "\n")
+    return _CONTROL.sub("", value)
 
 
 @dataclass(slots=True)
@@ -126,12 +139,12 @@ class _Builder:
         if kind_of.kind is NoteTypeKind.IMAGE_OCCLUSION:
             report.unsupported["image occlusion"] += 1
             return None
-        values = [_clean(v) for v in note.fields]
-        if any(len(v) > MAX_FIELD_CHARS for v in values):
+        values = [_clean(v) if v else v for v in note.fields]
+        if max(map(len, values), default=0) > MAX_FIELD_CHARS:
             report.skipped[f"a field longer than {MAX_FIELD_CHARS:,} characters"] += 1
             return None
         by_name = dict(zip(kind_of.fields, values, strict=False))
-        filled = {name: not field_is_empty(value) for name, value in by_name.items()}
+        filled = {name: bool(value) and not is_blank(value) for name, value in by_name.items()}
         if kind_of.kind is NoteTypeKind.CLOZE:
             made = self._cloze(kind_of, by_name, filled)
         else:
@@ -241,6 +254,20 @@ class _Builder:
         return NoteKind.BASIC, fields, ordinals
 
 
+def _new_order_key(note: Note, cards: list[Card]) -> tuple[int, int, int]:
+    """Where a note goes in its deck: notes with new cards by their place in Anki's new-card
+    order (a new card's `due` is its position; `odue` in a filtered deck), the others after
+    them, each by note id. A new note is added in this order, so flashcore introduces
+    an imported deck's new cards in Anki's order (`new_order = deck`, and within each topic
+    area with `interleaved`)."""
+    positions = [
+        c.original_due if c.original_deck_id else c.due for c in cards if c.type == _NEW_TYPE
+    ]
+    if positions:
+        return (0, min(positions), note.id)
+    return (1, 0, note.id)
+
+
 def deck_key(name: str) -> str:
     """The flashcore deck key of an Anki deck name: the name (as Anki's text export), with a
     lone `:` (which a key cannot hold) as `_`."""
@@ -256,11 +283,12 @@ def convert(
     *,
     families: frozenset[anking.TopicFamily],
 ) -> tuple[list[DeckSpec], ConvertReport]:
-    """The package's notes as one DeckSpec per Anki deck that holds any. `notes` and `cards`
-    come ordered by note id (the reader's order), so one pass pairs them."""
+    """The package's notes as one DeckSpec per Anki deck that holds any, each deck's notes in
+    Anki's new-card order (`_new_order_key`). `notes` and `cards` come ordered by note id (the
+    reader's order), so one pass pairs them."""
     report = ConvertReport()
     builder = _Builder(where, families, report)
-    by_deck: dict[str, list[NoteSpec]] = {}
+    by_deck: dict[str, list[tuple[tuple[int, int, int], NoteSpec]]] = {}
     card_iter = iter(cards)
     pending: Card | None = next(card_iter, None)
     for note in notes:
@@ -278,12 +306,12 @@ def convert(
             continue
         home = min(own, key=lambda c: c.ord).home_deck_id if own else 0
         deck_name = clean_path(decks.get(home, "")) or "Default"
-        by_deck.setdefault(deck_name, []).append(spec)
+        by_deck.setdefault(deck_name, []).append((_new_order_key(note, own), spec))
     specs = []
-    for name, deck_notes in sorted(by_deck.items()):
+    for name, keyed in sorted(by_deck.items()):
         shown = name if name_problem(name, DECK_NAME_CHARS) is None else name[:DECK_NAME_CHARS]
+        deck_notes = tuple(spec for _key, spec in sorted(keyed, key=lambda k: k[0]))
         specs.append(
-            DeckSpec(name=shown, key=deck_key(shown), notes=tuple(deck_notes), html=True,
-                     path=where)
-        )  # fmt: skip
+            DeckSpec(name=shown, key=deck_key(shown), notes=deck_notes, html=True, path=where)
+        )
     return specs, report

@@ -13,7 +13,9 @@ Formats, as Anki writes them:
 
 The collection is written, decompressed, into `work_dir` (a folder the caller owns, inside the
 collection's own folder) and opened read-only with a `unicase` collation, as Anki's schema
-declares it. Every problem is an AnkiPackageError naming the file.
+declares it. Every problem is an AnkiPackageError naming the file. The note types, decks and
+presets are read by `tables` (schema 15 and later) or `legacy` (schema 11), the media list by
+`media`.
 """
 
 from __future__ import annotations
@@ -30,41 +32,26 @@ from types import TracebackType
 from typing import IO, Any
 
 from flashcore.core.errors import AnkiPackageError, Problem
-from flashcore.importers.anki_package import legacy
+from flashcore.importers.anki_package import legacy, tables
 from flashcore.importers.anki_package import protobuf as pb
+from flashcore.importers.anki_package.media import MediaListError, media_list, media_name_problem
 from flashcore.importers.anki_package.types import (
-    IMAGE_OCCLUSION_STOCK_KIND,
     Card,
     Deck,
     DeckConfig,
     MediaFile,
     Note,
     NoteType,
-    NoteTypeKind,
     PackageCounts,
     PackageFormat,
     PackageInfo,
     RevlogEntry,
-    Template,
 )
 
 SCHEMA_LEGACY = 11
 SCHEMA_LATEST = 18
 _COPY_CHUNK = 1 << 20
 _ROWS = 2000  # rows fetched at a time when iterating
-
-
-def media_name_problem(name: str) -> str | None:
-    """Why `name` cannot be a media file's name inside the media folder, or None."""
-    if not name or name in {".", ".."}:
-        return f"media name {name!r} is not a file name"
-    if "/" in name or "\\" in name or "\x00" in name:
-        return f"media name {name!r} has a path part (media files are plain names)"
-    if len(name) > 255:
-        return f"media name is {len(name)} characters long; at most 255"
-    if name[1:3] == ":" or name.startswith("~"):
-        return f"media name {name!r} is not a plain file name"
-    return None
 
 
 def _unicase(a: str, b: str) -> int:
@@ -84,6 +71,7 @@ class AnkiPackage:
         self._zip: zipfile.ZipFile | None = None
         self._db: sqlite3.Connection | None = None
         self._tmp: Path | None = None
+        self._cards: list[Card] | None = None
         try:
             self._open(work_dir)
         except BaseException:
@@ -225,44 +213,10 @@ class AnkiPackage:
         if "media" not in names:
             return []
         raw = self._read_member("media", limit=1 << 28)
-        files: list[MediaFile] = []
-        if self.format is PackageFormat.LATEST:
-            import zstandard
-
-            try:
-                data = zstandard.ZstdDecompressor().decompressobj().decompress(raw)
-                entries = pb.fields(data).get(1, [])
-                for index, entry in enumerate(entries):
-                    if not isinstance(entry, bytes):
-                        raise pb.WireError("a media entry is not a message")
-                    found = pb.fields(entry)
-                    zip_name = str(pb.first_int(found, 255, index))
-                    sha1 = found.get(3, [b""])[-1]
-                    files.append(
-                        MediaFile(
-                            name=pb.text(found, 1),
-                            zip_name=zip_name,
-                            size=pb.first_int(found, 2),
-                            sha1=sha1 if isinstance(sha1, bytes) and sha1 else None,
-                        )
-                    )
-            except (zstandard.ZstdError, pb.WireError) as exc:
-                raise self.fail(f"its media list is unreadable ({exc})") from None
-        else:
-            try:
-                mapping = json.loads(raw.decode("utf-8")) if raw.strip() else {}
-            except (ValueError, UnicodeDecodeError):
-                raise self.fail("its media list is not JSON") from None
-            if not isinstance(mapping, dict):
-                raise self.fail("its media list is not a JSON object")
-            files = [MediaFile(name=str(v), zip_name=str(k)) for k, v in mapping.items()]
-        for media in files:
-            problem = media_name_problem(media.name)
-            if problem is not None:
-                raise self.fail(problem)
-            if media.zip_name not in names:
-                raise self.fail(f"media file {media.name!r} is listed but not inside the zip")
-        return files
+        try:
+            return media_list(raw, latest=self.format is PackageFormat.LATEST, members=names)
+        except MediaListError as exc:
+            raise self.fail(str(exc)) from None
 
     # ------------------------------------------------------------ reading
 
@@ -294,78 +248,20 @@ class AnkiPackage:
         return self._note_types_11()
 
     def _note_types_18(self) -> dict[int, NoteType]:
-        field_names: dict[int, list[str]] = {}
-        for ntid, name in self._query("SELECT ntid, name FROM fields ORDER BY ntid, ord"):
-            field_names.setdefault(int(ntid), []).append(str(name))
-        templates: dict[int, list[Template]] = {}
-        for ntid, ord_, name, config in self._query(
-            "SELECT ntid, ord, name, config FROM templates ORDER BY ntid, ord"
-        ):
-            found = self._pb(config, "a card template")
-            templates.setdefault(int(ntid), []).append(
-                Template(int(ord_), str(name), pb.text(found, 1), pb.text(found, 2))
-            )
-        out: dict[int, NoteType] = {}
-        for ntid, name, config in self._query("SELECT id, name, config FROM notetypes"):
-            found = self._pb(config, "a note type")
-            stock = pb.first_int(found, 9)
-            kind = NoteTypeKind.CLOZE if pb.first_int(found, 1) == 1 else NoteTypeKind.STANDARD
-            if stock == IMAGE_OCCLUSION_STOCK_KIND:
-                kind = NoteTypeKind.IMAGE_OCCLUSION
-            out[int(ntid)] = NoteType(
-                id=int(ntid),
-                name=str(name),
-                kind=kind,
-                fields=tuple(field_names.get(int(ntid), [])),
-                templates=tuple(templates.get(int(ntid), [])),
-                original_stock_kind=stock,
-            )
-        return out
+        fields, templates, notetypes = (list(self._query(q)) for q in tables.NOTE_TYPE_QUERIES)
+        return tables.note_types(fields, templates, notetypes, self._pb)
 
     def _note_types_11(self) -> dict[int, NoteType]:
         return legacy.note_types(self._col_json("models"))
 
     def decks(self) -> dict[int, Deck]:
-        out: dict[int, Deck] = {}
         if self.schema >= 15:
-            for did, name, kind in self._query("SELECT id, name, kind FROM decks"):
-                found = self._pb(kind, "a deck")
-                normal = found.get(1)
-                display = str(name).replace("\x1f", "::")
-                if normal is None:
-                    out[int(did)] = Deck(int(did), display, None, filtered=True)
-                    continue
-                deck = pb.message(found, 1)
-                out[int(did)] = Deck(
-                    id=int(did),
-                    name=display,
-                    config_id=pb.signed64(pb.first_int(deck, 1)) or 1,
-                    description=pb.text(deck, 4),
-                    desired_retention=pb.float32(deck, 10),
-                )
-            return out
+            return tables.decks(self._query(tables.DECKS_QUERY), self._pb)
         return legacy.decks(self._col_json("decks"))
 
     def deck_configs(self) -> dict[int, DeckConfig]:
-        out: dict[int, DeckConfig] = {}
         if self.schema >= 15:
-            for cid, name, config in self._query("SELECT id, name, config FROM deck_config"):
-                found = self._pb(config, "a deck preset")
-                params = next((p for p in (pb.packed_floats(found, n) for n in (6, 5, 3)) if p), ())
-                retention = pb.float32(found, 37)
-                out[int(cid)] = DeckConfig(
-                    id=int(cid),
-                    name=str(name),
-                    fsrs_params=params,
-                    desired_retention=retention,
-                    learn_steps=pb.packed_floats(found, 1),
-                    relearn_steps=pb.packed_floats(found, 2),
-                    new_per_day=pb.first_int(found, 9),
-                    reviews_per_day=pb.first_int(found, 10),
-                    maximum_interval=pb.first_int(found, 16) or None,
-                    raw=bytes(config),
-                )
-            return out
+            return tables.deck_configs(self._query(tables.DECK_CONFIGS_QUERY), self._pb)
         return legacy.deck_configs(self._col_json("dconf"))
 
     def notes(self) -> Iterator[Note]:
@@ -387,16 +283,26 @@ class AnkiPackage:
             yield int(nid), str(guid), int(mid)
 
     def cards(self) -> Iterator[Card]:
+        """The cards, by note and ord. Read from the collection once and kept (an AnKing
+        package's 48,000 take ~15 MB): an import reads them for the notes, for the scheduling
+        and to pair them with flashcore's cards."""
+        if self._cards is not None:
+            yield from self._cards
+            return
+        read: list[Card] = []
         for row in self._query(
             "SELECT id, nid, did, ord, mod, type, queue, due, ivl, factor, reps, lapses, left,"
             " odue, odid, flags, data FROM cards ORDER BY nid, ord"
         ):
             n = [int(v or 0) for v in row[:16]]
-            yield Card(
+            card = Card(
                 id=n[0], note_id=n[1], deck_id=n[2], ord=n[3], mod=n[4], type=n[5], queue=n[6],
                 due=n[7], interval=n[8], factor=n[9], reps=n[10], lapses=n[11], left=n[12],
                 original_due=n[13], original_deck_id=n[14], flags=n[15], data=str(row[16] or ""),
             )  # fmt: skip
+            read.append(card)
+            yield card
+        self._cards = read
 
     def revlog(self) -> Iterator[RevlogEntry]:
         for row in self._query(

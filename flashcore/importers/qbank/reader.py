@@ -118,6 +118,17 @@ class QbankReader:
         """Bytes of the file read so far by the current pass (for a progress bar)."""
         return self._lines.position if self._lines is not None else 0
 
+    def _pass(self, fixed_order: str | None) -> tuple[Context, Iterator[str]]:
+        """A fresh read of the file: its context and its lines from the start."""
+        ctx = Context(
+            *self._settings,
+            chunk_rows=self.chunk_rows,
+            fixed_order=fixed_order,
+            latest=self.latest,
+        )
+        self._lines = LineReader(self.data, self.path, self.encoding, ctx.controls)
+        return ctx, iter(self._lines)
+
     def chunks(self) -> Iterator[list[Row] | None]:
         """Lists of rows in file order, then `format`, `rows_read` and `skipped` are set.
 
@@ -130,17 +141,10 @@ class QbankReader:
         fmt = self.fmt
         started = False
         while True:
-            ctx = Context(
-                *self._settings,
-                chunk_rows=self.chunk_rows,
-                fixed_order=fixed_order,
-                latest=self.latest,
-            )
             if started:
                 yield None
             started = True
-            lines = self._lines = LineReader(self.data, self.path, self.encoding, ctx.controls)
-            stream = iter(lines)
+            ctx, stream = self._pass(fixed_order)
             chosen = fmt
             if fmt == "auto":
                 chosen, stream = detect(stream)
@@ -149,17 +153,8 @@ class QbankReader:
                 stray = yield from parse_qids(stream, ctx, detecting=fmt == "auto")
                 if stray is not None:
                     chosen = "csv"
-                    ctx = Context(
-                        *self._settings,
-                        chunk_rows=self.chunk_rows,
-                        fixed_order=fixed_order,
-                        latest=self.latest,
-                    )
                     yield None
-                    lines = self._lines = LineReader(
-                        self.data, self.path, self.encoding, ctx.controls
-                    )
-                    stream = iter(lines)
+                    ctx, stream = self._pass(fixed_order)
             if chosen == "uworld":
                 yield from parse_uworld(stream, ctx)
             elif chosen == "csv":

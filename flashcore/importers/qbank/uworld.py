@@ -37,25 +37,29 @@ def _uworld_header(line: str) -> dict[str, int] | None:
     return roles if known >= 2 else None
 
 
-def parse_uworld(lines: Iterator[str], ctx: Context) -> Iterator[list[Row]]:
+def _layout(lines: Iterator[str]) -> tuple[int, str, dict[str, int], Iterator[str]] | None:
+    """Where the table starts: the lines read before its rows, its header line ("" when the
+    paste has none), each column's role, and the lines left (the first row put back when it
+    is no header); None for a paste of blank lines."""
     number = 0
-    first = ""
     for first in lines:
         number += 1
         if first.strip():
             break
     else:
-        return
-    header_line = ""
+        return None
     roles = _uworld_header(first)
-    headed = roles is not None
     if roles is None:
-        roles = dict(_UWORLD_COLUMNS)
-        rest: Iterator[str] = chain([first], lines)
-        number -= 1
-    else:
-        header_line = first.rstrip("\t ")
-        rest = lines
+        return number - 1, "", dict(_UWORLD_COLUMNS), chain([first], lines)
+    return number, first.rstrip("\t "), roles, lines
+
+
+def parse_uworld(lines: Iterator[str], ctx: Context) -> Iterator[list[Row]]:
+    found = _layout(lines)
+    if found is None:
+        return
+    number, header_line, roles, rest = found
+    headed = bool(header_line)
     roles["qid"] = 0
     width = max(roles.values(), default=0) + 1
     if headed:

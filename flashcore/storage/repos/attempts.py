@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, func, select, true
 
 from flashcore.storage.repos.qbank import MISSED as MISSED  # what counts as a miss
+from flashcore.storage.repos.qbank import shown
 from flashcore.storage.tables import note_qids, notes, qbank_attempts
 
 if TYPE_CHECKING:
@@ -64,6 +65,7 @@ def grouped_attempts(
         )
         listed = a.qid.in_(qids_listed)
         unlisted = a.qid.notin_(qids_listed)
+    mine = and_(mine, shown(profile_id))
     if skip_batch is not None:
         mine = and_(mine, a.batch_id != skip_batch)
     texts_of = (a.topic, a.category, a.system, a.on_date, missed)

@@ -20,8 +20,10 @@ from sqlalchemy import (
 from flashcore.core.errors import FlashcoreError
 from flashcore.core.model import CardState
 from flashcore.core.reasons import WeakTopic
+from flashcore.storage.explanations import from_json
 from flashcore.storage.repos.common import chunks
 from flashcore.storage.repos.decks import deck_ids_matching, topic_ids_matching
+from flashcore.storage.repos.qbank import shown
 from flashcore.storage.tables import (
     cards,
     decks,
@@ -174,7 +176,12 @@ def question_answers(
             .join(note_qids, q.note_id == c.note_id)
             .join(
                 qbank_attempts,
-                and_(a.source == q.source, a.qid == q.qid, a.profile_id == profile_id),
+                and_(
+                    a.source == q.source,
+                    a.qid == q.qid,
+                    a.profile_id == profile_id,
+                    shown(profile_id),
+                ),
             )
             .where(c.id.in_(card_ids[start : start + 900]))
             .distinct()
@@ -280,27 +287,28 @@ def attach_topics(session: Executor, rows: list[dict[str, Any]]) -> None:
         row["topics"] = by_note.get(row["note_id"], [])
 
 
-def unsuspend_missed(
+def missed_suspended(
     conn: Executor,
     profile_id: int,
     batch_id: int,
     missed_outcomes: Sequence[str],
-    now: datetime,
+    *,
+    from_id: int = 0,
 ) -> list[int]:
-    """Unsuspend the suspended cards whose note carries a question the batch `batch_id` has a
-    miss of (AnKing's workflow); leeches stay suspended (they are suspended for a reason).
-    Returns the cards unsuspended."""
+    """The suspended cards (leeches aside: they are suspended for a reason) whose note carries
+    a question the batch `batch_id` has a miss of (its attempts have ids from `from_id` on)."""
     c, q, a = cards.c, note_qids.c, qbank_attempts.c
     missed_notes = (
         select(q.note_id)
         .join(qbank_attempts, and_(a.source == q.source, a.qid == q.qid))
         .where(
+            a.id >= from_id,
             a.batch_id == batch_id,
             a.profile_id == profile_id,
             a.outcome.in_(list(missed_outcomes)),
         )
     )
-    ids = list(
+    return list(
         conn.execute(
             select(c.id).where(
                 c.profile_id == profile_id,
@@ -310,14 +318,30 @@ def unsuspend_missed(
             )
         ).scalars()
     )
-    for chunk in chunks(ids, 900):
+
+
+def unsuspend_by_batch(
+    conn: Executor, card_ids: Sequence[int], batch_id: int, now: datetime
+) -> list[int]:
+    """Unsuspend these cards (those still suspended and no leech), marked as brought back by
+    batch `batch_id` (AnKing's workflow); returns the cards unsuspended."""
+    c = cards.c
+    done: list[int] = []
+    for chunk in chunks(list(card_ids), 900):
+        still = conn.execute(
+            select(c.id).where(c.id.in_(chunk), c.suspended.is_(True), c.leech.is_(False))
+        ).scalars()
+        ids = sorted(still)
+        if not ids:
+            continue
         conn.execute(
             update(cards)
-            .where(c.id.in_(chunk))
+            .where(c.id.in_(ids))
             .values(suspended=False, unsuspended_by=batch_id, version=c.version + 1,
                     modified_at=now)
         )  # fmt: skip
-    return ids
+        done += ids
+    return done
 
 
 def resuspend_unsuspended_by(
@@ -345,6 +369,7 @@ def resuspend_unsuspended_by(
             .where(
                 q.note_id.in_(chunk),
                 a.profile_id == profile_id,
+                shown(profile_id),
                 a.batch_id != batch_id,
                 a.outcome.in_(list(missed_outcomes)),
             )
@@ -398,15 +423,15 @@ def set_card_flags(
 
 def weak_topics(session: Executor, card_ids: list[int]) -> dict[int, WeakTopic]:
     """The weak topic (the topic whose score weights the card) of each of these cards that has
-    one, with the explanation its weight refresh recorded ("" when the topic's score is 0)."""
+    one, with why its weight refresh found the topic weak (None when its score is 0)."""
     out: dict[int, WeakTopic] = {}
     for chunk in chunks(card_ids, 900):
         rows = session.execute(
-            select(cards.c.id, topics.c.path, topics.c.reason)
+            select(cards.c.id, topics.c.path, topics.c.explanation)
             .join(topics, topics.c.id == cards.c.weak_topic_id)
             .where(cards.c.id.in_(chunk))
         )
-        out.update({card_id: WeakTopic(path, reason or "") for card_id, path, reason in rows})
+        out.update({card_id: WeakTopic(path, from_json(why)) for card_id, path, why in rows})
     return out
 
 

@@ -170,33 +170,74 @@ def upsert_deck(
     changed = [(c.note_id, c.spec, c.content_hash, c.was_removed) for c in plan.changed]
     linked: list[tuple[int, NoteSpec]] = []
     if fresh:
-        rows = [
-            {
-                "profile_id": profile_id,
-                "deck_id": deck_id,
-                "key": key,
-                "kind": note.kind.value,
-                "fields": note.fields,
-                "tags": list(note.tags),
-                "content_hash": digest,
-                "removed": False,
-                "source_line": note.line,
-                "created_at": now,
-                "modified_at": now,
-            }
-            for note, key, digest in fresh
-        ]
-        insert_many(session, notes, rows)
-        note_id_of = _note_ids(session, deck_id, [key for _n, key, _d in fresh])
-        linked.extend((note_id_of[key], note) for note, key, _d in fresh)
+        added, counts.cards_added = _insert_notes(session, profile_id, deck_id, fresh, now)
+        linked.extend(added)
         counts.added = len(fresh)
-        card_rows = [
-            _new_card_row(profile_id, note_id, o, now, suspended=o in note.suspended)
-            for note_id, note in linked
-            for o in _ordinals(note)
-        ]
-        insert_many(session, cards, card_rows)
-        counts.cards_added += len(card_rows)
+    if changed:
+        counts.cards_added += _update_notes(session, profile_id, changed, now)
+        counts.updated = len(changed)
+        linked.extend((note_id, note) for note_id, note, _d, _r in changed)
+    _write_links(session, linked, topic_ids)
+    gone = plan.gone
+    if prune and gone:
+        session.execute(delete(notes).where(notes.c.id.in_([nid for _k, nid in gone])))
+        counts.deleted = len(gone)
+    else:
+        newly = plan.newly_gone
+        if newly:
+            _retire(session, [nid for _k, nid in newly], now)
+        counts.removed = len(newly)
+        counts.removed_keys = [k for k, _ in newly]
+    return counts
+
+
+def _insert_notes(
+    session: Session,
+    profile_id: int,
+    deck_id: int,
+    fresh: list[tuple[NoteSpec, str, str]],
+    now: datetime,
+) -> tuple[list[tuple[int, NoteSpec]], int]:
+    """Insert the new notes (spec, key, content hash) and their cards; returns each note's id
+    with its spec, and the cards added."""
+    rows = [
+        {
+            "profile_id": profile_id,
+            "deck_id": deck_id,
+            "key": key,
+            "kind": note.kind.value,
+            "fields": note.fields,
+            "tags": list(note.tags),
+            "content_hash": digest,
+            "removed": False,
+            "source_line": note.line,
+            "created_at": now,
+            "modified_at": now,
+        }
+        for note, key, digest in fresh
+    ]
+    insert_many(session, notes, rows)
+    note_id_of = _note_ids(session, deck_id, [key for _n, key, _d in fresh])
+    linked = [(note_id_of[key], note) for note, key, _d in fresh]
+    card_rows = [
+        _new_card_row(profile_id, note_id, o, now, suspended=o in note.suspended)
+        for note_id, note in linked
+        for o in _ordinals(note)
+    ]
+    insert_many(session, cards, card_rows)
+    return linked, len(card_rows)
+
+
+def _update_notes(
+    session: Session,
+    profile_id: int,
+    changed: list[tuple[int, NoteSpec, str, bool]],
+    now: datetime,
+) -> int:
+    """Rewrite the changed notes (id, spec, content hash, whether it was gone from the file),
+    their cards to their ordinals, and drop their topic and qid links (written again by the
+    caller); returns the cards added."""
+    added = 0
     for note_id, note, digest, was_removed in changed:
         session.execute(
             update(notes)
@@ -218,31 +259,21 @@ def upsert_deck(
                 .where(cards.c.note_id == note_id, cards.c.leech.is_(False))
                 .values(suspended=False, version=cards.c.version + 1, modified_at=now)
             )
-        counts.cards_added += _sync_cards(session, profile_id, note_id, note, now)
-        counts.updated += 1
-    if changed:
-        old_ids = [note_id for note_id, _n, _d, _r in changed]
-        session.execute(delete(note_topics).where(note_topics.c.note_id.in_(old_ids)))
-        session.execute(delete(note_qids).where(note_qids.c.note_id.in_(old_ids)))
-        linked.extend((note_id, note) for note_id, note, _d, _r in changed)
-    _write_links(session, linked, topic_ids)
-    gone = plan.gone
-    if prune and gone:
-        session.execute(delete(notes).where(notes.c.id.in_([nid for _k, nid in gone])))
-        counts.deleted = len(gone)
-    else:
-        newly = plan.newly_gone
-        if newly:
-            ids = [nid for _k, nid in newly]
-            session.execute(update(notes).where(notes.c.id.in_(ids)).values(removed=True))
-            session.execute(
-                update(cards)
-                .where(cards.c.note_id.in_(ids))
-                .values(suspended=True, version=cards.c.version + 1, modified_at=now)
-            )
-        counts.removed = len(newly)
-        counts.removed_keys = [k for k, _ in newly]
-    return counts
+        added += _sync_cards(session, profile_id, note_id, note, now)
+    old_ids = [note_id for note_id, _n, _d, _r in changed]
+    session.execute(delete(note_topics).where(note_topics.c.note_id.in_(old_ids)))
+    session.execute(delete(note_qids).where(note_qids.c.note_id.in_(old_ids)))
+    return added
+
+
+def _retire(session: Session, note_ids: list[int], now: datetime) -> None:
+    """Notes newly gone from their file: marked removed, their cards suspended."""
+    session.execute(update(notes).where(notes.c.id.in_(note_ids)).values(removed=True))
+    session.execute(
+        update(cards)
+        .where(cards.c.note_id.in_(note_ids))
+        .values(suspended=True, version=cards.c.version + 1, modified_at=now)
+    )
 
 
 def package_note_homes(session: Session, profile_id: int) -> dict[str, tuple[int, str]]:

@@ -11,6 +11,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 
 from flashcore.storage.tables import (
     decks,
@@ -41,6 +42,25 @@ def create_profile(session: Session, name: str, settings: dict[str, Any], now: d
     )
 
 
+def find_or_create_profile(
+    session: Session, name: str, settings: dict[str, Any], now: datetime
+) -> tuple[int, dict[str, Any]]:
+    """The profile `name`, created with `settings` if it does not exist. Two processes opening a
+    new database at once may both miss it (PostgreSQL reads committed rows): the second one's
+    insert fails on the unique name inside a savepoint, and it reads the first one's row."""
+    found = find_profile(session, name)
+    if found is not None:
+        return found
+    try:
+        with session.begin_nested():
+            return create_profile(session, name, settings, now), settings
+    except IntegrityError:
+        again = find_profile(session, name)
+        if again is None:
+            raise
+        return again
+
+
 def list_profiles(session: Session) -> list[tuple[str, datetime, int]]:
     rows = session.execute(
         select(profiles.c.name, profiles.c.created_at, func.count(decks.c.id))
@@ -64,7 +84,11 @@ def has_any_deck(session: Session, profile_id: int) -> bool:
 
 def has_qbank_attempts(session: Executor, profile_id: int) -> bool:
     """Whether any question-bank attempt was ever imported into the profile."""
+    from flashcore.storage.repos.qbank import shown
+
     found = session.execute(
-        select(qbank_attempts.c.id).where(qbank_attempts.c.profile_id == profile_id).limit(1)
+        select(qbank_attempts.c.id)
+        .where(qbank_attempts.c.profile_id == profile_id, shown(profile_id))
+        .limit(1)
     ).first()
     return found is not None

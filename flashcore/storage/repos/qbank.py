@@ -26,6 +26,8 @@ from sqlalchemy import (
 from flashcore.storage.tables import (
     qbank_attempts,
     qbank_batches,
+    qbank_sums,
+    qbank_sums_state,
     qbank_tallies,
     topic_aliases,
     topics,
@@ -42,6 +44,7 @@ __all__ = [
     "BatchSummary",
     "DecayedGroup",
     "EarlierBatch",
+    "PendingBatch",
     "StoredAttempt",
     "TextTally",
     "add_tallies",
@@ -49,13 +52,23 @@ __all__ = [
     "attempt_tallies",
     "batch_summaries",
     "can_decay",
-    "decayed_groups",
+    "claim_batch",
+    "clear_sums",
+    "drop_pending",
+    "finish_batch",
     "identical_batch",
+    "import_in_progress",
     "insert_batch",
+    "last_published",
+    "pending_batches",
+    "publish_batch",
     "remove_batch",
     "replace_tallies",
+    "reweighing_batches",
     "set_alias",
+    "shown",
     "stored_attempts",
+    "summed_groups",
     "tallied_attempts",
     "text_tallies",
     "topic_path_with_key",
@@ -70,12 +83,151 @@ class EarlierBatch:
 
 
 def identical_batch(conn: Executor, profile_id: int, digest: str) -> EarlierBatch | None:
-    """The profile's batch imported from a log with this content hash, if any."""
+    """The profile's published batch imported from a log with this content hash, if any."""
     b = qbank_batches.c
     row = conn.execute(
-        select(b.id, b.imported_at).where(b.profile_id == profile_id, b.content_hash == digest)
+        select(b.id, b.imported_at).where(
+            b.profile_id == profile_id, b.content_hash == digest, b.pending_from.is_(None)
+        )
     ).first()
     return None if row is None else EarlierBatch(int(row[0]), row[1])
+
+
+# ------------------------------------------------------------------ batches being written
+
+_NO_LIMIT = 2**62
+
+
+def shown(profile_id: int) -> Any:
+    """The condition an attempt of the profile meets when a reader may see it: it is not part
+    of a batch still being written. Such a batch holds only attempt ids from its
+    `pending_from` on (an import writes alone per profile, and ids only grow), so the
+    condition is an id bound the database computes once per statement (usually none)."""
+    b = qbank_batches.c
+    floor = (
+        select(func.min(b.pending_from))
+        .where(b.profile_id == profile_id, b.pending_from.is_not(None))
+        .scalar_subquery()
+    )
+    return qbank_attempts.c.id < func.coalesce(floor, _NO_LIMIT)
+
+
+@dataclass(frozen=True, slots=True)
+class PendingBatch:
+    batch_id: int
+    pending_from: int
+    owner: str
+    content_hash: str
+
+
+def pending_batches(conn: Executor, profile_id: int, *, lock: bool = False) -> list[PendingBatch]:
+    """The profile's batches still being written (or left by an import that died). With
+    `lock` the profile's row is locked first (PostgreSQL), so that two imports that claim a
+    batch at once take turns."""
+    from flashcore.storage.tables import profiles
+
+    if lock:
+        conn.execute(
+            select(profiles.c.id).where(profiles.c.id == profile_id).with_for_update()
+        ).first()
+    b = qbank_batches.c
+    rows = conn.execute(
+        select(b.id, b.pending_from, b.owner, b.content_hash)
+        .where(b.profile_id == profile_id, b.pending_from.is_not(None))
+        .order_by(b.id)
+    )
+    return [PendingBatch(int(i), int(p), str(o or ""), str(h)) for i, p, o, h in rows]
+
+
+def last_published(conn: Executor, profile_id: int) -> int:
+    """The profile's newest published batch id (0: none): an import compares it before and
+    after it claims its batch, to know whether another one was published meanwhile."""
+    b = qbank_batches.c
+    found = conn.execute(
+        select(func.max(b.id)).where(b.profile_id == profile_id, b.pending_from.is_(None))
+    ).scalar()
+    return int(found or 0)
+
+
+def claim_batch(
+    conn: Executor, profile_id: int, *, source: str, fmt: str, origin: str, digest: str,
+    imported_at: datetime, rows_read: int, owner: str,
+) -> PendingBatch:  # fmt: skip
+    """A new batch, not yet visible: attempts from the next id on belong to it until
+    `publish_batch` (call after `pending_batches(lock=True)` found none, in that transaction)."""
+    a = qbank_attempts.c
+    floor = int(conn.execute(select(func.coalesce(func.max(a.id), 0))).scalar_one()) + 1
+    batch_id = conn.execute(
+        insert(qbank_batches)
+        .values(
+            profile_id=profile_id,
+            source=source,
+            format=fmt,
+            origin=origin,
+            content_hash=digest,
+            imported_at=imported_at,
+            rows_read=rows_read,
+            added=0,
+            pending_from=floor,
+            owner=owner[:200],
+        )
+        .returning(qbank_batches.c.id)
+    ).scalar_one()
+    return PendingBatch(int(batch_id), floor, owner, digest)
+
+
+def publish_batch(conn: Executor, batch_id: int, added: int) -> None:
+    """The batch becomes visible with its attempts, all at once (one row changes). Its owner
+    stays until `finish_batch`: the weights that follow it are still being written."""
+    b = qbank_batches.c
+    conn.execute(
+        update(qbank_batches).where(b.id == batch_id).values(pending_from=None, added=added)
+    )
+
+
+def finish_batch(conn: Executor, batch_ids: Iterable[int]) -> None:
+    """The weights that follow these published batches are written."""
+    b = qbank_batches.c
+    conn.execute(update(qbank_batches).where(b.id.in_(list(batch_ids))).values(owner=None))
+
+
+def import_in_progress(conn: Executor, profile_id: int) -> bool:
+    """Whether an import into the profile is writing (its batch, or the weights after it)."""
+    b = qbank_batches.c
+    found = conn.execute(
+        select(b.id).where(b.profile_id == profile_id, b.owner.is_not(None)).limit(1)
+    ).first()
+    return found is not None
+
+
+def reweighing_batches(conn: Executor, profile_id: int) -> list[tuple[int, str]]:
+    """(batch id, owner) of the profile's published batches whose weights are still being
+    written (or were left unwritten by an import that died)."""
+    b = qbank_batches.c
+    rows = conn.execute(
+        select(b.id, b.owner).where(
+            b.profile_id == profile_id, b.pending_from.is_(None), b.owner.is_not(None)
+        )
+    )
+    return [(int(i), str(o)) for i, o in rows]
+
+
+def drop_pending(conn: Executor, batch: PendingBatch, rows: int) -> int:
+    """Delete up to `rows` attempts of an unpublished batch (from its first id on, not the
+    whole table); once none is left, the batch itself. Returns how many attempts went."""
+    a, b = qbank_attempts.c, qbank_batches.c
+    ids = (
+        select(a.id)
+        .where(a.id >= batch.pending_from, a.batch_id == batch.batch_id)
+        .limit(rows)
+        .scalar_subquery()
+    )
+    gone = int(conn.execute(delete(qbank_attempts).where(a.id.in_(ids))).rowcount or 0)
+    if gone < rows:
+        conn.execute(
+            delete(qbank_batches).where(b.id == batch.batch_id, b.pending_from.is_not(None))
+        )
+    return gone
 
 
 def insert_batch(
@@ -118,12 +270,14 @@ def batch_summaries(conn: Executor, profile_id: int) -> list[BatchSummary]:
     counts = {
         int(batch_id): int(n)
         for batch_id, n in conn.execute(
-            select(a.batch_id, func.count()).where(a.profile_id == profile_id).group_by(a.batch_id)
+            select(a.batch_id, func.count())
+            .where(a.profile_id == profile_id, shown(profile_id))
+            .group_by(a.batch_id)
         )
     }
     rows = conn.execute(
         select(b.id, b.imported_at, b.source, b.format, b.origin, b.rows_read, b.added)
-        .where(b.profile_id == profile_id)
+        .where(b.profile_id == profile_id, b.pending_from.is_(None))
         .order_by(b.id.desc())
     )
     return [
@@ -162,7 +316,7 @@ def stored_attempts(conn: Executor, profile_id: int) -> list[StoredAttempt]:
             a.seconds,
             a.batch_id,
         )
-        .where(a.profile_id == profile_id)
+        .where(a.profile_id == profile_id, shown(profile_id))
         .order_by(a.on_date.desc(), a.id.desc())
     )
     return [
@@ -177,7 +331,9 @@ def remove_batch(conn: Executor, profile_id: int, batch_id: int) -> int | None:
     """Delete one of the profile's batches with its attempts, their tallies taken off; how many
     attempts went (None: the profile has no such batch)."""
     a, b = qbank_attempts.c, qbank_batches.c
-    found = conn.execute(select(b.id).where(b.id == batch_id, b.profile_id == profile_id)).first()
+    found = conn.execute(
+        select(b.id).where(b.id == batch_id, b.profile_id == profile_id, b.pending_from.is_(None))
+    ).first()
     if found is None:
         return None
     gone = [
@@ -191,7 +347,15 @@ def remove_batch(conn: Executor, profile_id: int, batch_id: int) -> int | None:
     conn.execute(delete(qbank_attempts).where(a.batch_id == batch_id))
     conn.execute(delete(qbank_batches).where(b.id == batch_id))
     add_tallies(conn, profile_id, gone)
+    clear_sums(conn, profile_id)  # its attempts are in the sums: summed afresh next time
     return sum(-t.attempts for t in gone)
+
+
+def clear_sums(conn: Executor, profile_id: int) -> None:
+    """Forget the profile's kept sums (attempts were removed, or the tallies replaced): the
+    next sync sums its attempts afresh (repos.qbank_sums)."""
+    conn.execute(delete(qbank_sums_state).where(qbank_sums_state.c.profile_id == profile_id))
+    conn.execute(delete(qbank_sums).where(qbank_sums.c.profile_id == profile_id))
 
 
 def _missed_count() -> Any:
@@ -274,7 +438,7 @@ def attempt_tallies(conn: Executor, profile_id: int) -> list[TextTally]:
     a = qbank_attempts.c
     rows = conn.execute(
         select(a.topic, a.category, a.system, func.count(), _missed_count())
-        .where(a.profile_id == profile_id)
+        .where(a.profile_id == profile_id, shown(profile_id))
         .group_by(a.topic, a.category, a.system)
     )
     found = [TextTally(t, cat, s, int(n), int(m or 0)) for t, cat, s, n, m in rows]
@@ -285,6 +449,7 @@ def replace_tallies(conn: Executor, profile_id: int, tallies: Iterable[TextTally
     """The profile's tallies become these (`check --repair`)."""
     conn.execute(delete(qbank_tallies).where(qbank_tallies.c.profile_id == profile_id))
     add_tallies(conn, profile_id, tallies)
+    clear_sums(conn, profile_id)
 
 
 # ------------------------------------------------------------------ topics and aliases
@@ -383,12 +548,13 @@ class DecayedGroup:
         return (self.topic, self.category, self.system)
 
 
-def decayed_groups(
+def summed_groups(
     conn: Executor, profile_id: int, today: date, half_life: float
 ) -> list[DecayedGroup]:
     """The profile's attempts summed per group: those at the ids of questions its notes list
     per source, id and texts, the others per texts (source and id ""). One pass in the
-    database; a miss's weight `0.5 ** (age / half_life)` is computed there."""
+    database over every attempt, a miss's weight `0.5 ** (age / half_life)` computed there
+    (`repos.decayed_groups` reads the kept sums instead when they can answer)."""
     from flashcore.storage.repos.common import dialect_of
     from flashcore.storage.tables import note_qids, notes
 
@@ -437,7 +603,7 @@ def decayed_groups(
             total(missed),
             latest(missed),
         )
-        .where((a.profile_id + 0) == profile_id)
+        .where((a.profile_id + 0) == profile_id, shown(profile_id))
         .group_by(*keys)
     ).all()
     out = []

@@ -47,19 +47,44 @@ def count(
 ) -> StatsCounts:
     """`past_starts`: the starts of the last 30 study days and of tomorrow; `next_starts`: the
     starts of the next 30 study days and of the day after them."""
-    start_today, start_month = past_starts[-2], past_starts[0]
-    r, c = review_logs.c, cards.c
-    mine = r.profile_id == profile_id
-    t_reviews, t_again, t_new, t_ms = conn.execute(
+    c = cards.c
+    by_state: dict[int, int] = dict(
+        conn.execute(
+            select(c.state, func.count()).where(c.profile_id == profile_id).group_by(c.state)
+        ).all()
+    )
+    suspended = conn.execute(
+        select(func.count()).where(c.profile_id == profile_id, c.suspended.is_(True))
+    ).scalar_one()
+    return StatsCounts(
+        _today(conn, profile_id, past_starts[-2]),
+        _month(conn, profile_id, past_starts),
+        _answers_per_day(conn, profile_id, past_starts),
+        by_state,
+        int(suspended),
+        _falling_due(conn, profile_id, next_starts),
+    )
+
+
+def _today(conn: Executor, profile_id: int, start: datetime) -> tuple[int, int, int, int]:
+    """Today's answers, of them Again, of them new cards; and their milliseconds."""
+    r = review_logs.c
+    reviews, again, new, ms = conn.execute(
         select(
             func.count(),
             _count_if(r.rating == 1),
             _count_if(r.state_before == NEW),
             func.coalesce(func.sum(r.duration_ms), 0),
-        ).where(mine, r.reviewed_at >= start_today)
+        ).where(r.profile_id == profile_id, r.reviewed_at >= start)
     ).one()
-    # True retention counts reviews on a later study day than the card's last answer: a
-    # repeat within one study day (after a relearning step, say) tests nothing.
+    return int(reviews), int(again), int(new), int(ms)
+
+
+def _month(conn: Executor, profile_id: int, past_starts: list[datetime]) -> tuple[int, int, int]:
+    """The answers of the last 30 study days, and the reviews among them on a later study day
+    than the card's last answer, passed and failed (true retention: a repeat within one study
+    day, after a relearning step say, tests nothing)."""
+    r = review_logs.c
     day_began = case(
         *[
             (r.reviewed_at < past_starts[i + 1], literal(past_starts[i], UTCMicros()))
@@ -79,28 +104,33 @@ def count(
             func.count(),
             _count_if(and_(r.state_before == REVIEW, later_day, r.rating != 1)),
             _count_if(and_(r.state_before == REVIEW, later_day, r.rating == 1)),
-        ).where(mine, r.reviewed_at >= start_month)
+        ).where(r.profile_id == profile_id, r.reviewed_at >= past_starts[0])
     ).one()
+    return int(month), int(passed), int(failed)
+
+
+def _answers_per_day(
+    conn: Executor, profile_id: int, past_starts: list[datetime]
+) -> dict[int, int]:
+    r = review_logs.c
     logged = (
         select(_day_index(r.reviewed_at, past_starts).label("day"))
-        .where(mine, r.reviewed_at >= start_month, r.reviewed_at < past_starts[-1])
+        .where(
+            r.profile_id == profile_id,
+            r.reviewed_at >= past_starts[0],
+            r.reviewed_at < past_starts[-1],
+        )
         .subquery()
     )
-    per_day: dict[int, int] = dict(
-        conn.execute(select(logged.c.day, func.count()).group_by(logged.c.day)).all()
-    )
-    by_state: dict[int, int] = dict(
-        conn.execute(
-            select(c.state, func.count()).where(c.profile_id == profile_id).group_by(c.state)
-        ).all()
-    )
-    suspended = conn.execute(
-        select(func.count()).where(c.profile_id == profile_id, c.suspended.is_(True))
-    ).scalar_one()
-    # Overdue cards count for today (day 0), as they are due now.
+    return dict(conn.execute(select(logged.c.day, func.count()).group_by(logged.c.day)).all())
+
+
+def _falling_due(conn: Executor, profile_id: int, next_starts: list[datetime]) -> dict[int, int]:
+    """Cards falling due on each of the next days; overdue cards count for today (day 0), as
+    they are due now."""
+    c = cards.c
     upcoming = (
-        select(_day_index(c.due, next_starts)
-               .label("day"))
+        select(_day_index(c.due, next_starts).label("day"))
         .where(
             c.profile_id == profile_id,
             c.suspended.is_(False),
@@ -108,15 +138,5 @@ def count(
             c.due < next_starts[-1],
         )
         .subquery()
-    )  # fmt: skip
-    forecast: dict[int, int] = dict(
-        conn.execute(select(upcoming.c.day, func.count()).group_by(upcoming.c.day)).all()
     )
-    return StatsCounts(
-        (int(t_reviews), int(t_again), int(t_new), int(t_ms)),
-        (int(month), int(passed), int(failed)),
-        per_day,
-        by_state,
-        int(suspended),
-        forecast,
-    )
+    return dict(conn.execute(select(upcoming.c.day, func.count()).group_by(upcoming.c.day)).all())

@@ -1,0 +1,442 @@
+"""The attempts summed per group (schema 0016: `qbank_sums`, `qbank_sums_state`), so that the
+weakness report reads a few thousand sums and the attempts added since, not every attempt.
+
+The groups are `decayed_groups`'s: a question some note lists by its source, id and texts, any
+other attempt by its texts. A group's decayed sums are `sum 0.5 ** ((today - day) / half_life)`;
+with a settling day S that factors into `0.5 ** ((today - S) / half_life)` times the stored
+`sum 2 ** ((day - S) / half_life)`, exact for every attempt dated before S, which no later day
+sees as recent (`today - day > half_life`) or as future. Attempts from S on are kept per group
+and day (the recent window moves over them); the report folds both on its day.
+
+The sums are a cache: `sync` brings them up to date in a write transaction (the attempts added
+since, by id; settling again once S lags the window by SETTLE_AFTER_DAYS; rebuilt from every
+attempt when the half-life, the listed question ids or the attempts removed make them stale).
+`cached_groups` answers from them plus the attempts added since their last sync, or says it
+cannot (None) and the caller sums the attempts as before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Date, Float, case, cast, delete, func, insert, literal, select, update
+
+from flashcore.storage.repos.common import dialect_of
+from flashcore.storage.repos.qbank import (
+    MISSED,
+    DecayedGroup,
+    can_decay,
+    shown,
+    summed_groups,
+    tallied_attempts,
+)
+from flashcore.storage.tables import (
+    note_qids,
+    notes,
+    qbank_attempts,
+    qbank_sums,
+    qbank_sums_state,
+)
+
+if TYPE_CHECKING:
+    from flashcore.storage.repos.common import Executor
+
+__all__ = ["SETTLE_AFTER_DAYS", "SYNC_FROM", "decayed_groups", "sums_need_sync", "sync_sums"]
+
+# Settle again once the settling day lags the latest one allowed by this many days (fewer
+# per-day rows to read, one rewrite of the sums a week).
+SETTLE_AFTER_DAYS = 7
+# A report brings the sums up to date once this many attempts were added since (below it, it
+# reads them beside the sums: one grouped pass over the new rows only).
+SYNC_FROM = 200_000
+
+Key = tuple[str, str, str, str, str]  # source, qid, topic, category, system
+
+
+@dataclass(frozen=True, slots=True)
+class _State:
+    half_life: float
+    settled_before: date
+    last_attempt_id: int
+    attempts: int
+    listed: str
+
+
+@dataclass(frozen=True, slots=True)
+class _DayRow:
+    key: Key
+    on_date: date
+    attempts: int
+    misses: int
+
+
+@dataclass(slots=True)
+class _Settled:
+    attempts: int = 0
+    misses: int = 0
+    decayed_attempts: float = 0.0
+    decayed_misses: float = 0.0
+    last_miss: date | None = None
+    last_correct: date | None = None
+
+
+def latest_settling_day(today: date, half_life: float) -> date:
+    """The latest S for which every attempt dated before S is old on `today`: counted and not
+    recent (`today - day > half_life` for day = S - 1)."""
+    return today - timedelta(days=math.floor(half_life))
+
+
+def _state(conn: Executor, profile_id: int) -> _State | None:
+    s = qbank_sums_state.c
+    row = conn.execute(
+        select(s.half_life, s.settled_before, s.last_attempt_id, s.attempts, s.listed).where(
+            s.profile_id == profile_id
+        )
+    ).first()
+    if row is None:
+        return None
+    return _State(float(row[0]), _day(row[1]), int(row[2]), int(row[3]), str(row[4]))
+
+
+def _listed_ids(profile_id: int) -> Any:
+    return (
+        select(note_qids.c.qid)
+        .join(notes, notes.c.id == note_qids.c.note_id)
+        .where(notes.c.profile_id == profile_id, notes.c.removed.is_(False))
+    )
+
+
+def _listed_digest(conn: Executor, profile_id: int) -> str:
+    """A digest of the question ids the profile's notes list (they decide the groups)."""
+    ids = sorted({str(q) for q in conn.execute(_listed_ids(profile_id)).scalars()})
+    return hashlib.sha256("\n".join(ids).encode()).hexdigest()
+
+
+def _group_keys(profile_id: int) -> list[Any]:
+    a = qbank_attempts.c
+    is_listed = a.qid.in_(_listed_ids(profile_id))
+    return [
+        case((is_listed, a.source), else_=""),
+        case((is_listed, a.qid), else_=""),
+        a.topic,
+        a.category,
+        a.system,
+    ]
+
+
+def _day_rows(
+    conn: Executor, profile_id: int, after_id: int, since: date | None = None
+) -> tuple[list[_DayRow], int, int]:
+    """The attempts with an id above `after_id` (dated `since` or later) that readers see (none
+    of a batch still being written), counted per group and day by the database; with how many
+    they are and the highest id among them."""
+    a = qbank_attempts.c
+    keys = [*_group_keys(profile_id), a.on_date]
+    missed = func.coalesce(func.sum(case((a.outcome.in_(MISSED), 1), else_=0)), 0)
+    where = [a.id > after_id, a.profile_id == profile_id, shown(profile_id)]
+    if since is not None:
+        where.append(a.on_date >= _date_value(conn, since))
+    found = conn.execute(
+        select(*keys, func.count(), missed, func.max(a.id)).where(*where).group_by(*keys)
+    ).all()
+    rows, total, highest = [], 0, after_id
+    for source, qid, topic, category, system, on_date, n, m, top in found:
+        rows.append(_DayRow((source, qid, topic, category, system), _day(on_date), int(n), int(m)))
+        total += int(n)
+        highest = max(highest, int(top))
+    return rows, total, highest
+
+
+def _date_value(conn: Executor, day: date) -> Any:
+    return day.isoformat() if dialect_of(conn).name == "sqlite" else day
+
+
+def _settled_rows(
+    conn: Executor, profile_id: int, settle: date, half_life: float
+) -> tuple[dict[Key, _Settled], int, int]:
+    """The attempts dated before `settle` summed per group by the database, each weighed
+    `2 ** ((day - settle) / half_life)` there; with how many and the highest id."""
+    a = qbank_attempts.c
+    if dialect_of(conn).name == "sqlite":
+        age: Any = func.julianday(a.on_date) - func.julianday(settle.isoformat())
+        weight: Any = func.pow(2.0, age / float(half_life))
+    else:
+        age = a.on_date - literal(settle, Date)
+        weight = func.power(2.0, cast(age, Float) / float(half_life))
+    missed = a.outcome.in_(MISSED)
+    keys = _group_keys(profile_id)
+    found = conn.execute(
+        select(
+            *keys,
+            func.count(),
+            func.coalesce(func.sum(case((missed, 1), else_=0)), 0),
+            func.coalesce(func.sum(weight), 0.0),
+            func.coalesce(func.sum(case((missed, weight), else_=0.0)), 0.0),
+            func.max(case((missed, a.on_date), else_=None)),
+            func.max(case((~missed, a.on_date), else_=None)),
+            func.max(a.id),
+        )
+        .where(
+            a.profile_id == profile_id,
+            shown(profile_id),
+            a.on_date < _date_value(conn, settle),
+        )
+        .group_by(*keys)
+    ).all()
+    out: dict[Key, _Settled] = {}
+    total, highest = 0, 0
+    for source, qid, topic, category, system, n, m, dn, dm, lm, lc, top in found:
+        out[(source, qid, topic, category, system)] = _Settled(
+            int(n), int(m), float(dn), float(dm), _day_or_none(lm), _day_or_none(lc)
+        )
+        total += int(n)
+        highest = max(highest, int(top))
+    return out, total, highest
+
+
+def _stored(conn: Executor, profile_id: int) -> tuple[dict[Key, _Settled], list[_DayRow]]:
+    c = qbank_sums.c
+    settled: dict[Key, _Settled] = {}
+    days: list[_DayRow] = []
+    for row in conn.execute(
+        select(
+            c.source, c.qid, c.topic, c.category, c.system, c.on_date, c.attempts, c.misses,
+            c.decayed_attempts, c.decayed_misses, c.last_miss, c.last_correct,
+        ).where(c.profile_id == profile_id)
+    ):  # fmt: skip
+        key = (row[0], row[1], row[2], row[3], row[4])
+        if row[5] is None:
+            settled[key] = _Settled(
+                int(row[6]), int(row[7]), float(row[8]), float(row[9]),
+                _day_or_none(row[10]), _day_or_none(row[11]),
+            )  # fmt: skip
+        else:
+            days.append(_DayRow(key, _day(row[5]), int(row[6]), int(row[7])))
+    return settled, days
+
+
+# ------------------------------------------------------------------ reading
+
+
+def decayed_groups(
+    conn: Executor, profile_id: int, today: date, half_life: float
+) -> list[DecayedGroup]:
+    """The profile's attempts summed per group on `today` (`repos.qbank.summed_groups`): from
+    the kept sums and the attempts added since when they can answer, else from every attempt."""
+    cached = cached_groups(conn, profile_id, today, half_life)
+    if cached is not None:
+        return cached
+    return summed_groups(conn, profile_id, today, half_life)
+
+
+def cached_groups(
+    conn: Executor, profile_id: int, today: date, half_life: float
+) -> list[DecayedGroup] | None:
+    """`decayed_groups` from the sums and the attempts added since, or None when the sums
+    cannot answer for `today` (none yet, another half-life or listed ids, a settling day too
+    late for `today`, attempts removed since)."""
+    state = _state(conn, profile_id)
+    if state is None or not _usable(state, today, half_life):
+        return None
+    if state.listed != _listed_digest(conn, profile_id):
+        return None
+    added, count, _ = _day_rows(conn, profile_id, state.last_attempt_id)
+    if state.attempts + count != tallied_attempts(conn, profile_id):
+        return None
+    settled, days = _stored(conn, profile_id)
+    if _state(conn, profile_id) != state:  # a sync committed between the reads
+        return None
+    return _fold(settled, state.settled_before, [*days, *added], today, half_life)
+
+
+def _usable(state: _State, today: date, half_life: float) -> bool:
+    return state.half_life == half_life and state.settled_before <= latest_settling_day(
+        today, half_life
+    )
+
+
+def _fold(
+    settled: dict[Key, _Settled],
+    settled_before: date,
+    days: Iterable[_DayRow],
+    today: date,
+    half_life: float,
+) -> list[DecayedGroup]:
+    """The groups on `today`, as `decayed_groups` sums them."""
+    scale = 0.5 ** ((today - settled_before).days / half_life)
+    sums: dict[Key, list[Any]] = {}
+    # attempts, misses, decayed attempts, decayed misses, recent attempts, recent misses,
+    # last miss, last correct, all misses, last miss any
+    for key, s in settled.items():
+        sums[key] = [
+            s.attempts, s.misses, s.decayed_attempts * scale, s.decayed_misses * scale, 0, 0,
+            s.last_miss, s.last_correct, s.misses, s.last_miss,
+        ]  # fmt: skip
+    weights: dict[date, float] = {}
+    for row in days:
+        g = sums.get(row.key)
+        if g is None:
+            g = sums[row.key] = [0, 0, 0.0, 0.0, 0, 0, None, None, 0, None]
+        day, n, m = row.on_date, row.attempts, row.misses
+        if m:
+            g[8] += m
+            if g[9] is None or day > g[9]:
+                g[9] = day
+        if day > today:
+            continue
+        age = (today - day).days
+        w = weights.get(day)
+        if w is None:
+            w = weights[day] = 0.5 ** (age / half_life)
+        g[0] += n
+        g[1] += m
+        g[2] += n * w
+        g[3] += m * w
+        if age <= half_life:
+            g[4] += n
+            g[5] += m
+        if m and (g[6] is None or day > g[6]):
+            g[6] = day
+        if n > m and (g[7] is None or day > g[7]):
+            g[7] = day
+    return [  # in the order of the keys, as SQLite's GROUP BY gives them
+        DecayedGroup(key[0], key[1], key[2], key[3], key[4], *sums[key]) for key in sorted(sums)
+    ]
+
+
+# ------------------------------------------------------------------ writing
+
+
+def sums_need_sync(conn: Executor, profile_id: int, today: date, half_life: float) -> bool:
+    """Whether `sync_sums` has work worth a write transaction: no sums, other settings, a
+    settling day to move, or at least SYNC_FROM attempts added since (one cheap look)."""
+    state = _state(conn, profile_id)
+    if state is None or not _usable(state, today, half_life):
+        return True
+    lag = (latest_settling_day(today, half_life) - state.settled_before).days
+    if lag >= SETTLE_AFTER_DAYS:
+        return True
+    return tallied_attempts(conn, profile_id) - state.attempts >= SYNC_FROM
+
+
+def sync_sums(conn: Executor, profile_id: int, today: date, half_life: float) -> None:
+    """Bring the profile's sums up to date for `today` (in the caller's write transaction):
+    the attempts added since folded in and the settling day moved to the latest allowed, or
+    everything summed afresh when the sums are stale."""
+    s = qbank_sums_state.c
+    conn.execute(  # one sync at a time per profile (PostgreSQL: the row lock)
+        select(s.profile_id).where(s.profile_id == profile_id).with_for_update()
+    ).first()
+    state = _state(conn, profile_id)
+    listed = _listed_digest(conn, profile_id)
+    total = tallied_attempts(conn, profile_id)
+    settle = latest_settling_day(today, half_life)
+    fresh = state is not None and _usable(state, today, half_life) and state.listed == listed
+    settled: dict[Key, _Settled] = {}
+    days: list[_DayRow] = []
+    base = settle
+    after = -1
+    if fresh:
+        assert state is not None
+        added, count, highest = _day_rows(conn, profile_id, state.last_attempt_id)
+        if state.attempts + count == total:
+            settled, days = _stored(conn, profile_id)
+            days.extend(added)
+            base, after = state.settled_before, highest
+        else:
+            fresh = False
+    consistent = True
+    if not fresh and can_decay(conn):  # the settled part summed by the database
+        settled, old, old_top = _settled_rows(conn, profile_id, settle, half_life)
+        days, recent, after = _day_rows(conn, profile_id, -1, since=settle)
+        count, after = old + recent, max(after, old_top, 0)
+        consistent = count == total
+    elif not fresh:
+        days, count, after = _day_rows(conn, profile_id, -1)
+        after = max(after, 0)
+        consistent = count == total  # else the tallies are wrong (`check` repairs them)
+    settled, days = _settle(settled, base, days, settle, half_life)
+    conn.execute(delete(qbank_sums).where(qbank_sums.c.profile_id == profile_id))
+    rows = [
+        {
+            "profile_id": profile_id, "source": k[0], "qid": k[1], "topic": k[2],
+            "category": k[3], "system": k[4], "on_date": None, "attempts": v.attempts,
+            "misses": v.misses, "decayed_attempts": v.decayed_attempts,
+            "decayed_misses": v.decayed_misses, "last_miss": v.last_miss,
+            "last_correct": v.last_correct,
+        }
+        for k, v in settled.items()
+    ] + [
+        {
+            "profile_id": profile_id, "source": r.key[0], "qid": r.key[1], "topic": r.key[2],
+            "category": r.key[3], "system": r.key[4], "on_date": r.on_date,
+            "attempts": r.attempts, "misses": r.misses, "decayed_attempts": 0.0,
+            "decayed_misses": 0.0, "last_miss": None, "last_correct": None,
+        }
+        for r in days
+    ]  # fmt: skip
+    for start in range(0, len(rows), 5000):
+        conn.execute(insert(qbank_sums), rows[start : start + 5000])
+    values = {
+        "half_life": half_life, "settled_before": settle, "last_attempt_id": after,
+        "attempts": total if consistent else -1, "listed": listed,
+    }  # fmt: skip
+    if state is None:
+        conn.execute(insert(qbank_sums_state).values(profile_id=profile_id, **values))
+    else:
+        conn.execute(update(qbank_sums_state).where(s.profile_id == profile_id).values(**values))
+
+
+def _settle(
+    settled: dict[Key, _Settled],
+    base: date,
+    days: list[_DayRow],
+    settle: date,
+    half_life: float,
+) -> tuple[dict[Key, _Settled], list[_DayRow]]:
+    """The settled sums moved from `base` to `settle` with the days before `settle` folded in;
+    the later days merged per group and day."""
+    rescale = 2.0 ** ((base - settle).days / half_life)
+    out: dict[Key, _Settled] = {}
+    for key, v in settled.items():
+        out[key] = _Settled(
+            v.attempts, v.misses, v.decayed_attempts * rescale, v.decayed_misses * rescale,
+            v.last_miss, v.last_correct,
+        )  # fmt: skip
+    later: dict[tuple[Key, date], list[int]] = {}
+    weights: dict[date, float] = {}
+    for row in days:
+        if row.on_date >= settle:
+            got = later.setdefault((row.key, row.on_date), [0, 0])
+            got[0] += row.attempts
+            got[1] += row.misses
+            continue
+        w = weights.get(row.on_date)
+        if w is None:
+            w = weights[row.on_date] = 2.0 ** ((row.on_date - settle).days / half_life)
+        v = out.get(row.key)
+        if v is None:
+            v = out[row.key] = _Settled()
+        v.attempts += row.attempts
+        v.misses += row.misses
+        v.decayed_attempts += row.attempts * w
+        v.decayed_misses += row.misses * w
+        if row.misses and (v.last_miss is None or row.on_date > v.last_miss):
+            v.last_miss = row.on_date
+        if row.attempts > row.misses and (v.last_correct is None or row.on_date > v.last_correct):
+            v.last_correct = row.on_date
+    merged = [_DayRow(k, d, n, m) for (k, d), (n, m) in later.items()]
+    return out, merged
+
+
+def _day(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _day_or_none(value: Any) -> date | None:
+    return None if value is None else _day(value)

@@ -1,0 +1,117 @@
+"""The review log read back: answers since an instant by the state they were given in (today's
+counts), every answer in order (`check` replays them) beside every card's stored schedule, and
+the answers to cards in review with the stability they were scheduled with (the forgetting
+signal). Writing an answer, and undoing one, is `answering`'s."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select
+
+from flashcore.core.model import CardState, Schedule
+from flashcore.storage.repos.answering import before_state, schedule_from
+from flashcore.storage.tables import cards, review_logs
+
+if TYPE_CHECKING:
+    from flashcore.storage.repos.common import Executor
+
+
+def review_counts_since(session: Executor, profile_id: int, since: datetime) -> dict[int, int]:
+    """Answers since `since` grouped by the state the card was in (NEW counts introductions)."""
+    r = review_logs.c
+    rows = session.execute(
+        select(r.state_before, func.count())
+        .where(r.profile_id == profile_id, r.reviewed_at >= since)
+        .group_by(r.state_before)
+    )
+    return {int(s): int(n) for s, n in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedAnswer:
+    """One answer of the review log, as a replay needs it."""
+
+    card_id: int
+    rating: int
+    reviewed_at: datetime
+    desired_retention: float
+    scheduler_id: int | None
+    elapsed_days: int | None
+
+
+def answer_log(session: Executor, profile_id: int) -> list[LoggedAnswer]:
+    """The profile's whole review log, card by card, each card's answers in order."""
+    r = review_logs.c
+    rows = session.execute(
+        select(r.card_id, r.rating, r.reviewed_at, r.desired_retention, r.scheduler_id,
+               r.elapsed_days)
+        .where(r.profile_id == profile_id)
+        .order_by(r.card_id, r.reviewed_at, r.id)
+    )  # fmt: skip
+    return [LoggedAnswer(*row) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSchedule:
+    card_id: int
+    version: int
+    schedule: Schedule
+
+
+def stored_schedules(session: Executor, profile_id: int) -> list[StoredSchedule]:
+    """Every card's stored scheduling state, with the version an update must match."""
+    c = cards.c
+    rows = session.execute(
+        select(c.id, c.state, c.step, c.due, c.stability, c.difficulty, c.last_review, c.reps,
+               c.lapses, c.version)
+        .where(c.profile_id == profile_id)
+    )  # fmt: skip
+    return [StoredSchedule(row.id, row.version, schedule_from(row)) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewOutcome:
+    """One answer to a card in review, as the forgetting signal needs it (see
+    core.weakness.Lapses): its note, when, the stability and elapsed days it was scheduled
+    with, and whether it lapsed."""
+
+    note_id: int
+    reviewed_at: datetime
+    stability: float
+    last_review: datetime | None
+    elapsed_days: int | None
+    lapsed: bool
+
+
+def review_outcomes(session: Executor, profile_id: int, since: datetime) -> list[ReviewOutcome]:
+    """The profile's answers to cards in review (not learning, not new) since `since`. A
+    chained row (schema 0012) takes its stability and last review from the card's previous row:
+    the one before it in this read, or, for a card's first answer here, the stored one."""
+    r, c = review_logs.c, cards.c
+    rows = session.execute(
+        select(r.id, r.card_id, c.note_id, r.reviewed_at, r.state_before, r.stability_before,
+               r.last_review_before, r.stability_after, r.elapsed_days, r.rating, r.chained)
+        .join(cards, cards.c.id == r.card_id)
+        .where(r.profile_id == profile_id, r.reviewed_at >= since)
+        .order_by(r.card_id, r.id)
+    ).all()  # fmt: skip
+    review = int(CardState.REVIEW)
+    out = []
+    previous: tuple[int, float, datetime] | None = None  # card, its stability after, when
+    for row in rows:
+        stability, last = row.stability_before, row.last_review_before
+        if row.chained:
+            if previous is not None and previous[0] == row.card_id:
+                stability, last = previous[1], previous[2]
+            elif row.state_before == review:
+                filled = before_state(session, {"id": row.id, "card_id": row.card_id,
+                                                "chained": True})  # fmt: skip
+                stability, last = filled["stability_before"], filled["last_review_before"]
+        previous = (row.card_id, row.stability_after, row.reviewed_at)
+        if row.state_before == review and stability is not None:
+            out.append(ReviewOutcome(row.note_id, row.reviewed_at, stability, last,
+                                     row.elapsed_days, row.rating == 1))  # fmt: skip
+    return out

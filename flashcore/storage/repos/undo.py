@@ -1,0 +1,64 @@
+"""Undoing answers: the last answers given in flashcore with their before-states, and a card
+restored to its state before one (its log row deleted, the next row unchained)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete, select, update
+
+from flashcore.core.errors import NotFoundError
+from flashcore.storage.repos.answering import before_state, unchain_successor
+from flashcore.storage.tables import cards, review_logs
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+
+def last_reviews(session: Session, profile_id: int, count: int) -> list[dict[str, Any]]:
+    """The last `count` answers given in flashcore (answers imported from Anki are history,
+    not something to undo), each with its before-state."""
+    rows = session.execute(
+        select(review_logs)
+        .where(review_logs.c.profile_id == profile_id, review_logs.c.imported.is_(False))
+        .order_by(review_logs.c.id.desc())
+        .limit(count)
+    )
+    return [before_state(session, dict(r._mapping)) for r in rows]
+
+
+def undo_review(session: Session, log: dict[str, Any], now: datetime) -> None:
+    """Restore the card to its state before `log` and delete the log row."""
+    card = session.execute(
+        select(cards.c.version, cards.c.reps).where(cards.c.id == log["card_id"])
+    ).first()
+    if card is None:
+        raise NotFoundError(f"card {log['card_id']} no longer exists")
+    log = before_state(session, log)
+    values: dict[str, Any] = {
+        "state": log["state_before"],
+        "step": log["step_before"],
+        "stability": log["stability_before"],
+        "difficulty": log["difficulty_before"],
+        "due": log["due_before"],
+        "last_review": log["last_review_before"],
+        "reps": card.reps - 1,
+        "lapses": log["lapses_before"],
+        "desired_retention": log["retention_before"],
+        "buried_until": log.get("buried_until_before"),
+        "version": card.version + 1,
+        "modified_at": now,
+    }
+    if log["leeched"]:
+        values.update(suspended=False, leech=False)
+    session.execute(update(cards).where(cards.c.id == log["card_id"]).values(**values))
+    siblings = log.get("buried_siblings") or []
+    if siblings:
+        session.execute(
+            update(cards)
+            .where(cards.c.id.in_(siblings))
+            .values(buried_until=None, version=cards.c.version + 1)
+        )
+    unchain_successor(session, log["card_id"], log["id"])
+    session.execute(delete(review_logs).where(review_logs.c.id == log["id"]))

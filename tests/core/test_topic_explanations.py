@@ -1,0 +1,60 @@
+"""A topic's weight explanation as data (core.reasons.TopicEvidence, AssessedArea): it reads as
+the weight refresh's text always has (core.weakness.reason_text, which the weakness model keeps),
+and it comes back from storage's JSON as it went in."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from flashcore.core.assessment import AreaKind, Band
+from flashcore.core.reasons import NEW_CARD, AssessedArea, TopicEvidence, WeakTopic
+from flashcore.core.text import REASON_CHARS
+from flashcore.core.weakness import TopicScore, reason_text
+from flashcore.storage.explanations import from_json, to_json
+
+TODAY = date(2026, 12, 5)
+ratios = st.one_of(st.none(), st.floats(0.0, 20.0, allow_nan=False))
+
+
+@st.composite
+def scores(draw: st.DrawFn) -> TopicScore:
+    misses = draw(st.integers(0, 60))
+    recent = draw(st.integers(0, misses))
+    last = draw(st.one_of(st.none(), st.integers(0, 120))) if misses else None
+    return TopicScore(
+        score=0.4, raw=1.0, misses=misses, attempts=misses + draw(st.integers(0, 20)),
+        recent_misses=recent, recent_attempts=recent, decayed_misses=1.0, decayed_attempts=1.0,
+        last_miss=TODAY - timedelta(days=last) if last is not None else None,
+        ratio=draw(ratios), forgetting=draw(ratios),
+    )  # fmt: skip
+
+
+@given(scores(), st.sampled_from([7.0, 14.0, 13.6, 30.0]), st.sampled_from(["A", "Cardio::HF"]))
+def test_a_topic_s_evidence_reads_as_the_weakness_model_words_it(score, half_life, topic):
+    evidence = TopicEvidence.of(score, half_life, TODAY)
+    assert evidence.text(topic) == reason_text(topic, score, half_life, TODAY)
+    assert from_json(to_json(evidence)) == evidence
+
+
+def test_a_weak_system_reads_as_before_and_round_trips():
+    area = AssessedArea(AreaKind.SYSTEM, "Cardiovascular System", Band.LOWER, "NBME 31",
+                        date(2026, 12, 20))  # fmt: skip
+    assert area.text() == "weak system: Cardiovascular System — lower on NBME 31 (2026-12-20)"
+    discipline = AssessedArea(AreaKind.DISCIPLINE, "Pathology", Band.BORDERLINE, "NBME 30",
+                              date(2026, 11, 2))  # fmt: skip
+    assert discipline.text() == "weak discipline: Pathology — borderline on NBME 30 (2026-11-02)"
+    assert from_json(to_json(area)) == area
+
+
+def test_the_explanation_is_cut_as_the_column_cut_it_and_none_reads_as_nothing():
+    long_path = "Topic::" + "x" * 400
+    shown = WeakTopic(long_path, TopicEvidence(6, 6, 14.0)).explanation
+    assert len(shown) == REASON_CHARS and shown.endswith("…")
+    assert WeakTopic("A").explanation == ""
+    assert from_json(to_json(None)) is None
+    assert WeakTopic("A", "an older version's text").explanation == "an older version's text"
+    weak = WeakTopic("A", TopicEvidence(3, 3, 14.0))
+    assert NEW_CARD.with_weak(weak).text() == "new; weak topic: A — 3 misses in 14 days"

@@ -1,0 +1,113 @@
+"""The kept sums of the question-bank attempts (repos.qbank_sums, schema 0015) answer exactly what
+summing every attempt answers (`summed_groups`), on SQLite and PostgreSQL: after a sync, with
+attempts added since, days later (the window moved, settled again), after a batch is removed;
+and they step aside (None) when they cannot answer: another half-life, a day before their
+settling allows, attempts removed."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+import tests.qbank_logs as logs
+from flashcore.services import qbank
+from flashcore.storage import repos
+from flashcore.storage.repos.qbank_sums import cached_groups
+from flashcore.storage.uow import reading, run_write
+from tests.conftest import DECKS, write_deck
+
+HALF_LIFE = 14.0
+TODAY = date(2026, 11, 25)
+
+
+def _deck(folder: Path) -> Path:
+    paths = logs.starter_topic_paths(DECKS)[:40]
+    body = "".join(
+        f'\n[[cards]]\nid = "q{i}"\nfront = "Question {i}"\nback = "Answer {i}"\n'
+        f'topics = ["{paths[i % len(paths)]}"]\nqids = ["uworld:{i}"]\n'
+        for i in range(1, 31)
+    )
+    return write_deck(folder / "listed.toml", body, name="Listed", key="listed")
+
+
+@pytest.fixture
+def with_history(fc, tmp_path, monkeypatch):
+    monkeypatch.setattr(logs, "QIDS", 120)  # ids that the deck's notes list, and others
+    (report,) = fc.add_decks([_deck(tmp_path)])
+    assert report.ok, report.problems
+    paths = logs.starter_topic_paths(DECKS)[:40]
+    taken: set = set()
+    older = logs.make_history(1500, date(2026, 6, 1), TODAY, paths, seed=3, taken=taken)
+    qbank.import_log(fc, older, origin="older.csv")
+    fc.taken, fc.paths = taken, paths
+    return fc
+
+
+def _direct(fc, today: date, half_life: float = HALF_LIFE):
+    with reading(fc.engine) as session:
+        return repos.summed_groups(session, fc.profile_id, today, half_life)
+
+
+def _cached(fc, today: date, half_life: float = HALF_LIFE):
+    with reading(fc.engine) as session:
+        return cached_groups(session, fc.profile_id, today, half_life)
+
+
+def _sync(fc, today: date, half_life: float = HALF_LIFE) -> None:
+    run_write(fc.engine, lambda s: repos.sync_sums(s, fc.profile_id, today, half_life))
+
+
+def _same(got, expected) -> None:
+    assert got is not None, "the kept sums did not answer"
+    by_key = {(g.source, g.qid, *g.texts): g for g in expected}
+    assert sorted((g.source, g.qid, *g.texts) for g in got) == sorted(by_key)
+    for g in got:
+        want = by_key[(g.source, g.qid, *g.texts)]
+        for field in want.__slots__:
+            a, b = getattr(g, field), getattr(want, field)
+            if isinstance(b, float):
+                assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12), (field, g, want)
+            else:
+                assert a == b, (field, g, want)
+
+
+def test_kept_sums_answer_as_every_attempt_summed(with_history):
+    fc = with_history
+    assert _cached(fc, TODAY) is None  # nothing kept yet
+    _sync(fc, TODAY)
+    groups = _cached(fc, TODAY)
+    _same(groups, _direct(fc, TODAY))
+    assert any(g.qid for g in groups) and any(not g.qid for g in groups)
+    assert any(g.recent_attempts for g in groups) and any(g.last_correct for g in groups)
+
+
+def test_attempts_added_since_and_a_later_day_are_read_beside_the_sums(with_history):
+    fc = with_history
+    _sync(fc, TODAY)
+    newer = logs.make_history(
+        300, TODAY - timedelta(days=20), TODAY + timedelta(days=1), fc.paths, seed=4,
+        taken=fc.taken,
+    )  # fmt: skip
+    qbank.import_log(fc, newer, origin="newer.csv")  # old days, recent days and tomorrow
+    _same(_cached(fc, TODAY), _direct(fc, TODAY))
+    later = TODAY + timedelta(days=9)  # the window moved over the per-day sums
+    _same(_cached(fc, later), _direct(fc, later))
+    _sync(fc, later)  # settled again: the days before the new settling day folded in
+    _same(_cached(fc, later), _direct(fc, later))
+    _same(_cached(fc, later + timedelta(days=40)), _direct(fc, later + timedelta(days=40)))
+
+
+def test_kept_sums_step_aside_when_they_cannot_answer(with_history):
+    fc = with_history
+    _sync(fc, TODAY)
+    assert _cached(fc, TODAY, half_life=7.0) is None  # summed with another half-life
+    assert _cached(fc, TODAY - timedelta(days=1)) is None  # settled too late for that day
+    (batch,) = qbank.list_batches(fc)
+    qbank.remove_batch(fc, batch["batch_id"])  # attempts gone: summed afresh
+    assert _cached(fc, TODAY) is None
+    _sync(fc, TODAY)
+    _same(_cached(fc, TODAY), _direct(fc, TODAY))
+    assert _cached(fc, TODAY) == []
