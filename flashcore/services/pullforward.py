@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 from flashcore.core import fsrs_adapter, studyday, weakness
 from flashcore.core.reasons import PulledForward, PullKind
 from flashcore.core.weakness import FRESH_DAYS
-from flashcore.services import matching
+from flashcore.services import forgetting, matching
 from flashcore.storage import today as today_repo
 from flashcore.storage.repos import weights as weights_repo
 
@@ -128,18 +128,16 @@ def choose(
     lapses: dict[int, weakness.Lapses] = {}
     average: float | None = None
     if weakness.PULL_FORWARD_WHERE == "forgetting":
-        from flashcore.services.weights import topic_lapses
-
-        lapses = topic_lapses(conn, fc, index, day)
+        lapses = forgetting.topic_lapses(conn, fc, index, day)
         average = weakness.forgetting_average(lapses)
     for topic_id in sorted(topics, key=lambda t: (-topics[t].misses, index.paths[t])):
         wanted = [topic_id, *below.descendants(topic_id)]
-        forgetting = None
+        forgets = None
         if average is not None:
             own = weakness.summed(lapses[t] for t in wanted if t in lapses)
-            forgetting = weakness.forgetting_ratio(own, average) if own.predicted > 0 else None
+            forgets = weakness.forgetting_ratio(own, average) if own.predicted > 0 else None
         lineage = (topic_id, *index.ancestors(topic_id))
-        if not weakness.pulls_forward(max(weight.get(t, 0.0) for t in lineage), forgetting):
+        if not weakness.pulls_forward(max(weight.get(t, 0.0) for t in lineage), forgets):
             continue  # its misses say nothing about its cards (see PULL_FORWARD_WHERE)
         t = topics[topic_id]
         assert t.logged is not None
