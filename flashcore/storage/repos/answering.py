@@ -18,7 +18,6 @@ from sqlalchemy import (
     func,
     insert,
     literal,
-    literal_column,
     null,
     or_,
     select,
@@ -383,6 +382,9 @@ def _write_answer_at_once(
         "b_version": expected_version,
         **{f"v_{k}": extra[k] for k in extra_keys},
         **{f"r_{k}": v for k, v in review.items()},
+        # the packed before-state (schema 0017) as written when the row is chained or not
+        "r_packed_chained": (None, None, None, None, review.get("buried_until_before")),
+        "r_packed_whole": tuple(review.get(name) for name in PACKED),
     }
     if burial is not None:
         params.update(b_note=burial.note_id, b_now=now, b_until=burial.until)
@@ -390,7 +392,7 @@ def _write_answer_at_once(
     row = session.execute(statement, params).first()
     if row is None:
         return None
-    return int(row[0]), sorted(row[1] or [])
+    return int(row[0]), sorted(row[1] or [])  # types.IdList: [] for none
 
 
 @cache
@@ -406,21 +408,17 @@ def _answer_statement(extra: tuple[str, ...], columns: tuple[str, ...], bury: bo
     if bury:
         buried = _bury_returning_statement().where(answered).cte("buried")
         siblings: Any = (
-            select(
-                func.coalesce(
-                    func.json_agg(aggregate_order_by(buried.c.id, buried.c.id)),
-                    literal_column("'[]'::json"),
-                )
-            )
+            select(func.json_agg(aggregate_order_by(buried.c.id, buried.c.id)))  # none: NULL
             .select_from(buried)
             .scalar_subquery()
         )
     else:
-        siblings = literal_column("'[]'::json")
+        siblings = null()  # types.IdList: none is NULL
     previous = _previous_statement().cte("previous")
 
-    def value(name: str) -> Any:  # typed in SQL: a NULL in a CASE would otherwise be text
-        return cast(bindparam(f"r_{name}", type_=r[name].type), r[name].type)
+    def value(name: str, type_: Any = None) -> Any:  # typed in SQL: a NULL in a CASE is text
+        type_ = r[name].type if type_ is None else type_
+        return cast(bindparam(f"r_{name}", type_=type_), type_)
 
     chain = select(
         exists(
@@ -429,7 +427,7 @@ def _answer_statement(extra: tuple[str, ...], columns: tuple[str, ...], bury: bo
             .where(
                 and_(
                     *(
-                        previous.c[source].is_not_distinct_from(value(name))
+                        previous.c[source].is_not_distinct_from(value(name, r[source].type))
                         for name, source in zip(CHAINED, _CHAIN_SOURCE, strict=True)
                     )
                 )
@@ -437,15 +435,19 @@ def _answer_statement(extra: tuple[str, ...], columns: tuple[str, ...], bury: bo
         ).label("same")
     ).cte("chain")
     chain = chain.prefix_with("MATERIALIZED")  # decided once, not once per column that reads it
-    names = [c for c in columns if c not in ("buried_siblings", "chained")]
+    names = [c for c in columns if c not in (*PACKED, "buried_siblings", "chained")]
     exprs = [
         case((chain.c.same, null()), else_=value(name)) if name in CHAINED else value(name)
         for name in names
     ]
-    body = select(*exprs, siblings, chain.c.same).select_from(chain).where(answered)
+    packed = case(
+        (chain.c.same, value("packed_chained", r.packed_before.type)),
+        else_=value("packed_whole", r.packed_before.type),
+    )
+    body = select(*exprs, packed, siblings).select_from(chain).where(answered)
     return (
         insert(review_logs)
-        .from_select([*names, "buried_siblings", "chained"], body, include_defaults=False)
+        .from_select([*names, "packed_before", "buried_siblings"], body, include_defaults=False)
         .returning(r.id, r.buried_siblings)
     )
 
