@@ -31,7 +31,7 @@ from flashcore.core.errors import DatabaseBusyError, DatabaseError
 from flashcore.storage.db import WRITE, sqlite_path
 
 # The newest revision this flashcore knows; a test checks it equals Alembic's single head.
-HEAD = "0016"
+HEAD = "0017"
 
 _BUNDLED = Path(__file__).resolve().parent.parent / "_bundled"
 _REPO_ROOT = Path(__file__).resolve().parent.parent.parent
@@ -290,7 +290,7 @@ def migration_transaction(conn: Connection) -> Iterator[None]:
 # Revisions that rebuild a large table: on SQLite the file keeps the old table's pages as free
 # pages until a VACUUM, so an upgrade across one ends with one (outside the migration's
 # transaction, through SQLite itself).
-_REBUILDS = ("0012",)
+_REBUILDS = ("0012", "0017")
 
 
 def upgrade(engine: Engine, target: str = "head") -> None:
