@@ -192,3 +192,13 @@ def inline_jobs() -> str:
 
     background.MODE[0] = "inline"
     return "inline"
+
+
+@pytest.fixture
+def every_missed_topic_pulls(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fresh misses pull every missed topic's cards forward, whatever its flashcards say (as
+    before issue 21's pull gate): for tests of a pull's mechanics, not of which topics pull
+    (tests/services/test_pull_forward_gate.py)."""
+    from flashcore.core import weakness
+
+    monkeypatch.setattr(weakness, "PULL_FORWARD_WHERE", "all")

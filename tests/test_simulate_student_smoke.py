@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from flashcore.storage.tables import qbank_attempts, review_logs
+from flashcore.storage.tables import cards, qbank_attempts, review_logs
 from tools.simulate import __main__ as cli
 from tools.simulate import report
 from tools.simulate.models import SETTINGS, make_world
@@ -59,13 +59,26 @@ def test_each_student_model_answers_through_the_product_and_imports_its_log(name
     assert 20.0 <= result.score <= 100.0 and 20.0 <= result.weak_score <= 100.0
 
 
-def test_a_plain_arm_imports_nothing_and_answers_at_its_uniform_retention(tmp_path):
-    world = make_world(tiny("base"), seed=2)
+def test_a_plain_arm_imports_nothing_weights_nothing_and_answers_at_its_uniform_retention(
+    tmp_path,
+):
+    # Twelve days: enough lapses for the flashcard signal, which needs no qbank log, to weight
+    # some topics had the frontier not switched the weighting off.
+    world = make_world(tiny("base", days=12), seed=2)
     result = Student(world, Arm("plain-0.85", 0.85, qbank=False)).run(folder=tmp_path)
 
     rows, retentions, attempts, _ = logged(tmp_path)
     assert rows == result.answers and attempts == 0
     assert set(retentions) == {"0.85"}
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'sim.sqlite3'}")
+    try:
+        with engine.connect() as conn:
+            weighted = conn.execute(
+                sa.select(sa.func.count()).select_from(cards).where(cards.c.weight > 0)
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    assert weighted == 0
 
 
 def test_the_same_seed_gives_the_same_run_and_the_same_luck_across_arms():
@@ -99,8 +112,10 @@ def test_the_command_prints_the_table_with_every_seed(capsys, tmp_path):
 def test_an_arm_sets_the_weakness_models_constants_for_its_run_only(tmp_path):
     from flashcore.core import weakness
 
-    before = weakness.COMBINE
-    arm = Arm("misses", patch=(("COMBINE", "misses"),))
+    before = weakness.COMBINE, weakness.PULL_FORWARD_WHERE
+    # A bare name is core.weakness's; `module.NAME` another core module's (here the same one).
+    arm = Arm("misses", patch=(("COMBINE", "misses"), ("weakness.PULL_FORWARD_WHERE", "all")))
     result = Student(make_world(tiny("base"), seed=1), arm).run(folder=tmp_path)
     assert result.answers > 0 and len(result.topic_seen) == tiny("base").topics
-    assert weakness.COMBINE == before == "both"
+    assert before == (weakness.COMBINE, weakness.PULL_FORWARD_WHERE)
+    assert weakness.COMBINE == "both"

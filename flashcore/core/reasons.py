@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 
+from flashcore.core import weakness
 from flashcore.core.assessment import AreaKind, Band
 from flashcore.core.text import REASON_CHARS, clip
 from flashcore.core.weakness import MissedQuestion, TopicScore
@@ -47,7 +48,10 @@ class PulledForward:
             on = self.on.isoformat() if self.on is not None else "?"
             return f"pulled forward after missing {self.subject} on {on}"
         plural = "miss" if self.misses == 1 else "misses"
-        return f"pulled forward after {self.misses} {plural} on {self.subject}"
+        text = f"pulled forward after {self.misses} {plural} on {self.subject}"
+        if weakness.PULL_FORWARD_WHERE == "forgetting":  # what lets a topic's misses pull
+            text += ", whose cards you forget more than predicted"
+        return text
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,9 +6,11 @@ alias or removal during D, so misses logged in the evening reach the next mornin
 - the misses dated within `FRESH_DAYS` days before D (or on D) count (logged on their date or
   later: an import's batch older than that holds none);
 - a card that lists a missed question id is pulled ("pulled forward after missing
-  uworld:118154 on 2026-12-04"); then, for each topic those misses reach (most misses first), the
-  review cards of that topic and its sub-topics with the lowest retrievability, at most
-  `pull_forward_per_topic` of them ("pulled forward after 6 misses on …");
+  uworld:118154 on 2026-12-04"); then, for each topic those misses reach (most misses first)
+  whose flashcards (its own and its sub-topics') are forgotten more often than FSRS predicts,
+  against the student's own average (core.weakness.pulls_forward), the review cards of that
+  topic and its sub-topics with the lowest retrievability, at most `pull_forward_per_topic` of
+  them ("pulled forward after 6 misses on …, whose cards you forget more than predicted");
 - only a card not answered since the miss that pulls it was logged: a miss pulls each card once,
   on the first study day its queue is built after the miss; a new miss can pull it again;
 - never a card already answered on D, nor one due on D anyway; with `bury_siblings`, one card
@@ -25,11 +27,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from flashcore.core import fsrs_adapter, studyday
+from flashcore.core import fsrs_adapter, studyday, weakness
 from flashcore.core.reasons import PulledForward, PullKind
 from flashcore.core.weakness import FRESH_DAYS
-from flashcore.services import matching
+from flashcore.services import forgetting, matching
 from flashcore.storage import today as today_repo
+from flashcore.storage.repos import weights as weights_repo
 
 if TYPE_CHECKING:
     from flashcore.services.context import Collection
@@ -121,11 +124,24 @@ def choose(
             if card.last_review < unseen_since:
                 take(card, reason)
     below = _Subtrees(index)
+    weight = {w.topic_id: w.weight for w in weights_repo.topic_weights(conn, fc.profile_id)}
+    lapses: dict[int, weakness.Lapses] = {}
+    average: float | None = None
+    if weakness.PULL_FORWARD_WHERE == "forgetting":
+        lapses = forgetting.topic_lapses(conn, fc, index, day)
+        average = weakness.forgetting_average(lapses)
     for topic_id in sorted(topics, key=lambda t: (-topics[t].misses, index.paths[t])):
+        wanted = [topic_id, *below.descendants(topic_id)]
+        forgets = None
+        if average is not None:
+            own = weakness.summed(lapses[t] for t in wanted if t in lapses)
+            forgets = weakness.forgetting_ratio(own, average) if own.predicted > 0 else None
+        lineage = (topic_id, *index.ancestors(topic_id))
+        if not weakness.pulls_forward(max(weight.get(t, 0.0) for t in lineage), forgets):
+            continue  # its misses say nothing about its cards (see PULL_FORWARD_WHERE)
         t = topics[topic_id]
         assert t.logged is not None
         unseen_since = min(start, t.logged)
-        wanted = [topic_id, *below.descendants(topic_id)]
         ranked = sorted(
             (card for card in not_due.of_topics(wanted) if card.last_review < unseen_since),
             key=lambda c: (

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from flashcore.core import weakness as model
 from flashcore.core.errors import DatabaseBusyError
 from flashcore.services.context import today_for
+from flashcore.services.forgetting import topic_lapses
 from flashcore.services.matching import (
     MISSED,
     SUM_IN_DATABASE_FROM,
@@ -37,7 +38,6 @@ from flashcore.services.weights import (
     question_reasons,
     refresh_in,
     refresh_weights,
-    topic_lapses,
 )
 from flashcore.storage import repos
 from flashcore.storage.uow import reading, run_write

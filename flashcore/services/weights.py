@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from flashcore.storage.repos import Executor
 
 from flashcore.services.context import today_for
+from flashcore.services.forgetting import topic_lapses as topic_lapses  # re-exported
 from flashcore.services.matching import (
     MISSED,
     AddedAttempt,
@@ -112,41 +113,6 @@ def apply_refresh(session: Executor, fc: Collection, found: Refresh, *, cards: b
     if cards:
         weights_repo.update_card_weights(session, found.cards)
     weights_repo.set_weights_day(session, fc.profile_id, found.day)
-
-
-def topic_lapses(
-    session: Session, fc: Collection, index: TopicIndex, today: date
-) -> dict[int, model.Lapses]:
-    """Each topic's recent flashcard lapses against those FSRS predicted, weighted by recency as
-    misses are (answers older than MISSED_QUESTION_HALF_LIVES half-lives are left out)."""
-    from datetime import timedelta
-
-    from flashcore.core import fsrs_adapter
-
-    half_life = fc.settings.weakness_half_life_days
-    window = model.MISSED_QUESTION_HALF_LIVES * half_life
-    half_life *= model.FORGETTING_HALF_LIFE_FACTOR
-    since = fc.day_start() - timedelta(days=window)
-    curve = fsrs_adapter.curve(fc.policy)
-    seen: dict[int, float] = defaultdict(float)
-    predicted: dict[int, float] = defaultdict(float)
-    for o in repos.review_outcomes(session, fc.profile_id, since):
-        linked = index.note_topics.get(o.note_id)
-        if not linked or o.stability <= 0.0:
-            continue
-        if o.elapsed_days is not None:
-            elapsed = float(o.elapsed_days)
-        elif o.last_review is not None:
-            elapsed = float(max(0, (o.reviewed_at - o.last_review).days))
-        else:
-            continue
-        w = model.decay((today - o.reviewed_at.date()).days, half_life)
-        forget = w * (1.0 - curve.retrievability_days(o.stability, elapsed))
-        for t in linked:
-            predicted[t] += forget
-            if o.lapsed:
-                seen[t] += w
-    return {t: model.Lapses(seen.get(t, 0.0), p) for t, p in predicted.items()}
 
 
 def _with_assessments(

@@ -106,6 +106,7 @@ def test_a_review_due_after_the_rollover_comes_only_when_pulled_forward():
     assert ids(q) == [2]
     assert q.entries[0].reason == (
         "pulled forward after 6 misses on Immunology::Hypersensitivity::Type I"
+        ", whose cards you forget more than predicted"
     )
 
 

@@ -36,7 +36,7 @@ BY_TOPIC = PulledForward(PullKind.TOPIC, "Cardio::Heart failure", misses=1)
         (Reason(Basis.DUE, overdue_days=1), "due yesterday"),
         (Reason(Basis.DUE, overdue_days=4), "due 4 days ago"),
         (Reason(Basis.PULLED_FORWARD, pulled=BY_TOPIC),
-         "pulled forward after 1 miss on Cardio::Heart failure"),
+         "pulled forward after 1 miss on Cardio::Heart failure, whose cards you forget more than predicted"),
         (Reason(Basis.PULLED_FORWARD, pulled=BY_QUESTION),
          "pulled forward after missing uworld:118154 on 2026-12-04"),
     ],
@@ -49,7 +49,10 @@ def test_a_weak_topic_leads_a_review_follows_a_new_card_and_leaves_a_pull_forwar
     assert Reason(Basis.DUE).with_weak(WEAK).text() == f"{WEAK.explanation}; due today"
     assert NEW_CARD.with_weak(WEAK).text() == f"new; {WEAK.explanation}"
     pulled = Reason(Basis.PULLED_FORWARD, pulled=BY_TOPIC).with_weak(WEAK)
-    assert pulled.text() == "pulled forward after 1 miss on Cardio::Heart failure"
+    assert (
+        pulled.text()
+        == "pulled forward after 1 miss on Cardio::Heart failure, whose cards you forget more than predicted"
+    )
 
 
 def test_a_missed_question_is_named_once_even_when_it_pulled_the_card():
@@ -58,6 +61,7 @@ def test_a_missed_question_is_named_once_even_when_it_pulled_the_card():
     by_topic = Reason(Basis.PULLED_FORWARD, pulled=BY_TOPIC).with_missed(MISSED)
     assert by_topic.text() == (
         "missed uworld:118154 on 2026-12-04; pulled forward after 1 miss on Cardio::Heart failure"
+        ", whose cards you forget more than predicted"
     )
 
 

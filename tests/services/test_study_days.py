@@ -45,6 +45,9 @@ PASTE = "".join(
     for i in range(1, 7)
 ).encode()
 
+# The mechanics of pull-forwards: every missed topic pulls (which ones do: test_pull_forward_gate).
+pytestmark = pytest.mark.usefixtures("every_missed_topic_pulls")
+
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest) -> str:

@@ -48,6 +48,9 @@ UWORLD_SIX = "".join(
     for i in range(1, 7)
 )
 
+# The mechanics of pull-forwards: every missed topic pulls (which ones do: test_pull_forward_gate).
+pytestmark = pytest.mark.usefixtures("every_missed_topic_pulls")
+
 
 def _ids(fc):
     return {c["note_key"].split(":")[1]: c["card_id"] for c in fc.cards()}

@@ -27,6 +27,8 @@ ARMS: dict[str, Arm] = {
     "both-long": Arm(
         "both-long", patch=(("COMBINE", "both"), ("FORGETTING_HALF_LIFE_FACTOR", 4.0))
     ),
+    "pull-all": Arm("pull-all", patch=(("PULL_FORWARD_WHERE", "all"),)),
+    "pull-forgetting": Arm("pull-forgetting", patch=(("PULL_FORWARD_WHERE", "forgetting"),)),
     "no-raise": Arm("no-raise", config=(("weakness_max_retention", "0.90"),)),
     "no-pull": Arm("no-pull", config=(("pull_forward_per_topic", "0"),)),
     "qid-cap": Arm("qid-cap", qid_retention="cap"),

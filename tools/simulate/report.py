@@ -1,7 +1,7 @@
 """From runs to the table: the plain-FSRS frontier per seed, each arm's gap to it at equal answers.
 
 The frontier of one setting and seed is flashcore at several uniform retentions with no qbank
-log: points (answers, score). Its upper envelope, interpolated linearly at an arm's own answer
+log and no weighting (plain FSRS): points (answers, score). Its upper envelope, interpolated linearly at an arm's own answer
 count, is what plain FSRS scores with that workload; the gap is the arm's score minus it. An arm
 whose answers fall outside the frontier's range is extrapolated from the nearest two points and
 flagged (`outside`). The weakest quarter (the topics of lowest hidden ability) gets the same

@@ -40,12 +40,15 @@ EVENING_IMPORT_AT = time(21, 0)
 MORNING_IMPORT_AT = time(7, 30)
 SECONDS = {"new": 20.0, "step": 10.0, "review": 8.0, "forgot": 6.0}
 SUCCESS = ((0.15, 2), (0.90, 3), (1.01, 4))  # cumulative share -> Hard, Good, Easy
+# The frontier's cap: the lowest `weakness_max_retention` allowed, below every retention it runs
+# at, so no topic earns a weight (core.weakness: weight 0 where the cap is not above the base).
+PLAIN_CAP = "0.70"
 
 
 @dataclass(frozen=True, slots=True)
 class Arm:
     """How the student uses flashcore. `qbank=False`: plain FSRS at `retention` (no log is
-    imported: the frontier). `config`: more settings set once at the start (ablations).
+    imported and no topic is weighted, not even by its flashcards: the frontier). `config`: more settings set once at the start (ablations).
     `absolute`: schedule by the weighting shipped before issue 21 (a topic's own misses, not
     compared with the student's average): the product's scheduling step is bypassed for the
     run, an ablation of that step alone."""
@@ -58,7 +61,8 @@ class Arm:
     # ablation for cards of missed questions: "cap" (before issue 21), "base" (the product's
     # rule since), "decay" (from the cap down with the miss's age); "" the product as it is
     qid_retention: str = ""
-    # constants of core.weakness set for the run (ablations: COMBINE, ...); () as shipped
+    # constants of the core set for the run (ablations): `COMBINE` (core.weakness) or
+    # `module.NAME` (another core module's); () as shipped
     patch: tuple[tuple[str, object], ...] = ()
 
 
@@ -151,13 +155,12 @@ class Student:
         import time as wall
 
         started = wall.process_time()
-        from flashcore.core import weakness
         from flashcore.services import exam, weights
 
         saved = weights.scheduling_scores, exam.retention_for  # type: ignore[attr-defined]
-        saved_constants = {name: getattr(weakness, name) for name, _ in self.arm.patch}
+        saved_constants = {name: getattr(*_constant(name)) for name, _ in self.arm.patch}
         for name, value in self.arm.patch:
-            setattr(weakness, name, value)
+            setattr(*_constant(name), value)
         if self.arm.absolute:
             weights.scheduling_scores = lambda index, direct, *_: direct  # type: ignore[attr-defined]
         if self.arm.qid_retention:
@@ -170,7 +173,7 @@ class Student:
         finally:
             weights.scheduling_scores, exam.retention_for = saved  # type: ignore[attr-defined]
             for name, value in saved_constants.items():
-                setattr(weakness, name, value)
+                setattr(*_constant(name), value)
 
     def _run(self, folder: Path | None, started: float) -> Result:
         import time as wall
@@ -191,6 +194,10 @@ class Student:
                 fc.config_set("new_per_day", str(s.new_per_day))
                 fc.config_set("reviews_per_day", "9999")
                 fc.config_set("desired_retention", f"{self.arm.retention:.2f}")
+                if not self.arm.qbank:
+                    # Plain FSRS: no weighting at all. The flashcard signal needs no qbank log,
+                    # so without this the frontier would reorder and raise weak topics too.
+                    fc.config_set("weakness_max_retention", PLAIN_CAP)
                 for key, value in self.arm.config:
                     fc.config_set(key, value)
                 (report,) = fc.add_decks([deck])
@@ -370,3 +377,12 @@ def _qid_retention(kind: str, retention_for: Any) -> Any:
         return float(retention_for(settings, min(0.999, weight - MISSED_QUESTION)))
 
     return patched
+
+
+def _constant(name: str) -> tuple[Any, str]:
+    """(module, attribute) of a patchable core constant: `COMBINE` is core.weakness's,
+    `module.NAME` flashcore.core.module's."""
+    import importlib
+
+    module, _, attribute = name.rpartition(".")
+    return importlib.import_module(f"flashcore.core.{module or 'weakness'}"), attribute

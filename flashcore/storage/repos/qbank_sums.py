@@ -24,11 +24,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import case, delete, func, insert, select, update
+from sqlalchemy import Date, Float, case, cast, delete, func, insert, literal, select, update
 
+from flashcore.storage.repos.common import dialect_of
 from flashcore.storage.repos.qbank import (
     MISSED,
     DecayedGroup,
+    can_decay,
     shown,
     summed_groups,
     tallied_attempts,
@@ -115,32 +117,86 @@ def _listed_digest(conn: Executor, profile_id: int) -> str:
     return hashlib.sha256("\n".join(ids).encode()).hexdigest()
 
 
-def _day_rows(conn: Executor, profile_id: int, after_id: int) -> tuple[list[_DayRow], int, int]:
-    """The attempts with an id above `after_id` that readers see (none of a batch still being
-    written), counted per group and day by the database; with how many they are and the
-    highest id among them."""
+def _group_keys(profile_id: int) -> list[Any]:
     a = qbank_attempts.c
     is_listed = a.qid.in_(_listed_ids(profile_id))
-    keys: list[Any] = [
+    return [
         case((is_listed, a.source), else_=""),
         case((is_listed, a.qid), else_=""),
         a.topic,
         a.category,
         a.system,
-        a.on_date,
     ]
+
+
+def _day_rows(
+    conn: Executor, profile_id: int, after_id: int, since: date | None = None
+) -> tuple[list[_DayRow], int, int]:
+    """The attempts with an id above `after_id` (dated `since` or later) that readers see (none
+    of a batch still being written), counted per group and day by the database; with how many
+    they are and the highest id among them."""
+    a = qbank_attempts.c
+    keys = [*_group_keys(profile_id), a.on_date]
     missed = func.coalesce(func.sum(case((a.outcome.in_(MISSED), 1), else_=0)), 0)
+    where = [a.id > after_id, a.profile_id == profile_id, shown(profile_id)]
+    if since is not None:
+        where.append(a.on_date >= _date_value(conn, since))
     found = conn.execute(
-        select(*keys, func.count(), missed, func.max(a.id))
-        .where(a.id > after_id, a.profile_id == profile_id, shown(profile_id))
-        .group_by(*keys)
+        select(*keys, func.count(), missed, func.max(a.id)).where(*where).group_by(*keys)
     ).all()
     rows, total, highest = [], 0, after_id
-    for source, qid, topic, category, system, on_date, n, m, top in found:
+    for source, qid, topic, category, system, on_date, n, m, top in map(tuple, found):
         rows.append(_DayRow((source, qid, topic, category, system), _day(on_date), int(n), int(m)))
         total += int(n)
         highest = max(highest, int(top))
     return rows, total, highest
+
+
+def _date_value(conn: Executor, day: date) -> Any:
+    return day.isoformat() if dialect_of(conn).name == "sqlite" else day
+
+
+def _settled_rows(
+    conn: Executor, profile_id: int, settle: date, half_life: float
+) -> tuple[dict[Key, _Settled], int, int]:
+    """The attempts dated before `settle` summed per group by the database, each weighed
+    `2 ** ((day - settle) / half_life)` there; with how many and the highest id."""
+    a = qbank_attempts.c
+    if dialect_of(conn).name == "sqlite":
+        age: Any = func.julianday(a.on_date) - func.julianday(settle.isoformat())
+        weight: Any = func.pow(2.0, age / float(half_life))
+    else:
+        age = a.on_date - literal(settle, Date)
+        weight = func.power(2.0, cast(age, Float) / float(half_life))
+    missed = a.outcome.in_(MISSED)
+    keys = _group_keys(profile_id)
+    found = conn.execute(
+        select(
+            *keys,
+            func.count(),
+            func.coalesce(func.sum(case((missed, 1), else_=0)), 0),
+            func.coalesce(func.sum(weight), 0.0),
+            func.coalesce(func.sum(case((missed, weight), else_=0.0)), 0.0),
+            func.max(case((missed, a.on_date), else_=None)),
+            func.max(case((~missed, a.on_date), else_=None)),
+            func.max(a.id),
+        )
+        .where(
+            a.profile_id == profile_id,
+            shown(profile_id),
+            a.on_date < _date_value(conn, settle),
+        )
+        .group_by(*keys)
+    ).all()
+    out: dict[Key, _Settled] = {}
+    total, highest = 0, 0
+    for source, qid, topic, category, system, n, m, dn, dm, lm, lc, top in found:
+        out[(source, qid, topic, category, system)] = _Settled(
+            int(n), int(m), float(dn), float(dm), _day_or_none(lm), _day_or_none(lc)
+        )
+        total += int(n)
+        highest = max(highest, int(top))
+    return out, total, highest
 
 
 def _stored(conn: Executor, profile_id: int) -> tuple[dict[Key, _Settled], list[_DayRow]]:
@@ -295,7 +351,12 @@ def sync_sums(conn: Executor, profile_id: int, today: date, half_life: float) ->
         else:
             fresh = False
     consistent = True
-    if not fresh:
+    if not fresh and can_decay(conn):  # the settled part summed by the database
+        settled, old, old_top = _settled_rows(conn, profile_id, settle, half_life)
+        days, recent, after = _day_rows(conn, profile_id, -1, since=settle)
+        count, after = old + recent, max(after, old_top, 0)
+        consistent = count == total
+    elif not fresh:
         days, count, after = _day_rows(conn, profile_id, -1)
         after = max(after, 0)
         consistent = count == total  # else the tallies are wrong (`check` repairs them)
@@ -358,9 +419,9 @@ def _settle(
         w = weights.get(row.on_date)
         if w is None:
             w = weights[row.on_date] = 2.0 ** ((row.on_date - settle).days / half_life)
-        v = out.get(row.key)
-        if v is None:
-            v = out[row.key] = _Settled()
+        if row.key not in out:
+            out[row.key] = _Settled()
+        v = out[row.key]
         v.attempts += row.attempts
         v.misses += row.misses
         v.decayed_attempts += row.attempts * w

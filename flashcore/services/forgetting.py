@@ -1,0 +1,54 @@
+"""The flashcard signal's evidence: each topic's recent lapses against those FSRS predicted.
+Read by the weight refresh (services.weights) and by the pull-forwards (services.pullforward),
+which sit on either side of each other."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from typing import TYPE_CHECKING
+
+from flashcore.core import weakness as model
+from flashcore.storage import repos
+
+if TYPE_CHECKING:
+    from flashcore.services.context import Collection
+    from flashcore.services.matching import TopicIndex
+    from flashcore.storage.repos import Executor
+
+
+def topic_lapses(
+    session: Executor, fc: Collection, index: TopicIndex, today: date
+) -> dict[int, model.Lapses]:
+    """Each topic's recent flashcard lapses against those FSRS predicted, weighted by recency as
+    misses are (answers older than MISSED_QUESTION_HALF_LIVES half-lives before study day
+    `today` are left out: a function of the collection and the day, as pull-forwards need)."""
+    from datetime import timedelta
+
+    from flashcore.core import fsrs_adapter, studyday
+
+    s = fc.settings
+    half_life = s.weakness_half_life_days
+    window = model.MISSED_QUESTION_HALF_LIVES * half_life
+    half_life *= model.FORGETTING_HALF_LIFE_FACTOR
+    since = studyday.day_start_of(today, s.zone, s.day_start_hour) - timedelta(days=window)
+    curve = fsrs_adapter.curve(fc.policy)
+    seen: dict[int, float] = defaultdict(float)
+    predicted: dict[int, float] = defaultdict(float)
+    for o in repos.review_outcomes(session, fc.profile_id, since):
+        linked = index.note_topics.get(o.note_id)
+        if not linked or o.stability <= 0.0:
+            continue
+        if o.elapsed_days is not None:
+            elapsed = float(o.elapsed_days)
+        elif o.last_review is not None:
+            elapsed = float(max(0, (o.reviewed_at - o.last_review).days))
+        else:
+            continue
+        w = model.decay((today - o.reviewed_at.date()).days, half_life)
+        forget = w * (1.0 - curve.retrievability_days(o.stability, elapsed))
+        for t in linked:
+            predicted[t] += forget
+            if o.lapsed:
+                seen[t] += w
+    return {t: model.Lapses(seen.get(t, 0.0), p) for t, p in predicted.items()}
