@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import IntEnum, StrEnum
 
 
@@ -91,6 +91,27 @@ class ReviewRecord:
     revlog_id: int | None = None
 
 
+# One answer as plain numbers, for an export of a long history (no object per answer beyond the
+# tuple the database driver makes): reviewed_at and due_after in UTC microseconds since the Unix
+# epoch, state_before and state_after as CardState values, and the other fields of ReviewRecord
+# in its order: (reviewed_at, rating, duration_ms, state_before, state_after, due_after,
+# stability_after, difficulty_after, desired_retention, revlog_id).
+ReviewRow = tuple[int, int, int | None, int, int, int, float, float, float, int | None]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def review_row(record: ReviewRecord) -> ReviewRow:
+    """A `ReviewRecord` as a `ReviewRow` (times exact to the microsecond)."""
+    return (
+        (record.reviewed_at - _EPOCH) // _MICROSECOND, record.rating, record.duration_ms,
+        int(record.state_before), int(record.state_after),
+        (record.due_after - _EPOCH) // _MICROSECOND, record.stability_after,
+        record.difficulty_after, record.desired_retention, record.revlog_id,
+    )  # fmt: skip
+
+
 @dataclass(frozen=True, slots=True)
 class ExportCard:
     """One card as an export carries it: `ord` is 0 for a basic note and N for cloze deletion
@@ -111,6 +132,9 @@ class ExportCard:
     flagged: bool
     reviews: tuple[ReviewRecord, ...] = ()
     card_id: int | None = None
+    # The answers as plain numbers (an export that reads a long history gives these instead of
+    # `reviews`); a card has one or the other.
+    review_rows: tuple[ReviewRow, ...] = ()
 
     @classmethod
     def unstudied(cls, ord_: int, due: datetime, *, suspended: bool = False) -> ExportCard:

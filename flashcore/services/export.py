@@ -19,7 +19,7 @@ from flashcore.storage.repos import exports
 from flashcore.storage.uow import reading
 
 if TYPE_CHECKING:
-    from flashcore.exporters.anki import ExportNote, ExportSummary
+    from flashcore.exporters.anki import ExportCard, ExportNote, ExportSummary
     from flashcore.services.context import Collection
     from flashcore.storage.repos.common import Executor
 
@@ -33,7 +33,7 @@ def collect_notes(
     with reading(fc.engine) as session:
         where = repos.card_scope(session, fc.profile_id, deck, topic)
         scope = exports.notes_in_scope(session, where)
-        return list(_read_notes(session, where, scope.note_ids, with_scheduling))
+        return list(_read_notes(session, where, scope.note_ids, with_scheduling, records=True))
 
 
 def export_anki(
@@ -120,20 +120,31 @@ def _split_sides(note: ExportNote) -> list[ExportNote]:
     return [n for n in out if n.cards]
 
 
+def _with_history(card: ExportCard, history: tuple[Any, ...], records: bool) -> ExportCard:
+    if records:
+        return dataclasses.replace(card, reviews=history, card_id=None)
+    return dataclasses.replace(card, review_rows=history, card_id=None)
+
+
 def _read_notes(
     session: Executor,
     where: Any,
     note_ids: Sequence[int],
     with_scheduling: bool,
+    *,
+    records: bool = False,
 ) -> Generator[ExportNote, None, None]:
+    """The notes, a slice at a time; each card's answers as `ReviewRow`s (plain numbers: an
+    export of a million reads no object per answer), or as `ReviewRecord`s with `records`."""
     from flashcore.exporters.anki import ExportNote
 
     for start in range(0, len(note_ids), NOTES_PER_READ):
         notes = exports.exported_notes(session, where, note_ids[start : start + NOTES_PER_READ])
-        history = {}
+        history: dict[int, list[Any]] = {}
         if with_scheduling:
             card_ids = [c.card_id for note in notes for c in note.cards if c.card_id is not None]
-            history = exports.review_records(session, card_ids)
+            read = exports.review_records if records else exports.review_rows
+            history = read(session, card_ids)
         for note in notes:
             yield from _split_sides(
                 ExportNote(
@@ -148,9 +159,7 @@ def _read_notes(
                     qids=note.qids,
                     modified_at=note.modified_at,
                     cards=tuple(
-                        dataclasses.replace(
-                            c, reviews=tuple(history.get(c.card_id or 0, ())), card_id=None
-                        )
+                        _with_history(c, tuple(history.get(c.card_id or 0, ())), records)
                         for c in note.cards
                     ),
                 )

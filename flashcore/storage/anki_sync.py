@@ -21,7 +21,7 @@ from flashcore.storage.anki_card_writes import CardWrites as CardWrites
 from flashcore.storage.db import ATTACHED
 from flashcore.storage.repos import schedule_from
 from flashcore.storage.tables import anki_cards, cards, review_logs
-from flashcore.storage.types import from_micros, to_micros
+from flashcore.storage.types import from_micros, to_micros, to_retention
 
 if TYPE_CHECKING:
     from flashcore.storage.repos import Executor
@@ -347,6 +347,7 @@ def _big_cache(driver: Any) -> Iterator[None]:
 
 
 _BURIED = _IMPORTED_COLUMNS.index("buried_siblings")
+_RETENTION = _IMPORTED_COLUMNS.index("desired_retention")
 _CARD = _IMPORTED_COLUMNS.index("card_id")
 
 
@@ -363,7 +364,8 @@ def _sqlite_values(row: tuple[Any, ...]) -> list[Any]:
         when = values[i]
         if when is not None:
             values[i] = to_micros(when)
-    values[_BURIED] = "[]"
+    values[_BURIED] = None  # no sibling buried (types.IdList)
+    values[_RETENTION] = to_retention(values[_RETENTION])  # types.Retention
     values[_FLAGS[0]], values[_FLAGS[1]] = int(values[_FLAGS[0]]), int(values[_FLAGS[1]])
     return values
 
@@ -429,16 +431,20 @@ def rewrite_answer(
     mb, ma = before.memory, after.memory
     card_id = session.execute(select(review_logs.c.card_id).where(review_logs.c.id == log_id))
     repos.unchain_successor(session, card_id.scalar_one(), log_id)
-    repos.write_out(session, log_id)  # its retention before stays as it was
+    repos.write_out(session, log_id)  # its retention and burial before stay as they were
+    repos.set_before(
+        session, log_id,
+        {"state_before": int(before.state), "step_before": before.step,
+         "stability_before": mb.stability if mb else None,
+         "difficulty_before": mb.difficulty if mb else None,
+         "due_before": before.due, "last_review_before": before.last_review,
+         "lapses_before": before.lapses},
+    )  # fmt: skip
     session.execute(
         update(review_logs)
         .where(review_logs.c.id == log_id)
         .values(
-            state_before=int(before.state), step_before=before.step,
-            stability_before=mb.stability if mb else None,
-            difficulty_before=mb.difficulty if mb else None,
-            due_before=before.due, last_review_before=before.last_review,
-            lapses_before=before.lapses, state_after=int(after.state), step_after=after.step,
+            state_after=int(after.state), step_after=after.step,
             stability_after=ma.stability if ma else 0.0,
             difficulty_after=ma.difficulty if ma else 0.0,
             due_after=after.due, elapsed_days=elapsed_days, scheduler_id=scheduler_id,

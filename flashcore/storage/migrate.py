@@ -27,11 +27,11 @@ from typing import Any
 from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from flashcore.core.errors import DatabaseError
+from flashcore.core.errors import DatabaseBusyError, DatabaseError
 from flashcore.storage.db import WRITE, sqlite_path
 
 # The newest revision this flashcore knows; a test checks it equals Alembic's single head.
-HEAD = "0016"
+HEAD = "0017"
 
 _BUNDLED = Path(__file__).resolve().parent.parent / "_bundled"
 _REPO_ROOT = Path(__file__).resolve().parent.parent.parent
@@ -78,7 +78,10 @@ def read_revision(engine: Engine) -> str | None:
     except sqlite3.DatabaseError as exc:
         raise DatabaseError(f"{_where(engine)} is not a usable SQLite database: {exc}") from None
     except SQLAlchemyError as exc:
-        raise DatabaseError(f"cannot open {_where(engine)}: {_first_line(exc)}") from None
+        problem = _first_line(exc)
+        if "locked" in problem or "busy" in problem:  # SQLite: another process holds it
+            raise DatabaseBusyError(f"cannot open {_where(engine)}: {problem}") from None
+        raise DatabaseError(f"cannot open {_where(engine)}: {problem}") from None
 
 
 def _where(engine: Engine) -> str:
@@ -103,8 +106,11 @@ def ensure_schema(engine: Engine, *, now: datetime | None = None) -> str | None:
     """Bring the schema to HEAD. Returns the path of the backup made first, if any (named by
     `now`; by the file's last change when no time is given). Safe when many processes open the
     database at once: one upgrades, the others wait for it and find the head."""
-    if read_revision(engine) == HEAD:
-        return None
+    try:
+        if read_revision(engine) == HEAD:
+            return None
+    except DatabaseBusyError:
+        pass  # a new SQLite file being created by another process: wait for its upgrade lock
     with upgrade_lock(engine):
         revision = read_revision(engine)  # again: another process may have upgraded meanwhile
         if revision == HEAD:
@@ -284,7 +290,7 @@ def migration_transaction(conn: Connection) -> Iterator[None]:
 # Revisions that rebuild a large table: on SQLite the file keeps the old table's pages as free
 # pages until a VACUUM, so an upgrade across one ends with one (outside the migration's
 # transaction, through SQLite itself).
-_REBUILDS = ("0012",)
+_REBUILDS = ("0012", "0017")
 
 
 def upgrade(engine: Engine, target: str = "head") -> None:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped
 
 from flashcore.storage import tables
 from flashcore.storage.tables import NAMING
+from flashcore.storage.types import Packed
 
 __all__ = ["NAMING", "Base"]
 
@@ -138,14 +139,10 @@ class ReviewLog(Base):
     desired_retention: Mapped[float]
     reason: Mapped[str]
     state_before: Mapped[int]
-    step_before: Mapped[int | None]
-    stability_before: Mapped[float | None]
-    difficulty_before: Mapped[float | None]
-    due_before: Mapped[datetime]
+    due_before: Mapped[datetime | None]
     last_review_before: Mapped[datetime | None]
     lapses_before: Mapped[int]
-    retention_before: Mapped[float | None]
-    buried_until_before: Mapped[datetime | None]
+    packed_before: Mapped[Packed]
     state_after: Mapped[int]
     step_after: Mapped[int | None]
     stability_after: Mapped[float]

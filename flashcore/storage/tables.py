@@ -29,7 +29,7 @@ from sqlalchemy import (
     text,
 )
 
-from flashcore.storage.types import UTCDateTime, UTCMicros
+from flashcore.storage.types import IdList, PackedBefore, Retention, UTCDateTime, UTCMicros
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -220,12 +220,15 @@ NEW_CARD_ORDER = (cards.c.weight.desc(), cards.c.new_position, cards.c.note_id, 
 
 # One row per answer, with the state before and after so `undo` restores it exactly.
 #
-# Compact (schema 0012): the times are `UTCMicros` (an 8-byte integer on SQLite), and an answer
-# given to a card exactly as its previous answer left it is `chained`: its before-state columns
-# `step_before` .. `retention_before` are NULL and read from that previous row (the card's row
-# with the greatest id below this one): step, stability, difficulty and due after it, its
-# `reviewed_at` as the last review, its `desired_retention` (see `repos.answering.before_state`).
-# `state_before`, `lapses_before` and `buried_until_before` are always stored. A row that is
+# Compact (schemas 0012 and 0017): the times are `UTCMicros` (an 8-byte integer on SQLite), and
+# an answer given to a card exactly as its previous answer left it is *chained*: its
+# `due_before` is NULL, and so is the rest of its before-state but `state_before` and
+# `lapses_before`: step, stability, difficulty, due, last review and retention are read from
+# that previous row (the card's row with the greatest id below this one): step, stability,
+# difficulty and due after it, its `reviewed_at` as the last review, its `desired_retention`
+# (see `repos.answering.before_state`). The rarely stored part of the before-state (step,
+# stability, difficulty, retention, buried until) is one column, `packed_before` (NULL when
+# chained or all None; five mostly-NULL columns cost a byte each on every row). A row that is
 # deleted or rewritten while a chained row follows it first writes that row's before-state out
 # (`unchain_successor`). Rows written whole (imports, tests) are simply not chained.
 review_logs = Table(
@@ -237,25 +240,22 @@ review_logs = Table(
     _required("reviewed_at", UTCMicros),
     _required("rating", SmallInteger),
     _optional("duration_ms", Integer),
-    _required("desired_retention", Float),
+    _required("desired_retention", Retention),  # 0.0 for 0.9 on SQLite (types.Retention)
     _required("reason", String(300), default=""),
     _required("state_before", SmallInteger),
-    _optional("step_before", SmallInteger),
-    _optional("stability_before", Float),
-    _optional("difficulty_before", Float),
-    _optional("due_before", UTCMicros),  # NULL only when chained
+    _optional("due_before", UTCMicros),  # NULL: chained
     _optional("last_review_before", UTCMicros),
     _required("lapses_before", Integer),
-    _optional("retention_before", Float),
+    # step, stability, difficulty, retention and buried-until before (types.PackedBefore)
+    _optional("packed_before", PackedBefore),
     _required("state_after", SmallInteger),
     _optional("step_after", SmallInteger),
     _required("stability_after", Float),
     _required("difficulty_after", Float),
     _required("due_after", UTCMicros),
     _required("leeched", Boolean, default=False),
-    _required("buried_siblings", JSON, default=list),
+    _optional("buried_siblings", IdList, default=list),  # NULL: none
     _optional("scheduler_id", ForeignKey("schedulers.id", ondelete="SET NULL")),
-    _optional("buried_until_before", UTCMicros),
     # Study days since the card's previous answer, as the scheduler was given them (0 for a new
     # card). NULL: written before flashcore counted elapsed time in study days (schema 0006);
     # such answers replay with fsrs's 24-hour days, as they were written.
@@ -266,8 +266,6 @@ review_logs = Table(
     _optional("anki_revlog_id", BigInteger),
     # True for a row taken over from an Anki revlog (not answered in flashcore).
     _required("imported", Boolean, default=False, server_default=false()),
-    # True: the before-state columns are NULL and read from the card's previous row (above).
-    _required("chained", Boolean, default=False, server_default=false()),
     # By card (and, implicitly on SQLite, by id: the previous row of a card is one seek); by
     # time for the day's counts. The revlog ids only where there is one.
     Index("ix_review_logs_card_id", "card_id"),

@@ -1,11 +1,13 @@
-"""Column types: UTC datetimes that always come back timezone-aware."""
+"""Column types: UTC datetimes that always come back timezone-aware; the review log's compact
+retention, burial list and packed before-state."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime
+from sqlalchemy import JSON, BigInteger, DateTime, Float, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
@@ -150,3 +152,126 @@ class UTCMicros(TypeDecorator[datetime]):
         if moment.tzinfo is None:
             return moment.replace(tzinfo=UTC)
         return moment.astimezone(UTC)
+
+
+RETENTION_SCALE = 10_000
+RETENTION_BASE = 9_000  # 0.9, the default: stored as 0
+
+
+def to_retention(value: float) -> float:
+    """A desired retention as the review log stores it on SQLite: when the value is a whole
+    number n of 1/10,000ths, n - 9000 as a float (0.9 -> 0.0, which SQLite writes in a REAL
+    column as the integer 0, in no byte at all; flashcore rounds retentions to 4 decimals), else
+    the value itself (8 bytes). A stored whole number is such a difference, except 1.0 (a
+    retention of 1 written as it is: 0.9001 is never stored as the difference 1), so a retention
+    written as a plain float by SQL that predates this reads back as itself."""
+    if not 0.0 < value <= 1.0:
+        raise ValueError(f"desired retention {value!r} out of range")
+    scaled = round(value * RETENTION_SCALE)
+    if scaled / RETENTION_SCALE != value or scaled == RETENTION_BASE + 1:
+        return float(value)
+    return float(scaled - RETENTION_BASE)
+
+
+def from_retention(value: float) -> float:
+    """The retention `to_retention` stored."""
+    if value.is_integer() and value != 1.0:
+        return (value + RETENTION_BASE) / RETENTION_SCALE
+    return value
+
+
+# `from_retention` in SQL (SQLite): the same IEEE arithmetic, so the same float.
+RETENTION_SQL = (
+    "CASE WHEN desired_retention = CAST(desired_retention AS INTEGER) AND desired_retention != 1.0"
+    f" THEN (desired_retention + {RETENTION_BASE}.0) / {RETENTION_SCALE}.0"
+    " ELSE desired_retention END"
+)
+
+
+class Retention(TypeDecorator[float]):
+    """A desired retention stored exactly and compactly: on SQLite `to_retention`'s value in a
+    REAL column (no byte for 0.9 where the float takes 8); elsewhere the float. Used by the
+    review log (one per answer)."""
+
+    impl = Float
+    cache_ok = True
+
+    def process_bind_param(self, value: float | None, dialect: Dialect) -> Any:
+        if value is None or dialect.name != "sqlite":
+            return value
+        return to_retention(value)
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+        """On SQLite one test and at most one division (`check` reads a million)."""
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+        base, scale = RETENTION_BASE, RETENTION_SCALE
+
+        def process(value: float | None) -> float | None:
+            if value is not None and value.is_integer() and value != 1.0:
+                return (value + base) / scale
+            return value
+
+        return process
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> float | None:
+        if value is None:
+            return None
+        return from_retention(value) if dialect.name == "sqlite" else float(value)
+
+
+class IdList(TypeDecorator[list[int]]):
+    """A JSON list of ids where the empty list is stored as NULL (an answer's buried siblings:
+    nearly always none; NULL takes no byte, `[]` two)."""
+
+    impl = JSON(none_as_null=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: list[int] | None, dialect: Dialect) -> Any:
+        return list(value) if value else None
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> list[int]:
+        return list(value) if value else []
+
+
+# The review log's packed before-state: step, stability, difficulty, desired retention and
+# buried-until of the card before an answer (all None: nothing stored).
+Packed = tuple[int | None, float | None, float | None, float | None, datetime | None]
+
+
+def pack_before(value: Packed) -> str | None:
+    """Compact JSON `[step,stability,difficulty,retention,buried_until_micros]` (floats as
+    their exact shortest repr), or None when every part is None."""
+    step, stability, difficulty, retention, buried = value
+    if (step, stability, difficulty, retention, buried) == (None, None, None, None, None):
+        return None
+    micros = None if buried is None else to_micros(buried)
+    return json.dumps([step, stability, difficulty, retention, micros], separators=(",", ":"))
+
+
+def unpack_before(text: str | None) -> Packed:
+    if text is None:
+        return (None, None, None, None, None)
+    step, stability, difficulty, retention, micros = json.loads(text)
+    return (
+        step,
+        None if stability is None else float(stability),
+        None if difficulty is None else float(difficulty),
+        None if retention is None else float(retention),
+        None if micros is None else from_micros(micros),
+    )
+
+
+class PackedBefore(TypeDecorator[Packed]):
+    """The rarely stored part of a review-log row's before-state in one column (`Packed`
+    <-> `pack_before`'s text; NULL when all of it is None). Five mostly-NULL columns cost a
+    header byte each on every row; one costs one."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Packed | None, dialect: Dialect) -> Any:
+        return None if value is None else pack_before(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Packed:
+        return unpack_before(value)

@@ -27,9 +27,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from flashcore.storage.repos.answering import before_state
+from flashcore.storage.repos.answering import CHAINED, before_state
 from flashcore.storage.tables import review_logs
-from flashcore.storage.types import UTCDateTime, from_micros, to_micros
+from flashcore.storage.types import UTCDateTime, from_micros, pack_before, to_micros
 
 FOLDER = Path(__file__).resolve().parent / "fixtures"
 ROOT = Path(__file__).resolve().parents[2]
@@ -106,6 +106,9 @@ def dump(engine: sa.Engine, columns: dict[str, list[str]] | None = None) -> dict
             if columns is not None and name not in columns:
                 continue
             names = columns[name] if columns is not None else list(table.columns.keys())
+            if name == "review_logs" and "packed_before" in table.c:
+                tables[name] = {"columns": names, "rows": _packed_log(conn, names)}
+                continue
             cols = [table.c[c] for c in names]
             order = list(table.primary_key.columns) or list(table.columns)
             rows = [
@@ -118,28 +121,52 @@ def dump(engine: sa.Engine, columns: dict[str, list[str]] | None = None) -> dict
     return tables
 
 
-def _unchain(conn: sa.Connection, table: sa.Table, names: list[str], rows: list[list[Any]]) -> None:
-    """Dumped review-log rows (in id order) with each chained row's before-state written out,
-    as `repos.answering.before_state` reads it: the logical content, whatever the storage."""
-    from flashcore.storage.repos.answering import CHAINED
+def _plain(value: Any) -> Any:
+    return value.astimezone(UTC).isoformat() if isinstance(value, datetime) else value
 
-    chained = {
-        row.id: dict(before_state(conn, dict(row._mapping)))
-        for row in conn.execute(sa.select(review_logs).where(review_logs.c.chained))
-    }
-    if not chained:
-        return
+
+def _packed_log(conn: sa.Connection, names: list[str]) -> list[list[Any]]:
+    """The review log since schema 0014 (packed), read through its column types, as the values
+    it stands for: every before-state value by name (a chained row's written out, `chained`
+    as stored), the retention as a float, no sibling as `[]`; `packed_before` as its text. The
+    columns of an earlier revision come out as that revision held them."""
+    rows = []
+    for row in conn.execute(sa.select(review_logs).order_by(review_logs.c.id)):
+        stored = dict(row._mapping)
+        given = before_state(conn, stored)
+        given["chained"] = stored["due_before"] is None
+        given["packed_before"] = pack_before(stored["packed_before"])
+        rows.append([_plain(given[n]) for n in names])
+    return rows
+
+
+def _unchain(conn: sa.Connection, table: sa.Table, names: list[str], rows: list[list[Any]]) -> None:
+    """Dumped review-log rows (in id order, schemas 0012 and 0013) with each chained row's
+    before-state written out from the card's previous row: the logical content, whatever the
+    storage."""
+    c = table.c
+    source = (c.step_after, c.stability_after, c.difficulty_after, c.due_after, c.reviewed_at,
+              c.desired_retention)  # fmt: skip
     at_id = names.index("id")
+    chained = {}
+    for log_id, card_id in conn.execute(sa.select(c.id, c.card_id).where(c.chained.is_(True))):
+        previous = conn.execute(
+            sa.select(*source)
+            .where(c.card_id == card_id, c.id < log_id)
+            .order_by(c.id.desc())
+            .limit(1)
+        ).one()
+        chained[log_id] = {
+            name: _portable(value, col)
+            for name, value, col in zip(CHAINED, previous, source, strict=True)
+        }
     for row in rows:
         full = chained.get(row[at_id])
         if full is None:
             continue
         for column in CHAINED:
             if column in names:
-                value = full[column]
-                row[names.index(column)] = (
-                    value.astimezone(UTC).isoformat() if isinstance(value, datetime) else value
-                )
+                row[names.index(column)] = full[column]
 
 
 def load(engine: sa.Engine, fixture: dict[str, Any]) -> None:
@@ -216,6 +243,12 @@ def make_content(url: str, folder: Path) -> datetime:
         import_log(fc, (sample / "uworld-paste.tsv").read_bytes(), origin="paste")
         import_log(fc, (sample / "missed.csv").read_bytes(), origin=str(sample / "missed.csv"))
         add_alias(fc, "Allergy shots", "Immunology::Hypersensitivity::Type I")
+        if "qbank_sums" in tables_at_head():  # schema 0016: the sums a large history keeps
+            from flashcore.storage import repos
+            from flashcore.storage.uow import run_write
+
+            today = clock.now().date()
+            run_write(fc.engine, lambda w: repos.sync_sums(w, fc.profile_id, today, 30.0))
         if hasattr(study, "raise_new_limit"):  # schema 0006: today's raised new-card limit
             study.raise_new_limit(fc, topic="Immunology::Hypersensitivity::Type I", extra=3)
         if hasattr(exam, "set_exam"):  # schema 0007: an exam, and a self-assessment's report

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from flashcore.storage.db import make_engine
-from flashcore.storage.migrate import HEAD, downgrade, read_revision, upgrade
+from flashcore.storage.migrate import downgrade, upgrade
 from tests.migrations.fixtures import FOLDER, dump, load, read_fixture
 from tools.bench import engine as bench
 
@@ -42,6 +42,7 @@ def test_a_generated_collection_round_trips_through_0008_with_every_value_kept(t
     bench.write_collections(plan, opts, path, None, "America/New_York")
     engine = make_engine(f"sqlite:///{path}")
     try:
+        downgrade(engine, "0013")  # the bench writes the head's schema
         total, chained = _counts(engine)
         assert total == plan.stats["review_logs"] and chained > total // 2
         logical = _logical(engine)
@@ -55,8 +56,7 @@ def test_a_generated_collection_round_trips_through_0008_with_every_value_kept(t
         assert kinds == [("text", "text", "text")]
         assert dump(engine)["review_logs"]["rows"] == logical["review_logs"]["rows"]
 
-        upgrade(engine, "head")
-        assert read_revision(engine) == HEAD
+        upgrade(engine, "0013")
         assert _counts(engine) == (total, chained)
         assert _logical(engine) == logical
     finally:

@@ -70,6 +70,26 @@ REWRITTEN = [
 ]
 
 
+# Columns that say how a value was stored, not what it is, which a later revision derives
+# instead: (revision, table, column). Left out of the comparisons for earlier fixtures.
+# - 0017: `review_logs.chained` (a chained row is one with no `due_before`; the fixtures hold
+#   every before-state written out, so their rows come back not chained, values unchanged).
+STORAGE_DETAILS = [("0017", "review_logs", "chained")]
+
+
+def _without_storage_details(fixture: dict[str, Any], revision: str) -> dict[str, Any]:
+    out = copy.deepcopy(fixture)
+    for derived_by, name, column in STORAGE_DETAILS:
+        table = out["tables"].get(name)
+        if revision >= derived_by or table is None or column not in table["columns"]:
+            continue
+        at = table["columns"].index(column)
+        table["columns"].pop(at)
+        for row in table["rows"]:
+            row.pop(at)
+    return out
+
+
 def _upgraded(tables: dict[str, Any], revision: str) -> dict[str, Any]:
     """The fixture's tables as an upgrade from `revision` to head leaves them."""
     out = copy.deepcopy(tables)
@@ -127,13 +147,14 @@ def test_a_released_database_upgrades_with_every_row_kept_and_downgrades_back(
     revision, empty_db, monkeypatch, capsys
 ):
     fixture = read_fixture(FIXTURES[revision])
-    columns = _columns(fixture)
     now = fixture["now"]
     engine = make_engine(empty_db, create=True)
     try:
         upgrade(engine, revision)
         load(engine, fixture)
-        assert dump(engine, columns) == fixture["tables"], "the fixture did not load as written"
+        assert dump(engine, _columns(fixture)) == fixture["tables"], "did not load as written"
+        fixture = _without_storage_details(fixture, revision)
+        columns = _columns(fixture)
         before = _hashes(engine, columns)
         assert {name: h[0] for name, h in before.items()} == fixture["counts"]
 

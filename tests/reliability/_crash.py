@@ -19,6 +19,7 @@ from typing import Any
 
 from flashcore.core.clock import FixedClock
 from flashcore.core.model import Rating
+from flashcore.storage.types import pack_before
 
 RATINGS = (Rating.HARD, Rating.GOOD, Rating.EASY)  # no Again: no leech suspends a card
 LIMIT_S = 20.0  # a child left alive this long stops by itself
@@ -87,15 +88,14 @@ def split_loop(url: str, ack_path: str, start: str, seed: int) -> None:
         conn.execute("BEGIN IMMEDIATE")
         cur = conn.execute(
             "INSERT INTO review_logs (profile_id, card_id, reviewed_at, rating,"
-            " desired_retention, reason, state_before, step_before, stability_before,"
-            " difficulty_before, due_before, last_review_before, lapses_before, state_after,"
-            " step_after, stability_after, difficulty_after, due_after, leeched,"
-            " buried_siblings) VALUES (?, ?, ?, ?, 0.9, '', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-            " 0, '[]')",
-            (row["profile_id"], card_id, _naive(now), int(rating), int(before.state), before.step,
-             row["stability"], row["difficulty"], row["due"], row["last_review"], before.lapses,
-             int(after.state), after.step, after.memory.stability, after.memory.difficulty,
-             _naive(after.due)),
+            " desired_retention, reason, state_before, packed_before, due_before,"
+            " last_review_before, lapses_before, state_after, step_after, stability_after,"
+            " difficulty_after, due_after, leeched, buried_siblings)"
+            " VALUES (?, ?, ?, ?, 0.9, '', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, NULL)",
+            (row["profile_id"], card_id, _naive(now), int(rating), int(before.state),
+             pack_before((before.step, row["stability"], row["difficulty"], None, None)),
+             row["due"], row["last_review"], before.lapses, int(after.state), after.step,
+             after.memory.stability, after.memory.difficulty, _naive(after.due)),
         )  # fmt: skip
         conn.execute("COMMIT")
         _ack(fd, cur.lastrowid)

@@ -339,7 +339,7 @@ class Month:
         with self.fc.engine.connect() as conn:
             rows = conn.execute(
                 sa.select(r.card_id, r.reviewed_at, r.rating, r.state_before, r.reason,
-                          r.stability_before, r.stability_after, r.last_review_before)
+                          r.packed_before, r.stability_after, r.last_review_before)
                 .where(r.profile_id == self.fc.profile_id, r.reviewed_at >= start, r.reviewed_at < end)
                 .order_by(r.id)
             ).all()  # fmt: skip
@@ -364,11 +364,12 @@ class Month:
                 and row.last_review_before is not None
                 and studyday.study_date(row.last_review_before, s.zone, s.day_start_hour) < day
             ):
+                stability_before = row.packed_before[1]  # schema 0017: packed
                 self.expect(
-                    row.stability_after > row.stability_before,
+                    stability_before is not None and row.stability_after > stability_before,
                     f"card {row.card_id}: {Rating(row.rating).name} on a later study day "
                     f"({row.last_review_before:%m-%d %H:%M} -> {row.reviewed_at:%m-%d %H:%M}) "
-                    f"left stability {row.stability_before:.2f} -> {row.stability_after:.2f}",
+                    f"left stability {stability_before} -> {row.stability_after:.2f}",
                 )
         twice = {c: n for c, n in fresh.items() if n > 1}
         self.expect(

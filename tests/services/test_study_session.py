@@ -209,7 +209,7 @@ def _log_rows(fc, card_id):
     with fc.engine.connect() as conn:
         return conn.execute(
             text(
-                "SELECT chained, step_before, due_before, buried_siblings FROM review_logs "
+                "SELECT due_before, packed_before, buried_siblings FROM review_logs "
                 "WHERE card_id = :c ORDER BY id"
             ),
             {"c": card_id},
@@ -242,8 +242,9 @@ def test_a_shown_card_is_answered_in_one_statement_on_postgresql_and_chained_as_
     if fc.engine.dialect.name == "postgresql":
         assert len(statements) == 1 and statements[0].startswith("WITH")
     rows = _log_rows(fc, first)
-    assert [r.chained for r in rows] == [False, True]  # the second follows the first exactly
-    assert rows[1].step_before is None and rows[1].due_before is None
+    # the second follows the first exactly: chained (schema 0017: no due before, nothing packed)
+    assert [r.due_before is None for r in rows] == [False, True]
+    assert rows[1].packed_before is None
     assert study.undo(fc)[0].card_id == first  # and undoes exactly
     assert study.show(fc, first).reps == 1
 

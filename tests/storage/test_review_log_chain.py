@@ -1,6 +1,6 @@
-"""The compact review log (schema 0012): an answer given to a card as its previous answer left
-it is written chained (its before-state read from that row), undo restores the card exactly
-from it, and a row deleted or rewritten first writes the next row's before-state out."""
+"""The compact review log (schemas 0012 and 0017): an answer given to a card as its previous
+answer left it is written chained (its before-state read from that row), undo restores the card
+exactly from it, and a row deleted or rewritten first writes the next row's before-state out."""
 
 from __future__ import annotations
 
@@ -11,7 +11,12 @@ import sqlalchemy as sa
 
 from flashcore.core.model import Rating
 from flashcore.services import study
-from flashcore.storage.repos.answering import CHAINED, before_state, unchain_successor
+from flashcore.storage.repos.answering import (
+    CHAINED,
+    before_state,
+    given_review,
+    unchain_successor,
+)
 from flashcore.storage.tables import cards, review_logs
 
 SCHEDULE = ("state", "step", "stability", "difficulty", "due", "last_review", "reps", "lapses",
@@ -34,7 +39,7 @@ def _rows(fc: Any, card_id: int) -> list[dict[str, Any]]:
             .where(review_logs.c.card_id == card_id)
             .order_by(review_logs.c.id)
         ).all()
-        return [dict(r._mapping) for r in rows]
+        return [given_review(dict(r._mapping)) for r in rows]
 
 
 def _answer_three_times(fc: Any, clock: Any) -> tuple[int, list[tuple[Any, ...]]]:
@@ -83,3 +88,22 @@ def test_a_row_taken_away_first_writes_the_next_rows_before_state_out(loaded_fc,
     (_first, third) = _rows(loaded_fc, card_id)
     assert not third["chained"]
     assert {c: third[c] for c in CHAINED} == {c: expected[c] for c in CHAINED}
+
+
+def test_a_row_is_stored_packed_and_compact(loaded_fc, clock):
+    """Schema 0017: the retention as its difference from 0.9 in 1/10,000ths, no sibling as NULL, the rarely stored
+    before-state in one column (NULL when chained), `due_before` NULL exactly when chained."""
+    card_id, _states = _answer_three_times(loaded_fc, clock)
+    with loaded_fc.engine.connect() as conn:
+        raw = conn.exec_driver_sql(
+            "SELECT desired_retention, buried_siblings, packed_before, due_before"
+            f" FROM review_logs WHERE card_id = {card_id} ORDER BY id"
+        ).all()
+    if loaded_fc.engine.dialect.name == "sqlite":
+        assert [r[0] for r in raw] == [0.0] * 3  # 0.9: no byte
+    assert [r[1] for r in raw] == [None] * 3
+    assert [r[2] is None for r in raw] == [True, True, True]  # a new card: nothing before
+    assert [r[3] is None for r in raw] == [False, True, True]
+    rows = _rows(loaded_fc, card_id)
+    assert [r["desired_retention"] for r in rows] == [0.9] * 3
+    assert [r["buried_siblings"] for r in rows] == [[]] * 3

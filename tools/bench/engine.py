@@ -835,10 +835,9 @@ def _writable_columns(model: Any, known: Sequence[str], optional: dict[str, Any]
 # The review log's columns in the order `_log_rows` fills them (checked against the model).
 LOG_COLUMNS = (
     "profile_id", "card_id", "reviewed_at", "rating", "duration_ms", "desired_retention",
-    "reason", "state_before", "step_before", "stability_before", "difficulty_before",
-    "due_before", "last_review_before", "lapses_before", "retention_before", "state_after",
-    "step_after", "stability_after", "difficulty_after", "due_after", "leeched",
-    "buried_siblings", "chained", "elapsed_days",
+    "reason", "state_before", "due_before", "last_review_before", "lapses_before",
+    "packed_before", "state_after", "step_after", "stability_after", "difficulty_after",
+    "due_after", "leeched", "buried_siblings", "elapsed_days",
 )  # fmt: skip
 MICROS = 1_000_000  # the review log's times: UTC microseconds since the epoch (UTCMicros)
 
@@ -856,6 +855,9 @@ def _log_rows(
     plan: Plan, profile: int, anki: bool, zone: ZoneInfo, chunk: int = 20_000
 ) -> Iterator[tuple[list[tuple[Any, ...]], list[tuple[int, ...]]]]:
     """Review-log rows for both schemas, in time order (as an app would have written them)."""
+    from flashcore.storage.types import pack_before, to_retention
+
+    retention = to_retention(0.9)
     h = plan.histories
     cards = plan.cards
     if len(cards) >= 1 << 20:
@@ -896,12 +898,18 @@ def _log_rows(
             chained = after.get(c.card_id) == before
             after[c.card_id] = (s.step_after, s.stability_after, s.difficulty_after,
                                 (s.due_after + shift) * MICROS, at * MICROS, 0.9)  # fmt: skip
-            b = (None,) * 6 if chained else before
+            # As storage.types stores them: the rest of the before-state packed (NULL when
+            # chained or all None), the retention as stored (0.9: 0.0), no buried sibling as NULL.
+            if chained:
+                due_before = last_before = packed = None
+            else:
+                due_before, last_before = before[3], before[4]
+                packed = pack_before((before[0], before[1], before[2], before[5], None))
             fc_rows.append(
-                (profile, c.card_id, at * MICROS, s.rating, duration, 0.9, "", s.state_before,
-                 b[0], b[1], b[2], b[3], b[4], s.lapses_before, b[5], s.state_after,
-                 s.step_after, s.stability_after, s.difficulty_after, (s.due_after + shift) * MICROS,
-                 False, "[]", chained, 0 if lr is None else max(0, day(at) - day(lr + shift)))
+                (profile, c.card_id, at * MICROS, s.rating, duration, retention, "", s.state_before,
+                 due_before, last_before, s.lapses_before, packed, s.state_after, s.step_after,
+                 s.stability_after, s.difficulty_after, (s.due_after + shift) * MICROS, False,
+                 None, 0 if lr is None else max(0, day(at) - day(lr + shift)))
             )  # fmt: skip
             if anki:
                 last_id = max(at * 1000, last_id + 1)

@@ -12,9 +12,8 @@ from typing import Any
 import genanki
 
 from flashcore.core.fsrs_adapter import DEFAULT_FSRS_PARAMETERS
-from flashcore.core.model import CardState, ExportCard
+from flashcore.core.model import CardState, ExportCard, ReviewRow, review_row
 from flashcore.core.settings import Settings
-from flashcore.exporters.anki.values import ExportReview
 
 COLLECTION_CRT = 1_577_851_200  # 2020-01-01 04:00 UTC
 
@@ -66,6 +65,12 @@ _REVLOG_TYPE = {
     CardState.REVIEW: 1,
     CardState.RELEARNING: 2,
 }
+
+
+_REVLOG_TYPE_OF = tuple(_REVLOG_TYPE[state] for state in CardState)  # by stored value
+
+
+_REVIEW = int(CardState.REVIEW)
 
 
 def study_date(instant: datetime) -> date:
@@ -126,7 +131,8 @@ class _ScheduleWriter:
         data = _card_data(src, position)
         row = (ctype, queue, due, ivl, factor, src.reps, src.lapses, left, flags, data)
         self.card_rows.append((*row, card.row_id))
-        _add_revlog_rows(self.revlog_rows, src.reviews, card.row_id, self.revlog_ids)
+        rows = src.review_rows or tuple(review_row(r) for r in src.reviews)
+        _add_revlog_rows(self.revlog_rows, rows, card.row_id, self.revlog_ids)
 
     def flush(self) -> None:
         self.cursor.executemany(
@@ -239,22 +245,33 @@ def _bucket(revlog_id: int) -> int:
 
 def _add_revlog_rows(
     out: list[tuple[int, ...]],
-    reviews: Sequence[ExportReview],
+    reviews: Sequence[ReviewRow],
     card_id: int,
     revlog_ids: _RevlogIds,
 ) -> None:
-    """Append a card's revlog rows to `out` (1,000,000 reviews pass here: kept in line)."""
+    """Append a card's revlog rows to `out` (1,000,000 reviews pass here: kept in line, on
+    plain numbers). The arithmetic is that of the answers' datetimes: `at / 10**6` is exactly
+    `reviewed_at.timestamp()`."""
     last_ivl = 0
-    review_state = CardState.REVIEW
-    take = revlog_ids.take
-    for review in reviews:
-        rating = review.rating
+    review_state = _REVIEW
+    revlog_type = _REVLOG_TYPE_OF
+    take, bits, waiting = revlog_ids.take, revlog_ids.bits, revlog_ids.waiting
+    shift = 64 - _ID_FILTER_LOG2
+    for at, rating, duration, state_before, state_after, due_at, _s, difficulty, _r, rid in reviews:
         if not 1 <= rating <= 4:
             raise ValueError(f"review rating {rating} out of range 1-4")
-        reviewed = review.reviewed_at.timestamp()
-        rid = review.revlog_id or take(int(reviewed * 1000))
-        due = review.due_after.timestamp()
-        if review.state_after is review_state:
+        reviewed = at / 1_000_000
+        if not rid:
+            rid = int(reviewed * 1000)
+            bucket = ((rid * _GOLDEN) & _U64) >> shift  # _RevlogIds.take's free case, in line
+            bit = 1 << (bucket & 7)
+            if bits[bucket >> 3] & bit:
+                rid = take(rid)
+            else:
+                bits[bucket >> 3] |= bit
+                waiting.add(rid)
+        due = due_at / 1_000_000
+        if state_after == review_state:
             # whole study days (UTC, rollover at 04:00) from the review to its due, at least 1
             ivl = (int(due) - _ROLLOVER_S) // 86_400 - (int(reviewed) - _ROLLOVER_S) // 86_400
             if ivl < 1:
@@ -264,13 +281,11 @@ def _add_revlog_rows(
             ivl = -ivl if ivl >= 1 else -1
         # Anki's FSRS form of difficulty; 0 where the difficulty is unknown (an answer imported
         # from an SM-2 revlog).
-        difficulty = review.difficulty_after
         factor = round(((difficulty - 1) / 9 + 0.1) * 1000) if difficulty >= 1 else 0
-        taken = review.duration_ms or 0
+        taken = duration or 0
         if taken < 0:
             taken = 0
         elif taken > MAX_ANSWER_MS:
             taken = MAX_ANSWER_MS
-        out.append((rid, card_id, rating, ivl, last_ivl, factor, taken,
-                    _REVLOG_TYPE[review.state_before]))  # fmt: skip
+        out.append((rid, card_id, rating, ivl, last_ivl, factor, taken, revlog_type[state_before]))
         last_ivl = ivl

@@ -47,15 +47,9 @@ class ExportPlan:
     @classmethod
     def of(cls, notes: Sequence[ExportNote]) -> ExportPlan:
         decks = tuple(dict.fromkeys(note.deck_name for note in notes))
-        own = sorted(
-            {
-                review.revlog_id
-                for note in notes
-                for card in note.cards
-                for review in card.reviews
-                if review.revlog_id is not None
-            }
-        )
+        ids = [review.revlog_id for note in notes for card in note.cards for review in card.reviews]
+        ids += [row[9] for note in notes for card in note.cards for row in card.review_rows]
+        own = sorted({revlog_id for revlog_id in ids if revlog_id is not None})
         return cls(len(notes), decks, frozenset(note.kind for note in notes), own)
 
 

@@ -18,7 +18,6 @@ from sqlalchemy import (
     func,
     insert,
     literal,
-    literal_column,
     null,
     or_,
     select,
@@ -257,6 +256,31 @@ CHAINED = ("step_before", "stability_before", "difficulty_before", "due_before",
            "last_review_before", "retention_before")  # fmt: skip
 _CHAIN_SOURCE = ("step_after", "stability_after", "difficulty_after", "due_after", "reviewed_at",
                  "desired_retention")  # fmt: skip
+# The before-state values stored together in `packed_before` (schema 0017), in its order.
+PACKED = ("step_before", "stability_before", "difficulty_before", "retention_before",
+          "buried_until_before")  # fmt: skip
+
+
+def stored_review(values: dict[str, Any]) -> dict[str, Any]:
+    """A review-log row as given (every before-state value by name) -> as stored: the packed
+    values in `packed_before`. A row already stored passes unchanged."""
+    if "packed_before" in values:
+        return values
+    out = {k: v for k, v in values.items() if k not in PACKED and k != "chained"}
+    out["packed_before"] = tuple(values.get(name) for name in PACKED)
+    return out
+
+
+def given_review(row: dict[str, Any]) -> dict[str, Any]:
+    """A stored review-log row -> every before-state value by name, and `chained` (its
+    `due_before` is NULL: the chained values are the previous row's, see `before_state`)."""
+    if "packed_before" not in row:
+        return row
+    out = {k: v for k, v in row.items() if k != "packed_before"}
+    packed = row["packed_before"] or (None,) * len(PACKED)
+    out.update(zip(PACKED, packed, strict=True))
+    out["chained"] = "due_before" in row and row["due_before"] is None
+    return out
 
 
 @cache
@@ -271,15 +295,16 @@ def _previous_statement() -> Any:
 
 
 def insert_review(session: Executor, values: dict[str, Any]) -> int:
-    """Insert one review-log row; its id (SQLite's last row id, RETURNING elsewhere). When the
-    card is exactly as its previous answer left it, the row is written chained (its before-state
-    read from that answer's row: one seek on the card's index, ~10 us)."""
+    """Insert one review-log row (every before-state value by name); its id (SQLite's last row
+    id, RETURNING elsewhere). When the card is exactly as its previous answer left it, the row
+    is written chained (its before-state read from that answer's row: one seek on the card's
+    index, ~10 us)."""
     previous = session.execute(_previous_statement(), {"b_card": values["card_id"]}).first()
     if previous is not None and all(
         _same(values.get(name), previous[i]) for i, name in enumerate(CHAINED)
     ):
-        values = {**values, **dict.fromkeys(CHAINED), "chained": True}
-    result = session.execute(_insert_review_statement(), values)
+        values = {**values, **dict.fromkeys(CHAINED)}
+    result = session.execute(_insert_review_statement(), stored_review(values))
     return int(result.inserted_primary_key[0])  # type: ignore[attr-defined]
 
 
@@ -357,6 +382,9 @@ def _write_answer_at_once(
         "b_version": expected_version,
         **{f"v_{k}": extra[k] for k in extra_keys},
         **{f"r_{k}": v for k, v in review.items()},
+        # the packed before-state (schema 0017) as written when the row is chained or not
+        "r_packed_chained": (None, None, None, None, review.get("buried_until_before")),
+        "r_packed_whole": tuple(review.get(name) for name in PACKED),
     }
     if burial is not None:
         params.update(b_note=burial.note_id, b_now=now, b_until=burial.until)
@@ -364,7 +392,7 @@ def _write_answer_at_once(
     row = session.execute(statement, params).first()
     if row is None:
         return None
-    return int(row[0]), sorted(row[1] or [])
+    return int(row[0]), sorted(row[1] or [])  # types.IdList: [] for none
 
 
 @cache
@@ -380,21 +408,17 @@ def _answer_statement(extra: tuple[str, ...], columns: tuple[str, ...], bury: bo
     if bury:
         buried = _bury_returning_statement().where(answered).cte("buried")
         siblings: Any = (
-            select(
-                func.coalesce(
-                    func.json_agg(aggregate_order_by(buried.c.id, buried.c.id)),
-                    literal_column("'[]'::json"),
-                )
-            )
+            select(func.json_agg(aggregate_order_by(buried.c.id, buried.c.id)))  # none: NULL
             .select_from(buried)
             .scalar_subquery()
         )
     else:
-        siblings = literal_column("'[]'::json")
+        siblings = null()  # types.IdList: none is NULL
     previous = _previous_statement().cte("previous")
 
-    def value(name: str) -> Any:  # typed in SQL: a NULL in a CASE would otherwise be text
-        return cast(bindparam(f"r_{name}", type_=r[name].type), r[name].type)
+    def value(name: str, type_: Any = None) -> Any:  # typed in SQL: a NULL in a CASE is text
+        type_ = r[name].type if type_ is None else type_
+        return cast(bindparam(f"r_{name}", type_=type_), type_)
 
     chain = select(
         exists(
@@ -403,7 +427,7 @@ def _answer_statement(extra: tuple[str, ...], columns: tuple[str, ...], bury: bo
             .where(
                 and_(
                     *(
-                        previous.c[source].is_not_distinct_from(value(name))
+                        previous.c[source].is_not_distinct_from(value(name, r[source].type))
                         for name, source in zip(CHAINED, _CHAIN_SOURCE, strict=True)
                     )
                 )
@@ -411,15 +435,19 @@ def _answer_statement(extra: tuple[str, ...], columns: tuple[str, ...], bury: bo
         ).label("same")
     ).cte("chain")
     chain = chain.prefix_with("MATERIALIZED")  # decided once, not once per column that reads it
-    names = [c for c in columns if c not in ("buried_siblings", "chained")]
+    names = [c for c in columns if c not in (*PACKED, "buried_siblings", "chained")]
     exprs = [
         case((chain.c.same, null()), else_=value(name)) if name in CHAINED else value(name)
         for name in names
     ]
-    body = select(*exprs, siblings, chain.c.same).select_from(chain).where(answered)
+    packed = case(
+        (chain.c.same, value("packed_chained", r.packed_before.type)),
+        else_=value("packed_whole", r.packed_before.type),
+    )
+    body = select(*exprs, packed, siblings).select_from(chain).where(answered)
     return (
         insert(review_logs)
-        .from_select([*names, "buried_siblings", "chained"], body, include_defaults=False)
+        .from_select([*names, "packed_before", "buried_siblings"], body, include_defaults=False)
         .returning(r.id, r.buried_siblings)
     )
 
@@ -441,8 +469,9 @@ def _chain_statement() -> Any:
 
 
 def before_state(session: Executor, row: dict[str, Any]) -> dict[str, Any]:
-    """The row with its before-state filled in: as stored, or (chained) from the card's
-    previous row."""
+    """The row (stored, or with `id`, `card_id` and `chained` at least) with its whole
+    before-state by name: as stored, or (chained) from the card's previous row."""
+    row = given_review(row)
     if not row.get("chained"):
         return row
     previous = session.execute(
@@ -467,12 +496,24 @@ def unchain_successor(session: Executor, card_id: int, log_id: int) -> None:
 def write_out(session: Executor, log_id: int) -> None:
     """Store a chained row's before-state in the row itself (nothing for a row not chained)."""
     r = review_logs.c
-    row = session.execute(select(r.id, r.card_id, r.chained).where(r.id == log_id)).first()
-    if row is None or not row.chained:
+    row = session.execute(
+        select(r.id, r.card_id, r.due_before, r.packed_before).where(r.id == log_id)
+    ).first()
+    if row is None or row.due_before is not None:
         return
-    resolved = before_state(session, dict(row._mapping))
+    set_before(session, log_id, before_state(session, dict(row._mapping)))
+
+
+def set_before(session: Executor, log_id: int, values: dict[str, Any]) -> None:
+    """Write before-state values (by name: any of `CHAINED`, `PACKED`, `state_before`,
+    `lapses_before`) into the row `log_id`, keeping the others as stored."""
+    r = review_logs.c
+    current = session.execute(select(r.packed_before).where(r.id == log_id)).scalar_one()
+    packed = dict(zip(PACKED, current or (None,) * len(PACKED), strict=True))
+    packed.update((k, v) for k, v in values.items() if k in PACKED)
+    direct = {k: v for k, v in values.items() if k not in PACKED and k.endswith("_before")}
     session.execute(
         update(review_logs)
         .where(r.id == log_id)
-        .values(**{name: resolved[name] for name in CHAINED}, chained=False)
+        .values(**direct, packed_before=tuple(packed[name] for name in PACKED))
     )

@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, and_, bindparam, select
 
-from flashcore.core.model import CardState, ExportCard, NoteKind, ReviewRecord
+from flashcore.core.model import (
+    CardState,
+    ExportCard,
+    NoteKind,
+    ReviewRecord,
+    ReviewRow,
+    review_row,
+)
 from flashcore.storage.tables import (
     cards,
     decks,
@@ -24,7 +31,7 @@ from flashcore.storage.tables import (
     review_logs,
     topics,
 )
-from flashcore.storage.types import from_micros
+from flashcore.storage.types import RETENTION_SQL, from_micros, from_retention
 
 if TYPE_CHECKING:
     from flashcore.storage.repos.common import Executor
@@ -156,6 +163,45 @@ def review_records(session: Executor, card_ids: Sequence[int]) -> dict[int, list
     return out
 
 
+def review_rows(session: Executor, card_ids: Sequence[int]) -> dict[int, list[ReviewRow]]:
+    """`review_records` as plain numbers (`ReviewRow`: times in UTC microseconds), by card id:
+    on SQLite the driver's own rows as stored (no object per answer but its tuple)."""
+    out: dict[int, list[ReviewRow]] = {}
+    connection = session if isinstance(session, Connection) else session.connection()
+    sqlite = connection.dialect.name == "sqlite"
+    for start in range(0, len(card_ids), CHUNK):
+        chunk = card_ids[start : start + CHUNK]
+        if sqlite and _sqlite_rows(connection, chunk, out):
+            continue
+        for card_id, records in _group(
+            connection.execute(_reviews_statement(), {"b_ids": chunk})
+        ).items():
+            out[card_id] = [review_row(r) for r in records]
+    return out
+
+
+def _sqlite_rows(
+    connection: Connection, card_ids: Sequence[int], out: dict[int, list[ReviewRow]]
+) -> bool:
+    """The rows of `card_ids` into `out`; False (nothing added) when a stored time is not the
+    integer `UTCMicros` writes (then the typed read converts it)."""
+    driver: Any = connection.connection.driver_connection
+    rows = driver.execute(_SQLITE_ROWS.format(",".join("?" * len(card_ids))), list(card_ids))
+    got: dict[int, list[ReviewRow]] = {}
+    last = None
+    history: list[ReviewRow] = []
+    for row in rows:
+        if type(row[1]) is not int or type(row[6]) is not int:
+            return False
+        card_id = row[0]
+        if card_id != last:
+            history = got[card_id] = []
+            last = card_id
+        history.append(row[1:])
+    out.update(got)
+    return True
+
+
 def own_revlog_ids(session: Executor, where: Any) -> array[int]:
     """The Anki revlog ids the answers of the cards matching `where` already have, ascending
     (8 bytes each)."""
@@ -186,6 +232,8 @@ def _sqlite_reviews(
             last = card_id
         reviewed, due_after = parse(at), parse(due)
         before_state, after_state = states[before], states[after]
+        if dr.is_integer() and dr != 1.0:  # types.Retention: 1/10,000ths from 0.9
+            dr = from_retention(dr)
         history.append(
             ReviewRecord(
                 reviewed, rating, ms, before_state, after_state, due_after, s, d, dr, revlog_id
@@ -236,6 +284,13 @@ def _qids_statement() -> Any:
     )
 
 
+# The review log of some cards as `ReviewRow`s (with the card id first), on SQLite, the
+# retention read back here (types.RETENTION_SQL: the same arithmetic as types.Retention).
+_SQLITE_ROWS = (
+    "SELECT card_id, reviewed_at, rating, duration_ms, state_before, state_after, due_after,"
+    " stability_after, difficulty_after, " + RETENTION_SQL + ", anki_revlog_id"
+    " FROM review_logs WHERE card_id IN ({}) ORDER BY card_id, reviewed_at, id"
+)
 _SQLITE_REVIEWS = (
     "SELECT card_id, reviewed_at, rating, duration_ms, state_before, state_after, due_after,"
     " stability_after, difficulty_after, desired_retention, anki_revlog_id FROM review_logs"

@@ -222,7 +222,8 @@ def drop_pending(conn: Executor, batch: PendingBatch, rows: int) -> int:
         .limit(rows)
         .scalar_subquery()
     )
-    gone = int(conn.execute(delete(qbank_attempts).where(a.id.in_(ids))).rowcount or 0)
+    deleted = conn.execute(delete(qbank_attempts).where(a.id.in_(ids)))
+    gone = int(getattr(deleted, "rowcount", 0) or 0)
     if gone < rows:
         conn.execute(
             delete(qbank_batches).where(b.id == batch.batch_id, b.pending_from.is_not(None))

@@ -145,7 +145,7 @@ def _day_rows(
         select(*keys, func.count(), missed, func.max(a.id)).where(*where).group_by(*keys)
     ).all()
     rows, total, highest = [], 0, after_id
-    for source, qid, topic, category, system, on_date, n, m, top in found:
+    for source, qid, topic, category, system, on_date, n, m, top in map(tuple, found):
         rows.append(_DayRow((source, qid, topic, category, system), _day(on_date), int(n), int(m)))
         total += int(n)
         highest = max(highest, int(top))
@@ -419,9 +419,9 @@ def _settle(
         w = weights.get(row.on_date)
         if w is None:
             w = weights[row.on_date] = 2.0 ** ((row.on_date - settle).days / half_life)
-        v = out.get(row.key)
-        if v is None:
-            v = out[row.key] = _Settled()
+        if row.key not in out:
+            out[row.key] = _Settled()
+        v = out[row.key]
         v.attempts += row.attempts
         v.misses += row.misses
         v.decayed_attempts += row.attempts * w

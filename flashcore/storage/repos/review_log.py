@@ -92,8 +92,8 @@ def review_outcomes(session: Executor, profile_id: int, since: datetime) -> list
     the one before it in this read, or, for a card's first answer here, the stored one."""
     r, c = review_logs.c, cards.c
     rows = session.execute(
-        select(r.id, r.card_id, c.note_id, r.reviewed_at, r.state_before, r.stability_before,
-               r.last_review_before, r.stability_after, r.elapsed_days, r.rating, r.chained)
+        select(r.id, r.card_id, c.note_id, r.reviewed_at, r.state_before, r.packed_before,
+               r.last_review_before, r.stability_after, r.elapsed_days, r.rating, r.due_before)
         .join(cards, cards.c.id == r.card_id)
         .where(r.profile_id == profile_id, r.reviewed_at >= since)
         .order_by(r.card_id, r.id)
@@ -102,8 +102,8 @@ def review_outcomes(session: Executor, profile_id: int, since: datetime) -> list
     out = []
     previous: tuple[int, float, datetime] | None = None  # card, its stability after, when
     for row in rows:
-        stability, last = row.stability_before, row.last_review_before
-        if row.chained:
+        stability, last = row.packed_before[1], row.last_review_before
+        if row.due_before is None:  # chained (schema 0017: no due before stored)
             if previous is not None and previous[0] == row.card_id:
                 stability, last = previous[1], previous[2]
             elif row.state_before == review:
