@@ -64,7 +64,9 @@ def test_an_upgraded_0009_database_reads_each_pull_forward_s_kind_from_its_reaso
         first: PulledForward(PullKind.QUESTION, "uworld:118154", on=date(2026, 11, 16)),
         second: PulledForward(PullKind.TOPIC, TOPIC, misses=6),
     }
-    assert found[second].text() == f"pulled forward after 6 misses on {TOPIC}"
+    # The text is made from the kind and its data by today's policy (issue 21 adds why a topic's
+    # misses may pull), so it starts with what the 0009 reason said.
+    assert found[second].text().startswith(f"pulled forward after 6 misses on {TOPIC}")
 
 
 def test_downgrading_0010_drops_the_kind_columns_and_keeps_every_row(released):
