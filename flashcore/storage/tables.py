@@ -226,7 +226,7 @@ NEW_CARD_ORDER = (cards.c.weight.desc(), cards.c.new_position, cards.c.note_id, 
 # `lapses_before`: step, stability, difficulty, due, last review and retention are read from
 # that previous row (the card's row with the greatest id below this one): step, stability,
 # difficulty and due after it, its `reviewed_at` as the last review, its `desired_retention`
-# (see `repos.answering.before_state`). The rarely stored part of the before-state (step,
+# (see `repos.log_rows.before_state`). The rarely stored part of the before-state (step,
 # stability, difficulty, retention, buried until) is one column, `packed_before` (NULL when
 # chained or all None; five mostly-NULL columns cost a byte each on every row). A row that is
 # deleted or rewritten while a chained row follows it first writes that row's before-state out

@@ -40,6 +40,16 @@ if TYPE_CHECKING:
     from flashcore.storage.repos.common import Executor
 
 from flashcore.storage.repos.common import dialect_of
+from flashcore.storage.repos.log_rows import CHAIN_SOURCE, CHAINED, PACKED, previous_statement
+
+# The review-log row has a module of its own (repos.log_rows); its names stay importable here.
+from flashcore.storage.repos.log_rows import before_state as before_state
+from flashcore.storage.repos.log_rows import given_review as given_review
+from flashcore.storage.repos.log_rows import insert_review as insert_review
+from flashcore.storage.repos.log_rows import set_before as set_before
+from flashcore.storage.repos.log_rows import stored_review as stored_review
+from flashcore.storage.repos.log_rows import unchain_successor as unchain_successor
+from flashcore.storage.repos.log_rows import write_out as write_out
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,68 +256,6 @@ def scheduler_configs(session: Session, profile_id: int) -> dict[int, dict[str, 
     return {r.id: dict(r.config) for r in rows}
 
 
-@cache
-def _insert_review_statement() -> Any:
-    return insert(review_logs)
-
-
-# The before-state columns a chained row leaves NULL, and where the previous row keeps each.
-CHAINED = ("step_before", "stability_before", "difficulty_before", "due_before",
-           "last_review_before", "retention_before")  # fmt: skip
-_CHAIN_SOURCE = ("step_after", "stability_after", "difficulty_after", "due_after", "reviewed_at",
-                 "desired_retention")  # fmt: skip
-# The before-state values stored together in `packed_before` (schema 0017), in its order.
-PACKED = ("step_before", "stability_before", "difficulty_before", "retention_before",
-          "buried_until_before")  # fmt: skip
-
-
-def stored_review(values: dict[str, Any]) -> dict[str, Any]:
-    """A review-log row as given (every before-state value by name) -> as stored: the packed
-    values in `packed_before`. A row already stored passes unchanged."""
-    if "packed_before" in values:
-        return values
-    out = {k: v for k, v in values.items() if k not in PACKED and k != "chained"}
-    out["packed_before"] = tuple(values.get(name) for name in PACKED)
-    return out
-
-
-def given_review(row: dict[str, Any]) -> dict[str, Any]:
-    """A stored review-log row -> every before-state value by name, and `chained` (its
-    `due_before` is NULL: the chained values are the previous row's, see `before_state`)."""
-    if "packed_before" not in row:
-        return row
-    out = {k: v for k, v in row.items() if k != "packed_before"}
-    packed = row["packed_before"] or (None,) * len(PACKED)
-    out.update(zip(PACKED, packed, strict=True))
-    out["chained"] = "due_before" in row and row["due_before"] is None
-    return out
-
-
-@cache
-def _previous_statement() -> Any:
-    r = review_logs.c
-    return (
-        select(*(r[name] for name in _CHAIN_SOURCE))
-        .where(r.card_id == bindparam("b_card"))
-        .order_by(r.id.desc())
-        .limit(1)
-    )
-
-
-def insert_review(session: Executor, values: dict[str, Any]) -> int:
-    """Insert one review-log row (every before-state value by name); its id (SQLite's last row
-    id, RETURNING elsewhere). When the card is exactly as its previous answer left it, the row
-    is written chained (its before-state read from that answer's row: one seek on the card's
-    index, ~10 us)."""
-    previous = session.execute(_previous_statement(), {"b_card": values["card_id"]}).first()
-    if previous is not None and all(
-        _same(values.get(name), previous[i]) for i, name in enumerate(CHAINED)
-    ):
-        values = {**values, **dict.fromkeys(CHAINED)}
-    result = session.execute(_insert_review_statement(), stored_review(values))
-    return int(result.inserted_primary_key[0])  # type: ignore[attr-defined]
-
-
 @dataclass(frozen=True, slots=True)
 class Burial:
     """The note whose other active cards an answer buries, and until when."""
@@ -414,7 +362,7 @@ def _answer_statement(extra: tuple[str, ...], columns: tuple[str, ...], bury: bo
         )
     else:
         siblings = null()  # types.IdList: none is NULL
-    previous = _previous_statement().cte("previous")
+    previous = previous_statement().cte("previous")
 
     def value(name: str, type_: Any = None) -> Any:  # typed in SQL: a NULL in a CASE is text
         type_ = r[name].type if type_ is None else type_
@@ -428,7 +376,7 @@ def _answer_statement(extra: tuple[str, ...], columns: tuple[str, ...], bury: bo
                 and_(
                     *(
                         previous.c[source].is_not_distinct_from(value(name, r[source].type))
-                        for name, source in zip(CHAINED, _CHAIN_SOURCE, strict=True)
+                        for name, source in zip(CHAINED, CHAIN_SOURCE, strict=True)
                     )
                 )
             )
@@ -449,71 +397,4 @@ def _answer_statement(extra: tuple[str, ...], columns: tuple[str, ...], bury: bo
         insert(review_logs)
         .from_select([*names, "packed_before", "buried_siblings"], body, include_defaults=False)
         .returning(r.id, r.buried_siblings)
-    )
-
-
-def _same(a: Any, b: Any) -> bool:
-    """Equal and of one kind (a float 0.0 is not None; 1 is not 1.0 written as text)."""
-    return a == b and (a is None) == (b is None)
-
-
-@cache
-def _chain_statement() -> Any:
-    r = review_logs.c
-    return (
-        select(r.id, *(r[name] for name in _CHAIN_SOURCE))
-        .where(r.card_id == bindparam("b_card"), r.id < bindparam("b_id"))
-        .order_by(r.id.desc())
-        .limit(1)
-    )
-
-
-def before_state(session: Executor, row: dict[str, Any]) -> dict[str, Any]:
-    """The row (stored, or with `id`, `card_id` and `chained` at least) with its whole
-    before-state by name: as stored, or (chained) from the card's previous row."""
-    row = given_review(row)
-    if not row.get("chained"):
-        return row
-    previous = session.execute(
-        _chain_statement(), {"b_card": row["card_id"], "b_id": row["id"]}
-    ).first()
-    if previous is None:  # cannot happen while unchain_successor guards deletes and rewrites
-        raise NotFoundError(f"review {row['id']}: the answer it follows is missing")
-    return {**row, **dict(zip(CHAINED, previous[1:], strict=True)), "chained": False}
-
-
-def unchain_successor(session: Executor, card_id: int, log_id: int) -> None:
-    """Before the row `log_id` is deleted or its after-state rewritten: the card's next row, if
-    chained to it, gets its before-state written out (so it stays exact)."""
-    r = review_logs.c
-    nxt = session.execute(
-        select(r.id).where(r.card_id == card_id, r.id > log_id).order_by(r.id).limit(1)
-    ).scalar()
-    if nxt is not None:
-        write_out(session, nxt)
-
-
-def write_out(session: Executor, log_id: int) -> None:
-    """Store a chained row's before-state in the row itself (nothing for a row not chained)."""
-    r = review_logs.c
-    row = session.execute(
-        select(r.id, r.card_id, r.due_before, r.packed_before).where(r.id == log_id)
-    ).first()
-    if row is None or row.due_before is not None:
-        return
-    set_before(session, log_id, before_state(session, dict(row._mapping)))
-
-
-def set_before(session: Executor, log_id: int, values: dict[str, Any]) -> None:
-    """Write before-state values (by name: any of `CHAINED`, `PACKED`, `state_before`,
-    `lapses_before`) into the row `log_id`, keeping the others as stored."""
-    r = review_logs.c
-    current = session.execute(select(r.packed_before).where(r.id == log_id)).scalar_one()
-    packed = dict(zip(PACKED, current or (None,) * len(PACKED), strict=True))
-    packed.update((k, v) for k, v in values.items() if k in PACKED)
-    direct = {k: v for k, v in values.items() if k not in PACKED and k.endswith("_before")}
-    session.execute(
-        update(review_logs)
-        .where(r.id == log_id)
-        .values(**direct, packed_before=tuple(packed[name] for name in PACKED))
     )
