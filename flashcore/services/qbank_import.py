@@ -6,14 +6,12 @@ or-nothing as readers see it; re-importing adds nothing."""
 
 from __future__ import annotations
 
-import functools
 import os
 import socket
 import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import IO, TYPE_CHECKING, Any
@@ -22,6 +20,7 @@ from flashcore.core.errors import FlashcoreError
 from flashcore.core.matching import own_text
 from flashcore.services import matching, pullforward, weights
 from flashcore.services.context import today_for
+from flashcore.services.write_steps import Steps, drop_batch
 from flashcore.storage import repos
 from flashcore.storage import today as today_repo
 from flashcore.storage.qbank_stage import HeldStage, Progress, Stage
@@ -171,14 +170,6 @@ def _read_into(
                 progress("reading", reader.position, reader.size)
 
 
-# Writing holds SQLite's write lock (on PostgreSQL, row locks) in short transactions, so that
-# a reviewer's answer slips in between: each aims at HOLD_S of work (its rows are sized from
-# the time the one before took), and the import pauses PAUSE_S after each (longer than
-# storage.db.LOCK_POLL_S, so a waiting answer sees the lock free).
-HOLD_S = 0.004
-FIRST_ROWS = 500
-MIN_ROWS, MAX_ROWS = 50, 50_000
-PAUSE_S = 0.002
 # Imports into one profile take turns: one that finds another's batch still being written
 # looks again every WAIT_POLL_S, up to WAIT_S (a batch left by an import that died is removed).
 WAIT_POLL_S = 0.1
@@ -202,7 +193,7 @@ class _Writer:
         self.fc, self.conn, self.today, self.batch = fc, conn, today, batch
         self.rows_read, self.stage, self.report = rows_read, stage, report
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
-        self.steps = _Steps(conn)
+        self.steps = Steps(conn)
 
     def run(self, seen: int, progress: Progress | None,
             cancel: threading.Event | None) -> ImportReport:  # fmt: skip
@@ -213,7 +204,7 @@ class _Writer:
                 copied = self._copy(claimed, progress, cancel)
                 self._publish(claimed, copied)
             except BaseException:
-                _drop(self.conn, claimed)
+                drop_batch(self.conn, claimed)
                 raise
             # Published: the import is done whatever happens next (Ctrl-C is ignored); the
             # weights follow it (a kill now leaves them to the next import or study day).
@@ -254,7 +245,7 @@ class _Writer:
                 return mine
             stale = [p for p in others if not _alive(p.owner)]
             for p in stale:
-                _drop(conn, p)
+                drop_batch(conn, p)
             if stale:
                 waited += 1e-9  # summarize again once claimed
                 continue
@@ -310,7 +301,7 @@ class _Writer:
 
 
 def _reweigh(
-    fc: Collection, conn: Any, today: date, batch_ids: list[int], steps: _Steps,
+    fc: Collection, conn: Any, today: date, batch_ids: list[int], steps: Steps,
     hint: dict[str, Any],
 ) -> int:  # fmt: skip
     """The weights and today's pull-forwards after published batches, worked out in a read
@@ -342,55 +333,7 @@ def _finish_left(fc: Collection, conn: Any, today: date) -> None:
         left = repos.reweighing_batches(conn, fc.profile_id)
     dead = [batch_id for batch_id, owner in left if not _alive(owner)]
     if dead:
-        _reweigh(fc, conn, today, dead, _Steps(conn), {})
-
-
-class _Steps:
-    """Work over `total` items in short write transactions, each sized so that it holds the
-    lock about HOLD_S (from how long the one before took), with a PAUSE_S between them."""
-
-    def __init__(self, conn: Any) -> None:
-        self.conn = conn
-        # SQLite works in this thread: its CPU time, not the waits of a busy machine. A
-        # server works elsewhere: the time the transaction took.
-        sqlite = conn.dialect.name == "sqlite"
-        self.clock = time.thread_time if sqlite else time.perf_counter
-        self.size = FIRST_ROWS
-        self.transactions = 0  # how many this import wrote in (the tests count them)
-
-    def run(
-        self, total: int, write: Callable[[Any, int, int], None],
-        step: Callable[[int], None] | None = None,
-    ) -> None:  # fmt: skip
-        done = 0
-        while done < total:
-            if step is not None:
-                step(done)
-            stop = min(total, done + self.size)
-            started = self.clock()
-            run_write_on(self.conn, functools.partial(_between, write, done, stop))
-            took = self.clock() - started
-            self.transactions += 1
-            rate = (stop - done) / max(took, 1e-4)
-            self.size = max(MIN_ROWS, min(MAX_ROWS, int((self.size + rate * HOLD_S) / 2)))
-            done = stop
-            if done < total:
-                time.sleep(PAUSE_S)
-        if step is not None and total:
-            step(total)
-
-
-def _between(write: Callable[[Any, int, int], None], start: int, stop: int, c: Any) -> None:
-    write(c, start, stop)
-
-
-def _drop(conn: Any, batch: repos.PendingBatch) -> None:
-    """Remove an unpublished batch with its attempts, in short transactions."""
-    while True:
-        gone = run_write_on(conn, lambda c: repos.drop_pending(c, batch, 2_000))
-        if gone < 2_000:
-            return
-        time.sleep(PAUSE_S)
+        _reweigh(fc, conn, today, dead, Steps(conn), {})
 
 
 def _alive(owner: str) -> bool:

@@ -75,12 +75,12 @@ def with_starter_decks(fc: Any) -> Any:
 
 
 def small_steps(monkeypatch: pytest.MonkeyPatch, rows: int) -> None:
-    from flashcore.services import qbank_import
+    from flashcore.services import write_steps
 
-    monkeypatch.setattr(qbank_import, "FIRST_ROWS", rows)
-    monkeypatch.setattr(qbank_import, "MIN_ROWS", rows)
-    monkeypatch.setattr(qbank_import, "MAX_ROWS", rows)
-    monkeypatch.setattr(qbank_import, "PAUSE_S", 0.0)
+    monkeypatch.setattr(write_steps, "FIRST_ROWS", rows)
+    monkeypatch.setattr(write_steps, "MIN_ROWS", rows)
+    monkeypatch.setattr(write_steps, "MAX_ROWS", rows)
+    monkeypatch.setattr(write_steps, "PAUSE_S", 0.0)
 
 
 def _open(url: str) -> Any:
@@ -93,11 +93,11 @@ def _open(url: str) -> Any:
 def _import_then_die(url: str, log: bytes, rows: int, phase: str) -> None:
     """Import `log` in steps of `rows`; SIGKILL this process halfway through copying the
     attempts (`phase` "copy") or after the first step of card weights ("weights")."""
-    from flashcore.services import qbank, qbank_import
+    from flashcore.services import qbank, qbank_import, write_steps
     from flashcore.storage.repos import weights as weights_repo
 
-    qbank_import.FIRST_ROWS = qbank_import.MIN_ROWS = qbank_import.MAX_ROWS = rows
-    qbank_import.PAUSE_S = 0.0
+    write_steps.FIRST_ROWS = write_steps.MIN_ROWS = write_steps.MAX_ROWS = rows
+    write_steps.PAUSE_S = 0.0
 
     def progress(name: str, done: int, total: int) -> None:
         if phase == "copy" and name == "saving" and 2 * done >= total > done:
@@ -135,7 +135,7 @@ def starter_fc(fc: Any) -> Any:
 def test_an_import_in_small_steps_equals_one_written_in_one_transaction_per_phase(
     fc_sqlite, tmp_path, monkeypatch
 ):
-    from flashcore.services import Flashcore, qbank
+    from flashcore.services import Flashcore, qbank, write_steps
     from flashcore.services import qbank_import as qi
 
     log = make_log(3_000, seed=5)
@@ -144,8 +144,8 @@ def test_an_import_in_small_steps_equals_one_written_in_one_transaction_per_phas
     )
     try:
         with_starter_decks(whole)
-        monkeypatch.setattr(qi, "FIRST_ROWS", 10**9)
-        monkeypatch.setattr(qi, "MAX_ROWS", 10**9)
+        monkeypatch.setattr(write_steps, "FIRST_ROWS", 10**9)
+        monkeypatch.setattr(write_steps, "MAX_ROWS", 10**9)
         one = qbank.import_log(whole, log, origin="log.csv")
         expected = content(whole)
     finally:
@@ -154,7 +154,7 @@ def test_an_import_in_small_steps_equals_one_written_in_one_transaction_per_phas
     with_starter_decks(fc_sqlite)
     small_steps(monkeypatch, 97)
     steps: list[Any] = []
-    monkeypatch.setattr(qi, "_Steps", _counting(qi._Steps, steps))
+    monkeypatch.setattr(qi, "Steps", _counting(qi.Steps, steps))
     stepped = qbank.import_log(fc_sqlite, log, origin="log.csv")
     assert stepped.to_json() == one.to_json()
     assert content(fc_sqlite) == expected
@@ -257,13 +257,13 @@ def test_a_reviewer_answers_while_a_large_import_copies_and_loses_nothing(starte
         time.sleep(0.05)
     time.sleep(0.3)
     steps: list[Any] = []
-    original = qbank_import._Steps
-    qbank_import._Steps = _counting(original, steps)  # type: ignore[misc]
+    original = qbank_import.Steps
+    qbank_import.Steps = _counting(original, steps)  # type: ignore[misc]
     try:
         report = qbank.import_log(fc, log, origin="big.csv", progress=progress)
         windows.append(("done", time.monotonic()))  # the weights after the copy: steps too
     finally:
-        qbank_import._Steps = original  # type: ignore[misc]
+        qbank_import.Steps = original  # type: ignore[misc]
     reviewer.join(120)
     assert reviewer.exitcode == 0
     assert report.added == 60_000

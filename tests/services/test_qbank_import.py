@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from flashcore.core.errors import FlashcoreError, QbankFormatError
-from flashcore.services import qbank, qbank_import
+from flashcore.services import qbank, qbank_import, write_steps
 from flashcore.storage import qbank_stage
 from tests.conftest import write_deck
 
@@ -58,9 +58,9 @@ def way(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Each test runs with the log held in memory and with it staged in a temporary table."""
     if request.param == "staged":
         monkeypatch.setattr(qbank_import, "MEMORY_BYTES", 0)
-        monkeypatch.setattr(qbank_import, "FIRST_ROWS", 2)  # several copy transactions
-        monkeypatch.setattr(qbank_import, "MIN_ROWS", 1)
-        monkeypatch.setattr(qbank_import, "MAX_ROWS", 2)
+        monkeypatch.setattr(write_steps, "FIRST_ROWS", 2)  # several copy transactions
+        monkeypatch.setattr(write_steps, "MIN_ROWS", 1)
+        monkeypatch.setattr(write_steps, "MAX_ROWS", 2)
     return str(request.param)
 
 

@@ -1,0 +1,72 @@
+"""Work in short write transactions, so that a reviewer's answer slips in between: each step
+sized from the time the one before took, a pause after each (services.qbank_import writes a
+large log this way)."""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from typing import Any
+
+from flashcore.storage import repos
+from flashcore.storage.uow import run_write_on
+
+__all__ = ["FIRST_ROWS", "HOLD_S", "MAX_ROWS", "MIN_ROWS", "PAUSE_S", "Steps", "drop_batch"]
+
+# Writing holds SQLite's write lock (on PostgreSQL, row locks) in short transactions, so that
+# a reviewer's answer slips in between: each aims at HOLD_S of work (its rows are sized from
+# the time the one before took), and the import pauses PAUSE_S after each (longer than
+# storage.db.LOCK_POLL_S, so a waiting answer sees the lock free).
+HOLD_S = 0.004
+FIRST_ROWS = 500
+MIN_ROWS, MAX_ROWS = 50, 50_000
+PAUSE_S = 0.002
+
+
+class Steps:
+    """Work over `total` items in short write transactions, each sized so that it holds the
+    lock about HOLD_S (from how long the one before took), with a PAUSE_S between them."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+        # SQLite works in this thread: its CPU time, not the waits of a busy machine. A
+        # server works elsewhere: the time the transaction took.
+        sqlite = conn.dialect.name == "sqlite"
+        self.clock = time.thread_time if sqlite else time.perf_counter
+        self.size = FIRST_ROWS
+        self.transactions = 0  # how many this import wrote in (the tests count them)
+
+    def run(
+        self, total: int, write: Callable[[Any, int, int], None],
+        step: Callable[[int], None] | None = None,
+    ) -> None:  # fmt: skip
+        done = 0
+        while done < total:
+            if step is not None:
+                step(done)
+            stop = min(total, done + self.size)
+            started = self.clock()
+            run_write_on(self.conn, functools.partial(_between, write, done, stop))
+            took = self.clock() - started
+            self.transactions += 1
+            rate = (stop - done) / max(took, 1e-4)
+            self.size = max(MIN_ROWS, min(MAX_ROWS, int((self.size + rate * HOLD_S) / 2)))
+            done = stop
+            if done < total:
+                time.sleep(PAUSE_S)
+        if step is not None and total:
+            step(total)
+
+
+def _between(write: Callable[[Any, int, int], None], start: int, stop: int, c: Any) -> None:
+    write(c, start, stop)
+
+
+def drop_batch(conn: Any, batch: repos.PendingBatch) -> None:
+    """Remove an unpublished batch with its attempts, in short transactions."""
+    while True:
+        gone = run_write_on(conn, lambda c: repos.drop_pending(c, batch, 2_000))
+        if gone < 2_000:
+            return
+        time.sleep(PAUSE_S)
