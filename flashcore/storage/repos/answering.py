@@ -133,19 +133,12 @@ def _save_statement(extra: tuple[str, ...]) -> Any:
     )
 
 
-def save_schedule(
-    session: Executor,
-    card_id: int,
-    expected_version: int,
-    schedule: Schedule,
-    now: datetime,
-    *,
-    retention: float | None,
-    extra: dict[str, Any] | None = None,
-) -> bool:
-    """Write a card's new schedule if nobody changed it meanwhile; False when they did."""
+def _schedule_params(
+    card_id: int, expected_version: int, schedule: Schedule, now: datetime, retention: float | None
+) -> dict[str, Any]:
+    """The parameters of `_save_statement`: the card's new schedule, guarded by its version."""
     memory = schedule.memory
-    params: dict[str, Any] = {
+    return {
         "v_state": int(schedule.state),
         "v_step": schedule.step,
         "v_due": schedule.due,
@@ -160,6 +153,20 @@ def save_schedule(
         "b_id": card_id,
         "b_version": expected_version,
     }
+
+
+def save_schedule(
+    session: Executor,
+    card_id: int,
+    expected_version: int,
+    schedule: Schedule,
+    now: datetime,
+    *,
+    retention: float | None,
+    extra: dict[str, Any] | None = None,
+) -> bool:
+    """Write a card's new schedule if nobody changed it meanwhile; False when they did."""
+    params = _schedule_params(card_id, expected_version, schedule, now, retention)
     keys: tuple[str, ...] = ()
     if extra:
         keys = tuple(sorted(extra))
@@ -311,23 +318,10 @@ def _write_answer_at_once(
     burial: Burial | None,
     review: dict[str, Any],
 ) -> tuple[int, list[int]] | None:
-    memory = schedule.memory
     extra_keys = tuple(sorted(extra))
     params: dict[str, Any] = {
-        "v_state": int(schedule.state),
-        "v_step": schedule.step,
-        "v_due": schedule.due,
-        "v_stability": memory.stability if memory else None,
-        "v_difficulty": memory.difficulty if memory else None,
-        "v_last_review": schedule.last_review,
-        "v_reps": schedule.reps,
-        "v_lapses": schedule.lapses,
-        "v_desired_retention": retention,
-        "v_version": expected_version + 1,
-        "v_modified_at": now,
-        "b_id": card_id,
+        **_schedule_params(card_id, expected_version, schedule, now, retention),
         "b_card": card_id,
-        "b_version": expected_version,
         **{f"v_{k}": extra[k] for k in extra_keys},
         **{f"r_{k}": v for k, v in review.items()},
         # the packed before-state (schema 0017) as written when the row is chained or not
