@@ -25,7 +25,6 @@ __all__ = [
     "finish_batch",
     "identical_batch",
     "import_in_progress",
-    "insert_batch",
     "last_published",
     "pending_batches",
     "publish_batch",
@@ -187,28 +186,6 @@ def drop_pending(conn: Executor, batch: PendingBatch, rows: int) -> int:
             delete(qbank_batches).where(b.id == batch.batch_id, b.pending_from.is_not(None))
         )
     return gone
-
-
-def insert_batch(
-    conn: Executor, profile_id: int, *, source: str, fmt: str, origin: str, digest: str,
-    imported_at: datetime, rows_read: int, added: int,
-) -> int:  # fmt: skip
-    """A new batch's id."""
-    batch_id = conn.execute(
-        insert(qbank_batches)
-        .values(
-            profile_id=profile_id,
-            source=source,
-            format=fmt,
-            origin=origin,
-            content_hash=digest,
-            imported_at=imported_at,
-            rows_read=rows_read,
-            added=added,
-        )
-        .returning(qbank_batches.c.id)
-    ).scalar_one()
-    return int(batch_id)
 
 
 @dataclass(frozen=True, slots=True)
