@@ -181,6 +181,12 @@ class NoteSpec:
     # The note's card ordinals when the reader has worked them out already (an Anki package's
     # cloze notes: a second parse of 35,000 texts is ~1 s); None: from the fields.
     ordinals: tuple[int, ...] | None = None
+    # A fingerprint the reader made of the note's source (an Anki package's note: its raw
+    # fields, tags, note type and how flashcore reads them): a reload compares it with the
+    # stored one instead of the converted fields. A `stub` is a note the reader found unchanged
+    # by it and did not convert: it carries no fields and is never written.
+    source_hash: str | None = None
+    stub: bool = False
 
     def key(self, deck_key: str) -> str:
         return f"{deck_key}:{self.local_id}"

@@ -70,8 +70,8 @@ def choose(
     logged_after = studyday.day_start_of(since - timedelta(days=1), s.zone, s.day_start_hour)
     if not today_repo.any_batch_since(conn, fc.profile_id, logged_after):
         return {}
-    if index is None:
-        index = matching.load_index(conn, fc.profile_id)
+    if index is None or not index.every_note:  # `_ReviewCards` sorts cards by topic
+        index = matching.load_index(conn, fc.profile_id, every_note=True)
     listed = [qid for _source, qid in index.qid_notes]
     misses = today_repo.fresh_misses(conn, fc.profile_id, since, day, logged_after, listed)
     if not misses:

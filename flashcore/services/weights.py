@@ -92,7 +92,7 @@ def plan_refresh(
     then writes the changes a few hundred cards at a time). An import passes the batch it just
     wrote and its rows (see `matched_attempts`)."""
     half_life = fc.settings.weakness_half_life_days
-    index = load_index(session, fc.profile_id)
+    index = load_index(session, fc.profile_id, every_note=True)  # the cards' weights
     found = score_all(
         session, fc.profile_id, index, today, half_life, skip_batch=skip_batch, added=added
     )
