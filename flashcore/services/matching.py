@@ -35,6 +35,7 @@ class TopicIndex:
     # `load_index`) only the notes that list a question id.
     note_topics: dict[int, list[int]]
     linked_sets: Counter[tuple[int, ...]] | None = None
+    _question_topics: dict[tuple[str, str], set[int]] = field(default_factory=dict)
 
     @property
     def every_note(self) -> bool:
@@ -60,6 +61,13 @@ class TopicIndex:
     def qid_topics(self, notes_of_qid: list[int]) -> set[int]:
         """The topics of the notes that list a question id (an attempt counts once each)."""
         return {t for n in notes_of_qid for t in self.note_topics.get(n, ())}
+
+    def question_topics(self, pair: tuple[str, str]) -> set[int]:
+        """`qid_topics` of the notes that list this (source, qid), worked out once each."""
+        found = self._question_topics.get(pair)
+        if found is None:
+            found = self._question_topics[pair] = self.qid_topics(self.qid_notes.get(pair, []))
+        return found
 
     def matcher(self) -> TopicMatcher:
         """A fresh text matcher over these topics and aliases (it has learned nothing yet)."""
@@ -409,7 +417,7 @@ def _summed(
             text_groups.append(g)
             continue
         totals = _totals(g)
-        for topic_id in index.qid_topics(notes_of):
+        for topic_id in index.question_topics((g.source, g.qid)):
             per_topic[topic_id].add(totals)
         o = outcomes.get((g.source, g.qid), model.QuestionOutcomes())
         if g.last_miss is not None:
