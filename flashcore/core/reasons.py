@@ -181,6 +181,7 @@ class Reason:
     weak: WeakTopic | None = None  # the weak topic that weights it (without a missed question)
     exam_day: date | None = None  # a review in the exam's last stretch
     postponed: Postponed | None = None  # a time budget leaves it for later
+    probe: int = 0  # NEW: one of its topic's first `probe` cards, ahead of weak topics' cards
 
     @property
     def pulled_by_question(self) -> bool:
@@ -214,7 +215,7 @@ class Reason:
         if self.basis is Basis.RELEARNING:
             return "relearning after a lapse"
         if self.basis is Basis.NEW:
-            return "new"
+            return probe_text(self.probe) if self.probe else "new"
         if self.pulled is not None:
             return self.pulled.text()
         if self.overdue_days <= 0:
@@ -225,6 +226,15 @@ class Reason:
 LEARNING_STEP = Reason(Basis.LEARNING)
 RELEARNING_STEP = Reason(Basis.RELEARNING)
 NEW_CARD = Reason(Basis.NEW)
+
+
+def probe_text(per_topic: int) -> str:
+    """A probe card's reason (core.introduction): `new; one of its topic's first 3 cards (they
+    come before weak topics' new cards, so every topic is seen early)`."""
+    return (
+        f"new; one of its topic's first {per_topic} cards (they come before weak topics' new "
+        "cards, so every topic is seen early)"
+    )
 
 
 def learning(relearning: bool) -> Reason:

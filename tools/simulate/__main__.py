@@ -34,6 +34,10 @@ ARMS: dict[str, Arm] = {
     "qid-cap": Arm("qid-cap", qid_retention="cap"),
     "qid-base": Arm("qid-base", qid_retention="base"),
     "qid-decay": Arm("qid-decay", qid_retention="decay"),
+    "no-probe": Arm("no-probe", patch=(("introduction.PROBE_CARDS", 0),)),
+    "probe2": Arm("probe2", patch=(("introduction.PROBE_CARDS", 2),)),
+    "probe4": Arm("probe4", patch=(("introduction.PROBE_CARDS", 4),)),
+    "probe5": Arm("probe5", patch=(("introduction.PROBE_CARDS", 5),)),
     "shipped": Arm("shipped", absolute=True),
     "shipped-no-raise": Arm(
         "shipped-no-raise", absolute=True, config=(("weakness_max_retention", "0.90"),)
