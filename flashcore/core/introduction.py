@@ -13,8 +13,8 @@ Deterministic: the same cards give the same positions, whatever order they are g
 go to the deck, or the group, whose first card was added first). Weakness still comes first: the queue
 orders new cards by weight, then by position.
 
-Probe cards (issue 21): while the weighting reorders new cards, each topic's first
-PROBE_CARDS cards come before the weak topics' other new cards (`with_probes`), so
+Probe cards (issue 21): while the weighting reorders new cards, each topic's first few cards
+(`probe_quota`) come before the weak topics' other new cards (`with_probes`), so
 every topic is seen early. A topic nothing has been asked about yet carries no weight, and
 weak-first alone left such topics unseen to the end when the deck was not finished: the
 simulated students' weakest topics among them, whose flashcards would have shown them weak
@@ -32,9 +32,13 @@ from typing import TypeVar
 from flashcore.core import topics as topic_keys
 
 GROUP_DEPTH = 2  # topic levels that make a group: `Discipline::Area`
-# Each topic's first this many cards (studied ones count) are probes: introduced before weak
-# topics' new cards, after missed questions' (see `with_probes`). 0: no probes.
+# A topic's first cards (studied ones count) are probes: introduced before weak topics' new
+# cards, after missed questions' (see `with_probes`): one for every PROBE_EVERY cards of the
+# topic, at most PROBE_CARDS (`probe_quota`). A topic of fewer than PROBE_EVERY cards has none:
+# probes sample a topic, and with many small topics (a deck tagged to the leaf) probing each
+# would undo the weak-first order altogether. PROBE_CARDS 0: no probes.
 PROBE_CARDS = 3
+PROBE_EVERY = 8
 
 T = TypeVar("T")
 K = TypeVar("K", bound=Hashable)
@@ -100,6 +104,17 @@ def introduction_order(cards: Iterable[NewCardPlace], order: NewOrder) -> list[i
 def positions(cards: Iterable[NewCardPlace], order: NewOrder) -> dict[int, int]:
     """Card id -> its place (0, 1, 2, ...) in `introduction_order`."""
     return {card_id: place for place, card_id in enumerate(introduction_order(cards, order))}
+
+
+def probe_quota(cards: int) -> int:
+    """How many probes a topic of `cards` cards (not suspended, studied or new) has: one per
+    PROBE_EVERY, at most PROBE_CARDS (25 cards: 3; 7 cards: none)."""
+    return min(PROBE_CARDS, cards // PROBE_EVERY) if PROBE_EVERY > 0 else 0
+
+
+def probe_count_needed() -> int:
+    """A topic's cards counted up to this many tell its `probe_quota`."""
+    return PROBE_CARDS * PROBE_EVERY
 
 
 def with_probes(

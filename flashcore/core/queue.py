@@ -36,7 +36,7 @@ class Candidate:
     last_review: datetime | None
     weight: float = 0.0
     pulled: PulledForward | None = None  # when fresh misses pulled this card forward today
-    probe: int = 0  # a new card moved ahead as one of its topic's first `probe` (introduction)
+    probe: bool = False  # a new card moved ahead as one of its topic's first (introduction)
 
 
 class EntryKind(StrEnum):
@@ -183,7 +183,7 @@ def build(
             Entry(c.card_id, c.note_id, c.state, due, r, -neg_priority, why, EntryKind.REVIEW)
         )
     for c in new[: max(0, wanted - len(entries))]:
-        why = Reason(Basis.NEW, probe=c.probe) if c.probe else reasons.NEW_CARD
+        why = reasons.NEW_PROBE if c.probe else reasons.NEW_CARD
         entries.append(Entry(c.card_id, c.note_id, NEW, c.due, None, c.weight, why, EntryKind.NEW))
     return Queue(tuple(entries), counts, held_new=held_new, held_review=held_review)
 

@@ -264,11 +264,11 @@ def _load(
     probe_rows: list[tuple[Any, ...]] = []
     if new_left:
         new_rows = list(queue_repo.new_rows(conn, scope, d.now, fetch))
-        per_topic = introduction.PROBE_CARDS
-        if per_topic > 0 and new_rows and new_rows[0][6] > 0:
+        if introduction.PROBE_CARDS > 0 and new_rows and new_rows[0][6] > 0:
             probe_rows = queue_repo.first_of_topics(
-                conn, fc.profile_id, scope, d.now, per_topic, fetch
-            )
+                conn, fc.profile_id, scope, d.now, introduction.probe_quota,
+                introduction.probe_count_needed(), fetch,
+            )  # fmt: skip
 
     def waiting() -> int:
         return queue_repo.new_waiting(conn, scope, d.now, by_note=s.bury_siblings)
@@ -332,10 +332,9 @@ def rank(
         new_rows = introduction.with_probes(
             new_rows, inputs.probe_rows, weight=_weight, key=_card_id, first_above=MISSED_QUESTION
         )
-        per_topic = introduction.PROBE_CARDS
         news = [
             Candidate(r[0], r[1], r[2], r[3], None, None, r[6], None,
-                      per_topic if r[0] in probes and r[6] < MISSED_QUESTION else 0)
+                      r[0] in probes and r[6] < MISSED_QUESTION)
             for r in new_rows
         ]  # fmt: skip
     else:

@@ -14,6 +14,8 @@ from flashcore.core.introduction import (
     NewOrder,
     introduction_order,
     positions,
+    probe_count_needed,
+    probe_quota,
     spread,
     topic_group,
     with_probes,
@@ -146,3 +148,8 @@ def test_probes_reorder_without_losing_or_repeating_a_card(ranked, probe_ids):
     assert ids[: len(top)] == top
     rest_probes = [i for i in probe_ids if i not in top]
     assert ids[len(top) : len(top) + len(rest_probes)] == rest_probes
+
+
+def test_a_topic_has_one_probe_per_eight_cards_up_to_three_and_a_small_one_none():
+    assert [probe_quota(n) for n in (0, 7, 8, 16, 24, 25, 400)] == [0, 0, 1, 2, 3, 3, 3]
+    assert probe_count_needed() == 24  # counting a topic's cards further changes nothing

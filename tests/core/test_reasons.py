@@ -9,6 +9,7 @@ import pytest
 
 from flashcore.core.reasons import (
     NEW_CARD,
+    NEW_PROBE,
     Basis,
     Postponed,
     Postponement,
@@ -77,9 +78,8 @@ def test_the_exam_stretch_and_a_budget_wrap_the_rest_in_that_order():
 
 
 def test_a_probe_card_says_it_is_one_of_its_topics_first_and_a_weak_topic_still_leads():
-    probe = Reason(Basis.NEW, probe=3)
-    assert probe.text() == (
-        "new; one of its topic's first 3 cards (they come before weak topics' new cards, so "
+    assert NEW_PROBE.text() == (
+        "new; one of its topic's first cards (they come before weak topics' new cards, so "
         "every topic is seen early)"
     )
-    assert probe.with_weak(WEAK).text() == f"new; {WEAK.explanation}"
+    assert NEW_PROBE.with_weak(WEAK).text() == f"new; {WEAK.explanation}"

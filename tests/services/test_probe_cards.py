@@ -68,11 +68,12 @@ def test_every_topics_first_cards_come_before_weak_topics_new_cards(
     fc, clock, tmp_path, monkeypatch
 ):
     monkeypatch.setattr(introduction, "PROBE_CARDS", PROBES)
+    monkeypatch.setattr(introduction, "PROBE_EVERY", 3)  # 10 cards: 3 probes each
     fc.config_set("new_per_day", str(NEW_PER_DAY))
     fc.config_set("pull_forward_per_topic", "0")  # this follows new cards only
     (report,) = fc.add_decks([write_deck(tmp_path / "deck.toml", deck_text(TOPICS), key="deck")])
     assert report.ok, report.problems
-    probe_reason = reasons.Reason(reasons.Basis.NEW, probe=PROBES).text()
+    probe_reason = reasons.NEW_PROBE.text()
     seen: Counter[str] = Counter()
     start = clock.now()
     days = len(TOPICS) * CARDS_PER_TOPIC // NEW_PER_DAY + 1  # the last 4 on day 7

@@ -5,6 +5,7 @@ Core statements and plain tuples: a queue ranks ~2,500 of them on every build.""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -83,17 +84,24 @@ def new_rows(conn: Executor, scope: Any, now: datetime, fetch: int) -> list[Queu
 
 
 def first_of_topics(
-    conn: Executor, profile_id: int, scope: Any, now: datetime, per_topic: int, fetch: int
+    conn: Executor,
+    profile_id: int,
+    scope: Any,
+    now: datetime,
+    quota: Callable[[int], int],
+    count_up_to: int,
+    fetch: int,
 ) -> list[QueueRow]:
-    """The scope's new cards among the first `per_topic` cards of one of their note's topics,
-    by position (at most `fetch`): a topic's studied cards count first, then its new ones in
-    introduction order (suspended cards do not count). core.introduction's probe cards.
+    """The scope's new cards among the first `quota(n)` cards of one of their note's topics
+    (n: the topic's cards, counted up to `count_up_to`), by position (at most `fetch`): a
+    topic's studied cards count first, then its new ones in introduction order (suspended cards
+    do not count). core.introduction's probe cards.
 
-    Cheap once topics have their first cards studied (the usual case): each topic's studied
-    cards are counted up to `per_topic` through the note_topics index, and only the notes of
-    topics short of it are read, never every new card."""
+    Cheap once topics have their first cards studied (the usual case): each topic's cards are
+    counted up to `count_up_to` through the note_topics index, and only the notes of topics
+    short of their quota are read, never every new card."""
     c, nt = cards.c, note_topics.c
-    short = _topics_short_of(conn, profile_id, per_topic)
+    short = _topics_short_of(conn, profile_id, quota, count_up_to)
     topics_of: dict[int, list[int]] = defaultdict(list)
     for chunk in chunks(sorted(short), 900):
         for note_id, topic_id in conn.execute(
@@ -111,7 +119,7 @@ def first_of_topics(
                 found[topic_id].append((position, note_id, ord_, card_id))
     firsts: set[tuple[int, int, int, int]] = set()
     for topic_id, new in found.items():
-        firsts.update(sorted(new)[: per_topic - short[topic_id]])
+        firsts.update(sorted(new)[: short[topic_id]])
     rows: list[QueueRow] = []
     ordered = [card_id for *_, card_id in sorted(firsts)]
     for chunk in chunks(ordered, 900):  # in introduction order: stop once `fetch` are found
@@ -128,22 +136,37 @@ def first_of_topics(
     return rows[:fetch]
 
 
-def _topics_short_of(conn: Executor, profile_id: int, per_topic: int) -> dict[int, int]:
-    """The profile's topics with fewer than `per_topic` studied cards (not suspended) on their
-    own notes -> how many they have: each topic's counted up to `per_topic` only."""
+def _topics_short_of(
+    conn: Executor, profile_id: int, quota: Callable[[int], int], count_up_to: int
+) -> dict[int, int]:
+    """The profile's topics with fewer studied cards on their own notes than `quota(their
+    cards)` (suspended cards do not count) -> how many new cards they still lack. Each topic's
+    cards are counted up to `count_up_to` only, its studied ones up to the largest quota."""
     c2, nt2, t = cards.c, note_topics.c, topics.c
-    some = (
-        select(literal_column("1"))
-        .select_from(note_topics.join(cards, c2.note_id == nt2.note_id))
-        .where(nt2.topic_id == t.id, c2.suspended.is_(False), c2.state != literal_column("0"))
-        .limit(per_topic)
-        .correlate(topics)
-        .subquery()
-    )
-    studied = select(func.count()).select_from(some).scalar_subquery()
-    counted = select(t.id, studied.label("studied")).where(t.profile_id == profile_id).subquery()
-    rows = conn.execute(select(counted).where(counted.c.studied < per_topic)).all()
-    return {topic_id: n for topic_id, n in rows}
+    most = quota(count_up_to)  # no topic needs more studied cards than this
+
+    def counted(up_to: int, *where: Any) -> Any:
+        some = (
+            select(literal_column("1"))
+            .select_from(note_topics.join(cards, c2.note_id == nt2.note_id))
+            .where(nt2.topic_id == t.id, c2.suspended.is_(False), *where)
+            .limit(up_to)
+            .correlate(topics)
+            .subquery()
+        )
+        return select(func.count()).select_from(some).scalar_subquery()
+
+    rows = conn.execute(
+        select(t.id, counted(count_up_to), counted(most, c2.state != literal_column("0"))).where(
+            t.profile_id == profile_id
+        )
+    ).all()
+    out = {}
+    for topic_id, total, studied in rows:
+        lacking = quota(total) - studied
+        if lacking > 0:
+            out[topic_id] = lacking
+    return out
 
 
 def new_waiting(conn: Executor, scope: Any, now: datetime, *, by_note: bool) -> int:
