@@ -30,6 +30,11 @@ DECKS = ROOT / "decks"
 
 guard.install()
 
+# `qbank import` and `decks add` lower their process's CPU priority (flashcore.cli.priority),
+# which cannot be undone: the tests call `flashcore.cli.main` in this process, so they keep it
+# (tests/cli/test_priority.py sets it where it is the subject). Subprocesses inherit it.
+os.environ.setdefault("FLASHCORE_BULK_NICE", "0")
+
 # Property tests judge behaviour, not speed: on a loaded machine (CI shares two cores) drawing one
 # input can take over a second, which Hypothesis would otherwise report as a failure.
 settings.register_profile("flashcore", deadline=None, suppress_health_check=[HealthCheck.too_slow])

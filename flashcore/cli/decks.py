@@ -23,6 +23,7 @@ from flashcore.cli.parser import (
     scope_flags,
     whole,
 )
+from flashcore.cli.priority import yield_cpu
 from flashcore.core.text import clip
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ def cmd_decks_add(args: argparse.Namespace) -> int:
         if answer.strip().lower() not in {"y", "yes"}:
             info("nothing was changed")
             return 1
+    yield_cpu()  # bulk work: a reviewer open beside it gets the CPU first
     with open_collection(args) as fc:
         reports = fc.add_decks(
             args.paths, prune=args.prune, with_scheduling=args.with_scheduling,

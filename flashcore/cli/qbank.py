@@ -25,6 +25,7 @@ from flashcore.cli.parser import (
     needs_verb,
     whole,
 )
+from flashcore.cli.priority import yield_cpu
 from flashcore.core.clipboard import CLIPBOARD_COMMANDS, paste_lines
 from flashcore.core.text import shown
 
@@ -133,6 +134,7 @@ def _qbank_import(args: argparse.Namespace, cancel: threading.Event) -> int:
             raise CliUsageError(f"--date {shown(args.on_date)}: use YYYY-MM-DD") from None
     data, origin = _read_input(args.path)
     progress = _ImportProgress() if sys.stderr.isatty() else None
+    yield_cpu()  # bulk work: a reviewer open beside it gets the CPU first
     with open_collection(args) as fc:
         try:
             report = import_log(fc, data, origin=origin, fmt=args.fmt, source=args.source,

@@ -34,6 +34,11 @@ class StaleCardError(FlashcoreError):
     """The card changed since it was shown (answered elsewhere)."""
 
 
+class StaleReadError(FlashcoreError):
+    """What a file was compared with when it was read changed before it was written (another
+    process loaded it meanwhile); nothing was written, so it may simply be loaded again."""
+
+
 class ClockError(FlashcoreError):
     """The clock moved backwards past the card's last review."""
 

@@ -87,6 +87,9 @@ class TopicMatcher:
     learned: dict[str, int] = field(default_factory=dict)
     _leaves: set[int] = field(default_factory=set)
     _genus: list[tuple[frozenset[str], int]] = field(default_factory=list)
+    # Each word -> the places in `_genus` of the entries that need it (an entry can only match
+    # a text holding its words, so only those are looked at; the first place still wins).
+    _genus_by_word: dict[str, list[int]] = field(default_factory=dict)
     _cache: dict[Texts, int | None] = field(default_factory=dict)
     _suggest: _SuggestionWords | None = None
 
@@ -106,6 +109,11 @@ class TopicMatcher:
         # Most words first: the closest genus is tried before a broader one.
         genus.sort(key=lambda item: (-len(item[0]), item[1]))
         self._genus = genus
+        by_word: dict[str, list[int]] = defaultdict(list)
+        for place, (needed, _topic_id) in enumerate(genus):
+            for word in needed:
+                by_word[word].append(place)
+        self._genus_by_word = dict(by_word)
 
     def is_leaf(self, topic_id: int) -> bool:
         return topic_id in self._leaves
@@ -123,7 +131,9 @@ class TopicMatcher:
         have = set(topic_keys.text_key(text).split())
         if not have:
             return None
-        for needed, topic_id in self._genus:
+        places = sorted({p for w in have for p in self._genus_by_word.get(w, ())})
+        for place in places:
+            needed, topic_id = self._genus[place]
             if needed <= have:
                 return topic_id
         return None
@@ -182,34 +192,37 @@ class TopicMatcher:
         own_words = set(topic_keys.text_key(own).split())
         context_words = {w for text in context for w in topic_keys.text_key(text).split()}
         frequency, total = words.frequency, len(words.names) + 1
+        rarities = words.rarities
 
         def rarity(word: str) -> float:
-            return math.log(1 + total / (1 + frequency.get(word, 0)))
-
-        def meets(words: set[str], others: frozenset[str]) -> list[str]:
-            return [w for w in words if any(_alike(w, o) for o in others)]
+            found = rarities.get(word)
+            if found is None:
+                found = rarities[word] = math.log(1 + total / (1 + frequency.get(word, 0)))
+            return found
 
         mine = {w for w in own_words if frequency.get(w, 0) < COMMON and w not in GENERIC}
-        # Only a topic with a word alike one of these can score: alike words share their first
-        # four letters (or are equal), so the others are never looked at.
+        # Only a topic with a word alike one of these can score: the topics each word meets
+        # (in their name, or anywhere in their path) are worked out once per word.
+        name_hits = {w: words.meeting(w, in_path=False) for w in mine}
+        path_hits = {w: words.meeting(w, in_path=True) for w in context_words}
         candidates: set[int] = set()
-        for w in mine:
-            candidates |= words.by_name_prefix.get(w[:4], set())
-        for w in context_words:
-            candidates |= words.by_path_prefix.get(w[:4], set())
+        for hit in (*name_hits.values(), *path_hits.values()):
+            candidates |= hit
+        context_rarity = sum(map(rarity, context_words))
         best: tuple[float, float, int, int] | None = None
         for topic_id in candidates:
-            name = words.names[topic_id]
             if self.parent.get(topic_id) is None:
                 continue  # a whole subject is too broad to take a question's weight
-            shared = meets(mine, name)
-            whole = sum(map(rarity, own_words | name))
-            score = sum(map(rarity, shared)) / whole if shared and whole else 0.0
-            path_words = words.path_words[topic_id]
-            hits = meets(context_words, path_words)
-            near = sum(map(rarity, hits)) / sum(map(rarity, context_words)) if hits else 0.0
+            shared = [w for w in mine if topic_id in name_hits[w]]
+            score = 0.0
+            if shared:
+                whole = sum(map(rarity, own_words | words.names[topic_id]))
+                score = sum(map(rarity, shared)) / whole if whole else 0.0
+            hits = [w for w in context_words if topic_id in path_hits[w]]
+            near = sum(map(rarity, hits)) / context_rarity if hits else 0.0
             if score <= 0 and (near <= 0 or topic_id in self._leaves):
                 continue  # no word of its own in common: only an area (system) is suggested
+            path_words = words.path_words[topic_id]
             candidate = (score + 0.5 * near, near, -len(path_words), -topic_id)
             if score > 0:
                 candidate = (candidate[0] + 10.0, *candidate[1:])  # a shared word wins
@@ -250,6 +263,20 @@ class _SuggestionWords:
     frequency: Counter[str]  # in how many names each word is
     by_name_prefix: dict[str, set[int]]  # a word's first four letters -> topics whose name has it
     by_path_prefix: dict[str, set[int]]  # the same for the whole path
+    rarities: dict[str, float] = field(default_factory=dict)  # `closest`'s, remembered
+    _meets: dict[tuple[str, bool], frozenset[int]] = field(default_factory=dict)
+
+    def meeting(self, word: str, *, in_path: bool) -> frozenset[int]:
+        """The topics with a word alike `word` in their name (or anywhere in their path).
+        Alike words share their first four letters (or are equal), so only the topics of that
+        prefix are looked at; remembered per word."""
+        found = self._meets.get((word, in_path))
+        if found is None:
+            bucket = (self.by_path_prefix if in_path else self.by_name_prefix).get(word[:4], ())
+            words = self.path_words if in_path else self.names
+            found = frozenset(t for t in bucket if any(_alike(word, o) for o in words[t]))
+            self._meets[(word, in_path)] = found
+        return found
 
 
 def _alike(a: str, b: str) -> bool:

@@ -98,6 +98,18 @@ class ReviewRecord:
 # stability_after, difficulty_after, desired_retention, revlog_id).
 ReviewRow = tuple[int, int, int | None, int, int, int, float, float, float, int | None]
 
+# An answer as an Anki revlog row is made of it, its card in front: what an export reads in one
+# pass over the review log, in time order, after it has written the cards: (card_id,
+# reviewed_at, rating, duration_ms, state_before, state_after, due_after, difficulty_after,
+# revlog_id), as in `ReviewRow` (no stability or retention: a revlog row has neither).
+AnswerRow = tuple[int, int, int, int | None, int, int, int, float, int | None]
+
+
+def answer_row(card: int, row: ReviewRow) -> AnswerRow:
+    """`row`, an answer of `card`, as an `AnswerRow`."""
+    return (card, *row[:6], row[7], row[9])
+
+
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
@@ -169,6 +181,12 @@ class NoteSpec:
     # The note's card ordinals when the reader has worked them out already (an Anki package's
     # cloze notes: a second parse of 35,000 texts is ~1 s); None: from the fields.
     ordinals: tuple[int, ...] | None = None
+    # A fingerprint the reader made of the note's source (an Anki package's note: its raw
+    # fields, tags, note type and how flashcore reads them): a reload compares it with the
+    # stored one instead of the converted fields. A `stub` is a note the reader found unchanged
+    # by it and did not convert: it carries no fields and is never written.
+    source_hash: str | None = None
+    stub: bool = False
 
     def key(self, deck_key: str) -> str:
         return f"{deck_key}:{self.local_id}"

@@ -411,6 +411,24 @@ SELECT r.cid,
 FROM revlog r JOIN temp.fc_cards c ON c.cid = r.cid LEFT JOIN temp.fc_known k ON k.id = r.id
 GROUP BY r.cid
 """
+# Each card's revlog in one pass, nothing looked up: the fingerprint of its ids (how many, their
+# sum, the least and the greatest). `ROWS_PRINTS_SQL` of every row reads the package's
+# `ix_revlog_cid` only (~0.15 s CPU a million rows); `FINGERPRINTS_SQL` of the answers, and how
+# many other rows, reads the rows too (~0.6 s). A card whose answers' fingerprint is the one of
+# the revlog ids the review log holds for it has nothing new (`COUNTS_SQL`, which looks up every
+# row, is left for the others).
+ROWS_PRINTS_SQL = """
+SELECT r.cid, COUNT(*), SUM(r.id), MIN(r.id), MAX(r.id)
+FROM revlog r JOIN temp.fc_cards c ON c.cid = r.cid
+GROUP BY r.cid
+"""
+FINGERPRINTS_SQL = f"""
+SELECT r.cid, SUM({_ANSWER}), SUM(NOT ({_ANSWER})),
+  SUM(CASE WHEN {_ANSWER} THEN r.id ELSE 0 END),
+  MIN(CASE WHEN {_ANSWER} THEN r.id END), MAX(CASE WHEN {_ANSWER} THEN r.id END)
+FROM revlog r JOIN temp.fc_cards c ON c.cid = r.cid
+GROUP BY r.cid
+"""
 # One window pass over the package's `ix_revlog_cid` (card, then id: no sort) gives each
 # answer the one before it and the lapses up to it; the texts and lookups are made for the rows
 # written only. Four window functions, one frame (`ROWS`: no peers to look for): each more cost

@@ -102,6 +102,19 @@ def _same(path: Path, media: MediaFile) -> bool:
         return False
 
 
+def _present(folder: Path, name: str) -> bool:
+    return media_name_problem(name) is None and (folder / name).is_file()
+
+
+def _stored_hashes(fc: Collection) -> dict[str, str]:
+    """The fingerprints of the notes earlier packages loaded (`convert`'s `stored`)."""
+    from flashcore.storage import repos
+    from flashcore.storage.uow import reading
+
+    with reading(fc.engine) as session:
+        return repos.package_note_hashes(session, fc.profile_id)
+
+
 def topic_families(fc: Collection) -> frozenset[anking.TopicFamily]:
     return frozenset(anking.TopicFamily(f) for f in fc.settings.anki_topic_tags)
 
@@ -125,6 +138,8 @@ def read_package(
             pkg.notes(),
             pkg.cards(),
             families=topic_families(fc) if families is None else families,
+            stored=_stored_hashes(fc),
+            missing=frozenset(m.name for m in pkg.media() if not _present(media, m.name)),
         )
         wanted = report.media
         staged = pkg.extract_media(

@@ -34,8 +34,10 @@ from flashcore.importers.anki_scheduling import (
     ANSWERS_OF_CARDS_SQL,
     COUNTS_SQL,
     DUE_DAYS_SQL,
+    FINGERPRINTS_SQL,
     QUARTERS_SQL,
     REVLOG_OF_CARDS_SQL,
+    ROWS_PRINTS_SQL,
     ROWS_SQL,
     TEMP_TABLES,
     AnkiClock,
@@ -239,24 +241,17 @@ def _bulk(
     zone, hour = settings.zone, settings.day_start_hour
     retention = settings.desired_retention
     tables = TEMP_TABLES
-    pkg.fill_temp("fc_cards", tables["fc_cards"],
-                  ((cid, w.card_id, w.retention or retention) for cid, w in direct.items()))  # fmt: skip
-    if known is None:
-        assert isinstance(pkg, anki_sync.AttachedCollection)
-        pkg.fill_known("fc_known", tables["fc_known"], fc.profile_id)
-    else:
-        pkg.fill_temp("fc_known", tables["fc_known"], ((rid,) for rid in known))
-    for cid, new, old, manual, last in pkg.sql(COUNTS_SQL):
-        item = direct[cid]
-        item.new_answers, item.new_manual, item.last_answer_ms = new, manual, last or 0
-        summary.reviews_added += new
-        summary.reviews_skipped += old
-        summary.manual_skipped += manual
+    # A card whose answers have the fingerprint of the revlog ids held for it has nothing new
+    # (an unchanged re-import: every card); the others' rows are looked up one by one.
+    held = anki_sync.revlog_fingerprints(session, [w.card_id for w in direct.values()])
+    looked_up = _fingerprinted(pkg, direct, held, summary) if held else direct
+    if looked_up:
+        _count_new(pkg, fc, looked_up, known, summary)
     changed = [(cid, w.card_id, w.retention or retention)
                for cid, w in direct.items() if w.new_answers]  # fmt: skip
     if not changed:  # an unchanged package: nothing to compute
         return done
-    if len(changed) < len(direct):
+    if len(changed) < len(looked_up):
         pkg.fill_temp("fc_cards", tables["fc_cards"], changed)
     quarters = [q for (q,) in pkg.sql(QUARTERS_SQL)]
     pkg.fill_temp("fc_day", tables["fc_day"],
@@ -280,6 +275,70 @@ def _bulk(
     batch.sort(key=_card_of)
     anki_sync.insert_stored(session, batch)
     return done + len(batch)
+
+
+def _fingerprinted(
+    pkg: PackageSource | anki_sync.AttachedCollection,
+    cards: dict[int, _CardWork],
+    held: dict[int, tuple[int, int, int, int]],
+    summary: SchedulingSummary,
+) -> dict[int, _CardWork]:
+    """The cards whose revlog the review log holds whole (by the fingerprint of their ids:
+    all their rows', else their answers') noted as having nothing new; the others returned."""
+    tables = TEMP_TABLES
+    pkg.fill_temp(
+        "fc_cards", tables["fc_cards"], ((cid, w.card_id, 0.0) for cid, w in cards.items())
+    )
+    rest: dict[int, _CardWork] = {}
+    for cid, rows, total, least, most in pkg.sql(ROWS_PRINTS_SQL):
+        item = cards[cid]
+        if held.get(item.card_id) == (rows, total, least, most):  # every row an answer, held
+            item.new_answers, item.new_manual, item.last_answer_ms = 0, 0, most
+            summary.reviews_skipped += rows
+        else:
+            rest[cid] = item
+    if not rest:
+        return rest
+    pkg.fill_temp(
+        "fc_cards", tables["fc_cards"], ((cid, w.card_id, 0.0) for cid, w in rest.items())
+    )
+    looked_up: dict[int, _CardWork] = {}
+    for cid, answers, manual, total, least, most in pkg.sql(FINGERPRINTS_SQL):
+        item = rest[cid]
+        if not answers or held.get(item.card_id) == (answers, total, least, most):
+            item.new_answers, item.new_manual, item.last_answer_ms = 0, manual, most or 0
+            summary.reviews_skipped += answers
+            summary.manual_skipped += manual
+        else:
+            looked_up[cid] = item
+    return looked_up
+
+
+def _count_new(
+    pkg: PackageSource | anki_sync.AttachedCollection,
+    fc: Collection,
+    cards: dict[int, _CardWork],
+    known: Any | None,
+    summary: SchedulingSummary,
+) -> None:
+    """The answers of `cards` the review log does not hold (by revlog id), counted; `known`
+    (the ids it holds) read by SQL when None (the package attached). `temp.fc_cards` is left
+    holding `cards`."""
+    tables = TEMP_TABLES
+    retention = fc.settings.desired_retention
+    pkg.fill_temp("fc_cards", tables["fc_cards"],
+                  ((cid, w.card_id, w.retention or retention) for cid, w in cards.items()))  # fmt: skip
+    if known is None:
+        assert isinstance(pkg, anki_sync.AttachedCollection)
+        pkg.fill_known("fc_known", tables["fc_known"], fc.profile_id)
+    else:
+        pkg.fill_temp("fc_known", tables["fc_known"], ((rid,) for rid in known))
+    for cid, new, old, manual, last in pkg.sql(COUNTS_SQL):
+        item = cards[cid]
+        item.new_answers, item.new_manual, item.last_answer_ms = new, manual, last or 0
+        summary.reviews_added += new
+        summary.reviews_skipped += old
+        summary.manual_skipped += manual
 
 
 def _card_of(row: tuple[Any, ...]) -> Any:

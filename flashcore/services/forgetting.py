@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from flashcore.core import weakness as model
 from flashcore.storage import repos
+from flashcore.storage.repos import topic_index as topics_repo
 
 if TYPE_CHECKING:
     from flashcore.services.context import Collection
@@ -35,8 +36,12 @@ def topic_lapses(
     curve = fsrs_adapter.curve(fc.policy)
     seen: dict[int, float] = defaultdict(float)
     predicted: dict[int, float] = defaultdict(float)
-    for o in repos.review_outcomes(session, fc.profile_id, since):
-        linked = index.note_topics.get(o.note_id)
+    outcomes = repos.review_outcomes(session, fc.profile_id, since)
+    topics_of = index.note_topics
+    if not index.every_note:  # a light index: the reviewed notes' topics, read now
+        topics_of = topics_repo.topics_of_notes(session, [o.note_id for o in outcomes])
+    for o in outcomes:
+        linked = topics_of.get(o.note_id)
         if not linked or o.stability <= 0.0:
             continue
         if o.elapsed_days is not None:

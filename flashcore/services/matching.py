@@ -31,11 +31,43 @@ class TopicIndex:
     by_key: dict[str, int]
     aliases: dict[str, int]
     qid_notes: dict[tuple[str, str], list[int]]
+    # Note id -> its topics: every note's, or (`linked_sets` given: a light index, see
+    # `load_index`) only the notes that list a question id.
     note_topics: dict[int, list[int]]
+    linked_sets: Counter[tuple[int, ...]] | None = None
+    _question_topics: dict[tuple[str, str], set[int]] = field(default_factory=dict)
+
+    @property
+    def every_note(self) -> bool:
+        """Whether `note_topics` holds every note's topics."""
+        return self.linked_sets is None
+
+    def topic_sets(self) -> Counter[tuple[int, ...]]:
+        """The notes linked to topics, counted per set of linked topics."""
+        if self.linked_sets is not None:
+            return self.linked_sets
+        return Counter(tuple(sorted(linked)) for linked in self.note_topics.values())
+
+    def notes_below(self) -> tuple[Counter[int], int]:
+        """Per topic, its notes and its sub-topics' (each note once); and the notes linked
+        to any topic. Counted per set of linked topics: 200,000 notes link a few thousand."""
+        sets = self.topic_sets()
+        below: Counter[int] = Counter()
+        for linked, n in sets.items():
+            for node in {node for t in linked for node in (t, *self.ancestors(t))}:
+                below[node] += n
+        return below, sum(sets.values())
 
     def qid_topics(self, notes_of_qid: list[int]) -> set[int]:
         """The topics of the notes that list a question id (an attempt counts once each)."""
         return {t for n in notes_of_qid for t in self.note_topics.get(n, ())}
+
+    def question_topics(self, pair: tuple[str, str]) -> set[int]:
+        """`qid_topics` of the notes that list this (source, qid), worked out once each."""
+        found = self._question_topics.get(pair)
+        if found is None:
+            found = self._question_topics[pair] = self.qid_topics(self.qid_notes.get(pair, []))
+        return found
 
     def matcher(self) -> TopicMatcher:
         """A fresh text matcher over these topics and aliases (it has learned nothing yet)."""
@@ -50,8 +82,11 @@ class TopicIndex:
         return out
 
 
-def load_index(session: Executor, profile_id: int) -> TopicIndex:
-    stored = topics_repo.stored_index(session, profile_id)
+def load_index(session: Executor, profile_id: int, *, every_note: bool = False) -> TopicIndex:
+    """The profile's topic index. Matching, scoring and reports need only the notes that list
+    a question id and the notes counted per set of topics; `every_note` reads every note's
+    topics too (the cards' weights need them)."""
+    stored = topics_repo.stored_index(session, profile_id, every_note=every_note)
     paths, parent = stored.paths, stored.parent
     by_key: dict[str, int] = {}
     # Leaves win over inner nodes when two paths share a key.
@@ -67,7 +102,9 @@ def load_index(session: Executor, profile_id: int) -> TopicIndex:
         target = keys_by_path.get(topic_keys.path_key(topic_path))
         if target is not None:
             aliases[alias_key] = target
-    return TopicIndex(paths, parent, by_key, aliases, stored.qid_notes, stored.note_topics)
+    return TopicIndex(
+        paths, parent, by_key, aliases, stored.qid_notes, stored.note_topics, stored.linked_sets
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,13 +357,8 @@ def scheduling_scores(
     include its sub-topics'."""
     if not direct and not lapses:
         return direct
-    # Notes counted per set of linked topics first: 200,000 notes link a few thousand sets.
-    notes_of: Counter[tuple[int, ...]] = Counter(map(tuple, index.note_topics.values()))
-    cards_of: Counter[int] = Counter()
-    for linked, n in notes_of.items():
-        for node in {node for t in linked for node in (t, *index.ancestors(t))}:
-            cards_of[node] += n
-    return model.relative_scores(direct, cards_of, len(index.note_topics), settings, lapses)
+    cards_of, total = index.notes_below()
+    return model.relative_scores(direct, cards_of, total, settings, lapses)
 
 
 @dataclass(slots=True)
@@ -379,13 +411,14 @@ def _summed(
     per_topic: dict[int, model.Totals] = defaultdict(model.Totals)
     outcomes: dict[tuple[str, str], model.QuestionOutcomes] = {}
     text_groups = []
-    for g in repos.decayed_groups(session, profile_id, today, half_life):
+    listed = {qid for _source, qid in index.qid_notes}  # the live notes' (what groups them)
+    for g in repos.decayed_groups(session, profile_id, today, half_life, listed):
         notes_of = index.qid_notes.get((g.source, g.qid)) if g.qid else None
         if not notes_of:  # no card lists it (or the same id from another bank): by its text
             text_groups.append(g)
             continue
         totals = _totals(g)
-        for topic_id in index.qid_topics(notes_of):
+        for topic_id in index.question_topics((g.source, g.qid)):
             per_topic[topic_id].add(totals)
         o = outcomes.get((g.source, g.qid), model.QuestionOutcomes())
         if g.last_miss is not None:

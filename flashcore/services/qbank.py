@@ -177,12 +177,7 @@ def list_topics(fc: Collection) -> list[dict[str, Any]]:
         index = matching.load_index(session, fc.profile_id)
         aliases = repos.aliases_by_topic(session, fc.profile_id)
         weight_of = repos.topic_weights(session, fc.profile_id)
-    notes_per_topic: Counter[int] = Counter()
-    for topic_ids in index.note_topics.values():
-        seen: set[int] = set()
-        for t in topic_ids:
-            seen.update((t, *index.ancestors(t)))
-        notes_per_topic.update(seen)
+    notes_per_topic, _linked = index.notes_below()
     return [
         {
             "topic": path,

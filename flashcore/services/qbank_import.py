@@ -208,10 +208,13 @@ class _Writer:
                 raise
             # Published: the import is done whatever happens next (Ctrl-C is ignored); the
             # weights follow it (a kill now leaves them to the next import or study day).
+            hint = self.stage.refresh_hint(claimed.batch_id)
+            if "added" in hint:
+                hint["added"] = list(hint["added"])
+                _fold_into_sums(self.fc, self.conn, claimed, hint["added"])
             self.report.pulled_forward = _reweigh(
-                self.fc, self.conn, self.today, [claimed.batch_id], self.steps,
-                self.stage.refresh_hint(claimed.batch_id),
-            )  # fmt: skip
+                self.fc, self.conn, self.today, [claimed.batch_id], self.steps, hint
+            )
             self.report.batch_id = claimed.batch_id
             return self.report
         finally:
@@ -298,6 +301,25 @@ class _Writer:
         if copied != self.report.added:  # never expected: imports into a profile take turns
             self.report.duplicates += self.report.added - copied
             self.report.added = copied
+
+
+def _fold_into_sums(
+    fc: Collection, conn: Any, claimed: repos.PendingBatch, added: list[matching.AddedAttempt]
+) -> None:
+    """Fold the batch just published into the kept sums of a large history, counted from the
+    rows in memory (one short write; see repos.qbank_fold): the weights that follow and the
+    next reports then read none of its attempts. Nothing when the profile keeps no sums."""
+    with transaction(conn, write=False):
+        if not repos.sums_kept(conn, fc.profile_id):
+            return
+        listed, digest = repos.listed_qids(conn, fc.profile_id)
+    days = repos.group_days(added, listed)
+    run_write_on(
+        conn,
+        lambda c: repos.fold_batch(
+            c, fc.profile_id, claimed.batch_id, claimed.pending_from, digest, days, len(added)
+        ),
+    )
 
 
 def _reweigh(

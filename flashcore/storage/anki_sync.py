@@ -154,6 +154,27 @@ def known_revlog_ids(session: Executor, profile_id: int) -> array[int]:
     return ids
 
 
+def revlog_fingerprints(
+    session: Executor, card_ids: Iterable[int]
+) -> dict[int, tuple[int, int, int, int]]:
+    """For each of these cards holding revlog ids: (how many, their sum, the least, the
+    greatest). One pass over the card index of the revlog ids (all profiles': a card is one
+    profile's), kept for the cards asked."""
+    wanted = set(card_ids)
+    r = review_logs.c
+    query = (
+        select(r.card_id, func.count(), func.sum(r.anki_revlog_id), func.min(r.anki_revlog_id),
+               func.max(r.anki_revlog_id))
+        .where(r.anki_revlog_id.is_not(None))
+        .group_by(r.card_id)
+    )  # fmt: skip
+    return {
+        card_id: (int(n), int(total), int(least), int(most))
+        for card_id, n, total, least, most in session.execute(query)
+        if card_id in wanted
+    }
+
+
 def unlinked_answers(
     session: Executor, profile_id: int, card_ids: Sequence[int]
 ) -> dict[int, list[tuple[int, int, int]]]:

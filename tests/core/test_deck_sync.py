@@ -3,7 +3,10 @@ removes, decided without a database."""
 
 from __future__ import annotations
 
-from flashcore.core.decksync import StoredNote, note_hash, plan_sync
+import pytest
+
+from flashcore.core.decksync import StoredNote, converted_hash, note_hash, plan_sync
+from flashcore.core.errors import StaleReadError
 from flashcore.core.model import NoteKind, NoteSpec
 
 DECK = "immuno"
@@ -63,3 +66,22 @@ def test_a_removed_note_back_in_the_file_is_changed_even_with_the_same_content()
     (changed,) = plan.changed
     assert changed.was_removed and changed.note_id == 3
     assert plan.unchanged == 0
+
+
+def test_a_source_fingerprint_stands_for_the_note_and_an_older_converted_one_is_replaced():
+    spec = note("a", source_hash="anki:1")
+    plan = plan_sync(DECK, [spec], {spec.key(DECK): StoredNote(3, "anki:1", False)})
+    assert (plan.unchanged, plan.changed, plan.rehashed) == (1, (), ())
+    older = StoredNote(3, converted_hash(spec, DECK), False)
+    plan = plan_sync(DECK, [spec], {spec.key(DECK): older})
+    assert (plan.unchanged, plan.changed, plan.rehashed) == (1, (), ((3, "anki:1"),))
+    plan = plan_sync(DECK, [note("a", back="B", source_hash="anki:2")], {spec.key(DECK): older})
+    assert [c.content_hash for c in plan.changed] == ["anki:2"]
+
+
+def test_an_unconverted_note_that_no_longer_matches_what_is_stored_refuses_the_load():
+    stub = NoteSpec("a", NoteKind.CLOZE, {}, source_hash="anki:1", stub=True)
+    for held in ({}, {"immuno:a": StoredNote(3, "anki:0", False)},
+                 {"immuno:a": StoredNote(3, "anki:1", True)}):  # fmt: skip
+        with pytest.raises(StaleReadError):
+            plan_sync(DECK, [stub], held)

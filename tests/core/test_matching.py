@@ -169,3 +169,67 @@ def test_a_generic_word_is_no_suggestion_even_in_a_small_collection():
     assert m.paths[m.closest("Graft rejection") or 0] == (
         "Pathology::Immune::Graft-versus-host disease"
     )
+
+
+def _closest_by_every_topic(m: TopicMatcher, own: str, context: list[str]) -> int | None:
+    """`closest` as first written: every topic weighed, word by word (the reference)."""
+    import math
+
+    from flashcore.core.matching import COMMON, GENERIC, _alike
+
+    names = {
+        t: frozenset(topic_keys.text_key(topic_keys.split_path(p)[-1]).split())
+        for t, p in m.paths.items()
+    }
+    path_words = {
+        t: frozenset(
+            w for part in topic_keys.split_path(p) for w in topic_keys.text_key(part).split()
+        )
+        for t, p in m.paths.items()
+    }
+    frequency: dict[str, int] = {}
+    for ws in names.values():
+        for w in ws:
+            frequency[w] = frequency.get(w, 0) + 1
+    own_words = set(topic_keys.text_key(own).split())
+    context_words = {w for text in context for w in topic_keys.text_key(text).split()}
+
+    def rarity(word: str) -> float:
+        return math.log(1 + (len(names) + 1) / (1 + frequency.get(word, 0)))
+
+    mine = {w for w in own_words if frequency.get(w, 0) < COMMON and w not in GENERIC}
+    best = None
+    for t in m.paths:
+        if m.parent.get(t) is None:
+            continue
+        shared = [w for w in mine if any(_alike(w, o) for o in names[t])]
+        whole = sum(map(rarity, own_words | names[t]))
+        score = sum(map(rarity, shared)) / whole if shared and whole else 0.0
+        hits = [w for w in context_words if any(_alike(w, o) for o in path_words[t])]
+        near = sum(map(rarity, hits)) / sum(map(rarity, context_words)) if hits else 0.0
+        if score <= 0 and (near <= 0 or m.is_leaf(t)):
+            continue
+        candidate = (
+            score + 0.5 * near + (10.0 if score > 0 else 0.0),
+            near,
+            -len(path_words[t]),
+            -t,
+        )
+        best = candidate if best is None or candidate > best else best
+    return None if best is None else -best[3]
+
+
+def test_closest_and_genus_look_only_at_topics_sharing_a_word_and_find_what_every_topic_would():
+    import random
+
+    m, _ = matcher()
+    vocab = sorted({w for p in PATHS for part in topic_keys.split_path(p) for w in part.split()})
+    vocab += ["disease", "acidosis", "metabolism", "sickle", "type", "cell", "gonorrhoeae"]
+    rng = random.Random(7)
+    for _ in range(400):
+        own = " ".join(rng.sample(vocab, rng.randint(1, 4)))
+        context = [" ".join(rng.sample(vocab, rng.randint(1, 3))) for _ in range(rng.randint(0, 2))]
+        assert m.closest(own, context) == _closest_by_every_topic(m, own, context)
+        have = set(topic_keys.text_key(own).split())
+        every = [t for needed, t in m._genus if needed <= have]
+        assert m.genus(own) == (every[0] if every and have else None)

@@ -128,6 +128,29 @@ def test_an_unchanged_re_import_adds_nothing(student, fc_now, tmp_path):
     assert sum(map(len, review_rows(fc).values())) == sum(map(len, before.values()))
 
 
+def test_a_re_import_adds_only_the_new_answers_beside_manual_rows_and_held_ones(
+    student, fc_now, tmp_path
+):
+    """Cards whose revlog the review log holds whole are told apart by their ids' fingerprint;
+    a card with a "set due date" row, and one answered again in Anki, are looked up row by
+    row: only the new answer is added, the manual row is skipped."""
+    fc = fc_now
+    first, card_ids = import_package(fc, ah.export(student, tmp_path / "a.colpkg"), tmp_path / "w")
+    col = student.col
+    studied = [cid for cid, rids in ah.revlog_ids(col).items() if rids]
+    col.sched.set_due_date([studied[0]], "3")  # a manual row (ease 0)
+    ah.answer_card(student, studied[1], 3)
+    before = sum(map(len, review_rows(fc).values()))
+    again, _ = import_package(fc, ah.export(student, tmp_path / "b.colpkg"), tmp_path / "w2")
+    assert (again.reviews_added, again.manual_skipped) == (1, 1)
+    assert again.reviews_skipped == first.reviews_added
+    rows = review_rows(fc)
+    assert sum(map(len, rows.values())) == before + 1
+    for anki_id, rids in ah.revlog_ids(student.col).items():
+        assert [r.anki_revlog_id for r in rows.get(card_ids[anki_id], [])] == rids
+    assert check(fc).problems == []
+
+
 def one_card(fc: Any) -> int:
     """A deck of one basic note; its card id."""
     from flashcore.core.model import DeckSpec, NoteKind, NoteSpec

@@ -111,3 +111,54 @@ def test_kept_sums_step_aside_when_they_cannot_answer(with_history):
     _sync(fc, TODAY)
     _same(_cached(fc, TODAY), _direct(fc, TODAY))
     assert _cached(fc, TODAY) == []
+
+
+def _state(fc):
+    from flashcore.storage.repos.qbank_sums import _state as read_state
+
+    with reading(fc.engine) as session:
+        return read_state(session, fc.profile_id)
+
+
+def test_an_import_folds_its_batch_into_the_kept_sums_and_they_still_answer_exactly(
+    with_history, clock, tmp_path
+):
+    fc = with_history
+    _sync(fc, TODAY)
+    for n, day in enumerate((TODAY, TODAY + timedelta(days=3), TODAY + timedelta(days=11))):
+        clock.advance(timedelta(days=(day - clock.now().date()).days))
+        newer = logs.make_history(
+            200, day - timedelta(days=25), day + timedelta(days=1), fc.paths, seed=10 + n,
+            taken=fc.taken,
+        )  # fmt: skip
+        before = _state(fc)
+        qbank.import_log(fc, newer, origin=f"newer{n}.csv")
+        after = _state(fc)
+        # folded: the sums count the batch, so a reader reads none of its attempts
+        assert after.attempts == before.attempts + 200
+        assert after.last_attempt_id > before.last_attempt_id
+        with reading(fc.engine) as session:
+            assert repos.tallied_attempts(session, fc.profile_id) == after.attempts
+        _same(_cached(fc, day), _direct(fc, day))
+        _same(_cached(fc, day + timedelta(days=5)), _direct(fc, day + timedelta(days=5)))
+        if n == 1:
+            _sync(fc, day + timedelta(days=5))  # settled again between two imports
+    # A note now lists another question id: the groups change, so the import does not fold
+    # (the sums step aside until a sync sums them afresh), and every answer stays exact.
+    fc.add_decks([_deck(tmp_path)])  # unchanged deck: nothing to see
+    extra = write_deck(
+        tmp_path / "extra.toml",
+        '[[cards]]\nid = "x"\nfront = "X"\nback = "X"\nqids = ["uworld:100"]\n',
+        name="Extra", key="extra",
+    )  # fmt: skip
+    fc.add_decks([extra])
+    before = _state(fc)
+    later = TODAY + timedelta(days=12)
+    clock.advance(timedelta(days=1))
+    newer = logs.make_history(150, later - timedelta(days=3), later, fc.paths, seed=30,
+                              taken=fc.taken)  # fmt: skip
+    qbank.import_log(fc, newer, origin="after-deck.csv")
+    assert _state(fc) == before
+    assert _cached(fc, later) is None
+    _sync(fc, later)
+    _same(_cached(fc, later), _direct(fc, later))

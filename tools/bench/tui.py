@@ -66,6 +66,7 @@ from tools.bench.engine import (
 
 COLS, ROWS = 80, 24
 TIMEOUT = 60.0  # seconds for any one screen to appear
+DEFAULT_NICE = "default"  # --import-nice: the import's own default (FLASHCORE_BULK_NICE unset)
 READING = 0.15  # seconds from a paint to the next key: a very quick student (real ones take 1-10 s)
 
 # What each screen shows once painted (plain text, escape sequences stripped).
@@ -131,6 +132,14 @@ timed(ReviewScreen, "action_rate", "tui:key handler")
 timed(ReviewScreen, "_apply", "tui:apply")
 timed(Screen, "_refresh_layout", "tui:layout+render")
 timed(App, "_display", "tui:frame out")
+# CPU time at each Space (the start of an answer): the whole process, and its main thread
+# (Textual's event loop: keys, handlers, layout, rendering).
+cpu = []
+reveal = ReviewScreen.action_reveal
+def sampled_reveal(self):
+    cpu.append((clock(), time.process_time(), time.thread_time()))
+    return reveal(self)
+ReviewScreen.action_reveal = sampled_reveal
 gc_started = [0.0]
 def on_gc(phase, info):
     if phase == "start":
@@ -140,7 +149,7 @@ def on_gc(phase, info):
 gc.callbacks.append(on_gc)
 def dump():
     with open(sys.argv[1], "w") as out:
-        json.dump(events, out)
+        json.dump({"events": events, "cpu": cpu}, out)
 atexit.register(dump)
 from flashcore.cli import main
 sys.exit(main(["review"]))
@@ -331,6 +340,8 @@ class Session:
     gc_on_key_path: list[float] = field(default_factory=list)  # pauses (s) between a key and paint
     engine_calls: dict[str, list[float]] = field(default_factory=dict)  # per entry point (s)
     background: list[tuple[float, float]] = field(default_factory=list)  # safety work ran
+    # (monotonic, process CPU s, main-thread CPU s) at each Space handled
+    cpu: list[tuple[float, float, float]] = field(default_factory=list)
 
 
 def overlap(start: float, end: float, lo: float, hi: float) -> float:
@@ -371,8 +382,10 @@ def review_session(db: Path, now_iso: str, answers: int, scratch: Path) -> Sessi
         raise BenchError(f"the reviewer exited {code}: {term.tail()!r}")
     if not done:
         raise BenchError(f"no card to answer: {term.tail()!r}")
-    events = json.loads(trace.read_text())
+    trace_data = json.loads(trace.read_text())
+    events = trace_data["events"]
     session = Session(enter_to_card, done, background=windows)
+    session.cpu = [(at, process, thread) for at, process, thread in trace_data["cpu"]]
     first, last = done[0].key, done[-1].painted
     for label, start, end in sorted(events, key=lambda e: e[1]):
         if label.startswith("tui:"):
@@ -444,6 +457,16 @@ def during(a: Answer, windows: Sequence[tuple[float, float]]) -> bool:
     return any(overlap(a.space, a.painted, lo, hi) for lo, hi in windows)
 
 
+def cpu_per_answer(samples: Sequence[tuple[float, float, float]]) -> dict[str, float]:
+    """The reviewer's CPU ms per answer (Space to Space: reveal, answer, next card and what
+    runs while the student reads), the whole process and its main thread."""
+    if len(samples) < 2:
+        return {}
+    (_, p0, t0), (_, p1, t1) = samples[0], samples[-1]
+    n = len(samples) - 1
+    return {"process": ms((p1 - p0) / n), "main_thread": ms((t1 - t0) / n), "answers": n}
+
+
 def session_stats(s: Session) -> dict[str, Any]:
     totals = [a.total for a in s.answers]
     busy = [a.total for a in s.answers if during(a, s.background)]
@@ -453,6 +476,7 @@ def session_stats(s: Session) -> dict[str, Any]:
     return {
         "answered": len(s.answers),
         "enter_to_first_card": ms(s.enter_to_card),
+        "cpu_per_answer": cpu_per_answer(s.cpu),
         "reveal": spread([a.reveal for a in s.answers]),
         "key_to_next": spread(totals),
         "engine": spread(engine),
@@ -519,6 +543,7 @@ class TuiOptions:
     json: bool = False
     import_runs: int = 1
     import_attempts: int = 100_000
+    import_nice: tuple[str, ...] = (DEFAULT_NICE,)
 
 
 def parse_args(argv: Sequence[str] | None) -> TuiOptions:
@@ -543,6 +568,10 @@ def parse_args(argv: Sequence[str] | None) -> TuiOptions:
                    help="answering runs with another process importing qbank logs (default 1)")  # fmt: skip
     p.add_argument("--import-attempts", type=int, default=100_000,
                    help="rows of each log the other process imports (default 100000)")  # fmt: skip
+    p.add_argument("--import-nice", default=DEFAULT_NICE,
+                   help="FLASHCORE_BULK_NICE levels of the importing process, comma-separated, "
+                   "each run in turn (e.g. 0,default: full priority beside the product's "
+                   "default); default: the product's default")  # fmt: skip
     a = p.parse_args(argv)
     if (a.db is None) != (a.now is None):
         p.error("--db and --now go together")
@@ -561,7 +590,16 @@ def parse_args(argv: Sequence[str] | None) -> TuiOptions:
         json=a.json,
         import_runs=a.import_runs,
         import_attempts=max(1, a.import_attempts),
+        import_nice=nice_levels(p, a.import_nice),
     )
+
+
+def nice_levels(p: argparse.ArgumentParser, text: str) -> tuple[str, ...]:
+    levels = tuple(dict.fromkeys(v.strip() for v in text.split(",") if v.strip()))
+    for level in levels:
+        if level != DEFAULT_NICE and not (level.isdigit() and 0 <= int(level) <= 19):
+            p.error(f"--import-nice: {level!r} is neither 0-19 nor {DEFAULT_NICE!r}")
+    return levels or (DEFAULT_NICE,)
 
 
 def backed_up(db: Path, now_iso: str) -> None:
@@ -586,11 +624,19 @@ def copy_collection(source: Path, target: Path) -> None:
 class ImportLoop:
     """Another process importing large missed-question logs into the reviewer's collection, one
     after the other (`flashcore qbank import FILE`, each log a new one), until stopped: the
-    (start, end) window of each import in `time.monotonic`, and how each ended."""
+    (start, end) window of each import in `time.monotonic`, its CPU seconds, and how each
+    ended. `nice` sets FLASHCORE_BULK_NICE for the imports (DEFAULT_NICE: left unset)."""
 
-    def __init__(self, env: dict[str, str], work: Path, attempts: int) -> None:
+    def __init__(
+        self, env: dict[str, str], work: Path, attempts: int, nice: str = DEFAULT_NICE
+    ) -> None:
+        env = dict(env)
+        env.pop("FLASHCORE_BULK_NICE", None)
+        if nice != DEFAULT_NICE:
+            env["FLASHCORE_BULK_NICE"] = nice
         self.env, self.work, self.attempts = env, work, attempts
         self.windows: list[tuple[float, float]] = []
+        self.cpu: list[float] = []  # user + system seconds of each import
         self.failures: list[str] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
@@ -605,13 +651,19 @@ class ImportLoop:
             path = self.work / f"missed-{seed}.csv"
             path.write_bytes(make_log(self.attempts, seed=seed))
             cmd = [*flashcore_command(), "qbank", "import", str(path)]
+            errors = self.work / f"missed-{seed}.err"
             start = time.monotonic()
-            done = subprocess.run(cmd, env=self.env, capture_output=True, check=False)
+            with errors.open("wb") as err:
+                proc = subprocess.Popen(cmd, env=self.env, stdout=subprocess.DEVNULL, stderr=err)
+                _, status, usage = os.wait4(proc.pid, 0)  # its own CPU, not the reviewer's
+            proc.returncode = os.waitstatus_to_exitcode(status)
             self.windows.append((start, time.monotonic()))
+            self.cpu.append(usage.ru_utime + usage.ru_stime)
             path.unlink(missing_ok=True)
-            if done.returncode != 0:
-                tail = done.stderr.decode(errors="replace").strip().splitlines()[-1:]
-                self.failures.append(f"exit {done.returncode}: {' '.join(tail)}")
+            if proc.returncode != 0:
+                tail = errors.read_text(errors="replace").strip().splitlines()[-1:]
+                self.failures.append(f"exit {proc.returncode}: {' '.join(tail)}")
+            errors.unlink(missing_ok=True)
 
     def stop(self) -> tuple[list[tuple[float, float]], list[str]]:
         self._stop.set()
@@ -653,27 +705,16 @@ def measure(source: Path, now_iso: str, opts: TuiOptions, work: Path) -> dict[st
         log(f"answering run {run + 1}/{opts.runs} (a fresh copy, up to {opts.answers} answers)")
         copy_collection(source, db)
         sessions.append(session_stats(review_session(db, now_iso, opts.answers, work)))
-    importing = []
+    by_nice: dict[str, list[dict[str, Any]]] = {level: [] for level in opts.import_nice}
     for run in range(opts.import_runs):
-        log(
-            f"answering run {run + 1}/{opts.import_runs} beside another process importing "
-            f"{opts.import_attempts:,}-row qbank logs (a fresh copy)"
-        )
-        copy_collection(source, db)
-        loop = ImportLoop(env, work, opts.import_attempts)
-        try:
-            session = review_session(db, now_iso, opts.answers, work)
-        finally:
-            windows, failures = loop.stop()
-        stats = session_stats(session)
-        busy = [a.total for a in session.answers if during(a, windows)]
-        stats["imports"] = {
-            "count": len(windows),
-            "seconds": spread([hi - lo for lo, hi in windows]) if windows else {},
-            "failures": failures,
-            "key_to_next_during_import": spread(busy) | {"count": len(busy)} if busy else {},
-        }
-        importing.append(stats)
+        for level in opts.import_nice:  # interleaved, so each level meets the same load
+            log(
+                f"answering run {run + 1}/{opts.import_runs} beside another process importing "
+                f"{opts.import_attempts:,}-row qbank logs at nice {level} (a fresh copy)"
+            )
+            by_nice[level].append(importing_run(source, db, now_iso, opts, work, level))
+    shown = DEFAULT_NICE if DEFAULT_NICE in by_nice else opts.import_nice[0]
+    importing = by_nice.get(shown, [])
     return {
         "load_before": load,
         "load_after": [round(x, 2) for x in os.getloadavg()],
@@ -689,7 +730,36 @@ def measure(source: Path, now_iso: str, opts: TuiOptions, work: Path) -> dict[st
         "session": median_dicts(sessions),
         "importing_runs": importing,
         "importing": median_dicts(importing) if importing else {},
+        "importing_nice": shown,
+        "importing_by_nice_runs": by_nice,
+        "importing_by_nice": {level: median_dicts(runs) for level, runs in by_nice.items() if runs},
     }
+
+
+def importing_run(
+    source: Path, db: Path, now_iso: str, opts: TuiOptions, work: Path, nice: str
+) -> dict[str, Any]:
+    """One answering run beside a process importing qbank logs at FLASHCORE_BULK_NICE=`nice`."""
+    copy_collection(source, db)
+    load = [round(x, 2) for x in os.getloadavg()]
+    loop = ImportLoop(child_env(work, db, now_iso), work, opts.import_attempts, nice)
+    try:
+        session = review_session(db, now_iso, opts.answers, work)
+    finally:
+        windows, failures = loop.stop()
+    stats = session_stats(session)
+    busy = [a.total for a in session.answers if during(a, windows)]
+    stats["nice"] = nice
+    stats["load_before"] = load
+    stats["load_after"] = [round(x, 2) for x in os.getloadavg()]
+    stats["imports"] = {
+        "count": len(windows),
+        "seconds": spread([hi - lo for lo, hi in windows]) if windows else {},
+        "cpu_s": round(statistics.median(loop.cpu), 2) if loop.cpu else 0.0,
+        "failures": failures,
+        "key_to_next_during_import": spread(busy) | {"count": len(busy)} if busy else {},
+    }
+    return stats
 
 
 def evaluate(results: dict[str, Any]) -> dict[str, Any]:
@@ -707,6 +777,16 @@ def evaluate(results: dict[str, Any]) -> dict[str, Any]:
         for name, (text, limit) in TARGETS.items()
         if name in values
     }
+
+
+def cpu_line(stats: dict[str, Any]) -> list[str]:
+    cpu = stats.get("cpu_per_answer") or {}
+    if not cpu:
+        return []
+    return [
+        f"  reviewer CPU per answer (Space to Space): {cpu['process']:.1f} ms, of which its "
+        f"main thread (Textual) {cpu['main_thread']:.1f} ms"
+    ]
 
 
 def render(r: dict[str, Any]) -> str:
@@ -745,6 +825,7 @@ def render(r: dict[str, Any]) -> str:
         row("  of which engine", s["engine"]),
         row("  of which TUI", s["tui"]),
         f"  engine share of key -> next card: {s['engine_share']:.0%}",
+        *cpu_line(s),
     ]
     if s.get("steps"):
         lines.append("  the steps from the 3 key to the painted card:")
@@ -774,19 +855,29 @@ def render(r: dict[str, Any]) -> str:
             for n in range(3)
         )
     )
-    imp = r.get("importing") or {}
-    if imp:
+    for level, runs in (r.get("importing_by_nice_runs") or {}).items():
+        if not runs:
+            continue
+        imp = r["importing_by_nice"][level]
         i = imp["imports"]
+        nice = "its default nice" if level == DEFAULT_NICE else f"FLASHCORE_BULK_NICE={level}"
+        loads = ", ".join(
+            f"{run['load_before'][0]:.1f}->{run['load_after'][0]:.1f}" for run in runs
+        )
         lines.append(
             f"answering beside another process importing {r.get('import_attempts', 0):,}-row "
-            f"qbank logs (medians over {len(r['importing_runs'])} runs; {i['count']:.0f} imports "
-            f"a run, each {i['seconds'].get('p50', 0) / 1000:.1f} s):"
+            f"qbank logs at {nice} (medians over {len(runs)} runs, load {loads}; "
+            f"{i['count']:.0f} imports a run, each {i['seconds'].get('p50', 0) / 1000:.1f} s, "
+            f"{i.get('cpu_s', 0):.1f} CPU-s):"
         )
         lines.append(row("3 -> next card, whole run", imp["key_to_next"]))
         if i.get("key_to_next_during_import"):
             d = i["key_to_next_during_import"]
             lines.append(row(f"3 -> next card during an import (x{d['count']:.0f})", d))
-        failed = [f for run in r["importing_runs"] for f in run["imports"]["failures"]]
+        lines.append(row("  of which engine", imp["engine"]))
+        lines.append(row("  of which TUI", imp["tui"]))
+        lines.extend(cpu_line(imp))
+        failed = [f for run in runs for f in run["imports"]["failures"]]
         if failed:
             lines.append(f"  imports that failed: {len(failed)}; first: {failed[0]}")
     lines.append("targets:")

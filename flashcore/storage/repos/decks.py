@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
     from flashcore.storage.repos.common import Executor
 
-from flashcore.storage.repos.common import chunks, insert_many, like_prefix
+from flashcore.storage.repos.common import chunks, insert_many, like_prefix, update_many
 
 
 @dataclass(slots=True)
@@ -178,6 +178,10 @@ def upsert_deck(
         counts.updated = len(changed)
         linked.extend((note_id, note) for note_id, note, _d, _r in changed)
     _write_links(session, linked, topic_ids)
+    if plan.rehashed:
+        update_many(
+            session, notes, [{"id": i, "content_hash": h} for i, h in plan.rehashed], key="id"
+        )
     gone = plan.gone
     if prune and gone:
         session.execute(delete(notes).where(notes.c.id.in_([nid for _k, nid in gone])))
@@ -288,6 +292,22 @@ def package_note_homes(session: Session, profile_id: int) -> dict[str, tuple[int
         )
     )
     return {key[len(deck_key) + 1 :]: (note_id, deck_key) for note_id, key, deck_key in rows}
+
+
+def package_note_hashes(session: Executor, profile_id: int) -> dict[str, str]:
+    """The fingerprints of the notes that came from Anki packages and are not removed, by note
+    key (`<deck key>:<GUID>`): what a re-import compares a package's notes with before it
+    converts them."""
+    rows = session.execute(
+        select(notes.c.key, notes.c.content_hash)
+        .join(decks, decks.c.id == notes.c.deck_id)
+        .where(
+            decks.c.profile_id == profile_id,
+            notes.c.removed.is_(False),
+            or_(decks.c.source.like("%.apkg"), decks.c.source.like("%.colpkg")),
+        )
+    )
+    return {key: digest for key, digest in rows}
 
 
 def move_notes(

@@ -1,14 +1,18 @@
 """The topic index as stored: topics and their parents, aliases, the question ids notes list
-and the topics notes are linked to (what matching an attempt reads)."""
+and the topics notes are linked to (what matching an attempt reads). Every note's topics are
+read only where every note is needed (the cards' weights); the rest reads the notes that list
+a question id and how many notes each set of topics links (`linked_sets`)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from flashcore.storage.repos.common import chunks
 from flashcore.storage.tables import note_qids, note_topics, notes, topic_aliases, topics
 
 if TYPE_CHECKING:
@@ -21,10 +25,16 @@ class StoredIndex:
     parent: dict[int, int | None]
     aliases: list[tuple[str, str]]  # (alias key, the topic path it names)
     qid_notes: dict[tuple[str, str], list[int]]  # (source, qid) -> live notes listing it
-    note_topics: dict[int, list[int]]  # note id -> its topics
+    note_topics: dict[int, list[int]]  # note id -> its topics (every note, or see `linked_sets`)
+    # Without every note's topics: notes counted per set of linked topics (sorted ids), and
+    # `note_topics` holds only the notes that list a question id.
+    linked_sets: Counter[tuple[int, ...]] | None = None
 
 
-def stored_index(conn: Executor, profile_id: int) -> StoredIndex:
+def stored_index(conn: Executor, profile_id: int, *, every_note: bool = True) -> StoredIndex:
+    """The index; without `every_note`, the notes' topics only for the notes that list a
+    question id, and the notes counted per set of topics (a few grouped rows: at 200,000
+    notes, ~0.1 s instead of ~1 s)."""
     paths: dict[int, str] = {}
     parent: dict[int, int | None] = {}
     for topic_id, path, parent_id in conn.execute(
@@ -52,6 +62,12 @@ def stored_index(conn: Executor, profile_id: int) -> StoredIndex:
         .where(n.c.profile_id == profile_id, n.c.removed.is_(False))
     ).all():
         qid_notes[(source, qid)].append(qid_note)
+    if not every_note:
+        listing = sorted({n for notes_of in qid_notes.values() for n in notes_of})
+        return StoredIndex(
+            paths, parent, aliases, dict(qid_notes), topics_of_notes(conn, listing),
+            linked_sets(conn, profile_id),
+        )  # fmt: skip
     topics_of_note: dict[int, list[int]] = defaultdict(list)
     for note_id, linked_topic in conn.execute(
         select(nt.c.note_id, nt.c.topic_id)
@@ -60,3 +76,46 @@ def stored_index(conn: Executor, profile_id: int) -> StoredIndex:
     ).all():
         topics_of_note[note_id].append(linked_topic)
     return StoredIndex(paths, parent, aliases, dict(qid_notes), dict(topics_of_note))
+
+
+def topics_of_notes(conn: Executor, note_ids: Sequence[int]) -> dict[int, list[int]]:
+    """The topics each of these notes is linked to (notes without any: absent)."""
+    out: dict[int, list[int]] = defaultdict(list)
+    nt = note_topics.c
+    for chunk in chunks(sorted(set(note_ids)), 900):
+        for note_id, topic_id in conn.execute(
+            select(nt.note_id, nt.topic_id).where(nt.note_id.in_(chunk))
+        ).all():
+            out[note_id].append(topic_id)
+    return dict(out)
+
+
+def linked_sets(conn: Executor, profile_id: int) -> Counter[tuple[int, ...]]:
+    """The profile's notes linked to topics, counted per set of topics (sorted ids): the
+    notes of one topic counted by the database; the few linked to several read one by one."""
+    nt, tp = note_topics.c, topics.c
+    per_topic = conn.execute(
+        select(nt.topic_id, func.count())
+        .where(nt.topic_id.in_(select(tp.id).where(tp.profile_id == profile_id)))
+        .group_by(nt.topic_id)
+    ).all()
+    several = (
+        select(nt.note_id).group_by(nt.note_id).having(func.count() > 1)
+    )  # every profile's: filtering them by profile first costs more than it saves
+    multi: dict[int, list[int]] = defaultdict(list)
+    for note_id, topic_id in conn.execute(
+        select(nt.note_id, nt.topic_id)
+        .join(topics, tp.id == nt.topic_id)
+        .where(tp.profile_id == profile_id, nt.note_id.in_(several))
+    ).all():
+        multi[note_id].append(topic_id)
+    out: Counter[tuple[int, ...]] = Counter()
+    alone = Counter({int(t): int(n) for t, n in per_topic})
+    for linked in multi.values():
+        for t in linked:
+            alone[t] -= 1
+        out[tuple(sorted(linked))] += 1
+    for t, n in alone.items():
+        if n > 0:
+            out[(t,)] += n
+    return out

@@ -126,6 +126,7 @@ class ReviewScreen(ReviewActions, Screen[None]):
         self._saving_timers: list[Timer] = []
         self._status_timer: Timer | None = None
         self._saving_shown = False
+        self._fetched: NextCard | None = None  # the next card, fetched with the last answer
         # The widgets, kept at hand: a card changes them without a query per widget.
         self._scope = Static(self._scope_text(), id="review-scope")
         self._timer = Static("00:00", id="review-timer")
@@ -229,6 +230,26 @@ class ReviewScreen(ReviewActions, Screen[None]):
         if self.queue is None:
             collector.settle()  # the session's queue is loaded: long-lived from here on
         self._apply(nxt)
+
+    def _next_card(self) -> None:
+        """Show the next card: the one the answer's worker fetched right after the answer
+        committed (one trip to a thread per key, not two), else load it."""
+        nxt, self._fetched = self._fetched, None
+        if nxt is None:
+            self.load_next()
+        else:
+            self._apply(nxt)
+
+    def _fetch_after_write(self) -> None:
+        """In the write's thread, once the answer is committed: the next card, as `load_next`
+        would fetch it. Should it fail, the screen's own load fetches again and says why."""
+        study = self.study
+        if study is None:
+            return
+        try:
+            self._fetched = fetch_next(self.ctx, self.deck, self.topic, None, study)
+        except Exception:  # noqa: BLE001 - load_next (in _next_card) retries it and reports
+            self._fetched = None
 
     def _apply(self, nxt: NextCard) -> None:
         self.queue = nxt.queue
@@ -404,20 +425,27 @@ class ReviewScreen(ReviewActions, Screen[None]):
         self._saving_timers = []
 
     def _write(
-        self, write: Callable[[], Any], then: Callable[[Any], None], *, retry: bool = True
+        self,
+        write: Callable[[], Any],
+        then: Callable[[Any], None],
+        *,
+        retry: bool = True,
+        fetch: bool = False,
     ) -> None:
         """Run `write` in a worker thread while the screen shows it is saving; `then(outcome)`
-        runs on the screen with its result, or the exception that ended it."""
+        runs on the screen with its result, or the exception that ended it. With `fetch`, a
+        write that succeeded also fetches the next card there (`_next_card` shows it)."""
         self._start_saving()
+        self._fetched = None
         self.run_worker(
-            lambda: self._write_in_thread(write, then, retry),
+            lambda: self._write_in_thread(write, then, retry, fetch),
             thread=True,
             group="review-write",
             exit_on_error=False,
         )
 
     def _write_in_thread(
-        self, write: Callable[[], Any], then: Callable[[Any], None], retry: bool
+        self, write: Callable[[], Any], then: Callable[[Any], None], retry: bool, fetch: bool
     ) -> None:
         worker = get_current_worker()
         give_up = time.monotonic() + SAVE_LIMIT_S
@@ -432,6 +460,8 @@ class ReviewScreen(ReviewActions, Screen[None]):
             except Exception as exc:  # noqa: BLE001 - handed to the screen, which says it
                 outcome = exc
             break
+        if fetch and not isinstance(outcome, BaseException) and not worker.is_cancelled:
+            self._fetch_after_write()
         if not worker.is_cancelled:  # the app is still there (Ctrl+C does not wait for this)
             self.app.call_from_thread(then, outcome)
 

@@ -41,6 +41,7 @@ class ReviewActions:
     _back_to: Callable[[str], None]
     _replay_keys: Callable[[], None]
     _show_meta: Callable[[], None]
+    _next_card: Callable[[], None]
     load_next: Callable[..., Any]
     say: Callable[..., None]
     notify: Callable[..., None]
@@ -72,7 +73,7 @@ class ReviewActions:
         def then(outcome: Any) -> None:
             self._answered(view, rating, (reason, weak_topic), duration_ms, outcome)
 
-        self._write(write, then)
+        self._write(write, then, fetch=True)
 
     def _answered(
         self,
@@ -110,6 +111,8 @@ class ReviewActions:
                     "Leech: this card has lapsed too often and is now suspended",
                     severity="warning",
                 )
+            self._next_card()  # fetched with the answer, in its thread
+            return
         self.load_next()
 
     def _invalidate(self) -> None:

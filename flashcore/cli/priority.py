@@ -1,0 +1,58 @@
+"""Bulk commands yield the CPU: `qbank import` and `decks add` lower their own scheduling
+priority (`nice`) before their bulk work, so a reviewer open beside them (or any other
+interactive program) gets the processor first on a busy machine. On an idle machine nice
+changes nothing: the import runs as fast as before.
+
+The level is `FLASHCORE_BULK_NICE` (default `BULK_NICE`, 0 keeps full priority; at most 19).
+It is an increment to the process's niceness and, as for every unprivileged process, cannot be
+undone: it is taken once the command has checked its arguments, and only by the command's
+own process (the tests, which call `flashcore.cli.main` in-process, set 0).
+
+A moderate level, not 19: the import still holds SQLite's write lock for a few milliseconds
+at a time (services.write_steps), and a process starved of the CPU inside such a
+transaction would keep an answer waiting (priority inversion); at 10 it gets about a tenth of
+a core beside one busy normal process, at 19 barely one percent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+from flashcore.cli.parser import CliUsageError
+
+BULK_NICE = 10
+ENV = "FLASHCORE_BULK_NICE"
+
+
+def bulk_nice() -> int:
+    """The niceness increment bulk work takes: FLASHCORE_BULK_NICE, else BULK_NICE."""
+    raw = os.environ.get(ENV, "").strip()
+    if not raw:
+        return BULK_NICE
+    try:
+        level = int(raw)
+    except ValueError:
+        raise CliUsageError(f"{ENV}: {raw!r} is not a whole number (0 to 19)") from None
+    if not 0 <= level <= 19:
+        raise CliUsageError(f"{ENV}: {level} is out of range (0 to 19)")
+    return level
+
+
+def yield_cpu() -> int:
+    """Lower this process's CPU priority for bulk work (once: later calls change nothing).
+    Returns the process's niceness afterwards."""
+    level = bulk_nice()
+    nice = getattr(os, "nice", None)  # not on Windows: full priority there
+    if nice is None:
+        return 0
+    if level and not _lowered[0]:
+        _lowered[0] = True
+        with contextlib.suppress(OSError):
+            return int(nice(level))
+    with contextlib.suppress(OSError):
+        return int(nice(0))
+    return 0
+
+
+_lowered = [False]
