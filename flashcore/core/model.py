@@ -98,6 +98,18 @@ class ReviewRecord:
 # stability_after, difficulty_after, desired_retention, revlog_id).
 ReviewRow = tuple[int, int, int | None, int, int, int, float, float, float, int | None]
 
+# An answer as an Anki revlog row is made of it, its card in front: what an export reads in one
+# pass over the review log, in time order, after it has written the cards: (card_id,
+# reviewed_at, rating, duration_ms, state_before, state_after, due_after, difficulty_after,
+# revlog_id), as in `ReviewRow` (no stability or retention: a revlog row has neither).
+AnswerRow = tuple[int, int, int, int | None, int, int, int, float, int | None]
+
+
+def answer_row(card: int, row: ReviewRow) -> AnswerRow:
+    """`row`, an answer of `card`, as an `AnswerRow`."""
+    return (card, *row[:6], row[7], row[9])
+
+
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 

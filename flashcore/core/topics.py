@@ -28,6 +28,7 @@ def split_path(path: str) -> list[str]:
     return [part.strip() for part in path.split(SEPARATOR) if part.strip()]
 
 
+@lru_cache(maxsize=65536)
 def clean_path(path: str) -> str:
     """The display form: parts trimmed and joined with `::`."""
     return SEPARATOR.join(split_path(path))

@@ -2,8 +2,9 @@
 to the .apkg writer.
 
 The notes are read a slice at a time while the package is written (`NOTES_PER_READ` notes with
-their cards and history), all in one read transaction: memory stays that of one slice whatever
-the size of the history, and the package is what the collection held at one instant."""
+their cards), then the answers of those cards in one pass over the review log in time order,
+a batch at a time, all in one read transaction: memory stays that of one slice whatever the
+size of the history, and the package is what the collection held at one instant."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from flashcore.storage.repos import exports
 from flashcore.storage.uow import reading
 
 if TYPE_CHECKING:
-    from flashcore.exporters.anki import ExportCard, ExportNote, ExportSummary
+    from flashcore.exporters.anki import ExportNote, ExportSummary
     from flashcore.services.context import Collection
     from flashcore.storage.repos.common import Executor
 
@@ -33,7 +34,7 @@ def collect_notes(
     with reading(fc.engine) as session:
         where = repos.card_scope(session, fc.profile_id, deck, topic)
         scope = exports.notes_in_scope(session, where)
-        return list(_read_notes(session, where, scope.note_ids, with_scheduling, records=True))
+        return list(_read_notes(session, where, scope.note_ids, held=with_scheduling))
 
 
 def export_anki(
@@ -57,7 +58,11 @@ def export_anki(
         scope = exports.notes_in_scope(session, where)
         if not scope.note_ids:
             raise FlashcoreError("nothing to export: no cards match")
-        notes = _read_notes(session, where, scope.note_ids, with_scheduling)
+        # The whole profile: every card of the notes, every answer of the profile (read by
+        # note id and by time, not through the profile's clause).
+        everything = deck is None and topic is None
+        narrowed = None if everything else where
+        notes = _read_notes(session, narrowed, scope.note_ids, held=None)
         progress = None
         bar: Any = None
         if show_progress and len(scope.note_ids) > 2000:
@@ -70,8 +75,11 @@ def export_anki(
             def progress(done: int) -> None:
                 bar.update(task, completed=done)
 
+        answers = None
         try:
             own = exports.own_revlog_ids(session, where) if with_scheduling else ()
+            if with_scheduling:
+                answers = exports.answers_by_time(session, fc.profile_id, narrowed)
             return write_apkg_stream(
                 ExportPlan(len(scope.note_ids), scope.decks, scope.kinds, own),
                 notes,
@@ -79,9 +87,12 @@ def export_anki(
                 with_scheduling=with_scheduling,
                 now=fc.now(),
                 progress=progress,
+                answers=answers,
             )
         finally:
             notes.close()
+            if answers is not None:
+                answers.close()
             if bar is not None:
                 bar.stop()
 
@@ -120,32 +131,29 @@ def _split_sides(note: ExportNote) -> list[ExportNote]:
     return [n for n in out if n.cards]
 
 
-def _with_history(card: ExportCard, history: tuple[Any, ...], records: bool) -> ExportCard:
-    if records:
-        return dataclasses.replace(card, reviews=history, card_id=None)
-    return dataclasses.replace(card, review_rows=history, card_id=None)
-
-
 def _read_notes(
-    session: Executor,
-    where: Any,
-    note_ids: Sequence[int],
-    with_scheduling: bool,
-    *,
-    records: bool = False,
+    session: Executor, where: Any, note_ids: Sequence[int], *, held: bool | None
 ) -> Generator[ExportNote, None, None]:
-    """The notes, a slice at a time; each card's answers as `ReviewRow`s (plain numbers: an
-    export of a million reads no object per answer), or as `ReviewRecord`s with `records`."""
+    """The notes, a slice at a time. For an export (`held=None`) their cards are named by
+    `card_id` (the answers come after them: `exports.answers_by_time`); for `collect_notes`
+    the notes as values, with each card's answers as `ReviewRecord`s when `held`."""
     from flashcore.exporters.anki import ExportNote
 
     for start in range(0, len(note_ids), NOTES_PER_READ):
         notes = exports.exported_notes(session, where, note_ids[start : start + NOTES_PER_READ])
         history: dict[int, list[Any]] = {}
-        if with_scheduling:
+        if held:
             card_ids = [c.card_id for note in notes for c in note.cards if c.card_id is not None]
-            read = exports.review_records if records else exports.review_rows
-            history = read(session, card_ids)
+            history = exports.review_records(session, card_ids)
         for note in notes:
+            cards = note.cards
+            if held is not None:
+                cards = tuple(
+                    dataclasses.replace(
+                        c, reviews=tuple(history.get(c.card_id or 0, ())), card_id=None
+                    )
+                    for c in cards
+                )
             yield from _split_sides(
                 ExportNote(
                     key=note.key,
@@ -158,9 +166,6 @@ def _read_notes(
                     topics=note.topics,
                     qids=note.qids,
                     modified_at=note.modified_at,
-                    cards=tuple(
-                        _with_history(c, tuple(history.get(c.card_id or 0, ())), records)
-                        for c in note.cards
-                    ),
+                    cards=cards,
                 )
             )

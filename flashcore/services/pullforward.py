@@ -32,6 +32,7 @@ from flashcore.core.reasons import PulledForward, PullKind
 from flashcore.core.weakness import FRESH_DAYS
 from flashcore.services import forgetting, matching
 from flashcore.storage import today as today_repo
+from flashcore.storage.repos import topic_index as topics_repo
 from flashcore.storage.repos import weights as weights_repo
 
 if TYPE_CHECKING:
@@ -70,8 +71,8 @@ def choose(
     logged_after = studyday.day_start_of(since - timedelta(days=1), s.zone, s.day_start_hour)
     if not today_repo.any_batch_since(conn, fc.profile_id, logged_after):
         return {}
-    if index is None or not index.every_note:  # `_ReviewCards` sorts cards by topic
-        index = matching.load_index(conn, fc.profile_id, every_note=True)
+    if index is None:
+        index = matching.load_index(conn, fc.profile_id)
     listed = [qid for _source, qid in index.qid_notes]
     misses = today_repo.fresh_misses(conn, fc.profile_id, since, day, logged_after, listed)
     if not misses:
@@ -189,9 +190,13 @@ class _ReviewCards:
         self.by_note: dict[int, list[today_repo.ReviewCard]] = defaultdict(list)
         if many:
             self.by_topic = defaultdict(list)
-            for card in today_repo.review_cards_not_due(conn, profile_id, rollover, every=True):
+            found = today_repo.review_cards_not_due(conn, profile_id, rollover, every=True)
+            topics_of = index.note_topics
+            if not index.every_note:  # a light index: these notes' topics, read now
+                topics_of = topics_repo.topics_of_notes(conn, [c.note_id for c in found])
+            for card in found:
                 self.by_note[card.note_id].append(card)
-                for topic_id in set(index.note_topics.get(card.note_id, ())):
+                for topic_id in set(topics_of.get(card.note_id, ())):
                     self.by_topic[topic_id].append(card)
 
     def of_topics(self, topic_ids: list[int]) -> list[today_repo.ReviewCard]:

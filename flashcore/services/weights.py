@@ -92,7 +92,7 @@ def plan_refresh(
     then writes the changes a few hundred cards at a time). An import passes the batch it just
     wrote and its rows (see `matched_attempts`)."""
     half_life = fc.settings.weakness_half_life_days
-    index = load_index(session, fc.profile_id, every_note=True)  # the cards' weights
+    index = load_index(session, fc.profile_id)
     found = score_all(
         session, fc.profile_id, index, today, half_life, skip_batch=skip_batch, added=added
     )
@@ -227,17 +227,21 @@ def _card_weight_changes(
         best_for_topic[topic_id] = best
     changes: list[weights_repo.CardWeight] = []
     none: tuple[float, int | None] = (0.0, None)
-    topics_of_note = index.note_topics
-    for card_id, note_id, weight, weak_topic_id in weights_repo.card_weights(session, profile_id):
-        best = none
-        for t in topics_of_note.get(note_id, ()):
-            candidate = best_for_topic.get(t, none)
-            if candidate[0] > best[0]:
-                best = candidate
-        if missed and note_id in missed:
-            best = (missed[note_id], best[1])  # the topic stays for when the miss lapses
-        if (weight, weak_topic_id) != best:
-            changes.append((card_id, note_id, *best))
+    # A row per card and linked topic, by card and topic id: the first topic of the highest
+    # weight wins (ties: the lowest topic id).
+    rows = weights_repo.card_weights_and_topics(session, profile_id)
+    best = none
+    for at, (card_id, note_id, weight, weak_topic_id, linked) in enumerate(rows):
+        if at and rows[at - 1][0] != card_id:
+            best = none  # a new card
+        candidate = none if linked is None else best_for_topic.get(linked, none)
+        if candidate[0] > best[0]:
+            best = candidate
+        if at + 1 < len(rows) and rows[at + 1][0] == card_id:
+            continue  # more topics of this card follow
+        final = (missed[note_id], best[1]) if missed and note_id in missed else best
+        if (weight, weak_topic_id) != final:  # the topic stays for when a miss lapses
+            changes.append((card_id, note_id, *final))
     return changes
 
 

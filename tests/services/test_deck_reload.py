@@ -62,3 +62,30 @@ def test_a_reload_that_changes_nothing_recomputes_no_weights_nor_new_card_places
     write_deck(deck, SMALL_DECK.replace("T cells", "T lymphocytes", 1), key="imm")
     fc.add_decks([deck])
     assert forced == [True, False, True] and renumbered == [1, 1]
+
+
+def test_loading_pauses_the_cycle_collector_and_leaves_it_as_it_was(
+    fc_sqlite, tmp_path, monkeypatch
+):
+    import gc
+
+    from flashcore.services import decks
+
+    seen: list[bool] = []
+    original = decks._read_all
+
+    def spy(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(decks, "_read_all", spy)
+    deck = write_deck(tmp_path / "d.toml", SMALL_DECK, key="imm")
+    assert gc.isenabled()
+    fc_sqlite.add_decks([deck])
+    assert gc.isenabled() and seen == [False]
+    gc.disable()
+    try:
+        fc_sqlite.add_decks([deck])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

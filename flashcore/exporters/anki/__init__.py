@@ -52,9 +52,10 @@ package's `collection.anki2` is updated afterwards, in the form Anki's own expor
   factor 2500 for answered review cards, and the FSRS memory state in the card's `data`:
   `{"pos": position, "s": stability, "d": difficulty, "dr": desired retention,
   "decay": 0.1542, "lrt": last review epoch seconds}` (Anki reads it as `card.memory_state`).
-- revlog rows, one per review: id = the answer's own revlog id when it has one (imported from
-  Anki, or brought back from it), else the review's epoch ms (moved on by 1 ms when two reviews
-  share a millisecond or the millisecond is another answer's revlog id), ease = rating,
+- revlog rows, one per review, written after the cards in time order (the answers of one
+  instant by their cards' order): id = the answer's own revlog id when it has one (imported
+  from Anki, or brought back from it), else the review's epoch ms (moved on to the next free
+  millisecond when an earlier review took it or it is another answer's revlog id), ease = rating,
   ivl/lastIvl in days (positive) or seconds (negative), factor
   = Anki's FSRS form of difficulty ((d - 1) / 9 + 0.1) * 1000, time = duration capped at 60 s,
   type 0 learn / 1 review / 2 relearn (from the state before the review).
@@ -89,11 +90,11 @@ from flashcore.exporters.anki.package import PROGRESS_EVERY as PROGRESS_EVERY
 from flashcore.exporters.anki.package import remove_stale_temps as remove_stale_temps
 from flashcore.exporters.anki.package import write_apkg as write_apkg
 from flashcore.exporters.anki.package import write_apkg_stream as write_apkg_stream
+from flashcore.exporters.anki.revlog import MAX_ANSWER_MS as MAX_ANSWER_MS
+from flashcore.exporters.anki.revlog import _RevlogIds as _RevlogIds
 from flashcore.exporters.anki.schedule import COLLECTION_CRT as COLLECTION_CRT
 from flashcore.exporters.anki.schedule import FSRS_DECAY as FSRS_DECAY
-from flashcore.exporters.anki.schedule import MAX_ANSWER_MS as MAX_ANSWER_MS
 from flashcore.exporters.anki.schedule import ROLLOVER_HOUR as ROLLOVER_HOUR
-from flashcore.exporters.anki.schedule import _RevlogIds as _RevlogIds
 from flashcore.exporters.anki.schedule import fsrs_interval as fsrs_interval
 from flashcore.exporters.anki.schedule import review_day as review_day
 from flashcore.exporters.anki.schedule import study_date as study_date

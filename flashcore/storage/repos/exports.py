@@ -6,21 +6,21 @@ per row); the caller holds one read transaction for the whole export."""
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, and_, bindparam, select
 
 from flashcore.core.model import (
+    AnswerRow,
     CardState,
     ExportCard,
     NoteKind,
     ReviewRecord,
-    ReviewRow,
-    review_row,
 )
 from flashcore.storage.tables import (
     cards,
@@ -31,12 +31,14 @@ from flashcore.storage.tables import (
     review_logs,
     topics,
 )
-from flashcore.storage.types import RETENTION_SQL, from_micros, from_retention
+from flashcore.storage.types import from_micros, from_retention, to_micros
 
 if TYPE_CHECKING:
     from flashcore.storage.repos.common import Executor
 
 CHUNK = 900  # ids per IN list
+ANSWERS_PER_BATCH = 5_000
+_AT, _DUE = itemgetter(1), itemgetter(6)  # an AnswerRow's times
 _STATES = tuple(CardState)  # by stored value: a tuple index, not an enum call per review
 
 
@@ -87,14 +89,17 @@ def notes_in_scope(session: Executor, where: Any) -> NotesInScope:
 
 def exported_notes(session: Executor, where: Any, note_ids: Sequence[int]) -> list[ExportedNote]:
     """The notes `note_ids` (at most `CHUNK`, all in scope) with their cards matching
-    `where`, by note id."""
+    `where`, by note id; `where=None`: all their cards (an export of the whole profile; SQLite
+    then reads them by note id, where the profile's clause made it read every card of the
+    profile for each slice of notes)."""
     c, n = cards.c, notes.c
     ids = list(note_ids)
     cards_of: dict[int, list[ExportCard]] = {}
+    wanted = c.note_id.in_(bindparam("b_ids", expanding=True))
     for row in session.execute(
         select(c.note_id, c.id, c.ord, c.state, c.due, c.step, c.stability, c.difficulty)
         .add_columns(c.last_review, c.reps, c.lapses, c.desired_retention, c.suspended, c.flagged)
-        .where(and_(where, c.note_id.in_(bindparam("b_ids", expanding=True))))
+        .where(wanted if where is None else and_(where, wanted))
         .order_by(c.note_id, c.ord),
         {"b_ids": ids},
     ):
@@ -163,43 +168,51 @@ def review_records(session: Executor, card_ids: Sequence[int]) -> dict[int, list
     return out
 
 
-def review_rows(session: Executor, card_ids: Sequence[int]) -> dict[int, list[ReviewRow]]:
-    """`review_records` as plain numbers (`ReviewRow`: times in UTC microseconds), by card id:
-    on SQLite the driver's own rows as stored (no object per answer but its tuple)."""
-    out: dict[int, list[ReviewRow]] = {}
+def answers_by_time(
+    session: Executor, profile_id: int, where: Any = None
+) -> Generator[list[AnswerRow], None, None]:
+    """Every answer of this profile's cards (of those matching `where`, a clause on `cards`,
+    when given), by time then log id, as `AnswerRow`s (plain numbers) in lists of
+    `ANSWERS_PER_BATCH`.
+
+    One pass along the review log's time index: the log is written in time order, so its pages
+    are read in order and each once (reading it card by card touched most pages once per slice
+    of cards, and needed a sort). On SQLite the driver's own rows, as stored: no object per
+    answer but its tuple."""
+    r, batch = review_logs.c, ANSWERS_PER_BATCH
     connection = session if isinstance(session, Connection) else session.connection()
     sqlite = connection.dialect.name == "sqlite"
-    for start in range(0, len(card_ids), CHUNK):
-        chunk = card_ids[start : start + CHUNK]
-        if sqlite and _sqlite_rows(connection, chunk, out):
-            continue
-        for card_id, records in _group(
-            connection.execute(_reviews_statement(), {"b_ids": chunk})
-        ).items():
-            out[card_id] = [review_row(r) for r in records]
-    return out
+    statement = _answers_statement().where(r.profile_id == profile_id)
+    if where is not None:
+        statement = statement.where(r.card_id.in_(select(cards.c.id).where(where)))
+    if not sqlite:
+        statement = statement.execution_options(yield_per=batch)  # a server-side cursor
+    result = connection.execute(statement)
+    try:
+        if not sqlite:
+            for typed in result.partitions():
+                yield [(r[0], to_micros(r[1]), *r[2:6], to_micros(r[6]), *r[7:]) for r in typed]
+            return
+        cursor: Any = result.cursor  # the driver's rows: SQLAlchemy's would cost more than the rest
+        while rows := cursor.fetchmany(batch):
+            kinds = set(map(type, map(_AT, rows)))
+            kinds.update(map(type, map(_DUE, rows)))
+            yield rows if kinds == {int} else [_stored_times(r) for r in rows]
+    finally:
+        result.close()
 
 
-def _sqlite_rows(
-    connection: Connection, card_ids: Sequence[int], out: dict[int, list[ReviewRow]]
-) -> bool:
-    """The rows of `card_ids` into `out`; False (nothing added) when a stored time is not the
-    integer `UTCMicros` writes (then the typed read converts it)."""
-    driver: Any = connection.connection.driver_connection
-    rows = driver.execute(_SQLITE_ROWS.format(",".join("?" * len(card_ids))), list(card_ids))
-    got: dict[int, list[ReviewRow]] = {}
-    last = None
-    history: list[ReviewRow] = []
-    for row in rows:
-        if type(row[1]) is not int or type(row[6]) is not int:
-            return False
-        card_id = row[0]
-        if card_id != last:
-            history = got[card_id] = []
-            last = card_id
-        history.append(row[1:])
-    out.update(got)
-    return True
+def _stored_times(row: Any) -> AnswerRow:
+    """A row whose times are not the integers `UTCMicros` writes on SQLite (text written before
+    schema 0012, which its migration converts): read as `UTCMicros` reads them."""
+    return (row[0], _micros(row[1]), *row[2:6], _micros(row[6]), *row[7:])
+
+
+def _micros(value: Any) -> int:
+    if isinstance(value, int):
+        return value
+    parsed = datetime.fromisoformat(value)
+    return to_micros(parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC))
 
 
 def own_revlog_ids(session: Executor, where: Any) -> array[int]:
@@ -284,18 +297,20 @@ def _qids_statement() -> Any:
     )
 
 
-# The review log of some cards as `ReviewRow`s (with the card id first), on SQLite, the
-# retention read back here (types.RETENTION_SQL: the same arithmetic as types.Retention).
-_SQLITE_ROWS = (
-    "SELECT card_id, reviewed_at, rating, duration_ms, state_before, state_after, due_after,"
-    " stability_after, difficulty_after, " + RETENTION_SQL + ", anki_revlog_id"
-    " FROM review_logs WHERE card_id IN ({}) ORDER BY card_id, reviewed_at, id"
-)
 _SQLITE_REVIEWS = (
     "SELECT card_id, reviewed_at, rating, duration_ms, state_before, state_after, due_after,"
     " stability_after, difficulty_after, desired_retention, anki_revlog_id FROM review_logs"
     " WHERE card_id IN ({}) ORDER BY card_id, reviewed_at, id"
 )
+
+
+@cache
+def _answers_statement() -> Any:
+    r = review_logs.c
+    return select(
+        r.card_id, r.reviewed_at, r.rating, r.duration_ms, r.state_before, r.state_after,
+        r.due_after, r.difficulty_after, r.anki_revlog_id,
+    ).order_by(r.reviewed_at, r.id)  # fmt: skip
 
 
 @cache
