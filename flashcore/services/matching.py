@@ -411,7 +411,8 @@ def _summed(
     per_topic: dict[int, model.Totals] = defaultdict(model.Totals)
     outcomes: dict[tuple[str, str], model.QuestionOutcomes] = {}
     text_groups = []
-    for g in repos.decayed_groups(session, profile_id, today, half_life):
+    listed = {qid for _source, qid in index.qid_notes}  # the live notes' (what groups them)
+    for g in repos.decayed_groups(session, profile_id, today, half_life, listed):
         notes_of = index.qid_notes.get((g.source, g.qid)) if g.qid else None
         if not notes_of:  # no card lists it (or the same id from another bank): by its text
             text_groups.append(g)

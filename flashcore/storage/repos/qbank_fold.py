@@ -14,13 +14,13 @@ from sqlalchemy import func, select, update
 
 from flashcore.storage.repos.common import insert_many
 from flashcore.storage.repos.qbank import MISSED, tallied_attempts
-from flashcore.storage.repos.qbank_sums import Key, _state
+from flashcore.storage.repos.qbank_sums import Key, _digest, _listed_ids, _state
 from flashcore.storage.tables import qbank_attempts, qbank_sums, qbank_sums_state
 
 if TYPE_CHECKING:
     from flashcore.storage.repos.common import Executor
 
-__all__ = ["DayCount", "fold_batch", "group_days", "sums_kept"]
+__all__ = ["DayCount", "fold_batch", "group_days", "listed_qids", "sums_kept"]
 
 DayCount = tuple[Key, date, int, int]  # group, day, attempts, misses
 
@@ -33,6 +33,13 @@ def sums_kept(conn: Executor, profile_id: int) -> bool:
     s = qbank_sums_state.c
     found = conn.execute(select(s.profile_id).where(s.profile_id == profile_id)).first()
     return found is not None
+
+
+def listed_qids(conn: Executor, profile_id: int) -> tuple[frozenset[str], str]:
+    """The question ids the profile's live notes list (an attempt at one is grouped by its
+    source and id, see `_group_keys`), and their digest as the sums' state keeps it."""
+    ids = {str(q) for q in conn.execute(_listed_ids(profile_id)).scalars()}
+    return frozenset(ids), _digest(ids)
 
 
 def group_days(attempts: Iterable[Held], listed: frozenset[str]) -> list[DayCount]:

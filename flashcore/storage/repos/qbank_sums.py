@@ -50,7 +50,6 @@ __all__ = [
     "SETTLE_AFTER_DAYS",
     "SYNC_FROM",
     "decayed_groups",
-    "listed_qids",
     "sums_need_sync",
     "sync_sums",
 ]
@@ -125,13 +124,6 @@ def _listed_digest(conn: Executor, profile_id: int) -> str:
 
 def _digest(ids: set[str]) -> str:
     return hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()
-
-
-def listed_qids(conn: Executor, profile_id: int) -> tuple[frozenset[str], str]:
-    """The question ids the profile's live notes list (an attempt at one is grouped by its
-    source and id, see `_group_keys`), and their digest as the sums' state keeps it."""
-    ids = {str(q) for q in conn.execute(_listed_ids(profile_id)).scalars()}
-    return frozenset(ids), _digest(ids)
 
 
 def _group_keys(profile_id: int) -> list[Any]:
@@ -244,18 +236,27 @@ def _stored(conn: Executor, profile_id: int) -> tuple[dict[Key, _Settled], list[
 
 
 def decayed_groups(
-    conn: Executor, profile_id: int, today: date, half_life: float
+    conn: Executor,
+    profile_id: int,
+    today: date,
+    half_life: float,
+    listed: Iterable[str] | None = None,
 ) -> list[DecayedGroup]:
     """The profile's attempts summed per group on `today` (`repos.qbank.summed_groups`): from
-    the kept sums and the attempts added since when they can answer, else from every attempt."""
-    cached = cached_groups(conn, profile_id, today, half_life)
+    the kept sums and the attempts added since when they can answer, else from every attempt.
+    `listed`: the question ids the profile's live notes list, when the caller has read them."""
+    cached = cached_groups(conn, profile_id, today, half_life, listed)
     if cached is not None:
         return cached
     return summed_groups(conn, profile_id, today, half_life)
 
 
 def cached_groups(
-    conn: Executor, profile_id: int, today: date, half_life: float
+    conn: Executor,
+    profile_id: int,
+    today: date,
+    half_life: float,
+    listed: Iterable[str] | None = None,
 ) -> list[DecayedGroup] | None:
     """`decayed_groups` from the sums and the attempts added since, or None when the sums
     cannot answer for `today` (none yet, another half-life or listed ids, a settling day too
@@ -263,7 +264,8 @@ def cached_groups(
     state = _state(conn, profile_id)
     if state is None or not _usable(state, today, half_life):
         return None
-    if state.listed != _listed_digest(conn, profile_id):
+    digest = _listed_digest(conn, profile_id) if listed is None else _digest(set(listed))
+    if state.listed != digest:
         return None
     added, count, _ = _day_rows(conn, profile_id, state.last_attempt_id)
     if state.attempts + count != tallied_attempts(conn, profile_id):
