@@ -12,12 +12,19 @@ added in (note, then cloze number), as before the setting existed.
 Deterministic: the same cards give the same positions, whatever order they are given in (ties
 go to the deck, or the group, whose first card was added first). Weakness still comes first: the queue
 orders new cards by weight, then by position.
+
+Probe cards (issue 21): while the weighting reorders new cards, each topic's first few cards
+(`probe_quota`) come before the weak topics' other new cards (`with_probes`), so
+every topic is seen early. A topic nothing has been asked about yet carries no weight, and
+weak-first alone left such topics unseen to the end when the deck was not finished: the
+simulated students' weakest topics among them, whose flashcards would have shown them weak
+(they lapse more than FSRS predicts) had a few been studied.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TypeVar
@@ -25,6 +32,13 @@ from typing import TypeVar
 from flashcore.core import topics as topic_keys
 
 GROUP_DEPTH = 2  # topic levels that make a group: `Discipline::Area`
+# A topic's first cards (studied ones count) are probes: introduced before weak topics' new
+# cards, after missed questions' (see `with_probes`): one for every PROBE_EVERY cards of the
+# topic, at most PROBE_CARDS (`probe_quota`). A topic of fewer than PROBE_EVERY cards has none:
+# probes sample a topic, and with many small topics (a deck tagged to the leaf) probing each
+# would undo the weak-first order altogether. PROBE_CARDS 0: no probes.
+PROBE_CARDS = 3
+PROBE_EVERY = 8
 
 T = TypeVar("T")
 K = TypeVar("K", bound=Hashable)
@@ -90,3 +104,36 @@ def introduction_order(cards: Iterable[NewCardPlace], order: NewOrder) -> list[i
 def positions(cards: Iterable[NewCardPlace], order: NewOrder) -> dict[int, int]:
     """Card id -> its place (0, 1, 2, ...) in `introduction_order`."""
     return {card_id: place for place, card_id in enumerate(introduction_order(cards, order))}
+
+
+def probe_quota(cards: int) -> int:
+    """How many probes a topic of `cards` cards (not suspended, studied or new) has: one per
+    PROBE_EVERY, at most PROBE_CARDS (25 cards: 3; 7 cards: none)."""
+    return min(PROBE_CARDS, cards // PROBE_EVERY) if PROBE_EVERY > 0 else 0
+
+
+def probe_count_needed() -> int:
+    """A topic's cards counted up to this many tell its `probe_quota`."""
+    return PROBE_CARDS * PROBE_EVERY
+
+
+def with_probes(
+    ranked: Sequence[T],
+    probes: Sequence[T],
+    *,
+    weight: Callable[[T], float],
+    key: Callable[[T], Hashable],
+    first_above: float,
+) -> list[T]:
+    """Today's new cards in the order they are offered: `ranked` (weight first, then
+    position) with `probes` (by position) moved ahead of every card but those weighing
+    `first_above` or more (a missed question's). Each card once."""
+    top = [r for r in ranked if weight(r) >= first_above]
+    seen = {key(r) for r in top}
+    out = list(top)
+    for item in [*probes, *ranked]:
+        k = key(item)
+        if k not in seen:
+            seen.add(k)
+            out.append(item)
+    return out

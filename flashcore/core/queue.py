@@ -36,6 +36,7 @@ class Candidate:
     last_review: datetime | None
     weight: float = 0.0
     pulled: PulledForward | None = None  # when fresh misses pulled this card forward today
+    probe: bool = False  # a new card moved ahead as one of its topic's first (introduction)
 
 
 class EntryKind(StrEnum):
@@ -182,9 +183,8 @@ def build(
             Entry(c.card_id, c.note_id, c.state, due, r, -neg_priority, why, EntryKind.REVIEW)
         )
     for c in new[: max(0, wanted - len(entries))]:
-        entries.append(
-            Entry(c.card_id, c.note_id, NEW, c.due, None, c.weight, reasons.NEW_CARD, EntryKind.NEW)
-        )
+        why = reasons.NEW_PROBE if c.probe else reasons.NEW_CARD
+        entries.append(Entry(c.card_id, c.note_id, NEW, c.due, None, c.weight, why, EntryKind.NEW))
     return Queue(tuple(entries), counts, held_new=held_new, held_review=held_review)
 
 

@@ -181,6 +181,7 @@ class Reason:
     weak: WeakTopic | None = None  # the weak topic that weights it (without a missed question)
     exam_day: date | None = None  # a review in the exam's last stretch
     postponed: Postponed | None = None  # a time budget leaves it for later
+    probe: bool = False  # NEW: one of its topic's first cards, ahead of weak topics' cards
 
     @property
     def pulled_by_question(self) -> bool:
@@ -214,7 +215,7 @@ class Reason:
         if self.basis is Basis.RELEARNING:
             return "relearning after a lapse"
         if self.basis is Basis.NEW:
-            return "new"
+            return PROBE_TEXT if self.probe else "new"
         if self.pulled is not None:
             return self.pulled.text()
         if self.overdue_days <= 0:
@@ -225,6 +226,15 @@ class Reason:
 LEARNING_STEP = Reason(Basis.LEARNING)
 RELEARNING_STEP = Reason(Basis.RELEARNING)
 NEW_CARD = Reason(Basis.NEW)
+
+
+# A probe card (core.introduction): one of its topic's first cards, which come before weak
+# topics' new cards so that every topic is seen early.
+PROBE_TEXT = (
+    "new; one of its topic's first cards (they come before weak topics' new cards, so every "
+    "topic is seen early)"
+)
+NEW_PROBE = Reason(Basis.NEW, probe=True)
 
 
 def learning(relearning: bool) -> Reason:

@@ -6,11 +6,11 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from flashcore.core import fsrs_adapter, queue, studyday
+from flashcore.core import fsrs_adapter, introduction, queue, studyday
 from flashcore.core import topics as topic_keys
 from flashcore.core.errors import FlashcoreError
 from flashcore.core.model import CardState
@@ -234,6 +234,9 @@ class Inputs:
     reviews_left: int
     fetch: int  # new rows read at most (more may exist when this many were read)
     waiting: Callable[[], int]  # the scope's new cards (notes, with bury_siblings), counted
+    # Each topic's first cards still new (core.introduction's probes), read only while weak
+    # topics reorder the new cards (otherwise `new_rows` are in introduction order already).
+    probe_rows: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 def _load(
@@ -258,13 +261,29 @@ def _load(
     reviews_left = max(0, s.reviews_per_day - done.get(int(CardState.REVIEW), 0))
     new_rows: list[tuple[Any, ...]] = []
     fetch = new_left * NEW_FETCH_FACTOR + 50
+    probe_rows: list[tuple[Any, ...]] = []
     if new_left:
         new_rows = list(queue_repo.new_rows(conn, scope, d.now, fetch))
+        if introduction.PROBE_CARDS > 0 and new_rows and new_rows[0][6] > 0:
+            probe_rows = queue_repo.first_of_topics(
+                conn, fc.profile_id, scope, d.now, introduction.probe_quota,
+                introduction.probe_count_needed(), fetch,
+            )  # fmt: skip
 
     def waiting() -> int:
         return queue_repo.new_waiting(conn, scope, d.now, by_note=s.bury_siblings)
 
-    return Inputs(due_rows, new_rows, pulled, new_limit, new_left, reviews_left, fetch, waiting)
+    return Inputs(
+        due_rows, new_rows, pulled, new_limit, new_left, reviews_left, fetch, waiting, probe_rows
+    )
+
+
+def _weight(row: tuple[Any, ...]) -> float:
+    return float(row[6])
+
+
+def _card_id(row: tuple[Any, ...]) -> int:
+    return int(row[0])
 
 
 def _build_queue(
@@ -308,7 +327,18 @@ def rank(
         candidates = [Candidate(*r) for r in due_rows]
     weight_of = {r[0]: r[6] for r in due_rows if r[6] > 0}
     weight_of.update({r[0]: r[6] for r in new_rows if r[6] > 0})
-    news = [Candidate(r[0], r[1], r[2], r[3], None, None, r[6]) for r in new_rows]
+    if inputs.probe_rows:
+        probes = {r[0] for r in inputs.probe_rows}
+        new_rows = introduction.with_probes(
+            new_rows, inputs.probe_rows, weight=_weight, key=_card_id, first_above=MISSED_QUESTION
+        )
+        news = [
+            Candidate(r[0], r[1], r[2], r[3], None, None, r[6], None,
+                      r[0] in probes and r[6] < MISSED_QUESTION)
+            for r in new_rows
+        ]  # fmt: skip
+    else:
+        news = [Candidate(r[0], r[1], r[2], r[3], None, None, r[6]) for r in new_rows]
     built = queue.build(
         candidates,
         news,
@@ -329,7 +359,7 @@ def rank(
         limit=limit,
     )
     new_held = built.held_new
-    if not inputs.new_left or len(new_rows) >= inputs.fetch:
+    if not inputs.new_left or len(inputs.new_rows) >= inputs.fetch:
         # More new cards than were read: count them all (a note's siblings once, as the
         # queue takes one card of a note a day).
         new_held = max(new_held, inputs.waiting() - built.counts.new)

@@ -14,8 +14,11 @@ from flashcore.core.introduction import (
     NewOrder,
     introduction_order,
     positions,
+    probe_count_needed,
+    probe_quota,
     spread,
     topic_group,
+    with_probes,
 )
 
 
@@ -103,3 +106,50 @@ def test_every_prefix_holds_each_decks_share_within_webster_bound(sizes):
         for d, size in enumerate(sizes):
             bound = 0.5 + len(sizes) * size / (2 * total)
             assert abs(seen[d] - end * size / total) <= bound + 1e-9, (sizes, end, d)
+
+
+# ---------------------------------------------------------------- probe cards (issue 21)
+
+
+# (card id, weight): rows as the queue reads them, weight first then position.
+def _row_weight(row: tuple[int, float]) -> float:
+    return row[1]
+
+
+def _row_key(row: tuple[int, float]) -> int:
+    return row[0]
+
+
+def test_probes_come_after_missed_questions_and_before_weak_topics_cards():
+    ranked = [(1, 1.8), (2, 0.6), (3, 0.6), (4, 0.2), (10, 0.0), (11, 0.0)]
+    probes = [(11, 0.0), (3, 0.6), (12, 0.0)]  # by position; 12 was beyond the rows read
+    order = with_probes(ranked, probes, weight=_row_weight, key=_row_key, first_above=1.0)
+    assert [r[0] for r in order] == [1, 11, 3, 12, 2, 4, 10]
+
+
+def test_without_probes_the_weighted_order_stands():
+    ranked = [(1, 0.9), (2, 0.0)]
+    assert with_probes(ranked, [], weight=_row_weight, key=_row_key, first_above=1.0) == ranked
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 30), st.floats(0, 2)), unique_by=lambda r: r[0]),
+    st.lists(st.integers(0, 40), unique=True),
+)
+def test_probes_reorder_without_losing_or_repeating_a_card(ranked, probe_ids):
+    ranked = sorted(ranked, key=lambda r: -r[1])
+    weights = dict(ranked)
+    probes = [(i, weights.get(i, 0.0)) for i in probe_ids]
+    order = with_probes(ranked, probes, weight=_row_weight, key=_row_key, first_above=1.0)
+    ids = [r[0] for r in order]
+    assert len(ids) == len(set(ids)) == len({r[0] for r in ranked} | set(probe_ids))
+    # Missed questions' cards first, then the probes in their order, then the rest by weight.
+    top = [r[0] for r in ranked if r[1] >= 1.0]
+    assert ids[: len(top)] == top
+    rest_probes = [i for i in probe_ids if i not in top]
+    assert ids[len(top) : len(top) + len(rest_probes)] == rest_probes
+
+
+def test_a_topic_has_one_probe_per_eight_cards_up_to_three_and_a_small_one_none():
+    assert [probe_quota(n) for n in (0, 7, 8, 16, 24, 25, 400)] == [0, 0, 1, 2, 3, 3, 3]
+    assert probe_count_needed() == 24  # counting a topic's cards further changes nothing

@@ -9,6 +9,7 @@ import pytest
 
 from flashcore.core.reasons import (
     NEW_CARD,
+    NEW_PROBE,
     Basis,
     Postponed,
     Postponement,
@@ -74,3 +75,11 @@ def test_the_exam_stretch_and_a_budget_wrap_the_rest_in_that_order():
         "postponed: over today's 30-minute budget (least exam points at risk: recall 0.85); "
         f"due before the exam on 2027-01-15; {WEAK.explanation}; due 2 days ago"
     )
+
+
+def test_a_probe_card_says_it_is_one_of_its_topics_first_and_a_weak_topic_still_leads():
+    assert NEW_PROBE.text() == (
+        "new; one of its topic's first cards (they come before weak topics' new cards, so "
+        "every topic is seen early)"
+    )
+    assert NEW_PROBE.with_weak(WEAK).text() == f"new; {WEAK.explanation}"

@@ -34,6 +34,17 @@ ARMS: dict[str, Arm] = {
     "qid-cap": Arm("qid-cap", qid_retention="cap"),
     "qid-base": Arm("qid-base", qid_retention="base"),
     "qid-decay": Arm("qid-decay", qid_retention="decay"),
+    "no-probe": Arm("no-probe", patch=(("introduction.PROBE_CARDS", 0),)),
+    # probe cards per 25-card topic (core.introduction.probe_quota): 2, 4, 5 instead of 3
+    "probe2": Arm(
+        "probe2", patch=(("introduction.PROBE_CARDS", 2), ("introduction.PROBE_EVERY", 12))
+    ),
+    "probe4": Arm(
+        "probe4", patch=(("introduction.PROBE_CARDS", 4), ("introduction.PROBE_EVERY", 6))
+    ),
+    "probe5": Arm(
+        "probe5", patch=(("introduction.PROBE_CARDS", 5), ("introduction.PROBE_EVERY", 5))
+    ),
     "shipped": Arm("shipped", absolute=True),
     "shipped-no-raise": Arm(
         "shipped-no-raise", absolute=True, config=(("weakness_max_retention", "0.90"),)

@@ -89,14 +89,17 @@ def notes_in_scope(session: Executor, where: Any) -> NotesInScope:
 
 def exported_notes(session: Executor, where: Any, note_ids: Sequence[int]) -> list[ExportedNote]:
     """The notes `note_ids` (at most `CHUNK`, all in scope) with their cards matching
-    `where`, by note id."""
+    `where`, by note id; `where=None`: all their cards (an export of the whole profile; SQLite
+    then reads them by note id, where the profile's clause made it read every card of the
+    profile for each slice of notes)."""
     c, n = cards.c, notes.c
     ids = list(note_ids)
     cards_of: dict[int, list[ExportCard]] = {}
+    wanted = c.note_id.in_(bindparam("b_ids", expanding=True))
     for row in session.execute(
         select(c.note_id, c.id, c.ord, c.state, c.due, c.step, c.stability, c.difficulty)
         .add_columns(c.last_review, c.reps, c.lapses, c.desired_retention, c.suspended, c.flagged)
-        .where(and_(where, c.note_id.in_(bindparam("b_ids", expanding=True))))
+        .where(wanted if where is None else and_(where, wanted))
         .order_by(c.note_id, c.ord),
         {"b_ids": ids},
     ):

@@ -5,6 +5,7 @@ Core statements and plain tuples: a queue ranks ~2,500 of them on every build.""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +13,8 @@ from sqlalchemy import and_, func, literal_column, or_, select
 
 from flashcore.core.model import CardState
 from flashcore.storage.repos.cards import card_filter
-from flashcore.storage.tables import NEW_CARD_ORDER, cards, notes
+from flashcore.storage.repos.common import chunks
+from flashcore.storage.tables import NEW_CARD_ORDER, cards, note_topics, notes, topics
 
 if TYPE_CHECKING:
     from flashcore.storage.repos.common import Executor
@@ -79,6 +81,92 @@ def new_rows(conn: Executor, scope: Any, now: datetime, fetch: int) -> list[Queu
         .limit(fetch)
     ).all()
     return [tuple(r) for r in rows]
+
+
+def first_of_topics(
+    conn: Executor,
+    profile_id: int,
+    scope: Any,
+    now: datetime,
+    quota: Callable[[int], int],
+    count_up_to: int,
+    fetch: int,
+) -> list[QueueRow]:
+    """The scope's new cards among the first `quota(n)` cards of one of their note's topics
+    (n: the topic's cards, counted up to `count_up_to`), by position (at most `fetch`): a
+    topic's studied cards count first, then its new ones in introduction order (suspended cards
+    do not count). core.introduction's probe cards.
+
+    Cheap once topics have their first cards studied (the usual case): each topic's cards are
+    counted up to `count_up_to` through the note_topics index, and only the notes of topics
+    short of their quota are read, never every new card."""
+    c, nt = cards.c, note_topics.c
+    short = _topics_short_of(conn, profile_id, quota, count_up_to)
+    topics_of: dict[int, list[int]] = defaultdict(list)
+    for chunk in chunks(sorted(short), 900):
+        for note_id, topic_id in conn.execute(
+            select(nt.note_id, nt.topic_id).where(nt.topic_id.in_(chunk))
+        ):
+            topics_of[note_id].append(topic_id)
+    found: dict[int, list[tuple[int, int, int, int]]] = defaultdict(list)
+    for chunk in chunks(sorted(topics_of), 900):
+        for card_id, note_id, ord_, position in conn.execute(
+            select(c.id, c.note_id, c.ord, c.new_position).where(
+                c.note_id.in_(chunk), c.suspended.is_(False), _new()
+            )
+        ):
+            for topic_id in topics_of[note_id]:
+                found[topic_id].append((position, note_id, ord_, card_id))
+    firsts: set[tuple[int, int, int, int]] = set()
+    for topic_id, new in found.items():
+        firsts.update(sorted(new)[: short[topic_id]])
+    rows: list[QueueRow] = []
+    ordered = [card_id for *_, card_id in sorted(firsts)]
+    for chunk in chunks(ordered, 900):  # in introduction order: stop once `fetch` are found
+        rows += [
+            tuple(r)
+            for r in conn.execute(
+                select(*CARD_COLUMNS)
+                .where(_active(scope, now), _new(), c.id.in_(chunk))
+                .order_by(c.new_position, c.note_id, c.ord)
+            )
+        ]
+        if len(rows) >= fetch:
+            break
+    return rows[:fetch]
+
+
+def _topics_short_of(
+    conn: Executor, profile_id: int, quota: Callable[[int], int], count_up_to: int
+) -> dict[int, int]:
+    """The profile's topics with fewer studied cards on their own notes than `quota(their
+    cards)` (suspended cards do not count) -> how many new cards they still lack. Each topic's
+    cards are counted up to `count_up_to` only, its studied ones up to the largest quota."""
+    c2, nt2, t = cards.c, note_topics.c, topics.c
+    most = quota(count_up_to)  # no topic needs more studied cards than this
+
+    def counted(up_to: int, *where: Any) -> Any:
+        some = (
+            select(literal_column("1"))
+            .select_from(note_topics.join(cards, c2.note_id == nt2.note_id))
+            .where(nt2.topic_id == t.id, c2.suspended.is_(False), *where)
+            .limit(up_to)
+            .correlate(topics)
+            .subquery()
+        )
+        return select(func.count()).select_from(some).scalar_subquery()
+
+    rows = conn.execute(
+        select(t.id, counted(count_up_to), counted(most, c2.state != literal_column("0"))).where(
+            t.profile_id == profile_id
+        )
+    ).all()
+    out = {}
+    for topic_id, total, studied in rows:
+        lacking = quota(total) - studied
+        if lacking > 0:
+            out[topic_id] = lacking
+    return out
 
 
 def new_waiting(conn: Executor, scope: Any, now: datetime, *, by_note: bool) -> int:

@@ -36,7 +36,7 @@ from textual.worker import get_current_worker
 from flashcore.core.errors import DatabaseBusyError, FlashcoreError
 from flashcore.tui import collector
 from flashcore.tui.context import Context
-from flashcore.tui.next_card import NextCard, fetch_next
+from flashcore.tui.next_card import CardTexts, NextCard, card_texts, fetch_next, meta_text
 from flashcore.tui.queue_text import done_text, scope_text, waiting_text
 from flashcore.tui.screens.help import HelpScreen
 from flashcore.tui.screens.review_actions import ReviewActions
@@ -44,7 +44,7 @@ from flashcore.tui.screens.session_end import SessionEndScreen
 from flashcore.tui.session import SessionRecord, format_duration, plural
 from flashcore.tui.widgets.answer_bar import AnswerBar
 from flashcore.tui.widgets.bars import ProgressLine
-from flashcore.tui.widgets.card_text import CardText, clean
+from flashcore.tui.widgets.card_text import CardText, same_text
 
 if TYPE_CHECKING:
     from flashcore.services.study import CardView, StudySession, TodayQueue
@@ -127,6 +127,8 @@ class ReviewScreen(ReviewActions, Screen[None]):
         self._status_timer: Timer | None = None
         self._saving_shown = False
         self._fetched: NextCard | None = None  # the next card, fetched with the last answer
+        self._texts: CardTexts | None = None  # the texts of the card on screen
+        self._shown_texts: dict[Static, Text] = {}  # what _set_text last gave each widget
         # The widgets, kept at hand: a card changes them without a query per widget.
         self._scope = Static(self._scope_text(), id="review-scope")
         self._timer = Static("00:00", id="review-timer")
@@ -198,7 +200,7 @@ class ReviewScreen(ReviewActions, Screen[None]):
         return scope_text(self.deck, self.topic, queue, width)
 
     def on_resize(self) -> None:
-        self.call_after_refresh(lambda: self._scope.update(self._scope_text(self.queue)))
+        self.call_after_refresh(lambda: self._set_text(self._scope, self._scope_text(self.queue)))
 
     # ------------------------------------------------------------ loading
 
@@ -253,11 +255,11 @@ class ReviewScreen(ReviewActions, Screen[None]):
 
     def _apply(self, nxt: NextCard) -> None:
         self.queue = nxt.queue
-        self._scope.update(self._scope_text(nxt.queue), layout=False)
+        self._set_text(self._scope, self._scope_text(nxt.queue), layout=False)
         self._update_progress()
         if nxt.view is not None:
             self.weak_topic = nxt.weak_topic
-            self._show_card(nxt.view, nxt.reason)
+            self._show_card(nxt.view, nxt.reason, nxt.texts)
             self._replay_keys()
             return
         self.view = None
@@ -298,14 +300,20 @@ class ReviewScreen(ReviewActions, Screen[None]):
 
     # ------------------------------------------------------------ showing
 
-    def _show_card(self, view: CardView, reason: str) -> None:
+    def _set_text(self, widget: Static, text: Text, *, layout: bool = True) -> None:
+        """`widget` shows `text`, updated (and repainted) only when it differs from what it
+        shows: the header and the why line often stay the same from card to card."""
+        if not same_text(self._shown_texts.get(widget), text):
+            self._shown_texts[widget] = text
+            widget.update(text, layout=layout)
+
+    def _show_card(self, view: CardView, reason: str, texts: CardTexts | None = None) -> None:
         self.view = view
         self.reason = reason
-        self._front.show_segments(view.front)  # the back and extra are set when revealed
+        self._texts = texts if texts is not None else card_texts(view, reason)
+        self._front.show_text(self._texts.front)  # the back and extra are set when revealed
         self._show_meta()
-        why = Text("why: ", style="dim")
-        why.append(clean(reason).replace("\n", " "), style="italic")
-        self._reason.update(why)
+        self._set_text(self._reason, self._texts.why)
         if self._card.scroll_y:
             self._card.scroll_home(animate=False)
         self.shown_at = self.ctx.ticks()
@@ -317,21 +325,17 @@ class ReviewScreen(ReviewActions, Screen[None]):
         view = self.view
         if view is None:
             return
-        meta = Text(clean(view.deck), style="dim")
-        meta.append(f" · {view.kind} · {view.state.label}", style="dim")
-        if view.flagged:
-            meta.append("  ⚑ flagged", style="bold magenta")
-        self._meta.update(meta, layout=False)
+        self._set_text(self._meta, meta_text(view), layout=False)
 
     def _reveal(self) -> None:
-        view = self.view
-        if view is None:
+        view, texts = self.view, self._texts
+        if view is None or texts is None:
             return
         if view.kind == "cloze":
-            self._front.show_segments(view.back)
+            self._front.show_text(texts.answer)
         else:
-            self._back.show_segments(view.back)
-        self._extra.show_plain(view.extra or "", style="italic")
+            self._back.show_text(texts.answer)
+        self._extra.show_text(texts.extra)
         self._answers.set_outcomes({r: o.label for r, o in view.outcomes.items()})
         self._set_phase("back", basic_back=view.kind != "cloze")
 
@@ -351,7 +355,7 @@ class ReviewScreen(ReviewActions, Screen[None]):
     def _show_notice(self, text: Text, phase: str) -> None:
         self.view = None
         self._notice.show_text(text)
-        self._reason.update(Text())
+        self._set_text(self._reason, Text())
         self._set_phase(phase)
         self._collect_soon()
 
