@@ -191,3 +191,21 @@ def test_an_import_folds_its_batch_into_the_kept_sums_and_they_still_answer_exac
     assert _cached(fc, later) is None
     _sync(fc, later)
     _same(_cached(fc, later), _direct(fc, later))
+
+
+def test_the_sums_folded_by_the_database_and_in_python_agree(with_history, monkeypatch):
+    from flashcore.storage.repos import qbank_sums
+
+    fc = with_history
+    _sync(fc, TODAY)
+    newer = logs.make_history(
+        300, TODAY - timedelta(days=20), TODAY + timedelta(days=1), fc.paths, seed=5,
+        taken=fc.taken,
+    )  # fmt: skip
+    qbank.import_log(fc, newer, origin="newer.csv")  # per-day rows, and tomorrow's
+    for day in (TODAY, TODAY + timedelta(days=6)):
+        by_database = _cached(fc, day)
+        with monkeypatch.context() as m:  # SQLite without its math functions
+            m.setattr(qbank_sums, "can_decay", lambda conn: False)
+            _same(_cached(fc, day), by_database)
+        _same(by_database, _direct(fc, day))

@@ -100,7 +100,7 @@ def fold_batch(
     after the last id folded, which is the same. The rows an earlier step wrote (`made`) are
     added to; returns the rows this step wrote (`made` itself is left as it is, so that a
     step tried again starts from the same place)."""
-    s, c = qbank_sums_state.c, qbank_sums.c
+    s = qbank_sums_state.c
     conn.execute(  # one writer of the sums at a time per profile (PostgreSQL: the row lock)
         select(s.profile_id).where(s.profile_id == profile_id).with_for_update()
     ).first()
@@ -112,7 +112,19 @@ def fold_batch(
             return None  # another batch came or went since the sums were taken
     elif state.last_attempt_id != after_id:
         return None  # summed afresh meanwhile
-    made = made or {}
+    out = _write_days(conn, profile_id, days, made or {})
+    conn.execute(
+        update(qbank_sums_state)
+        .where(s.profile_id == profile_id)
+        .values(last_attempt_id=through_id, attempts=state.attempts + count)
+    )
+    return out
+
+
+def _write_days(conn: Executor, profile_id: int, days: Iterable[DayCount], made: Made) -> Made:
+    """The (group, day) counts written: added to the rows in `made`, else new rows; the rows
+    written, with what they now hold."""
+    c = qbank_sums.c
     out: Made = {}
     new: list[DayCount] = []
     for key, day, n, m in days:
@@ -146,9 +158,4 @@ def fold_batch(
                 continue  # another profile's, written meanwhile (PostgreSQL)
             day = on_date if isinstance(on_date, date) else date.fromisoformat(str(on_date))
             out[(tuple(k), day)] = (int(row_id), int(n), int(m))  # type: ignore[index]
-    conn.execute(
-        update(qbank_sums_state)
-        .where(s.profile_id == profile_id)
-        .values(last_attempt_id=through_id, attempts=state.attempts + count)
-    )
     return out
