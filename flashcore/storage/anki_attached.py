@@ -82,12 +82,12 @@ class AttachedCollection:
         answer (20,000 answers: 0.47 s CPU against 0.37-0.46 s)."""
         names = ", ".join(IMPORTED_COLUMNS)
         rebuilt = self._indexes_if_empty()
+        for name, _sql in rebuilt:
+            self._db.execute(f'DROP INDEX main."{name}"')
         with big_cache(self._db):
-            for name, _sql in rebuilt:
-                self._db.execute(f'DROP INDEX main."{name}"')
             cursor = self._db.execute(f"INSERT INTO main.review_logs ({names}) {select}", params)
-            for _name, sql in rebuilt:
-                self._db.execute(sql)
+        for _name, sql in rebuilt:  # sorted within the usual cache (the big one: +22 MB peak)
+            self._db.execute(sql)
         return int(cursor.rowcount)
 
     def _indexes_if_empty(self) -> list[tuple[str, str]]:

@@ -8,16 +8,17 @@ due later are left: "next card in 4m", polled every second) and `done`.
 The screen never freezes and never drops a key. Writes run in a worker: while another process
 holds the write lock (a large `qbank import`), the answer waits for it there, retried until it
 commits (a retry writes nothing twice: a busy database refused the whole transaction) or, after
-`SAVE_LIMIT_S`, fails with a message and the card stays on screen to be answered again. After
-`SAVING_SHOWN_S` the screen says it is saving, and after `SAVING_BUSY_S` why. Keys pressed
-while loading or saving are kept, in order, and replayed once the next card is on screen
-(Space, 3, Space, 3 typed ahead answers two cards); quitting waits for the answer in flight.
+`SAVE_LIMIT_S`, fails with a message and the card stays on screen to be answered again
+(review_writes). After `SAVING_SHOWN_S` the screen says it is saving, and after `SAVING_BUSY_S`
+why. Keys pressed while loading or saving are kept, in order, and replayed once the next card
+is on screen (Space, 3, Space, 3 typed ahead answers two cards); quitting waits for the answer
+in flight. While the student reads, a worker checkpoints the WAL and rebuilds the session's
+queue if another process changed the collection (`StudySession.prepare`), off the key's path.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -31,15 +32,16 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Static
-from textual.worker import get_current_worker
+from textual.worker import Worker
 
-from flashcore.core.errors import DatabaseBusyError, FlashcoreError
+from flashcore.core.errors import FlashcoreError
 from flashcore.tui import collector
 from flashcore.tui.context import Context
 from flashcore.tui.next_card import CardTexts, NextCard, card_texts, fetch_next, meta_text
 from flashcore.tui.queue_text import done_text, scope_text, waiting_text
 from flashcore.tui.screens.help import HelpScreen
 from flashcore.tui.screens.review_actions import ReviewActions
+from flashcore.tui.screens.review_writes import ReviewWrites
 from flashcore.tui.screens.session_end import SessionEndScreen
 from flashcore.tui.session import SessionRecord, format_duration, plural
 from flashcore.tui.widgets.answer_bar import AnswerBar
@@ -51,22 +53,13 @@ if TYPE_CHECKING:
 
 COLLECT_AFTER = 0.1  # seconds after a card is shown: the student is reading, nothing is drawn
 PROMPT = Text("Space / Enter  show answer", style="bold")
-SAVING_SHOWN_S = 0.15  # a write taking longer says so on screen
-SAVING_BUSY_S = 1.5  # ... and, past this, that another process holds the database
-SAVE_LIMIT_S = 120.0  # a write still refused by a busy database after this gives up
-SAVE_RETRY_S = 0.1  # between attempts (each already waits SQLite's busy timeout)
-SAVING = Text("saving your answer…", style="bold yellow")
-SAVING_BUSY = Text(
-    "saving… another flashcore is writing (an import?); your answer waits for it and is kept",
-    style="bold yellow",
-)
 BUSY_KEYS = ("loading", "saving")  # phases in which keys are kept for later
 HEAD_WIDTH = 70  # the scope's cells at 80 columns (the timer takes 8, padding 2)
 STATUS_S = 4.0  # how long a status ("Undone: Good") stays in the card's bottom border
 STATUS_STYLES = {"information": "bold", "warning": "bold yellow", "error": "bold red"}
 
 
-class ReviewScreen(ReviewActions, Screen[None]):
+class ReviewScreen(ReviewActions, ReviewWrites, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space,enter", "reveal", "Show", priority=True),
         Binding("1", "rate(1)", "Answer", key_display="1-4"),
@@ -129,6 +122,7 @@ class ReviewScreen(ReviewActions, Screen[None]):
         self._fetched: NextCard | None = None  # the next card, fetched with the last answer
         self._texts: CardTexts | None = None  # the texts of the card on screen
         self._shown_texts: dict[Static, Text] = {}  # what _set_text last gave each widget
+        self._quiet: Worker[None] | None = None  # the work done while the student reads
         # The widgets, kept at hand: a card changes them without a query per widget.
         self._scope = Static(self._scope_text(), id="review-scope")
         self._timer = Static("00:00", id="review-timer")
@@ -192,8 +186,22 @@ class ReviewScreen(ReviewActions, Screen[None]):
             self._collect_soon()
         elif self._holding_gc:
             collector.collect()
-            if self.study is not None:  # and, every so many answers, the WAL checkpoint
-                self.run_worker(self.study.idle, thread=True, exit_on_error=False, group="idle")
+            self._quiet_work(checkpoint=True)
+
+    def _quiet_work(self, *, checkpoint: bool = False) -> None:
+        """While the student reads, in a worker thread: every so many answers the WAL
+        checkpoint, and the session's rebuild when another process changed the collection
+        (an import that finished), so that the next key finds the queue built."""
+        study = self.study
+        if study is None or (self._quiet is not None and not self._quiet.is_finished):
+            return
+
+        def work() -> None:
+            if checkpoint:
+                study.idle()
+            study.prepare()
+
+        self._quiet = self.run_worker(work, thread=True, exit_on_error=False, group="idle")
 
     def _scope_text(self, queue: TodayQueue | None = None) -> Text:
         width = (self._scope.size.width if self.is_mounted else 0) or HEAD_WIDTH
@@ -402,73 +410,6 @@ class ReviewScreen(ReviewActions, Screen[None]):
         self._status_timer = None
         self._card.border_subtitle = None
 
-    # ------------------------------------------------------------ saving
-
-    def _start_saving(self) -> None:
-        self._set_phase("saving")
-        self._saving_timers = [
-            self.set_timer(SAVING_SHOWN_S, lambda: self._show_saving(SAVING)),
-            self.set_timer(SAVING_BUSY_S, lambda: self._show_saving(SAVING_BUSY)),
-        ]
-
-    def _back_to(self, phase: str) -> None:
-        """The phase a write started from, as it was (nothing changed on screen)."""
-        view = self.view
-        self._set_phase(phase, basic_back=view is not None and view.kind != "cloze")
-
-    def _show_saving(self, text: Text) -> None:
-        if self.phase != "saving":
-            return
-        self._saving_shown = True
-        self._prompt.display = True
-        self._prompt.update(text)
-
-    def _stop_saving(self) -> None:
-        for timer in self._saving_timers:
-            timer.stop()
-        self._saving_timers = []
-
-    def _write(
-        self,
-        write: Callable[[], Any],
-        then: Callable[[Any], None],
-        *,
-        retry: bool = True,
-        fetch: bool = False,
-    ) -> None:
-        """Run `write` in a worker thread while the screen shows it is saving; `then(outcome)`
-        runs on the screen with its result, or the exception that ended it. With `fetch`, a
-        write that succeeded also fetches the next card there (`_next_card` shows it)."""
-        self._start_saving()
-        self._fetched = None
-        self.run_worker(
-            lambda: self._write_in_thread(write, then, retry, fetch),
-            thread=True,
-            group="review-write",
-            exit_on_error=False,
-        )
-
-    def _write_in_thread(
-        self, write: Callable[[], Any], then: Callable[[Any], None], retry: bool, fetch: bool
-    ) -> None:
-        worker = get_current_worker()
-        give_up = time.monotonic() + SAVE_LIMIT_S
-        while True:
-            try:
-                outcome = write()
-            except DatabaseBusyError as exc:  # refused whole: nothing was written
-                if retry and time.monotonic() < give_up and not worker.is_cancelled:
-                    time.sleep(SAVE_RETRY_S)
-                    continue
-                outcome = exc
-            except Exception as exc:  # noqa: BLE001 - handed to the screen, which says it
-                outcome = exc
-            break
-        if fetch and not isinstance(outcome, BaseException) and not worker.is_cancelled:
-            self._fetch_after_write()
-        if not worker.is_cancelled:  # the app is still there (Ctrl+C does not wait for this)
-            self.app.call_from_thread(then, outcome)
-
     def _tick(self) -> None:
         elapsed = self.ctx.ticks() - self.record.started
         self._timer.update(format_duration(elapsed), layout=False)  # a fixed width (app.tcss)
@@ -477,6 +418,8 @@ class ReviewScreen(ReviewActions, Screen[None]):
                 self.load_next()
             else:
                 self._notice.show_text(self._waiting_text())
+        elif self.phase in ("front", "back"):
+            self._quiet_work()  # an import that finished while the student reads
 
     # ------------------------------------------------------------ actions
 
