@@ -58,7 +58,11 @@ def export_anki(
         scope = exports.notes_in_scope(session, where)
         if not scope.note_ids:
             raise FlashcoreError("nothing to export: no cards match")
-        notes = _read_notes(session, where, scope.note_ids, held=None)
+        # The whole profile: every card of the notes, every answer of the profile (read by
+        # note id and by time, not through the profile's clause).
+        everything = deck is None and topic is None
+        narrowed = None if everything else where
+        notes = _read_notes(session, narrowed, scope.note_ids, held=None)
         progress = None
         bar: Any = None
         if show_progress and len(scope.note_ids) > 2000:
@@ -75,10 +79,7 @@ def export_anki(
         try:
             own = exports.own_revlog_ids(session, where) if with_scheduling else ()
             if with_scheduling:
-                everything = deck is None and topic is None
-                answers = exports.answers_by_time(
-                    session, fc.profile_id, None if everything else where
-                )
+                answers = exports.answers_by_time(session, fc.profile_id, narrowed)
             return write_apkg_stream(
                 ExportPlan(len(scope.note_ids), scope.decks, scope.kinds, own),
                 notes,

@@ -4,6 +4,7 @@ re-exported here: `study.build_queue`, `study.answer`, ... are the Python API.""
 
 from __future__ import annotations
 
+import threading
 import time
 from bisect import bisect_right, insort
 from dataclasses import replace
@@ -92,7 +93,9 @@ class StudySession:
     The session holds one connection for its reads and answers (no pool checkout or ORM
     session on the hot path) and answers from the row it showed: the answer's version-guarded
     UPDATE proves the card unchanged, so it is not read again. No transaction stays open
-    between calls. Use one session from one thread at a time; `close()` it when done.
+    between calls. `queue`, `show` and `answer` may come from different threads (they take
+    turns); `prepare` does a rebuild while the student reads, beside them. `close()` it when
+    done.
     """
 
     REFRESH_SECONDS = 60.0
@@ -102,6 +105,9 @@ class StudySession:
     # first answers of a session would otherwise all grow it (every 100: answer p50 ~30 us
     # slower; a checkpoint took ~7 ms).
     CHECKPOINT_EVERY = 10
+    # While a qbank import runs, another commit every few ms: whether one is still running is
+    # asked at most this often (the queue is rebuilt once it is done, this much later at most).
+    IMPORT_RECHECK_S = 1.0
 
     def __init__(
         self,
@@ -135,6 +141,9 @@ class StudySession:
         self._since_checkpoint = 0
         self._checked = False  # the last answer found no commit by another connection
         self._held = (0, 0, 0)  # the last build's new_held, review_held, new_limit
+        self._lock = threading.RLock()  # queue, show, answer and prepare take turns
+        self._epoch = 0  # invalidations so far (a rebuild that overlapped one is dropped)
+        self._import_seen_at: float | None = None  # when an import was last seen running
 
     # ------------------------------------------------------------ connection
 
@@ -193,17 +202,49 @@ class StudySession:
         # until it publishes them) and writes the weights that follow: the queue is rebuilt
         # once it is done, as when an import was one transaction (and at the latest after
         # REFRESH_SECONDS: another window's change waits for the import meanwhile).
-        young = time.monotonic() - self._built_at < self.REFRESH_SECONDS
-        return not (young and self._importing())
+        now = time.monotonic()
+        if now - self._built_at >= self.REFRESH_SECONDS:
+            return True
+        seen = self._import_seen_at
+        if seen is not None and now - seen < self.IMPORT_RECHECK_S:
+            return False  # an import was running a moment ago: still taken as running
+        importing = self._importing()
+        self._import_seen_at = now if importing else None
+        return not importing
 
     def _importing(self) -> bool:
         conn = self._connection()
         with transaction(conn, write=False):
             return repos.import_in_progress(conn, self.fc.profile_id)
 
+    def prepare(self) -> bool:
+        """Work for a quiet moment (the student is reading a card; call it from a worker):
+        when another connection changed the collection (an import that is done, another
+        window) or the study day rolled over, rebuild the ranked queue now, so that the next
+        answer finds it built instead of rebuilding between the key and the next card. Never
+        waits: while an answer is being written it does nothing (the next quiet moment will).
+        True when it rebuilt."""
+        if not self._lock.acquire(blocking=False):
+            return False
+        try:
+            if self._pending is None or self._conn is None or self._checked:
+                return False  # not built yet, or invalidated, or just checked by an answer
+            now = self.fc.now()
+            epoch = self._epoch
+            rolled = self._rollover is not None and now >= self._rollover
+            if not (rolled or self._changed_elsewhere()):
+                return False
+            self._rebuild(now)
+            if self._epoch != epoch:  # invalidated meanwhile: the next queue() builds again
+                self._pending = None
+            return True
+        finally:
+            self._lock.release()
+
     # ------------------------------------------------------------ the ranked queue
 
     def invalidate(self) -> None:
+        self._epoch += 1
         self._pending = None
 
     def _rebuild(self, now: datetime) -> None:
@@ -263,6 +304,10 @@ class StudySession:
     def queue(self, *, details: bool = True) -> TodayQueue:
         """The queue with its next card first (only that one is listed, with its details unless
         `details=False`: the reviewer reads them with `show`)."""
+        with self._lock:
+            return self._queue(details)
+
+    def _queue(self, details: bool) -> TodayQueue:
         now = self.fc.now()
         if (
             self._pending is None
@@ -314,11 +359,12 @@ class StudySession:
 
     def show(self, card_id: int) -> CardView:
         """As `show`, on the session's connection; remembers the row for the answer."""
-        conn = self._connection()
-        with transaction(conn, write=False):
-            view, row = show_on(conn, self.fc, card_id)
-        self._shown = (card_id, row)
-        return view
+        with self._lock:
+            conn = self._connection()
+            with transaction(conn, write=False):
+                view, row = show_on(conn, self.fc, card_id)
+            self._shown = (card_id, row)
+            return view
 
     def answer(
         self,
@@ -331,6 +377,17 @@ class StudySession:
     ) -> AnswerResult:
         """As `answer`, on the session's connection, and the card leaves the queue. With
         `expect_version` of the card last shown, the card is not read again."""
+        with self._lock:
+            return self._answer(card_id, rating, duration_ms, expect_version, reason)
+
+    def _answer(
+        self,
+        card_id: int,
+        rating: Rating,
+        duration_ms: int | None,
+        expect_version: int | None,
+        reason: str,
+    ) -> AnswerResult:
         shown, self._shown = self._shown, None
         self._checked = False  # set again only by an answer that commits
         known = None

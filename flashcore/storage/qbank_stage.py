@@ -161,6 +161,10 @@ class Stage:
         """How the weight refresh after `save` may count this log's rows: read back (here)."""
         return {}
 
+    def saved_fingerprints(self) -> list[str]:
+        """The fingerprints of `refresh_hint`'s rows (none here: they are not in memory)."""
+        return []
+
     def tallies(self) -> list[TextTally]:
         """The saved rows counted by their texts as stored (call after `save`, which saved
         every new row or raised)."""
@@ -256,6 +260,10 @@ class HeldStage(Stage):
         attempts stored before (texts cut as `save` stores them)."""
         added = ((r[1], r[2], r[3], r[4], r[8][:500], r[7][:300], r[6][:200]) for r in self.new)
         return {"skip_batch": batch_id, "added": added}
+
+    def saved_fingerprints(self) -> list[str]:
+        """The fingerprints of `refresh_hint`'s rows, in the same order."""
+        return [r[0] for r in self.new]
 
     def all_incorrect(self) -> bool:
         return bool(self.rows) and all(r[3] == "incorrect" for r in self.rows)

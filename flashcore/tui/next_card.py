@@ -1,10 +1,15 @@
-"""The reviewer's next card: today's queue and the card to show first, with why it is there
-(fetched in a worker, off the screen's thread)."""
+"""The reviewer's next card: today's queue and the card to show first, with why it is there,
+and the card's texts as the screen draws them (fetched and built in a worker, off the screen's
+thread: the screen only hands them to its widgets)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from rich.text import Text
+
+from flashcore.tui.widgets.card_text import clean, render_plain, render_segments
 
 if TYPE_CHECKING:
     from flashcore.services.study import CardView, StudySession, TodayQueue
@@ -14,14 +19,46 @@ UNDO_REASON = "shown again after undo"
 
 
 @dataclass(frozen=True, slots=True)
+class CardTexts:
+    """One card's texts as the reviewer shows them (never markup: see widgets.card_text)."""
+
+    front: Text
+    answer: Text  # a basic card's back; a cloze's whole text with its answers (replaces the front)
+    extra: Text
+    why: Text
+
+
+def card_texts(view: CardView, reason: str) -> CardTexts:
+    """The texts of `view`, built before the card is shown (in the fetching thread)."""
+    why = Text("why: ", style="dim")
+    why.append(clean(reason).replace("\n", " "), style="italic")
+    return CardTexts(
+        front=render_segments(view.front),
+        answer=render_segments(view.back),
+        extra=render_plain(view.extra or "", style="italic"),
+        why=why,
+    )
+
+
+def meta_text(view: CardView) -> Text:
+    """The line above a card: its deck, kind and state, and whether it is flagged."""
+    meta = Text(clean(view.deck), style="dim")
+    meta.append(f" · {view.kind} · {view.state.label}", style="dim")
+    if view.flagged:
+        meta.append("  ⚑ flagged", style="bold magenta")
+    return meta
+
+
+@dataclass(frozen=True, slots=True)
 class NextCard:
-    """What to show next: a card (with why it is here), or why there is none."""
+    """What to show next: a card (with why it is here, and its texts), or why there is none."""
 
     queue: TodayQueue
     view: CardView | None
     reason: str
     tomorrow: TodayQueue | None  # tomorrow's first queue of this scope, when nothing is left
     weak_topic: str | None = None  # the weak topic that brought the card, if one did
+    texts: CardTexts | None = None  # the card's texts (with view)
 
 
 def fetch_next(
@@ -59,4 +96,6 @@ def fetch_next(
     outlook = None
     if view is None and queue.next_learning_due is None:
         outlook = tomorrow(fc, deck=deck, topic=topic)
-    return NextCard(queue, view, reason, outlook, item.weak_topic if item is not None else None)
+    texts = None if view is None else card_texts(view, reason)
+    weak_topic = item.weak_topic if item is not None else None
+    return NextCard(queue, view, reason, outlook, weak_topic, texts)

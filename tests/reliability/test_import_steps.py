@@ -314,6 +314,9 @@ def test_a_review_session_rebuilds_its_queue_once_an_import_is_done_not_at_each_
         with fc.engine.begin() as conn:
             repos.publish_batch(conn, claimed.batch_id, 0)
             repos.finish_batch(conn, [claimed.batch_id])
+        session.queue()  # an import seen running is taken as running for IMPORT_RECHECK_S
+        assert len(rebuilds) == 1
+        monkeypatch.setattr(StudySession, "IMPORT_RECHECK_S", 0.0)  # ... that moment is over
         session.queue()
         assert len(rebuilds) == 2, "rebuilt once the import is done"
     finally:

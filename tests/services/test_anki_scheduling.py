@@ -151,6 +151,31 @@ def test_a_re_import_adds_only_the_new_answers_beside_manual_rows_and_held_ones(
     assert check(fc).problems == []
 
 
+def test_a_first_import_builds_the_review_logs_indexes_after_its_rows_as_they_were(
+    student, fc_now, tmp_path
+):
+    """Into an empty review log the rows go in without its secondary indexes, built after in
+    the same transaction: the schema is as before and every index holds every row."""
+    fc = fc_now
+    if fc.engine.dialect.name != "sqlite":
+        pytest.skip("the rows are inserted by SQLite itself only")
+    query = (
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'review_logs'"
+        " ORDER BY name"
+    )
+    with fc.engine.connect() as conn:
+        before = conn.exec_driver_sql(query).all()
+    summary, _ = import_package(fc, ah.export(student, tmp_path / "a.colpkg"), tmp_path / "w")
+    assert summary.reviews_added > 0
+    with fc.engine.connect() as conn:
+        assert conn.exec_driver_sql(query).all() == before
+        assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+        for name, _sql in before:
+            held = f"SELECT COUNT(*) FROM review_logs INDEXED BY {name}"
+            where = " WHERE anki_revlog_id IS NOT NULL" if "anki_revlog_id" in name else ""
+            assert conn.exec_driver_sql(held + where).scalar() == summary.reviews_added
+
+
 def one_card(fc: Any) -> int:
     """A deck of one basic note; its card id."""
     from flashcore.core.model import DeckSpec, NoteKind, NoteSpec

@@ -1,6 +1,7 @@
-"""`export anki --with-scheduling` writes the same bytes for the same database and clock, and
-these bytes change only on purpose: a generated collection (the engine benchmark's, 300 cards
-and 4,000 answers, fixed clock) gives the package whose SHA-256 is `EXPECTED`.
+"""`export anki` (with and without scheduling) writes the same bytes for the same database and
+clock, and these bytes change only on purpose: a generated collection (the engine benchmark's,
+300 cards and 4,000 answers, fixed clock) gives the packages whose SHA-256 are `EXPECTED` and
+`WITHOUT_SCHEDULING`.
 
 History of `EXPECTED` (each change kept every row of every table; only the file's layout moved):
 - 8abec77b…: main at bed4286 (each answer read as a ReviewRecord of datetimes), kept when the
@@ -29,6 +30,9 @@ EXPECTED = "726c88fa347269094b46f0be50dc0dcb5635d961850b4588524272f5244b2b01"
 # What the package holds, whatever its layout: every row of every table and the schema, the
 # same in 8abec77b's package and in 726c88fa's.
 CONTENT = "c5864e2de5b2c5e734d039272dbbd167d6c1153ff344a3a16e12b93c6fcc94aa"
+# Without scheduling: what flashcore wrote through genanki's note and card objects (main at
+# 6d3bb64); the rows are now written directly, in the same order, so the file is the same.
+WITHOUT_SCHEDULING = "dd4055d58352a5f1fe56fb20b2a7aec3d4fb3300af3b5a10fc30692d8a6ccfb1"
 NOW = 1_796_400_000
 
 
@@ -46,13 +50,25 @@ def _content(package: Path, folder: Path) -> str:
     return digest.hexdigest()
 
 
-def test_an_export_with_scheduling_writes_the_expected_bytes(tmp_path: Path):
+def _collection(tmp_path: Path) -> Path:
     opts = bench.parse_args(["--cards", "300", "--reviews", "4000", "--no-anki"])
     plan = bench.plan_collection(opts, NOW, NOW + 3600)
     path = tmp_path / "collection.sqlite3"
     bench.write_collections(plan, opts, path, None, "America/New_York")
+    return path
+
+
+def test_an_export_without_scheduling_writes_the_bytes_it_wrote_before(tmp_path: Path):
     clock = FixedClock(datetime.fromtimestamp(NOW, UTC))
-    with Flashcore.open(url_for_path(path), clock=clock) as fc:
+    with Flashcore.open(url_for_path(_collection(tmp_path)), clock=clock) as fc:
+        export_anki(fc, tmp_path / "out.apkg")
+    written = (tmp_path / "out.apkg").read_bytes()
+    assert hashlib.sha256(written).hexdigest() == WITHOUT_SCHEDULING
+
+
+def test_an_export_with_scheduling_writes_the_expected_bytes(tmp_path: Path):
+    clock = FixedClock(datetime.fromtimestamp(NOW, UTC))
+    with Flashcore.open(url_for_path(_collection(tmp_path)), clock=clock) as fc:
         export_anki(fc, tmp_path / "out.apkg", with_scheduling=True)
         export_anki(fc, tmp_path / "again.apkg", with_scheduling=True)
     written = (tmp_path / "out.apkg").read_bytes()

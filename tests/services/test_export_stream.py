@@ -46,11 +46,13 @@ def _deck_text(prefix: str, count: int) -> str:
     return "\n".join(parts)
 
 
-def _former_collect_notes(fc: Any, *, deck: str | None, with_scheduling: bool) -> list[ExportNote]:
+def _former_collect_notes(
+    fc: Any, *, deck: str | None, with_scheduling: bool, topic: str | None = None
+) -> list[ExportNote]:
     """The reader as it was before exports streamed (every note and review in memory), on the
     Core tables instead of the ORM classes: the oracle for the bytes."""
     with reading(fc.engine) as session:
-        rows = repos.card_details(session, repos.card_scope(session, fc.profile_id, deck, None))
+        rows = repos.card_details(session, repos.card_scope(session, fc.profile_id, deck, topic))
         note_ids = sorted({r["note_id"] for r in rows})
         modified: dict[int, Any] = {}
         qids: dict[int, list[str]] = defaultdict(list)
@@ -167,10 +169,14 @@ def studied(fc_sqlite: Any, clock: Any, tmp_path: Path) -> Any:
 
 
 @pytest.mark.parametrize("with_scheduling", [True, False])
-@pytest.mark.parametrize("deck", [None, "Step 1::Pharm"])
+@pytest.mark.parametrize(
+    ("deck", "topic"),
+    # a whole profile; a deck (its notes in one run of ids); a topic (every fourth note)
+    [(None, None), ("Step 1::Pharm", None), (None, "Immunology::Topic 1")],
+)
 def test_streamed_export_is_byte_for_byte_the_former_export(
     studied: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, with_scheduling: bool,
-    deck: str | None,
+    deck: str | None, topic: str | None,
 ) -> None:  # fmt: skip
     # small slices, batches and flushes, so the package crosses many of each
     monkeypatch.setattr(export, "NOTES_PER_READ", 7)
@@ -180,15 +186,17 @@ def test_streamed_export_is_byte_for_byte_the_former_export(
     fc = studied
     former = tmp_path / "former.apkg"
     streamed = tmp_path / "streamed.apkg"
-    old_notes = _former_collect_notes(fc, deck=deck, with_scheduling=with_scheduling)
+    old_notes = _former_collect_notes(fc, deck=deck, topic=topic, with_scheduling=with_scheduling)
     assert sum(len(c.reviews) for n in old_notes for c in n.cards) > (
-        300 if with_scheduling else -1
+        100 if with_scheduling else -1
     )
     write_apkg(old_notes, former, with_scheduling=with_scheduling, now=fc.now())
-    summary = export.export_anki(fc, streamed, deck=deck, with_scheduling=with_scheduling)
+    summary = export.export_anki(
+        fc, streamed, deck=deck, topic=topic, with_scheduling=with_scheduling
+    )
     assert summary.notes == len(old_notes)
     assert streamed.read_bytes() == former.read_bytes()
-    assert export.collect_notes(fc, deck=deck, topic=None, with_scheduling=with_scheduling) == (
+    assert export.collect_notes(fc, deck=deck, topic=topic, with_scheduling=with_scheduling) == (
         old_notes
     )
 

@@ -265,3 +265,81 @@ def test_a_one_statement_answer_to_a_card_changed_elsewhere_writes_nothing(fc, t
     assert study.show(fc, card).reps == 0
     assert _log_rows(fc, card) == []
     assert not next(c for c in fc.cards() if c["card_id"] == sibling)["buried"]
+
+
+def test_prepare_rebuilds_after_a_commit_elsewhere_so_the_next_card_does_not(
+    fc_sqlite, tmp_path, monkeypatch
+):
+    # While the student reads, `prepare` takes in what another connection committed (a
+    # finished import, another window): the next card after the answer needs no rebuild.
+    fc = fc_sqlite
+    fc.add_decks([write_deck(tmp_path / "d.toml", SMALL_DECK, key="imm")])
+    with study.StudySession(fc) as session:
+        first = session.queue(details=False).items[0].card_id
+        view = session.show(first)
+        assert session.prepare() is False  # nothing changed elsewhere
+        rest = [i.card_id for i in study.build_queue(fc).items if i.card_id != first]
+        study.set_cards(fc, "suspend", rest[:1])  # another window, while the card is read
+        builds = []
+        real = study.build_queue
+        monkeypatch.setattr(study, "build_queue", lambda *a, **k: builds.append(1) or real(*a, **k))
+        assert session.prepare() is True
+        assert builds == [1]
+        session.answer(first, Rating.GOOD, expect_version=view.version)
+        nxt = session.queue(details=False).items[0].card_id
+        assert builds == [1]  # already built while the card was read
+        assert nxt not in (first, rest[0])
+
+
+def test_prepare_leaves_the_queue_alone_while_an_import_runs(fc_sqlite, tmp_path, monkeypatch):
+    fc = fc_sqlite
+    fc.add_decks([write_deck(tmp_path / "d.toml", SMALL_DECK, key="imm")])
+    with study.StudySession(fc) as session:
+        first = session.queue(details=False).items[0].card_id
+        running = [True]
+        asked = []
+        monkeypatch.setattr(session, "_importing", lambda: asked.append(1) or running[0])
+        study.set_cards(fc, "suspend", [first])  # a commit, as an import's steps make
+        assert session.prepare() is False
+        assert session.prepare() is False
+        assert asked == [1]  # asked once: a running import is taken as running for a moment
+        running[0] = False
+        monkeypatch.setattr(session, "IMPORT_RECHECK_S", 0.0)
+        assert session.prepare() is True  # the import is done: rebuilt
+        assert session.queue(details=False).items[0].card_id != first
+
+
+def test_an_invalidate_during_prepare_still_rebuilds_the_next_queue(fc_sqlite, tmp_path):
+    fc = fc_sqlite
+    fc.add_decks([write_deck(tmp_path / "d.toml", SMALL_DECK, key="imm")])
+    with study.StudySession(fc) as session:
+        first = session.queue(details=False).items[0].card_id
+        study.set_cards(fc, "bury", [first])
+        real = session._rebuild
+
+        def rebuild_then_invalidated(now):
+            real(now)
+            session.invalidate()  # the screen's bury, while the rebuild ran in a worker
+
+        session._rebuild = rebuild_then_invalidated
+        assert session.prepare() is True
+        session._rebuild = real
+        assert session._pending is None  # the overlapped rebuild is not trusted
+        assert session.queue(details=False).items[0].card_id != first
+
+
+def test_prepare_waits_for_nothing_while_an_answer_holds_the_session(fc_sqlite, tmp_path):
+    import threading
+
+    fc = fc_sqlite
+    fc.add_decks([write_deck(tmp_path / "d.toml", SMALL_DECK, key="imm")])
+    with study.StudySession(fc) as session:
+        first = session.queue(details=False).items[0].card_id
+        study.set_cards(fc, "suspend", [first])
+        result = []
+        with session._lock:  # an answer being written in another thread
+            t = threading.Thread(target=lambda: result.append(session.prepare()))
+            t.start()
+            t.join(timeout=5)
+        assert result == [False]
+        assert session.prepare() is True

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 import tests.qbank_logs as logs
 from flashcore.services import qbank
@@ -121,10 +122,29 @@ def _state(fc):
 
 
 def test_an_import_folds_its_batch_into_the_kept_sums_and_they_still_answer_exactly(
-    with_history, clock, tmp_path
+    with_history, clock, tmp_path, monkeypatch
 ):
+    from flashcore.services import qbank_import
+    from flashcore.storage.repos import qbank_fold
+
     fc = with_history
     _sync(fc, TODAY)
+    # In short steps of 50 attempts each: each step leaves the sums exact (every reader
+    # between two steps reads the sums and the attempts after the last id folded).
+    monkeypatch.setattr(qbank_import, "FOLD_STEP", 50)
+    folds = []
+    fold = qbank_fold.fold_batch
+
+    def checked(conn, *args, **kwargs):
+        done = fold(conn, *args, **kwargs)
+        folds.append(done is not None)
+        if done is not None:
+            on = clock.now().date() + timedelta(days=5)
+            _same(cached_groups(conn, fc.profile_id, on, HALF_LIFE),
+                  repos.summed_groups(conn, fc.profile_id, on, HALF_LIFE))  # fmt: skip
+        return done
+
+    monkeypatch.setattr(repos, "fold_batch", checked)
     for n, day in enumerate((TODAY, TODAY + timedelta(days=3), TODAY + timedelta(days=11))):
         clock.advance(timedelta(days=(day - clock.now().date()).days))
         newer = logs.make_history(
@@ -132,10 +152,19 @@ def test_an_import_folds_its_batch_into_the_kept_sums_and_they_still_answer_exac
             taken=fc.taken,
         )  # fmt: skip
         before = _state(fc)
+        with reading(fc.engine) as session:
+            top = session.execute(text("SELECT coalesce(max(id), 0) FROM qbank_sums")).scalar()
         qbank.import_log(fc, newer, origin=f"newer{n}.csv")
         after = _state(fc)
         # folded: the sums count the batch, so a reader reads none of its attempts
+        assert folds[-4:] == [True] * 4
         assert after.attempts == before.attempts + 200
+        with reading(fc.engine) as session:  # one row per (group, day) the batch reached
+            pairs = session.execute(
+                text("SELECT source, qid, topic, category, system, on_date FROM qbank_sums "
+                     "WHERE on_date IS NOT NULL AND id > :top"), {"top": top},
+            ).all()  # fmt: skip
+        assert pairs and len(pairs) == len(set(pairs))
         assert after.last_attempt_id > before.last_attempt_id
         with reading(fc.engine) as session:
             assert repos.tallied_attempts(session, fc.profile_id) == after.attempts
@@ -162,3 +191,21 @@ def test_an_import_folds_its_batch_into_the_kept_sums_and_they_still_answer_exac
     assert _cached(fc, later) is None
     _sync(fc, later)
     _same(_cached(fc, later), _direct(fc, later))
+
+
+def test_the_sums_folded_by_the_database_and_in_python_agree(with_history, monkeypatch):
+    from flashcore.storage.repos import qbank_sums
+
+    fc = with_history
+    _sync(fc, TODAY)
+    newer = logs.make_history(
+        300, TODAY - timedelta(days=20), TODAY + timedelta(days=1), fc.paths, seed=5,
+        taken=fc.taken,
+    )  # fmt: skip
+    qbank.import_log(fc, newer, origin="newer.csv")  # per-day rows, and tomorrow's
+    for day in (TODAY, TODAY + timedelta(days=6)):
+        by_database = _cached(fc, day)
+        with monkeypatch.context() as m:  # SQLite without its math functions
+            m.setattr(qbank_sums, "can_decay", lambda conn: False)
+            _same(_cached(fc, day), by_database)
+        _same(by_database, _direct(fc, day))

@@ -3,12 +3,16 @@ trip to a thread per key); when that fetch fails, the screen loads the card itse
 
 from __future__ import annotations
 
+import shutil
+
 from textual.worker import get_current_worker
 
+from flashcore.core.clock import FixedClock
 from flashcore.core.errors import FlashcoreError
+from flashcore.services.collection import Flashcore
 from flashcore.tui.screens import review
 
-from .conftest import Notes, settle
+from .conftest import NOW, Notes, screen_text, settle
 from .test_review import answer, review_app, reviews_today, start_session
 
 SIZE = (80, 24)
@@ -60,3 +64,38 @@ async def test_a_failed_fetch_after_the_answer_falls_back_to_loading_the_card(fc
         assert screen.phase == "front"
         assert not any("went away" in m for m in notes.messages)  # the load's retry worked
     assert reviews_today(fc) == 1
+
+
+async def _screens(fc, pilot_app) -> list[str]:
+    """What the terminal shows over three answers: each card's front and its answer side."""
+    shots: list[str] = []
+    async with pilot_app.run_test(size=SIZE) as pilot:
+        await start_session(pilot)
+        for _ in range(3):
+            shots.append(screen_text(pilot_app))
+            await pilot.press("space")
+            await settle(pilot)
+            shots.append(screen_text(pilot_app))
+            await pilot.press("3")
+            await settle(pilot)
+        shots.append(screen_text(pilot_app))
+    return shots
+
+
+async def test_a_card_fetched_with_the_answer_looks_as_one_loaded_on_demand(
+    fc, deck_template, tmp_path, monkeypatch
+):
+    """The texts built in the worker and the updates skipped when nothing changed draw the
+    same screens as the screen's own load, card for card."""
+    prefetched = await _screens(fc, review_app(fc))
+    copy = tmp_path / "copy.sqlite3"
+    shutil.copy(deck_template, copy)
+    other = Flashcore.open(str(copy), clock=FixedClock(NOW), timezone="UTC")
+    try:
+        monkeypatch.setattr(review.ReviewScreen, "_fetch_after_write", lambda self: None)
+        on_demand = await _screens(other, review_app(other))
+    finally:
+        other.close()
+    assert len(prefetched) == 7
+    assert prefetched == on_demand
+    assert len(set(prefetched)) > 3  # the cards and their answer sides differ

@@ -16,7 +16,7 @@ from flashcore.services.collection import Flashcore
 from flashcore.storage import db as db_module
 from flashcore.storage.db import sqlite_path
 from flashcore.tui.app import make_app
-from flashcore.tui.screens import review as review_module
+from flashcore.tui.screens import review_writes as review_module
 from flashcore.tui.screens.review import ReviewScreen
 
 from .conftest import DATA, Notes, screen_text, settle, still

@@ -120,7 +120,7 @@ def timed(owner, name, label):
 from flashcore.services import stats, study
 for name in ("answer", "show", "build_queue", "undo", "set_cards"):
     timed(study, name, name)
-for name in ("queue", "answer", "answered", "show", "idle"):
+for name in ("queue", "answer", "answered", "show", "idle", "prepare"):
     if hasattr(study.StudySession, name):
         timed(study.StudySession, name, "session." + name)
 timed(stats, "stats", "stats")

@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import genanki
 
@@ -29,7 +28,7 @@ from flashcore.exporters.anki.identity import (
     guid_for,
 )
 from flashcore.exporters.anki.revlog import RevlogWriter
-from flashcore.exporters.anki.schedule import COLLECTION_CRT, ROLLOVER_HOUR, _Card, _ScheduleWriter
+from flashcore.exporters.anki.schedule import COLLECTION_CRT, ROLLOVER_HOUR, _ScheduleWriter
 from flashcore.exporters.anki.tags import clean_field, note_tags
 from flashcore.exporters.anki.values import ExportNote, ExportPlan, ExportSummary
 from flashcore.files import fsync_path, new_file_mode, process_alive
@@ -156,33 +155,36 @@ def _temp_beside(path: Path, suffix: str) -> Iterator[Path]:
             leftover.unlink(missing_ok=True)
 
 
-class _Note(genanki.Note):  # type: ignore[misc]
-    """A genanki note with flashcore's cards and mod time, its fields already sanitized."""
+_NOTE_INSERT = "INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?)"
+_CARD_INSERT = "INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 
-    def __init__(self, note: ExportNote, position: int) -> None:
-        model, fields = _model_and_fields(note)
-        super().__init__(
-            model=model,
-            fields=fields,
-            tags=note_tags(note),
-            guid=note.guid or guid_for(note.key),
-            due=position,
-        )
-        self.mod = int(note.modified_at.timestamp())
-        self.flashcore_cards = [_Card(_anki_ord(note, c), c) for c in note.cards]
-        if len({card.ord for card in self.flashcore_cards}) < len(self.flashcore_cards):
-            raise ValueError(f"note {note.key!r}: two cards with the same ord")
 
-    @property
-    def cards(self) -> list[_Card]:
-        return self.flashcore_cards
-
-    def _check_invalid_html_tags_in_fields(self) -> None:
-        """Fields are cleaned by `clean_field`; HTML given as HTML is the author's."""
-
-    def write_to_db(self, cursor: sqlite3.Cursor, timestamp: float, *args: Any) -> None:
-        # genanki stamps note and card mod with the export time; use the note's own.
-        super().write_to_db(cursor, self.mod, *args)
+def _write_note(
+    cursor: sqlite3.Cursor, note: ExportNote, position: int, deck_id: int, id_gen: Iterator[int]
+) -> list[tuple[ExportCard, int]]:
+    """The note and its cards as new cards, the rows genanki's `Note.write_to_db` writes (in
+    its order, so the file is the same), with the note's own mod time where genanki puts the
+    export's; its cards with the row id each was given."""
+    model, fields = _model_and_fields(note)
+    ords = [_anki_ord(note, card) for card in note.cards]
+    if len(set(ords)) < len(ords):
+        raise ValueError(f"note {note.key!r}: two cards with the same ord")
+    mod = int(note.modified_at.timestamp())
+    tags = " " + " ".join(note_tags(note)) + " "
+    guid = note.guid or guid_for(note.key)
+    sort_field = fields[model.sort_field_index]
+    note_id = next(id_gen)
+    flds = "\x1f".join(fields)
+    cursor.execute(
+        _NOTE_INSERT, (note_id, guid, model.model_id, mod, -1, tags, flds, sort_field, 0, 0, "")
+    )
+    written = []
+    for card, ord_ in zip(note.cards, ords, strict=True):
+        card_id = next(id_gen)
+        new = (card_id, note_id, deck_id, ord_, mod, -1, 0, 0, position, 0, 0, 0, 0, 0, 0, 0, 0, "")
+        cursor.execute(_CARD_INSERT, new)
+        written.append((card, card_id))
+    return written
 
 
 def _model_and_fields(note: ExportNote) -> tuple[genanki.Model, list[str]]:
@@ -231,16 +233,16 @@ def _write_collection(
         cards = 0
         keys: set[str] = set()
         planned_decks = set(plan.decks)
+        deck_ids = {name: deck_id_for(name) for name in plan.decks}
         position = 0
         for position, note in enumerate(notes, start=1):
             _check_planned(plan, planned_decks, note, position, keys)
-            anki_note = _Note(note, position)
-            anki_note.write_to_db(cursor, 0.0, deck_id_for(note.deck_name), id_gen)
-            cards += len(anki_note.cards)
+            written = _write_note(cursor, note, position, deck_ids[note.deck_name], id_gen)
+            cards += len(written)
             if with_scheduling:
-                for card in anki_note.cards:
-                    schedules.add(card, position)
-                    revlog.add_card(card.source, card.row_id)
+                for card, row_id in written:
+                    schedules.add(card, row_id, position)
+                    revlog.add_card(card, row_id)
             if position % PROGRESS_EVERY == 0:
                 schedules.flush()
                 if progress is not None:

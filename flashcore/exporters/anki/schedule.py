@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
-
-import genanki
 
 from flashcore.core.fsrs_adapter import DEFAULT_FSRS_PARAMETERS
 from flashcore.core.model import CardState, ExportCard
@@ -56,19 +53,6 @@ def fsrs_interval(stability: float, retention: float) -> int:
     return max(1, round(days))
 
 
-class _Card(genanki.Card):  # type: ignore[misc]
-    """A genanki card that remembers the row id it was written with."""
-
-    def __init__(self, anki_ord: int, source: ExportCard) -> None:
-        super().__init__(anki_ord)
-        self.source = source
-        self.row_id = 0
-
-    def write_to_db(self, cursor: sqlite3.Cursor, *args: Any) -> None:
-        super().write_to_db(cursor, *args)
-        self.row_id = int(cursor.lastrowid or 0)
-
-
 class _ScheduleWriter:
     """Turns genanki's new cards into flashcore's states, in batches (their answers are
     `revlog.RevlogWriter`'s)."""
@@ -77,8 +61,7 @@ class _ScheduleWriter:
         self.cursor = cursor
         self.card_rows: list[tuple[int | str, ...]] = []
 
-    def add(self, card: _Card, position: int) -> None:
-        src = card.source
+    def add(self, src: ExportCard, row_id: int, position: int) -> None:
         ctype, queue = _TYPE_QUEUE[src.state]
         if src.suspended:
             queue = -1
@@ -95,7 +78,7 @@ class _ScheduleWriter:
         flags = 1 if src.flagged else 0
         data = _card_data(src, position)
         row = (ctype, queue, due, ivl, factor, src.reps, src.lapses, left, flags, data)
-        self.card_rows.append((*row, card.row_id))
+        self.card_rows.append((*row, row_id))
 
     def flush(self) -> None:
         self.cursor.executemany(

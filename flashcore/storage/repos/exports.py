@@ -88,19 +88,30 @@ def notes_in_scope(session: Executor, where: Any) -> NotesInScope:
 
 
 def exported_notes(session: Executor, where: Any, note_ids: Sequence[int]) -> list[ExportedNote]:
-    """The notes `note_ids` (at most `CHUNK`, all in scope) with their cards matching
-    `where`, by note id."""
-    c, n = cards.c, notes.c
-    ids = list(note_ids)
+    """The notes `note_ids` (ascending, all in scope) with their cards matching `where`, by
+    note id; `where=None`: all their cards (an export of the whole profile; SQLite then reads
+    them by note id, where the profile's clause made it read every card of the profile for each
+    slice of notes).
+
+    Ids that fill most of their range (a whole-profile export) are read over that range, the
+    rows of other notes skipped here: an expanding IN list of 500 ids cost SQLAlchemy more
+    than the rest of the read."""
+    c = cards.c
+    ids = set(note_ids)
+    dense = bool(note_ids) and note_ids[-1] - note_ids[0] < 2 * len(note_ids)
+    bounds = {"b_lo": note_ids[0], "b_hi": note_ids[-1]} if dense else {"b_ids": list(note_ids)}
     cards_of: dict[int, list[ExportCard]] = {}
+    wanted = _of_notes(c.note_id, dense)
     for row in session.execute(
         select(c.note_id, c.id, c.ord, c.state, c.due, c.step, c.stability, c.difficulty)
         .add_columns(c.last_review, c.reps, c.lapses, c.desired_retention, c.suspended, c.flagged)
-        .where(and_(where, c.note_id.in_(bindparam("b_ids", expanding=True))))
+        .where(wanted if where is None else and_(where, wanted))
         .order_by(c.note_id, c.ord),
-        {"b_ids": ids},
+        bounds,
     ):
         note_id, card_id, ord_, state, due, step, stability, difficulty = row[:8]
+        if note_id not in ids:
+            continue
         last_review, reps, lapses, retention, suspended, flagged = row[8:]
         cards_of.setdefault(note_id, []).append(
             ExportCard(
@@ -119,16 +130,9 @@ def exported_notes(session: Executor, where: Any, note_ids: Sequence[int]) -> li
                 flagged=bool(flagged),
             )
         )
-    topics_of = _texts(session, _topics_statement(), ids)
-    qids_of = _texts(session, _qids_statement(), ids)
-    rows = session.execute(
-        select(n.id, n.key, n.kind, n.fields, n.tags, n.modified_at, decks.c.name, decks.c.html)
-        .add_columns(decks.c.key, decks.c.source)
-        .join(decks, decks.c.id == n.deck_id)
-        .where(n.id.in_(bindparam("b_ids", expanding=True)))
-        .order_by(n.id),
-        {"b_ids": ids},
-    )
+    topics_of = _texts(session, _topics_statement(dense), bounds, ids)
+    qids_of = _texts(session, _qids_statement(dense), bounds, ids)
+    rows = session.execute(_notes_statement(dense), bounds)
     return [
         ExportedNote(
             note_id=nid,
@@ -146,6 +150,7 @@ def exported_notes(session: Executor, where: Any, note_ids: Sequence[int]) -> li
             cards=tuple(cards_of.get(nid, ())),
         )
         for nid, key, kind, fields, tags, modified_at, deck, html, deck_key, deck_source in rows
+        if nid in ids
     ]
 
 
@@ -201,7 +206,8 @@ def answers_by_time(
 
 def _stored_times(row: Any) -> AnswerRow:
     """A row whose times are not the integers `UTCMicros` writes on SQLite (text written before
-    schema 0012, which its migration converts): read as `UTCMicros` reads them."""
+    schema 0012, which its migration converts): read as `UTCMicros` reads them. SQLite orders
+    such rows after every integer, so they come last, not in time order."""
     return (row[0], _micros(row[1]), *row[2:6], _micros(row[6]), *row[7:])
 
 
@@ -267,29 +273,51 @@ def _group(rows: Iterable[Any]) -> dict[int, list[ReviewRecord]]:
     return out
 
 
-def _texts(session: Executor, statement: Any, note_ids: list[int]) -> dict[int, list[str]]:
+def _texts(
+    session: Executor, statement: Any, bounds: dict[str, Any], note_ids: set[int]
+) -> dict[int, list[str]]:
     out: dict[int, list[str]] = {}
-    for note_id, text in session.execute(statement, {"b_ids": note_ids}):
-        out.setdefault(note_id, []).append(text)
+    for note_id, text in session.execute(statement, bounds):
+        if note_id in note_ids:
+            out.setdefault(note_id, []).append(text)
     return out
 
 
+def _of_notes(column: Any, dense: bool) -> Any:
+    """`column` is one of the notes: within their range when `dense`, else in their list."""
+    if dense:
+        return column.between(bindparam("b_lo"), bindparam("b_hi"))
+    return column.in_(bindparam("b_ids", expanding=True))
+
+
 @cache
-def _topics_statement() -> Any:
+def _notes_statement(dense: bool) -> Any:
+    n = notes.c
+    return (
+        select(n.id, n.key, n.kind, n.fields, n.tags, n.modified_at, decks.c.name, decks.c.html)
+        .add_columns(decks.c.key, decks.c.source)
+        .join(decks, decks.c.id == n.deck_id)
+        .where(_of_notes(n.id, dense))
+        .order_by(n.id)
+    )
+
+
+@cache
+def _topics_statement(dense: bool) -> Any:
     return (
         select(note_topics.c.note_id, topics.c.path)
         .join(topics, topics.c.id == note_topics.c.topic_id)
-        .where(note_topics.c.note_id.in_(bindparam("b_ids", expanding=True)))
+        .where(_of_notes(note_topics.c.note_id, dense))
         .order_by(topics.c.path)
     )
 
 
 @cache
-def _qids_statement() -> Any:
+def _qids_statement(dense: bool) -> Any:
     q = note_qids.c
     return (
         select(q.note_id, q.source + ":" + q.qid)
-        .where(q.note_id.in_(bindparam("b_ids", expanding=True)))
+        .where(_of_notes(q.note_id, dense))
         .order_by(q.source, q.qid)
     )
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select, update
 
-from flashcore.storage.repos.common import insert_many
+from flashcore.storage.repos.common import insert_many, update_many
 from flashcore.storage.repos.qbank import MISSED, tallied_attempts
 from flashcore.storage.repos.qbank_sums import Key, _digest, _listed_ids, _state
 from flashcore.storage.tables import qbank_attempts, qbank_sums, qbank_sums_state
@@ -20,7 +20,7 @@ from flashcore.storage.tables import qbank_attempts, qbank_sums, qbank_sums_stat
 if TYPE_CHECKING:
     from flashcore.storage.repos.common import Executor
 
-__all__ = ["DayCount", "fold_batch", "group_days", "listed_qids", "sums_kept"]
+__all__ = ["DayCount", "Made", "batch_ids", "fold_batch", "group_days", "listed_qids", "sums_kept"]
 
 DayCount = tuple[Key, date, int, int]  # group, day, attempts, misses
 
@@ -65,48 +65,97 @@ def group_days(attempts: Iterable[Held], listed: frozenset[str]) -> list[DayCoun
     return out
 
 
+def batch_ids(conn: Executor, batch_id: int, first_id: int) -> dict[str, int]:
+    """Each attempt of a batch by its fingerprint: its id (ids from `first_id` on)."""
+    a = qbank_attempts.c
+    rows = conn.execute(
+        select(a.fingerprint, a.id).where(a.id >= first_id, a.batch_id == batch_id)
+    ).all()
+    return {str(fp): int(i) for fp, i in rows}
+
+
+# Rows a fold wrote for its batch's (group, day) pairs: (group, day) -> (row id, attempts,
+# misses) in the row, so that a later step of the same fold adds to them (one row per pair).
+Made = dict[tuple[Key, date], tuple[int, int, int]]
+
+
 def fold_batch(
     conn: Executor,
     profile_id: int,
-    batch_id: int,
-    first_id: int,
     listed: str,
-    days: Iterable[tuple[Key, date, int, int]],
+    after_id: int | None,
+    through_id: int,
+    days: Iterable[DayCount],
     count: int,
-) -> bool:
-    """Fold a batch just published into the sums (in the caller's write transaction): its
-    attempts counted per group and day by the import, from its memory (`days`: group, day,
-    attempts, misses; grouped with the listed ids of digest `listed`; `count` attempts in all,
-    ids from `first_id` on). Only when the sums stand just before it: the same listed ids,
-    every attempt but the batch's already in (else False: nothing written, and the sums
-    answer as before, from the attempts added since). Readers then read no attempt of it."""
-    s, a = qbank_sums_state.c, qbank_attempts.c
+    unfolded: int = 0,
+    made: Made | None = None,
+) -> Made | None:
+    """Fold a run of a published batch's attempts into the sums (in the caller's write
+    transaction): those with ids up to `through_id`, `count` of them, counted per group and
+    day by the import from its memory (`days`, grouped with the listed ids of digest
+    `listed`). The sums must stand just before them: holding every attempt up to `after_id`,
+    or, for the batch's first run (`after_id` None), every attempt but the batch's
+    `unfolded` ones. Else None and nothing written: readers read the rest by id, as before.
+    A batch folds in a few short steps: between them, readers read the sums and the attempts
+    after the last id folded, which is the same. The rows an earlier step wrote (`made`) are
+    added to; returns the rows this step wrote (`made` itself is left as it is, so that a
+    step tried again starts from the same place)."""
+    s = qbank_sums_state.c
     conn.execute(  # one writer of the sums at a time per profile (PostgreSQL: the row lock)
         select(s.profile_id).where(s.profile_id == profile_id).with_for_update()
     ).first()
     state = _state(conn, profile_id)
-    if state is None or state.listed != listed or state.last_attempt_id >= first_id:
-        return False
-    if state.attempts + count != tallied_attempts(conn, profile_id):
-        return False  # another batch came or went since the sums were taken
-    highest = conn.execute(
-        select(func.max(a.id)).where(a.id >= first_id, a.batch_id == batch_id)
-    ).scalar()
-    if highest is None:
-        return False
-    rows = [
+    if state is None or state.listed != listed or state.last_attempt_id >= through_id:
+        return None
+    if after_id is None:
+        if state.attempts + unfolded != tallied_attempts(conn, profile_id):
+            return None  # another batch came or went since the sums were taken
+    elif state.last_attempt_id != after_id:
+        return None  # summed afresh meanwhile
+    out = _write_days(conn, profile_id, days, made or {})
+    conn.execute(
+        update(qbank_sums_state)
+        .where(s.profile_id == profile_id)
+        .values(last_attempt_id=through_id, attempts=state.attempts + count)
+    )
+    return out
+
+
+def _write_days(conn: Executor, profile_id: int, days: Iterable[DayCount], made: Made) -> Made:
+    """The (group, day) counts written: added to the rows in `made`, else new rows; the rows
+    written, with what they now hold."""
+    c = qbank_sums.c
+    out: Made = {}
+    new: list[DayCount] = []
+    for key, day, n, m in days:
+        had = made.get((key, day))
+        if had is None:
+            new.append((key, day, n, m))
+        else:
+            out[(key, day)] = (had[0], had[1] + n, had[2] + m)
+    update_many(
+        conn, qbank_sums,
+        [{"id": row_id, "attempts": n, "misses": m} for row_id, n, m in out.values()],
+        key="id",
+    )  # fmt: skip
+    before = conn.execute(select(func.coalesce(func.max(c.id), 0))).scalar_one()
+    insert_many(conn, qbank_sums, [
         {
             "profile_id": profile_id, "source": k[0], "qid": k[1], "topic": k[2],
             "category": k[3], "system": k[4], "on_date": day, "attempts": n, "misses": m,
             "decayed_attempts": 0.0, "decayed_misses": 0.0, "last_miss": None,
             "last_correct": None,
         }
-        for k, day, n, m in days
-    ]  # fmt: skip
-    insert_many(conn, qbank_sums, rows)
-    conn.execute(
-        update(qbank_sums_state)
-        .where(s.profile_id == profile_id)
-        .values(last_attempt_id=int(highest), attempts=state.attempts + count)
-    )
-    return True
+        for k, day, n, m in new
+    ])  # fmt: skip
+    if new:  # the rows just written (ours alone: the state's row lock is held)
+        for row_id, owner, *k, on_date, n, m in conn.execute(
+            select(c.id, c.profile_id, c.source, c.qid, c.topic, c.category, c.system,
+                   c.on_date, c.attempts, c.misses)
+            .where(c.id > before)  # by id alone: the profile's index would read all its rows
+        ).all():  # fmt: skip
+            if owner != profile_id:
+                continue  # another profile's, written meanwhile (PostgreSQL)
+            day = on_date if isinstance(on_date, date) else date.fromisoformat(str(on_date))
+            out[(tuple(k), day)] = (int(row_id), int(n), int(m))  # type: ignore[index]
+    return out

@@ -8,16 +8,17 @@ due later are left: "next card in 4m", polled every second) and `done`.
 The screen never freezes and never drops a key. Writes run in a worker: while another process
 holds the write lock (a large `qbank import`), the answer waits for it there, retried until it
 commits (a retry writes nothing twice: a busy database refused the whole transaction) or, after
-`SAVE_LIMIT_S`, fails with a message and the card stays on screen to be answered again. After
-`SAVING_SHOWN_S` the screen says it is saving, and after `SAVING_BUSY_S` why. Keys pressed
-while loading or saving are kept, in order, and replayed once the next card is on screen
-(Space, 3, Space, 3 typed ahead answers two cards); quitting waits for the answer in flight.
+`SAVE_LIMIT_S`, fails with a message and the card stays on screen to be answered again
+(review_writes). After `SAVING_SHOWN_S` the screen says it is saving, and after `SAVING_BUSY_S`
+why. Keys pressed while loading or saving are kept, in order, and replayed once the next card
+is on screen (Space, 3, Space, 3 typed ahead answers two cards); quitting waits for the answer
+in flight. While the student reads, a worker checkpoints the WAL and rebuilds the session's
+queue if another process changed the collection (`StudySession.prepare`), off the key's path.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -31,42 +32,34 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Static
-from textual.worker import get_current_worker
+from textual.worker import Worker
 
-from flashcore.core.errors import DatabaseBusyError, FlashcoreError
+from flashcore.core.errors import FlashcoreError
 from flashcore.tui import collector
 from flashcore.tui.context import Context
-from flashcore.tui.next_card import NextCard, fetch_next
+from flashcore.tui.next_card import CardTexts, NextCard, card_texts, fetch_next, meta_text
 from flashcore.tui.queue_text import done_text, scope_text, waiting_text
 from flashcore.tui.screens.help import HelpScreen
 from flashcore.tui.screens.review_actions import ReviewActions
+from flashcore.tui.screens.review_writes import ReviewWrites
 from flashcore.tui.screens.session_end import SessionEndScreen
 from flashcore.tui.session import SessionRecord, format_duration, plural
 from flashcore.tui.widgets.answer_bar import AnswerBar
 from flashcore.tui.widgets.bars import ProgressLine
-from flashcore.tui.widgets.card_text import CardText, clean
+from flashcore.tui.widgets.card_text import CardText, same_text
 
 if TYPE_CHECKING:
     from flashcore.services.study import CardView, StudySession, TodayQueue
 
 COLLECT_AFTER = 0.1  # seconds after a card is shown: the student is reading, nothing is drawn
 PROMPT = Text("Space / Enter  show answer", style="bold")
-SAVING_SHOWN_S = 0.15  # a write taking longer says so on screen
-SAVING_BUSY_S = 1.5  # ... and, past this, that another process holds the database
-SAVE_LIMIT_S = 120.0  # a write still refused by a busy database after this gives up
-SAVE_RETRY_S = 0.1  # between attempts (each already waits SQLite's busy timeout)
-SAVING = Text("saving your answer…", style="bold yellow")
-SAVING_BUSY = Text(
-    "saving… another flashcore is writing (an import?); your answer waits for it and is kept",
-    style="bold yellow",
-)
 BUSY_KEYS = ("loading", "saving")  # phases in which keys are kept for later
 HEAD_WIDTH = 70  # the scope's cells at 80 columns (the timer takes 8, padding 2)
 STATUS_S = 4.0  # how long a status ("Undone: Good") stays in the card's bottom border
 STATUS_STYLES = {"information": "bold", "warning": "bold yellow", "error": "bold red"}
 
 
-class ReviewScreen(ReviewActions, Screen[None]):
+class ReviewScreen(ReviewActions, ReviewWrites, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space,enter", "reveal", "Show", priority=True),
         Binding("1", "rate(1)", "Answer", key_display="1-4"),
@@ -127,6 +120,9 @@ class ReviewScreen(ReviewActions, Screen[None]):
         self._status_timer: Timer | None = None
         self._saving_shown = False
         self._fetched: NextCard | None = None  # the next card, fetched with the last answer
+        self._texts: CardTexts | None = None  # the texts of the card on screen
+        self._shown_texts: dict[Static, Text] = {}  # what _set_text last gave each widget
+        self._quiet: Worker[None] | None = None  # the work done while the student reads
         # The widgets, kept at hand: a card changes them without a query per widget.
         self._scope = Static(self._scope_text(), id="review-scope")
         self._timer = Static("00:00", id="review-timer")
@@ -190,15 +186,29 @@ class ReviewScreen(ReviewActions, Screen[None]):
             self._collect_soon()
         elif self._holding_gc:
             collector.collect()
-            if self.study is not None:  # and, every so many answers, the WAL checkpoint
-                self.run_worker(self.study.idle, thread=True, exit_on_error=False, group="idle")
+            self._quiet_work(checkpoint=True)
+
+    def _quiet_work(self, *, checkpoint: bool = False) -> None:
+        """While the student reads, in a worker thread: every so many answers the WAL
+        checkpoint, and the session's rebuild when another process changed the collection
+        (an import that finished), so that the next key finds the queue built."""
+        study = self.study
+        if study is None or (self._quiet is not None and not self._quiet.is_finished):
+            return
+
+        def work() -> None:
+            if checkpoint:
+                study.idle()
+            study.prepare()
+
+        self._quiet = self.run_worker(work, thread=True, exit_on_error=False, group="idle")
 
     def _scope_text(self, queue: TodayQueue | None = None) -> Text:
         width = (self._scope.size.width if self.is_mounted else 0) or HEAD_WIDTH
         return scope_text(self.deck, self.topic, queue, width)
 
     def on_resize(self) -> None:
-        self.call_after_refresh(lambda: self._scope.update(self._scope_text(self.queue)))
+        self.call_after_refresh(lambda: self._set_text(self._scope, self._scope_text(self.queue)))
 
     # ------------------------------------------------------------ loading
 
@@ -253,11 +263,11 @@ class ReviewScreen(ReviewActions, Screen[None]):
 
     def _apply(self, nxt: NextCard) -> None:
         self.queue = nxt.queue
-        self._scope.update(self._scope_text(nxt.queue), layout=False)
+        self._set_text(self._scope, self._scope_text(nxt.queue), layout=False)
         self._update_progress()
         if nxt.view is not None:
             self.weak_topic = nxt.weak_topic
-            self._show_card(nxt.view, nxt.reason)
+            self._show_card(nxt.view, nxt.reason, nxt.texts)
             self._replay_keys()
             return
         self.view = None
@@ -298,14 +308,20 @@ class ReviewScreen(ReviewActions, Screen[None]):
 
     # ------------------------------------------------------------ showing
 
-    def _show_card(self, view: CardView, reason: str) -> None:
+    def _set_text(self, widget: Static, text: Text, *, layout: bool = True) -> None:
+        """`widget` shows `text`, updated (and repainted) only when it differs from what it
+        shows: the header and the why line often stay the same from card to card."""
+        if not same_text(self._shown_texts.get(widget), text):
+            self._shown_texts[widget] = text
+            widget.update(text, layout=layout)
+
+    def _show_card(self, view: CardView, reason: str, texts: CardTexts | None = None) -> None:
         self.view = view
         self.reason = reason
-        self._front.show_segments(view.front)  # the back and extra are set when revealed
+        self._texts = texts if texts is not None else card_texts(view, reason)
+        self._front.show_text(self._texts.front)  # the back and extra are set when revealed
         self._show_meta()
-        why = Text("why: ", style="dim")
-        why.append(clean(reason).replace("\n", " "), style="italic")
-        self._reason.update(why)
+        self._set_text(self._reason, self._texts.why)
         if self._card.scroll_y:
             self._card.scroll_home(animate=False)
         self.shown_at = self.ctx.ticks()
@@ -317,21 +333,17 @@ class ReviewScreen(ReviewActions, Screen[None]):
         view = self.view
         if view is None:
             return
-        meta = Text(clean(view.deck), style="dim")
-        meta.append(f" · {view.kind} · {view.state.label}", style="dim")
-        if view.flagged:
-            meta.append("  ⚑ flagged", style="bold magenta")
-        self._meta.update(meta, layout=False)
+        self._set_text(self._meta, meta_text(view), layout=False)
 
     def _reveal(self) -> None:
-        view = self.view
-        if view is None:
+        view, texts = self.view, self._texts
+        if view is None or texts is None:
             return
         if view.kind == "cloze":
-            self._front.show_segments(view.back)
+            self._front.show_text(texts.answer)
         else:
-            self._back.show_segments(view.back)
-        self._extra.show_plain(view.extra or "", style="italic")
+            self._back.show_text(texts.answer)
+        self._extra.show_text(texts.extra)
         self._answers.set_outcomes({r: o.label for r, o in view.outcomes.items()})
         self._set_phase("back", basic_back=view.kind != "cloze")
 
@@ -351,7 +363,7 @@ class ReviewScreen(ReviewActions, Screen[None]):
     def _show_notice(self, text: Text, phase: str) -> None:
         self.view = None
         self._notice.show_text(text)
-        self._reason.update(Text())
+        self._set_text(self._reason, Text())
         self._set_phase(phase)
         self._collect_soon()
 
@@ -398,73 +410,6 @@ class ReviewScreen(ReviewActions, Screen[None]):
         self._status_timer = None
         self._card.border_subtitle = None
 
-    # ------------------------------------------------------------ saving
-
-    def _start_saving(self) -> None:
-        self._set_phase("saving")
-        self._saving_timers = [
-            self.set_timer(SAVING_SHOWN_S, lambda: self._show_saving(SAVING)),
-            self.set_timer(SAVING_BUSY_S, lambda: self._show_saving(SAVING_BUSY)),
-        ]
-
-    def _back_to(self, phase: str) -> None:
-        """The phase a write started from, as it was (nothing changed on screen)."""
-        view = self.view
-        self._set_phase(phase, basic_back=view is not None and view.kind != "cloze")
-
-    def _show_saving(self, text: Text) -> None:
-        if self.phase != "saving":
-            return
-        self._saving_shown = True
-        self._prompt.display = True
-        self._prompt.update(text)
-
-    def _stop_saving(self) -> None:
-        for timer in self._saving_timers:
-            timer.stop()
-        self._saving_timers = []
-
-    def _write(
-        self,
-        write: Callable[[], Any],
-        then: Callable[[Any], None],
-        *,
-        retry: bool = True,
-        fetch: bool = False,
-    ) -> None:
-        """Run `write` in a worker thread while the screen shows it is saving; `then(outcome)`
-        runs on the screen with its result, or the exception that ended it. With `fetch`, a
-        write that succeeded also fetches the next card there (`_next_card` shows it)."""
-        self._start_saving()
-        self._fetched = None
-        self.run_worker(
-            lambda: self._write_in_thread(write, then, retry, fetch),
-            thread=True,
-            group="review-write",
-            exit_on_error=False,
-        )
-
-    def _write_in_thread(
-        self, write: Callable[[], Any], then: Callable[[Any], None], retry: bool, fetch: bool
-    ) -> None:
-        worker = get_current_worker()
-        give_up = time.monotonic() + SAVE_LIMIT_S
-        while True:
-            try:
-                outcome = write()
-            except DatabaseBusyError as exc:  # refused whole: nothing was written
-                if retry and time.monotonic() < give_up and not worker.is_cancelled:
-                    time.sleep(SAVE_RETRY_S)
-                    continue
-                outcome = exc
-            except Exception as exc:  # noqa: BLE001 - handed to the screen, which says it
-                outcome = exc
-            break
-        if fetch and not isinstance(outcome, BaseException) and not worker.is_cancelled:
-            self._fetch_after_write()
-        if not worker.is_cancelled:  # the app is still there (Ctrl+C does not wait for this)
-            self.app.call_from_thread(then, outcome)
-
     def _tick(self) -> None:
         elapsed = self.ctx.ticks() - self.record.started
         self._timer.update(format_duration(elapsed), layout=False)  # a fixed width (app.tcss)
@@ -473,6 +418,8 @@ class ReviewScreen(ReviewActions, Screen[None]):
                 self.load_next()
             else:
                 self._notice.show_text(self._waiting_text())
+        elif self.phase in ("front", "back"):
+            self._quiet_work()  # an import that finished while the student reads
 
     # ------------------------------------------------------------ actions
 

@@ -75,6 +75,16 @@ def render_plain(value: str, *, style: str = "") -> Text:
     return render_segments([Segment(value)], base_style=style)
 
 
+def same_text(shown: Text | None, text: Text) -> bool:
+    """Whether `text` would draw exactly what `shown` draws (characters, styles, base style)."""
+    return (
+        shown is not None
+        and shown.plain == text.plain
+        and shown.style == text.style
+        and shown.spans == text.spans
+    )
+
+
 class CardText(Static):
     """One side of a card (or its extra). Set it with `show_segments` / `show_plain`."""
 
@@ -107,6 +117,9 @@ class CardText(Static):
         self.show_text(render_plain(value, style=style))
 
     def show_text(self, text: Text) -> None:
-        """Show a `Text` built by the caller (its content must already be safe)."""
+        """Show a `Text` built by the caller (its content must already be safe). The same text
+        again changes nothing (no repaint, no layout)."""
+        if same_text(self._text, text):
+            return
         self._text = text
         self.update(text)
