@@ -147,6 +147,24 @@ class _CardWork:
     new_manual: int = 0
     history: list[tuple[Rating, datetime, int]] | None = None  # for memory without FSRS data
     retention: float | None = None  # the card's `dr`
+    decoded: bool = False  # `retention` and `history` read from the card's data (`_decode`)
+
+
+_STUDIED = (1, 2, 3)  # Anki's card types learning, review, relearning (0: new, no memory)
+
+
+def _decode(item: _CardWork) -> None:
+    """The card's desired retention from its data, and whether its memory must be rebuilt
+    from its answers (studied, no FSRS memory in Anki); once, and only for the cards an import
+    writes (an unchanged re-import decodes none of 48,000)."""
+    if item.decoded:
+        return
+    data = item.anki.data_json()  # not kept: 48,000 decoded dicts would take ~20 MB
+    retention = data.get("dr")
+    item.retention = float(retention) if isinstance(retention, int | float) else None
+    if item.anki.type in _STUDIED and not data.get("s"):
+        item.history = []
+    item.decoded = True
 
 
 def _known(known: Any, revlog_id: int) -> bool:

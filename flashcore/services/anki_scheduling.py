@@ -55,6 +55,7 @@ from flashcore.services.anki_history import PackageSource as PackageSource
 from flashcore.services.anki_history import SchedulingSummary as SchedulingSummary
 from flashcore.services.anki_history import (
     _CardWork,
+    _decode,
     _follow,
     _known,
     _match_unseen,
@@ -72,8 +73,6 @@ _ROWS = 20_000  # imported answers written at a time (memory stays flat)
 
 
 _WRITES = 5_000  # card and anchor rows written at a time
-
-_STUDIED = (1, 2, 3)  # Anki's card types learning, review, relearning (0: new, no memory)
 
 
 Progress = Callable[[int, int], None]
@@ -178,11 +177,6 @@ def _apply(
     unlinked = anki_sync.unlinked_answers(session, fc.profile_id, list(card_ids.values()))
     for item in work.values():
         item.unseen = list(unlinked.get(item.card_id, ()))
-        data = item.anki.data_json()  # not kept: 48,000 decoded dicts would take ~20 MB
-        retention = data.get("dr")
-        item.retention = float(retention) if isinstance(retention, int | float) else None
-        if item.anki.type in _STUDIED and not data.get("s"):
-            item.history = []  # no FSRS memory in Anki: rebuilt from the card's answers
     writes = anki_sync.CardWrites()
     # Cards answered here since Anki last saw them are read one answer at a time (few: they
     # are matched and merged); every other card's answers go in by SQL (`_bulk`): on SQLite
@@ -202,11 +196,13 @@ def _apply(
     if special:
         assert known is not None
         _one_by_one(session, fc, pkg, special, known, clock, summary)
-    _histories(pkg, work, zone, hour)
     policy = fc.policy
     merging = any(w.unseen and w.pending for w in work.values())
     scheduler_id = fc.scheduler_id(session) if merging else None
     settle = [item for item in work.values() if not _unchanged(item, fc, summary, writes)]
+    for item in settle:
+        _decode(item)
+    _histories(pkg, {item.anki.id: item for item in settle}, zone, hour)
     # A card never linked to Anki and not answered here needs nothing of its row (a first
     # import: all of them); the others are read.
     wanted = [item.card_id for item in settle if item.link is not None or item.unseen]
@@ -286,12 +282,11 @@ def _fingerprinted(
     """The cards whose revlog the review log holds whole (by the fingerprint of their ids:
     all their rows', else their answers') noted as having nothing new; the others returned."""
     tables = TEMP_TABLES
-    pkg.fill_temp(
-        "fc_cards", tables["fc_cards"], ((cid, w.card_id, 0.0) for cid, w in cards.items())
-    )
     rest: dict[int, _CardWork] = {}
-    for cid, rows, total, least, most in pkg.sql(ROWS_PRINTS_SQL):
-        item = cards[cid]
+    for cid, rows, total, least, most in pkg.sql(ROWS_PRINTS_SQL):  # every card's: few others
+        item = cards.get(cid)
+        if item is None:
+            continue
         if held.get(item.card_id) == (rows, total, least, most):  # every row an answer, held
             item.new_answers, item.new_manual, item.last_answer_ms = 0, 0, most
             summary.reviews_skipped += rows
@@ -326,6 +321,8 @@ def _count_new(
     holding `cards`."""
     tables = TEMP_TABLES
     retention = fc.settings.desired_retention
+    for item in cards.values():
+        _decode(item)
     pkg.fill_temp("fc_cards", tables["fc_cards"],
                   ((cid, w.card_id, w.retention or retention) for cid, w in cards.items()))  # fmt: skip
     if known is None:
@@ -358,6 +355,8 @@ def _one_by_one(
     known (skipped), or new (held for the merge while the card has answers Anki lacks)."""
     settings = fc.settings
     zone, hour = settings.zone, settings.day_start_hour
+    for item in special.values():
+        _decode(item)
     pkg.fill_temp("fc_cards", TEMP_TABLES["fc_cards"], ((cid, 0, 0.0) for cid in special))
     links: list[tuple[int, int]] = []
     rows: list[tuple[Any, ...]] = []

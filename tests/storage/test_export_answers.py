@@ -51,3 +51,27 @@ def test_answers_come_by_time_then_log_id_with_their_cards_in_scope(
     same_instant = [(a[0], b[0]) for a, b in pairwise(answers) if a[1] == b[1]]
     assert same_instant and all(a > b for a, b in same_instant)  # then by log id
     assert scoped == answers
+
+
+def test_times_stored_as_text_read_as_the_integers_would(
+    fc_sqlite: Any, deck_path: Any, clock: Any
+) -> None:
+    """A row whose times are still text (written before schema 0012) reads as the same answer."""
+    fc = fc_sqlite
+    fc.add_decks([deck_path])
+    _answer_in_turns(fc, clock)
+    with reading(fc.engine) as session:
+        before = [row for batch in exports.answers_by_time(session, fc.profile_id) for row in batch]
+    with fc.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "UPDATE review_logs SET reviewed_at = strftime('%Y-%m-%d %H:%M:%S', reviewed_at"
+            " / 1000000, 'unixepoch') || '.' || printf('%06d', reviewed_at % 1000000),"
+            " due_after = strftime('%Y-%m-%d %H:%M:%S', due_after / 1000000, 'unixepoch')"
+            " || '.' || printf('%06d', due_after % 1000000) WHERE id % 2 = 0"
+        )
+        assert conn.exec_driver_sql(
+            "SELECT count(*) FROM review_logs WHERE typeof(reviewed_at) = 'text'"
+        ).scalar()
+    with reading(fc.engine) as session:
+        after = [row for batch in exports.answers_by_time(session, fc.profile_id) for row in batch]
+    assert sorted(after) == sorted(before)

@@ -290,16 +290,15 @@ class AnkiPackage:
             yield from self._cards
             return
         read: list[Card] = []
+        # Whole numbers (NULL as 0) and the data as text made by SQLite, in Card's field order.
+        number = "IFNULL(CAST({} AS INTEGER), 0)"
+        columns = ("id", "nid", "did", "ord", "mod", "type", "queue", "due", "ivl", "factor",
+                   "reps", "lapses", "left", "odue", "odid", "flags")  # fmt: skip
+        wanted = ", ".join(number.format(c) for c in columns)
         for row in self._query(
-            "SELECT id, nid, did, ord, mod, type, queue, due, ivl, factor, reps, lapses, left,"
-            " odue, odid, flags, data FROM cards ORDER BY nid, ord"
+            f"SELECT {wanted}, IFNULL(CAST(data AS TEXT), '') FROM cards ORDER BY nid, ord"
         ):
-            n = [int(v or 0) for v in row[:16]]
-            card = Card(
-                id=n[0], note_id=n[1], deck_id=n[2], ord=n[3], mod=n[4], type=n[5], queue=n[6],
-                due=n[7], interval=n[8], factor=n[9], reps=n[10], lapses=n[11], left=n[12],
-                original_due=n[13], original_deck_id=n[14], flags=n[15], data=str(row[16] or ""),
-            )  # fmt: skip
+            card = Card(*row)
             read.append(card)
             yield card
         self._cards = read

@@ -206,7 +206,8 @@ def answers_by_time(
 
 def _stored_times(row: Any) -> AnswerRow:
     """A row whose times are not the integers `UTCMicros` writes on SQLite (text written before
-    schema 0012, which its migration converts): read as `UTCMicros` reads them."""
+    schema 0012, which its migration converts): read as `UTCMicros` reads them. SQLite orders
+    such rows after every integer, so they come last, not in time order."""
     return (row[0], _micros(row[1]), *row[2:6], _micros(row[6]), *row[7:])
 
 

@@ -104,9 +104,12 @@ def linked_sets(conn: Executor, profile_id: int) -> Counter[tuple[int, ...]]:
     )  # every profile's: filtering them by profile first costs more than it saves
     multi: dict[int, list[int]] = defaultdict(list)
     for note_id, topic_id in conn.execute(
-        select(nt.note_id, nt.topic_id)
-        .join(topics, tp.id == nt.topic_id)
-        .where(tp.profile_id == profile_id, nt.note_id.in_(several))
+        select(nt.note_id, nt.topic_id).where(
+            nt.note_id.in_(several),
+            # `+ 0`: look the listed notes up by id (SQLite would otherwise try every pair of
+            # a listed note and a profile's topic: 70 ms for the starter decks' 431 notes)
+            (nt.topic_id + 0).in_(select(tp.id).where(tp.profile_id == profile_id)),
+        )
     ).all():
         multi[note_id].append(topic_id)
     out: Counter[tuple[int, ...]] = Counter()
