@@ -14,7 +14,8 @@ go to the deck, or the group, whose first card was added first). Weakness still 
 orders new cards by weight, then by position.
 
 Probe cards (issue 21): while the weighting reorders new cards, each topic's first few cards
-(`probe_quota`) come before the weak topics' other new cards (`with_probes`), so
+(`probe_quota`) take every PROBE_SLOT-th place among the weak topics' other new cards
+(`with_probes`; missed questions' cards and the first places stay the weakest topics'), so
 every topic is seen early. A topic nothing has been asked about yet carries no weight, and
 weak-first alone left such topics unseen to the end when the deck was not finished: the
 simulated students' weakest topics among them, whose flashcards would have shown them weak
@@ -24,7 +25,7 @@ simulated students' weakest topics among them, whose flashcards would have shown
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TypeVar
@@ -39,6 +40,11 @@ GROUP_DEPTH = 2  # topic levels that make a group: `Discipline::Area`
 # would undo the weak-first order altogether. PROBE_CARDS 0: no probes.
 PROBE_CARDS = 3
 PROBE_EVERY = 8
+# Where probes go among the weighted new cards: every PROBE_SLOT-th new card after the missed
+# questions' is a probe while probes are left, so the weakest topics' cards still come first
+# (a student who has just logged misses sees those topics at once) and a day's new cards keep
+# a share for probes. 1: every probe before any weighted card.
+PROBE_SLOT = 4
 
 T = TypeVar("T")
 K = TypeVar("K", bound=Hashable)
@@ -124,16 +130,36 @@ def with_probes(
     weight: Callable[[T], float],
     key: Callable[[T], Hashable],
     first_above: float,
+    introduced: int = 0,
+    slot: int | None = None,
 ) -> list[T]:
-    """Today's new cards in the order they are offered: `ranked` (weight first, then
-    position) with `probes` (by position) moved ahead of every card but those weighing
-    `first_above` or more (a missed question's). Each card once."""
+    """Today's new cards in the order they are offered: the cards of `ranked` (weight first,
+    then position) weighing `first_above` or more (a missed question's) first, then the rest
+    of `ranked` with `probes` (by position) in every `slot`-th place of the day (PROBE_SLOT by
+    default; 1: every probe first) while probes are left. The day's places count from the
+    `introduced` new cards already studied today, so a queue built again after each answer
+    offers the same sequence as one kept for the whole day. Each card once."""
+    every = max(1, PROBE_SLOT if slot is None else slot)
     top = [r for r in ranked if weight(r) >= first_above]
     seen = {key(r) for r in top}
     out = list(top)
-    for item in [*probes, *ranked]:
-        k = key(item)
-        if k not in seen:
-            seen.add(k)
-            out.append(item)
-    return out
+    rest = iter(ranked)
+    waiting = iter(probes)
+
+    def take(items: Iterator[T]) -> T | None:
+        for item in items:
+            if key(item) not in seen:
+                seen.add(key(item))
+                return item
+        return None
+
+    place = introduced + len(top)
+    while True:
+        place += 1
+        first, second = (waiting, rest) if place % every == 0 else (rest, waiting)
+        pick = take(first)
+        if pick is None:  # one side is spent: the other follows in its order
+            pick = take(second)
+            if pick is None:
+                return out
+        out.append(pick)

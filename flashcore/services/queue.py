@@ -237,6 +237,7 @@ class Inputs:
     # Each topic's first cards still new (core.introduction's probes), read only while weak
     # topics reorder the new cards (otherwise `new_rows` are in introduction order already).
     probe_rows: list[tuple[Any, ...]] = field(default_factory=list)
+    new_done: int = 0  # new cards studied today (the day's places of core.introduction's probes)
 
 
 def _load(
@@ -274,8 +275,9 @@ def _load(
         return queue_repo.new_waiting(conn, scope, d.now, by_note=s.bury_siblings)
 
     return Inputs(
-        due_rows, new_rows, pulled, new_limit, new_left, reviews_left, fetch, waiting, probe_rows
-    )
+        due_rows, new_rows, pulled, new_limit, new_left, reviews_left, fetch, waiting, probe_rows,
+        done.get(int(CardState.NEW), 0),
+    )  # fmt: skip
 
 
 def _weight(row: tuple[Any, ...]) -> float:
@@ -330,8 +332,9 @@ def rank(
     if inputs.probe_rows:
         probes = {r[0] for r in inputs.probe_rows}
         new_rows = introduction.with_probes(
-            new_rows, inputs.probe_rows, weight=_weight, key=_card_id, first_above=MISSED_QUESTION
-        )
+            new_rows, inputs.probe_rows, weight=_weight, key=_card_id,
+            first_above=MISSED_QUESTION, introduced=inputs.new_done,
+        )  # fmt: skip
         news = [
             Candidate(r[0], r[1], r[2], r[3], None, None, r[6], None,
                       r[0] in probes and r[6] < MISSED_QUESTION)

@@ -120,11 +120,36 @@ def _row_key(row: tuple[int, float]) -> int:
     return row[0]
 
 
-def test_probes_come_after_missed_questions_and_before_weak_topics_cards():
+def test_with_slot_one_probes_come_after_missed_questions_and_before_weak_topics_cards():
     ranked = [(1, 1.8), (2, 0.6), (3, 0.6), (4, 0.2), (10, 0.0), (11, 0.0)]
     probes = [(11, 0.0), (3, 0.6), (12, 0.0)]  # by position; 12 was beyond the rows read
-    order = with_probes(ranked, probes, weight=_row_weight, key=_row_key, first_above=1.0)
+    order = with_probes(ranked, probes, weight=_row_weight, key=_row_key, first_above=1.0, slot=1)
     assert [r[0] for r in order] == [1, 11, 3, 12, 2, 4, 10]
+
+
+def test_probes_take_every_slot_th_place_of_the_day_after_missed_questions():
+    ranked = [(1, 1.8), (2, 0.6), (3, 0.6), (4, 0.2), (5, 0.2), (10, 0.0)]
+    probes = [(11, 0.0), (3, 0.6), (12, 0.0)]
+
+    def order(introduced: int) -> list[int]:
+        rows = with_probes(
+            ranked, probes, weight=_row_weight, key=_row_key, first_above=1.0, slot=3,
+            introduced=introduced,
+        )  # fmt: skip
+        return [r[0] for r in rows]
+
+    # Places 1 (the missed question's card), 2, 4, 5 weighted; 3 and 6 probes (3 came already,
+    # so 12); once the weighted cards are spent the rest follow in their order.
+    assert order(0) == [1, 2, 11, 3, 4, 12, 5, 10]
+    # Two new cards studied today: the missed question's card is the day's third, so the probes
+    # take the day's 6th and 9th places, as a queue kept since the morning would offer them.
+    assert order(2) == [1, 2, 3, 11, 4, 5, 12, 10]
+
+
+def test_the_shipped_slot_keeps_the_weakest_topics_cards_first():
+    ranked = [(1, 0.9), (2, 0.8), (3, 0.7), (4, 0.0)]
+    order = with_probes(ranked, [(4, 0.0)], weight=_row_weight, key=_row_key, first_above=1.0)
+    assert [r[0] for r in order][:3] == [1, 2, 3]
 
 
 def test_without_probes_the_weighted_order_stands():
@@ -135,19 +160,30 @@ def test_without_probes_the_weighted_order_stands():
 @given(
     st.lists(st.tuples(st.integers(0, 30), st.floats(0, 2)), unique_by=lambda r: r[0]),
     st.lists(st.integers(0, 40), unique=True),
+    st.integers(1, 5),
+    st.integers(0, 12),
 )
-def test_probes_reorder_without_losing_or_repeating_a_card(ranked, probe_ids):
+def test_probes_reorder_without_losing_or_repeating_a_card(ranked, probe_ids, slot, introduced):
     ranked = sorted(ranked, key=lambda r: -r[1])
     weights = dict(ranked)
     probes = [(i, weights.get(i, 0.0)) for i in probe_ids]
-    order = with_probes(ranked, probes, weight=_row_weight, key=_row_key, first_above=1.0)
+    order = with_probes(
+        ranked, probes, weight=_row_weight, key=_row_key, first_above=1.0, slot=slot,
+        introduced=introduced,
+    )  # fmt: skip
     ids = [r[0] for r in order]
     assert len(ids) == len(set(ids)) == len({r[0] for r in ranked} | set(probe_ids))
-    # Missed questions' cards first, then the probes in their order, then the rest by weight.
+    # Missed questions' cards first; then the probes keep their order, and so does the rest.
     top = [r[0] for r in ranked if r[1] >= 1.0]
     assert ids[: len(top)] == top
     rest_probes = [i for i in probe_ids if i not in top]
-    assert ids[len(top) : len(top) + len(rest_probes)] == rest_probes
+    placed = [i for i in ids[len(top) :] if i in set(rest_probes)]
+    others = [i for i in ids[len(top) :] if i not in set(rest_probes)]
+    assert others == [r[0] for r in ranked if r[0] not in set(top) | set(rest_probes)]
+    if slot == 1:  # every probe before the weighted cards
+        assert ids[len(top) : len(top) + len(rest_probes)] == rest_probes
+    else:
+        assert len(placed) <= len(rest_probes)
 
 
 def test_a_topic_has_one_probe_per_eight_cards_up_to_three_and_a_small_one_none():

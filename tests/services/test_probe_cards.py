@@ -1,6 +1,8 @@
 """New cards over ten days while two topics collect misses every evening (moving clock, both
-backends): every topic's first cards (core.introduction's probes) come before the weak topics'
-other new cards, each saying why; then weak topics go first, and nothing is lost or repeated.
+backends, the queue built again after every answer and a review session kept all day): the weak
+topics' cards come first, every SLOT-th new card of the day is one of a topic's first cards
+(core.introduction's probes) while any are left, each saying why, both surfaces offer the same
+sequence, and nothing is lost or repeated.
 
 The property the weighting relies on: a topic nothing has been asked about yet is still seen
 early, so its flashcards can show it weak."""
@@ -8,7 +10,10 @@ early, so its flashcards can show it weak."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import timedelta
+
+import pytest
 
 from flashcore.core import introduction, reasons
 from flashcore.core.model import CardState, Rating
@@ -21,6 +26,7 @@ CARDS_PER_TOPIC = 10
 TOPICS = ["Alpha", "Beta", "Gamma", "Delta", "Epsilon", "Zeta"]
 MISSED = {"Alpha", "Beta"}  # asked and missed every evening
 PROBES = 3
+SLOT = 3  # every third new card of a day is a probe while probes are left
 
 
 def topic_path(name: str) -> str:
@@ -46,58 +52,121 @@ def evening_paste(day: int) -> bytes:
     return paste(*rows)
 
 
-def study_day(fc, day: int) -> list[tuple[str, str]]:
-    """Answer the queue until it is empty (Good); the new cards introduced, in order, as (topic
-    name, reason)."""
-    introduced: list[tuple[str, str]] = []
+Introduced = list[tuple[int, str, str]]  # (card id, topic name, reason) in the order studied
+
+
+def _name(item) -> str:
+    return item.topics[0].split("::")[-1].removesuffix(" disease")
+
+
+def rebuilt_day(fc, day: int) -> Introduced:
+    """Answer the queue until it is empty (Good), building it again after every answer (as
+    `flashcore due` / `answer` do)."""
+    introduced: Introduced = []
     for _ in range(400):
         q = study.build_queue(fc, limit=1)
         if not q.items:
-            break
+            return introduced
         item = q.items[0]
         if item.state is CardState.NEW:
-            name = item.topics[0].split("::")[-1].removesuffix(" disease")
-            introduced.append((name, item.reason))
+            introduced.append((item.card_id, _name(item), item.reason))
         study.answer(fc, item.card_id, Rating.GOOD)
-    else:
-        raise AssertionError(f"day {day}: the queue did not empty in 400 answers")
-    return introduced
+    raise AssertionError(f"day {day}: the queue did not empty in 400 answers")
 
 
-def test_every_topics_first_cards_come_before_weak_topics_new_cards(
-    fc, clock, tmp_path, monkeypatch
-):
-    monkeypatch.setattr(introduction, "PROBE_CARDS", PROBES)
-    monkeypatch.setattr(introduction, "PROBE_EVERY", 3)  # 10 cards: 3 probes each
+def session_day(fc, day: int) -> Introduced:
+    """The same day in one review session that keeps its ranking (as the reviewer does)."""
+    introduced: Introduced = []
+    with study.StudySession(fc) as session:
+        for _ in range(400):
+            q = session.queue()
+            if not q.items:
+                return introduced
+            item = q.items[0]
+            if item.state is CardState.NEW:
+                introduced.append((item.card_id, _name(item), item.reason))
+            view = session.show(item.card_id)
+            session.answer(item.card_id, Rating.GOOD, expect_version=view.version)
+    raise AssertionError(f"day {day}: the session did not empty in 400 answers")
+
+
+def study_ten_days(fc, clock, tmp_path, study_day: Callable[..., Introduced]) -> list[Introduced]:
     fc.config_set("new_per_day", str(NEW_PER_DAY))
     fc.config_set("pull_forward_per_topic", "0")  # this follows new cards only
     (report,) = fc.add_decks([write_deck(tmp_path / "deck.toml", deck_text(TOPICS), key="deck")])
     assert report.ok, report.problems
-    probe_reason = reasons.NEW_PROBE.text()
-    seen: Counter[str] = Counter()
+    days: list[Introduced] = []
     start = clock.now()
-    days = len(TOPICS) * CARDS_PER_TOPIC // NEW_PER_DAY + 1  # the last 4 on day 7
-    for day in range(days):
+    for day in range(len(TOPICS) * CARDS_PER_TOPIC // NEW_PER_DAY + 1):  # the last 4 on day 7
         clock.set(start + timedelta(days=day))
-        for name, reason in study_day(fc, day):
-            if day >= 1:  # weak topics reorder the new cards from the first evening's misses
-                if seen[name] >= PROBES:
-                    # Beyond its first cards only once every topic has had its first cards.
-                    assert all(seen[n] >= PROBES for n in TOPICS), (day, name, seen)
-                if name in MISSED:
-                    assert reason.startswith("new; weak topic: "), (day, name, reason)
-                elif seen[name] < PROBES:
-                    assert reason == probe_reason, (day, name, reason)
-                else:  # the weak topics are done: the rest in introduction order
-                    assert reason == "new", (day, name, reason)
-                    assert all(seen[n] == CARDS_PER_TOPIC for n in MISSED), (day, seen)
-            seen[name] += 1
+        days.append(study_day(fc, day))
         clock.set(start + timedelta(days=day, hours=12))
         log = qbank.import_log(fc, evening_paste(day), origin=f"day{day}.tsv", again=True)
         assert log.matched_topic == 3 * len(MISSED)
-    # Every new card came, none twice.
-    assert all(seen[n] == CARDS_PER_TOPIC for n in TOPICS), seen
     assert not study.build_queue(fc, limit=0).new_held
+    return days
+
+
+@pytest.fixture
+def probe_setting(monkeypatch):
+    monkeypatch.setattr(introduction, "PROBE_CARDS", PROBES)
+    monkeypatch.setattr(introduction, "PROBE_EVERY", 3)  # 10 cards: 3 probes each
+    monkeypatch.setattr(introduction, "PROBE_SLOT", SLOT)
+
+
+def test_weak_topics_first_and_every_third_new_card_a_topics_first_card(
+    fc, clock, tmp_path, probe_setting
+):
+    days = study_ten_days(fc, clock, tmp_path, rebuilt_day)
+    probe_reason = reasons.NEW_PROBE.text()
+    seen: Counter[str] = Counter()
+    probes_by_day: list[int] = []
+    for day, introduced in enumerate(days):
+        probes_by_day.append(sum(reason == probe_reason for _, _, reason in introduced))
+        for k, (_, name, reason) in enumerate(introduced, start=1):
+            weak_left = any(seen[n] < CARDS_PER_TOPIC for n in MISSED)
+            probes_left = any(seen[n] < PROBES for n in TOPICS if n not in MISSED)
+            if day >= 1 and weak_left:  # weak topics reorder the new cards
+                if k % SLOT == 0 and probes_left:  # a probe's place: a topic's first cards
+                    assert seen[name] < PROBES, (day, k, name, seen)
+                    if name not in MISSED:
+                        assert reason == probe_reason, (day, k, name, reason)
+                else:
+                    assert name in MISSED, (day, k, name, seen)
+                if name in MISSED:
+                    assert reason.startswith("new; weak topic: "), (day, name, reason)
+            seen[name] += 1
+    # While the weak topics' cards last, a share of each day's new cards are other topics' first
+    # cards (day 0 interleaves every topic anyway); every new card came once.
+    assert probes_by_day[1:3] == [NEW_PER_DAY // SLOT] * 2, probes_by_day
+    assert all(seen[n] == CARDS_PER_TOPIC for n in TOPICS), seen
+    ids = [card_id for introduced in days for card_id, _, _ in introduced]
+    assert len(ids) == len(set(ids)) == len(TOPICS) * CARDS_PER_TOPIC
+
+
+def test_a_review_session_kept_all_day_offers_the_same_new_cards_as_a_queue_rebuilt_each_answer(
+    fc, clock, tmp_path, probe_setting
+):
+    from flashcore.core.clock import FixedClock
+    from flashcore.services import Flashcore
+
+    def keys_of(collection, days: list[Introduced]) -> list[list[str]]:
+        keys = {c["card_id"]: c["note_key"] for c in collection.cards()}
+        return [[keys[card_id] for card_id, _, _ in introduced] for introduced in days]
+
+    (tmp_path / "session").mkdir()
+    in_session = keys_of(fc, study_ten_days(fc, clock, tmp_path / "session", session_day))
+    other_clock = FixedClock(clock.now() - timedelta(days=len(in_session) - 1, hours=12))
+    rebuilt_fc = Flashcore.open(
+        f"sqlite:///{tmp_path / 'rebuilt.sqlite3'}", clock=other_clock, create=True, timezone="UTC"
+    )
+    try:
+        (tmp_path / "rebuilt").mkdir()
+        days = study_ten_days(rebuilt_fc, other_clock, tmp_path / "rebuilt", rebuilt_day)
+        rebuilt = keys_of(rebuilt_fc, days)
+    finally:
+        rebuilt_fc.close()
+    assert rebuilt == in_session
 
 
 def _probes(fc) -> list[str]:

@@ -45,6 +45,9 @@ ARMS: dict[str, Arm] = {
     "probe5": Arm(
         "probe5", patch=(("introduction.PROBE_CARDS", 5), ("introduction.PROBE_EVERY", 5))
     ),
+    # where probes go (core.introduction.PROBE_SLOT): all before weighted cards, every 2nd place
+    "probe-first": Arm("probe-first", patch=(("introduction.PROBE_SLOT", 1),)),
+    "probe-slot2": Arm("probe-slot2", patch=(("introduction.PROBE_SLOT", 2),)),
     "shipped": Arm("shipped", absolute=True),
     "shipped-no-raise": Arm(
         "shipped-no-raise", absolute=True, config=(("weakness_max_retention", "0.90"),)
