@@ -282,12 +282,11 @@ def _fingerprinted(
     """The cards whose revlog the review log holds whole (by the fingerprint of their ids:
     all their rows', else their answers') noted as having nothing new; the others returned."""
     tables = TEMP_TABLES
-    pkg.fill_temp(
-        "fc_cards", tables["fc_cards"], ((cid, w.card_id, 0.0) for cid, w in cards.items())
-    )
     rest: dict[int, _CardWork] = {}
-    for cid, rows, total, least, most in pkg.sql(ROWS_PRINTS_SQL):
-        item = cards[cid]
+    for cid, rows, total, least, most in pkg.sql(ROWS_PRINTS_SQL):  # every card's: few others
+        item = cards.get(cid)
+        if item is None:
+            continue
         if held.get(item.card_id) == (rows, total, least, most):  # every row an answer, held
             item.new_answers, item.new_manual, item.last_answer_ms = 0, 0, most
             summary.reviews_skipped += rows

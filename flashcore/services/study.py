@@ -190,7 +190,7 @@ class StudySession:
             return None
         return sqlite_data_version(self._connection())  # needs no transaction
 
-    def _changed_elsewhere(self) -> bool:
+    def _changed_elsewhere(self, ask: bool = False) -> bool:
         if self._checked:
             self._checked = False
             return False
@@ -206,7 +206,7 @@ class StudySession:
         if now - self._built_at >= self.REFRESH_SECONDS:
             return True
         seen = self._import_seen_at
-        if seen is not None and now - seen < self.IMPORT_RECHECK_S:
+        if not ask and seen is not None and now - seen < self.IMPORT_RECHECK_S:
             return False  # an import was running a moment ago: still taken as running
         importing = self._importing()
         self._import_seen_at = now if importing else None
@@ -232,7 +232,9 @@ class StudySession:
             now = self.fc.now()
             epoch = self._epoch
             rolled = self._rollover is not None and now >= self._rollover
-            if not (rolled or self._changed_elsewhere()):
+            # it asks whether an import still runs every time (it is off the key's path), so
+            # the rebuild after an import lands here rather than on the next key
+            if not (rolled or self._changed_elsewhere(ask=True)):
                 return False
             self._rebuild(now)
             if self._epoch != epoch:  # invalidated meanwhile: the next queue() builds again

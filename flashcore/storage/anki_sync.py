@@ -182,9 +182,17 @@ def unlinked_answers(
     """Answers given in flashcore that no Anki package has brought back yet, by card:
     (log id, epoch milliseconds, rating). One pass over the profile's log (a lookup per card
     read ~30 rows of each of 45,000 cards at random: ten times slower)."""
+    r = review_logs
+    # Two counts over indexes (~0.02 s) before a pass over every row (~0.2 s a million): when
+    # every row of the review log holds a revlog id, no answer is unlinked.
+    total = session.execute(select(func.count()).select_from(r)).scalar_one()
+    linked = session.execute(
+        select(func.count()).select_from(r).where(r.c.anki_revlog_id.is_not(None))
+    ).scalar_one()
+    if total == linked:
+        return {}
     wanted = set(card_ids)
     out: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
-    r = review_logs
     query = select(r.c.id, r.c.card_id, r.c.reviewed_at, r.c.rating).where(
         r.c.profile_id == profile_id, r.c.anki_revlog_id.is_(None), r.c.imported.is_(False)
     )

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from flashcore.core.decksync import StoredNote, converted_hash, note_hash, plan_sync
+from flashcore.core.decksync import (
+    StoredNote,
+    converted_hash,
+    note_hash,
+    plan_sync,
+    source_fingerprint,
+    source_of,
+)
 from flashcore.core.errors import StaleReadError
 from flashcore.core.model import NoteKind, NoteSpec
 
@@ -85,3 +92,18 @@ def test_an_unconverted_note_that_no_longer_matches_what_is_stored_refuses_the_l
                  {"immuno:a": StoredNote(3, "anki:1", True)}):  # fmt: skip
         with pytest.raises(StaleReadError):
             plan_sync(DECK, [stub], held)
+
+
+def test_a_changed_source_that_converts_the_same_keeps_the_note_and_takes_the_new_fingerprint():
+    spec = note("a")
+    held = source_fingerprint("1" * 24, spec, DECK)
+    assert source_of(held) == "1" * 24
+    again = note("a", source_hash=source_fingerprint("2" * 24, spec, DECK))
+    plan = plan_sync(DECK, [again], {spec.key(DECK): StoredNote(3, held, False)})
+    assert (plan.unchanged, plan.changed) == (1, ())
+    assert plan.rehashed == ((3, again.source_hash),)
+    edited = note("a", back="B")
+    edited = NoteSpec("a", NoteKind.BASIC, edited.fields,
+                      source_hash=source_fingerprint("2" * 24, edited, DECK))  # fmt: skip
+    plan = plan_sync(DECK, [edited], {spec.key(DECK): StoredNote(3, held, False)})
+    assert [c.content_hash for c in plan.changed] == [edited.source_hash]

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from flashcore.core import introduction, reasons
 from flashcore.core.model import CardState, Rating
-from flashcore.services import qbank, study
+from flashcore.services import answering, qbank, study
 from tests.conftest import write_deck
 from tests.weak_week import paste
 
@@ -98,3 +98,40 @@ def test_every_topics_first_cards_come_before_weak_topics_new_cards(
     # Every new card came, none twice.
     assert all(seen[n] == CARDS_PER_TOPIC for n in TOPICS), seen
     assert not study.build_queue(fc, limit=0).new_held
+
+
+def _probes(fc) -> list[str]:
+    """The probe cards as `repos.queue.first_of_topics` finds them (note keys, in order)."""
+    from flashcore.storage import repos
+    from flashcore.storage.repos import queue as queue_repo
+
+    keys = {c["card_id"]: c["note_key"] for c in fc.cards()}
+    with fc.engine.connect() as conn:
+        scope = repos.card_scope(conn, fc.profile_id, None, None)
+        rows = queue_repo.first_of_topics(
+            conn, fc.profile_id, scope, fc.now(), introduction.probe_quota,
+            introduction.probe_count_needed(), 100,
+        )  # fmt: skip
+    return [keys[r[0]].split(":")[1] for r in rows]
+
+
+def test_a_topics_probes_count_its_studied_cards_and_not_its_suspended_ones(fc, tmp_path):
+    sizes = {"Alpha": 16, "Beta": 7, "Gamma": 9}  # quotas 2, none (under 8), 1
+    body = "\n".join(
+        f'[[cards]]\nid = "{name.lower()}-{n:02d}"\nfront = "Fact {n} of {name}?"\n'
+        f'back = "Answer {n}"\ntopics = ["{topic_path(name)}"]\n'
+        for name, size in sizes.items()
+        for n in range(size)
+    )
+    (report,) = fc.add_decks([write_deck(tmp_path / "deck.toml", body, key="deck")])
+    assert report.ok, report.problems
+    assert sorted(_probes(fc)) == ["alpha-00", "alpha-01", "gamma-00"]
+    ids = {c["note_key"].split(":")[1]: c["card_id"] for c in fc.cards()}
+    # Gamma's first card suspended: 8 cards left, still one probe, the next in order.
+    answering.set_cards(fc, "suspend", [ids["gamma-00"]])
+    # Alpha's first card studied: it counts as one of Alpha's first two.
+    study.answer(fc, ids["alpha-00"], Rating.GOOD)
+    assert sorted(_probes(fc)) == ["alpha-01", "gamma-01"]
+    # A second Gamma card suspended: 7 left, no probe.
+    answering.set_cards(fc, "suspend", [ids["gamma-01"]])
+    assert _probes(fc) == ["alpha-01"]

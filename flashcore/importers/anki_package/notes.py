@@ -24,10 +24,11 @@ import hashlib
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from flashcore.core import anking, cloze
+from flashcore.core.decksync import source_fingerprint, source_of
 from flashcore.core.html_text import image_names, is_blank
 from flashcore.core.model import DeckSpec, NoteKind, NoteSpec, side_key
 from flashcore.core.text import DECK_NAME_CHARS, TAG_CHARS, name_problem
@@ -142,17 +143,18 @@ def type_fingerprint(kind_of: NoteType) -> bytes:
 def source_hash(
     note: Note, type_print: bytes, deck_key: str, families: frozenset[anking.TopicFamily]
 ) -> str:
-    """A note's source fingerprint (`NoteSpec.source_hash`): its raw fields and tags, its note
-    type's fingerprint, its deck and the topic families read, and the conversion's version.
-    ~1 us a note, where converting one takes ~60 us."""
-    digest = hashlib.blake2b(digest_size=16)
+    """A note's source fingerprint (hex; stored with the converted note's, see
+    `core.decksync.source_fingerprint`): its raw fields and tags, its note type's fingerprint,
+    its deck and the topic families read, and the conversion's version. ~1 us a note, where
+    converting one takes ~50 us."""
+    digest = hashlib.blake2b(digest_size=12)
     digest.update(_SOURCE_VERSION)
     digest.update(type_print)
     head = "\x1e".join((deck_key, ",".join(sorted(families)), " ".join(note.tags)))
     digest.update(head.encode())
     digest.update(b"\x1e")
     digest.update("\x1f".join(note.fields).encode())
-    return "anki:" + digest.hexdigest()
+    return digest.hexdigest()
 
 
 class _Builder:
@@ -164,9 +166,7 @@ class _Builder:
         self.report = report
         self._text_fields: dict[int, str] = {}
 
-    def note(
-        self, note: Note, kind_of: NoteType, cards: list[Card], digest: str | None = None
-    ) -> NoteSpec | None:
+    def note(self, note: Note, kind_of: NoteType, cards: list[Card]) -> NoteSpec | None:
         report = self.report
         if kind_of.kind is NoteTypeKind.IMAGE_OCCLUSION:
             report.unsupported["image occlusion"] += 1
@@ -210,7 +210,6 @@ class _Builder:
             tags=tuple(tags),
             suspended=suspended,
             ordinals=tuple(ordinals),
-            source_hash=digest,
         )
 
     def _cloze_field(self, kind_of: NoteType) -> str:
@@ -380,10 +379,13 @@ def convert(
         if key is None:
             key = keys[deck_name] = deck_key(_shown(deck_name))
         digest = source_hash(note, prints[note.notetype_id], key, families)
-        if stored.get(f"{key}:{note.guid}") == digest:
-            spec: NoteSpec | None = _kept(note, kind_of, own, digest, report, missing)
+        held = stored.get(f"{key}:{note.guid}")
+        if held is not None and source_of(held) == digest:
+            spec: NoteSpec | None = _kept(note, kind_of, own, held, report, missing)
         else:
-            spec = builder.note(note, kind_of, own, digest)
+            spec = builder.note(note, kind_of, own)
+            if spec is not None:
+                spec = replace(spec, source_hash=source_fingerprint(digest, spec, key))
         if spec is None:
             continue
         by_deck.setdefault(deck_name, []).append((_new_order_key(note, own), spec))

@@ -52,6 +52,10 @@ class AnswerBar(Horizontal):
             self.rating = rating
             super().__init__()
 
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._buttons: dict[Rating, Button] = {}  # kept at hand: a reveal queries nothing
+
     def compose(self) -> ComposeResult:
         for rating in Rating:
             button = Button(
@@ -61,13 +65,12 @@ class AnswerBar(Horizontal):
                 compact=True,
             )
             button.can_focus = False
+            self._buttons[rating] = button
             yield button
 
     def set_outcomes(self, intervals: Mapping[Rating, str]) -> None:
-        for rating in Rating:
-            self.query_one(f"#rate-{int(rating)}", Button).label = button_label(
-                rating, intervals.get(rating)
-            )
+        for rating, button in self._buttons.items():
+            button.label = button_label(rating, intervals.get(rating))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
