@@ -210,7 +210,7 @@ class _Writer:
             # Published: the import is done whatever happens next (Ctrl-C is ignored); the
             # weights follow it (a kill now leaves them to the next import or study day).
             hint = self.stage.refresh_hint(claimed.batch_id)
-            if "added" in hint:
+            if "added" in hint and _keeps_sums(self.fc, self.conn):
                 hint["added"] = list(hint["added"])
                 fingerprints = self.stage.saved_fingerprints()
                 _fold_into_sums(self.fc, self.conn, claimed, hint["added"], fingerprints)
@@ -303,6 +303,12 @@ class _Writer:
         if copied != self.report.added:  # never expected: imports into a profile take turns
             self.report.duplicates += self.report.added - copied
             self.report.added = copied
+
+
+def _keeps_sums(fc: Collection, conn: Any) -> bool:
+    """Whether the profile keeps qbank sums (a large history's reports started them)."""
+    with transaction(conn, write=False):
+        return repos.sums_kept(conn, fc.profile_id)
 
 
 def _fold_into_sums(
