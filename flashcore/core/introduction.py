@@ -33,8 +33,8 @@ from typing import TypeVar
 from flashcore.core import topics as topic_keys
 
 GROUP_DEPTH = 2  # topic levels that make a group: `Discipline::Area`
-# A topic's first cards (studied ones count) are probes: introduced before weak topics' new
-# cards, after missed questions' (see `with_probes`): one for every PROBE_EVERY cards of the
+# A topic's first cards (studied ones count) are probes: given every PROBE_SLOT-th new card of
+# the day among weak topics' new cards (see `with_probes`): one for every PROBE_EVERY cards of the
 # topic, at most PROBE_CARDS (`probe_quota`). A topic of fewer than PROBE_EVERY cards has none:
 # probes sample a topic, and with many small topics (a deck tagged to the leaf) probing each
 # would undo the weak-first order altogether. PROBE_CARDS 0: no probes.

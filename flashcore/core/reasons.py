@@ -181,7 +181,7 @@ class Reason:
     weak: WeakTopic | None = None  # the weak topic that weights it (without a missed question)
     exam_day: date | None = None  # a review in the exam's last stretch
     postponed: Postponed | None = None  # a time budget leaves it for later
-    probe: bool = False  # NEW: one of its topic's first cards, ahead of weak topics' cards
+    probe: bool = False  # NEW: one of its topic's first cards, given a share of the new cards
 
     @property
     def pulled_by_question(self) -> bool:
@@ -228,11 +228,11 @@ RELEARNING_STEP = Reason(Basis.RELEARNING)
 NEW_CARD = Reason(Basis.NEW)
 
 
-# A probe card (core.introduction): one of its topic's first cards, which come before weak
-# topics' new cards so that every topic is seen early.
+# A probe card (core.introduction): one of its topic's first cards, which take every
+# PROBE_SLOT-th new card of the day among weak topics' new cards so that every topic is seen early.
 PROBE_TEXT = (
-    "new; one of its topic's first cards (they come before weak topics' new cards, so every "
-    "topic is seen early)"
+    "new; one of its topic's first cards (a share of each day's new cards goes to topics' first "
+    "cards, so every topic is seen early)"
 )
 NEW_PROBE = Reason(Basis.NEW, probe=True)
 

@@ -79,7 +79,7 @@ def test_the_exam_stretch_and_a_budget_wrap_the_rest_in_that_order():
 
 def test_a_probe_card_says_it_is_one_of_its_topics_first_and_a_weak_topic_still_leads():
     assert NEW_PROBE.text() == (
-        "new; one of its topic's first cards (they come before weak topics' new cards, so "
-        "every topic is seen early)"
+        "new; one of its topic's first cards (a share of each day's new cards goes to topics' "
+        "first cards, so every topic is seen early)"
     )
     assert NEW_PROBE.with_weak(WEAK).text() == f"new; {WEAK.explanation}"
