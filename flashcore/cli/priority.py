@@ -8,10 +8,14 @@ It is an increment to the process's niceness and, as for every unprivileged proc
 undone: it is taken once the command has checked its arguments, and only by the command's
 own process (the tests, which call `flashcore.cli.main` in-process, set 0).
 
-A moderate level, not 19: the import still holds SQLite's write lock for a few milliseconds
-at a time (services.write_steps), and a process starved of the CPU inside such a
-transaction would keep an answer waiting (priority inversion); at 10 it gets about a tenth of
-a core beside one busy normal process, at 19 barely one percent.
+A mild level, not 19: the import still holds SQLite's write lock for a few milliseconds at a
+time (services.write_steps), and a process starved of the CPU inside such a transaction keeps
+an answer waiting (priority inversion). Measured beside the reviewer on a loaded 2-core
+machine (tools.bench.tui --import-nice 0,5,10): the answer's own time grows with the level
+(p95 15-19 ms at 0, 16-20 at 5, 22-27 at 10) while the reviewer's screen work gets faster;
+5 gave the best key -> next card (p50 21/31, p95 43/52 ms against 28/32, 45/56 at 0 and
+25/32, 42/62 at 10). At 5 the import gets about a quarter of a core beside one busy normal
+process.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import os
 
 from flashcore.cli.parser import CliUsageError
 
-BULK_NICE = 10
+BULK_NICE = 5
 ENV = "FLASHCORE_BULK_NICE"
 
 
