@@ -422,10 +422,13 @@ class StudySession:
         """Take an answered card (and its buried siblings) out; a card still in (re)learning
         today waits for its step."""
         gone = {result.card_id, *result.buried_siblings}
+        held = result.card_id in self._kind_of
         for card_id in gone:
             kind = self._kind_of.pop(card_id, None)
             if kind is not None:
                 self._counts[kind] -= 1
+        if not held and result.schedule.reps == 1:
+            self._spent_new_elsewhere()
         if any(i.card_id in gone for i in self._waiting):
             self._waiting = [i for i in self._waiting if i.card_id not in gone]
         schedule = result.schedule
@@ -442,6 +445,19 @@ class StudySession:
                           schedule.reps, None, 0.0, why, EntryKind.LEARNING),
                 key=_waiting_key,
             )  # fmt: skip
+
+    def _spent_new_elsewhere(self) -> None:
+        # A new card answered that the ranking did not hold: it was shown from a ranking that a
+        # rebuild (`prepare`, after an import reordered the new cards) has replaced since. It
+        # still spends one of today's new cards, so the ranking's last new card goes, as a
+        # rebuild after the answer would leave it (the counts stay those of a fresh queue).
+        if self._pending is None:
+            return
+        for item in reversed(self._pending):
+            if item.kind == EntryKind.NEW and item.card_id in self._kind_of:
+                del self._kind_of[item.card_id]
+                self._counts["new"] -= 1
+                return
 
 
 def _waiting_key(item: QueueItem) -> tuple[datetime, int]:

@@ -344,3 +344,41 @@ def test_prepare_waits_for_nothing_while_an_answer_holds_the_session(fc_sqlite, 
             t.join(timeout=5)
         assert result == [False]
         assert session.prepare() is True
+
+
+def test_a_new_card_answered_after_an_import_reordered_the_ranking_spends_todays_new_limit(
+    fc_sqlite, tmp_path
+):
+    # The reviewer shows a new card; meanwhile a qbank import (another process) makes the other
+    # topic weak and `prepare` rebuilds the ranking while the student reads: the shown card is
+    # no longer among today's new cards. Its answer still spends one of them: the session's
+    # counts stay a fresh queue's (the header once showed one new card too many), and no more
+    # new cards are offered than the day's limit.
+    from flashcore.services import qbank
+    from tests.services.test_probe_cards import deck_text, topic_path
+    from tests.weak_week import paste
+
+    fc = fc_sqlite
+    fc.config_set("new_per_day", "3")
+    fc.add_decks([write_deck(tmp_path / "d.toml", deck_text(["Alpha", "Beta"]), key="d")])
+    with study.StudySession(fc) as session:
+        shown = session.queue().items[0]
+        view = session.show(shown.card_id)
+        other = "Beta" if shown.topics[0] == topic_path("Alpha") else "Alpha"
+        rows = [(str(700000 + k), f"System {other}", f"System {other}", f"{other} disease")
+                for k in range(4)]  # fmt: skip
+        qbank.import_log(fc, paste(*rows), origin="elsewhere.tsv")
+        assert session.prepare() is True
+        assert shown.card_id not in {i.card_id for i in study.build_queue(fc).items}
+        session.answer(shown.card_id, Rating.GOOD, expect_version=view.version)
+        q = session.queue(details=False)
+        fresh = study.build_queue(fc, limit=0)
+        assert (q.new, q.learning, q.review) == (fresh.new, fresh.learning, fresh.review) == (
+            2, 1, 0,
+        )  # fmt: skip
+        new_answered = 1
+        while (q := session.queue(details=False)).items and q.items[0].kind == "new":
+            card = q.items[0].card_id
+            session.answer(card, Rating.GOOD, expect_version=session.show(card).version)
+            new_answered += 1
+        assert new_answered == 3
