@@ -119,3 +119,18 @@ def test_an_arm_sets_the_weakness_models_constants_for_its_run_only(tmp_path):
     assert result.answers > 0 and len(result.topic_seen) == tiny("base").topics
     assert before == (weakness.COMBINE, weakness.PULL_FORWARD_WHERE)
     assert weakness.COMBINE == "both"
+
+
+def test_a_student_with_an_exam_sets_its_date_on_exam_day(tmp_path):
+    from datetime import UTC, datetime
+
+    from flashcore.core.clock import FixedClock
+    from flashcore.services import Flashcore
+
+    setting = replace(tiny("base", days=3), exam=True)
+    result = Student(make_world(setting, seed=0), Arm("flashcore")).run(folder=tmp_path)
+    assert result.answers > 0
+    clock = FixedClock(datetime(2027, 1, 4, 8, tzinfo=UTC))
+    with Flashcore.open(str(tmp_path / "sim.sqlite3"), clock=clock) as fc:
+        assert fc.exam is not None
+        assert fc.exam.exam_date.isoformat() == "2027-01-07"  # START + 3 days

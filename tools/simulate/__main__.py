@@ -81,6 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     p.add_argument("--scale", type=float, default=1.0, help="cards per topic x this (smoke)")
     p.add_argument("--days", type=int, default=None, help="override the setting's days")
+    p.add_argument("--exam", action="store_true", help="the student sets the exam date (every arm)")
     p.add_argument("--jobs", type=int, default=1, help="processes (the machine is shared)")
     p.add_argument("--out", type=Path, help="append each run as a JSON line here (and reuse)")
     p.add_argument("--json", action="store_true", help="print the runs and gaps as JSON")
@@ -113,6 +114,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from dataclasses import replace
 
             s = replace(s, days=a.days)
+        if a.exam:
+            from dataclasses import replace
+
+            s = replace(s, exam=True)
         settings.append(s)
     done: dict[tuple[str, int, str], Result] = {}
     if a.out is not None and a.out.exists():

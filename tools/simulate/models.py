@@ -60,7 +60,7 @@ class Setting:
     UWorld paste of the incorrects, undated: the import day) or `all` (a CSV of every answer,
     dated). `qid_share`: the share of questions whose id a card lists. `question_sigma` > 0:
     each topic's questions are harder or easier than its cards (lognormal, unrelated to the
-    student's memory), so misses say less about memory."""
+    student's memory), so misses say less about memory. `exam`: the exam date is set."""
 
     name: str
     topics: int = 40
@@ -76,6 +76,10 @@ class Setting:
     question_sigma: float = 0.0
     guess: float = 0.2
     note: str = ""
+    # the student sets the exam date (exam day) at the start, in every arm (`--exam`): the
+    # product then knows whether the deck will be finished (probe cards only if not) and moves
+    # reviews that would land after the exam into its last stretch
+    exam: bool = False
 
     @property
     def cards(self) -> int:

@@ -200,6 +200,10 @@ class Student:
                     fc.config_set("weakness_max_retention", PLAIN_CAP)
                 for key, value in self.arm.config:
                     fc.config_set(key, value)
+                if s.exam:
+                    from flashcore.services import exam as exams
+
+                    exams.set_exam(fc, START + timedelta(days=s.days))
                 (report,) = fc.add_decks([deck])
                 assert report.ok, report.problems
                 by_key = {c["note_key"]: c["card_id"] for c in fc.cards()}
