@@ -11,6 +11,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from flashcore.core import reasons
 from flashcore.core.model import CardState, Rating
 from flashcore.core.queue import EntryKind
@@ -157,9 +159,16 @@ class StudySession:
         return self._conn
 
     def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            conn.close()
+        except SQLAlchemyError:
+            # Closed while a worker's answer still waits on it (the reviewer quit with a second
+            # Ctrl+C while an answer waited for the write lock): its rollback can race the
+            # worker's own. Drop the connection instead; what was not committed is not written.
+            conn.invalidate()
 
     def __enter__(self) -> StudySession:
         return self

@@ -382,3 +382,28 @@ def test_a_new_card_answered_after_an_import_reordered_the_ranking_spends_todays
             session.answer(card, Rating.GOOD, expect_version=session.show(card).version)
             new_answered += 1
         assert new_answered == 3
+
+
+def test_closing_a_session_whose_connection_fails_to_roll_back_does_not_raise(
+    fc_sqlite, tmp_path, monkeypatch
+):
+    # The reviewer closes its session when it quits; a second Ctrl+C quits while an answer in
+    # a worker still waits for the write lock, and the close's rollback can race the worker's
+    # ("cannot rollback - no transaction is active", seen once in the full suite): quitting must
+    # not end in a traceback, and the connection is dropped.
+    from sqlalchemy.exc import OperationalError
+
+    fc = fc_sqlite
+    fc.add_decks([write_deck(tmp_path / "d.toml", SMALL_DECK, key="imm")])
+    session = study.StudySession(fc)
+    session.queue()
+    conn = session._conn
+    assert conn is not None
+
+    def racing_close() -> None:
+        raise OperationalError("ROLLBACK", {}, sqlite3.OperationalError("no transaction"))
+
+    monkeypatch.setattr(conn, "close", racing_close)
+    session.close()
+    assert conn.invalidated and session._conn is None
+    assert study.build_queue(fc, limit=1).items  # the collection is fine
