@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import func, select, update
 
@@ -157,5 +157,5 @@ def _write_days(conn: Executor, profile_id: int, days: Iterable[DayCount], made:
             if owner != profile_id:
                 continue  # another profile's, written meanwhile (PostgreSQL)
             day = on_date if isinstance(on_date, date) else date.fromisoformat(str(on_date))
-            out[(tuple(k), day)] = (int(row_id), int(n), int(m))  # type: ignore[index]
+            out[(cast(Key, tuple(k)), day)] = (int(row_id), int(n), int(m))
     return out
