@@ -170,7 +170,10 @@ class StudySession:
             # Closed while a worker's answer still waits on it (the reviewer quit with a second
             # Ctrl+C while an answer waited for the write lock): its rollback can race the
             # worker's own. Drop the connection instead; what was not committed is not written.
-            conn.invalidate()
+            # (SQLAlchemy marks a connection closed even when its close fails, having left the
+            # driver's connection to the pool, which discards one it cannot reset.)
+            if not conn.closed:
+                conn.invalidate()
 
     def __enter__(self) -> StudySession:
         return self
