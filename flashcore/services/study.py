@@ -102,6 +102,10 @@ class StudySession:
     """
 
     REFRESH_SECONDS = 60.0
+    # PostgreSQL: how often the quiet-moment work (`prepare`) looks whether another process
+    # imported a qbank log or loaded a deck into the profile (`repos.profile_stamp`, two small
+    # tables), so the reviewer picks an import up within seconds, not REFRESH_SECONDS.
+    PG_LOOK_SECONDS = 5.0
     # Answers between the WAL checkpoints `idle()` runs. Often, so the log is short (~1.7 ms a
     # checkpoint, in a worker) and, once checkpointed, written over from its start rather than
     # grown: an fsync that grows the file costs more (here 0.21 against 0.14 ms), and the
@@ -148,6 +152,8 @@ class StudySession:
         self._lock = threading.RLock()  # queue, show, answer and prepare take turns
         self._epoch = 0  # invalidations so far (a rebuild that overlapped one is dropped)
         self._import_seen_at: float | None = None  # when an import was last seen running
+        self._stamp: tuple[object, ...] | None = None  # PostgreSQL: the profile's at the build
+        self._stamp_looked = 0.0
 
     # ------------------------------------------------------------ connection
 
@@ -209,7 +215,9 @@ class StudySession:
             self._checked = False
             return False
         if self._version is None:
-            return time.monotonic() - self._built_at > self.REFRESH_SECONDS
+            if time.monotonic() - self._built_at > self.REFRESH_SECONDS:
+                return True
+            return ask and self._pg_changed()
         if self._data_version() == self._version:
             return False
         # A qbank import commits every few milliseconds while it copies its attempts (unseen
@@ -225,6 +233,23 @@ class StudySession:
         importing = self._importing()
         self._import_seen_at = now if importing else None
         return not importing
+
+    def _profile_stamp(self) -> tuple[object, ...]:
+        conn = self._connection()
+        with transaction(conn, write=False):
+            return repos.profile_stamp(conn, self.fc.profile_id)
+
+    def _pg_changed(self) -> bool:
+        """PostgreSQL, off the key's path: whether another process has imported a log or loaded
+        a deck since the build (looked at every PG_LOOK_SECONDS); an import still writing is
+        waited for, as on SQLite."""
+        now = time.monotonic()
+        if now - self._stamp_looked < self.PG_LOOK_SECONDS:
+            return False
+        self._stamp_looked = now
+        if self._profile_stamp() == self._stamp:
+            return False
+        return not self._importing()
 
     def _importing(self) -> bool:
         conn = self._connection()
@@ -290,6 +315,9 @@ class StudySession:
     def _rebuild(self, now: datetime) -> None:
         ensure_fresh(self.fc)  # may write (once a day): do it before taking the version
         self._version = self._data_version()  # before building: a change meanwhile is seen next
+        if self._version is None:
+            self._stamp = self._profile_stamp()
+            self._stamp_looked = time.monotonic()
         self._checked = False
         self._built_at = time.monotonic()
         built = build_queue(

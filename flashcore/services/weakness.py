@@ -98,7 +98,6 @@ def report(fc: Collection) -> dict[str, list[dict[str, Any]]]:
     today = today_for(fc)
     s = fc.settings
     half_life = s.weakness_half_life_days
-    rollover = fc.rollover()
     keep_sums(fc, today, half_life)
     with reading(fc.engine) as session:
         if not repos.has_qbank_attempts(session, fc.profile_id):
@@ -107,18 +106,15 @@ def report(fc: Collection) -> dict[str, list[dict[str, Any]]]:
         found = score_all(session, fc.profile_id, index, today, half_life)
         lapses = topic_lapses(session, fc, index, today)
         direct, scored = scheduling_scores(index, found.direct, s, lapses), found.report
-        # Cards (and due cards) of each reported topic, its sub-topics included: counted by the
-        # database per linked topic, then added up the tree for the reported ones only.
+        # Cards of each reported topic, its sub-topics included: kept by the database per
+        # linked topic, added up the tree for the reported ones only.
         shown = {t for t, sc in scored.items() if sc.score > 0}
         hits = {t: [n for n in (t, *index.ancestors(t)) if n in shown] for t in index.paths}
         linked = [t for t, nodes in hits.items() if nodes]
         cards_by_topic: dict[int, int] = defaultdict(int)
-        due_by_topic: dict[int, int] = defaultdict(int)
-        counted = repos.cards_per_topic(session, fc.profile_id, linked, rollover)
-        for topic_id, (total, due) in counted.items():
+        for topic_id, total in repos.cards_per_topic(session, fc.profile_id, linked).items():
             for node in hits[topic_id]:
                 cards_by_topic[node] += total
-                due_by_topic[node] += due
     # "due" is what `flashcore due --topic T` holds (learning + review: limits applied,
     # pull-forwards in), so the weakness screen and Home agree with the queue.
     from flashcore.services.counts import due_by_topic as queue_due
