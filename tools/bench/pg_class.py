@@ -170,6 +170,14 @@ def recreate_database(server: str, name: str) -> str:
     return f"{server}/{name}"
 
 
+def _copied_tables(metadata: Any) -> list[Any]:
+    """The tables copied row by row, parents first: all but those the database's triggers
+    keep (`topic_cards`, schema 0018: filled as the topics, cards and links are copied)."""
+    from flashcore.storage.tables import topic_cards
+
+    return [t for t in metadata.sorted_tables if t.name != topic_cards.name]
+
+
 def _id_tables(metadata: Any) -> dict[str, Any]:
     """Tables whose primary key is one integer `id` column: their ids are shifted per student."""
     return {
@@ -195,7 +203,7 @@ def copy_first_student(sqlite_path: Path, url: str) -> dict[str, int]:
         ids = _id_tables(metadata)
         spans: dict[str, int] = {}
         with source.connect() as src, target.begin() as dst:
-            for table in metadata.sorted_tables:
+            for table in _copied_tables(metadata):
                 if table.name in ids:
                     spans[table.name] = (
                         src.execute(select(func.max(table.c.id))).scalar() or 0
@@ -225,7 +233,7 @@ def clone_students(url: str, students: int, spans: dict[str, int]) -> None:
     try:
         for k in range(1, students):
             with engine.begin() as conn:
-                for table in metadata.sorted_tables:
+                for table in _copied_tables(metadata):
                     exprs = []
                     for col in table.columns:
                         refs = [fk.column.table.name for fk in col.foreign_keys]
