@@ -94,6 +94,20 @@ def transaction(conn: Connection, *, write: bool) -> Iterator[Connection]:
         yield conn
 
 
+@contextmanager
+def rolled_back(conn: Connection) -> Iterator[Connection]:
+    """A transaction on a held connection that is always rolled back, whatever ran in it (a
+    rehearsal: `services.answering.rehearse_answer`). Not a write transaction: on SQLite it
+    takes no write lock before a statement asks for one."""
+    if conn.get_execution_options().get("flashcore_write", False):
+        conn.execution_options(flashcore_write=False)
+    tx = conn.begin()
+    try:
+        yield conn
+    finally:
+        tx.rollback()
+
+
 def run_write_on(
     conn: Connection,
     work: Callable[[Connection], T],
