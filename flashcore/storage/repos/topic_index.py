@@ -59,7 +59,9 @@ def stored_index(conn: Executor, profile_id: int, *, every_note: bool = True) ->
     for source, qid, qid_note in conn.execute(
         select(nq.c.source, nq.c.qid, nq.c.note_id)
         .join(n, n.c.id == nq.c.note_id)
-        .where(n.c.profile_id == profile_id, n.c.removed.is_(False))
+        # `+ 0`: from the few listed notes to their note by id (SQLite would otherwise walk
+        # every note of the profile: 200,000 notes, 10,000 listing an id, 4x the time)
+        .where((n.c.profile_id + 0) == profile_id, n.c.removed.is_(False))
     ).all():
         qid_notes[(source, qid)].append(qid_note)
     if not every_note:
