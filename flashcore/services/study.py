@@ -19,7 +19,7 @@ from flashcore.core.queue import EntryKind
 from flashcore.services.weights import ensure_fresh
 from flashcore.storage import repos
 from flashcore.storage.db import sqlite_data_version
-from flashcore.storage.uow import run_write_on, transaction
+from flashcore.storage.uow import rolled_back, run_write_on, transaction
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -37,6 +37,7 @@ from flashcore.services.answering import (
     answer_in,
     elapsed_days,
     format_interval,
+    rehearse_answer,
     set_cards,
     show,
     show_on,
@@ -144,6 +145,7 @@ class StudySession:
         self._version: int | None = None
         self._built_at = 0.0
         self._shown: tuple[int, repos.CardRow] | None = None
+        self._warm: Connection | None = None  # the connection `_warm_up` last warmed
         self._since_checkpoint = 0
         self._checked = False  # the last answer found no commit by another connection
         self._held = (0, 0, 0)  # the last build's new_held, review_held, new_limit
@@ -174,7 +176,10 @@ class StudySession:
             # Closed while a worker's answer still waits on it (the reviewer quit with a second
             # Ctrl+C while an answer waited for the write lock): its rollback can race the
             # worker's own. Drop the connection instead; what was not committed is not written.
-            conn.invalidate()
+            # (SQLAlchemy marks a connection closed even when its close fails, having left the
+            # driver's connection to the pool, which discards one it cannot reset.)
+            if not conn.closed:
+                conn.invalidate()
 
     def __enter__(self) -> StudySession:
         return self
@@ -253,14 +258,16 @@ class StudySession:
 
     def prepare(self) -> bool:
         """Work for a quiet moment (the student is reading a card; call it from a worker):
-        when another connection changed the collection (an import that is done, another
-        window) or the study day rolled over, rebuild the ranked queue now, so that the next
-        answer finds it built instead of rebuilding between the key and the next card. Never
-        waits: while an answer is being written it does nothing (the next quiet moment will).
-        True when it rebuilt."""
+        the first time on a connection, warm it up for the answer to the card on screen
+        (`_warm_up`); when another connection changed the collection (an import that is done,
+        another window) or the study day rolled over, rebuild the ranked queue now, so that
+        the next answer finds it built instead of rebuilding between the key and the next
+        card. Never waits: while an answer is being written it does nothing (the next quiet
+        moment will). True when it rebuilt."""
         if not self._lock.acquire(blocking=False):
             return False
         try:
+            self._warm_up()
             if self._pending is None or self._conn is None or self._checked:
                 return False  # not built yet, or invalidated, or just checked by an answer
             now = self.fc.now()
@@ -276,6 +283,28 @@ class StudySession:
             return True
         finally:
             self._lock.release()
+
+    def _warm_up(self) -> bool:
+        """Once per connection, with a card on screen: make its first answer cost what a
+        later one does. On a new connection the first answer would pay for loading what the
+        server knows of every table and index the answer touches, for planning the answer's
+        statement, for compiling it, and for looking the scheduler's id up (a statement more,
+        in a transaction of its own). Here, while the student reads, the scheduler's id is
+        looked up (reads only) and, on PostgreSQL, the answer to the card on screen is
+        rehearsed (`rehearse_answer`: the real statement, matching no row, rolled back).
+        SQLite has no catalog to load and plans in microseconds; its rehearsal would take the
+        write lock, so it is not rehearsed there. True when it rehearsed."""
+        conn, shown = self._conn, self._shown
+        if conn is None or shown is None or conn is self._warm or conn.closed:
+            return False
+        self._warm = conn
+        rehearse = conn.dialect.name == "postgresql"
+        try:
+            with rolled_back(conn):
+                known = self.fc.learn_scheduler_id(conn)
+                return rehearse and known and rehearse_answer(conn, self.fc, shown[1])
+        except SQLAlchemyError:
+            return False  # (a lock it did not wait for) rolled back: the answer pays, as before
 
     # ------------------------------------------------------------ the ranked queue
 

@@ -40,7 +40,7 @@ from flashcore.services.weights import (
     refresh_weights,
 )
 from flashcore.storage import repos
-from flashcore.storage.uow import reading, run_write
+from flashcore.storage.uow import reading_core, run_write
 
 if TYPE_CHECKING:
     from flashcore.services.context import Collection
@@ -77,7 +77,7 @@ def keep_sums(fc: Collection, today: date, half_life: float) -> None:
     """Bring the stored sums of a large history up to date when they lag (repos.qbank_sums:
     the attempts added since folded in, or summed afresh), so that reports read a few thousand
     sums. Skipped when the database is busy: the report then reads the attempts themselves."""
-    with reading(fc.engine) as session:
+    with reading_core(fc.engine) as session:
         large = repos.tallied_attempts(session, fc.profile_id) >= SUM_IN_DATABASE_FROM
         needed = large and repos.sums_need_sync(session, fc.profile_id, today, half_life)
     if not needed:
@@ -99,7 +99,7 @@ def report(fc: Collection) -> dict[str, list[dict[str, Any]]]:
     s = fc.settings
     half_life = s.weakness_half_life_days
     keep_sums(fc, today, half_life)
-    with reading(fc.engine) as session:
+    with reading_core(fc.engine) as session:
         if not repos.has_qbank_attempts(session, fc.profile_id):
             return {"topics": [], "gaps": []}  # nothing missed yet: no topic is weak
         index = load_index(session, fc.profile_id)
