@@ -420,3 +420,28 @@ async def test_a_card_that_becomes_a_leech_is_suspended_with_a_notice(fc):
     assert "Leech" in notes
     card = next(c for c in fc.cards() if c["card_id"] == first)
     assert (card["leech"], card["suspended"], card["lapses"]) == (True, True, 1)
+
+
+def card_rows(app, pane: CardPane) -> list[str]:
+    """The rows inside the card's border and padding, as the terminal shows them."""
+    region = pane.content_region
+    rows = screen_text(app).splitlines()[region.y : region.bottom]
+    return [row[region.x : region.right].rstrip() for row in rows]
+
+
+async def test_after_every_key_the_card_shows_what_its_pane_drew(fc):
+    # The pane repaints only the rows that changed: none may keep an earlier card's text.
+    app = review_app(fc)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_session(pilot)
+        pane = screen.query_one("#card", CardPane)
+        seen = set()
+        for _ in range(5):
+            for key in ("space", "1"):
+                height = pane.content_region.height
+                drawn = [line.rstrip() for line in pane.drawn][:height]
+                assert card_rows(app, pane) == drawn + [""] * (height - len(drawn))
+                seen.add(screen.phase)
+                await pilot.press(key)
+                await settle(pilot)
+        assert {"front", "back"} <= seen

@@ -12,8 +12,9 @@ commits (a retry writes nothing twice: a busy database refused the whole transac
 (review_writes). After `SAVING_SHOWN_S` the screen says it is saving, and after `SAVING_BUSY_S`
 why. Keys pressed while loading or saving are kept, in order, and replayed once the next card
 is on screen (Space, 3, Space, 3 typed ahead answers two cards); quitting waits for the answer
-in flight. While the student reads, a worker checkpoints the WAL and rebuilds the session's
-queue if another process changed the collection (`StudySession.prepare`), off the key's path.
+in flight. While the student reads, a worker checkpoints the WAL, warms a new connection up
+for its first answer and rebuilds the session's queue if another process changed the
+collection (`StudySession.prepare`), off the key's path.
 """
 
 from __future__ import annotations
@@ -182,8 +183,9 @@ class ReviewScreen(ReviewActions, ReviewWrites, Screen[None]):
 
     def _quiet_work(self, *, checkpoint: bool = False) -> None:
         """While the student reads, in a worker thread: every so many answers the WAL
-        checkpoint, and the session's rebuild when another process changed the collection
-        (an import that finished), so that the next key finds the queue built."""
+        checkpoint, the session's warm-up of a new connection for its first answer, and the
+        session's rebuild when another process changed the collection (an import that
+        finished), so that the next key finds the queue built."""
         study = self.study
         if study is None or (self._quiet is not None and not self._quiet.is_finished):
             return

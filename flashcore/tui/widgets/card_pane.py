@@ -22,7 +22,7 @@ from typing import ClassVar
 from rich.segment import Segment
 from rich.style import Style as RichStyle
 from rich.text import Text
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.style import Style
@@ -87,6 +87,7 @@ class CardPane(ScrollView, can_focus=True):
         self._shown = CardLines()
         self._strips: list[Strip] = []
         self._built_for: tuple[int, int] | None = None  # (width, height) the strips were built at
+        self._wrapped_at = 0  # the width the strips were wrapped at
 
     @property
     def lines(self) -> CardLines:
@@ -136,11 +137,34 @@ class CardPane(ScrollView, can_focus=True):
             narrower = max(1, width - self.styles.scrollbar_size_vertical)
             strips = self._build(narrower)
             virtual = Size(narrower, len(strips))
-        self._strips = strips
+        previous, wrapped_at = self._strips, self._wrapped_at
+        self._strips, self._wrapped_at = strips, virtual.width
         self._built_for = (width, height)
         if self.virtual_size != virtual:
             self.virtual_size = virtual  # a long card: its scrolling height (one layout)
-        self.refresh()
+            self.refresh()
+        elif wrapped_at != virtual.width:
+            self.refresh()
+        else:
+            self._refresh_changed(previous, height)
+
+    def _refresh_changed(self, previous: list[Strip], height: int) -> None:
+        """Repaint only the rows on screen that changed (the front stays when the answer is
+        shown; the blank rows under a card stay blank)."""
+        top = self.scroll_offset.y
+        width = self.scrollable_content_region.width
+        strips = self._strips
+        start: int | None = None
+        for y in range(height + 1):
+            index = top + y
+            old = previous[index] if index < len(previous) else None
+            new = strips[index] if index < len(strips) else None
+            if y < height and old != new:
+                if start is None:
+                    start = y
+            elif start is not None:
+                self.refresh(Region(0, start, width, y - start))
+                start = None
 
     def _inner(self) -> RichStyle:
         """The style Textual gives the blank cells of a widget's content (its background)."""
