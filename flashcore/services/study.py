@@ -102,6 +102,11 @@ class StudySession:
     """
 
     REFRESH_SECONDS = 60.0
+    # `prepare` (while the student reads: after each card is shown and every second in the
+    # reviewer) refreshes this much earlier than a key would, so that the periodic rebuild
+    # (~0.1 s at 20,000 cards, seconds on a busy machine) lands while a card is read rather
+    # than between the key and the next card.
+    PREPARE_AHEAD_S = 5.0
     # PostgreSQL: how often the quiet-moment work (`prepare`) looks whether another process
     # imported a qbank log or loaded a deck into the profile (`repos.profile_stamp`, two small
     # tables), so the reviewer picks an import up within seconds, not REFRESH_SECONDS.
@@ -214,8 +219,9 @@ class StudySession:
         if self._checked:
             self._checked = False
             return False
+        refresh = self.REFRESH_SECONDS - (self.PREPARE_AHEAD_S if ask else 0.0)
         if self._version is None:
-            if time.monotonic() - self._built_at > self.REFRESH_SECONDS:
+            if time.monotonic() - self._built_at > refresh:
                 return True
             return ask and self._pg_changed()
         if self._data_version() == self._version:
@@ -225,7 +231,7 @@ class StudySession:
         # once it is done, as when an import was one transaction (and at the latest after
         # REFRESH_SECONDS: another window's change waits for the import meanwhile).
         now = time.monotonic()
-        if now - self._built_at >= self.REFRESH_SECONDS:
+        if now - self._built_at >= refresh:
             return True
         seen = self._import_seen_at
         if not ask and seen is not None and now - seen < self.IMPORT_RECHECK_S:

@@ -5,7 +5,9 @@ weights on topics and cards in `weights`; their names are re-exported here."""
 from __future__ import annotations
 
 import contextlib
+import gc
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -92,9 +94,29 @@ def report_rows(fc: Collection) -> list[dict[str, Any]]:
     return report(fc)["topics"]
 
 
+@contextlib.contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """The cyclic garbage collector paused: a report makes ~100,000 short-lived objects (rows,
+    sums, sets) and no cycles, and the collector's passes over every object of the process
+    cost ~0.1 CPU-s of a ~0.5 s report at 200,000 cards. Reference counting still frees
+    everything as it goes; the collector runs again after."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def report(fc: Collection) -> dict[str, list[dict[str, Any]]]:
     """What `flashcore weakness --json` prints: `topics` (ranked leaves, then rollups) and
     `gaps` (misses that matched no card or topic, each with the alias to run)."""
+    with _no_cyclic_gc():
+        return _report(fc)
+
+
+def _report(fc: Collection) -> dict[str, list[dict[str, Any]]]:
     today = today_for(fc)
     s = fc.settings
     half_life = s.weakness_half_life_days

@@ -433,3 +433,20 @@ def test_closing_a_session_whose_close_fails_after_closing_does_not_raise(
     session.close()
     assert conn.closed and session._conn is None
     assert study.build_queue(fc, limit=1).items
+
+
+def test_prepare_refreshes_a_postgresql_ranking_before_a_key_would(fc, tmp_path):
+    # PostgreSQL has no data_version: the ranking is rebuilt every REFRESH_SECONDS. prepare()
+    # (while the student reads) does it PREPARE_AHEAD_S early, so that it is not a key's.
+    if fc.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite sees another connection's commit at once (data_version)")
+    fc.add_decks([write_deck(tmp_path / "d.toml", SMALL_DECK, key="imm")])
+    age = study.StudySession.REFRESH_SECONDS - study.StudySession.PREPARE_AHEAD_S / 2
+    with study.StudySession(fc) as session:
+        session.queue(details=False)
+        session._built_at -= age
+        built = session._built_at
+        session.queue(details=False)
+        assert session._built_at == built  # not yet due for a key
+        assert session.prepare() is True  # due for the quiet moment: rebuilt while reading
+        assert session._built_at > built

@@ -17,8 +17,9 @@ What a school or a study group running one server for its students meets:
    its size on the server, per student and per review-log row.
 3. **Answering**: `--answering` students answer at once, each in their own process on its
    own connection (loopback), through the product's reviewer session (`StudySession`: show,
-   the quiet work the reviewer does while the student reads — `idle()` and `prepare()`, which
-   warms a new connection up for its first answer —, answer, next card), for `--seconds`
+   the quiet work the reviewer does while the student reads — `idle()` and `prepare()` after
+   the card is shown and `prepare()` every second: it warms a new connection up for its first
+   answer and rebuilds the ranking when due —, answer, next card), for `--seconds`
    seconds of wall time, a student reading each card for about `--pace` seconds (uniform
    0.5-1.5x, the quiet work included; `--pace 0` answers back to back, a stress case far
    beyond a class). Each answer's time is the `answer` call (one transaction: the card and its
@@ -73,15 +74,24 @@ while q.items and time.monotonic() < deadline:
     view = session.show(card)
     think = a["pace"] * rng.uniform(0.5, 1.5)
     # while the student reads, the reviewer's quiet work (tui.screens.review: a worker runs it
-    # 0.1 s after the card is shown): the WAL checkpoint (SQLite) and prepare(), which warms
-    # the session's connection up before its first answer
+    # 0.1 s after the card is shown, and prepare() again every second): the WAL checkpoint
+    # (SQLite) and prepare(), which warms the session's connection up before its first
+    # answer and rebuilds the ranking when it is due
     t0 = time.perf_counter()
     session.idle()
     session.prepare()
     quiet = time.perf_counter() - t0
     quiet_s.append(quiet)
-    if think > quiet:
-        time.sleep(think - quiet)
+    left = think - quiet
+    while left > 0:
+        time.sleep(min(1.0, left))
+        left -= 1.0
+        if left > 0:
+            t0 = time.perf_counter()
+            session.prepare()
+            quiet = time.perf_counter() - t0
+            quiet_s.append(quiet)
+            left -= quiet
     clock.advance(timedelta(seconds=8 + rng.random() * 8))
     x = rng.random()
     rating = Rating.AGAIN if x < 0.1 else Rating.HARD if x < 0.2 else Rating.GOOD
