@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flashcore.storage import repos
+from flashcore.storage.anki_first_states import FirstStates, take_first_states
 from flashcore.storage.db import ATTACHED
 
 if TYPE_CHECKING:
@@ -89,6 +90,21 @@ class AttachedCollection:
         for _name, sql in rebuilt:  # sorted within the usual cache (the big one: +22 MB peak)
             self._db.execute(sql)
         return int(cursor.rowcount)
+
+    def imported_counts(self) -> list[tuple[int, int, int]]:
+        """For each card the review log holds revlog ids for: (the flashcore card id, how
+        many, the greatest). From the review log's (card, revlog id) index alone."""
+        return [
+            (int(card_id), int(n), int(last))
+            for card_id, n, last in self._db.execute(
+                "SELECT card_id, COUNT(*), MAX(anki_revlog_id) FROM main.review_logs"
+                " WHERE anki_revlog_id IS NOT NULL GROUP BY card_id"
+            )
+        ]
+
+    def take_first_states(self, fresh: Iterable[tuple[Any, ...]], **options: Any) -> FirstStates:
+        """`storage.anki_first_states.take_first_states` on this connection."""
+        return take_first_states(self._db, fresh, **options)
 
     def _indexes_if_empty(self) -> list[tuple[str, str]]:
         """The review log's secondary indexes (name, its SQL as the schema holds it), when the

@@ -17,6 +17,7 @@ from flashcore.importers.anki_package import open_package
 from flashcore.services import Flashcore
 from flashcore.services.anki_scheduling import SchedulingSummary, apply_scheduling
 from flashcore.services.check import check
+from flashcore.storage import anki_sync
 from flashcore.storage.tables import cards, review_logs
 from flashcore.storage.uow import reading, run_write
 from tests import anki_history as ah
@@ -149,6 +150,53 @@ def test_a_re_import_adds_only_the_new_answers_beside_manual_rows_and_held_ones(
     for anki_id, rids in ah.revlog_ids(student.col).items():
         assert [r.anki_revlog_id for r in rows.get(card_ids[anki_id], [])] == rids
     assert check(fc).problems == []
+
+
+def test_a_first_import_counts_its_answers_and_manual_rows_as_a_re_import_looks_them_up(
+    student, fc_now, db_url, tmp_path, monkeypatch
+):
+    """A first import (no revlog id in the review log) counts each card's answers from the
+    rows it inserted, not row by row: the same counts, the same latest answer and the same
+    states as an import into a profile that already holds another package's answers."""
+    col = student.col
+    studied = [cid for cid, rids in ah.revlog_ids(col).items() if rids]
+    col.sched.set_due_date([studied[0]], "3")  # a manual row (ease 0)
+    package = ah.export(student, tmp_path / "a.colpkg")
+    answers = sum(map(len, ah.revlog_ids(col).values()))
+    manual = col.db.scalar("select count() from revlog where ease = 0")
+    first, card_ids = import_package(fc_now, package, tmp_path / "w")
+    counts = (first.reviews_added, first.manual_skipped, first.reviews_skipped)
+    assert counts == (answers, manual, 0)
+    assert manual >= 1
+    logs = review_rows(fc_now)
+    states = flashcore_cards(fc_now)
+    # The same package into a second profile, every answer looked up before it goes in (as
+    # when the profile's review log holds revlog ids).
+    fc_now.create_profile("other", timezone="UTC")
+    looked_up = []
+    monkeypatch.setattr(anki_sync, "holds_revlog_ids", lambda *_: looked_up.append(1) or True)
+    with Flashcore.open(db_url, clock=fc_now.clock, profile="other", timezone="UTC") as fc:
+        again, other_ids = import_package(fc, package, tmp_path / "w2")
+        other_logs = review_rows(fc)
+        other = flashcore_cards(fc)
+    assert again.to_json() == first.to_json()
+    assert looked_up or fc_now.engine.dialect.name != "sqlite"
+    for anki_id, card_id in card_ids.items():
+        mine, theirs = states[card_id], other[other_ids[anki_id]]
+        assert mine.state == theirs.state and mine.due == theirs.due
+        assert (mine.last_review, mine.reps, mine.lapses) == (
+            theirs.last_review,
+            theirs.reps,
+            theirs.lapses,
+        )
+        shown = [
+            (r.anki_revlog_id, r.due_before, r.lapses_before, r.elapsed_days, r.state_before)
+            for r in logs.get(card_id, [])
+        ]
+        assert shown == [
+            (r.anki_revlog_id, r.due_before, r.lapses_before, r.elapsed_days, r.state_before)
+            for r in other_logs.get(other_ids[anki_id], [])
+        ]
 
 
 def test_a_first_import_builds_the_review_logs_indexes_after_its_rows_as_they_were(
@@ -357,3 +405,82 @@ def second_card(fc: Any) -> int:
     )
     run_write(fc.engine, lambda s: repos.upsert_deck(s, fc.profile_id, spec, fc.now(), prune=False))
     return max(flashcore_cards(fc))
+
+
+def _card_rows(fc: Any) -> dict[int, tuple[Any, ...]]:
+    """Every card of the profile with its anchor, by its Anki card id (the columns an import
+    writes)."""
+    from flashcore.storage.tables import anki_cards
+
+    c, a = cards.c, anki_cards.c
+    columns = (
+        a.anki_card_id, c.state, c.step, c.due, c.stability, c.difficulty, c.last_review,
+        c.reps, c.lapses, c.desired_retention, c.flagged, c.buried_until, c.version,
+        c.suspended, a.anchor_at, a.state, a.step, a.due, a.stability, a.difficulty,
+        a.last_review, a.reps, a.lapses,
+    )  # fmt: skip
+    query = (
+        select(*columns)
+        .join(anki_cards, anki_cards.c.card_id == c.id)
+        .where(c.profile_id == fc.profile_id)
+    )
+    with reading(fc.engine) as session:
+        return {row[0]: tuple(row[1:]) for row in session.execute(query)}
+
+
+@pytest.mark.parametrize("fsrs", [True, False], ids=["fsrs", "sm2"])
+def test_a_first_import_s_states_by_sql_are_what_the_card_by_card_path_writes(
+    fsrs, tmp_path, monkeypatch
+):
+    """On SQLite a first import writes the states and anchors of cards with a usable FSRS state
+    (and of new cards) by SQL from the attached package; the same package imported card by
+    card (`_settle`) gives every card the same columns: review, learning, relearning and new
+    cards, flagged, suspended, buried, in a filtered deck, and (SM-2) cards without FSRS
+    memory, which stay on the card-by-card path."""
+    import flashcore.services.anki_scheduling as scheduling
+
+    made = ah.new_student(tmp_path / "anki" / "collection.anki2", notes=14, fsrs=fsrs)
+    col = made.col
+    new = [c for n in made.note_ids[10:14] for c in col.card_ids_of_note(n)]
+    col.sched.suspend_cards(new)  # kept new through the rounds
+    ah.study_days(made, [4, 5, 6])
+    col = made.col
+    col.sched.unsuspend_cards(new)
+    reviews = list(col.find_cards("is:review"))
+    ah.answer_card(made, reviews[2], 1)  # relearning
+    ah.answer_card(made, new[0], 1)  # learning
+    card = col.get_card(reviews[0])
+    card.flags = 3
+    col.update_card(card)
+    col.sched.suspend_cards([reviews[1]])
+    col.sched.bury_cards([reviews[3], new[1]])
+    filtered = col.decks.new_filtered("Cram")
+    deck = col.decks.get(filtered)
+    deck["terms"] = [["is:review", 3, 0]]
+    col.decks.save(deck)
+    col.sched.rebuild_filtered_deck(filtered)
+    ah.shift_back(made, 3)
+    package = ah.export(made, tmp_path / "a.colpkg")
+    clock = FixedClock(datetime.now(UTC).replace(microsecond=0) - timedelta(days=2))
+
+    def imported(url: str, work: Path) -> tuple[dict[str, Any], dict[int, tuple[Any, ...]]]:
+        with Flashcore.open(url, clock=clock, create=True, timezone="UTC") as fc:
+            summary, _ = import_package(fc, package, work)
+            return summary.to_json(), _card_rows(fc)
+
+    taken: list[int] = []
+    real = scheduling._first_states
+
+    def counted(attached: Any, fc: Any, settle: Any, *args: Any) -> Any:
+        left = real(attached, fc, settle, *args)
+        taken.append(len(settle) - len(left))
+        return left
+
+    monkeypatch.setattr(scheduling, "_first_states", counted)
+    by_sql = imported(f"sqlite:///{tmp_path / 'a.sqlite3'}", tmp_path / "w1")
+    monkeypatch.setattr(scheduling, "_first_states", lambda _a, _f, settle, *_: settle)
+    card_by_card = imported(f"sqlite:///{tmp_path / 'b.sqlite3'}", tmp_path / "w2")
+    assert by_sql == card_by_card
+    assert taken and taken[0] > 0
+    if fsrs:
+        assert taken[0] == len(by_sql[1])  # every card taken by SQL
