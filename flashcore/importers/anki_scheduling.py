@@ -273,6 +273,18 @@ def card_schedule(
     return ImportedCard(card.id, schedule, retention or default_retention, flagged, from_data)
 
 
+def data_numbers(card: Card) -> tuple[float | None, float | None, float | None, float | None]:
+    """The numbers `card_schedule` reads of the card's `data`: stability `s`, difficulty `d`,
+    desired retention `dr`, last review `lrt` (each None when absent or not a finite number)."""
+    data = card.data_json()
+    return (
+        _number(data.get("s")),
+        _number(data.get("d")),
+        _number(data.get("dr")),
+        _number(data.get("lrt")),
+    )
+
+
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
