@@ -264,7 +264,7 @@ def _load(
     fetch = new_left * NEW_FETCH_FACTOR + 50
     probe_rows: list[tuple[Any, ...]] = []
     if new_left:
-        new_rows = list(queue_repo.new_rows(conn, scope, d.now, fetch))
+        new_rows = list(queue_repo.new_rows(conn, fc.profile_id, scope, d.now, fetch))
         if introduction.PROBE_CARDS > 0 and new_rows and new_rows[0][6] > 0:
             probe_rows = queue_repo.first_of_topics(
                 conn, fc.profile_id, scope, d.now, introduction.probe_quota,

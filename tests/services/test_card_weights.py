@@ -23,7 +23,11 @@ TEXTS = ("Type I hypersensitivity", "Type II hypersensitivity", "Heart failure",
 def _stored(fc) -> dict[int, tuple[float, int | None]]:
     with reading(fc.engine) as session:
         rows = session.execute(
-            text("SELECT id, weight, weak_topic_id FROM cards WHERE profile_id = :p"),
+            text(
+                "SELECT c.id, CASE WHEN c.weight > 0 THEN c.weight ELSE COALESCE(t.weight, 0)"
+                " END, c.weak_topic_id FROM cards c LEFT JOIN topics t"
+                " ON t.id = c.weak_topic_id WHERE c.profile_id = :p"
+            ),
             {"p": fc.profile_id},
         ).all()
     return {card_id: (weight, topic) for card_id, weight, topic in rows}
