@@ -55,8 +55,17 @@ def test_tiny_class_builds_isolated_students_and_loses_no_answer(tmp_path) -> No
                         " WHERE n.profile_id <> c.profile_id"
                     )
                 ).scalar()
+                # the topics' card counts, kept by the database's triggers as the rows came in
+                topic_counts = conn.execute(
+                    text(
+                        "SELECT t.profile_id, count(*), sum(tc.cards) FROM topic_cards tc"
+                        " JOIN topics t ON t.id = tc.topic_id GROUP BY t.profile_id"
+                    )
+                ).all()
         finally:
             engine.dispose()
+        assert len(topic_counts) == 3 and len({row[1:] for row in topic_counts}) == 1
+        assert topic_counts[0][2] > 0
         assert [row[0] for row in per_student] == ["student-000", "student-001", "student-002"]
         assert {row[1] for row in per_student} == {200}
         assert len({row[2] for row in per_student}) == 1

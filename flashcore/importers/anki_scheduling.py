@@ -391,14 +391,6 @@ def day_terms(clock: AnkiClock) -> tuple[int, int]:
 
 
 _DAY_OF = "(({id} / 1000 - ?1) / 86400 - ?2)"  # ?1, ?2: `day_terms`
-# A row's and its previous row's study days and dues by joins (as subqueries: +0.7 s CPU / 1M).
-_LOOKUPS = (
-    f" LEFT JOIN temp.fc_day d1 ON d1.q = a.id / {_QUARTER_MS}"
-    f" LEFT JOIN temp.fc_day d0 ON d0.q = a.prev_id / {_QUARTER_MS}"
-    f" LEFT JOIN temp.fc_due u1 ON a.ivl > 0 AND u1.day = {_DAY_OF.format(id='a.id')} + a.ivl"
-    " LEFT JOIN temp.fc_due u0"
-    f" ON a.prev_ivl > 0 AND u0.day = {_DAY_OF.format(id='a.prev_id')} + a.prev_ivl"
-)
 
 QUARTERS_SQL = (
     f"SELECT DISTINCT r.id / {_QUARTER_MS} FROM revlog r JOIN temp.fc_cards c ON c.cid = r.cid"
@@ -431,46 +423,55 @@ FROM revlog r JOIN temp.fc_cards c ON c.cid = r.cid
 GROUP BY r.cid
 """
 # One window pass over the package's `ix_revlog_cid` (card, then id: no sort) gives each
-# answer the one before it and the lapses up to it; the texts and lookups are made for the rows
-# written only. Four window functions, one frame (`ROWS`: no peers to look for): each more cost
-# ~0.2 s CPU a million rows. A card's first answer is the one without a previous (`prev_id IS
-# NULL`). Lapses before a row: the running sum up to it, less the row itself, less the card's
-# first answer when that was a filtered-deck again (type 3, ease 1: `first = 25`), which is no
-# lapse (the card was new). A row's state before: new for a card's first answer (learn or
-# filtered), learning for a later learn row, review for a review row or a later filtered one,
-# relearning for a relearn row.
+# answer the one before it (its time, study day and due after) and the lapses up to it. Each
+# row's study day and due after are looked up before the window (two lookups a row, and the
+# previous row's come from the window: LAG), the texts made for the rows written only. Each
+# window function costs ~0.15 s CPU a million rows; the window itself ~0.75 s. A card's first
+# answer is the one without a previous (`prev_id IS NULL`). A row is a lapse when Again was
+# answered in review: a review row, or a filtered-deck row (type 3) that is not the card's first
+# answer (a new card's Again in a filtered deck is no lapse; those rows are rare, so the
+# earlier answer is looked for only for them). A row's state before: new for a card's first
+# answer (learn or filtered), learning for a later learn row, review for a review row or a
+# later filtered one, relearning for a relearn row.
 _FIRST = "a.prev_id IS NULL"
 _BEFORE = (
     f"CASE a.type WHEN 0 THEN (CASE WHEN {_FIRST} THEN 0 ELSE 1 END) WHEN 1 THEN 2 WHEN 2 THEN 3"
     f" ELSE (CASE WHEN {_FIRST} THEN 0 ELSE 2 END) END"
 )
 _WAS_REVIEWING = f"(a.type IN (1, 2) OR (a.type = 3 AND NOT {_FIRST}))"
-_LAPSE = "(r.ease = 1 AND r.type IN (1, 3))"
-ROWS_SQL = f"""
+_LAPSE = (
+    "(CASE WHEN r.ease <> 1 THEN 0 WHEN r.type = 1 THEN 1 WHEN r.type = 3 THEN EXISTS ("
+    "SELECT 1 FROM revlog p WHERE p.cid = r.cid AND p.id < r.id"
+    " AND p.ease BETWEEN 1 AND 4 AND p.type BETWEEN 0 AND 3) ELSE 0 END)"
+)
+_DUE_AFTER = f"CASE WHEN r.ivl > 0 THEN u.due ELSE {_STAMP.format(ms='(r.id - r.ivl * 1000)')} END"
+_ROWS = f"""
 WITH a AS (
-  SELECT r.id, r.ease, r.ivl, r.factor, r.time, r.type, c.card_id, c.retention,
-    LAG(r.id) OVER w AS prev_id, LAG(r.ivl) OVER w AS prev_ivl,
-    SUM({_LAPSE}) OVER w - {_LAPSE} AS lapses_to, FIRST_VALUE(r.type * 8 + r.ease) OVER w AS first
+  SELECT r.id, r.ease, r.factor, r.time, r.type, c.card_id, c.retention, r.ivl,
+    d.day, {_DUE_AFTER} AS due_after,
+    LAG(r.id) OVER w AS prev_id, LAG(d.day) OVER w AS prev_day,
+    LAG({_DUE_AFTER}) OVER w AS prev_due, SUM({_LAPSE}) OVER w - {_LAPSE} AS lapses_to
   FROM revlog r JOIN temp.fc_cards c ON c.cid = r.cid
+  LEFT JOIN temp.fc_day d ON d.q = r.id / {_QUARTER_MS}
+  LEFT JOIN temp.fc_due u ON r.ivl > 0 AND u.day = {_DAY_OF.format(id="r.id")} + r.ivl
   WHERE {_ANSWER}
   WINDOW w AS (PARTITION BY r.cid ORDER BY r.id ROWS UNBOUNDED PRECEDING)
 )
 SELECT ?3, a.card_id, {_STAMP.format(ms="a.id")}, a.ease, NULL,
   CASE WHEN a.time > 0 THEN a.time END, a.retention, ?4, {_BEFORE},
-  CASE WHEN {_FIRST} THEN {_STAMP.format(ms="a.id")}
-    WHEN a.prev_ivl > 0 THEN u0.due
-    ELSE {_STAMP.format(ms="(a.prev_id - a.prev_ivl * 1000)")} END,
+  CASE WHEN {_FIRST} THEN {_STAMP.format(ms="a.id")} ELSE a.prev_due END,
   CASE WHEN NOT {_FIRST} THEN {_STAMP.format(ms="a.prev_id")} END,
-  a.lapses_to - (a.first = 25 AND NOT {_FIRST}),
+  a.lapses_to,
   CASE WHEN a.ivl > 0 THEN 2 WHEN {_WAS_REVIEWING} THEN 3 ELSE 1 END, 0.0,
   CASE WHEN a.factor BETWEEN 100 AND 1100 THEN (a.factor / 1000.0 - 0.1) * 9 + 1 ELSE 0.0 END,
-  CASE WHEN a.ivl > 0 THEN u1.due ELSE {_STAMP.format(ms="(a.id - a.ivl * 1000)")} END,
-  0, NULL,
-  CASE WHEN {_FIRST} THEN 0 ELSE MAX(0, d1.day - d0.day) END,
+  a.due_after, 0, NULL,
+  CASE WHEN {_FIRST} THEN 0 ELSE MAX(0, a.day - a.prev_day) END,
   a.id, 1
-FROM a LEFT JOIN temp.fc_known k ON k.id = a.id{_LOOKUPS}
-WHERE k.id IS NULL
-"""
+FROM a"""
+# The rows of the answers the review log does not hold (by `temp.fc_known`).
+ROWS_SQL = f"{_ROWS} LEFT JOIN temp.fc_known k ON k.id = a.id WHERE k.id IS NULL\n"
+# Every answer's row (the review log holds no revlog id: a first import).
+FIRST_ROWS_SQL = f"{_ROWS}\n"
 
 # The revlog rows of the cards in temp.fc_cards, as RevlogEntry's fields, in id order.
 REVLOG_OF_CARDS_SQL = (

@@ -35,6 +35,7 @@ from flashcore.importers.anki_scheduling import (
     COUNTS_SQL,
     DUE_DAYS_SQL,
     FINGERPRINTS_SQL,
+    FIRST_ROWS_SQL,
     QUARTERS_SQL,
     REVLOG_OF_CARDS_SQL,
     ROWS_PRINTS_SQL,
@@ -234,12 +235,17 @@ def _bulk(
     inserted (by SQLite itself when the package is attached: `known` is then None and read by
     SQL too; else in batches); the cards' counts noted for `_settle`."""
     settings = fc.settings
-    zone, hour = settings.zone, settings.day_start_hour
     retention = settings.desired_retention
     tables = TEMP_TABLES
     # A card whose answers have the fingerprint of the revlog ids held for it has nothing new
     # (an unchanged re-import: every card); the others' rows are looked up one by one.
     held = anki_sync.revlog_fingerprints(session, [w.card_id for w in direct.values()])
+    if (
+        isinstance(pkg, anki_sync.AttachedCollection)
+        and not held
+        and not anki_sync.holds_revlog_ids(session, fc.profile_id)
+    ):
+        return done + _bulk_first(pkg, fc, direct, clock, summary)
     looked_up = _fingerprinted(pkg, direct, held, summary) if held else direct
     if looked_up:
         _count_new(pkg, fc, looked_up, known, summary)
@@ -249,13 +255,7 @@ def _bulk(
         return done
     if len(changed) < len(looked_up):
         pkg.fill_temp("fc_cards", tables["fc_cards"], changed)
-    quarters = [q for (q,) in pkg.sql(QUARTERS_SQL)]
-    pkg.fill_temp("fc_day", tables["fc_day"],
-                  ((q, study_day_number(q, zone, hour)) for q in quarters))  # fmt: skip
-    terms = day_terms(clock)
-    days = [d for (d,) in pkg.sql(DUE_DAYS_SQL, terms)]
-    pkg.fill_temp("fc_due", tables["fc_due"], ((d, due_micros(clock, d, zone, hour)) for d in days))
-    params = (*terms, fc.profile_id, anki_sync.IMPORTED_REASON)
+    params = _day_tables(pkg, fc, clock)
     if isinstance(pkg, anki_sync.AttachedCollection):
         return done + pkg.insert_review_logs(ROWS_SQL, params)
     batch: list[tuple[Any, ...]] = []
@@ -271,6 +271,52 @@ def _bulk(
     batch.sort(key=_card_of)
     anki_sync.insert_stored(session, batch)
     return done + len(batch)
+
+
+def _day_tables(
+    pkg: PackageSource | anki_sync.AttachedCollection, fc: Collection, clock: AnkiClock
+) -> tuple[Any, ...]:
+    """`temp.fc_day` and `temp.fc_due` for the answers of the cards in `temp.fc_cards`; the
+    parameters of `ROWS_SQL`."""
+    tables = TEMP_TABLES
+    zone, hour = fc.settings.zone, fc.settings.day_start_hour
+    quarters = [q for (q,) in pkg.sql(QUARTERS_SQL)]
+    pkg.fill_temp("fc_day", tables["fc_day"],
+                  ((q, study_day_number(q, zone, hour)) for q in quarters))  # fmt: skip
+    terms = day_terms(clock)
+    days = [d for (d,) in pkg.sql(DUE_DAYS_SQL, terms)]
+    pkg.fill_temp("fc_due", tables["fc_due"], ((d, due_micros(clock, d, zone, hour)) for d in days))
+    return (*terms, fc.profile_id, anki_sync.IMPORTED_REASON)
+
+
+def _bulk_first(
+    pkg: anki_sync.AttachedCollection,
+    fc: Collection,
+    direct: dict[int, _CardWork],
+    clock: AnkiClock,
+    summary: SchedulingSummary,
+) -> int:
+    """`_bulk` when the profile's review log holds no revlog id (a first import): every answer
+    is new, so none is looked up before; the rows go in, and each card's counts (answers, the
+    latest, the other rows) are read after from what was inserted (the review log's revlog-id
+    index) and the package's card index, where `COUNTS_SQL` would look up every row (~0.7 s CPU
+    a million)."""
+    retention = fc.settings.desired_retention
+    for item in direct.values():
+        _decode(item)
+    pkg.fill_temp("fc_cards", TEMP_TABLES["fc_cards"],
+                  ((cid, w.card_id, w.retention or retention) for cid, w in direct.items()))  # fmt: skip
+    inserted = pkg.insert_review_logs(FIRST_ROWS_SQL, _day_tables(pkg, fc, clock))
+    answers = {card_id: (n, last) for card_id, n, last in pkg.imported_counts()}
+    for cid, rows, *_ in pkg.sql(ROWS_PRINTS_SQL):
+        work = direct.get(cid)
+        if work is None:
+            continue
+        new, last = answers.get(work.card_id, (0, 0))
+        work.new_answers, work.new_manual, work.last_answer_ms = new, rows - new, last or 0
+        summary.reviews_added += new
+        summary.manual_skipped += rows - new
+    return inserted
 
 
 def _fingerprinted(

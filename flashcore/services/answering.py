@@ -3,7 +3,7 @@ review-log row), undo, bury/suspend/flag."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -272,6 +272,43 @@ def answer_in(
         raise StaleCardError(f"card {card_id} was answered or changed elsewhere meanwhile")
     review_id, buried = written
     return AnswerResult(card_id, rating, review_id, new, retention, leech, tuple(buried))
+
+
+# No card has this version (a card's version counts up from 0): the rehearsal's guard.
+NO_VERSION = -1
+# How long the rehearsal may wait for a lock (a migration, a VACUUM FULL): it gives up instead.
+REHEARSAL_LOCK_WAIT_MS = 50
+
+
+def rehearse_answer(conn: Connection, fc: Collection, known: repos.CardRow) -> bool:
+    """Rehearse the answer to a card as shown (`show_on`'s row), inside the caller's
+    transaction, which must roll back: the answer's own code and statements run (the
+    database parses and plans them and opens every table and index they touch, SQLAlchemy
+    compiles them) with the card's version guard set to a version no card has, so no row
+    matches: nothing is written and no row is locked, only the tables, as long as the
+    statement runs. Both shapes of the answer are rehearsed, burying siblings or not (the next
+    cards may be of the other: its first answer would compile and plan it). It waits for no
+    lock longer than `REHEARSAL_LOCK_WAIT_MS` (the caller gets the error). The scheduler's id
+    must be known (`Collection.learn_scheduler_id`): looking it up here could record it. True
+    when it ran (False: the card cannot be answered, say suspended)."""
+    if not fc.knows_scheduler_id():
+        raise FlashcoreError("rehearse_answer: look the scheduler's id up first")
+    repos.limit_lock_waits(conn, REHEARSAL_LOCK_WAIT_MS)
+    shapes = [known]
+    if fc.settings.bury_siblings:  # siblings None: looked for (buried if any); 0: none
+        shapes.append(replace(known, siblings=0 if known.siblings != 0 else None))
+    for shape in shapes:
+        try:
+            answer_in(
+                conn, fc, known.card_id, Rating.GOOD, None, replace(shape, version=NO_VERSION),
+                duration_ms=0, expect_reps=None, expect_version=None, reason="",
+            )  # fmt: skip
+        except StaleCardError:
+            continue  # the guard matched no row: what a rehearsal ends with
+        except FlashcoreError:
+            return False
+        raise AssertionError(f"a rehearsed answer to card {known.card_id} matched a row")
+    return True
 
 
 def elapsed_days(fc: Collection, schedule: Schedule, now: datetime) -> int:

@@ -154,6 +154,17 @@ class Collection:
         """Whether `scheduler_id` will answer from its cache (no statement)."""
         return self._policy is not None and self._policy in self._scheduler_ids
 
+    def learn_scheduler_id(self, session: Any) -> bool:
+        """Look the current scheduler configuration's id up without recording it (reads only),
+        so that `scheduler_id` answers from its cache; whether it is known now."""
+        policy = self.policy
+        if policy not in self._scheduler_ids:
+            found = repos.find_scheduler_id(session, self.profile_id, policy.digest())
+            if found is None:
+                return False  # the first answer under this configuration records it
+            self._scheduler_ids[policy] = found
+        return True
+
     def rollover(self, now: datetime | None = None) -> datetime:
         s = self.settings
         return studyday.next_rollover(now or self.now(), s.zone, s.day_start_hour)

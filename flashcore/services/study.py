@@ -19,7 +19,7 @@ from flashcore.core.queue import EntryKind
 from flashcore.services.weights import ensure_fresh
 from flashcore.storage import repos
 from flashcore.storage.db import sqlite_data_version
-from flashcore.storage.uow import run_write_on, transaction
+from flashcore.storage.uow import rolled_back, run_write_on, transaction
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -37,6 +37,7 @@ from flashcore.services.answering import (
     answer_in,
     elapsed_days,
     format_interval,
+    rehearse_answer,
     set_cards,
     show,
     show_on,
@@ -101,6 +102,15 @@ class StudySession:
     """
 
     REFRESH_SECONDS = 60.0
+    # `prepare` (while the student reads: after each card is shown and every second in the
+    # reviewer) refreshes this much earlier than a key would, so that the periodic rebuild
+    # (~0.1 s at 20,000 cards, seconds on a busy machine) lands while a card is read rather
+    # than between the key and the next card.
+    PREPARE_AHEAD_S = 5.0
+    # PostgreSQL: how often the quiet-moment work (`prepare`) looks whether another process
+    # imported a qbank log or loaded a deck into the profile (`repos.profile_stamp`, two small
+    # tables), so the reviewer picks an import up within seconds, not REFRESH_SECONDS.
+    PG_LOOK_SECONDS = 5.0
     # Answers between the WAL checkpoints `idle()` runs. Often, so the log is short (~1.7 ms a
     # checkpoint, in a worker) and, once checkpointed, written over from its start rather than
     # grown: an fsync that grows the file costs more (here 0.21 against 0.14 ms), and the
@@ -140,12 +150,15 @@ class StudySession:
         self._version: int | None = None
         self._built_at = 0.0
         self._shown: tuple[int, repos.CardRow] | None = None
+        self._warm: Connection | None = None  # the connection `_warm_up` last warmed
         self._since_checkpoint = 0
         self._checked = False  # the last answer found no commit by another connection
         self._held = (0, 0, 0)  # the last build's new_held, review_held, new_limit
         self._lock = threading.RLock()  # queue, show, answer and prepare take turns
         self._epoch = 0  # invalidations so far (a rebuild that overlapped one is dropped)
         self._import_seen_at: float | None = None  # when an import was last seen running
+        self._stamp: tuple[object, ...] | None = None  # PostgreSQL: the profile's at the build
+        self._stamp_looked = 0.0
 
     # ------------------------------------------------------------ connection
 
@@ -168,7 +181,10 @@ class StudySession:
             # Closed while a worker's answer still waits on it (the reviewer quit with a second
             # Ctrl+C while an answer waited for the write lock): its rollback can race the
             # worker's own. Drop the connection instead; what was not committed is not written.
-            conn.invalidate()
+            # (SQLAlchemy marks a connection closed even when its close fails, having left the
+            # driver's connection to the pool, which discards one it cannot reset.)
+            if not conn.closed:
+                conn.invalidate()
 
     def __enter__(self) -> StudySession:
         return self
@@ -203,8 +219,11 @@ class StudySession:
         if self._checked:
             self._checked = False
             return False
+        refresh = self.REFRESH_SECONDS - (self.PREPARE_AHEAD_S if ask else 0.0)
         if self._version is None:
-            return time.monotonic() - self._built_at > self.REFRESH_SECONDS
+            if time.monotonic() - self._built_at > refresh:
+                return True
+            return ask and self._pg_changed()
         if self._data_version() == self._version:
             return False
         # A qbank import commits every few milliseconds while it copies its attempts (unseen
@@ -212,7 +231,7 @@ class StudySession:
         # once it is done, as when an import was one transaction (and at the latest after
         # REFRESH_SECONDS: another window's change waits for the import meanwhile).
         now = time.monotonic()
-        if now - self._built_at >= self.REFRESH_SECONDS:
+        if now - self._built_at >= refresh:
             return True
         seen = self._import_seen_at
         if not ask and seen is not None and now - seen < self.IMPORT_RECHECK_S:
@@ -221,6 +240,23 @@ class StudySession:
         self._import_seen_at = now if importing else None
         return not importing
 
+    def _profile_stamp(self) -> tuple[object, ...]:
+        conn = self._connection()
+        with transaction(conn, write=False):
+            return repos.profile_stamp(conn, self.fc.profile_id)
+
+    def _pg_changed(self) -> bool:
+        """PostgreSQL, off the key's path: whether another process has imported a log or loaded
+        a deck since the build (looked at every PG_LOOK_SECONDS); an import still writing is
+        waited for, as on SQLite."""
+        now = time.monotonic()
+        if now - self._stamp_looked < self.PG_LOOK_SECONDS:
+            return False
+        self._stamp_looked = now
+        if self._profile_stamp() == self._stamp:
+            return False
+        return not self._importing()
+
     def _importing(self) -> bool:
         conn = self._connection()
         with transaction(conn, write=False):
@@ -228,14 +264,16 @@ class StudySession:
 
     def prepare(self) -> bool:
         """Work for a quiet moment (the student is reading a card; call it from a worker):
-        when another connection changed the collection (an import that is done, another
-        window) or the study day rolled over, rebuild the ranked queue now, so that the next
-        answer finds it built instead of rebuilding between the key and the next card. Never
-        waits: while an answer is being written it does nothing (the next quiet moment will).
-        True when it rebuilt."""
+        the first time on a connection, warm it up for the answer to the card on screen
+        (`_warm_up`); when another connection changed the collection (an import that is done,
+        another window) or the study day rolled over, rebuild the ranked queue now, so that
+        the next answer finds it built instead of rebuilding between the key and the next
+        card. Never waits: while an answer is being written it does nothing (the next quiet
+        moment will). True when it rebuilt."""
         if not self._lock.acquire(blocking=False):
             return False
         try:
+            self._warm_up()
             if self._pending is None or self._conn is None or self._checked:
                 return False  # not built yet, or invalidated, or just checked by an answer
             now = self.fc.now()
@@ -252,6 +290,28 @@ class StudySession:
         finally:
             self._lock.release()
 
+    def _warm_up(self) -> bool:
+        """Once per connection, with a card on screen: make its first answer cost what a
+        later one does. On a new connection the first answer would pay for loading what the
+        server knows of every table and index the answer touches, for planning the answer's
+        statement, for compiling it, and for looking the scheduler's id up (a statement more,
+        in a transaction of its own). Here, while the student reads, the scheduler's id is
+        looked up (reads only) and, on PostgreSQL, the answer to the card on screen is
+        rehearsed (`rehearse_answer`: the real statement, matching no row, rolled back).
+        SQLite has no catalog to load and plans in microseconds; its rehearsal would take the
+        write lock, so it is not rehearsed there. True when it rehearsed."""
+        conn, shown = self._conn, self._shown
+        if conn is None or shown is None or conn is self._warm or conn.closed:
+            return False
+        self._warm = conn
+        rehearse = conn.dialect.name == "postgresql"
+        try:
+            with rolled_back(conn):
+                known = self.fc.learn_scheduler_id(conn)
+                return rehearse and known and rehearse_answer(conn, self.fc, shown[1])
+        except SQLAlchemyError:
+            return False  # (a lock it did not wait for) rolled back: the answer pays, as before
+
     # ------------------------------------------------------------ the ranked queue
 
     def invalidate(self) -> None:
@@ -261,6 +321,9 @@ class StudySession:
     def _rebuild(self, now: datetime) -> None:
         ensure_fresh(self.fc)  # may write (once a day): do it before taking the version
         self._version = self._data_version()  # before building: a change meanwhile is seen next
+        if self._version is None:
+            self._stamp = self._profile_stamp()
+            self._stamp_looked = time.monotonic()
         self._checked = False
         self._built_at = time.monotonic()
         built = build_queue(

@@ -1,6 +1,6 @@
 """Topic weights: score topics from their misses, keep on each topic its weight and its cards'
 (the highest among it and its ancestors), point each card at the note's topic it takes its
-weight from (schema 0018: the queue reads a card's weight through it), and the reasons a card
+weight from (schema 0019: the queue reads a card's weight through it), and the reasons a card
 is weighted."""
 
 from __future__ import annotations

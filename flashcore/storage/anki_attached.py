@@ -90,6 +90,17 @@ class AttachedCollection:
             self._db.execute(sql)
         return int(cursor.rowcount)
 
+    def imported_counts(self) -> list[tuple[int, int, int]]:
+        """For each card the review log holds revlog ids for: (the flashcore card id, how
+        many, the greatest). From the review log's (card, revlog id) index alone."""
+        return [
+            (int(card_id), int(n), int(last))
+            for card_id, n, last in self._db.execute(
+                "SELECT card_id, COUNT(*), MAX(anki_revlog_id) FROM main.review_logs"
+                " WHERE anki_revlog_id IS NOT NULL GROUP BY card_id"
+            )
+        ]
+
     def _indexes_if_empty(self) -> list[tuple[str, str]]:
         """The review log's secondary indexes (name, its SQL as the schema holds it), when the
         review log holds no row; else none."""

@@ -176,6 +176,13 @@ def revlog_fingerprints(
     }
 
 
+def holds_revlog_ids(session: Executor, profile_id: int) -> bool:
+    """Whether any row of the profile's review log holds an Anki revlog id."""
+    r = review_logs.c
+    query = select(r.id).where(r.profile_id == profile_id, r.anki_revlog_id.is_not(None)).limit(1)
+    return session.execute(query).first() is not None
+
+
 def unlinked_answers(
     session: Executor, profile_id: int, card_ids: Sequence[int]
 ) -> dict[int, list[tuple[int, int, int]]]:

@@ -33,6 +33,14 @@ def reading(engine: Engine) -> Iterator[Session]:
 
 
 @contextmanager
+def reading_core(engine: Engine) -> Iterator[Connection]:
+    """`reading` on a plain connection, for readers whose repositories take any Executor:
+    the ORM is not imported (~0.1 s of a command's start)."""
+    with engine.connect() as conn, transaction(conn, write=False):
+        yield conn
+
+
+@contextmanager
 def session_on(conn: Connection) -> Iterator[Session]:
     """An ORM session on a connection the caller holds, inside its transaction (for the
     functions that take a Session)."""
@@ -84,6 +92,20 @@ def transaction(conn: Connection, *, write: bool) -> Iterator[Connection]:
         conn.execution_options(flashcore_write=write)
     with conn.begin():
         yield conn
+
+
+@contextmanager
+def rolled_back(conn: Connection) -> Iterator[Connection]:
+    """A transaction on a held connection that is always rolled back, whatever ran in it (a
+    rehearsal: `services.answering.rehearse_answer`). Not a write transaction: on SQLite it
+    takes no write lock before a statement asks for one."""
+    if conn.get_execution_options().get("flashcore_write", False):
+        conn.execution_options(flashcore_write=False)
+    tx = conn.begin()
+    try:
+        yield conn
+    finally:
+        tx.rollback()
 
 
 def run_write_on(

@@ -1,4 +1,4 @@
-"""Schema 0018 on a released 0017 database, on SQLite and PostgreSQL: every card keeps its
+"""Schema 0019 on a released 0018 database, on SQLite and PostgreSQL: every card keeps its
 weight and its weak topic, now read through one of its note's topics (the topic keeps the
 weight its cards take); a missed question's weight stays on the card; a downgrade writes
 every card's weight and weak topic back exactly."""
@@ -16,7 +16,7 @@ from flashcore.storage.migrate import downgrade, upgrade
 from flashcore.storage.tables import card_weight, cards, topics
 from tests.migrations.fixtures import FOLDER, dump, load, read_fixture
 
-REVISION, PREVIOUS = "0018", "0017"
+REVISION, PREVIOUS = "0019", "0018"
 COLUMNS = {
     "cards": ["id", "note_id", "weight", "weak_topic_id"],
     "topics": ["id", "parent_id", "weight"],
@@ -51,7 +51,7 @@ def _old_weights(engine: sa.Engine) -> dict[int, tuple[float, int | None]]:
 
 
 def _new_weights(engine: sa.Engine) -> dict[int, tuple[float, int | None]]:
-    """Each card's weight and weak topic as schema 0018 reads them."""
+    """Each card's weight and weak topic as schema 0019 reads them."""
     through = topics.alias("through")
     with engine.connect() as conn:
         rows = conn.execute(

@@ -69,14 +69,14 @@ REWRITTEN = [
     ("0005", "qbank_attempts", "fingerprint", lambda fp: fp[:32]),  # 128-bit fingerprints
     # A topic's weight is read through one of the note's topics; the card keeps a missed
     # question's (>= 1) alone.
-    ("0018", "cards", "weight", lambda w: w if w >= 1 else 0.0),
+    ("0019", "cards", "weight", lambda w: w if w >= 1 else 0.0),
 ]
 
 # Values a revision works out anew from other tables, which no per-value change says: (revision,
 # table, column). Left out of the comparison after the upgrade (the revision's own test checks
 # them), compared after the downgrade back.
-# - 0018: `cards.weak_topic_id` points at the note's topic the card takes its weight from.
-REDERIVED = [("0018", "cards", "weak_topic_id")]
+# - 0019: `cards.weak_topic_id` points at the note's topic the card takes its weight from.
+REDERIVED = [("0019", "cards", "weak_topic_id")]
 
 
 def _without_rederived(tables: dict[str, Any], revision: str) -> dict[str, Any]:

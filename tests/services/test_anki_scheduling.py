@@ -17,6 +17,7 @@ from flashcore.importers.anki_package import open_package
 from flashcore.services import Flashcore
 from flashcore.services.anki_scheduling import SchedulingSummary, apply_scheduling
 from flashcore.services.check import check
+from flashcore.storage import anki_sync
 from flashcore.storage.tables import cards, review_logs
 from flashcore.storage.uow import reading, run_write
 from tests import anki_history as ah
@@ -149,6 +150,53 @@ def test_a_re_import_adds_only_the_new_answers_beside_manual_rows_and_held_ones(
     for anki_id, rids in ah.revlog_ids(student.col).items():
         assert [r.anki_revlog_id for r in rows.get(card_ids[anki_id], [])] == rids
     assert check(fc).problems == []
+
+
+def test_a_first_import_counts_its_answers_and_manual_rows_as_a_re_import_looks_them_up(
+    student, fc_now, db_url, tmp_path, monkeypatch
+):
+    """A first import (no revlog id in the review log) counts each card's answers from the
+    rows it inserted, not row by row: the same counts, the same latest answer and the same
+    states as an import into a profile that already holds another package's answers."""
+    col = student.col
+    studied = [cid for cid, rids in ah.revlog_ids(col).items() if rids]
+    col.sched.set_due_date([studied[0]], "3")  # a manual row (ease 0)
+    package = ah.export(student, tmp_path / "a.colpkg")
+    answers = sum(map(len, ah.revlog_ids(col).values()))
+    manual = col.db.scalar("select count() from revlog where ease = 0")
+    first, card_ids = import_package(fc_now, package, tmp_path / "w")
+    counts = (first.reviews_added, first.manual_skipped, first.reviews_skipped)
+    assert counts == (answers, manual, 0)
+    assert manual >= 1
+    logs = review_rows(fc_now)
+    states = flashcore_cards(fc_now)
+    # The same package into a second profile, every answer looked up before it goes in (as
+    # when the profile's review log holds revlog ids).
+    fc_now.create_profile("other", timezone="UTC")
+    looked_up = []
+    monkeypatch.setattr(anki_sync, "holds_revlog_ids", lambda *_: looked_up.append(1) or True)
+    with Flashcore.open(db_url, clock=fc_now.clock, profile="other", timezone="UTC") as fc:
+        again, other_ids = import_package(fc, package, tmp_path / "w2")
+        other_logs = review_rows(fc)
+        other = flashcore_cards(fc)
+    assert again.to_json() == first.to_json()
+    assert looked_up or fc_now.engine.dialect.name != "sqlite"
+    for anki_id, card_id in card_ids.items():
+        mine, theirs = states[card_id], other[other_ids[anki_id]]
+        assert mine.state == theirs.state and mine.due == theirs.due
+        assert (mine.last_review, mine.reps, mine.lapses) == (
+            theirs.last_review,
+            theirs.reps,
+            theirs.lapses,
+        )
+        shown = [
+            (r.anki_revlog_id, r.due_before, r.lapses_before, r.elapsed_days, r.state_before)
+            for r in logs.get(card_id, [])
+        ]
+        assert shown == [
+            (r.anki_revlog_id, r.due_before, r.lapses_before, r.elapsed_days, r.state_before)
+            for r in other_logs.get(other_ids[anki_id], [])
+        ]
 
 
 def test_a_first_import_builds_the_review_logs_indexes_after_its_rows_as_they_were(

@@ -1,7 +1,7 @@
 """The cards' weights as the refresh writes them (only the changed ones, read with their
 notes' topics in one pass): each card takes the highest weight among its note's topics and
 their ancestors (ties: the lowest topic id; read through the note's topic it points at, schema
-0018), or its note's open missed question's; over several
+0019), or its note's open missed question's; over several
 days of imports with a moving clock, what the refreshes left equals a refresh from scratch. On
 both backends."""
 
@@ -24,7 +24,7 @@ TEXTS = ("Type I hypersensitivity", "Type II hypersensitivity", "Heart failure",
 def _stored(fc) -> dict[int, tuple[float, int | None]]:
     with reading(fc.engine) as session:
         rows = session.execute(
-            text(  # schema 0018: through the note's topic the card points at
+            text(  # schema 0019: through the note's topic the card points at
                 "SELECT c.id, CASE WHEN c.weight > 0 THEN c.weight"
                 " ELSE COALESCE(t.card_weight, 0) END, t.card_topic_id FROM cards c"
                 " LEFT JOIN topics t ON t.id = c.weak_topic_id WHERE c.profile_id = :p"

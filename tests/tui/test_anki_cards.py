@@ -10,7 +10,7 @@ pytest.importorskip("anki.collection")
 from flashcore.core.clock import FixedClock
 from flashcore.services.collection import Flashcore
 from flashcore.tui.app import make_app
-from flashcore.tui.widgets.card_text import CardText
+from flashcore.tui.widgets.card_pane import CardPane
 from tests.anki_packages import build_student_collection, export
 
 from .conftest import NOW, settle, still
@@ -37,12 +37,13 @@ async def test_o_opens_the_cards_images_and_html_shows_as_styled_text(fc_anki):
     )  # fmt: skip
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        front = app.screen.query_one("#front", CardText)
+        front = app.screen.query_one("#card", CardPane).lines.front
+        assert front is not None
         assert "[...] shows an irregularly irregular rhythm" in front.plain
         assert "[image: heart.png]" in front.plain and "<img" not in front.plain
         assert "• no P waves" in front.plain
         underlined = [
-            front.plain[s.start : s.end] for s in front.text.spans if "underline" in str(s.style)
+            front.plain[s.start : s.end] for s in front.spans if "underline" in str(s.style)
         ]
         assert "irregularly irregular" in underlined
         await pilot.press("o")

@@ -7,7 +7,8 @@ from flashcore.core.cloze import Segment
 from flashcore.services.stats import stats
 from flashcore.tui.app import make_app
 from flashcore.tui.screens.review import ReviewScreen
-from flashcore.tui.widgets.card_text import CardText, clean, render_segments
+from flashcore.tui.widgets.card_pane import CardPane
+from flashcore.tui.widgets.card_text import clean, render_segments
 
 from .conftest import screen_text, settle, still
 
@@ -33,7 +34,9 @@ async def test_a_hostile_card_renders_literally_and_the_app_keeps_running(fc):
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, ReviewScreen)
-        front = screen.query_one("#front", CardText).plain
+        pane = screen.query_one("#card", CardPane)
+        assert pane.lines.front is not None
+        front = pane.lines.front.plain
         for literal in (
             "[bold]not bold[/]",
             "[/] and [@click=app.quit]click[/]",
@@ -48,15 +51,18 @@ async def test_a_hostile_card_renders_literally_and_the_app_keeps_running(fc):
         shown = screen_text(app)
         assert "[@click=app.quit]click[/]" in shown
         assert "\x1b" not in shown
-        await pilot.click("#front")  # a click on the [@click=...] text must do nothing
+        await pilot.click("#card", offset=(4, 3))  # on the [@click=...] text: must do nothing
         await pilot.pause()
         await pilot.press("space")
         await pilot.pause()
-        back = screen.query_one("#back", CardText)
+        back, extra = pane.lines.back, pane.lines.extra
+        assert back is not None and extra is not None
         assert back.plain.startswith("longword000 longword001")
         assert len(back.plain) == 2000
-        assert back.size.height > 20  # wrapped onto many lines, inside the scrolling card
-        assert screen.query_one("#extra", CardText).plain == "x" * 300
+        # wrapped onto many lines, inside the scrolling card
+        assert pane.line_count > 20 + pane.content_region.height
+        assert pane.virtual_size.height == pane.line_count > pane.scrollable_content_region.height
+        assert extra.plain == "x" * 300
         await pilot.press("pagedown", "pagedown")
         await pilot.press("3")
         await settle(pilot)
@@ -70,6 +76,10 @@ async def test_a_long_unbroken_line_is_folded_not_cut(fc):
         await settle(pilot)
         await pilot.press("space")
         await pilot.pause()
-        extra = app.screen.query_one("#extra", CardText)
-        width = extra.content_region.width
-        assert extra.size.height >= 300 // width
+        pane = app.screen.query_one("#card", CardPane)
+        width = pane.scrollable_content_region.width  # beside the scrollbar
+        drawn = pane.drawn
+        assert max(len(line.rstrip()) for line in drawn) <= width
+        folded = [line.rstrip() for line in drawn if set(line.strip()) == {"x"}]
+        assert len(folded) >= 300 // width  # every x shown, folded onto lines of the width
+        assert sum(len(line.strip()) for line in folded) == 300

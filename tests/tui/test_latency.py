@@ -80,3 +80,43 @@ async def test_key_to_next_card_paint_latency(tmp_path):
     print(f"\nkey→next-card paint over {ANSWERS} answers: p50 {p50:.1f} ms, p95 {p95:.1f} ms")
     assert len(latencies) == ANSWERS
     assert p95 < 1000
+
+
+async def test_showing_the_answer_and_the_next_card_lays_nothing_out(tmp_path):
+    """A key repaints the card and the line under it; it does not lay the screen out again
+    (issue 19: a layout of the whole screen per card and per reveal was most of the reviewer's
+    CPU per key). The cards here all take the same number of why lines; a card longer than the
+    pane, or a why line that needs another line, still lays out once."""
+    from textual.screen import Screen
+
+    fc = Flashcore.open(
+        str(tmp_path / "b.sqlite3"), clock=FixedClock(NOW), create=True, timezone="UTC"
+    )
+    fc.add_decks([big_deck(tmp_path / "bench.toml", 12)])
+    app = make_app(fc, deck="Bench")
+    layouts: list[bool] = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen)
+        refresh_layout = Screen._refresh_layout
+
+        def counted(self, size=None, scroll=False):  # type: ignore[no-untyped-def]
+            layouts.append(scroll)
+            return refresh_layout(self, size, scroll)
+
+        Screen._refresh_layout = counted  # type: ignore[method-assign]
+        try:
+            for _ in range(5):
+                await pilot.press("space")
+                await wait_for(lambda: screen.phase == "back")
+                await pilot.pause()
+                shown = screen.cards_shown
+                await pilot.press("4")
+                await wait_for(lambda shown=shown: screen.cards_shown > shown)
+                await pilot.pause()
+        finally:
+            Screen._refresh_layout = refresh_layout  # type: ignore[method-assign]
+    fc.close()
+    assert screen.cards_shown >= 6
+    assert [scroll for scroll in layouts if not scroll] == []

@@ -12,7 +12,8 @@ from flashcore.tui.app import make_app
 from flashcore.tui.screens.home import HomeScreen
 from flashcore.tui.screens.review import ReviewScreen
 from flashcore.tui.screens.session_end import SessionEndScreen
-from flashcore.tui.widgets.card_text import CardText
+from flashcore.tui.widgets.answer_bar import AnswerBar, button_spans
+from flashcore.tui.widgets.card_pane import CardPane
 
 from .conftest import Notes, screen_text, settle, still
 
@@ -109,11 +110,23 @@ async def test_clicking_an_answer_button_grades_the_card(fc):
         first = screen.view.card_id
         await pilot.press("space")
         await pilot.pause()
-        await pilot.click("#rate-4")
+        bar = screen.query_one("#answers", AnswerBar)
+        assert bar.buttons_shown
+        await pilot.click("#answers", offset=(bar.button_offset(Rating.EASY), 0))
         await settle(pilot)
+        assert screen.view.card_id != first and not bar.buttons_shown
+        await pilot.click("#answers", offset=(bar.button_offset(Rating.AGAIN), 0))
+        await settle(pilot)  # the front's prompt is not a button: nothing is answered
     card = next(c for c in fc.cards() if c["card_id"] == first)
     assert card["state"] == "review"
     assert reviews_today(fc) == 1
+
+
+def test_the_answer_buttons_share_the_line_as_textual_laid_out_four_1fr_buttons():
+    # (start, width): 18/19-cell buttons with a column after each, at 80 and 140 columns
+    assert button_spans(78) == [(0, 18), (19, 19), (39, 18), (58, 19)]
+    assert button_spans(94) == [(0, 22), (23, 23), (47, 22), (70, 23)]
+    assert all(width == 6 for _, width in button_spans(20))  # never narrower than 6
 
 
 async def test_undo_removes_the_answer_and_shows_that_card_again(fc):
@@ -348,13 +361,17 @@ async def test_cloze_front_blanks_this_deletion_and_back_highlights_it(fc):
         assert isinstance(screen, ReviewScreen)
         await answer(pilot, "4")  # the basic card comes first
         assert screen.view.kind == "cloze"
-        front = app.screen.query_one("#front", CardText)
+        pane = app.screen.query_one("#card", CardPane)
+        front = pane.lines.front
+        assert front is not None and pane.lines.back is None
         assert front.plain == "Allergen cross-links IgE on [...] and basophils."
         await pilot.press("space")
         await pilot.pause()
+        front = pane.lines.front  # a cloze's answer takes the front's place, no rule under it
+        assert front is not None and pane.lines.back is None
         assert front.plain == "Allergen cross-links IgE on mast cells and basophils."
         start = front.plain.index("mast cells")
-        styles = [str(span.style) for span in front.text.spans if span.start == start]
+        styles = [str(span.style) for span in front.spans if span.start == start]
         assert styles == ["bold cyan"]
 
 
@@ -403,3 +420,28 @@ async def test_a_card_that_becomes_a_leech_is_suspended_with_a_notice(fc):
     assert "Leech" in notes
     card = next(c for c in fc.cards() if c["card_id"] == first)
     assert (card["leech"], card["suspended"], card["lapses"]) == (True, True, 1)
+
+
+def card_rows(app, pane: CardPane) -> list[str]:
+    """The rows inside the card's border and padding, as the terminal shows them."""
+    region = pane.content_region
+    rows = screen_text(app).splitlines()[region.y : region.bottom]
+    return [row[region.x : region.right].rstrip() for row in rows]
+
+
+async def test_after_every_key_the_card_shows_what_its_pane_drew(fc):
+    # The pane repaints only the rows that changed: none may keep an earlier card's text.
+    app = review_app(fc)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_session(pilot)
+        pane = screen.query_one("#card", CardPane)
+        seen = set()
+        for _ in range(5):
+            for key in ("space", "1"):
+                height = pane.content_region.height
+                drawn = [line.rstrip() for line in pane.drawn][:height]
+                assert card_rows(app, pane) == drawn + [""] * (height - len(drawn))
+                seen.add(screen.phase)
+                await pilot.press(key)
+                await settle(pilot)
+        assert {"front", "back"} <= seen

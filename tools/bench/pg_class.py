@@ -17,10 +17,14 @@ What a school or a study group running one server for its students meets:
    its size on the server, per student and per review-log row.
 3. **Answering**: `--answering` students answer at once, each in their own process on its
    own connection (loopback), through the product's reviewer session (`StudySession`: show,
-   answer, next card), for `--seconds` seconds of wall time, a student reading each card for
-   about `--pace` seconds (uniform 0.5-1.5x; `--pace 0` answers back to back, a stress case
-   far beyond a class). Each answer's time is the `answer` call (one transaction: the card and
-   its review-log row); "answer + next" adds choosing the next card.
+   the quiet work the reviewer does while the student reads — `idle()` and `prepare()` after
+   the card is shown and `prepare()` every second: it warms a new connection up for its first
+   answer and rebuilds the ranking when due —, answer, next card), for `--seconds`
+   seconds of wall time, a student reading each card for about `--pace` seconds (uniform
+   0.5-1.5x, the quiet work included; `--pace 0` answers back to back, a stress case far
+   beyond a class). Each answer's time is the `answer` call (one transaction: the card and its
+   review-log row); "answer + next" adds choosing the next card. Each student's first answer
+   is reported apart too.
 4. **Nothing lost, nothing doubled**: per answering student, the review-log rows and the sum of
    the cards' repetitions grew by exactly the answers their process saw acknowledged.
 
@@ -61,7 +65,7 @@ fc = Flashcore.open(a["url"], clock=clock, profile=a["profile"])
 rng = random.Random(a["seed"])
 session = StudySession(fc)
 q = session.queue(details=False)
-answer_s, answer_next_s, cards, errors = [], [], [], []
+answer_s, answer_next_s, quiet_s, cards, errors = [], [], [], [], []
 while time.time() < a["start"]:
     time.sleep(0.005)
 deadline = time.monotonic() + a["seconds"]
@@ -69,8 +73,25 @@ while q.items and time.monotonic() < deadline:
     card = q.items[0].card_id
     view = session.show(card)
     think = a["pace"] * rng.uniform(0.5, 1.5)
-    if think:
-        time.sleep(think)
+    # while the student reads, the reviewer's quiet work (tui.screens.review: a worker runs it
+    # 0.1 s after the card is shown, and prepare() again every second): the WAL checkpoint
+    # (SQLite) and prepare(), which warms the session's connection up before its first
+    # answer and rebuilds the ranking when it is due
+    t0 = time.perf_counter()
+    session.idle()
+    session.prepare()
+    quiet = time.perf_counter() - t0
+    quiet_s.append(quiet)
+    left = think - quiet
+    while left > 0:
+        time.sleep(min(1.0, left))
+        left -= 1.0
+        if left > 0:
+            t0 = time.perf_counter()
+            session.prepare()
+            quiet = time.perf_counter() - t0
+            quiet_s.append(quiet)
+            left -= quiet
     clock.advance(timedelta(seconds=8 + rng.random() * 8))
     x = rng.random()
     rating = Rating.AGAIN if x < 0.1 else Rating.HARD if x < 0.2 else Rating.GOOD
@@ -86,11 +107,10 @@ while q.items and time.monotonic() < deadline:
     q = session.queue(details=False)
     answer_s.append(t1 - t0)
     answer_next_s.append(time.perf_counter() - t0)
-    session.idle()
 session.close()
 fc.close()
-print(json.dumps({"answer": answer_s, "answer_next": answer_next_s, "cards": cards,
-                  "errors": errors}))
+print(json.dumps({"answer": answer_s, "answer_next": answer_next_s, "quiet": quiet_s,
+                  "cards": cards, "errors": errors}))
 """
 
 
@@ -160,6 +180,14 @@ def recreate_database(server: str, name: str) -> str:
     return f"{server}/{name}"
 
 
+def _copied_tables(metadata: Any) -> list[Any]:
+    """The tables copied row by row, parents first: all but those the database's triggers
+    keep (`topic_cards`, schema 0018: filled as the topics, cards and links are copied)."""
+    from flashcore.storage.tables import topic_cards
+
+    return [t for t in metadata.sorted_tables if t.name != topic_cards.name]
+
+
 def _id_tables(metadata: Any) -> dict[str, Any]:
     """Tables whose primary key is one integer `id` column: their ids are shifted per student."""
     return {
@@ -185,7 +213,7 @@ def copy_first_student(sqlite_path: Path, url: str) -> dict[str, int]:
         ids = _id_tables(metadata)
         spans: dict[str, int] = {}
         with source.connect() as src, target.begin() as dst:
-            for table in metadata.sorted_tables:
+            for table in _copied_tables(metadata):
                 if table.name in ids:
                     spans[table.name] = (
                         src.execute(select(func.max(table.c.id))).scalar() or 0
@@ -215,7 +243,7 @@ def clone_students(url: str, students: int, spans: dict[str, int]) -> None:
     try:
         for k in range(1, students):
             with engine.begin() as conn:
-                for table in metadata.sorted_tables:
+                for table in _copied_tables(metadata):
                     exprs = []
                     for col in table.columns:
                         refs = [fk.column.table.name for fk in col.foreign_keys]
@@ -413,11 +441,21 @@ def answer_at_once(opts: ClassOptions, url: str, now_iso: str, work: Path) -> di
             "max": round(max(values) * 1000, 2)
         }
 
+    # Each student's first answer of the session (on a new connection: what the warm-up is
+    # for) apart from the others; the quiet work is what a student's reading time hides.
+    first = [r["answer"][0] for r in results.values() if r["answer"]]
+    later = [s for r in results.values() for s in r["answer"][1:]]
+    quiet = [s for r in results.values() for s in r.get("quiet", [])]
+    first_quiet = [r["quiet"][0] for r in results.values() if r.get("quiet")]
     return {
         "answers": len(answer),
         "answers_per_second": round(len(answer) / opts.seconds, 1),
         "answer_ms": spread(answer),
         "answer_next_ms": spread(answer_next),
+        "first_answer_ms": spread(first),
+        "later_answer_ms": spread(later),
+        "quiet_ms": spread(quiet),
+        "first_quiet_ms": spread(first_quiet),
         "lost": lost,
         "doubled": doubled,
         "errors": errors[:10],
@@ -493,6 +531,11 @@ def render(r: dict[str, Any]) -> str:
         f"(target p99 <= {P99_TARGET_MS:g} ms: {'met' if r['targets']['answer_p99_ms']['met'] else 'NOT met'})",
         f"  answer+next  p50 {a['answer_next_ms'].get('p50')} / p95 {a['answer_next_ms'].get('p95')} / "
         f"p99 {a['answer_next_ms'].get('p99')} / max {a['answer_next_ms'].get('max')} ms",
+        f"  first answer of each student p50 {a['first_answer_ms'].get('p50')} / max "
+        f"{a['first_answer_ms'].get('max')} ms; the others p99 {a['later_answer_ms'].get('p99')} ms",
+        f"  quiet work while reading (prepare: the warm-up, a rebuild) p99 "
+        f"{a['quiet_ms'].get('p99')} / max {a['quiet_ms'].get('max')} ms; the first card's max "
+        f"{a['first_quiet_ms'].get('max')} ms",
         f"  lost {a['lost']}, doubled {a['doubled']}, answers refused {a['error_count']}, "
         f"failed processes {len(a['failed_processes'])}",
         f"  load average: {r['load_before']} before, {a['load_during']} during; the database "

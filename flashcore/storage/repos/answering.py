@@ -21,6 +21,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
@@ -226,6 +227,23 @@ def bury_siblings(
     if ids:
         session.execute(_bury_statement(), {"b_ids": ids, "b_until": until})
     return ids
+
+
+def find_scheduler_id(session: Executor, profile_id: int, digest: str) -> int | None:
+    """The id of this scheduler configuration if it is recorded (reads only)."""
+    found = session.execute(
+        select(schedulers.c.id).where(
+            schedulers.c.profile_id == profile_id, schedulers.c.digest == digest
+        )
+    ).scalar()
+    return None if found is None else int(found)
+
+
+def limit_lock_waits(session: Executor, ms: int) -> None:
+    """PostgreSQL: for the rest of the transaction, a statement that would wait longer than
+    `ms` for a lock fails instead (other databases: nothing)."""
+    if dialect_of(session).name == "postgresql":
+        session.execute(text(f"SET LOCAL lock_timeout = {int(ms)}"))
 
 
 def scheduler_id_for(

@@ -46,6 +46,25 @@ def changed_since(session: Executor, since: datetime | None) -> datetime | None:
     return newest if since is None or newest > since else None
 
 
+def profile_stamp(session: Executor, profile_id: int) -> tuple[object, ...]:
+    """What another process's qbank import, removal or deck load changes in a profile and a
+    review session's own answers never do, read from the two small tables (import batches,
+    decks): equal stamps mean none of those happened in between (PostgreSQL has no commit
+    counter like SQLite's `data_version`)."""
+    from flashcore.storage.tables import decks, qbank_batches
+
+    b, d = qbank_batches.c, decks.c
+    batches = session.execute(
+        select(
+            func.count(b.id), func.max(b.id), func.max(b.imported_at), func.count(b.owner)
+        ).where(b.profile_id == profile_id)
+    ).one()
+    deck_rows = session.execute(
+        select(func.count(d.id), func.max(d.updated_at)).where(d.profile_id == profile_id)
+    ).one()
+    return (*batches, *deck_rows)
+
+
 def holds_anything(session: Executor) -> bool:
     """Whether the collection holds anything a student could lose (a note, an answer, an
     imported attempt): a few one-row lookups."""

@@ -54,20 +54,13 @@ def stored_index(conn: Executor, profile_id: int, *, every_note: bool = True) ->
     ]
     # The two big reads use Core columns and plain tuples (no ORM row loading): at 50,000
     # cards the daily refresh spent most of its time there.
-    nq, nt, n, tp = note_qids, note_topics, notes, topics
-    qid_notes: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for source, qid, qid_note in conn.execute(
-        select(nq.c.source, nq.c.qid, nq.c.note_id)
-        .join(n, n.c.id == nq.c.note_id)
-        .where(n.c.profile_id == profile_id, n.c.removed.is_(False))
-    ).all():
-        qid_notes[(source, qid)].append(qid_note)
+    nt, tp = note_topics, topics
     if not every_note:
-        listing = sorted({n for notes_of in qid_notes.values() for n in notes_of})
+        qid_notes, listing = _listed(conn, profile_id, with_topics=True)
         return StoredIndex(
-            paths, parent, aliases, dict(qid_notes), topics_of_notes(conn, listing),
-            linked_sets(conn, profile_id),
+            paths, parent, aliases, qid_notes, listing, linked_sets(conn, profile_id)
         )  # fmt: skip
+    qid_notes, _ = _listed(conn, profile_id, with_topics=False)
     topics_of_note: dict[int, list[int]] = defaultdict(list)
     for note_id, linked_topic in conn.execute(
         select(nt.c.note_id, nt.c.topic_id)
@@ -75,7 +68,37 @@ def stored_index(conn: Executor, profile_id: int, *, every_note: bool = True) ->
         .where(tp.c.profile_id == profile_id)
     ).all():
         topics_of_note[note_id].append(linked_topic)
-    return StoredIndex(paths, parent, aliases, dict(qid_notes), dict(topics_of_note))
+    return StoredIndex(paths, parent, aliases, qid_notes, dict(topics_of_note))
+
+
+def _listed(
+    conn: Executor, profile_id: int, *, with_topics: bool
+) -> tuple[dict[tuple[str, str], list[int]], dict[int, list[int]]]:
+    """The live notes that list a question id, per (source, qid) in note id order; with
+    `with_topics`, those notes' topics too, in the same read (their links joined on)."""
+    nq, nt, n = note_qids.c, note_topics.c, notes.c
+    columns = [nq.source, nq.qid, nq.note_id]
+    query = select(*columns, nt.topic_id) if with_topics else select(*columns)
+    if with_topics:
+        query = query.outerjoin(note_topics, nt.note_id == nq.note_id)
+    rows = conn.execute(
+        query.join(notes, n.id == nq.note_id)
+        # `+ 0`: from the few listed notes to their note by id (SQLite would otherwise walk
+        # every note of the profile: 200,000 notes, 10,000 listing an id, 4x the time)
+        .where((n.profile_id + 0) == profile_id, n.removed.is_(False))
+        .order_by(nq.note_id, nq.source, nq.qid, *([nt.topic_id] if with_topics else []))
+    ).all()
+    qid_notes: dict[tuple[str, str], list[int]] = defaultdict(list)
+    topics_of: dict[int, list[int]] = defaultdict(list)
+    first_pair: dict[int, tuple[str, str]] = {}
+    for row in rows:
+        pair, note_id = (row[0], row[1]), row[2]
+        listed = qid_notes[pair]
+        if not listed or listed[-1] != note_id:
+            listed.append(note_id)
+        if with_topics and row[3] is not None and first_pair.setdefault(note_id, pair) == pair:
+            topics_of[note_id].append(row[3])
+    return dict(qid_notes), dict(topics_of)
 
 
 def topics_of_notes(conn: Executor, note_ids: Sequence[int]) -> dict[int, list[int]]:

@@ -25,7 +25,7 @@ class TopicWeight:
     why: Explanation | None  # why the topic is weak, shown with its cards (None: weight 0)
     path: str  # the topic's path, which its explanation names
     # The weight its cards take (the highest among it and its ancestors) and the topic of it
-    # (None when 0): a card reads them through one of its note's topics (schema 0018).
+    # (None when 0): a card reads them through one of its note's topics (schema 0019).
     card_weight: float = 0.0
     card_topic_id: int | None = None
 

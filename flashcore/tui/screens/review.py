@@ -12,8 +12,9 @@ commits (a retry writes nothing twice: a busy database refused the whole transac
 (review_writes). After `SAVING_SHOWN_S` the screen says it is saving, and after `SAVING_BUSY_S`
 why. Keys pressed while loading or saving are kept, in order, and replayed once the next card
 is on screen (Space, 3, Space, 3 typed ahead answers two cards); quitting waits for the answer
-in flight. While the student reads, a worker checkpoints the WAL and rebuilds the session's
-queue if another process changed the collection (`StudySession.prepare`), off the key's path.
+in flight. While the student reads, a worker checkpoints the WAL, warms a new connection up
+for its first answer and rebuilds the session's queue if another process changed the
+collection (`StudySession.prepare`), off the key's path.
 """
 
 from __future__ import annotations
@@ -27,10 +28,11 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.visual import visualize
 from textual.widgets import Footer, Static
 from textual.worker import Worker
 
@@ -46,7 +48,8 @@ from flashcore.tui.screens.session_end import SessionEndScreen
 from flashcore.tui.session import SessionRecord, format_duration, plural
 from flashcore.tui.widgets.answer_bar import AnswerBar
 from flashcore.tui.widgets.bars import ProgressLine
-from flashcore.tui.widgets.card_text import CardText, same_text
+from flashcore.tui.widgets.card_pane import CardLines, CardPane
+from flashcore.tui.widgets.card_text import same_text
 
 if TYPE_CHECKING:
     from flashcore.services.study import CardView, StudySession, TodayQueue
@@ -55,6 +58,7 @@ COLLECT_AFTER = 0.1  # seconds after a card is shown: the student is reading, no
 PROMPT = Text("Space / Enter  show answer", style="bold")
 BUSY_KEYS = ("loading", "saving")  # phases in which keys are kept for later
 HEAD_WIDTH = 70  # the scope's cells at 80 columns (the timer takes 8, padding 2)
+REASON_LINES = 2  # the why line's most lines (app.tcss)
 STATUS_S = 4.0  # how long a status ("Undone: Good") stays in the card's bottom border
 STATUS_STYLES = {"information": "bold", "warning": "bold yellow", "error": "bold red"}
 
@@ -113,29 +117,24 @@ class ReviewScreen(ReviewActions, ReviewWrites, Screen[None]):
         self._next_due: datetime | None = None
         self._collect_timer: Timer | None = None
         self._holding_gc = False
-        self._prompt_shown = False
         self._budget_told = False
         self._kept_keys: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
         self._saving_timers: list[Timer] = []
         self._status_timer: Timer | None = None
-        self._saving_shown = False
         self._fetched: NextCard | None = None  # the next card, fetched with the last answer
         self._texts: CardTexts | None = None  # the texts of the card on screen
         self._shown_texts: dict[Static, Text] = {}  # what _set_text last gave each widget
+        self._notice_text = Text()  # what the card shows in the waiting and done phases
         self._quiet: Worker[None] | None = None  # the work done while the student reads
         # The widgets, kept at hand: a card changes them without a query per widget.
         self._scope = Static(self._scope_text(), id="review-scope")
         self._timer = Static("00:00", id="review-timer")
         self._progress = ProgressLine(id="review-progress")
-        self._card = VerticalScroll(id="card")
-        self._meta = Static(Text(), id="card-meta")
-        self._front = CardText(id="front")
-        self._back = CardText(id="back")
-        self._extra = CardText(id="extra")
-        self._notice = CardText(id="notice")
+        # The card and the line under it keep their sizes from card to card: a key repaints
+        # them, it does not lay the screen out (issue 19).
+        self._card = CardPane(id="card")
         self._reason = Static(Text(), id="reason")
-        self._prompt = Static(Text(), id="prompt")
-        self._answers = AnswerBar(id="answers")
+        self._keys = AnswerBar(id="answers")  # the prompt, or the four answer buttons
 
     # ------------------------------------------------------------ layout
 
@@ -145,15 +144,9 @@ class ReviewScreen(ReviewActions, ReviewWrites, Screen[None]):
             yield self._timer
         yield self._progress
         with Vertical(id="review-body"):  # a readable column, centred on wide terminals
-            with self._card:
-                yield self._meta
-                yield self._front
-                yield self._back
-                yield self._extra
-                yield self._notice
+            yield self._card
             yield self._reason
-            yield self._prompt
-            yield self._answers
+            yield self._keys
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -190,8 +183,9 @@ class ReviewScreen(ReviewActions, ReviewWrites, Screen[None]):
 
     def _quiet_work(self, *, checkpoint: bool = False) -> None:
         """While the student reads, in a worker thread: every so many answers the WAL
-        checkpoint, and the session's rebuild when another process changed the collection
-        (an import that finished), so that the next key finds the queue built."""
+        checkpoint, the session's warm-up of a new connection for its first answer, and the
+        session's rebuild when another process changed the collection (an import that
+        finished), so that the next key finds the queue built."""
         study = self.study
         if study is None or (self._quiet is not None and not self._quiet.is_finished):
             return
@@ -315,13 +309,22 @@ class ReviewScreen(ReviewActions, ReviewWrites, Screen[None]):
             self._shown_texts[widget] = text
             widget.update(text, layout=layout)
 
+    def _set_reason(self, text: Text) -> None:
+        """The why line under the card (one or two lines): repainted, and laid out only when
+        it needs another number of lines than it has."""
+        widget = self._reason
+        width = widget.content_region.width
+        fits = False
+        if width > 0:
+            lines = visualize(widget, text, markup=False).get_height(widget.styles, width)
+            fits = min(lines, REASON_LINES) == widget.content_region.height
+        self._set_text(widget, text, layout=not fits)
+
     def _show_card(self, view: CardView, reason: str, texts: CardTexts | None = None) -> None:
         self.view = view
         self.reason = reason
         self._texts = texts if texts is not None else card_texts(view, reason)
-        self._front.show_text(self._texts.front)  # the back and extra are set when revealed
-        self._show_meta()
-        self._set_text(self._reason, self._texts.why)
+        self._set_reason(self._texts.why)
         if self._card.scroll_y:
             self._card.scroll_home(animate=False)
         self.shown_at = self.ctx.ticks()
@@ -330,22 +333,14 @@ class ReviewScreen(ReviewActions, ReviewWrites, Screen[None]):
         self._collect_soon()
 
     def _show_meta(self) -> None:
-        view = self.view
-        if view is None:
-            return
-        self._set_text(self._meta, meta_text(view), layout=False)
+        """The card again, its deck line changed (flagged)."""
+        if self.phase in ("front", "back"):
+            self._show_lines(self.phase)
 
     def _reveal(self) -> None:
-        view, texts = self.view, self._texts
-        if view is None or texts is None:
+        if self.view is None or self._texts is None:
             return
-        if view.kind == "cloze":
-            self._front.show_text(texts.answer)
-        else:
-            self._back.show_text(texts.answer)
-        self._extra.show_text(texts.extra)
-        self._answers.set_outcomes({r: o.label for r, o in view.outcomes.items()})
-        self._set_phase("back", basic_back=view.kind != "cloze")
+        self._set_phase("back")
 
     def _show_waiting(self) -> None:
         self._show_notice(self._waiting_text(), "waiting")
@@ -362,30 +357,46 @@ class ReviewScreen(ReviewActions, ReviewWrites, Screen[None]):
 
     def _show_notice(self, text: Text, phase: str) -> None:
         self.view = None
-        self._notice.show_text(text)
-        self._set_text(self._reason, Text())
+        self._notice_text = text
+        self._set_reason(Text())
         self._set_phase(phase)
         self._collect_soon()
 
-    def _set_phase(self, phase: str, *, basic_back: bool = False) -> None:
-        """Show the widgets of `phase`. `loading` changes nothing on screen (the next card
-        replaces this one within milliseconds); it only makes card keys wait."""
+    def _card_lines(self, phase: str) -> CardLines | None:
+        """What the card shows in `phase`: the front; the front, a rule and the answer with
+        the extra (a cloze: its text with the answers, in place of the front); a notice."""
+        if phase in ("waiting", "done"):
+            return CardLines(notice=self._notice_text)
+        view, texts = self.view, self._texts
+        if view is None or texts is None:
+            return None
+        meta = meta_text(view)
+        if phase == "front":
+            return CardLines(meta=meta, front=texts.front)
+        if view.kind == "cloze":
+            return CardLines(meta=meta, front=texts.answer, extra=texts.extra)
+        return CardLines(meta=meta, front=texts.front, back=texts.answer, extra=texts.extra)
+
+    def _show_lines(self, phase: str) -> None:
+        lines = self._card_lines(phase)
+        if lines is not None:
+            self._card.show(lines)
+
+    def _set_phase(self, phase: str) -> None:
+        """Show what `phase` shows: the card's lines and, under them, the prompt (front), the
+        answer buttons (back) or nothing (a notice). Both change their content, never their
+        size: no layout. `loading` changes nothing on screen (the next card replaces this one
+        within milliseconds); it only makes card keys wait."""
         self.phase = phase
         if phase in BUSY_KEYS:
             return
         self._stop_saving()
-        card = phase in ("front", "back")
-        self._meta.display = card
-        self._front.display = card
-        self._back.display = phase == "back" and basic_back
-        self._extra.display = phase == "back"
-        self._notice.display = phase in ("waiting", "done")
-        self._answers.display = phase == "back"
-        self._prompt.display = phase != "back"
-        if self._prompt_shown != (phase == "front") or self._saving_shown:
-            self._prompt_shown = phase == "front"
-            self._saving_shown = False
-            self._prompt.update(PROMPT if self._prompt_shown else Text(), layout=False)
+        self._show_lines(phase)
+        view = self.view
+        if phase == "back" and view is not None:
+            self._keys.show_outcomes({r: o.label for r, o in view.outcomes.items()})
+        else:
+            self._keys.show_prompt(PROMPT if phase == "front" else Text())
 
     # ------------------------------------------------------------ status
 
@@ -417,7 +428,8 @@ class ReviewScreen(ReviewActions, ReviewWrites, Screen[None]):
             if self.ctx.fc.now() >= self._next_due:
                 self.load_next()
             else:
-                self._notice.show_text(self._waiting_text())
+                self._notice_text = self._waiting_text()
+                self._show_lines("waiting")
         elif self.phase in ("front", "back"):
             self._quiet_work()  # an import that finished while the student reads
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from flashcore.services.study import CardView
     from flashcore.tui.next_card import NextCard
+    from flashcore.tui.widgets.answer_bar import AnswerBar
 
 SAVING_SHOWN_S = 0.15  # a write taking longer says so on screen
 SAVING_BUSY_S = 1.5  # ... and, past this, that another process holds the database
@@ -38,9 +39,8 @@ class ReviewWrites:
     phase: str
     view: CardView | None
     app: Any
-    _prompt: Any
+    _keys: AnswerBar
     _saving_timers: list[Timer]
-    _saving_shown: bool
     _fetched: NextCard | None
     _set_phase: Callable[..., None]
     _fetch_after_write: Callable[[], None]
@@ -56,15 +56,12 @@ class ReviewWrites:
 
     def _back_to(self, phase: str) -> None:
         """The phase a write started from, as it was (nothing changed on screen)."""
-        view = self.view
-        self._set_phase(phase, basic_back=view is not None and view.kind != "cloze")
+        self._set_phase(phase)
 
     def _show_saving(self, text: Text) -> None:
         if self.phase != "saving":
             return
-        self._saving_shown = True
-        self._prompt.display = True
-        self._prompt.update(text)
+        self._keys.show_prompt(text)  # in place of the prompt or the answer buttons
 
     def _stop_saving(self) -> None:
         for timer in self._saving_timers:

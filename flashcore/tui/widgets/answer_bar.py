@@ -1,27 +1,44 @@
-"""The four answer buttons, each with the interval it leads to (`Good · 4d`).
+"""The line under the card: a prompt ("Space / Enter  show answer", "saving…") or the four
+answer buttons, each with the interval it leads to (`Good · 4d`).
 
-Attributes down, messages up: the screen calls `set_outcomes`; a click posts `AnswerBar.Chosen`.
-The buttons never take focus, so Space and Enter stay with the screen.
+One widget of one line whose content changes, never its size: the prompt and the buttons take
+turns without a layout of the screen (issue 19: showing and hiding a prompt widget and a bar of
+four `Button`s made every card and every reveal a layout). The buttons are drawn as Textual's
+compact buttons of the same variants were (Again red, Hard amber, Good green, Easy blue; their
+hover colours too), sharing the line in equal parts with a column between them.
+
+Attributes down, messages up: the screen calls `show_prompt` / `show_outcomes`; a click on a
+button posts `AnswerBar.Chosen`. The bar never takes focus, so Space and Enter stay with the
+screen.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from fractions import Fraction
+from typing import ClassVar
 
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.containers import Horizontal
+from textual import events
+from textual.content import Content
 from textual.message import Message
-from textual.widgets import Button
+from textual.strip import Strip
+from textual.style import Style
+from textual.visual import RenderOptions, Visual, visualize
+from textual.widget import Widget
 
 from flashcore.core.model import Rating
+from flashcore.tui.widgets.card_text import same_text
 
-VARIANTS = {
-    Rating.AGAIN: "error",
-    Rating.HARD: "warning",
-    Rating.GOOD: "success",
-    Rating.EASY: "primary",
+NAMES = {
+    Rating.AGAIN: "again",
+    Rating.HARD: "hard",
+    Rating.GOOD: "good",
+    Rating.EASY: "easy",
 }
+MIN_BUTTON = 6  # cells: a button is never narrower
+GAP = 1  # cells after each button
+BUTTON_RULES = {"text_align": "center", "line_pad": 1, "text_wrap": "wrap", "text_overflow": "fold"}
 
 
 def button_label(rating: Rating, interval: str | None) -> Text:
@@ -32,17 +49,44 @@ def button_label(rating: Rating, interval: str | None) -> Text:
     return label
 
 
-class AnswerBar(Horizontal):
+def button_spans(width: int, count: int = len(NAMES)) -> list[tuple[int, int]]:
+    """(start, width) of each button across `width` cells: equal shares of the line less a gap
+    after each, rounded as Textual lays out `1fr` widths."""
+    share = max(Fraction(MIN_BUTTON), Fraction(width - GAP * count, count))
+    spans = []
+    x = Fraction(0)
+    for _ in range(count):
+        start, end = int(x), int(x + share)
+        spans.append((start, end - start))
+        x += share + GAP
+    return spans
+
+
+class AnswerBar(Widget):
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        *(f"answer-bar--{name}" for name in NAMES.values()),
+        *(f"answer-bar--{name}-hover" for name in NAMES.values()),
+    }
+
     DEFAULT_CSS = """
     AnswerBar {
         height: 1;
         width: 1fr;
+        content-align: center middle;
     }
-    AnswerBar > Button {
-        width: 1fr;
-        min-width: 6;
-        margin: 0 1 0 0;
+    AnswerBar > .answer-bar--again, AnswerBar > .answer-bar--hard,
+    AnswerBar > .answer-bar--good, AnswerBar > .answer-bar--easy {
+        color: $button-color-foreground;
+        text-style: bold;
     }
+    AnswerBar > .answer-bar--again { background: $error; }
+    AnswerBar > .answer-bar--hard { background: $warning; }
+    AnswerBar > .answer-bar--good { background: $success; }
+    AnswerBar > .answer-bar--easy { background: $primary; }
+    AnswerBar > .answer-bar--again-hover { background: $error-darken-1; }
+    AnswerBar > .answer-bar--hard-hover { background: $warning-darken-2; }
+    AnswerBar > .answer-bar--good-hover { background: $success-darken-2; }
+    AnswerBar > .answer-bar--easy-hover { background: $primary-darken-2; }
     """
 
     class Chosen(Message):
@@ -54,25 +98,131 @@ class AnswerBar(Horizontal):
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
-        self._buttons: dict[Rating, Button] = {}  # kept at hand: a reveal queries nothing
+        self.can_focus = False
+        self._prompt: Text | None = Text()  # None: the buttons are shown
+        self._labels: dict[Rating, Text] = {r: button_label(r, None) for r in Rating}
+        self._hover: Rating | None = None
+        self._strip: Strip | None = None
+        self._strip_key: tuple[int, Rating | None] | None = None
 
-    def compose(self) -> ComposeResult:
-        for rating in Rating:
-            button = Button(
-                button_label(rating, None),
-                variant=VARIANTS[rating],  # type: ignore[arg-type]
-                id=f"rate-{int(rating)}",
-                compact=True,
-            )
-            button.can_focus = False
-            self._buttons[rating] = button
-            yield button
+    # ------------------------------------------------------------ what the screen sets
 
-    def set_outcomes(self, intervals: Mapping[Rating, str]) -> None:
-        for rating, button in self._buttons.items():
-            button.label = button_label(rating, intervals.get(rating))
+    @property
+    def buttons_shown(self) -> bool:
+        return self._prompt is None
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
+    @property
+    def prompt(self) -> Text | None:
+        """The prompt shown, or None while the buttons are."""
+        return self._prompt
+
+    @property
+    def labels(self) -> dict[Rating, Text]:
+        """Each button's label (what it shows once the buttons are shown)."""
+        return dict(self._labels)
+
+    def show_prompt(self, text: Text) -> None:
+        """One line of `text`, centred, in place of the buttons (an empty Text: nothing)."""
+        if self._prompt is not None and same_text(self._prompt, text):
+            return
+        self._prompt = text
+        self._changed()
+
+    def show_outcomes(self, intervals: Mapping[Rating, str]) -> None:
+        """The four buttons, labelled with the intervals each answer leads to."""
+        labels = {r: button_label(r, intervals.get(r)) for r in Rating}
+        if self._prompt is None and all(same_text(self._labels[r], labels[r]) for r in Rating):
+            return
+        self._labels = labels
+        self._prompt = None
+        self._changed()
+
+    def _changed(self) -> None:
+        self._strip = None
+        self.refresh()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strip = None
+
+    # ------------------------------------------------------------ mouse
+
+    def _button_at(self, x: int) -> Rating | None:
+        if self._prompt is not None:
+            return None
+        x -= self.styles.gutter.left
+        for rating, (start, width) in zip(
+            Rating, button_spans(self.content_region.width), strict=True
+        ):
+            if start <= x < start + width:
+                return rating
+        return None
+
+    def button_offset(self, rating: Rating) -> int:
+        """The column of `rating`'s button's middle, from the bar's left edge (a click there
+        chooses it)."""
+        start, width = button_spans(self.content_region.width)[list(Rating).index(rating)]
+        return self.styles.gutter.left + start + width // 2
+
+    def on_click(self, event: events.Click) -> None:
         event.stop()
-        if event.button.id and event.button.id.startswith("rate-"):
-            self.post_message(self.Chosen(Rating(int(event.button.id.removeprefix("rate-")))))
+        rating = self._button_at(event.x)
+        if rating is not None:
+            self.post_message(self.Chosen(rating))
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        self._set_hover(self._button_at(event.x))
+
+    def on_leave(self) -> None:
+        self._set_hover(None)
+
+    def _set_hover(self, rating: Rating | None) -> None:
+        if rating != self._hover:
+            self._hover = rating
+            if self._prompt is None:
+                self._changed()
+
+    # ------------------------------------------------------------ drawing
+
+    def render_line(self, y: int) -> Strip:
+        width = self.content_region.width
+        style = self.visual_style
+        if y != 0 or width <= 0:
+            return Strip.blank(width, style.rich_style)
+        key = (width, self._hover)
+        if self._strip is None or self._strip_key != key:
+            self._strip = self._draw(width)
+            self._strip_key = key
+        return self._strip
+
+    def _draw(self, width: int) -> Strip:
+        if self._prompt is not None:
+            visual = visualize(self, self._prompt, markup=False)
+            strips = Visual.to_strips(self, visual, width, 1, self.visual_style)
+            return strips[0] if strips else Strip.blank(width, self.visual_style.rich_style)
+        base_background, background = self.background_colors
+        gap = Style(background=base_background + background).rich_style  # as a container's
+        parts: list[Strip] = []
+        x = 0
+        for rating, (start, cells) in zip(Rating, button_spans(width), strict=True):
+            if start > x:
+                parts.append(Strip.blank(start - x, gap))
+            parts.append(self._button(rating, cells))
+            x = start + cells
+        if x < width:
+            parts.append(Strip.blank(width - x, gap))
+        return Strip.join(parts).crop(0, width)
+
+    def _button(self, rating: Rating, width: int) -> Strip:
+        name = NAMES[rating]
+        classes = [f"answer-bar--{name}"]
+        if rating == self._hover:
+            classes.append(f"answer-bar--{name}-hover")
+        style = self.get_visual_style(*classes)
+        label = Content.from_rich_text(self._labels[rating], console=self.app.console)
+        rendered = label.render_strips(
+            width, 1, style, RenderOptions(self._get_style, BUTTON_RULES)
+        )
+        rich_style = (style + Style(reverse=False)).rich_style  # as Visual.to_strips pads
+        line = rendered[0] if rendered else Strip.blank(0, rich_style)
+        return next(iter(Strip.align([line], rich_style, width, 1, "center", "middle")))

@@ -11,7 +11,6 @@ import re
 from collections.abc import Iterable
 
 from rich.text import Text
-from textual.widgets import Static
 
 from flashcore.core.cloze import Segment
 from flashcore.core.html_text import Style, last_style, split_marks
@@ -83,43 +82,3 @@ def same_text(shown: Text | None, text: Text) -> bool:
         and shown.style == text.style
         and shown.spans == text.spans
     )
-
-
-class CardText(Static):
-    """One side of a card (or its extra). Set it with `show_segments` / `show_plain`."""
-
-    DEFAULT_CSS = """
-    CardText {
-        width: 1fr;
-        height: auto;
-        text-wrap: wrap;
-        text-overflow: fold;
-    }
-    """
-
-    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__("", markup=False, id=id, classes=classes)
-        self._text = Text()
-
-    @property
-    def plain(self) -> str:
-        """The text shown, as plain characters (what the reader sees, without styles)."""
-        return self._text.plain
-
-    @property
-    def text(self) -> Text:
-        return self._text
-
-    def show_segments(self, segments: Iterable[Segment]) -> None:
-        self.show_text(render_segments(segments))
-
-    def show_plain(self, value: str, *, style: str = "") -> None:
-        self.show_text(render_plain(value, style=style))
-
-    def show_text(self, text: Text) -> None:
-        """Show a `Text` built by the caller (its content must already be safe). The same text
-        again changes nothing (no repaint, no layout)."""
-        if same_text(self._text, text):
-            return
-        self._text = text
-        self.update(text)

@@ -1,7 +1,7 @@
 """cards take their weight from one of their note's topics
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-06 04:30:00
 
 A card's weight was copied onto the card (`cards.weight`, with the weak topic that set it in
@@ -29,8 +29,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0018"
-down_revision: str | None = "0017"
+revision: str = "0019"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -67,16 +67,19 @@ def _cards_weights() -> None:
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("topics", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("card_weight", sa.Float(), server_default=sa.text("0"), nullable=False)
+    # Columns added in place: SQLite's batch mode would rebuild `topics` and lose its trigger
+    # (schema 0018's topic_cards). `card_topic_id` has no foreign key, so that SQLite can
+    # drop it in place too (it is refreshed with the weights).
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("ALTER TABLE topics ADD COLUMN card_weight FLOAT DEFAULT 0 NOT NULL")
+        op.execute("ALTER TABLE topics ADD COLUMN card_topic_id INTEGER")
+    else:
+        op.add_column(
+            "topics",
+            sa.Column("card_weight", sa.Float(), server_default=sa.text("0"), nullable=False),
         )
-        batch_op.add_column(sa.Column("card_topic_id", sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(
-            "fk_topics_card_topic_id_topics", "topics", ["card_topic_id"], ["id"],
-            ondelete="SET NULL",
-        )  # fmt: skip
-        batch_op.create_index("ix_topics_profile_id_card_weight", ["profile_id", "card_weight"])
+        op.add_column("topics", sa.Column("card_topic_id", sa.Integer(), nullable=True))
+    op.create_index("ix_topics_profile_id_card_weight", "topics", ["profile_id", "card_weight"])
     _cards_weights()
     op.execute(
         "UPDATE cards SET weak_topic_id = (SELECT nt.topic_id FROM note_topics nt"
@@ -108,8 +111,10 @@ def downgrade() -> None:
         "UPDATE cards SET weak_topic_id = (SELECT t.card_topic_id FROM topics t"
         " WHERE t.id = cards.weak_topic_id) WHERE weak_topic_id IS NOT NULL"
     )
-    with op.batch_alter_table("topics", schema=None) as batch_op:
-        batch_op.drop_index("ix_topics_profile_id_card_weight")
-        batch_op.drop_constraint("fk_topics_card_topic_id_topics", type_="foreignkey")
-        batch_op.drop_column("card_topic_id")
-        batch_op.drop_column("card_weight")
+    op.drop_index("ix_topics_profile_id_card_weight", table_name="topics")
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("ALTER TABLE topics DROP COLUMN card_topic_id")
+        op.execute("ALTER TABLE topics DROP COLUMN card_weight")
+    else:
+        op.drop_column("topics", "card_topic_id")
+        op.drop_column("topics", "card_weight")
