@@ -27,11 +27,13 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    case,
     event,
     false,
     text,
 )
 
+from flashcore.core.weakness import MISSED_QUESTION
 from flashcore.storage.types import IdList, PackedBefore, Retention, UTCDateTime, UTCMicros
 
 NAMING = {
@@ -220,6 +222,11 @@ Index(
 # The one order of new cards, for every reader (the queue, the counts, the forecast): weight
 # first (missed questions and weak topics), then the stored introduction order.
 NEW_CARD_ORDER = (cards.c.weight.desc(), cards.c.new_position, cards.c.note_id, cards.c.ord)
+# New cards in introduction order, a missed question's card (weight >= 1) still first: the
+# queue's order once the deck will be finished before the exam (core.exam.deck_done_by).
+INTRODUCTION_ORDER = (
+    case((cards.c.weight >= MISSED_QUESTION, 0), else_=1), cards.c.new_position, cards.c.note_id, cards.c.ord,
+)  # fmt: skip
 
 # One row per answer, with the state before and after so `undo` restores it exactly.
 #

@@ -14,7 +14,14 @@ from sqlalchemy import and_, func, literal_column, or_, select
 from flashcore.core.model import CardState
 from flashcore.storage.repos.cards import card_filter
 from flashcore.storage.repos.common import chunks
-from flashcore.storage.tables import NEW_CARD_ORDER, cards, note_topics, notes, topics
+from flashcore.storage.tables import (
+    INTRODUCTION_ORDER,
+    NEW_CARD_ORDER,
+    cards,
+    note_topics,
+    notes,
+    topics,
+)
 
 if TYPE_CHECKING:
     from flashcore.storage.repos.common import Executor
@@ -72,12 +79,16 @@ def pulled_rows(
     return [tuple(r) for r in rows]
 
 
-def new_rows(conn: Executor, scope: Any, now: datetime, fetch: int) -> list[QueueRow]:
-    """The scope's first `fetch` new cards in introduction order (NEW_CARD_ORDER)."""
+def new_rows(
+    conn: Executor, scope: Any, now: datetime, fetch: int, *, by_weight: bool = True
+) -> list[QueueRow]:
+    """The scope's first `fetch` new cards in the queue's order: weak topics' first
+    (NEW_CARD_ORDER), or without `by_weight` in introduction order, missed questions' cards
+    first (INTRODUCTION_ORDER)."""
     rows = conn.execute(
         select(*CARD_COLUMNS)
         .where(_active(scope, now), _new())
-        .order_by(*NEW_CARD_ORDER)
+        .order_by(*(NEW_CARD_ORDER if by_weight else INTRODUCTION_ORDER))
         .limit(fetch)
     ).all()
     return [tuple(r) for r in rows]
