@@ -134,3 +134,13 @@ def test_a_student_with_an_exam_sets_its_date_on_exam_day(tmp_path):
     with Flashcore.open(str(tmp_path / "sim.sqlite3"), clock=clock) as fc:
         assert fc.exam is not None
         assert fc.exam.exam_date.isoformat() == "2027-01-07"  # START + 3 days
+
+
+def test_an_arm_sets_a_service_constant_by_its_full_path_for_its_run_only(tmp_path):
+    from flashcore.services import queue as queue_service
+    from tools.simulate.__main__ import ARMS
+
+    arm = ARMS["deck-order"]
+    assert arm.patch == (("flashcore.services.queue.WEAK_FIRST", "never"),)
+    Student(make_world(tiny("base"), seed=1), arm).run(folder=tmp_path)
+    assert queue_service.WEAK_FIRST == "always"

@@ -15,7 +15,12 @@ from collections.abc import Sequence
 
 from flashcore import __version__
 from flashcore.cli import collection, decks, export, plan, qbank, safety, study, weakness
-from flashcore.cli.context import after_commands, system_timezone
+from flashcore.cli.context import (
+    after_commands,
+    pause_collector,
+    resume_collector,
+    system_timezone,
+)
 from flashcore.cli.errors import describe
 from flashcore.cli.output import info
 from flashcore.cli.parser import (
@@ -82,6 +87,14 @@ def _normalize(ns: argparse.Namespace) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    pause_collector()
+    try:
+        return _main(argv)
+    finally:
+        resume_collector()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = _normalize(parser.parse_args(argv))
     if not getattr(args, "handler", None):

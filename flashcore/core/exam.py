@@ -106,6 +106,16 @@ def new_per_day_needed(new_left: int, today: date, exam: Exam) -> int:
     return new_left if days <= 0 else math.ceil(new_left / days)
 
 
+def deck_done_by(exam: Exam, new_left: int, new_per_day: int, today: date) -> bool:
+    """Whether the `new_left` new cards are all introduced before the exam day at
+    `new_per_day` a day (today included). Then the order they come in decides no topic's
+    coverage, only how long before the exam each is learned: weak topics first would learn
+    them earliest, so they spend the most reviews and reach the exam the furthest from their
+    last one (the simulated students' weakest quarter of topics lost to plain FSRS by it;
+    README, "The weakness model")."""
+    return new_left <= max(0, new_per_day) * max(0, exam.days_left(today))
+
+
 @dataclass(frozen=True, slots=True)
 class ExamWindow:
     """The exam as the scheduler sees it: instants, in UTC."""

@@ -121,6 +121,14 @@ def with_weak_topic(entry: Entry, weak: reasons.WeakTopic) -> Entry:
     return replace(entry, why=entry.why.with_weak(weak))
 
 
+def in_introduction_order(entry: Entry) -> Entry:
+    """A new card offered in introduction order although weighted (every new card fits before
+    the exam: weak topics do not come first)."""
+    if entry.kind != EntryKind.NEW:
+        return entry
+    return replace(entry, why=replace(entry.why, in_order=True))
+
+
 def with_exam_reason(entry: Entry, exam_day: date) -> Entry:
     """A review in the last stretch before the exam says why it is there (no interval lands
     after the exam without a review in that stretch, see core.exam)."""

@@ -182,6 +182,8 @@ class Reason:
     exam_day: date | None = None  # a review in the exam's last stretch
     postponed: Postponed | None = None  # a time budget leaves it for later
     probe: bool = False  # NEW: one of its topic's first cards, given a share of the new cards
+    # NEW: in introduction order although its topic is weak: every new card fits before the exam
+    in_order: bool = False
 
     @property
     def pulled_by_question(self) -> bool:
@@ -202,7 +204,10 @@ class Reason:
                 text = f"new; {missed}" if self.basis is Basis.NEW else f"{missed}; {text}"
         elif self.weak is not None and self.pulled is None:
             weak = self.weak.explanation
-            text = f"new; {weak}" if self.basis is Basis.NEW else f"{weak}; {text}"
+            if self.basis is Basis.NEW and self.in_order:
+                text = f"{IN_ORDER_TEXT}; {weak}"
+            else:
+                text = f"new; {weak}" if self.basis is Basis.NEW else f"{weak}; {text}"
         if self.exam_day is not None:
             text = f"due before the exam on {self.exam_day.isoformat()}; {text}"
         if self.postponed is not None:
@@ -235,6 +240,9 @@ PROBE_TEXT = (
     "cards, so every topic is seen early)"
 )
 NEW_PROBE = Reason(Basis.NEW, probe=True)
+# A weak topic's new card while every new card fits before the exam (services.queue.weak_first):
+# it keeps its place in the introduction order; its reviews still follow the topic's weight.
+IN_ORDER_TEXT = "new, in deck order (every new card fits before the exam)"
 
 
 def learning(relearning: bool) -> Reason:

@@ -82,6 +82,11 @@ TOPIC_SCORE_MAX = 0.999  # a topic's weight stays below a missed question's (> 1
 # measure the questions more than the memory) lost up to 1.9 points on their weakest quarter of
 # topics pulling every missed topic; "weak" changed nothing there.
 PULL_FORWARD_WHERE = "forgetting"
+# Pull only the cards the topic's weight now makes due: retrievability (as FSRS predicts it at
+# the day's start) below the retention the topic's weight asks for (`retention_for`). An
+# ablation (issue 21, sixth round): it saved the hard-question students' pull-forwards (+0.3
+# points) but lost 0.4 on a base seed; not kept.
+PULL_ONLY_DUE = False
 
 
 def pulls_forward(weight: float, forgetting: float | None) -> bool:
@@ -349,13 +354,18 @@ def divisor(misses_ratio: float | None, forgetting: float | None) -> float:
       hold `a` times shorter than FSRS believes is forgotten about `1/a` times as often).
     - Misses per card `q` times the average: `d = √q`, equal exam points per review.
     COMBINE "both" multiplies the two, "misses" and "forgetting" use one, "gated" counts the
-    misses only where the flashcards are forgotten more than average too."""
+    misses only where the flashcards are forgotten more than average too, "protect" lets a
+    memory better than average (`f` below 1) take back what the misses give (ablations)."""
     q = max(1.0, misses_ratio) if misses_ratio is not None else 1.0
     f = max(1.0, forgetting) if forgetting is not None else 1.0
     if COMBINE == "misses":
         return math.sqrt(q)
     if COMBINE == "forgetting":
         return f
+    if COMBINE == "protect":
+        # the misses must outweigh a memory better than average: f unclipped below 1
+        raw = forgetting if forgetting is not None else 1.0
+        return raw * math.sqrt(q)
     if COMBINE == "gated":
         if forgetting is None:  # no flashcard reviews yet: the misses are all there is
             return math.sqrt(q)

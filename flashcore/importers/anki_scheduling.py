@@ -273,6 +273,21 @@ def card_schedule(
     return ImportedCard(card.id, schedule, retention or default_retention, flagged, from_data)
 
 
+DataNumbers = tuple[float | None, float | None, float | None, float | None]
+
+
+def data_numbers(data: dict[str, Any]) -> DataNumbers:
+    """The numbers `card_schedule` reads of a card's decoded `data`: stability `s`, difficulty
+    `d`, desired retention `dr`, last review `lrt` (each None when absent or not a finite
+    number)."""
+    return (
+        _number(data.get("s")),
+        _number(data.get("d")),
+        _number(data.get("dr")),
+        _number(data.get("lrt")),
+    )
+
+
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None

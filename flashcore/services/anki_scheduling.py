@@ -68,6 +68,7 @@ from flashcore.services.anki_history import (
 from flashcore.services.anki_preset import _adopt_preset
 
 _BATCH = 5000  # progress every this many rows
+_NONE = (None, None, None, None)
 
 
 _ROWS = 20_000  # imported answers written at a time (memory stays flat)
@@ -201,6 +202,8 @@ def _apply(
     merging = any(w.unseen and w.pending for w in work.values())
     scheduler_id = fc.scheduler_id(session) if merging else None
     settle = [item for item in work.values() if not _unchanged(item, fc, summary, writes)]
+    if attached is not None:
+        settle = _first_states(attached, fc, settle, clock, now, summary)
     for item in settle:
         _decode(item)
     _histories(pkg, {item.anki.id: item for item in settle}, zone, hour)
@@ -271,6 +274,42 @@ def _bulk(
     batch.sort(key=_card_of)
     anki_sync.insert_stored(session, batch)
     return done + len(batch)
+
+
+def _first_states(
+    attached: anki_sync.AttachedCollection,
+    fc: Collection,
+    settle: list[_CardWork],
+    clock: AnkiClock,
+    now: datetime,
+    summary: SchedulingSummary,
+) -> list[_CardWork]:
+    """The states and anchors of the cards never linked to Anki nor answered here (a first
+    import: all of them) written by SQLite from the attached package, as `_settle` would write
+    them; the cards left to `_settle` returned (those this does not take: no usable FSRS state
+    in Anki's data, and every card linked or answered here)."""
+    fresh = [item for item in settle if item.link is None and not item.unseen]
+    if not fresh:
+        return settle
+    settings = fc.settings
+    zone, hour = settings.zone, settings.day_start_hour
+    for item in fresh:
+        _decode(item)  # on a first import, done already for the review log's retentions
+    rows = [(item.anki.id, item.card_id, item.last_answer_ms, *(item.numbers or _NONE))
+            for item in fresh]  # fmt: skip
+    taken = attached.take_first_states(
+        rows,
+        profile_id=fc.profile_id,
+        due_of=lambda day: clock.due_instant(day, zone, hour),
+        now=now,
+        bury_until=fc.rollover(now),
+        retention=settings.desired_retention,
+        learn_steps=len(settings.learning_steps),
+        relearn_steps=len(settings.relearning_steps),
+    )
+    summary.cards_added += taken.studied
+    summary.cards_new += taken.new
+    return [item for item in settle if item.anki.id not in taken.taken]
 
 
 def _day_tables(

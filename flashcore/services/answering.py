@@ -280,34 +280,47 @@ NO_VERSION = -1
 REHEARSAL_LOCK_WAIT_MS = 50
 
 
-def rehearse_answer(conn: Connection, fc: Collection, known: repos.CardRow) -> bool:
+def rehearse_answer(
+    conn: Connection, fc: Collection, known: repos.CardRow, *, guarded: bool
+) -> bool:
     """Rehearse the answer to a card as shown (`show_on`'s row), inside the caller's
     transaction, which must roll back: the answer's own code and statements run (the
     database parses and plans them and opens every table and index they touch, SQLAlchemy
-    compiles them) with the card's version guard set to a version no card has, so no row
-    matches: nothing is written and no row is locked, only the tables, as long as the
-    statement runs. Both shapes of the answer are rehearsed, burying siblings or not (the next
-    cards may be of the other: its first answer would compile and plan it). It waits for no
-    lock longer than `REHEARSAL_LOCK_WAIT_MS` (the caller gets the error). The scheduler's id
-    must be known (`Collection.learn_scheduler_id`): looking it up here could record it. True
-    when it ran (False: the card cannot be answered, say suspended)."""
+    compiles them). The scheduler's id must be known (`Collection.learn_scheduler_id`):
+    looking it up here could record it. True when it ran (False: the card cannot be
+    answered, say suspended).
+
+    `guarded` (PostgreSQL): the card's version guard is set to a version no card has, so no
+    row matches: no row is locked and no id taken from a sequence (a sequence does not roll
+    back), only the tables, as long as the statement runs, and no lock waited for longer than
+    `REHEARSAL_LOCK_WAIT_MS` (the caller gets the error). Both shapes of the answer's one
+    statement run, burying siblings or not: the next cards may be of the other, whose first
+    answer would compile and plan it. Not guarded (SQLite, where a rollback undoes every
+    write, ids included): the real answer, burying siblings where the settings do (its
+    statements, run in turn, are those of either shape), under the write lock the caller
+    took."""
     if not fc.knows_scheduler_id():
         raise FlashcoreError("rehearse_answer: look the scheduler's id up first")
-    repos.limit_lock_waits(conn, REHEARSAL_LOCK_WAIT_MS)
-    shapes = [known]
-    if fc.settings.bury_siblings:  # siblings None: looked for (buried if any); 0: none
-        shapes.append(replace(known, siblings=0 if known.siblings != 0 else None))
+    bury = fc.settings.bury_siblings
+    if guarded:
+        repos.limit_lock_waits(conn, REHEARSAL_LOCK_WAIT_MS)
+        shapes = [replace(known, version=NO_VERSION)]
+        if bury:  # siblings None: looked for (buried if any); 0: none
+            shapes.append(replace(shapes[0], siblings=0 if known.siblings != 0 else None))
+    else:
+        shapes = [replace(known, siblings=None) if bury else known]
     for shape in shapes:
         try:
             answer_in(
-                conn, fc, known.card_id, Rating.GOOD, None, replace(shape, version=NO_VERSION),
+                conn, fc, known.card_id, Rating.GOOD, None, shape,
                 duration_ms=0, expect_reps=None, expect_version=None, reason="",
             )  # fmt: skip
         except StaleCardError:
-            continue  # the guard matched no row: what a rehearsal ends with
+            continue  # guarded: the guard matched no row, what a rehearsal ends with
         except FlashcoreError:
             return False
-        raise AssertionError(f"a rehearsed answer to card {known.card_id} matched a row")
+        if guarded:
+            raise AssertionError(f"a rehearsed answer to card {known.card_id} matched a row")
     return True
 
 

@@ -151,9 +151,18 @@ def choose(
             ),
         )
         reason = PulledForward(PullKind.TOPIC, index.paths[topic_id], misses=t.misses)
+        target = weakness.retention_for(s, max(weight.get(t, 0.0) for t in lineage))
         taken = 0
         for card in ranked:
             if taken >= per_topic:
+                break
+            if (
+                weakness.PULL_ONLY_DUE
+                and curve.retrievability_days(
+                    card.stability, -((card.last_review - start) // one_day)
+                )
+                >= target
+            ):
                 break
             taken += take(card, reason)
     return chosen

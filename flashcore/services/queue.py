@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from flashcore.core import exam as exam_rules
 from flashcore.core import fsrs_adapter, introduction, queue, studyday
 from flashcore.core import topics as topic_keys
 from flashcore.core.errors import FlashcoreError
@@ -19,7 +20,7 @@ from flashcore.core.reasons import PulledForward, Reason, WeakTopic
 from flashcore.core.weakness import MISSED_QUESTION
 from flashcore.services import pullforward
 from flashcore.services.weights import ensure_fresh, question_reasons
-from flashcore.storage import repos
+from flashcore.storage import planning, repos
 from flashcore.storage import today as today_repo
 from flashcore.storage.repos import queue as queue_repo
 from flashcore.storage.uow import run_write_on, transaction
@@ -238,6 +239,30 @@ class Inputs:
     # topics reorder the new cards (otherwise `new_rows` are in introduction order already).
     probe_rows: list[tuple[Any, ...]] = field(default_factory=list)
     new_done: int = 0  # new cards studied today (the day's places of core.introduction's probes)
+    by_weight: bool = True  # new cards weak topics first (else introduction order: weak_first)
+
+
+# When weak topics' new cards come first (tools.simulate's ablations; README, "The weakness
+# model"): "always" (as shipped); "exam", only while the deck may be unfinished on exam day
+# (with an exam date set and every new card introduced before it at new_per_day, introduction
+# order: core.exam.deck_done_by; measured in issue 21's sixth round and not kept: with the
+# exam's last stretch it cost the overall gap); "never" (introduction order, missed questions'
+# cards first).
+WEAK_FIRST = "always"
+
+
+def weak_first(conn: Connection, fc: Collection, day: date) -> bool:
+    """Whether today's new cards come weak topics first (else in introduction order, missed
+    questions' cards first; see WEAK_FIRST). With "exam": without an exam date, or when the new
+    cards left will not all be introduced before it at `new_per_day` (the order then decides
+    which topics are studied)."""
+    if WEAK_FIRST != "exam":
+        return WEAK_FIRST == "always"
+    exam = fc.exam
+    if exam is None:
+        return True
+    left = planning.new_cards_left(conn, fc.profile_id)
+    return not exam_rules.deck_done_by(exam, left, fc.settings.new_per_day, day)
 
 
 def _load(
@@ -263,9 +288,13 @@ def _load(
     new_rows: list[tuple[Any, ...]] = []
     fetch = new_left * NEW_FETCH_FACTOR + 50
     probe_rows: list[tuple[Any, ...]] = []
+    by_weight = True
     if new_left:
-        new_rows = list(queue_repo.new_rows(conn, fc.profile_id, scope, d.now, fetch))
-        if introduction.PROBE_CARDS > 0 and new_rows and new_rows[0][6] > 0:
+        by_weight = weak_first(conn, fc, d.day)
+        new_rows = list(
+            queue_repo.new_rows(conn, fc.profile_id, scope, d.now, fetch, by_weight=by_weight)
+        )
+        if by_weight and introduction.PROBE_CARDS > 0 and new_rows and new_rows[0][6] > 0:
             probe_rows = queue_repo.first_of_topics(
                 conn, fc.profile_id, scope, d.now, introduction.probe_quota,
                 introduction.probe_count_needed(), fetch,
@@ -276,7 +305,7 @@ def _load(
 
     return Inputs(
         due_rows, new_rows, pulled, new_limit, new_left, reviews_left, fetch, waiting, probe_rows,
-        done.get(int(CardState.NEW), 0),
+        done.get(int(CardState.NEW), 0), by_weight,
     )  # fmt: skip
 
 
@@ -388,6 +417,8 @@ def rank(
                 queue.with_weak_topic(e, explained[e.card_id]) if e.card_id in explained else e
                 for e in _name_missed_questions(fc, conn, entries, weight_of, explained)
             ]
+            if not inputs.by_weight and WEAK_FIRST == "exam":
+                entries = [queue.in_introduction_order(e) for e in entries]
             weak_topics = {card_id: w.topic for card_id, w in weak.items()}
         exam = fc.exam
         if exam is not None and exam.stretch_start <= d.day < exam.exam_date:

@@ -164,10 +164,14 @@ class StudySession:
 
     def _connection(self) -> Connection:
         if self._conn is None or self._conn.closed or self._conn.invalidated:
-            self._conn = self.fc.engine.connect()
             # data_version counts other connections' commits per connection: a new one's
-            # counter says nothing about the old one's, so the ranking is rebuilt.
-            self._pending = None
+            # counter says nothing about the old one's, so the ranking is rebuilt after a
+            # lost connection. The first one, opened after a build that took no count
+            # (PostgreSQL: the build reads on the pool), leaves it: rebuilding there put a
+            # whole rebuild between every session's first answer and its next card.
+            if self._conn is not None or self._version is not None:
+                self._pending = None
+            self._conn = self.fc.engine.connect()
             self._checked = False
         return self._conn
 
@@ -292,25 +296,30 @@ class StudySession:
 
     def _warm_up(self) -> bool:
         """Once per connection, with a card on screen: make its first answer cost what a
-        later one does. On a new connection the first answer would pay for loading what the
-        server knows of every table and index the answer touches, for planning the answer's
-        statement, for compiling it, and for looking the scheduler's id up (a statement more,
-        in a transaction of its own). Here, while the student reads, the scheduler's id is
-        looked up (reads only) and, on PostgreSQL, the answer to the card on screen is
-        rehearsed (`rehearse_answer`: the real statement, matching no row, rolled back).
-        SQLite has no catalog to load and plans in microseconds; its rehearsal would take the
-        write lock, so it is not rehearsed there. True when it rehearsed."""
+        later one does. On a new connection the first answer would pay for looking the
+        scheduler's id up (a statement more, in a transaction of its own), for compiling the
+        answer's statements and for the database's first look at them (on PostgreSQL, loading
+        what the server knows of every table and index they touch, and planning). Here, while
+        the student reads, the scheduler's id is looked up (reads only) and the answer to the
+        card on screen is rehearsed (`rehearse_answer`), in a transaction rolled back: on
+        PostgreSQL the real statement matching no row; on SQLite the real answer under the
+        write lock, taken only if it is free at once (an import writing: the next quiet moment
+        tries again). True when it rehearsed."""
         conn, shown = self._conn, self._shown
         if conn is None or shown is None or conn is self._warm or conn.closed:
             return False
-        self._warm = conn
-        rehearse = conn.dialect.name == "postgresql"
+        guarded = conn.dialect.name != "sqlite"
         try:
             with rolled_back(conn):
-                known = self.fc.learn_scheduler_id(conn)
-                return rehearse and known and rehearse_answer(conn, self.fc, shown[1])
+                if not self.fc.learn_scheduler_id(conn):
+                    self._warm = conn  # the first answer ever records the scheduler
+                    return False
+            with rolled_back(conn, write=not guarded):
+                done = rehearse_answer(conn, self.fc, shown[1], guarded=guarded)
         except SQLAlchemyError:
-            return False  # (a lock it did not wait for) rolled back: the answer pays, as before
+            return False  # (a lock it did not wait for) rolled back: tried again next time
+        self._warm = conn
+        return done
 
     # ------------------------------------------------------------ the ranked queue
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flashcore.storage import repos
+from flashcore.storage.anki_first_states import FirstStates, take_first_states
 from flashcore.storage.db import ATTACHED
 
 if TYPE_CHECKING:
@@ -100,6 +101,10 @@ class AttachedCollection:
                 " WHERE anki_revlog_id IS NOT NULL GROUP BY card_id"
             )
         ]
+
+    def take_first_states(self, fresh: Iterable[tuple[Any, ...]], **options: Any) -> FirstStates:
+        """`storage.anki_first_states.take_first_states` on this connection."""
+        return take_first_states(self._db, fresh, **options)
 
     def _indexes_if_empty(self) -> list[tuple[str, str]]:
         """The review log's secondary indexes (name, its SQL as the schema holds it), when the

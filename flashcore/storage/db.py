@@ -72,7 +72,7 @@ def _sqlite_begin(conn: Any) -> None:
     driver = conn.connection.driver_connection
     try:
         if write:
-            _begin_immediate(driver)
+            _begin_immediate(driver, wait=write != WRITE_NOW)
         else:
             driver.execute(begin)
     except Exception as exc:  # e.g. "database is locked": wrapped as SQLAlchemy would
@@ -80,9 +80,12 @@ def _sqlite_begin(conn: Any) -> None:
 
 
 LOCK_POLL_S = 0.0005  # how often a writer that finds the write lock taken tries again
+# `flashcore_write` set to this: the write lock now or "database is locked" at once (a
+# rehearsal while the student reads takes it only when it is free: storage.uow.rolled_back).
+WRITE_NOW = "now"
 
 
-def _begin_immediate(driver: Any) -> None:
+def _begin_immediate(driver: Any, *, wait: bool = True) -> None:
     """`BEGIN IMMEDIATE`, waiting up to the busy timeout for the write lock, trying again
     every LOCK_POLL_S. SQLite's own busy handler backs off to 5, 10, 25, then 100 ms between
     tries: beside an import that writes in transactions of a few milliseconds with pauses
@@ -96,7 +99,7 @@ def _begin_immediate(driver: Any) -> None:
                 driver.execute("BEGIN IMMEDIATE")
                 return
             except sqlite3.OperationalError as exc:
-                if not _busy(exc):
+                if not (wait and _busy(exc)):
                     raise
                 now = time.monotonic()
                 if not deadline:

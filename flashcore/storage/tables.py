@@ -35,6 +35,7 @@ from sqlalchemy import (
     text,
 )
 
+from flashcore.core.weakness import MISSED_QUESTION
 from flashcore.storage.types import IdList, PackedBefore, Retention, UTCDateTime, UTCMicros
 
 NAMING = {
@@ -258,6 +259,12 @@ def card_weight(c: Any = cards) -> Any:
 # first (missed questions and weak topics), then the stored introduction order. Read in three
 # parts (`repos.queue.new_in_order`) where the order is wanted without a sort.
 NEW_CARD_ORDER = (card_weight().desc(), cards.c.new_position, cards.c.note_id, cards.c.ord)
+# New cards in introduction order, a missed question's card (weight >= 1) still first: the
+# queue's order once the deck will be finished before the exam (core.exam.deck_done_by).
+# (`cards.weight` holds a missed question's weight alone: schema 0019.)
+INTRODUCTION_ORDER = (
+    case((cards.c.weight >= MISSED_QUESTION, 0), else_=1), cards.c.new_position, cards.c.note_id, cards.c.ord,
+)  # fmt: skip
 
 # One row per answer, with the state before and after so `undo` restores it exactly.
 #

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from flashcore.core.errors import DatabaseBusyError
-from flashcore.storage.db import WRITE
+from flashcore.storage.db import WRITE, WRITE_NOW
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -95,12 +95,14 @@ def transaction(conn: Connection, *, write: bool) -> Iterator[Connection]:
 
 
 @contextmanager
-def rolled_back(conn: Connection) -> Iterator[Connection]:
+def rolled_back(conn: Connection, *, write: bool = False) -> Iterator[Connection]:
     """A transaction on a held connection that is always rolled back, whatever ran in it (a
-    rehearsal: `services.answering.rehearse_answer`). Not a write transaction: on SQLite it
-    takes no write lock before a statement asks for one."""
-    if conn.get_execution_options().get("flashcore_write", False):
-        conn.execution_options(flashcore_write=False)
+    rehearsal: `services.answering.rehearse_answer`). `write`: on SQLite it takes the write
+    lock at once if it is free and fails at once ("database is locked") if not, never waiting
+    for it; without, a plain BEGIN (no write lock before a statement asks for one)."""
+    option = WRITE_NOW if write else False
+    if conn.get_execution_options().get("flashcore_write", False) != option:
+        conn.execution_options(flashcore_write=option)
     tx = conn.begin()
     try:
         yield conn

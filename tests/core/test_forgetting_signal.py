@@ -89,3 +89,13 @@ def test_a_topic_weight_from_forgetting_stays_below_a_missed_question(seen, pred
     scores = {1: score_topic([Attempt(TODAY, True, count=int(misses))], TODAY, 14.0)}
     out = relative_scores(scores, {1: 10, 2: 90}, 100, S, lapses)
     assert all(0.0 <= s.score < MISSED_QUESTION for s in out.values())
+
+
+def test_protect_lets_a_memory_better_than_average_take_back_what_the_misses_give(monkeypatch):
+    from flashcore.core import weakness
+
+    monkeypatch.setattr(weakness, "COMBINE", "protect")  # an ablation (tools.simulate)
+    assert divisor(4.0, 0.5) == 1.0  # twice the average misses, half the forgetting: plain
+    assert divisor(4.0, None) == 2.0  # no reviews yet: the misses are all there is
+    assert divisor(4.0, 1.5) == 3.0
+    assert divisor(4.0, 0.8) < divisor(4.0, 1.0)

@@ -405,3 +405,82 @@ def second_card(fc: Any) -> int:
     )
     run_write(fc.engine, lambda s: repos.upsert_deck(s, fc.profile_id, spec, fc.now(), prune=False))
     return max(flashcore_cards(fc))
+
+
+def _card_rows(fc: Any) -> dict[int, tuple[Any, ...]]:
+    """Every card of the profile with its anchor, by its Anki card id (the columns an import
+    writes)."""
+    from flashcore.storage.tables import anki_cards
+
+    c, a = cards.c, anki_cards.c
+    columns = (
+        a.anki_card_id, c.state, c.step, c.due, c.stability, c.difficulty, c.last_review,
+        c.reps, c.lapses, c.desired_retention, c.flagged, c.buried_until, c.version,
+        c.suspended, a.anchor_at, a.state, a.step, a.due, a.stability, a.difficulty,
+        a.last_review, a.reps, a.lapses,
+    )  # fmt: skip
+    query = (
+        select(*columns)
+        .join(anki_cards, anki_cards.c.card_id == c.id)
+        .where(c.profile_id == fc.profile_id)
+    )
+    with reading(fc.engine) as session:
+        return {row[0]: tuple(row[1:]) for row in session.execute(query)}
+
+
+@pytest.mark.parametrize("fsrs", [True, False], ids=["fsrs", "sm2"])
+def test_a_first_import_s_states_by_sql_are_what_the_card_by_card_path_writes(
+    fsrs, tmp_path, monkeypatch
+):
+    """On SQLite a first import writes the states and anchors of cards with a usable FSRS state
+    (and of new cards) by SQL from the attached package; the same package imported card by
+    card (`_settle`) gives every card the same columns: review, learning, relearning and new
+    cards, flagged, suspended, buried, in a filtered deck, and (SM-2) cards without FSRS
+    memory, which stay on the card-by-card path."""
+    import flashcore.services.anki_scheduling as scheduling
+
+    made = ah.new_student(tmp_path / "anki" / "collection.anki2", notes=14, fsrs=fsrs)
+    col = made.col
+    new = [c for n in made.note_ids[10:14] for c in col.card_ids_of_note(n)]
+    col.sched.suspend_cards(new)  # kept new through the rounds
+    ah.study_days(made, [4, 5, 6])
+    col = made.col
+    col.sched.unsuspend_cards(new)
+    reviews = list(col.find_cards("is:review"))
+    ah.answer_card(made, reviews[2], 1)  # relearning
+    ah.answer_card(made, new[0], 1)  # learning
+    card = col.get_card(reviews[0])
+    card.flags = 3
+    col.update_card(card)
+    col.sched.suspend_cards([reviews[1]])
+    col.sched.bury_cards([reviews[3], new[1]])
+    filtered = col.decks.new_filtered("Cram")
+    deck = col.decks.get(filtered)
+    deck["terms"] = [["is:review", 3, 0]]
+    col.decks.save(deck)
+    col.sched.rebuild_filtered_deck(filtered)
+    ah.shift_back(made, 3)
+    package = ah.export(made, tmp_path / "a.colpkg")
+    clock = FixedClock(datetime.now(UTC).replace(microsecond=0) - timedelta(days=2))
+
+    def imported(url: str, work: Path) -> tuple[dict[str, Any], dict[int, tuple[Any, ...]]]:
+        with Flashcore.open(url, clock=clock, create=True, timezone="UTC") as fc:
+            summary, _ = import_package(fc, package, work)
+            return summary.to_json(), _card_rows(fc)
+
+    taken: list[int] = []
+    real = scheduling._first_states
+
+    def counted(attached: Any, fc: Any, settle: Any, *args: Any) -> Any:
+        left = real(attached, fc, settle, *args)
+        taken.append(len(settle) - len(left))
+        return left
+
+    monkeypatch.setattr(scheduling, "_first_states", counted)
+    by_sql = imported(f"sqlite:///{tmp_path / 'a.sqlite3'}", tmp_path / "w1")
+    monkeypatch.setattr(scheduling, "_first_states", lambda _a, _f, settle, *_: settle)
+    card_by_card = imported(f"sqlite:///{tmp_path / 'b.sqlite3'}", tmp_path / "w2")
+    assert by_sql == card_by_card
+    assert taken and taken[0] > 0
+    if fsrs:
+        assert taken[0] == len(by_sql[1])  # every card taken by SQL

@@ -1,13 +1,15 @@
 """The review session warms its connection up while the student reads the first card
-(`StudySession.prepare`): the scheduler's id is looked up and, on PostgreSQL, the answer to the
-card on screen is rehearsed (its real statement, matching no row, rolled back). It writes
-nothing, leaves no lock, and the first answer after it is the same statements as any later one.
+(`StudySession.prepare`): the scheduler's id is looked up and the answer to the card on screen
+is rehearsed, rolled back (PostgreSQL: its real statement matching no row; SQLite: the real
+answer under a write lock taken only if free). It writes nothing, leaves no lock, and the first
+answer after it is the same statements as any later one.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 
 from sqlalchemy import event, text
 
@@ -103,12 +105,16 @@ def test_the_warm_up_writes_nothing_and_leaves_no_lock(fc, tmp_path):
         before = _snapshot(fc)
         rehearsed = _statements(fc, session.prepare)
         assert _snapshot(fc) == before
-        writes = [s for s in rehearsed if s.lstrip().upper().startswith(("WITH", "UPDATE"))]
+        writes = [
+            s for s in rehearsed if s.lstrip().upper().startswith(("WITH", "UPDATE", "INSERT"))
+        ]
         if fc.engine.dialect.name == "postgresql":
-            # the answer's one statement, in both shapes (burying siblings or not), rolled back
+            # the answer's one statement, in both shapes (burying siblings or not), matching
+            # no row
             assert len(writes) == 2 and sum("buried AS" in w for w in writes) == 1
         else:
-            assert writes == []  # SQLite: the lookup only (a write would take the lock)
+            # SQLite: the real answer's statements in turn, siblings included, rolled back
+            assert [w.split()[0] for w in writes] == ["UPDATE", "UPDATE", "INSERT"]
         assert _locks_held(fc, session) == []
         _write_elsewhere_at_once(fc, card)
         assert _snapshot(fc)["cards"] != before["cards"]
@@ -133,10 +139,10 @@ def test_the_first_answer_after_the_warm_up_is_what_a_later_answer_is(fc, tmp_pa
             assert len(_snapshot(fc)["review_logs"]) == len(logs) + 1
     # The first answer looks nothing up (the scheduler's id was learnt while reading) ...
     assert not any("schedulers" in s for s in answers[0])
+    # ... and runs only statements the rehearsal ran (compiled, planned: warm)
+    assert set(answers[0]) <= set(rehearsals[0])
     if fc.engine.dialect.name == "postgresql":
-        # ... and is one statement, as later ones are: the very one rehearsed
-        assert len(answers[0]) == len(answers[1]) == 1
-        assert answers[0][0] in rehearsals[0]
+        assert len(answers[0]) == len(answers[1]) == 1  # one statement, as later ones are
     assert rehearsals[1] == []  # once per connection: the second card is not rehearsed
 
 
@@ -188,4 +194,26 @@ def test_a_card_suspended_elsewhere_is_not_rehearsed_and_nothing_changes(fc, tmp
         study.set_cards(fc, "suspend", [card])  # another window, while the card is read
         before = _snapshot(fc)
         session.prepare()
+        assert _snapshot(fc) == before
+
+
+def test_on_sqlite_the_warm_up_never_waits_for_the_write_lock_and_tries_again(fc_sqlite, tmp_path):
+    fc = fc_sqlite
+    fc.add_decks([write_deck(tmp_path / "d.toml", SMALL_DECK, key="imm")])
+    study.answer(fc, next(c["card_id"] for c in fc.cards()), Rating.GOOD)
+    with study.StudySession(fc) as session:
+        session.show(session.queue(details=False).items[0].card_id)
+        before = _snapshot(fc)
+        other = sqlite3.connect(sqlite_path(fc.url), isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # an import writing while the card is read
+            started = time.monotonic()
+            held = _statements(fc, session.prepare)
+            assert time.monotonic() - started < 5  # not the busy timeout (10 s)
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        assert not any(s.startswith("INSERT") for s in held)  # not rehearsed ...
+        again = _statements(fc, session.prepare)
+        assert any(s.startswith("INSERT INTO review_logs") for s in again)  # ... until free
         assert _snapshot(fc) == before

@@ -75,7 +75,9 @@ async def test_an_answer_waits_for_another_writer_says_so_and_keeps_the_keys_pre
             await pilot.press("3")
             await pilot.pause(0.4)
             assert screen.phase == "saving"
-            assert "saving your answer" in screen_text(app)
+            shown = screen_text(app)
+            assert "saving your answer" in shown
+            assert "Again" in shown  # the saving line shows above the answer buttons
             await pilot.press("space")  # the student goes on: kept for the next card
             await pilot.pause(1.6)
             assert "another flashcore is writing" in screen_text(app)

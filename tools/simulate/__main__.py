@@ -23,31 +23,14 @@ ARMS: dict[str, Arm] = {
     "both": Arm("both", patch=(("COMBINE", "both"),)),
     "gated": Arm("gated", patch=(("COMBINE", "gated"),)),
     "forgetting": Arm("forgetting", patch=(("COMBINE", "forgetting"),)),
-    "both-k2": Arm("both-k2", patch=(("COMBINE", "both"), ("FORGETTING_PRIOR_LAPSES", 2.0))),
-    "both-long": Arm(
-        "both-long", patch=(("COMBINE", "both"), ("FORGETTING_HALF_LIFE_FACTOR", 4.0))
-    ),
-    "pull-all": Arm("pull-all", patch=(("PULL_FORWARD_WHERE", "all"),)),
-    "pull-forgetting": Arm("pull-forgetting", patch=(("PULL_FORWARD_WHERE", "forgetting"),)),
-    "no-raise": Arm("no-raise", config=(("weakness_max_retention", "0.90"),)),
-    "no-pull": Arm("no-pull", config=(("pull_forward_per_topic", "0"),)),
-    "qid-cap": Arm("qid-cap", qid_retention="cap"),
-    "qid-base": Arm("qid-base", qid_retention="base"),
-    "qid-decay": Arm("qid-decay", qid_retention="decay"),
-    "no-probe": Arm("no-probe", patch=(("introduction.PROBE_CARDS", 0),)),
-    # probe cards per 25-card topic (core.introduction.probe_quota): 2, 4, 5 instead of 3
-    "probe2": Arm(
-        "probe2", patch=(("introduction.PROBE_CARDS", 2), ("introduction.PROBE_EVERY", 12))
-    ),
-    "probe4": Arm(
-        "probe4", patch=(("introduction.PROBE_CARDS", 4), ("introduction.PROBE_EVERY", 6))
-    ),
-    "probe5": Arm(
-        "probe5", patch=(("introduction.PROBE_CARDS", 5), ("introduction.PROBE_EVERY", 5))
-    ),
-    # where probes go (core.introduction.PROBE_SLOT): all before weighted cards, every 2nd place
-    "probe-first": Arm("probe-first", patch=(("introduction.PROBE_SLOT", 1),)),
-    "probe-slot2": Arm("probe-slot2", patch=(("introduction.PROBE_SLOT", 2),)),
+    # misses must outweigh a memory better than average (core.weakness.divisor)
+    "protect": Arm("protect", patch=(("COMBINE", "protect"),)),
+    # pull forward only cards whose retrievability is below the topic's weighted target
+    "pull-due": Arm("pull-due", patch=(("PULL_ONLY_DUE", True),)),
+    # new cards in introduction order, whatever their weight (no weak-first, hence no probes)
+    "deck-order": Arm("deck-order", patch=(("flashcore.services.queue.WEAK_FIRST", "never"),)),
+    # with an exam date (--exam), introduction order once every new card fits before it
+    "exam-order": Arm("exam-order", patch=(("flashcore.services.queue.WEAK_FIRST", "exam"),)),
     "shipped": Arm("shipped", absolute=True),
     "shipped-no-raise": Arm(
         "shipped-no-raise", absolute=True, config=(("weakness_max_retention", "0.90"),)

@@ -389,4 +389,6 @@ def _constant(name: str) -> tuple[Any, str]:
     import importlib
 
     module, _, attribute = name.rpartition(".")
+    if module.startswith("flashcore."):  # a full module path (storage ablations)
+        return importlib.import_module(module), attribute
     return importlib.import_module(f"flashcore.core.{module or 'weakness'}"), attribute

@@ -14,7 +14,15 @@ from sqlalchemy import Float, and_, cast, func, literal_column, or_, select
 from flashcore.core.model import CardState
 from flashcore.storage.repos.cards import card_filter
 from flashcore.storage.repos.common import chunks
-from flashcore.storage.tables import NEW_CARD_ORDER, card_weight, cards, note_topics, notes, topics
+from flashcore.storage.tables import (
+    INTRODUCTION_ORDER,
+    NEW_CARD_ORDER,
+    card_weight,
+    cards,
+    note_topics,
+    notes,
+    topics,
+)
 
 if TYPE_CHECKING:
     from flashcore.storage.repos.common import Executor
@@ -75,10 +83,26 @@ def pulled_rows(
 
 
 def new_rows(
-    conn: Executor, profile_id: int, scope: Any, now: datetime, fetch: int
+    conn: Executor,
+    profile_id: int,
+    scope: Any,
+    now: datetime,
+    fetch: int,
+    *,
+    by_weight: bool = True,
 ) -> list[QueueRow]:
-    """The scope's first `fetch` new cards in introduction order (NEW_CARD_ORDER)."""
-    return new_in_order(conn, profile_id, _active(scope, now), fetch)
+    """The scope's first `fetch` new cards in the queue's order: weak topics' first
+    (NEW_CARD_ORDER, `new_in_order`), or without `by_weight` in introduction order, missed
+    questions' cards first (INTRODUCTION_ORDER)."""
+    if by_weight:
+        return new_in_order(conn, profile_id, _active(scope, now), fetch)
+    rows = conn.execute(
+        select(*CARD_COLUMNS)
+        .where(_active(scope, now), _new())
+        .order_by(*INTRODUCTION_ORDER)
+        .limit(fetch)
+    ).all()
+    return [tuple(r) for r in rows]
 
 
 def new_in_order(

@@ -134,6 +134,7 @@ class ReviewScreen(ReviewActions, ReviewWrites, Screen[None]):
         # them, it does not lay the screen out (issue 19).
         self._card = CardPane(id="card")
         self._reason = Static(Text(), id="reason")
+        self._saving = Static(Text(), id="saving")  # over the buttons while a save is slow
         self._keys = AnswerBar(id="answers")  # the prompt, or the four answer buttons
 
     # ------------------------------------------------------------ layout
@@ -146,6 +147,7 @@ class ReviewScreen(ReviewActions, ReviewWrites, Screen[None]):
         with Vertical(id="review-body"):  # a readable column, centred on wide terminals
             yield self._card
             yield self._reason
+            yield self._saving
             yield self._keys
         yield Footer(compact=True)
 
@@ -391,6 +393,8 @@ class ReviewScreen(ReviewActions, ReviewWrites, Screen[None]):
         if phase in BUSY_KEYS:
             return
         self._stop_saving()
+        if self._saving.display:
+            self._saving.display = False  # after a slow save only: one layout
         self._show_lines(phase)
         view = self.view
         if phase == "back" and view is not None:

@@ -17,6 +17,7 @@ from flashcore.core.errors import DatabaseBusyError
 
 if TYPE_CHECKING:
     from textual.timer import Timer
+    from textual.widgets import Static
 
     from flashcore.services.study import CardView
     from flashcore.tui.next_card import NextCard
@@ -40,6 +41,7 @@ class ReviewWrites:
     view: CardView | None
     app: Any
     _keys: AnswerBar
+    _saving: Static
     _saving_timers: list[Timer]
     _fetched: NextCard | None
     _set_phase: Callable[..., None]
@@ -61,7 +63,11 @@ class ReviewWrites:
     def _show_saving(self, text: Text) -> None:
         if self.phase != "saving":
             return
-        self._keys.show_prompt(text)  # in place of the prompt or the answer buttons
+        if self._keys.buttons_shown:  # above the buttons (one layout, a slow save only)
+            self._saving.update(text)
+            self._saving.display = True
+        else:
+            self._keys.show_prompt(text)  # in place of the prompt
 
     def _stop_saving(self) -> None:
         for timer in self._saving_timers:
