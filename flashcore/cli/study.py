@@ -182,7 +182,11 @@ def cmd_check(args: argparse.Namespace) -> int:
             say(f"qbank tally {problem}")
         if report.tallies_repaired:
             say("repaired the qbank tallies (counted afresh from the attempts)")
-    broken = report.problems or report.tally_problems
+        for problem in report.topic_card_problems[:50]:
+            say(f"topic cards {problem}")
+        if report.topic_cards_repaired:
+            say("repaired the topics' card counts (counted afresh from the cards)")
+    broken = report.problems or report.tally_problems or report.topic_card_problems
     return 1 if broken and not args.repair else 0
 
 

@@ -273,10 +273,13 @@ def card_schedule(
     return ImportedCard(card.id, schedule, retention or default_retention, flagged, from_data)
 
 
-def data_numbers(card: Card) -> tuple[float | None, float | None, float | None, float | None]:
-    """The numbers `card_schedule` reads of the card's `data`: stability `s`, difficulty `d`,
-    desired retention `dr`, last review `lrt` (each None when absent or not a finite number)."""
-    data = card.data_json()
+DataNumbers = tuple[float | None, float | None, float | None, float | None]
+
+
+def data_numbers(data: dict[str, Any]) -> DataNumbers:
+    """The numbers `card_schedule` reads of a card's decoded `data`: stability `s`, difficulty
+    `d`, desired retention `dr`, last review `lrt` (each None when absent or not a finite
+    number)."""
     return (
         _number(data.get("s")),
         _number(data.get("d")),

@@ -25,9 +25,11 @@ from flashcore.importers.anki_package.types import (
 )
 from flashcore.importers.anki_scheduling import (
     AnkiClock,
+    DataNumbers,
     ImportedReview,
     ReviewTrack,
     card_schedule,
+    data_numbers,
     memory_from_history,
     review_of,
     revlog_time,
@@ -148,6 +150,7 @@ class _CardWork:
     history: list[tuple[Rating, datetime, int]] | None = None  # for memory without FSRS data
     retention: float | None = None  # the card's `dr`
     decoded: bool = False  # `retention` and `history` read from the card's data (`_decode`)
+    numbers: DataNumbers | None = None  # what `card_schedule` reads of the data (`_decode`)
 
 
 _STUDIED = (1, 2, 3)  # Anki's card types learning, review, relearning (0: new, no memory)
@@ -164,6 +167,7 @@ def _decode(item: _CardWork) -> None:
     item.retention = float(retention) if isinstance(retention, int | float) else None
     if item.anki.type in _STUDIED and not data.get("s"):
         item.history = []
+    item.numbers = data_numbers(data)  # 4 floats: ~7 MB for 48,000 cards
     item.decoded = True
 
 

@@ -42,7 +42,6 @@ from flashcore.importers.anki_scheduling import (
     ROWS_SQL,
     TEMP_TABLES,
     AnkiClock,
-    data_numbers,
     day_terms,
     due_micros,
     is_answer,
@@ -69,6 +68,7 @@ from flashcore.services.anki_history import (
 from flashcore.services.anki_preset import _adopt_preset
 
 _BATCH = 5000  # progress every this many rows
+_NONE = (None, None, None, None)
 
 
 _ROWS = 20_000  # imported answers written at a time (memory stays flat)
@@ -293,7 +293,9 @@ def _first_states(
         return settle
     settings = fc.settings
     zone, hour = settings.zone, settings.day_start_hour
-    rows = [(item.anki.id, item.card_id, item.last_answer_ms, *data_numbers(item.anki))
+    for item in fresh:
+        _decode(item)  # on a first import, done already for the review log's retentions
+    rows = [(item.anki.id, item.card_id, item.last_answer_ms, *(item.numbers or _NONE))
             for item in fresh]  # fmt: skip
     taken = attached.take_first_states(
         rows,

@@ -27,6 +27,9 @@ class CheckReport:
     # Question-bank tallies that disagree with the stored attempts (`texts: stored != counted`)
     tally_problems: list[str] = field(default_factory=list)
     tallies_repaired: bool = False
+    # Topics whose kept card count (`topic_cards`, kept by triggers) disagrees with their cards
+    topic_card_problems: list[str] = field(default_factory=list)
+    topic_cards_repaired: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -37,6 +40,10 @@ class CheckReport:
             "qbank_tallies": {
                 "problems": self.tally_problems,
                 "repaired": self.tallies_repaired,
+            },
+            "topic_cards": {
+                "problems": self.topic_card_problems,
+                "repaired": self.topic_cards_repaired,
             },
         }
 
@@ -84,6 +91,7 @@ def check(fc: Collection, *, repair: bool = False) -> CheckReport:
     if repair and fixes:
         report.repaired = _repair(fc, fixes, history)
     _check_tallies(fc, report, repair)
+    _check_topic_cards(fc, report, repair)
     return report
 
 
@@ -177,3 +185,16 @@ def _check_tallies(fc: Collection, report: CheckReport, repair: bool) -> None:
 
         run_write(fc.engine, work)
         report.tallies_repaired = True
+
+
+def _check_topic_cards(fc: Collection, report: CheckReport, repair: bool) -> None:
+    """Each topic's kept card count (`topic_cards`, what the weakness report shows) must equal
+    its cards counted afresh; `repair` counts them afresh."""
+    with reading(fc.engine) as session:
+        wrong = repos.kept_and_counted_topic_cards(session, fc.profile_id)
+    for _topic_id, path, have, want in wrong:
+        kept = "no count" if have < 0 else f"{have} cards"
+        report.topic_card_problems.append(f"{path}: kept {kept}; counted {want}")
+    if repair and wrong:
+        run_write(fc.engine, lambda session: repos.recount_topic_cards(session, fc.profile_id))
+        report.topic_cards_repaired = True

@@ -164,10 +164,14 @@ class StudySession:
 
     def _connection(self) -> Connection:
         if self._conn is None or self._conn.closed or self._conn.invalidated:
-            self._conn = self.fc.engine.connect()
             # data_version counts other connections' commits per connection: a new one's
-            # counter says nothing about the old one's, so the ranking is rebuilt.
-            self._pending = None
+            # counter says nothing about the old one's, so the ranking is rebuilt after a
+            # lost connection. The first one, opened after a build that took no count
+            # (PostgreSQL: the build reads on the pool), leaves it: rebuilding there put a
+            # whole rebuild between every session's first answer and its next card.
+            if self._conn is not None or self._version is not None:
+                self._pending = None
+            self._conn = self.fc.engine.connect()
             self._checked = False
         return self._conn
 

@@ -450,3 +450,20 @@ def test_prepare_refreshes_a_postgresql_ranking_before_a_key_would(fc, tmp_path)
         assert session._built_at == built  # not yet due for a key
         assert session.prepare() is True  # due for the quiet moment: rebuilt while reading
         assert session._built_at > built
+
+
+def test_the_first_answer_of_a_session_is_followed_by_no_rebuild(fc, tmp_path, monkeypatch):
+    # The session's connection opens with the first card shown, after the ranking was built
+    # (on PostgreSQL the build reads on the pool): the ranking stands, and the next card after
+    # the first answer is taken from it, not from a rebuild between the key and the card.
+    fc.add_decks([write_deck(tmp_path / "d.toml", SMALL_DECK, key="imm")])
+    builds = []
+    real = study.build_queue
+    monkeypatch.setattr(study, "build_queue", lambda *a, **k: builds.append(1) or real(*a, **k))
+    with study.StudySession(fc) as session:
+        card = session.queue(details=False).items[0].card_id
+        view = session.show(card)
+        session.prepare()
+        session.answer(card, Rating.GOOD, expect_version=view.version)
+        assert session.queue(details=False).items
+    assert builds == [1]

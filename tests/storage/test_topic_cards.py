@@ -113,3 +113,31 @@ def test_the_kept_counts_follow_every_write(fc, tmp_path: Path):
     run_write(fc.engine, lambda s: s.execute(delete(notes)))
     kept, counted = _kept_and_counted(fc)
     assert kept == counted and set(kept.values()) == {0}
+
+
+def test_check_finds_a_wrong_count_and_repair_counts_afresh(fc, tmp_path: Path):
+    from flashcore.services.check import check
+
+    rng = random.Random(5)
+    deck = write_deck(tmp_path / "d.toml", _deck_body(rng, [f"n{i}" for i in range(15)]), key="d")
+    fc.add_decks([deck])
+    assert check(fc).topic_card_problems == []
+    kept, _ = _kept_and_counted(fc)
+    some, other = sorted(t for t, n in kept.items() if n)[:2]
+    run_write(
+        fc.engine,
+        lambda s: s.execute(
+            update(topic_cards).where(topic_cards.c.topic_id == some).values(cards=999)
+        ),
+    )
+    run_write(
+        fc.engine, lambda s: s.execute(delete(topic_cards).where(topic_cards.c.topic_id == other))
+    )
+    found = check(fc)
+    assert len(found.topic_card_problems) == 2
+    assert any("kept 999 cards" in p for p in found.topic_card_problems)
+    assert any("kept no count" in p for p in found.topic_card_problems)
+    assert found.to_json()["topic_cards"]["problems"] == found.topic_card_problems
+    assert check(fc, repair=True).topic_cards_repaired
+    _check(fc)
+    assert check(fc).topic_card_problems == []
