@@ -1,6 +1,6 @@
 """Weakness weights as stored: each topic's weight and the explanation of it, each card's
-weight and the topic that sets it (copied so the queue ranks without joins), and the study day
-the weights were last computed for."""
+weak topic (the topic whose weight the card takes: `tables.card_weight`) and its missed
+question's weight, and the study day the weights were last computed for."""
 
 from __future__ import annotations
 
@@ -24,10 +24,15 @@ class TopicWeight:
     weight: float
     why: Explanation | None  # why the topic is weak, shown with its cards (None: weight 0)
     path: str  # the topic's path, which its explanation names
+    # The weight its cards take (the highest among it and its ancestors) and the topic of it
+    # (None when 0): a card reads them through one of its note's topics (schema 0019).
+    card_weight: float = 0.0
+    card_topic_id: int | None = None
 
 
-# (card_id, note_id, weight, weak_topic_id: the topic whose score sets the weight): plain
-# tuples, as a whole profile's cards are read (50,000 objects would cost the refresh ~25 ms).
+# (card_id, note_id, weight as stored: a missed question's or 0, weak_topic_id: the topic whose
+# score sets the weight otherwise): plain tuples, as a whole profile's cards are read (50,000
+# objects would cost the refresh ~25 ms).
 CardWeight = tuple[int, int, float, int | None]
 
 
@@ -43,29 +48,40 @@ def set_weights_day(conn: Executor, profile_id: int, day: date) -> None:
 def topic_weights(conn: Executor, profile_id: int) -> list[TopicWeight]:
     t = topics.c
     rows = conn.execute(
-        select(t.id, t.weight, t.explanation, t.path).where(t.profile_id == profile_id)
+        select(t.id, t.weight, t.explanation, t.path, t.card_weight, t.card_topic_id).where(
+            t.profile_id == profile_id
+        )
     )
-    return [TopicWeight(tid, weight, from_json(why), path) for tid, weight, why, path in rows]
+    return [
+        TopicWeight(tid, weight, from_json(why), path, cards_weight, of)
+        for tid, weight, why, path, cards_weight, of in rows
+    ]
 
 
 def update_topic_weights(conn: Executor, changed: list[TopicWeight]) -> None:
-    """Write each topic's weight and explanation; and, beside it, the explanation as text in
-    `reason`, for older versions' readers (flashcore reads `explanation`; see migration 0014)."""
+    """Write each topic's weight, explanation and its cards' weight; and, beside them, the
+    explanation as text in `reason`, for older versions' readers (flashcore reads
+    `explanation`; see migration 0014)."""
     if changed:
         conn.execute(
             update(topics)
             .where(topics.c.id == bindparam("tid"))
-            .values(weight=bindparam("w"), explanation=bindparam("e"), reason=bindparam("r")),
+            .values(
+                weight=bindparam("w"), explanation=bindparam("e"), reason=bindparam("r"),
+                card_weight=bindparam("cw"), card_topic_id=bindparam("ct"),
+            ),
             [
                 {
                     "tid": t.topic_id,
                     "w": t.weight,
                     "e": to_json(t.why),
                     "r": WeakTopic(t.path, t.why).explanation,
+                    "cw": t.card_weight,
+                    "ct": t.card_topic_id,
                 }
                 for t in changed
             ],
-        )
+        )  # fmt: skip
 
 
 def card_weights_and_topics(
@@ -95,8 +111,8 @@ def card_weights(conn: Executor, profile_id: int) -> list[CardWeight]:
 
 
 def update_card_weights(conn: Executor, changed: list[CardWeight]) -> None:
-    """Write these cards' weights. On SQLite by the driver's executemany (an import of
-    100,000 attempts into 200,000 cards changes ~120,000 of them: ~30 -> ~4 us a card)."""
+    """Write these cards' stored weights and weak topics. On SQLite by the driver's
+    executemany (~4 us a card, where SQLAlchemy's took ~30)."""
     from flashcore.storage.repos.common import _driver, dialect_of
 
     if changed and dialect_of(conn).name == "sqlite":
