@@ -24,6 +24,7 @@ from rich.style import Style as RichStyle
 from rich.text import Text
 from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
+from textual.selection import Selection
 from textual.strip import Strip
 from textual.style import Style
 from textual.visual import Visual, visualize
@@ -183,7 +184,9 @@ class CardPane(ScrollView, can_focus=True):
             if limit is not None:
                 count = min(count, limit)
             drawn = Visual.to_strips(self, visual, width, count, style)[:count]
-            strips.extend(drawn)
+            # Text selection counts in the lines drawn: (column, line), as `drawn` reads them.
+            top = len(strips)
+            strips.extend(strip.apply_offsets(0, top + y) for y, strip in enumerate(drawn))
             strips.extend([blank] * (count - len(drawn)))
 
         if shown.notice is not None:
@@ -208,5 +211,33 @@ class CardPane(ScrollView, can_focus=True):
         self._rebuild()
         index = self.scroll_offset.y + y
         if 0 <= index < len(self._strips):
-            return self._strips[index]  # cut or filled to the width by Textual, as a Static's
+            strip = self._strips[index]  # cut or filled to the width by Textual, as a Static's
+            selection = self.text_selection
+            if selection is not None and (span := selection.get_span(index)) is not None:
+                strip = self._selected(strip, *span)
+            return strip
         return Strip.blank(self.scrollable_content_region.width, self._inner())
+
+    # Text selection (the mouse, then copy): what the card's widgets gave, over its lines.
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        # the rule is a border, not text: it copies as an empty line
+        lines = ["" if set(line) == {RULE} else line.rstrip() for line in self.drawn]
+        return selection.extract("\n".join(lines)), "\n"
+
+    def selection_updated(self, selection: Selection | None) -> None:
+        self.refresh()
+
+    def _selected(self, strip: Strip, start: int, end: int) -> Strip:
+        length = strip.cell_length
+        end = length if end == -1 else min(end, length)
+        if start >= end:
+            return strip
+        style = self.screen.get_component_rich_style("screen--selection")
+        middle = Strip(
+            [
+                Segment(text, base + style if base else style)
+                for text, base, _ in strip.crop(start, end)
+            ]
+        )
+        return Strip.join([strip.crop(0, start), middle, strip.crop(end, length)])
