@@ -159,7 +159,10 @@ def due_by_topic(fc: Collection, paths: Iterable[str]) -> dict[str, int]:
                         under.setdefault(key, []).append(cand)
         out: dict[str, int] = {}
         for path in wanted:
-            mine = under.get(topic_keys.path_key(path), [])
+            mine = under.get(topic_keys.path_key(path))
+            if not mine:
+                out[path] = 0  # no card of it is due: nothing to rank
+                continue
             built = queue.build(
                 mine, [], now=now, day_start=day_start, rollover=rollover, limits=limits,
                 retrievability=lambda _s, _l: 0.0, limit=0,
