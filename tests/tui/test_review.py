@@ -445,6 +445,12 @@ async def test_after_every_key_the_card_shows_what_its_pane_drew(fc):
                 await pilot.press(key)
                 await settle(pilot)
         assert {"front", "back"} <= seen
+        for size in ((60, 20), (60, 30), (100, 30)):  # another height, then another width
+            await pilot.resize_terminal(*size)
+            await settle(pilot)
+            height = pane.content_region.height
+            drawn = [line.rstrip() for line in pane.drawn][:height]
+            assert card_rows(app, pane) == drawn + [""] * (height - len(drawn))
 
 
 async def test_card_text_selected_with_the_mouse_is_what_the_card_shows(fc):
