@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from flashcore.storage.tables import cards, qbank_attempts, review_logs
+from flashcore.storage.tables import card_weight, cards, qbank_attempts, review_logs
 from tools.simulate import __main__ as cli
 from tools.simulate import report
 from tools.simulate.models import SETTINGS, make_world
@@ -74,7 +74,7 @@ def test_a_plain_arm_imports_nothing_weights_nothing_and_answers_at_its_uniform_
     try:
         with engine.connect() as conn:
             weighted = conn.execute(
-                sa.select(sa.func.count()).select_from(cards).where(cards.c.weight > 0)
+                sa.select(sa.func.count()).select_from(cards).where(card_weight() > 0)
             ).scalar_one()
     finally:
         engine.dispose()

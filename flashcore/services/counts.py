@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -144,20 +144,37 @@ def due_by_topic(fc: Collection, paths: Iterable[str]) -> dict[str, int]:
             learn_ahead=ahead,
         )
         candidates = [queue.Candidate(*r, pulled.get(r[0])) for r in rows]
+        # Each candidate under every wanted topic it falls under (its note's topics and those
+        # above them), in the candidates' order: one pass over them, where testing every
+        # candidate against every topic took ~1.7 CPU-s for a report of 1,281 topics with
+        # 3,333 cards due.
+        keys = {topic_keys.path_key(path) for path in wanted}
+        under: dict[str, list[queue.Candidate]] = {}
+        for cand in candidates:
+            placed: set[str] = set()
+            for k in topics_of_note.get(cand.note_id, ()):
+                for key in _self_and_above(k):
+                    if key in keys and key not in placed:
+                        placed.add(key)
+                        under.setdefault(key, []).append(cand)
         out: dict[str, int] = {}
         for path in wanted:
-            key = topic_keys.path_key(path)
-            prefix = key + "::"
-            mine = [
-                cand
-                for cand in candidates
-                if any(
-                    k == key or k.startswith(prefix) for k in topics_of_note.get(cand.note_id, ())
-                )
-            ]
+            mine = under.get(topic_keys.path_key(path))
+            if not mine:
+                out[path] = 0  # no card of it is due: nothing to rank
+                continue
             built = queue.build(
                 mine, [], now=now, day_start=day_start, rollover=rollover, limits=limits,
                 retrievability=lambda _s, _l: 0.0, limit=0,
             )  # fmt: skip
             out[path] = built.counts.learning + built.counts.review
     return out
+
+
+def _self_and_above(key: str) -> Iterator[str]:
+    """`key` and every key `k` it lies below (`key` starts with `k + "::"`)."""
+    yield key
+    at = key.find("::")
+    while at != -1:
+        yield key[:at]
+        at = key.find("::", at + 1)

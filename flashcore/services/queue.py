@@ -291,7 +291,9 @@ def _load(
     by_weight = True
     if new_left:
         by_weight = weak_first(conn, fc, d.day)
-        new_rows = list(queue_repo.new_rows(conn, scope, d.now, fetch, by_weight=by_weight))
+        new_rows = list(
+            queue_repo.new_rows(conn, fc.profile_id, scope, d.now, fetch, by_weight=by_weight)
+        )
         if by_weight and introduction.PROBE_CARDS > 0 and new_rows and new_rows[0][6] > 0:
             probe_rows = queue_repo.first_of_topics(
                 conn, fc.profile_id, scope, d.now, introduction.probe_quota,

@@ -1,5 +1,7 @@
-"""Topic weights: score topics from their misses, copy each topic's weight onto its
-cards (so the queue ranks without joins), and the reasons a card is weighted."""
+"""Topic weights: score topics from their misses, keep on each topic its weight and its cards'
+(the highest among it and its ancestors), point each card at the note's topic it takes its
+weight from (schema 0019: the queue reads a card's weight through it), and the reasons a card
+is weighted."""
 
 from __future__ import annotations
 
@@ -99,10 +101,11 @@ def plan_refresh(
     lapses = topic_lapses(session, fc, index, today)
     direct = scheduling_scores(index, found.direct, fc.settings, lapses)
     direct, reasons = _with_assessments(session, fc, index, direct, today)
-    topics = _topic_weight_changes(session, fc.profile_id, index, direct, half_life, today,
+    of_cards = _cards_weights(index, direct)
+    topics = _topic_weight_changes(session, fc.profile_id, direct, of_cards, half_life, today,
                                    reasons)  # fmt: skip
     missed = _missed_questions(index, found.outcomes, today, half_life)
-    cards = _card_weight_changes(session, fc.profile_id, index, direct, missed)
+    cards = _card_weight_changes(session, fc.profile_id, of_cards, missed)
     return Refresh(index, today, topics, cards)
 
 
@@ -164,11 +167,33 @@ def _with_assessments(
     return out, reasons
 
 
+# A topic's cards' weight and the topic it comes from (None: weight 0).
+CardsWeight = tuple[float, int | None]
+_NONE: CardsWeight = (0.0, None)
+
+
+def _cards_weights(
+    index: TopicIndex, scores: dict[int, model.TopicScore]
+) -> dict[int, CardsWeight]:
+    """The weight each topic's cards take: the highest score among the topic and its
+    ancestors (rounded to 6 places; the first in that order among equal rounded scores that
+    pass the one before), and the topic of it; (0, None) when that is 0."""
+    out: dict[int, CardsWeight] = {}
+    for topic_id in index.paths:
+        best: tuple[float, int | None] = _NONE
+        for t in (topic_id, *index.ancestors(topic_id)):
+            s = scores.get(t)
+            if s is not None and s.score > best[0]:
+                best = (round(s.score, 6), t)
+        out[topic_id] = best if best[0] > 0 else _NONE
+    return out
+
+
 def _topic_weight_changes(
     session: Session,
     profile_id: int,
-    index: TopicIndex,
     scores: dict[int, model.TopicScore],
+    of_cards: dict[int, CardsWeight],
     half_life: float,
     today: date,
     reasons: dict[int, AssessedArea] | None = None,
@@ -182,8 +207,12 @@ def _topic_weight_changes(
         if reasons and old.topic_id in reasons:  # weighted by a self-assessment's report
             why = reasons[old.topic_id]
         weight = round(s.score, 6)
-        if weight != old.weight or why != old.why:
-            changes.append(replace(old, weight=weight, why=why))
+        cards_weight, of = of_cards.get(old.topic_id, _NONE)
+        if (weight, why, cards_weight, of) != (old.weight, old.why, old.card_weight,
+                                               old.card_topic_id):  # fmt: skip
+            changes.append(
+                replace(old, weight=weight, why=why, card_weight=cards_weight, card_topic_id=of)
+            )
     return changes
 
 
@@ -211,37 +240,33 @@ def _missed_questions(
 def _card_weight_changes(
     session: Session,
     profile_id: int,
-    index: TopicIndex,
-    scores: dict[int, model.TopicScore],
+    of_cards: dict[int, CardsWeight],
     missed: dict[int, float] | None = None,
 ) -> list[weights_repo.CardWeight]:
     """A card's weight is the highest score among its topics and their ancestors, or, above
-    them all, the weight of an open miss of a question its note lists (`missed`, by note)."""
-    best_for_topic: dict[int, tuple[float, int | None]] = {}
-    for topic_id in index.paths:
-        best: tuple[float, int | None] = (0.0, None)
-        for t in (topic_id, *index.ancestors(topic_id)):
-            s = scores.get(t)
-            if s is not None and s.score > best[0]:
-                best = (round(s.score, 6), t)
-        best_for_topic[topic_id] = best
+    them all, the weight of an open miss of a question its note lists (`missed`, by note).
+    Stored as the weight of the missed question (0: none) and the note's topic the rest is
+    read through (`weak_topic_id`; its `card_weight` and `card_topic_id`): the first of the
+    note's topics by id whose cards weigh the most (the first when none weighs anything, so
+    that a note of one topic keeps it). The cards whose either changed."""
     changes: list[weights_repo.CardWeight] = []
-    none: tuple[float, int | None] = (0.0, None)
     # A row per card and linked topic, by card and topic id: the first topic of the highest
     # weight wins (ties: the lowest topic id).
-    rows = weights_repo.card_weights_and_topics(session, profile_id)
-    best = none
-    for at, (card_id, note_id, weight, weak_topic_id, linked) in enumerate(rows):
+    rows = weights_repo.card_weights_and_topics(session, profile_id, missed or ())
+    none = (-1.0, None)
+    best: tuple[float, int | None] = none
+    for at, (card_id, note_id, weight, topic_id, linked) in enumerate(rows):
         if at and rows[at - 1][0] != card_id:
             best = none  # a new card
-        candidate = none if linked is None else best_for_topic.get(linked, none)
-        if candidate[0] > best[0]:
-            best = candidate
+        if linked is not None:
+            candidate = of_cards.get(linked, _NONE)[0]
+            if candidate > best[0]:
+                best = (candidate, linked)
         if at + 1 < len(rows) and rows[at + 1][0] == card_id:
             continue  # more topics of this card follow
-        final = (missed[note_id], best[1]) if missed and note_id in missed else best
-        if (weight, weak_topic_id) != final:  # the topic stays for when a miss lapses
-            changes.append((card_id, note_id, *final))
+        own = missed.get(note_id, 0.0) if missed else 0.0
+        if (weight, topic_id) != (own, best[1]):
+            changes.append((card_id, note_id, own, best[1]))
     return changes
 
 

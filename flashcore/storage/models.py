@@ -64,6 +64,8 @@ class Topic(Base):
     weight: Mapped[float]
     reason: Mapped[str]
     explanation: Mapped[dict[str, object] | None]
+    card_weight: Mapped[float]
+    card_topic_id: Mapped[int | None]
 
 
 class Note(Base):

@@ -19,10 +19,11 @@ from flashcore.core.forecast import SimCard
 from flashcore.core.model import CardState
 from flashcore.core.outline import first_placed
 from flashcore.storage.repos import schedule_from
+from flashcore.storage.repos.queue import new_in_order
 from flashcore.storage.tables import (
-    NEW_CARD_ORDER,
     assessment_areas,
     assessments,
+    card_weight,
     cards,
     exams,
     note_topics,
@@ -193,14 +194,7 @@ def scope_ids(conn: Executor, profile_id: int) -> tuple[list[int], list[int]]:
     answered from an index (the queue's and the partial new-card one)."""
     c = cards.c
     mine = and_(c.profile_id == profile_id, c.suspended.is_(False))
-    fresh = [
-        r[0]
-        for r in conn.execute(
-            select(c.id)
-            .where(mine, c.state == literal_column("0"))  # the partial index's own term
-            .order_by(*NEW_CARD_ORDER)
-        ).all()
-    ]
+    fresh = [r[0] for r in new_in_order(conn, profile_id, mine, None)]
     studied = sorted(r[0] for r in conn.execute(select(c.id).where(mine, c.state.in_(STUDIED))))
     return studied, fresh
 
@@ -214,7 +208,7 @@ def sim_cards(conn: Executor, profile_id: int, card_ids: Sequence[int]) -> list[
     for start in range(0, len(ids), 900):
         for r in conn.execute(
             select(c.id, c.note_id, c.state, c.step, c.due, c.stability, c.difficulty,
-                   c.last_review, c.reps, c.lapses, c.weight)
+                   c.last_review, c.reps, c.lapses, card_weight())
             .where(c.id.in_(ids[start : start + 900]), c.profile_id == profile_id)
         ).all():  # fmt: skip
             found[r[0]] = r
@@ -361,7 +355,7 @@ def card_weights(conn: Executor, profile_id: int, card_ids: Sequence[int]) -> di
     ids = list(card_ids)
     for start in range(0, len(ids), 900):
         for card_id, weight in conn.execute(
-            select(c.id, c.weight).where(
+            select(c.id, card_weight()).where(
                 c.profile_id == profile_id, c.id.in_(ids[start : start + 900])
             )
         ).all():

@@ -30,6 +30,8 @@ from sqlalchemy import (
     case,
     event,
     false,
+    func,
+    select,
     text,
 )
 
@@ -103,8 +105,11 @@ decks = Table(
     UniqueConstraint("profile_id", "key"),
 )
 
-# A node of the topic tree. `key` is the normalized path; `weight` is the weakness score copied
-# here (and onto cards) so the queue needs no GROUP BY at query time; `explanation` is why its
+# A node of the topic tree. `key` is the normalized path; `weight` is its weakness score;
+# `card_weight` the weight its cards take (the highest score among it and its ancestors) and
+# `card_topic_id` the topic of that score (NULL when 0), kept here once for all its cards (a
+# card reads them through one of its note's topics: `card_weight` below; schema 0019);
+# `explanation` is why its
 # weight refresh found it weak, as data (core.reasons.TopicEvidence or AssessedArea, as JSON by
 # `kind`, see storage.explanations; NULL: weight 0). `reason` is the same explanation as text,
 # written beside it for older versions' readers: flashcore reads `explanation` (schema 0014).
@@ -119,7 +124,12 @@ topics = Table(
     _required("weight", Float, default=0.0),
     _required("reason", String(300), default=""),
     _optional("explanation", JSON(none_as_null=True)),
+    _required("card_weight", Float, default=0.0, server_default=text("0")),
+    _optional("card_topic_id", Integer),  # no foreign key: refreshed with the weights
     UniqueConstraint("profile_id", "key"),
+    # The topics whose cards are weighted, heaviest first: the queue reads the new cards of
+    # weak topics topic by topic in this order (`repos.queue.new_in_order`).
+    Index("ix_topics_profile_id_card_weight", "profile_id", "card_weight"),
 )
 
 notes = Table(
@@ -181,6 +191,13 @@ cards = Table(
     _optional("buried_until", UTCDateTime),
     _required("flagged", Boolean, default=False),
     _required("leech", Boolean, default=False),
+    # A card's weakness weight is `card_weight` below: the weight of an open miss of a question
+    # its note lists, kept here (>= 1; 0 when none), else the `card_weight` of the topic in
+    # `weak_topic_id`, which is one of its note's topics: the first (by id) of the highest
+    # `card_weight`, the note's first topic when none has any (NULL: a note without topics).
+    # The weak topic that explains the weight is that topic's `card_topic_id`. Schema 0019: a
+    # refresh that moves every topic's weight rewrites only the cards whose heaviest topic
+    # changes (notes of several topics), where it rewrote every weighted card.
     _required("weight", Float, default=0.0),
     _optional("weak_topic_id", ForeignKey("topics.id", ondelete="SET NULL")),
     _required("version", Integer, default=0),
@@ -219,11 +236,32 @@ Index(
     cards.c.note_id, cards.c.ord,
     sqlite_where=NEW_ONLY, postgresql_where=NEW_ONLY,
 )  # fmt: skip
+# New cards of a weak topic in introduction order, read topic by topic (heaviest first, see
+# `ix_topics_profile_id_card_weight`) without a sort. `weight` (0: no missed question) makes it
+# the planner's choice over ix_cards_new_queue when the statistics are missing.
+Index(
+    "ix_cards_new_by_topic",
+    cards.c.weak_topic_id, cards.c.suspended, cards.c.weight, cards.c.new_position,
+    cards.c.note_id, cards.c.ord,
+    sqlite_where=NEW_ONLY, postgresql_where=NEW_ONLY,
+)  # fmt: skip
+
+
+def card_weight(c: Any = cards) -> Any:
+    """A card's weakness weight as an expression over `c` (the cards table or an alias of
+    it): its missed question's (`cards.weight` > 0), else its topic's `card_weight`, else 0."""
+    t = topics.c
+    topic = select(t.card_weight).where(t.id == c.c.weak_topic_id).scalar_subquery()
+    return case((c.c.weight > 0, c.c.weight), else_=func.coalesce(topic, 0.0))
+
+
 # The one order of new cards, for every reader (the queue, the counts, the forecast): weight
-# first (missed questions and weak topics), then the stored introduction order.
-NEW_CARD_ORDER = (cards.c.weight.desc(), cards.c.new_position, cards.c.note_id, cards.c.ord)
+# first (missed questions and weak topics), then the stored introduction order. Read in three
+# parts (`repos.queue.new_in_order`) where the order is wanted without a sort.
+NEW_CARD_ORDER = (card_weight().desc(), cards.c.new_position, cards.c.note_id, cards.c.ord)
 # New cards in introduction order, a missed question's card (weight >= 1) still first: the
 # queue's order once the deck will be finished before the exam (core.exam.deck_done_by).
+# (`cards.weight` holds a missed question's weight alone: schema 0019.)
 INTRODUCTION_ORDER = (
     case((cards.c.weight >= MISSED_QUESTION, 0), else_=1), cards.c.new_position, cards.c.note_id, cards.c.ord,
 )  # fmt: skip

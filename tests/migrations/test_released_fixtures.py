@@ -67,7 +67,29 @@ def _hashed(tables: dict[str, Any]) -> dict[str, tuple[int, str]]:
 # Every other value must come through an upgrade unchanged.
 REWRITTEN = [
     ("0005", "qbank_attempts", "fingerprint", lambda fp: fp[:32]),  # 128-bit fingerprints
+    # A topic's weight is read through one of the note's topics; the card keeps a missed
+    # question's (>= 1) alone.
+    ("0019", "cards", "weight", lambda w: w if w >= 1 else 0.0),
 ]
+
+# Values a revision works out anew from other tables, which no per-value change says: (revision,
+# table, column). Left out of the comparison after the upgrade (the revision's own test checks
+# them), compared after the downgrade back.
+# - 0019: `cards.weak_topic_id` points at the note's topic the card takes its weight from.
+REDERIVED = [("0019", "cards", "weak_topic_id")]
+
+
+def _without_rederived(tables: dict[str, Any], revision: str) -> dict[str, Any]:
+    out = copy.deepcopy(tables)
+    for derived_by, name, column in REDERIVED:
+        table = out.get(name)
+        if revision >= derived_by or table is None or column not in table["columns"]:
+            continue
+        at = table["columns"].index(column)
+        table["columns"].pop(at)
+        for row in table["rows"]:
+            row.pop(at)
+    return out
 
 
 # Columns that say how a value was stored, not what it is, which a later revision derives
@@ -161,10 +183,11 @@ def test_a_released_database_upgrades_with_every_row_kept_and_downgrades_back(
         with Flashcore.open(empty_db, clock=FixedClock(datetime.fromisoformat(now))) as fc:
             backup = fc.backup  # the app upgrades on open (SQLite: after a backup)
         assert read_revision(engine) == HEAD
-        expected = _upgraded(fixture["tables"], revision)
-        assert dump(engine, columns) == expected
+        expected = _without_rederived(_upgraded(fixture["tables"], revision), revision)
+        kept = _columns({"tables": expected})
+        assert dump(engine, kept) == expected
         upgraded = _hashed(expected)
-        assert _hashes(engine, columns) == upgraded
+        assert _hashes(engine, kept) == upgraded
         assert _foreign_key_problems(engine) == []
         assert _foreign_keys(engine) == _model_foreign_keys()
         if sqlite_path(empty_db) is not None and revision != HEAD:
@@ -177,7 +200,7 @@ def test_a_released_database_upgrades_with_every_row_kept_and_downgrades_back(
             assert code == 0, said
         code, said = _flashcore(monkeypatch, capsys, now, "doctor", "--db", empty_db)
         assert code == 0 and "nothing to repair" in said, said
-        assert _hashes(engine, columns) == upgraded  # check and doctor changed nothing
+        assert _hashes(engine, kept) == upgraded  # check and doctor changed nothing
 
         downgrade(engine, revision)
         assert read_revision(engine) == revision

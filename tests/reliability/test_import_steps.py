@@ -212,7 +212,9 @@ def test_a_kill_while_writing_weights_keeps_the_import_and_the_next_run_writes_t
 
 
 def _answer(url: str, seconds: float, out: str) -> None:
-    """Answer a card every 5 ms for `seconds`; record each answer's wait and commit time."""
+    """Answer a card every 5 ms for `seconds` at most, until `out`.stop appears (the import is
+    done: on a busy machine reading the log alone can outlast a fixed time); record each
+    answer's wait and commit time."""
     from flashcore.core.clock import FixedClock
     from flashcore.core.model import Rating
     from flashcore.services import Flashcore
@@ -226,7 +228,7 @@ def _answer(url: str, seconds: float, out: str) -> None:
         Path(out + ".ready").touch()
         deadline = time.monotonic() + seconds
         n = 0
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not Path(out + ".stop").exists():
             clock.advance(timedelta(seconds=1))
             started = time.monotonic()
             result = answer(fc, ids[n % len(ids)], Rating.GOOD)
@@ -249,7 +251,7 @@ def test_a_reviewer_answers_while_a_large_import_copies_and_loses_nothing(starte
         if phase == "saving":
             windows.append(("saving", time.monotonic()))
 
-    reviewer = multiprocessing.get_context("spawn").Process(target=_answer, args=(fc.url, 8, out))
+    reviewer = multiprocessing.get_context("spawn").Process(target=_answer, args=(fc.url, 60, out))
     reviewer.start()
     deadline = time.monotonic() + 120
     while not Path(out + ".ready").exists():
@@ -264,6 +266,7 @@ def test_a_reviewer_answers_while_a_large_import_copies_and_loses_nothing(starte
         windows.append(("done", time.monotonic()))  # the weights after the copy: steps too
     finally:
         qbank_import.Steps = original  # type: ignore[misc]
+        Path(out + ".stop").touch()
     reviewer.join(120)
     assert reviewer.exitcode == 0
     assert report.added == 60_000

@@ -39,9 +39,21 @@ depends_on = None
 
 
 def upgrade():
-    recreate = "always" if op.get_bind().dialect.name == "sqlite" else "auto"
-    with op.batch_alter_table("cards", recreate=recreate) as batch:
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    # A table rebuilt on SQLite loses its triggers, and the others' triggers that name it stop
+    # the rename: a rebuild drops every trigger first and creates them again after (schema 0018
+    # keeps topic_cards by triggers on cards, topics and note_topics).
+    triggers = []
+    if sqlite:
+        triggers = op.get_bind().exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
+        ).fetchall()
+        for name, _ in triggers:
+            op.execute(f"DROP TRIGGER {{name}}")
+    with op.batch_alter_table("cards", recreate="always" if sqlite else "auto") as batch:
         batch.add_column(sa.Column("probe", sa.Integer(), nullable=True))
+    for _, sql in triggers:
+        op.execute(sql)
     op.execute("UPDATE cards SET probe = reps")
     {fail}
 

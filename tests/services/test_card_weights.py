@@ -1,6 +1,7 @@
 """The cards' weights as the refresh writes them (only the changed ones, read with their
-notes' topics in one pass): each card carries the highest weight among its note's topics and
-their ancestors (ties: the lowest topic id), or its note's open missed question's; over several
+notes' topics in one pass): each card takes the highest weight among its note's topics and
+their ancestors (ties: the lowest topic id; read through the note's topic it points at, schema
+0019), or its note's open missed question's; over several
 days of imports with a moving clock, what the refreshes left equals a refresh from scratch. On
 both backends."""
 
@@ -23,7 +24,11 @@ TEXTS = ("Type I hypersensitivity", "Type II hypersensitivity", "Heart failure",
 def _stored(fc) -> dict[int, tuple[float, int | None]]:
     with reading(fc.engine) as session:
         rows = session.execute(
-            text("SELECT id, weight, weak_topic_id FROM cards WHERE profile_id = :p"),
+            text(  # schema 0019: through the note's topic the card points at
+                "SELECT c.id, CASE WHEN c.weight > 0 THEN c.weight"
+                " ELSE COALESCE(t.card_weight, 0) END, t.card_topic_id FROM cards c"
+                " LEFT JOIN topics t ON t.id = c.weak_topic_id WHERE c.profile_id = :p"
+            ),
             {"p": fc.profile_id},
         ).all()
     return {card_id: (weight, topic) for card_id, weight, topic in rows}

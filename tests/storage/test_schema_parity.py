@@ -81,22 +81,27 @@ def test_migrations_and_tables_give_the_same_postgres_indexes(pg_url: str):
     assert migrated == created
 
 
-def test_the_new_card_query_reads_the_partial_index(fc_sqlite):
-    # ix_cards_new_queue holds new cards only; SQLite uses it only when the query names
-    # `state = 0` literally, as the queue's statement does.
-    from sqlalchemy import and_, literal_column, select
+def test_the_new_card_queries_read_their_indexes_in_order(fc_sqlite):
+    # New cards come in NEW_CARD_ORDER in three parts (repos.queue.new_parts): missed
+    # questions' cards and the unweighted ones from ix_cards_new_queue (new cards only; SQLite
+    # uses it only when the query names `state = 0` literally, as the queue's statements do),
+    # weak topics' cards topic by topic from ix_cards_new_by_topic, heaviest topic first.
+    from sqlalchemy import and_
 
-    from flashcore.storage.tables import NEW_CARD_ORDER, cards
+    from flashcore.storage.repos.queue import new_parts
+    from flashcore.storage.tables import cards
 
     c = cards.c
-    statement = (
-        select(c.id)
-        .where(and_(c.profile_id == 1, c.suspended.is_(False), c.state == literal_column("0")))
-        .order_by(*NEW_CARD_ORDER)
-        .limit(20)
-    )
+    where = and_(c.profile_id == 1, c.suspended.is_(False))
+    plans = []
     with fc_sqlite.engine.connect() as conn:
-        sql = str(statement.compile(conn, compile_kwargs={"literal_binds": True}))
-        plan = " ".join(str(r[3]) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
-    assert "ix_cards_new_queue" in plan
-    assert "TEMP B-TREE" not in plan  # in introduction order straight from the index
+        for statement in new_parts(1, where):
+            sql = str(statement.limit(20).compile(conn, compile_kwargs={"literal_binds": True}))
+            rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")
+            plans.append(" ".join(str(r[3]) for r in rows))
+    missed, weak, rest = plans
+    for plan in (missed, rest):
+        assert "ix_cards_new_queue" in plan
+        assert "TEMP B-TREE" not in plan  # in introduction order straight from the index
+    assert "ix_topics_profile_id_card_weight" in weak and "ix_cards_new_by_topic" in weak
+    assert "TEMP B-TREE FOR ORDER BY" not in weak  # only topics of equal weight are merged

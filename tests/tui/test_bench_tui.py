@@ -39,6 +39,8 @@ def test_session_measures_every_answer_with_engine_inside_the_total(tmp_path, de
     stats = bench_tui.session_stats(session)
     assert stats["answered"] == len(session.answers)
     assert "session.answer" in stats["engine_calls"] or "answer" in stats["engine_calls"]
+    assert "tui:layout+render" in session.answers[-1].milestones  # the frame of the next card
+    assert stats["layouts_per_answer"] >= 0  # counted (a why line of another height lays out)
     # The automatic collector is off during a session: only the reviewer's own collections
     # (generation 1 or 2, while a card is read) run.
     assert stats["gc_during"]["gen0"]["count"] == 0

@@ -445,3 +445,33 @@ async def test_after_every_key_the_card_shows_what_its_pane_drew(fc):
                 await pilot.press(key)
                 await settle(pilot)
         assert {"front", "back"} <= seen
+        for size in ((60, 20), (60, 30), (100, 30)):  # another height, then another width
+            await pilot.resize_terminal(*size)
+            await settle(pilot)
+            height = pane.content_region.height
+            drawn = [line.rstrip() for line in pane.drawn][:height]
+            assert card_rows(app, pane) == drawn + [""] * (height - len(drawn))
+
+
+async def test_card_text_selected_with_the_mouse_is_what_the_card_shows(fc):
+    from textual.geometry import Offset
+    from textual.selection import Selection
+
+    app = review_app(fc)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_session(pilot)
+        await pilot.press("space")
+        await pilot.pause()
+        pane = screen.query_one("#card", CardPane)
+        drawn = [line.rstrip() for line in pane.drawn]
+        front = pane.lines.front
+        assert front is not None
+        first = drawn.index(front.plain.splitlines()[0][: len(drawn[2])].rstrip())
+        screen.selections = {pane: Selection(Offset(0, first), Offset(5, len(drawn) - 1))}
+        await pilot.pause()
+        selected = screen.get_selected_text()
+        copied = ["" if line.startswith("─" * 10) else line for line in drawn]  # not the rule
+        assert selected == "\n".join([*copied[first:-1], copied[-1][:5]])
+        assert pane.lines.back is not None and pane.lines.back.plain in selected
+        rows = screen_text(app).splitlines()
+        assert drawn[first] in rows[pane.content_region.y + first]  # highlighted, not changed

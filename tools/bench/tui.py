@@ -130,7 +130,10 @@ from textual.screen import Screen
 from flashcore.tui.screens.review import ReviewScreen
 timed(ReviewScreen, "action_rate", "tui:key handler")
 timed(ReviewScreen, "_apply", "tui:apply")
-timed(Screen, "_refresh_layout", "tui:layout+render")
+# A frame: the screen's update timer lays out (when a widget's size may have changed) and
+# renders what changed; the reviewer lays out only when a size changes (issue 19).
+timed(Screen, "_on_timer_update", "tui:layout+render")
+timed(Screen, "_refresh_layout", "tui:layout")
 timed(App, "_display", "tui:frame out")
 # CPU time at each Space (the start of an answer): the whole process, and its main thread
 # (Textual's event loop: keys, handlers, layout, rendering).
@@ -342,6 +345,7 @@ class Session:
     background: list[tuple[float, float]] = field(default_factory=list)  # safety work ran
     # (monotonic, process CPU s, main-thread CPU s) at each Space handled
     cpu: list[tuple[float, float, float]] = field(default_factory=list)
+    layouts: int = 0  # layouts of the whole screen from the first answer to the last paint
 
 
 def overlap(start: float, end: float, lo: float, hi: float) -> float:
@@ -388,6 +392,9 @@ def review_session(db: Path, now_iso: str, answers: int, scratch: Path) -> Sessi
     session.cpu = [(at, process, thread) for at, process, thread in trace_data["cpu"]]
     first, last = done[0].key, done[-1].painted
     for label, start, end in sorted(events, key=lambda e: e[1]):
+        if label == "tui:layout":
+            session.layouts += done[0].space <= start <= last
+            continue
         if label.startswith("tui:"):
             for a in done:
                 if not a.key <= start <= a.painted or label in a.milestones:
@@ -477,6 +484,7 @@ def session_stats(s: Session) -> dict[str, Any]:
         "answered": len(s.answers),
         "enter_to_first_card": ms(s.enter_to_card),
         "cpu_per_answer": cpu_per_answer(s.cpu),
+        "layouts_per_answer": round(s.layouts / len(s.answers), 2),
         "reveal": spread([a.reveal for a in s.answers]),
         "key_to_next": spread(totals),
         "engine": spread(engine),
@@ -785,7 +793,8 @@ def cpu_line(stats: dict[str, Any]) -> list[str]:
         return []
     return [
         f"  reviewer CPU per answer (Space to Space): {cpu['process']:.1f} ms, of which its "
-        f"main thread (Textual) {cpu['main_thread']:.1f} ms"
+        f"main thread (Textual) {cpu['main_thread']:.1f} ms; layouts of the whole screen per "
+        f"answer {stats.get('layouts_per_answer', 0):.2f}"
     ]
 
 

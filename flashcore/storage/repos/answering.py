@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from flashcore.core.errors import NotFoundError
 from flashcore.core.model import CardState, Memory, Schedule
 from flashcore.storage.tables import (
+    card_weight,
     cards,
     review_logs,
     schedulers,
@@ -91,7 +92,7 @@ def _load_card_statement(lock: bool) -> Any:
     t = cards
     query = select(
         t.c.id, t.c.note_id, t.c.state, t.c.step, t.c.due, t.c.stability, t.c.difficulty,
-        t.c.last_review, t.c.reps, t.c.lapses, t.c.version, t.c.suspended, t.c.weight,
+        t.c.last_review, t.c.reps, t.c.lapses, t.c.version, t.c.suspended, card_weight(t).label("weight"),
         t.c.desired_retention, t.c.leech, t.c.buried_until,
     ).where(t.c.id == bindparam("b_id"), t.c.profile_id == bindparam("b_profile"))  # fmt: skip
     return query.with_for_update() if lock else query

@@ -26,6 +26,7 @@ from flashcore.storage.repos.common import chunks
 from flashcore.storage.repos.decks import deck_ids_matching, topic_ids_matching
 from flashcore.storage.repos.qbank import shown
 from flashcore.storage.tables import (
+    card_weight,
     cards,
     decks,
     note_qids,
@@ -126,7 +127,7 @@ def card_details(
             cards.c.buried_until,
             cards.c.flagged,
             cards.c.leech,
-            cards.c.weight,
+            card_weight().label("weight"),
             cards.c.version,
             cards.c.note_id,
             notes.c.key.label("note_key"),
@@ -209,7 +210,8 @@ def _card_view_statement() -> Any:
         select(
             t.c.id, t.c.ord, t.c.state, t.c.step, t.c.due, t.c.stability, t.c.difficulty,
             t.c.last_review, t.c.reps, t.c.lapses, t.c.desired_retention, t.c.suspended,
-            t.c.buried_until, t.c.flagged, t.c.leech, t.c.weight, t.c.version, t.c.note_id,
+            t.c.buried_until, t.c.flagged, t.c.leech, card_weight(t).label("weight"), t.c.version,
+            t.c.note_id,
             n.c.key.label("note_key"), n.c.kind, n.c.fields, n.c.tags, d.c.name.label("deck"),
             d.c.html, siblings.label("siblings"),
         )
@@ -427,10 +429,12 @@ def weak_topics(session: Executor, card_ids: list[int]) -> dict[int, WeakTopic]:
     """The weak topic (the topic whose score weights the card) of each of these cards that has
     one, with why its weight refresh found the topic weak (None when its score is 0)."""
     out: dict[int, WeakTopic] = {}
+    through = topics.alias("through")  # the note's topic the card reads its weight through
     for chunk in chunks(card_ids, 900):
         rows = session.execute(
             select(cards.c.id, topics.c.path, topics.c.explanation)
-            .join(topics, topics.c.id == cards.c.weak_topic_id)
+            .join(through, through.c.id == cards.c.weak_topic_id)
+            .join(topics, topics.c.id == through.c.card_topic_id)
             .where(cards.c.id.in_(chunk))
         )
         out.update({card_id: WeakTopic(path, from_json(why)) for card_id, path, why in rows})

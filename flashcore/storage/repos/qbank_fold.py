@@ -6,13 +6,14 @@ the last import until a report synced the sums: ~1.2 s each time)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from datetime import date
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import func, select, update
 
-from flashcore.storage.repos.common import insert_many, update_many
+from flashcore.storage.repos.common import _driver, dialect_of, insert_many, update_many
 from flashcore.storage.repos.qbank import MISSED, tallied_attempts
 from flashcore.storage.repos.qbank_sums import Key, _digest, _listed_ids, _state
 from flashcore.storage.tables import qbank_attempts, qbank_sums, qbank_sums_state
@@ -44,24 +45,23 @@ def listed_qids(conn: Executor, profile_id: int) -> tuple[frozenset[str], str]:
 
 def group_days(attempts: Iterable[Held], listed: frozenset[str]) -> list[DayCount]:
     """Attempts counted per group and day as the database groups them (`qbank_sums`: by
-    source, id and texts for a question id some note lists, else by the texts alone)."""
-    counted: dict[tuple[str, str, str, str, str, str], list[int]] = {}
-    for source, qid, outcome, day, topic, category, system in attempts:
-        if qid in listed:
-            key = (source, qid, topic, category, system, day)
-        else:
-            key = ("", "", topic, category, system, day)
-        c = counted.get(key)
-        if c is None:
-            c = counted[key] = [0, 0]
-        c[0] += 1
-        if outcome in MISSED:
-            c[1] += 1
+    source, id and texts for a question id some note lists, else by the texts alone), in the
+    order each (group, day) first comes."""
+    held = attempts if isinstance(attempts, list) else list(attempts)
+    keys = [
+        (source, qid, topic, category, system, day)
+        if qid in listed
+        else ("", "", topic, category, system, day)
+        for source, qid, _outcome, day, topic, category, system in held
+    ]
+    counted = Counter(keys)  # counted in C: ~3x the loop it replaced
+    missed = Counter([key for key, a in zip(keys, held, strict=True) if a[2] in MISSED])
     days: dict[str, date] = {}
     out: list[DayCount] = []
-    for (source, qid, topic, category, system, day), (n, m) in counted.items():
+    for key, n in counted.items():
+        source, qid, topic, category, system, day = key
         on_date = days.get(day) or days.setdefault(day, date.fromisoformat(day))
-        out.append(((source, qid, topic, category, system), on_date, n, m))
+        out.append(((source, qid, topic, category, system), on_date, n, missed.get(key, 0)))
     return out
 
 
@@ -139,15 +139,23 @@ def _write_days(conn: Executor, profile_id: int, days: Iterable[DayCount], made:
         key="id",
     )  # fmt: skip
     before = conn.execute(select(func.coalesce(func.max(c.id), 0))).scalar_one()
-    insert_many(conn, qbank_sums, [
-        {
-            "profile_id": profile_id, "source": k[0], "qid": k[1], "topic": k[2],
-            "category": k[3], "system": k[4], "on_date": day, "attempts": n, "misses": m,
-            "decayed_attempts": 0.0, "decayed_misses": 0.0, "last_miss": None,
-            "last_correct": None,
-        }
-        for k, day, n, m in new
-    ])  # fmt: skip
+    if new and dialect_of(conn).name == "sqlite":
+        _insert_sqlite(conn, profile_id, new)
+        last = conn.execute(select(func.max(c.id))).scalar_one()
+        if last == before + len(new):  # SQLite numbered them in order: no read-back
+            for row_id, (key, day, n, m) in enumerate(new, before + 1):
+                out[(key, day)] = (row_id, n, m)
+            return out
+    elif new:
+        insert_many(conn, qbank_sums, [
+            {
+                "profile_id": profile_id, "source": k[0], "qid": k[1], "topic": k[2],
+                "category": k[3], "system": k[4], "on_date": day, "attempts": n, "misses": m,
+                "decayed_attempts": 0.0, "decayed_misses": 0.0, "last_miss": None,
+                "last_correct": None,
+            }
+            for k, day, n, m in new
+        ])  # fmt: skip
     if new:  # the rows just written (ours alone: the state's row lock is held)
         for row_id, owner, *k, on_date, n, m in conn.execute(
             select(c.id, c.profile_id, c.source, c.qid, c.topic, c.category, c.system,
@@ -159,3 +167,21 @@ def _write_days(conn: Executor, profile_id: int, days: Iterable[DayCount], made:
             day = on_date if isinstance(on_date, date) else date.fromisoformat(str(on_date))
             out[(cast(Key, tuple(k)), day)] = (int(row_id), int(n), int(m))
     return out
+
+
+def _insert_sqlite(conn: Executor, profile_id: int, new: list[DayCount]) -> None:
+    """The new (group, day) rows by the driver's executemany, their values as SQLite stores
+    them (a day through the column type's own processing, once per day): the fold writes
+    ~30,000 rows for 100,000 attempts over a week."""
+    dialect = dialect_of(conn)
+    process = qbank_sums.c.on_date.type.dialect_impl(dialect).bind_processor(dialect)
+    stored: dict[date, Any] = {}
+    for _key, day, _n, _m in new:
+        if day not in stored:
+            stored[day] = process(day) if process is not None else day
+    _driver(conn).executemany(
+        "INSERT INTO qbank_sums (profile_id, source, qid, topic, category, system, on_date,"
+        " attempts, misses, decayed_attempts, decayed_misses) VALUES"
+        " (?, ?, ?, ?, ?, ?, ?, ?, ?, 0.0, 0.0)",
+        [(profile_id, *key, stored[day], n, m) for key, day, n, m in new],
+    )

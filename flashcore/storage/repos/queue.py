@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, func, literal_column, or_, select
+from sqlalchemy import Float, and_, cast, func, literal_column, or_, select
 
 from flashcore.core.model import CardState
 from flashcore.storage.repos.cards import card_filter
@@ -17,6 +17,7 @@ from flashcore.storage.repos.common import chunks
 from flashcore.storage.tables import (
     INTRODUCTION_ORDER,
     NEW_CARD_ORDER,
+    card_weight,
     cards,
     note_topics,
     notes,
@@ -37,10 +38,12 @@ NewDeckRow = tuple[
 
 STUDIED = [int(CardState.LEARNING), int(CardState.REVIEW), int(CardState.RELEARNING)]
 
-CARD_COLUMNS = (
+SCHEDULE_COLUMNS = (
     cards.c.id, cards.c.note_id, cards.c.state, cards.c.due, cards.c.stability,
-    cards.c.last_review, cards.c.weight,
+    cards.c.last_review,
 )  # fmt: skip
+# The weight read with each card (a missed question's on the card, else its weak topic's).
+CARD_COLUMNS = (*SCHEDULE_COLUMNS, card_weight().label("weight"))
 
 
 def _active(scope: Any, now: datetime) -> Any:
@@ -80,18 +83,72 @@ def pulled_rows(
 
 
 def new_rows(
-    conn: Executor, scope: Any, now: datetime, fetch: int, *, by_weight: bool = True
+    conn: Executor,
+    profile_id: int,
+    scope: Any,
+    now: datetime,
+    fetch: int,
+    *,
+    by_weight: bool = True,
 ) -> list[QueueRow]:
     """The scope's first `fetch` new cards in the queue's order: weak topics' first
-    (NEW_CARD_ORDER), or without `by_weight` in introduction order, missed questions' cards
-    first (INTRODUCTION_ORDER)."""
+    (NEW_CARD_ORDER, `new_in_order`), or without `by_weight` in introduction order, missed
+    questions' cards first (INTRODUCTION_ORDER)."""
+    if by_weight:
+        return new_in_order(conn, profile_id, _active(scope, now), fetch)
     rows = conn.execute(
         select(*CARD_COLUMNS)
         .where(_active(scope, now), _new())
-        .order_by(*(NEW_CARD_ORDER if by_weight else INTRODUCTION_ORDER))
+        .order_by(*INTRODUCTION_ORDER)
         .limit(fetch)
     ).all()
     return [tuple(r) for r in rows]
+
+
+def new_in_order(
+    conn: Executor, profile_id: int, where: Any, fetch: int | None, *extra: Any
+) -> list[tuple[Any, ...]]:
+    """The first `fetch` (None: all) of the profile's new cards matching `where`, in
+    NEW_CARD_ORDER, as CARD_COLUMNS and `extra` columns, each part read in order from an index
+    without a sort (`new_parts`): the cards of missed questions (their weight on the card),
+    then those of weak topics, topic by topic from the heaviest (the weight on the topic),
+    then the rest. The parts' weights are apart (>= 1, between 0 and 1, 0), so one follows
+    the other."""
+    rows: list[tuple[Any, ...]] = []
+    for part in new_parts(profile_id, where, *extra):
+        if fetch is not None and len(rows) >= fetch:
+            break
+        rows += [
+            tuple(r)
+            for r in conn.execute(part.limit(fetch if fetch is None else fetch - len(rows)))
+        ]
+    return rows
+
+
+def new_parts(profile_id: int, where: Any, *extra: Any) -> list[Any]:
+    """The three statements of `new_in_order`, each in its order. A weak topic's new cards are
+    a range of `ix_cards_new_by_topic`; topics of the same weight are merged by a sort of
+    their new cards alone (SQLite: "temp b-tree for right part of order by")."""
+    c, t = cards.c, topics.c
+    order = (c.new_position, c.note_id, c.ord)
+    missed = (
+        select(*SCHEDULE_COLUMNS, c.weight, *extra)
+        .where(where, _new(), c.weight > 0)
+        .order_by(c.weight.desc(), *order)
+    )
+    weak = (
+        select(*SCHEDULE_COLUMNS, t.card_weight, *extra)
+        .select_from(topics.join(cards, c.weak_topic_id == t.id))
+        .where(t.profile_id == profile_id, t.card_weight > 0, where, _new(), c.weight == 0)
+        .order_by(t.card_weight.desc(), *order)
+    )
+    topic_weight = select(t.card_weight).where(t.id == c.weak_topic_id).scalar_subquery()
+    rest = (
+        select(*SCHEDULE_COLUMNS, cast(literal_column("0.0"), Float), *extra)
+        .where(where, _new(), c.weight == 0, func.coalesce(topic_weight, 0.0) <= 0)
+        .order_by(c.weight.desc(), *order)  # the new-card index's order, from weight 0
+    )
+    return [missed, weak, rest]
 
 
 def first_of_topics(

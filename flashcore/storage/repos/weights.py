@@ -1,14 +1,15 @@
 """Weakness weights as stored: each topic's weight and the explanation of it, each card's
-weight and the topic that sets it (copied so the queue ranks without joins), and the study day
-the weights were last computed for."""
+weak topic (the topic whose weight the card takes: `tables.card_weight`) and its missed
+question's weight, and the study day the weights were last computed for."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import and_, bindparam, exists, or_, select, update
 
 from flashcore.core.reasons import Explanation, WeakTopic
 from flashcore.storage.explanations import from_json, to_json
@@ -24,10 +25,15 @@ class TopicWeight:
     weight: float
     why: Explanation | None  # why the topic is weak, shown with its cards (None: weight 0)
     path: str  # the topic's path, which its explanation names
+    # The weight its cards take (the highest among it and its ancestors) and the topic of it
+    # (None when 0): a card reads them through one of its note's topics (schema 0019).
+    card_weight: float = 0.0
+    card_topic_id: int | None = None
 
 
-# (card_id, note_id, weight, weak_topic_id: the topic whose score sets the weight): plain
-# tuples, as a whole profile's cards are read (50,000 objects would cost the refresh ~25 ms).
+# (card_id, note_id, weight as stored: a missed question's or 0, weak_topic_id: the topic whose
+# score sets the weight otherwise): plain tuples, as a whole profile's cards are read (50,000
+# objects would cost the refresh ~25 ms).
 CardWeight = tuple[int, int, float, int | None]
 
 
@@ -43,60 +49,86 @@ def set_weights_day(conn: Executor, profile_id: int, day: date) -> None:
 def topic_weights(conn: Executor, profile_id: int) -> list[TopicWeight]:
     t = topics.c
     rows = conn.execute(
-        select(t.id, t.weight, t.explanation, t.path).where(t.profile_id == profile_id)
+        select(t.id, t.weight, t.explanation, t.path, t.card_weight, t.card_topic_id).where(
+            t.profile_id == profile_id
+        )
     )
-    return [TopicWeight(tid, weight, from_json(why), path) for tid, weight, why, path in rows]
+    return [
+        TopicWeight(tid, weight, from_json(why), path, cards_weight, of)
+        for tid, weight, why, path, cards_weight, of in rows
+    ]
 
 
 def update_topic_weights(conn: Executor, changed: list[TopicWeight]) -> None:
-    """Write each topic's weight and explanation; and, beside it, the explanation as text in
-    `reason`, for older versions' readers (flashcore reads `explanation`; see migration 0014)."""
+    """Write each topic's weight, explanation and its cards' weight; and, beside them, the
+    explanation as text in `reason`, for older versions' readers (flashcore reads
+    `explanation`; see migration 0014)."""
     if changed:
         conn.execute(
             update(topics)
             .where(topics.c.id == bindparam("tid"))
-            .values(weight=bindparam("w"), explanation=bindparam("e"), reason=bindparam("r")),
+            .values(
+                weight=bindparam("w"), explanation=bindparam("e"), reason=bindparam("r"),
+                card_weight=bindparam("cw"), card_topic_id=bindparam("ct"),
+            ),
             [
                 {
                     "tid": t.topic_id,
                     "w": t.weight,
                     "e": to_json(t.why),
                     "r": WeakTopic(t.path, t.why).explanation,
+                    "cw": t.card_weight,
+                    "ct": t.card_topic_id,
                 }
                 for t in changed
             ],
-        )
+        )  # fmt: skip
 
 
 def card_weights_and_topics(
-    conn: Executor, profile_id: int
+    conn: Executor, profile_id: int, notes: Collection[int] = ()
 ) -> list[tuple[int, int, float, int | None, int | None]]:
-    """Every card of the profile with its weight and its note's topics: (card id, note id,
-    weight, weak topic id, a topic the note is linked to or None), a row per linked topic,
-    by card id and then topic id (one read, where the weight refresh read every note's topics
-    and every card apart: ~0.5 s less at 200,000 cards)."""
+    """The profile's cards whose stored weight a refresh may change, with their note's topics:
+    (card id, note id, weight, weak topic id, a topic the note is linked to or None), a row
+    per linked topic, by card id and then topic id. Left out (schema 0019): cards of no
+    missed question (weight 0) that point at their note's only topic, or at none for a note
+    without topics, unless their note is in `notes` (those of open missed questions): no
+    topic weight can move them (at 200,000 cards of one topic each, ~0.7 s less)."""
     c, nt = cards.c, note_topics.c
-    rows = conn.execute(
-        select(c.id, c.note_id, c.weight, c.weak_topic_id, nt.topic_id)
-        .outerjoin(note_topics, nt.note_id == c.note_id)
-        .where(c.profile_id == profile_id)
-        .order_by(c.id, nt.topic_id)
-    ).all()
-    return [tuple(row) for row in rows]
-
-
-def card_weights(conn: Executor, profile_id: int) -> list[CardWeight]:
-    rows = conn.execute(
-        select(cards.c.id, cards.c.note_id, cards.c.weight, cards.c.weak_topic_id).where(
-            cards.c.profile_id == profile_id
+    k, o = note_topics.alias("k"), note_topics.alias("o")
+    only_topic = and_(
+        exists().where(k.c.note_id == c.note_id, k.c.topic_id == c.weak_topic_id),
+        ~exists().where(o.c.note_id == c.note_id, o.c.topic_id != c.weak_topic_id),
+    )
+    no_topic = and_(c.weak_topic_id.is_(None), ~exists().where(k.c.note_id == c.note_id))
+    settled = and_(c.weight == 0, or_(only_topic, no_topic))
+    columns = (c.id, c.note_id, c.weight, c.weak_topic_id, nt.topic_id)
+    rows: list[Any] = [
+        tuple(row)
+        for row in conn.execute(
+            select(*columns)
+            .outerjoin(note_topics, nt.note_id == c.note_id)
+            .where(c.profile_id == profile_id, ~settled)
         )
-    ).all()
-    return [tuple(row) for row in rows]
+    ]
+    wanted = sorted(set(notes))
+    for start in range(0, len(wanted), 900):
+        rows += [
+            tuple(row)
+            for row in conn.execute(
+                select(*columns)
+                .outerjoin(note_topics, nt.note_id == c.note_id)
+                .where(c.profile_id == profile_id, c.note_id.in_(wanted[start : start + 900]),
+                       settled)
+            )
+        ]  # fmt: skip
+    rows.sort(key=lambda r: (r[0], -1 if r[4] is None else r[4]))
+    return rows
 
 
 def update_card_weights(conn: Executor, changed: list[CardWeight]) -> None:
-    """Write these cards' weights. On SQLite by the driver's executemany (an import of
-    100,000 attempts into 200,000 cards changes ~120,000 of them: ~30 -> ~4 us a card)."""
+    """Write these cards' stored weights and weak topics. On SQLite by the driver's
+    executemany (~4 us a card, where SQLAlchemy's took ~30)."""
     from flashcore.storage.repos.common import _driver, dialect_of
 
     if changed and dialect_of(conn).name == "sqlite":

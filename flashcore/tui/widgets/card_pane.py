@@ -24,6 +24,7 @@ from rich.style import Style as RichStyle
 from rich.text import Text
 from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
+from textual.selection import Selection
 from textual.strip import Strip
 from textual.style import Style
 from textual.visual import Visual, visualize
@@ -86,7 +87,10 @@ class CardPane(ScrollView, can_focus=True):
         super().__init__(id=id, classes=classes)
         self._shown = CardLines()
         self._strips: list[Strip] = []
-        self._built_for: tuple[int, int] | None = None  # (width, height) the strips were built at
+        self._wrapped: dict[int, list[Strip]] = {}  # the lines at each width, for `_shown`
+        # each text's lines at a width in a role, kept while the card shows it (the front's
+        # lines serve again when the answer is shown)
+        self._sections: dict[tuple[int, int, str], tuple[Text, list[Strip], int]] = {}
         self._wrapped_at = 0  # the width the strips were wrapped at
 
     @property
@@ -109,7 +113,7 @@ class CardPane(ScrollView, can_focus=True):
         if same_lines(self._shown, lines):
             return
         self._shown = lines
-        self._built_for = None
+        self._wrapped = {}
         self._rebuild()
 
     def on_resize(self) -> None:
@@ -117,7 +121,7 @@ class CardPane(ScrollView, can_focus=True):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._built_for = None  # a theme's colours: drawn again at the next paint
+        self._wrapped, self._sections = {}, {}  # a theme's colours: drawn again at next paint
 
     def _rebuild(self) -> None:
         """The strips at the pane's size, and the scrolling size they take: while the card
@@ -129,17 +133,16 @@ class CardPane(ScrollView, can_focus=True):
         width, height = self.content_region.size  # without a scrollbar
         if width <= 0 or height <= 0:
             return
-        if self._built_for == (width, height):
-            return
-        strips = self._build(width)
+        strips = self._wrap(width)  # a new height alone (the why line's) wraps nothing again
         virtual = Size(width, FITS)
         if len(strips) > height:
             narrower = max(1, width - self.styles.scrollbar_size_vertical)
-            strips = self._build(narrower)
+            strips = self._wrap(narrower)
             virtual = Size(narrower, len(strips))
+        if strips is self._strips and self.virtual_size == virtual:
+            return
         previous, wrapped_at = self._strips, self._wrapped_at
         self._strips, self._wrapped_at = strips, virtual.width
-        self._built_for = (width, height)
         if self.virtual_size != virtual:
             self.virtual_size = virtual  # a long card: its scrolling height (one layout)
             self.refresh()
@@ -171,19 +174,34 @@ class CardPane(ScrollView, can_focus=True):
         base_background, background = self.background_colors
         return Style(background=base_background + background).rich_style
 
+    def _wrap(self, width: int) -> list[Strip]:
+        strips = self._wrapped.get(width)
+        if strips is None:
+            strips = self._wrapped[width] = self._build(width)
+        return strips
+
     def _build(self, width: int) -> list[Strip]:
         base = self.visual_style
         blank = Strip.blank(width, self._inner())
         strips: list[Strip] = []
         shown = self._shown
+        sections, kept = self._sections, {}
 
         def add(text: Text, style: Style = base, limit: int | None = None) -> None:
-            visual = visualize(self, text, markup=False)
-            count = visual.get_height(self.styles, width)
-            if limit is not None:
-                count = min(count, limit)
-            drawn = Visual.to_strips(self, visual, width, count, style)[:count]
-            strips.extend(drawn)
+            key = (id(text), width, "meta" if limit else "extra" if style is not base else "")
+            hit = sections.get(key)
+            if hit is not None and hit[0] is text:
+                _, drawn, count = hit
+            else:
+                visual = visualize(self, text, markup=False)
+                count = visual.get_height(self.styles, width)
+                if limit is not None:
+                    count = min(count, limit)
+                drawn = Visual.to_strips(self, visual, width, count, style)[:count]
+            kept[key] = (text, drawn, count)
+            # Text selection counts in the lines drawn: (column, line), as `drawn` reads them.
+            top = len(strips)
+            strips.extend(strip.apply_offsets(0, top + y) for y, strip in enumerate(drawn))
             strips.extend([blank] * (count - len(drawn)))
 
         if shown.notice is not None:
@@ -202,11 +220,40 @@ class CardPane(ScrollView, can_focus=True):
         if shown.extra is not None:
             strips.append(blank)  # the extra's margin
             add(shown.extra, self.get_visual_style("card-pane--extra"))
+        self._sections = {**self._sections, **kept} if len(self._sections) < 16 else kept
         return strips
 
     def render_line(self, y: int) -> Strip:
         self._rebuild()
         index = self.scroll_offset.y + y
         if 0 <= index < len(self._strips):
-            return self._strips[index]  # cut or filled to the width by Textual, as a Static's
+            strip = self._strips[index]  # cut or filled to the width by Textual, as a Static's
+            selection = self.text_selection
+            if selection is not None and (span := selection.get_span(index)) is not None:
+                strip = self._selected(strip, *span)
+            return strip
         return Strip.blank(self.scrollable_content_region.width, self._inner())
+
+    # Text selection (the mouse, then copy): what the card's widgets gave, over its lines.
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        # the rule is a border, not text: it copies as an empty line
+        lines = ["" if set(line) == {RULE} else line.rstrip() for line in self.drawn]
+        return selection.extract("\n".join(lines)), "\n"
+
+    def selection_updated(self, selection: Selection | None) -> None:
+        self.refresh()
+
+    def _selected(self, strip: Strip, start: int, end: int) -> Strip:
+        length = strip.cell_length
+        end = length if end == -1 else min(end, length)
+        if start >= end:
+            return strip
+        style = self.screen.get_component_rich_style("screen--selection")
+        middle = Strip(
+            [
+                Segment(text, base + style if base else style)
+                for text, base, _ in strip.crop(start, end)
+            ]
+        )
+        return Strip.join([strip.crop(0, start), middle, strip.crop(end, length)])
