@@ -50,6 +50,13 @@ def _content(engine: sa.Engine, columns: dict[str, list[str]] | None = None) -> 
     return tables
 
 
+def _without_topic_weights(content: dict[str, Any]) -> dict[str, Any]:
+    cards = content["cards"]
+    keep = [i for i, c in enumerate(cards["columns"]) if c not in ("weight", "weak_topic_id")]
+    rows = [[row[i] for i in keep] for row in cards["rows"]]
+    return content | {"cards": {"columns": [cards["columns"][i] for i in keep], "rows": rows}}
+
+
 def _copy(engine: sa.Engine, target: Path) -> None:
     """A compact copy of the database, through SQLite (`VACUUM INTO`)."""
     raw = engine.raw_connection()
@@ -86,10 +93,14 @@ def test_a_generated_collection_keeps_every_value_and_answer_through_0016(tmp_pa
             chained = conn.exec_driver_sql("SELECT COUNT(*) FROM review_logs WHERE chained")
             assert chained.scalar_one() > plan.stats["review_logs"] // 2
         _copy(engine, tmp_path / "at_0016.sqlite3")
+        upgrade(engine, "0017")  # the packing's own saving (later revisions add tables, indexes)
+        assert _file_bytes(path) < 0.95 * _file_bytes(tmp_path / "at_0016.sqlite3")
         upgrade(engine, "head")
         assert read_revision(engine) == HEAD
-        assert _content(engine, columns) == at_0016
-        assert _file_bytes(path) < 0.95 * _file_bytes(tmp_path / "at_0016.sqlite3")
+        # Schema 0019 moves the topics' weights off the cards: a card keeps only a missed
+        # question's weight and points at the topic it takes its weight from (its weight as
+        # read, tables.card_weight, is the same: tests/migrations/test_card_weights_revision.py).
+        assert _without_topic_weights(_content(engine, columns)) == _without_topic_weights(at_0016)
         with engine.connect() as conn:
             kinds = conn.exec_driver_sql(
                 "SELECT DISTINCT typeof(desired_retention), typeof(buried_siblings)"
