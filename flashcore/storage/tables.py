@@ -21,7 +21,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     SmallInteger,
     String,
     Table,
@@ -36,34 +35,20 @@ from sqlalchemy import (
 )
 
 from flashcore.core.weakness import MISSED_QUESTION
+from flashcore.storage.columns import NAMING as NAMING
+from flashcore.storage.columns import metadata as metadata
+from flashcore.storage.columns import optional as _optional
+from flashcore.storage.columns import profile_column as _profile
+from flashcore.storage.columns import record_id as _id
+from flashcore.storage.columns import required as _required
+from flashcore.storage.tables_qbank import qbank_attempts as qbank_attempts
+from flashcore.storage.tables_qbank import qbank_batches as qbank_batches
+from flashcore.storage.tables_qbank import qbank_sums as qbank_sums
+from flashcore.storage.tables_qbank import qbank_sums_state as qbank_sums_state
+from flashcore.storage.tables_qbank import qbank_tallies as qbank_tallies
+from flashcore.storage.topic_card_triggers import TOPIC_CARDS_DDL as TOPIC_CARDS_DDL
+from flashcore.storage.topic_card_triggers import create_topic_cards_triggers
 from flashcore.storage.types import IdList, PackedBefore, Retention, UTCDateTime, UTCMicros
-
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-metadata = MetaData(naming_convention=NAMING)
-
-
-def _id() -> Column[int]:
-    return Column("id", Integer, primary_key=True)
-
-
-def _profile() -> Column[int]:
-    return Column("profile_id", ForeignKey("profiles.id", ondelete="CASCADE"), nullable=False)
-
-
-def _required(name: str, type_: object, **kw: object) -> Column[object]:
-    return Column(name, type_, nullable=False, **kw)  # type: ignore[arg-type]
-
-
-def _optional(name: str, type_: object, **kw: object) -> Column[object]:
-    return Column(name, type_, nullable=True, **kw)  # type: ignore[arg-type]
-
 
 profiles = Table(
     "profiles",
@@ -328,109 +313,6 @@ review_logs = Table(
     ),
 )
 
-qbank_batches = Table(
-    "qbank_batches",
-    metadata,
-    _id(),
-    _profile(),
-    _required("source", String(50)),
-    _required("format", String(20)),
-    _required("origin", Text, default=""),
-    _required("content_hash", String(64), index=True),
-    _required("imported_at", UTCDateTime),
-    _required("rows_read", Integer, default=0),
-    _required("added", Integer, default=0),
-    # An import still being written (schema 0015): the lowest attempt id it may hold (readers
-    # see only the profile's attempts below it), and who writes it; both NULL once published.
-    _optional("pending_from", Integer),
-    _optional("owner", String(200)),
-)
-
-qbank_attempts = Table(
-    "qbank_attempts",
-    metadata,
-    _id(),
-    _profile(),
-    _required("batch_id", ForeignKey("qbank_batches.id", ondelete="CASCADE")),
-    _required("source", String(50)),
-    _required("qid", String(100)),
-    _required("outcome", String(10)),
-    _required("on_date", Date),
-    _required("subject", String(200), default=""),
-    _required("system", String(200), default=""),
-    _required("category", String(300), default=""),
-    _required("topic", String(500), default=""),
-    _optional("seconds", Integer),
-    _required("fingerprint", String(64)),
-    # The only index: every read of the attempts is a pass over a profile's attempts, or a
-    # lookup by fingerprint (schema 0005 dropped the batch and date indexes: each cost an
-    # import of 100,000 attempts ~0.05-0.1 s and no read used them to advantage).
-    UniqueConstraint("profile_id", "fingerprint"),
-)
-
-# The attempts counted by their texts, kept up to date by every import and removal in the
-# same transaction (schema 0009): what the matcher learns from (which leaf a topic text stands
-# for) without reading every attempt. Rows with the same texts may repeat (two imports that
-# raced on PostgreSQL); readers add them up. `flashcore check` compares them with the attempts.
-qbank_tallies = Table(
-    "qbank_tallies",
-    metadata,
-    _id(),
-    _profile(),
-    _required("topic", String(500), default=""),
-    _required("category", String(300), default=""),
-    _required("system", String(200), default=""),
-    _required("attempts", Integer),
-    _required("misses", Integer),
-    Index("ix_qbank_tallies_profile_id", "profile_id"),
-)
-
-# The profile's attempts summed per group as `repos.decayed_groups` groups them (a listed
-# question's source and id with its texts, else the texts alone), so that the weakness report
-# reads a few thousand sums instead of every attempt (schema 0016). A cache of qbank_attempts:
-# brought up to date from the attempts added since (by id), rebuilt when it cannot be.
-# A row with `on_date` NULL is settled: every attempt of the group dated before the state's
-# `settled_before` (too old to be recent again), its decayed sums as 2 ** ((day - settled_before)
-# / half_life); a row with a date holds that day's attempts (the recent window and later).
-qbank_sums = Table(
-    "qbank_sums",
-    metadata,
-    _id(),
-    _profile(),
-    _required("source", String(50), default=""),
-    _required("qid", String(100), default=""),
-    _required("topic", String(500), default=""),
-    _required("category", String(300), default=""),
-    _required("system", String(200), default=""),
-    _optional("on_date", Date),
-    _required("attempts", Integer),
-    _required("misses", Integer),
-    _required("decayed_attempts", Float),
-    _required("decayed_misses", Float),
-    _optional("last_miss", Date),
-    _optional("last_correct", Date),
-    Index("ix_qbank_sums_profile_id", "profile_id"),
-)
-
-# What the profile's qbank_sums stand for: the half-life and settling day they were summed with,
-# the last attempt id they include and how many attempts, and a digest of the listed question
-# ids that decided the groups.
-qbank_sums_state = Table(
-    "qbank_sums_state",
-    metadata,
-    Column(
-        "profile_id",
-        ForeignKey("profiles.id", ondelete="CASCADE"),
-        primary_key=True,
-        autoincrement=False,
-    ),
-    _required("half_life", Float),
-    _required("settled_before", Date),
-    _required("last_attempt_id", Integer),
-    _required("attempts", Integer),
-    _required("listed", String(64)),
-)
-
 # A student's own mapping from qbank topic text to one of their topic paths.
 topic_aliases = Table(
     "topic_aliases",
@@ -560,62 +442,4 @@ topic_cards = Table(
     _required("cards", Integer),
 )
 
-_TOPIC_OF_NOTE = "SELECT topic_id FROM note_topics WHERE note_id = {}.note_id"
-_CARDS_OF_NOTE = "(SELECT count(*) FROM cards WHERE note_id = {}.note_id)"
-_CARD_OUT = (
-    f"UPDATE topic_cards SET cards = cards - 1 WHERE topic_id IN ({_TOPIC_OF_NOTE.format('OLD')})"
-)
-_CARD_IN = (
-    f"UPDATE topic_cards SET cards = cards + 1 WHERE topic_id IN ({_TOPIC_OF_NOTE.format('NEW')})"
-)
-_LINK_OUT = f"UPDATE topic_cards SET cards = cards - {_CARDS_OF_NOTE.format('OLD')} WHERE topic_id = OLD.topic_id"
-_LINK_IN = f"UPDATE topic_cards SET cards = cards + {_CARDS_OF_NOTE.format('NEW')} WHERE topic_id = NEW.topic_id"
-_TOPIC_IN = "INSERT INTO topic_cards (topic_id, cards) VALUES (NEW.id, 0)"
-
-# The triggers as each database spells them (the migration that made them holds a copy).
-TOPIC_CARDS_DDL: dict[str, list[str]] = {
-    "sqlite": [
-        f"CREATE TRIGGER tr_topic_cards_topic AFTER INSERT ON topics BEGIN {_TOPIC_IN}; END",
-        f"CREATE TRIGGER tr_topic_cards_card_in AFTER INSERT ON cards BEGIN {_CARD_IN}; END",
-        f"CREATE TRIGGER tr_topic_cards_card_out BEFORE DELETE ON cards BEGIN {_CARD_OUT}; END",
-        "CREATE TRIGGER tr_topic_cards_card_moved AFTER UPDATE OF note_id ON cards "
-        f"WHEN OLD.note_id <> NEW.note_id BEGIN {_CARD_OUT}; {_CARD_IN}; END",
-        f"CREATE TRIGGER tr_topic_cards_link_in AFTER INSERT ON note_topics BEGIN {_LINK_IN}; END",
-        "CREATE TRIGGER tr_topic_cards_link_out BEFORE DELETE ON note_topics "
-        f"BEGIN {_LINK_OUT}; END",
-        "CREATE TRIGGER tr_topic_cards_link_moved AFTER UPDATE ON note_topics "
-        f"BEGIN {_LINK_OUT}; {_LINK_IN}; END",
-    ],
-    "postgresql": [
-        "CREATE FUNCTION topic_cards_topic() RETURNS trigger LANGUAGE plpgsql AS $$ "
-        f"BEGIN {_TOPIC_IN}; RETURN NULL; END $$",
-        "CREATE FUNCTION topic_cards_card() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-        f"IF TG_OP <> 'INSERT' THEN {_CARD_OUT}; END IF; "
-        f"IF TG_OP <> 'DELETE' THEN {_CARD_IN}; RETURN NEW; END IF; RETURN OLD; END $$",
-        "CREATE FUNCTION topic_cards_link() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-        f"IF TG_OP <> 'INSERT' THEN {_LINK_OUT}; END IF; "
-        f"IF TG_OP <> 'DELETE' THEN {_LINK_IN}; RETURN NEW; END IF; RETURN OLD; END $$",
-        "CREATE TRIGGER tr_topic_cards_topic AFTER INSERT ON topics "
-        "FOR EACH ROW EXECUTE FUNCTION topic_cards_topic()",
-        "CREATE TRIGGER tr_topic_cards_card_in AFTER INSERT ON cards "
-        "FOR EACH ROW EXECUTE FUNCTION topic_cards_card()",
-        "CREATE TRIGGER tr_topic_cards_card_out BEFORE DELETE ON cards "
-        "FOR EACH ROW EXECUTE FUNCTION topic_cards_card()",
-        "CREATE TRIGGER tr_topic_cards_card_moved AFTER UPDATE OF note_id ON cards FOR EACH ROW "
-        "WHEN (OLD.note_id IS DISTINCT FROM NEW.note_id) EXECUTE FUNCTION topic_cards_card()",
-        "CREATE TRIGGER tr_topic_cards_link_in AFTER INSERT ON note_topics "
-        "FOR EACH ROW EXECUTE FUNCTION topic_cards_link()",
-        "CREATE TRIGGER tr_topic_cards_link_out BEFORE DELETE ON note_topics "
-        "FOR EACH ROW EXECUTE FUNCTION topic_cards_link()",
-        "CREATE TRIGGER tr_topic_cards_link_moved AFTER UPDATE ON note_topics "
-        "FOR EACH ROW EXECUTE FUNCTION topic_cards_link()",
-    ],
-}
-
-
-def _create_topic_cards_triggers(target: Any, connection: Any, **_: Any) -> None:
-    for statement in TOPIC_CARDS_DDL.get(connection.dialect.name, []):
-        connection.exec_driver_sql(statement)
-
-
-event.listen(metadata, "after_create", _create_topic_cards_triggers)
+event.listen(metadata, "after_create", create_topic_cards_triggers)

@@ -1,0 +1,127 @@
+"""The question-bank tables of the schema: import batches, attempts, the tallies by text and
+the kept sums (re-exported by `storage.tables`, where every query finds them)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from flashcore.storage.columns import metadata
+from flashcore.storage.columns import optional as _optional
+from flashcore.storage.columns import profile_column as _profile
+from flashcore.storage.columns import record_id as _id
+from flashcore.storage.columns import required as _required
+from flashcore.storage.types import UTCDateTime
+
+qbank_batches = Table(
+    "qbank_batches",
+    metadata,
+    _id(),
+    _profile(),
+    _required("source", String(50)),
+    _required("format", String(20)),
+    _required("origin", Text, default=""),
+    _required("content_hash", String(64), index=True),
+    _required("imported_at", UTCDateTime),
+    _required("rows_read", Integer, default=0),
+    _required("added", Integer, default=0),
+    # An import still being written (schema 0015): the lowest attempt id it may hold (readers
+    # see only the profile's attempts below it), and who writes it; both NULL once published.
+    _optional("pending_from", Integer),
+    _optional("owner", String(200)),
+)
+
+qbank_attempts = Table(
+    "qbank_attempts",
+    metadata,
+    _id(),
+    _profile(),
+    _required("batch_id", ForeignKey("qbank_batches.id", ondelete="CASCADE")),
+    _required("source", String(50)),
+    _required("qid", String(100)),
+    _required("outcome", String(10)),
+    _required("on_date", Date),
+    _required("subject", String(200), default=""),
+    _required("system", String(200), default=""),
+    _required("category", String(300), default=""),
+    _required("topic", String(500), default=""),
+    _optional("seconds", Integer),
+    _required("fingerprint", String(64)),
+    # The only index: every read of the attempts is a pass over a profile's attempts, or a
+    # lookup by fingerprint (schema 0005 dropped the batch and date indexes: each cost an
+    # import of 100,000 attempts ~0.05-0.1 s and no read used them to advantage).
+    UniqueConstraint("profile_id", "fingerprint"),
+)
+
+# The attempts counted by their texts, kept up to date by every import and removal in the
+# same transaction (schema 0009): what the matcher learns from (which leaf a topic text stands
+# for) without reading every attempt. Rows with the same texts may repeat (two imports that
+# raced on PostgreSQL); readers add them up. `flashcore check` compares them with the attempts.
+qbank_tallies = Table(
+    "qbank_tallies",
+    metadata,
+    _id(),
+    _profile(),
+    _required("topic", String(500), default=""),
+    _required("category", String(300), default=""),
+    _required("system", String(200), default=""),
+    _required("attempts", Integer),
+    _required("misses", Integer),
+    Index("ix_qbank_tallies_profile_id", "profile_id"),
+)
+
+# The profile's attempts summed per group as `repos.decayed_groups` groups them (a listed
+# question's source and id with its texts, else the texts alone), so that the weakness report
+# reads a few thousand sums instead of every attempt (schema 0016). A cache of qbank_attempts:
+# brought up to date from the attempts added since (by id), rebuilt when it cannot be.
+# A row with `on_date` NULL is settled: every attempt of the group dated before the state's
+# `settled_before` (too old to be recent again), its decayed sums as 2 ** ((day - settled_before)
+# / half_life); a row with a date holds that day's attempts (the recent window and later).
+qbank_sums = Table(
+    "qbank_sums",
+    metadata,
+    _id(),
+    _profile(),
+    _required("source", String(50), default=""),
+    _required("qid", String(100), default=""),
+    _required("topic", String(500), default=""),
+    _required("category", String(300), default=""),
+    _required("system", String(200), default=""),
+    _optional("on_date", Date),
+    _required("attempts", Integer),
+    _required("misses", Integer),
+    _required("decayed_attempts", Float),
+    _required("decayed_misses", Float),
+    _optional("last_miss", Date),
+    _optional("last_correct", Date),
+    Index("ix_qbank_sums_profile_id", "profile_id"),
+)
+
+# What the profile's qbank_sums stand for: the half-life and settling day they were summed with,
+# the last attempt id they include and how many attempts, and a digest of the listed question
+# ids that decided the groups.
+qbank_sums_state = Table(
+    "qbank_sums_state",
+    metadata,
+    Column(
+        "profile_id",
+        ForeignKey("profiles.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    _required("half_life", Float),
+    _required("settled_before", Date),
+    _required("last_attempt_id", Integer),
+    _required("attempts", Integer),
+    _required("listed", String(64)),
+)
