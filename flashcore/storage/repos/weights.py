@@ -126,15 +126,6 @@ def card_weights_and_topics(
     return rows
 
 
-def card_weights(conn: Executor, profile_id: int) -> list[CardWeight]:
-    rows = conn.execute(
-        select(cards.c.id, cards.c.note_id, cards.c.weight, cards.c.weak_topic_id).where(
-            cards.c.profile_id == profile_id
-        )
-    ).all()
-    return [tuple(row) for row in rows]
-
-
 def update_card_weights(conn: Executor, changed: list[CardWeight]) -> None:
     """Write these cards' stored weights and weak topics. On SQLite by the driver's
     executemany (~4 us a card, where SQLAlchemy's took ~30)."""
