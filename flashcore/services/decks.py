@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,6 +10,7 @@ from flashcore.core.card_sides import front_preview
 from flashcore.core.errors import DeckFormatError, FlashcoreError, InputFileError, Problem
 from flashcore.core.introduction import NewOrder
 from flashcore.core.model import CardState, DeckSpec
+from flashcore.services.memory import no_cycle_collection
 from flashcore.storage import repos
 from flashcore.storage.uow import reading, run_write, transaction
 
@@ -146,23 +144,6 @@ def add_decks(
     with no_cycle_collection():
         return _add_decks(fc, paths, prune=prune, with_scheduling=with_scheduling,
                           show_progress=show_progress)  # fmt: skip
-
-
-@contextmanager
-def no_cycle_collection() -> Iterator[None]:
-    """Python's cycle collector paused while files load. An import makes objects by the
-    hundred thousand and keeps most of them (notes, cards, their rows): the collector ran
-    ~3,000 times over that growing heap, ~3 s CPU of an AnKing import's 16.6 (a fifth), ~1 s
-    of its re-import's 3.7, and found next to nothing; peak memory was no higher without it
-    (273 MB vs 268). Reference counting still frees everything else as it goes; cycles made
-    meanwhile are collected after."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _add_decks(

@@ -5,9 +5,7 @@ weights on topics and cards in `weights`; their names are re-exported here."""
 from __future__ import annotations
 
 import contextlib
-import gc
 from collections import defaultdict
-from collections.abc import Iterator
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +31,7 @@ from flashcore.services.matching import (
     score_all,
     topic_scores,
 )
+from flashcore.services.memory import no_cycle_collection
 from flashcore.services.weights import (
     card_reasons,
     card_weakness,
@@ -94,25 +93,10 @@ def report_rows(fc: Collection) -> list[dict[str, Any]]:
     return report(fc)["topics"]
 
 
-@contextlib.contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """The cyclic garbage collector paused: a report makes ~100,000 short-lived objects (rows,
-    sums, sets) and no cycles, and the collector's passes over every object of the process
-    cost ~0.1 CPU-s of a ~0.5 s report at 200,000 cards. Reference counting still frees
-    everything as it goes; the collector runs again after."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
 def report(fc: Collection) -> dict[str, list[dict[str, Any]]]:
     """What `flashcore weakness --json` prints: `topics` (ranked leaves, then rollups) and
     `gaps` (misses that matched no card or topic, each with the alias to run)."""
-    with _no_cyclic_gc():
+    with no_cycle_collection():
         return _report(fc)
 
 
