@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from flashcore.core import reasons
 from flashcore.core.model import CardState, Rating
 from flashcore.core.queue import EntryKind
+from flashcore.services.study_news import ChangesElsewhere
 from flashcore.services.weights import ensure_fresh
 from flashcore.storage import repos
 from flashcore.storage.db import sqlite_data_version
@@ -83,7 +84,7 @@ __all__ = [
 ]
 
 
-class StudySession:
+class StudySession(ChangesElsewhere):
     """One review session, as the reviewer keeps it between answers (as Anki does).
 
     Today's ranking is built once and kept in memory: after an answer the card and its buried
@@ -101,25 +102,12 @@ class StudySession:
     done.
     """
 
-    REFRESH_SECONDS = 60.0
-    # `prepare` (while the student reads: after each card is shown and every second in the
-    # reviewer) refreshes this much earlier than a key would, so that the periodic rebuild
-    # (~0.1 s at 20,000 cards, seconds on a busy machine) lands while a card is read rather
-    # than between the key and the next card.
-    PREPARE_AHEAD_S = 5.0
-    # PostgreSQL: how often the quiet-moment work (`prepare`) looks whether another process
-    # imported a qbank log or loaded a deck into the profile (`repos.profile_stamp`, two small
-    # tables), so the reviewer picks an import up within seconds, not REFRESH_SECONDS.
-    PG_LOOK_SECONDS = 5.0
     # Answers between the WAL checkpoints `idle()` runs. Often, so the log is short (~1.7 ms a
     # checkpoint, in a worker) and, once checkpointed, written over from its start rather than
     # grown: an fsync that grows the file costs more (here 0.21 against 0.14 ms), and the
     # first answers of a session would otherwise all grow it (every 100: answer p50 ~30 us
     # slower; a checkpoint took ~7 ms).
     CHECKPOINT_EVERY = 10
-    # While a qbank import runs, another commit every few ms: whether one is still running is
-    # asked at most this often (the queue is rebuilt once it is done, this much later at most).
-    IMPORT_RECHECK_S = 1.0
 
     def __init__(
         self,
@@ -212,59 +200,6 @@ class StudySession:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
             conn.commit()
         return True
-
-    def _data_version(self) -> int | None:
-        """SQLite's counter of commits by *other* connections (ours hold still)."""
-        if self.fc.engine.dialect.name != "sqlite":
-            return None
-        return sqlite_data_version(self._connection())  # needs no transaction
-
-    def _changed_elsewhere(self, ask: bool = False) -> bool:
-        if self._checked:
-            self._checked = False
-            return False
-        refresh = self.REFRESH_SECONDS - (self.PREPARE_AHEAD_S if ask else 0.0)
-        if self._version is None:
-            if time.monotonic() - self._built_at > refresh:
-                return True
-            return ask and self._pg_changed()
-        if self._data_version() == self._version:
-            return False
-        # A qbank import commits every few milliseconds while it copies its attempts (unseen
-        # until it publishes them) and writes the weights that follow: the queue is rebuilt
-        # once it is done, as when an import was one transaction (and at the latest after
-        # REFRESH_SECONDS: another window's change waits for the import meanwhile).
-        now = time.monotonic()
-        if now - self._built_at >= refresh:
-            return True
-        seen = self._import_seen_at
-        if not ask and seen is not None and now - seen < self.IMPORT_RECHECK_S:
-            return False  # an import was running a moment ago: still taken as running
-        importing = self._importing()
-        self._import_seen_at = now if importing else None
-        return not importing
-
-    def _profile_stamp(self) -> tuple[object, ...]:
-        conn = self._connection()
-        with transaction(conn, write=False):
-            return repos.profile_stamp(conn, self.fc.profile_id)
-
-    def _pg_changed(self) -> bool:
-        """PostgreSQL, off the key's path: whether another process has imported a log or loaded
-        a deck since the build (looked at every PG_LOOK_SECONDS); an import still writing is
-        waited for, as on SQLite."""
-        now = time.monotonic()
-        if now - self._stamp_looked < self.PG_LOOK_SECONDS:
-            return False
-        self._stamp_looked = now
-        if self._profile_stamp() == self._stamp:
-            return False
-        return not self._importing()
-
-    def _importing(self) -> bool:
-        conn = self._connection()
-        with transaction(conn, write=False):
-            return repos.import_in_progress(conn, self.fc.profile_id)
 
     def prepare(self) -> bool:
         """Work for a quiet moment (the student is reading a card; call it from a worker):
