@@ -30,7 +30,7 @@ from flashcore.importers.anki_package.types import (
     NoteTypeKind,
     RevlogEntry,
 )
-from flashcore.importers.anki_scheduling import (
+from flashcore.importers.anki_revlog_sql import (
     ANSWERS_OF_CARDS_SQL,
     COUNTS_SQL,
     DUE_DAYS_SQL,
@@ -41,6 +41,8 @@ from flashcore.importers.anki_scheduling import (
     ROWS_PRINTS_SQL,
     ROWS_SQL,
     TEMP_TABLES,
+)
+from flashcore.importers.anki_scheduling import (
     AnkiClock,
     day_terms,
     due_micros,

@@ -1,0 +1,124 @@
+"""The SQL that turns a package's revlog into review-log rows in bulk, run by SQLite on the
+package's own collection (attached read-only; see `services.anki_scheduling`). Plain text: the
+statements take their day terms as parameters (`importers.anki_scheduling.day_terms`)."""
+
+from __future__ import annotations
+
+from flashcore.importers.anki_scheduling import _QUARTER_MS
+
+# ---------------------------------------------------------------- the revlog in bulk
+#
+# A package's answers are turned into review-log rows by SQLite itself, on the package's own
+# collection (opened read-only; the joins go to TEMP tables the import fills):
+#   temp.fc_cards(cid, card_id, retention)  the Anki cards whose answers go straight in
+#   temp.fc_known(id)                       revlog ids the review log holds already
+#   temp.fc_day(q, day)                     flashcore's study day (an ordinal) of each quarter
+#                                           hour an answer falls in (zones move by quarters)
+#   temp.fc_due(day, due)                   flashcore's due (stored microseconds) of each Anki due day
+# The values are those `review_of` gives one row at a time (the test suite checks both agree):
+# elapsed study days from the card's previous answer, the state it was answered in, the next
+# due from `ivl`, lapses so far, FSRS difficulty from `factor`.
+
+_ANSWER = "r.ease BETWEEN 1 AND 4 AND r.type BETWEEN 0 AND 3"
+_STAMP = "(({ms}) * 1000)"  # Anki's milliseconds as the review log stores times (UTCMicros)
+TEMP_TABLES = {
+    "fc_cards": "cid INTEGER PRIMARY KEY, card_id INTEGER, retention REAL",
+    "fc_known": "id INTEGER PRIMARY KEY",
+    "fc_day": "q INTEGER PRIMARY KEY, day INTEGER",
+    "fc_due": "day INTEGER PRIMARY KEY, due INTEGER",
+}
+
+
+_DAY_OF = "(({id} / 1000 - ?1) / 86400 - ?2)"  # ?1, ?2: `day_terms`
+
+QUARTERS_SQL = (
+    f"SELECT DISTINCT r.id / {_QUARTER_MS} FROM revlog r JOIN temp.fc_cards c ON c.cid = r.cid"
+    f" WHERE {_ANSWER}"
+)
+DUE_DAYS_SQL = (
+    f"SELECT DISTINCT {_DAY_OF.format(id='r.id')} + r.ivl FROM revlog r"
+    f" JOIN temp.fc_cards c ON c.cid = r.cid WHERE {_ANSWER} AND r.ivl > 0"
+)
+COUNTS_SQL = f"""
+SELECT r.cid,
+  SUM(CASE WHEN k.id IS NULL AND {_ANSWER} THEN 1 ELSE 0 END),
+  SUM(CASE WHEN k.id IS NOT NULL AND {_ANSWER} THEN 1 ELSE 0 END),
+  SUM(CASE WHEN k.id IS NULL AND NOT ({_ANSWER}) THEN 1 ELSE 0 END),
+  MAX(CASE WHEN {_ANSWER} THEN r.id END)
+FROM revlog r JOIN temp.fc_cards c ON c.cid = r.cid LEFT JOIN temp.fc_known k ON k.id = r.id
+GROUP BY r.cid
+"""
+# A card's revlog ids' fingerprint (count, sum, least, greatest), nothing looked up: of every row
+# (every card's: the package's `ix_revlog_cid` only, ~0.1 s CPU a million rows), or of the
+# answers, with how many other rows (reads the rows: ~0.6 s). `COUNTS_SQL` looks every row up.
+ROWS_PRINTS_SQL = """
+SELECT r.cid, COUNT(*), SUM(r.id), MIN(r.id), MAX(r.id) FROM revlog r GROUP BY r.cid
+"""
+FINGERPRINTS_SQL = f"""
+SELECT r.cid, SUM({_ANSWER}), SUM(NOT ({_ANSWER})),
+  SUM(CASE WHEN {_ANSWER} THEN r.id ELSE 0 END),
+  MIN(CASE WHEN {_ANSWER} THEN r.id END), MAX(CASE WHEN {_ANSWER} THEN r.id END)
+FROM revlog r JOIN temp.fc_cards c ON c.cid = r.cid
+GROUP BY r.cid
+"""
+# One window pass over the package's `ix_revlog_cid` (card, then id: no sort) gives each
+# answer the one before it (its time, study day and due after) and the lapses up to it. Each
+# row's study day and due after are looked up before the window (two lookups a row, and the
+# previous row's come from the window: LAG), the texts made for the rows written only. Each
+# window function costs ~0.15 s CPU a million rows; the window itself ~0.75 s. A card's first
+# answer is the one without a previous (`prev_id IS NULL`). A row is a lapse when Again was
+# answered in review: a review row, or a filtered-deck row (type 3) that is not the card's first
+# answer (a new card's Again in a filtered deck is no lapse; those rows are rare, so the
+# earlier answer is looked for only for them). A row's state before: new for a card's first
+# answer (learn or filtered), learning for a later learn row, review for a review row or a
+# later filtered one, relearning for a relearn row.
+_FIRST = "a.prev_id IS NULL"
+_BEFORE = (
+    f"CASE a.type WHEN 0 THEN (CASE WHEN {_FIRST} THEN 0 ELSE 1 END) WHEN 1 THEN 2 WHEN 2 THEN 3"
+    f" ELSE (CASE WHEN {_FIRST} THEN 0 ELSE 2 END) END"
+)
+_WAS_REVIEWING = f"(a.type IN (1, 2) OR (a.type = 3 AND NOT {_FIRST}))"
+_LAPSE = (
+    "(CASE WHEN r.ease <> 1 THEN 0 WHEN r.type = 1 THEN 1 WHEN r.type = 3 THEN EXISTS ("
+    "SELECT 1 FROM revlog p WHERE p.cid = r.cid AND p.id < r.id"
+    " AND p.ease BETWEEN 1 AND 4 AND p.type BETWEEN 0 AND 3) ELSE 0 END)"
+)
+_DUE_AFTER = f"CASE WHEN r.ivl > 0 THEN u.due ELSE {_STAMP.format(ms='(r.id - r.ivl * 1000)')} END"
+_ROWS = f"""
+WITH a AS (
+  SELECT r.id, r.ease, r.factor, r.time, r.type, c.card_id, c.retention, r.ivl,
+    d.day, {_DUE_AFTER} AS due_after,
+    LAG(r.id) OVER w AS prev_id, LAG(d.day) OVER w AS prev_day,
+    LAG({_DUE_AFTER}) OVER w AS prev_due, SUM({_LAPSE}) OVER w - {_LAPSE} AS lapses_to
+  FROM revlog r JOIN temp.fc_cards c ON c.cid = r.cid
+  LEFT JOIN temp.fc_day d ON d.q = r.id / {_QUARTER_MS}
+  LEFT JOIN temp.fc_due u ON r.ivl > 0 AND u.day = {_DAY_OF.format(id="r.id")} + r.ivl
+  WHERE {_ANSWER}
+  WINDOW w AS (PARTITION BY r.cid ORDER BY r.id ROWS UNBOUNDED PRECEDING)
+)
+SELECT ?3, a.card_id, {_STAMP.format(ms="a.id")}, a.ease, NULL,
+  CASE WHEN a.time > 0 THEN a.time END, a.retention, ?4, {_BEFORE},
+  CASE WHEN {_FIRST} THEN {_STAMP.format(ms="a.id")} ELSE a.prev_due END,
+  CASE WHEN NOT {_FIRST} THEN {_STAMP.format(ms="a.prev_id")} END,
+  a.lapses_to,
+  CASE WHEN a.ivl > 0 THEN 2 WHEN {_WAS_REVIEWING} THEN 3 ELSE 1 END, 0.0,
+  CASE WHEN a.factor BETWEEN 100 AND 1100 THEN (a.factor / 1000.0 - 0.1) * 9 + 1 ELSE 0.0 END,
+  a.due_after, 0, NULL,
+  CASE WHEN {_FIRST} THEN 0 ELSE MAX(0, a.day - a.prev_day) END,
+  a.id, 1
+FROM a"""
+# The rows of the answers the review log does not hold (by `temp.fc_known`).
+ROWS_SQL = f"{_ROWS} LEFT JOIN temp.fc_known k ON k.id = a.id WHERE k.id IS NULL\n"
+# Every answer's row (the review log holds no revlog id: a first import).
+FIRST_ROWS_SQL = f"{_ROWS}\n"
+
+# The revlog rows of the cards in temp.fc_cards, as RevlogEntry's fields, in id order.
+REVLOG_OF_CARDS_SQL = (
+    "SELECT r.id, r.cid, r.usn, r.ease, r.ivl, r.lastIvl, r.factor, r.time, r.type"
+    " FROM revlog r JOIN temp.fc_cards c ON c.cid = r.cid ORDER BY r.id"
+)
+# The answers (cid, id, ease) of the cards in temp.fc_cards, by card and time.
+ANSWERS_OF_CARDS_SQL = (
+    "SELECT r.cid, r.id, r.ease FROM revlog r JOIN temp.fc_cards c ON c.cid = r.cid"
+    f" WHERE {_ANSWER} ORDER BY r.cid, r.id"
+)
