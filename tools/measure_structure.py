@@ -24,6 +24,7 @@ ANKI_FILES = (
     "flashcore/exporters/anki/",
     "flashcore/importers/anki_package/",
     "flashcore/importers/anki_scheduling.py",
+    "flashcore/importers/anki_revlog_sql.py",
 )
 
 
