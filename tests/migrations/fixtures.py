@@ -208,6 +208,27 @@ def load(engine: sa.Engine, fixture: dict[str, Any]) -> None:
 # ---------------------------------------------------------------- making content
 
 
+def released_database(request: Any, tmp_path: Path, revision: str) -> tuple[str, dict[str, Any]]:
+    """A database at `revision` holding that release's fixture rows, on the backend the
+    requesting fixture's param names ("sqlite": a file in `tmp_path`; else the test's
+    PostgreSQL schema); returns its URL and the fixture."""
+    from flashcore.storage.db import make_engine
+    from flashcore.storage.migrate import upgrade
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'released.sqlite3'}"
+    else:
+        url = str(request.getfixturevalue("pg_url"))
+    fixture = read_fixture(FOLDER / f"{revision}.json")
+    engine = make_engine(url, create=True)
+    try:
+        upgrade(engine, revision)
+        load(engine, fixture)
+    finally:
+        engine.dispose()
+    return url, fixture
+
+
 def make_content(url: str, folder: Path) -> datetime:
     """A collection with real content in every table; returns the clock's last instant."""
     from flashcore.core.clock import FixedClock

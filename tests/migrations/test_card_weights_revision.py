@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flashcore.storage.db import make_engine
 from flashcore.storage.migrate import downgrade, upgrade
 from flashcore.storage.tables import card_weight, cards, topics
-from tests.migrations.fixtures import FOLDER, dump, load, read_fixture
+from tests.migrations.fixtures import dump, released_database
 
 REVISION, PREVIOUS = "0019", "0018"
 COLUMNS = {
@@ -25,15 +25,9 @@ COLUMNS = {
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def released(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, dict[str, Any]]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'released.sqlite3'}"
-    else:
-        url = str(request.getfixturevalue("pg_url"))
-    fixture = read_fixture(FOLDER / f"{PREVIOUS}.json")
-    engine = make_engine(url, create=True)
+    url, fixture = released_database(request, tmp_path, PREVIOUS)
+    engine = make_engine(url)
     try:
-        upgrade(engine, PREVIOUS)
-        load(engine, fixture)
         with engine.begin() as conn:  # a card of a missed question beside its weak topic
             conn.exec_driver_sql(
                 "UPDATE cards SET weight = 1.75 WHERE id = (SELECT MIN(id) FROM cards"

@@ -19,7 +19,7 @@ from flashcore.storage.db import make_engine
 from flashcore.storage.explanations import from_json, to_json
 from flashcore.storage.migrate import downgrade, read_revision, upgrade
 from flashcore.storage.repos import weights as weights_repo
-from tests.migrations.fixtures import FOLDER, dump, load, read_fixture
+from tests.migrations.fixtures import dump, released_database
 
 REVISION, PREVIOUS = "0014", "0013"
 TYPE_I = "Immunology::Hypersensitivity::Type I"
@@ -28,18 +28,7 @@ COLUMNS = {"topics": ["id", "profile_id", "path", "weight", "reason"]}
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def released(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, dict]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'released.sqlite3'}"
-    else:
-        url = str(request.getfixturevalue("pg_url"))
-    fixture = read_fixture(FOLDER / f"{PREVIOUS}.json")
-    engine = make_engine(url, create=True)
-    try:
-        upgrade(engine, PREVIOUS)
-        load(engine, fixture)
-    finally:
-        engine.dispose()
-    return url, fixture
+    return released_database(request, tmp_path, PREVIOUS)
 
 
 def stored(engine: sa.Engine) -> dict[str, tuple[str, Any]]:

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from flashcore.storage.db import make_engine
 from flashcore.storage.migrate import downgrade, read_revision, upgrade
-from tests.migrations.fixtures import FOLDER, dump, load, read_fixture
+from tests.migrations.fixtures import dump, released_database
 
 REVISION, PREVIOUS = "0018", "0017"
 
@@ -23,18 +23,7 @@ COUNTED = (
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def released(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, dict]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'released.sqlite3'}"
-    else:
-        url = str(request.getfixturevalue("pg_url"))
-    fixture = read_fixture(FOLDER / f"{PREVIOUS}.json")
-    engine = make_engine(url, create=True)
-    try:
-        upgrade(engine, PREVIOUS)
-        load(engine, fixture)
-    finally:
-        engine.dispose()
-    return url, fixture
+    return released_database(request, tmp_path, PREVIOUS)
 
 
 def _triggers(conn: sa.Connection) -> set[str]:
