@@ -79,9 +79,13 @@ REWRITTEN = [
 REDERIVED = [("0019", "cards", "weak_topic_id")]
 
 
-def _without_rederived(tables: dict[str, Any], revision: str) -> dict[str, Any]:
+def _without(
+    tables: dict[str, Any], revision: str, listed: list[tuple[str, str, str]]
+) -> dict[str, Any]:
+    """A copy of `tables` without the `listed` (revision, table, column) columns that a
+    revision after `revision` derives."""
     out = copy.deepcopy(tables)
-    for derived_by, name, column in REDERIVED:
+    for derived_by, name, column in listed:
         table = out.get(name)
         if revision >= derived_by or table is None or column not in table["columns"]:
             continue
@@ -92,6 +96,10 @@ def _without_rederived(tables: dict[str, Any], revision: str) -> dict[str, Any]:
     return out
 
 
+def _without_rederived(tables: dict[str, Any], revision: str) -> dict[str, Any]:
+    return _without(tables, revision, REDERIVED)
+
+
 # Columns that say how a value was stored, not what it is, which a later revision derives
 # instead: (revision, table, column). Left out of the comparisons for earlier fixtures.
 # - 0017: `review_logs.chained` (a chained row is one with no `due_before`; the fixtures hold
@@ -100,16 +108,9 @@ STORAGE_DETAILS = [("0017", "review_logs", "chained")]
 
 
 def _without_storage_details(fixture: dict[str, Any], revision: str) -> dict[str, Any]:
-    out = copy.deepcopy(fixture)
-    for derived_by, name, column in STORAGE_DETAILS:
-        table = out["tables"].get(name)
-        if revision >= derived_by or table is None or column not in table["columns"]:
-            continue
-        at = table["columns"].index(column)
-        table["columns"].pop(at)
-        for row in table["rows"]:
-            row.pop(at)
-    return out
+    return copy.deepcopy(fixture) | {
+        "tables": _without(fixture["tables"], revision, STORAGE_DETAILS)
+    }
 
 
 def _upgraded(tables: dict[str, Any], revision: str) -> dict[str, Any]:
