@@ -12,6 +12,7 @@ from flashcore.core.introduction import NewOrder
 from flashcore.core.model import CardState, DeckSpec
 from flashcore.services.memory import no_cycle_collection
 from flashcore.storage import repos
+from flashcore.storage.bulk_cards import loading_cards
 from flashcore.storage.uow import reading, run_write, transaction
 
 if TYPE_CHECKING:
@@ -252,6 +253,12 @@ def _write_all(
             specs: list[DeckSpec] = maybe_specs,
             package: PackageRead | None = package,
         ) -> tuple[list[repos.LoadCounts], SchedulingSummary | None, int]:
+            with loading_cards(session, fc.profile_id, _incoming_cards(specs)):
+                return _write_file(session, specs, package)
+
+        def _write_file(
+            session: Any, specs: list[DeckSpec], package: PackageRead | None
+        ) -> tuple[list[repos.LoadCounts], SchedulingSummary | None, int]:
             homes = None
             returning, back = None, 0
             if package is not None:
@@ -297,6 +304,12 @@ def _write_all(
             report.deleted += counts.deleted
             report.cards_added += counts.cards_added
             report.removed_keys.extend(counts.removed_keys or [])
+
+
+def _incoming_cards(specs: list[DeckSpec]) -> int:
+    """The cards a file's notes make, at most (a big first load sets triggers and indexes
+    aside while it writes them: `storage.bulk_cards`); notes found unchanged make none."""
+    return sum(len(n.ordinals or (0,)) for s in specs for n in s.notes if not n.stub)
 
 
 def _homes_hold(
