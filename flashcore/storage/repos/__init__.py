@@ -19,6 +19,7 @@ from flashcore.storage.repos.decks import *  # noqa: F403
 from flashcore.storage.repos.introduction import *  # noqa: F403
 from flashcore.storage.repos.profiles import *  # noqa: F403
 from flashcore.storage.repos.qbank import *  # noqa: F403
+from flashcore.storage.repos.qbank_batches import *  # noqa: F403
 from flashcore.storage.repos.qbank_fold import *  # noqa: F403
 from flashcore.storage.repos.qbank_sums import *  # noqa: F403
 from flashcore.storage.repos.qbank_sums_sync import *  # noqa: F403
