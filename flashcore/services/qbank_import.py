@@ -214,7 +214,10 @@ class _Writer:
             if "added" in hint and _keeps_sums(self.fc, self.conn):
                 hint["added"] = list(hint["added"])
                 fold_into_sums(self.fc, self.conn, claimed, hint["added"], self.owner, _alive)
-            latest = max((a[3] for a in hint["added"]), default=None) if "added" in hint else None
+            # The latest day of the batch from the rows listed for the fold (else read back:
+            # the rows of a small history's import stay a generator the refresh consumes).
+            held = hint.get("added")
+            latest = max((a[3] for a in held), default=None) if isinstance(held, list) else None
             self.report.pulled_forward = _reweigh(
                 self.fc, self.conn, self.today, [claimed.batch_id], self.steps, hint,
                 latest=[(claimed.batch_id, claimed.pending_from, latest)],

@@ -61,3 +61,16 @@ def test_batches_keep_their_latest_day_and_fresh_misses_skip_older_ones(fc):
 
     run_write(fc.engine, too_early)
     assert _fresh(fc) == []
+
+
+def test_an_import_folded_into_kept_sums_keeps_its_latest_day_from_memory(fc, monkeypatch):
+    from flashcore.services import matching, weakness
+
+    monkeypatch.setattr(matching, "SUM_IN_DATABASE_FROM", 0)
+    monkeypatch.setattr(weakness, "SUM_IN_DATABASE_FROM", 0)
+    qbank.import_log(fc, _log([40, 12], 1000), origin="history.csv")
+    weakness.report(fc)  # the sums kept: the next import lists its rows for the fold
+    read_back = []
+    monkeypatch.setattr(repos, "batch_latest_day", lambda *a: read_back.append(a))
+    new = qbank.import_log(fc, _log([3, 1, 7], 2000), origin="today.csv").batch_id
+    assert _latest(fc)[new] == TODAY - timedelta(days=1) and not read_back
