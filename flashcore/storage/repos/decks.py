@@ -478,3 +478,29 @@ def topic_keys_of_notes(session: Executor, note_ids: list[int]) -> dict[int, lis
         for note_id, key in rows:
             out.setdefault(note_id, []).append(key)
     return out
+
+
+def exported_note_keys(
+    session: Executor, profile_id: int
+) -> tuple[list[tuple[int, str]], list[tuple[int, str, int]]]:
+    """What names the notes in flashcore's Anki export, to know them when a package brings them
+    back: the notes not from a package (their GUID is made from their key), `(note id, key)`;
+    and every basic note's cards beyond the first (exported as notes of their own, keyed
+    `<key>@<ord>`), `(note id, key, ord)`. Removed notes are left out."""
+    package = or_(decks.c.source.like("%.apkg"), decks.c.source.like("%.colpkg"))
+    own = session.execute(
+        select(notes.c.id, notes.c.key)
+        .join(decks, decks.c.id == notes.c.deck_id)
+        .where(decks.c.profile_id == profile_id, notes.c.removed.is_(False), ~package)
+    )
+    sides = session.execute(
+        select(notes.c.id, notes.c.key, cards.c.ord)
+        .join(cards, cards.c.note_id == notes.c.id)
+        .where(
+            notes.c.profile_id == profile_id,
+            notes.c.removed.is_(False),
+            notes.c.kind == NoteKind.BASIC.value,
+            cards.c.ord > 0,
+        )
+    )
+    return [(int(i), str(k)) for i, k in own], [(int(i), str(k), int(o)) for i, k, o in sides]
