@@ -65,6 +65,7 @@ async def _on_back(pilot) -> ReviewScreen:
 
 async def test_an_answer_waits_for_another_writer_says_so_and_keeps_the_keys_pressed_meanwhile(
     quick_busy,
+    no_read_ahead,
 ):
     fc = quick_busy
     app = make_app(fc, deck="Test", ticks=still)
@@ -94,7 +95,7 @@ async def test_an_answer_waits_for_another_writer_says_so_and_keeps_the_keys_pre
     assert _review_rows(fc) == 1  # written once, however often it was tried
 
 
-async def test_answers_typed_ahead_while_saving_are_all_given_in_order(quick_busy):
+async def test_answers_typed_ahead_while_saving_are_all_given_in_order(quick_busy, no_read_ahead):
     fc = quick_busy
     app = make_app(fc, deck="Test", ticks=still)
     async with app.run_test(size=SIZE) as pilot:
@@ -113,7 +114,7 @@ async def test_answers_typed_ahead_while_saving_are_all_given_in_order(quick_bus
 
 
 async def test_an_answer_refused_past_the_limit_is_not_saved_and_the_card_stays(
-    quick_busy, monkeypatch
+    quick_busy, no_read_ahead, monkeypatch
 ):
     fc = quick_busy
     monkeypatch.setattr(review_module, "SAVE_LIMIT_S", 0.5)
@@ -139,7 +140,7 @@ async def test_an_answer_refused_past_the_limit_is_not_saved_and_the_card_stays(
     assert _review_rows(fc) == 1
 
 
-async def test_quitting_while_an_answer_is_saving_waits_for_it(quick_busy):
+async def test_quitting_while_an_answer_is_saving_waits_for_it(quick_busy, no_read_ahead):
     fc = quick_busy
     app = make_app(fc, deck="Test", ticks=still)
     async with app.run_test(size=SIZE) as pilot:
@@ -159,7 +160,9 @@ async def test_quitting_while_an_answer_is_saving_waits_for_it(quick_busy):
     assert _review_rows(fc) == 1
 
 
-async def test_ctrl_c_while_saving_waits_for_the_answer_and_twice_quits_at_once(quick_busy):
+async def test_ctrl_c_while_saving_waits_for_the_answer_and_twice_quits_at_once(
+    quick_busy, no_read_ahead
+):
     fc = quick_busy
     app = make_app(fc, deck="Test", ticks=still)
     async with app.run_test(size=SIZE) as pilot:
@@ -179,7 +182,9 @@ async def test_ctrl_c_while_saving_waits_for_the_answer_and_twice_quits_at_once(
     assert _review_rows(fc) == 0  # the lock never came free: the answer was not written
 
 
-async def test_undo_bury_and_flag_also_wait_for_the_lock_instead_of_freezing(quick_busy):
+async def test_undo_bury_and_flag_also_wait_for_the_lock_instead_of_freezing(
+    quick_busy, no_read_ahead
+):
     fc = quick_busy
     app = make_app(fc, deck="Test", ticks=still)
     async with app.run_test(size=SIZE) as pilot:
