@@ -75,6 +75,9 @@ class ShownAhead:
             if kept is not None and kept[0].after == after and kept[0].token == token:
                 return kept[0]
             self._ahead = None
+            shown = self._shown
+            if shown is None or shown[0] != after:
+                return None  # `after` is not the card shown (an answer is being written)
             now = self.fc.now()
             if self._pending is None or self._rollover is None or now >= self._rollover:
                 return None
@@ -84,11 +87,8 @@ class ShownAhead:
             conn = self._connection()
             with transaction(conn, write=False):
                 view, row = show_on(conn, self.fc, item.card_id)
-            shown = self._shown
-            if self.fc.settings.bury_siblings and (
-                shown is None or shown[0] != after or shown[1].note_id == row.note_id
-            ):
-                return None  # a sibling (answering `after` buries it), or not told
+            if self.fc.settings.bury_siblings and shown[1].note_id == row.note_id:
+                return None  # a sibling: answering `after` buries it
             found = Ahead(after, item, view, self._queue_after(after, item, now), token)
             self._ahead = (found, row)
             return found
