@@ -100,6 +100,7 @@ def _package_line(r: FileReport) -> str:
         (r.added, "added"), (r.updated, "updated"), (r.unchanged, "unchanged"),
         (skipped, "skipped"), (r.removed, "no longer in the package (suspended, kept)"),
         (r.deleted, "deleted"),
+        (r.own_notes, "already here (flashcore's own, exported earlier)"),
     ]  # fmt: skip
     notes = ", ".join(f"{n:,} {what}" for n, what in counts if n) or "none"
     media = "nothing new"

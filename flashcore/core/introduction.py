@@ -132,17 +132,23 @@ def with_probes(
     first_above: float,
     introduced: int = 0,
     slot: int | None = None,
+    on_screen: Hashable | None = None,
 ) -> list[T]:
     """Today's new cards in the order they are offered: the cards of `ranked` (weight first,
     then position) weighing `first_above` or more (a missed question's) first, then the rest
     of `ranked` with `probes` (by position) in every `slot`-th place of the day (PROBE_SLOT by
     default; 1: every probe first) while probes are left. The day's places count from the
     `introduced` new cards already studied today, so a queue built again after each answer
-    offers the same sequence as one kept for the whole day. Each card once."""
+    offers the same sequence as one kept for the whole day. `on_screen`: the key of a new card
+    shown and about to be answered (a queue built again while the student reads it): it comes
+    first and its place of the day is taken, so that once it is answered the order is the one
+    a queue built after the answer offers. Each card once."""
     every = max(1, PROBE_SLOT if slot is None else slot)
-    top = [r for r in ranked if weight(r) >= first_above]
-    seen = {key(r) for r in top}
-    out = list(top)
+    shown = [r for r in ranked if key(r) == on_screen] if on_screen is not None else []
+    top = [r for r in ranked if weight(r) >= first_above and key(r) != on_screen]
+    seen = {key(r) for r in (*shown, *top)}
+    out = [*shown, *top]
+    introduced += len(shown)
     rest = iter(ranked)
     waiting = iter(probes)
 

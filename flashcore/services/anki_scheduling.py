@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, Any
 
 from flashcore.core.model import Rating
 from flashcore.importers.anki_package.types import (
-    NoteTypeKind,
     RevlogEntry,
 )
 from flashcore.importers.anki_revlog_sql import (
@@ -67,6 +66,7 @@ from flashcore.services.anki_history import (
     _settle,
     _unchanged,
 )
+from flashcore.services.anki_identity import package_card_ids as package_card_ids
 from flashcore.services.anki_preset import _adopt_preset
 
 _BATCH = 5000  # progress every this many rows
@@ -82,27 +82,6 @@ _WRITES = 5_000  # card and anchor rows written at a time
 Progress = Callable[[int, int], None]
 
 
-def package_card_ids(session: Any, pkg: PackageSource, note_ids: dict[str, int]) -> dict[int, int]:
-    """Anki card id -> flashcore card id, for the package's notes flashcore holds (`note_ids`:
-    GUID -> flashcore note id, as the notes import keyed them). A cloze card's flashcore `ord`
-    is its cloze number (Anki's ord + 1); a standard note type's is its template's."""
-    kinds = {nt.id: nt.kind for nt in pkg.note_types().values()}
-    home: dict[int, tuple[int, bool]] = {}
-    for anki_note_id, guid, notetype_id in pkg.note_guids():
-        found = note_ids.get(guid)
-        if found is not None:
-            home[anki_note_id] = (found, kinds.get(notetype_id) is not NoteTypeKind.STANDARD)
-    ords = anki_sync.cards_of_notes(session, [n for n, _ in home.values()])
-    out: dict[int, int] = {}
-    for card in pkg.cards():
-        if card.note_id in home:
-            note_id, cloze = home[card.note_id]
-            card_id = ords.get((note_id, card.ord + 1 if cloze else card.ord))
-            if card_id is not None:
-                out[card.id] = card_id
-    return out
-
-
 def import_from_package(
     session: Any,
     fc: Collection,
@@ -111,13 +90,14 @@ def import_from_package(
     note_ids: dict[str, int],
     *,
     show_progress: bool = False,
+    ords: dict[str, int] | None = None,
 ) -> SchedulingSummary:
     """`decks add FILE --with-scheduling`, after the notes and cards are written in the same
     transaction: the package (opened once by the notes import, its collection extracted), its
     cards found by GUID (`note_ids`), its scheduling applied; a progress bar on stderr for a big
     one. The extracted collection must stay until the transaction ends (on SQLite it is
     attached to the transaction's connection until then): the caller closes the package after."""
-    card_ids = package_card_ids(session, pkg, note_ids)
+    card_ids = package_card_ids(session, pkg, note_ids, ords)
     counts = pkg.counts()
     if not show_progress or counts.cards + counts.revlog < 50_000:
         return apply_scheduling(session, fc, pkg, card_ids, now)

@@ -12,6 +12,7 @@ from flashcore.core.introduction import NewOrder
 from flashcore.core.model import CardState, DeckSpec
 from flashcore.services.memory import no_cycle_collection
 from flashcore.storage import repos
+from flashcore.storage.bulk_cards import loading_cards
 from flashcore.storage.uow import reading, run_write, transaction
 
 if TYPE_CHECKING:
@@ -55,6 +56,9 @@ class FileReport:
     warnings: list[str] = field(default_factory=list)
     # `--with-scheduling`: what the package's scheduling did (None: not asked, or not a package)
     scheduling: SchedulingSummary | None = None
+    # Anki packages: notes of flashcore's own decks, exported and coming back (not added again;
+    # services.anki_identity)
+    own_notes: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -75,6 +79,7 @@ class FileReport:
             "media_added": self.media_added,
             "warnings": self.warnings,
             "scheduling": self.scheduling.to_json() if self.scheduling is not None else None,
+            "own_notes": self.own_notes,
         }
 
 
@@ -247,9 +252,21 @@ def _write_all(
             session: Any,
             specs: list[DeckSpec] = maybe_specs,
             package: PackageRead | None = package,
-        ) -> tuple[list[repos.LoadCounts], SchedulingSummary | None]:
+        ) -> tuple[list[repos.LoadCounts], SchedulingSummary | None, int]:
+            with loading_cards(session, fc.profile_id, _incoming_cards(specs)):
+                return _write_file(session, specs, package)
+
+        def _write_file(
+            session: Any, specs: list[DeckSpec], package: PackageRead | None
+        ) -> tuple[list[repos.LoadCounts], SchedulingSummary | None, int]:
             homes = None
+            returning, back = None, 0
             if package is not None:
+                # flashcore's own notes, exported to Anki and coming back: not added again
+                from flashcore.services.anki_identity import exported_guids, without_returning
+
+                returning = exported_guids(session, fc.profile_id)
+                specs, back = without_returning(specs, returning)
                 homes = _adopt_moved_notes(session, fc.profile_id, specs, now)
             counts = [repos.upsert_deck(session, fc.profile_id, s, now, prune=prune) for s in specs]
             scheduled = None
@@ -260,18 +277,20 @@ def _write_all(
                     homes = repos.package_note_homes(session, fc.profile_id)
                 note_ids = {guid: note_id for guid, (note_id, _deck) in homes.items()}
                 assert package.source is not None  # open until `commit` or `discard`
+                assert returning is not None
                 scheduled = import_from_package(
-                    session, fc, package.source, now, note_ids, show_progress=show_progress
-                )
+                    session, fc, package.source, now, note_ids | returning.notes,
+                    show_progress=show_progress, ords=returning.ords,
+                )  # fmt: skip
             if (scheduled is not None and scheduled.changed) or any(
                 c.cards_added or c.updated for c in counts
             ):
                 # The new cards' introduction order, this file's among them. A reload that
                 # changed nothing leaves it as it is (no card's place moves needlessly).
                 repos.renumber_new_cards(session, fc.profile_id, NewOrder(fc.settings.new_order))
-            return counts, scheduled
+            return counts, scheduled, back
 
-        results, report.scheduling = run_write(fc.engine, work)
+        results, report.scheduling, report.own_notes = run_write(fc.engine, work)
         if package is not None:
             report.media_added = package.commit()
             report.suspended_cards = sum(len(n.suspended) for s in maybe_specs for n in s.notes)
@@ -285,6 +304,12 @@ def _write_all(
             report.deleted += counts.deleted
             report.cards_added += counts.cards_added
             report.removed_keys.extend(counts.removed_keys or [])
+
+
+def _incoming_cards(specs: list[DeckSpec]) -> int:
+    """The cards a file's notes make, at most (a big first load sets triggers and indexes
+    aside while it writes them: `storage.bulk_cards`); notes found unchanged make none."""
+    return sum(len(n.ordinals or (0,)) for s in specs for n in s.notes if not n.stub)
 
 
 def _homes_hold(

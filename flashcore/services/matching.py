@@ -358,7 +358,13 @@ def scheduling_scores(
     if not direct and not lapses:
         return direct
     cards_of, total = index.notes_below()
-    return model.relative_scores(direct, cards_of, total, settings, lapses)
+    scores = model.relative_scores(direct, cards_of, total, settings, lapses)
+    from flashcore.core import memory_floor
+
+    if memory_floor.ENABLED and lapses:
+        forgetting = model.forgetting_ratios(lapses)
+        scores, _ = memory_floor.floored(scores, forgetting, cards_of, settings)
+    return scores
 
 
 @dataclass(slots=True)

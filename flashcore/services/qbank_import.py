@@ -6,7 +6,6 @@ or-nothing as readers see it; re-importing adds nothing."""
 
 from __future__ import annotations
 
-import functools
 import os
 import socket
 import threading
@@ -21,7 +20,8 @@ from flashcore.core.errors import FlashcoreError
 from flashcore.core.matching import own_text
 from flashcore.services import matching, pullforward, weights
 from flashcore.services.context import today_for
-from flashcore.services.write_steps import PAUSE_S, Steps, drop_batch
+from flashcore.services.qbank_fold import fold_into_sums
+from flashcore.services.write_steps import Steps, drop_batch
 from flashcore.storage import repos
 from flashcore.storage import today as today_repo
 from flashcore.storage.qbank_stage import HeldStage, Progress, Stage
@@ -212,8 +212,7 @@ class _Writer:
             hint = self.stage.refresh_hint(claimed.batch_id)
             if "added" in hint and _keeps_sums(self.fc, self.conn):
                 hint["added"] = list(hint["added"])
-                fingerprints = self.stage.saved_fingerprints()
-                _fold_into_sums(self.fc, self.conn, claimed, hint["added"], fingerprints)
+                fold_into_sums(self.fc, self.conn, claimed, hint["added"], self.owner, _alive)
             self.report.pulled_forward = _reweigh(
                 self.fc, self.conn, self.today, [claimed.batch_id], self.steps, hint
             )
@@ -309,46 +308,6 @@ def _keeps_sums(fc: Collection, conn: Any) -> bool:
     """Whether the profile keeps qbank sums (a large history's reports started them)."""
     with transaction(conn, write=False):
         return repos.sums_kept(conn, fc.profile_id)
-
-
-def _fold_into_sums(
-    fc: Collection, conn: Any, claimed: repos.PendingBatch,
-    added: list[matching.AddedAttempt], fingerprints: list[str],
-) -> None:  # fmt: skip
-    """Fold the batch just published into the kept sums of a large history, counted from the
-    rows in memory in id order, in short steps (see repos.fold_batch): the weights that
-    follow and the next reports then read none of its attempts. Nothing when the profile
-    keeps no sums; it stops where the sums no longer stand just before the next run."""
-    with transaction(conn, write=False):
-        if not repos.sums_kept(conn, fc.profile_id):
-            return
-        listed, digest = repos.listed_qids(conn, fc.profile_id)
-        id_of = repos.batch_ids(conn, claimed.batch_id, claimed.pending_from)
-    if len(id_of) != len(added):
-        return  # not every row saved as held (never expected): the sums read them by id
-    ids = [id_of[fp] for fp in fingerprints]
-    by_id = sorted(range(len(ids)), key=ids.__getitem__)
-    last: int | None = None  # the last id folded (None: none yet)
-    made: repos.Made = {}
-    for start in range(0, len(by_id), FOLD_STEP):
-        run = by_id[start : start + FOLD_STEP]
-        days = repos.group_days((added[i] for i in run), listed)
-        through = ids[run[-1]]
-        fold = functools.partial(
-            repos.fold_batch, profile_id=fc.profile_id, listed=digest, after_id=last,
-            through_id=through, days=days, count=len(run), unfolded=len(added), made=made,
-        )  # fmt: skip
-        wrote = run_write_on(conn, fold)
-        if wrote is None:
-            return  # the sums no longer stand just before this run: readers read it by id
-        made.update(wrote)
-        last = through
-        time.sleep(PAUSE_S)
-
-
-# Attempts folded into the kept sums per write transaction (each a few milliseconds: their
-# (group, day) rows written, or added to where an earlier step of the fold wrote them).
-FOLD_STEP = 1_000
 
 
 def _reweigh(

@@ -118,14 +118,18 @@ def build_queue(
     limit: int | None = None,
     details: bool = True,
     weights_fresh: bool = False,
+    on_screen: int | None = None,
 ) -> TodayQueue:
     """Today's queue in order, each card with a reason. Ranks compact columns, not ORM objects.
     `weights_fresh`: the caller has just run `ensure_fresh` (a review session does, before it
-    notes the database's version)."""
+    notes the database's version). `on_screen`: a card shown and about to be answered (a
+    session's queue built again while the student reads it; core.introduction.with_probes)."""
     with collector_paused():
         if not weights_fresh:
             ensure_fresh(fc)
-        return _build_queue(fc, deck=deck, topic=topic, limit=limit, details=details)
+        return _build_queue(
+            fc, deck=deck, topic=topic, limit=limit, details=details, on_screen=on_screen
+        )
 
 
 def tomorrow(fc: Collection, *, deck: str | None = None, topic: str | None = None) -> TodayQueue:
@@ -240,6 +244,7 @@ class Inputs:
     probe_rows: list[tuple[Any, ...]] = field(default_factory=list)
     new_done: int = 0  # new cards studied today (the day's places of core.introduction's probes)
     by_weight: bool = True  # new cards weak topics first (else introduction order: weak_first)
+    on_screen: int | None = None  # a new card shown, about to be answered (with_probes)
 
 
 # When weak topics' new cards come first (tools.simulate's ablations; README, "The weakness
@@ -325,11 +330,13 @@ def _build_queue(
     limit: int | None,
     details: bool,
     ahead_day: bool = False,
+    on_screen: int | None = None,
 ) -> TodayQueue:
     d = day_of(fc, ahead_day=ahead_day)
     # Core statements on one connection, rows kept as tuples: this ranks ~2,500 cards.
     with fc.engine.connect() as conn, transaction(conn, write=False):
         inputs = _load(conn, fc, d, deck, topic, ahead_day)
+        inputs.on_screen = on_screen
         return rank(fc, d, inputs, limit=limit, details=details, conn=conn)
 
 
@@ -362,7 +369,7 @@ def rank(
         probes = {r[0] for r in inputs.probe_rows}
         new_rows = introduction.with_probes(
             new_rows, inputs.probe_rows, weight=_weight, key=_card_id,
-            first_above=MISSED_QUESTION, introduced=inputs.new_done,
+            first_above=MISSED_QUESTION, introduced=inputs.new_done, on_screen=inputs.on_screen,
         )  # fmt: skip
         news = [
             Candidate(r[0], r[1], r[2], r[3], None, None, r[6], None,

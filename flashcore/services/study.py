@@ -273,9 +273,11 @@ class StudySession(ChangesElsewhere, ShownAhead):
             self._stamp_looked = time.monotonic()
         self._checked = False
         self._built_at = time.monotonic()
+        # a card on screen (a rebuild while the student reads it) keeps its place of the day
         built = build_queue(
-            self.fc, deck=self.deck, topic=self.topic, details=False, weights_fresh=True
-        )
+            self.fc, deck=self.deck, topic=self.topic, details=False, weights_fresh=True,
+            on_screen=self._shown[0] if self._shown is not None else None,
+        )  # fmt: skip
         self._held = (built.new_held, built.review_held, built.new_limit)
         self._pending = self._within_budget([i for i in built.items if i.kind != "ahead"])
         self._head = 0

@@ -46,6 +46,7 @@ from flashcore.storage.tables_qbank import qbank_batches as qbank_batches
 from flashcore.storage.tables_qbank import qbank_sums as qbank_sums
 from flashcore.storage.tables_qbank import qbank_sums_state as qbank_sums_state
 from flashcore.storage.tables_qbank import qbank_tallies as qbank_tallies
+from flashcore.storage.tables_qbank import qbank_windows as qbank_windows
 from flashcore.storage.topic_card_triggers import TOPIC_CARDS_DDL as TOPIC_CARDS_DDL
 from flashcore.storage.topic_card_triggers import create_topic_cards_triggers
 from flashcore.storage.types import IdList, PackedBefore, Retention, UTCDateTime, UTCMicros

@@ -107,9 +107,43 @@ qbank_sums = Table(
     Index("ix_qbank_sums_profile_id", "profile_id"),
 )
 
+# Each group's attempts folded as the report reads them on the state's `window_day` T (schema
+# 0020), so that a report on T reads one row per group instead of its settled and per-day rows:
+# counts of the attempts dated T or before, their decayed sums as the settled rows keep them
+# (`2 ** ((day - settled_before) / half_life)`), the recent ones (dated T - floor(half_life) to
+# T), the last miss and correct answer up to T, and every miss (future-dated ones too) with the
+# last of them. Rows with the same group may repeat (an import's fold adds one per group it
+# reached); readers add them up. A report on a later day adds the per-day rows that entered or
+# left its window since T.
+qbank_windows = Table(
+    "qbank_windows",
+    metadata,
+    _id(),
+    _profile(),
+    _required("source", String(50), default=""),
+    _required("qid", String(100), default=""),
+    _required("topic", String(500), default=""),
+    _required("category", String(300), default=""),
+    _required("system", String(200), default=""),
+    _required("attempts", Integer),
+    _required("misses", Integer),
+    _required("decayed_attempts", Float),
+    _required("decayed_misses", Float),
+    _required("recent_attempts", Integer),
+    _required("recent_misses", Integer),
+    _optional("last_miss", Date),
+    _optional("last_correct", Date),
+    _required("all_misses", Integer),
+    _optional("last_miss_any", Date),
+    Index("ix_qbank_windows_profile_id", "profile_id"),
+)
+
 # What the profile's qbank_sums stand for: the half-life and settling day they were summed with,
 # the last attempt id they include and how many attempts, and a digest of the listed question
-# ids that decided the groups.
+# ids that decided the groups. Schema 0020: the day the windows are folded for (NULL: none);
+# the highest qbank_sums and qbank_windows ids readers read (an import's fold writes its rows
+# above them in short steps, unseen, and raises them in one short write); the import folding
+# now (its owner string, NULL: none).
 qbank_sums_state = Table(
     "qbank_sums_state",
     metadata,
@@ -124,4 +158,8 @@ qbank_sums_state = Table(
     _required("last_attempt_id", Integer),
     _required("attempts", Integer),
     _required("listed", String(64)),
+    _optional("window_day", Date),
+    _optional("sums_upto", Integer),
+    _optional("windows_upto", Integer),
+    _optional("folding", String(200)),
 )

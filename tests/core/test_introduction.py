@@ -189,3 +189,30 @@ def test_probes_reorder_without_losing_or_repeating_a_card(ranked, probe_ids, sl
 def test_a_topic_has_one_probe_per_eight_cards_up_to_three_and_a_small_one_none():
     assert [probe_quota(n) for n in (0, 7, 8, 16, 24, 25, 400)] == [0, 0, 1, 2, 3, 3, 3]
     assert probe_count_needed() == 24  # counting a topic's cards further changes nothing
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 30), st.floats(0, 2)), min_size=1, unique_by=lambda r: r[0]),
+    st.lists(st.integers(0, 40), unique=True),
+    st.integers(1, 5),
+    st.integers(0, 12),
+    st.data(),
+)
+def test_a_card_on_screen_comes_first_and_once_answered_leaves_the_days_order(
+    ranked, probe_ids, slot, introduced, data
+):
+    # A queue built again while a new card is on screen (an import landed while the student
+    # reads it) must, once that card is answered, offer what a queue built after the answer
+    # offers: the card takes its place of the day.
+    ranked = sorted(ranked, key=lambda r: -r[1])
+    weights = dict(ranked)
+    probes = [(i, weights.get(i, 0.0)) for i in probe_ids]
+    shown = data.draw(st.sampled_from([r[0] for r in ranked]))
+    kw = {"weight": _row_weight, "key": _row_key, "first_above": 1.0, "slot": slot}
+    while_read = with_probes(ranked, probes, introduced=introduced, on_screen=shown, **kw)
+    after = with_probes(
+        [r for r in ranked if r[0] != shown], [p for p in probes if p[0] != shown],
+        introduced=introduced + 1, **kw,
+    )  # fmt: skip
+    assert while_read[0][0] == shown
+    assert [r[0] for r in while_read[1:]] == [r[0] for r in after]

@@ -124,27 +124,28 @@ def _state(fc):
 def test_an_import_folds_its_batch_into_the_kept_sums_and_they_still_answer_exactly(
     with_history, clock, tmp_path, monkeypatch
 ):
-    from flashcore.services import qbank_import
+    from flashcore.services import write_steps
     from flashcore.storage.repos import qbank_fold
 
     fc = with_history
     _sync(fc, TODAY)
-    # In short steps of 50 attempts each: each step leaves the sums exact (every reader
-    # between two steps reads the sums and the attempts after the last id folded).
-    monkeypatch.setattr(qbank_import, "FOLD_STEP", 50)
-    folds = []
-    fold = qbank_fold.fold_batch
+    # In short steps of 20 rows each, unseen: each step leaves what readers read exact (the
+    # sums and the attempts after their last id, the batch's among them).
+    monkeypatch.setattr(write_steps, "FIRST_ROWS", 20)
+    monkeypatch.setattr(write_steps, "MIN_ROWS", 20)
+    monkeypatch.setattr(write_steps, "MAX_ROWS", 20)
+    steps = []
+    fold = qbank_fold.fold_rows
 
     def checked(conn, *args, **kwargs):
         done = fold(conn, *args, **kwargs)
-        folds.append(done is not None)
-        if done is not None:
-            on = clock.now().date() + timedelta(days=5)
-            _same(cached_groups(conn, fc.profile_id, on, HALF_LIFE),
-                  repos.summed_groups(conn, fc.profile_id, on, HALF_LIFE))  # fmt: skip
+        steps.append(done)
+        on = clock.now().date() + timedelta(days=5)
+        _same(cached_groups(conn, fc.profile_id, on, HALF_LIFE),
+              repos.summed_groups(conn, fc.profile_id, on, HALF_LIFE))  # fmt: skip
         return done
 
-    monkeypatch.setattr(repos, "fold_batch", checked)
+    monkeypatch.setattr(repos, "fold_rows", checked)
     for n, day in enumerate((TODAY, TODAY + timedelta(days=3), TODAY + timedelta(days=11))):
         clock.advance(timedelta(days=(day - clock.now().date()).days))
         newer = logs.make_history(
@@ -152,19 +153,26 @@ def test_an_import_folds_its_batch_into_the_kept_sums_and_they_still_answer_exac
             taken=fc.taken,
         )  # fmt: skip
         before = _state(fc)
-        with reading(fc.engine) as session:
-            top = session.execute(text("SELECT coalesce(max(id), 0) FROM qbank_sums")).scalar()
+        del steps[:]
         qbank.import_log(fc, newer, origin=f"newer{n}.csv")
         after = _state(fc)
         # folded: the sums count the batch, so a reader reads none of its attempts
-        assert folds[-4:] == [True] * 4
-        assert after.attempts == before.attempts + 200
+        assert len(steps) > 4 and all(steps)
+        assert after.attempts == before.attempts + 200 and after.folding is None
+        assert after.sums_upto > before.sums_upto and after.windows_upto > before.windows_upto
         with reading(fc.engine) as session:  # one row per (group, day) the batch reached
             pairs = session.execute(
                 text("SELECT source, qid, topic, category, system, on_date FROM qbank_sums "
-                     "WHERE on_date IS NOT NULL AND id > :top"), {"top": top},
+                     "WHERE on_date IS NOT NULL AND id > :top"), {"top": before.sums_upto},
+            ).all()  # fmt: skip
+            groups = session.execute(
+                text("SELECT source, qid, topic, category, system FROM qbank_windows "
+                     "WHERE id > :top"), {"top": before.windows_upto},
             ).all()  # fmt: skip
         assert pairs and len(pairs) == len(set(pairs))
+        assert sorted(set(groups)) == sorted({p[:5] for p in pairs}) and len(groups) == len(
+            set(groups)
+        )
         assert after.last_attempt_id > before.last_attempt_id
         with reading(fc.engine) as session:
             assert repos.tallied_attempts(session, fc.profile_id) == after.attempts
@@ -209,3 +217,40 @@ def test_the_sums_folded_by_the_database_and_in_python_agree(with_history, monke
             m.setattr(qbank_sums, "can_decay", lambda conn: False)
             _same(_cached(fc, day), by_database)
         _same(by_database, _direct(fc, day))
+
+
+def test_a_fold_left_unseen_by_an_import_that_died_is_removed_by_the_next(with_history):
+    import socket
+
+    fc = with_history
+    _sync(fc, TODAY)
+    state = _state(fc)
+    lost = [(("", "", "Lost", "", ""), TODAY, 9, 9)]
+
+    def start(owner):
+        def work(s):
+            begun = repos.begin_fold(s, fc.profile_id, owner, state.listed, 0, 10**9,
+                                     alive=lambda o: True)  # fmt: skip
+            assert begun is not None and repos.fold_rows(s, fc.profile_id, owner, lost, ())
+
+        run_write(fc.engine, work)
+
+    start("elsewhere:1:abc")  # another host's fold, alive as far as anyone here can tell
+    _same(_cached(fc, TODAY), _direct(fc, TODAY))  # its rows unseen
+    newer = logs.make_history(100, TODAY - timedelta(days=3), TODAY, fc.paths, seed=21,
+                              taken=fc.taken)  # fmt: skip
+    qbank.import_log(fc, newer, origin="a.csv")
+    assert _state(fc).last_attempt_id == state.last_attempt_id  # not folded: read by id
+    _same(_cached(fc, TODAY), _direct(fc, TODAY))
+    _sync(fc, TODAY)  # summed afresh: the unseen rows gone, the fold no longer anyone's
+    state = _state(fc)
+    assert state.folding is None
+    start(f"{socket.gethostname()}:999999999:gone")  # a fold of a process that died here
+    newer = logs.make_history(100, TODAY - timedelta(days=3), TODAY, fc.paths, seed=22,
+                              taken=fc.taken)  # fmt: skip
+    qbank.import_log(fc, newer, origin="b.csv")
+    after = _state(fc)
+    assert after.attempts == state.attempts + 100 and after.folding is None  # folded
+    with reading(fc.engine) as session:
+        assert not session.execute(text("SELECT id FROM qbank_sums WHERE topic = 'Lost'")).all()
+    _same(_cached(fc, TODAY), _direct(fc, TODAY))

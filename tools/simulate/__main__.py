@@ -31,6 +31,11 @@ ARMS: dict[str, Arm] = {
     "deck-order": Arm("deck-order", patch=(("flashcore.services.queue.WEAK_FIRST", "never"),)),
     # with an exam date (--exam), introduction order once every new card fits before it
     "exam-order": Arm("exam-order", patch=(("flashcore.services.queue.WEAK_FIRST", "exam"),)),
+    # topics forgotten more than average keep at least the workload's uniform retention
+    # divided by their forgetting (core.memory_floor)
+    "floor": Arm("floor", patch=(("memory_floor.ENABLED", True),)),
+    # the same, its uniform equivalent from the weights alone (not counting the floors' cost)
+    "floor1": Arm("floor1", patch=(("memory_floor.ENABLED", True), ("memory_floor.ITERATIONS", 1))),
     "shipped": Arm("shipped", absolute=True),
     "shipped-no-raise": Arm(
         "shipped-no-raise", absolute=True, config=(("weakness_max_retention", "0.90"),)

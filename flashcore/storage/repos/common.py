@@ -99,42 +99,50 @@ def _bound(
     names: Sequence[str],
     processed: Sequence[str],
     rows: Sequence[Mapping[str, Any]],
-) -> list[list[Any]]:
+) -> list[tuple[Any, ...]]:
     """The rows' values of `names`, in order, those of `processed` through their column type's
-    bind processing."""
+    bind processing. Column by column (a row's loop over its columns cost ~1 s CPU for an
+    import's 35,000 notes and 48,000 cards)."""
     wanted = set(processed)
-    processors = [
-        (i, proc)
-        for i, name in enumerate(names)
-        if name in wanted
-        and (proc := table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) is not None
-    ]
-    # Times are processed once per distinct value (an import's cards share their `now`, its
-    # anchors a few hundred due days); other values once per run of the same object.
-    times: dict[int, dict[Any, Any]] = {
-        i: {} for i, _ in processors if isinstance(table.c[names[i]].type, UTCDateTime)
-    }
-    last: dict[int, tuple[Any, Any]] = {}
-    values: list[list[Any]] = []
-    for row in rows:
-        value = [row[name] for name in names]
-        for i, proc in processors:
-            raw = value[i]
-            memo = times.get(i)
-            if memo is not None:
-                done = memo.get(raw, _MISSING)
-                if done is _MISSING:
-                    done = memo[raw] = proc(raw)
-                value[i] = done
-                continue
-            seen = last.get(i)
-            if seen is not None and seen[0] is raw:
-                value[i] = seen[1]
+    columns: list[list[Any]] = []
+    for name in names:
+        column = [row[name] for row in rows]
+        proc = None
+        if name in wanted:
+            proc = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if proc is not None:
+            if isinstance(table.c[name].type, UTCDateTime):
+                column = _by_value(proc, column)
             else:
-                value[i] = proc(raw)
-                last[i] = (raw, value[i])
-        values.append(value)
-    return values
+                column = _by_run(proc, column)
+        columns.append(column)
+    return list(zip(*columns, strict=True))
+
+
+def _by_value(proc: Any, column: list[Any]) -> list[Any]:
+    """Times: processed once per distinct value (an import's cards share their `now`, its
+    anchors a few hundred due days)."""
+    memo: dict[Any, Any] = {}
+    out = []
+    for raw in column:
+        done = memo.get(raw, _MISSING)
+        if done is _MISSING:
+            done = memo[raw] = proc(raw)
+        out.append(done)
+    return out
+
+
+def _by_run(proc: Any, column: list[Any]) -> list[Any]:
+    """Other values: once per run of the same object."""
+    out = []
+    last: Any = _MISSING
+    done: Any = None
+    for raw in column:
+        if raw is not last:
+            done = proc(raw)
+            last = raw
+        out.append(done)
+    return out
 
 
 _MISSING = object()

@@ -47,6 +47,7 @@ from flashcore.storage.tables import (
     qbank_sums,
     qbank_sums_state,
     qbank_tallies,
+    qbank_windows,
     topic_aliases,
     topics,
 )
@@ -163,6 +164,7 @@ def clear_sums(conn: Executor, profile_id: int) -> None:
     next sync sums its attempts afresh (repos.qbank_sums)."""
     conn.execute(delete(qbank_sums_state).where(qbank_sums_state.c.profile_id == profile_id))
     conn.execute(delete(qbank_sums).where(qbank_sums.c.profile_id == profile_id))
+    conn.execute(delete(qbank_windows).where(qbank_windows.c.profile_id == profile_id))
 
 
 def _missed_count() -> Any:

@@ -1,27 +1,47 @@
-"""An import's batch folded into the kept sums (repos.qbank_sums) as it is published: the
-import counts its attempts per group and day from its memory, and the sums take them in one
-short write, so the weights that follow and the reports after it read none of its attempts
-(at 200,000 cards and 1,000,000 attempts, a report read and grouped the 100,000 attempts of
-the last import until a report synced the sums: ~1.2 s each time)."""
+"""An import's batch folded into the kept sums (repos.qbank_sums) once it is published: the
+import counts its attempts per group and day from its memory, and the sums take them, so that
+the weights that follow and the reports after it read none of its attempts (at 200,000 cards
+and 1,000,000 attempts, a report read and grouped the 100,000 attempts of the last import
+until a report synced the sums: ~1.2 s each time).
+
+The fold writes its rows (one per group and day the batch reached, and one window per group,
+see repos.qbank_windows) above the ids readers read (the state's `sums_upto` and
+`windows_upto`), in short steps no reader sees, then raises those ids with the state's last
+attempt id in one short write (`begin_fold`, `fold_rows`, `end_fold`): a reader waits for no
+long write, and sees the batch folded whole or read by id beside the sums."""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
-from flashcore.storage.repos.common import _driver, dialect_of, insert_many, update_many
+from flashcore.storage.repos.common import _driver, dialect_of, insert_many
 from flashcore.storage.repos.qbank import MISSED, tallied_attempts
-from flashcore.storage.repos.qbank_sums import Key, _digest, _listed_ids, _state
-from flashcore.storage.tables import qbank_attempts, qbank_sums, qbank_sums_state
+from flashcore.storage.repos.qbank_sums import _digest, _listed_ids
+from flashcore.storage.repos.qbank_sums_rows import Key, _State, _state
+from flashcore.storage.repos.qbank_windows import Window, fold_windows, write_windows
+from flashcore.storage.tables import qbank_attempts, qbank_sums, qbank_sums_state, qbank_windows
 
 if TYPE_CHECKING:
     from flashcore.storage.repos.common import Executor
 
-__all__ = ["DayCount", "Made", "batch_ids", "fold_batch", "group_days", "listed_qids", "sums_kept"]
+__all__ = [
+    "DayCount",
+    "FoldStart",
+    "batch_extent",
+    "begin_fold",
+    "end_fold",
+    "fold_rows",
+    "fold_windows",
+    "group_days",
+    "listed_qids",
+    "sums_kept",
+]
 
 DayCount = tuple[Key, date, int, int]  # group, day, attempts, misses
 
@@ -65,88 +85,120 @@ def group_days(attempts: Iterable[Held], listed: frozenset[str]) -> list[DayCoun
     return out
 
 
-def batch_ids(conn: Executor, batch_id: int, first_id: int) -> dict[str, int]:
-    """Each attempt of a batch by its fingerprint: its id (ids from `first_id` on)."""
+def batch_extent(conn: Executor, batch_id: int, first_id: int) -> tuple[int, int]:
+    """How many attempts a batch holds (ids from `first_id` on) and the highest id."""
     a = qbank_attempts.c
-    rows = conn.execute(
-        select(a.fingerprint, a.id).where(a.id >= first_id, a.batch_id == batch_id)
-    ).all()
-    return {str(fp): int(i) for fp, i in rows}
+    n, top = conn.execute(
+        select(func.count(), func.max(a.id)).where(a.id >= first_id, a.batch_id == batch_id)
+    ).one()
+    return int(n), int(top or 0)
 
 
-# Rows a fold wrote for its batch's (group, day) pairs: (group, day) -> (row id, attempts,
-# misses) in the row, so that a later step of the same fold adds to them (one row per pair).
-Made = dict[tuple[Key, date], tuple[int, int, int]]
+@dataclass(frozen=True, slots=True)
+class FoldStart:
+    """The sums a fold started on: it adds to them, and only if they stand when it ends."""
+
+    settled_before: date
+    window_day: date
+    half_life: float
+    last_attempt_id: int
+    attempts: int
 
 
-def fold_batch(
-    conn: Executor,
-    profile_id: int,
-    listed: str,
-    after_id: int | None,
-    through_id: int,
-    days: Iterable[DayCount],
-    count: int,
-    unfolded: int = 0,
-    made: Made | None = None,
-) -> Made | None:
-    """Fold a run of a published batch's attempts into the sums (in the caller's write
-    transaction): those with ids up to `through_id`, `count` of them, counted per group and
-    day by the import from its memory (`days`, grouped with the listed ids of digest
-    `listed`). The sums must stand just before them: holding every attempt up to `after_id`,
-    or, for the batch's first run (`after_id` None), every attempt but the batch's
-    `unfolded` ones. Else None and nothing written: readers read the rest by id, as before.
-    A batch folds in a few short steps: between them, readers read the sums and the attempts
-    after the last id folded, which is the same. The rows an earlier step wrote (`made`) are
-    added to; returns the rows this step wrote (`made` itself is left as it is, so that a
-    step tried again starts from the same place)."""
-    s = qbank_sums_state.c
-    conn.execute(  # one writer of the sums at a time per profile (PostgreSQL: the row lock)
-        select(s.profile_id).where(s.profile_id == profile_id).with_for_update()
-    ).first()
-    state = _state(conn, profile_id)
-    if state is None or state.listed != listed or state.last_attempt_id >= through_id:
+def begin_fold(
+    conn: Executor, profile_id: int, owner: str, listed: str, unfolded: int, through_id: int,
+    alive: Callable[[str], bool],
+) -> FoldStart | None:  # fmt: skip
+    """Start folding a published batch of `unfolded` attempts with ids up to `through_id` (in
+    the caller's write transaction): the sums must stand just before it (every attempt but the
+    batch's, grouped with the listed ids of digest `listed`, windows kept) and no other import
+    still alive (`alive(owner)`) be folding. Removes what a fold that died left unseen, and
+    marks the sums as being folded by `owner`. None (nothing written) when it cannot."""
+    state = _locked(conn, profile_id)
+    if state is None or state.window_day is None or state.listed != listed:
         return None
-    if after_id is None:
-        if state.attempts + unfolded != tallied_attempts(conn, profile_id):
-            return None  # another batch came or went since the sums were taken
-    elif state.last_attempt_id != after_id:
-        return None  # summed afresh meanwhile
-    out = _write_days(conn, profile_id, days, made or {})
-    conn.execute(
-        update(qbank_sums_state)
-        .where(s.profile_id == profile_id)
-        .values(last_attempt_id=through_id, attempts=state.attempts + count)
-    )
-    return out
-
-
-def _write_days(conn: Executor, profile_id: int, days: Iterable[DayCount], made: Made) -> Made:
-    """The (group, day) counts written: added to the rows in `made`, else new rows; the rows
-    written, with what they now hold."""
-    c = qbank_sums.c
-    out: Made = {}
-    new: list[DayCount] = []
-    for key, day, n, m in days:
-        had = made.get((key, day))
-        if had is None:
-            new.append((key, day, n, m))
-        else:
-            out[(key, day)] = (had[0], had[1] + n, had[2] + m)
-    update_many(
-        conn, qbank_sums,
-        [{"id": row_id, "attempts": n, "misses": m} for row_id, n, m in out.values()],
-        key="id",
+    if state.last_attempt_id >= through_id:
+        return None
+    if state.attempts + unfolded != tallied_attempts(conn, profile_id):
+        return None  # another batch came or went since the sums were taken
+    if state.folding is not None and state.folding != owner and alive(state.folding):
+        return None
+    _drop_unseen(conn, profile_id, state)
+    _set(conn, profile_id, folding=owner)
+    return FoldStart(
+        state.settled_before, state.window_day, state.half_life, state.last_attempt_id,
+        state.attempts,
     )  # fmt: skip
-    before = conn.execute(select(func.coalesce(func.max(c.id), 0))).scalar_one()
-    if new and dialect_of(conn).name == "sqlite":
-        _insert_sqlite(conn, profile_id, new)
-        last = conn.execute(select(func.max(c.id))).scalar_one()
-        if last == before + len(new):  # SQLite numbered them in order: no read-back
-            for row_id, (key, day, n, m) in enumerate(new, before + 1):
-                out[(key, day)] = (row_id, n, m)
-            return out
-    elif new:
+
+
+def fold_rows(
+    conn: Executor, profile_id: int, owner: str, days: Sequence[DayCount],
+    windows: Sequence[tuple[Key, Window]],
+) -> bool:  # fmt: skip
+    """Write a step of a fold's rows, unseen (in the caller's write transaction); False (and
+    nothing written) once the fold is no longer `owner`'s (a sync summed afresh meanwhile)."""
+    state = _locked(conn, profile_id)
+    if state is None or state.folding != owner:
+        return False
+    if days:
+        _insert_days(conn, profile_id, days)
+    if windows:
+        write_windows(conn, profile_id, dict(windows))
+    return True
+
+
+def end_fold(
+    conn: Executor, profile_id: int, owner: str, start: FoldStart, through_id: int, count: int
+) -> bool:
+    """Show the fold's rows: the sums now hold the batch (`count` attempts up to
+    `through_id`). False, and its rows left unseen for the next fold or sync to remove, when
+    the sums changed since `begin_fold`."""
+    state = _locked(conn, profile_id)
+    if state is None or state.folding != owner:
+        return False
+    if (state.last_attempt_id, state.attempts) != (start.last_attempt_id, start.attempts):
+        _set(conn, profile_id, folding=None)
+        return False
+    _set(
+        conn, profile_id, last_attempt_id=through_id, attempts=state.attempts + count,
+        sums_upto=_top(conn, qbank_sums, profile_id, state.sums_upto),
+        windows_upto=_top(conn, qbank_windows, profile_id, state.windows_upto), folding=None,
+    )  # fmt: skip
+    return True
+
+
+def _locked(conn: Executor, profile_id: int) -> _State | None:
+    """The state, its row locked (PostgreSQL: one writer of the sums at a time per profile)."""
+    s = qbank_sums_state.c
+    conn.execute(select(s.profile_id).where(s.profile_id == profile_id).with_for_update()).first()
+    return _state(conn, profile_id)
+
+
+def _set(conn: Executor, profile_id: int, **values: Any) -> None:
+    s = qbank_sums_state.c
+    conn.execute(update(qbank_sums_state).where(s.profile_id == profile_id).values(**values))
+
+
+def _drop_unseen(conn: Executor, profile_id: int, state: _State) -> None:
+    """Remove the rows above the ids readers read (what a fold that died left)."""
+    for table, upto in ((qbank_sums, state.sums_upto), (qbank_windows, state.windows_upto)):
+        c = table.c
+        conn.execute(delete(table).where(c.profile_id == profile_id, c.id > (upto or 0)))
+
+
+def _top(conn: Executor, table: Any, profile_id: int, upto: int | None) -> int:
+    """The highest id among the profile's rows of `table` above `upto` (else `upto`)."""
+    c = table.c
+    found = conn.execute(
+        select(func.max(c.id)).where(c.id > (upto or 0), c.profile_id == profile_id)
+    ).scalar()
+    return int(found) if found is not None else int(upto or 0)
+
+
+def _insert_days(conn: Executor, profile_id: int, days: Sequence[DayCount]) -> None:
+    """The (group, day) rows (the fold writes ~30,000 for 100,000 attempts over a week): on
+    SQLite by the driver's executemany, a day through the column type's processing once."""
+    if dialect_of(conn).name != "sqlite":
         insert_many(conn, qbank_sums, [
             {
                 "profile_id": profile_id, "source": k[0], "qid": k[1], "topic": k[2],
@@ -154,34 +206,18 @@ def _write_days(conn: Executor, profile_id: int, days: Iterable[DayCount], made:
                 "decayed_attempts": 0.0, "decayed_misses": 0.0, "last_miss": None,
                 "last_correct": None,
             }
-            for k, day, n, m in new
+            for k, day, n, m in days
         ])  # fmt: skip
-    if new:  # the rows just written (ours alone: the state's row lock is held)
-        for row_id, owner, *k, on_date, n, m in conn.execute(
-            select(c.id, c.profile_id, c.source, c.qid, c.topic, c.category, c.system,
-                   c.on_date, c.attempts, c.misses)
-            .where(c.id > before)  # by id alone: the profile's index would read all its rows
-        ).all():  # fmt: skip
-            if owner != profile_id:
-                continue  # another profile's, written meanwhile (PostgreSQL)
-            day = on_date if isinstance(on_date, date) else date.fromisoformat(str(on_date))
-            out[(cast(Key, tuple(k)), day)] = (int(row_id), int(n), int(m))
-    return out
-
-
-def _insert_sqlite(conn: Executor, profile_id: int, new: list[DayCount]) -> None:
-    """The new (group, day) rows by the driver's executemany, their values as SQLite stores
-    them (a day through the column type's own processing, once per day): the fold writes
-    ~30,000 rows for 100,000 attempts over a week."""
+        return
     dialect = dialect_of(conn)
     process = qbank_sums.c.on_date.type.dialect_impl(dialect).bind_processor(dialect)
     stored: dict[date, Any] = {}
-    for _key, day, _n, _m in new:
+    for _key, day, _n, _m in days:
         if day not in stored:
             stored[day] = process(day) if process is not None else day
     _driver(conn).executemany(
         "INSERT INTO qbank_sums (profile_id, source, qid, topic, category, system, on_date,"
         " attempts, misses, decayed_attempts, decayed_misses) VALUES"
         " (?, ?, ?, ?, ?, ?, ?, ?, ?, 0.0, 0.0)",
-        [(profile_id, *key, stored[day], n, m) for key, day, n, m in new],
+        [(profile_id, *key, stored[day], n, m) for key, day, n, m in days],
     )

@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -44,12 +43,23 @@ from flashcore.storage.repos.qbank import (
     summed_groups,
     tallied_attempts,
 )
+from flashcore.storage.repos.qbank_sums_rows import (
+    Key,
+    _date_value,
+    _day,
+    _day_or_none,
+    _DayRow,
+    _Settled,
+    _State,
+    _state,
+    latest_settling_day,
+)
+from flashcore.storage.repos.qbank_windows import read_windows
 from flashcore.storage.tables import (
     note_qids,
     notes,
     qbank_attempts,
     qbank_sums,
-    qbank_sums_state,
 )
 
 if TYPE_CHECKING:
@@ -67,53 +77,6 @@ SETTLE_AFTER_DAYS = 7
 # A report brings the sums up to date once this many attempts were added since (below it, it
 # reads them beside the sums: one grouped pass over the new rows only).
 SYNC_FROM = 200_000
-
-Key = tuple[str, str, str, str, str]  # source, qid, topic, category, system
-
-
-@dataclass(frozen=True, slots=True)
-class _State:
-    half_life: float
-    settled_before: date
-    last_attempt_id: int
-    attempts: int
-    listed: str
-
-
-@dataclass(frozen=True, slots=True)
-class _DayRow:
-    key: Key
-    on_date: date
-    attempts: int
-    misses: int
-
-
-@dataclass(slots=True)
-class _Settled:
-    attempts: int = 0
-    misses: int = 0
-    decayed_attempts: float = 0.0
-    decayed_misses: float = 0.0
-    last_miss: date | None = None
-    last_correct: date | None = None
-
-
-def latest_settling_day(today: date, half_life: float) -> date:
-    """The latest S for which every attempt dated before S is old on `today`: counted and not
-    recent (`today - day > half_life` for day = S - 1)."""
-    return today - timedelta(days=math.floor(half_life))
-
-
-def _state(conn: Executor, profile_id: int) -> _State | None:
-    s = qbank_sums_state.c
-    row = conn.execute(
-        select(s.half_life, s.settled_before, s.last_attempt_id, s.attempts, s.listed).where(
-            s.profile_id == profile_id
-        )
-    ).first()
-    if row is None:
-        return None
-    return _State(float(row[0]), _day(row[1]), int(row[2]), int(row[3]), str(row[4]))
 
 
 def _listed_ids(profile_id: int) -> Any:
@@ -171,11 +134,10 @@ def _day_rows(
     return rows, total, highest
 
 
-def _date_value(conn: Executor, day: date) -> Any:
-    return day.isoformat() if dialect_of(conn).name == "sqlite" else day
-
-
-def _stored(conn: Executor, profile_id: int) -> tuple[dict[Key, _Settled], list[_DayRow]]:
+def _stored(
+    conn: Executor, profile_id: int, upto: int | None
+) -> tuple[dict[Key, _Settled], list[_DayRow]]:
+    """The profile's settled rows and per-day rows that readers read (ids up to `upto`)."""
     c = qbank_sums.c
     settled: dict[Key, _Settled] = {}
     days: list[_DayRow] = []
@@ -183,7 +145,7 @@ def _stored(conn: Executor, profile_id: int) -> tuple[dict[Key, _Settled], list[
         select(
             c.source, c.qid, c.topic, c.category, c.system, c.on_date, c.attempts, c.misses,
             c.decayed_attempts, c.decayed_misses, c.last_miss, c.last_correct,
-        ).where(c.profile_id == profile_id)
+        ).where(*_visible(profile_id, upto))
     ).all()  # fmt: skip
     for source, qid, topic, category, system, on_date, n, m, dn, dm, lm, lc in rows:
         key = (source, qid, topic, category, system)
@@ -234,13 +196,15 @@ def cached_groups(
     added, count, _ = _day_rows(conn, profile_id, state.last_attempt_id)
     if state.attempts + count != tallied_attempts(conn, profile_id):
         return None
-    if can_decay(conn):  # the sums folded by the database, the few added since here
-        start = _folded(conn, profile_id, state.settled_before, today, half_life)
-        days: list[_DayRow] = []
+    days: list[_DayRow] = []
+    if state.window_day is not None:  # a row per group, the days that moved since its day
+        start = read_windows(conn, profile_id, state, today, half_life)
+    elif can_decay(conn):  # the sums folded by the database, the few added since here
+        start = _folded(conn, profile_id, state, today, half_life)
     else:
-        settled, days = _stored(conn, profile_id)
+        settled, days = _stored(conn, profile_id, state.sums_upto)
         start = _start(settled, state.settled_before, today, half_life)
-    if _state(conn, profile_id) != state:  # a sync committed between the reads
+    if not state.read_the_same(_state(conn, profile_id)):  # a sync committed between reads
         return None
     return _fold(start, [*days, *added], today, half_life)
 
@@ -267,12 +231,19 @@ def _start(
     }  # fmt: skip
 
 
+def _visible(profile_id: int, upto: int | None) -> list[Any]:
+    """The profile's qbank_sums rows that readers read: none an import's fold is writing."""
+    c = qbank_sums.c
+    return [c.profile_id == profile_id] + ([] if upto is None else [c.id <= upto])
+
+
 def _folded(
-    conn: Executor, profile_id: int, settled_before: date, today: date, half_life: float
+    conn: Executor, profile_id: int, state: _State, today: date, half_life: float
 ) -> dict[Key, list[Any]]:
     """`_start` with every stored per-day row folded in (`_fold`'s arithmetic), summed per
     group by the database: a report reads ~10,000 groups, not ~50,000 rows into Python."""
     c = qbank_sums.c
+    settled_before = state.settled_before
     day, upto = c.on_date, _date_value(conn, today)
     if dialect_of(conn).name == "sqlite":
         age: Any = func.julianday(upto) - func.julianday(day)
@@ -300,7 +271,7 @@ def _folded(
             func.coalesce(func.sum(c.misses), 0),
             func.max(case((settled, c.last_miss), (c.misses > 0, day))),
         )
-        .where(c.profile_id == profile_id)
+        .where(*_visible(profile_id, state.sums_upto))
         .group_by(c.source, c.qid, c.topic, c.category, c.system)
     ).all()  # fmt: skip
     return {
@@ -347,11 +318,3 @@ def _fold(
     return [  # in the order of the keys, as SQLite's GROUP BY gives them
         DecayedGroup(key[0], key[1], key[2], key[3], key[4], *sums[key]) for key in sorted(sums)
     ]
-
-
-def _day(value: Any) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value))
-
-
-def _day_or_none(value: Any) -> date | None:
-    return None if value is None else _day(value)

@@ -26,7 +26,8 @@ from flashcore.storage.repos.qbank_sums import (
     _usable,
     latest_settling_day,
 )
-from flashcore.storage.tables import qbank_attempts, qbank_sums, qbank_sums_state
+from flashcore.storage.repos.qbank_windows import clear_windows, window_rows, write_windows
+from flashcore.storage.tables import qbank_attempts, qbank_sums, qbank_sums_state, qbank_windows
 
 if TYPE_CHECKING:
     from flashcore.storage.repos.common import Executor
@@ -110,7 +111,7 @@ def sync_sums(conn: Executor, profile_id: int, today: date, half_life: float) ->
         assert state is not None
         added, count, highest = _day_rows(conn, profile_id, state.last_attempt_id)
         if state.attempts + count == total:
-            settled, days = _stored(conn, profile_id)
+            settled, days = _stored(conn, profile_id, state.sums_upto)
             days.extend(added)
             base, after = state.settled_before, highest
         else:
@@ -127,6 +128,8 @@ def sync_sums(conn: Executor, profile_id: int, today: date, half_life: float) ->
         consistent = count == total  # else the tallies are wrong (`check` repairs them)
     settled, days = _settle(settled, base, days, settle, half_life)
     conn.execute(delete(qbank_sums).where(qbank_sums.c.profile_id == profile_id))
+    clear_windows(conn, profile_id)  # and any rows a fold was writing: it stops at its next step
+    write_windows(conn, profile_id, window_rows(settled, days, settle, today, half_life))
     rows = [
         {
             "profile_id": profile_id, "source": k[0], "qid": k[1], "topic": k[2],
@@ -149,12 +152,21 @@ def sync_sums(conn: Executor, profile_id: int, today: date, half_life: float) ->
         conn.execute(insert(qbank_sums), rows[start : start + 5000])
     values = {
         "half_life": half_life, "settled_before": settle, "last_attempt_id": after,
-        "attempts": total if consistent else -1, "listed": listed,
+        "attempts": total if consistent else -1, "listed": listed, "window_day": today,
+        "sums_upto": _highest(conn, qbank_sums, profile_id),
+        "windows_upto": _highest(conn, qbank_windows, profile_id), "folding": None,
     }  # fmt: skip
     if state is None:
         conn.execute(insert(qbank_sums_state).values(profile_id=profile_id, **values))
     else:
         conn.execute(update(qbank_sums_state).where(s.profile_id == profile_id).values(**values))
+
+
+def _highest(conn: Executor, table: Any, profile_id: int) -> int:
+    """The highest id among the profile's rows of `table` (0: none)."""
+    c = table.c
+    found = conn.execute(select(func.max(c.id)).where(c.profile_id == profile_id)).scalar()
+    return 0 if found is None else int(found)
 
 
 def _settle(

@@ -1,0 +1,92 @@
+"""Which flashcore note and card an Anki package's note and card are (`package_card_ids`), and
+flashcore's own notes coming back from Anki. `export anki` gives a note of flashcore's own
+decks (a TOML or text deck) the GUID made from its key (exporters.anki.guid_for), and a basic
+note's further cards the GUIDs of `<key>@<ord>` (exported as notes of their own). A student who
+studies that export in Anki (on the phone) and brings an Anki export back with `decks add FILE
+--with-scheduling` must get those reviews on the same cards, not a second copy of every note:
+a package note whose GUID names a note of flashcore's own is that note. Its text stays the deck
+file's (the file owns it: an edit made in Anki is not taken); its scheduling and history are
+merged as a package note's are. Notes that came from a package keep their own GUIDs (they are
+known by `package_note_homes`); their split further cards are known here too."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from flashcore.core.model import DeckSpec
+from flashcore.exporters.anki import guid_for
+from flashcore.importers.anki_package.types import NoteTypeKind
+from flashcore.services.anki_history import PackageSource
+from flashcore.storage import anki_sync, repos
+
+
+@dataclass(frozen=True, slots=True)
+class Returning:
+    """The GUIDs flashcore's export gave notes it holds: GUID -> note id (`notes`), and for a
+    basic note's further card exported as a note of its own, the card's `ord` (`ords`)."""
+
+    notes: dict[str, int]
+    ords: dict[str, int]
+
+
+def exported_guids(session: Any, profile_id: int) -> Returning:
+    """The GUIDs of the profile's notes as `export anki` writes them (see the module)."""
+    own, sides = repos.exported_note_keys(session, profile_id)
+    notes = {guid_for(key): note_id for note_id, key in own}
+    ords: dict[str, int] = {}
+    for note_id, key, ord_ in sides:
+        guid = guid_for(f"{key}@{ord_}")
+        notes[guid] = note_id
+        ords[guid] = ord_
+    return Returning(notes, ords)
+
+
+def without_returning(specs: list[DeckSpec], known: Returning) -> tuple[list[DeckSpec], int]:
+    """The package's decks without the notes flashcore already holds as its own (a deck left
+    with no note is left out: it is one of flashcore's decks); and how many notes were left
+    out."""
+    if not known.notes:
+        return specs, 0
+    out: list[DeckSpec] = []
+    left_out = 0
+    for spec in specs:
+        kept = tuple(n for n in spec.notes if n.local_id not in known.notes)
+        left_out += len(spec.notes) - len(kept)
+        if kept:
+            out.append(
+                spec if len(kept) == len(spec.notes) else dataclasses.replace(spec, notes=kept)
+            )
+    return out, left_out
+
+
+def package_card_ids(
+    session: Any,
+    pkg: PackageSource,
+    note_ids: dict[str, int],
+    ords_of: dict[str, int] | None = None,
+) -> dict[int, int]:
+    """Anki card id -> flashcore card id, for the package's notes flashcore holds (`note_ids`:
+    GUID -> flashcore note id, as the notes import keyed them). A cloze card's flashcore `ord`
+    is its cloze number (Anki's ord + 1); a standard note type's is its template's; a note
+    whose GUID is in `ords_of` is one card of a flashcore note (exported as a note of its own:
+    services.anki_identity), that card's `ord`."""
+    kinds = {nt.id: nt.kind for nt in pkg.note_types().values()}
+    fixed = ords_of or {}
+    home: dict[int, tuple[int, bool, int | None]] = {}
+    for anki_note_id, guid, notetype_id in pkg.note_guids():
+        found = note_ids.get(guid)
+        if found is not None:
+            cloze = kinds.get(notetype_id) is not NoteTypeKind.STANDARD
+            home[anki_note_id] = (found, cloze, fixed.get(guid))
+    ords = anki_sync.cards_of_notes(session, [n for n, _, _ in home.values()])
+    out: dict[int, int] = {}
+    for card in pkg.cards():
+        if card.note_id in home:
+            note_id, cloze, one = home[card.note_id]
+            ord_ = card.ord + 1 if cloze else card.ord
+            card_id = ords.get((note_id, ord_ if one is None else one + card.ord))
+            if card_id is not None:
+                out[card.id] = card_id
+    return out

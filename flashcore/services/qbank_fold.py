@@ -1,0 +1,71 @@
+"""An import's batch folded into the kept sums of a large history once it is published
+(repos.qbank_fold): its attempts counted per group and day from the import's memory, with a
+window per group (repos.qbank_windows), written unseen in short steps and shown in one short
+write; the weights that follow and the next reports then read none of its attempts."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from flashcore.services.write_steps import Steps
+from flashcore.storage import repos
+from flashcore.storage.uow import run_write_on, transaction
+
+if TYPE_CHECKING:
+    from flashcore.services.context import Collection
+
+__all__ = ["fold_into_sums"]
+
+
+class _Stopped(Exception):
+    """The fold is no longer the import's (a sync summed the attempts afresh meanwhile)."""
+
+
+def fold_into_sums(
+    fc: Collection, conn: Any, claimed: repos.PendingBatch, added: Sequence[Any], owner: str,
+    alive: Callable[[str], bool],
+) -> bool:  # fmt: skip
+    """Fold the batch just published (`added`: its attempts as the import holds them, see
+    repos.group_days) into the kept sums; whether it did. Nothing when the profile keeps no
+    sums or they do not stand just before the batch (readers then read its attempts by id
+    beside the sums, as before), or another import still alive (`alive(owner)`) is folding."""
+    with transaction(conn, write=False):
+        if not repos.sums_kept(conn, fc.profile_id):
+            return False
+        listed, digest = repos.listed_qids(conn, fc.profile_id)
+        count, through = repos.batch_extent(conn, claimed.batch_id, claimed.pending_from)
+    if not count or count != len(added):
+        return False  # not every row saved as held (never expected): read by id
+    days = repos.group_days(added, listed)
+    begin = functools.partial(
+        repos.begin_fold, profile_id=fc.profile_id, owner=owner, listed=digest,
+        unfolded=count, through_id=through, alive=alive,
+    )  # fmt: skip
+    start = run_write_on(conn, begin)
+    if start is None:
+        return False
+    windows = list(
+        repos.fold_windows(days, start.settled_before, start.window_day, start.half_life).items()
+    )
+    steps = Steps(conn)
+
+    def write_days(c: Any, lo: int, hi: int) -> None:
+        if not repos.fold_rows(c, fc.profile_id, owner, days[lo:hi], ()):
+            raise _Stopped
+
+    def write_windows(c: Any, lo: int, hi: int) -> None:
+        if not repos.fold_rows(c, fc.profile_id, owner, (), windows[lo:hi]):
+            raise _Stopped
+
+    try:
+        steps.run(len(days), write_days)
+        steps.run(len(windows), write_windows)
+    except _Stopped:
+        return False
+    end = functools.partial(
+        repos.end_fold, profile_id=fc.profile_id, owner=owner, start=start,
+        through_id=through, count=count,
+    )  # fmt: skip
+    return bool(run_write_on(conn, end))

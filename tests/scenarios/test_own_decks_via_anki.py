@@ -1,0 +1,125 @@
+"""flashcore's own decks studied on the phone: a student loads a TOML deck, studies it in
+flashcore for some days, exports it to Anki (`export anki --with-scheduling`), studies it in
+Anki (real Anki, on "the phone"), exports from Anki and adds that package back with `decks add
+FILE --with-scheduling`. Found by hand: every note came back as a second copy (its reviews on
+the copy, `stats` counting flashcore's own answers twice). Now the notes are known by the GUIDs
+flashcore's export gave them (services.anki_identity): nothing is added, the phone's answers
+land on the deck's own cards, each answer of both sides once, `check` clean, and a second add
+changes nothing. A note from an Anki package with a reversed template (exported as two notes)
+comes back the same way."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
+
+from flashcore.core.clock import FixedClock
+from flashcore.services import Flashcore
+from flashcore.services.check import check
+from flashcore.services.export import export_anki
+from tests import anki_history as ah
+from tests.conftest import write_deck
+from tests.scenarios.test_anki_both_sides import study_in_flashcore
+from tests.services.test_anki_scheduling import review_rows
+
+DECK = "\n".join(
+    f'[[cards]]\nid = "b{i}"\nfront = "Own question {i}"\nback = "Own answer {i}"\n'
+    f'topics = ["Pharmacology::Autonomic"]\n'
+    for i in range(8)
+) + "\n".join(
+    f'\n[[cards]]\nid = "c{i}"\ncloze = "{{{{c1::Drug {i}}}}} blocks {{{{c2::receptor {i}}}}}"\n'
+    for i in range(3)
+)
+
+
+def _phone(tmp_path: Path, package: Path, name: str) -> ah.Student:
+    """A fresh Anki collection that takes `package` (with scheduling)."""
+    folder = tmp_path / name
+    folder.mkdir(parents=True)
+    student = ah.Student(folder / "collection.anki2", Collection(str(folder / "collection.anki2")))
+    student.col.import_anki_package(ImportAnkiPackageRequest(
+        package_path=str(package),
+        options=ImportAnkiPackageOptions(with_scheduling=True, with_deck_configs=True),
+    ))  # fmt: skip
+    return student
+
+
+def _counts(fc: Flashcore) -> tuple[int, int]:
+    cards = fc.cards()
+    return len({c["note_key"] for c in cards}), len(cards)
+
+
+def _add(fc: Flashcore, package: Path) -> tuple[dict, int]:
+    (report,) = fc.add_decks([package], with_scheduling=True)
+    assert report.ok, report.problems
+    assert report.scheduling is not None
+    return report.scheduling.to_json(), report.own_notes
+
+
+@pytest.mark.parametrize(
+    "url_fixture", ["sqlite_url", pytest.param("pg_url", marks=pytest.mark.postgres)]
+)
+def test_own_deck_studied_in_anki_comes_back_without_copies(request, url_fixture, tmp_path):
+    url = request.getfixturevalue(url_fixture)
+    wall = datetime.now(UTC).replace(microsecond=0)
+    clock = FixedClock((wall - timedelta(days=12)).replace(hour=9, minute=0, second=0))
+    with Flashcore.open(url, clock=clock, create=True, timezone="UTC") as fc:
+        (loaded,) = fc.add_decks([write_deck(tmp_path / "own.toml", DECK, name="Step 1::Own")])
+        assert loaded.ok, loaded.problems
+        notes_before, cards_before = _counts(fc)
+        given = study_in_flashcore(fc, clock, days=6, seed=3)
+        assert given > 10
+        out = tmp_path / "from-flashcore.apkg"
+        export_anki(fc, out, with_scheduling=True)
+
+        phone = _phone(tmp_path, out, "phone")
+        assert sum(map(len, ah.revlog_ids(phone.col).values())) == given
+        on_phone = ah.answer_due(phone, ah.mixed(4))
+        assert on_phone > 3
+        back = ah.export(phone, tmp_path / "phone.apkg")
+
+        clock.set(datetime.now(UTC) + timedelta(hours=1))
+        summary, own = _add(fc, back)
+        assert own == notes_before  # every note known: none added again
+        assert _counts(fc) == (notes_before, cards_before)
+        assert summary["reviews_added"] == on_phone
+        assert summary["reviews_linked"] == given  # flashcore's own answers, recognised
+        rows = [r for card in review_rows(fc).values() for r in card]
+        assert len(rows) == given + on_phone
+        assert check(fc).problems == []
+
+        again, own = _add(fc, back)
+        assert own == notes_before and _counts(fc) == (notes_before, cards_before)
+        assert again["reviews_added"] == 0 and again["cards_updated"] == 0
+        assert sum(map(len, review_rows(fc).values())) == len(rows)
+
+
+def test_a_reversed_note_split_by_the_export_comes_back_as_its_two_cards(sqlite_url, tmp_path):
+    source = ah.new_student(tmp_path / "source" / "collection.anki2", notes=2, cloze=0)
+    col = source.col
+    note = col.new_note(col.models.by_name("Basic (and reversed card)"))
+    note["Front"], note["Back"] = "Beta-1 blockers end in?", "-olol"
+    col.add_note(note, col.decks.id("Step 1::Pharm"))
+    first = ah.export(source, tmp_path / "source.apkg")
+    clock = FixedClock(datetime.now(UTC).replace(microsecond=0) - timedelta(days=3))
+    with Flashcore.open(sqlite_url, clock=clock, create=True, timezone="UTC") as fc:
+        _add(fc, first)
+        notes_before, cards_before = _counts(fc)
+        assert cards_before == 4  # two basic notes, the reversed note's two cards
+        given = study_in_flashcore(fc, clock, days=2, seed=1)
+        out = tmp_path / "from-flashcore.apkg"
+        export_anki(fc, out, with_scheduling=True)  # the reversed note: two notes in Anki
+        phone = _phone(tmp_path, out, "phone")
+        on_phone = ah.answer_due(phone, ah.mixed(2))
+        back = ah.export(phone, tmp_path / "phone.apkg")
+
+        clock.set(datetime.now(UTC) + timedelta(hours=1))
+        summary, own = _add(fc, back)
+        assert own == 1  # the reversed card's own note, known by its key
+        assert _counts(fc) == (notes_before, cards_before)
+        assert summary["reviews_added"] == on_phone
+        assert sum(map(len, review_rows(fc).values())) == given + on_phone
+        assert check(fc).problems == []

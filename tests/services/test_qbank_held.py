@@ -1,0 +1,109 @@
+"""A log held in memory is written from memory (no temporary table): the stored attempts, the
+counts and the batch equal those of the same log staged in a temporary table, on SQLite and
+PostgreSQL, with texts cut to their columns (by characters) and the rows written in steps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from flashcore.services import qbank, qbank_import, write_steps
+from tests.conftest import write_deck
+from tests.services.test_qbank_import import DECK, MIXED, log, stored, temp_tables_left
+
+LONG = log(
+    [
+        "1001,incorrect,2026-11-20,"
+        + ",".join(["Immunologié " * 30, "Allergié " * 40, "Type I hypersensitivity"]),
+        "1002,correct,2026-11-20,Hematology,"
+        + ",".join(["Hémé " * 70, "Sickle cell disease " + "é" * 600]),
+    ]
+)
+
+
+@pytest.fixture
+def deck_fc(fc: Any, tmp_path: Path) -> Any:
+    (report,) = fc.add_decks([write_deck(tmp_path / "d.toml", DECK)])
+    assert report.ok, report.problems
+    return fc
+
+
+def small_steps(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(write_steps, "FIRST_ROWS", 2)
+    monkeypatch.setattr(write_steps, "MIN_ROWS", 1)
+    monkeypatch.setattr(write_steps, "MAX_ROWS", 2)
+
+
+def test_a_held_log_is_stored_as_a_staged_one_in_steps(deck_fc, monkeypatch):
+    small_steps(monkeypatch)
+    held = qbank.import_log(deck_fc, MIXED, origin="mixed.csv")
+    assert temp_tables_left(deck_fc) == 0
+    rows = stored(deck_fc)
+    qbank.remove_batch(deck_fc, held.batch_id)
+    monkeypatch.setattr(qbank_import, "MEMORY_BYTES", 0)
+    staged = qbank.import_log(deck_fc, MIXED, origin="mixed.csv", again=True)
+    assert stored(deck_fc) == rows
+    held_json, staged_json = held.to_json(), staged.to_json()
+    held_json.pop("batch_id"), staged_json.pop("batch_id")
+    assert held_json == staged_json
+    assert (held.added, held.duplicates) == (5, 1)
+    assert [b["added"] for b in qbank.list_batches(deck_fc)] == [5]
+
+
+def test_texts_longer_than_their_columns_are_cut_by_characters_either_way(deck_fc, monkeypatch):
+    held = qbank.import_log(deck_fc, LONG, origin="long.csv")
+    rows = stored(deck_fc)
+    assert held.added == 2
+    by_qid = {r[1]: r for r in rows}
+    subject, system, category, topic = by_qid["1001"][4:8]
+    assert (subject, system, category) == (
+        ("Immunologié " * 30)[:200],
+        ("Allergié " * 40)[:200],
+        "",
+    )
+    assert topic == "Type I hypersensitivity"
+    assert by_qid["1002"][5] == ("Hémé " * 70)[:200]
+    assert by_qid["1002"][7] == ("Sickle cell disease " + "é" * 600)[:500]
+    qbank.remove_batch(deck_fc, held.batch_id)
+    monkeypatch.setattr(qbank_import, "MEMORY_BYTES", 0)
+    qbank.import_log(deck_fc, LONG, origin="long.csv", again=True)
+    assert stored(deck_fc) == rows
+
+
+@pytest.mark.parametrize("stored_count", [0, 10**6])
+def test_a_large_log_finds_the_stored_attempts_by_date_or_by_look_up(
+    deck_fc, monkeypatch, stored_count
+):
+    # A log of more than _LOOK_UP rows reads the stored attempts of its dates in one pass,
+    # or, among many stored attempts, looks each fingerprint up: the same answer.
+    from flashcore.storage import qbank_stage
+
+    monkeypatch.setattr(qbank_stage, "_LOOK_UP", 2)
+    monkeypatch.setattr(qbank_stage, "tallied_attempts", lambda *_a: stored_count)
+    qbank.import_log(deck_fc, MIXED, origin="mixed.csv")
+    more = log(
+        [
+            "1002,incorrect,2026-11-20,Hematology,Heme,Sickle cell disease",  # stored
+            "1006,incorrect,2026-11-23,Pathology,General,Another gap",
+            "1005,incorrect,2026-11-22,Pathology,General,Gap topic",  # stored
+            "1007,correct,2026-11-23,Pathology,General,Emphysema",
+        ]
+    )
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        statements.append(statement)
+
+    sa.event.listen(deck_fc.engine, "before_cursor_execute", seen)
+    try:
+        report = qbank.import_log(deck_fc, more, origin="more.csv")
+    finally:
+        sa.event.remove(deck_fc.engine, "before_cursor_execute", seen)
+    assert (report.added, report.duplicates, report.unmatched_qids) == (2, 2, ["uworld:1006"])
+    assert len(stored(deck_fc)) == 7
+    by_date = any("on_date BETWEEN" in s for s in statements)
+    looked_up = any("fingerprint IN" in s for s in statements)
+    assert (by_date, looked_up) == ((True, False) if stored_count == 0 else (False, True))
