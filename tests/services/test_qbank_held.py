@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from flashcore.services import qbank, qbank_import, write_steps
 from tests.conftest import write_deck
@@ -70,3 +71,39 @@ def test_texts_longer_than_their_columns_are_cut_by_characters_either_way(deck_f
     monkeypatch.setattr(qbank_import, "MEMORY_BYTES", 0)
     qbank.import_log(deck_fc, LONG, origin="long.csv", again=True)
     assert stored(deck_fc) == rows
+
+
+@pytest.mark.parametrize("stored_count", [0, 10**6])
+def test_a_large_log_finds_the_stored_attempts_by_date_or_by_look_up(
+    deck_fc, monkeypatch, stored_count
+):
+    # A log of more than _LOOK_UP rows reads the stored attempts of its dates in one pass,
+    # or, among many stored attempts, looks each fingerprint up: the same answer.
+    from flashcore.storage import qbank_stage
+
+    monkeypatch.setattr(qbank_stage, "_LOOK_UP", 2)
+    monkeypatch.setattr(qbank_stage, "tallied_attempts", lambda *_a: stored_count)
+    qbank.import_log(deck_fc, MIXED, origin="mixed.csv")
+    more = log(
+        [
+            "1002,incorrect,2026-11-20,Hematology,Heme,Sickle cell disease",  # stored
+            "1006,incorrect,2026-11-23,Pathology,General,Another gap",
+            "1005,incorrect,2026-11-22,Pathology,General,Gap topic",  # stored
+            "1007,correct,2026-11-23,Pathology,General,Emphysema",
+        ]
+    )
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        statements.append(statement)
+
+    sa.event.listen(deck_fc.engine, "before_cursor_execute", seen)
+    try:
+        report = qbank.import_log(deck_fc, more, origin="more.csv")
+    finally:
+        sa.event.remove(deck_fc.engine, "before_cursor_execute", seen)
+    assert (report.added, report.duplicates, report.unmatched_qids) == (2, 2, ["uworld:1006"])
+    assert len(stored(deck_fc)) == 7
+    by_date = any("on_date BETWEEN" in s for s in statements)
+    looked_up = any("fingerprint IN" in s for s in statements)
+    assert (by_date, looked_up) == ((True, False) if stored_count == 0 else (False, True))

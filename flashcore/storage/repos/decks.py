@@ -170,7 +170,9 @@ def upsert_deck(
     changed = [(c.note_id, c.spec, c.content_hash, c.was_removed) for c in plan.changed]
     linked: list[tuple[int, NoteSpec]] = []
     if fresh:
-        added, counts.cards_added = _insert_notes(session, profile_id, deck_id, fresh, now)
+        added, counts.cards_added = _insert_notes(
+            session, profile_id, deck_id, fresh, now, topic_ids
+        )
         linked.extend(added)
         counts.added = len(fresh)
     if changed:
@@ -201,9 +203,12 @@ def _insert_notes(
     deck_id: int,
     fresh: list[tuple[NoteSpec, str, str]],
     now: datetime,
+    topic_ids: dict[str, int],
 ) -> tuple[list[tuple[int, NoteSpec]], int]:
     """Insert the new notes (spec, key, content hash) and their cards; returns each note's id
-    with its spec, and the cards added."""
+    with its spec, and the cards added. A card's weak topic starts as its note's first topic
+    (`topic_ids`: the ids of the notes' topics), what the weight refresh that follows gives it
+    while no topic of the note weighs more: a first import's refresh rewrote every card."""
     rows = [
         {
             "profile_id": profile_id,
@@ -224,8 +229,9 @@ def _insert_notes(
     note_id_of = _note_ids(session, deck_id, [key for _n, key, _d in fresh])
     linked = [(note_id_of[key], note) for note, key, _d in fresh]
     card_rows = [
-        _new_card_row(profile_id, note_id, o, now, suspended=o in note.suspended)
+        _new_card_row(profile_id, note_id, o, now, suspended=o in note.suspended, topic=topic)
         for note_id, note in linked
+        for topic in (_first_topic(note, topic_ids),)
         for o in _ordinals(note)
     ]
     insert_many(session, cards, card_rows)
@@ -328,7 +334,7 @@ def _write_links(
     topic_rows: list[dict[str, Any]] = []
     qid_rows: list[dict[str, Any]] = []
     for note_id, note in linked:
-        ids = {topic_ids[topic_keys.clean_path(t)] for t in note.topics if topic_keys.clean_path(t)}
+        ids = _note_topic_ids(note, topic_ids)
         topic_rows.extend({"note_id": note_id, "topic_id": t} for t in sorted(ids))
         qids = sorted({_split_qid(q) for q in note.qids})
         qid_rows.extend({"note_id": note_id, "source": s, "qid": q} for s, q in qids)
@@ -346,8 +352,22 @@ def _note_ids(session: Session, deck_id: int, keys: list[str]) -> dict[str, int]
     return {key: note_id for key, note_id in session.execute(query) if key in wanted}
 
 
+def _note_topic_ids(note: NoteSpec, topic_ids: dict[str, int]) -> set[int]:
+    return {topic_ids[topic_keys.clean_path(t)] for t in note.topics if topic_keys.clean_path(t)}
+
+
+def _first_topic(note: NoteSpec, topic_ids: dict[str, int]) -> int | None:
+    return min(_note_topic_ids(note, topic_ids), default=None)
+
+
 def _new_card_row(
-    profile_id: int, note_id: int, ordinal: int, now: datetime, *, suspended: bool = False
+    profile_id: int,
+    note_id: int,
+    ordinal: int,
+    now: datetime,
+    *,
+    suspended: bool = False,
+    topic: int | None = None,
 ) -> dict[str, Any]:
     return {
         "profile_id": profile_id,
@@ -367,7 +387,7 @@ def _new_card_row(
         "flagged": False,
         "leech": False,
         "weight": 0.0,
-        "weak_topic_id": None,
+        "weak_topic_id": topic,
         "version": 0,
         "modified_at": now,
     }
