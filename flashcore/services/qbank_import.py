@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import IO, TYPE_CHECKING, Any
@@ -213,9 +214,14 @@ class _Writer:
             if "added" in hint and _keeps_sums(self.fc, self.conn):
                 hint["added"] = list(hint["added"])
                 fold_into_sums(self.fc, self.conn, claimed, hint["added"], self.owner, _alive)
+            # The latest day of the batch from the rows listed for the fold (else read back:
+            # the rows of a small history's import stay a generator the refresh consumes).
+            held = hint.get("added")
+            latest = max((a[3] for a in held), default=None) if isinstance(held, list) else None
             self.report.pulled_forward = _reweigh(
-                self.fc, self.conn, self.today, [claimed.batch_id], self.steps, hint
-            )
+                self.fc, self.conn, self.today, [claimed.batch_id], self.steps, hint,
+                latest=[(claimed.batch_id, claimed.pending_from, latest)],
+            )  # fmt: skip
             self.report.batch_id = claimed.batch_id
             return self.report
         finally:
@@ -312,15 +318,22 @@ def _keeps_sums(fc: Collection, conn: Any) -> bool:
 
 def _reweigh(
     fc: Collection, conn: Any, today: date, batch_ids: list[int], steps: Steps,
-    hint: dict[str, Any],
+    hint: dict[str, Any], latest: Sequence[tuple[int, int, str | None]] = (),
 ) -> int:  # fmt: skip
     """The weights and today's pull-forwards after published batches, worked out in a read
     transaction (even with nothing new: an import is one of the places that computes them),
     then written: the cards whose weight changed in steps; the topics, the pull-forwards, the
-    day's stamp and the batches' end in one short transaction. How many cards were pulled."""
+    day's stamp and the batches' end (with `latest`: a batch, its first attempt id and the
+    latest day of its attempts held in memory, see repos.note_latest_day) in one short
+    transaction. How many cards were pulled."""
     with transaction(conn, write=False), session_on(conn) as session:
         found = weights.plan_refresh(session, fc, today, **hint)
         chosen = pullforward.choose(session, fc, today, index=found.index)
+        days = [
+            (batch_id, repos.batch_latest_day(conn, batch_id, first) if held is None
+             else date.fromisoformat(held))
+            for batch_id, first, held in latest
+        ]  # fmt: skip
     changed = found.cards
 
     def write(c: Any, start: int, stop: int) -> None:
@@ -332,6 +345,8 @@ def _reweigh(
         weights.apply_refresh(c, fc, found, cards=False)
         today_repo.replace_pull_forwards(c, fc.profile_id, today, chosen)
         repos.finish_batch(c, batch_ids)
+        for batch_id, day in days:
+            repos.note_latest_day(c, batch_id, day)
 
     run_write_on(conn, finish)
     return len(chosen)

@@ -72,15 +72,18 @@ def fresh_misses(
     Misses at a question id in `listed` (ids some card lists) are grouped by id; the others by
     their texts."""
     a, b = qbank_attempts.c, qbank_batches.c
-    batches = dict(
-        conn.execute(
-            select(b.id, b.imported_at).where(
-                b.profile_id == profile_id,
-                b.imported_at >= logged_after,
-                b.pending_from.is_(None),  # not one still being written
-            )
-        ).all()
-    )
+    batches: dict[int, datetime] = {}
+    for batch_id, imported_at, latest_on in conn.execute(
+        select(b.id, b.imported_at, b.latest_on).where(
+            b.profile_id == profile_id,
+            b.imported_at >= logged_after,
+            b.pending_from.is_(None),  # not one still being written
+        )
+    ).all():
+        # A batch whose attempts all came before `since` holds no fresh miss (a year of
+        # history imported today: 1,000,000 attempts not read).
+        if latest_on is None or _as_day(latest_on) >= since:
+            batches[int(batch_id)] = imported_at
     if not batches:
         return []
     # The last attempt of an older batch (read backwards: it stops at the recent batches' end).
@@ -127,6 +130,10 @@ def fresh_misses(
             logged, last = max(logged, seen.logged), max(last, seen.last_date)
         out[key] = FreshMiss(source, qid, topic, category, system, int(count), logged, last)
     return [out[k] for k in sorted(out)]
+
+
+def _as_day(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
 @dataclass(frozen=True, slots=True)
