@@ -33,7 +33,16 @@ if TYPE_CHECKING:
 
     from flashcore.storage.repos.common import Executor
 
-from flashcore.storage.repos.common import chunks, insert_many, like_prefix, update_many
+from flashcore.storage.repos.common import (
+    chunks,
+    insert_many,
+    insert_many_like,
+    like_prefix,
+    update_many,
+)
+
+# What differs between the new cards of a load (`_new_card_row` gives the rest).
+_CARD_VARIES = ("note_id", "ord", "suspended", "weak_topic_id")
 
 
 @dataclass(slots=True)
@@ -229,12 +238,13 @@ def _insert_notes(
     note_id_of = _note_ids(session, deck_id, [key for _n, key, _d in fresh])
     linked = [(note_id_of[key], note) for note, key, _d in fresh]
     card_rows = [
-        _new_card_row(profile_id, note_id, o, now, suspended=o in note.suspended, topic=topic)
+        (note_id, o, o in note.suspended, topic)
         for note_id, note in linked
         for topic in (_first_topic(note, topic_ids),)
         for o in _ordinals(note)
     ]
-    insert_many(session, cards, card_rows)
+    template = _new_card_row(profile_id, 0, 0, now)
+    insert_many_like(session, cards, template, _CARD_VARIES, card_rows)
     return linked, len(card_rows)
 
 
