@@ -25,7 +25,7 @@ from flashcore.services.qbank_fold import fold_into_sums
 from flashcore.services.write_steps import Steps, drop_batch
 from flashcore.storage import repos
 from flashcore.storage import today as today_repo
-from flashcore.storage.qbank_stage import HeldStage, Progress, Stage
+from flashcore.storage.qbank_stage import Progress, Stage, stage_for
 from flashcore.storage.repos import weights as weights_repo
 from flashcore.storage.uow import run_write_on, session_on, transaction
 
@@ -128,7 +128,7 @@ def import_log(
         )
         sqlite = conn.dialect.name == "sqlite"
         held = log.size <= MEMORY_BYTES
-        stage = (HeldStage if held else Stage)(conn, fc.profile_id, sqlite)
+        stage = stage_for(conn, fc.profile_id, sqlite, held)
         try:
             if not dry_run:
                 _finish_left(fc, conn, today)

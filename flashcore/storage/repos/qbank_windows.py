@@ -187,11 +187,12 @@ def read_windows(
         ).where(*where)
     ).all()  # fmt: skip
     out: dict[Key, Window] = {}
+    # The days come as dates (the columns' own types convert them on every dialect).
     for source, qid, topic, category, system, n, m, da, dm, ra, rm, lm, lc, am, lma in rows:
         key = (source, qid, topic, category, system)
         g = out.get(key)
         if g is None:
-            out[key] = [n, m, da, dm, ra, rm, day_of(lm), day_of(lc), am, day_of(lma)]
+            out[key] = [n, m, da, dm, ra, rm, lm, lc, am, lma]
             continue
         g[0] += n
         g[1] += m
@@ -199,10 +200,13 @@ def read_windows(
         g[3] += dm
         g[4] += ra
         g[5] += rm
-        g[6] = _later(g[6], day_of(lm))
-        g[7] = _later(g[7], day_of(lc))
+        if lm is not None and (g[6] is None or lm > g[6]):
+            g[6] = lm
+        if lc is not None and (g[7] is None or lc > g[7]):
+            g[7] = lc
         g[8] += am
-        g[9] = _later(g[9], day_of(lma))
+        if lma is not None and (g[9] is None or lma > g[9]):
+            g[9] = lma
     if today > state.window_day:
         _move(conn, profile_id, state, today, half_life, out)
     scale = 0.5 ** ((today - state.settled_before).days / half_life)
@@ -210,10 +214,6 @@ def read_windows(
         g[2] *= scale
         g[3] *= scale
     return out
-
-
-def _later(a: date | None, b: date | None) -> date | None:
-    return b if a is None or (b is not None and b > a) else a
 
 
 def _move(
