@@ -185,6 +185,10 @@ class Stage:
         )
         return [TextTally(t, c, s, int(n), int(m or 0)) for t, c, s, n, m in rows]
 
+    def _drop(self) -> None:
+        self.conn.exec_driver_sql(f"DROP TABLE IF EXISTS {self.table}")
+        self.created = False
+
     def close(self) -> None:
         """Drop the stage by closing its connection (the import's own, from the pool: the
         database discards a connection's temporary tables with it, at once, where DROP TABLE
@@ -195,20 +199,22 @@ class Stage:
 
 
 class HeldStage(Stage):
-    """A log small enough to hold in memory, and only there (no temporary table): duplicates
-    are found with a dict and a look at the stored attempts, the summary is read from memory,
-    and the new rows are written from memory in fingerprint order."""
+    """A log small enough to also hold in memory: duplicates are looked for with a dict and a
+    look at the stored attempts, the summary is read from memory, and SQL marks duplicates
+    only when there are some (PostgreSQL: the copy reads the temporary table, one
+    INSERT .. SELECT per step; see MemoryStage for SQLite)."""
 
     def __init__(self, conn: Connection, profile_id: int, sqlite: bool) -> None:
         super().__init__(conn, profile_id, sqlite)
         self.rows: list[Row] = []
         self.new: list[Row] = []
-        self.ordered: list[Row] = []  # the new rows in fingerprint order (see `order`)
 
     def reset(self) -> None:
+        super().reset()
         self.rows = []
 
     def add(self, rows: list[Row]) -> None:
+        super().add(rows)
         self.rows += rows
 
     def dedupe(self) -> tuple[int, int]:
@@ -217,9 +223,13 @@ class HeldStage(Stage):
         known = self._known(first)
         if len(first) == len(rows) and not known:
             self.new = rows
-        else:
-            self.new = [r for r in rows if first[r[0]] is r and r[0] not in known]
-        return len(self.new), len(rows) - len(self.new)
+            return len(rows), 0
+        self.new = [r for r in rows if first[r[0]] is r and r[0] not in known]
+        if not self.new:  # all seen before: nothing to mark, nothing to save
+            if self.created:
+                self._drop()
+            return 0, len(rows)
+        return super().dedupe()
 
     def _known(self, fingerprints: dict[str, Row]) -> set[str]:
         """The fingerprints among these that the profile already has: a few thousand, or
@@ -257,31 +267,6 @@ class HeldStage(Stage):
             )
         return found
 
-    def order(self) -> int:
-        """The new rows in fingerprint order (see Stage.order); how many there are."""
-        self.ordered = sorted(self.new, key=_FINGERPRINT)
-        return len(self.ordered)
-
-    def save_rows(self, conn: Connection, batch_id: int, low: int, high: int) -> int:
-        """Write the new rows numbered (low, high] by `order` into qbank_attempts under
-        `batch_id` (texts cut to their columns), skipping any fingerprint the profile
-        already has; the number written."""
-        if high <= low:
-            return 0
-        m = self.mark
-        cursor = conn.connection.cursor()
-        try:
-            cursor.executemany(
-                f"INSERT INTO qbank_attempts (profile_id, batch_id, {_COLUMNS}) VALUES "
-                f"({self.profile_id}, {int(batch_id)}, {m}, {m}, {m}, {m}, {m}, "
-                f"substr({m}, 1, 200), substr({m}, 1, 200), substr({m}, 1, 300), "
-                f"substr({m}, 1, 500), {m}) ON CONFLICT (profile_id, fingerprint) DO NOTHING",
-                map(_SAVED, self.ordered[low:high]),
-            )
-            return int(cursor.rowcount)
-        finally:
-            cursor.close()
-
     def refresh_hint(self, batch_id: int) -> dict[str, Any]:
         """The saved rows are in memory: the refresh counts them from here and reads only the
         attempts stored before (texts cut as `save` stores them)."""
@@ -310,3 +295,62 @@ class HeldStage(Stage):
         for r in self.new:
             if r[3] in MISSED:
                 yield r[1], r[2], r[8], r[7], r[6]
+
+
+class MemoryStage(HeldStage):
+    """SQLite: a log held in memory stays only there (no temporary table): its new rows are
+    written from memory in fingerprint order (on SQLite, binding them once there costs less
+    than binding them into a temporary table and copying them from it; over a PostgreSQL
+    connection, many small executemany steps cost more)."""
+
+    def __init__(self, conn: Connection, profile_id: int, sqlite: bool) -> None:
+        super().__init__(conn, profile_id, sqlite)
+        self.ordered: list[Row] = []  # the new rows in fingerprint order (see `order`)
+
+    def reset(self) -> None:
+        self.rows = []
+
+    def add(self, rows: list[Row]) -> None:
+        self.rows += rows
+
+    def dedupe(self) -> tuple[int, int]:
+        rows = self.rows
+        first = {r[0]: r for r in reversed(rows)}  # each fingerprint's first row
+        known = self._known(first)
+        if len(first) == len(rows) and not known:
+            self.new = rows
+        else:
+            self.new = [r for r in rows if first[r[0]] is r and r[0] not in known]
+        return len(self.new), len(rows) - len(self.new)
+
+    def order(self) -> int:
+        """The new rows in fingerprint order (see Stage.order); how many there are."""
+        self.ordered = sorted(self.new, key=_FINGERPRINT)
+        return len(self.ordered)
+
+    def save_rows(self, conn: Connection, batch_id: int, low: int, high: int) -> int:
+        """Write the new rows numbered (low, high] by `order` into qbank_attempts under
+        `batch_id` (texts cut to their columns), skipping any fingerprint the profile
+        already has; the number written."""
+        if high <= low:
+            return 0
+        m = self.mark
+        cursor = conn.connection.cursor()
+        try:
+            cursor.executemany(
+                f"INSERT INTO qbank_attempts (profile_id, batch_id, {_COLUMNS}) VALUES "
+                f"({self.profile_id}, {int(batch_id)}, {m}, {m}, {m}, {m}, {m}, "
+                f"substr({m}, 1, 200), substr({m}, 1, 200), substr({m}, 1, 300), "
+                f"substr({m}, 1, 500), {m}) ON CONFLICT (profile_id, fingerprint) DO NOTHING",
+                map(_SAVED, self.ordered[low:high]),
+            )
+            return int(cursor.rowcount)
+        finally:
+            cursor.close()
+
+
+def stage_for(conn: Connection, profile_id: int, sqlite: bool, held: bool) -> Stage:
+    """Where a log waits: in memory when `held` (only there on SQLite), else a temporary
+    table."""
+    kind = (MemoryStage if sqlite else HeldStage) if held else Stage
+    return kind(conn, profile_id, sqlite)

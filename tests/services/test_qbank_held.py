@@ -1,6 +1,7 @@
-"""A log held in memory is written from memory (no temporary table): the stored attempts, the
-counts and the batch equal those of the same log staged in a temporary table, on SQLite and
-PostgreSQL, with texts cut to their columns (by characters) and the rows written in steps."""
+"""A log held in memory (on SQLite only there, no temporary table: storage.qbank_stage's
+MemoryStage) is stored as the same log staged in a temporary table: the attempts, the counts
+and the batch, on SQLite and PostgreSQL, with texts cut to their columns (by characters) and
+the rows written in steps; a large one finds the stored attempts by date or by look-up."""
 
 from __future__ import annotations
 

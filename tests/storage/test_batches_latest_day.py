@@ -74,3 +74,33 @@ def test_an_import_folded_into_kept_sums_keeps_its_latest_day_from_memory(fc, mo
     monkeypatch.setattr(repos, "batch_latest_day", lambda *a: read_back.append(a))
     new = qbank.import_log(fc, _log([3, 1, 7], 2000), origin="today.csv").batch_id
     assert _latest(fc)[new] == TODAY - timedelta(days=1) and not read_back
+
+
+def test_fresh_misses_of_a_batch_held_in_memory_are_those_read_back(fc, monkeypatch):
+    """The import counts its own batch's fresh misses from memory: the same groups, counts,
+    latest days and logging times as reading them back, beside an earlier batch of the same
+    day, grouped by question id or by text (a listed id, others, every id by its id)."""
+    first = qbank.import_log(fc, _log([0, 1, 1, 2, 4], 1000), origin="a.csv").batch_id
+    log = _log([0, 0, 1, 1, 2, 3, 9, 0], 1000) + b"\n1100,correct,2026-11-25,R,R,A,T\n"
+    report = qbank.import_log(fc, log, origin="b.csv", again=True)
+    assert report.added and first != report.batch_id
+    with reading(fc.engine) as session:
+        rows = session.execute(
+            text("SELECT source, qid, outcome, on_date, topic, category, system, id"
+                 " FROM qbank_attempts WHERE batch_id = :b ORDER BY fingerprint"),
+            {"b": report.batch_id},
+        ).all()  # fmt: skip
+    held_rows = [(*r[:3], str(r[3]), *r[4:7]) for r in rows]
+    held = today_repo.HeldBatch(report.batch_id, min(r[7] for r in rows), held_rows)
+    since, logged = TODAY - timedelta(days=2), datetime(2026, 11, 20, tzinfo=NOW.tzinfo)
+    for listed in ([], ["1001", "1003"], [str(q) for q in range(900, 1200)]):
+        for most in (today_repo.LISTED_MAX, 0):  # 0: every miss grouped by its id
+            monkeypatch.setattr(today_repo, "LISTED_MAX", most)
+            with reading(fc.engine) as session:
+                args = (session, fc.profile_id, since, TODAY, logged, listed)
+                read_back = today_repo.fresh_misses(*args)
+                from_memory = today_repo.fresh_misses(*args, held=held)
+            assert from_memory == read_back and read_back
+            assert {m.logged for m in read_back} == {
+                m.logged for m in from_memory
+            }  # both batches' logging times

@@ -180,6 +180,11 @@ class _SourceHasher:
         return digest.hexdigest()
 
 
+# A cloze note type's notes with some fields filled: the text's field place (None: none), and
+# each extra field's place and label (`_Builder._cloze_plan`).
+_ClozePlan = tuple[int | None, tuple[tuple[int, str], ...]]
+
+
 class _Builder:
     def __init__(
         self, where: str, families: frozenset[anking.TopicFamily], report: ConvertReport
@@ -188,6 +193,7 @@ class _Builder:
         self.families = families
         self.report = report
         self._text_fields: dict[int, str] = {}
+        self._cloze_plans: dict[tuple[int, tuple[bool, ...]], _ClozePlan] = {}
 
     def note(
         self, note: Note, kind_of: NoteType, cards: list[Card], source: str, deck_key: str
@@ -202,11 +208,11 @@ class _Builder:
         if max(map(len, values), default=0) > MAX_FIELD_CHARS:
             report.skipped[f"a field longer than {MAX_FIELD_CHARS:,} characters"] += 1
             return None
-        by_name = dict(zip(kind_of.fields, values, strict=False))
-        filled = {name: bool(value) and not is_blank(value) for name, value in by_name.items()}
         if kind_of.kind is NoteTypeKind.CLOZE:
-            made = self._cloze(kind_of, by_name, filled)
+            made = self._cloze(kind_of, values)
         else:
+            by_name = dict(zip(kind_of.fields, values, strict=False))
+            filled = {name: bool(value) and not is_blank(value) for name, value in by_name.items()}
             made = self._standard(kind_of, by_name, filled)
         if made is None:
             return None
@@ -269,17 +275,16 @@ class _Builder:
         return found
 
     def _cloze(
-        self, kind_of: NoteType, by_name: dict[str, str], filled: dict[str, bool]
+        self, kind_of: NoteType, values: tuple[str, ...]
     ) -> tuple[NoteKind, dict[str, str], list[int]] | None:
-        template = kind_of.templates[0] if kind_of.templates else None
-        text_name = self._cloze_field(kind_of)
-        if text_name not in by_name and template is not None:  # a note short of fields
-            text_name = next(
-                (r.field for r in _refs(template.front, dict.fromkeys(by_name, True))
-                 if "cloze" in r.filters),
-                kind_of.fields[0] if kind_of.fields else "",
-            )  # fmt: skip
-        text = by_name.get(text_name, "")
+        filled = tuple(
+            bool(value) and not is_blank(value) for value in values[: len(kind_of.fields)]
+        )
+        plan = self._cloze_plans.get((kind_of.id, filled))
+        if plan is None:
+            plan = self._cloze_plans[(kind_of.id, filled)] = self._cloze_plan(kind_of, filled)
+        at, extras = plan
+        text = values[at] if at is not None else ""
         ordinals, problems = cloze.read(text)
         if problems:
             self.report.skipped["cloze text flashcore cannot read"] += 1
@@ -288,14 +293,34 @@ class _Builder:
             self.report.skipped["a cloze note without a deletion"] += 1
             return None
         fields = {"text": text}
+        if extras:
+            fields["extra"] = "<br>".join([label + values[i] for i, label in extras])
+        return NoteKind.CLOZE, fields, ordinals
+
+    def _cloze_plan(self, kind_of: NoteType, pattern: tuple[bool, ...]) -> _ClozePlan:
+        """Where a cloze note type's notes with these fields filled (`pattern`, in field
+        order) take their text from (the field's place; None: none) and their extra (each
+        field's place and label, `_join`'s): the same for every such note."""
+        names = kind_of.fields[: len(pattern)]
+        filled = dict(zip(names, pattern, strict=True))
+        place = {name: i for i, name in enumerate(names)}  # a repeated name: its last, as a dict
+        template = kind_of.templates[0] if kind_of.templates else None
+        text_name = self._cloze_field(kind_of)
+        if text_name not in filled and template is not None:  # a note short of fields
+            text_name = next(
+                (r.field for r in _refs(template.front, dict.fromkeys(filled, True))
+                 if "cloze" in r.filters),
+                kind_of.fields[0] if kind_of.fields else "",
+            )  # fmt: skip
+        extras: list[tuple[int, str]] = []
         if template is not None:
             shown = [r.field for r in _refs(template.back, filled) if r.field != text_name]
-            extra = _join(
-                ((n, by_name[n]) for n in dict.fromkeys(shown) if filled.get(n)), label=True
-            )
-            if extra:
-                fields["extra"] = extra
-        return NoteKind.CLOZE, fields, ordinals
+            extras = [
+                (place[n], "" if n.lower() in _EXTRA_NAMES else f"<b>{n}:</b> ")
+                for n in dict.fromkeys(shown)
+                if filled.get(n)
+            ]
+        return place.get(text_name), tuple(extras)
 
     def _standard(
         self, kind_of: NoteType, by_name: dict[str, str], filled: dict[str, bool]

@@ -17,6 +17,7 @@ from flashcore.storage.repos.changes import *  # noqa: F403
 from flashcore.storage.repos.common import *  # noqa: F403
 from flashcore.storage.repos.decks import *  # noqa: F403
 from flashcore.storage.repos.introduction import *  # noqa: F403
+from flashcore.storage.repos.package_notes import *  # noqa: F403
 from flashcore.storage.repos.profiles import *  # noqa: F403
 from flashcore.storage.repos.qbank import *  # noqa: F403
 from flashcore.storage.repos.qbank_batches import *  # noqa: F403

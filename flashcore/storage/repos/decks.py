@@ -33,7 +33,16 @@ if TYPE_CHECKING:
 
     from flashcore.storage.repos.common import Executor
 
-from flashcore.storage.repos.common import chunks, insert_many, like_prefix, update_many
+from flashcore.storage.repos.common import (
+    chunks,
+    insert_many,
+    insert_many_like,
+    like_prefix,
+    update_many,
+)
+
+# What differs between the new cards of a load (`_new_card_row` gives the rest).
+_CARD_VARIES = ("note_id", "ord", "suspended", "weak_topic_id")
 
 
 @dataclass(slots=True)
@@ -229,12 +238,13 @@ def _insert_notes(
     note_id_of = _note_ids(session, deck_id, [key for _n, key, _d in fresh])
     linked = [(note_id_of[key], note) for note, key, _d in fresh]
     card_rows = [
-        _new_card_row(profile_id, note_id, o, now, suspended=o in note.suspended, topic=topic)
+        (note_id, o, o in note.suspended, topic)
         for note_id, note in linked
         for topic in (_first_topic(note, topic_ids),)
         for o in _ordinals(note)
     ]
-    insert_many(session, cards, card_rows)
+    template = _new_card_row(profile_id, 0, 0, now)
+    insert_many_like(session, cards, template, _CARD_VARIES, card_rows)
     return linked, len(card_rows)
 
 
@@ -284,48 +294,6 @@ def _retire(session: Session, note_ids: list[int], now: datetime) -> None:
         .where(cards.c.note_id.in_(note_ids))
         .values(suspended=True, version=cards.c.version + 1, modified_at=now)
     )
-
-
-def package_note_homes(session: Session, profile_id: int) -> dict[str, tuple[int, str]]:
-    """Notes that came from Anki packages, by GUID: (note id, deck key). A note's key is
-    `<deck key>:<GUID>` (a GUID may itself hold `:`)."""
-    rows = session.execute(
-        select(notes.c.id, notes.c.key, decks.c.key)
-        .join(decks, decks.c.id == notes.c.deck_id)
-        .where(
-            decks.c.profile_id == profile_id,
-            or_(decks.c.source.like("%.apkg"), decks.c.source.like("%.colpkg")),
-        )
-    )
-    return {key[len(deck_key) + 1 :]: (note_id, deck_key) for note_id, key, deck_key in rows}
-
-
-def package_note_hashes(session: Executor, profile_id: int) -> dict[str, str]:
-    """The fingerprints of the notes that came from Anki packages and are not removed, by note
-    key (`<deck key>:<GUID>`): what a re-import compares a package's notes with before it
-    converts them."""
-    rows = session.execute(
-        select(notes.c.key, notes.c.content_hash)
-        .join(decks, decks.c.id == notes.c.deck_id)
-        .where(
-            decks.c.profile_id == profile_id,
-            notes.c.removed.is_(False),
-            or_(decks.c.source.like("%.apkg"), decks.c.source.like("%.colpkg")),
-        )
-    )
-    return {key: digest for key, digest in rows}
-
-
-def move_notes(
-    session: Session, deck_id: int, deck_key: str, moves: list[tuple[int, str]], now: datetime
-) -> None:
-    """Move notes (id, local id) into a deck: their key follows (`<deck key>:<local id>`)."""
-    for note_id, local_id in moves:
-        session.execute(
-            update(notes)
-            .where(notes.c.id == note_id)
-            .values(deck_id=deck_id, key=f"{deck_key}:{local_id}", modified_at=now)
-        )
 
 
 def _write_links(

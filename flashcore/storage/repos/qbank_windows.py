@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import and_, delete, or_, select
 
 from flashcore.storage.repos.common import _driver, dialect_of, insert_many
 from flashcore.storage.repos.qbank_sums_rows import (
@@ -177,21 +177,36 @@ def read_windows(
     where = [w.profile_id == profile_id]
     if state.windows_upto is not None:
         where.append(w.id <= state.windows_upto)
-    keys = (w.source, w.qid, w.topic, w.category, w.system)
+    # Read as stored and added up here: a group has a row or two (one more per import since
+    # the windows' day); grouping them in the database took longer than reading them.
     rows = conn.execute(
         select(
-            *keys, func.sum(w.attempts), func.sum(w.misses), func.sum(w.decayed_attempts),
-            func.sum(w.decayed_misses), func.sum(w.recent_attempts), func.sum(w.recent_misses),
-            func.max(w.last_miss), func.max(w.last_correct), func.sum(w.all_misses),
-            func.max(w.last_miss_any),
-        ).where(*where).group_by(*keys)
+            w.source, w.qid, w.topic, w.category, w.system, w.attempts, w.misses,
+            w.decayed_attempts, w.decayed_misses, w.recent_attempts, w.recent_misses,
+            w.last_miss, w.last_correct, w.all_misses, w.last_miss_any,
+        ).where(*where)
     ).all()  # fmt: skip
     out: dict[Key, Window] = {}
+    # The days come as dates (the columns' own types convert them on every dialect).
     for source, qid, topic, category, system, n, m, da, dm, ra, rm, lm, lc, am, lma in rows:
-        out[(source, qid, topic, category, system)] = [
-            int(n), int(m), float(da), float(dm), int(ra), int(rm), day_of(lm), day_of(lc),
-            int(am), day_of(lma),
-        ]  # fmt: skip
+        key = (source, qid, topic, category, system)
+        g = out.get(key)
+        if g is None:
+            out[key] = [n, m, da, dm, ra, rm, lm, lc, am, lma]
+            continue
+        g[0] += n
+        g[1] += m
+        g[2] += da
+        g[3] += dm
+        g[4] += ra
+        g[5] += rm
+        if lm is not None and (g[6] is None or lm > g[6]):
+            g[6] = lm
+        if lc is not None and (g[7] is None or lc > g[7]):
+            g[7] = lc
+        g[8] += am
+        if lma is not None and (g[9] is None or lma > g[9]):
+            g[9] = lma
     if today > state.window_day:
         _move(conn, profile_id, state, today, half_life, out)
     scale = 0.5 ** ((today - state.settled_before).days / half_life)
