@@ -127,6 +127,18 @@ class Stage:
         ).first()
         return other is None
 
+    def _stored_from(self, day: str) -> bool:
+        """Whether the profile may have an attempt on `day` (ISO) or later: a published batch
+        whose latest day (schema 0021) is that day or later, or not known (an empty batch has
+        none). A log of days after every stored one has no duplicate to look for."""
+        found = self.conn.exec_driver_sql(
+            f"SELECT 1 FROM qbank_batches WHERE profile_id = {self.profile_id} "
+            f"AND pending_from IS NULL AND (latest_on >= {self.mark} "
+            "OR (latest_on IS NULL AND added > 0)) LIMIT 1",
+            (day,),
+        ).first()
+        return found is not None
+
     def order(self) -> int:
         """Number the new rows in fingerprint order (a second temporary table); how many there
         are. `save_rows` copies them by these numbers: each step appends a run of neighbouring
@@ -232,11 +244,12 @@ class HeldStage(Stage):
         return super().dedupe()
 
     def _known(self, fingerprints: dict[str, Row]) -> set[str]:
-        """The fingerprints among these that the profile already has: a few thousand, or
-        more than a few among many stored attempts (see _READ_PER_LOOK_UP), are looked up in
-        the unique index; else the stored attempts of the log's dates are read in one pass
-        when there are not too many of them, else looked up all the same."""
-        if not fingerprints:
+        """The fingerprints among these that the profile already has: none when every stored
+        attempt is of an earlier day (`_stored_from`); else a few thousand, or more than a few
+        among many stored attempts (see _READ_PER_LOOK_UP), are looked up in the unique index;
+        else the stored attempts of the log's dates are read in one pass when there are not
+        too many of them, else looked up all the same."""
+        if not fingerprints or not self._stored_from(min(r[4] for r in fingerprints.values())):
             return set()
         count = len(fingerprints)
         if count > _LOOK_UP and tallied_attempts(self.conn, self.profile_id) <= (

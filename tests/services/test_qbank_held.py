@@ -108,3 +108,55 @@ def test_a_large_log_finds_the_stored_attempts_by_date_or_by_look_up(
     by_date = any("on_date BETWEEN" in s for s in statements)
     looked_up = any("fingerprint IN" in s for s in statements)
     assert (by_date, looked_up) == ((True, False) if stored_count == 0 else (False, True))
+
+
+def statements_of(fc: Any, action: Any) -> tuple[Any, list[str]]:
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        statements.append(statement)
+
+    sa.event.listen(fc.engine, "before_cursor_execute", seen)
+    try:
+        return action(), statements
+    finally:
+        sa.event.remove(fc.engine, "before_cursor_execute", seen)
+
+
+def looks_for_stored(statements: list[str]) -> bool:
+    return any("on_date BETWEEN" in s or "fingerprint IN" in s for s in statements)
+
+
+@pytest.mark.parametrize("way", ["held", "staged"])
+def test_a_log_of_later_days_than_every_batch_looks_for_no_duplicate(deck_fc, monkeypatch, way):
+    if way == "staged":
+        monkeypatch.setattr(qbank_import, "MEMORY_BYTES", 0)
+    qbank.import_log(deck_fc, MIXED, origin="mixed.csv")  # days up to 2026-11-22
+    later = log(["1001,incorrect,2026-11-23,Immunology,Allergy,Type I hypersensitivity"])
+    report, statements = statements_of(
+        deck_fc, lambda: qbank.import_log(deck_fc, later, origin="later.csv")
+    )
+    assert (report.added, report.duplicates) == (1, 0)
+    assert not looks_for_stored(statements) or way == "staged"
+    # Reaching back to a stored day, the stored attempts are looked at (the duplicate is
+    # found); so are they when a batch's latest day is not known (NULL: a batch whose
+    # weights an import that died left unwritten).
+    back = log(
+        [
+            "1002,incorrect,2026-11-20,Hematology,Heme,Sickle cell disease",  # stored
+            "1008,incorrect,2026-11-24,Pathology,General,Emphysema",
+        ]
+    )
+    report, statements = statements_of(
+        deck_fc, lambda: qbank.import_log(deck_fc, back, origin="back.csv")
+    )
+    assert (report.added, report.duplicates) == (1, 1)
+    assert looks_for_stored(statements) or way == "staged"
+    with deck_fc.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE qbank_batches SET latest_on = NULL")
+    unknown = log(["1009,incorrect,2026-11-25,Pathology,General,Emphysema"])
+    report, statements = statements_of(
+        deck_fc, lambda: qbank.import_log(deck_fc, unknown, origin="unknown.csv")
+    )
+    assert (report.added, report.duplicates) == (1, 0)
+    assert looks_for_stored(statements) or way == "staged"
