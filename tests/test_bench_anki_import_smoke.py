@@ -23,3 +23,4 @@ def test_a_tiny_run_prints_anki_flashcore_and_the_unchanged_re_import(tmp_path: 
     for kind in ("anki", "flashcore ", "flashcore-again"):
         assert f"round 1 {kind}" in text, text
     assert '"reviews_added": ' in text and '"reviews_skipped": ' in text
+    assert text.count('"review_log_cpu": ') == 2  # the review log's phase, in both imports

@@ -143,15 +143,34 @@ def problems(text: str) -> list[str]:
 
 
 def read(text: str) -> tuple[list[int], list[str]]:
-    """`ordinals` and `problems` of a cloze text from one parse (an import reads 35,000)."""
-    closed, found = _pairs(text)
+    """`ordinals` and `problems` of a cloze text from one pass over its tokens (an import reads
+    35,000: the tokens' digits as one list, paired by their places in it, where `_pairs`
+    and `parse` make a match object of each token twice)."""
+    tokens = _TOKEN.findall(text)  # an opening's digits, or "" for a `}}`
+    if not tokens:
+        return [], []
+    stack: list[int] = []
+    closed: set[int] = set()  # the places of the openings closed within MAX_DEPTH
+    too_deep = False
+    for at, digits in enumerate(tokens):
+        if digits:
+            stack.append(at)
+            too_deep |= len(stack) > MAX_DEPTH
+        elif stack:
+            opening = stack.pop()
+            if len(stack) < MAX_DEPTH:
+                closed.add(opening)
+    found: list[str] = []
+    if too_deep:
+        found.append(f"cloze deletions nested more than {MAX_DEPTH} deep")
+    for at in stack:
+        token = "{{c" + tokens[at] + "::"
+        found.append(f"unclosed cloze deletion {_quote(token)} (no matching }}}})")
     # Every closed opening is one deletion (what `parse` would make of it), in text order.
     numbers: set[int] = set()
     out_of_range = False
-    for token in _TOKEN.finditer(text):
-        digits = token.group(1)
-        if digits is None or token.start() not in closed:
-            continue
+    for at in sorted(closed):
+        digits = tokens[at]
         number = _number(digits)
         if 0 < number <= MAX_ORDINAL:
             numbers.add(number)

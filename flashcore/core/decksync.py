@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from flashcore.core.errors import StaleReadError
-from flashcore.core.model import NoteSpec
+from flashcore.core.model import NoteKind, NoteSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +67,21 @@ def source_fingerprint(source: str, spec: NoteSpec, deck_key: str) -> str:
     converted the same (a field no template shows, a topic family that gives it no topic) keeps
     the note as it is."""
     return f"{_SOURCE}{source[:24]}:{_converted_print(spec, deck_key)}"
+
+
+def source_fingerprint_of(
+    source: str,
+    deck_key: str,
+    kind: NoteKind,
+    fields: dict[str, str],
+    tags: tuple[str, ...],
+    topics: tuple[str, ...],
+    qids: tuple[str, ...],
+) -> str:
+    """`source_fingerprint` of the note these parts make, before it is made (a reader makes
+    each note once, its fingerprint in it)."""
+    payload = repr((deck_key, kind.value, sorted(fields.items()), tags, topics, qids))
+    return f"{_SOURCE}{source[:24]}:{hashlib.blake2b(payload.encode(), digest_size=16).hexdigest()}"
 
 
 def source_of(stored: str) -> str | None:

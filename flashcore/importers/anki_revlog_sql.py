@@ -35,6 +35,9 @@ QUARTERS_SQL = (
     f"SELECT DISTINCT r.id / {_QUARTER_MS} FROM revlog r JOIN temp.fc_cards c ON c.cid = r.cid"
     f" WHERE {_ANSWER}"
 )
+# Every row's quarter (a few more than the answers': none of them looked up, ~0.08 s CPU less a
+# million rows), read from the card index alone.
+EVERY_QUARTER_SQL = f"SELECT DISTINCT id / {_QUARTER_MS} FROM revlog"
 DUE_DAYS_SQL = (
     f"SELECT DISTINCT {_DAY_OF.format(id='r.id')} + r.ivl FROM revlog r"
     f" JOIN temp.fc_cards c ON c.cid = r.cid WHERE {_ANSWER} AND r.ivl > 0"
@@ -62,16 +65,17 @@ FROM revlog r JOIN temp.fc_cards c ON c.cid = r.cid
 GROUP BY r.cid
 """
 # One window pass over the package's `ix_revlog_cid` (card, then id: no sort) gives each
-# answer the one before it (its time, study day and due after) and the lapses up to it. Each
-# row's study day and due after are looked up before the window (two lookups a row, and the
-# previous row's come from the window: LAG), the texts made for the rows written only. Each
-# window function costs ~0.15 s CPU a million rows; the window itself ~0.75 s. A card's first
-# answer is the one without a previous (`prev_id IS NULL`). A row is a lapse when Again was
-# answered in review: a review row, or a filtered-deck row (type 3) that is not the card's first
-# answer (a new card's Again in a filtered deck is no lapse; those rows are rare, so the
-# earlier answer is looked for only for them). A row's state before: new for a card's first
-# answer (learn or filtered), learning for a later learn row, review for a review row or a
-# later filtered one, relearning for a relearn row.
+# answer the one before it (its id and interval) and the lapses up to it; the window holds
+# Anki's narrow row only (each column and window function it carries costs; the window itself
+# ~1.3 s CPU a million rows). The study days and dues of the answer and of the one before are
+# looked up after it, by id and interval (a lookup ~0.1 s a million; carrying them through the
+# window as `LAG`s cost ~0.5 s more). A card's first answer is the one without a previous
+# (`prev_id IS NULL`). A row is a lapse when Again was answered in review: a review row, or a
+# filtered-deck row (type 3) that is not the card's first answer (a new card's Again in a
+# filtered deck is no lapse; those rows are rare, so the earlier answer is looked for only for
+# them). A row's state before: new for a card's first answer (learn or filtered), learning for
+# a later learn row, review for a review row or a later filtered one, relearning for a
+# relearn row.
 _FIRST = "a.prev_id IS NULL"
 _BEFORE = (
     f"CASE a.type WHEN 0 THEN (CASE WHEN {_FIRST} THEN 0 ELSE 1 END) WHEN 1 THEN 2 WHEN 2 THEN 3"
@@ -83,30 +87,42 @@ _LAPSE = (
     "SELECT 1 FROM revlog p WHERE p.cid = r.cid AND p.id < r.id"
     " AND p.ease BETWEEN 1 AND 4 AND p.type BETWEEN 0 AND 3) ELSE 0 END)"
 )
-_DUE_AFTER = f"CASE WHEN r.ivl > 0 THEN u.due ELSE {_STAMP.format(ms='(r.id - r.ivl * 1000)')} END"
+
+
+def _due_after(row: str, due: str) -> str:
+    """A row's due after: its due day's (looked up in `due`) for an interval in days, its
+    time plus the seconds of a learning step's (a negative interval)."""
+    stamp = _STAMP.format(ms=f"({row}.{{id}} - {row}.{{ivl}} * 1000)")
+    return f"CASE WHEN {row}.{{ivl}} > 0 THEN {due}.due ELSE {stamp} END"
+
+
+_DUE_AFTER = _due_after("a", "u").format(id="id", ivl="ivl")
+_DUE_BEFORE = _due_after("a", "pu").format(id="prev_id", ivl="prev_ivl")
 _ROWS = f"""
 WITH a AS (
-  SELECT r.id, r.ease, r.factor, r.time, r.type, c.card_id, c.retention, r.ivl,
-    d.day, {_DUE_AFTER} AS due_after,
-    LAG(r.id) OVER w AS prev_id, LAG(d.day) OVER w AS prev_day,
-    LAG({_DUE_AFTER}) OVER w AS prev_due, SUM({_LAPSE}) OVER w - {_LAPSE} AS lapses_to
+  SELECT r.cid, r.id, r.ease, r.factor, r.time, r.type, r.ivl,
+    LAG(r.id) OVER w AS prev_id, LAG(r.ivl) OVER w AS prev_ivl,
+    SUM({_LAPSE}) OVER w - {_LAPSE} AS lapses_to
   FROM revlog r JOIN temp.fc_cards c ON c.cid = r.cid
-  LEFT JOIN temp.fc_day d ON d.q = r.id / {_QUARTER_MS}
-  LEFT JOIN temp.fc_due u ON r.ivl > 0 AND u.day = {_DAY_OF.format(id="r.id")} + r.ivl
   WHERE {_ANSWER}
   WINDOW w AS (PARTITION BY r.cid ORDER BY r.id ROWS UNBOUNDED PRECEDING)
 )
-SELECT ?3, a.card_id, {_STAMP.format(ms="a.id")}, a.ease, NULL,
-  CASE WHEN a.time > 0 THEN a.time END, a.retention, ?4, {_BEFORE},
-  CASE WHEN {_FIRST} THEN {_STAMP.format(ms="a.id")} ELSE a.prev_due END,
+SELECT ?3, c.card_id, {_STAMP.format(ms="a.id")}, a.ease, NULL,
+  CASE WHEN a.time > 0 THEN a.time END, c.retention, ?4, {_BEFORE},
+  CASE WHEN {_FIRST} THEN {_STAMP.format(ms="a.id")} ELSE {_DUE_BEFORE} END,
   CASE WHEN NOT {_FIRST} THEN {_STAMP.format(ms="a.prev_id")} END,
   a.lapses_to,
   CASE WHEN a.ivl > 0 THEN 2 WHEN {_WAS_REVIEWING} THEN 3 ELSE 1 END, 0.0,
   CASE WHEN a.factor BETWEEN 100 AND 1100 THEN (a.factor / 1000.0 - 0.1) * 9 + 1 ELSE 0.0 END,
-  a.due_after, 0, NULL,
-  CASE WHEN {_FIRST} THEN 0 ELSE MAX(0, a.day - a.prev_day) END,
+  {_DUE_AFTER}, 0, NULL,
+  CASE WHEN {_FIRST} THEN 0 ELSE MAX(0, d.day - pd.day) END,
   a.id, 1
-FROM a"""
+FROM a JOIN temp.fc_cards c ON c.cid = a.cid
+  LEFT JOIN temp.fc_day d ON d.q = a.id / {_QUARTER_MS}
+  LEFT JOIN temp.fc_day pd ON pd.q = a.prev_id / {_QUARTER_MS}
+  LEFT JOIN temp.fc_due u ON a.ivl > 0 AND u.day = {_DAY_OF.format(id="a.id")} + a.ivl
+  LEFT JOIN temp.fc_due pu
+    ON a.prev_ivl > 0 AND pu.day = {_DAY_OF.format(id="a.prev_id")} + a.prev_ivl"""
 # The rows of the answers the review log does not hold (by `temp.fc_known`).
 ROWS_SQL = f"{_ROWS} LEFT JOIN temp.fc_known k ON k.id = a.id WHERE k.id IS NULL\n"
 # Every answer's row (the review log holds no revlog id: a first import).

@@ -60,8 +60,10 @@ def choose(
     day: date,
     *,
     index: matching.TopicIndex | None = None,
+    held: today_repo.HeldBatch | None = None,
 ) -> dict[int, PulledForward]:
-    """The pull-forwards of study day `day`: card id -> what pulled it (nothing is written)."""
+    """The pull-forwards of study day `day`: card id -> what pulled it (nothing is written).
+    `held`: the batch an import just published, its attempts counted from its memory."""
     s = fc.settings
     per_topic = s.pull_forward_per_topic
     if per_topic <= 0:
@@ -74,7 +76,9 @@ def choose(
     if index is None:
         index = matching.load_index(conn, fc.profile_id)
     listed = [qid for _source, qid in index.qid_notes]
-    misses = today_repo.fresh_misses(conn, fc.profile_id, since, day, logged_after, listed)
+    misses = today_repo.fresh_misses(
+        conn, fc.profile_id, since, day, logged_after, listed, held=held
+    )
     if not misses:
         return {}
     topics: dict[int, _Topic] = defaultdict(_Topic)

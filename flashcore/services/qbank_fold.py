@@ -46,22 +46,22 @@ def fold_into_sums(
     start = run_write_on(conn, begin)
     if start is None:
         return False
-    windows = list(
-        repos.fold_windows(days, start.settled_before, start.window_day, start.half_life).items()
-    )
+    windows = repos.fold_windows(days, start.settled_before, start.window_day, start.half_life)
+    day_rows = repos.stored_days(conn, fc.profile_id, days)
+    window_rows = repos.stored_windows(conn, fc.profile_id, windows.items())
     steps = Steps(conn)
 
     def write_days(c: Any, lo: int, hi: int) -> None:
-        if not repos.fold_rows(c, fc.profile_id, owner, days[lo:hi], ()):
+        if not repos.fold_rows(c, fc.profile_id, owner, day_rows[lo:hi], ()):
             raise _Stopped
 
     def write_windows(c: Any, lo: int, hi: int) -> None:
-        if not repos.fold_rows(c, fc.profile_id, owner, (), windows[lo:hi]):
+        if not repos.fold_rows(c, fc.profile_id, owner, (), window_rows[lo:hi]):
             raise _Stopped
 
     try:
-        steps.run(len(days), write_days)
-        steps.run(len(windows), write_windows)
+        steps.run(len(day_rows), write_days)
+        steps.run(len(window_rows), write_windows)
     except _Stopped:
         return False
     end = functools.partial(

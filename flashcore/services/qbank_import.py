@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import IO, TYPE_CHECKING, Any
@@ -24,7 +25,7 @@ from flashcore.services.qbank_fold import fold_into_sums
 from flashcore.services.write_steps import Steps, drop_batch
 from flashcore.storage import repos
 from flashcore.storage import today as today_repo
-from flashcore.storage.qbank_stage import HeldStage, Progress, Stage
+from flashcore.storage.qbank_stage import Progress, Stage, stage_for
 from flashcore.storage.repos import weights as weights_repo
 from flashcore.storage.uow import run_write_on, session_on, transaction
 
@@ -127,7 +128,7 @@ def import_log(
         )
         sqlite = conn.dialect.name == "sqlite"
         held = log.size <= MEMORY_BYTES
-        stage = (HeldStage if held else Stage)(conn, fc.profile_id, sqlite)
+        stage = stage_for(conn, fc.profile_id, sqlite, held)
         try:
             if not dry_run:
                 _finish_left(fc, conn, today)
@@ -213,9 +214,18 @@ class _Writer:
             if "added" in hint and _keeps_sums(self.fc, self.conn):
                 hint["added"] = list(hint["added"])
                 fold_into_sums(self.fc, self.conn, claimed, hint["added"], self.owner, _alive)
+            # The latest day of the batch from the rows listed for the fold (else read back:
+            # the rows of a small history's import stay a generator the refresh consumes).
+            rows = hint.get("added")
+            held = None
+            latest = None
+            if isinstance(rows, list):
+                held = today_repo.HeldBatch(claimed.batch_id, claimed.pending_from, rows)
+                latest = max((a[3] for a in rows), default=None)
             self.report.pulled_forward = _reweigh(
-                self.fc, self.conn, self.today, [claimed.batch_id], self.steps, hint
-            )
+                self.fc, self.conn, self.today, [claimed.batch_id], self.steps, hint,
+                latest=[(claimed.batch_id, claimed.pending_from, latest)], held=held,
+            )  # fmt: skip
             self.report.batch_id = claimed.batch_id
             return self.report
         finally:
@@ -312,15 +322,24 @@ def _keeps_sums(fc: Collection, conn: Any) -> bool:
 
 def _reweigh(
     fc: Collection, conn: Any, today: date, batch_ids: list[int], steps: Steps,
-    hint: dict[str, Any],
+    hint: dict[str, Any], latest: Sequence[tuple[int, int, str | None]] = (),
+    held: today_repo.HeldBatch | None = None,
 ) -> int:  # fmt: skip
     """The weights and today's pull-forwards after published batches, worked out in a read
     transaction (even with nothing new: an import is one of the places that computes them),
     then written: the cards whose weight changed in steps; the topics, the pull-forwards, the
-    day's stamp and the batches' end in one short transaction. How many cards were pulled."""
+    day's stamp and the batches' end (with `latest`: a batch, its first attempt id and the
+    latest day of its attempts held in memory, see repos.note_latest_day) in one short
+    transaction. `held`: a batch whose attempts the import holds (see pullforward.choose).
+    How many cards were pulled."""
     with transaction(conn, write=False), session_on(conn) as session:
         found = weights.plan_refresh(session, fc, today, **hint)
-        chosen = pullforward.choose(session, fc, today, index=found.index)
+        chosen = pullforward.choose(session, fc, today, index=found.index, held=held)
+        days = [
+            (batch_id, repos.batch_latest_day(conn, batch_id, first) if held is None
+             else date.fromisoformat(held))
+            for batch_id, first, held in latest
+        ]  # fmt: skip
     changed = found.cards
 
     def write(c: Any, start: int, stop: int) -> None:
@@ -332,6 +351,8 @@ def _reweigh(
         weights.apply_refresh(c, fc, found, cards=False)
         today_repo.replace_pull_forwards(c, fc.profile_id, today, chosen)
         repos.finish_batch(c, batch_ids)
+        for batch_id, day in days:
+            repos.note_latest_day(c, batch_id, day)
 
     run_write_on(conn, finish)
     return len(chosen)

@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from flashcore.core import reasons
 from flashcore.core.model import CardState, Rating
 from flashcore.core.queue import EntryKind
+from flashcore.services.study_ahead import Ahead, ShownAhead
 from flashcore.services.study_news import ChangesElsewhere
 from flashcore.services.weights import ensure_fresh
 from flashcore.storage import repos
@@ -60,6 +61,7 @@ from flashcore.services.queue import (
 __all__ = [
     "CARD_ACTIONS",
     "MAX_EXTRA_NEW",
+    "Ahead",
     "AnswerResult",
     "CardView",
     "Outcome",
@@ -84,7 +86,7 @@ __all__ = [
 ]
 
 
-class StudySession(ChangesElsewhere):
+class StudySession(ChangesElsewhere, ShownAhead):
     """One review session, as the reviewer keeps it between answers (as Anki does).
 
     Today's ranking is built once and kept in memory: after an answer the card and its buried
@@ -263,6 +265,7 @@ class StudySession(ChangesElsewhere):
         self._pending = None
 
     def _rebuild(self, now: datetime) -> None:
+        self._builds += 1  # a card read ahead of this build is not taken (study_ahead)
         ensure_fresh(self.fc)  # may write (once a day): do it before taking the version
         self._version = self._data_version()  # before building: a change meanwhile is seen next
         if self._version is None:
@@ -428,6 +431,7 @@ class StudySession(ChangesElsewhere):
         # The card as shown and a known scheduler: nothing to read, one statement to write.
         one = known is not None and self.fc.knows_scheduler_id()
         result = run_write_on(self._connection(), work, one_statement=one)
+        self._answered_ahead()
         self.spent_seconds += (duration_ms or 0) / 1000.0
         self.answered(result)
         self._since_checkpoint += 1

@@ -408,9 +408,20 @@ def anchor_time(session: Executor, card_id: int) -> datetime | None:
 
 
 def cards_of_notes(session: Executor, note_ids: Sequence[int]) -> dict[tuple[int, int], int]:
-    """The cards of these notes: (note id, ord) -> card id."""
+    """The cards of these notes: (note id, ord) -> card id. Many notes (a package's 35,000)
+    are read as one range of the (note, ord) index, where lookups by note took 39 queries."""
     out: dict[tuple[int, int], int] = {}
-    for chunk in _chunks(sorted(set(note_ids))):
+    wanted = set(note_ids)
+    if len(wanted) > 10 * _CHUNK:
+        c = cards.c
+        query = select(c.note_id, c.ord, c.id).where(
+            c.note_id >= min(wanted), c.note_id <= max(wanted)
+        )
+        for note_id, ord_, card_id in session.execute(query).all():
+            if note_id in wanted:
+                out[(note_id, ord_)] = card_id
+        return out
+    for chunk in _chunks(sorted(wanted)):
         query = select(cards.c.note_id, cards.c.ord, cards.c.id).where(cards.c.note_id.in_(chunk))
         for note_id, ord_, card_id in session.execute(query):
             out[(note_id, ord_)] = card_id

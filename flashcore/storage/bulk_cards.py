@@ -1,10 +1,11 @@
 """A big load of cards into a profile that holds none (a first import of an AnKing package:
 35,000 notes, 48,000 cards, 105,000 topic and question links), on SQLite: while it is written,
 the `topic_cards` triggers of schema 0018 (one `UPDATE` per card and per link, ~0.5 s CPU) and,
-when the cards table is mostly the load's, the cards' secondary indexes (each card is written
-three times in a scheduling import: inserted, its state, its new-card place) are set aside, in
-the load's own transaction; after it, the indexes are built once, the triggers made again and
-the profile's `topic_cards` counted once (`recount_topic_cards`: what `check` compares them
+of the cards' and their notes' links' tables that hold fewer rows than the load brings, the
+secondary indexes (each card is written three times in a scheduling import: inserted, its
+state, its new-card place; unique indexes stay, and the notes' deck index, which the load
+reads by) are set aside, in the load's own transaction; after it, the indexes are built once
+(~0.1 s CPU), the triggers made again and the profile's `topic_cards` counted once (`recount_topic_cards`: what `check` compares them
 with). The DDL is part of the transaction: a load that fails rolls it back with the rest.
 
 Other databases keep their triggers and indexes (PostgreSQL would lock every table they
@@ -20,7 +21,7 @@ from sqlalchemy import exists, func, select
 
 from flashcore.storage.repos.common import dialect_of
 from flashcore.storage.repos.topic_cards import recount_topic_cards
-from flashcore.storage.tables import cards
+from flashcore.storage.tables import cards, note_qids, note_topics
 
 if TYPE_CHECKING:
     from flashcore.storage.repos.common import Executor
@@ -63,9 +64,10 @@ def loading_cards(session: Executor, profile_id: int, incoming: int) -> Iterator
     driver = _driver(session)
     triggers = _schema_rows(driver, "trigger", "name LIKE 'tr_topic_cards_%'")
     indexes: list[tuple[str, str]] = []
-    held = session.execute(select(func.count()).select_from(cards)).scalar_one()
-    if held < incoming:  # built again over every profile's cards: only when few are others'
-        indexes = _schema_rows(driver, "index", "tbl_name = 'cards'")
+    for table in (cards, note_topics, note_qids):
+        held = session.execute(select(func.count()).select_from(table)).scalar_one()
+        if held < incoming:  # built again over every profile's rows: only when few are others'
+            indexes += _schema_rows(driver, "index", f"tbl_name = '{table.name}'")
     for name, _sql in triggers:
         driver.execute(f'DROP TRIGGER main."{name}"')
     for name, _sql in indexes:

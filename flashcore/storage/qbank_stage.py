@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from flashcore.storage.repos.qbank import MISSED, TextTally
+from flashcore.storage.repos.qbank import MISSED, TextTally, tallied_attempts
 
 # One attempt as the reader streams it (importers.qbank's Row): (fingerprint, source, qid,
 # outcome, ISO date, subject, system, category, topic, seconds, line).
@@ -20,6 +20,10 @@ Progress = Callable[[str, int, int], None]  # (phase "reading" | "saving", done,
 
 _LOAD_KNOWN = 300_000  # existing fingerprints in the log's dates loaded at most at once
 _LOOK_UP = 4_000  # a log with up to this many attempts looks each one up instead
+# Reading a stored attempt in a pass costs about a fifth of looking a fingerprint up in the
+# unique index (SQLite, 1,000,000 stored: a pass 0.18 s, 100,000 look-ups 0.1 s): a log looks
+# its fingerprints up when the profile holds more than this many stored attempts per row.
+_READ_PER_LOOK_UP = 5
 _COLUMNS = "fingerprint, source, qid, outcome, on_date, subject, system, category, topic, seconds"
 # The texts as `save` stores them (cut to their columns' lengths).
 _TEXTS = "substr(topic, 1, 500), substr(category, 1, 300), substr(system, 1, 200)"
@@ -123,6 +127,18 @@ class Stage:
         ).first()
         return other is None
 
+    def _stored_from(self, day: str) -> bool:
+        """Whether the profile may have an attempt on `day` (ISO) or later: a published batch
+        whose latest day (schema 0021) is that day or later, or not known (an empty batch has
+        none). A log of days after every stored one has no duplicate to look for."""
+        found = self.conn.exec_driver_sql(
+            f"SELECT 1 FROM qbank_batches WHERE profile_id = {self.profile_id} "
+            f"AND pending_from IS NULL AND (latest_on >= {self.mark} "
+            "OR (latest_on IS NULL AND added > 0)) LIMIT 1",
+            (day,),
+        ).first()
+        return found is not None
+
     def order(self) -> int:
         """Number the new rows in fingerprint order (a second temporary table); how many there
         are. `save_rows` copies them by these numbers: each step appends a run of neighbouring
@@ -181,6 +197,10 @@ class Stage:
         )
         return [TextTally(t, c, s, int(n), int(m or 0)) for t, c, s, n, m in rows]
 
+    def _drop(self) -> None:
+        self.conn.exec_driver_sql(f"DROP TABLE IF EXISTS {self.table}")
+        self.created = False
+
     def close(self) -> None:
         """Drop the stage by closing its connection (the import's own, from the pool: the
         database discards a connection's temporary tables with it, at once, where DROP TABLE
@@ -191,20 +211,22 @@ class Stage:
 
 
 class HeldStage(Stage):
-    """A log small enough to hold in memory, and only there (no temporary table): duplicates
-    are found with a dict and a look at the stored attempts, the summary is read from memory,
-    and the new rows are written from memory in fingerprint order."""
+    """A log small enough to also hold in memory: duplicates are looked for with a dict and a
+    look at the stored attempts, the summary is read from memory, and SQL marks duplicates
+    only when there are some (PostgreSQL: the copy reads the temporary table, one
+    INSERT .. SELECT per step; see MemoryStage for SQLite)."""
 
     def __init__(self, conn: Connection, profile_id: int, sqlite: bool) -> None:
         super().__init__(conn, profile_id, sqlite)
         self.rows: list[Row] = []
         self.new: list[Row] = []
-        self.ordered: list[Row] = []  # the new rows in fingerprint order (see `order`)
 
     def reset(self) -> None:
+        super().reset()
         self.rows = []
 
     def add(self, rows: list[Row]) -> None:
+        super().add(rows)
         self.rows += rows
 
     def dedupe(self) -> tuple[int, int]:
@@ -213,17 +235,26 @@ class HeldStage(Stage):
         known = self._known(first)
         if len(first) == len(rows) and not known:
             self.new = rows
-        else:
-            self.new = [r for r in rows if first[r[0]] is r and r[0] not in known]
-        return len(self.new), len(rows) - len(self.new)
+            return len(rows), 0
+        self.new = [r for r in rows if first[r[0]] is r and r[0] not in known]
+        if not self.new:  # all seen before: nothing to mark, nothing to save
+            if self.created:
+                self._drop()
+            return 0, len(rows)
+        return super().dedupe()
 
     def _known(self, fingerprints: dict[str, Row]) -> set[str]:
-        """The fingerprints among these that the profile already has: a few thousand are
-        looked up in the unique index; for more, the stored attempts of the log's dates are
-        read in one pass when there are not too many of them, else looked up all the same."""
-        if not fingerprints:
+        """The fingerprints among these that the profile already has: none when every stored
+        attempt is of an earlier day (`_stored_from`); else a few thousand, or more than a few
+        among many stored attempts (see _READ_PER_LOOK_UP), are looked up in the unique index;
+        else the stored attempts of the log's dates are read in one pass when there are not
+        too many of them, else looked up all the same."""
+        if not fingerprints or not self._stored_from(min(r[4] for r in fingerprints.values())):
             return set()
-        if len(fingerprints) > _LOOK_UP:
+        count = len(fingerprints)
+        if count > _LOOK_UP and tallied_attempts(self.conn, self.profile_id) <= (
+            _READ_PER_LOOK_UP * count
+        ):
             days = [r[4] for r in fingerprints.values()]
             rows = self.conn.exec_driver_sql(
                 f"SELECT fingerprint FROM qbank_attempts WHERE profile_id = {self.profile_id} "
@@ -248,31 +279,6 @@ class HeldStage(Stage):
                 )
             )
         return found
-
-    def order(self) -> int:
-        """The new rows in fingerprint order (see Stage.order); how many there are."""
-        self.ordered = sorted(self.new, key=_FINGERPRINT)
-        return len(self.ordered)
-
-    def save_rows(self, conn: Connection, batch_id: int, low: int, high: int) -> int:
-        """Write the new rows numbered (low, high] by `order` into qbank_attempts under
-        `batch_id` (texts cut to their columns), skipping any fingerprint the profile
-        already has; the number written."""
-        if high <= low:
-            return 0
-        m = self.mark
-        cursor = conn.connection.cursor()
-        try:
-            cursor.executemany(
-                f"INSERT INTO qbank_attempts (profile_id, batch_id, {_COLUMNS}) VALUES "
-                f"({self.profile_id}, {int(batch_id)}, {m}, {m}, {m}, {m}, {m}, "
-                f"substr({m}, 1, 200), substr({m}, 1, 200), substr({m}, 1, 300), "
-                f"substr({m}, 1, 500), {m}) ON CONFLICT (profile_id, fingerprint) DO NOTHING",
-                map(_SAVED, self.ordered[low:high]),
-            )
-            return int(cursor.rowcount)
-        finally:
-            cursor.close()
 
     def refresh_hint(self, batch_id: int) -> dict[str, Any]:
         """The saved rows are in memory: the refresh counts them from here and reads only the
@@ -302,3 +308,62 @@ class HeldStage(Stage):
         for r in self.new:
             if r[3] in MISSED:
                 yield r[1], r[2], r[8], r[7], r[6]
+
+
+class MemoryStage(HeldStage):
+    """SQLite: a log held in memory stays only there (no temporary table): its new rows are
+    written from memory in fingerprint order (on SQLite, binding them once there costs less
+    than binding them into a temporary table and copying them from it; over a PostgreSQL
+    connection, many small executemany steps cost more)."""
+
+    def __init__(self, conn: Connection, profile_id: int, sqlite: bool) -> None:
+        super().__init__(conn, profile_id, sqlite)
+        self.ordered: list[Row] = []  # the new rows in fingerprint order (see `order`)
+
+    def reset(self) -> None:
+        self.rows = []
+
+    def add(self, rows: list[Row]) -> None:
+        self.rows += rows
+
+    def dedupe(self) -> tuple[int, int]:
+        rows = self.rows
+        first = {r[0]: r for r in reversed(rows)}  # each fingerprint's first row
+        known = self._known(first)
+        if len(first) == len(rows) and not known:
+            self.new = rows
+        else:
+            self.new = [r for r in rows if first[r[0]] is r and r[0] not in known]
+        return len(self.new), len(rows) - len(self.new)
+
+    def order(self) -> int:
+        """The new rows in fingerprint order (see Stage.order); how many there are."""
+        self.ordered = sorted(self.new, key=_FINGERPRINT)
+        return len(self.ordered)
+
+    def save_rows(self, conn: Connection, batch_id: int, low: int, high: int) -> int:
+        """Write the new rows numbered (low, high] by `order` into qbank_attempts under
+        `batch_id` (texts cut to their columns), skipping any fingerprint the profile
+        already has; the number written."""
+        if high <= low:
+            return 0
+        m = self.mark
+        cursor = conn.connection.cursor()
+        try:
+            cursor.executemany(
+                f"INSERT INTO qbank_attempts (profile_id, batch_id, {_COLUMNS}) VALUES "
+                f"({self.profile_id}, {int(batch_id)}, {m}, {m}, {m}, {m}, {m}, "
+                f"substr({m}, 1, 200), substr({m}, 1, 200), substr({m}, 1, 300), "
+                f"substr({m}, 1, 500), {m}) ON CONFLICT (profile_id, fingerprint) DO NOTHING",
+                map(_SAVED, self.ordered[low:high]),
+            )
+            return int(cursor.rowcount)
+        finally:
+            cursor.close()
+
+
+def stage_for(conn: Connection, profile_id: int, sqlite: bool, held: bool) -> Stage:
+    """Where a log waits: in memory when `held` (only there on SQLite), else a temporary
+    table."""
+    kind = (MemoryStage if sqlite else HeldStage) if held else Stage
+    return kind(conn, profile_id, sqlite)

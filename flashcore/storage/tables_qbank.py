@@ -39,6 +39,9 @@ qbank_batches = Table(
     # see only the profile's attempts below it), and who writes it; both NULL once published.
     _optional("pending_from", Integer),
     _optional("owner", String(200)),
+    # The latest day of its attempts (schema 0021; NULL: not known): the pull-forwards read no
+    # attempt of a batch whose latest day is before the fresh misses' first.
+    _optional("latest_on", Date),
 )
 
 qbank_attempts = Table(

@@ -58,6 +58,16 @@ def any_batch_since(conn: Executor, profile_id: int, logged_after: datetime) -> 
 LISTED_MAX = 2000
 
 
+@dataclass(frozen=True, slots=True)
+class HeldBatch:
+    """A batch just published whose attempts its import holds in memory: (source, qid,
+    outcome, ISO day, topic, category, system), texts cut as stored; its ids from `first_id`."""
+
+    batch_id: int
+    first_id: int
+    rows: Sequence[tuple[str, str, str, str, str, str, str]]
+
+
 def fresh_misses(
     conn: Executor,
     profile_id: int,
@@ -65,27 +75,59 @@ def fresh_misses(
     until: date,
     logged_after: datetime,
     listed: Sequence[str],
+    held: HeldBatch | None = None,
 ) -> list[FreshMiss]:
     """Misses dated `since`..`until`, of the batches imported after `logged_after`: an attempt
     is imported once it happened, so older batches hold no fresh miss. Attempts are read from
-    the first of those batches on (their ids grow with the batches), not the whole history.
-    Misses at a question id in `listed` (ids some card lists) are grouped by id; the others by
-    their texts."""
-    a, b = qbank_attempts.c, qbank_batches.c
-    batches = dict(
-        conn.execute(
-            select(b.id, b.imported_at).where(
-                b.profile_id == profile_id,
-                b.imported_at >= logged_after,
-                b.pending_from.is_(None),  # not one still being written
-            )
-        ).all()
-    )
+    the first of those batches on (their ids grow with the batches), not the whole history;
+    those of a `held` batch are counted from memory instead. Misses at a question id in
+    `listed` (ids some card lists) are grouped by id; the others by their texts."""
+    b = qbank_batches.c
+    batches: dict[int, datetime] = {}
+    for batch_id, imported_at, latest_on in conn.execute(
+        select(b.id, b.imported_at, b.latest_on).where(
+            b.profile_id == profile_id,
+            b.imported_at >= logged_after,
+            b.pending_from.is_(None),  # not one still being written
+        )
+    ).all():
+        # A batch whose attempts all came before `since` holds no fresh miss (a year of
+        # history imported today: 1,000,000 attempts not read).
+        if latest_on is None or _as_day(latest_on) >= since:
+            batches[int(batch_id)] = imported_at
     if not batches:
         return []
+    by_id = len(listed) > LISTED_MAX
+    if held is not None and held.batch_id not in batches:
+        held = None
+    read = [batch_id for batch_id in batches if held is None or batch_id != held.batch_id]
+    groups = _read_fresh(conn, profile_id, since, until, listed, read, held) if read else []
+    if held is not None:
+        groups += _held_fresh(held, since, until, None if by_id else set(listed))
+    out: dict[tuple[str, str, str, str, str], FreshMiss] = {}
+    for source, qid, topic, category, system, batch_id, count, last in groups:
+        logged = batches.get(batch_id)
+        if logged is None:  # an older batch's attempt dated later than it was logged
+            continue
+        key = (source, qid, topic, category, system)
+        seen = out.get(key)
+        if seen is not None:
+            count += seen.count
+            logged, last = max(logged, seen.logged), max(last, seen.last_date)
+        out[key] = FreshMiss(source, qid, topic, category, system, int(count), logged, last)
+    return [out[k] for k in sorted(out)]
+
+
+def _read_fresh(
+    conn: Executor, profile_id: int, since: date, until: date, listed: Sequence[str],
+    read: list[int], held: HeldBatch | None,
+) -> list[Any]:  # fmt: skip
+    """`fresh_misses`' groups read from the attempts of the batches from `min(read)` on (none
+    of the `held` batch's)."""
+    a = qbank_attempts.c
     # The last attempt of an older batch (read backwards: it stops at the recent batches' end).
     boundary = conn.execute(
-        select(a.id).where(a.batch_id < min(batches)).order_by(a.id.desc()).limit(1)
+        select(a.id).where(a.batch_id < min(read)).order_by(a.id.desc()).limit(1)
     ).scalar()
     where = [
         a.profile_id == profile_id,
@@ -95,6 +137,10 @@ def fresh_misses(
     ]
     if boundary is not None:
         where.append(a.id > boundary)
+    if held is not None:
+        where.append(a.batch_id != held.batch_id)
+        if max(read) < held.batch_id:  # every other batch came before it: stop where it starts
+            where.append(a.id < held.first_id)
     texts = (a.topic, a.category, a.system)
     by_id = len(listed) > LISTED_MAX
     groups: list[Any] = []
@@ -115,18 +161,37 @@ def fresh_misses(
                 .group_by(*texts, a.batch_id)
             ).all()
         ]
-    out: dict[tuple[str, str, str, str, str], FreshMiss] = {}
-    for source, qid, topic, category, system, batch_id, count, last in groups:
-        logged = batches.get(batch_id)
-        if logged is None:  # an older batch's attempt dated later than it was logged
+    return groups
+
+
+def _held_fresh(
+    held: HeldBatch, since: date, until: date, listed: set[str] | None
+) -> list[tuple[Any, ...]]:
+    """`fresh_misses`' groups of a held batch, counted as the database counts them (`listed`
+    None: every miss by its question id)."""
+    low, high = since.isoformat(), until.isoformat()
+    counted: dict[tuple[str, str, str, str, str], list[Any]] = {}
+    for source, qid, outcome, day, topic, category, system in held.rows:
+        if day < low or day > high or outcome not in MISSED:
             continue
-        key = (source, qid, topic, category, system)
-        seen = out.get(key)
-        if seen is not None:
-            count += seen.count
-            logged, last = max(logged, seen.logged), max(last, seen.last_date)
-        out[key] = FreshMiss(source, qid, topic, category, system, int(count), logged, last)
-    return [out[k] for k in sorted(out)]
+        if listed is None or qid in listed:
+            key = (source, qid, topic, category, system)
+        else:
+            key = ("", "", topic, category, system)
+        seen = counted.get(key)
+        if seen is None:
+            counted[key] = [1, day]
+        else:
+            seen[0] += 1
+            if day > seen[1]:
+                seen[1] = day
+    return [
+        (*key, held.batch_id, n, date.fromisoformat(last)) for key, (n, last) in counted.items()
+    ]
+
+
+def _as_day(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
 @dataclass(frozen=True, slots=True)

@@ -339,14 +339,13 @@ def test_the_summary_line_names_what_happened_then_what_stayed():
 
 
 def test_a_card_buried_in_anki_is_buried_here_until_the_next_study_day(fc):
-    from dataclasses import replace
 
     from flashcore.services import study
     from tests.anki_fake import FakePackage, answers, review_card
 
     card_id = one_card(fc)
     last = fc.now() - timedelta(days=8)
-    buried = replace(review_card(7, due=fc.now(), ivl=8, s=9.0, d=4.0, last=last), queue=-3)
+    buried = review_card(7, due=fc.now(), ivl=8, s=9.0, d=4.0, last=last)._replace(queue=-3)
     pkg = FakePackage([buried], answers(7, [last - timedelta(days=1), last], [-600, 8]))
     apply_fake(fc, pkg, {7: card_id})
     card = flashcore_cards(fc)[card_id]

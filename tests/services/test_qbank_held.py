@@ -1,6 +1,7 @@
-"""A log held in memory is written from memory (no temporary table): the stored attempts, the
-counts and the batch equal those of the same log staged in a temporary table, on SQLite and
-PostgreSQL, with texts cut to their columns (by characters) and the rows written in steps."""
+"""A log held in memory (on SQLite only there, no temporary table: storage.qbank_stage's
+MemoryStage) is stored as the same log staged in a temporary table: the attempts, the counts
+and the batch, on SQLite and PostgreSQL, with texts cut to their columns (by characters) and
+the rows written in steps; a large one finds the stored attempts by date or by look-up."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from flashcore.services import qbank, qbank_import, write_steps
 from tests.conftest import write_deck
@@ -70,3 +72,91 @@ def test_texts_longer_than_their_columns_are_cut_by_characters_either_way(deck_f
     monkeypatch.setattr(qbank_import, "MEMORY_BYTES", 0)
     qbank.import_log(deck_fc, LONG, origin="long.csv", again=True)
     assert stored(deck_fc) == rows
+
+
+@pytest.mark.parametrize("stored_count", [0, 10**6])
+def test_a_large_log_finds_the_stored_attempts_by_date_or_by_look_up(
+    deck_fc, monkeypatch, stored_count
+):
+    # A log of more than _LOOK_UP rows reads the stored attempts of its dates in one pass,
+    # or, among many stored attempts, looks each fingerprint up: the same answer.
+    from flashcore.storage import qbank_stage
+
+    monkeypatch.setattr(qbank_stage, "_LOOK_UP", 2)
+    monkeypatch.setattr(qbank_stage, "tallied_attempts", lambda *_a: stored_count)
+    qbank.import_log(deck_fc, MIXED, origin="mixed.csv")
+    more = log(
+        [
+            "1002,incorrect,2026-11-20,Hematology,Heme,Sickle cell disease",  # stored
+            "1006,incorrect,2026-11-23,Pathology,General,Another gap",
+            "1005,incorrect,2026-11-22,Pathology,General,Gap topic",  # stored
+            "1007,correct,2026-11-23,Pathology,General,Emphysema",
+        ]
+    )
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        statements.append(statement)
+
+    sa.event.listen(deck_fc.engine, "before_cursor_execute", seen)
+    try:
+        report = qbank.import_log(deck_fc, more, origin="more.csv")
+    finally:
+        sa.event.remove(deck_fc.engine, "before_cursor_execute", seen)
+    assert (report.added, report.duplicates, report.unmatched_qids) == (2, 2, ["uworld:1006"])
+    assert len(stored(deck_fc)) == 7
+    by_date = any("on_date BETWEEN" in s for s in statements)
+    looked_up = any("fingerprint IN" in s for s in statements)
+    assert (by_date, looked_up) == ((True, False) if stored_count == 0 else (False, True))
+
+
+def statements_of(fc: Any, action: Any) -> tuple[Any, list[str]]:
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        statements.append(statement)
+
+    sa.event.listen(fc.engine, "before_cursor_execute", seen)
+    try:
+        return action(), statements
+    finally:
+        sa.event.remove(fc.engine, "before_cursor_execute", seen)
+
+
+def looks_for_stored(statements: list[str]) -> bool:
+    return any("on_date BETWEEN" in s or "fingerprint IN" in s for s in statements)
+
+
+@pytest.mark.parametrize("way", ["held", "staged"])
+def test_a_log_of_later_days_than_every_batch_looks_for_no_duplicate(deck_fc, monkeypatch, way):
+    if way == "staged":
+        monkeypatch.setattr(qbank_import, "MEMORY_BYTES", 0)
+    qbank.import_log(deck_fc, MIXED, origin="mixed.csv")  # days up to 2026-11-22
+    later = log(["1001,incorrect,2026-11-23,Immunology,Allergy,Type I hypersensitivity"])
+    report, statements = statements_of(
+        deck_fc, lambda: qbank.import_log(deck_fc, later, origin="later.csv")
+    )
+    assert (report.added, report.duplicates) == (1, 0)
+    assert not looks_for_stored(statements) or way == "staged"
+    # Reaching back to a stored day, the stored attempts are looked at (the duplicate is
+    # found); so are they when a batch's latest day is not known (NULL: a batch whose
+    # weights an import that died left unwritten).
+    back = log(
+        [
+            "1002,incorrect,2026-11-20,Hematology,Heme,Sickle cell disease",  # stored
+            "1008,incorrect,2026-11-24,Pathology,General,Emphysema",
+        ]
+    )
+    report, statements = statements_of(
+        deck_fc, lambda: qbank.import_log(deck_fc, back, origin="back.csv")
+    )
+    assert (report.added, report.duplicates) == (1, 1)
+    assert looks_for_stored(statements) or way == "staged"
+    with deck_fc.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE qbank_batches SET latest_on = NULL")
+    unknown = log(["1009,incorrect,2026-11-25,Pathology,General,Emphysema"])
+    report, statements = statements_of(
+        deck_fc, lambda: qbank.import_log(deck_fc, unknown, origin="unknown.csv")
+    )
+    assert (report.added, report.duplicates) == (1, 0)
+    assert looks_for_stored(statements) or way == "staged"

@@ -231,7 +231,9 @@ def test_a_fold_left_unseen_by_an_import_that_died_is_removed_by_the_next(with_h
         def work(s):
             begun = repos.begin_fold(s, fc.profile_id, owner, state.listed, 0, 10**9,
                                      alive=lambda o: True)  # fmt: skip
-            assert begun is not None and repos.fold_rows(s, fc.profile_id, owner, lost, ())
+            assert begun is not None and repos.fold_rows(
+                s, fc.profile_id, owner, repos.stored_days(s, fc.profile_id, lost), ()
+            )
 
         run_write(fc.engine, work)
 

@@ -85,6 +85,15 @@ def weak_fc(fc: Flashcore) -> Flashcore:
     return fc
 
 
+@pytest.fixture
+def no_read_ahead(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The next card cannot be told before an answer (services.study_ahead: e.g. the last card
+    due): the answer is written first, the screen saying so, then the next card read."""
+    from flashcore.services.study import StudySession
+
+    monkeypatch.setattr(StudySession, "ahead", lambda self, after: None)
+
+
 def still() -> float:
     """A monotonic clock that stands still, so timers in snapshots never move."""
     return 1000.0

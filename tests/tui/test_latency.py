@@ -120,3 +120,40 @@ async def test_showing_the_answer_and_the_next_card_lays_nothing_out(tmp_path):
     fc.close()
     assert screen.cards_shown >= 6
     assert [scroll for scroll in layouts if not scroll] == []
+
+
+async def test_a_why_line_of_another_length_lays_nothing_out(tmp_path):
+    """The why line keeps two lines whatever the card's reason takes (one line, two, none on
+    a notice): a card of another reason repaints it and never lays the screen out (issue 19:
+    half the cards of a large collection changed its height, a layout of the whole screen)."""
+    from rich.text import Text
+    from textual.screen import Screen
+
+    fc = Flashcore.open(
+        str(tmp_path / "b.sqlite3"), clock=FixedClock(NOW), create=True, timezone="UTC"
+    )
+    fc.add_decks([big_deck(tmp_path / "bench.toml", 3)])
+    app = make_app(fc, deck="Bench")
+    layouts: list[bool] = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen)
+        reason = screen.query_one("#reason")
+        height = reason.size.height
+        refresh_layout = Screen._refresh_layout
+
+        def counted(self, size=None, scroll=False):  # type: ignore[no-untyped-def]
+            layouts.append(scroll)
+            return refresh_layout(self, size, scroll)
+
+        Screen._refresh_layout = counted  # type: ignore[method-assign]
+        try:
+            for text in ("why: " + "a long reason " * 10, "why: short", "", "why: " + "x " * 60):
+                screen._set_reason(Text(text))
+                await pilot.pause()
+                assert reason.size.height == height == 2
+        finally:
+            Screen._refresh_layout = refresh_layout  # type: ignore[method-assign]
+    fc.close()
+    assert [scroll for scroll in layouts if not scroll] == []

@@ -1,5 +1,7 @@
-"""The next card is fetched in the answer's worker thread, right after the answer commits (one
-trip to a thread per key); when that fetch fails, the screen loads the card itself."""
+"""The next card is read ahead while the student reads (services.study_ahead) and shown at the
+answer's key, the answer written behind it; when it cannot be read ahead it is fetched in the
+answer's worker thread, right after the answer commits (one trip to a thread per key); when
+that fetch fails, the screen loads the card itself. All three draw the same screens."""
 
 from __future__ import annotations
 
@@ -18,7 +20,36 @@ from .test_review import answer, review_app, reviews_today, start_session
 SIZE = (80, 24)
 
 
-async def test_the_next_card_is_fetched_in_the_answers_thread(fc, monkeypatch):
+async def test_a_card_read_ahead_is_shown_at_the_key_and_the_answer_written_behind_it(
+    fc, monkeypatch
+):
+    fetched_in: list[str] = []
+    original = review.fetch_next
+
+    def recording(*args, **kwargs):
+        fetched_in.append(get_current_worker().group)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(review, "fetch_next", recording)
+    app = review_app(fc)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_session(pilot)
+        first = screen.view.card_id
+        await pilot.press("space")
+        await settle(pilot)  # the student reads: the next card is read ahead meanwhile
+        ahead = screen._ahead_card
+        assert ahead is not None and ahead[0].after == first
+        loads = len(fetched_in)
+        await pilot.press("3")  # shown by the key's handler itself, nothing read
+        assert screen.view.card_id == ahead[1].view.card_id != first
+        assert screen.phase == "front" and screen.cards_shown == 2
+        await settle(pilot)
+        assert fetched_in[loads:] == []
+        assert screen.record.count == 1
+    assert reviews_today(fc) == 1
+
+
+async def test_the_next_card_is_fetched_in_the_answers_thread(fc, monkeypatch, no_read_ahead):
     fetched_in: list[str] = []
     original = review.fetch_next
 
@@ -41,7 +72,9 @@ async def test_the_next_card_is_fetched_in_the_answers_thread(fc, monkeypatch):
     assert reviews_today(fc) == 1
 
 
-async def test_a_failed_fetch_after_the_answer_falls_back_to_loading_the_card(fc, monkeypatch):
+async def test_a_failed_fetch_after_the_answer_falls_back_to_loading_the_card(
+    fc, monkeypatch, no_read_ahead
+):
     original = review.fetch_next
     failures: list[str] = []
 
@@ -82,20 +115,27 @@ async def _screens(fc, pilot_app) -> list[str]:
     return shots
 
 
-async def test_a_card_fetched_with_the_answer_looks_as_one_loaded_on_demand(
+async def test_a_card_read_ahead_or_fetched_with_the_answer_looks_as_one_loaded_on_demand(
     fc, deck_template, tmp_path, monkeypatch
 ):
     """The texts built in the worker and the updates skipped when nothing changed draw the
     same screens as the screen's own load, card for card."""
-    prefetched = await _screens(fc, review_app(fc))
-    copy = tmp_path / "copy.sqlite3"
-    shutil.copy(deck_template, copy)
-    other = Flashcore.open(str(copy), clock=FixedClock(NOW), timezone="UTC")
-    try:
-        monkeypatch.setattr(review.ReviewScreen, "_fetch_after_write", lambda self: None)
-        on_demand = await _screens(other, review_app(other))
-    finally:
-        other.close()
+    from flashcore.services.study import StudySession
+
+    read_ahead = await _screens(fc, review_app(fc))
+    shots = []
+    for name in ("fetched", "on demand"):
+        copy = tmp_path / f"{name}.sqlite3"
+        shutil.copy(deck_template, copy)
+        other = Flashcore.open(str(copy), clock=FixedClock(NOW), timezone="UTC")
+        try:
+            monkeypatch.setattr(StudySession, "ahead", lambda self, after: None)
+            if name == "on demand":
+                monkeypatch.setattr(review.ReviewScreen, "_fetch_after_write", lambda self: None)
+            shots.append(await _screens(other, review_app(other)))
+        finally:
+            other.close()
+    prefetched, on_demand = shots
     assert len(prefetched) == 7
-    assert prefetched == on_demand
+    assert read_ahead == prefetched == on_demand
     assert len(set(prefetched)) > 3  # the cards and their answer sides differ

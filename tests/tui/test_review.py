@@ -423,8 +423,8 @@ async def test_a_card_that_becomes_a_leech_is_suspended_with_a_notice(fc):
 
 
 def card_rows(app, pane: CardPane) -> list[str]:
-    """The rows inside the card's border and padding, as the terminal shows them."""
-    region = pane.content_region
+    """The rows inside the card's border, padding and scrollbar, as the terminal shows them."""
+    region = pane.scrollable_content_region
     rows = screen_text(app).splitlines()[region.y : region.bottom]
     return [row[region.x : region.right].rstrip() for row in rows]
 

@@ -65,6 +65,7 @@ async def _on_back(pilot) -> ReviewScreen:
 
 async def test_an_answer_waits_for_another_writer_says_so_and_keeps_the_keys_pressed_meanwhile(
     quick_busy,
+    no_read_ahead,
 ):
     fc = quick_busy
     app = make_app(fc, deck="Test", ticks=still)
@@ -94,7 +95,7 @@ async def test_an_answer_waits_for_another_writer_says_so_and_keeps_the_keys_pre
     assert _review_rows(fc) == 1  # written once, however often it was tried
 
 
-async def test_answers_typed_ahead_while_saving_are_all_given_in_order(quick_busy):
+async def test_answers_typed_ahead_while_saving_are_all_given_in_order(quick_busy, no_read_ahead):
     fc = quick_busy
     app = make_app(fc, deck="Test", ticks=still)
     async with app.run_test(size=SIZE) as pilot:
@@ -113,7 +114,7 @@ async def test_answers_typed_ahead_while_saving_are_all_given_in_order(quick_bus
 
 
 async def test_an_answer_refused_past_the_limit_is_not_saved_and_the_card_stays(
-    quick_busy, monkeypatch
+    quick_busy, no_read_ahead, monkeypatch
 ):
     fc = quick_busy
     monkeypatch.setattr(review_module, "SAVE_LIMIT_S", 0.5)
@@ -139,7 +140,7 @@ async def test_an_answer_refused_past_the_limit_is_not_saved_and_the_card_stays(
     assert _review_rows(fc) == 1
 
 
-async def test_quitting_while_an_answer_is_saving_waits_for_it(quick_busy):
+async def test_quitting_while_an_answer_is_saving_waits_for_it(quick_busy, no_read_ahead):
     fc = quick_busy
     app = make_app(fc, deck="Test", ticks=still)
     async with app.run_test(size=SIZE) as pilot:
@@ -159,14 +160,20 @@ async def test_quitting_while_an_answer_is_saving_waits_for_it(quick_busy):
     assert _review_rows(fc) == 1
 
 
-async def test_ctrl_c_while_saving_waits_for_the_answer_and_twice_quits_at_once(quick_busy):
+async def test_ctrl_c_while_saving_waits_for_the_answer_and_twice_quits_at_once(
+    quick_busy, no_read_ahead
+):
     fc = quick_busy
     app = make_app(fc, deck="Test", ticks=still)
     async with app.run_test(size=SIZE) as pilot:
-        await _on_back(pilot)
+        screen = await _on_back(pilot)
         with write_lock(fc):
             await pilot.press("3")
-            await pilot.pause(0.3)
+            for _ in range(50):  # a loaded machine may handle the key late
+                await pilot.pause(0.1)
+                if screen.phase == "saving":
+                    break
+            assert screen.phase == "saving"
             await pilot.press("ctrl+c")
             await pilot.pause(0.3)
             assert app.is_running  # the first waits for the answer in flight
@@ -179,7 +186,9 @@ async def test_ctrl_c_while_saving_waits_for_the_answer_and_twice_quits_at_once(
     assert _review_rows(fc) == 0  # the lock never came free: the answer was not written
 
 
-async def test_undo_bury_and_flag_also_wait_for_the_lock_instead_of_freezing(quick_busy):
+async def test_undo_bury_and_flag_also_wait_for_the_lock_instead_of_freezing(
+    quick_busy, no_read_ahead
+):
     fc = quick_busy
     app = make_app(fc, deck="Test", ticks=still)
     async with app.run_test(size=SIZE) as pilot:
@@ -272,3 +281,95 @@ async def test_home_does_not_reload_under_a_session_whose_answers_it_would_see(f
         await pilot.press("escape")
         await settle(pilot)
         assert len(loads) == before + 1  # back on Home: loaded once
+
+
+async def _read_ahead(pilot, screen: ReviewScreen) -> int:
+    """Wait until the card after the one on screen was read ahead (while the student reads);
+    the card it is."""
+    for _ in range(50):
+        ahead = screen._ahead_card
+        if ahead is not None and ahead[0].after == screen.view.card_id:
+            return ahead[1].view.card_id
+        await pilot.pause(0.05)
+    raise AssertionError("nothing was read ahead")
+
+
+async def test_an_answer_given_while_another_process_writes_shows_the_next_card_at_once(
+    quick_busy,
+):
+    """The card read ahead is shown at the key while the answer waits for the write lock
+    behind it; the answer is written once the lock is free, once; an answer to the new card
+    waits for it, kept, and is written after it, in order."""
+    fc = quick_busy
+    app = make_app(fc, deck="Test", ticks=still)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _on_back(pilot)
+        first = screen.view.card_id
+        second = await _read_ahead(pilot, screen)
+        with write_lock(fc) as holder:
+            await pilot.press("3")
+            assert screen.view.card_id == second and screen.phase == "front"  # at once
+            assert "saving" not in screen_text(app)
+            await pilot.press("space")  # its answer shows while the first is still saving
+            assert screen.phase == "back"
+            await pilot.press("3")  # kept: written after the first
+            await pilot.pause(1.8)
+            assert "saving your last answer" in screen_text(app)
+            assert screen.view.card_id == second and _review_rows(fc) == 0
+            holder.execute("ROLLBACK")  # the import is done
+            for _ in range(50):
+                await pilot.pause(0.1)
+                if _review_rows(fc) == 2 and screen.view.card_id not in (first, second):
+                    break
+        await settle(pilot)
+        assert screen.record.count == 2
+        assert [a.card_id for a in screen.record.answers] == [first, second]
+        assert "saving" not in screen_text(app)
+    assert _review_rows(fc) == 2  # each written once, however often it was tried
+
+
+async def test_an_answer_written_behind_that_fails_brings_its_card_back(quick_busy, monkeypatch):
+    fc = quick_busy
+    monkeypatch.setattr(review_module, "SAVE_LIMIT_S", 0.5)
+    notes = Notes()
+    app = make_app(fc, deck="Test", ticks=still)
+    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
+        screen = await _on_back(pilot)
+        first = screen.view.card_id
+        second = await _read_ahead(pilot, screen)
+        with write_lock(fc):
+            await pilot.press("3")
+            assert screen.view.card_id == second
+            await pilot.press("space", "3")  # meant for the second card: dropped on failure
+            for _ in range(300):
+                await pilot.pause(0.1)
+                if "your answer was not saved" in notes:
+                    break
+            await pilot.pause(0.2)
+            assert screen.phase == "back" and screen.view.card_id == first
+            assert screen.record.count == 0 and _review_rows(fc) == 0
+        await pilot.press("3")  # the lock is gone: answered again, saved once
+        await settle(pilot)
+        assert screen.view.card_id != first and screen.record.count == 1
+    assert _review_rows(fc) == 1
+
+
+async def test_quitting_while_an_answer_is_written_behind_the_next_card_waits_for_it(
+    quick_busy,
+):
+    fc = quick_busy
+    app = make_app(fc, deck="Test", ticks=still)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _on_back(pilot)
+        second = await _read_ahead(pilot, screen)
+        with write_lock(fc) as holder:
+            await pilot.press("3", "q")
+            await pilot.pause(0.3)
+            assert app.is_running and screen.view.card_id == second
+            holder.execute("ROLLBACK")
+            for _ in range(30):
+                await pilot.pause(0.1)
+                if not app.is_running:
+                    break
+        assert not app.is_running
+    assert _review_rows(fc) == 1

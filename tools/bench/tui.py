@@ -105,7 +105,7 @@ events = []
 local = threading.local()
 def timed(owner, name, label):
     original = getattr(owner, name)
-    kind = label if label.startswith("tui:") else "engine"
+    kind = label if label.startswith(("tui:", "db:")) else "engine"
     def wrapper(*args, **kwargs):
         depth = local.__dict__.get(kind, 0)  # only the outermost call of a kind counts
         local.__dict__[kind] = depth + 1
@@ -135,6 +135,34 @@ timed(ReviewScreen, "_apply", "tui:apply")
 timed(Screen, "_on_timer_update", "tui:layout+render")
 timed(Screen, "_refresh_layout", "tui:layout")
 timed(App, "_display", "tui:frame out")
+# The answer's wait for SQLite's write lock (another process writing: an import).
+from flashcore.storage import db as storage_db
+timed(storage_db, "_begin_immediate", "db:lock wait")
+# Where a key's time goes on the main thread: its CPU and its wait for a CPU (the kernel's
+# schedstat: time on a run queue, the machine's other work) from the key's handler to the
+# frame handed to the terminal, and the process's CPU over the same span (the other threads:
+# the answer's worker).
+def sched():
+    try:
+        with open("/proc/self/task/%d/schedstat" % threading.get_native_id()) as f:
+            ran, waited, _ = f.read().split()
+        return int(ran) / 1e9, int(waited) / 1e9
+    except (OSError, ValueError):
+        return time.thread_time(), 0.0
+samples = []
+def sampled(owner, name, label, after):
+    original = getattr(owner, name)
+    def wrapper(*args, **kwargs):
+        if not after:
+            samples.append((label, clock(), *sched(), time.process_time()))
+        try:
+            return original(*args, **kwargs)
+        finally:
+            if after:
+                samples.append((label, clock(), *sched(), time.process_time()))
+    setattr(owner, name, wrapper)
+sampled(ReviewScreen, "action_rate", "key", False)
+sampled(App, "_display", "frame", True)
 # CPU time at each Space (the start of an answer): the whole process, and its main thread
 # (Textual's event loop: keys, handlers, layout, rendering).
 cpu = []
@@ -152,7 +180,7 @@ def on_gc(phase, info):
 gc.callbacks.append(on_gc)
 def dump():
     with open(sys.argv[1], "w") as out:
-        json.dump({"events": events, "cpu": cpu}, out)
+        json.dump({"events": events, "cpu": cpu, "samples": samples}, out)
 atexit.register(dump)
 from flashcore.cli import main
 sys.exit(main(["review"]))
@@ -323,6 +351,12 @@ class Answer:
     key: float  # when `3` was sent (monotonic)
     painted: float  # when the next card had arrived (monotonic)
     engine: float = 0.0  # engine time inside [key, painted] (s)
+    lock: float = 0.0  # the answer's wait for the write lock inside [key, painted] (s)
+    # from the key's handler to the frame painted: the main thread's CPU, its wait for a CPU
+    # (on a run queue), and the other threads' CPU (the worker's) (s; None: not sampled)
+    main_cpu: float | None = None
+    main_queued: float | None = None
+    other_cpu: float | None = None
     gc: float = 0.0  # gc pauses inside [key, painted] (s)
     # first start and end of each TUI milestone after the key, relative to the key (s)
     milestones: dict[str, tuple[float, float]] = field(default_factory=dict)
@@ -390,10 +424,15 @@ def review_session(db: Path, now_iso: str, answers: int, scratch: Path) -> Sessi
     events = trace_data["events"]
     session = Session(enter_to_card, done, background=windows)
     session.cpu = [(at, process, thread) for at, process, thread in trace_data["cpu"]]
+    split_keys(done, trace_data.get("samples", []))
     first, last = done[0].key, done[-1].painted
     for label, start, end in sorted(events, key=lambda e: e[1]):
         if label == "tui:layout":
             session.layouts += done[0].space <= start <= last
+            continue
+        if label.startswith("db:"):
+            for a in done:
+                a.lock += overlap(start, end, a.key, a.painted)
             continue
         if label.startswith("tui:"):
             for a in done:
@@ -426,6 +465,64 @@ def review_session(db: Path, now_iso: str, answers: int, scratch: Path) -> Sessi
             elif share:
                 a.engine += share
     return session
+
+
+def split_keys(answers: Sequence[Answer], samples: Sequence[Sequence[Any]]) -> None:
+    """Each answer's main-thread CPU, run-queue wait and other threads' CPU from its key's
+    handler to the last frame out before its paint (samples: label, time, main-thread run s,
+    run-queue s, process CPU s)."""
+    keys = [x for x in samples if x[0] == "key"]
+    frames = [x for x in samples if x[0] == "frame"]
+    for a in answers:
+        key = next((x for x in keys if a.key <= x[1] <= a.painted), None)
+        frame = None
+        for x in frames:
+            if x[1] > a.painted:
+                break
+            frame = x
+        if key is None or frame is None or frame[1] < key[1]:
+            continue
+        a.main_cpu = frame[2] - key[2]
+        a.main_queued = frame[3] - key[3]
+        a.other_cpu = max(0.0, (frame[4] - key[4]) - a.main_cpu)
+
+
+def shown_at_key(answers: Sequence[Answer]) -> float:
+    """The share of answers whose next card was put on screen by the key's handler itself (read
+    ahead while the student read, the answer written behind it), not after the answer."""
+    seen = [a for a in answers if {"tui:key handler", "tui:apply"} <= a.milestones.keys()]
+    if not seen:
+        return 0.0
+    inside = [a for a in seen if a.milestones["tui:apply"][0] <= a.milestones["tui:key handler"][1]]
+    return round(len(inside) / len(seen), 3)
+
+
+def breakdown(answers: Sequence[Answer]) -> dict[str, Any]:
+    """Where the time of the keys went: over all answers and over the slowest 5%, the mean
+    key -> next card, the main thread's CPU and run-queue wait, the other threads' CPU and the
+    answer's wait for the write lock (ms), and the rest (the main thread neither running nor
+    runnable: waiting for the worker, the GIL or a frame's timer)."""
+    seen = [a for a in answers if a.main_cpu is not None]
+    if not seen:
+        return {}
+
+    def mean(group: Sequence[Answer]) -> dict[str, float]:
+        n = len(group)
+        total = sum(a.total for a in group) / n
+        cpu = sum(a.main_cpu or 0.0 for a in group) / n
+        queued = sum(a.main_queued or 0.0 for a in group) / n
+        return {
+            "count": n,
+            "total": ms(total),
+            "main_cpu": ms(cpu),
+            "main_run_queue": ms(queued),
+            "other_threads_cpu": ms(sum(a.other_cpu or 0.0 for a in group) / n),
+            "lock_wait": ms(sum(a.lock for a in group) / n),
+            "main_idle": ms(total - cpu - queued),
+        }
+
+    slow = sorted(seen, key=lambda a: a.total, reverse=True)[: max(1, len(seen) // 20)]
+    return {"all": mean(seen), "slowest_5pct": mean(slow)}
 
 
 # The steps from the `3` key to the next card on screen, each between two milestones (the
@@ -494,6 +591,8 @@ def session_stats(s: Session) -> dict[str, Any]:
         "key_to_next_during_background": spread(busy) | {"count": len(busy)} if busy else {},
         "wal_checkpoints": spread(idle) | {"count": len(idle)} if idle else {},
         "steps": steps(s.answers),
+        "shown_at_key": shown_at_key(s.answers),
+        "breakdown": breakdown(s.answers),
         "engine_calls": {k: spread(v) | {"count": len(v)} for k, v in s.engine_calls.items()},
         "gc_during": {
             "count": len(s.gc_during),
@@ -513,7 +612,14 @@ def session_stats(s: Session) -> dict[str, Any]:
             "max": ms(max(s.gc_on_key_path, default=0.0)),
         },
         "slowest": [
-            {"total": ms(a.total), "engine": ms(a.engine), "gc": ms(a.gc)}
+            {
+                "total": ms(a.total),
+                "engine": ms(a.engine),
+                "gc": ms(a.gc),
+                "lock": ms(a.lock),
+                "main_cpu": ms(a.main_cpu or 0.0),
+                "main_run_queue": ms(a.main_queued or 0.0),
+            }
             for a in sorted(s.answers, key=lambda a: a.total, reverse=True)[:5]
         ],
     }
@@ -608,6 +714,24 @@ def nice_levels(p: argparse.ArgumentParser, text: str) -> tuple[str, ...]:
         if level != DEFAULT_NICE and not (level.isdigit() and 0 <= int(level) <= 19):
             p.error(f"--import-nice: {level!r} is neither 0-19 nor {DEFAULT_NICE!r}")
     return levels or (DEFAULT_NICE,)
+
+
+def weights_of_the_day(db: Path, now_iso: str) -> None:
+    """The built collection as a student's is after the day's first queue: its weights computed
+    for the study day of `now_iso`. A fresh build has none, and the first queue of a study day
+    computes them (~10 s at 50,000 cards / 1,000,000 reviews): every copy would pay that before
+    Home, which is not what this benchmark times (beside an import it outlasted TIMEOUT)."""
+    from datetime import datetime
+
+    from flashcore.core.clock import FixedClock
+    from flashcore.services.context import Collection
+    from flashcore.services.weights import ensure_fresh
+
+    fc = Collection.open(str(db), clock=FixedClock(datetime.fromisoformat(now_iso)))
+    try:
+        ensure_fresh(fc)
+    finally:
+        fc.close()
 
 
 def backed_up(db: Path, now_iso: str) -> None:
@@ -756,7 +880,8 @@ def importing_run(
     finally:
         windows, failures = loop.stop()
     stats = session_stats(session)
-    busy = [a.total for a in session.answers if during(a, windows)]
+    busy_answers = [a for a in session.answers if during(a, windows)]
+    busy = [a.total for a in busy_answers]
     stats["nice"] = nice
     stats["load_before"] = load
     stats["load_after"] = [round(x, 2) for x in os.getloadavg()]
@@ -766,6 +891,7 @@ def importing_run(
         "cpu_s": round(statistics.median(loop.cpu), 2) if loop.cpu else 0.0,
         "failures": failures,
         "key_to_next_during_import": spread(busy) | {"count": len(busy)} if busy else {},
+        "breakdown_during_import": breakdown(busy_answers),
     }
     return stats
 
@@ -794,8 +920,23 @@ def cpu_line(stats: dict[str, Any]) -> list[str]:
     return [
         f"  reviewer CPU per answer (Space to Space): {cpu['process']:.1f} ms, of which its "
         f"main thread (Textual) {cpu['main_thread']:.1f} ms; layouts of the whole screen per "
-        f"answer {stats.get('layouts_per_answer', 0):.2f}"
+        f"answer {stats.get('layouts_per_answer', 0):.2f}; next card shown by the key itself "
+        f"(read ahead) {stats.get('shown_at_key', 0):.0%}"
     ]
+
+
+def breakdown_lines(split: dict[str, Any], where: str) -> list[str]:
+    lines = []
+    for name, title in (("all", "all keys"), ("slowest_5pct", "the slowest 5%")):
+        d = split.get(name)
+        if d:
+            lines.append(
+                f"  {where}, {title} (mean of {d['count']:.0f}): {d['total']:.1f} ms = main "
+                f"thread CPU {d['main_cpu']:.1f} + waiting for a CPU {d['main_run_queue']:.1f} "
+                f"+ idle {d['main_idle']:.1f} (worker CPU {d['other_threads_cpu']:.1f}, "
+                f"write lock wait {d['lock_wait']:.1f})"
+            )
+    return lines
 
 
 def render(r: dict[str, Any]) -> str:
@@ -835,6 +976,7 @@ def render(r: dict[str, Any]) -> str:
         row("  of which TUI", s["tui"]),
         f"  engine share of key -> next card: {s['engine_share']:.0%}",
         *cpu_line(s),
+        *breakdown_lines(s.get("breakdown") or {}, "3 -> next card"),
     ]
     if s.get("steps"):
         lines.append("  the steps from the 3 key to the painted card:")
@@ -886,6 +1028,7 @@ def render(r: dict[str, Any]) -> str:
         lines.append(row("  of which engine", imp["engine"]))
         lines.append(row("  of which TUI", imp["tui"]))
         lines.extend(cpu_line(imp))
+        lines.extend(breakdown_lines(i.get("breakdown_during_import") or {}, "during an import"))
         failed = [f for run in runs for f in run["imports"]["failures"]]
         if failed:
             lines.append(f"  imports that failed: {len(failed)}; first: {failed[0]}")
@@ -911,6 +1054,7 @@ def run(opts: TuiOptions) -> dict[str, Any]:
                 Options(cards=opts.cards, reviews=opts.reviews, anki=False, keep=cache), cache
             )
             source, now_iso = built.fc_path, built.meta["now_iso"]
+            weights_of_the_day(source, now_iso)  # once: later runs find the day stamped
             stats = built.meta["stats"]
             described = f"{stats['cards']} cards, {stats['review_logs']} reviews"
             parent = cache

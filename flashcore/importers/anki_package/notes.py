@@ -24,11 +24,12 @@ import hashlib
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 from flashcore.core import anking, cloze
-from flashcore.core.decksync import source_fingerprint, source_of
+from flashcore.core.decksync import source_fingerprint_of, source_of
 from flashcore.core.html_text import image_names, is_blank
 from flashcore.core.model import DeckSpec, NoteKind, NoteSpec, side_key
 from flashcore.core.text import DECK_NAME_CHARS, TAG_CHARS, name_problem
@@ -115,6 +116,15 @@ def _clean(value: str) -> str:
     return _CONTROL.sub("", value)
 
 
+def _cleaned(values: tuple[str, ...]) -> tuple[str, ...]:
+    """The fields without control characters and with `\n` line ends (`_clean`); most notes
+    hold none, found by one search over all their fields."""
+    whole = "\n".join(values)
+    if "\r" not in whole and _CONTROL.search(whole) is None:
+        return values
+    return tuple(_clean(v) for v in values)
+
+
 @dataclass(slots=True)
 class ConvertReport:
     """What the conversion made and left, for the import's summary."""
@@ -147,14 +157,32 @@ def source_hash(
     `core.decksync.source_fingerprint`): its raw fields and tags, its note type's fingerprint,
     its deck and the topic families read, and the conversion's version. ~1 us a note, where
     converting one takes ~50 us."""
-    digest = hashlib.blake2b(digest_size=12)
-    digest.update(_SOURCE_VERSION)
-    digest.update(type_print)
-    head = "\x1e".join((deck_key, ",".join(sorted(families)), " ".join(note.tags)))
-    digest.update(head.encode())
-    digest.update(b"\x1e")
-    digest.update("\x1f".join(note.fields).encode())
-    return digest.hexdigest()
+    return _SourceHasher(families)(note, type_print, deck_key)
+
+
+class _SourceHasher:
+    """`source_hash` for many notes: the hash of each note type's part made once, copied."""
+
+    def __init__(self, families: frozenset[anking.TopicFamily]) -> None:
+        self._families = ",".join(sorted(families))
+        self._bases: dict[bytes, Any] = {}
+
+    def __call__(self, note: Note, type_print: bytes, deck_key: str) -> str:
+        base = self._bases.get(type_print)
+        if base is None:
+            base = self._bases[type_print] = hashlib.blake2b(
+                _SOURCE_VERSION + type_print, digest_size=12
+            )
+        digest = base.copy()
+        tags = " ".join(note.tags)
+        fields = "\x1f".join(note.fields)
+        digest.update(f"{deck_key}\x1e{self._families}\x1e{tags}\x1e{fields}".encode())
+        return digest.hexdigest()
+
+
+# A cloze note type's notes with some fields filled: the text's field place (None: none), and
+# each extra field's place and label (`_Builder._cloze_plan`).
+_ClozePlan = tuple[int | None, tuple[tuple[int, str], ...]]
 
 
 class _Builder:
@@ -165,40 +193,43 @@ class _Builder:
         self.families = families
         self.report = report
         self._text_fields: dict[int, str] = {}
+        self._cloze_plans: dict[tuple[int, tuple[bool, ...]], _ClozePlan] = {}
 
-    def note(self, note: Note, kind_of: NoteType, cards: list[Card]) -> NoteSpec | None:
+    def note(
+        self, note: Note, kind_of: NoteType, cards: list[Card], source: str, deck_key: str
+    ) -> NoteSpec | None:
+        """The note converted, with its fingerprint (`source`: of its source, see
+        `source_hash`), or None (skipped, counted in the report)."""
         report = self.report
         if kind_of.kind is NoteTypeKind.IMAGE_OCCLUSION:
             report.unsupported["image occlusion"] += 1
             return None
-        values = [_clean(v) if v else v for v in note.fields]
+        values = _cleaned(note.fields)
         if max(map(len, values), default=0) > MAX_FIELD_CHARS:
             report.skipped[f"a field longer than {MAX_FIELD_CHARS:,} characters"] += 1
             return None
-        by_name = dict(zip(kind_of.fields, values, strict=False))
-        filled = {name: bool(value) and not is_blank(value) for name, value in by_name.items()}
         if kind_of.kind is NoteTypeKind.CLOZE:
-            made = self._cloze(kind_of, by_name, filled)
+            made = self._cloze(kind_of, values)
         else:
+            by_name = dict(zip(kind_of.fields, values, strict=False))
+            filled = {name: bool(value) and not is_blank(value) for name, value in by_name.items()}
             made = self._standard(kind_of, by_name, filled)
         if made is None:
             return None
         kind, fields, ordinals = made
-        tags = []
-        for tag in note.tags:
-            if _tag_problem(tag) is None:
-                tags.append(tag)
-            else:
-                report.warnings.append(f"{self.where}: note {note.guid}: tag {tag!r} left out")
-        reading = anking.read_tags(tuple(tags), self.families)
+        tags = self._tags(note)
+        reading = anking.read_tags(tags, self.families)
         suspended = frozenset(
             anki_card_ord(kind_of.kind, c.ord)
             for c in cards
             if c.suspended and anki_card_ord(kind_of.kind, c.ord) in ordinals
         )
+        media = report.media
         for value in fields.values():
-            report.media.update(n for n in image_names(value) if n)
-            report.media.update(_SOUND.findall(value))
+            if "<" in value:
+                media.update(n for n in image_names(value) if n)
+            if "[sound:" in value:
+                media.update(_SOUND.findall(value))
         report.notes += 1
         report.cards += len(ordinals)
         return NoteSpec(
@@ -207,10 +238,26 @@ class _Builder:
             fields=fields,
             topics=reading.topics,
             qids=reading.qids,
-            tags=tuple(tags),
+            tags=tags,
             suspended=suspended,
             ordinals=tuple(ordinals),
+            source_hash=source_fingerprint_of(
+                source, deck_key, kind, fields, tags, reading.topics, reading.qids
+            ),
         )
+
+    def _tags(self, note: Note) -> tuple[str, ...]:
+        """The note's tags flashcore can hold (the others left out, with a warning)."""
+        tags = note.tags
+        if all(_tag_problem(tag) is None for tag in tags):
+            return tags
+        kept = []
+        for tag in tags:
+            if _tag_problem(tag) is None:
+                kept.append(tag)
+            else:
+                self.report.warnings.append(f"{self.where}: note {note.guid}: tag {tag!r} left out")
+        return tuple(kept)
 
     def _cloze_field(self, kind_of: NoteType) -> str:
         """The field a cloze note type's front reads with `{{cloze:...}}` (else its first)."""
@@ -228,17 +275,16 @@ class _Builder:
         return found
 
     def _cloze(
-        self, kind_of: NoteType, by_name: dict[str, str], filled: dict[str, bool]
+        self, kind_of: NoteType, values: tuple[str, ...]
     ) -> tuple[NoteKind, dict[str, str], list[int]] | None:
-        template = kind_of.templates[0] if kind_of.templates else None
-        text_name = self._cloze_field(kind_of)
-        if text_name not in by_name and template is not None:  # a note short of fields
-            text_name = next(
-                (r.field for r in _refs(template.front, dict.fromkeys(by_name, True))
-                 if "cloze" in r.filters),
-                kind_of.fields[0] if kind_of.fields else "",
-            )  # fmt: skip
-        text = by_name.get(text_name, "")
+        filled = tuple(
+            bool(value) and not is_blank(value) for value in values[: len(kind_of.fields)]
+        )
+        plan = self._cloze_plans.get((kind_of.id, filled))
+        if plan is None:
+            plan = self._cloze_plans[(kind_of.id, filled)] = self._cloze_plan(kind_of, filled)
+        at, extras = plan
+        text = values[at] if at is not None else ""
         ordinals, problems = cloze.read(text)
         if problems:
             self.report.skipped["cloze text flashcore cannot read"] += 1
@@ -247,14 +293,34 @@ class _Builder:
             self.report.skipped["a cloze note without a deletion"] += 1
             return None
         fields = {"text": text}
+        if extras:
+            fields["extra"] = "<br>".join([label + values[i] for i, label in extras])
+        return NoteKind.CLOZE, fields, ordinals
+
+    def _cloze_plan(self, kind_of: NoteType, pattern: tuple[bool, ...]) -> _ClozePlan:
+        """Where a cloze note type's notes with these fields filled (`pattern`, in field
+        order) take their text from (the field's place; None: none) and their extra (each
+        field's place and label, `_join`'s): the same for every such note."""
+        names = kind_of.fields[: len(pattern)]
+        filled = dict(zip(names, pattern, strict=True))
+        place = {name: i for i, name in enumerate(names)}  # a repeated name: its last, as a dict
+        template = kind_of.templates[0] if kind_of.templates else None
+        text_name = self._cloze_field(kind_of)
+        if text_name not in filled and template is not None:  # a note short of fields
+            text_name = next(
+                (r.field for r in _refs(template.front, dict.fromkeys(filled, True))
+                 if "cloze" in r.filters),
+                kind_of.fields[0] if kind_of.fields else "",
+            )  # fmt: skip
+        extras: list[tuple[int, str]] = []
         if template is not None:
             shown = [r.field for r in _refs(template.back, filled) if r.field != text_name]
-            extra = _join(
-                ((n, by_name[n]) for n in dict.fromkeys(shown) if filled.get(n)), label=True
-            )
-            if extra:
-                fields["extra"] = extra
-        return NoteKind.CLOZE, fields, ordinals
+            extras = [
+                (place[n], "" if n.lower() in _EXTRA_NAMES else f"<b>{n}:</b> ")
+                for n in dict.fromkeys(shown)
+                if filled.get(n)
+            ]
+        return place.get(text_name), tuple(extras)
 
     def _standard(
         self, kind_of: NoteType, by_name: dict[str, str], filled: dict[str, bool]
@@ -284,6 +350,10 @@ class _Builder:
             self.report.skipped["a note whose cards would all have an empty front"] += 1
             return None
         return NoteKind.BASIC, fields, ordinals
+
+
+def _ord(card: Card) -> int:
+    return card.ord
 
 
 def _new_order_key(note: Note, cards: list[Card]) -> tuple[int, int, int]:
@@ -359,7 +429,9 @@ def convert(
     builder = _Builder(where, families, report)
     stored = stored or {}
     prints = {type_id: type_fingerprint(nt) for type_id, nt in note_types.items()}
+    hasher = _SourceHasher(families)
     keys: dict[str, str] = {}
+    homes: dict[int, tuple[str, str]] = {}  # Anki deck id -> (deck name, deck key)
     by_deck: dict[str, list[tuple[tuple[int, int, int], NoteSpec]]] = {}
     card_iter = iter(cards)
     pending: Card | None = next(card_iter, None)
@@ -373,19 +445,21 @@ def convert(
         if kind_of is None:
             report.skipped["a note of a note type missing from the package"] += 1
             continue
-        home = min(own, key=lambda c: c.ord).home_deck_id if own else 0
-        deck_name = clean_path(decks.get(home, "")) or "Default"
-        key = keys.get(deck_name)
-        if key is None:
-            key = keys[deck_name] = deck_key(_shown(deck_name))
-        digest = source_hash(note, prints[note.notetype_id], key, families)
+        home = (own[0] if len(own) == 1 else min(own, key=_ord)).home_deck_id if own else 0
+        found = homes.get(home)
+        if found is None:
+            name = clean_path(decks.get(home, "")) or "Default"
+            key = keys.get(name)
+            if key is None:
+                key = keys[name] = deck_key(_shown(name))
+            found = homes[home] = (name, key)
+        deck_name, key = found
+        digest = hasher(note, prints[note.notetype_id], key)
         held = stored.get(f"{key}:{note.guid}")
         if held is not None and source_of(held) == digest:
             spec: NoteSpec | None = _kept(note, kind_of, own, held, report, missing)
         else:
-            spec = builder.note(note, kind_of, own)
-            if spec is not None:
-                spec = replace(spec, source_hash=source_fingerprint(digest, spec, key))
+            spec = builder.note(note, kind_of, own, digest, key)
         if spec is None:
             continue
         by_deck.setdefault(deck_name, []).append((_new_order_key(note, own), spec))

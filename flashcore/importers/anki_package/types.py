@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 # Anki's stock kind of its image-occlusion note type (the note type's originalStockKind).
 IMAGE_OCCLUSION_STOCK_KIND = 6
@@ -90,8 +90,10 @@ class NoteType:
     original_stock_kind: int = 0  # Anki's OriginalStockKind (6: image occlusion), 0 unknown
 
 
-@dataclass(frozen=True, slots=True)
-class Note:
+class Note(NamedTuple):
+    """A note as stored (an immutable tuple: an import reads 35,000, and a frozen dataclass
+    takes ~5 times as long to make)."""
+
     id: int
     guid: str
     notetype_id: int
@@ -106,9 +108,9 @@ class FsrsMemory:
     difficulty: float
 
 
-@dataclass(frozen=True, slots=True)
-class Card:
-    """A card with Anki's scheduling columns as they are stored."""
+class Card(NamedTuple):
+    """A card with Anki's scheduling columns as they are stored (an immutable tuple: an import
+    reads 48,000, and a frozen dataclass of 17 fields takes ~6 times as long to make)."""
 
     id: int
     note_id: int

@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterator, Sequence
-from itertools import chain
+from collections.abc import Generator, Iterator, Sequence
+from itertools import chain, islice
 from typing import Any
 
 from flashcore.importers.qbank.attempts import Row
 from flashcore.importers.qbank.cells import show, split_qid
 from flashcore.importers.qbank.columns import ABSENT, column_roles, row_reader
 from flashcore.importers.qbank.rows import FIELD_LIMIT, Context, flush, observe
+from flashcore.importers.qbank.table import SplitRows
 
 _DELIMITERS = ("\t", ";", ",")
+
+
+_RUN_ROWS = 1_000  # plain rows read and added together (see importers.qbank.table)
 
 
 _EXCEL_SEP = re.compile(r"sep=(.)")
@@ -150,6 +154,17 @@ class _Records:
         self.number = last
         return first, last, cells
 
+    def plain_run(self, count: int) -> list[str] | None:
+        """The file's next `count` lines (fewer at its end), or None while lines are being
+        read again (see `_again`)."""
+        if self.lines is not self.source:
+            return None
+        return list(islice(self.source, count))
+
+    def put_back(self, lines: list[str]) -> None:
+        """Lines `plain_run` took, to be read again one at a time."""
+        self.source = self.lines = chain(lines, self.source)
+
     def _again(self, first: int, opened: int, last: int) -> None:
         """Read the lines after `opened` again, up to `last`, then carry on."""
         unread = []
@@ -209,52 +224,117 @@ def _read_csv_rows(
     roles: dict[str, int],
     ctx: Context,
 ) -> Iterator[list[Row]]:
-    pick = row_reader(roles, width)
-    qid_column = roles["qid"]
-    date_column = roles.get("date")
-    add = ctx.add
-    controls = ctx.controls
-    limit = ctx.chunk_rows
-    records = _Records(lines, number, delimiter, width, qid_column)
+    body = _Body(_Records(lines, number, delimiter, width, roles["qid"]), roles, ctx)
+    records, limit = body.records, ctx.chunk_rows
+    while True:
+        if body.in_runs():
+            lines_run = records.plain_run(body.run)
+            if lines_run is not None:
+                if not lines_run:
+                    return
+                if body.add_run(lines_run):
+                    if len(ctx.rows) >= limit:
+                        yield flush(ctx)
+                    continue
+        quoted, ended = yield from body.one_at_a_time()
+        if quoted is None:
+            if ended:
+                return
+            continue
+        record = records.quoted(quoted, ctx)
+        if record is not None:
+            body.take(*record)
+        if len(ctx.rows) >= limit:
+            yield flush(ctx)
 
-    def take(first: int, last: int, cells: list[str]) -> None:
+
+class _Body:
+    """The rows of a CSV body: runs of plain lines (see importers.qbank.table) while they
+    last, else one line at a time (a run that holds anything else is read again that way)."""
+
+    def __init__(self, records: _Records, roles: dict[str, int], ctx: Context) -> None:
+        self.records, self.ctx = records, ctx
+        self.width, self.qid_column = records.width, records.qid_column
+        self.date_column = roles.get("date")
+        self.pick = row_reader(roles, self.width)
+        self.split = SplitRows(roles, self.qid_column, self.pick)  # plain rows, not yet added
+        self.run = min(_RUN_ROWS, ctx.chunk_rows)
+        self.singly_to = records.number  # the lines up to this one are read one at a time
+
+    def in_runs(self) -> bool:
+        """Whether the next lines may be read as a run."""
+        records = self.records
+        return (
+            records.number >= self.singly_to
+            and records.lines is records.source
+            and (not self.ctx.controls)
+        )
+
+    def add_run(self, lines: list[str]) -> bool:
+        """Add these lines if they are all plain rows; else put them back to be read one at a
+        time (False). A control character in them is known once they are read."""
+        records = self.records
+        first = records.number + 1
+        if not self.ctx.controls and self.split.take(lines, first, records.delimiter, self.width):
+            records.number += len(lines)
+            self.split.add_to(self.ctx)
+            return True
+        records.put_back(lines)
+        self.singly_to = records.number + len(lines)
+        return False
+
+    def one_at_a_time(self) -> Generator[list[Row], None, tuple[str | None, bool]]:
+        """Read lines one at a time until a quoted one (returned, with False), the end of the
+        file (None, True) or the end of the lines to read this way (None, False)."""
+        ctx, records, split = self.ctx, self.records, self.split
+        width, qid_column, controls, limit = (
+            self.width,
+            self.qid_column,
+            ctx.controls,
+            ctx.chunk_rows,
+        )
+        delimiter = records.delimiter
+        number = records.number
+        quoted, ended = None, True
+        for line in records.lines:
+            number += 1
+            if '"' in line or len(line) > FIELD_LIMIT:
+                quoted, ended = line, False
+                break
+            cells: list[Any] = line.split(delimiter) if line else []
+            if len(cells) == width and cells[qid_column] and number not in controls:
+                split.rows.append(cells)
+                split.lines.append(number)
+                if len(split.rows) >= self.run:
+                    split.add_to(ctx)
+            else:
+                split.add_to(ctx)  # the plain rows before this one first
+                self.take(number, number, cells)
+            if len(ctx.rows) >= limit:
+                split.add_to(ctx)
+                records.number = number
+                yield flush(ctx)
+            records.number = number
+            if self.in_runs():
+                ended = False
+                break
+        split.add_to(ctx)
+        records.number = number
+        return quoted, ended
+
+    def take(self, first: int, last: int, cells: list[str]) -> None:
+        """One row read on its own (lines first..last), added or failed."""
+        ctx, width, qid_column = self.ctx, self.width, self.qid_column
         if (len(cells) != width or not cells[qid_column]) and not any(map(str.strip, cells)):
             return  # a blank line, or Excel's ",,,," for one
         ctx.rows_read += 1
-        if controls and (error := ctx.control_in(first, last)):
+        if ctx.controls and (error := ctx.control_in(first, last)):
             if len(cells) == width:
-                observe(ctx, cells, date_column)
+                observe(ctx, cells, self.date_column)
             ctx.fail(first, error)
         elif len(cells) != width:
             ctx.fail(first, f"row has {len(cells)} cells but the header has {width}")
         else:
             row: list[Any] = cells
             row += ABSENT
-            add(first, *pick(row))
-
-    while True:
-        quoted = None
-        number = records.number
-        for line in records.lines:
-            number += 1
-            if '"' in line or len(line) > FIELD_LIMIT:
-                quoted = line
-                break
-            cells: list[Any] = line.split(delimiter) if line else []
-            if len(cells) == width and cells[qid_column] and number not in controls:
-                ctx.rows_read += 1
-                cells += ABSENT
-                add(number, *pick(cells))
-            else:
-                take(number, number, cells)
-            if len(ctx.rows) >= limit:
-                records.number = number
-                yield flush(ctx)
-        records.number = number
-        if quoted is None:
-            return
-        record = records.quoted(quoted, ctx)
-        if record is not None:
-            take(*record)
-        if len(ctx.rows) >= limit:
-            yield flush(ctx)
+            ctx.add(first, *self.pick(row))

@@ -17,11 +17,14 @@ from flashcore.storage.repos.changes import *  # noqa: F403
 from flashcore.storage.repos.common import *  # noqa: F403
 from flashcore.storage.repos.decks import *  # noqa: F403
 from flashcore.storage.repos.introduction import *  # noqa: F403
+from flashcore.storage.repos.package_notes import *  # noqa: F403
 from flashcore.storage.repos.profiles import *  # noqa: F403
 from flashcore.storage.repos.qbank import *  # noqa: F403
+from flashcore.storage.repos.qbank_batches import *  # noqa: F403
 from flashcore.storage.repos.qbank_fold import *  # noqa: F403
 from flashcore.storage.repos.qbank_sums import *  # noqa: F403
 from flashcore.storage.repos.qbank_sums_sync import *  # noqa: F403
+from flashcore.storage.repos.qbank_windows import *  # noqa: F403
 from flashcore.storage.repos.review_log import *  # noqa: F403
 from flashcore.storage.repos.topic_cards import *  # noqa: F403
 from flashcore.storage.repos.undo import *  # noqa: F403

@@ -33,7 +33,16 @@ if TYPE_CHECKING:
 
     from flashcore.storage.repos.common import Executor
 
-from flashcore.storage.repos.common import chunks, insert_many, like_prefix, update_many
+from flashcore.storage.repos.common import (
+    chunks,
+    insert_many,
+    insert_many_like,
+    like_prefix,
+    update_many,
+)
+
+# What differs between the new cards of a load (`_new_card_row` gives the rest).
+_CARD_VARIES = ("note_id", "ord", "suspended", "weak_topic_id")
 
 
 @dataclass(slots=True)
@@ -170,7 +179,9 @@ def upsert_deck(
     changed = [(c.note_id, c.spec, c.content_hash, c.was_removed) for c in plan.changed]
     linked: list[tuple[int, NoteSpec]] = []
     if fresh:
-        added, counts.cards_added = _insert_notes(session, profile_id, deck_id, fresh, now)
+        added, counts.cards_added = _insert_notes(
+            session, profile_id, deck_id, fresh, now, topic_ids
+        )
         linked.extend(added)
         counts.added = len(fresh)
     if changed:
@@ -201,9 +212,12 @@ def _insert_notes(
     deck_id: int,
     fresh: list[tuple[NoteSpec, str, str]],
     now: datetime,
+    topic_ids: dict[str, int],
 ) -> tuple[list[tuple[int, NoteSpec]], int]:
     """Insert the new notes (spec, key, content hash) and their cards; returns each note's id
-    with its spec, and the cards added."""
+    with its spec, and the cards added. A card's weak topic starts as its note's first topic
+    (`topic_ids`: the ids of the notes' topics), what the weight refresh that follows gives it
+    while no topic of the note weighs more: a first import's refresh rewrote every card."""
     rows = [
         {
             "profile_id": profile_id,
@@ -224,11 +238,13 @@ def _insert_notes(
     note_id_of = _note_ids(session, deck_id, [key for _n, key, _d in fresh])
     linked = [(note_id_of[key], note) for note, key, _d in fresh]
     card_rows = [
-        _new_card_row(profile_id, note_id, o, now, suspended=o in note.suspended)
+        (note_id, o, o in note.suspended, topic)
         for note_id, note in linked
+        for topic in (_first_topic(note, topic_ids),)
         for o in _ordinals(note)
     ]
-    insert_many(session, cards, card_rows)
+    template = _new_card_row(profile_id, 0, 0, now)
+    insert_many_like(session, cards, template, _CARD_VARIES, card_rows)
     return linked, len(card_rows)
 
 
@@ -280,55 +296,13 @@ def _retire(session: Session, note_ids: list[int], now: datetime) -> None:
     )
 
 
-def package_note_homes(session: Session, profile_id: int) -> dict[str, tuple[int, str]]:
-    """Notes that came from Anki packages, by GUID: (note id, deck key). A note's key is
-    `<deck key>:<GUID>` (a GUID may itself hold `:`)."""
-    rows = session.execute(
-        select(notes.c.id, notes.c.key, decks.c.key)
-        .join(decks, decks.c.id == notes.c.deck_id)
-        .where(
-            decks.c.profile_id == profile_id,
-            or_(decks.c.source.like("%.apkg"), decks.c.source.like("%.colpkg")),
-        )
-    )
-    return {key[len(deck_key) + 1 :]: (note_id, deck_key) for note_id, key, deck_key in rows}
-
-
-def package_note_hashes(session: Executor, profile_id: int) -> dict[str, str]:
-    """The fingerprints of the notes that came from Anki packages and are not removed, by note
-    key (`<deck key>:<GUID>`): what a re-import compares a package's notes with before it
-    converts them."""
-    rows = session.execute(
-        select(notes.c.key, notes.c.content_hash)
-        .join(decks, decks.c.id == notes.c.deck_id)
-        .where(
-            decks.c.profile_id == profile_id,
-            notes.c.removed.is_(False),
-            or_(decks.c.source.like("%.apkg"), decks.c.source.like("%.colpkg")),
-        )
-    )
-    return {key: digest for key, digest in rows}
-
-
-def move_notes(
-    session: Session, deck_id: int, deck_key: str, moves: list[tuple[int, str]], now: datetime
-) -> None:
-    """Move notes (id, local id) into a deck: their key follows (`<deck key>:<local id>`)."""
-    for note_id, local_id in moves:
-        session.execute(
-            update(notes)
-            .where(notes.c.id == note_id)
-            .values(deck_id=deck_id, key=f"{deck_key}:{local_id}", modified_at=now)
-        )
-
-
 def _write_links(
     session: Session, linked: list[tuple[int, NoteSpec]], topic_ids: dict[str, int]
 ) -> None:
     topic_rows: list[dict[str, Any]] = []
     qid_rows: list[dict[str, Any]] = []
     for note_id, note in linked:
-        ids = {topic_ids[topic_keys.clean_path(t)] for t in note.topics if topic_keys.clean_path(t)}
+        ids = _note_topic_ids(note, topic_ids)
         topic_rows.extend({"note_id": note_id, "topic_id": t} for t in sorted(ids))
         qids = sorted({_split_qid(q) for q in note.qids})
         qid_rows.extend({"note_id": note_id, "source": s, "qid": q} for s, q in qids)
@@ -346,8 +320,22 @@ def _note_ids(session: Session, deck_id: int, keys: list[str]) -> dict[str, int]
     return {key: note_id for key, note_id in session.execute(query) if key in wanted}
 
 
+def _note_topic_ids(note: NoteSpec, topic_ids: dict[str, int]) -> set[int]:
+    return {topic_ids[topic_keys.clean_path(t)] for t in note.topics if topic_keys.clean_path(t)}
+
+
+def _first_topic(note: NoteSpec, topic_ids: dict[str, int]) -> int | None:
+    return min(_note_topic_ids(note, topic_ids), default=None)
+
+
 def _new_card_row(
-    profile_id: int, note_id: int, ordinal: int, now: datetime, *, suspended: bool = False
+    profile_id: int,
+    note_id: int,
+    ordinal: int,
+    now: datetime,
+    *,
+    suspended: bool = False,
+    topic: int | None = None,
 ) -> dict[str, Any]:
     return {
         "profile_id": profile_id,
@@ -367,7 +355,7 @@ def _new_card_row(
         "flagged": False,
         "leech": False,
         "weight": 0.0,
-        "weak_topic_id": None,
+        "weak_topic_id": topic,
         "version": 0,
         "modified_at": now,
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, insert, select, update
@@ -19,6 +19,7 @@ __all__ = [
     "BatchSummary",
     "EarlierBatch",
     "PendingBatch",
+    "batch_latest_day",
     "batch_summaries",
     "claim_batch",
     "drop_pending",
@@ -26,6 +27,7 @@ __all__ = [
     "identical_batch",
     "import_in_progress",
     "last_published",
+    "note_latest_day",
     "pending_batches",
     "publish_batch",
     "reweighing_batches",
@@ -146,6 +148,21 @@ def finish_batch(conn: Executor, batch_ids: Iterable[int]) -> None:
     """The weights that follow these published batches are written."""
     b = qbank_batches.c
     conn.execute(update(qbank_batches).where(b.id.in_(list(batch_ids))).values(owner=None))
+
+
+def batch_latest_day(conn: Executor, batch_id: int, first_id: int) -> date | None:
+    """The latest day of a batch's attempts (ids from `first_id` on)."""
+    a = qbank_attempts.c
+    day = conn.execute(
+        select(func.max(a.on_date)).where(a.id >= first_id, a.batch_id == batch_id)
+    ).scalar()
+    return day if day is None or isinstance(day, date) else date.fromisoformat(str(day))
+
+
+def note_latest_day(conn: Executor, batch_id: int, day: date | None) -> None:
+    """Keep the latest day of a published batch's attempts (see `qbank_batches.latest_on`)."""
+    b = qbank_batches.c
+    conn.execute(update(qbank_batches).where(b.id == batch_id).values(latest_on=day))
 
 
 def import_in_progress(conn: Executor, profile_id: int) -> bool:

@@ -24,7 +24,7 @@ from flashcore.storage.repos.common import _driver, dialect_of, insert_many
 from flashcore.storage.repos.qbank import MISSED, tallied_attempts
 from flashcore.storage.repos.qbank_sums import _digest, _listed_ids
 from flashcore.storage.repos.qbank_sums_rows import Key, _State, _state
-from flashcore.storage.repos.qbank_windows import Window, fold_windows, write_windows
+from flashcore.storage.repos.qbank_windows import WindowRow, fold_windows, insert_windows
 from flashcore.storage.tables import qbank_attempts, qbank_sums, qbank_sums_state, qbank_windows
 
 if TYPE_CHECKING:
@@ -40,6 +40,7 @@ __all__ = [
     "fold_windows",
     "group_days",
     "listed_qids",
+    "stored_days",
     "sums_kept",
 ]
 
@@ -132,18 +133,21 @@ def begin_fold(
 
 
 def fold_rows(
-    conn: Executor, profile_id: int, owner: str, days: Sequence[DayCount],
-    windows: Sequence[tuple[Key, Window]],
+    conn: Executor, profile_id: int, owner: str, days: Sequence[DayRow],
+    windows: Sequence[WindowRow],
 ) -> bool:  # fmt: skip
-    """Write a step of a fold's rows, unseen (in the caller's write transaction); False (and
-    nothing written) once the fold is no longer `owner`'s (a sync summed afresh meanwhile)."""
-    state = _locked(conn, profile_id)
-    if state is None or state.folding != owner:
+    """Write a step of a fold's rows (made by `stored_days` and `repos.stored_windows`),
+    unseen (in the caller's write transaction); False (and nothing written) once the fold is
+    no longer `owner`'s (a sync summed afresh meanwhile)."""
+    s = qbank_sums_state.c
+    folding = conn.execute(
+        select(s.folding).where(s.profile_id == profile_id).with_for_update()
+    ).first()
+    if folding is None or folding[0] != owner:
         return False
     if days:
-        _insert_days(conn, profile_id, days)
-    if windows:
-        write_windows(conn, profile_id, dict(windows))
+        _insert_days(conn, days)
+    insert_windows(conn, windows)
     return True
 
 
@@ -195,29 +199,38 @@ def _top(conn: Executor, table: Any, profile_id: int, upto: int | None) -> int:
     return int(found) if found is not None else int(upto or 0)
 
 
-def _insert_days(conn: Executor, profile_id: int, days: Sequence[DayCount]) -> None:
-    """The (group, day) rows (the fold writes ~30,000 for 100,000 attempts over a week): on
-    SQLite by the driver's executemany, a day through the column type's processing once."""
-    if dialect_of(conn).name != "sqlite":
-        insert_many(conn, qbank_sums, [
-            {
-                "profile_id": profile_id, "source": k[0], "qid": k[1], "topic": k[2],
-                "category": k[3], "system": k[4], "on_date": day, "attempts": n, "misses": m,
-                "decayed_attempts": 0.0, "decayed_misses": 0.0, "last_miss": None,
-                "last_correct": None,
-            }
-            for k, day, n, m in days
-        ])  # fmt: skip
-        return
+DayRow = tuple[Any, ...]  # a (group, day) count as the database stores it
+
+
+def stored_days(conn: Executor, profile_id: int, days: Sequence[DayCount]) -> list[DayRow]:
+    """The (group, day) counts as rows of the profile (profile, source, qid, topic, category,
+    system, day, attempts, misses), a day as the dialect stores it (converted once a day)."""
     dialect = dialect_of(conn)
     process = qbank_sums.c.on_date.type.dialect_impl(dialect).bind_processor(dialect)
     stored: dict[date, Any] = {}
     for _key, day, _n, _m in days:
         if day not in stored:
             stored[day] = process(day) if process is not None else day
+    return [(profile_id, *key, stored[day], n, m) for key, day, n, m in days]
+
+
+_DAY_NAMES = ("profile_id", "source", "qid", "topic", "category", "system", "on_date",
+              "attempts", "misses")  # fmt: skip
+
+
+def _insert_days(conn: Executor, days: Sequence[DayRow]) -> None:
+    """The (group, day) rows (the fold writes ~30,000 for 100,000 attempts over a week): on
+    SQLite by the driver's executemany."""
+    if dialect_of(conn).name != "sqlite":
+        insert_many(conn, qbank_sums, [
+            {**dict(zip(_DAY_NAMES, row, strict=True)), "decayed_attempts": 0.0,
+             "decayed_misses": 0.0, "last_miss": None, "last_correct": None}
+            for row in days
+        ])  # fmt: skip
+        return
     _driver(conn).executemany(
         "INSERT INTO qbank_sums (profile_id, source, qid, topic, category, system, on_date,"
         " attempts, misses, decayed_attempts, decayed_misses) VALUES"
         " (?, ?, ?, ?, ?, ?, ?, ?, ?, 0.0, 0.0)",
-        [(profile_id, *key, stored[day], n, m) for key, day, n, m in days],
+        days,
     )

@@ -13,17 +13,19 @@ from flashcore.storage.repos.qbank import MISSED, can_decay, shown, tallied_atte
 from flashcore.storage.repos.qbank_sums import (
     SETTLE_AFTER_DAYS,
     SYNC_FROM,
+    _day_rows,
+    _group_keys,
+    _listed_digest,
+    _stored,
+    _usable,
+)
+from flashcore.storage.repos.qbank_sums_rows import (
     Key,
     _date_value,
     _day_or_none,
-    _day_rows,
     _DayRow,
-    _group_keys,
-    _listed_digest,
     _Settled,
     _state,
-    _stored,
-    _usable,
     latest_settling_day,
 )
 from flashcore.storage.repos.qbank_windows import clear_windows, window_rows, write_windows

@@ -12,11 +12,11 @@ are taken off and the days after T up to D added (`as_of`)."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import and_, delete, or_, select
 
 from flashcore.storage.repos.common import _driver, dialect_of, insert_many
 from flashcore.storage.repos.qbank_sums_rows import (
@@ -32,7 +32,16 @@ from flashcore.storage.tables import qbank_sums, qbank_windows
 if TYPE_CHECKING:
     from flashcore.storage.repos.common import Executor
 
-__all__ = ["Window", "fold_windows", "read_windows", "window_rows", "write_windows"]
+__all__ = [
+    "Window",
+    "WindowRow",
+    "fold_windows",
+    "insert_windows",
+    "read_windows",
+    "stored_windows",
+    "window_rows",
+    "write_windows",
+]
 
 # A group's window: attempts, misses, decayed attempts, decayed misses (relative to S), recent
 # attempts, recent misses, last miss, last correct (up to T), all misses, last miss any.
@@ -101,28 +110,55 @@ def _add_days(
             g[7] = day
 
 
-def write_windows(conn: Executor, profile_id: int, windows: dict[Key, Window]) -> None:
-    """Insert the windows as rows of the profile (in the caller's transaction)."""
-    rows = [(profile_id, *key, *w) for key, w in windows.items()]
+_NAMES = (
+    "profile_id", "source", "qid", "topic", "category", "system", "attempts", "misses",
+    "decayed_attempts", "decayed_misses", "recent_attempts", "recent_misses", "last_miss",
+    "last_correct", "all_misses", "last_miss_any",
+)  # fmt: skip
+
+WindowRow = tuple[Any, ...]  # a window as the database stores it (`_NAMES`)
+
+
+def stored_windows(
+    conn: Executor, profile_id: int, windows: Iterable[tuple[Key, Window]]
+) -> list[WindowRow]:
+    """The windows as rows of the profile, their days as the dialect stores them (SQLite: ISO
+    text, each day converted once), for `insert_windows`."""
+    if dialect_of(conn).name != "sqlite":
+        return [(profile_id, *key, *w) for key, w in windows]
+    texts: dict[date, str] = {}
+
+    def iso(day: date | None) -> str | None:
+        if day is None:
+            return None
+        text = texts.get(day)
+        if text is None:
+            text = texts[day] = day.isoformat()
+        return text
+
+    return [
+        (profile_id, *key, n, m, da, dm, ra, rm, iso(lm), iso(lc), am, iso(lma))
+        for key, (n, m, da, dm, ra, rm, lm, lc, am, lma) in windows
+    ]
+
+
+def insert_windows(conn: Executor, rows: Sequence[WindowRow]) -> None:
+    """Insert rows made by `stored_windows` (in the caller's transaction)."""
     if not rows:
         return
-    names = [
-        "profile_id", "source", "qid", "topic", "category", "system", "attempts", "misses",
-        "decayed_attempts", "decayed_misses", "recent_attempts", "recent_misses", "last_miss",
-        "last_correct", "all_misses", "last_miss_any",
-    ]  # fmt: skip
     if dialect_of(conn).name == "sqlite":
         _driver(conn).executemany(
-            f"INSERT INTO qbank_windows ({', '.join(names)}) VALUES "
-            f"({', '.join('?' for _ in names)})",
-            [tuple(_iso(v) for v in row) for row in rows],
+            f"INSERT INTO qbank_windows ({', '.join(_NAMES)}) VALUES "
+            f"({', '.join('?' for _ in _NAMES)})",
+            rows,
         )
         return
-    insert_many(conn, qbank_windows, [dict(zip(names, row, strict=True)) for row in rows])
+    insert_many(conn, qbank_windows, [dict(zip(_NAMES, row, strict=True)) for row in rows])
 
 
-def _iso(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, date) else value
+def write_windows(conn: Executor, profile_id: int, windows: dict[Key, Window]) -> None:
+    """Insert the windows as rows of the profile (in the caller's transaction)."""
+    insert_windows(conn, stored_windows(conn, profile_id, windows.items()))
 
 
 def clear_windows(conn: Executor, profile_id: int) -> None:
@@ -141,21 +177,36 @@ def read_windows(
     where = [w.profile_id == profile_id]
     if state.windows_upto is not None:
         where.append(w.id <= state.windows_upto)
-    keys = (w.source, w.qid, w.topic, w.category, w.system)
+    # Read as stored and added up here: a group has a row or two (one more per import since
+    # the windows' day); grouping them in the database took longer than reading them.
     rows = conn.execute(
         select(
-            *keys, func.sum(w.attempts), func.sum(w.misses), func.sum(w.decayed_attempts),
-            func.sum(w.decayed_misses), func.sum(w.recent_attempts), func.sum(w.recent_misses),
-            func.max(w.last_miss), func.max(w.last_correct), func.sum(w.all_misses),
-            func.max(w.last_miss_any),
-        ).where(*where).group_by(*keys)
+            w.source, w.qid, w.topic, w.category, w.system, w.attempts, w.misses,
+            w.decayed_attempts, w.decayed_misses, w.recent_attempts, w.recent_misses,
+            w.last_miss, w.last_correct, w.all_misses, w.last_miss_any,
+        ).where(*where)
     ).all()  # fmt: skip
     out: dict[Key, Window] = {}
+    # The days come as dates (the columns' own types convert them on every dialect).
     for source, qid, topic, category, system, n, m, da, dm, ra, rm, lm, lc, am, lma in rows:
-        out[(source, qid, topic, category, system)] = [
-            int(n), int(m), float(da), float(dm), int(ra), int(rm), day_of(lm), day_of(lc),
-            int(am), day_of(lma),
-        ]  # fmt: skip
+        key = (source, qid, topic, category, system)
+        g = out.get(key)
+        if g is None:
+            out[key] = [n, m, da, dm, ra, rm, lm, lc, am, lma]
+            continue
+        g[0] += n
+        g[1] += m
+        g[2] += da
+        g[3] += dm
+        g[4] += ra
+        g[5] += rm
+        if lm is not None and (g[6] is None or lm > g[6]):
+            g[6] = lm
+        if lc is not None and (g[7] is None or lc > g[7]):
+            g[7] = lc
+        g[8] += am
+        if lma is not None and (g[9] is None or lma > g[9]):
+            g[9] = lma
     if today > state.window_day:
         _move(conn, profile_id, state, today, half_life, out)
     scale = 0.5 ** ((today - state.settled_before).days / half_life)

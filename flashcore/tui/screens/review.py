@@ -32,7 +32,6 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.visual import visualize
 from textual.widgets import Footer, Static
 from textual.worker import Worker
 
@@ -58,7 +57,6 @@ COLLECT_AFTER = 0.1  # seconds after a card is shown: the student is reading, no
 PROMPT = Text("Space / Enter  show answer", style="bold")
 BUSY_KEYS = ("loading", "saving")  # phases in which keys are kept for later
 HEAD_WIDTH = 70  # the scope's cells at 80 columns (the timer takes 8, padding 2)
-REASON_LINES = 2  # the why line's most lines (app.tcss)
 STATUS_S = 4.0  # how long a status ("Undone: Good") stays in the card's bottom border
 STATUS_STYLES = {"information": "bold", "warning": "bold yellow", "error": "bold red"}
 
@@ -122,6 +120,11 @@ class ReviewScreen(ReviewActions, ReviewWrites, Screen[None]):
         self._saving_timers: list[Timer] = []
         self._status_timer: Timer | None = None
         self._fetched: NextCard | None = None  # the next card, fetched with the last answer
+        self._ahead_card: NextCard | None = None  # the card after this one, read ahead
+        self._writing = False  # an answer is being written behind the card on screen
+        self._behind_queue: TodayQueue | None = None  # the queue once that answer was in
+        self._behind_timer: Timer | None = None
+        self._replaying = False  # a kept key is being replayed (it is not kept again)
         self._texts: CardTexts | None = None  # the texts of the card on screen
         self._shown_texts: dict[Static, Text] = {}  # what _set_text last gave each widget
         self._notice_text = Text()  # what the card shows in the waiting and done phases
@@ -196,6 +199,8 @@ class ReviewScreen(ReviewActions, ReviewWrites, Screen[None]):
             if checkpoint:
                 study.idle()
             study.prepare()
+            if not self._writing:  # else the answer's worker reads it once the answer is in
+                self._fetch_ahead(study)
 
         self._quiet = self.run_worker(work, thread=True, exit_on_error=False, group="idle")
 
@@ -205,6 +210,9 @@ class ReviewScreen(ReviewActions, ReviewWrites, Screen[None]):
 
     def on_resize(self) -> None:
         self.call_after_refresh(lambda: self._set_text(self._scope, self._scope_text(self.queue)))
+
+    def _set_scope(self) -> None:
+        self._set_text(self._scope, self._scope_text(self.queue), layout=False)
 
     # ------------------------------------------------------------ loading
 
@@ -283,18 +291,33 @@ class ReviewScreen(ReviewActions, ReviewWrites, Screen[None]):
 
     # ------------------------------------------------------------ keys kept while busy
 
+    def _busy_for(self, action: Callable[..., Any]) -> bool:
+        """Whether `action` must wait: anything while loading or saving; while an answer is
+        written behind the card on screen, anything but showing its answer."""
+        if self.phase in BUSY_KEYS:
+            return True
+        return self._writing and action != self.action_reveal
+
     def _keep(self, action: Callable[..., Any], *args: Any) -> bool:
-        """While loading or saving, keep the key for later (True); else False: act now."""
-        if self.phase not in BUSY_KEYS:
+        """While busy for it (or behind a key kept before it), keep the key for later (True);
+        else False: act now."""
+        if (self._replaying or not self._kept_keys) and not self._busy_for(action):
             return False
         self._kept_keys.append((action, args))
         return True
 
     def _replay_keys(self) -> None:
-        """The keys pressed meanwhile, in order, until one makes the screen busy again."""
-        while self._kept_keys and self.phase not in BUSY_KEYS and self.is_attached:
-            action, args = self._kept_keys.pop(0)
-            action(*args)
+        """The keys pressed meanwhile, in order, until one must wait again."""
+        while self._kept_keys and self.is_attached:
+            action, args = self._kept_keys[0]
+            if self._busy_for(action):
+                return
+            self._kept_keys.pop(0)
+            replaying, self._replaying = self._replaying, True
+            try:
+                action(*args)
+            finally:
+                self._replaying = replaying
 
     def _update_progress(self) -> None:
         queue = self.queue
@@ -312,15 +335,9 @@ class ReviewScreen(ReviewActions, ReviewWrites, Screen[None]):
             widget.update(text, layout=layout)
 
     def _set_reason(self, text: Text) -> None:
-        """The why line under the card (one or two lines): repainted, and laid out only when
-        it needs another number of lines than it has."""
-        widget = self._reason
-        width = widget.content_region.width
-        fits = False
-        if width > 0:
-            lines = visualize(widget, text, markup=False).get_height(widget.styles, width)
-            fits = min(lines, REASON_LINES) == widget.content_region.height
-        self._set_text(widget, text, layout=not fits)
+        """The why line under the card: two lines high whatever the text takes (app.tcss), so
+        a new reason repaints it and never lays the screen out."""
+        self._set_text(self._reason, text, layout=False)
 
     def _show_card(self, view: CardView, reason: str, texts: CardTexts | None = None) -> None:
         self.view = view
@@ -474,7 +491,9 @@ class ReviewScreen(ReviewActions, ReviewWrites, Screen[None]):
     def defer_quit(self) -> bool:
         """While an answer is saving, quitting waits for it (True: deferred). Asked again
         meanwhile (Ctrl+C twice), it does not wait."""
-        if self.phase != "saving" or any(a == self.app.exit for a, _ in self._kept_keys):
+        if not (self.phase == "saving" or self._writing) or any(
+            a == self.app.exit for a, _ in self._kept_keys
+        ):
             return False
         self.say("quitting once your answer is saved (Ctrl+C again: quit now)")
         self._kept_keys.append((self.app.exit, ()))

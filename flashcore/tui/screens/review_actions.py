@@ -18,6 +18,7 @@ from flashcore.tui.session import Answered
 if TYPE_CHECKING:
     from flashcore.services.study import CardView, StudySession, TodayQueue
     from flashcore.tui.context import Context
+    from flashcore.tui.next_card import CardTexts, NextCard
     from flashcore.tui.session import SessionRecord
 
 
@@ -42,6 +43,10 @@ class ReviewActions:
     _replay_keys: Callable[[], None]
     _show_meta: Callable[[], None]
     _next_card: Callable[[], None]
+    _texts: CardTexts | None
+    _take_ahead: Callable[[CardView], NextCard | None]
+    _answer_behind: Callable[..., None]
+    _answered_behind: Callable[..., None]
     load_next: Callable[..., Any]
     say: Callable[..., None]
     notify: Callable[..., None]
@@ -69,6 +74,18 @@ class ReviewActions:
                 self.ctx.fc, view.card_id, rating, duration_ms=duration_ms,
                 expect_version=view.version, reason=reason,
             )  # fmt: skip
+
+        nxt = self._take_ahead(view)
+        if nxt is not None:  # shown now, the answer written behind it
+            texts = self._texts
+            self.record.add(
+                Answered(view.card_id, rating, reason, view.topics, duration_ms, weak_topic)
+            )
+            self._answer_behind(
+                nxt, write,
+                lambda outcome: self._answered_behind((view, texts, reason, weak_topic), outcome),
+            )  # fmt: skip
+            return
 
         def then(outcome: Any) -> None:
             self._answered(view, rating, (reason, weak_topic), duration_ms, outcome)

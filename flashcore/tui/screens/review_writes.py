@@ -2,7 +2,14 @@
 while the screen shows it is saving; a busy database (another process holds the write lock,
 a large `qbank import`) is retried until the write commits or, after `SAVE_LIMIT_S`, fails
 with a message. After `SAVING_SHOWN_S` the screen says it is saving, and after
-`SAVING_BUSY_S` why. An answer that committed fetches the next card in the same thread."""
+`SAVING_BUSY_S` why. An answer that committed fetches the next card in the same thread.
+
+An answer to a card whose successor was read ahead (services.study_ahead: the session tells,
+while the student reads, which card comes next) shows that card at once and is written behind
+it (`_answer_behind`): the key never waits for the database. It is the same write, retried the
+same way, once; until it is in, the keys that write (an answer to the new card, undo, bury...)
+and those that leave the screen wait, kept in order, while Space still shows the answer. Should
+it fail, the card it answered comes back, answer side up, to be answered again."""
 
 from __future__ import annotations
 
@@ -13,15 +20,17 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 from textual.worker import get_current_worker
 
-from flashcore.core.errors import DatabaseBusyError
+from flashcore.core.errors import DatabaseBusyError, FlashcoreError, StaleCardError
 
 if TYPE_CHECKING:
     from textual.timer import Timer
     from textual.widgets import Static
 
-    from flashcore.services.study import CardView
-    from flashcore.tui.next_card import NextCard
+    from flashcore.services.study import Ahead, AnswerResult, CardView, StudySession, TodayQueue
+    from flashcore.tui.next_card import CardTexts, NextCard
+    from flashcore.tui.session import SessionRecord
     from flashcore.tui.widgets.answer_bar import AnswerBar
+    from flashcore.tui.widgets.card_pane import CardPane
 
 SAVING_SHOWN_S = 0.15  # a write taking longer says so on screen
 SAVING_BUSY_S = 1.5  # ... and, past this, that another process holds the database
@@ -32,6 +41,9 @@ SAVING_BUSY = Text(
     "saving… another flashcore is writing (an import?); your answer waits for it and is kept",
     style="bold yellow",
 )
+BEHIND_BUSY = (
+    "saving your last answer… another flashcore is writing (an import?); it waits and is kept"
+)
 
 
 class ReviewWrites:
@@ -39,8 +51,20 @@ class ReviewWrites:
 
     phase: str
     view: CardView | None
+    queue: TodayQueue | None
+    study: StudySession | None
+    record: SessionRecord
+    reason: str
+    weak_topic: str | None
     app: Any
+    _texts: CardTexts | None
+    _kept_keys: list[tuple[Callable[..., Any], tuple[Any, ...]]]
+    _ahead_card: tuple[Ahead, NextCard] | None
+    _writing: bool
+    _behind_queue: TodayQueue | None
+    _behind_timer: Timer | None
     _keys: AnswerBar
+    _card: CardPane
     _saving: Static
     _saving_timers: list[Timer]
     _fetched: NextCard | None
@@ -48,6 +72,15 @@ class ReviewWrites:
     _fetch_after_write: Callable[[], None]
     set_timer: Callable[..., Timer]
     run_worker: Callable[..., Any]
+    call_after_refresh: Callable[..., Any]
+    say: Callable[..., None]
+    _apply: Callable[[NextCard], None]
+    _set_reason: Callable[[Text], None]
+    _set_scope: Callable[[], None]
+    _update_progress: Callable[[], None]
+    _replay_keys: Callable[[], None]
+    _invalidate: Callable[[], None]
+    _clear_status: Callable[[], None]
 
     def _start_saving(self) -> None:
         self._set_phase("saving")
@@ -94,8 +127,142 @@ class ReviewWrites:
             exit_on_error=False,
         )
 
+    def _answer_behind(
+        self, nxt: NextCard, write: Callable[[], Any], then: Callable[[Any], None]
+    ) -> None:
+        """Show `nxt` (read ahead) now and write the answer behind it: the worker starts once
+        the new card's frame is out, so the two do not share the processor on the key's path.
+        `then(outcome)` runs on the screen once the answer is in (or failed)."""
+        self._writing = True
+        self._behind_queue = None
+        self._apply(nxt)
+        self._behind_timer = self.set_timer(SAVING_BUSY_S, self._behind_busy)
+
+        def start() -> None:
+            self.run_worker(
+                lambda: self._write_in_thread(write, then, True, self._after_behind),
+                thread=True,
+                group="review-write",
+                exit_on_error=False,
+            )
+
+        self.call_after_refresh(start)
+
+    def _fetch_ahead(self, study: StudySession) -> None:
+        """In a worker, while the student reads: the card after the one on screen, read ahead
+        (services.study_ahead) with its texts, for the answer's key to show at once."""
+        from flashcore.tui.next_card import NextCard, card_texts
+
+        view = self.view
+        if view is None:
+            return
+        found = study.ahead(view.card_id)
+        kept = self._ahead_card
+        if found is None or (kept is not None and kept[0] is found):
+            return
+        item = found.item
+        texts = card_texts(found.view, item.reason)
+        self._ahead_card = (
+            found,
+            NextCard(found.queue, found.view, item.reason, None, item.weak_topic, texts),
+        )
+
+    def _take_ahead(self, view: CardView) -> NextCard | None:
+        """At the answer's key: the card read ahead to follow `view`, if it still does."""
+        kept, study = self._ahead_card, self.study
+        if kept is None or study is None or kept[0].after != view.card_id:
+            return None
+        self._ahead_card = None
+        return kept[1] if study.take_ahead(kept[0]) else None
+
+    def _behind_busy(self) -> None:
+        self._behind_timer = None
+        if self._writing:
+            self.say(BEHIND_BUSY, severity="warning", timeout=SAVE_LIMIT_S)
+
+    def _after_behind(self) -> None:
+        """In the write's thread, once an answer written behind is in: the session's queue as
+        it now is (the header's counts), and the card after the one on screen, read ahead."""
+        study = self.study
+        if study is None:
+            return
+        try:
+            self._behind_queue = study.queue(details=False)
+        except Exception:  # noqa: BLE001 - the counts stay as predicted; the next key reads it
+            self._behind_queue = None
+        self._fetch_ahead(study)
+
+    def _answered_behind(
+        self,
+        answered: tuple[CardView, CardTexts | None, str, str | None],
+        outcome: AnswerResult | BaseException,
+    ) -> None:
+        """On the screen: the answer written behind the card on screen is in, or failed."""
+        self._writing = False
+        if self._behind_timer is not None:
+            self._behind_timer.stop()
+            self._behind_timer = None
+        if not isinstance(outcome, BaseException):
+            queue = self._behind_queue
+            if queue is not None and self.view is not None:
+                self.queue = queue
+                self._set_scope()
+                self._update_progress()
+            if outcome.leech:
+                self.say(
+                    "Leech: the last card has lapsed too often and is now suspended",
+                    severity="warning",
+                )
+            else:
+                self._clear_behind_status()
+            self._replay_keys()
+            return
+        self.record.pop()  # added at the key
+        if isinstance(outcome, StaleCardError):
+            self._invalidate()
+            self.say("the last card was answered elsewhere; moving on", severity="warning")
+        elif isinstance(outcome, FlashcoreError) and not isinstance(outcome, DatabaseBusyError):
+            self._invalidate()
+            self.say(f"your last answer was not saved: {_first_line(outcome)}", severity="error")
+        else:
+            self._unsaved(answered, outcome)
+        self._replay_keys()
+
+    def _unsaved(
+        self,
+        answered: tuple[CardView, CardTexts | None, str, str | None],
+        outcome: BaseException,
+    ) -> None:
+        """The answer was not written: its card comes back, answer side up, to be answered
+        again. Keys typed meanwhile were meant for the card that replaced it: dropped (a quit
+        is kept)."""
+        if self.study is not None:
+            self.study.drop_ahead()
+        self._ahead_card = None
+        self._kept_keys = [k for k in self._kept_keys if k[0] == self.app.exit]
+        view, texts, reason, weak_topic = answered
+        self.view, self._texts, self.reason, self.weak_topic = view, texts, reason, weak_topic
+        if texts is not None:
+            self._set_reason(texts.why)
+        self._set_phase("back")
+        self.say(
+            f"your answer was not saved; answer again, or quit ({_first_line(outcome)})",
+            severity="error",
+            timeout=15,
+        )
+
+    def _clear_behind_status(self) -> None:
+        """A 'saving your last answer' status goes once the answer is in."""
+        subtitle = self._card.border_subtitle
+        if subtitle is not None and BEHIND_BUSY in str(subtitle):
+            self._clear_status()
+
     def _write_in_thread(
-        self, write: Callable[[], Any], then: Callable[[Any], None], retry: bool, fetch: bool
+        self,
+        write: Callable[[], Any],
+        then: Callable[[Any], None],
+        retry: bool,
+        fetch: bool | Callable[[], None],
     ) -> None:
         worker = get_current_worker()
         give_up = time.monotonic() + SAVE_LIMIT_S
@@ -111,6 +278,11 @@ class ReviewWrites:
                 outcome = exc
             break
         if fetch and not isinstance(outcome, BaseException) and not worker.is_cancelled:
-            self._fetch_after_write()
+            (self._fetch_after_write if fetch is True else fetch)()
         if not worker.is_cancelled:  # the app is still there (Ctrl+C does not wait for this)
             self.app.call_from_thread(then, outcome)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

@@ -1,0 +1,120 @@
+"""Every column of every review-log row an import computes in SQL (`importers.anki_revlog_sql`:
+SQLite inserting from the attached package, or the rows read through Python on PostgreSQL) is
+the row the row-by-row reference path writes (`review_of` then `imported_row`, as answers of
+cards also answered here are imported), on a real Anki collection and on hand-made sequences
+(filtered decks, lapses, relearning, manual rows, learning steps, no time taken)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from flashcore.importers.anki_package import open_package
+from flashcore.importers.anki_package.types import RevlogEntry
+from flashcore.importers.anki_scheduling import AnkiClock, ReviewTrack, is_answer, review_of
+from flashcore.services.anki_history import _CardWork, _decode, _row
+from flashcore.services.check import check
+from flashcore.storage import anki_sync
+from flashcore.storage.tables import review_logs
+from flashcore.storage.uow import reading, run_write
+from tests import anki_history as ah
+from tests.services import test_anki_scheduling as scheduling
+from tests.services.test_anki_scheduling import apply_fake, import_package, one_card, second_card
+
+student = scheduling.student  # the fixtures
+fc_now = scheduling.fc_now
+
+
+def stored_rows(fc: Any) -> dict[int, dict[str, Any]]:
+    """Every column but the row id of every review-log row, by revlog id."""
+    with reading(fc.engine) as session:
+        rows = session.execute(select(review_logs)).mappings().all()
+    out = {row["anki_revlog_id"]: {k: v for k, v in row.items() if k != "id"} for row in rows}
+    assert len(out) == len(rows)
+    return out
+
+
+def reference_rows(fc: Any, pkg: Any, card_ids: dict[int, int]) -> list[tuple[Any, ...]]:
+    """The rows of the package's answers as the row-by-row path makes them, in time order."""
+    settings = fc.settings
+    zone, hour = settings.zone, settings.day_start_hour
+    clock = AnkiClock.of(pkg.info)
+    work: dict[int, _CardWork] = {}
+    for card in pkg.cards():
+        if card.id in card_ids:
+            work[card.id] = item = _CardWork(card, card_ids[card.id], None)
+            _decode(item)
+    tracks: dict[int, ReviewTrack] = {}
+    rows = []
+    for entry in sorted(pkg.revlog(), key=lambda e: e.id):
+        item = work.get(entry.card_id)
+        if item is None or not is_answer(entry):
+            continue
+        review = review_of(entry, tracks.setdefault(entry.card_id, ReviewTrack()), clock, zone,
+                           hour)  # fmt: skip
+        retention = item.retention or settings.desired_retention
+        rows.append(_row(fc.profile_id, item.card_id, review, retention))
+    return rows
+
+
+def assert_same_as_reference(fc: Any, pkg: Any, card_ids: dict[int, int]) -> int:
+    """The stored rows compared column by column with the reference rows, written the same
+    way into the same (emptied) review log; how many were compared."""
+    by_sql = stored_rows(fc)
+    reference = reference_rows(fc, pkg, card_ids)
+
+    def rewrite(session: Any) -> None:
+        session.execute(delete(review_logs))
+        anki_sync.insert_imported(session, reference)
+
+    run_write(fc.engine, rewrite)
+    by_rows = stored_rows(fc)
+    assert by_sql.keys() == by_rows.keys()
+    for revlog_id, want in by_rows.items():
+        assert by_sql[revlog_id] == want, revlog_id
+    return len(by_rows)
+
+
+def test_every_column_of_a_real_collection_s_rows_is_the_reference_path_s(
+    student, fc_now, tmp_path: Path
+):
+    fc = fc_now
+    package = ah.export(student, tmp_path / "phone.colpkg")
+    summary, card_ids = import_package(fc, package, tmp_path / "work")
+    assert summary.reviews_added > 20
+    with open_package(package, work_dir=tmp_path / "again") as pkg:
+        compared = assert_same_as_reference(fc, pkg, card_ids)
+    assert compared == summary.reviews_added
+    assert check(fc).problems == []
+
+
+def test_every_column_of_hard_sequences_is_the_reference_path_s(fc):
+    """Filtered-deck answers first and later, lapses in review and in filtered decks,
+    relearning, a review row first, learning steps in seconds, manual rows (not answers:
+    no row) between answers, an answer with no time taken."""
+    from tests.anki_fake import FakePackage, review_card
+
+    start = fc.now() - timedelta(days=60)
+    cards = {7: one_card(fc), 8: second_card(fc)}
+
+    def row(card: int, day: float, ease: int, ivl: int, kind: int, ms: int = 4000) -> RevlogEntry:
+        at = int((start + timedelta(days=day)).timestamp() * 1000) + card
+        factor = 0 if kind == 0 else 300 + 100 * ease
+        return RevlogEntry(at, card, -1, ease, ivl, 0, factor, ms, kind)
+
+    revlog = [
+        row(7, 0, 1, -60, 3), row(7, 0.01, 3, 1, 3), row(7, 1, 0, 4, 4), row(7, 2, 1, -600, 1),
+        row(7, 2.01, 3, 1, 2), row(7, 4, 3, 5, 1, 0), row(7, 9, 1, 2, 3), row(7, 9.5, 0, 0, 5),
+        row(7, 12, 4, 20, 1),
+        row(8, 1, 1, -600, 1), row(8, 1.01, 3, 3, 2), row(8, 5, 2, 7, 1), row(8, 6, 1, -60, 0),
+        row(8, 6.02, 3, -86400, 0), row(8, 7.1, 3, 4, 0), row(8, 11, 1, 1, 1),
+    ]  # fmt: skip
+    last = start + timedelta(days=12)
+    pkg = FakePackage([review_card(7, due=fc.now(), ivl=20, s=20.0, d=5.0, last=last),
+                       review_card(8, due=fc.now(), ivl=1, s=1.0, d=7.0, last=last)], revlog)  # fmt: skip
+    summary = apply_fake(fc, pkg, cards)
+    assert (summary.reviews_added, summary.manual_skipped) == (14, 2)
+    assert assert_same_as_reference(fc, pkg, cards) == 14

@@ -1,0 +1,95 @@
+"""The card after the one on screen, read ahead (services.study_ahead): it is the card the
+session shows once the answer is in, it is answered from the row read ahead, and it is never
+taken once the ranking was rebuilt or invalidated, nor when the answer would bury it."""
+
+from __future__ import annotations
+
+from flashcore.core.model import Rating
+from flashcore.services import study
+from tests.conftest import SMALL_DECK, write_deck
+
+
+def _count(fc) -> int:
+    from flashcore.services.stats import stats
+
+    return int(stats(fc, queues=False)["today"]["reviews"])
+
+
+def test_the_card_read_ahead_is_the_one_shown_once_the_answer_is_in(fc, tmp_path):
+    fc.config_set("bury_siblings", "false")  # every card may follow any other
+    fc.add_decks([write_deck(tmp_path / "d.toml", SMALL_DECK, key="imm")])
+    answered = []
+    with study.StudySession(fc) as session:
+        card = session.queue(details=False).items[0].card_id
+        view = session.show(card)
+        while True:
+            ahead = session.ahead(card)
+            if ahead is None:  # the last card due now: the answer goes the usual way
+                session.answer(card, Rating.EASY, expect_version=view.version)
+                answered.append(card)
+                break
+            assert session.ahead(card) is ahead  # asked again: the same, nothing read again
+            assert ahead.after == card and ahead.item.card_id != card
+            assert session.take_ahead(ahead)
+            session.answer(card, Rating.EASY, expect_version=view.version)
+            answered.append(card)
+            after = session.queue(details=False)
+            assert after.items[0].card_id == ahead.item.card_id
+            assert (after.new, after.review) == (ahead.queue.new, ahead.queue.review)
+            card, view = ahead.item.card_id, ahead.view  # shown from memory, never read
+        assert session.queue(details=False).items == ()
+    assert len(answered) == len(set(answered)) == 4  # each card once
+    assert _count(fc) == 4
+
+
+def test_a_card_read_ahead_is_not_taken_after_an_invalidation_and_is_read_again_after_a_rebuild(
+    fc, tmp_path
+):
+    fc.config_set("bury_siblings", "false")
+    fc.add_decks([write_deck(tmp_path / "d.toml", SMALL_DECK, key="imm")])
+    with study.StudySession(fc) as session:
+        card = session.queue(details=False).items[0].card_id
+        session.show(card)
+        ahead = session.ahead(card)
+        assert ahead is not None
+        session.invalidate()  # undo, bury, suspend...
+        assert not session.take_ahead(ahead)
+        session.queue(details=False)  # rebuilt
+        again = session.ahead(card)
+        assert again is not None and again is not ahead
+        session._rebuild(fc.now())  # another process's import, picked up while reading
+        assert session.ahead(card) is not again  # read again from the new ranking
+        # a rebuild while the key comes (the answer waits for it): the card is still due
+        found = session.ahead(card)
+        session._rebuild(fc.now())
+        assert session.take_ahead(found)
+
+
+def test_nothing_is_read_ahead_for_another_card_than_the_one_shown(fc, tmp_path):
+    # While an answer is being written the card shown is none: a card read ahead then could
+    # be the very card being answered.
+    fc.config_set("bury_siblings", "false")
+    fc.add_decks([write_deck(tmp_path / "d.toml", SMALL_DECK, key="imm")])
+    with study.StudySession(fc) as session:
+        first, second = (i.card_id for i in study.build_queue(fc).items[:2])
+        session.queue(details=False)
+        session.show(first)
+        assert session.ahead(second) is None
+        assert session.ahead(first) is not None
+
+
+def test_a_sibling_the_answer_buries_is_not_read_ahead(fc, tmp_path):
+    fc.add_decks([write_deck(tmp_path / "d.toml", SMALL_DECK, key="imm")])
+    cloze = [c["card_id"] for c in fc.cards() if c["kind"] == "cloze"]
+    assert len(cloze) == 2
+    study.set_cards(fc, "suspend", [c["card_id"] for c in fc.cards() if c["kind"] != "cloze"])
+    with study.StudySession(fc) as session:
+        card = session.queue(details=False).items[0].card_id
+        session.show(card)
+        assert session.ahead(card) is None  # its sibling is next, and the answer buries it
+    fc.config_set("bury_siblings", "false")
+    with study.StudySession(fc) as session:
+        card = session.queue(details=False).items[0].card_id
+        session.show(card)
+        ahead = session.ahead(card)
+        assert ahead is not None and ahead.item.card_id in cloze
