@@ -5,8 +5,10 @@ key never waits for the database (another process's import holding the write loc
 `StudySession.ahead(after)` tells, while card `after` is on screen, which card the session's
 `queue()` will show first once `after` is answered, and reads it (its view and its row, as
 `show` does). `take_ahead` hands it over at the answer's key, on the screen's thread without a
-lock: only if nothing that decides the next card changed since (no rebuild, no invalidation, no
-rollover). The answer itself is the same transaction as ever, written once, and the card shown
+lock: only if no invalidation (undo, bury, suspend, a raised limit) and no rollover came since.
+A rebuild meanwhile (another process's import picked up while the student reads) does not
+stop it: the card is still due, and the key does not wait for the rebuild (the answer waits
+for it, behind the card); the next card is then read ahead from the new ranking. The answer itself is the same transaction as ever, written once, and the card shown
 ahead is answered from its row like any card shown. When the next card cannot be told before
 the answer (no other card due now: the answered card may come back, or the session ends; the
 next card a sibling the answer would bury), `ahead` says None and the answer goes the usual
@@ -103,7 +105,7 @@ class ShownAhead:
         if (
             kept is None
             or kept[0] is not ahead
-            or ahead.token != (self._builds, self._epoch)
+            or ahead.token[1] != self._epoch
             or self._pending is None
             or self._rollover is None
             or self.fc.now() >= self._rollover

@@ -166,10 +166,14 @@ async def test_ctrl_c_while_saving_waits_for_the_answer_and_twice_quits_at_once(
     fc = quick_busy
     app = make_app(fc, deck="Test", ticks=still)
     async with app.run_test(size=SIZE) as pilot:
-        await _on_back(pilot)
+        screen = await _on_back(pilot)
         with write_lock(fc):
             await pilot.press("3")
-            await pilot.pause(0.3)
+            for _ in range(50):  # a loaded machine may handle the key late
+                await pilot.pause(0.1)
+                if screen.phase == "saving":
+                    break
+            assert screen.phase == "saving"
             await pilot.press("ctrl+c")
             await pilot.pause(0.3)
             assert app.is_running  # the first waits for the answer in flight

@@ -487,6 +487,16 @@ def split_keys(answers: Sequence[Answer], samples: Sequence[Sequence[Any]]) -> N
         a.other_cpu = max(0.0, (frame[4] - key[4]) - a.main_cpu)
 
 
+def shown_at_key(answers: Sequence[Answer]) -> float:
+    """The share of answers whose next card was put on screen by the key's handler itself (read
+    ahead while the student read, the answer written behind it), not after the answer."""
+    seen = [a for a in answers if {"tui:key handler", "tui:apply"} <= a.milestones.keys()]
+    if not seen:
+        return 0.0
+    inside = [a for a in seen if a.milestones["tui:apply"][0] <= a.milestones["tui:key handler"][1]]
+    return round(len(inside) / len(seen), 3)
+
+
 def breakdown(answers: Sequence[Answer]) -> dict[str, Any]:
     """Where the time of the keys went: over all answers and over the slowest 5%, the mean
     key -> next card, the main thread's CPU and run-queue wait, the other threads' CPU and the
@@ -581,6 +591,7 @@ def session_stats(s: Session) -> dict[str, Any]:
         "key_to_next_during_background": spread(busy) | {"count": len(busy)} if busy else {},
         "wal_checkpoints": spread(idle) | {"count": len(idle)} if idle else {},
         "steps": steps(s.answers),
+        "shown_at_key": shown_at_key(s.answers),
         "breakdown": breakdown(s.answers),
         "engine_calls": {k: spread(v) | {"count": len(v)} for k, v in s.engine_calls.items()},
         "gc_during": {
@@ -909,7 +920,8 @@ def cpu_line(stats: dict[str, Any]) -> list[str]:
     return [
         f"  reviewer CPU per answer (Space to Space): {cpu['process']:.1f} ms, of which its "
         f"main thread (Textual) {cpu['main_thread']:.1f} ms; layouts of the whole screen per "
-        f"answer {stats.get('layouts_per_answer', 0):.2f}"
+        f"answer {stats.get('layouts_per_answer', 0):.2f}; next card shown by the key itself "
+        f"(read ahead) {stats.get('shown_at_key', 0):.0%}"
     ]
 
 

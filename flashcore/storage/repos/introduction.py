@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
-from sqlalchemy import bindparam, literal_column, select, update
+from sqlalchemy import literal_column, select
 
 from flashcore.core.introduction import NewCardPlace, NewOrder, positions, topic_group
+from flashcore.storage.repos.common import update_many
 from flashcore.storage.tables import cards, decks, note_topics, notes, topics
 
 if TYPE_CHECKING:
@@ -45,15 +46,9 @@ def renumber_new_cards(conn: Executor, profile_id: int, order: NewOrder) -> int:
     `modified_at` changes: the order is not the card's scheduling. Returns the cards moved."""
     places, stored = new_card_places(conn, profile_id)
     moved = [
-        {"card": card_id, "place": place}
+        {"id": card_id, "new_position": place}
         for card_id, place in positions(places, order).items()
         if stored.get(card_id) != place
     ]
-    if moved:
-        conn.execute(
-            update(cards)
-            .where(cards.c.id == bindparam("card"))
-            .values(new_position=bindparam("place")),
-            moved,
-        )
+    update_many(conn, cards, moved, key="id")  # the driver's executemany on SQLite
     return len(moved)
