@@ -160,7 +160,7 @@ def _apply(
         if progress is not None and done % _BATCH == 0:
             progress(done, total)
     unlinked = anki_sync.unlinked_answers(session, fc.profile_id, list(card_ids.values()))
-    for item in work.values():
+    for item in work.values() if unlinked else ():  # else every card's stays empty
         item.unseen = list(unlinked.get(item.card_id, ()))
     writes = anki_sync.CardWrites()
     # Cards answered here since Anki last saw them are read one answer at a time (few: they

@@ -29,6 +29,11 @@ _COLUMNS = "fingerprint, source, qid, outcome, on_date, subject, system, categor
 _TEXTS = "substr(topic, 1, 500), substr(category, 1, 300), substr(system, 1, 200)"
 _FINGERPRINT = itemgetter(0)
 _SAVED = itemgetter(slice(0, 10))  # a Row's columns as _COLUMNS names them (its line left out)
+# The stage's columns as qbank_attempts stores them (texts cut to their columns' lengths).
+_SAVED_COLUMNS = (
+    "s.fingerprint, s.source, s.qid, s.outcome, s.on_date, substr(s.subject, 1, 200), "
+    "substr(s.system, 1, 200), substr(s.category, 1, 300), substr(s.topic, 1, 500), s.seconds"
+)
 
 
 class Stage:
@@ -167,9 +172,7 @@ class Stage:
         order = "temp.qbank_order" if self.sqlite else "pg_temp.qbank_order"
         sql = (
             f"INSERT INTO qbank_attempts (profile_id, batch_id, {_COLUMNS}) "
-            f"SELECT {self.profile_id}, {int(batch_id)}, s.fingerprint, s.source, s.qid, "
-            "s.outcome, s.on_date, substr(s.subject, 1, 200), substr(s.system, 1, 200), "
-            "substr(s.category, 1, 300), substr(s.topic, 1, 500), s.seconds "
+            f"SELECT {self.profile_id}, {int(batch_id)}, {_SAVED_COLUMNS} "
             f"FROM {order} AS o JOIN {self.table} AS s ON s.seq = o.seq "
             f"WHERE o.rank > {self.mark} AND o.rank <= {self.mark} ORDER BY o.rank "
             "ON CONFLICT (profile_id, fingerprint) DO NOTHING"
@@ -197,10 +200,6 @@ class Stage:
         )
         return [TextTally(t, c, s, int(n), int(m or 0)) for t, c, s, n, m in rows]
 
-    def _drop(self) -> None:
-        self.conn.exec_driver_sql(f"DROP TABLE IF EXISTS {self.table}")
-        self.created = False
-
     def close(self) -> None:
         """Drop the stage by closing its connection (the import's own, from the pool: the
         database discards a connection's temporary tables with it, at once, where DROP TABLE
@@ -211,10 +210,11 @@ class Stage:
 
 
 class HeldStage(Stage):
-    """A log small enough to also hold in memory: duplicates are looked for with a dict and a
-    look at the stored attempts, the summary is read from memory, and SQL marks duplicates
-    only when there are some (PostgreSQL: the copy reads the temporary table, one
-    INSERT .. SELECT per step; see MemoryStage for SQLite)."""
+    """A log small enough to hold in memory: duplicates are found with a dict and a look at
+    the stored attempts, and the summary is read from memory. Only the new rows go into the
+    temporary table, in fingerprint order and numbered by it, once they are known (`order`,
+    still without the write lock): no duplicates to mark, no second table to number them, and
+    each step of the copy is one INSERT .. SELECT."""
 
     def __init__(self, conn: Connection, profile_id: int, sqlite: bool) -> None:
         super().__init__(conn, profile_id, sqlite)
@@ -222,11 +222,9 @@ class HeldStage(Stage):
         self.new: list[Row] = []
 
     def reset(self) -> None:
-        super().reset()
         self.rows = []
 
     def add(self, rows: list[Row]) -> None:
-        super().add(rows)
         self.rows += rows
 
     def dedupe(self) -> tuple[int, int]:
@@ -235,13 +233,9 @@ class HeldStage(Stage):
         known = self._known(first)
         if len(first) == len(rows) and not known:
             self.new = rows
-            return len(rows), 0
-        self.new = [r for r in rows if first[r[0]] is r and r[0] not in known]
-        if not self.new:  # all seen before: nothing to mark, nothing to save
-            if self.created:
-                self._drop()
-            return 0, len(rows)
-        return super().dedupe()
+        else:
+            self.new = [r for r in rows if first[r[0]] is r and r[0] not in known]
+        return len(self.new), len(rows) - len(self.new)
 
     def _known(self, fingerprints: dict[str, Row]) -> set[str]:
         """The fingerprints among these that the profile already has: none when every stored
@@ -280,6 +274,40 @@ class HeldStage(Stage):
             )
         return found
 
+    def order(self) -> int:
+        """The new rows into the temporary table in fingerprint order, numbered from 1 by it
+        (see Stage.order); how many there are."""
+        ordered = sorted(self.new, key=_FINGERPRINT)
+        if not ordered:
+            return 0
+        if self.created:
+            super().reset()
+        else:
+            self._create()
+        marks = ", ".join([self.mark] * 11)
+        cursor = self.conn.connection.cursor()
+        try:
+            cursor.executemany(
+                f"INSERT INTO {self.table} (seq, {_COLUMNS}) VALUES ({marks})",
+                [(rank, *_SAVED(r)) for rank, r in enumerate(ordered, 1)],
+            )
+        finally:
+            cursor.close()
+        return len(ordered)
+
+    def save_rows(self, conn: Connection, batch_id: int, low: int, high: int) -> int:
+        """Copy the new rows numbered (low, high] by `order` into qbank_attempts under
+        `batch_id`, skipping any fingerprint the profile already has; the number copied."""
+        if not self.created or high <= low:
+            return 0
+        sql = (
+            f"INSERT INTO qbank_attempts (profile_id, batch_id, {_COLUMNS}) "
+            f"SELECT {self.profile_id}, {int(batch_id)}, {_SAVED_COLUMNS} FROM {self.table} "
+            f"AS s WHERE s.seq > {self.mark} AND s.seq <= {self.mark} ORDER BY s.seq "
+            "ON CONFLICT (profile_id, fingerprint) DO NOTHING"
+        )
+        return int(conn.exec_driver_sql(sql, (low, high)).rowcount)
+
     def refresh_hint(self, batch_id: int) -> dict[str, Any]:
         """The saved rows are in memory: the refresh counts them from here and reads only the
         attempts stored before (texts cut as `save` stores them)."""
@@ -310,60 +338,6 @@ class HeldStage(Stage):
                 yield r[1], r[2], r[8], r[7], r[6]
 
 
-class MemoryStage(HeldStage):
-    """SQLite: a log held in memory stays only there (no temporary table): its new rows are
-    written from memory in fingerprint order (on SQLite, binding them once there costs less
-    than binding them into a temporary table and copying them from it; over a PostgreSQL
-    connection, many small executemany steps cost more)."""
-
-    def __init__(self, conn: Connection, profile_id: int, sqlite: bool) -> None:
-        super().__init__(conn, profile_id, sqlite)
-        self.ordered: list[Row] = []  # the new rows in fingerprint order (see `order`)
-
-    def reset(self) -> None:
-        self.rows = []
-
-    def add(self, rows: list[Row]) -> None:
-        self.rows += rows
-
-    def dedupe(self) -> tuple[int, int]:
-        rows = self.rows
-        first = {r[0]: r for r in reversed(rows)}  # each fingerprint's first row
-        known = self._known(first)
-        if len(first) == len(rows) and not known:
-            self.new = rows
-        else:
-            self.new = [r for r in rows if first[r[0]] is r and r[0] not in known]
-        return len(self.new), len(rows) - len(self.new)
-
-    def order(self) -> int:
-        """The new rows in fingerprint order (see Stage.order); how many there are."""
-        self.ordered = sorted(self.new, key=_FINGERPRINT)
-        return len(self.ordered)
-
-    def save_rows(self, conn: Connection, batch_id: int, low: int, high: int) -> int:
-        """Write the new rows numbered (low, high] by `order` into qbank_attempts under
-        `batch_id` (texts cut to their columns), skipping any fingerprint the profile
-        already has; the number written."""
-        if high <= low:
-            return 0
-        m = self.mark
-        cursor = conn.connection.cursor()
-        try:
-            cursor.executemany(
-                f"INSERT INTO qbank_attempts (profile_id, batch_id, {_COLUMNS}) VALUES "
-                f"({self.profile_id}, {int(batch_id)}, {m}, {m}, {m}, {m}, {m}, "
-                f"substr({m}, 1, 200), substr({m}, 1, 200), substr({m}, 1, 300), "
-                f"substr({m}, 1, 500), {m}) ON CONFLICT (profile_id, fingerprint) DO NOTHING",
-                map(_SAVED, self.ordered[low:high]),
-            )
-            return int(cursor.rowcount)
-        finally:
-            cursor.close()
-
-
 def stage_for(conn: Connection, profile_id: int, sqlite: bool, held: bool) -> Stage:
-    """Where a log waits: in memory when `held` (only there on SQLite), else a temporary
-    table."""
-    kind = (MemoryStage if sqlite else HeldStage) if held else Stage
-    return kind(conn, profile_id, sqlite)
+    """Where a log waits: in memory when `held`, else a temporary table."""
+    return (HeldStage if held else Stage)(conn, profile_id, sqlite)

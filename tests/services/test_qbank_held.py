@@ -1,7 +1,9 @@
-"""A log held in memory (on SQLite only there, no temporary table: storage.qbank_stage's
-MemoryStage) is stored as the same log staged in a temporary table: the attempts, the counts
-and the batch, on SQLite and PostgreSQL, with texts cut to their columns (by characters) and
-the rows written in steps; a large one finds the stored attempts by date or by look-up."""
+"""A log held in memory (only its new rows go into a temporary table, in fingerprint order,
+just before they are copied: storage.qbank_stage.HeldStage) is stored as the same log staged
+in a temporary table: the attempts, the counts and the batch, on SQLite and PostgreSQL, with
+texts cut to their columns (by characters) and the rows written in steps; a large one finds
+the stored attempts by date or by look-up, and one of later days than every batch looks for
+none."""
 
 from __future__ import annotations
 

@@ -34,7 +34,7 @@ from flashcore.core.html_text import image_names, is_blank
 from flashcore.core.model import DeckSpec, NoteKind, NoteSpec, side_key
 from flashcore.core.text import DECK_NAME_CHARS, TAG_CHARS, name_problem
 from flashcore.core.topics import clean_path
-from flashcore.importers.anki_package.types import Card, Note, NoteType, NoteTypeKind
+from flashcore.importers.anki_package.types import Card, CardQueue, Note, NoteType, NoteTypeKind
 
 MAX_FIELD_CHARS = 100_000  # as deck files (decks/README.md says why)
 _TOKEN = re.compile(r"\{\{\s*([#^/]?)\s*([^}]*?)\s*\}\}")
@@ -352,6 +352,9 @@ class _Builder:
         return NoteKind.BASIC, fields, ordinals
 
 
+_KEPT_PLACE = (2, 0, 0)
+
+
 def _ord(card: Card) -> int:
     return card.ord
 
@@ -401,10 +404,21 @@ def _kept(
         local_id=note.guid,
         kind=kind,
         fields={},
-        suspended=frozenset(anki_card_ord(kind_of.kind, c.ord) for c in cards if c.suspended),
+        suspended=_suspended(kind_of.kind, cards),
         source_hash=digest,
         stub=True,
     )
+
+
+def _suspended(kind: NoteTypeKind, cards: list[Card]) -> frozenset[int]:
+    """The ords of a note's suspended cards (most notes have none: one empty set for them)."""
+    if all(c.queue != _SUSPENDED for c in cards):
+        return _NONE_SUSPENDED
+    return frozenset(anki_card_ord(kind, c.ord) for c in cards if c.suspended)
+
+
+_NONE_SUSPENDED: frozenset[int] = frozenset()
+_SUSPENDED = int(CardQueue.SUSPENDED)
 
 
 def convert(
@@ -462,7 +476,9 @@ def convert(
             spec = builder.note(note, kind_of, own, digest, key)
         if spec is None:
             continue
-        by_deck.setdefault(deck_name, []).append((_new_order_key(note, own), spec))
+        # A note kept as it is is never written: its place in the deck matters to no one.
+        place = _KEPT_PLACE if spec.stub else _new_order_key(note, own)
+        by_deck.setdefault(deck_name, []).append((place, spec))
     specs = []
     for name, keyed in sorted(by_deck.items()):
         shown = _shown(name)
