@@ -25,13 +25,17 @@ ahead of the missed topics' (the exam-yield order).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 
 from flashcore.core import weakness as model
 from flashcore.core.settings import Settings
 
 ENABLED = False
+# Floors only for topics whose every card has been introduced (an ablation, issue 21): the
+# weight also orders new cards, so a floor on a half-introduced topic moves it ahead of the
+# missed topics' new cards.
+ONLY_INTRODUCED = False
 ITERATIONS = 40
 
 
@@ -71,11 +75,13 @@ def floored(
     forgetting: Mapping[int, float],
     cards: Mapping[int, int],
     settings: Settings,
+    unfinished: Collection[int] = (),
 ) -> tuple[dict[int, model.TopicScore], float]:
     """The scheduling scores with the memory floor applied, and the uniform equivalent `r_eq`
     it used. `forgetting`: every topic with flashcard evidence (studied and reviewed: core.
     weakness.forgetting_ratios); only those count in `r_eq` (at their weight's retention, the
-    base without one) and take a floor. A weight never falls."""
+    base without one) and take a floor, except, with ONLY_INTRODUCED, the `unfinished` topics
+    (new cards left). A weight never falls."""
     base = settings.desired_retention
     cap = max(base, settings.weakness_max_retention)
     if cap <= base or not forgetting:
@@ -85,7 +91,7 @@ def floored(
     now = dict(own)
     for _ in range(ITERATIONS):
         for t, f in forgetting.items():
-            low = floor_for(f, r_eq)
+            low = None if ONLY_INTRODUCED and t in unfinished else floor_for(f, r_eq)
             now[t] = own[t] if low is None else min(cap, max(own[t], low))
         nxt = equivalent(now, cards, base)
         if nxt - r_eq < 1e-7:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -351,10 +351,11 @@ def scheduling_scores(
     direct: dict[int, model.TopicScore],
     settings: Settings,
     lapses: dict[int, model.Lapses] | None = None,
+    unfinished: Collection[int] = (),
 ) -> dict[int, model.TopicScore]:
     """The direct scores as they schedule: against the student's own average misses per card
     and, given `lapses`, flashcard forgetting (core.weakness.relative_scores). A topic's cards
-    include its sub-topics'."""
+    include its sub-topics'. `unfinished`: topics with new cards left (core.memory_floor)."""
     if not direct and not lapses:
         return direct
     cards_of, total = index.notes_below()
@@ -363,7 +364,7 @@ def scheduling_scores(
 
     if memory_floor.ENABLED and lapses:
         forgetting = model.forgetting_ratios(lapses)
-        scores, _ = memory_floor.floored(scores, forgetting, cards_of, settings)
+        scores, _ = memory_floor.floored(scores, forgetting, cards_of, settings, unfinished)
     return scores
 
 

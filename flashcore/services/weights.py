@@ -99,7 +99,12 @@ def plan_refresh(
         session, fc.profile_id, index, today, half_life, skip_batch=skip_batch, added=added
     )
     lapses = topic_lapses(session, fc, index, today)
-    direct = scheduling_scores(index, found.direct, fc.settings, lapses)
+    from flashcore.core import memory_floor
+
+    unfinished: set[int] = set()
+    if memory_floor.ENABLED and memory_floor.ONLY_INTRODUCED:
+        unfinished = repos.topics_with_new_cards(session, fc.profile_id)
+    direct = scheduling_scores(index, found.direct, fc.settings, lapses, unfinished)
     direct, reasons = _with_assessments(session, fc, index, direct, today)
     of_cards = _cards_weights(index, direct)
     topics = _topic_weight_changes(session, fc.profile_id, direct, of_cards, half_life, today,

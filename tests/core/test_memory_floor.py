@@ -93,3 +93,13 @@ def test_weights_never_fall_and_stay_below_a_missed_question(topics):
         assert s.score < 1.0
         if forgetting[t] <= 1.0:
             assert s == scores[t]
+
+
+def test_only_introduced_topics_take_a_floor_when_the_ablation_asks(monkeypatch):
+    scores = {1: weighted(0.6, 1.0)}
+    forgetting = {1: 1.0, 2: 1.5, 3: 1.5}
+    out, _ = memory_floor.floored(scores, forgetting, CARDS, S, unfinished={3})
+    assert out[2].score > 0 and out[3].score > 0  # off: `unfinished` changes nothing
+    monkeypatch.setattr(memory_floor, "ONLY_INTRODUCED", True)
+    only, _ = memory_floor.floored(scores, forgetting, CARDS, S, unfinished={3})
+    assert only[2].score > 0 and 3 not in only  # topic 3 has new cards left: no floor

@@ -36,6 +36,15 @@ ARMS: dict[str, Arm] = {
     "floor": Arm("floor", patch=(("memory_floor.ENABLED", True),)),
     # the same, its uniform equivalent from the weights alone (not counting the floors' cost)
     "floor1": Arm("floor1", patch=(("memory_floor.ENABLED", True), ("memory_floor.ITERATIONS", 1))),
+    # the same, only for topics whose every card has been introduced (the new-card order kept)
+    "floor-intro": Arm(
+        "floor-intro",
+        patch=(
+            ("memory_floor.ENABLED", True),
+            ("memory_floor.ITERATIONS", 1),
+            ("memory_floor.ONLY_INTRODUCED", True),
+        ),
+    ),
     "shipped": Arm("shipped", absolute=True),
     "shipped-no-raise": Arm(
         "shipped-no-raise", absolute=True, config=(("weakness_max_retention", "0.90"),)

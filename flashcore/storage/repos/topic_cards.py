@@ -77,3 +77,16 @@ def cards_per_topic(session: Executor, profile_id: int, topic_ids: list[int]) ->
         .where(tp.profile_id == profile_id, tc.cards > 0)
     ).all()
     return {int(t): int(n) for t, n in rows if t in wanted}
+
+
+def topics_with_new_cards(session: Executor, profile_id: int) -> set[int]:
+    """The profile's topics with a new (never studied), unsuspended card on one of their own
+    notes: topics not yet fully introduced (core.memory_floor's ONLY_INTRODUCED ablation)."""
+    c, nt = cards.c, note_topics.c
+    rows = session.execute(
+        select(nt.topic_id)
+        .distinct()
+        .select_from(note_topics.join(cards, c.note_id == nt.note_id))
+        .where(c.profile_id == profile_id, c.state == 0, c.suspended.is_(False))
+    )
+    return {int(r[0]) for r in rows}
