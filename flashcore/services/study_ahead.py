@@ -115,6 +115,18 @@ class ShownAhead:
         self._taken = (ahead.item.card_id, kept[1])
         return True
 
+    def queue_held(self) -> TodayQueue | None:
+        """The queue as the session holds it now (its counts, and its first card without
+        details), never rebuilt here: whether another process changed the collection, and the
+        rebuild that follows, are left to the next `queue()` or `prepare()`. (Read after an
+        answer written behind the card on screen: the key after it does not wait for a
+        rebuild.) None when there is no ranking to tell (invalidated, not built)."""
+        with self._lock:
+            if self._pending is None:
+                return None
+            now = self.fc.now()
+            return self._queue_after(None, self._peek(None, now), now)
+
     def drop_ahead(self) -> None:
         """The answer to the card before the one taken was not written: forget it."""
         self._taken = None
@@ -126,7 +138,7 @@ class ShownAhead:
         if taken is not None:
             self._shown = taken
 
-    def _peek(self, after: int, now: datetime) -> QueueItem | None:
+    def _peek(self, after: int | None, now: datetime) -> QueueItem | None:
         """What `queue()` shows first once `after` has left (as `_queue` chooses, without the
         learn-ahead: a card due later is never shown ahead)."""
         waiting = self._waiting
@@ -140,9 +152,9 @@ class ShownAhead:
                 return item
         return None
 
-    def _queue_after(self, after: int, first: QueueItem, now: datetime) -> TodayQueue:
+    def _queue_after(self, after: int | None, first: QueueItem | None, now: datetime) -> TodayQueue:
         counts = dict(self._counts)
-        kind = self._kind_of.get(after)
+        kind = None if after is None else self._kind_of.get(after)
         if kind is not None:
             counts[kind] -= 1
         waiting = [i for i in self._waiting if i.card_id != after]
@@ -150,7 +162,7 @@ class ShownAhead:
         due_now = bisect_right(waiting, now, key=lambda i: i.due)
         soon = bisect_right(waiting, ahead, key=lambda i: i.due)
         return TodayQueue(
-            items=(first,),
+            items=() if first is None else (first,),
             new=counts["new"],
             learning=counts["learning"] + soon,
             review=counts["review"],

@@ -93,3 +93,22 @@ def test_a_sibling_the_answer_buries_is_not_read_ahead(fc, tmp_path):
         session.show(card)
         ahead = session.ahead(card)
         assert ahead is not None and ahead.item.card_id in cloze
+
+
+def test_the_queue_held_after_an_answer_is_the_queue_without_a_rebuild(fc, tmp_path):
+    fc.config_set("bury_siblings", "false")
+    fc.add_decks([write_deck(tmp_path / "d.toml", SMALL_DECK, key="imm")])
+    with study.StudySession(fc) as session:
+        card = session.queue(details=False).items[0].card_id
+        view = session.show(card)
+        session.answer(card, Rating.EASY, expect_version=view.version)
+        held = session.queue_held()
+        builds = session._builds
+        study.set_cards(fc, "flag", [card])  # another window commits: the next queue() looks
+        assert session.queue_held() == held and session._builds == builds  # not here
+        fresh = session.queue(details=False)
+        assert held is not None
+        assert (held.new, held.learning, held.review) == (fresh.new, fresh.learning, fresh.review)
+        assert held.items[0].card_id == fresh.items[0].card_id
+        session.invalidate()
+        assert session.queue_held() is None

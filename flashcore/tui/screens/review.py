@@ -1,5 +1,6 @@
-"""Review: the front, then the answer with four graded buttons; every answer is committed before
-the next card is fetched (in a worker) and shown.
+"""Review: the front, then the answer with four graded buttons. The next card, read ahead while
+the student reads, is shown by the answer's key and the answer written behind it; else (none
+read ahead) the answer is committed, then the next card fetched in a worker (review_writes).
 
 Phases: `loading` (the next card is being fetched), `saving` (an answer, undo, bury, suspend or
 flag is being written, in a worker thread), `front`, `back`, `waiting` (only learning cards
@@ -292,8 +293,7 @@ class ReviewScreen(ReviewActions, ReviewWrites, Screen[None]):
     # ------------------------------------------------------------ keys kept while busy
 
     def _busy_for(self, action: Callable[..., Any]) -> bool:
-        """Whether `action` must wait: anything while loading or saving; while an answer is
-        written behind the card on screen, anything but showing its answer."""
+        """Whether `action` waits: any while loading or saving; all but Space while writing behind."""
         if self.phase in BUSY_KEYS:
             return True
         return self._writing and action != self.action_reveal

@@ -181,16 +181,15 @@ class ReviewWrites:
             self.say(BEHIND_BUSY, severity="warning", timeout=SAVE_LIMIT_S)
 
     def _after_behind(self) -> None:
-        """In the write's thread, once an answer written behind is in: the session's queue as
-        it now is (the header's counts), and the card after the one on screen, read ahead."""
+        """In the write's thread, once an answer written behind is in: the card after the one
+        on screen, read ahead, and the session's queue as it now holds it (the header's
+        counts). Neither rebuilds the ranking (an import finished meanwhile): the quiet work
+        does that while the student reads, and the next key does not wait for it."""
         study = self.study
         if study is None:
             return
-        try:
-            self._behind_queue = study.queue(details=False)
-        except Exception:  # noqa: BLE001 - the counts stay as predicted; the next key reads it
-            self._behind_queue = None
         self._fetch_ahead(study)
+        self._behind_queue = study.queue_held()
 
     def _answered_behind(
         self,
