@@ -20,7 +20,8 @@ Measured and not kept (README, The weakness model; 37 runs of `python -m tools.s
 `floor1`): of the five seeds whose weakest quarter was below plain FSRS, one lifted above it and
 three less short, but the unfinished deck lost 0.4 points and two weakest quarters went below
 plain FSRS: a floor raises a half-introduced topic's weight, which also orders its new cards
-ahead of the missed topics' (the exam-yield order).
+ahead of the missed topics' (the exam-yield order). With ONLY_INTRODUCED (arm `floor-intro`)
+every gap was kept, but the five shortfalls shrank only by 0.1-0.3 points, none above plain.
 """
 
 from __future__ import annotations

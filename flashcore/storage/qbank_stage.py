@@ -284,13 +284,15 @@ class HeldStage(Stage):
             super().reset()
         else:
             self._create()
-        marks = ", ".join([self.mark] * 11)
+        if self.sqlite:  # an empty table numbers its rows from 1, in the order inserted
+            columns, values = _COLUMNS, map(_SAVED, ordered)
+        else:  # a sequence goes on counting
+            columns = f"seq, {_COLUMNS}"
+            values = ((rank, *_SAVED(r)) for rank, r in enumerate(ordered, 1))
+        marks = ", ".join([self.mark] * (columns.count(",") + 1))
         cursor = self.conn.connection.cursor()
         try:
-            cursor.executemany(
-                f"INSERT INTO {self.table} (seq, {_COLUMNS}) VALUES ({marks})",
-                [(rank, *_SAVED(r)) for rank, r in enumerate(ordered, 1)],
-            )
+            cursor.executemany(f"INSERT INTO {self.table} ({columns}) VALUES ({marks})", values)
         finally:
             cursor.close()
         return len(ordered)
