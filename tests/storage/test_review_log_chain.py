@@ -107,3 +107,59 @@ def test_a_row_is_stored_packed_and_compact(loaded_fc, clock):
     rows = _rows(loaded_fc, card_id)
     assert [r["desired_retention"] for r in rows] == [0.9] * 3
     assert [r["buried_siblings"] for r in rows] == [[]] * 3
+
+
+def test_the_forgetting_signal_reads_each_chained_answer_as_its_row_before_says(loaded_fc, clock):
+    """`review_outcomes` finds the row before each card's first answer of its window in one
+    statement; it must give every answer the stability and last review that `before_state`
+    gives it row by row, whatever the window's start (several days of answers, chained rows
+    whose row before lies outside the window among them)."""
+    from flashcore.storage.repos.review_log import review_outcomes
+
+    start = clock.now()
+    ids = [c["card_id"] for c in loaded_fc.cards()][:4]
+    for day in range(40):
+        for n, card_id in enumerate(ids):
+            card = _card(loaded_fc, card_id)
+            if card[4] <= clock.now():  # due: answer it (Again now and then)
+                rating = Rating.AGAIN if (day + n) % 5 == 0 else Rating.GOOD
+                study.answer(loaded_fc, card_id, rating)
+        clock.advance(timedelta(days=1))
+    review = crossing = 0
+    with loaded_fc.engine.connect() as conn:
+        every = conn.execute(
+            sa.select(review_logs, cards.c.note_id)
+            .join(cards, cards.c.id == review_logs.c.card_id)
+            .order_by(review_logs.c.card_id, review_logs.c.id)
+        ).all()
+        for days in (0, 3, 9, 17, 30):
+            since = start + timedelta(days=days)
+            expected = []
+            for row in every:
+                values = given_review(dict(row._mapping))
+                if values["reviewed_at"] < since or values["state_before"] != 2:
+                    continue
+                full = before_state(conn, values)
+                if full["stability_before"] is None:
+                    continue
+                expected.append(
+                    (row.note_id, values["reviewed_at"], full["stability_before"],
+                     full["last_review_before"], values["elapsed_days"], values["rating"] == 1)
+                )  # fmt: skip
+            got = [
+                (o.note_id, o.reviewed_at, o.stability, o.last_review, o.elapsed_days, o.lapsed)
+                for o in review_outcomes(conn, loaded_fc.profile_id, since)
+            ]
+            assert got == expected, days
+            review += len(expected)
+            # a chained answer whose row before lies before the window (the one-statement read)
+            crossing += sum(
+                1
+                for row in every
+                if row.due_before is None
+                and row.state_before == 2
+                and row.reviewed_at >= since
+                and given_review(dict(row._mapping))["chained"]
+                and min(r.reviewed_at for r in every if r.card_id == row.card_id) < since
+            )
+    assert review > 10 and crossing > 0

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
+from flashcore.core.errors import NotFoundError
 from flashcore.core.model import CardState, Schedule
-from flashcore.storage.repos.answering import before_state, schedule_from
+from flashcore.storage.repos.answering import schedule_from
 from flashcore.storage.tables import cards, review_logs
 
 if TYPE_CHECKING:
@@ -88,8 +89,9 @@ class ReviewOutcome:
 
 def review_outcomes(session: Executor, profile_id: int, since: datetime) -> list[ReviewOutcome]:
     """The profile's answers to cards in review (not learning, not new) since `since`. A
-    chained row (schema 0012) takes its stability and last review from the card's previous row:
-    the one before it in this read, or, for a card's first answer here, the stored one."""
+    chained row (schema 0017) takes its stability and last review from the card's previous row:
+    the one before it in this read, or, for a card's first answer here, the row before it (all
+    such rows read in one statement: `_rows_before`)."""
     r, c = review_logs.c, cards.c
     rows = session.execute(
         select(r.id, r.card_id, c.note_id, r.reviewed_at, r.state_before, r.packed_before,
@@ -100,18 +102,51 @@ def review_outcomes(session: Executor, profile_id: int, since: datetime) -> list
     ).all()  # fmt: skip
     review = int(CardState.REVIEW)
     out = []
-    previous: tuple[int, float, datetime] | None = None  # card, its stability after, when
+    before: dict[int, tuple[float | None, datetime]] | None = None
+    previous: tuple[int, float | None, datetime] | None = None  # card, stability after, when
     for row in rows:
         stability, last = row.packed_before[1], row.last_review_before
         if row.due_before is None:  # chained (schema 0017: no due before stored)
             if previous is not None and previous[0] == row.card_id:
                 stability, last = previous[1], previous[2]
             elif row.state_before == review:
-                filled = before_state(session, {"id": row.id, "card_id": row.card_id,
-                                                "chained": True})  # fmt: skip
-                stability, last = filled["stability_before"], filled["last_review_before"]
+                if before is None:
+                    before = _rows_before(session, profile_id, since)
+                found = before.get(row.card_id)
+                if found is None:  # cannot happen while unchain_successor guards deletes
+                    raise NotFoundError(f"review {row.id}: the answer it follows is missing")
+                stability, last = found
         previous = (row.card_id, row.stability_after, row.reviewed_at)
         if row.state_before == review and stability is not None:
             out.append(ReviewOutcome(row.note_id, row.reviewed_at, stability, last,
                                      row.elapsed_days, row.rating == 1))  # fmt: skip
     return out
+
+
+def _rows_before(
+    session: Executor, profile_id: int, since: datetime
+) -> dict[int, tuple[float | None, datetime]]:
+    """For each card answered since `since`: the row before its first answer since then (its
+    stability after and when), as `log_rows.before_state` finds a chained row's previous row
+    (the card's row of the next lower id), for every such card in one statement."""
+    r = review_logs.c
+    first = (
+        select(r.card_id, func.min(r.id).label("first_id"))
+        .where(r.profile_id == profile_id, r.reviewed_at >= since)
+        .group_by(r.card_id)
+        .subquery()
+    )
+    earlier = review_logs.alias("earlier")
+    prev_id = (
+        select(func.max(earlier.c.id))
+        .where(earlier.c.card_id == first.c.card_id, earlier.c.id < first.c.first_id)
+        .scalar_subquery()
+    )
+    pairs = select(first.c.card_id, prev_id.label("prev_id")).subquery()
+    prev = review_logs.alias("prev")
+    rows = session.execute(
+        select(pairs.c.card_id, prev.c.stability_after, prev.c.reviewed_at).join(
+            prev, prev.c.id == pairs.c.prev_id
+        )
+    )
+    return {int(card): (stability, when) for card, stability, when in rows}
