@@ -285,10 +285,10 @@ class HeldStage(Stage):
         else:
             self._create()
         if self.sqlite:  # an empty table numbers its rows from 1, in the order inserted
-            columns, values = _COLUMNS, map(_SAVED, ordered)
+            columns, values = _COLUMNS, [_SAVED(r) for r in ordered]
         else:  # a sequence goes on counting
             columns = f"seq, {_COLUMNS}"
-            values = ((rank, *_SAVED(r)) for rank, r in enumerate(ordered, 1))
+            values = [(rank, *_SAVED(r)) for rank, r in enumerate(ordered, 1)]
         marks = ", ".join([self.mark] * (columns.count(",") + 1))
         cursor = self.conn.connection.cursor()
         try:

@@ -91,7 +91,7 @@ class SplitRows:
             sha(f"{s}|{q}|{d}|{o}".encode()).hexdigest()[:FINGERPRINT_CHARS] for s, q, d, o in keys
         ]
         texts = [
-            repeat("") if at[role] is None else map(str.strip, table[at[role]]) for role in _TEXTS
+            repeat("") if (i := at[role]) is None else map(str.strip, table[i]) for role in _TEXTS
         ]
         ctx.rows.extend(
             zip(fingerprints, sources, qids, outcomes, days, *texts, seconds, lines, strict=False)

@@ -79,13 +79,13 @@ def insert_many_like(
         columns = [
             c if p is None else _by_run(p, c) for c, p in zip(columns, processors, strict=True)
         ]
-        rows = [head + item for item in zip(*columns, strict=True)]
+        tuples = [head + item for item in zip(*columns, strict=True)]
     else:
-        rows = [head + tuple(item) for item in values]
+        tuples = [head + tuple(item) for item in values]
     statement = (
         f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
     )
-    _driver(executor).executemany(statement, rows)
+    _driver(executor).executemany(statement, tuples)
 
 
 def _processor(table: Table, dialect: Any, name: str) -> Any:
