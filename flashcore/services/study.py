@@ -215,8 +215,12 @@ class StudySession(ChangesElsewhere, ShownAhead):
             return False
         try:
             self._warm_up()
-            if self._pending is None or self._conn is None or self._checked:
-                return False  # not built yet, or invalidated, or just checked by an answer
+            if self._pending is None or self._conn is None:
+                return False  # not built yet, or invalidated
+            # An answer's look (`_checked`: it saw no other commit) spares the next `queue()`
+            # a look of its own; a quiet moment comes later and looks again (with the card
+            # read ahead no `queue()` follows an answer: trusting it missed every import).
+            self._checked = False
             now = self.fc.now()
             epoch = self._epoch
             rolled = self._rollover is not None and now >= self._rollover

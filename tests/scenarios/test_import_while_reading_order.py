@@ -76,3 +76,45 @@ def test_after_an_import_read_on_screen_the_session_offers_what_a_fresh_queue_do
     finally:
         session.close()
         other.close()
+
+
+def _answer_read_ahead(session: StudySession, card: int, view) -> tuple[int, object]:
+    """As the reviewer answers (tui.screens.review_writes): the next card read ahead while
+    `card` is on screen, taken at the key, `card` answered, the next one shown from memory
+    (no `queue()` between: the reviewer reads the held queue only)."""
+    ahead = session.ahead(card)
+    assert ahead is not None and session.take_ahead(ahead)
+    session.answer(card, Rating.GOOD, expect_version=view.version)
+    return ahead.item.card_id, ahead.view
+
+
+@pytest.mark.parametrize("answered_before", [1, 3])
+def test_the_card_read_ahead_after_an_import_comes_from_the_new_ranking(
+    fc, db_url, clock, tmp_path, pg_looks_at_once, answered_before
+):
+    # Found in tmux with the reviewer's read-ahead: the answer before the import had seen no
+    # other commit, so the quiet moments' `prepare` trusted that look and never noticed the
+    # import; the card read ahead before it was shown, where `due` listed the weak topic's.
+    fc.config_set("bury_siblings", "false")
+    (report,) = fc.add_decks([write_deck(tmp_path / "topics.toml", _deck(), key="topics")])
+    assert report.ok, report.problems
+    other = Flashcore.open(db_url, clock=clock, timezone="UTC")  # the second terminal
+    session = StudySession(fc)
+    try:
+        card = session.queue(details=False).items[0].card_id
+        view = session.show(card)
+        for _ in range(answered_before):
+            card, view = _answer_read_ahead(session, card, view)
+        session.prepare()  # a quiet moment: nothing new yet
+
+        row = ("Allergy & Immunology", "Hypersensitivity reactions", "Type I hypersensitivity")
+        import_log(other, paste(*[(str(700 + n), *row) for n in range(6)]), origin="paste")
+        assert session.prepare(), "the session did not notice the import while the card showed"
+        shown, _view = _answer_read_ahead(session, card, view)
+        fresh = build_queue(other, details=False, limit=1)
+        assert shown == fresh.items[0].card_id
+        topics = {c["card_id"]: c["note_key"].split(":")[1][:2] for c in fc.cards()}
+        assert topics[shown] == "t1"
+    finally:
+        session.close()
+        other.close()
