@@ -373,3 +373,39 @@ async def test_quitting_while_an_answer_is_written_behind_the_next_card_waits_fo
                     break
         assert not app.is_running
     assert _review_rows(fc) == 1
+
+
+async def test_a_card_read_ahead_that_cannot_be_read_after_an_answer_leaves_the_reviewer_working(
+    fc, monkeypatch
+):
+    # Found by review: after an answer written behind the card read ahead, the write's worker
+    # reads the next card ahead; when that read failed (the card removed by another process:
+    # `decks add --prune` while the student reads), the screen never heard the answer was in
+    # and kept every later key (answers, undo, quit) for ever.
+    from flashcore.core.errors import NotFoundError
+    from flashcore.services.study_ahead import ShownAhead
+    from tests.tui.test_review import review_app, reviews_today, start_session
+
+    app = review_app(fc)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_session(pilot)
+        await pilot.press("space")
+        await settle(pilot)
+        assert screen._ahead_card is not None  # the next card is read ahead
+
+        def removed(self, after):
+            raise NotFoundError("no card 3 in this profile")
+
+        monkeypatch.setattr(ShownAhead, "ahead", removed)
+        await pilot.press("3")  # the next card at once, the answer written behind it
+        for _ in range(5):
+            await settle(pilot)
+        assert not screen._writing
+        assert reviews_today(fc) == 1
+        monkeypatch.undo()
+        await pilot.press("space")
+        await settle(pilot)
+        await pilot.press("3")  # the next answer goes through
+        for _ in range(5):
+            await settle(pilot)
+        assert reviews_today(fc) == 2 and not screen._writing

@@ -13,6 +13,7 @@ it fail, the card it answered comes back, answer side up, to be answered again."
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -188,8 +189,13 @@ class ReviewWrites:
         study = self.study
         if study is None:
             return
-        self._fetch_ahead(study)
-        self._behind_queue = study.queue_held()
+        try:
+            self._fetch_ahead(study)
+            self._behind_queue = study.queue_held()
+        except Exception:  # noqa: BLE001 - e.g. the next card removed by another process:
+            # nothing read ahead, and the next key takes the usual way (it reads the queue)
+            self._ahead_card = None
+            self._behind_queue = None
 
     def _answered_behind(
         self,
@@ -277,7 +283,10 @@ class ReviewWrites:
                 outcome = exc
             break
         if fetch and not isinstance(outcome, BaseException) and not worker.is_cancelled:
-            (self._fetch_after_write if fetch is True else fetch)()
+            # the answer is in whatever this does: the screen must hear it (`then`); should it
+            # fail, the next key loads its card the usual way
+            with contextlib.suppress(Exception):
+                (self._fetch_after_write if fetch is True else fetch)()
         if not worker.is_cancelled:  # the app is still there (Ctrl+C does not wait for this)
             self.app.call_from_thread(then, outcome)
 
