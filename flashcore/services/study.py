@@ -369,18 +369,7 @@ class StudySession(ChangesElsewhere, ShownAhead):
                     first.why, first.kind, first.weak_topic,
                 )  # fmt: skip
             items = (first,)
-        counts = self._counts
-        soon = bisect_right(waiting, ahead, key=lambda i: i.due)  # due within learn-ahead
-        return TodayQueue(
-            items=items,
-            new=counts["new"],
-            learning=counts["learning"] + soon,
-            review=counts["review"],
-            next_learning_due=waiting[due_now].due if due_now < len(waiting) else None,
-            new_held=self._held[0],
-            review_held=self._held[1],
-            new_limit=self._held[2],
-        )
+        return self._held_queue(items, self._counts, waiting, now)
 
     # ------------------------------------------------------------ one card
 

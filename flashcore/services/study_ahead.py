@@ -158,11 +158,22 @@ class ShownAhead:
         if kind is not None:
             counts[kind] -= 1
         waiting = [i for i in self._waiting if i.card_id != after]
+        return self._held_queue(() if first is None else (first,), counts, waiting, now)
+
+    def _held_queue(
+        self,
+        items: tuple[QueueItem, ...],
+        counts: dict[str, int],
+        waiting: list[QueueItem],
+        now: datetime,
+    ) -> TodayQueue:
+        """The queue as held: `items`, the `counts` by kind, the learning cards `waiting` (by
+        due: those within the learn-ahead count as learning now), the held limits."""
         ahead = now + timedelta(minutes=self.fc.settings.learn_ahead_minutes)
         due_now = bisect_right(waiting, now, key=lambda i: i.due)
         soon = bisect_right(waiting, ahead, key=lambda i: i.due)
         return TodayQueue(
-            items=() if first is None else (first,),
+            items=items,
             new=counts["new"],
             learning=counts["learning"] + soon,
             review=counts["review"],
