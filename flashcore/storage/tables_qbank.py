@@ -83,6 +83,19 @@ qbank_tallies = Table(
     Index("ix_qbank_tallies_profile_id", "profile_id"),
 )
 
+
+def _group_columns() -> list[Column[object]]:
+    """A kept sum's group, as the weakness report groups attempts: the question (source,
+    qid) and its texts (topic, category, system); '' where the attempt had none."""
+    return [
+        _required("source", String(50), default=""),
+        _required("qid", String(100), default=""),
+        _required("topic", String(500), default=""),
+        _required("category", String(300), default=""),
+        _required("system", String(200), default=""),
+    ]
+
+
 # The profile's attempts summed per group as `repos.decayed_groups` groups them (a listed
 # question's source and id with its texts, else the texts alone), so that the weakness report
 # reads a few thousand sums instead of every attempt (schema 0016). A cache of qbank_attempts:
@@ -95,11 +108,7 @@ qbank_sums = Table(
     metadata,
     _id(),
     _profile(),
-    _required("source", String(50), default=""),
-    _required("qid", String(100), default=""),
-    _required("topic", String(500), default=""),
-    _required("category", String(300), default=""),
-    _required("system", String(200), default=""),
+    *_group_columns(),
     _optional("on_date", Date),
     _required("attempts", Integer),
     _required("misses", Integer),
@@ -123,11 +132,7 @@ qbank_windows = Table(
     metadata,
     _id(),
     _profile(),
-    _required("source", String(50), default=""),
-    _required("qid", String(100), default=""),
-    _required("topic", String(500), default=""),
-    _required("category", String(300), default=""),
-    _required("system", String(200), default=""),
+    *_group_columns(),
     _required("attempts", Integer),
     _required("misses", Integer),
     _required("decayed_attempts", Float),
