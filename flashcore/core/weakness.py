@@ -51,6 +51,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 
+from flashcore.core import shrinkage
 from flashcore.core.settings import Settings
 
 PRIOR_MISS_RATE = 0.5
@@ -267,37 +268,12 @@ class Standing:
 
     misses: float  # recent (decayed) misses
     expected: float
-    prior: float = RELATIVE_PRIOR_MISSES  # misses of benefit of the doubt (`fitted_prior`)
+    prior: float = RELATIVE_PRIOR_MISSES  # misses of benefit of the doubt
 
     @property
     def ratio(self) -> float:
         """Misses per card relative to the student's average, shrunk toward 1 (average)."""
         return (self.misses + self.prior) / (self.expected + self.prior)
-
-
-# How strongly a topic's misses are shrunk toward the student's average: "fixed", by
-# RELATIVE_PRIOR_MISSES; "fitted", by a prior fitted to how much the student's topics differ
-# beyond what chance alone gives (`fitted_prior`; an ablation, issue 21, eighth round).
-RELATIVE_PRIOR = "fixed"
-# A decayed miss count's variance per unit of its sum, for misses at a steady rate: Σw²/Σw of
-# weights 0.5^(age/h) is about 1/2 (a sum of Poisson events weighted by w has variance Σw²).
-DECAYED_VARIANCE = 0.5
-FITTED_PRIOR_RANGE = (0.5, 1000.0)
-
-
-def fitted_prior(misses: Mapping[int, float], expected: Mapping[int, float]) -> float:
-    """Empirical Bayes: topics' true misses per card, relative to the average, as a gamma of
-    mean 1 and shape `k`, each topic's misses Poisson around its expected count times that.
-    Then the best guess of a topic's ratio is `(m + k) / (E + k)`, and by the method of moments
-    `Σ (m − E)² − Σ var(m) = Σ E² / k`: `k` is large (strong shrinkage) where the topics differ
-    no more than chance would make them, small where they really differ."""
-    spread = sum((m - expected.get(t, 0.0)) ** 2 for t, m in misses.items())
-    noise = DECAYED_VARIANCE * sum(misses.values())
-    scale = sum(e * e for e in expected.values())
-    low, high = FITTED_PRIOR_RANGE
-    if scale <= 0.0 or spread - noise <= scale / high:
-        return high
-    return max(low, min(high, scale / (spread - noise)))
 
 
 def standings(
@@ -306,11 +282,9 @@ def standings(
     """Each missed topic's standing. `misses`: decayed misses per topic; `cards`: cards per
     topic (its sub-topics' included); `total_cards`: the collection's cards with a topic."""
     total = sum(misses.values())
-    expected = {}
-    for topic in misses:
-        share = cards.get(topic, 0) / total_cards if total_cards > 0 else 0.0
-        expected[topic] = total * share
-    prior = fitted_prior(misses, expected) if RELATIVE_PRIOR == "fitted" else RELATIVE_PRIOR_MISSES
+    share = {t: cards.get(t, 0) / total_cards if total_cards > 0 else 0.0 for t in misses}
+    expected = {t: total * share[t] for t in misses}
+    prior = shrinkage.prior(misses, expected, RELATIVE_PRIOR_MISSES)
     return {t: Standing(m, expected[t], prior) for t, m in misses.items()}
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from flashcore.core import weakness
-from flashcore.core.weakness import FITTED_PRIOR_RANGE, fitted_prior, standings
+from flashcore.core import shrinkage, weakness
+from flashcore.core.shrinkage import FITTED_PRIOR_RANGE, fitted_prior
+from flashcore.core.weakness import standings
 
 
 def test_topics_that_differ_only_by_chance_are_shrunk_hard_and_real_differences_little():
@@ -31,7 +32,7 @@ def test_standings_use_the_fitted_prior_when_switched_on(monkeypatch):
     misses = {1: 12.0, 2: 2.0, 3: 2.0, 4: 0.5}
     cards = {1: 25, 2: 25, 3: 25, 4: 25}
     fixed = standings(misses, cards, 100)
-    monkeypatch.setattr(weakness, "RELATIVE_PRIOR", "fitted")
+    monkeypatch.setattr(shrinkage, "FITTED", True)
     fitted = standings(misses, cards, 100)
     k = fitted[1].prior
     assert k != fixed[1].prior == weakness.RELATIVE_PRIOR_MISSES

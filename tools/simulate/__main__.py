@@ -50,7 +50,7 @@ ARMS: dict[str, Arm] = {
     "no-pull": Arm("no-pull", config=(("pull_forward_per_topic", "0"),)),
     # misses shrunk toward the student's average by a prior fitted from how much the topics
     # differ beyond chance (empirical Bayes, core.weakness.fitted_prior) instead of 3 misses
-    "eb": Arm("eb", patch=(("RELATIVE_PRIOR", "fitted"),)),
+    "eb": Arm("eb", patch=(("shrinkage.FITTED", True),)),
     # every introduced topic's reviews at least at the weights' uniform equivalent (forgotten
     # more than average: that divided by its forgetting); the new-card order kept
     "floor-all": Arm(
