@@ -60,9 +60,8 @@ def test_one_unique_index_by_card_and_revlog_id_and_every_row_kept(released):
             for _ in range(2):  # answers without a revlog id: as many as given
                 _copy_of_a_row(conn, card_id=card, anki_revlog_id=None)
             _copy_of_a_row(conn, card_id=card, anki_revlog_id=1_700_000_000_000)
-            with pytest.raises(sa.exc.IntegrityError):
-                with conn.begin_nested():
-                    _copy_of_a_row(conn, card_id=card, anki_revlog_id=1_700_000_000_000)
+            with pytest.raises(sa.exc.IntegrityError), conn.begin_nested():
+                _copy_of_a_row(conn, card_id=card, anki_revlog_id=1_700_000_000_000)
             conn.rollback()
 
         downgrade(engine, PREVIOUS)
