@@ -144,3 +144,28 @@ def test_an_arm_sets_a_service_constant_by_its_full_path_for_its_run_only(tmp_pa
     assert arm.patch == (("flashcore.services.queue.WEAK_FIRST", "never"),)
     Student(make_world(tiny("base"), seed=1), arm).run(folder=tmp_path)
     assert queue_service.WEAK_FIRST == "always"
+
+
+def test_a_luck_changes_the_student_s_draws_but_not_the_world(tmp_path):
+    setting = tiny("base", days=4)
+    lucky = replace(setting, luck=2)
+    assert make_world(lucky, seed=3) == replace(make_world(setting, seed=3), setting=lucky)
+    a = Student(make_world(setting, seed=3), Arm("flashcore")).run()
+    b = Student(make_world(lucky, seed=3), Arm("flashcore")).run()
+    again = Student(make_world(lucky, seed=3), Arm("flashcore")).run()
+    assert (a.luck, b.luck) == (0, 2)
+    assert (b.answers, b.score, b.weak_score) == (again.answers, again.score, again.weak_score)
+    assert (a.answers, a.score, a.topic_answers) != (b.answers, b.score, b.topic_answers)
+
+
+def test_the_command_runs_each_luck_and_keeps_them_apart(capsys, tmp_path):
+    out = tmp_path / "runs.jsonl"
+    args = ["--settings=base", "--scale=0.1", "--days=3", "--seeds=1", "--lucks=0,1",
+            "--retentions=0.90", f"--out={out}"]  # fmt: skip
+    assert cli.main(args) == 0
+    text = capsys.readouterr().out
+    assert "| base | 0 | flashcore |" in text and "| base | 0 (luck 1) | flashcore |" in text
+    assert len(out.read_text().splitlines()) == 4
+    assert cli.main(args) == 0  # reused per luck
+    assert len(out.read_text().splitlines()) == 4
+    assert cli.main(["--lucks=x"]) == 1

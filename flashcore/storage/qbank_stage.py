@@ -285,7 +285,7 @@ class HeldStage(Stage):
         else:
             self._create()
         if self.sqlite:  # an empty table numbers its rows from 1, in the order inserted
-            columns, values = _COLUMNS, [_SAVED(r) for r in ordered]
+            columns, values = f"{_COLUMNS}, line", ordered  # the rows as read: no tuple built
         else:  # a sequence goes on counting
             columns = f"seq, {_COLUMNS}"
             values = [(rank, *_SAVED(r)) for rank, r in enumerate(ordered, 1)]

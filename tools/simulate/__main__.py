@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 from tools.simulate import report
@@ -79,6 +80,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--scale", type=float, default=1.0, help="cards per topic x this (smoke)")
     p.add_argument("--days", type=int, default=None, help="override the setting's days")
     p.add_argument("--exam", action="store_true", help="the student sets the exam date (every arm)")
+    p.add_argument(
+        "--lucks",
+        default="0",
+        help="comma list of the student's lucks per seed (0: the draws as always; others salt "
+        "the answers and question blocks, not the world): the same seed at several lucks "
+        "measures how much of a gap is luck",
+    )
     p.add_argument("--jobs", type=int, default=1, help="processes (the machine is shared)")
     p.add_argument("--out", type=Path, help="append each run as a JSON line here (and reuse)")
     p.add_argument("--json", action="store_true", help="print the runs and gaps as JSON")
@@ -100,6 +108,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError:
         print(f"error: --retentions {a.retentions!r}: not numbers", file=sys.stderr)
         return 1
+    try:
+        lucks = [int(x) for x in a.lucks.split(",") if x.strip()]
+    except ValueError:
+        print(f"error: --lucks {a.lucks!r}: not whole numbers", file=sys.stderr)
+        return 1
     arms = [Arm(f"plain-{r:.2f}", r, qbank=False) for r in retentions]
     arms += [ARMS[x] for x in arm_names]
     settings = []
@@ -108,33 +121,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         if a.scale != 1.0:
             s = s.scaled(a.scale)
         if a.days is not None:
-            from dataclasses import replace
-
             s = replace(s, days=a.days)
         if a.exam:
-            from dataclasses import replace
-
             s = replace(s, exam=True)
         settings.append(s)
-    done: dict[tuple[str, int, str], Result] = {}
+    settings = [replace(s, luck=luck) for s in settings for luck in lucks]
+    done: dict[tuple[str, int, int, str], Result] = {}
     if a.out is not None and a.out.exists():
         for line in a.out.read_text().splitlines():
             r = Result(**json.loads(line))
-            done[(r.setting, r.seed, r.arm)] = r
+            done[(r.setting, r.seed, r.luck, r.arm)] = r
     jobs = [
         (s, seed, arm)
         for s in settings
         for seed in range(a.first_seed, a.first_seed + a.seeds)
         for arm in arms
-        if (s.name, seed, arm.name) not in done
+        if (s.name, seed, s.luck, arm.name) not in done
     ]
     started = time.monotonic()
     results = [
-        done[(s.name, seed, arm.name)]
+        done[(s.name, seed, s.luck, arm.name)]
         for s in settings
         for seed in range(a.first_seed, a.first_seed + a.seeds)
         for arm in arms
-        if (s.name, seed, arm.name) in done
+        if (s.name, seed, s.luck, arm.name) in done
     ]
 
     def keep(r: Result) -> None:
@@ -142,8 +152,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if a.out is not None:
             with a.out.open("a") as f:
                 f.write(json.dumps(r.as_json()) + "\n")
+        luck = f" luck {r.luck}" if r.luck else ""
         print(
-            f"{r.setting} seed {r.seed} {r.arm:<12} answers {r.answers:6,} score {r.score:6.2f} "
+            f"{r.setting} seed {r.seed}{luck} {r.arm:<12} answers {r.answers:6,} score {r.score:6.2f} "
             f"weakest quarter {r.weak_score:6.2f}  ({r.seconds:.0f} s CPU, "
             f"{time.monotonic() - started:.0f} s, load {os.getloadavg()[0]:.1f})",
             file=sys.stderr,

@@ -80,6 +80,11 @@ class Setting:
     # product then knows whether the deck will be finished (probe cards only if not) and moves
     # reviews that would land after the exam into its last stretch
     exam: bool = False
+    # the student's luck, apart from the world (issue 21, eighth round): 0 draws as before; n > 0
+    # salts every draw of the answers and the question blocks, never the world (abilities, exam
+    # weights, question difficulty, deck order), so runs of one seed at several lucks measure
+    # how much of a gap is luck (`--lucks`)
+    luck: int = 0
 
     @property
     def cards(self) -> int:

@@ -31,6 +31,7 @@ class Gap:
     high_retention_share: float  # answers at a retention >= 0.93
     minutes: float
     weak_seen: float | None = None  # share of the weakest quarter's cards studied by exam day
+    luck: int = 0  # the student's luck (tools.simulate.models.Setting.luck)
 
 
 def envelope(points: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -64,9 +65,9 @@ def interpolate(points: Sequence[tuple[float, float]], x: float) -> tuple[float,
 
 def gaps(results: Sequence[Result]) -> list[Gap]:
     out: list[Gap] = []
-    keys = sorted({(r.setting, r.seed) for r in results})
-    for setting, seed in keys:
-        mine = [r for r in results if r.setting == setting and r.seed == seed]
+    keys = sorted({(r.setting, r.seed, r.luck) for r in results})
+    for setting, seed, luck in keys:
+        mine = [r for r in results if (r.setting, r.seed, r.luck) == (setting, seed, luck)]
         plain = [r for r in mine if r.arm.startswith("plain")]
         if not plain:
             continue
@@ -82,7 +83,7 @@ def gaps(results: Sequence[Result]) -> list[Gap]:
             out.append(
                 Gap(setting, seed, r.arm, r.answers, r.score, round(y, 3), round(r.score - y, 3),
                     round(r.weak_score - wy, 3), outside, round(high, 3), r.minutes,
-                    weak_seen(r))
+                    weak_seen(r), luck)
             )  # fmt: skip
     return out
 
@@ -133,27 +134,29 @@ def table(results: Sequence[Result], notes: dict[str, str] | None = None) -> str
               "| weakest quarter's cards studied (plain 0.90) |",
               "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     seen_plain = {
-        (r.setting, r.seed): weak_seen(r) for r in results if r.arm == "plain-0.90"
+        (r.setting, r.seed, r.luck): weak_seen(r) for r in results if r.arm == "plain-0.90"
     }  # fmt: skip
     for x in rows:
-        plain = seen_plain.get((x.setting, x.seed))
+        plain = seen_plain.get((x.setting, x.seed, x.luck))
         seen = "-" if x.weak_seen is None else f"{100 * x.weak_seen:.0f}%"
         seen += "" if plain is None else f" ({100 * plain:.0f}%)"
+        seed = f"{x.seed} (luck {x.luck})" if x.luck else str(x.seed)
         lines.append(
-            f"| {x.setting} | {x.seed} | {x.arm} | {x.answers:,} | {x.score:.2f} | "
+            f"| {x.setting} | {seed} | {x.arm} | {x.answers:,} | {x.score:.2f} | "
             f"{x.frontier:.2f}{'*' if x.outside else ''} | {x.gap:+.2f} | {x.weak_gap:+.2f} | "
             f"{seen} |"
         )
     lines += ["", "Frontier points (plain FSRS, no qbank log), per seed:", ""]
     for setting in dict.fromkeys(r.setting for r in results):
-        for seed in sorted({r.seed for r in results if r.setting == setting}):
+        for seed, luck in sorted({(r.seed, r.luck) for r in results if r.setting == setting}):
             pts = sorted(
-                (r for r in results if r.setting == setting and r.seed == seed
+                (r for r in results if r.setting == setting and (r.seed, r.luck) == (seed, luck)
                  and r.arm.startswith("plain")),
                 key=lambda r: r.answers,
             )  # fmt: skip
+            lucky = f" luck {luck}" if luck else ""
             lines.append(
-                f"- {setting} seed {seed}: "
+                f"- {setting} seed {seed}{lucky}: "
                 + ", ".join(f"{r.arm[6:]} {r.answers:,} ans {r.score:.2f}" for r in pts)
             )
     if notes:

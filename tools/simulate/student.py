@@ -88,6 +88,7 @@ class Result:
     topic_answers: list[int] = field(default_factory=list)
     topic_raised: list[int] = field(default_factory=list)
     topic_seen: list[int] = field(default_factory=list)  # cards studied by exam day
+    luck: int = 0  # the setting's luck (0: the draws as before lucks existed)
 
     def as_json(self) -> dict[str, Any]:
         return {f: getattr(self, f) for f in self.__dataclass_fields__}
@@ -147,6 +148,13 @@ class Student:
         stability, last = known
         true = stability * self.world.ability[self.world.deck_order[card]]
         return self.curve.retrievability_days(true, (at - last).total_seconds() / 86400.0)
+
+    def draw(self, *key: object) -> float:
+        """The student's uniform draw for `key`: the world's seed, salted by the luck if any."""
+        luck = self.setting.luck
+        if not luck:
+            return uniform(self.world.seed, *key)
+        return uniform("luck", luck, self.world.seed, *key)
 
     # ------------------------------------------------------------ the run
 
@@ -225,6 +233,7 @@ class Student:
             [self.topic_answers[t] for t in range(s.topics)],
             [self.topic_raised[t] for t in range(s.topics)],
             [sum(1 for c in self.world.cards_of(t) if c in self.memory) for t in range(s.topics)],
+            s.luck,
         )  # fmt: skip
 
     def at(self, day: int, when: time) -> datetime:
@@ -264,7 +273,7 @@ class Student:
                 card = self.index_of[item.card_id]
                 now = self.clock.now()
                 n = self.reps[card]
-                u = uniform(self.world.seed, card, n)
+                u = self.draw(card, n)
                 if item.state is CardState.NEW:
                     ability = self.world.ability[self.world.deck_order[card]]
                     failed = u < min(0.6, max(0.05, 0.25 / ability))
@@ -276,7 +285,7 @@ class Student:
                 if failed:
                     rating = Rating.AGAIN
                 else:
-                    v = uniform(self.world.seed, card, n, "grade")
+                    v = self.draw(card, n, "grade")
                     rating = Rating(next(g for cum, g in SUCCESS if v < cum))
                 result = session.answer(
                     item.card_id, rating, duration_ms=int(seconds * 1000), reason=item.reason
@@ -298,7 +307,8 @@ class Student:
 
     def qbank_block(self, day: int) -> None:
         w = self.world
-        rng = random.Random(f"flashcore-sim-qbank:{w.setting.name}:{w.seed}:{day}")
+        luck = f":luck{w.setting.luck}" if w.setting.luck else ""
+        rng = random.Random(f"flashcore-sim-qbank:{w.setting.name}:{w.seed}:{day}{luck}")
         topics = rng.choices(range(len(w.exam_weight)), w.exam_weight, k=w.setting.qbank_per_day)
         now = self.clock.now()
         guess = w.setting.guess
@@ -307,7 +317,7 @@ class Student:
             members = w.cards_of(topic)
             card = members[rng.randrange(len(members))]
             p = guess + (1 - guess) * self.recall(card, now) * w.clarity[topic]
-            block.append((card, uniform(w.seed, day, number, "qbank") < p))
+            block.append((card, self.draw(day, number, "qbank") < p))
         self.pending_block = block
         self.pending_day = START + timedelta(days=day)
 
