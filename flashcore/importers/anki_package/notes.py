@@ -197,7 +197,7 @@ class _Builder:
         self.report = report
         self._text_fields: dict[int, str] = {}
         self._cloze_plans: dict[tuple[int, tuple[bool, ...]], _ClozePlan] = {}
-        self._good_tags: set[str] = set()  # tags flashcore can hold, seen on earlier notes
+        self._good_tags: set[str] = set()  # tags kept as they are, seen on earlier notes
 
     def note(
         self, note: Note, kind_of: NoteType, cards: list[Card], source: str, deck_key: str
@@ -222,7 +222,11 @@ class _Builder:
             return None
         kind, fields, ordinals = made
         tags = self._tags(note)
-        reading = anking.read_tags(tags, self.families)
+        if len(tags) == len(note.tags):
+            reading = anking.read_tags(tags, self.families)
+        else:  # flashcore's own topic tags are left out of the tags but give topics
+            own = tuple(t for t in note.tags if anking.is_own_topic_tag(t))
+            reading = anking.read_tags(tags + own, self.families)
         suspended = frozenset(
             anki_card_ord(kind_of.kind, c.ord)
             for c in cards
@@ -251,16 +255,19 @@ class _Builder:
         )
 
     def _tags(self, note: Note) -> tuple[str, ...]:
-        """The note's tags flashcore can hold (the others left out, with a warning)."""
+        """The note's tags flashcore can hold (the others left out, with a warning), but for
+        flashcore's own topic tags (`flashcore::…`: the note's topics, `anking.topic_path`)."""
         tags = note.tags
         good = self._good_tags
         if good.issuperset(tags):
             return tags
-        if all(_tag_problem(tag) is None for tag in tags):
+        if all(_tag_problem(tag) is None and not anking.is_own_topic_tag(tag) for tag in tags):
             good.update(tags)
             return tags
         kept = []
         for tag in tags:
+            if anking.is_own_topic_tag(tag):
+                continue
             if _tag_problem(tag) is None:
                 kept.append(tag)
             else:
