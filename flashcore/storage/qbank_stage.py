@@ -19,7 +19,7 @@ Row = tuple[str, str, str, str, str, str, str, str, str, int | None, int]
 Progress = Callable[[str, int, int], None]  # (phase "reading" | "saving", done, total)
 
 # The stored attempts of a log's days are read this many days at a time (by the index on
-# (profile_id, on_date), schema 0022), their fingerprints compared in memory as they stream.
+# (profile_id, on_date), schema 0023), their fingerprints compared in memory as they stream.
 _DAYS_AT_ONCE = 400
 _COLUMNS = "fingerprint, source, qid, outcome, on_date, subject, system, category, topic, seconds"
 # The texts as `save` stores them (cut to their columns' lengths).

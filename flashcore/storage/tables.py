@@ -300,18 +300,10 @@ review_logs = Table(
     _optional("anki_revlog_id", BigInteger),
     # True for a row taken over from an Anki revlog (not answered in flashcore).
     _required("imported", Boolean, default=False, server_default=false()),
-    # By card (and, implicitly on SQLite, by id: the previous row of a card is one seek); by
-    # time for the day's counts. The revlog ids only where there is one.
-    Index("ix_review_logs_card_id", "card_id"),
+    # By card, and by its revlog ids (schema 0022: one index does both; a card holds each revlog
+    # id at most once, the rows without one being distinct NULLs); by time for the day's counts.
+    Index("ix_review_logs_card_id_anki_revlog_id", "card_id", "anki_revlog_id", unique=True),
     Index("ix_review_logs_profile_id_reviewed_at", "profile_id", "reviewed_at"),
-    Index(
-        "ix_review_logs_card_id_anki_revlog_id",
-        "card_id",
-        "anki_revlog_id",
-        unique=True,
-        sqlite_where=text("anki_revlog_id IS NOT NULL"),
-        postgresql_where=text("anki_revlog_id IS NOT NULL"),
-    ),
 )
 
 # A student's own mapping from qbank topic text to one of their topic paths.

@@ -59,7 +59,7 @@ qbank_attempts = Table(
     _required("topic", String(500), default=""),
     _optional("seconds", Integer),
     _required("fingerprint", String(64)),
-    # The only index (schema 0022): an import finds the duplicates of its log among the stored
+    # The only index (schema 0023): an import finds the duplicates of its log among the stored
     # attempts of the log's days, and a student's new attempts are of the latest days, so each
     # lands at the index's right edge. It replaced a unique (profile_id, fingerprint) index,
     # where every one of 100,000 new fingerprints landed somewhere among 1,000,000 (at 200k

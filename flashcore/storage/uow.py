@@ -108,6 +108,7 @@ def deferred_sync(conn: Connection) -> Iterator[Connection]:
         return
     # On the driver's connection: no transaction begins around a PRAGMA.
     driver = conn.connection.driver_connection
+    assert driver is not None  # a live pooled connection (SQLAlchemy 2.1 types it Optional)
     driver.execute("PRAGMA synchronous=NORMAL")
     try:
         yield conn

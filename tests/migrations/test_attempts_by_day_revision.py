@@ -1,4 +1,4 @@
-"""Schema 0022 on a released 0021 database, on SQLite and PostgreSQL: the attempts are indexed
+"""Schema 0023 on a released 0022 database, on SQLite and PostgreSQL: the attempts are indexed
 by (profile_id, on_date) instead of a unique (profile_id, fingerprint) index; every row stays
 through the upgrade and the downgrade, which restores the unique index."""
 
@@ -14,7 +14,7 @@ from flashcore.storage.db import make_engine
 from flashcore.storage.migrate import downgrade, read_revision, upgrade
 from tests.migrations.fixtures import dump, released_database
 
-REVISION, PREVIOUS = "0022", "0021"
+REVISION, PREVIOUS = "0023", "0022"
 UNIQUE = "uq_qbank_attempts_profile_id_fingerprint"
 BY_DAY = "ix_qbank_attempts_profile_id_on_date"
 

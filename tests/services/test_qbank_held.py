@@ -77,7 +77,7 @@ def test_texts_longer_than_their_columns_are_cut_by_characters_either_way(deck_f
 
 
 def test_a_log_finds_the_stored_attempts_among_those_of_its_days(deck_fc):
-    # Schema 0022: the stored attempts of the log's days are read by the (profile_id, on_date)
+    # Schema 0023: the stored attempts of the log's days are read by the (profile_id, on_date)
     # index (no fingerprint index to look each one up in), and compared in memory.
     qbank.import_log(deck_fc, MIXED, origin="mixed.csv")
     more = log(

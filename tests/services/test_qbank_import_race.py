@@ -1,4 +1,4 @@
-"""Two imports into one profile at once store each attempt once (schema 0022: no unique index
+"""Two imports into one profile at once store each attempt once (schema 0023: no unique index
 on the fingerprints keeps duplicates out; the imports take turns and the second looks for
 duplicates again once the first is published), on SQLite and PostgreSQL, with the log held in
 memory and staged in a temporary table."""

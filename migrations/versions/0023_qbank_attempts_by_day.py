@@ -1,7 +1,7 @@
 """qbank attempts indexed by day, not by a unique fingerprint
 
-Revision ID: 0022
-Revises: 0021
+Revision ID: 0023
+Revises: 0022
 Create Date: 2026-12-06 10:30:00
 
 An import of 100,000 attempts into a profile holding 1,000,000 inserted each new fingerprint
@@ -23,8 +23,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0022"
-down_revision: str | None = "0021"
+revision: str = "0023"
+down_revision: str | None = "0022"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
