@@ -30,11 +30,12 @@ def new_card_places(conn: Executor, profile_id: int) -> tuple[list[NewCardPlace]
     # them), looked up by note; the paths apart (joined on, a fresh database without
     # statistics took every topic times every note).
     new_notes = select(c.note_id).where(c.profile_id == profile_id, c.state == literal_column("0"))
-    path_of = dict(
-        conn.execute(select(topics.c.id, topics.c.path).where(topics.c.profile_id == profile_id))
-        .tuples()
-        .all()
-    )
+    path_of: dict[int, str] = {
+        topic_id: path
+        for topic_id, path in conn.execute(
+            select(topics.c.id, topics.c.path).where(topics.c.profile_id == profile_id)
+        ).all()
+    }
     paths: dict[int, list[str]] = defaultdict(list)
     for note_id, topic_id in conn.execute(
         select(note_topics.c.note_id, note_topics.c.topic_id).where(
