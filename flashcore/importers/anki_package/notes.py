@@ -227,11 +227,13 @@ class _Builder:
         else:  # flashcore's own topic tags are left out of the tags but give topics
             own = tuple(t for t in note.tags if anking.is_own_topic_tag(t))
             reading = anking.read_tags(tags + own, self.families)
-        suspended = frozenset(
-            anki_card_ord(kind_of.kind, c.ord)
-            for c in cards
-            if c.suspended and anki_card_ord(kind_of.kind, c.ord) in ordinals
-        )
+        suspended = _NONE_SUSPENDED
+        if any(c.queue == _SUSPENDED for c in cards):
+            suspended = frozenset(
+                anki_card_ord(kind_of.kind, c.ord)
+                for c in cards
+                if c.suspended and anki_card_ord(kind_of.kind, c.ord) in ordinals
+            )
         media = report.media
         for value in fields.values():
             if "<" in value:
