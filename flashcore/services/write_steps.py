@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flashcore.storage import repos
-from flashcore.storage.uow import deferred_sync, run_write_on
+from flashcore.storage.uow import deferred_sync, run_write_on, unsynced_commit
 
 __all__ = ["FIRST_ROWS", "HOLD_S", "MAX_ROWS", "MIN_ROWS", "PAUSE_S", "Steps", "drop_batch"]
 
@@ -70,6 +70,7 @@ class Steps:
 
 
 def _between(write: Callable[[Any, int, int], None], start: int, stop: int, c: Any) -> None:
+    unsynced_commit(c)
     write(c, start, stop)
 
 

@@ -264,7 +264,9 @@ INTRODUCTION_ORDER = (
 # stability, difficulty, retention, buried until) is one column, `packed_before` (NULL when
 # chained or all None; five mostly-NULL columns cost a byte each on every row). A row that is
 # deleted or rewritten while a chained row follows it first writes that row's before-state out
-# (`unchain_successor`). Rows written whole (imports, tests) are simply not chained.
+# (`unchain_successor`). Rows written whole (imports, tests) are simply not chained, but for
+# a first Anki import on SQLite (`importers.anki_revlog_sql.FIRST_ROWS_SQL`): each answer but
+# a card's first is chained to the one before it (their stability after is 0.0: none known).
 review_logs = Table(
     "review_logs",
     metadata,

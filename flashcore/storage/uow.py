@@ -102,7 +102,7 @@ def deferred_sync(conn: Connection) -> Iterator[Connection]:
     usual `synchronous=FULL` makes them durable with it). For steps whose work a later
     transaction completes (an import's unseen rows before the publish, its weights before the
     batch is marked done): a commit's fsync cost an import's ~300 steps ~1-4 ms each. Call
-    outside a transaction; PostgreSQL: unchanged."""
+    outside a transaction; PostgreSQL: see `unsynced_commit`, in each step."""
     if conn.dialect.name != "sqlite":
         yield conn
         return
@@ -115,6 +115,15 @@ def deferred_sync(conn: Connection) -> Iterator[Connection]:
     finally:
         if not conn.invalidated:
             driver.execute("PRAGMA synchronous=FULL")
+
+
+def unsynced_commit(conn: Connection) -> None:
+    """Inside a write transaction of `deferred_sync`'s kind: on PostgreSQL its commit does not
+    wait for the WAL to reach the disk (`SET LOCAL synchronous_commit = off`: a crash may lose
+    it, never corrupt anything; the next synchronous commit flushes the WAL up to itself, this
+    one with it). SQLite: nothing (`deferred_sync` set the connection)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
 
 
 @contextmanager

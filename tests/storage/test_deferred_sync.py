@@ -51,3 +51,22 @@ def test_steps_restore_full_sync_when_a_step_fails(tmp_path: Path) -> None:
             conn.rollback()
     finally:
         engine.dispose()
+
+
+@pytest.mark.postgres
+def test_steps_on_postgresql_commit_without_waiting_for_the_wal(pg_url: str) -> None:
+    engine = make_engine(pg_url, create=True)
+    try:
+        with engine.connect() as conn:
+            seen: list[str] = []
+
+            def write(c: Any, start: int, stop: int) -> None:
+                seen.append(str(c.exec_driver_sql("SHOW synchronous_commit").scalar_one()))
+
+            Steps(conn).run(3, write)
+            assert seen and set(seen) == {"off"}  # in every step
+            after = conn.exec_driver_sql("SHOW synchronous_commit").scalar_one()
+            assert after == "on"  # only for the steps' own transactions
+            conn.rollback()
+    finally:
+        engine.dispose()

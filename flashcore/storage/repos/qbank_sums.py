@@ -80,10 +80,13 @@ SYNC_FROM = 200_000
 
 
 def _listed_ids(profile_id: int) -> Any:
+    # `+ 0`: from the listed ids to their note by id (SQLite would otherwise walk every note
+    # of the profile: at 200,000 notes, 10,000 listing an id, 0.13 -> 0.004 CPU-s; an
+    # import's fold and the weights' sums each read them).
     return (
         select(note_qids.c.qid)
         .join(notes, notes.c.id == note_qids.c.note_id)
-        .where(notes.c.profile_id == profile_id, notes.c.removed.is_(False))
+        .where((notes.c.profile_id + 0) == profile_id, notes.c.removed.is_(False))
     )
 
 
