@@ -191,3 +191,22 @@ def test_a_first_import_s_chained_rows_read_as_the_rows_written_whole_on_hard_se
     assert sum(1 for row in chained if row[at["due_before"]] is None) == 14 - 2
     key = at["anki_revlog_id"]
     assert sorted(read, key=lambda r: r[key]) == sorted(whole, key=lambda r: r[key])
+
+
+def test_a_first_import_s_due_days_skip_an_interval_no_date_holds(fc):
+    """A first import takes the due days of every answer in the package, of cards it does not
+    import too: one of those with an interval of ages (past year 9999) is left out, not an
+    error; the others' dues are there."""
+    from flashcore.services.anki_scheduling import _day_tables
+    from tests.anki_fake import FakePackage, answers, review_card
+
+    last = fc.now() - timedelta(days=3)
+    kept = answers(7, [last - timedelta(days=1), last], [-600, 8])
+    ages = answers(99, [last + timedelta(seconds=1)], [10**9])  # a card of a kind not imported
+    pkg = FakePackage([review_card(7, due=fc.now(), ivl=8, s=9.0, d=4.0, last=last)],
+                      kept + ages)  # fmt: skip
+    clock = AnkiClock.of(pkg.info)
+    _day_tables(pkg, fc, clock, every=True)
+    shift, base = day_terms(clock)
+    due_days = {(e.id // 1000 - shift) // 86400 - base + e.interval for e in kept[1:]}
+    assert {day for (day, _) in pkg.sql("SELECT day, due FROM temp.fc_due")} == due_days
