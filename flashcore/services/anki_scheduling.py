@@ -294,7 +294,10 @@ def _first_states(
     )
     summary.cards_added += taken.studied
     summary.cards_new += taken.new
-    return [item for item in settle if item.anki.id not in taken.taken]
+    if len(fresh) == len(settle) and not taken.left:  # a first import's usual case
+        return []
+    given = {id(item) for item in fresh}
+    return [item for item in settle if id(item) not in given or item.anki.id in taken.left]
 
 
 def _day_tables(

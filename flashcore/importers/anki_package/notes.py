@@ -221,12 +221,8 @@ class _Builder:
         if made is None:
             return None
         kind, fields, ordinals = made
-        tags = self._tags(note)
-        if len(tags) == len(note.tags):
-            reading = anking.read_tags(tags, self.families)
-        else:  # flashcore's own topic tags are left out of the tags but give topics
-            own = tuple(t for t in note.tags if anking.is_own_topic_tag(t))
-            reading = anking.read_tags(tags + own, self.families)
+        tags = self._tags(note)  # flashcore's own topic tags left out: they give topics
+        reading = anking.read_tags(note.tags, self.families)
         suspended = _NONE_SUSPENDED
         if any(c.queue == _SUSPENDED for c in cards):
             suspended = frozenset(
@@ -257,8 +253,8 @@ class _Builder:
         )
 
     def _tags(self, note: Note) -> tuple[str, ...]:
-        """The note's tags flashcore can hold (the others left out, with a warning), but for
-        flashcore's own topic tags (`flashcore::…`: the note's topics, `anking.topic_path`)."""
+        """The note's tags flashcore holds (bad ones left out with a warning; `flashcore::…`
+        ones too: they are the note's topics, `anking.topic_path`)."""
         tags = note.tags
         good = self._good_tags
         if good.issuperset(tags):
@@ -267,9 +263,7 @@ class _Builder:
             good.update(tags)
             return tags
         kept = []
-        for tag in tags:
-            if anking.is_own_topic_tag(tag):
-                continue
+        for tag in (t for t in tags if not anking.is_own_topic_tag(t)):
             if _tag_problem(tag) is None:
                 kept.append(tag)
             else:

@@ -121,8 +121,10 @@ def _day_rows(
     keys = [*_group_keys(profile_id), a.on_date]
     missed = func.coalesce(func.sum(case((a.outcome.in_(MISSED), 1), else_=0)), 0)
     # After an id: read from there by id (SQLite would otherwise walk the profile's every
-    # attempt in its index, ~0.15 s at 1,100,000 attempts, to find a few new ones).
-    profile = a.profile_id if after_id < 0 else a.profile_id + 0
+    # attempt in its index, ~0.15 s at 1,100,000 attempts, to find a few new ones). Every
+    # attempt: in table order (through the (profile_id, on_date) index, schema 0023, 1.1M
+    # attempts took 6.2 + 2.3 s CPU against 5.2 + 0.4). From a day: by that index.
+    profile = a.profile_id if after_id < 0 and since is not None else a.profile_id + 0
     where = [a.id > after_id, profile == profile_id, shown(profile_id)]
     if since is not None:
         where.append(a.on_date >= _date_value(conn, since))
