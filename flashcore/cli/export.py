@@ -32,6 +32,15 @@ WITH_SCHEDULING_NOTE = (
 )
 
 
+FROM_PACKAGES_NOTE = (
+    "note: {n} of these notes came from Anki packages and go out in flashcore's note types: a "
+    "new phone or a fresh Anki profile takes them whole, but the Anki collection they came "
+    "from keeps its own notes and scheduling (its import lists them as conflicting: another "
+    "note type); to bring that collection's reviews here, export it from Anki and run "
+    "`flashcore decks add THAT.apkg --with-scheduling`"
+)
+
+
 def cmd_export_anki(args: argparse.Namespace) -> int:
     from flashcore.services.export import export_anki
 
@@ -42,12 +51,14 @@ def cmd_export_anki(args: argparse.Namespace) -> int:
                               show_progress=not args.json and sys.stderr.isatty())  # fmt: skip
     if args.json:
         emit_json({"path": str(summary.path), "notes": summary.notes, "cards": summary.cards,
-                   "bytes": summary.bytes})  # fmt: skip
+                   "bytes": summary.bytes, "from_packages": summary.from_packages})  # fmt: skip
     else:
         say(f"wrote {summary.path}: {summary.notes} notes, {summary.cards} cards, "
               f"{summary.bytes / 1_000_000:.1f} MB")  # fmt: skip
     if args.with_scheduling:
         info(WITH_SCHEDULING_NOTE)
+    if summary.from_packages:
+        info(FROM_PACKAGES_NOTE.format(n=summary.from_packages))
     return 0
 
 

@@ -11,9 +11,13 @@ AnKing tags are hierarchical (`::`), under a version root such as `#AK_Step1_v12
 | `#NBME::Form25::17`                              | qid `nbme:form25-17`      |
 | `^Systems::Cardiovascular::Heart_failure`        | topic `Cardiovascular::Heart failure` (family `systems`) |
 | `#B&B::…`, `#Pathoma::…`, `#FirstAid::…`, `#Sketchy…::…` | topic `B&B::…`, `Pathoma::…`, `First Aid::…`, `Sketchy Pharm::…` |
+| `flashcore::Immunology::Type_I` (flashcore's own export) | topic `Immunology::Type I`, always; not kept as a tag |
 
-Every tag stays a tag as well (so an export carries it back unchanged); the families that
-become topics are the student's choice (setting `anki_topic_tags`). UWorld's Step ids never
+Every tag stays a tag as well (so an export carries it back unchanged), but for the
+`flashcore::` branch: flashcore's export writes each note's topics there, so a package that went
+to Anki and came back (or a classmate's export) gives its notes those topics again, whatever
+families are chosen, and the export writes them anew. The families that become topics are the
+student's choice (setting `anki_topic_tags`). UWorld's Step ids never
 start with 0, so v11's zero-padded ids are read as numbers; COMLEX ids collide with Step ids
 and are kept under a source of their own.
 """
@@ -137,11 +141,23 @@ def _topic_part(part: str) -> str:
     return " ".join(_ORDER_PREFIX.sub("", part).replace("_", " ").split())
 
 
+OWN_ROOT = "flashcore"  # the branch flashcore's export writes a note's topics under
+
+
+def is_own_topic_tag(tag: str) -> bool:
+    """A tag of flashcore's `flashcore::` branch (its export of a note's topics)."""
+    return tag[:11].lower() == OWN_ROOT + "::"
+
+
 def topic_path(tag: str, families: frozenset[TopicFamily]) -> str | None:
-    """The topic an AnKing tag of one of `families` stands for, or None."""
+    """The topic an AnKing tag of one of `families` stands for (or a `flashcore::` tag, its
+    topic whatever the families), or None."""
     parts = _parts(tag)
     if len(parts) < 2:
         return None
+    if is_own_topic_tag(tag):
+        path = clean_path("::".join(" ".join(p.replace("_", " ").split()) for p in parts[1:]))
+        return path if path and topic_problem(path) is None else None
     family = _family(parts[0])
     if family is None or family not in families:
         return None

@@ -149,6 +149,13 @@ def read(text: str) -> tuple[list[int], list[str]]:
     tokens = _TOKEN.findall(text)  # an opening's digits, or "" for a `}}`
     if not tokens:
         return [], []
+    openings = tokens[::2]
+    if len(tokens) % 2 == 0 and "" not in openings and not any(tokens[1::2]):
+        # Deletions side by side, none inside another (most notes): each opening closed by
+        # the `}}` after it; numbers of 1 to MAX_ORDINAL, no problem.
+        side_by_side = sorted({_number(digits) for digits in openings})
+        if side_by_side[0] > 0 and side_by_side[-1] <= MAX_ORDINAL:
+            return side_by_side, []
     stack: list[int] = []
     closed: set[int] = set()  # the places of the openings closed within MAX_DEPTH
     too_deep = False

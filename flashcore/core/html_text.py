@@ -288,6 +288,7 @@ _IMG_SRC = re.compile(
     r"""<img\b[^>]*?\bsrc\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE
 )
 _ANY_TAG = re.compile(r"<[^>]*>")
+_LEADING_BLANK = re.compile(r"(?:\s|<[^>]*>)*")
 
 
 def image_names(html: str) -> list[str]:
@@ -321,6 +322,10 @@ def is_blank(html: str) -> bool:
         return True
     if "<" not in html and "&" not in html:
         return False
+    leading = _LEADING_BLANK.match(html)  # whitespace and tags, from the start (always)
+    shown = leading.end() if leading is not None else 0
+    if shown < len(html) and html[shown] != "&":
+        return False  # a character that shows, before any entity: no need to read further
     text = _ANY_TAG.sub("", html) if "<" in html else html
     if "&" in text:
         import html as html_lib

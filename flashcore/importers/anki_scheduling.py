@@ -289,6 +289,8 @@ def data_numbers(data: dict[str, Any]) -> DataNumbers:
 
 
 def _number(value: Any) -> float | None:
+    if type(value) is float:  # most: JSON's numbers with a point
+        return value if math.isfinite(value) else None
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     number = float(value)

@@ -15,7 +15,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from flashcore.core.model import DeckSpec
+from flashcore.core.model import DeckSpec, NoteKind, NoteSpec
 from flashcore.exporters.anki import guid_for
 from flashcore.importers.anki_package.types import NoteTypeKind
 from flashcore.services.anki_history import PackageSource
@@ -43,22 +43,48 @@ def exported_guids(session: Any, profile_id: int) -> Returning:
     return Returning(notes, ords)
 
 
-def without_returning(specs: list[DeckSpec], known: Returning) -> tuple[list[DeckSpec], int]:
+def without_returning(
+    session: Any, profile_id: int, specs: list[DeckSpec], known: Returning
+) -> tuple[list[DeckSpec], int]:
     """The package's decks without the notes flashcore already holds as its own (a deck left
     with no note is left out: it is one of flashcore's decks); and how many notes were left
-    out."""
+    out. A package note whose further cards came back as notes of their own (`<key>@<ord>`)
+    is the export's first half of that note, with one template: taken as the package's text
+    it would drop the note's other sides (those cards left blank and suspended), so it stays
+    as flashcore holds it (`_kept_as_is`); its scheduling still comes, as any package note's."""
     if not known.notes:
         return specs, 0
+    split = {known.notes[n.local_id] for s in specs for n in s.notes if n.local_id in known.ords}
+    kept_as_is = _kept_as_is(session, profile_id, split) if split else {}
     out: list[DeckSpec] = []
     left_out = 0
     for spec in specs:
-        kept = tuple(n for n in spec.notes if n.local_id not in known.notes)
+        kept = tuple(
+            kept_as_is.get((spec.key, n.local_id), n)
+            for n in spec.notes
+            if n.local_id not in known.notes
+        )
         left_out += len(spec.notes) - len(kept)
         if kept:
-            out.append(
-                spec if len(kept) == len(spec.notes) else dataclasses.replace(spec, notes=kept)
-            )
+            out.append(spec if kept == spec.notes else dataclasses.replace(spec, notes=kept))
     return out, left_out
+
+
+def _kept_as_is(
+    session: Any, profile_id: int, note_ids: set[int]
+) -> dict[tuple[str, str], NoteSpec]:
+    """(deck key, GUID) -> a stub of the stored note (`NoteSpec.stub`: found unchanged, never
+    written), for the package notes of `note_ids`."""
+    homes = repos.package_note_homes(session, profile_id)
+    hashes = repos.package_note_hashes(session, profile_id)
+    out: dict[tuple[str, str], NoteSpec] = {}
+    for guid, (note_id, deck_key) in homes.items():
+        digest = hashes.get(f"{deck_key}:{guid}")
+        if note_id in note_ids and digest is not None:
+            stub = NoteSpec(local_id=guid, kind=NoteKind.BASIC, fields={}, source_hash=digest,
+                            stub=True)  # fmt: skip
+            out[(deck_key, guid)] = stub
+    return out
 
 
 def package_card_ids(

@@ -33,11 +33,13 @@ from flashcore.importers.anki_revlog_sql import (
     ANSWERS_OF_CARDS_SQL,
     COUNTS_SQL,
     DUE_DAYS_SQL,
+    EVERY_DUE_DAY_SQL,
     EVERY_QUARTER_SQL,
     FINGERPRINTS_SQL,
     FIRST_ROWS_SQL,
     QUARTERS_SQL,
     REVLOG_OF_CARDS_SQL,
+    ROWS_COUNTS_SQL,
     ROWS_PRINTS_SQL,
     ROWS_SQL,
     TEMP_TABLES,
@@ -292,7 +294,10 @@ def _first_states(
     )
     summary.cards_added += taken.studied
     summary.cards_new += taken.new
-    return [item for item in settle if item.anki.id not in taken.taken]
+    if len(fresh) == len(settle) and not taken.left:  # a first import's usual case
+        return []
+    given = {id(item) for item in fresh}
+    return [item for item in settle if id(item) not in given or item.anki.id in taken.left]
 
 
 def _day_tables(
@@ -303,17 +308,27 @@ def _day_tables(
     every: bool = False,
 ) -> tuple[Any, ...]:
     """`temp.fc_day` and `temp.fc_due` for the answers of the cards in `temp.fc_cards` (the
-    study days of `every` row's quarter hour, when most rows are wanted: read from the card
-    index alone); the parameters of `ROWS_SQL`."""
+    study days of `every` row's quarter hour and the dues of every answer, when most rows are
+    wanted: read in the package's order); the parameters of `ROWS_SQL`."""
     tables = TEMP_TABLES
     zone, hour = fc.settings.zone, fc.settings.day_start_hour
     quarters = [q for (q,) in pkg.sql(EVERY_QUARTER_SQL if every else QUARTERS_SQL)]
     pkg.fill_temp("fc_day", tables["fc_day"],
                   ((q, study_day_number(q, zone, hour)) for q in quarters))  # fmt: skip
     terms = day_terms(clock)
-    days = [d for (d,) in pkg.sql(DUE_DAYS_SQL, terms)]
+    days = [d for (d,) in pkg.sql(EVERY_DUE_DAY_SQL if every else DUE_DAYS_SQL, terms)]
+    if every:  # a card not imported may hold a due no date holds (an interval of ages)
+        days = [d for d in days if _representable(clock, d, zone, hour)]
     pkg.fill_temp("fc_due", tables["fc_due"], ((d, due_micros(clock, d, zone, hour)) for d in days))
     return (*terms, fc.profile_id, anki_sync.IMPORTED_REASON)
+
+
+def _representable(clock: AnkiClock, day: int, zone: Any, hour: int) -> bool:
+    try:
+        due_micros(clock, day, zone, hour)
+    except (OverflowError, ValueError):
+        return False
+    return True
 
 
 def _bulk_first(
@@ -335,7 +350,7 @@ def _bulk_first(
     pkg.fill_temp("fc_cards", TEMP_TABLES["fc_cards"],
                   ((cid, w.card_id, w.retention or retention) for cid, w in direct.items()))  # fmt: skip
     inserted = pkg.insert_review_logs(FIRST_ROWS_SQL, _day_tables(pkg, fc, clock, every=True))
-    prints = [(direct[cid], rows, most) for cid, rows, _, _, most in pkg.sql(ROWS_PRINTS_SQL)
+    prints = [(direct[cid], rows, most) for cid, rows, most in pkg.sql(ROWS_COUNTS_SQL)
               if cid in direct]  # fmt: skip
     answers = None
     if sum(rows for _, rows, _ in prints) != inserted:  # rows other than answers

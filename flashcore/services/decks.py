@@ -266,7 +266,7 @@ def _write_all(
                 from flashcore.services.anki_identity import exported_guids, without_returning
 
                 returning = exported_guids(session, fc.profile_id)
-                specs, back = without_returning(specs, returning)
+                specs, back = without_returning(session, fc.profile_id, specs, returning)
                 homes = _adopt_moved_notes(session, fc.profile_id, specs, now)
             counts = [repos.upsert_deck(session, fc.profile_id, s, now, prune=prune) for s in specs]
             scheduled = None

@@ -9,7 +9,7 @@ size of the history, and the package is what the collection held at one instant.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -80,21 +80,32 @@ def export_anki(
             own = exports.own_revlog_ids(session, where) if with_scheduling else ()
             if with_scheduling:
                 answers = exports.answers_by_time(session, fc.profile_id, narrowed)
-            return write_apkg_stream(
+            from_packages = [0]
+            summary = write_apkg_stream(
                 ExportPlan(len(scope.note_ids), scope.decks, scope.kinds, own),
-                notes,
+                _counting_package_notes(notes, from_packages),
                 output,
                 with_scheduling=with_scheduling,
                 now=fc.now(),
                 progress=progress,
                 answers=answers,
             )
+            return dataclasses.replace(summary, from_packages=from_packages[0])
         finally:
             notes.close()
             if answers is not None:
                 answers.close()
             if bar is not None:
                 bar.stop()
+
+
+def _counting_package_notes(
+    notes: Iterable[ExportNote], count: list[int]
+) -> Generator[ExportNote, None, None]:
+    """`notes`, counting in `count[0]` those that came from Anki packages (their own GUID)."""
+    for note in notes:
+        count[0] += note.guid is not None
+        yield note
 
 
 def _package_guid(note: exports.ExportedNote) -> str | None:

@@ -31,8 +31,11 @@ class ChangesElsewhere:
     PREPARE_AHEAD_S = 5.0
     # PostgreSQL: how often the quiet-moment work (`prepare`) looks whether another process
     # imported a qbank log or loaded a deck into the profile (`repos.profile_stamp`, two small
-    # tables), so the reviewer picks an import up within seconds, not REFRESH_SECONDS.
-    PG_LOOK_SECONDS = 5.0
+    # tables, a few ms in the reviewer's worker while the student reads), so the reviewer
+    # picks an import up as SQLite's does: a student who pastes in the other terminal and
+    # switches back presses the next key within a second or two (at 5 s that key showed the
+    # card read before the paste).
+    PG_LOOK_SECONDS = 1.0
     # While a qbank import runs, another commit every few ms: whether one is still running is
     # asked at most this often (the queue is rebuilt once it is done, this much later at most).
     IMPORT_RECHECK_S = 1.0

@@ -257,7 +257,8 @@ def _card_weight_changes(
     changes: list[weights_repo.CardWeight] = []
     # A row per card and linked topic, by card and topic id: the first topic of the highest
     # weight wins (ties: the lowest topic id).
-    rows = weights_repo.card_weights_and_topics(session, profile_id, missed or ())
+    weighing = {topic for topic, (weight, _t) in of_cards.items() if weight > 0}
+    rows = weights_repo.card_weights_and_topics(session, profile_id, missed or (), weighing)
     none = (-1.0, None)
     best: tuple[float, int | None] = none
     for at, (card_id, note_id, weight, topic_id, linked) in enumerate(rows):

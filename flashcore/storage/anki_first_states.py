@@ -104,10 +104,11 @@ FROM temp.fc_states s WHERE s.card_id = cards.id AND s.usable AND s.buried
 
 @dataclass(frozen=True, slots=True)
 class FirstStates:
-    """What `take_first_states` wrote: the Anki card ids it took, how many of them were
-    studied (their state taken) and how many new."""
+    """What `take_first_states` wrote: the Anki card ids of the fresh cards it left (none
+    usually: read instead of the 48,000 it took), how many it took that were studied (their
+    state taken) and how many new."""
 
-    taken: frozenset[int]
+    left: frozenset[int]
     studied: int
     new: int
 
@@ -152,15 +153,17 @@ def take_first_states(
         db.execute(_ANCHORS, {"profile": profile_id})
         db.execute(_SCHEDULES, {"now": _stored(now)})
         db.execute(_BURIALS, {"until": _stored(bury_until)})
-        taken: set[int] = set()
-        studied = new = 0
-        for cid, kind in db.execute("SELECT cid, kind FROM temp.fc_states WHERE usable"):
-            taken.add(int(cid))
-            if kind is None:
-                new += 1
-            else:
-                studied += 1
-        return FirstStates(frozenset(taken), studied, new)
+        studied, new = db.execute(
+            "SELECT COUNT(kind), COUNT(*) - COUNT(kind) FROM temp.fc_states WHERE usable"
+        ).fetchone()
+        left = frozenset(
+            int(cid)
+            for (cid,) in db.execute(
+                "SELECT f.cid FROM temp.fc_first f LEFT JOIN temp.fc_states s ON s.cid = f.cid"
+                " WHERE s.usable IS NOT 1"
+            )
+        )
+        return FirstStates(left, int(studied), int(new))
     finally:
         for table in ("fc_states", "fc_first", "fc_cdue"):
             db.execute(f"DROP TABLE IF EXISTS temp.{table}")

@@ -11,23 +11,19 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from flashcore.storage.repos.qbank import MISSED, TextTally, tallied_attempts
+from flashcore.storage.repos.qbank import MISSED, TextTally
 
 # One attempt as the reader streams it (importers.qbank's Row): (fingerprint, source, qid,
 # outcome, ISO date, subject, system, category, topic, seconds, line).
 Row = tuple[str, str, str, str, str, str, str, str, str, int | None, int]
 Progress = Callable[[str, int, int], None]  # (phase "reading" | "saving", done, total)
 
-_LOAD_KNOWN = 300_000  # existing fingerprints in the log's dates loaded at most at once
-_LOOK_UP = 4_000  # a log with up to this many attempts looks each one up instead
-# Reading a stored attempt in a pass costs about a fifth of looking a fingerprint up in the
-# unique index (SQLite, 1,000,000 stored: a pass 0.18 s, 100,000 look-ups 0.1 s): a log looks
-# its fingerprints up when the profile holds more than this many stored attempts per row.
-_READ_PER_LOOK_UP = 5
+# The stored attempts of a log's days are read this many days at a time (by the index on
+# (profile_id, on_date), schema 0023), their fingerprints compared in memory as they stream.
+_DAYS_AT_ONCE = 400
 _COLUMNS = "fingerprint, source, qid, outcome, on_date, subject, system, category, topic, seconds"
 # The texts as `save` stores them (cut to their columns' lengths).
 _TEXTS = "substr(topic, 1, 500), substr(category, 1, 300), substr(system, 1, 200)"
-_FINGERPRINT = itemgetter(0)
 _SAVED = itemgetter(slice(0, 10))  # a Row's columns as _COLUMNS names them (its line left out)
 # The stage's columns as qbank_attempts stores them (texts cut to their columns' lengths).
 _SAVED_COLUMNS = (
@@ -40,7 +36,8 @@ class Stage:
     """Where a log's rows wait between reading and saving: a temporary table on the import's
     connection (it holds no lock on the collection), rows numbered in the log's order. Which
     rows are new is found in SQL: a row is a duplicate of an earlier one with the same
-    fingerprint, or of an attempt the profile already has."""
+    fingerprint, or of an attempt the profile already has (among those of the log's days,
+    gathered in a second temporary table)."""
 
     def __init__(self, conn: Connection, profile_id: int, sqlite: bool) -> None:
         self.conn = conn
@@ -100,11 +97,21 @@ class Stage:
             f"UPDATE {t} SET dup = 1 WHERE EXISTS (SELECT 1 FROM {t} AS e WHERE "
             "e.fingerprint = qbank_stage.fingerprint AND e.seq < qbank_stage.seq)"
         )
-        run(
-            f"UPDATE {t} SET dup = 1 WHERE dup = 0 AND EXISTS (SELECT 1 FROM qbank_attempts "
-            f"AS q WHERE q.profile_id = {self.profile_id} "
-            f"AND q.fingerprint = qbank_stage.fingerprint AND {self._shown('q')})"
-        )
+        first = run(f"SELECT min(on_date) FROM {t}").scalar()
+        if first is not None and self._stored_from(str(first)):
+            known = "temp.qbank_known" if self.sqlite else "pg_temp.qbank_known"
+            run(f"DROP TABLE IF EXISTS {known}")
+            run(
+                f"CREATE TEMPORARY TABLE qbank_known AS SELECT q.fingerprint FROM qbank_attempts "
+                f"AS q WHERE q.profile_id = {self.profile_id} AND q.on_date IN (SELECT DISTINCT "
+                f"on_date FROM {t}) AND {self._shown('q')}"
+            )
+            index = "temp.qbank_known_fp" if self.sqlite else "qbank_known_fp"
+            run(f"CREATE INDEX {index} ON qbank_known (fingerprint)")
+            run(
+                f"UPDATE {t} SET dup = 1 WHERE dup = 0 AND EXISTS (SELECT 1 FROM {known} AS k "
+                "WHERE k.fingerprint = qbank_stage.fingerprint)"
+            )
         self.marked = True
         new, total = run(f"SELECT count(*) - coalesce(sum(dup), 0), count(*) FROM {t}").one()
         return int(new), int(total) - int(new)
@@ -145,10 +152,8 @@ class Stage:
         return found is not None
 
     def order(self) -> int:
-        """Number the new rows in fingerprint order (a second temporary table); how many there
-        are. `save_rows` copies them by these numbers: each step appends a run of neighbouring
-        fingerprints to the unique index (steps in the log's order would each touch pages all
-        over an index of 1,000,000 fingerprints)."""
+        """Number the new rows from 1 in the log's order (a second temporary table); how many
+        there are. `save_rows` copies them by these numbers."""
         if not self.created:
             return 0
         run = self.conn.exec_driver_sql
@@ -157,16 +162,15 @@ class Stage:
         run("CREATE TEMPORARY TABLE qbank_order (rank INTEGER PRIMARY KEY, seq INTEGER NOT NULL)")
         new = "WHERE dup = 0 " if self.marked else ""
         run(
-            f"INSERT INTO {order} (rank, seq) SELECT row_number() OVER (ORDER BY fingerprint), "
+            f"INSERT INTO {order} (rank, seq) SELECT row_number() OVER (ORDER BY seq), "
             f"seq FROM {self.table} {new}"
         )
         return int(run(f"SELECT count(*) FROM {order}").scalar_one())
 
     def save_rows(self, conn: Connection, batch_id: int, low: int, high: int) -> int:
         """Copy the new rows numbered (low, high] by `order` into qbank_attempts under
-        `batch_id`, skipping any fingerprint the profile already has; returns the number
-        copied (inside the caller's transaction: an import writes its rows a few hundred at a
-        time)."""
+        `batch_id`; returns the number copied (inside the caller's transaction: an import
+        writes its rows a few hundred at a time)."""
         if not self.created or high <= low:
             return 0
         order = "temp.qbank_order" if self.sqlite else "pg_temp.qbank_order"
@@ -174,8 +178,7 @@ class Stage:
             f"INSERT INTO qbank_attempts (profile_id, batch_id, {_COLUMNS}) "
             f"SELECT {self.profile_id}, {int(batch_id)}, {_SAVED_COLUMNS} "
             f"FROM {order} AS o JOIN {self.table} AS s ON s.seq = o.seq "
-            f"WHERE o.rank > {self.mark} AND o.rank <= {self.mark} ORDER BY o.rank "
-            "ON CONFLICT (profile_id, fingerprint) DO NOTHING"
+            f"WHERE o.rank > {self.mark} AND o.rank <= {self.mark} ORDER BY o.rank"
         )
         return int(conn.exec_driver_sql(sql, (low, high)).rowcount)
 
@@ -212,7 +215,7 @@ class Stage:
 class HeldStage(Stage):
     """A log small enough to hold in memory: duplicates are found with a dict and a look at
     the stored attempts, and the summary is read from memory. Only the new rows go into the
-    temporary table, in fingerprint order and numbered by it, once they are known (`order`,
+    temporary table, in the log's order and numbered by it, once they are known (`order`,
     still without the write lock): no duplicates to mark, no second table to number them, and
     each step of the copy is one INSERT .. SELECT."""
 
@@ -239,45 +242,28 @@ class HeldStage(Stage):
 
     def _known(self, fingerprints: dict[str, Row]) -> set[str]:
         """The fingerprints among these that the profile already has: none when every stored
-        attempt is of an earlier day (`_stored_from`); else a few thousand, or more than a few
-        among many stored attempts (see _READ_PER_LOOK_UP), are looked up in the unique index;
-        else the stored attempts of the log's dates are read in one pass when there are not
-        too many of them, else looked up all the same."""
+        attempt is of an earlier day (`_stored_from`); else those among the stored attempts
+        of the log's days, read by the index on (profile_id, on_date) _DAYS_AT_ONCE days at a
+        time and compared as they stream (only the ones found are kept)."""
         if not fingerprints or not self._stored_from(min(r[4] for r in fingerprints.values())):
             return set()
-        count = len(fingerprints)
-        if count > _LOOK_UP and tallied_attempts(self.conn, self.profile_id) <= (
-            _READ_PER_LOOK_UP * count
-        ):
-            days = [r[4] for r in fingerprints.values()]
+        days = sorted({r[4] for r in fingerprints.values()})
+        found: set[str] = set()
+        for start in range(0, len(days), _DAYS_AT_ONCE):
+            part = days[start : start + _DAYS_AT_ONCE]
+            marks = ", ".join([self.mark] * len(part))
             rows = self.conn.exec_driver_sql(
                 f"SELECT fingerprint FROM qbank_attempts WHERE profile_id = {self.profile_id} "
-                f"AND on_date BETWEEN {self.mark} AND {self.mark} "
-                f"AND {self._shown('qbank_attempts')} LIMIT {_LOAD_KNOWN + 1}",
-                (min(days), max(days)),
-            ).all()
-            if len(rows) <= _LOAD_KNOWN:
-                return {fp for (fp,) in rows if fp in fingerprints}
-        found: set[str] = set()
-        wanted = sorted(fingerprints)
-        for start in range(0, len(wanted), 900):
-            part = wanted[start : start + 900]
-            marks = ", ".join([self.mark] * len(part))
-            found.update(
-                fp
-                for (fp,) in self.conn.exec_driver_sql(
-                    f"SELECT fingerprint FROM qbank_attempts WHERE profile_id = "
-                    f"{self.profile_id} AND fingerprint IN ({marks}) "
-                    f"AND {self._shown('qbank_attempts')}",
-                    tuple(part),
-                )
+                f"AND on_date IN ({marks}) AND {self._shown('qbank_attempts')}",
+                tuple(part),
             )
+            found.update(fp for (fp,) in rows if fp in fingerprints)
         return found
 
     def order(self) -> int:
-        """The new rows into the temporary table in fingerprint order, numbered from 1 by it
+        """The new rows into the temporary table in the log's order, numbered from 1 by it
         (see Stage.order); how many there are."""
-        ordered = sorted(self.new, key=_FINGERPRINT)
+        ordered = self.new
         if not ordered:
             return 0
         if self.created:
@@ -285,7 +271,7 @@ class HeldStage(Stage):
         else:
             self._create()
         if self.sqlite:  # an empty table numbers its rows from 1, in the order inserted
-            columns, values = _COLUMNS, [_SAVED(r) for r in ordered]
+            columns, values = f"{_COLUMNS}, line", ordered  # the rows as read: no tuple built
         else:  # a sequence goes on counting
             columns = f"seq, {_COLUMNS}"
             values = [(rank, *_SAVED(r)) for rank, r in enumerate(ordered, 1)]
@@ -299,14 +285,13 @@ class HeldStage(Stage):
 
     def save_rows(self, conn: Connection, batch_id: int, low: int, high: int) -> int:
         """Copy the new rows numbered (low, high] by `order` into qbank_attempts under
-        `batch_id`, skipping any fingerprint the profile already has; the number copied."""
+        `batch_id`; the number copied."""
         if not self.created or high <= low:
             return 0
         sql = (
             f"INSERT INTO qbank_attempts (profile_id, batch_id, {_COLUMNS}) "
             f"SELECT {self.profile_id}, {int(batch_id)}, {_SAVED_COLUMNS} FROM {self.table} "
-            f"AS s WHERE s.seq > {self.mark} AND s.seq <= {self.mark} ORDER BY s.seq "
-            "ON CONFLICT (profile_id, fingerprint) DO NOTHING"
+            f"AS s WHERE s.seq > {self.mark} AND s.seq <= {self.mark} ORDER BY s.seq"
         )
         return int(conn.exec_driver_sql(sql, (low, high)).rowcount)
 

@@ -264,7 +264,9 @@ INTRODUCTION_ORDER = (
 # stability, difficulty, retention, buried until) is one column, `packed_before` (NULL when
 # chained or all None; five mostly-NULL columns cost a byte each on every row). A row that is
 # deleted or rewritten while a chained row follows it first writes that row's before-state out
-# (`unchain_successor`). Rows written whole (imports, tests) are simply not chained.
+# (`unchain_successor`). Rows written whole (imports, tests) are simply not chained, but for
+# a first Anki import on SQLite (`importers.anki_revlog_sql.FIRST_ROWS_SQL`): each answer but
+# a card's first is chained to the one before it (their stability after is 0.0: none known).
 review_logs = Table(
     "review_logs",
     metadata,
@@ -300,18 +302,10 @@ review_logs = Table(
     _optional("anki_revlog_id", BigInteger),
     # True for a row taken over from an Anki revlog (not answered in flashcore).
     _required("imported", Boolean, default=False, server_default=false()),
-    # By card (and, implicitly on SQLite, by id: the previous row of a card is one seek); by
-    # time for the day's counts. The revlog ids only where there is one.
-    Index("ix_review_logs_card_id", "card_id"),
+    # By card, and by its revlog ids (schema 0022: one index does both; a card holds each revlog
+    # id at most once, the rows without one being distinct NULLs); by time for the day's counts.
+    Index("ix_review_logs_card_id_anki_revlog_id", "card_id", "anki_revlog_id", unique=True),
     Index("ix_review_logs_profile_id_reviewed_at", "profile_id", "reviewed_at"),
-    Index(
-        "ix_review_logs_card_id_anki_revlog_id",
-        "card_id",
-        "anki_revlog_id",
-        unique=True,
-        sqlite_where=text("anki_revlog_id IS NOT NULL"),
-        postgresql_where=text("anki_revlog_id IS NOT NULL"),
-    ),
 )
 
 # A student's own mapping from qbank topic text to one of their topic paths.

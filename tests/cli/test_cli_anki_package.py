@@ -96,3 +96,15 @@ def test_a_package_imported_again_with_scheduling_says_nothing_new_came(cli, pac
     assert f"{packages['apkg']}: notes: 7 unchanged, 1 skipped; media: nothing new" in again
     [line] = [s.strip() for s in again.splitlines() if s.strip().startswith("scheduling:")]
     assert line == "scheduling: nothing new from Anki (11 still new)"
+
+
+def test_export_says_which_notes_came_from_anki_and_what_anki_does_with_them(
+    cli, packages, tmp_path
+):
+    cli.ok("init")
+    cli.ok("decks", "add", packages["apkg"])
+    out = cli.ok("export", "anki", "-o", tmp_path / "out.apkg")
+    assert "7 of these notes came from Anki packages" in out.err
+    assert "lists them as conflicting" in out.err
+    summary = cli.json("export", "anki", "-o", tmp_path / "out.apkg")
+    assert summary["from_packages"] == 7 and summary["notes"] >= 7

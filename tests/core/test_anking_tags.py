@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
 from flashcore.core.anking import (
@@ -70,3 +72,33 @@ def test_export_tags_read_back_as_the_same_question_id(qid):
     tag = qid_tag(qid)
     assert tag is not None and tag.startswith("#AK_Step1_v12::")
     assert question_id(tag) == qid
+
+
+def test_flashcores_own_topic_tags_are_topics_whatever_the_families():
+    from flashcore.exporters.anki.tags import topic_tag
+
+    for topic in ("Immunology::Hypersensitivity::Type I", "B&B::Cardio", "Renal"):
+        tag = topic_tag(topic)  # what `export anki` writes
+        assert tag.startswith("flashcore::")
+        assert topic_path(tag, frozenset()) == topic
+        assert read_tags((tag, "mytag"), frozenset()).topics == (topic,)
+    assert topic_path("Flashcore::Renal::Acute_kidney_injury", frozenset()) == (
+        "Renal::Acute kidney injury"
+    )
+    assert topic_path("flashcore", ALL_FAMILIES) is None
+    assert topic_path("flashcorex::Renal", ALL_FAMILIES) is None
+
+
+def test_the_export_names_a_question_id_once_whatever_form_the_note_holds():
+    from flashcore.core.model import NoteKind
+    from flashcore.exporters.anki.tags import note_tags
+    from flashcore.exporters.anki.values import ExportNote
+
+    v11 = "#AK_Step1_v11::#UWorld::1000-9999::1000-1999::01235"
+    note = ExportNote(key="k", kind=NoteKind.CLOZE, fields={"text": "{{c1::x}}"},
+                      deck_name="D", html=False, tags=(v11,), topics=("Renal",),
+                      qids=("uworld:1235", "uworld:77"), modified_at=datetime(2026, 1, 1),
+                      cards=())  # fmt: skip
+    assert note_tags(note) == [
+        v11, "flashcore::Renal", "#AK_Step1_v12::#UWorld::Step::77"
+    ]  # fmt: skip

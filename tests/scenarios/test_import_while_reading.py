@@ -90,3 +90,37 @@ def test_an_import_while_a_card_is_shown_reaches_the_next_card(
         assert stats["today"]["reviews"] == 1
     finally:
         session.close()
+
+
+def test_the_reviewer_sees_an_import_within_a_second_or_two_on_the_real_clock(
+    fc, db_url, clock, tmp_path
+):
+    """As a student does it: paste in the other terminal, switch back, press the key. Found
+    by hand on PostgreSQL: the session looked for news every 5 s, so a key 2 s after the
+    paste showed the card read before it; now it looks every second, as SQLite's counter
+    is read every second. The shipped intervals, the real clock: the reviewer's quiet moment
+    looks just before the paste, and its tick 1.2 s later must see it."""
+    import time
+
+    from flashcore.services import Flashcore, qbank
+
+    load_deck(fc, tmp_path)
+    session = StudySession(fc)
+    try:
+        first = session.queue(details=False).items[0]
+        session.show(first.card_id)
+        session._stamp_looked = 0.0  # the quiet moment before the paste looks for news
+        assert not session.prepare()
+        row = ("Allergy & Immunology", "Hypersensitivity reactions", "Type I hypersensitivity")
+        with Flashcore.open(db_url, clock=clock) as other:  # the second terminal
+            qbank.import_log(
+                other, paste(*[(str(800 + n), *row) for n in range(6)]), origin="paste"
+            )
+        # the reviewer's last look came a hair before the import's commit (however long the
+        # import took on this machine)
+        looked = session._stamp_looked = time.monotonic()
+        time.sleep(1.2)
+        assert time.monotonic() - looked < 3.0
+        assert session.prepare(), "the session did not notice the import 1.2 s later"
+    finally:
+        session.close()

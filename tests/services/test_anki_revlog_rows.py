@@ -10,14 +10,22 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from flashcore.importers.anki_package import open_package
 from flashcore.importers.anki_package.types import RevlogEntry
-from flashcore.importers.anki_scheduling import AnkiClock, ReviewTrack, is_answer, review_of
+from flashcore.importers.anki_revlog_sql import FIRST_ROWS_SQL, ROWS_SQL, TEMP_TABLES
+from flashcore.importers.anki_scheduling import (
+    AnkiClock,
+    ReviewTrack,
+    day_terms,
+    is_answer,
+    review_of,
+)
 from flashcore.services.anki_history import _CardWork, _decode, _row
 from flashcore.services.check import check
-from flashcore.storage import anki_sync
+from flashcore.storage import anki_sync, repos
+from flashcore.storage.anki_attached import IMPORTED_COLUMNS
 from flashcore.storage.tables import review_logs
 from flashcore.storage.uow import reading, run_write
 from tests import anki_history as ah
@@ -29,12 +37,36 @@ fc_now = scheduling.fc_now
 
 
 def stored_rows(fc: Any) -> dict[int, dict[str, Any]]:
-    """Every column but the row id of every review-log row, by revlog id."""
+    """Every column but the row id of every review-log row, by revlog id; a chained row's due
+    and last review before read from the card's previous row (its due after and time), as
+    `repos.log_rows.before_state` reads them."""
     with reading(fc.engine) as session:
-        rows = session.execute(select(review_logs)).mappings().all()
-    out = {row["anki_revlog_id"]: {k: v for k, v in row.items() if k != "id"} for row in rows}
+        rows = session.execute(select(review_logs).order_by(review_logs.c.id)).mappings().all()
+    out: dict[int, dict[str, Any]] = {}
+    previous: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        values = {k: v for k, v in row.items() if k != "id"}
+        if values["due_before"] is None:  # chained
+            before = previous[values["card_id"]]
+            values["due_before"] = before["due_after"]
+            values["last_review_before"] = before["reviewed_at"]
+        previous[values["card_id"]] = dict(row)
+        out[values["anki_revlog_id"]] = values
     assert len(out) == len(rows)
     return out
+
+
+def review_counts(fc: Any) -> dict[int, int]:
+    """Each card's review-log rows."""
+    with reading(fc.engine) as session:
+        r = review_logs.c
+        return dict(session.execute(select(r.card_id, func.count()).group_by(r.card_id)).all())
+
+
+def chained_rows(fc: Any) -> int:
+    with reading(fc.engine) as session:
+        return len(session.execute(select(review_logs.c.id).where(
+            review_logs.c.due_before.is_(None))).all())  # fmt: skip
 
 
 def reference_rows(fc: Any, pkg: Any, card_ids: dict[int, int]) -> list[tuple[Any, ...]]:
@@ -85,13 +117,22 @@ def test_every_column_of_a_real_collection_s_rows_is_the_reference_path_s(
     package = ah.export(student, tmp_path / "phone.colpkg")
     summary, card_ids = import_package(fc, package, tmp_path / "work")
     assert summary.reviews_added > 20
+    # A first import on SQLite writes every answer but a card's first chained to the one before
+    # it (on PostgreSQL the rows go in through Python, whole).
+    chained = summary.reviews_added - len(review_counts(fc))
+    assert chained_rows(fc) == (chained if fc.engine.dialect.name == "sqlite" else 0)
+    # No imported answer was scheduled with a stability flashcore knows: none is an outcome
+    # of the forgetting signal, chained or not.
+    with reading(fc.engine) as session:
+        since = fc.now() - timedelta(days=3650)
+        assert repos.review_outcomes(session, fc.profile_id, since) == []
     with open_package(package, work_dir=tmp_path / "again") as pkg:
         compared = assert_same_as_reference(fc, pkg, card_ids)
     assert compared == summary.reviews_added
     assert check(fc).problems == []
 
 
-def test_every_column_of_hard_sequences_is_the_reference_path_s(fc):
+def hard_sequences(fc: Any) -> tuple[Any, dict[int, int]]:
     """Filtered-deck answers first and later, lapses in review and in filtered decks,
     relearning, a review row first, learning steps in seconds, manual rows (not answers:
     no row) between answers, an answer with no time taken."""
@@ -115,6 +156,57 @@ def test_every_column_of_hard_sequences_is_the_reference_path_s(fc):
     last = start + timedelta(days=12)
     pkg = FakePackage([review_card(7, due=fc.now(), ivl=20, s=20.0, d=5.0, last=last),
                        review_card(8, due=fc.now(), ivl=1, s=1.0, d=7.0, last=last)], revlog)  # fmt: skip
+    return pkg, cards
+
+
+def test_every_column_of_hard_sequences_is_the_reference_path_s(fc):
+    pkg, cards = hard_sequences(fc)
     summary = apply_fake(fc, pkg, cards)
     assert (summary.reviews_added, summary.manual_skipped) == (14, 2)
     assert assert_same_as_reference(fc, pkg, cards) == 14
+
+
+def test_a_first_import_s_chained_rows_read_as_the_rows_written_whole_on_hard_sequences(fc):
+    """The first import's statement (SQLite on the attached package) writes every answer but a
+    card's first chained: read through the card's previous row, each is the row the other
+    imports' statement writes whole (itself checked against the reference path above)."""
+    pkg, cards = hard_sequences(fc)
+    apply_fake(fc, pkg, cards)  # fills the helper tables in the package's database
+    pkg.fill_temp("fc_known", TEMP_TABLES["fc_known"], [])
+    params = (*day_terms(AnkiClock.of(pkg.info)), fc.profile_id, anki_sync.IMPORTED_REASON)
+    whole = list(pkg.sql(ROWS_SQL, params))
+    chained = list(pkg.sql(FIRST_ROWS_SQL, params))
+    assert len(chained) == len(whole) == 14
+    at = {name: i for i, name in enumerate(IMPORTED_COLUMNS)}
+    previous: dict[int, tuple[Any, ...]] = {}
+    read = []
+    for row in chained:  # in the order the rows go in: card by card, each card's in time order
+        values = list(row)
+        if values[at["due_before"]] is None:
+            before = previous[values[at["card_id"]]]
+            values[at["due_before"]] = before[at["due_after"]]
+            values[at["last_review_before"]] = before[at["reviewed_at"]]
+        previous[values[at["card_id"]]] = row
+        read.append(tuple(values))
+    assert sum(1 for row in chained if row[at["due_before"]] is None) == 14 - 2
+    key = at["anki_revlog_id"]
+    assert sorted(read, key=lambda r: r[key]) == sorted(whole, key=lambda r: r[key])
+
+
+def test_a_first_import_s_due_days_skip_an_interval_no_date_holds(fc):
+    """A first import takes the due days of every answer in the package, of cards it does not
+    import too: one of those with an interval of ages (past year 9999) is left out, not an
+    error; the others' dues are there."""
+    from flashcore.services.anki_scheduling import _day_tables
+    from tests.anki_fake import FakePackage, answers, review_card
+
+    last = fc.now() - timedelta(days=3)
+    kept = answers(7, [last - timedelta(days=1), last], [-600, 8])
+    ages = answers(99, [last + timedelta(seconds=1)], [10**9])  # a card of a kind not imported
+    pkg = FakePackage([review_card(7, due=fc.now(), ivl=8, s=9.0, d=4.0, last=last)],
+                      kept + ages)  # fmt: skip
+    clock = AnkiClock.of(pkg.info)
+    _day_tables(pkg, fc, clock, every=True)
+    shift, base = day_terms(clock)
+    due_days = {(e.id // 1000 - shift) // 86400 - base + e.interval for e in kept[1:]}
+    assert {day for (day, _) in pkg.sql("SELECT day, due FROM temp.fc_due")} == due_days

@@ -190,13 +190,31 @@ def test_a_first_import_counts_its_answers_and_manual_rows_as_a_re_import_looks_
             theirs.lapses,
         )
         shown = [
-            (r.anki_revlog_id, r.due_before, r.lapses_before, r.elapsed_days, r.state_before)
-            for r in logs.get(card_id, [])
+            (r.anki_revlog_id, due_before, r.lapses_before, r.elapsed_days, r.state_before)
+            for r, due_before in dues_before(logs.get(card_id, []))
         ]
         assert shown == [
-            (r.anki_revlog_id, r.due_before, r.lapses_before, r.elapsed_days, r.state_before)
-            for r in other_logs.get(other_ids[anki_id], [])
+            (r.anki_revlog_id, due_before, r.lapses_before, r.elapsed_days, r.state_before)
+            for r, due_before in dues_before(other_logs.get(other_ids[anki_id], []))
         ]
+        assert all(due for _, due in dues_before(logs.get(card_id, [])))
+
+
+def dues_before(rows: list[Any]) -> list[tuple[Any, Any]]:
+    """A card's rows (in order) each with its due before (see `befores`)."""
+    return [(row, due) for row, due, _ in befores(rows)]
+
+
+def befores(rows: list[Any]) -> list[tuple[Any, Any, Any]]:
+    """A card's rows (in order) each with its due and last review before: a chained row's (a
+    first import's on SQLite), the previous row's due after and time."""
+    out: list[tuple[Any, Any, Any]] = []
+    for i, row in enumerate(rows):
+        if row.due_before is None and i > 0:
+            out.append((row, rows[i - 1].due_after, rows[i - 1].reviewed_at))
+        else:
+            out.append((row, row.due_before, row.last_review_before))
+    return out
 
 
 def test_a_first_import_builds_the_review_logs_indexes_after_its_rows_as_they_were(
@@ -300,7 +318,8 @@ def test_the_bulk_rows_are_what_review_of_gives_one_answer_at_a_time(student, fc
     fc = fc_now
     package = ah.export(student, tmp_path / "phone.colpkg")
     _, card_ids = import_package(fc, package, tmp_path / "work")
-    stored = {r.anki_revlog_id: r for rows in review_rows(fc).values() for r in rows}
+    stored = {r.anki_revlog_id: (r, due, last)
+              for rows in review_rows(fc).values() for r, due, last in befores(rows)}  # fmt: skip
     zone, hour = fc.settings.zone, fc.settings.day_start_hour
     tracks: dict[int, ReviewTrack] = {}
     compared = 0
@@ -311,9 +330,9 @@ def test_the_bulk_rows_are_what_review_of_gives_one_answer_at_a_time(student, fc
                 continue
             track = tracks.setdefault(entry.card_id, ReviewTrack())
             want = review_of(entry, track, clock, zone, hour)
-            row = stored[entry.id]
+            row, due_before, last_review_before = stored[entry.id]
             got = (row.reviewed_at, row.state_before, row.state_after, row.due_after,
-                   row.elapsed_days, row.lapses_before, row.due_before, row.last_review_before,
+                   row.elapsed_days, row.lapses_before, due_before, last_review_before,
                    row.duration_ms)  # fmt: skip
             assert got == (want.reviewed_at, want.state_before, want.state_after, want.due_after,
                            want.elapsed_days, want.lapses_before, want.due_before,

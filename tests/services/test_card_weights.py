@@ -89,3 +89,34 @@ def test_card_weights_after_days_of_imports_equal_a_refresh_from_scratch(fc, clo
         weakness.refresh_weights(fc)
         assert _stored(fc) == got
         clock.advance(timedelta(days=2 if day % 2 else 1))
+
+
+def test_a_refresh_reads_no_card_whose_topics_weigh_nothing_and_that_points_at_its_first(
+    fc, tmp_path
+):
+    """Notes of several topics (an AnKing import: two each) whose topics weigh nothing: their
+    cards, pointing at their note's first topic by id, are not read again by a refresh; the
+    cards of a note linked to a topic that weighs are."""
+    from flashcore.storage.repos import weights as weights_repo
+
+    fc.add_decks([write_deck(tmp_path / "d.toml", LINKED, key="lk")])
+    weakness.refresh_weights(fc)
+    with reading(fc.engine) as session:
+        several = dict(
+            session.execute(
+                text(
+                    "SELECT n.key, c.id FROM cards c JOIN notes n ON n.id = c.note_id"
+                    " WHERE n.key IN ('lk:both', 'lk:far')"
+                )
+            ).all()
+        )
+        heart = session.execute(
+            text("SELECT id FROM topics WHERE path = 'Cardiology::Heart failure'")
+        ).scalar_one()
+        assert weights_repo.card_weights_and_topics(session, fc.profile_id, (), set()) == []
+        rows = weights_repo.card_weights_and_topics(session, fc.profile_id, (), {heart})
+        # `far` is linked to Heart failure: read, with both its topics; `both` is not
+        assert {r[0] for r in rows} == {several["lk:far"]} and len(rows) == 2
+        # without naming what weighs, every card of a note of several topics is read
+        rows = weights_repo.card_weights_and_topics(session, fc.profile_id)
+        assert {r[0] for r in rows} == set(several.values())

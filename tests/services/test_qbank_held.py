@@ -76,16 +76,9 @@ def test_texts_longer_than_their_columns_are_cut_by_characters_either_way(deck_f
     assert stored(deck_fc) == rows
 
 
-@pytest.mark.parametrize("stored_count", [0, 10**6])
-def test_a_large_log_finds_the_stored_attempts_by_date_or_by_look_up(
-    deck_fc, monkeypatch, stored_count
-):
-    # A log of more than _LOOK_UP rows reads the stored attempts of its dates in one pass,
-    # or, among many stored attempts, looks each fingerprint up: the same answer.
-    from flashcore.storage import qbank_stage
-
-    monkeypatch.setattr(qbank_stage, "_LOOK_UP", 2)
-    monkeypatch.setattr(qbank_stage, "tallied_attempts", lambda *_a: stored_count)
+def test_a_log_finds_the_stored_attempts_among_those_of_its_days(deck_fc):
+    # Schema 0023: the stored attempts of the log's days are read by the (profile_id, on_date)
+    # index (no fingerprint index to look each one up in), and compared in memory.
     qbank.import_log(deck_fc, MIXED, origin="mixed.csv")
     more = log(
         [
@@ -107,9 +100,8 @@ def test_a_large_log_finds_the_stored_attempts_by_date_or_by_look_up(
         sa.event.remove(deck_fc.engine, "before_cursor_execute", seen)
     assert (report.added, report.duplicates, report.unmatched_qids) == (2, 2, ["uworld:1006"])
     assert len(stored(deck_fc)) == 7
-    by_date = any("on_date BETWEEN" in s for s in statements)
-    looked_up = any("fingerprint IN" in s for s in statements)
-    assert (by_date, looked_up) == ((True, False) if stored_count == 0 else (False, True))
+    assert any("on_date IN" in s for s in statements)
+    assert not any("fingerprint IN" in s for s in statements)
 
 
 def statements_of(fc: Any, action: Any) -> tuple[Any, list[str]]:
@@ -126,7 +118,9 @@ def statements_of(fc: Any, action: Any) -> tuple[Any, list[str]]:
 
 
 def looks_for_stored(statements: list[str]) -> bool:
-    return any("on_date BETWEEN" in s or "fingerprint IN" in s for s in statements)
+    """Whether the import read stored attempts of its log's days (held: their fingerprints;
+    staged: into the temporary table of known ones)."""
+    return any("FROM qbank_attempts" in s and "on_date IN" in s for s in statements)
 
 
 @pytest.mark.parametrize("way", ["held", "staged"])
@@ -139,7 +133,7 @@ def test_a_log_of_later_days_than_every_batch_looks_for_no_duplicate(deck_fc, mo
         deck_fc, lambda: qbank.import_log(deck_fc, later, origin="later.csv")
     )
     assert (report.added, report.duplicates) == (1, 0)
-    assert not looks_for_stored(statements) or way == "staged"
+    assert not looks_for_stored(statements)
     # Reaching back to a stored day, the stored attempts are looked at (the duplicate is
     # found); so are they when a batch's latest day is not known (NULL: a batch whose
     # weights an import that died left unwritten).
@@ -153,7 +147,7 @@ def test_a_log_of_later_days_than_every_batch_looks_for_no_duplicate(deck_fc, mo
         deck_fc, lambda: qbank.import_log(deck_fc, back, origin="back.csv")
     )
     assert (report.added, report.duplicates) == (1, 1)
-    assert looks_for_stored(statements) or way == "staged"
+    assert looks_for_stored(statements)
     with deck_fc.engine.begin() as conn:
         conn.exec_driver_sql("UPDATE qbank_batches SET latest_on = NULL")
     unknown = log(["1009,incorrect,2026-11-25,Pathology,General,Emphysema"])
@@ -161,4 +155,4 @@ def test_a_log_of_later_days_than_every_batch_looks_for_no_duplicate(deck_fc, mo
         deck_fc, lambda: qbank.import_log(deck_fc, unknown, origin="unknown.csv")
     )
     assert (report.added, report.duplicates) == (1, 0)
-    assert looks_for_stored(statements) or way == "staged"
+    assert looks_for_stored(statements)

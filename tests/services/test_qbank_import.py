@@ -141,15 +141,12 @@ def test_reimporting_adds_nothing_and_again_counts_every_row_a_duplicate(deck_fc
     assert [b["added"] for b in qbank.list_batches(deck_fc)] == [0, 5]
 
 
-@pytest.fixture(params=["looked up", "read by date", "too many to read"])
+@pytest.fixture(params=["in one pass", "a day at a time"])
 def known(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The three ways a held log finds the attempts already stored: each fingerprint looked up
-    (small logs), the stored attempts of the log's dates read in one pass (large logs), and
-    looked up after all when those are too many to hold."""
-    if request.param != "looked up":
-        monkeypatch.setattr(qbank_stage, "_LOOK_UP", 0)
-    if request.param == "too many to read":
-        monkeypatch.setattr(qbank_stage, "_LOAD_KNOWN", 1)
+    """The stored attempts of a held log's days are read a number of days at a time (by the
+    index on (profile_id, on_date)): all of them at once, or a day at a time."""
+    if request.param == "a day at a time":
+        monkeypatch.setattr(qbank_stage, "_DAYS_AT_ONCE", 1)
     return str(request.param)
 
 

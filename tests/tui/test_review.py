@@ -475,3 +475,38 @@ async def test_card_text_selected_with_the_mouse_is_what_the_card_shows(fc):
         assert pane.lines.back is not None and pane.lines.back.plain in selected
         rows = screen_text(app).splitlines()
         assert drawn[first] in rows[pane.content_region.y + first]  # highlighted, not changed
+
+
+async def test_the_header_takes_another_terminals_change_while_the_card_is_read(fc):
+    """Found by hand (tmux, a reviewer left open): after a change made in another terminal
+    (here a card suspended; a paste or the study day's rollover alike) the header kept the
+    old counts until the next key, while `due` there already said otherwise. Now the
+    reviewer's quiet moment (every second while a card is read) rebuilds the queue and the
+    header and progress bar show its counts at once, with no key pressed."""
+    from flashcore.services.answering import set_cards
+
+    app = review_app(fc)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_session(pilot)
+        shown = screen.view.card_id
+        before = screen.queue
+        others = [c["card_id"] for c in fc.cards() if c["card_id"] != shown]
+        set_cards(fc, "suspend", others[:2])  # the other terminal: flashcore cards suspend IDS
+        expected = study.build_queue(fc, deck="Test")
+        assert (expected.new, expected.learning, expected.review) != (
+            before.new, before.learning, before.review
+        )  # fmt: skip
+        for _ in range(30):  # the reviewer's one-second tick, no key pressed
+            await pilot.pause(0.1)
+            queue = screen.queue
+            if (queue.new, queue.learning, queue.review) != (
+                before.new, before.learning, before.review
+            ):  # fmt: skip
+                break
+        await settle(pilot)
+        assert screen.view.card_id == shown and screen.phase == "front"
+        queue = screen.queue
+        assert (queue.new, queue.learning, queue.review) == (
+            expected.new, expected.learning, expected.review
+        )  # fmt: skip
+        assert f"new {expected.new}" in screen_text(app)

@@ -75,15 +75,22 @@ def topic_tag(topic: str) -> str:
     return clean_tag(f"{TOPIC_TAG_ROOT}::{topic}")
 
 
+@lru_cache(maxsize=65_536)
+def _names_qid(tag: str) -> str | None:
+    return anking.question_id(tag)
+
+
 def note_tags(note: ExportNote) -> list[str]:
     """The note's Anki tags: its tags, its topics (under `flashcore::`), its qids (where
-    Anki tools look for them); unique, in that order."""
+    Anki tools look for them; not again when one of its tags already names the qid, in
+    another of AnKing's forms such as v11's buckets); unique, in that order."""
     out: list[str] = []
     seen: set[str] = set()
+    named = {_names_qid(t) for t in note.tags} if note.qids and note.tags else set()
     candidates = itertools.chain(
         (clean_tag(t) for t in note.tags),
         (topic_tag(t) for t in note.topics),
-        (qid_tag(q) for q in note.qids),
+        (qid_tag(q) for q in note.qids if q not in named),
     )
     for tag in candidates:
         if tag and tag.lower() not in seen:

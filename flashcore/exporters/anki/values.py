@@ -59,3 +59,5 @@ class ExportSummary:
     cards: int
     bytes: int
     path: Path
+    # Notes that came from Anki packages (written with their own GUIDs: `ExportNote.guid`)
+    from_packages: int = 0

@@ -116,13 +116,16 @@ def _clean(value: str) -> str:
     return _CONTROL.sub("", value)
 
 
-def _cleaned(values: tuple[str, ...]) -> tuple[str, ...]:
-    """The fields without control characters and with `\n` line ends (`_clean`); most notes
-    hold none, found by one search over all their fields."""
+def _cleaned(values: tuple[str, ...]) -> tuple[tuple[str, ...], bool]:
+    """The fields without control characters and with `\n` line ends (`_clean`), and whether
+    any is longer than MAX_FIELD_CHARS; most notes hold none of either, found by one search
+    over all their fields and their length together."""
     whole = "\n".join(values)
+    too_long = len(whole) > MAX_FIELD_CHARS and max(map(len, values)) > MAX_FIELD_CHARS
     if "\r" not in whole and _CONTROL.search(whole) is None:
-        return values
-    return tuple(_clean(v) for v in values)
+        return values, too_long
+    cleaned = tuple(_clean(v) for v in values)
+    return cleaned, max(map(len, cleaned), default=0) > MAX_FIELD_CHARS
 
 
 @dataclass(slots=True)
@@ -194,6 +197,7 @@ class _Builder:
         self.report = report
         self._text_fields: dict[int, str] = {}
         self._cloze_plans: dict[tuple[int, tuple[bool, ...]], _ClozePlan] = {}
+        self._good_tags: set[str] = set()  # tags kept as they are, seen on earlier notes
 
     def note(
         self, note: Note, kind_of: NoteType, cards: list[Card], source: str, deck_key: str
@@ -204,8 +208,8 @@ class _Builder:
         if kind_of.kind is NoteTypeKind.IMAGE_OCCLUSION:
             report.unsupported["image occlusion"] += 1
             return None
-        values = _cleaned(note.fields)
-        if max(map(len, values), default=0) > MAX_FIELD_CHARS:
+        values, too_long = _cleaned(note.fields)
+        if too_long:
             report.skipped[f"a field longer than {MAX_FIELD_CHARS:,} characters"] += 1
             return None
         if kind_of.kind is NoteTypeKind.CLOZE:
@@ -217,13 +221,15 @@ class _Builder:
         if made is None:
             return None
         kind, fields, ordinals = made
-        tags = self._tags(note)
-        reading = anking.read_tags(tags, self.families)
-        suspended = frozenset(
-            anki_card_ord(kind_of.kind, c.ord)
-            for c in cards
-            if c.suspended and anki_card_ord(kind_of.kind, c.ord) in ordinals
-        )
+        tags = self._tags(note)  # flashcore's own topic tags left out: they give topics
+        reading = anking.read_tags(note.tags, self.families)
+        suspended = _NONE_SUSPENDED
+        if any(c.queue == _SUSPENDED for c in cards):
+            suspended = frozenset(
+                anki_card_ord(kind_of.kind, c.ord)
+                for c in cards
+                if c.suspended and anki_card_ord(kind_of.kind, c.ord) in ordinals
+            )
         media = report.media
         for value in fields.values():
             if "<" in value:
@@ -247,12 +253,17 @@ class _Builder:
         )
 
     def _tags(self, note: Note) -> tuple[str, ...]:
-        """The note's tags flashcore can hold (the others left out, with a warning)."""
+        """The note's tags flashcore holds (bad ones left out with a warning; `flashcore::…`
+        ones too: they are the note's topics, `anking.topic_path`)."""
         tags = note.tags
-        if all(_tag_problem(tag) is None for tag in tags):
+        good = self._good_tags
+        if good.issuperset(tags):
+            return tags
+        if all(_tag_problem(tag) is None and not anking.is_own_topic_tag(tag) for tag in tags):
+            good.update(tags)
             return tags
         kept = []
-        for tag in tags:
+        for tag in (t for t in tags if not anking.is_own_topic_tag(t)):
             if _tag_problem(tag) is None:
                 kept.append(tag)
             else:
@@ -278,7 +289,7 @@ class _Builder:
         self, kind_of: NoteType, values: tuple[str, ...]
     ) -> tuple[NoteKind, dict[str, str], list[int]] | None:
         filled = tuple(
-            bool(value) and not is_blank(value) for value in values[: len(kind_of.fields)]
+            [value != "" and not is_blank(value) for value in values[: len(kind_of.fields)]]
         )
         plan = self._cloze_plans.get((kind_of.id, filled))
         if plan is None:
@@ -469,7 +480,7 @@ def convert(
             found = homes[home] = (name, key)
         deck_name, key = found
         digest = hasher(note, prints[note.notetype_id], key)
-        held = stored.get(f"{key}:{note.guid}")
+        held = stored.get(f"{key}:{note.guid}") if stored else None
         if held is not None and source_of(held) == digest:
             spec: NoteSpec | None = _kept(note, kind_of, own, held, report, missing)
         else:

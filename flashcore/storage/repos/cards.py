@@ -305,7 +305,7 @@ def missed_suspended(
         .where(
             a.id >= from_id,
             a.batch_id == batch_id,
-            # `+ 0`: the batch's ids from `from_id` on, not the profile's unique index (SQLite
+            # `+ 0`: the batch's ids from `from_id` on, not the profile's index (SQLite
             # would otherwise walk every attempt of the profile: 0.1 s at 1,000,000)
             (a.profile_id + 0) == profile_id,
             a.outcome.in_(list(missed_outcomes)),

@@ -35,14 +35,15 @@ if TYPE_CHECKING:
 
 from flashcore.storage.repos.common import (
     chunks,
-    insert_many,
     insert_many_like,
+    insert_tuples,
     like_prefix,
     update_many,
 )
 
 # What differs between the new cards of a load (`_new_card_row` gives the rest).
 _CARD_VARIES = ("note_id", "ord", "suspended", "weak_topic_id")
+_NOTE_VARIES = ("key", "kind", "fields", "tags", "content_hash", "source_line")
 
 
 @dataclass(slots=True)
@@ -172,7 +173,9 @@ def upsert_deck(
             )
         )
     }
-    topic_ids = ensure_topics(session, profile_id, {t for n in spec.notes for t in n.topics})
+    topic_ids = _LinkedTopics(
+        ensure_topics(session, profile_id, {t for n in spec.notes for t in n.topics})
+    )
     plan = plan_sync(spec.key, spec.notes, stored)
     counts.unchanged = plan.unchanged
     fresh = [(n.spec, n.key, n.content_hash) for n in plan.new]
@@ -212,35 +215,31 @@ def _insert_notes(
     deck_id: int,
     fresh: list[tuple[NoteSpec, str, str]],
     now: datetime,
-    topic_ids: dict[str, int],
+    topic_ids: _LinkedTopics,
 ) -> tuple[list[tuple[int, NoteSpec]], int]:
     """Insert the new notes (spec, key, content hash) and their cards; returns each note's id
     with its spec, and the cards added. A card's weak topic starts as its note's first topic
     (`topic_ids`: the ids of the notes' topics), what the weight refresh that follows gives it
     while no topic of the note weighs more: a first import's refresh rewrote every card."""
-    rows = [
-        {
-            "profile_id": profile_id,
-            "deck_id": deck_id,
-            "key": key,
-            "kind": note.kind.value,
-            "fields": note.fields,
-            "tags": list(note.tags),
-            "content_hash": digest,
-            "removed": False,
-            "source_line": note.line,
-            "created_at": now,
-            "modified_at": now,
-        }
-        for note, key, digest in fresh
-    ]
-    insert_many(session, notes, rows)
+    template = {"profile_id": profile_id, "deck_id": deck_id, "removed": False,
+                "created_at": now, "modified_at": now, **dict.fromkeys(_NOTE_VARIES)}  # fmt: skip
+    insert_many_like(
+        session,
+        notes,
+        template,
+        _NOTE_VARIES,
+        [
+            (key, note.kind.value, note.fields, list(note.tags), digest, note.line)
+            for note, key, digest in fresh
+        ],
+    )
     note_id_of = _note_ids(session, deck_id, [key for _n, key, _d in fresh])
     linked = [(note_id_of[key], note) for note, key, _d in fresh]
+    first = topic_ids.first
     card_rows = [
         (note_id, o, o in note.suspended, topic)
         for note_id, note in linked
-        for topic in (_first_topic(note, topic_ids),)
+        for topic in (first(note.topics),)
         for o in _ordinals(note)
     ]
     template = _new_card_row(profile_id, 0, 0, now)
@@ -297,17 +296,18 @@ def _retire(session: Session, note_ids: list[int], now: datetime) -> None:
 
 
 def _write_links(
-    session: Session, linked: list[tuple[int, NoteSpec]], topic_ids: dict[str, int]
+    session: Session, linked: list[tuple[int, NoteSpec]], topic_ids: _LinkedTopics
 ) -> None:
-    topic_rows: list[dict[str, Any]] = []
-    qid_rows: list[dict[str, Any]] = []
+    topic_rows: list[tuple[int, int]] = []
+    qid_rows: list[tuple[int, str, str]] = []
+    of = topic_ids.of
     for note_id, note in linked:
-        ids = _note_topic_ids(note, topic_ids)
-        topic_rows.extend({"note_id": note_id, "topic_id": t} for t in sorted(ids))
-        qids = sorted({_split_qid(q) for q in note.qids})
-        qid_rows.extend({"note_id": note_id, "source": s, "qid": q} for s, q in qids)
-    insert_many(session, note_topics, topic_rows)
-    insert_many(session, note_qids, qid_rows)
+        topic_rows.extend([(note_id, t) for t in of(note.topics)])
+        if note.qids:
+            qids = sorted({_split_qid(q) for q in note.qids})
+            qid_rows.extend([(note_id, s, q) for s, q in qids])
+    insert_tuples(session, note_topics, ("note_id", "topic_id"), topic_rows)
+    insert_tuples(session, note_qids, ("note_id", "source", "qid"), qid_rows)
 
 
 def _note_ids(session: Session, deck_id: int, keys: list[str]) -> dict[str, int]:
@@ -320,12 +320,25 @@ def _note_ids(session: Session, deck_id: int, keys: list[str]) -> dict[str, int]
     return {key: note_id for key, note_id in session.execute(query) if key in wanted}
 
 
-def _note_topic_ids(note: NoteSpec, topic_ids: dict[str, int]) -> set[int]:
-    return {topic_ids[topic_keys.clean_path(t)] for t in note.topics if topic_keys.clean_path(t)}
+class _LinkedTopics:
+    """The topic ids of notes' topic paths (`ids`: by clean path), sorted and each once; worked
+    out once per set of paths (a deck's notes share a few hundred)."""
 
+    def __init__(self, ids: dict[str, int]) -> None:
+        self.ids = ids
+        self._of: dict[tuple[str, ...], tuple[int, ...]] = {}
 
-def _first_topic(note: NoteSpec, topic_ids: dict[str, int]) -> int | None:
-    return min(_note_topic_ids(note, topic_ids), default=None)
+    def of(self, paths: tuple[str, ...]) -> tuple[int, ...]:
+        found = self._of.get(paths)
+        if found is None:
+            ids = self.ids
+            cleaned = (topic_keys.clean_path(t) for t in paths)
+            found = self._of[paths] = tuple(sorted({ids[c] for c in cleaned if c}))
+        return found
+
+    def first(self, paths: tuple[str, ...]) -> int | None:
+        found = self.of(paths)
+        return found[0] if found else None
 
 
 def _new_card_row(

@@ -7,7 +7,7 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from flashcore.core.errors import NotFoundError
 from flashcore.storage.tables import review_logs
@@ -53,15 +53,16 @@ def given_review(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+# A card's previous row is found by its greatest id in the card's index entries (the card's
+# index is ordered by revlog id, not by id, since schema 0022: the ids are read from the
+# index alone, then one row), not by ordering the card's rows.
+
+
 @cache
 def previous_statement() -> Any:
     r = review_logs.c
-    return (
-        select(*(r[name] for name in CHAIN_SOURCE))
-        .where(r.card_id == bindparam("b_card"))
-        .order_by(r.id.desc())
-        .limit(1)
-    )
+    last = select(func.max(r.id)).where(r.card_id == bindparam("b_card")).scalar_subquery()
+    return select(*(r[name] for name in CHAIN_SOURCE)).where(r.id == last)
 
 
 def insert_review(session: Executor, values: dict[str, Any]) -> int:
@@ -86,12 +87,12 @@ def _same(a: Any, b: Any) -> bool:
 @cache
 def _chain_statement() -> Any:
     r = review_logs.c
-    return (
-        select(r.id, *(r[name] for name in CHAIN_SOURCE))
+    before = (
+        select(func.max(r.id))
         .where(r.card_id == bindparam("b_card"), r.id < bindparam("b_id"))
-        .order_by(r.id.desc())
-        .limit(1)
+        .scalar_subquery()
     )
+    return select(r.id, *(r[name] for name in CHAIN_SOURCE)).where(r.id == before)
 
 
 def before_state(session: Executor, row: dict[str, Any]) -> dict[str, Any]:
@@ -113,7 +114,7 @@ def unchain_successor(session: Executor, card_id: int, log_id: int) -> None:
     chained to it, gets its before-state written out (so it stays exact)."""
     r = review_logs.c
     nxt = session.execute(
-        select(r.id).where(r.card_id == card_id, r.id > log_id).order_by(r.id).limit(1)
+        select(func.min(r.id)).where(r.card_id == card_id, r.id > log_id)
     ).scalar()
     if nxt is not None:
         write_out(session, nxt)

@@ -247,7 +247,8 @@ def attempt_tallies(conn: Executor, profile_id: int) -> list[TextTally]:
     a = qbank_attempts.c
     rows = conn.execute(
         select(a.topic, a.category, a.system, func.count(), _missed_count())
-        .where(a.profile_id == profile_id, shown(profile_id))
+        # `+ 0`: in table order, not by the (profile_id, on_date) index (see batch_summaries)
+        .where((a.profile_id + 0) == profile_id, shown(profile_id))
         .group_by(a.topic, a.category, a.system)
     )
     found = [TextTally(t, cat, s, int(n), int(m or 0)) for t, cat, s, n, m in rows]

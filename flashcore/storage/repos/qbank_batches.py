@@ -224,7 +224,9 @@ def batch_summaries(conn: Executor, profile_id: int) -> list[BatchSummary]:
         int(batch_id): int(n)
         for batch_id, n in conn.execute(
             select(a.batch_id, func.count())
-            .where(a.profile_id == profile_id, shown(profile_id))
+            # `+ 0`: every attempt in table order; through the (profile_id, on_date) index
+            # (schema 0023) 1,100,000 attempts took 0.78 + 1.36 s CPU, in table order 0.20
+            .where((a.profile_id + 0) == profile_id, shown(profile_id))
             .group_by(a.batch_id)
         )
     }

@@ -117,7 +117,9 @@ def review_outcomes(session: Executor, profile_id: int, since: datetime) -> list
                     raise NotFoundError(f"review {row.id}: the answer it follows is missing")
                 stability, last = found
         previous = (row.card_id, row.stability_after, row.reviewed_at)
-        if row.state_before == review and stability is not None:
+        # A stability of 0.0 is none known: an answer imported from Anki chained to the one
+        # before it (whose stability after is 0.0) was not scheduled with one flashcore knows.
+        if row.state_before == review and stability:
             out.append(ReviewOutcome(row.note_id, row.reviewed_at, stability, last,
                                      row.elapsed_days, row.rating == 1))  # fmt: skip
     return out

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, bindparam, exists, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 
 from flashcore.core.reasons import Explanation, WeakTopic
 from flashcore.storage.explanations import from_json, to_json
@@ -17,6 +17,8 @@ from flashcore.storage.tables import cards, note_topics, profiles, topics
 
 if TYPE_CHECKING:
     from flashcore.storage.repos.common import Executor
+
+FEW_WEIGHING = 500  # topics that weigh, named in one statement (`card_weights_and_topics`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,14 +88,21 @@ def update_topic_weights(conn: Executor, changed: list[TopicWeight]) -> None:
 
 
 def card_weights_and_topics(
-    conn: Executor, profile_id: int, notes: Collection[int] = ()
+    conn: Executor,
+    profile_id: int,
+    notes: Collection[int] = (),
+    weighing: Collection[int] | None = None,
 ) -> list[tuple[int, int, float, int | None, int | None]]:
     """The profile's cards whose stored weight a refresh may change, with their note's topics:
     (card id, note id, weight, weak topic id, a topic the note is linked to or None), a row
     per linked topic, by card id and then topic id. Left out (schema 0019): cards of no
     missed question (weight 0) that point at their note's only topic, or at none for a note
     without topics, unless their note is in `notes` (those of open missed questions): no
-    topic weight can move them (at 200,000 cards of one topic each, ~0.7 s less)."""
+    topic weight can move them (at 200,000 cards of one topic each, ~0.7 s less). Given
+    `weighing` (the topics whose cards take a weight above 0; at most `FEW_WEIGHING`), also
+    the cards of weight 0 that point at their note's first topic by id, of a note linked to
+    none of them: the refresh gives them that topic again (after a first AnKing import, whose
+    notes have two topics each and nothing weighs yet: 96,000 rows read for no change)."""
     c, nt = cards.c, note_topics.c
     k, o = note_topics.alias("k"), note_topics.alias("o")
     only_topic = and_(
@@ -101,7 +110,17 @@ def card_weights_and_topics(
         ~exists().where(o.c.note_id == c.note_id, o.c.topic_id != c.weak_topic_id),
     )
     no_topic = and_(c.weak_topic_id.is_(None), ~exists().where(k.c.note_id == c.note_id))
-    settled = and_(c.weight == 0, or_(only_topic, no_topic))
+    unmoved = or_(only_topic, no_topic)
+    if weighing is not None and len(weighing) <= FEW_WEIGHING:
+        first = select(func.min(k.c.topic_id)).where(k.c.note_id == c.note_id).scalar_subquery()
+        at_first = c.weak_topic_id.is_not_distinct_from(first)
+        if weighing:
+            at_first = and_(
+                at_first,
+                ~exists().where(o.c.note_id == c.note_id, o.c.topic_id.in_(sorted(weighing))),
+            )
+        unmoved = or_(at_first, unmoved)
+    settled = and_(c.weight == 0, unmoved)
     columns = (c.id, c.note_id, c.weight, c.weak_topic_id, nt.topic_id)
     rows: list[Any] = [
         tuple(row)

@@ -187,24 +187,6 @@ class ReviewScreen(ReviewActions, ReviewWrites, Screen[None]):
             collector.collect()
             self._quiet_work(checkpoint=True)
 
-    def _quiet_work(self, *, checkpoint: bool = False) -> None:
-        """While the student reads, in a worker thread: every so many answers the WAL
-        checkpoint, the session's warm-up of a new connection for its first answer, and the
-        session's rebuild when another process changed the collection (an import that
-        finished), so that the next key finds the queue built."""
-        study = self.study
-        if study is None or (self._quiet is not None and not self._quiet.is_finished):
-            return
-
-        def work() -> None:
-            if checkpoint:
-                study.idle()
-            study.prepare()
-            if not self._writing:  # else the answer's worker reads it once the answer is in
-                self._fetch_ahead(study)
-
-        self._quiet = self.run_worker(work, thread=True, exit_on_error=False, group="idle")
-
     def _scope_text(self, queue: TodayQueue | None = None) -> Text:
         width = (self._scope.size.width if self.is_mounted else 0) or HEAD_WIDTH
         return scope_text(self.deck, self.topic, queue, width)

@@ -62,6 +62,7 @@ class ReviewWrites:
     _kept_keys: list[tuple[Callable[..., Any], tuple[Any, ...]]]
     _ahead_card: tuple[Ahead, NextCard] | None
     _writing: bool
+    _quiet: Any  # the worker of the work done while the student reads
     _behind_queue: TodayQueue | None
     _behind_timer: Timer | None
     _keys: AnswerBar
@@ -148,6 +149,39 @@ class ReviewWrites:
             )
 
         self.call_after_refresh(start)
+
+    def _quiet_work(self, *, checkpoint: bool = False) -> None:
+        """While the student reads, in a worker thread: every so many answers the WAL
+        checkpoint, the session's warm-up of a new connection for its first answer, and the
+        session's rebuild when another process changed the collection (an import that
+        finished), so that the next key finds the queue built."""
+        study = self.study
+        if study is None or (self._quiet is not None and not self._quiet.is_finished):
+            return
+        view = self.view
+
+        def work() -> None:
+            if checkpoint:
+                study.idle()
+            rebuilt = study.prepare()
+            if not self._writing:  # else the answer's worker reads it once the answer is in
+                self._fetch_ahead(study)
+                queue = study.queue_held() if rebuilt else None  # the header's new counts
+                if queue is not None:
+                    self.app.call_from_thread(self._counts_news, view, queue)
+
+        self._quiet = self.run_worker(work, thread=True, exit_on_error=False, group="idle")
+
+    def _counts_news(self, view: CardView | None, queue: TodayQueue) -> None:
+        """On the screen, after a quiet moment rebuilt the queue (another terminal's import,
+        a card suspended there, the study day's rollover): the header's and the progress
+        bar's counts are the rebuilt queue's at once, as `due` in that terminal says, not only
+        at the next key. Only while the same card is read and no answer is being written."""
+        reading = self.phase in ("front", "back") and not self._writing
+        if view is not None and self.view is view and reading:
+            self.queue = queue
+            self._set_scope()
+            self._update_progress()
 
     def _fetch_ahead(self, study: StudySession) -> None:
         """In a worker, while the student reads: the card after the one on screen, read ahead
