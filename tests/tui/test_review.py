@@ -334,7 +334,7 @@ async def test_a_card_answered_elsewhere_is_skipped_with_a_notice(fc):
         await answer(pilot, "1")
         assert screen.view.card_id != first
         assert screen.record.count == 0
-    assert "changed elsewhere (answered, suspended or removed)" in notes
+    assert "card changed elsewhere (answered, suspended, removed): not saved" in notes
     assert reviews_today(fc) == 1
     card = next(c for c in fc.cards() if c["card_id"] == first)
     assert card["state"] == "review"
@@ -527,8 +527,8 @@ async def test_a_card_suspended_elsewhere_while_read_is_not_answered_and_says_so
         await answer(pilot, "3")
         assert screen.view.card_id != first
         assert screen.record.count == 0
-    assert "changed elsewhere (answered, suspended or removed)" in notes
-    assert "this answer was not saved" in notes
+        assert "removed): not saved" in screen_text(app)  # whole, at 80 columns
+    assert "card changed elsewhere (answered, suspended, removed): not saved" in notes
     assert reviews_today(fc) == 0
     card = next(c for c in fc.cards() if c["card_id"] == first)
     assert card["suspended"] and card["reps"] == 0

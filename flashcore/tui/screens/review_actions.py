@@ -103,7 +103,7 @@ class ReviewActions:
         reason, weak_topic = why  # as shown with the card, whatever was loaded since
         if isinstance(outcome, StaleCardError):
             self._invalidate()
-            self.say(STALE_NOTICE, severity="warning")
+            self.say(f"card {STALE_NOTICE}", severity="warning")
         elif isinstance(outcome, DatabaseBusyError) or (
             isinstance(outcome, BaseException) and not isinstance(outcome, FlashcoreError)
         ):

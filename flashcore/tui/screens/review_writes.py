@@ -260,7 +260,7 @@ class ReviewWrites:
         self.record.pop()  # added at the key
         if isinstance(outcome, StaleCardError):
             self._invalidate()
-            self.say(f"the last card was {STALE_NOTICE}", severity="warning")
+            self.say(f"last card {STALE_NOTICE}", severity="warning")
         elif isinstance(outcome, FlashcoreError) and not isinstance(outcome, DatabaseBusyError):
             self._invalidate()
             self.say(f"your last answer was not saved: {_first_line(outcome)}", severity="error")
