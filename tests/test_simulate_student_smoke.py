@@ -169,3 +169,13 @@ def test_the_command_runs_each_luck_and_keeps_them_apart(capsys, tmp_path):
     assert cli.main(args) == 0  # reused per luck
     assert len(out.read_text().splitlines()) == 4
     assert cli.main(["--lucks=x"]) == 1
+
+
+def test_every_arm_patches_constants_that_exist():
+    from tools.simulate.__main__ import ARMS
+    from tools.simulate.student import _constant
+
+    for arm in ARMS.values():
+        for name, _ in arm.patch:
+            module, attribute = _constant(name)
+            assert hasattr(module, attribute), (arm.name, name)

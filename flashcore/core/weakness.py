@@ -51,6 +51,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 
+from flashcore.core import shrinkage
 from flashcore.core.settings import Settings
 
 PRIOR_MISS_RATE = 0.5
@@ -267,11 +268,12 @@ class Standing:
 
     misses: float  # recent (decayed) misses
     expected: float
+    prior: float = RELATIVE_PRIOR_MISSES  # misses of benefit of the doubt
 
     @property
     def ratio(self) -> float:
         """Misses per card relative to the student's average, shrunk toward 1 (average)."""
-        return (self.misses + RELATIVE_PRIOR_MISSES) / (self.expected + RELATIVE_PRIOR_MISSES)
+        return (self.misses + self.prior) / (self.expected + self.prior)
 
 
 def standings(
@@ -280,11 +282,10 @@ def standings(
     """Each missed topic's standing. `misses`: decayed misses per topic; `cards`: cards per
     topic (its sub-topics' included); `total_cards`: the collection's cards with a topic."""
     total = sum(misses.values())
-    out = {}
-    for topic, m in misses.items():
-        share = cards.get(topic, 0) / total_cards if total_cards > 0 else 0.0
-        out[topic] = Standing(m, total * share)
-    return out
+    share = {t: cards.get(t, 0) / total_cards if total_cards > 0 else 0.0 for t in misses}
+    expected = {t: total * share[t] for t in misses}
+    prior = shrinkage.prior(misses, expected, RELATIVE_PRIOR_MISSES)
+    return {t: Standing(m, expected[t], prior) for t, m in misses.items()}
 
 
 def score_for_ratio(ratio: float, base: float, cap: float) -> float:

@@ -6,6 +6,12 @@ from dataclasses import dataclass, field
 
 from flashcore.core.model import Rating
 
+# An answer refused because the card changed since it was shown: another window or terminal
+# answered it, or suspended, buried or removed it (`cards suspend`, `decks add --prune`).
+STALE_NOTICE = (
+    "changed elsewhere (answered, suspended or removed): this answer was not saved; moving on"
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Answered:

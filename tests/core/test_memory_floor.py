@@ -103,3 +103,11 @@ def test_only_introduced_topics_take_a_floor_when_the_ablation_asks(monkeypatch)
     monkeypatch.setattr(memory_floor, "ONLY_INTRODUCED", True)
     only, _ = memory_floor.floored(scores, forgetting, CARDS, S, unfinished={3})
     assert only[2].score > 0 and 3 not in only  # topic 3 has new cards left: no floor
+
+
+def test_floor_all_gives_every_topic_with_flashcard_evidence_the_uniform_equivalent(monkeypatch):
+    assert memory_floor.floor_for(0.8, 0.92) is None  # as shipped: only forgotten above average
+    monkeypatch.setattr(memory_floor, "FLOOR_ALL", True)
+    assert memory_floor.floor_for(0.8, 0.92) == 0.92
+    assert memory_floor.floor_for(None, 0.92) is None  # no reviews: no evidence, no floor
+    assert memory_floor.floor_for(2.0, 0.92) == 1.0 - 0.08 / 2.0

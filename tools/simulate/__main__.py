@@ -46,6 +46,22 @@ ARMS: dict[str, Arm] = {
             ("memory_floor.ONLY_INTRODUCED", True),
         ),
     ),
+    # no pull-forwards at all (the weights and the order as shipped)
+    "no-pull": Arm("no-pull", config=(("pull_forward_per_topic", "0"),)),
+    # misses shrunk toward the student's average by a prior fitted from how much the topics
+    # differ beyond chance (empirical Bayes, core.weakness.fitted_prior) instead of 3 misses
+    "eb": Arm("eb", patch=(("shrinkage.FITTED", True),)),
+    # every introduced topic's reviews at least at the weights' uniform equivalent (forgotten
+    # more than average: that divided by its forgetting); the new-card order kept
+    "floor-all": Arm(
+        "floor-all",
+        patch=(
+            ("memory_floor.ENABLED", True),
+            ("memory_floor.ITERATIONS", 1),
+            ("memory_floor.ONLY_INTRODUCED", True),
+            ("memory_floor.FLOOR_ALL", True),
+        ),
+    ),
     "shipped": Arm("shipped", absolute=True),
     "shipped-no-raise": Arm(
         "shipped-no-raise", absolute=True, config=(("weakness_max_retention", "0.90"),)
