@@ -15,7 +15,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from flashcore.core.model import DeckSpec, NoteKind, NoteSpec
+from flashcore.core.model import DeckSpec, NoteKind, NoteSpec, basic_ordinals
 from flashcore.exporters.anki import guid_for
 from flashcore.importers.anki_package.types import NoteTypeKind
 from flashcore.services.anki_history import PackageSource
@@ -48,40 +48,60 @@ def without_returning(
 ) -> tuple[list[DeckSpec], int]:
     """The package's decks without the notes flashcore already holds as its own (a deck left
     with no note is left out: it is one of flashcore's decks); and how many notes were left
-    out. A package note whose further cards came back as notes of their own (`<key>@<ord>`)
-    is the export's first half of that note, with one template: taken as the package's text
-    it would drop the note's other sides (those cards left blank and suspended), so it stays
-    as flashcore holds it (`_kept_as_is`); its scheduling still comes, as any package note's."""
+    out. A package note whose further cards the export writes as notes of their own
+    (`<key>@<ord>`) and that comes without them (with one template: the export's first half,
+    whether its other halves are in the package or not, as when only the deck it was moved
+    to is exported) would drop the note's other sides taken as the package's text (those
+    cards left blank and suspended), so it stays as flashcore holds it (`_kept_as_is`); its
+    scheduling still comes, as any package note's. With every side (Anki's own note type, an
+    updated deck) it is taken as any package note."""
     if not known.notes:
         return specs, 0
-    split = {known.notes[n.local_id] for s in specs for n in s.notes if n.local_id in known.ords}
-    kept_as_is = _kept_as_is(session, profile_id, split) if split else {}
+    sides: dict[int, set[int]] = {}
+    for guid, ord_ in known.ords.items():
+        sides.setdefault(known.notes[guid], set()).add(ord_)
+    converted = any(not n.stub and n.local_id not in known.notes for s in specs for n in s.notes)
+    kept_as_is = _kept_as_is(session, profile_id, sides) if sides and converted else {}
     out: list[DeckSpec] = []
     left_out = 0
     for spec in specs:
-        kept = tuple(
-            kept_as_is.get(n.local_id, n) for n in spec.notes if n.local_id not in known.notes
-        )
+        kept = tuple(_held(n, kept_as_is) for n in spec.notes if n.local_id not in known.notes)
         left_out += len(spec.notes) - len(kept)
         if kept:
             out.append(spec if kept == spec.notes else dataclasses.replace(spec, notes=kept))
     return out, left_out
 
 
-def _kept_as_is(session: Any, profile_id: int, note_ids: set[int]) -> dict[str, NoteSpec]:
-    """GUID -> a stub of the stored note (`NoteSpec.stub`: found unchanged, never written),
-    for the package notes of `note_ids`. By GUID alone, whatever deck the package puts the
-    note in: a note moved to another deck in Anki is moved here (`decks._adopt_moved_notes`),
-    its text kept all the same."""
+def _held(note: NoteSpec, kept_as_is: dict[str, tuple[NoteSpec, set[int]]]) -> NoteSpec:
+    """The package note, or the stub of the stored note when it is the export's first half
+    of a note split by it (it lacks one of the note's further cards)."""
+    found = kept_as_is.get(note.local_id)
+    if found is None or note.stub:
+        return note
+    stub, further = found
+    if note.kind is NoteKind.CLOZE:
+        return note
+    shown = note.ordinals if note.ordinals is not None else basic_ordinals(note.fields)
+    return note if further <= set(shown) else stub
+
+
+def _kept_as_is(
+    session: Any, profile_id: int, sides: dict[int, set[int]]
+) -> dict[str, tuple[NoteSpec, set[int]]]:
+    """GUID -> a stub of the stored note (`NoteSpec.stub`: found unchanged, never written)
+    and the ordinals of its further cards, for the package notes split by the export (`sides`:
+    note id -> those ordinals). By GUID alone, whatever deck the package puts the note in: a
+    note moved to another deck in Anki is moved here (`decks._adopt_moved_notes`), its text
+    kept all the same."""
     homes = repos.package_note_homes(session, profile_id)
     hashes = repos.package_note_hashes(session, profile_id)
-    out: dict[str, NoteSpec] = {}
+    out: dict[str, tuple[NoteSpec, set[int]]] = {}
     for guid, (note_id, deck_key) in homes.items():
         digest = hashes.get(f"{deck_key}:{guid}")
-        if note_id in note_ids and digest is not None:
+        if note_id in sides and digest is not None:
             stub = NoteSpec(local_id=guid, kind=NoteKind.BASIC, fields={}, source_hash=digest,
                             stub=True)  # fmt: skip
-            out[guid] = stub
+            out[guid] = (stub, sides[note_id])
     return out
 
 

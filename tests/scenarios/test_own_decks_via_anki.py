@@ -14,7 +14,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
+from anki.collection import (
+    Collection,
+    DeckIdLimit,
+    ExportAnkiPackageOptions,
+    ImportAnkiPackageOptions,
+    ImportAnkiPackageRequest,
+)
 
 from flashcore.core.clock import FixedClock
 from flashcore.services import Flashcore
@@ -156,3 +162,47 @@ def test_a_reversed_note_moved_to_another_deck_in_anki_keeps_both_sides(sqlite_u
         assert {c["card_id"]: (c["front"], c["suspended"]) for c in cards} == shown
         assert {c["deck"] for c in cards if "Beta-1" in c["front"]} == {"Elsewhere"}
         assert check(fc).problems == []
+
+
+def test_a_reversed_note_s_first_half_exported_alone_keeps_both_sides(sqlite_url, tmp_path):
+    """Review rv: only the deck the reversed note's first card was moved to is exported from
+    the phone, so the package holds the export's first half without its other half. It was
+    taken as the package's text: the reverse card came back blank and suspended. It stays as
+    flashcore holds it; the original package with the note edited still updates it."""
+    source = ah.new_student(tmp_path / "source" / "collection.anki2", notes=2, cloze=0)
+    col = source.col
+    note = col.new_note(col.models.by_name("Basic (and reversed card)"))
+    note["Front"], note["Back"] = "Beta-1 blockers end in?", "-olol"
+    col.add_note(note, col.decks.id("Step 1::Pharm"))
+    first = ah.export(source, tmp_path / "source.apkg")
+    clock = FixedClock(datetime.now(UTC).replace(microsecond=0) - timedelta(days=3))
+    with Flashcore.open(sqlite_url, clock=clock, create=True, timezone="UTC") as fc:
+        _add(fc, first)
+        shown = {c["card_id"]: (c["front"], c["suspended"]) for c in fc.cards()}
+        study_in_flashcore(fc, clock, days=2, seed=1)
+        out = tmp_path / "from-flashcore.apkg"
+        export_anki(fc, out, with_scheduling=True)
+        phone = _phone(tmp_path, out, "phone").col
+        main = [
+            c
+            for c in phone.find_cards("Beta-1")
+            if phone.get_card(c).note()["Front"] == note["Front"]
+        ]
+        assert len(main) == 1
+        deck = phone.decks.id("Elsewhere")
+        phone.set_deck(main, deck)
+        back = tmp_path / "phone.apkg"
+        options = ExportAnkiPackageOptions(with_scheduling=True, with_deck_configs=True)
+        phone.export_anki_package(out_path=str(back), options=options, limit=DeckIdLimit(deck))
+
+        clock.set(datetime.now(UTC) + timedelta(hours=1))
+        _add(fc, back)
+        assert {c["card_id"]: (c["front"], c["suspended"]) for c in fc.cards()} == shown
+        assert check(fc).problems == []
+
+        note["Front"] = "Beta-1 selective blockers end in?"  # the original deck, updated
+        col.update_note(note)
+        _add(fc, ah.export(source, tmp_path / "source-2.apkg"))
+        fronts = sorted(c["front"] for c in fc.cards() if c["front"].startswith("Beta"))
+        assert fronts == ["Beta-1 selective blockers end in?"]
+        assert not any(c["suspended"] for c in fc.cards())
