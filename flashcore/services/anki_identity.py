@@ -60,9 +60,7 @@ def without_returning(
     left_out = 0
     for spec in specs:
         kept = tuple(
-            kept_as_is.get((spec.key, n.local_id), n)
-            for n in spec.notes
-            if n.local_id not in known.notes
+            kept_as_is.get(n.local_id, n) for n in spec.notes if n.local_id not in known.notes
         )
         left_out += len(spec.notes) - len(kept)
         if kept:
@@ -70,20 +68,20 @@ def without_returning(
     return out, left_out
 
 
-def _kept_as_is(
-    session: Any, profile_id: int, note_ids: set[int]
-) -> dict[tuple[str, str], NoteSpec]:
-    """(deck key, GUID) -> a stub of the stored note (`NoteSpec.stub`: found unchanged, never
-    written), for the package notes of `note_ids`."""
+def _kept_as_is(session: Any, profile_id: int, note_ids: set[int]) -> dict[str, NoteSpec]:
+    """GUID -> a stub of the stored note (`NoteSpec.stub`: found unchanged, never written),
+    for the package notes of `note_ids`. By GUID alone, whatever deck the package puts the
+    note in: a note moved to another deck in Anki is moved here (`decks._adopt_moved_notes`),
+    its text kept all the same."""
     homes = repos.package_note_homes(session, profile_id)
     hashes = repos.package_note_hashes(session, profile_id)
-    out: dict[tuple[str, str], NoteSpec] = {}
+    out: dict[str, NoteSpec] = {}
     for guid, (note_id, deck_key) in homes.items():
         digest = hashes.get(f"{deck_key}:{guid}")
         if note_id in note_ids and digest is not None:
             stub = NoteSpec(local_id=guid, kind=NoteKind.BASIC, fields={}, source_hash=digest,
                             stub=True)  # fmt: skip
-            out[(deck_key, guid)] = stub
+            out[guid] = stub
     return out
 
 

@@ -6,6 +6,11 @@ from dataclasses import dataclass, field
 
 from flashcore.core.model import Rating
 
+# An answer refused because the card changed since it was shown: another window or terminal
+# answered it, or suspended, buried or removed it (`cards suspend`, `decks add --prune`).
+# (short: it shows in the card's bottom border, ~76 cells at 80 columns)
+STALE_NOTICE = "changed elsewhere (answered, suspended, removed): not saved"
+
 
 @dataclass(frozen=True, slots=True)
 class Answered:

@@ -123,3 +123,36 @@ def test_a_reversed_note_split_by_the_export_comes_back_as_its_two_cards(sqlite_
         assert summary["reviews_added"] == on_phone
         assert sum(map(len, review_rows(fc).values())) == given + on_phone
         assert check(fc).problems == []
+
+
+def test_a_reversed_note_moved_to_another_deck_in_anki_keeps_both_sides(sqlite_url, tmp_path):
+    """Review rv: the reversed note's cards moved to another deck on the phone. The package
+    note (the export's first half, one template) was taken as the package's text because it was
+    looked up by its new deck: its reverse card came back blank and suspended. It stays as
+    flashcore holds it, moved to the new deck, both cards as they were."""
+    source = ah.new_student(tmp_path / "source" / "collection.anki2", notes=2, cloze=0)
+    col = source.col
+    note = col.new_note(col.models.by_name("Basic (and reversed card)"))
+    note["Front"], note["Back"] = "Beta-1 blockers end in?", "-olol"
+    col.add_note(note, col.decks.id("Step 1::Pharm"))
+    first = ah.export(source, tmp_path / "source.apkg")
+    clock = FixedClock(datetime.now(UTC).replace(microsecond=0) - timedelta(days=3))
+    with Flashcore.open(sqlite_url, clock=clock, create=True, timezone="UTC") as fc:
+        _add(fc, first)
+        shown = {c["card_id"]: (c["front"], c["suspended"]) for c in fc.cards()}
+        assert len(shown) == 4 and not any(s for _f, s in shown.values())
+        study_in_flashcore(fc, clock, days=2, seed=1)
+        out = tmp_path / "from-flashcore.apkg"
+        export_anki(fc, out, with_scheduling=True)
+        phone = _phone(tmp_path, out, "phone")
+        moved = set(phone.col.find_cards("Beta-1")) | set(phone.col.find_cards("olol"))
+        assert len(moved) == 2  # the note's two halves, one card each
+        phone.col.set_deck(sorted(moved), phone.col.decks.id("Elsewhere"))
+        back = ah.export(phone, tmp_path / "phone.apkg")
+
+        clock.set(datetime.now(UTC) + timedelta(hours=1))
+        _add(fc, back)
+        cards = fc.cards()
+        assert {c["card_id"]: (c["front"], c["suspended"]) for c in cards} == shown
+        assert {c["deck"] for c in cards if "Beta-1" in c["front"]} == {"Elsewhere"}
+        assert check(fc).problems == []

@@ -334,7 +334,7 @@ async def test_a_card_answered_elsewhere_is_skipped_with_a_notice(fc):
         await answer(pilot, "1")
         assert screen.view.card_id != first
         assert screen.record.count == 0
-    assert "answered elsewhere; moving on" in notes
+    assert "card changed elsewhere (answered, suspended, removed): not saved" in notes
     assert reviews_today(fc) == 1
     card = next(c for c in fc.cards() if c["card_id"] == first)
     assert card["state"] == "review"
@@ -510,3 +510,25 @@ async def test_the_header_takes_another_terminals_change_while_the_card_is_read(
             expected.new, expected.learning, expected.review
         )  # fmt: skip
         assert f"new {expected.new}" in screen_text(app)
+
+
+async def test_a_card_suspended_elsewhere_while_read_is_not_answered_and_says_so(fc):
+    """Another terminal suspends the card on screen (`flashcore cards suspend ID`): the
+    answer is refused, nothing is written, and the notice says what may have happened
+    instead of claiming the card was answered elsewhere."""
+    from flashcore.services.answering import set_cards
+
+    notes = Notes()
+    app = review_app(fc)
+    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
+        screen = await start_session(pilot)
+        first = screen.view.card_id
+        set_cards(fc, "suspend", [first])
+        await answer(pilot, "3")
+        assert screen.view.card_id != first
+        assert screen.record.count == 0
+        assert "removed): not saved" in screen_text(app)  # whole, at 80 columns
+    assert "card changed elsewhere (answered, suspended, removed): not saved" in notes
+    assert reviews_today(fc) == 0
+    card = next(c for c in fc.cards() if c["card_id"] == first)
+    assert card["suspended"] and card["reps"] == 0

@@ -13,7 +13,7 @@ from textual import work
 
 from flashcore.core.errors import DatabaseBusyError, FlashcoreError, StaleCardError
 from flashcore.core.model import Rating
-from flashcore.tui.session import Answered
+from flashcore.tui.session import STALE_NOTICE, Answered
 
 if TYPE_CHECKING:
     from flashcore.services.study import CardView, StudySession, TodayQueue
@@ -103,7 +103,7 @@ class ReviewActions:
         reason, weak_topic = why  # as shown with the card, whatever was loaded since
         if isinstance(outcome, StaleCardError):
             self._invalidate()
-            self.say("answered elsewhere; moving on", severity="warning")
+            self.say(f"card {STALE_NOTICE}", severity="warning")
         elif isinstance(outcome, DatabaseBusyError) or (
             isinstance(outcome, BaseException) and not isinstance(outcome, FlashcoreError)
         ):

@@ -22,6 +22,7 @@ from rich.text import Text
 from textual.worker import get_current_worker
 
 from flashcore.core.errors import DatabaseBusyError, FlashcoreError, StaleCardError
+from flashcore.tui.session import STALE_NOTICE
 
 if TYPE_CHECKING:
     from textual.timer import Timer
@@ -259,7 +260,7 @@ class ReviewWrites:
         self.record.pop()  # added at the key
         if isinstance(outcome, StaleCardError):
             self._invalidate()
-            self.say("the last card was answered elsewhere; moving on", severity="warning")
+            self.say(f"last card {STALE_NOTICE}", severity="warning")
         elif isinstance(outcome, FlashcoreError) and not isinstance(outcome, DatabaseBusyError):
             self._invalidate()
             self.say(f"your last answer was not saved: {_first_line(outcome)}", severity="error")
