@@ -90,3 +90,8 @@ class ReportFormatError(InputFileError):
 
 class AnkiPackageError(DeckFormatError):
     """An Anki package (`.apkg`, `.colpkg`) that cannot be read; nothing from it was written."""
+
+
+class DamagedHistoryError(FlashcoreError):
+    """An Anki package's review history no date can hold (found while its scheduling is
+    written; `decks add` names the file); nothing from it was written."""

@@ -32,12 +32,8 @@ from flashcore.importers.anki_package.types import (
 from flashcore.importers.anki_revlog_sql import (
     ANSWERS_OF_CARDS_SQL,
     COUNTS_SQL,
-    DUE_DAYS_SQL,
-    EVERY_DUE_DAY_SQL,
-    EVERY_QUARTER_SQL,
     FINGERPRINTS_SQL,
     FIRST_ROWS_SQL,
-    QUARTERS_SQL,
     REVLOG_OF_CARDS_SQL,
     ROWS_COUNTS_SQL,
     ROWS_PRINTS_SQL,
@@ -46,8 +42,6 @@ from flashcore.importers.anki_revlog_sql import (
 )
 from flashcore.importers.anki_scheduling import (
     AnkiClock,
-    day_terms,
-    due_micros,
     is_answer,
     revlog_time,
     study_day_number,
@@ -56,6 +50,7 @@ from flashcore.storage import anki_sync
 
 if TYPE_CHECKING:
     from flashcore.services.context import Collection
+from flashcore.services.anki_days import _day_tables
 from flashcore.services.anki_history import PackageSource as PackageSource
 from flashcore.services.anki_history import SchedulingSummary as SchedulingSummary
 from flashcore.services.anki_history import (
@@ -298,37 +293,6 @@ def _first_states(
         return []
     given = {id(item) for item in fresh}
     return [item for item in settle if id(item) not in given or item.anki.id in taken.left]
-
-
-def _day_tables(
-    pkg: PackageSource | anki_sync.AttachedCollection,
-    fc: Collection,
-    clock: AnkiClock,
-    *,
-    every: bool = False,
-) -> tuple[Any, ...]:
-    """`temp.fc_day` and `temp.fc_due` for the answers of the cards in `temp.fc_cards` (the
-    study days of `every` row's quarter hour and the dues of every answer, when most rows are
-    wanted: read in the package's order); the parameters of `ROWS_SQL`."""
-    tables = TEMP_TABLES
-    zone, hour = fc.settings.zone, fc.settings.day_start_hour
-    quarters = [q for (q,) in pkg.sql(EVERY_QUARTER_SQL if every else QUARTERS_SQL)]
-    pkg.fill_temp("fc_day", tables["fc_day"],
-                  ((q, study_day_number(q, zone, hour)) for q in quarters))  # fmt: skip
-    terms = day_terms(clock)
-    days = [d for (d,) in pkg.sql(EVERY_DUE_DAY_SQL if every else DUE_DAYS_SQL, terms)]
-    if every:  # a card not imported may hold a due no date holds (an interval of ages)
-        days = [d for d in days if _representable(clock, d, zone, hour)]
-    pkg.fill_temp("fc_due", tables["fc_due"], ((d, due_micros(clock, d, zone, hour)) for d in days))
-    return (*terms, fc.profile_id, anki_sync.IMPORTED_REASON)
-
-
-def _representable(clock: AnkiClock, day: int, zone: Any, hour: int) -> bool:
-    try:
-        due_micros(clock, day, zone, hour)
-    except (OverflowError, ValueError):
-        return False
-    return True
 
 
 def _bulk_first(

@@ -7,7 +7,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flashcore.core.card_sides import front_preview
-from flashcore.core.errors import DeckFormatError, FlashcoreError, InputFileError, Problem
+from flashcore.core.errors import (
+    AnkiPackageError,
+    DamagedHistoryError,
+    DeckFormatError,
+    FlashcoreError,
+    InputFileError,
+    Problem,
+)
 from flashcore.core.introduction import NewOrder
 from flashcore.core.model import CardState, DeckSpec
 from flashcore.services.memory import no_cycle_collection
@@ -290,7 +297,10 @@ def _write_all(
                 repos.renumber_new_cards(session, fc.profile_id, NewOrder(fc.settings.new_order))
             return counts, scheduled, back
 
-        results, report.scheduling, report.own_notes = run_write(fc.engine, work)
+        try:
+            results, report.scheduling, report.own_notes = run_write(fc.engine, work)
+        except DamagedHistoryError as exc:
+            raise AnkiPackageError([Problem(str(_path), None, str(exc))]) from None
         if package is not None:
             report.media_added = package.commit()
             report.suspended_cards = sum(len(n.suspended) for s in maybe_specs for n in s.notes)

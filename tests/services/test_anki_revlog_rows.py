@@ -206,6 +206,9 @@ def test_a_first_import_s_due_days_skip_an_interval_no_date_holds(fc):
     pkg = FakePackage([review_card(7, due=fc.now(), ivl=8, s=9.0, d=4.0, last=last)],
                       kept + ages)  # fmt: skip
     clock = AnkiClock.of(pkg.info)
+    from flashcore.importers.anki_revlog_sql import TEMP_TABLES
+
+    pkg.fill_temp("fc_cards", TEMP_TABLES["fc_cards"], [(7, 1, 0.9)])  # the imported card
     _day_tables(pkg, fc, clock, every=True)
     shift, base = day_terms(clock)
     due_days = {(e.id // 1000 - shift) // 86400 - base + e.interval for e in kept[1:]}
