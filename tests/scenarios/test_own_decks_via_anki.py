@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from anki.collection import (
@@ -103,13 +104,19 @@ def test_own_deck_studied_in_anki_comes_back_without_copies(request, url_fixture
         assert sum(map(len, review_rows(fc).values())) == len(rows)
 
 
-def test_a_reversed_note_split_by_the_export_comes_back_as_its_two_cards(sqlite_url, tmp_path):
+def _reversed_source(tmp_path: Path) -> tuple[Path, ah.Student, Any]:
+    """An Anki collection of two basic notes and one "Basic (and reversed card)" note,
+    exported: the package, the collection and the reversed note."""
     source = ah.new_student(tmp_path / "source" / "collection.anki2", notes=2, cloze=0)
     col = source.col
     note = col.new_note(col.models.by_name("Basic (and reversed card)"))
     note["Front"], note["Back"] = "Beta-1 blockers end in?", "-olol"
     col.add_note(note, col.decks.id("Step 1::Pharm"))
-    first = ah.export(source, tmp_path / "source.apkg")
+    return ah.export(source, tmp_path / "source.apkg"), source, note
+
+
+def test_a_reversed_note_split_by_the_export_comes_back_as_its_two_cards(sqlite_url, tmp_path):
+    first = _reversed_source(tmp_path)[0]
     clock = FixedClock(datetime.now(UTC).replace(microsecond=0) - timedelta(days=3))
     with Flashcore.open(sqlite_url, clock=clock, create=True, timezone="UTC") as fc:
         _add(fc, first)
@@ -136,12 +143,7 @@ def test_a_reversed_note_moved_to_another_deck_in_anki_keeps_both_sides(sqlite_u
     note (the export's first half, one template) was taken as the package's text because it was
     looked up by its new deck: its reverse card came back blank and suspended. It stays as
     flashcore holds it, moved to the new deck, both cards as they were."""
-    source = ah.new_student(tmp_path / "source" / "collection.anki2", notes=2, cloze=0)
-    col = source.col
-    note = col.new_note(col.models.by_name("Basic (and reversed card)"))
-    note["Front"], note["Back"] = "Beta-1 blockers end in?", "-olol"
-    col.add_note(note, col.decks.id("Step 1::Pharm"))
-    first = ah.export(source, tmp_path / "source.apkg")
+    first = _reversed_source(tmp_path)[0]
     clock = FixedClock(datetime.now(UTC).replace(microsecond=0) - timedelta(days=3))
     with Flashcore.open(sqlite_url, clock=clock, create=True, timezone="UTC") as fc:
         _add(fc, first)
@@ -169,12 +171,8 @@ def test_a_reversed_note_s_first_half_exported_alone_keeps_both_sides(sqlite_url
     the phone, so the package holds the export's first half without its other half. It was
     taken as the package's text: the reverse card came back blank and suspended. It stays as
     flashcore holds it; the original package with the note edited still updates it."""
-    source = ah.new_student(tmp_path / "source" / "collection.anki2", notes=2, cloze=0)
+    first, source, note = _reversed_source(tmp_path)
     col = source.col
-    note = col.new_note(col.models.by_name("Basic (and reversed card)"))
-    note["Front"], note["Back"] = "Beta-1 blockers end in?", "-olol"
-    col.add_note(note, col.decks.id("Step 1::Pharm"))
-    first = ah.export(source, tmp_path / "source.apkg")
     clock = FixedClock(datetime.now(UTC).replace(microsecond=0) - timedelta(days=3))
     with Flashcore.open(sqlite_url, clock=clock, create=True, timezone="UTC") as fc:
         _add(fc, first)
