@@ -52,6 +52,7 @@ from flashcore.storage.repos.qbank_sums_rows import (
     _Settled,
     _State,
     _state,
+    count_day,
     latest_settling_day,
 )
 from flashcore.storage.repos.qbank_windows import read_windows
@@ -294,6 +295,7 @@ def _fold(
     """The groups on `today`, as `decayed_groups` sums them: `sums` (see `_start`) with
     these per-day rows added."""
     weights: dict[date, float] = {}
+    recent_from = today - timedelta(days=math.floor(half_life))
     for row in days:
         g = sums.get(row.key)
         if g is None:
@@ -305,21 +307,10 @@ def _fold(
                 g[9] = day
         if day > today:
             continue
-        age = (today - day).days
         w = weights.get(day)
         if w is None:
-            w = weights[day] = 0.5 ** (age / half_life)
-        g[0] += n
-        g[1] += m
-        g[2] += n * w
-        g[3] += m * w
-        if age <= half_life:
-            g[4] += n
-            g[5] += m
-        if m and (g[6] is None or day > g[6]):
-            g[6] = day
-        if n > m and (g[7] is None or day > g[7]):
-            g[7] = day
+            w = weights[day] = 0.5 ** ((today - day).days / half_life)
+        count_day(g, day, n, m, w, recent_from)  # recent: an age of at most the half-life
     return [  # in the order of the keys, as SQLite's GROUP BY gives them
         DecayedGroup(key[0], key[1], key[2], key[3], key[4], *sums[key]) for key in sorted(sums)
     ]

@@ -109,3 +109,20 @@ def _day(value: Any) -> date:
 
 def _day_or_none(value: Any) -> date | None:
     return day_of(value)
+
+
+def count_day(g: list[Any], day: date, n: int, m: int, weight: float, recent_from: date) -> None:
+    """One day's attempts `n` and misses `m` of a group, counted into its sums or window `g`
+    (the counts, their decayed sums by `weight`, the recent counts from `recent_from`, the
+    last miss and correct): the fold of the kept sums and the qbank windows alike."""
+    g[0] += n
+    g[1] += m
+    g[2] += n * weight
+    g[3] += m * weight
+    if day >= recent_from:
+        g[4] += n
+        g[5] += m
+    if m and (g[6] is None or day > g[6]):
+        g[6] = day
+    if n > m and (g[7] is None or day > g[7]):
+        g[7] = day

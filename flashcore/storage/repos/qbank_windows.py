@@ -25,6 +25,7 @@ from flashcore.storage.repos.qbank_sums_rows import (
     _DayRow,
     _Settled,
     _State,
+    count_day,
     day_of,
 )
 from flashcore.storage.tables import qbank_sums, qbank_windows
@@ -97,7 +98,7 @@ def _add_days(
         w = weights.get(day)
         if w is None:
             w = weights[day] = 2.0 ** ((day - settle).days / half_life)
-        _count_day(g, day, n, m, w, recent_from)
+        count_day(g, day, n, m, w, recent_from)
 
 
 _NAMES = (
@@ -107,22 +108,6 @@ _NAMES = (
 )  # fmt: skip
 
 WindowRow = tuple[Any, ...]  # a window as the database stores it (`_NAMES`)
-
-
-def _count_day(g: Window, day: date, n: int, m: int, weight: float, recent_from: date) -> None:
-    """One day's attempts `n` and misses `m` of a group, counted into its window `g` (the
-    counts, their decayed sums by `weight`, the recent counts, the last miss and correct)."""
-    g[0] += n
-    g[1] += m
-    g[2] += n * weight
-    g[3] += m * weight
-    if day >= recent_from:
-        g[4] += n
-        g[5] += m
-    if m and (g[6] is None or day > g[6]):
-        g[6] = day
-    if n > m and (g[7] is None or day > g[7]):
-        g[7] = day
 
 
 def stored_windows(
@@ -260,4 +245,4 @@ def _move(
         wt = weights.get(day)
         if wt is None:
             wt = weights[day] = 2.0 ** ((day - state.settled_before).days / half_life)
-        _count_day(g, day, n, m, wt, recent_from)
+        count_day(g, day, n, m, wt, recent_from)
