@@ -133,6 +133,8 @@ def with_probes(
     introduced: int = 0,
     slot: int | None = None,
     on_screen: Hashable | None = None,
+    shared: Sequence[T] = (),
+    share_slot: int = 0,
 ) -> list[T]:
     """Today's new cards in the order they are offered: the cards of `ranked` (weight first,
     then position) weighing `first_above` or more (a missed question's) first, then the rest
@@ -142,7 +144,9 @@ def with_probes(
     offers the same sequence as one kept for the whole day. `on_screen`: the key of a new card
     shown and about to be answered (a queue built again while the student reads it): it comes
     first and its place of the day is taken, so that once it is answered the order is the one
-    a queue built after the answer offers. Each card once."""
+    a queue built after the answer offers. `shared` (core.first_answers' share: topics whose
+    first answers fail) take every `share_slot`-th place half-way between the probes' (0:
+    none). Each card once; a stream that is spent gives its places to the others."""
     every = max(1, PROBE_SLOT if slot is None else slot)
     shown = [r for r in ranked if key(r) == on_screen] if on_screen is not None else []
     top = [r for r in ranked if weight(r) >= first_above and key(r) != on_screen]
@@ -159,13 +163,17 @@ def with_probes(
                 return item
         return None
 
+    sharing = iter(shared)
     place = introduced + len(top)
     while True:
         place += 1
-        first, second = (waiting, rest) if place % every == 0 else (rest, waiting)
-        pick = take(first)
-        if pick is None:  # one side is spent: the other follows in its order
-            pick = take(second)
-            if pick is None:
-                return out
+        if place % every == 0:
+            order = (waiting, sharing, rest)
+        elif share_slot and place % share_slot == share_slot // 2:
+            order = (sharing, rest, waiting)
+        else:
+            order = (rest, sharing, waiting)
+        pick = next((p for p in map(take, order) if p is not None), None)
+        if pick is None:  # every stream is spent
+            return out
         out.append(pick)

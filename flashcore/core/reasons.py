@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 
-from flashcore.core import weakness
+from flashcore.core import first_answers, weakness
 from flashcore.core.assessment import AreaKind, Band
 from flashcore.core.text import REASON_CHARS, clip
 from flashcore.core.weakness import MissedQuestion, TopicScore
@@ -59,8 +59,10 @@ class TopicEvidence:
     """What made a topic weak at its last weight refresh, from its own answers: its misses (in
     all, and `recent_misses` within `half_life_days`), how many days before the refresh the last
     one was (`last_miss_days`, once they have aged), its misses per card against the student's
-    average (`ratio`, when scheduling compared it) and how much more often than FSRS predicted
-    its cards were forgotten, relative to the student's average (`forgetting`)."""
+    average (`ratio`, when scheduling compared it), how much more often than FSRS predicted
+    its cards were forgotten, relative to the student's average (`forgetting`), and, for a
+    topic with new cards left, its cards' failed first answers (`first`: failed, answered,
+    against your average: core.first_answers) when they weighed it."""
 
     misses: int
     recent_misses: int
@@ -68,21 +70,32 @@ class TopicEvidence:
     last_miss_days: int | None = None
     ratio: float | None = None
     forgetting: float | None = None
+    first: tuple[int, int, float] | None = None
 
     @classmethod
     def of(cls, score: TopicScore, half_life_days: float, today: date) -> TopicEvidence:
         """The evidence behind a topic's score on the refresh of `today`."""
         last = (today - score.last_miss).days if score.last_miss is not None else None
         return cls(
-            score.misses, score.recent_misses, half_life_days, last, score.ratio, score.forgetting
-        )
+            score.misses, score.recent_misses, half_life_days, last, score.ratio, score.forgetting,
+            score.first,
+        )  # fmt: skip
 
     def text(self, topic: str) -> str:
         """`weak topic: X — 6 misses in 14 days`, or, once they have aged, when the last one was;
-        with `(2.4× your average per card)` and `cards forgotten 1.6× as often as predicted`."""
+        with `(2.4× your average per card)` and `cards forgotten 1.6× as often as predicted`, or
+        `first answers failed 2 of 3, 1.7× your average: its new cards come early`."""
         forgets = ""
         if self.forgetting is not None and self.forgetting > 1.0:
             forgets = f"cards forgotten {self.forgetting:.1f}× as often as predicted"
+        if self.first is not None:
+            failed, answered, times = self.first
+            first = f"first answers failed {failed} of {answered}, {times:.1f}× your average: " + (
+                "a share of each day's new cards goes to it"
+                if first_answers.MODE == "share"
+                else "its new cards come early"
+            )
+            forgets = f"{forgets}; {first}" if forgets else first
         if not self.misses:
             return f"weak topic: {topic} — {forgets or 'no misses'}"
         extra = f"; {forgets}" if forgets else ""

@@ -83,10 +83,9 @@ TOPIC_SCORE_MAX = 0.999  # a topic's weight stays below a missed question's (> 1
 # measure the questions more than the memory) lost up to 1.9 points on their weakest quarter of
 # topics pulling every missed topic; "weak" changed nothing there.
 PULL_FORWARD_WHERE = "forgetting"
-# Pull only the cards the topic's weight now makes due: retrievability (as FSRS predicts it at
-# the day's start) below the retention the topic's weight asks for (`retention_for`). An
-# ablation (issue 21, sixth round): it saved the hard-question students' pull-forwards (+0.3
-# points) but lost 0.4 on a base seed; not kept.
+# Pull only the cards the topic's weight now makes due (retrievability at the day's start
+# below its weight's `retention_for`). An ablation (issue 21, sixth round): it saved the
+# hard-question students' pull-forwards (+0.3 points) but lost 0.4 on a base seed; not kept.
 PULL_ONLY_DUE = False
 
 
@@ -124,8 +123,9 @@ class TopicScore:
     # compared, as in reports' rollups).
     ratio: float | None = None
     # Flashcard lapses against what FSRS predicted, relative to the student's average (None:
-    # not compared).
+    # not compared); its cards' first answers (failed, answered, ratio: core.first_answers).
     forgetting: float | None = None
+    first: tuple[int, int, float] | None = None
 
 
 NEUTRAL = TopicScore(0.0, 0.0, 0, 0, 0, 0, 0.0, 0.0)

@@ -15,6 +15,7 @@ from flashcore.storage.repos import attempts as attempts_repo
 from flashcore.storage.repos import topic_index as topics_repo
 
 if TYPE_CHECKING:
+    from flashcore.core.first_answers import FirstAnswers
     from flashcore.core.settings import Settings
     from flashcore.storage.repos.common import Executor
 
@@ -352,19 +353,23 @@ def scheduling_scores(
     settings: Settings,
     lapses: dict[int, model.Lapses] | None = None,
     unfinished: Collection[int] = (),
+    first: dict[int, FirstAnswers] | None = None,
 ) -> dict[int, model.TopicScore]:
     """The direct scores as they schedule: against the student's own average misses per card
     and, given `lapses`, flashcard forgetting (core.weakness.relative_scores). A topic's cards
-    include its sub-topics'. `unfinished`: topics with new cards left (core.memory_floor)."""
-    if not direct and not lapses:
+    include its sub-topics'. `unfinished`: topics with new cards left (core.memory_floor; and,
+    given `first`, their first answers: core.first_answers)."""
+    if not direct and not lapses and not first:
         return direct
     cards_of, total = index.notes_below()
     scores = model.relative_scores(direct, cards_of, total, settings, lapses)
-    from flashcore.core import memory_floor
+    from flashcore.core import first_answers, memory_floor
 
     if memory_floor.ENABLED and lapses:
         forgetting = model.forgetting_ratios(lapses)
         scores, _ = memory_floor.floored(scores, forgetting, cards_of, settings, unfinished)
+    if first:
+        scores = first_answers.weighed(scores, first, unfinished, settings)
     return scores
 
 

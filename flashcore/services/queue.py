@@ -8,17 +8,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from flashcore.core import exam as exam_rules
-from flashcore.core import fsrs_adapter, introduction, queue, studyday
+from flashcore.core import first_answers, fsrs_adapter, introduction, queue, studyday
 from flashcore.core import topics as topic_keys
 from flashcore.core.errors import FlashcoreError
 from flashcore.core.model import CardState
 from flashcore.core.queue import EntryKind
 from flashcore.core.reasons import PulledForward, Reason, WeakTopic
 from flashcore.core.weakness import MISSED_QUESTION
-from flashcore.services import pullforward
+from flashcore.services import first_share, pullforward
 from flashcore.services.weights import ensure_fresh, question_reasons
 from flashcore.storage import planning, repos
 from flashcore.storage import today as today_repo
@@ -32,8 +33,6 @@ if TYPE_CHECKING:
 
 
 NEW_FETCH_FACTOR = 4  # fetch extra new cards so sibling burying can skip some
-
-
 MAX_EXTRA_NEW = 9999
 
 
@@ -245,6 +244,7 @@ class Inputs:
     new_done: int = 0  # new cards studied today (the day's places of core.introduction's probes)
     by_weight: bool = True  # new cards weak topics first (else introduction order: weak_first)
     on_screen: int | None = None  # a new card shown, about to be answered (with_probes)
+    shared_rows: list[tuple[Any, ...]] = field(default_factory=list)  # first_share's
 
 
 # When weak topics' new cards come first (tools.simulate's ablations; README, "The weakness
@@ -293,6 +293,7 @@ def _load(
     new_rows: list[tuple[Any, ...]] = []
     fetch = new_left * NEW_FETCH_FACTOR + 50
     probe_rows: list[tuple[Any, ...]] = []
+    shared: list[tuple[Any, ...]] = []
     by_weight = True
     if new_left:
         by_weight = weak_first(conn, fc, d.day)
@@ -304,22 +305,19 @@ def _load(
                 conn, fc.profile_id, scope, d.now, introduction.probe_quota,
                 introduction.probe_count_needed(), fetch,
             )  # fmt: skip
+        if by_weight and new_rows and new_rows[0][6] > 0:  # core.first_answers' share
+            shared = first_share.shared_rows(conn, fc.profile_id, scope, d.now, fetch)
 
     def waiting() -> int:
         return queue_repo.new_waiting(conn, scope, d.now, by_note=s.bury_siblings)
 
     return Inputs(
         due_rows, new_rows, pulled, new_limit, new_left, reviews_left, fetch, waiting, probe_rows,
-        done.get(int(CardState.NEW), 0), by_weight,
+        done.get(int(CardState.NEW), 0), by_weight, None, shared,
     )  # fmt: skip
 
 
-def _weight(row: tuple[Any, ...]) -> float:
-    return float(row[6])
-
-
-def _card_id(row: tuple[Any, ...]) -> int:
-    return int(row[0])
+_weight, _card_id = itemgetter(6), itemgetter(0)  # a queue row's weight and card id
 
 
 def _build_queue(
@@ -365,11 +363,12 @@ def rank(
         candidates = [Candidate(*r) for r in due_rows]
     weight_of = {r[0]: r[6] for r in due_rows if r[6] > 0}
     weight_of.update({r[0]: r[6] for r in new_rows if r[6] > 0})
-    if inputs.probe_rows:
+    if inputs.probe_rows or inputs.shared_rows:
         probes = {r[0] for r in inputs.probe_rows}
         new_rows = introduction.with_probes(
             new_rows, inputs.probe_rows, weight=_weight, key=_card_id,
             first_above=MISSED_QUESTION, introduced=inputs.new_done, on_screen=inputs.on_screen,
+            shared=inputs.shared_rows, share_slot=first_answers.SHARE_SLOT,
         )  # fmt: skip
         news = [
             Candidate(r[0], r[1], r[2], r[3], None, None, r[6], None,

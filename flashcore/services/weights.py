@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from flashcore.storage.repos import Executor
 
 from flashcore.services.context import today_for
+from flashcore.services.forgetting import topic_first_answers
 from flashcore.services.forgetting import topic_lapses as topic_lapses  # re-exported
 from flashcore.services.matching import (
     MISSED,
@@ -99,12 +100,15 @@ def plan_refresh(
         session, fc.profile_id, index, today, half_life, skip_batch=skip_batch, added=added
     )
     lapses = topic_lapses(session, fc, index, today)
-    from flashcore.core import memory_floor
+    from flashcore.core import first_answers, memory_floor
 
     unfinished: set[int] = set()
-    if memory_floor.ENABLED and memory_floor.ONLY_INTRODUCED:
+    first = None
+    if (memory_floor.ENABLED and memory_floor.ONLY_INTRODUCED) or first_answers.ENABLED:
         unfinished = repos.topics_with_new_cards(session, fc.profile_id)
-    direct = scheduling_scores(index, found.direct, fc.settings, lapses, unfinished)
+    if first_answers.ENABLED and unfinished:
+        first = topic_first_answers(session, fc, index, today)
+    direct = scheduling_scores(index, found.direct, fc.settings, lapses, unfinished, first)
     direct, reasons = _with_assessments(session, fc, index, direct, today)
     of_cards = _cards_weights(index, direct)
     topics = _topic_weight_changes(session, fc.profile_id, direct, of_cards, half_life, today,

@@ -2,7 +2,8 @@
 the JSON of `topics.explanation`, and back. One object, by `kind`:
 
 - `misses` (TopicEvidence): `misses`, `recent_misses`, `half_life_days`, `last_miss_days`,
-  `ratio`, `forgetting` (the last three may be null);
+  `ratio`, `forgetting`, `first` ([failed, answered, ratio]: core.first_answers; the last four
+  may be null or absent);
 - `assessment` (AssessedArea): `area_kind` ("system" or "discipline"), `area`, `band`,
   `assessment` (its name), `taken_on` (an ISO date);
 - `text`: `text`, an explanation an older version recorded as text only (see migration 0014).
@@ -31,6 +32,7 @@ def to_json(why: Explanation | None) -> dict[str, Any] | None:
             "last_miss_days": why.last_miss_days,
             "ratio": why.ratio,
             "forgetting": why.forgetting,
+            "first": list(why.first) if why.first is not None else None,
         }
     return {
         "kind": "assessment",
@@ -56,6 +58,7 @@ def from_json(data: dict[str, Any] | None) -> Explanation | None:
             last_miss_days=_optional_int(data.get("last_miss_days")),
             ratio=_optional_float(data.get("ratio")),
             forgetting=_optional_float(data.get("forgetting")),
+            first=_first(data.get("first")),
         )
     if kind == "assessment":
         return AssessedArea(
@@ -68,6 +71,13 @@ def from_json(data: dict[str, Any] | None) -> Explanation | None:
     if kind == "text":
         return str(data["text"])
     return None
+
+
+def _first(value: Any) -> tuple[int, int, float] | None:
+    if not value:
+        return None
+    failed, answered, times = value
+    return int(failed), int(answered), float(times)
 
 
 def _optional_int(value: Any) -> int | None:

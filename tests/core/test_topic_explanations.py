@@ -4,6 +4,7 @@ and it comes back from storage's JSON as it went in."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 from hypothesis import given
@@ -37,6 +38,21 @@ def test_a_topic_s_evidence_reads_as_the_weakness_model_words_it(score, half_lif
     evidence = TopicEvidence.of(score, half_life, TODAY)
     assert evidence.text(topic) == reason_text(topic, score, half_life, TODAY)
     assert from_json(to_json(evidence)) == evidence
+
+
+@given(
+    scores(),
+    st.tuples(st.integers(0, 9), st.integers(1, 9), st.floats(0.5, 5.0, allow_nan=False)),
+)
+def test_a_topic_s_first_answers_round_trip_and_read_after_the_rest(score, first):
+    # core.first_answers' evidence (issue 21, ninth round): TopicEvidence words it, after the
+    # evidence the weakness model words (core.weakness.reason_text knows nothing of it)
+    evidence = replace(TopicEvidence.of(score, 14.0, TODAY), first=first)
+    assert from_json(to_json(evidence)) == evidence
+    text = evidence.text("A")
+    assert f"first answers failed {first[0]} of {first[1]}, {first[2]:.1f}× your average" in text
+    assert text.startswith(reason_text("A", score, 14.0, TODAY).removesuffix("no misses"))
+    assert from_json({**to_json(evidence), "first": None}) == replace(evidence, first=None)
 
 
 def test_a_weak_system_reads_as_before_and_round_trips():

@@ -62,6 +62,18 @@ ARMS: dict[str, Arm] = {
             ("memory_floor.FLOOR_ALL", True),
         ),
     ),
+    # a topic with new cards left whose first answers fail more than average is weighted by
+    # them (core.first_answers): its new cards come earlier (issue 21, ninth round)
+    "first": Arm("first", patch=(("first_answers.ENABLED", True),)),
+    # the same, below every topic the misses and lapses weight (ahead of the unweighted only)
+    "first-after": Arm(
+        "first-after", patch=(("first_answers.ENABLED", True), ("first_answers.MODE", "after"))
+    ),
+    # the same weight, and every 4th new card of the day (between the probes') for such topics
+    "first-share": Arm(
+        "first-share", patch=(("first_answers.ENABLED", True), ("first_answers.MODE", "share"))
+    ),
+    "no-first": Arm("no-first", patch=(("first_answers.ENABLED", False),)),
     "shipped": Arm("shipped", absolute=True),
     "shipped-no-raise": Arm(
         "shipped-no-raise", absolute=True, config=(("weakness_max_retention", "0.90"),)

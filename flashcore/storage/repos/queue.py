@@ -5,7 +5,7 @@ Core statements and plain tuples: a queue ranks ~2,500 of them on every build.""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -304,3 +304,39 @@ def new_waiting_by_deck(
         .group_by(n.deck_id)
     ).all()
     return {deck_id: int(count) for deck_id, count in rows}
+
+
+def first_answer_topics(conn: Executor, profile_id: int) -> dict[int, float]:
+    """The profile's topics weighted by their first answers at the last weight refresh (an
+    explanation with `first`: core.first_answers) -> their first-answer ratio."""
+    t = topics.c
+    rows = conn.execute(
+        select(t.id, t.explanation).where(t.profile_id == profile_id, t.weight > 0)
+    ).all()
+    out = {}
+    for topic_id, data in rows:
+        first = data.get("first") if isinstance(data, dict) else None
+        if first:
+            out[int(topic_id)] = float(first[2])
+    return out
+
+
+def new_of_topics(
+    conn: Executor, scope: Any, now: datetime, topic_ids: Collection[int], fetch: int
+) -> list[tuple[Any, ...]]:
+    """The scope's new cards on these topics' own notes, by position (at most `fetch`), each
+    with the topic: CARD_COLUMNS and the topic id."""
+    c, nt = cards.c, note_topics.c
+    rows: list[tuple[Any, ...]] = []
+    for chunk in chunks(sorted(topic_ids), 900):
+        rows += [
+            tuple(r)
+            for r in conn.execute(
+                select(*CARD_COLUMNS, nt.topic_id)
+                .join(note_topics, nt.note_id == c.note_id)
+                .where(_active(scope, now), _new(), nt.topic_id.in_(chunk))
+                .order_by(c.new_position, c.note_id, c.ord)
+                .limit(fetch)
+            )
+        ]
+    return rows

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from flashcore.core.errors import NotFoundError
 from flashcore.core.model import CardState, Schedule
@@ -152,3 +152,23 @@ def _rows_before(
         )
     )
     return {int(card): (stability, when) for card, stability, when in rows}
+
+
+def first_answers_by_note(
+    session: Executor, profile_id: int, since: datetime
+) -> dict[int, tuple[int, int]]:
+    """Each note's cards' first answers (given to a new card) since `since`: note id ->
+    (answered, failed: rated Again). core.first_answers' evidence."""
+    r, c = review_logs.c, cards.c
+    failed = func.sum(case((r.rating == 1, 1), else_=0))
+    rows = session.execute(
+        select(c.note_id, func.count(), failed)
+        .join(cards, c.id == r.card_id)
+        .where(
+            r.profile_id == profile_id,
+            r.reviewed_at >= since,
+            r.state_before == int(CardState.NEW),
+        )
+        .group_by(c.note_id)
+    )
+    return {int(note): (int(n), int(bad or 0)) for note, n, bad in rows}
