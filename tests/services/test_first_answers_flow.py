@@ -2,8 +2,9 @@
 ninth round), over several study days on both backends with a moving clock: two topics are
 missed every evening (their new cards come first), four are never asked. One of those, Zeta,
 the student cannot learn: every first answer of its cards fails. Its probes show it; from the
-next day its new cards come before the other unasked topics' (each saying why), until every
-one of its cards is introduced; then its first answers no longer weigh it."""
+next day its new cards come early (each saying why): ahead of the missed topics' (MODE
+"rank") or in every fourth place of the day, half-way between the probes' ("share"), until
+every one of its cards is introduced; then its first answers no longer weigh it."""
 
 from __future__ import annotations
 
@@ -78,6 +79,7 @@ def test_a_topic_whose_first_answers_fail_has_its_new_cards_introduced_early(
     fc, clock, tmp_path, probes, monkeypatch
 ):
     monkeypatch.setattr(first_answers, "ENABLED", True)
+    monkeypatch.setattr(first_answers, "MODE", "rank")
     days = run(fc, clock, tmp_path, 3)
     assert any(name == HARD for name, _ in days[0])  # day 0 interleaves every topic
     # Day 1: Zeta's new cards before the missed topics' (its one failed first answer weighs
@@ -94,6 +96,27 @@ def test_a_topic_whose_first_answers_fail_has_its_new_cards_introduced_early(
     # every Zeta card is introduced by the end of day 2 (8 new cards a day, 10 a topic)
     assert sum(n == HARD for d in days for n, _ in d) == 10, days
     # once every card is introduced its first answers no longer weigh it (its lapses may)
+    why = zeta_explanation(fc)
+    assert why is None or getattr(why, "first", None) is None, why
+
+
+def test_with_the_share_such_a_topic_takes_every_fourth_new_card_between_the_probes(
+    fc, clock, tmp_path, probes, monkeypatch
+):
+    monkeypatch.setattr(first_answers, "ENABLED", True)
+    monkeypatch.setattr(first_answers, "MODE", "share")
+    monkeypatch.setattr(introduction, "PROBE_SLOT", 4)
+    days = run(fc, clock, tmp_path, 6)
+    for day, introduced in enumerate(days[1:3], start=1):  # while probes are left
+        for place, (name, reason) in enumerate(introduced, start=1):
+            if place % 4 == 2:  # the share's places
+                assert name == HARD, (day, place, introduced)
+                assert reason.startswith(f"new; weak topic: {topic_path(HARD)} — first answers "
+                                         "failed "), reason  # fmt: skip
+                assert reason.endswith("a share of each day's new cards goes to it"), reason
+            else:  # the missed topics' (weighted first) and the probes' places
+                assert name != HARD, (day, place, introduced)
+    assert sum(n == HARD for d in days for n, _ in d) == 10, days
     why = zeta_explanation(fc)
     assert why is None or getattr(why, "first", None) is None, why
 
