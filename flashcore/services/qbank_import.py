@@ -439,16 +439,14 @@ class _Batch:
 
 @dataclass(frozen=True, slots=True)
 class _Known:
-    """The topic index an import matched its log with, and SQLite's count of other
-    connections' commits in that read (None: PostgreSQL). The import's own writes (attempts,
-    batches, sums, unsuspended cards) change nothing it holds: while no other connection has
-    committed since, the weights that follow use it again (~0.1-0.2 CPU-s at 200,000 cards)."""
+    """The index an import matched with and SQLite's count of other connections' commits then
+    (None: PostgreSQL). The import's writes change nothing it holds: while no other connection
+    commits, the weights that follow use it again (~0.1-0.2 CPU-s at 200,000 cards)."""
 
     index: matching.TopicIndex
     version: int | None
 
-    def stands(self, conn: Any) -> bool:
-        """Whether it still holds (call inside a read transaction that has read)."""
+    def stands(self, conn: Any) -> bool:  # inside a read transaction
         return self.version is not None and self.version == sqlite_data_version(conn)
 
 
