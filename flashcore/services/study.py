@@ -270,6 +270,7 @@ class StudySession(ChangesElsewhere, ShownAhead):
 
     def _rebuild(self, now: datetime) -> None:
         self._builds += 1  # a card read ahead of this build is not taken (study_ahead)
+        self._take_news()
         ensure_fresh(self.fc)  # may write (once a day): do it before taking the version
         self._version = self._data_version()  # before building: a change meanwhile is seen next
         if self._version is None:

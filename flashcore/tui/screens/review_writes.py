@@ -22,7 +22,7 @@ from rich.text import Text
 from textual.worker import get_current_worker
 
 from flashcore.core.errors import DatabaseBusyError, FlashcoreError, StaleCardError
-from flashcore.tui.session import STALE_NOTICE
+from flashcore.tui.session import STALE_NOTICE, one_line
 
 if TYPE_CHECKING:
     from textual.timer import Timer
@@ -263,7 +263,7 @@ class ReviewWrites:
             self.say(f"last card {STALE_NOTICE}", severity="warning")
         elif isinstance(outcome, FlashcoreError) and not isinstance(outcome, DatabaseBusyError):
             self._invalidate()
-            self.say(f"your last answer was not saved: {_first_line(outcome)}", severity="error")
+            self.say(f"your last answer was not saved: {one_line(outcome)}", severity="error")
         else:
             self._unsaved(answered, outcome)
         self._replay_keys()
@@ -286,7 +286,7 @@ class ReviewWrites:
             self._set_reason(texts.why)
         self._set_phase("back")
         self.say(
-            f"your answer was not saved; answer again, or quit ({_first_line(outcome)})",
+            f"your answer was not saved; answer again, or quit ({one_line(outcome)})",
             severity="error",
             timeout=15,
         )
@@ -324,8 +324,3 @@ class ReviewWrites:
                 (self._fetch_after_write if fetch is True else fetch)()
         if not worker.is_cancelled:  # the app is still there (Ctrl+C does not wait for this)
             self.app.call_from_thread(then, outcome)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
