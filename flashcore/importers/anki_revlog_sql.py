@@ -27,6 +27,9 @@ TEMP_TABLES = {
     "fc_day": "q INTEGER PRIMARY KEY, day INTEGER",
     "fc_due": "day INTEGER PRIMARY KEY, due INTEGER",
 }
+# `temp.fc_cards` of a first import (`FIRST_ROWS_SQL`): each card's rows take the ids after its
+# `first_id` (the review log's greatest id, then the package's rows of the cards before it).
+FIRST_CARDS = f"{TEMP_TABLES['fc_cards']}, first_id INTEGER"
 
 
 _DAY_OF = "(({id} / 1000 - ?1) / 86400 - ?2)"  # ?1, ?2: `day_terms`
@@ -114,10 +117,15 @@ def _rows(*, chained: bool) -> str:
     """The rows of the answers of the cards in `temp.fc_cards`. `chained`: every answer but a
     card's first is written chained (schema 0017: its due and last review before NULL, read
     from the card's previous row, which holds them as its due after and its time), where the
-    rows are a card's only rows and go in in the window's order, card by card, each card's in
-    time order (a first import): the previous answer's interval and due are not carried nor
-    looked up (~0.3 s CPU a million rows), and 16 bytes a row are not written."""
-    carried = "" if chained else ", LAG(r.ivl) OVER w AS prev_ivl"
+    rows are a card's only rows (a first import): the previous answer's interval and due are
+    not carried nor looked up (~0.3 s CPU a million rows), and 16 bytes a row are not written.
+    The card's previous row is the one of the next lower id, so the chained rows come with
+    their ids: the card's `first_id` plus the answer's place in the card's time order (the
+    window's). Nothing then rests on the order SQLite gives the rows in (no ORDER BY: a sort of
+    the million rows cost ~1 s CPU); in the plan's order (card by card, as the window reads
+    them) the ids ascend, and the rows are appended."""
+    carried = ", ROW_NUMBER() OVER w AS n" if chained else ", LAG(r.ivl) OVER w AS prev_ivl"
+    row_id = "c.first_id + a.n, " if chained else ""
     before = (
         f"CASE WHEN {_FIRST} THEN {_STAMP.format(ms='a.id')} END, NULL"
         if chained
@@ -141,7 +149,7 @@ WITH a AS (
   WHERE {_ANSWER}
   WINDOW w AS (PARTITION BY r.cid ORDER BY r.id ROWS UNBOUNDED PRECEDING)
 )
-SELECT ?3, c.card_id, {_STAMP.format(ms="a.id")}, a.ease, NULL,
+SELECT {row_id}?3, c.card_id, {_STAMP.format(ms="a.id")}, a.ease, NULL,
   CASE WHEN a.time > 0 THEN a.time END, c.retention, ?4, {_BEFORE},
   {before},
   a.lapses_to,
@@ -159,7 +167,8 @@ FROM a JOIN temp.fc_cards c ON c.cid = a.cid
 # The rows of the answers the review log does not hold (by `temp.fc_known`); none chained (a
 # card's previous row may be an answer given here).
 ROWS_SQL = f"{_rows(chained=False)} LEFT JOIN temp.fc_known k ON k.id = a.id WHERE k.id IS NULL\n"
-# Every answer's row (the review log holds no revlog id: a first import), chained.
+# Every answer's row (the review log holds no revlog id: a first import), chained, with its id
+# first (`temp.fc_cards` with `FIRST_CARDS`).
 FIRST_ROWS_SQL = f"{_rows(chained=True)}\n"
 
 # The revlog rows of the cards in temp.fc_cards, as RevlogEntry's fields, in id order.
