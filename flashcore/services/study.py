@@ -383,6 +383,19 @@ class StudySession(ChangesElsewhere, ShownAhead):
             self._shown = (card_id, row)
             return view
 
+    def show_again(self, card_id: int) -> CardView | None:
+        """`show` once more for the card on screen (its outcomes under settings changed
+        elsewhere); None when `card_id` is no longer the card shown or an answer is being
+        written (never waits)."""
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            if self._shown is None or self._shown[0] != card_id:
+                return None
+            return self.show(card_id)  # (the lock is reentrant)
+        finally:
+            self._lock.release()
+
     def answer(
         self,
         card_id: int,

@@ -48,6 +48,7 @@ class ChangesElsewhere:
     _stamp: tuple[object, ...] | None
     _stamp_looked: float
     _news: bool = False  # another connection's change seen, not yet taken by a rebuild
+    _profile_changed: bool = False  # a rebuild read new settings or a new exam
     _warm: Connection | None
 
     def _connection(self) -> Connection:
@@ -75,8 +76,15 @@ class ChangesElsewhere:
         self._news = False
         conn = self._connection()
         with transaction(conn, write=False):
-            self.fc.reload_profile(conn)
+            if self.fc.reload_profile(conn):
+                self._profile_changed = True
         self._warm = None
+
+    def profile_changed(self) -> bool:
+        """Once after a rebuild that found the profile's settings or exam changed elsewhere:
+        the card on screen's four outcomes were computed with the old ones (show it again)."""
+        changed, self._profile_changed = self._profile_changed, False
+        return changed
 
     def _looked_elsewhere(self, ask: bool) -> bool:
         if self._checked:

@@ -166,6 +166,10 @@ class ReviewWrites:
                 study.idle()
             rebuilt = study.prepare()
             if not self._writing:  # else the answer's worker reads it once the answer is in
+                if rebuilt and view is not None and study.profile_changed():
+                    again = study.show_again(view.card_id)  # outcomes under new settings
+                    if again is not None:
+                        self.app.call_from_thread(self._outcomes_news, view, again)
                 self._fetch_ahead(study)
                 queue = study.queue_held() if rebuilt else None  # the header's new counts
                 if queue is not None:
@@ -183,6 +187,16 @@ class ReviewWrites:
             self.queue = queue
             self._set_scope()
             self._update_progress()
+
+    def _outcomes_news(self, view: CardView, again: CardView) -> None:
+        """Another terminal changed the settings or the exam while this card is read (`config
+        set desired_retention`): its four buttons say what the answer will now do. The same
+        card, unchanged (a card changed elsewhere keeps its old view: its answer is refused)."""
+        reading = self.phase in ("front", "back") and not self._writing
+        if self.view is view and reading and again.version == view.version:
+            self.view = again
+            if self.phase == "back":
+                self._set_phase("back")
 
     def _fetch_ahead(self, study: StudySession) -> None:
         """In a worker, while the student reads: the card after the one on screen, read ahead
