@@ -215,11 +215,9 @@ class _Writer:
             if "added" in hint and _keeps_sums(self.fc, self.conn):
                 hint["added"] = list(hint["added"])
                 fold_into_sums(self.fc, self.conn, claimed, hint["added"], self.owner, _alive)
-            # The latest day of the batch from the rows listed for the fold (else read back:
-            # the rows of a small history's import stay a generator the refresh consumes).
-            rows = hint.get("added")
-            held = None
-            latest = None
+            # The latest day of the batch from the rows listed for the fold (else read back: a
+            # small history's rows stay a generator the refresh consumes).
+            rows, held, latest = hint.get("added"), None, None
             if isinstance(rows, list):
                 held = today_repo.HeldBatch(claimed.batch_id, claimed.pending_from, rows)
                 latest = max((a[3] for a in rows), default=None)
@@ -333,8 +331,7 @@ def _reweigh(
     day's stamp and the batches' end (with `latest`: a batch, its first attempt id and the
     latest day of its attempts held in memory, see repos.note_latest_day) in one short
     transaction. `held`: a batch whose attempts the import holds (see pullforward.choose);
-    `known`: the topic index the import matched with, used again when it still stands. How
-    many cards were pulled."""
+    `known`: see `_Known`. How many cards were pulled."""
     with transaction(conn, write=False), session_on(conn) as session:
         index = known.index if known is not None and known.stands(conn) else None
         found = weights.plan_refresh(session, fc, today, index=index, **hint)
@@ -439,25 +436,28 @@ class _Batch:
 
 @dataclass(frozen=True, slots=True)
 class _Known:
-    """The index an import matched with and SQLite's count of other connections' commits then
-    (None: PostgreSQL). The import's writes change nothing it holds: while no other connection
-    commits, the weights that follow use it again (~0.1-0.2 CPU-s at 200,000 cards)."""
+    """The index an import matched with, and SQLite's count of others' commits then: unchanged
+    by the import's writes, the weights use it again while no other connection commits."""
 
     index: matching.TopicIndex
-    version: int | None
+    version: tuple[Any, int] | None  # (the driver's connection: the count is its own, count)
 
     def stands(self, conn: Any) -> bool:  # inside a read transaction
-        return self.version is not None and self.version == sqlite_data_version(conn)
+        return self.version is not None and self.version == _version(conn)
+
+
+def _version(conn: Any) -> tuple[Any, int] | None:
+    sqlite = conn.dialect.name == "sqlite"
+    return (conn.connection.driver_connection, sqlite_data_version(conn)) if sqlite else None
 
 
 def _summarize(conn: Any, fc: Collection, stage: Stage, report: ImportReport) -> _Known:
-    """New rows and duplicates; the new misses matched to cards, topics or nothing. Returns
-    the index it matched with (see `_Known`)."""
+    """New rows and duplicates; the new misses matched to cards, topics or nothing."""
     report.added, report.duplicates = stage.dedupe()
     report.misses = report.matched_card = report.matched_topic = report.matched_none = 0
     with session_on(conn) as session:
         index = matching.load_index(session, fc.profile_id)
-        version = sqlite_data_version(conn) if conn.dialect.name == "sqlite" else None
+        version = _version(conn)
         counts = Counter[str]()
         matches: dict[tuple[str, str, str, str, str], str] = {}
         unmatched: list[tuple[tuple[str, str, str], str]] = []  # (texts, bank:qid), log order
