@@ -110,13 +110,15 @@ _DUE_AFTER = _due_after("a", "u").format(id="id", ivl="ivl")
 _DUE_BEFORE = _due_after("a", "pu").format(id="prev_id", ivl="prev_ivl")
 
 
-def _rows(*, chained: bool) -> str:
+def _rows(*, chained: bool, staged: bool = False) -> str:
     """The rows of the answers of the cards in `temp.fc_cards`. `chained`: every answer but a
     card's first is written chained (schema 0017: its due and last review before NULL, read
     from the card's previous row, which holds them as its due after and its time), where the
     rows are a card's only rows and go in in the window's order, card by card, each card's in
     time order (a first import): the previous answer's interval and due are not carried nor
-    looked up (~0.3 s CPU a million rows), and 16 bytes a row are not written."""
+    looked up (~0.3 s CPU a million rows), and 16 bytes a row are not written. `staged`: the
+    chained rows of every card's answers (no `temp.fc_cards`), only the columns that vary
+    (`STAGED_COLUMNS`, keyed by Anki's card id), for `COPY_STAGED_SQL` to copy."""
     carried = "" if chained else ", LAG(r.ivl) OVER w AS prev_ivl"
     before = (
         f"CASE WHEN {_FIRST} THEN {_STAMP.format(ms='a.id')} END, NULL"
@@ -132,25 +134,37 @@ def _rows(*, chained: bool) -> str:
             f"    ON a.prev_ivl > 0 AND pu.day = {_DAY_OF.format(id='a.prev_id')} + a.prev_ivl"
         )
     )
+    duration = "CASE WHEN a.time > 0 THEN a.time END"
+    state_after = f"CASE WHEN a.ivl > 0 THEN 2 WHEN {_WAS_REVIEWING} THEN 3 ELSE 1 END"
+    difficulty = "CASE WHEN a.factor BETWEEN 100 AND 1100 THEN (a.factor / 1000.0 - 0.1) * 9 + 1 ELSE 0.0 END"
+    elapsed = f"CASE WHEN {_FIRST} THEN 0 ELSE MAX(0, d.day - pd.day) END"
+    if staged:
+        assert chained
+        columns = (
+            f"a.cid, a.id, a.ease, {duration}, {_BEFORE},\n"
+            f"  CASE WHEN {_FIRST} THEN {_STAMP.format(ms='a.id')} END, a.lapses_to,\n"
+            f"  {state_after}, {difficulty}, {_DUE_AFTER}, {elapsed}"
+        )
+    else:
+        columns = (
+            f"?3, c.card_id, {_STAMP.format(ms='a.id')}, a.ease, NULL,\n"
+            f"  {duration}, c.retention, ?4, {_BEFORE},\n"
+            f"  {before},\n  a.lapses_to,\n  {state_after}, 0.0,\n  {difficulty},\n"
+            f"  {_DUE_AFTER}, 0, NULL,\n  {elapsed},\n  a.id, 1"
+        )
+    cards = "" if staged else " JOIN temp.fc_cards c ON c.cid = r.cid"
+    outer = "" if staged else " JOIN temp.fc_cards c ON c.cid = a.cid"
     return f"""
 WITH a AS (
   SELECT r.cid, r.id, r.ease, r.factor, r.time, r.type, r.ivl,
     LAG(r.id) OVER w AS prev_id{carried},
     SUM({_LAPSE}) OVER w - {_LAPSE} AS lapses_to
-  FROM revlog r JOIN temp.fc_cards c ON c.cid = r.cid
+  FROM revlog r{cards}
   WHERE {_ANSWER}
   WINDOW w AS (PARTITION BY r.cid ORDER BY r.id ROWS UNBOUNDED PRECEDING)
 )
-SELECT ?3, c.card_id, {_STAMP.format(ms="a.id")}, a.ease, NULL,
-  CASE WHEN a.time > 0 THEN a.time END, c.retention, ?4, {_BEFORE},
-  {before},
-  a.lapses_to,
-  CASE WHEN a.ivl > 0 THEN 2 WHEN {_WAS_REVIEWING} THEN 3 ELSE 1 END, 0.0,
-  CASE WHEN a.factor BETWEEN 100 AND 1100 THEN (a.factor / 1000.0 - 0.1) * 9 + 1 ELSE 0.0 END,
-  {_DUE_AFTER}, 0, NULL,
-  CASE WHEN {_FIRST} THEN 0 ELSE MAX(0, d.day - pd.day) END,
-  a.id, 1
-FROM a JOIN temp.fc_cards c ON c.cid = a.cid
+SELECT {columns}
+FROM a{outer}
   LEFT JOIN temp.fc_day d ON d.q = a.id / {_QUARTER_MS}
   LEFT JOIN temp.fc_day pd ON pd.q = a.prev_id / {_QUARTER_MS}
   LEFT JOIN temp.fc_due u ON a.ivl > 0 AND u.day = {_DAY_OF.format(id="a.id")} + a.ivl{previous_due}"""
@@ -161,6 +175,28 @@ FROM a JOIN temp.fc_cards c ON c.cid = a.cid
 ROWS_SQL = f"{_rows(chained=False)} LEFT JOIN temp.fc_known k ON k.id = a.id WHERE k.id IS NULL\n"
 # Every answer's row (the review log holds no revlog id: a first import), chained.
 FIRST_ROWS_SQL = f"{_rows(chained=True)}\n"
+# A first import's rows staged ahead (`services.anki_stage`: in a thread of its own, on a
+# connection of its own, while the notes are read): every card's answers, chained, keyed by
+# Anki's card id, in the window's order; then copied with the flashcore card and retention.
+STAGED_COLUMNS = (
+    "cid, id, ease, duration_ms, state_before, due_before, lapses_before, state_after,"
+    " difficulty_after, due_after, elapsed_days"
+)
+STAGE_ROWS_SQL = f"{_rows(chained=True, staged=True)}\n"
+# The staged rows (`anki_stage.answers`) as `FIRST_ROWS_SQL` gives them, in the stage's order
+# (card by card, each card's in time order: the stage scanned first, the card looked up).
+COPY_STAGED_SQL = f"""
+SELECT ?1, c.card_id, {_STAMP.format(ms="s.id")}, s.ease, NULL,
+  s.duration_ms, c.retention, ?2, s.state_before,
+  s.due_before, NULL,
+  s.lapses_before,
+  s.state_after, 0.0,
+  s.difficulty_after,
+  s.due_after, 0, NULL,
+  s.elapsed_days,
+  s.id, 1
+FROM anki_stage.answers s CROSS JOIN temp.fc_cards c ON c.cid = s.cid
+"""
 
 # The revlog rows of the cards in temp.fc_cards, as RevlogEntry's fields, in id order.
 REVLOG_OF_CARDS_SQL = (
