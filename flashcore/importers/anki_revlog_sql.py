@@ -27,6 +27,9 @@ TEMP_TABLES = {
     "fc_day": "q INTEGER PRIMARY KEY, day INTEGER",
     "fc_due": "day INTEGER PRIMARY KEY, due INTEGER",
 }
+# `temp.fc_cards` of a first import (`FIRST_ROWS_SQL`): each card's rows take the ids after its
+# `first_id` (the review log's greatest id, then the package's rows of the cards before it).
+FIRST_CARDS = f"{TEMP_TABLES['fc_cards']}, first_id INTEGER"
 
 
 _DAY_OF = "(({id} / 1000 - ?1) / 86400 - ?2)"  # ?1, ?2: `day_terms`
@@ -114,12 +117,17 @@ def _rows(*, chained: bool, staged: bool = False) -> str:
     """The rows of the answers of the cards in `temp.fc_cards`. `chained`: every answer but a
     card's first is written chained (schema 0017: its due and last review before NULL, read
     from the card's previous row, which holds them as its due after and its time), where the
-    rows are a card's only rows and go in in the window's order, card by card, each card's in
-    time order (a first import): the previous answer's interval and due are not carried nor
-    looked up (~0.3 s CPU a million rows), and 16 bytes a row are not written. `staged`: the
-    chained rows of every card's answers (no `temp.fc_cards`), only the columns that vary
-    (`STAGED_COLUMNS`, keyed by Anki's card id), for `COPY_STAGED_SQL` to copy."""
-    carried = "" if chained else ", LAG(r.ivl) OVER w AS prev_ivl"
+    rows are a card's only rows (a first import): the previous answer's interval and due are
+    not carried nor looked up (~0.3 s CPU a million rows), and 16 bytes a row are not written.
+    The card's previous row is the one of the next lower id, so the chained rows come with
+    their ids: the card's `first_id` plus the answer's place in the card's time order (the
+    window's). Nothing then rests on the order SQLite gives the rows in (no ORDER BY: a sort of
+    the million rows cost ~1 s CPU); in the plan's order (card by card, as the window reads
+    them) the ids ascend, and the rows are appended. `staged`: the chained rows of every
+    card's answers (no `temp.fc_cards`), only the columns that vary (`STAGED_COLUMNS`, keyed by
+    Anki's card id, with the answer's place), for `COPY_STAGED_SQL` to copy."""
+    carried = ", ROW_NUMBER() OVER w AS n" if chained else ", LAG(r.ivl) OVER w AS prev_ivl"
+    row_id = "c.first_id + a.n, " if chained else ""
     before = (
         f"CASE WHEN {_FIRST} THEN {_STAMP.format(ms='a.id')} END, NULL"
         if chained
@@ -141,13 +149,13 @@ def _rows(*, chained: bool, staged: bool = False) -> str:
     if staged:
         assert chained
         columns = (
-            f"a.cid, a.id, a.ease, {duration}, {_BEFORE},\n"
+            f"a.cid, a.n, a.id, a.ease, {duration}, {_BEFORE},\n"
             f"  CASE WHEN {_FIRST} THEN {_STAMP.format(ms='a.id')} END, a.lapses_to,\n"
             f"  {state_after}, {difficulty}, {_DUE_AFTER}, {elapsed}"
         )
     else:
         columns = (
-            f"?3, c.card_id, {_STAMP.format(ms='a.id')}, a.ease, NULL,\n"
+            f"{row_id}?3, c.card_id, {_STAMP.format(ms='a.id')}, a.ease, NULL,\n"
             f"  {duration}, c.retention, ?4, {_BEFORE},\n"
             f"  {before},\n  a.lapses_to,\n  {state_after}, 0.0,\n  {difficulty},\n"
             f"  {_DUE_AFTER}, 0, NULL,\n  {elapsed},\n  a.id, 1"
@@ -173,20 +181,23 @@ FROM a{outer}
 # The rows of the answers the review log does not hold (by `temp.fc_known`); none chained (a
 # card's previous row may be an answer given here).
 ROWS_SQL = f"{_rows(chained=False)} LEFT JOIN temp.fc_known k ON k.id = a.id WHERE k.id IS NULL\n"
-# Every answer's row (the review log holds no revlog id: a first import), chained.
+# Every answer's row (the review log holds no revlog id: a first import), chained, with its id
+# first (`temp.fc_cards` with `FIRST_CARDS`).
 FIRST_ROWS_SQL = f"{_rows(chained=True)}\n"
 # A first import's rows staged ahead (`services.anki_stage`: in a thread of its own, on a
 # connection of its own, while the notes are read): every card's answers, chained, keyed by
-# Anki's card id, in the window's order; then copied with the flashcore card and retention.
+# Anki's card id and the answer's place in the card's time order, in the window's order; then
+# copied with the flashcore card, its retention and its `first_id` (`temp.fc_cards` with
+# `FIRST_CARDS`), each row's id first.
 STAGED_COLUMNS = (
-    "cid, id, ease, duration_ms, state_before, due_before, lapses_before, state_after,"
+    "cid, n, id, ease, duration_ms, state_before, due_before, lapses_before, state_after,"
     " difficulty_after, due_after, elapsed_days"
 )
 STAGE_ROWS_SQL = f"{_rows(chained=True, staged=True)}\n"
 # The staged rows (`anki_stage.answers`) as `FIRST_ROWS_SQL` gives them, in the stage's order
 # (card by card, each card's in time order: the stage scanned first, the card looked up).
 COPY_STAGED_SQL = f"""
-SELECT ?1, c.card_id, {_STAMP.format(ms="s.id")}, s.ease, NULL,
+SELECT c.first_id + s.n, ?1, c.card_id, {_STAMP.format(ms="s.id")}, s.ease, NULL,
   s.duration_ms, c.retention, ?2, s.state_before,
   s.due_before, NULL,
   s.lapses_before,

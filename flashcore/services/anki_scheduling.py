@@ -21,7 +21,7 @@ time in milliseconds, moved on a millisecond where two share one) and linked, ne
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +34,7 @@ from flashcore.importers.anki_revlog_sql import (
     COPY_STAGED_SQL,
     COUNTS_SQL,
     FINGERPRINTS_SQL,
+    FIRST_CARDS,
     FIRST_ROWS_SQL,
     REVLOG_OF_CARDS_SQL,
     ROWS_COUNTS_SQL,
@@ -318,22 +319,29 @@ def _bulk_first(
     latest, the other rows) are read after from the package's card index (its rows: when they
     add up to the rows inserted, every row was an answer) and, else, from what was inserted
     (the review log's revlog-id index, ~0.15 s CPU a million), where `COUNTS_SQL` would look up
-    every row (~0.7 s)."""
+    every row (~0.7 s). Each card's rows take the ids after its `first_id`: the review log's
+    greatest id, then the package's rows of the cards before it (`FIRST_ROWS_SQL`)."""
     settings = fc.settings
     retention = settings.desired_retention
     for item in direct.values():
         _decode(item)
-    pkg.fill_temp("fc_cards", TEMP_TABLES["fc_cards"],
-                  ((cid, w.card_id, w.retention or retention) for cid, w in direct.items()))  # fmt: skip
     staged = answers.result(settings.zone, settings.day_start_hour) if answers else None
+    # by card (the package's index order)
+    counts = staged.counts if staged is not None else list(pkg.sql(ROWS_COUNTS_SQL))
+    first, firsts = pkg.greatest_log_id(), {}
+    for cid, rows, _most in counts:
+        firsts[cid] = first
+        first += rows
+    pkg.fill_temp("fc_cards", FIRST_CARDS,
+                  ((cid, w.card_id, w.retention or retention, firsts.get(cid, 0))
+                   for cid, w in direct.items()))  # fmt: skip
     if staged is not None:
         inserted = pkg.insert_staged(
             staged.path, COPY_STAGED_SQL, (fc.profile_id, anki_sync.IMPORTED_REASON)
         )
-        counts: Iterable[tuple[int, int, int]] = staged.counts
     else:
-        inserted = pkg.insert_review_logs(FIRST_ROWS_SQL, _day_tables(pkg, fc, clock, every=True))
-        counts = pkg.sql(ROWS_COUNTS_SQL)
+        params = _day_tables(pkg, fc, clock, every=True)
+        inserted = pkg.insert_review_logs(FIRST_ROWS_SQL, params, ids=True)
     prints = [(direct[cid], rows, most) for cid, rows, most in counts if cid in direct]
     held = None
     if sum(rows for _, rows, _ in prints) != inserted:  # rows other than answers

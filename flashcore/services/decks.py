@@ -267,16 +267,17 @@ def _write_all(
         def _write_file(
             session: Any, specs: list[DeckSpec], package: PackageRead | None
         ) -> tuple[list[repos.LoadCounts], SchedulingSummary | None, int]:
-            homes = None
-            returning, back = None, 0
+            homes, returning, back, gone = None, None, 0, []
             if package is not None:
                 # flashcore's own notes, exported to Anki and coming back: not added again
-                from flashcore.services.anki_identity import exported_guids, without_returning
+                from flashcore.services import anki_identity as identity
 
-                returning = exported_guids(session, fc.profile_id)
-                specs, back = without_returning(session, fc.profile_id, specs, returning)
+                returning = identity.exported_guids(session, fc.profile_id)
+                gone = identity.suspend_deleted_sides(session, fc.profile_id, specs, returning, now)
+                specs, back = identity.without_returning(session, fc.profile_id, specs, returning)
                 homes = _adopt_moved_notes(session, fc.profile_id, specs, now)
             counts = [repos.upsert_deck(session, fc.profile_id, s, now, prune=prune) for s in specs]
+            counts += gone
             scheduled = None
             if package is not None and with_scheduling:
                 from flashcore.services.anki_scheduling import import_from_package

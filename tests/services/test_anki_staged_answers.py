@@ -18,10 +18,10 @@ from sqlalchemy import select
 from flashcore.importers.anki_package import open_package
 from flashcore.importers.anki_revlog_sql import (
     COPY_STAGED_SQL,
+    FIRST_CARDS,
     FIRST_ROWS_SQL,
     STAGE_ROWS_SQL,
     STAGED_COLUMNS,
-    TEMP_TABLES,
 )
 from flashcore.importers.anki_scheduling import AnkiClock, day_terms
 from flashcore.services import Flashcore, anki_import, anki_stage
@@ -142,12 +142,13 @@ def test_no_staging_without_an_idle_core(
 def test_the_staged_statement_gives_the_first_import_s_rows_in_its_order(fc_sqlite: Any) -> None:
     """On hand-made sequences (filtered decks, lapses, relearning, manual rows, learning
     steps): the rows staged (every card's, keyed by Anki's card id) and copied are the rows
-    `FIRST_ROWS_SQL` gives, in the same order."""
+    `FIRST_ROWS_SQL` gives, ids included; copied in the stage's order, their ids ascend (the
+    rows are appended)."""
     fc = fc_sqlite
     pkg, cards = hard_sequences(fc)
     apply_fake(fc, pkg, cards)  # fills the helper tables in the package's database
-    pkg.fill_temp("fc_cards", TEMP_TABLES["fc_cards"],
-                  [(cid, card_id, 0.85) for cid, card_id in cards.items()])  # fmt: skip
+    pkg.fill_temp("fc_cards", FIRST_CARDS,
+                  [(cid, card_id, 0.85, 100 * cid - 600) for cid, card_id in cards.items()])  # fmt: skip
     terms = day_terms(AnkiClock.of(pkg.info))
     first = list(pkg.sql(FIRST_ROWS_SQL, (*terms, fc.profile_id, anki_sync.IMPORTED_REASON)))
     list(pkg.sql("ATTACH DATABASE ':memory:' AS anki_stage"))
@@ -155,7 +156,8 @@ def test_the_staged_statement_gives_the_first_import_s_rows_in_its_order(fc_sqli
     list(pkg.sql(f"INSERT INTO anki_stage.answers {STAGE_ROWS_SQL}", terms))
     copied = list(pkg.sql(COPY_STAGED_SQL, (fc.profile_id, anki_sync.IMPORTED_REASON)))
     assert len(first) == 14
-    assert copied == first
+    assert sorted(copied) == sorted(first)
+    assert [row[0] for row in copied] == [*range(101, 108), *range(201, 208)]
 
 
 def test_two_packages_in_one_import_each_keep_their_own_work_folder(
