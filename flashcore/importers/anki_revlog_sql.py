@@ -113,6 +113,30 @@ _DUE_AFTER = _due_after("a", "u").format(id="id", ivl="ivl")
 _DUE_BEFORE = _due_after("a", "pu").format(id="prev_id", ivl="prev_ivl")
 
 
+def _columns(*, staged: bool, row_id: str, before: str) -> str:
+    """`_rows`'s selected columns: a review-log row's (`IMPORTED_COLUMNS`, after `row_id`), or
+    the staged ones (`STAGED_COLUMNS`)."""
+    duration = "CASE WHEN a.time > 0 THEN a.time END"
+    state_after = f"CASE WHEN a.ivl > 0 THEN 2 WHEN {_WAS_REVIEWING} THEN 3 ELSE 1 END"
+    difficulty = (
+        "CASE WHEN a.factor BETWEEN 100 AND 1100 THEN (a.factor / 1000.0 - 0.1) * 9 + 1"
+        " ELSE 0.0 END"
+    )
+    elapsed = f"CASE WHEN {_FIRST} THEN 0 ELSE MAX(0, d.day - pd.day) END"
+    if staged:
+        return (
+            f"a.cid, a.n, a.id, a.ease, {duration}, {_BEFORE},\n"
+            f"  CASE WHEN {_FIRST} THEN {_STAMP.format(ms='a.id')} END, a.lapses_to,\n"
+            f"  {state_after}, {difficulty}, {_DUE_AFTER}, {elapsed}"
+        )
+    return (
+        f"{row_id}?3, c.card_id, {_STAMP.format(ms='a.id')}, a.ease, NULL,\n"
+        f"  {duration}, c.retention, ?4, {_BEFORE},\n"
+        f"  {before},\n  a.lapses_to,\n  {state_after}, 0.0,\n  {difficulty},\n"
+        f"  {_DUE_AFTER}, 0, NULL,\n  {elapsed},\n  a.id, 1"
+    )
+
+
 def _rows(*, chained: bool, staged: bool = False) -> str:
     """The rows of the answers of the cards in `temp.fc_cards`. `chained`: every answer but a
     card's first is written chained (schema 0017: its due and last review before NULL, read
@@ -142,24 +166,7 @@ def _rows(*, chained: bool, staged: bool = False) -> str:
             f"    ON a.prev_ivl > 0 AND pu.day = {_DAY_OF.format(id='a.prev_id')} + a.prev_ivl"
         )
     )
-    duration = "CASE WHEN a.time > 0 THEN a.time END"
-    state_after = f"CASE WHEN a.ivl > 0 THEN 2 WHEN {_WAS_REVIEWING} THEN 3 ELSE 1 END"
-    difficulty = "CASE WHEN a.factor BETWEEN 100 AND 1100 THEN (a.factor / 1000.0 - 0.1) * 9 + 1 ELSE 0.0 END"
-    elapsed = f"CASE WHEN {_FIRST} THEN 0 ELSE MAX(0, d.day - pd.day) END"
-    if staged:
-        assert chained
-        columns = (
-            f"a.cid, a.n, a.id, a.ease, {duration}, {_BEFORE},\n"
-            f"  CASE WHEN {_FIRST} THEN {_STAMP.format(ms='a.id')} END, a.lapses_to,\n"
-            f"  {state_after}, {difficulty}, {_DUE_AFTER}, {elapsed}"
-        )
-    else:
-        columns = (
-            f"{row_id}?3, c.card_id, {_STAMP.format(ms='a.id')}, a.ease, NULL,\n"
-            f"  {duration}, c.retention, ?4, {_BEFORE},\n"
-            f"  {before},\n  a.lapses_to,\n  {state_after}, 0.0,\n  {difficulty},\n"
-            f"  {_DUE_AFTER}, 0, NULL,\n  {elapsed},\n  a.id, 1"
-        )
+    columns = _columns(staged=staged, row_id=row_id, before=before)
     cards = "" if staged else " JOIN temp.fc_cards c ON c.cid = r.cid"
     outer = "" if staged else " JOIN temp.fc_cards c ON c.cid = a.cid"
     return f"""

@@ -400,8 +400,7 @@ class DeckSummary:
 def list_decks(fc: Collection) -> list[DeckSummary]:
     """Decks with today's counts: new, learning and due are what `flashcore due --deck NAME`
     holds (sub-decks included, today's limits applied, pulled-forward cards in, siblings
-    buried), so every screen shows the same numbers; `cards` and `suspended` are the deck's
-    own cards."""
+    buried), so every screen shows the same numbers; `cards`, `suspended`: its own cards."""
     from flashcore.services.counts import deck_counts
 
     now = fc.now()
