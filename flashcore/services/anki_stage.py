@@ -91,7 +91,7 @@ class AnswerStaging:
                 db = self._db = StageDb(self._path, collection)
             zone, hour = self.key
             terms, bad = fill_days(db, clock, zone, hour, every=True)
-            if bad:  # a damaged history: the import finds it and says so itself
+            if bad or self._stopped:  # a damaged history: the import finds it and says so
                 return
             rows = db.stage(STAGED_COLUMNS, STAGE_ROWS_SQL, terms)
             self._staged = Staged(self._path, rows, [
