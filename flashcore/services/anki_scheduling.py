@@ -21,6 +21,7 @@ time in milliseconds, moved on a millisecond where two share one) and linked, ne
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -313,21 +314,24 @@ def _bulk_first(
     retention = fc.settings.desired_retention
     for item in direct.values():
         _decode(item)
-    counts = list(pkg.sql(ROWS_COUNTS_SQL))  # by card (the package's index order)
-    first, firsts = pkg.greatest_log_id(), {}
-    for cid, rows, _most in counts:
-        firsts[cid] = first
+    works: list[_CardWork] = []  # the cards with rows, and for each (8 bytes a number, as
+    held = array("q")  # the import's peak holds them): its rows, greatest revlog id, first id
+    first = pkg.greatest_log_id()
+    for cid, rows, most in pkg.sql(ROWS_COUNTS_SQL):  # by card (the package's index order)
+        work = direct.get(cid)
+        if work is not None:
+            works.append(work)
+            held.extend((rows, most, first))
         first += rows
     pkg.fill_temp("fc_cards", FIRST_CARDS,
-                  ((cid, w.card_id, w.retention or retention, firsts.get(cid, 0))
-                   for cid, w in direct.items()))  # fmt: skip
+                  ((w.anki.id, w.card_id, w.retention or retention, held[3 * i + 2])
+                   for i, w in enumerate(works)))  # fmt: skip
     params = _day_tables(pkg, fc, clock, every=True)
     inserted = pkg.insert_review_logs(FIRST_ROWS_SQL, params, ids=True)
-    prints = [(direct[cid], rows, most) for cid, rows, most in counts if cid in direct]
     answers = None
-    if sum(rows for _, rows, _ in prints) != inserted:  # rows other than answers
+    if sum(held[0::3]) != inserted:  # rows other than answers
         answers = {card_id: (n, last) for card_id, n, last in pkg.imported_counts()}
-    for work, rows, most in prints:
+    for work, rows, most in zip(works, held[0::3], held[1::3], strict=True):
         new, last = (rows, most) if answers is None else answers.get(work.card_id, (0, 0))
         work.new_answers, work.new_manual, work.last_answer_ms = new, rows - new, last or 0
         summary.reviews_added += new
