@@ -240,3 +240,38 @@ def test_a_merge_over_a_chained_history_rewrites_it_as_over_the_whole_one(
             if a.get(k) != b.get(k):
                 print("DIFF", k, BEFORE, a.get(k), b.get(k), sep="\n  ")
     assert differing == []
+
+
+def test_a_chained_history_downgraded_before_the_chain_reads_as_the_whole_one(
+    student, two_urls, tmp_path: Path, monkeypatch: Any
+):
+    """Schema 0012's downgrade writes every chained row's before-state out (schema 0011 has
+    no chain): an imported row's as the same row written whole holds it (no step, memory or
+    retention before)."""
+    from datetime import UTC, datetime, timedelta
+
+    from flashcore.storage.db import make_engine
+    from flashcore.storage.migrate import downgrade
+
+    package = ah.export(student, tmp_path / "phone.colpkg")
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=19, hours=-1)
+    read = []
+    for n, url in enumerate(two_urls):
+        with Flashcore.open(url, clock=FixedClock(start), create=True, timezone="UTC") as fc:
+            if n == 1:  # not a first import: the rows go in whole (`ROWS_SQL`)
+                monkeypatch.setattr(anki_sync, "holds_revlog_ids", lambda *_a: True)
+            import_package(fc, package, tmp_path / f"work{n}")
+            monkeypatch.undo()
+            assert (_chained(fc) > 0) == (n == 0 and fc.engine.dialect.name == "sqlite")
+        engine = make_engine(url)
+        try:
+            downgrade(engine, "0011")
+            with engine.connect() as conn:
+                rows = conn.execute(sa.text("SELECT * FROM review_logs")).mappings().all()
+        finally:
+            engine.dispose()
+        skip = {"id", "card_id", "profile_id", "scheduler_id"}
+        read.append({r["anki_revlog_id"]: {k: v for k, v in r.items() if k not in skip}
+                     for r in rows})  # fmt: skip
+    assert len(read[0]) > 20
+    assert read[0] == read[1]
