@@ -21,6 +21,7 @@ time in milliseconds, moved on a millisecond where two share one) and linked, ne
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -326,15 +327,19 @@ def _bulk_first(
     for item in direct.values():
         _decode(item)
     staged = answers.result(settings.zone, settings.day_start_hour) if answers else None
+    works: list[_CardWork] = []  # the cards with rows, and for each (8 bytes a number, as
+    numbers = array("q")  # the import's peak holds them): its rows, greatest revlog id, first id
+    first = pkg.greatest_log_id()
     # by card (the package's index order)
-    counts = staged.counts if staged is not None else list(pkg.sql(ROWS_COUNTS_SQL))
-    first, firsts = pkg.greatest_log_id(), {}
-    for cid, rows, _most in counts:
-        firsts[cid] = first
+    for cid, rows, most in staged.counts if staged is not None else pkg.sql(ROWS_COUNTS_SQL):
+        work = direct.get(cid)
+        if work is not None:
+            works.append(work)
+            numbers.extend((rows, most, first))
         first += rows
     pkg.fill_temp("fc_cards", FIRST_CARDS,
-                  ((cid, w.card_id, w.retention or retention, firsts.get(cid, 0))
-                   for cid, w in direct.items()))  # fmt: skip
+                  ((w.anki.id, w.card_id, w.retention or retention, numbers[3 * i + 2])
+                   for i, w in enumerate(works)))  # fmt: skip
     if staged is not None:
         inserted = pkg.insert_staged(
             staged.path, COPY_STAGED_SQL, (fc.profile_id, anki_sync.IMPORTED_REASON)
@@ -342,11 +347,10 @@ def _bulk_first(
     else:
         params = _day_tables(pkg, fc, clock, every=True)
         inserted = pkg.insert_review_logs(FIRST_ROWS_SQL, params, ids=True)
-    prints = [(direct[cid], rows, most) for cid, rows, most in counts if cid in direct]
     held = None
-    if sum(rows for _, rows, _ in prints) != inserted:  # rows other than answers
+    if sum(numbers[0::3]) != inserted:  # rows other than answers
         held = {card_id: (n, last) for card_id, n, last in pkg.imported_counts()}
-    for work, rows, most in prints:
+    for work, rows, most in zip(works, numbers[0::3], numbers[1::3], strict=True):
         new, last = (rows, most) if held is None else held.get(work.card_id, (0, 0))
         work.new_answers, work.new_manual, work.last_answer_ms = new, rows - new, last or 0
         summary.reviews_added += new
