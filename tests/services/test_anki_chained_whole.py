@@ -66,12 +66,15 @@ def two_urls(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[s
 
 
 def _before_states(fc: Any) -> dict[int, tuple[Any, ...]]:
-    """Every imported row's before-state as the chain reader gives it, by revlog id; and how
-    many rows are chained."""
+    """Every row's before-state as the chain reader gives it, by revlog id (an answer given
+    here: by card and time)."""
     with reading(fc.engine) as session:
         rows = session.execute(select(review_logs).order_by(review_logs.c.id)).mappings().all()
         read = [before_state(session, dict(row)) for row in rows]
-    return {r["anki_revlog_id"] or -r["id"]: tuple(r[name] for name in BEFORE) for r in read}
+    return {
+        r["anki_revlog_id"] or (r["card_id"], r["reviewed_at"]): tuple(r[n] for n in BEFORE)
+        for r in read
+    }
 
 
 def _chained(fc: Any) -> int:
@@ -186,3 +189,89 @@ def test_a_chained_history_reads_as_the_same_history_written_whole(
         if value != whole_side[when][name]
     ]
     assert differing == []
+
+
+def test_a_merge_over_a_chained_history_rewrites_it_as_over_the_whole_one(
+    student, two_urls, tmp_path: Path, monkeypatch: Any
+):
+    """Cards reset to new in Anki after their answers (no anchor here) are answered on both
+    sides: the next import replays every answer of each (`rewrite_answer`), the chained
+    imported rows among them: the rows, the cards and every reader as over the rows written
+    whole."""
+    from datetime import UTC, datetime, timedelta
+
+    col = student.col
+    answers = ah.revlog_ids(col)
+    forgotten = sorted(c for c in col.find_cards("is:review") if len(answers.get(c, ())) >= 3)[:2]
+    assert len(forgotten) == 2
+    col.sched.schedule_cards_as_new(forgotten)
+    before = ah.export(student, tmp_path / "reset.colpkg")
+    for card in forgotten:
+        ah.answer_card(student, card, 3)
+    after = ah.export(student, tmp_path / "answered.colpkg")
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=19, hours=-1)
+    read: list[dict[str, Any]] = []
+    for n, url in enumerate(two_urls):
+        clock = FixedClock(start)
+        with Flashcore.open(url, clock=clock, create=True, timezone="UTC") as fc:
+            if n == 1:  # not a first import: the rows go in whole (`ROWS_SQL`)
+                monkeypatch.setattr(anki_sync, "holds_revlog_ids", lambda *_a: True)
+            _, card_ids = import_package(fc, before, tmp_path / f"work{n}")
+            monkeypatch.undo()
+            assert (_chained(fc) > 0) == (n == 0 and fc.engine.dialect.name == "sqlite")
+            for card in forgotten:
+                study.answer(fc, card_ids[card], Rating.GOOD, duration_ms=3000)
+            clock.set(datetime.now(UTC) + timedelta(hours=1))
+            summary, _ = import_package(fc, after, tmp_path / f"again{n}")
+            assert summary.cards_merged == 2
+            merged = _readers(fc, card_ids, tmp_path / f"read{n}")
+            assert merged["check"][2] == []
+            read.append({"merged": merged, "written": _written_out(fc)})
+    chained_side, whole_side = read
+    differing = [
+        (when, name)
+        for when in ("merged", "written")
+        for name, value in chained_side[when].items()
+        if value != whole_side[when][name]
+    ]
+    if differing:
+        a, b = chained_side["merged"]["before"], whole_side["merged"]["before"]
+        for k in sorted(set(a) | set(b), key=str):
+            if a.get(k) != b.get(k):
+                print("DIFF", k, BEFORE, a.get(k), b.get(k), sep="\n  ")
+    assert differing == []
+
+
+def test_a_chained_history_downgraded_before_the_chain_reads_as_the_whole_one(
+    student, two_urls, tmp_path: Path, monkeypatch: Any
+):
+    """Schema 0012's downgrade writes every chained row's before-state out (schema 0011 has
+    no chain): an imported row's as the same row written whole holds it (no step, memory or
+    retention before)."""
+    from datetime import UTC, datetime, timedelta
+
+    from flashcore.storage.db import make_engine
+    from flashcore.storage.migrate import downgrade
+
+    package = ah.export(student, tmp_path / "phone.colpkg")
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=19, hours=-1)
+    read = []
+    for n, url in enumerate(two_urls):
+        with Flashcore.open(url, clock=FixedClock(start), create=True, timezone="UTC") as fc:
+            if n == 1:  # not a first import: the rows go in whole (`ROWS_SQL`)
+                monkeypatch.setattr(anki_sync, "holds_revlog_ids", lambda *_a: True)
+            import_package(fc, package, tmp_path / f"work{n}")
+            monkeypatch.undo()
+            assert (_chained(fc) > 0) == (n == 0 and fc.engine.dialect.name == "sqlite")
+        engine = make_engine(url)
+        try:
+            downgrade(engine, "0011")
+            with engine.connect() as conn:
+                rows = conn.execute(sa.text("SELECT * FROM review_logs")).mappings().all()
+        finally:
+            engine.dispose()
+        skip = {"id", "card_id", "profile_id", "scheduler_id"}
+        read.append({r["anki_revlog_id"]: {k: v for k, v in r.items() if k not in skip}
+                     for r in rows})  # fmt: skip
+    assert len(read[0]) > 20
+    assert read[0] == read[1]
