@@ -55,20 +55,23 @@ def suspend_deleted_sides(
     there, moved to a deck the package does not hold alone): the card is suspended here, its
     schedule and history kept, and said as a note no longer in the package (`<key>@<ord>`);
     the rest of the note stays as flashcore holds it (`_held`). `--prune` deletes no card of
-    a note it keeps. Answered anew in Anki, it comes back as a package note does."""
+    a note it keeps. A package note that makes that card itself (the package the note came
+    from: both templates, no such note) deletes nothing."""
     if not known.keys:
         return []
-    guids = {n.local_id for spec in specs for n in spec.notes}
+    held = {n.local_id: n for spec in specs for n in spec.notes}
     deck_keys = {spec.key for spec in specs}
     further: dict[int, list[str]] = {}
     for guid in known.keys:
         further.setdefault(known.notes[guid], []).append(guid)
     gone: dict[tuple[int, int], str] = {}
     for guid, (note_id, deck_key) in repos.package_note_homes(session, profile_id).items():
-        if guid in guids and deck_key in deck_keys:
-            for side in further.get(note_id, ()):
-                if side not in guids:
-                    gone[(note_id, known.ords[side])] = known.keys[side]
+        note = held.get(guid)
+        if note is None or deck_key not in deck_keys:
+            continue
+        for side in further.get(note_id, ()):
+            if side not in held and not _shows(note, known.ords[side]):
+                gone[(note_id, known.ords[side])] = known.keys[side]
     suspended = repos.suspend_note_cards(session, sorted(gone), now) if gone else []
     if not suspended:
         return []
@@ -103,6 +106,15 @@ def without_returning(
         if kept:
             out.append(spec if kept == spec.notes else dataclasses.replace(spec, notes=kept))
     return out, left_out
+
+
+def _shows(note: NoteSpec, ord_: int) -> bool:
+    """Whether the package note makes the card `ord_` itself: the note as its source holds it
+    (both templates; found unchanged, a stub), not the export's first half."""
+    if note.stub or note.kind is NoteKind.CLOZE:
+        return True
+    shown = note.ordinals if note.ordinals is not None else basic_ordinals(note.fields)
+    return ord_ in set(shown)
 
 
 def _held(note: NoteSpec, kept_as_is: dict[str, tuple[NoteSpec, set[int]]]) -> NoteSpec:

@@ -253,3 +253,23 @@ def test_a_reversed_note_s_side_deleted_in_anki_is_suspended_and_said(
         (again,) = fc.add_decks([back], with_scheduling=True)
         assert (again.removed, again.removed_keys) == (0, [])
         assert {c["card_id"]: (c["front"], c["suspended"]) for c in fc.cards()} == now
+
+
+@pytest.mark.parametrize(
+    "url_fixture", ["sqlite_url", pytest.param("pg_url", marks=pytest.mark.postgres)]
+)
+def test_the_source_package_again_suspends_no_reverse_card(request, url_fixture, tmp_path):
+    """The package a reversed note came from holds it whole (both templates, no `<key>@<ord>`
+    note): taken again, updated or not, it deletes no side."""
+    first, source, note = _reversed_source(tmp_path)
+    clock = FixedClock(datetime.now(UTC).replace(microsecond=0) - timedelta(days=3))
+    with Flashcore.open(request.getfixturevalue(url_fixture), clock=clock, create=True,
+                        timezone="UTC") as fc:  # fmt: skip
+        _add(fc, first)
+        (again,) = fc.add_decks([first], with_scheduling=True)
+        assert (again.removed, again.removed_keys) == (0, [])
+        note["Back"] = "-olol (beta blockers)"
+        source.col.update_note(note)
+        (updated,) = fc.add_decks([ah.export(source, tmp_path / "source-2.apkg")])
+        assert (updated.updated, updated.removed, updated.removed_keys) == (1, 0, [])
+        assert not any(c["suspended"] for c in fc.cards())
