@@ -43,23 +43,28 @@ class ChangeWatch:
         self._lock = threading.Lock()
 
     def mark(self) -> None:
-        """Take the state to compare with (before loading what will be shown)."""
+        """Take the state to compare with (before loading what will be shown); a change since
+        the last mark or look reads the profile again, as `changed` does (a screen back on
+        top marks before it loads: the change is then no news to its next look)."""
         with self._lock:
-            self._seen = self._read()
+            self._look()
 
     def changed(self) -> bool:
         with self._lock:
             sqlite = self.fc.engine.dialect.name == "sqlite"
             if not sqlite and time.monotonic() - self._looked < self.pg_every:
                 return False
-            before = self._seen
-            # data_version counts per connection: a new one's says nothing about the old's
-            fresh = self._conn is None or self._conn.closed or self._conn.invalidated
-            self._seen = now = self._read()
-            news = not fresh and before is not None and now is not None and now != before
-            if news:
-                self._reload_profile()
-            return news
+            return self._look()
+
+    def _look(self) -> bool:
+        before = self._seen
+        # data_version counts per connection: a new one's says nothing about the old's
+        fresh = self._conn is None or self._conn.closed or self._conn.invalidated
+        self._seen = now = self._read()
+        news = not fresh and before is not None and now is not None and now != before
+        if news:
+            self._reload_profile()
+        return news
 
     def _reload_profile(self) -> None:
         """Another terminal's `config set` or `exam set` (or a restore): what is shown next

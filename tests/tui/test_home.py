@@ -236,3 +236,28 @@ async def test_home_takes_a_setting_changed_in_another_terminal(fc):
         await settle(pilot)
         assert app.screen.data.new == expected
         assert f"{expected} new" in screen_text(app)
+
+
+async def test_home_back_on_top_takes_a_setting_changed_in_another_terminal_meanwhile(fc):
+    """As above, while another screen (here the help) is on top of Home: Home does not look
+    then, and coming back it marks before loading, which took the commit as seen with the
+    settings read before it."""
+    from flashcore.services import Flashcore
+
+    app = make_app(fc, ticks=still)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        before = app.screen.data.new
+        assert before >= 2
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        with Flashcore.open(fc.url, clock=fc.clock) as other:  # the other terminal
+            other.config_set("new_per_day", str(before - 1))
+            expected = study.build_queue(other, limit=0, details=False).new
+        await pilot.press("escape")
+        await settle(pilot)
+        app.screen._look_for_changes()
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+        assert app.screen.data.new == expected
