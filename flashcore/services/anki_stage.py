@@ -140,6 +140,6 @@ def spare_core() -> bool:
         cores = os.cpu_count() or 1
     try:
         load = os.getloadavg()[0]
-    except OSError:
+    except (OSError, AttributeError):  # unknown (Windows has none): the import does it all
         return False
     return load < cores - 0.5

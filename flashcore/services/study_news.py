@@ -70,8 +70,10 @@ class ChangesElsewhere:
         """Inside a rebuild after another connection's change: another terminal's `config
         set`, `exam set` or `backup restore` changes what the next answer is computed with
         (the settings, the exam, the scheduler's recorded id: a restore can remove its row),
-        so the profile is read again and the next quiet moment warms the answer up anew."""
-        if not self._news:
+        so the profile is read again and the next quiet moment warms the answer up anew. Also
+        for a rebuild made for a reason of its own (invalidated, rolled over, the queue run
+        out) while another connection has committed: it takes that commit as seen."""
+        if not (self._news or self._moved_since_build()):
             return
         self._news = False
         conn = self._connection()
@@ -79,6 +81,13 @@ class ChangesElsewhere:
             if self.fc.reload_profile(conn):
                 self._profile_changed = True
         self._warm = None
+
+    def _moved_since_build(self) -> bool:
+        """Whether another connection committed since the last build (SQLite's count; on
+        PostgreSQL the profile's stamp)."""
+        if self._version is not None:
+            return self._data_version() != self._version
+        return self._stamp is not None and self._profile_stamp() != self._stamp
 
     def profile_changed(self) -> bool:
         """Once after a rebuild that found the profile's settings or exam changed elsewhere:

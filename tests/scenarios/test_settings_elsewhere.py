@@ -89,3 +89,29 @@ def test_a_restore_in_the_other_terminal_leaves_the_open_reviewer_answering(
         _cli(db_url, now, home, "check")
     finally:
         session.close()
+
+
+def test_a_setting_changed_elsewhere_reaches_a_rebuild_made_for_another_reason(
+    fc, db_url, clock, tmp_path, pg_looks_at_once
+):
+    """A rebuild the session makes for a reason of its own (the reviewer invalidated its queue
+    after a bury, a suspend or a refused answer; the study day rolled over; the queue ran out)
+    took the other terminal's commit as seen without reading the profile again: the new
+    setting was never used (the next look found nothing new)."""
+    from flashcore.services.study import set_cards
+
+    load_deck(fc, tmp_path)
+    now, home = clock.now().isoformat(), tmp_path / "home"
+    session = StudySession(fc)
+    try:
+        first = _answer_next(session)
+        _cli(db_url, now, home, "config", "set", "desired_retention", "0.95")
+        buried = session.queue(details=False).items[0].card_id
+        set_cards(fc, "bury", [buried])  # the reviewer's `b` key: then it invalidates
+        session.invalidate()
+        nxt = _answer_next(session)
+        assert nxt not in (first, buried)
+        assert _answers(fc, nxt) == [pytest.approx(0.95)], "answered with the old setting"
+        _cli(db_url, now, home, "check")
+    finally:
+        session.close()

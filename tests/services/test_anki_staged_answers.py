@@ -34,6 +34,7 @@ from tests.services.test_anki_revlog_rows import hard_sequences
 from tests.services.test_anki_scheduling import apply_fake
 
 clock = paths.clock
+SPARE_CORE = anki_stage.spare_core  # the real one (the fixture below replaces it)
 
 
 @pytest.fixture(autouse=True)
@@ -137,6 +138,18 @@ def test_no_staging_without_an_idle_core(
         open_package(package, work_dir=tmp_path / "work") as pkg,
     ):
         assert anki_stage.start_staging(fc, pkg, tmp_path / "work") is None
+
+
+@pytest.mark.parametrize(("load", "idle"), [(1.2, True), (1.6, False), (6.0, False)])
+def test_an_idle_core_is_one_the_load_average_leaves(
+    load: float, idle: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On 2 cores, the import's own process running (load ~1): idle; busier: not."""
+    monkeypatch.setattr(anki_stage.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+    monkeypatch.setattr(anki_stage.os, "getloadavg", lambda: (load, 1.0, 1.0), raising=False)
+    assert SPARE_CORE() is idle
+    monkeypatch.delattr(anki_stage.os, "getloadavg")  # Windows has none
+    assert SPARE_CORE() is False
 
 
 def test_the_staged_statement_gives_the_first_import_s_rows_in_its_order(fc_sqlite: Any) -> None:
