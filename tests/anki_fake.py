@@ -92,8 +92,8 @@ class FakePackage:
 
     def fill_temp(self, table: str, columns: str, rows: Iterable[tuple[Any, ...]]) -> None:
         db = self._db()
-        db.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table} ({columns})")
-        db.execute(f"DELETE FROM temp.{table}")
+        db.execute(f"DROP TABLE IF EXISTS temp.{table}")  # as AttachedCollection: made anew
+        db.execute(f"CREATE TEMP TABLE {table} ({columns})")
         marks = ", ".join("?" for _ in range(columns.count(",") + 1))
         db.executemany(f"INSERT INTO temp.{table} VALUES ({marks})", rows)
 

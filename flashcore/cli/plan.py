@@ -70,12 +70,29 @@ def cmd_exam(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(data)
         return 0
-    say(f"exam {data['exam_date']}: {data['days_left']} days left, "
+    if data["passed"]:
+        say(f"exam {data['exam_date']}: behind ({_days(-data['days_left'])} ago); it changes "
+            "nothing now: set the next one with `flashcore exam set YYYY-MM-DD "
+            "--minutes-per-day M` or `flashcore exam clear`")  # fmt: skip
+        return 0
+    say(f"exam {data['exam_date']}: {_days(data['days_left'])} left, "
         f"{data['minutes_per_day']} minutes a day, {data['buffer_days']} buffer days")  # fmt: skip
-    say(f"{data['new_cards_left']} new cards left: {data['new_per_day_needed']} a day to see "
-        f"them all before the buffer (plan_mode {data['plan_mode']})")  # fmt: skip
+    say(f"{data['new_cards_left']} new cards left: {_needed(data)} "
+        f"(plan_mode {data['plan_mode']})")  # fmt: skip
     say("see the whole plan with: flashcore plan")
     return 0
+
+
+def _days(n: int) -> str:
+    return f"{n} day" if n == 1 else f"{n} days"
+
+
+def _needed(data: dict[str, Any]) -> str:
+    """The new cards a day the plan needs, in words (the buffer may have begun)."""
+    needed, left = data["new_per_day_needed"], data["new_cards_left"]
+    if left and data["days_left"] <= data["buffer_days"]:
+        return f"the {data['buffer_days']}-day buffer has begun: all {needed} as soon as you can"
+    return f"{needed} a day sees them all before the buffer"
 
 
 # ---------------------------------------------------------------- plan
@@ -126,11 +143,16 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def print_plan(data: dict[str, Any]) -> None:
-    say(f"Exam {data['exam_date']}: {data['days_left']} days left · "
+    if data["passed"]:
+        say(f"Exam {data['exam_date']}: behind ({_days(-data['days_left'])} ago)")
+        for w in data["warnings"]:
+            say(f"! {w['message']}")
+        return
+    say(f"Exam {data['exam_date']}: {_days(data['days_left'])} left · "
         f"{data['minutes_per_day']} min a day · {data['buffer_days']}-day buffer")  # fmt: skip
     say(f"New cards: {data['new_cards_left']:,} left of {data['cards_in_scope']:,} in scope; "
-        f"{data['new_per_day_needed']} a day sees them all before the buffer "
-        f"(plan_mode {data['plan_mode']}, new_per_day {data['new_per_day']})")  # fmt: skip
+        f"{_needed(data)} (plan_mode {data['plan_mode']}, new_per_day "
+        f"{data['new_per_day']})")  # fmt: skip
     days = data["days"]
     if days:
         rows = []

@@ -199,14 +199,16 @@ def cmd_stats(args: argparse.Namespace) -> int:
         emit_json(data)
         return 0
     t = data["today"]
-    say(f"today: {t['reviews']} answers ({t['again']} again), {t['new']} new, "
+    answers = "answer" if t["reviews"] == 1 else "answers"
+    say(f"today: {t['reviews']} {answers} ({t['again']} again), {t['new']} new, "
           f"{t['minutes']:.0f} min")  # fmt: skip
     for label, key in (("due now", "today"), ("due tomorrow", "tomorrow")):
         q = data["queue"][key]
         say(f"{label}: {q['new']} new, {q['learning']} learning, {q['review']} review")
     m = data["last_30_days"]
     retention = "-" if m["true_retention"] is None else f"{m['true_retention']:.1%}"
-    say(f"last 30 days: {m['reviews']} answers, true retention {retention}")
+    answers = "answer" if m["reviews"] == 1 else "answers"
+    say(f"last 30 days: {m['reviews']} {answers}, true retention {retention}")
     say("cards: " + ", ".join(f"{k} {v}" for k, v in data["cards"].items()))
     forecast = data["forecast"][:7]
     say("due next 7 days: " + ", ".join(f"{d['date'][5:]}: {d['due']}" for d in forecast))

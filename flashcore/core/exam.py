@@ -47,6 +47,12 @@ class Exam:
         """Study days from today to the exam day (0 on the exam day)."""
         return (self.exam_date - today).days
 
+    def passed(self, today: date) -> bool:
+        """Whether the exam day is behind: from the next study day on the exam changes
+        nothing (no retention raised, no new cards planned, no daily budget) until the
+        student sets the next one or clears it."""
+        return today > self.exam_date
+
     @property
     def buffer_start(self) -> date:
         """The first day of the buffer: no new cards from this day on."""
@@ -99,8 +105,8 @@ def check_exam(exam_date: date, minutes: int, buffer_days: int, today: date) -> 
 
 def new_per_day_needed(new_left: int, today: date, exam: Exam) -> int:
     """New cards a day that introduce every card left before the buffer (all of them today
-    when the buffer has begun)."""
-    if new_left <= 0:
+    when the buffer has begun; none once the exam day is behind)."""
+    if new_left <= 0 or exam.passed(today):
         return 0
     days = exam.new_days_left(today)
     return new_left if days <= 0 else math.ceil(new_left / days)
@@ -168,7 +174,10 @@ def stretch_interval(
 
 
 def exam_retention(days_left: int, plan: Sequence[tuple[int, float]]) -> float | None:
-    """The retention the solver chose for this many days left, or None (no step applies)."""
+    """The retention the solver chose for this many days left, or None (no step applies;
+    after the exam day none does)."""
+    if days_left < 0:
+        return None
     for horizon, retention in plan:
         if days_left <= horizon:
             return retention

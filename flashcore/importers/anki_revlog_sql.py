@@ -27,6 +27,9 @@ TEMP_TABLES = {
     "fc_day": "q INTEGER PRIMARY KEY, day INTEGER",
     "fc_due": "day INTEGER PRIMARY KEY, due INTEGER",
 }
+# `temp.fc_cards` of a first import (`FIRST_ROWS_SQL`): each card's rows take the ids after its
+# `first_id` (the review log's greatest id, then the package's rows of the cards before it).
+FIRST_CARDS = f"{TEMP_TABLES['fc_cards']}, first_id INTEGER"
 
 
 _DAY_OF = "(({id} / 1000 - ?1) / 86400 - ?2)"  # ?1, ?2: `day_terms`
@@ -110,14 +113,45 @@ _DUE_AFTER = _due_after("a", "u").format(id="id", ivl="ivl")
 _DUE_BEFORE = _due_after("a", "pu").format(id="prev_id", ivl="prev_ivl")
 
 
-def _rows(*, chained: bool) -> str:
+def _columns(*, staged: bool, row_id: str, before: str) -> str:
+    """`_rows`'s selected columns: a review-log row's (`IMPORTED_COLUMNS`, after `row_id`), or
+    the staged ones (`STAGED_COLUMNS`)."""
+    duration = "CASE WHEN a.time > 0 THEN a.time END"
+    state_after = f"CASE WHEN a.ivl > 0 THEN 2 WHEN {_WAS_REVIEWING} THEN 3 ELSE 1 END"
+    difficulty = (
+        "CASE WHEN a.factor BETWEEN 100 AND 1100 THEN (a.factor / 1000.0 - 0.1) * 9 + 1"
+        " ELSE 0.0 END"
+    )
+    elapsed = f"CASE WHEN {_FIRST} THEN 0 ELSE MAX(0, d.day - pd.day) END"
+    if staged:
+        return (
+            f"a.cid, a.n, a.id, a.ease, {duration}, {_BEFORE},\n"
+            f"  CASE WHEN {_FIRST} THEN {_STAMP.format(ms='a.id')} END, a.lapses_to,\n"
+            f"  {state_after}, {difficulty}, {_DUE_AFTER}, {elapsed}"
+        )
+    return (
+        f"{row_id}?3, c.card_id, {_STAMP.format(ms='a.id')}, a.ease, NULL,\n"
+        f"  {duration}, c.retention, ?4, {_BEFORE},\n"
+        f"  {before},\n  a.lapses_to,\n  {state_after}, 0.0,\n  {difficulty},\n"
+        f"  {_DUE_AFTER}, 0, NULL,\n  {elapsed},\n  a.id, 1"
+    )
+
+
+def _rows(*, chained: bool, staged: bool = False) -> str:
     """The rows of the answers of the cards in `temp.fc_cards`. `chained`: every answer but a
     card's first is written chained (schema 0017: its due and last review before NULL, read
     from the card's previous row, which holds them as its due after and its time), where the
-    rows are a card's only rows and go in in the window's order, card by card, each card's in
-    time order (a first import): the previous answer's interval and due are not carried nor
-    looked up (~0.3 s CPU a million rows), and 16 bytes a row are not written."""
-    carried = "" if chained else ", LAG(r.ivl) OVER w AS prev_ivl"
+    rows are a card's only rows (a first import): the previous answer's interval and due are
+    not carried nor looked up (~0.3 s CPU a million rows), and 16 bytes a row are not written.
+    The card's previous row is the one of the next lower id, so the chained rows come with
+    their ids: the card's `first_id` plus the answer's place in the card's time order (the
+    window's). Nothing then rests on the order SQLite gives the rows in (no ORDER BY: a sort of
+    the million rows cost ~1 s CPU); in the plan's order (card by card, as the window reads
+    them) the ids ascend, and the rows are appended. `staged`: the chained rows of every
+    card's answers (no `temp.fc_cards`), only the columns that vary (`STAGED_COLUMNS`, keyed by
+    Anki's card id, with the answer's place), for `COPY_STAGED_SQL` to copy."""
+    carried = ", ROW_NUMBER() OVER w AS n" if chained else ", LAG(r.ivl) OVER w AS prev_ivl"
+    row_id = "c.first_id + a.n, " if chained else ""
     before = (
         f"CASE WHEN {_FIRST} THEN {_STAMP.format(ms='a.id')} END, NULL"
         if chained
@@ -132,25 +166,20 @@ def _rows(*, chained: bool) -> str:
             f"    ON a.prev_ivl > 0 AND pu.day = {_DAY_OF.format(id='a.prev_id')} + a.prev_ivl"
         )
     )
+    columns = _columns(staged=staged, row_id=row_id, before=before)
+    cards = "" if staged else " JOIN temp.fc_cards c ON c.cid = r.cid"
+    outer = "" if staged else " JOIN temp.fc_cards c ON c.cid = a.cid"
     return f"""
 WITH a AS (
   SELECT r.cid, r.id, r.ease, r.factor, r.time, r.type, r.ivl,
     LAG(r.id) OVER w AS prev_id{carried},
     SUM({_LAPSE}) OVER w - {_LAPSE} AS lapses_to
-  FROM revlog r JOIN temp.fc_cards c ON c.cid = r.cid
+  FROM revlog r{cards}
   WHERE {_ANSWER}
   WINDOW w AS (PARTITION BY r.cid ORDER BY r.id ROWS UNBOUNDED PRECEDING)
 )
-SELECT ?3, c.card_id, {_STAMP.format(ms="a.id")}, a.ease, NULL,
-  CASE WHEN a.time > 0 THEN a.time END, c.retention, ?4, {_BEFORE},
-  {before},
-  a.lapses_to,
-  CASE WHEN a.ivl > 0 THEN 2 WHEN {_WAS_REVIEWING} THEN 3 ELSE 1 END, 0.0,
-  CASE WHEN a.factor BETWEEN 100 AND 1100 THEN (a.factor / 1000.0 - 0.1) * 9 + 1 ELSE 0.0 END,
-  {_DUE_AFTER}, 0, NULL,
-  CASE WHEN {_FIRST} THEN 0 ELSE MAX(0, d.day - pd.day) END,
-  a.id, 1
-FROM a JOIN temp.fc_cards c ON c.cid = a.cid
+SELECT {columns}
+FROM a{outer}
   LEFT JOIN temp.fc_day d ON d.q = a.id / {_QUARTER_MS}
   LEFT JOIN temp.fc_day pd ON pd.q = a.prev_id / {_QUARTER_MS}
   LEFT JOIN temp.fc_due u ON a.ivl > 0 AND u.day = {_DAY_OF.format(id="a.id")} + a.ivl{previous_due}"""
@@ -159,8 +188,33 @@ FROM a JOIN temp.fc_cards c ON c.cid = a.cid
 # The rows of the answers the review log does not hold (by `temp.fc_known`); none chained (a
 # card's previous row may be an answer given here).
 ROWS_SQL = f"{_rows(chained=False)} LEFT JOIN temp.fc_known k ON k.id = a.id WHERE k.id IS NULL\n"
-# Every answer's row (the review log holds no revlog id: a first import), chained.
+# Every answer's row (the review log holds no revlog id: a first import), chained, with its id
+# first (`temp.fc_cards` with `FIRST_CARDS`).
 FIRST_ROWS_SQL = f"{_rows(chained=True)}\n"
+# A first import's rows staged ahead (`services.anki_stage`: in a thread of its own, on a
+# connection of its own, while the notes are read): every card's answers, chained, keyed by
+# Anki's card id and the answer's place in the card's time order, in the window's order; then
+# copied with the flashcore card, its retention and its `first_id` (`temp.fc_cards` with
+# `FIRST_CARDS`), each row's id first.
+STAGED_COLUMNS = (
+    "cid, n, id, ease, duration_ms, state_before, due_before, lapses_before, state_after,"
+    " difficulty_after, due_after, elapsed_days"
+)
+STAGE_ROWS_SQL = f"{_rows(chained=True, staged=True)}\n"
+# The staged rows (`anki_stage.answers`) as `FIRST_ROWS_SQL` gives them, in the stage's order
+# (card by card, each card's in time order: the stage scanned first, the card looked up).
+COPY_STAGED_SQL = f"""
+SELECT c.first_id + s.n, ?1, c.card_id, {_STAMP.format(ms="s.id")}, s.ease, NULL,
+  s.duration_ms, c.retention, ?2, s.state_before,
+  s.due_before, NULL,
+  s.lapses_before,
+  s.state_after, 0.0,
+  s.difficulty_after,
+  s.due_after, 0, NULL,
+  s.elapsed_days,
+  s.id, 1
+FROM anki_stage.answers s CROSS JOIN temp.fc_cards c ON c.cid = s.cid
+"""
 
 # The revlog rows of the cards in temp.fc_cards, as RevlogEntry's fields, in id order.
 REVLOG_OF_CARDS_SQL = (

@@ -12,7 +12,8 @@ known by `package_note_homes`); their split further cards are known here too."""
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from flashcore.core.model import DeckSpec, NoteKind, NoteSpec, basic_ordinals
@@ -29,6 +30,7 @@ class Returning:
 
     notes: dict[str, int]
     ords: dict[str, int]
+    keys: dict[str, str] = field(default_factory=dict)  # a further card's: `<key>@<ord>`
 
 
 def exported_guids(session: Any, profile_id: int) -> Returning:
@@ -36,11 +38,45 @@ def exported_guids(session: Any, profile_id: int) -> Returning:
     own, sides = repos.exported_note_keys(session, profile_id)
     notes = {guid_for(key): note_id for note_id, key in own}
     ords: dict[str, int] = {}
+    keys: dict[str, str] = {}
     for note_id, key, ord_ in sides:
-        guid = guid_for(f"{key}@{ord_}")
+        keys[guid := guid_for(f"{key}@{ord_}")] = f"{key}@{ord_}"
         notes[guid] = note_id
         ords[guid] = ord_
-    return Returning(notes, ords)
+    return Returning(notes, ords, keys)
+
+
+def suspend_deleted_sides(
+    session: Any, profile_id: int, specs: list[DeckSpec], known: Returning, now: datetime
+) -> list[repos.LoadCounts]:
+    """A package note's further card, exported as a note of its own (`<key>@<ord>`), deleted
+    in Anki: the package holds the note (its first half) and the deck the export put both in,
+    but not that card's note. Deleted as any package note gone from its deck is (and, as
+    there, moved to a deck the package does not hold alone): the card is suspended here, its
+    schedule and history kept, and said as a note no longer in the package (`<key>@<ord>`);
+    the rest of the note stays as flashcore holds it (`_held`). `--prune` deletes no card of
+    a note it keeps. A package note that makes that card itself (the package the note came
+    from: both templates, no such note) deletes nothing."""
+    if not known.keys:
+        return []
+    held = {n.local_id: n for spec in specs for n in spec.notes}
+    deck_keys = {spec.key for spec in specs}
+    further: dict[int, list[str]] = {}
+    for guid in known.keys:
+        further.setdefault(known.notes[guid], []).append(guid)
+    gone: dict[tuple[int, int], str] = {}
+    for guid, (note_id, deck_key) in repos.package_note_homes(session, profile_id).items():
+        note = held.get(guid)
+        if note is None or deck_key not in deck_keys:
+            continue
+        for side in further.get(note_id, ()):
+            if side not in held and not _shows(note, known.ords[side]):
+                gone[(note_id, known.ords[side])] = known.keys[side]
+    suspended = repos.suspend_note_cards(session, sorted(gone), now) if gone else []
+    if not suspended:
+        return []
+    keys = [gone[pair] for pair in suspended]
+    return [repos.LoadCounts(removed=len(keys), removed_keys=keys)]
 
 
 def without_returning(
@@ -70,6 +106,15 @@ def without_returning(
         if kept:
             out.append(spec if kept == spec.notes else dataclasses.replace(spec, notes=kept))
     return out, left_out
+
+
+def _shows(note: NoteSpec, ord_: int) -> bool:
+    """Whether the package note makes the card `ord_` itself: the note as its source holds it
+    (both templates; found unchanged, a stub), not the export's first half."""
+    if note.stub or note.kind is NoteKind.CLOZE:
+        return True
+    shown = note.ordinals if note.ordinals is not None else basic_ordinals(note.fields)
+    return ord_ in set(shown)
 
 
 def _held(note: NoteSpec, kept_as_is: dict[str, tuple[NoteSpec, set[int]]]) -> NoteSpec:

@@ -1,7 +1,7 @@
 """Reading an Anki package for `decks add`: its notes as decks, its media staged.
 
 The package is read whole before anything is written: the collection is extracted into a
-work folder inside the collection's media folder (`<database>.media/.import-<pid>/`), converted,
+work folder inside the collection's media folder (`<database>.media/.import-<pid>-<n>/`), converted,
 and the media files the imported notes use are staged there too. The database write happens
 after (in `decks.add_decks`, one transaction per file); only when it commits are the staged
 files moved into the media folder. A package with any problem changes nothing and leaves no
@@ -11,6 +11,7 @@ file behind; nothing is ever written outside the collection's media folder.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import shutil
 from collections.abc import Sequence
@@ -27,11 +28,13 @@ from flashcore.importers.anki_package import (
     open_package,
 )
 from flashcore.importers.anki_package.notes import ConvertReport, convert
+from flashcore.services.anki_stage import AnswerStaging, start_staging
 
 if TYPE_CHECKING:
     from flashcore.services.context import Collection
 
 MEDIA_SUFFIX = ".media"
+_READS = itertools.count()  # this process's packages read: each its own work folder
 
 
 def media_dir(fc: Collection) -> Path:
@@ -72,6 +75,7 @@ class PackageRead:
     media: Path
     staged: list[str]
     source: AnkiPackage | None = None
+    answers: AnswerStaging | None = None  # its review-log rows staged ahead (a first import)
 
     def commit(self) -> int:
         """Move the staged media into the media folder; the number of files moved."""
@@ -83,6 +87,9 @@ class PackageRead:
         return moved
 
     def discard(self) -> None:
+        if self.answers is not None:
+            self.answers.close()
+            self.answers = None
         if self.source is not None:
             self.source.close()
             self.source = None
@@ -120,16 +127,25 @@ def topic_families(fc: Collection) -> frozenset[anking.TopicFamily]:
 
 
 def read_package(
-    fc: Collection, path: Path, *, families: frozenset[anking.TopicFamily] | None = None
+    fc: Collection,
+    path: Path,
+    *,
+    families: frozenset[anking.TopicFamily] | None = None,
+    with_scheduling: bool = False,
 ) -> PackageRead:
     """Read `path` (raises AnkiPackageError naming the file) and stage its media. The
-    package is left open in the result (closed by its `commit` or `discard`)."""
+    package is left open in the result (closed by its `commit` or `discard`). With
+    `with_scheduling`, a first import's review-log rows are made meanwhile in a thread
+    (`services.anki_stage`)."""
     media = media_dir(fc)
-    work = media / f".import-{os.getpid()}"
+    work = media / f".import-{os.getpid()}-{next(_READS)}"  # one a package (several at once)
     shutil.rmtree(work, ignore_errors=True)
     pkg = None
+    answers = None
     try:
         pkg = open_package(path, work_dir=work, keep_file=True)
+        if with_scheduling:
+            answers = start_staging(fc, pkg, work)
         decks = {deck_id: deck.name for deck_id, deck in pkg.decks().items()}
         specs, report = convert(
             str(path),
@@ -147,8 +163,10 @@ def read_package(
             lambda m: m.name in wanted and not _same(media / m.name, m),
         )
     except BaseException:
+        if answers is not None:
+            answers.close()
         if pkg is not None:
             pkg.close()
         shutil.rmtree(work, ignore_errors=True)
         raise
-    return PackageRead(specs, report, work, media, [m.name for m in staged], pkg)
+    return PackageRead(specs, report, work, media, [m.name for m in staged], pkg, answers)

@@ -21,6 +21,7 @@ time in milliseconds, moved on a millisecond where two share one) and linked, ne
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -31,8 +32,10 @@ from flashcore.importers.anki_package.types import (
 )
 from flashcore.importers.anki_revlog_sql import (
     ANSWERS_OF_CARDS_SQL,
+    COPY_STAGED_SQL,
     COUNTS_SQL,
     FINGERPRINTS_SQL,
+    FIRST_CARDS,
     FIRST_ROWS_SQL,
     REVLOG_OF_CARDS_SQL,
     ROWS_COUNTS_SQL,
@@ -66,6 +69,7 @@ from flashcore.services.anki_history import (
 )
 from flashcore.services.anki_identity import package_card_ids as package_card_ids
 from flashcore.services.anki_preset import _adopt_preset
+from flashcore.services.anki_stage import AnswerStaging
 
 _BATCH = 5000  # progress every this many rows
 _NONE = (None, None, None, None)
@@ -89,6 +93,7 @@ def import_from_package(
     *,
     show_progress: bool = False,
     ords: dict[str, int] | None = None,
+    answers: AnswerStaging | None = None,
 ) -> SchedulingSummary:
     """`decks add FILE --with-scheduling`, after the notes and cards are written in the same
     transaction: the package (opened once by the notes import, its collection extracted), its
@@ -98,7 +103,7 @@ def import_from_package(
     card_ids = package_card_ids(session, pkg, note_ids, ords)
     counts = pkg.counts()
     if not show_progress or counts.cards + counts.revlog < 50_000:
-        return apply_scheduling(session, fc, pkg, card_ids, now)
+        return apply_scheduling(session, fc, pkg, card_ids, now, answers=answers)
     from rich.console import Console
     from rich.progress import Progress
 
@@ -108,7 +113,8 @@ def import_from_package(
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        return apply_scheduling(session, fc, pkg, card_ids, now, progress=progress)
+        return apply_scheduling(session, fc, pkg, card_ids, now, progress=progress,
+                                answers=answers)  # fmt: skip
 
 
 def apply_scheduling(
@@ -119,12 +125,14 @@ def apply_scheduling(
     now: datetime,
     *,
     progress: Progress | None = None,
+    answers: AnswerStaging | None = None,
 ) -> SchedulingSummary:
     """Take the package's scheduling into the cards `card_ids` maps to (Anki card id ->
-    flashcore card id), inside the caller's transaction. Nothing is committed here."""
+    flashcore card id), inside the caller's transaction. Nothing is committed here. `answers`:
+    the package's answers staged ahead (`services.anki_stage`), used if they still hold."""
     before = fc.settings
     try:
-        return _apply(session, fc, pkg, card_ids, now, progress)
+        return _apply(session, fc, pkg, card_ids, now, progress, answers)
     except BaseException:
         fc.use_settings(before)  # the transaction is rolled back: so are the preset's settings
         raise
@@ -137,6 +145,7 @@ def _apply(
     card_ids: dict[int, int],
     now: datetime,
     progress: Progress | None,
+    answers: AnswerStaging | None,
 ) -> SchedulingSummary:
     summary = SchedulingSummary()
     clock = AnkiClock.of(pkg.info)
@@ -171,7 +180,8 @@ def _apply(
         known = anki_sync.known_revlog_ids(session, fc.profile_id)
     try:
         source: PackageSource | anki_sync.AttachedCollection = attached or pkg
-        done = _bulk(session, fc, source, direct, known, clock, summary, progress, done, total)
+        done = _bulk(session, fc, source, direct, known, clock, summary, progress, done, total,
+                     answers)  # fmt: skip
     finally:
         if attached is not None:
             attached.drop_temp()
@@ -213,6 +223,7 @@ def _bulk(
     progress: Progress | None,
     done: int,
     total: int,
+    answers: AnswerStaging | None = None,
 ) -> int:
     """The answers of `direct` cards, computed by SQLite on the package's collection and
     inserted (by SQLite itself when the package is attached: `known` is then None and read by
@@ -228,7 +239,7 @@ def _bulk(
         and not held
         and not anki_sync.holds_revlog_ids(session, fc.profile_id)
     ):
-        return done + _bulk_first(pkg, fc, direct, clock, summary)
+        return done + _bulk_first(pkg, fc, direct, clock, summary, answers)
     looked_up = _fingerprinted(pkg, direct, held, summary) if held else direct
     if looked_up:
         _count_new(pkg, fc, looked_up, known, summary)
@@ -301,26 +312,46 @@ def _bulk_first(
     direct: dict[int, _CardWork],
     clock: AnkiClock,
     summary: SchedulingSummary,
+    answers: AnswerStaging | None,
 ) -> int:
     """`_bulk` when the profile's review log holds no revlog id (a first import): every answer
-    is new, so none is looked up before; the rows go in, and each card's counts (answers, the
+    is new, so none is looked up before; the rows go in (copied from those staged ahead, when
+    they were made for the profile's zone and hour), and each card's counts (answers, the
     latest, the other rows) are read after from the package's card index (its rows: when they
     add up to the rows inserted, every row was an answer) and, else, from what was inserted
     (the review log's revlog-id index, ~0.15 s CPU a million), where `COUNTS_SQL` would look up
-    every row (~0.7 s)."""
-    retention = fc.settings.desired_retention
+    every row (~0.7 s). Each card's rows take the ids after its `first_id`: the review log's
+    greatest id, then the package's rows of the cards before it (`FIRST_ROWS_SQL`)."""
+    settings = fc.settings
+    retention = settings.desired_retention
     for item in direct.values():
         _decode(item)
-    pkg.fill_temp("fc_cards", TEMP_TABLES["fc_cards"],
-                  ((cid, w.card_id, w.retention or retention) for cid, w in direct.items()))  # fmt: skip
-    inserted = pkg.insert_review_logs(FIRST_ROWS_SQL, _day_tables(pkg, fc, clock, every=True))
-    prints = [(direct[cid], rows, most) for cid, rows, most in pkg.sql(ROWS_COUNTS_SQL)
-              if cid in direct]  # fmt: skip
-    answers = None
-    if sum(rows for _, rows, _ in prints) != inserted:  # rows other than answers
-        answers = {card_id: (n, last) for card_id, n, last in pkg.imported_counts()}
-    for work, rows, most in prints:
-        new, last = (rows, most) if answers is None else answers.get(work.card_id, (0, 0))
+    staged = answers.result(settings.zone, settings.day_start_hour) if answers else None
+    works: list[_CardWork] = []  # the cards with rows, and for each (8 bytes a number, as
+    numbers = array("q")  # the import's peak holds them): its rows, greatest revlog id, first id
+    first = pkg.greatest_log_id()
+    # by card (the package's index order)
+    for cid, rows, most in staged.counts if staged is not None else pkg.sql(ROWS_COUNTS_SQL):
+        work = direct.get(cid)
+        if work is not None:
+            works.append(work)
+            numbers.extend((rows, most, first))
+        first += rows
+    pkg.fill_temp("fc_cards", FIRST_CARDS,
+                  ((w.anki.id, w.card_id, w.retention or retention, numbers[3 * i + 2])
+                   for i, w in enumerate(works)))  # fmt: skip
+    if staged is not None:
+        inserted = pkg.insert_staged(
+            staged.path, COPY_STAGED_SQL, (fc.profile_id, anki_sync.IMPORTED_REASON)
+        )
+    else:
+        params = _day_tables(pkg, fc, clock, every=True)
+        inserted = pkg.insert_review_logs(FIRST_ROWS_SQL, params, ids=True)
+    held = None
+    if sum(numbers[0::3]) != inserted:  # rows other than answers
+        held = {card_id: (n, last) for card_id, n, last in pkg.imported_counts()}
+    for work, rows, most in zip(works, numbers[0::3], numbers[1::3], strict=True):
+        new, last = (rows, most) if held is None else held.get(work.card_id, (0, 0))
         work.new_answers, work.new_manual, work.last_answer_ms = new, rows - new, last or 0
         summary.reviews_added += new
         summary.manual_skipped += rows - new

@@ -48,13 +48,16 @@ def _new_value(fc: Collection) -> float | None:
         return None
     s = fc.settings
     today = studyday.study_date(fc.now(), s.zone, s.day_start_hour)
-    return NEW_IN_BUFFER if today >= exam.buffer_start else None
+    return NEW_IN_BUFFER if exam.buffer_start <= today <= exam.exam_date else None
 
 
 def exam_seconds_left(fc: Collection) -> float | None:
-    """What is left today of the exam's daily budget (None: no exam is set)."""
+    """What is left today of the exam's daily budget (None: no exam is set, or it is behind)."""
     exam = fc.exam
     if exam is None:
+        return None
+    s = fc.settings
+    if exam.passed(studyday.study_date(fc.now(), s.zone, s.day_start_hour)):
         return None
     with reading(fc.engine) as session:
         _new, _reviews, spent = planning.done_since(session, fc.profile_id, fc.day_start())

@@ -150,6 +150,28 @@ class Collection:
             self._scheduler_ids[policy] = found
         return found
 
+    def reload_profile(self, conn: Any) -> bool:
+        """Another connection changed the collection: read the profile's settings and exam
+        again (another terminal's `config set` or `exam set`), and forget the scheduler ids
+        (a `backup restore` can remove their rows). Reads only, in the caller's transaction.
+        Whether what answers are computed with changed."""
+        from flashcore.storage.planning import load_exam
+
+        self._scheduler_ids.clear()
+        changed = False
+        raw = repos.profile_settings(conn, self.profile_id)
+        if isinstance(raw, dict):  # (a profile gone with a restore keeps what it had)
+            settings, _ = load_stored(raw)
+            if settings != self.settings:
+                self.use_settings(settings)
+                changed = True
+        exam = load_exam(conn, self.profile_id)
+        if self._exam is not False and exam != self._exam:
+            self._policy = None
+            changed = True
+        self._exam = exam
+        return changed
+
     def knows_scheduler_id(self) -> bool:
         """Whether `scheduler_id` will answer from its cache (no statement)."""
         return self._policy is not None and self._policy in self._scheduler_ids

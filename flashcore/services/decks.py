@@ -171,7 +171,7 @@ def _add_decks(
     packages: dict[str, PackageRead] = {}
     owner: dict[str, str] = {}
     try:
-        _read_all(fc, paths, reports, parsed, packages, owner)
+        _read_all(fc, paths, reports, parsed, packages, owner, with_scheduling)
         _write_all(fc, parsed, packages, prune=prune, with_scheduling=with_scheduling,
                    show_progress=show_progress)  # fmt: skip
     finally:
@@ -197,15 +197,16 @@ def _read_all(
     parsed: list[tuple[Path, list[DeckSpec] | None, FileReport]],
     packages: dict[str, PackageRead],
     owner: dict[str, str],
+    with_scheduling: bool,
 ) -> None:
     for path in expand(paths):
         report = FileReport(path=str(path), ok=False)
         reports.append(report)
         try:
             if path.suffix.lower() in ANKI_PACKAGE_SUFFIXES and path.is_file():
-                from flashcore.services.anki_import import read_package
+                from flashcore.services.anki_import import read_package  # only packages need it
 
-                package = read_package(fc, path)
+                package = read_package(fc, path, with_scheduling=with_scheduling)
                 packages[str(path)] = package
                 specs = package.specs
                 report.skipped = dict(package.report.skipped)
@@ -266,16 +267,17 @@ def _write_all(
         def _write_file(
             session: Any, specs: list[DeckSpec], package: PackageRead | None
         ) -> tuple[list[repos.LoadCounts], SchedulingSummary | None, int]:
-            homes = None
-            returning, back = None, 0
+            homes, returning, back, gone = None, None, 0, []
             if package is not None:
                 # flashcore's own notes, exported to Anki and coming back: not added again
-                from flashcore.services.anki_identity import exported_guids, without_returning
+                from flashcore.services import anki_identity as identity
 
-                returning = exported_guids(session, fc.profile_id)
-                specs, back = without_returning(session, fc.profile_id, specs, returning)
+                returning = identity.exported_guids(session, fc.profile_id)
+                gone = identity.suspend_deleted_sides(session, fc.profile_id, specs, returning, now)
+                specs, back = identity.without_returning(session, fc.profile_id, specs, returning)
                 homes = _adopt_moved_notes(session, fc.profile_id, specs, now)
             counts = [repos.upsert_deck(session, fc.profile_id, s, now, prune=prune) for s in specs]
+            counts += gone
             scheduled = None
             if package is not None and with_scheduling:
                 from flashcore.services.anki_scheduling import import_from_package
@@ -287,7 +289,7 @@ def _write_all(
                 assert returning is not None
                 scheduled = import_from_package(
                     session, fc, package.source, now, note_ids | returning.notes,
-                    show_progress=show_progress, ords=returning.ords,
+                    show_progress=show_progress, ords=returning.ords, answers=package.answers,
                 )  # fmt: skip
             if (scheduled is not None and scheduled.changed) or any(
                 c.cards_added or c.updated for c in counts
@@ -398,8 +400,7 @@ class DeckSummary:
 def list_decks(fc: Collection) -> list[DeckSummary]:
     """Decks with today's counts: new, learning and due are what `flashcore due --deck NAME`
     holds (sub-decks included, today's limits applied, pulled-forward cards in, siblings
-    buried), so every screen shows the same numbers; `cards` and `suspended` are the deck's
-    own cards."""
+    buried), so every screen shows the same numbers; `cards`, `suspended`: its own cards."""
     from flashcore.services.counts import deck_counts
 
     now = fc.now()

@@ -11,6 +11,7 @@ from flashcore.core import exam as exam_rules
 from flashcore.core import studyday
 from flashcore.core.errors import NotFoundError
 from flashcore.core.exam import Exam
+from flashcore.core.settings import Settings
 from flashcore.core.weakness import retention_for
 from flashcore.services.context import today_for
 from flashcore.storage import planning, repos
@@ -71,6 +72,7 @@ def show(fc: Collection) -> dict[str, Any]:
         conn.rollback()
     return exam.to_json() | {
         "days_left": exam.days_left(today),
+        "passed": exam.passed(today),
         "new_cards_left": new_left,
         "new_per_day_needed": exam_rules.new_per_day_needed(new_left, today, exam),
         "plan_mode": fc.settings.plan_mode,
@@ -79,9 +81,10 @@ def show(fc: Collection) -> dict[str, Any]:
 
 def follow_plan(fc: Collection) -> int | None:
     """`plan_mode auto`: once a study day, set new_per_day to the plan's new cards a day
-    (every card in scope seen by the buffer). Returns the value set, or None (manual mode, no
-    exam, or already done today). Cheap when there is nothing to do: the exam is read once per
-    process."""
+    (every card in scope seen by the buffer; once the exam day is behind, the default
+    new_per_day again: the buffer's 'every card left today' must not go on after the exam).
+    Returns the value set, or None (manual mode, no exam, or already done today). Cheap when
+    there is nothing to do: the exam is read once per process."""
     if fc.settings.plan_mode != "auto":
         return None
     found = fc._exam_row()
@@ -93,8 +96,11 @@ def follow_plan(fc: Collection) -> int | None:
         return None
 
     def work(session: Any) -> int:
-        new_left = planning.new_cards_left(session, fc.profile_id)
-        needed = min(9999, exam_rules.new_per_day_needed(new_left, today, exam))
+        if exam.passed(today):
+            needed = Settings().new_per_day
+        else:
+            new_left = planning.new_cards_left(session, fc.profile_id)
+            needed = min(9999, exam_rules.new_per_day_needed(new_left, today, exam))
         found = repos.find_profile(session, fc.profile)  # the stored settings, as they are now
         stored = dict(found[1]) if found is not None else fc.settings.to_json()
         stored["new_per_day"] = needed

@@ -37,6 +37,8 @@ class TopicIndex:
     note_topics: dict[int, list[int]]
     linked_sets: Counter[tuple[int, ...]] | None = None
     _question_topics: dict[tuple[str, str], set[int]] = field(default_factory=dict)
+    _ancestors: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    _matcher: TopicMatcher | None = None  # the topics' words, worked out once (see `matcher`)
 
     @property
     def every_note(self) -> bool:
@@ -71,16 +73,23 @@ class TopicIndex:
         return found
 
     def matcher(self) -> TopicMatcher:
-        """A fresh text matcher over these topics and aliases (it has learned nothing yet)."""
-        return TopicMatcher(self.paths, self.parent, self.by_key, self.aliases)
+        """A fresh text matcher over these topics and aliases (it has learned nothing yet);
+        the topics' words are worked out for the first one and shared by the next."""
+        if self._matcher is None:
+            self._matcher = TopicMatcher(self.paths, self.parent, self.by_key, self.aliases)
+        return self._matcher.fresh()
 
-    def ancestors(self, topic_id: int) -> list[int]:
-        out = []
-        current = self.parent.get(topic_id)
-        while current is not None:
-            out.append(current)
-            current = self.parent.get(current)
-        return out
+    def ancestors(self, topic_id: int) -> tuple[int, ...]:
+        """Its parent, the parent's parent, ... up to its subject (worked out once each)."""
+        found = self._ancestors.get(topic_id)
+        if found is None:
+            out = []
+            current = self.parent.get(topic_id)
+            while current is not None:
+                out.append(current)
+                current = self.parent.get(current)
+            found = self._ancestors[topic_id] = tuple(out)
+        return found
 
 
 def load_index(session: Executor, profile_id: int, *, every_note: bool = False) -> TopicIndex:
@@ -421,7 +430,7 @@ def _summed(
 
     matcher = learned_matcher(session, profile_id, index)
     per_topic: dict[int, model.Totals] = defaultdict(model.Totals)
-    outcomes: dict[tuple[str, str], model.QuestionOutcomes] = {}
+    latest: dict[tuple[str, str], list[date | None]] = {}  # last miss, last correct
     text_groups = []
     listed = {qid for _source, qid in index.qid_notes}  # the live notes' (what groups them)
     for g in repos.decayed_groups(session, profile_id, today, half_life, listed):
@@ -432,12 +441,7 @@ def _summed(
         totals = _totals(g)
         for topic_id in index.question_topics((g.source, g.qid)):
             per_topic[topic_id].add(totals)
-        o = outcomes.get((g.source, g.qid), model.QuestionOutcomes())
-        if g.last_miss is not None:
-            o = o.add(g.last_miss, True, today)
-        if g.last_correct is not None:
-            o = o.add(g.last_correct, False, today)
-        outcomes[(g.source, g.qid)] = o
+        _latest(latest, (g.source, g.qid), g.last_miss, g.last_correct, today)
     gaps: dict[str, Gap] = {}
     shown: dict[str, Counter[str]] = defaultdict(Counter)
     for g in text_groups:
@@ -470,9 +474,24 @@ def _summed(
     return Scored(
         {t: model.score_totals(v) for t, v in per_topic.items()},
         {t: model.score_totals(v) for t, v in report.items()},
-        outcomes,
+        {pair: model.QuestionOutcomes(miss, correct) for pair, (miss, correct) in latest.items()},
         ordered,
     )
+
+
+def _latest(
+    latest: dict[tuple[str, str], list[date | None]], pair: tuple[str, str],
+    miss: date | None, correct: date | None, today: date,
+) -> None:  # fmt: skip
+    """A group's last miss and last correct answer into its question's (`QuestionOutcomes.add`
+    for each: the latest of each dated today or before), without an object per group."""
+    seen = latest.get(pair)
+    if seen is None:
+        seen = latest[pair] = [None, None]
+    if miss is not None and miss <= today and (seen[0] is None or miss > seen[0]):
+        seen[0] = miss
+    if correct is not None and correct <= today and (seen[1] is None or correct > seen[1]):
+        seen[1] = correct
 
 
 def _totals(g: Any) -> model.Totals:

@@ -249,6 +249,11 @@ def solve_retention(
 
     exam = require_exam(fc)
     today = today_for(fc)
+    if exam.passed(today):
+        raise FlashcoreError(
+            f"the exam day {exam.exam_date.isoformat()} is behind: nothing to solve toward; "
+            "set the next one first (`flashcore exam set YYYY-MM-DD --minutes-per-day M`)"
+        )
     inputs = load_inputs(fc)
     days_left = exam.days_left(today)
     horizons = sorted({h for h in HORIZONS if h < days_left} | {days_left})

@@ -226,6 +226,16 @@ def _over_budget(
     return Warning("over_budget", message + ".")
 
 
+def _passed(exam: Exam, today: date) -> Warning:
+    ago = (today - exam.exam_date).days
+    return Warning(
+        "exam_passed",
+        f"the exam day {exam.exam_date.isoformat()} is behind ({ago} day{'' if ago == 1 else 's'}"
+        " ago) and changes nothing now: set the next one (`flashcore exam set YYYY-MM-DD "
+        "--minutes-per-day M`) or clear it (`flashcore exam clear`).",
+    )
+
+
 def _warnings(
     fc: Collection,
     inputs: Inputs,
@@ -332,11 +342,17 @@ def plan(fc: Collection) -> dict[str, Any]:
     ]
     projected = project(inputs.assessments, exam.exam_date)
     projection = projected.to_json() if projected else None
-    warnings = _warnings(fc, inputs, needed, days, result, projection)
+    passed = exam.passed(today)
+    if passed:  # nothing to plan toward: say so, and what to do
+        days = []
+        warnings = [_passed(exam, today)]
+    else:
+        warnings = _warnings(fc, inputs, needed, days, result, projection)
     parameters = "fitted" if fc.settings.fsrs_parameters else "default"
     return {
         "exam_date": exam.exam_date.isoformat(),
         "days_left": exam.days_left(today),
+        "passed": passed,
         "minutes_per_day": budget,
         "buffer_days": exam.buffer_days,
         "new_cards_left": new_left,

@@ -25,6 +25,7 @@ from flashcore.services.qbank_fold import fold_into_sums
 from flashcore.services.write_steps import Steps, drop_batch
 from flashcore.storage import repos
 from flashcore.storage import today as today_repo
+from flashcore.storage.db import sqlite_data_version
 from flashcore.storage.qbank_stage import Progress, Stage, stage_for
 from flashcore.storage.repos import weights as weights_repo
 from flashcore.storage.uow import run_write_on, session_on, transaction
@@ -143,14 +144,14 @@ def import_log(
             with transaction(conn, write=False):
                 batch.refuse_identical(conn)
                 seen = repos.last_published(conn, fc.profile_id)
-                _summarize(conn, fc, stage, report)
+                known = _summarize(conn, fc, stage, report)
                 report.warnings = _paste_warnings(reader.format, reader.rows_read, stage)
             _check(cancel)
             if dry_run:
                 return report
             # No copy before the import: it is one batch, undone whole by `qbank remove`
             # (issue 13: a full copy before every import took minutes and gigabytes at 200k).
-            writer = _Writer(fc, conn, today, batch, reader.rows_read, stage, report)
+            writer = _Writer(fc, conn, today, batch, reader.rows_read, stage, report, known)
             return writer.run(seen, progress, cancel)
         finally:
             stage.close()
@@ -190,10 +191,10 @@ class _Writer:
 
     def __init__(
         self, fc: Collection, conn: Any, today: date, batch: _Batch, rows_read: int,
-        stage: Stage, report: ImportReport,
+        stage: Stage, report: ImportReport, known: _Known,
     ) -> None:  # fmt: skip
         self.fc, self.conn, self.today, self.batch = fc, conn, today, batch
-        self.rows_read, self.stage, self.report = rows_read, stage, report
+        self.rows_read, self.stage, self.report, self.known = rows_read, stage, report, known
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
         self.steps = Steps(conn)
 
@@ -214,17 +215,16 @@ class _Writer:
             if "added" in hint and _keeps_sums(self.fc, self.conn):
                 hint["added"] = list(hint["added"])
                 fold_into_sums(self.fc, self.conn, claimed, hint["added"], self.owner, _alive)
-            # The latest day of the batch from the rows listed for the fold (else read back:
-            # the rows of a small history's import stay a generator the refresh consumes).
-            rows = hint.get("added")
-            held = None
-            latest = None
+            # The latest day of the batch from the rows listed for the fold (else read back: a
+            # small history's rows stay a generator the refresh consumes).
+            rows, held, latest = hint.get("added"), None, None
             if isinstance(rows, list):
                 held = today_repo.HeldBatch(claimed.batch_id, claimed.pending_from, rows)
                 latest = max((a[3] for a in rows), default=None)
             self.report.pulled_forward = _reweigh(
                 self.fc, self.conn, self.today, [claimed.batch_id], self.steps, hint,
                 latest=[(claimed.batch_id, claimed.pending_from, latest)], held=held,
+                known=self.known,
             )  # fmt: skip
             self.report.batch_id = claimed.batch_id
             return self.report
@@ -255,7 +255,7 @@ class _Writer:
                 mine, newest = got
                 if newest != seen or waited:
                     with transaction(conn, write=False):
-                        _summarize(conn, fc, self.stage, self.report)
+                        self.known = _summarize(conn, fc, self.stage, self.report)
                 return mine
             stale = [p for p in others if not _alive(p.owner)]
             for p in stale:
@@ -323,17 +323,18 @@ def _keeps_sums(fc: Collection, conn: Any) -> bool:
 def _reweigh(
     fc: Collection, conn: Any, today: date, batch_ids: list[int], steps: Steps,
     hint: dict[str, Any], latest: Sequence[tuple[int, int, str | None]] = (),
-    held: today_repo.HeldBatch | None = None,
+    held: today_repo.HeldBatch | None = None, known: _Known | None = None,
 ) -> int:  # fmt: skip
     """The weights and today's pull-forwards after published batches, worked out in a read
     transaction (even with nothing new: an import is one of the places that computes them),
     then written: the cards whose weight changed in steps; the topics, the pull-forwards, the
     day's stamp and the batches' end (with `latest`: a batch, its first attempt id and the
     latest day of its attempts held in memory, see repos.note_latest_day) in one short
-    transaction. `held`: a batch whose attempts the import holds (see pullforward.choose).
-    How many cards were pulled."""
+    transaction. `held`: a batch whose attempts the import holds (see pullforward.choose);
+    `known`: see `_Known`. How many cards were pulled."""
     with transaction(conn, write=False), session_on(conn) as session:
-        found = weights.plan_refresh(session, fc, today, **hint)
+        index = known.index if known is not None and known.stands(conn) else None
+        found = weights.plan_refresh(session, fc, today, index=index, **hint)
         chosen = pullforward.choose(session, fc, today, index=found.index, held=held)
         days = [
             (batch_id, repos.batch_latest_day(conn, batch_id, first) if held is None
@@ -433,12 +434,30 @@ class _Batch:
         )  # fmt: skip
 
 
-def _summarize(conn: Any, fc: Collection, stage: Stage, report: ImportReport) -> None:
+@dataclass(frozen=True, slots=True)
+class _Known:
+    """The index an import matched with, and SQLite's count of others' commits then: unchanged
+    by the import's writes, the weights use it again while no other connection commits."""
+
+    index: matching.TopicIndex
+    version: tuple[Any, int] | None  # (the driver's connection: the count is its own, count)
+
+    def stands(self, conn: Any) -> bool:  # inside a read transaction
+        return self.version is not None and self.version == _version(conn)
+
+
+def _version(conn: Any) -> tuple[Any, int] | None:
+    sqlite = conn.dialect.name == "sqlite"
+    return (conn.connection.driver_connection, sqlite_data_version(conn)) if sqlite else None
+
+
+def _summarize(conn: Any, fc: Collection, stage: Stage, report: ImportReport) -> _Known:
     """New rows and duplicates; the new misses matched to cards, topics or nothing."""
     report.added, report.duplicates = stage.dedupe()
     report.misses = report.matched_card = report.matched_topic = report.matched_none = 0
     with session_on(conn) as session:
         index = matching.load_index(session, fc.profile_id)
+        version = _version(conn)
         counts = Counter[str]()
         matches: dict[tuple[str, str, str, str, str], str] = {}
         unmatched: list[tuple[tuple[str, str, str], str]] = []  # (texts, bank:qid), log order
@@ -478,3 +497,4 @@ def _summarize(conn: Any, fc: Collection, stage: Stage, report: ImportReport) ->
     report.matched_none = counts["none"]
     report.unmatched_topics = [t for t, _n in unmatched_topics.most_common()]
     report.unmatched_qids = [label for _texts, label in unmatched]
+    return _Known(index, version)

@@ -270,6 +270,7 @@ class StudySession(ChangesElsewhere, ShownAhead):
 
     def _rebuild(self, now: datetime) -> None:
         self._builds += 1  # a card read ahead of this build is not taken (study_ahead)
+        self._take_news()
         ensure_fresh(self.fc)  # may write (once a day): do it before taking the version
         self._version = self._data_version()  # before building: a change meanwhile is seen next
         if self._version is None:
@@ -381,6 +382,19 @@ class StudySession(ChangesElsewhere, ShownAhead):
                 view, row = show_on(conn, self.fc, card_id)
             self._shown = (card_id, row)
             return view
+
+    def show_again(self, card_id: int) -> CardView | None:
+        """`show` once more for the card on screen (its outcomes under settings changed
+        elsewhere); None when `card_id` is no longer the card shown or an answer is being
+        written (never waits)."""
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            if self._shown is None or self._shown[0] != card_id:
+                return None
+            return self.show(card_id)  # (the lock is reentrant)
+        finally:
+            self._lock.release()
 
     def answer(
         self,

@@ -47,6 +47,9 @@ class ChangesElsewhere:
     _import_seen_at: float | None
     _stamp: tuple[object, ...] | None
     _stamp_looked: float
+    _news: bool = False  # another connection's change seen, not yet taken by a rebuild
+    _profile_changed: bool = False  # a rebuild read new settings or a new exam
+    _warm: Connection | None
 
     def _connection(self) -> Connection:
         raise NotImplementedError
@@ -58,6 +61,41 @@ class ChangesElsewhere:
         return sqlite_data_version(self._connection())  # needs no transaction
 
     def _changed_elsewhere(self, ask: bool = False) -> bool:
+        """Whether to rebuild for another connection's change; a True also marks it as news
+        for `_take_news` (the rebuild reads the profile again)."""
+        self._news = self._news or self._looked_elsewhere(ask)
+        return self._news
+
+    def _take_news(self) -> None:
+        """Inside a rebuild after another connection's change: another terminal's `config
+        set`, `exam set` or `backup restore` changes what the next answer is computed with
+        (the settings, the exam, the scheduler's recorded id: a restore can remove its row),
+        so the profile is read again and the next quiet moment warms the answer up anew. Also
+        for a rebuild made for a reason of its own (invalidated, rolled over, the queue run
+        out) while another connection has committed: it takes that commit as seen."""
+        if not (self._news or self._moved_since_build()):
+            return
+        self._news = False
+        conn = self._connection()
+        with transaction(conn, write=False):
+            if self.fc.reload_profile(conn):
+                self._profile_changed = True
+        self._warm = None
+
+    def _moved_since_build(self) -> bool:
+        """Whether another connection committed since the last build (SQLite's count; on
+        PostgreSQL the profile's stamp)."""
+        if self._version is not None:
+            return self._data_version() != self._version
+        return self._stamp is not None and self._profile_stamp() != self._stamp
+
+    def profile_changed(self) -> bool:
+        """Once after a rebuild that found the profile's settings or exam changed elsewhere:
+        the card on screen's four outcomes were computed with the old ones (show it again)."""
+        changed, self._profile_changed = self._profile_changed, False
+        return changed
+
+    def _looked_elsewhere(self, ask: bool) -> bool:
         if self._checked:
             self._checked = False
             return False

@@ -90,12 +90,14 @@ def plan_refresh(
     *,
     skip_batch: int | None = None,
     added: Iterable[AddedAttempt] = (),
+    index: TopicIndex | None = None,
 ) -> Refresh:
     """Work out the weights on `today` (reads only: an import does it outside the write lock,
     then writes the changes a few hundred cards at a time). An import passes the batch it just
-    wrote and its rows (see `matched_attempts`)."""
+    wrote and its rows (see `matched_attempts`), and the topic index when it still stands."""
     half_life = fc.settings.weakness_half_life_days
-    index = load_index(session, fc.profile_id)
+    if index is None:
+        index = load_index(session, fc.profile_id)
     found = score_all(
         session, fc.profile_id, index, today, half_life, skip_batch=skip_batch, added=added
     )

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from flashcore.storage import repos
 from flashcore.storage.anki_first_states import FirstStates, take_first_states
+from flashcore.storage.anki_stage import STAGE
 from flashcore.storage.db import ATTACHED
 
 if TYPE_CHECKING:
@@ -52,6 +53,7 @@ class AttachedCollection:
             raise RuntimeError("a package is attached already in this transaction")
         self._db.execute(f"ATTACH DATABASE ? AS {_PACKAGE}", (str(path),))
         attached.append(_PACKAGE)
+        self._attached: list[str] = attached
         self._temp: set[str] = set()
 
     def sql(self, statement: str, params: Iterable[Any] = ()) -> Iterator[tuple[Any, ...]]:
@@ -74,22 +76,41 @@ class AttachedCollection:
             (profile_id,),
         )
 
-    def insert_review_logs(self, select: str, params: Sequence[Any]) -> int:
+    def insert_review_logs(self, select: str, params: Sequence[Any], *, ids: bool = False) -> int:
         """Insert the rows `select` gives (in `IMPORTED_COLUMNS` order, as SQLite stores
-        them); how many. Into an empty review log (a first import) without its secondary
+        them, after their ids when `ids`); how many. Into an empty review log (a first import) without its secondary
         indexes, built again after, as they were, in the same transaction: a million rows
         took ~2.6 s CPU that way, ~2.9 s into the indexes as they grow. Indexes built after
         are packed full: the answers given later split their leaves, measured at +5 us an
         answer (20,000 answers: 0.47 s CPU against 0.37-0.46 s)."""
-        names = ", ".join(IMPORTED_COLUMNS)
+        names = ", ".join(("id", *IMPORTED_COLUMNS) if ids else IMPORTED_COLUMNS)
+        with self._indexes_after(), big_cache(self._db):
+            cursor = self._db.execute(f"INSERT INTO main.review_logs ({names}) {select}", params)
+        return int(cursor.rowcount)
+
+    def insert_staged(self, stage: Path, select: str, params: Sequence[Any]) -> int:
+        """`insert_review_logs` (with ids) of rows staged ahead in the file `stage` (attached
+        as `anki_stage` for `select` to read, until the transaction ends)."""
+        if STAGE not in self._attached:
+            self._db.execute(f"ATTACH DATABASE ? AS {STAGE}", (str(stage),))
+            self._attached.append(STAGE)
+        return self.insert_review_logs(select, params, ids=True)
+
+    @contextmanager
+    def _indexes_after(self) -> Iterator[None]:
+        """Into an empty review log, its secondary indexes are dropped and built after, as
+        they were (sorted within the usual cache: the big one took +22 MB peak)."""
         rebuilt = self._indexes_if_empty()
         for name, _sql in rebuilt:
             self._db.execute(f'DROP INDEX main."{name}"')
-        with big_cache(self._db):
-            cursor = self._db.execute(f"INSERT INTO main.review_logs ({names}) {select}", params)
-        for _name, sql in rebuilt:  # sorted within the usual cache (the big one: +22 MB peak)
+        yield
+        for _name, sql in rebuilt:
             self._db.execute(sql)
-        return int(cursor.rowcount)
+
+    def greatest_log_id(self) -> int:
+        """The review log's greatest row id (0 when empty): every profile's rows."""
+        row = self._db.execute("SELECT MAX(id) FROM main.review_logs").fetchone()
+        return int(row[0] or 0)
 
     def imported_counts(self) -> list[tuple[int, int, int]]:
         """For each card the review log holds revlog ids for: (the flashcore card id, how
@@ -125,8 +146,9 @@ class AttachedCollection:
         self._temp.clear()
 
     def _create_temp(self, table: str, columns: str) -> None:
-        self._db.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table} ({columns})")
-        self._db.execute(f"DELETE FROM temp.{table}")
+        """`temp.<table>` made anew with `columns` (one table may be made with more columns)."""
+        self._db.execute(f"DROP TABLE IF EXISTS temp.{table}")
+        self._db.execute(f"CREATE TEMP TABLE {table} ({columns})")
         self._temp.add(table)
 
 

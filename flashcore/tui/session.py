@@ -12,6 +12,16 @@ from flashcore.core.model import Rating
 STALE_NOTICE = "changed elsewhere (answered, suspended, removed): not saved"
 
 
+def one_line(exc: BaseException) -> str:
+    """An error as the reviewer says it: its first line; a database error by the database's
+    own words (never the driver's exception name, as `(sqlite3.IntegrityError) ...`)."""
+    orig = getattr(exc, "orig", None)
+    lines = str(orig if orig is not None else exc).strip().splitlines()
+    if not lines:
+        return "an unexpected error (run `flashcore doctor`)"
+    return f"the database refused it: {lines[0]}" if orig is not None else lines[0]
+
+
 @dataclass(frozen=True, slots=True)
 class Answered:
     card_id: int

@@ -225,9 +225,23 @@ def _upgrade_sqlite(bind: sa.Connection) -> None:
     _new_indexes()
 
 
+# What an imported row written whole holds of its before-state: its due and last review; a
+# first Anki import's chained row (schema 0017 on) reads only these from the row before it.
+IMPORTED_CHAIN = ("due_before", "last_review_before")
+
+
+def _from_previous(column: str) -> str:
+    """When a chained row's `column` is the previous row's (`imported` is a 0/1 on SQLite)."""
+    if column in IMPORTED_CHAIN:
+        return "chained"
+    return "chained AND NOT imported"
+
+
 def downgrade() -> None:
     bind = op.get_bind()
-    resolved = ", ".join(f"CASE WHEN chained THEN p_{c} ELSE {c} END AS {c}" for c in CHAINED)
+    resolved = ", ".join(
+        f"CASE WHEN {_from_previous(c)} THEN p_{c} ELSE {c} END AS {c}" for c in CHAINED
+    )
     if bind.dialect.name == "sqlite":
         op.create_table(
             "_review_logs_0011",
@@ -244,7 +258,12 @@ def downgrade() -> None:
         op.rename_table("_review_logs_0011", "review_logs")
         _old_indexes()
         return
-    sets = ", ".join(f"{c} = p.p_{c}" for c in CHAINED)
+    sets = ", ".join(
+        f"{c} = p.p_{c}"
+        if c in IMPORTED_CHAIN
+        else f"{c} = CASE WHEN review_logs.imported THEN review_logs.{c} ELSE p.p_{c} END"
+        for c in CHAINED
+    )
     op.execute(
         f"UPDATE review_logs SET {sets} FROM ({_LAGGED}) p"
         " WHERE review_logs.id = p.id AND review_logs.chained"

@@ -175,3 +175,33 @@ def test_the_plan_is_the_same_in_every_process(tmp_path):
     first = json.loads(flashcore("plan", "--json", seed="1"))
     second = json.loads(flashcore("plan", "--json", seed="2"))
     assert first == second
+
+
+def test_past_the_exam_day_the_exam_changes_nothing_and_says_what_to_do(cli, loaded):
+    """Found living with it (FLASHCORE_NOW past the exam): `plan` printed '-1 days left' and
+    a forecast, a warning to move the exam to a later date, and `plan_mode auto` went on
+    asking for every new card left each day (the buffer's rule) after the exam."""
+    cli.ok("exam", "set", "2026-12-05", "--minutes-per-day", "60", "--db", loaded)
+    cli.ok("config", "set", "plan_mode", "auto", "--db", loaded)
+    new_left = cli.json("exam", "show", "--db", loaded)["new_cards_left"]
+    cli.at("2026-12-01T09:00:00+00:00").ok("due", "--db", loaded)  # in the buffer
+    assert cli.ok("config", "get", "new_per_day", "--db", loaded).out.strip() == str(new_left)
+    cli.at("2026-12-05T09:00:00+00:00")  # the exam day: still on
+    assert "0 days left" in cli.ok("exam", "show", "--db", loaded).out
+    cli.at("2026-12-06T09:00:00+00:00")
+    queue = cli.json("due", "--limit", "1000", "--db", loaded)
+    assert cli.ok("config", "get", "new_per_day", "--db", loaded).out.strip() == "20"
+    assert len([c for c in queue if c["state"] == "new"]) == min(20, new_left)
+    shown = cli.json("exam", "show", "--db", loaded)
+    assert shown["passed"] and shown["new_per_day_needed"] == 0
+    assert "behind (1 day ago)" in cli.ok("exam", "show", "--db", loaded).out
+    plan = cli.json("plan", "--db", loaded)
+    assert plan["passed"] and plan["days"] == [] and plan["days_left"] == -1
+    assert [w["kind"] for w in plan["warnings"]] == ["exam_passed"]
+    text = cli.ok("plan", "--db", loaded).out
+    assert "days left" not in text and "flashcore exam set" in text
+    solve = cli("plan", "--solve", "--db", loaded)
+    assert solve.code == 1 and solve.err_lines == [
+        "flashcore: error: the exam day 2026-12-05 is behind: nothing to solve toward; set the "
+        "next one first (`flashcore exam set YYYY-MM-DD --minutes-per-day M`)"
+    ]

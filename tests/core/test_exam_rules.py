@@ -15,6 +15,7 @@ from flashcore.core.errors import UsageError
 from flashcore.core.exam import (
     Exam,
     check_exam,
+    exam_retention,
     new_per_day_needed,
     retention_toward,
     stretch_due,
@@ -151,3 +152,16 @@ def test_the_adapter_brings_an_interval_past_the_exam_into_the_stretch_in_grade_
     assert all(w.stretch_start <= d < w.exam_start for d in dues)
     assert dues == sorted(dues) and len(set(dues)) == 3
     assert held[Rating.GOOD].memory == free[Rating.GOOD].memory  # only the day moves
+
+
+def test_once_the_exam_day_is_behind_the_exam_changes_nothing():
+    """Found living with it (a clock past the exam): the solver's nearest step raised every
+    card's retention for good, and `plan_mode auto` asked for every new card left each day."""
+    steps = ((7, 0.95), (28, 0.92))
+    day = EXAM.exam_date
+    assert EXAM.passed(day + timedelta(days=1)) and not EXAM.passed(day)
+    assert exam_retention(0, steps) == 0.95  # the exam day itself still counts
+    assert exam_retention(-1, steps) is None and exam_retention(-30, steps) is None
+    assert retention_toward(0.9, -1, steps) == 0.9
+    assert new_per_day_needed(40, day, EXAM) == 40
+    assert new_per_day_needed(40, day + timedelta(days=1), EXAM) == 0

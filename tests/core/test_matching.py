@@ -95,6 +95,24 @@ def test_a_topic_text_learns_its_leaf_from_fuller_rows_whatever_columns_a_file_h
     assert named(m, ("metabolic ACIDOSIS", "", "")) == acid  # normalized like any key
 
 
+def test_a_fresh_matcher_shares_the_topic_words_and_learns_apart():
+    """`fresh` (what every TopicIndex.matcher() after the first is): the topics' words are not
+    worked out again, and neither learning nor remembered answers leak between the two."""
+    m, _ = matcher()
+    m.learn([(("Metabolic acidosis", "Acid-base disorders", "Renal"), 1)])
+    assert named(m, ("Metabolic acidosis", "", "")) == "Physiology::Renal::Acid-base disorders"
+    twin = m.fresh()
+    assert twin._genus is m._genus and twin._genus_by_word is m._genus_by_word
+    assert named(twin, ("Metabolic acidosis", "", "")) is None  # it has learned nothing
+    assert named(m, ("Metabolic acidosis", "", "")) == "Physiology::Renal::Acid-base disorders"
+    twin.learn([(("Metabolic acidosis", "Nephritic syndrome", ""), 1)])
+    assert named(twin, ("Metabolic acidosis", "", "")) == "Pathology::Renal::Nephritic syndrome"
+    assert named(m, ("Metabolic acidosis", "", "")) == "Physiology::Renal::Acid-base disorders"
+    assert named(twin, ("Neisseria gonorrhoeae", "", "")) == named(
+        m, ("Neisseria gonorrhoeae", "", "")
+    )
+
+
 def test_the_leaf_named_by_the_most_attempts_is_learned():
     m, _ = matcher()
     m.learn(

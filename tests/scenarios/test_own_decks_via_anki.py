@@ -204,3 +204,72 @@ def test_a_reversed_note_s_first_half_exported_alone_keeps_both_sides(sqlite_url
         fronts = sorted(c["front"] for c in fc.cards() if c["front"].startswith("Beta"))
         assert fronts == ["Beta-1 selective blockers end in?"]
         assert not any(c["suspended"] for c in fc.cards())
+
+
+@pytest.mark.parametrize(
+    "url_fixture", ["sqlite_url", pytest.param("pg_url", marks=pytest.mark.postgres)]
+)
+def test_a_reversed_note_s_side_deleted_in_anki_is_suspended_and_said(
+    request, url_fixture, tmp_path
+):
+    """Review: the reversed note's second card, exported as a note of its own, deleted on the
+    phone. The package note was held as flashcore holds it and the deletion went unsaid: the
+    card stayed in the queue (and went back to the phone with the next export). Now it is
+    suspended here, as a package note gone from its deck is, and said; nothing is lost (its
+    text, schedule and history stay), the first card is untouched, a second add says nothing."""
+    first = _reversed_source(tmp_path)[0]
+    clock = FixedClock(datetime.now(UTC).replace(microsecond=0) - timedelta(days=3))
+    with Flashcore.open(request.getfixturevalue(url_fixture), clock=clock, create=True,
+                        timezone="UTC") as fc:  # fmt: skip
+        _add(fc, first)
+        shown = {c["card_id"]: (c["front"], c["suspended"]) for c in fc.cards()}
+        study_in_flashcore(fc, clock, days=2, seed=1)
+        answered = {cid: len(rows) for cid, rows in review_rows(fc).items()}
+        out = tmp_path / "from-flashcore.apkg"
+        export_anki(fc, out, with_scheduling=True)
+        phone = _phone(tmp_path, out, "phone").col
+        halves = {phone.get_card(c).nid for c in phone.find_cards("olol")}
+        assert len(halves) == 2  # the note's two halves, one card each
+        side = [n for n in halves if phone.get_note(n)["Front"] != "Beta-1 blockers end in?"]
+        phone.remove_notes(side)
+        back = tmp_path / "phone.apkg"
+        phone.export_anki_package(
+            out_path=str(back), limit=None,
+            options=ExportAnkiPackageOptions(with_scheduling=True, with_deck_configs=True),
+        )  # fmt: skip
+
+        clock.set(datetime.now(UTC) + timedelta(hours=1))
+        (report,) = fc.add_decks([back], with_scheduling=True)
+        assert report.ok, report.problems
+        assert report.removed == 1 and len(report.removed_keys) == 1
+        assert report.removed_keys[0].endswith("@1")
+        reverse = next(cid for cid, (front, _s) in shown.items() if front.startswith("-olol"))
+        now = {c["card_id"]: (c["front"], c["suspended"]) for c in fc.cards()}
+        assert now == {**shown, reverse: (shown[reverse][0], True)}
+        rows = {cid: len(r) for cid, r in review_rows(fc).items()}
+        assert all(rows.get(cid, 0) >= n for cid, n in answered.items())
+        assert check(fc).problems == []
+
+        (again,) = fc.add_decks([back], with_scheduling=True)
+        assert (again.removed, again.removed_keys) == (0, [])
+        assert {c["card_id"]: (c["front"], c["suspended"]) for c in fc.cards()} == now
+
+
+@pytest.mark.parametrize(
+    "url_fixture", ["sqlite_url", pytest.param("pg_url", marks=pytest.mark.postgres)]
+)
+def test_the_source_package_again_suspends_no_reverse_card(request, url_fixture, tmp_path):
+    """The package a reversed note came from holds it whole (both templates, no `<key>@<ord>`
+    note): taken again, updated or not, it deletes no side."""
+    first, source, note = _reversed_source(tmp_path)
+    clock = FixedClock(datetime.now(UTC).replace(microsecond=0) - timedelta(days=3))
+    with Flashcore.open(request.getfixturevalue(url_fixture), clock=clock, create=True,
+                        timezone="UTC") as fc:  # fmt: skip
+        _add(fc, first)
+        (again,) = fc.add_decks([first], with_scheduling=True)
+        assert (again.removed, again.removed_keys) == (0, [])
+        note["Back"] = "-olol (beta blockers)"
+        source.col.update_note(note)
+        (updated,) = fc.add_decks([ah.export(source, tmp_path / "source-2.apkg")])
+        assert (updated.updated, updated.removed, updated.removed_keys) == (1, 0, [])
+        assert not any(c["suspended"] for c in fc.cards())

@@ -10,11 +10,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import delete, func, select
 
 from flashcore.importers.anki_package import open_package
 from flashcore.importers.anki_package.types import RevlogEntry
-from flashcore.importers.anki_revlog_sql import FIRST_ROWS_SQL, ROWS_SQL, TEMP_TABLES
+from flashcore.importers.anki_revlog_sql import FIRST_CARDS, FIRST_ROWS_SQL, ROWS_SQL, TEMP_TABLES
 from flashcore.importers.anki_scheduling import (
     AnkiClock,
     ReviewTrack,
@@ -169,18 +170,23 @@ def test_every_column_of_hard_sequences_is_the_reference_path_s(fc):
 def test_a_first_import_s_chained_rows_read_as_the_rows_written_whole_on_hard_sequences(fc):
     """The first import's statement (SQLite on the attached package) writes every answer but a
     card's first chained: read through the card's previous row, each is the row the other
-    imports' statement writes whole (itself checked against the reference path above)."""
+    imports' statement writes whole (itself checked against the reference path above). The
+    chained rows come with their ids (each card's after its `first_id`), read in their order."""
     pkg, cards = hard_sequences(fc)
     apply_fake(fc, pkg, cards)  # fills the helper tables in the package's database
     pkg.fill_temp("fc_known", TEMP_TABLES["fc_known"], [])
+    taken = list(pkg.sql("SELECT cid, card_id, retention FROM temp.fc_cards ORDER BY cid"))
+    pkg.fill_temp("fc_cards", FIRST_CARDS, [(*row, 500 - 100 * i) for i, row in enumerate(taken)])
     params = (*day_terms(AnkiClock.of(pkg.info)), fc.profile_id, anki_sync.IMPORTED_REASON)
     whole = list(pkg.sql(ROWS_SQL, params))
-    chained = list(pkg.sql(FIRST_ROWS_SQL, params))
+    numbered = sorted(pkg.sql(FIRST_ROWS_SQL, params))
+    assert [n for n, *_ in numbered] == [*range(401, 408), *range(501, 508)]
+    chained = [tuple(row) for _n, *row in numbered]
     assert len(chained) == len(whole) == 14
     at = {name: i for i, name in enumerate(IMPORTED_COLUMNS)}
     previous: dict[int, tuple[Any, ...]] = {}
     read = []
-    for row in chained:  # in the order the rows go in: card by card, each card's in time order
+    for row in chained:  # in id order: the chain's
         values = list(row)
         if values[at["due_before"]] is None:
             before = previous[values[at["card_id"]]]
@@ -213,3 +219,53 @@ def test_a_first_import_s_due_days_skip_an_interval_no_date_holds(fc):
     shift, base = day_terms(clock)
     due_days = {(e.id // 1000 - shift) // 86400 - base + e.interval for e in kept[1:]}
     assert {day for (day, _) in pkg.sql("SELECT day, due FROM temp.fc_due")} == due_days
+
+
+def test_a_first_import_s_chained_rows_hold_in_any_order_sqlite_gives_them(
+    student, fc_now, tmp_path: Path, monkeypatch: Any
+):
+    """A chained row reads its before-state from its card's row of the next lower id, so a
+    first import must give each card's rows ids in time order, whatever order the statement's
+    rows come in (it has no ORDER BY: SQLite's plan gives them card by card, each card's in
+    time order, but nothing in SQL promises that). Here they come newest first: every row is
+    still the reference path's."""
+    fc = fc_now
+    if fc.engine.dialect.name != "sqlite":
+        pytest.skip("the first import's statement runs on SQLite only (attached package)")
+    insert = anki_sync.AttachedCollection.insert_review_logs
+
+    def reversed_rows(self: Any, select: str, params: Any, **options: Any) -> int:
+        columns = self._db.execute(f"SELECT * FROM ({select}) LIMIT 0", params).description
+        revlog_id = len(columns) - 1  # the next to last (1-based): the row's revlog id
+        newest_first = f"SELECT * FROM ({select}) ORDER BY {revlog_id} DESC"
+        return insert(self, newest_first, params, **options)
+
+    monkeypatch.setattr(anki_sync.AttachedCollection, "insert_review_logs", reversed_rows)
+    package = ah.export(student, tmp_path / "phone.colpkg")
+    summary, card_ids = import_package(fc, package, tmp_path / "work")
+    assert chained_rows(fc) == summary.reviews_added - len(review_counts(fc)) > 0
+    with open_package(package, work_dir=tmp_path / "again") as pkg:
+        assert assert_same_as_reference(fc, pkg, card_ids) == summary.reviews_added
+
+
+def test_a_first_import_s_staged_rows_hold_in_any_order_the_copy_gives_them(
+    tmp_path: Path, monkeypatch: Any
+):
+    """The rows staged ahead (`services.anki_stage`) are copied without an ORDER BY too: each
+    carries its id (its card's `first_id` plus its place in the card), so copied newest first
+    they are stored exactly as the import's own statement stores them."""
+    from flashcore.services import anki_scheduling, anki_stage
+    from tests.services import test_anki_import_paths as paths
+    from tests.services.test_anki_staged_answers import _imported
+
+    monkeypatch.setenv("FLASHCORE_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(anki_stage, "spare_core", lambda: True)
+    newest_first = f"SELECT * FROM ({anki_scheduling.COPY_STAGED_SQL}) ORDER BY 1 DESC"
+    monkeypatch.setattr(anki_scheduling, "COPY_STAGED_SQL", newest_first)
+    package = paths._studied_package(tmp_path)
+    staged, used = _imported(f"sqlite:///{tmp_path / 'a.sqlite3'}", package, monkeypatch,
+                             stage=True)  # fmt: skip
+    assert used == [True]
+    direct, _ = _imported(f"sqlite:///{tmp_path / 'b.sqlite3'}", package, monkeypatch,
+                          stage=False)  # fmt: skip
+    assert staged == direct

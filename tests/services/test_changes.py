@@ -38,3 +38,21 @@ def test_a_lost_connection_is_no_news_and_the_next_look_starts_again(fc, tmp_pat
     assert not watch.changed()  # a new connection: a new baseline, not a change
     assert not watch.changed()
     watch.close()
+
+
+def test_a_mark_after_another_connection_changed_the_settings_reads_them(fc, clock):
+    """A screen that comes back on top (Home after the plan or the help screen) marks before
+    it loads: a `config set` made meanwhile in the other terminal was taken as seen there,
+    with the settings read before it, and no later look found news (Home kept the old count
+    of new cards)."""
+    watch = ChangeWatch(fc, pg_every=0.0)
+    other = Flashcore.open(fc.url, clock=clock, timezone="UTC")
+    try:
+        watch.mark()  # Home loads
+        other.config_set("new_per_day", "7")  # while another screen is on top
+        watch.mark()  # Home comes back and loads again
+        assert fc.settings.new_per_day == 7
+        assert not watch.changed()
+    finally:
+        other.close()
+        watch.close()

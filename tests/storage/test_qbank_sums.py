@@ -67,7 +67,7 @@ def _same(got, expected) -> None:
     assert sorted((g.source, g.qid, *g.texts) for g in got) == sorted(by_key)
     for g in got:
         want = by_key[(g.source, g.qid, *g.texts)]
-        for field in want.__slots__:
+        for field in want._fields:
             a, b = getattr(g, field), getattr(want, field)
             if isinstance(b, float):
                 assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12), (field, g, want)

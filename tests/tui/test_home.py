@@ -214,3 +214,50 @@ def test_home_marks_a_rollup_among_the_weakest_topics_as_the_weakness_screen_doe
     text = weak_text(rows, 60).plain
     assert "Immunology::Hypersensitivity (system)" in text
     assert "Type I (" not in text
+
+
+async def test_home_takes_a_setting_changed_in_another_terminal(fc):
+    """Found by hand (tmux): `flashcore config set new_per_day 30` in the other terminal while
+    Home was shown; Home noticed the commit and reloaded, but with the settings it had read
+    at start, so it kept '14 new' while `due` there said 24."""
+    from flashcore.services import Flashcore
+
+    app = make_app(fc, ticks=still)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        before = app.screen.data.new
+        assert before >= 2
+        with Flashcore.open(fc.url, clock=fc.clock) as other:  # the other terminal
+            other.config_set("new_per_day", str(before - 1))
+            expected = study.build_queue(other, limit=0, details=False).new
+        assert expected == before - 1
+        app.screen._look_for_changes()  # Home's look, every few seconds
+        await settle(pilot)
+        await settle(pilot)
+        assert app.screen.data.new == expected
+        assert f"{expected} new" in screen_text(app)
+
+
+async def test_home_back_on_top_takes_a_setting_changed_in_another_terminal_meanwhile(fc):
+    """As above, while another screen (here the help) is on top of Home: Home does not look
+    then, and coming back it marks before loading, which took the commit as seen with the
+    settings read before it."""
+    from flashcore.services import Flashcore
+
+    app = make_app(fc, ticks=still)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        before = app.screen.data.new
+        assert before >= 2
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        with Flashcore.open(fc.url, clock=fc.clock) as other:  # the other terminal
+            other.config_set("new_per_day", str(before - 1))
+            expected = study.build_queue(other, limit=0, details=False).new
+        await pilot.press("escape")
+        await settle(pilot)
+        app.screen._look_for_changes()
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+        assert app.screen.data.new == expected

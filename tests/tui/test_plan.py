@@ -84,3 +84,18 @@ async def test_s_solves_retention_in_the_background_and_stores_it(fc, monkeypatc
     assert seen[-1] == (2, 2)
     assert "Retention toward the exam: ≤7 d: 0.95" in notes
     assert fc.exam is not None and fc.exam.retention_plan == ((7, 0.95),)
+
+
+async def test_past_the_exam_day_the_screen_says_it_is_behind_and_what_to_do(fc):
+    """Found living with it: past the exam the screen's title said '-1 days left'."""
+    from datetime import timedelta
+
+    exam.set_exam(fc, date(2026, 11, 30), minutes_per_day=30)
+    fc.clock.instant += timedelta(days=6)  # 2026-12-01: the exam was yesterday
+    app = make_app(fc, ticks=still)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_plan(pilot)
+        text = " ".join(screen_text(app).split())
+        assert screen.data is not None and screen.data["passed"]
+    assert "behind (1 days ago)" in text or "behind (1 day ago)" in text
+    assert "days left" not in text and "flashcore exam set" in text

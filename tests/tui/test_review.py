@@ -532,3 +532,38 @@ async def test_a_card_suspended_elsewhere_while_read_is_not_answered_and_says_so
     assert reviews_today(fc) == 0
     card = next(c for c in fc.cards() if c["card_id"] == first)
     assert card["suspended"] and card["reps"] == 0
+
+
+async def test_a_setting_changed_in_another_terminal_relabels_the_buttons_of_the_card_read(fc):
+    """Found by hand (tmux): `flashcore config set desired_retention 0.97` in the other
+    terminal while a card was read; the open reviewer's buttons kept the old intervals
+    (Easy 10d) for that card although its answer was computed with the new retention. The
+    quiet moment that takes the change shows the card's four outcomes again."""
+    from flashcore.services import Flashcore
+
+    app = review_app(fc)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_session(pilot)
+        await pilot.press("space")
+        await settle(pilot)
+        before = screen.view.outcomes[Rating.EASY].label
+        with Flashcore.open(fc.url, clock=fc.clock) as other:  # the other terminal
+            other.config_set("desired_retention", "0.97")
+        for _ in range(30):  # the reviewer's one-second tick, no key pressed
+            await pilot.pause(0.1)
+            if screen.view.outcomes[Rating.EASY].label != before:
+                break
+        await settle(pilot)
+        after = screen.view.outcomes[Rating.EASY].label
+        assert screen.phase == "back" and after != before
+        assert screen.view.retention == 0.97
+        assert after in screen_text(app)
+        await pilot.press("4")
+        await settle(pilot)
+    from sqlalchemy import select
+
+    from flashcore.storage.tables import review_logs
+
+    with fc.engine.connect() as conn:
+        stored = conn.execute(select(review_logs.c.desired_retention)).scalars().all()
+    assert stored == [0.97]  # the answer was computed as its buttons said

@@ -47,11 +47,11 @@ def changed_since(session: Executor, since: datetime | None) -> datetime | None:
 
 
 def profile_stamp(session: Executor, profile_id: int) -> tuple[object, ...]:
-    """What another process's qbank import, removal or deck load changes in a profile and a
-    review session's own answers never do, read from the two small tables (import batches,
-    decks): equal stamps mean none of those happened in between (PostgreSQL has no commit
-    counter like SQLite's `data_version`)."""
-    from flashcore.storage.tables import decks, qbank_batches
+    """What another process's qbank import, removal, deck load, `config set` or `exam set`
+    changes in a profile and a review session's own answers never do, read from small tables
+    (import batches, decks, the profile's settings and exam): equal stamps mean none of those
+    happened in between (PostgreSQL has no commit counter like SQLite's `data_version`)."""
+    from flashcore.storage.tables import decks, exams, profiles, qbank_batches
 
     b, d = qbank_batches.c, decks.c
     batches = session.execute(
@@ -62,7 +62,16 @@ def profile_stamp(session: Executor, profile_id: int) -> tuple[object, ...]:
     deck_rows = session.execute(
         select(func.count(d.id), func.max(d.updated_at)).where(d.profile_id == profile_id)
     ).one()
-    return (*batches, *deck_rows)
+    settings = session.execute(
+        select(profiles.c.settings).where(profiles.c.id == profile_id)
+    ).scalar()
+    e = exams.c
+    exam = session.execute(
+        select(e.exam_date, e.minutes_per_day, e.buffer_days, e.retention_plan).where(
+            e.profile_id == profile_id
+        )
+    ).first()
+    return (*batches, *deck_rows, settings, None if exam is None else tuple(exam))
 
 
 def holds_anything(session: Executor) -> bool:

@@ -95,9 +95,19 @@ def _chain_statement() -> Any:
     return select(r.id, *(r[name] for name in CHAIN_SOURCE)).where(r.id == before)
 
 
+# What a row imported from Anki holds of its before-state when written whole
+# (`anki_sync.imported_row`): its due and last review; no step, memory or retention (none
+# known). A first import's chained rows (`importers.anki_revlog_sql.FIRST_ROWS_SQL`) read these
+# two from the card's previous row (its due after and time) and hold the rest as such a row
+# does: the previous row's step, stability (0.0: none known), difficulty (Anki's factor) and
+# retention after are not what the answer was given with.
+IMPORTED_CHAIN = ("due_before", "last_review_before")
+
+
 def before_state(session: Executor, row: dict[str, Any]) -> dict[str, Any]:
-    """The row (stored, or with `id`, `card_id` and `chained` at least) with its whole
-    before-state by name: as stored, or (chained) from the card's previous row."""
+    """The row (stored, or with `id`, `card_id`, `chained` and `imported` at least) with its
+    whole before-state by name: as stored, or (chained) from the card's previous row; an
+    imported row's exactly as the same row written whole holds it."""
     row = given_review(row)
     if not row.get("chained"):
         return row
@@ -106,7 +116,10 @@ def before_state(session: Executor, row: dict[str, Any]) -> dict[str, Any]:
     ).first()
     if previous is None:  # cannot happen while unchain_successor guards deletes and rewrites
         raise NotFoundError(f"review {row['id']}: the answer it follows is missing")
-    return {**row, **dict(zip(CHAINED, previous[1:], strict=True)), "chained": False}
+    values = dict(zip(CHAINED, previous[1:], strict=True))
+    if row.get("imported"):
+        values = {name: values[name] if name in IMPORTED_CHAIN else None for name in CHAINED}
+    return {**row, **values, "chained": False}
 
 
 def unchain_successor(session: Executor, card_id: int, log_id: int) -> None:
@@ -124,7 +137,7 @@ def write_out(session: Executor, log_id: int) -> None:
     """Store a chained row's before-state in the row itself (nothing for a row not chained)."""
     r = review_logs.c
     row = session.execute(
-        select(r.id, r.card_id, r.due_before, r.packed_before).where(r.id == log_id)
+        select(r.id, r.card_id, r.due_before, r.packed_before, r.imported).where(r.id == log_id)
     ).first()
     if row is None or row.due_before is not None:
         return

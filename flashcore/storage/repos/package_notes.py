@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select, update
 
-from flashcore.storage.tables import decks, notes
+from flashcore.storage.tables import cards, decks, notes
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -56,3 +56,24 @@ def move_notes(
             .where(notes.c.id == note_id)
             .values(deck_id=deck_id, key=f"{deck_key}:{local_id}", modified_at=now)
         )
+
+
+def suspend_note_cards(
+    session: Session, wanted: list[tuple[int, int]], now: datetime
+) -> list[tuple[int, int]]:
+    """Suspend these cards (note id, ord) where they are not suspended yet (their schedule and
+    history kept); those it suspended."""
+    c = cards.c
+    found = []
+    for note_id, ord_ in wanted:
+        row = session.execute(
+            select(c.id).where(c.note_id == note_id, c.ord == ord_, c.suspended.is_(False))
+        ).first()
+        if row is not None:
+            found.append((note_id, ord_))
+            session.execute(
+                update(cards)
+                .where(c.id == row.id)
+                .values(suspended=True, version=c.version + 1, modified_at=now)
+            )
+    return found

@@ -32,6 +32,14 @@ def find_profile(session: Executor, name: str) -> tuple[int, dict[str, Any]] | N
     return None if row is None else (row.id, dict(row.settings or {}))
 
 
+def profile_settings(session: Executor, profile_id: int) -> dict[str, Any] | None:
+    """A profile's stored settings, or None when there is no such profile."""
+    raw = session.execute(
+        select(profiles.c.settings).where(profiles.c.id == profile_id)
+    ).scalar_one_or_none()
+    return None if raw is None else dict(raw)
+
+
 def create_profile(session: Session, name: str, settings: dict[str, Any], now: datetime) -> int:
     return int(
         session.execute(

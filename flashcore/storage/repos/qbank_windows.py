@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import String, and_, delete, or_, select, type_coerce
 
 from flashcore.storage.repos.common import _driver, dialect_of, insert_many
 from flashcore.storage.repos.qbank_sums_rows import (
@@ -170,18 +170,21 @@ def read_windows(
         where.append(w.id <= state.windows_upto)
     # Read as stored and added up here: a group has a row or two (one more per import since
     # the windows' day); grouping them in the database took longer than reading them.
+    # SQLite's days come as their ISO text, each distinct day parsed once (`_Days`): the
+    # column type parsed every value of ~18,000 rows, ~30 ms a report.
+    days, (lm_, lc_, lma_) = _Days(), _dated(conn, w.last_miss, w.last_correct, w.last_miss_any)
     rows = conn.execute(
         select(
             w.source, w.qid, w.topic, w.category, w.system, w.attempts, w.misses,
             w.decayed_attempts, w.decayed_misses, w.recent_attempts, w.recent_misses,
-            w.last_miss, w.last_correct, w.all_misses, w.last_miss_any,
+            lm_, lc_, w.all_misses, lma_,
         ).where(*where)
     ).all()  # fmt: skip
     out: dict[Key, Window] = {}
-    # The days come as dates (the columns' own types convert them on every dialect).
     for source, qid, topic, category, system, n, m, da, dm, ra, rm, lm, lc, am, lma in rows:
         key = (source, qid, topic, category, system)
         g = out.get(key)
+        lm, lc, lma = days[lm], days[lc], days[lma]
         if g is None:
             out[key] = [n, m, da, dm, ra, rm, lm, lc, am, lma]
             continue
@@ -205,6 +208,24 @@ def read_windows(
         g[2] *= scale
         g[3] *= scale
     return out
+
+
+class _Days(dict[Any, date | None]):
+    """A day as read (a date, SQLite's ISO text, or None) -> the date, each parsed once."""
+
+    def __init__(self) -> None:
+        super().__init__({None: None})
+
+    def __missing__(self, value: Any) -> date | None:
+        day = self[value] = day_of(value)
+        return day
+
+
+def _dated(conn: Executor, *columns: Any) -> list[Any]:
+    """Date columns as read for `_Days`: SQLite's as their stored text."""
+    if dialect_of(conn).name != "sqlite":
+        return list(columns)
+    return [type_coerce(c, String) for c in columns]
 
 
 def _move(

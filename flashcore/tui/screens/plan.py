@@ -149,7 +149,9 @@ class PlanScreen(Screen[None]):
     def show_data(self, data: dict[str, Any]) -> None:
         self.data = data
         title = Text("Plan", style="bold")
-        title.append(f"  ·  exam {data['exam_date']}  ·  {data['days_left']} days left  ·  "
+        left = (f"behind ({-data['days_left']} days ago)" if data["passed"]
+                else f"{data['days_left']} days left")  # fmt: skip
+        title.append(f"  ·  exam {data['exam_date']}  ·  {left}  ·  "
                      f"{data['minutes_per_day']} min a day")  # fmt: skip
         self.query_one("#plan-title", Static).update(title)
         self.query_one("#plan-summary", Static).update(summary_text(data))

@@ -13,7 +13,7 @@ from textual import work
 
 from flashcore.core.errors import DatabaseBusyError, FlashcoreError, StaleCardError
 from flashcore.core.model import Rating
-from flashcore.tui.session import STALE_NOTICE, Answered
+from flashcore.tui.session import STALE_NOTICE, Answered, one_line
 
 if TYPE_CHECKING:
     from flashcore.services.study import CardView, StudySession, TodayQueue
@@ -110,7 +110,7 @@ class ReviewActions:
             # Not saved: the card stays, answered side up, to be answered again.
             self._back_to("back")
             self.say(
-                f"your answer was not saved; answer again, or quit ({_one_line(outcome)})",
+                f"your answer was not saved; answer again, or quit ({one_line(outcome)})",
                 severity="error",
                 timeout=15,
             )
@@ -150,7 +150,7 @@ class ReviewActions:
         def then(outcome: Any) -> None:
             if isinstance(outcome, BaseException):
                 self._back_to(phase)
-                self.say(_one_line(outcome), severity="error")
+                self.say(one_line(outcome), severity="error")
                 self._replay_keys()
                 return
             self.record.pop()
@@ -174,7 +174,7 @@ class ReviewActions:
         def then(outcome: Any) -> None:
             if isinstance(outcome, BaseException):
                 self._back_to(phase)
-                self.say(_one_line(outcome), severity="error")
+                self.say(one_line(outcome), severity="error")
                 self._replay_keys()
                 return
             self.say(message)
@@ -271,8 +271,3 @@ class ReviewActions:
         self.say(f"Today's new-card limit here: {limit}")
         self._invalidate()
         self.load_next()
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__

@@ -22,7 +22,7 @@ from rich.text import Text
 from textual.worker import get_current_worker
 
 from flashcore.core.errors import DatabaseBusyError, FlashcoreError, StaleCardError
-from flashcore.tui.session import STALE_NOTICE
+from flashcore.tui.session import STALE_NOTICE, one_line
 
 if TYPE_CHECKING:
     from textual.timer import Timer
@@ -166,6 +166,10 @@ class ReviewWrites:
                 study.idle()
             rebuilt = study.prepare()
             if not self._writing:  # else the answer's worker reads it once the answer is in
+                if rebuilt and view is not None and study.profile_changed():
+                    again = study.show_again(view.card_id)  # outcomes under new settings
+                    if again is not None:
+                        self.app.call_from_thread(self._outcomes_news, view, again)
                 self._fetch_ahead(study)
                 queue = study.queue_held() if rebuilt else None  # the header's new counts
                 if queue is not None:
@@ -183,6 +187,16 @@ class ReviewWrites:
             self.queue = queue
             self._set_scope()
             self._update_progress()
+
+    def _outcomes_news(self, view: CardView, again: CardView) -> None:
+        """Another terminal changed the settings or the exam while this card is read (`config
+        set desired_retention`): its four buttons say what the answer will now do. The same
+        card, unchanged (a card changed elsewhere keeps its old view: its answer is refused)."""
+        reading = self.phase in ("front", "back") and not self._writing
+        if self.view is view and reading and again.version == view.version:
+            self.view = again
+            if self.phase == "back":
+                self._set_phase("back")
 
     def _fetch_ahead(self, study: StudySession) -> None:
         """In a worker, while the student reads: the card after the one on screen, read ahead
@@ -263,7 +277,7 @@ class ReviewWrites:
             self.say(f"last card {STALE_NOTICE}", severity="warning")
         elif isinstance(outcome, FlashcoreError) and not isinstance(outcome, DatabaseBusyError):
             self._invalidate()
-            self.say(f"your last answer was not saved: {_first_line(outcome)}", severity="error")
+            self.say(f"your last answer was not saved: {one_line(outcome)}", severity="error")
         else:
             self._unsaved(answered, outcome)
         self._replay_keys()
@@ -286,7 +300,7 @@ class ReviewWrites:
             self._set_reason(texts.why)
         self._set_phase("back")
         self.say(
-            f"your answer was not saved; answer again, or quit ({_first_line(outcome)})",
+            f"your answer was not saved; answer again, or quit ({one_line(outcome)})",
             severity="error",
             timeout=15,
         )
@@ -324,8 +338,3 @@ class ReviewWrites:
                 (self._fetch_after_write if fetch is True else fetch)()
         if not worker.is_cancelled:  # the app is still there (Ctrl+C does not wait for this)
             self.app.call_from_thread(then, outcome)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
