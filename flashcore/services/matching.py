@@ -365,9 +365,8 @@ def scheduling_scores(
     first: dict[int, FirstAnswers] | None = None,
 ) -> dict[int, model.TopicScore]:
     """The direct scores as they schedule: against the student's own average misses per card
-    and, given `lapses`, flashcard forgetting (core.weakness.relative_scores). A topic's cards
-    include its sub-topics'. `unfinished`: topics with new cards left (core.memory_floor; and,
-    given `first`, their first answers: core.first_answers)."""
+    and, given `lapses`, flashcard forgetting (core.weakness.relative_scores); sub-topics' cards
+    count. `unfinished`: topics with new cards left (core.memory_floor, core.first_answers)."""
     if not direct and not lapses and not first:
         return direct
     cards_of, total = index.notes_below()
