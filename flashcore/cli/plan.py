@@ -91,6 +91,8 @@ def _needed(data: dict[str, Any]) -> str:
     """The new cards a day the plan needs, in words (the buffer may have begun)."""
     needed, left = data["new_per_day_needed"], data["new_cards_left"]
     if left and data["days_left"] <= data["buffer_days"]:
+        if data["buffer_days"] == 0:
+            return f"the exam is today: {needed} never seen"
         return f"the {data['buffer_days']}-day buffer has begun: all {needed} as soon as you can"
     return f"{needed} a day sees them all before the buffer"
 

@@ -94,6 +94,8 @@ def follow_plan(fc: Collection) -> int | None:
     today = today_for(fc)
     if plan_day == today:
         return None
+    if exam.passed(today) and plan_day is not None and plan_day > exam.exam_date:
+        return None  # set back to the default once after the exam: a value set since stays
 
     def work(session: Any) -> int:
         if exam.passed(today):

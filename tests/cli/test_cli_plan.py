@@ -200,6 +200,9 @@ def test_past_the_exam_day_the_exam_changes_nothing_and_says_what_to_do(cli, loa
     assert [w["kind"] for w in plan["warnings"]] == ["exam_passed"]
     text = cli.ok("plan", "--db", loaded).out
     assert "days left" not in text and "flashcore exam set" in text
+    cli.ok("config", "set", "new_per_day", "35", "--db", loaded)  # set by hand after the exam
+    cli.at("2026-12-07T09:00:00+00:00").ok("due", "--db", loaded)
+    assert cli.ok("config", "get", "new_per_day", "--db", loaded).out.strip() == "35"
     solve = cli("plan", "--solve", "--db", loaded)
     assert solve.code == 1 and solve.err_lines == [
         "flashcore: error: the exam day 2026-12-05 is behind: nothing to solve toward; set the "

@@ -149,8 +149,9 @@ class PlanScreen(Screen[None]):
     def show_data(self, data: dict[str, Any]) -> None:
         self.data = data
         title = Text("Plan", style="bold")
-        left = (f"behind ({-data['days_left']} days ago)" if data["passed"]
-                else f"{data['days_left']} days left")  # fmt: skip
+        ago, left = -data["days_left"], data["days_left"]
+        left = (f"behind ({ago} day{'' if ago == 1 else 's'} ago)" if data["passed"]
+                else f"{left} day{'' if left == 1 else 's'} left")  # fmt: skip
         title.append(f"  ·  exam {data['exam_date']}  ·  {left}  ·  "
                      f"{data['minutes_per_day']} min a day")  # fmt: skip
         self.query_one("#plan-title", Static).update(title)
