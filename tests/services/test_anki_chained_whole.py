@@ -161,6 +161,25 @@ def test_a_chained_history_reads_as_the_same_history_written_whole(
     package = ah.export(student, tmp_path / "phone.colpkg")
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=19, hours=-1)
     read: list[dict[str, Any]] = []
+    for n, fc, clock, summary, card_ids in _both_ways(two_urls, package, start, tmp_path,
+                                                      monkeypatch):  # fmt: skip
+        assert summary.reviews_added > 20
+        assert (_chained(fc) > 0) == (n == 0 and fc.engine.dialect.name == "sqlite")
+        first = _readers(fc, card_ids, tmp_path / f"read{n}")
+        assert first["check"][2] == []
+        assert _answer_undo_answer(fc, card_ids) > 5
+        clock.set(start + timedelta(days=2))
+        assert _answer_undo_answer(fc, card_ids) > 5
+        answered = _readers(fc, card_ids, tmp_path / f"r{n}")
+        read.append({"imported": first, "answered": answered, "written": _written_out(fc)})
+    assert _differing(read) == []
+
+
+def _both_ways(
+    two_urls: tuple[str, str], package: Path, start: Any, tmp_path: Path, monkeypatch: Any
+) -> Iterator[tuple[int, Any, FixedClock, Any, dict[int, int]]]:
+    """The package imported into each database, open while the caller works on it: first as
+    a first import (chained rows on SQLite), then as a later one (rows written whole)."""
     for n, url in enumerate(two_urls):
         clock = FixedClock(start)
         with Flashcore.open(url, clock=clock, create=True, timezone="UTC") as fc:
@@ -168,27 +187,18 @@ def test_a_chained_history_reads_as_the_same_history_written_whole(
                 monkeypatch.setattr(anki_sync, "holds_revlog_ids", lambda *_a: True)
             summary, card_ids = import_package(fc, package, tmp_path / f"work{n}")
             monkeypatch.undo()
-            assert summary.reviews_added > 20
-            chained = _chained(fc)
-            if n == 0 and fc.engine.dialect.name == "sqlite":
-                assert chained > 0
-            else:
-                assert chained == 0
-            first = _readers(fc, card_ids, tmp_path / f"read{n}")
-            assert first["check"][2] == []
-            assert _answer_undo_answer(fc, card_ids) > 5
-            clock.set(start + timedelta(days=2))
-            assert _answer_undo_answer(fc, card_ids) > 5
-            answered = _readers(fc, card_ids, tmp_path / f"r{n}")
-            read.append({"imported": first, "answered": answered, "written": _written_out(fc)})
+            yield n, fc, clock, summary, card_ids
+
+
+def _differing(read: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """What a reader gave differently over the chained history and over the whole one."""
     chained_side, whole_side = read
-    differing = [
+    return [
         (when, name)
-        for when in ("imported", "answered", "written")
-        for name, value in chained_side[when].items()
+        for when, values in chained_side.items()
+        for name, value in values.items()
         if value != whole_side[when][name]
     ]
-    assert differing == []
 
 
 def test_a_merge_over_a_chained_history_rewrites_it_as_over_the_whole_one(
@@ -211,35 +221,17 @@ def test_a_merge_over_a_chained_history_rewrites_it_as_over_the_whole_one(
     after = ah.export(student, tmp_path / "answered.colpkg")
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=19, hours=-1)
     read: list[dict[str, Any]] = []
-    for n, url in enumerate(two_urls):
-        clock = FixedClock(start)
-        with Flashcore.open(url, clock=clock, create=True, timezone="UTC") as fc:
-            if n == 1:  # not a first import: the rows go in whole (`ROWS_SQL`)
-                monkeypatch.setattr(anki_sync, "holds_revlog_ids", lambda *_a: True)
-            _, card_ids = import_package(fc, before, tmp_path / f"work{n}")
-            monkeypatch.undo()
-            assert (_chained(fc) > 0) == (n == 0 and fc.engine.dialect.name == "sqlite")
-            for card in forgotten:
-                study.answer(fc, card_ids[card], Rating.GOOD, duration_ms=3000)
-            clock.set(datetime.now(UTC) + timedelta(hours=1))
-            summary, _ = import_package(fc, after, tmp_path / f"again{n}")
-            assert summary.cards_merged == 2
-            merged = _readers(fc, card_ids, tmp_path / f"read{n}")
-            assert merged["check"][2] == []
-            read.append({"merged": merged, "written": _written_out(fc)})
-    chained_side, whole_side = read
-    differing = [
-        (when, name)
-        for when in ("merged", "written")
-        for name, value in chained_side[when].items()
-        if value != whole_side[when][name]
-    ]
-    if differing:
-        a, b = chained_side["merged"]["before"], whole_side["merged"]["before"]
-        for k in sorted(set(a) | set(b), key=str):
-            if a.get(k) != b.get(k):
-                print("DIFF", k, BEFORE, a.get(k), b.get(k), sep="\n  ")
-    assert differing == []
+    for n, fc, clock, _, card_ids in _both_ways(two_urls, before, start, tmp_path, monkeypatch):
+        assert (_chained(fc) > 0) == (n == 0 and fc.engine.dialect.name == "sqlite")
+        for card in forgotten:
+            study.answer(fc, card_ids[card], Rating.GOOD, duration_ms=3000)
+        clock.set(datetime.now(UTC) + timedelta(hours=1))
+        summary, _ = import_package(fc, after, tmp_path / f"again{n}")
+        assert summary.cards_merged == 2
+        merged = _readers(fc, card_ids, tmp_path / f"read{n}")
+        assert merged["check"][2] == []
+        read.append({"merged": merged, "written": _written_out(fc)})
+    assert _differing(read) == []
 
 
 def test_a_chained_history_downgraded_before_the_chain_reads_as_the_whole_one(
