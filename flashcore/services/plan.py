@@ -340,9 +340,9 @@ def plan(fc: Collection) -> dict[str, Any]:
         }
         for d in result.days
     ]
-    projected = project(inputs.assessments, exam.exam_date)
-    projection = projected.to_json() if projected else None
     passed = exam.passed(today)
+    projected = None if passed else project(inputs.assessments, exam.exam_date)
+    projection = projected.to_json() if projected else None
     if passed:  # nothing to plan toward: say so, and what to do
         days = []
         warnings = [_passed(exam, today)]

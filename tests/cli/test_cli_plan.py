@@ -183,6 +183,9 @@ def test_past_the_exam_day_the_exam_changes_nothing_and_says_what_to_do(cli, loa
     asking for every new card left each day (the buffer's rule) after the exam."""
     cli.ok("exam", "set", "2026-12-05", "--minutes-per-day", "60", "--db", loaded)
     cli.ok("config", "set", "plan_mode", "auto", "--db", loaded)
+    cli.ok("assess", "add", "NBME 30", "55", "--date", "2026-11-20", "--db", loaded)
+    cli.ok("assess", "add", "NBME 31", "61", "--date", "2026-11-24", "--db", loaded)
+    assert cli.json("plan", "--db", loaded)["assessments"]["projected"] is not None
     new_left = cli.json("exam", "show", "--db", loaded)["new_cards_left"]
     cli.at("2026-12-01T09:00:00+00:00").ok("due", "--db", loaded)  # in the buffer
     assert cli.ok("config", "get", "new_per_day", "--db", loaded).out.strip() == str(new_left)
@@ -198,6 +201,7 @@ def test_past_the_exam_day_the_exam_changes_nothing_and_says_what_to_do(cli, loa
     plan = cli.json("plan", "--db", loaded)
     assert plan["passed"] and plan["days"] == [] and plan["days_left"] == -1
     assert [w["kind"] for w in plan["warnings"]] == ["exam_passed"]
+    assert plan["assessments"]["projected"] is None  # no score projected to a past day
     text = cli.ok("plan", "--db", loaded).out
     assert "days left" not in text and "flashcore exam set" in text
     cli.ok("config", "set", "new_per_day", "35", "--db", loaded)  # set by hand after the exam
