@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from flashcore.core.errors import FlashcoreError
 from flashcore.core.model import Rating
 
 # An answer refused because the card changed since it was shown: another window or terminal
@@ -19,7 +20,11 @@ def one_line(exc: BaseException) -> str:
     lines = str(orig if orig is not None else exc).strip().splitlines()
     if not lines:
         return "an unexpected error (run `flashcore doctor`)"
-    return f"the database refused it: {lines[0]}" if orig is not None else lines[0]
+    if orig is not None:
+        return f"the database refused it: {lines[0]}"
+    # flashcore's own errors are sentences; anything else (a KeyError says only 'x') is named
+    # as unexpected
+    return lines[0] if isinstance(exc, FlashcoreError) else f"an unexpected error: {lines[0]}"
 
 
 @dataclass(frozen=True, slots=True)

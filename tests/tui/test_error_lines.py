@@ -18,5 +18,8 @@ def test_a_database_error_is_said_in_the_databases_words():
 
 
 def test_other_errors_keep_their_first_line_and_an_empty_one_still_says_something():
-    assert one_line(ValueError("first\nsecond")) == "first"
+    from flashcore.core.errors import FlashcoreError
+
+    assert one_line(FlashcoreError("first\nsecond")) == "first"
+    assert one_line(KeyError("x")) == "an unexpected error: 'x'"
     assert "doctor" in one_line(RuntimeError())
