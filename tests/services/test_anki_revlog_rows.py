@@ -255,17 +255,11 @@ def test_a_first_import_s_staged_rows_hold_in_any_order_the_copy_gives_them(
     carries its id (its card's `first_id` plus its place in the card), so copied newest first
     they are stored exactly as the import's own statement stores them."""
     from flashcore.services import anki_scheduling, anki_stage
-    from tests.services import test_anki_import_paths as paths
-    from tests.services.test_anki_staged_answers import _imported
+    from tests.services.test_anki_staged_answers import staged_and_direct
 
     monkeypatch.setenv("FLASHCORE_HOME", str(tmp_path / "home"))
     monkeypatch.setattr(anki_stage, "spare_core", lambda: True)
     newest_first = f"SELECT * FROM ({anki_scheduling.COPY_STAGED_SQL}) ORDER BY 1 DESC"
     monkeypatch.setattr(anki_scheduling, "COPY_STAGED_SQL", newest_first)
-    package = paths._studied_package(tmp_path)
-    staged, used = _imported(f"sqlite:///{tmp_path / 'a.sqlite3'}", package, monkeypatch,
-                             stage=True)  # fmt: skip
-    assert used == [True]
-    direct, _ = _imported(f"sqlite:///{tmp_path / 'b.sqlite3'}", package, monkeypatch,
-                          stage=False)  # fmt: skip
+    staged, direct = staged_and_direct(tmp_path, monkeypatch)
     assert staged == direct

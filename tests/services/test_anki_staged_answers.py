@@ -51,6 +51,19 @@ def _rows(fc: Any) -> dict[str, list[tuple[Any, ...]]]:
     return rows
 
 
+def staged_and_direct(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
+    """The studied package imported twice into fresh SQLite files, with its answers staged
+    (the stage's rows used) and without (none staged): the rows of each."""
+    package = paths._studied_package(tmp_path)
+    staged, used = _imported(f"sqlite:///{tmp_path / 'a.sqlite3'}", package, monkeypatch,
+                             stage=True)  # fmt: skip
+    assert used == [True]
+    direct, used = _imported(f"sqlite:///{tmp_path / 'b.sqlite3'}", package, monkeypatch,
+                             stage=False)  # fmt: skip
+    assert used == []
+    return staged, direct
+
+
 def _imported(url: str, package: Path, monkeypatch: pytest.MonkeyPatch, *, stage: bool,
               hour_off: int = 0) -> tuple[dict[str, list[tuple[Any, ...]]], list[bool]]:  # fmt: skip
     """`package` imported with scheduling into a fresh profile; its rows, and for each staging
@@ -89,13 +102,7 @@ def _imported(url: str, package: Path, monkeypatch: pytest.MonkeyPatch, *, stage
 def test_a_first_import_s_staged_answers_give_every_row_its_own_statement_gives(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    package = paths._studied_package(tmp_path)
-    staged, used = _imported(f"sqlite:///{tmp_path / 'a.sqlite3'}", package, monkeypatch,
-                             stage=True)  # fmt: skip
-    assert used == [True]
-    direct, used = _imported(f"sqlite:///{tmp_path / 'b.sqlite3'}", package, monkeypatch,
-                             stage=False)  # fmt: skip
-    assert used == []
+    staged, direct = staged_and_direct(tmp_path, monkeypatch)
     assert staged == direct
     assert staged["review_logs"] and staged["anki_cards"]
 
