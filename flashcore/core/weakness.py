@@ -47,7 +47,7 @@ it is reviewed at the base retention (see `retention_for`).
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -388,7 +388,6 @@ def relative_scores(
     total_cards: int,
     settings: Settings,
     lapses: Mapping[int, Lapses] | None = None,
-    unfinished: Collection[int] = (),
 ) -> dict[int, TopicScore]:
     """The scores that schedule: each topic's `score` replaced by its weight against the
     student's own average (`divisor`): its misses per card (`ratio`) and, given `lapses`, its
@@ -396,9 +395,6 @@ def relative_scores(
     A student who misses and forgets every topic alike has no weak topic."""
     found = standings({t: s.decayed_misses for t, s in scores.items()}, cards, total_cards)
     forgetting = forgetting_ratios(lapses) if lapses else {}
-    from flashcore.core import misses_trust as trusted
-
-    average = forgetting_average(lapses) if lapses and trusted.ENABLED else None
     base = settings.desired_retention
     cap = max(base, settings.weakness_max_retention)
     out = {}
@@ -406,10 +402,7 @@ def relative_scores(
         s = scores.get(t, NEUTRAL)
         q = found[t].ratio if t in found else None
         f = forgetting.get(t)
-        counted = q
-        if average is not None and not (trusted.ONLY_INTRODUCED and t in unfinished):
-            counted = trusted.counted(q, trusted.trust((lapses or {}).get(t), average))
-        score = score_for_divisor(divisor(counted, f), base, cap)
+        score = score_for_divisor(divisor(q, f), base, cap)
         if t not in scores and score <= 0.0:
             continue
         out[t] = replace(s, score=score, ratio=q, forgetting=f)

@@ -370,7 +370,7 @@ def scheduling_scores(
     if not direct and not lapses and not first:
         return direct
     cards_of, total = index.notes_below()
-    scores = model.relative_scores(direct, cards_of, total, settings, lapses, unfinished)
+    scores = model.relative_scores(direct, cards_of, total, settings, lapses)
     from flashcore.core import first_answers, memory_floor
 
     if memory_floor.ENABLED and lapses:

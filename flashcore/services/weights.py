@@ -102,15 +102,11 @@ def plan_refresh(
         session, fc.profile_id, index, today, half_life, skip_batch=skip_batch, added=added
     )
     lapses = topic_lapses(session, fc, index, today)
-    from flashcore.core import first_answers, memory_floor, misses_trust
+    from flashcore.core import first_answers, memory_floor
 
     unfinished: set[int] = set()
     first = None
-    if (
-        (memory_floor.ENABLED and memory_floor.ONLY_INTRODUCED)
-        or first_answers.ENABLED
-        or (misses_trust.ENABLED and misses_trust.ONLY_INTRODUCED)
-    ):
+    if (memory_floor.ENABLED and memory_floor.ONLY_INTRODUCED) or first_answers.ENABLED:
         unfinished = repos.topics_with_new_cards(session, fc.profile_id)
     if first_answers.ENABLED and unfinished:
         first = topic_first_answers(session, fc, index, today)

@@ -74,33 +74,6 @@ ARMS: dict[str, Arm] = {
         "first-share", patch=(("first_answers.ENABLED", True), ("first_answers.MODE", "share"))
     ),
     "no-first": Arm("no-first", patch=(("first_answers.ENABLED", False),)),
-    # a topic's misses count less as its flashcards lapse fewer times than FSRS predicted
-    # (core.misses_trust: none from SD standard deviations fewer; issue 21, tenth round)
-    "trust": Arm("trust", patch=(("misses_trust.ENABLED", True),)),
-    "trust-strong": Arm(
-        "trust-strong", patch=(("misses_trust.ENABLED", True), ("misses_trust.SD", 0.5))
-    ),
-    # the same, only for topics whose every card is introduced (the new-card order kept)
-    "misses-order": Arm(
-        "misses-order",
-        patch=(
-            ("misses_trust.ENABLED", True),
-            ("misses_trust.ONLY_INTRODUCED", True),
-            ("misses_trust.MODE", "none"),
-        ),
-    ),
-    "trust-strong-intro": Arm(
-        "trust-strong-intro",
-        patch=(
-            ("misses_trust.ENABLED", True),
-            ("misses_trust.SD", 0.5),
-            ("misses_trust.ONLY_INTRODUCED", True),
-        ),
-    ),
-    "trust-intro": Arm(
-        "trust-intro",
-        patch=(("misses_trust.ENABLED", True), ("misses_trust.ONLY_INTRODUCED", True)),
-    ),
     "shipped": Arm("shipped", absolute=True),
     "shipped-no-raise": Arm(
         "shipped-no-raise", absolute=True, config=(("weakness_max_retention", "0.90"),)
