@@ -86,6 +86,10 @@ class TodayQueue:
     new_held: int = 0
     review_held: int = 0
     new_limit: int = 0
+    # New cards within the new-card limit that the review limit leaves out (new cards count
+    # against reviews_per_day unless new_ignores_review_limit): raising the new-card limit
+    # does not bring them.
+    new_squeezed: int = 0
     # Learning cards due later this study day, beyond the learn-ahead window (not counted in
     # `learning` until they come near).
     learning_later: int = 0
@@ -467,8 +471,18 @@ def rank(
         new_held=new_held,
         review_held=built.held_review,
         new_limit=inputs.new_limit,
+        new_squeezed=_squeezed(inputs, built, new_held, s.new_ignores_review_limit),
         learning_later=learning_later,
     )
+
+
+def _squeezed(inputs: Inputs, built: queue.Queue, new_held: int, ignores: bool) -> int:
+    """The new cards today's new-card limit has room for but the review limit leaves out."""
+    if ignores:
+        return 0
+    wanted = min(inputs.new_left, built.counts.new + new_held)
+    room = max(0, inputs.reviews_left - built.counts.review)
+    return max(0, wanted - max(room, built.counts.new))
 
 
 def _deck_name(conn: Connection, fc: Collection, deck: str | None) -> str | None:
