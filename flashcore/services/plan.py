@@ -280,6 +280,8 @@ def _warnings(
     if over is not None:
         out.append(over)
     limited = _review_limit(fc, days)
+    if limited is not None:
+        out.append(limited)
     if exam.new_days_left(inputs.today) <= 0 and new_left:
         out.append(
             Warning(
@@ -292,7 +294,7 @@ def _warnings(
     unseen = round(len(result.unseen) * result.scale)
     if unseen and exam.days_left(inputs.today) <= HORIZON_DAYS:
         if over is None and limited is not None:  # the budget is not what holds them back
-            why = "the review limit leaves them no room (below)"
+            why = "the review limit leaves them no room (above)"
         else:
             why = "give more minutes a day or take cards out of scope"
         out.append(
@@ -301,8 +303,6 @@ def _warnings(
                 f"about {unseen:,} cards would still be new on exam day at this budget: {why}.",
             )
         )
-    if limited is not None:
-        out.append(limited)
     s = fc.settings
     if s.plan_mode != "auto" and s.new_per_day < needed:
         out.append(
