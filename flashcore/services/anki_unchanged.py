@@ -32,9 +32,8 @@ from flashcore.services.anki_history import SchedulingSummary
 from flashcore.storage.import_prints import load_prints, save_prints
 
 if TYPE_CHECKING:
-    from flashcore.services.anki_import import PackageRead
     from flashcore.services.context import Collection
-    from flashcore.services.decks import FileReport
+    from flashcore.services.deck_report import FileReport
 
 _KEPT = 32  # entries the side file keeps at most
 
@@ -66,18 +65,21 @@ def package_print(
 
 
 def replay(
-    fc: Collection, seen: PackagePrint | None, report: FileReport, owner: dict[str, str]
+    fc: Collection,
+    seen: PackagePrint | None,
+    folder: Path,
+    report: FileReport,
+    owner: dict[str, str],
 ) -> bool:
     """Whether the import `seen` would change nothing (the same file imported last with the
-    same options, nothing changed here since): then `report` is filled as that re-import's
-    and its decks are claimed in `owner` (deck key -> file)."""
-    from flashcore.services.anki_import import media_dir
+    same options, nothing changed here since; `folder`: the collection's media folder): then
+    `report` is filled as that re-import's and its decks are claimed in `owner` (deck key ->
+    file)."""
     from flashcore.storage import repos
     from flashcore.storage.uow import reading
 
     if seen is None:
         return False
-    folder = media_dir(fc)
     entry = load_prints(folder).get(seen.key)
     if not isinstance(entry, dict) or entry.get("owner") != seen.owner:
         return False
@@ -92,12 +94,21 @@ def replay(
     return True
 
 
-def remember(fc: Collection, seen: PackagePrint | None, read: PackageRead, report: FileReport,
-             stamp: str | None) -> None:  # fmt: skip
-    """After the import of `read` committed (its media moved in): remember it, when what a
-    re-import reports is certain (see the module)."""
-    from flashcore.services.anki_import import media_dir
-
+def remember(
+    seen: PackagePrint | None,
+    folder: Path,
+    report: FileReport,
+    stamp: str | None,
+    *,
+    names: tuple[str, ...],
+    missing: frozenset[str],
+    used: set[str],
+    keys: list[str],
+) -> None:
+    """After an import committed (its media moved into `folder`): remember it, when what a
+    re-import reports is certain (see the module). `names`: the package's media files;
+    `missing`: those the folder lacked when the package was read; `used`: the media names the
+    notes converted use (and those of `missing` the others use); `keys`: its decks' keys."""
     shown = _as_unchanged(report)
     if seen is None or stamp is None or shown is None:
         return
@@ -106,10 +117,9 @@ def remember(fc: Collection, seen: PackagePrint | None, read: PackageRead, repor
             return  # written again while it was read: which content came in is unknown
     except OSError:
         return
-    folder = media_dir(fc)
     present: dict[str, list[int]] = {}
     absent: list[str] = []
-    for name in read.names:
+    for name in names:
         try:
             info = os.stat(folder / name)
         except OSError:
@@ -118,7 +128,7 @@ def remember(fc: Collection, seen: PackagePrint | None, read: PackageRead, repor
         present[name] = [info.st_size, info.st_mtime_ns]
     # A file still absent must have been absent before and be used by no note (else a
     # re-import would write it).
-    if not set(absent) <= read.missing or not read.report.media.isdisjoint(absent):
+    if not set(absent) <= missing or not used.isdisjoint(absent):
         return
     entries = {
         key: entry
@@ -128,7 +138,7 @@ def remember(fc: Collection, seen: PackagePrint | None, read: PackageRead, repor
     entries[seen.key] = {
         "owner": seen.owner,
         "stamp": stamp,
-        "keys": [spec.key for spec in read.specs],
+        "keys": keys,
         "present": present,
         "absent": absent,
         "report": shown,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +17,7 @@ from flashcore.core.errors import (
 )
 from flashcore.core.introduction import NewOrder
 from flashcore.core.model import CardState, DeckSpec
+from flashcore.services.deck_report import FileReport as FileReport
 from flashcore.services.memory import no_cycle_collection
 from flashcore.storage import repos
 from flashcore.storage.bulk_cards import loading_cards
@@ -39,55 +40,6 @@ def bundled_decks_dir() -> Path:
         if candidate.is_dir() and any(candidate.glob("*.toml")):
             return candidate
     raise FlashcoreError("the bundled starter decks are missing from this installation")
-
-
-@dataclass(slots=True)
-class FileReport:
-    path: str
-    ok: bool
-    decks: list[str] = field(default_factory=list)
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    removed: int = 0
-    deleted: int = 0
-    cards_added: int = 0
-    removed_keys: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-    # Anki packages: notes not imported (reason -> count), of kinds flashcore does not
-    # support (image occlusion) or that make no card; media files written; notes' warnings.
-    skipped: dict[str, int] = field(default_factory=dict)
-    unsupported: dict[str, int] = field(default_factory=dict)
-    media_added: int = 0
-    suspended_cards: int = 0
-    warnings: list[str] = field(default_factory=list)
-    # `--with-scheduling`: what the package's scheduling did (None: not asked, or not a package)
-    scheduling: SchedulingSummary | None = None
-    # Anki packages: notes of flashcore's own decks, exported and coming back (not added again;
-    # services.anki_identity)
-    own_notes: int = 0
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "path": self.path,
-            "ok": self.ok,
-            "decks": self.decks,
-            "added": self.added,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "suspended_removed": self.removed,
-            "deleted": self.deleted,
-            "cards_added": self.cards_added,
-            "removed_keys": self.removed_keys,
-            "problems": self.problems,
-            "skipped": sum(self.skipped.values()) + sum(self.unsupported.values()),
-            "skipped_reasons": self.skipped,
-            "unsupported": self.unsupported,
-            "media_added": self.media_added,
-            "warnings": self.warnings,
-            "scheduling": self.scheduling.to_json() if self.scheduling is not None else None,
-            "own_notes": self.own_notes,
-        }
 
 
 def parse_file(path: Path) -> list[DeckSpec]:
@@ -206,11 +158,11 @@ def _read_all(
         try:
             if path.suffix.lower() in ANKI_PACKAGE_SUFFIXES and path.is_file():
                 from flashcore.services import anki_unchanged as unchanged
-                from flashcore.services.anki_import import read_package  # only packages need it
+                from flashcore.services.anki_import import media_dir, read_package
 
                 seen = unchanged.package_print(fc, path, with_scheduling=with_scheduling,
                                                prune=prune)  # fmt: skip
-                if unchanged.replay(fc, seen, report, owner):  # nothing new on either side
+                if unchanged.replay(fc, seen, media_dir(fc), report, owner):  # nothing new
                     parsed.append((path, None, report))
                     continue
                 package = read_package(fc, path, with_scheduling=with_scheduling)
@@ -329,7 +281,9 @@ def _write_all(
         if package is not None:
             from flashcore.services.anki_unchanged import remember
 
-            remember(fc, package.seen, package, report, stamp)
+            remember(package.seen, package.media, report, stamp, names=package.names,
+                     missing=package.missing, used=package.report.media,
+                     keys=[spec.key for spec in package.specs])  # fmt: skip
 
 
 def _incoming_cards(specs: list[DeckSpec]) -> int:

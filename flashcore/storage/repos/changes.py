@@ -89,10 +89,10 @@ def holds_anything(session: Executor) -> bool:
 
 def import_stamp(session: Executor, profile_id: int) -> str:
     """A digest of what an Anki package's import reads of a profile and what any change made
-    here since touches: its notes, cards (every card write bumps its version), answers,
+    here since touches: its notes (their content hashes too), cards (every card write bumps its version), answers,
     anchors, decks, topics, schedulers and settings, and the schema. Equal stamps after an
     import and before the next mean no change here in between (`services.anki_unchanged`).
-    A few aggregate scans (~20 ms at 50,000 cards and 1,000,000 answers)."""
+    A few aggregate scans (~30 ms at 50,000 cards and 1,000,000 answers)."""
     import hashlib
 
     from flashcore.storage.tables import (
@@ -124,7 +124,14 @@ def import_stamp(session: Executor, profile_id: int) -> str:
         )
     ]  # fmt: skip
     revision = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    return hashlib.blake2b(repr((rows, revision)).encode(), digest_size=16).hexdigest()
+    digest = hashlib.blake2b(repr((rows, revision)).encode(), digest_size=16)
+    # The notes' content hashes, which decide what a re-import converts and writes (~10 ms
+    # at 35,000 notes).
+    held = session.execute(
+        select(n.content_hash).where(n.profile_id == profile_id).order_by(n.id)
+    ).scalars()
+    digest.update("\n".join(held).encode())
+    return digest.hexdigest()
 
 
 def _count_true(column: Any) -> Any:
