@@ -64,8 +64,12 @@ def test_an_unchanged_reimport_is_skipped_and_reports_what_the_full_one_does(
     [first] = fc.add_decks([package], with_scheduling=True)
     assert first.ok and first.added
     with monkeypatch.context() as patched:  # the full re-import, its shortcut refused (and
-        patched.setattr(anki_unchanged, "replay", lambda *args: False)  # not remembered: the
-        patched.setattr(anki_unchanged, "remember", lambda *args: None)  # first's prediction
+        patched.setattr(
+            anki_unchanged, "replay", lambda *args, **kwargs: False
+        )  # not remembered: the
+        patched.setattr(
+            anki_unchanged, "remember", lambda *args, **kwargs: None
+        )  # first's prediction
         [full] = fc.add_decks([package], with_scheduling=True)
     assert reads == [package, package]
     assert full.added == 0 and full.unchanged == first.added

@@ -112,7 +112,8 @@ def import_stamp(session: Executor, profile_id: int) -> str:
             select(func.count(), func.max(c.id), func.sum(c.version), func.max(c.modified_at),
                    _count_true(c.suspended), _count_true(c.flagged))
             .where(c.profile_id == profile_id),
-            select(func.count(), func.max(r.id)).where(r.profile_id == profile_id),
+            select(func.count()).where(r.profile_id == profile_id),
+            select(func.max(r.id)),  # every profile's: the greatest row id, one lookup
             select(func.count(), func.max(anki_cards.c.anki_card_id))
             .where(anki_cards.c.profile_id == profile_id),
             select(func.count(), func.max(decks.c.id), func.max(decks.c.updated_at))
@@ -128,7 +129,7 @@ def import_stamp(session: Executor, profile_id: int) -> str:
     # The notes' content hashes, which decide what a re-import converts and writes (~10 ms
     # at 35,000 notes).
     held = session.execute(
-        select(n.content_hash).where(n.profile_id == profile_id).order_by(n.id)
+        select(n.content_hash).where(n.profile_id == profile_id).order_by(n.key)
     ).scalars()
     digest.update("\n".join(held).encode())
     return digest.hexdigest()
