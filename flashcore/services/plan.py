@@ -226,6 +226,34 @@ def _over_budget(
     return Warning("over_budget", message + ".")
 
 
+def _review_limit(fc: Collection, days: list[dict[str, Any]]) -> Warning | None:
+    """The days whose due reviews `reviews_per_day` cuts: the backlog today and by the last
+    day, the new cards it leaves no room for, and how many fall due a day after today (what
+    the forecast answered after today plus what it left waiting, spread over those days)."""
+    held = [d for d in days if d["held_reviews"] or d["held_new"]]
+    if not held:
+        return None
+    s = fc.settings
+    first, last = days[0], days[-1]
+    message = (
+        f"reviews_per_day {s.reviews_per_day} leaves due reviews waiting on {len(held)} of "
+        f"{len(days)} days ({first['held_reviews']:,} today, about {last['held_reviews']:,} on "
+        f"{last['date']})"
+    )
+    squeezed = sum(1 for d in days if d["held_new"])
+    if squeezed:
+        message += f", and no room for new cards on {squeezed} (they count against it)"
+    if len(days) > 1:
+        later = sum(d["reviews"] for d in days[1:]) + last["held_reviews"] - first["held_reviews"]
+        message += f"; about {max(0, later) / (len(days) - 1):,.0f} a day fall due after today"
+    message += ". Raise it (`flashcore config set reviews_per_day N`)"
+    if squeezed:
+        message += (
+            " or let new cards pass it (`flashcore config set new_ignores_review_limit true`)"
+        )
+    return Warning("review_limit", message + ".")
+
+
 def _passed(exam: Exam, today: date) -> Warning:
     ago = (today - exam.exam_date).days
     return Warning(
@@ -251,6 +279,9 @@ def _warnings(
     over = _over_budget(inputs, days, result)
     if over is not None:
         out.append(over)
+    limited = _review_limit(fc, days)
+    if limited is not None:
+        out.append(limited)
     if exam.new_days_left(inputs.today) <= 0 and new_left:
         out.append(
             Warning(
@@ -262,11 +293,14 @@ def _warnings(
         )
     unseen = round(len(result.unseen) * result.scale)
     if unseen and exam.days_left(inputs.today) <= HORIZON_DAYS:
+        if over is None and limited is not None:  # the budget is not what holds them back
+            why = "the review limit leaves them no room (above)"
+        else:
+            why = "give more minutes a day or take cards out of scope"
         out.append(
             Warning(
                 "unseen_on_exam_day",
-                f"about {unseen:,} cards would still be new on exam day at this budget: give "
-                "more minutes a day or take cards out of scope.",
+                f"about {unseen:,} cards would still be new on exam day at this budget: {why}.",
             )
         )
     s = fc.settings
@@ -337,6 +371,8 @@ def plan(fc: Collection) -> dict[str, Any]:
             "minutes": round(d.minutes, 1),
             "over_budget": d.minutes > budget + 0.05,
             "postponed": round(d.postponed),
+            "held_reviews": round(d.held_reviews),
+            "held_new": round(d.held_new),
         }
         for d in result.days
     ]
