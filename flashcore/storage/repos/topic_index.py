@@ -191,7 +191,7 @@ def observe_index(conn: Executor, profile_id: int) -> None:
     done = conn.execute(
         update(topic_index_cache).where(c.profile_id == profile_id).values(observed=c.gen)
     )
-    if not done.rowcount:
+    if not getattr(done, "rowcount", 0):
         conn.execute(insert(topic_index_cache).values(profile_id=profile_id, gen=0, observed=0))
 
 
@@ -204,7 +204,7 @@ def keep_index(conn: Executor, profile_id: int, gen: int, stored: StoredIndex) -
         .where(c.profile_id == profile_id, c.gen == gen, c.observed == gen)
         .values(built=gen, payload=_encoded(stored))
     )
-    return bool(done.rowcount)
+    return bool(getattr(done, "rowcount", 0))
 
 
 def _triggers(conn: Executor) -> int:
