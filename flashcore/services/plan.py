@@ -214,7 +214,7 @@ def _over_budget(
             cut = min(new_left, math.ceil(extra / per_card))
             message += (
                 f", take about {cut:,} new cards out of scope (suspend a low-yield deck or "
-                "topic: `flashcore cards suspend CARD_ID...`)"
+                "topic: `flashcore cards suspend --deck D --new` or `--topic T --new`)"
             )
         reviews_only = (sum(d.seconds for d in result.days) - result.new_seconds) / 60.0
         room = budget - reviews_only / max(1, len(result.days))
