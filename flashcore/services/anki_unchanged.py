@@ -83,13 +83,20 @@ def replay(
     entry = load_prints(folder).get(seen.key)
     if not isinstance(entry, dict) or entry.get("owner") != seen.owner:
         return False
-    if any(key in owner for key in entry["keys"]) or not _media_hold(folder, entry):
+    try:  # an entry the file holds damaged is no entry
+        keys = [str(key) for key in entry["keys"]]
+        shown = _shown(entry["report"])
+        if any(key in owner for key in keys) or not _media_hold(folder, entry):
+            return False
+    except (KeyError, TypeError, ValueError, AttributeError):
         return False
     with reading(fc.engine) as session:
-        if repos.import_stamp(session, fc.profile_id) != entry["stamp"]:
+        if repos.import_stamp(session, fc.profile_id) != entry.get("stamp"):
             return False
-    _fill(report, entry["report"])
-    for key in entry["keys"]:
+    report.ok = True
+    report.decks, report.unchanged, report.skipped, report.unsupported = shown[:4]
+    report.suspended_cards, report.scheduling = shown[4:]
+    for key in keys:
         owner[key] = report.path
     return True
 
@@ -135,6 +142,7 @@ def remember(
         for key, entry in load_prints(folder).items()
         if isinstance(entry, dict) and (entry.get("owner") != seen.owner or entry.get("stamp") == stamp)
     }  # fmt: skip
+    entries.pop(seen.key, None)  # the newest last: the oldest go first past `_KEPT`
     entries[seen.key] = {
         "owner": seen.owner,
         "stamp": stamp,
@@ -176,15 +184,27 @@ def _as_unchanged(report: FileReport) -> dict[str, Any] | None:
     }
 
 
-def _fill(report: FileReport, shown: dict[str, Any]) -> None:
-    report.ok = True
-    report.decks = list(shown["decks"])
-    report.unchanged = int(shown["unchanged"])
-    report.skipped = dict(shown["skipped"])
-    report.unsupported = dict(shown["unsupported"])
-    report.suspended_cards = int(shown["suspended_cards"])
+def _shown(shown: dict[str, Any]) -> tuple[Any, ...]:
+    """A remembered report's values (decks, unchanged, skipped, unsupported, suspended cards,
+    scheduling), checked as they are read."""
     counts = shown["scheduling"]
-    report.scheduling = None if counts is None else SchedulingSummary(**counts)
+    return (
+        [str(name) for name in shown["decks"]],
+        int(shown["unchanged"]),
+        {str(k): int(v) for k, v in shown["skipped"].items()},
+        {str(k): int(v) for k, v in shown["unsupported"].items()},
+        int(shown["suspended_cards"]),
+        None if counts is None else _summary(counts),
+    )
+
+
+def _summary(counts: dict[str, Any]) -> SchedulingSummary:
+    return SchedulingSummary(
+        cards_skipped=int(counts["cards_skipped"]),
+        cards_new=int(counts["cards_new"]),
+        reviews_skipped=int(counts["reviews_skipped"]),
+        manual_skipped=int(counts["manual_skipped"]),
+    )
 
 
 def _media_hold(folder: Path, entry: dict[str, Any]) -> bool:

@@ -4,6 +4,7 @@ or other options, make the import do its work."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ pytest.importorskip("anki.collection")
 from flashcore.core.model import Rating
 from flashcore.services import anki_import, anki_unchanged, study
 from flashcore.services.anki_import import media_dir
+from flashcore.storage.import_prints import PRINTS_FILE
 from tests import anki_history as ah
 from tests.anki_packages import build_student_collection, export
 
@@ -138,3 +140,29 @@ def test_scheduling_asked_after_a_notes_only_import_and_a_newer_export_bring_the
     [phone] = fc.add_decks([newer], with_scheduling=True)
     assert reads == [package, package, newer]
     assert phone.scheduling is not None and phone.scheduling.reviews_added == 2
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "{not json",
+        '{"version": 1, "entries": []}',
+        None,  # each entry's fields of the wrong kind
+    ],
+)
+def test_a_damaged_side_file_costs_only_the_shortcut(fc, tmp_path, reads, content):
+    package = _notes_only(tmp_path)
+    fc.add_decks([package])
+    side = media_dir(fc) / PRINTS_FILE
+    if content is None:
+        data = json.loads(side.read_text())
+        for entry in data["entries"].values():
+            entry["present"], entry["report"]["scheduling"] = 5, {"cards_new": "x"}
+        content = json.dumps(data)
+    side.write_text(content)
+    [again] = fc.add_decks([package])
+    assert reads == [package, package]  # read and imported as usual
+    assert again.ok and again.added == 0 and again.unchanged == 7
+    [third] = fc.add_decks([package])  # remembered again, whole
+    assert reads == [package, package]
+    assert _shown(third) == _shown(again)
