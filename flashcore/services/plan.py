@@ -230,19 +230,24 @@ def _review_limit(fc: Collection, days: list[dict[str, Any]]) -> Warning | None:
     """The days whose due reviews `reviews_per_day` cuts: the backlog today and by the last
     day, the new cards it leaves no room for, and how many fall due a day after today (what
     the forecast answered after today plus what it left waiting, spread over those days)."""
-    held = [d for d in days if d["held_reviews"] or d["held_new"]]
-    if not held:
+    waiting = sum(1 for d in days if d["held_reviews"])  # each kind counted on its own days
+    squeezed = sum(1 for d in days if d["held_new"])
+    if not waiting and not squeezed:
         return None
     s = fc.settings
     first, last = days[0], days[-1]
-    message = (
-        f"reviews_per_day {s.reviews_per_day} leaves due reviews waiting on {len(held)} of "
-        f"{len(days)} days ({first['held_reviews']:,} today, about {last['held_reviews']:,} on "
-        f"{last['date']})"
-    )
-    squeezed = sum(1 for d in days if d["held_new"])
-    if squeezed:
-        message += f", and no room for new cards on {squeezed} (they count against it)"
+    message = f"reviews_per_day {s.reviews_per_day} leaves "
+    if waiting:
+        message += (
+            f"due reviews waiting on {waiting} of {len(days)} days ({first['held_reviews']:,} "
+            f"today, about {last['held_reviews']:,} on {last['date']})"
+        )
+        if squeezed:
+            message += f", and no room for new cards on {squeezed} (they count against it)"
+    else:
+        message += (
+            f"no room for new cards on {squeezed} of {len(days)} days (they count against it)"
+        )
     if len(days) > 1:
         later = sum(d["reviews"] for d in days[1:]) + last["held_reviews"] - first["held_reviews"]
         message += f"; about {max(0, later) / (len(days) - 1):,.0f} a day fall due after today"

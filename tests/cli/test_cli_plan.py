@@ -257,3 +257,27 @@ def test_a_review_limit_the_reviews_outgrow_is_said_alike_by_plan_and_due(cli, l
     assert plan["days"][0]["held_reviews"] == plan["days"][0]["held_new"] == 0
     text = cli.ok("due", "--db", loaded).out
     assert "wait beyond today's review limit" not in text and "count against" not in text
+
+
+def test_the_review_limit_warning_counts_the_days_reviews_wait_apart_from_new_cards(
+    cli, sqlite_url
+):
+    """Found in review: with a review limit below the new-card limit, new cards got no room
+    every day while reviews waited on fewer days, and the warning said "leaves due reviews
+    waiting on 84 of 84 days (0 today, ...)": it counted the days of either."""
+    cli.ok("decks", "add", DECKS / "immunology.toml", "--db", sqlite_url)
+    cli.ok("exam", "set", "2026-12-31", "--db", sqlite_url)
+    cli.ok("config", "set", "reviews_per_day", "5", "--db", sqlite_url)
+    plan = cli.json("plan", "--db", sqlite_url)
+    days = plan["days"]
+    waiting = sum(1 for d in days if d["held_reviews"])
+    squeezed = sum(1 for d in days if d["held_new"])
+    assert waiting < squeezed  # the case: new cards get no room on more days
+    message = {w["kind"]: w["message"] for w in plan["warnings"]}["review_limit"]
+    if waiting:
+        assert f"leaves due reviews waiting on {waiting} of {len(days)} days (" in message
+        assert f"and no room for new cards on {squeezed} (they count against it)" in message
+    else:
+        assert message.startswith(
+            f"reviews_per_day 5 leaves no room for new cards on {squeezed} of {len(days)} days"
+        )
