@@ -162,7 +162,9 @@ def _read_all(
 
                 seen = unchanged.package_print(fc, path, with_scheduling=with_scheduling,
                                                prune=prune)  # fmt: skip
-                if unchanged.replay(fc, seen, media_dir(fc), report, owner):  # nothing new
+                # Judged on the profile as it stands now: not after a package of this command
+                # read in full, whose write comes first (a note it moves, a preset it sets).
+                if not packages and unchanged.replay(fc, seen, media_dir(fc), report, owner):
                     parsed.append((path, None, report))
                     continue
                 package = read_package(fc, path, with_scheduling=with_scheduling)

@@ -13,12 +13,13 @@ import pytest
 
 pytest.importorskip("anki.collection")
 
+from flashcore.core.errors import FlashcoreError
 from flashcore.core.model import Rating
 from flashcore.services import anki_import, anki_unchanged, study
 from flashcore.services.anki_import import media_dir
 from flashcore.storage.import_prints import PRINTS_FILE
 from tests import anki_history as ah
-from tests.anki_packages import build_student_collection, export
+from tests.anki_packages import add_note, build_student_collection, export, export_deck
 
 
 @pytest.fixture(autouse=True)
@@ -166,3 +167,32 @@ def test_a_damaged_side_file_costs_only_the_shortcut(fc, tmp_path, reads, conten
     [third] = fc.add_decks([package])  # remembered again, whole
     assert reads == [package, package]
     assert _shown(third) == _shown(again)
+
+
+def test_a_package_after_one_read_in_full_in_the_same_command_is_read_too(fc, tmp_path, reads):
+    """Found in review: every file of a command is looked at before the first is written, so
+    a package skipped as unchanged was judged on the profile as it stood before an earlier
+    package of the same command wrote. A note moved in Anki from Cardio to Renal, Renal
+    exported again: `decks add renal2.apkg cardio1.apkg` reported cardio1 "3 unchanged" while
+    its full import (or the same two files one command each) moves the note back."""
+    from anki.collection import Collection as AnkiCollection
+
+    col = AnkiCollection(str(tmp_path / "anki.anki2"))
+    moved = add_note(col, "Basic", "Cardio", {"Front": "cardio 0", "Back": "a"})
+    for i in (1, 2):
+        add_note(col, "Basic", "Cardio", {"Front": f"cardio {i}", "Back": "a"})
+    add_note(col, "Basic", "Renal", {"Front": "renal", "Back": "a"})
+    cardio1 = export_deck(col, "Cardio", tmp_path / "cardio1.apkg")
+    renal1 = export_deck(col, "Renal", tmp_path / "renal1.apkg")
+    col.set_deck(col.find_cards(f"nid:{moved}"), col.decks.id("Renal"))
+    renal2 = export_deck(col, "Renal", tmp_path / "renal2.apkg")
+    col.close()
+    fc.add_decks([renal1, cardio1])  # cardio1 remembered last: its entry stands
+    del reads[:]
+    try:
+        reports = fc.add_decks([renal2, cardio1])
+    except FlashcoreError:
+        reports = None  # the full import's own refusal (the deck changed while read)
+    assert reads == [renal2, cardio1]  # cardio1 judged after renal2's write, not before
+    if reports is not None:
+        assert reports[1].updated == 1
