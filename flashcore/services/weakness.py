@@ -92,6 +92,8 @@ def look_at_index(fc: Collection) -> None:
     """Before a report reads the topic index: unless the stored one is current, have the
     next change count the generation up (`repos.topic_index.observe_index`), so that the
     index this report reads may be stored for the next (SQLite; never waits for a lock)."""
+    if fc.engine.dialect.name != "sqlite":
+        return  # nothing is kept there (storage.index_cache): not even a look
     with reading_core(fc.engine) as session:
         kept = topics_repo.kept_index(session, fc.profile_id, read=False)
     if kept.unseen:
