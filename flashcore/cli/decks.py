@@ -175,7 +175,7 @@ def _change_cards(args: argparse.Namespace) -> int:
         scope = " and ".join(
             f"{k} {v}" for k, v in (("deck", args.deck), ("topic", args.topic)) if v
         )
-        kind = "new cards" if args.new else "cards"
+        kind = ("new card" if args.new else "card") + ("s" if len(ids) != 1 else "")
         say(f"{args.action}: {len(ids):,} {kind} of {scope}"
             if ids else f"{args.action}: nothing to change in {scope}")  # fmt: skip
     else:

@@ -345,7 +345,7 @@ def _settings_warnings(fc: Collection, inputs: Inputs) -> list[Warning]:
             Warning(
                 "default_parameters",
                 f"the forecast uses FSRS's default parameters; with over {MIN_FIT_REVIEWS:,} "
-                "answers logged, `flashcore optimize` can fit them to you.",
+                "answers a day or more apart logged, `flashcore optimize` can fit them to you.",
             )
         )
     if not exam.retention_plan:

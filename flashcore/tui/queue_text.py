@@ -23,7 +23,7 @@ def held_text(queue: TodayQueue, deck: str | None, topic: str | None) -> Text:
         text.append(
             f"{plural(queue.new_squeezed, 'new card')} of today's {queue.new_limit} "
             f"{'waits' if queue.new_squeezed == 1 else 'wait'}: new "
-            "cards count against the review limit, which today's due reviews fill",
+            "cards count against the review limit, which today's reviews and new cards fill",
             style="bold",
         )
         text.append("\n(flashcore config set new_ignores_review_limit true, or a larger "

@@ -310,3 +310,13 @@ def test_a_card_action_on_an_unknown_deck_or_topic_changes_nothing(
         cli("cards", "suspend", "--topic", "Nope", "--db", loaded_sqlite)
     )
     assert not any(c["suspended"] for c in cli.json("cards", "--db", loaded_sqlite))
+
+
+def test_one_card_changed_in_a_scope_is_said_in_the_singular(cli, loaded_sqlite):
+    db = loaded_sqlite
+    ids = [c["card_id"] for c in cli.json("cards", "--db", db)]
+    cli.ok("cards", "flag", *ids[1:], "--db", db)
+    assert cli.ok("cards", "flag", "--deck", "Test", "--db", db).out.startswith("flag: 1 card of ")
+    assert cli.ok("cards", "unflag", "--deck", "Test", "--new", "--db", db).out.startswith(
+        f"unflag: {len(ids)} new cards of "
+    )

@@ -281,3 +281,17 @@ def test_the_review_limit_warning_counts_the_days_reviews_wait_apart_from_new_ca
         assert message.startswith(
             f"reviews_per_day 5 leaves no room for new cards on {squeezed} of {len(days)} days"
         )
+
+
+def test_new_cards_a_review_limit_below_the_new_card_limit_keeps_out_are_not_blamed_on_reviews(
+    cli, sqlite_url
+):
+    """Found in review: `reviews_per_day 200` with `new_per_day 300` and nothing due; `due`
+    said "100 new cards of today's 300 wait: new cards count against the review limit, which
+    today's due reviews fill" with no review due at all."""
+    cli.ok("decks", "add", DECKS / "immunology.toml", "--db", sqlite_url)
+    cli.ok("config", "set", "new_per_day", "30", "--db", sqlite_url)
+    cli.ok("config", "set", "reviews_per_day", "20", "--db", sqlite_url)
+    text = cli.ok("due", "--db", sqlite_url).out
+    assert "0 review" in text and "10 new cards of today's 30 wait: new cards count" in text
+    assert "due reviews fill" not in text
