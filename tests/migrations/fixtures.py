@@ -60,13 +60,15 @@ def _columns_and_keys(engine: sa.Engine, wanted: set[str] | None = None) -> dict
     its primary key, in the database's order: what a dump reads. A full `MetaData.reflect`
     would also read every foreign key, index and constraint, most of a dump's time."""
     inspector = sa.inspect(engine)
+    names = [n for n in inspector.get_table_names() if wanted is None or n in wanted]
+    # one catalog query for all the tables where the dialect has one (PostgreSQL)
+    all_columns = inspector.get_multi_columns(filter_names=names)
+    all_keys = inspector.get_multi_pk_constraint(filter_names=names)
     meta = sa.MetaData()
     tables = {}
-    for name in inspector.get_table_names():
-        if wanted is not None and name not in wanted:
-            continue
-        key = inspector.get_pk_constraint(name)["constrained_columns"]
-        columns = [sa.Column(c["name"], c["type"]) for c in inspector.get_columns(name)]
+    for name in names:
+        key = all_keys[(None, name)]["constrained_columns"]
+        columns = [sa.Column(c["name"], c["type"]) for c in all_columns[(None, name)]]
         table = sa.Table(name, meta, *columns)
         if key:
             table.append_constraint(sa.PrimaryKeyConstraint(*key))
