@@ -125,17 +125,7 @@ def cmd_decks_list(args: argparse.Namespace) -> int:
 
 def cmd_cards(args: argparse.Namespace) -> int:
     if args.action:
-        if not args.card_ids:
-            raise CliUsageError(f"cards {args.action}: name at least one CARD_ID")
-        from flashcore.services.study import set_cards
-
-        with open_collection(args) as fc:
-            n = set_cards(fc, args.action, args.card_ids)
-        if args.json:
-            emit_json({"action": args.action, "cards": args.card_ids})
-        else:
-            say(f"{args.action}: {n} card{'s' if n != 1 else ''}")
-        return 0
+        return _change_cards(args)
     if args.card_ids:
         raise CliUsageError("card ids go after an action: flashcore cards suspend 12 13")
     with open_collection(args) as fc:
@@ -155,6 +145,41 @@ def cmd_cards(args: argparse.Namespace) -> int:
         rows = [(*row, c["weakness"]) for row, c in zip(rows, cards, strict=True)]
         headers.append("weakness")
     say(table(rows, headers))
+    return 0
+
+
+def _change_cards(args: argparse.Namespace) -> int:
+    """A verb on the listed cards, or on every card of a deck and/or topic."""
+    scoped = args.deck is not None or args.topic is not None
+    if scoped == bool(args.card_ids):
+        raise CliUsageError(
+            f"cards {args.action}: name CARD_IDs or a scope (--deck D, --topic T), not "
+            + ("both" if scoped else "neither")
+        )
+    if args.new and not scoped:
+        raise CliUsageError(f"cards {args.action}: --new goes with --deck or --topic")
+    from flashcore.services.study import set_cards, set_cards_in_scope
+
+    with open_collection(args) as fc:
+        if scoped:
+            resolve_scope(args, fc)
+            ids = set_cards_in_scope(
+                fc, args.action, deck=args.deck, topic=args.topic, new_only=args.new
+            )
+        else:
+            set_cards(fc, args.action, args.card_ids)
+            ids = args.card_ids
+    if args.json:
+        emit_json({"action": args.action, "cards": ids})
+    elif scoped:
+        scope = " and ".join(
+            f"{k} {v}" for k, v in (("deck", args.deck), ("topic", args.topic)) if v
+        )
+        kind = ("new card" if args.new else "card") + ("s" if len(ids) != 1 else "")
+        say(f"{args.action}: {len(ids):,} {kind} of {scope}"
+            if ids else f"{args.action}: nothing to change in {scope}")  # fmt: skip
+    else:
+        say(f"{args.action}: {len(ids)} card{'s' if len(ids) != 1 else ''}")
     return 0
 
 
@@ -203,10 +228,14 @@ def add_commands(add: AddCommand, common: Parser) -> None:
     p.set_defaults(action=None, card_ids=[])
     sub = p.add_subparsers(dest="action", metavar="VERB", title="verbs")
     for name, what in CARD_VERBS.items():
-        v = add_verb(sub, common, name, what,
+        v = add_verb(sub, common, name, what + "; the listed cards, or every card of a deck/topic",
                      f"flashcore cards {name} 101 102   # {name}s cards 101 and 102 "
-                     "(ids from `flashcore cards` or `due`)", cmd_cards)  # fmt: skip
-        v.add_argument("card_ids", nargs="+", type=whole(1, MAX_ID, "a card id"),
+                     "(ids from `flashcore cards` or `due`)\n"
+                     f"flashcore cards {name} --deck Microbiology --new   # every card of the "
+                     "deck never studied", cmd_cards)  # fmt: skip
+        v.add_argument("card_ids", nargs="*", type=whole(1, MAX_ID, "a card id"),
                        metavar="CARD_ID", help="the cards' ids (see `flashcore cards`)")  # fmt: skip
-        v.set_defaults(deck=None, topic=None)
+        scope_flags(v, default=argparse.SUPPRESS)
+        v.add_argument("--new", action="store_true",
+                       help="with --deck/--topic: only the cards never studied")  # fmt: skip
         json_flag(v)

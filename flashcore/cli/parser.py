@@ -129,12 +129,13 @@ def needs_verb(args: argparse.Namespace) -> int:
 AddCommand = Callable[[str, str, str, Handler], argparse.ArgumentParser]
 
 
-def scope_flags(p: argparse.ArgumentParser) -> None:
-    """`--deck D` and `--topic T`, described alike everywhere."""
-    p.add_argument("--deck", metavar="D",
+def scope_flags(p: argparse.ArgumentParser, default: Any = None) -> None:
+    """`--deck D` and `--topic T`, described alike everywhere (`default=argparse.SUPPRESS` on
+    a verb keeps what its command's own flags set: `cards --deck D suspend`)."""
+    p.add_argument("--deck", metavar="D", default=default,
                    help="only this deck and its sub-decks: the full name, a parent (Step 1) or "
                    "a unique end of it (Immunology)")  # fmt: skip
-    p.add_argument("--topic", metavar="T",
+    p.add_argument("--topic", metavar="T", default=default,
                    help="only this topic and its sub-topics: the path, a parent or a unique "
                    "end of it ('Type I')")  # fmt: skip
 

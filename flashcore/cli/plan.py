@@ -158,17 +158,22 @@ def print_plan(data: dict[str, Any]) -> None:
     days = data["days"]
     if days:
         rows = []
+        waiting = any(d.get("held_reviews") for d in days)  # the review limit's backlog
         for start in range(0, len(days), 7):
             week = days[start : start + 7]
             mean = sum(d["minutes"] for d in week) / len(week)
             peak = max(d["minutes"] for d in week)
             over = sum(1 for d in week if d["over_budget"])
-            rows.append((week[0]["date"], sum(d["reviews"] for d in week),
-                         sum(d["new"] for d in week), f"{mean:.0f}", f"{peak:.0f}",
-                         f"{over} of {len(week)}" if over else ""))  # fmt: skip
+            row = [week[0]["date"], sum(d["reviews"] for d in week),
+                   sum(d["new"] for d in week), f"{mean:.0f}", f"{peak:.0f}",
+                   f"{over} of {len(week)}" if over else ""]  # fmt: skip
+            if waiting:
+                row.append(f"{week[-1]['held_reviews']:,}")
+            rows.append(tuple(row))
+        heads = ["week of", "reviews", "new", "min/day", "peak", "over budget"]
         say("")
         say("Forecast, week by week (the real scheduler, your answer times):")
-        say(table(rows, ["week of", "reviews", "new", "min/day", "peak", "over budget"]))
+        say(table(rows, heads + (["waiting at end"] if waiting else [])))
     ready = data["readiness"]
     say("")
     say(f"Readiness by system: about {ready['expected_points_at_risk']:.0f} exam points at "

@@ -103,7 +103,14 @@ def held_lines(q: Any, deck: str | None, topic: str | None) -> list[str]:
         if value is not None
     )
     lines = []
-    if q.new_held:
+    if q.new_squeezed:
+        lines.append(
+            f"{q.new_squeezed} new card{'s' if q.new_squeezed != 1 else ''} of today's "
+            f"{q.new_limit} {'waits' if q.new_squeezed == 1 else 'wait'}: new cards count against the review limit, which today's "
+            "reviews and new cards fill: flashcore config set new_ignores_review_limit true (or a larger "
+            "reviews_per_day)"
+        )
+    elif q.new_held:
         lines.append(
             f"{q.new_held} more new card{'s' if q.new_held != 1 else ''} wait beyond today's "
             f"limit of {q.new_limit} new: flashcore due{scope} --extra-new {q.new_held}"

@@ -90,6 +90,8 @@ class Day:
     seconds: float = 0.0  # the day's queue, in seconds (before the budget)
     done_seconds: float = 0.0  # what the budget keeps
     postponed: float = 0.0  # cards the budget leaves for the next day
+    held_reviews: float = 0.0  # due reviews the review limit leaves waiting (the backlog)
+    held_new: float = 0.0  # new cards the review limit leaves no room for (they count on it)
 
     @property
     def minutes(self) -> float:
@@ -236,6 +238,7 @@ class _Run:
         self.new_queue = list(fresh)
         self.new_seconds = 0.0
         self.new_credit = self.review_credit = 0.0
+        self.limits = (0, 0)  # the day's new-card and review limits, as credited
         # at most this many of a day's cards can fit the budget (the rest are postponed anyway)
         times = setup.times
         self.fastest = max(1.0, min(times.review, times.learning, times.new))
@@ -269,6 +272,8 @@ class _Run:
         built = self._queue(t, day_start, rollover, first, budget_left)
         entries = [e for e in built.entries if e.kind != "ahead"]
         day = self._load(on, entries, built.counts, first)
+        day.held_reviews = built.held_review * scale
+        day.held_new = self._squeezed(built.counts) * scale
         kept = entries
         if budget_left is not None:
             urgent = (
@@ -298,6 +303,7 @@ class _Run:
         self.new_credit += max(0, new_limit) / scale
         self.review_credit += max(0, review_limit) / scale
         new_left, review_left = int(self.new_credit), int(self.review_credit)
+        self.limits = (new_left, review_left)
         candidates = []
         for cid in self.due:
             candidate = self.made.get(cid)
@@ -331,6 +337,16 @@ class _Run:
             retrievability=_at(self.curve, t),
             limit=wanted,
         )
+
+    def _squeezed(self, counts: queue.Counts) -> int:
+        """New cards the day's new-card limit had room for but the review limit did not (new
+        cards count against it unless `new_ignores_review_limit`)."""
+        if self.setup.new_ignores_review_limit:
+            return 0
+        new_left, review_left = self.limits
+        wanted = min(new_left, len(self.new_queue))
+        room = min(wanted, max(0, review_left - counts.review))
+        return max(0, wanted - room)
 
     def _load(self, on: date, entries: list[queue.Entry], counts: queue.Counts, first: bool) -> Day:
         """The day's queue as counts and seconds, before the budget (scaled)."""

@@ -270,3 +270,15 @@ def _learning_entries(cards: list[Candidate], ahead: bool, wanted: int) -> list[
               reasons.learning(c.state == RELEARNING), kind)
         for c in cards[:wanted]
     ]  # fmt: skip
+
+
+def squeezed_new(
+    new_left: int, reviews_left: int, counts: Counts, new_held: int, *, ignores: bool
+) -> int:
+    """The new cards the day's new-card limit has room for but the review limit leaves out
+    (new cards count against it unless `ignores`): raising the new-card limit brings none."""
+    if ignores:
+        return 0
+    wanted = min(new_left, counts.new + new_held)
+    room = max(0, reviews_left - counts.review)
+    return max(0, wanted - max(room, counts.new))

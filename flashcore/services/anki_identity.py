@@ -179,3 +179,36 @@ def package_card_ids(
             if card_id is not None:
                 out[card.id] = card_id
     return out
+
+
+def homes_hold(
+    homes: dict[str, tuple[int, str]], specs: list[DeckSpec], counts: list[repos.LoadCounts]
+) -> bool:
+    """Whether the package notes' homes read before the upsert still name every note of the
+    file: no note was added or deleted, and each deck was a package's before (a deck first
+    loaded from another file becomes a package's deck now, its notes with it)."""
+    if any(c.added or c.deleted for c in counts):
+        return False
+    package_decks = {deck for _note, deck in homes.values()}
+    return all(spec.key in package_decks for spec in specs)
+
+
+def adopt_moved_notes(
+    session: Any, profile_id: int, specs: list[DeckSpec], now: Any
+) -> dict[str, tuple[int, str]]:
+    """Notes of an Anki package that an earlier import put in another deck (the student moved
+    them in Anki) move to their new deck before the upsert, so they update, never duplicate.
+    Returns the package notes' homes as they were read (GUID -> note id, deck key before)."""
+    homes = repos.package_note_homes(session, profile_id)
+    if not homes:
+        return homes
+    for spec in specs:
+        moves = [
+            (homes[n.local_id][0], n.local_id)
+            for n in spec.notes
+            if n.local_id in homes and homes[n.local_id][1] != spec.key
+        ]
+        if moves:
+            deck_id = repos.ensure_deck(session, profile_id, spec, now)
+            repos.move_notes(session, deck_id, spec.key, moves, now)
+    return homes

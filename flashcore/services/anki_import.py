@@ -31,6 +31,7 @@ from flashcore.importers.anki_package.notes import ConvertReport, convert
 from flashcore.services.anki_stage import AnswerStaging, start_staging
 
 if TYPE_CHECKING:
+    from flashcore.services.anki_unchanged import PackagePrint
     from flashcore.services.context import Collection
 
 MEDIA_SUFFIX = ".media"
@@ -76,6 +77,9 @@ class PackageRead:
     staged: list[str]
     source: AnkiPackage | None = None
     answers: AnswerStaging | None = None  # its review-log rows staged ahead (a first import)
+    names: tuple[str, ...] = ()  # the package's media files
+    missing: frozenset[str] = frozenset()  # those the media folder did not hold when read
+    seen: PackagePrint | None = None  # the file's print, for `anki_unchanged.remember`
 
     def commit(self) -> int:
         """Move the staged media into the media folder; the number of files moved."""
@@ -147,6 +151,8 @@ def read_package(
         if with_scheduling:
             answers = start_staging(fc, pkg, work)
         decks = {deck_id: deck.name for deck_id, deck in pkg.decks().items()}
+        names = tuple(m.name for m in pkg.media())
+        missing = frozenset(name for name in names if not _present(media, name))
         specs, report = convert(
             str(path),
             pkg.note_types(),
@@ -155,7 +161,7 @@ def read_package(
             pkg.cards(),
             families=topic_families(fc) if families is None else families,
             stored=_stored_hashes(fc),
-            missing=frozenset(m.name for m in pkg.media() if not _present(media, m.name)),
+            missing=missing,
         )
         wanted = report.media
         staged = pkg.extract_media(
@@ -169,4 +175,5 @@ def read_package(
             pkg.close()
         shutil.rmtree(work, ignore_errors=True)
         raise
-    return PackageRead(specs, report, work, media, [m.name for m in staged], pkg, answers)
+    return PackageRead(specs, report, work, media, [m.name for m in staged], pkg, answers, names,
+                       missing)  # fmt: skip

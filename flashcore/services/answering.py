@@ -400,8 +400,7 @@ CARD_ACTIONS: dict[str, Any] = {
 }
 
 
-def set_cards(fc: Collection, action: str, card_ids: list[int]) -> int:
-    """suspend | unsuspend | unbury | flag | unflag | bury the listed cards."""
+def _action_values(fc: Collection, action: str) -> dict[str, Any]:
     now = fc.now()
     if action == "bury":
         values: dict[str, Any] = {"buried_until": fc.rollover(now)}
@@ -410,6 +409,34 @@ def set_cards(fc: Collection, action: str, card_ids: list[int]) -> int:
     else:
         raise FlashcoreError(f"unknown card action {action!r}")
     values["modified_at"] = now
+    return values
+
+
+def set_cards_in_scope(
+    fc: Collection,
+    action: str,
+    *,
+    deck: str | None = None,
+    topic: str | None = None,
+    new_only: bool = False,
+) -> list[int]:
+    """suspend | unsuspend | unbury | flag | unflag | bury every card of a deck and/or topic
+    (with sub-decks and sub-topics; only cards never studied with `new_only`) that is not so
+    already, in one transaction; returns the ids changed (e.g. a low-yield deck out of scope)."""
+    if deck is None and topic is None:
+        raise FlashcoreError("name a deck or a topic (--deck D, --topic T) or card ids")
+    values = _action_values(fc, action)
+
+    def work(session: Any) -> list[int]:
+        where = repos.card_scope(session, fc.profile_id, deck, topic)
+        return repos.set_flags_in_scope(session, where, values, new_only=new_only)
+
+    return run_write(fc.engine, work)
+
+
+def set_cards(fc: Collection, action: str, card_ids: list[int]) -> int:
+    """suspend | unsuspend | unbury | flag | unflag | bury the listed cards."""
+    values = _action_values(fc, action)
 
     def work(session: Any) -> None:
         missing = repos.set_card_flags(session, fc.profile_id, card_ids, values)

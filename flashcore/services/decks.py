@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +17,7 @@ from flashcore.core.errors import (
 )
 from flashcore.core.introduction import NewOrder
 from flashcore.core.model import CardState, DeckSpec
+from flashcore.services.deck_report import FileReport as FileReport
 from flashcore.services.memory import no_cycle_collection
 from flashcore.storage import repos
 from flashcore.storage.bulk_cards import loading_cards
@@ -39,55 +40,6 @@ def bundled_decks_dir() -> Path:
         if candidate.is_dir() and any(candidate.glob("*.toml")):
             return candidate
     raise FlashcoreError("the bundled starter decks are missing from this installation")
-
-
-@dataclass(slots=True)
-class FileReport:
-    path: str
-    ok: bool
-    decks: list[str] = field(default_factory=list)
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    removed: int = 0
-    deleted: int = 0
-    cards_added: int = 0
-    removed_keys: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-    # Anki packages: notes not imported (reason -> count), of kinds flashcore does not
-    # support (image occlusion) or that make no card; media files written; notes' warnings.
-    skipped: dict[str, int] = field(default_factory=dict)
-    unsupported: dict[str, int] = field(default_factory=dict)
-    media_added: int = 0
-    suspended_cards: int = 0
-    warnings: list[str] = field(default_factory=list)
-    # `--with-scheduling`: what the package's scheduling did (None: not asked, or not a package)
-    scheduling: SchedulingSummary | None = None
-    # Anki packages: notes of flashcore's own decks, exported and coming back (not added again;
-    # services.anki_identity)
-    own_notes: int = 0
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "path": self.path,
-            "ok": self.ok,
-            "decks": self.decks,
-            "added": self.added,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "suspended_removed": self.removed,
-            "deleted": self.deleted,
-            "cards_added": self.cards_added,
-            "removed_keys": self.removed_keys,
-            "problems": self.problems,
-            "skipped": sum(self.skipped.values()) + sum(self.unsupported.values()),
-            "skipped_reasons": self.skipped,
-            "unsupported": self.unsupported,
-            "media_added": self.media_added,
-            "warnings": self.warnings,
-            "scheduling": self.scheduling.to_json() if self.scheduling is not None else None,
-            "own_notes": self.own_notes,
-        }
 
 
 def parse_file(path: Path) -> list[DeckSpec]:
@@ -171,7 +123,7 @@ def _add_decks(
     packages: dict[str, PackageRead] = {}
     owner: dict[str, str] = {}
     try:
-        _read_all(fc, paths, reports, parsed, packages, owner, with_scheduling)
+        _read_all(fc, paths, reports, parsed, packages, owner, with_scheduling, prune)
         _write_all(fc, parsed, packages, prune=prune, with_scheduling=with_scheduling,
                    show_progress=show_progress)  # fmt: skip
     finally:
@@ -198,15 +150,25 @@ def _read_all(
     packages: dict[str, PackageRead],
     owner: dict[str, str],
     with_scheduling: bool,
+    prune: bool,
 ) -> None:
     for path in expand(paths):
         report = FileReport(path=str(path), ok=False)
         reports.append(report)
         try:
             if path.suffix.lower() in ANKI_PACKAGE_SUFFIXES and path.is_file():
-                from flashcore.services.anki_import import read_package  # only packages need it
+                from flashcore.services import anki_unchanged as unchanged
+                from flashcore.services.anki_import import media_dir, read_package
 
+                seen = unchanged.package_print(fc, path, with_scheduling=with_scheduling,
+                                               prune=prune)  # fmt: skip
+                # Judged on the profile as it stands now: not after a package of this command
+                # read in full, whose write comes first (a note it moves, a preset it sets).
+                if not packages and unchanged.replay(fc, seen, media_dir(fc), report, owner):
+                    parsed.append((path, None, report))
+                    continue
                 package = read_package(fc, path, with_scheduling=with_scheduling)
+                package.seen = seen
                 packages[str(path)] = package
                 specs = package.specs
                 report.skipped = dict(package.report.skipped)
@@ -260,13 +222,13 @@ def _write_all(
             session: Any,
             specs: list[DeckSpec] = maybe_specs,
             package: PackageRead | None = package,
-        ) -> tuple[list[repos.LoadCounts], SchedulingSummary | None, int]:
+        ) -> tuple[list[repos.LoadCounts], SchedulingSummary | None, int, str | None]:
             with loading_cards(session, fc.profile_id, _incoming_cards(specs)):
                 return _write_file(session, specs, package)
 
         def _write_file(
             session: Any, specs: list[DeckSpec], package: PackageRead | None
-        ) -> tuple[list[repos.LoadCounts], SchedulingSummary | None, int]:
+        ) -> tuple[list[repos.LoadCounts], SchedulingSummary | None, int, str | None]:
             homes, returning, back, gone = None, None, 0, []
             if package is not None:
                 # flashcore's own notes, exported to Anki and coming back: not added again
@@ -275,14 +237,14 @@ def _write_all(
                 returning = identity.exported_guids(session, fc.profile_id)
                 gone = identity.suspend_deleted_sides(session, fc.profile_id, specs, returning, now)
                 specs, back = identity.without_returning(session, fc.profile_id, specs, returning)
-                homes = _adopt_moved_notes(session, fc.profile_id, specs, now)
+                homes = identity.adopt_moved_notes(session, fc.profile_id, specs, now)
             counts = [repos.upsert_deck(session, fc.profile_id, s, now, prune=prune) for s in specs]
             counts += gone
             scheduled = None
             if package is not None and with_scheduling:
                 from flashcore.services.anki_scheduling import import_from_package
 
-                if homes is None or not _homes_hold(homes, specs, counts):
+                if homes is None or not identity.homes_hold(homes, specs, counts):
                     homes = repos.package_note_homes(session, fc.profile_id)
                 note_ids = {guid: note_id for guid, (note_id, _deck) in homes.items()}
                 assert package.source is not None  # open until `commit` or `discard`
@@ -297,10 +259,12 @@ def _write_all(
                 # The new cards' introduction order, this file's among them. A reload that
                 # changed nothing leaves it as it is (no card's place moves needlessly).
                 repos.renumber_new_cards(session, fc.profile_id, NewOrder(fc.settings.new_order))
-            return counts, scheduled, back
+            # The profile as this import leaves it (`anki_unchanged`: its re-import's shortcut)
+            stamp = repos.import_stamp(session, fc.profile_id) if package is not None else None
+            return counts, scheduled, back, stamp
 
         try:
-            results, report.scheduling, report.own_notes = run_write(fc.engine, work)
+            results, report.scheduling, report.own_notes, stamp = run_write(fc.engine, work)
         except DamagedHistoryError as exc:
             raise AnkiPackageError([Problem(str(_path), None, str(exc))]) from None
         if package is not None:
@@ -316,6 +280,12 @@ def _write_all(
             report.deleted += counts.deleted
             report.cards_added += counts.cards_added
             report.removed_keys.extend(counts.removed_keys or [])
+        if package is not None:
+            from flashcore.services.anki_unchanged import remember
+
+            remember(package.seen, package.media, report, stamp, names=package.names,
+                     missing=package.missing, used=package.report.media,
+                     keys=[spec.key for spec in package.specs])  # fmt: skip
 
 
 def _incoming_cards(specs: list[DeckSpec]) -> int:
@@ -324,43 +294,10 @@ def _incoming_cards(specs: list[DeckSpec]) -> int:
     return sum(len(n.ordinals or (0,)) for s in specs for n in s.notes if not n.stub)
 
 
-def _homes_hold(
-    homes: dict[str, tuple[int, str]], specs: list[DeckSpec], counts: list[repos.LoadCounts]
-) -> bool:
-    """Whether the package notes' homes read before the upsert still name every note of the
-    file: no note was added or deleted, and each deck was a package's before (a deck first
-    loaded from another file becomes a package's deck now, its notes with it)."""
-    if any(c.added or c.deleted for c in counts):
-        return False
-    package_decks = {deck for _note, deck in homes.values()}
-    return all(spec.key in package_decks for spec in specs)
-
-
 def _changed(report: FileReport) -> bool:
     """Whether loading the file changed anything in the database."""
     counts = (report.added, report.updated, report.removed, report.deleted, report.cards_added)
     return any(counts) or (report.scheduling is not None and report.scheduling.changed)
-
-
-def _adopt_moved_notes(
-    session: Any, profile_id: int, specs: list[DeckSpec], now: Any
-) -> dict[str, tuple[int, str]]:
-    """Notes of an Anki package that an earlier import put in another deck (the student moved
-    them in Anki) move to their new deck before the upsert, so they update, never duplicate.
-    Returns the package notes' homes as they were read (GUID -> note id, deck key before)."""
-    homes = repos.package_note_homes(session, profile_id)
-    if not homes:
-        return homes
-    for spec in specs:
-        moves = [
-            (homes[n.local_id][0], n.local_id)
-            for n in spec.notes
-            if n.local_id in homes and homes[n.local_id][1] != spec.key
-        ]
-        if moves:
-            deck_id = repos.ensure_deck(session, profile_id, spec, now)
-            repos.move_notes(session, deck_id, spec.key, moves, now)
-    return homes
 
 
 def ensure_starter_decks(fc: Collection) -> list[FileReport] | None:

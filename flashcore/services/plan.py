@@ -214,7 +214,7 @@ def _over_budget(
             cut = min(new_left, math.ceil(extra / per_card))
             message += (
                 f", take about {cut:,} new cards out of scope (suspend a low-yield deck or "
-                "topic: `flashcore cards suspend CARD_ID...`)"
+                "topic: `flashcore cards suspend --deck D --new` or `--topic T --new`)"
             )
         reviews_only = (sum(d.seconds for d in result.days) - result.new_seconds) / 60.0
         room = budget - reviews_only / max(1, len(result.days))
@@ -224,6 +224,39 @@ def _over_budget(
             if later > exam.exam_date:
                 message += f", or move the exam to about {later.isoformat()}"
     return Warning("over_budget", message + ".")
+
+
+def _review_limit(fc: Collection, days: list[dict[str, Any]]) -> Warning | None:
+    """The days whose due reviews `reviews_per_day` cuts: the backlog today and by the last
+    day, the new cards it leaves no room for, and how many fall due a day after today (what
+    the forecast answered after today plus what it left waiting, spread over those days)."""
+    waiting = sum(1 for d in days if d["held_reviews"])  # each kind counted on its own days
+    squeezed = sum(1 for d in days if d["held_new"])
+    if not waiting and not squeezed:
+        return None
+    s = fc.settings
+    first, last = days[0], days[-1]
+    message = f"reviews_per_day {s.reviews_per_day} leaves "
+    if waiting:
+        message += (
+            f"due reviews waiting on {waiting} of {len(days)} days ({first['held_reviews']:,} "
+            f"today, about {last['held_reviews']:,} on {last['date']})"
+        )
+        if squeezed:
+            message += f", and no room for new cards on {squeezed} (they count against it)"
+    else:
+        message += (
+            f"no room for new cards on {squeezed} of {len(days)} days (they count against it)"
+        )
+    if len(days) > 1:
+        later = sum(d["reviews"] for d in days[1:]) + last["held_reviews"] - first["held_reviews"]
+        message += f"; about {max(0, later) / (len(days) - 1):,.0f} a day fall due after today"
+    message += ". Raise it (`flashcore config set reviews_per_day N`)"
+    if squeezed:
+        message += (
+            " or let new cards pass it (`flashcore config set new_ignores_review_limit true`)"
+        )
+    return Warning("review_limit", message + ".")
 
 
 def _passed(exam: Exam, today: date) -> Warning:
@@ -251,6 +284,9 @@ def _warnings(
     over = _over_budget(inputs, days, result)
     if over is not None:
         out.append(over)
+    limited = _review_limit(fc, days)
+    if limited is not None:
+        out.append(limited)
     if exam.new_days_left(inputs.today) <= 0 and new_left:
         out.append(
             Warning(
@@ -262,11 +298,14 @@ def _warnings(
         )
     unseen = round(len(result.unseen) * result.scale)
     if unseen and exam.days_left(inputs.today) <= HORIZON_DAYS:
+        if over is None and limited is not None:  # the budget is not what holds them back
+            why = "the review limit leaves them no room (above)"
+        else:
+            why = "give more minutes a day or take cards out of scope"
         out.append(
             Warning(
                 "unseen_on_exam_day",
-                f"about {unseen:,} cards would still be new on exam day at this budget: give "
-                "more minutes a day or take cards out of scope.",
+                f"about {unseen:,} cards would still be new on exam day at this budget: {why}.",
             )
         )
     s = fc.settings
@@ -306,7 +345,7 @@ def _settings_warnings(fc: Collection, inputs: Inputs) -> list[Warning]:
             Warning(
                 "default_parameters",
                 f"the forecast uses FSRS's default parameters; with over {MIN_FIT_REVIEWS:,} "
-                "answers logged, `flashcore optimize` can fit them to you.",
+                "answers a day or more apart logged, `flashcore optimize` can fit them to you.",
             )
         )
     if not exam.retention_plan:
@@ -337,6 +376,8 @@ def plan(fc: Collection) -> dict[str, Any]:
             "minutes": round(d.minutes, 1),
             "over_budget": d.minutes > budget + 0.05,
             "postponed": round(d.postponed),
+            "held_reviews": round(d.held_reviews),
+            "held_new": round(d.held_new),
         }
         for d in result.days
     ]

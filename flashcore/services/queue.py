@@ -17,10 +17,10 @@ from flashcore.core import topics as topic_keys
 from flashcore.core.errors import FlashcoreError
 from flashcore.core.model import CardState
 from flashcore.core.queue import EntryKind
-from flashcore.core.reasons import PulledForward, Reason, WeakTopic
+from flashcore.core.reasons import PulledForward, Reason
 from flashcore.core.weakness import MISSED_QUESTION
 from flashcore.services import first_share, pullforward
-from flashcore.services.weights import ensure_fresh, question_reasons
+from flashcore.services.weights import ensure_fresh, name_missed_questions
 from flashcore.storage import planning, repos
 from flashcore.storage import today as today_repo
 from flashcore.storage.repos import queue as queue_repo
@@ -86,6 +86,10 @@ class TodayQueue:
     new_held: int = 0
     review_held: int = 0
     new_limit: int = 0
+    # New cards within the new-card limit that the review limit leaves out (new cards count
+    # against reviews_per_day unless new_ignores_review_limit): raising the new-card limit
+    # does not bring them.
+    new_squeezed: int = 0
     # Learning cards due later this study day, beyond the learn-ahead window (not counted in
     # `learning` until they come near).
     learning_later: int = 0
@@ -421,7 +425,7 @@ def rank(
             explained = {card_id: w for card_id, w in weak.items() if w.explanation}
             entries = [
                 queue.with_weak_topic(e, explained[e.card_id]) if e.card_id in explained else e
-                for e in _name_missed_questions(fc, conn, entries, weight_of, explained)
+                for e in name_missed_questions(fc, conn, entries, weight_of, explained)
             ]
             if not inputs.by_weight and WEAK_FIRST == "exam":
                 entries = [queue.in_introduction_order(e) for e in entries]
@@ -467,6 +471,13 @@ def rank(
         new_held=new_held,
         review_held=built.held_review,
         new_limit=inputs.new_limit,
+        new_squeezed=queue.squeezed_new(
+            inputs.new_left,
+            inputs.reviews_left,
+            built.counts,
+            new_held,
+            ignores=s.new_ignores_review_limit,
+        ),
         learning_later=learning_later,
     )
 
@@ -476,24 +487,3 @@ def _deck_name(conn: Connection, fc: Collection, deck: str | None) -> str | None
     if deck is None:
         return None
     return repos.deck_name_of_key(conn, fc.profile_id, deck) or deck
-
-
-def _name_missed_questions(
-    fc: Collection,
-    conn: Connection,
-    entries: list[queue.Entry],
-    weight_of: dict[int, float],
-    weak: dict[int, WeakTopic],
-) -> list[queue.Entry]:
-    """A card whose own question was missed names it (`missed uworld:118154 on …`), in place
-    of its weak topic (taken out of `weak`)."""
-    ids = [e.card_id for e in entries if weight_of.get(e.card_id, 0.0) >= MISSED_QUESTION]
-    if not ids:
-        return entries
-    missed = question_reasons(fc, conn, ids)
-    for card_id in missed:
-        weak.pop(card_id, None)
-    return [
-        queue.with_missed_question(e, missed[e.card_id]) if e.card_id in missed else e
-        for e in entries
-    ]

@@ -56,7 +56,7 @@ class ShownAhead:
     _waiting: list[QueueItem]
     _rollover: datetime | None
     _epoch: int
-    _held: tuple[int, int, int]
+    _held: tuple[int, int, int, int]
     _shown: tuple[int, repos.CardRow] | None
     _builds: int = 0  # rebuilds of the ranking so far (`_rebuild` counts them)
     _ahead: tuple[Ahead, repos.CardRow] | None = None  # read by `ahead`, for `take_ahead`
@@ -76,26 +76,33 @@ class ShownAhead:
             kept = self._ahead
             if kept is not None and kept[0].after == after and kept[0].token == token:
                 return kept[0]
-            self._ahead = None
-            shown = self._shown
-            if shown is None or shown[0] != after:
-                return None  # `after` is not the card shown (an answer is being written)
-            now = self.fc.now()
-            if self._pending is None or self._rollover is None or now >= self._rollover:
-                return None
-            item = self._peek(after, now)
-            if item is None:
-                return None
-            conn = self._connection()
-            with transaction(conn, write=False):
-                view, row = show_on(conn, self.fc, item.card_id)
-            if self.fc.settings.bury_siblings and shown[1].note_id == row.note_id:
-                return None  # a sibling: answering `after` buries it
-            found = Ahead(after, item, view, self._queue_after(after, item, now), token)
-            self._ahead = (found, row)
-            return found
+            # The card read before (an older ranking's) stays takeable until this read is
+            # done: a key meanwhile shows it at once (`take_ahead` checks what must hold),
+            # where it found nothing and waited for the queue (issue 19w: ~20 ms beside an
+            # import, whose rebuild is followed by this read).
+            read = self._read_ahead(after, token)
+            self._ahead = read
+            return None if read is None else read[0]
         finally:
             self._lock.release()
+
+    def _read_ahead(self, after: int, token: tuple[int, int]) -> tuple[Ahead, repos.CardRow] | None:
+        """`ahead`'s read, under the session's lock."""
+        shown = self._shown
+        if shown is None or shown[0] != after:
+            return None  # `after` is not the card shown (an answer is being written)
+        now = self.fc.now()
+        if self._pending is None or self._rollover is None or now >= self._rollover:
+            return None
+        item = self._peek(after, now)
+        if item is None:
+            return None
+        conn = self._connection()
+        with transaction(conn, write=False):
+            view, row = show_on(conn, self.fc, item.card_id)
+        if self.fc.settings.bury_siblings and shown[1].note_id == row.note_id:
+            return None  # a sibling: answering `after` buries it
+        return Ahead(after, item, view, self._queue_after(after, item, now), token), row
 
     def take_ahead(self, ahead: Ahead) -> bool:
         """At the answer's key (on the screen's thread, no lock): whether `ahead` is still the
@@ -181,4 +188,5 @@ class ShownAhead:
             new_held=self._held[0],
             review_held=self._held[1],
             new_limit=self._held[2],
+            new_squeezed=self._held[3],
         )

@@ -41,7 +41,8 @@ from flashcore.services.weights import (
     refresh_weights,
 )
 from flashcore.storage import repos
-from flashcore.storage.uow import reading_core, run_write
+from flashcore.storage.repos import topic_index as topics_repo
+from flashcore.storage.uow import reading_core, run_write, write_now
 
 if TYPE_CHECKING:
     from flashcore.services.context import Collection
@@ -87,6 +88,18 @@ def keep_sums(fc: Collection, today: date, half_life: float) -> None:
         run_write(fc.engine, lambda w: repos.sync_sums(w, fc.profile_id, today, half_life))
 
 
+def look_at_index(fc: Collection) -> None:
+    """Before a report reads the topic index: unless the stored one is current, have the
+    next change count the generation up (`repos.topic_index.observe_index`), so that the
+    index this report reads may be stored for the next (SQLite; never waits for a lock)."""
+    if fc.engine.dialect.name != "sqlite":
+        return  # nothing is kept there (storage.index_cache): not even a look
+    with reading_core(fc.engine) as session:
+        kept = topics_repo.kept_index(session, fc.profile_id, read=False)
+    if kept.unseen:
+        write_now(fc.engine, lambda w: topics_repo.observe_index(w, fc.profile_id))
+
+
 def report_rows(fc: Collection) -> list[dict[str, Any]]:
     """The `topics` of `report`: leaf topics ranked by score, then the system and subject
     rollups (each row's `level` says which)."""
@@ -105,10 +118,13 @@ def _report(fc: Collection) -> dict[str, list[dict[str, Any]]]:
     s = fc.settings
     half_life = s.weakness_half_life_days
     keep_sums(fc, today, half_life)
+    look_at_index(fc)
     with reading_core(fc.engine) as session:
         if not repos.has_qbank_attempts(session, fc.profile_id):
             return {"topics": [], "gaps": []}  # nothing missed yet: no topic is weak
-        index = load_index(session, fc.profile_id)
+        kept = topics_repo.kept_index(session, fc.profile_id)
+        stored = kept.stored or topics_repo.stored_index(session, fc.profile_id, every_note=False)
+        index = load_index(session, fc.profile_id, stored=stored)
         found = score_all(session, fc.profile_id, index, today, half_life)
         lapses = topic_lapses(session, fc, index, today)
         direct, scored = scheduling_scores(index, found.direct, s, lapses), found.report
@@ -125,6 +141,9 @@ def _report(fc: Collection) -> dict[str, list[dict[str, Any]]]:
     # pull-forwards in), so the weakness screen and Home agree with the queue.
     from flashcore.services.counts import due_by_topic as queue_due
 
+    if kept.stored is None and kept.gen is not None:  # read at a generation looked at
+        gen = kept.gen
+        write_now(fc.engine, lambda w: topics_repo.keep_index(w, fc.profile_id, gen, stored))
     due_now = queue_due(fc, [index.paths[t] for t, sc in scored.items() if sc.score > 0])
     has_child = {p for p in index.parent.values() if p is not None}
     out: list[dict[str, Any]] = []

@@ -12,6 +12,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from flashcore.core import weakness as model
+from flashcore.core.queue import Entry, with_missed_question
 from flashcore.core.reasons import AssessedArea, TopicEvidence, WeakTopic
 from flashcore.storage import repos
 from flashcore.storage.repos import weights as weights_repo
@@ -341,3 +342,23 @@ def ensure_fresh(fc: Collection) -> None:
     from flashcore.services.exam import follow_plan
 
     follow_plan(fc)  # plan_mode auto: today's new cards a day, once a study day
+
+
+def name_missed_questions(
+    fc: Collection,
+    conn: Executor,
+    entries: list[Entry],
+    weight_of: dict[int, float],
+    weak: dict[int, WeakTopic],
+) -> list[Entry]:
+    """A card whose own question was missed names it (`missed uworld:118154 on …`), in place
+    of its weak topic (taken out of `weak`)."""
+    ids = [e.card_id for e in entries if weight_of.get(e.card_id, 0.0) >= model.MISSED_QUESTION]
+    if not ids:
+        return entries
+    missed = question_reasons(fc, conn, ids)
+    for card_id in missed:
+        weak.pop(card_id, None)
+    return [
+        with_missed_question(e, missed[e.card_id]) if e.card_id in missed else e for e in entries
+    ]

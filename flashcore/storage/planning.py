@@ -342,9 +342,12 @@ def recent_attempts(
 
 
 def review_count(conn: Executor, profile_id: int, *, up_to: int) -> int:
-    """Answers logged, counted up to `up_to` (enough to say "at least")."""
+    """Answers logged a study day or more after the card's previous answer (what `optimize`
+    trains on: learning steps within a day are not), counted up to `up_to` (enough to say "at
+    least")."""
     r = review_logs.c
-    some = select(r.id).where(r.profile_id == profile_id).limit(up_to).subquery()
+    spaced = select(r.id).where(r.profile_id == profile_id, r.elapsed_days > 0)
+    some = spaced.limit(up_to).subquery()
     return int(conn.execute(select(func.count()).select_from(some)).scalar_one())
 
 

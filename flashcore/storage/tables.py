@@ -41,6 +41,8 @@ from flashcore.storage.columns import optional as _optional
 from flashcore.storage.columns import profile_column as _profile
 from flashcore.storage.columns import record_id as _id
 from flashcore.storage.columns import required as _required
+from flashcore.storage.index_cache import create_topic_index_triggers
+from flashcore.storage.index_cache import topic_index_cache as topic_index_cache
 from flashcore.storage.tables_qbank import qbank_attempts as qbank_attempts
 from flashcore.storage.tables_qbank import qbank_batches as qbank_batches
 from flashcore.storage.tables_qbank import qbank_sums as qbank_sums
@@ -438,3 +440,4 @@ topic_cards = Table(
 )
 
 event.listen(metadata, "after_create", create_topic_cards_triggers)
+event.listen(metadata, "after_create", create_topic_index_triggers)  # storage.index_cache

@@ -126,6 +126,22 @@ def unsynced_commit(conn: Connection) -> None:
         conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
 
 
+def write_now(engine: Engine, work: Callable[[Connection], T]) -> T | None:
+    """`work` in one write transaction on a plain connection if the write lock is free at
+    once; None, having written nothing, if another connection holds it or the database is
+    read-only (SQLite; PostgreSQL runs it). For work a later call may do as well (a cache kept
+    by a report)."""
+    with engine.connect() as conn:
+        conn.execution_options(flashcore_write=WRITE_NOW)
+        try:
+            with conn.begin():
+                return work(conn)
+        except OperationalError as exc:
+            if any(text in str(exc).lower() for text in (*_BUSY, "readonly database")):
+                return None
+            raise
+
+
 @contextmanager
 def rolled_back(conn: Connection, *, write: bool = False) -> Iterator[Connection]:
     """A transaction on a held connection that is always rolled back, whatever ran in it (a

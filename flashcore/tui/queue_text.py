@@ -19,7 +19,16 @@ if TYPE_CHECKING:
 def held_text(queue: TodayQueue, deck: str | None, topic: str | None) -> Text:
     """What today's limits keep out of this scope's queue, and how to see it."""
     text = Text()
-    if queue.new_held:
+    if queue.new_squeezed:
+        text.append(
+            f"{plural(queue.new_squeezed, 'new card')} of today's {queue.new_limit} "
+            f"{'waits' if queue.new_squeezed == 1 else 'wait'}: new "
+            "cards count against the review limit, which today's reviews and new cards fill",
+            style="bold",
+        )
+        text.append("\n(flashcore config set new_ignores_review_limit true, or a larger "
+                    "reviews_per_day).\n\n")  # fmt: skip
+    elif queue.new_held:
         text.append(
             f"{plural(queue.new_held, 'more new card')} wait beyond today's limit of "
             f"{queue.new_limit} new. Press + to study them today",
@@ -104,7 +113,7 @@ def done_text(
     keys = "esc  back    q  quit"
     if answered:
         keys = "e  session summary    " + keys
-    if queue is not None and queue.new_held:
+    if queue is not None and queue.new_held and not queue.new_squeezed:
         keys = "+  more new cards    " + keys
     text.append(keys, style="dim")
     return text

@@ -253,3 +253,70 @@ def test_profiles_in_one_database_do_not_see_each_others_data(
     assert sum(c["reps"] for c in cli.json("cards", *alice)) == 1
     decks = {p["name"]: p["decks"] for p in cli.json("profiles", "list", "--db", loaded)}
     assert decks == {"default": 1, "alice": 1}
+
+
+def test_a_deck_taken_out_of_scope_and_back_over_days(cli, db_url):
+    """Found living with it: `plan` told a student with 17,000 new AnKing cards to "suspend a
+    low-yield deck" with `cards suspend CARD_ID...`, one id at a time. Now a deck or topic at
+    once, its never-studied cards only with --new; studied cards keep their schedule."""
+    from tests.conftest import DECKS
+
+    db = db_url
+    cli.ok("decks", "add", DECKS / "immunology.toml", DECKS / "physiology.toml", "--db", db)
+    cli.at("2026-11-25T09:00:00+00:00")
+    studied = [i["card_id"] for i in cli.json("due", "--deck", "Immunology", "--db", db)[:5]]
+    for card in studied:
+        cli.ok("answer", card, "good", "--db", db)
+    immunology = {c["card_id"]: c for c in cli.json("cards", "--deck", "Immunology", "--db", db)}
+    never = sorted(i for i, c in immunology.items() if c["state"] == "new")
+    cli.at("2026-11-26T09:00:00+00:00")
+    out = cli.json("cards", "suspend", "--deck", "Immunology", "--new", "--db", db)
+    assert out == {"action": "suspend", "cards": never}
+    assert cli.ok("cards", "suspend", "--deck", "Immunology", "--new", "--db", db).out == (
+        "suspend: nothing to change in deck Step 1::Immunology\n"
+    )
+    queue = cli.json("due", "--limit", "1000", "--db", db)
+    assert not {q["card_id"] for q in queue} & set(never)
+    assert {q["card_id"] for q in queue} & set(studied)  # their learning steps go on
+    listed = {c["card_id"]: c for c in cli.json("cards", "--deck", "Immunology", "--db", db)}
+    assert [i for i, c in listed.items() if c["suspended"]] == never
+    assert all(listed[i]["state"] != "new" for i in studied)
+    cli.at("2026-11-28T09:00:00+00:00")
+    text = cli.ok("cards", "--deck", "Immunology", "unsuspend", "--db", db).out
+    assert text == f"unsuspend: {len(never):,} cards of deck Step 1::Immunology\n"
+    assert not any(c["suspended"] for c in cli.json("cards", "--db", db))
+    assert set(never) & {q["card_id"] for q in cli.json("due", "--limit", "1000", "--db", db)}
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("cards", "suspend"), "name CARD_IDs or a scope (--deck D, --topic T), not neither"),
+        (("cards", "suspend", "1", "--deck", "Test"), "not both"),
+        (("cards", "flag", "--new"), "not neither"),
+        (("cards", "bury", "1", "--new"), "--new goes with --deck or --topic"),
+    ],
+)
+def test_a_card_action_without_one_scope_is_a_usage_line(cli, loaded_sqlite, args, words):
+    result = cli(*args, "--db", loaded_sqlite)
+    assert result.code == 2 and len(result.err_lines) == 1 and words in result.err
+    assert not any(c["suspended"] or c["flagged"] for c in cli.json("cards", "--db", loaded_sqlite))
+
+
+def test_a_card_action_on_an_unknown_deck_or_topic_changes_nothing(
+    cli, loaded_sqlite, one_line_error
+):
+    assert "no topic 'Nope'" in one_line_error(
+        cli("cards", "suspend", "--topic", "Nope", "--db", loaded_sqlite)
+    )
+    assert not any(c["suspended"] for c in cli.json("cards", "--db", loaded_sqlite))
+
+
+def test_one_card_changed_in_a_scope_is_said_in_the_singular(cli, loaded_sqlite):
+    db = loaded_sqlite
+    ids = [c["card_id"] for c in cli.json("cards", "--db", db)]
+    cli.ok("cards", "flag", *ids[1:], "--db", db)
+    assert cli.ok("cards", "flag", "--deck", "Test", "--db", db).out.startswith("flag: 1 card of ")
+    assert cli.ok("cards", "unflag", "--deck", "Test", "--new", "--db", db).out.startswith(
+        f"unflag: {len(ids)} new cards of "
+    )

@@ -212,3 +212,86 @@ def test_past_the_exam_day_the_exam_changes_nothing_and_says_what_to_do(cli, loa
         "flashcore: error: the exam day 2026-12-05 is behind: nothing to solve toward; set the "
         "next one first (`flashcore exam set YYYY-MM-DD --minutes-per-day M`)"
     ]
+
+
+def test_a_review_limit_the_reviews_outgrow_is_said_alike_by_plan_and_due(cli, loaded):
+    """Found living with it (an Anki collection imported, ~550 reviews due a day, the default
+    200 a day): `plan` showed a calm 41 min/day while the backlog grew by thousands, advised
+    more minutes when the budget was not what held new cards back, and `due` offered
+    `--extra-new` for new cards that only the review limit kept out. Days of study with a
+    moving clock; each day the plan's first day and `due` agree on what waits."""
+    cli.ok("exam", "set", "2026-12-31", "--minutes-per-day", "120", "--db", loaded)
+    cli.ok("config", "set", "new_per_day", "40", "--db", loaded)
+    for day in ("25", "26", "27"):  # 120 cards learnt: their reviews come back together
+        cli.at(f"2026-11-{day}T09:00:00+00:00")
+        for item in cli.json("due", "--limit", "1000", "--db", loaded):
+            cli.ok("answer", item["card_id"], "good", "--duration", "5", "--db", loaded)
+    cli.ok("config", "set", "reviews_per_day", "10", "--db", loaded)
+    cli.at("2026-12-05T09:00:00+00:00")
+    queue = cli.json("due", "--limit", "1000", "--db", loaded)
+    assert sum(1 for q in queue if q["state"] == "review") == 10
+    assert not [q for q in queue if q["state"] == "new"]  # the reviews fill the limit
+    text = cli.ok("due", "--db", loaded).out
+    held = int(text.split(" more due reviews wait beyond today's review limit")[0].split()[-1])
+    assert "40 new cards of today's 40 wait: new cards count against the review limit" in text
+    assert "--extra-new" not in text  # raising the new-card limit would bring none
+    plan = cli.json("plan", "--db", loaded)
+    first = plan["days"][0]
+    # the plan introduces new cards at the rate it needs (here fewer than new_per_day)
+    needed = plan["new_per_day_needed"]
+    assert (first["reviews"], first["held_reviews"], first["held_new"]) == (10, held, needed)
+    assert plan["days"][-1]["held_reviews"] > held  # the backlog grows to the exam
+    warnings = {w["kind"]: w["message"] for w in plan["warnings"]}
+    assert "over_budget" not in warnings
+    limit = warnings["review_limit"]
+    assert limit.startswith("reviews_per_day 10 leaves due reviews waiting on ")
+    last = plan["days"][-1]
+    assert f" of {len(plan['days'])} days ({held} today, about {last['held_reviews']} on " in limit
+    assert "a day fall due after today" in limit
+    assert "more minutes" not in warnings.get("unseen_on_exam_day", "")
+    assert "waiting at end" in cli.ok("plan", "--db", loaded).out
+    enough = 200
+    cli.ok("config", "set", "reviews_per_day", str(enough), "--db", loaded)  # raised, as advised
+    plan = cli.json("plan", "--db", loaded)
+    assert "review_limit" not in {w["kind"] for w in plan["warnings"]}
+    assert plan["days"][0]["held_reviews"] == plan["days"][0]["held_new"] == 0
+    text = cli.ok("due", "--db", loaded).out
+    assert "wait beyond today's review limit" not in text and "count against" not in text
+
+
+def test_the_review_limit_warning_counts_the_days_reviews_wait_apart_from_new_cards(
+    cli, sqlite_url
+):
+    """Found in review: with a review limit below the new-card limit, new cards got no room
+    every day while reviews waited on fewer days, and the warning said "leaves due reviews
+    waiting on 84 of 84 days (0 today, ...)": it counted the days of either."""
+    cli.ok("decks", "add", DECKS / "immunology.toml", "--db", sqlite_url)
+    cli.ok("exam", "set", "2026-12-31", "--db", sqlite_url)
+    cli.ok("config", "set", "reviews_per_day", "5", "--db", sqlite_url)
+    plan = cli.json("plan", "--db", sqlite_url)
+    days = plan["days"]
+    waiting = sum(1 for d in days if d["held_reviews"])
+    squeezed = sum(1 for d in days if d["held_new"])
+    assert waiting < squeezed  # the case: new cards get no room on more days
+    message = {w["kind"]: w["message"] for w in plan["warnings"]}["review_limit"]
+    if waiting:
+        assert f"leaves due reviews waiting on {waiting} of {len(days)} days (" in message
+        assert f"and no room for new cards on {squeezed} (they count against it)" in message
+    else:
+        assert message.startswith(
+            f"reviews_per_day 5 leaves no room for new cards on {squeezed} of {len(days)} days"
+        )
+
+
+def test_new_cards_a_review_limit_below_the_new_card_limit_keeps_out_are_not_blamed_on_reviews(
+    cli, sqlite_url
+):
+    """Found in review: `reviews_per_day 200` with `new_per_day 300` and nothing due; `due`
+    said "100 new cards of today's 300 wait: new cards count against the review limit, which
+    today's due reviews fill" with no review due at all."""
+    cli.ok("decks", "add", DECKS / "immunology.toml", "--db", sqlite_url)
+    cli.ok("config", "set", "new_per_day", "30", "--db", sqlite_url)
+    cli.ok("config", "set", "reviews_per_day", "20", "--db", sqlite_url)
+    text = cli.ok("due", "--db", sqlite_url).out
+    assert "0 review" in text and "10 new cards of today's 30 wait: new cards count" in text
+    assert "due reviews fill" not in text

@@ -3,6 +3,7 @@ the forecast running the real queue and scheduler forward, the last stretch, sam
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -139,3 +140,21 @@ def test_a_large_collection_is_sampled_evenly_and_scaled_back():
     assert fresh[0].card_id == cards[5].card_id  # every 10th, from the middle of the first ten
     result = forecast.run(studied, fresh, setup(3, 50), scale)
     assert [round(d.new) for d in result.days] == [50, 50, 50]
+
+
+def test_the_review_limit_leaves_a_backlog_and_no_room_for_new_cards():
+    """Found living with it: an imported collection with ~550 reviews due a day and the
+    default 200 a day showed a calm forecast while thousands of reviews piled up unseen."""
+    due = [review_card(i, NOW - timedelta(hours=1)) for i in range(1, 61)]
+    capped = replace(setup(3, 5), reviews_per_day=40)
+    result = forecast.run(due, new_cards(10, start=100), capped)
+    first = result.days[0]
+    assert first.reviews == 40 and first.held_reviews == 20  # the rest wait
+    assert first.new == 0 and first.held_new == 5  # the reviews fill the limit new cards use
+    passing = forecast.run(
+        due, new_cards(10, start=100), replace(capped, new_ignores_review_limit=True)
+    )
+    assert passing.days[0].new == 5 and passing.days[0].held_new == 0
+    assert passing.days[0].held_reviews == 20
+    roomy = forecast.run(due, new_cards(10, start=100), replace(capped, reviews_per_day=100))
+    assert all(d.held_reviews == 0 and d.held_new == 0 for d in roomy.days)

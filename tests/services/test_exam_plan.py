@@ -172,3 +172,29 @@ def test_todays_queue_cut_to_a_budget_keeps_weak_topic_cards(loaded, tmp_path):
     assert all(item.reason.startswith("postponed: over today's 3-minute budget")
                for item in cut.postponed)  # fmt: skip
     assert cut.kept_seconds <= 180 + 1e-6
+
+
+def test_plan_points_to_optimize_only_when_optimize_has_enough_to_fit(loaded, monkeypatch):
+    """Found living with it: an imported collection's 96,000 answers were mostly minutes apart;
+    `plan` said "`flashcore optimize` can fit them", and optimize refused (610 answers a day or
+    more apart). Both count the same answers now (thresholds lowered for the test)."""
+    from flashcore.services import optimize as optimize_service
+    from flashcore.services import plan as plan_service
+
+    monkeypatch.setattr(plan_service, "MIN_FIT_REVIEWS", 5)
+    monkeypatch.setattr(optimize_service, "MIN_REVIEWS", 5)
+    fc = loaded
+    exam.set_exam(fc, TODAY + timedelta(days=40), minutes_per_day=60)
+
+    def kinds() -> set[str]:
+        return {w["kind"] for w in plan.plan(fc)["warnings"]}
+
+    assert study_day(fc) >= 20  # learning steps: many answers, none a day apart
+    assert "default_parameters" not in kinds()
+    with pytest.raises(FlashcoreError, match="a day or more after"):
+        optimize_service.optimize(fc, apply=False)
+    for _ in range(6):
+        fc.clock.advance(timedelta(days=1))
+        study_day(fc)
+    assert "default_parameters" in kinds()
+    optimize_service.optimize(fc, apply=False)  # enough to fit: no refusal

@@ -112,3 +112,35 @@ def test_the_queue_held_after_an_answer_is_the_queue_without_a_rebuild(fc, tmp_p
         assert held.items[0].card_id == fresh.items[0].card_id
         session.invalidate()
         assert session.queue_held() is None
+
+
+def test_a_key_while_the_card_ahead_is_read_again_takes_the_card_read_before(
+    fc, tmp_path, monkeypatch
+):
+    # After a rebuild (another process's import) the quiet worker reads the next card again
+    # from the new ranking; a key that comes during that read takes the card read before
+    # at once (it found nothing and waited for the queue: ~20 ms beside an import).
+    from flashcore.services import study_ahead
+
+    fc.config_set("bury_siblings", "false")
+    fc.add_decks([write_deck(tmp_path / "d.toml", SMALL_DECK, key="imm")])
+    with study.StudySession(fc) as session:
+        card = session.queue(details=False).items[0].card_id
+        view = session.show(card)
+        before = session.ahead(card)
+        assert before is not None
+        session._rebuild(fc.now())  # an import picked up while the student reads
+        taken: list[bool] = []
+        reading = study_ahead.show_on
+
+        def key_during_the_read(*args, **kwargs):
+            if not taken:
+                taken.append(session.take_ahead(before))  # the screen's thread, no lock
+            return reading(*args, **kwargs)
+
+        monkeypatch.setattr(study_ahead, "show_on", key_during_the_read)
+        session.ahead(card)
+        assert taken == [True]
+        session.answer(card, Rating.EASY, expect_version=view.version)
+        assert session.queue(details=False).items[0].card_id != card
+    assert _count(fc) == 1

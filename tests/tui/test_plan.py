@@ -99,3 +99,26 @@ async def test_past_the_exam_day_the_screen_says_it_is_behind_and_what_to_do(fc)
         assert screen.data is not None and screen.data["passed"]
     assert "behind (1 day ago)" in text
     assert "days left" not in text and "flashcore exam set" in text
+
+
+async def test_a_review_limit_the_reviews_outgrow_comes_first_with_its_backlog(fc):
+    """The plan screen shows one warning: when `reviews_per_day` leaves reviews waiting, that
+    one (found with an imported Anki collection: the screen said only "give more minutes")."""
+    from datetime import timedelta
+
+    from flashcore.core.model import Rating
+    from flashcore.services import study
+
+    exam.set_exam(fc, date(2027, 1, 20), minutes_per_day=120)
+    for item in study.build_queue(fc).items:
+        study.answer(fc, item.card_id, Rating.EASY)
+    fc.clock.advance(timedelta(days=25))  # before the exam, the cards due again
+    fc.config_set("reviews_per_day", "1")
+    app = make_app(fc, ticks=still)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_plan(pilot)
+        text = " ".join(screen_text(app).split())
+        assert screen.data is not None
+        waiting = max(d["held_reviews"] for d in screen.data["days"])
+    assert waiting > 0 and f"Waiting up to {waiting:,} reviews" in text
+    assert "! reviews_per_day 1 leaves due reviews waiting on" in text

@@ -100,6 +100,35 @@ async def test_the_reviewer_names_the_cards_a_limit_holds_back_and_plus_brings_t
     assert study.build_queue(fc, deck="Test").new_limit == 2
 
 
+async def test_new_cards_the_review_limit_keeps_out_are_named_as_such_without_plus(fc):
+    """Found living with it: with the day's reviews filling reviews_per_day, the reviewer
+    offered `+` and `--extra-new` for new cards that only the review limit kept out."""
+    fc.config_set("new_per_day", "3")
+    for item in study.build_queue(fc).items:
+        study.answer(fc, item.card_id, Rating.EASY)
+    fc.clock.advance(timedelta(days=60))  # the three come back due together
+    fc.config_set("reviews_per_day", "2")
+    queue = study.build_queue(fc)
+    assert (queue.review, queue.new, queue.review_held, queue.new_squeezed) == (2, 0, 1, 1)
+    app = make_app(fc, ticks=still)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen)
+        await answer(pilot)
+        await answer(pilot)
+        assert screen.phase == "done"
+        text = " ".join(screen_text(app).split())
+        assert "1 new card of today's 3 waits: new cards count against the review limit" in text
+        assert "1 more due review wait beyond today's review limit" in text
+        assert "more new cards" not in text and "--extra-new" not in text
+        await pilot.press("plus")  # no `+` offered: nothing comes
+        await settle(pilot)
+        assert screen.phase == "done"
+
+
 async def test_a_topic_session_s_end_counts_tomorrow_for_that_topic(weak_fc):
     fc = weak_fc
     app = make_app(fc, topic=TYPE_I, ticks=still)

@@ -16,7 +16,8 @@ Then, paired in the same run, each in its own process (so peak RSS is its own):
 - `anki`: a fresh Anki collection imports the package with scheduling (the Rust backend);
 - `flashcore`: a fresh flashcore database, `decks add FILE --with-scheduling` through the
   services (notes, cards, media, then the scheduling), progress reported;
-- `flashcore-again`: the same package imported again into that database (nothing changed).
+- `flashcore-again`: the same package imported again into that database (nothing changed: recognized
+  without opening it and skipped, `services.anki_unchanged`).
 Each prints wall time, CPU time (every thread's) and peak RSS, and `main_thread_cpu`: the CPU
 seconds of the thread that ran the import (flashcore stages a first import's review-log rows in
 a second thread meanwhile: with a spare core, the main thread's CPU is what the wall time

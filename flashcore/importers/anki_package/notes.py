@@ -143,7 +143,7 @@ class ConvertReport:
 
 # Part of every note's source fingerprint: change it when the conversion of a note's fields,
 # tags or cards changes, so that a re-import converts every note again.
-_SOURCE_VERSION = b"anki-notes-1"
+SOURCE_VERSION = b"anki-notes-1"
 
 
 def type_fingerprint(kind_of: NoteType) -> bytes:
@@ -174,7 +174,7 @@ class _SourceHasher:
         base = self._bases.get(type_print)
         if base is None:
             base = self._bases[type_print] = hashlib.blake2b(
-                _SOURCE_VERSION + type_print, digest_size=12
+                SOURCE_VERSION + type_print, digest_size=12
             )
         digest = base.copy()
         tags = " ".join(note.tags)

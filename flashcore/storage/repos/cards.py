@@ -424,6 +424,23 @@ def set_card_flags(
     return []
 
 
+def set_flags_in_scope(
+    session: Session, where: Any, values: dict[str, Any], *, new_only: bool
+) -> list[int]:
+    """Apply `values` to the cards `where` selects (`card_scope`; only new cards with
+    `new_only`) whose values differ; returns the ids changed."""
+    differs = [cards.c[k].is_distinct_from(v) for k, v in values.items() if k != "modified_at"]
+    query = select(cards.c.id).where(where, or_(*differs))
+    if new_only:
+        query = query.where(cards.c.state == int(CardState.NEW))
+    ids = list(session.scalars(query.order_by(cards.c.id)))
+    for chunk in chunks(ids, 900):
+        session.execute(
+            update(cards).where(cards.c.id.in_(chunk)).values(version=cards.c.version + 1, **values)
+        )
+    return ids
+
+
 def weak_topics(session: Executor, card_ids: list[int]) -> dict[int, WeakTopic]:
     """The weak topic (the topic whose score weights the card) of each of these cards that has
     one, with why its weight refresh found the topic weak (None when its score is 0)."""

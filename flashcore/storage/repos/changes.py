@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
+    case,
     func,
     select,
+    text,
 )
 
 from flashcore.storage.tables import (
@@ -83,3 +85,55 @@ def holds_anything(session: Executor) -> bool:
         if session.execute(select(table.c.id).limit(1)).first() is not None:
             return True
     return False
+
+
+def import_stamp(session: Executor, profile_id: int) -> str:
+    """A digest of what an Anki package's import reads of a profile and what any change made
+    here since touches: its notes (their content hashes too), cards (every card write bumps its version), answers,
+    anchors, decks, topics, schedulers and settings, and the schema. Equal stamps after an
+    import and before the next mean no change here in between (`services.anki_unchanged`).
+    A few aggregate scans (~30 ms at 50,000 cards and 1,000,000 answers)."""
+    import hashlib
+
+    from flashcore.storage.tables import (
+        anki_cards,
+        decks,
+        profiles,
+        schedulers,
+        topics,
+    )
+
+    n, c, r = notes.c, cards.c, review_logs.c
+    rows: list[tuple[object, ...]] = [
+        tuple(session.execute(query).one())
+        for query in (
+            select(func.count(), func.max(n.id), func.max(n.modified_at), _count_true(n.removed))
+            .where(n.profile_id == profile_id),
+            select(func.count(), func.max(c.id), func.sum(c.version), func.max(c.modified_at),
+                   _count_true(c.suspended), _count_true(c.flagged))
+            .where(c.profile_id == profile_id),
+            select(func.count()).where(r.profile_id == profile_id),
+            select(func.max(r.id)),  # every profile's: the greatest row id, one lookup
+            select(func.count(), func.max(anki_cards.c.anki_card_id))
+            .where(anki_cards.c.profile_id == profile_id),
+            select(func.count(), func.max(decks.c.id), func.max(decks.c.updated_at))
+            .where(decks.c.profile_id == profile_id),
+            select(func.count(), func.max(topics.c.id)).where(topics.c.profile_id == profile_id),
+            select(func.count(), func.max(schedulers.c.id))
+            .where(schedulers.c.profile_id == profile_id),
+            select(profiles.c.settings).where(profiles.c.id == profile_id),
+        )
+    ]  # fmt: skip
+    revision = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    digest = hashlib.blake2b(repr((rows, revision)).encode(), digest_size=16)
+    # The notes' content hashes, which decide what a re-import converts and writes (~10 ms
+    # at 35,000 notes).
+    held = session.execute(
+        select(n.content_hash).where(n.profile_id == profile_id).order_by(n.key)
+    ).scalars()
+    digest.update("\n".join(held).encode())
+    return digest.hexdigest()
+
+
+def _count_true(column: Any) -> Any:
+    return func.sum(case((column, 1), else_=0))

@@ -5,14 +5,16 @@ a question id and how many notes each set of topics links (`linked_sets`)."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, text, update
 
-from flashcore.storage.repos.common import chunks
+from flashcore.storage.index_cache import TOPIC_INDEX_TRIGGERS, topic_index_cache
+from flashcore.storage.repos.common import chunks, dialect_of
 from flashcore.storage.tables import note_qids, note_topics, notes, topic_aliases, topics
 
 if TYPE_CHECKING:
@@ -145,3 +147,96 @@ def linked_sets(conn: Executor, profile_id: int) -> Counter[tuple[int, ...]]:
         if n > 0:
             out[(t,)] += n
     return out
+
+
+# ---------------------------------------------------------------- the index kept (schema 0024)
+
+
+@dataclass(frozen=True, slots=True)
+class KeptIndex:
+    """What `kept_index` found: the stored index if it is current; the generation under which
+    an index read now may be stored (None: not while `unseen`); and whether no reader has
+    looked at the current generation (`observe_index` first, or the triggers would not count
+    the next change)."""
+
+    stored: StoredIndex | None
+    gen: int | None
+    unseen: bool = False
+
+
+def kept_index(conn: Executor, profile_id: int, *, read: bool = True) -> KeptIndex:
+    """Inside the caller's read transaction: the light index as stored, if current (without
+    `read`, not decoded: only whether it is). SQLite only, and only with every trigger of
+    `storage.index_cache` in place; else nothing is kept and nothing is to be looked at."""
+    if dialect_of(conn).name != "sqlite" or _triggers(conn) != TOPIC_INDEX_TRIGGERS:
+        return KeptIndex(None, None)
+    c = topic_index_cache.c
+    row = conn.execute(
+        select(c.gen, c.observed, c.built, c.payload if read else c.built).where(
+            c.profile_id == profile_id
+        )
+    ).first()
+    if row is None:
+        return KeptIndex(None, None, unseen=True)
+    gen, observed, built, payload = row
+    if built == gen:
+        return KeptIndex(_decoded(payload) if read else None, gen)
+    return KeptIndex(None, gen if observed == gen else None, unseen=observed != gen)
+
+
+def observe_index(conn: Executor, profile_id: int) -> None:
+    """(A write.) From now on the triggers count the profile's generation up at its next
+    change, so that an index read after this may be stored (`keep_index`)."""
+    c = topic_index_cache.c
+    done = conn.execute(
+        update(topic_index_cache).where(c.profile_id == profile_id).values(observed=c.gen)
+    )
+    if not getattr(done, "rowcount", 0):
+        conn.execute(insert(topic_index_cache).values(profile_id=profile_id, gen=0, observed=0))
+
+
+def keep_index(conn: Executor, profile_id: int, gen: int, stored: StoredIndex) -> bool:
+    """(A write.) Store `stored`, read at generation `gen`, unless the generation moved since
+    (a change committed after the read): whether it was stored."""
+    c = topic_index_cache.c
+    done = conn.execute(
+        update(topic_index_cache)
+        .where(c.profile_id == profile_id, c.gen == gen, c.observed == gen)
+        .values(built=gen, payload=_encoded(stored))
+    )
+    return bool(getattr(done, "rowcount", 0))
+
+
+def _triggers(conn: Executor) -> int:
+    return int(
+        conn.execute(
+            text("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name GLOB :like"),
+            {"like": "tr_topic_index_*"},
+        ).scalar_one()
+    )
+
+
+def _encoded(s: StoredIndex) -> str:
+    assert s.linked_sets is not None  # the light index only
+    return json.dumps(
+        [
+            [[t, path, s.parent[t]] for t, path in s.paths.items()],
+            s.aliases,
+            [[source, qid, notes] for (source, qid), notes in s.qid_notes.items()],
+            list(s.note_topics.items()),
+            [[list(linked), n] for linked, n in s.linked_sets.items()],
+        ],
+        separators=(",", ":"),
+    )
+
+
+def _decoded(payload: str) -> StoredIndex:
+    topic_rows, aliases, qids, note_rows, sets = json.loads(payload)
+    return StoredIndex(
+        {t: path for t, path, _ in topic_rows},
+        {t: parent for t, _, parent in topic_rows},
+        [(key, path) for key, path in aliases],
+        {(source, qid): notes for source, qid, notes in qids},
+        {note: linked for note, linked in note_rows},
+        Counter({tuple(linked): n for linked, n in sets}),
+    )

@@ -130,6 +130,9 @@ def card_weights_and_topics(
             .where(c.profile_id == profile_id, ~settled)
         )
     ]
+    # The notes are the profile's own (they list its missed questions): found by the cards'
+    # note index, where a condition on the profile had SQLite walk all of the profile's cards
+    # once per 900 notes (3,500 notes at 200,000 cards: ~0.1 CPU-s of every import).
     wanted = sorted(set(notes))
     for start in range(0, len(wanted), 900):
         rows += [
@@ -137,8 +140,7 @@ def card_weights_and_topics(
             for row in conn.execute(
                 select(*columns)
                 .outerjoin(note_topics, nt.note_id == c.note_id)
-                .where(c.profile_id == profile_id, c.note_id.in_(wanted[start : start + 900]),
-                       settled)
+                .where(c.note_id.in_(wanted[start : start + 900]), settled)
             )
         ]  # fmt: skip
     rows.sort(key=lambda r: (r[0], -1 if r[4] is None else r[4]))

@@ -41,6 +41,10 @@ def summary_text(data: dict[str, Any]) -> Text:
     over = sum(1 for d in data["days"] if d["over_budget"])
     text.append("   Over budget ", style="bold")
     text.append(f"{over} of {len(data['days'])} days", style="red" if over else "green")
+    waiting = max((d.get("held_reviews", 0) for d in data["days"]), default=0)
+    if waiting:  # the review limit's backlog at its largest
+        text.append("   Waiting ", style="bold")
+        text.append(f"up to {waiting:,} reviews", style="red")
     if data["warnings"]:
         first = data["warnings"][0]["message"]
         text.append("\n! ", style="bold yellow")

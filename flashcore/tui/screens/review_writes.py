@@ -212,6 +212,9 @@ class ReviewWrites:
             return
         item = found.item
         texts = card_texts(found.view, item.reason)
+        shown = self.view
+        if shown is None or shown.card_id != found.after:  # a key moved on meanwhile: stale
+            return
         self._ahead_card = (
             found,
             NextCard(found.queue, found.view, item.reason, None, item.weak_topic, texts),

@@ -1,0 +1,117 @@
+"""The topic index: topics, their match keys, aliases, and the notes that list a question id
+(what matching an attempt to topics reads), as `load_index` builds it from the stored index
+(read, or kept between reports: `storage.index_cache`)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from flashcore.core import topics as topic_keys
+from flashcore.core.matching import TopicMatcher
+from flashcore.storage.repos import topic_index as topics_repo
+
+if TYPE_CHECKING:
+    from flashcore.storage.repos.common import Executor
+    from flashcore.storage.repos.topic_index import StoredIndex
+
+
+@dataclass(slots=True)
+class TopicIndex:
+    """Everything needed to match attempts: topics, their match keys, aliases, qid owners."""
+
+    paths: dict[int, str]
+    parent: dict[int, int | None]
+    by_key: dict[str, int]
+    aliases: dict[str, int]
+    qid_notes: dict[tuple[str, str], list[int]]
+    # Note id -> its topics: every note's, or (`linked_sets` given: a light index, see
+    # `load_index`) only the notes that list a question id.
+    note_topics: dict[int, list[int]]
+    linked_sets: Counter[tuple[int, ...]] | None = None
+    _question_topics: dict[tuple[str, str], set[int]] = field(default_factory=dict)
+    _ancestors: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    _matcher: TopicMatcher | None = None  # the topics' words, worked out once (see `matcher`)
+
+    @property
+    def every_note(self) -> bool:
+        """Whether `note_topics` holds every note's topics."""
+        return self.linked_sets is None
+
+    def topic_sets(self) -> Counter[tuple[int, ...]]:
+        """The notes linked to topics, counted per set of linked topics."""
+        if self.linked_sets is not None:
+            return self.linked_sets
+        return Counter(tuple(sorted(linked)) for linked in self.note_topics.values())
+
+    def notes_below(self) -> tuple[Counter[int], int]:
+        """Per topic, its notes and its sub-topics' (each note once); and the notes linked
+        to any topic. Counted per set of linked topics: 200,000 notes link a few thousand."""
+        sets = self.topic_sets()
+        below: Counter[int] = Counter()
+        for linked, n in sets.items():
+            for node in {node for t in linked for node in (t, *self.ancestors(t))}:
+                below[node] += n
+        return below, sum(sets.values())
+
+    def qid_topics(self, notes_of_qid: list[int]) -> set[int]:
+        """The topics of the notes that list a question id (an attempt counts once each)."""
+        return {t for n in notes_of_qid for t in self.note_topics.get(n, ())}
+
+    def question_topics(self, pair: tuple[str, str]) -> set[int]:
+        """`qid_topics` of the notes that list this (source, qid), worked out once each."""
+        found = self._question_topics.get(pair)
+        if found is None:
+            found = self._question_topics[pair] = self.qid_topics(self.qid_notes.get(pair, []))
+        return found
+
+    def matcher(self) -> TopicMatcher:
+        """A fresh text matcher over these topics and aliases (it has learned nothing yet);
+        the topics' words are worked out for the first one and shared by the next."""
+        if self._matcher is None:
+            self._matcher = TopicMatcher(self.paths, self.parent, self.by_key, self.aliases)
+        return self._matcher.fresh()
+
+    def ancestors(self, topic_id: int) -> tuple[int, ...]:
+        """Its parent, the parent's parent, ... up to its subject (worked out once each)."""
+        found = self._ancestors.get(topic_id)
+        if found is None:
+            out = []
+            current = self.parent.get(topic_id)
+            while current is not None:
+                out.append(current)
+                current = self.parent.get(current)
+            found = self._ancestors[topic_id] = tuple(out)
+        return found
+
+
+def load_index(
+    session: Executor,
+    profile_id: int,
+    *,
+    every_note: bool = False,
+    stored: StoredIndex | None = None,
+) -> TopicIndex:
+    """The profile's topic index (from `stored`, as read or kept, if given). Matching, scoring
+    and reports need only the notes that list a question id and the notes counted per set of
+    topics; `every_note` reads every note's topics too (the cards' weights need them)."""
+    stored = stored or topics_repo.stored_index(session, profile_id, every_note=every_note)
+    paths, parent = stored.paths, stored.parent
+    by_key: dict[str, int] = {}
+    # Leaves win over inner nodes when two paths share a key.
+    has_child = {p for p in parent.values() if p is not None}
+    for topic_id in sorted(paths, key=lambda t: (t not in has_child, t)):
+        if parent[topic_id] is None:
+            continue  # a whole subject ("Immunology") is too broad to take a question's weight
+        for key in topic_keys.match_keys(paths[topic_id]):
+            by_key[key] = topic_id
+    keys_by_path = {topic_keys.path_key(p): t for t, p in paths.items()}
+    aliases: dict[str, int] = {}
+    for alias_key, topic_path in stored.aliases:
+        target = keys_by_path.get(topic_keys.path_key(topic_path))
+        if target is not None:
+            aliases[alias_key] = target
+    return TopicIndex(
+        paths, parent, by_key, aliases, stored.qid_notes, stored.note_topics, stored.linked_sets
+    )
