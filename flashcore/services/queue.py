@@ -20,7 +20,7 @@ from flashcore.core.queue import EntryKind
 from flashcore.core.reasons import PulledForward, Reason
 from flashcore.core.weakness import MISSED_QUESTION
 from flashcore.services import first_share, pullforward
-from flashcore.services.weights import ensure_fresh, name_missed_questions
+from flashcore.services.weights import ensure_fresh, explained_only, name_missed_questions
 from flashcore.storage import planning, repos
 from flashcore.storage import today as today_repo
 from flashcore.storage.repos import queue as queue_repo
@@ -422,11 +422,10 @@ def rank(
     if conn is not None:
         if weighted:
             weak = repos.weak_topics(conn, weighted)
-            explained = {card_id: w for card_id, w in weak.items() if w.explanation}
-            entries = [
-                queue.with_weak_topic(e, explained[e.card_id]) if e.card_id in explained else e
-                for e in name_missed_questions(fc, conn, entries, weight_of, explained)
-            ]
+            explained = explained_only(weak)
+            entries = queue.with_weak_topics(
+                name_missed_questions(fc, conn, entries, weight_of, explained), explained
+            )
             if not inputs.by_weight and WEAK_FIRST == "exam":
                 entries = [queue.in_introduction_order(e) for e in entries]
             weak_topics = {card_id: w.topic for card_id, w in weak.items()}

@@ -285,8 +285,21 @@ def _card_weight_changes(
 
 def card_reasons(fc: Collection, session: Executor, card_ids: list[int]) -> dict[int, WeakTopic]:
     """The weak topic of the given cards that carry a weakness weight (with an explanation)."""
-    found = repos.weak_topics(session, card_ids)
-    return {card_id: weak for card_id, weak in found.items() if weak.explanation}
+    return explained_only(repos.weak_topics(session, card_ids))
+
+
+def explained_only(weak: dict[int, WeakTopic]) -> dict[int, WeakTopic]:
+    """Those of `weak` whose topic has an explanation, each topic looked at once (its cards
+    share its value: repos.weak_topics)."""
+    has: dict[int, bool] = {}
+    out: dict[int, WeakTopic] = {}
+    for card_id, topic in weak.items():
+        told = has.get(id(topic))
+        if told is None:
+            told = has[id(topic)] = bool(topic.explanation)
+        if told:
+            out[card_id] = topic
+    return out
 
 
 def question_reasons(

@@ -121,3 +121,18 @@ def test_the_limit_argument_cuts_the_entries_not_the_counts():
     q = build([review(i, 50 + i) for i in range(1, 6)], limit=2)
     assert ids(q) == [1, 2]
     assert q.counts.review == 5
+
+
+def test_weak_topics_given_at_once_equal_each_given_alone():
+    from flashcore.core.reasons import TopicEvidence, WeakTopic
+
+    one = WeakTopic("A::B", TopicEvidence(6, 6, 14.0))
+    other = WeakTopic("C", "an older version's text")
+    entries = list(
+        build([review(i, 50 + i, due=NOW - timedelta(days=i % 3)) for i in range(1, 9)]).entries
+    )
+    weak = {1: one, 2: one, 3: other, 5: one, 6: other}
+    at_once = queue.with_weak_topics(entries, weak)
+    alone = [queue.with_weak_topic(e, weak[e.card_id]) if e.card_id in weak else e for e in entries]
+    assert at_once == alone and at_once != entries
+    assert [e.reason for e in at_once] == [e.reason for e in alone]

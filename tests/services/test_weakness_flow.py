@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -277,3 +278,18 @@ def test_a_topic_whose_cards_lapse_more_than_predicted_is_raised_without_any_qba
     assert all("weak topic" not in reasons.get(ids[f"valve-{n}"], "") for n in range(6))
     assert study.answer(fc, heart, Rating.GOOD).retention > 0.9
     assert study.answer(fc, valve, Rating.GOOD).retention == 0.9
+
+
+def test_a_queue_decodes_each_weak_topic_s_explanation_once(fc, tmp_path, monkeypatch):
+    # A queue's weighted cards (~1,400 at 50,000 cards) share a few hundred weak topics: the
+    # reviewer's rebuild after every import decoded one stored explanation per card.
+    card_repo = importlib.import_module("flashcore.storage.repos.cards")  # (repos.cards: a table)
+    fc.add_decks([write_deck(tmp_path / "d.toml", TWIN_DECK, key="imm")])
+    qbank.import_log(fc, UWORLD_SIX.encode(), origin="paste")
+    decoded = []
+    decode = card_repo.from_json
+    monkeypatch.setattr(card_repo, "from_json", lambda data: decoded.append(data) or decode(data))
+    items = study.build_queue(fc, details=False).items
+    why = "new; weak topic: Immunology::Hypersensitivity::Type I — 6 misses in 14 days"
+    assert sum(i.reason.startswith(why) for i in items) == 2
+    assert len(decoded) == 1

@@ -443,18 +443,25 @@ def set_flags_in_scope(
 
 def weak_topics(session: Executor, card_ids: list[int]) -> dict[int, WeakTopic]:
     """The weak topic (the topic whose score weights the card) of each of these cards that has
-    one, with why its weight refresh found the topic weak (None when its score is 0)."""
-    out: dict[int, WeakTopic] = {}
+    one, with why its weight refresh found the topic weak (None when its score is 0). Each
+    topic's stored explanation is read and decoded once, however many cards it weights (a
+    queue's ~1,400 weighted cards share a few hundred topics): cards share its value."""
+    topic_of: dict[int, int] = {}
     through = topics.alias("through")  # the note's topic the card reads its weight through
     for chunk in chunks(card_ids, 900):
         rows = session.execute(
-            select(cards.c.id, topics.c.path, topics.c.explanation)
+            select(cards.c.id, through.c.card_topic_id)
             .join(through, through.c.id == cards.c.weak_topic_id)
-            .join(topics, topics.c.id == through.c.card_topic_id)
-            .where(cards.c.id.in_(chunk))
+            .where(cards.c.id.in_(chunk), through.c.card_topic_id.is_not(None))
         )
-        out.update({card_id: WeakTopic(path, from_json(why)) for card_id, path, why in rows})
-    return out
+        topic_of.update({card_id: topic_id for card_id, topic_id in rows})
+    named: dict[int, WeakTopic] = {}
+    for chunk in chunks(sorted(set(topic_of.values())), 900):
+        found = session.execute(
+            select(topics.c.id, topics.c.path, topics.c.explanation).where(topics.c.id.in_(chunk))
+        )
+        named.update({topic_id: WeakTopic(path, from_json(why)) for topic_id, path, why in found})
+    return {card_id: named[t] for card_id, t in topic_of.items() if t in named}
 
 
 def card_scope(session: Executor, profile_id: int, deck: str | None, topic: str | None) -> Any:
