@@ -30,6 +30,30 @@ DECKS = ROOT / "decks"
 
 guard.install()
 
+
+def _temp_root_in_memory() -> None:
+    """The tests' files (tmp_path) on the machine's RAM disk, /dev/shm, when it has room.
+
+    Every commit of a collection fsyncs (`synchronous=FULL`), and the suite commits tens of
+    thousands of times: on a disk each fsync waits milliseconds (7 ms measured on the shared
+    CI-like machine), on tmpfs it returns at once. SQLite makes the same calls either way, so
+    nothing a test checks changes; only the wait goes. pytest's own `PYTEST_DEBUG_TEMPROOT`
+    (or `--basetemp`) still chooses another folder; a small /dev/shm (a container's 64 MB) is
+    left alone, since one run writes about a gigabyte (the memory tests' 50 MB logs).
+    """
+    if os.environ.get("PYTEST_DEBUG_TEMPROOT"):
+        return
+    shm = Path("/dev/shm")
+    try:
+        roomy = shm.is_dir() and os.access(shm, os.W_OK) and shutil.disk_usage(shm).free > 4 << 30
+    except OSError:
+        return
+    if roomy:
+        os.environ["PYTEST_DEBUG_TEMPROOT"] = str(shm)
+
+
+_temp_root_in_memory()
+
 # `qbank import` and `decks add` lower their process's CPU priority (flashcore.cli.priority),
 # which cannot be undone: the tests call `flashcore.cli.main` in this process, so they keep it
 # (tests/cli/test_priority.py sets it where it is the subject). Subprocesses inherit it.
@@ -39,6 +63,30 @@ os.environ.setdefault("FLASHCORE_BULK_NICE", "0")
 # input can take over a second, which Hypothesis would otherwise report as a failure.
 settings.register_profile("flashcore", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("flashcore")
+
+
+# Where most of the suite's time goes: real processes, pseudo-terminals, big inputs, every
+# released schema. They run first (each file's tests stay together, in their order), and
+# `--dist worksteal` (pyproject.toml) hands the rest out: a worker that runs dry takes the end
+# of the other's queue, so the two finish within a short test of each other instead of one
+# waiting for the other's last scenario.
+HEAVY_FIRST = (
+    "tests/scenarios/",
+    "tests/reliability/",
+    "tests/install/",
+    "tests/test_bench_",
+    "tests/test_simulate_",
+    "tests/migrations/test_released_fixtures.py",
+    "tests/tui/test_latency.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def light(item: pytest.Item) -> bool:
+        where = Path(item.path).resolve().relative_to(ROOT).as_posix()
+        return not where.startswith(HEAVY_FIRST)
+
+    items.sort(key=light)  # stable: everything else keeps pytest's order
 
 
 @pytest.fixture(autouse=True)
