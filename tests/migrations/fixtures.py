@@ -386,3 +386,15 @@ if __name__ == "__main__":
     wanted = sys.argv[1] if len(sys.argv) > 1 else HEAD
     made = make_fixture(wanted)
     print(f"{made}: {read_fixture(made)['counts']}")
+
+
+def trigger_names(conn: sa.Connection, containing: str = "") -> set[str]:
+    """The triggers of the connection's schema whose names contain `containing`."""
+    if conn.dialect.name == "sqlite":
+        query = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+    else:
+        query = (
+            "SELECT DISTINCT trigger_name FROM information_schema.triggers "
+            "WHERE trigger_schema = current_schema()"
+        )
+    return {str(n) for n in conn.exec_driver_sql(query).scalars() if containing in str(n)}

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from flashcore.storage.db import make_engine
 from flashcore.storage.migrate import downgrade, read_revision, upgrade
-from tests.migrations.fixtures import dump, released_database
+from tests.migrations.fixtures import dump, released_database, trigger_names
 
 REVISION, PREVIOUS = "0018", "0017"
 
@@ -24,17 +24,6 @@ COUNTED = (
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def released(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, dict]:
     return released_database(request, tmp_path, PREVIOUS)
-
-
-def _triggers(conn: sa.Connection) -> set[str]:
-    if conn.dialect.name == "sqlite":
-        query = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
-    else:
-        query = (
-            "SELECT DISTINCT trigger_name FROM information_schema.triggers "
-            "WHERE trigger_schema = current_schema()"
-        )
-    return {str(name) for name in conn.exec_driver_sql(query).scalars()}
 
 
 def test_the_counts_come_filled_kept_and_go_with_every_row_kept(released):
@@ -52,7 +41,7 @@ def test_the_counts_come_filled_kept_and_go_with_every_row_kept(released):
                 )
             ]  # fmt: skip
             assert kept == counted and sum(n for _t, n in kept) > 0
-            assert len(_triggers(conn)) == 7
+            assert len(trigger_names(conn)) == 7
         assert dump(engine, columns) == fixture["tables"]
         with engine.begin() as conn:  # the triggers run: a note's cards leave with it
             note = conn.exec_driver_sql(
@@ -74,7 +63,7 @@ def test_the_counts_come_filled_kept_and_go_with_every_row_kept(released):
         assert read_revision(engine) == PREVIOUS
         assert "topic_cards" not in set(sa.inspect(engine).get_table_names())
         with engine.connect() as conn:
-            assert not _triggers(conn)
+            assert not trigger_names(conn)
         assert dump(engine, columns) == fixture["tables"]
     finally:
         engine.dispose()

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flashcore.storage.db import make_engine
 from flashcore.storage.index_cache import TOPIC_INDEX_DDL, TOPIC_INDEX_TRIGGERS
 from flashcore.storage.migrate import downgrade, read_revision, upgrade
-from tests.migrations.fixtures import dump, released_database
+from tests.migrations.fixtures import dump, released_database, trigger_names
 
 REVISION, PREVIOUS, RELEASED = "0024", "0023", "0022"
 
@@ -21,17 +21,6 @@ REVISION, PREVIOUS, RELEASED = "0024", "0023", "0022"
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def released(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, dict[str, Any]]:
     return released_database(request, tmp_path, RELEASED)
-
-
-def _triggers(conn: sa.Connection) -> set[str]:
-    if conn.dialect.name == "sqlite":
-        query = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
-    else:
-        query = (
-            "SELECT DISTINCT trigger_name FROM information_schema.triggers "
-            "WHERE trigger_schema = current_schema()"
-        )
-    return {str(n) for n in conn.exec_driver_sql(query).scalars() if "topic_index" in str(n)}
 
 
 def test_the_kept_index_comes_empty_with_its_triggers_and_goes_with_every_row_kept(released):
@@ -46,7 +35,9 @@ def test_the_kept_index_comes_empty_with_its_triggers_and_goes_with_every_row_ke
         sqlite = engine.dialect.name == "sqlite"
         with engine.connect() as conn:
             assert not conn.exec_driver_sql("SELECT * FROM topic_index_cache").all()
-            assert len(_triggers(conn)) == (TOPIC_INDEX_TRIGGERS if sqlite else 0)
+            assert len(trigger_names(conn, "topic_index")) == (
+                TOPIC_INDEX_TRIGGERS if sqlite else 0
+            )
         if sqlite:  # the migration's copy of the triggers is the schema's
             with engine.connect() as conn:
                 made = conn.exec_driver_sql(
@@ -59,7 +50,7 @@ def test_the_kept_index_comes_empty_with_its_triggers_and_goes_with_every_row_ke
         assert read_revision(engine) == PREVIOUS
         assert "topic_index_cache" not in set(sa.inspect(engine).get_table_names())
         with engine.connect() as conn:
-            assert not _triggers(conn)
+            assert not trigger_names(conn, "topic_index")
         assert dump(engine, columns) == before
     finally:
         engine.dispose()
