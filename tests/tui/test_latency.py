@@ -48,7 +48,11 @@ async def test_key_to_next_card_paint_latency(tmp_path):
     fc.add_decks([big_deck(tmp_path / "bench.toml", ANSWERS + 10)])
     fc.config_set("new_per_day", str(ANSWERS + 10))
     app = make_app(fc, deck="Bench")
-    frames: list[float] = []
+    # Each frame with the number of cards the reviewer had shown when it went out: the frame
+    # that carries the next card can go out before the test sees the count move (the key
+    # shows a card read ahead), so it is found by its count, not as the frame after the count
+    # (that was the clock's tick a second later, half the time).
+    frames: list[tuple[float, int]] = []
     latencies: list[float] = []
     async with app.run_test(size=(80, 24)) as pilot:
         display = app._display
@@ -56,7 +60,7 @@ async def test_key_to_next_card_paint_latency(tmp_path):
         def timed_display(screen, renderable):
             display(screen, renderable)
             if renderable is not None:
-                frames.append(time.perf_counter())
+                frames.append((time.perf_counter(), getattr(app.screen, "cards_shown", 0)))
 
         app._display = timed_display  # type: ignore[method-assign]
         await settle(pilot)
@@ -66,20 +70,23 @@ async def test_key_to_next_card_paint_latency(tmp_path):
             app.simulate_key("space")
             await wait_for(lambda: screen.phase == "back")
             await pilot.pause()
-            shown = screen.cards_shown
+            shown, mark = screen.cards_shown, len(frames)
             start = time.perf_counter()
             app.simulate_key("4")
-            await wait_for(lambda shown=shown: screen.cards_shown > shown)
-            mark = len(frames)
-            await wait_for(lambda mark=mark: len(frames) > mark)
-            latencies.append((frames[mark] - start) * 1000)
+
+            def painted(shown: int = shown, mark: int = mark) -> list[float]:
+                return [t for t, count in frames[mark:] if count > shown]
+
+            await wait_for(lambda: bool(painted()))
+            latencies.append((painted()[0] - start) * 1000)
     fc.close()
     latencies.sort()
     p50 = statistics.median(latencies)
     p95 = latencies[int(len(latencies) * 0.95) - 1]
     print(f"\nkey→next-card paint over {ANSWERS} answers: p50 {p50:.1f} ms, p95 {p95:.1f} ms")
     assert len(latencies) == ANSWERS
-    assert p95 < 1000
+    # ~3 / 8 ms here; a card painted only on the clock's tick (once a second) would fail it
+    assert p95 < 500
 
 
 async def test_showing_the_answer_and_the_next_card_lays_nothing_out(tmp_path):
