@@ -273,7 +273,11 @@ class _Run:
         entries = [e for e in built.entries if e.kind != "ahead"]
         day = self._load(on, entries, built.counts, first)
         day.held_reviews = built.held_review * scale
-        day.held_new = self._squeezed(built.counts) * scale
+        new_left, review_left = self.limits
+        day.held_new = scale * queue.squeezed_new(
+            new_left, review_left, built.counts, built.held_new,
+            ignores=setup.new_ignores_review_limit,
+        )  # fmt: skip
         kept = entries
         if budget_left is not None:
             urgent = (
@@ -337,16 +341,6 @@ class _Run:
             retrievability=_at(self.curve, t),
             limit=wanted,
         )
-
-    def _squeezed(self, counts: queue.Counts) -> int:
-        """New cards the day's new-card limit had room for but the review limit did not (new
-        cards count against it unless `new_ignores_review_limit`)."""
-        if self.setup.new_ignores_review_limit:
-            return 0
-        new_left, review_left = self.limits
-        wanted = min(new_left, len(self.new_queue))
-        room = min(wanted, max(0, review_left - counts.review))
-        return max(0, wanted - room)
 
     def _load(self, on: date, entries: list[queue.Entry], counts: queue.Counts, first: bool) -> Day:
         """The day's queue as counts and seconds, before the budget (scaled)."""
