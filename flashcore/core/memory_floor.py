@@ -42,9 +42,6 @@ ITERATIONS = 40
 # not only those forgotten more than average (an ablation, issue 21, eighth round): no topic's
 # reviews below what plain FSRS at the weighting's workload would ask.
 FLOOR_ALL = False
-# The floor raises the review side's weight only (`TopicScore.review`), never the weight that
-# orders new cards (issue 21, eleventh round: two weights per topic).
-REVIEW_ONLY = False
 
 
 def equivalent(targets: Mapping[int, float], cards: Mapping[int, int], base: float) -> float:
@@ -111,9 +108,6 @@ def floored(
             continue
         weight = round(min(model.TOPIC_SCORE_MAX, (now[t] - base) / (cap - base)), 6)
         s = scores.get(t, replace(model.NEUTRAL, forgetting=f))
-        if REVIEW_ONLY:
-            if weight > s.score:
-                out[t] = replace(s, review=weight)
-        elif weight > s.score:
+        if weight > s.score:
             out[t] = replace(s, score=weight)
     return out, r_eq

@@ -74,11 +74,6 @@ FORGETTING_HALF_LIFE_FACTOR = 1.0
 # How the two signals combine into a retention target (see `divisor`); the simulator's arms
 # switch it to measure each part: "misses" (qbank only), "both", "gated", "forgetting".
 COMBINE = "both"
-# The review side (retention) apart from the new-card order (issue 21, eleventh round): "same"
-# (one weight for both, as shipped); "forgetting", the retention from the flashcards alone (the
-# misses order new cards and gate nothing more); "trust", the misses' share of the divisor
-# scaled by how far the student's misses agree with their flashcards (`agreement`).
-REVIEW_COMBINE = "same"
 TOPIC_SCORE_MAX = 0.999  # a topic's weight stays below a missed question's (> 1)
 # Which topics' fresh misses pull their cards forward: "forgetting", those whose flashcards (the
 # topic's and its sub-topics') are forgotten more often than FSRS predicts, against the
@@ -100,8 +95,6 @@ def pulls_forward(weight: float, forgetting: float | None) -> bool:
     forward."""
     if PULL_FORWARD_WHERE == "all":
         return True
-    if PULL_FORWARD_WHERE == "none":  # missed questions' cards only (issue 21, eleventh round)
-        return False
     if PULL_FORWARD_WHERE == "forgetting":
         return forgetting is not None and forgetting > 1.0
     return weight > 0.0
@@ -133,8 +126,6 @@ class TopicScore:
     # not compared); its cards' first answers (failed, answered, ratio: core.first_answers).
     forgetting: float | None = None
     first: tuple[int, int, float] | None = None
-    # The review side's weight where it differs from `score` (REVIEW_COMBINE; None: the same).
-    review: float | None = None
 
 
 NEUTRAL = TopicScore(0.0, 0.0, 0, 0, 0, 0, 0.0, 0.0)
@@ -414,10 +405,7 @@ def relative_scores(
         score = score_for_divisor(divisor(q, f), base, cap)
         if t not in scores and score <= 0.0:
             continue
-        review = None
-        if REVIEW_COMBINE == "forgetting":
-            review = score_for_divisor(divisor(None, f), base, cap)
-        out[t] = replace(s, score=score, ratio=q, forgetting=f, review=review)
+        out[t] = replace(s, score=score, ratio=q, forgetting=f)
     return out
 
 

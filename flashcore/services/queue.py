@@ -258,11 +258,6 @@ class Inputs:
 # exam's last stretch it cost the overall gap); "never" (introduction order, missed questions'
 # cards first).
 WEAK_FIRST = "always"
-# A share of each day's new cards in introduction order while weak topics reorder the rest
-# (issue 21, eleventh round; an ablation unless set): every DECK_SHARE_SLOT-th new card of the
-# day (half-way between the probes' places) is the next one plain FSRS would introduce, so the
-# topics no signal weights are not all left to the deck's last days. 0: none.
-DECK_SHARE_SLOT = 0
 
 
 def weak_first(conn: Connection, fc: Collection, day: date) -> bool:
@@ -316,10 +311,6 @@ def _load(
             )  # fmt: skip
         if by_weight and new_rows and new_rows[0][6] > 0:  # core.first_answers' share
             shared = first_share.shared_rows(conn, fc.profile_id, scope, d.now, fetch)
-            if DECK_SHARE_SLOT and not shared:
-                shared = list(
-                    queue_repo.new_rows(conn, fc.profile_id, scope, d.now, fetch, by_weight=False)
-                )
 
     def waiting() -> int:
         return queue_repo.new_waiting(conn, scope, d.now, by_note=s.bury_siblings)
@@ -381,8 +372,7 @@ def rank(
         new_rows = introduction.with_probes(
             new_rows, inputs.probe_rows, weight=_weight, key=_card_id,
             first_above=MISSED_QUESTION, introduced=inputs.new_done, on_screen=inputs.on_screen,
-            shared=inputs.shared_rows,
-            share_slot=DECK_SHARE_SLOT or first_answers.SHARE_SLOT,
+            shared=inputs.shared_rows, share_slot=first_answers.SHARE_SLOT,
         )  # fmt: skip
         news = [
             Candidate(r[0], r[1], r[2], r[3], None, None, r[6], None,

@@ -114,12 +114,6 @@ def plan_refresh(
     direct = scheduling_scores(index, found.direct, fc.settings, lapses, unfinished, first)
     direct, reasons = _with_assessments(session, fc, index, direct, today)
     of_cards = _cards_weights(index, direct)
-    global REVIEW_OF  # experiment (issue 21, eleventh round)
-    REVIEW_OF = {
-        w: (direct[t].review if direct[t].review is not None else w)
-        for w, t in of_cards.values()
-        if t is not None and t in direct
-    }
     topics = _topic_weight_changes(session, fc.profile_id, direct, of_cards, half_life, today,
                                    reasons)  # fmt: skip
     missed = _missed_questions(index, found.outcomes, today, half_life)
@@ -184,9 +178,6 @@ def _with_assessments(
             reasons[topic_id] = reason
     return out, reasons
 
-
-# experiment: a card weight -> the review-side weight of the topic it comes from
-REVIEW_OF: dict[float, float] = {}
 
 # A topic's cards' weight and the topic it comes from (None: weight 0).
 CardsWeight = tuple[float, int | None]

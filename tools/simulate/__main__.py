@@ -74,51 +74,6 @@ ARMS: dict[str, Arm] = {
         "first-share", patch=(("first_answers.ENABLED", True), ("first_answers.MODE", "share"))
     ),
     "no-first": Arm("no-first", patch=(("first_answers.ENABLED", False),)),
-    # topics' weights order new cards and pull forward, but every topic is reviewed at the
-    # base retention (an ablation of the retention raise alone; issue 21, eleventh round)
-    "no-raise": Arm("no-raise", qid_retention="topic-base"),
-    "no-raise-no-pull": Arm(
-        "no-raise-no-pull", qid_retention="topic-base", config=(("pull_forward_per_topic", "0"),)
-    ),
-    # two weights per topic: the new-card order as shipped, the retention from the flashcards
-    # alone (core.weakness.REVIEW_COMBINE)
-    "review-forgetting": Arm(
-        "review-forgetting",
-        qid_retention="review-side",
-        patch=(("REVIEW_COMBINE", "forgetting"),),
-    ),
-    # the same without pull-forwards: misses order new cards and nothing else
-    "review-forgetting-no-pull": Arm(
-        "review-forgetting-no-pull",
-        qid_retention="review-side",
-        patch=(("REVIEW_COMBINE", "forgetting"),),
-        config=(("pull_forward_per_topic", "0"),),
-    ),
-    # every 4th new card of the day in introduction order (services.queue.DECK_SHARE_SLOT)
-    "deck-share": Arm("deck-share", patch=(("flashcore.services.queue.DECK_SHARE_SLOT", 4),)),
-    "deck-share-2": Arm("deck-share-2", patch=(("flashcore.services.queue.DECK_SHARE_SLOT", 2),)),
-    # review side from the flashcards alone, no topic pull-forwards (missed questions' cards
-    # still), a quarter of new cards in
-    # introduction order: the misses order the rest of the new cards and nothing else
-    "order-only": Arm(
-        "order-only",
-        qid_retention="review-side",
-        patch=(
-            ("REVIEW_COMBINE", "forgetting"),
-            ("flashcore.services.queue.DECK_SHARE_SLOT", 4),
-            ("PULL_FORWARD_WHERE", "none"),
-        ),
-    ),
-    # the memory floor (floor1) on the review side only: the new-card order as shipped
-    "floor-review": Arm(
-        "floor-review",
-        qid_retention="review-side",
-        patch=(
-            ("memory_floor.ENABLED", True),
-            ("memory_floor.ITERATIONS", 1),
-            ("memory_floor.REVIEW_ONLY", True),
-        ),
-    ),
     "shipped": Arm("shipped", absolute=True),
     "shipped-no-raise": Arm(
         "shipped-no-raise", absolute=True, config=(("weakness_max_retention", "0.90"),)

@@ -378,17 +378,10 @@ class Student:
 
 def _qid_retention(kind: str, retention_for: Any) -> Any:
     """An ablation of the missed-question rule: a card whose question was missed (weight > 1)
-    reviewed at the cap, at the base retention, or from the cap down with the miss's age;
-    `topic-base`: every card at the base (the topics' weights still order and pull forward)."""
+    reviewed at the cap, at the base retention, or from the cap down with the miss's age."""
     from flashcore.core.weakness import MISSED_QUESTION
 
     def patched(settings: Any, weight: float) -> float:
-        if kind == "topic-base":  # no topic's raise (its order and pull-forwards kept)
-            return float(settings.desired_retention)
-        if kind == "review-side" and 0.0 < weight < MISSED_QUESTION:
-            from flashcore.services import weights
-
-            return float(retention_for(settings, weights.REVIEW_OF.get(weight, weight)))
         if weight < MISSED_QUESTION:
             return float(retention_for(settings, weight))
         if kind == "base":
