@@ -21,6 +21,7 @@ from flashcore.services.deck_report import FileReport as FileReport
 from flashcore.services.memory import no_cycle_collection
 from flashcore.storage import repos
 from flashcore.storage.bulk_cards import loading_cards
+from flashcore.storage.checkpoint import Checkpoint, defer_checkpoint
 from flashcore.storage.uow import reading, run_write, transaction
 
 if TYPE_CHECKING:
@@ -122,13 +123,24 @@ def _add_decks(
     parsed: list[tuple[Path, list[DeckSpec] | None, FileReport]] = []
     packages: dict[str, PackageRead] = {}
     owner: dict[str, str] = {}
+    checkpoints: list[Checkpoint] = []  # a package commit's, run meanwhile (storage.checkpoint)
     try:
-        _read_all(fc, paths, reports, parsed, packages, owner, with_scheduling, prune)
-        _write_all(fc, parsed, packages, prune=prune, with_scheduling=with_scheduling,
-                   show_progress=show_progress)  # fmt: skip
+        try:
+            _read_all(fc, paths, reports, parsed, packages, owner, with_scheduling, prune)
+            _write_all(fc, parsed, packages, prune=prune, with_scheduling=with_scheduling,
+                       show_progress=show_progress, checkpoints=checkpoints)  # fmt: skip
+        finally:
+            for package in packages.values():
+                package.discard()  # after a commit the staged files are moved already
+        _refresh_after(fc, reports)
     finally:
-        for package in packages.values():
-            package.discard()  # after a commit the staged files are moved already
+        for checkpoint in checkpoints:
+            checkpoint.wait()
+    return reports
+
+
+def _refresh_after(fc: Collection, reports: list[FileReport]) -> None:
+    """The weights and the planner's statistics after the files loaded."""
     if any(r.ok for r in reports):
         from flashcore.services.weights import refresh_weights
         from flashcore.storage.db import refresh_statistics
@@ -139,7 +151,6 @@ def _add_decks(
         refresh_weights(fc, force=any(_changed(r) for r in reports if r.ok))
         if any(r.added or r.deleted for r in reports):
             refresh_statistics(fc.engine)  # new cards: the planner's statistics too
-    return reports
 
 
 def _read_all(
@@ -204,6 +215,7 @@ def _write_all(
     prune: bool,
     with_scheduling: bool = False,
     show_progress: bool = False,
+    checkpoints: list[Checkpoint] | None = None,
 ) -> None:
     if any(specs is not None for _, specs, _ in parsed):
         from flashcore.services.backup import restore_point  # only imports need it
@@ -230,6 +242,8 @@ def _write_all(
             session: Any, specs: list[DeckSpec], package: PackageRead | None
         ) -> tuple[list[repos.LoadCounts], SchedulingSummary | None, int, str | None]:
             homes, returning, back, gone = None, None, 0, []
+            if package is not None and checkpoints is not None:
+                defer_checkpoint(session)  # its log is checkpointed after, meanwhile
             if package is not None:
                 # flashcore's own notes, exported to Anki and coming back: not added again
                 from flashcore.services import anki_identity as identity
@@ -267,6 +281,8 @@ def _write_all(
             results, report.scheduling, report.own_notes, stamp = run_write(fc.engine, work)
         except DamagedHistoryError as exc:
             raise AnkiPackageError([Problem(str(_path), None, str(exc))]) from None
+        if package is not None and checkpoints is not None and fc.engine.dialect.name == "sqlite":
+            checkpoints.append(Checkpoint(fc.engine))
         if package is not None:
             report.media_added = package.commit()
             report.suspended_cards = sum(len(n.suspended) for s in maybe_specs for n in s.notes)
