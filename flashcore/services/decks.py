@@ -13,6 +13,7 @@ from flashcore.core.errors import (
     DeckFormatError,
     FlashcoreError,
     InputFileError,
+    PackageMediaError,
     Problem,
 )
 from flashcore.core.introduction import NewOrder
@@ -163,7 +164,8 @@ def _read_all(
     with_scheduling: bool,
     prune: bool,
 ) -> None:
-    for path in expand(paths):
+    every = expand(paths)
+    for at, path in enumerate(every):
         report = FileReport(path=str(path), ok=False)
         reports.append(report)
         try:
@@ -181,6 +183,10 @@ def _read_all(
                 package = read_package(fc, path, with_scheduling=with_scheduling)
                 package.seen = seen
                 packages[str(path)] = package
+                if at < len(every) - 1:
+                    # Its media staged before the next file is read (they go on meanwhile
+                    # only for the last): a file whose media fail claims no deck key.
+                    package.wait_media()
                 specs = package.specs
                 report.skipped = dict(package.report.skipped)
                 report.unsupported = dict(package.report.unsupported)
@@ -275,12 +281,17 @@ def _write_all(
                 repos.renumber_new_cards(session, fc.profile_id, NewOrder(fc.settings.new_order))
             # The profile as this import leaves it (`anki_unchanged`: its re-import's shortcut)
             stamp = repos.import_stamp(session, fc.profile_id) if package is not None else None
+            if package is not None:
+                package.wait_media()  # copied meanwhile: the commit waits for them whole
             return counts, scheduled, back, stamp
 
         try:
             results, report.scheduling, report.own_notes, stamp = run_write(fc.engine, work)
         except DamagedHistoryError as exc:
             raise AnkiPackageError([Problem(str(_path), None, str(exc))]) from None
+        except PackageMediaError as exc:  # rolled back: nothing of the file written
+            report.problems = [str(p) for p in exc.problems]
+            continue
         if package is not None and checkpoints is not None and fc.engine.dialect.name == "sqlite":
             checkpoints.append(Checkpoint(fc.engine))
         if package is not None:
