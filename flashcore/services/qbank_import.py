@@ -12,7 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import IO, TYPE_CHECKING, Any
 
@@ -21,6 +21,7 @@ from flashcore.services import matching, pullforward, weights
 from flashcore.services.context import today_for
 from flashcore.services.memory import no_cycle_collection
 from flashcore.services.qbank_fold import fold_into_sums
+from flashcore.services.qbank_summary import ImportReport as ImportReport
 from flashcore.services.qbank_summary import Known as _Known
 from flashcore.services.qbank_summary import summarize as _summarize
 from flashcore.services.write_steps import Steps, drop_batch
@@ -35,48 +36,6 @@ if TYPE_CHECKING:
     from flashcore.storage.repos import Executor
 
 __all__ = ["MEMORY_BYTES", "PASTE_WARN_ROWS", "ImportReport", "Progress", "import_log"]
-
-
-@dataclass(slots=True)
-class ImportReport:
-    rows_read: int = 0
-    added: int = 0
-    duplicates: int = 0
-    skipped_invalid: list[str] = field(default_factory=list)
-    misses: int = 0
-    matched_card: int = 0
-    matched_topic: int = 0
-    matched_none: int = 0
-    unmatched_topics: list[str] = field(default_factory=list)
-    unmatched_qids: list[str] = field(default_factory=list)
-    pulled_forward: int = 0
-    unsuspended: int = 0  # suspended cards a missed question id brought back (unsuspend_on_miss)
-    batch_id: int | None = None
-    format: str = ""
-    dry_run: bool = False
-    warnings: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "batch_id": self.batch_id,
-            "format": self.format,
-            "dry_run": self.dry_run,
-            "rows_read": self.rows_read,
-            "added": self.added,
-            "duplicates": self.duplicates,
-            "skipped_invalid": self.skipped_invalid,
-            "misses": self.misses,
-            "matched": {
-                "card": self.matched_card,
-                "topic": self.matched_topic,
-                "none": self.matched_none,
-            },
-            "unmatched_topics": self.unmatched_topics,
-            "unmatched_qids": self.unmatched_qids,
-            "pulled_forward": self.pulled_forward,
-            "unsuspended": self.unsuspended,
-            "warnings": self.warnings,
-        }
 
 
 # A UWorld block holds at most 40 questions: a longer paste with every row counted incorrect

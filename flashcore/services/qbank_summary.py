@@ -1,11 +1,12 @@
-"""What an import's log holds before it is written: its new rows and duplicates, and the new
-misses matched to cards, topics or nothing (the report's counts), with the topic index they
-were matched with (`Known`: the weights after the import use it again while it stands)."""
+"""What an import's log holds before it is written (`ImportReport`, an import's report): its
+new rows and duplicates, and the new misses matched to cards, topics or nothing, with the topic
+index they were matched with (`Known`: the weights after the import use it again while it
+stands)."""
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from flashcore.core.matching import own_text
@@ -15,10 +16,51 @@ from flashcore.storage.uow import session_on
 
 if TYPE_CHECKING:
     from flashcore.services.context import Collection
-    from flashcore.services.qbank_import import ImportReport
     from flashcore.storage.qbank_stage import Stage
 
-__all__ = ["Known", "summarize"]
+__all__ = ["ImportReport", "Known", "summarize"]
+
+
+@dataclass(slots=True)
+class ImportReport:
+    rows_read: int = 0
+    added: int = 0
+    duplicates: int = 0
+    skipped_invalid: list[str] = field(default_factory=list)
+    misses: int = 0
+    matched_card: int = 0
+    matched_topic: int = 0
+    matched_none: int = 0
+    unmatched_topics: list[str] = field(default_factory=list)
+    unmatched_qids: list[str] = field(default_factory=list)
+    pulled_forward: int = 0
+    unsuspended: int = 0  # suspended cards a missed question id brought back (unsuspend_on_miss)
+    batch_id: int | None = None
+    format: str = ""
+    dry_run: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "batch_id": self.batch_id,
+            "format": self.format,
+            "dry_run": self.dry_run,
+            "rows_read": self.rows_read,
+            "added": self.added,
+            "duplicates": self.duplicates,
+            "skipped_invalid": self.skipped_invalid,
+            "misses": self.misses,
+            "matched": {
+                "card": self.matched_card,
+                "topic": self.matched_topic,
+                "none": self.matched_none,
+            },
+            "unmatched_topics": self.unmatched_topics,
+            "unmatched_qids": self.unmatched_qids,
+            "pulled_forward": self.pulled_forward,
+            "unsuspended": self.unsuspended,
+            "warnings": self.warnings,
+        }
 
 
 @dataclass(frozen=True, slots=True)
