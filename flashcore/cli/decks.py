@@ -24,6 +24,7 @@ from flashcore.cli.parser import (
     whole,
 )
 from flashcore.cli.priority import yield_cpu
+from flashcore.core.scoped_changes import OPPOSITE
 from flashcore.core.text import clip
 
 if TYPE_CHECKING:
@@ -149,8 +150,17 @@ def cmd_cards(args: argparse.Namespace) -> int:
 
 
 def _change_cards(args: argparse.Namespace) -> int:
-    """A verb on the listed cards, or on every card of a deck and/or topic."""
+    """A verb on the listed cards, on every card of a deck and/or topic, or undoing a scoped
+    change (`--last`, `--undo N`)."""
     scoped = args.deck is not None or args.topic is not None
+    undo = args.last or args.undo is not None
+    if undo:
+        if scoped or args.card_ids or args.new or (args.last and args.undo is not None):
+            raise CliUsageError(
+                f"cards {args.action}: --last or --undo N goes alone (no CARD_ID, --deck, "
+                "--topic or --new)"
+            )
+        return _undo_scoped(args)
     if scoped == bool(args.card_ids):
         raise CliUsageError(
             f"cards {args.action}: name CARD_IDs or a scope (--deck D, --topic T), not "
@@ -158,19 +168,22 @@ def _change_cards(args: argparse.Namespace) -> int:
         )
     if args.new and not scoped:
         raise CliUsageError(f"cards {args.action}: --new goes with --deck or --topic")
-    from flashcore.services.study import set_cards, set_cards_in_scope
+    from flashcore.services.study import change_cards_in_scope, set_cards
 
+    change = None
     with open_collection(args) as fc:
         if scoped:
             resolve_scope(args, fc)
-            ids = set_cards_in_scope(
+            result = change_cards_in_scope(
                 fc, args.action, deck=args.deck, topic=args.topic, new_only=args.new
             )
+            ids, change = result.cards, result.change_id
         else:
             set_cards(fc, args.action, args.card_ids)
             ids = args.card_ids
     if args.json:
-        emit_json({"action": args.action, "cards": ids})
+        emit_json({"action": args.action, "cards": ids}
+                  | ({"change": change} if scoped else {}))  # fmt: skip
     elif scoped:
         scope = " and ".join(
             f"{k} {v}" for k, v in (("deck", args.deck), ("topic", args.topic)) if v
@@ -178,8 +191,43 @@ def _change_cards(args: argparse.Namespace) -> int:
         kind = ("new card" if args.new else "card") + ("s" if len(ids) != 1 else "")
         say(f"{args.action}: {len(ids):,} {kind} of {scope}"
             if ids else f"{args.action}: nothing to change in {scope}")  # fmt: skip
+        if change is not None:
+            say(f"  change {change}: `flashcore cards {OPPOSITE[args.action]} --last` undoes "
+                "exactly these cards")  # fmt: skip
     else:
         say(f"{args.action}: {len(ids)} card{'s' if len(ids) != 1 else ''}")
+    return 0
+
+
+# Why an undo left a card, in words (core.scoped_changes.Left's values).
+_LEFT = {
+    "gone": "deleted since",
+    "by_hand": "set by hand since",
+    "later_change": "changed since by a later `--deck/--topic` change",
+    "missed_question": "unsuspended since by a missed question",
+    "changed": "changed since by something else (an import, a leech, a burial)",
+    "leech": "suspended since as leeches",
+    "note_removed": "their notes are no longer in their deck files",
+    "ended": "nothing to put back: the burial is over",
+}
+
+
+def _undo_scoped(args: argparse.Namespace) -> int:
+    from flashcore.services.card_changes import undo_scoped
+
+    with open_collection(args) as fc:
+        report = undo_scoped(fc, args.action, args.undo)
+    if args.json:
+        emit_json(report.to_json())
+        return 0
+    change = report.change
+    n = len(report.cards)
+    say(f"{args.action}: {n:,} card{'s' if n != 1 else ''} put back as before change "
+        f"{change.change_id} ({change.action} of {change.scope_text()} on "
+        f"{change.at:%Y-%m-%d %H:%M} UTC, {len(change.cards):,} cards)")  # fmt: skip
+    for why, ids in report.left.items():
+        shown = " ".join(str(i) for i in ids[:10]) + (" ..." if len(ids) > 10 else "")
+        say(f"  left as they are: {len(ids):,} {_LEFT[why.value]} ({shown})")
     return 0
 
 
@@ -232,10 +280,20 @@ def add_commands(add: AddCommand, common: Parser) -> None:
                      f"flashcore cards {name} 101 102   # {name}s cards 101 and 102 "
                      "(ids from `flashcore cards` or `due`)\n"
                      f"flashcore cards {name} --deck Microbiology --new   # every card of the "
-                     "deck never studied", cmd_cards)  # fmt: skip
+                     "deck never studied\n"
+                     f"flashcore cards {name} --last   # undoes the newest `cards "
+                     f"{OPPOSITE[name]} --deck/--topic`", cmd_cards)  # fmt: skip
         v.add_argument("card_ids", nargs="*", type=whole(1, MAX_ID, "a card id"),
                        metavar="CARD_ID", help="the cards' ids (see `flashcore cards`)")  # fmt: skip
         scope_flags(v, default=argparse.SUPPRESS)
         v.add_argument("--new", action="store_true",
                        help="with --deck/--topic: only the cards never studied")  # fmt: skip
+        undone = OPPOSITE[name]
+        v.add_argument("--last", action="store_true",
+                       help=f"undo the newest `cards {undone} --deck/--topic`: exactly the cards "
+                       "it changed, but those changed since by hand, by a later scoped change "
+                       "or otherwise (they are listed)")  # fmt: skip
+        v.add_argument("--undo", type=whole(1, MAX_ID, "a change number"), metavar="N",
+                       help=f"undo scoped change N (the number `cards {undone} --deck D` "
+                       "printed) as --last does")  # fmt: skip
         json_flag(v)
