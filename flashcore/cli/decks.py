@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from flashcore.cli.context import (
     open_collection,
@@ -13,6 +13,7 @@ from flashcore.cli.context import (
 from flashcore.cli.output import emit_json, info, say, table
 from flashcore.cli.parser import (
     MAX_ID,
+    PROG,
     AddCommand,
     CliUsageError,
     Parser,
@@ -24,6 +25,7 @@ from flashcore.cli.parser import (
     whole,
 )
 from flashcore.cli.priority import yield_cpu
+from flashcore.core.errors import PartlyLoadedError
 from flashcore.core.scoped_changes import OPPOSITE
 from flashcore.core.text import clip
 
@@ -42,41 +44,25 @@ def cmd_decks_add(args: argparse.Namespace) -> int:
             info("nothing was changed")
             return 1
     yield_cpu()  # bulk work: a reviewer open beside it gets the CPU first
+    partly = None
     with open_collection(args) as fc:
-        reports = fc.add_decks(
-            args.paths, prune=args.prune, with_scheduling=args.with_scheduling,
-            show_progress=not args.json and sys.stderr.isatty(),
-        )  # fmt: skip
+        try:
+            reports = fc.add_decks(
+                args.paths, prune=args.prune, with_scheduling=args.with_scheduling,
+                show_progress=not args.json and sys.stderr.isatty(),
+            )  # fmt: skip
+        except PartlyLoadedError as exc:
+            partly, reports = exc, cast("list[FileReport]", exc.reports)
     failed = [r for r in reports if not r.ok]
+    said = set() if partly is None else {partly.path, *partly.not_tried}  # in the last line
     if args.json:
         emit_json([r.to_json() for r in reports])
     else:
         for r in reports:
+            if r.path in said and not r.ok:
+                continue
             if r.ok:
-                if r.path.lower().endswith((".apkg", ".colpkg")):
-                    say(_package_line(r))
-                else:
-                    line = f"{r.path}: {r.added} added, {r.updated} updated"
-                    if r.removed:
-                        line += f", {r.removed} missing from the file (suspended, kept)"
-                    if r.deleted:
-                        line += f", {r.deleted} deleted"
-                    say(line)
-                for kind, count in sorted(r.unsupported.items()):
-                    say(f"  skipped {count} {kind} note{'s' if count != 1 else ''}: "
-                        "flashcore cannot show this kind")  # fmt: skip
-                for reason, count in sorted(r.skipped.items()):
-                    say(f"  skipped {count} note{'s' if count != 1 else ''}: {reason}")
-                for warning in r.warnings[:10]:
-                    say(f"  {warning}")
-                if r.scheduling is not None:
-                    say(f"  {r.scheduling.line()}")
-                    for key, value in r.scheduling.settings.items():
-                        say(f"  setting {key} = {value} (from the Anki preset)")
-                    for warning in r.scheduling.warnings:
-                        say(f"  {warning}")
-                for key in r.removed_keys[:20]:
-                    say(f"  suspended (no longer in the file): {key}")
+                _say_loaded(r)
             elif len(reports) == 1 and len(r.problems) == 1:  # one line says it all
                 info(f"{r.problems[0]}; nothing was loaded")
                 return 1
@@ -84,12 +70,53 @@ def cmd_decks_add(args: argparse.Namespace) -> int:
                 for problem in r.problems:
                     info(problem)
         loaded = len(reports) - len(failed)
-        if len(reports) > 1 or failed:
+        if partly is None and (len(reports) > 1 or failed):
             summary = f"{loaded} of {len(reports)} files loaded"
             if failed:
                 summary += "; not loaded (nothing changed): " + ", ".join(r.path for r in failed)
             (info if failed else print)(summary)
+    if partly is not None:  # some files loaded, then one failed: said last, as an error
+        info(f"{PROG}: error: {_partly_line(partly, reports)}")
     return 1 if failed else 0
+
+
+def _say_loaded(r: FileReport) -> None:
+    """A loaded file's lines: its counts, what was skipped, its warnings."""
+    if r.path.lower().endswith((".apkg", ".colpkg")):
+        say(_package_line(r))
+    else:
+        line = f"{r.path}: {r.added} added, {r.updated} updated"
+        if r.removed:
+            line += f", {r.removed} missing from the file (suspended, kept)"
+        if r.deleted:
+            line += f", {r.deleted} deleted"
+        say(line)
+    for kind, count in sorted(r.unsupported.items()):
+        say(f"  skipped {count} {kind} note{'s' if count != 1 else ''}: "
+            "flashcore cannot show this kind")  # fmt: skip
+    for reason, count in sorted(r.skipped.items()):
+        say(f"  skipped {count} note{'s' if count != 1 else ''}: {reason}")
+    for warning in r.warnings[:10]:
+        say(f"  {warning}")
+    if r.scheduling is not None:
+        say(f"  {r.scheduling.line()}")
+        for key, value in r.scheduling.settings.items():
+            say(f"  setting {key} = {value} (from the Anki preset)")
+        for warning in r.scheduling.warnings:
+            say(f"  {warning}")
+    for key in r.removed_keys[:20]:
+        say(f"  suspended (no longer in the file): {key}")
+
+
+def _partly_line(exc: PartlyLoadedError, reports: list[FileReport]) -> str:
+    """`1 of 2 files loaded; b.apkg: <problem>`: files were loaded, then one failed."""
+    from flashcore.cli.errors import describe
+
+    why = describe(exc.cause).removeprefix(f"{exc.path}: ")
+    line = f"{sum(r.ok for r in reports)} of {len(reports)} files loaded; {exc.path}: {why}"
+    if exc.not_tried:
+        line += "; not tried after it: " + ", ".join(exc.not_tried)
+    return line
 
 
 def _package_line(r: FileReport) -> str:
