@@ -189,6 +189,11 @@ def print_plan(data: dict[str, Any]) -> None:
         rows.append((r["short"], f"{r['points_at_risk']:.1f}", r["cards"],
                      f"{r['unseen']:.0%}", recall, qbank, r["report"] or ""))  # fmt: skip
     say(table(rows, ["system", "at risk", "cards", "unseen", "recall", "qbank", "report"]))
+    if ready.get("qbank_misses_only"):
+        say(f"qbank: {ready['qbank_misses_only']:,} misses were logged without the questions "
+            "answered right beside them (pastes of incorrects): they give no correct rate here, "
+            "only weight in `flashcore weakness`; log whole blocks with a result column to "
+            "count them")  # fmt: skip
     projected = data["assessments"]["projected"]
     if projected is not None:
         latest = data["assessments"]["latest"]
