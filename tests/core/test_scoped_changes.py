@@ -36,3 +36,13 @@ def test_the_journal_keeps_the_newest_ten():
         journal = journal.add(ScopedChange(n, "flag", "D", None, False, AT, (n,)))
     assert [c.change_id for c in journal.changes] == list(range(3, 13))
     assert journal.next_id == 13
+
+
+def test_the_journal_drops_the_oldest_past_its_budget_but_keeps_the_newest():
+    scattered = tuple(range(1, 40_000, 2))  # 20,000 cards, none next to another (~108 KB)
+    journal = Journal()
+    for n in range(1, 4):
+        journal = journal.add(ScopedChange(n, "suspend", "D", None, False, AT, scattered))
+    assert [c.change_id for c in journal.changes] == [3]
+    small = journal.add(ScopedChange(4, "flag", "D", None, False, AT, tuple(range(1, 900))))
+    assert [c.change_id for c in small.changes] == [3, 4]
