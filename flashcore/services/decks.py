@@ -13,6 +13,7 @@ from flashcore.core.errors import (
     DeckFormatError,
     FlashcoreError,
     InputFileError,
+    PartlyLoadedError,
     Problem,
 )
 from flashcore.core.introduction import NewOrder
@@ -21,7 +22,7 @@ from flashcore.services.deck_report import FileReport as FileReport
 from flashcore.services.memory import no_cycle_collection
 from flashcore.storage import repos
 from flashcore.storage.bulk_cards import loading_cards
-from flashcore.storage.uow import reading, run_write, transaction
+from flashcore.storage.uow import WRITE_FAILURES, reading, run_write, transaction
 
 if TYPE_CHECKING:
     from flashcore.services.anki_import import PackageRead
@@ -122,13 +123,26 @@ def _add_decks(
     parsed: list[tuple[Path, list[DeckSpec] | None, FileReport]] = []
     packages: dict[str, PackageRead] = {}
     owner: dict[str, str] = {}
+    partly: PartlyLoadedError | None = None
     try:
         _read_all(fc, paths, reports, parsed, packages, owner, with_scheduling, prune)
         _write_all(fc, parsed, packages, prune=prune, with_scheduling=with_scheduling,
                    show_progress=show_progress)  # fmt: skip
+    except PartlyLoadedError as exc:
+        partly = exc  # the files loaded before it get their weights below, then it is raised
     finally:
         for package in packages.values():
             package.discard()  # after a commit the staged files are moved already
+    if partly is not None:
+        partly.reports = list(reports)
+        _refresh_after(fc, reports)
+        raise partly
+    _refresh_after(fc, reports)
+    return reports
+
+
+def _refresh_after(fc: Collection, reports: list[FileReport]) -> None:
+    """The weights and the planner's statistics after the files loaded."""
     if any(r.ok for r in reports):
         from flashcore.services.weights import refresh_weights
         from flashcore.storage.db import refresh_statistics
@@ -139,7 +153,6 @@ def _add_decks(
         refresh_weights(fc, force=any(_changed(r) for r in reports if r.ok))
         if any(r.added or r.deleted for r in reports):
             refresh_statistics(fc.engine)  # new cards: the planner's statistics too
-    return reports
 
 
 def _read_all(
@@ -264,9 +277,16 @@ def _write_all(
             return counts, scheduled, back, stamp
 
         try:
-            results, report.scheduling, report.own_notes, stamp = run_write(fc.engine, work)
-        except DamagedHistoryError as exc:
-            raise AnkiPackageError([Problem(str(_path), None, str(exc))]) from None
+            try:
+                results, report.scheduling, report.own_notes, stamp = run_write(fc.engine, work)
+            except DamagedHistoryError as exc:
+                raise AnkiPackageError([Problem(str(_path), None, str(exc))]) from None
+        except WRITE_FAILURES as exc:
+            if not any(r.ok for _, _, r in parsed):
+                raise  # nothing of this command was written: the error says so as it is
+            partly = PartlyLoadedError(report.path, exc)
+            partly.not_tried = _failed_after_loading(parsed, report, exc)
+            raise partly from exc
         if package is not None:
             report.media_added = package.commit()
             report.suspended_cards = sum(len(n.suspended) for s in maybe_specs for n in s.notes)
@@ -286,6 +306,25 @@ def _write_all(
             remember(package.seen, package.media, report, stamp, names=package.names,
                      missing=package.missing, used=package.report.media,
                      keys=[spec.key for spec in package.specs])  # fmt: skip
+
+
+def _failed_after_loading(
+    parsed: list[tuple[Path, list[DeckSpec] | None, FileReport]],
+    failed: FileReport,
+    exc: BaseException,
+) -> list[str]:
+    """The reports once `failed` could not be written after earlier files were: it says why,
+    and the files after it (not tried) say so; returns those files."""
+    prefix = f"{failed.path}: "
+    why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    failed.problems = [why if why.startswith(prefix) else prefix + why]
+    after, not_tried = False, []
+    for _path, specs, report in parsed:
+        if after and specs is not None:
+            report.problems = [f"{report.path}: not loaded: {failed.path} failed before it"]
+            not_tried.append(report.path)
+        after = after or report is failed
+    return not_tried
 
 
 def _incoming_cards(specs: list[DeckSpec]) -> int:
