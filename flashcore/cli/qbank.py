@@ -183,6 +183,9 @@ def _say_report(report: ImportReport) -> None:
           f"{report.matched_topic} matched only a topic, {report.matched_none} matched nothing")  # fmt: skip
     if report.unmatched_topics:
         say("unmatched topics (gaps in your decks): " + "; ".join(report.unmatched_topics[:20]))
+        if not report.dry_run:
+            say("  `flashcore weakness` names the closest topic for each, and the "
+                "`flashcore topics alias TEXT TOPIC` that counts them there")  # fmt: skip
     if report.unmatched_qids:
         say("unmatched question ids: " + ", ".join(report.unmatched_qids[:30]))
     if report.skipped_invalid:

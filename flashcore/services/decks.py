@@ -14,6 +14,7 @@ from flashcore.core.errors import (
     FlashcoreError,
     InputFileError,
     PackageMediaError,
+    PartlyLoadedError,
     Problem,
 )
 from flashcore.core.introduction import NewOrder
@@ -23,7 +24,7 @@ from flashcore.services.memory import no_cycle_collection
 from flashcore.storage import repos
 from flashcore.storage.bulk_cards import loading_cards
 from flashcore.storage.checkpoint import Checkpoint, defer_checkpoint
-from flashcore.storage.uow import reading, run_write, transaction
+from flashcore.storage.uow import WRITE_FAILURES, reading, run_write, transaction
 
 if TYPE_CHECKING:
     from flashcore.services.anki_import import PackageRead
@@ -125,14 +126,21 @@ def _add_decks(
     packages: dict[str, PackageRead] = {}
     owner: dict[str, str] = {}
     checkpoints: list[Checkpoint] = []  # a package commit's, run meanwhile (storage.checkpoint)
+    partly: PartlyLoadedError | None = None
     try:
         try:
             _read_all(fc, paths, reports, parsed, packages, owner, with_scheduling, prune)
             _write_all(fc, parsed, packages, prune=prune, with_scheduling=with_scheduling,
                        show_progress=show_progress, checkpoints=checkpoints)  # fmt: skip
+        except PartlyLoadedError as exc:
+            partly = exc  # the files loaded before it get their weights below, then it is raised
         finally:
             for package in packages.values():
                 package.discard()  # after a commit the staged files are moved already
+        if partly is not None:
+            partly.reports = list(reports)
+            _refresh_after(fc, reports)
+            raise partly
         _refresh_after(fc, reports)
     finally:
         for checkpoint in checkpoints:
@@ -286,12 +294,19 @@ def _write_all(
             return counts, scheduled, back, stamp
 
         try:
-            results, report.scheduling, report.own_notes, stamp = run_write(fc.engine, work)
-        except DamagedHistoryError as exc:
-            raise AnkiPackageError([Problem(str(_path), None, str(exc))]) from None
-        except PackageMediaError as exc:  # rolled back: nothing of the file written
-            report.problems = [str(p) for p in exc.problems]
-            continue
+            try:
+                results, report.scheduling, report.own_notes, stamp = run_write(fc.engine, work)
+            except DamagedHistoryError as exc:
+                raise AnkiPackageError([Problem(str(_path), None, str(exc))]) from None
+            except PackageMediaError as exc:  # rolled back: nothing of the file written
+                report.problems = [str(p) for p in exc.problems]
+                continue
+        except WRITE_FAILURES as exc:
+            if not any(r.ok for _, _, r in parsed):
+                raise  # nothing of this command was written: the error says so as it is
+            partly = PartlyLoadedError(report.path, exc)
+            partly.not_tried = _failed_after_loading(parsed, report, exc)
+            raise partly from exc
         if package is not None and checkpoints is not None and fc.engine.dialect.name == "sqlite":
             checkpoints.append(Checkpoint(fc.engine))
         if package is not None:
@@ -313,6 +328,25 @@ def _write_all(
             remember(package.seen, package.media, report, stamp, names=package.names,
                      missing=package.missing, used=package.report.media,
                      keys=[spec.key for spec in package.specs])  # fmt: skip
+
+
+def _failed_after_loading(
+    parsed: list[tuple[Path, list[DeckSpec] | None, FileReport]],
+    failed: FileReport,
+    exc: BaseException,
+) -> list[str]:
+    """The reports once `failed` could not be written after earlier files were: it says why,
+    and the files after it (not tried) say so; returns those files."""
+    prefix = f"{failed.path}: "
+    why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    failed.problems = [why if why.startswith(prefix) else prefix + why]
+    after, not_tried = False, []
+    for _path, specs, report in parsed:
+        if after and specs is not None:
+            report.problems = [f"{report.path}: not loaded: {failed.path} failed before it"]
+            not_tried.append(report.path)
+        after = after or report is failed
+    return not_tried
 
 
 def _incoming_cards(specs: list[DeckSpec]) -> int:

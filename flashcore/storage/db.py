@@ -153,7 +153,7 @@ def make_engine(url: str, *, create: bool = False) -> Engine:
             if not path.parent.exists():
                 raise DatabaseError(f"folder {path.parent} does not exist")
         elif path.is_dir():
-            raise DatabaseError(f"{path} is a folder, not a database file")
+            raise DatabaseError(f"{path} is a folder: give --db a database file or a URL")
     kwargs: dict[str, Any] = {}
     if parsed.drivername.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
