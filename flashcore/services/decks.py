@@ -27,6 +27,7 @@ from flashcore.storage.uow import WRITE_FAILURES, reading, run_write, transactio
 if TYPE_CHECKING:
     from flashcore.services.anki_import import PackageRead
     from flashcore.services.anki_scheduling import SchedulingSummary
+    from flashcore.services.anki_unchanged import ProfileStamp
     from flashcore.services.context import Collection
 
 DECK_SUFFIXES = {".toml"}
@@ -235,13 +236,13 @@ def _write_all(
             session: Any,
             specs: list[DeckSpec] = maybe_specs,
             package: PackageRead | None = package,
-        ) -> tuple[list[repos.LoadCounts], SchedulingSummary | None, int, str | None]:
+        ) -> tuple[list[repos.LoadCounts], SchedulingSummary | None, int, ProfileStamp | None]:
             with loading_cards(session, fc.profile_id, _incoming_cards(specs)):
                 return _write_file(session, specs, package)
 
         def _write_file(
             session: Any, specs: list[DeckSpec], package: PackageRead | None
-        ) -> tuple[list[repos.LoadCounts], SchedulingSummary | None, int, str | None]:
+        ) -> tuple[list[repos.LoadCounts], SchedulingSummary | None, int, ProfileStamp | None]:
             homes, returning, back, gone = None, None, 0, []
             if package is not None:
                 # flashcore's own notes, exported to Anki and coming back: not added again
@@ -273,7 +274,11 @@ def _write_all(
                 # changed nothing leaves it as it is (no card's place moves needlessly).
                 repos.renumber_new_cards(session, fc.profile_id, NewOrder(fc.settings.new_order))
             # The profile as this import leaves it (`anki_unchanged`: its re-import's shortcut)
-            stamp = repos.import_stamp(session, fc.profile_id) if package is not None else None
+            stamp = None
+            if package is not None:
+                from flashcore.services.anki_unchanged import profile_stamp
+
+                stamp = profile_stamp(session, fc.profile_id, with_scheduling=with_scheduling)
             return counts, scheduled, back, stamp
 
         try:
