@@ -62,6 +62,7 @@ from flashcore.services.anki_history import (
     _follow,
     _known,
     _match_unseen,
+    _note_unanchored,
     _review,
     _row,
     _settle,
@@ -211,20 +212,6 @@ def _apply(
     if progress is not None:
         progress(total, total)
     return summary
-
-
-def _note_unanchored(
-    session: Any, fc: Collection, work: dict[int, _CardWork], summary: SchedulingSummary
-) -> None:
-    """The package's cards the import leaves without an anchor, in `summary` (~10 ms at
-    50,000 cards)."""
-    from flashcore.storage import repos
-
-    unanchored = repos.unanchored_cards(session, fc.profile_id)
-    for item in work.values():
-        if item.card_id in unanchored:
-            kept = summary.unanchored_new if item.anki.type == 0 else summary.unanchored_studied
-            kept.append(item.card_id)
 
 
 def _bulk(
