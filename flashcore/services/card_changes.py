@@ -12,6 +12,7 @@ from flashcore.core.errors import FlashcoreError, NotFoundError
 from flashcore.core.scoped_changes import (
     OPPOSITE,
     RESTORED,
+    CardSet,
     Left,
     ScopedChange,
     plan_undo,
@@ -78,7 +79,7 @@ def change_in_scope(
             topic=topic,
             new_only=new_only,
             at=values["modified_at"],
-            cards=tuple(ids),
+            cards=CardSet.of(ids),
             before=before,
             value=values["buried_until"] if action == "bury" else None,
         )
@@ -125,7 +126,7 @@ def undo_scoped(fc: Collection, action: str, change_id: int | None = None) -> Un
                 f"change {change.change_id} was a {change.action}: undo it with "
                 f"`flashcore cards {OPPOSITE[change.action]} --undo {change.change_id}`"
             )
-        marks = repos.card_marks(session, fc.profile_id, change.cards)
+        marks = repos.card_marks(session, fc.profile_id, list(change.cards))
         plan = plan_undo(change, marks, journal.taken_later(change), now)
         repos.write_undo(session, plan.writes, now)
         repos.save_journal(session, fc.profile_id, journal.after_undo(change, plan))

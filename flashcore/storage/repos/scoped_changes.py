@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, true, update
 
 from flashcore.core.scoped_changes import PLAIN, CardMarks, Journal
 from flashcore.storage.repos.common import chunks
@@ -83,24 +83,24 @@ def earlier_values(
     session: Executor, ids: Sequence[int], columns: Sequence[str]
 ) -> dict[str, dict[Any, tuple[int, ...]]]:
     """The values of `columns` these cards hold that are not plain (`PLAIN`), as column ->
-    value -> cards: read before a change writes them, so that an undo puts them back."""
-    found: dict[str, dict[Any, list[int]]] = {column: {} for column in columns}
-    if not columns:
-        return {}
-    for chunk in chunks(list(ids), 900):
+    value -> cards: read before a change writes them, so that an undo puts them back. Only
+    the rows that hold one are read (a 30,000-card deck: none, or a few)."""
+    found: dict[str, dict[Any, list[int]]] = {}
+    wanted = sorted(set(ids))
+    for column in columns:
+        col = cards.c[column]
+        held = col.is_(true()) if PLAIN[column] is False else col.is_not(None)
+        lo, hi = (wanted[0], wanted[-1]) if wanted else (0, -1)
         rows = session.execute(
-            select(cards.c.id, *(cards.c[column] for column in columns)).where(
-                cards.c.id.in_(chunk)
-            )
-        )
-        for row in rows:
-            for column, value in zip(columns, row[1:], strict=True):
-                if value != PLAIN[column]:
-                    found[column].setdefault(value, []).append(row[0])
+            select(cards.c.id, col).where(cards.c.id.between(lo, hi), held)
+        )  # a range of the primary key, the few that hold one kept below
+        members = set(wanted)
+        for card, value in rows:
+            if card in members:
+                found.setdefault(column, {}).setdefault(value, []).append(card)
     return {
         column: {value: tuple(ids) for value, ids in groups.items()}
         for column, groups in found.items()
-        if groups
     }
 
 
