@@ -74,7 +74,7 @@ class ProfileStamp:
     answered: frozenset[int]
 
 
-def profile_stamp(session: Any, profile_id: int, *, with_scheduling: bool) -> ProfileStamp:
+def stamp_after_import(session: Any, profile_id: int, *, with_scheduling: bool) -> ProfileStamp:
     """Read in the import's transaction, after its writes."""
     from flashcore.storage import repos
 

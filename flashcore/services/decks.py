@@ -276,9 +276,9 @@ def _write_all(
             # The profile as this import leaves it (`anki_unchanged`: its re-import's shortcut)
             stamp = None
             if package is not None:
-                from flashcore.services.anki_unchanged import profile_stamp
+                from flashcore.services.anki_unchanged import stamp_after_import
 
-                stamp = profile_stamp(session, fc.profile_id, with_scheduling=with_scheduling)
+                stamp = stamp_after_import(session, fc.profile_id, with_scheduling=with_scheduling)
             return counts, scheduled, back, stamp
 
         try:

@@ -24,6 +24,7 @@ from flashcore.core.model import Rating
 from flashcore.services import anki_import, anki_unchanged, study
 from flashcore.services.answering import undo
 from flashcore.services.qbank import import_log
+from flashcore.services.weights import refresh_weights
 from flashcore.storage import tables
 from tests import anki_history as ah
 from tests.anki_packages import add_note, anking_notetype
@@ -159,10 +160,25 @@ def _card_deleted(fc: Any, pkg: Package, tmp_path: Path) -> None:
         conn.execute(text("DELETE FROM cards WHERE id = :id"), {"id": card})
 
 
+def _revlog_row_lost(fc: Any, pkg: Package, tmp_path: Path) -> None:
+    """An answer carrying an Anki revlog id gone (as an undo removes an answer given here that
+    came back from Anki): the full re-import brings that row again."""
+    with fc.engine.begin() as conn:
+        conn.execute(text(
+            "DELETE FROM review_logs WHERE id = (SELECT MAX(id) FROM review_logs"
+            " WHERE anki_revlog_id IS NOT NULL)"
+        ))  # fmt: skip
+
+
+def _days_later(fc: Any, pkg: Package, tmp_path: Path) -> None:
+    fc.clock.advance(timedelta(days=3))
+    study.answer(fc, _card(fc, pkg.reviewed), Rating.AGAIN)  # a lapse, relearning
+
+
 Change = Callable[[Any, Package, Path], None]
 # Each change, and whether the unchanged re-import's shortcut holds after it (the changes
 # made in the profile's notes, decks or settings send the re-import through in full).
-CHANGES: dict[str, tuple[Change, bool]] = {
+CHANGES: dict[str, tuple[Change, bool | tuple[bool, bool]]] = {
     "nothing": (_nothing, True),
     "answer a card studied in Anki": (_answer_reviewed, True),
     "answer new cards through the learning steps": (_answer_new_steps, True),
@@ -176,6 +192,8 @@ CHANGES: dict[str, tuple[Change, bool]] = {
     "a setting": (_setting, False),
     "a TOML deck added": (_toml_deck, False),
     "a card deleted": (_card_deleted, False),
+    "an answer carrying a revlog id lost": (_revlog_row_lost, (False, True)),  # (sched, notes)
+    "days later, a lapse": (_days_later, True),
 }
 
 
@@ -202,13 +220,15 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_reimport_after_a_change_here_is_what_the_full_reimport_does(
     fc, package, tmp_path, reads, monkeypatch, change, with_scheduling
 ):
-    make, holds = CHANGES[change]
+    make, expected = CHANGES[change]
+    holds = expected if isinstance(expected, bool) else expected[not with_scheduling]
     fc.clock.set(datetime.now(UTC).replace(microsecond=0) + timedelta(days=1))  # after Anki's
     [first] = fc.add_decks([package.path], with_scheduling=with_scheduling)
     assert first.ok and first.added
     fc.clock.advance(timedelta(hours=2))
     make(fc, package, tmp_path)
     fc.clock.advance(timedelta(hours=1))
+    refresh_weights(fc)  # the day's weights (any `decks add` refreshes them on a new day)
     before = _dump(fc)
     del reads[:]
     [quick] = fc.add_decks([package.path], with_scheduling=with_scheduling)
