@@ -40,6 +40,7 @@ class Package:
     waiting: str  # the text of an AnKing note suspended in Anki, its question 5678
     new: str  # a note never studied in Anki
     reviewed: str  # a note studied in Anki
+    rescheduled: int  # the Anki id of a card given a due date by hand (a manual revlog row)
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +67,7 @@ def package(tmp_path_factory: pytest.TempPathFactory) -> Package:
     student.reopen()
     path = ah.export(student, folder / "studied.apkg")
     student.col.close()
-    return Package(path, "Amiodarone", "Fresh 0", "Question 0")
+    return Package(path, "Amiodarone", "Fresh 0", "Question 0", studied[2])
 
 
 def _dump(fc: Any) -> dict[str, list[tuple[Any, ...]]]:
@@ -243,3 +244,27 @@ def test_the_reimport_after_a_change_here_is_what_the_full_reimport_does(
     assert _differences(_dump(fc), after_quick) == []  # the full re-import changes nothing
     if skipped:
         assert quick.to_json() == full.to_json()
+
+
+def test_a_card_rescheduled_by_hand_in_anki_is_not_taken_again_by_each_reimport(
+    fc, package, tmp_path, monkeypatch
+):
+    """Found by the test above: the review log keeps no manual revlog row (set due date,
+    reschedule), so every re-import found it new and took the card from Anki again: its
+    version bumped, the flag and burial given here dropped, "1 updated from Anki" said. It
+    is taken once; after, Anki's state being its anchor's, nothing is new."""
+    monkeypatch.setattr(anki_unchanged, "replay", lambda *args, **kwargs: False)
+    fc.clock.set(datetime.now(UTC).replace(microsecond=0) + timedelta(days=1))
+    fc.add_decks([package.path], with_scheduling=True)
+    with fc.engine.connect() as conn:
+        card_id = conn.execute(
+            select(tables.anki_cards.c.card_id).where(
+                tables.anki_cards.c.anki_card_id == package.rescheduled
+            )
+        ).scalar_one()
+    study.set_cards(fc, "flag", [card_id])
+    study.set_cards(fc, "bury", [card_id])
+    [again] = fc.add_decks([package.path], with_scheduling=True)
+    assert again.scheduling is not None and not again.scheduling.changed
+    [card] = [c for c in fc.cards() if c["card_id"] == card_id]
+    assert card["flagged"] and card["buried"]
