@@ -106,6 +106,11 @@ class AnkiPackageError(DeckFormatError):
     """An Anki package (`.apkg`, `.colpkg`) that cannot be read; nothing from it was written."""
 
 
+class PackageMediaError(AnkiPackageError):
+    """An Anki package's media file that could not be read or staged while its import wrote
+    the database (`services.anki_import.MediaCopy`); its transaction was rolled back."""
+
+
 class DamagedHistoryError(FlashcoreError):
     """An Anki package's review history no date can hold (found while its scheduling is
     written; `decks add` names the file); nothing from it was written."""

@@ -13,6 +13,7 @@ from flashcore.core.errors import (
     DeckFormatError,
     FlashcoreError,
     InputFileError,
+    PackageMediaError,
     PartlyLoadedError,
     Problem,
 )
@@ -22,6 +23,7 @@ from flashcore.services.deck_report import FileReport as FileReport
 from flashcore.services.memory import no_cycle_collection
 from flashcore.storage import repos
 from flashcore.storage.bulk_cards import loading_cards
+from flashcore.storage.checkpoint import Checkpoint, defer_checkpoint
 from flashcore.storage.uow import WRITE_FAILURES, reading, run_write, transaction
 
 if TYPE_CHECKING:
@@ -124,21 +126,26 @@ def _add_decks(
     parsed: list[tuple[Path, list[DeckSpec] | None, FileReport]] = []
     packages: dict[str, PackageRead] = {}
     owner: dict[str, str] = {}
+    checkpoints: list[Checkpoint] = []  # a package commit's, run meanwhile (storage.checkpoint)
     partly: PartlyLoadedError | None = None
     try:
-        _read_all(fc, paths, reports, parsed, packages, owner, with_scheduling, prune)
-        _write_all(fc, parsed, packages, prune=prune, with_scheduling=with_scheduling,
-                   show_progress=show_progress)  # fmt: skip
-    except PartlyLoadedError as exc:
-        partly = exc  # the files loaded before it get their weights below, then it is raised
-    finally:
-        for package in packages.values():
-            package.discard()  # after a commit the staged files are moved already
-    if partly is not None:
-        partly.reports = list(reports)
+        try:
+            _read_all(fc, paths, reports, parsed, packages, owner, with_scheduling, prune)
+            _write_all(fc, parsed, packages, prune=prune, with_scheduling=with_scheduling,
+                       show_progress=show_progress, checkpoints=checkpoints)  # fmt: skip
+        except PartlyLoadedError as exc:
+            partly = exc  # the files loaded before it get their weights below, then it is raised
+        finally:
+            for package in packages.values():
+                package.discard()  # after a commit the staged files are moved already
+        if partly is not None:
+            partly.reports = list(reports)
+            _refresh_after(fc, reports)
+            raise partly
         _refresh_after(fc, reports)
-        raise partly
-    _refresh_after(fc, reports)
+    finally:
+        for checkpoint in checkpoints:
+            checkpoint.wait()
     return reports
 
 
@@ -166,7 +173,8 @@ def _read_all(
     with_scheduling: bool,
     prune: bool,
 ) -> None:
-    for path in expand(paths):
+    every = expand(paths)
+    for at, path in enumerate(every):
         report = FileReport(path=str(path), ok=False)
         reports.append(report)
         try:
@@ -184,6 +192,10 @@ def _read_all(
                 package = read_package(fc, path, with_scheduling=with_scheduling)
                 package.seen = seen
                 packages[str(path)] = package
+                if at < len(every) - 1:
+                    # Its media staged before the next file is read (they go on meanwhile
+                    # only for the last): a file whose media fail claims no deck key.
+                    package.wait_media()
                 specs = package.specs
                 report.skipped = dict(package.report.skipped)
                 report.unsupported = dict(package.report.unsupported)
@@ -218,6 +230,7 @@ def _write_all(
     prune: bool,
     with_scheduling: bool = False,
     show_progress: bool = False,
+    checkpoints: list[Checkpoint] | None = None,
 ) -> None:
     if any(specs is not None for _, specs, _ in parsed):
         from flashcore.services.backup import restore_point  # only imports need it
@@ -244,9 +257,12 @@ def _write_all(
             session: Any, specs: list[DeckSpec], package: PackageRead | None
         ) -> tuple[list[repos.LoadCounts], SchedulingSummary | None, int, ProfileStamp | None]:
             homes, returning, back, gone = None, None, 0, []
+            if package is not None and checkpoints is not None:
+                defer_checkpoint(session)  # its log is checkpointed after, meanwhile
             if package is not None:
                 # flashcore's own notes, exported to Anki and coming back: not added again
                 from flashcore.services import anki_identity as identity
+                from flashcore.services.anki_unchanged import stamp_after_import
 
                 returning = identity.exported_guids(session, fc.profile_id)
                 gone = identity.suspend_deleted_sides(session, fc.profile_id, specs, returning, now)
@@ -273,12 +289,10 @@ def _write_all(
                 # The new cards' introduction order, this file's among them. A reload that
                 # changed nothing leaves it as it is (no card's place moves needlessly).
                 repos.renumber_new_cards(session, fc.profile_id, NewOrder(fc.settings.new_order))
-            # The profile as this import leaves it (`anki_unchanged`: its re-import's shortcut)
             stamp = None
-            if package is not None:
-                from flashcore.services.anki_unchanged import stamp_after_import
-
+            if package is not None:  # the profile as left: its re-import's shortcut
                 stamp = stamp_after_import(session, fc.profile_id, with_scheduling=with_scheduling)
+                package.wait_media()  # copied meanwhile: the commit waits for them whole
             return counts, scheduled, back, stamp
 
         try:
@@ -286,12 +300,17 @@ def _write_all(
                 results, report.scheduling, report.own_notes, stamp = run_write(fc.engine, work)
             except DamagedHistoryError as exc:
                 raise AnkiPackageError([Problem(str(_path), None, str(exc))]) from None
+            except PackageMediaError as exc:  # rolled back: nothing of the file written
+                report.problems = [str(p) for p in exc.problems]
+                continue
         except WRITE_FAILURES as exc:
             if not any(r.ok for _, _, r in parsed):
                 raise  # nothing of this command was written: the error says so as it is
             partly = PartlyLoadedError(report.path, exc)
             partly.not_tried = _failed_after_loading(parsed, report, exc)
             raise partly from exc
+        if package is not None and checkpoints is not None and fc.engine.dialect.name == "sqlite":
+            checkpoints.append(Checkpoint(fc.engine))
         if package is not None:
             report.media_added = package.commit()
             report.suspended_cards = sum(len(n.suspended) for s in maybe_specs for n in s.notes)
