@@ -125,7 +125,7 @@ def undo_scoped(fc: Collection, action: str, change_id: int | None = None) -> Un
                 f"change {change.change_id} was a {change.action}: undo it with "
                 f"`flashcore cards {OPPOSITE[change.action]} --undo {change.change_id}`"
             )
-        marks = repos.card_marks(session, fc.profile_id, list(change.cards))
+        marks = repos.card_marks(session, fc.profile_id, list(change.cards), lock=True)
         plan = plan_undo(change, marks, journal.taken_later(change), now)
         repos.write_undo(session, plan.writes, now)
         repos.save_journal(session, fc.profile_id, journal.after_undo(change, plan))

@@ -6,12 +6,17 @@ gives a deleted row's id to the next row inserted)."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
+from sqlalchemy import update
+
 from flashcore.core.scoped_changes import Left
+from flashcore.services import card_changes
 from flashcore.services.card_changes import undo_scoped
 from flashcore.services.qbank import import_log, remove_qbank_batch
 from flashcore.services.study import change_cards_in_scope, set_cards
+from flashcore.storage.tables import cards
 from tests.conftest import write_deck
 
 
@@ -76,3 +81,37 @@ def test_undoing_a_change_after_its_cards_were_deleted_leaves_the_cards_made_sin
     assert undone.cards == []
     assert undone.left == {Left.GONE: deleted}
     assert _suspended(fc) == set()  # Y's cards (on SQLite: the deleted cards' ids) untouched
+
+
+def test_a_card_suspended_as_a_leech_while_an_undo_runs_is_not_unsuspended_by_it(
+    fc, tmp_path, monkeypatch
+):
+    """Another process's write to a card of the change (an answer that makes it a leech)
+    between the undo's read of the card and its write either waits for the undo or is seen by
+    it: never overwritten (PostgreSQL: the undo holds the cards' rows from its read on)."""
+    (report,) = fc.add_decks([write_deck(tmp_path / "d.toml", _cards(2, "c"), name="D", key="d")])
+    assert report.ok, report.problems
+    other = _ids(fc)["c1"]
+    change_cards_in_scope(fc, "suspend", deck="D")
+    original = card_changes.plan_undo
+    done = threading.Event()
+
+    def leech_beside(*args, **kwargs):
+        def answer_elsewhere() -> None:
+            with fc.engine.begin() as conn:
+                conn.execute(
+                    update(cards)
+                    .where(cards.c.id == other)
+                    .values(leech=True, suspended=True, version=cards.c.version + 1)
+                )
+            done.set()
+
+        threading.Thread(target=answer_elsewhere, daemon=True).start()
+        done.wait(1.0)  # done at once when nothing holds the row; else after the undo
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(card_changes, "plan_undo", leech_beside)
+    undo_scoped(fc, "unsuspend")
+    assert done.wait(15)
+    [card] = [c for c in fc.cards() if c["card_id"] == other]
+    assert card["suspended"], "the leech's suspension was overwritten by the undo"

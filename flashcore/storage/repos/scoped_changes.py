@@ -57,17 +57,23 @@ def kept_journal(session: Executor, profile_id: int) -> Any:
     return _stored(session, profile_id, lock=True).get(JOURNAL_KEY)
 
 
-def card_marks(session: Executor, profile_id: int, ids: Sequence[int]) -> dict[int, CardMarks]:
-    """What an undo looks at on each of these cards of the profile that still exists."""
+def card_marks(
+    session: Executor, profile_id: int, ids: Sequence[int], *, lock: bool = False
+) -> dict[int, CardMarks]:
+    """What an undo looks at on each of these cards of the profile that still exists. `lock`:
+    their rows held until the transaction ends (PostgreSQL: another process's write to one,
+    such as an answer that makes it a leech, waits for the undo instead of being overwritten
+    by it; SQLite's write lock already keeps every other writer out)."""
     c = cards.c
     out: dict[int, CardMarks] = {}
     for chunk in chunks(sorted(set(ids)), 900):
-        rows = session.execute(
+        query = (
             select(c.id, c.suspended, c.leech, c.unsuspended_by, c.buried_until, c.flagged,
                    notes.c.removed)
             .join(notes, notes.c.id == c.note_id)
             .where(c.profile_id == profile_id, c.id.in_(chunk))
         )  # fmt: skip
+        rows = session.execute(query.with_for_update(of=cards) if lock else query)
         for row in rows:
             out[row.id] = CardMarks(
                 suspended=bool(row.suspended),
