@@ -42,18 +42,29 @@ FIELD = {
     "flag": "flagged",
     "unflag": "flagged",
 }
-# The columns each verb writes whose earlier values an undo puts back (beside the verb's own
-# field, whose earlier value is the opposite one, but for a burial's end).
+# The columns each verb writes whose earlier values an undo puts back (a flag's earlier value
+# is the opposite one). A suspend or unsuspend also writes the marks beside `suspended`, so
+# its scope holds cards that were so already and differed only by a mark (an unsuspended card
+# whose missed question had unsuspended it): their `suspended` is remembered too.
 RESTORED = {
-    "suspend": ("unsuspended_by",),
-    "unsuspend": ("leech", "unsuspended_by"),
+    "suspend": ("suspended", "unsuspended_by"),
+    "unsuspend": ("suspended", "leech", "unsuspended_by"),
     "bury": ("buried_until",),
     "unbury": ("buried_until",),
     "flag": (),
     "unflag": (),
 }
-# A column's value when nothing was remembered for a card.
+# A column's value when nothing was remembered for a card (`suspended`: see `plain`).
 PLAIN: dict[str, Any] = {"unsuspended_by": None, "leech": False, "buried_until": None}
+
+
+def plain(action: str, column: str) -> Any:
+    """The earlier value of `column` an undo of `action` puts back when the change remembered
+    none for a card: for `suspended`, the opposite of what the change wrote; only the cards
+    that held another value are remembered (`ScopedChange.before`)."""
+    if column == "suspended":
+        return action == "unsuspend"
+    return PLAIN[column]
 
 
 class Left(Enum):
@@ -137,6 +148,7 @@ class ScopedChange:
     by_hand: CardSet = CardSet()
     before: Mapping[str, Mapping[Any, tuple[int, ...]]] = field(default_factory=dict)
     value: datetime | None = None
+    deleted: CardSet = CardSet()  # deleted since (`decks add --prune`): the id may be reused
 
     @property
     def field(self) -> str:
@@ -144,7 +156,7 @@ class ScopedChange:
 
     def size(self) -> int:
         """The characters of card ids it holds in the record."""
-        return len(self.cards.text()) + len(self.by_hand.text())
+        return len(self.cards.text()) + len(self.by_hand.text()) + len(self.deleted.text())
 
     def scope_text(self) -> str:
         parts = [f"{k} {v}" for k, v in (("deck", self.deck), ("topic", self.topic)) if v]
@@ -160,6 +172,7 @@ class ScopedChange:
             "at": self.at.isoformat(),
             "cards": self.cards.text(),
             "by_hand": self.by_hand.text(),
+            "deleted": self.deleted.text(),
             "before": {
                 column: [[_json_value(v), pack_ids(ids)] for v, ids in groups.items()]
                 for column, groups in self.before.items()
@@ -186,6 +199,7 @@ class ScopedChange:
             at=_aware(str(data["at"])),
             cards=CardSet.parse(str(data["cards"])),
             by_hand=CardSet.parse(str(data["by_hand"])),
+            deleted=CardSet.parse(str(data.get("deleted", ""))),
             before=before,
             value=None if value is None else _aware(str(value)),
         )
@@ -239,7 +253,8 @@ class Journal:
         if not waiting:
             return self.without(change.change_id)
         mine = [card for card in change.by_hand if card in set(waiting)]
-        kept = replace(change, cards=CardSet.of(waiting), by_hand=CardSet.of(mine))
+        kept = replace(change, cards=CardSet.of(waiting), by_hand=CardSet.of(mine),
+                       deleted=CardSet())  # fmt: skip
         return replace(
             self,
             changes=tuple(kept if c.change_id == change.change_id else c for c in self.changes),
@@ -253,9 +268,26 @@ class Journal:
         changes = []
         for change in self.changes:
             if change.field == FIELD[action]:
-                taken = [c for c in wanted if c in change.cards and c not in change.by_hand]
+                taken = [
+                    c
+                    for c in wanted
+                    if c in change.cards and c not in change.by_hand and c not in change.deleted
+                ]
                 if taken:
                     change = replace(change, by_hand=CardSet.of([*change.by_hand, *taken]))
+            changes.append(change)
+        return replace(self, changes=tuple(changes))
+
+    def forget(self, card_ids: Iterable[int]) -> Journal:
+        """The journal once these cards are deleted: a change that holds one marks it deleted
+        (an undo leaves it as gone, and never touches a card made later under its id, as
+        SQLite may give it); the same journal when none holds one."""
+        gone = set(card_ids)
+        changes = []
+        for change in self.changes:
+            held = [c for c in gone if c in change.cards and c not in change.deleted]
+            if held:
+                change = replace(change, deleted=CardSet.of([*change.deleted, *held]))
             changes.append(change)
         return replace(self, changes=tuple(changes))
 
@@ -331,7 +363,7 @@ def _left(
     taken_later: frozenset[int],
     now: datetime,
 ) -> Left | None:
-    if mark is None:
+    if mark is None or card in change.deleted:
         return Left.GONE
     if card in change.by_hand:
         return Left.BY_HAND
@@ -367,12 +399,13 @@ def _undo_values(
 ) -> dict[str, Any] | None:
     """The values that put a card back as it was before `change`; None when there is nothing
     to put back (the burial an unbury ended would be over by now)."""
-    values = {column: earlier.get(column, PLAIN[column]) for column in RESTORED[change.action]}
-    if change.action in ("suspend", "unsuspend"):
-        values["suspended"] = change.action == "unsuspend"
-    elif change.action in ("flag", "unflag"):
+    values = {
+        column: earlier.get(column, plain(change.action, column))
+        for column in RESTORED[change.action]
+    }
+    if change.action in ("flag", "unflag"):
         values["flagged"] = change.action == "unflag"
-    else:
+    elif change.action in ("bury", "unbury"):
         until = values["buried_until"]
         if until is not None and until <= now:
             values["buried_until"] = None  # an earlier burial that is over: none
@@ -397,7 +430,7 @@ def _json_value(value: Any) -> Any:
 def _stored_value(column: str, value: Any) -> Any:
     if column == "buried_until":
         return _aware(str(value))
-    if column == "leech":
+    if column in ("leech", "suspended"):
         return bool(value)
     return None if value is None else int(value)
 

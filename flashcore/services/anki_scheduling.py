@@ -64,6 +64,7 @@ from flashcore.services.anki_history import (
     _follow,
     _known,
     _match_unseen,
+    _note_unanchored,
     _review,
     _row,
     _settle,
@@ -209,6 +210,7 @@ def _apply(
         if len(writes) >= _WRITES:
             writes.write(session)
     writes.write(session)
+    _note_unanchored(session, fc, work, summary)
     if progress is not None:
         progress(total, total)
     return summary

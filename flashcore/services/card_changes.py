@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 from flashcore.core.errors import FlashcoreError, NotFoundError
 from flashcore.core.scoped_changes import (
     OPPOSITE,
-    RESTORED,
     CardSet,
     Left,
     ScopedChange,
@@ -70,7 +69,7 @@ def change_in_scope(
         ids = repos.ids_to_change(session, where, values, new_only=new_only)
         if not ids:
             return ScopedResult([], None)
-        before = repos.earlier_values(session, ids, RESTORED[action])
+        before = repos.earlier_values(session, ids, action)
         repos.update_cards(session, ids, values)
         change = ScopedChange(
             change_id=journal.next_id,

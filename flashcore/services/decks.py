@@ -29,6 +29,7 @@ from flashcore.storage.uow import WRITE_FAILURES, reading, run_write, transactio
 if TYPE_CHECKING:
     from flashcore.services.anki_import import PackageRead
     from flashcore.services.anki_scheduling import SchedulingSummary
+    from flashcore.services.anki_unchanged import ProfileStamp
     from flashcore.services.context import Collection
 
 DECK_SUFFIXES = {".toml"}
@@ -248,19 +249,20 @@ def _write_all(
             session: Any,
             specs: list[DeckSpec] = maybe_specs,
             package: PackageRead | None = package,
-        ) -> tuple[list[repos.LoadCounts], SchedulingSummary | None, int, str | None]:
+        ) -> tuple[list[repos.LoadCounts], SchedulingSummary | None, int, ProfileStamp | None]:
             with loading_cards(session, fc.profile_id, _incoming_cards(specs)):
                 return _write_file(session, specs, package)
 
         def _write_file(
             session: Any, specs: list[DeckSpec], package: PackageRead | None
-        ) -> tuple[list[repos.LoadCounts], SchedulingSummary | None, int, str | None]:
+        ) -> tuple[list[repos.LoadCounts], SchedulingSummary | None, int, ProfileStamp | None]:
             homes, returning, back, gone = None, None, 0, []
             if package is not None and checkpoints is not None:
                 defer_checkpoint(session)  # its log is checkpointed after, meanwhile
             if package is not None:
                 # flashcore's own notes, exported to Anki and coming back: not added again
                 from flashcore.services import anki_identity as identity
+                from flashcore.services.anki_unchanged import stamp_after_import
 
                 returning = identity.exported_guids(session, fc.profile_id)
                 gone = identity.suspend_deleted_sides(session, fc.profile_id, specs, returning, now)
@@ -287,9 +289,9 @@ def _write_all(
                 # The new cards' introduction order, this file's among them. A reload that
                 # changed nothing leaves it as it is (no card's place moves needlessly).
                 repos.renumber_new_cards(session, fc.profile_id, NewOrder(fc.settings.new_order))
-            # The profile as this import leaves it (`anki_unchanged`: its re-import's shortcut)
-            stamp = repos.import_stamp(session, fc.profile_id) if package is not None else None
-            if package is not None:
+            stamp = None
+            if package is not None:  # the profile as left: its re-import's shortcut
+                stamp = stamp_after_import(session, fc.profile_id, with_scheduling=with_scheduling)
                 package.wait_media()  # copied meanwhile: the commit waits for them whole
             return counts, scheduled, back, stamp
 

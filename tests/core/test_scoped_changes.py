@@ -61,3 +61,16 @@ def test_a_record_with_runs_out_of_order_is_no_record():
     )
     data["changes"][0]["cards"] = "5-3"
     assert Journal.from_json(data) == Journal()
+
+
+def test_cards_deleted_since_are_kept_apart_read_back_and_missing_from_an_older_record():
+    change = ScopedChange(1, "unsuspend", "X", None, False, AT, CardSet.of((1, 2, 3)),
+                          before={"suspended": {False: (3,)}})  # fmt: skip
+    journal = Journal().add(change).forget([2, 3, 99])
+    (kept,) = journal.changes
+    assert kept.deleted == CardSet.of((2, 3)) and kept.cards == change.cards
+    assert Journal.from_json(journal.to_json()) == journal
+    assert journal.forget([2]) == journal  # nothing new: the same journal
+    older = journal.to_json()
+    del older["changes"][0]["deleted"]  # a record written before the key existed
+    assert Journal.from_json(older).changes[0].deleted == CardSet()

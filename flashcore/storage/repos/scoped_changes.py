@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, true, update
+from sqlalchemy import false, select, true, update
 
-from flashcore.core.scoped_changes import PLAIN, CardMarks, Journal
+from flashcore.core.scoped_changes import RESTORED, CardMarks, Journal, plain
 from flashcore.storage.repos.common import chunks
 from flashcore.storage.tables import cards, notes, profiles
 
@@ -23,6 +23,7 @@ __all__ = [
     "JOURNAL_KEY",
     "card_marks",
     "earlier_values",
+    "forget_deleted_cards",
     "load_journal",
     "save_journal",
     "write_undo",
@@ -80,16 +81,21 @@ def card_marks(session: Executor, profile_id: int, ids: Sequence[int]) -> dict[i
 
 
 def earlier_values(
-    session: Executor, ids: Sequence[int], columns: Sequence[str]
+    session: Executor, ids: Sequence[int], action: str
 ) -> dict[str, dict[Any, tuple[int, ...]]]:
-    """The values of `columns` these cards hold that are not plain (`PLAIN`), as column ->
-    value -> cards: read before a change writes them, so that an undo puts them back. Only
-    the rows that hold one are read (a 30,000-card deck: none, or a few)."""
+    """The values of the columns `action` writes (`RESTORED`) these cards hold that are not
+    plain (`plain`), as column -> value -> cards: read before the change writes them, so that
+    an undo puts them back. Only the rows that hold one are read (a 30,000-card deck: none, or
+    a few)."""
     found: dict[str, dict[Any, list[int]]] = {}
     wanted = sorted(set(ids))
-    for column in columns:
+    for column in RESTORED[action]:
         col = cards.c[column]
-        held = col.is_(true()) if PLAIN[column] is False else col.is_not(None)
+        usual = plain(action, column)
+        held = (
+            col.is_(true()) if usual is False else col.is_(false()) if usual is True
+            else col.is_not(None)
+        )  # fmt: skip
         lo, hi = (wanted[0], wanted[-1]) if wanted else (0, -1)
         rows = session.execute(
             select(cards.c.id, col).where(cards.c.id.between(lo, hi), held)
@@ -117,3 +123,16 @@ def write_undo(
                 .where(cards.c.id.in_(chunk))
                 .values(version=cards.c.version + 1, modified_at=now, **dict(values))
             )
+
+
+def forget_deleted_cards(session: Executor, profile_id: int, card_ids: Sequence[int]) -> None:
+    """In the transaction that deletes these cards (`decks add --prune`): the remembered
+    changes that hold one mark it deleted (`Journal.forget`), so that no undo touches a card
+    made later under its id."""
+    seen = load_journal(session, profile_id)
+    if not card_ids or seen.forget(card_ids) == seen:
+        return  # held by no remembered change: the profile's row is not written
+    journal = load_journal(session, profile_id, lock=True)  # read again, the row held
+    forgotten = journal.forget(card_ids)
+    if forgotten != journal:
+        save_journal(session, profile_id, forgotten)
