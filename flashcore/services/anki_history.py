@@ -301,8 +301,11 @@ def _settle(
         default_retention=settings.desired_retention, history_memory=history_memory,
         last_answer=revlog_time(item.last_answer_ms) if item.last_answer_ms else None,
     )  # fmt: skip
-    if _taken_before(item, imported.schedule):
-        summary.cards_skipped += 1  # only rows that are not answers, taken before
+    if _taken_before(item, imported.schedule):  # only rows that are not answers, seen before
+        if imported.schedule is None:
+            summary.cards_new += 1
+        else:
+            summary.cards_skipped += 1
         return
     if item.anki.buried:  # buried in Anki: here too, until the next study day
         writes.bury(card_id, fc.rollover(now))
@@ -330,11 +333,14 @@ def _taken_before(item: _CardWork, schedule: Schedule | None) -> bool:
     """Whether the package brings nothing new for a card Anki scheduled before: no answer,
     only rows that are not answers (set due date, reschedule, forget: the review log keeps
     none, so they are found again on every re-import), and Anki's state is the one its anchor
-    holds, taken when those rows were. Its state, flag and burial here then stay."""
+    holds, taken when those rows were (a card new in Anki: linked before, still without an
+    anchor). Its state, flag and burial here then stay."""
     local = item.local
-    if item.new_answers or schedule is None or local is None or local.anchor is None:
+    if item.new_answers or local is None or local.anki_card_id != item.anki.id:
         return False
-    return local.anki_card_id == item.anki.id and local.anchor.schedule == schedule
+    if schedule is None:
+        return local.anchor is None
+    return local.anchor is not None and local.anchor.schedule == schedule
 
 
 def _note_unanchored(

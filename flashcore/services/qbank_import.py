@@ -181,7 +181,7 @@ class _Writer:
             if isinstance(rows, list):
                 held = today_repo.HeldBatch(claimed.batch_id, claimed.pending_from, rows)
                 latest = max((a[3] for a in rows), default=None)
-            self.report.pulled_forward = _reweigh(
+            self.report.pulled_forward, self.report.pulled_forward_new = _reweigh(
                 self.fc, self.conn, self.today, [claimed.batch_id], self.steps, hint,
                 latest=[(claimed.batch_id, claimed.pending_from, latest)], held=held,
                 known=self.known,
@@ -284,18 +284,20 @@ def _reweigh(
     fc: Collection, conn: Any, today: date, batch_ids: list[int], steps: Steps,
     hint: dict[str, Any], latest: Sequence[tuple[int, int, str | None]] = (),
     held: today_repo.HeldBatch | None = None, known: _Known | None = None,
-) -> int:  # fmt: skip
+) -> tuple[int, int]:  # fmt: skip
     """The weights and today's pull-forwards after published batches, worked out in a read
     transaction (even with nothing new: an import is one of the places that computes them),
     then written: the cards whose weight changed in steps; the topics, the pull-forwards, the
     day's stamp and the batches' end (with `latest`: a batch, its first attempt id and the
     latest day of its attempts held in memory, see repos.note_latest_day) in one short
     transaction. `held`: a batch whose attempts the import holds (see pullforward.choose);
-    `known`: see `_Known`. How many cards were pulled."""
+    `known`: see `_Known`. How many cards today's queue has pulled forward, and how many of
+    them it did not have before."""
     with transaction(conn, write=False), session_on(conn) as session:
         index = known.index if known is not None and known.stands(conn) else None
         found = weights.plan_refresh(session, fc, today, index=index, **hint)
         chosen = pullforward.choose(session, fc, today, index=found.index, held=held)
+        before = today_repo.pulled_forward(conn, fc.profile_id, today)
         days = [
             (batch_id, repos.batch_latest_day(conn, batch_id, first) if held is None
              else date.fromisoformat(held))
@@ -316,7 +318,7 @@ def _reweigh(
             repos.note_latest_day(c, batch_id, day)
 
     run_write_on(conn, finish)
-    return len(chosen)
+    return len(chosen), len(chosen.keys() - before.keys())
 
 
 def _finish_left(fc: Collection, conn: Any, today: date) -> None:

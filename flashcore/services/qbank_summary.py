@@ -33,7 +33,8 @@ class ImportReport:
     matched_none: int = 0
     unmatched_topics: list[str] = field(default_factory=list)
     unmatched_qids: list[str] = field(default_factory=list)
-    pulled_forward: int = 0
+    pulled_forward: int = 0  # the cards today's queue has pulled forward, after the import
+    pulled_forward_new: int = 0  # of those, the ones it did not have before
     unsuspended: int = 0  # suspended cards a missed question id brought back (unsuspend_on_miss)
     batch_id: int | None = None
     format: str = ""
@@ -58,6 +59,7 @@ class ImportReport:
             "unmatched_topics": self.unmatched_topics,
             "unmatched_qids": self.unmatched_qids,
             "pulled_forward": self.pulled_forward,
+            "pulled_forward_new": self.pulled_forward_new,
             "unsuspended": self.unsuspended,
             "warnings": self.warnings,
         }

@@ -64,6 +64,8 @@ def package(tmp_path_factory: pytest.TempPathFactory) -> Package:
     col.set_user_flag_for_cards(1, studied[:1])
     col.sched.bury_cards(studied[1:2])
     col.sched.set_due_date(studied[2:3], "5")  # a manual row in the revlog
+    col.sched.schedule_cards_as_new(studied[3:4])  # forgotten: new again, a manual row
+    col.sched.bury_cards(studied[3:4])
     student.reopen()
     path = ah.export(student, folder / "studied.apkg")
     student.col.close()
