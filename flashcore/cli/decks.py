@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from flashcore.cli.context import (
     open_collection,
@@ -13,6 +13,7 @@ from flashcore.cli.context import (
 from flashcore.cli.output import emit_json, info, say, table
 from flashcore.cli.parser import (
     MAX_ID,
+    PROG,
     AddCommand,
     CliUsageError,
     Parser,
@@ -24,6 +25,8 @@ from flashcore.cli.parser import (
     whole,
 )
 from flashcore.cli.priority import yield_cpu
+from flashcore.core.errors import PartlyLoadedError
+from flashcore.core.scoped_changes import OPPOSITE
 from flashcore.core.text import clip
 
 if TYPE_CHECKING:
@@ -41,41 +44,25 @@ def cmd_decks_add(args: argparse.Namespace) -> int:
             info("nothing was changed")
             return 1
     yield_cpu()  # bulk work: a reviewer open beside it gets the CPU first
+    partly = None
     with open_collection(args) as fc:
-        reports = fc.add_decks(
-            args.paths, prune=args.prune, with_scheduling=args.with_scheduling,
-            show_progress=not args.json and sys.stderr.isatty(),
-        )  # fmt: skip
+        try:
+            reports = fc.add_decks(
+                args.paths, prune=args.prune, with_scheduling=args.with_scheduling,
+                show_progress=not args.json and sys.stderr.isatty(),
+            )  # fmt: skip
+        except PartlyLoadedError as exc:
+            partly, reports = exc, cast("list[FileReport]", exc.reports)
     failed = [r for r in reports if not r.ok]
+    said = set() if partly is None else {partly.path, *partly.not_tried}  # in the last line
     if args.json:
         emit_json([r.to_json() for r in reports])
     else:
         for r in reports:
+            if r.path in said and not r.ok:
+                continue
             if r.ok:
-                if r.path.lower().endswith((".apkg", ".colpkg")):
-                    say(_package_line(r))
-                else:
-                    line = f"{r.path}: {r.added} added, {r.updated} updated"
-                    if r.removed:
-                        line += f", {r.removed} missing from the file (suspended, kept)"
-                    if r.deleted:
-                        line += f", {r.deleted} deleted"
-                    say(line)
-                for kind, count in sorted(r.unsupported.items()):
-                    say(f"  skipped {count} {kind} note{'s' if count != 1 else ''}: "
-                        "flashcore cannot show this kind")  # fmt: skip
-                for reason, count in sorted(r.skipped.items()):
-                    say(f"  skipped {count} note{'s' if count != 1 else ''}: {reason}")
-                for warning in r.warnings[:10]:
-                    say(f"  {warning}")
-                if r.scheduling is not None:
-                    say(f"  {r.scheduling.line()}")
-                    for key, value in r.scheduling.settings.items():
-                        say(f"  setting {key} = {value} (from the Anki preset)")
-                    for warning in r.scheduling.warnings:
-                        say(f"  {warning}")
-                for key in r.removed_keys[:20]:
-                    say(f"  suspended (no longer in the file): {key}")
+                _say_loaded(r)
             elif len(reports) == 1 and len(r.problems) == 1:  # one line says it all
                 info(f"{r.problems[0]}; nothing was loaded")
                 return 1
@@ -83,12 +70,53 @@ def cmd_decks_add(args: argparse.Namespace) -> int:
                 for problem in r.problems:
                     info(problem)
         loaded = len(reports) - len(failed)
-        if len(reports) > 1 or failed:
+        if partly is None and (len(reports) > 1 or failed):
             summary = f"{loaded} of {len(reports)} files loaded"
             if failed:
                 summary += "; not loaded (nothing changed): " + ", ".join(r.path for r in failed)
             (info if failed else print)(summary)
+    if partly is not None:  # some files loaded, then one failed: said last, as an error
+        info(f"{PROG}: error: {_partly_line(partly, reports)}")
     return 1 if failed else 0
+
+
+def _say_loaded(r: FileReport) -> None:
+    """A loaded file's lines: its counts, what was skipped, its warnings."""
+    if r.path.lower().endswith((".apkg", ".colpkg")):
+        say(_package_line(r))
+    else:
+        line = f"{r.path}: {r.added} added, {r.updated} updated"
+        if r.removed:
+            line += f", {r.removed} missing from the file (suspended, kept)"
+        if r.deleted:
+            line += f", {r.deleted} deleted"
+        say(line)
+    for kind, count in sorted(r.unsupported.items()):
+        say(f"  skipped {count} {kind} note{'s' if count != 1 else ''}: "
+            "flashcore cannot show this kind")  # fmt: skip
+    for reason, count in sorted(r.skipped.items()):
+        say(f"  skipped {count} note{'s' if count != 1 else ''}: {reason}")
+    for warning in r.warnings[:10]:
+        say(f"  {warning}")
+    if r.scheduling is not None:
+        say(f"  {r.scheduling.line()}")
+        for key, value in r.scheduling.settings.items():
+            say(f"  setting {key} = {value} (from the Anki preset)")
+        for warning in r.scheduling.warnings:
+            say(f"  {warning}")
+    for key in r.removed_keys[:20]:
+        say(f"  suspended (no longer in the file): {key}")
+
+
+def _partly_line(exc: PartlyLoadedError, reports: list[FileReport]) -> str:
+    """`1 of 2 files loaded; b.apkg: <problem>`: files were loaded, then one failed."""
+    from flashcore.cli.errors import describe
+
+    why = describe(exc.cause).removeprefix(f"{exc.path}: ")
+    line = f"{sum(r.ok for r in reports)} of {len(reports)} files loaded; {exc.path}: {why}"
+    if exc.not_tried:
+        line += "; not tried after it: " + ", ".join(exc.not_tried)
+    return line
 
 
 def _package_line(r: FileReport) -> str:
@@ -149,8 +177,17 @@ def cmd_cards(args: argparse.Namespace) -> int:
 
 
 def _change_cards(args: argparse.Namespace) -> int:
-    """A verb on the listed cards, or on every card of a deck and/or topic."""
+    """A verb on the listed cards, on every card of a deck and/or topic, or undoing a scoped
+    change (`--last`, `--undo N`)."""
     scoped = args.deck is not None or args.topic is not None
+    undo = args.last or args.undo is not None
+    if undo:
+        if scoped or args.card_ids or args.new or (args.last and args.undo is not None):
+            raise CliUsageError(
+                f"cards {args.action}: --last or --undo N goes alone (no CARD_ID, --deck, "
+                "--topic or --new)"
+            )
+        return _undo_scoped(args)
     if scoped == bool(args.card_ids):
         raise CliUsageError(
             f"cards {args.action}: name CARD_IDs or a scope (--deck D, --topic T), not "
@@ -158,19 +195,22 @@ def _change_cards(args: argparse.Namespace) -> int:
         )
     if args.new and not scoped:
         raise CliUsageError(f"cards {args.action}: --new goes with --deck or --topic")
-    from flashcore.services.study import set_cards, set_cards_in_scope
+    from flashcore.services.study import change_cards_in_scope, set_cards
 
+    change = None
     with open_collection(args) as fc:
         if scoped:
             resolve_scope(args, fc)
-            ids = set_cards_in_scope(
+            result = change_cards_in_scope(
                 fc, args.action, deck=args.deck, topic=args.topic, new_only=args.new
             )
+            ids, change = result.cards, result.change_id
         else:
             set_cards(fc, args.action, args.card_ids)
             ids = args.card_ids
     if args.json:
-        emit_json({"action": args.action, "cards": ids})
+        emit_json({"action": args.action, "cards": ids}
+                  | ({"change": change} if scoped else {}))  # fmt: skip
     elif scoped:
         scope = " and ".join(
             f"{k} {v}" for k, v in (("deck", args.deck), ("topic", args.topic)) if v
@@ -178,8 +218,43 @@ def _change_cards(args: argparse.Namespace) -> int:
         kind = ("new card" if args.new else "card") + ("s" if len(ids) != 1 else "")
         say(f"{args.action}: {len(ids):,} {kind} of {scope}"
             if ids else f"{args.action}: nothing to change in {scope}")  # fmt: skip
+        if change is not None:
+            say(f"  change {change}: `flashcore cards {OPPOSITE[args.action]} --last` undoes "
+                "exactly these cards")  # fmt: skip
     else:
         say(f"{args.action}: {len(ids)} card{'s' if len(ids) != 1 else ''}")
+    return 0
+
+
+# Why an undo left a card, in words (core.scoped_changes.Left's values).
+_LEFT = {
+    "gone": "deleted since",
+    "by_hand": "set by hand since",
+    "later_change": "changed since by a later `--deck/--topic` change",
+    "missed_question": "unsuspended since by a missed question",
+    "changed": "changed since by something else (an import, a leech, a burial)",
+    "leech": "suspended since as leeches",
+    "note_removed": "their notes are no longer in their deck files",
+    "ended": "nothing to put back: the burial is over",
+}
+
+
+def _undo_scoped(args: argparse.Namespace) -> int:
+    from flashcore.services.card_changes import undo_scoped
+
+    with open_collection(args) as fc:
+        report = undo_scoped(fc, args.action, args.undo)
+    if args.json:
+        emit_json(report.to_json())
+        return 0
+    change = report.change
+    n = len(report.cards)
+    say(f"{args.action}: {n:,} card{'s' if n != 1 else ''} put back as before change "
+        f"{change.change_id} ({change.action} of {change.scope_text()} on "
+        f"{change.at:%Y-%m-%d %H:%M} UTC, {len(change.cards):,} cards)")  # fmt: skip
+    for why, ids in report.left.items():
+        shown = " ".join(str(i) for i in ids[:10]) + (" ..." if len(ids) > 10 else "")
+        say(f"  left as they are: {len(ids):,} {_LEFT[why.value]} ({shown})")
     return 0
 
 
@@ -232,10 +307,20 @@ def add_commands(add: AddCommand, common: Parser) -> None:
                      f"flashcore cards {name} 101 102   # {name}s cards 101 and 102 "
                      "(ids from `flashcore cards` or `due`)\n"
                      f"flashcore cards {name} --deck Microbiology --new   # every card of the "
-                     "deck never studied", cmd_cards)  # fmt: skip
+                     "deck never studied\n"
+                     f"flashcore cards {name} --last   # undoes the newest `cards "
+                     f"{OPPOSITE[name]} --deck/--topic`", cmd_cards)  # fmt: skip
         v.add_argument("card_ids", nargs="*", type=whole(1, MAX_ID, "a card id"),
                        metavar="CARD_ID", help="the cards' ids (see `flashcore cards`)")  # fmt: skip
         scope_flags(v, default=argparse.SUPPRESS)
         v.add_argument("--new", action="store_true",
                        help="with --deck/--topic: only the cards never studied")  # fmt: skip
+        undone = OPPOSITE[name]
+        v.add_argument("--last", action="store_true",
+                       help=f"undo the newest `cards {undone} --deck/--topic`: exactly the cards "
+                       "it changed, but those changed since by hand, by a later scoped change "
+                       "or otherwise (they are listed)")  # fmt: skip
+        v.add_argument("--undo", type=whole(1, MAX_ID, "a change number"), metavar="N",
+                       help=f"undo scoped change N (the number `cards {undone} --deck D` "
+                       "printed) as --last does")  # fmt: skip
         json_flag(v)

@@ -172,12 +172,14 @@ def print_plan(data: dict[str, Any]) -> None:
             rows.append(tuple(row))
         heads = ["week of", "reviews", "new", "min/day", "peak", "over budget"]
         say("")
-        say("Forecast, week by week (the real scheduler, your answer times):")
+        pace = min(data["new_per_day_needed"], 9999)
+        say(f"Forecast, week by week, at {pace:,} new cards a day (the real scheduler, your "
+            "answer times):")  # fmt: skip
         say(table(rows, heads + (["waiting at end"] if waiting else [])))
     ready = data["readiness"]
     say("")
-    say(f"Readiness by system: about {ready['expected_points_at_risk']:.0f} exam points at "
-        "risk (percent of the exam)")  # fmt: skip
+    say(f"Readiness by system on exam day, at that pace: about "
+        f"{ready['expected_points_at_risk']:.0f} exam points at risk (percent of the exam)")  # fmt: skip
     rows = []
     for r in ready["systems"]:
         recall = "-" if r["recall"] is None else f"{r['recall']:.0%}"
@@ -187,6 +189,11 @@ def print_plan(data: dict[str, Any]) -> None:
         rows.append((r["short"], f"{r['points_at_risk']:.1f}", r["cards"],
                      f"{r['unseen']:.0%}", recall, qbank, r["report"] or ""))  # fmt: skip
     say(table(rows, ["system", "at risk", "cards", "unseen", "recall", "qbank", "report"]))
+    if ready.get("qbank_misses_only"):
+        say(f"qbank: {ready['qbank_misses_only']:,} misses were logged without the questions "
+            "answered right beside them (pastes of incorrects): they give no correct rate here, "
+            "only weight in `flashcore weakness`; log whole blocks with a result column to "
+            "count them")  # fmt: skip
     projected = data["assessments"]["projected"]
     if projected is not None:
         latest = data["assessments"]["latest"]

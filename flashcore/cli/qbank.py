@@ -183,14 +183,22 @@ def _say_report(report: ImportReport) -> None:
           f"{report.matched_topic} matched only a topic, {report.matched_none} matched nothing")  # fmt: skip
     if report.unmatched_topics:
         say("unmatched topics (gaps in your decks): " + "; ".join(report.unmatched_topics[:20]))
+        if not report.dry_run:
+            say("  `flashcore weakness` names the closest topic for each, and the "
+                "`flashcore topics alias TEXT TOPIC` that counts them there")  # fmt: skip
     if report.unmatched_qids:
         say("unmatched question ids: " + ", ".join(report.unmatched_qids[:30]))
     if report.skipped_invalid:
         say(f"skipped {len(report.skipped_invalid)} bad rows:")
         for skipped in report.skipped_invalid[:50]:
             say(f"  {skipped}")
-    if report.pulled_forward:
-        say(f"{report.pulled_forward} cards of weak topics pulled into today's queue")
+    if report.pulled_forward_new:
+        more = report.pulled_forward - report.pulled_forward_new
+        say(f"{report.pulled_forward_new} cards of weak topics pulled into today's queue"
+            + (f" (beside {more} pulled before today's import)" if more else ""))  # fmt: skip
+    elif report.pulled_forward:
+        say(f"no more cards pulled into today's queue: its {report.pulled_forward} cards of "
+            "weak topics were pulled before")  # fmt: skip
     if report.unsuspended:
         say(f"{report.unsuspended} suspended cards of the missed questions unsuspended "
             "(they come first; config set unsuspend_on_miss false to keep them suspended)")  # fmt: skip

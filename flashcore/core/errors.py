@@ -26,6 +26,20 @@ class DatabaseBusyError(DatabaseError):
     the same write may simply be tried again."""
 
 
+class PartlyLoadedError(FlashcoreError):
+    """`decks add` loaded (committed) some files, then one failed to be written: the files
+    before it stay loaded, it and those after it changed nothing. `reports`: every file's
+    report (`services.deck_report.FileReport`, ok for the loaded ones); `path` and `cause`:
+    the file that failed and why."""
+
+    def __init__(self, path: str, cause: BaseException) -> None:
+        super().__init__(f"{path}: {cause}")
+        self.path = path
+        self.cause = cause
+        self.reports: list[object] = []
+        self.not_tried: list[str] = []  # the files after it, not written
+
+
 class NotFoundError(FlashcoreError):
     """A card, deck, profile or batch that does not exist."""
 
@@ -90,6 +104,11 @@ class ReportFormatError(InputFileError):
 
 class AnkiPackageError(DeckFormatError):
     """An Anki package (`.apkg`, `.colpkg`) that cannot be read; nothing from it was written."""
+
+
+class PackageMediaError(AnkiPackageError):
+    """An Anki package's media file that could not be read or staged while its import wrote
+    the database (`services.anki_import.MediaCopy`); its transaction was rolled back."""
 
 
 class DamagedHistoryError(FlashcoreError):

@@ -8,7 +8,8 @@ its exam questions answered right:
 - its cards: `knowledge = (1 - unseen) × recall`, where `unseen` is the share of its cards the
   forecast leaves new on exam day and `recall` the forecast's mean recall of the others on
   exam day (no card: knowledge 0, the area is unprepared);
-- the qbank questions of the last 28 days matched to it: their correct rate, weighing
+- the qbank questions of the last 28 days matched to it (of imports that logged right answers
+  too: a paste of misses alone says nothing of a rate): their correct rate, weighing
   `n / (n + 20)` for n questions (20 questions weigh as much as the cards);
 - the most recent self-assessment report naming it: its percent, or its band read as the pass
   line minus 10 (lower), the pass line (borderline) or plus 10 (higher), weighing 0.5, halved

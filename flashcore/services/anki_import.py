@@ -2,10 +2,12 @@
 
 The package is read whole before anything is written: the collection is extracted into a
 work folder inside the collection's media folder (`<database>.media/.import-<pid>-<n>/`), converted,
-and the media files the imported notes use are staged there too. The database write happens
-after (in `decks.add_decks`, one transaction per file); only when it commits are the staged
-files moved into the media folder. A package with any problem changes nothing and leaves no
-file behind; nothing is ever written outside the collection's media folder.
+and the media files the imported notes use are staged there too, by a thread of their own
+(`MediaCopy`) while the database is written (in `decks.add_decks`, one transaction per file):
+the transaction waits for them before it commits, and fails (rolled back) when one cannot be
+read or written. Only when it commits are the staged files moved into the media folder. A
+package with any problem changes nothing and leaves no file behind; nothing is ever written
+outside the collection's media folder.
 """
 
 from __future__ import annotations
@@ -14,12 +16,14 @@ import hashlib
 import itertools
 import os
 import shutil
-from collections.abc import Sequence
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flashcore.core import anking
+from flashcore.core.errors import InputFileError, PackageMediaError, Problem
 from flashcore.core.model import DeckSpec
 from flashcore.importers.anki_package import (
     AnkiPackage,
@@ -64,6 +68,48 @@ def media_files(fc: Collection, names: Sequence[str]) -> tuple[list[Path], list[
     return found, missing
 
 
+class MediaCopy:
+    """The media files of a package a predicate wants, copied into a folder by a thread of its
+    own (started at once), while the import writes the database: decompressing and writing
+    them (AnKing's few hundred MB) hold no lock Python's other threads need. `wait` for the
+    names copied (raises `PackageMediaError` when one could not be); `stop` ends it early."""
+
+    def __init__(
+        self, pkg: AnkiPackage, dest: Path, wanted: Callable[[MediaFile], bool], where: str
+    ) -> None:
+        self._where = where
+        self._stopped = threading.Event()
+        self._copied: list[str] = []
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._run, args=(pkg, dest, wanted), name="flashcore-anki-media", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, pkg: AnkiPackage, dest: Path, wanted: Callable[[MediaFile], bool]) -> None:
+        try:
+            copied = pkg.extract_media(dest, lambda m: not self._stopped.is_set() and wanted(m))
+            self._copied = [m.name for m in copied]
+        except BaseException as exc:  # noqa: BLE001 - handed to the thread that waits
+            self._error = exc
+
+    def wait(self) -> list[str]:
+        self._thread.join()
+        error = self._error
+        if isinstance(error, InputFileError):
+            raise PackageMediaError(error.problems)
+        if isinstance(error, OSError):
+            problem = f"cannot read: {error.strerror or error}"
+            raise PackageMediaError([Problem(self._where, None, problem)])
+        if error is not None:
+            raise error
+        return self._copied
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join()
+
+
 @dataclass(slots=True)
 class PackageRead:
     """A package read and checked, its media staged; `commit` or `discard` it. The package
@@ -74,15 +120,24 @@ class PackageRead:
     report: ConvertReport
     work: Path
     media: Path
-    staged: list[str]
+    copying: MediaCopy | None  # the media files being staged (`wait_media`)
     source: AnkiPackage | None = None
     answers: AnswerStaging | None = None  # its review-log rows staged ahead (a first import)
     names: tuple[str, ...] = ()  # the package's media files
     missing: frozenset[str] = frozenset()  # those the media folder did not hold when read
     seen: PackagePrint | None = None  # the file's print, for `anki_unchanged.remember`
+    staged: list[str] = field(default_factory=list)  # the media files staged (`wait_media`)
+
+    def wait_media(self) -> None:
+        """Wait until the media files are staged (inside the import's transaction, before it
+        commits: raises `PackageMediaError` when one could not be)."""
+        if self.copying is not None:
+            self.staged = self.copying.wait()
+            self.copying = None
 
     def commit(self) -> int:
         """Move the staged media into the media folder; the number of files moved."""
+        self.wait_media()
         moved = 0
         for name in self.staged:
             os.replace(self.work / "media" / name, self.media / name)
@@ -91,6 +146,9 @@ class PackageRead:
         return moved
 
     def discard(self) -> None:
+        if self.copying is not None:
+            self.copying.stop()
+            self.copying = None
         if self.answers is not None:
             self.answers.close()
             self.answers = None
@@ -164,10 +222,9 @@ def read_package(
             missing=missing,
         )
         wanted = report.media
-        staged = pkg.extract_media(
-            work / "media",
-            lambda m: m.name in wanted and not _same(media / m.name, m),
-        )
+        copying = MediaCopy(pkg, work / "media",
+                            lambda m: m.name in wanted and not _same(media / m.name, m),
+                            str(path))  # fmt: skip
     except BaseException:
         if answers is not None:
             answers.close()
@@ -175,5 +232,4 @@ def read_package(
             pkg.close()
         shutil.rmtree(work, ignore_errors=True)
         raise
-    return PackageRead(specs, report, work, media, [m.name for m in staged], pkg, answers, names,
-                       missing)  # fmt: skip
+    return PackageRead(specs, report, work, media, copying, pkg, answers, names, missing)

@@ -33,10 +33,12 @@ from flashcore.importers.anki_package.types import (
 from flashcore.importers.anki_revlog_sql import (
     ANSWERS_OF_CARDS_SQL,
     COPY_STAGED_SQL,
+    COPY_STAGED_STEPS,
     COUNTS_SQL,
     FINGERPRINTS_SQL,
     FIRST_CARDS,
     FIRST_ROWS_SQL,
+    FIRST_ROWS_STEPS,
     REVLOG_OF_CARDS_SQL,
     ROWS_COUNTS_SQL,
     ROWS_PRINTS_SQL,
@@ -62,6 +64,7 @@ from flashcore.services.anki_history import (
     _follow,
     _known,
     _match_unseen,
+    _note_unanchored,
     _review,
     _row,
     _settle,
@@ -207,6 +210,7 @@ def _apply(
         if len(writes) >= _WRITES:
             writes.write(session)
     writes.write(session)
+    _note_unanchored(session, fc, work, summary)
     if progress is not None:
         progress(total, total)
     return summary
@@ -239,7 +243,8 @@ def _bulk(
         and not held
         and not anki_sync.holds_revlog_ids(session, fc.profile_id)
     ):
-        return done + _bulk_first(pkg, fc, direct, clock, summary, answers)
+        bar = None if progress is None else (progress, done, total)
+        return done + _bulk_first(pkg, fc, direct, clock, summary, answers, bar)
     looked_up = _fingerprinted(pkg, direct, held, summary) if held else direct
     if looked_up:
         _count_new(pkg, fc, looked_up, known, summary)
@@ -313,6 +318,7 @@ def _bulk_first(
     clock: AnkiClock,
     summary: SchedulingSummary,
     answers: AnswerStaging | None,
+    bar: tuple[Progress, int, int] | None = None,
 ) -> int:
     """`_bulk` when the profile's review log holds no revlog id (a first import): every answer
     is new, so none is looked up before; the rows go in (copied from those staged ahead, when
@@ -340,15 +346,17 @@ def _bulk_first(
     pkg.fill_temp("fc_cards", FIRST_CARDS,
                   ((w.anki.id, w.card_id, w.retention or retention, numbers[3 * i + 2])
                    for i, w in enumerate(works)))  # fmt: skip
+    expected = sum(numbers[0::3])  # the rows of the imported cards (answers, mostly)
     if staged is not None:
-        inserted = pkg.insert_staged(
-            staged.path, COPY_STAGED_SQL, (fc.profile_id, anki_sync.IMPORTED_REASON)
-        )
+        shown = anki_sync.rows_progress(bar, expected, COPY_STAGED_STEPS)
+        inserted = pkg.insert_staged(staged.path, COPY_STAGED_SQL,
+                                     (fc.profile_id, anki_sync.IMPORTED_REASON), shown)  # fmt: skip
     else:
         params = _day_tables(pkg, fc, clock, every=True)
-        inserted = pkg.insert_review_logs(FIRST_ROWS_SQL, params, ids=True)
+        shown = anki_sync.rows_progress(bar, expected, FIRST_ROWS_STEPS)
+        inserted = pkg.insert_review_logs(FIRST_ROWS_SQL, params, ids=True, progress=shown)
     held = None
-    if sum(numbers[0::3]) != inserted:  # rows other than answers
+    if expected != inserted:  # rows other than answers
         held = {card_id: (n, last) for card_id, n, last in pkg.imported_counts()}
     for work, rows, most in zip(works, numbers[0::3], numbers[1::3], strict=True):
         new, last = (rows, most) if held is None else held.get(work.card_id, (0, 0))

@@ -1,16 +1,33 @@
 """An unchanged re-import of an Anki package, recognized before the package is opened and
-skipped (`decks add FILE` again, nothing new on either side): its report is the one the full
-re-import would give, remembered by the import before.
+skipped (`decks add FILE` again, nothing new in the file, nothing an import reads changed
+here): its report is the one the full re-import would give, remembered by the import before.
 
 After each package import the collection remembers (`storage.import_prints`, a side file of
 its media folder) the package file's digest with the import's options, the *stamp* of the
-profile as the import left it (`repos.import_stamp`: its notes, cards, answers, anchors,
-decks, topics, settings), the package's media files as the media folder then held them, and
-the report a re-import of the same file would give. A later import of a file with the same
-digest and options is skipped only when the profile's stamp and those media files are still
-the same: any change made here since (an answer, a suspension, a setting, a deck load, a
-media file deleted or edited) and any other file (a newer export brings newer history) mean
-the import does its work. A changed flashcore (its version, the notes' conversion) does too.
+profile as the import left it (`repos.import_stamp`: its notes, which cards exist and their
+links and anchors to Anki, the answers carrying an Anki revlog id, decks, topics, settings),
+the package's media files as the media folder then held them, and the report a re-import of
+the same file would give. A later import of a file with the same digest and options is skipped
+only when the profile's stamp and those media files are still the same: a note, deck, topic or
+setting changed here since, a media file deleted or edited, and any other file (a newer export
+brings newer history) mean the import does its work. A changed flashcore (its version, the
+notes' conversion) does too.
+
+Study here since does not (issue 16: a student answers daily and re-imports the same file):
+answers, undos, suspensions, flags, burials, a missed question's unsuspension leave the stamp
+as it is, because the full re-import of the same file changes none of what they changed and
+writes nothing else. The notes import touches no card of a note it finds unchanged; the
+scheduling import takes nothing for a card the package brings nothing new for (every revlog id
+of its answers held, its rows that are not answers taken before: `anki_history._taken_before`),
+so flashcore's state, flag, suspension and burial of it stay, and an answer given here since is
+only looked for among rows the package does not hold. One thing it reports moves: a card
+without an anchor (new in Anki) counts "still new" until it is answered here, then "unchanged".
+The import remembers those cards (`SchedulingSummary.unanchored_new`), and the shortcut counts
+them again against the answers given here now (`repos.answered_unanchored`); a card studied in
+Anki but kept without an anchor for answers given here (`unanchored_studied`) that has lost them
+(undone) would be taken from Anki by the full import: the shortcut is refused then.
+`tests/services/test_anki_unchanged_study.py` holds the full re-import to that for each kind of
+change made here.
 
 An import is remembered only when what a re-import reports is certain from its own report:
 no warnings (they come from notes converted), no notes of flashcore's own coming back, no
@@ -21,7 +38,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +63,23 @@ class PackagePrint:
     key: str
     owner: str  # the collection and profile
     file: FileDigest
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileStamp:
+    """The profile as an import left it: `digest` (`repos.import_stamp`), and the cards
+    without an anchor answered here (`repos.answered_unanchored`; with scheduling only)."""
+
+    digest: str
+    answered: frozenset[int]
+
+
+def stamp_after_import(session: Any, profile_id: int, *, with_scheduling: bool) -> ProfileStamp:
+    """Read in the import's transaction, after its writes."""
+    from flashcore.storage import repos
+
+    answered = repos.answered_unanchored(session, profile_id) if with_scheduling else set()
+    return ProfileStamp(repos.import_stamp(session, profile_id), frozenset(answered))
 
 
 def package_print(
@@ -90,12 +124,21 @@ def replay(
             return False
     except (KeyError, TypeError, ValueError, AttributeError):
         return False
+    scheduling = shown[5]
     with reading(fc.engine) as session:
         if repos.import_stamp(session, fc.profile_id) != entry.get("stamp"):
             return False
+        if scheduling is not None:
+            try:
+                scheduling = _recounted(scheduling, entry["unanchored"],
+                                        repos.answered_unanchored(session, fc.profile_id))  # fmt: skip
+            except (KeyError, TypeError, ValueError, AttributeError):
+                return False
+            if scheduling is None:
+                return False
     report.ok = True
     report.decks, report.unchanged, report.skipped, report.unsupported = shown[:4]
-    report.suspended_cards, report.scheduling = shown[4:]
+    report.suspended_cards, report.scheduling = shown[4], scheduling
     for key in keys:
         owner[key] = report.path
     return True
@@ -105,7 +148,7 @@ def remember(
     seen: PackagePrint | None,
     folder: Path,
     report: FileReport,
-    stamp: str | None,
+    stamp: ProfileStamp | None,
     *,
     names: tuple[str, ...],
     missing: frozenset[str],
@@ -118,6 +161,9 @@ def remember(
     notes converted use (and those of `missing` the others use); `keys`: its decks' keys."""
     shown = _as_unchanged(report)
     if seen is None or stamp is None or shown is None:
+        return
+    unanchored = _unanchored(report, stamp.answered)
+    if report.scheduling is not None and unanchored is None:
         return
     try:
         if file_stat(Path(report.path)) != (seen.file.size, seen.file.mtime_ns):
@@ -140,12 +186,14 @@ def remember(
     entries = {
         key: entry
         for key, entry in load_prints(folder).items()
-        if isinstance(entry, dict) and (entry.get("owner") != seen.owner or entry.get("stamp") == stamp)
+        if isinstance(entry, dict)
+        and (entry.get("owner") != seen.owner or entry.get("stamp") == stamp.digest)
     }  # fmt: skip
     entries.pop(seen.key, None)  # the newest last: the oldest go first past `_KEPT`
     entries[seen.key] = {
         "owner": seen.owner,
-        "stamp": stamp,
+        "stamp": stamp.digest,
+        "unanchored": unanchored,
         "keys": keys,
         "present": present,
         "absent": absent,
@@ -182,6 +230,47 @@ def _as_unchanged(report: FileReport) -> dict[str, Any] | None:
         "suspended_cards": report.suspended_cards,
         "scheduling": scheduling,
     }
+
+
+def _unanchored(report: FileReport, answered: frozenset[int]) -> dict[str, Any] | None:
+    """The package's cards without an anchor, as remembered (id ranges), when the report's
+    count of them is what `_recounted` gives (else None: nothing remembered)."""
+    s = report.scheduling
+    if s is None:
+        return None
+    new, studied = set(s.unanchored_new), set(s.unanchored_studied)
+    if not studied <= answered or len(new - answered) != s.cards_new:
+        return None
+    return {"new": _ranges(new), "studied": _ranges(studied)}
+
+
+def _recounted(
+    summary: SchedulingSummary, unanchored: dict[str, Any], answered: set[int]
+) -> SchedulingSummary | None:
+    """The remembered scheduling report with the cards without an anchor counted again
+    against the answers given here now (`answered`): such a card new in Anki is "still new"
+    until answered here, then unchanged. None when a card studied in Anki, kept without an
+    anchor for its answers here, lost them (the full import takes Anki's state for it)."""
+    if not _expanded(unanchored["studied"]) <= answered:
+        return None
+    new = len(_expanded(unanchored["new"]) - answered)
+    kept = summary.cards_skipped + summary.cards_new
+    return replace(summary, cards_skipped=kept - new, cards_new=new)
+
+
+def _ranges(ids: set[int]) -> list[list[int]]:
+    """Ids as [first, last] runs (a package's cards are mostly consecutive rows)."""
+    runs: list[list[int]] = []
+    for card_id in sorted(ids):
+        if runs and runs[-1][1] == card_id - 1:
+            runs[-1][1] = card_id
+        else:
+            runs.append([card_id, card_id])
+    return runs
+
+
+def _expanded(runs: list[list[int]]) -> set[int]:
+    return {card_id for first, last in runs for card_id in range(int(first), int(last) + 1)}
 
 
 def _shown(shown: dict[str, Any]) -> tuple[Any, ...]:

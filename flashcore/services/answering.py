@@ -16,6 +16,7 @@ from flashcore.core.errors import (
     StaleCardError,
 )
 from flashcore.core.model import CardState, Rating, Schedule
+from flashcore.services.card_changes import ScopedResult, change_in_scope, note_set_by_hand
 from flashcore.services.exam import card_retention
 from flashcore.storage import anki_sync, repos
 from flashcore.storage.uow import run_write, run_write_on, transaction
@@ -422,23 +423,33 @@ def set_cards_in_scope(
 ) -> list[int]:
     """suspend | unsuspend | unbury | flag | unflag | bury every card of a deck and/or topic
     (with sub-decks and sub-topics; only cards never studied with `new_only`) that is not so
-    already, in one transaction; returns the ids changed (e.g. a low-yield deck out of scope)."""
+    already, in one transaction; returns the ids changed (e.g. a low-yield deck out of scope).
+    The change is remembered for `undo_scoped` (`change_cards_in_scope` gives its number)."""
+    return change_cards_in_scope(fc, action, deck=deck, topic=topic, new_only=new_only).cards
+
+
+def change_cards_in_scope(
+    fc: Collection,
+    action: str,
+    *,
+    deck: str | None = None,
+    topic: str | None = None,
+    new_only: bool = False,
+) -> ScopedResult:
+    """`set_cards_in_scope`, with the number of the change remembered (None: none changed)."""
     if deck is None and topic is None:
         raise FlashcoreError("name a deck or a topic (--deck D, --topic T) or card ids")
     values = _action_values(fc, action)
-
-    def work(session: Any) -> list[int]:
-        where = repos.card_scope(session, fc.profile_id, deck, topic)
-        return repos.set_flags_in_scope(session, where, values, new_only=new_only)
-
-    return run_write(fc.engine, work)
+    return change_in_scope(fc, action, values, deck=deck, topic=topic, new_only=new_only)
 
 
 def set_cards(fc: Collection, action: str, card_ids: list[int]) -> int:
-    """suspend | unsuspend | unbury | flag | unflag | bury the listed cards."""
+    """suspend | unsuspend | unbury | flag | unflag | bury the listed cards (a remembered
+    scoped change leaves them as set here when it is undone)."""
     values = _action_values(fc, action)
 
     def work(session: Any) -> None:
+        note_set_by_hand(session, fc, action, card_ids)  # the profile's row first
         missing = repos.set_card_flags(session, fc.profile_id, card_ids, values)
         if missing:
             raise NotFoundError(f"no card {missing[0]} in this profile; nothing was changed")

@@ -13,6 +13,8 @@ from flashcore.core.errors import (
     DeckFormatError,
     FlashcoreError,
     InputFileError,
+    PackageMediaError,
+    PartlyLoadedError,
     Problem,
 )
 from flashcore.core.introduction import NewOrder
@@ -21,11 +23,13 @@ from flashcore.services.deck_report import FileReport as FileReport
 from flashcore.services.memory import no_cycle_collection
 from flashcore.storage import repos
 from flashcore.storage.bulk_cards import loading_cards
-from flashcore.storage.uow import reading, run_write, transaction
+from flashcore.storage.checkpoint import Checkpoint, defer_checkpoint
+from flashcore.storage.uow import WRITE_FAILURES, reading, run_write, transaction
 
 if TYPE_CHECKING:
     from flashcore.services.anki_import import PackageRead
     from flashcore.services.anki_scheduling import SchedulingSummary
+    from flashcore.services.anki_unchanged import ProfileStamp
     from flashcore.services.context import Collection
 
 DECK_SUFFIXES = {".toml"}
@@ -122,13 +126,31 @@ def _add_decks(
     parsed: list[tuple[Path, list[DeckSpec] | None, FileReport]] = []
     packages: dict[str, PackageRead] = {}
     owner: dict[str, str] = {}
+    checkpoints: list[Checkpoint] = []  # a package commit's, run meanwhile (storage.checkpoint)
+    partly: PartlyLoadedError | None = None
     try:
-        _read_all(fc, paths, reports, parsed, packages, owner, with_scheduling, prune)
-        _write_all(fc, parsed, packages, prune=prune, with_scheduling=with_scheduling,
-                   show_progress=show_progress)  # fmt: skip
+        try:
+            _read_all(fc, paths, reports, parsed, packages, owner, with_scheduling, prune)
+            _write_all(fc, parsed, packages, prune=prune, with_scheduling=with_scheduling,
+                       show_progress=show_progress, checkpoints=checkpoints)  # fmt: skip
+        except PartlyLoadedError as exc:
+            partly = exc  # the files loaded before it get their weights below, then it is raised
+        finally:
+            for package in packages.values():
+                package.discard()  # after a commit the staged files are moved already
+        if partly is not None:
+            partly.reports = list(reports)
+            _refresh_after(fc, reports)
+            raise partly
+        _refresh_after(fc, reports)
     finally:
-        for package in packages.values():
-            package.discard()  # after a commit the staged files are moved already
+        for checkpoint in checkpoints:
+            checkpoint.wait()
+    return reports
+
+
+def _refresh_after(fc: Collection, reports: list[FileReport]) -> None:
+    """The weights and the planner's statistics after the files loaded."""
     if any(r.ok for r in reports):
         from flashcore.services.weights import refresh_weights
         from flashcore.storage.db import refresh_statistics
@@ -139,7 +161,6 @@ def _add_decks(
         refresh_weights(fc, force=any(_changed(r) for r in reports if r.ok))
         if any(r.added or r.deleted for r in reports):
             refresh_statistics(fc.engine)  # new cards: the planner's statistics too
-    return reports
 
 
 def _read_all(
@@ -152,7 +173,8 @@ def _read_all(
     with_scheduling: bool,
     prune: bool,
 ) -> None:
-    for path in expand(paths):
+    every = expand(paths)
+    for at, path in enumerate(every):
         report = FileReport(path=str(path), ok=False)
         reports.append(report)
         try:
@@ -170,6 +192,10 @@ def _read_all(
                 package = read_package(fc, path, with_scheduling=with_scheduling)
                 package.seen = seen
                 packages[str(path)] = package
+                if at < len(every) - 1:
+                    # Its media staged before the next file is read (they go on meanwhile
+                    # only for the last): a file whose media fail claims no deck key.
+                    package.wait_media()
                 specs = package.specs
                 report.skipped = dict(package.report.skipped)
                 report.unsupported = dict(package.report.unsupported)
@@ -204,6 +230,7 @@ def _write_all(
     prune: bool,
     with_scheduling: bool = False,
     show_progress: bool = False,
+    checkpoints: list[Checkpoint] | None = None,
 ) -> None:
     if any(specs is not None for _, specs, _ in parsed):
         from flashcore.services.backup import restore_point  # only imports need it
@@ -222,17 +249,20 @@ def _write_all(
             session: Any,
             specs: list[DeckSpec] = maybe_specs,
             package: PackageRead | None = package,
-        ) -> tuple[list[repos.LoadCounts], SchedulingSummary | None, int, str | None]:
+        ) -> tuple[list[repos.LoadCounts], SchedulingSummary | None, int, ProfileStamp | None]:
             with loading_cards(session, fc.profile_id, _incoming_cards(specs)):
                 return _write_file(session, specs, package)
 
         def _write_file(
             session: Any, specs: list[DeckSpec], package: PackageRead | None
-        ) -> tuple[list[repos.LoadCounts], SchedulingSummary | None, int, str | None]:
+        ) -> tuple[list[repos.LoadCounts], SchedulingSummary | None, int, ProfileStamp | None]:
             homes, returning, back, gone = None, None, 0, []
+            if package is not None and checkpoints is not None:
+                defer_checkpoint(session)  # its log is checkpointed after, meanwhile
             if package is not None:
                 # flashcore's own notes, exported to Anki and coming back: not added again
                 from flashcore.services import anki_identity as identity
+                from flashcore.services.anki_unchanged import stamp_after_import
 
                 returning = identity.exported_guids(session, fc.profile_id)
                 gone = identity.suspend_deleted_sides(session, fc.profile_id, specs, returning, now)
@@ -259,14 +289,28 @@ def _write_all(
                 # The new cards' introduction order, this file's among them. A reload that
                 # changed nothing leaves it as it is (no card's place moves needlessly).
                 repos.renumber_new_cards(session, fc.profile_id, NewOrder(fc.settings.new_order))
-            # The profile as this import leaves it (`anki_unchanged`: its re-import's shortcut)
-            stamp = repos.import_stamp(session, fc.profile_id) if package is not None else None
+            stamp = None
+            if package is not None:  # the profile as left: its re-import's shortcut
+                stamp = stamp_after_import(session, fc.profile_id, with_scheduling=with_scheduling)
+                package.wait_media()  # copied meanwhile: the commit waits for them whole
             return counts, scheduled, back, stamp
 
         try:
-            results, report.scheduling, report.own_notes, stamp = run_write(fc.engine, work)
-        except DamagedHistoryError as exc:
-            raise AnkiPackageError([Problem(str(_path), None, str(exc))]) from None
+            try:
+                results, report.scheduling, report.own_notes, stamp = run_write(fc.engine, work)
+            except DamagedHistoryError as exc:
+                raise AnkiPackageError([Problem(str(_path), None, str(exc))]) from None
+            except PackageMediaError as exc:  # rolled back: nothing of the file written
+                report.problems = [str(p) for p in exc.problems]
+                continue
+        except WRITE_FAILURES as exc:
+            if not any(r.ok for _, _, r in parsed):
+                raise  # nothing of this command was written: the error says so as it is
+            partly = PartlyLoadedError(report.path, exc)
+            partly.not_tried = _failed_after_loading(parsed, report, exc)
+            raise partly from exc
+        if package is not None and checkpoints is not None and fc.engine.dialect.name == "sqlite":
+            checkpoints.append(Checkpoint(fc.engine))
         if package is not None:
             report.media_added = package.commit()
             report.suspended_cards = sum(len(n.suspended) for s in maybe_specs for n in s.notes)
@@ -286,6 +330,25 @@ def _write_all(
             remember(package.seen, package.media, report, stamp, names=package.names,
                      missing=package.missing, used=package.report.media,
                      keys=[spec.key for spec in package.specs])  # fmt: skip
+
+
+def _failed_after_loading(
+    parsed: list[tuple[Path, list[DeckSpec] | None, FileReport]],
+    failed: FileReport,
+    exc: BaseException,
+) -> list[str]:
+    """The reports once `failed` could not be written after earlier files were: it says why,
+    and the files after it (not tried) say so; returns those files."""
+    prefix = f"{failed.path}: "
+    why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    failed.problems = [why if why.startswith(prefix) else prefix + why]
+    after, not_tried = False, []
+    for _path, specs, report in parsed:
+        if after and specs is not None:
+            report.problems = [f"{report.path}: not loaded: {failed.path} failed before it"]
+            not_tried.append(report.path)
+        after = after or report is failed
+    return not_tried
 
 
 def _incoming_cards(specs: list[DeckSpec]) -> int:

@@ -14,7 +14,9 @@ can leave behind, with a count per kind of fix. A second run finds nothing.
    log (`flashcore.services.check`), in every profile.
 6. Temporary files left beside a SQLite database and in its backup folder by a backup, restore
    or export that was killed (their process is gone) are deleted. An export into another
-   folder is cleaned up by the next export into that folder.
+   folder is cleaned up by the next export into that folder. So are those an Anki import left
+   in the media folder when it was killed while it wrote `.anki-imports.json`
+   (`.anki-imports.json.<pid>.tmp`).
 
 A SQLite collection is backed up before the first repair is written.
 """
@@ -50,6 +52,7 @@ IMPOSSIBLE_DUE = "impossible due dates"
 BROKEN_TEXT = "notes or decks with broken text"
 DISAGREEING = "cards disagreeing with their review log"
 STALE_TEMPS = "temporary files left by a killed backup or export"
+STALE_PRINTS = "temporary .anki-imports.json files left by an interrupted Anki import"
 
 
 @dataclass(slots=True)
@@ -165,6 +168,7 @@ def repair(fc: Collection, report: DoctorReport) -> DoctorReport:
             repaired = check(profile_fc, repair=True).repaired
             report.fixes[DISAGREEING] = report.fixes.get(DISAGREEING, 0) + repaired
     report.fixes[STALE_TEMPS] = len(_remove_stale_temps(fc))
+    report.fixes[STALE_PRINTS] = len(_remove_stale_prints(fc))
     report.fixes = {k: v for k, v in report.fixes.items() if v}
     return report
 
@@ -184,6 +188,15 @@ def _remove_stale_temps(fc: Collection) -> list[Path]:
         ]
     except OSError:
         return []  # a read-only folder: nothing a repair can do, nothing lost
+
+
+def _remove_stale_prints(fc: Collection) -> list[Path]:
+    """Leftovers of an Anki import's record (`.anki-imports.json`) whose writer was killed
+    before its rename, in the collection's media folder (SQLite or PostgreSQL)."""
+    from flashcore.services.anki_import import media_dir
+    from flashcore.storage.import_prints import remove_stale_scratch
+
+    return remove_stale_scratch(media_dir(fc))
 
 
 def _count(report: DoctorReport, counts: dict[str, int]) -> None:

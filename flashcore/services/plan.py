@@ -51,6 +51,7 @@ class Inputs:
     assessments: list[Assessment]
     qbank: dict[tuple[AreaKind, str], list[QbankDay]] = field(default_factory=dict)
     reviews_logged: int = 0
+    qbank_misses_only: int = 0  # misses of days that logged no right answer (see _qbank_by_area)
 
 
 def load_inputs(fc: Collection) -> Inputs:
@@ -67,25 +68,31 @@ def load_inputs(fc: Collection) -> Inputs:
         times = planning.answer_seconds(session, fc.profile_id, now - timedelta(days=TIMES_DAYS))
         done = planning.done_since(session, fc.profile_id, day_start)
         assessments = planning.list_assessments(session, fc.profile_id)
-        qbank = _qbank_by_area(fc, session, today)
+        qbank, misses_only = _qbank_by_area(fc, session, today)
         reviews = planning.review_count(session, fc.profile_id, up_to=MIN_FIT_REVIEWS)
     return Inputs(exam, today, now, studied, fresh, scale, len(all_fresh), len(all_studied),
-                  times, done, assessments, qbank, reviews)  # fmt: skip
+                  times, done, assessments, qbank, reviews, misses_only)  # fmt: skip
 
 
 def _qbank_by_area(
     fc: Collection, session: Any, today: date
-) -> dict[tuple[AreaKind, str], list[QbankDay]]:
+) -> tuple[dict[tuple[AreaKind, str], list[QbankDay]], int]:
     """The last four weeks' qbank questions by outline system and discipline: the system of a
-    card or topic they match, else the system and subject the qbank names."""
+    card or topic they match, else the system and subject the qbank names; and how many misses
+    were left out. An import that logged no right answer is a paste of incorrects (the workflow
+    the README teaches): its questions answered right were never logged, so its misses say
+    nothing of a correct rate and are left out of it (they weigh in `weakness`)."""
     since = today - timedelta(days=28)
     rows = planning.recent_attempts(session, fc.profile_id, since, MISSED)
+    whole = {row[9] for row in rows if not row[7]}  # the imports with a right answer logged
+    misses_only = sum(row[8] for row in rows if row[9] not in whole)
+    rows = [row for row in rows if row[9] in whole]
     if not rows:
-        return {}
+        return {}, misses_only
     index = load_index(session, fc.profile_id)
     matcher = index.matcher()
     tally: dict[tuple[AreaKind, str, date], list[int]] = defaultdict(lambda: [0, 0])
-    for source, qid, subject, system, category, topic, on_date, missed, count in rows:
+    for source, qid, subject, system, category, topic, on_date, missed, count, _batch in rows:
         found = match_attempt(index, source, qid, (topic, category, system), matcher)
         paths = [index.paths[t] for t in found.topic_ids if t in index.paths]
         place_system, place_discipline = outline.first_placed(paths) if paths else (None, None)
@@ -101,7 +108,7 @@ def _qbank_by_area(
     out: dict[tuple[AreaKind, str], list[QbankDay]] = defaultdict(list)
     for (kind, area, on_date), (correct, total) in sorted(tally.items()):
         out[(kind, area)].append(QbankDay(on_date, correct, total))
-    return dict(out)
+    return dict(out), misses_only
 
 
 def _setup(fc: Collection, inputs: Inputs, new_per_day: int, days: int) -> engine.Setup:
@@ -177,6 +184,7 @@ def readiness(fc: Collection, inputs: Inputs, result: engine.Forecast) -> dict[s
         "disciplines": [r.to_json() for r in disciplines],
         "expected_points_at_risk": round(sum(r.points_at_risk for r in systems), 1),
         "performance": round(sum(r.share * r.performance for r in systems), 4),
+        "qbank_misses_only": inputs.qbank_misses_only,
     }
 
 

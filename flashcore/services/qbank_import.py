@@ -11,21 +11,22 @@ import socket
 import threading
 import time
 import uuid
-from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import IO, TYPE_CHECKING, Any
 
 from flashcore.core.errors import FlashcoreError
-from flashcore.core.matching import own_text
 from flashcore.services import matching, pullforward, weights
 from flashcore.services.context import today_for
+from flashcore.services.memory import no_cycle_collection
 from flashcore.services.qbank_fold import fold_into_sums
+from flashcore.services.qbank_summary import ImportReport as ImportReport
+from flashcore.services.qbank_summary import Known as _Known
+from flashcore.services.qbank_summary import summarize as _summarize
 from flashcore.services.write_steps import Steps, drop_batch
 from flashcore.storage import repos
 from flashcore.storage import today as today_repo
-from flashcore.storage.db import sqlite_data_version
 from flashcore.storage.qbank_stage import Progress, Stage, stage_for
 from flashcore.storage.repos import weights as weights_repo
 from flashcore.storage.uow import run_write_on, session_on, transaction
@@ -37,54 +38,13 @@ if TYPE_CHECKING:
 __all__ = ["MEMORY_BYTES", "PASTE_WARN_ROWS", "ImportReport", "Progress", "import_log"]
 
 
-@dataclass(slots=True)
-class ImportReport:
-    rows_read: int = 0
-    added: int = 0
-    duplicates: int = 0
-    skipped_invalid: list[str] = field(default_factory=list)
-    misses: int = 0
-    matched_card: int = 0
-    matched_topic: int = 0
-    matched_none: int = 0
-    unmatched_topics: list[str] = field(default_factory=list)
-    unmatched_qids: list[str] = field(default_factory=list)
-    pulled_forward: int = 0
-    unsuspended: int = 0  # suspended cards a missed question id brought back (unsuspend_on_miss)
-    batch_id: int | None = None
-    format: str = ""
-    dry_run: bool = False
-    warnings: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "batch_id": self.batch_id,
-            "format": self.format,
-            "dry_run": self.dry_run,
-            "rows_read": self.rows_read,
-            "added": self.added,
-            "duplicates": self.duplicates,
-            "skipped_invalid": self.skipped_invalid,
-            "misses": self.misses,
-            "matched": {
-                "card": self.matched_card,
-                "topic": self.matched_topic,
-                "none": self.matched_none,
-            },
-            "unmatched_topics": self.unmatched_topics,
-            "unmatched_qids": self.unmatched_qids,
-            "pulled_forward": self.pulled_forward,
-            "unsuspended": self.unsuspended,
-            "warnings": self.warnings,
-        }
-
-
 # A UWorld block holds at most 40 questions: a longer paste with every row counted incorrect
 # (no result column) most likely holds the correct answers too.
 PASTE_WARN_ROWS = 40
 MEMORY_BYTES = 16 << 20  # logs up to this size are held in memory; larger ones are staged
 
 
+@no_cycle_collection()  # its passes cost ~0.3 CPU-s at 200k cards, 1.1M attempts
 def import_log(
     fc: Collection,
     data: bytes | str | os.PathLike[str] | IO[bytes],
@@ -221,7 +181,7 @@ class _Writer:
             if isinstance(rows, list):
                 held = today_repo.HeldBatch(claimed.batch_id, claimed.pending_from, rows)
                 latest = max((a[3] for a in rows), default=None)
-            self.report.pulled_forward = _reweigh(
+            self.report.pulled_forward, self.report.pulled_forward_new = _reweigh(
                 self.fc, self.conn, self.today, [claimed.batch_id], self.steps, hint,
                 latest=[(claimed.batch_id, claimed.pending_from, latest)], held=held,
                 known=self.known,
@@ -324,18 +284,20 @@ def _reweigh(
     fc: Collection, conn: Any, today: date, batch_ids: list[int], steps: Steps,
     hint: dict[str, Any], latest: Sequence[tuple[int, int, str | None]] = (),
     held: today_repo.HeldBatch | None = None, known: _Known | None = None,
-) -> int:  # fmt: skip
+) -> tuple[int, int]:  # fmt: skip
     """The weights and today's pull-forwards after published batches, worked out in a read
     transaction (even with nothing new: an import is one of the places that computes them),
     then written: the cards whose weight changed in steps; the topics, the pull-forwards, the
     day's stamp and the batches' end (with `latest`: a batch, its first attempt id and the
     latest day of its attempts held in memory, see repos.note_latest_day) in one short
     transaction. `held`: a batch whose attempts the import holds (see pullforward.choose);
-    `known`: see `_Known`. How many cards were pulled."""
+    `known`: see `_Known`. How many cards today's queue has pulled forward, and how many of
+    them it did not have before."""
     with transaction(conn, write=False), session_on(conn) as session:
         index = known.index if known is not None and known.stands(conn) else None
         found = weights.plan_refresh(session, fc, today, index=index, **hint)
         chosen = pullforward.choose(session, fc, today, index=found.index, held=held)
+        before = today_repo.pulled_forward(conn, fc.profile_id, today)
         days = [
             (batch_id, repos.batch_latest_day(conn, batch_id, first) if held is None
              else date.fromisoformat(held))
@@ -356,7 +318,7 @@ def _reweigh(
             repos.note_latest_day(c, batch_id, day)
 
     run_write_on(conn, finish)
-    return len(chosen)
+    return len(chosen), len(chosen.keys() - before.keys())
 
 
 def _finish_left(fc: Collection, conn: Any, today: date) -> None:
@@ -432,69 +394,3 @@ class _Batch:
             conn, self.fc.profile_id, source=self.source, fmt=self.format, origin=self.origin,
             digest=self.digest, imported_at=self.fc.now(), rows_read=rows_read, owner=owner,
         )  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
-class _Known:
-    """The index an import matched with, and SQLite's count of others' commits then: unchanged
-    by the import's writes, the weights use it again while no other connection commits."""
-
-    index: matching.TopicIndex
-    version: tuple[Any, int] | None  # (the driver's connection: the count is its own, count)
-
-    def stands(self, conn: Any) -> bool:  # inside a read transaction
-        return self.version is not None and self.version == _version(conn)
-
-
-def _version(conn: Any) -> tuple[Any, int] | None:
-    sqlite = conn.dialect.name == "sqlite"
-    return (conn.connection.driver_connection, sqlite_data_version(conn)) if sqlite else None
-
-
-def _summarize(conn: Any, fc: Collection, stage: Stage, report: ImportReport) -> _Known:
-    """New rows and duplicates; the new misses matched to cards, topics or nothing."""
-    report.added, report.duplicates = stage.dedupe()
-    report.misses = report.matched_card = report.matched_topic = report.matched_none = 0
-    with session_on(conn) as session:
-        index = matching.load_index(session, fc.profile_id)
-        version = _version(conn)
-        counts = Counter[str]()
-        matches: dict[tuple[str, str, str, str, str], str] = {}
-        unmatched: list[tuple[tuple[str, str, str], str]] = []  # (texts, bank:qid), log order
-        matcher = index.matcher()
-        for bank, qid, topic, category, system in stage.new_misses():
-            texts = (topic, category, system)
-            key = (bank, qid, *texts) if (bank, qid) in index.qid_notes else ("", "", *texts)
-            kind = matches.get(key)
-            if kind is None:
-                if len(matches) > 100_000:
-                    matches.clear()
-                kind = matches[key] = matching.match_attempt(index, bank, qid, texts, matcher).kind
-            counts[kind] += 1
-            if kind == "none":
-                unmatched.append((texts, f"{bank}:{qid}"))
-        missed_texts = Counter(texts for texts, _qid in unmatched)
-        labels = {texts: own_text(texts) for texts in missed_texts}
-        if any(labels.values()):
-            # A topic text may stand for the leaf that fuller rows name: learn it from the
-            # stored attempts and this log's misses, and look again at what matched nothing.
-            # (This log's correct answers are left out: reading them all costs more than the
-            # summary is worth; the weights, refreshed next, learn from every row.)
-            matcher = matching.learned_matcher(session, fc.profile_id, index, missed_texts.items())
-            found = {t for t in missed_texts if labels[t] and matcher.resolve(t) is not None}
-            if found:
-                moved = sum(missed_texts.pop(t) for t in found)
-                counts["none"] -= moved
-                counts["topic"] += moved
-                unmatched = [(t, label) for t, label in unmatched if t not in found]
-    unmatched_topics: Counter[str] = Counter()
-    for texts, n in missed_texts.items():
-        if labels[texts]:
-            unmatched_topics[labels[texts]] += n
-    report.misses = sum(counts.values())
-    report.matched_card = counts["card"]
-    report.matched_topic = counts["topic"]
-    report.matched_none = counts["none"]
-    report.unmatched_topics = [t for t, _n in unmatched_topics.most_common()]
-    report.unmatched_qids = [label for _texts, label in unmatched]
-    return _Known(index, version)

@@ -4,8 +4,9 @@ names)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +35,52 @@ def driver_connection(session: Executor) -> Any:
 
 
 _PACKAGE = "anki_package"
+_STEPS = 250_000  # SQLite's VM steps between two reports of `RowsProgress`
+
+
+@dataclass(frozen=True, slots=True)
+class RowsProgress:
+    """A progress bar's report during one big statement: `rows` the statement will write,
+    about `steps_per_row` of SQLite's VM steps each (the index builds after counted in), and
+    `report(rows_so_far)` called every `_STEPS` steps with the estimate (below `rows`)."""
+
+    rows: int
+    steps_per_row: int
+    report: Callable[[int], None]
+
+
+def rows_progress(
+    bar: tuple[Callable[[int, int], None], int, int] | None, rows: int, steps_per_row: int
+) -> RowsProgress | None:
+    """A bar's `RowsProgress` (`bar`: its report of (done, total), the done before the
+    statement, the total) for a statement writing `rows`; None without a bar."""
+    if bar is None:
+        return None
+    report, done, total = bar
+    return RowsProgress(rows, steps_per_row, lambda n: report(min(done + n, total), total))
+
+
+@contextmanager
+def _reporting(driver: Any, progress: RowsProgress | None) -> Iterator[None]:
+    """`progress` reported while the connection's statements run (SQLite's progress handler:
+    a million rows' statement calls it a few hundred times)."""
+    if progress is None or progress.rows <= 0:
+        yield
+        return
+    steps = [0]
+    estimate = max(1, progress.steps_per_row)
+    cap = progress.rows - 1  # the caller reports the whole when the statement is done
+
+    def tick() -> int:
+        steps[0] += _STEPS
+        progress.report(min(cap, steps[0] // estimate))
+        return 0  # (a nonzero, or an exception, interrupts the statement)
+
+    driver.set_progress_handler(tick, _STEPS)
+    try:
+        yield
+    finally:
+        driver.set_progress_handler(None, 0)
 
 
 class AttachedCollection:
@@ -76,25 +123,39 @@ class AttachedCollection:
             (profile_id,),
         )
 
-    def insert_review_logs(self, select: str, params: Sequence[Any], *, ids: bool = False) -> int:
+    def insert_review_logs(
+        self,
+        select: str,
+        params: Sequence[Any],
+        *,
+        ids: bool = False,
+        progress: RowsProgress | None = None,
+    ) -> int:
         """Insert the rows `select` gives (in `IMPORTED_COLUMNS` order, as SQLite stores
         them, after their ids when `ids`); how many. Into an empty review log (a first import) without its secondary
         indexes, built again after, as they were, in the same transaction: a million rows
         took ~2.6 s CPU that way, ~2.9 s into the indexes as they grow. Indexes built after
         are packed full: the answers given later split their leaves, measured at +5 us an
-        answer (20,000 answers: 0.47 s CPU against 0.37-0.46 s)."""
+        answer (20,000 answers: 0.47 s CPU against 0.37-0.46 s). `progress`: a bar's estimate
+        of the rows written while the statement and the index builds run."""
         names = ", ".join(("id", *IMPORTED_COLUMNS) if ids else IMPORTED_COLUMNS)
-        with self._indexes_after(), big_cache(self._db):
+        with _reporting(self._db, progress), self._indexes_after(), big_cache(self._db):
             cursor = self._db.execute(f"INSERT INTO main.review_logs ({names}) {select}", params)
         return int(cursor.rowcount)
 
-    def insert_staged(self, stage: Path, select: str, params: Sequence[Any]) -> int:
+    def insert_staged(
+        self,
+        stage: Path,
+        select: str,
+        params: Sequence[Any],
+        progress: RowsProgress | None = None,
+    ) -> int:
         """`insert_review_logs` (with ids) of rows staged ahead in the file `stage` (attached
         as `anki_stage` for `select` to read, until the transaction ends)."""
         if STAGE not in self._attached:
             self._db.execute(f"ATTACH DATABASE ? AS {STAGE}", (str(stage),))
             self._attached.append(STAGE)
-        return self.insert_review_logs(select, params, ids=True)
+        return self.insert_review_logs(select, params, ids=True, progress=progress)
 
     @contextmanager
     def _indexes_after(self) -> Iterator[None]:

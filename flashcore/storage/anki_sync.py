@@ -16,8 +16,10 @@ from flashcore.core.model import CardState, Memory, Rating, Schedule
 from flashcore.storage import repos
 from flashcore.storage.anki_attached import IMPORTED_COLUMNS as _IMPORTED_COLUMNS
 from flashcore.storage.anki_attached import AttachedCollection as AttachedCollection
+from flashcore.storage.anki_attached import RowsProgress as RowsProgress
 from flashcore.storage.anki_attached import attach_collection as attach_collection
 from flashcore.storage.anki_attached import big_cache, driver_connection
+from flashcore.storage.anki_attached import rows_progress as rows_progress
 from flashcore.storage.anki_card_writes import Anchor as Anchor
 from flashcore.storage.anki_card_writes import CardWrites as CardWrites
 from flashcore.storage.repos import schedule_from

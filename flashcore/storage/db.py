@@ -21,6 +21,10 @@ from flashcore.core.errors import DatabaseError
 
 WRITE = {"flashcore_write": True}
 BUSY_TIMEOUT_MS = 10_000
+AUTOCHECKPOINT_PAGES = 10_000
+# A connection record's info key: its automatic checkpoint is off for the transaction that set
+# it (a big import's: `storage.checkpoint`), the pages to restore on checkin.
+NO_AUTOCHECKPOINT = "flashcore_no_autocheckpoint"
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -47,7 +51,7 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
     # Checkpoint explicitly when idle rather than in the middle of an answer.
-    cursor.execute("PRAGMA wal_autocheckpoint=10000")
+    cursor.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
     cursor.close()
 
 
@@ -57,11 +61,15 @@ ATTACHED = "flashcore_attached"  # a connection record's info key: the databases
 def _sqlite_checkin(dbapi_connection: Any, record: Any) -> None:
     """A database attached for one transaction (an Anki package read by SQL in an import) is
     detached when its connection returns to the pool: SQLite refuses to detach inside the
-    transaction that read it."""
+    transaction that read it. An automatic checkpoint turned off for one transaction
+    (`storage.checkpoint`) is turned on again."""
     names = record.info.pop(ATTACHED, None)
     if names and dbapi_connection is not None:
         for name in names:
             dbapi_connection.execute(f"DETACH DATABASE {name}")
+    pages = record.info.pop(NO_AUTOCHECKPOINT, None)
+    if pages is not None and dbapi_connection is not None:
+        dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={int(pages)}")
 
 
 def _sqlite_begin(conn: Any) -> None:
@@ -145,7 +153,7 @@ def make_engine(url: str, *, create: bool = False) -> Engine:
             if not path.parent.exists():
                 raise DatabaseError(f"folder {path.parent} does not exist")
         elif path.is_dir():
-            raise DatabaseError(f"{path} is a folder, not a database file")
+            raise DatabaseError(f"{path} is a folder: give --db a database file or a URL")
     kwargs: dict[str, Any] = {}
     if parsed.drivername.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}

@@ -324,9 +324,9 @@ def note_count(conn: Executor, profile_id: int) -> int:
 
 def recent_attempts(
     conn: Executor, profile_id: int, since: date, missed_outcomes: Sequence[str]
-) -> list[tuple[str, str, str, str, str, str, date, bool, int]]:
+) -> list[tuple[str, str, str, str, str, str, date, bool, int, int]]:
     """qbank attempts from `since` on, grouped: (source, qid, subject, system, category,
-    topic, day, missed, count)."""
+    topic, day, missed, count, batch id)."""
     from flashcore.storage.repos.qbank import shown
     from flashcore.storage.tables import qbank_attempts
 
@@ -334,11 +334,14 @@ def recent_attempts(
     missed = a.outcome.in_(missed_outcomes)
     rows = conn.execute(
         select(a.source, a.qid, a.subject, a.system, a.category, a.topic, a.on_date, missed,
-               func.count())
+               func.count(), a.batch_id)
         .where(a.profile_id == profile_id, a.on_date >= since, shown(profile_id))
-        .group_by(a.source, a.qid, a.subject, a.system, a.category, a.topic, a.on_date, missed)
+        .group_by(a.source, a.qid, a.subject, a.system, a.category, a.topic, a.on_date, missed,
+                  a.batch_id)
     ).all()  # fmt: skip
-    return [(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]), int(r[8])) for r in rows]
+    return [
+        (r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]), int(r[8]), int(r[9])) for r in rows
+    ]
 
 
 def review_count(conn: Executor, profile_id: int, *, up_to: int) -> int:

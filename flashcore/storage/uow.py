@@ -9,9 +9,9 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
-from flashcore.core.errors import DatabaseBusyError
+from flashcore.core.errors import DatabaseBusyError, FlashcoreError
 from flashcore.storage.db import WRITE, WRITE_NOW
 
 if TYPE_CHECKING:
@@ -22,6 +22,10 @@ T = TypeVar("T")
 # locked" is not: the connection already waited its whole busy timeout for the lock.
 _RETRYABLE = ("deadlock detected", "could not serialize")
 _BUSY = ("database is locked", "database is busy")
+# What a failed write raises: a problem flashcore found while writing, or the database's own
+# (a full disk, a lost server), for the services that say what failed without importing
+# SQLAlchemy.
+WRITE_FAILURES: tuple[type[Exception], ...] = (FlashcoreError, SQLAlchemyError)
 
 
 @contextmanager

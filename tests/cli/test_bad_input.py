@@ -574,3 +574,10 @@ def test_a_backup_is_never_more_open_than_the_database(cli, loaded_sqlite):
     finally:
         os.umask(old)
     assert stat.S_IMODE(Path(made["path"]).stat().st_mode) == 0o600
+
+
+def test_a_folder_given_as_the_database_says_so_without_calling_it_damaged(cli, tmp_path):
+    result = cli("due", "--db", tmp_path)
+    assert result.code == 1 and len(result.err_lines) == 1, result.err
+    assert f"{tmp_path} is a folder: give --db a database file or a URL" in result.err
+    assert "damaged" not in result.err and "Traceback" not in result.err

@@ -271,7 +271,7 @@ def test_a_deck_taken_out_of_scope_and_back_over_days(cli, db_url):
     never = sorted(i for i, c in immunology.items() if c["state"] == "new")
     cli.at("2026-11-26T09:00:00+00:00")
     out = cli.json("cards", "suspend", "--deck", "Immunology", "--new", "--db", db)
-    assert out == {"action": "suspend", "cards": never}
+    assert out == {"action": "suspend", "cards": never, "change": 1}
     assert cli.ok("cards", "suspend", "--deck", "Immunology", "--new", "--db", db).out == (
         "suspend: nothing to change in deck Step 1::Immunology\n"
     )
@@ -283,7 +283,10 @@ def test_a_deck_taken_out_of_scope_and_back_over_days(cli, db_url):
     assert all(listed[i]["state"] != "new" for i in studied)
     cli.at("2026-11-28T09:00:00+00:00")
     text = cli.ok("cards", "--deck", "Immunology", "unsuspend", "--db", db).out
-    assert text == f"unsuspend: {len(never):,} cards of deck Step 1::Immunology\n"
+    assert text == (
+        f"unsuspend: {len(never):,} cards of deck Step 1::Immunology\n"
+        "  change 2: `flashcore cards suspend --last` undoes exactly these cards\n"
+    )
     assert not any(c["suspended"] for c in cli.json("cards", "--db", db))
     assert set(never) & {q["card_id"] for q in cli.json("due", "--limit", "1000", "--db", db)}
 

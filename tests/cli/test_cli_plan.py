@@ -77,7 +77,9 @@ def test_plan_json_keys_and_days_to_the_exam(cli, loaded):
     assert {"systems", "disciplines", "expected_points_at_risk"} <= set(data["readiness"])
     assert all({"kind", "message"} == set(w) for w in data["warnings"])
     text = cli.ok("plan", "--db", loaded).out
-    assert "Readiness by system" in text and "week of" in text
+    assert "Readiness by system on exam day, at that pace" in text and "week of" in text
+    # the forecast's pace is named: it is the plan's, not new_per_day, in manual mode too
+    assert f"at {data['new_per_day_needed']:,} new cards a day" in text
 
 
 def test_a_week_of_days_with_plan_mode_auto(cli, loaded):

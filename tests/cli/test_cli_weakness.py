@@ -50,7 +50,13 @@ def test_weakness_json_is_one_object_with_ranked_topics_then_rollups_and_gaps(
 
 
 def test_the_alias_a_gap_suggests_runs_as_printed_and_the_gap_goes(cli, db_url, tmp_path):
-    _setup(cli, db_url, tmp_path)
+    cli.ok("decks", "add", write_deck(tmp_path / "week.toml", DECK, key="week"), "--db", db_url)
+    log = tmp_path / "paste.tsv"
+    log.write_bytes(paste(*ROWS))
+    said = cli.ok("qbank", "import", log, "--db", db_url).out
+    # The import names the gap and where its closest topic and the alias are found.
+    assert "unmatched topics (gaps in your decks): Respiratory acidosis" in said
+    assert "`flashcore weakness` names the closest topic for each" in said
     text = cli.ok("weakness", "--db", db_url).out
     assert "gaps: misses that matched no card or topic" in text
     command = next(line.strip() for line in text.splitlines() if "topics alias" in line)

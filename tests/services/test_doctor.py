@@ -4,6 +4,7 @@ a second run finds nothing; a damaged file is only reported, with the newest goo
 from __future__ import annotations
 
 import json
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -231,3 +232,44 @@ def test_quick_health_is_silent_on_a_sound_file_and_names_doctor_on_a_damaged_on
     path.write_bytes(bytes(data))
     problem = quick_health(fc_sqlite)
     assert problem is not None and "flashcore doctor" in problem
+
+
+def _killed_mid_write(folder: Path) -> Path:
+    """A process that writes the Anki imports' record and is killed (SIGKILL) between its
+    write and its rename, as a `decks add` killed at that moment; the file it left."""
+    import subprocess
+    import sys
+
+    code = (
+        "import os, signal, sys\n"
+        "from pathlib import Path\n"
+        "from flashcore.storage import import_prints\n"
+        "import_prints.os.replace = lambda *a: os.kill(os.getpid(), signal.SIGKILL)\n"
+        "import_prints.save_prints(Path(sys.argv[1]), {'k': {'stamp': 'half'}})\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", code, str(folder)])
+    assert child.wait() == -9
+    from flashcore.storage.import_prints import scratch_file
+
+    left = scratch_file(folder, child.pid)
+    assert left.exists()
+    return left
+
+
+def test_doctor_removes_the_temporary_file_a_killed_import_left_in_the_media_folder(
+    studied, tmp_path, monkeypatch
+):
+    from flashcore.services.anki_import import media_dir
+    from flashcore.storage.import_prints import load_prints, save_prints, scratch_file
+
+    monkeypatch.setenv("FLASHCORE_HOME", str(tmp_path / "home"))  # PostgreSQL's media folder
+    folder = media_dir(studied)
+    save_prints(folder, {"kept": {"stamp": "whole"}})
+    stale = _killed_mid_write(folder)
+    live = scratch_file(folder, os.getppid())  # a live process's write is left alone
+    live.write_text("{}")
+    report = doctor.repair(studied, doctor.examine(studied.url))
+    assert report.fixes == {doctor.STALE_PRINTS: 1}
+    assert not stale.exists() and live.exists()
+    assert load_prints(folder) == {"kept": {"stamp": "whole"}}  # the record itself stays
+    assert doctor.repair(studied, doctor.examine(studied.url)).fixes == {}

@@ -198,3 +198,39 @@ def test_plan_points_to_optimize_only_when_optimize_has_enough_to_fit(loaded, mo
         study_day(fc)
     assert "default_parameters" in kinds()
     optimize_service.optimize(fc, apply=False)  # enough to fit: no refusal
+
+
+def test_a_paste_of_incorrects_gives_no_correct_rate_and_a_whole_block_does(loaded):
+    """The README's workflow pastes only the missed questions: a day of a source with no right
+    answer logged says nothing of a correct rate (it read 0 % in every system before, and put
+    about 12 exam points at risk in a student's plan); a block logged whole does count."""
+    from flashcore.services import qbank
+
+    fc = loaded
+    exam.set_exam(fc, TODAY + timedelta(days=60))
+    paste = "".join(
+        f"{n} - {9100 + n}\tPathology\tRenal & Urinary\tGlomerular disorders\tNephritic syndrome"
+        "\t55%\t80 sec\n"
+        for n in range(1, 7)
+    ).encode()
+    qbank.import_log(fc, paste, origin="paste.tsv")
+
+    def renal() -> dict:
+        data = plan.plan(fc)["readiness"]
+        row = next(r for r in data["systems"] if r["area"].startswith("Respiratory"))
+        return {"misses_only": data["qbank_misses_only"], **row}
+
+    before = renal()
+    assert before["misses_only"] == 6
+    assert (before["qbank_questions"], before["qbank_correct"]) == (0, None)
+
+    block = "question_id,result,date,subject,system,topic\n" + "".join(
+        f"{9200 + n},{'incorrect' if n < 2 else 'correct'},{TODAY.isoformat()},Pathology,"
+        "Renal,Nephritic syndrome\n"
+        for n in range(8)
+    )
+    qbank.import_log(fc, block.encode(), origin="block.csv")
+    after = renal()
+    # The CSV's day has right answers logged beside its misses: all of that source's day counts.
+    assert after["qbank_questions"] == 8 and after["qbank_correct"] == pytest.approx(6 / 8)
+    assert after["misses_only"] == 6

@@ -92,7 +92,7 @@ def test_pull_forward_puts_not_yet_due_weak_cards_in_today_queue(fc, clock, tmp_
     clock.advance(timedelta(days=1))
     assert [i for i in study.build_queue(fc).items if i.kind == "review"] == []
     report = qbank.import_log(fc, UWORLD_SIX.encode(), origin="paste")
-    assert report.pulled_forward == 2
+    assert (report.pulled_forward, report.pulled_forward_new) == (2, 2)
     items = study.build_queue(fc).items
     reasons = {i.card_id: i.reason for i in items}
     ids = _ids(fc)
@@ -104,6 +104,25 @@ def test_pull_forward_puts_not_yet_due_weak_cards_in_today_queue(fc, clock, tmp_
     from flashcore.services.check import check
 
     assert check(fc).problems == []  # a queue-level boost, never a rewrite of FSRS state
+
+
+def test_a_second_import_the_same_day_says_which_pulled_cards_are_new(fc, clock, tmp_path):
+    """Seen: an evening paste said "17 cards of weak topics pulled into today's queue" while the
+    queue held the same cards before it (pulled by the morning's import): the count was today's
+    pull-forwards in all, read as news. `pulled_forward` stays that; `pulled_forward_new` is
+    how many the queue did not have."""
+    fc.add_decks([write_deck(tmp_path / "d.toml", TWIN_DECK, key="imm")])
+    _study_all_to_review(fc, clock)
+    clock.advance(timedelta(days=1))
+    first = qbank.import_log(fc, UWORLD_SIX.encode(), origin="paste")
+    assert (first.pulled_forward, first.pulled_forward_new) == (2, 2)
+    queue = {i.card_id for i in study.build_queue(fc).items}
+    later = UWORLD_SIX.replace(" - 20", " - 30")  # other question ids, the same topic
+    second = qbank.import_log(fc, later.encode(), origin="paste 2")
+    assert second.added == 6
+    assert (second.pulled_forward, second.pulled_forward_new) == (2, 0)
+    assert {i.card_id for i in study.build_queue(fc).items} == queue
+    assert second.to_json()["pulled_forward_new"] == 0
 
 
 def test_an_import_that_adds_nothing_still_brings_today_s_pull_forwards(fc, clock, tmp_path):

@@ -17,7 +17,10 @@ Then, paired in the same run, each in its own process (so peak RSS is its own):
 - `flashcore`: a fresh flashcore database, `decks add FILE --with-scheduling` through the
   services (notes, cards, media, then the scheduling), progress reported;
 - `flashcore-again`: the same package imported again into that database (nothing changed: recognized
-  without opening it and skipped, `services.anki_unchanged`).
+  without opening it and skipped, `services.anki_unchanged`);
+- `flashcore-studied`: the student studies in flashcore first (`--answers` answers through the
+  service, half on cards studied in Anki, half on new ones, untimed), then the same package is
+  imported again: the daily re-import of an unchanged AnKing package (issue 16).
 Each prints wall time, CPU time (every thread's) and peak RSS, and `main_thread_cpu`: the CPU
 seconds of the thread that ran the import (flashcore stages a first import's review-log rows in
 a second thread meanwhile: with a spare core, the main thread's CPU is what the wall time
@@ -222,6 +225,33 @@ def run_flashcore(package: Path, db: Path, stage: str = "auto") -> dict[str, flo
     return result
 
 
+def study_then_reimport(package: Path, db: Path, answers: int) -> dict[str, float]:
+    """`answers` answers given through the service (Good; half on review cards, half on new),
+    then the package imported again, timed."""
+    from flashcore.core.clock import SystemClock
+    from flashcore.core.model import Rating
+    from flashcore.services import Flashcore, study
+    from flashcore.services.decks import add_decks
+
+    with Flashcore.open(f"sqlite:///{db}", clock=SystemClock()) as fc:
+        shown = fc.cards()
+        review = [c["card_id"] for c in shown if c["state"] == "review" and not c["suspended"]]
+        new = [c["card_id"] for c in shown if c["state"] == "new" and not c["suspended"]]
+        chosen = review[: answers - answers // 2] + new[: answers // 2]
+        for card_id in chosen:
+            study.answer(fc, card_id, Rating.GOOD)
+        start, cpu, own = time.perf_counter(), time.process_time(), time.thread_time()
+        reports = add_decks(fc, [package], prune=False, with_scheduling=True)
+        result = {"seconds": time.perf_counter() - start, "cpu": time.process_time() - cpu,
+                  "main_thread_cpu": round(time.thread_time() - own, 2)}  # fmt: skip
+        report = reports[0]
+        if not report.ok:
+            raise SystemExit(f"import failed: {report.problems[:3]}")
+        result["answered_first"] = len(chosen)
+        result["scheduling"] = report.scheduling.to_json() if report.scheduling else None
+    return result
+
+
 def _time_review_log() -> list[float]:
     """The CPU seconds of the review-log phase of the scheduling import (the answers' rows
     computed and written with their indexes, the cards' counts: `anki_scheduling._bulk`),
@@ -246,6 +276,9 @@ def child(args: argparse.Namespace) -> None:
     package = Path(args.package)
     if args.child == "anki":
         result = run_anki(package, Path(args.folder))
+    elif args.child == "flashcore-studied":
+        db = Path(args.folder) / "flashcore.sqlite3"
+        result = study_then_reimport(package, db, args.answers)
     else:
         result = run_flashcore(package, Path(args.folder) / "flashcore.sqlite3", args.stage)
     result["peak_rss_mb"] = peak_rss_mb()
@@ -276,7 +309,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stage", choices=("auto", "always", "never"), default="auto",
                         help="a first import's answers staged in a thread: when a core is "
                         "idle (auto), always, never")  # fmt: skip
-    parser.add_argument("--child", choices=("anki", "flashcore", "flashcore-again"))
+    parser.add_argument(
+        "--answers",
+        type=int,
+        default=20,
+        help="answers given here before flashcore-studied's re-import",
+    )
+    parser.add_argument(
+        "--child", choices=("anki", "flashcore", "flashcore-again", "flashcore-studied")
+    )
     parser.add_argument("--package")
     parser.add_argument("--folder")
     args = parser.parse_args(argv)
@@ -292,12 +333,12 @@ def main(argv: list[str] | None = None) -> int:
           f"{args.media} media files of 100 KB; built in {time.perf_counter() - start:.0f} s)")  # fmt: skip
     for round_ in range(args.rounds):
         folder = work / f"run-{os.getpid()}-{round_}"
-        for kind in ("anki", "flashcore", "flashcore-again"):
+        for kind in ("anki", "flashcore", "flashcore-again", "flashcore-studied"):
             load = os.getloadavg()
             out = subprocess.run(
                 [sys.executable, "-m", "tools.bench.anki_import", "--child", kind,
                  "--package", str(package), "--folder", str(folder / ("anki" if kind == "anki" else "fc")),
-                 "--stage", args.stage],
+                 "--stage", args.stage, "--answers", str(args.answers)],
                 capture_output=True, text=True, check=False,
             )  # fmt: skip
             if out.returncode:

@@ -429,16 +429,29 @@ def set_flags_in_scope(
 ) -> list[int]:
     """Apply `values` to the cards `where` selects (`card_scope`; only new cards with
     `new_only`) whose values differ; returns the ids changed."""
+    ids = ids_to_change(session, where, values, new_only=new_only)
+    update_cards(session, ids, values)
+    return ids
+
+
+def ids_to_change(
+    session: Executor, where: Any, values: dict[str, Any], *, new_only: bool
+) -> list[int]:
+    """The ids of the cards `where` selects (only new cards with `new_only`) whose values
+    differ from `values`, ascending."""
     differs = [cards.c[k].is_distinct_from(v) for k, v in values.items() if k != "modified_at"]
     query = select(cards.c.id).where(where, or_(*differs))
     if new_only:
         query = query.where(cards.c.state == int(CardState.NEW))
-    ids = list(session.scalars(query.order_by(cards.c.id)))
-    for chunk in chunks(ids, 900):
+    return list(session.scalars(query.order_by(cards.c.id)))
+
+
+def update_cards(session: Executor, ids: Sequence[int], values: dict[str, Any]) -> None:
+    """Apply `values` to these cards (their version goes up), a few hundred at a time."""
+    for chunk in chunks(list(ids), 900):
         session.execute(
             update(cards).where(cards.c.id.in_(chunk)).values(version=cards.c.version + 1, **values)
         )
-    return ids
 
 
 def weak_topics(session: Executor, card_ids: list[int]) -> dict[int, WeakTopic]:

@@ -13,6 +13,7 @@ from sqlalchemy import (
 )
 
 from flashcore.storage.tables import (
+    anki_cards,
     cards,
     notes,
     review_logs,
@@ -88,44 +89,50 @@ def holds_anything(session: Executor) -> bool:
 
 
 def import_stamp(session: Executor, profile_id: int) -> str:
-    """A digest of what an Anki package's import reads of a profile and what any change made
-    here since touches: its notes (their content hashes too), cards (every card write bumps its version), answers,
-    anchors, decks, topics, schedulers and settings, and the schema. Equal stamps after an
-    import and before the next mean no change here in between (`services.anki_unchanged`).
-    A few aggregate scans (~30 ms at 50,000 cards and 1,000,000 answers)."""
+    """A digest of what the result of an Anki package's import depends on in a profile: its
+    notes (their content hashes too), which cards exist, their links and anchors to Anki
+    (`anki_cards`, written by imports only), the answers that carry an Anki revlog id (every
+    profile's: imported, or given here and matched; an undo removes one), decks, topics and
+    settings (without the remembered scoped changes), and the schema. Equal stamps after an
+    import and before the next mean nothing an import reads changed in between
+    (`services.anki_unchanged`).
+
+    Study here is left out: answers (those given here carry no revlog id until a package
+    brings them back), a card's schedule, suspension, flag or burial, the scoped changes'
+    record, the schedulers answers are given under. An unchanged re-import leaves all of them
+    as they are (the notes import touches no card of a note found unchanged; the scheduling
+    import keeps flashcore's state of a card with nothing new from Anki), and what it reports
+    of them is worked out from `answered_unanchored`. A few aggregate scans (~30 ms at 50,000
+    cards and 1,000,000 answers)."""
     import hashlib
 
-    from flashcore.storage.tables import (
-        anki_cards,
-        decks,
-        profiles,
-        schedulers,
-        topics,
-    )
+    from flashcore.storage.repos.scoped_changes import JOURNAL_KEY
+    from flashcore.storage.tables import decks, profiles, topics
 
-    n, c, r = notes.c, cards.c, review_logs.c
+    n, c, r, a = notes.c, cards.c, review_logs.c, anki_cards.c
     rows: list[tuple[object, ...]] = [
         tuple(session.execute(query).one())
         for query in (
             select(func.count(), func.max(n.id), func.max(n.modified_at), _count_true(n.removed))
             .where(n.profile_id == profile_id),
-            select(func.count(), func.max(c.id), func.sum(c.version), func.max(c.modified_at),
-                   _count_true(c.suspended), _count_true(c.flagged))
-            .where(c.profile_id == profile_id),
-            select(func.count()).where(r.profile_id == profile_id),
-            select(func.max(r.id)),  # every profile's: the greatest row id, one lookup
-            select(func.count(), func.max(anki_cards.c.anki_card_id))
-            .where(anki_cards.c.profile_id == profile_id),
+            select(func.count(), func.max(c.id)).where(c.profile_id == profile_id),
+            # every profile's, over the index by card and revlog id
+            select(func.count(r.anki_revlog_id), func.max(r.anki_revlog_id)),
+            select(func.count(), func.max(a.anki_card_id), func.sum(a.anki_card_id),
+                   func.count(a.anchor_at), func.max(a.anchor_at))
+            .where(a.profile_id == profile_id),
             select(func.count(), func.max(decks.c.id), func.max(decks.c.updated_at))
             .where(decks.c.profile_id == profile_id),
             select(func.count(), func.max(topics.c.id)).where(topics.c.profile_id == profile_id),
-            select(func.count(), func.max(schedulers.c.id))
-            .where(schedulers.c.profile_id == profile_id),
-            select(profiles.c.settings).where(profiles.c.id == profile_id),
         )
     ]  # fmt: skip
+    settings = session.execute(
+        select(profiles.c.settings).where(profiles.c.id == profile_id)
+    ).scalar()
+    if isinstance(settings, dict):
+        settings = sorted((k, repr(v)) for k, v in settings.items() if k != JOURNAL_KEY)
     revision = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    digest = hashlib.blake2b(repr((rows, revision)).encode(), digest_size=16)
+    digest = hashlib.blake2b(repr((rows, settings, revision)).encode(), digest_size=16)
     # The notes' content hashes, which decide what a re-import converts and writes (~10 ms
     # at 35,000 notes).
     held = session.execute(
@@ -133,6 +140,30 @@ def import_stamp(session: Executor, profile_id: int) -> str:
     ).scalars()
     digest.update("\n".join(held).encode())
     return digest.hexdigest()
+
+
+def unanchored_cards(session: Executor, profile_id: int) -> set[int]:
+    """The profile's cards linked to Anki without an anchor (new in Anki when imported)."""
+    a = anki_cards
+    query = select(a.c.card_id).where(a.c.profile_id == profile_id, a.c.anchor_at.is_(None))
+    return set(session.execute(query).scalars())
+
+
+def answered_unanchored(session: Executor, profile_id: int) -> set[int]:
+    """The profile's cards linked to Anki without an anchor that hold an answer given here and
+    not matched to an Anki revlog row yet: a re-import counts them unchanged, not new. One
+    pass over those cards, a lookup each in the review log's index by card."""
+    a = anki_cards
+    r = review_logs.c
+    answered = (
+        select(r.id)
+        .where(r.card_id == a.c.card_id, r.anki_revlog_id.is_(None), r.imported.is_(False))
+        .exists()
+    )
+    query = select(a.c.card_id).where(
+        a.c.profile_id == profile_id, a.c.anchor_at.is_(None), answered
+    )
+    return set(session.execute(query).scalars())
 
 
 def _count_true(column: Any) -> Any:

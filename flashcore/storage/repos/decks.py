@@ -40,6 +40,7 @@ from flashcore.storage.repos.common import (
     like_prefix,
     update_many,
 )
+from flashcore.storage.repos.scoped_changes import forget_deleted_cards
 
 # What differs between the new cards of a load (`_new_card_row` gives the rest).
 _CARD_VARIES = ("note_id", "ord", "suspended", "weak_topic_id")
@@ -198,7 +199,10 @@ def upsert_deck(
         )
     gone = plan.gone
     if prune and gone:
-        session.execute(delete(notes).where(notes.c.id.in_([nid for _k, nid in gone])))
+        note_ids = [nid for _k, nid in gone]
+        deleted = session.scalars(select(cards.c.id).where(cards.c.note_id.in_(note_ids)))
+        forget_deleted_cards(session, profile_id, list(deleted))
+        session.execute(delete(notes).where(notes.c.id.in_(note_ids)))
         counts.deleted = len(gone)
     else:
         newly = plan.newly_gone

@@ -80,7 +80,15 @@ def list_profiles(session: Session) -> list[tuple[str, datetime, int]]:
 
 
 def save_settings(session: Session, profile_id: int, settings: dict[str, Any]) -> None:
-    session.execute(update(profiles).where(profiles.c.id == profile_id).values(settings=settings))
+    """Store the profile's settings; the scoped changes remembered in the same document
+    (`repos.scoped_changes`) are kept."""
+    from flashcore.storage.repos.scoped_changes import JOURNAL_KEY, kept_journal
+
+    journal = kept_journal(session, profile_id)
+    document = {k: v for k, v in settings.items() if k != JOURNAL_KEY}
+    if journal is not None:
+        document[JOURNAL_KEY] = journal
+    session.execute(update(profiles).where(profiles.c.id == profile_id).values(settings=document))
 
 
 def has_any_deck(session: Session, profile_id: int) -> bool:
