@@ -67,7 +67,11 @@ def read_revision(engine: Engine) -> str | None:
                 conn.rollback()
                 row = None
                 tables = inspect(conn).get_table_names()
-                if tables:
+                if "alembic_version" in tables:
+                    # Another process's first upgrade committed between the query and the
+                    # listing (PostgreSQL: its tables were invisible until then): read again.
+                    row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
+                elif tables:
                     raise DatabaseError(
                         f"{_where(engine)} is not a flashcore database "
                         f"(it holds tables {', '.join(sorted(tables)[:3])}...)"
