@@ -129,8 +129,9 @@ class PackageRead:
     staged: list[str] = field(default_factory=list)  # the media files staged (`wait_media`)
 
     def wait_media(self) -> None:
-        """Wait until the media files are staged (inside the import's transaction, before it
-        commits: raises `PackageMediaError` when one could not be)."""
+        """Wait until the media files are staged (before the import takes the write lock, so a
+        large copy never keeps other writers waiting: raises `PackageMediaError` when one could
+        not be)."""
         if self.copying is not None:
             self.staged = self.copying.wait()
             self.copying = None

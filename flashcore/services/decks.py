@@ -193,8 +193,7 @@ def _read_all(
                 package.seen = seen
                 packages[str(path)] = package
                 if at < len(every) - 1:
-                    # Its media staged before the next file is read (they go on meanwhile
-                    # only for the last): a file whose media fail claims no deck key.
+                    # Its media staged before the next file is read: a failing file claims no key.
                     package.wait_media()
                 specs = package.specs
                 report.skipped = dict(package.report.skipped)
@@ -292,11 +291,12 @@ def _write_all(
             stamp = None
             if package is not None:  # the profile as left: its re-import's shortcut
                 stamp = stamp_after_import(session, fc.profile_id, with_scheduling=with_scheduling)
-                package.wait_media()  # copied meanwhile: the commit waits for them whole
             return counts, scheduled, back, stamp
 
         try:
-            try:
+            try:  # the media, copied meanwhile, staged whole before the write lock is taken
+                if package is not None:  # (a GB of them would keep a reviewer's answers waiting)
+                    package.wait_media()
                 results, report.scheduling, report.own_notes, stamp = run_write(fc.engine, work)
             except DamagedHistoryError as exc:
                 raise AnkiPackageError([Problem(str(_path), None, str(exc))]) from None
