@@ -123,17 +123,22 @@ def build_large(folder: Path, cards: int, history: int, attempts: int) -> tuple[
     return db, log
 
 
+def copy_database(db: Path, copy: Path) -> None:
+    """The kept collection copied whole (SQLite's backup: its WAL included)."""
+    source, target = sqlite3.connect(db), sqlite3.connect(copy)
+    try:
+        source.backup(target)
+    finally:
+        source.close()
+        target.close()
+
+
 def run_large(db: Path, data: bytes, attempts: int) -> tuple[Timed, Timed, Timed]:
     from flashcore.services import qbank, weakness
 
     with tempfile.TemporaryDirectory() as folder:
         copy = Path(folder) / "large.sqlite3"
-        source, target = sqlite3.connect(db), sqlite3.connect(copy)
-        try:
-            source.backup(target)
-        finally:
-            source.close()
-            target.close()
+        copy_database(db, copy)
         # Opened once and closed first: a collection kept at an older schema is upgraded and
         # its WAL checkpointed (as the first command after an update leaves a student's), so
         # that the timed runs read the same database whatever schema the kept one is at.

@@ -18,7 +18,6 @@ import argparse
 import functools
 import gc
 import os
-import sqlite3
 import tempfile
 import time
 from collections import defaultdict
@@ -27,7 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from tools.bench.qbank import NOW, build_large
+from tools.bench.qbank import NOW, build_large, copy_database
 
 # (module, attribute path, label): the import's phases, outermost first.
 PHASES = (
@@ -98,12 +97,7 @@ def run_once(db: Path, data: bytes) -> None:
 
     with tempfile.TemporaryDirectory() as folder:
         copy = Path(folder) / "large.sqlite3"
-        source, target = sqlite3.connect(db), sqlite3.connect(copy)
-        try:
-            source.backup(target)
-        finally:
-            source.close()
-            target.close()
+        copy_database(db, copy)
         Flashcore.open(str(copy), clock=FixedClock(NOW)).close()
         fc = Flashcore.open(str(copy), clock=FixedClock(NOW))
         try:
