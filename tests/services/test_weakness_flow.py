@@ -136,6 +136,7 @@ def test_an_import_that_adds_nothing_still_brings_today_s_pull_forwards(fc, cloc
     clock.advance(timedelta(days=1))
     again = qbank.import_log(fc, UWORLD_SIX.encode(), origin="paste", on_date=day, again=True)
     assert (again.added, again.pulled_forward) == (0, 2)
+    assert again.pulled_forward_new == 2  # a new study day: none of them was in its queue yet
     assert sum("pulled forward" in i.reason for i in study.build_queue(fc).items) == 2
 
 
