@@ -1,8 +1,10 @@
 """Shared fixtures: a frozen clock, and databases on SQLite and on the PostgreSQL server.
 
-PostgreSQL tests use FLASHCORE_TEST_PG_URL (default: the local server). Each test gets its own
-schema, dropped afterwards. When the server cannot be reached the PostgreSQL variants are
-skipped locally, but fail under CI=true so a dead server never passes silently.
+PostgreSQL tests use FLASHCORE_TEST_PG_URL (default: the local server). `db_url` hands them a
+schema at the migration head, migrated once per process and emptied between tests
+(tests/pg_schemas.py); `pg_url` a fresh empty schema of the test's own, dropped afterwards. When
+the server cannot be reached the PostgreSQL variants are skipped locally, but fail under CI=true
+so a dead server never passes silently.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from flashcore.core.clock import FixedClock
-from tests import guard
+from tests import alembic_scripts, guard
+from tests.pg_schemas import HeadSchemas
 
 PG_URL = os.environ.get(
     "FLASHCORE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -29,6 +32,7 @@ DECKS = ROOT / "decks"
 
 
 guard.install()
+alembic_scripts.install()
 
 
 def _temp_root_in_memory() -> None:
@@ -131,14 +135,18 @@ def pg_schema_url(schema: str) -> str:
     return f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL schema for one test."""
+def _need_pg() -> None:
     problem = pg_problem()
     if problem:
         if os.environ.get("CI"):
             pytest.fail(f"PostgreSQL unavailable under CI: {problem}")
         pytest.skip(f"PostgreSQL unavailable: {problem}")
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL schema for one test."""
+    _need_pg()
     import sqlalchemy as sa
 
     schema = f"fc_test_{uuid.uuid4().hex[:12]}"
@@ -151,6 +159,26 @@ def pg_url() -> Iterator[str]:
         with engine.begin() as conn:
             conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_head_schemas() -> Iterator[HeadSchemas]:
+    """This process's PostgreSQL schema at head (migrated at its first use, by the migrations)."""
+    schemas = HeadSchemas(PG_URL, pg_schema_url)
+    yield schemas
+    schemas.close()
+
+
+@pytest.fixture
+def pg_head_url(pg_head_schemas: HeadSchemas) -> Iterator[str]:
+    """A PostgreSQL schema at the migration head holding no rows, as a fresh migration leaves
+    it; emptied after the test (or dropped, if the test changed its shape)."""
+    _need_pg()
+    url = pg_head_schemas.checkout()
+    try:
+        yield url
+    finally:
+        pg_head_schemas.checkin()
 
 
 @pytest.fixture(scope="session")
@@ -177,10 +205,11 @@ def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest) -> str:
-    """Each test using this runs on SQLite and on PostgreSQL."""
+    """Each test using this runs on SQLite and on PostgreSQL, on a database at the migration
+    head holding no rows."""
     if request.param == "sqlite":
         return str(request.getfixturevalue("sqlite_url"))
-    return str(request.getfixturevalue("pg_url"))
+    return str(request.getfixturevalue("pg_head_url"))
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ import pytest
 
 from flashcore.cli import main
 from tests.conftest import SMALL_DECK, write_deck
-from tests.storage.conftest import migrate_pg_schema
 
 NOW_ISO = "2026-11-25T09:00:00+00:00"
 
@@ -61,14 +60,6 @@ class Cli:
 
     def json(self, *args: object) -> Any:
         return self.ok(*args, "--json").json()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest) -> str:
-    """As the root `db_url`, but the PostgreSQL schema arrives already at head (fast)."""
-    if request.param == "sqlite":
-        return str(request.getfixturevalue("sqlite_url"))
-    return migrate_pg_schema(str(request.getfixturevalue("pg_url")))
 
 
 @pytest.fixture

@@ -18,7 +18,6 @@ import pytest
 from flashcore.core.clock import FixedClock
 from flashcore.services import Flashcore
 from tests.scenarios.student import SETTINGS_PLAN, Month, scenario_days, scenario_seed
-from tests.storage.conftest import migrate_pg_schema
 
 SLOW = os.environ.get("FLASHCORE_SLOW") == "1"
 
@@ -43,9 +42,8 @@ def test_a_students_month_keeps_every_invariant_every_day(sqlite_url, tmp_path):
 
 
 @pytest.mark.postgres
-def test_two_weeks_on_postgresql_keep_every_invariant(pg_url, tmp_path):
-    url = migrate_pg_schema(pg_url)
-    run_month(url, tmp_path / "decks", seed=scenario_seed(2), days=scenario_days(9))
+def test_two_weeks_on_postgresql_keep_every_invariant(pg_head_url, tmp_path):
+    run_month(pg_head_url, tmp_path / "decks", seed=scenario_seed(2), days=scenario_days(9))
 
 
 @pytest.mark.slow

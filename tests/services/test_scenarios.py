@@ -12,18 +12,9 @@ from flashcore.core.errors import ClockError
 from flashcore.core.model import CardState, Rating
 from flashcore.services.study import answer, build_queue
 from tests.conftest import SMALL_DECK, write_deck
-from tests.storage.conftest import migrate_pg_schema
 
 NY = ZoneInfo("America/New_York")
 TEN_MINUTES = timedelta(minutes=10)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest) -> str:
-    """As the root `db_url` (which `fc` opens), but PostgreSQL starts at head: faster."""
-    if request.param == "sqlite":
-        return str(request.getfixturevalue("sqlite_url"))
-    return migrate_pg_schema(str(request.getfixturevalue("pg_url")))
 
 
 def basic_deck(count: int, prefix: str = "n") -> str:

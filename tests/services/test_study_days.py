@@ -18,7 +18,6 @@ from flashcore.services.check import check
 from flashcore.storage.repos.answering import before_state
 from flashcore.storage.tables import review_logs
 from tests.conftest import write_deck
-from tests.storage.conftest import migrate_pg_schema
 
 TYPE_I = "Immunology::Hypersensitivity::Type I"
 DAY1 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -47,13 +46,6 @@ PASTE = "".join(
 
 # The mechanics of pull-forwards: every missed topic pulls (which ones do: test_pull_forward_gate).
 pytestmark = pytest.mark.usefixtures("every_missed_topic_pulls")
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest) -> str:
-    if request.param == "sqlite":
-        return str(request.getfixturevalue("sqlite_url"))
-    return migrate_pg_schema(str(request.getfixturevalue("pg_url")))
 
 
 @pytest.fixture
