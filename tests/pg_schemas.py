@@ -84,8 +84,11 @@ ORDER BY c.relname
 """
 
 _USED_SEQUENCES = """
-SELECT sequencename FROM pg_sequences WHERE schemaname = %(schema)s AND last_value IS NOT NULL
+SELECT sequencename::text FROM pg_sequences
+WHERE schemaname::text = %(schema)s::text AND last_value IS NOT NULL ORDER BY 1
 """
+
+_SUPERUSER = "SELECT current_setting('is_superuser')"
 
 # A test that left a transaction holding row locks would make the DELETE wait for ever.
 _LOCK_TIMEOUT = "5s"
@@ -107,6 +110,8 @@ class HeadSchemas:
         self._schema: str | None = None
         self._shape: tuple[str, str] = ("", "")
         self._tables: list[str] = []
+        self._superuser = False
+        self._look_sql = ""
         self._left: list[str] = []  # schemas a leaked lock kept from being dropped
         self.migrated = 0  # how many schemas this process migrated (a test checks the reuse)
 
@@ -129,9 +134,10 @@ class HeadSchemas:
         if schema is None:
             return
         try:
-            if self._shape_of(schema) != self._shape:
+            shape, written, used = self._look()
+            if shape != self._shape:
                 raise _Changed
-            self._empty(schema)
+            self._empty(schema, written, used)
         except (_Changed, psycopg.Error):
             self._schema = None
             self._drop(schema)
@@ -153,48 +159,53 @@ class HeadSchemas:
         from flashcore.storage.migrate import ensure_schema
 
         schema = f"{self._prefix}{uuid.uuid4().hex[:8]}"
-        self._admin().execute(f"CREATE SCHEMA {schema}")
+        conn = self._admin()
+        conn.execute(f"CREATE SCHEMA {schema}")
         engine = make_engine(self._schema_url(schema))
         try:
             ensure_schema(engine)
         finally:
             engine.dispose()
         self.migrated += 1
-        self._shape = self._shape_of(schema)
-        rows = self._admin().execute(_TABLES, {"schema": schema}).fetchall()
-        self._tables = [str(name) for (name,) in rows]
-        return schema
-
-    def _shape_of(self, schema: str) -> tuple[str, str]:
-        conn = self._admin()
-        (digest,) = conn.execute(_CATALOG, {"schema": schema}).fetchone() or ("",)
-        try:
-            versions = conn.execute(f"SELECT version_num FROM {schema}.alembic_version").fetchall()
-        except psycopg.Error:
-            return str(digest), "(no alembic_version)"
-        return str(digest), ",".join(sorted(str(v) for (v,) in versions))
-
-    def _empty(self, schema: str) -> None:
-        conn = self._admin()
-        probe = " UNION ALL ".join(
+        self._tables = [str(t) for (t,) in conn.execute(_TABLES, {"schema": schema}).fetchall()]
+        self._superuser = bool(conn.execute(_SUPERUSER).fetchone() == ("on",))
+        written = ", ".join(
             f"(SELECT '{t}' WHERE EXISTS (SELECT FROM {schema}.{t}))" for t in self._tables
         )
-        written = [str(name) for (name,) in conn.execute(probe).fetchall()] if probe else []
-        used = [str(s) for (s,) in conn.execute(_USED_SEQUENCES, {"schema": schema}).fetchall()]
+        # One round trip after each test: the shape, and what the test wrote.
+        self._look_sql = (
+            f"SELECT ({_CATALOG}),"
+            f" (SELECT string_agg(version_num, ',' ORDER BY version_num)"
+            f" FROM {schema}.alembic_version),"
+            f" array_remove(ARRAY[{written or 'NULL'}]::text[], NULL),"
+            f" ARRAY({_USED_SEQUENCES})::text[]"
+        )
+        self._shape, written_now, used_now = self._look(schema)
+        self._empty(schema, written_now, used_now)  # as a migration leaves it: nothing
+        return schema
+
+    def _look(self, schema: str | None = None) -> tuple[tuple[str, str], list[str], list[str]]:
+        """(shape, tables holding rows, sequences used) of the schema."""
+        schema = schema or self._schema
+        row = self._admin().execute(self._look_sql, {"schema": schema}).fetchone()
+        assert row is not None
+        digest, versions, written, used = row
+        return (str(digest), str(versions)), list(written), list(used)
+
+    def _empty(self, schema: str, written: list[str], used: list[str]) -> None:
         if not written and not used:
             return
+        if not written:
+            statements = []
+        elif self._superuser:  # foreign keys and triggers off: any order, nothing recomputed
+            statements = ["SET LOCAL session_replication_role = replica"]
+            statements += [f"DELETE FROM {schema}.{table}" for table in written]
+        else:
+            statements = [f"TRUNCATE {', '.join(f'{schema}.{t}' for t in written)} CASCADE"]
+        statements += [f"ALTER SEQUENCE {schema}.{sequence} RESTART" for sequence in used]
+        conn = self._admin()
         with conn.transaction():
-            if written:
-                try:
-                    with conn.transaction():
-                        conn.execute("SET LOCAL session_replication_role = replica")
-                        for table in written:
-                            conn.execute(f"DELETE FROM {schema}.{table}")
-                except psycopg.errors.InsufficientPrivilege:
-                    listed = ", ".join(f"{schema}.{t}" for t in written)
-                    conn.execute(f"TRUNCATE {listed} CASCADE")
-            for sequence in used:
-                conn.execute(f"ALTER SEQUENCE {schema}.{sequence} RESTART")
+            conn.execute("; ".join(statements))
 
     def _drop(self, schema: str, *, again: bool = True) -> None:
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 
@@ -72,6 +73,15 @@ def test_the_next_test_finds_the_same_schema_emptied_with_ids_from_one(schemas):
     schemas.checkin()
 
 
+def shape(schemas: HeadSchemas) -> object:
+    """The shape checked after each test; None where the check itself fails (which drops
+    the schema just as a different shape does)."""
+    try:
+        return schemas._look()[0]
+    except psycopg.Error:
+        return None
+
+
 @pytest.mark.parametrize(
     "change",
     [
@@ -92,7 +102,6 @@ def test_the_next_test_finds_the_same_schema_emptied_with_ids_from_one(schemas):
 )
 def test_every_kind_of_change_to_the_schema_is_seen(schemas, change):
     url = schemas.checkout()
-    schema = url.rsplit("%3D", 1)[1]
     (trigger, table), (constraint,) = (
         run(
             url,
@@ -106,13 +115,13 @@ def test_every_kind_of_change_to_the_schema_is_seen(schemas, change):
         )[0],
     )
     statement = change.format(trigger=trigger, table=table, constraint=constraint)
-    admin = schemas._admin()
-    assert schemas._shape_of(schema) == schemas._shape
+    admin, schema = schemas._admin(), url.rsplit("%3D", 1)[1]
+    assert shape(schemas) == schemas._shape
     with admin.transaction(force_rollback=True):  # DDL is transactional: undone after
         admin.execute(f"SET LOCAL search_path TO {schema}")
         admin.execute(statement)
-        assert schemas._shape_of(schema) != schemas._shape
-    assert schemas._shape_of(schema) == schemas._shape
+        assert shape(schemas) != schemas._shape
+    assert shape(schemas) == schemas._shape
 
 
 def test_the_test_after_a_change_gets_a_new_migration_and_the_old_schema_goes(schemas):
