@@ -9,6 +9,7 @@ so a dead server never passes silently.
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import uuid
@@ -57,6 +58,31 @@ def _temp_root_in_memory() -> None:
 
 
 _temp_root_in_memory()
+
+
+def _one_cli_parser_per_process() -> None:
+    """`flashcore.cli.main` builds its argparse parser once per test process, not per call.
+
+    A user's `flashcore` process calls `main` once; the tests call it in-process thousands of
+    times, and building the parser (some forty subcommands, argparse looking up gettext
+    catalogs for every one) took 50 ms a call at load 7, a third of tests/cli. Parsing does
+    not change a parser, so each call still parses its own arguments from scratch; the parser
+    itself is built (and its building tested: tests/cli/test_help.py) the first time.
+    """
+    import flashcore.cli as cli
+
+    build = cli.build_parser
+    kept: list[argparse.ArgumentParser] = []
+
+    def build_parser() -> argparse.ArgumentParser:
+        if not kept:
+            kept.append(build())
+        return kept[0]
+
+    cli.build_parser = build_parser  # type: ignore[assignment]
+
+
+_one_cli_parser_per_process()
 
 # `qbank import` and `decks add` lower their process's CPU priority (flashcore.cli.priority),
 # which cannot be undone: the tests call `flashcore.cli.main` in this process, so they keep it
