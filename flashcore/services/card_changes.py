@@ -66,7 +66,7 @@ def change_in_scope(
     def work(session: Any) -> ScopedResult:
         journal = repos.load_journal(session, fc.profile_id, lock=True)  # the row first
         where = repos.card_scope(session, fc.profile_id, deck, topic)
-        ids = repos.ids_to_change(session, where, values, new_only=new_only)
+        ids = repos.ids_to_change(session, where, values, new_only=new_only, lock=True)
         if not ids:
             return ScopedResult([], None)
         before = repos.earlier_values(session, ids, action)
