@@ -238,11 +238,13 @@ def read_package(
     *,
     families: frozenset[anking.TopicFamily] | None = None,
     with_scheduling: bool = False,
+    prune: bool = False,
 ) -> PackageRead:
     """Read `path` (raises AnkiPackageError naming the file) and stage its media. The
     package is left open in the result (closed by its `commit` or `discard`). With
     `with_scheduling`, a first import's review-log rows are made meanwhile in a thread
-    (`services.anki_stage`)."""
+    (`services.anki_stage`); without `prune` (which deletes notes, counting on the database's
+    cascade), a big one's foreign keys are checked at the commit (`checks_keys_at_commit`)."""
     media = media_dir(fc)
     work = media / f".import-{os.getpid()}-{next(_READS)}"  # one a package (several at once)
     shutil.rmtree(work, ignore_errors=True)
@@ -250,7 +252,7 @@ def read_package(
     answers = None
     try:
         pkg = open_package(path, work_dir=work, keep_file=True)
-        keys_at_commit = with_scheduling and checks_keys_at_commit(fc, pkg)
+        keys_at_commit = with_scheduling and not prune and checks_keys_at_commit(fc, pkg)
         if with_scheduling:
             answers = start_staging(fc, pkg, work)
         decks = {deck_id: deck.name for deck_id, deck in pkg.decks().items()}

@@ -189,7 +189,7 @@ def _read_all(
                 if not packages and unchanged.replay(fc, seen, media_dir(fc), report, owner):
                     parsed.append((path, None, report))
                     continue
-                package = read_package(fc, path, with_scheduling=with_scheduling)
+                package = read_package(fc, path, with_scheduling=with_scheduling, prune=prune)
                 package.seen = seen
                 packages[str(path)] = package
                 if at < len(every) - 1:

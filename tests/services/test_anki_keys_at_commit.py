@@ -66,7 +66,7 @@ def test_keys_checked_at_the_commit_give_every_row_the_usual_write_gives(
     assert at_commit["review_logs"] and at_commit["anki_cards"]
 
 
-def test_only_a_first_import_of_a_big_history_on_sqlite_checks_its_keys_at_the_commit(
+def test_only_a_first_big_import_on_sqlite_without_prune_checks_its_keys_at_the_commit(
     db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     package = paths._studied_package(tmp_path)
@@ -76,6 +76,10 @@ def test_only_a_first_import_of_a_big_history_on_sqlite_checks_its_keys_at_the_c
             monkeypatch.setattr(anki_import, "KEYS_AT_COMMIT_ROWS", 1)
             sqlite = fc.engine.dialect.name == "sqlite"
             assert anki_import.checks_keys_at_commit(fc, pkg) == sqlite
+        for prune in (False, True):  # `--prune` deletes notes: the usual way from the start
+            read = anki_import.read_package(fc, package, with_scheduling=True, prune=prune)
+            assert read.keys_at_commit == (sqlite and not prune)
+            read.discard()
         [report] = fc.add_decks([package], with_scheduling=True)
         assert report.ok, report.problems
         with open_package(package, work_dir=tmp_path / "again") as pkg:
