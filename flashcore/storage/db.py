@@ -69,7 +69,11 @@ def _sqlite_checkin(dbapi_connection: Any, record: Any) -> None:
     """A database attached for one transaction (an Anki package read by SQL in an import) is
     detached when its connection returns to the pool: SQLite refuses to detach inside the
     transaction that read it. An automatic checkpoint turned off for one transaction
-    (`storage.checkpoint`) is turned on again."""
+    (`storage.checkpoint`) is turned on again, and so are foreign keys (`KEYS_AT_COMMIT`)."""
+    if record.info.pop(KEYS_OFF, False) and dbapi_connection is not None:
+        if dbapi_connection.in_transaction:  # (the pool's reset rolled back already: never)
+            dbapi_connection.rollback()  # the pragma is a no-op inside a transaction
+        dbapi_connection.execute("PRAGMA foreign_keys=ON")
     names = record.info.pop(ATTACHED, None)
     if names and dbapi_connection is not None:
         for name in names:
@@ -77,8 +81,6 @@ def _sqlite_checkin(dbapi_connection: Any, record: Any) -> None:
     pages = record.info.pop(NO_AUTOCHECKPOINT, None)
     if pages is not None and dbapi_connection is not None:
         dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={int(pages)}")
-    if record.info.pop(KEYS_OFF, False) and dbapi_connection is not None:
-        dbapi_connection.execute("PRAGMA foreign_keys=ON")  # (the pool rolled back: no transaction)
 
 
 def _sqlite_begin(conn: Any) -> None:
