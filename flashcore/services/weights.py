@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from flashcore.storage.repos import Executor
 
 from flashcore.services.context import today_for
+from flashcore.services.difficulty import topic_shares
 from flashcore.services.forgetting import topic_first_answers
 from flashcore.services.forgetting import topic_lapses as topic_lapses  # re-exported
 from flashcore.services.matching import (
@@ -111,7 +112,8 @@ def plan_refresh(
         unfinished = repos.topics_with_new_cards(session, fc.profile_id)
     if first_answers.ENABLED and unfinished:
         first = topic_first_answers(session, fc, index, today)
-    direct = scheduling_scores(index, found.direct, fc.settings, lapses, unfinished, first)
+    known = topic_shares(session, fc, index, today)
+    direct = scheduling_scores(index, found.direct, fc.settings, lapses, unfinished, first, known)
     direct, reasons = _with_assessments(session, fc, index, direct, today)
     of_cards = _cards_weights(index, direct)
     topics = _topic_weight_changes(session, fc.profile_id, direct, of_cards, half_life, today,

@@ -10,6 +10,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -59,6 +60,9 @@ qbank_attempts = Table(
     _required("topic", String(500), default=""),
     _optional("seconds", Integer),
     _required("fingerprint", String(64)),
+    # UWorld's "% correct others" of the question, a whole percent (schema 0025; NULL: the log
+    # had none): how much a miss says about the student (core.difficulty).
+    _optional("others", SmallInteger),
     # The only index (schema 0023): an import finds the duplicates of its log among the stored
     # attempts of the log's days, and a student's new attempts are of the latest days, so each
     # lands at the index's right edge. It replaced a unique (profile_id, fingerprint) index,
