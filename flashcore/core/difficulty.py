@@ -6,11 +6,14 @@ them miss: the second measures the question. Each miss that carries the share co
 topic's standing (core.weakness.standings) with a weight `surprise(share)`, normalised so that
 the student's misses that carry it weigh 1 on average (recency-weighted): the total stays, only
 its split among topics moves toward the topics missed on questions others get right. A miss
-without the share (AMBOSS, NBME, a CSV, an older UWorld table) weighs 1, and when every miss
+without the share (AMBOSS, NBME, a CSV or an older UWorld table without the column) weighs 1, and when every miss
 that carries the share carries the same one nothing moves at all: a log without it schedules
 exactly as before.
 
-`surprise` is the weight of a miss on a question a share `p` of others answer right (MODE):
+`surprise` is the weight of a miss on a question a share `p` of others answer right (MODE,
+"inverse" since issue 21's twelfth round: the simulated hard-question students, whose misses
+measure the questions more than their memory, gained on the weakest quarter of topics on every
+seed, where "linear" moved them little; tools.simulate):
 - "linear": `p`. Under a logistic model of the student against others (logit of a right answer
   = the question's logit − the topic's weakness), a miss adds `p` to the evidence of weakness
   (the score's derivative): 0.8 for a question 80 % of others get right, 0.3 for one 30 % do.
@@ -25,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-MODE = "linear"
+MODE = "inverse"
 SHARE_MIN = 0.05  # "inverse": a share is read within these bounds (one question's 99 % is noise)
 SHARE_MAX = 0.95
 # Shares that differ by less than this are the same: nothing to weigh (the total is kept exactly)

@@ -30,6 +30,7 @@ def scores(draw: st.DrawFn) -> TopicScore:
         recent_misses=recent, recent_attempts=recent, decayed_misses=1.0, decayed_attempts=1.0,
         last_miss=TODAY - timedelta(days=last) if last is not None else None,
         ratio=draw(ratios), forgetting=draw(ratios),
+        others=draw(st.one_of(st.none(), st.floats(0.0, 1.0))),
     )  # fmt: skip
 
 

@@ -64,6 +64,10 @@ class Arm:
     # constants of the core set for the run (ablations): `COMBINE` (core.weakness) or
     # `module.NAME` (another core module's); () as shipped
     patch: tuple[tuple[str, object], ...] = ()
+    # the "% correct others" the paste shows, moved by up to this many points per question
+    # (uniform, fixed per question, unrelated to how the student answers): shares that carry
+    # no information about the student, a breaker for core.difficulty; 0 the true difficulty
+    share_noise: float = 0.0
 
 
 @dataclass(slots=True)
@@ -344,6 +348,9 @@ class Student:
                     continue
                 t = w.deck_order[card]
                 share = others_share(w, t)
+                if self.arm.share_noise:
+                    shift = (2 * uniform("share", w.seed, card) - 1) * self.arm.share_noise
+                    share = min(0.99, max(0.01, share + shift / 100))
                 rows.append(
                     f"{number + 1} - {qid(card)}\tPathology\t{w.systems[t]}\t{w.systems[t]}\t"
                     f"{w.names[t]} disease\t{round(100 * share)}%\t80 sec"
