@@ -437,13 +437,6 @@ def suggested_minutes(recent_misses: int) -> int:
     return int(5 * round(minutes / 5))
 
 
-def reason_text(topic: str, s: TopicScore, half_life: float, today: date) -> str:
-    """The reason a weighted topic's cards show (core.reasons.TopicEvidence.text of `s`)."""
-    from flashcore.core.reasons import TopicEvidence
-
-    return TopicEvidence.of(s, half_life, today).text(topic)
-
-
 Level = str  # "topic" (a leaf), "system" (a topic with sub-topics), "subject" (a root)
 
 
