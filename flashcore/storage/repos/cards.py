@@ -424,26 +424,20 @@ def set_card_flags(
     return []
 
 
-def set_flags_in_scope(
-    session: Session, where: Any, values: dict[str, Any], *, new_only: bool
-) -> list[int]:
-    """Apply `values` to the cards `where` selects (`card_scope`; only new cards with
-    `new_only`) whose values differ; returns the ids changed."""
-    ids = ids_to_change(session, where, values, new_only=new_only)
-    update_cards(session, ids, values)
-    return ids
-
-
 def ids_to_change(
-    session: Executor, where: Any, values: dict[str, Any], *, new_only: bool
+    session: Executor, where: Any, values: dict[str, Any], *, new_only: bool, lock: bool = False
 ) -> list[int]:
     """The ids of the cards `where` selects (only new cards with `new_only`) whose values
-    differ from `values`, ascending."""
+    differ from `values`, ascending. `lock`: their rows held until the transaction ends
+    (PostgreSQL: another process's write to one between this read and the change's write,
+    such as an answer that makes it a leech, waits for the change instead of being overwritten
+    by it; SQLite's write lock already keeps every other writer out)."""
     differs = [cards.c[k].is_distinct_from(v) for k, v in values.items() if k != "modified_at"]
     query = select(cards.c.id).where(where, or_(*differs))
     if new_only:
         query = query.where(cards.c.state == int(CardState.NEW))
-    return list(session.scalars(query.order_by(cards.c.id)))
+    query = query.order_by(cards.c.id)
+    return list(session.scalars(query.with_for_update(of=cards) if lock else query))
 
 
 def update_cards(session: Executor, ids: Sequence[int], values: dict[str, Any]) -> None:
