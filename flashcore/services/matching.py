@@ -300,6 +300,9 @@ class Scored:
     report: dict[int, model.TopicScore]
     outcomes: dict[tuple[str, str], model.QuestionOutcomes]
     gaps: list[Gap]
+    # A large history's: the matcher that has learned every stored attempt's texts (from their
+    # tallies), which the pull-forwards that follow in the same transaction resolve with too.
+    learned: TopicMatcher | None = None
 
 
 # From this many stored attempts, the database sums them per text and per listed question
@@ -385,6 +388,7 @@ def _summed(
         {t: model.score_totals(v) for t, v in report.items()},
         {pair: model.QuestionOutcomes(miss, correct) for pair, (miss, correct) in latest.items()},
         ordered,
+        matcher,
     )
 
 

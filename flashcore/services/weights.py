@@ -21,6 +21,7 @@ from flashcore.storage.uow import run_write
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from flashcore.core.matching import TopicMatcher
     from flashcore.services.context import Collection
     from flashcore.storage.repos import Executor
 
@@ -83,6 +84,9 @@ class Refresh:
     day: date
     topics: list[weights_repo.TopicWeight]
     cards: list[weights_repo.CardWeight]
+    # The matcher that learned every stored attempt's texts, when the scores made one (see
+    # matching.Scored): pull-forwards worked out in the same transaction resolve with it.
+    learned: TopicMatcher | None = None
 
 
 def plan_refresh(
@@ -120,7 +124,7 @@ def plan_refresh(
                                    reasons)  # fmt: skip
     missed = _missed_questions(index, found.outcomes, today, half_life)
     cards = _card_weight_changes(session, fc.profile_id, of_cards, missed)
-    return Refresh(index, today, topics, cards)
+    return Refresh(index, today, topics, cards, found.learned)
 
 
 def apply_refresh(session: Executor, fc: Collection, found: Refresh, *, cards: bool = True) -> None:

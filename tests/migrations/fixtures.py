@@ -189,7 +189,8 @@ def _unchain(conn: sa.Connection, table: sa.Table, names: list[str], rows: list[
                 row[names.index(column)] = full[column]
 
 
-# Tables the database's own triggers keep (schema 0018: each topic's cards).
+# Tables the database's own triggers keep (schema 0018: each topic's cards; schema 0024: the
+# kept index's generation, counted up as topics and links are loaded).
 FILLED_BY_TRIGGERS = ("topic_cards", "topic_index_cache")
 
 
@@ -299,7 +300,7 @@ def make_content(url: str, folder: Path) -> datetime:
 
             today = clock.now().date()
             run_write(fc.engine, lambda w: repos.sync_sums(w, fc.profile_id, today, 30.0))
-        if "topic_index_cache" in tables_at_head():  # schema 0024: a report keeps the index
+        if "topic_index_cache" in tables_at_head():  # schema 0024: the index a report keeps
             from flashcore.services import weakness
 
             weakness.report(fc)
