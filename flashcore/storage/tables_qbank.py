@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 from flashcore.storage.columns import metadata
@@ -44,6 +45,9 @@ qbank_batches = Table(
     _optional("latest_on", Date),
 )
 
+# The attempts that kept a share (see ix_qbank_attempts_shares).
+WITH_SHARE = text("others IS NOT NULL")
+
 qbank_attempts = Table(
     "qbank_attempts",
     metadata,
@@ -72,6 +76,17 @@ qbank_attempts = Table(
     # written: imports into a profile take turns (`repos.pending_batches(lock=True)`), and
     # one that finds a batch published meanwhile looks for duplicates again.
     Index("ix_qbank_attempts_profile_id_on_date", "profile_id", "on_date"),
+    # The attempts that kept a "% correct others" (schema 0025), by day: the weight refresh
+    # reads the recent misses among them (repos.attempts.missed_shares) without a look at the
+    # others; partial, so a log without the column (a CSV, AMBOSS) writes nothing to it.
+    # Queries must name `others IS NOT NULL` literally (WITH_SHARE) for the planner to use it.
+    Index(
+        "ix_qbank_attempts_shares",
+        "profile_id",
+        "on_date",
+        sqlite_where=WITH_SHARE,
+        postgresql_where=WITH_SHARE,
+    ),
 )
 
 # The attempts counted by their texts, kept up to date by every import and removal in the

@@ -10,8 +10,10 @@ one most of them miss (issue 21, twelfth round: core.difficulty). `qbank_attempt
 it as a whole percent; NULL where the log had no such column (AMBOSS, NBME, CSV, older pastes)
 or the cell held no percent: such an attempt counts as before.
 
-The upgrade adds the nullable column (every stored attempt NULL: their pastes are gone); the
-downgrade drops it. No other row changes either way.
+The upgrade adds the nullable column (every stored attempt NULL: their pastes are gone) and a
+partial index on (profile_id, on_date) of the attempts that have it, so that the weight refresh
+reads the recent misses with a share without a look at a CSV's or AMBOSS's attempts (empty until
+a UWorld paste); the downgrade drops both. No row changes either way.
 """
 
 from __future__ import annotations
@@ -27,11 +29,19 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+WITH_SHARE = sa.text("others IS NOT NULL")
+
+
 def upgrade() -> None:
     with op.batch_alter_table("qbank_attempts") as batch:
         batch.add_column(sa.Column("others", sa.SmallInteger(), nullable=True))
+    op.create_index(
+        "ix_qbank_attempts_shares", "qbank_attempts", ["profile_id", "on_date"],
+        sqlite_where=WITH_SHARE, postgresql_where=WITH_SHARE,
+    )  # fmt: skip
 
 
 def downgrade() -> None:
+    op.drop_index("ix_qbank_attempts_shares", table_name="qbank_attempts")
     with op.batch_alter_table("qbank_attempts") as batch:
         batch.drop_column("others")
