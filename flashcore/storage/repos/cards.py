@@ -297,8 +297,13 @@ def missed_suspended(
     from_id: int = 0,
 ) -> list[int]:
     """The suspended cards (leeches aside: they are suspended for a reason) whose note carries
-    a question the batch `batch_id` has a miss of (its attempts have ids from `from_id` on)."""
+    a question the batch `batch_id` has a miss of (its attempts have ids from `from_id` on).
+    None without a look at the batch when the profile has no such card (at 200,000 cards
+    and a 100,000-row batch, ~0.05 CPU-s of every import that unsuspends nothing)."""
     c, q, a = cards.c, note_qids.c, qbank_attempts.c
+    suspended = (c.profile_id == profile_id, c.suspended.is_(True), c.leech.is_(False))
+    if conn.execute(select(c.id).where(*suspended).limit(1)).first() is None:
+        return []
     missed_notes = (
         select(q.note_id)
         .join(qbank_attempts, and_(a.source == q.source, a.qid == q.qid))
@@ -311,16 +316,7 @@ def missed_suspended(
             a.outcome.in_(list(missed_outcomes)),
         )
     )
-    return list(
-        conn.execute(
-            select(c.id).where(
-                c.profile_id == profile_id,
-                c.suspended.is_(True),
-                c.leech.is_(False),
-                c.note_id.in_(missed_notes),
-            )
-        ).scalars()
-    )
+    return list(conn.execute(select(c.id).where(*suspended, c.note_id.in_(missed_notes))).scalars())
 
 
 def unsuspend_by_batch(
