@@ -198,26 +198,32 @@ def _change_cards(args: argparse.Namespace) -> int:
     from flashcore.services.study import change_cards_in_scope, set_cards
 
     change = None
+    marks_only: list[int] = []
     with open_collection(args) as fc:
         if scoped:
             resolve_scope(args, fc)
             result = change_cards_in_scope(
                 fc, args.action, deck=args.deck, topic=args.topic, new_only=args.new
             )
-            ids, change = result.cards, result.change_id
+            ids, change, marks_only = result.cards, result.change_id, result.marks_only
         else:
             set_cards(fc, args.action, args.card_ids)
             ids = args.card_ids
     if args.json:
         emit_json({"action": args.action, "cards": ids}
-                  | ({"change": change} if scoped else {}))  # fmt: skip
+                  | ({"change": change, "marks_only": marks_only} if scoped else {}))  # fmt: skip
     elif scoped:
         scope = " and ".join(
             f"{k} {v}" for k, v in (("deck", args.deck), ("topic", args.topic)) if v
         )
-        kind = ("new card" if args.new else "card") + ("s" if len(ids) != 1 else "")
-        say(f"{args.action}: {len(ids):,} {kind} of {scope}"
+        changed = len(ids) - len(marks_only)
+        kind = ("new card" if args.new else "card") + ("s" if changed != 1 else "")
+        say(f"{args.action}: {changed:,} {kind} of {scope}"
             if ids else f"{args.action}: nothing to change in {scope}")  # fmt: skip
+        if marks_only:
+            n = len(marks_only)
+            say(f"  and {n:,} card{'s' if n != 1 else ''} already {args.action}ed: "
+                + _MARKS[args.action])  # fmt: skip
         if change is not None:
             say(f"  change {change}: `flashcore cards {OPPOSITE[args.action]} --last` undoes "
                 "exactly these cards")  # fmt: skip
@@ -225,6 +231,13 @@ def _change_cards(args: argparse.Namespace) -> int:
         say(f"{args.action}: {len(ids)} card{'s' if len(ids) != 1 else ''}")
     return 0
 
+
+# What a scoped (un)suspend did to cards already so: it cleared their marks.
+_MARKS = {
+    "unsuspend": "a missed question's or a leech's mark cleared (removing that question's "
+    "batch no longer suspends them)",
+    "suspend": "a missed question's mark cleared",
+}
 
 # Why an undo left a card, in words (core.scoped_changes.Left's values).
 _LEFT = {

@@ -71,6 +71,9 @@ class TopicEvidence:
     ratio: float | None = None
     forgetting: float | None = None
     first: tuple[int, int, float] | None = None
+    # the others' share of right answers on its misses that gave one (core.difficulty: the
+    # misses were weighed by it); None: none did
+    others: float | None = None
 
     @classmethod
     def of(cls, score: TopicScore, half_life_days: float, today: date) -> TopicEvidence:
@@ -78,13 +81,15 @@ class TopicEvidence:
         last = (today - score.last_miss).days if score.last_miss is not None else None
         return cls(
             score.misses, score.recent_misses, half_life_days, last, score.ratio, score.forgetting,
-            score.first,
+            score.first, score.others,
         )  # fmt: skip
 
     def text(self, topic: str) -> str:
         """`weak topic: X — 6 misses in 14 days`, or, once they have aged, when the last one was;
         with `(2.4× your average per card)` and `cards forgotten 1.6× as often as predicted`, or
-        `first answers failed 2 of 3, 1.7× your average: its new cards come early`."""
+        `first answers failed 2 of 3, 1.7× your average: its new cards come early`; misses
+        weighed by the others' share of right answers say it (`, on questions 81% of others
+        get right`)."""
         forgets = ""
         if self.forgetting is not None and self.forgetting > 1.0:
             forgets = f"cards forgotten {self.forgetting:.1f}× as often as predicted"
@@ -100,6 +105,8 @@ class TopicEvidence:
             return f"weak topic: {topic} — {forgets or 'no misses'}"
         extra = f"; {forgets}" if forgets else ""
         relative = f" ({self.ratio:.1f}× your average per card)" if self.ratio is not None else ""
+        if self.others is not None:
+            relative = f", on questions {round(100 * self.others)}% of others get right{relative}"
         if self.recent_misses:
             days = round(self.half_life_days)
             return f"weak topic: {topic} — {_misses(self.recent_misses)} in {days} days" + (

@@ -51,7 +51,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 
-from flashcore.core import shrinkage
+from flashcore.core import difficulty, shrinkage
 from flashcore.core.settings import Settings
 
 PRIOR_MISS_RATE = 0.5
@@ -126,6 +126,9 @@ class TopicScore:
     # not compared); its cards' first answers (failed, answered, ratio: core.first_answers).
     forgetting: float | None = None
     first: tuple[int, int, float] | None = None
+    # The others' share of right answers (0-1) on its misses that gave one, recency-weighted
+    # (core.difficulty; None: none did), once scheduling weighed them.
+    others: float | None = None
 
 
 NEUTRAL = TopicScore(0.0, 0.0, 0, 0, 0, 0, 0.0, 0.0)
@@ -388,12 +391,15 @@ def relative_scores(
     total_cards: int,
     settings: Settings,
     lapses: Mapping[int, Lapses] | None = None,
+    known: Mapping[int, difficulty.Known] | None = None,
 ) -> dict[int, TopicScore]:
     """The scores that schedule: each topic's `score` replaced by its weight against the
     student's own average (`divisor`): its misses per card (`ratio`) and, given `lapses`, its
     flashcards' forgetting (`forgetting`); everything else (the counts the reasons show) kept.
-    A student who misses and forgets every topic alike has no weak topic."""
-    found = standings({t: s.decayed_misses for t, s in scores.items()}, cards, total_cards)
+    A student who misses and forgets every topic alike has no weak topic. `known`: the misses
+    that gave the others' share of right answers, which weigh them (core.difficulty)."""
+    misses = {t: s.decayed_misses for t, s in scores.items()}
+    found = standings(difficulty.weighed_misses(misses, known or {}), cards, total_cards)
     forgetting = forgetting_ratios(lapses) if lapses else {}
     base = settings.desired_retention
     cap = max(base, settings.weakness_max_retention)
@@ -405,7 +411,9 @@ def relative_scores(
         score = score_for_divisor(divisor(q, f), base, cap)
         if t not in scores and score <= 0.0:
             continue
-        out[t] = replace(s, score=score, ratio=q, forgetting=f)
+        k = known.get(t) if known else None
+        others = k.mean_share if k is not None else None
+        out[t] = replace(s, score=score, ratio=q, forgetting=f, others=others)
     return out
 
 
@@ -427,31 +435,6 @@ def suggested_minutes(recent_misses: int) -> int:
     """About ten minutes per recent miss, in steps of five: six recent misses -> an hour."""
     minutes = recent_misses * MINUTES_PER_RECENT_MISS
     return int(5 * round(minutes / 5))
-
-
-def reason_text(topic: str, s: TopicScore, half_life: float, today: date) -> str:
-    """`weak topic: X — 6 misses in 14 days`, or, once they have aged, when the last one was;
-    with how that compares to the student's average when scheduling compared it (`2.4× your
-    average per card`); and, where the topic's flashcards are forgotten more often than FSRS
-    predicts (relative to the student's average), by how much (`cards forgotten 1.6× as often
-    as predicted`)."""
-    forgets = ""
-    if s.forgetting is not None and s.forgetting > 1.0:
-        forgets = f"cards forgotten {s.forgetting:.1f}× as often as predicted"
-    if not s.misses:
-        return f"weak topic: {topic} — {forgets or 'no misses'}"
-    extra = f"; {forgets}" if forgets else ""
-    relative = f" ({s.ratio:.1f}× your average per card)" if s.ratio is not None else ""
-    if s.recent_misses:
-        plural = "miss" if s.recent_misses == 1 else "misses"
-        return (
-            f"weak topic: {topic} — {s.recent_misses} {plural} in {round(half_life)} days"
-            + relative
-            + extra
-        )
-    plural = "miss" if s.misses == 1 else "misses"
-    ago = f", the last {(today - s.last_miss).days} days ago" if s.last_miss else ""
-    return f"weak topic: {topic} — {s.misses} older {plural}{ago}{relative}{extra}"
 
 
 Level = str  # "topic" (a leaf), "system" (a topic with sub-topics), "subject" (a root)

@@ -5,7 +5,7 @@ changed since is judged). The record is written in the change's own transaction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from flashcore.core.errors import FlashcoreError, NotFoundError
@@ -30,6 +30,9 @@ class ScopedResult:
 
     cards: list[int]
     change_id: int | None
+    # Of `cards`, those already suspended (unsuspended) that a suspend (unsuspend) changed only
+    # for a mark: a missed question's, a leech's.
+    marks_only: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +69,7 @@ def change_in_scope(
     def work(session: Any) -> ScopedResult:
         journal = repos.load_journal(session, fc.profile_id, lock=True)  # the row first
         where = repos.card_scope(session, fc.profile_id, deck, topic)
-        ids = repos.ids_to_change(session, where, values, new_only=new_only)
+        ids = repos.ids_to_change(session, where, values, new_only=new_only, lock=True)
         if not ids:
             return ScopedResult([], None)
         before = repos.earlier_values(session, ids, action)
@@ -83,7 +86,8 @@ def change_in_scope(
             value=values["buried_until"] if action == "bury" else None,
         )
         repos.save_journal(session, fc.profile_id, journal.add(change))
-        return ScopedResult(ids, change.change_id)
+        already = before.get("suspended", {}).get(values.get("suspended"), ())
+        return ScopedResult(ids, change.change_id, sorted(already))
 
     return run_write(fc.engine, work)
 

@@ -16,6 +16,7 @@ from flashcore.services.topic_index import load_index as load_index
 from flashcore.storage.repos import attempts as attempts_repo
 
 if TYPE_CHECKING:
+    from flashcore.core.difficulty import Known
     from flashcore.core.first_answers import FirstAnswers
     from flashcore.core.settings import Settings
     from flashcore.storage.repos.common import Executor
@@ -270,14 +271,16 @@ def scheduling_scores(
     lapses: dict[int, model.Lapses] | None = None,
     unfinished: Collection[int] = (),
     first: dict[int, FirstAnswers] | None = None,
+    known: dict[int, Known] | None = None,
 ) -> dict[int, model.TopicScore]:
     """The direct scores as they schedule: against the student's own average misses per card
     and, given `lapses`, flashcard forgetting (core.weakness.relative_scores); sub-topics' cards
-    count. `unfinished`: topics with new cards left (core.memory_floor, core.first_answers)."""
+    count. `unfinished`: topics with new cards left (core.memory_floor, core.first_answers).
+    `known`: misses that gave the others' share of right answers (services.difficulty)."""
     if not direct and not lapses and not first:
         return direct
     cards_of, total = index.notes_below()
-    scores = model.relative_scores(direct, cards_of, total, settings, lapses)
+    scores = model.relative_scores(direct, cards_of, total, settings, lapses, known)
     from flashcore.core import first_answers, memory_floor
 
     if memory_floor.ENABLED and lapses:
@@ -297,6 +300,9 @@ class Scored:
     report: dict[int, model.TopicScore]
     outcomes: dict[tuple[str, str], model.QuestionOutcomes]
     gaps: list[Gap]
+    # A large history's: the matcher that has learned every stored attempt's texts (from their
+    # tallies), which the pull-forwards that follow in the same transaction resolve with too.
+    learned: TopicMatcher | None = None
 
 
 # From this many stored attempts, the database sums them per text and per listed question
@@ -382,6 +388,7 @@ def _summed(
         {t: model.score_totals(v) for t, v in report.items()},
         {pair: model.QuestionOutcomes(miss, correct) for pair, (miss, correct) in latest.items()},
         ordered,
+        matcher,
     )
 
 

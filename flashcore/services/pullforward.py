@@ -36,6 +36,7 @@ from flashcore.storage.repos import topic_index as topics_repo
 from flashcore.storage.repos import weights as weights_repo
 
 if TYPE_CHECKING:
+    from flashcore.core.matching import TopicMatcher
     from flashcore.services.context import Collection
     from flashcore.storage.repos import Executor
 
@@ -61,9 +62,12 @@ def choose(
     *,
     index: matching.TopicIndex | None = None,
     held: today_repo.HeldBatch | None = None,
+    learned: TopicMatcher | None = None,
 ) -> dict[int, PulledForward]:
     """The pull-forwards of study day `day`: card id -> what pulled it (nothing is written).
-    `held`: the batch an import just published, its attempts counted from its memory."""
+    `held`: the batch an import just published, its attempts counted from its memory;
+    `learned`: a matcher that has learned every stored attempt's texts in this transaction
+    (the weights' refresh made one: see matching.Scored), used instead of learning again."""
     s = fc.settings
     per_topic = s.pull_forward_per_topic
     if per_topic <= 0:
@@ -84,8 +88,8 @@ def choose(
     topics: dict[int, _Topic] = defaultdict(_Topic)
     questions: dict[tuple[str, str], _Question] = {}
     # Texts resolve as the weights resolve them: a matcher that has learned every attempt's.
-    matcher = None
-    if any(not index.qid_notes.get((m.source, m.qid)) for m in misses):
+    matcher = learned
+    if matcher is None and any(not index.qid_notes.get((m.source, m.qid)) for m in misses):
         matcher = matching.learned_matcher(conn, fc.profile_id, index)
     for m in misses:
         if index.qid_notes.get((m.source, m.qid)):

@@ -93,9 +93,14 @@ def load_index(
     every_note: bool = False,
     stored: StoredIndex | None = None,
 ) -> TopicIndex:
-    """The profile's topic index (from `stored`, as read or kept, if given). Matching, scoring
-    and reports need only the notes that list a question id and the notes counted per set of
-    topics; `every_note` reads every note's topics too (the cards' weights need them)."""
+    """The profile's topic index (from `stored`, as read or kept, if given; else the one a
+    report kept, while current: `storage.index_cache`). Matching, scoring and reports need only
+    the notes that list a question id and the notes counted per set of topics; `every_note`
+    reads every note's topics too (the cards' weights need them)."""
+    if stored is None and not every_note:
+        # An import's summary and weights, a day's first refresh: one row decoded instead of
+        # every listed note read (at 200,000 notes ~0.13 -> ~0.07 CPU-s)
+        stored = topics_repo.kept_index(session, profile_id).stored
     stored = stored or topics_repo.stored_index(session, profile_id, every_note=every_note)
     paths, parent = stored.paths, stored.parent
     by_key: dict[str, int] = {}

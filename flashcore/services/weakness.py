@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from flashcore.core import weakness as model
 from flashcore.core.errors import DatabaseBusyError
 from flashcore.services.context import today_for
+from flashcore.services.difficulty import topic_shares
 from flashcore.services.forgetting import topic_lapses
 from flashcore.services.matching import (
     MISSED,
@@ -127,7 +128,9 @@ def _report(fc: Collection) -> dict[str, list[dict[str, Any]]]:
         index = load_index(session, fc.profile_id, stored=stored)
         found = score_all(session, fc.profile_id, index, today, half_life)
         lapses = topic_lapses(session, fc, index, today)
-        direct, scored = scheduling_scores(index, found.direct, s, lapses), found.report
+        known = topic_shares(session, fc, index, today)
+        direct = scheduling_scores(index, found.direct, s, lapses, (), None, known)
+        scored = found.report
         # Cards of each reported topic, its sub-topics included: kept by the database per
         # linked topic, added up the tree for the reported ones only.
         shown = {t for t, sc in scored.items() if sc.score > 0}

@@ -21,10 +21,12 @@ from flashcore.storage.uow import run_write
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from flashcore.core.matching import TopicMatcher
     from flashcore.services.context import Collection
     from flashcore.storage.repos import Executor
 
 from flashcore.services.context import today_for
+from flashcore.services.difficulty import topic_shares
 from flashcore.services.forgetting import topic_first_answers
 from flashcore.services.forgetting import topic_lapses as topic_lapses  # re-exported
 from flashcore.services.matching import (
@@ -82,6 +84,9 @@ class Refresh:
     day: date
     topics: list[weights_repo.TopicWeight]
     cards: list[weights_repo.CardWeight]
+    # The matcher that learned every stored attempt's texts, when the scores made one (see
+    # matching.Scored): pull-forwards worked out in the same transaction resolve with it.
+    learned: TopicMatcher | None = None
 
 
 def plan_refresh(
@@ -111,14 +116,15 @@ def plan_refresh(
         unfinished = repos.topics_with_new_cards(session, fc.profile_id)
     if first_answers.ENABLED and unfinished:
         first = topic_first_answers(session, fc, index, today)
-    direct = scheduling_scores(index, found.direct, fc.settings, lapses, unfinished, first)
+    known = topic_shares(session, fc, index, today)
+    direct = scheduling_scores(index, found.direct, fc.settings, lapses, unfinished, first, known)
     direct, reasons = _with_assessments(session, fc, index, direct, today)
     of_cards = _cards_weights(index, direct)
     topics = _topic_weight_changes(session, fc.profile_id, direct, of_cards, half_life, today,
                                    reasons)  # fmt: skip
     missed = _missed_questions(index, found.outcomes, today, half_life)
     cards = _card_weight_changes(session, fc.profile_id, of_cards, missed)
-    return Refresh(index, today, topics, cards)
+    return Refresh(index, today, topics, cards, found.learned)
 
 
 def apply_refresh(session: Executor, fc: Collection, found: Refresh, *, cards: bool = True) -> None:

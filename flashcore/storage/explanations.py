@@ -3,7 +3,8 @@ the JSON of `topics.explanation`, and back. One object, by `kind`:
 
 - `misses` (TopicEvidence): `misses`, `recent_misses`, `half_life_days`, `last_miss_days`,
   `ratio`, `forgetting`, `first` ([failed, answered, ratio]: core.first_answers; the last four
-  may be null or absent);
+  may be null or absent), `others` (the others' share of right answers on its misses,
+  core.difficulty; written only when known);
 - `assessment` (AssessedArea): `area_kind` ("system" or "discipline"), `area`, `band`,
   `assessment` (its name), `taken_on` (an ISO date);
 - `text`: `text`, an explanation an older version recorded as text only (see migration 0014).
@@ -24,7 +25,7 @@ def to_json(why: Explanation | None) -> dict[str, Any] | None:
     if isinstance(why, str):
         return {"kind": "text", "text": why}
     if isinstance(why, TopicEvidence):
-        return {
+        found: dict[str, Any] = {
             "kind": "misses",
             "misses": why.misses,
             "recent_misses": why.recent_misses,
@@ -34,6 +35,9 @@ def to_json(why: Explanation | None) -> dict[str, Any] | None:
             "forgetting": why.forgetting,
             "first": list(why.first) if why.first is not None else None,
         }
+        if why.others is not None:
+            found["others"] = why.others
+        return found
     return {
         "kind": "assessment",
         "area_kind": why.kind.value,
@@ -59,6 +63,7 @@ def from_json(data: dict[str, Any] | None) -> Explanation | None:
             ratio=_optional_float(data.get("ratio")),
             forgetting=_optional_float(data.get("forgetting")),
             first=_first(data.get("first")),
+            others=_optional_float(data.get("others")),
         )
     if kind == "assessment":
         return AssessedArea(

@@ -14,21 +14,29 @@ from sqlalchemy import Connection
 from flashcore.storage.repos.qbank import MISSED, TextTally
 
 # One attempt as the reader streams it (importers.qbank's Row): (fingerprint, source, qid,
-# outcome, ISO date, subject, system, category, topic, seconds, line).
-Row = tuple[str, str, str, str, str, str, str, str, str, int | None, int]
+# outcome, ISO date, subject, system, category, topic, seconds, line, others).
+Row = tuple[str, str, str, str, str, str, str, str, str, int | None, int, int | None]
 Progress = Callable[[str, int, int], None]  # (phase "reading" | "saving", done, total)
 
 # The stored attempts of a log's days are read this many days at a time (by the index on
 # (profile_id, on_date), schema 0023), their fingerprints compared in memory as they stream.
 _DAYS_AT_ONCE = 400
-_COLUMNS = "fingerprint, source, qid, outcome, on_date, subject, system, category, topic, seconds"
+_COLUMNS = (
+    "fingerprint, source, qid, outcome, on_date, subject, system, category, topic, seconds, others"
+)
+# A Row's fields as the stage's columns name them, in its order.
+_ROW_COLUMNS = (
+    "fingerprint, source, qid, outcome, on_date, subject, system, category, topic, seconds, "
+    "line, others"
+)
 # The texts as `save` stores them (cut to their columns' lengths).
 _TEXTS = "substr(topic, 1, 500), substr(category, 1, 300), substr(system, 1, 200)"
-_SAVED = itemgetter(slice(0, 10))  # a Row's columns as _COLUMNS names them (its line left out)
+_SAVED = itemgetter(*range(10), 11)  # a Row's columns as _COLUMNS names them (not its line)
 # The stage's columns as qbank_attempts stores them (texts cut to their columns' lengths).
 _SAVED_COLUMNS = (
     "s.fingerprint, s.source, s.qid, s.outcome, s.on_date, substr(s.subject, 1, 200), "
-    "substr(s.system, 1, 200), substr(s.category, 1, 300), substr(s.topic, 1, 500), s.seconds"
+    "substr(s.system, 1, 200), substr(s.category, 1, 300), substr(s.topic, 1, 500), s.seconds, "
+    "s.others"
 )
 
 
@@ -55,7 +63,7 @@ class Stage:
         self.conn.exec_driver_sql(
             f"CREATE TEMPORARY TABLE qbank_stage (seq {seq}, fingerprint TEXT NOT NULL, "
             f"source TEXT, qid TEXT, outcome TEXT, on_date {day}, subject TEXT, system TEXT, "
-            "category TEXT, topic TEXT, seconds INTEGER, line INTEGER, "
+            "category TEXT, topic TEXT, seconds INTEGER, others INTEGER, line INTEGER, "
             "dup INTEGER NOT NULL DEFAULT 0)"
         )
         self.created = True
@@ -75,12 +83,10 @@ class Stage:
     def add(self, rows: list[Row]) -> None:
         if not self.created:
             self._create()
-        marks = ", ".join([self.mark] * 11)
+        marks = ", ".join([self.mark] * 12)
         cursor = self.conn.connection.cursor()
         try:
-            cursor.executemany(
-                f"INSERT INTO {self.table} ({_COLUMNS}, line) VALUES ({marks})", rows
-            )
+            cursor.executemany(f"INSERT INTO {self.table} ({_ROW_COLUMNS}) VALUES ({marks})", rows)
         finally:
             cursor.close()
 
@@ -271,7 +277,7 @@ class HeldStage(Stage):
         else:
             self._create()
         if self.sqlite:  # an empty table numbers its rows from 1, in the order inserted
-            columns, values = f"{_COLUMNS}, line", ordered  # the rows as read: no tuple built
+            columns, values = _ROW_COLUMNS, ordered  # the rows as read: no tuple built
         else:  # a sequence goes on counting
             columns = f"seq, {_COLUMNS}"
             values = [(rank, *_SAVED(r)) for rank, r in enumerate(ordered, 1)]

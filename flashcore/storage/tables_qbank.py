@@ -10,9 +10,11 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Table,
     Text,
+    text,
 )
 
 from flashcore.storage.columns import metadata
@@ -43,6 +45,9 @@ qbank_batches = Table(
     _optional("latest_on", Date),
 )
 
+# The attempts that kept a share (see ix_qbank_attempts_shares).
+WITH_SHARE = text("others IS NOT NULL")
+
 qbank_attempts = Table(
     "qbank_attempts",
     metadata,
@@ -59,6 +64,9 @@ qbank_attempts = Table(
     _required("topic", String(500), default=""),
     _optional("seconds", Integer),
     _required("fingerprint", String(64)),
+    # UWorld's "% correct others" of the question, a whole percent (schema 0025; NULL: the log
+    # had none): how much a miss says about the student (core.difficulty).
+    _optional("others", SmallInteger),
     # The only index (schema 0023): an import finds the duplicates of its log among the stored
     # attempts of the log's days, and a student's new attempts are of the latest days, so each
     # lands at the index's right edge. It replaced a unique (profile_id, fingerprint) index,
@@ -68,6 +76,17 @@ qbank_attempts = Table(
     # written: imports into a profile take turns (`repos.pending_batches(lock=True)`), and
     # one that finds a batch published meanwhile looks for duplicates again.
     Index("ix_qbank_attempts_profile_id_on_date", "profile_id", "on_date"),
+    # The attempts that kept a "% correct others" (schema 0025), by day: the weight refresh
+    # reads the recent misses among them (repos.attempts.missed_shares) without a look at the
+    # others; partial, so a log without the column (a CSV, AMBOSS) writes nothing to it.
+    # Queries must name `others IS NOT NULL` literally (WITH_SHARE) for the planner to use it.
+    Index(
+        "ix_qbank_attempts_shares",
+        "profile_id",
+        "on_date",
+        sqlite_where=WITH_SHARE,
+        postgresql_where=WITH_SHARE,
+    ),
 )
 
 # The attempts counted by their texts, kept up to date by every import and removal in the

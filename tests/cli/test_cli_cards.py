@@ -271,7 +271,7 @@ def test_a_deck_taken_out_of_scope_and_back_over_days(cli, db_url):
     never = sorted(i for i, c in immunology.items() if c["state"] == "new")
     cli.at("2026-11-26T09:00:00+00:00")
     out = cli.json("cards", "suspend", "--deck", "Immunology", "--new", "--db", db)
-    assert out == {"action": "suspend", "cards": never, "change": 1}
+    assert out == {"action": "suspend", "cards": never, "change": 1, "marks_only": []}
     assert cli.ok("cards", "suspend", "--deck", "Immunology", "--new", "--db", db).out == (
         "suspend: nothing to change in deck Step 1::Immunology\n"
     )

@@ -119,3 +119,31 @@ def test_a_bad_undo_is_one_line_and_changes_nothing(cli, package, args, code, wo
     result = cli(*args)
     assert result.code == code and len(result.err_lines) == 1 and words in result.err
     assert cli.json("cards") == before
+
+
+def test_a_deck_unsuspend_counts_apart_the_cards_a_miss_had_already_unsuspended(
+    cli, package, tmp_path
+):
+    """`unsuspend --deck` after a missed question brought back AnKing's two waiting cards and
+    the student suspended one card by hand: the command counts the one card it unsuspended and
+    says the other two only lost their marks (it said "3 cards")."""
+    cli.at(DAY1).ok("init")
+    cli.ok("decks", "add", package)
+    waiting = _suspended(cli)
+    mine = min({c["card_id"] for c in cli.json("cards", "--deck", "AnKing")} - waiting)
+    cli.ok("cards", "suspend", mine)
+    (tmp_path / "missed.txt").write_text("9001\n")
+    cli.ok("qbank", "import", tmp_path / "missed.txt", "--format", "qids")
+    assert _suspended(cli) == {mine}
+    cli.at(DAY2)
+    out = cli.ok("cards", "unsuspend", "--deck", "AnKing").out.splitlines()
+    assert out[0] == "unsuspend: 1 card of deck AnKing"
+    assert out[1] == (
+        "  and 2 cards already unsuspended: a missed question's or a leech's mark cleared "
+        "(removing that question's batch no longer suspends them)"
+    )
+    assert _suspended(cli) == set()
+    cli.ok("cards", "suspend", "--last")  # the waiting cards keep their miss's mark again
+    assert _suspended(cli) == {mine}
+    again = cli.json("cards", "unsuspend", "--deck", "AnKing")
+    assert again["cards"] == sorted([mine, *waiting]) and again["marks_only"] == sorted(waiting)

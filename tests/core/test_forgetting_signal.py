@@ -9,18 +9,24 @@ from datetime import date
 from hypothesis import given
 from hypothesis import strategies as st
 
+from flashcore.core.reasons import TopicEvidence
 from flashcore.core.settings import Settings
 from flashcore.core.weakness import (
     MISSED_QUESTION,
     Attempt,
     Lapses,
+    TopicScore,
     divisor,
     forgetting_ratios,
-    reason_text,
     relative_scores,
     retention_for,
     score_topic,
 )
+
+
+def reason_text(topic: str, s: TopicScore, half_life: float, today: date) -> str:
+    return TopicEvidence.of(s, half_life, today).text(topic)
+
 
 TODAY = date(2026, 11, 25)
 S = Settings()

@@ -444,3 +444,30 @@ def test_a_10_mb_file_parses(tmp_path: Path) -> None:
         199,
         50_001,
     )
+
+
+def test_uworld_keeps_each_question_s_percent_correct_others() -> None:
+    log = parse((DATA / "uworld_header.tsv").read_bytes())
+    assert [a.others for a in log.attempts][:3] == [62, 55, 80]
+    rows = [
+        "1 - 1\tA\tB\tC\tD\t61.5 %\t1 min",
+        "2 - 2\tA\tB\tC\tD\t61,4%\t1 min",
+        "3 - 3\tA\tB\tC\tD\t--\t1 min",
+        "4 - 4\tA\tB\tC\tD\t150%\t1 min",  # no share: read as none, as before
+        "5 - 5\tA\tB\tC\tD",  # an older paste: no such column
+    ]
+    log = parse(("\n".join(rows) + "\n").encode())
+    assert [a.others for a in log.attempts] == [62, 61, None, None, None]
+
+
+def test_a_csv_may_name_the_percent_correct_others_and_other_logs_have_none() -> None:
+    data = b"qid,result,% Correct Others\n1,incorrect,73%\n2,correct,n/a\n3,incorrect,\n"
+    assert [a.others for a in parse(data).attempts] == [73, None, None]
+    assert [a.others for a in parse(b"qid,result\n1,incorrect\n").attempts] == [None]
+    assert [a.others for a in parse(b"118154 4471\n", fmt="qids").attempts] == [None, None]
+
+
+def test_a_long_csv_read_a_column_at_a_time_keeps_the_shares() -> None:
+    rows = "".join(f"{n},incorrect,{(40, 73, 'n/a')[n % 3]}%\n" for n in range(3000))
+    log = parse(("qid,result,% Correct Others\n" + rows).encode())
+    assert [a.others for a in log.attempts] == [(40, 73, None)[n % 3] for n in range(3000)]

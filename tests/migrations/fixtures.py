@@ -189,8 +189,9 @@ def _unchain(conn: sa.Connection, table: sa.Table, names: list[str], rows: list[
                 row[names.index(column)] = full[column]
 
 
-# Tables the database's own triggers keep (schema 0018: each topic's cards).
-FILLED_BY_TRIGGERS = ("topic_cards",)
+# Tables the database's own triggers keep (schema 0018: each topic's cards; schema 0024: the
+# kept index's generation, counted up as topics and links are loaded).
+FILLED_BY_TRIGGERS = ("topic_cards", "topic_index_cache")
 
 
 def load(engine: sa.Engine, fixture: dict[str, Any]) -> None:
@@ -299,6 +300,10 @@ def make_content(url: str, folder: Path) -> datetime:
 
             today = clock.now().date()
             run_write(fc.engine, lambda w: repos.sync_sums(w, fc.profile_id, today, 30.0))
+        if "topic_index_cache" in tables_at_head():  # schema 0024: the index a report keeps
+            from flashcore.services import weakness
+
+            weakness.report(fc)
         if hasattr(study, "raise_new_limit"):  # schema 0006: today's raised new-card limit
             study.raise_new_limit(fc, topic="Immunology::Hypersensitivity::Type I", extra=3)
         if hasattr(exam, "set_exam"):  # schema 0007: an exam, and a self-assessment's report

@@ -150,6 +150,15 @@ def _setting(fc: Any, pkg: Package, tmp_path: Path) -> None:
     fc.config_set("desired_retention", "0.85")
 
 
+def _study_limits(fc: Any, pkg: Package, tmp_path: Path) -> None:
+    """The day's limits and the plan's mode, which no import reads (`plan_mode auto` sets
+    `new_per_day` each study day): the shortcut holds (it ran the whole import)."""
+    for key, value in (("new_per_day", "35"), ("reviews_per_day", "400"),
+                       ("new_ignores_review_limit", "true"), ("learn_ahead_minutes", "0"),
+                       ("bury_siblings", "false"), ("plan_mode", "auto")):  # fmt: skip
+        fc.config_set(key, value)
+
+
 def _toml_deck(fc: Any, pkg: Package, tmp_path: Path) -> None:
     deck = write_deck(tmp_path / "own.toml", '\n[[cards]]\nid = "o1"\nfront = "Q?"\nback = "A"\n',
                       name="Mine", key="mine")  # fmt: skip
@@ -193,6 +202,7 @@ CHANGES: dict[str, tuple[Change, bool | tuple[bool, bool]]] = {
     "flag, unflag, bury, unbury": (_flag_and_bury, True),
     "a missed question unsuspends AnKing cards": (_qbank_miss, True),
     "a setting": (_setting, False),
+    "the day's limits and the plan's mode": (_study_limits, True),
     "a TOML deck added": (_toml_deck, False),
     "a card deleted": (_card_deleted, False),
     "an answer carrying a revlog id lost": (_revlog_row_lost, (False, True)),  # (sched, notes)

@@ -115,3 +115,38 @@ def test_a_card_suspended_as_a_leech_while_an_undo_runs_is_not_unsuspended_by_it
     assert done.wait(15)
     [card] = [c for c in fc.cards() if c["card_id"] == other]
     assert card["suspended"], "the leech's suspension was overwritten by the undo"
+
+
+def test_a_card_made_a_leech_while_a_deck_unsuspend_runs_is_not_unsuspended_by_it(
+    fc, tmp_path, monkeypatch
+):
+    """The scoped change itself, as its undo above: another process's write to a card of the
+    scope between the change's read of the cards and its write (an answer that makes it a
+    leech) waits for the change or is seen by it, never overwritten (PostgreSQL: the change
+    holds the rows it read)."""
+    (report,) = fc.add_decks([write_deck(tmp_path / "d.toml", _cards(2, "c"), name="D", key="d")])
+    assert report.ok, report.problems
+    other = _ids(fc)["c1"]
+    set_cards(fc, "suspend", list(_ids(fc).values()))
+    original = card_changes.repos.earlier_values
+    done = threading.Event()
+
+    def leech_beside(*args, **kwargs):
+        def answer_elsewhere() -> None:
+            with fc.engine.begin() as conn:
+                conn.execute(
+                    update(cards)
+                    .where(cards.c.id == other)
+                    .values(leech=True, suspended=True, version=cards.c.version + 1)
+                )
+            done.set()
+
+        threading.Thread(target=answer_elsewhere, daemon=True).start()
+        done.wait(1.0)  # done at once when nothing holds the row; else after the change
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(card_changes.repos, "earlier_values", leech_beside)
+    change_cards_in_scope(fc, "unsuspend", deck="D")
+    assert done.wait(15)
+    [card] = [c for c in fc.cards() if c["card_id"] == other]
+    assert card["suspended"] and card["leech"], "the leech was overwritten by the deck change"

@@ -7,7 +7,9 @@ report, then the bench's 100,000-row log imported with each phase's thread CPU t
 The phases are the import's own service functions, wrapped by name while it runs (a renamed
 function is reported as missing, not timed): reading the log, finding duplicates and matching
 the misses, the copy, the publish, the fold into the kept sums, the weights' plan (of which
-the kept sums scored and the card pass), the pull-forwards, and the writes after the plan.
+the kept sums scored and the card pass), the pull-forwards, and the writes after the plan; and
+within them the parts that cost most at 200k cards (each timed where it runs: a part called
+from two phases adds up in one line).
 Prints each run with the load average (compare runs only at a like load) and the cycle
 collector's time during the import.
 """
@@ -32,14 +34,26 @@ from tools.bench.qbank import NOW, build_large, copy_database
 PHASES = (
     ("flashcore.services.qbank_import", "_read_into", "reading the log"),
     ("flashcore.services.qbank_import", "_summarize", "duplicates and matching"),
+    ("flashcore.storage.qbank_stage", "HeldStage.dedupe", "  of which duplicates (held log)"),
+    ("flashcore.services.matching", "load_index", "  of which the topic index"),
     ("flashcore.services.qbank_import", "_Writer._copy", "copy"),
+    ("flashcore.storage.qbank_stage", "HeldStage.order", "  of which the stage's rows"),
+    ("flashcore.storage.qbank_stage", "HeldStage.save_rows", "  of which the steps' inserts"),
     ("flashcore.services.qbank_import", "_Writer._publish", "publish"),
+    ("flashcore.storage.qbank_stage", "HeldStage.tallies", "  of which the tallies"),
+    ("flashcore.storage.repos", "missed_suspended", "  of which the suspended cards"),
     ("flashcore.services.qbank_import", "fold_into_sums", "fold into the kept sums"),
+    ("flashcore.storage.repos", "group_days", "  of which per group and day"),
+    ("flashcore.storage.repos", "fold_windows", "  of which the windows"),
+    ("flashcore.storage.repos", "fold_rows", "  of which the writes"),
     ("flashcore.services.qbank_import", "_reweigh", "weights and pull-forwards, in all"),
     ("flashcore.services.weights", "plan_refresh", "  the weights' plan"),
     ("flashcore.services.weights", "score_all", "    of which scores"),
     ("flashcore.services.weights", "_card_weight_changes", "    of which the card pass"),
+    ("flashcore.storage.repos.weights", "card_weights_and_topics", "      of which its read"),
     ("flashcore.services.pullforward", "choose", "  the pull-forwards"),
+    ("flashcore.storage.today", "fresh_misses", "    of which the fresh misses"),
+    ("flashcore.storage.repos.weights", "update_card_weights", "  the changed cards written"),
 )
 
 

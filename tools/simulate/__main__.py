@@ -74,6 +74,12 @@ ARMS: dict[str, Arm] = {
         "first-share", patch=(("first_answers.ENABLED", True), ("first_answers.MODE", "share"))
     ),
     "no-first": Arm("no-first", patch=(("first_answers.ENABLED", False),)),
+    # the misses' "% correct others" left unweighed (before issue 21's twelfth round), or
+    # weighed by 1 / (1 - share) instead of the share (core.difficulty.MODE)
+    "difficulty-off": Arm("difficulty-off", patch=(("difficulty.MODE", "off"),)),
+    "difficulty-linear": Arm("difficulty-linear", patch=(("difficulty.MODE", "linear"),)),
+    # every question's share moved by up to 26 points (sd 15) at random: no information
+    "noisy-shares": Arm("noisy-shares", share_noise=26.0),
     "shipped": Arm("shipped", absolute=True),
     "shipped-no-raise": Arm(
         "shipped-no-raise", absolute=True, config=(("weakness_max_retention", "0.90"),)

@@ -64,6 +64,10 @@ class Arm:
     # constants of the core set for the run (ablations): `COMBINE` (core.weakness) or
     # `module.NAME` (another core module's); () as shipped
     patch: tuple[tuple[str, object], ...] = ()
+    # the "% correct others" the paste shows, moved by up to this many points per question
+    # (uniform, fixed per question, unrelated to how the student answers): shares that carry
+    # no information about the student, a breaker for core.difficulty; 0 the true difficulty
+    share_noise: float = 0.0
 
 
 @dataclass(slots=True)
@@ -343,9 +347,13 @@ class Student:
                 if correct:
                     continue
                 t = w.deck_order[card]
+                share = others_share(w, t)
+                if self.arm.share_noise:
+                    shift = (2 * uniform("share", w.seed, card) - 1) * self.arm.share_noise
+                    share = min(0.99, max(0.01, share + shift / 100))
                 rows.append(
                     f"{number + 1} - {qid(card)}\tPathology\t{w.systems[t]}\t{w.systems[t]}\t"
-                    f"{w.names[t]} disease\t55%\t80 sec"
+                    f"{w.names[t]} disease\t{round(100 * share)}%\t80 sec"
                 )
             if not rows:
                 return
@@ -374,6 +382,18 @@ class Student:
         weight = sum(w.exam_weight[t] for t in weak)
         weak_score = 100 * sum(w.exam_weight[t] * per_topic[t] for t in weak) / weight
         return score, weak_score
+
+
+# Other students' recall of a question's fact, for the "% correct others" the paste shows.
+OTHERS_RECALL = 0.9
+
+
+def others_share(world: World, topic: int) -> float:
+    """The share of other students who answer a question of `topic` right: the question's true
+    difficulty (`guess + (1 − guess) × recall × clarity`) for students who recall its fact at
+    OTHERS_RECALL. Constant where questions are as clear as the cards (clarity 1)."""
+    guess = world.setting.guess
+    return guess + (1 - guess) * OTHERS_RECALL * world.clarity[topic]
 
 
 def _qid_retention(kind: str, retention_for: Any) -> Any:

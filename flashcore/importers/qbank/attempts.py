@@ -15,8 +15,9 @@ FORMATS = ("auto", "uworld", "csv", "qids")
 
 
 # One attempt as the stream carries it: (fingerprint, source, qid, outcome, ISO date, subject,
-# system, category, topic, seconds, line). Plain tuples: a 1 GB log holds millions of them.
-Row = tuple[str, str, str, str, str, str, str, str, str, int | None, int]
+# system, category, topic, seconds, line, others: the "% correct others" as a whole percent or
+# None). Plain tuples: a 1 GB log holds millions of them.
+Row = tuple[str, str, str, str, str, str, str, str, str, int | None, int, int | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,9 @@ class AttemptSpec:
     topic: str = ""
     seconds: int | None = None
     line: int = 0  # 1-based line in the input where the row starts
+    # UWorld's "% correct others": the share of other students who answer the question right,
+    # a whole percent (None: the log has no such column, or the cell held no percent)
+    others: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

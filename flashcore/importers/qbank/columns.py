@@ -31,7 +31,9 @@ _ROLES: dict[str, tuple[str, ...]] = {
 }
 
 
-_OPTIONAL = ("result", "date", "source", "subject", "system", "category", "topic", "seconds")
+_OPTIONAL = (
+    "result", "date", "source", "subject", "system", "category", "topic", "seconds", "others",
+)  # fmt: skip
 
 
 def _normal(name: str) -> str:
@@ -62,12 +64,13 @@ def column_roles(header: Sequence[str]) -> tuple[dict[str, int], list[str]]:
 ABSENT = (None, "")  # appended to a row: cell `width` is an absent key, `width + 1` an absent text
 
 
-_KEYS = ("result", "date", "source", "seconds")
+_KEYS = ("result", "date", "source", "seconds", "others")
 
 
 def row_reader(roles: dict[str, int], width: int) -> Callable[[list[Any]], tuple[Any, ...]]:
-    """Picks (qid, result, date, source, subject, system, category, topic, time) from a row with
-    `ABSENT` appended: None for an absent result/date/source/time column, "" for absent text."""
+    """Picks (qid, result, date, source, subject, system, category, topic, time, others) from a
+    row with `ABSENT` appended: None for an absent result/date/source/time/others column, ""
+    for absent text."""
     return itemgetter(
         *(roles.get(role, width if role in _KEYS else width + 1) for role in ("qid", *_OPTIONAL))
     )

@@ -51,12 +51,27 @@ def parse_qbank(
         if chunk is None:
             attempts.clear()
             continue
-        for _fp, bank, qid, result, iso, subject, system, category, topic, secs, line in chunk:
+        for (
+            _fp,
+            bank,
+            qid,
+            result,
+            iso,
+            subject,
+            system,
+            category,
+            topic,
+            secs,
+            line,
+            others,
+        ) in chunk:
             day = days.get(iso)
             if day is None:
                 day = days[iso] = date.fromisoformat(iso)
             attempts.append(
-                AttemptSpec(bank, qid, result, day, subject, system, category, topic, secs, line)
+                AttemptSpec(
+                    bank, qid, result, day, subject, system, category, topic, secs, line, others
+                )
             )
     return ParsedLog(reader.format, tuple(attempts), reader.rows_read, reader.skipped)
 

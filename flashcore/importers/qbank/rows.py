@@ -60,6 +60,7 @@ class Context:
     outcomes: dict[str | None, str] = field(default_factory=dict)
     dates: dict[str | None, str] = field(default_factory=dict)
     times: dict[str | None, int | None] = field(default_factory=dict)
+    shares: dict[str | None, int | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.fixed_order is not None:
@@ -74,6 +75,7 @@ class Context:
         day = self.default_date.isoformat()
         self.dates.update({None: day, "": day})
         self.times.update({None: None, "": None})
+        self.shares.update({None: None, "": None})
 
     def fail(self, line: int | None, message: str) -> None:
         self.problems.append(Problem(self.path, line, message))
@@ -117,17 +119,22 @@ class Context:
         category: str,
         topic: str,
         spent: str | None,
+        others: str | None = None,
     ) -> None:
-        """Record one row as an attempt, or one problem naming every fault in it."""
+        """Record one row as an attempt, or one problem naming every fault in it. `others`:
+        the "% correct others" cell (UWorld), kept as a whole percent (None: absent or not a
+        percent from 0 to 100)."""
         source = self.sources.get(bank)
         outcome = self.outcomes.get(result)
         day = self.dates.get(when)
         seconds = self.times.get(spent, -1)
+        share = self.shares.get(others, -1)
         if (
             source
             and outcome
             and day
             and seconds != -1
+            and share != -1
             and qid.isdigit()
             and qid.isascii()
             and len(qid) <= 64
@@ -147,11 +154,12 @@ class Context:
                     topic.strip(),
                     seconds,
                     line,
+                    share,
                 )
             )
         else:
             texts = (subject, system, category, topic)
-            self._add_checked(line, qid, result, when, bank, spent, texts)
+            self._add_checked(line, qid, result, when, bank, spent, texts, others)
 
     def _add_checked(
         self,
@@ -162,6 +170,7 @@ class Context:
         bank: str | None,
         spent: str | None,
         texts: tuple[str, str, str, str],
+        others: str | None = None,
     ) -> None:
         errors: list[str] = []
         prefix, qid, error = split_qid(qid_cell)
@@ -181,8 +190,9 @@ class Context:
         assert source and outcome and day
         subject, system, category, topic = (text.strip() for text in texts)
         fp = fingerprint_fields(source, qid, day, outcome)
+        share = self._share(others)
         self.rows.append(
-            (fp, source, qid, outcome, day, subject, system, category, topic, seconds, line)
+            (fp, source, qid, outcome, day, subject, system, category, topic, seconds, line, share)
         )
 
     def _remember(self, cache: dict[str | None, Any], cell: str, value: object) -> None:
@@ -246,6 +256,27 @@ class Context:
             return None
         self._remember(self.times, cell, found)
         return found
+
+    def _share(self, cell: str | None) -> int | None:
+        if (known := self.shares.get(cell, -1)) != -1:
+            return known
+        assert cell is not None
+        found = parse_share(cell)
+        self._remember(self.shares, cell, found)
+        return found
+
+
+def parse_share(cell: str) -> int | None:
+    """A "% correct others" cell (`62%`, `62`, `61.5 %`, `61,5%`) as a whole percent; None
+    when it is not a percent from 0 to 100 (`--`, `N/A`, empty): the share is then unknown."""
+    text = cell.strip().rstrip("%").strip().replace(",", ".")
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    if not 0.0 <= value <= 100.0 or value != value:
+        return None
+    return int(value + 0.5)
 
 
 def _order_matters(cell: str) -> bool:

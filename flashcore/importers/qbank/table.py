@@ -16,7 +16,7 @@ from flashcore.importers.qbank.columns import ABSENT
 from flashcore.importers.qbank.rows import FIELD_LIMIT, Context
 
 # The roles `columns.row_reader` picks, in its order (after the question id).
-_KEYS = ("result", "date", "source", "seconds")
+_KEYS = ("result", "date", "source", "seconds", "others")
 _TEXTS = ("subject", "system", "category", "topic")
 _QID_CHARS = 64  # a plain id (digits) up to this long needs no checking
 
@@ -82,8 +82,9 @@ class SplitRows:
         outcomes = known("result", ctx.outcomes)
         days = known("date", ctx.dates)
         seconds = known("seconds", ctx.times)
+        shares = known("others", ctx.shares)
         # A value read before is never empty (nor None); -1 stands for one not read before.
-        if any(isinstance(v, list) and -1 in v for v in (sources, outcomes, days, seconds)):
+        if any(isinstance(v, list) and -1 in v for v in (sources, outcomes, days, seconds, shares)):
             return False
         sha = hashlib.sha256
         keys = zip(sources, qids, days, outcomes, strict=False)  # (some may be `repeat`)
@@ -94,6 +95,7 @@ class SplitRows:
             repeat("") if (i := at[role]) is None else map(str.strip, table[i]) for role in _TEXTS
         ]
         ctx.rows.extend(
-            zip(fingerprints, sources, qids, outcomes, days, *texts, seconds, lines, strict=False)
-        )
+            zip(fingerprints, sources, qids, outcomes, days, *texts, seconds, lines, shares,
+                strict=False)
+        )  # fmt: skip
         return True

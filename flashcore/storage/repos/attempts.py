@@ -87,3 +87,30 @@ def grouped_attempts(
             yield topic, category, system, on_date, bool(was_missed), int(count)
 
     return by_qid(), by_text()
+
+
+# Misses at one question with the same texts, day and "% correct others": (source, qid, topic,
+# category, system, on_date, others, count).
+ShareGroup = tuple[str, str, str, str, str, date, int, int]
+
+
+def missed_shares(conn: Executor, profile_id: int, since: date) -> list[ShareGroup]:
+    """The profile's misses dated `since` or later whose log gave the question's "% correct
+    others" (schema 0025), grouped; read by the index on (profile_id, on_date). A log without
+    the column adds nothing here."""
+    a = qbank_attempts.c
+    found = conn.execute(
+        select(a.source, a.qid, a.topic, a.category, a.system, a.on_date, a.others, func.count())
+        .where(
+            a.profile_id == profile_id,
+            a.on_date >= since,
+            a.outcome.in_(MISSED),
+            a.others.is_not(None),
+            shown(profile_id),
+        )
+        .group_by(a.source, a.qid, a.topic, a.category, a.system, a.on_date, a.others)
+    )
+    return [
+        (source, qid, topic, category, system, on_date, int(others), int(count))
+        for source, qid, topic, category, system, on_date, others, count in found
+    ]

@@ -297,8 +297,13 @@ def missed_suspended(
     from_id: int = 0,
 ) -> list[int]:
     """The suspended cards (leeches aside: they are suspended for a reason) whose note carries
-    a question the batch `batch_id` has a miss of (its attempts have ids from `from_id` on)."""
+    a question the batch `batch_id` has a miss of (its attempts have ids from `from_id` on).
+    None without a look at the batch when the profile has no such card (at 200,000 cards
+    and a 100,000-row batch, ~0.05 CPU-s of every import that unsuspends nothing)."""
     c, q, a = cards.c, note_qids.c, qbank_attempts.c
+    suspended = (c.profile_id == profile_id, c.suspended.is_(True), c.leech.is_(False))
+    if conn.execute(select(c.id).where(*suspended).limit(1)).first() is None:
+        return []
     missed_notes = (
         select(q.note_id)
         .join(qbank_attempts, and_(a.source == q.source, a.qid == q.qid))
@@ -311,16 +316,7 @@ def missed_suspended(
             a.outcome.in_(list(missed_outcomes)),
         )
     )
-    return list(
-        conn.execute(
-            select(c.id).where(
-                c.profile_id == profile_id,
-                c.suspended.is_(True),
-                c.leech.is_(False),
-                c.note_id.in_(missed_notes),
-            )
-        ).scalars()
-    )
+    return list(conn.execute(select(c.id).where(*suspended, c.note_id.in_(missed_notes))).scalars())
 
 
 def unsuspend_by_batch(
@@ -424,26 +420,20 @@ def set_card_flags(
     return []
 
 
-def set_flags_in_scope(
-    session: Session, where: Any, values: dict[str, Any], *, new_only: bool
-) -> list[int]:
-    """Apply `values` to the cards `where` selects (`card_scope`; only new cards with
-    `new_only`) whose values differ; returns the ids changed."""
-    ids = ids_to_change(session, where, values, new_only=new_only)
-    update_cards(session, ids, values)
-    return ids
-
-
 def ids_to_change(
-    session: Executor, where: Any, values: dict[str, Any], *, new_only: bool
+    session: Executor, where: Any, values: dict[str, Any], *, new_only: bool, lock: bool = False
 ) -> list[int]:
     """The ids of the cards `where` selects (only new cards with `new_only`) whose values
-    differ from `values`, ascending."""
+    differ from `values`, ascending. `lock`: their rows held until the transaction ends
+    (PostgreSQL: another process's write to one between this read and the change's write,
+    such as an answer that makes it a leech, waits for the change instead of being overwritten
+    by it; SQLite's write lock already keeps every other writer out)."""
     differs = [cards.c[k].is_distinct_from(v) for k, v in values.items() if k != "modified_at"]
     query = select(cards.c.id).where(where, or_(*differs))
     if new_only:
         query = query.where(cards.c.state == int(CardState.NEW))
-    return list(session.scalars(query.order_by(cards.c.id)))
+    query = query.order_by(cards.c.id)
+    return list(session.scalars(query.with_for_update(of=cards) if lock else query))
 
 
 def update_cards(session: Executor, ids: Sequence[int], values: dict[str, Any]) -> None:

@@ -88,12 +88,21 @@ def holds_anything(session: Executor) -> bool:
     return False
 
 
+# Settings only the day's queue and the plan read, never an Anki package's import: a student
+# changes them often (`plan_mode auto` sets `new_per_day` every study day), and the unchanged
+# re-import of a phone's export stays a shortcut after such a change.
+STUDY_ONLY = frozenset(
+    ("new_per_day", "reviews_per_day", "new_ignores_review_limit", "learn_ahead_minutes",
+     "bury_siblings", "plan_mode")
+)  # fmt: skip
+
+
 def import_stamp(session: Executor, profile_id: int) -> str:
     """A digest of what the result of an Anki package's import depends on in a profile: its
     notes (their content hashes too), which cards exist, their links and anchors to Anki
     (`anki_cards`, written by imports only), the answers that carry an Anki revlog id (every
     profile's: imported, or given here and matched; an undo removes one), decks, topics and
-    settings (without the remembered scoped changes), and the schema. Equal stamps after an
+    settings (without the remembered scoped changes and the `STUDY_ONLY` ones), and the schema. Equal stamps after an
     import and before the next mean nothing an import reads changed in between
     (`services.anki_unchanged`).
 
@@ -130,7 +139,9 @@ def import_stamp(session: Executor, profile_id: int) -> str:
         select(profiles.c.settings).where(profiles.c.id == profile_id)
     ).scalar()
     if isinstance(settings, dict):
-        settings = sorted((k, repr(v)) for k, v in settings.items() if k != JOURNAL_KEY)
+        settings = sorted(
+            (k, repr(v)) for k, v in settings.items() if k != JOURNAL_KEY and k not in STUDY_ONLY
+        )
     revision = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
     digest = hashlib.blake2b(repr((rows, settings, revision)).encode(), digest_size=16)
     # The notes' content hashes, which decide what a re-import converts and writes (~10 ms
