@@ -31,6 +31,15 @@ from collections.abc import Callable
 
 import psycopg
 
+# The schema's relations, read once per look (pg_class has no index on the namespace alone, and
+# the server holds every helper's schemas).
+_RELATIONS = """
+WITH rels AS MATERIALIZED (
+  SELECT oid, relname, relkind, relpersistence, relacl, reloptions
+  FROM pg_class WHERE relnamespace = %(schema)s::regnamespace
+)
+"""
+
 # The schema's shape, as one digest: whatever a test could change with DDL.
 _CATALOG = """
 SELECT md5(coalesce(string_agg(item, E'\\n' ORDER BY item), '')) FROM (
@@ -39,37 +48,36 @@ SELECT md5(coalesce(string_agg(item, E'\\n' ORDER BY item), '')) FROM (
   UNION ALL
   SELECT 'rel ' || c.relname || ' ' || c.relkind::text || ' ' || c.relpersistence::text || ' '
          || coalesce(c.relacl::text, '') || ' ' || coalesce(c.reloptions::text, '')
-    FROM pg_class c WHERE c.relnamespace = %(schema)s::regnamespace
+    FROM rels c
   UNION ALL
   SELECT 'col ' || c.relname || ' ' || a.attnum || ' ' || a.attname || ' '
          || format_type(a.atttypid, a.atttypmod) || ' ' || a.attnotnull || ' '
          || coalesce(pg_get_expr(d.adbin, d.adrelid), '') || ' ' || a.attidentity::text
          || a.attgenerated::text || ' ' || coalesce(a.attacl::text, '')
-    FROM pg_attribute a
-    JOIN pg_class c ON c.oid = a.attrelid
+    FROM rels c
+    JOIN pg_attribute a ON a.attrelid = c.oid
     LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-    WHERE c.relnamespace = %(schema)s::regnamespace AND a.attnum > 0 AND NOT a.attisdropped
+    WHERE a.attnum > 0 AND NOT a.attisdropped
   UNION ALL
-  SELECT 'con ' || c.relname || ' ' || k.conname || ' ' || pg_get_constraintdef(k.oid)
-         || ' ' || k.condeferrable || k.condeferred || k.convalidated
-    FROM pg_constraint k LEFT JOIN pg_class c ON c.oid = k.conrelid
+  SELECT 'con ' || coalesce(c.relname, '') || ' ' || k.conname || ' '
+         || pg_get_constraintdef(k.oid) || ' ' || k.condeferrable || k.condeferred
+         || k.convalidated
+    FROM pg_constraint k LEFT JOIN rels c ON c.oid = k.conrelid
     WHERE k.connamespace = %(schema)s::regnamespace
   UNION ALL
   SELECT 'idx ' || pg_get_indexdef(i.indexrelid) || ' ' || i.indisvalid
-    FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-    WHERE c.relnamespace = %(schema)s::regnamespace
+    FROM rels c JOIN pg_index i ON i.indexrelid = c.oid
   UNION ALL
   SELECT 'trg ' || pg_get_triggerdef(t.oid) || ' ' || t.tgenabled::text
-    FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
-    WHERE c.relnamespace = %(schema)s::regnamespace AND NOT t.tgisinternal
+    FROM rels c JOIN pg_trigger t ON t.tgrelid = c.oid
+    WHERE NOT t.tgisinternal
   UNION ALL
   SELECT 'fn ' || p.oid::regprocedure::text || ' ' || md5(pg_get_functiondef(p.oid))
     FROM pg_proc p WHERE p.pronamespace = %(schema)s::regnamespace AND p.prokind IN ('f', 'p')
   UNION ALL
   SELECT 'seq ' || c.relname || ' ' || s.seqtypid::regtype || ' ' || s.seqstart || ' '
          || s.seqincrement || ' ' || s.seqmin || ' ' || s.seqmax || ' ' || s.seqcycle
-    FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid
-    WHERE c.relnamespace = %(schema)s::regnamespace
+    FROM rels c JOIN pg_sequence s ON s.seqrelid = c.oid
   UNION ALL
   SELECT 'type ' || t.typname || ' ' || t.typtype::text || ' '
          || coalesce((SELECT string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder)
@@ -84,10 +92,16 @@ WHERE n.nspname = %(schema)s AND c.relkind IN ('r', 'p') AND c.relname <> 'alemb
 ORDER BY c.relname
 """
 
+# Sequences handed out since they (re)started (as the pg_sequences view reads it).
 _USED_SEQUENCES = """
-SELECT sequencename::text FROM pg_sequences
-WHERE schemaname::text = %(schema)s::text AND last_value IS NOT NULL ORDER BY 1
+SELECT relname::text FROM rels
+WHERE CASE WHEN relkind = 'S' THEN pg_sequence_last_value(oid) IS NOT NULL END ORDER BY 1
 """
+
+_PREFIX = "fc_head_"
+# Advisory lock (this key, hashtext(schema name)) held by the process using a schema; apart
+# from flashcore's own upgrade lock key (flashcore.storage.migrate.UPGRADE_LOCK_KEY).
+_OWNER_KEY = 0x7E57
 
 _SUPERUSER = "SELECT current_setting('is_superuser')"
 
@@ -105,8 +119,6 @@ class HeadSchemas:
     def __init__(self, server_url: str, schema_url: Callable[[str], str]) -> None:
         self._server = _raw(server_url)
         self._schema_url = schema_url  # the URL of a schema, by its name
-        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-        self._prefix = f"fc_head_{worker}_"
         self._conn: psycopg.Connection | None = None
         self._schema: str | None = None
         self._shape: tuple[str, str] = ("", "")
@@ -156,12 +168,25 @@ class HeadSchemas:
     # -- internals
 
     def _migrate_new(self) -> str:
+        conn = self._admin()
+        if not self.migrated:
+            self._sweep()
+        schema = f"{_PREFIX}{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{uuid.uuid4().hex[:8]}"
+        # Held while this process lives: a schema whose lock is free belongs to nobody.
+        conn.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", (_OWNER_KEY, schema))
+        conn.execute(f"CREATE SCHEMA {schema}")
+        try:
+            self._make(schema)
+        except BaseException:
+            self._drop(schema)
+            raise
+        return schema
+
+    def _make(self, schema: str) -> None:
         from flashcore.storage.db import make_engine
         from flashcore.storage.migrate import ensure_schema
 
-        schema = f"{self._prefix}{uuid.uuid4().hex[:8]}"
         conn = self._admin()
-        conn.execute(f"CREATE SCHEMA {schema}")
         engine = make_engine(self._schema_url(schema))
         try:
             ensure_schema(engine)
@@ -175,7 +200,7 @@ class HeadSchemas:
         )
         # One round trip after each test: the shape, and what the test wrote.
         self._look_sql = (
-            f"SELECT ({_CATALOG}),"
+            f"{_RELATIONS} SELECT ({_CATALOG}),"
             f" (SELECT string_agg(version_num, ',' ORDER BY version_num)"
             f" FROM {schema}.alembic_version),"
             f" array_remove(ARRAY[{written or 'NULL'}]::text[], NULL),"
@@ -183,7 +208,20 @@ class HeadSchemas:
         )
         self._shape, written_now, used_now = self._look(schema)
         self._empty(schema, written_now, used_now)  # as a migration leaves it: nothing
-        return schema
+
+    def _sweep(self) -> None:
+        """Drop the schemas of test processes that died before dropping theirs."""
+        conn = self._admin()
+        rows = conn.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", (_PREFIX + "%",)
+        ).fetchall()
+        for (schema,) in rows:
+            keys = (_OWNER_KEY, str(schema))
+            (free,) = conn.execute(
+                "SELECT pg_try_advisory_lock(%s, hashtext(%s))", keys
+            ).fetchone() or (False,)
+            if free:
+                self._drop(str(schema), again=False)
 
     def _look(self, schema: str | None = None) -> tuple[tuple[str, str], list[str], list[str]]:
         """(shape, tables holding rows, sequences used) of the schema."""
@@ -209,11 +247,14 @@ class HeadSchemas:
             conn.execute("; ".join(statements))
 
     def _drop(self, schema: str, *, again: bool = True) -> None:
+        conn = self._admin()
         try:
-            self._admin().execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         except psycopg.Error:
             if again:  # a connection a test leaked holds it: try once more at the end
                 self._left.append(schema)
+            return
+        conn.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", (_OWNER_KEY, schema))
 
 
 class _Changed(Exception):

@@ -3,6 +3,7 @@ test as a fresh migration leaves it, and a test that changed its shape never han
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 
 import psycopg
@@ -19,13 +20,20 @@ PROFILE = "INSERT INTO profiles (name, settings, created_at) VALUES ('{}', '{{}}
 
 
 @pytest.fixture(scope="module")
-def schemas() -> Iterator[HeadSchemas]:
+def own_schemas() -> Iterator[HeadSchemas]:
     """A HeadSchemas of this module's own (not the process's shared one)."""
     if pg_problem():
         pytest.skip(f"PostgreSQL unavailable: {pg_problem()}")
     own = HeadSchemas(PG_URL, pg_schema_url)
     yield own
     own.close()
+
+
+@pytest.fixture
+def schemas(own_schemas: HeadSchemas) -> Iterator[HeadSchemas]:
+    """The module's HeadSchemas, checked in after each test as the `pg_head_url` fixture does."""
+    yield own_schemas
+    own_schemas.checkin()
 
 
 def run(url: str, *statements: str) -> list[tuple[object, ...]]:
@@ -61,6 +69,7 @@ def fresh(url: str) -> tuple[object, ...]:
 
 def test_the_next_test_finds_the_same_schema_emptied_with_ids_from_one(schemas):
     url = schemas.checkout()
+    migrated = schemas.migrated
     expected = fresh(url)
     assert expected[0] == HEAD and expected[2] == 0 and expected[4] == 1
     schemas.checkin()
@@ -68,7 +77,7 @@ def test_the_next_test_finds_the_same_schema_emptied_with_ids_from_one(schemas):
     schemas.checkin()
 
     again = schemas.checkout()
-    assert again == url and schemas.migrated == 1  # no second migration
+    assert again == url and schemas.migrated == migrated  # no second migration
     assert fresh(again) == expected
     schemas.checkin()
 
@@ -157,3 +166,16 @@ def test_a_lock_left_held_drops_the_schema_instead_of_waiting(schemas):
     schemas.close()  # the holder gone, the schema it kept is dropped at last
     gone = url.rsplit("%3D", 1)[1]
     assert not run(PG_URL, f"SELECT 1 FROM pg_namespace WHERE nspname = '{gone}'")
+
+
+def test_the_schema_of_a_process_that_died_is_dropped_and_a_living_ones_kept(own_schemas):
+    living = own_schemas.checkout().rsplit("%3D", 1)[1]  # its process (this one) holds it
+    dead = f"fc_head_dead_{uuid.uuid4().hex[:8]}"  # as a killed run leaves it: nobody holds it
+    run(PG_URL, f"CREATE SCHEMA {dead}", f"CREATE TABLE {dead}.t (n integer)")
+    other = HeadSchemas(PG_URL, pg_schema_url)
+    try:
+        other.checkout()  # its first migration sweeps
+        names = {n for (n,) in run(PG_URL, "SELECT nspname FROM pg_namespace")}
+        assert dead not in names and living in names
+    finally:
+        other.close()
