@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from flashcore.core import anking
 from flashcore.core.errors import InputFileError, PackageMediaError, Problem
@@ -33,12 +33,18 @@ from flashcore.importers.anki_package import (
 )
 from flashcore.importers.anki_package.notes import ConvertReport, convert
 from flashcore.services.anki_stage import AnswerStaging, start_staging
+from flashcore.storage import anki_sync
+from flashcore.storage.uow import KeysBrokenError, reading, run_write
 
 if TYPE_CHECKING:
     from flashcore.services.anki_unchanged import PackagePrint
     from flashcore.services.context import Collection
 
+T = TypeVar("T")
 MEDIA_SUFFIX = ".media"
+# A first `--with-scheduling` import of a package with at least this many revlog rows has
+# SQLite check its foreign keys once before the commit (`PackageRead.write`).
+KEYS_AT_COMMIT_ROWS = 50_000
 _READS = itertools.count()  # this process's packages read: each its own work folder
 
 
@@ -127,6 +133,25 @@ class PackageRead:
     missing: frozenset[str] = frozenset()  # those the media folder did not hold when read
     seen: PackagePrint | None = None  # the file's print, for `anki_unchanged.remember`
     staged: list[str] = field(default_factory=list)  # the media files staged (`wait_media`)
+    keys_at_commit: bool = False  # its write checks the foreign keys once (`write`)
+
+    def write(self, fc: Collection, work: Callable[[Any], T]) -> T:
+        """`run_write` of the import (`work`), once the media are staged (before the write
+        lock is taken: a GB of them would keep a reviewer's answers waiting). A big first
+        import (`keys_at_commit`, see `checks_keys_at_commit`) has SQLite check the foreign
+        keys once, whole, before the commit instead of at each of its million rows
+        (`storage.uow.writing`); should the check find a row without its parent (a write
+        that counted on an ON DELETE action of the database, which does not run while the
+        keys are off), the import is written again the usual way: the same result."""
+        self.wait_media()
+        if not self.keys_at_commit:
+            return run_write(fc.engine, work)
+        before = fc.settings
+        try:
+            return run_write(fc.engine, work, keys_at_commit=True)
+        except KeysBrokenError:
+            fc.use_settings(before)  # (the preset's settings were rolled back with it)
+            return run_write(fc.engine, work)
 
     def wait_media(self) -> None:
         """Wait until the media files are staged (before the import takes the write lock, so a
@@ -179,10 +204,28 @@ def _present(folder: Path, name: str) -> bool:
 def _stored_hashes(fc: Collection) -> dict[str, str]:
     """The fingerprints of the notes earlier packages loaded (`convert`'s `stored`)."""
     from flashcore.storage import repos
-    from flashcore.storage.uow import reading
 
     with reading(fc.engine) as session:
         return repos.package_note_hashes(session, fc.profile_id)
+
+
+def checks_keys_at_commit(fc: Collection, pkg: AnkiPackage) -> bool:
+    """Whether a `--with-scheduling` import of `pkg` writes with SQLite's foreign keys
+    checked once before the commit (`PackageRead.write`): a first import (the profile's
+    review log holds no revlog id) of a big history (`KEYS_AT_COMMIT_ROWS`) into a review
+    log of fewer rows. Checked at each row, a million review-log rows cost ~0.4 s CPU more;
+    the check at the commit reads every row of the database (~0.15 s a million rows)."""
+    from flashcore.storage.db import sqlite_path
+
+    if sqlite_path(fc.url) is None:
+        return False
+    rows = pkg.counts().revlog
+    if rows < KEYS_AT_COMMIT_ROWS:
+        return False
+    with reading(fc.engine) as session:
+        if anki_sync.holds_revlog_ids(session, fc.profile_id):
+            return False
+        return anki_sync.review_log_size(session) <= rows
 
 
 def topic_families(fc: Collection) -> frozenset[anking.TopicFamily]:
@@ -195,11 +238,13 @@ def read_package(
     *,
     families: frozenset[anking.TopicFamily] | None = None,
     with_scheduling: bool = False,
+    prune: bool = False,
 ) -> PackageRead:
     """Read `path` (raises AnkiPackageError naming the file) and stage its media. The
     package is left open in the result (closed by its `commit` or `discard`). With
     `with_scheduling`, a first import's review-log rows are made meanwhile in a thread
-    (`services.anki_stage`)."""
+    (`services.anki_stage`); without `prune` (which deletes notes, counting on the database's
+    cascade), a big one's foreign keys are checked at the commit (`checks_keys_at_commit`)."""
     media = media_dir(fc)
     work = media / f".import-{os.getpid()}-{next(_READS)}"  # one a package (several at once)
     shutil.rmtree(work, ignore_errors=True)
@@ -207,6 +252,7 @@ def read_package(
     answers = None
     try:
         pkg = open_package(path, work_dir=work, keep_file=True)
+        keys_at_commit = with_scheduling and not prune and checks_keys_at_commit(fc, pkg)
         if with_scheduling:
             answers = start_staging(fc, pkg, work)
         decks = {deck_id: deck.name for deck_id, deck in pkg.decks().items()}
@@ -233,4 +279,5 @@ def read_package(
             pkg.close()
         shutil.rmtree(work, ignore_errors=True)
         raise
-    return PackageRead(specs, report, work, media, copying, pkg, answers, names, missing)
+    return PackageRead(specs, report, work, media, copying, pkg, answers, names, missing,
+                       keys_at_commit=keys_at_commit)  # fmt: skip

@@ -189,7 +189,7 @@ def _read_all(
                 if not packages and unchanged.replay(fc, seen, media_dir(fc), report, owner):
                     parsed.append((path, None, report))
                     continue
-                package = read_package(fc, path, with_scheduling=with_scheduling)
+                package = read_package(fc, path, with_scheduling=with_scheduling, prune=prune)
                 package.seen = seen
                 packages[str(path)] = package
                 if at < len(every) - 1:
@@ -295,9 +295,8 @@ def _write_all(
 
         try:
             try:  # the media, copied meanwhile, staged whole before the write lock is taken
-                if package is not None:  # (a GB of them would keep a reviewer's answers waiting)
-                    package.wait_media()
-                results, report.scheduling, report.own_notes, stamp = run_write(fc.engine, work)
+                written = package.write(fc, work) if package else run_write(fc.engine, work)
+                results, report.scheduling, report.own_notes, stamp = written
             except DamagedHistoryError as exc:
                 raise AnkiPackageError([Problem(str(_path), None, str(exc))]) from None
             except PackageMediaError as exc:  # rolled back: nothing of the file written

@@ -185,6 +185,12 @@ def holds_revlog_ids(session: Executor, profile_id: int) -> bool:
     return session.execute(query).first() is not None
 
 
+def review_log_size(session: Executor) -> int:
+    """About how many rows the review log holds, every profile's (its greatest id: rows are
+    rarely deleted)."""
+    return int(session.execute(select(func.max(review_logs.c.id))).scalar() or 0)
+
+
 def unlinked_answers(
     session: Executor, profile_id: int, card_ids: Sequence[int]
 ) -> dict[int, list[tuple[int, int, int]]]:

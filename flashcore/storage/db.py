@@ -56,13 +56,24 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 ATTACHED = "flashcore_attached"  # a connection record's info key: the databases to detach
+# An execution option of a write: SQLite checks its foreign keys once, before its commit
+# (`storage.uow.writing`: `PRAGMA foreign_key_check`), instead of at every row it writes. The
+# pragma that turns them off cannot be sent inside a transaction: it goes before the BEGIN,
+# and the connection record's info key `KEYS_OFF` has the check made and the keys turned on
+# again when the connection returns to the pool (after its transaction ended).
+KEYS_AT_COMMIT = "flashcore_keys_at_commit"
+KEYS_OFF = "flashcore_keys_off"
 
 
 def _sqlite_checkin(dbapi_connection: Any, record: Any) -> None:
     """A database attached for one transaction (an Anki package read by SQL in an import) is
     detached when its connection returns to the pool: SQLite refuses to detach inside the
     transaction that read it. An automatic checkpoint turned off for one transaction
-    (`storage.checkpoint`) is turned on again."""
+    (`storage.checkpoint`) is turned on again, and so are foreign keys (`KEYS_AT_COMMIT`)."""
+    if record.info.pop(KEYS_OFF, False) and dbapi_connection is not None:
+        if dbapi_connection.in_transaction:  # (the pool's reset rolled back already: never)
+            dbapi_connection.rollback()  # the pragma is a no-op inside a transaction
+        dbapi_connection.execute("PRAGMA foreign_keys=ON")
     names = record.info.pop(ATTACHED, None)
     if names and dbapi_connection is not None:
         for name in names:
@@ -75,9 +86,13 @@ def _sqlite_checkin(dbapi_connection: Any, record: Any) -> None:
 def _sqlite_begin(conn: Any) -> None:
     # Sent on the driver's connection: a transaction's BEGIN needs none of a statement's
     # execution machinery (events, result set-up: ~30 us of an answer's ~300).
-    write = conn.get_execution_options().get("flashcore_write")
+    options = conn.get_execution_options()
+    write = options.get("flashcore_write")
     begin = "BEGIN IMMEDIATE" if write else "BEGIN"
     driver = conn.connection.driver_connection
+    if write and options.get(KEYS_AT_COMMIT):
+        conn.connection.info[KEYS_OFF] = True  # turned on again at checkin, whatever happens
+        driver.execute("PRAGMA foreign_keys=OFF")
     try:
         if write:
             _begin_immediate(driver, wait=write != WRITE_NOW)
