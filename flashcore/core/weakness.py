@@ -454,10 +454,14 @@ def misses_text(misses: int, attempts: int) -> str:
     return f"{misses} of {attempts}" if attempts > misses else str(misses)
 
 
-def report_reason(s: TopicScore, half_life: float, minutes: int, level: Level) -> str:
+def report_reason(
+    s: TopicScore, half_life: float, minutes: int, level: Level, others: float | None = None
+) -> str:
     """Why a topic is on the weakness report: `6 misses in the last 14 days; about 60 min of
     study suggested`, `2 of 5 recent questions missed (last 14 days)` when correct answers were
-    imported too, or for a rollup `… across its topics`."""
+    imported too, or for a rollup `… across its topics`. `others`: the others' share of right
+    answers on its recent misses that gave one, which weighs them (core.difficulty): `6 misses
+    in the last 14 days, on questions 64% of others get right; …` (a topic's row only)."""
     days = round(half_life)
     if s.recent_attempts > s.recent_misses:
         text = (
@@ -474,6 +478,8 @@ def report_reason(s: TopicScore, half_life: float, minutes: int, level: Level) -
             if older > s.misses
             else f"{s.misses} older {plural}"
         )
+    if others is not None and level == "topic" and s.recent_misses:
+        text += f", on questions {round(100 * others)}% of others get right"
     if level != "topic":
         text += " across its topics"
         if minutes:

@@ -161,6 +161,8 @@ def _report(fc: Collection) -> dict[str, list[dict[str, Any]]]:
         level = model.topic_level(len(index.ancestors(topic_id)) + 1, topic_id in has_child)
         # A rollup's study time is its topics' (shown on their rows), so it suggests only
         # what was matched to it directly: the minutes of all rows add up once.
+        shared = own.others if level == "topic" else None
+        shown_share = None if shared is None else round(100 * shared)
         minutes = model.suggested_minutes(
             score.recent_misses if level == "topic" else own.recent_misses
         )
@@ -184,8 +186,11 @@ def _report(fc: Collection) -> dict[str, list[dict[str, Any]]]:
                 "forgetting_vs_average": (
                     None if own.forgetting is None else round(own.forgetting, 2)
                 ),
+                # the others' share of right answers on its recent misses that gave one, in
+                # percent (UWorld's "% correct others"; None: none gave it, or a rollup)
+                "others_correct": shown_share,
                 "suggested_minutes": minutes,
-                "reason": model.report_reason(score, half_life, minutes, level),
+                "reason": model.report_reason(score, half_life, minutes, level, shared),
             }
         )
     rank = {"topic": 0, "system": 1, "subject": 2}

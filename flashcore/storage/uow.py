@@ -90,7 +90,9 @@ def _check_keys(session: Session) -> None:
     fairy = session.connection().connection
     if not fairy.info.get(KEYS_OFF):
         return
-    if fairy.driver_connection.execute("PRAGMA main.foreign_key_check").fetchone() is not None:
+    driver = fairy.driver_connection
+    assert driver is not None  # a live pooled connection (SQLAlchemy 2.1 types it Optional)
+    if driver.execute("PRAGMA main.foreign_key_check").fetchone() is not None:
         raise KeysBrokenError("a row written lacks its parent (foreign key)")
 
 

@@ -39,9 +39,15 @@ def test_weakness_json_is_one_object_with_ranked_topics_then_rollups_and_gaps(
     assert leaves == [TYPE_I, NEISSERIA]
     assert [r["level"] for r in topics[: len(leaves)]] == ["topic"] * len(leaves)
     assert {r["level"] for r in topics[len(leaves) :]} == {"system", "subject"}
-    assert next(r for r in topics if r["topic"] == TYPE_I)["reason"].startswith(
-        "3 misses in the last 14 days"
+    type_i = next(r for r in topics if r["topic"] == TYPE_I)
+    # UWorld's "% correct others" of its misses (50 % each in this paste) weighs them, and
+    # the report says it, as the cards' reasons do.
+    assert type_i["reason"] == (
+        "3 misses in the last 14 days, on questions 50% of others get right; about 30 min of "
+        "study suggested"
     )
+    assert type_i["others_correct"] == 50
+    assert {r["others_correct"] for r in topics if r["level"] != "topic"} == {None}
     (gap,) = found["gaps"]
     assert gap["text"] == "Respiratory acidosis" and gap["misses"] == 1
     assert gap["suggestion"]["topic"] == ACID_BASE
@@ -99,3 +105,19 @@ def test_a_long_paste_of_incorrects_warns_on_stderr_and_still_imports(cli, sqlit
 def test_weakness_without_misses_says_how_to_start(cli, sqlite_url):
     assert cli.json("weakness", "--db", sqlite_url) == {"topics": [], "gaps": []}
     assert "no weak topics yet" in cli.ok("weakness", "--db", sqlite_url).out
+
+
+def test_a_log_without_the_others_share_reports_none(cli, sqlite_url, tmp_path):
+    """A CSV (no "% correct others") keeps the report as it was: no share, no words."""
+    from tests.weak_week import csv_log
+
+    cli.ok("decks", "add", write_deck(tmp_path / "week.toml", DECK, key="week"), "--db", sqlite_url)
+    log = tmp_path / "log.csv"
+    rows = [(f"9{n}", "incorrect", "2026-11-25", "Allergy", "Type I hypersensitivity")
+            for n in range(3)]  # fmt: skip
+    log.write_bytes(csv_log(*rows))
+    cli.ok("qbank", "import", log, "--db", sqlite_url)
+    type_i = next(r for r in cli.json("weakness", "--db", sqlite_url)["topics"]
+                  if r["topic"] == TYPE_I)  # fmt: skip
+    assert type_i["others_correct"] is None
+    assert "of others" not in type_i["reason"]

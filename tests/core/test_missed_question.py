@@ -135,6 +135,19 @@ def test_a_topic_with_no_correct_answers_reads_n_misses_not_n_of_n():
     assert misses_text(6, 6) == "6" and misses_text(6, 8) == "6 of 8"
 
 
+def test_a_topic_s_misses_say_how_many_others_get_their_questions_right():
+    assert report_reason(score(6, 6, 6, 6), HL, 60, "topic", 0.644) == (
+        "6 misses in the last 14 days, on questions 64% of others get right; about 60 min of "
+        "study suggested"
+    )
+    assert report_reason(score(3, 3, 0, 0), HL, 0, "topic", 0.8) == (
+        "none in the last 14 days; 3 older misses"  # the share is of recent misses
+    )
+    assert report_reason(score(6, 6, 6, 6), HL, 0, "system", 0.5) == (
+        "6 misses in the last 14 days across its topics"
+    )
+
+
 def test_older_misses_say_so_and_rollups_point_at_their_topics():
     assert report_reason(score(3, 3, 0, 0), HL, 0, "topic") == (
         "none in the last 14 days; 3 older misses"

@@ -172,7 +172,8 @@ def test_the_report_ranks_leaves_then_systems_then_subjects_and_counts_minutes_o
     assert by_topic["Immunology"]["reason"].endswith("across its topics")
     every_key = {"topic", "level", "score", "misses", "attempts", "recent_misses",
                  "recent_attempts", "cards", "due", "desired_retention", "vs_average",
-                 "forgetting_vs_average", "suggested_minutes", "reason"}  # fmt: skip
+                 "forgetting_vs_average", "others_correct", "suggested_minutes",
+                 "reason"}  # fmt: skip
     assert all(set(r) == every_key for r in rows)
 
 
