@@ -16,7 +16,7 @@ A test gets the schema exactly as a fresh migration leaves it:
   dropped, and the next test a freshly migrated one;
 - otherwise every table that holds rows (alembic_version aside) is emptied with its triggers and
   foreign keys off (`session_replication_role = replica`, which needs a superuser; without one,
-  TRUNCATE ... CASCADE), and every sequence that was used restarts, as RESTART IDENTITY does;
+  TRUNCATE ... CASCADE), and every sequence that moved restarts, as RESTART IDENTITY does;
 - anything that fails while emptying (a lock a test left held) drops the schema instead.
 
 Nothing is kept between runs: the schema is migrated from the migration scripts at the start of
@@ -92,10 +92,9 @@ WHERE n.nspname = %(schema)s AND c.relkind IN ('r', 'p') AND c.relname <> 'alemb
 ORDER BY c.relname
 """
 
-# Sequences handed out since they (re)started (as the pg_sequences view reads it).
-_USED_SEQUENCES = """
-SELECT relname::text FROM rels
-WHERE CASE WHEN relkind = 'S' THEN pg_sequence_last_value(oid) IS NOT NULL END ORDER BY 1
+_SEQUENCES = """
+SELECT c.relname, s.seqstart FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid
+WHERE c.relnamespace = %(schema)s::regnamespace ORDER BY 1
 """
 
 _PREFIX = "fc_head_"
@@ -125,6 +124,7 @@ class HeadSchemas:
         self._tables: list[str] = []
         self._superuser = False
         self._look_sql = ""
+        self._starts: dict[str, int] = {}
         self._left: list[str] = []  # schemas a leaked lock kept from being dropped
         self.migrated = 0  # how many schemas this process migrated (a test checks the reuse)
 
@@ -198,13 +198,20 @@ class HeadSchemas:
         written = ", ".join(
             f"(SELECT '{t}' WHERE EXISTS (SELECT FROM {schema}.{t}))" for t in self._tables
         )
+        self._starts = {str(q): int(n) for q, n in conn.execute(_SEQUENCES, {"schema": schema})}
+        # A sequence is as a migration leaves it when it has handed out nothing and stands at its
+        # start (a setval(..., false) leaves is_called false too: pg_sequences would say NULL).
+        moved = ", ".join(
+            f"(SELECT '{q}' FROM {schema}.{q} WHERE is_called OR last_value <> {n})"
+            for q, n in self._starts.items()
+        )
         # One round trip after each test: the shape, and what the test wrote.
         self._look_sql = (
             f"{_RELATIONS} SELECT ({_CATALOG}),"
             f" (SELECT string_agg(version_num, ',' ORDER BY version_num)"
             f" FROM {schema}.alembic_version),"
             f" array_remove(ARRAY[{written or 'NULL'}]::text[], NULL),"
-            f" ARRAY({_USED_SEQUENCES})::text[]"
+            f" array_remove(ARRAY[{moved or 'NULL'}]::text[], NULL)"
         )
         self._shape, written_now, used_now = self._look(schema)
         self._empty(schema, written_now, used_now)  # as a migration leaves it: nothing
@@ -241,7 +248,8 @@ class HeadSchemas:
             statements += [f"DELETE FROM {schema}.{table}" for table in written]
         else:
             statements = [f"TRUNCATE {', '.join(f'{schema}.{t}' for t in written)} CASCADE"]
-        statements += [f"ALTER SEQUENCE {schema}.{sequence} RESTART" for sequence in used]
+        # As ALTER SEQUENCE ... RESTART leaves it, without rewriting the sequence's file.
+        statements += [f"SELECT setval('{schema}.{q}', {self._starts[q]}, false)" for q in used]
         conn = self._admin()
         with conn.transaction():
             conn.execute("; ".join(statements))
