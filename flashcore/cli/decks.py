@@ -218,11 +218,13 @@ def _change_cards(args: argparse.Namespace) -> int:
         )
         changed = len(ids) - len(marks_only)
         kind = ("new card" if args.new else "card") + ("s" if changed != 1 else "")
-        say(f"{args.action}: {changed:,} {kind} of {scope}"
-            if ids else f"{args.action}: nothing to change in {scope}")  # fmt: skip
+        n = len(marks_only)
+        if changed or not ids:
+            say(f"{args.action}: {changed:,} {kind} of {scope}"
+                if ids else f"{args.action}: nothing to change in {scope}")  # fmt: skip
         if marks_only:
-            n = len(marks_only)
-            say(f"  and {n:,} card{'s' if n != 1 else ''} already {args.action}ed: "
+            say(f"{'  and ' if changed else f'{args.action}: '}{n:,} card{'s' if n != 1 else ''}"
+                f" {'' if changed else f'of {scope} '}already {args.action}ed: "
                 + _MARKS[args.action])  # fmt: skip
         if change is not None:
             say(f"  change {change}: `flashcore cards {OPPOSITE[args.action]} --last` undoes "

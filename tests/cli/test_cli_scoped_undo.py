@@ -145,5 +145,13 @@ def test_a_deck_unsuspend_counts_apart_the_cards_a_miss_had_already_unsuspended(
     assert _suspended(cli) == set()
     cli.ok("cards", "suspend", "--last")  # the waiting cards keep their miss's mark again
     assert _suspended(cli) == {mine}
+    cli.ok("cards", "unsuspend", mine)
+    only_marks = cli.ok("cards", "unsuspend", "--deck", "AnKing").out.splitlines()
+    assert only_marks[0] == (
+        "unsuspend: 2 cards of deck AnKing already unsuspended: a missed question's or a "
+        "leech's mark cleared (removing that question's batch no longer suspends them)"
+    )  # not "unsuspend: 0 cards of deck AnKing"
+    cli.ok("cards", "suspend", "--last")
+    cli.ok("cards", "suspend", mine)
     again = cli.json("cards", "unsuspend", "--deck", "AnKing")
     assert again["cards"] == sorted([mine, *waiting]) and again["marks_only"] == sorted(waiting)
