@@ -83,17 +83,12 @@ def test_undoing_a_change_after_its_cards_were_deleted_leaves_the_cards_made_sin
     assert _suspended(fc) == set()  # Y's cards (on SQLite: the deleted cards' ids) untouched
 
 
-def test_a_card_suspended_as_a_leech_while_an_undo_runs_is_not_unsuspended_by_it(
-    fc, tmp_path, monkeypatch
-):
-    """Another process's write to a card of the change (an answer that makes it a leech)
-    between the undo's read of the card and its write either waits for the undo or is seen by
-    it: never overwritten (PostgreSQL: the undo holds the cards' rows from its read on)."""
-    (report,) = fc.add_decks([write_deck(tmp_path / "d.toml", _cards(2, "c"), name="D", key="d")])
-    assert report.ok, report.problems
-    other = _ids(fc)["c1"]
-    change_cards_in_scope(fc, "suspend", deck="D")
-    original = card_changes.plan_undo
+def _leech_beside(fc, other: int, monkeypatch, owner, name: str) -> threading.Event:
+    """Wrap `owner.name` (a step between a change's read of the cards and its write) so that,
+    when it runs, another connection makes card `other` a leech (suspended) and commits: at
+    once when nothing holds the row, else once the change's transaction ends. The event is set
+    when that write is done."""
+    original = getattr(owner, name)
     done = threading.Event()
 
     def leech_beside(*args, **kwargs):
@@ -107,10 +102,24 @@ def test_a_card_suspended_as_a_leech_while_an_undo_runs_is_not_unsuspended_by_it
             done.set()
 
         threading.Thread(target=answer_elsewhere, daemon=True).start()
-        done.wait(1.0)  # done at once when nothing holds the row; else after the undo
+        done.wait(1.0)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(card_changes, "plan_undo", leech_beside)
+    monkeypatch.setattr(owner, name, leech_beside)
+    return done
+
+
+def test_a_card_suspended_as_a_leech_while_an_undo_runs_is_not_unsuspended_by_it(
+    fc, tmp_path, monkeypatch
+):
+    """Another process's write to a card of the change (an answer that makes it a leech)
+    between the undo's read of the card and its write either waits for the undo or is seen by
+    it: never overwritten (PostgreSQL: the undo holds the cards' rows from its read on)."""
+    (report,) = fc.add_decks([write_deck(tmp_path / "d.toml", _cards(2, "c"), name="D", key="d")])
+    assert report.ok, report.problems
+    other = _ids(fc)["c1"]
+    change_cards_in_scope(fc, "suspend", deck="D")
+    done = _leech_beside(fc, other, monkeypatch, card_changes, "plan_undo")
     undo_scoped(fc, "unsuspend")
     assert done.wait(15)
     [card] = [c for c in fc.cards() if c["card_id"] == other]
@@ -128,24 +137,7 @@ def test_a_card_made_a_leech_while_a_deck_unsuspend_runs_is_not_unsuspended_by_i
     assert report.ok, report.problems
     other = _ids(fc)["c1"]
     set_cards(fc, "suspend", list(_ids(fc).values()))
-    original = card_changes.repos.earlier_values
-    done = threading.Event()
-
-    def leech_beside(*args, **kwargs):
-        def answer_elsewhere() -> None:
-            with fc.engine.begin() as conn:
-                conn.execute(
-                    update(cards)
-                    .where(cards.c.id == other)
-                    .values(leech=True, suspended=True, version=cards.c.version + 1)
-                )
-            done.set()
-
-        threading.Thread(target=answer_elsewhere, daemon=True).start()
-        done.wait(1.0)  # done at once when nothing holds the row; else after the change
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(card_changes.repos, "earlier_values", leech_beside)
+    done = _leech_beside(fc, other, monkeypatch, card_changes.repos, "earlier_values")
     change_cards_in_scope(fc, "unsuspend", deck="D")
     assert done.wait(15)
     [card] = [c for c in fc.cards() if c["card_id"] == other]
