@@ -32,7 +32,13 @@ def topic_shares(
     from flashcore.services.matching import learned_matcher
 
     matcher = None
-    known: dict[int, difficulty.Known] = {}
+    # Sums per topic as `Known.add` makes them, in the same order (the same floats); a text's
+    # topic, a day's decay and a share's surprise worked out once each (a log of 100,000
+    # misses with a share holds a few hundred texts, 56 days and 101 shares).
+    sums: dict[int, list[float]] = {}
+    by_text: dict[tuple[str, str, str], set[int]] = {}
+    decays: dict[int, float] = {}
+    surprises: dict[int, float] = {}
     for source, qid, topic, category, system, on_date, others, count in groups:
         age = (today - on_date).days
         if age < 0:
@@ -40,11 +46,28 @@ def topic_shares(
         if (source, qid) in index.qid_notes:
             topics = index.question_topics((source, qid))
         else:
-            if matcher is None:
-                matcher = learned_matcher(session, fc.profile_id, index)
-            found = matcher.resolve((topic, category, system))
-            topics = {found} if found is not None else set()
-        weight = decay(age, half_life) * count
+            text = (topic, category, system)
+            topics = by_text.get(text)  # type: ignore[assignment]
+            if topics is None:
+                if matcher is None:
+                    matcher = learned_matcher(session, fc.profile_id, index)
+                found = matcher.resolve(text)
+                topics = by_text[text] = {found} if found is not None else set()
+        if not topics:
+            continue
+        day = decays.get(age)
+        if day is None:
+            day = decays[age] = decay(age, half_life)
+        weight = day * count
+        share = others / 100
+        surprise = surprises.get(others)
+        if surprise is None:
+            surprise = surprises[others] = difficulty.surprise(share)
         for topic_id in topics:
-            known[topic_id] = known.get(topic_id, difficulty.Known()).add(weight, others / 100)
-    return known
+            held = sums.get(topic_id)
+            if held is None:
+                held = sums[topic_id] = [0.0, 0.0, 0.0]
+            held[0] += weight
+            held[1] += weight * surprise
+            held[2] += weight * share
+    return {t: difficulty.Known(*held) for t, held in sums.items()}
