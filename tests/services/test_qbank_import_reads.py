@@ -10,7 +10,6 @@ import sys
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy import event
 
 from flashcore.services import matching, pullforward, qbank, weakness, weights
@@ -18,6 +17,7 @@ from flashcore.services.context import today_for
 from flashcore.storage import today as today_repo
 from flashcore.storage.repos import topic_index as topics_repo
 from tests.services.test_qbank_import import MIXED, deck_fc, log
+from tests.services.test_qbank_import_index import _weights
 
 __all__ = ["deck_fc"]  # fixtures
 
@@ -31,15 +31,6 @@ FRESH = log(
         "2004,correct,2026-11-25,Pathology,General,Emphysema",
     ]
 )
-
-
-def _weights(fc: Any) -> list[tuple[Any, ...]]:
-    with fc.engine.connect() as conn:
-        cards = conn.execute(sa.text("SELECT id, weight, weak_topic_id FROM cards ORDER BY id"))
-        topics = conn.execute(
-            sa.text("SELECT id, weight, card_weight, card_topic_id FROM topics ORDER BY id")
-        )
-        return [tuple(r) for r in cards] + [tuple(r) for r in topics]
 
 
 def test_an_import_after_a_report_matches_with_the_index_the_report_kept(
