@@ -159,11 +159,11 @@ def test_a_log_of_later_days_than_every_batch_looks_for_no_duplicate(deck_fc, mo
 
 
 TIMED = (
-    "question_id,result,date,subject,system,topic,time spent,% correct others\n"
-    "2001,incorrect,2026-11-20,Immunology,Allergy,Type I hypersensitivity,,\n"
-    "2002,incorrect,2026-11-20,Hematology,Heme,Sickle cell disease,95,62%\n"
-    "2003,correct,2026-11-21,Pathology,General,Emphysema,,\n"
-).encode()
+    b"question_id,result,date,subject,system,topic,time spent,% correct others\n"
+    b"2001,incorrect,2026-11-20,Immunology,Allergy,Type I hypersensitivity,,\n"
+    b"2002,incorrect,2026-11-20,Hematology,Heme,Sickle cell disease,95,62%\n"
+    b"2003,correct,2026-11-21,Pathology,General,Emphysema,,\n"
+)
 
 
 @pytest.mark.parametrize("way", ["held", "staged"])
@@ -196,7 +196,19 @@ def test_the_stage_binds_no_field_that_every_row_leaves_none():
     timed = [*bare, ("fp2", "uworld", "2", "correct", "2026-11-20", "S", "Y", "C", "T", 0, 3, None)]
     columns, values = _carried(timed)
     assert columns.split(", ")[9:] == ["seconds", "line"]
-    assert list(values)[1] == ("fp2", "uworld", "2", "correct", "2026-11-20", "S", "Y", "C", "T", 0, 3)
+    assert list(values)[1] == (
+        "fp2",
+        "uworld",
+        "2",
+        "correct",
+        "2026-11-20",
+        "S",
+        "Y",
+        "C",
+        "T",
+        0,
+        3,
+    )
     shared = [("fp3", "uworld", "3", "incorrect", "2026-11-20", "S", "Y", "C", "T", 40, 4, 62)]
     assert _carried(shared) == (
         "fingerprint, source, qid, outcome, on_date, subject, system, category, topic, seconds, "
