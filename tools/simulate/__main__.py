@@ -80,6 +80,10 @@ ARMS: dict[str, Arm] = {
     "difficulty-linear": Arm("difficulty-linear", patch=(("difficulty.MODE", "linear"),)),
     # every question's share moved by up to 26 points (sd 15) at random: no information
     "noisy-shares": Arm("noisy-shares", share_noise=26.0),
+    # a topic's pull-forwards by its misses' "% correct others" (core.difficulty.PULL): none
+    # where they were on questions harder for others than your average miss, or that share
+    "pull-gate": Arm("pull-gate", patch=(("difficulty.PULL", "gate"),)),
+    "pull-scale": Arm("pull-scale", patch=(("difficulty.PULL", "scale"),)),
     "shipped": Arm("shipped", absolute=True),
     "shipped-no-raise": Arm(
         "shipped-no-raise", absolute=True, config=(("weakness_max_retention", "0.90"),)
