@@ -399,7 +399,11 @@ def relative_scores(
     A student who misses and forgets every topic alike has no weak topic. `known`: the misses
     that gave the others' share of right answers, which weigh them (core.difficulty)."""
     misses = {t: s.decayed_misses for t, s in scores.items()}
-    found = standings(difficulty.weighed_misses(misses, known or {}), cards, total_cards)
+    weighed = difficulty.weighed_misses(misses, known or {})
+    found = standings(weighed, cards, total_cards)
+    # The share is named only where it weighs: one topic alone with shares, or every topic's
+    # misses as surprising as the average, leave the misses as they were
+    shares = known if known and weighed != misses else {}
     forgetting = forgetting_ratios(lapses) if lapses else {}
     base = settings.desired_retention
     cap = max(base, settings.weakness_max_retention)
@@ -411,7 +415,7 @@ def relative_scores(
         score = score_for_divisor(divisor(q, f), base, cap)
         if t not in scores and score <= 0.0:
             continue
-        k = known.get(t) if known else None
+        k = shares.get(t)
         others = k.mean_share if k is not None else None
         out[t] = replace(s, score=score, ratio=q, forgetting=f, others=others)
     return out

@@ -214,7 +214,9 @@ def checks_keys_at_commit(fc: Collection, pkg: AnkiPackage) -> bool:
     checked once before the commit (`PackageRead.write`): a first import (the profile's
     review log holds no revlog id) of a big history (`KEYS_AT_COMMIT_ROWS`) into a review
     log of fewer rows. Checked at each row, a million review-log rows cost ~0.4 s CPU more;
-    the check at the commit reads every row of the database (~0.15 s a million rows)."""
+    the check at the commit reads every row of the database (~0.15 s a million rows), and
+    so does the look here for a row that lacks its parent already (in a database of fewer
+    rows)."""
     from flashcore.storage.db import sqlite_path
 
     if sqlite_path(fc.url) is None:
@@ -225,7 +227,9 @@ def checks_keys_at_commit(fc: Collection, pkg: AnkiPackage) -> bool:
     with reading(fc.engine) as session:
         if anki_sync.holds_revlog_ids(session, fc.profile_id):
             return False
-        return anki_sync.review_log_size(session) <= rows
+        # a database already holding a row without its parent would fail the check at the
+        # commit whatever the import wrote, and the import would be written twice
+        return anki_sync.review_log_size(session) <= rows and not anki_sync.keys_broken(session)
 
 
 def topic_families(fc: Collection) -> frozenset[anking.TopicFamily]:

@@ -19,7 +19,7 @@ from flashcore.core.model import CardState, Rating, Schedule
 from flashcore.services.card_changes import ScopedResult, change_in_scope, note_set_by_hand
 from flashcore.services.exam import card_retention
 from flashcore.storage import anki_sync, repos
-from flashcore.storage.uow import run_write, run_write_on, transaction
+from flashcore.storage.uow import reading_core, run_write, run_write_on, transaction
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -456,3 +456,10 @@ def set_cards(fc: Collection, action: str, card_ids: list[int]) -> int:
 
     run_write(fc.engine, work)
     return len(card_ids)
+
+
+def kept_answers(fc: Collection, answers: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Those of `answers` ((review-log row, card) pairs: a reviewer's) still in the review
+    log: a backup restored or an undo elsewhere takes answers away behind an open reviewer."""
+    with reading_core(fc.engine) as conn:
+        return repos.existing_reviews(conn, fc.profile_id, answers)

@@ -187,7 +187,8 @@ def _report(fc: Collection) -> dict[str, list[dict[str, Any]]]:
                     None if own.forgetting is None else round(own.forgetting, 2)
                 ),
                 # the others' share of right answers on its recent misses that gave one, in
-                # percent (UWorld's "% correct others"; None: none gave it, or a rollup)
+                # percent (UWorld's "% correct others"; None: none gave it, a rollup, or the
+                # shares weigh nothing: one topic alone has them, or all are alike)
                 "others_correct": shown_share,
                 "suggested_minutes": minutes,
                 "reason": model.report_reason(score, half_life, minutes, level, shared),

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, text, update
 
 from flashcore.core.model import CardState, Memory, Rating, Schedule
 from flashcore.storage import repos
@@ -189,6 +189,12 @@ def review_log_size(session: Executor) -> int:
     """About how many rows the review log holds, every profile's (its greatest id: rows are
     rarely deleted)."""
     return int(session.execute(select(func.max(review_logs.c.id))).scalar() or 0)
+
+
+def keys_broken(session: Executor) -> bool:
+    """SQLite: whether a row of the database already lacks its parent (a foreign key), as a
+    file an older flashcore or a crash left (`flashcore doctor` repairs it)."""
+    return session.execute(text("PRAGMA main.foreign_key_check")).first() is not None
 
 
 def unlinked_answers(

@@ -5,8 +5,9 @@ new rows are copied into `qbank_attempts` and counted into the tallies by text."
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from operator import itemgetter
+from collections.abc import Callable, Iterable, Iterator
+from itertools import repeat
+from operator import is_not, itemgetter
 from typing import Any
 
 from sqlalchemy import Connection
@@ -32,6 +33,12 @@ _ROW_COLUMNS = (
 # The texts as `save` stores them (cut to their columns' lengths).
 _TEXTS = "substr(topic, 1, 500), substr(category, 1, 300), substr(system, 1, 200)"
 _SAVED = itemgetter(*range(10), 11)  # a Row's columns as _COLUMNS names them (not its line)
+# A Row's fields that a log without such a column leaves None on every row (seconds, others).
+# The stage leaves such a field out of its insert (its column stays NULL): the sqlite3 module
+# binds None through its adapter lookup (~2 us a value, an AttributeError raised and cleared
+# each time), a third of the stage's insert for a CSV without a time column.
+_OPTIONAL_FIELDS = (9, 11)
+_ROW_NAMES = tuple(_ROW_COLUMNS.split(", "))
 # The stage's columns as qbank_attempts stores them (texts cut to their columns' lengths).
 _SAVED_COLUMNS = (
     "s.fingerprint, s.source, s.qid, s.outcome, s.on_date, substr(s.subject, 1, 200), "
@@ -83,10 +90,14 @@ class Stage:
     def add(self, rows: list[Row]) -> None:
         if not self.created:
             self._create()
-        marks = ", ".join([self.mark] * 12)
+        self._insert(*_carried(rows))
+
+    def _insert(self, columns: str, values: Iterable[tuple[Any, ...]]) -> None:
+        """Insert `values` into the stage's `columns` by the driver's executemany."""
+        marks = ", ".join([self.mark] * (columns.count(",") + 1))
         cursor = self.conn.connection.cursor()
         try:
-            cursor.executemany(f"INSERT INTO {self.table} ({_ROW_COLUMNS}) VALUES ({marks})", rows)
+            cursor.executemany(f"INSERT INTO {self.table} ({columns}) VALUES ({marks})", values)
         finally:
             cursor.close()
 
@@ -277,16 +288,10 @@ class HeldStage(Stage):
         else:
             self._create()
         if self.sqlite:  # an empty table numbers its rows from 1, in the order inserted
-            columns, values = _ROW_COLUMNS, ordered  # the rows as read: no tuple built
+            self._insert(*_carried(ordered))
         else:  # a sequence goes on counting
-            columns = f"seq, {_COLUMNS}"
             values = [(rank, *_SAVED(r)) for rank, r in enumerate(ordered, 1)]
-        marks = ", ".join([self.mark] * (columns.count(",") + 1))
-        cursor = self.conn.connection.cursor()
-        try:
-            cursor.executemany(f"INSERT INTO {self.table} ({columns}) VALUES ({marks})", values)
-        finally:
-            cursor.close()
+            self._insert(f"seq, {_COLUMNS}", values)
         return len(ordered)
 
     def save_rows(self, conn: Connection, batch_id: int, low: int, high: int) -> int:
@@ -329,6 +334,19 @@ class HeldStage(Stage):
         for r in self.new:
             if r[3] in MISSED:
                 yield r[1], r[2], r[8], r[7], r[6]
+
+
+def _carried(rows: list[Row]) -> tuple[str, Iterable[tuple[Any, ...]]]:
+    """The stage's columns for these rows and the rows as they bind to them: the rows as read,
+    or, when a field of _OPTIONAL_FIELDS is None on every row, each row without it (picked
+    in C; the column stays NULL)."""
+    absent = [
+        i for i in _OPTIONAL_FIELDS if not any(map(is_not, map(itemgetter(i), rows), repeat(None)))
+    ]
+    if not absent:
+        return _ROW_COLUMNS, rows
+    kept = [i for i in range(len(_ROW_NAMES)) if i not in absent]
+    return ", ".join(_ROW_NAMES[i] for i in kept), map(itemgetter(*kept), rows)
 
 
 def stage_for(conn: Connection, profile_id: int, sqlite: bool, held: bool) -> Stage:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from flashcore.core.errors import FlashcoreError
 from flashcore.core.model import Rating
@@ -35,6 +35,7 @@ class Answered:
     topics: tuple[str, ...]
     duration_ms: int
     weak_topic: str | None = None  # the weak topic that brought the card, if one did
+    review_id: int | None = None  # its review-log row, once written
 
 
 @dataclass(slots=True)
@@ -55,6 +56,30 @@ class SessionRecord:
 
     def add(self, answered: Answered) -> None:
         self.answers.append(answered)
+
+    def settle(self, card_id: int, review_id: int) -> None:
+        """An answer added at the key (written behind the next card) is in: its row's id."""
+        for i in range(len(self.answers) - 1, -1, -1):
+            a = self.answers[i]
+            if a.card_id == card_id and a.review_id is None:
+                self.answers[i] = replace(a, review_id=review_id)
+                return
+
+    def written(self) -> set[tuple[int, int]]:
+        """(review-log row, card) of this session's answers written so far."""
+        return {(a.review_id, a.card_id) for a in list(self.answers) if a.review_id is not None}
+
+    def drop_gone(self, looked: set[tuple[int, int]], kept: set[tuple[int, int]]) -> int:
+        """Forget the answers whose rows were looked for (`looked`) and are gone from the
+        database (not in `kept`): a backup restored, or `flashcore undo`, in another
+        terminal. How many went."""
+        before = len(self.answers)
+        self.answers = [
+            a
+            for a in self.answers
+            if (key := (a.review_id, a.card_id)) not in looked or key in kept
+        ]
+        return before - len(self.answers)
 
     def pop(self) -> Answered | None:
         return self.answers.pop() if self.answers else None

@@ -6,6 +6,7 @@ action) is written again the usual way, the preset's settings as before it."""
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -116,3 +117,36 @@ def test_a_write_found_broken_at_the_commit_is_written_again_with_the_keys_on(
         assert keys == [0, 1]
         assert fc.settings == before
         assert first["card_id"] not in {c["card_id"] for c in fc.cards()}
+
+
+def test_a_file_already_holding_an_orphan_is_imported_the_usual_way_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found in review: the check at the commit reads the whole database, so a file that
+    already held a row without its parent (an older flashcore's, a crash's) failed it
+    whatever the import wrote, and the whole import was written a second time. Such a file is
+    imported the usual way from the start: one write, the same rows."""
+    package = paths._studied_package(tmp_path)
+    url = f"sqlite:///{tmp_path / 'o.sqlite3'}"
+    with Flashcore.open(url, clock=clock, create=True, timezone="UTC") as fc:
+        [report] = fc.add_decks([write_deck(tmp_path / "small.toml", SMALL_DECK)])
+        assert report.ok, report.problems
+        raw = sqlite3.connect(tmp_path / "o.sqlite3")  # its keys off, as an older writer's
+        with raw:
+            raw.execute("UPDATE cards SET note_id = 999999 WHERE id = 1")
+        raw.close()
+        monkeypatch.setattr(anki_import, "KEYS_AT_COMMIT_ROWS", 1)
+        with open_package(package, work_dir=tmp_path / "work") as pkg:
+            assert not anki_import.checks_keys_at_commit(fc, pkg)
+        writes: list[int] = []
+        real = anki_import.run_write
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            writes.append(1)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(anki_import, "run_write", counted)
+        [report] = fc.add_decks([package], with_scheduling=True)
+        assert report.ok, report.problems
+        assert report.scheduling is not None and report.scheduling.reviews_added > 20
+        assert len(writes) == 1

@@ -156,3 +156,62 @@ def test_a_log_of_later_days_than_every_batch_looks_for_no_duplicate(deck_fc, mo
     )
     assert (report.added, report.duplicates) == (1, 0)
     assert looks_for_stored(statements)
+
+
+TIMED = (
+    b"question_id,result,date,subject,system,topic,time spent,% correct others\n"
+    b"2001,incorrect,2026-11-20,Immunology,Allergy,Type I hypersensitivity,,\n"
+    b"2002,incorrect,2026-11-20,Hematology,Heme,Sickle cell disease,95,62%\n"
+    b"2003,correct,2026-11-21,Pathology,General,Emphysema,,\n"
+)
+
+
+@pytest.mark.parametrize("way", ["held", "staged"])
+def test_times_and_shares_are_kept_where_a_row_gives_them_and_null_where_none_does(
+    deck_fc, monkeypatch, way
+):
+    if way == "staged":
+        monkeypatch.setattr(qbank_import, "MEMORY_BYTES", 0)
+    assert qbank.import_log(deck_fc, TIMED, origin="timed.csv").added == 3
+    assert qbank.import_log(deck_fc, MIXED, origin="bare.csv").added == 5
+    with deck_fc.engine.connect() as conn:
+        found = conn.execute(
+            sa.text("SELECT qid, seconds, others FROM qbank_attempts ORDER BY qid")
+        ).all()
+    assert [tuple(r) for r in found] == [
+        *((qid, None, None) for qid in ("1001", "1002", "1003", "1004", "1005")),
+        ("2001", None, None),
+        ("2002", 95, 62),
+        ("2003", None, None),
+    ]
+
+
+def test_the_stage_binds_no_field_that_every_row_leaves_none():
+    from flashcore.storage.qbank_stage import _carried
+
+    bare = [("fp1", "uworld", "1", "correct", "2026-11-20", "S", "Y", "C", "T", None, 2, None)]
+    columns, values = _carried(bare)
+    assert "seconds" not in columns and "others" not in columns
+    assert list(values) == [("fp1", "uworld", "1", "correct", "2026-11-20", "S", "Y", "C", "T", 2)]
+    timed = [*bare, ("fp2", "uworld", "2", "correct", "2026-11-20", "S", "Y", "C", "T", 0, 3, None)]
+    columns, values = _carried(timed)
+    assert columns.split(", ")[9:] == ["seconds", "line"]
+    assert list(values)[1] == (
+        "fp2",
+        "uworld",
+        "2",
+        "correct",
+        "2026-11-20",
+        "S",
+        "Y",
+        "C",
+        "T",
+        0,
+        3,
+    )
+    shared = [("fp3", "uworld", "3", "incorrect", "2026-11-20", "S", "Y", "C", "T", 40, 4, 62)]
+    assert _carried(shared) == (
+        "fingerprint, source, qid, outcome, on_date, subject, system, category, topic, seconds, "
+        "line, others",
+        shared,
+    )

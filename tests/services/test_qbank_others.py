@@ -104,6 +104,27 @@ def test_the_same_share_on_every_row_schedules_as_a_paste_without_the_column(dec
     assert all("others" not in item.reason for item in study.build_queue(deck_fc).items)
 
 
+def test_one_topic_alone_with_shares_is_not_said_to_be_weighed_by_them(deck_fc):
+    """Found in review: the shares weigh a topic's misses against the student's average miss
+    that has one, so where one topic alone has shares (the others' rows came without the
+    column) they move nothing; the reasons and the report said the topic's questions were
+    ones "85% of others get right" as if that had weighed it."""
+    counts = {"Alpha": 7, "Beta": 2, "Gamma": 3}
+    qbank.import_log(deck_fc, paste({"Alpha": "85%"}, counts), origin="a")
+    assert shares_stored(deck_fc) == [85] * 7 + [None] * 5
+    alone = weights(deck_fc), standing(deck_fc)
+    assert alone[0]["Alpha"] > 0.0
+    assert all("others" not in reason for _v, reason in alone[1].values())
+    assert all("others" not in item.reason for item in study.build_queue(deck_fc).items)
+    assert {r["others_correct"] for r in weakness.report(deck_fc)["topics"]} == {None}
+    beta = "".join(
+        f"{n} - {8000 + n}\tPathology\tCardio\tCardio\tBeta disease\t30%\t1 min\n" for n in (1, 2)
+    )
+    qbank.import_log(deck_fc, beta.encode(), origin="uworld")
+    _ratio, reason = standing(deck_fc)["Alpha"]  # a second topic's shares: now they weigh
+    assert "on questions 85% of others get right" in reason
+
+
 def test_without_the_column_the_weighing_is_not_consulted(deck_fc, monkeypatch):
     def fail(*_: object) -> float:
         raise AssertionError("a miss without a share was weighed")

@@ -31,6 +31,25 @@ def review_counts_since(session: Executor, profile_id: int, since: datetime) -> 
     return {int(s): int(n) for s, n in rows}
 
 
+def existing_reviews(
+    session: Executor, profile_id: int, answers: set[tuple[int, int]]
+) -> set[tuple[int, int]]:
+    """Those of `answers` ((review-log row, card) pairs) still in the review log: a row id
+    taken again by a later answer to another card does not count."""
+    r = review_logs.c
+    found: set[tuple[int, int]] = set()
+    chosen = sorted(answers)
+    for start in range(0, len(chosen), 500):  # SQLite's bound parameters, in chunks
+        part = chosen[start : start + 500]
+        rows = session.execute(
+            select(r.id, r.card_id).where(
+                r.profile_id == profile_id, r.id.in_([i for i, _ in part])
+            )
+        )
+        found.update((int(i), int(c)) for i, c in rows)
+    return found & answers
+
+
 @dataclass(frozen=True, slots=True)
 class LoggedAnswer:
     """One answer of the review log, as a replay needs it."""

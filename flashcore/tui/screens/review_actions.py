@@ -121,8 +121,11 @@ class ReviewActions:
             self.say(f"{outcome}; moving on", severity="error")
         else:
             self.record.add(
-                Answered(view.card_id, rating, reason, view.topics, duration_ms, weak_topic)
-            )
+                Answered(
+                    view.card_id, rating, reason, view.topics, duration_ms, weak_topic,
+                    outcome.review_id,
+                )
+            )  # fmt: skip
             if outcome.leech:
                 self.say(
                     "Leech: this card has lapsed too often and is now suspended",

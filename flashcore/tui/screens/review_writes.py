@@ -22,7 +22,8 @@ from rich.text import Text
 from textual.worker import get_current_worker
 
 from flashcore.core.errors import DatabaseBusyError, FlashcoreError, StaleCardError
-from flashcore.tui.session import STALE_NOTICE, one_line
+from flashcore.services.answering import kept_answers
+from flashcore.tui.session import STALE_NOTICE, one_line, plural
 
 if TYPE_CHECKING:
     from textual.timer import Timer
@@ -174,6 +175,11 @@ class ReviewWrites:
                 queue = study.queue_held() if rebuilt else None  # the header's new counts
                 if queue is not None:
                     self.app.call_from_thread(self._counts_news, view, queue)
+            if rebuilt:  # another process changed the collection: are this session's answers in?
+                looked = self.record.written()
+                kept = kept_answers(study.fc, looked) if looked else looked
+                if kept != looked:
+                    self.app.call_from_thread(self._answers_gone, looked, kept)
 
         self._quiet = self.run_worker(work, thread=True, exit_on_error=False, group="idle")
 
@@ -187,6 +193,19 @@ class ReviewWrites:
             self.queue = queue
             self._set_scope()
             self._update_progress()
+
+    def _answers_gone(self, looked: set[tuple[int, int]], kept: set[tuple[int, int]]) -> None:
+        """On the screen: answers of this session are gone from the database (a backup was
+        restored, or `flashcore undo` ran, in another terminal): the session counts what is
+        kept, as `stats` does, and says so."""
+        gone = self.record.drop_gone(looked, kept)
+        if gone:
+            self._update_progress()
+            self.say(
+                f"{plural(gone, 'answer')} of this session gone: a backup restore or undo elsewhere",
+                severity="warning",
+                timeout=10,
+            )
 
     def _outcomes_news(self, view: CardView, again: CardView) -> None:
         """Another terminal changed the settings or the exam while this card is read (`config
@@ -260,6 +279,7 @@ class ReviewWrites:
             self._behind_timer.stop()
             self._behind_timer = None
         if not isinstance(outcome, BaseException):
+            self.record.settle(outcome.card_id, outcome.review_id)
             queue = self._behind_queue
             if queue is not None and self.view is not None:
                 self.queue = queue
