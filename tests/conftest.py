@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from flashcore.core.clock import FixedClock
-from tests import alembic_scripts, guard
+from tests import alembic_scripts, guard, migrated_template
 from tests.pg_schemas import HeadSchemas
 
 PG_URL = os.environ.get(
@@ -34,6 +34,7 @@ DECKS = ROOT / "decks"
 
 guard.install()
 alembic_scripts.install()
+migrated_template.install()
 
 
 def _temp_root_in_memory() -> None:
@@ -109,6 +110,13 @@ HEAVY_FIRST = (
     "tests/migrations/test_released_fixtures.py",
     "tests/tui/test_latency.py",
 )
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """New SQLite collections come from the migrated template (tests/migrated_template.py),
+    except in the tests about migrating one."""
+    where = Path(item.path).resolve().relative_to(ROOT).as_posix()
+    migrated_template.enable(not where.startswith(migrated_template.REAL_MIGRATIONS))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -207,19 +215,23 @@ def pg_head_url(pg_head_schemas: HeadSchemas) -> Iterator[str]:
         pg_head_schemas.checkin()
 
 
-@pytest.fixture(scope="session")
-def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A migrated SQLite file, made once and copied per test."""
-    from flashcore.storage.db import make_engine
-    from flashcore.storage.migrate import ensure_schema
+@pytest.fixture(scope="session", autouse=True)
+def _template_folder(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Where this process's migrated SQLite template is made, at its first use."""
+    folder: list[Path] = []
 
-    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
-    engine = make_engine(f"sqlite:///{path}", create=True)
-    ensure_schema(engine)
-    with engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    engine.dispose()
-    return path
+    def make() -> Path:
+        if not folder:
+            folder.append(tmp_path_factory.mktemp("template"))
+        return folder[0]
+
+    migrated_template.where(make)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template() -> Path:
+    """A migrated SQLite file, made once per process and copied per test."""
+    return migrated_template.template()
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ changed)."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -152,7 +153,7 @@ def test_the_samples_are_the_readmes_example(cli):
     assert "nbme-report.txt" in readme and "flashcore plan" in readme
 
 
-def test_the_plan_is_the_same_in_every_process(tmp_path):
+def test_the_plan_is_the_same_in_every_process(tmp_path, sqlite_template):
     """The forecast's fuzz is drawn from its own state, never from Python's per-process string
     hashing: two processes (different hash seeds) print the same plan."""
     import json
@@ -171,7 +172,7 @@ def test_the_plan_is_the_same_in_every_process(tmp_path):
         )  # fmt: skip
         return done.stdout
 
-    flashcore("init")
+    shutil.copy(sqlite_template, db)  # a new collection, as `init` leaves it
     flashcore("decks", "add", DECKS / "immunology.toml", DECKS / "physiology.toml")
     flashcore("exam", "set", "2027-01-10", "--minutes-per-day", "20")
     first = json.loads(flashcore("plan", "--json", seed="1"))

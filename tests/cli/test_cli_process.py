@@ -133,14 +133,16 @@ def test_one_shot_commands_import_only_what_they_need(tmp_path, sqlite_template)
     assert code == 0 and loaded == ["sqlalchemy"]
 
 
-def test_simultaneous_answers_to_one_card_are_all_recorded_on_the_wall_clock(run, tmp_path):
+def test_simultaneous_answers_to_one_card_are_all_recorded_on_the_wall_clock(
+    run, tmp_path, sqlite_template
+):
     """Six processes answer one card at the same moment, on the real clock and without
     --expect-reps: each waits for the write lock and records its answer after the previous
     one; none is refused for a clock that seems to run backwards (each reads the time under
     the lock, not before waiting for it)."""
     deck = write_deck(tmp_path / "deck.toml", SMALL_DECK)
     db = tmp_path / "race.sqlite3"
-    assert run("init", "--db", db).returncode == 0
+    shutil.copy(sqlite_template, db)  # a new collection, as `init` leaves it
     assert run("decks", "add", deck, "--db", db).returncode == 0
     env = {k: v for k, v in os.environ.items() if k not in {"FLASHCORE_DB", "FLASHCORE_NOW"}}
     env["FLASHCORE_HOME"] = str(tmp_path / "home")
@@ -159,9 +161,11 @@ def test_simultaneous_answers_to_one_card_are_all_recorded_on_the_wall_clock(run
     assert next(c for c in cards if c["card_id"] == 1)["reps"] == 6
 
 
-def test_review_refuses_a_clock_out_of_range_before_taking_the_terminal(run, tmp_path):
+def test_review_refuses_a_clock_out_of_range_before_taking_the_terminal(
+    run, tmp_path, sqlite_template
+):
     db = tmp_path / "c.sqlite3"
-    assert run("init", "--db", db).returncode == 0
+    shutil.copy(sqlite_template, db)  # a new collection, as `init` leaves it
     env = {**os.environ, "FLASHCORE_NOW": "9999-01-01T00:00:00+00:00"}
     result = subprocess.run(
         [sys.executable, "-m", "flashcore.cli", "review", "--db", str(db)],
