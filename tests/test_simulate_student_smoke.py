@@ -179,3 +179,33 @@ def test_every_arm_patches_constants_that_exist():
         for name, _ in arm.patch:
             module, attribute = _constant(name)
             assert hasattr(module, attribute), (arm.name, name)
+
+
+def test_mixed_questions_shares_hard_questions_world_and_varies_its_questions_within_a_topic():
+    from tools.simulate.student import others_share
+
+    hard, mixed = (
+        make_world(SETTINGS["hard-questions"], 2),
+        make_world(SETTINGS["mixed-questions"], 2),
+    )
+    # the same topics, abilities, exam weights and deck: the same flashcards, the same frontier
+    assert (mixed.ability, mixed.exam_weight, mixed.deck_order, mixed.paths, mixed.clarity) == (
+        hard.ability, hard.exam_weight, hard.deck_order, hard.paths, hard.clarity,
+    )  # fmt: skip
+    # hard questions: every question of a topic as clear as its topic; mixed: each its own
+    assert hard.question_clarity == tuple(hard.clarity[t] for t in hard.deck_order)
+    shares = {round(others_share(mixed, c), 3) for c in mixed.cards_of(0)}
+    assert len(shares) > 10  # the paste shows a share per question, not one per topic
+    assert {round(others_share(hard, c), 3) for c in hard.cards_of(0)} == {
+        round(0.2 + 0.8 * 0.9 * hard.clarity[0], 3)
+    }
+    assert all(0.0 < q <= 1.0 for q in mixed.question_clarity)
+    # questions as clear as the cards (every other model): one share everywhere
+    base = make_world(SETTINGS["base"], 0)
+    assert set(base.question_clarity) == {1.0}
+
+
+def test_a_run_counts_the_answers_a_topic_s_misses_pulled_forward(tmp_path):
+    result = Student(make_world(tiny("hard-questions", days=12), seed=1), Arm("flashcore")).run()
+    assert len(result.topic_pulled) == tiny("hard-questions").topics
+    assert all(0 <= p <= a for p, a in zip(result.topic_pulled, result.topic_answers, strict=True))

@@ -33,6 +33,16 @@ SHARE_MIN = 0.05  # "inverse": a share is read within these bounds (one question
 SHARE_MAX = 0.95
 # Shares that differ by less than this are the same: nothing to weigh (the total is kept exactly)
 SAME = 1e-9
+# What the share does to a topic's pull-forwards (services.pullforward). "scale" (issue 21u): a
+# topic whose recent misses with a share were, on average, on questions harder for others than
+# the student's average miss (`relative_surprise` below 1) pulls that fraction of
+# `pull_forward_per_topic` (rounded; none below half a card); "gate", it pulls none; "off", the
+# share does not touch pull-forwards (before). The simulated hard-question students (topics of
+# hard questions are missed every day, and their pull-forwards went mostly to them) gained on
+# the gap to plain FSRS with "scale" where questions differ by topic and where they differ
+# question by question too; "gate" gained more where they differ question by question and lost
+# a little where they differ by topic (tools.simulate, README "thirteenth round").
+PULL = "scale"
 
 
 def surprise(share: float) -> float:
@@ -80,3 +90,25 @@ def weighed_misses(misses: Mapping[int, float], known: Mapping[int, Known]) -> d
         if topic in out and k.misses > 0:
             out[topic] = max(0.0, out[topic] - k.misses + k.surprise / mean)
     return out
+
+
+def relative_surprise(known: Mapping[int, Known]) -> dict[int, float]:
+    """Each topic's misses with a share, their mean surprise against the student's average miss
+    with one (1: as surprising as your average miss; below 1: on questions others miss more
+    often). Empty when no miss carries a share or all carry the same surprise (nothing to
+    tell apart)."""
+    total = sum(k.misses for k in known.values())
+    if total <= 0.0:
+        return {}
+    mean = sum(k.surprise for k in known.values()) / total
+    spread = [k.surprise / k.misses for k in known.values() if k.misses > 0]
+    if mean <= 0.0 or max(spread) - min(spread) <= SAME * max(1.0, mean):
+        return {}
+    return {t: k.surprise / k.misses / mean for t, k in known.items() if k.misses > 0}
+
+
+def pulled_share(relative: float | None) -> float:
+    """The share of a topic's pull-forwards its misses' relative surprise allows (PULL)."""
+    if PULL == "off" or relative is None or relative >= 1.0:
+        return 1.0
+    return 0.0 if PULL == "gate" else relative

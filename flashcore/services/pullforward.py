@@ -10,7 +10,9 @@ alias or removal during D, so misses logged in the evening reach the next mornin
   whose flashcards (its own and its sub-topics') are forgotten more often than FSRS predicts,
   against the student's own average (core.weakness.pulls_forward), the review cards of that
   topic and its sub-topics with the lowest retrievability, at most `pull_forward_per_topic` of
-  them ("pulled forward after 6 misses on …, whose cards you forget more than predicted");
+  them ("pulled forward after 6 misses on …, whose cards you forget more than predicted"),
+  fewer where its recent misses were on questions others miss more often than on your average
+  miss (their "% correct others": core.difficulty.PULL);
 - only a card not answered since the miss that pulls it was logged: a miss pulls each card once,
   on the first study day its queue is built after the miss; a new miss can pull it again;
 - never a card already answered on D, nor one due on D anyway; with `bury_siblings`, one card
@@ -23,14 +25,16 @@ is ranked in whole study days at D's start), so "due tomorrow" can compute tomor
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from flashcore.core import fsrs_adapter, studyday, weakness
+from flashcore.core import difficulty, fsrs_adapter, studyday, weakness
 from flashcore.core.reasons import PulledForward, PullKind
 from flashcore.core.weakness import FRESH_DAYS
 from flashcore.services import forgetting, matching
+from flashcore.services.difficulty import topic_shares
 from flashcore.storage import today as today_repo
 from flashcore.storage.repos import topic_index as topics_repo
 from flashcore.storage.repos import weights as weights_repo
@@ -63,11 +67,14 @@ def choose(
     index: matching.TopicIndex | None = None,
     held: today_repo.HeldBatch | None = None,
     learned: TopicMatcher | None = None,
+    shares: Mapping[int, difficulty.Known] | None = None,
 ) -> dict[int, PulledForward]:
     """The pull-forwards of study day `day`: card id -> what pulled it (nothing is written).
     `held`: the batch an import just published, its attempts counted from its memory;
     `learned`: a matcher that has learned every stored attempt's texts in this transaction
-    (the weights' refresh made one: see matching.Scored), used instead of learning again."""
+    (the weights' refresh made one: see matching.Scored), used instead of learning again;
+    `shares`: the topics' misses with the others' share on `day` (the refresh read them:
+    services.difficulty.topic_shares), read here when needed otherwise."""
     s = fc.settings
     per_topic = s.pull_forward_per_topic
     if per_topic <= 0:
@@ -139,6 +146,7 @@ def choose(
     if weakness.PULL_FORWARD_WHERE == "forgetting":
         lapses = forgetting.topic_lapses(conn, fc, index, day)
         average = weakness.forgetting_average(lapses)
+    relative: dict[int, float] | None = None  # read once a topic passes the flashcards' gate
     for topic_id in sorted(topics, key=lambda t: (-topics[t].misses, index.paths[t])):
         wanted = [topic_id, *below.descendants(topic_id)]
         forgets = None
@@ -148,6 +156,11 @@ def choose(
         lineage = (topic_id, *index.ancestors(topic_id))
         if not weakness.pulls_forward(max(weight.get(t, 0.0) for t in lineage), forgets):
             continue  # its misses say nothing about its cards (see PULL_FORWARD_WHERE)
+        if relative is None:
+            relative = _relative_surprise(conn, fc, index, day, shares)
+        allowed = round(per_topic * difficulty.pulled_share(relative.get(topic_id)))
+        if allowed <= 0:
+            continue  # missed on questions others miss more than your average miss's
         t = topics[topic_id]
         assert t.logged is not None
         unseen_since = min(start, t.logged)
@@ -162,7 +175,7 @@ def choose(
         target = weakness.retention_for(s, max(weight.get(t, 0.0) for t in lineage))
         taken = 0
         for card in ranked:
-            if taken >= per_topic:
+            if taken >= allowed:
                 break
             if (
                 weakness.PULL_ONLY_DUE
@@ -176,16 +189,30 @@ def choose(
     return chosen
 
 
+def _relative_surprise(
+    conn: Executor, fc: Collection, index: matching.TopicIndex, day: date,
+    shares: Mapping[int, difficulty.Known] | None,
+) -> dict[int, float]:  # fmt: skip
+    """Each topic's misses with a share against your average miss's (core.difficulty); empty
+    with the share switched off for pull-forwards (read nothing)."""
+    if difficulty.PULL == "off":
+        return {}
+    if shares is None:
+        shares = topic_shares(conn, fc, index, day)
+    return difficulty.relative_surprise(shares)
+
+
 def recompute(
     conn: Executor,
     fc: Collection,
     day: date,
     *,
     index: matching.TopicIndex | None = None,
+    shares: Mapping[int, difficulty.Known] | None = None,
 ) -> int:
     """Choose and store the pull-forwards of study day `day` (inside the caller's
-    transaction); how many cards were pulled."""
-    chosen = choose(conn, fc, day, index=index)
+    transaction); how many cards were pulled. `shares`: see `choose`."""
+    chosen = choose(conn, fc, day, index=index, shares=shares)
     today_repo.replace_pull_forwards(conn, fc.profile_id, day, chosen)
     return len(chosen)
 

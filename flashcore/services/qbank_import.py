@@ -297,8 +297,9 @@ def _reweigh(
         index = known.index if known is not None and known.stands(conn) else None
         found = weights.plan_refresh(session, fc, today, index=index, **hint)
         chosen = pullforward.choose(
-            session, fc, today, index=found.index, held=held, learned=found.learned
-        )
+            session, fc, today, index=found.index, held=held, learned=found.learned,
+            shares=found.shares,
+        )  # fmt: skip
         before = today_repo.pulled_forward(conn, fc.profile_id, today)
         days = [
             (batch_id, repos.batch_latest_day(conn, batch_id, first) if held is None

@@ -21,6 +21,7 @@ from flashcore.storage.uow import run_write
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from flashcore.core.difficulty import Known
     from flashcore.core.matching import TopicMatcher
     from flashcore.services.context import Collection
     from flashcore.storage.repos import Executor
@@ -48,12 +49,13 @@ def refresh_weights(fc: Collection, *, force: bool = True) -> bool:
     def work(session: Session) -> bool:
         if not force and weights_repo.weights_day(session, fc.profile_id) == today:
             return False
-        index, _matched = refresh_in(session, fc, today)
+        found = plan_refresh(session, fc, today)
+        apply_refresh(session, fc, found)
         # The day's first queue: misses logged since the last one pull cards forward (pull-
         # forwards follow the misses, not only the import that brought them).
         from flashcore.services import pullforward
 
-        pullforward.recompute(session, fc, today, index=index)
+        pullforward.recompute(session, fc, today, index=found.index, shares=found.shares)
         return True
 
     return run_write(fc.engine, work)
@@ -87,6 +89,9 @@ class Refresh:
     # The matcher that learned every stored attempt's texts, when the scores made one (see
     # matching.Scored): pull-forwards worked out in the same transaction resolve with it.
     learned: TopicMatcher | None = None
+    # The topics' misses with the others' share (services.difficulty.topic_shares), which
+    # weigh the misses and, with them, the pull-forwards of the same day.
+    shares: dict[int, Known] | None = None
 
 
 def plan_refresh(
@@ -124,7 +129,7 @@ def plan_refresh(
                                    reasons)  # fmt: skip
     missed = _missed_questions(index, found.outcomes, today, half_life)
     cards = _card_weight_changes(session, fc.profile_id, of_cards, missed)
-    return Refresh(index, today, topics, cards, found.learned)
+    return Refresh(index, today, topics, cards, found.learned, known)
 
 
 def apply_refresh(session: Executor, fc: Collection, found: Refresh, *, cards: bool = True) -> None:

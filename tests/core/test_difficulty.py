@@ -111,3 +111,26 @@ def test_the_standing_follows_the_weighed_misses_and_the_reason_says_the_share()
     assert "others get right (" in text
     assert plain[1].others is None
     assert "others" not in TopicEvidence.of(plain[1], 14.0, TODAY).text("Cardio::HF")
+
+
+def test_a_topic_s_misses_are_compared_with_the_student_s_average_miss_with_a_share():
+    # topic 1 missed on questions 80% of others get right, topic 2 on 30% ones, alike in number
+    relative = difficulty.relative_surprise({1: known(0.8, 0.8), 2: known(0.3, 0.3)})
+    average = (5.0 + 1 / 0.7) / 2
+    assert relative[1] == pytest.approx(5.0 / average) and relative[1] > 1.0
+    assert relative[2] == pytest.approx((1 / 0.7) / average) and relative[2] < 1.0
+
+
+def test_one_share_everywhere_or_none_tells_no_topic_apart():
+    assert difficulty.relative_surprise({}) == {}
+    assert difficulty.relative_surprise({1: known(0.92, 0.92), 2: known(0.92, weight=0.3)}) == {}
+
+
+@pytest.mark.parametrize(
+    ("mode", "harder", "easier"), [("off", 1.0, 1.0), ("gate", 0.0, 1.0), ("scale", 0.4, 1.0)]
+)
+def test_pull_forwards_follow_the_share_as_the_mode_says(monkeypatch, mode, harder, easier):
+    monkeypatch.setattr(difficulty, "PULL", mode)
+    assert difficulty.pulled_share(0.4) == harder  # missed on questions others miss more
+    assert difficulty.pulled_share(1.7) == easier
+    assert difficulty.pulled_share(None) == 1.0  # no miss with a share: as before

@@ -80,6 +80,12 @@ ARMS: dict[str, Arm] = {
     "difficulty-linear": Arm("difficulty-linear", patch=(("difficulty.MODE", "linear"),)),
     # every question's share moved by up to 26 points (sd 15) at random: no information
     "noisy-shares": Arm("noisy-shares", share_noise=26.0),
+    # a topic's pull-forwards by its misses' "% correct others" (core.difficulty.PULL): that
+    # share of them where they were on questions harder for others than your average miss
+    # (as shipped since issue 21's thirteenth round), none there, or untouched (before)
+    "pull-scale": Arm("pull-scale", patch=(("difficulty.PULL", "scale"),)),
+    "pull-gate": Arm("pull-gate", patch=(("difficulty.PULL", "gate"),)),
+    "pull-off": Arm("pull-off", patch=(("difficulty.PULL", "off"),)),
     "shipped": Arm("shipped", absolute=True),
     "shipped-no-raise": Arm(
         "shipped-no-raise", absolute=True, config=(("weakness_max_retention", "0.90"),)

@@ -60,7 +60,11 @@ class Setting:
     UWorld paste of the incorrects, undated: the import day) or `all` (a CSV of every answer,
     dated). `qid_share`: the share of questions whose id a card lists. `question_sigma` > 0:
     each topic's questions are harder or easier than its cards (lognormal, unrelated to the
-    student's memory), so misses say less about memory. `exam`: the exam date is set."""
+    student's memory), so misses say less about memory. `question_spread` > 0: the questions of
+    one topic differ from each other too (each question's clarity its topic's × a lognormal of
+    this sigma, at most 1), as a bank's do. `exam`: the exam date is set. `world`: draw the
+    world of that setting's name (the same abilities, exam weights, topic clarities and deck:
+    a model that changes only the questions shares its flashcards and frontier)."""
 
     name: str
     topics: int = 40
@@ -74,6 +78,7 @@ class Setting:
     log: str = "incorrect"
     qid_share: float = 0.0
     question_sigma: float = 0.0
+    question_spread: float = 0.0
     guess: float = 0.2
     note: str = ""
     # the student sets the exam date (exam day) at the start, in every arm (`--exam`): the
@@ -85,6 +90,7 @@ class Setting:
     # weights, question difficulty, deck order), so runs of one seed at several lucks measure
     # how much of a gap is luck (`--lucks`)
     luck: int = 0
+    world: str = ""
 
     @property
     def cards(self) -> int:
@@ -152,6 +158,17 @@ SETTINGS: dict[str, Setting] = {
             note="the breaker: topics differ little in memory (sigma 0.3) but their questions "
             "differ a lot in difficulty (sigma 0.8), so misses mostly measure the questions",
         ),
+        replace(
+            BASE,
+            name="mixed-questions",
+            world="hard-questions",
+            ability_sigma=0.3,
+            question_sigma=0.8,
+            question_spread=0.6,
+            note="hard questions' world (the same topics, cards and frontier), each question "
+            "harder or easier than its topic's others too (sigma 0.6): a topic's misses and "
+            "their '% correct others' vary from question to question, as in a real bank",
+        ),
     )
 }
 
@@ -170,6 +187,8 @@ class World:
     clarity: tuple[float, ...]  # multiplies a question's chance to be answered from memory
     deck_order: tuple[int, ...]  # topic of each card, in deck order (card index = position)
     listed_qid: tuple[bool, ...]  # per card: does the card list its question's id
+    # per card: the clarity of the question that tests it (its topic's unless question_spread)
+    question_clarity: tuple[float, ...] = ()
 
     def cards_of(self, topic: int) -> list[int]:
         return [c for c, t in enumerate(self.deck_order) if t == topic]
@@ -188,7 +207,7 @@ def _name(n: int, rng: random.Random) -> str:
 
 
 def make_world(setting: Setting, seed: int) -> World:
-    rng = random.Random(f"flashcore-sim-world:{setting.name}:{seed}")
+    rng = random.Random(f"flashcore-sim-world:{setting.world or setting.name}:{seed}")
     t = setting.topics
     names: list[str] = []
     used: set[str] = set()
@@ -217,7 +236,15 @@ def make_world(setting: Setting, seed: int) -> World:
     rng.shuffle(topic_order)  # decks come subject by subject, not by exam yield
     deck_order = tuple(topic for topic in topic_order for _ in range(setting.cards_per_topic))
     listed = tuple(rng.random() < setting.qid_share for _ in deck_order)
+    # drawn apart from the world's own draws, so the rest of the world is the same without it
+    spread = random.Random(f"flashcore-sim-questions:{setting.world or setting.name}:{seed}")
+    question_clarity = tuple(
+        min(1.0, clarity[topic] * spread.lognormvariate(0.0, setting.question_spread))
+        if setting.question_spread
+        else clarity[topic]
+        for topic in deck_order
+    )
     return World(
         setting, seed, tuple(names), paths, systems, exam_weight, ability, clarity, deck_order,
-        listed,
+        listed, question_clarity,
     )  # fmt: skip

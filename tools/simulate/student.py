@@ -11,7 +11,8 @@ The hidden truth: a card's TRUE stability is the scheduler's stability × its to
 and the student recalls it on the FSRS forgetting curve at that stability (a new card's first
 answer fails with 0.25 / ability, between 0.05 and 0.6). A passing answer is Hard/Good/Easy
 15/75/10 %. A qbank question tests one card: answered right with `guess + (1 − guess) ×
-recall × clarity` (clarity 1 unless the setting makes questions harder than the cards).
+recall × clarity` (clarity 1 unless the setting makes questions harder than the cards; the
+question's own where they differ within a topic).
 Uniform draws come from (seed, card, answer number) or (seed, day, question), so every arm of
 one seed faces the same luck where it faces the same situation.
 
@@ -93,6 +94,8 @@ class Result:
     topic_raised: list[int] = field(default_factory=list)
     topic_seen: list[int] = field(default_factory=list)  # cards studied by exam day
     luck: int = 0  # the setting's luck (0: the draws as before lucks existed)
+    # per topic: answers to cards a topic's fresh misses pulled forward (not a question id's)
+    topic_pulled: list[int] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {f: getattr(self, f) for f in self.__dataclass_fields__}
@@ -141,6 +144,7 @@ class Student:
         self.imports = self.matched = self.unmatched = 0
         self.topic_answers: Counter[int] = Counter()
         self.topic_raised: Counter[int] = Counter()
+        self.topic_pulled: Counter[int] = Counter()
         self.topic_recall: list[float] = []
 
     # ------------------------------------------------------------ the truth
@@ -238,6 +242,7 @@ class Student:
             [self.topic_raised[t] for t in range(s.topics)],
             [sum(1 for c in self.world.cards_of(t) if c in self.memory) for t in range(s.topics)],
             s.luck,
+            [self.topic_pulled[t] for t in range(s.topics)],
         )  # fmt: skip
 
     def at(self, day: int, when: time) -> datetime:
@@ -260,6 +265,7 @@ class Student:
 
     def sitting(self) -> None:
         from flashcore.core.model import CardState, Rating
+        from flashcore.core.reasons import PullKind
         from flashcore.services import study
 
         fc = self.fc
@@ -302,6 +308,9 @@ class Student:
                 self.topic_answers[topic] += 1
                 if result.retention > self.arm.retention + 1e-9:
                     self.topic_raised[topic] += 1
+                pulled = item.why.pulled
+                if pulled is not None and pulled.kind is PullKind.TOPIC:
+                    self.topic_pulled[topic] += 1
                 sched = result.schedule
                 assert sched.memory is not None and sched.last_review is not None
                 self.memory[card] = (sched.memory.stability, sched.last_review)
@@ -320,7 +329,7 @@ class Student:
         for number, topic in enumerate(topics):
             members = w.cards_of(topic)
             card = members[rng.randrange(len(members))]
-            p = guess + (1 - guess) * self.recall(card, now) * w.clarity[topic]
+            p = guess + (1 - guess) * self.recall(card, now) * w.question_clarity[card]
             block.append((card, self.draw(day, number, "qbank") < p))
         self.pending_block = block
         self.pending_day = START + timedelta(days=day)
@@ -347,7 +356,7 @@ class Student:
                 if correct:
                     continue
                 t = w.deck_order[card]
-                share = others_share(w, t)
+                share = others_share(w, card)
                 if self.arm.share_noise:
                     shift = (2 * uniform("share", w.seed, card) - 1) * self.arm.share_noise
                     share = min(0.99, max(0.01, share + shift / 100))
@@ -388,12 +397,13 @@ class Student:
 OTHERS_RECALL = 0.9
 
 
-def others_share(world: World, topic: int) -> float:
-    """The share of other students who answer a question of `topic` right: the question's true
-    difficulty (`guess + (1 − guess) × recall × clarity`) for students who recall its fact at
-    OTHERS_RECALL. Constant where questions are as clear as the cards (clarity 1)."""
+def others_share(world: World, card: int) -> float:
+    """The share of other students who answer the question testing `card` right: the
+    question's true difficulty (`guess + (1 − guess) × recall × clarity`) for students who
+    recall its fact at OTHERS_RECALL. Constant where questions are as clear as the cards
+    (clarity 1)."""
     guess = world.setting.guess
-    return guess + (1 - guess) * OTHERS_RECALL * world.clarity[topic]
+    return guess + (1 - guess) * OTHERS_RECALL * world.question_clarity[card]
 
 
 def _qid_retention(kind: str, retention_for: Any) -> Any:
