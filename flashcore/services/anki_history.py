@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from flashcore.core import fsrs_adapter, studyday
 from flashcore.core.model import CardState, Rating, Schedule
+from flashcore.exporters.anki.revlog import MAX_ANSWER_MS
 from flashcore.importers.anki_package.types import (
     Card,
     Deck,
@@ -148,7 +149,7 @@ class _CardWork:
     track: ReviewTrack = field(default_factory=ReviewTrack)
     last_entry: RevlogEntry | None = None
     last_answer_ms: int = 0
-    unseen: list[tuple[int, int, int]] = field(default_factory=list)  # answers Anki lacks
+    unseen: list[tuple[int, int, int, int]] = field(default_factory=list)  # answers Anki lacks
     pending: list[ImportedReview] = field(default_factory=list)  # held back for a merge
     new_answers: int = 0
     new_manual: int = 0
@@ -207,15 +208,31 @@ def _review(
 
 
 def _match_unseen(item: _CardWork, entry: RevlogEntry) -> int | None:
-    """The answer given here that this revlog row is (same rating, its time to within
-    MATCH_MILLIS), removed from the card's unseen answers; None when there is none."""
+    """The answer given here that this revlog row is, removed from the card's unseen answers;
+    None when there is none. By its time: the same rating, the revlog id (its time) to within
+    MATCH_MILLIS after the answer's. Else by what Anki keeps of it whatever its id: the one
+    answer of the card with the same rating and the same milliseconds taken (between 1 and
+    just under Anki's cap, as the export wrote them). Found living with it: Anki gives a
+    revlog row whose id lies ahead of its own clock a new id at its import (a computer whose
+    clock runs ahead of the phone's, an answer exported within that lead), and each such
+    answer came back as a second answer of its card."""
     best = None
-    for index, (_log_id, millis, rating) in enumerate(item.unseen):
+    for index, (_log_id, millis, rating, _taken) in enumerate(item.unseen):
         close = rating == entry.ease and 0 <= entry.id - millis < MATCH_MILLIS
         if close and (best is None or millis > item.unseen[best][1]):
             best = index
     if best is None:
-        return None
+        taken = entry.taken_millis
+        if not 0 < taken < MAX_ANSWER_MS:
+            return None
+        same = [
+            index
+            for index, (_log_id, _millis, rating, took) in enumerate(item.unseen)
+            if rating == entry.ease and took == taken
+        ]
+        if len(same) != 1:
+            return None
+        best = same[0]
     return item.unseen.pop(best)[0]
 
 
