@@ -109,6 +109,11 @@ HEAVY_FIRST = (
     "tests/test_simulate_",
     "tests/migrations/test_released_fixtures.py",
     "tests/tui/test_latency.py",
+    # single tests of 20-100 s at load 10 (a full run's --durations): a tail if they came last
+    "tests/cli/test_cli_plan.py",
+    "tests/cli/test_cli_process.py",
+    "tests/cli/test_priority.py",
+    "tests/cli/test_hostile_fuzz.py",
 )
 
 

@@ -5,10 +5,10 @@ new rows are copied into `qbank_attempts` and counted into the tallies by text."
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import repeat
 from operator import is_not, itemgetter
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection
 
@@ -97,7 +97,10 @@ class Stage:
         marks = ", ".join([self.mark] * (columns.count(",") + 1))
         cursor = self.conn.connection.cursor()
         try:
-            cursor.executemany(f"INSERT INTO {self.table} ({columns}) VALUES ({marks})", values)
+            # both drivers take any iterable (rows are made as they are inserted); the DBAPI's
+            # stub says Sequence
+            rows = cast("Sequence[Sequence[Any]]", values)
+            cursor.executemany(f"INSERT INTO {self.table} ({columns}) VALUES ({marks})", rows)
         finally:
             cursor.close()
 

@@ -12,6 +12,7 @@ import pytest
 
 from flashcore import __version__
 from flashcore.storage.migrate import HEAD
+from tests import migrated_template
 
 COMMANDS = [
     "init",
@@ -219,7 +220,10 @@ def test_decks_add_to_a_missing_db_creates_nothing(cli, tmp_path, deck, one_line
     assert not missing.parent.exists()
 
 
-def test_an_empty_existing_sqlite_file_is_migrated_on_first_use(cli, tmp_path):
+def test_an_empty_existing_sqlite_file_is_migrated_on_first_use(cli, tmp_path, monkeypatch):
+    # Alembic's own run, not the tests' migrated template (tests/migrated_template.py): the
+    # subject is the migration of an empty file on first use.
+    monkeypatch.setattr(migrated_template, "_enabled", [False])
     target = tmp_path / "empty.sqlite3"
     target.touch()
     assert cli.json("decks", "list", "--db", target) == []
