@@ -48,11 +48,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from flashcore.core import difficulty, shrinkage
 from flashcore.core.settings import Settings
+
+if TYPE_CHECKING:
+    from flashcore.core.sums import Sums
 
 PRIOR_MISS_RATE = 0.5
 PRIOR_WEIGHT = 20.0
@@ -174,7 +178,7 @@ class Totals:
     recent_attempts: int = 0
     last_miss: date | None = None
 
-    def add(self, other: Totals, weight: float = 1.0) -> None:
+    def add(self, other: Sums, weight: float = 1.0) -> None:
         """Add another's attempts, their decayed sums at `weight` (a sub-topic's for a
         report: PARENT_WEIGHT per level)."""
         self.decayed_misses += other.decayed_misses * weight
@@ -417,7 +421,10 @@ def relative_scores(
             continue
         k = shares.get(t)
         others = k.mean_share if k is not None else None
-        out[t] = replace(s, score=score, ratio=q, forgetting=f, others=others)
+        out[t] = TopicScore(  # dataclasses.replace's introspection: ~4 us a topic
+            score, s.raw, s.misses, s.attempts, s.recent_misses, s.recent_attempts,
+            s.decayed_misses, s.decayed_attempts, s.last_miss, q, f, s.first, others,
+        )  # fmt: skip
     return out
 
 

@@ -6,7 +6,7 @@ from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from flashcore.core import topics as topic_keys
 from flashcore.core import weakness as model
@@ -321,45 +321,49 @@ def score_all(
     *,
     skip_batch: int | None = None,
     added: Iterable[AddedAttempt] = (),
+    questions: bool = True,
 ) -> Scored:
     """`match_all` and `topic_scores` in one, on `today`; a large history summed by the
     database (see SUM_IN_DATABASE_FROM), where `skip_batch` and `added` are not needed: the
-    attempts an import just wrote are read with the others."""
+    attempts an import just wrote are read with the others. Without `questions` (a report:
+    no card's weight), `outcomes` is left empty."""
     from flashcore.storage import repos
 
     large = repos.tallied_attempts(session, profile_id) >= SUM_IN_DATABASE_FROM
     if large and repos.can_decay(session):
-        return _summed(session, profile_id, index, today, half_life)
+        return _summed(session, profile_id, index, today, half_life, questions)
     found = match_all(session, profile_id, index, skip_batch=skip_batch, added=added)
     direct, report = topic_scores(index, found.topics, today, half_life)
-    return Scored(direct, report, found.outcomes(today), found.gaps)
+    return Scored(direct, report, found.outcomes(today) if questions else {}, found.gaps)
 
 
 def _summed(
-    session: Executor, profile_id: int, index: TopicIndex, today: date, half_life: float
-) -> Scored:
+    session: Executor, profile_id: int, index: TopicIndex, today: date, half_life: float,
+    questions: bool,
+) -> Scored:  # fmt: skip
     from flashcore.storage import repos
 
     matcher = learned_matcher(session, profile_id, index)
     per_topic: dict[int, model.Totals] = defaultdict(model.Totals)
     latest: dict[tuple[str, str], list[date | None]] = {}  # last miss, last correct
     text_groups = []
-    listed = {qid for _source, qid in index.qid_notes}  # the live notes' (what groups them)
+    qid_notes, question_topics = index.qid_notes, index.question_topics
+    listed = {qid for _source, qid in qid_notes}  # the live notes' (what groups them)
     for g in repos.decayed_groups(session, profile_id, today, half_life, listed):
-        notes_of = index.qid_notes.get((g.source, g.qid)) if g.qid else None
-        if not notes_of:  # no card lists it (or the same id from another bank): by its text
-            text_groups.append(g)
+        pair = (g.source, g.qid)
+        if not g.qid or not qid_notes.get(pair):
+            text_groups.append(g)  # no card lists it (or the same id from another bank)
             continue
-        totals = _totals(g)
-        for topic_id in index.question_topics((g.source, g.qid)):
-            per_topic[topic_id].add(totals)
-        _latest(latest, (g.source, g.qid), g.last_miss, g.last_correct, today)
+        for topic_id in question_topics(pair):
+            per_topic[topic_id].add(g)  # a group holds a Totals' sums (~9,000 groups)
+        if questions:
+            _latest(latest, pair, g.last_miss, g.last_correct, today)
     gaps: dict[str, Gap] = {}
     shown: dict[str, Counter[str]] = defaultdict(Counter)
     for g in text_groups:
         found = matcher.resolve(g.texts)
         if found is not None:
-            per_topic[found].add(_totals(g))
+            per_topic[found].add(g)
             continue
         own = own_text(g.texts)
         if not g.all_misses or not own or g.last_miss_any is None:
@@ -405,10 +409,3 @@ def _latest(
         seen[0] = miss
     if correct is not None and correct <= today and (seen[1] is None or correct > seen[1]):
         seen[1] = correct
-
-
-def _totals(g: Any) -> model.Totals:
-    return model.Totals(
-        g.decayed_misses, g.decayed_attempts, g.misses, g.attempts, g.recent_misses,
-        g.recent_attempts, g.last_miss,
-    )  # fmt: skip

@@ -126,7 +126,7 @@ def _report(fc: Collection) -> dict[str, list[dict[str, Any]]]:
         kept = topics_repo.kept_index(session, fc.profile_id)
         stored = kept.stored or topics_repo.stored_index(session, fc.profile_id, every_note=False)
         index = load_index(session, fc.profile_id, stored=stored)
-        found = score_all(session, fc.profile_id, index, today, half_life)
+        found = score_all(session, fc.profile_id, index, today, half_life, questions=False)
         lapses = topic_lapses(session, fc, index, today)
         known = topic_shares(session, fc, index, today)
         direct = scheduling_scores(index, found.direct, s, lapses, (), None, known)

@@ -5,8 +5,10 @@ then `write_apkg`) produced from the same database and clock."""
 from __future__ import annotations
 
 import random
+import shutil
 from collections import defaultdict
-from datetime import timedelta
+from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,16 +17,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, update
 
+from flashcore.core.clock import FixedClock
 from flashcore.core.model import CardState, NoteKind, Rating
 from flashcore.exporters import anki as anki_export
 from flashcore.exporters.anki import ExportCard, ExportNote, ExportReview, write_apkg
 from flashcore.exporters.anki import package as anki_package
-from flashcore.services import export, study
+from flashcore.services import Flashcore, export, study
 from flashcore.storage import repos
 from flashcore.storage.repos import exports
 from flashcore.storage.tables import note_qids, notes, review_logs
 from flashcore.storage.uow import reading
-from tests.conftest import write_deck
+from tests.conftest import NOW, write_deck
 
 
 def _deck_text(prefix: str, count: int) -> str:
@@ -130,11 +133,30 @@ def _former_collect_notes(
     return out
 
 
-@pytest.fixture
-def studied(fc_sqlite: Any, clock: Any, tmp_path: Path) -> Any:
+@pytest.fixture(scope="module")
+def studied_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, datetime]:
     """Two decks of 40 notes, three weeks of answers (some cards answered at the very same
-    instant, so revlog ids collide), suspended and flagged cards, a few cards never seen."""
-    fc = fc_sqlite
+    instant, so revlog ids collide), suspended and flagged cards, a few cards never seen: made
+    once (the same seed and clock every time) and closed; (the file, the clock's time after)."""
+    folder = tmp_path_factory.mktemp("studied")
+    clock = FixedClock(NOW)
+    path = folder / "studied.sqlite3"
+    with Flashcore.open(f"sqlite:///{path}", clock=clock, create=True, timezone="UTC") as fc:
+        _study(fc, clock, folder)
+    return path, clock.now()
+
+
+@pytest.fixture
+def studied(studied_file: tuple[Path, datetime], tmp_path: Path) -> Iterator[Any]:
+    """A copy of the studied collection for one test, its clock where the studying left it."""
+    made, now = studied_file
+    target = tmp_path / "studied.sqlite3"
+    shutil.copy(made, target)
+    with Flashcore.open(f"sqlite:///{target}", clock=FixedClock(now), timezone="UTC") as fc:
+        yield fc
+
+
+def _study(fc: Any, clock: Any, tmp_path: Path) -> None:
     fc.add_decks(
         [
             write_deck(
@@ -165,7 +187,6 @@ def studied(fc_sqlite: Any, clock: Any, tmp_path: Path) -> Any:
                 .where(r.id == log_id)
                 .values(anki_revlog_id=int(other.timestamp() * 1000))
             )
-    return fc
 
 
 @pytest.mark.parametrize("with_scheduling", [True, False])

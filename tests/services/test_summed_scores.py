@@ -69,3 +69,30 @@ def test_a_history_summed_by_the_database_scores_as_one_counted_per_day(
     assert by_day["report"]["topics"] and by_day["report"]["gaps"]
     assert any(w for _t, w in by_day["weights"][0]) and any(r for _c, r in by_day["weights"][1])
     assert summed == by_day
+
+
+def test_scores_without_the_questions_outcomes_are_the_same_scores_and_gaps(
+    db_url, tmp_path, monkeypatch
+):
+    """A report asks for no question's outcome (no card's weight): the topics' scores and the
+    gaps are the ones the weights see, summed by the database or counted per day."""
+    from flashcore.services.context import today_for
+    from flashcore.storage.uow import reading_core
+
+    clock = FixedClock(datetime(2026, 11, 25, 15, tzinfo=UTC))
+    with Flashcore.open(db_url, clock=clock, create=True, timezone="UTC") as fc:
+        load_deck(fc, tmp_path)
+        rng = random.Random(11)
+        for n in range(2):
+            qbank.import_log(fc, history(rng, clock.now().date(), 300), origin=f"h{n}.csv")
+        half_life = fc.settings.weakness_half_life_days
+        for limit in (10**9, 0):
+            monkeypatch.setattr(matching, "SUM_IN_DATABASE_FROM", limit)
+            with reading_core(fc.engine) as session:
+                index = matching.load_index(session, fc.profile_id)
+                args = (session, fc.profile_id, index, today_for(fc), half_life)
+                full = matching.score_all(*args)
+                light = matching.score_all(*args, questions=False)
+            assert full.outcomes and light.outcomes == {}
+            assert full.direct and full.gaps
+            assert (light.direct, light.report, light.gaps) == (full.direct, full.report, full.gaps)
