@@ -212,10 +212,13 @@ def _match_unseen(item: _CardWork, entry: RevlogEntry) -> int | None:
     None when there is none. By its time: the same rating, the revlog id (its time) to within
     MATCH_MILLIS after the answer's. Else by what Anki keeps of it whatever its id: the one
     answer of the card with the same rating and the same milliseconds taken (between 1 and
-    just under Anki's cap, as the export wrote them). Found living with it: Anki gives a
-    revlog row whose id lies ahead of its own clock a new id at its import (a computer whose
-    clock runs ahead of the phone's, an answer exported within that lead), and each such
-    answer came back as a second answer of its card."""
+    just under Anki's cap, as the export wrote them), not given before the row's id. Found living
+    with it: Anki gives a revlog row whose id lies ahead of its own clock a new id at its
+    import (a computer whose clock runs ahead of the phone's, an answer exported within that
+    lead), and each such answer came back as a second answer of its card. The new id is
+    Anki's clock at that import, so before the answer's own time: a row of a later time is a
+    new answer, even one tied with an unseen answer on rating and milliseconds taken (found in
+    review: such a tie was taken for flashcore's answer and the Anki answer was lost)."""
     best = None
     for index, (_log_id, millis, rating, _taken) in enumerate(item.unseen):
         close = rating == entry.ease and 0 <= entry.id - millis < MATCH_MILLIS
@@ -227,8 +230,8 @@ def _match_unseen(item: _CardWork, entry: RevlogEntry) -> int | None:
             return None
         same = [
             index
-            for index, (_log_id, _millis, rating, took) in enumerate(item.unseen)
-            if rating == entry.ease and took == taken
+            for index, (_log_id, millis, rating, took) in enumerate(item.unseen)
+            if rating == entry.ease and took == taken and entry.id - millis < MATCH_MILLIS
         ]
         if len(same) != 1:
             return None

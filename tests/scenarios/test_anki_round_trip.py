@@ -153,3 +153,46 @@ def test_answers_anki_moves_back_to_its_own_clock_come_home_once(sqlite_url, tmp
         assert check(fc).problems == []
         again = added(fc, back)
         assert again["reviews_added"] == 0 and again["reviews_linked"] == 0
+
+
+def test_a_later_anki_answer_tied_with_an_unseen_one_on_rating_and_time_taken_is_added(
+    sqlite_url, tmp_path
+):
+    """Found in review of the match by card, rating and milliseconds taken (for the answers
+    Anki moves back to its own clock): it looked at no time at all, so a card answered on both
+    sides between two syncs, Good each time and in the same milliseconds, came home as one
+    answer: Anki's, given after flashcore's, was taken for flashcore's (which Anki never saw)
+    and not added. An id Anki moved is its clock at its import, before the answer's own time;
+    an answer given later than flashcore's is a new one."""
+    from flashcore.core.model import Rating
+    from flashcore.services import study
+
+    wall = datetime.now(UTC).replace(microsecond=0)
+    clock = FixedClock((wall - timedelta(days=3)).replace(hour=9, minute=0, second=0))
+    with Flashcore.open(sqlite_url, clock=clock, create=True, timezone="UTC") as fc:
+        added(fc, ah.export(phone_with_history(tmp_path), tmp_path / "phone.colpkg"))
+        out = tmp_path / "to-desk.apkg"
+        export_anki(fc, out, with_scheduling=True)
+        desk = ah.Student(tmp_path / "desk" / "collection.anki2",
+                          Collection(str(_fresh(tmp_path / "desk"))))  # fmt: skip
+        desk.col.import_anki_package(ImportAnkiPackageRequest(
+            package_path=str(out),
+            options=ImportAnkiPackageOptions(with_scheduling=True, with_deck_configs=True),
+        ))  # fmt: skip
+        # After the export the same card is answered on both sides: Good, in 4,321 ms each,
+        # flashcore's first (its clock three days behind), Anki's now.
+        card_id = study.build_queue(fc, limit=1).items[0].card_id
+        known = next(r.anki_revlog_id for r in review_rows(fc)[card_id] if r.anki_revlog_id)
+        anki_id = desk.col.db.scalar("SELECT cid FROM revlog WHERE id = ?", known)
+        study.answer(fc, card_id, Rating.GOOD, duration_ms=4321)
+        ah.answer_card(desk, anki_id, 3)
+        desk.col.db.execute(
+            "UPDATE revlog SET time = 4321 WHERE id = (SELECT max(id) FROM revlog WHERE cid = ?)",
+            anki_id,
+        )
+        before = sum(map(len, review_rows(fc).values()))
+        clock.set(datetime.now(UTC) + timedelta(hours=1))
+        summary = added(fc, ah.export(desk, tmp_path / "desk.apkg"))
+        assert summary["reviews_added"] == 1, str(summary)
+        assert sum(map(len, review_rows(fc).values())) == before + 1
+        assert check(fc).problems == []
