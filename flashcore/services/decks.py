@@ -158,9 +158,9 @@ def _refresh_after(fc: Collection, reports: list[FileReport]) -> None:
         # An import that changed nothing leaves the weights as they are, unless they are
         # from an earlier study day (they decay daily): an unchanged AnKing re-import
         # spent ~1 s CPU recomputing the same weights.
-        refresh_weights(fc, force=any(_changed(r) for r in reports if r.ok))
         if any(r.added or r.deleted for r in reports):
-            refresh_statistics(fc.engine)  # new cards: the planner's statistics too
+            refresh_statistics(fc.engine)  # new cards: the planner's statistics, first
+        refresh_weights(fc, force=any(_changed(r) for r in reports if r.ok))
 
 
 def _read_all(
