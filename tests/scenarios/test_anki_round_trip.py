@@ -181,8 +181,13 @@ def test_a_later_anki_answer_tied_with_an_unseen_one_on_rating_and_time_taken_is
         ))  # fmt: skip
         # After the export the same card is answered on both sides: Good, in 4,321 ms each,
         # flashcore's first (its clock three days behind), Anki's now.
-        card_id = study.build_queue(fc, limit=1).items[0].card_id
-        known = next(r.anki_revlog_id for r in review_rows(fc)[card_id] if r.anki_revlog_id)
+        logs = review_rows(fc)
+        card_id, known = next(  # a card due today that Anki's history knows
+            (item.card_id, r.anki_revlog_id)
+            for item in study.build_queue(fc).items
+            for r in logs.get(item.card_id, ())
+            if r.anki_revlog_id
+        )
         anki_id = desk.col.db.scalar("SELECT cid FROM revlog WHERE id = ?", known)
         study.answer(fc, card_id, Rating.GOOD, duration_ms=4321)
         ah.answer_card(desk, anki_id, 3)
