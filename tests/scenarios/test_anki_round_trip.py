@@ -50,12 +50,7 @@ def test_flashcore_to_anki_and_back_keeps_every_answer_once(request, url_fixture
         exported_at = clock.now()
 
         # Another device: a fresh Anki collection takes the export, and is studied (now).
-        desk = ah.Student(tmp_path / "desk" / "collection.anki2",
-                          Collection(str(_fresh(tmp_path / "desk"))))  # fmt: skip
-        desk.col.import_anki_package(ImportAnkiPackageRequest(
-            package_path=str(out),
-            options=ImportAnkiPackageOptions(with_scheduling=True, with_deck_configs=True),
-        ))  # fmt: skip
+        desk = new_device(tmp_path / "desk", out)
         desk_before = sum(map(len, ah.revlog_ids(desk.col).values()))
         assert desk_before == phone_answers + given  # Anki took every answer of both
         desk_answers = ah.answer_due(desk, ah.mixed(11))
@@ -88,9 +83,15 @@ def test_flashcore_to_anki_and_back_keeps_every_answer_once(request, url_fixture
         assert sum(map(len, review_rows(fc).values())) == len(rows)
 
 
-def _fresh(folder: Path) -> Path:
+def new_device(folder: Path, package: Path) -> ah.Student:
+    """A fresh Anki collection (another device) that has imported `package` with scheduling."""
     folder.mkdir(parents=True, exist_ok=True)
-    return folder / "collection.anki2"
+    desk = ah.Student(folder / "collection.anki2", Collection(str(folder / "collection.anki2")))
+    desk.col.import_anki_package(ImportAnkiPackageRequest(
+        package_path=str(package),
+        options=ImportAnkiPackageOptions(with_scheduling=True, with_deck_configs=True),
+    ))  # fmt: skip
+    return desk
 
 
 def _anki_ids(fc: Flashcore) -> dict[int, int]:
@@ -138,12 +139,7 @@ def test_answers_anki_moves_back_to_its_own_clock_come_home_once(sqlite_url, tmp
         assert ahead >= 5, (ahead, given)  # answers whose ids Anki will move
         out = tmp_path / "ahead.apkg"
         export_anki(fc, out, with_scheduling=True)
-        desk = ah.Student(tmp_path / "desk" / "collection.anki2",
-                          Collection(str(_fresh(tmp_path / "desk"))))  # fmt: skip
-        desk.col.import_anki_package(ImportAnkiPackageRequest(
-            package_path=str(out),
-            options=ImportAnkiPackageOptions(with_scheduling=True, with_deck_configs=True),
-        ))  # fmt: skip
+        desk = new_device(tmp_path / "desk", out)
         back = ah.export(desk, tmp_path / "desk.apkg")
         before = sum(map(len, review_rows(fc).values()))
         summary = added(fc, back)
@@ -173,12 +169,7 @@ def test_a_later_anki_answer_tied_with_an_unseen_one_on_rating_and_time_taken_is
         added(fc, ah.export(phone_with_history(tmp_path), tmp_path / "phone.colpkg"))
         out = tmp_path / "to-desk.apkg"
         export_anki(fc, out, with_scheduling=True)
-        desk = ah.Student(tmp_path / "desk" / "collection.anki2",
-                          Collection(str(_fresh(tmp_path / "desk"))))  # fmt: skip
-        desk.col.import_anki_package(ImportAnkiPackageRequest(
-            package_path=str(out),
-            options=ImportAnkiPackageOptions(with_scheduling=True, with_deck_configs=True),
-        ))  # fmt: skip
+        desk = new_device(tmp_path / "desk", out)
         # After the export the same card is answered on both sides: Good, in 4,321 ms each,
         # flashcore's first (its clock three days behind), Anki's now.
         logs = review_rows(fc)
