@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
 
 from flashcore.core.clock import FixedClock
 from flashcore.services import Flashcore
@@ -20,6 +19,7 @@ from flashcore.services.check import check
 from flashcore.services.export import export_anki
 from tests import anki_history as ah
 from tests.scenarios.test_anki_both_sides import phone_with_history, study_in_flashcore
+from tests.scenarios.test_own_decks_via_anki import _phone
 from tests.services.test_anki_scheduling import flashcore_cards, review_rows
 
 
@@ -50,7 +50,7 @@ def test_flashcore_to_anki_and_back_keeps_every_answer_once(request, url_fixture
         exported_at = clock.now()
 
         # Another device: a fresh Anki collection takes the export, and is studied (now).
-        desk = new_device(tmp_path / "desk", out)
+        desk = _phone(tmp_path, out, "desk")
         desk_before = sum(map(len, ah.revlog_ids(desk.col).values()))
         assert desk_before == phone_answers + given  # Anki took every answer of both
         desk_answers = ah.answer_due(desk, ah.mixed(11))
@@ -81,17 +81,6 @@ def test_flashcore_to_anki_and_back_keeps_every_answer_once(request, url_fixture
         again = added(fc, back)
         assert again["reviews_added"] == 0 and again["cards_updated"] == 0
         assert sum(map(len, review_rows(fc).values())) == len(rows)
-
-
-def new_device(folder: Path, package: Path) -> ah.Student:
-    """A fresh Anki collection (another device) that has imported `package` with scheduling."""
-    folder.mkdir(parents=True, exist_ok=True)
-    desk = ah.Student(folder / "collection.anki2", Collection(str(folder / "collection.anki2")))
-    desk.col.import_anki_package(ImportAnkiPackageRequest(
-        package_path=str(package),
-        options=ImportAnkiPackageOptions(with_scheduling=True, with_deck_configs=True),
-    ))  # fmt: skip
-    return desk
 
 
 def _anki_ids(fc: Flashcore) -> dict[int, int]:
@@ -139,7 +128,7 @@ def test_answers_anki_moves_back_to_its_own_clock_come_home_once(sqlite_url, tmp
         assert ahead >= 5, (ahead, given)  # answers whose ids Anki will move
         out = tmp_path / "ahead.apkg"
         export_anki(fc, out, with_scheduling=True)
-        desk = new_device(tmp_path / "desk", out)
+        desk = _phone(tmp_path, out, "desk")
         back = ah.export(desk, tmp_path / "desk.apkg")
         before = sum(map(len, review_rows(fc).values()))
         summary = added(fc, back)
@@ -169,7 +158,7 @@ def test_a_later_anki_answer_tied_with_an_unseen_one_on_rating_and_time_taken_is
         added(fc, ah.export(phone_with_history(tmp_path), tmp_path / "phone.colpkg"))
         out = tmp_path / "to-desk.apkg"
         export_anki(fc, out, with_scheduling=True)
-        desk = new_device(tmp_path / "desk", out)
+        desk = _phone(tmp_path, out, "desk")
         # After the export the same card is answered on both sides: Good, in 4,321 ms each,
         # flashcore's first (its clock three days behind), Anki's now.
         logs = review_rows(fc)

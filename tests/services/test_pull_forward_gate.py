@@ -30,12 +30,13 @@ def topic_path(name: str) -> str:
     return f"Sim::System {name}::{name} disease"
 
 
-def deck_text() -> str:
+def deck_text(cards: int = CARDS) -> str:
+    """`cards` cards in each of the TOPICS, one topic each."""
     return "\n".join(
         f'[[cards]]\nid = "{name.lower()}-{n}"\nfront = "Fact {n} of {name}?"\n'
         f'back = "Answer {n}"\ntopics = ["{topic_path(name)}"]\n'
         for name in TOPICS
-        for n in range(CARDS)
+        for n in range(cards)
     )
 
 

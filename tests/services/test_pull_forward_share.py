@@ -21,6 +21,8 @@ from flashcore.core.model import CardState, Rating
 from flashcore.core.reasons import PullKind
 from flashcore.services import qbank, study
 from tests.conftest import write_deck
+from tests.services import test_pull_forward_gate as gate
+from tests.services.test_pull_forward_gate import topic_path
 
 TOPICS = ["Alpha", "Beta", "Gamma", "Delta"]
 FORGOTTEN = {"Alpha", "Beta"}  # half their cards lapse at every review; all else is Good
@@ -29,17 +31,8 @@ DAYS = 8
 PER_TOPIC = 2
 
 
-def topic_path(name: str) -> str:
-    return f"Sim::System {name}::{name} disease"
-
-
 def deck_text() -> str:
-    return "\n".join(
-        f'[[cards]]\nid = "{name.lower()}-{n}"\nfront = "Fact {n} of {name}?"\n'
-        f'back = "Answer {n}"\ntopics = ["{topic_path(name)}"]\n'
-        for name in TOPICS
-        for n in range(CARDS)
-    )
+    return gate.deck_text(CARDS)
 
 
 def evening_paste(day: int, shares: dict[str, int]) -> bytes:
