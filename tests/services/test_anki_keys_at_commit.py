@@ -18,11 +18,10 @@ pytest.importorskip("anki.collection")
 from flashcore.importers.anki_package import open_package
 from flashcore.importers.anki_package.notes import ConvertReport
 from flashcore.services import Flashcore, anki_import
-from flashcore.services.check import check
 from flashcore.storage import uow
 from tests.conftest import SMALL_DECK, write_deck
 from tests.services import test_anki_import_paths as paths
-from tests.services.test_anki_staged_answers import _rows
+from tests.services.test_anki_staged_answers import imported_rows
 
 clock = paths.clock
 
@@ -45,12 +44,7 @@ def _imported(url: str, package: Path, monkeypatch: pytest.MonkeyPatch, *,
         real(session)
 
     monkeypatch.setattr(uow, "_check_keys", spied)
-    with Flashcore.open(url, clock=clock, create=True, timezone="UTC") as fc:
-        [report] = fc.add_decks([package], with_scheduling=True)
-        assert report.ok, report.problems
-        assert report.scheduling is not None and report.scheduling.reviews_added > 20
-        assert check(fc).problems == []
-        return _rows(fc), off
+    return imported_rows(url, package), off
 
 
 def test_keys_checked_at_the_commit_give_every_row_the_usual_write_gives(

@@ -43,6 +43,17 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(anki_stage, "spare_core", lambda: True)  # whatever the machine's load
 
 
+def imported_rows(url: str, package: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """`package` imported with scheduling into a fresh profile (its answers in, `check`
+    clean): every row of every table it wrote (`_rows`)."""
+    with Flashcore.open(url, clock=clock, create=True, timezone="UTC") as fc:
+        [report] = fc.add_decks([package], with_scheduling=True)
+        assert report.ok, report.problems
+        assert report.scheduling is not None and report.scheduling.reviews_added > 20
+        assert check(fc).problems == []
+        return _rows(fc)
+
+
 def _rows(fc: Any) -> dict[str, list[tuple[Any, ...]]]:
     rows = paths._rows(fc)
     with reading(fc.engine) as session:
@@ -91,12 +102,7 @@ def _imported(url: str, package: Path, monkeypatch: pytest.MonkeyPatch, *, stage
 
     monkeypatch.setattr(anki_stage.AnswerStaging, "result", spied)
     monkeypatch.setattr(anki_import, "start_staging", started)
-    with Flashcore.open(url, clock=clock, create=True, timezone="UTC") as fc:
-        [report] = fc.add_decks([package], with_scheduling=True)
-        assert report.ok, report.problems
-        assert report.scheduling is not None and report.scheduling.reviews_added > 20
-        assert check(fc).problems == []
-        return _rows(fc), used
+    return imported_rows(url, package), used
 
 
 def test_a_first_import_s_staged_answers_give_every_row_its_own_statement_gives(
