@@ -19,7 +19,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from tools.bench.anki_import import build
+from tools.bench.anki_import import build, peak_rss_mb
 from tools.bench.qbank_phases import timed_phases
 
 _SCHED = "flashcore.services.anki_scheduling"
@@ -68,8 +68,9 @@ def run_once(package: Path, stage: str) -> None:
                 wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
                 own = time.thread_time() - own
     assert reports[0].ok, reports[0].problems[:3]
-    print(f"first import: wall {wall:.2f} s, CPU {cpu:.2f} s, the import's thread {own:.2f} s"
-          f" (load average {load:.2f} before, {os.getloadavg()[0]:.2f} after)")  # fmt: skip
+    print(f"first import: wall {wall:.2f} s, CPU {cpu:.2f} s, the import's thread {own:.2f} s,"
+          f" peak RSS {peak_rss_mb():.0f} MB (load average {load:.2f} before,"
+          f" {os.getloadavg()[0]:.2f} after)")  # fmt: skip
     top = 0.0
     for _module, _path, label in PHASES:
         if label in spent:
