@@ -164,7 +164,8 @@ def _qbank_import(args: argparse.Namespace, cancel: threading.Event) -> int:
 def _say_bad_rows(exc: QbankFormatError, origin: str) -> None:
     """The rows a log was refused for (the first 200), and that nothing was imported."""
     if len(exc.problems) == 1:  # one line says it all
-        info(f"{exc.problems[0]}; nothing was imported (fix the row, or use --skip-invalid)")
+        fix = "" if exc.whole_file else " (fix the row, or use --skip-invalid)"
+        info(f"{exc.problems[0]}; nothing was imported{fix}")
         return
     for problem in exc.problems[:200]:
         info(str(problem))

@@ -95,7 +95,12 @@ class DeckFormatError(InputFileError):
 
 
 class QbankFormatError(InputFileError):
-    """A missed-question log with problems."""
+    """A missed-question log with problems. `whole_file`: no row could be read at all (not a
+    text file, no question id column, no rows), which `--skip-invalid` cannot help."""
+
+    def __init__(self, problems: list[Problem], *, whole_file: bool = False) -> None:
+        super().__init__(problems)
+        self.whole_file = whole_file
 
 
 class ReportFormatError(InputFileError):

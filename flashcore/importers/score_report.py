@@ -60,6 +60,18 @@ def _decode(data: bytes, path: str) -> str:
         return data.decode("cp1252", errors="replace")
 
 
+def looks_like_report(head: bytes) -> bool:
+    """Whether a file's start (`head`) opens as a score report in either form: a missed-question
+    log given one is told which command reads it."""
+    if b"\x00" in head:
+        return False
+    for line in _decode(head, "").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            return bool(_SECTION.match(line)) or _csv_header(line) is not None
+    return False
+
+
 def parse_report(data: bytes, path: str) -> tuple[AreaResult, ...]:
     """The report's areas; ReportFormatError listing every problem (with its line)."""
     if len(data) > MAX_BYTES:

@@ -581,3 +581,33 @@ def test_a_folder_given_as_the_database_says_so_without_calling_it_damaged(cli, 
     assert result.code == 1 and len(result.err_lines) == 1, result.err
     assert f"{tmp_path} is a folder: give --db a database file or a URL" in result.err
     assert "damaged" not in result.err and "Traceback" not in result.err
+
+
+# ---------------------------------------------------------------- 14. the wrong kind of file
+
+
+@pytest.mark.parametrize("sample", ["nbme-report.csv", "nbme-report.txt"])
+def test_a_score_report_given_to_qbank_import_names_the_command_that_reads_it(
+    cli, loaded_sqlite, sample
+):
+    """Found living with it: an NBME score report pasted into `qbank import` was refused with
+    "no question id column … (fix the row, or use --skip-invalid)", neither of which helps."""
+    report = Path(__file__).parents[2] / "decks" / "samples" / sample
+    before = dump(loaded_sqlite)
+    for extra in ([], ["--skip-invalid"]):
+        line = refused(cli("qbank", "import", report, *extra, "--db", loaded_sqlite))
+        assert line == (
+            f"{report}: a self-assessment's score report, not a missed-question log: load it "
+            f"with `flashcore assess add NAME SCORE --report {report}`; nothing was imported"
+        )
+    assert dump(loaded_sqlite) == before
+    added = cli.json("assess", "add", "NBME 31", "64", "--report", report, "--db", loaded_sqlite)
+    assert added["name"] == "NBME 31"
+
+
+def test_a_file_without_a_question_id_column_is_not_told_to_skip_rows(cli, loaded_sqlite, tmp_path):
+    log = tmp_path / "log.csv"
+    log.write_text("topic,result\nRenal,incorrect\n", encoding="utf-8")
+    line = refused(cli("qbank", "import", log, "--db", loaded_sqlite))
+    assert line.startswith(f"{log}:1: no question id column")
+    assert line.endswith("columns found: 'topic', 'result'; nothing was imported")

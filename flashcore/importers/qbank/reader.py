@@ -14,6 +14,9 @@ from flashcore.importers.qbank.qids import parse_qids
 from flashcore.importers.qbank.rows import CHUNK_ROWS, Context, flush
 from flashcore.importers.qbank.text import LineReader, LogSource, inspect_encoding
 from flashcore.importers.qbank.uworld import parse_uworld
+from flashcore.importers.score_report import looks_like_report
+
+REPORT_HEAD = 4096  # the bytes a score report is recognised by
 
 
 def parse_qbank(
@@ -187,8 +190,29 @@ class QbankReader:
         self.format = chosen
         self.rows_read = ctx.rows_read
         problems = sorted(ctx.problems, key=lambda p: p.line or 0)
-        if ctx.fatal or (problems and not self.skip_invalid):
+        if ctx.fatal:
+            raise QbankFormatError(self._told_report(problems), whole_file=True)
+        if problems and not self.skip_invalid:
             raise QbankFormatError(problems)
         if not ctx.good_rows:
-            raise QbankFormatError([*problems, Problem(self.path, None, "no question rows found")])
+            raise QbankFormatError(
+                [*problems, Problem(self.path, None, "no question rows found")], whole_file=True
+            )
         self.skipped = tuple(problems)
+
+    def _told_report(self, problems: list[Problem]) -> list[Problem]:
+        """`problems`, or, for a self-assessment's score report, one problem naming the command
+        that reads it."""
+        with self.data.open() as f:
+            head = f.read(REPORT_HEAD)
+        if not looks_like_report(head):
+            return problems
+        file = "FILE" if self.path.startswith("<") else self.path  # stdin: save it first
+        return [
+            Problem(
+                self.path,
+                None,
+                "a self-assessment's score report, not a missed-question log: load it with "
+                f"`flashcore assess add NAME SCORE --report {file}`",
+            )
+        ]

@@ -129,7 +129,7 @@ _LATIN1_TO_CP1252 = str.maketrans(
 
 
 def _fatal(path: str, line: int | None, message: str) -> QbankFormatError:
-    return QbankFormatError([Problem(path, line, message)])
+    return QbankFormatError([Problem(path, line, message)], whole_file=True)
 
 
 @dataclass(frozen=True, slots=True)
