@@ -42,6 +42,11 @@ def where(folder: Callable[[], Path]) -> None:
     _folder[:] = [folder]
 
 
+def folder() -> Path:
+    """This process's folder for templates (tests/snapshots.py keeps its files there too)."""
+    return _folder[0]()
+
+
 def enable(on: bool) -> None:
     _enabled[0] = on
 
@@ -55,7 +60,7 @@ def template() -> Path:
     made = _made.get(key)
     if made is not None:
         return made
-    path = _folder[0]() / "template.sqlite3"
+    path = folder() / "template.sqlite3"
     engine = make_engine(f"sqlite:///{path}", create=True)
     try:
         _ORIGINAL[0](engine)

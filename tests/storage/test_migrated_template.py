@@ -5,7 +5,6 @@ holding anything must still go through the real `ensure_schema`."""
 from __future__ import annotations
 
 import sqlite3
-from pathlib import Path
 
 import pytest
 
@@ -13,23 +12,7 @@ from flashcore.core.errors import DatabaseError
 from flashcore.services import Flashcore
 from flashcore.storage import migrate
 from tests import migrated_template
-
-
-def _schema(path: Path) -> tuple[list[tuple[object, ...]], list[tuple[str, ...]]]:
-    """sqlite_master, each statement as its sorted comma-separated parts: Alembic's batch
-    rebuild writes a table's constraints in set order, which differs between processes."""
-    conn = sqlite3.connect(path)
-    try:
-        master = [
-            (kind, name, table, sorted(p.strip() for p in (sql or "").rstrip(")").split(",")))
-            for kind, name, table, sql in conn.execute(
-                "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name"
-            )
-        ]
-        version = conn.execute("SELECT version_num FROM alembic_version").fetchall()
-        return master, version
-    finally:
-        conn.close()
+from tests.sqlite_templates import schema_of
 
 
 def test_a_new_collection_from_the_template_is_what_alembic_makes(tmp_path, clock):
@@ -43,9 +26,9 @@ def test_a_new_collection_from_the_template_is_what_alembic_makes(tmp_path, cloc
     copied = tmp_path / "copied.sqlite3"
     with Flashcore.open(f"sqlite:///{copied}", clock=clock, create=True):
         pass
-    master, version = _schema(copied)
+    master, version = schema_of(copied)
     assert version == [(migrate.HEAD,)]
-    assert (master, version) == _schema(real)
+    assert (master, version) == schema_of(real)
     conn = sqlite3.connect(copied)
     try:
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
