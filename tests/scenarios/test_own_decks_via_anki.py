@@ -152,6 +152,43 @@ def test_answers_given_on_the_real_clock_come_back_from_anki_without_a_replay_tw
                 assert (kept.due, kept.stability, kept.reps) == (row.due, row.stability, row.reps)
 
 
+@pytest.mark.parametrize(
+    "url_fixture", ["sqlite_url", pytest.param("pg_url", marks=pytest.mark.postgres)]
+)
+def test_a_due_date_set_in_anki_on_a_card_answered_here_is_taken_without_a_replay_twice(
+    request, url_fixture, tmp_path
+):
+    """A card answered here on the real clock (microseconds), exported, given a due date on the
+    phone without an answer (a manual revlog row): it takes Anki's state, anchored after its
+    last answer's microseconds (at the end of that answer's millisecond), so `check` does not
+    replay that answer a second time (found in review: at the millisecond itself it did)."""
+    url = request.getfixturevalue(url_fixture)
+    wall = datetime.now(UTC)
+    start = (wall - timedelta(days=12)).replace(hour=9, minute=0, second=3, microsecond=528_965)
+    clock = FixedClock(start)
+    with Flashcore.open(url, clock=clock, create=True, timezone="UTC") as fc:
+        (loaded,) = fc.add_decks([write_deck(tmp_path / "own.toml", DECK, name="Step 1::Own")])
+        assert loaded.ok, loaded.problems
+        real_clock = timedelta(seconds=20, microseconds=431_777)
+        study_in_flashcore(fc, clock, days=6, seed=3, step=real_clock)
+        out = tmp_path / "from-flashcore.apkg"
+        export_anki(fc, out, with_scheduling=True)
+
+        phone = _phone(tmp_path, out, "phone")
+        col = phone.col
+        (target, *_) = [cid for cid in col.find_cards("is:review") if col.get_card(cid).type == 2]
+        col.sched.set_due_date([target], "20")  # a manual row, no answer
+        back = ah.export(phone, tmp_path / "phone.apkg")
+
+        clock.set(datetime.now(UTC) + timedelta(hours=1))
+        summary, _ = _add(fc, back)
+        assert (summary["reviews_added"], summary["manual_skipped"]) == (0, 1)
+        card_id = {a: c for c, a in _anki_links(fc).items()}[target]
+        due = flashcore_cards(fc)[card_id].due
+        assert timedelta(days=19) < due - datetime.now(UTC) < timedelta(days=21)  # Anki's
+        assert check(fc).problems == []
+
+
 def _anki_links(fc: Flashcore) -> dict[int, int]:
     from sqlalchemy import select
 
