@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
+import threading
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -63,14 +64,18 @@ def run_once(package: Path, stage: str) -> None:
             spent: dict[str, float] = defaultdict(float)
             load = os.getloadavg()[0]
             with timed_phases(spent, PHASES) as missing:
+                waited = _run_queue_wait()
                 wall, cpu, own = time.perf_counter(), time.process_time(), time.thread_time()
                 reports = add_decks(fc, [package], prune=False, with_scheduling=True)
                 wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
                 own = time.thread_time() - own
+                waited = _run_queue_wait() - waited
     assert reports[0].ok, reports[0].problems[:3]
     print(f"first import: wall {wall:.2f} s, CPU {cpu:.2f} s, the import's thread {own:.2f} s,"
           f" peak RSS {peak_rss_mb():.0f} MB (load average {load:.2f} before,"
           f" {os.getloadavg()[0]:.2f} after)")  # fmt: skip
+    print(f"  the import's thread: {own:.2f} s on a core, {waited:.2f} s waiting for one,"
+          f" {wall - own - waited:.2f} s asleep (I/O, locks, waiting for its threads)")  # fmt: skip
     top = 0.0
     for _module, _path, label in PHASES:
         if label in spent:
@@ -80,6 +85,16 @@ def run_once(package: Path, stage: str) -> None:
     print(f"  {'the rest (import thread)':40s} {own - top:.3f}")
     if missing:
         print("  not timed (renamed?): " + ", ".join(missing))
+
+
+def _run_queue_wait() -> float:
+    """The calling thread's seconds spent runnable but waiting for a core (Linux's
+    schedstat; 0 elsewhere)."""
+    try:
+        with open(f"/proc/self/task/{threading.get_native_id()}/schedstat") as stat:
+            return int(stat.read().split()[1]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 def main(argv: list[str] | None = None) -> int:
