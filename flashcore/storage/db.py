@@ -173,6 +173,9 @@ def make_engine(url: str, *, create: bool = False) -> Engine:
     if parsed.drivername.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
     elif parsed.drivername.startswith("postgresql"):
+        from flashcore.storage.tables import use_postgresql
+
+        use_postgresql()  # the partial indexes' condition (not named on SQLite: see there)
         kwargs["pool_pre_ping"] = False
         kwargs["connect_args"] = {"connect_timeout": 5}
     try:

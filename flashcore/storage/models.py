@@ -14,6 +14,8 @@ from flashcore.storage.types import Packed
 
 __all__ = ["NAMING", "Base"]
 
+tables.use_postgresql()  # Alembic's metadata: the partial indexes' condition on PostgreSQL
+
 
 class Base(DeclarativeBase):
     metadata = tables.metadata

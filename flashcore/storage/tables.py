@@ -43,6 +43,7 @@ from flashcore.storage.columns import record_id as _id
 from flashcore.storage.columns import required as _required
 from flashcore.storage.index_cache import create_topic_index_triggers
 from flashcore.storage.index_cache import topic_index_cache as topic_index_cache
+from flashcore.storage.tables_qbank import WITH_SHARE
 from flashcore.storage.tables_qbank import qbank_attempts as qbank_attempts
 from flashcore.storage.tables_qbank import qbank_batches as qbank_batches
 from flashcore.storage.tables_qbank import qbank_sums as qbank_sums
@@ -222,7 +223,7 @@ Index(
     "ix_cards_new_queue",
     cards.c.profile_id, cards.c.suspended, cards.c.weight.desc(), cards.c.new_position,
     cards.c.note_id, cards.c.ord,
-    sqlite_where=NEW_ONLY, postgresql_where=NEW_ONLY,
+    sqlite_where=NEW_ONLY,  # PostgreSQL's: use_postgresql
 )  # fmt: skip
 # New cards of a weak topic in introduction order, read topic by topic (heaviest first, see
 # `ix_topics_profile_id_card_weight`) without a sort. `weight` (0: no missed question) makes it
@@ -231,7 +232,7 @@ Index(
     "ix_cards_new_by_topic",
     cards.c.weak_topic_id, cards.c.suspended, cards.c.weight, cards.c.new_position,
     cards.c.note_id, cards.c.ord,
-    sqlite_where=NEW_ONLY, postgresql_where=NEW_ONLY,
+    sqlite_where=NEW_ONLY,  # PostgreSQL's: use_postgresql
 )  # fmt: skip
 
 
@@ -441,3 +442,21 @@ topic_cards = Table(
 
 event.listen(metadata, "after_create", create_topic_cards_triggers)
 event.listen(metadata, "after_create", create_topic_index_triggers)  # storage.index_cache
+
+# The partial indexes' condition on PostgreSQL. Naming a dialect's option (`postgresql_where`)
+# makes SQLAlchemy import that dialect, PostgreSQL's with its asyncpg driver (~0.13 G
+# instructions, ~6 % of a `flashcore weakness` on SQLite), so it is set on the indexes when
+# PostgreSQL is first used: by `storage.db.make_engine`, and by `models` (Alembic's metadata).
+PARTIAL_WHERE = {
+    "ix_cards_new_queue": NEW_ONLY,
+    "ix_cards_new_by_topic": NEW_ONLY,
+    "ix_qbank_attempts_shares": WITH_SHARE,
+}
+
+
+def use_postgresql() -> None:
+    """Give the partial indexes their PostgreSQL condition (idempotent)."""
+    for table in metadata.tables.values():
+        for index in table.indexes:
+            if index.name in PARTIAL_WHERE:
+                index.dialect_options["postgresql"]["where"] = PARTIAL_WHERE[str(index.name)]

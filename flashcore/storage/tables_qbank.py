@@ -84,8 +84,7 @@ qbank_attempts = Table(
         "ix_qbank_attempts_shares",
         "profile_id",
         "on_date",
-        sqlite_where=WITH_SHARE,
-        postgresql_where=WITH_SHARE,
+        sqlite_where=WITH_SHARE,  # PostgreSQL's: tables.use_postgresql
     ),
 )
 

@@ -24,7 +24,6 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.exc import IntegrityError
 
 from flashcore.core.errors import NotFoundError
@@ -367,6 +366,9 @@ def _answer_statement(extra: tuple[str, ...], columns: tuple[str, ...], bury: bo
     saved = _save_statement(extra).returning(cards.c.id).cte("saved")
     answered = exists(select(saved.c.id))
     if bury:
+        # PostgreSQL's (the only dialect with json_agg): its dialect is not imported on SQLite
+        from sqlalchemy.dialects.postgresql import aggregate_order_by
+
         buried = _bury_returning_statement().where(answered).cte("buried")
         siblings: Any = (
             select(func.json_agg(aggregate_order_by(buried.c.id, buried.c.id)))  # none: NULL
