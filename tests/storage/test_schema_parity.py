@@ -105,3 +105,35 @@ def test_the_new_card_queries_read_their_indexes_in_order(fc_sqlite):
         assert "TEMP B-TREE" not in plan  # in introduction order straight from the index
     assert "ix_topics_profile_id_card_weight" in weak and "ix_cards_new_by_topic" in weak
     assert "TEMP B-TREE FOR ORDER BY" not in weak  # only topics of equal weight are merged
+
+
+PARTIAL_ON_POSTGRES = """
+import sys
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.schema import CreateIndex
+
+from flashcore.storage import tables
+from flashcore.storage.db import make_engine
+
+assert "flashcore.storage.models" not in sys.modules
+make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")  # (no connection is made)
+for table in tables.metadata.tables.values():
+    for index in table.indexes:
+        if index.name in tables.PARTIAL_WHERE:
+            print(CreateIndex(index).compile(dialect=postgresql.dialect()))
+"""
+
+
+def test_a_process_that_opens_postgresql_gets_the_partial_indexes_condition():
+    """The partial indexes' PostgreSQL condition is set when PostgreSQL is first used, not when
+    the tables are imported (issue 19f): opening a PostgreSQL engine in a process that never
+    imported Alembic's models is enough (every other test here has imported them)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", PARTIAL_ON_POSTGRES], capture_output=True,
+                          text=True, timeout=60, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    printed = [line for line in done.stdout.splitlines() if line.startswith("CREATE INDEX")]
+    assert len(printed) == 3
+    assert all(" WHERE " in line for line in printed), printed
