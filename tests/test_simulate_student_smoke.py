@@ -3,6 +3,7 @@ the product wrote (its review log, its qbank log), plus the frontier's arithmeti
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
@@ -209,3 +210,39 @@ def test_a_run_counts_the_answers_a_topic_s_misses_pulled_forward(tmp_path):
     result = Student(make_world(tiny("hard-questions", days=12), seed=1), Arm("flashcore")).run()
     assert len(result.topic_pulled) == tiny("hard-questions").topics
     assert all(0 <= p <= a for p, a in zip(result.topic_pulled, result.topic_answers, strict=True))
+
+
+def test_a_model_sharing_another_s_world_takes_its_frontier_from_that_model_s_plain_runs(
+    capsys, tmp_path
+):
+    out = tmp_path / "runs.jsonl"
+    args = ["--settings=mixed-questions", "--scale=0.1", "--days=3", "--seeds=1",
+            "--retentions=0.90", f"--out={out}"]  # fmt: skip
+    assert cli.main(args) == 0
+    text = capsys.readouterr().out
+    kept = [json.loads(line) for line in out.read_text().splitlines()]
+    # plain FSRS has no qbank: mixed questions' frontier is hard questions' (the same world)
+    assert sorted((r["setting"], r["arm"]) for r in kept) == [
+        ("hard-questions", "plain-0.90"), ("mixed-questions", "flashcore"),
+    ]  # fmt: skip
+    assert (
+        "| mixed-questions | flashcore |" in text and "| mixed-questions | 0 | flashcore |" in text
+    )
+    both = ["--settings=hard-questions,mixed-questions", *args[1:]]
+    assert cli.main(both) == 0
+    assert len(out.read_text().splitlines()) == 3  # hard questions' flashcore run only
+
+
+def test_each_world_is_judged_over_its_lucks_by_its_mean_and_its_runs_at_or_above():
+    def gap(luck: int, g: float, w: float, seed: int = 2) -> report.Gap:
+        return report.Gap("hard-questions", seed, "flashcore", 6500, 96.0, 95.8, g, w, False,
+                          0.2, 1000.0, None, luck)  # fmt: skip
+
+    rows = [gap(0, 0.23, -0.36), gap(1, 0.07, -0.26), gap(2, 0.16, 0.29), gap(0, 0.1, 0.0, 3)]
+    worlds = report.over_lucks(rows)
+    assert [(x.seed, x.runs) for x in worlds] == [(2, 3), (3, 1)]
+    two = worlds[0]
+    assert two.gap[0] == pytest.approx(0.46 / 3) and two.weak_gap[0] == pytest.approx(-0.11)
+    assert two.weak_gap[1] == pytest.approx(0.35)
+    assert (two.gap_at_or_above, two.weak_at_or_above) == (3, 1)
+    assert (worlds[1].weak_at_or_above, worlds[1].gap[1]) == (1, 0.0)  # 0.0 counts as at

@@ -7,7 +7,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -157,6 +157,7 @@ class _CardWork:
     retention: float | None = None  # the card's `dr`
     decoded: bool = False  # `retention` and `history` read from the card's data (`_decode`)
     numbers: DataNumbers | None = None  # what `card_schedule` reads of the data (`_decode`)
+    own: bool = False  # answers given here (exported) came back in the package
 
 
 _STUDIED = (1, 2, 3)  # Anki's card types learning, review, relearning (0: new, no memory)
@@ -236,6 +237,7 @@ def _match_unseen(item: _CardWork, entry: RevlogEntry) -> int | None:
         if len(same) != 1:
             return None
         best = same[0]
+    item.own = True  # an answer given here came back
     return item.unseen.pop(best)[0]
 
 
@@ -310,6 +312,16 @@ def _settle(
                           exists=linked_id is not None)  # fmt: skip
         summary.cards_skipped += 1
         return
+    if not changed and local is not None and local.anchor is None and not local.schedule.is_new:
+        # Every answer Anki has of it was given here (exported with scheduling): the state here,
+        # replayed from them to the microsecond, stays; Anki's copy is rounded (due to the day,
+        # stability to four digits) and anchored at a millisecond, which would replay the last
+        # answer given here (microseconds) a second time.
+        if linked_id != item.anki.id:
+            writes.anchor(fc.profile_id, card_id, item.anki.id, None,
+                          exists=linked_id is not None)  # fmt: skip
+        summary.cards_skipped += 1
+        return
     settings = fc.settings
     history_memory = None
     if item.history:
@@ -337,7 +349,8 @@ def _settle(
     schedule = imported.schedule
     at = schedule.last_review or now
     if item.last_answer_ms:
-        at = max(at, revlog_time(item.last_answer_ms))
+        # The end of that millisecond: an answer given here carries microseconds
+        at = max(at, revlog_time(item.last_answer_ms) + timedelta(microseconds=999))
     anchor = Anchor(at=at, schedule=schedule)
     writes.anchor(fc.profile_id, card_id, item.anki.id, anchor,
                   exists=linked_id is not None)  # fmt: skip

@@ -27,9 +27,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from flashcore.core.model import Rating
-from flashcore.importers.anki_package.types import (
-    RevlogEntry,
-)
+from flashcore.importers.anki_package.types import RevlogEntry
 from flashcore.importers.anki_revlog_sql import (
     ANSWERS_OF_CARDS_SQL,
     COPY_STAGED_SQL,
@@ -76,13 +74,8 @@ from flashcore.services.anki_stage import AnswerStaging
 
 _BATCH = 5000  # progress every this many rows
 _NONE = (None, None, None, None)
-
-
 _ROWS = 20_000  # imported answers written at a time (memory stays flat)
-
-
 _WRITES = 5_000  # card and anchor rows written at a time
-
 
 Progress = Callable[[int, int], None]
 
@@ -202,7 +195,7 @@ def _apply(
     _histories(pkg, {item.anki.id: item for item in settle}, zone, hour)
     # A card never linked to Anki and not answered here needs nothing of its row (a first
     # import: all of them); the others are read.
-    wanted = [item.card_id for item in settle if item.link is not None or item.unseen]
+    wanted = [item.card_id for item in settle if item.link is not None or item.unseen or item.own]
     local = anki_sync.local_cards(session, fc.profile_id, wanted)
     for item in settle:
         item.local = local.get(item.card_id)
@@ -238,6 +231,8 @@ def _bulk(
     # A card whose answers have the fingerprint of the revlog ids held for it has nothing new
     # (an unchanged re-import: every card); the others' rows are looked up one by one.
     held = anki_sync.revlog_fingerprints(session, [w.card_id for w in direct.values()])
+    for w in direct.values():  # never linked, yet answers here came back: exported from here
+        w.own = w.own or (w.link is None and w.card_id in held)
     if (
         isinstance(pkg, anki_sync.AttachedCollection)
         and not held
@@ -284,7 +279,7 @@ def _first_states(
     import: all of them) written by SQLite from the attached package, as `_settle` would write
     them; the cards left to `_settle` returned (those this does not take: no usable FSRS state
     in Anki's data, and every card linked or answered here)."""
-    fresh = [item for item in settle if item.link is None and not item.unseen]
+    fresh = [item for item in settle if item.link is None and not item.unseen and not item.own]
     if not fresh:
         return settle
     settings = fc.settings

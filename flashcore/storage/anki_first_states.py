@@ -28,10 +28,12 @@ def _seconds_text(seconds: str) -> str:
     return f"(strftime('%Y-%m-%d %H:%M:%S', {seconds}, 'unixepoch') || '.000000')"
 
 
-def _millis_text(millis: str) -> str:
+def _millis_end_text(millis: str) -> str:
+    """The last microsecond of epoch milliseconds `millis` (an answer given here, exported as
+    that millisecond, carries microseconds: an anchor there must come after it)."""
     return (
         f"(strftime('%Y-%m-%d %H:%M:%S', {millis} / 1000, 'unixepoch')"
-        f" || printf('.%03d000', {millis} % 1000))"
+        f" || printf('.%03d999', {millis} % 1000))"
     )
 
 
@@ -69,7 +71,7 @@ SELECT cid, card_id, kind, buried, flagged,
     ELSE MIN(MAX(0, (CASE kind WHEN 1 THEN :learn ELSE :relearn END) - left_ % 1000),
              MAX(0, (CASE kind WHEN 1 THEN :learn ELSE :relearn END) - 1)) END AS step,
   {_seconds_text("lrt_s")} AS last_review,
-  CASE WHEN last_ms > lrt_s * 1000 THEN {_millis_text("last_ms")}
+  CASE WHEN last_ms >= lrt_s * 1000 THEN {_millis_end_text("last_ms")}
     ELSE {_seconds_text("lrt_s")} END AS anchor_at
 FROM w
 """

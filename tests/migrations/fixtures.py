@@ -229,25 +229,48 @@ def load(engine: sa.Engine, fixture: dict[str, Any]) -> None:
 # ---------------------------------------------------------------- making content
 
 
-def released_database(request: Any, tmp_path: Path, revision: str) -> tuple[str, dict[str, Any]]:
-    """A database at `revision` holding that release's fixture rows, on the backend the
-    requesting fixture's param names ("sqlite": a file in `tmp_path`; else the test's
-    PostgreSQL schema); returns its URL and the fixture."""
-    from flashcore.storage.db import make_engine
-    from flashcore.storage.migrate import upgrade
+def released_database(
+    request: Any, tmp_path: Path, revision: str, then: str | None = None
+) -> tuple[str, dict[str, Any]]:
+    """A database at `revision` holding that release's fixture rows (upgraded by Alembic to
+    `then` afterwards, when given), on the backend the requesting fixture's param names
+    ("sqlite": a file in `tmp_path`; else the test's PostgreSQL schema); returns its URL and the
+    fixture. SQLite: this process's file made so, copied (tests/sqlite_templates.py)."""
+    from flashcore.storage.migrate import migrations_dir
+    from tests import sqlite_templates
 
+    fixture = read_fixture(FOLDER / f"{revision}.json")
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'released.sqlite3'}"
+
+        def make(url: str) -> None:
+            _released(url, revision, fixture, then)
+
+        key = ("released", str(migrations_dir()), revision, then)
+        url = sqlite_templates.copied(key, make, tmp_path / "released.sqlite3")
     else:
         url = str(request.getfixturevalue("pg_url"))
-    fixture = read_fixture(FOLDER / f"{revision}.json")
+        _released(url, revision, fixture, then)
+    return url, fixture
+
+
+def _released(url: str, revision: str, fixture: dict[str, Any], then: str | None) -> None:
+    """A new database (file or schema) at `revision`, the fixture loaded, upgraded to `then`."""
+    from flashcore.storage.db import make_engine, sqlite_path
+    from flashcore.storage.migrate import upgrade
+    from tests import sqlite_templates
+
+    path = sqlite_path(url)
+    if path is not None:
+        sqlite_templates.at_revision(path, revision)
     engine = make_engine(url, create=True)
     try:
-        upgrade(engine, revision)
+        if path is None:
+            upgrade(engine, revision)
         load(engine, fixture)
+        if then is not None:
+            upgrade(engine, then)
     finally:
         engine.dispose()
-    return url, fixture
 
 
 def make_content(url: str, folder: Path) -> datetime:

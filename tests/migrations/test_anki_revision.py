@@ -16,22 +16,12 @@ from flashcore.services import Flashcore
 from flashcore.services.check import check
 from flashcore.storage.db import make_engine
 from flashcore.storage.migrate import downgrade, read_revision, upgrade
-from tests.migrations.fixtures import FOLDER, _import_anki_history, dump, load, read_fixture
+from tests.migrations.fixtures import _import_anki_history, dump, released_database
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def released(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, datetime, dict]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'released.sqlite3'}"
-    else:
-        url = str(request.getfixturevalue("pg_url"))
-    fixture = read_fixture(FOLDER / "0007.json")
-    engine = make_engine(url, create=True)
-    try:
-        upgrade(engine, "0007")
-        load(engine, fixture)
-    finally:
-        engine.dispose()
+    url, fixture = released_database(request, tmp_path, "0007")
     return url, datetime.fromisoformat(fixture["now"]), fixture
 
 

@@ -12,23 +12,12 @@ import sqlalchemy as sa
 
 from flashcore.storage.db import make_engine
 from flashcore.storage.migrate import HEAD, downgrade, read_revision, upgrade
-from tests.migrations.fixtures import FOLDER, dump, load, read_fixture
+from tests.migrations.fixtures import dump, released_database
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def released(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, dict]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'released.sqlite3'}"
-    else:
-        url = str(request.getfixturevalue("pg_url"))
-    fixture = read_fixture(FOLDER / "0013.json")
-    engine = make_engine(url, create=True)
-    try:
-        upgrade(engine, "0013")
-        load(engine, fixture)
-        upgrade(engine, "0014")
-    finally:
-        engine.dispose()
+    url, fixture = released_database(request, tmp_path, "0013", then="0014")
     return url, fixture
 
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from flashcore.storage.db import make_engine
 from flashcore.storage.migrate import downgrade, upgrade
-from tests.migrations.fixtures import FOLDER, dump, load, read_fixture
+from tests.migrations.fixtures import dump, released_database
 from tools.bench import engine as bench
 
 
@@ -65,17 +65,7 @@ def test_a_generated_collection_round_trips_through_0008_with_every_value_kept(t
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def released(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'released.sqlite3'}"
-    else:
-        url = str(request.getfixturevalue("pg_url"))
-    engine = make_engine(url, create=True)
-    try:
-        upgrade(engine, "0008")
-        load(engine, read_fixture(FOLDER / "0008.json"))
-        upgrade(engine, "0011")
-    finally:
-        engine.dispose()
+    url, _fixture = released_database(request, tmp_path, "0008", then="0011")
     return url
 
 

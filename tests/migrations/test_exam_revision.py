@@ -15,7 +15,7 @@ from flashcore.core.clock import FixedClock
 from flashcore.services import Flashcore, assess, exam
 from flashcore.storage.db import make_engine
 from flashcore.storage.migrate import downgrade, read_revision, upgrade
-from tests.migrations.fixtures import FOLDER, dump, load, read_fixture
+from tests.migrations.fixtures import dump, released_database
 
 NEW_TABLES = {"exams", "assessments", "assessment_areas"}
 REPORT = Path(__file__).resolve().parents[2] / "decks" / "samples" / "nbme-report.txt"
@@ -24,17 +24,7 @@ REPORT = Path(__file__).resolve().parents[2] / "decks" / "samples" / "nbme-repor
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def released(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, datetime, dict]:
     """A database at 0005 holding the 0005 fixture; its clock; the fixture."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'released.sqlite3'}"
-    else:
-        url = str(request.getfixturevalue("pg_url"))
-    fixture = read_fixture(FOLDER / "0005.json")
-    engine = make_engine(url, create=True)
-    try:
-        upgrade(engine, "0005")
-        load(engine, fixture)
-    finally:
-        engine.dispose()
+    url, fixture = released_database(request, tmp_path, "0005")
     return url, datetime.fromisoformat(fixture["now"]), fixture
 
 

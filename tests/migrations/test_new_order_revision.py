@@ -14,22 +14,12 @@ from flashcore.core.introduction import NewOrder, positions
 from flashcore.storage.db import make_engine
 from flashcore.storage.migrate import downgrade, read_revision, upgrade
 from flashcore.storage.repos import new_card_places
-from tests.migrations.fixtures import FOLDER, dump, load, read_fixture
+from tests.migrations.fixtures import dump, released_database
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def released(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, datetime, dict]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'released.sqlite3'}"
-    else:
-        url = str(request.getfixturevalue("pg_url"))
-    fixture = read_fixture(FOLDER / "0012.json")
-    engine = make_engine(url, create=True)
-    try:
-        upgrade(engine, "0012")
-        load(engine, fixture)
-    finally:
-        engine.dispose()
+    url, fixture = released_database(request, tmp_path, "0012")
     return url, datetime.fromisoformat(fixture["now"]), fixture
 
 

@@ -19,7 +19,7 @@ from flashcore.core.clock import FixedClock
 from flashcore.services import Flashcore, answering, check, stats, study
 from flashcore.storage.db import make_engine
 from flashcore.storage.migrate import HEAD, downgrade, read_revision, upgrade
-from tests.migrations.fixtures import FOLDER, dump, load, read_fixture
+from tests.migrations.fixtures import dump, released_database
 from tools.bench import engine as bench
 
 NOW = datetime.fromisoformat("2026-11-18T12:00:00+00:00")
@@ -121,17 +121,7 @@ def test_a_generated_collection_keeps_every_value_and_answer_through_0016(tmp_pa
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def released(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'released.sqlite3'}"
-    else:
-        url = str(request.getfixturevalue("pg_url"))
-    engine = make_engine(url, create=True)
-    try:
-        upgrade(engine, "0008")
-        load(engine, read_fixture(FOLDER / "0008.json"))
-        upgrade(engine, "0016")
-    finally:
-        engine.dispose()
+    url, _fixture = released_database(request, tmp_path, "0008", then="0016")
     return url
 
 

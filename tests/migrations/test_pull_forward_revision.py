@@ -14,7 +14,7 @@ from flashcore.core.reasons import PulledForward, PullKind
 from flashcore.storage.db import make_engine
 from flashcore.storage.migrate import downgrade, read_revision, upgrade
 from flashcore.storage.today import pulled_forward
-from tests.migrations.fixtures import FOLDER, dump, load, read_fixture
+from tests.migrations.fixtures import dump, released_database
 
 NEW_COLUMNS = {"kind", "subject", "on_date", "misses"}
 TOPIC = "Immunology::Hypersensitivity::Type I"
@@ -24,15 +24,9 @@ TOPIC = "Immunology::Hypersensitivity::Type I"
 def released(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, dict]:
     """A database at 0009 holding the 0009 fixture (one topic's pull-forward) and a question's
     pull-forward of the same day."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'released.sqlite3'}"
-    else:
-        url = str(request.getfixturevalue("pg_url"))
-    fixture = read_fixture(FOLDER / "0009.json")
-    engine = make_engine(url, create=True)
+    url, fixture = released_database(request, tmp_path, "0009")
+    engine = make_engine(url)
     try:
-        upgrade(engine, "0009")
-        load(engine, fixture)
         card_ids = [row[0] for row in fixture["tables"]["cards"]["rows"]]
         with engine.begin() as conn:
             conn.exec_driver_sql(

@@ -7,12 +7,22 @@ from __future__ import annotations
 import itertools
 import sqlite3
 from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
 
 from flashcore.storage import migrate
 from flashcore.storage.db import make_engine
 from flashcore.storage.migrate import read_revision
 from tests import sqlite_templates
-from tests.migrations.fixtures import dump, fixture_paths
+from tests.migrations.fixtures import (
+    FOLDER,
+    dump,
+    fixture_paths,
+    load,
+    read_fixture,
+    released_database,
+)
 
 
 def _rows(path: Path) -> dict[str, object]:
@@ -74,3 +84,27 @@ def test_a_copy_is_the_tests_own(tmp_path):
     sqlite_templates.at_revision(second, "0005")
     direct = _direct(tmp_path / "direct.sqlite3", "0005")
     assert sqlite_templates.schema_of(second) == sqlite_templates.schema_of(direct)  # ... alone
+
+
+@pytest.mark.parametrize(("revision", "then"), [("0008", "0016"), ("0013", None)])
+def test_a_released_database_is_the_fixture_loaded_into_alembics_file(tmp_path, revision, then):
+    """`released_database` on SQLite (a copy of this process's file) holds what upgrading a new
+    file, loading the fixture and upgrading on gives, for each copy handed out."""
+    sqlite = SimpleNamespace(param="sqlite")
+    direct = tmp_path / "direct.sqlite3"
+    engine = make_engine(f"sqlite:///{direct}", create=True)
+    try:
+        migrate.upgrade(engine, revision)
+        load(engine, read_fixture(FOLDER / f"{revision}.json"))
+        if then is not None:
+            migrate.upgrade(engine, then)
+    finally:
+        engine.dispose()
+    for n in range(2):
+        (tmp_path / str(n)).mkdir()
+        url, fixture = released_database(sqlite, tmp_path / str(n), revision, then)
+        assert fixture == read_fixture(FOLDER / f"{revision}.json")
+        made = tmp_path / str(n) / "released.sqlite3"
+        assert url == f"sqlite:///{made}"
+        assert sqlite_templates.schema_of(made) == sqlite_templates.schema_of(direct)
+        assert _rows(made) == _rows(direct)

@@ -18,23 +18,13 @@ from flashcore.services import Flashcore, study
 from flashcore.services.check import check
 from flashcore.storage.db import make_engine
 from flashcore.storage.migrate import downgrade, read_revision, upgrade
-from tests.migrations.fixtures import FOLDER, load, read_fixture
+from tests.migrations.fixtures import released_database
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def released(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, datetime]:
     """A database at 0005 holding the 0005 fixture; and the fixture's clock."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'released.sqlite3'}"
-    else:
-        url = str(request.getfixturevalue("pg_url"))
-    fixture = read_fixture(FOLDER / "0005.json")
-    engine = make_engine(url, create=True)
-    try:
-        upgrade(engine, "0005")
-        load(engine, fixture)
-    finally:
-        engine.dispose()
+    url, fixture = released_database(request, tmp_path, "0005")
     return url, datetime.fromisoformat(fixture["now"])
 
 

@@ -18,7 +18,7 @@ from flashcore.storage import repos
 from flashcore.storage.db import make_engine
 from flashcore.storage.migrate import HEAD, downgrade, read_revision, upgrade
 from flashcore.storage.uow import reading
-from tests.migrations.fixtures import FOLDER, dump, load, read_fixture
+from tests.migrations.fixtures import dump, released_database
 
 LOG = b"question_id,result,date,subject,system,topic\n" + b"".join(
     f"{950000 + i},{'incorrect' if i % 3 else 'correct'},2026-11-16,Pathology,General,"
@@ -29,17 +29,7 @@ LOG = b"question_id,result,date,subject,system,topic\n" + b"".join(
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def released(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, datetime, dict]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'released.sqlite3'}"
-    else:
-        url = str(request.getfixturevalue("pg_url"))
-    fixture = read_fixture(FOLDER / "0008.json")
-    engine = make_engine(url, create=True)
-    try:
-        upgrade(engine, "0008")
-        load(engine, fixture)
-    finally:
-        engine.dispose()
+    url, fixture = released_database(request, tmp_path, "0008")
     return url, datetime.fromisoformat(fixture["now"]), fixture
 
 

@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import signal
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from tests import sqlite_templates
 from tests.qbank_logs import make_log
 
 NOW = datetime(2026, 11, 25, 9, tzinfo=UTC)
@@ -74,6 +76,27 @@ def with_starter_decks(fc: Any) -> Any:
     return fc
 
 
+def starter_sqlite(path: Path) -> str:
+    """A new SQLite collection at `path` holding the bundled decks, as `with_starter_decks` on
+    a new collection (opened at NOW, timezone UTC) leaves it: this process's, copied
+    (tests/sqlite_templates.py). Its URL."""
+    from flashcore.services.decks import bundled_decks_dir
+    from flashcore.storage.migrate import HEAD, migrations_dir
+
+    decks = tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns)
+                  for p in sorted(bundled_decks_dir().glob("*.toml")))  # fmt: skip
+    key = ("starter decks", str(migrations_dir()), HEAD, NOW, decks)
+    return sqlite_templates.copied(key, _make_starter, path)
+
+
+def _make_starter(url: str) -> None:
+    fc = _open(url, create=True)
+    try:
+        with_starter_decks(fc)
+    finally:
+        fc.close()
+
+
 def small_steps(monkeypatch: pytest.MonkeyPatch, rows: int) -> None:
     from flashcore.services import write_steps
 
@@ -83,11 +106,11 @@ def small_steps(monkeypatch: pytest.MonkeyPatch, rows: int) -> None:
     monkeypatch.setattr(write_steps, "PAUSE_S", 0.0)
 
 
-def _open(url: str) -> Any:
+def _open(url: str, *, create: bool = False) -> Any:
     from flashcore.core.clock import FixedClock
     from flashcore.services import Flashcore
 
-    return Flashcore.open(url, clock=FixedClock(NOW), timezone="UTC")
+    return Flashcore.open(url, clock=FixedClock(NOW), create=create, timezone="UTC")
 
 
 def _import_then_die(url: str, log: bytes, rows: int, phase: str) -> None:
@@ -128,22 +151,75 @@ def _killed(url: str, log: bytes, rows: int, phase: str) -> None:
 
 
 @pytest.fixture
-def starter_fc(fc: Any) -> Any:
-    return with_starter_decks(fc)
+def starter_fc(db_url: str, clock: Any) -> Iterator[Any]:
+    """A new collection holding the bundled decks, on SQLite and on PostgreSQL."""
+    from flashcore.services import Flashcore
+    from flashcore.storage.db import sqlite_path
+
+    path = sqlite_path(db_url)
+    url = db_url if path is None else starter_sqlite(path)
+    fc = Flashcore.open(url, clock=clock, create=True, timezone="UTC")
+    try:
+        if path is None:
+            with_starter_decks(fc)
+        yield fc
+    finally:
+        fc.close()
+
+
+def test_the_copied_starter_collection_is_what_adding_the_decks_to_a_new_one_gives(tmp_path):
+    """What `starter_sqlite` hands out, copy after copy, is what the decks added to a new
+    collection give: every row of every table, the same schema."""
+    from flashcore.storage.db import make_engine
+    from tests.migrations.fixtures import dump
+
+    direct = _open(str(tmp_path / "direct.sqlite3"), create=True)
+    try:
+        with_starter_decks(direct)
+    finally:
+        direct.close()
+
+    def rows(path: Path) -> dict[str, Any]:
+        engine = make_engine(f"sqlite:///{path}")
+        try:
+            return dump(engine)
+        finally:
+            engine.dispose()
+
+    expected = rows(tmp_path / "direct.sqlite3")
+    assert len(expected["cards"]["rows"]) > 500
+    for name in ("first.sqlite3", "second.sqlite3"):
+        starter_sqlite(tmp_path / name)
+        assert rows(tmp_path / name) == expected
+        assert sqlite_templates.schema_of(tmp_path / name) == sqlite_templates.schema_of(
+            tmp_path / "direct.sqlite3"
+        )
+
+
+@pytest.fixture
+def starter_sqlite_fc(tmp_path: Path, clock: Any) -> Iterator[Any]:
+    from flashcore.services import Flashcore
+
+    url = starter_sqlite(tmp_path / "fc.sqlite3")
+    fc = Flashcore.open(url, clock=clock, create=True, timezone="UTC")
+    try:
+        yield fc
+    finally:
+        fc.close()
 
 
 def test_an_import_in_small_steps_equals_one_written_in_one_transaction_per_phase(
-    fc_sqlite, tmp_path, monkeypatch
+    starter_sqlite_fc, tmp_path, monkeypatch
 ):
     from flashcore.services import Flashcore, qbank, write_steps
     from flashcore.services import qbank_import as qi
 
+    fc_sqlite = starter_sqlite_fc
     log = make_log(3_000, seed=5)
     whole = Flashcore.open(
-        str(tmp_path / "whole.sqlite3"), clock=fc_sqlite.clock, create=True, timezone="UTC"
+        starter_sqlite(tmp_path / "whole.sqlite3"), clock=fc_sqlite.clock, timezone="UTC"
     )
     try:
-        with_starter_decks(whole)
         monkeypatch.setattr(write_steps, "FIRST_ROWS", 10**9)
         monkeypatch.setattr(write_steps, "MAX_ROWS", 10**9)
         one = qbank.import_log(whole, log, origin="log.csv")
@@ -151,7 +227,6 @@ def test_an_import_in_small_steps_equals_one_written_in_one_transaction_per_phas
     finally:
         whole.close()
     monkeypatch.undo()
-    with_starter_decks(fc_sqlite)
     small_steps(monkeypatch, 97)
     steps: list[Any] = []
     monkeypatch.setattr(qi, "Steps", _counting(qi.Steps, steps))
@@ -287,12 +362,12 @@ def test_a_reviewer_answers_while_a_large_import_copies_and_loses_nothing(starte
 
 
 def test_a_review_session_rebuilds_its_queue_once_an_import_is_done_not_at_each_step(
-    fc_sqlite, tmp_path, monkeypatch
+    starter_sqlite_fc, tmp_path, monkeypatch
 ):
     from flashcore.services.study import StudySession
     from flashcore.storage import repos
 
-    fc = with_starter_decks(fc_sqlite)
+    fc = starter_sqlite_fc
     session = StudySession(fc)
     rebuilds: list[int] = []
     rebuild = StudySession._rebuild

@@ -29,8 +29,11 @@ def phone_with_history(folder: Path) -> ah.Student:
     return phone
 
 
-def study_in_flashcore(fc: Any, clock: FixedClock, days: int, seed: int) -> int:
-    """Each day: answer today's whole queue (mostly Good), `check` clean; answers given."""
+def study_in_flashcore(
+    fc: Any, clock: FixedClock, days: int, seed: int, step: timedelta = timedelta(seconds=20)
+) -> int:
+    """Each day: answer today's whole queue (mostly Good), `step` apart, `check` clean; answers
+    given."""
     given = 0
     for day in range(days):
         rng = random.Random(f"{seed}:{day}")
@@ -45,7 +48,7 @@ def study_in_flashcore(fc: Any, clock: FixedClock, days: int, seed: int) -> int:
             rating = Rating.AGAIN if draw < 0.12 else Rating.HARD if draw < 0.2 else Rating.GOOD
             study.answer(fc, item.card_id, rating, duration_ms=4000)
             given += 1
-            clock.advance(timedelta(seconds=20))
+            clock.advance(step)
         assert check(fc).problems == [], f"day {day}"
         clock.set(clock.now().replace(hour=9, minute=0) + timedelta(days=1))
     return given

@@ -30,7 +30,7 @@ from flashcore.services.export import export_anki
 from tests import anki_history as ah
 from tests.conftest import write_deck
 from tests.scenarios.test_anki_both_sides import study_in_flashcore
-from tests.services.test_anki_scheduling import review_rows
+from tests.services.test_anki_scheduling import flashcore_cards, review_rows
 
 DECK = "\n".join(
     f'[[cards]]\nid = "b{i}"\nfront = "Own question {i}"\nback = "Own answer {i}"\n'
@@ -102,6 +102,101 @@ def test_own_deck_studied_in_anki_comes_back_without_copies(request, url_fixture
         assert own == notes_before and _counts(fc) == (notes_before, cards_before)
         assert again["reviews_added"] == 0 and again["cards_updated"] == 0
         assert sum(map(len, review_rows(fc).values())) == len(rows)
+
+
+@pytest.mark.parametrize(
+    "url_fixture", ["sqlite_url", pytest.param("pg_url", marks=pytest.mark.postgres)]
+)
+def test_answers_given_on_the_real_clock_come_back_from_anki_without_a_replay_twice(
+    request, url_fixture, tmp_path
+):
+    """Found living with it: answers given in the reviewer carry microseconds, Anki's revlog
+    ids milliseconds. Brought back from a phone, every card flashcore had answered took Anki's
+    copy of its own state (due rounded to the day's start, stability to four digits), anchored
+    at the millisecond of its last answer, so `check` replayed that answer a second time on top
+    and found ~50 of 152 cards wrong (and `check --repair` would have applied it twice)."""
+    url = request.getfixturevalue(url_fixture)
+    wall = datetime.now(UTC)
+    start = (wall - timedelta(days=12)).replace(hour=9, minute=0, second=3, microsecond=528_965)
+    clock = FixedClock(start)
+    with Flashcore.open(url, clock=clock, create=True, timezone="UTC") as fc:
+        (loaded,) = fc.add_decks([write_deck(tmp_path / "own.toml", DECK, name="Step 1::Own")])
+        assert loaded.ok, loaded.problems
+        real_clock = timedelta(seconds=20, microseconds=431_777)
+        given = study_in_flashcore(fc, clock, days=6, seed=3, step=real_clock)
+        out = tmp_path / "from-flashcore.apkg"
+        export_anki(fc, out, with_scheduling=True)
+        before = flashcore_cards(fc)
+
+        phone = _phone(tmp_path, out, "phone")
+        on_phone = ah.answer_due(phone, ah.mixed(4), limit=2)
+        assert on_phone == 2
+        touched = {
+            cid for cid, ids in ah.revlog_ids(phone.col).items()
+            if ids[-1] > int(wall.timestamp() * 1000) - 60_000
+        }  # fmt: skip
+        back = ah.export(phone, tmp_path / "phone.apkg")
+
+        clock.set(datetime.now(UTC) + timedelta(hours=1))
+        summary, _ = _add(fc, back)
+        assert summary["reviews_added"] == on_phone
+        assert summary["reviews_linked"] == given
+        assert check(fc).problems == []
+        after = flashcore_cards(fc)
+        by_anki = {a: c for c, a in _anki_links(fc).items()}
+        answered_there = {by_anki[a] for a in touched}
+        assert len(answered_there) == on_phone
+        for card_id, row in before.items():
+            if card_id not in answered_there:  # nothing new from Anki: its exact state stays
+                kept = after[card_id]
+                assert (kept.due, kept.stability, kept.reps) == (row.due, row.stability, row.reps)
+
+
+@pytest.mark.parametrize(
+    "url_fixture", ["sqlite_url", pytest.param("pg_url", marks=pytest.mark.postgres)]
+)
+def test_a_due_date_set_in_anki_on_a_card_answered_here_is_taken_without_a_replay_twice(
+    request, url_fixture, tmp_path
+):
+    """A card answered here on the real clock (microseconds), exported, given a due date on the
+    phone without an answer (a manual revlog row): it takes Anki's state, anchored after its
+    last answer's microseconds (at the end of that answer's millisecond), so `check` does not
+    replay that answer a second time (found in review: at the millisecond itself it did)."""
+    url = request.getfixturevalue(url_fixture)
+    wall = datetime.now(UTC)
+    start = (wall - timedelta(days=12)).replace(hour=9, minute=0, second=3, microsecond=528_965)
+    clock = FixedClock(start)
+    with Flashcore.open(url, clock=clock, create=True, timezone="UTC") as fc:
+        (loaded,) = fc.add_decks([write_deck(tmp_path / "own.toml", DECK, name="Step 1::Own")])
+        assert loaded.ok, loaded.problems
+        real_clock = timedelta(seconds=20, microseconds=431_777)
+        study_in_flashcore(fc, clock, days=6, seed=3, step=real_clock)
+        out = tmp_path / "from-flashcore.apkg"
+        export_anki(fc, out, with_scheduling=True)
+
+        phone = _phone(tmp_path, out, "phone")
+        col = phone.col
+        (target, *_) = [cid for cid in col.find_cards("is:review") if col.get_card(cid).type == 2]
+        col.sched.set_due_date([target], "20")  # a manual row, no answer
+        back = ah.export(phone, tmp_path / "phone.apkg")
+
+        clock.set(datetime.now(UTC) + timedelta(hours=1))
+        summary, _ = _add(fc, back)
+        assert (summary["reviews_added"], summary["manual_skipped"]) == (0, 1)
+        card_id = {a: c for c, a in _anki_links(fc).items()}[target]
+        due = flashcore_cards(fc)[card_id].due
+        assert timedelta(days=19) < due - datetime.now(UTC) < timedelta(days=21)  # Anki's
+        assert check(fc).problems == []
+
+
+def _anki_links(fc: Flashcore) -> dict[int, int]:
+    from sqlalchemy import select
+
+    from flashcore.storage.tables import anki_cards
+    from flashcore.storage.uow import reading
+
+    with reading(fc.engine) as session:
+        return dict(session.execute(select(anki_cards.c.card_id, anki_cards.c.anki_card_id)).all())
 
 
 def _reversed_source(tmp_path: Path) -> tuple[Path, ah.Student, Any]:

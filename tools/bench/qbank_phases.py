@@ -58,14 +58,16 @@ PHASES = (
 
 
 @contextmanager
-def timed_phases(spent: dict[str, float]) -> Iterator[list[str]]:
+def timed_phases(
+    spent: dict[str, float], phases: tuple[tuple[str, str, str], ...] = PHASES
+) -> Iterator[list[str]]:
     """The phases' functions wrapped to add their thread CPU time into `spent` (by label)
     while the block runs; yields the phases not found."""
     import importlib
 
     undo: list[Callable[[], None]] = []
     missing: list[str] = []
-    for module_name, path, label in PHASES:
+    for module_name, path, label in phases:
         owner: Any = importlib.import_module(module_name)
         *parents, name = path.split(".")
         for part in parents:

@@ -155,8 +155,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     arms = [Arm(f"plain-{r:.2f}", r, qbank=False) for r in retentions]
     arms += [ARMS[x] for x in arm_names]
-    settings = []
-    for name in names:
+
+    def prepared(name: str, luck: int) -> Setting:
         s = SETTINGS[name]
         if a.scale != 1.0:
             s = s.scaled(a.scale)
@@ -164,26 +164,33 @@ def main(argv: Sequence[str] | None = None) -> int:
             s = replace(s, days=a.days)
         if a.exam:
             s = replace(s, exam=True)
-        settings.append(s)
-    settings = [replace(s, luck=luck) for s in settings for luck in lucks]
+        return replace(s, luck=luck)
+
+    settings = [prepared(name, luck) for name in names for luck in lucks]
+
+    def runs_as(s: Setting, arm: Arm) -> Setting:
+        """The frontier of a model that shares its world with another (its `world`) is that
+        model's plain runs: the same flashcards without a qbank, the same runs."""
+        return prepared(s.world, s.luck) if s.world and not arm.qbank else s
+
     done: dict[tuple[str, int, int, str], Result] = {}
     if a.out is not None and a.out.exists():
         for line in a.out.read_text().splitlines():
             r = Result(**json.loads(line))
             done[(r.setting, r.seed, r.luck, r.arm)] = r
-    jobs = [
-        (s, seed, arm)
+    wanted = dict.fromkeys(
+        (runs_as(s, arm), seed, arm)
         for s in settings
         for seed in range(a.first_seed, a.first_seed + a.seeds)
         for arm in arms
-        if (s.name, seed, s.luck, arm.name) not in done
+    )
+    jobs = [
+        (s, seed, arm) for s, seed, arm in wanted if (s.name, seed, s.luck, arm.name) not in done
     ]
     started = time.monotonic()
     results = [
         done[(s.name, seed, s.luck, arm.name)]
-        for s in settings
-        for seed in range(a.first_seed, a.first_seed + a.seeds)
-        for arm in arms
+        for s, seed, arm in wanted
         if (s.name, seed, s.luck, arm.name) in done
     ]
 

@@ -63,12 +63,24 @@ def interpolate(points: Sequence[tuple[float, float]], x: float) -> tuple[float,
     return y, outside
 
 
+def frontier_setting(setting: str) -> str:
+    """The setting whose plain runs are `setting`'s frontier: its world's when it shares one
+    (mixed-questions lives in hard-questions' world: the same flashcards, so the same plain
+    FSRS runs), else its own."""
+    from tools.simulate.models import SETTINGS
+
+    known = SETTINGS.get(setting)
+    return known.world if known is not None and known.world else setting
+
+
 def gaps(results: Sequence[Result]) -> list[Gap]:
     out: list[Gap] = []
     keys = sorted({(r.setting, r.seed, r.luck) for r in results})
     for setting, seed, luck in keys:
         mine = [r for r in results if (r.setting, r.seed, r.luck) == (setting, seed, luck)]
-        plain = [r for r in mine if r.arm.startswith("plain")]
+        home = frontier_setting(setting)
+        plain = [r for r in results if (r.setting, r.seed, r.luck) == (home, seed, luck)
+                 and r.arm.startswith("plain")]  # fmt: skip
         if not plain:
             continue
         front = envelope((r.answers, r.score) for r in plain)
@@ -106,13 +118,44 @@ def mean_sd(values: Sequence[float]) -> tuple[float, float]:
     return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
 
 
+@dataclass(frozen=True, slots=True)
+class WorldGaps:
+    """One arm on one world (setting and seed) over the student's lucks: the gaps' mean and
+    standard deviation, and how many runs are at or above plain FSRS."""
+
+    setting: str
+    seed: int
+    arm: str
+    runs: int
+    gap: tuple[float, float]
+    weak_gap: tuple[float, float]
+    gap_at_or_above: int
+    weak_at_or_above: int
+
+
+def over_lucks(rows: Sequence[Gap]) -> list[WorldGaps]:
+    """Each world's gaps over the lucks it was run at (`--lucks`): one run's weakest quarter
+    carries about half a point of the student's luck, so a world is judged on the mean."""
+    out = []
+    for setting, seed, arm in dict.fromkeys((g.setting, g.seed, g.arm) for g in rows):
+        mine = [g for g in rows if (g.setting, g.seed, g.arm) == (setting, seed, arm)]
+        out.append(
+            WorldGaps(setting, seed, arm, len(mine), mean_sd([g.gap for g in mine]),
+                      mean_sd([g.weak_gap for g in mine]), sum(1 for g in mine if g.gap >= 0),
+                      sum(1 for g in mine if g.weak_gap >= 0))
+        )  # fmt: skip
+    return out
+
+
 def table(results: Sequence[Result], notes: dict[str, str] | None = None) -> str:
-    """The summary per setting and arm, then every seed."""
+    """The summary per setting and arm (every run: seeds and lucks), each world over its lucks
+    when there are several, then every run."""
     rows = gaps(results)
     lines = [
-        "| setting | arm | gap to plain-FSRS frontier at equal answers | seeds above | "
-        "weakest quarter gap | answers at retention >= 0.93 | answers (plain 0.90) |",
-        "|---|---|---|---|---|---|---|",
+        "| setting | arm | gap to plain-FSRS frontier at equal answers | runs above | "
+        "weakest quarter gap | weakest quarter at or above | answers at retention >= 0.93 | "
+        "answers (plain 0.90) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for setting in dict.fromkeys(g.setting for g in rows):
         for arm in dict.fromkeys(g.arm for g in rows if g.setting == setting):
@@ -120,14 +163,28 @@ def table(results: Sequence[Result], notes: dict[str, str] | None = None) -> str
             g, gs = mean_sd([x.gap for x in mine])
             w, ws = mean_sd([x.weak_gap for x in mine])
             above = sum(1 for x in mine if x.gap > 0)
+            weak_above = sum(1 for x in mine if x.weak_gap >= 0)
             high = statistics.fmean(x.high_retention_share for x in mine)
             answers = statistics.fmean(x.answers for x in mine)
-            base = [r.answers for r in results if r.setting == setting and r.arm == "plain-0.90"]
+            home = frontier_setting(setting)
+            base = [r.answers for r in results if r.setting == home and r.arm == "plain-0.90"]
             base_text = f"{statistics.fmean(base):,.0f}" if base else "-"
             flag = " (extrapolated)" if any(x.outside for x in mine) else ""
             lines.append(
                 f"| {setting} | {arm} | {g:+.2f} ± {gs:.2f}{flag} | {above} of {len(mine)} | "
-                f"{w:+.2f} ± {ws:.2f} | {100 * high:.0f}% | {answers:,.0f} ({base_text}) |"
+                f"{w:+.2f} ± {ws:.2f} | {weak_above} of {len(mine)} | {100 * high:.0f}% | "
+                f"{answers:,.0f} ({base_text}) |"
+            )
+    worlds = over_lucks(rows)
+    if any(x.runs > 1 for x in worlds):
+        lines += ["", "Each world over its lucks (mean ± sd; runs at or above plain FSRS):", "",
+                  "| setting | seed | arm | lucks | gap | at or above | weakest quarter gap "
+                  "| at or above |", "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+        for x in worlds:
+            lines.append(
+                f"| {x.setting} | {x.seed} | {x.arm} | {x.runs} | {x.gap[0]:+.2f} ± "
+                f"{x.gap[1]:.2f} | {x.gap_at_or_above} of {x.runs} | {x.weak_gap[0]:+.2f} ± "
+                f"{x.weak_gap[1]:.2f} | {x.weak_at_or_above} of {x.runs} |"
             )
     lines += ["", "Per seed:", "",
               "| setting | seed | arm | answers | score | frontier | gap | weakest quarter gap "
@@ -137,7 +194,7 @@ def table(results: Sequence[Result], notes: dict[str, str] | None = None) -> str
         (r.setting, r.seed, r.luck): weak_seen(r) for r in results if r.arm == "plain-0.90"
     }  # fmt: skip
     for x in rows:
-        plain = seen_plain.get((x.setting, x.seed, x.luck))
+        plain = seen_plain.get((frontier_setting(x.setting), x.seed, x.luck))
         seen = "-" if x.weak_seen is None else f"{100 * x.weak_seen:.0f}%"
         seen += "" if plain is None else f" ({100 * plain:.0f}%)"
         seed = f"{x.seed} (luck {x.luck})" if x.luck else str(x.seed)
@@ -148,7 +205,8 @@ def table(results: Sequence[Result], notes: dict[str, str] | None = None) -> str
         )
     lines += ["", "Frontier points (plain FSRS, no qbank log), per seed:", ""]
     for setting in dict.fromkeys(r.setting for r in results):
-        for seed, luck in sorted({(r.seed, r.luck) for r in results if r.setting == setting}):
+        for seed, luck in sorted({(r.seed, r.luck) for r in results if r.setting == setting
+                                  and r.arm.startswith("plain")}):  # fmt: skip
             pts = sorted(
                 (r for r in results if r.setting == setting and (r.seed, r.luck) == (seed, luck)
                  and r.arm.startswith("plain")),
