@@ -197,7 +197,9 @@ def load_notes_standin(fc: Any, package: Path, work_dir: Path) -> dict[int, int]
             repos.upsert_deck(session, fc.profile_id,
                               DeckSpec(name=name, key=name, notes=tuple(specs), html=True), now,
                               prune=False)  # fmt: skip
-        rows = session.execute(select(notes.c.key, notes.c.id))
+        rows = session.execute(
+            select(notes.c.key, notes.c.id).where(notes.c.profile_id == fc.profile_id)
+        )
         by_key = dict(rows.all())
         note_ids = {guid: by_key[f"{home[nid]}:{guid}"] for nid, guid in guid_of.items()}
         with open_package(package, work_dir=work_dir) as again:

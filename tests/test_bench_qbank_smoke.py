@@ -13,6 +13,7 @@ def test_qbank_benchmark_runs_and_reports_rows_per_second(capsys, tmp_path):
     out = capsys.readouterr().out
     assert "first import" in out and "rows/s" in out
     assert "large: 2,600 cards holding 1,500 attempts" in out and "weakness after it" in out
+    assert "`flashcore weakness --json` after it, the whole process" in out
 
 
 def test_qbank_phases_times_every_phase_of_the_large_import(capsys, tmp_path):

@@ -204,6 +204,13 @@ def schedule_backup(fc: Collection, reason: str) -> subprocess.Popen[bytes] | No
     return background.start_snapshot(db, fc.now(), reason, if_due=True)
 
 
+def background_busy(db: Path) -> bool:
+    """Whether a background check or snapshot of the SQLite file `db` is running (started by
+    a command that has ended; for tools that must not time a command beside them)."""
+    locks = (background.snapshot_lock(db), background.check_lock(db))
+    return any(background.running(lock) for lock in locks)
+
+
 def restore_point(fc: Collection, reason: str) -> None:
     """Before an import writes: a snapshot of the collection as it is, taken in the
     background; returns once its state is pinned (the import may write from then on). Raises
