@@ -10,6 +10,8 @@ comes back the same way."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -104,6 +106,27 @@ def test_own_deck_studied_in_anki_comes_back_without_copies(request, url_fixture
         assert sum(map(len, review_rows(fc).values())) == len(rows)
 
 
+@contextmanager
+def _studied_on_the_real_clock(
+    url: str, tmp_path: Path
+) -> Iterator[tuple[Flashcore, FixedClock, int, Path]]:
+    """The own deck studied here for six days on a clock that keeps microseconds, as the
+    reviewer's real clock does, and exported with scheduling: (collection, its clock, answers
+    given, the package)."""
+    start = (datetime.now(UTC) - timedelta(days=12)).replace(
+        hour=9, minute=0, second=3, microsecond=528_965
+    )
+    clock = FixedClock(start)
+    with Flashcore.open(url, clock=clock, create=True, timezone="UTC") as fc:
+        (loaded,) = fc.add_decks([write_deck(tmp_path / "own.toml", DECK, name="Step 1::Own")])
+        assert loaded.ok, loaded.problems
+        real_clock = timedelta(seconds=20, microseconds=431_777)
+        given = study_in_flashcore(fc, clock, days=6, seed=3, step=real_clock)
+        out = tmp_path / "from-flashcore.apkg"
+        export_anki(fc, out, with_scheduling=True)
+        yield fc, clock, given, out
+
+
 @pytest.mark.parametrize(
     "url_fixture", ["sqlite_url", pytest.param("pg_url", marks=pytest.mark.postgres)]
 )
@@ -116,17 +139,9 @@ def test_answers_given_on_the_real_clock_come_back_from_anki_without_a_replay_tw
     at the millisecond of its last answer, so `check` replayed that answer a second time on top
     and found ~50 of 152 cards wrong (and `check --repair` would have applied it twice)."""
     url = request.getfixturevalue(url_fixture)
-    wall = datetime.now(UTC)
-    start = (wall - timedelta(days=12)).replace(hour=9, minute=0, second=3, microsecond=528_965)
-    clock = FixedClock(start)
-    with Flashcore.open(url, clock=clock, create=True, timezone="UTC") as fc:
-        (loaded,) = fc.add_decks([write_deck(tmp_path / "own.toml", DECK, name="Step 1::Own")])
-        assert loaded.ok, loaded.problems
-        real_clock = timedelta(seconds=20, microseconds=431_777)
-        given = study_in_flashcore(fc, clock, days=6, seed=3, step=real_clock)
-        out = tmp_path / "from-flashcore.apkg"
-        export_anki(fc, out, with_scheduling=True)
+    with _studied_on_the_real_clock(url, tmp_path) as (fc, clock, given, out):
         before = flashcore_cards(fc)
+        wall = datetime.now(UTC)
 
         phone = _phone(tmp_path, out, "phone")
         on_phone = ah.answer_due(phone, ah.mixed(4), limit=2)
@@ -163,17 +178,7 @@ def test_a_due_date_set_in_anki_on_a_card_answered_here_is_taken_without_a_repla
     last answer's microseconds (at the end of that answer's millisecond), so `check` does not
     replay that answer a second time (found in review: at the millisecond itself it did)."""
     url = request.getfixturevalue(url_fixture)
-    wall = datetime.now(UTC)
-    start = (wall - timedelta(days=12)).replace(hour=9, minute=0, second=3, microsecond=528_965)
-    clock = FixedClock(start)
-    with Flashcore.open(url, clock=clock, create=True, timezone="UTC") as fc:
-        (loaded,) = fc.add_decks([write_deck(tmp_path / "own.toml", DECK, name="Step 1::Own")])
-        assert loaded.ok, loaded.problems
-        real_clock = timedelta(seconds=20, microseconds=431_777)
-        study_in_flashcore(fc, clock, days=6, seed=3, step=real_clock)
-        out = tmp_path / "from-flashcore.apkg"
-        export_anki(fc, out, with_scheduling=True)
-
+    with _studied_on_the_real_clock(url, tmp_path) as (fc, clock, _given, out):
         phone = _phone(tmp_path, out, "phone")
         col = phone.col
         (target, *_) = [cid for cid in col.find_cards("is:review") if col.get_card(cid).type == 2]
