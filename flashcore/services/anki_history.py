@@ -342,6 +342,10 @@ def _settle(
     if item.anki.buried:  # buried in Anki: here too, until the next study day
         writes.bury(card_id, fc.rollover(now))
     if imported.schedule is None:  # new in Anki
+        if local is not None and not local.schedule.is_new and item.new_manual:
+            _reset(fc, item, local, now, imported.retention, imported.flagged, writes)
+            summary.cards_updated += 1
+            return
         writes.anchor(fc.profile_id, card_id, item.anki.id, None,
                       exists=linked_id is not None)  # fmt: skip
         summary.cards_new += 1
@@ -362,6 +366,19 @@ def _settle(
         summary.cards_updated += 1
 
 
+def _reset(
+    fc: Collection, item: _CardWork, local: LocalCard, now: datetime, retention: float | None,
+    flagged: bool, writes: anki_sync.CardWrites,
+) -> None:  # fmt: skip
+    """A card answered before that Anki made new again (Forget / Reset: a manual row, no answer
+    since, none here Anki lacks): new here too. Its answers stay in the review log; its anchor,
+    new at `now`, has `check` replay only the answers given after it."""
+    new = Schedule(CardState.NEW, due=now)
+    writes.anchor(fc.profile_id, item.card_id, item.anki.id, Anchor(at=now, schedule=new),
+                  exists=local.anki_card_id is not None)  # fmt: skip
+    writes.schedule(item.card_id, new, now, retention=retention, flagged=flagged)
+
+
 def _taken_before(item: _CardWork, schedule: Schedule | None) -> bool:
     """Whether the package brings nothing new for a card Anki scheduled before: no answer,
     only rows that are not answers (set due date, reschedule, forget: the review log keeps
@@ -371,8 +388,8 @@ def _taken_before(item: _CardWork, schedule: Schedule | None) -> bool:
     local = item.local
     if item.new_answers or local is None or local.anki_card_id != item.anki.id:
         return False
-    if schedule is None:
-        return local.anchor is None
+    if schedule is None:  # still new in Anki, or made new there and here (`_reset`)
+        return local.anchor is None or local.anchor.schedule.is_new
     return local.anchor is not None and local.anchor.schedule == schedule
 
 

@@ -26,7 +26,8 @@ from anki.collection import (
 )
 
 from flashcore.core.clock import FixedClock
-from flashcore.services import Flashcore
+from flashcore.core.model import Rating
+from flashcore.services import Flashcore, study
 from flashcore.services.check import check
 from flashcore.services.export import export_anki
 from tests import anki_history as ah
@@ -191,6 +192,40 @@ def test_a_due_date_set_in_anki_on_a_card_answered_here_is_taken_without_a_repla
         card_id = {a: c for c, a in _anki_links(fc).items()}[target]
         due = flashcore_cards(fc)[card_id].due
         assert timedelta(days=19) < due - datetime.now(UTC) < timedelta(days=21)  # Anki's
+        assert check(fc).problems == []
+
+
+@pytest.mark.parametrize(
+    "url_fixture", ["sqlite_url", pytest.param("pg_url", marks=pytest.mark.postgres)]
+)
+def test_a_card_reset_to_new_in_anki_is_new_here_too_and_stays_so(request, url_fixture, tmp_path):
+    """Anki's Forget / Reset (a manual revlog row, no answer) on a card answered here: found in
+    review, the re-import dropped it (the card stayed a review card here, counted "still new").
+    Now the card is new here too, its answers stay in the log, `check` replays only what comes
+    after the reset, the same package again changes nothing, and the card is studied anew."""
+    url = request.getfixturevalue(url_fixture)
+    with _studied_on_the_real_clock(url, tmp_path) as (fc, clock, given, out):
+        phone = _phone(tmp_path, out, "phone")
+        col = phone.col
+        (target, *_) = [cid for cid in col.find_cards("is:review") if col.get_card(cid).type == 2]
+        col.sched.schedule_cards_as_new([target], restore_position=True, reset_counts=False)
+        back = ah.export(phone, tmp_path / "phone.apkg")
+
+        clock.set(datetime.now(UTC) + timedelta(hours=1))
+        summary, _ = _add(fc, back)
+        assert (summary["reviews_added"], summary["cards_updated"]) == (0, 1)
+        card_id = {a: c for c, a in _anki_links(fc).items()}[target]
+        card = flashcore_cards(fc)[card_id]
+        assert (card.state, card.stability, card.reps) == (0, None, 0)
+        assert sum(map(len, review_rows(fc).values())) == given  # nothing lost
+        assert check(fc).problems == []
+
+        again, _ = _add(fc, back)
+        assert again["cards_updated"] == 0
+        assert flashcore_cards(fc)[card_id].state == 0
+        clock.advance(timedelta(minutes=5))
+        study.answer(fc, card_id, Rating.GOOD, duration_ms=3000)  # studied anew, from new
+        assert flashcore_cards(fc)[card_id].reps == 1
         assert check(fc).problems == []
 
 
