@@ -98,14 +98,19 @@ def _fill_if_new(engine: Any) -> bool:
             driver = raw.driver_connection
             if driver.in_transaction:
                 driver.commit()
-            source = sqlite3.connect(source_path)
-            try:
-                source.backup(driver)
-            finally:
-                source.close()
+            copy_into(Path(source_path), driver)
         finally:
             raw.close()
     return True
+
+
+def copy_into(source: Path, target: sqlite3.Connection) -> None:
+    """The SQLite file `source`'s pages into the open connection `target`, by SQLite's backup."""
+    src = sqlite3.connect(source)
+    try:
+        src.backup(target)
+    finally:
+        src.close()
 
 
 def _is_empty(engine: Any) -> bool:

@@ -33,15 +33,11 @@ _numbers = itertools.count()
 
 def copy_pages(source: Path, target: Path) -> None:
     """`source`'s pages into the SQLite file `target` (new, or replaced whole), by SQLite."""
-    src = sqlite3.connect(source)
+    dst = sqlite3.connect(target)
     try:
-        dst = sqlite3.connect(target)
-        try:
-            src.backup(dst)
-        finally:
-            dst.close()
+        migrated_template.copy_into(source, dst)
     finally:
-        src.close()
+        dst.close()
 
 
 def template(key: Hashable, make: Callable[[str], None]) -> Path:
