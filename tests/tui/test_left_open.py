@@ -3,7 +3,8 @@ clock moved overnight as a closed laptop does): the next morning the open review
 "All done for today" and "Due tomorrow: 31" with a whole new day's cards due, and a change made
 in another terminal meanwhile (`config set new_per_day`, an import) did not show either: that
 screen looked for nothing. Now it looks every few seconds and, when the study day rolled over or
-another process changed the collection, loads the queue again and shows its first card."""
+another process changed the collection, loads the queue again and shows its first card; the
+session's summary, when the day ended with nothing held back, says that a new day began."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from datetime import timedelta
 
 import pytest
 
-from flashcore.tui.screens import review_writes
+from flashcore.tui.screens import review_writes, session_end
 from flashcore.tui.screens.review import ReviewScreen
+from flashcore.tui.screens.session_end import SessionEndScreen
 
-from .conftest import NOW, settle
+from .conftest import NOW, screen_text, settle
 from .test_review import SIZE, answer, review_app, reviews_today
 
 
@@ -70,3 +72,23 @@ async def test_a_raised_limit_in_the_other_terminal_shows_on_a_reviewer_left_on_
         await _until_front(pilot, screen)
         assert screen.phase == "front" and screen.view is not None
         assert screen.view.state.label == "new"
+
+
+async def test_the_session_summary_left_open_overnight_says_a_new_day_began(fc, monkeypatch):
+    monkeypatch.setattr(session_end, "ROLLOVER_LOOK_S", 0.2)
+    app = review_app(fc)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for _ in range(30):  # every card Easy: nothing held back, the summary of a finished day
+            if isinstance(app.screen, SessionEndScreen):
+                break
+            await answer(pilot, "4")
+        screen = app.screen
+        assert isinstance(screen, SessionEndScreen) and screen.finished
+        await pilot.pause(0.5)
+        assert "All done for today" in screen_text(app)
+        fc.clock.set(NOW + timedelta(days=1, hours=-1))
+        await pilot.pause(0.5)
+        text = screen_text(app)
+        assert "All done for today" not in text
+        assert "A new study day began: Enter for today's cards" in text
