@@ -13,14 +13,13 @@ from pathlib import Path
 from flashcore.core.errors import DeckFormatError, Problem, QbankFormatError
 from flashcore.core.model import DeckSpec
 from flashcore.importers.anki_text import parse_anki_text
-from flashcore.importers.qbank import AttemptSpec, parse_qbank
+from flashcore.importers.qbank import FORMAT_WORDS, AttemptSpec, parse_qbank
 from flashcore.importers.score_report import looks_like_report
 
 HEAD_BYTES = 65_536  # a log is recognised by its first rows
 
 _NO_DATE = date(2000, 1, 1)
 
-_KINDS = {"uworld": "a UWorld paste", "csv": "a table", "qids": "question ids"}
 
 # Anki's own header lines (`#separator:tab`, `#columns:…`): the file is Anki's, not a log.
 _ANKI_HEADER = re.compile(rb"\s*#[a-z ]+:", re.IGNORECASE)
@@ -62,7 +61,7 @@ def _other_kind(data: bytes, where: str) -> str | None:
         return None  # a table whose only log-like column is an id (`id,front,back`): a deck
     rows = len(log.attempts)
     more = "+" if len(data) > HEAD_BYTES else ""
-    kind = _KINDS.get(log.format, log.format)
+    kind = FORMAT_WORDS.get(log.format, log.format)
     return (
         f"a missed-question log ({kind}, {rows}{more} questions), not a deck: "
         f"load it with `flashcore qbank import {where}`"
