@@ -31,7 +31,6 @@ def test_qbank_phases_times_every_phase_of_the_large_import(capsys, tmp_path):
     assert "copy" in out and "the card pass" in out and "cycle collector" in out
 
 
-
 @pytest.mark.slow  # valgrind runs the command ~50x slower (~1 min here)
 @pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
 def test_qbank_benchmark_counts_the_weakness_command_instructions(capsys, tmp_path):
