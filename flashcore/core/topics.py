@@ -56,7 +56,7 @@ def _form(word: str) -> str:
 # Each folded word's form, worked out once per process (a report normalizes ~6,000 topic
 # texts of a few hundred distinct words); cleared if it ever grows past _FORMS_MAX.
 _FORMS: dict[str, str] = {}
-_FORMS_MAX = 100_000
+_FORMS_MAX = 50_000
 
 
 def words(text: str) -> list[str]:
