@@ -233,7 +233,9 @@ class _Builder:
         media = report.media
         for value in fields.values():
             if "<" in value:
-                media.update(n for n in image_names(value) if n)
+                names = image_names(value)
+                if names:
+                    media.update(filter(None, names))  # (an empty `src` names no file)
             if "[sound:" in value:
                 media.update(_SOUND.findall(value))
         report.notes += 1
