@@ -11,12 +11,11 @@
   template's sides are `front`/`back`/`extra`, template N's `front@N`... (core.model).
 - **Unsupported kinds** (image occlusion) are counted and reported, never imported mangled.
 
-Notes keep their HTML (the deck is an `html` deck: the reviewer and the command line show it as
-terminal text). A note belongs to the deck of its first card (Anki puts cards, not notes, in
-decks); its key is `<deck key>:<GUID>`, so a re-import finds it again. A deck's notes come
-in Anki's new-card order (its new cards' positions), so its new cards are introduced in it. Its tags stay tags and
-give question ids and topics by AnKing's conventions (`core.anking`).
-"""
+Notes keep their HTML (an `html` deck: shown as terminal text). A note belongs to the deck of
+its first card (Anki puts cards, not notes, in decks); its key is `<deck key>:<GUID>`, so a
+re-import finds it again. A deck's notes come in Anki's new-card order (its new cards'
+positions). Tags stay tags and give question ids and topics by AnKing's conventions
+(`core.anking`)."""
 
 from __future__ import annotations
 
