@@ -10,7 +10,6 @@
   (`{{type:...}}` fields count for the back); the rest of the back, the extra. The first
   template's sides are `front`/`back`/`extra`, template N's `front@N`... (core.model).
 - **Unsupported kinds** (image occlusion) are counted and reported, never imported mangled.
-
 Notes keep their HTML (an `html` deck: shown as terminal text). A note belongs to the deck of
 its first card (Anki puts cards, not notes, in decks); its key is `<deck key>:<GUID>`, so a
 re-import finds it again. A deck's notes come in Anki's new-card order (its new cards'
