@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from flashcore.core.clock import FixedClock
-from tests import alembic_scripts, guard, migrated_template
+from tests import alembic_scripts, guard, migrated_template, pg_connections
 from tests.pg_schemas import HeadSchemas
 
 PG_URL = os.environ.get(
@@ -35,6 +35,7 @@ DECKS = ROOT / "decks"
 guard.install()
 alembic_scripts.install()
 migrated_template.install()
+pg_connections.install()
 
 
 def _temp_root_in_memory() -> None:
