@@ -13,17 +13,20 @@ the state of a new session:
   values, advisory locks released, prepared statements, cursors, temporary tables, LISTENs and
   cached plans and sequence values gone) and psycopg's own state as `psycopg.connect` leaves it
   (autocommit, isolation level, read-only, deferrable, its cache of prepared statements);
-- a connection that is broken, busy, or fails any of that is closed instead.
+- a connection that is broken, busy, or fails any of that is closed instead, and so is a kept
+  one whose server process ended meanwhile, when the next engine asks for it.
 
 SQLAlchemy still runs its first-connect and connect steps on it for each new engine, so an engine
 sees what it would on a new connection. tests/storage/test_pg_connections.py checks that a kept
 connection starts as a new one does (settings, locks, prepared statements, temporary tables).
-The kept connections are closed when the process ends.
+The kept connections are closed when the process ends. `FLASHCORE_TEST_PG_KEEP=0` turns the
+keeping off (every engine connects anew, as before), to measure it.
 """
 
 from __future__ import annotations
 
 import atexit
+import os
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -46,16 +49,35 @@ def _key(dialect: Any, cargs: tuple[Any, ...], cparams: dict[str, Any]) -> tuple
 
 def _connect(dialect: Any, *cargs: Any, **cparams: Any) -> Any:
     key = _key(dialect, cargs, cparams)
-    with _lock:
-        for ident, (kept_key, conn) in list(_kept.items()):
-            if kept_key == key:
-                del _kept[ident]
-                stats["reused"] += 1
-                return conn
+    while True:
+        with _lock:
+            kept = next((i for i, (k, _c) in _kept.items() if k == key), None)
+            conn = None if kept is None else _kept.pop(kept)[1]
+        if conn is None:
+            break
+        if _alive(conn):
+            stats["reused"] += 1
+            return conn
+        conn.close()
     conn = _original_connect(dialect, *cargs, **cparams)
     conn._flashcore_test_key = key  # type: ignore[attr-defined]
     stats["made"] += 1
     return conn
+
+
+def _alive(conn: psycopg.Connection[Any]) -> bool:
+    """Whether a kept connection's server process still serves it: one ended while it was kept
+    (`pg_terminate_backend`, `DROP DATABASE ... WITH (FORCE)`) answers an empty query with its
+    farewell. (The empty query is libpq's alone: it starts no transaction.)"""
+    try:
+        result = conn.pgconn.exec_(b"")
+    except psycopg.Error:
+        return False
+    return (
+        result.status == pq.ExecStatus.EMPTY_QUERY
+        and conn.pgconn.status == pq.ConnStatus.OK
+        and conn.pgconn.transaction_status == pq.TransactionStatus.IDLE
+    )
 
 
 def _reset(conn: psycopg.Connection[Any]) -> bool:
@@ -108,12 +130,16 @@ _original_connect: Any = None
 _original_close: Any = None
 
 
+def installed() -> bool:
+    return _original_connect is not None
+
+
 def install() -> None:
     """Keep the psycopg dialect's connections (once per process)."""
     global _original_connect, _original_close
     from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 
-    if _original_connect is not None:
+    if _original_connect is not None or os.environ.get("FLASHCORE_TEST_PG_KEEP") == "0":
         return
     _original_connect = PGDialect_psycopg.connect
     _original_close = PGDialect_psycopg.do_close

@@ -14,7 +14,12 @@ from flashcore.storage.db import make_engine
 from tests import pg_connections
 from tests.conftest import PG_URL
 
-pytestmark = pytest.mark.postgres
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(
+        not pg_connections.installed(), reason="FLASHCORE_TEST_PG_KEEP=0: no connection kept"
+    ),
+]
 
 # A session's state: every setting, what it holds or made for itself alone.
 STATE = [
@@ -128,6 +133,23 @@ def test_a_broken_connection_is_closed_not_kept(pg_head_url):
             conn.exec_driver_sql("SELECT 1")
     engine.dispose()
     assert raw.closed
+    engine = make_engine(pg_head_url)
+    try:
+        with engine.connect() as conn:
+            assert driver(conn).info.backend_pid != pid
+            assert conn.exec_driver_sql("SELECT 1").scalar() == 1
+    finally:
+        engine.dispose()
+
+
+def test_a_kept_connection_whose_server_process_ended_is_not_handed_on(pg_head_url):
+    pg_connections.close_all()
+    engine = make_engine(pg_head_url)
+    with engine.connect() as conn:
+        pid = driver(conn).info.backend_pid
+    engine.dispose()  # kept
+    with psycopg.connect(PG_URL.replace("postgresql+psycopg://", "postgresql://")) as other:
+        other.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,))
     engine = make_engine(pg_head_url)
     try:
         with engine.connect() as conn:
