@@ -14,7 +14,9 @@ the state of a new session:
   cached plans and sequence values gone) and psycopg's own state as `psycopg.connect` leaves it
   (autocommit, isolation level, read-only, deferrable, its cache of prepared statements);
 - a connection that is broken, busy, or fails any of that is closed instead, and so is a kept
-  one whose server process ended meanwhile, when the next engine asks for it.
+  one whose server process ended meanwhile, when the next engine asks for it;
+- a forked process neither takes nor closes the connections its parent kept (their sockets are
+  the parent's), and closes one its parent made as before.
 
 SQLAlchemy still runs its first-connect and connect steps on it for each new engine, so an engine
 sees what it would on a new connection. tests/storage/test_pg_connections.py checks that a kept
@@ -48,7 +50,7 @@ def _key(dialect: Any, cargs: tuple[Any, ...], cparams: dict[str, Any]) -> tuple
 
 
 def _connect(dialect: Any, *cargs: Any, **cparams: Any) -> Any:
-    key = _key(dialect, cargs, cparams)
+    key = (os.getpid(), _key(dialect, cargs, cparams))
     while True:
         with _lock:
             kept = next((i for i, (k, _c) in _kept.items() if k == key), None)
@@ -106,7 +108,7 @@ def _reset(conn: psycopg.Connection[Any]) -> bool:
 def _close(dialect: Any, dbapi_connection: Any) -> None:
     conn = dbapi_connection
     key = getattr(conn, "_flashcore_test_key", None)
-    if key is None or not _reset(conn):
+    if key is None or key[0] != os.getpid() or not _reset(conn):  # (made by another process)
         _original_close(dialect, dbapi_connection)
         return
     evicted = []
@@ -116,6 +118,18 @@ def _close(dialect: Any, dbapi_connection: Any) -> None:
             evicted.append(_kept.popitem(last=False)[1][1])
     for old in evicted:
         old.close()
+
+
+def _forget_in_child() -> None:
+    """A forked process (tests/reliability: real processes, without re-importing) shares the
+    kept connections' sockets with its parent: it never uses nor closes them (psycopg does not
+    end a connection another process made when it is collected)."""
+    with _lock:
+        _inherited.extend(conn for _key, conn in _kept.values())
+        _kept.clear()
+
+
+_inherited: list[psycopg.Connection[Any]] = []
 
 
 def close_all() -> None:
@@ -146,3 +160,4 @@ def install() -> None:
     PGDialect_psycopg.connect = _connect  # type: ignore[method-assign]
     PGDialect_psycopg.do_close = _close  # type: ignore[method-assign]
     atexit.register(close_all)
+    os.register_at_fork(after_in_child=_forget_in_child)

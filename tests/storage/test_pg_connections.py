@@ -4,6 +4,7 @@ one left in it, and a broken one is not handed on."""
 
 from __future__ import annotations
 
+import multiprocessing
 from typing import Any
 
 import psycopg
@@ -154,6 +155,35 @@ def test_a_kept_connection_whose_server_process_ended_is_not_handed_on(pg_head_u
     try:
         with engine.connect() as conn:
             assert driver(conn).info.backend_pid != pid
+            assert conn.exec_driver_sql("SELECT 1").scalar() == 1
+    finally:
+        engine.dispose()
+
+
+def _child_pid(url: str, reply: Any) -> None:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        reply.put(driver(conn).info.backend_pid)
+    engine.dispose()
+
+
+def test_a_forked_process_takes_none_of_its_parents_kept_connections(pg_head_url):
+    pg_connections.close_all()
+    engine = make_engine(pg_head_url)
+    with engine.connect() as conn:
+        pid = driver(conn).info.backend_pid
+    engine.dispose()  # kept
+    context = multiprocessing.get_context("fork")
+    reply = context.Queue()
+    child = context.Process(target=_child_pid, args=(pg_head_url, reply))
+    child.start()
+    theirs = reply.get(timeout=60)
+    child.join(60)
+    assert child.exitcode == 0 and theirs != pid
+    engine = make_engine(pg_head_url)
+    try:
+        with engine.connect() as conn:
+            assert driver(conn).info.backend_pid == pid  # still the parent's, untouched
             assert conn.exec_driver_sql("SELECT 1").scalar() == 1
     finally:
         engine.dispose()
