@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+
+import pytest
+
 from tests.qbank_logs import make_log
 from tools.bench.qbank import main
 
@@ -25,3 +29,13 @@ def test_qbank_phases_times_every_phase_of_the_large_import(capsys, tmp_path):
     assert "300 added" in out and "rows/s of CPU" in out
     assert "not timed" not in out  # every phase's function is still there by its name
     assert "copy" in out and "the card pass" in out and "cycle collector" in out
+
+
+@pytest.mark.slow  # valgrind runs the command ~50x slower (~1 min here)
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
+def test_qbank_benchmark_counts_the_weakness_command_instructions(capsys, tmp_path):
+    args = ["--attempts", "300", "--runs", "1", "--cards", "2600", "--history", "1500"]
+    assert main([*args, "--keep", str(tmp_path / "large"), "--instructions"]) == 0
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if "instructions (valgrind" in x)
+    assert float(line.split("): ")[1].split(" G")[0]) > 0.1  # Python's start alone is ~0.14 G

@@ -320,6 +320,9 @@ def is_blank(html: str) -> bool:
     something). Cheap: no parse (an AnKing import asks it of 420,000 fields)."""
     if not html.strip():
         return True
+    first = html[0]
+    if first != "<" and first != "&" and not first.isspace():
+        return False  # a character that shows, first (most fields): what follows says so too
     if "<" not in html and "&" not in html:
         return False
     leading = _LEADING_BLANK.match(html)  # whitespace and tags, from the start (always)

@@ -46,14 +46,35 @@ def _singular(word: str) -> str:
     return word
 
 
+def _form(word: str) -> str:
+    """A folded word's normalized form ("" for a filler word)."""
+    if word in _STOP:
+        return ""
+    return _ROMAN.get(word) or _singular(word)
+
+
+# Each folded word's form, worked out once per process (a report normalizes ~6,000 topic
+# texts of a few hundred distinct words); cleared if it ever grows past _FORMS_MAX.
+_FORMS: dict[str, str] = {}
+_FORMS_MAX = 50_000
+
+
 def words(text: str) -> list[str]:
     """Normalized words of a piece of topic text."""
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    if text.isascii():  # NFKD leaves ASCII as it is: only case to fold
+        folded = text.lower()
+    else:
+        folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    forms = _FORMS
     out = []
     for word in _WORD.findall(folded):
-        if word in _STOP:
-            continue
-        out.append(_ROMAN.get(word, _singular(word)))
+        form = forms.get(word)
+        if form is None:
+            if len(forms) >= _FORMS_MAX:
+                forms.clear()
+            form = forms[word] = _form(word)
+        if form:
+            out.append(form)
     return out
 
 

@@ -172,8 +172,9 @@ def package_card_ids(
     ords = anki_sync.cards_of_notes(session, [n for n, _, _ in home.values()])
     out: dict[int, int] = {}
     for card in pkg.cards():
-        if card.note_id in home:
-            note_id, cloze, one = home[card.note_id]
+        held = home.get(card.note_id)
+        if held is not None:
+            note_id, cloze, one = held
             ord_ = card.ord + 1 if cloze else card.ord
             card_id = ords.get((note_id, ord_ if one is None else one + card.ord))
             if card_id is not None:

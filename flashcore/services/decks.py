@@ -64,9 +64,9 @@ def parse_file(path: Path) -> list[DeckSpec]:
 
         return [parse_deck_file(path)]
     if suffix in ANKI_TEXT_SUFFIXES:
-        from flashcore.importers.anki_text import parse_anki_text
+        from flashcore.importers.text_deck import parse_text_deck
 
-        return parse_anki_text(path)
+        return parse_text_deck(path)
     raise DeckFormatError(
         [
             Problem(

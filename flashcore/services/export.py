@@ -81,8 +81,13 @@ def export_anki(
             if with_scheduling:
                 answers = exports.answers_by_time(session, fc.profile_id, narrowed)
             from_packages = [0]
+            s = fc.settings
+            plan = ExportPlan(
+                len(scope.note_ids), scope.decks, scope.kinds, own,
+                zone=s.zone, day_start_hour=s.day_start_hour,
+            )  # fmt: skip
             summary = write_apkg_stream(
-                ExportPlan(len(scope.note_ids), scope.decks, scope.kinds, own),
+                plan,
                 _counting_package_notes(notes, from_packages),
                 output,
                 with_scheduling=with_scheduling,

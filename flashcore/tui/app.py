@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
 
@@ -23,6 +24,7 @@ from flashcore.tui.screens.loading import LoadingScreen
 
 if TYPE_CHECKING:
     from flashcore.services.collection import Flashcore
+    from flashcore.services.qbank import ImportReport
     from flashcore.tui.screens.review import ReviewScreen
 
 
@@ -172,6 +174,58 @@ class FlashcoreApp(App[None]):
         if defer is not None and defer():
             return
         self.exit()
+
+    def on_paste(self, event: events.Paste) -> None:
+        """A missed-question log pasted into the app: read as `qbank import -` reads it (a dry
+        run, in a worker), then asked about (screens.paste_import)."""
+        from flashcore.tui.screens.paste_import import PasteImportScreen
+
+        if (
+            self._ctx is None
+            or not event.text.strip()
+            or isinstance(self.screen, PasteImportScreen)
+        ):
+            return
+        pasted = event.text
+        self.run_worker(lambda: self._read_paste(pasted), thread=True, group="paste")
+
+    def _read_paste(self, pasted: str) -> None:
+        from flashcore.services.qbank import import_log
+
+        try:
+            report = import_log(self.ctx.fc, pasted.encode(), origin="the paste", dry_run=True)
+        except Exception as exc:  # noqa: BLE001 - said in one line, never a traceback
+            self.call_from_thread(self._paste_failed, exc)
+            return
+        self.call_from_thread(self._ask_paste, report, pasted)
+
+    def _ask_paste(self, report: ImportReport, pasted: str) -> None:
+        from flashcore.tui.screens.paste_import import PasteImportScreen
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_worker(lambda: self._import_paste(pasted), thread=True, group="paste")
+
+        self.push_screen(PasteImportScreen(report, pasted), answered)
+
+    def _import_paste(self, pasted: str) -> None:
+        from flashcore.services.qbank import import_log
+        from flashcore.tui.screens.paste_import import done_text
+
+        try:
+            report = import_log(self.ctx.fc, pasted.encode(), origin="the paste")
+        except Exception as exc:  # noqa: BLE001 - said in one line, never a traceback
+            self.call_from_thread(self._paste_failed, exc)
+            return
+        self.call_from_thread(self.notify, done_text(report), timeout=12, markup=False)
+
+    def _paste_failed(self, exc: BaseException) -> None:
+        from flashcore.core.errors import FlashcoreError
+
+        why = str(exc) if isinstance(exc, FlashcoreError) else f"it could not be read ({exc})"
+        self.notify(
+            f"The paste was not imported: {why}", severity="error", timeout=12, markup=False
+        )
 
     def on_review_screen_scope_failed(self, message: ReviewScreen.ScopeFailed) -> None:
         # Only the session the command line asked for ends the app (`review --deck D`); a

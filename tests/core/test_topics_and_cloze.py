@@ -40,3 +40,46 @@ def test_cloze_front_hides_only_the_current_deletion():
 
 def test_cloze_without_deletions_has_no_cards():
     assert cloze.ordinals("plain {{not a cloze}}") == []
+
+
+def _words_as_first_written(text: str) -> list[str]:
+    """`topics.words` before its ASCII fast path and per-word cache (issue 19w): the
+    reference the faster one must equal."""
+    import unicodedata
+
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return [
+        topics._ROMAN.get(w, topics._singular(w))
+        for w in topics._WORD.findall(folded)
+        if w not in topics._STOP
+    ]
+
+
+def test_words_equal_the_plain_normalization_for_any_text():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    samples = [
+        "Type I hypersensitivity", "TYPE-II reactions", "Sjögren syndrome", "Ménière disease",
+        "Œdema of the lungs", "ﬁbrosis", "Kidney stones and diseases", "x", "IV fluids", "",
+        "Vitamin B12 (cobalamin) deficiencies", "Crohn's disease", "ＡＢＣ classes",
+    ]  # fmt: skip
+    for text in samples + [s.upper() for s in samples]:
+        assert topics.words(text) == _words_as_first_written(text), text
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.text(alphabet=st.characters(codec="utf-8"), max_size=40))
+    def check(text: str) -> None:
+        assert topics.words(text) == _words_as_first_written(text)
+        assert topics.words(text) == _words_as_first_written(text)  # from the cache
+
+    check()
+
+
+def test_words_cache_is_bounded(monkeypatch):
+    monkeypatch.setattr(topics, "_FORMS_MAX", 3)
+    topics._FORMS.clear()
+    assert topics.words("alpha beta gamma delta epsilons") == [
+        "alpha", "beta", "gamma", "delta", "epsilon",
+    ]  # fmt: skip
+    assert len(topics._FORMS) <= 3

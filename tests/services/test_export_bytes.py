@@ -10,7 +10,12 @@ History of `EXPECTED` (each change kept every row of every table; only the file'
   order (the order of its ids), and its two indexes are built at the end, where it was written
   card by card with its indexes in place: each row then landed at random in a table larger
   than the cache. Same rows in notes, cards, revlog, col and sqlite_master (compared with
-  8abec77b's package); the package is smaller (its pages are full)."""
+  8abec77b's package); the package is smaller (its pages are full).
+- 3f5c36c3…: review days counted in the profile's zone (the collection's is New York), not
+  UTC (tests/scenarios/test_phone_time_zones.py). Compared with 726c88fa's package: only the
+  day numbers moved, one day earlier — 53 of 300 cards' `due` (and 3 `ivl`), 23 revlog `ivl`
+  and 20 `lastIvl` of 4,000 (answers given 23:00-04:00 in New York); every other column and
+  row the same."""
 
 from __future__ import annotations
 
@@ -26,10 +31,10 @@ from flashcore.services.export import export_anki
 from flashcore.storage.db import url_for_path
 from tools.bench import engine as bench
 
-EXPECTED = "726c88fa347269094b46f0be50dc0dcb5635d961850b4588524272f5244b2b01"
+EXPECTED = "3f5c36c3bb1871e98f79e31bd893af497a904576da0f6c44c97070edf682d236"
 # What the package holds, whatever its layout: every row of every table and the schema, the
-# same in 8abec77b's package and in 726c88fa's.
-CONTENT = "c5864e2de5b2c5e734d039272dbbd167d6c1153ff344a3a16e12b93c6fcc94aa"
+# same in 8abec77b's package and in 726c88fa's (c5864e2d…); New York's days since 3f5c36c3.
+CONTENT = "9ea6b67b73987437a2fd162b5c31459b54c0210864e0103eae60c5b7573885f4"
 # Without scheduling: what flashcore wrote through genanki's note and card objects (main at
 # 6d3bb64); the rows are now written directly, in the same order, so the file is the same.
 WITHOUT_SCHEDULING = "dd4055d58352a5f1fe56fb20b2a7aec3d4fb3300af3b5a10fc30692d8a6ccfb1"

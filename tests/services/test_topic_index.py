@@ -80,3 +80,28 @@ def test_the_light_index_reads_the_reviewed_notes_topics_for_the_flashcard_signa
         expected = forgetting.topic_lapses(session, fc, full, today)
     assert got == expected
     assert any(x.seen > 0 for x in got.values())
+
+
+SHARED = "".join(
+    f'[[cards]]\nid = "{key}"\nfront = "Fact {key}"\nback = "{key}"\ntopics = {topics}\n'
+    for key, topics in (
+        ("xy", '["Renal::Acid base", "Cardiology::Heart failure"]'),
+        ("yx", '["Cardiology::Heart failure", "Renal::Acid base"]'),
+        ("late", '["Renal::Acid base", "Cardiology::Heart failure"]'),
+        ("three", '["Renal::Acid base", "Cardiology::Heart failure", "Pulmonary::Asthma"]'),
+        ("alone", '["Renal::Acid base"]'),
+    )
+)
+
+
+def test_notes_of_one_set_of_several_topics_count_together_as_every_note_s_topics_say(fc, tmp_path):
+    # the light index counts the notes of several topics per set, the database putting each
+    # note's topics together as text (read back as sorted ids): as every note's links say
+    fc.add_decks([write_deck(tmp_path / "s.toml", SHARED, key="sh")])
+    light, full = _indexes(fc)
+    path_id = {p: t for t, p in light.paths.items()}
+    pair = tuple(sorted((path_id["Renal::Acid base"], path_id["Cardiology::Heart failure"])))
+    assert light.topic_sets() == full.topic_sets()
+    assert light.topic_sets()[pair] == 3
+    assert light.topic_sets()[(path_id["Renal::Acid base"],)] == 1
+    assert sum(light.topic_sets().values()) == 5

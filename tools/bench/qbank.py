@@ -7,7 +7,7 @@ match, re-weight, pull forward), and the weakness report after it, in two collec
   ids, 1,183 topics, 3 ids in 100 under a topic no deck names).
 
     python -m tools.bench.qbank [--attempts 100000] [--runs 3] [--cards 200000]
-                                [--history 1000000] [--keep DIR]
+                                [--history 1000000] [--keep DIR] [--instructions]
 
 Prints, per case, rows/s of a first import of `--attempts` attempts (wall and CPU), of
 re-importing the same file (all duplicates, small case), and the `weakness` report's latency
@@ -16,7 +16,9 @@ time is printed too; and `flashcore weakness --json` as a process of its own, as
 pays for it: Python's start and the imports included); with the machine's load average (the numbers are only comparable on a quiet
 machine). The issue's targets: >= 100,000 rows/s end to end and `weakness` <= 0.3 s, in both.
 `--cards 0` skips the large case; `--keep DIR` keeps the large collection between runs (it
-takes minutes to build).
+takes minutes to build); `--instructions` also counts the instructions of that whole
+`flashcore weakness --json` process with valgrind (load-proof, unlike CPU seconds on a shared
+machine).
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -164,7 +168,30 @@ def command_time(db: Path, home: Path, runs: int) -> Timed:
     return _median([once() for _ in range(runs)])
 
 
-def run_large(db: Path, data: bytes, attempts: int) -> tuple[Timed, Timed, Timed, Timed]:
+def command_instructions(db: Path, home: Path) -> int | None:
+    """The instructions `flashcore weakness --json` runs as a process of its own, counted by
+    valgrind's callgrind (the same count at any load, within ~1 % between runs: the figure to
+    compare on a shared machine); None without valgrind. Python's start and imports included,
+    as `command_time` times them (with this environment's bytecode settings: under
+    PYTHONDONTWRITEBYTECODE a source tree without `__pycache__` compiles every module anew)."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return None
+    env = {k: v for k, v in os.environ.items() if k != "FLASHCORE_PROFILE"}
+    env.update(FLASHCORE_DB=str(db), FLASHCORE_NOW=NOW.isoformat(), FLASHCORE_HOME=str(home))
+    argv = [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
+            "-m", "flashcore", "weakness", "--json"]  # fmt: skip
+    done = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          text=True, check=False)  # fmt: skip
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    if done.returncode != 0 or found is None:
+        raise RuntimeError(f"flashcore weakness --json under valgrind failed: {done.stderr[-500:]}")
+    return int(found.group(1))
+
+
+def run_large(
+    db: Path, data: bytes, attempts: int, instructions: bool = False
+) -> tuple[Timed, Timed, Timed, Timed, int | None]:
     from flashcore.services import qbank, weakness
 
     with tempfile.TemporaryDirectory() as folder:
@@ -185,7 +212,8 @@ def run_large(db: Path, data: bytes, attempts: int) -> tuple[Timed, Timed, Timed
         finally:
             fc.close()
         command = command_time(copy, Path(folder) / "home", 3)
-    return first, report_time, sums_built, command
+        counted = command_instructions(copy, Path(folder) / "home") if instructions else None
+    return first, report_time, sums_built, command, counted
 
 
 def _median(values: list[Timed]) -> Timed:
@@ -210,6 +238,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cards", type=int, default=200_000, help="large case (0: skip it)")
     parser.add_argument("--history", type=int, default=1_000_000)
     parser.add_argument("--keep", type=Path, help="keep the large collection in this folder")
+    parser.add_argument("--instructions", action="store_true",
+                        help="also count the instructions of `flashcore weakness --json` after "
+                        "the large import (valgrind; one run each)")  # fmt: skip
     args = parser.parse_args(argv)
     data = make_log(args.attempts)
     small = [run_small(data, args.attempts) for _ in range(args.runs)]
@@ -229,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
         db, log = build_large(folder, args.cards, args.history, args.attempts)
         built = time.perf_counter() - start
         new = log.read_bytes()
-        large = [run_large(db, new, args.attempts) for _ in range(args.runs)]
+        large = [run_large(db, new, args.attempts, args.instructions) for _ in range(args.runs)]
     first, report = _median([r[0] for r in large]), _median([r[1] for r in large])
     built_sums = _median([r[2] for r in large])
     command = _median([r[3] for r in large])
@@ -241,6 +272,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  weakness after it: {report.wall:.3f} s (CPU {report.cpu:.3f}; target <= 0.3)")
     print(f"  `flashcore weakness --json` after it, the whole process (median of 3 a run): "
           f"{command.wall:.3f} s (CPU {command.cpu:.3f}; target <= 0.3)")  # fmt: skip
+    if args.instructions:
+        counts = [r[4] for r in large if r[4] is not None]
+        if not counts:
+            print("  instructions: valgrind is not installed")
+        else:
+            print(f"  `flashcore weakness --json` after it, instructions (valgrind, median of "
+                  f"{len(counts)}): {statistics.median(counts) / 1e9:.3f} G (0.3 s is ~1.6 G "
+                  "on a quiet machine of this kind)")  # fmt: skip
     return 0
 
 

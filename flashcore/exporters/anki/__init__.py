@@ -40,12 +40,13 @@ package's `collection.anki2` is updated afterwards, in the form Anki's own expor
 - type/queue: new 0/0, learning 1/1, review 2/2, relearning 3/1; suspended -> queue -1;
   flagged -> flag 1 (red).
 - due: new -> the note's position in the export; learning and relearning -> epoch seconds;
-  review -> a day number counted from the package collection's creation day. The package
-  declares its day as UTC with a 04:00 rollover (flashcore's default study day): crt is
-  `COLLECTION_CRT` (2020-01-01 04:00 UTC), `creationOffset` 0, `rollover` 4. On import Anki
-  shifts review days by (its own creation date - the package's), so a card due on study day D
-  is due on D in the student's collection (a student whose zone is far from UTC may see a
-  review on the neighbouring day).
+  review -> a day number counted from the package collection's creation day, 2020-01-01 (crt
+  is `COLLECTION_CRT`, 2020-01-01 04:00 UTC, `creationOffset` 0, `rollover` 4): day D is the
+  study date 2020-01-01 + D in the profile's zone and day start (`ExportPlan.zone`,
+  `day_start_hour`). Anki imports it as (its today) + D - (the package's today), both counted in
+  the importing machine's local days, so the card is due on that date in the student's own
+  collection (tests/scenarios/test_phone_time_zones.py, with Anki in India's and New York's
+  zones).
 - ivl: review -> days from the last review's study day to the due day; relearning -> the
   FSRS interval of its stability at its desired retention; learning and new -> 0.
 - reps, lapses, left (remaining learning steps of Anki's default steps, 1m 10m / 10m),

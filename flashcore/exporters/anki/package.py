@@ -4,6 +4,7 @@ killed export removed."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import os
@@ -14,7 +15,7 @@ import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 import genanki
@@ -28,7 +29,12 @@ from flashcore.exporters.anki.identity import (
     guid_for,
 )
 from flashcore.exporters.anki.revlog import RevlogWriter
-from flashcore.exporters.anki.schedule import COLLECTION_CRT, ROLLOVER_HOUR, _ScheduleWriter
+from flashcore.exporters.anki.schedule import (
+    COLLECTION_CRT,
+    ROLLOVER_HOUR,
+    StudyDays,
+    _ScheduleWriter,
+)
 from flashcore.exporters.anki.tags import clean_field, note_tags
 from flashcore.exporters.anki.values import ExportNote, ExportPlan, ExportSummary
 from flashcore.files import fsync_path, new_file_mode, process_alive
@@ -59,12 +65,16 @@ def write_apkg(
     with_scheduling: bool,
     now: datetime,
     progress: Callable[[int], None] | None = None,
+    zone: tzinfo = UTC,
+    day_start_hour: int = ROLLOVER_HOUR,
 ) -> ExportSummary:
     """Write `notes` to the Anki package `path` (replaced atomically); `progress(n)` is told
-    every `PROGRESS_EVERY` notes and at the end. Same input and `now` -> same bytes."""
+    every `PROGRESS_EVERY` notes and at the end. Review days are the study days of `zone` (a
+    day starting at `day_start_hour`). Same input and `now` -> same bytes."""
     _check_keys(notes)
+    plan = dataclasses.replace(ExportPlan.of(notes), zone=zone, day_start_hour=day_start_hour)
     return write_apkg_stream(
-        ExportPlan.of(notes),
+        plan,
         notes,
         path,
         with_scheduling=with_scheduling,
@@ -226,8 +236,9 @@ def _write_collection(
         conn.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
         id_gen = itertools.count(int(now.timestamp() * 1000))
         _write_decks_and_models(plan, cursor, id_gen)
-        schedules = _ScheduleWriter(cursor)
-        revlog = RevlogWriter(cursor, plan.revlog_ids)
+        days = StudyDays(plan.zone, plan.day_start_hour)
+        schedules = _ScheduleWriter(cursor, days)
+        revlog = RevlogWriter(cursor, plan.revlog_ids, days)
         if with_scheduling:
             revlog.begin()
         cards = 0

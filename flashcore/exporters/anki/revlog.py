@@ -16,12 +16,9 @@ from itertools import compress, islice
 from operator import eq, itemgetter
 
 from flashcore.core.model import AnswerRow, CardState, ExportCard, answer_row, review_row
-from flashcore.exporters.anki.schedule import ROLLOVER_HOUR
+from flashcore.exporters.anki.schedule import StudyDays
 
 MAX_ANSWER_MS = 60_000  # Anki's default "maximum answer seconds"
-
-
-_ROLLOVER_S = ROLLOVER_HOUR * 3600
 
 
 _REVLOG_TYPE = {
@@ -92,9 +89,12 @@ class RevlogWriter:
     """Writes the review log of a package whose cards are being written: `begin` before the
     first card, `add_card` for each card written, `finish` after the last."""
 
-    def __init__(self, cursor: sqlite3.Cursor, reserved: Sequence[int] = ()) -> None:
+    def __init__(
+        self, cursor: sqlite3.Cursor, reserved: Sequence[int] = (), days: StudyDays | None = None
+    ) -> None:
         self.cursor = cursor
         self.ids = _RevlogIds(reserved)
+        self.days = days or StudyDays()
         # per flashcore card id: [the package's card id, the interval of its latest answer]
         self.cards: dict[int, list[int]] = {}
         self.held: list[AnswerRow] = []  # answers that came with their cards
@@ -132,7 +132,7 @@ class RevlogWriter:
     def _write(self, batches: Iterable[Sequence[AnswerRow]], cards: dict[int, list[int]]) -> int:
         written = 0
         for batch in batches:
-            rows = _revlog_rows(batch, cards, self.ids)
+            rows = _revlog_rows(batch, cards, self.ids, self.days)
             self.cursor.executemany("INSERT INTO revlog VALUES (?, ?, -1, ?, ?, ?, ?, ?, ?)", rows)
             written += len(rows)
         return written
@@ -187,7 +187,7 @@ def _position(cards: Mapping[int, list[int]], card: int) -> int:
 
 
 def _revlog_rows(
-    batch: Sequence[AnswerRow], cards: dict[int, list[int]], ids: _RevlogIds
+    batch: Sequence[AnswerRow], cards: dict[int, list[int]], ids: _RevlogIds, days: StudyDays
 ) -> list[tuple[int, ...]]:
     """The revlog rows of a batch of answers (1,000,000 answers pass here: kept in line, on
     plain numbers). The arithmetic is that of the answers' datetimes: `at / 10**6` is exactly
@@ -198,6 +198,8 @@ def _revlog_rows(
     revlog_type = _REVLOG_TYPE_OF
     card_of = cards.get
     last_id, next_reserved = ids.last, ids.next_reserved
+    base, shift = days.base, days.shift
+    offset_of, known = days.offset, days.offsets.get
     for key, at, rating, duration, state_before, state_after, due_at, d, rid in batch:
         card = card_of(key)
         if card is None:
@@ -215,8 +217,18 @@ def _revlog_rows(
             last_id = rid
         due = due_at / 1_000_000
         if state_after == review_state:
-            # whole study days (UTC, rollover at 04:00) from the review to its due, at least 1
-            ivl = (int(due) - _ROLLOVER_S) // 86_400 - (int(reviewed) - _ROLLOVER_S) // 86_400
+            # whole study days (the profile's) from the review to its due, at least 1
+            if base is not None:
+                ivl = (int(due) + base) // 86_400 - (int(reviewed) + base) // 86_400
+            else:  # `StudyDays.of`, in line
+                due_s, at_s = int(due), int(reviewed)
+                due_off = known(due_s // 900)
+                if due_off is None:
+                    due_off = offset_of(due_s // 900)
+                at_off = known(at_s // 900)
+                if at_off is None:
+                    at_off = offset_of(at_s // 900)
+                ivl = (due_s + due_off - shift) // 86_400 - (at_s + at_off - shift) // 86_400
             if ivl < 1:
                 ivl = 1
         else:

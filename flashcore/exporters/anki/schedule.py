@@ -4,7 +4,7 @@ queue, FSRS memory in a card's data (the review log is `revlog`'s)."""
 from __future__ import annotations
 
 import sqlite3
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from flashcore.core.fsrs_adapter import DEFAULT_FSRS_PARAMETERS
 from flashcore.core.model import CardState, ExportCard
@@ -36,14 +36,50 @@ _TYPE_QUEUE = {
 }
 
 
-def study_date(instant: datetime) -> date:
-    """The study day (UTC, rollover at 04:00) containing `instant`."""
-    return (instant.astimezone(UTC) - timedelta(hours=ROLLOVER_HOUR)).date()
+def study_date(instant: datetime, zone: tzinfo = UTC, start_hour: int = ROLLOVER_HOUR) -> date:
+    """The study day containing `instant` in `zone`, a day starting at `start_hour` (by
+    default UTC with the rollover at 04:00)."""
+    return (instant.astimezone(zone) - timedelta(hours=start_hour)).date()
 
 
-def review_day(instant: datetime) -> int:
-    """A review card's `due`: days from the package collection's creation day."""
-    return _day_number(instant) - _CRT_DAY
+def review_day(instant: datetime, zone: tzinfo = UTC, start_hour: int = ROLLOVER_HOUR) -> int:
+    """A review card's `due`: days from the package collection's creation day to the study day
+    of `instant` in `zone` (Anki shows day D on 2020-01-01 + D in its own local days)."""
+    return StudyDays(zone, start_hour).of(instant.timestamp()) - _CRT_DAY
+
+
+class StudyDays:
+    """Study-day numbers (days since 1970-01-01 as the zone's calendar, each day starting at
+    `start_hour`) of epoch seconds, for a million answers. A zone whose offset never changed
+    over 1990-2060 (UTC, India, ...) is one constant (`base`); another's offset is looked up
+    once per quarter hour (offsets change on quarter hours)."""
+
+    __slots__ = ("base", "offsets", "shift", "zone")
+
+    def __init__(self, zone: tzinfo = UTC, start_hour: int = ROLLOVER_HOUR) -> None:
+        self.zone = zone
+        self.shift = start_hour * 3600
+        self.offsets: dict[int, int] = {}
+        probes = {self.offset(_PROBE_FROM + month * 2_629_746 // 900) for month in range(840)}
+        # `day = (seconds + base) // 86_400` when the offset is fixed
+        self.base: int | None = probes.pop() - self.shift if len(probes) == 1 else None
+
+    def offset(self, quarter: int) -> int:
+        """The zone's offset in seconds during the quarter hour `quarter` (epoch s / 900)."""
+        found = self.offsets.get(quarter)
+        if found is None:
+            delta = datetime.fromtimestamp(quarter * 900, UTC).astimezone(self.zone).utcoffset()
+            found = self.offsets[quarter] = int(delta.total_seconds()) if delta else 0
+        return found
+
+    def of(self, seconds: float) -> int:
+        whole = int(seconds // 1)
+        if self.base is not None:
+            return (whole + self.base) // 86_400
+        return (whole + self.offset(whole // 900) - self.shift) // 86_400
+
+
+_PROBE_FROM = 631_152_000 // 900  # 1990-01-01 UTC, in quarter hours
 
 
 def fsrs_interval(stability: float, retention: float) -> int:
@@ -57,8 +93,9 @@ class _ScheduleWriter:
     """Turns genanki's new cards into flashcore's states, in batches (their answers are
     `revlog.RevlogWriter`'s)."""
 
-    def __init__(self, cursor: sqlite3.Cursor) -> None:
+    def __init__(self, cursor: sqlite3.Cursor, days: StudyDays | None = None) -> None:
         self.cursor = cursor
+        self.days = days or StudyDays()
         self.card_rows: list[tuple[int | str, ...]] = []
 
     def add(self, src: ExportCard, row_id: int, position: int) -> None:
@@ -67,7 +104,8 @@ class _ScheduleWriter:
             queue = -1
         due, ivl, factor, left = position, 0, 0, 0
         if src.state is CardState.REVIEW:
-            due, ivl, factor = review_day(src.due), _review_interval(src), 2500
+            due = self.days.of(src.due.timestamp()) - _CRT_DAY
+            ivl, factor = _review_interval(src, self.days), 2500
         elif src.state is CardState.LEARNING:
             due, left = int(src.due.timestamp()), max(1, _LEARN_STEPS - (src.step or 0))
         elif src.state is CardState.RELEARNING:
@@ -89,14 +127,9 @@ class _ScheduleWriter:
         self.card_rows.clear()
 
 
-def _day_number(instant: datetime) -> int:
-    """Study days (UTC, rollover at 04:00) since 1970-01-01; fast `study_date`."""
-    return (int(instant.timestamp()) - ROLLOVER_HOUR * 3600) // 86_400
-
-
-def _review_interval(card: ExportCard) -> int:
+def _review_interval(card: ExportCard, days: StudyDays) -> int:
     if card.last_review is not None:
-        return max(1, _day_number(card.due) - _day_number(card.last_review))
+        return max(1, days.of(card.due.timestamp()) - days.of(card.last_review.timestamp()))
     if card.stability is not None:
         return fsrs_interval(card.stability, card.desired_retention or 0.9)
     return 1

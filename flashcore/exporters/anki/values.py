@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 from flashcore.core.model import ExportCard, NoteKind, ReviewRecord
@@ -43,6 +43,10 @@ class ExportPlan:
     # The revlog ids the answers already have (`ExportReview.revlog_id`), ascending: no other
     # answer is given one of them.
     revlog_ids: Sequence[int] = ()
+    # The profile's study day: review cards are due on its dates in Anki (whose day D is
+    # 2020-01-01 + D in the phone's own local days), intervals count its days.
+    zone: tzinfo = UTC
+    day_start_hour: int = 4
 
     @classmethod
     def of(cls, notes: Sequence[ExportNote]) -> ExportPlan:

@@ -10,13 +10,11 @@
   (`{{type:...}}` fields count for the back); the rest of the back, the extra. The first
   template's sides are `front`/`back`/`extra`, template N's `front@N`... (core.model).
 - **Unsupported kinds** (image occlusion) are counted and reported, never imported mangled.
-
-Notes keep their HTML (the deck is an `html` deck: the reviewer and the command line show it as
-terminal text). A note belongs to the deck of its first card (Anki puts cards, not notes, in
-decks); its key is `<deck key>:<GUID>`, so a re-import finds it again. A deck's notes come
-in Anki's new-card order (its new cards' positions), so its new cards are introduced in it. Its tags stay tags and
-give question ids and topics by AnKing's conventions (`core.anking`).
-"""
+Notes keep their HTML (an `html` deck: shown as terminal text). A note belongs to the deck of
+its first card (Anki puts cards, not notes, in decks); its key is `<deck key>:<GUID>`, so a
+re-import finds it again. A deck's notes come in Anki's new-card order (its new cards'
+positions). Tags stay tags and give question ids and topics by AnKing's conventions
+(`core.anking`)."""
 
 from __future__ import annotations
 
@@ -233,7 +231,9 @@ class _Builder:
         media = report.media
         for value in fields.values():
             if "<" in value:
-                media.update(n for n in image_names(value) if n)
+                names = image_names(value)
+                if names:
+                    media.update(filter(None, names))  # (an empty `src` names no file)
             if "[sound:" in value:
                 media.update(_SOUND.findall(value))
         report.notes += 1

@@ -265,17 +265,14 @@ class AnkiPackage:
         return legacy.deck_configs(self._col_json("dconf"))
 
     def notes(self) -> Iterator[Note]:
+        # The tuple made straight (`tuple.__new__`, Note's field order): a NamedTuple's keyword
+        # call took ~2 us a note more (35,000 notes: ~0.07 s CPU).
+        make = tuple.__new__
         for nid, guid, mid, mod, tags, flds in self._query(
             "SELECT id, guid, mid, mod, tags, flds FROM notes ORDER BY id"
         ):
-            yield Note(
-                id=int(nid),
-                guid=str(guid),
-                notetype_id=int(mid),
-                mod=int(mod),
-                tags=tuple(str(tags).split()),
-                fields=tuple(str(flds).split("\x1f")),
-            )
+            yield make(Note, (int(nid), str(guid), int(mid), int(mod), tuple(str(tags).split()),
+                              tuple(str(flds).split("\x1f"))))  # fmt: skip
 
     def note_guids(self) -> Iterator[tuple[int, str, int]]:
         """(note id, GUID, note type id) of every note, without its fields."""

@@ -26,6 +26,7 @@ one module per format (`uworld`, `csvlog`, `qids`), and what they share: `column
 from __future__ import annotations
 
 from flashcore.importers.qbank.attempts import (
+    FORMAT_WORDS,
     FORMATS,
     OUTCOMES,
     AttemptSpec,
@@ -40,6 +41,7 @@ from flashcore.importers.qbank.text import LogSource
 __all__ = [
     "CHUNK_ROWS",
     "FORMATS",
+    "FORMAT_WORDS",
     "OUTCOMES",
     "AttemptSpec",
     "LogSource",

@@ -12,6 +12,8 @@ OUTCOMES = ("correct", "incorrect", "omitted")
 
 
 FORMATS = ("auto", "uworld", "csv", "qids")
+# What each format is, in a sentence ("a missed-question log (a UWorld paste, 12 questions)").
+FORMAT_WORDS = {"uworld": "a UWorld paste", "csv": "a table", "qids": "question ids"}
 
 
 # One attempt as the stream carries it: (fingerprint, source, qid, outcome, ISO date, subject,

@@ -19,6 +19,15 @@ from flashcore.importers.score_report import looks_like_report
 REPORT_HEAD = 4096  # the bytes a score report is recognised by
 
 
+def _opens_as_toml_deck(head: bytes) -> bool:
+    """Whether the first line that is not blank or a comment opens a TOML deck's table."""
+    for line in head.splitlines():
+        line = line.strip()
+        if line and not line.startswith(b"#"):
+            return line.startswith((b"[deck]", b"[[cards]]"))
+    return False
+
+
 def parse_qbank(
     data: bytes,
     *,
@@ -205,14 +214,14 @@ class QbankReader:
         that reads it."""
         with self.data.open() as f:
             head = f.read(REPORT_HEAD)
-        if not looks_like_report(head):
-            return problems
         file = "FILE" if self.path.startswith("<") else self.path  # stdin: save it first
-        return [
-            Problem(
-                self.path,
-                None,
+        if looks_like_report(head):
+            told = (
                 "a self-assessment's score report, not a missed-question log: load it with "
-                f"`flashcore assess add NAME SCORE --report {file}`",
+                f"`flashcore assess add NAME SCORE --report {file}`"
             )
-        ]
+        elif self.path.lower().endswith(".toml") or _opens_as_toml_deck(head):
+            told = f"a flashcard deck, not a missed-question log: load it with `flashcore decks add {file}`"
+        else:
+            return problems
+        return [Problem(self.path, None, told)]

@@ -128,6 +128,16 @@ _LATIN1_TO_CP1252 = str.maketrans(
 )
 
 
+def _hint(path: str) -> str:
+    """What to do with a binary file a student may take for a log, by its name."""
+    suffix = path.rsplit(".", 1)[-1].lower() if "." in path else ""
+    if suffix in ("apkg", "colpkg"):
+        return f" (an Anki package: load it with `flashcore decks add {path}`)"
+    if suffix in ("xlsx", "xlsm", "xls", "numbers", "ods"):
+        return " (a spreadsheet: save the sheet as CSV, then import the .csv)"
+    return ""
+
+
 def _fatal(path: str, line: int | None, message: str) -> QbankFormatError:
     return QbankFormatError([Problem(path, line, message)], whole_file=True)
 
@@ -146,7 +156,7 @@ def inspect_encoding(data: LogSource, path: str) -> _Encoding:
         head = f.read(READ_BYTES)
         for magic, kind in _MAGIC:
             if head.startswith(magic):
-                raise _fatal(path, 1, f"not a text file: looks like {kind}")
+                raise _fatal(path, 1, f"not a text file: looks like {kind}{_hint(path)}")
         utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff"))
         skip = 0 if utf16 or not head.startswith(_UTF8_BOM) else len(_UTF8_BOM)
         decoder = codecs.getincrementaldecoder("utf-16" if utf16 else "utf-8")()

@@ -157,7 +157,7 @@ def first_run_text() -> Text:
     text = Text()
     text.append("Log the questions you miss", style="bold")
     text.append(": their topics come first, and cards say why.\n")
-    text.append("After a qbank block, copy the incorrect questions; in another terminal:")
+    text.append("After a qbank block, paste its incorrect questions here, or in a terminal:")
     text.append_text(paste_text())
     text.append(
         "\nEnter studies the starter decks meanwhile; this note goes after an import.", style="dim"

@@ -130,6 +130,7 @@ class ReviewScreen(ReviewActions, ReviewWrites, Screen[None]):
         self._shown_texts: dict[Static, Text] = {}  # what _set_text last gave each widget
         self._notice_text = Text()  # what the card shows in the waiting and done phases
         self._quiet: Worker[None] | None = None  # the work done while the student reads
+        self._done_ticks = 0  # seconds on "All done" (`_look_when_done`)
         # The widgets, kept at hand: a card changes them without a query per widget.
         self._scope = Static(self._scope_text(), id="review-scope")
         self._timer = Static("00:00", id="review-timer")
@@ -435,6 +436,8 @@ class ReviewScreen(ReviewActions, ReviewWrites, Screen[None]):
                 self._show_lines("waiting")
         elif self.phase in ("front", "back"):
             self._quiet_work()  # an import that finished while the student reads
+        elif self.phase == "done":
+            self._look_when_done()  # a new study day, or cards an import brought
 
     # ------------------------------------------------------------ actions
 

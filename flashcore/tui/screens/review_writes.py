@@ -39,6 +39,7 @@ SAVING_SHOWN_S = 0.15  # a write taking longer says so on screen
 SAVING_BUSY_S = 1.5  # ... and, past this, that another process holds the database
 SAVE_LIMIT_S = 120.0  # a write still refused by a busy database after this gives up
 SAVE_RETRY_S = 0.1  # between attempts (each already waits SQLite's busy timeout)
+DONE_LOOK_TICKS = 5  # on "All done", seconds between looks for a new day or another's change
 SAVING = Text("saving your answer…", style="bold yellow")
 SAVING_BUSY = Text(
     "saving… another flashcore is writing (an import?); your answer waits for it and is kept",
@@ -65,6 +66,8 @@ class ReviewWrites:
     _ahead_card: tuple[Ahead, NextCard] | None
     _writing: bool
     _quiet: Any  # the worker of the work done while the student reads
+    _done_ticks: int
+    load_next: Callable[..., Any]
     _behind_queue: TodayQueue | None
     _behind_timer: Timer | None
     _keys: AnswerBar
@@ -182,6 +185,27 @@ class ReviewWrites:
                     self.app.call_from_thread(self._answers_gone, looked, kept)
 
         self._quiet = self.run_worker(work, thread=True, exit_on_error=False, group="idle")
+
+    def _look_when_done(self) -> None:
+        """On "All done" (the reviewer left open overnight, or while another terminal pastes a
+        log that unsuspends cards): every `DONE_LOOK_TICKS` seconds a worker asks whether the
+        study day rolled over or another process changed the collection (`prepare`), and if
+        so the queue is loaded again: the new day's cards, or those the import brought."""
+        study = self.study
+        self._done_ticks += 1
+        busy = self._quiet is not None and not self._quiet.is_finished
+        if study is None or busy or self._done_ticks % DONE_LOOK_TICKS:
+            return
+
+        def work() -> None:
+            if study.prepare():
+                self.app.call_from_thread(self._load_if_done)
+
+        self._quiet = self.run_worker(work, thread=True, exit_on_error=False, group="idle")
+
+    def _load_if_done(self) -> None:
+        if self.phase == "done":
+            self.load_next()
 
     def _counts_news(self, view: CardView | None, queue: TodayQueue) -> None:
         """On the screen, after a quiet moment rebuilt the queue (another terminal's import,

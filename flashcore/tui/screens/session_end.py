@@ -62,6 +62,9 @@ def summary_text(record: SessionRecord, elapsed: float, outlook: dict[str, Any] 
     return text
 
 
+ROLLOVER_LOOK_S = 5.0  # seconds between looks at the clock while "All done for today" shows
+
+
 class SessionEndScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter,escape", "home", "Back"),
@@ -76,6 +79,7 @@ class SessionEndScreen(Screen[None]):
         self.finished = finished
         self.elapsed = ctx.ticks() - record.started
         self.outlook: dict[str, Any] | None = None
+        self.rollover = ctx.fc.rollover()  # when "today" of the title ends
 
     def compose(self) -> ComposeResult:
         title = "All done for today" if self.finished else "Session ended"
@@ -89,6 +93,16 @@ class SessionEndScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.load()
+        if self.finished:
+            self.set_interval(ROLLOVER_LOOK_S, self._look_for_new_day)
+
+    def _look_for_new_day(self) -> None:
+        """Left open overnight, "All done for today" would be wrong the next morning: the
+        title then says a new study day began and Enter goes Home to its cards."""
+        if self.finished and self.ctx.fc.now() >= self.rollover:
+            self.finished = False
+            title = Text("A new study day began: Enter for today's cards", style="bold yellow")
+            self.query_one("#end-title", Static).update(title)
 
     @work(exclusive=True, group="end")
     async def load(self) -> None:

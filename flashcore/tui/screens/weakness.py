@@ -65,7 +65,7 @@ def empty_text() -> Text:
     """What the screen says before any miss is imported: how to fill it."""
     text = Text("No missed questions imported yet", style="bold")
     text.append(": no topic is weak, and cards follow plain FSRS.\n")
-    text.append("After a qbank block, copy the incorrect questions and, in another terminal:")
+    text.append("After a qbank block, paste its incorrect questions here, or in a terminal:")
     text.append_text(paste_text())
     text.append("\nTheir topics are then ranked here, the weakest first.", style="dim")
     return text

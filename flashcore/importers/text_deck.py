@@ -1,0 +1,80 @@
+"""A text deck file (`.txt/.csv/.tsv`) as `decks add` reads it: Anki's plain-text notes, unless
+the file is one of the other text files a student keeps beside their decks — a missed-question
+log or a self-assessment's score report. Anki's reader takes any file of two columns or more,
+so `decks add missed.csv` made 16 flashcards of a UWorld log ("question_id" on the front of
+one); such a file is now refused with the command that reads it, nothing loaded."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+from flashcore.core.errors import DeckFormatError, Problem, QbankFormatError
+from flashcore.core.model import DeckSpec
+from flashcore.importers.anki_text import parse_anki_text
+from flashcore.importers.qbank import FORMAT_WORDS, AttemptSpec, parse_qbank
+from flashcore.importers.score_report import looks_like_report
+
+HEAD_BYTES = 65_536  # a log is recognised by its first rows
+
+_NO_DATE = date(2000, 1, 1)
+
+
+# Anki's own header lines (`#separator:tab`, `#columns:…`): the file is Anki's, not a log.
+_ANKI_HEADER = re.compile(rb"\s*#[a-z ]+:", re.IGNORECASE)
+
+
+def parse_text_deck(path: Path) -> list[DeckSpec]:
+    """`parse_anki_text(path)`, after refusing a missed-question log or a score report (one
+    problem naming the command that loads it). Raises DeckFormatError."""
+    where = str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DeckFormatError([Problem(where, None, f"cannot read: {exc.strerror}")]) from None
+    other = _other_kind(data, where)
+    if other is not None:
+        raise DeckFormatError([Problem(where, None, other)])
+    return parse_anki_text(path, data)
+
+
+def _other_kind(data: bytes, where: str) -> str | None:
+    """What the file is if it is not a deck: a score report or a missed-question log."""
+    head = data[:HEAD_BYTES]
+    if b"\x00" in head[:4096] and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None  # binary: Anki's reader says what it looks like
+    if looks_like_report(head):
+        return (
+            "a self-assessment's score report, not a deck: load it with "
+            f"`flashcore assess add NAME SCORE --report {where}`"
+        )
+    if _ANKI_HEADER.match(head):
+        return None
+    if len(data) > HEAD_BYTES:
+        head = head[: head.rfind(b"\n") + 1]
+    try:
+        log = parse_qbank(head, path=where, default_date=_NO_DATE)
+    except QbankFormatError:
+        return None  # some row is no question row: a deck, read as one
+    if not log.attempts or (log.format == "csv" and not any(map(_logged, log.attempts))):
+        return None  # a table whose only log-like column is an id (`id,front,back`): a deck
+    rows = len(log.attempts)
+    more = "+" if len(data) > HEAD_BYTES else ""
+    kind = FORMAT_WORDS.get(log.format, log.format)
+    return (
+        f"a missed-question log ({kind}, {rows}{more} questions), not a deck: "
+        f"load it with `flashcore qbank import {where}`"
+    )
+
+
+def _logged(attempt: AttemptSpec) -> bool:
+    """Whether a CSV row says more than a question id: a date, a subject, system, category or
+    topic, a time or the share of others correct."""
+    a = attempt
+    return (
+        a.on_date != _NO_DATE
+        or any((a.subject, a.system, a.category, a.topic))
+        or a.seconds is not None
+        or a.others is not None
+    )

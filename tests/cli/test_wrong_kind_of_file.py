@@ -1,0 +1,110 @@
+"""The wrong command for a file, as a student mixes them up: found living with it, `decks add
+decks/samples/missed.csv` loaded a UWorld log as 16 flashcards ("question_id" on the front of
+one, a question id on the front of each other) into the new-card queue, and `decks add` of the
+UWorld paste as 12; a score report or a list of ids was refused with a problem about notes.
+Each is now refused with the command that loads it, nothing changed, and a deck that only
+resembles a table (an `id` column, a `Question` header) still loads. The other way round,
+`qbank import` of a deck or an Anki package names `decks add`."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from tests.cli.test_bad_input import dump, refused
+
+SAMPLES = Path(__file__).parents[2] / "decks" / "samples"
+
+
+@pytest.mark.parametrize(
+    ("sample", "kind"),
+    [
+        ("missed.csv", "a table, 15 questions"),
+        ("uworld-paste.tsv", "a UWorld paste, 12 questions"),
+        ("incorrect-qids.txt", "question ids, 8 questions"),
+    ],
+)
+def test_a_missed_question_log_given_to_decks_add_names_qbank_import(
+    cli, loaded_sqlite, sample, kind
+):
+    log = SAMPLES / sample
+    before = dump(loaded_sqlite)
+    line = refused(cli("decks", "add", log, "--db", loaded_sqlite))
+    assert line == (
+        f"{log}: a missed-question log ({kind}), not a deck: load it with "
+        f"`flashcore qbank import {log}`; nothing was loaded"
+    )
+    assert dump(loaded_sqlite) == before
+    imported = cli.json("qbank", "import", log, "--db", loaded_sqlite)
+    assert imported["added"] > 0
+
+
+@pytest.mark.parametrize("sample", ["nbme-report.csv", "nbme-report.txt"])
+def test_a_score_report_given_to_decks_add_names_assess_add(cli, loaded_sqlite, sample):
+    report = SAMPLES / sample
+    before = dump(loaded_sqlite)
+    line = refused(cli("decks", "add", report, "--db", loaded_sqlite))
+    assert line == (
+        f"{report}: a self-assessment's score report, not a deck: load it with "
+        f"`flashcore assess add NAME SCORE --report {report}`; nothing was loaded"
+    )
+    assert dump(loaded_sqlite) == before
+
+
+def test_the_samples_folder_given_to_decks_add_loads_nothing(cli, loaded_sqlite):
+    before = dump(loaded_sqlite)
+    result = cli("decks", "add", SAMPLES, "--db", loaded_sqlite)
+    assert result.code == 1
+    assert "0 of 5 files loaded" in result.err
+    assert (result.out + result.err).count("not a deck: load it with") == 5
+    assert dump(loaded_sqlite) == before
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "cards"),
+    [
+        ("ids.csv", "id,front,back\n1,What is 1?,One\n2,What is 2?,Two\n", 3),
+        ("qa.csv", "Question,Answer\nWhat blocks H1?,Diphenhydramine\n", 2),
+        ("numbers.tsv", "1\tWhat is the first?\n2\tWhat is the second?\n", 2),
+    ],
+)
+def test_a_deck_that_resembles_a_table_still_loads(cli, sqlite_url, tmp_path, name, text, cards):
+    deck = tmp_path / name
+    deck.write_text(text, encoding="utf-8")
+    (report,) = cli.json("decks", "add", deck, "--db", sqlite_url)
+    assert report["ok"] and report["added"] == cards
+
+
+def test_a_deck_given_to_qbank_import_names_decks_add(cli, loaded_sqlite, monkeypatch):
+    deck = Path(__file__).parents[2] / "decks" / "immunology.toml"
+    before = dump(loaded_sqlite)
+    line = refused(cli("qbank", "import", deck, "--db", loaded_sqlite))
+    assert line == (
+        f"{deck}: a flashcard deck, not a missed-question log: load it with "
+        f"`flashcore decks add {deck}`; nothing was imported"
+    )
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(deck.read_bytes())))
+    piped = refused(cli("qbank", "import", "-", "--db", loaded_sqlite))
+    assert piped.endswith("load it with `flashcore decks add FILE`; nothing was imported")
+    assert dump(loaded_sqlite) == before
+
+
+@pytest.mark.parametrize(
+    ("name", "advice"),
+    [
+        ("phone.apkg", "(an Anki package: load it with `flashcore decks add {path}`)"),
+        ("uworld.xlsx", "(a spreadsheet: save the sheet as CSV, then import the .csv)"),
+    ],
+)
+def test_a_zip_given_to_qbank_import_says_what_to_do_with_it(
+    cli, loaded_sqlite, tmp_path, name, advice
+):
+    path = tmp_path / name
+    path.write_bytes(b"PK\x03\x04" + b"\x00" * 64)
+    line = refused(cli("qbank", "import", path, "--db", loaded_sqlite))
+    assert line == (
+        f"{path}:1: not a text file: looks like a ZIP archive {advice.format(path=path)}; "
+        "nothing was imported"
+    )

@@ -1,0 +1,75 @@
+"""A missed-question log pasted into the app. Found living with it (tmux, bracketed paste of the
+UWorld sample into the open reviewer): nothing happened — the paste was dropped (its digits,
+rightly, graded nothing), though the first-run note tells the student to copy the incorrect
+questions. Now the paste is read as `qbank import -` reads it, a box says what it would add,
+`y` imports it (one batch, as the command would) and `n` leaves it; a paste that is no log
+says why in one line. The reviewer goes on with the import's queue."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import events
+
+from flashcore.services.qbank import list_batches
+from flashcore.tui.screens.paste_import import PasteImportScreen
+
+from .conftest import Notes, screen_text, settle
+from .test_review import SIZE, answer, review_app, reviews_today
+
+SAMPLE = (Path(__file__).parents[2] / "decks" / "samples" / "uworld-paste.tsv").read_text()
+
+
+async def _paste(pilot, text: str) -> None:
+    pilot.app.post_message(events.Paste(text))  # as the terminal driver sends it
+    await settle(pilot)
+    await settle(pilot)
+
+
+async def test_a_log_pasted_into_the_reviewer_is_imported_after_y(fc):
+    notes = Notes()
+    app = review_app(fc)
+    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
+        await settle(pilot)
+        review = app.screen
+        await answer(pilot)
+        await _paste(pilot, SAMPLE)
+        assert isinstance(app.screen, PasteImportScreen)
+        shown = " ".join(screen_text(app).split())
+        assert "12 rows (a UWorld paste): 12 attempts, 12 misses" in shown
+        assert list_batches(fc) == []  # a dry run so far
+        await pilot.press("y")
+        await settle(pilot)
+        await settle(pilot)
+        assert app.screen is review
+        (batch,) = list_batches(fc)
+        assert batch["origin"] == "the paste" and batch["attempts"] == 12
+        await answer(pilot)  # the session goes on
+    assert reviews_today(fc) == 2
+    assert any(m.startswith("Imported the paste: 12 misses") for m in notes.messages), notes
+    assert any(f"undo: flashcore qbank remove {batch['batch_id']}" in m for m in notes.messages)
+
+
+async def test_n_leaves_a_pasted_log_unimported(fc):
+    app = review_app(fc)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await _paste(pilot, SAMPLE)
+        assert isinstance(app.screen, PasteImportScreen)
+        await pilot.press("n")
+        await settle(pilot)
+        assert not isinstance(app.screen, PasteImportScreen)
+    assert list_batches(fc) == []
+
+
+async def test_a_paste_that_is_no_log_says_why_and_changes_nothing(fc):
+    notes = Notes()
+    app = review_app(fc)
+    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
+        await settle(pilot)
+        await _paste(pilot, "my notes for today\nremember the enzyme\n")
+        assert not isinstance(app.screen, PasteImportScreen)
+    assert list_batches(fc) == []
+    (said,) = [m for m in notes.messages if m.startswith("The paste was not imported")]
+    assert said.startswith("The paste was not imported: the paste:1: ")
+    assert "Error" not in said and "Traceback" not in said
