@@ -74,7 +74,12 @@ def _study_at_local(fc: Flashcore, clock: FixedClock, days: int) -> int:
 
 @pytest.mark.parametrize(
     ("zone_name", "at"),
-    [("Asia/Kolkata", (7, 0)), ("America/New_York", (23, 30)), ("UTC", (10, 0))],
+    [
+        ("Asia/Kolkata", (7, 0)),
+        ("America/New_York", (23, 30)),
+        ("UTC", (10, 0)),
+        ("Pacific/Auckland", (9, 0)),  # UTC+12/+13: the package says its offset (localOffset)
+    ],
 )
 def test_review_cards_are_due_on_the_phone_on_the_students_own_days(
     tmp_path: Path, sqlite_url: str, zone_name: str, at: tuple[int, int]
@@ -114,3 +119,52 @@ def test_review_cards_are_due_on_the_phone_on_the_students_own_days(
     assert phone.returncode == 0, phone.stderr[-2000:]
     in_anki = json.loads(phone.stdout.strip().splitlines()[-1])
     assert in_anki == expected
+
+
+@pytest.mark.parametrize(
+    ("zone_name", "first", "day_start"),
+    [
+        ("Pacific/Auckland", datetime(2026, 1, 10, 9, 0), 4),  # UTC+13
+        ("Pacific/Auckland", datetime(2026, 4, 2, 21, 0), 4),  # its DST ends on 04-05
+        ("Pacific/Kiritimati", datetime(2026, 1, 10, 9, 0), 4),  # UTC+14
+        ("Asia/Kolkata", datetime(2026, 1, 10, 7, 0), 4),
+        ("America/New_York", datetime(2026, 1, 10, 23, 30), 4),
+        ("Asia/Tokyo", datetime(2026, 1, 10, 9, 0), 0),
+    ],
+)
+def test_the_export_added_back_into_flashcore_keeps_each_review_cards_day(
+    tmp_path: Path, zone_name: str, first: datetime, day_start: int
+):
+    """The package added into another profile in the same zone (a new machine, no Anki
+    between): each review card is due on the same study day. Before, the package's days were
+    read as UTC's: every review card a day late from UTC+12 to +14."""
+    zone = ZoneInfo(zone_name)
+    clock = FixedClock(first.replace(tzinfo=zone))
+
+    def review_days(fc: Flashcore) -> dict[tuple[str, int], str]:
+        return {  # by the card's front (the note's key differs once added from a package)
+            (card["front"], card["ord"]): (
+                datetime.fromisoformat(card["due"]).astimezone(zone) - timedelta(hours=day_start)
+            )
+            .date()
+            .isoformat()
+            for card in fc.cards()
+            if card["state"] == "review"
+        }
+
+    url = f"sqlite:///{tmp_path}/first.sqlite3"
+    with Flashcore.open(url, clock=clock, create=True, timezone=zone_name) as fc:
+        fc.config_set("day_start_hour", str(day_start))
+        fc.add_decks([write_deck(tmp_path / "own.toml", DECK, name="Step 1::Own")])
+        _study_at_local(fc, clock, days=4)
+        clock.set(first.replace(tzinfo=zone) + timedelta(days=5))
+        export_anki(fc, tmp_path / "moved.apkg", with_scheduling=True)
+        before = review_days(fc)
+    assert len(before) >= 8
+    url = f"sqlite:///{tmp_path}/second.sqlite3"
+    with Flashcore.open(url, clock=clock, create=True, timezone=zone_name) as fc:
+        fc.config_set("day_start_hour", str(day_start))
+        (report,) = fc.add_decks([tmp_path / "moved.apkg"], with_scheduling=True)
+        assert report.ok, report.problems
+        after = review_days(fc)
+    assert after == before

@@ -15,7 +15,11 @@ History of `EXPECTED` (each change kept every row of every table; only the file'
   UTC (tests/scenarios/test_phone_time_zones.py). Compared with 726c88fa's package: only the
   day numbers moved, one day earlier — 53 of 300 cards' `due` (and 3 `ivl`), 23 revlog `ivl`
   and 20 `lastIvl` of 4,000 (answers given 23:00-04:00 in New York); every other column and
-  row the same."""
+  row the same.
+- b41ecce1…: the collection's config says the profile's offset (`localOffset` 300, New York's
+  in winter), so that the package added back into flashcore reads its days in that zone
+  (tests/scenarios/test_phone_time_zones.py). Compared with 3f5c36c3's package: only `col.conf`
+  moved, by that one key; every other column and row the same."""
 
 from __future__ import annotations
 
@@ -31,10 +35,11 @@ from flashcore.services.export import export_anki
 from flashcore.storage.db import url_for_path
 from tools.bench import engine as bench
 
-EXPECTED = "3f5c36c3bb1871e98f79e31bd893af497a904576da0f6c44c97070edf682d236"
+EXPECTED = "b41ecce110602a407b5cff88d46f630fb8b3387f4eeec2b2a30a2265657bd697"
 # What the package holds, whatever its layout: every row of every table and the schema, the
-# same in 8abec77b's package and in 726c88fa's (c5864e2d…); New York's days since 3f5c36c3.
-CONTENT = "9ea6b67b73987437a2fd162b5c31459b54c0210864e0103eae60c5b7573885f4"
+# same in 8abec77b's package and in 726c88fa's (c5864e2d…); New York's days since 3f5c36c3,
+# its offset in the config since b41ecce1.
+CONTENT = "e11cd3082ca8b53aac9159d874153280fa76c724160a71785371d827912c56bc"
 # Without scheduling: what flashcore wrote through genanki's note and card objects (main at
 # 6d3bb64); the rows are now written directly, in the same order, so the file is the same.
 WITHOUT_SCHEDULING = "dd4055d58352a5f1fe56fb20b2a7aec3d4fb3300af3b5a10fc30692d8a6ccfb1"

@@ -45,8 +45,9 @@ package's `collection.anki2` is updated afterwards, in the form Anki's own expor
   study date 2020-01-01 + D in the profile's zone and day start (`ExportPlan.zone`,
   `day_start_hour`). Anki imports it as (its today) + D - (the package's today), both counted in
   the importing machine's local days, so the card is due on that date in the student's own
-  collection (tests/scenarios/test_phone_time_zones.py, with Anki in India's and New York's
-  zones).
+  collection (tests/scenarios/test_phone_time_zones.py, with Anki in India's, New York's and
+  Auckland's zones). The config's `localOffset` is the profile's offset at the export (minutes
+  west; left out in UTC): flashcore, adding the package back, reads its days in that zone.
 - ivl: review -> days from the last review's study day to the due day; relearning -> the
   FSRS interval of its stability at its desired retention; learning and new -> 0.
 - reps, lapses, left (remaining learning steps of Anki's default steps, 1m 10m / 10m),

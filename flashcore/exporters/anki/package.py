@@ -235,7 +235,7 @@ def _write_collection(
         conn.execute("PRAGMA synchronous=OFF")
         conn.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
         id_gen = itertools.count(int(now.timestamp() * 1000))
-        _write_decks_and_models(plan, cursor, id_gen)
+        _write_decks_and_models(plan, cursor, id_gen, now if with_scheduling else None)
         days = StudyDays(plan.zone, plan.day_start_hour)
         schedules = _ScheduleWriter(cursor, days)
         revlog = RevlogWriter(cursor, plan.revlog_ids, days)
@@ -283,7 +283,7 @@ def _check_planned(
 
 
 def _write_decks_and_models(
-    plan: ExportPlan, cursor: sqlite3.Cursor, id_gen: Iterator[int]
+    plan: ExportPlan, cursor: sqlite3.Cursor, id_gen: Iterator[int], now: datetime | None
 ) -> None:
     decks = [genanki.Deck(deck_id_for(name), name) for name in plan.decks]
     for deck in decks:
@@ -296,6 +296,14 @@ def _write_decks_and_models(
     (conf_text,) = cursor.execute("SELECT conf FROM col").fetchone()
     conf = json.loads(conf_text)
     conf.update(schedVer=2, creationOffset=0, rollover=ROLLOVER_HOUR)
+    # With scheduling, the profile's offset at `now` (minutes west, as Anki keeps it; Anki
+    # itself counts days in the machine's local time): a package added back into flashcore
+    # reads its days in the zone they were written in (without it, UTC's: every review card a
+    # day late from UTC+12 to +14).
+    offset = None if now is None else now.astimezone(plan.zone).utcoffset()
+    west = -int(offset.total_seconds()) // 60 if offset else 0
+    if west:
+        conf["localOffset"] = west
     cursor.execute("UPDATE col SET crt = ?, conf = ?", (COLLECTION_CRT, json.dumps(conf)))
 
 
