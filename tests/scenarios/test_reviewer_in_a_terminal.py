@@ -49,6 +49,9 @@ IMPORT_AFTER = 12  # answers before the second process imports a qbank log
 WAIT_LIMIT = 5.0  # seconds "Nothing to answer right now" may show before the day is ended
 HOME_TIMEOUT = 90.0  # a loaded machine: Textual's import and the collection's first open
 SCREEN_TIMEOUT = 30.0
+SYNC_QUERY = b"\x1b[?2026$p"  # does the terminal support synchronized output (DECRQM)?
+SYNC_SUPPORTED = b"\x1b[?2026;2$y"  # yes (not on now): Textual then brackets every frame
+SYNC_START, SYNC_END = b"\x1b[?2026h", b"\x1b[?2026l"
 DUE_NOW = re.compile(r"(\d+) new · (\d+) learning · (\d+) review")
 
 
@@ -61,7 +64,9 @@ class Terminal:
         self.master = master
         self.screen = pyte.Screen(COLS, ROWS)
         self.stream = pyte.ByteStream(self.screen)
-        self.lock = threading.Lock()
+        self.changed = threading.Condition()  # held to read the screen; notified on output
+        self.in_frame = False
+        self.shown = ""
         self.proc = subprocess.Popen(
             argv,
             stdin=slave,
@@ -77,47 +82,83 @@ class Terminal:
         self.reader.start()
 
     def _read(self) -> None:
+        pending = b""  # the end of the last chunk when it may begin a frame's marker
         while True:
             try:
                 chunk = os.read(self.master, 65536)
             except OSError:  # EIO: the process and its terminal are gone
-                return
+                chunk = b""
             if not chunk:
+                with self.changed:
+                    self.stream.feed(pending)
+                    self._publish()
                 return
-            with self.lock:
-                self.stream.feed(chunk)
+            if SYNC_QUERY in chunk:  # a terminal with synchronized output, as tmux and most
+                os.write(self.master, SYNC_SUPPORTED)  # terminals now are: frames come whole
+            data, pending = pending + chunk, b""
+            with self.changed:
+                at = 0
+                while True:
+                    marks = [(data.find(m, at), m) for m in (SYNC_START, SYNC_END)]
+                    found = [(i, m) for i, m in marks if i >= 0]
+                    if not found:
+                        break
+                    i, mark = min(found)
+                    self.stream.feed(data[at : i + len(mark)])
+                    at = i + len(mark)
+                    self.in_frame = mark == SYNC_START
+                    if not self.in_frame:
+                        self._publish()
+                rest = data[at:]
+                for n in range(min(len(rest), len(SYNC_START) - 1), 0, -1):
+                    if SYNC_START.startswith(rest[-n:]) or SYNC_END.startswith(rest[-n:]):
+                        rest, pending = rest[:-n], rest[-n:]
+                        break
+                self.stream.feed(rest)
+                if not self.in_frame:
+                    self._publish()
+
+    def _publish(self) -> None:
+        """The screen as the student sees it: whole frames only (a half-drawn frame could
+        lack a word it is about to show, or still show one it is taking away)."""
+        self.shown = "\n".join(line.rstrip() for line in self.screen.display)
+        self.changed.notify_all()
 
     def text(self) -> str:
-        with self.lock:
-            return "\n".join(line.rstrip() for line in self.screen.display)
+        with self.changed:
+            return self.shown
 
     def send(self, keys: bytes) -> None:
         os.write(self.master, keys)
 
     def wait_for(self, *words: str, timeout: float = SCREEN_TIMEOUT, why: str = "") -> str:
         """The first of `words` on the screen; a dead process or the timeout fails the test
-        with the screen as it is."""
+        with the screen as it is. The screen is read holding the reader's lock, so no output
+        slips between a look and the wait for the next."""
         end = time.monotonic() + timeout
-        while True:
-            screen = self.text()
-            for word in words:
-                if word in screen:
-                    return word
-            if "Traceback" in screen or self.proc.poll() is not None:
-                time.sleep(0.3)  # what it wrote last
-                pytest.fail(
-                    f"{why}: the reviewer died (exit {self.proc.poll()}):\n{self.text()}", False
-                )
-            if time.monotonic() > end:
-                pytest.fail(f"{why}: no {words} after {timeout:.0f} s; the screen:\n{screen}", False)
-            time.sleep(0.05)
+        with self.changed:
+            while True:
+                screen = self.text()
+                for word in words:
+                    if word in screen:
+                        return word
+                if "Traceback" in screen or self.proc.poll() is not None:
+                    self.changed.wait(0.3)  # what it wrote last
+                    code = self.proc.poll()
+                    pytest.fail(f"{why}: the reviewer died (exit {code}):\n{self.text()}", False)
+                if time.monotonic() > end:
+                    pytest.fail(f"{why}: no {words} after {timeout:.0f} s:\n{screen}", False)
+                self.changed.wait(0.5)  # the next output (or a look at whether it exited)
 
     def wait_gone(self, word: str, timeout: float = SCREEN_TIMEOUT, why: str = "") -> None:
         end = time.monotonic() + timeout
-        while word in self.text():
-            if time.monotonic() > end:
-                pytest.fail(f"{why}: {word!r} still shown after {timeout:.0f} s:\n{self.text()}")
-            time.sleep(0.03)
+        with self.changed:
+            while word in self.text():
+                if time.monotonic() > end:
+                    pytest.fail(
+                        f"{why}: {word!r} still shown after {timeout:.0f} s:\n{self.text()}"
+                    )
+                self.changed.wait(0.5)
 
     def close(self) -> None:
         if self.proc.poll() is None:
