@@ -52,6 +52,7 @@ SCREEN_TIMEOUT = 30.0
 SYNC_QUERY = b"\x1b[?2026$p"  # does the terminal support synchronized output (DECRQM)?
 SYNC_SUPPORTED = b"\x1b[?2026;2$y"  # yes (not on now): Textual then brackets every frame
 SYNC_START, SYNC_END = b"\x1b[?2026h", b"\x1b[?2026l"
+WEAK = "weak topic: "  # a card's "why" line when a missed question's topic brought it
 DUE_NOW = re.compile(r"(\d+) new · (\d+) learning · (\d+) review")
 
 
@@ -173,11 +174,19 @@ class Student:
     env: dict[str, str]
     now: datetime = START
     days: list[dict[str, Any]] = field(default_factory=list)
+    cli_s: float = 0.0
 
     def child_env(self) -> dict[str, str]:
         return {**self.env, "FLASHCORE_NOW": self.now.isoformat()}
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        t0 = time.monotonic()
+        try:
+            return self._cli(*args)
+        finally:
+            self.cli_s += time.monotonic() - t0
+
+    def _cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "flashcore", *args],
             env=self.child_env(),
@@ -208,8 +217,10 @@ class Student:
         rng = random.Random(SEED * 1000 + index)
         why = f"seed {SEED}, day {index} ({self.now.date()})"
         day: dict[str, Any] = {"day": index, "answered": 0, "waited": False, "imported": None}
+        weak = {False: 0, True: 0}  # cards shown "why: ... weak topic", before/after the import
         self.days.append(day)
         with self.reviewer() as term:
+            t0 = time.monotonic()
             home = term.wait_for("Due now", timeout=HOME_TIMEOUT, why=why + ", Home")
             assert home
             shown = DUE_NOW.search(term.text())
@@ -220,6 +231,8 @@ class Student:
                 queue["learning"],
                 queue["review"],
             ], f"{why}: Home says {shown.group(0)!r}, stats --json {queue}"
+            day["home_s"] = round(time.monotonic() - t0, 1)
+            t1 = time.monotonic()
             term.send(b"\r")
             waiting_since: float | None = None
             while True:
@@ -241,6 +254,7 @@ class Student:
                     time.sleep(0.2)
                     continue
                 waiting_since = None
+                weak[day["imported"] is not None] += WEAK in term.text()
                 term.send(b" ")
                 term.wait_gone("show answer", why=f"{why}, answer {day['answered'] + 1}")
                 grade = rng.choices("1234", weights=[10, 6, 74, 10])[0]
@@ -253,6 +267,8 @@ class Student:
                         f"{why}: qbank import {sample}: {result.stdout}{result.stderr}"
                     )
                     day["imported"] = sample
+            day["weak_before"], day["weak_after"] = weak[False], weak[True]
+            day["answers_s"] = round(time.monotonic() - t1, 1)
             term.send(b"q")
             try:
                 code = term.proc.wait(SCREEN_TIMEOUT)
@@ -265,9 +281,15 @@ class Student:
         assert day["imported"], f"{why}: fewer than {IMPORT_AFTER} answers, nothing imported: {day}"
         assert day["reviews"] == day["answered"], f"{why}: answers typed != reviews today: {day}"
         assert day["left"] == 0, f"{why}: still due today after 'All done': {end['queue']}, {day}"
+        # The import's weak topics bring their cards first: the open reviewer took them up.
+        assert day["weak_after"] > 0, f"{why}: no weak topic's card after the import: {day}"
+        if index == 0:
+            assert day["weak_before"] == 0, f"{why}: weak topics before any import: {day}"
         assert not day["waited"], f"{why}: 'Nothing to answer right now' lasted: {day}"
         check = self.cli("check")
         assert check.returncode == 0, f"{why}: check: {check.stdout}{check.stderr}"
+        day["cli_s"] = round(self.cli_s, 1)
+        self.cli_s = 0
 
 
 def walk(db: str, home: Path, days: int) -> None:
