@@ -52,6 +52,11 @@ SCREEN_TIMEOUT = 30.0
 SYNC_QUERY = b"\x1b[?2026$p"  # does the terminal support synchronized output (DECRQM)?
 SYNC_SUPPORTED = b"\x1b[?2026;2$y"  # yes (not on now): Textual then brackets every frame
 SYNC_START, SYNC_END = b"\x1b[?2026h", b"\x1b[?2026l"
+# After the import the student reads the next cards for a moment (a quiet moment is when the open
+# reviewer looks for other processes' changes); a weak topic's card must come among them. (A
+# student who answers every card within 0.1 s sees the old order for several cards more.)
+READING = 0.5
+PICKUP_WITHIN = 4
 WEAK = "weak topic: "  # a card's "why" line when a missed question's topic brought it
 DUE_NOW = re.compile(r"(\d+) new · (\d+) learning · (\d+) review")
 
@@ -254,7 +259,12 @@ class Student:
                     time.sleep(0.2)
                     continue
                 waiting_since = None
-                weak[day["imported"] is not None] += WEAK in term.text()
+                after = day["imported"] is not None
+                if after and WEAK in term.text():
+                    day.setdefault("first_weak", day["answered"])
+                weak[after] += WEAK in term.text()
+                if IMPORT_AFTER <= day["answered"] < IMPORT_AFTER + PICKUP_WITHIN:
+                    time.sleep(READING)  # a moment's reading: the reviewer looks for news then
                 term.send(b" ")
                 term.wait_gone("show answer", why=f"{why}, answer {day['answered'] + 1}")
                 grade = rng.choices("1234", weights=[10, 6, 74, 10])[0]
@@ -283,8 +293,9 @@ class Student:
         assert day["left"] == 0, f"{why}: still due today after 'All done': {end['queue']}, {day}"
         # The import's weak topics bring their cards first: the open reviewer took them up.
         assert day["weak_after"] > 0, f"{why}: no weak topic's card after the import: {day}"
-        if index == 0:
+        if index == 0:  # the first import: before it no card had a weak topic; soon after, one
             assert day["weak_before"] == 0, f"{why}: weak topics before any import: {day}"
+            assert day["first_weak"] < IMPORT_AFTER + PICKUP_WITHIN, f"{why}: picked up late: {day}"
         assert not day["waited"], f"{why}: 'Nothing to answer right now' lasted: {day}"
         check = self.cli("check")
         assert check.returncode == 0, f"{why}: check: {check.stdout}{check.stderr}"
