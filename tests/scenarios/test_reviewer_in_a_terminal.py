@@ -7,7 +7,9 @@ at the day's morning; a reader thread feeds its output to a terminal emulator (p
 reads the screen as text. Home ("Due now") -> Enter -> for every card: Space, then a grade drawn
 by a seeded RNG (mostly Good) -> "All done for today" -> q, and the process must exit 0. After the
 12th answer another process imports a qbank log (a UWorld paste, a CSV, a QID list by day) while
-the reviewer stays open: the reviewer must keep working and pick the import's pulled cards up.
+the reviewer stays open: the reviewer must keep working and pick the import up, its weak topics'
+cards coming next (the first day: within 4 cards, read for half a second each; before it no
+card had a weak topic).
 
 Every day, each through the command line as a separate process: Home's "Due now" numbers equal
 `stats --json`'s queue today; at the day's end `stats --json` counts as many reviews today as
@@ -36,9 +38,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pyte  # the test extra's terminal emulator: a missing one fails, never skips
 import pytest
-
-pyte = pytest.importorskip("pyte")
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = int(os.environ.get("FLASHCORE_SCENARIO_SEED", "7"))
@@ -219,65 +220,16 @@ class Student:
             terminal.close()
 
     def study_day(self, index: int) -> None:
-        rng = random.Random(SEED * 1000 + index)
         why = f"seed {SEED}, day {index} ({self.now.date()})"
         day: dict[str, Any] = {"day": index, "answered": 0, "waited": False, "imported": None}
-        weak = {False: 0, True: 0}  # cards shown "why: ... weak topic", before/after the import
         self.days.append(day)
         with self.reviewer() as term:
             t0 = time.monotonic()
-            home = term.wait_for("Due now", timeout=HOME_TIMEOUT, why=why + ", Home")
-            assert home
-            shown = DUE_NOW.search(term.text())
-            assert shown, f"{why}: Home's numbers unreadable:\n{term.text()}"
-            queue = self.stats(why)["queue"]["today"]
-            assert [int(n) for n in shown.groups()] == [
-                queue["new"],
-                queue["learning"],
-                queue["review"],
-            ], f"{why}: Home says {shown.group(0)!r}, stats --json {queue}"
+            self.home_agrees(term, why)
             day["home_s"] = round(time.monotonic() - t0, 1)
             t1 = time.monotonic()
             term.send(b"\r")
-            waiting_since: float | None = None
-            while True:
-                seen = term.wait_for(
-                    "show answer",
-                    "All done for today",
-                    "Nothing to answer right now",
-                    why=f"{why}, after {day['answered']} answers",
-                )
-                if seen == "All done for today":
-                    break
-                if seen == "Nothing to answer right now":
-                    # With a frozen clock learning cards due later are learned ahead: a wait
-                    # would never end.
-                    waiting_since = waiting_since or time.monotonic()
-                    if time.monotonic() - waiting_since > WAIT_LIMIT:
-                        day["waited"] = True
-                        break
-                    time.sleep(0.2)
-                    continue
-                waiting_since = None
-                after = day["imported"] is not None
-                if after and WEAK in term.text():
-                    day.setdefault("first_weak", day["answered"])
-                weak[after] += WEAK in term.text()
-                if IMPORT_AFTER <= day["answered"] < IMPORT_AFTER + PICKUP_WITHIN:
-                    time.sleep(READING)  # a moment's reading: the reviewer looks for news then
-                term.send(b" ")
-                term.wait_gone("show answer", why=f"{why}, answer {day['answered'] + 1}")
-                grade = rng.choices("1234", weights=[10, 6, 74, 10])[0]
-                term.send(grade.encode())
-                day["answered"] += 1
-                if day["answered"] == IMPORT_AFTER:
-                    sample = SAMPLES[index % len(SAMPLES)]
-                    result = self.cli("qbank", "import", f"decks/samples/{sample}")
-                    assert result.returncode == 0, (
-                        f"{why}: qbank import {sample}: {result.stdout}{result.stderr}"
-                    )
-                    day["imported"] = sample
-            day["weak_before"], day["weak_after"] = weak[False], weak[True]
+            self.answer_all(term, day, random.Random(SEED * 1000 + index), why)
             day["answers_s"] = round(time.monotonic() - t1, 1)
             term.send(b"q")
             try:
@@ -285,6 +237,67 @@ class Student:
             except subprocess.TimeoutExpired:
                 pytest.fail(f"{why}: q did not quit the reviewer:\n{term.text()}", False)
             assert code == 0, f"{why}: the reviewer exited {code}:\n{term.text()}"
+        self.day_ends(day, why)
+
+    def home_agrees(self, term: Terminal, why: str) -> None:
+        """Home's "Due now" numbers are `stats --json`'s queue today (read beside it)."""
+        term.wait_for("Due now", timeout=HOME_TIMEOUT, why=why + ", Home")
+        shown = DUE_NOW.search(term.text())
+        assert shown, f"{why}: Home's numbers unreadable:\n{term.text()}"
+        queue = self.stats(why)["queue"]["today"]
+        assert [int(n) for n in shown.groups()] == [
+            queue["new"],
+            queue["learning"],
+            queue["review"],
+        ], f"{why}: Home says {shown.group(0)!r}, stats --json {queue}"
+
+    def answer_all(self, term: Terminal, day: dict[str, Any], rng: random.Random, why: str) -> None:
+        """Space and a grade for every card until "All done for today"; the qbank import after
+        the 12th answer."""
+        weak = {False: 0, True: 0}  # cards shown "why: ... weak topic", before/after the import
+        waiting_since: float | None = None
+        while True:
+            seen = term.wait_for(
+                "show answer",
+                "All done for today",
+                "Nothing to answer right now",
+                why=f"{why}, after {day['answered']} answers",
+            )
+            if seen == "All done for today":
+                break
+            if seen == "Nothing to answer right now":
+                # With a frozen clock learning cards due later are learned ahead: a wait
+                # would never end.
+                waiting_since = waiting_since or time.monotonic()
+                if time.monotonic() - waiting_since > WAIT_LIMIT:
+                    day["waited"] = True
+                    break
+                time.sleep(0.2)
+                continue
+            waiting_since = None
+            after = day["imported"] is not None
+            if after and WEAK in term.text():
+                day.setdefault("first_weak", day["answered"])
+            weak[after] += WEAK in term.text()
+            if IMPORT_AFTER <= day["answered"] < IMPORT_AFTER + PICKUP_WITHIN:
+                time.sleep(READING)  # a moment's reading: the reviewer looks for news then
+            term.send(b" ")
+            term.wait_gone("show answer", why=f"{why}, answer {day['answered'] + 1}")
+            grade = rng.choices("1234", weights=[10, 6, 74, 10])[0]
+            term.send(grade.encode())
+            day["answered"] += 1
+            if day["answered"] == IMPORT_AFTER:
+                sample = SAMPLES[day["day"] % len(SAMPLES)]
+                result = self.cli("qbank", "import", f"decks/samples/{sample}")
+                assert result.returncode == 0, (
+                    f"{why}: qbank import {sample}: {result.stdout}{result.stderr}"
+                )
+                day["imported"] = sample
+        day["weak_before"], day["weak_after"] = weak[False], weak[True]
+
+    def day_ends(self, day: dict[str, Any], why: str) -> None:
+        """Every answer typed is a review today, nothing is left due today, `check` passes,
+        and the import reached the open reviewer."""
         checking = subprocess.Popen(  # beside the day's last `stats`: both only read
             [sys.executable, "-m", "flashcore", "check"],
             env=self.child_env(),
@@ -298,17 +311,17 @@ class Student:
         assert checking.returncode == 0, f"{why}: check: {check_out}"
         day["reviews"] = end["today"]["reviews"]
         day["left"] = end["queue"]["today"]["total"]
+        day["cli_s"] = round(self.cli_s, 1)
+        self.cli_s = 0
         assert day["imported"], f"{why}: fewer than {IMPORT_AFTER} answers, nothing imported: {day}"
         assert day["reviews"] == day["answered"], f"{why}: answers typed != reviews today: {day}"
         assert day["left"] == 0, f"{why}: still due today after 'All done': {end['queue']}, {day}"
         # The import's weak topics bring their cards first: the open reviewer took them up.
         assert day["weak_after"] > 0, f"{why}: no weak topic's card after the import: {day}"
-        if index == 0:  # the first import: before it no card had a weak topic; soon after, one
+        if day["day"] == 0:  # the first import: before it no card had a weak topic; soon after, one
             assert day["weak_before"] == 0, f"{why}: weak topics before any import: {day}"
             assert day["first_weak"] < IMPORT_AFTER + PICKUP_WITHIN, f"{why}: picked up late: {day}"
         assert not day["waited"], f"{why}: 'Nothing to answer right now' lasted: {day}"
-        day["cli_s"] = round(self.cli_s, 1)
-        self.cli_s = 0
 
 
 def walk(db: str, home: Path, days: int) -> None:
