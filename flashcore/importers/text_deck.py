@@ -59,6 +59,8 @@ def _other_kind(data: bytes, where: str) -> str | None:
         return None  # some row is no question row: a deck, read as one
     if not log.attempts or (log.format == "csv" and not any(map(_logged, log.attempts))):
         return None  # a table whose only log-like column is an id (`id,front,back`): a deck
+    if log.format == "uworld" and not any(map(_timed, log.attempts)):
+        return None  # `135-145<tab>Normal sodium`: a deck of ranges, not UWorld's % and time
     rows = len(log.attempts)
     more = "+" if len(data) > HEAD_BYTES else ""
     kind = FORMAT_WORDS.get(log.format, log.format)
@@ -78,3 +80,9 @@ def _logged(attempt: AttemptSpec) -> bool:
         or a.seconds is not None
         or a.others is not None
     )
+
+
+def _timed(attempt: AttemptSpec) -> bool:
+    """Whether a row read as a UWorld paste has what only the results table has: the share of
+    others correct, the time taken or a date (a deck whose front is a range has none)."""
+    return attempt.others is not None or attempt.seconds is not None or attempt.on_date != _NO_DATE

@@ -68,6 +68,9 @@ def test_the_samples_folder_given_to_decks_add_loads_nothing(cli, loaded_sqlite)
         ("ids.csv", "id,front,back\n1,What is 1?,One\n2,What is 2?,Two\n", 3),
         ("qa.csv", "Question,Answer\nWhat blocks H1?,Diphenhydramine\n", 2),
         ("numbers.tsv", "1\tWhat is the first?\n2\tWhat is the second?\n", 2),
+        # a front that is a range reads as UWorld's `n - QID` cell; no % or time: a deck
+        ("labs.tsv", "135-145\tSodium (mEq/L)\n95-105\tChloride\n7-18\tBUN\n", 3),
+        ("wars.txt", "1914-1918\tWorld War I\r\n1939-1945\tWorld War II\r\n", 2),
     ],
 )
 def test_a_deck_that_resembles_a_table_still_loads(cli, sqlite_url, tmp_path, name, text, cards):

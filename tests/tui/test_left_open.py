@@ -8,6 +8,7 @@ session's summary, when the day ended with nothing held back, says that a new da
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -92,3 +93,51 @@ async def test_the_session_summary_left_open_overnight_says_a_new_day_began(fc, 
         text = screen_text(app)
         assert "All done for today" not in text
         assert "A new study day began: Enter for today's cards" in text
+
+
+async def test_keys_typed_before_a_load_error_are_dropped_and_the_load_is_tried_again(
+    fc, monkeypatch
+):
+    """Found living with it (PostgreSQL, keys typed fast, the clock set back under the open
+    reviewer): the next card could not be loaded ("the clock … is before this card's last
+    review; refusing to record"), the screen stayed on that error, and the keys typed while it
+    loaded were kept: hours later, when the screen loaded again, they answered six cards in
+    130 ms. Now they are dropped with the error, and the load is tried again every few
+    seconds: once it works, the next card shows, front up, and nothing was answered."""
+    from flashcore.core.errors import FlashcoreError
+    from flashcore.tui.screens import review as review_module
+
+    real = review_module.fetch_next
+    calls = {"n": 0}
+
+    def failing_once(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            time.sleep(0.4)  # keys typed meanwhile are kept for the card that comes
+            raise FlashcoreError("the clock is before this card's last review; refusing to record")
+        return real(*args, **kwargs)
+
+    app = review_app(fc)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        await answer(pilot)
+        monkeypatch.setattr(review_module, "fetch_next", failing_once)
+        screen.load_next()
+        await pilot.pause(0.05)
+        for key in ("space", "3", "space", "3"):
+            await pilot.press(key)
+        await _until(pilot, lambda: screen.phase == "done" and calls["n"] >= 1)
+        assert "refusing to record" in screen_text(app)
+        await _until_front(pilot, screen)
+        assert screen.phase == "front" and calls["n"] >= 2
+        await pilot.pause(0.3)
+        assert screen.phase == "front"  # the kept keys did not answer it
+    assert reviews_today(fc) == 1
+
+
+async def _until(pilot, done, seconds: float = 5.0) -> None:
+    for _ in range(int(seconds * 20)):
+        await pilot.pause(0.05)
+        if done():
+            return

@@ -131,6 +131,7 @@ class ReviewScreen(ReviewActions, ReviewWrites, Screen[None]):
         self._notice_text = Text()  # what the card shows in the waiting and done phases
         self._quiet: Worker[None] | None = None  # the work done while the student reads
         self._done_ticks = 0  # seconds on "All done" (`_look_when_done`)
+        self._load_failed = False  # "done" shows why the next card could not be loaded
         # The widgets, kept at hand: a card changes them without a query per widget.
         self._scope = Static(self._scope_text(), id="review-scope")
         self._timer = Static("00:00", id="review-timer")
@@ -220,8 +221,10 @@ class ReviewScreen(ReviewActions, ReviewWrites, Screen[None]):
         except FlashcoreError as exc:
             if self.queue is None:
                 self.post_message(self.ScopeFailed(self.deck, self.topic, exc))
-            else:
+            else:  # keys typed before it was seen are not for what comes next: dropped
                 self.say(str(exc), severity="error")
+                self._kept_keys = [k for k in self._kept_keys if k[0] == self.app.exit]
+                self._load_failed = True  # tried again every few seconds (_look_when_done)
                 self._show_notice(Text(str(exc), style="red"), "done")
             return
         collector.freeze_once()
@@ -250,6 +253,7 @@ class ReviewScreen(ReviewActions, ReviewWrites, Screen[None]):
             self._fetched = None
 
     def _apply(self, nxt: NextCard) -> None:
+        self._load_failed = False
         self.queue = nxt.queue
         self._set_text(self._scope, self._scope_text(nxt.queue), layout=False)
         self._update_progress()

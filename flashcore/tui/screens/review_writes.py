@@ -67,6 +67,7 @@ class ReviewWrites:
     _writing: bool
     _quiet: Any  # the worker of the work done while the student reads
     _done_ticks: int
+    _load_failed: bool
     load_next: Callable[..., Any]
     _behind_queue: TodayQueue | None
     _behind_timer: Timer | None
@@ -195,6 +196,9 @@ class ReviewWrites:
         self._done_ticks += 1
         busy = self._quiet is not None and not self._quiet.is_finished
         if study is None or busy or self._done_ticks % DONE_LOOK_TICKS:
+            return
+        if self._load_failed:  # an error on screen (a clock set back, a busy database): retry
+            self.load_next()
             return
 
         def work() -> None:
