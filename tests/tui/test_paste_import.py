@@ -46,7 +46,9 @@ async def test_a_log_pasted_into_the_reviewer_is_imported_after_y(fc):
         assert batch["origin"] == "the paste" and batch["attempts"] == 12
         await answer(pilot)  # the session goes on
     assert reviews_today(fc) == 2
-    assert any(m.startswith("Imported the paste: 12 misses") for m in notes.messages), notes
+    assert any(
+        m.startswith("Imported the paste: 12 misses (0 matching cards)") for m in notes.messages
+    ), notes
     assert any(f"undo: flashcore qbank remove {batch['batch_id']}" in m for m in notes.messages)
 
 

@@ -17,6 +17,7 @@ from textual.widgets import Static
 
 from flashcore.importers.qbank import FORMAT_WORDS
 from flashcore.services.qbank import ImportReport
+from flashcore.tui.session import plural
 
 PREVIEW_LINES = 4  # of the paste, its whitespace (tabs) made single spaces
 PREVIEW_WIDTH = 72
@@ -48,13 +49,17 @@ def would_text(report: ImportReport, pasted: str) -> Text:
 
 def done_text(report: ImportReport) -> str:
     """The import's outcome, in the words of `qbank import` (one toast)."""
-    parts = [f"Imported the paste: {report.misses} misses ({report.matched_card} match cards)"]
+    parts = [
+        f"Imported the paste: {report.misses} miss{'' if report.misses == 1 else 'es'} "
+        f"({report.matched_card} matching cards)"
+    ]
     if report.unsuspended:
-        parts.append(f"{report.unsuspended} suspended cards unsuspended (they come first)")
+        parts.append(f"{plural(report.unsuspended, 'suspended card')} unsuspended (first)")
     if report.pulled_forward_new:
-        parts.append(f"{report.pulled_forward_new} cards of weak topics pulled into today")
+        parts.append(f"{plural(report.pulled_forward_new, 'card')} of weak topics pulled in")
     if report.unmatched_topics:
-        parts.append(f"{len(report.unmatched_topics)} topics without cards (flashcore weakness)")
+        gaps = plural(len(report.unmatched_topics), "topic")
+        parts.append(f"{gaps} without cards (flashcore weakness)")
     if report.batch_id is not None:
         parts.append(f"undo: flashcore qbank remove {report.batch_id}")
     return "; ".join(parts)
