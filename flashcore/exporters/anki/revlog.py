@@ -199,7 +199,7 @@ def _revlog_rows(
     card_of = cards.get
     last_id, next_reserved = ids.last, ids.next_reserved
     base, shift = days.base, days.shift
-    offset_of, known = days.offset, days.offsets.get
+    offset_at, known = days.offset_at, days.daily.get
     for key, at, rating, duration, state_before, state_after, due_at, d, rid in batch:
         card = card_of(key)
         if card is None:
@@ -222,12 +222,12 @@ def _revlog_rows(
                 ivl = (int(due) + base) // 86_400 - (int(reviewed) + base) // 86_400
             else:  # `StudyDays.of`, in line
                 due_s, at_s = int(due), int(reviewed)
-                due_off = known(due_s // 900)
+                due_off = known(due_s // 86_400)
                 if due_off is None:
-                    due_off = offset_of(due_s // 900)
-                at_off = known(at_s // 900)
+                    due_off = offset_at(due_s)
+                at_off = known(at_s // 86_400)
                 if at_off is None:
-                    at_off = offset_of(at_s // 900)
+                    at_off = offset_at(at_s)
                 ivl = (due_s + due_off - shift) // 86_400 - (at_s + at_off - shift) // 86_400
             if ivl < 1:
                 ivl = 1
