@@ -67,6 +67,16 @@ class EarlierDayUndoError(FlashcoreError):
         self.first_day = first_day  # the earliest such study day, ISO
 
 
+class IdenticalLogError(FlashcoreError):
+    """A missed-question log identical to a batch imported before: nothing added (its message
+    names the command line's `--again`; the app says it its own way)."""
+
+    def __init__(self, message: str, *, batch_id: int, imported_at: str) -> None:
+        super().__init__(message)
+        self.batch_id = batch_id
+        self.imported_at = imported_at  # "YYYY-MM-DD HH:MM UTC"
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
     """One problem found in an input file, with its place."""

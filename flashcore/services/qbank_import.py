@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import IO, TYPE_CHECKING, Any
 
-from flashcore.core.errors import FlashcoreError
+from flashcore.core.errors import FlashcoreError, IdenticalLogError
 from flashcore.services import matching, pullforward, weights
 from flashcore.services.context import today_for
 from flashcore.services.memory import no_cycle_collection
@@ -386,10 +386,12 @@ class _Batch:
             return
         earlier = repos.identical_batch(conn, self.fc.profile_id, self.digest)
         if earlier is not None:
-            raise FlashcoreError(
-                f"{self.origin}: identical to batch {earlier.batch_id} imported "
-                f"{earlier.imported_at:%Y-%m-%d %H:%M} UTC; nothing added "
-                "(use --again to import it anyway)"
+            when = f"{earlier.imported_at:%Y-%m-%d %H:%M} UTC"
+            raise IdenticalLogError(
+                f"{self.origin}: identical to batch {earlier.batch_id} imported {when}; "
+                "nothing added (use --again to import it anyway)",
+                batch_id=earlier.batch_id,
+                imported_at=when,
             )
 
     def claim(self, conn: Executor, rows_read: int, owner: str) -> repos.PendingBatch:

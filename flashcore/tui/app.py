@@ -220,9 +220,14 @@ class FlashcoreApp(App[None]):
         self.call_from_thread(self.notify, done_text(report), timeout=12, markup=False)
 
     def _paste_failed(self, exc: BaseException) -> None:
-        from flashcore.core.errors import FlashcoreError
+        from flashcore.core.errors import FlashcoreError, IdenticalLogError
 
-        why = str(exc) if isinstance(exc, FlashcoreError) else f"it could not be read ({exc})"
+        if isinstance(exc, IdenticalLogError):  # (the command line's message names --again)
+            why = f"it was imported before (batch {exc.batch_id}, {exc.imported_at}); nothing added"
+        elif isinstance(exc, FlashcoreError):
+            why = str(exc)
+        else:
+            why = f"it could not be read ({exc})"
         self.notify(
             f"The paste was not imported: {why}", severity="error", timeout=12, markup=False
         )

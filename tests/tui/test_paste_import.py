@@ -75,3 +75,24 @@ async def test_a_paste_that_is_no_log_says_why_and_changes_nothing(fc):
     (said,) = [m for m in notes.messages if m.startswith("The paste was not imported")]
     assert said.startswith("The paste was not imported: the paste:1: ")
     assert "Error" not in said and "Traceback" not in said
+
+
+async def test_the_same_log_pasted_again_says_it_was_imported_before(fc):
+    """The command line's refusal names `--again`, which the app has no way to give: the app
+    says the paste was imported before, in one line, and adds nothing."""
+    notes = Notes()
+    app = review_app(fc)
+    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
+        await settle(pilot)
+        await _paste(pilot, SAMPLE)
+        await pilot.press("y")
+        await settle(pilot)
+        await settle(pilot)
+        await _paste(pilot, SAMPLE)
+        assert not isinstance(app.screen, PasteImportScreen)
+    (batch,) = list_batches(fc)
+    (said,) = [m for m in notes.messages if m.startswith("The paste was not imported")]
+    assert said.startswith(
+        f"The paste was not imported: it was imported before (batch {batch['batch_id']}, "
+    )
+    assert said.endswith(" UTC); nothing added") and "--again" not in said
