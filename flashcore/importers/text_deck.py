@@ -59,6 +59,8 @@ def _other_kind(data: bytes, where: str) -> str | None:
         return None  # some row is no question row: a deck, read as one
     if not log.attempts or (log.format == "csv" and not any(map(_logged, log.attempts))):
         return None  # a table whose only log-like column is an id (`id,front,back`): a deck
+    if log.format == "csv" and _names_a_back(head):
+        return None  # `ID,Question,Answer,Topic`: a deck's header, whatever else it names
     if log.format == "uworld" and not any(map(_timed, log.attempts)):
         return None  # `135-145<tab>Normal sodium`: a deck of ranges, not UWorld's % and time
     rows = len(log.attempts)
@@ -86,3 +88,17 @@ def _timed(attempt: AttemptSpec) -> bool:
     """Whether a row read as a UWorld paste has what only the results table has: the share of
     others correct, the time taken or a date (a deck whose front is a range has none)."""
     return attempt.others is not None or attempt.seconds is not None or attempt.on_date != _NO_DATE
+
+
+_DECK_COLUMNS = {"answer", "back"}  # a card's back; a log says "your answer", "correct answer"
+
+
+def _names_a_back(head: bytes) -> bool:
+    """Whether the table's first line is a header naming a card's back (`Answer`, `Back`)."""
+    for line in head.decode("utf-8-sig", "replace").splitlines():
+        if line.strip():
+            cells = re.split(r"[,\t;|]", line)
+            return any(
+                "".join(filter(str.isalnum, cell.lower())) in _DECK_COLUMNS for cell in cells
+            )
+    return False

@@ -71,6 +71,9 @@ def test_the_samples_folder_given_to_decks_add_loads_nothing(cli, loaded_sqlite)
         # a front that is a range reads as UWorld's `n - QID` cell; no % or time: a deck
         ("labs.tsv", "135-145\tSodium (mEq/L)\n95-105\tChloride\n7-18\tBUN\n", 3),
         ("wars.txt", "1914-1918\tWorld War I\r\n1939-1945\tWorld War II\r\n", 2),
+        # a deck's header beside columns a log has too (an id, a topic or subject)
+        ("own.csv", "ID,Question,Answer,Topic\n1,What blocks H1?,Diphenhydramine,H1\n", 2),
+        ("sheet.csv", "id,front,back,subject\r\n7,Aspirin MOA?,COX,Pharmacology\r\n", 2),
     ],
 )
 def test_a_deck_that_resembles_a_table_still_loads(cli, sqlite_url, tmp_path, name, text, cards):
