@@ -67,7 +67,8 @@ def _other_kind(data: bytes, where: str) -> str | None:
     more = "+" if len(data) > HEAD_BYTES else ""
     kind = FORMAT_WORDS.get(log.format, log.format)
     return (
-        f"a missed-question log ({kind}, {rows}{more} questions), not a deck: "
+        f"a missed-question log ({kind}, {rows}{more} question{'' if rows == 1 else 's'}), "
+        "not a deck: "
         f"load it with `flashcore qbank import {where}`"
     )
 

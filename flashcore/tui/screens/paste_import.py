@@ -51,7 +51,7 @@ def done_text(report: ImportReport) -> str:
     """The import's outcome, in the words of `qbank import` (one toast)."""
     parts = [
         f"Imported the paste: {report.misses} miss{'' if report.misses == 1 else 'es'} "
-        f"({report.matched_card} matching cards)"
+        f"({plural(report.matched_card, 'matching card')})"
     ]
     if report.unsuspended:
         parts.append(f"{plural(report.unsuspended, 'suspended card')} unsuspended (first)")
