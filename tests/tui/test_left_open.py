@@ -141,3 +141,33 @@ async def _until(pilot, done, seconds: float = 5.0) -> None:
         await pilot.pause(0.05)
         if done():
             return
+
+
+async def test_a_load_that_keeps_failing_says_so_once(fc, monkeypatch):
+    """rv2: each retry said the error again, a toast every 5 seconds; now once, the card keeps
+    showing it until a retry works."""
+    from flashcore.core.errors import FlashcoreError
+    from flashcore.tui.screens import review as review_module
+
+    real = review_module.fetch_next
+    calls = {"n": 0}
+
+    def failing_thrice(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] <= 3:
+            raise FlashcoreError("the database is busy")
+        return real(*args, **kwargs)
+
+    said: list[str] = []
+    app = review_app(fc)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        await answer(pilot)
+        real_say = screen.say
+        monkeypatch.setattr(screen, "say", lambda m, **k: (said.append(m), real_say(m, **k)))
+        monkeypatch.setattr(review_module, "fetch_next", failing_thrice)
+        screen.load_next()
+        await _until(pilot, lambda: calls["n"] >= 4 and screen.phase == "front", seconds=10)
+        assert screen.phase == "front" and calls["n"] == 4
+    assert said.count("the database is busy") == 1, said

@@ -222,7 +222,8 @@ class ReviewScreen(ReviewActions, ReviewWrites, Screen[None]):
             if self.queue is None:
                 self.post_message(self.ScopeFailed(self.deck, self.topic, exc))
             else:  # keys typed before it was seen are not for what comes next: dropped
-                self.say(str(exc), severity="error")
+                if not self._load_failed:  # said once; the retries keep it on the card
+                    self.say(str(exc), severity="error")
                 self._kept_keys = [k for k in self._kept_keys if k[0] == self.app.exit]
                 self._load_failed = True  # tried again every few seconds (_look_when_done)
                 self._show_notice(Text(str(exc), style="red"), "done")
