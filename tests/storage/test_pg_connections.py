@@ -123,6 +123,26 @@ def test_a_kept_connection_is_what_a_new_one_to_the_url_is(pg_head_url):
         engine.dispose()
 
 
+def _one_kept(url: str) -> int:
+    """The server pid of the one connection kept after an engine closes it."""
+    pg_connections.close_all()
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        pid = driver(conn).info.backend_pid
+    engine.dispose()  # kept
+    return pid
+
+
+def _next_is_a_new_working_connection(url: str, pid: int) -> None:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            assert driver(conn).info.backend_pid != pid
+            assert conn.exec_driver_sql("SELECT 1").scalar() == 1
+    finally:
+        engine.dispose()
+
+
 def test_a_broken_connection_is_closed_not_kept(pg_head_url):
     engine = make_engine(pg_head_url)
     with engine.connect() as conn:
@@ -134,30 +154,14 @@ def test_a_broken_connection_is_closed_not_kept(pg_head_url):
             conn.exec_driver_sql("SELECT 1")
     engine.dispose()
     assert raw.closed
-    engine = make_engine(pg_head_url)
-    try:
-        with engine.connect() as conn:
-            assert driver(conn).info.backend_pid != pid
-            assert conn.exec_driver_sql("SELECT 1").scalar() == 1
-    finally:
-        engine.dispose()
+    _next_is_a_new_working_connection(pg_head_url, pid)
 
 
 def test_a_kept_connection_whose_server_process_ended_is_not_handed_on(pg_head_url):
-    pg_connections.close_all()
-    engine = make_engine(pg_head_url)
-    with engine.connect() as conn:
-        pid = driver(conn).info.backend_pid
-    engine.dispose()  # kept
+    pid = _one_kept(pg_head_url)
     with psycopg.connect(PG_URL.replace("postgresql+psycopg://", "postgresql://")) as other:
         other.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,))
-    engine = make_engine(pg_head_url)
-    try:
-        with engine.connect() as conn:
-            assert driver(conn).info.backend_pid != pid
-            assert conn.exec_driver_sql("SELECT 1").scalar() == 1
-    finally:
-        engine.dispose()
+    _next_is_a_new_working_connection(pg_head_url, pid)
 
 
 def _child_pid(url: str, reply: Any) -> None:
@@ -168,11 +172,7 @@ def _child_pid(url: str, reply: Any) -> None:
 
 
 def test_a_forked_process_takes_none_of_its_parents_kept_connections(pg_head_url):
-    pg_connections.close_all()
-    engine = make_engine(pg_head_url)
-    with engine.connect() as conn:
-        pid = driver(conn).info.backend_pid
-    engine.dispose()  # kept
+    pid = _one_kept(pg_head_url)
     context = multiprocessing.get_context("fork")
     reply = context.Queue()
     child = context.Process(target=_child_pid, args=(pg_head_url, reply))
