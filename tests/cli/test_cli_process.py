@@ -116,6 +116,11 @@ def _loaded(tmp_path, *args: str) -> tuple[int, list[str]]:
     done = subprocess.run(
         [sys.executable, "-c", IMPORT_PROBE, *args], capture_output=True, text=True, env=env
     )
+    return probe_report(done)
+
+
+def probe_report(done: subprocess.CompletedProcess[str]) -> tuple[int, list[str]]:
+    """An import probe's exit code and the modules it saw loaded (its `LOADED` line)."""
     line = next(x for x in done.stdout.splitlines() if x.startswith("LOADED"))
     _, code, *names = line.split(" ")
     return int(code), [n for n in "".join(names).split(",") if n]

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 
+from tests.cli.test_cli_process import probe_report
 from tests.conftest import write_deck
 from tests.weak_week import DECK, QID, TYPE_I, paste
 
@@ -59,12 +60,6 @@ def _run(tmp_path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _loaded(done: subprocess.CompletedProcess[str]) -> tuple[int, list[str]]:
-    line = next(x for x in done.stdout.splitlines() if x.startswith("LOADED"))
-    _, code, *names = line.split(" ")
-    return int(code), [n for n in "".join(names).split(",") if n]
-
-
 def test_weakness_loads_no_module_it_does_not_use(tmp_path, sqlite_template):
     db = tmp_path / "w.sqlite3"
     shutil.copy(sqlite_template, db)
@@ -77,9 +72,9 @@ def test_weakness_loads_no_module_it_does_not_use(tmp_path, sqlite_template):
         )
     )
     deck = write_deck(tmp_path / "week.toml", DECK, key="week")
-    assert _loaded(_run(tmp_path, "--db", str(db), "decks", "add", str(deck)))[0] == 0
-    assert _loaded(_run(tmp_path, "--db", str(db), "qbank", "import", str(log)))[0] == 0
+    assert probe_report(_run(tmp_path, "--db", str(db), "decks", "add", str(deck)))[0] == 0
+    assert probe_report(_run(tmp_path, "--db", str(db), "qbank", "import", str(log)))[0] == 0
     for args in ((), ("--json",)):
         done = _run(tmp_path, "--db", str(db), "weakness", *args)
-        assert _loaded(done) == (0, []), done.stderr
+        assert probe_report(done) == (0, []), done.stderr
         assert TYPE_I in done.stdout  # the report ran: its topics are printed
