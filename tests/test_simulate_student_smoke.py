@@ -246,3 +246,34 @@ def test_each_world_is_judged_over_its_lucks_by_its_mean_and_its_runs_at_or_abov
     assert two.weak_gap[1] == pytest.approx(0.35)
     assert (two.gap_at_or_above, two.weak_at_or_above) == (3, 1)
     assert (worlds[1].weak_at_or_above, worlds[1].gap[1]) == (1, 0.0)  # 0.0 counts as at
+
+
+def test_a_model_s_mean_gap_carries_its_95_percent_confidence_interval():
+    assert report.t95(11) == 2.201 and report.t95(1) == 12.706
+    assert report.t95(40) == pytest.approx(2.021, abs=0.002)  # past the table: the expansion
+    assert report.t95(200) == pytest.approx(1.972, abs=0.002)
+    m, sd, half = report.mean_ci([0.1, 0.3, 0.5, 0.7])
+    assert (m, sd) == (pytest.approx(0.4), pytest.approx(0.2582, abs=1e-4))
+    assert half == pytest.approx(3.182 * 0.2582 / 2, abs=1e-3)
+    assert report.mean_ci([0.2])[2] != report.mean_ci([0.2])[2]  # one run: no interval (nan)
+
+
+def test_the_weakest_quarter_s_spread_is_split_into_luck_and_world():
+    def gap(seed: int, luck: int, w: float, setting: str = "light-qbank") -> report.Gap:
+        return report.Gap(setting, seed, "flashcore", 6500, 96.0, 95.8, 0.1, w, False, 0.2,
+                          1000.0, None, luck)  # fmt: skip
+
+    # two worlds whose lucks differ by 0.2 each: luck variance 0.02; their means (+1, -1) vary
+    # far beyond what that explains: world variance 2 - 0.02 / 2
+    rows = [gap(0, 0, 1.1), gap(0, 1, 0.9), gap(1, 0, -0.9), gap(1, 1, -1.1)]
+    (x,) = report.spread_parts(rows)
+    assert (x.setting, x.worlds, x.mean) == ("light-qbank", 2, pytest.approx(0.0))
+    assert x.luck_sd == pytest.approx(0.02**0.5)
+    assert x.world_sd == pytest.approx((2 - 0.01) ** 0.5)
+    assert x.below == pytest.approx(0.5)
+    # worlds that differ no more than their lucks: no world effect, none below on average
+    same = [gap(0, 0, 0.5), gap(0, 1, -0.1), gap(1, 0, 0.1), gap(1, 1, 0.3)]
+    (y,) = report.spread_parts(same)
+    assert (y.world_sd, y.below, y.mean) == (0.0, 0.0, pytest.approx(0.2))
+    # one world at several lucks, or worlds at one luck each: nothing to split
+    assert report.spread_parts([gap(0, 0, 0.1), gap(0, 1, 0.2), gap(1, 0, 0.3)]) == []

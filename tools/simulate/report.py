@@ -10,6 +10,7 @@ comparison with its own scores.
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -118,6 +119,76 @@ def mean_sd(values: Sequence[float]) -> tuple[float, float]:
     return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
 
 
+# Student's t, two-sided 95 %, by degrees of freedom (1-30); beyond, the normal's 1.96 with
+# Cornish-Fisher's first correction (within 0.002 of the exact value from 31 on).
+_T95 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
+        2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
+        2.060, 2.056, 2.052, 2.048, 2.045, 2.042)  # fmt: skip
+
+
+def t95(df: int) -> float:
+    """The two-sided 95 % quantile of Student's t with `df` degrees of freedom (df >= 1)."""
+    if df <= len(_T95):
+        return _T95[max(1, df) - 1]
+    z = 1.959964
+    return z + (z**3 + z) / (4 * df)
+
+
+def mean_ci(values: Sequence[float]) -> tuple[float, float, float]:
+    """Mean, standard deviation and the half-width of the mean's 95 % confidence interval
+    (Student's t over the runs, each taken as an independent draw of world and luck; nan with
+    fewer than two)."""
+    m, sd = mean_sd(values)
+    if len(values) < 2:
+        return m, sd, float("nan")
+    return m, sd, t95(len(values) - 1) * sd / math.sqrt(len(values))
+
+
+@dataclass(frozen=True, slots=True)
+class SpreadParts:
+    """One arm's weakest-quarter gaps in one model split into the student's luck and the world
+    (random effects, one-way, from the worlds run at two lucks or more): `luck_sd` the spread of
+    one world's runs around its own mean, `world_sd` the spread of the worlds' true means (0
+    when the worlds' means differ no more than their lucks explain), `below` the share of worlds
+    whose true mean is below plain FSRS, were those means normal around the model's mean."""
+
+    setting: str
+    arm: str
+    worlds: int
+    mean: float
+    luck_sd: float
+    world_sd: float
+    below: float
+
+
+def spread_parts(rows: Sequence[Gap]) -> list[SpreadParts]:
+    """The weakest quarter's spread, luck against world, per model and arm (see SpreadParts);
+    only models with two worlds or more run at two lucks or more."""
+    out = []
+    for setting, arm in dict.fromkeys((g.setting, g.arm) for g in rows):
+        worlds: dict[int, list[float]] = {}
+        for g in rows:
+            if (g.setting, g.arm) == (setting, arm):
+                worlds.setdefault(g.seed, []).append(g.weak_gap)
+        several = [v for v in worlds.values() if len(v) > 1]
+        if len(several) < 2:
+            continue
+        within = sum((len(v) - 1) * statistics.variance(v) for v in several)
+        luck_var = within / sum(len(v) - 1 for v in several)
+        means = [statistics.fmean(v) for v in several]
+        per_world = statistics.fmean(len(v) for v in several)
+        world_var = max(0.0, statistics.variance(means) - luck_var / per_world)
+        mean = statistics.fmean(means)
+        world_sd = math.sqrt(world_var)
+        if world_sd > 0.0:
+            below = statistics.NormalDist(mean, world_sd).cdf(0.0)
+        else:
+            below = 1.0 if mean < 0 else 0.0
+        out.append(SpreadParts(setting, arm, len(several), mean, math.sqrt(luck_var), world_sd,
+                               below))  # fmt: skip
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class WorldGaps:
     """One arm on one world (setting and seed) over the student's lucks: the gaps' mean and
@@ -152,16 +223,16 @@ def table(results: Sequence[Result], notes: dict[str, str] | None = None) -> str
     when there are several, then every run."""
     rows = gaps(results)
     lines = [
-        "| setting | arm | gap to plain-FSRS frontier at equal answers | runs above | "
-        "weakest quarter gap | weakest quarter at or above | answers at retention >= 0.93 | "
-        "answers (plain 0.90) |",
+        "| setting | arm | gap to plain-FSRS frontier at equal answers [mean's 95% CI] | "
+        "runs above | weakest quarter gap [mean's 95% CI] | weakest quarter at or above | "
+        "answers at retention >= 0.93 | answers (plain 0.90) |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for setting in dict.fromkeys(g.setting for g in rows):
         for arm in dict.fromkeys(g.arm for g in rows if g.setting == setting):
             mine = [g for g in rows if g.setting == setting and g.arm == arm]
-            g, gs = mean_sd([x.gap for x in mine])
-            w, ws = mean_sd([x.weak_gap for x in mine])
+            g, gs, gh = mean_ci([x.gap for x in mine])
+            w, ws, wh = mean_ci([x.weak_gap for x in mine])
             above = sum(1 for x in mine if x.gap > 0)
             weak_above = sum(1 for x in mine if x.weak_gap >= 0)
             high = statistics.fmean(x.high_retention_share for x in mine)
@@ -171,8 +242,9 @@ def table(results: Sequence[Result], notes: dict[str, str] | None = None) -> str
             base_text = f"{statistics.fmean(base):,.0f}" if base else "-"
             flag = " (extrapolated)" if any(x.outside for x in mine) else ""
             lines.append(
-                f"| {setting} | {arm} | {g:+.2f} ± {gs:.2f}{flag} | {above} of {len(mine)} | "
-                f"{w:+.2f} ± {ws:.2f} | {weak_above} of {len(mine)} | {100 * high:.0f}% | "
+                f"| {setting} | {arm} | {g:+.2f} ± {gs:.2f}{_ci(g, gh)}{flag} | {above} of "
+                f"{len(mine)} | {w:+.2f} ± {ws:.2f}{_ci(w, wh)} | {weak_above} of {len(mine)} | "
+                f"{100 * high:.0f}% | "
                 f"{answers:,.0f} ({base_text}) |"
             )
     worlds = over_lucks(rows)
@@ -185,6 +257,17 @@ def table(results: Sequence[Result], notes: dict[str, str] | None = None) -> str
                 f"| {x.setting} | {x.seed} | {x.arm} | {x.runs} | {x.gap[0]:+.2f} ± "
                 f"{x.gap[1]:.2f} | {x.gap_at_or_above} of {x.runs} | {x.weak_gap[0]:+.2f} ± "
                 f"{x.weak_gap[1]:.2f} | {x.weak_at_or_above} of {x.runs} |"
+            )
+    parts = spread_parts(rows)
+    if parts:
+        lines += ["", "The weakest quarter's spread: the student's luck against the world (worlds "
+                  "run at two lucks or more):", "",
+                  "| setting | arm | worlds | mean | luck sd | world sd | worlds below plain FSRS "
+                  "on average (estimated) |", "|---|---|---|---|---|---|---|"]  # fmt: skip
+        for x in parts:
+            lines.append(
+                f"| {x.setting} | {x.arm} | {x.worlds} | {x.mean:+.2f} | {x.luck_sd:.2f} | "
+                f"{x.world_sd:.2f} | {100 * x.below:.0f}% |"
             )
     lines += ["", "Per seed:", "",
               "| setting | seed | arm | answers | score | frontier | gap | weakest quarter gap "
@@ -220,6 +303,10 @@ def table(results: Sequence[Result], notes: dict[str, str] | None = None) -> str
     if notes:
         lines += ["", "Settings:", ""] + [f"- {k}: {v}" for k, v in notes.items()]
     return "\n".join(lines)
+
+
+def _ci(mean: float, half: float) -> str:
+    return "" if math.isnan(half) else f" [{mean - half:+.2f}, {mean + half:+.2f}]"
 
 
 def retention_shares(results: Sequence[Result]) -> str:
