@@ -91,9 +91,6 @@ PULL_FORWARD_WHERE = "forgetting"
 # below its weight's `retention_for`). An ablation (issue 21, sixth round): it saved the
 # hard-question students' pull-forwards (+0.3 points) but lost 0.4 on a base seed; not kept.
 PULL_ONLY_DUE = False
-# A topic's fresh misses pull at most one card each (its least remembered), within
-# `pull_forward_per_topic` (an ablation, issue 21y): a miss is one piece of evidence.
-PULL_PER_MISS = False
 
 
 def pulls_forward(weight: float, forgetting: float | None) -> bool:

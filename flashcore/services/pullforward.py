@@ -162,8 +162,6 @@ def choose(
         if allowed <= 0:
             continue  # missed on questions others miss more than your average miss's
         t = topics[topic_id]
-        if weakness.PULL_PER_MISS:
-            allowed = min(allowed, t.misses)
         assert t.logged is not None
         unseen_since = min(start, t.logged)
         ranked = sorted(

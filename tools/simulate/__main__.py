@@ -46,8 +46,6 @@ ARMS: dict[str, Arm] = {
             ("memory_floor.ONLY_INTRODUCED", True),
         ),
     ),
-    # a topic's fresh misses pull one card each, at most pull_forward_per_topic (issue 21y)
-    "pull-per-miss": Arm("pull-per-miss", patch=(("PULL_PER_MISS", True),)),
     # no pull-forwards at all (the weights and the order as shipped)
     "no-pull": Arm("no-pull", config=(("pull_forward_per_topic", "0"),)),
     # misses shrunk toward the student's average by a prior fitted from how much the topics
