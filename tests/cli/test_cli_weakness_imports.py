@@ -34,6 +34,14 @@ HEAVY = (
     "flashcore.exporters",
     "flashcore.services.decks",
     "flashcore.services.qbank_import",
+    # the other commands' modules and their parsers (cli.GROUPS: only the command's own group)
+    "flashcore.cli.decks",
+    "flashcore.cli.study",
+    "flashcore.cli.qbank",
+    "flashcore.cli.collection",
+    "flashcore.cli.export",
+    "flashcore.cli.safety",
+    "flashcore.cli.plan",
 )
 
 PROBE = """
