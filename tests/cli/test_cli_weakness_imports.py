@@ -42,6 +42,14 @@ HEAVY = (
     "flashcore.cli.export",
     "flashcore.cli.safety",
     "flashcore.cli.plan",
+    # what only loading decks, the forecast and self-assessments make values of (their
+    # dataclasses were most of what the report's imports cost beyond SQLAlchemy)
+    "flashcore.core.decksync",
+    "flashcore.core.cloze",
+    "flashcore.core.forecast",
+    "flashcore.core.budget",
+    "flashcore.core.assessment",
+    "statistics",
 )
 
 PROBE = """
