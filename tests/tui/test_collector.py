@@ -62,3 +62,41 @@ async def test_the_wal_checkpoint_runs_while_the_student_reads(fc, monkeypatch):
         await asyncio.sleep(0.3)  # the card is read for a moment
         await settle(pilot)
     assert True in done  # it ran after the answer, and checkpointed
+
+
+async def test_a_screen_left_as_it_is_still_frees_its_cyclic_garbage(fc):
+    # A card left on screen (or "All done" overnight) redraws its clock every second; with the
+    # automatic collector held off, the cycles that drawing leaves were never freed: an open
+    # reviewer grew ~14 MB an hour in a real terminal. Its one-second tick collects them now.
+    import weakref
+
+    from flashcore.tui import collector
+
+    app = make_app(fc, ticks=still)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen) and screen.phase == "front"
+        assert not gc.isenabled()
+        freed: list[str] = []
+
+        class Node:
+            pass
+
+        old = Node()
+        old.me = old  # a cycle: only the collector frees it
+        weakref.finalize(old, freed.append, "old")
+        gc.collect(1)  # `old` survives a young collection: it is in the oldest generation now
+        young = Node()
+        young.me = young
+        weakref.finalize(young, freed.append, "young")
+        del young, old
+        for _ in range(collector.IDLE_EVERY):
+            screen._tick()
+        assert "young" in freed
+        for _ in range(collector.IDLE_EVERY * collector.IDLE_FULL_EVERY):
+            screen._tick()
+        assert sorted(freed) == ["old", "young"]
+        assert not gc.isenabled()  # the keys' path is still kept clear

@@ -8,6 +8,7 @@ session's summary, when the day ended with nothing held back, says that a new da
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from datetime import timedelta
@@ -88,12 +89,17 @@ async def test_the_session_summary_left_open_overnight_says_a_new_day_began(fc, 
         screen = app.screen
         assert isinstance(screen, SessionEndScreen) and screen.finished
         await pilot.pause(0.5)
-        assert "All done for today" in screen_text(app)
+        text = screen_text(app)
+        assert "All done for today" in text
+        evening = re.search(r"Due tomorrow +(\S.*)", text)
+        assert evening is not None and "…" not in evening.group(1)
         fc.clock.set(NOW + timedelta(days=1, hours=-1))
         await pilot.pause(0.5)
         text = screen_text(app)
         assert "All done for today" not in text
         assert "A new study day began: Enter for today's cards" in text
+        assert "Due tomorrow" not in text  # that day has begun: its first queue is today's
+        assert re.search(r"Due today +(\S.*)", text).group(1) == evening.group(1)
 
 
 async def test_keys_typed_before_a_load_error_are_dropped_and_the_load_is_tried_again(
