@@ -91,11 +91,12 @@ def _timed(attempt: AttemptSpec) -> bool:
     return attempt.others is not None or attempt.seconds is not None or attempt.on_date != _NO_DATE
 
 
-_DECK_COLUMNS = {"answer", "back"}  # a card's back; a log says "your answer", "correct answer"
+_DECK_COLUMNS = {"answer", "back", "front", "prompt", "response"}  # a card's sides; a log
+# says "your answer", "correct answer", "your response"
 
 
 def _names_a_back(head: bytes) -> bool:
-    """Whether the table's first line is a header naming a card's back (`Answer`, `Back`)."""
+    """Whether the table's first line is a header naming a card's side (`Answer`, `Back`, `Prompt`)."""
     for line in head.decode("utf-8-sig", "replace").splitlines():
         if line.strip():
             cells = re.split(r"[,\t;|]", line)

@@ -74,6 +74,12 @@ def test_the_samples_folder_given_to_decks_add_loads_nothing(cli, loaded_sqlite)
         # a deck's header beside columns a log has too (an id, a topic or subject)
         ("own.csv", "ID,Question,Answer,Topic\n1,What blocks H1?,Diphenhydramine,H1\n", 2),
         ("sheet.csv", "id,front,back,subject\r\n7,Aspirin MOA?,COX,Pharmacology\r\n", 2),
+        (
+            "prompts.csv",
+            "ID,Prompt,Response,Topic\n3,Drug of choice for absence?,Ethosuximide,Neuro\n",
+            2,
+        ),
+        ("sides.csv", "QID,Front,Extra,System\n9,Aspirin MOA?,Irreversible COX,Heme\n", 2),
     ],
 )
 def test_a_deck_that_resembles_a_table_still_loads(cli, sqlite_url, tmp_path, name, text, cards):
