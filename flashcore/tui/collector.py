@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import gc
 
+from flashcore.services import memory
+
 FULL_EVERY = 10
 IDLE_EVERY = 5  # seconds on a screen left as it is between two collections
 IDLE_FULL_EVERY = 12  # of those, every twelfth (a minute) collects everything
@@ -39,15 +41,16 @@ def freeze_once() -> None:
 
 
 def hold() -> None:
-    """Turn automatic collection off until the matching `release`."""
+    """Turn automatic collection off until the matching `release` (counted with the services'
+    own pauses, which may be running in a worker thread meanwhile)."""
     _state["holds"] += 1
-    gc.disable()
+    memory.pause()
 
 
 def release() -> None:
-    _state["holds"] = max(0, _state["holds"] - 1)
-    if _state["holds"] == 0:
-        gc.enable()
+    if _state["holds"] > 0:
+        _state["holds"] -= 1
+        memory.resume()
 
 
 def settle() -> None:

@@ -100,3 +100,36 @@ async def test_a_screen_left_as_it_is_still_frees_its_cyclic_garbage(fc):
             screen._tick()
         assert sorted(freed) == ["old", "young"]
         assert not gc.isenabled()  # the keys' path is still kept clear
+
+
+def test_a_worker_pause_ending_under_a_session_leaves_the_collector_held():
+    # Enter pressed while Home's queue build still ran in a worker (its collector pause began
+    # with the collector on): the worker's end turned the collector back on under the session,
+    # so collections landed between keys and cards again. Pauses are counted now.
+    import threading
+
+    from flashcore.services.memory import no_cycle_collection
+    from flashcore.tui import collector
+
+    assert gc.isenabled()
+    inside, leave = threading.Event(), threading.Event()
+
+    def worker() -> None:
+        with no_cycle_collection():
+            inside.set()
+            leave.wait(5)
+
+    t = threading.Thread(target=worker)
+    t.start()
+    try:
+        inside.wait(5)
+        collector.hold()  # the session starts while the worker is paused
+        leave.set()
+        t.join(5)
+        assert not gc.isenabled()  # still held for the session
+        collector.release()
+        assert gc.isenabled()
+    finally:
+        leave.set()
+        t.join(5)
+        gc.enable()

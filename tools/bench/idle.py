@@ -31,6 +31,8 @@ from tools.bench.engine import BenchError
 from tools.bench.tui import HOME_READY, Terminal
 
 CARD_SHOWN = b"show answer"
+HOME_READING = 3.0  # seconds on Home before Enter, as a student reads it (Enter at once on
+# the first paint left the collector on for the whole session: no hold, no growth to see)
 
 
 def resident_kb(pid: int) -> int:
@@ -75,6 +77,7 @@ def run(minutes: float, speed: float, every: float) -> dict[str, object]:
     term = Terminal(cmd, env)
     try:
         term.wait_for(HOME_READY, timeout=120)
+        time.sleep(HOME_READING)
         mark = term.mark()
         term.send(b"\r")
         term.wait_for(CARD_SHOWN, since=mark, timeout=60)
