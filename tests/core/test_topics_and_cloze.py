@@ -104,3 +104,22 @@ def test_path_key_is_each_parts_words_for_any_path():
         assert topics.path_key(path) == plain(path)
 
     check()
+
+
+def test_a_pair_of_parts_has_the_key_of_the_parts_joined_by_a_space_for_any_text():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    samples = ["Hypersensitivity", "Type I", "Sjögren", "e\u0301", "\u0301x", "ﬁ", "", "IV"]
+    for a in samples:
+        for b in samples:
+            assert topics.pair_key(a, b) == topics.text_key(a + " " + b), (a, b)
+
+    text = st.text(alphabet=st.characters(codec="utf-8"), max_size=15)
+
+    @settings(max_examples=300, deadline=None)
+    @given(text, text)
+    def check(parent: str, leaf: str) -> None:
+        assert topics.pair_key(parent, leaf) == topics.text_key(parent + " " + leaf)
+
+    check()
