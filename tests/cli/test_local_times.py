@@ -33,3 +33,15 @@ def test_a_profile_in_utc_reads_utc_as_before(cli, db_url):
     lines = cli.ok("qbank", "batches", "--db", db_url).out.splitlines()
     assert lines[0].split()[1:3] == ["imported", f"({zone})"]
     assert lines[2].split()[1:3] == ["2027-01-05", "02:30"]
+
+
+def test_an_undone_answer_says_when_it_was_given_in_the_profiles_zone(cli, db_url):
+    cli.ok("config", "set", "timezone", "Asia/Kolkata", "--db", db_url)
+    cli.ok("decks", "add", SAMPLE.parents[1] / "immunology.toml", "--db", db_url)
+    card = cli.at("2027-01-05T02:30:00+00:00").json("due", "--limit", "1", "--db", db_url)[0]
+    cli.ok("answer", card["card_id"], "again", "--db", db_url)
+    out = cli.ok("undo", "--db", db_url).out.strip()
+    assert out == f"undone: card {card['card_id']} (Again at 2027-01-05 08:00 IST)"
+    cli.ok("answer", card["card_id"], "good", "--db", db_url)
+    (row,) = cli.json("undo", "--db", db_url)
+    assert row["reviewed_at"] == "2027-01-05T02:30:00+00:00"  # --json keeps UTC ISO
