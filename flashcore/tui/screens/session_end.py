@@ -53,7 +53,8 @@ def summary_text(
     label = "Due today" if new_day else "Due tomorrow"
     row(label, "…" if outlook is None else outlook_text(outlook["tomorrow"]))
     if record.postponed:
-        row("Postponed", f"{plural(record.postponed, 'card')} over the time budget, first tomorrow")
+        first = "today" if new_day else "tomorrow"
+        row("Postponed", f"{plural(record.postponed, 'card')} over the time budget, first {first}")
     topics = record.weak_topics()
     text.append("\nWeak topics worked\n", style="bold")
     if not topics:
@@ -95,17 +96,20 @@ class SessionEndScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.load()
-        if self.finished:
-            self.set_interval(ROLLOVER_LOOK_S, self._look_for_new_day)
+        self.set_interval(ROLLOVER_LOOK_S, self._look_for_new_day)
 
     def _look_for_new_day(self) -> None:
-        """Left open overnight, "All done for today" would be wrong the next morning: the
-        title then says a new study day began and Enter goes Home to its cards."""
-        if self.finished and self.ctx.fc.now() >= self.rollover:
-            self.finished, self.new_day = False, True
+        """Left open overnight, "All done for today" and "Due tomorrow" would be wrong the next
+        morning: the title then says a new study day began (Enter goes Home to its cards) and
+        the outlook is today's. A session ended early keeps its title ("Session ended")."""
+        if self.new_day or self.ctx.fc.now() < self.rollover:
+            return
+        self.new_day = True
+        if self.finished:
+            self.finished = False
             title = Text("A new study day began: Enter for today's cards", style="bold yellow")
             self.query_one("#end-title", Static).update(title)
-            self.query_one("#end-summary", Static).update(self._text())
+        self.query_one("#end-summary", Static).update(self._text())
 
     @work(exclusive=True, group="end")
     async def load(self) -> None:
