@@ -62,6 +62,7 @@ def collect() -> None:
     """A collection at a quiet moment: generations 0 and 1; every `FULL_EVERY` calls all of
     them, then `settle`."""
     _state["collections"] += 1
+    _state["idle"] = 0  # a card was just shown: the screen is not left as it is
     if _state["collections"] % FULL_EVERY:
         gc.collect(1)
     else:
@@ -70,7 +71,9 @@ def collect() -> None:
 
 
 def idle_tick() -> None:
-    """A second has passed with nothing on its way to the screen (called while `hold` is on)."""
+    """A second has passed with nothing on its way to the screen (called while `hold` is on);
+    counted from the last card shown (`collect`), so a student answering every few seconds
+    meets no collection here."""
     _state["idle"] += 1
     if _state["idle"] % IDLE_EVERY:
         return

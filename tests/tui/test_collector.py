@@ -133,3 +133,22 @@ def test_a_worker_pause_ending_under_a_session_leaves_the_collector_held():
         leave.set()
         t.join(5)
         gc.enable()
+
+
+def test_the_idle_collections_count_from_the_last_card_shown(monkeypatch):
+    # A student answering every few seconds keeps showing cards: the idle collections are for a
+    # screen left as it is, never on the way between a key and the next card.
+    from flashcore.tui import collector
+
+    made: list[int] = []
+    monkeypatch.setattr(gc, "collect", lambda generation=2: made.append(generation) or 0)
+    monkeypatch.setattr(collector, "settle", lambda: None)
+    for _ in range(20):  # a card every three seconds
+        collector.collect()
+        made.clear()
+        for _ in range(3):
+            collector.idle_tick()
+        assert made == []
+    for _ in range(collector.IDLE_EVERY):  # then left as it is
+        collector.idle_tick()
+    assert made == [1]
