@@ -76,12 +76,12 @@ def _one_cli_parser_per_process() -> None:
     import flashcore.cli as cli
 
     build = cli.build_parser
-    kept: list[argparse.ArgumentParser] = []
+    kept: dict[str | None, argparse.ArgumentParser] = {}
 
-    def build_parser() -> argparse.ArgumentParser:
-        if not kept:
-            kept.append(build())
-        return kept[0]
+    def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+        if command not in kept:  # the whole parser, or one command group's (cli.GROUPS)
+            kept[command] = build(command)
+        return kept[command]
 
     cli.build_parser = build_parser  # type: ignore[assignment]
 

@@ -10,11 +10,11 @@ messages), and one module per command group (`collection`, `decks`, `study`, `qb
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 
 from flashcore import __version__
-from flashcore.cli import collection, decks, export, plan, qbank, safety, study, weakness
 from flashcore.cli.context import (
     after_commands,
     pause_collector,
@@ -32,10 +32,50 @@ from flashcore.cli.parser import (
     example_epilog,
 )
 
-__all__ = ["build_parser", "main", "system_timezone"]
+__all__ = ["GROUPS", "build_parser", "command_named", "main", "system_timezone"]
 
 
-def build_parser() -> argparse.ArgumentParser:
+# The commands in the order `--help` lists them: (the module, its function adding them, whether
+# that function takes the shared options, the commands it adds). A command's run builds the
+# parser of its own group only (`build_parser(command)`): the other groups' modules (and what
+# they import) and their parsers are never made. tests/cli/test_help.py checks each group adds
+# exactly the commands named here.
+GROUPS: tuple[tuple[str, str, bool, tuple[str, ...]], ...] = (
+    ("collection", "add_init", False, ("init",)),
+    ("study", "add_review", False, ("review",)),
+    ("decks", "add_commands", True, ("decks", "cards")),
+    ("collection", "add_settings", True, ("config", "profiles")),
+    ("study", "add_commands", False, ("due", "answer", "undo", "check", "stats")),
+    ("qbank", "add_commands", True, ("qbank", "topics")),
+    ("weakness", "add_commands", False, ("weakness",)),
+    ("export", "add_commands", True, ("export",)),
+    ("safety", "add_commands", True, ("backup", "doctor")),
+    ("plan", "add_commands", True, ("exam", "plan", "assess", "optimize")),
+)
+# The shared options that take a value (`--db URL`, `--profile NAME`): skipped when looking
+# for the command's name among the arguments.
+_VALUED = ("--db", "--profile")
+
+
+def command_named(argv: Sequence[str]) -> str | None:
+    """The command `argv` runs, when it is certain before parsing: the first word that is
+    not a shared option or its value, if it names a command; else None (help, a version, an
+    unknown word or option: the whole parser answers)."""
+    known = {name for *_, names in GROUPS for name in names}
+    words = iter(argv)
+    for word in words:
+        if word in _VALUED:
+            next(words, None)
+        elif word == "--debug" or word.startswith(tuple(f"{v}=" for v in _VALUED)):
+            continue
+        else:
+            return word if word in known else None
+    return None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser: every command's, or only the group holding `command` (the
+    same parser for that command's arguments)."""
     common = common_options()
     parser = Parser(
         prog=PROG,
@@ -62,16 +102,14 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(handler=handler)
         return p
 
-    collection.add_init(add)
-    study.add_review(add)
-    decks.add_commands(add, common)
-    collection.add_settings(add, common)
-    study.add_commands(add)
-    qbank.add_commands(add, common)
-    weakness.add_commands(add)
-    export.add_commands(add, common)
-    safety.add_commands(add, common)
-    plan.add_commands(add, common)
+    for module, function, shared, names in GROUPS:
+        if command is not None and command not in names:
+            continue
+        adder = getattr(importlib.import_module(f"flashcore.cli.{module}"), function)
+        if shared:
+            adder(add, common)
+        else:
+            adder(add)
     return parser
 
 
@@ -95,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    parser = build_parser()
+    parser = build_parser(command_named(sys.argv[1:] if argv is None else argv))
     args = _normalize(parser.parse_args(argv))
     if not getattr(args, "handler", None):
         parser.print_help()

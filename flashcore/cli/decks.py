@@ -259,6 +259,7 @@ def _undo_scoped(args: argparse.Namespace) -> int:
 
     with open_collection(args) as fc:
         report = undo_scoped(fc, args.action, args.undo)
+        settings = fc.settings
     if args.json:
         emit_json(report.to_json())
         return 0
@@ -266,7 +267,7 @@ def _undo_scoped(args: argparse.Namespace) -> int:
     n = len(report.cards)
     say(f"{args.action}: {n:,} card{'s' if n != 1 else ''} put back as before change "
         f"{change.change_id} ({change.action} of {change.scope_text()} on "
-        f"{change.at:%Y-%m-%d %H:%M} UTC, {len(change.cards):,} cards)")  # fmt: skip
+        f"{settings.local_minute(change.at)}, {len(change.cards):,} cards)")  # fmt: skip
     for why, ids in report.left.items():
         shown = " ".join(str(i) for i in ids[:10]) + (" ..." if len(ids) > 10 else "")
         say(f"  left as they are: {len(ids):,} {_LEFT[why.value]} ({shown})")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -226,12 +227,16 @@ def cmd_qbank_batches(args: argparse.Namespace) -> int:
 
     with open_collection(args) as fc:
         rows = list_batches(fc)
+        settings = fc.settings
     if args.json:
         emit_json(rows)
     else:
-        say(table([(r["batch_id"], r["imported_at"][:16], r["source"], r["format"],
-                      r["attempts"], r["origin"]) for r in rows],
-                    ["batch", "imported (UTC)", "source", "format", "attempts", "from"]))  # fmt: skip
+        zone = settings.zone  # the student's own clock; --json keeps UTC (ISO, with offset)
+        say(table([(r["batch_id"], datetime.fromisoformat(r["imported_at"]).astimezone(zone)
+                    .strftime("%Y-%m-%d %H:%M"), r["source"], r["format"], r["attempts"],
+                    r["origin"]) for r in rows],
+                  ["batch", f"imported ({settings.timezone})", "source", "format", "attempts",
+                   "from"]))  # fmt: skip
     return 0
 
 

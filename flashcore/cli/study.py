@@ -163,12 +163,14 @@ def cmd_undo(args: argparse.Namespace) -> int:
                 info("nothing was changed")
                 return 1
             done = undo(fc, args.steps, earlier_days=True)
+        settings = fc.settings
     if args.json:
         emit_json([{"card_id": u.card_id, "rating": u.rating.name.lower(),
                     "reviewed_at": u.reviewed_at.isoformat()} for u in done])  # fmt: skip
     else:
         for u in done:
-            say(f"undone: card {u.card_id} ({u.rating.label} at {u.reviewed_at.isoformat()})")
+            say(f"undone: card {u.card_id} ({u.rating.label} at "
+                f"{settings.local_minute(u.reviewed_at)})")  # fmt: skip
     return 0
 
 

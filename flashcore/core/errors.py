@@ -74,7 +74,7 @@ class IdenticalLogError(FlashcoreError):
     def __init__(self, message: str, *, batch_id: int, imported_at: str) -> None:
         super().__init__(message)
         self.batch_id = batch_id
-        self.imported_at = imported_at  # "YYYY-MM-DD HH:MM UTC"
+        self.imported_at = imported_at  # "YYYY-MM-DD HH:MM IST", in the profile's zone
 
 
 @dataclass(frozen=True, slots=True)

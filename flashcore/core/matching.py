@@ -104,7 +104,7 @@ class TopicMatcher:
             if _distinctive(leaf_key):
                 genus.append((frozenset(leaf_key.split()), topic_id))
             if len(parts) >= 2:
-                both = topic_keys.text_key(parts[-2] + " " + parts[-1])
+                both = topic_keys.pair_key(parts[-2], parts[-1])
                 if both:
                     genus.append((frozenset(both.split()), topic_id))
         # Most words first: the closest genus is tried before a broader one.
@@ -239,16 +239,20 @@ class TopicMatcher:
         return None if best is None else -best[3]
 
     def _suggestion_words(self) -> _SuggestionWords:
-        names = {
-            t: frozenset(topic_keys.text_key(topic_keys.split_path(p)[-1]).split())
-            for t, p in self.paths.items()
-        }
-        path_words = {
-            t: frozenset(
-                w for part in topic_keys.split_path(p) for w in topic_keys.text_key(part).split()
-            )
-            for t, p in self.paths.items()
-        }
+        of_part: dict[str, frozenset[str]] = {}  # the paths' parts repeat: each worked out once
+
+        def part_words(part: str) -> frozenset[str]:
+            found = of_part.get(part)
+            if found is None:
+                found = of_part[part] = frozenset(topic_keys.text_key(part).split())
+            return found
+
+        names: dict[int, frozenset[str]] = {}
+        path_words: dict[int, frozenset[str]] = {}
+        for t, p in self.paths.items():
+            parts = topic_keys.split_path(p)
+            names[t] = part_words(parts[-1])
+            path_words[t] = frozenset().union(*map(part_words, parts))
         by_name: dict[str, set[int]] = defaultdict(set)
         by_path: dict[str, set[int]] = defaultdict(set)
         for t, ws in names.items():

@@ -9,11 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from flashcore.core import first_answers, weakness
-from flashcore.core.assessment import AreaKind, Band
 from flashcore.core.text import REASON_CHARS, clip
 from flashcore.core.weakness import MissedQuestion, TopicScore
+
+if TYPE_CHECKING:  # named by AssessmentArea's fields only (made where assessments are read)
+    from flashcore.core.assessment import AreaKind, Band
 
 
 class Basis(StrEnum):

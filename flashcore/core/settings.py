@@ -6,7 +6,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -84,6 +84,11 @@ class Settings:
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def local_minute(self, at: datetime) -> str:
+        """`at` as the student reads a time: `2027-01-05 08:00 IST` in their zone (`… UTC`
+        for a profile in UTC)."""
+        return f"{at.astimezone(self.zone):%Y-%m-%d %H:%M %Z}"
 
     def learning_deltas(self) -> tuple[timedelta, ...]:
         return tuple(step_delta(s) for s in self.learning_steps)

@@ -81,13 +81,32 @@ def words(text: str) -> list[str]:
 @lru_cache(maxsize=65536)
 def text_key(text: str) -> str:
     """Order-free key of topic text: `Type I hypersensitivity` -> `1 hypersensitivity type`."""
-    return " ".join(sorted(set(words(text))))
+    return " ".join(sorted(_word_set(text)))
+
+
+@lru_cache(maxsize=65536)
+def _word_set(text: str) -> frozenset[str]:
+    return frozenset(words(text))
+
+
+@lru_cache(maxsize=65536)
+def pair_key(parent: str, leaf: str) -> str:
+    """`text_key(parent + " " + leaf)` from each part's words, worked out once per part (no
+    word spans the space between them; the parts of a collection's paths repeat)."""
+    return " ".join(sorted(_word_set(parent) | _word_set(leaf)))
 
 
 @lru_cache(maxsize=65536)
 def path_key(path: str) -> str:
     """The normalized key of a whole path, part by part (order of parts kept)."""
-    return SEPARATOR.join(" ".join(words(part)) for part in split_path(path))
+    return SEPARATOR.join(map(_part_key, split_path(path)))
+
+
+@lru_cache(maxsize=65536)
+def _part_key(part: str) -> str:
+    """A path part's words, in order (the parts of a collection's paths repeat: `Immunology`
+    heads hundreds of them, normalized once)."""
+    return " ".join(words(part))
 
 
 def match_keys(path: str) -> set[str]:
@@ -97,7 +116,7 @@ def match_keys(path: str) -> set[str]:
         return set()
     keys = {text_key(parts[-1])}
     if len(parts) >= 2:
-        keys.add(text_key(parts[-2] + " " + parts[-1]))
+        keys.add(pair_key(parts[-2], parts[-1]))
     keys.discard("")
     return keys
 

@@ -14,6 +14,7 @@ from flashcore.core.errors import DeckFormatError, Problem, QbankFormatError
 from flashcore.core.model import DeckSpec
 from flashcore.importers.anki_text import parse_anki_text
 from flashcore.importers.qbank import FORMAT_WORDS, AttemptSpec, parse_qbank
+from flashcore.importers.qbank.columns import column_roles
 from flashcore.importers.score_report import looks_like_report
 
 HEAD_BYTES = 65_536  # a log is recognised by its first rows
@@ -91,15 +92,22 @@ def _timed(attempt: AttemptSpec) -> bool:
     return attempt.others is not None or attempt.seconds is not None or attempt.on_date != _NO_DATE
 
 
-_DECK_COLUMNS = {"answer", "back"}  # a card's back; a log says "your answer", "correct answer"
+_DECK_COLUMNS = {"answer", "back", "front", "prompt", "response"}  # a card's sides; a log
+# says "your answer", "correct answer", "your response"
+_LOG_ONLY = ("result", "date", "seconds", "others")  # columns a deck does not have
 
 
 def _names_a_back(head: bytes) -> bool:
-    """Whether the table's first line is a header naming a card's back (`Answer`, `Back`)."""
+    """Whether the table's first line is a header naming a card's side (`Answer`, `Back`,
+    `Prompt`) and nothing only a log has (a result, a date, a time: `QID,Result,Date,Response`
+    is a log of the letters chosen)."""
     for line in head.decode("utf-8-sig", "replace").splitlines():
         if line.strip():
             cells = re.split(r"[,\t;|]", line)
-            return any(
+            if not any(
                 "".join(filter(str.isalnum, cell.lower())) in _DECK_COLUMNS for cell in cells
-            )
+            ):
+                return False
+            roles, _ = column_roles(cells)
+            return not any(role in roles for role in _LOG_ONLY)
     return False

@@ -381,7 +381,8 @@ def undo(fc: Collection, steps: int = 1, *, earlier_days: bool = False) -> list[
             anchored = anki_sync.anchor_time(session, log["card_id"])
             if anchored is not None and anchored >= log["reviewed_at"]:
                 raise FlashcoreError(
-                    f"card {log['card_id']}: its answer of {log['reviewed_at']:%Y-%m-%d %H:%M} "
+                    f"card {log['card_id']}: its answer of "
+                    f"{fc.settings.local_minute(log['reviewed_at'])} "
                     "was followed by a newer state from Anki (an import); not undone"
                 )
             repos.undo_review(session, log, now)

@@ -386,7 +386,7 @@ class _Batch:
             return
         earlier = repos.identical_batch(conn, self.fc.profile_id, self.digest)
         if earlier is not None:
-            when = f"{earlier.imported_at:%Y-%m-%d %H:%M} UTC"
+            when = self.fc.settings.local_minute(earlier.imported_at)
             raise IdenticalLogError(
                 f"{self.origin}: identical to batch {earlier.batch_id} imported {when}; "
                 "nothing added (use --again to import it anyway)",

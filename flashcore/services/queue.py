@@ -3,7 +3,6 @@ weak topics, missed questions), for the collection, a deck or a topic."""
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from flashcore.core.queue import EntryKind
 from flashcore.core.reasons import PulledForward, Reason
 from flashcore.core.weakness import MISSED_QUESTION
 from flashcore.services import first_share, pullforward
+from flashcore.services.memory import no_cycle_collection
 from flashcore.services.weights import ensure_fresh, explained_only, name_missed_questions
 from flashcore.storage import planning, repos
 from flashcore.storage import today as today_repo
@@ -104,13 +104,8 @@ def collector_paused() -> Iterator[None]:
     """Ranking allocates a few thousand small objects, none of them cyclic garbage; in a fresh
     process that is enough to start the collector's first full pass over every imported
     module's objects (~25 ms, a third of a cold queue build). Pause it, restore it after."""
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
+    with no_cycle_collection():
         yield
-    finally:
-        if was_on:
-            gc.enable()
 
 
 def build_queue(

@@ -15,7 +15,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flashcore.core.assessment import AreaKind, Band
 from flashcore.core.reasons import AssessedArea, Explanation, TopicEvidence
 
 
@@ -66,6 +65,8 @@ def from_json(data: dict[str, Any] | None) -> Explanation | None:
             others=_optional_float(data.get("others")),
         )
     if kind == "assessment":
+        from flashcore.core.assessment import AreaKind, Band  # only where an assessment weighs
+
         return AssessedArea(
             kind=AreaKind(data["area_kind"]),
             area=str(data["area"]),

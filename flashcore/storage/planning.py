@@ -4,7 +4,6 @@ Functions take a Session or a Connection and return core values; they never comm
 
 from __future__ import annotations
 
-import statistics
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -12,10 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, delete, func, insert, literal_column, select, update
 
-from flashcore.core.assessment import AreaKind, AreaResult, Assessment, Band
-from flashcore.core.budget import AnswerSeconds
 from flashcore.core.exam import Exam
-from flashcore.core.forecast import SimCard
 from flashcore.core.model import CardState
 from flashcore.core.outline import first_placed
 from flashcore.storage.repos import schedule_from
@@ -33,7 +29,14 @@ from flashcore.storage.tables import (
 )
 
 if TYPE_CHECKING:
+    from flashcore.core.assessment import AreaResult, Assessment
+    from flashcore.core.budget import AnswerSeconds
+    from flashcore.core.forecast import SimCard
     from flashcore.storage.repos import Executor
+
+# The assessments', forecast's and answer times' core modules are imported by the functions
+# that make their values: the weakness report reads the exam (every command's policy) and at
+# most the assessments, and made their ~13 dataclasses at import for nothing.
 
 STUDIED = [int(CardState.LEARNING), int(CardState.REVIEW), int(CardState.RELEARNING)]
 
@@ -131,6 +134,8 @@ def add_assessment(
 
 def list_assessments(conn: Executor, profile_id: int) -> list[Assessment]:
     """The profile's assessments, oldest first, each with its report's areas."""
+    from flashcore.core.assessment import AreaKind, AreaResult, Assessment, Band
+
     a, r = assessments.c, assessment_areas.c
     rows = conn.execute(
         select(a.id, a.name, a.taken_on, a.score, a.pass_line)
@@ -202,6 +207,8 @@ def scope_ids(conn: Executor, profile_id: int) -> tuple[list[int], list[int]]:
 def sim_cards(conn: Executor, profile_id: int, card_ids: Sequence[int]) -> list[SimCard]:
     """The given cards as the forecast needs them (in the order given), each with its note's
     system and discipline."""
+    from flashcore.core.forecast import SimCard
+
     c = cards.c
     found: dict[int, Any] = {}
     ids = list(card_ids)
@@ -227,6 +234,10 @@ def sim_cards(conn: Executor, profile_id: int, card_ids: Sequence[int]) -> list[
 def answer_seconds(conn: Executor, profile_id: int, since: datetime) -> AnswerSeconds:
     """Median answer time by the state the card was in, over the latest 2,000 answers of each
     state since `since` (the defaults where fewer than 20 answers say)."""
+    import statistics
+
+    from flashcore.core.budget import AnswerSeconds
+
     r = review_logs.c
     default = AnswerSeconds()
     out: dict[str, float] = {}

@@ -60,6 +60,7 @@ class FlashcoreApp(App[None]):
         self._opening = False
         self.jobs: list[Any] = []  # background processes started by this app (reaped)
         self._damage_shown = False
+        self._early_paste: str | None = None  # pasted while the collection opened: read once open
         self._safety_started = False
 
     @property
@@ -109,6 +110,9 @@ class FlashcoreApp(App[None]):
         self.pop_screen()
         self._start()
         self.set_interval(SAFETY_WATCH_S, self._watch_safety)
+        if self._early_paste is not None:
+            pasted, self._early_paste = self._early_paste, None
+            self.run_worker(lambda: self._read_paste(pasted), thread=True, group="paste")
         # Once Home shows its numbers (or a session has started instead), not before: the
         # background work would compete with Home's own loading for the disk.
         self.set_timer(SAFETY_AFTER_S, self.start_safety_work)
@@ -180,13 +184,12 @@ class FlashcoreApp(App[None]):
         run, in a worker), then asked about (screens.paste_import)."""
         from flashcore.tui.screens.paste_import import PasteImportScreen
 
-        if (
-            self._ctx is None
-            or not event.text.strip()
-            or isinstance(self.screen, PasteImportScreen)
-        ):
+        if not event.text.strip() or isinstance(self.screen, PasteImportScreen):
             return
         pasted = event.text
+        if self._ctx is None:  # still opening the collection: read it once open
+            self._early_paste = pasted
+            return
         self.run_worker(lambda: self._read_paste(pasted), thread=True, group="paste")
 
     def _read_paste(self, pasted: str) -> None:

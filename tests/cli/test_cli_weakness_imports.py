@@ -34,6 +34,22 @@ HEAVY = (
     "flashcore.exporters",
     "flashcore.services.decks",
     "flashcore.services.qbank_import",
+    # the other commands' modules and their parsers (cli.GROUPS: only the command's own group)
+    "flashcore.cli.decks",
+    "flashcore.cli.study",
+    "flashcore.cli.qbank",
+    "flashcore.cli.collection",
+    "flashcore.cli.export",
+    "flashcore.cli.safety",
+    "flashcore.cli.plan",
+    # what only loading decks, the forecast and self-assessments make values of (their
+    # dataclasses were most of what the report's imports cost beyond SQLAlchemy)
+    "flashcore.core.decksync",
+    "flashcore.core.cloze",
+    "flashcore.core.forecast",
+    "flashcore.core.budget",
+    "flashcore.core.assessment",
+    "statistics",
 )
 
 PROBE = """

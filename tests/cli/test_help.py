@@ -9,7 +9,7 @@ import shlex
 
 import pytest
 
-from flashcore.cli import build_parser, main
+from flashcore.cli import GROUPS, build_parser, command_named, main
 
 # Commands and verbs whose example changes the collection: the example says what it changes.
 CHANGES_DATA = {
@@ -84,3 +84,52 @@ def test_each_example_is_accepted_by_the_parser(command):
         if command in CHANGES_DATA and "--dry-run" not in words:
             assert "#" in example, f"{command}: say what the example changes: {example}"
     assert ran, f"{command}: no example runs it"
+
+
+def _commands(parser: argparse.ArgumentParser) -> list[str]:
+    return [name for path, _ in walk(parser) if len(path) == 1 for name in path]
+
+
+def test_each_group_adds_the_commands_its_table_names_in_the_order_help_lists_them():
+    assert _commands(build_parser()) == [name for *_, names in GROUPS for name in names]
+    for *_, names in GROUPS:
+        for name in names:
+            assert _commands(build_parser(name)) == list(names), name
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_commands_own_parser_reads_each_example_as_the_whole_parser_does(command):
+    for example in examples(PARSERS[tuple(command.split())]):
+        words = shlex.split(example.split("#", 1)[0].split("|")[-1])[1:]
+        for argv in (words, ["--db", "x.sqlite3", *words], ["--debug", "--profile=p", *words]):
+            named = command_named(argv)
+            assert named == argv[len(argv) - len(words)], argv
+            assert vars(build_parser(named).parse_args(argv)) == vars(
+                build_parser().parse_args(argv)
+            ), argv
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["weakness", "--json"], "weakness"),
+        (["--profile", "weakness", "decks", "list"], "decks"),
+        (["--db=w.sqlite3", "--debug", "weakness"], "weakness"),
+        (["--prof", "p", "weakness"], None),  # an abbreviated option: the whole parser reads it
+        (["--help"], None),
+        (["-h", "weakness"], None),
+        (["--version"], None),
+        (["--db"], None),
+        (["bogus", "weakness"], None),
+        ([], None),
+    ],
+)
+def test_the_command_is_named_before_parsing_only_when_it_is_certain(argv, named):
+    assert command_named(argv) == named
+
+
+def test_an_unknown_command_is_answered_by_the_whole_parser(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["weaknes"])
+    assert done.value.code == 2
+    assert "invalid choice: 'weaknes'" in capsys.readouterr().err

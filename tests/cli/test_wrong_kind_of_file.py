@@ -74,6 +74,12 @@ def test_the_samples_folder_given_to_decks_add_loads_nothing(cli, loaded_sqlite)
         # a deck's header beside columns a log has too (an id, a topic or subject)
         ("own.csv", "ID,Question,Answer,Topic\n1,What blocks H1?,Diphenhydramine,H1\n", 2),
         ("sheet.csv", "id,front,back,subject\r\n7,Aspirin MOA?,COX,Pharmacology\r\n", 2),
+        (
+            "prompts.csv",
+            "ID,Prompt,Response,Topic\n3,Drug of choice for absence?,Ethosuximide,Neuro\n",
+            2,
+        ),
+        ("sides.csv", "QID,Front,Extra,System\n9,Aspirin MOA?,Irreversible COX,Heme\n", 2),
     ],
 )
 def test_a_deck_that_resembles_a_table_still_loads(cli, sqlite_url, tmp_path, name, text, cards):
@@ -81,6 +87,31 @@ def test_a_deck_that_resembles_a_table_still_loads(cli, sqlite_url, tmp_path, na
     deck.write_text(text, encoding="utf-8")
     (report,) = cli.json("decks", "add", deck, "--db", sqlite_url)
     assert report["ok"] and report["added"] == cards
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "QID,Result,Date,Response",
+        "question_id,outcome,date answered,answer",
+        "qid,correct,date,front",
+    ],
+)
+def test_a_log_whose_header_also_names_a_cards_side_is_still_a_log(
+    cli, loaded_sqlite, tmp_path, header
+):
+    # Found by rv3: once `Response` (68c2876) named a card's side, a log of the student's own
+    # (result, date and the letter chosen) was loaded by `decks add` as 3 flashcards, its
+    # header one of them. A column only a log has (a result, a date, a time) keeps it a log.
+    log = tmp_path / "mine.csv"
+    log.write_text(f"{header}\n1001,incorrect,2026-11-20,B\n1002,incorrect,2026-11-20,C\n")
+    before = dump(loaded_sqlite)
+    line = refused(cli("decks", "add", log, "--db", loaded_sqlite))
+    assert line == (
+        f"{log}: a missed-question log (a table, 2 questions), not a deck: load it with "
+        f"`flashcore qbank import {log}`; nothing was loaded"
+    )
+    assert dump(loaded_sqlite) == before
 
 
 def test_a_deck_given_to_qbank_import_names_decks_add(cli, loaded_sqlite, monkeypatch):

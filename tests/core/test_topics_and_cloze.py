@@ -83,3 +83,43 @@ def test_words_cache_is_bounded(monkeypatch):
         "alpha", "beta", "gamma", "delta", "epsilon",
     ]  # fmt: skip
     assert len(topics._FORMS) <= 3
+
+
+def test_path_key_is_each_parts_words_for_any_path():
+    """A path's key from its parts' keys (each part normalized once per process) is the
+    parts' words joined as written first."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    def plain(path: str) -> str:
+        return "::".join(" ".join(_words_as_first_written(p)) for p in topics.split_path(path))
+
+    part = st.sampled_from(["Immunology", " Type I ", "Kidney stones", "Sjögren", "", "IV"])
+    free = st.text(alphabet=st.characters(codec="utf-8"), max_size=12)
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(st.one_of(part, free), max_size=5), st.sampled_from(["::", " :: ", ":::"]))
+    def check(parts: list[str], separator: str) -> None:
+        path = separator.join(parts)
+        assert topics.path_key(path) == plain(path)
+
+    check()
+
+
+def test_a_pair_of_parts_has_the_key_of_the_parts_joined_by_a_space_for_any_text():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    samples = ["Hypersensitivity", "Type I", "Sjögren", "e\u0301", "\u0301x", "ﬁ", "", "IV"]
+    for a in samples:
+        for b in samples:
+            assert topics.pair_key(a, b) == topics.text_key(a + " " + b), (a, b)
+
+    text = st.text(alphabet=st.characters(codec="utf-8"), max_size=15)
+
+    @settings(max_examples=300, deadline=None)
+    @given(text, text)
+    def check(parent: str, leaf: str) -> None:
+        assert topics.pair_key(parent, leaf) == topics.text_key(parent + " " + leaf)
+
+    check()

@@ -502,3 +502,23 @@ def test_a_first_import_s_states_by_sql_are_what_the_card_by_card_path_writes(
     assert taken and taken[0] > 0
     if fsrs:
         assert taken[0] == len(by_sql[1])  # every card taken by SQL
+
+
+def test_an_answer_an_anki_state_followed_is_not_undone_and_says_when_in_the_profiles_zone(fc):
+    # Found by rv3: the refusal named the answer's time in UTC without a zone ("its answer of
+    # 2026-11-25 09:00"), where every other time the student reads is in the profile's zone.
+    from flashcore.core.errors import FlashcoreError
+    from flashcore.services import study
+    from flashcore.storage.tables import anki_cards
+
+    fc.config_set("timezone", "Asia/Kolkata")
+    card_id = one_card(fc)
+    study.answer(fc, card_id, Rating.GOOD)  # 09:00 UTC: 14:30 in Kolkata
+    later = fc.now() + timedelta(minutes=30)  # an import's newer state from Anki, taken over
+    with fc.engine.begin() as conn:
+        conn.execute(anki_cards.insert().values(card_id=card_id, profile_id=fc.profile_id,
+                                                anki_card_id=7, anchor_at=later))  # fmt: skip
+    with pytest.raises(FlashcoreError) as refused:
+        study.undo(fc)
+    said = str(refused.value)
+    assert f"card {card_id}: its answer of 2026-11-25 14:30 IST was followed by" in said

@@ -8,6 +8,7 @@ session's summary, when the day ended with nothing held back, says that a new da
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from datetime import timedelta
@@ -88,12 +89,45 @@ async def test_the_session_summary_left_open_overnight_says_a_new_day_began(fc, 
         screen = app.screen
         assert isinstance(screen, SessionEndScreen) and screen.finished
         await pilot.pause(0.5)
-        assert "All done for today" in screen_text(app)
+        text = screen_text(app)
+        assert "All done for today" in text
+        evening = re.search(r"Due tomorrow +(\S.*)", text)
+        assert evening is not None and "…" not in evening.group(1)
         fc.clock.set(NOW + timedelta(days=1, hours=-1))
         await pilot.pause(0.5)
         text = screen_text(app)
         assert "All done for today" not in text
         assert "A new study day began: Enter for today's cards" in text
+        assert "Due tomorrow" not in text  # that day has begun: its first queue is today's
+        assert re.search(r"Due today +(\S.*)", text).group(1) == evening.group(1)
+
+
+async def test_a_summary_of_a_session_ended_early_left_open_overnight_says_due_today(
+    fc, monkeypatch
+):
+    # Found by rv3: only a finished day's summary looked at the clock, so a session ended with
+    # `e` and left open overnight still said "Due tomorrow" of the day that had begun.
+    monkeypatch.setattr(session_end, "ROLLOVER_LOOK_S", 0.2)
+    app = review_app(fc)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await answer(pilot, "3")
+        await pilot.press("e")  # ended with cards left: "Session ended"
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, SessionEndScreen) and not screen.finished
+        await pilot.pause(0.5)
+        text = screen_text(app)
+        assert "Session ended" in text
+        evening = re.search(r"Due tomorrow +(\S.*)", text)
+        assert evening is not None and "…" not in evening.group(1)
+        fc.clock.set(NOW + timedelta(days=1, hours=-1))
+        await pilot.pause(0.5)
+        text = screen_text(app)
+        assert "Session ended" in text  # still true: it was ended, not finished
+        assert "Due tomorrow" not in text
+        due_today = re.search(r"Due today +(\S.*)", text)
+        assert due_today is not None and due_today.group(1) == evening.group(1)
 
 
 async def test_keys_typed_before_a_load_error_are_dropped_and_the_load_is_tried_again(
@@ -175,3 +209,14 @@ async def test_a_load_that_keeps_failing_says_so_once(fc, monkeypatch):
         await _until(pilot, lambda: calls["n"] >= 4 and screen.phase == "front", seconds=10)
         assert screen.phase == "front" and calls["n"] == 4
     assert said.count("the database is busy") == 1, said
+
+
+def test_postponed_cards_are_first_today_once_the_new_day_began():
+    from flashcore.tui.session import SessionRecord
+
+    record = SessionRecord("Test", None, 0.0, postponed=3)
+    evening = session_end.summary_text(record, 60.0, None).plain
+    assert "3 cards over the time budget, first tomorrow" in evening
+    morning = session_end.summary_text(record, 60.0, None, new_day=True).plain
+    assert "3 cards over the time budget, first today" in morning
+    assert "tomorrow" not in morning

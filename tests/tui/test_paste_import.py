@@ -96,3 +96,41 @@ async def test_the_same_log_pasted_again_says_it_was_imported_before(fc):
         f"The paste was not imported: it was imported before (batch {batch['batch_id']}, "
     )
     assert said.endswith(" UTC); nothing added") and "--again" not in said
+
+
+async def test_a_log_pasted_while_the_collection_opens_is_read_once_it_is_open(fc):
+    # Found by rv2: a paste on the loading screen (the first seconds of `flashcore review` on a
+    # large collection) was dropped without a word. It is kept and read once the collection is
+    # open: the same box as a paste on Home.
+    import threading
+
+    from flashcore.tui.app import make_lazy_app
+    from flashcore.tui.screens.loading import LoadingScreen
+
+    from .conftest import still
+
+    opening = threading.Event()
+
+    def opener():
+        opening.wait(10)
+        return fc
+
+    app = make_lazy_app(opener, ticks=still)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, LoadingScreen)
+        app.post_message(events.Paste(SAMPLE))
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, LoadingScreen)
+        opening.set()
+        for _ in range(50):
+            await pilot.pause(0.1)
+            if isinstance(app.screen, PasteImportScreen):
+                break
+        assert isinstance(app.screen, PasteImportScreen)
+        assert "12 rows (a UWorld paste)" in " ".join(screen_text(app).split())
+        await pilot.press("y")
+        await settle(pilot)
+        await settle(pilot)
+    (batch,) = list_batches(fc)
+    assert batch["attempts"] == 12

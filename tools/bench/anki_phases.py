@@ -3,11 +3,13 @@ by phase (issue 16): the package `tools.bench.anki_import` builds (kept in `--wo
 into a fresh SQLite profile with each phase's thread CPU time added up.
 
     python -m tools.bench.anki_phases --work /tmp/flashcore-bench-anki [--runs 3] [--stage always]
+        [--timeline]
 
 The phases are the import's own functions, wrapped by name while it runs (a renamed function
 is reported as missing, not timed); a part called from two phases adds up in one line. The
 staging thread's work is timed on its own thread (`stage thread`), every other phase on the
-import's. Prints each run with the load average: compare runs only at a like load.
+import's. Prints each run with the load average: compare runs only at a like load. `--timeline` also
+prints each phase's wall span per thread (the import's and the staging thread's chains).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ PHASES = (
     (_SCHED, "_first_states", "  the cards' states and anchors"),
     (_SCHED, "_decode", "    the cards' data decoded"),
     ("flashcore.storage.repos", "renumber_new_cards", "new-card places"),
+    ("flashcore.services.anki_unchanged", "stamp_after_import", "the re-import's stamp"),
     ("flashcore.storage.uow", "_check_keys", "foreign keys checked"),
     ("sqlalchemy.orm", "Session.commit", "commits"),
     ("flashcore.services.decks", "_refresh_after", "weights and statistics after"),
@@ -51,7 +54,7 @@ PHASES = (
 )
 
 
-def run_once(package: Path, stage: str) -> None:
+def run_once(package: Path, stage: str, timeline: bool = False) -> None:
     from flashcore.core.clock import SystemClock
     from flashcore.services import Flashcore, anki_stage
     from flashcore.services.decks import add_decks
@@ -62,10 +65,12 @@ def run_once(package: Path, stage: str) -> None:
         db = Path(folder) / "flashcore.sqlite3"
         with Flashcore.open(f"sqlite:///{db}", clock=SystemClock(), create=True) as fc:
             spent: dict[str, float] = defaultdict(float)
+            spans: list[tuple[float, float, float, str, str]] = []
             load = os.getloadavg()[0]
-            with timed_phases(spent, PHASES) as missing:
+            with timed_phases(spent, PHASES, spans if timeline else None) as missing:
                 waited = _run_queue_wait()
-                wall, cpu, own = time.perf_counter(), time.process_time(), time.thread_time()
+                began = time.perf_counter()
+                wall, cpu, own = began, time.process_time(), time.thread_time()
                 reports = add_decks(fc, [package], prune=False, with_scheduling=True)
                 wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
                 own = time.thread_time() - own
@@ -85,6 +90,32 @@ def run_once(package: Path, stage: str) -> None:
     print(f"  {'the rest (import thread)':40s} {own - top:.3f}")
     if missing:
         print("  not timed (renamed?): " + ", ".join(missing))
+    if timeline:
+        print_timeline(spans, began, wall)
+
+
+def print_timeline(
+    spans: list[tuple[float, float, float, str, str]], began: float, wall: float
+) -> None:
+    """Each phase's wall time span in the import, thread by thread (the calls of one phase in
+    one thread from the first's start to the last's end, their CPU added up): which work
+    overlaps, and where a thread waits for the other."""
+    merged: dict[tuple[str, str], list[float]] = {}
+    for start, end, cpu, label, thread in spans:
+        span = merged.setdefault((thread, label), [start, end, 0.0, 0])
+        span[0], span[1] = min(span[0], start), max(span[1], end)
+        span[2] += cpu
+        span[3] += 1
+    width = 48
+    print(f"timeline (wall seconds from the start; {width} columns = {wall:.2f} s):")
+    for (thread, label), (start, end, cpu, calls) in sorted(
+        merged.items(), key=lambda item: item[1][0]
+    ):
+        a = int((start - began) / wall * width) if wall > 0 else 0
+        b = max(a + 1, int((end - began) / wall * width)) if wall > 0 else 1
+        bar = " " * a + "#" * (b - a)
+        times = f"{start - began:5.2f}-{end - began:5.2f} cpu {cpu:5.2f}"
+        print(f"  {bar:{width}} {times} {thread[:14]:14} {label.strip()} (x{calls})")
 
 
 def _run_queue_wait() -> float:
@@ -106,11 +137,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--revlog", type=int, default=1_000_000)
     parser.add_argument("--media", type=int, default=200)
     parser.add_argument("--stage", choices=("auto", "always", "never"), default="always")
+    parser.add_argument("--timeline", action="store_true",
+                        help="each phase's wall span, thread by thread")  # fmt: skip
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
     package = build(args.work, args.notes, args.revlog, args.media)
     for _ in range(args.runs):
-        run_once(package, args.stage)
+        run_once(package, args.stage, args.timeline)
     return 0
 
 

@@ -21,6 +21,7 @@ import functools
 import gc
 import os
 import tempfile
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -59,10 +60,13 @@ PHASES = (
 
 @contextmanager
 def timed_phases(
-    spent: dict[str, float], phases: tuple[tuple[str, str, str], ...] = PHASES
+    spent: dict[str, float],
+    phases: tuple[tuple[str, str, str], ...] = PHASES,
+    spans: list[tuple[float, float, float, str, str]] | None = None,
 ) -> Iterator[list[str]]:
     """The phases' functions wrapped to add their thread CPU time into `spent` (by label)
-    while the block runs; yields the phases not found."""
+    while the block runs; yields the phases not found. With `spans`, each call is also noted
+    there: (wall start, wall end, thread CPU, label, thread name), `time.perf_counter`'s."""
     import importlib
 
     undo: list[Callable[[], None]] = []
@@ -78,11 +82,15 @@ def timed_phases(
             continue
 
         def wrapper(*a: Any, _f: Any = original, _label: str = label, **k: Any) -> Any:
-            start = time.thread_time()
+            start, began = time.thread_time(), time.perf_counter()
             try:
                 return _f(*a, **k)
             finally:
-                spent[_label] += time.thread_time() - start
+                cpu = time.thread_time() - start
+                spent[_label] += cpu
+                if spans is not None:
+                    thread = threading.current_thread().name
+                    spans.append((began, time.perf_counter(), cpu, _label, thread))
 
         setattr(owner, name, functools.wraps(original)(wrapper))
         undo.append(functools.partial(setattr, owner, name, original))

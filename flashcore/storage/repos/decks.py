@@ -15,9 +15,7 @@ from sqlalchemy import (
     update,
 )
 
-from flashcore.core import cloze
 from flashcore.core import topics as topic_keys
-from flashcore.core.decksync import StoredNote, plan_sync
 from flashcore.core.model import CardState, DeckSpec, NoteKind, NoteSpec, basic_ordinals
 from flashcore.storage.tables import (
     cards,
@@ -107,6 +105,8 @@ def _ordinals(spec: NoteSpec) -> list[int] | tuple[int, ...]:
     if spec.ordinals is not None:
         return spec.ordinals
     if spec.kind is NoteKind.CLOZE:
+        from flashcore.core import cloze  # loading decks only: reports never make its values
+
         return cloze.ordinals(spec.fields["text"])
     return basic_ordinals(spec.fields)
 
@@ -164,6 +164,8 @@ def upsert_deck(
 ) -> LoadCounts:
     """Load one parsed deck: an upsert keyed by note key (planned by `core.decksync.plan_sync`);
     notes gone from the file are suspended (or deleted with `prune`)."""
+    from flashcore.core.decksync import StoredNote, plan_sync  # loading decks only
+
     counts = LoadCounts(removed_keys=[])
     deck_id = ensure_deck(session, profile_id, spec, now)
     stored = {

@@ -433,6 +433,8 @@ class ReviewScreen(ReviewActions, ReviewWrites, Screen[None]):
     def _tick(self) -> None:
         elapsed = self.ctx.ticks() - self.record.started
         self._timer.update(format_duration(elapsed), layout=False)  # a fixed width (app.tcss)
+        if self._holding_gc and self.phase not in BUSY_KEYS:
+            collector.idle_tick()  # its own redraws' garbage, on a screen left as it is
         if self.phase == "waiting" and self._next_due is not None:
             if self.ctx.fc.now() >= self._next_due:
                 self.load_next()

@@ -35,7 +35,9 @@ def outlook_text(q: Any) -> str:
     return f"{q.total} ({q.new} new · {q.learning} learning · {q.review} review)"
 
 
-def summary_text(record: SessionRecord, elapsed: float, outlook: dict[str, Any] | None) -> Text:
+def summary_text(
+    record: SessionRecord, elapsed: float, outlook: dict[str, Any] | None, *, new_day: bool = False
+) -> Text:
     text = Text()
 
     def row(label: str, value: str) -> None:
@@ -47,12 +49,12 @@ def summary_text(record: SessionRecord, elapsed: float, outlook: dict[str, Any] 
     rate = record.again_rate
     row("Again rate", "-" if rate is None else f"{rate:.0%}")
     row("Time spent", format_duration(elapsed))
-    if outlook is None:
-        row("Due tomorrow", "…")
-    else:
-        row("Due tomorrow", outlook_text(outlook["tomorrow"]))
+    # Left open overnight, the evening's "tomorrow" is the day that began (its first queue)
+    label = "Due today" if new_day else "Due tomorrow"
+    row(label, "…" if outlook is None else outlook_text(outlook["tomorrow"]))
     if record.postponed:
-        row("Postponed", f"{plural(record.postponed, 'card')} over the time budget, first tomorrow")
+        first = "today" if new_day else "tomorrow"
+        row("Postponed", f"{plural(record.postponed, 'card')} over the time budget, first {first}")
     topics = record.weak_topics()
     text.append("\nWeak topics worked\n", style="bold")
     if not topics:
@@ -80,6 +82,7 @@ class SessionEndScreen(Screen[None]):
         self.elapsed = ctx.ticks() - record.started
         self.outlook: dict[str, Any] | None = None
         self.rollover = ctx.fc.rollover()  # when "today" of the title ends
+        self.new_day = False
 
     def compose(self) -> ComposeResult:
         title = "All done for today" if self.finished else "Session ended"
@@ -89,20 +92,24 @@ class SessionEndScreen(Screen[None]):
         yield Footer(compact=True)
 
     def _text(self) -> Text:
-        return summary_text(self.record, self.elapsed, self.outlook)
+        return summary_text(self.record, self.elapsed, self.outlook, new_day=self.new_day)
 
     def on_mount(self) -> None:
         self.load()
-        if self.finished:
-            self.set_interval(ROLLOVER_LOOK_S, self._look_for_new_day)
+        self.set_interval(ROLLOVER_LOOK_S, self._look_for_new_day)
 
     def _look_for_new_day(self) -> None:
-        """Left open overnight, "All done for today" would be wrong the next morning: the
-        title then says a new study day began and Enter goes Home to its cards."""
-        if self.finished and self.ctx.fc.now() >= self.rollover:
+        """Left open overnight, "All done for today" and "Due tomorrow" would be wrong the next
+        morning: the title then says a new study day began (Enter goes Home to its cards) and
+        the outlook is today's. A session ended early keeps its title ("Session ended")."""
+        if self.new_day or self.ctx.fc.now() < self.rollover:
+            return
+        self.new_day = True
+        if self.finished:
             self.finished = False
             title = Text("A new study day began: Enter for today's cards", style="bold yellow")
             self.query_one("#end-title", Static).update(title)
+        self.query_one("#end-summary", Static).update(self._text())
 
     @work(exclusive=True, group="end")
     async def load(self) -> None:
