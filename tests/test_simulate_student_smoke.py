@@ -258,6 +258,20 @@ def test_a_model_s_mean_gap_carries_its_95_percent_confidence_interval():
     assert report.mean_ci([0.2])[2] != report.mean_ci([0.2])[2]  # one run: no interval (nan)
 
 
+def test_a_world_run_at_several_lucks_counts_once_in_the_interval():
+    # Found by rv3: 12 worlds at two lucks gave "24 runs" and an interval as if each run were a
+    # world of its own, too narrow (hard questions' weakest quarter [+0.29, +0.91]; over the
+    # worlds' means [+0.25, +0.95]). The runs of one world share it: the interval is over the
+    # worlds' means; the mean and deviation stay over the runs.
+    runs = [(0, 0.1), (0, 0.3), (1, 0.9), (1, 1.1), (2, 0.4), (2, 0.6)]
+    m, sd, half = report.world_ci(runs)
+    assert (m, sd) == report.mean_ci([v for _, v in runs])[:2]
+    assert half == pytest.approx(report.mean_ci([0.2, 1.0, 0.5])[2])
+    assert half > report.mean_ci([v for _, v in runs])[2]
+    one_luck = [(0, 0.1), (1, 0.9), (2, 0.4)]  # one run per world: as before
+    assert report.world_ci(one_luck) == report.mean_ci([0.1, 0.9, 0.4])
+
+
 def test_the_weakest_quarter_s_spread_is_split_into_luck_and_world():
     def gap(seed: int, luck: int, w: float, setting: str = "light-qbank") -> report.Gap:
         return report.Gap(setting, seed, "flashcore", 6500, 96.0, 95.8, 0.1, w, False, 0.2,

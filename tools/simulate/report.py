@@ -144,6 +144,20 @@ def mean_ci(values: Sequence[float]) -> tuple[float, float, float]:
     return m, sd, t95(len(values) - 1) * sd / math.sqrt(len(values))
 
 
+def world_ci(runs: Sequence[tuple[int, float]]) -> tuple[float, float, float]:
+    """`mean_ci` of (seed, value) runs, the interval's half-width from the worlds' means when a
+    world ran at several lucks (its runs share the world, so they are not independent draws:
+    over the runs the interval came out too narrow); mean and deviation over the runs."""
+    by_world: dict[int, list[float]] = {}
+    for seed, value in runs:
+        by_world.setdefault(seed, []).append(value)
+    m, sd, half = mean_ci([v for _, v in runs])
+    if all(len(v) == 1 for v in by_world.values()):
+        return m, sd, half
+    _, _, half = mean_ci([statistics.fmean(v) for v in by_world.values()])
+    return m, sd, half
+
+
 @dataclass(frozen=True, slots=True)
 class SpreadParts:
     """One arm's weakest-quarter gaps in one model split into the student's luck and the world
@@ -219,8 +233,9 @@ def over_lucks(rows: Sequence[Gap]) -> list[WorldGaps]:
 
 
 def table(results: Sequence[Result], notes: dict[str, str] | None = None) -> str:
-    """The summary per setting and arm (every run: seeds and lucks), each world over its lucks
-    when there are several, then every run."""
+    """The summary per setting and arm (every run: seeds and lucks; the mean's interval over
+    the worlds when they ran at several lucks), each world over its lucks when there are
+    several, then every run."""
     rows = gaps(results)
     lines = [
         "| setting | arm | gap to plain-FSRS frontier at equal answers [mean's 95% CI] | "
@@ -231,8 +246,8 @@ def table(results: Sequence[Result], notes: dict[str, str] | None = None) -> str
     for setting in dict.fromkeys(g.setting for g in rows):
         for arm in dict.fromkeys(g.arm for g in rows if g.setting == setting):
             mine = [g for g in rows if g.setting == setting and g.arm == arm]
-            g, gs, gh = mean_ci([x.gap for x in mine])
-            w, ws, wh = mean_ci([x.weak_gap for x in mine])
+            g, gs, gh = world_ci([(x.seed, x.gap) for x in mine])
+            w, ws, wh = world_ci([(x.seed, x.weak_gap) for x in mine])
             above = sum(1 for x in mine if x.gap > 0)
             weak_above = sum(1 for x in mine if x.weak_gap >= 0)
             high = statistics.fmean(x.high_retention_share for x in mine)
