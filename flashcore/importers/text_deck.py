@@ -37,7 +37,35 @@ def parse_text_deck(path: Path) -> list[DeckSpec]:
     other = _other_kind(data, where)
     if other is not None:
         raise DeckFormatError([Problem(where, None, other)])
-    return parse_anki_text(path, data)
+    return parse_anki_text(path, _header_as_columns(data))
+
+
+# A plain header row's names -> Anki's `#columns:` names (others stay fields nobody shows)
+_COLUMN_NAMES = {
+    **dict.fromkeys(("question", "front", "prompt"), "front"),
+    **dict.fromkeys(("answer", "back", "response"), "back"),
+    **dict.fromkeys(("extra", "notes", "explanation"), "extra"),
+    **dict.fromkeys(("id", "guid", "noteid"), "guid"),
+    **dict.fromkeys(("tags", "tag"), "tags"),
+    "deck": "deck",
+}
+
+
+def _header_as_columns(data: bytes) -> bytes:
+    """A first row that names a card's sides (`ID,Question,Answer,Topic`) is a header, not a
+    note: read as Anki's `#columns:` line, so that its names place the fields (the question on
+    the front whatever its column) and it makes no card of its own."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or _ANKI_HEADER.match(data):
+        return data
+    end = data.find(b"\n")
+    first, rest = (data, b"") if end < 0 else (data[:end], data[end:])
+    if not first.strip() or not _names_a_back(first):
+        return data
+    parts = re.split(r"([,\t;|])", first.decode("utf-8-sig", "replace").rstrip("\r"))
+    for i in range(0, len(parts), 2):
+        name = parts[i].strip().strip('"').strip()
+        parts[i] = _COLUMN_NAMES.get("".join(filter(str.isalnum, name.lower())), name.lower())
+    return ("#columns:" + "".join(parts)).encode() + rest
 
 
 def _other_kind(data: bytes, where: str) -> str | None:

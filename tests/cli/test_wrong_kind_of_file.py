@@ -65,28 +65,51 @@ def test_the_samples_folder_given_to_decks_add_loads_nothing(cli, loaded_sqlite)
 @pytest.mark.parametrize(
     ("name", "text", "cards"),
     [
-        ("ids.csv", "id,front,back\n1,What is 1?,One\n2,What is 2?,Two\n", 3),
-        ("qa.csv", "Question,Answer\nWhat blocks H1?,Diphenhydramine\n", 2),
+        ("ids.csv", "id,front,back\n1,What is 1?,One\n2,What is 2?,Two\n", 2),
+        ("qa.csv", "Question,Answer\nWhat blocks H1?,Diphenhydramine\n", 1),
         ("numbers.tsv", "1\tWhat is the first?\n2\tWhat is the second?\n", 2),
         # a front that is a range reads as UWorld's `n - QID` cell; no % or time: a deck
         ("labs.tsv", "135-145\tSodium (mEq/L)\n95-105\tChloride\n7-18\tBUN\n", 3),
         ("wars.txt", "1914-1918\tWorld War I\r\n1939-1945\tWorld War II\r\n", 2),
         # a deck's header beside columns a log has too (an id, a topic or subject)
-        ("own.csv", "ID,Question,Answer,Topic\n1,What blocks H1?,Diphenhydramine,H1\n", 2),
-        ("sheet.csv", "id,front,back,subject\r\n7,Aspirin MOA?,COX,Pharmacology\r\n", 2),
+        ("own.csv", "ID,Question,Answer,Topic\n1,What blocks H1?,Diphenhydramine,H1\n", 1),
+        ("sheet.csv", "id,front,back,subject\r\n7,Aspirin MOA?,COX,Pharmacology\r\n", 1),
         (
             "prompts.csv",
             "ID,Prompt,Response,Topic\n3,Drug of choice for absence?,Ethosuximide,Neuro\n",
-            2,
+            1,
         ),
-        ("sides.csv", "QID,Front,Extra,System\n9,Aspirin MOA?,Irreversible COX,Heme\n", 2),
+        ("sides.csv", "QID,Front,Extra,System\n9,Aspirin MOA?,Irreversible COX,Heme\n", 1),
     ],
 )
 def test_a_deck_that_resembles_a_table_still_loads(cli, sqlite_url, tmp_path, name, text, cards):
+    # (a header row is no card: one card per row below it)
     deck = tmp_path / name
     deck.write_text(text, encoding="utf-8")
     (report,) = cli.json("decks", "add", deck, "--db", sqlite_url)
     assert report["ok"] and report["added"] == cards
+
+
+def test_a_header_row_places_the_fields_by_name_and_makes_no_card(cli, db_url, tmp_path):
+    # Found by rv3: `ID,Question,Answer,Topic` loaded its header as a card ("ID" on its front)
+    # and every row's id as the question ("1"). The header is read as Anki's `#columns:`: the
+    # question on the front whatever its column, the id the note's key (a re-import updates).
+    deck = tmp_path / "mine.csv"
+    deck.write_text(
+        "Answer,ID,Question,Topic\nDiphenhydramine,h1,What blocks H1?,Pharm\n"
+        "Ethosuximide,abs,Drug of choice for absence seizures?,Neuro\n",
+        encoding="utf-8",
+    )
+    (report,) = cli.json("decks", "add", deck, "--db", db_url)
+    assert report["added"] == 2
+    due = {c["note_key"]: c["front"] for c in cli.json("due", "--db", db_url)}
+    assert due == {
+        "mine:h1": "What blocks H1?",
+        "mine:abs": "Drug of choice for absence seizures?",
+    }
+    deck.write_text(deck.read_text().replace("Ethosuximide", "Ethosuximide (or valproate)"))
+    (again,) = cli.json("decks", "add", deck, "--db", db_url)
+    assert (again["added"], again["updated"]) == (0, 1)
 
 
 @pytest.mark.parametrize(
