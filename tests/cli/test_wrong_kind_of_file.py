@@ -18,6 +18,17 @@ from tests.cli.test_bad_input import dump, refused
 SAMPLES = Path(__file__).parents[2] / "decks" / "samples"
 
 
+def _refused_as_a_log(cli, db: str, log: Path, kind: str) -> None:
+    """`decks add LOG` refused in one line naming `qbank import`, the collection unchanged."""
+    before = dump(db)
+    line = refused(cli("decks", "add", log, "--db", db))
+    assert line == (
+        f"{log}: a missed-question log ({kind}), not a deck: load it with "
+        f"`flashcore qbank import {log}`; nothing was loaded"
+    )
+    assert dump(db) == before
+
+
 @pytest.mark.parametrize(
     ("sample", "kind"),
     [
@@ -30,13 +41,7 @@ def test_a_missed_question_log_given_to_decks_add_names_qbank_import(
     cli, loaded_sqlite, sample, kind
 ):
     log = SAMPLES / sample
-    before = dump(loaded_sqlite)
-    line = refused(cli("decks", "add", log, "--db", loaded_sqlite))
-    assert line == (
-        f"{log}: a missed-question log ({kind}), not a deck: load it with "
-        f"`flashcore qbank import {log}`; nothing was loaded"
-    )
-    assert dump(loaded_sqlite) == before
+    _refused_as_a_log(cli, loaded_sqlite, log, kind)
     imported = cli.json("qbank", "import", log, "--db", loaded_sqlite)
     assert imported["added"] > 0
 
@@ -128,13 +133,7 @@ def test_a_log_whose_header_also_names_a_cards_side_is_still_a_log(
     # header one of them. A column only a log has (a result, a date, a time) keeps it a log.
     log = tmp_path / "mine.csv"
     log.write_text(f"{header}\n1001,incorrect,2026-11-20,B\n1002,incorrect,2026-11-20,C\n")
-    before = dump(loaded_sqlite)
-    line = refused(cli("decks", "add", log, "--db", loaded_sqlite))
-    assert line == (
-        f"{log}: a missed-question log (a table, 2 questions), not a deck: load it with "
-        f"`flashcore qbank import {log}`; nothing was loaded"
-    )
-    assert dump(loaded_sqlite) == before
+    _refused_as_a_log(cli, loaded_sqlite, log, "a table, 2 questions")
 
 
 def test_a_deck_given_to_qbank_import_names_decks_add(cli, loaded_sqlite, monkeypatch):

@@ -77,6 +77,23 @@ async def test_a_raised_limit_in_the_other_terminal_shows_on_a_reviewer_left_on_
         assert screen.view.state.label == "new"
 
 
+async def _overnight(pilot, fc, title: str) -> str:
+    """A session summary's text the next morning, after checking that the evening's "Due
+    tomorrow" (under `title`) reads "Due today" once that day has begun, the same numbers."""
+    await pilot.pause(0.5)
+    text = screen_text(pilot.app)
+    assert title in text
+    evening = re.search(r"Due tomorrow +(\S.*)", text)
+    assert evening is not None and "…" not in evening.group(1)
+    fc.clock.set(NOW + timedelta(days=1, hours=-1))
+    await pilot.pause(0.5)
+    text = screen_text(pilot.app)
+    assert "Due tomorrow" not in text  # that day has begun: its first queue is today's
+    due_today = re.search(r"Due today +(\S.*)", text)
+    assert due_today is not None and due_today.group(1) == evening.group(1)
+    return text
+
+
 async def test_the_session_summary_left_open_overnight_says_a_new_day_began(fc, monkeypatch):
     monkeypatch.setattr(session_end, "ROLLOVER_LOOK_S", 0.2)
     app = review_app(fc)
@@ -88,18 +105,9 @@ async def test_the_session_summary_left_open_overnight_says_a_new_day_began(fc, 
             await answer(pilot, "4")
         screen = app.screen
         assert isinstance(screen, SessionEndScreen) and screen.finished
-        await pilot.pause(0.5)
-        text = screen_text(app)
-        assert "All done for today" in text
-        evening = re.search(r"Due tomorrow +(\S.*)", text)
-        assert evening is not None and "…" not in evening.group(1)
-        fc.clock.set(NOW + timedelta(days=1, hours=-1))
-        await pilot.pause(0.5)
-        text = screen_text(app)
+        text = await _overnight(pilot, fc, "All done for today")
         assert "All done for today" not in text
         assert "A new study day began: Enter for today's cards" in text
-        assert "Due tomorrow" not in text  # that day has begun: its first queue is today's
-        assert re.search(r"Due today +(\S.*)", text).group(1) == evening.group(1)
 
 
 async def test_a_summary_of_a_session_ended_early_left_open_overnight_says_due_today(
@@ -116,18 +124,8 @@ async def test_a_summary_of_a_session_ended_early_left_open_overnight_says_due_t
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, SessionEndScreen) and not screen.finished
-        await pilot.pause(0.5)
-        text = screen_text(app)
-        assert "Session ended" in text
-        evening = re.search(r"Due tomorrow +(\S.*)", text)
-        assert evening is not None and "…" not in evening.group(1)
-        fc.clock.set(NOW + timedelta(days=1, hours=-1))
-        await pilot.pause(0.5)
-        text = screen_text(app)
+        text = await _overnight(pilot, fc, "Session ended")
         assert "Session ended" in text  # still true: it was ended, not finished
-        assert "Due tomorrow" not in text
-        due_today = re.search(r"Due today +(\S.*)", text)
-        assert due_today is not None and due_today.group(1) == evening.group(1)
 
 
 async def test_keys_typed_before_a_load_error_are_dropped_and_the_load_is_tried_again(
