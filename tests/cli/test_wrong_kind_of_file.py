@@ -18,15 +18,18 @@ from tests.cli.test_bad_input import dump, refused
 SAMPLES = Path(__file__).parents[2] / "decks" / "samples"
 
 
-def _refused_as_a_log(cli, db: str, log: Path, kind: str) -> None:
-    """`decks add LOG` refused in one line naming `qbank import`, the collection unchanged."""
+def _refused_by_decks_add(cli, db: str, path: Path, why: str) -> None:
+    """`decks add PATH` refused in one line (`PATH: WHY; nothing was loaded`), the collection
+    unchanged."""
     before = dump(db)
-    line = refused(cli("decks", "add", log, "--db", db))
-    assert line == (
-        f"{log}: a missed-question log ({kind}), not a deck: load it with "
-        f"`flashcore qbank import {log}`; nothing was loaded"
-    )
+    line = refused(cli("decks", "add", path, "--db", db))
+    assert line == f"{path}: {why}; nothing was loaded"
     assert dump(db) == before
+
+
+def _refused_as_a_log(cli, db: str, log: Path, kind: str) -> None:
+    why = f"a missed-question log ({kind}), not a deck: load it with `flashcore qbank import {log}`"
+    _refused_by_decks_add(cli, db, log, why)
 
 
 @pytest.mark.parametrize(
@@ -49,13 +52,11 @@ def test_a_missed_question_log_given_to_decks_add_names_qbank_import(
 @pytest.mark.parametrize("sample", ["nbme-report.csv", "nbme-report.txt"])
 def test_a_score_report_given_to_decks_add_names_assess_add(cli, loaded_sqlite, sample):
     report = SAMPLES / sample
-    before = dump(loaded_sqlite)
-    line = refused(cli("decks", "add", report, "--db", loaded_sqlite))
-    assert line == (
-        f"{report}: a self-assessment's score report, not a deck: load it with "
-        f"`flashcore assess add NAME SCORE --report {report}`; nothing was loaded"
+    why = (
+        "a self-assessment's score report, not a deck: load it with "
+        f"`flashcore assess add NAME SCORE --report {report}`"
     )
-    assert dump(loaded_sqlite) == before
+    _refused_by_decks_add(cli, loaded_sqlite, report, why)
 
 
 def test_the_samples_folder_given_to_decks_add_loads_nothing(cli, loaded_sqlite):
