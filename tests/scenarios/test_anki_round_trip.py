@@ -105,13 +105,20 @@ def test_answers_anki_moves_back_to_its_own_clock_come_home_once(sqlite_url, tmp
     from flashcore.services import study
 
     wall = datetime.now(UTC).replace(microsecond=0)
-    clock = FixedClock((wall - timedelta(days=1)).replace(hour=9, minute=0, second=0))
+    # Yesterday at 09:00, then from tomorrow on at 09:00: the first day's answers all behind
+    # Anki's clock, the others' all ahead of it, whatever the hour the test runs at (with today
+    # as the second day, its answers fell behind or ahead by the hour of the run, and at some
+    # hours too few were ahead: it failed in a full run at 09:30 UTC, 4 ahead).
+    yesterday = (wall - timedelta(days=1)).replace(hour=9, minute=0, second=0)
+    days = [yesterday] + [yesterday + timedelta(days=n) for n in range(2, 6)]
+    clock = FixedClock(days[0])
     rng = random.Random(21)
     with Flashcore.open(sqlite_url, clock=clock, create=True, timezone="UTC") as fc:
         first = ah.export(phone_with_history(tmp_path), tmp_path / "phone.colpkg")
         added(fc, first)
         given = 0
-        for _day in range(5):  # a day behind Anki's clock, then ahead of it
+        for morning in days:  # a day behind Anki's clock, then ahead of it
+            clock.set(max(clock.now(), morning))
             for _ in range(40):
                 queue = study.build_queue(fc, limit=1)
                 if not queue.items:
@@ -122,7 +129,6 @@ def test_answers_anki_moves_back_to_its_own_clock_come_home_once(sqlite_url, tmp
                 study.answer(fc, item.card_id, rating, duration_ms=rng.randint(1500, 30000))
                 given += 1
                 clock.advance(timedelta(seconds=30))
-            clock.set(clock.now().replace(hour=9, minute=0) + timedelta(days=1))
         ahead = sum(1 for card in review_rows(fc).values() for r in card
                     if not r.imported and r.reviewed_at > wall)  # fmt: skip
         assert ahead >= 5, (ahead, given)  # answers whose ids Anki will move
