@@ -64,7 +64,8 @@ class Setting:
     one topic differ from each other too (each question's clarity its topic's × a lognormal of
     this sigma, at most 1), as a bank's do. `exam`: the exam date is set. `world`: draw the
     world of that setting's name (the same abilities, exam weights, topic clarities and deck:
-    a model that changes only the questions shares its flashcards and frontier)."""
+    a model that changes only the questions shares its flashcards and frontier, when it keeps
+    that model's memory too). `memory`: see the field."""
 
     name: str
     topics: int = 40
@@ -91,6 +92,12 @@ class Setting:
     # how much of a gap is luck (`--lucks`)
     luck: int = 0
     world: str = ""
+    # the student's true memory (issue 21, sixteenth round): "scaled", a card's true stability
+    # the scheduler's × the topic's ability (every model before that round: a lapse FSRS records
+    # cuts the true memory too); "own", a trace of its own (tools.simulate.memory) that the
+    # scheduler's estimates can be wrong about, a lapse re-studying the card; "own-relapse", the
+    # same with FSRS-6's post-lapse stability as what a lapse leaves (tools.simulate.memory)
+    memory: str = "scaled"
 
     @property
     def cards(self) -> int:
@@ -171,6 +178,49 @@ SETTINGS: dict[str, Setting] = {
         ),
     )
 }
+def own_memory(setting: Setting, memory: str = "own") -> Setting:
+    """`setting`'s twin whose student keeps a memory of their own (tools.simulate.memory): the
+    same world (abilities, exam weights, deck, question blocks), only the truth differs."""
+    lapse = "a lapse re-studies" if memory == "own" else "a lapse leaves FSRS-6's post-lapse"
+    return replace(
+        setting,
+        name=f"{setting.name}-{memory}",
+        memory=memory,
+        world=setting.world or setting.name,
+        note=f"{setting.name}'s world and plan, the student's memory their own "
+        f"(tools.simulate.memory, never read off the scheduler; {lapse})",
+    )
+
+
+# the independent-memory twins (issue 21, sixteenth round)
+SETTINGS.update(
+    {
+        twin.name: twin
+        for twin in (
+            own_memory(SETTINGS[name])
+            for name in ("base", "skewed", "unfinished", "hard-questions", "mixed-questions")
+        )
+    }
+)
+SETTINGS["skewed-own-relapse"] = own_memory(SETTINGS["skewed"], "own-relapse")
+
+
+def draws_name(setting: Setting) -> str:
+    """The name that seeds a setting's question blocks: an independent-memory twin draws its
+    model's."""
+    if setting.memory == "scaled":
+        return setting.name
+    return setting.name.removesuffix("-" + setting.memory)
+
+
+def frontier_name(setting: Setting) -> str:
+    """The setting whose plain runs are `setting`'s frontier: the model whose world it shares,
+    with the same memory (mixed questions lives in hard questions' world: the same flashcards,
+    so the same plain FSRS runs), else its own."""
+    if not setting.world:
+        return setting.name
+    home = setting.world + ("" if setting.memory == "scaled" else "-" + setting.memory)
+    return home if home in SETTINGS else setting.name
 
 
 @dataclass(frozen=True, slots=True)

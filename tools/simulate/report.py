@@ -67,11 +67,11 @@ def interpolate(points: Sequence[tuple[float, float]], x: float) -> tuple[float,
 def frontier_setting(setting: str) -> str:
     """The setting whose plain runs are `setting`'s frontier: its world's when it shares one
     (mixed-questions lives in hard-questions' world: the same flashcards, so the same plain
-    FSRS runs), else its own."""
-    from tools.simulate.models import SETTINGS
+    FSRS runs; models.frontier_name), else its own."""
+    from tools.simulate.models import SETTINGS, frontier_name
 
     known = SETTINGS.get(setting)
-    return known.world if known is not None and known.world else setting
+    return frontier_name(known) if known is not None else setting
 
 
 def gaps(results: Sequence[Result]) -> list[Gap]:

@@ -7,9 +7,11 @@ of qbank questions in the afternoon and maybe imports it that evening. The clock
 `FixedClock` moved by the student; nothing of the scheduler's policy is copied here: what to study,
 at what retention, in what order, all come from the product.
 
-The hidden truth: a card's TRUE stability is the scheduler's stability × its topic's ability,
-and the student recalls it on the FSRS forgetting curve at that stability (a new card's first
-answer fails with 0.25 / ability, between 0.05 and 0.6). A passing answer is Hard/Good/Easy
+The hidden truth (`Setting.memory`): "scaled", a card's TRUE stability is the scheduler's
+stability × its topic's ability, and the student recalls it on the FSRS forgetting curve at
+that stability; "own", the card has a trace of its own (`tools.simulate.memory`), moved only by
+the student's answers, their times and the true recall at each, never read off the scheduler.
+In both, a new card's first answer fails with 0.25 / ability, between 0.05 and 0.6. A passing answer is Hard/Good/Easy
 15/75/10 %. A qbank question tests one card: answered right with `guess + (1 − guess) ×
 recall × clarity` (clarity 1 unless the setting makes questions harder than the cards; the
 question's own where they differ within a topic).
@@ -32,7 +34,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from tools.simulate.models import World
+from tools.simulate import memory as truth
+from tools.simulate.models import World, draws_name
 
 START = date(2027, 1, 4)
 STUDY_AT = time(8, 0)
@@ -135,6 +138,7 @@ class Student:
         self.arm = arm
         self.setting = world.setting
         self.memory: dict[int, tuple[float, datetime]] = {}  # card index -> (fsrs S, last)
+        self.traces: dict[int, truth.Trace] = {}  # card index -> its own memory ("own")
         self.answers = 0
         self.seconds = 0.0
         self.reps: Counter[int] = Counter()
@@ -150,12 +154,24 @@ class Student:
     # ------------------------------------------------------------ the truth
 
     def recall(self, card: int, at: datetime) -> float:
+        if self.setting.memory != "scaled":
+            return truth.recall(self.traces.get(card), at)
         known = self.memory.get(card)
         if known is None:
             return 0.0
         stability, last = known
         true = stability * self.world.ability[self.world.deck_order[card]]
         return self.curve.retrievability_days(true, (at - last).total_seconds() / 86400.0)
+
+    def remember(self, card: int, grade: int, at: datetime) -> None:
+        """The student's own trace after answering `card` with `grade` at `at` ("own")."""
+        ability = self.world.ability[self.world.deck_order[card]]
+        trace = self.traces.get(card)
+        if trace is None:
+            self.traces[card] = truth.learn(grade, ability, at)
+        else:
+            lapse = "relapse" if self.setting.memory == "own-relapse" else "restudy"
+            self.traces[card] = truth.review(trace, grade, ability, at, lapse)
 
     def draw(self, *key: object) -> float:
         """The student's uniform draw for `key`: the world's seed, salted by the luck if any."""
@@ -314,6 +330,8 @@ class Student:
                 sched = result.schedule
                 assert sched.memory is not None and sched.last_review is not None
                 self.memory[card] = (sched.memory.stability, sched.last_review)
+                if self.setting.memory != "scaled":
+                    self.remember(card, int(rating), now)
                 self.clock.advance(timedelta(seconds=seconds))
 
     # ------------------------------------------------------------ the question bank
@@ -321,7 +339,7 @@ class Student:
     def qbank_block(self, day: int) -> None:
         w = self.world
         luck = f":luck{w.setting.luck}" if w.setting.luck else ""
-        rng = random.Random(f"flashcore-sim-qbank:{w.setting.name}:{w.seed}:{day}{luck}")
+        rng = random.Random(f"flashcore-sim-qbank:{draws_name(w.setting)}:{w.seed}:{day}{luck}")
         topics = rng.choices(range(len(w.exam_weight)), w.exam_weight, k=w.setting.qbank_per_day)
         now = self.clock.now()
         guess = w.setting.guess
