@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from tools.simulate import report
-from tools.simulate.models import SETTINGS, Setting, make_world
+from tools.simulate.models import SETTINGS, Setting, frontier_name, make_world
 from tools.simulate.student import Arm, Result, Student
 
 DEFAULT_RETENTIONS = (0.85, 0.90, 0.93, 0.95, 0.97)
@@ -24,6 +24,9 @@ ARMS: dict[str, Arm] = {
     "both": Arm("both", patch=(("COMBINE", "both"),)),
     "gated": Arm("gated", patch=(("COMBINE", "gated"),)),
     "forgetting": Arm("forgetting", patch=(("COMBINE", "forgetting"),)),
+    # equal exam points per review, the flashcards' forgetting counted as the misses are:
+    # d = sqrt(ratio x forgetting) instead of forgetting x sqrt(ratio) (sixteenth round)
+    "sqrt": Arm("sqrt", patch=(("COMBINE", "sqrt"),)),
     # misses must outweigh a memory better than average (core.weakness.divisor)
     "protect": Arm("protect", patch=(("COMBINE", "protect"),)),
     # pull forward only cards whose retrievability is below the topic's weighted target
@@ -171,7 +174,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     def runs_as(s: Setting, arm: Arm) -> Setting:
         """The frontier of a model that shares its world with another (its `world`) is that
         model's plain runs: the same flashcards without a qbank, the same runs."""
-        return prepared(s.world, s.luck) if s.world and not arm.qbank else s
+        home = frontier_name(s)
+        return prepared(home, s.luck) if home != s.name and not arm.qbank else s
 
     done: dict[tuple[str, int, int, str], Result] = {}
     if a.out is not None and a.out.exists():

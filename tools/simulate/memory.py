@@ -91,9 +91,7 @@ def _next_difficulty(difficulty: float, grade: int) -> float:
     return _clamp(W[7] * _initial_difficulty(EASY) + (1.0 - W[7]) * moved)
 
 
-def review(
-    trace: Trace, grade: int, ability: float, at: datetime, lapse: str = "restudy"
-) -> Trace:
+def review(trace: Trace, grade: int, ability: float, at: datetime, lapse: str = "restudy") -> Trace:
     """The trace after an answer of `grade` at `at` (see the module's law; `lapse` one of
     LAPSES)."""
     days = (at - trace.last).total_seconds() / 86400.0

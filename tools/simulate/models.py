@@ -178,6 +178,8 @@ SETTINGS: dict[str, Setting] = {
         ),
     )
 }
+
+
 def own_memory(setting: Setting, memory: str = "own") -> Setting:
     """`setting`'s twin whose student keeps a memory of their own (tools.simulate.memory): the
     same world (abilities, exam weights, deck, question blocks), only the truth differs."""
