@@ -118,6 +118,8 @@ def test_an_own_memory_twin_shares_its_models_world_and_question_blocks_not_its_
     assert frontier_name(SETTINGS["mixed-questions"]) == "hard-questions"
     assert frontier_name(SETTINGS["mixed-questions-own"]) == "hard-questions-own"
     assert frontier_name(SETTINGS["skewed-own-relapse"]) == "skewed-own-relapse"
+    assert frontier_name(SETTINGS["mixed-questions-own-relapse"]) == "hard-questions-own-relapse"
+    assert draws_name(SETTINGS["mixed-questions-own-relapse"]) == "mixed-questions"
 
 
 def tiny(name: str):

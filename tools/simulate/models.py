@@ -204,7 +204,15 @@ SETTINGS.update(
         )
     }
 )
-SETTINGS["skewed-own-relapse"] = own_memory(SETTINGS["skewed"], "own-relapse")
+SETTINGS.update(
+    {
+        twin.name: twin
+        for twin in (
+            own_memory(SETTINGS[name], "own-relapse")
+            for name in ("base", "skewed", "hard-questions", "mixed-questions")
+        )
+    }
+)
 
 
 def draws_name(setting: Setting) -> str:
