@@ -374,9 +374,6 @@ def divisor(misses_ratio: float | None, forgetting: float | None) -> float:
         # the misses must outweigh a memory better than average: f unclipped below 1
         raw = forgetting if forgetting is not None else 1.0
         return raw * math.sqrt(q)
-    if COMBINE == "sqrt":
-        # equal exam points per review with the forgetting inside (issue 21, sixteenth round)
-        return math.sqrt(q * f)
     if COMBINE == "gated":
         if forgetting is None:  # no flashcard reviews yet: the misses are all there is
             return math.sqrt(q)

@@ -105,13 +105,3 @@ def test_protect_lets_a_memory_better_than_average_take_back_what_the_misses_giv
     assert divisor(4.0, None) == 2.0  # no reviews yet: the misses are all there is
     assert divisor(4.0, 1.5) == 3.0
     assert divisor(4.0, 0.8) < divisor(4.0, 1.0)
-
-
-def test_sqrt_counts_the_forgetting_as_the_misses_equal_points_per_review(monkeypatch):
-    from flashcore.core import weakness
-
-    monkeypatch.setattr(weakness, "COMBINE", "sqrt")  # an ablation (tools.simulate, 16th round)
-    assert divisor(4.0, 4.0) == 4.0  # sqrt(4 x 4), as "both" gives 8
-    assert divisor(None, 4.0) == 2.0  # the flashcards alone: sqrt(4), "both" gives 4
-    assert divisor(4.0, None) == 2.0  # the misses alone: as before
-    assert divisor(0.5, 0.5) == 1.0  # below the average on both: plain FSRS

@@ -24,9 +24,6 @@ ARMS: dict[str, Arm] = {
     "both": Arm("both", patch=(("COMBINE", "both"),)),
     "gated": Arm("gated", patch=(("COMBINE", "gated"),)),
     "forgetting": Arm("forgetting", patch=(("COMBINE", "forgetting"),)),
-    # equal exam points per review, the flashcards' forgetting counted as the misses are:
-    # d = sqrt(ratio x forgetting) instead of forgetting x sqrt(ratio) (sixteenth round)
-    "sqrt": Arm("sqrt", patch=(("COMBINE", "sqrt"),)),
     # misses must outweigh a memory better than average (core.weakness.divisor)
     "protect": Arm("protect", patch=(("COMBINE", "protect"),)),
     # pull forward only cards whose retrievability is below the topic's weighted target
