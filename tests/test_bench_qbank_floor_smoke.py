@@ -14,7 +14,7 @@ def test_qbank_floor_prints_both_lean_imports_step_by_step_with_the_starts(capsy
     out = capsys.readouterr().out
     assert "set-based (SQL):" in out and "rows in Python:" in out and "rows/s" in out
     assert "load average" in out and "with the product's import modules" in out
-    assert out.count("commit") == 2
+    assert out.count("commit") == 2 and "floor: each step the cheaper way" in out
 
 
 def test_both_lean_imports_add_every_new_attempt_once(tmp_path):
