@@ -36,7 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -247,34 +247,33 @@ def import_python(db: Path, data: bytes) -> dict[str, float]:
         [(*texts, n, m) for texts, (n, m) in tallies.items()],
     )
     step("tallies by text: a dict")
-    by_day: dict[tuple[Any, ...], list[Any]] = {}
-    windows: dict[tuple[Any, ...], list[Any]] = {}
-    missed: set[tuple[str, str]] = set()
-    for r in new:
-        question = (r[1], r[2])
-        group = (*question, r[8], r[7], r[6]) if question in listed else ("", "", *r[8:5:-1])
-        miss = r[3] != "correct"
-        key = (*group, r[4])
-        d = by_day.get(key)
-        if d is None:
-            d = by_day[key] = [0, 0, None, None]
-        d[0] += 1
-        d[1] += miss
-        if miss:
-            missed.add(question)
-            d[2] = r[4] if d[2] is None or r[4] > d[2] else d[2]
-        else:
-            d[3] = r[4] if d[3] is None or r[4] > d[3] else d[3]
+    # Counted in C (collections.Counter over key tuples), as the product's fold counts them.
+    keys = [
+        (r[1], r[2], r[8], r[7], r[6], r[4]) if (r[1], r[2]) in listed
+        else ("", "", r[8], r[7], r[6], r[4])
+        for r in new
+    ]  # fmt: skip
+    counted = Counter(keys)
+    missed_keys = Counter([k for k, r in zip(keys, new, strict=True) if r[3] != "correct"])
+    missed = {(r[1], r[2]) for r in new if r[3] != "correct"}
+    miss_day = dict(zip(missed_keys, (k[5] for k in missed_keys), strict=True))
+    correct = {k for k in counted if counted[k] != missed_keys.get(k, 0)}
+    by_day = {
+        k: [n, missed_keys.get(k, 0), miss_day.get(k), k[5] if k in correct else None]
+        for k, n in counted.items()
+    }
+    step("sums per group and day: counted in a dict")
     conn.executemany(
         "INSERT INTO qbank_sums (profile_id, source, qid, topic, category, system, on_date, "
         "attempts, misses, decayed_attempts, decayed_misses, last_miss, last_correct) VALUES "
         f"({PROFILE}, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?, ?)",
         [(*key, *d) for key, d in by_day.items()],
     )
-    step("sums per group and day: a dict")
+    step("sums per group and day: written by executemany")
     from datetime import date
 
     settled = date.fromisoformat(SETTLED)
+    windows: dict[tuple[Any, ...], list[Any]] = {}
     decay = {day: 2 ** ((date.fromisoformat(day) - settled).days / HALF_LIFE) for day in days}
     for (*group, day), (n, m, last_miss, last_correct) in by_day.items():
         w = windows.get(tuple(group))
@@ -297,7 +296,17 @@ def import_python(db: Path, data: bytes) -> dict[str, float]:
     )
     step("windows per group: a dict over the (group, day) sums")
     note_ids = sorted({n for q in missed for n in notes.get(q, ())})
-    conn.executemany("UPDATE cards SET weight = 1.5 WHERE note_id = ?", [(n,) for n in note_ids])
+    card_ids = [
+        (card_id,)
+        for start in range(0, len(note_ids), 900)
+        for (card_id,) in conn.execute(
+            "SELECT id FROM cards WHERE note_id IN ({})".format(
+                ", ".join("?" * len(note_ids[start : start + 900]))
+            ),
+            note_ids[start : start + 900],
+        )
+    ]
+    conn.executemany("UPDATE cards SET weight = 1.5 WHERE id = ?", card_ids)
     step("card weights of the notes listing a missed question: executemany")
     conn.execute("COMMIT")
     step("commit")
@@ -338,6 +347,52 @@ def instructions(argv: list[str]) -> int | None:
     if done.returncode != 0 or found is None:
         raise RuntimeError(f"{argv} under valgrind failed: {done.stderr[-500:]}")
     return int(found.group(1))
+
+
+def product_import(db: Path, log: Path, counted: bool) -> tuple[float, int | None]:
+    """The product's `flashcore qbank import LOG` as a process of its own, into a copy of the
+    collection whose history a first report summed (as `tools.bench.qbank` imports it): its
+    CPU seconds, and with `counted` its instructions (valgrind, a second copy)."""
+    from tools.bench.qbank import NOW, _open
+
+    def prepared(folder: str) -> dict[str, str]:
+        from flashcore.services import weakness
+
+        copy = Path(folder) / "large.sqlite3"
+        copy_database(db, copy)
+        _open(copy).close()
+        fc = _open(copy)
+        try:
+            weakness.report(fc)
+        finally:
+            fc.close()
+        env = {k: v for k, v in os.environ.items() if k != "FLASHCORE_PROFILE"}
+        home = str(Path(folder) / "home")
+        env.update(FLASHCORE_DB=str(copy), FLASHCORE_NOW=NOW.isoformat(), FLASHCORE_HOME=home)
+        return env
+
+    argv = [sys.executable, "-m", "flashcore", "qbank", "import", "--json", str(log)]
+    with tempfile.TemporaryDirectory() as folder:
+        env = prepared(folder)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, check=True)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    if not counted:
+        return cpu, None
+    with tempfile.TemporaryDirectory() as folder:
+        env = prepared(folder)
+        valgrind = shutil.which("valgrind")
+        if valgrind is None:
+            return cpu, None
+        done = subprocess.run(
+            [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", *argv], env=env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False,
+        )  # fmt: skip
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    if done.returncode != 0 or found is None:
+        raise RuntimeError(f"qbank import under valgrind failed: {done.stderr[-500:]}")
+    return cpu, int(found.group(1))
 
 
 def _load() -> str:
@@ -417,6 +472,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"floor: each step the cheaper way, with the driver's start: {floor:.3f} CPU-s = "
           f"{rows / floor:,.0f} rows/s (before matching texts to topics, scoring, pull-forwards "
           "and the steps that keep a reviewer unblocked)")  # fmt: skip
+    cpu, counted = product_import(db, log, args.instructions)
+    print(f"the product's `flashcore qbank import` as a process: {cpu:.3f} CPU-s = "
+          f"{rows / cpu:,.0f} rows/s (one run; load average {_load()})")  # fmt: skip
+    if counted is not None:
+        print(f"  {counted / 1e9:6.3f} G  its instructions (valgrind)")
     if args.instructions:
         print("instructions (valgrind, one process each; the copy of the collection included):")
         for label, code in STARTS:
