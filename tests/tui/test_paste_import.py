@@ -109,14 +109,12 @@ async def test_the_same_log_pasted_again_says_it_was_imported_before(fc):
     assert said.endswith(" UTC); nothing added") and "--again" not in said
 
 
-async def test_a_log_pasted_while_the_collection_opens_is_read_once_it_is_open(fc):
-    # Found by rv2: a paste on the loading screen (the first seconds of `flashcore review` on a
-    # large collection) was dropped without a word. It is kept and read once the collection is
-    # open: the same box as a paste on Home.
+def _opening_app(fc):
+    """An app whose collection opens once the returned event is set (the loading screen
+    meanwhile)."""
     import threading
 
     from flashcore.tui.app import make_lazy_app
-    from flashcore.tui.screens.loading import LoadingScreen
 
     from .conftest import still
 
@@ -126,7 +124,16 @@ async def test_a_log_pasted_while_the_collection_opens_is_read_once_it_is_open(f
         opening.wait(10)
         return fc
 
-    app = make_lazy_app(opener, ticks=still)
+    return make_lazy_app(opener, ticks=still), opening
+
+
+async def test_a_log_pasted_while_the_collection_opens_is_read_once_it_is_open(fc):
+    # Found by rv2: a paste on the loading screen (the first seconds of `flashcore review` on a
+    # large collection) was dropped without a word. It is kept and read once the collection is
+    # open: the same box as a paste on Home.
+    from flashcore.tui.screens.loading import LoadingScreen
+
+    app, opening = _opening_app(fc)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause(0.2)
         assert isinstance(app.screen, LoadingScreen)
@@ -149,19 +156,7 @@ CSV_LOG = (Path(__file__).parents[2] / "decks" / "samples" / "missed.csv").read_
 async def test_two_logs_pasted_while_the_collection_opens_are_each_asked_about(fc):
     # Found by rv3: of two pastes on the loading screen (two question-bank blocks copied one
     # after the other) only the last was kept; the first was dropped without a word.
-    import threading
-
-    from flashcore.tui.app import make_lazy_app
-
-    from .conftest import still
-
-    opening = threading.Event()
-
-    def opener():
-        opening.wait(10)
-        return fc
-
-    app = make_lazy_app(opener, ticks=still)
+    app, opening = _opening_app(fc)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause(0.2)
         app.post_message(events.Paste(SAMPLE))
