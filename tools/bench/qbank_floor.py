@@ -349,6 +349,15 @@ def instructions(argv: list[str]) -> int | None:
     return int(found.group(1))
 
 
+def _wait_background(env: dict[str, str]) -> None:
+    """Until the background snapshot or check the command started on its copy has ended
+    (before its folder is removed)."""
+    from flashcore.services.backup import background_busy
+
+    while background_busy(Path(env["FLASHCORE_DB"])):
+        time.sleep(0.2)
+
+
 def product_import(db: Path, log: Path, counted: bool) -> tuple[float, int | None]:
     """The product's `flashcore qbank import LOG` as a process of its own, into a copy of the
     collection whose history a first report summed (as `tools.bench.qbank` imports it): its
@@ -377,6 +386,7 @@ def product_import(db: Path, log: Path, counted: bool) -> tuple[float, int | Non
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, check=True)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        _wait_background(env)
     cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     if not counted:
         return cpu, None
@@ -389,6 +399,7 @@ def product_import(db: Path, log: Path, counted: bool) -> tuple[float, int | Non
             [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", *argv], env=env,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False,
         )  # fmt: skip
+        _wait_background(env)
     found = re.search(r"Collected : (\d+)", done.stderr)
     if done.returncode != 0 or found is None:
         raise RuntimeError(f"qbank import under valgrind failed: {done.stderr[-500:]}")
