@@ -191,35 +191,48 @@ ROWS_SQL = f"{_rows(chained=False)} LEFT JOIN temp.fc_known k ON k.id = a.id WHE
 # Every answer's row (the review log holds no revlog id: a first import), chained, with its id
 # first (`temp.fc_cards` with `FIRST_CARDS`).
 FIRST_ROWS_SQL = f"{_rows(chained=True)}\n"
-# A first import's rows staged ahead (`services.anki_stage`: in a thread of its own, on a
-# connection of its own, while the notes are read): every card's answers, chained, keyed by
-# Anki's card id and the answer's place in the card's time order, in the window's order; then
-# copied with the flashcore card, its retention and its `first_id` (`temp.fc_cards` with
-# `FIRST_CARDS`), each row's id first.
-STAGED_COLUMNS = (
-    "cid, n, id, ease, duration_ms, state_before, due_before, lapses_before, state_after,"
-    " difficulty_after, due_after, elapsed_days"
-)
-STAGE_ROWS_SQL = f"{_rows(chained=True, staged=True)}\n"
-# The staged rows (`anki_stage.answers`) as `FIRST_ROWS_SQL` gives them, in the stage's order
-# (card by card, each card's in time order: the stage scanned first, the card looked up).
-COPY_STAGED_SQL = f"""
-SELECT c.first_id + s.n, ?1, c.card_id, {_STAMP.format(ms="s.id")}, s.ease, NULL,
-  s.duration_ms, c.retention, ?2, s.state_before,
-  s.due_before, NULL,
-  s.lapses_before,
-  s.state_after, 0.0,
-  s.difficulty_after,
-  s.due_after, 0, NULL,
-  s.elapsed_days,
-  s.id, 1
-FROM anki_stage.answers s CROSS JOIN temp.fc_cards c ON c.cid = s.cid
+# Every answer of a first import as an `imported_answers` row (schema 0026; in
+# `IMPORTED_ANSWER_COLUMNS` order, the table's): what Anki's revlog gives, with its study day and due after
+# looked up as `FIRST_ROWS_SQL` looks them up and the card's retention. No window: a card's
+# previous answer is found where the rows are read (`storage.answer_rows`).
+IMPORTED_ANSWER_COLUMNS = (
+    "card_id", "anki_revlog_id", "profile_id", "rating", "duration_ms", "kind", "interval",
+    "factor", "day", "due_after", "desired_retention",
+)  # fmt: skip
+FIRST_ANSWERS_SQL = f"""
+SELECT c.card_id, r.id, ?3, r.ease, CASE WHEN r.time > 0 THEN r.time END, r.type, r.ivl,
+  r.factor, d.day, {_due_after("r", "u").format(id="id", ivl="ivl")}, c.retention
+FROM revlog r JOIN temp.fc_cards c ON c.cid = r.cid
+  LEFT JOIN temp.fc_day d ON d.q = r.id / {_QUARTER_MS}
+  LEFT JOIN temp.fc_due u ON r.ivl > 0 AND u.day = {_DAY_OF.format(id="r.id")} + r.ivl
+WHERE {_ANSWER}
+"""
+FIRST_ANSWERS_STEPS = 60  # SQLite's VM steps a row (the progress bar's estimate)
+
+# A first import's answers staged ahead (`services.anki_stage`: in a thread of its own, on a
+# connection of its own, while the notes are read): every card's answers as `FIRST_ANSWERS_SQL`
+# gives them, keyed by Anki's card id, in the card index's order (card by card, each in time
+# order); then copied with the flashcore card and its retention (`temp.fc_cards`).
+STAGED_COLUMNS = "cid, id, ease, duration_ms, kind, interval, factor, day, due_after"
+STAGE_ROWS_SQL = f"""
+SELECT r.cid, r.id, r.ease, CASE WHEN r.time > 0 THEN r.time END, r.type, r.ivl, r.factor,
+  d.day, {_due_after("r", "u").format(id="id", ivl="ivl")}
+FROM revlog r
+  LEFT JOIN temp.fc_day d ON d.q = r.id / {_QUARTER_MS}
+  LEFT JOIN temp.fc_due u ON r.ivl > 0 AND u.day = {_DAY_OF.format(id="r.id")} + r.ivl
+WHERE {_ANSWER}
+ORDER BY r.cid, r.id
+"""
+COPY_STAGED_SQL = """
+SELECT c.card_id, s.id, ?1, s.ease, s.duration_ms, s.kind, s.interval, s.factor, s.day,
+  s.due_after, c.retention
+FROM anki_stage.answers s JOIN temp.fc_cards c ON c.cid = s.cid
 """
 
 # SQLite's VM steps a row of a first import's statement takes, the review log's index builds
 # after counted in (measured on the benchmark's package; for the progress bar's estimate only).
 FIRST_ROWS_STEPS = 250
-COPY_STAGED_STEPS = 115
+COPY_STAGED_STEPS = 30
 
 # The revlog rows of the cards in temp.fc_cards, as RevlogEntry's fields, in id order.
 REVLOG_OF_CARDS_SQL = (

@@ -43,6 +43,7 @@ from flashcore.storage.columns import record_id as _id
 from flashcore.storage.columns import required as _required
 from flashcore.storage.index_cache import create_topic_index_triggers
 from flashcore.storage.index_cache import topic_index_cache as topic_index_cache
+from flashcore.storage.tables_imported import imported_answers as imported_answers
 from flashcore.storage.tables_qbank import WITH_SHARE
 from flashcore.storage.tables_qbank import qbank_attempts as qbank_attempts
 from flashcore.storage.tables_qbank import qbank_batches as qbank_batches
