@@ -130,17 +130,16 @@ class AttachedCollection:
         select: str,
         params: Sequence[Any],
         *,
-        ids: bool = False,
         progress: RowsProgress | None = None,
     ) -> int:
         """Insert the rows `select` gives (in `IMPORTED_COLUMNS` order, as SQLite stores
-        them, after their ids when `ids`); how many. Into an empty review log (a first import) without its secondary
+        them); how many. Into an empty review log (a first import) without its secondary
         indexes, built again after, as they were, in the same transaction: a million rows
         took ~2.6 s CPU that way, ~2.9 s into the indexes as they grow. Indexes built after
         are packed full: the answers given later split their leaves, measured at +5 us an
         answer (20,000 answers: 0.47 s CPU against 0.37-0.46 s). `progress`: a bar's estimate
         of the rows written while the statement and the index builds run."""
-        names = ", ".join(("id", *IMPORTED_COLUMNS) if ids else IMPORTED_COLUMNS)
+        names = ", ".join(IMPORTED_COLUMNS)
         with (
             _reporting(self._db, progress),
             self._indexes_after() as kept,
@@ -190,11 +189,6 @@ class AttachedCollection:
         yield not rebuilt
         for _name, sql in rebuilt:
             self._db.execute(sql)
-
-    def greatest_log_id(self) -> int:
-        """The review log's greatest row id (0 when empty): every profile's rows."""
-        row = self._db.execute("SELECT MAX(id) FROM main.review_logs").fetchone()
-        return int(row[0] or 0)
 
     def imported_counts(self, *, narrow: bool = False) -> list[tuple[int, int, int]]:
         """For each card the review log (`imported_answers` when `narrow`) holds revlog ids
