@@ -136,11 +136,12 @@ def cmd_answer(args: argparse.Namespace) -> int:
         result = answer(
             fc, args.card_id, rating, duration_ms=duration, expect_reps=args.expect_reps
         )
+        zone_of = fc.settings
     if args.json:
         emit_json(result.to_json())
     else:
         say(f"card {result.card_id}: {rating.label} -> {result.schedule.state.label}, "
-              f"due {result.schedule.due.isoformat()}")  # fmt: skip
+              f"due {zone_of.local_minute(result.schedule.due)}")  # fmt: skip
         if result.leech:
             say(f"card {result.card_id} is a leech (lapsed {result.schedule.lapses} times): "
                   "tagged leech and suspended")  # fmt: skip

@@ -155,7 +155,7 @@ FROM a JOIN temp.fc_cards c ON c.cid = a.cid
 # The rows of the answers the review log does not hold (by `temp.fc_known`); none chained (a
 # card's previous row may be an answer given here).
 ROWS_SQL = f"{_rows()} LEFT JOIN temp.fc_known k ON k.id = a.id WHERE k.id IS NULL\n"
-# Every answer of a first import as an `imported_answers` row (schema 0026; in
+# Every answer of a first import as an `imported_answers` row (schema 0027; in
 # `IMPORTED_ANSWER_COLUMNS` order, the table's): what Anki's revlog gives, with its study day
 # and due after looked up as `ROWS_SQL` looks them up and the card's retention. No window: a
 # card's previous answer is found where the rows are read (`storage.answer_rows`).

@@ -315,7 +315,7 @@ def _bulk_first(
     bar: tuple[Progress, int, int] | None = None,
 ) -> int:
     """`_bulk` when the profile's review log holds no revlog id (a first import): every answer
-    is new, so none is looked up before; the answers go into `imported_answers` (schema 0026:
+    is new, so none is looked up before; the answers go into `imported_answers` (schema 0027:
     copied from those staged ahead, when they were made for the profile's zone and hour), and
     each card's counts (answers, the latest, the other rows) are read after from the package's
     card index (its rows: when they add up to the rows inserted, every row was an answer) and,

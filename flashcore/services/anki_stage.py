@@ -1,7 +1,7 @@
 """A first import's answers computed ahead, in a thread of its own, while the import's own
 thread reads and converts the notes (`services.anki_import.read_package` starts it).
 
-A million answers' `imported_answers` rows (schema 0026) are SQLite's work (the study days and
+A million answers' `imported_answers` rows (schema 0027) are SQLite's work (the study days and
 dues looked up, the package's revlog read in its card index's order: ~1 s CPU), and none of it
 needs the notes or the cards: only the package, the profile's zone and day-start hour and
 Anki's clock. So a thread stages them, keyed by Anki's card id, in a scratch SQLite file of

@@ -30,6 +30,8 @@ class TopicIndex:
     # `load_index`) only the notes that list a question id.
     note_topics: dict[int, list[int]]
     linked_sets: Counter[tuple[int, ...]] | None = None
+    # What it was built from (for `digest`; None: built otherwise, never kept scores).
+    stored: StoredIndex | None = None
     _question_topics: dict[tuple[str, str], set[int]] = field(default_factory=dict)
     _ancestors: dict[int, tuple[int, ...]] = field(default_factory=dict)
     _matcher: TopicMatcher | None = None  # the topics' words, worked out once (see `matcher`)
@@ -54,6 +56,11 @@ class TopicIndex:
             for node in {node for t in linked for node in (t, *self.ancestors(t))}:
                 below[node] += n
         return below, sum(sets.values())
+
+    def digest(self) -> str | None:
+        """A digest of what it was built from (`repos.topic_index.index_digest`): the kept
+        topic scores hold it (None: not a light index, nothing is kept)."""
+        return None if self.stored is None else topics_repo.index_digest(self.stored)
 
     def qid_topics(self, notes_of_qid: list[int]) -> set[int]:
         """The topics of the notes that list a question id (an attempt counts once each)."""
@@ -120,5 +127,6 @@ def load_index(
         if target is not None:
             aliases[alias_key] = target
     return TopicIndex(
-        paths, parent, by_key, aliases, stored.qid_notes, stored.note_topics, stored.linked_sets
-    )
+        paths, parent, by_key, aliases, stored.qid_notes, stored.note_topics, stored.linked_sets,
+        stored,
+    )  # fmt: skip

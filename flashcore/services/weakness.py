@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from flashcore.core import weakness as model
 from flashcore.core.errors import DatabaseBusyError
+from flashcore.services import kept_scores
 from flashcore.services.context import today_for
 from flashcore.services.difficulty import topic_shares
 from flashcore.services.forgetting import topic_lapses
@@ -126,7 +127,7 @@ def _report(fc: Collection) -> dict[str, list[dict[str, Any]]]:
         kept = topics_repo.kept_index(session, fc.profile_id)
         stored = kept.stored or topics_repo.stored_index(session, fc.profile_id, every_note=False)
         index = load_index(session, fc.profile_id, stored=stored)
-        found = score_all(session, fc.profile_id, index, today, half_life, questions=False)
+        found, keeping = kept_scores.report_scores(session, fc.profile_id, index, today, half_life)
         lapses = topic_lapses(session, fc, index, today)
         known = topic_shares(session, fc, index, today)
         direct = scheduling_scores(index, found.direct, s, lapses, (), None, known)
@@ -147,6 +148,9 @@ def _report(fc: Collection) -> dict[str, list[dict[str, Any]]]:
     if kept.stored is None and kept.gen is not None:  # read at a generation looked at
         gen = kept.gen
         write_now(fc.engine, lambda w: topics_repo.keep_index(w, fc.profile_id, gen, stored))
+    if keeping is not None:  # made now: the next report on this day reads them
+        made = keeping
+        write_now(fc.engine, lambda w: kept_scores.keep(w, fc.profile_id, made))
     due_now = queue_due(fc, [index.paths[t] for t, sc in scored.items() if sc.score > 0])
     has_child = {p for p in index.parent.values() if p is not None}
     out: list[dict[str, Any]] = []

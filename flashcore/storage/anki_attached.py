@@ -152,7 +152,7 @@ class AttachedCollection:
         self, select: str, params: Sequence[Any], progress: RowsProgress | None = None
     ) -> int:
         """Insert the `imported_answers` rows `select` gives (in `IMPORTED_ANSWER_COLUMNS`
-        order, the table's: a first import's answers, schema 0026); how many."""
+        order, the table's: a first import's answers, schema 0027); how many."""
         names = ", ".join(c.name for c in imported_answers.c)
         with _reporting(self._db, progress):
             cursor = self._db.execute(

@@ -1,9 +1,9 @@
 """The review log as its readers see it: the review log's own rows and the answers a first Anki
-import took over (`imported_answers`, schema 0026) as one history, each imported answer with the
+import took over (`imported_answers`, schema 0027) as one history, each imported answer with the
 columns its review-log row would hold. Every reader of answers reads `answer_rows(...)`, never
 `review_logs` alone; writers (an answer, undo, a merge) write the review log.
 
-An imported answer's columns, as the first import's statement wrote them before schema 0026
+An imported answer's columns, as the first import's statement wrote them before schema 0027
 (`importers.anki_revlog_sql`): its time is its revlog id's; the state it was answered in from
 Anki's revlog type and whether it is the card's first answer; its state after from the interval
 and the same; elapsed study days from the card's previous answer here (0 for the first); lapses
@@ -194,7 +194,7 @@ _WRITTEN = tuple(name for name in REVIEW_LOG_COLUMNS if name != "id")
 
 def move_to_review_log(session: Any, card_ids: Sequence[int]) -> int:
     """Move these cards' imported answers into the review log, each as the whole row a first
-    import wrote before schema 0026 (in time order: their ids ascend with it), before their
+    import wrote before schema 0027 (in time order: their ids ascend with it), before their
     rows are rewritten (a merge with answers given here). How many moved."""
     moved = 0
     ids = sorted(set(card_ids))

@@ -1,4 +1,4 @@
-"""The answers a first Anki import takes over, kept narrow (schema 0026; re-exported by
+"""The answers a first Anki import takes over, kept narrow (schema 0027; re-exported by
 `storage.tables`): what Anki's revlog gives of each answer, and the three values of it that
 depend on flashcore's clock and settings at the import (the answer's study day, its due after,
 the card's desired retention). Answered under no flashcore scheduler (`scheduler_id` NULL). Readers never read this table alone: `storage.answer_rows` shows its rows

@@ -327,6 +327,15 @@ def make_content(url: str, folder: Path) -> datetime:
             from flashcore.services import weakness
 
             weakness.report(fc)
+        if "topic_scores_kept" in tables_at_head():  # schema 0026: a large history's scores
+            from flashcore.services import matching, weakness
+
+            limit = matching.SUM_IN_DATABASE_FROM  # kept from this small one's too
+            matching.SUM_IN_DATABASE_FROM = weakness.SUM_IN_DATABASE_FROM = 0
+            try:
+                weakness.report(fc)
+            finally:
+                matching.SUM_IN_DATABASE_FROM = weakness.SUM_IN_DATABASE_FROM = limit
         if hasattr(study, "raise_new_limit"):  # schema 0006: today's raised new-card limit
             study.raise_new_limit(fc, topic="Immunology::Hypersensitivity::Type I", extra=3)
         if hasattr(exam, "set_exam"):  # schema 0007: an exam, and a self-assessment's report

@@ -1,4 +1,4 @@
-"""Schema 0026 on a released 0025 database, on SQLite and PostgreSQL: the upgrade adds the
+"""Schema 0027 on a released 0026 database, on SQLite and PostgreSQL: the upgrade adds the
 empty `imported_answers` table and changes no row; imported answers kept there read as
 review-log rows (`storage.answer_rows`), and the downgrade moves each into the review log as
 exactly that row (ids aside), then drops the table: no row lost either way."""
@@ -18,7 +18,7 @@ from flashcore.storage.migrate import downgrade, read_revision, upgrade
 from flashcore.storage.tables import imported_answers, review_logs
 from tests.migrations.fixtures import dump, released_database
 
-REVISION, PREVIOUS = "0026", "0025"
+REVISION, PREVIOUS = "0027", "0026"
 T0 = 1_790_000_000_000  # epoch milliseconds: an Anki revlog id
 
 

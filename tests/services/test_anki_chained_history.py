@@ -1,4 +1,4 @@
-"""A first import's narrow imported answers (SQLite, schema 0026: each answer's previous one
+"""A first import's narrow imported answers (SQLite, schema 0027: each answer's previous one
 read where the rows are read; before it, chained review-log rows) under what a student does next: each card
 answered, undone (the card exactly as it was, its imported rows all kept), answered again;
 `check` clean; the same package brought back adds nothing. Both backends (PostgreSQL's rows

@@ -1,4 +1,4 @@
-"""A first import on SQLite writes its answers narrow, into `imported_answers` (schema 0026: a
+"""A first import on SQLite writes its answers narrow, into `imported_answers` (schema 0027: a
 card's previous answer read where the rows are read, `storage.answer_rows`; before, each answer
 but a card's first *chained*, schema 0017); every other import, and every import on PostgreSQL,
 writes the rows whole into the review log. The same package taken both ways must

@@ -74,7 +74,7 @@ def review_counts(fc: Any) -> dict[int, int]:
 
 
 def narrow_rows(fc: Any) -> int:
-    """The answers kept in `imported_answers` (a first import's on SQLite, schema 0026)."""
+    """The answers kept in `imported_answers` (a first import's on SQLite, schema 0027)."""
     with reading(fc.engine) as session:
         return int(session.execute(select(func.count()).select_from(imported_answers)).scalar_one())
 
@@ -186,7 +186,7 @@ def test_every_column_of_hard_sequences_is_the_reference_path_s(fc):
 
 def test_a_first_import_s_narrow_answers_read_as_the_rows_written_whole_on_hard_sequences(fc):
     """The first import's statement (SQLite on the attached package) writes each answer as an
-    `imported_answers` row (schema 0026: Anki's values, its study day and due after): read
+    `imported_answers` row (schema 0027: Anki's values, its study day and due after): read
     through `answer_rows`, each is, column by column, the review-log row the other imports'
     statement writes whole (itself checked against the reference path above), the previous
     answer's values (first answer, elapsed days, due and last review before, lapses) found

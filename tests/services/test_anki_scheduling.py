@@ -222,7 +222,7 @@ def befores(rows: list[Any]) -> list[tuple[Any, Any, Any]]:
 def test_a_first_import_writes_its_answers_narrow_and_leaves_the_review_log_as_it_was(
     student, fc_now, tmp_path
 ):
-    """A first import on SQLite writes its answers into `imported_answers` (schema 0026), one
+    """A first import on SQLite writes its answers into `imported_answers` (schema 0027), one
     row each, and nothing into the review log, whose indexes stay as they were."""
     fc = fc_now
     if fc.engine.dialect.name != "sqlite":

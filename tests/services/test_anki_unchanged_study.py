@@ -180,7 +180,7 @@ def _revlog_row_lost(fc: Any, pkg: Package, tmp_path: Path) -> None:
             "DELETE FROM review_logs WHERE id = (SELECT MAX(id) FROM review_logs"
             " WHERE anki_revlog_id IS NOT NULL)"
         )).rowcount  # fmt: skip
-        if not gone:  # a first import's answers on SQLite are kept narrow (schema 0026)
+        if not gone:  # a first import's answers on SQLite are kept narrow (schema 0027)
             conn.execute(text(
                 "DELETE FROM imported_answers WHERE anki_revlog_id ="
                 " (SELECT MAX(anki_revlog_id) FROM imported_answers)"

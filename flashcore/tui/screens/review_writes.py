@@ -325,13 +325,31 @@ class ReviewWrites:
         self.record.pop()  # added at the key
         if isinstance(outcome, StaleCardError):
             self._invalidate()
+            self._recount()
             self.say(f"last card {STALE_NOTICE}", severity="warning")
         elif isinstance(outcome, FlashcoreError) and not isinstance(outcome, DatabaseBusyError):
             self._invalidate()
+            self._recount()
             self.say(f"your last answer was not saved: {one_line(outcome)}", severity="error")
         else:
             self._unsaved(answered, outcome)
         self._replay_keys()
+
+    def _recount(self) -> None:
+        """An answer written behind the card on screen was refused (another reviewer answered
+        that card first): the progress bar stops counting it now, and a worker rebuilds the
+        queue for the header's counts, which the card read ahead took without the other
+        reviewer's change (its answer's card back in learning)."""
+        self._update_progress()
+        study, view = self.study, self.view
+        if study is None:
+            return
+
+        def work() -> None:
+            queue = study.queue(details=False)
+            self.app.call_from_thread(self._counts_news, view, queue)
+
+        self.run_worker(work, thread=True, exit_on_error=False, group="idle")
 
     def _unsaved(
         self,

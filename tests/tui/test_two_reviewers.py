@@ -1,0 +1,42 @@
+"""Two reviewers open on one collection (two terminals), answering in turn. Found by hand
+(tmux, two `flashcore review` on the same file): the second answered the card the first had
+just answered; its answer was rightly refused ("changed elsewhere"), but its progress bar
+went on counting that answer (1/20 with nothing answered) and its header kept the other
+terminal's answer out of its counts (learn 0 with a card in learning) until its next answer."""
+
+from __future__ import annotations
+
+from flashcore.core.model import Rating
+from flashcore.services import study
+
+from .conftest import settle
+from .test_review import SIZE, answer, review_app, start_session
+
+
+async def _until(pilot, done, tries: int = 40) -> None:
+    for _ in range(tries):
+        await pilot.pause(0.1)
+        if done():
+            return
+    await settle(pilot)
+
+
+def _counts(queue) -> tuple[int, int, int]:
+    return (queue.new, queue.learning, queue.review)
+
+
+async def test_an_answer_refused_as_given_elsewhere_leaves_progress_and_header_honest(fc):
+    app = review_app(fc)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_session(pilot)
+        first = screen.view.card_id
+        await pilot.pause(0.5)  # the next card is read ahead while this one is read
+        study.answer(fc, first, Rating.GOOD)  # the other reviewer answers it: learning
+        await answer(pilot, "3")  # refused: changed elsewhere
+        assert screen.view.card_id != first and screen.record.count == 0
+        expected = study.build_queue(fc, deck="Test")
+        assert expected.learning == 1
+        await _until(pilot, lambda: _counts(screen.queue) == _counts(expected))
+        assert _counts(screen.queue) == _counts(expected)
+        left = expected.new + expected.learning + expected.review
+        assert (screen._progress._done, screen._progress._total) == (0, left)
