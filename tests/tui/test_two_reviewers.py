@@ -40,3 +40,25 @@ async def test_an_answer_refused_as_given_elsewhere_leaves_progress_and_header_h
         assert _counts(screen.queue) == _counts(expected)
         left = expected.new + expected.learning + expected.review
         assert (screen._progress._done, screen._progress._total) == (0, left)
+
+
+async def test_a_new_card_limit_lowered_in_another_terminal_shows_in_the_open_reviewers_header(fc):
+    """Found by hand (tmux): `flashcore config set new_per_day 5` in the other terminal after
+    three answers; Home's tree and `due` said 2 new, the open reviewer's header kept `new 17`
+    and its progress bar 3/23."""
+    from flashcore.services import Flashcore
+
+    app = review_app(fc)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_session(pilot)
+        await answer(pilot, "3")
+        await pilot.pause(1.5)  # reading the next card: its quiet moments come and go
+        before = _counts(screen.queue)
+        with Flashcore.open(fc.url, clock=fc.clock) as other:  # the other terminal
+            other.config_set("new_per_day", "2")
+            expected = study.build_queue(other, deck="Test")
+        assert _counts(expected) != before
+        await _until(pilot, lambda: _counts(screen.queue) == _counts(expected))
+        assert _counts(screen.queue) == _counts(expected)
+        left = expected.new + expected.learning + expected.review
+        assert (screen._progress._done, screen._progress._total) == (1, 1 + left)
