@@ -46,6 +46,7 @@ from flashcore.services.answering import (
     show,
     show_on,
     undo,
+    undo_answer,
 )
 from flashcore.services.counts import deck_counts, due_by_topic
 from flashcore.services.queue import (
@@ -87,6 +88,7 @@ __all__ = [
     "study_topic_now",
     "tomorrow",
     "undo",
+    "undo_answer",
 ]
 
 

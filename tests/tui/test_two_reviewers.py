@@ -40,3 +40,68 @@ async def test_an_answer_refused_as_given_elsewhere_leaves_progress_and_header_h
         assert _counts(screen.queue) == _counts(expected)
         left = expected.new + expected.learning + expected.review
         assert (screen._progress._done, screen._progress._total) == (0, left)
+
+
+async def test_a_new_card_limit_lowered_in_another_terminal_shows_in_the_open_reviewers_header(fc):
+    """Found by hand (tmux): `flashcore config set new_per_day 5` in the other terminal after
+    three answers; Home's tree and `due` said 2 new, the open reviewer's header kept `new 17`
+    and its progress bar 3/23."""
+    from flashcore.services import Flashcore
+
+    app = review_app(fc)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_session(pilot)
+        await answer(pilot, "3")
+        await pilot.pause(1.5)  # reading the next card: its quiet moments come and go
+        before = _counts(screen.queue)
+        with Flashcore.open(fc.url, clock=fc.clock) as other:  # the other terminal
+            other.config_set("new_per_day", "2")
+            expected = study.build_queue(other, deck="Test")
+        assert _counts(expected) != before
+        await _until(pilot, lambda: _counts(screen.queue) == _counts(expected))
+        assert _counts(screen.queue) == _counts(expected)
+        left = expected.new + expected.learning + expected.review
+        assert (screen._progress._done, screen._progress._total) == (1, 1 + left)
+
+
+async def test_undo_takes_back_this_reviewers_answer_not_the_other_reviewers_later_one(fc):
+    """Found by hand (tmux): with two reviewers open, `u` in the first undid the answer the
+    second had just given ("undid card N: the latest answer was given elsewhere"), a grade the
+    student never meant to take back, while the first's progress bar dropped its own answer,
+    which stayed in the database."""
+    from flashcore.services.stats import stats
+
+    app = review_app(fc)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_session(pilot)
+        mine = screen.view.card_id
+        await answer(pilot, "3")
+        theirs = screen.view.card_id
+        study.answer(fc, theirs, Rating.EASY)  # the other reviewer, on another card
+        await pilot.press("u")
+        await settle(pilot)
+        assert screen.record.count == 0
+        assert screen.view.card_id == mine  # shown again, to be answered anew
+    cards = {c["card_id"]: c for c in fc.cards()}
+    assert cards[mine]["reps"] == 0 and cards[mine]["state"] == "new"
+    assert cards[theirs]["reps"] == 1 and cards[theirs]["state"] == "review"
+    assert stats(fc)["today"]["reviews"] == 1
+
+
+async def test_undo_of_an_answer_whose_card_was_answered_again_elsewhere_is_refused(fc):
+    from .conftest import Notes
+
+    notes = Notes()
+    fc.config_set("learning_steps", "1m")
+    app = review_app(fc)
+    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
+        screen = await start_session(pilot)
+        mine = screen.view.card_id
+        await answer(pilot, "1")  # Again: still in learning
+        study.answer(fc, mine, Rating.GOOD)  # the other reviewer answers the same card
+        await pilot.press("u")
+        await settle(pilot)
+        assert screen.record.count == 1  # nothing undone
+    card = next(c for c in fc.cards() if c["card_id"] == mine)
+    assert card["reps"] == 2
+    assert f"not undone: card {mine} was answered again since (elsewhere)" in notes

@@ -140,7 +140,7 @@ class ReviewActions:
             self.study.invalidate()
 
     def action_undo(self) -> None:
-        from flashcore.services.study import undo
+        from flashcore.services.study import undo, undo_answer
 
         if self._keep(self.action_undo):
             return
@@ -157,14 +157,15 @@ class ReviewActions:
                 self._replay_keys()
                 return
             self.record.pop()
-            card_id = outcome[0].card_id
-            if card_id != last.card_id:
-                self.say(f"undid card {card_id}: the latest answer was given elsewhere")
-            else:
-                self.say(f"Undone: {outcome[0].rating.label}")
-            self.load_next(prefer=card_id)
+            self.say(f"Undone: {outcome.rating.label}")
+            self.load_next(prefer=outcome.card_id)
 
-        self._write(lambda: undo(fc), then)
+        # this session's own latest answer, not one another reviewer gave since
+        review_id = last.review_id
+        self._write(
+            (lambda: undo(fc)[0]) if review_id is None else (lambda: undo_answer(fc, review_id)),
+            then,
+        )
 
     def _card_action(self, action: str, message: str) -> None:
         from flashcore.services.study import set_cards

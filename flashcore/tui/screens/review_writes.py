@@ -215,9 +215,17 @@ class ReviewWrites:
         """On the screen, after a quiet moment rebuilt the queue (another terminal's import,
         a card suspended there, the study day's rollover): the header's and the progress
         bar's counts are the rebuilt queue's at once, as `due` in that terminal says, not only
-        at the next key. Only while the same card is read and no answer is being written."""
+        at the next key. Only while the same card is read and no answer is being written
+        (the same card even if `_outcomes_news` just showed it again under the new settings:
+        a limit changed elsewhere changes the counts too)."""
         reading = self.phase in ("front", "back") and not self._writing
-        if view is not None and self.view is view and reading:
+        shown = self.view
+        same = shown is view or (
+            shown is not None
+            and view is not None
+            and (shown.card_id, shown.version) == (view.card_id, view.version)
+        )
+        if view is not None and same and reading:
             self.queue = queue
             self._set_scope()
             self._update_progress()
