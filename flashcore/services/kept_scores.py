@@ -26,9 +26,10 @@ if TYPE_CHECKING:
     from flashcore.storage.repos.common import Executor
 
 # The score pass's version: counted up whenever what it makes from the same sums changes
-# (matching._summed, core.weakness.score_totals, PARENT_WEIGHT), so that no score kept by the
-# code before is read by the code after.
-VERSION = 1
+# (matching._summed, core.weakness.score_totals, PARENT_WEIGHT, the gaps' closest topics) or
+# how it is written, so that no score kept by the code before is read by the code after.
+# 2: each gap's closest topic kept with it.
+VERSION = 2
 
 Keep = tuple[str, str]  # (stamp, payload) to store
 
@@ -60,15 +61,25 @@ def report_scores(
         if payload is not None:
             return decoded(payload), None
     found = matching.score_all(session, profile_id, index, today, half_life, questions=False)
-    return found, kept(made_from, found)
+    return found, kept(made_from, found, index)
 
 
-def kept(made_from: str | None, found: Scored) -> Keep | None:
-    """What to store of scores made under stamp `made_from` (None: nothing)."""
+def kept(made_from: str | None, found: Scored, index: TopicIndex) -> Keep | None:
+    """What to store of scores made under stamp `made_from` (None: nothing), with each gap's
+    closest topic worked out now (`found.closest`, for the report at hand too)."""
     if made_from is None:
         return None
+    closest_topics(found, index)
     payload = encoded(found)
     return None if payload is None else (made_from, payload)
+
+
+def closest_topics(found: Scored, index: TopicIndex) -> list[int | None]:
+    """Each gap's closest topic (the alias the report suggests), worked out once."""
+    if found.closest is None:
+        matcher = index.matcher()
+        found.closest = [matcher.closest(g.text, g.context) for g in found.gaps]
+    return found.closest
 
 
 def _score(s: model.TopicScore) -> list[Any] | None:
@@ -90,8 +101,11 @@ def encoded(found: Scored) -> str | None:
                 return None
             rows.append([topic_id, *row])
         parts.append(rows)
-    gaps = [[g.text, g.misses, g.last_miss.isoformat(), list(g.context.items())]
-            for g in found.gaps]  # fmt: skip
+    closest = found.closest
+    if closest is None or len(closest) != len(found.gaps):
+        return None  # the suggestions go with the gaps
+    gaps = [[g.text, g.misses, g.last_miss.isoformat(), list(g.context.items()), topic]
+            for g, topic in zip(found.gaps, closest, strict=True)]  # fmt: skip
     return json.dumps([*parts, gaps], separators=(",", ":"))
 
 
@@ -118,10 +132,8 @@ def decoded(payload: str) -> Scored:
         scores(direct),
         scores(report),
         {},
-        [
-            Gap(text, misses, date.fromisoformat(last), Counter(dict(context)))
-            for text, misses, last, context in gaps
-        ],
+        [Gap(text, n, date.fromisoformat(last), Counter(dict(c))) for text, n, last, c, _ in gaps],
+        closest=[topic for *_, topic in gaps],
     )
 
 

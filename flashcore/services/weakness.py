@@ -200,18 +200,20 @@ def _report(fc: Collection) -> dict[str, list[dict[str, Any]]]:
         )
     rank = {"topic": 0, "system": 1, "subject": 2}
     out.sort(key=lambda r: (rank[r["level"]], -r["score"], r["topic"]))
-    return {"topics": out, "gaps": _gap_rows(fc, index, found.gaps)}
+    closest = kept_scores.closest_topics(found, index)  # kept with the scores, or worked out
+    return {"topics": out, "gaps": _gap_rows(fc, index, found.gaps, closest)}
 
 
-def _gap_rows(fc: Collection, index: TopicIndex, gaps: list[Gap]) -> list[dict[str, Any]]:
-    """Each gap with the closest topic and the exact command that maps its text there."""
+def _gap_rows(
+    fc: Collection, index: TopicIndex, gaps: list[Gap], topics: list[int | None]
+) -> list[dict[str, Any]]:
+    """Each gap with the closest topic (`topics`, in the gaps' order) and the exact command
+    that maps its text there."""
     import shlex
 
-    matcher = index.matcher()
     profile = "" if fc.profile == "default" else f" --profile {shlex.quote(fc.profile)}"
     out = []
-    for gap in gaps:
-        closest = matcher.closest(gap.text, gap.context)
+    for gap, closest in zip(gaps, topics, strict=True):
         suggestion = None
         if closest is not None:
             path = index.paths[closest]

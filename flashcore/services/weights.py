@@ -135,7 +135,7 @@ def plan_refresh(
     missed = _missed_questions(index, found.outcomes, today, half_life)
     cards = _card_weight_changes(session, fc.profile_id, of_cards, missed)
     return Refresh(index, today, topics, cards, found.learned, known,
-                   kept_scores.kept(made_from, found))  # fmt: skip
+                   kept_scores.kept(made_from, found, index))  # fmt: skip
 
 
 def apply_refresh(session: Executor, fc: Collection, found: Refresh, *, cards: bool = True) -> None:

@@ -30,6 +30,7 @@ def test_scores_read_back_exactly_in_their_order():
             Gap("Emphysema", 3, date(2026, 11, 24), Counter({"Lungs": 2, "COPD": 1, "Adult": 1})),
             Gap("Café", 1, date(2026, 11, 2), Counter()),
         ],
+        closest=[12, None],
     )
     back = kept_scores.decoded(kept_scores.encoded(found) or "")
     assert list(back.direct.items()) == list(found.direct.items())
@@ -37,14 +38,17 @@ def test_scores_read_back_exactly_in_their_order():
     assert [(g.text, g.misses, g.last_miss, list(g.context.items())) for g in back.gaps] == [
         (g.text, g.misses, g.last_miss, list(g.context.items())) for g in found.gaps
     ]
+    assert back.closest == [12, None]
     assert back.outcomes == {} and back.learned is None
+    found.closest = None  # the suggestions go with the gaps: none worked out, nothing kept
+    assert kept_scores.encoded(found) is None
 
 
 def test_a_scheduling_score_is_never_kept():
     compared = model.TopicScore(0.4, 1.0, 3, 3, 3, 3, 1.0, 1.0, None, ratio=1.7)
-    assert kept_scores.encoded(Scored({1: compared}, {}, {}, [])) is None
-    assert kept_scores.kept("stamp", Scored({1: compared}, {}, {}, [])) is None
-    assert kept_scores.kept(None, Scored({}, {}, {}, [])) is None
+    assert kept_scores.encoded(Scored({1: compared}, {}, {}, [], closest=[])) is None
+    assert kept_scores.encoded(Scored({}, {1: compared}, {}, [], closest=[])) is None
+    assert kept_scores.encoded(Scored({}, {}, {}, [], closest=[])) == "[[],[],[]]"
 
 
 def test_the_index_digest_is_the_same_read_afresh_or_kept(sqlite_url, tmp_path):
