@@ -8,6 +8,8 @@ from __future__ import annotations
 import threading
 import time
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from flashcore.storage import repos
 
 
@@ -35,7 +37,7 @@ def test_two_connections_keeping_at_once_leave_the_later_row(fc):
                 with fc.engine.begin() as conn:  # waits for the first to commit
                     repos.keep_scores(conn, pid, "second", "[2]")
                 done.append(True)
-            except Exception as exc:  # the test's verdict, below
+            except SQLAlchemyError as exc:  # the test's verdict, below
                 done.append(exc)
 
         thread = threading.Thread(target=second)
