@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, select, text
 
 from flashcore.storage.repos.qbank_sums_rows import _state
 from flashcore.storage.scores_kept import topic_scores_kept
@@ -58,11 +58,18 @@ def kept_scores(conn: Executor, profile_id: int, stamp: str) -> str | None:
     ).scalar_one_or_none()
 
 
+# One statement both dialects run alike: a report and an import keeping at once on PostgreSQL
+# update one row in turn, where a delete and an insert could fail on the key.
+_KEEP = text(
+    "INSERT INTO topic_scores_kept (profile_id, stamp, payload) VALUES (:profile, :stamp, "
+    ":payload) ON CONFLICT (profile_id) DO UPDATE SET stamp = excluded.stamp, "
+    "payload = excluded.payload"
+)
+
+
 def keep_scores(conn: Executor, profile_id: int, stamp: str, payload: str) -> None:
     """(A write.) Keep these scores, made from what `stamp` says, in place of any kept."""
-    clear_kept_scores(conn, profile_id)
-    conn.execute(insert(topic_scores_kept).values(profile_id=profile_id, stamp=stamp,
-                                                  payload=payload))  # fmt: skip
+    conn.execute(_KEEP, {"profile": profile_id, "stamp": stamp, "payload": payload})
 
 
 def clear_kept_scores(conn: Executor, profile_id: int) -> None:
