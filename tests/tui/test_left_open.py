@@ -251,3 +251,26 @@ async def test_a_summary_left_open_over_several_rollovers_shows_todays_queue_as_
         due_today = re.search(r"Due today +(\S.*)", screen_text(app))
         assert due_today is not None
         assert due_today.group(1).strip() == session_end.outlook_text(queue)
+
+
+async def test_a_raised_limit_in_the_other_terminal_shows_on_a_reviewer_waiting_for_a_step(fc):
+    """Found living with it (tmux): the reviewer said "Next card in 9m" (a learning step, the
+    day's new cards spent) while the other terminal raised `new_per_day`: the waiting screen
+    looked only at its clock, so the new cards came once the step was due, minutes later."""
+    fc.config_set("new_per_day", "1")
+    fc.config_set("learn_ahead_minutes", "0")
+    app = review_app(fc)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, ReviewScreen)
+        await answer(pilot, "3")  # the day's one new card, Good: its next step in 10 minutes
+        assert screen.phase == "waiting"
+        other = type(fc).open(str(fc.url), clock=fc.clock)  # another process's connection
+        try:
+            other.config_set("new_per_day", "2")
+        finally:
+            other.close()
+        await _until_front(pilot, screen)
+        assert screen.phase == "front" and screen.view is not None
+        assert screen.view.state.label == "new"

@@ -188,10 +188,11 @@ class ReviewWrites:
         self._quiet = self.run_worker(work, thread=True, exit_on_error=False, group="idle")
 
     def _look_when_done(self) -> None:
-        """On "All done" (the reviewer left open overnight, or while another terminal pastes a
-        log that unsuspends cards): every `DONE_LOOK_TICKS` seconds a worker asks whether the
-        study day rolled over or another process changed the collection (`prepare`), and if
-        so the queue is loaded again: the new day's cards, or those the import brought."""
+        """On "All done", or waiting for a learning step (the reviewer left open overnight,
+        another terminal pasting a log or raising the new-card limit): every `DONE_LOOK_TICKS`
+        seconds a worker asks whether the study day rolled over or another process changed the
+        collection (`prepare`), and if so the queue is loaded again: the new day's cards, or
+        those the import brought."""
         study = self.study
         self._done_ticks += 1
         busy = self._quiet is not None and not self._quiet.is_finished
@@ -208,7 +209,7 @@ class ReviewWrites:
         self._quiet = self.run_worker(work, thread=True, exit_on_error=False, group="idle")
 
     def _load_if_done(self) -> None:
-        if self.phase == "done":
+        if self.phase in ("done", "waiting"):
             self.load_next()
 
     def _counts_news(self, view: CardView | None, queue: TodayQueue) -> None:
