@@ -338,7 +338,7 @@ def add_commands(add: AddCommand, common: Parser) -> None:
     sub = p.add_subparsers(dest="action", metavar="VERB", title="verbs")
     for name, what in CARD_VERBS.items():
         v = add_verb(sub, common, name, what + "; the listed cards, or every card of a deck/topic",
-                     f"flashcore cards {name} 101 102   # {name}s cards 101 and 102 "
+                     f"flashcore cards {name} 101 102   # {name[:-1] + 'ies' if name.endswith('ry') else name + 's'} cards 101 and 102 "
                      "(ids from `flashcore cards` or `due`)\n"
                      f"flashcore cards {name} --deck Microbiology --new   # every card of the "
                      "deck never studied\n"
