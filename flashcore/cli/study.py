@@ -113,7 +113,7 @@ def held_lines(q: Any, deck: str | None, topic: str | None) -> list[str]:
     elif q.new_held:
         lines.append(
             f"{q.new_held} more new card{'s' if q.new_held != 1 else ''} wait beyond today's "
-            f"limit of {q.new_limit} new: flashcore due{scope} --extra-new {q.new_held}"
+            f"limit of {q.new_limit} new: flashcore due{scope} --extra-new {q.extra_new_for_all}"
         )
     if q.review_held:
         lines.append(
