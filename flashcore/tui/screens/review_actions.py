@@ -173,7 +173,15 @@ class ReviewActions:
         view = self.view
         if view is None or self.phase not in ("front", "back"):
             return
-        phase, fc = self.phase, self.ctx.fc
+        phase, fc, study = self.phase, self.ctx.fc, self.study
+
+        def write() -> Any:
+            set_cards(fc, action, [view.card_id])
+            if action in ("bury", "suspend") or study is None:
+                return None
+            # a flag changes the card's version: the card as it now is, for its answer (else
+            # refused as changed elsewhere: a flagged card's grade was lost)
+            return study.show(view.card_id)
 
         def then(outcome: Any) -> None:
             if isinstance(outcome, BaseException):
@@ -187,11 +195,11 @@ class ReviewActions:
                 self.load_next()
             else:
                 self._back_to(phase)
-                self.view = dataclasses.replace(view, flagged=action == "flag")
+                self.view = outcome or dataclasses.replace(view, flagged=action == "flag")
                 self._show_meta()
                 self._replay_keys()
 
-        self._write(lambda: set_cards(fc, action, [view.card_id]), then)
+        self._write(write, then)
 
     def action_bury(self) -> None:
         if self._keep(self.action_bury):
