@@ -161,9 +161,11 @@ class ReviewActions:
             self.load_next(prefer=outcome.card_id)
 
         # this session's own latest answer, not one another reviewer gave since
-        review_id = last.review_id
+        review_id, card_id = last.review_id, last.card_id
         self._write(
-            (lambda: undo(fc)[0]) if review_id is None else (lambda: undo_answer(fc, review_id)),
+            (lambda: undo(fc)[0])
+            if review_id is None
+            else (lambda: undo_answer(fc, review_id, card_id)),
             then,
         )
 
