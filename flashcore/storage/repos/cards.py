@@ -194,7 +194,7 @@ def question_answers(
     days: dict[tuple[str, str], set[tuple[Any, bool]]] = {}
     qids = sorted({qid for _source, qid in wanted})
     for start in range(0, len(qids), QUESTION_IDS_PER_PASS):
-        rows = session.execute(
+        found = session.execute(
             select(a.source, a.qid, a.on_date, a.outcome.in_(missed_outcomes))
             .where(
                 # `+ 0`: the profile's attempts in table order, not one by one through the
@@ -205,7 +205,7 @@ def question_answers(
             )
             .distinct()
         )
-        for source, qid, on_date, was_missed in rows:
+        for source, qid, on_date, was_missed in found:
             if (source, qid) in wanted:  # the same id under another source is another question
                 days.setdefault((source, qid), set()).add((on_date, bool(was_missed)))
     out: dict[int, dict[tuple[str, str], set[tuple[Any, bool]]]] = {}
