@@ -366,15 +366,16 @@ def undo(fc: Collection, steps: int = 1, *, earlier_days: bool = False) -> list[
     return run_write(fc.engine, work)
 
 
-def undo_answer(fc: Collection, review_id: int) -> Undone:
-    """Undo one answer, by its review-log row: the reviewer's `u` takes back its own latest
-    answer, not one another reviewer or terminal gave since (the latest of the profile). Only
-    while it is its card's latest answer and was given today, as `undo`; otherwise
-    FlashcoreError, nothing changed."""
+def undo_answer(fc: Collection, review_id: int, card_id: int) -> Undone:
+    """Undo one answer, by its review-log row and card: the reviewer's `u` takes back its own
+    latest answer, not one another reviewer or terminal gave since (the latest of the profile).
+    Only while it is its card's latest answer and was given today, as `undo`; otherwise
+    FlashcoreError, nothing changed. (The card too: SQLite gives an undone last row's id to
+    the next answer, which may be another terminal's to another card.)"""
     now = fc.now()
 
     def work(session: Any) -> Undone:
-        log = repos.review_to_undo(session, fc.profile_id, review_id)
+        log = repos.review_to_undo(session, fc.profile_id, review_id, card_id)
         if log is None:
             raise FlashcoreError("nothing to undo: that answer is gone (undone elsewhere?)")
         if log["answered_since"]:

@@ -112,11 +112,13 @@ def plan_refresh(
     half_life = fc.settings.weakness_half_life_days
     if index is None:
         index = load_index(session, fc.profile_id)
+    # The report's scores made on the way: kept for the day's reports (services.kept_scores).
+    # Stamped before they are made: PostgreSQL reads each statement at its own snapshot, and a
+    # stamp read after the scores could name attempts another import published in between.
+    made_from = kept_scores.stamp(session, fc.profile_id, index, today, half_life)
     found = score_all(
         session, fc.profile_id, index, today, half_life, skip_batch=skip_batch, added=added
     )
-    # The report's scores made on the way: kept for the day's reports (services.kept_scores)
-    made_from = kept_scores.stamp(session, fc.profile_id, index, today, half_life)
     lapses = topic_lapses(session, fc, index, today)
     from flashcore.core import first_answers, memory_floor
 

@@ -125,3 +125,42 @@ def test_reports_through_the_kept_scores_are_the_reports_made_afresh(db_url, tmp
             assert second == scratch, name
         assert first["topics"] and first["gaps"]
         assert hits_after_import >= 3  # an import's weights kept what its report reads
+
+
+def test_scores_an_import_keeps_are_not_claimed_for_an_import_committed_while_it_scored(
+    db_url, tmp_path, monkeypatch
+):
+    """PostgreSQL reads each statement at its own snapshot: attempts another terminal's import
+    publishes while an import's weights score the history must not be claimed by the scores
+    the first import keeps (their stamp made after the scores would name them)."""
+    from flashcore.services import weights
+
+    clock = FixedClock(datetime(2026, 11, 25, 15, tzinfo=UTC))
+    monkeypatch.setattr(matching, "SUM_IN_DATABASE_FROM", 0)  # a large history's way
+    monkeypatch.setattr(weakness, "SUM_IN_DATABASE_FROM", 0)
+    rng = random.Random(5)
+    with (
+        Flashcore.open(db_url, clock=clock, create=True, timezone="UTC") as fc,
+        Flashcore.open(db_url, clock=clock, timezone="UTC") as other,
+    ):
+        load_deck(fc, tmp_path)
+        qbank.import_log(fc, history(rng, clock.now().date(), 400), origin="a.csv")
+        weakness.report(fc)  # the history summed into the kept sums
+        scored = weights.score_all
+        theirs = history(rng, clock.now().date(), 300)
+        calls: list[str] = []
+
+        def score_all(*args, **kwargs):
+            found = scored(*args, **kwargs)
+            if not calls:  # the other terminal's import publishes in between
+                calls.append("theirs")
+                with monkeypatch.context() as m:
+                    m.setattr(kept_scores, "kept", lambda *args: None)  # it keeps nothing
+                    assert qbank.import_log(other, theirs, origin="c.csv").added
+            return found
+
+        monkeypatch.setattr(weights, "score_all", score_all)
+        qbank.import_log(fc, history(rng, clock.now().date(), 300), origin="b.csv")
+        monkeypatch.setattr(weights, "score_all", scored)
+        assert calls
+        assert weakness.report(fc) == _from_scratch(fc, monkeypatch)

@@ -105,3 +105,30 @@ async def test_undo_of_an_answer_whose_card_was_answered_again_elsewhere_is_refu
     card = next(c for c in fc.cards() if c["card_id"] == mine)
     assert card["reps"] == 2
     assert f"not undone: card {mine} was answered again since (elsewhere)" in notes
+
+
+async def test_a_card_answered_by_the_other_reviewer_while_read_gives_way_to_the_next(fc):
+    """Found with two reviewers open (tmux), answering in turn: both showed the same card, and
+    the second's answers were refused one after the other ("not saved": 12 of its 16). The
+    quiet moment that takes the other reviewer's answer now also sees that the card read was
+    answered there, and moves on before the student answers it in vain."""
+    from .conftest import Notes
+
+    notes = Notes()
+    app = review_app(fc)
+    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
+        screen = await start_session(pilot)
+        first = screen.view.card_id
+        study.answer(fc, first, Rating.GOOD)  # the other reviewer
+        await _until(pilot, lambda: screen.view is not None and screen.view.card_id != first)
+        assert screen.view.card_id != first and screen.phase == "front"
+        await answer(pilot, "3")  # the next card is answered
+        assert screen.record.count == 1
+    assert "card changed elsewhere (answered, suspended, removed): on to the next" in notes
+    assert stats_reviews(fc) == 2
+
+
+def stats_reviews(fc) -> int:
+    from flashcore.services.stats import stats
+
+    return stats(fc)["today"]["reviews"]

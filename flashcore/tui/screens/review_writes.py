@@ -23,7 +23,7 @@ from textual.worker import get_current_worker
 
 from flashcore.core.errors import DatabaseBusyError, FlashcoreError, StaleCardError
 from flashcore.services.answering import kept_answers
-from flashcore.tui.session import STALE_NOTICE, one_line, plural
+from flashcore.tui.session import GONE_NOTICE, STALE_NOTICE, one_line, plural
 
 if TYPE_CHECKING:
     from textual.timer import Timer
@@ -171,10 +171,8 @@ class ReviewWrites:
                 study.idle()
             rebuilt = study.prepare()
             if not self._writing:  # else the answer's worker reads it once the answer is in
-                if rebuilt and view is not None and study.profile_changed():
-                    again = study.show_again(view.card_id)  # outcomes under new settings
-                    if again is not None:
-                        self.app.call_from_thread(self._outcomes_news, view, again)
+                if rebuilt and view is not None:
+                    self._news_of_card(study, view)
                 self._fetch_ahead(study)
                 queue = study.queue_held() if rebuilt else None  # the header's new counts
                 if queue is not None:
@@ -186,6 +184,32 @@ class ReviewWrites:
                     self.app.call_from_thread(self._answers_gone, looked, kept)
 
         self._quiet = self.run_worker(work, thread=True, exit_on_error=False, group="idle")
+
+    def _news_of_card(self, study: StudySession, view: CardView) -> None:
+        """In the quiet work, after a rebuild for another process's change: the card on screen
+        as it now is. Changed there (another reviewer answered it; buried, suspended or removed
+        it), the screen moves on before the student answers it in vain; under settings changed
+        there, its four outcomes are shown again."""
+        try:
+            again = study.show_again(view.card_id)
+        except FlashcoreError:  # removed (`decks add --prune`)
+            self.app.call_from_thread(self._card_gone, view)
+            return
+        if again is None:  # an answer is being written: the next quiet moment looks
+            return
+        if again.version != view.version:
+            self.app.call_from_thread(self._card_gone, view)
+        elif study.profile_changed():
+            self.app.call_from_thread(self._outcomes_news, view, again)
+
+    def _card_gone(self, view: CardView) -> None:
+        """On the screen: the card read was changed by another process (`_news_of_card`):
+        the next card, and why this one went."""
+        reading = self.phase in ("front", "back") and not self._writing
+        if self.view is view and reading:
+            self._invalidate()
+            self.say(f"card {GONE_NOTICE}", severity="warning")
+            self.load_next()
 
     def _look_when_done(self) -> None:
         """On "All done", or waiting for a learning step (the reviewer left open overnight,
