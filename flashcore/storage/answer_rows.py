@@ -13,12 +13,15 @@ after 0.0 (none known) and difficulty after from Anki's factor. Its row id is 0:
 the review log's rows at equal times, as its id did (an import's rows came before the answers
 given here after it), and nothing refers to it by id (`undo` never takes an imported answer back).
 
-The previous answer is looked up by the card's key (one seek each, only for the columns that
-need it), so a reader of a few recent answers reads those alone."""
+The previous answer's columns are looked up by the card's key (a correlated subquery, one seek
+where a row's value needs it: a CASE evaluates only its branch), so a reader of a few recent
+answers reads those alone, and a reader of every answer reads the table in its key's order with
+one seek an answer at most per column (not a join: two seeks an answer, whatever it needs)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -72,20 +75,44 @@ def _revlog_time_pg(element: Any, compiler: Any, **kw: Any) -> str:
 _NEW, _LEARNING, _REVIEW, _RELEARNING = 0, 1, 2, 3
 
 
+class least(FunctionElement[Any]):
+    """The smaller of two values (SQLite's two-argument `min`, PostgreSQL's `least`); where one
+    is NULL, NULL on SQLite and the other on PostgreSQL: wrap it where that matters."""
+
+    inherit_cache = True
+
+
+@compiles(least)
+def _least_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
+    return f"min({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(least, "postgresql")
+def _least_pg(element: Any, compiler: Any, **kw: Any) -> str:
+    return f"least({compiler.process(element.clauses, **kw)})"
+
+
 class _Imported:
     """The imported answers' derived columns, for one FROM of `imported_answers`."""
 
     def __init__(self) -> None:
         self.a = imported_answers.alias("ia")
-        self.p = imported_answers.alias("ip")  # the card's previous answer (LEFT JOIN)
-        self.uses_previous = False
 
-    def previous(self) -> Any:
-        self.uses_previous = True
-        return self.p.c
+    def previous(self, name: str) -> Any:
+        """The card's previous answer's column `name`, NULL for its first answer: one seek by
+        the key where it is evaluated (a CASE evaluates it only in the branch that needs it)."""
+        a, q = self.a.c, imported_answers.alias("iq")
+        return (
+            select(q.c[name])
+            .where(q.c.card_id == a.card_id, q.c.anki_revlog_id < a.anki_revlog_id)
+            .order_by(q.c.anki_revlog_id.desc())
+            .limit(1)
+            .scalar_subquery()
+            .correlate_except(q)
+        )
 
     def first(self) -> Any:
-        return self.previous().anki_revlog_id.is_(None)
+        return self.previous("anki_revlog_id").is_(None)
 
     def column(self, name: str) -> Any:
         a = self.a.c
@@ -98,26 +125,21 @@ class _Imported:
         if name == "reason":
             return literal(IMPORTED_REASON)
         if name == "state_before":
-            first = self.first()
             return case(
-                (a.kind == 0, case((first, _NEW), else_=_LEARNING)),
+                (a.kind == 0, case((self.first(), _NEW), else_=_LEARNING)),
                 (a.kind == 1, _REVIEW),
                 (a.kind == 2, _RELEARNING),
-                else_=case((first, _NEW), else_=_REVIEW),  # a filtered deck's
+                else_=case((self.first(), _NEW), else_=_REVIEW),  # a filtered deck's
             )
         if name == "state_after":
             reviewing = or_(a.kind == 1, a.kind == 2, and_(a.kind == 3, ~self.first()))
             return case((a.interval > 0, _REVIEW), (reviewing, _RELEARNING), else_=_LEARNING)
-        if name == "elapsed_days":
-            gap = a.day - self.previous().day
-            return case((self.first(), 0), (gap > 0, gap), else_=0)
-        if name == "due_before":
-            return case(
-                (self.first(), revlog_time(a.anki_revlog_id)), else_=self.previous().due_after
-            )
-        if name == "last_review_before":
-            p = self.previous()
-            return case((self.first(), null()), else_=revlog_time(p.anki_revlog_id))
+        if name == "elapsed_days":  # the days since the previous answer, 0 for none or fewer
+            return func.coalesce(a.day - least(self.previous("day"), a.day), 0)
+        if name == "due_before":  # its own time for a first answer (due_after is never NULL)
+            return func.coalesce(self.previous("due_after"), revlog_time(a.anki_revlog_id))
+        if name == "last_review_before":  # NULL for a first answer
+            return revlog_time(self.previous("anki_revlog_id"))
         if name == "lapses_before":
             return _lapses_before(a)
         if name == "difficulty_after":  # as the import's SQL computed it, constants and all
@@ -136,19 +158,6 @@ class _Imported:
         if name == "imported":
             return true()
         raise KeyError(f"no review-log column {name!r}")
-
-    def from_(self) -> Any:
-        if not self.uses_previous:
-            return self.a
-        a, p = self.a.c, self.p.c
-        q = imported_answers.alias("iq")
-        before = (
-            select(func.max(q.c.anki_revlog_id))
-            .where(q.c.card_id == a.card_id, q.c.anki_revlog_id < a.anki_revlog_id)
-            .scalar_subquery()
-            .correlate_except(q)
-        )
-        return self.a.outerjoin(self.p, and_(p.card_id == a.card_id, p.anki_revlog_id == before))
 
 
 _STORED = ("card_id", "profile_id", "rating", "duration_ms", "due_after", "desired_retention",
@@ -175,12 +184,26 @@ def _lapses_before(a: Any) -> Any:
     )  # fmt: skip
 
 
-def imported_select(names: Sequence[str], card_ids: Sequence[int] | None = None) -> Any:
-    """The imported answers (of `card_ids` only, card by card in time order, when given) as
-    review-log rows of the columns `names` (a SELECT)."""
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _revlog_id_from(since: datetime) -> int:
+    """The least revlog id whose time (`revlog_time`: its milliseconds as microseconds) is at
+    or after `since` (aware)."""
+    micros = (since - _EPOCH) // timedelta(microseconds=1)
+    return -(-micros // 1000)
+
+
+def imported_select(
+    names: Sequence[str], card_ids: Sequence[int] | None = None, since: datetime | None = None
+) -> Any:
+    """The imported answers (of `card_ids` only, card by card in time order, when given; only
+    those at or after `since`, when given) as review-log rows of the columns `names` (a SELECT)."""
     imported = _Imported()
     columns = [type_coerce(imported.column(n), review_logs.c[n].type).label(n) for n in names]
-    query = select(*columns).select_from(imported.from_())
+    query = select(*columns).select_from(imported.a)
+    if since is not None:  # by the revlog id's index: the derived reviewed_at has none
+        query = query.where(imported.a.c.anki_revlog_id >= _revlog_id_from(since))
     if card_ids is not None:
         a = imported.a.c
         query = query.where(a.card_id.in_(card_ids)).order_by(a.card_id, a.anki_revlog_id)
@@ -215,9 +238,15 @@ def _answer_rows(names: tuple[str, ...]) -> Subquery:
     return union_all(native, imported_select(names)).subquery("answers")
 
 
-def answer_rows(*names: str) -> Subquery:
+def answer_rows(*names: str, since: datetime | None = None) -> Subquery:
     """Every answer (the review log's and the imported ones) with the review-log columns
     `names`, as one subquery named `answers`: filter, group and order it by those columns
     (`answer_rows("card_id", "rating").c.rating`). Its filters reach both parts, so a read of
-    a profile's recent answers reads the review log by its time index."""
-    return _answer_rows(tuple(names))
+    a profile's recent answers reads the review log by its time index.
+
+    `since`: only the answers at or after it, each part read from there by its time index (the
+    imported answers' by revlog id: a filter on the derived `reviewed_at` cannot use it)."""
+    if since is None:
+        return _answer_rows(tuple(names))
+    native = select(*(review_logs.c[n] for n in names)).where(review_logs.c.reviewed_at >= since)
+    return union_all(native, imported_select(names, since=since)).subquery("answers")

@@ -238,7 +238,7 @@ def answer_seconds(conn: Executor, profile_id: int, since: datetime) -> AnswerSe
 
     from flashcore.core.budget import AnswerSeconds
 
-    r = answer_rows("profile_id", "reviewed_at", "state_before", "duration_ms").c
+    r = answer_rows("profile_id", "reviewed_at", "state_before", "duration_ms", since=since).c
     default = AnswerSeconds()
     out: dict[str, float] = {}
     measured = False
@@ -278,7 +278,7 @@ def answer_seconds(conn: Executor, profile_id: int, since: datetime) -> AnswerSe
 
 def done_since(conn: Executor, profile_id: int, since: datetime) -> tuple[int, int, float]:
     """(new cards introduced, reviews, seconds spent) since `since` (today's start)."""
-    r = answer_rows("profile_id", "reviewed_at", "state_before", "duration_ms").c
+    r = answer_rows("profile_id", "reviewed_at", "state_before", "duration_ms", since=since).c
     rows: dict[int, tuple[int, Any]] = {
         int(state): (int(n), ms)
         for state, n, ms in conn.execute(
@@ -308,7 +308,7 @@ def review_log_items(conn: Executor, profile_id: int) -> dict[int, list[tuple[da
 
 def rating_counts(conn: Executor, profile_id: int, since: datetime) -> dict[tuple[int, int], int]:
     """Answers since `since` by (state before, rating)."""
-    r = answer_rows("profile_id", "reviewed_at", "state_before", "rating").c
+    r = answer_rows("profile_id", "reviewed_at", "state_before", "rating", since=since).c
     return {
         (int(state), int(rating)): int(n)
         for state, rating, n in conn.execute(

@@ -12,7 +12,15 @@ order without a window (issue 16)."""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, PrimaryKeyConstraint, SmallInteger, Table
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    SmallInteger,
+    Table,
+)
 
 from flashcore.storage.columns import metadata
 from flashcore.storage.columns import optional as _optional
@@ -41,5 +49,10 @@ imported_answers = Table(
     _required("due_after", UTCMicros),
     _required("desired_retention", Retention),  # the card's, at the import
     PrimaryKeyConstraint("card_id", "anki_revlog_id"),
+    # their times (schema 0028): the readers of recent answers (today's counts, the month's
+    # stats) seek here (`answer_rows(..., since=)`) rather than scan a million imported answers.
+    # Not (profile_id, revlog id), as the review log's: a reader of a profile's whole history
+    # would then read every answer through it, a seek each, rather than the table in order.
+    Index("ix_imported_answers_anki_revlog_id", "anki_revlog_id"),
     sqlite_with_rowid=False,
 )

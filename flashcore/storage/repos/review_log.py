@@ -23,10 +23,10 @@ if TYPE_CHECKING:
 
 def review_counts_since(session: Executor, profile_id: int, since: datetime) -> dict[int, int]:
     """Answers since `since` grouped by the state the card was in (NEW counts introductions)."""
-    r = answer_rows("profile_id", "reviewed_at", "state_before").c
+    r = answer_rows("profile_id", "reviewed_at", "state_before", since=since).c
     rows = session.execute(
         select(r.state_before, func.count())
-        .where(r.profile_id == profile_id, r.reviewed_at >= since)
+        .where(r.profile_id == profile_id)
         .group_by(r.state_before)
     )
     return {int(s): int(n) for s, n in rows}
@@ -115,7 +115,7 @@ def review_outcomes(session: Executor, profile_id: int, since: datetime) -> list
     such rows read in one statement: `_rows_before`)."""
     r = answer_rows("id", "card_id", "reviewed_at", "state_before", "packed_before",
                     "last_review_before", "stability_after", "elapsed_days", "rating",
-                    "due_before", "profile_id").c  # fmt: skip
+                    "due_before", "profile_id", since=since).c  # fmt: skip
     c = cards.c
     rows = session.execute(
         select(r.id, r.card_id, c.note_id, r.reviewed_at, r.state_before, r.packed_before,
@@ -183,7 +183,8 @@ def first_answers_by_note(
 ) -> dict[int, tuple[int, int]]:
     """Each note's cards' first answers (given to a new card) since `since`: note id ->
     (answered, failed: rated Again). core.first_answers' evidence."""
-    r, c = answer_rows("card_id", "rating", "profile_id", "reviewed_at", "state_before").c, cards.c
+    r = answer_rows("card_id", "rating", "profile_id", "reviewed_at", "state_before", since=since).c
+    c = cards.c
     failed = func.sum(case((r.rating == 1, 1), else_=0))
     rows = session.execute(
         select(c.note_id, func.count(), failed)
