@@ -16,20 +16,15 @@ the row too."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, String, Table, Text
+from sqlalchemy import String, Table, Text
 
-from flashcore.storage.columns import metadata
+from flashcore.storage.columns import metadata, profile_key
 from flashcore.storage.columns import required as _required
 
 topic_scores_kept = Table(
     "topic_scores_kept",
     metadata,
-    Column(
-        "profile_id",
-        ForeignKey("profiles.id", ondelete="CASCADE"),
-        primary_key=True,
-        autoincrement=False,
-    ),
+    profile_key(),
     _required("stamp", String(64)),  # sha256 of what the scores were made from
     _required("payload", Text),  # the scores as JSON (services.kept_scores)
 )
