@@ -29,4 +29,4 @@ def test_a_tiny_run_prints_every_phase_and_its_wall_span_thread_by_thread(
     assert "first import: wall" in text and "timeline (wall seconds" in text
     timeline = text.split("timeline (wall seconds", 1)[1]
     assert "MainThread" in timeline and "the re-import's stamp (x1)" in timeline
-    assert "flashcore-anki" in timeline and "the window pass" in timeline  # the stage's own
+    assert "flashcore-anki" in timeline and "the answers staged" in timeline  # the stage's own

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import datetime
 from typing import TYPE_CHECKING, cast
 
 from flashcore.cli.context import (
@@ -159,16 +160,33 @@ def cmd_cards(args: argparse.Namespace) -> int:
     with open_collection(args) as fc:
         resolve_scope(args, fc)
         cards = fc.cards(deck=args.deck, topic=args.topic)
+        zone = fc.settings.zone
     if args.json:
         emit_json(cards)
         return 0
+
+    def local(due: str | None) -> str:  # JSON keeps UTC ISO; the table is the student's zone
+        return (
+            "" if due is None else f"{datetime.fromisoformat(due).astimezone(zone):%Y-%m-%d %H:%M}"
+        )
+
     rows = [
-        (c["card_id"], c["note_key"], c["state"], (c["due"] or "")[:16],
+        (c["card_id"], c["note_key"], c["state"], local(c["due"]),
          f"{c['stability']:.1f}" if c["stability"] is not None else "-", c["reps"], c["lapses"],
          "S" if c["suspended"] else ("B" if c["buried"] else ""), clip(c["front"], 40))
         for c in cards
     ]  # fmt: skip
-    headers = ["card_id", "note_key", "state", "due (UTC)", "stab", "reps", "lapses", "", "front"]
+    headers = [
+        "card_id",
+        "note_key",
+        "state",
+        f"due ({zone.key})",
+        "stab",
+        "reps",
+        "lapses",
+        "",
+        "front",
+    ]
     if any(c["weakness"] for c in cards):  # why a card is weighted, when any is
         rows = [(*row, c["weakness"]) for row, c in zip(rows, cards, strict=True)]
         headers.append("weakness")
@@ -320,7 +338,7 @@ def add_commands(add: AddCommand, common: Parser) -> None:
     sub = p.add_subparsers(dest="action", metavar="VERB", title="verbs")
     for name, what in CARD_VERBS.items():
         v = add_verb(sub, common, name, what + "; the listed cards, or every card of a deck/topic",
-                     f"flashcore cards {name} 101 102   # {name}s cards 101 and 102 "
+                     f"flashcore cards {name} 101 102   # {name[:-1] + 'ies' if name.endswith('ry') else name + 's'} cards 101 and 102 "
                      "(ids from `flashcore cards` or `due`)\n"
                      f"flashcore cards {name} --deck Microbiology --new   # every card of the "
                      "deck never studied\n"

@@ -332,7 +332,7 @@ def _add_exam(add: AddCommand, common: argparse.ArgumentParser) -> None:
 
 def _add_assess(add: AddCommand, common: argparse.ArgumentParser) -> None:
     assess = add("assess", "self-assessments: add NAME SCORE | list | remove ID",
-                 f'flashcore assess add "NBME 31" 64 --date 2026-12-20 --report '
+                 f'flashcore assess add "NBME 31" 64 --date 2026-11-20 --report '
                  f"{EXAMPLE_REPORT}", _needs_assess_verb)  # fmt: skip
     asub = assess.add_subparsers(dest="verb", metavar="VERB")
 

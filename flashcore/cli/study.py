@@ -113,7 +113,7 @@ def held_lines(q: Any, deck: str | None, topic: str | None) -> list[str]:
     elif q.new_held:
         lines.append(
             f"{q.new_held} more new card{'s' if q.new_held != 1 else ''} wait beyond today's "
-            f"limit of {q.new_limit} new: flashcore due{scope} --extra-new {q.new_held}"
+            f"limit of {q.new_limit} new: flashcore due{scope} --extra-new {q.extra_new_for_all}"
         )
     if q.review_held:
         lines.append(
@@ -136,11 +136,12 @@ def cmd_answer(args: argparse.Namespace) -> int:
         result = answer(
             fc, args.card_id, rating, duration_ms=duration, expect_reps=args.expect_reps
         )
+        zone_of = fc.settings
     if args.json:
         emit_json(result.to_json())
     else:
         say(f"card {result.card_id}: {rating.label} -> {result.schedule.state.label}, "
-              f"due {result.schedule.due.isoformat()}")  # fmt: skip
+              f"due {zone_of.local_minute(result.schedule.due)}")  # fmt: skip
         if result.leech:
             say(f"card {result.card_id} is a leech (lapsed {result.schedule.lapses} times): "
                   "tagged leech and suspended")  # fmt: skip

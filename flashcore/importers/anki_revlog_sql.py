@@ -27,9 +27,6 @@ TEMP_TABLES = {
     "fc_day": "q INTEGER PRIMARY KEY, day INTEGER",
     "fc_due": "day INTEGER PRIMARY KEY, due INTEGER",
 }
-# `temp.fc_cards` of a first import (`FIRST_ROWS_SQL`): each card's rows take the ids after its
-# `first_id` (the review log's greatest id, then the package's rows of the cards before it).
-FIRST_CARDS = f"{TEMP_TABLES['fc_cards']}, first_id INTEGER"
 
 
 _DAY_OF = "(({id} / 1000 - ?1) / 86400 - ?2)"  # ?1, ?2: `day_terms`
@@ -113,9 +110,8 @@ _DUE_AFTER = _due_after("a", "u").format(id="id", ivl="ivl")
 _DUE_BEFORE = _due_after("a", "pu").format(id="prev_id", ivl="prev_ivl")
 
 
-def _columns(*, staged: bool, row_id: str, before: str) -> str:
-    """`_rows`'s selected columns: a review-log row's (`IMPORTED_COLUMNS`, after `row_id`), or
-    the staged ones (`STAGED_COLUMNS`)."""
+def _columns() -> str:
+    """`_rows`'s selected columns: a review-log row's (`IMPORTED_COLUMNS`)."""
     duration = "CASE WHEN a.time > 0 THEN a.time END"
     state_after = f"CASE WHEN a.ivl > 0 THEN 2 WHEN {_WAS_REVIEWING} THEN 3 ELSE 1 END"
     difficulty = (
@@ -123,103 +119,83 @@ def _columns(*, staged: bool, row_id: str, before: str) -> str:
         " ELSE 0.0 END"
     )
     elapsed = f"CASE WHEN {_FIRST} THEN 0 ELSE MAX(0, d.day - pd.day) END"
-    if staged:
-        return (
-            f"a.cid, a.n, a.id, a.ease, {duration}, {_BEFORE},\n"
-            f"  CASE WHEN {_FIRST} THEN {_STAMP.format(ms='a.id')} END, a.lapses_to,\n"
-            f"  {state_after}, {difficulty}, {_DUE_AFTER}, {elapsed}"
-        )
+    before = (
+        f"CASE WHEN {_FIRST} THEN {_STAMP.format(ms='a.id')} ELSE {_DUE_BEFORE} END,\n"
+        f"  CASE WHEN NOT {_FIRST} THEN {_STAMP.format(ms='a.prev_id')} END"
+    )
     return (
-        f"{row_id}?3, c.card_id, {_STAMP.format(ms='a.id')}, a.ease, NULL,\n"
+        f"?3, c.card_id, {_STAMP.format(ms='a.id')}, a.ease, NULL,\n"
         f"  {duration}, c.retention, ?4, {_BEFORE},\n"
         f"  {before},\n  a.lapses_to,\n  {state_after}, 0.0,\n  {difficulty},\n"
         f"  {_DUE_AFTER}, 0, NULL,\n  {elapsed},\n  a.id, 1"
     )
 
 
-def _rows(*, chained: bool, staged: bool = False) -> str:
-    """The rows of the answers of the cards in `temp.fc_cards`. `chained`: every answer but a
-    card's first is written chained (schema 0017: its due and last review before NULL, read
-    from the card's previous row, which holds them as its due after and its time), where the
-    rows are a card's only rows (a first import): the previous answer's interval and due are
-    not carried nor looked up (~0.3 s CPU a million rows), and 16 bytes a row are not written.
-    The card's previous row is the one of the next lower id, so the chained rows come with
-    their ids: the card's `first_id` plus the answer's place in the card's time order (the
-    window's). Nothing then rests on the order SQLite gives the rows in (no ORDER BY: a sort of
-    the million rows cost ~1 s CPU); in the plan's order (card by card, as the window reads
-    them) the ids ascend, and the rows are appended. `staged`: the chained rows of every
-    card's answers (no `temp.fc_cards`), only the columns that vary (`STAGED_COLUMNS`, keyed by
-    Anki's card id, with the answer's place), for `COPY_STAGED_SQL` to copy."""
-    carried = ", ROW_NUMBER() OVER w AS n" if chained else ", LAG(r.ivl) OVER w AS prev_ivl"
-    row_id = "c.first_id + a.n, " if chained else ""
-    before = (
-        f"CASE WHEN {_FIRST} THEN {_STAMP.format(ms='a.id')} END, NULL"
-        if chained
-        else f"CASE WHEN {_FIRST} THEN {_STAMP.format(ms='a.id')} ELSE {_DUE_BEFORE} END,\n"
-        f"  CASE WHEN NOT {_FIRST} THEN {_STAMP.format(ms='a.prev_id')} END"
-    )
-    previous_due = (
-        ""
-        if chained
-        else (
-            "\n  LEFT JOIN temp.fc_due pu\n"
-            f"    ON a.prev_ivl > 0 AND pu.day = {_DAY_OF.format(id='a.prev_id')} + a.prev_ivl"
-        )
-    )
-    columns = _columns(staged=staged, row_id=row_id, before=before)
-    cards = "" if staged else " JOIN temp.fc_cards c ON c.cid = r.cid"
-    outer = "" if staged else " JOIN temp.fc_cards c ON c.cid = a.cid"
+def _rows() -> str:
+    """The review-log rows of the answers of the cards in `temp.fc_cards`, written whole (a
+    first import on SQLite writes `imported_answers` instead: `FIRST_ANSWERS_SQL`)."""
     return f"""
 WITH a AS (
   SELECT r.cid, r.id, r.ease, r.factor, r.time, r.type, r.ivl,
-    LAG(r.id) OVER w AS prev_id{carried},
+    LAG(r.id) OVER w AS prev_id, LAG(r.ivl) OVER w AS prev_ivl,
     SUM({_LAPSE}) OVER w - {_LAPSE} AS lapses_to
-  FROM revlog r{cards}
+  FROM revlog r JOIN temp.fc_cards c ON c.cid = r.cid
   WHERE {_ANSWER}
   WINDOW w AS (PARTITION BY r.cid ORDER BY r.id ROWS UNBOUNDED PRECEDING)
 )
-SELECT {columns}
-FROM a{outer}
+SELECT {_columns()}
+FROM a JOIN temp.fc_cards c ON c.cid = a.cid
   LEFT JOIN temp.fc_day d ON d.q = a.id / {_QUARTER_MS}
   LEFT JOIN temp.fc_day pd ON pd.q = a.prev_id / {_QUARTER_MS}
-  LEFT JOIN temp.fc_due u ON a.ivl > 0 AND u.day = {_DAY_OF.format(id="a.id")} + a.ivl{previous_due}"""
+  LEFT JOIN temp.fc_due u ON a.ivl > 0 AND u.day = {_DAY_OF.format(id="a.id")} + a.ivl
+  LEFT JOIN temp.fc_due pu
+    ON a.prev_ivl > 0 AND pu.day = {_DAY_OF.format(id="a.prev_id")} + a.prev_ivl"""
 
 
 # The rows of the answers the review log does not hold (by `temp.fc_known`); none chained (a
 # card's previous row may be an answer given here).
-ROWS_SQL = f"{_rows(chained=False)} LEFT JOIN temp.fc_known k ON k.id = a.id WHERE k.id IS NULL\n"
-# Every answer's row (the review log holds no revlog id: a first import), chained, with its id
-# first (`temp.fc_cards` with `FIRST_CARDS`).
-FIRST_ROWS_SQL = f"{_rows(chained=True)}\n"
-# A first import's rows staged ahead (`services.anki_stage`: in a thread of its own, on a
-# connection of its own, while the notes are read): every card's answers, chained, keyed by
-# Anki's card id and the answer's place in the card's time order, in the window's order; then
-# copied with the flashcore card, its retention and its `first_id` (`temp.fc_cards` with
-# `FIRST_CARDS`), each row's id first.
-STAGED_COLUMNS = (
-    "cid, n, id, ease, duration_ms, state_before, due_before, lapses_before, state_after,"
-    " difficulty_after, due_after, elapsed_days"
-)
-STAGE_ROWS_SQL = f"{_rows(chained=True, staged=True)}\n"
-# The staged rows (`anki_stage.answers`) as `FIRST_ROWS_SQL` gives them, in the stage's order
-# (card by card, each card's in time order: the stage scanned first, the card looked up).
-COPY_STAGED_SQL = f"""
-SELECT c.first_id + s.n, ?1, c.card_id, {_STAMP.format(ms="s.id")}, s.ease, NULL,
-  s.duration_ms, c.retention, ?2, s.state_before,
-  s.due_before, NULL,
-  s.lapses_before,
-  s.state_after, 0.0,
-  s.difficulty_after,
-  s.due_after, 0, NULL,
-  s.elapsed_days,
-  s.id, 1
-FROM anki_stage.answers s CROSS JOIN temp.fc_cards c ON c.cid = s.cid
+ROWS_SQL = f"{_rows()} LEFT JOIN temp.fc_known k ON k.id = a.id WHERE k.id IS NULL\n"
+# Every answer of a first import as an `imported_answers` row (schema 0027; in
+# `IMPORTED_ANSWER_COLUMNS` order, the table's): what Anki's revlog gives, with its study day
+# and due after looked up as `ROWS_SQL` looks them up and the card's retention. No window: a
+# card's previous answer is found where the rows are read (`storage.answer_rows`).
+IMPORTED_ANSWER_COLUMNS = (
+    "card_id", "anki_revlog_id", "profile_id", "rating", "duration_ms", "kind", "interval",
+    "factor", "day", "due_after", "desired_retention",
+)  # fmt: skip
+FIRST_ANSWERS_SQL = f"""
+SELECT c.card_id, r.id, ?3, r.ease, CASE WHEN r.time > 0 THEN r.time END, r.type, r.ivl,
+  r.factor, d.day, {_due_after("r", "u").format(id="id", ivl="ivl")}, c.retention
+FROM revlog r JOIN temp.fc_cards c ON c.cid = r.cid
+  LEFT JOIN temp.fc_day d ON d.q = r.id / {_QUARTER_MS}
+  LEFT JOIN temp.fc_due u ON r.ivl > 0 AND u.day = {_DAY_OF.format(id="r.id")} + r.ivl
+WHERE {_ANSWER}
+"""
+FIRST_ANSWERS_STEPS = 60  # SQLite's VM steps a row (the progress bar's estimate)
+
+# A first import's answers staged ahead (`services.anki_stage`: in a thread of its own, on a
+# connection of its own, while the notes are read): every card's answers as `FIRST_ANSWERS_SQL`
+# gives them, keyed by Anki's card id, in the card index's order (card by card, each in time
+# order); then copied with the flashcore card and its retention (`temp.fc_cards`).
+STAGED_COLUMNS = "cid, id, ease, duration_ms, kind, interval, factor, day, due_after"
+STAGE_ROWS_SQL = f"""
+SELECT r.cid, r.id, r.ease, CASE WHEN r.time > 0 THEN r.time END, r.type, r.ivl, r.factor,
+  d.day, {_due_after("r", "u").format(id="id", ivl="ivl")}
+FROM revlog r
+  LEFT JOIN temp.fc_day d ON d.q = r.id / {_QUARTER_MS}
+  LEFT JOIN temp.fc_due u ON r.ivl > 0 AND u.day = {_DAY_OF.format(id="r.id")} + r.ivl
+WHERE {_ANSWER}
+ORDER BY r.cid, r.id
+"""
+COPY_STAGED_SQL = """
+SELECT c.card_id, s.id, ?1, s.ease, s.duration_ms, s.kind, s.interval, s.factor, s.day,
+  s.due_after, c.retention
+FROM anki_stage.answers s JOIN temp.fc_cards c ON c.cid = s.cid
 """
 
 # SQLite's VM steps a row of a first import's statement takes, the review log's index builds
 # after counted in (measured on the benchmark's package; for the progress bar's estimate only).
-FIRST_ROWS_STEPS = 250
-COPY_STAGED_STEPS = 115
+COPY_STAGED_STEPS = 30
 
 # The revlog rows of the cards in temp.fc_cards, as RevlogEntry's fields, in id order.
 REVLOG_OF_CARDS_SQL = (

@@ -423,6 +423,7 @@ def _merge(
     assert local is not None
     settings = fc.settings
     retention = local.retention or settings.desired_retention
+    anki_sync.move_to_review_log(session, [local.card_id])  # its rows are rewritten below
     anki_sync.insert_imported(
         session,
         [_row(fc.profile_id, local.card_id, r, retention, scheduler_id) for r in item.pending],

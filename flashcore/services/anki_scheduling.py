@@ -34,9 +34,8 @@ from flashcore.importers.anki_revlog_sql import (
     COPY_STAGED_STEPS,
     COUNTS_SQL,
     FINGERPRINTS_SQL,
-    FIRST_CARDS,
-    FIRST_ROWS_SQL,
-    FIRST_ROWS_STEPS,
+    FIRST_ANSWERS_SQL,
+    FIRST_ANSWERS_STEPS,
     REVLOG_OF_CARDS_SQL,
     ROWS_COUNTS_SQL,
     ROWS_PRINTS_SQL,
@@ -316,44 +315,39 @@ def _bulk_first(
     bar: tuple[Progress, int, int] | None = None,
 ) -> int:
     """`_bulk` when the profile's review log holds no revlog id (a first import): every answer
-    is new, so none is looked up before; the rows go in (copied from those staged ahead, when
-    they were made for the profile's zone and hour), and each card's counts (answers, the
-    latest, the other rows) are read after from the package's card index (its rows: when they
-    add up to the rows inserted, every row was an answer) and, else, from what was inserted
-    (the review log's revlog-id index, ~0.15 s CPU a million), where `COUNTS_SQL` would look up
-    every row (~0.7 s). Each card's rows take the ids after its `first_id`: the review log's
-    greatest id, then the package's rows of the cards before it (`FIRST_ROWS_SQL`)."""
+    is new, so none is looked up before; the answers go into `imported_answers` (schema 0027:
+    copied from those staged ahead, when they were made for the profile's zone and hour), and
+    each card's counts (answers, the latest, the other rows) are read after from the package's
+    card index (its rows: when they add up to the rows inserted, every row was an answer) and,
+    else, from what was inserted (its key, card and revlog id), where `COUNTS_SQL` would look
+    up every row (~0.7 s)."""
     settings = fc.settings
     retention = settings.desired_retention
     for item in direct.values():
         _decode(item)
     staged = answers.result(settings.zone, settings.day_start_hour) if answers else None
     works: list[_CardWork] = []  # the cards with rows, and for each (8 bytes a number, as
-    numbers = array("q")  # the import's peak holds them): its rows, greatest revlog id, first id
-    first = pkg.greatest_log_id()
+    numbers = array("q")  # the import's peak holds them): its rows and greatest revlog id
     # by card (the package's index order)
     for cid, rows, most in staged.counts if staged is not None else pkg.sql(ROWS_COUNTS_SQL):
         work = direct.get(cid)
         if work is not None:
             works.append(work)
-            numbers.extend((rows, most, first))
-        first += rows
-    pkg.fill_temp("fc_cards", FIRST_CARDS,
-                  ((w.anki.id, w.card_id, w.retention or retention, numbers[3 * i + 2])
-                   for i, w in enumerate(works)))  # fmt: skip
-    expected = sum(numbers[0::3])  # the rows of the imported cards (answers, mostly)
+            numbers.extend((rows, most))
+    pkg.fill_temp("fc_cards", TEMP_TABLES["fc_cards"],
+                  ((w.anki.id, w.card_id, w.retention or retention) for w in works))  # fmt: skip
+    expected = sum(numbers[0::2])  # the rows of the imported cards (answers, mostly)
     if staged is not None:
         shown = anki_sync.rows_progress(bar, expected, COPY_STAGED_STEPS)
-        inserted = pkg.insert_staged(staged.path, COPY_STAGED_SQL,
-                                     (fc.profile_id, anki_sync.IMPORTED_REASON), shown)  # fmt: skip
+        inserted = pkg.insert_staged(staged.path, COPY_STAGED_SQL, (fc.profile_id,), shown)
     else:
         params = _day_tables(pkg, fc, clock, every=True)
-        shown = anki_sync.rows_progress(bar, expected, FIRST_ROWS_STEPS)
-        inserted = pkg.insert_review_logs(FIRST_ROWS_SQL, params, ids=True, progress=shown)
+        shown = anki_sync.rows_progress(bar, expected, FIRST_ANSWERS_STEPS)
+        inserted = pkg.insert_imported_answers(FIRST_ANSWERS_SQL, params[:3], progress=shown)
     held = None
     if expected != inserted:  # rows other than answers
-        held = {card_id: (n, last) for card_id, n, last in pkg.imported_counts()}
-    for work, rows, most in zip(works, numbers[0::3], numbers[1::3], strict=True):
+        held = {card_id: (n, last) for card_id, n, last in pkg.imported_counts(narrow=True)}
+    for work, rows, most in zip(works, numbers[0::2], numbers[1::2], strict=True):
         new, last = (rows, most) if held is None else held.get(work.card_id, (0, 0))
         work.new_answers, work.new_manual, work.last_answer_ms = new, rows - new, last or 0
         summary.reviews_added += new

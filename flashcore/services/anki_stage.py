@@ -1,14 +1,14 @@
-"""A first import's review-log rows computed ahead, in a thread of its own, while the import's
-own thread reads and converts the notes (`services.anki_import.read_package` starts it).
+"""A first import's answers computed ahead, in a thread of its own, while the import's own
+thread reads and converts the notes (`services.anki_import.read_package` starts it).
 
-The rows of a million answers are mostly SQLite's work (one window pass over the package's
-revlog, the study days and dues looked up: ~2-2.5 s CPU), and none of it needs the notes or
-the cards: only the package, the profile's zone and day-start hour and Anki's clock. So a
-thread stages them, keyed by Anki's card id, in a scratch SQLite file of the import's work
-folder (`storage.anki_stage`); sqlite3 lets the import's thread run while a statement steps,
-so with a spare core the staging costs the import no time of its own. The import then copies
-the staged rows with each card's flashcore id and retention (`COPY_STAGED_SQL`): the same
-rows, in the same order, as `FIRST_ROWS_SQL` would have given.
+A million answers' `imported_answers` rows (schema 0027) are SQLite's work (the study days and
+dues looked up, the package's revlog read in its card index's order: ~1 s CPU), and none of it
+needs the notes or the cards: only the package, the profile's zone and day-start hour and
+Anki's clock. So a thread stages them, keyed by Anki's card id, in a scratch SQLite file of
+the import's work folder (`storage.anki_stage`); sqlite3 lets the import's thread run while a
+statement steps, so with a spare core the staging costs the import no time of its own. The
+import then copies the staged rows with each card's flashcore id and retention
+(`COPY_STAGED_SQL`): the same rows as `FIRST_ANSWERS_SQL` would have given.
 
 Staged only when a core is idle (`spare_core`): on a busy machine the thread only adds its
 cost (writing and reading the staged rows back: ~0.5-1 s CPU a million rows). The stage is

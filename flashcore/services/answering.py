@@ -356,40 +356,64 @@ def undo(fc: Collection, steps: int = 1, *, earlier_days: bool = False) -> list[
     if steps < 1:
         raise FlashcoreError("--steps must be at least 1")
     now = fc.now()
-    today_start = fc.day_start(now)
 
     def work(session: Any) -> list[Undone]:
         logs = repos.last_reviews(session, fc.profile_id, steps)
         if not logs:
             raise FlashcoreError("nothing to undo: no answers recorded")
-        earlier = [log for log in logs if log["reviewed_at"] < today_start]
-        if earlier and not earlier_days:
-            zone, hour = fc.settings.zone, fc.settings.day_start_hour
-            first = min(studyday.study_date(log["reviewed_at"], zone, hour) for log in earlier)
-            n = len(earlier)
-            which = (
-                "the last answer was" if len(logs) == 1 else f"{n} of the {len(logs)} answers were"
-            )
-            raise EarlierDayUndoError(
-                f"not undone: {which} given on an earlier study day ({first.isoformat()}); "
-                "today's answers only, unless you confirm",
-                answers=n,
-                first_day=first.isoformat(),
-            )
-        done = []
-        for log in logs:
-            anchored = anki_sync.anchor_time(session, log["card_id"])
-            if anchored is not None and anchored >= log["reviewed_at"]:
-                raise FlashcoreError(
-                    f"card {log['card_id']}: its answer of "
-                    f"{fc.settings.local_minute(log['reviewed_at'])} "
-                    "was followed by a newer state from Anki (an import); not undone"
-                )
-            repos.undo_review(session, log, now)
-            done.append(Undone(log["card_id"], Rating(log["rating"]), log["reviewed_at"]))
-        return done
+        return _undo_logs(fc, session, logs, now, earlier_days)
 
     return run_write(fc.engine, work)
+
+
+def undo_answer(fc: Collection, review_id: int, card_id: int) -> Undone:
+    """Undo one answer, by its review-log row and card: the reviewer's `u` takes back its own
+    latest answer, not one another reviewer or terminal gave since (the latest of the profile).
+    Only while it is its card's latest answer and was given today, as `undo`; otherwise
+    FlashcoreError, nothing changed. (The card too: SQLite gives an undone last row's id to
+    the next answer, which may be another terminal's to another card.)"""
+    now = fc.now()
+
+    def work(session: Any) -> Undone:
+        log = repos.review_to_undo(session, fc.profile_id, review_id, card_id)
+        if log is None:
+            raise FlashcoreError("nothing to undo: that answer is gone (undone elsewhere?)")
+        if log["answered_since"]:
+            raise FlashcoreError(
+                f"not undone: card {log['card_id']} was answered again since (elsewhere)"
+            )
+        return _undo_logs(fc, session, [log], now, False)[0]
+
+    return run_write(fc.engine, work)
+
+
+def _undo_logs(
+    fc: Collection, session: Any, logs: list[dict[str, Any]], now: datetime, earlier_days: bool
+) -> list[Undone]:
+    earlier = [log for log in logs if log["reviewed_at"] < fc.day_start(now)]
+    if earlier and not earlier_days:
+        zone, hour = fc.settings.zone, fc.settings.day_start_hour
+        first = min(studyday.study_date(log["reviewed_at"], zone, hour) for log in earlier)
+        n = len(earlier)
+        which = "the last answer was" if len(logs) == 1 else f"{n} of the {len(logs)} answers were"
+        raise EarlierDayUndoError(
+            f"not undone: {which} given on an earlier study day ({first.isoformat()}); "
+            "today's answers only, unless you confirm",
+            answers=n,
+            first_day=first.isoformat(),
+        )
+    done = []
+    for log in logs:
+        anchored = anki_sync.anchor_time(session, log["card_id"])
+        if anchored is not None and anchored >= log["reviewed_at"]:
+            raise FlashcoreError(
+                f"card {log['card_id']}: its answer of "
+                f"{fc.settings.local_minute(log['reviewed_at'])} "
+                "was followed by a newer state from Anki (an import); not undone"
+            )
+        repos.undo_review(session, log, now)
+        done.append(Undone(log["card_id"], Rating(log["rating"]), log["reviewed_at"]))
+    return done
 
 
 CARD_ACTIONS: dict[str, Any] = {

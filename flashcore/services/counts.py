@@ -144,6 +144,8 @@ def due_by_topic(fc: Collection, paths: Iterable[str]) -> dict[str, int]:
             learn_ahead=ahead,
         )
         candidates = [queue.Candidate(*r, pulled.get(r[0])) for r in rows]
+        if not candidates:  # nothing due: no topic's key worked out for nothing
+            return dict.fromkeys(wanted, 0)
         # Each candidate under every wanted topic it falls under (its note's topics and those
         # above them), in the candidates' order: one pass over them, where testing every
         # candidate against every topic took ~1.7 CPU-s for a report of 1,281 topics with

@@ -205,7 +205,11 @@ def _count(report: DoctorReport, counts: dict[str, int]) -> None:
 
 
 def _orphan_label(table: str) -> str:
-    return ORPHAN_REVIEWS if table == "review_logs" else f"orphan rows in {table}"
+    return (
+        ORPHAN_REVIEWS
+        if table in ("review_logs", "imported_answers")
+        else f"orphan rows in {table}"
+    )
 
 
 def _unrepairable(problem: dict[str, Any]) -> bool:

@@ -303,6 +303,9 @@ class Scored:
     # A large history's: the matcher that has learned every stored attempt's texts (from their
     # tallies), which the pull-forwards that follow in the same transaction resolve with too.
     learned: TopicMatcher | None = None
+    # Each gap's closest topic (what the report suggests aliasing it to), once worked out
+    # (services.kept_scores keeps them with the scores).
+    closest: list[int | None] | None = None
 
 
 # From this many stored attempts, the database sums them per text and per listed question

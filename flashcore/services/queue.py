@@ -93,6 +93,13 @@ class TodayQueue:
     # Learning cards due later this study day, beyond the learn-ahead window (not counted in
     # `learning` until they come near).
     learning_later: int = 0
+    # Today's raise of this scope's own new-card limit (what `--extra-new N` sets, not adds).
+    new_raised: int = 0
+
+    @property
+    def extra_new_for_all(self) -> int:
+        """The `--extra-new` that brings every held new card: the raise in force plus them."""
+        return self.new_raised + self.new_held
 
     @property
     def total(self) -> int:
@@ -244,6 +251,7 @@ class Inputs:
     by_weight: bool = True  # new cards weak topics first (else introduction order: weak_first)
     on_screen: int | None = None  # a new card shown, about to be answered (with_probes)
     shared_rows: list[tuple[Any, ...]] = field(default_factory=list)  # first_share's
+    own_raise: int = 0  # today's raise of this scope's own new-card limit
 
 
 # When weak topics' new cards come first (tools.simulate's ablations; README, "The weakness
@@ -285,8 +293,9 @@ def _load(
         if extra:
             due_rows += queue_repo.pulled_rows(conn, scope, d.now, extra, d.day_start)
     done = repos.review_counts_since(conn, fc.profile_id, d.day_start)
-    scopes = {"", scope_key(_deck_name(conn, fc, deck), topic)}
-    new_limit = s.new_per_day + today_repo.new_limit_raise(conn, fc.profile_id, d.day, scopes)
+    own = scope_key(_deck_name(conn, fc, deck), topic)
+    raises = today_repo.new_limit_raises_of(conn, fc.profile_id, d.day)
+    new_limit = s.new_per_day + sum(raises.get(key, 0) for key in {"", own})
     new_left = max(0, new_limit - done.get(int(CardState.NEW), 0))
     reviews_left = max(0, s.reviews_per_day - done.get(int(CardState.REVIEW), 0))
     new_rows: list[tuple[Any, ...]] = []
@@ -312,7 +321,7 @@ def _load(
 
     return Inputs(
         due_rows, new_rows, pulled, new_limit, new_left, reviews_left, fetch, waiting, probe_rows,
-        done.get(int(CardState.NEW), 0), by_weight, None, shared,
+        done.get(int(CardState.NEW), 0), by_weight, None, shared, raises.get(own, 0),
     )  # fmt: skip
 
 
@@ -465,6 +474,7 @@ def rank(
         new_held=new_held,
         review_held=built.held_review,
         new_limit=inputs.new_limit,
+        new_raised=inputs.own_raise,
         new_squeezed=queue.squeezed_new(
             inputs.new_left,
             inputs.reviews_left,

@@ -46,6 +46,7 @@ from flashcore.services.answering import (
     show,
     show_on,
     undo,
+    undo_answer,
 )
 from flashcore.services.counts import deck_counts, due_by_topic
 from flashcore.services.queue import (
@@ -87,6 +88,7 @@ __all__ = [
     "study_topic_now",
     "tomorrow",
     "undo",
+    "undo_answer",
 ]
 
 
@@ -147,7 +149,7 @@ class StudySession(ChangesElsewhere, ShownAhead):
         self._warm: Connection | None = None  # the connection `_warm_up` last warmed
         self._since_checkpoint = 0
         self._checked = False  # the last answer found no commit by another connection
-        self._held = (0, 0, 0, 0)  # the last build's new_held, review_held, new_limit, new_squeezed
+        self._held = (0, 0, 0, 0, 0)  # the last build's held counts (see `_rebuild`)
         self._lock = threading.RLock()  # queue, show, answer and prepare take turns
         self._epoch = 0  # invalidations so far (a rebuild that overlapped one is dropped)
         self._import_seen_at: float | None = None  # when an import was last seen running
@@ -287,7 +289,8 @@ class StudySession(ChangesElsewhere, ShownAhead):
             self.fc, deck=self.deck, topic=self.topic, details=False, weights_fresh=True,
             on_screen=self._shown[0] if self._shown is not None else None,
         )  # fmt: skip
-        self._held = (built.new_held, built.review_held, built.new_limit, built.new_squeezed)
+        b = built
+        self._held = (b.new_held, b.review_held, b.new_limit, b.new_squeezed, b.new_raised)
         self._pending = self._within_budget([i for i in built.items if i.kind != "ahead"])
         self._head = 0
         self._kind_of = {i.card_id: i.kind for i in self._pending}

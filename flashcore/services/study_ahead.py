@@ -56,7 +56,7 @@ class ShownAhead:
     _waiting: list[QueueItem]
     _rollover: datetime | None
     _epoch: int
-    _held: tuple[int, int, int, int]
+    _held: tuple[int, int, int, int, int]
     _shown: tuple[int, repos.CardRow] | None
     _builds: int = 0  # rebuilds of the ranking so far (`_rebuild` counts them)
     _ahead: tuple[Ahead, repos.CardRow] | None = None  # read by `ahead`, for `take_ahead`
@@ -189,4 +189,5 @@ class ShownAhead:
             review_held=self._held[1],
             new_limit=self._held[2],
             new_squeezed=self._held[3],
+            new_raised=self._held[4],
         )

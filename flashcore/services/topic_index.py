@@ -23,13 +23,17 @@ class TopicIndex:
 
     paths: dict[int, str]
     parent: dict[int, int | None]
-    by_key: dict[str, int]
+    # The topics' match keys (None until a matcher needs them: `match_keys`; a report read
+    # from kept scores matches no text).
+    by_key: dict[str, int] | None
     aliases: dict[str, int]
     qid_notes: dict[tuple[str, str], list[int]]
     # Note id -> its topics: every note's, or (`linked_sets` given: a light index, see
     # `load_index`) only the notes that list a question id.
     note_topics: dict[int, list[int]]
     linked_sets: Counter[tuple[int, ...]] | None = None
+    # What it was built from (for `digest`; None: built otherwise, never kept scores).
+    stored: StoredIndex | None = None
     _question_topics: dict[tuple[str, str], set[int]] = field(default_factory=dict)
     _ancestors: dict[int, tuple[int, ...]] = field(default_factory=dict)
     _matcher: TopicMatcher | None = None  # the topics' words, worked out once (see `matcher`)
@@ -55,6 +59,11 @@ class TopicIndex:
                 below[node] += n
         return below, sum(sets.values())
 
+    def digest(self) -> str | None:
+        """A digest of what it was built from (`repos.topic_index.index_digest`): the kept
+        topic scores hold it (None: not a light index, nothing is kept)."""
+        return None if self.stored is None else topics_repo.index_digest(self.stored)
+
     def qid_topics(self, notes_of_qid: list[int]) -> set[int]:
         """The topics of the notes that list a question id (an attempt counts once each)."""
         return {t for n in notes_of_qid for t in self.note_topics.get(n, ())}
@@ -70,6 +79,8 @@ class TopicIndex:
         """A fresh text matcher over these topics and aliases (it has learned nothing yet);
         the topics' words are worked out for the first one and shared by the next."""
         if self._matcher is None:
+            if self.by_key is None:
+                self.by_key = match_keys(self.paths, self.parent)
             self._matcher = TopicMatcher(self.paths, self.parent, self.by_key, self.aliases)
         return self._matcher.fresh()
 
@@ -102,15 +113,7 @@ def load_index(
         # every listed note read (at 200,000 notes ~0.13 -> ~0.07 CPU-s)
         stored = topics_repo.kept_index(session, profile_id).stored
     stored = stored or topics_repo.stored_index(session, profile_id, every_note=every_note)
-    paths, parent = stored.paths, stored.parent
-    by_key: dict[str, int] = {}
-    # Leaves win over inner nodes when two paths share a key.
-    has_child = {p for p in parent.values() if p is not None}
-    for topic_id in sorted(paths, key=lambda t: (t not in has_child, t)):
-        if parent[topic_id] is None:
-            continue  # a whole subject ("Immunology") is too broad to take a question's weight
-        for key in topic_keys.match_keys(paths[topic_id]):
-            by_key[key] = topic_id
+    paths = stored.paths
     aliases: dict[str, int] = {}
     # Every path's key, only to find the aliases' topics (most profiles have none: ~1,300
     # paths normalized for nothing was a tenth of a small collection's report).
@@ -120,5 +123,20 @@ def load_index(
         if target is not None:
             aliases[alias_key] = target
     return TopicIndex(
-        paths, parent, by_key, aliases, stored.qid_notes, stored.note_topics, stored.linked_sets
-    )
+        paths, stored.parent, None, aliases, stored.qid_notes, stored.note_topics, stored.linked_sets,
+        stored,
+    )  # fmt: skip
+
+
+def match_keys(paths: dict[int, str], parent: dict[int, int | None]) -> dict[str, int]:
+    """Each topic's match keys (`core.topics.match_keys`), subjects left out: a whole subject
+    ("Immunology") is too broad to take a question's weight. Leaves win over inner nodes when
+    two paths share a key."""
+    by_key: dict[str, int] = {}
+    has_child = {p for p in parent.values() if p is not None}
+    for topic_id in sorted(paths, key=lambda t: (t not in has_child, t)):
+        if parent[topic_id] is None:
+            continue
+        for key in topic_keys.match_keys(paths[topic_id]):
+            by_key[key] = topic_id
+    return by_key

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from flashcore.core import weakness as model
 from flashcore.core.errors import DatabaseBusyError
+from flashcore.services import kept_scores
 from flashcore.services.context import today_for
 from flashcore.services.difficulty import topic_shares
 from flashcore.services.forgetting import topic_lapses
@@ -126,7 +127,7 @@ def _report(fc: Collection) -> dict[str, list[dict[str, Any]]]:
         kept = topics_repo.kept_index(session, fc.profile_id)
         stored = kept.stored or topics_repo.stored_index(session, fc.profile_id, every_note=False)
         index = load_index(session, fc.profile_id, stored=stored)
-        found = score_all(session, fc.profile_id, index, today, half_life, questions=False)
+        found, keeping = kept_scores.report_scores(session, fc.profile_id, index, today, half_life)
         lapses = topic_lapses(session, fc, index, today)
         known = topic_shares(session, fc, index, today)
         direct = scheduling_scores(index, found.direct, s, lapses, (), None, known)
@@ -147,6 +148,9 @@ def _report(fc: Collection) -> dict[str, list[dict[str, Any]]]:
     if kept.stored is None and kept.gen is not None:  # read at a generation looked at
         gen = kept.gen
         write_now(fc.engine, lambda w: topics_repo.keep_index(w, fc.profile_id, gen, stored))
+    if keeping is not None:  # made now: the next report on this day reads them
+        made = keeping
+        write_now(fc.engine, lambda w: kept_scores.keep(w, fc.profile_id, made))
     due_now = queue_due(fc, [index.paths[t] for t, sc in scored.items() if sc.score > 0])
     has_child = {p for p in index.parent.values() if p is not None}
     out: list[dict[str, Any]] = []
@@ -196,18 +200,20 @@ def _report(fc: Collection) -> dict[str, list[dict[str, Any]]]:
         )
     rank = {"topic": 0, "system": 1, "subject": 2}
     out.sort(key=lambda r: (rank[r["level"]], -r["score"], r["topic"]))
-    return {"topics": out, "gaps": _gap_rows(fc, index, found.gaps)}
+    closest = kept_scores.closest_topics(found, index)  # kept with the scores, or worked out
+    return {"topics": out, "gaps": _gap_rows(fc, index, found.gaps, closest)}
 
 
-def _gap_rows(fc: Collection, index: TopicIndex, gaps: list[Gap]) -> list[dict[str, Any]]:
-    """Each gap with the closest topic and the exact command that maps its text there."""
+def _gap_rows(
+    fc: Collection, index: TopicIndex, gaps: list[Gap], topics: list[int | None]
+) -> list[dict[str, Any]]:
+    """Each gap with the closest topic (`topics`, in the gaps' order) and the exact command
+    that maps its text there."""
     import shlex
 
-    matcher = index.matcher()
     profile = "" if fc.profile == "default" else f" --profile {shlex.quote(fc.profile)}"
     out = []
-    for gap in gaps:
-        closest = matcher.closest(gap.text, gap.context)
+    for gap, closest in zip(gaps, topics, strict=True):
         suggestion = None
         if closest is not None:
             path = index.paths[closest]

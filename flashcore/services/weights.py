@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from flashcore.services.context import Collection
     from flashcore.storage.repos import Executor
 
+from flashcore.services import kept_scores
 from flashcore.services.context import today_for
 from flashcore.services.difficulty import topic_shares
 from flashcore.services.forgetting import topic_first_answers
@@ -92,6 +93,8 @@ class Refresh:
     # The topics' misses with the others' share (services.difficulty.topic_shares), which
     # weigh the misses and, with them, the pull-forwards of the same day.
     shares: dict[int, Known] | None = None
+    # The report's scores made on the way, to keep (services.kept_scores; None: not kept).
+    keep: kept_scores.Keep | None = None
 
 
 def plan_refresh(
@@ -109,6 +112,10 @@ def plan_refresh(
     half_life = fc.settings.weakness_half_life_days
     if index is None:
         index = load_index(session, fc.profile_id)
+    # The report's scores made on the way: kept for the day's reports (services.kept_scores).
+    # Stamped before they are made: PostgreSQL reads each statement at its own snapshot, and a
+    # stamp read after the scores could name attempts another import published in between.
+    made_from = kept_scores.stamp(session, fc.profile_id, index, today, half_life)
     found = score_all(
         session, fc.profile_id, index, today, half_life, skip_batch=skip_batch, added=added
     )
@@ -129,13 +136,16 @@ def plan_refresh(
                                    reasons)  # fmt: skip
     missed = _missed_questions(index, found.outcomes, today, half_life)
     cards = _card_weight_changes(session, fc.profile_id, of_cards, missed)
-    return Refresh(index, today, topics, cards, found.learned, known)
+    return Refresh(index, today, topics, cards, found.learned, known,
+                   kept_scores.kept(made_from, found, index))  # fmt: skip
 
 
 def apply_refresh(session: Executor, fc: Collection, found: Refresh, *, cards: bool = True) -> None:
     """Write a planned refresh (without `cards`: the caller wrote the cards' changes) and
     stamp its day."""
     weights_repo.update_topic_weights(session, found.topics)
+    if found.keep is not None:
+        kept_scores.keep(session, fc.profile_id, found.keep)
     if cards:
         weights_repo.update_card_weights(session, found.cards)
     weights_repo.set_weights_day(session, fc.profile_id, found.day)

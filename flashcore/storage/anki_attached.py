@@ -14,6 +14,7 @@ from flashcore.storage import repos
 from flashcore.storage.anki_first_states import FirstStates, take_first_states
 from flashcore.storage.anki_stage import STAGE
 from flashcore.storage.db import ATTACHED
+from flashcore.storage.tables_imported import imported_answers
 
 if TYPE_CHECKING:
     from flashcore.storage.repos import Executor
@@ -119,8 +120,9 @@ class AttachedCollection:
         self._create_temp(table, columns)
         self._db.execute(
             f"INSERT OR IGNORE INTO temp.{table} SELECT anki_revlog_id FROM main.review_logs"
-            " WHERE profile_id = ? AND anki_revlog_id IS NOT NULL",
-            (profile_id,),
+            " WHERE profile_id = ? AND anki_revlog_id IS NOT NULL"
+            " UNION ALL SELECT anki_revlog_id FROM main.imported_answers WHERE profile_id = ?",
+            (profile_id, profile_id),
         )
 
     def insert_review_logs(
@@ -128,23 +130,34 @@ class AttachedCollection:
         select: str,
         params: Sequence[Any],
         *,
-        ids: bool = False,
         progress: RowsProgress | None = None,
     ) -> int:
         """Insert the rows `select` gives (in `IMPORTED_COLUMNS` order, as SQLite stores
-        them, after their ids when `ids`); how many. Into an empty review log (a first import) without its secondary
+        them); how many. Into an empty review log (a first import) without its secondary
         indexes, built again after, as they were, in the same transaction: a million rows
         took ~2.6 s CPU that way, ~2.9 s into the indexes as they grow. Indexes built after
         are packed full: the answers given later split their leaves, measured at +5 us an
         answer (20,000 answers: 0.47 s CPU against 0.37-0.46 s). `progress`: a bar's estimate
         of the rows written while the statement and the index builds run."""
-        names = ", ".join(("id", *IMPORTED_COLUMNS) if ids else IMPORTED_COLUMNS)
+        names = ", ".join(IMPORTED_COLUMNS)
         with (
             _reporting(self._db, progress),
             self._indexes_after() as kept,
             big_cache(self._db) if kept else nullcontext(),
         ):
             cursor = self._db.execute(f"INSERT INTO main.review_logs ({names}) {select}", params)
+        return int(cursor.rowcount)
+
+    def insert_imported_answers(
+        self, select: str, params: Sequence[Any], progress: RowsProgress | None = None
+    ) -> int:
+        """Insert the `imported_answers` rows `select` gives (in `IMPORTED_ANSWER_COLUMNS`
+        order, the table's: a first import's answers, schema 0027); how many."""
+        names = ", ".join(c.name for c in imported_answers.c)
+        with _reporting(self._db, progress):
+            cursor = self._db.execute(
+                f"INSERT INTO main.imported_answers ({names}) {select}", params
+            )
         return int(cursor.rowcount)
 
     def insert_staged(
@@ -154,12 +167,12 @@ class AttachedCollection:
         params: Sequence[Any],
         progress: RowsProgress | None = None,
     ) -> int:
-        """`insert_review_logs` (with ids) of rows staged ahead in the file `stage` (attached
-        as `anki_stage` for `select` to read, until the transaction ends)."""
+        """`insert_imported_answers` of rows staged ahead in the file `stage` (attached as
+        `anki_stage` for `select` to read, until the transaction ends)."""
         if STAGE not in self._attached:
             self._db.execute(f"ATTACH DATABASE ? AS {STAGE}", (str(stage),))
             self._attached.append(STAGE)
-        return self.insert_review_logs(select, params, ids=True, progress=progress)
+        return self.insert_imported_answers(select, params, progress=progress)
 
     @contextmanager
     def _indexes_after(self) -> Iterator[bool]:
@@ -177,19 +190,20 @@ class AttachedCollection:
         for _name, sql in rebuilt:
             self._db.execute(sql)
 
-    def greatest_log_id(self) -> int:
-        """The review log's greatest row id (0 when empty): every profile's rows."""
-        row = self._db.execute("SELECT MAX(id) FROM main.review_logs").fetchone()
-        return int(row[0] or 0)
-
-    def imported_counts(self) -> list[tuple[int, int, int]]:
-        """For each card the review log holds revlog ids for: (the flashcore card id, how
-        many, the greatest). From the review log's (card, revlog id) index alone."""
+    def imported_counts(self, *, narrow: bool = False) -> list[tuple[int, int, int]]:
+        """For each card the review log (`imported_answers` when `narrow`) holds revlog ids
+        for: (the flashcore card id, how many, the greatest). From its (card, revlog id)
+        index alone."""
+        table, known = (
+            ("imported_answers", "")
+            if narrow
+            else ("review_logs", " WHERE anki_revlog_id IS NOT NULL")
+        )
         return [
             (int(card_id), int(n), int(last))
             for card_id, n, last in self._db.execute(
-                "SELECT card_id, COUNT(*), MAX(anki_revlog_id) FROM main.review_logs"
-                " WHERE anki_revlog_id IS NOT NULL GROUP BY card_id"
+                f"SELECT card_id, COUNT(*), MAX(anki_revlog_id) FROM main.{table}{known}"
+                " GROUP BY card_id"
             )
         ]
 

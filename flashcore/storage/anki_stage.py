@@ -1,8 +1,8 @@
-"""A first import's review-log rows staged ahead, in a SQLite file of their own (the import's
-work folder), by a connection of its own in a thread of its own (`services.anki_stage`), while
-the import's own thread reads the notes: sqlite3 lets other threads run while a statement
-steps, so on a machine with a spare core the window over a million answers costs no time of
-the import's own. The import then copies the staged rows (`AttachedCollection.insert_staged`)."""
+"""A first import's answers staged ahead, in a SQLite file of their own (the import's work
+folder), by a connection of its own in a thread of its own (`services.anki_stage`), while the
+import's own thread reads the notes: sqlite3 lets other threads run while a statement steps,
+so on a machine with a spare core a million answers' lookups cost no time of the import's own.
+The import then copies the staged rows (`AttachedCollection.insert_staged`)."""
 
 from __future__ import annotations
 

@@ -22,6 +22,9 @@ from flashcore.storage.anki_attached import big_cache, driver_connection
 from flashcore.storage.anki_attached import rows_progress as rows_progress
 from flashcore.storage.anki_card_writes import Anchor as Anchor
 from flashcore.storage.anki_card_writes import CardWrites as CardWrites
+from flashcore.storage.answer_rows import IMPORTED_REASON as IMPORTED_REASON
+from flashcore.storage.answer_rows import answer_rows
+from flashcore.storage.answer_rows import move_to_review_log as move_to_review_log
 from flashcore.storage.repos import schedule_from
 from flashcore.storage.tables import anki_cards, cards, review_logs
 from flashcore.storage.types import from_micros, to_micros, to_retention
@@ -29,7 +32,6 @@ from flashcore.storage.types import from_micros, to_micros, to_retention
 if TYPE_CHECKING:
     from flashcore.storage.repos import Executor
 
-IMPORTED_REASON = "answered in Anki"
 _CHUNK = 900
 
 
@@ -146,10 +148,11 @@ def known_revlog_ids(session: Executor, profile_id: int) -> array[int]:
     """Every revlog id the profile's review log holds, sorted (8 bytes each: a million ids
     take 8 MB, where a set of ints would take ~60 MB)."""
     ids = array("q")
+    r = answer_rows("profile_id", "anki_revlog_id").c
     query = (
-        select(review_logs.c.anki_revlog_id)
-        .where(review_logs.c.profile_id == profile_id, review_logs.c.anki_revlog_id.is_not(None))
-        .order_by(review_logs.c.anki_revlog_id)
+        select(r.anki_revlog_id)
+        .where(r.profile_id == profile_id, r.anki_revlog_id.is_not(None))
+        .order_by(r.anki_revlog_id)
     )
     cursor = session.execute(query)
     while rows := cursor.fetchmany(50_000):
@@ -164,7 +167,7 @@ def revlog_fingerprints(
     greatest). One pass over the card index of the revlog ids (all profiles': a card is one
     profile's), kept for the cards asked."""
     wanted = set(card_ids)
-    r = review_logs.c
+    r = answer_rows("card_id", "anki_revlog_id").c
     query = (
         select(r.card_id, func.count(), func.sum(r.anki_revlog_id), func.min(r.anki_revlog_id),
                func.max(r.anki_revlog_id))
@@ -180,7 +183,7 @@ def revlog_fingerprints(
 
 def holds_revlog_ids(session: Executor, profile_id: int) -> bool:
     """Whether any row of the profile's review log holds an Anki revlog id."""
-    r = review_logs.c
+    r = answer_rows("id", "profile_id", "anki_revlog_id").c
     query = select(r.id).where(r.profile_id == profile_id, r.anki_revlog_id.is_not(None)).limit(1)
     return session.execute(query).first() is not None
 
@@ -227,7 +230,7 @@ def unlinked_answers(
 
 def last_answers(session: Executor, card_ids: Sequence[int]) -> dict[int, datetime]:
     """Each card's latest review-log time (cards with none are absent)."""
-    r = review_logs
+    r = answer_rows("card_id", "reviewed_at")
     out: dict[int, datetime] = {}
     for chunk in _chunks(sorted(set(card_ids))):
         query = (
@@ -412,7 +415,8 @@ def rewrite_answer(
 
 def has_answers(session: Executor, profile_id: int) -> bool:
     """Whether the profile's review log holds any row."""
-    query = select(review_logs.c.id).where(review_logs.c.profile_id == profile_id).limit(1)
+    r = answer_rows("id", "profile_id").c
+    query = select(r.id).where(r.profile_id == profile_id).limit(1)
     return session.execute(query).first() is not None
 
 

@@ -25,6 +25,16 @@ def profile_column() -> Column[int]:
     return Column("profile_id", ForeignKey("profiles.id", ondelete="CASCADE"), nullable=False)
 
 
+def profile_key() -> Column[int]:
+    """`profile_id` as the primary key of a table holding one row per profile."""
+    return Column(
+        "profile_id",
+        ForeignKey("profiles.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    )
+
+
 def required(name: str, type_: object, **kw: object) -> Column[object]:
     return Column(name, type_, nullable=False, **kw)  # type: ignore[arg-type]
 

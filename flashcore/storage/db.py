@@ -192,7 +192,7 @@ def make_engine(url: str, *, create: bool = False) -> Engine:
 # The tables a deck or package import fills, whose statistics PostgreSQL's planner needs.
 IMPORTED_TABLES = (
     "cards", "notes", "note_topics", "note_qids", "topics", "topic_cards", "anki_cards",
-    "review_logs",
+    "review_logs", "imported_answers",
 )  # fmt: skip
 
 

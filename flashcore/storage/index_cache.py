@@ -17,21 +17,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Column, ForeignKey, Integer, Table, Text
+from sqlalchemy import Integer, Table, Text
 
-from flashcore.storage.columns import metadata
+from flashcore.storage.columns import metadata, profile_key
 from flashcore.storage.columns import optional as _optional
 from flashcore.storage.columns import required as _required
 
 topic_index_cache = Table(
     "topic_index_cache",
     metadata,
-    Column(
-        "profile_id",
-        ForeignKey("profiles.id", ondelete="CASCADE"),
-        primary_key=True,
-        autoincrement=False,
-    ),
+    profile_key(),
     _required("gen", Integer),  # counted up by the triggers below
     _required("observed", Integer),  # the generation a reader last looked at
     _optional("built", Integer),  # the generation `payload` was read at

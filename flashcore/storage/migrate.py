@@ -31,7 +31,7 @@ from flashcore.core.errors import DatabaseBusyError, DatabaseError
 from flashcore.storage.db import WRITE, sqlite_path
 
 # The newest revision this flashcore knows; a test checks it equals Alembic's single head.
-HEAD = "0025"
+HEAD = "0028"
 
 _BUNDLED = Path(__file__).resolve().parent.parent / "_bundled"
 _REPO_ROOT = Path(__file__).resolve().parent.parent.parent

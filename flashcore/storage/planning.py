@@ -14,6 +14,7 @@ from sqlalchemy import and_, delete, func, insert, literal_column, select, updat
 from flashcore.core.exam import Exam
 from flashcore.core.model import CardState
 from flashcore.core.outline import first_placed
+from flashcore.storage.answer_rows import answer_rows
 from flashcore.storage.repos import schedule_from
 from flashcore.storage.repos.queue import new_in_order
 from flashcore.storage.tables import (
@@ -24,7 +25,6 @@ from flashcore.storage.tables import (
     exams,
     note_topics,
     notes,
-    review_logs,
     topics,
 )
 
@@ -238,7 +238,7 @@ def answer_seconds(conn: Executor, profile_id: int, since: datetime) -> AnswerSe
 
     from flashcore.core.budget import AnswerSeconds
 
-    r = review_logs.c
+    r = answer_rows("profile_id", "reviewed_at", "state_before", "duration_ms", since=since).c
     default = AnswerSeconds()
     out: dict[str, float] = {}
     measured = False
@@ -278,7 +278,7 @@ def answer_seconds(conn: Executor, profile_id: int, since: datetime) -> AnswerSe
 
 def done_since(conn: Executor, profile_id: int, since: datetime) -> tuple[int, int, float]:
     """(new cards introduced, reviews, seconds spent) since `since` (today's start)."""
-    r = review_logs.c
+    r = answer_rows("profile_id", "reviewed_at", "state_before", "duration_ms", since=since).c
     rows: dict[int, tuple[int, Any]] = {
         int(state): (int(n), ms)
         for state, n, ms in conn.execute(
@@ -295,7 +295,7 @@ def done_since(conn: Executor, profile_id: int, since: datetime) -> tuple[int, i
 
 def review_log_items(conn: Executor, profile_id: int) -> dict[int, list[tuple[datetime, int]]]:
     """Every card's answers (time, rating) in order, for fitting FSRS parameters."""
-    r = review_logs.c
+    r = answer_rows("id", "profile_id", "card_id", "reviewed_at", "rating").c
     out: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
     for card_id, at, rating in conn.execute(
         select(r.card_id, r.reviewed_at, r.rating)
@@ -308,7 +308,7 @@ def review_log_items(conn: Executor, profile_id: int) -> dict[int, list[tuple[da
 
 def rating_counts(conn: Executor, profile_id: int, since: datetime) -> dict[tuple[int, int], int]:
     """Answers since `since` by (state before, rating)."""
-    r = review_logs.c
+    r = answer_rows("profile_id", "reviewed_at", "state_before", "rating", since=since).c
     return {
         (int(state), int(rating)): int(n)
         for state, rating, n in conn.execute(
@@ -359,7 +359,7 @@ def review_count(conn: Executor, profile_id: int, *, up_to: int) -> int:
     """Answers logged a study day or more after the card's previous answer (what `optimize`
     trains on: learning steps within a day are not), counted up to `up_to` (enough to say "at
     least")."""
-    r = review_logs.c
+    r = answer_rows("id", "profile_id", "elapsed_days").c
     spaced = select(r.id).where(r.profile_id == profile_id, r.elapsed_days > 0)
     some = spaced.limit(up_to).subquery()
     return int(conn.execute(select(func.count()).select_from(some)).scalar_one())

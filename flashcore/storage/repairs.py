@@ -16,7 +16,9 @@ from sqlalchemy.types import LargeBinary
 from flashcore.core import fsrs_adapter
 from flashcore.core.model import Rating
 from flashcore.core.text import clean_text, clean_value
+from flashcore.storage.answer_rows import answer_rows
 from flashcore.storage.models import Card, Deck, Note, Profile, ReviewLog
+from flashcore.storage.tables import imported_answers
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -29,12 +31,21 @@ _SQLITE_STAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?$")
 # ---------------------------------------------------------------- orphans
 
 
+IMPORTED = "imported_answers"  # `orphans` gives its rows by card id
+
+
 def orphans(session: Session) -> dict[str, list[Any]]:
     """Child rows whose parent is missing: table -> rowids (review_logs -> ids)."""
     found: dict[str, set[Any]] = defaultdict(set)
     found["review_logs"] = set(
         session.execute(
             select(ReviewLog.id).where(~exists().where(Card.id == ReviewLog.card_id))
+        ).scalars()
+    )
+    a = imported_answers.c  # keyed by (card, revlog id): its cards stand for its rows
+    found[IMPORTED] = set(
+        session.execute(
+            select(a.card_id).distinct().where(~exists().where(Card.id == a.card_id))
         ).scalars()
     )
     if session.get_bind().dialect.name == "sqlite":
@@ -51,6 +62,10 @@ def delete_orphans(session: Session, found: dict[str, list[Any]]) -> dict[str, i
         if table == "review_logs":
             result = session.execute(delete(ReviewLog).where(ReviewLog.id.in_(ids)))
             counts[table] = int(result.rowcount)  # type: ignore[attr-defined]
+            continue
+        if table == IMPORTED:
+            gone = delete(imported_answers).where(imported_answers.c.card_id.in_(ids))
+            counts[table] = int(session.execute(gone).rowcount)  # type: ignore[attr-defined]
             continue
         conn = session.connection()
         quoted = '"' + table.replace('"', '""') + '"'
@@ -100,11 +115,12 @@ def answer_histories(
 ) -> dict[int, list[fsrs_adapter.PastAnswer]]:
     """Each card's answers in order, as a replay takes them."""
     history: dict[int, list[fsrs_adapter.PastAnswer]] = defaultdict(list)
+    r = answer_rows("id", "card_id", "rating", "reviewed_at", "desired_retention",
+                    "elapsed_days").c  # fmt: skip
     for log in session.execute(
-        select(ReviewLog.card_id, ReviewLog.rating, ReviewLog.reviewed_at,
-               ReviewLog.desired_retention, ReviewLog.elapsed_days)
-        .where(ReviewLog.card_id.in_(card_ids))
-        .order_by(ReviewLog.card_id, ReviewLog.reviewed_at, ReviewLog.id)
+        select(r.card_id, r.rating, r.reviewed_at, r.desired_retention, r.elapsed_days)
+        .where(r.card_id.in_(card_ids))
+        .order_by(r.card_id, r.reviewed_at, r.id)
     ):  # fmt: skip
         history[log.card_id].append(
             fsrs_adapter.PastAnswer(

@@ -43,6 +43,8 @@ from flashcore.storage.columns import record_id as _id
 from flashcore.storage.columns import required as _required
 from flashcore.storage.index_cache import create_topic_index_triggers
 from flashcore.storage.index_cache import topic_index_cache as topic_index_cache
+from flashcore.storage.scores_kept import topic_scores_kept as topic_scores_kept
+from flashcore.storage.tables_imported import imported_answers as imported_answers
 from flashcore.storage.tables_qbank import WITH_SHARE
 from flashcore.storage.tables_qbank import qbank_attempts as qbank_attempts
 from flashcore.storage.tables_qbank import qbank_batches as qbank_batches
@@ -267,9 +269,11 @@ INTRODUCTION_ORDER = (
 # stability, difficulty, retention, buried until) is one column, `packed_before` (NULL when
 # chained or all None; five mostly-NULL columns cost a byte each on every row). A row that is
 # deleted or rewritten while a chained row follows it first writes that row's before-state out
-# (`unchain_successor`). Rows written whole (imports, tests) are simply not chained, but for
-# a first Anki import on SQLite (`importers.anki_revlog_sql.FIRST_ROWS_SQL`): each answer but
-# a card's first is chained to the one before it (their stability after is 0.0: none known).
+# (`unchain_successor`). Rows written whole (imports, tests) are simply not chained (a first
+# Anki import on SQLite wrote its answers chained from schema 0017 to 0026, their stability
+# after 0.0: none known; such rows stay). A first Anki import on SQLite now writes its answers
+# into `imported_answers` (schema 0027), which readers see beside this table as one history
+# (`storage.answer_rows`): never read this table alone for answers.
 review_logs = Table(
     "review_logs",
     metadata,

@@ -17,7 +17,7 @@ from sqlalchemy import (
     text,
 )
 
-from flashcore.storage.columns import metadata
+from flashcore.storage.columns import metadata, profile_key
 from flashcore.storage.columns import optional as _optional
 from flashcore.storage.columns import profile_column as _profile
 from flashcore.storage.columns import record_id as _id
@@ -177,12 +177,7 @@ qbank_windows = Table(
 qbank_sums_state = Table(
     "qbank_sums_state",
     metadata,
-    Column(
-        "profile_id",
-        ForeignKey("profiles.id", ondelete="CASCADE"),
-        primary_key=True,
-        autoincrement=False,
-    ),
+    profile_key(),
     _required("half_life", Float),
     _required("settled_before", Date),
     _required("last_attempt_id", Integer),

@@ -60,7 +60,11 @@ class FlashcoreApp(App[None]):
         self._opening = False
         self.jobs: list[Any] = []  # background processes started by this app (reaped)
         self._damage_shown = False
-        self._early_paste: str | None = None  # pasted while the collection opened: read once open
+        # Pastes waiting for their box: pasted while the collection opened, or while another
+        # paste was being read or asked about. Each is asked about in turn, after the one before
+        # has been imported (so the same log pasted twice is refused as imported before).
+        self._pastes: list[str] = []
+        self._paste_busy = False
         self._safety_started = False
 
     @property
@@ -110,9 +114,7 @@ class FlashcoreApp(App[None]):
         self.pop_screen()
         self._start()
         self.set_interval(SAFETY_WATCH_S, self._watch_safety)
-        if self._early_paste is not None:
-            pasted, self._early_paste = self._early_paste, None
-            self.run_worker(lambda: self._read_paste(pasted), thread=True, group="paste")
+        self._next_paste()
         # Once Home shows its numbers (or a session has started instead), not before: the
         # background work would compete with Home's own loading for the disk.
         self.set_timer(SAFETY_AFTER_S, self.start_safety_work)
@@ -184,13 +186,23 @@ class FlashcoreApp(App[None]):
         run, in a worker), then asked about (screens.paste_import)."""
         from flashcore.tui.screens.paste_import import PasteImportScreen
 
-        if not event.text.strip() or isinstance(self.screen, PasteImportScreen):
+        if not event.text.strip():
             return
-        pasted = event.text
-        if self._ctx is None:  # still opening the collection: read it once open
-            self._early_paste = pasted
+        self._pastes.append(event.text)
+        if self._ctx is None:  # still opening the collection: read once open
             return
-        self.run_worker(lambda: self._read_paste(pasted), thread=True, group="paste")
+        if self._paste_busy:
+            if isinstance(self.screen, PasteImportScreen):
+                self.notify("Paste kept: asked about after this one", timeout=6, markup=False)
+            return
+        self._next_paste()
+
+    def _next_paste(self) -> None:
+        """Reads the first waiting paste (a dry run in a worker), if any and none is in hand."""
+        self._paste_busy = bool(self._pastes)
+        if self._pastes:
+            pasted = self._pastes.pop(0)
+            self.run_worker(lambda: self._read_paste(pasted), thread=True, group="paste")
 
     def _read_paste(self, pasted: str) -> None:
         from flashcore.services.qbank import import_log
@@ -208,6 +220,8 @@ class FlashcoreApp(App[None]):
         def answered(yes: bool | None) -> None:
             if yes:
                 self.run_worker(lambda: self._import_paste(pasted), thread=True, group="paste")
+            else:
+                self._next_paste()
 
         self.push_screen(PasteImportScreen(report, pasted), answered)
 
@@ -221,6 +235,7 @@ class FlashcoreApp(App[None]):
             self.call_from_thread(self._paste_failed, exc)
             return
         self.call_from_thread(self.notify, done_text(report), timeout=12, markup=False)
+        self.call_from_thread(self._next_paste)
 
     def _paste_failed(self, exc: BaseException) -> None:
         from flashcore.core.errors import FlashcoreError, IdenticalLogError
@@ -234,6 +249,7 @@ class FlashcoreApp(App[None]):
         self.notify(
             f"The paste was not imported: {why}", severity="error", timeout=12, markup=False
         )
+        self._next_paste()
 
     def on_review_screen_scope_failed(self, message: ReviewScreen.ScopeFailed) -> None:
         # Only the session the command line asked for ends the app (`review --deck D`); a

@@ -38,7 +38,7 @@ def held_text(queue: TodayQueue, deck: str | None, topic: str | None) -> Text:
             f" --{flag} {shlex.quote(value)}" for flag, value in (("deck", deck), ("topic", topic))
             if value is not None
         )  # fmt: skip
-        text.append(f"\n(or: flashcore review{scope} --extra-new {queue.new_held}).\n\n")
+        text.append(f"\n(or: flashcore review{scope} --extra-new {queue.extra_new_for_all}).\n\n")
     if queue.review_held:
         text.append(
             f"{plural(queue.review_held, 'more due review')} wait beyond today's review limit "

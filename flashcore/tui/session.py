@@ -11,6 +11,8 @@ from flashcore.core.model import Rating
 # answered it, or suspended, buried or removed it (`cards suspend`, `decks add --prune`).
 # (short: it shows in the card's bottom border, ~76 cells at 80 columns)
 STALE_NOTICE = "changed elsewhere (answered, suspended, removed): not saved"
+# The same seen while the card was read, before it was answered: the reviewer moves on.
+GONE_NOTICE = "changed elsewhere (answered, suspended, removed): on to the next"
 
 
 def one_line(exc: BaseException) -> str:

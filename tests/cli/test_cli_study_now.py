@@ -79,3 +79,26 @@ def test_stats_due_now_and_tomorrow_equal_due_and_the_next_day_s_first_queue(cli
         line
         == f"{tomorrow['new']} new, {tomorrow['learning']} learning, {tomorrow['review']} review"
     )
+
+
+def test_the_extra_new_command_due_suggests_after_a_raise_shows_every_held_card(
+    cli, loaded, make_deck
+):
+    """Found living with it: after `due --extra-new 5`, `due` said "67 more new cards wait
+    beyond today's limit of 25 new: flashcore due --extra-new 67"; run as written, that set
+    the raise to 67 (a raise is set, not added), and 5 cards still waited; the next suggestion,
+    `--extra-new 5`, lowered the limit back to 25. The suggestion is the raise that shows
+    them all: the one in force plus the cards held."""
+    import shlex
+
+    db = loaded
+    cli.ok("decks", "add", make_deck("t1.toml", TYPE_I_NOTES, key="t1"), "--db", db)
+    learn_the_daily_new_cards(cli, db)
+    cli.at(T0).ok("due", "--topic", TOPIC, "--extra-new", "2", "--db", db)
+    out = cli.at(T0).ok("due", "--topic", TOPIC, "--db", db).out
+    line = next(x for x in out.splitlines() if "wait beyond today's limit" in x)
+    suggested = shlex.split(line.split(": flashcore ", 1)[1])
+    held = int(line.split()[0])
+    assert suggested[-2:] == ["--extra-new", str(2 + held)]  # the raise in force plus the held
+    out = cli.at(T0).ok(*suggested, "--db", db).out
+    assert "wait beyond today's limit" not in out

@@ -133,3 +133,10 @@ def test_an_unknown_command_is_answered_by_the_whole_parser(capsys):
         main(["weaknes"])
     assert done.value.code == 2
     assert "invalid choice: 'weaknes'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("verb", "says"), [("bury", "buries"), ("unbury", "unburies"),
+                                            ("flag", "flags"), ("suspend", "suspends")])  # fmt: skip
+def test_a_card_verbs_example_says_what_it_does_in_plain_english(verb, says):
+    """`cards bury --help` said "burys cards 101 and 102"."""
+    assert f"# {says} cards 101 and 102" in PARSERS[("cards", verb)].epilog

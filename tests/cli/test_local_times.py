@@ -45,3 +45,20 @@ def test_an_undone_answer_says_when_it_was_given_in_the_profiles_zone(cli, db_ur
     cli.ok("answer", card["card_id"], "good", "--db", db_url)
     (row,) = cli.json("undo", "--db", db_url)
     assert row["reviewed_at"] == "2027-01-05T02:30:00+00:00"  # --json keeps UTC ISO
+
+
+def test_an_answer_and_the_cards_table_say_due_times_in_the_profiles_zone(cli, db_url):
+    # `answer` printed "due 2027-01-05T02:31:00+00:00" and `cards` "due (UTC)" to a student in
+    # Kolkata; JSON keeps UTC ISO.
+    cli.ok("config", "set", "timezone", "Asia/Kolkata", "--db", db_url)
+    cli.ok("decks", "add", SAMPLE.parents[1] / "immunology.toml", "--db", db_url)
+    at = cli.at("2027-01-05T02:30:00+00:00")
+    card = at.json("due", "--limit", "1", "--db", db_url)[0]
+    out = at.ok("answer", card["card_id"], "again", "--db", db_url).out.strip()
+    assert out.endswith(", due 2027-01-05 08:01 IST"), out
+    lines = at.ok("cards", "--db", db_url).out.splitlines()
+    assert lines[0].split()[3:5] == ["due", "(Asia/Kolkata)"]
+    (row,) = [line for line in lines if line.split()[0] == str(card["card_id"])]
+    assert "2027-01-05 08:01" in row
+    (listed,) = [c for c in at.json("cards", "--db", db_url) if c["card_id"] == card["card_id"]]
+    assert listed["due"] == "2027-01-05T02:31:00+00:00"

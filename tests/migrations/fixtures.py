@@ -90,15 +90,15 @@ def _portable(value: Any, column: sa.Column[Any]) -> Any:
 
 
 # The review log's times, stored as integer microseconds on SQLite since schema 0012
-# (`UTCMicros`): dumped and loaded as the datetimes they are.
+# (`UTCMicros`), and the imported answers' due after (schema 0027): dumped and loaded as the
+# datetimes they are.
 _LOG_TIMES = {"reviewed_at", "due_before", "last_review_before", "buried_until_before", "due_after"}
+_LOG_TIMES_OF = {"review_logs": _LOG_TIMES, "imported_answers": {"due_after"}}
 
 
 def _is_log_time(column: sa.Column[Any]) -> bool:
-    return (
-        column.table.name == "review_logs"
-        and column.name in _LOG_TIMES
-        and not isinstance(column.type, sa.DateTime)
+    return column.name in _LOG_TIMES_OF.get(column.table.name, ()) and not isinstance(
+        column.type, sa.DateTime
     )
 
 
@@ -327,6 +327,15 @@ def make_content(url: str, folder: Path) -> datetime:
             from flashcore.services import weakness
 
             weakness.report(fc)
+        if "topic_scores_kept" in tables_at_head():  # schema 0026: a large history's scores
+            from flashcore.services import matching, weakness
+
+            limit = matching.SUM_IN_DATABASE_FROM  # kept from this small one's too
+            matching.SUM_IN_DATABASE_FROM = weakness.SUM_IN_DATABASE_FROM = 0
+            try:
+                weakness.report(fc)
+            finally:
+                matching.SUM_IN_DATABASE_FROM = weakness.SUM_IN_DATABASE_FROM = limit
         if hasattr(study, "raise_new_limit"):  # schema 0006: today's raised new-card limit
             study.raise_new_limit(fc, topic="Immunology::Hypersensitivity::Type I", extra=3)
         if hasattr(exam, "set_exam"):  # schema 0007: an exam, and a self-assessment's report
@@ -349,6 +358,15 @@ def make_content(url: str, folder: Path) -> datetime:
         answer(alice, first, Rating.GOOD, duration_ms=3000)
         if "anki_cards" in tables_at_head():  # schema 0008: a card's history taken from Anki
             _import_anki_history(alice, alice.cards()[1]["card_id"])
+        if "imported_answers" in tables_at_head():  # schema 0027: a first import's answers
+            from flashcore.services.export import export_anki
+
+            export_anki(alice, folder / "alice.apkg", with_scheduling=True)
+            alice.create_profile("bob", timezone="UTC")
+    if "imported_answers" in tables_at_head():
+        with Flashcore.open(url, clock=clock, profile="bob") as bob:
+            (report,) = bob.add_decks([folder / "alice.apkg"], with_scheduling=True)
+            assert report.ok, report.problems
     return clock.now()
 
 

@@ -1,6 +1,7 @@
-"""A first import on SQLite writes each imported answer but a card's first *chained* (its due
-and last review before NULL, read from the card's previous row: schema 0017); every other import,
-and every import on PostgreSQL, writes the rows whole. The same package taken both ways must
+"""A first import on SQLite writes its answers narrow, into `imported_answers` (schema 0027: a
+card's previous answer read where the rows are read, `storage.answer_rows`; before, each answer
+but a card's first *chained*, schema 0017); every other import, and every import on PostgreSQL,
+writes the rows whole into the review log. The same package taken both ways must
 read as the same history wherever the review log's before-state is read: the chain reader
 (`log_rows.before_state`, behind undo and the rows written out when the row before goes), the
 card states, `stats`, `check`, the forgetting signal, the optimizer's input, `export anki
@@ -26,8 +27,9 @@ from flashcore.services.check import check
 from flashcore.services.export import export_anki
 from flashcore.services.stats import stats
 from flashcore.storage import anki_sync, planning, repos
+from flashcore.storage.answer_rows import REVIEW_LOG_COLUMNS, answer_rows
 from flashcore.storage.repos.log_rows import CHAINED, PACKED, before_state, write_out
-from flashcore.storage.tables import review_logs
+from flashcore.storage.tables import imported_answers, review_logs
 from flashcore.storage.uow import reading, run_write
 from tests import anki_history as ah
 from tests import conftest
@@ -68,8 +70,15 @@ def two_urls(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[s
 def _before_states(fc: Any) -> dict[int, tuple[Any, ...]]:
     """Every row's before-state as the chain reader gives it, by revlog id (an answer given
     here: by card and time)."""
+    every = answer_rows(*REVIEW_LOG_COLUMNS)
     with reading(fc.engine) as session:
-        rows = session.execute(select(review_logs).order_by(review_logs.c.id)).mappings().all()
+        rows = (
+            session.execute(
+                select(every).order_by(every.c.card_id, every.c.id, every.c.reviewed_at)
+            )
+            .mappings()
+            .all()
+        )
         read = [before_state(session, dict(row)) for row in rows]
     return {
         r["anki_revlog_id"] or (r["card_id"], r["reviewed_at"]): tuple(r[n] for n in BEFORE)
@@ -77,9 +86,10 @@ def _before_states(fc: Any) -> dict[int, tuple[Any, ...]]:
     }
 
 
-def _chained(fc: Any) -> int:
+def _narrow(fc: Any) -> int:
+    """The answers kept narrow (`imported_answers`: a first import's on SQLite)."""
     with reading(fc.engine) as session:
-        query = select(sa.func.count()).where(review_logs.c.due_before.is_(None))
+        query = select(sa.func.count()).select_from(imported_answers)
         return int(session.execute(query).scalar_one())
 
 
@@ -94,7 +104,7 @@ def _written_out(fc: Any) -> dict[str, Any]:
     run_write(fc.engine, work)
     skip = {"id", "card_id", "profile_id", "scheduler_id"}
     with reading(fc.engine) as session:
-        rows = session.execute(select(review_logs)).mappings().all()
+        rows = session.execute(select(answer_rows(*REVIEW_LOG_COLUMNS))).mappings().all()
     return {
         "rows": {
             r["anki_revlog_id"] or (r["card_id"], r["reviewed_at"]): {
@@ -164,7 +174,7 @@ def test_a_chained_history_reads_as_the_same_history_written_whole(
     for n, fc, clock, summary, card_ids in _both_ways(two_urls, package, start, tmp_path,
                                                       monkeypatch):  # fmt: skip
         assert summary.reviews_added > 20
-        assert (_chained(fc) > 0) == (n == 0 and fc.engine.dialect.name == "sqlite")
+        assert (_narrow(fc) > 0) == (n == 0 and fc.engine.dialect.name == "sqlite")
         first = _readers(fc, card_ids, tmp_path / f"read{n}")
         assert first["check"][2] == []
         assert _answer_undo_answer(fc, card_ids) > 5
@@ -179,7 +189,7 @@ def _both_ways(
     two_urls: tuple[str, str], package: Path, start: Any, tmp_path: Path, monkeypatch: Any
 ) -> Iterator[tuple[int, Any, FixedClock, Any, dict[int, int]]]:
     """The package imported into each database, open while the caller works on it: first as
-    a first import (chained rows on SQLite), then as a later one (rows written whole)."""
+    a first import (narrow rows on SQLite), then as a later one (rows written whole)."""
     for n, url in enumerate(two_urls):
         clock = FixedClock(start)
         with Flashcore.open(url, clock=clock, create=True, timezone="UTC") as fc:
@@ -222,7 +232,7 @@ def test_a_merge_over_a_chained_history_rewrites_it_as_over_the_whole_one(
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=19, hours=-1)
     read: list[dict[str, Any]] = []
     for n, fc, clock, _, card_ids in _both_ways(two_urls, before, start, tmp_path, monkeypatch):
-        assert (_chained(fc) > 0) == (n == 0 and fc.engine.dialect.name == "sqlite")
+        assert (_narrow(fc) > 0) == (n == 0 and fc.engine.dialect.name == "sqlite")
         for card in forgotten:
             study.answer(fc, card_ids[card], Rating.GOOD, duration_ms=3000)
         clock.set(datetime.now(UTC) + timedelta(hours=1))
@@ -254,7 +264,7 @@ def test_a_chained_history_downgraded_before_the_chain_reads_as_the_whole_one(
                 monkeypatch.setattr(anki_sync, "holds_revlog_ids", lambda *_a: True)
             import_package(fc, package, tmp_path / f"work{n}")
             monkeypatch.undo()
-            assert (_chained(fc) > 0) == (n == 0 and fc.engine.dialect.name == "sqlite")
+            assert (_narrow(fc) > 0) == (n == 0 and fc.engine.dialect.name == "sqlite")
         engine = make_engine(url)
         try:
             downgrade(engine, "0011")

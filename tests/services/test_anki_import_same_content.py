@@ -103,4 +103,4 @@ def test_a_first_import_writes_the_same_database_with_the_faster_paths_as_withou
     assert before.keys() == after.keys()
     for name in before:
         assert after[name] == before[name], name
-    assert after["review_logs"] and after["cards"] and after["note_topics"]
+    assert after["imported_answers"] and after["cards"] and after["note_topics"]

@@ -58,7 +58,7 @@ def test_keys_checked_at_the_commit_give_every_row_the_usual_write_gives(
                            rows=10**9)  # fmt: skip
     assert off == []
     assert at_commit == usual
-    assert at_commit["review_logs"] and at_commit["anki_cards"]
+    assert at_commit["imported_answers"] and at_commit["anki_cards"]
 
 
 def test_only_a_first_big_import_on_sqlite_without_prune_checks_its_keys_at_the_commit(

@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 
 from flashcore.importers.anki_package import open_package
 from flashcore.importers.anki_package.types import RevlogEntry
-from flashcore.importers.anki_revlog_sql import FIRST_CARDS, FIRST_ROWS_SQL, ROWS_SQL, TEMP_TABLES
+from flashcore.importers.anki_revlog_sql import FIRST_ANSWERS_SQL, ROWS_SQL, TEMP_TABLES
 from flashcore.importers.anki_scheduling import (
     AnkiClock,
     ReviewTrack,
@@ -27,7 +27,9 @@ from flashcore.services.anki_history import _CardWork, _decode, _row
 from flashcore.services.check import check
 from flashcore.storage import anki_sync, repos
 from flashcore.storage.anki_attached import IMPORTED_COLUMNS
-from flashcore.storage.tables import review_logs
+from flashcore.storage.answer_rows import REVIEW_LOG_COLUMNS, answer_rows, imported_select
+from flashcore.storage.tables import imported_answers, review_logs
+from flashcore.storage.types import from_micros
 from flashcore.storage.uow import reading, run_write
 from tests import anki_history as ah
 from tests.services import test_anki_scheduling as scheduling
@@ -41,8 +43,15 @@ def stored_rows(fc: Any) -> dict[int, dict[str, Any]]:
     """Every column but the row id of every review-log row, by revlog id; a chained row's due
     and last review before read from the card's previous row (its due after and time), as
     `repos.log_rows.before_state` reads them."""
+    every = answer_rows(*REVIEW_LOG_COLUMNS)  # the imported answers' rows as readers see them
     with reading(fc.engine) as session:
-        rows = session.execute(select(review_logs).order_by(review_logs.c.id)).mappings().all()
+        rows = (
+            session.execute(
+                select(every).order_by(every.c.card_id, every.c.id, every.c.reviewed_at)
+            )
+            .mappings()
+            .all()
+        )
     out: dict[int, dict[str, Any]] = {}
     previous: dict[int, dict[str, Any]] = {}
     for row in rows:
@@ -60,8 +69,14 @@ def stored_rows(fc: Any) -> dict[int, dict[str, Any]]:
 def review_counts(fc: Any) -> dict[int, int]:
     """Each card's review-log rows."""
     with reading(fc.engine) as session:
-        r = review_logs.c
+        r = answer_rows("card_id").c
         return dict(session.execute(select(r.card_id, func.count()).group_by(r.card_id)).all())
+
+
+def narrow_rows(fc: Any) -> int:
+    """The answers kept in `imported_answers` (a first import's on SQLite, schema 0027)."""
+    with reading(fc.engine) as session:
+        return int(session.execute(select(func.count()).select_from(imported_answers)).scalar_one())
 
 
 def chained_rows(fc: Any) -> int:
@@ -101,6 +116,7 @@ def assert_same_as_reference(fc: Any, pkg: Any, card_ids: dict[int, int]) -> int
 
     def rewrite(session: Any) -> None:
         session.execute(delete(review_logs))
+        session.execute(delete(imported_answers))
         anki_sync.insert_imported(session, reference)
 
     run_write(fc.engine, rewrite)
@@ -118,10 +134,11 @@ def test_every_column_of_a_real_collection_s_rows_is_the_reference_path_s(
     package = ah.export(student, tmp_path / "phone.colpkg")
     summary, card_ids = import_package(fc, package, tmp_path / "work")
     assert summary.reviews_added > 20
-    # A first import on SQLite writes every answer but a card's first chained to the one before
-    # it (on PostgreSQL the rows go in through Python, whole).
-    chained = summary.reviews_added - len(review_counts(fc))
-    assert chained_rows(fc) == (chained if fc.engine.dialect.name == "sqlite" else 0)
+    # A first import on SQLite writes its answers narrow, into `imported_answers` (on
+    # PostgreSQL the rows go in through Python, whole, into the review log).
+    sqlite = fc.engine.dialect.name == "sqlite"
+    assert narrow_rows(fc) == (summary.reviews_added if sqlite else 0)
+    assert chained_rows(fc) == 0
     # No imported answer was scheduled with a stability flashcore knows: none is an outcome
     # of the forgetting signal, chained or not.
     with reading(fc.engine) as session:
@@ -167,36 +184,37 @@ def test_every_column_of_hard_sequences_is_the_reference_path_s(fc):
     assert assert_same_as_reference(fc, pkg, cards) == 14
 
 
-def test_a_first_import_s_chained_rows_read_as_the_rows_written_whole_on_hard_sequences(fc):
-    """The first import's statement (SQLite on the attached package) writes every answer but a
-    card's first chained: read through the card's previous row, each is the row the other
-    imports' statement writes whole (itself checked against the reference path above). The
-    chained rows come with their ids (each card's after its `first_id`), read in their order."""
+def test_a_first_import_s_narrow_answers_read_as_the_rows_written_whole_on_hard_sequences(fc):
+    """The first import's statement (SQLite on the attached package) writes each answer as an
+    `imported_answers` row (schema 0027: Anki's values, its study day and due after): read
+    through `answer_rows`, each is, column by column, the review-log row the other imports'
+    statement writes whole (itself checked against the reference path above), the previous
+    answer's values (first answer, elapsed days, due and last review before, lapses) found
+    where read."""
     pkg, cards = hard_sequences(fc)
     apply_fake(fc, pkg, cards)  # fills the helper tables in the package's database
     pkg.fill_temp("fc_known", TEMP_TABLES["fc_known"], [])
-    taken = list(pkg.sql("SELECT cid, card_id, retention FROM temp.fc_cards ORDER BY cid"))
-    pkg.fill_temp("fc_cards", FIRST_CARDS, [(*row, 500 - 100 * i) for i, row in enumerate(taken)])
     params = (*day_terms(AnkiClock.of(pkg.info)), fc.profile_id, anki_sync.IMPORTED_REASON)
     whole = list(pkg.sql(ROWS_SQL, params))
-    numbered = sorted(pkg.sql(FIRST_ROWS_SQL, params))
-    assert [n for n, *_ in numbered] == [*range(401, 408), *range(501, 508)]
-    chained = [tuple(row) for _n, *row in numbered]
-    assert len(chained) == len(whole) == 14
-    at = {name: i for i, name in enumerate(IMPORTED_COLUMNS)}
-    previous: dict[int, tuple[Any, ...]] = {}
-    read = []
-    for row in chained:  # in id order: the chain's
-        values = list(row)
-        if values[at["due_before"]] is None:
-            before = previous[values[at["card_id"]]]
-            values[at["due_before"]] = before[at["due_after"]]
-            values[at["last_review_before"]] = before[at["reviewed_at"]]
-        previous[values[at["card_id"]]] = row
-        read.append(tuple(values))
-    assert sum(1 for row in chained if row[at["due_before"]] is None) == 14 - 2
-    key = at["anki_revlog_id"]
-    assert sorted(read, key=lambda r: r[key]) == sorted(whole, key=lambda r: r[key])
+    narrow = list(pkg.sql(FIRST_ANSWERS_SQL, params[:3]))
+    assert len(narrow) == len(whole) == 14
+
+    with fc.engine.connect() as conn:  # both written as the imports write them, read back
+        conn.execute(delete(review_logs))  # the fake import's, written through Python
+        anki_sync.insert_stored(conn, whole)
+        due = [c.name for c in imported_answers.c].index("due_after")
+        conn.execute(insert(imported_answers), [
+            dict(zip((c.name for c in imported_answers.c),
+                     (*row[:due], from_micros(row[due]), *row[due + 1:]), strict=True))
+            for row in narrow
+        ])  # fmt: skip
+        written = conn.execute(select(*(review_logs.c[n] for n in IMPORTED_COLUMNS))).all()
+        read = conn.execute(imported_select(IMPORTED_COLUMNS)).all()
+        conn.rollback()
+    key = IMPORTED_COLUMNS.index("anki_revlog_id")
+    assert sorted(map(tuple, read), key=lambda r: r[key]) == sorted(
+        map(tuple, written), key=lambda r: r[key]
+    )
 
 
 def test_a_first_import_s_due_days_skip_an_interval_no_date_holds(fc):
@@ -221,29 +239,26 @@ def test_a_first_import_s_due_days_skip_an_interval_no_date_holds(fc):
     assert {day for (day, _) in pkg.sql("SELECT day, due FROM temp.fc_due")} == due_days
 
 
-def test_a_first_import_s_chained_rows_hold_in_any_order_sqlite_gives_them(
+def test_a_first_import_s_answers_hold_in_any_order_sqlite_gives_them(
     student, fc_now, tmp_path: Path, monkeypatch: Any
 ):
-    """A chained row reads its before-state from its card's row of the next lower id, so a
-    first import must give each card's rows ids in time order, whatever order the statement's
-    rows come in (it has no ORDER BY: SQLite's plan gives them card by card, each card's in
-    time order, but nothing in SQL promises that). Here they come newest first: every row is
-    still the reference path's."""
+    """A first import's statement has no ORDER BY (SQLite's plan reads the package's revlog in
+    its table's order): its narrow rows are keyed by card and revlog id, and a card's previous
+    answer is found by that key when read, so rows inserted newest first read the same: every
+    row is still the reference path's."""
     fc = fc_now
     if fc.engine.dialect.name != "sqlite":
         pytest.skip("the first import's statement runs on SQLite only (attached package)")
-    insert = anki_sync.AttachedCollection.insert_review_logs
+    insert_rows = anki_sync.AttachedCollection.insert_imported_answers
 
     def reversed_rows(self: Any, select: str, params: Any, **options: Any) -> int:
-        columns = self._db.execute(f"SELECT * FROM ({select}) LIMIT 0", params).description
-        revlog_id = len(columns) - 1  # the next to last (1-based): the row's revlog id
-        newest_first = f"SELECT * FROM ({select}) ORDER BY {revlog_id} DESC"
-        return insert(self, newest_first, params, **options)
+        newest_first = f"SELECT * FROM ({select}) ORDER BY 2 DESC"  # by revlog id
+        return insert_rows(self, newest_first, params, **options)
 
-    monkeypatch.setattr(anki_sync.AttachedCollection, "insert_review_logs", reversed_rows)
+    monkeypatch.setattr(anki_sync.AttachedCollection, "insert_imported_answers", reversed_rows)
     package = ah.export(student, tmp_path / "phone.colpkg")
     summary, card_ids = import_package(fc, package, tmp_path / "work")
-    assert chained_rows(fc) == summary.reviews_added - len(review_counts(fc)) > 0
+    assert narrow_rows(fc) == summary.reviews_added > 0
     with open_package(package, work_dir=tmp_path / "again") as pkg:
         assert assert_same_as_reference(fc, pkg, card_ids) == summary.reviews_added
 
@@ -251,9 +266,8 @@ def test_a_first_import_s_chained_rows_hold_in_any_order_sqlite_gives_them(
 def test_a_first_import_s_staged_rows_hold_in_any_order_the_copy_gives_them(
     tmp_path: Path, monkeypatch: Any
 ):
-    """The rows staged ahead (`services.anki_stage`) are copied without an ORDER BY too: each
-    carries its id (its card's `first_id` plus its place in the card), so copied newest first
-    they are stored exactly as the import's own statement stores them."""
+    """The answers staged ahead (`services.anki_stage`) are copied without an ORDER BY too:
+    copied newest first they are stored exactly as the import's own statement stores them."""
     from flashcore.services import anki_scheduling, anki_stage
     from tests.services.test_anki_staged_answers import staged_and_direct
 

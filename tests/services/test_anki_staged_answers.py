@@ -18,16 +18,15 @@ from sqlalchemy import select
 from flashcore.importers.anki_package import open_package
 from flashcore.importers.anki_revlog_sql import (
     COPY_STAGED_SQL,
-    FIRST_CARDS,
-    FIRST_ROWS_SQL,
+    FIRST_ANSWERS_SQL,
     STAGE_ROWS_SQL,
     STAGED_COLUMNS,
+    TEMP_TABLES,
 )
 from flashcore.importers.anki_scheduling import AnkiClock, day_terms
 from flashcore.services import Flashcore, anki_import, anki_stage
 from flashcore.services.check import check
-from flashcore.storage import anki_sync
-from flashcore.storage.tables import review_logs
+from flashcore.storage.tables import imported_answers, review_logs
 from flashcore.storage.uow import reading
 from tests.services import test_anki_import_paths as paths
 from tests.services.test_anki_revlog_rows import hard_sequences
@@ -59,6 +58,8 @@ def _rows(fc: Any) -> dict[str, list[tuple[Any, ...]]]:
     with reading(fc.engine) as session:
         rows["review_logs"] = [tuple(r) for r in session.execute(
             select(review_logs).order_by(review_logs.c.id))]  # fmt: skip
+        rows["imported_answers"] = [tuple(r) for r in session.execute(
+            select(imported_answers).order_by(*imported_answers.primary_key))]  # fmt: skip
     return rows
 
 
@@ -110,7 +111,7 @@ def test_a_first_import_s_staged_answers_give_every_row_its_own_statement_gives(
 ) -> None:
     staged, direct = staged_and_direct(tmp_path, monkeypatch)
     assert staged == direct
-    assert staged["review_logs"] and staged["anki_cards"]
+    assert staged["imported_answers"] and staged["anki_cards"]
 
 
 def test_answers_staged_for_another_day_start_hour_are_not_used(
@@ -165,25 +166,25 @@ def test_an_idle_core_is_one_the_load_average_leaves(
     assert SPARE_CORE() is False
 
 
-def test_the_staged_statement_gives_the_first_import_s_rows_in_its_order(fc_sqlite: Any) -> None:
+def test_the_staged_statement_gives_the_first_import_s_rows_in_card_order(fc_sqlite: Any) -> None:
     """On hand-made sequences (filtered decks, lapses, relearning, manual rows, learning
-    steps): the rows staged (every card's, keyed by Anki's card id) and copied are the rows
-    `FIRST_ROWS_SQL` gives, ids included; copied in the stage's order, their ids ascend (the
-    rows are appended)."""
+    steps): the answers staged (every card's, keyed by Anki's card id) and copied are the rows
+    `FIRST_ANSWERS_SQL` gives, staged card by card in time order (the table's key order)."""
     fc = fc_sqlite
     pkg, cards = hard_sequences(fc)
     apply_fake(fc, pkg, cards)  # fills the helper tables in the package's database
-    pkg.fill_temp("fc_cards", FIRST_CARDS,
-                  [(cid, card_id, 0.85, 100 * cid - 600) for cid, card_id in cards.items()])  # fmt: skip
+    pkg.fill_temp("fc_cards", TEMP_TABLES["fc_cards"],
+                  [(cid, card_id, 0.85) for cid, card_id in cards.items()])  # fmt: skip
     terms = day_terms(AnkiClock.of(pkg.info))
-    first = list(pkg.sql(FIRST_ROWS_SQL, (*terms, fc.profile_id, anki_sync.IMPORTED_REASON)))
+    first = list(pkg.sql(FIRST_ANSWERS_SQL, (*terms, fc.profile_id)))
     list(pkg.sql("ATTACH DATABASE ':memory:' AS anki_stage"))
     list(pkg.sql(f"CREATE TABLE anki_stage.answers ({STAGED_COLUMNS})"))
     list(pkg.sql(f"INSERT INTO anki_stage.answers {STAGE_ROWS_SQL}", terms))
-    copied = list(pkg.sql(COPY_STAGED_SQL, (fc.profile_id, anki_sync.IMPORTED_REASON)))
+    staged = list(pkg.sql("SELECT cid, id FROM anki_stage.answers ORDER BY rowid"))
+    copied = list(pkg.sql(COPY_STAGED_SQL, (fc.profile_id,)))
     assert len(first) == 14
     assert sorted(copied) == sorted(first)
-    assert [row[0] for row in copied] == [*range(101, 108), *range(201, 208)]
+    assert staged == sorted(staged)
 
 
 def test_two_packages_in_one_import_each_keep_their_own_work_folder(

@@ -176,10 +176,15 @@ def _revlog_row_lost(fc: Any, pkg: Package, tmp_path: Path) -> None:
     """An answer carrying an Anki revlog id gone (as an undo removes an answer given here that
     came back from Anki): the full re-import brings that row again."""
     with fc.engine.begin() as conn:
-        conn.execute(text(
+        gone = conn.execute(text(
             "DELETE FROM review_logs WHERE id = (SELECT MAX(id) FROM review_logs"
             " WHERE anki_revlog_id IS NOT NULL)"
-        ))  # fmt: skip
+        )).rowcount  # fmt: skip
+        if not gone:  # a first import's answers on SQLite are kept narrow (schema 0027)
+            conn.execute(text(
+                "DELETE FROM imported_answers WHERE anki_revlog_id ="
+                " (SELECT MAX(anki_revlog_id) FROM imported_answers)"
+            ))  # fmt: skip
 
 
 def _days_later(fc: Any, pkg: Package, tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import text
 
 from flashcore.core.clock import FixedClock
-from flashcore.services import Flashcore, matching, qbank, weakness
+from flashcore.services import Flashcore, kept_scores, matching, qbank, weakness
 from flashcore.storage.repos import qbank_sums
 from flashcore.storage.repos.qbank_sums_rows import _state
 from flashcore.storage.uow import reading
@@ -40,6 +40,8 @@ def test_the_report_through_the_windows_is_the_report_summed_from_scratch(
     clock = FixedClock(datetime(2026, 11, 25, 15, tzinfo=UTC))
     monkeypatch.setattr(matching, "SUM_IN_DATABASE_FROM", 0)  # the sums kept from the start
     monkeypatch.setattr(weakness, "SUM_IN_DATABASE_FROM", 0)
+    # the windows read each time, not the scores kept from them (tests/services/test_kept_scores)
+    monkeypatch.setattr(kept_scores, "stamp", lambda *args, **kwargs: None)
     windowed, seen = [], []
     read = qbank_sums.read_windows
 

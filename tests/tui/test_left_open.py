@@ -77,6 +77,16 @@ async def test_a_raised_limit_in_the_other_terminal_shows_on_a_reviewer_left_on_
         assert screen.view.state.label == "new"
 
 
+async def _finish_the_day(pilot) -> SessionEndScreen:
+    """Every card Easy: nothing held back, the summary of a finished day."""
+    for _ in range(30):
+        if isinstance(pilot.app.screen, SessionEndScreen):
+            break
+        await answer(pilot, "4")
+    assert isinstance(pilot.app.screen, SessionEndScreen)
+    return pilot.app.screen
+
+
 async def _overnight(pilot, fc, title: str) -> str:
     """A session summary's text the next morning, after checking that the evening's "Due
     tomorrow" (under `title`) reads "Due today" once that day has begun, the same numbers."""
@@ -99,11 +109,7 @@ async def test_the_session_summary_left_open_overnight_says_a_new_day_began(fc, 
     app = review_app(fc)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        for _ in range(30):  # every card Easy: nothing held back, the summary of a finished day
-            if isinstance(app.screen, SessionEndScreen):
-                break
-            await answer(pilot, "4")
-        screen = app.screen
+        screen = await _finish_the_day(pilot)
         assert isinstance(screen, SessionEndScreen) and screen.finished
         text = await _overnight(pilot, fc, "All done for today")
         assert "All done for today" not in text
@@ -218,3 +224,53 @@ def test_postponed_cards_are_first_today_once_the_new_day_began():
     morning = session_end.summary_text(record, 60.0, None, new_day=True).plain
     assert "3 cards over the time budget, first today" in morning
     assert "tomorrow" not in morning
+
+
+async def test_a_summary_left_open_over_several_rollovers_shows_todays_queue_as_home_does(
+    fc, monkeypatch
+):
+    # Left open from one evening over a fortnight away, the summary kept the first new day's
+    # projection ("Due today 20 (20 new · 0 learning · 0 review)") while that day's Easy cards
+    # had come due: each later rollover now loads today's queue, the numbers Home shows.
+    from flashcore.services.study import build_queue
+
+    monkeypatch.setattr(session_end, "ROLLOVER_LOOK_S", 0.2)
+    app = review_app(fc)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await _finish_the_day(pilot)
+        await _overnight(pilot, fc, "All done for today")
+        fc.clock.set(NOW + timedelta(days=40, hours=-1))  # every Easy card of that evening due
+        for _ in range(50):
+            await pilot.pause(0.1)
+            text = screen_text(app)
+            if "0 review)" not in text:
+                break
+        queue = build_queue(fc, limit=0, details=False)
+        assert queue.review > 0
+        due_today = re.search(r"Due today +(\S.*)", screen_text(app))
+        assert due_today is not None
+        assert due_today.group(1).strip() == session_end.outlook_text(queue)
+
+
+async def test_a_raised_limit_in_the_other_terminal_shows_on_a_reviewer_waiting_for_a_step(fc):
+    """Found living with it (tmux): the reviewer said "Next card in 9m" (a learning step, the
+    day's new cards spent) while the other terminal raised `new_per_day`: the waiting screen
+    looked only at its clock, so the new cards came once the step was due, minutes later."""
+    fc.config_set("new_per_day", "1")
+    fc.config_set("learn_ahead_minutes", "0")
+    app = review_app(fc)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, ReviewScreen)
+        await answer(pilot, "3")  # the day's one new card, Good: its next step in 10 minutes
+        assert screen.phase == "waiting"
+        other = type(fc).open(str(fc.url), clock=fc.clock)  # another process's connection
+        try:
+            other.config_set("new_per_day", "2")
+        finally:
+            other.close()
+        await _until_front(pilot, screen)
+        assert screen.phase == "front" and screen.view is not None
+        assert screen.view.state.label == "new"

@@ -26,6 +26,17 @@ async def _paste(pilot, text: str) -> None:
     await settle(pilot)
 
 
+async def _until_box(pilot) -> None:
+    """Until a paste's box shows, drawn (under load its text lags its push)."""
+    for _ in range(100):
+        await pilot.pause(0.1)
+        if isinstance(pilot.app.screen, PasteImportScreen) and "Import this paste" in " ".join(
+            screen_text(pilot.app).split()
+        ):
+            break
+    assert isinstance(pilot.app.screen, PasteImportScreen)
+
+
 async def test_a_log_pasted_into_the_reviewer_is_imported_after_y(fc):
     notes = Notes()
     app = review_app(fc)
@@ -98,14 +109,12 @@ async def test_the_same_log_pasted_again_says_it_was_imported_before(fc):
     assert said.endswith(" UTC); nothing added") and "--again" not in said
 
 
-async def test_a_log_pasted_while_the_collection_opens_is_read_once_it_is_open(fc):
-    # Found by rv2: a paste on the loading screen (the first seconds of `flashcore review` on a
-    # large collection) was dropped without a word. It is kept and read once the collection is
-    # open: the same box as a paste on Home.
+def _opening_app(fc):
+    """An app whose collection opens once the returned event is set (the loading screen
+    meanwhile)."""
     import threading
 
     from flashcore.tui.app import make_lazy_app
-    from flashcore.tui.screens.loading import LoadingScreen
 
     from .conftest import still
 
@@ -115,7 +124,16 @@ async def test_a_log_pasted_while_the_collection_opens_is_read_once_it_is_open(f
         opening.wait(10)
         return fc
 
-    app = make_lazy_app(opener, ticks=still)
+    return make_lazy_app(opener, ticks=still), opening
+
+
+async def test_a_log_pasted_while_the_collection_opens_is_read_once_it_is_open(fc):
+    # Found by rv2: a paste on the loading screen (the first seconds of `flashcore review` on a
+    # large collection) was dropped without a word. It is kept and read once the collection is
+    # open: the same box as a paste on Home.
+    from flashcore.tui.screens.loading import LoadingScreen
+
+    app, opening = _opening_app(fc)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause(0.2)
         assert isinstance(app.screen, LoadingScreen)
@@ -123,14 +141,62 @@ async def test_a_log_pasted_while_the_collection_opens_is_read_once_it_is_open(f
         await pilot.pause(0.3)
         assert isinstance(app.screen, LoadingScreen)
         opening.set()
-        for _ in range(50):
-            await pilot.pause(0.1)
-            if isinstance(app.screen, PasteImportScreen):
-                break
-        assert isinstance(app.screen, PasteImportScreen)
+        await _until_box(pilot)
         assert "12 rows (a UWorld paste)" in " ".join(screen_text(app).split())
         await pilot.press("y")
         await settle(pilot)
         await settle(pilot)
     (batch,) = list_batches(fc)
     assert batch["attempts"] == 12
+
+
+CSV_LOG = (Path(__file__).parents[2] / "decks" / "samples" / "missed.csv").read_text()
+
+
+async def test_two_logs_pasted_while_the_collection_opens_are_each_asked_about(fc):
+    # Found by rv3: of two pastes on the loading screen (two question-bank blocks copied one
+    # after the other) only the last was kept; the first was dropped without a word.
+    app, opening = _opening_app(fc)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.2)
+        app.post_message(events.Paste(SAMPLE))
+        app.post_message(events.Paste(CSV_LOG))
+        await pilot.pause(0.3)
+        opening.set()
+        await _until_box(pilot)
+        assert "(a UWorld paste)" in " ".join(screen_text(app).split())
+        await pilot.press("y")
+        await _until_box(pilot)
+        assert "question_id" in screen_text(app)  # the second paste's first lines
+        await pilot.press("y")
+        await settle(pilot)
+        await settle(pilot)
+    assert len(list_batches(fc)) == 2
+
+
+async def test_a_paste_while_the_box_shows_is_asked_about_after_it(fc):
+    # A second paste while the first one's box showed was dropped without a word. It waits
+    # for that box; the same log pasted twice is then refused as imported before.
+    notes = Notes()
+    app = review_app(fc)
+    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
+        await settle(pilot)
+        await _paste(pilot, SAMPLE)
+        assert isinstance(app.screen, PasteImportScreen)
+        await _paste(pilot, CSV_LOG)
+        await _paste(pilot, SAMPLE)
+        assert "Paste kept: asked about after this one" in notes.messages
+        assert "UWorld paste" in " ".join(screen_text(app).split())  # still the first box
+        await pilot.press("y")
+        await _until_box(pilot)
+        assert "question_id" in screen_text(app)
+        await pilot.press("n")  # the CSV left
+        for _ in range(30):
+            await pilot.pause(0.1)
+            if any(m.startswith("The paste was not imported") for m in notes.messages):
+                break
+        assert not isinstance(app.screen, PasteImportScreen)
+    (batch,) = list_batches(fc)
+    assert batch["attempts"] == 12
+    (said,) = [m for m in notes.messages if m.startswith("The paste was not imported")]
+    assert "it was imported before" in said

@@ -121,4 +121,31 @@ async def test_a_review_limit_the_reviews_outgrow_comes_first_with_its_backlog(f
         assert screen.data is not None
         waiting = max(d["held_reviews"] for d in screen.data["days"])
     assert waiting > 0 and f"Waiting up to {waiting:,} reviews" in text
-    assert "! reviews_per_day 1 leaves due reviews waiting on" in text
+    assert "(all: flashcore plan): reviews_per_day 1 leaves due reviews waiting on" in text
+
+
+async def test_at_80x24_the_first_warning_has_room_and_says_how_many_there_are(fc):
+    """Found by hand (tmux, 80x24): the summary's warning stopped after its first line and a
+    half ("… waiting on 6 of 70 days (0 today,"), before the command it recommends, and the
+    plan's other warnings (new_per_day below the plan's rate) were not mentioned at all."""
+    from datetime import timedelta
+
+    from flashcore.core.model import Rating
+    from flashcore.services import study
+
+    exam.set_exam(fc, date(2027, 1, 20), minutes_per_day=120)
+    for item in study.build_queue(fc).items:
+        study.answer(fc, item.card_id, Rating.EASY)
+    fc.clock.advance(timedelta(days=25))
+    fc.config_set("reviews_per_day", "1")
+    app = make_app(fc, ticks=still)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_plan(pilot)
+        text = " ".join(screen_text(app).split())
+        assert screen.data is not None
+        warnings = screen.data["warnings"]
+        plots = list(screen.query(PlotextPlot))
+        assert all(p.size.height >= 8 for p in plots)  # the charts keep their room
+    assert len(warnings) > 1 and warnings[0]["kind"] == "review_limit"
+    assert f"! 1 of {len(warnings)} (all: flashcore plan): reviews_per_day 1" in text
+    assert "a day fall due after today. Raise it (`flashcore config set" in text

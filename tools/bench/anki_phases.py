@@ -41,7 +41,7 @@ PHASES = (
     (_SCHED, "_adopt_preset", "  the preset"),
     (_SCHED, "_bulk", "  the review log"),
     ("flashcore.services.anki_stage", "AnswerStaging.result", "    waiting for the stage"),
-    (_SYNC, "AttachedCollection.insert_review_logs", "    the insert and index builds"),
+    (_SYNC, "AttachedCollection.insert_imported_answers", "    the answers inserted"),
     (_SCHED, "_first_states", "  the cards' states and anchors"),
     (_SCHED, "_decode", "    the cards' data decoded"),
     ("flashcore.storage.repos", "renumber_new_cards", "new-card places"),
@@ -49,7 +49,7 @@ PHASES = (
     ("flashcore.storage.uow", "_check_keys", "foreign keys checked"),
     ("sqlalchemy.orm", "Session.commit", "commits"),
     ("flashcore.services.decks", "_refresh_after", "weights and statistics after"),
-    ("flashcore.storage.anki_stage", "StageDb.stage", "stage thread: the window pass"),
+    ("flashcore.storage.anki_stage", "StageDb.stage", "stage thread: the answers staged"),
     ("flashcore.services.anki_days", "fill_days", "stage thread: day tables (+ import's)"),
 )
 

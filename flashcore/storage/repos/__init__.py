@@ -27,6 +27,7 @@ from flashcore.storage.repos.qbank_sums_sync import *  # noqa: F403
 from flashcore.storage.repos.qbank_windows import *  # noqa: F403
 from flashcore.storage.repos.review_log import *  # noqa: F403
 from flashcore.storage.repos.scoped_changes import *  # noqa: F403
+from flashcore.storage.repos.scores_kept import *  # noqa: F403
 from flashcore.storage.repos.topic_cards import *  # noqa: F403
 from flashcore.storage.repos.undo import *  # noqa: F403
 

@@ -12,6 +12,7 @@ from sqlalchemy import (
     text,
 )
 
+from flashcore.storage.answer_rows import answer_rows
 from flashcore.storage.tables import (
     anki_cards,
     cards,
@@ -30,6 +31,8 @@ def changed_since(session: Executor, since: datetime | None) -> datetime | None:
     scans (~25 ms each at 200,000 cards) only when those found nothing newer."""
     from flashcore.storage.tables import qbank_batches
 
+    # The review log's newest row; an import that takes answers over writes their cards too
+    # (`imported_answers` is not read: their modified_at is the import's time).
     newest_review = session.execute(
         select(review_logs.c.reviewed_at).order_by(review_logs.c.id.desc()).limit(1)
     ).scalar()
@@ -118,7 +121,8 @@ def import_stamp(session: Executor, profile_id: int) -> str:
     from flashcore.storage.repos.scoped_changes import JOURNAL_KEY
     from flashcore.storage.tables import decks, profiles, topics
 
-    n, c, r, a = notes.c, cards.c, review_logs.c, anki_cards.c
+    n, c, a = notes.c, cards.c, anki_cards.c
+    r = answer_rows("anki_revlog_id").c
     rows: list[tuple[object, ...]] = [
         tuple(session.execute(query).one())
         for query in (

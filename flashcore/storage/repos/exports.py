@@ -22,13 +22,13 @@ from flashcore.core.model import (
     NoteKind,
     ReviewRecord,
 )
+from flashcore.storage.answer_rows import answer_rows
 from flashcore.storage.tables import (
     cards,
     decks,
     note_qids,
     note_topics,
     notes,
-    review_logs,
     topics,
 )
 from flashcore.storage.types import from_micros, from_retention, to_micros
@@ -181,7 +181,7 @@ def answers_by_time(
     are read in order and each once (reading it card by card touched most pages once per slice
     of cards, and needed a sort). On SQLite the driver's own rows, as stored: no object per
     answer but its tuple."""
-    r, batch = review_logs.c, ANSWERS_PER_BATCH
+    r, batch = answer_rows(*_ANSWER_NAMES).c, ANSWERS_PER_BATCH
     connection = session if isinstance(session, Connection) else session.connection()
     sqlite = connection.dialect.name == "sqlite"
     statement = _answers_statement().where(r.profile_id == profile_id)
@@ -221,7 +221,7 @@ def _micros(value: Any) -> int:
 def own_revlog_ids(session: Executor, where: Any) -> array[int]:
     """The Anki revlog ids the answers of the cards matching `where` already have, ascending
     (8 bytes each)."""
-    r = review_logs.c
+    r = answer_rows("card_id", "anki_revlog_id").c
     rows = session.execute(
         select(r.anki_revlog_id)
         .where(r.anki_revlog_id.is_not(None), r.card_id.in_(select(cards.c.id).where(where)))
@@ -237,7 +237,9 @@ def _sqlite_reviews(
     here as `UTCMicros` converts it: SQLAlchemy's row and type handling cost more than the rest of
     the read (an export of 1,000,000 reviews reads every one)."""
     driver: Any = connection.connection.driver_connection
-    rows = driver.execute(_SQLITE_REVIEWS.format(",".join("?" * len(card_ids))), list(card_ids))
+    rows = driver.execute(
+        _sqlite_reviews_sql().format(",".join("?" * len(card_ids))), list(card_ids)
+    )
     out: dict[int, list[ReviewRecord]] = {}
     parse, states = from_micros, _STATES
     history: list[ReviewRecord] = []
@@ -322,16 +324,34 @@ def _qids_statement(dense: bool) -> Any:
     )
 
 
-_SQLITE_REVIEWS = (
-    "SELECT card_id, reviewed_at, rating, duration_ms, state_before, state_after, due_after,"
-    " stability_after, difficulty_after, desired_retention, anki_revlog_id FROM review_logs"
-    " WHERE card_id IN ({}) ORDER BY card_id, reviewed_at, id"
-)
+_REVIEW_NAMES = ("card_id", "reviewed_at", "rating", "duration_ms", "state_before",
+                 "state_after", "due_after", "stability_after", "difficulty_after",
+                 "desired_retention", "anki_revlog_id", "id")  # fmt: skip
+
+
+@cache
+def _sqlite_reviews_sql() -> str:
+    """The SQL of `_reviews_statement` on SQLite, its card ids `{}` (a list of `?`)."""
+    from sqlalchemy.dialects import sqlite
+
+    names = _REVIEW_NAMES
+    union = answer_rows(*names).element.compile(
+        dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}
+    )
+    return (
+        f"SELECT {', '.join(names[:-1])} FROM ({union}) AS answers"
+        " WHERE card_id IN ({}) ORDER BY card_id, reviewed_at, id"
+    )
+
+
+_ANSWER_NAMES = ("card_id", "reviewed_at", "rating", "duration_ms", "state_before",
+                 "state_after", "due_after", "difficulty_after", "anki_revlog_id", "id",
+                 "profile_id")  # fmt: skip
 
 
 @cache
 def _answers_statement() -> Any:
-    r = review_logs.c
+    r = answer_rows(*_ANSWER_NAMES).c
     return select(
         r.card_id, r.reviewed_at, r.rating, r.duration_ms, r.state_before, r.state_after,
         r.due_after, r.difficulty_after, r.anki_revlog_id,
@@ -340,7 +360,7 @@ def _answers_statement() -> Any:
 
 @cache
 def _reviews_statement() -> Any:
-    r = review_logs.c
+    r = answer_rows(*_REVIEW_NAMES).c
     return (
         select(
             r.card_id,

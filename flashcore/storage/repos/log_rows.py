@@ -97,7 +97,8 @@ def _chain_statement() -> Any:
 
 # What a row imported from Anki holds of its before-state when written whole
 # (`anki_sync.imported_row`): its due and last review; no step, memory or retention (none
-# known). A first import's chained rows (`importers.anki_revlog_sql.FIRST_ROWS_SQL`) read these
+# known). A first import's chained rows (schemas 0017 to 0026; `storage.answer_rows` shows the
+# answers of `imported_answers` the same way, unchained) read these
 # two from the card's previous row (its due after and time) and hold the rest as such a row
 # does: the previous row's step, stability (0.0: none known), difficulty (Anki's factor) and
 # retention after are not what the answer was given with.

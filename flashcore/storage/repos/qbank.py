@@ -24,7 +24,6 @@ from sqlalchemy import (
     update,
 )
 
-# Batches have a module of their own (repos.qbank_batches); their names stay importable here.
 from flashcore.storage.repos.qbank_batches import (
     BatchSummary,
     EarlierBatch,
@@ -41,6 +40,9 @@ from flashcore.storage.repos.qbank_batches import (
     reweighing_batches,
     shown,
 )
+
+# Batches have a module of their own (repos.qbank_batches); their names stay importable here.
+from flashcore.storage.repos.scores_kept import clear_kept_scores
 from flashcore.storage.tables import (
     qbank_attempts,
     qbank_batches,
@@ -165,6 +167,7 @@ def clear_sums(conn: Executor, profile_id: int) -> None:
     conn.execute(delete(qbank_sums_state).where(qbank_sums_state.c.profile_id == profile_id))
     conn.execute(delete(qbank_sums).where(qbank_sums.c.profile_id == profile_id))
     conn.execute(delete(qbank_windows).where(qbank_windows.c.profile_id == profile_id))
+    clear_kept_scores(conn, profile_id)  # made from them (storage.scores_kept)
 
 
 def _missed_count() -> Any:

@@ -151,6 +151,9 @@ def new_parts(profile_id: int, where: Any, *extra: Any) -> list[Any]:
     return [missed, weak, rest]
 
 
+WALK_BATCH = 500  # the probe walk's rows read at a time, and probes checked against the scope
+
+
 def first_of_topics(
     conn: Executor,
     profile_id: int,
@@ -170,37 +173,54 @@ def first_of_topics(
     short of their quota are read, never every new card."""
     c, nt = cards.c, note_topics.c
     short = _topics_short_of(conn, profile_id, quota, count_up_to)
-    topics_of: dict[int, list[int]] = defaultdict(list)
-    for chunk in chunks(sorted(short), 900):
-        for note_id, topic_id in conn.execute(
-            select(nt.note_id, nt.topic_id).where(nt.topic_id.in_(chunk))
-        ):
-            topics_of[note_id].append(topic_id)
-    found: dict[int, list[tuple[int, int, int, int]]] = defaultdict(list)
-    for chunk in chunks(sorted(topics_of), 900):
-        for card_id, note_id, ord_, position in conn.execute(
-            select(c.id, c.note_id, c.ord, c.new_position).where(
-                c.note_id.in_(chunk), c.suspended.is_(False), _new()
-            )
-        ):
-            for topic_id in topics_of[note_id]:
-                found[topic_id].append((position, note_id, ord_, card_id))
-    firsts: set[tuple[int, int, int, int]] = set()
-    for topic_id, new in found.items():
-        firsts.update(sorted(new)[: short[topic_id]])
+    if not short:
+        return []
+    # The profile's new cards in introduction order, each with its note's topics (a row a
+    # topic), walked until `fetch` probes are found: a card is a probe when one of its short
+    # topics has had fewer than its `lacking` new cards before it. Reading every new card of
+    # the short topics and ranking them in Python took 3.5 s at 200,000 new cards in 1,281
+    # topics (none studied yet: every topic short), where the walk stops after a few hundred.
+    walk = conn.execute(
+        select(c.id, nt.topic_id)
+        .join(note_topics, nt.note_id == c.note_id)
+        .where(c.profile_id == profile_id, c.suspended.is_(False), _new())
+        .order_by(c.new_position, c.note_id, c.ord, c.id)
+        .execution_options(yield_per=WALK_BATCH)
+    )
+    seen: dict[int, int] = {}  # short topic -> its new cards walked so far
     rows: list[QueueRow] = []
-    ordered = [card_id for *_, card_id in sorted(firsts)]
-    for chunk in chunks(ordered, 900):  # in introduction order: stop once `fetch` are found
-        rows += [
+    probes: list[int] = []
+    last = None
+
+    def take(found: list[int]) -> None:
+        # The probes in this scope and active now, in introduction order.
+        rows.extend(
             tuple(r)
             for r in conn.execute(
                 select(*CARD_COLUMNS)
-                .where(_active(scope, now), _new(), c.id.in_(chunk))
+                .where(_active(scope, now), _new(), c.id.in_(found))
                 .order_by(c.new_position, c.note_id, c.ord)
             )
-        ]
-        if len(rows) >= fetch:
-            break
+        )
+
+    for card_id, topic_id in walk:
+        lacking = short.get(topic_id)
+        if lacking is None:
+            continue
+        count = seen.get(topic_id, 0)
+        seen[topic_id] = count + 1
+        if count < lacking and card_id != last:
+            probes.append(card_id)
+            last = card_id  # a card probing two topics is one probe
+            if len(probes) >= WALK_BATCH:
+                take(probes)
+                probes = []
+                if len(rows) >= fetch:
+                    break
+    else:
+        if probes:
+            take(probes)
+    walk.close()
     return rows[:fetch]
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import case, func, select
 
 from flashcore.core.errors import NotFoundError
 from flashcore.core.model import CardState, Schedule
+from flashcore.storage.answer_rows import answer_rows
 from flashcore.storage.repos.answering import schedule_from
 from flashcore.storage.tables import cards, review_logs
 
@@ -22,10 +23,10 @@ if TYPE_CHECKING:
 
 def review_counts_since(session: Executor, profile_id: int, since: datetime) -> dict[int, int]:
     """Answers since `since` grouped by the state the card was in (NEW counts introductions)."""
-    r = review_logs.c
+    r = answer_rows("profile_id", "reviewed_at", "state_before", since=since).c
     rows = session.execute(
         select(r.state_before, func.count())
-        .where(r.profile_id == profile_id, r.reviewed_at >= since)
+        .where(r.profile_id == profile_id)
         .group_by(r.state_before)
     )
     return {int(s): int(n) for s, n in rows}
@@ -64,7 +65,8 @@ class LoggedAnswer:
 
 def answer_log(session: Executor, profile_id: int) -> list[LoggedAnswer]:
     """The profile's whole review log, card by card, each card's answers in order."""
-    r = review_logs.c
+    r = answer_rows("id", "card_id", "rating", "reviewed_at", "desired_retention",
+                    "scheduler_id", "elapsed_days", "profile_id").c  # fmt: skip
     rows = session.execute(
         select(r.card_id, r.rating, r.reviewed_at, r.desired_retention, r.scheduler_id,
                r.elapsed_days)
@@ -111,13 +113,16 @@ def review_outcomes(session: Executor, profile_id: int, since: datetime) -> list
     chained row (schema 0017) takes its stability and last review from the card's previous row:
     the one before it in this read, or, for a card's first answer here, the row before it (all
     such rows read in one statement: `_rows_before`)."""
-    r, c = review_logs.c, cards.c
+    r = answer_rows("id", "card_id", "reviewed_at", "state_before", "packed_before",
+                    "last_review_before", "stability_after", "elapsed_days", "rating",
+                    "due_before", "profile_id", since=since).c  # fmt: skip
+    c = cards.c
     rows = session.execute(
         select(r.id, r.card_id, c.note_id, r.reviewed_at, r.state_before, r.packed_before,
                r.last_review_before, r.stability_after, r.elapsed_days, r.rating, r.due_before)
         .join(cards, cards.c.id == r.card_id)
         .where(r.profile_id == profile_id, r.reviewed_at >= since)
-        .order_by(r.card_id, r.id)
+        .order_by(r.card_id, r.id, r.reviewed_at)
     ).all()  # fmt: skip
     review = int(CardState.REVIEW)
     out = []
@@ -178,7 +183,8 @@ def first_answers_by_note(
 ) -> dict[int, tuple[int, int]]:
     """Each note's cards' first answers (given to a new card) since `since`: note id ->
     (answered, failed: rated Again). core.first_answers' evidence."""
-    r, c = review_logs.c, cards.c
+    r = answer_rows("card_id", "rating", "profile_id", "reviewed_at", "state_before", since=since).c
+    c = cards.c
     failed = func.sum(case((r.rating == 1, 1), else_=0))
     rows = session.execute(
         select(c.note_id, func.count(), failed)

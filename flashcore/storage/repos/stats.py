@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, case, func, literal, or_, select
 
 from flashcore.core.model import CardState
-from flashcore.storage.tables import cards, review_logs
+from flashcore.storage.answer_rows import answer_rows
+from flashcore.storage.tables import cards
 from flashcore.storage.types import UTCMicros
 
 if TYPE_CHECKING:
@@ -68,7 +69,9 @@ def count(
 
 def _today(conn: Executor, profile_id: int, start: datetime) -> tuple[int, int, int, int]:
     """Today's answers, of them Again, of them new cards; and their milliseconds."""
-    r = review_logs.c
+    r = answer_rows(
+        "profile_id", "reviewed_at", "rating", "state_before", "duration_ms", since=start
+    ).c
     reviews, again, new, ms = conn.execute(
         select(
             func.count(),
@@ -84,7 +87,8 @@ def _month(conn: Executor, profile_id: int, past_starts: list[datetime]) -> tupl
     """The answers of the last 30 study days, and the reviews among them on a later study day
     than the card's last answer, passed and failed (true retention: a repeat within one study
     day, after a relearning step say, tests nothing)."""
-    r = review_logs.c
+    r = answer_rows("profile_id", "reviewed_at", "rating", "state_before", "elapsed_days",
+                    "last_review_before", since=past_starts[0]).c  # fmt: skip
     day_began = case(
         *[
             (r.reviewed_at < past_starts[i + 1], literal(past_starts[i], UTCMicros()))
@@ -112,7 +116,7 @@ def _month(conn: Executor, profile_id: int, past_starts: list[datetime]) -> tupl
 def _answers_per_day(
     conn: Executor, profile_id: int, past_starts: list[datetime]
 ) -> dict[int, int]:
-    r = review_logs.c
+    r = answer_rows("profile_id", "reviewed_at", since=past_starts[0]).c
     logged = (
         select(_day_index(r.reviewed_at, past_starts).label("day"))
         .where(

@@ -5,10 +5,11 @@ a question id and how many notes each set of topics links (`linked_sets`)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sqlalchemy import String, cast, func, insert, select, text, update
@@ -31,6 +32,19 @@ class StoredIndex:
     # Without every note's topics: notes counted per set of linked topics (sorted ids), and
     # `note_topics` holds only the notes that list a question id.
     linked_sets: Counter[tuple[int, ...]] | None = None
+    # The digest of its light form as stored (`index_digest`), when it was read from there.
+    digest: str | None = field(default=None, compare=False)
+
+
+def index_digest(stored: StoredIndex) -> str | None:
+    """A digest of the light index (sha256 of its stored form, as `keep_index` stores it):
+    two indexes read alike have the same; None for an index of every note's topics. What the
+    kept topic scores are checked against (`storage.scores_kept`)."""
+    if stored.digest is not None:
+        return stored.digest
+    if stored.linked_sets is None:
+        return None
+    return hashlib.sha256(_encoded(stored).encode()).hexdigest()
 
 
 def stored_index(conn: Executor, profile_id: int, *, every_note: bool = True) -> StoredIndex:
@@ -244,4 +258,5 @@ def _decoded(payload: str) -> StoredIndex:
         {(source, qid): notes for source, qid, notes in qids},
         {note: linked for note, linked in note_rows},
         Counter({tuple(linked): n for linked, n in sets}),
+        hashlib.sha256(payload.encode()).hexdigest(),
     )

@@ -28,6 +28,29 @@ def last_reviews(session: Session, profile_id: int, count: int) -> list[dict[str
     return [before_state(session, dict(r._mapping)) for r in rows]
 
 
+def review_to_undo(
+    session: Session, profile_id: int, review_id: int, card_id: int
+) -> dict[str, Any] | None:
+    """The answer `review_id` to `card_id` given in flashcore by this profile, with its
+    before-state and `answered_since`: whether its card has a later answer; None when there is
+    no such row (a row id SQLite gave again to an answer to another card is not it)."""
+    r = review_logs.c
+    row = session.execute(
+        select(review_logs).where(
+            r.id == review_id,
+            r.card_id == card_id,
+            r.profile_id == profile_id,
+            r.imported.is_(False),
+        )
+    ).first()
+    if row is None:
+        return None
+    later = session.execute(
+        select(r.id).where(r.card_id == row.card_id, r.id > review_id).limit(1)
+    ).first()
+    return {**before_state(session, dict(row._mapping)), "answered_since": later is not None}
+
+
 def undo_review(session: Session, log: dict[str, Any], now: datetime) -> None:
     """Restore the card to its state before `log` and delete the log row."""
     card = session.execute(

@@ -31,18 +31,20 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("o", "open the card's images with the system viewer"),
             ("↑ ↓ PgUp PgDn", "scroll a long card"),
             ("e", "end the session and see the summary"),
+            ("+", "a day's worth more new cards, when today's limit holds some back"),
             ("Esc", "back (every answer is already saved)"),
         ),
     ),
     (
         "Weak topics",
-        (("Enter", "study the highlighted topic only"),),
+        (("Enter", "study the highlighted topic only"), ("Esc", "back")),
     ),
     (
         "Plan",
         (
             ("s", "choose retention targets toward the exam (runs in the background)"),
             ("r", "recompute the plan"),
+            ("Esc", "back"),
         ),
     ),
     (

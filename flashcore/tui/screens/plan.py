@@ -45,10 +45,12 @@ def summary_text(data: dict[str, Any]) -> Text:
     if waiting:  # the review limit's backlog at its largest
         text.append("   Waiting ", style="bold")
         text.append(f"up to {waiting:,} reviews", style="red")
-    if data["warnings"]:
-        first = data["warnings"][0]["message"]
+    warnings = data["warnings"]
+    if warnings:  # the first, as much of it as the screen has room for; how many there are
         text.append("\n! ", style="bold yellow")
-        text.append(first if len(first) <= 150 else first[:149] + "…", style="yellow")
+        if len(warnings) > 1:
+            text.append(f"1 of {len(warnings)} (all: flashcore plan): ", style="bold yellow")
+        text.append(warnings[0]["message"], style="yellow")
     return text
 
 

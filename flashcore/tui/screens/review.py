@@ -441,6 +441,7 @@ class ReviewScreen(ReviewActions, ReviewWrites, Screen[None]):
             else:
                 self._notice_text = self._waiting_text()
                 self._show_lines("waiting")
+                self._look_when_done()  # another terminal's change: a raised limit, an import
         elif self.phase in ("front", "back"):
             self._quiet_work()  # an import that finished while the student reads
         elif self.phase == "done":

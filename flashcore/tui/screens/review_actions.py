@@ -140,7 +140,7 @@ class ReviewActions:
             self.study.invalidate()
 
     def action_undo(self) -> None:
-        from flashcore.services.study import undo
+        from flashcore.services.study import undo, undo_answer
 
         if self._keep(self.action_undo):
             return
@@ -157,14 +157,17 @@ class ReviewActions:
                 self._replay_keys()
                 return
             self.record.pop()
-            card_id = outcome[0].card_id
-            if card_id != last.card_id:
-                self.say(f"undid card {card_id}: the latest answer was given elsewhere")
-            else:
-                self.say(f"Undone: {outcome[0].rating.label}")
-            self.load_next(prefer=card_id)
+            self.say(f"Undone: {outcome.rating.label}")
+            self.load_next(prefer=outcome.card_id)
 
-        self._write(lambda: undo(fc), then)
+        # this session's own latest answer, not one another reviewer gave since
+        review_id, card_id = last.review_id, last.card_id
+        self._write(
+            (lambda: undo(fc)[0])
+            if review_id is None
+            else (lambda: undo_answer(fc, review_id, card_id)),
+            then,
+        )
 
     def _card_action(self, action: str, message: str) -> None:
         from flashcore.services.study import set_cards
@@ -172,7 +175,15 @@ class ReviewActions:
         view = self.view
         if view is None or self.phase not in ("front", "back"):
             return
-        phase, fc = self.phase, self.ctx.fc
+        phase, fc, study = self.phase, self.ctx.fc, self.study
+
+        def write() -> Any:
+            set_cards(fc, action, [view.card_id])
+            if action in ("bury", "suspend") or study is None:
+                return None
+            # a flag changes the card's version: the card as it now is, for its answer (else
+            # refused as changed elsewhere: a flagged card's grade was lost)
+            return study.show(view.card_id)
 
         def then(outcome: Any) -> None:
             if isinstance(outcome, BaseException):
@@ -186,11 +197,11 @@ class ReviewActions:
                 self.load_next()
             else:
                 self._back_to(phase)
-                self.view = dataclasses.replace(view, flagged=action == "flag")
+                self.view = outcome or dataclasses.replace(view, flagged=action == "flag")
                 self._show_meta()
                 self._replay_keys()
 
-        self._write(lambda: set_cards(fc, action, [view.card_id]), then)
+        self._write(write, then)
 
     def action_bury(self) -> None:
         if self._keep(self.action_bury):

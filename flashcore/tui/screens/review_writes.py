@@ -23,7 +23,7 @@ from textual.worker import get_current_worker
 
 from flashcore.core.errors import DatabaseBusyError, FlashcoreError, StaleCardError
 from flashcore.services.answering import kept_answers
-from flashcore.tui.session import STALE_NOTICE, one_line, plural
+from flashcore.tui.session import GONE_NOTICE, STALE_NOTICE, one_line, plural
 
 if TYPE_CHECKING:
     from textual.timer import Timer
@@ -171,10 +171,8 @@ class ReviewWrites:
                 study.idle()
             rebuilt = study.prepare()
             if not self._writing:  # else the answer's worker reads it once the answer is in
-                if rebuilt and view is not None and study.profile_changed():
-                    again = study.show_again(view.card_id)  # outcomes under new settings
-                    if again is not None:
-                        self.app.call_from_thread(self._outcomes_news, view, again)
+                if rebuilt and view is not None:
+                    self._news_of_card(study, view)
                 self._fetch_ahead(study)
                 queue = study.queue_held() if rebuilt else None  # the header's new counts
                 if queue is not None:
@@ -187,11 +185,38 @@ class ReviewWrites:
 
         self._quiet = self.run_worker(work, thread=True, exit_on_error=False, group="idle")
 
+    def _news_of_card(self, study: StudySession, view: CardView) -> None:
+        """In the quiet work, after a rebuild for another process's change: the card on screen
+        as it now is. Changed there (another reviewer answered it; buried, suspended or removed
+        it), the screen moves on before the student answers it in vain; under settings changed
+        there, its four outcomes are shown again."""
+        try:
+            again = study.show_again(view.card_id)
+        except FlashcoreError:  # removed (`decks add --prune`)
+            self.app.call_from_thread(self._card_gone, view)
+            return
+        if again is None:  # an answer is being written: the next quiet moment looks
+            return
+        if again.version != view.version:
+            self.app.call_from_thread(self._card_gone, view)
+        elif study.profile_changed():
+            self.app.call_from_thread(self._outcomes_news, view, again)
+
+    def _card_gone(self, view: CardView) -> None:
+        """On the screen: the card read was changed by another process (`_news_of_card`):
+        the next card, and why this one went."""
+        reading = self.phase in ("front", "back") and not self._writing
+        if self.view is view and reading:
+            self._invalidate()
+            self.say(f"card {GONE_NOTICE}", severity="warning")
+            self.load_next()
+
     def _look_when_done(self) -> None:
-        """On "All done" (the reviewer left open overnight, or while another terminal pastes a
-        log that unsuspends cards): every `DONE_LOOK_TICKS` seconds a worker asks whether the
-        study day rolled over or another process changed the collection (`prepare`), and if
-        so the queue is loaded again: the new day's cards, or those the import brought."""
+        """On "All done", or waiting for a learning step (the reviewer left open overnight,
+        another terminal pasting a log or raising the new-card limit): every `DONE_LOOK_TICKS`
+        seconds a worker asks whether the study day rolled over or another process changed the
+        collection (`prepare`), and if so the queue is loaded again: the new day's cards, or
+        those the import brought."""
         study = self.study
         self._done_ticks += 1
         busy = self._quiet is not None and not self._quiet.is_finished
@@ -208,16 +233,24 @@ class ReviewWrites:
         self._quiet = self.run_worker(work, thread=True, exit_on_error=False, group="idle")
 
     def _load_if_done(self) -> None:
-        if self.phase == "done":
+        if self.phase in ("done", "waiting"):
             self.load_next()
 
     def _counts_news(self, view: CardView | None, queue: TodayQueue) -> None:
         """On the screen, after a quiet moment rebuilt the queue (another terminal's import,
         a card suspended there, the study day's rollover): the header's and the progress
         bar's counts are the rebuilt queue's at once, as `due` in that terminal says, not only
-        at the next key. Only while the same card is read and no answer is being written."""
+        at the next key. Only while the same card is read and no answer is being written
+        (the same card even if `_outcomes_news` just showed it again under the new settings:
+        a limit changed elsewhere changes the counts too)."""
         reading = self.phase in ("front", "back") and not self._writing
-        if view is not None and self.view is view and reading:
+        shown = self.view
+        same = shown is view or (
+            shown is not None
+            and view is not None
+            and (shown.card_id, shown.version) == (view.card_id, view.version)
+        )
+        if view is not None and same and reading:
             self.queue = queue
             self._set_scope()
             self._update_progress()
@@ -325,13 +358,31 @@ class ReviewWrites:
         self.record.pop()  # added at the key
         if isinstance(outcome, StaleCardError):
             self._invalidate()
+            self._recount()
             self.say(f"last card {STALE_NOTICE}", severity="warning")
         elif isinstance(outcome, FlashcoreError) and not isinstance(outcome, DatabaseBusyError):
             self._invalidate()
+            self._recount()
             self.say(f"your last answer was not saved: {one_line(outcome)}", severity="error")
         else:
             self._unsaved(answered, outcome)
         self._replay_keys()
+
+    def _recount(self) -> None:
+        """An answer written behind the card on screen was refused (another reviewer answered
+        that card first): the progress bar stops counting it now, and a worker rebuilds the
+        queue for the header's counts, which the card read ahead took without the other
+        reviewer's change (its answer's card back in learning)."""
+        self._update_progress()
+        study, view = self.study, self.view
+        if study is None:
+            return
+
+        def work() -> None:
+            queue = study.queue(details=False)
+            self.app.call_from_thread(self._counts_news, view, queue)
+
+        self.run_worker(work, thread=True, exit_on_error=False, group="idle")
 
     def _unsaved(
         self,

@@ -19,12 +19,15 @@ from flashcore.tui.widgets.card_text import clean
 
 
 def load_outlook(
-    ctx: Context, *, deck: str | None = None, topic: str | None = None
+    ctx: Context, *, deck: str | None = None, topic: str | None = None, today: bool = False
 ) -> dict[str, Any]:
-    """What tomorrow's first queue of this session's scope will hold, limits applied
-    (blocking: run it in a worker)."""
-    from flashcore.services.study import tomorrow
+    """What tomorrow's first queue of this session's scope will hold, limits applied; with
+    `today`, what today's queue holds now, as Home shows it (blocking: run it in a worker)."""
+    from flashcore.services.study import build_queue, tomorrow
 
+    if today:
+        queue = build_queue(ctx.fc, deck=deck, topic=topic, limit=0, details=False)
+        return {"tomorrow": queue}
     return {"tomorrow": tomorrow(ctx.fc, deck=deck, topic=topic)}
 
 
@@ -101,8 +104,15 @@ class SessionEndScreen(Screen[None]):
     def _look_for_new_day(self) -> None:
         """Left open overnight, "All done for today" and "Due tomorrow" would be wrong the next
         morning: the title then says a new study day began (Enter goes Home to its cards) and
-        the outlook is today's. A session ended early keeps its title ("Session ended")."""
-        if self.new_day or self.ctx.fc.now() < self.rollover:
+        the outlook is today's. A session ended early keeps its title ("Session ended"). Left
+        open over a second rollover (a weekend away), the evening's projection is of a day that
+        has passed: each later rollover loads today's queue again, the numbers Home shows."""
+        now = self.ctx.fc.now()
+        if now < self.rollover:
+            return
+        self.rollover = self.ctx.fc.rollover(now)
+        if self.new_day:
+            self.load(today=True)
             return
         self.new_day = True
         if self.finished:
@@ -112,10 +122,10 @@ class SessionEndScreen(Screen[None]):
         self.query_one("#end-summary", Static).update(self._text())
 
     @work(exclusive=True, group="end")
-    async def load(self) -> None:
+    async def load(self, *, today: bool = False) -> None:
         record = self.record
         self.outlook = await asyncio.to_thread(
-            lambda: load_outlook(self.ctx, deck=record.deck, topic=record.topic)
+            lambda: load_outlook(self.ctx, deck=record.deck, topic=record.topic, today=today)
         )
         self.query_one("#end-summary", Static).update(self._text())
 

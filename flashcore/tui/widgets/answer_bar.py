@@ -38,7 +38,13 @@ NAMES = {
 }
 MIN_BUTTON = 6  # cells: a button is never narrower
 GAP = 1  # cells after each button
-BUTTON_RULES = {"text_align": "center", "line_pad": 1, "text_wrap": "wrap", "text_overflow": "fold"}
+LINE_PAD = 1  # cells each side of a label
+BUTTON_RULES = {
+    "text_align": "center",
+    "line_pad": LINE_PAD,
+    "text_wrap": "wrap",
+    "text_overflow": "fold",
+}
 
 
 def button_label(rating: Rating, interval: str | None) -> Text:
@@ -47,6 +53,34 @@ def button_label(rating: Rating, interval: str | None) -> Text:
     if interval:
         label.append(f" · {interval}")
     return label
+
+
+def fit_labels(intervals: Mapping[Rating, str | None], cells: int) -> dict[Rating, Text]:
+    """The four labels in buttons `cells` wide, in one form: `3 Good · 10m`, or, where one
+    does not fit, the first shorter form in which all do, keeping the key and the interval
+    (what the answer does) over the name: `3 Good 10m`, `3 · 10m`, `3 10m`, `10m`. (A label
+    that wrapped lost its second line: the interval.)"""
+    forms = (
+        lambda r, i: (f"{int(r)} ", f"{r.label} · {i}"),
+        lambda r, i: (f"{int(r)} ", f"{r.label} {i}"),
+        lambda r, i: (f"{int(r)} ", f"· {i}"),
+        lambda r, i: (f"{int(r)} ", i),
+        lambda r, i: ("", i),
+    )
+    labels: dict[Rating, Text] = {}
+    for form in forms:
+        labels = {}
+        for rating in Rating:
+            interval = intervals.get(rating)
+            if not interval:
+                labels[rating] = button_label(rating, None)
+                continue
+            key, text = form(rating, interval)
+            labels[rating] = Text(key, style="dim")
+            labels[rating].append(text)
+        if all(label.cell_len <= cells for label in labels.values()):
+            break
+    return labels
 
 
 def button_spans(width: int, count: int = len(NAMES)) -> list[tuple[int, int]]:
@@ -101,6 +135,7 @@ class AnswerBar(Widget):
         self.can_focus = False
         self._prompt: Text | None = Text()  # None: the buttons are shown
         self._labels: dict[Rating, Text] = {r: button_label(r, None) for r in Rating}
+        self._intervals: dict[Rating, str | None] = {}
         self._hover: Rating | None = None
         self._strip: Strip | None = None
         self._strip_key: tuple[int, Rating | None] | None = None
@@ -134,6 +169,7 @@ class AnswerBar(Widget):
         if self._prompt is None and all(same_text(self._labels[r], labels[r]) for r in Rating):
             return
         self._labels = labels
+        self._intervals = {r: intervals.get(r) for r in Rating}
         self._prompt = None
         self._changed()
 
@@ -157,6 +193,10 @@ class AnswerBar(Widget):
             if start <= x < start + width:
                 return rating
         return None
+
+    def button_span(self, rating: Rating) -> tuple[int, int]:
+        """(start, width) of `rating`'s button in the bar's content."""
+        return button_spans(self.content_region.width)[list(Rating).index(rating)]
 
     def button_offset(self, rating: Rating) -> int:
         """The column of `rating`'s button's middle, from the bar's left edge (a click there
@@ -204,22 +244,24 @@ class AnswerBar(Widget):
         gap = Style(background=base_background + background).rich_style  # as a container's
         parts: list[Strip] = []
         x = 0
-        for rating, (start, cells) in zip(Rating, button_spans(width), strict=True):
+        spans = button_spans(width)
+        labels = fit_labels(self._intervals, min(cells for _, cells in spans) - 2 * LINE_PAD)
+        for rating, (start, cells) in zip(Rating, spans, strict=True):
             if start > x:
                 parts.append(Strip.blank(start - x, gap))
-            parts.append(self._button(rating, cells))
+            parts.append(self._button(rating, cells, labels[rating]))
             x = start + cells
         if x < width:
             parts.append(Strip.blank(width - x, gap))
         return Strip.join(parts).crop(0, width)
 
-    def _button(self, rating: Rating, width: int) -> Strip:
+    def _button(self, rating: Rating, width: int, text: Text) -> Strip:
         name = NAMES[rating]
         classes = [f"answer-bar--{name}"]
         if rating == self._hover:
             classes.append(f"answer-bar--{name}-hover")
         style = self.get_visual_style(*classes)
-        label = Content.from_rich_text(self._labels[rating], console=self.app.console)
+        label = Content.from_rich_text(text, console=self.app.console)
         rendered = label.render_strips(
             width, 1, style, RenderOptions(self._get_style, BUTTON_RULES)
         )
