@@ -147,3 +147,22 @@ def test_an_own_memory_student_recalls_from_its_traces_not_from_the_schedulers_s
         result.score,
         result.weak_score,
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "plan"),
+    [
+        ("morning-all", {"imports": "morning", "log": "all"}),
+        ("light-qbank", {"qbank_per_day": 8}),
+        ("qids", {"qid_share": 0.5}),
+    ],
+)
+def test_the_logging_qbank_and_question_id_models_have_own_memory_twins_with_their_plan(name, plan):
+    twin = SETTINGS[f"{name}-own"]
+    assert twin.memory == "own"
+    for field, value in plan.items():
+        assert getattr(twin, field) == value == getattr(SETTINGS[name], field)
+    assert make_world(twin, 4).ability == make_world(SETTINGS[name], 4).ability
+    assert make_world(twin, 4).exam_weight == make_world(SETTINGS[name], 4).exam_weight
+    assert draws_name(twin) == name
+    assert frontier_name(twin) == f"{name}-own"

@@ -204,6 +204,14 @@ SETTINGS.update(
         )
     }
 )
+# the models not yet re-run under the independent memory (issue 21b): every answer logged,
+# 8 questions a day, question ids on the cards
+SETTINGS.update(
+    {
+        twin.name: twin
+        for twin in (own_memory(SETTINGS[name]) for name in ("morning-all", "light-qbank", "qids"))
+    }
+)
 SETTINGS.update(
     {
         twin.name: twin
