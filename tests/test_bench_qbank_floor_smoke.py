@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 
@@ -52,6 +53,10 @@ def test_the_lean_parse_names_the_file_and_line_of_a_bad_row():
 
 @pytest.mark.slow  # valgrind runs each process ~50x slower (a few minutes here)
 @pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
+@pytest.mark.skipif(
+    os.environ.get("FLASHCORE_SLOW") != "1",
+    reason="valgrind: set FLASHCORE_SLOW=1 to run it (a long variant, as tests/reliability's)",
+)
 def test_qbank_floor_counts_the_instructions_of_the_lean_and_the_product_imports(capsys, tmp_path):
     args = ["--attempts", "300", "--runs", "1", "--cards", "2600", "--history", "1500"]
     assert main([*args, "--keep", str(tmp_path / "large"), "--instructions"]) == 0

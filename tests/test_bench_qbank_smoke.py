@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import pytest
@@ -33,6 +34,10 @@ def test_qbank_phases_times_every_phase_of_the_large_import(capsys, tmp_path):
 
 @pytest.mark.slow  # valgrind runs the command ~50x slower (~1 min here)
 @pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
+@pytest.mark.skipif(
+    os.environ.get("FLASHCORE_SLOW") != "1",
+    reason="valgrind: set FLASHCORE_SLOW=1 to run it (a long variant, as tests/reliability's)",
+)
 def test_qbank_benchmark_counts_the_weakness_command_instructions(capsys, tmp_path):
     args = ["--attempts", "300", "--runs", "1", "--cards", "2600", "--history", "1500"]
     assert main([*args, "--keep", str(tmp_path / "large"), "--instructions"]) == 0

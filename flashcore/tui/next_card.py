@@ -67,10 +67,14 @@ def fetch_next(
     topic: str | None,
     prefer: int | None = None,
     study: StudySession | None = None,
+    *,
+    outlook: bool = True,
 ) -> NextCard:
     """Today's queue and its first card (or `prefer`, the card just undone). With a session
-    the ranked queue is kept between answers; without one it is rebuilt. Blocking: run it in
-    a worker."""
+    the ranked queue is kept between answers; without one it is rebuilt. When nothing is left,
+    tomorrow's first queue comes with it, unless `outlook=False` (the answer's fetch: building
+    it is a whole ranking, ~2 s at 200,000 new cards, and the screen reads it after the done
+    notice is shown). Blocking: run it in a worker."""
     from flashcore.services.study import build_queue, show, tomorrow
 
     fc = ctx.fc
@@ -93,9 +97,9 @@ def fetch_next(
         item = queue.items[0]
         view = look(item.card_id)
         reason = item.reason
-    outlook = None
-    if view is None and queue.next_learning_due is None:
-        outlook = tomorrow(fc, deck=deck, topic=topic)
+    ahead = None
+    if outlook and view is None and queue.next_learning_due is None:
+        ahead = tomorrow(fc, deck=deck, topic=topic)
     texts = None if view is None else card_texts(view, reason)
     weak_topic = item.weak_topic if item is not None else None
-    return NextCard(queue, view, reason, outlook, weak_topic, texts)
+    return NextCard(queue, view, reason, ahead, weak_topic, texts)

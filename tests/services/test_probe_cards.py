@@ -271,8 +271,9 @@ def test_the_walk_finds_the_probes_that_ranking_every_card_found(fc, tmp_path, m
     for key in ("alpha-01", "gamma-05", "epsilon-05"):
         study.answer(fc, ids[key], Rating.GOOD)
     checked = 0
-    for batch in (2, 3, 500):
+    for batch, ranked_max in ((2, 0), (3, 0), (500, 0), (2, 64), (500, 64)):
         monkeypatch.setattr(queue_repo, "WALK_BATCH", batch)
+        monkeypatch.setattr(queue_repo, "RANKED_TOPICS_MAX", ranked_max)  # walked / ranked
         for deck in (None, "one", "two"):
             for fetch in (1, 4, 100):
                 with fc.engine.connect() as conn:
@@ -284,6 +285,6 @@ def test_the_walk_finds_the_probes_that_ranking_every_card_found(fc, tmp_path, m
                     ranked = _probes_by_ranking_every_card(
                         conn, fc.profile_id, scope, fc.now(), fetch
                     )
-                assert walked == ranked, (batch, deck, fetch)
+                assert walked == ranked, (batch, ranked_max, deck, fetch)
                 checked += len(walked)
     assert checked > 30  # probes were found, not two empty lists compared

@@ -192,3 +192,32 @@ async def test_the_reviewer_refuses_to_undo_an_answer_of_the_previous_study_day(
         assert screen.record.count == 1
     assert "not undone: the last answer was given on an earlier study day (2026-11-25)" in notes
     assert len(study.undo(fc, earlier_days=True)) == 1  # it was still there
+
+
+async def test_the_last_answer_shows_all_done_at_once_and_tomorrow_after_it(fc, monkeypatch):
+    # Issue 19r: the answer's fetch built tomorrow's first queue (a whole ranking: 2.2 s at
+    # 200,000 new cards) before the last card's key showed "All done"; it is read after.
+    fc.config_set("new_per_day", "1")
+    built_in: list[str] = []
+    original = study.tomorrow
+
+    def recording(*args, **kwargs):
+        from textual.worker import get_current_worker
+
+        built_in.append(get_current_worker().group)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(study, "tomorrow", recording)
+    app = make_app(fc, deck="Test", ticks=still)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen)
+        await answer(pilot, "4")  # the one new card of the day, Easy: done
+        assert screen.phase == "done"
+        assert "review-write" not in built_in  # not between the key and the notice
+        assert built_in == ["outlook"]
+        text = screen_text(app)
+        expected = original(fc, deck="Test").total
+        assert f"Due tomorrow: {expected}" in text and "…" not in text
+        assert "more new cards wait beyond today's limit of 1 new" in text

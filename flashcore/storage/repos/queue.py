@@ -5,7 +5,7 @@ Core statements and plain tuples: a queue ranks ~2,500 of them on every build.""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -152,6 +152,7 @@ def new_parts(profile_id: int, where: Any, *extra: Any) -> list[Any]:
 
 
 WALK_BATCH = 500  # the probe walk's rows read at a time, and probes checked against the scope
+RANKED_TOPICS_MAX = 64  # up to this many short topics, their cards are ranked; more, walked
 
 
 def first_of_topics(
@@ -169,17 +170,80 @@ def first_of_topics(
     do not count). core.introduction's probe cards.
 
     Cheap once topics have their first cards studied (the usual case): each topic's cards are
-    counted up to `count_up_to` through the note_topics index, and only the notes of topics
-    short of their quota are read, never every new card."""
-    c, nt = cards.c, note_topics.c
+    counted up to `count_up_to` through the note_topics index, and only the notes of the few
+    topics short of their quota are read. When many are short (a large deck none of whose
+    topics is studied yet), the new cards are walked in introduction order instead, until
+    `fetch` probes are found: ranking every new card of 1,281 short topics took 3.5 s at
+    200,000 new cards, where the walk stops after a few hundred (it sorts every new card
+    first, ~0.6 s there, which ranking a few topics' cards never pays)."""
     short = _topics_short_of(conn, profile_id, quota, count_up_to)
-    if not short:
-        return []
-    # The profile's new cards in introduction order, each with its note's topics (a row a
-    # topic), walked until `fetch` probes are found: a card is a probe when one of its short
-    # topics has had fewer than its `lacking` new cards before it. Reading every new card of
-    # the short topics and ranking them in Python took 3.5 s at 200,000 new cards in 1,281
-    # topics (none studied yet: every topic short), where the walk stops after a few hundred.
+    probes: Iterator[int]
+    if len(short) <= RANKED_TOPICS_MAX:
+        probes = iter(_ranked_probes(conn, short))
+    else:
+        probes = _walked_probes(conn, profile_id, short)
+    rows: list[QueueRow] = []
+    batch: list[int] = []
+    for card_id in probes:  # in introduction order: stop once `fetch` are found
+        batch.append(card_id)
+        if len(batch) < WALK_BATCH:
+            continue
+        rows += _in_scope(conn, scope, now, batch)
+        batch = []
+        if len(rows) >= fetch:
+            break
+    else:
+        if batch:
+            rows += _in_scope(conn, scope, now, batch)
+    close = getattr(probes, "close", None)
+    if close is not None:
+        close()
+    return rows[:fetch]
+
+
+def _in_scope(conn: Executor, scope: Any, now: datetime, ids: list[int]) -> list[QueueRow]:
+    """The probes `ids` in this scope and active now, in introduction order."""
+    c = cards.c
+    return [
+        tuple(r)
+        for r in conn.execute(
+            select(*CARD_COLUMNS)
+            .where(_active(scope, now), _new(), c.id.in_(ids))
+            .order_by(c.new_position, c.note_id, c.ord)
+        )
+    ]
+
+
+def _ranked_probes(conn: Executor, short: dict[int, int]) -> list[int]:
+    """Each short topic's first `lacking` new cards, its notes read through note_topics and
+    ranked per topic; every probe once, in introduction order."""
+    c, nt = cards.c, note_topics.c
+    topics_of: dict[int, list[int]] = defaultdict(list)
+    for chunk in chunks(sorted(short), 900):
+        for note_id, topic_id in conn.execute(
+            select(nt.note_id, nt.topic_id).where(nt.topic_id.in_(chunk))
+        ):
+            topics_of[note_id].append(topic_id)
+    found: dict[int, list[tuple[int, int, int, int]]] = defaultdict(list)
+    for chunk in chunks(sorted(topics_of), 900):
+        for card_id, note_id, ord_, position in conn.execute(
+            select(c.id, c.note_id, c.ord, c.new_position).where(
+                c.note_id.in_(chunk), c.suspended.is_(False), _new()
+            )
+        ):
+            for topic_id in topics_of[note_id]:
+                found[topic_id].append((position, note_id, ord_, card_id))
+    firsts: set[tuple[int, int, int, int]] = set()
+    for topic_id, new in found.items():
+        firsts.update(sorted(new)[: short[topic_id]])
+    return [card_id for *_, card_id in sorted(firsts)]
+
+
+def _walked_probes(conn: Executor, profile_id: int, short: dict[int, int]) -> Iterator[int]:
+    """The probes found walking the profile's new cards in introduction order, each with its
+    note's topics (a row a topic): a card is one when a short topic of its note has had fewer
+    than its `lacking` new cards before it. Every probe once, in introduction order."""
+    c, nt = cards.c, note_topics.c
     walk = conn.execute(
         select(c.id, nt.topic_id)
         .join(note_topics, nt.note_id == c.note_id)
@@ -188,40 +252,19 @@ def first_of_topics(
         .execution_options(yield_per=WALK_BATCH)
     )
     seen: dict[int, int] = {}  # short topic -> its new cards walked so far
-    rows: list[QueueRow] = []
-    probes: list[int] = []
     last = None
-
-    def take(found: list[int]) -> None:
-        # The probes in this scope and active now, in introduction order.
-        rows.extend(
-            tuple(r)
-            for r in conn.execute(
-                select(*CARD_COLUMNS)
-                .where(_active(scope, now), _new(), c.id.in_(found))
-                .order_by(c.new_position, c.note_id, c.ord)
-            )
-        )
-
-    for card_id, topic_id in walk:
-        lacking = short.get(topic_id)
-        if lacking is None:
-            continue
-        count = seen.get(topic_id, 0)
-        seen[topic_id] = count + 1
-        if count < lacking and card_id != last:
-            probes.append(card_id)
-            last = card_id  # a card probing two topics is one probe
-            if len(probes) >= WALK_BATCH:
-                take(probes)
-                probes = []
-                if len(rows) >= fetch:
-                    break
-    else:
-        if probes:
-            take(probes)
-    walk.close()
-    return rows[:fetch]
+    try:
+        for card_id, topic_id in walk:
+            lacking = short.get(topic_id)
+            if lacking is None:
+                continue
+            count = seen.get(topic_id, 0)
+            seen[topic_id] = count + 1
+            if count < lacking and card_id != last:
+                last = card_id  # a card probing two topics is one probe
+                yield card_id
+    finally:
+        walk.close()
 
 
 def _topics_short_of(

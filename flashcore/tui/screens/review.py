@@ -249,7 +249,7 @@ class ReviewScreen(ReviewActions, ReviewWrites, Screen[None]):
         if study is None:
             return
         try:
-            self._fetched = fetch_next(self.ctx, self.deck, self.topic, None, study)
+            self._fetched = fetch_next(self.ctx, self.deck, self.topic, None, study, outlook=False)
         except Exception:  # noqa: BLE001 - load_next (in _next_card) retries it and reports
             self._fetched = None
 
@@ -358,9 +358,11 @@ class ReviewScreen(ReviewActions, ReviewWrites, Screen[None]):
     def _show_done(self, tomorrow: TodayQueue | None) -> None:
         from flashcore.tui.screens.session_end import outlook_text
 
-        outlook = None if tomorrow is None else outlook_text(tomorrow)
+        outlook = "…" if tomorrow is None else outlook_text(tomorrow)
         text = done_text(self.queue, self.deck, self.topic, outlook, answered=self.record.count)
         self._show_notice(text, "done")
+        if tomorrow is None:
+            self._outlook_later()
 
     def _show_notice(self, text: Text, phase: str) -> None:
         self.view = None

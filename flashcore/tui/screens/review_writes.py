@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from textual.widgets import Static
 
     from flashcore.services.study import Ahead, AnswerResult, CardView, StudySession, TodayQueue
+    from flashcore.tui.context import Context
     from flashcore.tui.next_card import CardTexts, NextCard
     from flashcore.tui.session import SessionRecord
     from flashcore.tui.widgets.answer_bar import AnswerBar
@@ -53,6 +54,9 @@ BEHIND_BUSY = (
 class ReviewWrites:
     """The writes of ReviewScreen (mixed into it; the attributes below are the screen's)."""
 
+    ctx: Context
+    deck: str | None
+    topic: str | None
     phase: str
     view: CardView | None
     queue: TodayQueue | None
@@ -83,6 +87,7 @@ class ReviewWrites:
     call_after_refresh: Callable[..., Any]
     say: Callable[..., None]
     _apply: Callable[[NextCard], None]
+    _show_done: Callable[[TodayQueue | None], None]
     _set_reason: Callable[[Text], None]
     _set_scope: Callable[[], None]
     _update_progress: Callable[[], None]
@@ -231,6 +236,24 @@ class ReviewWrites:
                 self.app.call_from_thread(self._load_if_done)
 
         self._quiet = self.run_worker(work, thread=True, exit_on_error=False, group="idle")
+
+    def _outlook_later(self) -> None:
+        """The done notice's "Due tomorrow", read in a worker once the notice is shown: it is
+        tomorrow's first queue, a whole ranking (2.2 s at 200,000 new cards, issue 19r), which
+        the last answer's fetch no longer builds between its key and the notice."""
+        from flashcore.services.study import tomorrow
+
+        fc, deck, topic, queue = self.ctx.fc, self.deck, self.topic, self.queue
+
+        def work() -> None:
+            outlook = tomorrow(fc, deck=deck, topic=topic)
+            self.app.call_from_thread(self._outlook_in, queue, outlook)
+
+        self.run_worker(work, thread=True, exit_on_error=False, group="outlook", exclusive=True)
+
+    def _outlook_in(self, queue: TodayQueue | None, outlook: TodayQueue) -> None:
+        if self.phase == "done" and self.queue is queue and not self._load_failed:
+            self._show_done(outlook)  # the same notice, its outlook filled in
 
     def _load_if_done(self) -> None:
         if self.phase in ("done", "waiting"):
