@@ -77,6 +77,12 @@ async def test_a_raised_limit_in_the_other_terminal_shows_on_a_reviewer_left_on_
         assert screen.view.state.label == "new"
 
 
+def _summary_app(fc, monkeypatch):
+    """A reviewer whose session summary looks at the clock every 0.2 s."""
+    monkeypatch.setattr(session_end, "ROLLOVER_LOOK_S", 0.2)
+    return review_app(fc)
+
+
 async def _finish_the_day(pilot) -> SessionEndScreen:
     """Every card Easy: nothing held back, the summary of a finished day."""
     for _ in range(30):
@@ -105,8 +111,7 @@ async def _overnight(pilot, fc, title: str) -> str:
 
 
 async def test_the_session_summary_left_open_overnight_says_a_new_day_began(fc, monkeypatch):
-    monkeypatch.setattr(session_end, "ROLLOVER_LOOK_S", 0.2)
-    app = review_app(fc)
+    app = _summary_app(fc, monkeypatch)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = await _finish_the_day(pilot)
@@ -121,8 +126,7 @@ async def test_a_summary_of_a_session_ended_early_left_open_overnight_says_due_t
 ):
     # Found by rv3: only a finished day's summary looked at the clock, so a session ended with
     # `e` and left open overnight still said "Due tomorrow" of the day that had begun.
-    monkeypatch.setattr(session_end, "ROLLOVER_LOOK_S", 0.2)
-    app = review_app(fc)
+    app = _summary_app(fc, monkeypatch)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await answer(pilot, "3")
@@ -234,8 +238,7 @@ async def test_a_summary_left_open_over_several_rollovers_shows_todays_queue_as_
     # had come due: each later rollover now loads today's queue, the numbers Home shows.
     from flashcore.services.study import build_queue
 
-    monkeypatch.setattr(session_end, "ROLLOVER_LOOK_S", 0.2)
-    app = review_app(fc)
+    app = _summary_app(fc, monkeypatch)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await _finish_the_day(pilot)

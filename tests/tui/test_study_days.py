@@ -81,15 +81,21 @@ async def test_enter_on_a_weak_topic_studies_its_unseen_cards_when_the_daily_new
     assert study.build_queue(fc).new == 0  # the collection keeps its limit
 
 
+async def _done_for_the_day(pilot) -> ReviewScreen:
+    """The reviewer's one new card of the day answered Easy: "done"."""
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, ReviewScreen)
+    await answer(pilot, "4")
+    assert screen.phase == "done"
+    return screen
+
+
 async def test_the_reviewer_names_the_cards_a_limit_holds_back_and_plus_brings_them(fc):
     fc.config_set("new_per_day", "1")
     app = make_app(fc, deck="Test", ticks=still)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, ReviewScreen)
-        await answer(pilot, "4")  # the one new card of the day, Easy: done
-        assert screen.phase == "done"
+        screen = await _done_for_the_day(pilot)
         text = screen_text(app)
         assert "more new cards wait beyond today's limit of 1 new" in text
         assert "--deck Test --extra-new" in text.replace("\n", " ")
@@ -210,11 +216,7 @@ async def test_the_last_answer_shows_all_done_at_once_and_tomorrow_after_it(fc, 
     monkeypatch.setattr(study, "tomorrow", recording)
     app = make_app(fc, deck="Test", ticks=still)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, ReviewScreen)
-        await answer(pilot, "4")  # the one new card of the day, Easy: done
-        assert screen.phase == "done"
+        await _done_for_the_day(pilot)
         assert "review-write" not in built_in  # not between the key and the notice
         assert built_in == ["outlook"]
         text = screen_text(app)
