@@ -161,7 +161,7 @@ def first_run_text() -> Text:
     text.append("After a qbank block, paste its incorrect questions here, or in a terminal:")
     text.append_text(paste_text())
     text.append(
-        "\nEnter studies the starter decks meanwhile; this note goes after an import.", style="dim"
+        "\nEnter studies your decks meanwhile; this note goes after an import.", style="dim"
     )
     return text
 
