@@ -9,8 +9,7 @@ report would write nothing and its caller nothing either: a SQLite file at the s
 WAL mode, an existing profile whose stored settings load without a warning and do not follow
 an exam plan, the kept sums in sync, the topic index kept and current, today's kept scores,
 the weights refreshed today, no imported Anki answer in the lapses' window, no chained answer
-whose previous one is before it, and no miss with a share whose text names a topic (the
-learned matcher). Anything else is `None`: the caller takes the full path."""
+whose previous one is before it. Anything else is `None`: the caller takes the full path."""
 
 from __future__ import annotations
 
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from flashcore.core import studyday
+from flashcore.core.matching import TopicMatcher
 from flashcore.core.settings import Settings, load_stored
 from flashcore.services import kept_scores, scored
 from flashcore.services.scored import Scored, scheduling_scores
@@ -91,7 +91,7 @@ def _report(reader: LightReader, name: str, now: datetime) -> Report:
         raise NotLight("imported answers in the window")  # storage.answer_rows reads them
     lapses = _lapses(reader, profile_id, index, today, settings, since)
     groups = reader.missed_shares(profile_id, shares_since(today, half_life))
-    known = shares_of(groups, index, today, half_life, _no_matcher) if groups else {}
+    known = _shares(reader, profile_id, index, groups, today, half_life) if groups else {}
     direct = scheduling_scores(index, found.direct, settings, lapses, (), None, known)
     scores = found.report
     cards = cards_below(index, scores, lambda linked: reader.cards_per_topic(profile_id, linked))
@@ -142,8 +142,26 @@ def _lapses(
     return lapses_of(outcomes, topics_of, today, settings, curve)
 
 
-def _no_matcher(text: tuple[str, str, str]) -> int | None:
-    raise NotLight("a miss's text to match")  # the learned matcher reads every tally
+def _shares(
+    reader: LightReader,
+    profile_id: int,
+    index: TopicIndex,
+    groups: list[Any],
+    today: date,
+    half_life: float,
+) -> dict[int, Any]:
+    """`difficulty.topic_shares`: a text no listed question covers is resolved by a matcher
+    that has learned every stored attempt's texts (`matching.learned_matcher`), built once."""
+    matcher: list[TopicMatcher] = []
+
+    def resolve(text: tuple[str, str, str]) -> int | None:
+        if not matcher:
+            learned = index.matcher()
+            learned.learn(reader.text_tallies(profile_id))
+            matcher.append(learned)
+        return matcher[0].resolve(text)
+
+    return shares_of(groups, index, today, half_life, resolve)
 
 
 def _due(

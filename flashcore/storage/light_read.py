@@ -346,6 +346,19 @@ class LightReader:
             for source, qid, topic, category, system, on, others, count in found
         ]
 
+    def text_tallies(self, profile_id: int) -> list[tuple[tuple[str, str, str], int]]:
+        """repos.text_tallies as `matching.learned_matcher` learns from them: (texts, attempts)
+        of each distinct texts with attempts, in texts order."""
+        rows = self.conn.execute(
+            "SELECT qbank_tallies.topic, qbank_tallies.category, qbank_tallies.system, "
+            "sum(qbank_tallies.attempts) AS sum_1, sum(qbank_tallies.misses) AS sum_2 "
+            "FROM qbank_tallies WHERE qbank_tallies.profile_id = ? GROUP BY qbank_tallies.topic, "
+            "qbank_tallies.category, qbank_tallies.system",
+            (profile_id,),
+        ).fetchall()
+        found = [((t, cat, sys_), int(n)) for t, cat, sys_, n, _ in rows if n]
+        return sorted(found, key=lambda tally: tally[0])
+
     # ------------------------------------------------------------ today's queue
 
     def pulled_forward(self, profile_id: int, day: date) -> dict[int, PulledForward]:

@@ -23,7 +23,7 @@ from flashcore.services import weakness_light as light
 from flashcore.services.study import answer, build_queue
 from flashcore.storage.db import sqlite_path
 from tests.services.test_summed_scores import history
-from tests.weak_week import ACID_BASE, load_deck, paste
+from tests.weak_week import ACID_BASE, load_deck
 
 START = datetime(2026, 11, 25, 15, tzinfo=UTC)
 
@@ -135,10 +135,20 @@ def test_the_light_report_declines_what_it_does_not_read(kept_for_small, tmp_pat
         qbank.import_log(fc, history(random.Random(3), clock.now().date(), 300), origin="a.csv")
         weakness.report(fc)
         assert _compare(fc, path, "kept") is True
-        # Misses giving the others' share whose texts name a topic: the learned matcher.
-        qbank.import_log(fc, paste(("305", "Renal", "Acid-base", "Metabolic acidosis")), origin="p")
-        assert _compare(fc, path, "shares") is False
-        assert _compare(fc, path, "shares, again") is False
+        # Misses giving the others' share, one listed by a card, others whose texts name a
+        # topic (the learned matcher) or nothing.
+        rows = [("118200", "Renal", "Acid-base", "Metabolic acidosis", 81),
+                ("305", "Renal", "Acid-base", "Metabolic acidosis", 74),
+                ("306", "Renal", "Renal", "Nephron physiology", 22),
+                ("308", "Immunology", "Hypersensitivity", "Type I hypersensitivity", 35),
+                ("307", "Nowhere", "Nothing", "Unheard of", 60)]  # fmt: skip
+        log = "".join(f"{n} - {q}\tSubject\t{s}\t{c}\t{t}\t{p}%\t60 sec\n"
+                      for n, (q, s, c, t, p) in enumerate(rows, 1))  # fmt: skip
+        qbank.import_log(fc, log.encode(), origin="p")
+        assert _compare(fc, path, "shares") is True
+        found = light.report(path, "default", clock.now())
+        assert found is not None
+        assert any(r["others_correct"] is not None for r in found["topics"])
         # A plan that follows the exam may set today's new cards.
         fc.config_set("plan_mode", "auto")
         assert _compare(fc, path, "plan auto") is False
