@@ -25,7 +25,8 @@ Each prints wall time, CPU time (every thread's) and peak RSS, and `main_thread_
 seconds of the thread that ran the import (flashcore stages a first import's review-log rows in
 a second thread meanwhile: with a spare core, the main thread's CPU is what the wall time
 follows); flashcore also `review_log_cpu` (the CPU seconds of its review-log phase alone, the
-process's); the load average is printed beside them.
+process's); the load average is printed beside them. Each round ends with its verdict
+(`verdict`): on wall time, as the issue asks ("no more time"), CPU beside it.
 """
 
 from __future__ import annotations
@@ -333,6 +334,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{args.media} media files of 100 KB; built in {time.perf_counter() - start:.0f} s)")  # fmt: skip
     for round_ in range(args.rounds):
         folder = work / f"run-{os.getpid()}-{round_}"
+        results: dict[str, dict[str, Any]] = {}
         for kind in ("anki", "flashcore", "flashcore-again", "flashcore-studied"):
             load = os.getloadavg()
             out = subprocess.run(
@@ -345,11 +347,31 @@ def main(argv: list[str] | None = None) -> int:
                 print(out.stderr[-2000:])
                 return 1
             result = json.loads(out.stdout.strip().splitlines()[-1])
+            result["load"] = load[0]
+            results[kind] = result
             print(f"round {round_ + 1} {kind:16} {result['seconds']:7.1f} s wall "
                   f"{result['cpu']:7.1f} s CPU  peak RSS {result['peak_rss_mb']:6.0f} MB  "
                   f"(load {load[0]:.1f} {load[1]:.1f})  "
-                  f"{json.dumps({k: v for k, v in result.items() if k not in ('seconds', 'cpu', 'peak_rss_mb')})}")  # fmt: skip
+                  f"{json.dumps({k: v for k, v in result.items() if k not in ('seconds', 'cpu', 'peak_rss_mb', 'load')})}")  # fmt: skip
+        print(f"round {round_ + 1} verdict: {verdict(results)}")
     return 0
+
+
+def verdict(results: dict[str, dict[str, Any]]) -> str:
+    """The issue's measure, on this round's runs: a first import in no more time than Anki's
+    (wall time: the time the student waits; flashcore may use a spare core, Anki's importer
+    uses one), in <= 300 MB, an unchanged re-import in less than half of it. CPU beside it
+    (every thread's; the import's thread's), which other processes' load moves less than wall
+    time: compare runs at a like load (printed)."""
+    anki, first, again = results["anki"], results["flashcore"], results["flashcore-again"]
+    wall = first["seconds"] / anki["seconds"]
+    cpu = first["cpu"] / anki["cpu"]
+    own = first["main_thread_cpu"] / anki["main_thread_cpu"]
+    met = wall <= 1 and first["peak_rss_mb"] <= 300 and again["seconds"] < anki["seconds"] / 2
+    return (f"{'met' if met else 'NOT met'} (on wall time): first import {wall:.2f}x Anki's wall time,"
+            f" {cpu:.2f}x its CPU (the import's thread {own:.2f}x), peak RSS"
+            f" {first['peak_rss_mb']:.0f} MB; re-import {again['seconds'] / anki['seconds']:.2f}x"
+            f" Anki's wall time (load {anki['load']:.1f} and {first['load']:.1f} at their starts)")  # fmt: skip
 
 
 if __name__ == "__main__":
