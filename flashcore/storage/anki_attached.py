@@ -117,7 +117,7 @@ class AttachedCollection:
 
     def index_temp(self, table: str, column: str) -> None:
         """An index `<table>_<column>` on `temp.<table>(<column>)` (dropped with the table)."""
-        self._db.execute(f"CREATE INDEX temp.{table}_{column} ON {table} ({column})")
+        self._db.execute(f"CREATE INDEX IF NOT EXISTS temp.{table}_{column} ON {table} ({column})")
 
     def fill_known(self, table: str, columns: str, profile_id: int) -> None:
         """`temp.<table>(id)`: the revlog ids the profile's review log holds, by SQL."""
