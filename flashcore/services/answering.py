@@ -151,6 +151,7 @@ class AnswerResult:
     retention: float
     leech: bool
     buried_siblings: tuple[int, ...]
+    reviewed_at: datetime | None = None  # its review-log row's time (`undo_answer` names it)
 
     def to_json(self) -> dict[str, Any]:
         memory = self.schedule.memory
@@ -272,7 +273,7 @@ def answer_in(
     if written is None:
         raise StaleCardError(f"card {card_id} was answered or changed elsewhere meanwhile")
     review_id, buried = written
-    return AnswerResult(card_id, rating, review_id, new, retention, leech, tuple(buried))
+    return AnswerResult(card_id, rating, review_id, new, retention, leech, tuple(buried), now)
 
 
 # No card has this version (a card's version counts up from 0): the rehearsal's guard.
@@ -366,16 +367,19 @@ def undo(fc: Collection, steps: int = 1, *, earlier_days: bool = False) -> list[
     return run_write(fc.engine, work)
 
 
-def undo_answer(fc: Collection, review_id: int, card_id: int) -> Undone:
+def undo_answer(
+    fc: Collection, review_id: int, card_id: int, reviewed_at: datetime | None = None
+) -> Undone:
     """Undo one answer, by its review-log row and card: the reviewer's `u` takes back its own
     latest answer, not one another reviewer or terminal gave since (the latest of the profile).
     Only while it is its card's latest answer and was given today, as `undo`; otherwise
-    FlashcoreError, nothing changed. (The card too: SQLite gives an undone last row's id to
-    the next answer, which may be another terminal's to another card.)"""
+    FlashcoreError, nothing changed. (The card and the answer's time too: SQLite gives an
+    undone last row's id to the next answer, which may be another terminal's, to another card
+    or to the same card answered again there.)"""
     now = fc.now()
 
     def work(session: Any) -> Undone:
-        log = repos.review_to_undo(session, fc.profile_id, review_id, card_id)
+        log = repos.review_to_undo(session, fc.profile_id, review_id, card_id, reviewed_at)
         if log is None:
             raise FlashcoreError("nothing to undo: that answer is gone (undone elsewhere?)")
         if log["answered_since"]:

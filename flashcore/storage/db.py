@@ -11,13 +11,16 @@ import os
 import sqlite3
 import time
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from typing import TYPE_CHECKING, Any
 
 from flashcore.core.errors import DatabaseError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+# SQLAlchemy is imported inside the functions that need it: the health check, the backups and
+# the driver-only report (`storage.light_read`) use this module without loading it (~0.8 G
+# instructions of a one-shot command's start).
 
 WRITE = {"flashcore_write": True}
 BUSY_TIMEOUT_MS = 10_000
@@ -29,6 +32,8 @@ NO_AUTOCHECKPOINT = "flashcore_no_autocheckpoint"
 
 def sqlite_path(url: str) -> Path | None:
     """The file behind a SQLite URL, or None for other backends and in-memory databases."""
+    from sqlalchemy.engine import make_url
+
     parsed = make_url(url)
     if not parsed.drivername.startswith("sqlite"):
         return None
@@ -154,6 +159,10 @@ def sqlite_data_version(conn: Any) -> int:
 
 def make_engine(url: str, *, create: bool = False) -> Engine:
     """An engine for `url`. A SQLite file that does not exist is created only when `create`."""
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError) as exc:

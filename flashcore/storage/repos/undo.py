@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select, update
 
+from flashcore.core.clock import to_utc
 from flashcore.core.errors import NotFoundError
 from flashcore.storage.repos.answering import before_state, unchain_successor
 from flashcore.storage.tables import cards, review_logs
@@ -29,11 +30,16 @@ def last_reviews(session: Session, profile_id: int, count: int) -> list[dict[str
 
 
 def review_to_undo(
-    session: Session, profile_id: int, review_id: int, card_id: int
+    session: Session,
+    profile_id: int,
+    review_id: int,
+    card_id: int,
+    reviewed_at: datetime | None = None,
 ) -> dict[str, Any] | None:
-    """The answer `review_id` to `card_id` given in flashcore by this profile, with its
-    before-state and `answered_since`: whether its card has a later answer; None when there is
-    no such row (a row id SQLite gave again to an answer to another card is not it)."""
+    """The answer `review_id` to `card_id` (given at `reviewed_at`, when known) in flashcore by
+    this profile, with its before-state and `answered_since`: whether its card has a later
+    answer; None when there is no such row (a row id SQLite gave again to another answer, to
+    another card or to the same card at another time, is not it)."""
     r = review_logs.c
     row = session.execute(
         select(review_logs).where(
@@ -43,7 +49,7 @@ def review_to_undo(
             r.imported.is_(False),
         )
     ).first()
-    if row is None:
+    if row is None or (reviewed_at is not None and to_utc(row.reviewed_at) != to_utc(reviewed_at)):
         return None
     later = session.execute(
         select(r.id).where(r.card_id == row.card_id, r.id > review_id).limit(1)

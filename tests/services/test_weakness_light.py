@@ -1,0 +1,176 @@
+"""The driver-only weakness report (`services.weakness_light`) is the report the full path makes,
+or nothing: a student's days with a moving clock (imports, flashcard answers in learning and in
+review, the next day, a writer that keeps no scores, a paste giving the others' share, another
+profile, a plan that follows the exam) compared, after every step, with `weakness.report` on
+the same database, before and after the full report has kept what it makes. It is taken
+wherever the kept scores answer (a test fails if it silently is not), and where it is taken
+the full path writes nothing."""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from flashcore.core.clock import FixedClock
+from flashcore.core.model import Rating
+from flashcore.services import Flashcore, kept_scores, matching, qbank, scored, weakness
+from flashcore.services import weakness_light as light
+from flashcore.services.study import answer, build_queue
+from flashcore.storage.db import sqlite_path
+from tests.services.test_summed_scores import history
+from tests.weak_week import ACID_BASE, load_deck
+
+START = datetime(2026, 11, 25, 15, tzinfo=UTC)
+
+
+@pytest.fixture
+def kept_for_small(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A small history's scores kept as a large one's are (every threshold that says so)."""
+    for module in (matching, weakness, scored):
+        monkeypatch.setattr(module, "SUM_IN_DATABASE_FROM", 0)
+
+
+def _changes(path: Path) -> int:
+    """Commits by other connections seen from a fresh one (PRAGMA data_version moves)."""
+    conn = sqlite3.connect(path)
+    try:
+        return int(conn.execute("PRAGMA data_version").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def _answer(fc: Flashcore, clock: FixedClock, ratings: list[Rating], n: int = 6) -> int:
+    done = 0
+    for i, item in enumerate(build_queue(fc, limit=n).items):
+        answer(fc, item.card_id, ratings[i % len(ratings)], duration_ms=4000)
+        clock.advance(timedelta(seconds=30))
+        done += 1
+    return done
+
+
+def _compare(fc: Flashcore, path: Path, name: str) -> bool:
+    """The light report (if any) equals the full one, and the full path wrote nothing where the
+    light one answered; whether it answered."""
+    found = light.report(path, fc.profile, fc.now())
+    probe = sqlite3.connect(path)
+    try:
+        before = probe.execute("PRAGMA data_version").fetchone()[0]
+        full = weakness.report(fc)
+        after = probe.execute("PRAGMA data_version").fetchone()[0]
+    finally:
+        probe.close()
+    if found is not None:
+        assert json.dumps(found) == json.dumps(full), name
+        assert before == after, f"{name}: the full path wrote where the light one answered"
+    return found is not None
+
+
+def test_the_light_report_is_the_full_report_or_nothing(kept_for_small, tmp_path, sqlite_url):
+    clock = FixedClock(START)
+    rng = random.Random(7)
+    path = sqlite_path(sqlite_url)
+    assert path is not None
+
+    def import_(rows: int, *, keeps: bool = True) -> None:
+        with pytest.MonkeyPatch.context() as m:
+            if not keeps:
+                m.setattr(kept_scores, "kept", lambda *args: None)
+            assert qbank.import_log(fc, history(rng, clock.now().date(), rows), origin="h.csv")
+
+    def settings_on(key: str, value: str) -> None:
+        fc.config_set(key, value)
+
+    # (what happens, whether the light report answers right after it, before any full report)
+    steps = [
+        ("import", True, lambda: import_(300)),
+        ("import the same day", True, lambda: import_(120)),
+        ("answers, new cards", True, lambda: _answer(fc, clock, [Rating.AGAIN, Rating.GOOD])),
+        ("a learning card due", True, lambda: clock.advance(timedelta(minutes=11))),
+        ("next day", False, lambda: clock.advance(timedelta(days=1))),
+        ("answers", True, lambda: _answer(fc, clock, [Rating.GOOD, Rating.EASY], 12)),
+        ("five days on", False, lambda: clock.advance(timedelta(days=5))),
+        ("reviews, some lapsed", True, lambda: _answer(fc, clock, [Rating.AGAIN, Rating.GOOD], 12)),
+        ("an import keeping nothing", False, lambda: import_(90, keeps=False)),
+        ("a setting the report reads", True, lambda: settings_on("weakness_max_retention", "0.95")),
+        ("a half-life", False, lambda: settings_on("weakness_half_life_days", "10")),
+        ("an alias", False, lambda: qbank.add_alias(fc, "Metabolic acidosis", ACID_BASE)),
+        ("import", True, lambda: import_(60)),
+    ]
+    with Flashcore.open(sqlite_url, clock=clock, timezone="UTC") as fc:
+        load_deck(fc, tmp_path)
+        assert light.report(path, "default", clock.now()) is None  # nothing imported
+        assert weakness.report(fc) == {"topics": [], "gaps": []}
+        import_(400)
+        assert _compare(fc, path, "first import") is False  # the index not kept yet
+        for name, answers_at_once, step in steps:
+            step()
+            assert _compare(fc, path, name) is answers_at_once, name
+            assert _compare(fc, path, f"{name}, again") is True, name  # what it kept answers
+        last = weakness.report(fc)
+        assert last["topics"] and last["gaps"]
+        assert any(r["due"] for r in last["topics"]), "no due card counted"
+        assert any(r["forgetting_vs_average"] is not None for r in last["topics"]), "no lapse"
+        # Another profile: its own report, or nothing; never the default profile's.
+        fc.create_profile("second", timezone="UTC")
+    with Flashcore.open(sqlite_url, clock=clock, profile="second") as other:
+        assert light.report(path, "second", clock.now()) is None  # nothing imported there
+        load_deck(other, tmp_path)
+        qbank.import_log(other, history(rng, clock.now().date(), 200), origin="o.csv")
+        _compare(other, path, "other profile")
+        assert _compare(other, path, "other profile, again") is True
+        assert light.report(path, "nobody", clock.now()) is None
+
+
+def test_the_light_report_declines_what_it_does_not_read(kept_for_small, tmp_path, sqlite_url):
+    clock = FixedClock(START)
+    path = sqlite_path(sqlite_url)
+    assert path is not None
+    with Flashcore.open(sqlite_url, clock=clock, timezone="UTC") as fc:
+        load_deck(fc, tmp_path)
+        qbank.import_log(fc, history(random.Random(3), clock.now().date(), 300), origin="a.csv")
+        weakness.report(fc)
+        assert _compare(fc, path, "kept") is True
+        # Misses giving the others' share, one listed by a card, others whose texts name a
+        # topic (the learned matcher) or nothing.
+        rows = [("118200", "Renal", "Acid-base", "Metabolic acidosis", 81),
+                ("305", "Renal", "Acid-base", "Metabolic acidosis", 74),
+                ("306", "Renal", "Renal", "Nephron physiology", 22),
+                ("308", "Immunology", "Hypersensitivity", "Type I hypersensitivity", 35),
+                ("307", "Nowhere", "Nothing", "Unheard of", 60)]  # fmt: skip
+        log = "".join(f"{n} - {q}\tSubject\t{s}\t{c}\t{t}\t{p}%\t60 sec\n"
+                      for n, (q, s, c, t, p) in enumerate(rows, 1))  # fmt: skip
+        qbank.import_log(fc, log.encode(), origin="p")
+        assert _compare(fc, path, "shares") is True
+        found = light.report(path, "default", clock.now())
+        assert found is not None
+        assert any(r["others_correct"] is not None for r in found["topics"])
+        # A plan that follows the exam may set today's new cards.
+        fc.config_set("plan_mode", "auto")
+        assert _compare(fc, path, "plan auto") is False
+    # A database the full path would upgrade, and one that is not there.
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE alembic_version SET version_num = '0027'")
+    conn.commit()
+    conn.close()
+    assert light.report(path, "default", clock.now()) is None
+    assert light.report(tmp_path / "missing.sqlite3", "default", clock.now()) is None
+    assert not (tmp_path / "missing.sqlite3").exists()
+
+
+def test_the_light_file_is_the_file_the_collection_opens(tmp_path, monkeypatch):
+    from flashcore.services.collection import resolve_url
+
+    monkeypatch.setenv("FLASHCORE_HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    for given in [None, "", "fc.sqlite3", "sub/../fc.sqlite3", "~/x.sqlite3", "a b@:c#d.db",
+                  f"sqlite:///{tmp_path}/fc.sqlite3", "sqlite:///rel.sqlite3"]:  # fmt: skip
+        assert light.database_file(given) == sqlite_path(resolve_url(given)[0]), given
+    for given in ["sqlite://", "sqlite:///:memory:", "sqlite:///x.db?mode=ro",
+                  "sqlite+pysqlite:///x.db", "postgresql://u@h/db", "fc?.sqlite3",
+                  "a%20b.db"]:  # fmt: skip
+        assert light.database_file(given) is None, given
