@@ -21,7 +21,7 @@ from typing import Any
 
 from flashcore.core.reasons import PulledForward, PullKind
 from flashcore.storage import light_rules
-from flashcore.storage.db import BUSY_TIMEOUT_MS, default_db_path
+from flashcore.storage.db import default_db_path
 from flashcore.storage.index_codec import TOPIC_INDEX_TRIGGERS, StoredIndex, decoded
 from flashcore.storage.light_rules import OutcomeRow
 from flashcore.storage.schema_head import HEAD
@@ -31,6 +31,10 @@ _NO_LIMIT = 2**62  # repos.qbank_batches._NO_LIMIT
 _STUDIED = (1, 2, 3)  # repos.queue.STUDIED: learning, review, relearning
 _MISSED = ("incorrect", "omitted")  # repos.qbank.MISSED
 _CHUNK = 900  # repos.common.chunks of ids, as the repositories read them
+# How long the read waits for a lock another connection holds (exclusive locking mode, a
+# rollback journal's commit, a WAL recovery): briefly, then it gives way to the full path,
+# which waits storage.db.BUSY_TIMEOUT_MS and says what holds it (waiting both would double the wait).
+_BUSY_MS = 250
 
 
 class NotLight(Exception):
@@ -103,10 +107,10 @@ class LightReader:
         if not path.is_file():
             raise NotLight(f"no file {path}")  # the full path creates it, or says so
         self.conn = sqlite3.connect(
-            path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+            path, timeout=_BUSY_MS / 1000, isolation_level=None, check_same_thread=False
         )
         try:
-            self.conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            self.conn.execute(f"PRAGMA busy_timeout={_BUSY_MS}")
             if self._one("PRAGMA journal_mode") != "wal":
                 raise NotLight("not in WAL mode")
             self.conn.execute("BEGIN")

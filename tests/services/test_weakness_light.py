@@ -174,3 +174,30 @@ def test_the_light_file_is_the_file_the_collection_opens(tmp_path, monkeypatch):
                   "sqlite+pysqlite:///x.db", "postgresql://u@h/db", "fc?.sqlite3",
                   "a%20b.db"]:  # fmt: skip
         assert light.database_file(given) is None, given
+
+
+def test_a_locked_database_goes_to_the_full_path_at_once(kept_for_small, tmp_path, sqlite_url):
+    """Another program holding the file's lock (exclusive locking mode): the light read gives
+    way within a moment, so that `weakness` waits the full path's busy timeout only, not one
+    of its own first (it took 10 s longer to say `database is locked`)."""
+    import time
+
+    clock = FixedClock(START)
+    path = sqlite_path(sqlite_url)
+    assert path is not None
+    with Flashcore.open(sqlite_url, clock=clock, timezone="UTC") as fc:
+        load_deck(fc, tmp_path)
+        qbank.import_log(fc, history(random.Random(5), clock.now().date(), 300), origin="a.csv")
+        weakness.report(fc)
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+        holder.execute("BEGIN EXCLUSIVE")
+        holder.execute("UPDATE profiles SET name = name")
+        started = time.monotonic()
+        assert light.report(path, "default", clock.now()) is None
+        assert time.monotonic() - started < 2.0
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert light.report(path, "default", clock.now()) is not None  # taken once the lock is gone
