@@ -442,10 +442,20 @@ def _instant(value: Any) -> datetime:
 
 
 def _stability_before(packed: Any) -> float | None:
-    """The stability of a review-log row's packed before-state (types.unpack_before)."""
+    """The stability of a review-log row's packed before-state, the whole of it decoded as
+    `types.unpack_before` decodes it: where that fails (a damaged row), so does the full path,
+    which then says so (NotLight)."""
     if packed is None:
         return None
     import json
 
-    stability = json.loads(packed)[1]
+    try:
+        _step, stability, difficulty, retention, micros = json.loads(packed)
+        for value in (stability, difficulty, retention):
+            if value is not None:
+                float(value)
+        if micros is not None:
+            _EPOCH + timedelta(0, 0, micros)  # types.from_micros
+    except (ValueError, TypeError, OverflowError):
+        raise NotLight("a review's before-state is not readable") from None
     return None if stability is None else float(stability)

@@ -201,3 +201,30 @@ def test_a_locked_database_goes_to_the_full_path_at_once(kept_for_small, tmp_pat
         holder.execute("ROLLBACK")
         holder.close()
     assert light.report(path, "default", clock.now()) is not None  # taken once the lock is gone
+
+
+def test_a_before_state_the_full_path_cannot_decode_is_left_to_it(
+    kept_for_small, tmp_path, sqlite_url
+):
+    """A review-log row whose packed before-state `types.unpack_before` refuses (a damaged
+    row): the full path fails on it, so the light read must not answer (it read the stability
+    alone and printed a report where Home and `w` show an error), nor fail otherwise."""
+    clock = FixedClock(START)
+    path = sqlite_path(sqlite_url)
+    assert path is not None
+    with Flashcore.open(sqlite_url, clock=clock, timezone="UTC") as fc:
+        load_deck(fc, tmp_path)
+        qbank.import_log(fc, history(random.Random(9), clock.now().date(), 300), origin="a.csv")
+        assert _answer(fc, clock, [Rating.AGAIN, Rating.GOOD])
+        weakness.report(fc)
+        assert _compare(fc, path, "kept") is True
+        for damaged in ['[null, 3.0]', '[1]', '{}', '[null, 3.0, "d", null, null]',
+                        '[null, 3.0, null, null, "x"]']:  # fmt: skip
+            conn = sqlite3.connect(path)
+            conn.execute("UPDATE review_logs SET packed_before = ? WHERE id = "
+                         "(SELECT max(id) FROM review_logs)", (damaged,))  # fmt: skip
+            conn.commit()
+            conn.close()
+            with pytest.raises((ValueError, TypeError)):
+                weakness.report(fc)
+            assert light.report(path, "default", clock.now()) is None, damaged
