@@ -308,7 +308,7 @@ class LightReader:
 
     def review_outcomes(self, profile_id: int, since: datetime) -> list[light_rules.ReviewOutcome]:
         """repos.review_outcomes, when no imported answer is at or after `since` (checked by
-        the caller) and no chained answer needs the row before the window (NotLight)."""
+        the caller)."""
         rows: list[OutcomeRow] = []
         for row in self.conn.execute(
             "SELECT review_logs.id, review_logs.card_id, cards.note_id, review_logs.reviewed_at, "
@@ -325,10 +325,30 @@ class LightReader:
                          None if elapsed is None else int(elapsed), int(rating),
                          _from_micros(due)))  # fmt: skip
 
-        def before() -> dict[int, tuple[float | None, datetime]]:
-            raise NotLight("a chained answer's previous one is before the window")
+        try:
+            return light_rules.outcomes_of(rows, lambda: self.rows_before(profile_id, since))
+        except light_rules.MissingAnswer:
+            raise NotLight("a chained answer's previous one is missing") from None  # it says so
 
-        return light_rules.outcomes_of(rows, before)
+    def rows_before(
+        self, profile_id: int, since: datetime
+    ) -> dict[int, tuple[float | None, datetime]]:
+        """repos.review_log._rows_before: for each card answered since `since`, the row before
+        its first answer since then (its stability after and when)."""
+        rows = self.conn.execute(
+            "SELECT anon_1.card_id, prev.stability_after, prev.reviewed_at \nFROM (SELECT "
+            "anon_2.card_id AS card_id, (SELECT max(earlier.id) AS max_1 \nFROM review_logs AS "
+            "earlier \nWHERE earlier.card_id = anon_2.card_id AND earlier.id < anon_2.first_id) "
+            "AS prev_id \nFROM (SELECT review_logs.card_id AS card_id, min(review_logs.id) AS "
+            "first_id \nFROM review_logs \nWHERE review_logs.profile_id = ? AND "
+            "review_logs.reviewed_at >= ? GROUP BY review_logs.card_id) AS anon_2) AS anon_1 "
+            "JOIN review_logs AS prev ON prev.id = anon_1.prev_id",
+            (profile_id, _micros(since)),
+        ).fetchall()
+        return {
+            int(card): (None if stability is None else float(stability), _instant(when))
+            for card, stability, when in rows
+        }
 
     def missed_shares(self, profile_id: int, since: date) -> list[Any]:
         """repos.attempts.missed_shares."""

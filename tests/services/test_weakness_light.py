@@ -228,3 +228,37 @@ def test_a_before_state_the_full_path_cannot_decode_is_left_to_it(
             with pytest.raises((ValueError, TypeError)):
                 weakness.report(fc)
             assert light.report(path, "default", clock.now()) is None, damaged
+
+
+def test_reviews_chained_across_the_window_start_are_read_too(
+    kept_for_small, tmp_path, sqlite_url, monkeypatch
+):
+    """Reviews go on for weeks: a card's first answer in the lapses' window follows one
+    given before the window (a chained row takes its stability from it). The light read reads
+    those previous rows as the full path does (`repos.review_outcomes`' `_rows_before`); it
+    gave way to the full path on every such day, which after a window's length of daily
+    reviews (56 days at the default half-life) is nearly every day."""
+    from flashcore.storage.light_read import LightReader
+
+    read: list[int] = []
+    real = LightReader.rows_before
+
+    def counted(self, profile_id, since):
+        found = real(self, profile_id, since)
+        read.append(len(found))
+        return found
+
+    monkeypatch.setattr(LightReader, "rows_before", counted)
+    clock = FixedClock(START)
+    path = sqlite_path(sqlite_url)
+    assert path is not None
+    with Flashcore.open(sqlite_url, clock=clock, timezone="UTC") as fc:
+        load_deck(fc, tmp_path)
+        fc.config_set("weakness_half_life_days", "1")  # a window of 4 days
+        qbank.import_log(fc, history(random.Random(4), clock.now().date(), 300), origin="a.csv")
+        for day in range(14):
+            _answer(fc, clock, [Rating.GOOD, Rating.AGAIN, Rating.GOOD, Rating.EASY], 12)
+            weakness.report(fc)  # the day's scores kept
+            assert _compare(fc, path, f"day {day}") is True, day
+            clock.advance(timedelta(days=1))
+    assert any(read), "no chained answer before the window: the test reads nothing new"
