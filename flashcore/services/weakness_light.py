@@ -8,8 +8,9 @@ It is the report `services.weakness.report` makes, from the same rows through th
 report would write nothing and its caller nothing either: a SQLite file at the schema head in
 WAL mode, an existing profile whose stored settings load without a warning and do not follow
 an exam plan, the kept sums in sync, the topic index kept and current, today's kept scores,
-the weights refreshed today, no imported Anki answer in the lapses' window, no chained answer
-whose previous one is before it. Anything else is `None`: the caller takes the full path."""
+the weights refreshed today, no imported Anki answer in the lapses' window (a chained answer
+whose previous one is before the window reads that one, as the full path does). Anything else
+is `None`: the caller takes the full path."""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from flashcore.core.reasons import PulledForward, PullKind
 from flashcore.storage import light_rules
-from flashcore.storage.db import BUSY_TIMEOUT_MS, default_db_path
+from flashcore.storage.db import default_db_path
 from flashcore.storage.index_codec import TOPIC_INDEX_TRIGGERS, StoredIndex, decoded
 from flashcore.storage.light_rules import OutcomeRow
 from flashcore.storage.schema_head import HEAD
@@ -31,6 +31,10 @@ _NO_LIMIT = 2**62  # repos.qbank_batches._NO_LIMIT
 _STUDIED = (1, 2, 3)  # repos.queue.STUDIED: learning, review, relearning
 _MISSED = ("incorrect", "omitted")  # repos.qbank.MISSED
 _CHUNK = 900  # repos.common.chunks of ids, as the repositories read them
+# How long the read waits for a lock another connection holds (exclusive locking mode, a
+# rollback journal's commit, a WAL recovery): briefly, then it gives way to the full path,
+# which waits storage.db.BUSY_TIMEOUT_MS and says what holds it (waiting both would double the wait).
+_BUSY_MS = 250
 
 
 class NotLight(Exception):
@@ -103,10 +107,10 @@ class LightReader:
         if not path.is_file():
             raise NotLight(f"no file {path}")  # the full path creates it, or says so
         self.conn = sqlite3.connect(
-            path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+            path, timeout=_BUSY_MS / 1000, isolation_level=None, check_same_thread=False
         )
         try:
-            self.conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            self.conn.execute(f"PRAGMA busy_timeout={_BUSY_MS}")
             if self._one("PRAGMA journal_mode") != "wal":
                 raise NotLight("not in WAL mode")
             self.conn.execute("BEGIN")
@@ -304,7 +308,7 @@ class LightReader:
 
     def review_outcomes(self, profile_id: int, since: datetime) -> list[light_rules.ReviewOutcome]:
         """repos.review_outcomes, when no imported answer is at or after `since` (checked by
-        the caller) and no chained answer needs the row before the window (NotLight)."""
+        the caller)."""
         rows: list[OutcomeRow] = []
         for row in self.conn.execute(
             "SELECT review_logs.id, review_logs.card_id, cards.note_id, review_logs.reviewed_at, "
@@ -321,10 +325,30 @@ class LightReader:
                          None if elapsed is None else int(elapsed), int(rating),
                          _from_micros(due)))  # fmt: skip
 
-        def before() -> dict[int, tuple[float | None, datetime]]:
-            raise NotLight("a chained answer's previous one is before the window")
+        try:
+            return light_rules.outcomes_of(rows, lambda: self.rows_before(profile_id, since))
+        except light_rules.MissingAnswer:
+            raise NotLight("a chained answer's previous one is missing") from None  # it says so
 
-        return light_rules.outcomes_of(rows, before)
+    def rows_before(
+        self, profile_id: int, since: datetime
+    ) -> dict[int, tuple[float | None, datetime]]:
+        """repos.review_log._rows_before: for each card answered since `since`, the row before
+        its first answer since then (its stability after and when)."""
+        rows = self.conn.execute(
+            "SELECT anon_1.card_id, prev.stability_after, prev.reviewed_at \nFROM (SELECT "
+            "anon_2.card_id AS card_id, (SELECT max(earlier.id) AS max_1 \nFROM review_logs AS "
+            "earlier \nWHERE earlier.card_id = anon_2.card_id AND earlier.id < anon_2.first_id) "
+            "AS prev_id \nFROM (SELECT review_logs.card_id AS card_id, min(review_logs.id) AS "
+            "first_id \nFROM review_logs \nWHERE review_logs.profile_id = ? AND "
+            "review_logs.reviewed_at >= ? GROUP BY review_logs.card_id) AS anon_2) AS anon_1 "
+            "JOIN review_logs AS prev ON prev.id = anon_1.prev_id",
+            (profile_id, _micros(since)),
+        ).fetchall()
+        return {
+            int(card): (None if stability is None else float(stability), _instant(when))
+            for card, stability, when in rows
+        }
 
     def missed_shares(self, profile_id: int, since: date) -> list[Any]:
         """repos.attempts.missed_shares."""
@@ -438,10 +462,20 @@ def _instant(value: Any) -> datetime:
 
 
 def _stability_before(packed: Any) -> float | None:
-    """The stability of a review-log row's packed before-state (types.unpack_before)."""
+    """The stability of a review-log row's packed before-state, the whole of it decoded as
+    `types.unpack_before` decodes it: where that fails (a damaged row), so does the full path,
+    which then says so (NotLight)."""
     if packed is None:
         return None
     import json
 
-    stability = json.loads(packed)[1]
+    try:
+        _step, stability, difficulty, retention, micros = json.loads(packed)
+        for value in (stability, difficulty, retention):
+            if value is not None:
+                float(value)
+        if micros is not None:
+            _EPOCH + timedelta(0, 0, micros)  # types.from_micros
+    except (ValueError, TypeError, OverflowError):
+        raise NotLight("a review's before-state is not readable") from None
     return None if stability is None else float(stability)

@@ -174,3 +174,91 @@ def test_the_light_file_is_the_file_the_collection_opens(tmp_path, monkeypatch):
                   "sqlite+pysqlite:///x.db", "postgresql://u@h/db", "fc?.sqlite3",
                   "a%20b.db"]:  # fmt: skip
         assert light.database_file(given) is None, given
+
+
+def test_a_locked_database_goes_to_the_full_path_at_once(kept_for_small, tmp_path, sqlite_url):
+    """Another program holding the file's lock (exclusive locking mode): the light read gives
+    way within a moment, so that `weakness` waits the full path's busy timeout only, not one
+    of its own first (it took 10 s longer to say `database is locked`)."""
+    import time
+
+    clock = FixedClock(START)
+    path = sqlite_path(sqlite_url)
+    assert path is not None
+    with Flashcore.open(sqlite_url, clock=clock, timezone="UTC") as fc:
+        load_deck(fc, tmp_path)
+        qbank.import_log(fc, history(random.Random(5), clock.now().date(), 300), origin="a.csv")
+        weakness.report(fc)
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+        holder.execute("BEGIN EXCLUSIVE")
+        holder.execute("UPDATE profiles SET name = name")
+        started = time.monotonic()
+        assert light.report(path, "default", clock.now()) is None
+        assert time.monotonic() - started < 2.0
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert light.report(path, "default", clock.now()) is not None  # taken once the lock is gone
+
+
+def test_a_before_state_the_full_path_cannot_decode_is_left_to_it(
+    kept_for_small, tmp_path, sqlite_url
+):
+    """A review-log row whose packed before-state `types.unpack_before` refuses (a damaged
+    row): the full path fails on it, so the light read must not answer (it read the stability
+    alone and printed a report where Home and `w` show an error), nor fail otherwise."""
+    clock = FixedClock(START)
+    path = sqlite_path(sqlite_url)
+    assert path is not None
+    with Flashcore.open(sqlite_url, clock=clock, timezone="UTC") as fc:
+        load_deck(fc, tmp_path)
+        qbank.import_log(fc, history(random.Random(9), clock.now().date(), 300), origin="a.csv")
+        assert _answer(fc, clock, [Rating.AGAIN, Rating.GOOD])
+        weakness.report(fc)
+        assert _compare(fc, path, "kept") is True
+        for damaged in ['[null, 3.0]', '[1]', '{}', '[null, 3.0, "d", null, null]',
+                        '[null, 3.0, null, null, "x"]']:  # fmt: skip
+            conn = sqlite3.connect(path)
+            conn.execute("UPDATE review_logs SET packed_before = ? WHERE id = "
+                         "(SELECT max(id) FROM review_logs)", (damaged,))  # fmt: skip
+            conn.commit()
+            conn.close()
+            with pytest.raises((ValueError, TypeError)):
+                weakness.report(fc)
+            assert light.report(path, "default", clock.now()) is None, damaged
+
+
+def test_reviews_chained_across_the_window_start_are_read_too(
+    kept_for_small, tmp_path, sqlite_url, monkeypatch
+):
+    """Reviews go on for weeks: a card's first answer in the lapses' window follows one
+    given before the window (a chained row takes its stability from it). The light read reads
+    those previous rows as the full path does (`repos.review_outcomes`' `_rows_before`); it
+    gave way to the full path on every such day, which after a window's length of daily
+    reviews (56 days at the default half-life) is nearly every day."""
+    from flashcore.storage.light_read import LightReader
+
+    read: list[int] = []
+    real = LightReader.rows_before
+
+    def counted(self, profile_id, since):
+        found = real(self, profile_id, since)
+        read.append(len(found))
+        return found
+
+    monkeypatch.setattr(LightReader, "rows_before", counted)
+    clock = FixedClock(START)
+    path = sqlite_path(sqlite_url)
+    assert path is not None
+    with Flashcore.open(sqlite_url, clock=clock, timezone="UTC") as fc:
+        load_deck(fc, tmp_path)
+        fc.config_set("weakness_half_life_days", "1")  # a window of 4 days
+        qbank.import_log(fc, history(random.Random(4), clock.now().date(), 300), origin="a.csv")
+        for day in range(14):
+            _answer(fc, clock, [Rating.GOOD, Rating.AGAIN, Rating.GOOD, Rating.EASY], 12)
+            weakness.report(fc)  # the day's scores kept
+            assert _compare(fc, path, f"day {day}") is True, day
+            clock.advance(timedelta(days=1))
+    assert any(read), "no chained answer before the window: the test reads nothing new"
