@@ -249,8 +249,11 @@ def cmd_qbank_remove(args: argparse.Namespace) -> int:
         emit_json({"batch_id": args.batch_id, "attempts_removed": removed.attempts,
                    "cards_resuspended": removed.resuspended})  # fmt: skip
     else:
-        say(f"removed batch {args.batch_id} ({removed.attempts} attempts)")
-        if removed.resuspended:
+        n = removed.attempts
+        say(f"removed batch {args.batch_id} ({n} attempt{'' if n == 1 else 's'})")
+        if removed.resuspended == 1:
+            say("1 card its misses had unsuspended is suspended again")
+        elif removed.resuspended:
             say(f"{removed.resuspended} cards its misses had unsuspended are suspended again")
     return 0
 
