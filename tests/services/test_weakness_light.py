@@ -262,3 +262,79 @@ def test_reviews_chained_across_the_window_start_are_read_too(
             assert _compare(fc, path, f"day {day}") is True, day
             clock.advance(timedelta(days=1))
     assert any(read), "no chained answer before the window: the test reads nothing new"
+
+
+# Statements the light read runs its own way, each with why (everything else it runs, values
+# bound, must be a statement the full path runs on the same state).
+_LIGHT_ONLY = (
+    "SELECT profiles.id, profiles.settings, profiles.weights_day FROM profiles",  # 2 reads there
+    "SELECT 1 FROM imported_answers",  # it declines imported answers; the full path reads them
+    "SELECT review_logs.id, review_logs.card_id, cards.note_id",  # answer_rows' union there
+    "SELECT review_logs.state_before, count(*)",  # review_counts_since: the union there
+)
+
+
+def _statement(sql: str) -> str:
+    import re
+
+    sql = re.sub(r"\s+", " ", sql).strip().replace('"key"', "key")
+    return re.sub(r" AS ([a-z]+)_\d+\b", r" AS \1", sql)  # SQLAlchemy's numbered labels
+
+
+def test_the_light_reads_are_the_repositories_statements(kept_for_small, tmp_path, sqlite_url):
+    """Each read of `storage.light_read` is a copy of its repository's statement: every one it
+    runs (values bound, labels aside) is one the full path runs on the same state, but the few
+    it runs its own way (`_LIGHT_ONLY`). A repository changed without its copy fails here,
+    whether or not the differential tests' states would show it."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    from flashcore.storage import light_read
+
+    clock = FixedClock(START)
+    path = sqlite_path(sqlite_url)
+    assert path is not None
+    with Flashcore.open(sqlite_url, clock=clock, timezone="UTC") as fc:
+        load_deck(fc, tmp_path)
+        fc.config_set("weakness_half_life_days", "1")
+        qbank.import_log(fc, history(random.Random(6), clock.now().date(), 300), origin="a.csv")
+        log = "".join(f"{n} - {q}\tSubject\tRenal\tAcid-base\t{t}\t{p}%\t60 sec\n"
+                      for n, (q, t, p) in enumerate([("118200", "Metabolic acidosis", 81),
+                                                     ("307", "Unheard of", 60)], 1))  # fmt: skip
+        for _day in range(8):
+            _answer(fc, clock, [Rating.GOOD, Rating.AGAIN, Rating.GOOD, Rating.EASY], 12)
+            clock.advance(timedelta(days=1))
+        qbank.import_log(fc, log.encode(), origin="p")
+        weakness.report(fc)  # today's scores kept
+    light_sql: list[str] = []
+    real_connect = sqlite3.connect
+
+    def traced(*args, **kwargs):
+        conn = real_connect(*args, **kwargs)
+        conn.set_trace_callback(light_sql.append)
+        return conn
+
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(light_read.sqlite3, "connect", traced)
+        found = light.report(path, "default", clock.now())
+    assert found is not None
+    full_sql: list[str] = []
+
+    def on_connect(dbapi_connection, _record):
+        dbapi_connection.set_trace_callback(full_sql.append)
+
+    event.listen(Engine, "connect", on_connect)
+    try:
+        with Flashcore.open(sqlite_url, clock=clock) as fc:
+            assert weakness.report(fc) == found
+    finally:
+        event.remove(Engine, "connect", on_connect)
+    full = {_statement(s) for s in full_sql}
+    ran = [_statement(s) for s in light_sql]
+    ran = [s for s in ran if not s.startswith(("PRAGMA", "BEGIN", "ROLLBACK"))]
+    own = [s for s in ran if s not in full and not s.startswith(_LIGHT_ONLY)]
+    assert own == [], "light reads that are no repository's statement"
+    for read in ("prev.stability_after", "qbank_attempts.others IS NOT NULL", "FROM pull_forwards",
+                 "GROUP BY qbank_tallies.topic", "FROM topic_index_cache", "FROM cards WHERE",
+                 "FROM topic_scores_kept", "FROM topic_cards"):  # fmt: skip
+        assert any(read in s for s in ran), f"the state read nothing with {read!r}"
