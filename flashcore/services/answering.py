@@ -415,6 +415,15 @@ def _undo_logs(
                 f"{fc.settings.local_minute(log['reviewed_at'])} "
                 "was followed by a newer state from Anki (an import); not undone"
             )
+        later = repos.answered_after(session, log["card_id"], log["reviewed_at"])
+        if later is not None:
+            # A merged card (answered on the phone since): undoing would leave its state
+            # before this answer, the phone's later answer in the log but not in the state.
+            raise FlashcoreError(
+                f"card {log['card_id']}: its answer of "
+                f"{fc.settings.local_minute(log['reviewed_at'])} was followed by an answer "
+                f"given in Anki at {fc.settings.local_minute(later)} (an import); not undone"
+            )
         repos.undo_review(session, log, now)
         done.append(Undone(log["card_id"], Rating(log["rating"]), log["reviewed_at"]))
     return done
