@@ -18,7 +18,8 @@ from flashcore.core.errors import (
 from flashcore.core.model import CardState, Rating, Schedule
 from flashcore.services.card_changes import ScopedResult, change_in_scope, note_set_by_hand
 from flashcore.services.exam import card_retention
-from flashcore.storage import anki_sync, repos
+from flashcore.services.undo_guard import refuse_if_anki_followed
+from flashcore.storage import repos
 from flashcore.storage.uow import reading_core, run_write, run_write_on, transaction
 
 if TYPE_CHECKING:
@@ -408,13 +409,7 @@ def _undo_logs(
         )
     done = []
     for log in logs:
-        anchored = anki_sync.anchor_time(session, log["card_id"])
-        if anchored is not None and anchored >= log["reviewed_at"]:
-            raise FlashcoreError(
-                f"card {log['card_id']}: its answer of "
-                f"{fc.settings.local_minute(log['reviewed_at'])} "
-                "was followed by a newer state from Anki (an import); not undone"
-            )
+        refuse_if_anki_followed(fc, session, log)
         repos.undo_review(session, log, now)
         done.append(Undone(log["card_id"], Rating(log["rating"]), log["reviewed_at"]))
     return done
