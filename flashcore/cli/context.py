@@ -163,7 +163,13 @@ def after_commands() -> None:
 
 
 def selected_profile(args: argparse.Namespace) -> str:
-    return (args.profile or os.environ.get("FLASHCORE_PROFILE") or "default").strip()
+    given, source = args.profile, "--profile"
+    if not given:
+        given, source = os.environ.get("FLASHCORE_PROFILE"), "FLASHCORE_PROFILE"
+    name = (given or "default").strip()
+    if not name:  # said so, not "no profile ''" with a command that cannot be typed
+        raise CliUsageError(f"{source} is blank: name a profile (see `flashcore profiles list`)")
+    return name
 
 
 def database_url(args: argparse.Namespace) -> str:

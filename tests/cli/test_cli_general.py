@@ -328,3 +328,27 @@ def test_a_database_at_flashcores_revision_without_its_tables_is_refused_in_one_
         line = cli("doctor", "--db", loaded)
         assert line.code == 1
         assert "flashcore's tables missing: profiles" in line.out, line.out
+
+
+def test_a_blank_profile_name_is_a_usage_error_naming_where_it_came_from(
+    cli, loaded_sqlite, monkeypatch, one_line_error
+):
+    """Found by review: `--profile "   "` said "no profile '': create it with `flashcore
+    profiles create `", a command that cannot be typed."""
+    for argv in (["due"], ["weakness"], ["stats"]):
+        line = one_line_error(cli(*argv, "--profile", "   ", "--db", loaded_sqlite), code=2)
+        assert "--profile is blank" in line, line
+    monkeypatch.setenv("FLASHCORE_PROFILE", " ")
+    line = one_line_error(cli("due", "--db", loaded_sqlite), code=2)
+    assert "FLASHCORE_PROFILE is blank" in line, line
+
+
+def test_a_sqlite_url_argument_the_driver_would_ignore_is_refused_in_one_line(
+    cli, loaded_sqlite, raw_sql, one_line_error
+):
+    """Found by review: `--db 'sqlite:///f?mode=ro'` printed SQLAlchemy's two-line warning that
+    `mode` is ignored, then opened the file read-write anyway."""
+    before = raw_sql(loaded_sqlite, "SELECT count(*) FROM cards")
+    line = one_line_error(cli("due", "--db", loaded_sqlite + "?mode=ro"))
+    assert "'mode'" in line and "uri=true" in line and "SAWarning" not in line, line
+    assert raw_sql(loaded_sqlite, "SELECT count(*) FROM cards") == before
