@@ -38,13 +38,18 @@ def _rows(db: Path) -> list[tuple]:
 
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
-    """A WAL database that looks like flashcore's (an alembic_version table) holding 2,000
-    rows of ~300 bytes (~150 pages)."""
+    """A WAL database that looks like flashcore's (an alembic_version table and the core tables
+    the integrity check looks for, `backup.CORE_TABLES`) holding 2,000 rows of ~300 bytes (~150
+    pages)."""
+    from flashcore.storage.backup import CORE_TABLES
+
     path = tmp_path / "c.sqlite3"
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("CREATE TABLE alembic_version (version_num TEXT)")
     conn.execute("INSERT INTO alembic_version VALUES ('0005')")
+    for name in CORE_TABLES:
+        conn.execute(f"CREATE TABLE {name} (id INTEGER PRIMARY KEY)")
     conn.execute("CREATE TABLE notes_like (id INTEGER PRIMARY KEY, body TEXT)")
     conn.executemany(
         "INSERT INTO notes_like (body) VALUES (?)", [(f"note {i} " * 30,) for i in range(2000)]
