@@ -86,6 +86,13 @@ ARMS: dict[str, Arm] = {
     "pull-scale": Arm("pull-scale", patch=(("difficulty.PULL", "scale"),)),
     "pull-gate": Arm("pull-gate", patch=(("difficulty.PULL", "gate"),)),
     "pull-off": Arm("pull-off", patch=(("difficulty.PULL", "off"),)),
+    # a card keeps a share of its topic's raise by the lapses it has left before the leech
+    # threshold (core.weakness.LAPSE_ROOM, issue 21c)
+    "room": Arm("room", patch=(("LAPSE_ROOM", "fade"),)),
+    "room-half": Arm("room-half", patch=(("LAPSE_ROOM", "half"),)),
+    "room2": Arm("room2", patch=(("LAPSE_ROOM", "fade2"),)),
+    "pull-room": Arm("pull-room", patch=(("PULL_LAPSE_ROOM", True),)),
+    "room-both": Arm("room-both", patch=(("PULL_LAPSE_ROOM", True), ("LAPSE_ROOM", "half"))),
     "shipped": Arm("shipped", absolute=True),
     "shipped-no-raise": Arm(
         "shipped-no-raise", absolute=True, config=(("weakness_max_retention", "0.90"),)
@@ -127,6 +134,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "the answers and question blocks, not the world): the same seed at several lucks "
         "measures how much of a gap is luck",
     )
+    p.add_argument(
+        "--leech-threshold",
+        type=int,
+        default=0,
+        help="the profile's leech_threshold in every arm, frontier included (0: the product's "
+        "default); keep such runs in an --out file of their own",
+    )
     p.add_argument("--jobs", type=int, default=1, help="processes (the machine is shared)")
     p.add_argument("--out", type=Path, help="append each run as a JSON line here (and reuse)")
     p.add_argument("--json", action="store_true", help="print the runs and gaps as JSON")
@@ -164,6 +178,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             s = replace(s, days=a.days)
         if a.exam:
             s = replace(s, exam=True)
+        if a.leech_threshold:
+            s = replace(s, leech_threshold=a.leech_threshold)
         return replace(s, luck=luck)
 
     settings = [prepared(name, luck) for name in names for luck in lucks]
