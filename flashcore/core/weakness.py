@@ -428,33 +428,7 @@ def relative_scores(
     return out
 
 
-# A card's share of its topic's raise by its own lapses (issue 21c; see `lapse_room`): "off"
-# (every card of a topic at its weight's retention), "fade" (the raise shrinks with the share
-# of the leech threshold's lapses spent), "half" (gone from half the threshold on).
-LAPSE_ROOM = "off"
-
-
-def lapse_room(lapses: int, threshold: int) -> float:
-    """The share of its topic's raise a card keeps after `lapses` lapses (leech at
-    `threshold`)."""
-    if LAPSE_ROOM == "off" or threshold <= 0:
-        return 1.0
-    if LAPSE_ROOM == "half":
-        return 1.0 if 2 * lapses < threshold else 0.0
-    if LAPSE_ROOM == "fade2":
-        return max(0.0, 1.0 - 2.0 * lapses / threshold)
-    return max(0.0, 1.0 - lapses / threshold)
-
-
-PULL_LAPSE_ROOM = False
-
-
-def pull_room(lapses: int, threshold: int) -> float:
-    """Experimental: a topic's pull-forwards skip a card past half its leech threshold."""
-    return 1.0 if 2 * lapses < threshold else 0.0
-
-
-def retention_for(settings: Settings, weight: float, lapses: int = 0) -> float:
+def retention_for(settings: Settings, weight: float) -> float:
     """The desired retention for a card whose topics' weakness is `weight` (0 = base).
 
     A missed question's card (weight >= MISSED_QUESTION) keeps the base: it is pulled forward
@@ -465,7 +439,6 @@ def retention_for(settings: Settings, weight: float, lapses: int = 0) -> float:
     if weight <= 0.0 or weight >= MISSED_QUESTION:
         return base
     cap = max(base, settings.weakness_max_retention)
-    weight *= lapse_room(lapses, settings.leech_threshold)
     return round(base + (cap - base) * weight, 4)
 
 

@@ -89,7 +89,7 @@ def show_on(conn: Connection, fc: Collection, card_id: int) -> tuple[CardView, r
     if row is None:
         raise NotFoundError(f"no card {card_id} in this profile")
     schedule = repos.schedule_from(_Obj(row))
-    retention = card_retention(fc, row["weight"], now, row["lapses"])
+    retention = card_retention(fc, row["weight"], now)
     outcomes = {
         rating: Outcome(rating, result.state, result.due, result.due - now,
                         format_interval(result.due - now))
@@ -225,7 +225,7 @@ def answer_in(
         )
     if card.suspended:
         raise FlashcoreError(f"card {card_id} is suspended; unsuspend it first")
-    retention = card_retention(fc, card.weight, now, card.schedule.lapses)
+    retention = card_retention(fc, card.weight, now)
     elapsed = elapsed_days(fc, card.schedule, now)
     new = fsrs_adapter.answer(
         card_id, card.schedule, rating, now, retention, fc.policy, elapsed_days=elapsed

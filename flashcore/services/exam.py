@@ -116,10 +116,10 @@ def follow_plan(fc: Collection) -> int | None:
     return needed
 
 
-def card_retention(fc: Collection, weight: float, now: datetime, lapses: int = 0) -> float:
+def card_retention(fc: Collection, weight: float, now: datetime) -> float:
     """The retention a card is scheduled at: its weakness's (core.weakness.retention_for),
     raised toward the exam where the solver chose a step for the days left (core.exam)."""
-    base = retention_for(fc.settings, weight, lapses)
+    base = retention_for(fc.settings, weight)
     exam = fc.exam
     if exam is None or not exam.retention_plan:
         return base

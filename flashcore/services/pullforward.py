@@ -177,8 +177,6 @@ def choose(
         for card in ranked:
             if taken >= allowed:
                 break
-            if weakness.PULL_LAPSE_ROOM and weakness.pull_room(card.lapses, s.leech_threshold) <= 0:
-                continue
             if (
                 weakness.PULL_ONLY_DUE
                 and curve.retrievability_days(

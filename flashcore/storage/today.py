@@ -202,7 +202,6 @@ class ReviewCard:
     note_id: int
     stability: float
     last_review: datetime
-    lapses: int = 0
 
 
 def review_cards_not_due(
@@ -231,11 +230,9 @@ def review_cards_not_due(
     elif not every:
         return []
     rows = conn.execute(
-        select(c.id, c.note_id, c.stability, c.last_review, c.lapses)
-        .where(and_(*where))
-        .order_by(c.id)
+        select(c.id, c.note_id, c.stability, c.last_review).where(and_(*where)).order_by(c.id)
     ).all()
-    return [ReviewCard(r[0], r[1], r[2] or 1.0, r[3], r[4]) for r in rows if r[3] is not None]
+    return [ReviewCard(r[0], r[1], r[2] or 1.0, r[3]) for r in rows if r[3] is not None]
 
 
 def replace_pull_forwards(

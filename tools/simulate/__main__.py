@@ -86,13 +86,6 @@ ARMS: dict[str, Arm] = {
     "pull-scale": Arm("pull-scale", patch=(("difficulty.PULL", "scale"),)),
     "pull-gate": Arm("pull-gate", patch=(("difficulty.PULL", "gate"),)),
     "pull-off": Arm("pull-off", patch=(("difficulty.PULL", "off"),)),
-    # a card keeps a share of its topic's raise by the lapses it has left before the leech
-    # threshold (core.weakness.LAPSE_ROOM, issue 21c)
-    "room": Arm("room", patch=(("LAPSE_ROOM", "fade"),)),
-    "room-half": Arm("room-half", patch=(("LAPSE_ROOM", "half"),)),
-    "room2": Arm("room2", patch=(("LAPSE_ROOM", "fade2"),)),
-    "pull-room": Arm("pull-room", patch=(("PULL_LAPSE_ROOM", True),)),
-    "room-both": Arm("room-both", patch=(("PULL_LAPSE_ROOM", True), ("LAPSE_ROOM", "half"))),
     "shipped": Arm("shipped", absolute=True),
     "shipped-no-raise": Arm(
         "shipped-no-raise", absolute=True, config=(("weakness_max_retention", "0.90"),)
