@@ -46,11 +46,6 @@ PROBE_EVERY = 8
 # a share for probes. 1: every probe before any weighted card.
 PROBE_SLOT = 4
 
-# How the weak topics share a day's new cards (issue 21c, an experiment): "first", the
-# heaviest topic's every card first (weight first, then position); "spread", each topic's
-# cards (its cards share its weight) take places in proportion to its weight.
-WEAK_SPREAD = "first"
-
 T = TypeVar("T")
 K = TypeVar("K", bound=Hashable)
 
@@ -182,23 +177,3 @@ def with_probes(
         if pick is None:  # every stream is spent
             return out
         out.append(pick)
-
-
-def spread_by_weight(rows: Sequence[T], *, weight: Callable[[T], float], below: float) -> list[T]:
-    """`rows` (weight first, then position) with the weak topics' cards (weight above 0 and
-    below `below`: not a missed question's) shared out in proportion to their weights: the
-    i-th card of a weight w at (2i + 1) / (2w) (Webster's rounding; equal places to the
-    heavier, then the earlier), each weight's cards in their order. Missed questions' cards
-    stay first, unweighted cards last."""
-    top = [r for r in rows if weight(r) >= below]
-    rest = [r for r in rows if weight(r) <= 0.0]
-    groups: dict[float, list[T]] = {}
-    for r in rows:
-        w = weight(r)
-        if 0.0 < w < below:
-            groups.setdefault(w, []).append(r)
-    placed: list[tuple[float, float, int, T]] = []
-    for w, items in groups.items():
-        placed.extend(((2 * i + 1) / (2 * w), -w, i, item) for i, item in enumerate(items))
-    placed.sort(key=lambda t: (t[0], t[1], t[2]))
-    return [*top, *(t[3] for t in placed), *rest]

@@ -308,10 +308,6 @@ def _load(
         new_rows = list(
             queue_repo.new_rows(conn, fc.profile_id, scope, d.now, fetch, by_weight=by_weight)
         )
-        if by_weight and introduction.WEAK_SPREAD == "spread":
-            new_rows = introduction.spread_by_weight(
-                new_rows, weight=_weight, below=MISSED_QUESTION
-            )
         if by_weight and introduction.PROBE_CARDS > 0 and new_rows and new_rows[0][6] > 0:
             probe_rows = queue_repo.first_of_topics(
                 conn, fc.profile_id, scope, d.now, introduction.probe_quota,

@@ -86,9 +86,6 @@ ARMS: dict[str, Arm] = {
     "pull-scale": Arm("pull-scale", patch=(("difficulty.PULL", "scale"),)),
     "pull-gate": Arm("pull-gate", patch=(("difficulty.PULL", "gate"),)),
     "pull-off": Arm("pull-off", patch=(("difficulty.PULL", "off"),)),
-    # the weak topics share each day's new cards in proportion to their weights instead of
-    # the heaviest topic's every card first (core.introduction.WEAK_SPREAD, issue 21c)
-    "spread": Arm("spread", patch=(("introduction.WEAK_SPREAD", "spread"),)),
     "shipped": Arm("shipped", absolute=True),
     "shipped-no-raise": Arm(
         "shipped-no-raise", absolute=True, config=(("weakness_max_retention", "0.90"),)
