@@ -61,7 +61,10 @@ def open_collection(
     create: bool = False,
     profile: str | None = None,
     daily_check: bool = True,
+    checked: bool = False,
 ) -> Flashcore:
+    """The collection the command works on. `checked`: `startup_check` already ran for it in
+    this process (`checked_file`: a command that tried the driver-only read first)."""
     from flashcore.services.collection import Flashcore, resolve_url
     from flashcore.services.health import startup_check
     from flashcore.storage.db import sqlite_path
@@ -69,7 +72,7 @@ def open_collection(
     given = args.db or os.environ.get("FLASHCORE_DB") or None
     clock = make_clock()
     path = sqlite_path(resolve_url(given)[0])
-    if path is not None:  # after a crash, or once a day: PRAGMA quick_check, read-only
+    if path is not None and not checked:  # after a crash, or once a day: PRAGMA quick_check
         startup_check(path, clock.now(), daily=daily_check)
     fc = Flashcore.open(
         given,
@@ -88,6 +91,28 @@ def open_collection(
     return fc
 
 
+def checked_file(args: argparse.Namespace) -> Path | None:
+    """For a command that may read the SQLite file with the driver alone: the file the
+    collection is in, when certain without SQLAlchemy (`services.weakness_light.database_file`),
+    after the health check `open_collection` makes first (which raises the same way); None for
+    anything else (the command opens the collection). Pass `checked=True` to `open_collection`
+    when this returned a file."""
+    from flashcore.services.health import startup_check
+    from flashcore.services.weakness_light import database_file
+
+    path = database_file(args.db or os.environ.get("FLASHCORE_DB") or None)
+    if path is not None:
+        startup_check(path, make_clock().now(), daily=True)
+    return path
+
+
+def read_light(path: Path) -> None:
+    """A driver-only read of `path` answered the command: when it is done, the automatic
+    backup is scheduled as for an opened collection (`after_commands`)."""
+    _READ.append(path)
+
+
+_READ: list[Path] = []  # SQLite files read driver-only, for `after_commands`
 _PAUSED: list[bool] = []  # main() paused the cyclic collector (see pause_collector)
 
 
@@ -114,6 +139,12 @@ def after_commands() -> None:
     background if one is due (something changed since the newest backup, which is over 30
     minutes old), so that every day with a change gets one whichever commands the student
     runs. The check costs a few ms; the backup runs on after this process ends."""
+    while _READ:  # read with the driver alone (`read_light`): nothing else to load
+        from flashcore.core.errors import FlashcoreError
+        from flashcore.services.weakness_light import schedule_backup as schedule_file_backup
+
+        with contextlib.suppress(FlashcoreError, OSError):  # the next command tries again
+            schedule_file_backup(_READ.pop(), make_clock().now())
     if not _OPENED:  # nothing opened (--help, a usage error): nothing to import
         return
     from sqlalchemy.exc import SQLAlchemyError  # loaded with the collection
@@ -132,7 +163,13 @@ def after_commands() -> None:
 
 
 def selected_profile(args: argparse.Namespace) -> str:
-    return (args.profile or os.environ.get("FLASHCORE_PROFILE") or "default").strip()
+    given, source = args.profile, "--profile"
+    if not given:
+        given, source = os.environ.get("FLASHCORE_PROFILE"), "FLASHCORE_PROFILE"
+    name = (given or "default").strip()
+    if not name:  # said so, not "no profile ''" with a command that cannot be typed
+        raise CliUsageError(f"{source} is blank: name a profile (see `flashcore profiles list`)")
+    return name
 
 
 def database_url(args: argparse.Namespace) -> str:

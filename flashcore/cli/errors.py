@@ -16,7 +16,9 @@ _DATABASE_ADVICE = (
      "was changed"),
     (("disk i/o error",), "the disk failed a read or write (full or failing?): check free space "
      "with `df -h`, then try again; nothing was changed"),
-    (("malformed", "not a database", "not a usable sqlite"), "the file is damaged or not a "
+    (("malformed", "not a database", "not a usable sqlite", "missing flashcore's tables",
+      "no such table"),
+     "the file is damaged or not a "
      "flashcore database: check --db, then run `flashcore doctor` (it names the newest good "
      "backup); nothing was changed"),
     (("locked", "is busy"), "the database is busy: another flashcore held the write lock past "

@@ -177,6 +177,10 @@ def _say_bad_rows(exc: QbankFormatError, origin: str) -> None:
          "(fix them, or use --skip-invalid)")  # fmt: skip
 
 
+def _cards(n: int) -> str:
+    return f"{n} card" if n == 1 else f"{n} cards"
+
+
 def _say_report(report: ImportReport) -> None:
     prefix = "dry run: " if report.dry_run else ""
     say(f"{prefix}{report.rows_read} rows read ({report.format}), {report.added} attempts "
@@ -196,13 +200,15 @@ def _say_report(report: ImportReport) -> None:
             say(f"  {skipped}")
     if report.pulled_forward_new:
         more = report.pulled_forward - report.pulled_forward_new
-        say(f"{report.pulled_forward_new} cards of weak topics pulled into today's queue"
+        say(f"{_cards(report.pulled_forward_new)} of weak topics pulled into today's queue"
             + (f" (beside {more} pulled before today's import)" if more else ""))  # fmt: skip
     elif report.pulled_forward:
-        say(f"no more cards pulled into today's queue: its {report.pulled_forward} cards of "
-            "weak topics were pulled before")  # fmt: skip
+        were = "was" if report.pulled_forward == 1 else "were"
+        say(f"no more cards pulled into today's queue: its {_cards(report.pulled_forward)} of "
+            f"weak topics {were} pulled before")  # fmt: skip
     if report.unsuspended:
-        say(f"{report.unsuspended} suspended cards of the missed questions unsuspended "
+        n = report.unsuspended
+        say(f"{n} suspended {'card' if n == 1 else 'cards'} of the missed questions unsuspended "
             "(they come first; config set unsuspend_on_miss false to keep them suspended)")  # fmt: skip
     if report.batch_id is not None:
         say(f"batch {report.batch_id} (undo with: flashcore qbank remove {report.batch_id})")
@@ -249,8 +255,11 @@ def cmd_qbank_remove(args: argparse.Namespace) -> int:
         emit_json({"batch_id": args.batch_id, "attempts_removed": removed.attempts,
                    "cards_resuspended": removed.resuspended})  # fmt: skip
     else:
-        say(f"removed batch {args.batch_id} ({removed.attempts} attempts)")
-        if removed.resuspended:
+        n = removed.attempts
+        say(f"removed batch {args.batch_id} ({n} attempt{'' if n == 1 else 's'})")
+        if removed.resuspended == 1:
+            say("1 card its misses had unsuspended is suspended again")
+        elif removed.resuspended:
             say(f"{removed.resuspended} cards its misses had unsuspended are suspended again")
     return 0
 

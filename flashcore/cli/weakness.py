@@ -6,7 +6,11 @@ import argparse
 from typing import TYPE_CHECKING
 
 from flashcore.cli.context import (
+    checked_file,
+    make_clock,
     open_collection,
+    read_light,
+    selected_profile,
 )
 from flashcore.cli.output import emit_json, say, table
 from flashcore.cli.parser import (
@@ -16,15 +20,13 @@ from flashcore.cli.parser import (
 )
 
 if TYPE_CHECKING:
-    pass
+    from typing import Any
 
 
 def cmd_weakness(args: argparse.Namespace) -> int:
     from flashcore.core.weakness import misses_text
-    from flashcore.services.weakness import report
 
-    with open_collection(args) as fc:
-        found = report(fc)
+    found = _report(args)
     rows, gaps = found["topics"], found["gaps"]
     if args.limit is not None:
         rows = rows[: args.limit]
@@ -62,6 +64,23 @@ def cmd_weakness(args: argparse.Namespace) -> int:
                 say(f"    closest topic: {g['suggestion']['topic']}")
                 say(f"    {g['suggestion']['command']}")
     return 0
+
+
+def _report(args: argparse.Namespace) -> dict[str, list[dict[str, Any]]]:
+    """The report: read with the SQLite driver alone where the kept scores answer it
+    (`services.weakness_light`: no SQLAlchemy loaded), else through the opened collection."""
+    path = checked_file(args)
+    if path is not None:
+        from flashcore.services import weakness_light
+
+        found = weakness_light.report(path, selected_profile(args), make_clock().now())
+        if found is not None:
+            read_light(path)
+            return found
+    from flashcore.services.weakness import report
+
+    with open_collection(args, checked=path is not None) as fc:
+        return report(fc)
 
 
 def add_commands(add: AddCommand) -> None:

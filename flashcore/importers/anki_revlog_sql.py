@@ -177,7 +177,12 @@ FIRST_ANSWERS_STEPS = 60  # SQLite's VM steps a row (the progress bar's estimate
 # connection of its own, while the notes are read): every card's answers as `FIRST_ANSWERS_SQL`
 # gives them, keyed by Anki's card id, in the card index's order (card by card, each in time
 # order); then copied with the flashcore card and its retention (`temp.fc_cards`).
-STAGED_COLUMNS = "cid, id, ease, duration_ms, kind, interval, factor, day, due_after"
+# Keyed by Anki's card and revlog id (a table WITHOUT ROWID: `StageDb.stage`), for the copy to
+# seek each card's rows; the other columns undeclared (each value kept as computed).
+STAGED_COLUMNS = (
+    "cid INTEGER, id INTEGER, ease, duration_ms, kind, interval, factor, day, due_after,"
+    " PRIMARY KEY (cid, id)"
+)
 STAGE_ROWS_SQL = f"""
 SELECT r.cid, r.id, r.ease, CASE WHEN r.time > 0 THEN r.time END, r.type, r.ivl, r.factor,
   d.day, {_due_after("r", "u").format(id="id", ivl="ivl")}
@@ -187,10 +192,17 @@ FROM revlog r
 WHERE {_ANSWER}
 ORDER BY r.cid, r.id
 """
+# The copy walks the cards in flashcore's card order (`temp.fc_cards` indexed by `card_id`:
+# `AttachedCollection.index_temp`) and seeks each one's staged rows by its key, so the rows come
+# in `imported_answers`' key order (card, then revlog id) and go in at the end of its B-tree, as
+# SQLite appends, rather than at a place found for each (flashcore's card ids do not follow
+# Anki's): with the revlog-id index built after (`insert_staged`), a million rows ~0.2 s CPU
+# less, measured on the benchmark's package.
 COPY_STAGED_SQL = """
 SELECT c.card_id, s.id, ?1, s.ease, s.duration_ms, s.kind, s.interval, s.factor, s.day,
   s.due_after, c.retention
-FROM anki_stage.answers s JOIN temp.fc_cards c ON c.cid = s.cid
+FROM temp.fc_cards c INDEXED BY fc_cards_card_id CROSS JOIN anki_stage.answers s ON s.cid = c.cid
+ORDER BY c.card_id
 """
 
 # SQLite's VM steps a row of a first import's statement takes, the review log's index builds

@@ -1,6 +1,10 @@
 """An Anki preset taken over by a `--with-scheduling` import: its FSRS parameters, retention,
-steps and limits as the profile's settings (only while the profile has no answers of its own),
-with a warning for what cannot be taken."""
+steps and maximum interval as the profile's settings, by the first import that brings Anki's
+history (the rollover hour only while the profile has no answers at all), with a warning for
+what cannot be taken. Later imports (the phone brought back, day after day) keep the profile's
+settings and name a preset that differs in a warning: found living with it (issue rv7), each
+phone import set the Anki preset's FSRS parameters and retention again, over `flashcore
+optimize`'s fit and the student's `config set`."""
 
 from __future__ import annotations
 
@@ -88,10 +92,26 @@ def _adopt_preset(
             f"presets {', '.join(repr(n) for n in others)} are not applied (flashcore has one "
             f"set of scheduling settings per profile; {chosen.name!r} is used by most decks)"
         )
+    kept = {k: v for k, v in changes.items() if k != "day_start_hour"}
+    if kept and anki_sync.has_imported_answers(session, fc.profile_id):
+        differ = ", ".join(_difference(k, v, settings) for k, v in kept.items())
+        summary.warnings.append(
+            f"the Anki preset {chosen.name!r} differs from this profile's settings ({differ}): "
+            "this profile's are kept (Anki's history was taken over before); take one with "
+            "`flashcore config set KEY VALUE`"
+        )
+        changes = {k: v for k, v in changes.items() if k not in kept}
     if changes:
         new_settings = replace(settings, **changes)
         _save_settings(session, fc, new_settings)
         summary.settings = {k: format_value(v) for k, v in changes.items()}
+
+
+def _difference(key: str, anki: Any, settings: Settings) -> str:
+    """`desired_retention 0.9 there, 0.93 here`; the FSRS parameters by name only."""
+    if key == "fsrs_parameters":
+        return key
+    return f"{key} {format_value(anki)} there, {format_value(getattr(settings, key))} here"
 
 
 def _has_answers(session: Any, fc: Collection) -> bool:

@@ -338,6 +338,7 @@ def _bulk_first(
                   ((w.anki.id, w.card_id, w.retention or retention) for w in works))  # fmt: skip
     expected = sum(numbers[0::2])  # the rows of the imported cards (answers, mostly)
     if staged is not None:
+        pkg.index_temp("fc_cards", "card_id")  # the copy walks the cards in flashcore's order
         shown = anki_sync.rows_progress(bar, expected, COPY_STAGED_STEPS)
         inserted = pkg.insert_staged(staged.path, COPY_STAGED_SQL, (fc.profile_id,), shown)
     else:

@@ -18,7 +18,8 @@ from flashcore.core.errors import (
 from flashcore.core.model import CardState, Rating, Schedule
 from flashcore.services.card_changes import ScopedResult, change_in_scope, note_set_by_hand
 from flashcore.services.exam import card_retention
-from flashcore.storage import anki_sync, repos
+from flashcore.services.undo_guard import refuse_if_anki_followed
+from flashcore.storage import repos
 from flashcore.storage.uow import reading_core, run_write, run_write_on, transaction
 
 if TYPE_CHECKING:
@@ -151,6 +152,7 @@ class AnswerResult:
     retention: float
     leech: bool
     buried_siblings: tuple[int, ...]
+    reviewed_at: datetime | None = None  # its review-log row's time (`undo_answer` names it)
 
     def to_json(self) -> dict[str, Any]:
         memory = self.schedule.memory
@@ -272,7 +274,7 @@ def answer_in(
     if written is None:
         raise StaleCardError(f"card {card_id} was answered or changed elsewhere meanwhile")
     review_id, buried = written
-    return AnswerResult(card_id, rating, review_id, new, retention, leech, tuple(buried))
+    return AnswerResult(card_id, rating, review_id, new, retention, leech, tuple(buried), now)
 
 
 # No card has this version (a card's version counts up from 0): the rehearsal's guard.
@@ -366,16 +368,19 @@ def undo(fc: Collection, steps: int = 1, *, earlier_days: bool = False) -> list[
     return run_write(fc.engine, work)
 
 
-def undo_answer(fc: Collection, review_id: int, card_id: int) -> Undone:
+def undo_answer(
+    fc: Collection, review_id: int, card_id: int, reviewed_at: datetime | None = None
+) -> Undone:
     """Undo one answer, by its review-log row and card: the reviewer's `u` takes back its own
     latest answer, not one another reviewer or terminal gave since (the latest of the profile).
     Only while it is its card's latest answer and was given today, as `undo`; otherwise
-    FlashcoreError, nothing changed. (The card too: SQLite gives an undone last row's id to
-    the next answer, which may be another terminal's to another card.)"""
+    FlashcoreError, nothing changed. (The card and the answer's time too: SQLite gives an
+    undone last row's id to the next answer, which may be another terminal's, to another card
+    or to the same card answered again there.)"""
     now = fc.now()
 
     def work(session: Any) -> Undone:
-        log = repos.review_to_undo(session, fc.profile_id, review_id, card_id)
+        log = repos.review_to_undo(session, fc.profile_id, review_id, card_id, reviewed_at)
         if log is None:
             raise FlashcoreError("nothing to undo: that answer is gone (undone elsewhere?)")
         if log["answered_since"]:
@@ -404,13 +409,7 @@ def _undo_logs(
         )
     done = []
     for log in logs:
-        anchored = anki_sync.anchor_time(session, log["card_id"])
-        if anchored is not None and anchored >= log["reviewed_at"]:
-            raise FlashcoreError(
-                f"card {log['card_id']}: its answer of "
-                f"{fc.settings.local_minute(log['reviewed_at'])} "
-                "was followed by a newer state from Anki (an import); not undone"
-            )
+        refuse_if_anki_followed(fc, session, log)
         repos.undo_review(session, log, now)
         done.append(Undone(log["card_id"], Rating(log["rating"]), log["reviewed_at"]))
     return done

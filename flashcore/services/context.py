@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from flashcore.core import studyday
 from flashcore.core.clock import Clock
-from flashcore.core.errors import ConfigError, FlashcoreError, NotFoundError
+from flashcore.core.errors import ConfigError, DatabaseError, FlashcoreError, NotFoundError
 from flashcore.core.exam import Exam
 from flashcore.core.fsrs_adapter import Policy
 from flashcore.core.introduction import NewOrder
@@ -74,7 +74,12 @@ class Collection:
         engine = make_engine(resolved, create=create or is_default)
         try:
             backup = ensure_schema(engine, now=clock.now())
-            profile_id, settings, warnings = _load_profile(engine, profile, clock.now(), timezone)
+            try:
+                found = _load_profile(engine, profile, clock.now(), timezone)
+            except SQLAlchemyError as exc:
+                _missing_tables(exc, resolved, engine)
+                raise
+            profile_id, settings, warnings = found
         except BaseException:
             engine.dispose()
             raise
@@ -283,3 +288,18 @@ def today_for(fc: Collection) -> date:
     """The profile's study day now."""
     s = fc.settings
     return studyday.study_date(fc.now(), s.zone, s.day_start_hour)
+
+
+# SQLite's and PostgreSQL's words for a table the schema's revision says is there but is not
+MISSING_TABLE = ("no such table", "does not exist")
+
+
+def _missing_tables(exc: SQLAlchemyError, url: str, engine: Engine) -> None:
+    """A file at flashcore's schema revision without its tables (damaged, or tables dropped
+    by another program): one line naming the file, instead of the driver's exception."""
+    orig = getattr(exc, "orig", None) or exc
+    lines = str(orig).strip().splitlines()
+    first = lines[0] if lines else ""
+    if any(marker in first.lower() for marker in MISSING_TABLE):
+        where = sqlite_path(url) or engine.url.render_as_string(hide_password=True)
+        raise DatabaseError(f"{where} is missing flashcore's tables ({first})") from None

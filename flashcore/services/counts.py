@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from flashcore.core import queue, studyday
-from flashcore.core import topics as topic_keys
+from flashcore.core import studyday
 from flashcore.core.errors import FlashcoreError
 from flashcore.core.model import CardState
+from flashcore.services.weakness_parts import due_counts
 from flashcore.services.weights import ensure_fresh
 from flashcore.storage import repos
 from flashcore.storage import today as today_repo
@@ -135,48 +135,4 @@ def due_by_topic(fc: Collection, paths: Iterable[str]) -> dict[str, int]:
                 rows += queue_repo.pulled_rows(conn, profile, now, extra, day_start)
             done = repos.review_counts_since(conn, fc.profile_id, day_start)
             topics_of_note = repos.topic_keys_of_notes(conn, sorted({r[1] for r in rows}))
-        reviews_left = max(0, s.reviews_per_day - done.get(int(CardState.REVIEW), 0))
-        limits = queue.Limits(
-            new_left=0,
-            reviews_left=reviews_left,
-            new_ignores_review_limit=s.new_ignores_review_limit,
-            bury_siblings=s.bury_siblings,
-            learn_ahead=ahead,
-        )
-        candidates = [queue.Candidate(*r, pulled.get(r[0])) for r in rows]
-        if not candidates:  # nothing due: no topic's key worked out for nothing
-            return dict.fromkeys(wanted, 0)
-        # Each candidate under every wanted topic it falls under (its note's topics and those
-        # above them), in the candidates' order: one pass over them, where testing every
-        # candidate against every topic took ~1.7 CPU-s for a report of 1,281 topics with
-        # 3,333 cards due.
-        keys = {topic_keys.path_key(path) for path in wanted}
-        under: dict[str, list[queue.Candidate]] = {}
-        for cand in candidates:
-            placed: set[str] = set()
-            for k in topics_of_note.get(cand.note_id, ()):
-                for key in _self_and_above(k):
-                    if key in keys and key not in placed:
-                        placed.add(key)
-                        under.setdefault(key, []).append(cand)
-        out: dict[str, int] = {}
-        for path in wanted:
-            mine = under.get(topic_keys.path_key(path))
-            if not mine:
-                out[path] = 0  # no card of it is due: nothing to rank
-                continue
-            built = queue.build(
-                mine, [], now=now, day_start=day_start, rollover=rollover, limits=limits,
-                retrievability=lambda _s, _l: 0.0, limit=0,
-            )  # fmt: skip
-            out[path] = built.counts.learning + built.counts.review
-    return out
-
-
-def _self_and_above(key: str) -> Iterator[str]:
-    """`key` and every key `k` it lies below (`key` starts with `k + "::"`)."""
-    yield key
-    at = key.find("::")
-    while at != -1:
-        yield key[:at]
-        at = key.find("::", at + 1)
+        return due_counts(wanted, rows, pulled, done, topics_of_note, s, now, day_start, rollover)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +18,9 @@ from flashcore.core.errors import (
 )
 from flashcore.core.introduction import NewOrder
 from flashcore.core.model import CardState, DeckSpec
+from flashcore.services.deck_list import DeckSummary as DeckSummary
+from flashcore.services.deck_list import decks_and_counts as decks_and_counts
+from flashcore.services.deck_list import list_decks as list_decks
 from flashcore.services.deck_report import FileReport as FileReport
 from flashcore.services.memory import no_cycle_collection
 from flashcore.storage import repos
@@ -368,56 +370,6 @@ def ensure_starter_decks(fc: Collection) -> list[FileReport] | None:
         if repos.has_any_deck(session, fc.profile_id):
             return None
     return add_decks(fc, sorted(bundled_decks_dir().glob("*.toml")), prune=False)
-
-
-@dataclass(frozen=True, slots=True)
-class DeckSummary:
-    deck_id: int
-    key: str
-    name: str
-    description: str
-    cards: int
-    new: int
-    learning: int
-    due: int
-    suspended: int
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "deck_id": self.deck_id,
-            "key": self.key,
-            "name": self.name,
-            "description": self.description,
-            "cards": self.cards,
-            "new": self.new,
-            "learning": self.learning,
-            "due": self.due,
-            "suspended": self.suspended,
-        }
-
-
-def list_decks(fc: Collection) -> list[DeckSummary]:
-    """Decks with today's counts: new, learning and due are what `flashcore due --deck NAME`
-    holds (sub-decks included, today's limits applied, pulled-forward cards in, siblings
-    buried), so every screen shows the same numbers; `cards`, `suspended`: its own cards."""
-    from flashcore.services.counts import deck_counts
-
-    now = fc.now()
-    with reading(fc.engine) as session:
-        decks = repos.deck_rows(session, fc.profile_id)
-        counts = repos.deck_state_counts(session, fc.profile_id, now, fc.rollover(now))
-    queues = deck_counts(fc, [name for _id, _key, name, _desc in decks])
-    out = []
-    for deck_id, key, name, desc in decks:
-        own = counts.get(deck_id, {})
-        q = queues[name]
-        out.append(
-            DeckSummary(
-                deck_id, key, name, desc, cards=own.get("cards", 0), new=q.new,
-                learning=q.learning, due=q.review, suspended=own.get("suspended", 0),
-            )
-        )  # fmt: skip
-    return out
 
 
 def card_fronts(fc: Collection, card_ids: list[int]) -> dict[int, str]:

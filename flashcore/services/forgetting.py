@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from flashcore.core import first_answers
 from flashcore.core import weakness as model
+from flashcore.services.weakness_parts import lapses_of, lapses_since
 from flashcore.storage import repos
 from flashcore.storage.repos import topic_index as topics_repo
 
@@ -25,39 +26,13 @@ def topic_lapses(
     """Each topic's recent flashcard lapses against those FSRS predicted, weighted by recency as
     misses are (answers older than MISSED_QUESTION_HALF_LIVES half-lives before study day
     `today` are left out: a function of the collection and the day, as pull-forwards need)."""
-    from datetime import timedelta
+    from flashcore.core import fsrs_adapter
 
-    from flashcore.core import fsrs_adapter, studyday
-
-    s = fc.settings
-    half_life = s.weakness_half_life_days
-    window = model.MISSED_QUESTION_HALF_LIVES * half_life
-    half_life *= model.FORGETTING_HALF_LIFE_FACTOR
-    since = studyday.day_start_of(today, s.zone, s.day_start_hour) - timedelta(days=window)
-    curve = fsrs_adapter.curve(fc.policy)
-    seen: dict[int, float] = defaultdict(float)
-    predicted: dict[int, float] = defaultdict(float)
-    outcomes = repos.review_outcomes(session, fc.profile_id, since)
+    outcomes = repos.review_outcomes(session, fc.profile_id, lapses_since(today, fc.settings))
     topics_of = index.note_topics
     if not index.every_note:  # a light index: the reviewed notes' topics, read now
         topics_of = topics_repo.topics_of_notes(session, [o.note_id for o in outcomes])
-    for o in outcomes:
-        linked = topics_of.get(o.note_id)
-        if not linked or o.stability <= 0.0:
-            continue
-        if o.elapsed_days is not None:
-            elapsed = float(o.elapsed_days)
-        elif o.last_review is not None:
-            elapsed = float(max(0, (o.reviewed_at - o.last_review).days))
-        else:
-            continue
-        w = model.decay((today - o.reviewed_at.date()).days, half_life)
-        forget = w * (1.0 - curve.retrievability_days(o.stability, elapsed))
-        for t in linked:
-            predicted[t] += forget
-            if o.lapsed:
-                seen[t] += w
-    return {t: model.Lapses(seen.get(t, 0.0), p) for t, p in predicted.items()}
+    return lapses_of(outcomes, topics_of, today, fc.settings, fsrs_adapter.curve(fc.policy))
 
 
 def topic_first_answers(

@@ -115,7 +115,7 @@ def _damaged_line(path: Path, problem: str) -> str:
             f"flashcore backup restore {good.id} --db {path}"
         )
     return (
-        f"{path} is damaged (quick_check: {problem}); nothing was changed; "
+        f"{path} is damaged (quick_check: {_one_line(problem)}); nothing was changed; "
         f"run `flashcore doctor`; {offer}"
     )
 
@@ -142,8 +142,14 @@ def recorded_problem(fc: Collection) -> str | None:
     return None if recorded is None else _problem_line(recorded)
 
 
+def _one_line(problem: str) -> str:
+    """quick_check's answer may be one row of several lines (`*** in database main ***`, then
+    a line a page): joined, so that the message stays one line."""
+    return "; ".join(line.strip() for line in problem.splitlines() if line.strip())
+
+
 def _problem_line(problem: str) -> str:
     return (
-        f"the database failed its quick check ({problem}); finish up, quit and run "
+        f"the database failed its quick check ({_one_line(problem)}); finish up, quit and run "
         "`flashcore doctor` (it names the newest good backup)"
     )

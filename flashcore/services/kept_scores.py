@@ -17,10 +17,11 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from flashcore.core import weakness as model
-from flashcore.services import matching
-from flashcore.services.matching import Gap, Scored
-from flashcore.storage import repos
+from flashcore.services.scored import Gap, Scored
 
+# `services.matching` and the repositories are imported where scores are made or stored: the
+# driver-only report (`services.weakness_light`) reads kept scores with `made_from` and
+# `decoded` alone, without SQLAlchemy.
 if TYPE_CHECKING:
     from flashcore.services.topic_index import TopicIndex
     from flashcore.storage.repos.common import Executor
@@ -40,14 +41,22 @@ def stamp(
     """What scores made now (in the caller's read transaction) are made from, as a digest;
     None when they are not kept (not a light index, or a history the database does not sum:
     see `matching.SUM_IN_DATABASE_FROM`)."""
+    from flashcore.services import matching
+    from flashcore.storage import repos
+
     if repos.tallied_attempts(session, profile_id) < matching.SUM_IN_DATABASE_FROM:
         return None  # scored from every attempt: cheap, and not what is kept
     digest = index.digest()
     if digest is None or not repos.can_decay(session):
         return None
-    made_from = (VERSION, today.isoformat(), repr(half_life), digest,
-                 repos.qbank_stamp(session, profile_id))  # fmt: skip
-    return hashlib.sha256(repr(made_from).encode()).hexdigest()
+    return stamp_of(today, half_life, digest, repos.qbank_stamp(session, profile_id))
+
+
+def stamp_of(today: date, half_life: float, index_digest: str, qbank: str) -> str:
+    """The stamp of scores made on study day `today` with `half_life` from the light index of
+    digest `index_digest` and the qbank attempts as `repos.qbank_stamp` writes them (`qbank`)."""
+    made = (VERSION, today.isoformat(), repr(half_life), index_digest, qbank)
+    return hashlib.sha256(repr(made).encode()).hexdigest()
 
 
 def report_scores(
@@ -55,6 +64,9 @@ def report_scores(
 ) -> tuple[Scored, Keep | None]:
     """The report's scores (`score_all` without the questions' outcomes): the kept ones when
     made from what the database holds now, else made now, with what to keep of them."""
+    from flashcore.services import matching
+    from flashcore.storage import repos
+
     made_from = stamp(session, profile_id, index, today, half_life)
     if made_from is not None:
         payload = repos.kept_scores(session, profile_id, made_from)
@@ -139,4 +151,6 @@ def decoded(payload: str) -> Scored:
 
 def keep(session: Executor, profile_id: int, keeping: Keep) -> None:
     """(A write.) Store scores made under their stamp."""
+    from flashcore.storage import repos
+
     repos.keep_scores(session, profile_id, *keeping)

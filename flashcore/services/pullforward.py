@@ -1,8 +1,9 @@
 """Pull-forwards: after fresh misses, a weak topic's not-yet-due review cards join one study
 day's queue. A queue-level boost, recorded per study day; FSRS state is never touched.
 
-Which cards, for study day D (computed by the first queue of D, and again by every import,
-alias or removal during D, so misses logged in the evening reach the next morning's queue):
+Which cards, for study day D (computed by the first queue of D, and again by every import or
+alias during D, so misses logged in the evening reach the next morning's queue; a removal
+during D keeps only the cards already pulled that its remaining misses still pull):
 - the misses dated within `FRESH_DAYS` days before D (or on D) count (logged on their date or
   later: an import's batch older than that holds none);
 - a card that lists a missed question id is pulled ("pulled forward after missing
@@ -209,10 +210,17 @@ def recompute(
     *,
     index: matching.TopicIndex | None = None,
     shares: Mapping[int, difficulty.Known] | None = None,
+    shrink_only: bool = False,
 ) -> int:
     """Choose and store the pull-forwards of study day `day` (inside the caller's
-    transaction); how many cards were pulled. `shares`: see `choose`."""
+    transaction); how many cards were pulled. `shares`: see `choose`. `shrink_only` (a
+    removal: misses go, none come): keep only cards the day had pulled already; answers given
+    since the day's first queue may have made another missed topic "forgotten more than
+    predicted", but taking misses away is no reason to pull its cards into the day."""
     chosen = choose(conn, fc, day, index=index, shares=shares)
+    if shrink_only:
+        before = today_repo.pulled_forward(conn, fc.profile_id, day)
+        chosen = {cid: why for cid, why in chosen.items() if cid in before}
     today_repo.replace_pull_forwards(conn, fc.profile_id, day, chosen)
     return len(chosen)
 

@@ -52,12 +52,15 @@ def pull_forward(
     fc: Collection,
     today: date,
     loaded: tuple[matching.TopicIndex, list[matching.TopicAttempts]] | None = None,
+    *,
+    shrink_only: bool = False,
 ) -> int:
-    """Today's pull-forwards, recomputed (see `services.pullforward`). A queue-level boost:
-    FSRS state is untouched."""
+    """Today's pull-forwards, recomputed (see `services.pullforward`; `shrink_only`: after a
+    removal, see `pullforward.recompute`). A queue-level boost: FSRS state is untouched."""
     from flashcore.services import pullforward
 
-    return pullforward.recompute(session, fc, today, index=None if loaded is None else loaded[0])
+    index = None if loaded is None else loaded[0]
+    return pullforward.recompute(session, fc, today, index=index, shrink_only=shrink_only)
 
 
 def list_attempts(fc: Collection) -> list[dict[str, Any]]:
@@ -142,7 +145,8 @@ def remove_qbank_batch(fc: Collection, batch_id: int) -> BatchRemoval:
         removed = repos.remove_batch(session, fc.profile_id, batch_id)
         if removed is None:
             raise NotFoundError(f"no qbank batch {batch_id} (see `flashcore qbank batches`)")
-        pull_forward(session, fc, today, weights.refresh_in(session, fc, today))
+        loaded = weights.refresh_in(session, fc, today)
+        pull_forward(session, fc, today, loaded, shrink_only=True)
         return BatchRemoval(attempts=removed, resuspended=len(again))
 
     return run_write(fc.engine, work)

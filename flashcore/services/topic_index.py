@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING
 
 from flashcore.core import topics as topic_keys
 from flashcore.core.matching import TopicMatcher
-from flashcore.storage.repos import topic_index as topics_repo
+from flashcore.storage.index_codec import index_digest
 
 if TYPE_CHECKING:
+    from flashcore.storage.index_codec import StoredIndex
     from flashcore.storage.repos.common import Executor
-    from flashcore.storage.repos.topic_index import StoredIndex
 
 
 @dataclass(slots=True)
@@ -62,7 +62,7 @@ class TopicIndex:
     def digest(self) -> str | None:
         """A digest of what it was built from (`repos.topic_index.index_digest`): the kept
         topic scores hold it (None: not a light index, nothing is kept)."""
-        return None if self.stored is None else topics_repo.index_digest(self.stored)
+        return None if self.stored is None else index_digest(self.stored)
 
     def qid_topics(self, notes_of_qid: list[int]) -> set[int]:
         """The topics of the notes that list a question id (an attempt counts once each)."""
@@ -108,11 +108,19 @@ def load_index(
     report kept, while current: `storage.index_cache`). Matching, scoring and reports need only
     the notes that list a question id and the notes counted per set of topics; `every_note`
     reads every note's topics too (the cards' weights need them)."""
+    from flashcore.storage.repos import topic_index as topics_repo
+
     if stored is None and not every_note:
         # An import's summary and weights, a day's first refresh: one row decoded instead of
         # every listed note read (at 200,000 notes ~0.13 -> ~0.07 CPU-s)
         stored = topics_repo.kept_index(session, profile_id).stored
     stored = stored or topics_repo.stored_index(session, profile_id, every_note=every_note)
+    return index_of(stored)
+
+
+def index_of(stored: StoredIndex) -> TopicIndex:
+    """The index built from `stored` (no statement: the driver-only report builds it from the
+    kept index it read, `services.weakness_light`)."""
     paths = stored.paths
     aliases: dict[str, int] = {}
     # Every path's key, only to find the aliases' topics (most profiles have none: ~1,300

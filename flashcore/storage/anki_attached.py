@@ -115,6 +115,10 @@ class AttachedCollection:
         marks = ", ".join("?" for _ in range(columns.count(",") + 1))
         self._db.executemany(f"INSERT INTO temp.{table} VALUES ({marks})", rows)
 
+    def index_temp(self, table: str, column: str) -> None:
+        """An index `<table>_<column>` on `temp.<table>(<column>)` (dropped with the table)."""
+        self._db.execute(f"CREATE INDEX IF NOT EXISTS temp.{table}_{column} ON {table} ({column})")
+
     def fill_known(self, table: str, columns: str, profile_id: int) -> None:
         """`temp.<table>(id)`: the revlog ids the profile's review log holds, by SQL."""
         self._create_temp(table, columns)
@@ -142,19 +146,29 @@ class AttachedCollection:
         names = ", ".join(IMPORTED_COLUMNS)
         with (
             _reporting(self._db, progress),
-            self._indexes_after() as kept,
+            self._indexes_after("review_logs") as kept,
             big_cache(self._db) if kept else nullcontext(),
         ):
             cursor = self._db.execute(f"INSERT INTO main.review_logs ({names}) {select}", params)
         return int(cursor.rowcount)
 
     def insert_imported_answers(
-        self, select: str, params: Sequence[Any], progress: RowsProgress | None = None
+        self,
+        select: str,
+        params: Sequence[Any],
+        progress: RowsProgress | None = None,
+        *,
+        in_key_order: bool = False,
     ) -> int:
         """Insert the `imported_answers` rows `select` gives (in `IMPORTED_ANSWER_COLUMNS`
-        order, the table's: a first import's answers, schema 0027); how many."""
+        order, the table's: a first import's answers, schema 0027); how many. Rows given
+        `in_key_order` (card, then revlog id) into an empty table go in without its revlog-id
+        index, built after as it was: appended in key order, the rows' own B-tree is written
+        at its end and the index sorted once (given in another order, each row is placed
+        where it goes either way, and the index built after gained nothing: measured)."""
         names = ", ".join(c.name for c in imported_answers.c)
-        with _reporting(self._db, progress):
+        later = self._indexes_after("imported_answers") if in_key_order else nullcontext()
+        with _reporting(self._db, progress), later:
             cursor = self._db.execute(
                 f"INSERT INTO main.imported_answers ({names}) {select}", params
             )
@@ -172,18 +186,18 @@ class AttachedCollection:
         if STAGE not in self._attached:
             self._db.execute(f"ATTACH DATABASE ? AS {STAGE}", (str(stage),))
             self._attached.append(STAGE)
-        return self.insert_imported_answers(select, params, progress=progress)
+        return self.insert_imported_answers(select, params, progress=progress, in_key_order=True)
 
     @contextmanager
-    def _indexes_after(self) -> Iterator[bool]:
-        """Into an empty review log, its secondary indexes are dropped and built after, as
-        they were (sorted within the usual cache: the big one took +22 MB peak); yields
+    def _indexes_after(self, table: str) -> Iterator[bool]:
+        """Into an empty `table` (the review log, or `imported_answers`), its secondary
+        indexes are dropped and built after, as they were (sorted within the usual cache: the big one took +22 MB peak); yields
         whether they are kept (rows into a review log that holds some: they then grow at
         several places at once, in `big_cache`). Rows appended to a table without indexes
         gain nothing from a big cache, and the index builds after read the table back from
         the log either way: with the connection's own small cache a first import's million
         rows took ~0.3 s CPU less (alone), its peak memory the cache's 64 MB less."""
-        rebuilt = self._indexes_if_empty()
+        rebuilt = self._indexes_if_empty(table)
         for name, _sql in rebuilt:
             self._db.execute(f'DROP INDEX main."{name}"')
         yield not rebuilt
@@ -211,16 +225,17 @@ class AttachedCollection:
         """`storage.anki_first_states.take_first_states` on this connection."""
         return take_first_states(self._db, fresh, **options)
 
-    def _indexes_if_empty(self) -> list[tuple[str, str]]:
-        """The review log's secondary indexes (name, its SQL as the schema holds it), when the
-        review log holds no row; else none."""
-        if self._db.execute("SELECT 1 FROM main.review_logs LIMIT 1").fetchone() is not None:
+    def _indexes_if_empty(self, table: str) -> list[tuple[str, str]]:
+        """The secondary indexes of `table` (name, its SQL as the schema holds it), when it
+        holds no row; else none."""
+        if self._db.execute(f"SELECT 1 FROM main.{table} LIMIT 1").fetchone() is not None:
             return []
         return [
             (str(name), str(sql))
             for name, sql in self._db.execute(
                 "SELECT name, sql FROM main.sqlite_master WHERE type = 'index'"
-                " AND tbl_name = 'review_logs' AND sql IS NOT NULL ORDER BY name"
+                " AND tbl_name = ? AND sql IS NOT NULL ORDER BY name",
+                (table,),
             )
         ]
 

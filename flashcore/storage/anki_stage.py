@@ -74,9 +74,9 @@ class StageDb:
         self._db.executemany(f"INSERT INTO temp.{table} VALUES ({marks})", rows)
 
     def stage(self, columns: str, select: str, params: Iterable[Any]) -> int:
-        """`main.answers(<columns>)` (no declared types: each value kept as computed) filled
-        by `select`; how many rows."""
-        self._db.execute(f"CREATE TABLE main.answers ({columns})")
+        """`main.answers(<columns>)`, a table WITHOUT ROWID (`columns` declares its key: the
+        rows are found by it), filled by `select`; how many rows."""
+        self._db.execute(f"CREATE TABLE main.answers ({columns}) WITHOUT ROWID")
         self._db.execute("BEGIN")
         cursor = self._db.execute(f"INSERT INTO main.answers {select}", tuple(params))
         self._db.execute("COMMIT")

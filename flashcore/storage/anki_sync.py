@@ -420,6 +420,13 @@ def has_answers(session: Executor, profile_id: int) -> bool:
     return session.execute(query).first() is not None
 
 
+def has_imported_answers(session: Executor, profile_id: int) -> bool:
+    """Whether an import has taken over any Anki answer into the profile."""
+    r = answer_rows("id", "profile_id", "imported").c
+    query = select(r.id).where(r.profile_id == profile_id, r.imported.is_(True)).limit(1)
+    return session.execute(query).first() is not None
+
+
 def anchor_time(session: Executor, card_id: int) -> datetime | None:
     """When the card's history was last taken over from Anki (None: never)."""
     query = select(anki_cards.c.anchor_at).where(anki_cards.c.card_id == card_id)

@@ -209,11 +209,21 @@ def open_readonly(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(_readonly_uri(path), uri=True, timeout=BUSY_TIMEOUT_S)
 
 
+# Tables every flashcore schema has had since its first revision: a file that names a revision
+# without them was damaged, or changed by another program (SQLite's checks find it sound).
+CORE_TABLES = ("profiles", "decks", "notes", "cards", "review_logs")
+
+
 def check_connection(conn: sqlite3.Connection, *, full: bool = False) -> list[str]:
-    """`PRAGMA quick_check` (or `integrity_check` when `full`): [] when the file is sound."""
+    """`PRAGMA quick_check` (or `integrity_check` when `full`), and a flashcore file's core
+    tables present: [] when the file is sound."""
     pragma = "integrity_check" if full else "quick_check"
     rows = [str(r[0]) for r in conn.execute(f"PRAGMA {pragma}").fetchall()]
-    return [] if rows == ["ok"] else rows or ["no answer from the integrity check"]
+    if rows != ["ok"]:
+        return rows or ["no answer from the integrity check"]
+    names = {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    missing = [t for t in CORE_TABLES if t not in names] if "alembic_version" in names else []
+    return [f"flashcore's tables missing: {', '.join(missing)}"] if missing else []
 
 
 def check_file(path: Path, *, full: bool = False) -> list[str]:

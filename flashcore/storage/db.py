@@ -10,14 +10,18 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
+import warnings
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from typing import TYPE_CHECKING, Any
 
 from flashcore.core.errors import DatabaseError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+# SQLAlchemy is imported inside the functions that need it: the health check, the backups and
+# the driver-only report (`storage.light_read`) use this module without loading it (~0.8 G
+# instructions of a one-shot command's start).
 
 WRITE = {"flashcore_write": True}
 BUSY_TIMEOUT_MS = 10_000
@@ -29,6 +33,8 @@ NO_AUTOCHECKPOINT = "flashcore_no_autocheckpoint"
 
 def sqlite_path(url: str) -> Path | None:
     """The file behind a SQLite URL, or None for other backends and in-memory databases."""
+    from sqlalchemy.engine import make_url
+
     parsed = make_url(url)
     if not parsed.drivername.startswith("sqlite"):
         return None
@@ -154,6 +160,10 @@ def sqlite_data_version(conn: Any) -> int:
 
 def make_engine(url: str, *, create: bool = False) -> Engine:
     """An engine for `url`. A SQLite file that does not exist is created only when `create`."""
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SAWarning
+
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError) as exc:
@@ -179,9 +189,20 @@ def make_engine(url: str, *, create: bool = False) -> Engine:
         kwargs["pool_pre_ping"] = False
         kwargs["connect_args"] = {"connect_timeout": 5}
     try:
-        engine = create_engine(url, **kwargs)
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always", SAWarning)
+            engine = create_engine(url, **kwargs)
     except (ArgumentError, ImportError, NoSuchModuleError, ValueError) as exc:  # no driver
         raise DatabaseError(f"cannot use {parsed.render_as_string()}: {exc}") from None
+    for warning in said:  # `?mode=ro` without `uri=true`: ignored, and the file written
+        text = str(warning.message)
+        if "not accepted by" in text:
+            engine.dispose()
+            names = text.split("argument(s) ", 1)[-1].split(" are not", 1)[0]
+            raise DatabaseError(
+                f"cannot use {parsed.render_as_string()}: SQLite's driver passes {names} on to "
+                "SQLite only with uri=true in the URL (e.g. ?mode=ro&uri=true); nothing opened"
+            )
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)

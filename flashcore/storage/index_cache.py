@@ -22,6 +22,7 @@ from sqlalchemy import Integer, Table, Text
 from flashcore.storage.columns import metadata, profile_key
 from flashcore.storage.columns import optional as _optional
 from flashcore.storage.columns import required as _required
+from flashcore.storage.index_codec import TOPIC_INDEX_TRIGGERS as TOPIC_INDEX_TRIGGERS
 
 topic_index_cache = Table(
     "topic_index_cache",
@@ -69,7 +70,6 @@ def _sqlite_ddl() -> list[str]:
 
 # The triggers as each database spells them (the migration that made them holds a copy).
 TOPIC_INDEX_DDL: dict[str, list[str]] = {"sqlite": _sqlite_ddl()}
-TOPIC_INDEX_TRIGGERS = 13
 
 
 def create_topic_index_triggers(target: Any, connection: Any, **_: Any) -> None:

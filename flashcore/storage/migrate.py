@@ -29,9 +29,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from flashcore.core.errors import DatabaseBusyError, DatabaseError
 from flashcore.storage.db import WRITE, sqlite_path
-
-# The newest revision this flashcore knows; a test checks it equals Alembic's single head.
-HEAD = "0028"
+from flashcore.storage.schema_head import HEAD as HEAD  # checked against Alembic's head
 
 _BUNDLED = Path(__file__).resolve().parent.parent / "_bundled"
 _REPO_ROOT = Path(__file__).resolve().parent.parent.parent

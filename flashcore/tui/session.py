@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from flashcore.core.errors import FlashcoreError
 from flashcore.core.model import Rating
@@ -38,6 +39,7 @@ class Answered:
     duration_ms: int
     weak_topic: str | None = None  # the weak topic that brought the card, if one did
     review_id: int | None = None  # its review-log row, once written
+    reviewed_at: datetime | None = None  # that row's time (`u` names the row by both)
 
 
 @dataclass(slots=True)
@@ -59,12 +61,13 @@ class SessionRecord:
     def add(self, answered: Answered) -> None:
         self.answers.append(answered)
 
-    def settle(self, card_id: int, review_id: int) -> None:
-        """An answer added at the key (written behind the next card) is in: its row's id."""
+    def settle(self, card_id: int, review_id: int, reviewed_at: datetime | None = None) -> None:
+        """An answer added at the key (written behind the next card) is in: its row's id and
+        time."""
         for i in range(len(self.answers) - 1, -1, -1):
             a = self.answers[i]
             if a.card_id == card_id and a.review_id is None:
-                self.answers[i] = replace(a, review_id=review_id)
+                self.answers[i] = replace(a, review_id=review_id, reviewed_at=reviewed_at)
                 return
 
     def written(self) -> set[tuple[int, int]]:

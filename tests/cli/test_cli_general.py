@@ -310,3 +310,45 @@ def test_profile_timezone_defaults_to_the_system_timezone(cli, tmp_path, monkeyp
     cli.ok("profiles", "create", "carol", "--db", target)
     tz = cli.ok("config", "get", "timezone", "--db", target, "--profile", "carol").out.strip()
     assert tz == "America/Chicago"
+
+
+def test_a_database_at_flashcores_revision_without_its_tables_is_refused_in_one_line(
+    cli, loaded, raw_sql, one_line_error
+):
+    """Found by review: a file whose schema revision is flashcore's head but whose tables are
+    gone (damaged, or dropped by another program) printed `OperationalError: no such table:
+    profiles`, a driver's exception name; `doctor` called it sound and then failed the same way."""
+    drop = "DROP TABLE profiles" + ("" if loaded.startswith("sqlite") else " CASCADE")
+    raw_sql(loaded, drop)  # (sqlite3 leaves foreign keys off)
+    for argv in (["due"], ["weakness"], ["decks", "list"]):
+        line = one_line_error(cli(*argv, "--db", loaded))
+        assert "missing flashcore's tables" in line and "profiles" in line, line
+        assert "Error:" not in line.split(" is missing")[0]
+    if loaded.startswith("sqlite"):
+        line = cli("doctor", "--db", loaded)
+        assert line.code == 1
+        assert "flashcore's tables missing: profiles" in line.out, line.out
+
+
+def test_a_blank_profile_name_is_a_usage_error_naming_where_it_came_from(
+    cli, loaded_sqlite, monkeypatch, one_line_error
+):
+    """Found by review: `--profile "   "` said "no profile '': create it with `flashcore
+    profiles create `", a command that cannot be typed."""
+    for argv in (["due"], ["weakness"], ["stats"]):
+        line = one_line_error(cli(*argv, "--profile", "   ", "--db", loaded_sqlite), code=2)
+        assert "--profile is blank" in line, line
+    monkeypatch.setenv("FLASHCORE_PROFILE", " ")
+    line = one_line_error(cli("due", "--db", loaded_sqlite), code=2)
+    assert "FLASHCORE_PROFILE is blank" in line, line
+
+
+def test_a_sqlite_url_argument_the_driver_would_ignore_is_refused_in_one_line(
+    cli, loaded_sqlite, raw_sql, one_line_error
+):
+    """Found by review: `--db 'sqlite:///f?mode=ro'` printed SQLAlchemy's two-line warning that
+    `mode` is ignored, then opened the file read-write anyway."""
+    before = raw_sql(loaded_sqlite, "SELECT count(*) FROM cards")
+    line = one_line_error(cli("due", "--db", loaded_sqlite + "?mode=ro"))
+    assert "'mode'" in line and "uri=true" in line and "SAWarning" not in line, line
+    assert raw_sql(loaded_sqlite, "SELECT count(*) FROM cards") == before

@@ -58,7 +58,7 @@ def test_a_deck_suspended_for_focus_comes_back_exactly_after_a_miss_and_days(
     cli.at(DAY2)
     (tmp_path / "missed.txt").write_text("4203\n")
     out = cli.ok("qbank", "import", tmp_path / "missed.txt", "--format", "qids").out
-    assert "1 suspended cards of the missed questions unsuspended" in out
+    assert "1 suspended card of the missed questions unsuspended" in out
     [back] = set(changed["cards"]) - _suspended(cli)
 
     cli.at(DAY3)

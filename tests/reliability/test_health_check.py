@@ -174,3 +174,18 @@ def test_the_reviewer_skips_the_daily_check_but_not_the_one_after_a_crash(db, ch
     health.startup_check(db, later, daily=False)
     health.end_session()
     assert checks == [db] and _markers(db) == []
+
+
+def test_a_quick_check_answer_of_several_lines_is_told_in_one(run, db, monkeypatch):
+    """SQLite may answer quick_check with one row of several lines (`*** in database main ***`
+    then a line a page, seen with a page of 0xff bytes in a 4 MB collection): the refusal is
+    still one line, every page named."""
+    answer = ("*** in database main ***\nPage 7: btreeInitPage() returns error code 11\n"
+              "Page 6: free space corruption")  # fmt: skip
+    monkeypatch.setattr(health, "_quick_check", lambda path: [answer])
+    code, err = run("weakness", "--db", db, at=NOW + timedelta(days=2))  # the daily check due
+    assert code == 1
+    assert len(err.strip().splitlines()) == 1, err
+    assert "*** in database main ***; Page 7: btreeInitPage() returns error code 11; " in err
+    assert "Page 6: free space corruption" in err
+    assert health._problem_line(answer).count("\n") == 0  # the reviewer's line too

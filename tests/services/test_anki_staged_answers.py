@@ -169,22 +169,27 @@ def test_an_idle_core_is_one_the_load_average_leaves(
 def test_the_staged_statement_gives_the_first_import_s_rows_in_card_order(fc_sqlite: Any) -> None:
     """On hand-made sequences (filtered decks, lapses, relearning, manual rows, learning
     steps): the answers staged (every card's, keyed by Anki's card id) and copied are the rows
-    `FIRST_ANSWERS_SQL` gives, staged card by card in time order (the table's key order)."""
+    `FIRST_ANSWERS_SQL` gives, copied in `imported_answers`' key order (flashcore's card, then
+    time) where flashcore's card ids do not follow Anki's."""
     fc = fc_sqlite
     pkg, cards = hard_sequences(fc)
     apply_fake(fc, pkg, cards)  # fills the helper tables in the package's database
+    # flashcore's card ids in the other order than Anki's (as an AnKing import's mostly are)
+    swapped = dict(zip(sorted(cards), sorted(cards.values(), reverse=True), strict=True))
     pkg.fill_temp("fc_cards", TEMP_TABLES["fc_cards"],
-                  [(cid, card_id, 0.85) for cid, card_id in cards.items()])  # fmt: skip
+                  [(cid, card_id, 0.85) for cid, card_id in swapped.items()])  # fmt: skip
     terms = day_terms(AnkiClock.of(pkg.info))
     first = list(pkg.sql(FIRST_ANSWERS_SQL, (*terms, fc.profile_id)))
     list(pkg.sql("ATTACH DATABASE ':memory:' AS anki_stage"))
-    list(pkg.sql(f"CREATE TABLE anki_stage.answers ({STAGED_COLUMNS})"))
+    list(pkg.sql(f"CREATE TABLE anki_stage.answers ({STAGED_COLUMNS}) WITHOUT ROWID"))
     list(pkg.sql(f"INSERT INTO anki_stage.answers {STAGE_ROWS_SQL}", terms))
-    staged = list(pkg.sql("SELECT cid, id FROM anki_stage.answers ORDER BY rowid"))
+    list(pkg.sql("CREATE INDEX temp.fc_cards_card_id ON fc_cards (card_id)"))
     copied = list(pkg.sql(COPY_STAGED_SQL, (fc.profile_id,)))
     assert len(first) == 14
     assert sorted(copied) == sorted(first)
-    assert staged == sorted(staged)
+    # in `imported_answers`' key order (flashcore's card, then revlog id), whatever Anki's
+    assert [(r[0], r[1]) for r in copied] == sorted((r[0], r[1]) for r in first)
+    assert [r[0] for r in first] != sorted(r[0] for r in first)  # (Anki's order is not)
 
 
 def test_two_packages_in_one_import_each_keep_their_own_work_folder(

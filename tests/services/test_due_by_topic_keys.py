@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 
-from flashcore.services.counts import _self_and_above
+from flashcore.services.weakness_parts import _self_and_above
 
 
 def test_the_keys_above_are_exactly_those_the_prefix_test_accepts():

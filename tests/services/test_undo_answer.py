@@ -3,6 +3,8 @@ reviewer open on the same collection), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from flashcore.core.errors import FlashcoreError
@@ -51,3 +53,24 @@ def test_undo_answer_of_an_answer_undone_elsewhere_leaves_the_answer_that_took_i
         study.undo_answer(fc, mine.review_id, first)
     cards = {c["card_id"]: c for c in fc.cards()}
     assert cards[second]["reps"] == 1 and cards[second]["state"] == "review", theirs
+
+
+def test_undo_answer_after_the_same_card_was_undone_and_answered_again_elsewhere(
+    fc, tmp_path, clock
+):
+    """The reviewer's answer undone in another terminal, which then answers the same card
+    again: on SQLite that answer takes the undone row's id, to the same card. The reviewer's
+    `u` names its answer by row, card and time, and must leave the other terminal's answer."""
+    load_deck(fc, tmp_path)
+    card = study.build_queue(fc).items[0].card_id
+    mine = study.answer(fc, card, Rating.GOOD)
+    clock.advance(timedelta(minutes=3))
+    study.undo(fc)  # another terminal
+    theirs = study.answer(fc, card, Rating.AGAIN)
+    with pytest.raises(FlashcoreError, match="that answer is gone"):
+        study.undo_answer(fc, mine.review_id, card, mine.reviewed_at)
+    row = next(c for c in fc.cards() if c["card_id"] == card)
+    assert (row["reps"], row["state"]) == (1, "learning"), theirs
+    # the other terminal's own answer is still its to take back
+    undone = study.undo_answer(fc, theirs.review_id, card, theirs.reviewed_at)
+    assert undone.rating is Rating.AGAIN

@@ -42,6 +42,19 @@ async def test_the_plan_screen_draws_load_readiness_and_assessments(fc):
     assert "a day" in text and "At risk" in text
 
 
+async def test_without_self_assessments_the_chart_says_how_to_log_one_and_draws_no_axes(fc):
+    """Found by hand (tmux, 80x24): with an exam set and no self-assessment yet, the chart drew
+    empty axes from -1.00 to 1.00 under its title."""
+    exam.set_exam(fc, date(2027, 1, 20), minutes_per_day=30)
+    app = make_app(fc, ticks=still)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_plan(pilot)
+        text = " ".join(screen_text(app).split())
+    assert "No self-assessments yet" in text
+    assert "after an NBME or UWSA:" in text and 'flashcore assess add "NBME 31" 68' in text
+    assert "-1.00" not in text and "0.50" not in text
+
+
 async def test_without_an_exam_the_screen_says_how_to_set_one(fc):
     app = make_app(fc, ticks=still)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -132,3 +132,29 @@ def stats_reviews(fc) -> int:
     from flashcore.services.stats import stats
 
     return stats(fc)["today"]["reviews"]
+
+
+async def test_undo_leaves_the_answer_another_terminal_gave_the_same_card_after_undoing_ours(fc):
+    """The other terminal undoes this reviewer's answer (`flashcore undo`) and answers the same
+    card again: on SQLite its answer takes the undone row's id. This reviewer's `u` named its
+    answer by row and card only and took the other terminal's answer back, a grade nobody
+    meant to undo; it names the answer's time too now, and says its answer is gone."""
+    from datetime import timedelta
+
+    from .conftest import Notes
+
+    notes = Notes()
+    app = review_app(fc)
+    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
+        screen = await start_session(pilot)
+        mine = screen.view.card_id
+        await answer(pilot, "3")
+        await _until(pilot, lambda: all(a.review_id for a in screen.record.answers))
+        fc.clock.advance(timedelta(minutes=2))
+        study.undo(fc)  # the other terminal
+        theirs = study.answer(fc, mine, Rating.AGAIN)
+        await pilot.press("u")
+        await settle(pilot)
+    card = next(c for c in fc.cards() if c["card_id"] == mine)
+    assert (card["reps"], card["state"]) == (1, "learning"), theirs
+    assert "nothing to undo: that answer is gone (undone elsewhere?)" in notes, notes.messages

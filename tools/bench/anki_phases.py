@@ -17,12 +17,12 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
-import threading
 import time
 from collections import defaultdict
 from pathlib import Path
 
 from tools.bench.anki_import import build, peak_rss_mb
+from tools.bench.anki_import import run_queue_wait as _run_queue_wait
 from tools.bench.qbank_phases import timed_phases
 
 _SCHED = "flashcore.services.anki_scheduling"
@@ -116,16 +116,6 @@ def print_timeline(
         bar = " " * a + "#" * (b - a)
         times = f"{start - began:5.2f}-{end - began:5.2f} cpu {cpu:5.2f}"
         print(f"  {bar:{width}} {times} {thread[:14]:14} {label.strip()} (x{calls})")
-
-
-def _run_queue_wait() -> float:
-    """The calling thread's seconds spent runnable but waiting for a core (Linux's
-    schedstat; 0 elsewhere)."""
-    try:
-        with open(f"/proc/self/task/{threading.get_native_id()}/schedstat") as stat:
-            return int(stat.read().split()[1]) / 1e9
-    except (OSError, ValueError, IndexError):
-        return 0.0
 
 
 def main(argv: list[str] | None = None) -> int:

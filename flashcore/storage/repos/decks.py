@@ -278,10 +278,15 @@ def _update_notes(
             )
         )
         if was_removed:
-            # Back in the file: its cards return, except leeches (suspended for a reason).
+            # Back in the file: its cards return, except leeches (suspended for a reason) and
+            # those the file itself has suspended (an Anki package's: AnKing's waiting cards).
             session.execute(
                 update(cards)
-                .where(cards.c.note_id == note_id, cards.c.leech.is_(False))
+                .where(
+                    cards.c.note_id == note_id,
+                    cards.c.leech.is_(False),
+                    cards.c.ord.not_in(sorted(note.suspended)),
+                )
                 .values(suspended=False, version=cards.c.version + 1, modified_at=now)
             )
         added += _sync_cards(session, profile_id, note_id, note, now)

@@ -34,6 +34,9 @@ from sqlalchemy import (
     select,
 )
 
+from flashcore.storage.light_rules import SETTLE_AFTER_DAYS as SETTLE_AFTER_DAYS
+from flashcore.storage.light_rules import SYNC_FROM as SYNC_FROM
+from flashcore.storage.light_rules import sums_usable
 from flashcore.storage.repos.common import dialect_of
 from flashcore.storage.repos.qbank import (
     MISSED,
@@ -53,7 +56,6 @@ from flashcore.storage.repos.qbank_sums_rows import (
     _State,
     _state,
     count_day,
-    latest_settling_day,
 )
 from flashcore.storage.repos.qbank_windows import read_windows
 from flashcore.storage.tables import (
@@ -72,12 +74,7 @@ __all__ = [
     "decayed_groups",
 ]
 
-# Settle again once the settling day lags the latest one allowed by this many days (fewer
-# per-day rows to read, one rewrite of the sums a week).
-SETTLE_AFTER_DAYS = 7
-# A report brings the sums up to date once this many attempts were added since (below it, it
-# reads them beside the sums: one grouped pass over the new rows only).
-SYNC_FROM = 200_000
+# SETTLE_AFTER_DAYS and SYNC_FROM: see storage.light_rules (the driver-only report reads them).
 
 
 def _listed_ids(profile_id: int) -> Any:
@@ -216,9 +213,7 @@ def cached_groups(
 
 
 def _usable(state: _State, today: date, half_life: float) -> bool:
-    return state.half_life == half_life and state.settled_before <= latest_settling_day(
-        today, half_life
-    )
+    return sums_usable(state.half_life, state.settled_before, today, half_life)
 
 
 def _start(

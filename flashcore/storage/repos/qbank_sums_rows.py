@@ -4,13 +4,13 @@ a group's key, the state row, the rows they read, and their days as the dialects
 from __future__ import annotations
 
 import functools
-import math
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from flashcore.storage.light_rules import latest_settling_day as latest_settling_day
 from flashcore.storage.repos.common import dialect_of
 from flashcore.storage.tables import qbank_sums_state
 
@@ -61,12 +61,6 @@ class _Settled:
     decayed_misses: float = 0.0
     last_miss: date | None = None
     last_correct: date | None = None
-
-
-def latest_settling_day(today: date, half_life: float) -> date:
-    """The latest S for which every attempt dated before S is old on `today`: counted and not
-    recent (`today - day > half_life` for day = S - 1)."""
-    return today - timedelta(days=math.floor(half_life))
 
 
 def _state(conn: Executor, profile_id: int) -> _State | None:

@@ -8,11 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Date, Float, case, cast, delete, func, insert, literal, select, update
 
+from flashcore.storage.light_rules import sums_lag
 from flashcore.storage.repos.common import dialect_of
 from flashcore.storage.repos.qbank import MISSED, can_decay, shown, tallied_attempts
 from flashcore.storage.repos.qbank_sums import (
-    SETTLE_AFTER_DAYS,
-    SYNC_FROM,
     _day_rows,
     _group_keys,
     _listed_digest,
@@ -84,12 +83,10 @@ def sums_need_sync(conn: Executor, profile_id: int, today: date, half_life: floa
     """Whether `sync_sums` has work worth a write transaction: no sums, other settings, a
     settling day to move, or at least SYNC_FROM attempts added since (one cheap look)."""
     state = _state(conn, profile_id)
-    if state is None or not _usable(state, today, half_life):
+    if state is None:
         return True
-    lag = (latest_settling_day(today, half_life) - state.settled_before).days
-    if lag >= SETTLE_AFTER_DAYS:
-        return True
-    return tallied_attempts(conn, profile_id) - state.attempts >= SYNC_FROM
+    return sums_lag(state.half_life, state.settled_before, state.attempts,
+                    tallied_attempts(conn, profile_id), today, half_life)  # fmt: skip
 
 
 def sync_sums(conn: Executor, profile_id: int, today: date, half_life: float) -> None:

@@ -14,6 +14,8 @@ from sqlalchemy import case, func, select
 from flashcore.core.errors import NotFoundError
 from flashcore.core.model import CardState, Schedule
 from flashcore.storage.answer_rows import answer_rows
+from flashcore.storage.light_rules import MissingAnswer, outcomes_of
+from flashcore.storage.light_rules import ReviewOutcome as ReviewOutcome
 from flashcore.storage.repos.answering import schedule_from
 from flashcore.storage.tables import cards, review_logs
 
@@ -94,20 +96,6 @@ def stored_schedules(session: Executor, profile_id: int) -> list[StoredSchedule]
     return [StoredSchedule(row.id, row.version, schedule_from(row)) for row in rows]
 
 
-@dataclass(frozen=True, slots=True)
-class ReviewOutcome:
-    """One answer to a card in review, as the forgetting signal needs it (see
-    core.weakness.Lapses): its note, when, the stability and elapsed days it was scheduled
-    with, and whether it lapsed."""
-
-    note_id: int
-    reviewed_at: datetime
-    stability: float
-    last_review: datetime | None
-    elapsed_days: int | None
-    lapsed: bool
-
-
 def review_outcomes(session: Executor, profile_id: int, since: datetime) -> list[ReviewOutcome]:
     """The profile's answers to cards in review (not learning, not new) since `since`. A
     chained row (schema 0017) takes its stability and last review from the card's previous row:
@@ -124,29 +112,13 @@ def review_outcomes(session: Executor, profile_id: int, since: datetime) -> list
         .where(r.profile_id == profile_id, r.reviewed_at >= since)
         .order_by(r.card_id, r.id, r.reviewed_at)
     ).all()  # fmt: skip
-    review = int(CardState.REVIEW)
-    out = []
-    before: dict[int, tuple[float | None, datetime]] | None = None
-    previous: tuple[int, float | None, datetime] | None = None  # card, stability after, when
-    for row in rows:
-        stability, last = row.packed_before[1], row.last_review_before
-        if row.due_before is None:  # chained (schema 0017: no due before stored)
-            if previous is not None and previous[0] == row.card_id:
-                stability, last = previous[1], previous[2]
-            elif row.state_before == review:
-                if before is None:
-                    before = _rows_before(session, profile_id, since)
-                found = before.get(row.card_id)
-                if found is None:  # cannot happen while unchain_successor guards deletes
-                    raise NotFoundError(f"review {row.id}: the answer it follows is missing")
-                stability, last = found
-        previous = (row.card_id, row.stability_after, row.reviewed_at)
-        # A stability of 0.0 is none known: an answer imported from Anki chained to the one
-        # before it (whose stability after is 0.0) was not scheduled with one flashcore knows.
-        if row.state_before == review and stability:
-            out.append(ReviewOutcome(row.note_id, row.reviewed_at, stability, last,
-                                     row.elapsed_days, row.rating == 1))  # fmt: skip
-    return out
+    read = [(w.id, w.card_id, w.note_id, w.reviewed_at, w.state_before, w.packed_before[1],
+             w.last_review_before, w.stability_after, w.elapsed_days, w.rating, w.due_before)
+            for w in rows]  # fmt: skip
+    try:
+        return outcomes_of(read, lambda: _rows_before(session, profile_id, since))
+    except MissingAnswer as exc:
+        raise NotFoundError(str(exc)) from None
 
 
 def _rows_before(

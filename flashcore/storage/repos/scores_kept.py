@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, func, select, text
 
+from flashcore.storage.light_rules import qbank_text
 from flashcore.storage.repos.qbank_sums_rows import _state
 from flashcore.storage.scores_kept import topic_scores_kept
 from flashcore.storage.tables_qbank import qbank_batches, qbank_tallies
@@ -47,7 +48,7 @@ def qbank_stamp(conn: Executor, profile_id: int) -> str:
         select(func.count(), func.coalesce(func.sum(t.attempts), 0),
                func.coalesce(func.sum(t.misses), 0)).where(t.profile_id == profile_id)
     ).one()  # fmt: skip
-    return repr((read, batches, (int(rows), int(attempts), int(misses))))
+    return qbank_text(read, batches, (int(rows), int(attempts), int(misses)))
 
 
 def kept_scores(conn: Executor, profile_id: int, stamp: str) -> str | None:

@@ -5,46 +5,22 @@ a question id and how many notes each set of topics links (`linked_sets`)."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy import String, cast, func, insert, select, text, update
 
 from flashcore.storage.index_cache import TOPIC_INDEX_TRIGGERS, topic_index_cache
+from flashcore.storage.index_codec import StoredIndex as StoredIndex
+from flashcore.storage.index_codec import decoded, encoded
+from flashcore.storage.index_codec import index_digest as index_digest
 from flashcore.storage.repos.common import chunks, dialect_of
 from flashcore.storage.tables import note_qids, note_topics, notes, topic_aliases, topics
 
 if TYPE_CHECKING:
     from flashcore.storage.repos.common import Executor
-
-
-@dataclass(frozen=True, slots=True)
-class StoredIndex:
-    paths: dict[int, str]  # topic id -> path
-    parent: dict[int, int | None]
-    aliases: list[tuple[str, str]]  # (alias key, the topic path it names)
-    qid_notes: dict[tuple[str, str], list[int]]  # (source, qid) -> live notes listing it
-    note_topics: dict[int, list[int]]  # note id -> its topics (every note, or see `linked_sets`)
-    # Without every note's topics: notes counted per set of linked topics (sorted ids), and
-    # `note_topics` holds only the notes that list a question id.
-    linked_sets: Counter[tuple[int, ...]] | None = None
-    # The digest of its light form as stored (`index_digest`), when it was read from there.
-    digest: str | None = field(default=None, compare=False)
-
-
-def index_digest(stored: StoredIndex) -> str | None:
-    """A digest of the light index (sha256 of its stored form, as `keep_index` stores it):
-    two indexes read alike have the same; None for an index of every note's topics. What the
-    kept topic scores are checked against (`storage.scores_kept`)."""
-    if stored.digest is not None:
-        return stored.digest
-    if stored.linked_sets is None:
-        return None
-    return hashlib.sha256(_encoded(stored).encode()).hexdigest()
 
 
 def stored_index(conn: Executor, profile_id: int, *, every_note: bool = True) -> StoredIndex:
@@ -199,7 +175,7 @@ def kept_index(conn: Executor, profile_id: int, *, read: bool = True) -> KeptInd
         return KeptIndex(None, None, unseen=True)
     gen, observed, built, payload = row
     if built == gen:
-        return KeptIndex(_decoded(payload) if read else None, gen)
+        return KeptIndex(decoded(payload) if read else None, gen)
     return KeptIndex(None, gen if observed == gen else None, unseen=observed != gen)
 
 
@@ -221,7 +197,7 @@ def keep_index(conn: Executor, profile_id: int, gen: int, stored: StoredIndex) -
     done = conn.execute(
         update(topic_index_cache)
         .where(c.profile_id == profile_id, c.gen == gen, c.observed == gen)
-        .values(built=gen, payload=_encoded(stored))
+        .values(built=gen, payload=encoded(stored))
     )
     return bool(getattr(done, "rowcount", 0))
 
@@ -232,31 +208,4 @@ def _triggers(conn: Executor) -> int:
             text("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name GLOB :like"),
             {"like": "tr_topic_index_*"},
         ).scalar_one()
-    )
-
-
-def _encoded(s: StoredIndex) -> str:
-    assert s.linked_sets is not None  # the light index only
-    return json.dumps(
-        [
-            [[t, path, s.parent[t]] for t, path in s.paths.items()],
-            s.aliases,
-            [[source, qid, notes] for (source, qid), notes in s.qid_notes.items()],
-            list(s.note_topics.items()),
-            [[list(linked), n] for linked, n in s.linked_sets.items()],
-        ],
-        separators=(",", ":"),
-    )
-
-
-def _decoded(payload: str) -> StoredIndex:
-    topic_rows, aliases, qids, note_rows, sets = json.loads(payload)
-    return StoredIndex(
-        {t: path for t, path, _ in topic_rows},
-        {t: parent for t, _, parent in topic_rows},
-        [(key, path) for key, path in aliases],
-        {(source, qid): notes for source, qid, notes in qids},
-        {note: linked for note, linked in note_rows},
-        Counter({tuple(linked): n for linked, n in sets}),
-        hashlib.sha256(payload.encode()).hexdigest(),
     )

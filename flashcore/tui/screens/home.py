@@ -33,7 +33,7 @@ from flashcore.tui.screens.weakness import WeaknessScreen
 from flashcore.tui.session import plural
 from flashcore.tui.widgets.bars import score_bar
 from flashcore.tui.widgets.card_text import clean, shorten_topic
-from flashcore.tui.widgets.deck_tree import DeckTree, tree_paths
+from flashcore.tui.widgets.deck_tree import DeckTree, node_paths
 from flashcore.tui.widgets.paste_hint import paste_text
 
 TOP_WEAK = 5
@@ -71,19 +71,20 @@ def streak(per_day: Sequence[dict[str, Any]]) -> int:
 
 def load_home(ctx: Context) -> HomeData:
     """Everything Home shows (blocking: run it in a worker)."""
+    from flashcore.services.decks import decks_and_counts
     from flashcore.services.qbank import has_attempts
     from flashcore.services.stats import stats
-    from flashcore.services.study import build_queue, deck_counts
+    from flashcore.services.study import build_queue
     from flashcore.services.weakness import report_rows
 
     fc = ctx.fc
     queue = build_queue(fc, details=False)
-    decks = fc.list_decks()
-    # Every node shows its own queue's counts (the root: the collection's, as the Today panel).
+    # Every node shows its own queue's counts (the root: the collection's, as the Today panel):
+    # the decks' and their parent nodes', ranked from one read of the collection.
+    decks, parents = decks_and_counts(fc, node_paths)
     tree: dict[str | None, tuple[int, int, int]] = {None: (queue.new, queue.learning, queue.review)}
     tree.update({d.name: (d.new, d.learning, d.due) for d in decks})
-    others = [p for p in tree_paths(decks) if p is not None and p not in tree]
-    for path, q in deck_counts(fc, others).items():
+    for path, q in parents.items():
         tree[path] = (q.new, q.learning, q.review)
     numbers = stats(fc, queues=False)
     per_day = numbers["last_30_days"]["per_day"]
@@ -160,7 +161,7 @@ def first_run_text() -> Text:
     text.append("After a qbank block, paste its incorrect questions here, or in a terminal:")
     text.append_text(paste_text())
     text.append(
-        "\nEnter studies the starter decks meanwhile; this note goes after an import.", style="dim"
+        "\nEnter studies your decks meanwhile; this note goes after an import.", style="dim"
     )
     return text
 

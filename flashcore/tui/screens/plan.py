@@ -110,9 +110,16 @@ def draw_assessments(plot: PlotextPlot, data: dict[str, Any], scores: list[dict[
         if projected is not None:
             title = f"Self-assessments → {projected['score']:.0f} on exam day"
         plt.title(title)
-    else:
+    else:  # no axes to read: what to do instead (they ran -1 to 1 around nothing)
         plt.scatter([0], [0], marker=" ")
-        plt.title("No self-assessments yet (assess add)")
+        plt.frame(False)
+        plt.xticks([])
+        plt.yticks([])
+        plt.xlim(-1, 1)
+        plt.ylim(-1, 1)
+        plt.title("No self-assessments yet")
+        plt.text("after an NBME or UWSA:", 0, 0.3, alignment="center")
+        plt.text('flashcore assess add "NBME 31" 68', 0, -0.3, alignment="center")
     plot.refresh()
 
 

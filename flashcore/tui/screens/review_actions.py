@@ -123,7 +123,7 @@ class ReviewActions:
             self.record.add(
                 Answered(
                     view.card_id, rating, reason, view.topics, duration_ms, weak_topic,
-                    outcome.review_id,
+                    outcome.review_id, outcome.reviewed_at,
                 )
             )  # fmt: skip
             if outcome.leech:
@@ -161,11 +161,11 @@ class ReviewActions:
             self.load_next(prefer=outcome.card_id)
 
         # this session's own latest answer, not one another reviewer gave since
-        review_id, card_id = last.review_id, last.card_id
+        review_id, card_id, at = last.review_id, last.card_id, last.reviewed_at
         self._write(
             (lambda: undo(fc)[0])
             if review_id is None
-            else (lambda: undo_answer(fc, review_id, card_id)),
+            else (lambda: undo_answer(fc, review_id, card_id, at)),
             then,
         )
 

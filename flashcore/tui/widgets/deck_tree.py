@@ -58,11 +58,11 @@ def _parts(name: str) -> list[str]:
     return [p.strip() for p in name.split("::") if p.strip()] or [name]
 
 
-def tree_paths(decks: Iterable[DeckCounts]) -> list[str | None]:
-    """Every node's path (the deck name to study), the root (None: all decks) first."""
-    paths: dict[str | None, None] = {None: None}
-    for deck in decks:
-        parts = _parts(deck.name)
+def node_paths(names: Iterable[str]) -> list[str]:
+    """The path of every node under the root of the decks named `names`, in tree order."""
+    paths: dict[str, None] = {}
+    for name in names:
+        parts = _parts(name)
         for depth in range(len(parts)):
             paths.setdefault("::".join(parts[: depth + 1]), None)
     return list(paths)

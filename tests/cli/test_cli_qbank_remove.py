@@ -1,0 +1,46 @@
+"""`qbank import` and `qbank remove` say what they did in words that count right: found living
+with an AnKing collection (issue rv7), a one-miss batch printed `1 suspended cards of the missed
+questions unsuspended`, `1 cards of weak topics pulled into today's queue` and, removed, `1
+cards its misses had unsuspended are suspended again`."""
+
+from __future__ import annotations
+
+from tests.conftest import write_deck
+
+BODY = (
+    '[[cards]]\nid = "a"\nfront = "q1"\nback = "a1"\nqids = ["uworld:7"]\n'
+    '[[cards]]\nid = "b"\nfront = "q2"\nback = "a2"\nqids = ["uworld:8"]\n'
+)
+
+
+def test_removing_a_batch_counts_its_attempts_and_cards_in_words(cli, sqlite_url, tmp_path):
+    cli.ok("decks", "add", write_deck(tmp_path / "t.toml", BODY), "--db", sqlite_url)
+    cli.ok("cards", "suspend", "1", "2", "--db", sqlite_url)
+    one = tmp_path / "one.txt"
+    one.write_text("7\n", encoding="utf-8")
+    out = cli.ok("qbank", "import", one, "--format", "qids", "--db", sqlite_url).out
+    assert "1 suspended card of the missed questions unsuspended (they come first;" in out
+    out = cli.ok("qbank", "remove", "1", "--db", sqlite_url).out.splitlines()
+    assert out == [
+        "removed batch 1 (1 attempt)",
+        "1 card its misses had unsuspended is suspended again",
+    ]
+    two = tmp_path / "two.txt"
+    two.write_text("7\n8\n", encoding="utf-8")
+    batch = cli.json("qbank", "import", two, "--format", "qids", "--db", sqlite_url)["batch_id"]
+    out = cli.ok("qbank", "remove", str(batch), "--db", sqlite_url).out.splitlines()
+    assert out == [
+        f"removed batch {batch} (2 attempts)",
+        "2 cards its misses had unsuspended are suspended again",
+    ]
+
+
+def test_one_pulled_card_is_one_card(cli, sqlite_url, tmp_path):
+    cli.ok("decks", "add", write_deck(tmp_path / "t.toml", BODY), "--db", sqlite_url)
+    cli.at("2026-11-20T09:00:00+00:00")
+    cli.ok("answer", "2", "easy", "--db", sqlite_url)  # in review, due in days
+    cli.at("2026-11-21T09:00:00+00:00")
+    missed = tmp_path / "missed.txt"
+    missed.write_text("8\n", encoding="utf-8")
+    out = cli.ok("qbank", "import", missed, "--format", "qids", "--db", sqlite_url).out
+    assert "1 card of weak topics pulled into today's queue" in out.splitlines()
