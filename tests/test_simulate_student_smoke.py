@@ -291,3 +291,27 @@ def test_the_weakest_quarter_s_spread_is_split_into_luck_and_world():
     assert (y.world_sd, y.below, y.mean) == (0.0, 0.0, pytest.approx(0.2))
     # one world at several lucks, or worlds at one luck each: nothing to split
     assert report.spread_parts([gap(0, 0, 0.1), gap(0, 1, 0.2), gap(1, 0, 0.3)]) == []
+
+
+def test_the_leech_threshold_option_sets_the_profile_s_threshold_in_every_arm(tmp_path):
+    # A diagnosis (issue 21c): how much of a gap the leeches' suspension makes. One lapse makes
+    # a leech at threshold 1; with the product's default (8) nothing lapses that often in a week.
+    def leeches(threshold: int, folder: Path) -> int:
+        setting = replace(tiny("skewed-own-relapse", days=8), leech_threshold=threshold)
+        Student(make_world(setting, seed=1), Arm("plain-0.90", 0.90, qbank=False)).run(folder)
+        engine = sa.create_engine(f"sqlite:///{folder / 'sim.sqlite3'}")
+        try:
+            with engine.connect() as conn:
+                found = sa.select(sa.func.count()).select_from(cards).where(cards.c.leech)
+                return int(conn.execute(found).scalar_one())
+        finally:
+            engine.dispose()
+
+    (tmp_path / "one").mkdir()
+    (tmp_path / "default").mkdir()
+    assert leeches(1, tmp_path / "one") > 0
+    assert leeches(0, tmp_path / "default") == 0
+    out = tmp_path / "runs.jsonl"
+    args = ["--settings=base", "--scale=0.1", "--days=3", "--seeds=1", "--retentions=0.90",
+            "--arms=", "--leech-threshold=1", f"--out={out}"]  # fmt: skip
+    assert cli.main(args) == 0

@@ -127,6 +127,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "the answers and question blocks, not the world): the same seed at several lucks "
         "measures how much of a gap is luck",
     )
+    p.add_argument(
+        "--leech-threshold",
+        type=int,
+        default=0,
+        help="the profile's leech_threshold in every arm, frontier included (0: the product's "
+        "default); keep such runs in an --out file of their own",
+    )
     p.add_argument("--jobs", type=int, default=1, help="processes (the machine is shared)")
     p.add_argument("--out", type=Path, help="append each run as a JSON line here (and reuse)")
     p.add_argument("--json", action="store_true", help="print the runs and gaps as JSON")
@@ -164,6 +171,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             s = replace(s, days=a.days)
         if a.exam:
             s = replace(s, exam=True)
+        if a.leech_threshold:
+            s = replace(s, leech_threshold=a.leech_threshold)
         return replace(s, luck=luck)
 
     settings = [prepared(name, luck) for name in names for luck in lucks]

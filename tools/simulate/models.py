@@ -98,6 +98,9 @@ class Setting:
     # scheduler's estimates can be wrong about, a lapse re-studying the card; "own-relapse", the
     # same with FSRS-6's post-lapse stability as what a lapse leaves (tools.simulate.memory)
     memory: str = "scaled"
+    # the profile's `leech_threshold` in every arm (`--leech-threshold`; 0: the product's
+    # default): a diagnosis of how much of a gap the leeches' suspension makes (issue 21c)
+    leech_threshold: int = 0
 
     @property
     def cards(self) -> int:
@@ -218,6 +221,17 @@ SETTINGS.update(
         for twin in (
             own_memory(SETTINGS[name], "own-relapse")
             for name in ("base", "skewed", "hard-questions", "mixed-questions")
+        )
+    }
+)
+# the remaining relapse twins (issue 21c): the unfinished deck, every answer logged, 8
+# questions a day, question ids on the cards
+SETTINGS.update(
+    {
+        twin.name: twin
+        for twin in (
+            own_memory(SETTINGS[name], "own-relapse")
+            for name in ("unfinished", "morning-all", "light-qbank", "qids")
         )
     }
 )

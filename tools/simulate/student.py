@@ -230,6 +230,8 @@ class Student:
                     # Plain FSRS: no weighting at all. The flashcard signal needs no qbank log,
                     # so without this the frontier would reorder and raise weak topics too.
                     fc.config_set("weakness_max_retention", PLAIN_CAP)
+                if s.leech_threshold:
+                    fc.config_set("leech_threshold", str(s.leech_threshold))
                 for key, value in self.arm.config:
                     fc.config_set(key, value)
                 if s.exam:
