@@ -43,6 +43,8 @@ qbank_batches = Table(
     # The latest day of its attempts (schema 0021; NULL: not known): the pull-forwards read no
     # attempt of a batch whose latest day is before the fresh misses' first.
     _optional("latest_on", Date),
+    # A batch's id is what `qbank remove N` takes back: never given twice (schema 0029)
+    sqlite_autoincrement=True,
 )
 
 # The attempts that kept a share (see ix_qbank_attempts_shares).

@@ -5,6 +5,8 @@ cards its misses had unsuspended are suspended again`."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tests.conftest import write_deck
 
 BODY = (
@@ -44,3 +46,19 @@ def test_one_pulled_card_is_one_card(cli, sqlite_url, tmp_path):
     missed.write_text("8\n", encoding="utf-8")
     out = cli.ok("qbank", "import", missed, "--format", "qids", "--db", sqlite_url).out
     assert "1 card of weak topics pulled into today's queue" in out.splitlines()
+
+
+def test_a_removed_batchs_id_is_never_given_again(cli, db_url):
+    """Found living with an AnKing collection (issue rv7): SQLite gave a removed last batch's id
+    to the next import, so `qbank remove 2` typed again from the shell's history took back a
+    later block of questions (schema 0029)."""
+    samples = Path(__file__).resolve().parents[2] / "decks" / "samples"
+    cli.ok("qbank", "import", samples / "missed.csv", "--db", db_url)
+    second = cli.ok("qbank", "import", samples / "uworld-paste.tsv", "--db", db_url)
+    assert "batch 2 " in second.out
+    cli.ok("qbank", "remove", "2", "--db", db_url)
+    again = cli.ok("qbank", "import", samples / "uworld-paste.tsv", "--again", "--db", db_url)
+    assert "batch 3 " in again.out, again.out  # SQLite gave it 2 again
+    gone = cli("qbank", "remove", "2", "--db", db_url)
+    assert gone.code == 1 and "no qbank batch 2" in gone.err
+    assert len(cli.json("qbank", "batches", "--db", db_url)) == 2
