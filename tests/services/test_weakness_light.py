@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import random
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -70,6 +72,23 @@ def _compare(fc: Flashcore, path: Path, name: str) -> bool:
     return found is not None
 
 
+@contextmanager
+def _student(
+    sqlite_url: str, tmp_path: Path, seed: int, *, half_life: str | None = None
+) -> Iterator[tuple[Flashcore, FixedClock, Path]]:
+    """A SQLite collection holding the starter-like deck and 300 attempts of history (seed
+    `seed`), open; with its clock and file."""
+    clock = FixedClock(START)
+    path = sqlite_path(sqlite_url)
+    assert path is not None
+    with Flashcore.open(sqlite_url, clock=clock, timezone="UTC") as fc:
+        load_deck(fc, tmp_path)
+        if half_life is not None:
+            fc.config_set("weakness_half_life_days", half_life)
+        qbank.import_log(fc, history(random.Random(seed), clock.now().date(), 300), origin="a.csv")
+        yield fc, clock, path
+
+
 def test_the_light_report_is_the_full_report_or_nothing(kept_for_small, tmp_path, sqlite_url):
     clock = FixedClock(START)
     rng = random.Random(7)
@@ -127,12 +146,7 @@ def test_the_light_report_is_the_full_report_or_nothing(kept_for_small, tmp_path
 
 
 def test_the_light_report_declines_what_it_does_not_read(kept_for_small, tmp_path, sqlite_url):
-    clock = FixedClock(START)
-    path = sqlite_path(sqlite_url)
-    assert path is not None
-    with Flashcore.open(sqlite_url, clock=clock, timezone="UTC") as fc:
-        load_deck(fc, tmp_path)
-        qbank.import_log(fc, history(random.Random(3), clock.now().date(), 300), origin="a.csv")
+    with _student(sqlite_url, tmp_path, 3) as (fc, clock, path):
         weakness.report(fc)
         assert _compare(fc, path, "kept") is True
         # Misses giving the others' share, one listed by a card, others whose texts name a
@@ -182,12 +196,7 @@ def test_a_locked_database_goes_to_the_full_path_at_once(kept_for_small, tmp_pat
     of its own first (it took 10 s longer to say `database is locked`)."""
     import time
 
-    clock = FixedClock(START)
-    path = sqlite_path(sqlite_url)
-    assert path is not None
-    with Flashcore.open(sqlite_url, clock=clock, timezone="UTC") as fc:
-        load_deck(fc, tmp_path)
-        qbank.import_log(fc, history(random.Random(5), clock.now().date(), 300), origin="a.csv")
+    with _student(sqlite_url, tmp_path, 5) as (fc, clock, path):
         weakness.report(fc)
     holder = sqlite3.connect(path, isolation_level=None)
     try:
@@ -209,12 +218,7 @@ def test_a_before_state_the_full_path_cannot_decode_is_left_to_it(
     """A review-log row whose packed before-state `types.unpack_before` refuses (a damaged
     row): the full path fails on it, so the light read must not answer (it read the stability
     alone and printed a report where Home and `w` show an error), nor fail otherwise."""
-    clock = FixedClock(START)
-    path = sqlite_path(sqlite_url)
-    assert path is not None
-    with Flashcore.open(sqlite_url, clock=clock, timezone="UTC") as fc:
-        load_deck(fc, tmp_path)
-        qbank.import_log(fc, history(random.Random(9), clock.now().date(), 300), origin="a.csv")
+    with _student(sqlite_url, tmp_path, 9) as (fc, clock, path):
         assert _answer(fc, clock, [Rating.AGAIN, Rating.GOOD])
         weakness.report(fc)
         assert _compare(fc, path, "kept") is True
@@ -249,13 +253,8 @@ def test_reviews_chained_across_the_window_start_are_read_too(
         return found
 
     monkeypatch.setattr(LightReader, "rows_before", counted)
-    clock = FixedClock(START)
-    path = sqlite_path(sqlite_url)
-    assert path is not None
-    with Flashcore.open(sqlite_url, clock=clock, timezone="UTC") as fc:
-        load_deck(fc, tmp_path)
-        fc.config_set("weakness_half_life_days", "1")  # a window of 4 days
-        qbank.import_log(fc, history(random.Random(4), clock.now().date(), 300), origin="a.csv")
+    # a half-life of 1 day: a window of 4 days
+    with _student(sqlite_url, tmp_path, 4, half_life="1") as (fc, clock, path):
         for day in range(14):
             _answer(fc, clock, [Rating.GOOD, Rating.AGAIN, Rating.GOOD, Rating.EASY], 12)
             weakness.report(fc)  # the day's scores kept
@@ -291,13 +290,7 @@ def test_the_light_reads_are_the_repositories_statements(kept_for_small, tmp_pat
 
     from flashcore.storage import light_read
 
-    clock = FixedClock(START)
-    path = sqlite_path(sqlite_url)
-    assert path is not None
-    with Flashcore.open(sqlite_url, clock=clock, timezone="UTC") as fc:
-        load_deck(fc, tmp_path)
-        fc.config_set("weakness_half_life_days", "1")
-        qbank.import_log(fc, history(random.Random(6), clock.now().date(), 300), origin="a.csv")
+    with _student(sqlite_url, tmp_path, 6, half_life="1") as (fc, clock, path):
         log = "".join(f"{n} - {q}\tSubject\tRenal\tAcid-base\t{t}\t{p}%\t60 sec\n"
                       for n, (q, t, p) in enumerate([("118200", "Metabolic acidosis", 81),
                                                      ("307", "Unheard of", 60)], 1))  # fmt: skip
