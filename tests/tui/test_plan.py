@@ -162,3 +162,19 @@ async def test_at_80x24_the_first_warning_has_room_and_says_how_many_there_are(f
     assert len(warnings) > 1 and warnings[0]["kind"] == "review_limit"
     assert f"! 1 of {len(warnings)} (all: flashcore plan): reviews_per_day 1" in text
     assert "a day fall due after today. Raise it (`flashcore config set" in text
+
+
+def test_a_summary_longer_than_its_room_is_cut_with_an_ellipsis():
+    """Found by hand (tmux, 80x24): the first warning stopped mid-sentence ("… or let new cards
+    pass it") as if it ended there; a cut summary now ends with an ellipsis."""
+    from rich.text import Text
+
+    from flashcore.tui.screens.plan import fitted
+
+    long = Text("word " * 200)
+    cut = fitted(long, 40, 6)
+    lines = cut.plain.split("\n")
+    assert len(lines) == 6 and lines[-1].endswith("…")
+    assert all(len(line) <= 40 for line in lines)
+    short = Text("New 10 left\n! one warning")
+    assert fitted(short, 40, 6) is short

@@ -32,6 +32,27 @@ def load_plan(ctx: Context) -> dict[str, Any]:
     return plan(ctx.fc)
 
 
+# The summary's room (#plan-summary in app.tcss: at most 6 lines; 78 columns at 80x24).
+SUMMARY_LINES, SUMMARY_WIDTH = 6, 78
+
+
+def fitted(text: Text, width: int, lines: int = SUMMARY_LINES) -> Text:
+    """`text` as it wraps at `width`, cut to `lines` with an ellipsis where it is cut (a
+    warning cut mid-sentence read as if it ended there; `flashcore plan` prints it whole)."""
+    from rich.console import Console
+
+    wrapped = text.wrap(Console(width=width), width)
+    if len(wrapped) <= lines:
+        return text
+    kept = list(wrapped)[:lines]
+    last = kept[-1]
+    last.rstrip()
+    if last.cell_len >= width:
+        last.truncate(width - 1)
+    last.append("…", style="yellow")
+    return Text("\n").join(kept)
+
+
 def summary_text(data: dict[str, Any]) -> Text:
     text = Text()
     text.append("New ", style="bold")
@@ -168,7 +189,9 @@ class PlanScreen(Screen[None]):
         title.append(f"  ·  exam {data['exam_date']}  ·  {left}  ·  "
                      f"{data['minutes_per_day']} min a day")  # fmt: skip
         self.query_one("#plan-title", Static).update(title)
-        self.query_one("#plan-summary", Static).update(summary_text(data))
+        summary = self.query_one("#plan-summary", Static)
+        width = summary.content_region.width or SUMMARY_WIDTH
+        summary.update(fitted(summary_text(data), width))
         draw_load(self.query_one("#load-plot", PlotextPlot), data)
         width = self.query_one("#readiness").content_region.width or 36
         self.query_one("#readiness", Static).update(readiness_text(data, width))
