@@ -19,13 +19,8 @@ from flashcore.services import Flashcore, answering, study
 from flashcore.services.check import check
 from tests import anki_history as ah
 from tests.scenarios.test_anki_both_sides import phone_with_history
+from tests.scenarios.test_anki_round_trip import added
 from tests.services.test_anki_scheduling import flashcore_cards, review_rows
-
-
-def added(fc: Flashcore, package) -> dict:
-    (report,) = fc.add_decks([package], with_scheduling=True)
-    assert report.ok, report.problems
-    return report.scheduling.to_json()
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,21 @@ async def open_plan(pilot) -> PlanScreen:
     return screen
 
 
+def _reviews_outgrow_their_limit(fc) -> None:
+    """An exam in 2027-01-20 at 120 minutes a day, every card answered Easy, 25 days on (before
+    the exam, the cards due again), and a review limit of 1."""
+    from datetime import timedelta
+
+    from flashcore.core.model import Rating
+    from flashcore.services import study
+
+    exam.set_exam(fc, date(2027, 1, 20), minutes_per_day=120)
+    for item in study.build_queue(fc).items:
+        study.answer(fc, item.card_id, Rating.EASY)
+    fc.clock.advance(timedelta(days=25))
+    fc.config_set("reviews_per_day", "1")
+
+
 async def test_the_plan_screen_draws_load_readiness_and_assessments(fc):
     exam.set_exam(fc, date(2027, 1, 20), minutes_per_day=30)
     assess.add(fc, "NBME 30", 55, taken_on=date(2026, 11, 10))
@@ -117,16 +132,7 @@ async def test_past_the_exam_day_the_screen_says_it_is_behind_and_what_to_do(fc)
 async def test_a_review_limit_the_reviews_outgrow_comes_first_with_its_backlog(fc):
     """The plan screen shows one warning: when `reviews_per_day` leaves reviews waiting, that
     one (found with an imported Anki collection: the screen said only "give more minutes")."""
-    from datetime import timedelta
-
-    from flashcore.core.model import Rating
-    from flashcore.services import study
-
-    exam.set_exam(fc, date(2027, 1, 20), minutes_per_day=120)
-    for item in study.build_queue(fc).items:
-        study.answer(fc, item.card_id, Rating.EASY)
-    fc.clock.advance(timedelta(days=25))  # before the exam, the cards due again
-    fc.config_set("reviews_per_day", "1")
+    _reviews_outgrow_their_limit(fc)
     app = make_app(fc, ticks=still)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_plan(pilot)
@@ -141,16 +147,7 @@ async def test_at_80x24_the_first_warning_has_room_and_says_how_many_there_are(f
     """Found by hand (tmux, 80x24): the summary's warning stopped after its first line and a
     half ("… waiting on 6 of 70 days (0 today,"), before the command it recommends, and the
     plan's other warnings (new_per_day below the plan's rate) were not mentioned at all."""
-    from datetime import timedelta
-
-    from flashcore.core.model import Rating
-    from flashcore.services import study
-
-    exam.set_exam(fc, date(2027, 1, 20), minutes_per_day=120)
-    for item in study.build_queue(fc).items:
-        study.answer(fc, item.card_id, Rating.EASY)
-    fc.clock.advance(timedelta(days=25))
-    fc.config_set("reviews_per_day", "1")
+    _reviews_outgrow_their_limit(fc)
     app = make_app(fc, ticks=still)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_plan(pilot)
