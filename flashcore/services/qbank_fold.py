@@ -26,11 +26,14 @@ class _Stopped(Exception):
 def fold_into_sums(
     fc: Collection, conn: Any, claimed: repos.PendingBatch, added: Sequence[Any], owner: str,
     alive: Callable[[str], bool],
+    grouped: tuple[frozenset[str], list[repos.DayCount]] | None = None,
 ) -> bool:  # fmt: skip
     """Fold the batch just published (`added`: its attempts as the import holds them, see
     repos.group_days) into the kept sums; whether it did. Nothing when the profile keeps no
     sums or they do not stand just before the batch (readers then read its attempts by id
-    beside the sums, as before), or another import still alive (`alive(owner)`) is folding."""
+    beside the sums, as before), or another import still alive (`alive(owner)`) is folding.
+    `grouped`: `added` grouped already (in the copy's pauses) with the listed ids it names;
+    taken only while those are still the listed ids, else grouped again."""
     with transaction(conn, write=False):
         if not repos.sums_kept(conn, fc.profile_id):
             return False
@@ -38,7 +41,10 @@ def fold_into_sums(
         count, through = repos.batch_extent(conn, claimed.batch_id, claimed.pending_from)
     if not count or count != len(added):
         return False  # not every row saved as held (never expected): read by id
-    days = repos.group_days(added, listed)
+    if grouped is not None and grouped[0] == listed:
+        days = grouped[1]
+    else:
+        days = repos.group_days(added, listed)
     begin = functools.partial(
         repos.begin_fold, profile_id=fc.profile_id, owner=owner, listed=digest,
         unfolded=count, through_id=through, alive=alive,
