@@ -6,7 +6,7 @@ write; the weights that follow and the next reports then read none of its attemp
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from flashcore.services.write_steps import Steps
@@ -17,6 +17,10 @@ if TYPE_CHECKING:
     from flashcore.services.context import Collection
 
 __all__ = ["fold_into_sums"]
+
+# (group, day) counts or windows worked out per slice in the day rows' pauses (a few us each:
+# a slice well under write_steps.PAUSE_S).
+SLICE_ROWS = 500
 
 
 class _Stopped(Exception):
@@ -52,9 +56,21 @@ def fold_into_sums(
     start = run_write_on(conn, begin)
     if start is None:
         return False
-    windows = repos.fold_windows(days, start.settled_before, start.window_day, start.half_life)
     day_rows = repos.stored_days(conn, fc.profile_id, days)
-    window_rows = repos.stored_windows(conn, fc.profile_id, windows.items())
+    window_rows: list[repos.WindowRow] = []
+
+    def work_out_windows() -> Iterator[None]:
+        """The batch's windows and their rows, in slices (run in the day rows' pauses)."""
+        windows = yield from repos.fold_windows_in_slices(
+            days, start.settled_before, start.window_day, start.half_life, SLICE_ROWS
+        )
+        items = list(windows.items())
+        for at in range(0, len(items), SLICE_ROWS):
+            window_rows.extend(
+                repos.stored_windows(conn, fc.profile_id, items[at : at + SLICE_ROWS])
+            )
+            yield
+
     steps = Steps(conn)
 
     def write_days(c: Any, lo: int, hi: int) -> None:
@@ -66,7 +82,7 @@ def fold_into_sums(
             raise _Stopped
 
     try:
-        steps.run(len(day_rows), write_days)
+        steps.run(len(day_rows), write_days, meanwhile=work_out_windows())
         steps.run(len(window_rows), write_windows)
     except _Stopped:
         return False

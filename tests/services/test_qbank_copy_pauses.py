@@ -205,3 +205,17 @@ def test_a_note_listing_another_id_during_the_copy_has_the_fold_group_again(
         stored = conn.execute(sa.text("SELECT count(*) FROM qbank_attempts")).scalar_one()
     assert stored == 1800
     assert Counter(grouped[0]) != Counter(grouped[1])
+
+
+def test_windows_in_slices_are_the_ones_made_at_once():
+    from flashcore.storage.repos import qbank_windows
+
+    keys = [("uworld", str(i % 11), f"T{i % 5}", "C", "S") for i in range(300)]
+    days = [
+        (keys[i], date(2026, 10, 1) + timedelta(days=i % 40), 1 + i % 3, i % 2) for i in range(300)
+    ]
+    args = (date(2026, 9, 1), date(2026, 11, 5), 14.0)
+    whole = qbank_windows.fold_windows(days, *args)
+    for size in (1, 7, 299, 1000):
+        sliced = _drained(qbank_windows.fold_windows_in_slices(days, *args, size))
+        assert list(sliced.items()) == list(whole.items())
