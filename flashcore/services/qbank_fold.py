@@ -7,20 +7,37 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from flashcore.services.write_steps import Steps
 from flashcore.storage import repos
+from flashcore.storage.db import others_commits
 from flashcore.storage.uow import run_write_on, transaction
 
 if TYPE_CHECKING:
     from flashcore.services.context import Collection
 
-__all__ = ["fold_into_sums"]
+__all__ = ["Grouped", "fold_into_sums"]
 
 # (group, day) counts or windows worked out per slice in the day rows' pauses (a few us each:
 # a slice well under write_steps.PAUSE_S).
 SLICE_ROWS = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Grouped:
+    """A batch counted per group and day ahead of its fold (`repos.group_days`), with the
+    listed question ids it was grouped by, their digest, and `others_commits` when they were
+    read: while no other connection has committed since, they are still the listed ids."""
+
+    listed: frozenset[str]
+    digest: str
+    version: tuple[Any, int] | None
+    days: list[repos.DayCount]
+
+    def stands(self, conn: Any) -> bool:  # inside a read transaction
+        return self.version is not None and self.version == others_commits(conn)
 
 
 class _Stopped(Exception):
@@ -30,23 +47,26 @@ class _Stopped(Exception):
 def fold_into_sums(
     fc: Collection, conn: Any, claimed: repos.PendingBatch, added: Sequence[Any], owner: str,
     alive: Callable[[str], bool],
-    grouped: tuple[frozenset[str], list[repos.DayCount]] | None = None,
+    grouped: Grouped | None = None,
 ) -> bool:  # fmt: skip
     """Fold the batch just published (`added`: its attempts as the import holds them, see
     repos.group_days) into the kept sums; whether it did. Nothing when the profile keeps no
     sums or they do not stand just before the batch (readers then read its attempts by id
     beside the sums, as before), or another import still alive (`alive(owner)`) is folding.
-    `grouped`: `added` grouped already (in the copy's pauses) with the listed ids it names;
-    taken only while those are still the listed ids, else grouped again."""
+    `grouped`: `added` grouped already (in the copy's pauses), taken only while the ids it
+    was grouped by are still the listed ids, else grouped again."""
     with transaction(conn, write=False):
         if not repos.sums_kept(conn, fc.profile_id):
             return False
-        listed, digest = repos.listed_qids(conn, fc.profile_id)
+        if grouped is not None and grouped.stands(conn):
+            listed, digest = grouped.listed, grouped.digest  # no other commit since
+        else:
+            listed, digest = repos.listed_qids(conn, fc.profile_id)
         count, through = repos.batch_extent(conn, claimed.batch_id, claimed.pending_from)
     if not count or count != len(added):
         return False  # not every row saved as held (never expected): read by id
-    if grouped is not None and grouped[0] == listed:
-        days = grouped[1]
+    if grouped is not None and grouped.listed == listed:
+        days = grouped.days
     else:
         days = repos.group_days(added, listed)
     begin = functools.partial(

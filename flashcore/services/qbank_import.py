@@ -21,7 +21,7 @@ from flashcore.core.errors import FlashcoreError, IdenticalLogError
 from flashcore.services import matching, pullforward, weights
 from flashcore.services.context import today_for
 from flashcore.services.memory import no_cycle_collection
-from flashcore.services.qbank_fold import fold_into_sums
+from flashcore.services.qbank_fold import Grouped, fold_into_sums
 from flashcore.services.qbank_summary import ImportReport as ImportReport
 from flashcore.services.qbank_summary import Known as _Known
 from flashcore.services.qbank_summary import summarize as _summarize
@@ -29,6 +29,7 @@ from flashcore.services.write_steps import Steps, drop_batch
 from flashcore.storage import repos
 from flashcore.storage import today as today_repo
 from flashcore.storage.checkpoint import Checkpoint, defer_checkpoint
+from flashcore.storage.db import others_commits
 from flashcore.storage.qbank_stage import HeldStage, Progress, Stage, stage_for
 from flashcore.storage.repos import weights as weights_repo
 from flashcore.storage.uow import run_write_on, session_on, transaction
@@ -252,7 +253,8 @@ class _Writer:
         with transaction(self.conn, write=False):
             total = self.stage.order()
             if isinstance(self.stage, HeldStage) and repos.sums_kept(self.conn, self.fc.profile_id):
-                ready.listed = repos.listed_qids(self.conn, self.fc.profile_id)[0]
+                ready.listed = repos.listed_qids(self.conn, self.fc.profile_id)
+                ready.version = others_commits(self.conn)
         copied = 0
 
         def write(c: Any, start: int, stop: int) -> None:
@@ -304,13 +306,14 @@ SLICE_ROWS = 1_000
 class _Ready:
     """What the publish and the fold need from a log held in memory, worked out from it in
     slices (`work_out`) while the copy pauses: the tallies, the rows the weights count
-    (`refresh_hint`'s, as a list) and, with the profile's `listed` question ids (when it
-    keeps sums), the batch counted per group and day with the ids it was grouped by."""
+    (`refresh_hint`'s, as a list) and, given the profile's `listed` question ids and their
+    digest (when it keeps sums, read with `version`), the batch grouped for its fold."""
 
-    listed: frozenset[str] | None = None
+    listed: tuple[frozenset[str], str] | None = None
+    version: tuple[Any, int] | None = None
     tallies: list[repos.TextTally] | None = None
     added: list[Any] | None = None
-    grouped: tuple[frozenset[str], list[repos.DayCount]] | None = None
+    grouped: Grouped | None = None
 
     def work_out(self, stage: Stage, batch_id: int) -> Iterator[None]:
         if not isinstance(stage, HeldStage):
@@ -324,8 +327,9 @@ class _Ready:
             added += part
             yield
         self.added = added
-        days = yield from repos.group_days_in_slices(added, self.listed, SLICE_ROWS)
-        self.grouped = (self.listed, days)
+        listed, digest = self.listed
+        days = yield from repos.group_days_in_slices(added, listed, SLICE_ROWS)
+        self.grouped = Grouped(listed, digest, self.version, days)
 
 
 def _keeps_sums(fc: Collection, conn: Any) -> bool:

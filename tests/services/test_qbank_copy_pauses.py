@@ -219,3 +219,25 @@ def test_windows_in_slices_are_the_ones_made_at_once():
     for size in (1, 7, 299, 1000):
         sliced = _drained(qbank_windows.fold_windows_in_slices(days, *args, size))
         assert list(sliced.items()) == list(whole.items())
+
+
+def test_the_fold_reads_the_listed_ids_again_only_after_another_connection_committed(
+    fc, clock, tmp_path, monkeypatch
+):
+    """Read once before the copy (their groups are made in its pauses); the fold takes them
+    while no other connection has committed since (SQLite's data_version), else reads them
+    again (PostgreSQL: always)."""
+    _history_fc(fc, tmp_path, monkeypatch, clock)
+    reads: list[int] = []
+    listed_qids = repos.listed_qids
+
+    def reading(conn: Any, profile_id: int) -> Any:
+        reads.append(profile_id)
+        return listed_qids(conn, profile_id)
+
+    monkeypatch.setattr(repos, "listed_qids", reading)
+    today = clock.now().date()
+    newer = logs.make_history(300, today - timedelta(days=20), today, fc.paths, seed=5,
+                              taken=fc.taken)  # fmt: skip
+    assert qbank.import_log(fc, newer, origin="newer.csv").added == 300
+    assert len(reads) == (1 if fc.engine.dialect.name == "sqlite" else 2)
