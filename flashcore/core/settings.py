@@ -48,6 +48,9 @@ class Settings:
     maximum_interval: int = 36500
     learn_ahead_minutes: int = 20
     leech_threshold: int = 8
+    # What becomes of a leech (LeechAction): Anki's names. "suspend": out of the queue until
+    # unsuspended (rewritten); "tag": marked a leech, it stays in the queue.
+    leech_action: str = "suspend"
     bury_siblings: bool = True
     fsrs_parameters: tuple[float, ...] = field(default=())
     weakness_half_life_days: float = 14.0
@@ -225,6 +228,7 @@ RULES: dict[str, Rule] = {
     "maximum_interval": Rule(_count(1, 36500), "1 to 36500"),
     "learn_ahead_minutes": Rule(_count(0, 1440), "0 to 1440"),
     "leech_threshold": Rule(_count(1, 999), "1 to 999"),
+    "leech_action": Rule(_choice("suspend", "tag"), "suspend or tag"),
     "bury_siblings": Rule(_bool, "true or false"),
     "fsrs_parameters": Rule(_params, "21 numbers within FSRS's bounds, or empty"),
     "weakness_half_life_days": Rule(_days(1, 365), "1 to 365"),
