@@ -72,6 +72,16 @@ class Settings:
         data["fsrs_parameters"] = list(self.fsrs_parameters)
         return data
 
+    def to_stored(self) -> dict[str, Any]:
+        """What a profile stores: `to_json` without the settings that follow their default
+        (`FOLLOW_DEFAULT`) where they hold it, so that a later default reaches every profile
+        that never chose otherwise."""
+        data = self.to_json()
+        for key in FOLLOW_DEFAULT:
+            if data[key] == _DEFAULTS[key]:
+                del data[key]
+        return data
+
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Settings:
         known = {f.name for f in fields(cls)}
@@ -99,6 +109,11 @@ class Settings:
     def relearning_deltas(self) -> tuple[timedelta, ...]:
         return tuple(step_delta(s) for s in self.relearning_steps)
 
+
+# Settings a profile follows the default of until it sets another value (not stored while
+# they hold it): `leech_action`, whose default the simulator's evidence chose (issue 21d).
+FOLLOW_DEFAULT = ("leech_action",)
+_DEFAULTS = Settings().to_json()
 
 MAX_STEP = timedelta(days=365)
 MAX_STEPS = 20

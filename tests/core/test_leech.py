@@ -77,3 +77,12 @@ def test_a_stored_leech_action_out_of_range_falls_back_with_a_warning():
     settings, warnings = load_stored({"leech_action": "delete"})
     assert settings.leech_action == "suspend"
     assert warnings and "leech_action" in warnings[0] and "suspend or tag" in warnings[0]
+
+
+def test_leech_action_is_stored_only_where_it_differs_from_the_default():
+    default = Settings().leech_action
+    other = "suspend" if default == "tag" else "tag"
+    assert "leech_action" not in Settings(new_per_day=30).to_stored()
+    assert Settings(leech_action=other).to_stored()["leech_action"] == other
+    assert Settings(new_per_day=30).to_json()["leech_action"] == default  # `config get` lists it
+    assert set(Settings().to_stored()) == set(RULES) - {"leech_action"}

@@ -157,3 +157,25 @@ def test_a_tagged_leech_comes_back_from_a_deck_suspend_s_undo_with_its_mark(fc, 
     assert target in undone.cards and not undone.left
     shown = card(fc, target)
     assert (shown["leech"], shown["suspended"]) == (True, False)
+
+
+def stored_settings(fc) -> dict:
+    from flashcore.storage import repos
+
+    with fc.engine.connect() as conn:
+        found = repos.find_profile(conn, fc.profile)
+    assert found is not None
+    return found[1]
+
+
+def test_a_profile_stores_leech_action_only_once_it_chose_another_than_the_default(fc):
+    # The default reaches every profile that never chose (issue 21d): setting anything else
+    # stores every other setting, not this one while it holds the default.
+    fc.config_set("new_per_day", "30")
+    assert "leech_action" not in stored_settings(fc)
+    assert stored_settings(fc)["new_per_day"] == 30
+    other = "suspend" if fc.settings.leech_action == "tag" else "tag"
+    fc.config_set("leech_action", other)
+    assert stored_settings(fc)["leech_action"] == other
+    fc.config_set("new_per_day", "25")
+    assert stored_settings(fc)["leech_action"] == other
