@@ -38,6 +38,7 @@ from flashcore.storage.repos.common import (
     like_prefix,
     update_many,
 )
+from flashcore.storage.repos.note_returns import cards_come_back, retire
 from flashcore.storage.repos.scoped_changes import forget_deleted_cards
 
 # What differs between the new cards of a load (`_new_card_row` gives the rest).
@@ -209,7 +210,7 @@ def upsert_deck(
     else:
         newly = plan.newly_gone
         if newly:
-            _retire(session, [nid for _k, nid in newly], now)
+            retire(session, [nid for _k, nid in newly], now)
         counts.removed = len(newly)
         counts.removed_keys = [k for k, _ in newly]
     return counts
@@ -278,32 +279,12 @@ def _update_notes(
             )
         )
         if was_removed:
-            # Back in the file: its cards return, except leeches (suspended for a reason) and
-            # those the file itself has suspended (an Anki package's: AnKing's waiting cards).
-            session.execute(
-                update(cards)
-                .where(
-                    cards.c.note_id == note_id,
-                    cards.c.leech.is_(False),
-                    cards.c.ord.not_in(sorted(note.suspended)),
-                )
-                .values(suspended=False, version=cards.c.version + 1, modified_at=now)
-            )
+            cards_come_back(session, note_id, note.suspended, now)
         added += _sync_cards(session, profile_id, note_id, note, now)
     old_ids = [note_id for note_id, _n, _d, _r in changed]
     session.execute(delete(note_topics).where(note_topics.c.note_id.in_(old_ids)))
     session.execute(delete(note_qids).where(note_qids.c.note_id.in_(old_ids)))
     return added
-
-
-def _retire(session: Session, note_ids: list[int], now: datetime) -> None:
-    """Notes newly gone from their file: marked removed, their cards suspended."""
-    session.execute(update(notes).where(notes.c.id.in_(note_ids)).values(removed=True))
-    session.execute(
-        update(cards)
-        .where(cards.c.note_id.in_(note_ids))
-        .values(suspended=True, version=cards.c.version + 1, modified_at=now)
-    )
 
 
 def _write_links(
