@@ -68,3 +68,13 @@ def cards_come_back(
         .values(suspended_gone=NOT_GONE)
     )
 
+
+def come_back(session: Session, note_ids: list[int], now: datetime) -> None:
+    """Notes back in their package with an older copy than flashcore's (kept as they are): no
+    longer removed, their cards back as `cards_come_back` says (the package's suspension not
+    read: an older copy's)."""
+    session.execute(
+        update(notes).where(notes.c.id.in_(note_ids)).values(removed=False, modified_at=now)
+    )
+    for note_id in note_ids:
+        cards_come_back(session, note_id, (), now)
