@@ -147,6 +147,8 @@ class ExportCard:
     # The answers as plain numbers (an export that reads a long history gives these instead of
     # `reviews`); a card has one or the other.
     review_rows: tuple[ReviewRow, ...] = ()
+    # Buried until then (by hand or as a sibling); an export after it ignores it.
+    buried_until: datetime | None = None
 
     @classmethod
     def unstudied(cls, ord_: int, due: datetime, *, suspended: bool = False) -> ExportCard:

@@ -105,6 +105,7 @@ def exported_notes(session: Executor, where: Any, note_ids: Sequence[int]) -> li
     for row in session.execute(
         select(c.note_id, c.id, c.ord, c.state, c.due, c.step, c.stability, c.difficulty)
         .add_columns(c.last_review, c.reps, c.lapses, c.desired_retention, c.suspended, c.flagged)
+        .add_columns(c.buried_until)
         .where(wanted if where is None else and_(where, wanted))
         .order_by(c.note_id, c.ord),
         bounds,
@@ -112,7 +113,7 @@ def exported_notes(session: Executor, where: Any, note_ids: Sequence[int]) -> li
         note_id, card_id, ord_, state, due, step, stability, difficulty = row[:8]
         if note_id not in ids:
             continue
-        last_review, reps, lapses, retention, suspended, flagged = row[8:]
+        last_review, reps, lapses, retention, suspended, flagged, buried_until = row[8:]
         cards_of.setdefault(note_id, []).append(
             ExportCard(
                 card_id=card_id,
@@ -128,6 +129,7 @@ def exported_notes(session: Executor, where: Any, note_ids: Sequence[int]) -> li
                 desired_retention=retention,
                 suspended=bool(suspended),
                 flagged=bool(flagged),
+                buried_until=buried_until,
             )
         )
     topics_of = _texts(session, _topics_statement(dense), bounds, ids)
