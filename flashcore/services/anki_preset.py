@@ -121,5 +121,5 @@ def _has_answers(session: Any, fc: Collection) -> bool:
 def _save_settings(session: Any, fc: Collection, settings: Settings) -> None:
     from flashcore.storage import repos
 
-    repos.save_settings(session, fc.profile_id, settings.to_json())
+    repos.save_settings(session, fc.profile_id, settings.to_stored())
     fc.use_settings(settings)

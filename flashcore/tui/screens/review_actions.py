@@ -126,11 +126,8 @@ class ReviewActions:
                     outcome.review_id, outcome.reviewed_at,
                 )
             )  # fmt: skip
-            if outcome.leech:
-                self.say(
-                    "Leech: this card has lapsed too often and is now suspended",
-                    severity="warning",
-                )
+            if outcome.leeched is not None:
+                self.say(outcome.leeched.text(), severity="warning")
             self._next_card()  # fetched with the answer, in its thread
             return
         self.load_next()

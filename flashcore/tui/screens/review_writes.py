@@ -369,11 +369,8 @@ class ReviewWrites:
                 self.queue = queue
                 self._set_scope()
                 self._update_progress()
-            if outcome.leech:
-                self.say(
-                    "Leech: the last card has lapsed too often and is now suspended",
-                    severity="warning",
-                )
+            if outcome.leeched is not None:
+                self.say(outcome.leeched.text("the last card"), severity="warning")
             else:
                 self._clear_behind_status()
             self._replay_keys()
