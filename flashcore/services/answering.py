@@ -481,9 +481,6 @@ def set_cards(fc: Collection, action: str, card_ids: list[int]) -> int:
     """suspend | unsuspend | unbury | flag | unflag | bury the listed cards (a remembered
     scoped change leaves them as set here when it is undone)."""
     values = _action_values(fc, action)
-    if action in ("suspend", "unsuspend"):
-        # yours now: a note that leaves its package and comes back leaves it as you set it
-        values["suspended_gone"] = 0
 
     def work(session: Any) -> None:
         note_set_by_hand(session, fc, action, card_ids)  # the profile's row first

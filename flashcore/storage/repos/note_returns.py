@@ -4,13 +4,13 @@ left. A card already suspended when its note left (by hand, as a leech, as the p
 it: AnKing's cards waiting for a missed question) stays suspended when the note comes back; a
 card its note's leaving suspended comes back unsuspended, unless it became a leech meanwhile.
 `cards.suspended_gone` (schema 0030) holds the difference; suspending or unsuspending a card
-by hand while its note is gone clears it (the card is the student's, `services.answering`)."""
+by hand while its note is gone clears it (the card is the student's: `by_hand`)."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, or_, update
 
@@ -23,6 +23,12 @@ if TYPE_CHECKING:
 NOT_GONE = 0  # not suspended by its note's leaving (or suspended before it left)
 SUSPENDED_GONE = 1  # suspended by its note's leaving: the return unsuspends it
 SUSPENDED_GONE_BEFORE_0030 = 2  # suspended while gone before schema 0030: the rule then
+
+
+def by_hand(values: dict[str, Any]) -> dict[str, Any]:
+    """A card change made by hand (`values`, `repos.set_card_flags`): a suspension set so is
+    the student's, its mark goes (the note's return leaves the card as set)."""
+    return {**values, "suspended_gone": NOT_GONE} if "suspended" in values else values
 
 
 def retire(session: Session, note_ids: list[int], now: datetime) -> None:
