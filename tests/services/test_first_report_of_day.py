@@ -3,8 +3,8 @@
 reads the scores the refresh made and kept (`services.kept_scores`) instead of scoring the
 history a second time. Over a student's days with a moving clock (imports, answers, an undo,
 days without anything), every first report of a day is the report made from every attempt
-with nothing kept, on SQLite and PostgreSQL; on SQLite (where the scores are kept) it scores
-once, and the driver-only report that follows reads what it kept."""
+with nothing kept, and scores the history once, on SQLite and PostgreSQL; on SQLite the
+driver-only report that follows reads what it kept."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def test_the_first_report_of_each_day_scores_once_and_is_the_report_made_afresh(
         assert qbank.import_log(fc, log, origin=f"day{clock.now().date()}.csv").added
 
     # What each day brings before its first report, and how many times that report scores
-    # the history on SQLite: once where it is the day's first command; not at all after the
+    # the history: once where it is the day's first command; not at all after the
     # day's first queue (answers) or an import, whose weight refresh kept the day's scores;
     # once on the day the report settles the kept sums (a week after the first), which the
     # queue's refresh before it does not do.
@@ -86,8 +86,7 @@ def test_the_first_report_of_each_day_scores_once_and_is_the_report_made_afresh(
             clock.set(START + timedelta(days=day))  # the afternoon's report
             del passes[:]
             first = weakness.report(fc)
-            if sqlite:
-                assert len(passes) == scores, f"{name}: scored the history {len(passes)} times"
+            assert len(passes) == scores, f"{name}: scored the history {len(passes)} times"
             assert first == _from_scratch(fc, monkeypatch), name
             if sqlite:  # the driver-only report reads what the first one kept
                 path = sqlite_path(db_url)
