@@ -315,3 +315,39 @@ def test_the_leech_threshold_option_sets_the_profile_s_threshold_in_every_arm(tm
     args = ["--settings=base", "--scale=0.1", "--days=3", "--seeds=1", "--retentions=0.90",
             "--arms=", "--leech-threshold=1", f"--out={out}"]  # fmt: skip
     assert cli.main(args) == 0
+
+
+def test_the_leech_options_set_the_action_in_every_arm_and_bring_suspended_leeches_back(tmp_path):
+    # Issue 21d: `--leech-action` sets the profile's leech_action in every arm, frontier
+    # included; `--leech-return N` is a student who rewrites a suspended leech and unsuspends
+    # it N study days later. Threshold 1: every lapse makes a leech.
+    def run(folder: Path, **changes) -> tuple[int, int, int, int]:
+        folder.mkdir()
+        setting = replace(tiny("skewed-own-relapse", days=8), leech_threshold=1, **changes)
+        found = Student(make_world(setting, seed=1), Arm("plain-0.90", 0.90, qbank=False)).run(
+            folder
+        )
+        engine = sa.create_engine(f"sqlite:///{folder / 'sim.sqlite3'}")
+        try:
+            with engine.connect() as conn:
+                count = sa.select(sa.func.count()).select_from(cards)
+                marked = conn.execute(count.where(cards.c.leech)).scalar_one()
+                suspended = conn.execute(count.where(cards.c.suspended)).scalar_one()
+        finally:
+            engine.dispose()
+        return found.leeches, found.leeches_returned, int(marked), int(suspended)
+
+    never = run(tmp_path / "never")
+    assert never[0] > 0 and never[1] == 0 and never[3] == never[2] > 0
+    back = run(tmp_path / "back", leech_return_days=1)
+    assert back[0] > 0 and 0 < back[1] <= back[0]
+    assert back[3] < never[3]  # the student unsuspended some
+    tagged = run(tmp_path / "tag", leech_action="tag")
+    assert tagged[0] == 0 and tagged[2] > 0 and tagged[3] == 0  # marked, never suspended
+    out = tmp_path / "runs.jsonl"
+    args = ["--settings=base", "--scale=0.1", "--days=3", "--seeds=1", "--retentions=0.90",
+            "--arms=", "--leech-threshold=1", "--leech-action=tag", "--leech-return=2",
+            f"--out={out}"]  # fmt: skip
+    assert cli.main(args) == 0
+    (line,) = out.read_text().splitlines()
+    assert json.loads(line)["leeches"] == 0

@@ -142,9 +142,8 @@ def cmd_answer(args: argparse.Namespace) -> int:
     else:
         say(f"card {result.card_id}: {rating.label} -> {result.schedule.state.label}, "
               f"due {zone_of.local_minute(result.schedule.due)}")  # fmt: skip
-        if result.leech:
-            say(f"card {result.card_id} is a leech (lapsed {result.schedule.lapses} times): "
-                  "tagged leech and suspended")  # fmt: skip
+        if result.leeched is not None:
+            say(result.leeched.text(f"card {result.card_id}"))
     return 0
 
 

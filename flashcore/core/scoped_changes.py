@@ -45,9 +45,10 @@ FIELD = {
 # The columns each verb writes whose earlier values an undo puts back (a flag's earlier value
 # is the opposite one). A suspend or unsuspend also writes the marks beside `suspended`, so
 # its scope holds cards that were so already and differed only by a mark (an unsuspended card
-# whose missed question had unsuspended it): their `suspended` is remembered too.
+# whose missed question had unsuspended it): their `suspended` is remembered too. A suspend
+# remembers the leech mark: a leech tagged before it (`leech_action` tag) is no leech since.
 RESTORED = {
-    "suspend": ("suspended", "unsuspended_by"),
+    "suspend": ("suspended", "unsuspended_by", "leech"),
     "unsuspend": ("suspended", "leech", "unsuspended_by"),
     "bury": ("buried_until",),
     "unbury": ("buried_until",),
@@ -340,7 +341,7 @@ def plan_undo(
     left: dict[Left, list[int]] = {}
     for card in change.cards:
         mark = marks.get(card)
-        why = _left(change, card, mark, taken_later, now)
+        why = _left(change, card, mark, taken_later, now, earlier.get(card, {}))
         if why is not None:
             left.setdefault(why, []).append(card)
             continue
@@ -362,6 +363,7 @@ def _left(
     mark: CardMarks | None,
     taken_later: frozenset[int],
     now: datetime,
+    earlier: Mapping[str, Any],
 ) -> Left | None:
     if mark is None or card in change.deleted:
         return Left.GONE
@@ -372,7 +374,7 @@ def _left(
     if change.action == "suspend":
         if not mark.suspended:
             return Left.MISSED_QUESTION if mark.unsuspended_by is not None else Left.CHANGED
-        if mark.leech:
+        if mark.leech and not earlier.get("leech", False):  # a leech tagged before stays
             return Left.LEECH
         if mark.note_removed:
             return Left.NOTE_REMOVED

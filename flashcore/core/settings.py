@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -48,6 +48,9 @@ class Settings:
     maximum_interval: int = 36500
     learn_ahead_minutes: int = 20
     leech_threshold: int = 8
+    # What becomes of a leech (LeechAction): Anki's names. "suspend": out of the queue until
+    # unsuspended (rewritten); "tag": marked a leech, it stays in the queue.
+    leech_action: str = "suspend"
     bury_siblings: bool = True
     fsrs_parameters: tuple[float, ...] = field(default=())
     weakness_half_life_days: float = 14.0
@@ -67,6 +70,18 @@ class Settings:
         data["learning_steps"] = list(self.learning_steps)
         data["relearning_steps"] = list(self.relearning_steps)
         data["fsrs_parameters"] = list(self.fsrs_parameters)
+        return data
+
+    def to_stored(self, chosen: Iterable[str] = ()) -> dict[str, Any]:
+        """What a profile stores: `to_json` without the settings that follow their default
+        (`FOLLOW_DEFAULT`) where they hold it, so that a later default reaches every profile
+        that never chose otherwise. `chosen`: settings the profile set (stored already, or
+        being set now): kept even at today's default, so a later default leaves them."""
+        data = self.to_json()
+        keep = set(chosen)
+        for key in FOLLOW_DEFAULT:
+            if key not in keep and data[key] == _DEFAULTS[key]:
+                del data[key]
         return data
 
     @classmethod
@@ -96,6 +111,11 @@ class Settings:
     def relearning_deltas(self) -> tuple[timedelta, ...]:
         return tuple(step_delta(s) for s in self.relearning_steps)
 
+
+# Settings a profile follows the default of until it sets another value (not stored while
+# they hold it): `leech_action`, whose default the simulator's evidence chose (issue 21d).
+FOLLOW_DEFAULT = ("leech_action",)
+_DEFAULTS = Settings().to_json()
 
 MAX_STEP = timedelta(days=365)
 MAX_STEPS = 20
@@ -225,6 +245,7 @@ RULES: dict[str, Rule] = {
     "maximum_interval": Rule(_count(1, 36500), "1 to 36500"),
     "learn_ahead_minutes": Rule(_count(0, 1440), "0 to 1440"),
     "leech_threshold": Rule(_count(1, 999), "1 to 999"),
+    "leech_action": Rule(_choice("suspend", "tag"), "suspend or tag"),
     "bury_siblings": Rule(_bool, "true or false"),
     "fsrs_parameters": Rule(_params, "21 numbers within FSRS's bounds, or empty"),
     "weakness_half_life_days": Rule(_days(1, 365), "1 to 365"),

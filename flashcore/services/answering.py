@@ -15,11 +15,13 @@ from flashcore.core.errors import (
     NotFoundError,
     StaleCardError,
 )
+from flashcore.core.leech import LeechAction, Leeched, leech_after
 from flashcore.core.model import CardState, Rating, Schedule
 from flashcore.services.card_changes import ScopedResult, change_in_scope, note_set_by_hand
 from flashcore.services.exam import card_retention
 from flashcore.services.undo_guard import refuse_if_anki_followed
 from flashcore.storage import repos
+from flashcore.storage.repos.note_returns import by_leech
 from flashcore.storage.uow import reading_core, run_write, run_write_on, transaction
 
 if TYPE_CHECKING:
@@ -60,6 +62,7 @@ class CardView:
     outcomes: dict[Rating, Outcome]
     flagged: bool
     images: tuple[str, ...] = ()  # media names the card shows (`o` in the reviewer opens them)
+    leech: bool = False  # marked a leech (`leech_action` tag keeps such cards in the queue)
 
 
 def format_interval(delta: timedelta) -> str:
@@ -120,6 +123,7 @@ def show_on(conn: Connection, fc: Collection, card_id: int) -> tuple[CardView, r
         outcomes=outcomes,
         flagged=row["flagged"],
         images=sides.images,
+        leech=row["leech"],
     )
     known = repos.CardRow(
         card_id=card_id,
@@ -153,6 +157,12 @@ class AnswerResult:
     leech: bool
     buried_siblings: tuple[int, ...]
     reviewed_at: datetime | None = None  # its review-log row's time (`undo_answer` names it)
+    leeched: Leeched | None = None  # the answer made the card a leech: what became of it
+
+    @property
+    def suspended(self) -> bool:
+        """The answer suspended its card (a leech under `leech_action` suspend)."""
+        return self.leeched is not None and self.leeched.suspended
 
     def to_json(self) -> dict[str, Any]:
         memory = self.schedule.memory
@@ -168,6 +178,7 @@ class AnswerResult:
             "lapses": self.schedule.lapses,
             "desired_retention": self.retention,
             "leech": self.leech,
+            "leech_action": self.leeched.action.value if self.leeched else None,
             "buried_siblings": list(self.buried_siblings),
         }
 
@@ -232,10 +243,15 @@ def answer_in(
     new = fsrs_adapter.answer(
         card_id, card.schedule, rating, now, retention, fc.policy, elapsed_days=elapsed
     )
-    leech = _is_leech(card.schedule.lapses, new.lapses, s.leech_threshold)
+    leeched = leech_after(
+        card.schedule.lapses, new.lapses, s.leech_threshold, LeechAction(s.leech_action)
+    )
     extra: dict[str, Any] = {"buried_until": None}
-    if leech:
-        extra.update(leech=True, suspended=True)
+    if leeched is not None:
+        extra.update(by_leech({"leech": True, "suspended": leeched.suspended}))
+    # what undo takes back: the mark and the suspension this answer gave (a tagged leech
+    # tagged again changed nothing)
+    marked = leeched is not None and (leeched.suspended or not card.leech)
     burial = None
     if s.bury_siblings and card.siblings != 0:
         until = studyday.next_rollover(now, s.zone, s.day_start_hour)
@@ -267,14 +283,17 @@ def answer_in(
             "stability_after": new.memory.stability if new.memory else 0.0,
             "difficulty_after": new.memory.difficulty if new.memory else 0.0,
             "due_after": new.due,
-            "leeched": leech,
+            "leeched": marked,
             "elapsed_days": elapsed,
         },
     )  # fmt: skip
     if written is None:
         raise StaleCardError(f"card {card_id} was answered or changed elsewhere meanwhile")
     review_id, buried = written
-    return AnswerResult(card_id, rating, review_id, new, retention, leech, tuple(buried), now)
+    return AnswerResult(
+        card_id, rating, review_id, new, retention, leeched is not None, tuple(buried), now,
+        leeched,
+    )  # fmt: skip
 
 
 # No card has this version (a card's version counts up from 0): the rehearsal's guard.
@@ -334,14 +353,6 @@ def elapsed_days(fc: Collection, schedule: Schedule, now: datetime) -> int:
         return 0
     s = fc.settings
     return max(0, studyday.days_between(schedule.last_review, now, s.zone, s.day_start_hour))
-
-
-def _is_leech(lapses_before: int, lapses_after: int, threshold: int) -> bool:
-    """Anki's rule: a leech at the threshold, and again every half-threshold lapses after it."""
-    if lapses_after <= lapses_before or lapses_after < threshold:
-        return False
-    step = max(1, threshold // 2)
-    return (lapses_after - threshold) % step == 0
 
 
 @dataclass(frozen=True, slots=True)

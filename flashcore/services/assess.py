@@ -66,6 +66,13 @@ def add(
         areas = parse_report(data, origin)
 
     def work(session: Any) -> int:
+        for known in planning.list_assessments(session, fc.profile_id):
+            if known.taken_on == taken and _same_name(known.name, name):
+                raise FlashcoreError(
+                    f"{known.name} on {taken.isoformat()} is already recorded (assessment "
+                    f"{known.assessment_id}, {known.score:g}); to change it, `flashcore assess "
+                    f"remove {known.assessment_id}` first; nothing was added"
+                )
         new_id = planning.add_assessment(
             session, fc.profile_id, name, taken, score, pass_line, origin[:500], areas, fc.now()
         )
@@ -75,6 +82,11 @@ def add(
 
     new_id = run_write(fc.engine, work)
     return Assessment(new_id, name, taken, score, pass_line, areas)
+
+
+def _same_name(a: str, b: str) -> bool:
+    """`NBME 31`, `nbme 31` and `NBME  31 `: one form (taken once a day)."""
+    return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
 
 
 def list_all(fc: Collection) -> list[Assessment]:

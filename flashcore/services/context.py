@@ -224,7 +224,8 @@ class Collection:
         settings = set_value(self.settings, key, value)
 
         def work(session: Any) -> None:
-            repos.save_settings(session, self.profile_id, settings.to_json())
+            chosen = {key, *(repos.profile_settings(session, self.profile_id) or {})}
+            repos.save_settings(session, self.profile_id, settings.to_stored(chosen))
             if settings.new_order != self.settings.new_order:
                 # Every surface reads the stored order: renumber the new cards in the new one.
                 repos.renumber_new_cards(session, self.profile_id, NewOrder(settings.new_order))
@@ -255,7 +256,7 @@ class Collection:
         def work(session: Any) -> None:
             if repos.find_profile(session, name) is not None:
                 raise ConfigError(f"profile {name!r} already exists")
-            repos.create_profile(session, name, Settings(timezone=timezone).to_json(), self.now())
+            repos.create_profile(session, name, Settings(timezone=timezone).to_stored(), self.now())
 
         run_write(self.engine, work)
 
@@ -273,7 +274,7 @@ def _load_profile(
             )
 
         def work(session: Any) -> tuple[int, dict[str, Any]]:
-            settings = Settings(timezone=timezone).to_json()
+            settings = Settings(timezone=timezone).to_stored()
             return repos.find_or_create_profile(session, name, settings, now)
 
         found = run_write(engine, work)

@@ -104,7 +104,7 @@ def follow_plan(fc: Collection) -> int | None:
             new_left = planning.new_cards_left(session, fc.profile_id)
             needed = min(9999, exam_rules.new_per_day_needed(new_left, today, exam))
         found = repos.find_profile(session, fc.profile)  # the stored settings, as they are now
-        stored = dict(found[1]) if found is not None else fc.settings.to_json()
+        stored = dict(found[1]) if found is not None else fc.settings.to_stored()
         stored["new_per_day"] = needed
         repos.save_settings(session, fc.profile_id, stored)
         planning.stamp_plan_day(session, fc.profile_id, today)

@@ -166,7 +166,12 @@ class _Writer:
         _LIVE.add(self.owner)
         checkpoint: Checkpoint | None = None
         try:
+            if self.report.added == 0:
+                return self._nothing_new()
             claimed = self._claim(seen, cancel)
+            if self.report.added == 0:  # another import published them meanwhile
+                drop_batch(self.conn, claimed)
+                return self._nothing_new()
             # The copy's log (~40 MB for 100,000 rows) is checkpointed after the publish, in
             # a thread beside the fold and the weights, not by whichever step's commit filled
             # it (storage.checkpoint; SQLite only).
@@ -203,6 +208,15 @@ class _Writer:
             if checkpoint is not None:
                 checkpoint.wait()
             _LIVE.discard(self.owner)
+
+    def _nothing_new(self) -> ImportReport:
+        """Every row already imported: no batch is made (there is nothing to undo, and `qbank
+        batches` lists no empty one; `batch_id` stays None); the weights and today's
+        pull-forwards are still worked out, as after any import."""
+        self.report.pulled_forward, self.report.pulled_forward_new = _reweigh(
+            self.fc, self.conn, self.today, [], self.steps, {}, known=self.known
+        )
+        return self.report
 
     def _claim(self, seen: int, cancel: threading.Event | None) -> repos.PendingBatch:
         """A batch of our own, once no other import of the profile is writing one (a batch

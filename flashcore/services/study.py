@@ -472,7 +472,7 @@ class StudySession(ChangesElsewhere, ShownAhead):
             schedule.state in (CardState.LEARNING, CardState.RELEARNING)
             and self._rollover is not None
             and schedule.due < self._rollover
-            and not result.leech
+            and not result.suspended
         ):
             why = reasons.learning(schedule.state is CardState.RELEARNING)
             insort(

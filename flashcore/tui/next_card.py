@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
+from flashcore.core.leech import leech_note
 from flashcore.tui.widgets.card_text import clean, render_plain, render_segments
 
 if TYPE_CHECKING:
@@ -31,6 +32,8 @@ class CardTexts:
 def card_texts(view: CardView, reason: str) -> CardTexts:
     """The texts of `view`, built before the card is shown (in the fetching thread)."""
     why = Text("why: ", style="dim")
+    if view.leech:
+        why.append(leech_note(view.lapses) + "; ", style="bold yellow")
     why.append(clean(reason).replace("\n", " "), style="italic")
     return CardTexts(
         front=render_segments(view.front),

@@ -120,6 +120,26 @@ def test_assess_add_with_a_report_and_list(cli, loaded):
     assert len(cli.json("assess", "list", "--db", loaded)) == 1
 
 
+def test_the_same_assessment_added_again_adds_nothing(cli, loaded):
+    # Typed twice (the shell's history), the same NBME became two points on one day: the
+    # projection's trend and the report's weight counted it twice.
+    args = ("assess", "add", "NBME 31", "64", "--date", "2026-11-24", "--report", REPORT)
+    first = cli.json(*args, "--db", loaded)
+    again = cli(*args, "--db", loaded)
+    assert again.code == 1 and len(again.err_lines) == 1
+    assert "NBME 31 on 2026-11-24 is already recorded (assessment " in again.err
+    assert f"assessment {first['assessment_id']}" in again.err and "nothing was added" in again.err
+    # another spelling of the same name, another score: the same form on the same day
+    other = cli("assess", "add", "nbme  31 ", "70", "--date", "2026-11-24", "--db", loaded)
+    assert other.code == 1 and "assess remove" in other.err
+    assert [a["assessment_id"] for a in cli.json("assess", "list", "--db", loaded)] == [
+        first["assessment_id"]
+    ]
+    # the same form on another day (a retake) is a new assessment
+    cli.ok("assess", "add", "NBME 31", "66", "--date", "2026-11-25", "--db", loaded)
+    assert len(cli.json("assess", "list", "--db", loaded)) == 2
+
+
 def test_due_within_minutes_lists_what_is_kept_then_what_is_postponed(cli, loaded):
     everything = cli.json("due", "--db", loaded)
     data = cli.json("due", "--minutes", "3", "--db", loaded)

@@ -467,6 +467,19 @@ def test_a_csv_may_name_the_percent_correct_others_and_other_logs_have_none() ->
     assert [a.others for a in parse(b"118154 4471\n", fmt="qids").attempts] == [None, None]
 
 
+def test_a_percent_correct_column_is_the_others_share_not_the_student_s_result() -> None:
+    # A header "% Correct" (no "Others") read as the result column refused every row:
+    # "unknown result '50'". A percentage is never one student's answer to one question.
+    data = b"qid,topic,% Correct\n1,MI,50%\n2,Gout,71\n"
+    log = parse(data)
+    assert [(a.qid, a.outcome, a.others) for a in log.attempts] == [
+        ("1", "incorrect", 50),
+        ("2", "incorrect", 71),
+    ]
+    data = b"qid,result,Percent Correct\n1,correct,40%\n"
+    assert [(a.outcome, a.others) for a in parse(data).attempts] == [("correct", 40)]
+
+
 def test_a_long_csv_read_a_column_at_a_time_keeps_the_shares() -> None:
     rows = "".join(f"{n},incorrect,{(40, 73, 'n/a')[n % 3]}%\n" for n in range(3000))
     log = parse(("qid,result,% Correct Others\n" + rows).encode())

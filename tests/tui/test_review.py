@@ -422,6 +422,68 @@ async def test_a_card_that_becomes_a_leech_is_suspended_with_a_notice(fc):
     assert (card["leech"], card["suspended"], card["lapses"]) == (True, True, 1)
 
 
+async def test_a_leech_made_by_the_session_s_last_answer_is_named_in_its_summary(fc):
+    # The notice goes to the card's border, and the last card's answer leaves the card for
+    # the summary at once: the student never saw that the card was suspended. The summary
+    # names it, with what to do.
+    fc.config_set("leech_threshold", "1")
+    first = study.build_queue(fc).items[0].card_id
+    study.answer(fc, first, Rating.EASY)
+    study.set_cards(fc, "suspend", [c["card_id"] for c in fc.cards() if c["card_id"] != first])
+    fc.clock.advance(timedelta(days=30))
+    app = review_app(fc)
+    async with app.run_test(size=SIZE) as pilot:
+        await start_session(pilot)
+        await answer(pilot, "1")
+        await settle(pilot)
+        assert isinstance(app.screen, SessionEndScreen)
+        shown = " ".join(screen_text(app).split())
+    assert (
+        f"Leeches card {first}: lapsed once, suspended rewrite it, then `flashcore cards "
+        f"unsuspend {first}`" in shown
+    )
+
+
+async def test_the_leech_notice_says_the_card_was_suspended(fc):
+    fc.config_set("leech_threshold", "1")
+    first = study.build_queue(fc).items[0].card_id
+    study.answer(fc, first, Rating.EASY)
+    study.set_cards(fc, "suspend", [c["card_id"] for c in fc.cards() if c["card_id"] != first])
+    fc.clock.advance(timedelta(days=30))
+    notes = Notes()
+    async with review_app(fc).run_test(size=SIZE, message_hook=notes) as pilot:
+        await start_session(pilot)
+        await answer(pilot, "1")
+    assert "Leech: this card has lapsed once: tagged leech and suspended (rewrite it" in notes
+    assert "it stays" not in " ".join(notes.messages)
+
+
+async def test_a_tagged_leech_stays_in_the_session_and_its_why_line_says_leech(fc):
+    # leech_action tag (issue 21d): the card is marked, not suspended; its relearning step
+    # (10 minutes, within the learn-ahead window) brings it back in the same session, and the
+    # why line under it says it is a leech.
+    fc.config_set("leech_threshold", "1")
+    fc.config_set("leech_action", "tag")
+    first = study.build_queue(fc).items[0].card_id
+    study.answer(fc, first, Rating.EASY)
+    study.set_cards(fc, "suspend", [c["card_id"] for c in fc.cards() if c["card_id"] != first])
+    fc.clock.advance(timedelta(days=30))
+    notes = Notes()
+    app = review_app(fc)
+    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
+        screen = await start_session(pilot)
+        assert "leech" not in screen._texts.why.plain
+        await answer(pilot, "1")
+        await settle(pilot)
+        assert isinstance(app.screen, ReviewScreen)  # not the session's end
+        assert app.screen.view.card_id == first
+        assert app.screen._texts.why.plain.startswith("why: leech: lapsed once (rewriting")
+        assert "why: leech: lapsed once" in screen_text(app)
+    assert "Leech: this card has lapsed once: tagged leech; it stays" in notes
+    card = next(c for c in fc.cards() if c["card_id"] == first)
+    assert (card["leech"], card["suspended"], card["lapses"]) == (True, False, 1)
+
+
 def card_rows(app, pane: CardPane) -> list[str]:
     """The rows inside the card's border, padding and scrollbar, as the terminal shows them."""
     region = pane.scrollable_content_region

@@ -134,6 +134,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="the profile's leech_threshold in every arm, frontier included (0: the product's "
         "default); keep such runs in an --out file of their own",
     )
+    p.add_argument(
+        "--leech-action",
+        choices=("suspend", "tag"),
+        default=None,
+        help="the profile's leech_action in every arm, frontier included (default: the "
+        "product's); keep such runs in an --out file of their own",
+    )
+    p.add_argument(
+        "--leech-return",
+        type=int,
+        default=0,
+        metavar="DAYS",
+        help="the student rewrites a leech the product suspends and unsuspends it DAYS study "
+        "days later (0: never touches a leech)",
+    )
     p.add_argument("--jobs", type=int, default=1, help="processes (the machine is shared)")
     p.add_argument("--out", type=Path, help="append each run as a JSON line here (and reuse)")
     p.add_argument("--json", action="store_true", help="print the runs and gaps as JSON")
@@ -173,6 +188,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             s = replace(s, exam=True)
         if a.leech_threshold:
             s = replace(s, leech_threshold=a.leech_threshold)
+        if a.leech_action:
+            s = replace(s, leech_action=a.leech_action)
+        if a.leech_return:
+            s = replace(s, leech_return_days=a.leech_return)
         return replace(s, luck=luck)
 
     settings = [prepared(name, luck) for name in names for luck in lucks]

@@ -101,6 +101,13 @@ class Setting:
     # the profile's `leech_threshold` in every arm (`--leech-threshold`; 0: the product's
     # default): a diagnosis of how much of a gap the leeches' suspension makes (issue 21c)
     leech_threshold: int = 0
+    # the profile's `leech_action` in every arm, frontier included (`--leech-action`; "": the
+    # product's default), and what the student does with a leech the product suspends
+    # (`--leech-return`): 0, never touches it (every model before issue 21d); n > 0, rewrites
+    # it and unsuspends it n study days after (the rewrite teaches nothing by itself: the
+    # card is back in the reviews with its history, the student's memory of it as it was)
+    leech_action: str = ""
+    leech_return_days: int = 0
 
     @property
     def cards(self) -> int:

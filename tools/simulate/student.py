@@ -99,6 +99,8 @@ class Result:
     luck: int = 0  # the setting's luck (0: the draws as before lucks existed)
     # per topic: answers to cards a topic's fresh misses pulled forward (not a question id's)
     topic_pulled: list[int] = field(default_factory=list)
+    leeches: int = 0  # cards the product suspended as leeches (again counted again)
+    leeches_returned: int = 0  # of them, unsuspended by the student (Setting.leech_return_days)
 
     def as_json(self) -> dict[str, Any]:
         return {f: getattr(self, f) for f in self.__dataclass_fields__}
@@ -150,6 +152,9 @@ class Student:
         self.topic_raised: Counter[int] = Counter()
         self.topic_pulled: Counter[int] = Counter()
         self.topic_recall: list[float] = []
+        self.day = 0
+        self.leech_back: dict[int, int] = {}  # suspended leech (card index) -> day it returns
+        self.leeches = self.leeches_returned = 0  # leeches suspended, unsuspended by the student
 
     # ------------------------------------------------------------ the truth
 
@@ -232,6 +237,8 @@ class Student:
                     fc.config_set("weakness_max_retention", PLAIN_CAP)
                 if s.leech_threshold:
                     fc.config_set("leech_threshold", str(s.leech_threshold))
+                if s.leech_action:
+                    fc.config_set("leech_action", s.leech_action)
                 for key, value in self.arm.config:
                     fc.config_set(key, value)
                 if s.exam:
@@ -261,6 +268,7 @@ class Student:
             [sum(1 for c in self.world.cards_of(t) if c in self.memory) for t in range(s.topics)],
             s.luck,
             [self.topic_pulled[t] for t in range(s.topics)],
+            self.leeches, self.leeches_returned,
         )  # fmt: skip
 
     def at(self, day: int, when: time) -> datetime:
@@ -268,6 +276,8 @@ class Student:
 
     def study_day(self, day: int) -> None:
         s = self.setting
+        self.day = day
+        self.rewrite_leeches(day)
         if self.arm.qbank and s.imports == "morning" and self.pending_block:
             self.clock.set(self.at(day, MORNING_IMPORT_AT))
             self.import_block()
@@ -280,6 +290,20 @@ class Student:
         if s.imports == "evening":
             self.clock.set(max(self.clock.now(), self.at(day, EVENING_IMPORT_AT)))
             self.import_block()
+
+    def rewrite_leeches(self, day: int) -> None:
+        """The leeches whose rewrite is done (`Setting.leech_return_days`), unsuspended
+        before the day's reviews, as `flashcore cards unsuspend ID...` does."""
+        back = sorted(card for card, on in self.leech_back.items() if on <= day)
+        if not back:
+            return
+        from flashcore.services import study
+
+        self.clock.set(self.at(day, MORNING_IMPORT_AT))
+        study.set_cards(self.fc, "unsuspend", [self.card_id[card] for card in back])
+        for card in back:
+            del self.leech_back[card]
+        self.leeches_returned += len(back)
 
     def sitting(self) -> None:
         from flashcore.core.model import CardState, Rating
@@ -329,6 +353,10 @@ class Student:
                 pulled = item.why.pulled
                 if pulled is not None and pulled.kind is PullKind.TOPIC:
                     self.topic_pulled[topic] += 1
+                if result.suspended:
+                    self.leeches += 1
+                    if self.setting.leech_return_days:
+                        self.leech_back[card] = self.day + self.setting.leech_return_days
                 sched = result.schedule
                 assert sched.memory is not None and sched.last_review is not None
                 self.memory[card] = (sched.memory.stability, sched.last_review)

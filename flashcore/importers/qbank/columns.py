@@ -27,7 +27,12 @@ _ROLES: dict[str, tuple[str, ...]] = {
     "topic": ("topic", "topics", "title"),
     "source": ("source", "bank", "qbank"),
     "seconds": ("timespent", "time", "seconds", "timespentsec", "timesec", "timeseconds"),
-    "others": ("correctothers", "percentcorrectothers", "otherscorrect"),
+    "others": (
+        "correctothers",
+        "percentcorrectothers",
+        "otherscorrect",
+        "percentcorrect",  # `% Correct`: a share of students, never this student's result
+    ),
 }
 
 
@@ -37,8 +42,9 @@ _OPTIONAL = (
 
 
 def _normal(name: str) -> str:
-    """`Question ID`, `question_id` and `QUESTION-ID` all become `questionid`."""
-    return "".join(ch for ch in name.lower() if ch.isalnum())
+    """`Question ID`, `question_id` and `QUESTION-ID` all become `questionid`; a `%` is the
+    word `percent` (`% Correct` is `percentcorrect`, not the result column `correct`)."""
+    return "".join(ch for ch in name.lower().replace("%", "percent") if ch.isalnum())
 
 
 def column_roles(header: Sequence[str]) -> tuple[dict[str, int], list[str]]:

@@ -123,14 +123,11 @@ class ReviewActions:
             self.record.add(
                 Answered(
                     view.card_id, rating, reason, view.topics, duration_ms, weak_topic,
-                    outcome.review_id, outcome.reviewed_at,
+                    outcome.review_id, outcome.reviewed_at, outcome.leeched,
                 )
             )  # fmt: skip
-            if outcome.leech:
-                self.say(
-                    "Leech: this card has lapsed too often and is now suspended",
-                    severity="warning",
-                )
+            if outcome.leeched is not None:
+                self.say(outcome.leeched.text(), severity="warning")
             self._next_card()  # fetched with the answer, in its thread
             return
         self.load_next()

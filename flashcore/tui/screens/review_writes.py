@@ -363,17 +363,16 @@ class ReviewWrites:
             self._behind_timer.stop()
             self._behind_timer = None
         if not isinstance(outcome, BaseException):
-            self.record.settle(outcome.card_id, outcome.review_id, outcome.reviewed_at)
+            self.record.settle(
+                outcome.card_id, outcome.review_id, outcome.reviewed_at, outcome.leeched
+            )
             queue = self._behind_queue
             if queue is not None and self.view is not None:
                 self.queue = queue
                 self._set_scope()
                 self._update_progress()
-            if outcome.leech:
-                self.say(
-                    "Leech: the last card has lapsed too often and is now suspended",
-                    severity="warning",
-                )
+            if outcome.leeched is not None:
+                self.say(outcome.leeched.text("the last card"), severity="warning")
             else:
                 self._clear_behind_status()
             self._replay_keys()
