@@ -406,6 +406,7 @@ async def test_small_terminals_still_work(fc):
 
 async def test_a_card_that_becomes_a_leech_is_suspended_with_a_notice(fc):
     fc.config_set("leech_threshold", "1")
+    fc.config_set("leech_action", "suspend")
     first = study.build_queue(fc).items[0].card_id
     study.answer(fc, first, Rating.EASY)
     study.set_cards(fc, "suspend", [c["card_id"] for c in fc.cards() if c["card_id"] != first])
@@ -424,6 +425,7 @@ async def test_a_card_that_becomes_a_leech_is_suspended_with_a_notice(fc):
 
 async def test_the_leech_notice_says_the_card_was_suspended(fc):
     fc.config_set("leech_threshold", "1")
+    fc.config_set("leech_action", "suspend")
     first = study.build_queue(fc).items[0].card_id
     study.answer(fc, first, Rating.EASY)
     study.set_cards(fc, "suspend", [c["card_id"] for c in fc.cards() if c["card_id"] != first])
