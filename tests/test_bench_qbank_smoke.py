@@ -19,6 +19,7 @@ def test_qbank_benchmark_runs_and_reports_rows_per_second(capsys, tmp_path):
     assert "first import" in out and "rows/s" in out
     assert "large: 2,600 cards holding 1,500 attempts" in out and "weakness after it" in out
     assert "`flashcore weakness --json` after it, the whole process" in out
+    assert "the first command of the next study day" in out
 
 
 def test_qbank_phases_times_every_phase_of_the_large_import(capsys, tmp_path):
@@ -42,5 +43,7 @@ def test_qbank_benchmark_counts_the_weakness_command_instructions(capsys, tmp_pa
     args = ["--attempts", "300", "--runs", "1", "--cards", "2600", "--history", "1500"]
     assert main([*args, "--keep", str(tmp_path / "large"), "--instructions"]) == 0
     out = capsys.readouterr().out
-    line = next(x for x in out.splitlines() if "instructions (valgrind" in x)
-    assert float(line.split("): ")[1].split(" G")[0]) > 0.1  # Python's start alone is ~0.14 G
+    lines = [x for x in out.splitlines() if "instructions (valgrind" in x]
+    assert len(lines) == 2 and "the next day's first" in lines[1]
+    for line in lines:
+        assert float(line.split("): ")[1].split(" G")[0]) > 0.1  # Python's start is ~0.14 G

@@ -127,9 +127,15 @@ class SchedulingSummary:
         parts += [f"reviews: {reviews}"] if reviews else []
         text = "scheduling: " + ("; ".join(parts) or "nothing new from Anki")
         kept = _counted(
-            (self.cards_skipped, "cards unchanged"),
+            (
+                self.cards_skipped,
+                "card unchanged" if self.cards_skipped == 1 else "cards unchanged",
+            ),
             (self.cards_new, "still new"),
-            (self.reviews_skipped, "reviews already here"),
+            (
+                self.reviews_skipped,
+                "review already here" if self.reviews_skipped == 1 else "reviews already here",
+            ),
         )
         return f"{text} ({kept})" if kept else text
 

@@ -8,9 +8,10 @@ It is the report `services.weakness.report` makes, from the same rows through th
 report would write nothing and its caller nothing either: a SQLite file at the schema head in
 WAL mode, an existing profile whose stored settings load without a warning and do not follow
 an exam plan, the kept sums in sync, the topic index kept and current, today's kept scores,
-the weights refreshed today, no imported Anki answer in the lapses' window (a chained answer
-whose previous one is before the window reads that one, as the full path does). Anything else
-is `None`: the caller takes the full path."""
+the weights refreshed today. Answers in the lapses' window are read as the full path reads
+them: a chained answer whose previous one is before the window reads that one, and the answers
+a first Anki import kept narrow count as `storage.answer_rows` shows them
+(`storage.light_imported`). Anything else is `None`: the caller takes the full path."""
 
 from __future__ import annotations
 
@@ -88,8 +89,6 @@ def _report(reader: LightReader, name: str, now: datetime) -> Report:
         raise NotLight("no attempt shown")
     found = _kept_scores(reader, profile_id, index, today, half_life)
     since = lapses_since(today, settings)
-    if reader.imported_answers_since(since):
-        raise NotLight("imported answers in the window")  # storage.answer_rows reads them
     lapses = _lapses(reader, profile_id, index, today, settings, since)
     groups = reader.missed_shares(profile_id, shares_since(today, half_life))
     known = _shares(reader, profile_id, index, groups, today, half_life) if groups else {}

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from flashcore.core.reasons import PulledForward, PullKind
-from flashcore.storage import light_rules
+from flashcore.storage import light_imported, light_rules
 from flashcore.storage.db import default_db_path
 from flashcore.storage.index_codec import TOPIC_INDEX_TRIGGERS, StoredIndex, decoded
 from flashcore.storage.light_rules import OutcomeRow
@@ -294,21 +294,8 @@ class LightReader:
 
     # ------------------------------------------------------------ answers and misses
 
-    def imported_answers_since(self, since: datetime) -> bool:
-        """Whether any answer a first Anki import kept narrow (schema 0027, any profile's) is
-        at or after `since`: those are read as review-log rows by `storage.answer_rows`, which
-        this reader does not do (NotLight is the caller's)."""
-        micros = _micros(since)
-        first = -(-micros // 1000)  # answer_rows._revlog_id_from
-        found = self.conn.execute(
-            "SELECT 1 FROM imported_answers WHERE imported_answers.anki_revlog_id >= ? LIMIT 1",
-            (first,),
-        ).fetchone()
-        return found is not None
-
     def review_outcomes(self, profile_id: int, since: datetime) -> list[light_rules.ReviewOutcome]:
-        """repos.review_outcomes, when no imported answer is at or after `since` (checked by
-        the caller)."""
+        """repos.review_outcomes (the imported answers in the window: `light_imported`)."""
         rows: list[OutcomeRow] = []
         for row in self.conn.execute(
             "SELECT review_logs.id, review_logs.card_id, cards.note_id, review_logs.reviewed_at, "
@@ -324,7 +311,9 @@ class LightReader:
                          _stability_before(packed), _from_micros(last), float(after),
                          None if elapsed is None else int(elapsed), int(rating),
                          _from_micros(due)))  # fmt: skip
-
+        imported = light_imported.imported_before_rows(self.conn, profile_id, since)
+        if imported:  # each before its card's review-log rows, as their row id 0 sorts them
+            rows = sorted(rows + imported, key=lambda row: (row[1], row[0]))
         try:
             return light_rules.outcomes_of(rows, lambda: self.rows_before(profile_id, since))
         except light_rules.MissingAnswer:
@@ -430,14 +419,17 @@ class LightReader:
                 None if stability is None else float(stability), _when(last), weight)  # fmt: skip
 
     def review_counts_since(self, profile_id: int, since: datetime) -> dict[int, int]:
-        """repos.review_counts_since, when no imported answer is at or after `since`."""
+        """repos.review_counts_since (the imported answers since `since`: `light_imported`)."""
         rows = self.conn.execute(
             "SELECT review_logs.state_before, count(*) AS count_1 FROM review_logs "
             "WHERE review_logs.profile_id = ? AND review_logs.reviewed_at >= ? "
             "GROUP BY review_logs.state_before",
             (profile_id, _micros(since)),
         )
-        return {int(s): int(n) for s, n in rows}
+        found = {int(s): int(n) for s, n in rows}
+        for state, n in light_imported.imported_counts(self.conn, profile_id, since).items():
+            found[state] = found.get(state, 0) + n
+        return found
 
     def topic_keys_of_notes(self, note_ids: list[int]) -> dict[int, list[str]]:
         """repos.topic_keys_of_notes."""

@@ -356,6 +356,11 @@ def test_the_summary_line_names_what_happened_then_what_stayed():
         "(33,572 cards unchanged, 14,388 still new, 973,588 reviews already here)"
     )
     assert SchedulingSummary().line() == "scheduling: nothing new from Anki"
+    one = SchedulingSummary(reviews_added=1, cards_skipped=1, cards_new=2, reviews_skipped=1)
+    assert one.line() == (
+        "scheduling: reviews: 1 added from Anki "
+        "(1 card unchanged, 2 still new, 1 review already here)"
+    )
 
 
 def test_a_card_buried_in_anki_is_buried_here_until_the_next_study_day(fc):

@@ -267,7 +267,9 @@ def test_reviews_chained_across_the_window_start_are_read_too(
 # bound, must be a statement the full path runs on the same state).
 _LIGHT_ONLY = (
     "SELECT profiles.id, profiles.settings, profiles.weights_day FROM profiles",  # 2 reads there
-    "SELECT 1 FROM imported_answers",  # it declines imported answers; the full path reads them
+    # the imported answers read apart (storage.light_imported): answer_rows' union there
+    "SELECT ia.card_id, cards.note_id, max(ia.anki_revlog_id) FROM imported_answers AS ia",
+    "SELECT ia.kind, (SELECT q.anki_revlog_id FROM imported_answers AS q",
     "SELECT review_logs.id, review_logs.card_id, cards.note_id",  # answer_rows' union there
     "SELECT review_logs.state_before, count(*)",  # review_counts_since: the union there
 )

@@ -285,3 +285,44 @@ def test_home_counts_every_node_from_one_read_of_the_cards_as_due_deck_does(fc, 
     for path, counts in data.tree.items():
         queue = study.build_queue(fc, deck=path)
         assert counts == (queue.new, queue.learning, queue.review), path
+
+
+async def test_home_reads_its_numbers_once_at_a_time_however_often_it_is_asked(fc, monkeypatch):
+    """Beside a large import Home's look sees a commit every second, and each look started a
+    read of its own while the last one still ran (a cancelled worker's thread runs on): at
+    50,000 cards under load six reads ran at once and Home showed no numbers for a minute.
+    Asked again while a read runs, Home reads once more after it, never beside it."""
+    import threading
+
+    from flashcore.tui.screens import home
+
+    release = threading.Event()
+    running, most, reads = [0], [0], [0]
+    lock = threading.Lock()
+    real = home.load_home
+
+    def slow_load(ctx):
+        with lock:
+            running[0] += 1
+            reads[0] += 1
+            most[0] = max(most[0], running[0])
+        try:
+            release.wait(10)
+            return real(ctx)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    app = make_app(fc, ticks=still)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        monkeypatch.setattr(home, "load_home", slow_load)
+        for _ in range(4):  # four looks that saw another process's commit
+            app.screen.load()
+            await pilot.pause(0.05)
+        release.set()
+        await settle(pilot)
+        await settle(pilot)
+        assert most[0] == 1
+        assert reads[0] == 2  # the first, then one for everything asked meanwhile
+        assert isinstance(app.screen, HomeScreen) and app.screen.data is not None

@@ -13,7 +13,8 @@ Prints, per case, rows/s of a first import of `--attempts` attempts (wall and CP
 re-importing the same file (all duplicates, small case), and the `weakness` report's latency
 after the import (large case: with the history's sums kept by an earlier report, whose
 time is printed too; and `flashcore weakness --json` as a process of its own, as a student
-pays for it: Python's start and the imports included); with the machine's load average (the numbers are only comparable on a quiet
+pays for it: Python's start and the imports included, the same day and as the first command
+of the next study day, which refreshes the day's weights and pull-forwards); with the machine's load average (the numbers are only comparable on a quiet
 machine). The issue's targets: >= 100,000 rows/s end to end and `weakness` <= 0.3 s, in both.
 `--cards 0` skips the large case; `--keep DIR` keeps the large collection between runs (it
 takes minutes to build); `--instructions` also counts the instructions of that whole
@@ -37,13 +38,14 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from tests.qbank_logs import make_big_deck, make_history, make_log, starter_topic_paths
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
+NEXT_DAY = NOW + timedelta(days=1)
 BUILD_VERSION = 1  # bump when the large collection's recipe changes
 
 
@@ -140,14 +142,45 @@ def copy_database(db: Path, copy: Path) -> None:
         target.close()
 
 
+def _command_env(db: Path, home: Path, now: datetime) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "FLASHCORE_PROFILE"}
+    env.update(FLASHCORE_DB=str(db), FLASHCORE_NOW=now.isoformat(), FLASHCORE_HOME=str(home))
+    return env
+
+
 def command_time(db: Path, home: Path, runs: int) -> Timed:
     """`flashcore weakness --json` as a student runs it, a process of its own (Python's start,
     the imports, opening, the report, the output): the median of `runs`, after one run that
     starts the day's background check and backup of the copy (waited for: not the command's)."""
     from flashcore.services.backup import background_busy
 
-    env = {k: v for k, v in os.environ.items() if k != "FLASHCORE_PROFILE"}
-    env.update(FLASHCORE_DB=str(db), FLASHCORE_NOW=NOW.isoformat(), FLASHCORE_HOME=str(home))
+    env = _command_env(db, home, NOW)
+    once = _command_run(env)
+    once()
+    while background_busy(db):
+        time.sleep(0.2)
+    return _median([once() for _ in range(runs)])
+
+
+def first_of_day_time(db: Path, folder: Path, runs: int) -> Timed:
+    """`flashcore weakness --json` as the first command of the next study day (`NEXT_DAY`), on
+    a fresh copy of `db` each run: the day's weight refresh and pull-forwards, the scores of
+    the day. The median of `runs`; the background check and backup that the day's first
+    command starts are waited for after each run (not the command's)."""
+    from flashcore.services.backup import background_busy
+
+    found = []
+    for n in range(runs):
+        copy = folder / f"day{n}.sqlite3"
+        copy_database(db, copy)
+        found.append(_command_run(_command_env(copy, folder / "home", NEXT_DAY))())
+        while background_busy(copy):
+            time.sleep(0.2)
+    return _median(found)
+
+
+def _command_run(env: dict[str, str]) -> Callable[[], Timed]:
+    """A timed run of `flashcore weakness --json` in `env` (CPU: its own and its children's)."""
     argv = [sys.executable, "-m", "flashcore", "weakness", "--json"]
 
     def once() -> Timed:
@@ -162,13 +195,10 @@ def command_time(db: Path, home: Path, runs: int) -> Timed:
         cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
         return Timed(wall, cpu)
 
-    once()
-    while background_busy(db):
-        time.sleep(0.2)
-    return _median([once() for _ in range(runs)])
+    return once
 
 
-def command_instructions(db: Path, home: Path) -> int | None:
+def command_instructions(db: Path, home: Path, now: datetime = NOW) -> int | None:
     """The instructions `flashcore weakness --json` runs as a process of its own, counted by
     valgrind's callgrind (the same count at any load, within ~1 % between runs: the figure to
     compare on a shared machine); None without valgrind. Python's start and imports included,
@@ -177,8 +207,7 @@ def command_instructions(db: Path, home: Path) -> int | None:
     valgrind = shutil.which("valgrind")
     if valgrind is None:
         return None
-    env = {k: v for k, v in os.environ.items() if k != "FLASHCORE_PROFILE"}
-    env.update(FLASHCORE_DB=str(db), FLASHCORE_NOW=NOW.isoformat(), FLASHCORE_HOME=str(home))
+    env = _command_env(db, home, now)
     argv = [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
             "-m", "flashcore", "weakness", "--json"]  # fmt: skip
     done = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -189,9 +218,20 @@ def command_instructions(db: Path, home: Path) -> int | None:
     return int(found.group(1))
 
 
-def run_large(
-    db: Path, data: bytes, attempts: int, instructions: bool = False
-) -> tuple[Timed, Timed, Timed, Timed, int | None]:
+@dataclass(frozen=True, slots=True)
+class Large:
+    """One run of the large case."""
+
+    first: Timed  # the import
+    report: Timed  # the report after it, in the importing process
+    sums_built: Timed  # the report before it, which sums the history
+    command: Timed  # `flashcore weakness --json` after it, the same day
+    next_day: Timed  # the same, the first command of the next study day
+    counted: int | None  # instructions of `command` (valgrind)
+    counted_next_day: int | None  # instructions of `next_day`
+
+
+def run_large(db: Path, data: bytes, attempts: int, instructions: bool = False) -> Large:
     from flashcore.services import qbank, weakness
 
     with tempfile.TemporaryDirectory() as folder:
@@ -211,9 +251,17 @@ def run_large(
             report_time, _ = timed(lambda: weakness.report(fc))
         finally:
             fc.close()
+        imported = Path(folder) / "imported.sqlite3"
+        copy_database(copy, imported)  # as the import left it: no report of the next day yet
         command = command_time(copy, Path(folder) / "home", 3)
-        counted = command_instructions(copy, Path(folder) / "home") if instructions else None
-    return first, report_time, sums_built, command, counted
+        next_day = first_of_day_time(imported, Path(folder), 3)
+        counted = counted_next = None
+        if instructions:
+            counted = command_instructions(copy, Path(folder) / "home")
+            day = Path(folder) / "counted.sqlite3"
+            copy_database(imported, day)
+            counted_next = command_instructions(day, Path(folder) / "home", NEXT_DAY)
+    return Large(first, report_time, sums_built, command, next_day, counted, counted_next)
 
 
 def _median(values: list[Timed]) -> Timed:
@@ -261,9 +309,10 @@ def main(argv: list[str] | None = None) -> int:
         built = time.perf_counter() - start
         new = log.read_bytes()
         large = [run_large(db, new, args.attempts, args.instructions) for _ in range(args.runs)]
-    first, report = _median([r[0] for r in large]), _median([r[1] for r in large])
-    built_sums = _median([r[2] for r in large])
-    command = _median([r[3] for r in large])
+    first, report = _median([r.first for r in large]), _median([r.report for r in large])
+    built_sums = _median([r.sums_built for r in large])
+    command = _median([r.command for r in large])
+    next_day = _median([r.next_day for r in large])
     print(f"large: {args.cards:,} cards holding {args.history:,} attempts, {args.attempts:,} "
           f"more, median of {args.runs} runs (built in {built:.0f} s; load average {_load()})")  # fmt: skip
     print(f"  weakness before it, summing the history into the kept sums (once): "
@@ -272,12 +321,19 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  weakness after it: {report.wall:.3f} s (CPU {report.cpu:.3f}; target <= 0.3)")
     print(f"  `flashcore weakness --json` after it, the whole process (median of 3 a run): "
           f"{command.wall:.3f} s (CPU {command.cpu:.3f}; target <= 0.3)")  # fmt: skip
+    print(f"  the same, the first command of the next study day (the day's weight refresh "
+          f"and pull-forwards; median of 3 a run, a fresh copy each): {next_day.wall:.3f} s "
+          f"(CPU {next_day.cpu:.3f}; target <= 0.3)")  # fmt: skip
     if args.instructions:
-        counts = [r[4] for r in large if r[4] is not None]
-        if not counts:
-            print("  instructions: valgrind is not installed")
-        else:
-            print(f"  `flashcore weakness --json` after it, instructions (valgrind, median of "
+        for what, counts in (
+            ("after it", [r.counted for r in large if r.counted is not None]),
+            ("the next day's first", [r.counted_next_day for r in large
+                                      if r.counted_next_day is not None]),
+        ):  # fmt: skip
+            if not counts:
+                print("  instructions: valgrind is not installed")
+                break
+            print(f"  `flashcore weakness --json` {what}, instructions (valgrind, median of "
                   f"{len(counts)}): {statistics.median(counts) / 1e9:.3f} G (0.3 s is ~1.6 G "
                   "on a quiet machine of this kind)")  # fmt: skip
     return 0

@@ -85,6 +85,10 @@ TARGETS = {
         "key -> next card p95 <= 16 ms while another process imports a large qbank log",
         16.0,
     ),
+    "key_to_next_p95_importing_less_core_wait": (
+        "the same, less the key's path's waits for a CPU (the machine's other work: schedstat)",
+        16.0,
+    ),
 }
 
 MINIMAL_APP = """
@@ -163,6 +167,60 @@ def sampled(owner, name, label, after):
     setattr(owner, name, wrapper)
 sampled(ReviewScreen, "action_rate", "key", False)
 sampled(App, "_display", "frame", True)
+# The key's path runs through three threads of the reviewer: Textual's input thread (reads
+# the key, posts it), the main thread (handler, frame) and Textual's writer thread (writes
+# the frame to the terminal). Each one's wait for a CPU on that path (schedstat), for the
+# figure less the machine's other work: the input thread's wait after the select that saw
+# the key, the main thread's from the key's post to its frame, the writer's from the frame
+# to its flush ("path": label, time, run-queue seconds).
+import selectors
+MAIN_TID = threading.get_native_id()
+writer = {}
+path = []
+def waited_of(tid):
+    try:
+        with open("/proc/self/task/%d/schedstat" % tid) as f:
+            return int(f.read().split()[1]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return 0.0
+select_of = selectors.SelectSelector.select  # the input thread's (asyncio's is epoll)
+def selected(self, timeout=None):
+    before = sched()[1]
+    ready = select_of(self, timeout)
+    local.woke = sched()[1] - before if ready else 0.0
+    return ready
+selectors.SelectSelector.select = selected
+from textual.drivers.linux_driver import LinuxDriver
+posted = LinuxDriver.process_message
+def posting(self, message):
+    if getattr(message, "key", None) == "3":
+        path.append(("input", clock(), local.__dict__.get("woke", 0.0), waited_of(MAIN_TID)))
+    return posted(self, message)
+LinuxDriver.process_message = posting
+from textual.drivers import _writer_thread
+class Flushed:
+    def __init__(self, file):
+        self._file = file
+    def write(self, text):
+        return self._file.write(text)
+    def flush(self):
+        self._file.flush()
+        writer["tid"] = threading.get_native_id()
+        path.append(("flush", clock(), sched()[1], 0.0))
+    def fileno(self):
+        return self._file.fileno()
+    def isatty(self):
+        return True
+writer_init = _writer_thread.WriterThread.__init__
+def writer_made(self, file):
+    writer_init(self, Flushed(file))
+_writer_thread.WriterThread.__init__ = writer_made
+displayed = App._display
+def displaying(self, *args, **kwargs):
+    tid = writer.get("tid")  # the writer waits for this frame: its count before it
+    path.append(("frame", clock(), waited_of(tid) if tid else 0.0, 0.0))
+    return displayed(self, *args, **kwargs)
+App._display = displaying
 # CPU time at each Space (the start of an answer): the whole process, and its main thread
 # (Textual's event loop: keys, handlers, layout, rendering).
 cpu = []
@@ -180,7 +238,7 @@ def on_gc(phase, info):
 gc.callbacks.append(on_gc)
 def dump():
     with open(sys.argv[1], "w") as out:
-        json.dump({"events": events, "cpu": cpu, "samples": samples}, out)
+        json.dump({"events": events, "cpu": cpu, "samples": samples, "path": path}, out)
 atexit.register(dump)
 from flashcore.cli import main
 sys.exit(main(["review"]))
@@ -201,6 +259,15 @@ def plain(output: bytes) -> bytes:
 
 
 # ---------------------------------------------------------------- the pseudo-terminal
+
+
+def run_queue_s(schedstat: str) -> float:
+    """A thread's time so far on a run queue, waiting for a CPU (s; 0 where unreadable)."""
+    try:
+        with open(schedstat) as f:
+            return int(f.read().split()[1]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 class Terminal:
@@ -226,18 +293,22 @@ class Terminal:
         os.close(slave)
         self.master = master
         self.chunks: list[tuple[float, bytes]] = []
+        self.woke: dict[float, float] = {}  # arrival -> the reader's wait for a CPU to read it
         self._changed = threading.Condition()
         self._eof = False
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
     def _read(self) -> None:
+        own = f"/proc/self/task/{threading.get_native_id()}/schedstat"
         while True:
+            before = run_queue_s(own)
             try:
                 data = os.read(self.master, 65536)
             except OSError:  # EIO: the process closed the terminal
                 data = b""
             arrived = time.monotonic()
+            self.woke[arrived] = run_queue_s(own) - before
             with self._changed:
                 if not data:
                     self._eof = True
@@ -306,10 +377,11 @@ def ms(seconds: float) -> float:
 
 
 def spread(values: Sequence[float]) -> dict[str, float]:
-    """p50/p95/max in ms of `values` in seconds."""
+    """p50/p95/p99/max in ms of `values` in seconds."""
     return {
         "p50": ms(percentile(values, 50)),
         "p95": ms(percentile(values, 95)),
+        "p99": ms(percentile(values, 99)),
         "max": ms(max(values)),
     }
 
@@ -358,6 +430,10 @@ class Answer:
     main_queued: float | None = None
     other_cpu: float | None = None
     gc: float = 0.0  # gc pauses inside [key, painted] (s)
+    # the key's path's wait for a CPU (s; None: not sampled): the reviewer's input thread
+    # after the key woke it, its main thread from the key's post to the frame, its writer
+    # thread from the frame to the flush, and the harness's reader once the frame was there
+    core_wait: float | None = None
     # first start and end of each TUI milestone after the key, relative to the key (s)
     milestones: dict[str, tuple[float, float]] = field(default_factory=dict)
 
@@ -425,6 +501,7 @@ def review_session(db: Path, now_iso: str, answers: int, scratch: Path) -> Sessi
     session = Session(enter_to_card, done, background=windows)
     session.cpu = [(at, process, thread) for at, process, thread in trace_data["cpu"]]
     split_keys(done, trace_data.get("samples", []))
+    path_waits(done, trace_data.get("samples", []), trace_data.get("path", []), term.woke)
     first, last = done[0].key, done[-1].painted
     for label, start, end in sorted(events, key=lambda e: e[1]):
         if label == "tui:layout":
@@ -485,6 +562,55 @@ def split_keys(answers: Sequence[Answer], samples: Sequence[Sequence[Any]]) -> N
         a.main_cpu = frame[2] - key[2]
         a.main_queued = frame[3] - key[3]
         a.other_cpu = max(0.0, (frame[4] - key[4]) - a.main_cpu)
+
+
+def path_waits(
+    answers: Sequence[Answer],
+    samples: Sequence[Sequence[Any]],
+    path: Sequence[Sequence[Any]],
+    woke: dict[float, float],
+) -> None:
+    """Each answer's `core_wait`: the time the threads on its key's path spent runnable but
+    not running (the machine's other work), thread by thread in the order they hand the key
+    on (see TRACED_REVIEW's "path")."""
+    frames = [x for x in samples if x[0] == "frame"]
+    for a in answers:
+        posted = next((x for x in path if x[0] == "input" and a.key <= x[1] <= a.painted), None)
+        frame = None
+        for x in frames:
+            if x[1] > a.painted:
+                break
+            frame = x
+        if posted is None or frame is None or frame[1] < posted[1]:
+            continue
+        main = max(0.0, frame[3] - posted[3])
+        handed = [x for x in path if x[0] == "frame" and posted[1] <= x[1] <= frame[1]]
+        writer = 0.0
+        if handed:
+            start = handed[-1]
+            flush = next(
+                (x for x in path if x[0] == "flush" and start[1] <= x[1] <= a.painted), None
+            )
+            if flush is not None:
+                writer = max(0.0, flush[2] - start[2])
+        a.core_wait = posted[2] + main + writer + woke.get(a.painted, 0.0)
+
+
+def less_core_wait(answers: Sequence[Answer]) -> dict[str, Any]:
+    """Key -> next card less the time its path waited for a CPU (what the reviewer costs on
+    a machine with a core free), beside the raw figure, and the share of the raw time that
+    was that wait."""
+    seen = [a for a in answers if a.core_wait is not None]
+    if not seen:
+        return {}
+    raw = [a.total for a in seen]
+    alone = [a.total - (a.core_wait or 0.0) for a in seen]
+    return {
+        "count": len(seen),
+        "raw": spread(raw),
+        "less_core_wait": spread(alone),
+        "core_wait_share": round(sum(a.core_wait or 0.0 for a in seen) / sum(raw), 3),
+    }
 
 
 def shown_at_key(answers: Sequence[Answer]) -> float:
@@ -593,6 +719,7 @@ def session_stats(s: Session) -> dict[str, Any]:
         "steps": steps(s.answers),
         "shown_at_key": shown_at_key(s.answers),
         "breakdown": breakdown(s.answers),
+        "core_wait": less_core_wait(s.answers),
         "engine_calls": {k: spread(v) | {"count": len(v)} for k, v in s.engine_calls.items()},
         "gc_during": {
             "count": len(s.gc_during),
@@ -774,19 +901,44 @@ class ImportLoop:
         self._thread = threading.Thread(target=self._loop, daemon=True)
         self._thread.start()
 
-    def _loop(self) -> None:
-        from tests.qbank_logs import make_log
+    def _made(self, seed: int) -> tuple[Path, subprocess.Popen[bytes]]:
+        """Log `seed`, written by a child process: made here, its ~0.4 s of Python would hold
+        this process's GIL, and the terminal's reader thread would stamp the reviewer's frames
+        late (every import's end looked slow)."""
+        path = self.work / f"missed-{seed}.csv"
+        code = (
+            "import sys; from pathlib import Path; from tests.qbank_logs import make_log; "
+            "Path(sys.argv[1]).write_bytes(make_log(int(sys.argv[2]), seed=int(sys.argv[3])))"
+        )
+        child = subprocess.Popen(
+            [sys.executable, "-c", code, str(path), str(self.attempts), str(seed)],
+            env=self.env,
+        )
+        return path, child
 
-        seed = 0
+    def _loop(self) -> None:
+        seed = 1
+        upcoming = self._made(seed)
         while not self._stop.is_set():
+            path, child = upcoming
+            if child.wait() != 0:
+                self.failures.append(f"the log generator exited {child.returncode}")
+                return
             seed += 1
-            path = self.work / f"missed-{seed}.csv"
-            path.write_bytes(make_log(self.attempts, seed=seed))
+            upcoming = self._made(seed)  # the next log, written while this one is imported
             cmd = [*flashcore_command(), "qbank", "import", str(path)]
             errors = self.work / f"missed-{seed}.err"
             start = time.monotonic()
             with errors.open("wb") as err:
-                proc = subprocess.Popen(cmd, env=self.env, stdout=subprocess.DEVNULL, stderr=err)
+                # a session of its own, as from another terminal (on Linux with autogroup
+                # scheduling each session shares the CPUs as one group, whatever its nice)
+                proc = subprocess.Popen(
+                    cmd,
+                    env=self.env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=err,
+                    start_new_session=True,
+                )
                 _, status, usage = os.wait4(proc.pid, 0)  # its own CPU, not the reviewer's
             proc.returncode = os.waitstatus_to_exitcode(status)
             self.windows.append((start, time.monotonic()))
@@ -796,6 +948,9 @@ class ImportLoop:
                 tail = errors.read_text(errors="replace").strip().splitlines()[-1:]
                 self.failures.append(f"exit {proc.returncode}: {' '.join(tail)}")
             errors.unlink(missing_ok=True)
+        path, child = upcoming
+        child.wait()
+        path.unlink(missing_ok=True)
 
     def stop(self) -> tuple[list[tuple[float, float]], list[str]]:
         self._stop.set()
@@ -892,6 +1047,7 @@ def importing_run(
         "failures": failures,
         "key_to_next_during_import": spread(busy) | {"count": len(busy)} if busy else {},
         "breakdown_during_import": breakdown(busy_answers),
+        "core_wait_during_import": less_core_wait(busy_answers),
     }
     return stats
 
@@ -906,6 +1062,9 @@ def evaluate(results: dict[str, Any]) -> dict[str, Any]:
     during_import = during_import.get("key_to_next_during_import") or {}
     if "p95" in during_import:
         values["key_to_next_p95_importing"] = during_import["p95"]
+    waits = (results.get("importing") or {}).get("imports", {}).get("core_wait_during_import")
+    if waits:
+        values["key_to_next_p95_importing_less_core_wait"] = waits["less_core_wait"]["p95"]
     return {
         name: {"target": text, "value_ms": values[name], "met": values[name] <= limit}
         for name, (text, limit) in TARGETS.items()
@@ -939,11 +1098,23 @@ def breakdown_lines(split: dict[str, Any], where: str) -> list[str]:
     return lines
 
 
+def core_wait_lines(waits: dict[str, Any], where: str) -> list[str]:
+    if not waits:
+        return []
+    raw, alone = waits["raw"], waits["less_core_wait"]
+    return [
+        f"  {where}: p50 / p95 / p99 {raw['p50']:.1f} / {raw['p95']:.1f} / {raw['p99']:.1f} ms; "
+        f"less the key's path's waits for a CPU {alone['p50']:.1f} / {alone['p95']:.1f} / "
+        f"{alone['p99']:.1f} ms ({waits['core_wait_share']:.0%} of the time was that wait)"
+    ]
+
+
 def render(r: dict[str, Any]) -> str:
     s, fp, mini = r["session"], r["first_paint"], r["minimal_textual"]
 
     def row(name: str, d: dict[str, float]) -> str:
-        return f"  {name:<30} p50 {d['p50']:7.2f}  p95 {d['p95']:7.2f}  max {d['max']:7.2f} ms"
+        p99 = f"  p99 {d['p99']:7.2f}" if "p99" in d else ""
+        return f"  {name:<30} p50 {d['p50']:7.2f}  p95 {d['p95']:7.2f}{p99}  max {d['max']:7.2f} ms"
 
     lines = [
         f"collection: {r['collection']}   terminal {COLS}x{ROWS}   load average "
@@ -977,6 +1148,7 @@ def render(r: dict[str, Any]) -> str:
         f"  engine share of key -> next card: {s['engine_share']:.0%}",
         *cpu_line(s),
         *breakdown_lines(s.get("breakdown") or {}, "3 -> next card"),
+        *core_wait_lines(s.get("core_wait") or {}, "3 -> next card"),
     ]
     if s.get("steps"):
         lines.append("  the steps from the 3 key to the painted card:")
@@ -1029,13 +1201,28 @@ def render(r: dict[str, Any]) -> str:
         lines.append(row("  of which TUI", imp["tui"]))
         lines.extend(cpu_line(imp))
         lines.extend(breakdown_lines(i.get("breakdown_during_import") or {}, "during an import"))
+        lines.extend(core_wait_lines(i.get("core_wait_during_import") or {}, "during an import"))
         failed = [f for run in runs for f in run["imports"]["failures"]]
         if failed:
             lines.append(f"  imports that failed: {len(failed)}; first: {failed[0]}")
+    if r.get("autogroup") is not None:
+        lines.append(
+            "the kernel's autogroup scheduling (CPUs shared between sessions first): "
+            + ("on" if r["autogroup"] else "off")
+        )
     lines.append("targets:")
     for t in r["targets"].values():
         lines.append(f"  {'met ' if t['met'] else 'MISS'}  {t['target']}: {t['value_ms']} ms")
     return "\n".join(lines)
+
+
+def autogroup_on() -> bool | None:
+    """Whether Linux shares the CPUs between sessions first (None: not Linux, or not known)."""
+    try:
+        with open("/proc/sys/kernel/sched_autogroup_enabled") as f:
+            return f.read().strip() == "1"
+    except OSError:
+        return None
 
 
 def run(opts: TuiOptions) -> dict[str, Any]:
@@ -1063,6 +1250,7 @@ def run(opts: TuiOptions) -> dict[str, Any]:
     results["collection"] = described
     results["now"] = now_iso
     results["import_attempts"] = opts.import_attempts
+    results["autogroup"] = autogroup_on()
     results["targets"] = evaluate(results)
     return results
 
