@@ -351,3 +351,11 @@ def test_the_leech_options_set_the_action_in_every_arm_and_bring_suspended_leech
     assert cli.main(args) == 0
     (line,) = out.read_text().splitlines()
     assert json.loads(line)["leeches"] == 0
+
+
+def test_a_negative_leech_return_is_one_line_naming_the_option(capsys):
+    assert cli.main(["--leech-return=-3", "--settings=base"]) == 1
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [
+        "error: --leech-return -3: not a number of days (0 or more)"
+    ]

@@ -428,6 +428,7 @@ async def test_a_leech_made_by_the_session_s_last_answer_is_named_in_its_summary
     # the summary at once: the student never saw that the card was suspended. The summary
     # names it, with what to do.
     fc.config_set("leech_threshold", "1")
+    fc.config_set("leech_action", "suspend")  # tagged (the default), the card stays: no end
     first = study.build_queue(fc).items[0].card_id
     study.answer(fc, first, Rating.EASY)
     study.set_cards(fc, "suspend", [c["card_id"] for c in fc.cards() if c["card_id"] != first])
