@@ -97,6 +97,9 @@ def _say_loaded(r: FileReport) -> None:
             "flashcore cannot show this kind")  # fmt: skip
     for reason, count in sorted(r.skipped.items()):
         say(f"  skipped {count} note{'s' if count != 1 else ''}: {reason}")
+    if r.kept_older:
+        say(f"  {r.kept_older:,} note{'s' if r.kept_older != 1 else ''} kept: the package's "
+            "copy is older than the one flashcore took")  # fmt: skip
     for warning in r.warnings[:10]:
         say(f"  {warning}")
     if r.scheduling is not None:
@@ -130,6 +133,7 @@ def _package_line(r: FileReport) -> str:
         (skipped, "skipped"), (r.removed, "no longer in the package (suspended, kept)"),
         (r.deleted, "deleted"),
         (r.own_notes, "already here (flashcore's own, exported earlier)"),
+        (r.kept_older, "kept (older in the package)"),
     ]  # fmt: skip
     notes = ", ".join(f"{n:,} {what}" for n, what in counts if n) or "none"
     media = "nothing new"

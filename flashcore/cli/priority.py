@@ -26,7 +26,10 @@ import atexit
 import contextlib
 import errno
 import os
+import signal
+import threading
 import time
+from typing import Any
 
 from flashcore.cli.parser import CliUsageError
 
@@ -90,7 +93,32 @@ def lower_session(level: int) -> bool:
     if before >= level or not _set_session_nice(level):
         return False
     atexit.register(_set_session_nice, before, 3)
+    _restore_on_signals(before)
     return True
+
+
+# Signals that end Python without its atexit where nobody handles them (`timeout`, `kill`, a
+# script's supervisor): the session stayed lowered for every later command in that terminal.
+ENDING_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
+
+def _restore_on_signals(before: int) -> None:
+    """On a signal in `ENDING_SIGNALS` left at its default: set the session's nice back to
+    `before`, then end as that signal ends a process (a handler someone else set, or an
+    ignored signal (`nohup`), is left alone)."""
+    if threading.current_thread() is not threading.main_thread():
+        return  # only the main thread may set handlers
+
+    def ending(signum: int, _frame: Any) -> None:
+        _set_session_nice(before, 3)
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+    for signum in ENDING_SIGNALS:
+        if signal.getsignal(signum) is signal.SIG_DFL:
+            signal.signal(signum, ending)
 
 
 def _set_session_nice(level: int, tries: int = 1) -> bool:

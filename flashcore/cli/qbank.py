@@ -152,7 +152,7 @@ def _qbank_import(args: argparse.Namespace, cancel: threading.Event) -> int:
                 progress.clear()
     for warning in report.warnings:
         info(f"{PROG}: warning: {warning}")
-    if cancel.is_set() and not report.dry_run:
+    if cancel.is_set() and not report.dry_run and report.batch_id is not None:
         info(f"{PROG}: Ctrl-C came after the import was saved; undo it with "
              f"`flashcore qbank remove {report.batch_id}`")  # fmt: skip
     if args.json:
@@ -212,6 +212,8 @@ def _say_report(report: ImportReport) -> None:
             "(they come first; config set unsuspend_on_miss false to keep them suspended)")  # fmt: skip
     if report.batch_id is not None:
         say(f"batch {report.batch_id} (undo with: flashcore qbank remove {report.batch_id})")
+    elif not report.dry_run:
+        say("no batch made: every row was imported before (nothing to undo)")
 
 
 def cmd_qbank_list(args: argparse.Namespace) -> int:

@@ -20,6 +20,7 @@ class StoredNote:
     note_id: int
     content_hash: str
     removed: bool  # suspended because it was gone from the file
+    anki_mod: int | None = None  # the package copy's modification time taken (NoteSpec)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,12 @@ class SyncPlan:
     # (note id, fingerprint) of unchanged notes whose stored fingerprint is not the one read
     # (an older kind, or a changed source that converts the same): stored for next time.
     rehashed: tuple[tuple[int, str], ...] = ()
+    # (note id, Anki mod) of unchanged notes whose package copy is newer than the one stored
+    # (or the first one known): the copy they now stand for.
+    remodded: tuple[tuple[int, int], ...] = ()
+    # Notes kept as flashcore holds them because the package's copy is older (`NoteSpec.older`;
+    # not in `unchanged`; one back in the package is in `changed` too: it comes back).
+    kept_older: int = 0
 
 
 def note_hash(spec: NoteSpec, deck_key: str) -> str:
@@ -126,21 +133,30 @@ def plan_sync(
     new: list[NewNote] = []
     changed: list[ChangedNote] = []
     rehashed: list[tuple[int, str]] = []
-    unchanged = 0
+    remodded: list[tuple[int, int]] = []
+    unchanged = kept_older = 0
     for note in notes:
         key = note.key(deck_key)
         seen.add(key)
         digest = note_hash(note, deck_key)
         found = stored.get(key)
-        if note.stub and (found is None or found.content_hash != digest or found.removed):
+        if note.stub and (
+            found is None or found.content_hash != digest or (found.removed and not note.older)
+        ):
             raise StaleReadError(
                 f"{deck_key}: the deck changed while its file was read; nothing was loaded:"
                 " run the command again"
             )
         if found is None:
             new.append(NewNote(note, key, digest))
+        elif note.older:
+            kept_older += 1
+            if found.removed:  # back in the package, its older copy: flashcore's text kept
+                changed.append(ChangedNote(found.note_id, note, digest, True))
         elif found.content_hash == digest and not found.removed:
             unchanged += 1
+            if (mod := _newer(note.anki_mod, found.anki_mod)) is not None:
+                remodded.append((found.note_id, mod))
         elif (
             note.source_hash is not None
             and not found.removed
@@ -148,8 +164,17 @@ def plan_sync(
         ):
             unchanged += 1
             rehashed.append((found.note_id, digest))
+            if (mod := _newer(note.anki_mod, found.anki_mod)) is not None:
+                remodded.append((found.note_id, mod))
         else:
             changed.append(ChangedNote(found.note_id, note, digest, found.removed))
     gone = tuple((key, s.note_id) for key, s in stored.items() if key not in seen)
     newly_gone = tuple((key, nid) for key, nid in gone if not stored[key].removed)
-    return SyncPlan(tuple(new), tuple(changed), unchanged, gone, newly_gone, tuple(rehashed))
+    return SyncPlan(tuple(new), tuple(changed), unchanged, gone, newly_gone, tuple(rehashed),
+                    tuple(remodded), kept_older)  # fmt: skip
+
+
+def _newer(read: int | None, stored: int | None) -> int | None:
+    """A package copy's modification time (`read`) when it is newer than the stored one (or
+    none is stored), else None."""
+    return read if read is not None and (stored is None or read > stored) else None

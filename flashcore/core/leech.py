@@ -43,6 +43,13 @@ class Leeched:
         )
         return f"Leech: {card} has lapsed {_times(self.lapses)}: {done}"
 
+    def summary(self, card_id: int) -> tuple[str, ...]:
+        """The session summary's lines: the card, and what to do about it."""
+        card = f"card {card_id}: lapsed {_times(self.lapses)}"
+        if self.suspended:
+            return f"{card}, suspended", f"rewrite it, then `flashcore cards unsuspend {card_id}`"
+        return (f"{card}, tagged leech (rewriting it helps)",)
+
 
 def leech_note(lapses: int) -> str:
     """What the reviewer's why line says first of a card marked a leech."""

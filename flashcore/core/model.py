@@ -147,6 +147,8 @@ class ExportCard:
     # The answers as plain numbers (an export that reads a long history gives these instead of
     # `reviews`); a card has one or the other.
     review_rows: tuple[ReviewRow, ...] = ()
+    # Buried until then (by hand or as a sibling); an export after it ignores it.
+    buried_until: datetime | None = None
 
     @classmethod
     def unstudied(cls, ord_: int, due: datetime, *, suspended: bool = False) -> ExportCard:
@@ -187,6 +189,11 @@ class NoteSpec:
     # by it and did not convert: it carries no fields and is never written.
     source_hash: str | None = None
     stub: bool = False
+    # An Anki package's note: its modification time (Anki's `notes.mod`, seconds), stored with
+    # the note when taken. `older`: a stub standing for a note whose package copy is older
+    # than the one taken before (Anki's "update notes: if newer"): flashcore's is kept.
+    anki_mod: int | None = None
+    older: bool = False
 
     def key(self, deck_key: str) -> str:
         return f"{deck_key}:{self.local_id}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -72,13 +72,15 @@ class Settings:
         data["fsrs_parameters"] = list(self.fsrs_parameters)
         return data
 
-    def to_stored(self) -> dict[str, Any]:
+    def to_stored(self, chosen: Iterable[str] = ()) -> dict[str, Any]:
         """What a profile stores: `to_json` without the settings that follow their default
         (`FOLLOW_DEFAULT`) where they hold it, so that a later default reaches every profile
-        that never chose otherwise."""
+        that never chose otherwise. `chosen`: settings the profile set (stored already, or
+        being set now): kept even at today's default, so a later default leaves them."""
         data = self.to_json()
+        keep = set(chosen)
         for key in FOLLOW_DEFAULT:
-            if data[key] == _DEFAULTS[key]:
+            if key not in keep and data[key] == _DEFAULTS[key]:
                 del data[key]
         return data
 

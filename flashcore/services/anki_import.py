@@ -201,12 +201,14 @@ def _present(folder: Path, name: str) -> bool:
     return media_name_problem(name) is None and (folder / name).is_file()
 
 
-def _stored_hashes(fc: Collection) -> dict[str, str]:
-    """The fingerprints of the notes earlier packages loaded (`convert`'s `stored`)."""
+def _stored_hashes(fc: Collection) -> tuple[dict[str, str], dict[str, tuple[int, str]]]:
+    """The fingerprints of the notes earlier packages loaded (`convert`'s `stored`), and the
+    modification times of the copies taken (its `taken`), read together."""
     from flashcore.storage import repos
 
     with reading(fc.engine) as session:
-        return repos.package_note_hashes(session, fc.profile_id)
+        hashes = repos.package_note_hashes(session, fc.profile_id)
+        return hashes, repos.package_note_mods(session, fc.profile_id)
 
 
 def checks_keys_at_commit(fc: Collection, pkg: AnkiPackage) -> bool:
@@ -262,6 +264,7 @@ def read_package(
         decks = {deck_id: deck.name for deck_id, deck in pkg.decks().items()}
         names = tuple(m.name for m in pkg.media())
         missing = frozenset(name for name in names if not _present(media, name))
+        stored, taken = _stored_hashes(fc)
         specs, report = convert(
             str(path),
             pkg.note_types(),
@@ -269,8 +272,9 @@ def read_package(
             pkg.notes(),
             pkg.cards(),
             families=topic_families(fc) if families is None else families,
-            stored=_stored_hashes(fc),
+            stored=stored,
             missing=missing,
+            taken=taken,
         )
         wanted = report.media
         copying = MediaCopy(pkg, work / "media",

@@ -121,5 +121,6 @@ def _has_answers(session: Any, fc: Collection) -> bool:
 def _save_settings(session: Any, fc: Collection, settings: Settings) -> None:
     from flashcore.storage import repos
 
-    repos.save_settings(session, fc.profile_id, settings.to_stored())
+    chosen = repos.profile_settings(session, fc.profile_id) or {}  # what the profile set
+    repos.save_settings(session, fc.profile_id, settings.to_stored(chosen))
     fc.use_settings(settings)

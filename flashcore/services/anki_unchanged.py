@@ -209,7 +209,7 @@ def _as_unchanged(report: FileReport) -> dict[str, Any] | None:
     s = report.scheduling
     if (
         not report.ok or report.problems or report.warnings or report.own_notes
-        or report.removed or report.deleted or report.removed_keys
+        or report.removed or report.deleted or report.removed_keys or report.kept_older
     ):  # fmt: skip
         return None
     if s is not None and (s.cards_updated or s.cards_merged or s.reviews_linked or s.warnings):

@@ -224,7 +224,8 @@ class Collection:
         settings = set_value(self.settings, key, value)
 
         def work(session: Any) -> None:
-            repos.save_settings(session, self.profile_id, settings.to_stored())
+            chosen = {key, *(repos.profile_settings(session, self.profile_id) or {})}
+            repos.save_settings(session, self.profile_id, settings.to_stored(chosen))
             if settings.new_order != self.settings.new_order:
                 # Every surface reads the stored order: renumber the new cards in the new one.
                 repos.renumber_new_cards(session, self.profile_id, NewOrder(settings.new_order))

@@ -34,6 +34,9 @@ class FileReport:
     # Anki packages: notes of flashcore's own decks, exported and coming back (not added again;
     # services.anki_identity)
     own_notes: int = 0
+    # Anki packages: notes kept as flashcore holds them, the package's copy being older than
+    # the one taken before (Anki's "update notes: if newer")
+    kept_older: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -55,4 +58,5 @@ class FileReport:
             "warnings": self.warnings,
             "scheduling": self.scheduling.to_json() if self.scheduling is not None else None,
             "own_notes": self.own_notes,
+            "kept_older": self.kept_older,
         }

@@ -321,6 +321,7 @@ def _write_all(
             report.added += counts.added
             report.updated += counts.updated
             report.unchanged += counts.unchanged
+            report.kept_older += counts.kept_older
             report.removed += counts.removed
             report.deleted += counts.deleted
             report.cards_added += counts.cards_added

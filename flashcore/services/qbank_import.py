@@ -162,7 +162,12 @@ class _Writer:
             cancel: threading.Event | None) -> ImportReport:  # fmt: skip
         _LIVE.add(self.owner)
         try:
+            if self.report.added == 0:
+                return self._nothing_new()
             claimed = self._claim(seen, cancel)
+            if self.report.added == 0:  # another import published them meanwhile
+                drop_batch(self.conn, claimed)
+                return self._nothing_new()
             try:
                 copied = self._copy(claimed, progress, cancel)
                 self._publish(claimed, copied)
@@ -190,6 +195,15 @@ class _Writer:
             return self.report
         finally:
             _LIVE.discard(self.owner)
+
+    def _nothing_new(self) -> ImportReport:
+        """Every row already imported: no batch is made (there is nothing to undo, and `qbank
+        batches` lists no empty one; `batch_id` stays None); the weights and today's
+        pull-forwards are still worked out, as after any import."""
+        self.report.pulled_forward, self.report.pulled_forward_new = _reweigh(
+            self.fc, self.conn, self.today, [], self.steps, {}, known=self.known
+        )
+        return self.report
 
     def _claim(self, seen: int, cancel: threading.Event | None) -> repos.PendingBatch:
         """A batch of our own, once no other import of the profile is writing one (a batch

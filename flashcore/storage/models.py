@@ -83,6 +83,7 @@ class Note(Base):
     content_hash: Mapped[str]
     removed: Mapped[bool]
     source_line: Mapped[int | None]
+    anki_mod: Mapped[int | None]
     created_at: Mapped[datetime]
     modified_at: Mapped[datetime]
 
@@ -128,6 +129,7 @@ class Card(Base):
     modified_at: Mapped[datetime]
     unsuspended_by: Mapped[int | None]
     new_position: Mapped[int]
+    suspended_gone: Mapped[int]
 
 
 class ReviewLog(Base):

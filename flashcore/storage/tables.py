@@ -136,6 +136,10 @@ notes = Table(
     _required("content_hash", String(64)),
     _required("removed", Boolean, default=False),
     _optional("source_line", Integer),
+    # Schema 0030: the modification time (Anki's `notes.mod`, seconds) of the package copy of
+    # the note last taken; a package with an older copy keeps this one (Anki's "if newer").
+    # NULL: not from a package, or taken before 0030.
+    _optional("anki_mod", BigInteger),
     _required("created_at", UTCDateTime),
     _required("modified_at", UTCDateTime),
     UniqueConstraint("profile_id", "key"),
@@ -201,6 +205,10 @@ cards = Table(
     # A new card's place in the introduction order (core.introduction), set for the profile's
     # new cards whenever a deck is loaded or `new_order` changes; kept once the card is studied.
     _required("new_position", Integer, default=0, server_default=text("0")),
+    # Schema 0030: why a suspended card waits for its note to come back to its file or package
+    # (`repos.decks.SUSPENDED_GONE`...): 0 not (suspended before it left: by hand, as a leech, as
+    # the package ships it), 1 suspended by its note leaving, 2 suspended so before 0030.
+    _required("suspended_gone", SmallInteger, default=0, server_default=text("0")),
     UniqueConstraint("note_id", "ord"),
     # Covering: today's due cards are ranked from the index alone (id is the rowid).
     Index(

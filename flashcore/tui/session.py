@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from flashcore.core.errors import FlashcoreError
+from flashcore.core.leech import Leeched
 from flashcore.core.model import Rating
 
 # An answer refused because the card changed since it was shown: another window or terminal
@@ -40,6 +41,7 @@ class Answered:
     weak_topic: str | None = None  # the weak topic that brought the card, if one did
     review_id: int | None = None  # its review-log row, once written
     reviewed_at: datetime | None = None  # that row's time (`u` names the row by both)
+    leeched: Leeched | None = None  # the answer made the card a leech (the summary names it)
 
 
 @dataclass(slots=True)
@@ -61,13 +63,21 @@ class SessionRecord:
     def add(self, answered: Answered) -> None:
         self.answers.append(answered)
 
-    def settle(self, card_id: int, review_id: int, reviewed_at: datetime | None = None) -> None:
+    def settle(
+        self,
+        card_id: int,
+        review_id: int,
+        reviewed_at: datetime | None = None,
+        leeched: Leeched | None = None,
+    ) -> None:
         """An answer added at the key (written behind the next card) is in: its row's id and
-        time."""
+        time, and the leech it made."""
         for i in range(len(self.answers) - 1, -1, -1):
             a = self.answers[i]
             if a.card_id == card_id and a.review_id is None:
-                self.answers[i] = replace(a, review_id=review_id, reviewed_at=reviewed_at)
+                self.answers[i] = replace(
+                    a, review_id=review_id, reviewed_at=reviewed_at, leeched=leeched
+                )
                 return
 
     def written(self) -> set[tuple[int, int]]:
@@ -111,6 +121,11 @@ class SessionRecord:
             if a.weak_topic:
                 seen.setdefault(a.weak_topic, None)
         return list(seen)
+
+    def leeches(self) -> dict[int, Leeched]:
+        """The cards this session's answers made leeches (undone answers are gone), each with
+        its last such answer's leech."""
+        return {a.card_id: a.leeched for a in self.answers if a.leeched is not None}
 
 
 def plural(count: int, word: str) -> str:

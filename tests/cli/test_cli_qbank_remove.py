@@ -62,3 +62,27 @@ def test_a_removed_batchs_id_is_never_given_again(cli, db_url):
     gone = cli("qbank", "remove", "2", "--db", db_url)
     assert gone.code == 1 and "no qbank batch 2" in gone.err
     assert len(cli.json("qbank", "batches", "--db", db_url)) == 2
+
+
+def _paste(cli, monkeypatch, db_url: str, text: bytes, *more: str):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(text)))
+    return cli.ok("qbank", "import", "-", "--format", "qids", "--date", "2026-11-20",
+                  "--db", db_url, *more)  # fmt: skip
+
+
+def test_a_paste_of_questions_all_imported_before_makes_no_batch(cli, db_url, tmp_path,
+                                                                 monkeypatch):  # fmt: skip
+    """Found living with an AnKing collection: a paste whose rows were all imported before
+    made a batch of 0 attempts and printed its number to undo it with. Now no batch is made
+    (`batch_id` null, `qbank batches` lists none) and the summary says so."""
+    cli.ok("decks", "add", write_deck(tmp_path / "t.toml", BODY), "--db", db_url)
+    _paste(cli, monkeypatch, db_url, b"7\n8\n")
+    report = _paste(cli, monkeypatch, db_url, b"8\n7\n", "--json").json()  # the same again
+    assert (report["added"], report["duplicates"], report["batch_id"]) == (0, 2, None)
+    batches = cli.json("qbank", "batches", "--json", "--db", db_url)
+    assert [b["added"] for b in batches] == [2]  # before: [0, 2]
+    out = _paste(cli, monkeypatch, db_url, b"7\n").out.splitlines()
+    assert "no batch made: every row was imported before (nothing to undo)" in out
+    assert not any("qbank remove" in line for line in out)

@@ -143,6 +143,7 @@ def test_the_session_is_lowered_to_the_level_and_set_back_at_exit(tmp_path, monk
     at_exit: list[tuple[object, tuple[object, ...]]] = []
     monkeypatch.setattr(priority, "AUTOGROUP", str(group))
     monkeypatch.setattr(atexit, "register", lambda f, *a: at_exit.append((f, a)))
+    monkeypatch.setattr(priority, "_restore_on_signals", lambda before: None)  # not pytest's
     assert priority.lower_session(5)
     assert group.read_text() == "5"
     ((restore, args),) = at_exit
@@ -170,3 +171,43 @@ def test_yield_cpu_lowers_the_session_with_the_process(monkeypatch):
     priority.yield_cpu()
     priority.yield_cpu()
     assert lowered == [7]
+
+
+# A session of its own: its leader starts a bulk command's lowering in a child, ends the child
+# with SIGTERM (`timeout`, `kill`, a script's supervisor) and prints its session's nice after.
+TERMINATED = """
+import signal, subprocess, sys, time
+with open("/proc/self/autogroup") as f:
+    print("before", f.read().split()[-1])
+child = subprocess.Popen(
+    [sys.executable, "-c",
+     "import time; from flashcore.cli import priority; priority.yield_cpu(); "
+     "print('lowered', flush=True); time.sleep(60)"],
+    stdout=subprocess.PIPE, text=True,
+)
+assert child.stdout.readline().strip() == "lowered"
+with open("/proc/self/autogroup") as f:
+    print("during", f.read().split()[-1])
+child.send_signal(signal.SIGTERM)
+print("returncode", child.wait(timeout=30))
+with open("/proc/self/autogroup") as f:
+    print("after", f.read().split()[-1])
+"""
+
+
+def test_a_bulk_command_ended_by_sigterm_sets_its_session_back():
+    """SIGTERM ends Python without its atexit: the terminal's session stayed lowered for every
+    later command in it (a reviewer started there too). The command still ends as SIGTERM
+    ends it, with its session set back first."""
+    if _session_nice() is None:
+        pytest.skip("no autogroup scheduling here")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FLASHCORE_")}
+    env["FLASHCORE_BULK_NICE"] = str(priority.BULK_NICE)
+    done = subprocess.run(
+        [sys.executable, "-c", TERMINATED],
+        env=env, capture_output=True, text=True, timeout=120, start_new_session=True,
+    )  # fmt: skip
+    lines = dict(line.split(maxsplit=1) for line in done.stdout.splitlines())
+    assert lines.get("during") == str(priority.BULK_NICE), done.stdout + done.stderr
+    assert lines["returncode"] == str(-15)  # ended by the signal, as before
+    assert lines["after"] == lines["before"], done.stdout + done.stderr

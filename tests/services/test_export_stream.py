@@ -124,6 +124,7 @@ def _former_collect_notes(
                             suspended=bool(c["suspended"]),
                             flagged=bool(c["flagged"]),
                             reviews=tuple(reviews.get(c["id"], ())),
+                            buried_until=c["buried_until"],  # an export carries a burial
                         )
                         for c in sorted(by_note[nid], key=lambda c: c["ord"])
                     ),

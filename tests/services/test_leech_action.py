@@ -179,3 +179,14 @@ def test_a_profile_stores_leech_action_only_once_it_chose_another_than_the_defau
     assert stored_settings(fc)["leech_action"] == other
     fc.config_set("new_per_day", "25")
     assert stored_settings(fc)["leech_action"] == other
+
+
+def test_a_profile_that_sets_leech_action_to_the_default_keeps_its_choice(fc):
+    # README: "a profile that never set it follows the default ... (a value you set is kept)".
+    # A student who typed `config set leech_action suspend` chose it: a later default (tag,
+    # should the evidence turn) must not change it, nor any later settings write drop it.
+    default = fc.settings.leech_action
+    fc.config_set("leech_action", default)
+    assert stored_settings(fc)["leech_action"] == default
+    fc.config_set("new_per_day", "25")
+    assert stored_settings(fc)["leech_action"] == default

@@ -138,7 +138,9 @@ def test_reimporting_adds_nothing_and_again_counts_every_row_a_duplicate(deck_fc
     again = qbank.import_log(deck_fc, MIXED, origin="mixed.csv", again=True)
     assert (again.added, again.duplicates, again.misses, again.unmatched_qids) == (0, 6, 0, [])
     assert stored(deck_fc) == before
-    assert [b["added"] for b in qbank.list_batches(deck_fc)] == [0, 5]
+    # nothing new, no batch: none of 0 attempts to undo (before: `[0, 5]`, batch 2 printed)
+    assert again.batch_id is None
+    assert [b["added"] for b in qbank.list_batches(deck_fc)] == [5]
 
 
 @pytest.fixture(params=["in one pass", "a day at a time"])

@@ -422,6 +422,28 @@ async def test_a_card_that_becomes_a_leech_is_suspended_with_a_notice(fc):
     assert (card["leech"], card["suspended"], card["lapses"]) == (True, True, 1)
 
 
+async def test_a_leech_made_by_the_session_s_last_answer_is_named_in_its_summary(fc):
+    # The notice goes to the card's border, and the last card's answer leaves the card for
+    # the summary at once: the student never saw that the card was suspended. The summary
+    # names it, with what to do.
+    fc.config_set("leech_threshold", "1")
+    first = study.build_queue(fc).items[0].card_id
+    study.answer(fc, first, Rating.EASY)
+    study.set_cards(fc, "suspend", [c["card_id"] for c in fc.cards() if c["card_id"] != first])
+    fc.clock.advance(timedelta(days=30))
+    app = review_app(fc)
+    async with app.run_test(size=SIZE) as pilot:
+        await start_session(pilot)
+        await answer(pilot, "1")
+        await settle(pilot)
+        assert isinstance(app.screen, SessionEndScreen)
+        shown = " ".join(screen_text(app).split())
+    assert (
+        f"Leeches card {first}: lapsed once, suspended rewrite it, then `flashcore cards "
+        f"unsuspend {first}`" in shown
+    )
+
+
 async def test_the_leech_notice_says_the_card_was_suspended(fc):
     fc.config_set("leech_threshold", "1")
     first = study.build_queue(fc).items[0].card_id

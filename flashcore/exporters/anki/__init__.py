@@ -38,6 +38,8 @@ lone surrogates become U+FFFD.
 Scheduling (`with_scheduling=True`): genanki writes new cards only, so each card's row in the
 package's `collection.anki2` is updated afterwards, in the form Anki's own exports use:
 - type/queue: new 0/0, learning 1/1, review 2/2, relearning 3/1; suspended -> queue -1;
+  buried at the export (until the next study day) -> queue -3, Anki's "buried by hand", which
+  Anki leaves out of the day's queues and unburies at its next day;
   flagged -> flag 1 (red).
 - due: new -> the note's position in the export; learning and relearning -> epoch seconds;
   review -> a day number counted from the package collection's creation day, 2020-01-01 (crt

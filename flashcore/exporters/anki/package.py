@@ -237,7 +237,7 @@ def _write_collection(
         id_gen = itertools.count(int(now.timestamp() * 1000))
         _write_decks_and_models(plan, cursor, id_gen, now if with_scheduling else None)
         days = StudyDays(plan.zone, plan.day_start_hour)
-        schedules = _ScheduleWriter(cursor, days)
+        schedules = _ScheduleWriter(cursor, days, now)
         revlog = RevlogWriter(cursor, plan.revlog_ids, days)
         if with_scheduling:
             revlog.begin()

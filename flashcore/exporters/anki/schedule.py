@@ -28,6 +28,11 @@ _LEARN_STEPS = len(Settings().learning_steps)
 _RELEARN_STEPS = len(Settings().relearning_steps)
 
 
+# Anki's queue of a card buried by hand (QueueType::UserBuried; -2 is a sibling buried by its
+# scheduler): Anki leaves both out of the day's queues and unburies them at its next day.
+USER_BURIED = -3
+
+
 _TYPE_QUEUE = {
     CardState.NEW: (0, 0),
     CardState.LEARNING: (1, 1),
@@ -109,15 +114,20 @@ class _ScheduleWriter:
     """Turns genanki's new cards into flashcore's states, in batches (their answers are
     `revlog.RevlogWriter`'s)."""
 
-    def __init__(self, cursor: sqlite3.Cursor, days: StudyDays | None = None) -> None:
+    def __init__(
+        self, cursor: sqlite3.Cursor, days: StudyDays | None = None, now: datetime | None = None
+    ) -> None:
         self.cursor = cursor
         self.days = days or StudyDays()
+        self.now = now  # a burial in force then goes as Anki's (None: none goes)
         self.card_rows: list[tuple[int | str, ...]] = []
 
     def add(self, src: ExportCard, row_id: int, position: int) -> None:
         ctype, queue = _TYPE_QUEUE[src.state]
         if src.suspended:
             queue = -1
+        elif _buried(src, self.now):
+            queue = USER_BURIED
         due, ivl, factor, left = position, 0, 0, 0
         if src.state is CardState.REVIEW:
             due = self.days.of(src.due.timestamp()) - _CRT_DAY
@@ -141,6 +151,10 @@ class _ScheduleWriter:
             self.card_rows,
         )
         self.card_rows.clear()
+
+
+def _buried(card: ExportCard, now: datetime | None) -> bool:
+    return now is not None and card.buried_until is not None and card.buried_until > now
 
 
 def _review_interval(card: ExportCard, days: StudyDays) -> int:

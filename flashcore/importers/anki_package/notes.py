@@ -32,21 +32,22 @@ from flashcore.core.html_text import image_names, is_blank
 from flashcore.core.model import DeckSpec, NoteKind, NoteSpec, side_key
 from flashcore.core.text import DECK_NAME_CHARS, TAG_CHARS, name_problem
 from flashcore.core.topics import clean_path
-from flashcore.importers.anki_package.types import Card, CardQueue, Note, NoteType, NoteTypeKind
+from flashcore.importers.anki_package.notes_kept import (
+    NONE_SUSPENDED as _NONE_SUSPENDED,
+)
+from flashcore.importers.anki_package.notes_kept import SOUND as _SOUND
+from flashcore.importers.anki_package.notes_kept import SUSPENDED as _SUSPENDED
+from flashcore.importers.anki_package.notes_kept import anki_card_ord
+from flashcore.importers.anki_package.notes_kept import kept as _kept
+from flashcore.importers.anki_package.notes_kept import older as _older
+from flashcore.importers.anki_package.types import Card, Note, NoteType, NoteTypeKind
 
 MAX_FIELD_CHARS = 100_000  # as deck files (decks/README.md says why)
 _TOKEN = re.compile(r"\{\{\s*([#^/]?)\s*([^}]*?)\s*\}\}")
 _SPECIAL = {"frontside", "tags", "deck", "subdeck", "card", "cardflag", "type", "cardid"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_SOUND = re.compile(r"\[sound:([^\]]+)\]")
 _EXTRA_NAMES = {"extra", "back extra", "notes"}
 _NEW_TYPE = 0  # Anki's card type of a new card
-
-
-def anki_card_ord(kind: NoteTypeKind, anki_ord: int) -> int:
-    """The flashcore card `ord` of an Anki card: the cloze number for cloze note types (Anki
-    counts deletions from 0), the template number for standard ones."""
-    return anki_ord + 1 if kind is not NoteTypeKind.STANDARD else anki_ord
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +138,7 @@ class ConvertReport:
     warnings: list[str] = field(default_factory=list)
     media: set[str] = field(default_factory=set)  # media names the imported notes use
     kept: int = 0  # notes left unconverted (`convert`'s `stored`)
+    older: int = 0  # notes kept as flashcore holds them: the package's copy is older (`taken`)
 
 
 # Part of every note's source fingerprint: change it when the conversion of a note's fields,
@@ -250,6 +252,7 @@ class _Builder:
             source_hash=source_fingerprint_of(
                 source, deck_key, kind, fields, tags, reading.topics, reading.qids
             ),
+            anki_mod=note.mod,
         )
 
     def _tags(self, note: Note) -> tuple[str, ...]:
@@ -394,44 +397,6 @@ def _shown(name: str) -> str:
     return name if name_problem(name, DECK_NAME_CHARS) is None else name[:DECK_NAME_CHARS]
 
 
-def _kept(
-    note: Note,
-    kind_of: NoteType,
-    cards: list[Card],
-    digest: str,
-    report: ConvertReport,
-    missing: frozenset[str],
-) -> NoteSpec:
-    """A note found unchanged by its fingerprint, not converted (`NoteSpec.stub`). Its media
-    files were written when it was loaded: those of `missing` its raw fields name are wanted
-    again."""
-    kind = NoteKind.BASIC if kind_of.kind is NoteTypeKind.STANDARD else NoteKind.CLOZE
-    if missing:
-        for value in note.fields:
-            names = [*image_names(value), *_SOUND.findall(value)]
-            report.media.update(n for n in names if n in missing)
-    report.kept += 1
-    return NoteSpec(
-        local_id=note.guid,
-        kind=kind,
-        fields={},
-        suspended=_suspended(kind_of.kind, cards),
-        source_hash=digest,
-        stub=True,
-    )
-
-
-def _suspended(kind: NoteTypeKind, cards: list[Card]) -> frozenset[int]:
-    """The ords of a note's suspended cards (most notes have none: one empty set for them)."""
-    if all(c.queue != _SUSPENDED for c in cards):
-        return _NONE_SUSPENDED
-    return frozenset(anki_card_ord(kind, c.ord) for c in cards if c.suspended)
-
-
-_NONE_SUSPENDED: frozenset[int] = frozenset()
-_SUSPENDED = int(CardQueue.SUSPENDED)
-
-
 def convert(
     where: str,
     note_types: dict[int, NoteType],
@@ -442,6 +407,7 @@ def convert(
     families: frozenset[anking.TopicFamily],
     stored: Mapping[str, str] | None = None,
     missing: frozenset[str] = frozenset(),
+    taken: Mapping[str, tuple[int, str]] | None = None,
 ) -> tuple[list[DeckSpec], ConvertReport]:
     """The package's notes as one DeckSpec per Anki deck that holds any, each deck's notes in
     Anki's new-card order (`_new_order_key`). `notes` and `cards` come ordered by note id (the
@@ -449,7 +415,9 @@ def convert(
     (`source_hash`); a note whose key `stored` maps to that fingerprint (a re-import of a note
     not changed since: what the database holds, `repos.package_note_hashes`) is not converted
     (a stub); of its media names, only those in `missing` (the package's files not in the
-    media folder) are reported."""
+    media folder) are reported. A note whose GUID `taken` maps to a modification time newer
+    than its package copy's (`repos.package_note_mods`: the copy flashcore took, and its stored
+    fingerprint) and a different source is kept as flashcore holds it (`_older`)."""
     report = ConvertReport()
     builder = _Builder(where, families, report)
     stored = stored or {}
@@ -481,8 +449,13 @@ def convert(
         deck_name, key = found
         digest = hasher(note, prints[note.notetype_id], key)
         held = stored.get(f"{key}:{note.guid}") if stored else None
+        mine = taken.get(note.guid) if taken else None
         if held is not None and source_of(held) == digest:
-            spec: NoteSpec | None = _kept(note, kind_of, own, held, report, missing)
+            spec: NoteSpec | None = _kept(note, kind_of, own, held, report.media, missing)
+            report.kept += 1
+        elif mine is not None and note.mod < mine[0] and source_of(mine[1]) != digest:
+            spec = _older(note, kind_of, mine[1])
+            report.older += 1
         else:
             spec = builder.note(note, kind_of, own, digest, key)
         if spec is None:

@@ -22,6 +22,7 @@ from flashcore.core.reasons import WeakTopic
 from flashcore.storage.explanations import from_json
 from flashcore.storage.repos.common import chunks
 from flashcore.storage.repos.decks import deck_ids_matching, topic_ids_matching
+from flashcore.storage.repos.note_returns import by_hand
 from flashcore.storage.repos.qbank import shown
 from flashcore.storage.tables import (
     card_weight,
@@ -432,7 +433,7 @@ def set_card_flags(
     session.execute(
         update(cards)
         .where(cards.c.id.in_(list(found)))
-        .values(version=cards.c.version + 1, **values)
+        .values(version=cards.c.version + 1, **by_hand(values))
     )
     return []
 

@@ -29,6 +29,7 @@ from flashcore.storage.tables import (
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from flashcore.core.decksync import SyncPlan
     from flashcore.storage.repos.common import Executor
 
 from flashcore.storage.repos.common import (
@@ -38,11 +39,12 @@ from flashcore.storage.repos.common import (
     like_prefix,
     update_many,
 )
+from flashcore.storage.repos.note_returns import cards_come_back, come_back, retire
 from flashcore.storage.repos.scoped_changes import forget_deleted_cards
 
 # What differs between the new cards of a load (`_new_card_row` gives the rest).
 _CARD_VARIES = ("note_id", "ord", "suspended", "weak_topic_id")
-_NOTE_VARIES = ("key", "kind", "fields", "tags", "content_hash", "source_line")
+_NOTE_VARIES = ("key", "kind", "fields", "tags", "content_hash", "source_line", "anki_mod")
 
 
 @dataclass(slots=True)
@@ -54,6 +56,7 @@ class LoadCounts:
     deleted: int = 0
     cards_added: int = 0
     removed_keys: list[str] | None = None
+    kept_older: int = 0  # notes kept: the package's copy is older (`SyncPlan.kept_older`)
 
 
 def ensure_topics(session: Session, profile_id: int, paths: Iterable[str]) -> dict[str, int]:
@@ -168,12 +171,11 @@ def upsert_deck(
 
     counts = LoadCounts(removed_keys=[])
     deck_id = ensure_deck(session, profile_id, spec, now)
+    n = notes.c
     stored = {
-        row.key: StoredNote(row.id, row.content_hash, row.removed)
+        row.key: StoredNote(row.id, row.content_hash, row.removed, row.anki_mod)
         for row in session.execute(
-            select(notes.c.id, notes.c.key, notes.c.content_hash, notes.c.removed).where(
-                notes.c.deck_id == deck_id
-            )
+            select(n.id, n.key, n.content_hash, n.removed, n.anki_mod).where(n.deck_id == deck_id)
         )
     }
     topic_ids = _LinkedTopics(
@@ -181,8 +183,11 @@ def upsert_deck(
     )
     plan = plan_sync(spec.key, spec.notes, stored)
     counts.unchanged = plan.unchanged
+    counts.kept_older = plan.kept_older
     fresh = [(n.spec, n.key, n.content_hash) for n in plan.new]
     changed = [(c.note_id, c.spec, c.content_hash, c.was_removed) for c in plan.changed]
+    back = [note_id for note_id, spec, _d, _r in changed if spec.stub]  # their text kept
+    changed = [c for c in changed if not c[1].stub]
     linked: list[tuple[int, NoteSpec]] = []
     if fresh:
         added, counts.cards_added = _insert_notes(
@@ -194,11 +199,11 @@ def upsert_deck(
         counts.cards_added += _update_notes(session, profile_id, changed, now)
         counts.updated = len(changed)
         linked.extend((note_id, note) for note_id, note, _d, _r in changed)
+    if back:
+        come_back(session, back, now)
+        counts.updated += len(back)
     _write_links(session, linked, topic_ids)
-    if plan.rehashed:
-        update_many(
-            session, notes, [{"id": i, "content_hash": h} for i, h in plan.rehashed], key="id"
-        )
+    _restamp(session, plan)
     gone = plan.gone
     if prune and gone:
         note_ids = [nid for _k, nid in gone]
@@ -209,10 +214,21 @@ def upsert_deck(
     else:
         newly = plan.newly_gone
         if newly:
-            _retire(session, [nid for _k, nid in newly], now)
+            retire(session, [nid for _k, nid in newly], now)
         counts.removed = len(newly)
         counts.removed_keys = [k for k, _ in newly]
     return counts
+
+
+def _restamp(session: Session, plan: SyncPlan) -> None:
+    """Unchanged notes' new fingerprints and package copies' times (`SyncPlan.rehashed`,
+    `remodded`)."""
+    if plan.rehashed:
+        update_many(
+            session, notes, [{"id": i, "content_hash": h} for i, h in plan.rehashed], key="id"
+        )
+    if plan.remodded:
+        update_many(session, notes, [{"id": i, "anki_mod": m} for i, m in plan.remodded], key="id")
 
 
 def _insert_notes(
@@ -235,7 +251,7 @@ def _insert_notes(
         template,
         _NOTE_VARIES,
         [
-            (key, note.kind.value, note.fields, list(note.tags), digest, note.line)
+            (key, note.kind.value, note.fields, list(note.tags), digest, note.line, note.anki_mod)
             for note, key, digest in fresh
         ],
     )
@@ -274,36 +290,17 @@ def _update_notes(
                 content_hash=digest,
                 removed=False,
                 source_line=note.line,
+                anki_mod=note.anki_mod,
                 modified_at=now,
             )
         )
         if was_removed:
-            # Back in the file: its cards return, except leeches (suspended for a reason) and
-            # those the file itself has suspended (an Anki package's: AnKing's waiting cards).
-            session.execute(
-                update(cards)
-                .where(
-                    cards.c.note_id == note_id,
-                    cards.c.leech.is_(False),
-                    cards.c.ord.not_in(sorted(note.suspended)),
-                )
-                .values(suspended=False, version=cards.c.version + 1, modified_at=now)
-            )
+            cards_come_back(session, note_id, note.suspended, now)
         added += _sync_cards(session, profile_id, note_id, note, now)
     old_ids = [note_id for note_id, _n, _d, _r in changed]
     session.execute(delete(note_topics).where(note_topics.c.note_id.in_(old_ids)))
     session.execute(delete(note_qids).where(note_qids.c.note_id.in_(old_ids)))
     return added
-
-
-def _retire(session: Session, note_ids: list[int], now: datetime) -> None:
-    """Notes newly gone from their file: marked removed, their cards suspended."""
-    session.execute(update(notes).where(notes.c.id.in_(note_ids)).values(removed=True))
-    session.execute(
-        update(cards)
-        .where(cards.c.note_id.in_(note_ids))
-        .values(suspended=True, version=cards.c.version + 1, modified_at=now)
-    )
 
 
 def _write_links(

@@ -105,6 +105,7 @@ def exported_notes(session: Executor, where: Any, note_ids: Sequence[int]) -> li
     for row in session.execute(
         select(c.note_id, c.id, c.ord, c.state, c.due, c.step, c.stability, c.difficulty)
         .add_columns(c.last_review, c.reps, c.lapses, c.desired_retention, c.suspended, c.flagged)
+        .add_columns(c.buried_until)
         .where(wanted if where is None else and_(where, wanted))
         .order_by(c.note_id, c.ord),
         bounds,
@@ -112,7 +113,7 @@ def exported_notes(session: Executor, where: Any, note_ids: Sequence[int]) -> li
         note_id, card_id, ord_, state, due, step, stability, difficulty = row[:8]
         if note_id not in ids:
             continue
-        last_review, reps, lapses, retention, suspended, flagged = row[8:]
+        last_review, reps, lapses, retention, suspended, flagged, buried_until = row[8:]
         cards_of.setdefault(note_id, []).append(
             ExportCard(
                 card_id=card_id,
@@ -128,6 +129,7 @@ def exported_notes(session: Executor, where: Any, note_ids: Sequence[int]) -> li
                 desired_retention=retention,
                 suspended=bool(suspended),
                 flagged=bool(flagged),
+                buried_until=buried_until,
             )
         )
     topics_of = _texts(session, _topics_statement(dense), bounds, ids)
@@ -146,10 +148,10 @@ def exported_notes(session: Executor, where: Any, note_ids: Sequence[int]) -> li
             tags=tuple(tags or ()),
             topics=tuple(topics_of.get(nid, ())),
             qids=tuple(qids_of.get(nid, ())),
-            modified_at=modified_at,
+            modified_at=_modified(modified_at, anki_mod),
             cards=tuple(cards_of.get(nid, ())),
         )
-        for nid, key, kind, fields, tags, modified_at, deck, html, deck_key, deck_source in rows
+        for nid, key, kind, fields, tags, modified_at, deck, html, deck_key, deck_source, anki_mod in rows
         if nid in ids
     ]
 
@@ -285,6 +287,15 @@ def _texts(
     return out
 
 
+def _modified(modified_at: datetime, anki_mod: int | None) -> datetime:
+    """A note's modification time as an export gives it: its last change here, or the Anki copy's
+    it took when that is later (a clock behind Anki's): the export back from Anki is then never
+    older than that copy (`decks add` keeps a note whose package copy is older)."""
+    if anki_mod is None or anki_mod <= modified_at.timestamp():
+        return modified_at
+    return datetime.fromtimestamp(anki_mod, UTC)
+
+
 def _of_notes(column: Any, dense: bool) -> Any:
     """`column` is one of the notes: within their range when `dense`, else in their list."""
     if dense:
@@ -297,7 +308,7 @@ def _notes_statement(dense: bool) -> Any:
     n = notes.c
     return (
         select(n.id, n.key, n.kind, n.fields, n.tags, n.modified_at, decks.c.name, decks.c.html)
-        .add_columns(decks.c.key, decks.c.source)
+        .add_columns(decks.c.key, decks.c.source, n.anki_mod)
         .join(decks, decks.c.id == n.deck_id)
         .where(_of_notes(n.id, dense))
         .order_by(n.id)

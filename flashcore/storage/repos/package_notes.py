@@ -46,6 +46,22 @@ def package_note_hashes(session: Executor, profile_id: int) -> dict[str, str]:
     return {key: digest for key, digest in rows}
 
 
+def package_note_mods(session: Executor, profile_id: int) -> dict[str, tuple[int, str]]:
+    """The notes that came from Anki packages with the modification time of the copy taken
+    (schema 0030; removed ones too), by GUID: (Anki mod, stored fingerprint). What a re-import
+    compares a package's copy of a note with: an older one keeps flashcore's."""
+    rows = session.execute(
+        select(notes.c.key, decks.c.key, notes.c.anki_mod, notes.c.content_hash)
+        .join(decks, decks.c.id == notes.c.deck_id)
+        .where(
+            decks.c.profile_id == profile_id,
+            notes.c.anki_mod.is_not(None),
+            or_(decks.c.source.like("%.apkg"), decks.c.source.like("%.colpkg")),
+        )
+    )
+    return {key[len(deck) + 1 :]: (mod, digest) for key, deck, mod, digest in rows}
+
+
 def move_notes(
     session: Session, deck_id: int, deck_key: str, moves: list[tuple[int, str]], now: datetime
 ) -> None:

@@ -123,7 +123,7 @@ class ReviewActions:
             self.record.add(
                 Answered(
                     view.card_id, rating, reason, view.topics, duration_ms, weak_topic,
-                    outcome.review_id, outcome.reviewed_at,
+                    outcome.review_id, outcome.reviewed_at, outcome.leeched,
                 )
             )  # fmt: skip
             if outcome.leeched is not None:

@@ -370,7 +370,9 @@ class ReviewWrites:
             self._behind_timer.stop()
             self._behind_timer = None
         if not isinstance(outcome, BaseException):
-            self.record.settle(outcome.card_id, outcome.review_id, outcome.reviewed_at)
+            self.record.settle(
+                outcome.card_id, outcome.review_id, outcome.reviewed_at, outcome.leeched
+            )
             queue = self._behind_queue
             if queue is not None and self.view is not None:
                 self.queue = queue

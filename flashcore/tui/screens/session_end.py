@@ -58,6 +58,11 @@ def summary_text(
     if record.postponed:
         first = "today" if new_day else "tomorrow"
         row("Postponed", f"{plural(record.postponed, 'card')} over the time budget, first {first}")
+    label = "Leeches"  # the reviewer's notice goes with the next card: the last had none
+    for card_id, leeched in record.leeches().items():
+        for line in leeched.summary(card_id):
+            row(label, line)
+            label = ""
     topics = record.weak_topics()
     text.append("\nWeak topics worked\n", style="bold")
     if not topics:
