@@ -21,6 +21,7 @@ from flashcore.services.card_changes import ScopedResult, change_in_scope, note_
 from flashcore.services.exam import card_retention
 from flashcore.services.undo_guard import refuse_if_anki_followed
 from flashcore.storage import repos
+from flashcore.storage.repos.note_returns import by_leech
 from flashcore.storage.uow import reading_core, run_write, run_write_on, transaction
 
 if TYPE_CHECKING:
@@ -247,7 +248,7 @@ def answer_in(
     )
     extra: dict[str, Any] = {"buried_until": None}
     if leeched is not None:
-        extra.update(leech=True, suspended=leeched.suspended)
+        extra.update(by_leech({"leech": True, "suspended": leeched.suspended}))
     # what undo takes back: the mark and the suspension this answer gave (a tagged leech
     # tagged again changed nothing)
     marked = leeched is not None and (leeched.suspended or not card.leech)

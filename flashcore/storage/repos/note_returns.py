@@ -2,8 +2,8 @@
 while it is gone (kept, with their schedule and history) and return as they were before it
 left. A card already suspended when its note left (by hand, as a leech, as the package ships
 it: AnKing's cards waiting for a missed question) stays suspended when the note comes back; a
-card its note's leaving suspended comes back unsuspended, unless it became a leech meanwhile.
-`cards.suspended_gone` (schema 0030) holds the difference; suspending or unsuspending a card
+card its note's leaving suspended comes back unsuspended (a leech tagged and left in the
+queue too), unless it became a suspended leech meanwhile. `cards.suspended_gone` (schema 0030) holds the difference; suspending or unsuspending a card
 by hand while its note is gone clears it (the card is the student's: `by_hand`)."""
 
 from __future__ import annotations
@@ -31,6 +31,13 @@ def by_hand(values: dict[str, Any]) -> dict[str, Any]:
     return {**values, "suspended_gone": NOT_GONE} if "suspended" in values else values
 
 
+def by_leech(values: dict[str, Any]) -> dict[str, Any]:
+    """An answer that made its card a leech decides its suspension (`leech_action`): the mark
+    goes as by hand, so the note's return leaves a card suspended as a leech suspended (a missed
+    question can bring back a card while its note is gone: answered, it may become a leech)."""
+    return by_hand(values)
+
+
 def retire(session: Session, note_ids: list[int], now: datetime) -> None:
     """Notes newly gone from their file: marked removed, their cards not suspended yet
     suspended and marked so (`SUSPENDED_GONE`)."""
@@ -47,21 +54,22 @@ def retire(session: Session, note_ids: list[int], now: datetime) -> None:
 def cards_come_back(
     session: Session, note_id: int, package_suspended: Collection[int], now: datetime
 ) -> None:
-    """A note back in its file: the cards its leaving suspended return, except leeches (`check`
-    of a card unsuspended while gone and failed since). A card suspended so before schema 0030
-    returns unless the file itself suspends it (`package_suspended`: ords; an Anki package's,
-    AnKing's waiting cards), as it did then: which cards were suspended before was not kept.
-    Every mark of the note's cards goes."""
+    """A note back in its file: the cards its leaving suspended return, a leech tagged before
+    it left too (`leech_action` tag: it was in the queue); a card that became a suspended leech
+    while gone lost its mark then (`by_leech`). A card suspended so before schema 0030 returns
+    unless it is a leech or the file itself suspends it (`package_suspended`: ords; an Anki
+    package's, AnKing's waiting cards), as it did then: which cards were suspended before was
+    not kept. Every mark of the note's cards goes."""
     c = cards.c
     session.execute(
         update(cards)
         .where(
             c.note_id == note_id,
-            c.leech.is_(False),
             or_(
                 c.suspended_gone == SUSPENDED_GONE,
                 and_(
                     c.suspended_gone == SUSPENDED_GONE_BEFORE_0030,
+                    c.leech.is_(False),
                     c.ord.not_in(sorted(package_suspended)),
                 ),
             ),
