@@ -11,23 +11,26 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import islice
 from typing import IO, TYPE_CHECKING, Any
 
 from flashcore.core.errors import FlashcoreError, IdenticalLogError
 from flashcore.services import matching, pullforward, weights
 from flashcore.services.context import today_for
 from flashcore.services.memory import no_cycle_collection
-from flashcore.services.qbank_fold import fold_into_sums
+from flashcore.services.qbank_fold import Grouped, fold_into_sums
 from flashcore.services.qbank_summary import ImportReport as ImportReport
 from flashcore.services.qbank_summary import Known as _Known
 from flashcore.services.qbank_summary import summarize as _summarize
 from flashcore.services.write_steps import Steps, drop_batch
 from flashcore.storage import repos
 from flashcore.storage import today as today_repo
-from flashcore.storage.qbank_stage import Progress, Stage, stage_for
+from flashcore.storage.checkpoint import Checkpoint, defer_checkpoint
+from flashcore.storage.db import others_commits
+from flashcore.storage.qbank_stage import HeldStage, Progress, Stage, stage_for
 from flashcore.storage.repos import weights as weights_repo
 from flashcore.storage.uow import run_write_on, session_on, transaction
 
@@ -161,6 +164,7 @@ class _Writer:
     def run(self, seen: int, progress: Progress | None,
             cancel: threading.Event | None) -> ImportReport:  # fmt: skip
         _LIVE.add(self.owner)
+        checkpoint: Checkpoint | None = None
         try:
             if self.report.added == 0:
                 return self._nothing_new()
@@ -168,18 +172,25 @@ class _Writer:
             if self.report.added == 0:  # another import published them meanwhile
                 drop_batch(self.conn, claimed)
                 return self._nothing_new()
+            # The copy's log (~40 MB for 100,000 rows) is checkpointed after the publish, in
+            # a thread beside the fold and the weights, not by whichever step's commit filled
+            # it (storage.checkpoint; SQLite only).
+            deferred = defer_checkpoint(self.conn)
             try:
-                copied = self._copy(claimed, progress, cancel)
-                self._publish(claimed, copied)
+                copied, ready = self._copy(claimed, progress, cancel)
+                self._publish(claimed, copied, ready.tallies)
             except BaseException:
                 drop_batch(self.conn, claimed)
                 raise
+            if deferred:
+                checkpoint = Checkpoint(self.fc.engine)
             # Published: the import is done whatever happens next (Ctrl-C is ignored); the
             # weights follow it (a kill now leaves them to the next import or study day).
             hint = self.stage.refresh_hint(claimed.batch_id)
             if "added" in hint and _keeps_sums(self.fc, self.conn):
-                hint["added"] = list(hint["added"])
-                fold_into_sums(self.fc, self.conn, claimed, hint["added"], self.owner, _alive)
+                hint["added"] = ready.added if ready.added is not None else list(hint["added"])
+                fold_into_sums(self.fc, self.conn, claimed, hint["added"], self.owner, _alive,
+                               grouped=ready.grouped)  # fmt: skip
             # The latest day of the batch from the rows listed for the fold (else read back: a
             # small history's rows stay a generator the refresh consumes).
             rows, held, latest = hint.get("added"), None, None
@@ -194,6 +205,8 @@ class _Writer:
             self.report.batch_id = claimed.batch_id
             return self.report
         finally:
+            if checkpoint is not None:
+                checkpoint.wait()
             _LIVE.discard(self.owner)
 
     def _nothing_new(self) -> ImportReport:
@@ -246,10 +259,16 @@ class _Writer:
             waited += WAIT_POLL_S
 
     def _copy(self, claimed: repos.PendingBatch, progress: Progress | None,
-              cancel: threading.Event | None) -> int:  # fmt: skip
-        """The new attempts into the unpublished batch, in steps; how many were copied."""
+              cancel: threading.Event | None) -> tuple[int, _Ready]:  # fmt: skip
+        """The new attempts into the unpublished batch, in steps; how many were copied, and
+        what the publish and the fold need from a held log (`_Ready`), worked out in the
+        pauses between the steps (the write lock is free meanwhile, as when they slept)."""
+        ready = _Ready()
         with transaction(self.conn, write=False):
             total = self.stage.order()
+            if isinstance(self.stage, HeldStage) and repos.sums_kept(self.conn, self.fc.profile_id):
+                ready.listed = repos.listed_qids(self.conn, self.fc.profile_id)
+                ready.version = others_commits(self.conn)
         copied = 0
 
         def write(c: Any, start: int, stop: int) -> None:
@@ -261,16 +280,20 @@ class _Writer:
             if progress is not None:
                 progress("saving", done, total)
 
-        self.steps.run(total, write, step)
-        return copied
+        meanwhile = ready.work_out(self.stage, claimed.batch_id)
+        self.steps.run(total, write, step, meanwhile=meanwhile)
+        return copied, ready
 
-    def _publish(self, claimed: repos.PendingBatch, copied: int) -> None:
+    def _publish(
+        self, claimed: repos.PendingBatch, copied: int, counted: list[repos.TextTally] | None
+    ) -> None:
         """One short transaction: the batch and its attempts become visible with their
-        tallies, and the suspended cards its misses bring back are unsuspended."""
+        tallies (`counted`: worked out already), and the suspended cards its misses bring
+        back are unsuspended."""
         fc, conn = self.fc, self.conn
         unsuspend: list[int] = []
         with transaction(conn, write=False):
-            tallies = self.stage.tallies()
+            tallies = self.stage.tallies() if counted is None else counted
             if fc.settings.unsuspend_on_miss:
                 unsuspend = repos.missed_suspended(
                     conn, fc.profile_id, claimed.batch_id, matching.MISSED,
@@ -286,6 +309,41 @@ class _Writer:
         if copied != self.report.added:  # never expected: imports into a profile take turns
             self.report.duplicates += self.report.added - copied
             self.report.added = copied
+
+
+# Rows of a held log worked out per slice of `_Ready.work_out` (~0.5-1.2 us a row: a slice
+# well under write_steps.PAUSE_S).
+SLICE_ROWS = 1_000
+
+
+@dataclass(slots=True)
+class _Ready:
+    """What the publish and the fold need from a log held in memory, worked out from it in
+    slices (`work_out`) while the copy pauses: the tallies, the rows the weights count
+    (`refresh_hint`'s, as a list) and, given the profile's `listed` question ids and their
+    digest (when it keeps sums, read with `version`), the batch grouped for its fold."""
+
+    listed: tuple[frozenset[str], str] | None = None
+    version: tuple[Any, int] | None = None
+    tallies: list[repos.TextTally] | None = None
+    added: list[Any] | None = None
+    grouped: Grouped | None = None
+
+    def work_out(self, stage: Stage, batch_id: int) -> Iterator[None]:
+        if not isinstance(stage, HeldStage):
+            return
+        self.tallies = yield from stage.tallies_in_slices(SLICE_ROWS)
+        if self.listed is None:
+            return
+        rows = stage.refresh_hint(batch_id)["added"]
+        added: list[Any] = []
+        while part := list(islice(rows, SLICE_ROWS)):
+            added += part
+            yield
+        self.added = added
+        listed, digest = self.listed
+        days = yield from repos.group_days_in_slices(added, listed, SLICE_ROWS)
+        self.grouped = Grouped(listed, digest, self.version, days)
 
 
 def _keeps_sums(fc: Collection, conn: Any) -> bool:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from flashcore.core.matching import own_text
 from flashcore.services import matching
-from flashcore.storage.db import sqlite_data_version
+from flashcore.storage.db import others_commits
 from flashcore.storage.uow import session_on
 
 if TYPE_CHECKING:
@@ -77,9 +77,7 @@ class Known:
         return self.version is not None and self.version == _version(conn)
 
 
-def _version(conn: Any) -> tuple[Any, int] | None:
-    sqlite = conn.dialect.name == "sqlite"
-    return (conn.connection.driver_connection, sqlite_data_version(conn)) if sqlite else None
+_version = others_commits
 
 
 def summarize(conn: Any, fc: Collection, stage: Stage, report: ImportReport) -> Known:

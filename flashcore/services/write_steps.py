@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from flashcore.storage import repos
@@ -42,14 +42,21 @@ class Steps:
 
     def run(
         self, total: int, write: Callable[[Any, int, int], None],
-        step: Callable[[int], None] | None = None,
+        step: Callable[[int], None] | None = None, meanwhile: Iterator[object] | None = None,
     ) -> None:  # fmt: skip
+        """`meanwhile`: work of the caller's that needs neither the connection nor the write
+        lock, in slices of well under PAUSE_S (each `next` one slice): the pauses between
+        the steps run its slices instead of sleeping (the lock is as free for a waiting
+        answer), the rest of it after the last step."""
         with deferred_sync(self.conn):
-            self._run(total, write, step)
+            self._run(total, write, step, meanwhile)
+        if meanwhile is not None:
+            for _slice in meanwhile:
+                pass
 
     def _run(
         self, total: int, write: Callable[[Any, int, int], None],
-        step: Callable[[int], None] | None,
+        step: Callable[[int], None] | None, meanwhile: Iterator[object] | None,
     ) -> None:  # fmt: skip
         done = 0
         while done < total:
@@ -64,9 +71,24 @@ class Steps:
             self.size = max(MIN_ROWS, min(MAX_ROWS, int((self.size + rate * HOLD_S) / 2)))
             done = stop
             if done < total:
-                time.sleep(PAUSE_S)
+                meanwhile = _pause(meanwhile)
         if step is not None and total:
             step(total)
+
+
+def _pause(meanwhile: Iterator[object] | None) -> Iterator[object] | None:
+    """PAUSE_S without the write lock: spent on slices of `meanwhile` while it has any (then
+    None), else asleep."""
+    end = time.perf_counter() + PAUSE_S
+    if meanwhile is not None:
+        for _slice in meanwhile:
+            if time.perf_counter() >= end:
+                return meanwhile
+        meanwhile = None
+    left = end - time.perf_counter()
+    if left > 0:
+        time.sleep(left)
+    return meanwhile
 
 
 def _between(write: Callable[[Any, int, int], None], start: int, stop: int, c: Any) -> None:

@@ -158,6 +158,15 @@ def sqlite_data_version(conn: Any) -> int:
     return int(conn.connection.driver_connection.execute("PRAGMA data_version").fetchone()[0])
 
 
+def others_commits(conn: Any) -> tuple[Any, int] | None:
+    """SQLite: this connection's driver connection and its `sqlite_data_version`, the same
+    twice only if no other connection committed in between (what was read then still holds
+    for what only others change); None elsewhere (never the same: read again)."""
+    if conn.dialect.name != "sqlite":
+        return None
+    return (conn.connection.driver_connection, sqlite_data_version(conn))
+
+
 def make_engine(url: str, *, create: bool = False) -> Engine:
     """An engine for `url`. A SQLite file that does not exist is created only when `create`."""
     from sqlalchemy import create_engine, event

@@ -5,14 +5,16 @@ new rows are copied into `qbank_attempts` and counted into the tallies by text."
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from itertools import repeat
 from operator import is_not, itemgetter
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Connection
 
 from flashcore.storage.repos.qbank import MISSED, TextTally
+
+T = TypeVar("T")
 
 # One attempt as the reader streams it (importers.qbank's Row): (fingerprint, source, qid,
 # outcome, ISO date, subject, system, category, topic, seconds, line, others).
@@ -323,20 +325,36 @@ class HeldStage(Stage):
         return bool(self.rows) and all(r[3] == "incorrect" for r in self.rows)
 
     def tallies(self) -> list[TextTally]:
+        return _finished(self.tallies_in_slices(len(self.new)))
+
+    def tallies_in_slices(self, rows: int) -> Generator[None, None, list[TextTally]]:
+        """`tallies`, yielding after each `rows` rows counted (the same list, returned)."""
         counted: dict[tuple[str, str, str], list[int]] = {}
-        for r in self.new:
-            texts = (r[8][:500], r[7][:300], r[6][:200])
-            c = counted.get(texts)
-            if c is None:
-                c = counted[texts] = [0, 0]
-            c[0] += 1
-            c[1] += r[3] in MISSED
+        new = self.new
+        for start in range(0, len(new), max(1, rows)):
+            for r in new[start : start + rows]:
+                texts = (r[8][:500], r[7][:300], r[6][:200])
+                c = counted.get(texts)
+                if c is None:
+                    c = counted[texts] = [0, 0]
+                c[0] += 1
+                c[1] += r[3] in MISSED
+            yield
         return [TextTally(*texts, n, m) for texts, (n, m) in counted.items()]
 
     def new_misses(self) -> Iterator[tuple[str, str, str, str, str]]:
         for r in self.new:
             if r[3] in MISSED:
                 yield r[1], r[2], r[8], r[7], r[6]
+
+
+def _finished(slices: Generator[None, None, T]) -> T:
+    """What a generator of slices returns, every slice run."""
+    while True:
+        try:
+            next(slices)
+        except StopIteration as done:
+            return cast("T", done.value)
 
 
 def _carried(rows: list[Row]) -> tuple[str, Iterable[tuple[Any, ...]]]:

@@ -13,7 +13,7 @@ long write, and sees the batch folded whole or read by id beside the sums."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -39,6 +39,7 @@ __all__ = [
     "fold_rows",
     "fold_windows",
     "group_days",
+    "group_days_in_slices",
     "listed_qids",
     "stored_days",
     "sums_kept",
@@ -69,14 +70,32 @@ def group_days(attempts: Iterable[Held], listed: frozenset[str]) -> list[DayCoun
     source, id and texts for a question id some note lists, else by the texts alone), in the
     order each (group, day) first comes."""
     held = attempts if isinstance(attempts, list) else list(attempts)
-    keys = [
-        (source, qid, topic, category, system, day)
-        if qid in listed
-        else ("", "", topic, category, system, day)
-        for source, qid, _outcome, day, topic, category, system in held
-    ]
-    counted = Counter(keys)  # counted in C: ~3x the loop it replaced
-    missed = Counter([key for key, a in zip(keys, held, strict=True) if a[2] in MISSED])
+    slices = group_days_in_slices(held, listed, len(held))
+    while True:
+        try:
+            next(slices)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+
+
+def group_days_in_slices(
+    held: list[Held], listed: frozenset[str], rows: int
+) -> Generator[None, None, list[DayCount]]:
+    """`group_days`, yielding after each `rows` attempts counted (the same list, returned:
+    a Counter keeps each key where it first came, across slices as in one)."""
+    counted: Counter[tuple[str, ...]] = Counter()
+    missed: Counter[tuple[str, ...]] = Counter()
+    for start in range(0, len(held), max(1, rows)):
+        part = held[start : start + rows]
+        keys = [
+            (source, qid, topic, category, system, day)
+            if qid in listed
+            else ("", "", topic, category, system, day)
+            for source, qid, _outcome, day, topic, category, system in part
+        ]
+        counted.update(keys)  # counted in C: ~3x the loop it replaced
+        missed.update([key for key, a in zip(keys, part, strict=True) if a[2] in MISSED])
+        yield
     days: dict[str, date] = {}
     out: list[DayCount] = []
     for key, n in counted.items():

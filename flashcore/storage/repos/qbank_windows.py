@@ -12,7 +12,7 @@ are taken off and the days after T up to D added (`as_of`)."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +37,7 @@ __all__ = [
     "Window",
     "WindowRow",
     "fold_windows",
+    "fold_windows_in_slices",
     "insert_windows",
     "read_windows",
     "stored_windows",
@@ -76,6 +77,20 @@ def fold_windows(
     groups' windows."""
     out: dict[Key, Window] = {}
     _add_days(out, (_DayRow(k, d, n, m) for k, d, n, m in days), settle, on, half_life)
+    return out
+
+
+def fold_windows_in_slices(
+    days: Sequence[tuple[Key, date, int, int]], settle: date, on: date, half_life: float,
+    rows: int,
+) -> Generator[None, None, dict[Key, Window]]:  # fmt: skip
+    """`fold_windows`, yielding after each `rows` (group, day) counts (the same windows,
+    returned: each day's weight is worked out the same way in every slice)."""
+    out: dict[Key, Window] = {}
+    for start in range(0, len(days), max(1, rows)):
+        part = days[start : start + rows]
+        _add_days(out, (_DayRow(k, d, n, m) for k, d, n, m in part), settle, on, half_life)
+        yield
     return out
 
 
