@@ -12,9 +12,9 @@ from flashcore.tui.app import make_app
 from flashcore.tui.screens.home import HomeScreen
 from flashcore.tui.screens.review import ReviewScreen
 from flashcore.tui.screens.session_end import SessionEndScreen
+from flashcore.tui.session import GONE_NOTICE, STALE_NOTICE
 from flashcore.tui.widgets.answer_bar import AnswerBar, button_spans
 from flashcore.tui.widgets.card_pane import CardPane
-from flashcore.tui.session import GONE_NOTICE, STALE_NOTICE
 
 from .conftest import Notes, screen_text, settle, still
 
