@@ -337,9 +337,9 @@ def test_the_leech_options_set_the_action_in_every_arm_and_bring_suspended_leech
             engine.dispose()
         return found.leeches, found.leeches_returned, int(marked), int(suspended)
 
-    never = run(tmp_path / "never")
+    never = run(tmp_path / "never", leech_action="suspend")
     assert never[0] > 0 and never[1] == 0 and never[3] == never[2] > 0
-    back = run(tmp_path / "back", leech_return_days=1)
+    back = run(tmp_path / "back", leech_action="suspend", leech_return_days=1)
     assert back[0] > 0 and 0 < back[1] <= back[0]
     assert back[3] < never[3]  # the student unsuspended some
     tagged = run(tmp_path / "tag", leech_action="tag")
@@ -351,3 +351,11 @@ def test_the_leech_options_set_the_action_in_every_arm_and_bring_suspended_leech
     assert cli.main(args) == 0
     (line,) = out.read_text().splitlines()
     assert json.loads(line)["leeches"] == 0
+
+
+def test_a_negative_leech_return_is_one_line_naming_the_option(capsys):
+    assert cli.main(["--leech-return=-3", "--settings=base"]) == 1
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [
+        "error: --leech-return -3: not a number of days (0 or more)"
+    ]

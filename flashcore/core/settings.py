@@ -49,8 +49,9 @@ class Settings:
     learn_ahead_minutes: int = 20
     leech_threshold: int = 8
     # What becomes of a leech (LeechAction): Anki's names. "suspend": out of the queue until
-    # unsuspended (rewritten); "tag": marked a leech, it stays in the queue.
-    leech_action: str = "suspend"
+    # unsuspended (rewritten); "tag": marked a leech, it stays in the queue. Anki's default is
+    # suspend; flashcore's is tag, from the simulator's evidence (issue 21d, README).
+    leech_action: str = "tag"
     bury_siblings: bool = True
     fsrs_parameters: tuple[float, ...] = field(default=())
     weakness_half_life_days: float = 14.0

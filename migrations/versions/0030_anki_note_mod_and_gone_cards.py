@@ -37,7 +37,7 @@ def upgrade() -> None:
     op.add_column("notes", sa.Column("anki_mod", sa.BigInteger(), nullable=True))
     op.add_column(
         "cards",
-        sa.Column("suspended_gone", sa.SmallInteger(), nullable=False, server_default="0"),
+        sa.Column("suspended_gone", sa.SmallInteger(), nullable=False, server_default=sa.text("0")),
     )
     op.execute(
         "UPDATE cards SET suspended_gone = 2 WHERE suspended AND NOT leech"

@@ -11,12 +11,14 @@ T2_LATER = "2026-11-27T10:11:00+00:00"
 
 
 def test_leech_action_is_set_and_shown_like_every_setting(cli, db_url, one_line_error):
-    assert cli.json("config", "get", "--db", db_url)["leech_action"] == "suspend"
-    assert cli.ok("config", "set", "leech_action", "tag", "--db", db_url).out.strip() == "tag"
-    assert cli.ok("config", "get", "leech_action", "--db", db_url).out.strip() == "tag"
+    assert cli.json("config", "get", "--db", db_url)["leech_action"] == "tag"
+    assert (
+        cli.ok("config", "set", "leech_action", "suspend", "--db", db_url).out.strip() == "suspend"
+    )
+    assert cli.ok("config", "get", "leech_action", "--db", db_url).out.strip() == "suspend"
     line = one_line_error(cli("config", "set", "leech_action", "delete", "--db", db_url))
     assert line.endswith("leech_action: 'delete' is not one of suspend, tag (use suspend or tag)")
-    assert cli.ok("config", "get", "leech_action", "--db", db_url).out.strip() == "tag"
+    assert cli.ok("config", "get", "leech_action", "--db", db_url).out.strip() == "suspend"
     assert "suspend or tag" in cli.ok("config", "--help").out
 
 

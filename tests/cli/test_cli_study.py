@@ -187,6 +187,7 @@ def test_undo_restores_a_card_that_became_a_leech(cli, loaded_sqlite):
     db = loaded_sqlite
     target = ids_by_key(cli, db)[("test:t1-ige", 0)]
     cli.ok("config", "set", "leech_threshold", "1", "--db", db)
+    cli.ok("config", "set", "leech_action", "suspend", "--db", db)
     graduate(cli, db, target)
     before = card(cli, db, target)
     result = cli.at(T2).ok("answer", target, "again", "--db", db)

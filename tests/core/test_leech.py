@@ -48,9 +48,10 @@ def test_the_leech_an_answer_makes_says_what_became_of_it():
     assert leech_note(9) == "leech: lapsed 9 times (rewriting it helps)"
 
 
-def test_leech_action_defaults_to_suspend_as_anki_does():
-    assert Settings().leech_action == "suspend"
-    assert LeechAction(Settings().leech_action) is LeechAction.SUSPEND
+def test_leech_action_defaults_to_tag_from_the_simulator_s_evidence():
+    # Anki's default is suspend; flashcore's is tag (issue 21d: the README's weakness model)
+    assert Settings().leech_action == "tag"
+    assert LeechAction(Settings().leech_action) is LeechAction.TAG
 
 
 @pytest.mark.parametrize("text", ["tag", "TAG", " suspend "])
@@ -70,12 +71,12 @@ def test_a_profile_that_never_set_leech_action_gets_the_default():
     stored = Settings(leech_threshold=5).to_json()
     del stored["leech_action"]  # a profile written before the setting existed
     settings, warnings = load_stored(stored)
-    assert (settings.leech_action, settings.leech_threshold, warnings) == ("suspend", 5, [])
+    assert (settings.leech_action, settings.leech_threshold, warnings) == ("tag", 5, [])
 
 
 def test_a_stored_leech_action_out_of_range_falls_back_with_a_warning():
     settings, warnings = load_stored({"leech_action": "delete"})
-    assert settings.leech_action == "suspend"
+    assert settings.leech_action == "tag"
     assert warnings and "leech_action" in warnings[0] and "suspend or tag" in warnings[0]
 
 

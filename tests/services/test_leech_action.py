@@ -128,8 +128,8 @@ def test_undo_takes_back_the_mark_an_answer_gave_but_not_an_earlier_one(fc, tmp_
     assert check(fc).problems == []
 
 
-def test_a_profile_that_never_set_it_suspends_leeches_as_before(fc, tmp_path):
-    assert fc.settings.leech_action == "suspend"
+def test_a_profile_that_never_set_it_tags_leeches(fc, tmp_path):
+    assert fc.settings.leech_action == "tag"
     fc.config_set("leech_threshold", "1")
     target = load_deck(fc, tmp_path)["acid-b"]
     for day in range(8):
@@ -137,8 +137,10 @@ def test_a_profile_that_never_set_it_suspends_leeches_as_before(fc, tmp_path):
             break
         fc.clock.set(fc.clock.now().replace(hour=9, minute=0) + timedelta(days=1))
     shown = card(fc, target)
-    assert (shown["leech"], shown["suspended"]) == (True, True)
+    assert (shown["leech"], shown["suspended"]) == (True, False)
     assert weakness.report(fc) == {"topics": [], "gaps": []}
+    study.set_cards(fc, "unsuspend", [target])  # `cards unsuspend ID`: rewritten, mark gone
+    assert (card(fc, target)["leech"], card(fc, target)["suspended"]) == (False, False)
 
 
 def test_a_tagged_leech_comes_back_from_a_deck_suspend_s_undo_with_its_mark(fc, tmp_path):

@@ -47,6 +47,7 @@ def test_a_tagged_leech_comes_back_to_the_queue_with_its_note(fc, tmp_path):
 
 def test_a_card_a_miss_brought_back_while_its_note_was_gone_stays_a_suspended_leech(fc, tmp_path):
     fc.config_set("leech_threshold", "1")
+    fc.config_set("leech_action", "suspend")  # the default is tag (issue 21d)
     deck = write_deck(tmp_path / "d.toml", SMALL_DECK, key="imm")
     fc.add_decks([deck])
     card_id = ige(fc)["card_id"]

@@ -210,6 +210,7 @@ def test_reviews_are_ordered_lowest_retrievability_first(fc, clock, tmp_path):
 
 
 def test_a_card_lapsing_8_times_becomes_a_suspended_leech(fc, clock, tmp_path):
+    fc.config_set("leech_action", "suspend")
     target = load(fc, tmp_path, basic_deck(2))[("test:n0", 0)]
     graduate(fc, clock, [target])
     for lapse in range(1, 9):

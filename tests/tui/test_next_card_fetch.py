@@ -139,3 +139,35 @@ async def test_a_card_read_ahead_or_fetched_with_the_answer_looks_as_one_loaded_
     assert len(prefetched) == 7
     assert read_ahead == prefetched == on_demand
     assert len(set(prefetched)) > 3  # the cards and their answer sides differ
+
+
+async def test_a_quiet_moment_during_a_write_behind_reads_the_next_card_ahead(fc):
+    """Beside an import: the answer written behind the card reads the card after it ahead once
+    the answer is in, but never waits for the session; when the quiet worker's rebuild held the
+    session then, it found nothing, and the quiet worker, seeing the answer still being
+    written, read nothing either: the card's key waited for its write and the queue (~150 ms,
+    3 keys in 150 in one run). The quiet moment now reads ahead too (the answer is in, the
+    screen not told yet: it finds the card)."""
+    app = review_app(fc)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_session(pilot)
+        await pilot.press("space")
+        await settle(pilot)
+        await pilot.press("3")  # the card read ahead shown, the answer written behind it
+        await settle(pilot)
+        # the answer is in; its worker's read ahead found the session busy; the screen has not
+        # heard of the answer yet
+        screen._ahead_card = None
+        screen._writing = True
+        try:
+            screen._quiet_work()
+            await pilot.app.workers.wait_for_complete()
+            ahead = screen._ahead_card
+            assert ahead is not None and ahead[0].after == screen.view.card_id
+        finally:
+            screen._writing = False
+        await pilot.press("space")
+        await pilot.press("3")  # shown at the key from what the quiet moment read
+        assert screen.view.card_id == ahead[1].view.card_id
+        await settle(pilot)
+    assert reviews_today(fc) == 2

@@ -153,6 +153,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--out", type=Path, help="append each run as a JSON line here (and reuse)")
     p.add_argument("--json", action="store_true", help="print the runs and gaps as JSON")
     a = p.parse_args(argv)
+    if a.leech_return < 0:
+        print(f"error: --leech-return {a.leech_return}: not a number of days (0 or more)",
+              file=sys.stderr)  # fmt: skip
+        return 1
     names = [x.strip() for x in a.settings.split(",") if x.strip()]
     unknown = [x for x in names if x not in SETTINGS]
     if unknown:

@@ -175,11 +175,18 @@ class ReviewWrites:
             if checkpoint:
                 study.idle()
             rebuilt = study.prepare()
-            if not self._writing:  # else the answer's worker reads it once the answer is in
-                if rebuilt and view is not None:
-                    self._news_of_card(study, view)
+            if rebuilt and view is not None and not self._writing:
+                self._news_of_card(study, view)
+            # Also while an answer is written behind the card: that answer's worker reads the
+            # next card ahead once the answer is in, but never waits for the session, and this
+            # rebuild may have held it then (the card shown had none: its key waited for the
+            # write and the queue, ~150 ms beside an import). Until the answer is in, the
+            # session reads nothing ahead (`ahead`: not the card it shows). A card that cannot
+            # be read (removed meanwhile) is none: the next key takes the usual way.
+            with contextlib.suppress(FlashcoreError):
                 self._fetch_ahead(study)
-                queue = study.queue_held() if rebuilt else None  # the header's new counts
+            if rebuilt and not self._writing:
+                queue = study.queue_held()  # the header's new counts
                 if queue is not None:
                     self.app.call_from_thread(self._counts_news, view, queue)
             if rebuilt:  # another process changed the collection: are this session's answers in?
