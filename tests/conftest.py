@@ -281,6 +281,16 @@ def write_deck(path: Path, body: str, *, name: str = "Test::Deck", key: str = "t
     return path
 
 
+TYPE_I_CARD = """
+[[cards]]
+id = "t1"
+front = "Type I fact"
+back = "IgE"
+topics = ["Immunology::Hypersensitivity::Type I"]
+qids = ["uworld:1001"]
+"""  # one card whose question id a qbank log can miss
+
+
 SMALL_DECK = """
 [[cards]]
 id = "t1-ige"

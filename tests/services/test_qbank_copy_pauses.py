@@ -22,16 +22,9 @@ from flashcore.services.write_steps import Steps
 from flashcore.storage import repos
 from flashcore.storage.qbank_stage import HeldStage
 from flashcore.storage.uow import run_write
-from tests.conftest import DECKS, write_deck
+from tests.conftest import DECKS, TYPE_I_CARD, write_deck
 
-DECK = """
-[[cards]]
-id = "t1"
-front = "Type I fact"
-back = "IgE"
-topics = ["Immunology::Hypersensitivity::Type I"]
-qids = ["uworld:1001"]
-"""
+DECK = TYPE_I_CARD
 
 
 def test_the_pauses_run_the_callers_slices_outside_any_transaction(fc, monkeypatch):

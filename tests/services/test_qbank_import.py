@@ -17,22 +17,18 @@ import sqlalchemy as sa
 from flashcore.core.errors import FlashcoreError, QbankFormatError
 from flashcore.services import qbank, qbank_import, write_steps
 from flashcore.storage import qbank_stage
-from tests.conftest import write_deck
+from tests.conftest import TYPE_I_CARD, write_deck
 
-DECK = """
-[[cards]]
-id = "t1"
-front = "Type I fact"
-back = "IgE"
-topics = ["Immunology::Hypersensitivity::Type I"]
-qids = ["uworld:1001"]
-
+DECK = (
+    TYPE_I_CARD
+    + """
 [[cards]]
 id = "anemia"
 front = "Sickle cell fact"
 back = "HbS"
 topics = ["Hematology::Anemia::Sickle cell disease"]
 """
+)
 
 HEADER = "question_id,result,date,subject,system,topic\n"
 

@@ -16,16 +16,9 @@ import sqlalchemy as sa
 from flashcore.services import qbank, qbank_import
 from flashcore.storage import db as storage_db
 from flashcore.storage import qbank_stage
-from tests.conftest import write_deck
+from tests.conftest import TYPE_I_CARD, write_deck
 
-DECK = """
-[[cards]]
-id = "t1"
-front = "Type I fact"
-back = "IgE"
-topics = ["Immunology::Hypersensitivity::Type I"]
-qids = ["uworld:1001"]
-"""
+DECK = TYPE_I_CARD
 
 ROWS = [f"{1000 + i},incorrect,2026-11-2{i % 3},Immunology,Allergy,Topic {i}\n" for i in range(30)]
 LOG = ("question_id,result,date,subject,system,topic\n" + "".join(ROWS)).encode()

@@ -409,13 +409,20 @@ async def test_small_terminals_still_work(fc):
     assert reviews_today(fc) == 1
 
 
-async def test_a_card_that_becomes_a_leech_is_suspended_with_a_notice(fc):
+def _one_card_a_lapse_from_leech(fc, action: str) -> int:
+    """A month after its first answer, the only card left unsuspended: one lapse (threshold 1)
+    makes it a leech, handled by `action`. Returns its id."""
     fc.config_set("leech_threshold", "1")
-    fc.config_set("leech_action", "suspend")
+    fc.config_set("leech_action", action)
     first = study.build_queue(fc).items[0].card_id
     study.answer(fc, first, Rating.EASY)
     study.set_cards(fc, "suspend", [c["card_id"] for c in fc.cards() if c["card_id"] != first])
     fc.clock.advance(timedelta(days=30))
+    return first
+
+
+async def test_a_card_that_becomes_a_leech_is_suspended_with_a_notice(fc):
+    first = _one_card_a_lapse_from_leech(fc, "suspend")
     notes = Notes()
     app = review_app(fc)
     async with app.run_test(size=SIZE, message_hook=notes) as pilot:
@@ -432,12 +439,8 @@ async def test_a_leech_made_by_the_session_s_last_answer_is_named_in_its_summary
     # The notice goes to the card's border, and the last card's answer leaves the card for
     # the summary at once: the student never saw that the card was suspended. The summary
     # names it, with what to do.
-    fc.config_set("leech_threshold", "1")
-    fc.config_set("leech_action", "suspend")  # tagged (the default), the card stays: no end
-    first = study.build_queue(fc).items[0].card_id
-    study.answer(fc, first, Rating.EASY)
-    study.set_cards(fc, "suspend", [c["card_id"] for c in fc.cards() if c["card_id"] != first])
-    fc.clock.advance(timedelta(days=30))
+    # suspend: tagged (the default), the card stays and the session does not end
+    first = _one_card_a_lapse_from_leech(fc, "suspend")
     app = review_app(fc)
     async with app.run_test(size=SIZE) as pilot:
         await start_session(pilot)
@@ -452,12 +455,7 @@ async def test_a_leech_made_by_the_session_s_last_answer_is_named_in_its_summary
 
 
 async def test_the_leech_notice_says_the_card_was_suspended(fc):
-    fc.config_set("leech_threshold", "1")
-    fc.config_set("leech_action", "suspend")
-    first = study.build_queue(fc).items[0].card_id
-    study.answer(fc, first, Rating.EASY)
-    study.set_cards(fc, "suspend", [c["card_id"] for c in fc.cards() if c["card_id"] != first])
-    fc.clock.advance(timedelta(days=30))
+    _one_card_a_lapse_from_leech(fc, "suspend")
     notes = Notes()
     async with review_app(fc).run_test(size=SIZE, message_hook=notes) as pilot:
         await start_session(pilot)
@@ -470,12 +468,7 @@ async def test_a_tagged_leech_stays_in_the_session_and_its_why_line_says_leech(f
     # leech_action tag (issue 21d): the card is marked, not suspended; its relearning step
     # (10 minutes, within the learn-ahead window) brings it back in the same session, and the
     # why line under it says it is a leech.
-    fc.config_set("leech_threshold", "1")
-    fc.config_set("leech_action", "tag")
-    first = study.build_queue(fc).items[0].card_id
-    study.answer(fc, first, Rating.EASY)
-    study.set_cards(fc, "suspend", [c["card_id"] for c in fc.cards() if c["card_id"] != first])
-    fc.clock.advance(timedelta(days=30))
+    first = _one_card_a_lapse_from_leech(fc, "tag")
     notes = Notes()
     app = review_app(fc)
     async with app.run_test(size=SIZE, message_hook=notes) as pilot:
