@@ -359,3 +359,19 @@ def test_a_negative_leech_return_is_one_line_naming_the_option(capsys):
     assert err.strip().splitlines() == [
         "error: --leech-return -3: not a number of days (0 or more)"
     ]
+
+
+@pytest.mark.parametrize(
+    ("arg", "said"),
+    [
+        ("--leech-threshold=-1", "--leech-threshold -1: not a number of lapses (0 or more)"),
+        ("--days=0", "--days 0: not a number of days (1 or more)"),
+        ("--days=-5", "--days -5: not a number of days (1 or more)"),
+        ("--seeds=0", "--seeds 0: not a number of seeds (1 or more)"),
+        ("--jobs=0", "--jobs 0: not a number of processes (1 or more)"),
+    ],
+)
+def test_a_count_below_its_least_is_one_line_naming_the_option(capsys, arg, said):
+    # --leech-threshold -1 and --days -5 ran before (found by rv8)
+    assert cli.main([arg, "--settings=base"]) == 1
+    assert capsys.readouterr().err.strip().splitlines() == [f"error: {said}"]

@@ -153,10 +153,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--out", type=Path, help="append each run as a JSON line here (and reuse)")
     p.add_argument("--json", action="store_true", help="print the runs and gaps as JSON")
     a = p.parse_args(argv)
-    if a.leech_return < 0:
-        print(f"error: --leech-return {a.leech_return}: not a number of days (0 or more)",
-              file=sys.stderr)  # fmt: skip
-        return 1
+    counts = (  # option, value, what it counts, its least value
+        ("--leech-return", a.leech_return, "number of days", 0),
+        ("--leech-threshold", a.leech_threshold, "number of lapses", 0),
+        ("--days", a.days, "number of days", 1),
+        ("--seeds", a.seeds, "number of seeds", 1),
+        ("--jobs", a.jobs, "number of processes", 1),
+    )
+    for option, value, what, least in counts:
+        if value is not None and value < least:
+            print(f"error: {option} {value}: not a {what} ({least} or more)", file=sys.stderr)
+            return 1
     names = [x.strip() for x in a.settings.split(",") if x.strip()]
     unknown = [x for x in names if x not in SETTINGS]
     if unknown:
