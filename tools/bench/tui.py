@@ -552,16 +552,22 @@ def split_keys(answers: Sequence[Answer], samples: Sequence[Sequence[Any]]) -> N
     frames = [x for x in samples if x[0] == "frame"]
     for a in answers:
         key = next((x for x in keys if a.key <= x[1] <= a.painted), None)
-        frame = None
-        for x in frames:
-            if x[1] > a.painted:
-                break
-            frame = x
+        frame = _last_frame_by(frames, a.painted)
         if key is None or frame is None or frame[1] < key[1]:
             continue
         a.main_cpu = frame[2] - key[2]
         a.main_queued = frame[3] - key[3]
         a.other_cpu = max(0.0, (frame[4] - key[4]) - a.main_cpu)
+
+
+def _last_frame_by(frames: Sequence[Sequence[Any]], painted: float) -> Sequence[Any] | None:
+    """The last frame sample (time-ordered) taken at or before `painted`, if any."""
+    frame = None
+    for x in frames:
+        if x[1] > painted:
+            break
+        frame = x
+    return frame
 
 
 def path_waits(
@@ -576,11 +582,7 @@ def path_waits(
     frames = [x for x in samples if x[0] == "frame"]
     for a in answers:
         posted = next((x for x in path if x[0] == "input" and a.key <= x[1] <= a.painted), None)
-        frame = None
-        for x in frames:
-            if x[1] > a.painted:
-                break
-            frame = x
+        frame = _last_frame_by(frames, a.painted)
         if posted is None or frame is None or frame[1] < posted[1]:
             continue
         main = max(0.0, frame[3] - posted[3])
