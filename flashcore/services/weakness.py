@@ -172,7 +172,7 @@ def _report(fc: Collection) -> dict[str, list[dict[str, Any]]]:
     closest = kept_scores.closest_topics(found, index)  # kept with the scores, or worked out
     weakest = leech_topics(index, out)
     with reading_core(fc.engine) as session:
-        leeches = repos.leech_cards(session, fc.profile_id, weakest)
+        leeches = repos.leech_cards(session, weakest)
     return {
         "topics": out,
         "gaps": gap_rows(fc.profile, index, found.gaps, closest),

@@ -106,7 +106,7 @@ def _report(reader: LightReader, name: str, now: datetime) -> Report:
     out = topic_rows(index, scores, direct, cards, due_now, settings)
     closest = kept_scores.closest_topics(found, index)
     weakest = leech_topics(index, out)
-    leeches = reader.leech_cards(profile_id, weakest) if weakest else []
+    leeches = reader.leech_cards(weakest) if weakest else []
     return {
         "topics": out,
         "gaps": gap_rows(name, index, found.gaps, closest),
