@@ -77,6 +77,7 @@ ARMS: dict[str, Arm] = {
     # every topic's probes reach its share of the cards studied so far (issue 21e,
     # core.introduction.COVERAGE): no topic left behind the average by the weak-first order
     "coverage": Arm("coverage", patch=(("introduction.COVERAGE", 1.0),)),
+    "coverage-half": Arm("coverage-half", patch=(("introduction.COVERAGE", 0.5),)),
     # a topic's misses as evidence: its standing the posterior's lower quartile, not its mean
     # (issue 21e, core.weakness.EVIDENCE_Z): a few misses of a sparse log say little
     "evidence": Arm("evidence", patch=(("shrinkage.EVIDENCE_Z", -0.674),)),
