@@ -21,8 +21,11 @@ from sqlalchemy import text as sql_text
 
 from flashcore.storage.columns import metadata
 
-if TYPE_CHECKING:
-    from flashcore.storage.repos.common import Executor
+if TYPE_CHECKING:  # repos.common's Executor, spelled here: repos imports this module's table
+    from sqlalchemy import Connection
+    from sqlalchemy.orm import Session
+
+    Executor = Session | Connection
 
 weak_candidates = Table(
     "weak_candidates",
