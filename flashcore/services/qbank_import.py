@@ -11,7 +11,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import islice
@@ -332,8 +332,8 @@ class _Ready:
     def work_out(self, stage: Stage, batch_id: int) -> Iterator[None]:
         if not isinstance(stage, HeldStage):
             return
-        self.tallies = yield from stage.tallies_in_slices(SLICE_ROWS)
         if self.listed is None:
+            self.tallies = yield from stage.tallies_in_slices(SLICE_ROWS)
             return
         rows = stage.refresh_hint(batch_id)["added"]
         added: list[Any] = []
@@ -344,6 +344,26 @@ class _Ready:
         listed, digest = self.listed
         days = yield from repos.group_days_in_slices(added, listed, SLICE_ROWS)
         self.grouped = Grouped(listed, digest, self.version, days)
+        self.tallies = yield from _tallies_of(days)
+
+
+def _tallies_of(days: list[repos.DayCount]) -> Generator[None, None, list[repos.TextTally]]:
+    """The tallies of a batch grouped per (group, day) (~30,000 counts for 100,000 attempts:
+    a pass over them instead of the rows), in slices: its groups' texts are the rows' as
+    stored, and they come in the order of each (group, day)'s first row, so each text comes
+    where its first row did, as `HeldStage.tallies` counts them."""
+    counted: dict[tuple[str, ...], list[int]] = {}
+    for start in range(0, len(days), SLICE_ROWS):
+        for group, _day, n, m in days[start : start + SLICE_ROWS]:
+            texts = group[2:]  # (topic, category, system) after (source, qid)
+            c = counted.get(texts)
+            if c is None:
+                counted[texts] = [n, m]
+            else:
+                c[0] += n
+                c[1] += m
+        yield
+    return [repos.TextTally(t, c, s, n, m) for (t, c, s), (n, m) in counted.items()]
 
 
 def _keeps_sums(fc: Collection, conn: Any) -> bool:

@@ -3,7 +3,8 @@ temporary table in one statement instead of one statement each by executemany. T
 database, table by table, as the stage filled by executemany, on a corpus of logs (held in
 memory and staged whole; texts COPY's text format escapes; times and shares; duplicates
 within a log, against the stored attempts, and a log imported again); SQLite, which fills
-its stage by executemany still, the same."""
+its stage by executemany still, the same. And a server's write steps sized by the time their
+statements take, not the round trips around them."""
 
 from __future__ import annotations
 
@@ -11,13 +12,14 @@ import shutil
 from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
 import sqlalchemy as sa
 
 import tests.qbank_logs as logs
-from flashcore.services import Flashcore, qbank, qbank_import
+from flashcore.services import Flashcore, qbank, qbank_import, write_steps
 from flashcore.storage import qbank_stage
 from tests.conftest import DECKS, TYPE_I_CARD, write_deck
 
@@ -149,3 +151,69 @@ def test_postgresql_fills_the_stage_without_a_statement_a_row(pg_head_url, clock
         assert report.added + report.duplicates == 130 and report.added > 100
     finally:
         fc.close()
+
+
+def test_a_servers_steps_are_sized_by_their_statements_not_their_round_trips(monkeypatch):
+    """On PostgreSQL a step's size follows the time its statements took, not the round trips
+    that begin and commit it: on a busy machine each of those waits milliseconds for the
+    server's process to run (held in, every step looked too long and shrank to MIN_ROWS).
+    Here BEGIN and COMMIT take 5 ms each, a row 1 us of the server's time (a clock of the
+    test's own: nothing sleeps)."""
+    now = [0.0]
+
+    class Clock:
+        @staticmethod
+        def perf_counter() -> float:
+            return now[0]
+
+        @staticmethod
+        def sleep(_seconds: float) -> None:
+            return None
+
+    def run_write_on(conn: Any, work: Any) -> Any:
+        now[0] += 0.005  # BEGIN
+        done = work(conn)
+        now[0] += 0.005  # COMMIT
+        return done
+
+    def write(_c: Any, start: int, stop: int) -> None:
+        now[0] += (stop - start) * 1e-6
+
+    monkeypatch.setattr(write_steps, "time", Clock)
+    monkeypatch.setattr(write_steps, "run_write_on", run_write_on)
+    monkeypatch.setattr(write_steps, "unsynced_commit", lambda _c: None)
+    server = SimpleNamespace(dialect=SimpleNamespace(name="postgresql"))
+    steps = write_steps.Steps(server)
+    steps.run(100_000, write)
+    # ~4 ms of statements a step (HOLD_S): ~4,000 rows; held in, 50 rows a step (2,000 steps)
+    assert 20 <= steps.transactions <= 40
+    assert steps.size == pytest.approx(write_steps.HOLD_S / 1e-6, rel=0.05)
+
+
+@pytest.mark.parametrize("listed", [frozenset(), frozenset({"1", "5", "7"}), None])
+def test_the_tallies_counted_from_the_batch_groups_are_the_rows_tallies(listed):
+    """The tallies a held log's publish takes from its (group, day) counts (the fold's, made
+    in the copy's pauses) are those counted row by row, in the same order: texts cut to
+    their columns, the same texts under several ids and days, misses and omissions."""
+    from flashcore.storage import repos
+    from flashcore.storage.qbank_stage import HeldStage
+
+    long = "T" * 600
+    rows = [
+        (f"fp{i}", "uworld" if i % 5 else "amboss", str(i % 13),
+         ("incorrect", "correct", "omitted")[i % 3], f"2026-11-{10 + i % 5}", "Subj",
+         f"Sys {i % 4}", f"Cat {i % 6}" if i % 7 else "C" * 400, f"Topic {i % 9}" if i % 11 else long,
+         None, i + 2, None)
+        for i in range(389)
+    ]  # fmt: skip
+    stage = HeldStage.__new__(HeldStage)
+    stage.new = rows
+    held = list(stage.refresh_hint(1)["added"])
+    ids = frozenset(r[2] for r in rows) if listed is None else listed
+    slices = qbank_import._tallies_of(repos.group_days(held, ids))
+    while True:
+        try:
+            next(slices)
+        except StopIteration as done:
+            assert done.value == stage.tallies()
+            break
