@@ -210,10 +210,68 @@ def test_the_tallies_counted_from_the_batch_groups_are_the_rows_tallies(listed):
     stage.new = rows
     held = list(stage.refresh_hint(1)["added"])
     ids = frozenset(r[2] for r in rows) if listed is None else listed
-    slices = qbank_import._tallies_of(repos.group_days(held, ids))
+    slices = repos.tallies_of_days(repos.group_days(held, ids), 50)
     while True:
         try:
             next(slices)
         except StopIteration as done:
             assert done.value == stage.tallies()
             break
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_rows_grouped_for_the_weights_in_the_pauses_give_the_same_database(
+    backend, request, sqlite_template, clock, tmp_path, monkeypatch
+):
+    """A profile that keeps no sums (its weights count an import's rows from memory,
+    matching.match_all): the rows grouped by the summary's index in the copy's pauses give
+    the same report and tables as nothing worked out there (the refresh groups them)."""
+
+    def imported(url: str, in_pauses: bool) -> tuple[list[Any], dict[str, list[str]]]:
+        fc = Flashcore.open(url, clock=clock, create=True, timezone="UTC")
+        try:
+            with monkeypatch.context() as m:
+                if not in_pauses:
+                    m.setattr(qbank_import._Ready, "work_out", lambda *a: iter(()))
+                reports = _corpus(fc, tmp_path, clock, m)
+            return reports, _tables(fc)
+        finally:
+            fc.close()
+
+    results = []
+    for in_pauses in (False, True):
+        if backend == "sqlite":
+            target = tmp_path / f"{in_pauses}.sqlite3"
+            shutil.copy(sqlite_template, target)
+            results.append(imported(f"sqlite:///{target}", in_pauses))
+        else:
+            schemas = request.getfixturevalue("pg_head_schemas")
+            url = schemas.checkout() if in_pauses else request.getfixturevalue("pg_head_url")
+            results.append(imported(url, in_pauses))
+            schemas.checkin()
+    (reports, tables), (reports_after, tables_after) = results
+    assert reports_after == reports
+    for name, rows in tables.items():
+        assert tables_after[name] == rows, name
+
+
+def test_a_held_logs_rows_are_grouped_for_the_weights_in_the_pauses(
+    fc_sqlite, tmp_path, monkeypatch
+):
+    from flashcore.services import matching
+
+    sizes: list[int | None] = []
+    grouping = matching.group_added
+
+    def spy(qid_notes: Any, added: Any, rows: int | None) -> Any:
+        sizes.append(rows)
+        return grouping(qid_notes, added, rows)
+
+    monkeypatch.setattr(matching, "group_added", spy)
+    (deck,) = fc_sqlite.add_decks([write_deck(tmp_path / "d.toml", TYPE_I_CARD)])
+    assert deck.ok
+    sizes.clear()  # the deck's refresh grouped no rows
+    assert qbank.import_log(fc_sqlite, logs.make_log(500), origin="log.csv").added == 500
+    assert sizes == [qbank_import.SLICE_ROWS]  # in the pauses; the refresh took them
