@@ -271,8 +271,10 @@ class _Writer:
             if isinstance(self.stage, HeldStage) and repos.sums_kept(self.conn, self.fc.profile_id):
                 ready.listed = repos.listed_qids(self.conn, self.fc.profile_id)
                 ready.version = others_commits(self.conn)
-            elif isinstance(self.stage, HeldStage) and (
-                repos.tallied_attempts(self.conn, self.fc.profile_id) + total
+            elif (
+                isinstance(self.stage, HeldStage)
+                and self.known.version is not None  # it may stand (SQLite: see _Known)
+                and repos.tallied_attempts(self.conn, self.fc.profile_id) + total
                 < matching.SUM_IN_DATABASE_FROM
             ):  # the weights will count the rows from memory (matching.match_all)
                 ready.index = self.known.index
