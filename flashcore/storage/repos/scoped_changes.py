@@ -100,7 +100,7 @@ def earlier_values(
         usual = plain(action, column)
         held = (
             col.is_(true()) if usual is False else col.is_(false()) if usual is True
-            else col.is_not(None)
+            else col.is_not(None) if usual is None else col != usual
         )  # fmt: skip
         lo, hi = (wanted[0], wanted[-1]) if wanted else (0, -1)
         rows = session.execute(
