@@ -79,3 +79,10 @@ def leech_after(
     if not is_leech(lapses_before, lapses_after, threshold):
         return None
     return Leeched(lapses_after, action)
+
+
+def listed(card_id: int, lapses: int, suspended: bool) -> str:
+    """A leech as the weakness report lists it under a weak topic: `card 12: lapsed 9 times,
+    suspended` (out of the reviews until unsuspended) or `..., tagged leech, in your reviews`."""
+    held = "suspended" if suspended else "tagged leech, in your reviews"
+    return f"card {card_id}: lapsed {_times(lapses)}, {held}"

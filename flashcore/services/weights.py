@@ -35,6 +35,7 @@ from flashcore.services.forgetting import topic_lapses as topic_lapses  # re-exp
 from flashcore.services.matching import (
     MISSED,
     AddedAttempt,
+    AddedGroups,
     TopicAttempts,
     TopicIndex,
     load_index,
@@ -107,10 +108,12 @@ def plan_refresh(
     skip_batch: int | None = None,
     added: Iterable[AddedAttempt] = (),
     index: TopicIndex | None = None,
+    added_groups: AddedGroups | None = None,
 ) -> Refresh:
     """Work out the weights on `today` (reads only: an import does it outside the write lock,
     then writes the changes a few hundred cards at a time). An import passes the batch it just
-    wrote and its rows (see `matched_attempts`), and the topic index when it still stands."""
+    wrote and its rows (see `matched_attempts`), and the topic index when it still stands
+    (with its rows grouped by that index already: `added_groups`, see matching.group_added)."""
     half_life = fc.settings.weakness_half_life_days
     if index is None:
         index = load_index(session, fc.profile_id)
@@ -119,8 +122,9 @@ def plan_refresh(
     # stamp read after the scores could name attempts another import published in between.
     made_from = kept_scores.stamp(session, fc.profile_id, index, today, half_life)
     found = score_all(
-        session, fc.profile_id, index, today, half_life, skip_batch=skip_batch, added=added
-    )
+        session, fc.profile_id, index, today, half_life, skip_batch=skip_batch, added=added,
+        added_groups=added_groups,
+    )  # fmt: skip
     lapses = topic_lapses(session, fc, index, today)
     from flashcore.core import first_answers, memory_floor
 

@@ -67,12 +67,11 @@ def save_exam(session: Executor, profile_id: int, exam: Exam, now: datetime) -> 
         "retention_plan": [[d, r] for d, r in exam.retention_plan],
         "solved_on": exam.solved_on,
         "updated_at": now,
+        "plan_day": None,  # `plan_mode auto` applies the exam anew (services.exam.follow_plan)
     }
     changed = session.execute(update(exams).where(e.profile_id == profile_id).values(**values))
     if not changed.rowcount:  # type: ignore[attr-defined]
-        session.execute(
-            insert(exams).values(profile_id=profile_id, created_at=now, plan_day=None, **values)
-        )
+        session.execute(insert(exams).values(profile_id=profile_id, created_at=now, **values))
 
 
 def delete_exam(session: Executor, profile_id: int) -> bool:
@@ -80,7 +79,8 @@ def delete_exam(session: Executor, profile_id: int) -> bool:
     return bool(done.rowcount)  # type: ignore[attr-defined]
 
 
-def stamp_plan_day(session: Executor, profile_id: int, day: date) -> None:
+def stamp_plan_day(session: Executor, profile_id: int, day: date | None) -> None:
+    """The study day `plan_mode auto` last set new_per_day for (None: not yet, apply it)."""
     session.execute(update(exams).where(exams.c.profile_id == profile_id).values(plan_day=day))
 
 
