@@ -172,3 +172,33 @@ def test_a_bulk_load_fills_the_candidates_it_set_aside_the_triggers_for(fc_sqlit
         assert len(list(names)) == 6
     kept = _check(fc)
     assert len(kept) > 100  # notes of two or three topics, and of none with a topic kept
+
+
+def test_check_finds_wrong_candidates_and_repair_works_them_out_afresh(fc, tmp_path: Path):
+    from flashcore.services.check import check
+
+    rng = random.Random(5)
+    deck = write_deck(tmp_path / "d.toml", _deck_body(rng, [f"n{i}" for i in range(20)]), key="d")
+    fc.add_decks([deck])
+    assert check(fc).weak_candidate_problems == []
+    kept = _check(fc)
+    profile_id, left_out = min(kept)
+
+    def tamper(s) -> None:  # a candidate lost (a rebuild without the triggers), one too many
+        s.execute(delete(weak_candidates).where(weak_candidates.c.card_id == left_out))
+        other = s.execute(
+            select(cards.c.id).where(cards.c.id.not_in([c for _p, c in kept])).limit(1)
+        ).scalar_one()
+        s.execute(weak_candidates.insert().values(profile_id=profile_id, card_id=other))
+
+    run_write(fc.engine, tamper)
+    found = check(fc)
+    assert len(found.weak_candidate_problems) == 2, found.weak_candidate_problems
+    assert f"card {left_out}: may move, not kept" in found.weak_candidate_problems
+    assert found.to_json()["weak_candidates"] == {
+        "problems": found.weak_candidate_problems,
+        "repaired": False,
+    }
+    assert check(fc, repair=True).weak_candidates_repaired
+    assert _check(fc) == kept
+    assert check(fc).weak_candidate_problems == []
