@@ -119,6 +119,16 @@ HEAVY_FIRST = (
     "tests/cli/test_cli_process.py",
     "tests/cli/test_priority.py",
     "tests/cli/test_hostile_fuzz.py",
+    # services scenarios over days whose PostgreSQL variants take 40-90 s at load 15
+    "tests/services/test_pull_forward_gate.py",
+    "tests/services/test_pull_forward_share.py",
+    "tests/services/test_leech_action.py",
+    "tests/services/test_probe_cards.py",
+    "tests/services/test_kept_scores.py",
+    "tests/services/test_first_answers_flow.py",
+    "tests/services/test_exam_plan.py",
+    "tests/services/test_anki_chained_whole.py",
+    "tests/services/test_first_report_of_day.py",
 )
 
 
