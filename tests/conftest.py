@@ -184,23 +184,9 @@ def pg_problem() -> str | None:
     return _PG_PROBLEM[0]
 
 
-# The tests' PostgreSQL sessions commit without waiting for the server's WAL to reach its disk
-# (see pg_schema_url).
-PG_SESSION = "-csynchronous_commit%3Doff%20"
-
-
 def pg_schema_url(schema: str) -> str:
-    """The URL of `schema` on the tests' server, with the tests' session settings.
-
-    `synchronous_commit=off`: a commit returns once its WAL record is written, not once the
-    server's disk has flushed it (6.3 ms a commit on this machine's disk, 0.19 ms without the
-    wait), and PostgreSQL commits the same way either way: every commit is visible to every
-    other session at once and survives any client's death; only a crash of the server itself
-    could lose the last fraction of a second, which no test does. The product's own
-    `SET LOCAL synchronous_commit = off` (flashcore.storage.uow) is checked on a session that
-    sets it back on (tests/storage/test_deferred_sync.py)."""
     sep = "&" if "?" in PG_URL else "?"
-    return f"{PG_URL}{sep}options={PG_SESSION}-csearch_path%3D{schema}"
+    return f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
 
 
 def _need_pg() -> None:

@@ -131,10 +131,7 @@ class HeadSchemas:
     def _admin(self) -> psycopg.Connection:
         if self._conn is None or self._conn.closed:
             self._conn = psycopg.connect(
-                self._server,
-                autocommit=True,
-                # emptying tables commits without waiting for the disk (tests/conftest.py)
-                options=f"-c lock_timeout={_LOCK_TIMEOUT} -c synchronous_commit=off",
+                self._server, autocommit=True, options=f"-c lock_timeout={_LOCK_TIMEOUT}"
             )
         return self._conn
 

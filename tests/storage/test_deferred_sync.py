@@ -58,8 +58,6 @@ def test_steps_on_postgresql_commit_without_waiting_for_the_wal(pg_url: str) -> 
     engine = make_engine(pg_url, create=True)
     try:
         with engine.connect() as conn:
-            conn.exec_driver_sql("SET synchronous_commit = on")  # a user's session's default
-            conn.commit()  # (the tests' own sessions have it off: tests/conftest.py PG_SESSION)
             seen: list[str] = []
 
             def write(c: Any, start: int, stop: int) -> None:
