@@ -43,6 +43,7 @@ from flashcore.tui.next_card import CardTexts, NextCard, card_texts, fetch_next,
 from flashcore.tui.queue_text import done_text, scope_text, waiting_text
 from flashcore.tui.screens.help import HelpScreen
 from flashcore.tui.screens.review_actions import ReviewActions
+from flashcore.tui.screens.review_frames import KeyFrames
 from flashcore.tui.screens.review_writes import ReviewWrites
 from flashcore.tui.screens.session_end import SessionEndScreen
 from flashcore.tui.session import SessionRecord, format_duration, plural
@@ -62,7 +63,7 @@ STATUS_S = 4.0  # how long a status ("Undone: Good") stays in the card's bottom 
 STATUS_STYLES = {"information": "bold", "warning": "bold yellow", "error": "bold red"}
 
 
-class ReviewScreen(ReviewActions, ReviewWrites, Screen[None]):
+class ReviewScreen(ReviewActions, ReviewWrites, KeyFrames, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space,enter", "reveal", "Show", priority=True),
         Binding("1", "rate(1)", "Answer", key_display="1-4"),
@@ -130,6 +131,7 @@ class ReviewScreen(ReviewActions, ReviewWrites, Screen[None]):
         self._shown_texts: dict[Static, Text] = {}  # what _set_text last gave each widget
         self._notice_text = Text()  # what the card shows in the waiting and done phases
         self._quiet: Worker[None] | None = None  # the work done while the student reads
+        self._no_key = KeyFrames.gate()  # set: no key waits for its frame (`_key_came`)
         self._done_ticks = 0  # seconds on "All done" (`_look_when_done`)
         self._load_failed = False  # "done" shows why the next card could not be loaded
         # The widgets, kept at hand: a card changes them without a query per widget.
@@ -289,6 +291,7 @@ class ReviewScreen(ReviewActions, ReviewWrites, Screen[None]):
     def _keep(self, action: Callable[..., Any], *args: Any) -> bool:
         """While busy for it (or behind a key kept before it), keep the key for later (True);
         else False: act now."""
+        self._key_came()
         if (self._replaying or not self._kept_keys) and not self._busy_for(action):
             return False
         self._kept_keys.append((action, args))
