@@ -136,3 +136,23 @@ async def test_a_keys_frame_waits_for_no_60_a_second_grid(fc, monkeypatch):
     assert sleeps, "the reviewer painted no frame"
     assert max(sleeps) <= 2 * FRAME_S
     assert reviews_today(fc) == 2
+
+
+async def test_a_key_holds_no_rebuild_that_an_answer_written_behind_waits_for(fc):
+    """The answer written behind the card on screen waits for the session's rebuild (its
+    lock), and the next key that answers waits for that answer: a key meanwhile (Space) lets
+    the rebuild go on. Without one, a key holds it until its frame is out."""
+    app = review_app(fc)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_session(pilot)
+        screen._writing = True  # an answer being written behind the card
+        try:
+            screen._key_came()
+            assert screen._no_key.is_set()
+        finally:
+            screen._writing = False
+        screen._key_came()
+        assert not screen._no_key.is_set()
+        screen.say("a status")  # what the key changed on screen
+        await settle(pilot)
+        assert screen._no_key.is_set()  # its frame is out

@@ -8,7 +8,7 @@
   at 50,000 cards, in the quiet worker while the student reads) stops at its next step
   (services.pacing) from the key's handler until its frame is handed to the terminal
   (`FlashcoreApp.after_frame`), instead of sharing the CPU and the GIL with it. At most
-  `PACE_LIMIT_S` (a key that paints nothing)."""
+  `PACE_LIMIT_S` (a key that paints nothing); never while an answer waits for the rebuild."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ class KeyFrames:
 
     app: Any
     _no_key: threading.Event
+    _writing: bool
     _frames: Timer | None = None
 
     @staticmethod
@@ -48,7 +49,10 @@ class KeyFrames:
 
     def _key_came(self) -> None:
         """A key is handled: the quiet work's rebuild waits at its next step until the key's
-        frame is out."""
+        frame is out. Not while an answer is written behind the card: that answer waits for
+        the rebuild (the session's lock), and so would the next key that answers."""
+        if self._writing:
+            return
         self._no_key.clear()
         self.app.after_frame(self._no_key.set)
 
