@@ -18,7 +18,7 @@ from flashcore.core.model import CardState
 from flashcore.core.queue import EntryKind
 from flashcore.core.reasons import PulledForward, Reason
 from flashcore.core.weakness import MISSED_QUESTION
-from flashcore.services import first_share, pacing, pullforward
+from flashcore.services import first_share, pullforward
 from flashcore.services.memory import no_cycle_collection
 from flashcore.services.weights import ensure_fresh, explained_only, name_missed_questions
 from flashcore.storage import planning, repos
@@ -292,7 +292,6 @@ def _load(
         extra = [cid for cid in pulled if cid not in have]
         if extra:
             due_rows += queue_repo.pulled_rows(conn, scope, d.now, extra, d.day_start)
-    pacing.pause()
     done = repos.review_counts_since(conn, fc.profile_id, d.day_start)
     own = scope_key(_deck_name(conn, fc, deck), topic)
     raises = today_repo.new_limit_raises_of(conn, fc.profile_id, d.day)
@@ -309,13 +308,11 @@ def _load(
         new_rows = list(
             queue_repo.new_rows(conn, fc.profile_id, scope, d.now, fetch, by_weight=by_weight)
         )
-        pacing.pause()
         if by_weight and introduction.PROBE_CARDS > 0 and new_rows and new_rows[0][6] > 0:
             probe_rows = queue_repo.first_of_topics(
                 conn, fc.profile_id, scope, d.now, introduction.probe_quota,
                 introduction.probe_count_needed(), fetch,
             )  # fmt: skip
-            pacing.pause()
         if by_weight and new_rows and new_rows[0][6] > 0:  # core.first_answers' share
             shared = first_share.shared_rows(conn, fc.profile_id, scope, d.now, fetch)
 
@@ -407,13 +404,11 @@ def rank(
         ),
         limit=limit,
     )
-    pacing.pause()
     new_held = built.held_new
     if not inputs.new_left or len(inputs.new_rows) >= inputs.fetch:
         # More new cards than were read: count them all (a note's siblings once, as the
         # queue takes one card of a note a day).
         new_held = max(new_held, inputs.waiting() - built.counts.new)
-        pacing.pause()
     shown = {e.card_id for e in built.entries}
     learning_states = (int(CardState.LEARNING), int(CardState.RELEARNING))
     later_rows = [
@@ -431,12 +426,10 @@ def rank(
     if conn is not None:
         if weighted:
             weak = repos.weak_topics(conn, weighted)
-            pacing.pause()
             explained = explained_only(weak)
             entries = queue.with_weak_topics(
                 name_missed_questions(fc, conn, entries, weight_of, explained), explained
             )
-            pacing.pause()
             if not inputs.by_weight and WEAK_FIRST == "exam":
                 entries = [queue.in_introduction_order(e) for e in entries]
             weak_topics = {card_id: w.topic for card_id, w in weak.items()}

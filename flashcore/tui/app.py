@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 
 SAFETY_WATCH_S = 2.0  # seconds between looks at background jobs and recorded damage
 SAFETY_AFTER_S = 5.0  # background work starts once Home is loaded, or this long after opening
-FRAME_WAIT_S = 0.1  # `after_frame`'s work runs at the latest this long after, frame or not
 
 
 class FlashcoreApp(App[None]):
@@ -67,8 +66,6 @@ class FlashcoreApp(App[None]):
         self._pastes: list[str] = []
         self._paste_busy = False
         self._safety_started = False
-        self._after_frame: list[Callable[[], object]] = []  # run once the next frame is out
-        self._frame_timer: Any = None
 
     @property
     def ctx(self) -> Context:
@@ -175,29 +172,6 @@ class FlashcoreApp(App[None]):
         deck, topic = self.scope
         if deck is not None or topic is not None:
             self.push_screen(ReviewScreen(self.ctx, deck=deck, topic=topic))
-
-    def after_frame(self, callback: Callable[[], object]) -> None:
-        """Run `callback` once the next frame has been handed to the terminal: the work a key
-        starts behind its card (the answer's write, the quiet worker's rebuild it paused) then
-        does not share the processor and the GIL with that frame (issue 19). Textual's
-        `call_after_refresh` ran it first: the screen goes idle before the key's widgets ask
-        for their repaint. At the latest `FRAME_WAIT_S` later, should no frame come."""
-        self._after_frame.append(callback)
-        if self._frame_timer is None:
-            self._frame_timer = self.set_timer(FRAME_WAIT_S, self._frame_out)
-
-    def _display(self, screen: Any, renderable: Any) -> None:
-        super()._display(screen, renderable)  # Textual's: a frame, to the terminal's writer
-        if renderable is not None and self._after_frame:
-            self._frame_out()
-
-    def _frame_out(self) -> None:
-        timer, self._frame_timer = self._frame_timer, None
-        if timer is not None:
-            timer.stop()
-        callbacks, self._after_frame = self._after_frame, []
-        for callback in callbacks:
-            callback()
 
     async def action_quit(self) -> None:
         """Ctrl+C: quit, but a reviewer saving an answer finishes it first (a second Ctrl+C

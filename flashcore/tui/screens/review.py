@@ -131,7 +131,6 @@ class ReviewScreen(ReviewActions, ReviewWrites, KeyFrames, Screen[None]):
         self._shown_texts: dict[Static, Text] = {}  # what _set_text last gave each widget
         self._notice_text = Text()  # what the card shows in the waiting and done phases
         self._quiet: Worker[None] | None = None  # the work done while the student reads
-        self._no_key = KeyFrames.gate()  # set: no key waits for its frame (`_key_came`)
         self._done_ticks = 0  # seconds on "All done" (`_look_when_done`)
         self._load_failed = False  # "done" shows why the next card could not be loaded
         # The widgets, kept at hand: a card changes them without a query per widget.
@@ -291,7 +290,6 @@ class ReviewScreen(ReviewActions, ReviewWrites, KeyFrames, Screen[None]):
     def _keep(self, action: Callable[..., Any], *args: Any) -> bool:
         """While busy for it (or behind a key kept before it), keep the key for later (True);
         else False: act now."""
-        self._key_came()
         if (self._replaying or not self._kept_keys) and not self._busy_for(action):
             return False
         self._kept_keys.append((action, args))

@@ -23,7 +23,6 @@ from textual.worker import get_current_worker
 
 from flashcore.core.errors import DatabaseBusyError, FlashcoreError, StaleCardError
 from flashcore.services.answering import kept_answers
-from flashcore.services.pacing import paced
 from flashcore.tui.session import GONE_NOTICE, STALE_NOTICE, one_line, plural
 
 if TYPE_CHECKING:
@@ -71,7 +70,6 @@ class ReviewWrites:
     _ahead_card: tuple[Ahead, NextCard] | None
     _writing: bool
     _quiet: Any  # the worker of the work done while the student reads
-    _pace: Callable[[], None]
     _done_ticks: int
     _load_failed: bool
     load_next: Callable[..., Any]
@@ -86,6 +84,7 @@ class ReviewWrites:
     _fetch_after_write: Callable[[], None]
     set_timer: Callable[..., Timer]
     run_worker: Callable[..., Any]
+    call_after_refresh: Callable[..., Any]
     say: Callable[..., None]
     _apply: Callable[[NextCard], None]
     _show_done: Callable[[TodayQueue | None], None]
@@ -160,7 +159,7 @@ class ReviewWrites:
                 exit_on_error=False,
             )
 
-        self.app.after_frame(start)
+        self.call_after_refresh(start)
 
     def _quiet_work(self, *, checkpoint: bool = False) -> None:
         """While the student reads, in a worker thread: every so many answers the WAL
@@ -175,8 +174,7 @@ class ReviewWrites:
         def work() -> None:
             if checkpoint:
                 study.idle()
-            with paced(self._pace):
-                rebuilt = study.prepare()
+            rebuilt = study.prepare()
             if rebuilt and view is not None and not self._writing:
                 self._news_of_card(study, view)
             # Also while an answer is written behind the card: that answer's worker reads the
