@@ -134,25 +134,26 @@ def add_assessment(
 
 def list_assessments(conn: Executor, profile_id: int) -> list[Assessment]:
     """The profile's assessments, oldest first, each with its report's areas."""
-    from flashcore.core.assessment import AreaKind, AreaResult, Assessment, Band
-
     a, r = assessments.c, assessment_areas.c
     rows = conn.execute(
         select(a.id, a.name, a.taken_on, a.score, a.pass_line)
         .where(a.profile_id == profile_id)
         .order_by(a.taken_on, a.id)
     ).all()
+    if not rows:  # the weight refresh of every study day asks: core.assessment not loaded
+        return []
+    from flashcore.core.assessment import AreaKind, AreaResult, Assessment, Band
+
     areas: dict[int, list[AreaResult]] = defaultdict(list)
-    if rows:
-        for aid, kind, area, band, percent, given in conn.execute(
-            select(r.assessment_id, r.kind, r.area, r.band, r.percent, r.given)
-            .join(assessments, assessments.c.id == r.assessment_id)
-            .where(a.profile_id == profile_id)
-            .order_by(r.assessment_id, r.id)
-        ).all():
-            areas[aid].append(
-                AreaResult(AreaKind(kind), area, Band(band) if band else None, percent, given)
-            )
+    for aid, kind, area, band, percent, given in conn.execute(
+        select(r.assessment_id, r.kind, r.area, r.band, r.percent, r.given)
+        .join(assessments, assessments.c.id == r.assessment_id)
+        .where(a.profile_id == profile_id)
+        .order_by(r.assessment_id, r.id)
+    ).all():
+        areas[aid].append(
+            AreaResult(AreaKind(kind), area, Band(band) if band else None, percent, given)
+        )
     return [
         Assessment(row.id, row.name, row.taken_on, row.score, row.pass_line,
                    tuple(areas.get(row.id, ())))
