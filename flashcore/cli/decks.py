@@ -260,7 +260,8 @@ def _change_cards(args: argparse.Namespace) -> int:
 _MARKS = {
     "unsuspend": "a missed question's or a leech's mark cleared (removing that question's "
     "batch no longer suspends them)",
-    "suspend": "a missed question's mark cleared",
+    "suspend": "a missed question's mark or their note's leaving's cleared (the note's return "
+    "no longer unsuspends them)",
 }
 
 # Why an undo left a card, in words (core.scoped_changes.Left's values).

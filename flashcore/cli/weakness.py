@@ -24,14 +24,17 @@ if TYPE_CHECKING:
 
 
 def cmd_weakness(args: argparse.Namespace) -> int:
+    from flashcore.core.leech import listed
     from flashcore.core.weakness import misses_text
 
     found = _report(args)
     rows, gaps = found["topics"], found["gaps"]
     if args.limit is not None:
         rows = rows[: args.limit]
+    shown = {r["topic"] for r in rows}
+    leeches = [x for x in found["leeches"] if x["topic"] in shown]
     if args.json:
-        emit_json({"topics": rows, "gaps": gaps})
+        emit_json({"topics": rows, "gaps": gaps, "leeches": leeches})
         return 0
     if not rows and not gaps:
         say("no weak topics yet: import missed questions with `flashcore qbank import`")
@@ -54,6 +57,13 @@ def cmd_weakness(args: argparse.Namespace) -> int:
         say("")
         for r in leaves[:5]:
             say(f"{r['topic']}: {r['reason']}")
+    if leeches:
+        say("")
+        say("leeches in your weakest topics: rewrite each (split it, add a mnemonic), then run "
+            "the command (a suspended one comes back, the mark goes)")  # fmt: skip
+        for x in leeches:
+            say(f"  {listed(x['card_id'], x['lapses'], x['suspended'])} — {x['topic']}")
+            say(f"    {x['command']}")
     if gaps:
         say("")
         say("gaps: misses that matched no card or topic (map the text to a topic to count them)")

@@ -45,6 +45,12 @@ PROBE_EVERY = 8
 # (a student who has just logged misses sees those topics at once) and a day's new cards keep
 # a share for probes. 1: every probe before any weighted card.
 PROBE_SLOT = 4
+# Coverage (issue 21e, an ablation: 0 off): a topic's probes also reach COVERAGE × the share of
+# the collection's cards studied so far × its cards, so that no topic falls behind that
+# fraction of the average while the weak-first order spends the new cards elsewhere (the
+# first card of an unseen topic covers exam points the thirtieth of a popular one does not).
+COVERAGE = 0.0
+COVERAGE_COUNT_UP_TO = 400  # a topic's cards counted up to this many for its coverage quota
 
 T = TypeVar("T")
 K = TypeVar("K", bound=Hashable)
@@ -112,15 +118,39 @@ def positions(cards: Iterable[NewCardPlace], order: NewOrder) -> dict[int, int]:
     return {card_id: place for place, card_id in enumerate(introduction_order(cards, order))}
 
 
-def probe_quota(cards: int) -> int:
+def probe_quota(cards: int, studied_share: float = 0.0) -> int:
     """How many probes a topic of `cards` cards (not suspended, studied or new) has: one per
-    PROBE_EVERY, at most PROBE_CARDS (25 cards: 3; 7 cards: none)."""
-    return min(PROBE_CARDS, cards // PROBE_EVERY) if PROBE_EVERY > 0 else 0
+    PROBE_EVERY, at most PROBE_CARDS (25 cards: 3; 7 cards: none); with COVERAGE, at least
+    COVERAGE × `studied_share` (the collection's cards studied, 0-1) of its cards."""
+    base = min(PROBE_CARDS, cards // PROBE_EVERY) if PROBE_EVERY > 0 else 0
+    if COVERAGE <= 0.0:
+        return base
+    return max(base, int(COVERAGE * studied_share * cards))
 
 
 def probe_count_needed() -> int:
     """A topic's cards counted up to this many tell its `probe_quota`."""
+    if COVERAGE > 0.0:
+        return max(PROBE_CARDS * PROBE_EVERY, COVERAGE_COUNT_UP_TO)
     return PROBE_CARDS * PROBE_EVERY
+
+
+def round_robin(
+    new: Mapping[int, Sequence[tuple[int, int, int, int]]],
+    lacking: Mapping[int, int],
+    studied: Mapping[int, int],
+) -> list[int]:
+    """COVERAGE's probes in the order they are offered: each topic's first `lacking` new cards
+    (`new`: topic -> (position, note id, ord, card id) of its new cards), the topic's k-th card
+    (its `studied` ones counted) before any topic's (k+1)-th, then by introduction position:
+    the topics furthest behind catch up first, each in its own order. A card of two topics
+    comes at its earlier place, once."""
+    place: dict[int, tuple[int, int, int, int]] = {}
+    for topic_id, cards in new.items():
+        for j, (position, note_id, ord_, card_id) in enumerate(sorted(cards)[: lacking[topic_id]]):
+            key = (studied.get(topic_id, 0) + j, position, note_id, ord_)
+            place[card_id] = min(key, place.get(card_id, key))
+    return sorted(place, key=lambda card_id: (place[card_id], card_id))
 
 
 def with_probes(

@@ -43,6 +43,18 @@ class Leeched:
         )
         return f"Leech: {card} has lapsed {_times(self.lapses)}: {done}"
 
+    def short_text(self, card: str = "this card") -> str:
+        """The same in fewer words, for the reviewer's card border (at most 96 columns wide:
+        `text` overflowed it and was cut): `The last card a leech (8 lapses): suspended;
+        rewrite, then unsuspend`."""
+        lapses = "1 lapse" if self.lapses == 1 else f"{self.lapses} lapses"
+        done = (
+            "suspended; rewrite, then unsuspend"
+            if self.suspended
+            else "tagged, stays in reviews; rewrite it"
+        )
+        return f"{card[:1].upper()}{card[1:]} a leech ({lapses}): {done}"
+
     def summary(self, card_id: int) -> tuple[str, ...]:
         """The session summary's lines: the card, and what to do about it."""
         card = f"card {card_id}: lapsed {_times(self.lapses)}"
@@ -67,3 +79,10 @@ def leech_after(
     if not is_leech(lapses_before, lapses_after, threshold):
         return None
     return Leeched(lapses_after, action)
+
+
+def listed(card_id: int, lapses: int, suspended: bool) -> str:
+    """A leech as the weakness report lists it under a weak topic: `card 12: lapsed 9 times,
+    suspended` (out of the reviews until unsuspended) or `..., tagged leech, in your reviews`."""
+    held = "suspended" if suspended else "tagged leech, in your reviews"
+    return f"card {card_id}: lapsed {_times(lapses)}, {held}"

@@ -48,15 +48,18 @@ FIELD = {
 # whose missed question had unsuspended it): their `suspended` is remembered too. A suspend
 # remembers the leech mark: a leech tagged before it (`leech_action` tag) is no leech since.
 RESTORED = {
-    "suspend": ("suspended", "unsuspended_by", "leech"),
-    "unsuspend": ("suspended", "leech", "unsuspended_by"),
+    "suspend": ("suspended", "unsuspended_by", "leech", "suspended_gone"),
+    "unsuspend": ("suspended", "leech", "unsuspended_by", "suspended_gone"),
     "bury": ("buried_until",),
     "unbury": ("buried_until",),
     "flag": (),
     "unflag": (),
 }
 # A column's value when nothing was remembered for a card (`suspended`: see `plain`).
-PLAIN: dict[str, Any] = {"unsuspended_by": None, "leech": False, "buried_until": None}
+# `suspended_gone`: 0, not suspended by its note's leaving (storage.repos.note_returns).
+PLAIN: dict[str, Any] = {
+    "unsuspended_by": None, "leech": False, "buried_until": None, "suspended_gone": 0,
+}  # fmt: skip
 
 
 def plain(action: str, column: str) -> Any:
@@ -310,6 +313,7 @@ class CardMarks:
     buried_until: datetime | None
     flagged: bool
     note_removed: bool
+    suspended_gone: int = 0  # `cards.suspended_gone` (0: not suspended by its note's leaving)
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,6 +354,15 @@ def plan_undo(
         if values is None:
             left.setdefault(Left.ENDED, []).append(card)
             continue
+        if "suspended_gone" in values and mark.note_removed:
+            # A change made before 56728f8 neither cleared nor remembered the mark of the
+            # note's leaving (a change since clears it): the mark the card holds is kept.
+            values["suspended_gone"] = earlier.get(card, {}).get(
+                "suspended_gone", mark.suspended_gone
+            )
+        if values.get("suspended_gone") and not mark.note_removed:
+            # Suspended by its note's leaving, which has come back since: as the return left it.
+            values.update(suspended=False, suspended_gone=PLAIN["suspended_gone"])
         writes.setdefault(tuple(sorted(values.items())), []).append(card)
     return UndoPlan(
         tuple((values, tuple(cards)) for values, cards in writes.items()),
@@ -376,8 +389,8 @@ def _left(
             return Left.MISSED_QUESTION if mark.unsuspended_by is not None else Left.CHANGED
         if mark.leech and not earlier.get("leech", False):  # a leech tagged before stays
             return Left.LEECH
-        if mark.note_removed:
-            return Left.NOTE_REMOVED
+        if mark.note_removed and not earlier.get("suspended_gone"):
+            return Left.NOTE_REMOVED  # (one its leaving suspended gets that mark back)
     elif not _holds(change, mark):
         return Left.CHANGED
     elif change.action == "bury" and (change.value is None or change.value <= now):

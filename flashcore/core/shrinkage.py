@@ -8,6 +8,7 @@ as one whose topics really differ; here `k` is fitted from the student's own top
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 # Misses shrunk toward the average by core.weakness.RELATIVE_PRIOR_MISSES (False) or by a
@@ -17,6 +18,25 @@ FITTED = False
 # weights 0.5^(age/h) is about 1/2 (a sum of Poisson events weighted by w has variance Σw²).
 DECAYED_VARIANCE = 0.5
 FITTED_PRIOR_RANGE = (0.5, 1000.0)
+# Misses as evidence (issue 21e, an ablation: 0 off): a topic's standing is not the posterior
+# mean of its misses per card against the average but this normal quantile of it (-0.674: the
+# lower quartile of a gamma of shape misses + prior, rate expected + prior), so a few misses
+# above a small expected count (8 questions a day) say little, while a topic whose many misses
+# leave no doubt keeps nearly its mean (core.weakness.Standing.ratio).
+EVIDENCE_Z = 0.0
+
+
+def evidence(shape: float) -> float:
+    """The misses (prior included) a standing counts: `shape` itself (the posterior's mean),
+    or with EVIDENCE_Z its gamma quantile there (`gamma_quantile`)."""
+    return gamma_quantile(shape, EVIDENCE_Z) if EVIDENCE_Z else shape
+
+
+def gamma_quantile(shape: float, z: float) -> float:
+    """The quantile of a gamma of this shape (scale 1) at the standard normal's `z`
+    (Wilson-Hilferty: within about 1% from shape 1 on)."""
+    c = 1.0 / (9.0 * shape)
+    return float(shape * max(0.0, 1.0 - c + z * math.sqrt(c)) ** 3)
 
 
 def fitted_prior(misses: Mapping[int, float], expected: Mapping[int, float]) -> float:

@@ -280,7 +280,7 @@ class Standing:
     @property
     def ratio(self) -> float:
         """Misses per card relative to the student's average, shrunk toward 1 (average)."""
-        return (self.misses + self.prior) / (self.expected + self.prior)
+        return shrinkage.evidence(self.misses + self.prior) / (self.expected + self.prior)
 
 
 def standings(

@@ -21,7 +21,7 @@ from flashcore.services.card_changes import ScopedResult, change_in_scope, note_
 from flashcore.services.exam import card_retention
 from flashcore.services.undo_guard import refuse_if_anki_followed
 from flashcore.storage import repos
-from flashcore.storage.repos.note_returns import by_leech
+from flashcore.storage.repos.note_returns import NOT_GONE, by_leech
 from flashcore.storage.uow import reading_core, run_write, run_write_on, transaction
 
 if TYPE_CHECKING:
@@ -426,10 +426,10 @@ def _undo_logs(
     return done
 
 
-CARD_ACTIONS: dict[str, Any] = {
-    # By hand: a miss's mark on the card goes (a batch's removal leaves it alone then).
-    "suspend": {"suspended": True, "unsuspended_by": None},
-    "unsuspend": {"suspended": False, "leech": False, "unsuspended_by": None},
+_MINE = {"unsuspended_by": None, "suspended_gone": NOT_GONE}  # a miss's, a gone note's mark go
+CARD_ACTIONS: dict[str, Any] = {  # by hand: a batch's removal, a note's return leave the card
+    "suspend": {"suspended": True, **_MINE},
+    "unsuspend": {"suspended": False, "leech": False, **_MINE},
     "unbury": {"buried_until": None},
     "flag": {"flagged": True},
     "unflag": {"flagged": False},

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
@@ -309,9 +310,13 @@ def _load(
             queue_repo.new_rows(conn, fc.profile_id, scope, d.now, fetch, by_weight=by_weight)
         )
         if by_weight and introduction.PROBE_CARDS > 0 and new_rows and new_rows[0][6] > 0:
+            quota = introduction.probe_quota
+            if introduction.COVERAGE > 0.0:
+                studied = queue_repo.studied_share(conn, fc.profile_id)
+                quota = partial(introduction.probe_quota, studied_share=studied)
             probe_rows = queue_repo.first_of_topics(
-                conn, fc.profile_id, scope, d.now, introduction.probe_quota,
-                introduction.probe_count_needed(), fetch,
+                conn, fc.profile_id, scope, d.now, quota,
+                introduction.probe_count_needed(), fetch, introduction.COVERAGE > 0.0,
             )  # fmt: skip
         if by_weight and new_rows and new_rows[0][6] > 0:  # core.first_answers' share
             shared = first_share.shared_rows(conn, fc.profile_id, scope, d.now, fetch)

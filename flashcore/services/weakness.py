@@ -32,7 +32,14 @@ from flashcore.services.matching import (
     topic_scores,
 )
 from flashcore.services.memory import no_cycle_collection
-from flashcore.services.weakness_parts import cards_below, gap_rows, shown_paths, topic_rows
+from flashcore.services.weakness_parts import (
+    cards_below,
+    gap_rows,
+    leech_rows,
+    leech_topics,
+    shown_paths,
+    topic_rows,
+)
 from flashcore.services.weights import (
     card_reasons,
     card_weakness,
@@ -122,8 +129,9 @@ def report_rows(fc: Collection) -> list[dict[str, Any]]:
 
 
 def report(fc: Collection) -> dict[str, list[dict[str, Any]]]:
-    """What `flashcore weakness --json` prints: `topics` (ranked leaves, then rollups) and
-    `gaps` (misses that matched no card or topic, each with the alias to run)."""
+    """What `flashcore weakness --json` prints: `topics` (ranked leaves, then rollups), `gaps`
+    (misses that matched no card or topic, each with the alias to run) and `leeches` (cards
+    marked leech, suspended or tagged, of the first ten leaf topics: the ones to rewrite)."""
     with no_cycle_collection():
         return _report(fc)
 
@@ -137,7 +145,7 @@ def _report(fc: Collection) -> dict[str, list[dict[str, Any]]]:
     refresh_first(fc, today)
     with reading_core(fc.engine) as session:
         if not repos.has_qbank_attempts(session, fc.profile_id):
-            return {"topics": [], "gaps": []}  # nothing missed yet: no topic is weak
+            return {"topics": [], "gaps": [], "leeches": []}  # nothing missed: none is weak
         kept = topics_repo.kept_index(session, fc.profile_id)
         stored = kept.stored or topics_repo.stored_index(session, fc.profile_id, every_note=False)
         index = load_index(session, fc.profile_id, stored=stored)
@@ -162,4 +170,11 @@ def _report(fc: Collection) -> dict[str, list[dict[str, Any]]]:
     due_now = queue_due(fc, shown_paths(index, scored))
     out = topic_rows(index, scored, direct, cards_by_topic, due_now, s)
     closest = kept_scores.closest_topics(found, index)  # kept with the scores, or worked out
-    return {"topics": out, "gaps": gap_rows(fc.profile, index, found.gaps, closest)}
+    weakest = leech_topics(index, out)
+    with reading_core(fc.engine) as session:
+        leeches = repos.leech_cards(session, weakest)
+    return {
+        "topics": out,
+        "gaps": gap_rows(fc.profile, index, found.gaps, closest),
+        "leeches": leech_rows(fc.profile, index, weakest, leeches),
+    }

@@ -32,6 +32,8 @@ from flashcore.services.weakness_parts import (
     gap_rows,
     lapses_of,
     lapses_since,
+    leech_rows,
+    leech_topics,
     shares_of,
     shares_since,
     shown_paths,
@@ -103,7 +105,13 @@ def _report(reader: LightReader, name: str, now: datetime) -> Report:
         due_now = _due(reader, profile_id, wanted, settings, now, today)
     out = topic_rows(index, scores, direct, cards, due_now, settings)
     closest = kept_scores.closest_topics(found, index)
-    return {"topics": out, "gaps": gap_rows(name, index, found.gaps, closest)}
+    weakest = leech_topics(index, out)
+    leeches = reader.leech_cards(weakest) if weakest else []
+    return {
+        "topics": out,
+        "gaps": gap_rows(name, index, found.gaps, closest),
+        "leeches": leech_rows(name, index, weakest, leeches),
+    }
 
 
 def _kept_scores(

@@ -291,6 +291,50 @@ def topic_rows(
     return out
 
 
+# The report lists the leeches of its first this many topics (leaves, ranked): the weakest,
+# where rewriting a card pays most; read through those topics' links only (repos.leech_cards).
+LEECH_TOPICS = 10
+
+
+def leech_topics(index: TopicIndex, topics: list[dict[str, Any]]) -> list[int]:
+    """The ids of the report's first LEECH_TOPICS leaf topics (`topic_rows`), whose leeches
+    it lists."""
+    wanted = [row["topic"] for row in topics if row["level"] == "topic"][:LEECH_TOPICS]
+    shown = set(wanted)
+    ids = {path: t for t, path in index.paths.items() if path in shown}
+    return [ids[path] for path in wanted if path in ids]
+
+
+def leech_rows(
+    profile: str,
+    index: TopicIndex,
+    topic_ids: list[int],
+    leeches: Iterable[tuple[int, int, bool, int]],
+) -> list[dict[str, Any]]:
+    """The report's `leeches`: cards marked leech (`repos.leech_cards` of `leech_topics`: card,
+    lapses, suspended, topic), each once under the first of its topics in the report's order,
+    then the most lapses first. Rewriting them is what helps; the command, run once the card
+    is rewritten, clears the mark and brings a suspended one back."""
+    rank = {t: n for n, t in enumerate(topic_ids)}
+    named = "" if profile == "default" else f" --profile {shlex.quote(profile)}"
+    best: dict[int, tuple[int, int, bool]] = {}
+    for card_id, lapses, suspended, topic_id in leeches:
+        at = rank.get(topic_id)
+        if at is not None and (card_id not in best or at < best[card_id][0]):
+            best[card_id] = (at, lapses, suspended)
+    ordered = sorted(best.items(), key=lambda kv: (kv[1][0], -kv[1][1], kv[0]))
+    return [
+        {
+            "card_id": card_id,
+            "topic": index.paths[topic_ids[at]],
+            "lapses": lapses,
+            "suspended": suspended,
+            "command": f"flashcore{named} cards unsuspend {card_id}",
+        }
+        for card_id, (at, lapses, suspended) in ordered
+    ]
+
+
 def gap_rows(
     profile: str, index: TopicIndex, gaps: list[Gap], topics: list[int | None]
 ) -> list[dict[str, Any]]:

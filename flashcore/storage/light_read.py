@@ -292,6 +292,18 @@ class LightReader:
         ).fetchall()
         return {int(t): int(n) for t, n in rows if t in wanted}
 
+    def leech_cards(self, topic_ids: list[int]) -> list[tuple[int, int, bool, int]]:
+        """repos.leech_cards."""
+        ids = sorted(topic_ids)
+        rows = self.conn.execute(
+            "SELECT cards.id, cards.lapses, cards.suspended, note_topics.topic_id "
+            "FROM note_topics JOIN cards ON cards.note_id = note_topics.note_id "
+            f"WHERE note_topics.topic_id IN ({_marks(len(ids))}) AND cards.leech IS 1 "
+            "ORDER BY cards.id, note_topics.topic_id",
+            ids,
+        ).fetchall()
+        return [(int(c), int(n), bool(held), int(t)) for c, n, held, t in rows]
+
     # ------------------------------------------------------------ answers and misses
 
     def review_outcomes(self, profile_id: int, since: datetime) -> list[light_rules.ReviewOutcome]:

@@ -83,7 +83,26 @@ def read_revision(engine: Engine) -> str | None:
         problem = _first_line(exc)
         if "locked" in problem or "busy" in problem:  # SQLite: another process holds it
             raise DatabaseBusyError(f"cannot open {_where(engine)}: {problem}") from None
-        raise DatabaseError(f"cannot open {_where(engine)}: {problem}") from None
+        raise DatabaseError(
+            f"cannot open {_where(engine)}: {problem}{_why_cannot_open(engine, problem)}"
+        ) from None
+
+
+def _why_cannot_open(engine: Engine, problem: str) -> str:
+    """SQLite's "unable to open database file" names no cause: a folder that may not be
+    written (SQLite makes -wal and -shm files beside the database, and the file itself when it
+    is new) is the usual one, said in words the command line turns into advice."""
+    if "unable to open" not in problem:
+        return ""
+    path = sqlite_path(engine.url.render_as_string(hide_password=True))
+    if path is None:
+        return ""
+    folder = Path(path).parent
+    if folder.is_dir() and not os.access(folder, os.W_OK):
+        return f" (its folder {folder} is read-only)"
+    if Path(path).exists() and not os.access(path, os.W_OK):
+        return " (the file is read-only)"
+    return ""
 
 
 def _where(engine: Engine) -> str:

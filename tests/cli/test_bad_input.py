@@ -9,6 +9,8 @@ import re
 import sqlite3
 import stat
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -69,25 +71,21 @@ def test_doctor_does_not_call_a_sound_database_damaged_when_it_cannot_run_its_ch
     assert dump(loaded_sqlite) == before
 
 
-def test_doctor_in_a_folder_it_cannot_write_says_so_instead_of_damaged(cli, loaded_sqlite):
-    """For real: a folder nobody may write to (chmod, or `chattr +i` for root), so SQLite
-    cannot make the -shm file its read-only connection needs."""
+@contextmanager
+def read_only_folder(folder: Path) -> Iterator[None]:
+    """A folder nobody may write to (chmod, or `chattr +i` for root); skips where it cannot be."""
     import shutil
     import subprocess
 
-    db = Path(loaded_sqlite.removeprefix("sqlite:///"))
-    cli.ok("decks", "list", "--db", loaded_sqlite)  # checkpointed and closed: no -wal/-shm left
-    for leftover in db.parent.glob(db.name + "-*"):
-        leftover.unlink()
     root = os.geteuid() == 0
     if root and shutil.which("chattr"):
-        locked = subprocess.run(["chattr", "+i", str(db.parent)], capture_output=True).returncode
-        unlock = ["chattr", "-i", str(db.parent)]
+        locked = subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode
+        unlock = ["chattr", "-i", str(folder)]
     else:
-        os.chmod(db.parent, 0o555)
+        os.chmod(folder, 0o555)
         locked, unlock = 0, None
     try:
-        probe = db.parent / "probe"
+        probe = folder / "probe"
         try:
             probe.touch()
         except OSError:
@@ -97,14 +95,48 @@ def test_doctor_in_a_folder_it_cannot_write_says_so_instead_of_damaged(cli, load
             pytest.skip("this folder cannot be made read-only here")
         if locked != 0:
             pytest.skip("chattr +i is not allowed here")
-        line = refused(cli("doctor", "--db", loaded_sqlite))
-        assert "cannot run the integrity check" in line and "read-only" in line
-        assert "damaged" not in line
+        yield
     finally:
         if unlock:
             subprocess.run(unlock, check=False)
         else:
-            os.chmod(db.parent, 0o755)
+            os.chmod(folder, 0o755)
+
+
+def _closed_database(cli, url: str) -> Path:
+    db = Path(url.removeprefix("sqlite:///"))
+    cli.ok("decks", "list", "--db", url)  # checkpointed and closed: no -wal/-shm left
+    for leftover in db.parent.glob(db.name + "-*"):
+        leftover.unlink()
+    return db
+
+
+def test_doctor_in_a_folder_it_cannot_write_says_so_instead_of_damaged(cli, loaded_sqlite):
+    """For real: SQLite cannot make the -shm file its read-only connection needs."""
+    db = _closed_database(cli, loaded_sqlite)
+    with read_only_folder(db.parent):
+        line = refused(cli("doctor", "--db", loaded_sqlite))
+        assert "cannot run the integrity check" in line and "read-only" in line
+        assert "damaged" not in line
+
+
+@pytest.mark.parametrize(
+    "args", [("due",), ("answer", "1", "good"), ("stats",), ("init",), ("init", "NEW")]
+)
+def test_a_database_in_a_folder_it_cannot_write_is_named_read_only(cli, loaded_sqlite, args):
+    """SQLite says only "unable to open database file" (found living with it: a collection on
+    a read-only mount): every command names the read-only folder and what to do."""
+    db = _closed_database(cli, loaded_sqlite)
+    url = loaded_sqlite
+    if args[-1] == "NEW":  # a new database in that folder: init cannot create it
+        args, url = args[:-1], f"sqlite:///{db.parent / 'new.sqlite3'}"
+    before = dump(loaded_sqlite)
+    with read_only_folder(db.parent):
+        line = refused(cli(*args, "--db", url))
+        assert f"its folder {db.parent} is read-only" in line, line
+        assert "make both writable" in line and "nothing was changed" in line
+    assert dump(loaded_sqlite) == before
+    assert not (db.parent / "new.sqlite3").exists()
 
 
 def test_doctor_still_reports_a_corrupt_database_as_damaged(cli, loaded_sqlite, monkeypatch):

@@ -32,7 +32,7 @@ def test_weakness_json_is_one_object_with_ranked_topics_then_rollups_and_gaps(
     assert imported["matched"] == {"card": 1, "topic": 4, "none": 1}
     assert imported["warnings"] == []
     found = cli.json("weakness", "--db", db_url)
-    assert set(found) == {"topics", "gaps"}
+    assert set(found) == {"topics", "gaps", "leeches"}
     topics = found["topics"]
     leaves = [r["topic"] for r in topics if r["level"] == "topic"]
     # The Metabolic acidosis miss is uworld:118154: it counts for its card, which has no topic.
@@ -100,7 +100,7 @@ def test_a_long_paste_of_incorrects_warns_on_stderr_and_still_imports(cli, sqlit
 
 
 def test_weakness_without_misses_says_how_to_start(cli, sqlite_url):
-    assert cli.json("weakness", "--db", sqlite_url) == {"topics": [], "gaps": []}
+    assert cli.json("weakness", "--db", sqlite_url) == {"topics": [], "gaps": [], "leeches": []}
     assert "no weak topics yet" in cli.ok("weakness", "--db", sqlite_url).out
 
 

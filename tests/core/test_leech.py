@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from flashcore.core.errors import ConfigError
-from flashcore.core.leech import LeechAction, Leeched, is_leech, leech_after, leech_note
+from flashcore.core.leech import LeechAction, Leeched, is_leech, leech_after, leech_note, listed
 from flashcore.core.settings import RULES, Settings, load_stored, set_value
 
 
@@ -87,3 +87,8 @@ def test_leech_action_is_stored_only_where_it_differs_from_the_default():
     assert Settings(leech_action=other).to_stored()["leech_action"] == other
     assert Settings(new_per_day=30).to_json()["leech_action"] == default  # `config get` lists it
     assert set(Settings().to_stored()) == set(RULES) - {"leech_action"}
+
+
+def test_the_weakness_report_lists_a_leech_as_suspended_or_in_the_reviews():
+    assert listed(12, 9, True) == "card 12: lapsed 9 times, suspended"
+    assert listed(7, 1, False) == "card 7: lapsed once, tagged leech, in your reviews"

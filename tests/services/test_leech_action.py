@@ -138,7 +138,7 @@ def test_a_profile_that_never_set_it_tags_leeches(fc, tmp_path):
         fc.clock.set(fc.clock.now().replace(hour=9, minute=0) + timedelta(days=1))
     shown = card(fc, target)
     assert (shown["leech"], shown["suspended"]) == (True, False)
-    assert weakness.report(fc) == {"topics": [], "gaps": []}
+    assert weakness.report(fc) == {"topics": [], "gaps": [], "leeches": []}
     study.set_cards(fc, "unsuspend", [target])  # `cards unsuspend ID`: rewritten, mark gone
     assert (card(fc, target)["leech"], card(fc, target)["suspended"]) == (False, False)
 

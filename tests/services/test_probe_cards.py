@@ -288,3 +288,39 @@ def test_the_walk_finds_the_probes_that_ranking_every_card_found(fc, tmp_path, m
                 assert walked == ranked, (batch, ranked_max, deck, fetch)
                 checked += len(walked)
     assert checked > 30  # probes were found, not two empty lists compared
+
+
+def test_with_coverage_the_topics_behind_catch_up_in_round_robin(fc, tmp_path, monkeypatch):
+    """core.introduction.COVERAGE (issue 21e's ablation, off as shipped): a topic's probes
+    reach its share of the collection's studied cards, the topic's k-th before any one's
+    (k+1)-th, each topic in its own order."""
+    from functools import partial
+
+    from flashcore.storage import repos
+    from flashcore.storage.repos import queue as queue_repo
+
+    body = "\n".join(
+        f'[[cards]]\nid = "{name.lower()}-{n:02d}"\nfront = "Fact {n} of {name}?"\n'
+        f'back = "Answer {n}"\ntopics = ["{topic_path(name)}"]\n'
+        for name in ("Alpha", "Beta", "Gamma")
+        for n in range(10)
+    )
+    (report,) = fc.add_decks([write_deck(tmp_path / "deck.toml", body, key="deck")])
+    assert report.ok, report.problems
+    ids = {c["note_key"].split(":")[1]: c["card_id"] for c in fc.cards()}
+    for n in range(10):  # Alpha studied whole: a third of the collection
+        study.answer(fc, ids[f"alpha-{n:02d}"], Rating.GOOD)
+    study.answer(fc, ids["beta-00"], Rating.GOOD)
+    monkeypatch.setattr(introduction, "COVERAGE", 1.0)
+    keys = {c["card_id"]: c["note_key"].split(":")[1] for c in fc.cards()}
+    with fc.engine.connect() as conn:
+        share = queue_repo.studied_share(conn, fc.profile_id)
+        assert share == pytest.approx(11 / 30)
+        scope = repos.card_scope(conn, fc.profile_id, None, None)
+        quota = partial(introduction.probe_quota, studied_share=share)  # 3 of 10 each
+        rows = queue_repo.first_of_topics(
+            conn, fc.profile_id, scope, fc.now(), quota, introduction.probe_count_needed(), 100,
+            True,
+        )  # fmt: skip
+    # Gamma (none studied) first, then Beta's second card and Gamma's second, ...
+    assert [keys[r[0]] for r in rows] == ["gamma-00", "beta-01", "gamma-01", "beta-02", "gamma-02"]

@@ -113,6 +113,7 @@ def test_the_light_report_is_the_full_report_or_nothing(kept_for_small, tmp_path
         ("next day", False, lambda: clock.advance(timedelta(days=1))),
         ("answers", True, lambda: _answer(fc, clock, [Rating.GOOD, Rating.EASY], 12)),
         ("five days on", False, lambda: clock.advance(timedelta(days=5))),
+        ("leeches at one lapse", True, lambda: settings_on("leech_threshold", "1")),
         ("reviews, some lapsed", True, lambda: _answer(fc, clock, [Rating.AGAIN, Rating.GOOD], 12)),
         ("an import keeping nothing", False, lambda: import_(90, keeps=False)),
         ("a setting the report reads", True, lambda: settings_on("weakness_max_retention", "0.95")),
@@ -123,7 +124,7 @@ def test_the_light_report_is_the_full_report_or_nothing(kept_for_small, tmp_path
     with Flashcore.open(sqlite_url, clock=clock, timezone="UTC") as fc:
         load_deck(fc, tmp_path)
         assert light.report(path, "default", clock.now()) is None  # nothing imported
-        assert weakness.report(fc) == {"topics": [], "gaps": []}
+        assert weakness.report(fc) == {"topics": [], "gaps": [], "leeches": []}
         import_(400)
         assert _compare(fc, path, "first import") is False  # the index not kept yet
         for name, answers_at_once, step in steps:
@@ -134,6 +135,7 @@ def test_the_light_report_is_the_full_report_or_nothing(kept_for_small, tmp_path
         assert last["topics"] and last["gaps"]
         assert any(r["due"] for r in last["topics"]), "no due card counted"
         assert any(r["forgetting_vs_average"] is not None for r in last["topics"]), "no lapse"
+        assert last["leeches"], "no leech of a weak topic listed"
         # Another profile: its own report, or nothing; never the default profile's.
         fc.create_profile("second", timezone="UTC")
     with Flashcore.open(sqlite_url, clock=clock, profile="second") as other:
@@ -331,5 +333,5 @@ def test_the_light_reads_are_the_repositories_statements(kept_for_small, tmp_pat
     assert own == [], "light reads that are no repository's statement"
     for read in ("prev.stability_after", "qbank_attempts.others IS NOT NULL", "FROM pull_forwards",
                  "GROUP BY qbank_tallies.topic", "FROM topic_index_cache", "FROM cards WHERE",
-                 "FROM topic_scores_kept", "FROM topic_cards"):  # fmt: skip
+                 "FROM topic_scores_kept", "FROM topic_cards", "cards.leech IS 1"):  # fmt: skip
         assert any(read in s for s in ran), f"the state read nothing with {read!r}"

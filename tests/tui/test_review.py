@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from flashcore.core.errors import FlashcoreError
 from flashcore.core.model import Rating
 from flashcore.services import study
@@ -430,7 +432,7 @@ async def test_a_card_that_becomes_a_leech_is_suspended_with_a_notice(fc):
         assert screen.view.card_id == first
         await answer(pilot, "1")
         assert isinstance(app.screen, SessionEndScreen)  # nothing left: the summary
-    assert "Leech" in notes
+    assert "a leech (1 lapse): suspended" in notes
     card = next(c for c in fc.cards() if c["card_id"] == first)
     assert (card["leech"], card["suspended"], card["lapses"]) == (True, True, 1)
 
@@ -454,13 +456,26 @@ async def test_a_leech_made_by_the_session_s_last_answer_is_named_in_its_summary
     )
 
 
-async def test_the_leech_notice_says_the_card_was_suspended(fc):
-    _one_card_a_lapse_from_leech(fc, "suspend")
+@pytest.mark.parametrize("size", [SIZE, (160, 40)])
+async def test_the_leech_notice_says_the_card_was_suspended_whole_at_any_width(fc, size):
+    # "Leech: this card has lapsed once: tagged leech and suspended (rewrite it, then unsuspend
+    # it)" ran past the card's border at every width (the card is at most 96 columns) and was
+    # cut to "...(rewrite it, t…" (found living with it): fewer words that fit whole.
+    notice = "The last card a leech (1 lapse): suspended; rewrite, then unsuspend"
+    first = _one_card_a_lapse_from_leech(fc, "suspend")
+    other = next(c["card_id"] for c in fc.cards() if c["card_id"] != first)
+    study.set_cards(fc, "unsuspend", [other])  # a new card after it: the notice is on screen
     notes = Notes()
-    async with review_app(fc).run_test(size=SIZE, message_hook=notes) as pilot:
+    app = review_app(fc)
+    async with app.run_test(size=size, message_hook=notes) as pilot:
         await start_session(pilot)
-        await answer(pilot, "1")
-    assert "Leech: this card has lapsed once: tagged leech and suspended (rewrite it" in notes
+        await pilot.press("space")
+        await pilot.pause()
+        await pilot.press("1")
+        await pilot.pause()
+        shown = screen_text(app)
+    assert notice in notes.messages
+    assert notice in shown  # whole, in the border
     assert "it stays" not in " ".join(notes.messages)
 
 
@@ -480,7 +495,7 @@ async def test_a_tagged_leech_stays_in_the_session_and_its_why_line_says_leech(f
         assert app.screen.view.card_id == first
         assert app.screen._texts.why.plain.startswith("why: leech: lapsed once (rewriting")
         assert "why: leech: lapsed once" in screen_text(app)
-    assert "Leech: this card has lapsed once: tagged leech; it stays" in notes
+    assert "This card a leech (1 lapse): tagged, stays in reviews; rewrite it" in notes
     card = next(c for c in fc.cards() if c["card_id"] == first)
     assert (card["leech"], card["suspended"], card["lapses"]) == (True, False, 1)
 

@@ -74,6 +74,13 @@ ARMS: dict[str, Arm] = {
         "first-share", patch=(("first_answers.ENABLED", True), ("first_answers.MODE", "share"))
     ),
     "no-first": Arm("no-first", patch=(("first_answers.ENABLED", False),)),
+    # every topic's probes reach its share of the cards studied so far (issue 21e,
+    # core.introduction.COVERAGE): no topic left behind the average by the weak-first order
+    "coverage": Arm("coverage", patch=(("introduction.COVERAGE", 1.0),)),
+    "coverage-half": Arm("coverage-half", patch=(("introduction.COVERAGE", 0.5),)),
+    # a topic's misses as evidence: its standing the posterior's lower quartile, not its mean
+    # (issue 21e, core.weakness.EVIDENCE_Z): a few misses of a sparse log say little
+    "evidence": Arm("evidence", patch=(("shrinkage.EVIDENCE_Z", -0.674),)),
     # the misses' "% correct others" left unweighed (before issue 21's twelfth round), or
     # weighed by 1 / (1 - share) instead of the share (core.difficulty.MODE)
     "difficulty-off": Arm("difficulty-off", patch=(("difficulty.MODE", "off"),)),

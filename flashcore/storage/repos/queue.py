@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Float, and_, cast, func, literal_column, or_, select
 
+from flashcore.core import introduction
 from flashcore.core.model import CardState
 from flashcore.storage.repos.cards import card_filter
 from flashcore.storage.repos.common import chunks
@@ -163,6 +164,7 @@ def first_of_topics(
     quota: Callable[[int], int],
     count_up_to: int,
     fetch: int,
+    round_robin: bool = False,
 ) -> list[QueueRow]:
     """The scope's new cards among the first `quota(n)` cards of one of their note's topics
     (n: the topic's cards, counted up to `count_up_to`), by position (at most `fetch`): a
@@ -176,10 +178,13 @@ def first_of_topics(
     `fetch` probes are found: ranking every new card of 1,281 short topics took 3.5 s at
     200,000 new cards, where the walk stops after a few hundred (it sorts every new card
     first, ~0.6 s there, which ranking a few topics' cards never pays)."""
-    short = _topics_short_of(conn, profile_id, quota, count_up_to)
+    studied: dict[int, int] | None = {} if round_robin else None
+    short = _topics_short_of(conn, profile_id, quota, count_up_to, studied)
     probes: Iterator[int]
+    ranked: list[int] = []
     if len(short) <= RANKED_TOPICS_MAX:
-        probes = iter(_ranked_probes(conn, short))
+        ranked = _ranked_probes(conn, short, studied)
+        probes = iter(ranked)
     else:
         probes = _walked_probes(conn, profile_id, short)
     rows: list[QueueRow] = []
@@ -198,6 +203,9 @@ def first_of_topics(
     close = getattr(probes, "close", None)
     if close is not None:
         close()
+    if studied is not None:  # the round robin's order, not each batch's introduction order
+        order = {card_id: n for n, card_id in enumerate(ranked)}
+        rows.sort(key=lambda r: order.get(r[0], len(order)))
     return rows[:fetch]
 
 
@@ -214,9 +222,13 @@ def _in_scope(conn: Executor, scope: Any, now: datetime, ids: list[int]) -> list
     ]
 
 
-def _ranked_probes(conn: Executor, short: dict[int, int]) -> list[int]:
+def _ranked_probes(
+    conn: Executor, short: dict[int, int], studied: dict[int, int] | None = None
+) -> list[int]:
     """Each short topic's first `lacking` new cards, its notes read through note_topics and
-    ranked per topic; every probe once, in introduction order."""
+    ranked per topic; every probe once, in introduction order. With `studied` (each topic's
+    studied cards: core.introduction.COVERAGE's round robin), by the topic's count of cards
+    each would make first, then introduction order: the least-studied topics' first."""
     c, nt = cards.c, note_topics.c
     topics_of: dict[int, list[int]] = defaultdict(list)
     for chunk in chunks(sorted(short), 900):
@@ -233,6 +245,8 @@ def _ranked_probes(conn: Executor, short: dict[int, int]) -> list[int]:
         ):
             for topic_id in topics_of[note_id]:
                 found[topic_id].append((position, note_id, ord_, card_id))
+    if studied is not None:
+        return introduction.round_robin(found, short, studied)
     firsts: set[tuple[int, int, int, int]] = set()
     for topic_id, new in found.items():
         firsts.update(sorted(new)[: short[topic_id]])
@@ -268,7 +282,11 @@ def _walked_probes(conn: Executor, profile_id: int, short: dict[int, int]) -> It
 
 
 def _topics_short_of(
-    conn: Executor, profile_id: int, quota: Callable[[int], int], count_up_to: int
+    conn: Executor,
+    profile_id: int,
+    quota: Callable[[int], int],
+    count_up_to: int,
+    studied_out: dict[int, int] | None = None,
 ) -> dict[int, int]:
     """The profile's topics with fewer studied cards on their own notes than `quota(their
     cards)` (suspended cards do not count) -> how many new cards they still lack. Each topic's
@@ -297,6 +315,8 @@ def _topics_short_of(
         lacking = quota(total) - studied
         if lacking > 0:
             out[topic_id] = lacking
+            if studied_out is not None:
+                studied_out[topic_id] = studied
     return out
 
 
@@ -403,3 +423,15 @@ def new_of_topics(
             )
         ]
     return rows
+
+
+def studied_share(conn: Executor, profile_id: int) -> float:
+    """The share of the profile's unsuspended cards studied (not new), 0-1 (0: no card):
+    core.introduction's COVERAGE quota (an ablation, read only when it is on)."""
+    c = cards.c
+    total, new = conn.execute(
+        select(func.count(), func.count().filter(c.state == literal_column("0"))).where(
+            c.profile_id == profile_id, c.suspended.is_(False)
+        )
+    ).one()
+    return (int(total) - int(new)) / int(total) if total else 0.0

@@ -90,3 +90,24 @@ def topics_with_new_cards(session: Executor, profile_id: int) -> set[int]:
         .where(c.profile_id == profile_id, c.state == 0, c.suspended.is_(False))
     )
     return {int(r[0]) for r in rows}
+
+
+def leech_cards(session: Executor, topic_ids: list[int]) -> list[tuple[int, int, bool, int]]:
+    """The cards marked leech (suspended as one or tagged) whose notes are linked directly to
+    one of these topics: (card id, lapses, suspended, topic id), by card then topic. Read
+    through the topics' links (`note_topics`' topic index, then each note's cards), so a
+    report of a few topics reads their cards only, never the whole collection's: the topics
+    are the profile's, so its cards are named by them alone (a test of `cards.profile_id`
+    beside them had SQLite walk the profile's every card instead: ~24 against ~7 ms of CPU
+    for ten topics of 200,000 cards on a synthetic copy of the tables)."""
+    if not topic_ids:
+        return []
+    c, nt = cards.c, note_topics.c
+    rows = session.execute(
+        select(c.id, c.lapses, c.suspended, nt.topic_id)
+        .select_from(note_topics)
+        .join(cards, c.note_id == nt.note_id)
+        .where(nt.topic_id.in_(sorted(topic_ids)), c.leech.is_(True))
+        .order_by(c.id, nt.topic_id)
+    ).all()
+    return [(int(card), int(lapses), bool(held), int(topic)) for card, lapses, held, topic in rows]

@@ -379,7 +379,7 @@ class ReviewWrites:
                 self._set_scope()
                 self._update_progress()
             if outcome.leeched is not None:
-                self.say(outcome.leeched.text("the last card"), severity="warning")
+                self.say(outcome.leeched.short_text("the last card"), severity="warning")
             else:
                 self._clear_behind_status()
             self._replay_keys()
