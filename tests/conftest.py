@@ -4,7 +4,8 @@ PostgreSQL tests use FLASHCORE_TEST_PG_URL (default: the local server). `db_url`
 schema at the migration head, migrated once per process and emptied between tests
 (tests/pg_schemas.py); `pg_url` a fresh empty schema of the test's own, dropped afterwards. The
 connections an engine closes are kept for the next engine of the same URL, reset to a new
-session (tests/pg_connections.py): a command run in this process starts no server process. When
+session (tests/pg_connections.py): a command run in this process starts no server process. Every
+engine of a test process shares one compiled-statement cache (tests/compiled_cache.py). When
 the server cannot be reached the PostgreSQL variants are skipped locally, but fail under CI=true
 so a dead server never passes silently.
 """
@@ -23,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from flashcore.core.clock import FixedClock
-from tests import alembic_scripts, guard, migrated_template, pg_connections
+from tests import alembic_scripts, compiled_cache, guard, migrated_template, pg_connections
 from tests.pg_schemas import HeadSchemas
 
 PG_URL = os.environ.get(
@@ -38,6 +39,7 @@ guard.install()
 alembic_scripts.install()
 migrated_template.install()
 pg_connections.install()
+compiled_cache.install()
 
 
 def _temp_root_in_memory() -> None:
@@ -117,6 +119,16 @@ HEAVY_FIRST = (
     "tests/cli/test_cli_process.py",
     "tests/cli/test_priority.py",
     "tests/cli/test_hostile_fuzz.py",
+    # services scenarios over days whose PostgreSQL variants take 40-90 s at load 15
+    "tests/services/test_pull_forward_gate.py",
+    "tests/services/test_pull_forward_share.py",
+    "tests/services/test_leech_action.py",
+    "tests/services/test_probe_cards.py",
+    "tests/services/test_kept_scores.py",
+    "tests/services/test_first_answers_flow.py",
+    "tests/services/test_exam_plan.py",
+    "tests/services/test_anki_chained_whole.py",
+    "tests/services/test_first_report_of_day.py",
 )
 
 

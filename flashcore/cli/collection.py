@@ -49,7 +49,10 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_config(args: argparse.Namespace) -> int:
+    from flashcore.services.exam import follow_plan
+
     with open_collection(args) as fc:
+        follow_plan(fc)  # plan_mode auto: the new_per_day shown is today's, as the queue's
         if args.verb == "get":
             if args.key is None:
                 items = fc.config_items()
@@ -66,6 +69,8 @@ def cmd_config(args: argparse.Namespace) -> int:
                     "config set needs KEY and VALUE: flashcore config set new_per_day 30"
                 )
             value = fc.config_set(args.key, args.value)
+            if args.key == "plan_mode":
+                follow_plan(fc)  # switched to auto: new_per_day follows the plan from today
     if args.json:
         emit_json({"key": args.key, "value": value})
     else:

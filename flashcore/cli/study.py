@@ -195,7 +195,12 @@ def cmd_check(args: argparse.Namespace) -> int:
             say(f"topic cards {problem}")
         if report.topic_cards_repaired:
             say("repaired the topics' card counts (counted afresh from the cards)")
-    broken = report.problems or report.tally_problems or report.topic_card_problems
+        for problem in report.weak_candidate_problems[:50]:
+            say(f"weakness candidates {problem}")
+        if report.weak_candidates_repaired:
+            say("repaired the weakness candidates (worked out afresh from the cards)")
+    broken = (report.problems or report.tally_problems or report.topic_card_problems
+              or report.weak_candidate_problems)  # fmt: skip
     return 1 if broken and not args.repair else 0
 
 

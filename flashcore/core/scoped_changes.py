@@ -313,6 +313,7 @@ class CardMarks:
     buried_until: datetime | None
     flagged: bool
     note_removed: bool
+    suspended_gone: int = 0  # `cards.suspended_gone` (0: not suspended by its note's leaving)
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,6 +354,12 @@ def plan_undo(
         if values is None:
             left.setdefault(Left.ENDED, []).append(card)
             continue
+        if "suspended_gone" in values and mark.note_removed:
+            # A change made before 56728f8 neither cleared nor remembered the mark of the
+            # note's leaving (a change since clears it): the mark the card holds is kept.
+            values["suspended_gone"] = earlier.get(card, {}).get(
+                "suspended_gone", mark.suspended_gone
+            )
         if values.get("suspended_gone") and not mark.note_removed:
             # Suspended by its note's leaving, which has come back since: as the return left it.
             values.update(suspended=False, suspended_gone=PLAIN["suspended_gone"])

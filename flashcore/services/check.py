@@ -30,6 +30,10 @@ class CheckReport:
     # Topics whose kept card count (`topic_cards`, kept by triggers) disagrees with their cards
     topic_card_problems: list[str] = field(default_factory=list)
     topic_cards_repaired: bool = False
+    # Cards the weight refresh reads (`weak_candidates`, kept by triggers: schema 0031) that
+    # disagree with the cards: a card kept that is not one, or one not kept
+    weak_candidate_problems: list[str] = field(default_factory=list)
+    weak_candidates_repaired: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -44,6 +48,10 @@ class CheckReport:
             "topic_cards": {
                 "problems": self.topic_card_problems,
                 "repaired": self.topic_cards_repaired,
+            },
+            "weak_candidates": {
+                "problems": self.weak_candidate_problems,
+                "repaired": self.weak_candidates_repaired,
             },
         }
 
@@ -92,6 +100,7 @@ def check(fc: Collection, *, repair: bool = False) -> CheckReport:
         report.repaired = _repair(fc, fixes, history)
     _check_tallies(fc, report, repair)
     _check_topic_cards(fc, report, repair)
+    _check_weak_candidates(fc, report, repair)
     return report
 
 
@@ -198,3 +207,20 @@ def _check_topic_cards(fc: Collection, report: CheckReport, repair: bool) -> Non
     if repair and wrong:
         run_write(fc.engine, lambda session: repos.recount_topic_cards(session, fc.profile_id))
         report.topic_cards_repaired = True
+
+
+def _check_weak_candidates(fc: Collection, report: CheckReport, repair: bool) -> None:
+    """The cards the weight refresh reads (`weak_candidates`) must be those worked out from the
+    cards and their notes' topics (a card left out is one the refresh never moves again);
+    `repair` fills them afresh."""
+    from flashcore.storage import weak_candidates
+
+    with reading(fc.engine) as session:
+        kept, counted = weak_candidates.kept_and_counted(session, fc.profile_id)
+    for card_id in sorted(counted - kept):
+        report.weak_candidate_problems.append(f"card {card_id}: may move, not kept")
+    for card_id in sorted(kept - counted):
+        report.weak_candidate_problems.append(f"card {card_id}: kept, cannot move")
+    if repair and kept != counted:
+        run_write(fc.engine, lambda session: weak_candidates.refill(session, fc.profile_id))
+        report.weak_candidates_repaired = True

@@ -23,6 +23,7 @@ from flashcore.core.text import PROFILE_CHARS, name_problem, shown
 from flashcore.storage import repos
 from flashcore.storage.db import default_db_path, make_engine, sqlite_path, url_for_path
 from flashcore.storage.migrate import ensure_schema
+from flashcore.storage.planning import stamp_plan_day
 from flashcore.storage.uow import reading, run_write
 
 DEFAULT_PROFILE = "default"
@@ -229,10 +230,14 @@ class Collection:
             if settings.new_order != self.settings.new_order:
                 # Every surface reads the stored order: renumber the new cards in the new one.
                 repos.renumber_new_cards(session, self.profile_id, NewOrder(settings.new_order))
+            if key == "plan_mode":  # auto from now on: new_per_day follows the plan today
+                stamp_plan_day(session, self.profile_id, None)
 
         run_write(self.engine, work)
         self.settings = settings
         self._policy = None
+        if key == "plan_mode":
+            self._exam = False  # its plan day cleared: read again (services.exam.follow_plan)
         return self.config_get(key)
 
     def list_profiles(self) -> list[dict[str, Any]]:

@@ -46,6 +46,7 @@ def set_exam(
         chosen = Exam(exam_date, minutes, buffer)
     run_write(fc.engine, lambda s: planning.save_exam(s, fc.profile_id, chosen, fc.now()))
     fc.forget_exam()
+    follow_plan(fc)  # plan_mode auto: new_per_day follows the moved exam today, not tomorrow
     return chosen
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Generator, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING
+from itertools import islice
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from flashcore.core import topics as topic_keys
 from flashcore.core import weakness as model
@@ -18,6 +19,8 @@ from flashcore.services.scored import scheduling_scores as scheduling_scores
 from flashcore.services.topic_index import TopicIndex as TopicIndex
 from flashcore.services.topic_index import load_index as load_index
 from flashcore.storage.repos import attempts as attempts_repo
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from flashcore.storage.repos.common import Executor
@@ -177,6 +180,7 @@ def match_all(
     *,
     skip_batch: int | None = None,
     added: Iterable[AddedAttempt] = (),
+    added_groups: AddedGroups | None = None,
 ) -> Matched:
     """Every attempt matched, aggregated in SQL so 100,000 attempts cost a few grouped rows: by
     question id first (a card that lists it), else by its most specific text; with the answers
@@ -185,23 +189,54 @@ def match_all(
     An import that has just written batch `skip_batch` passes its rows as `added`: they are
     counted from memory instead of being read back and grouped (a first import of 100,000
     attempts: 0.15 -> ~0.05 s). The result is the same either way: counts summed per (topic,
-    day, outcome) in a fixed order."""
+    day, outcome) in a fixed order. `added_groups`: the rows grouped already by
+    `group_added` with this index's question ids (in the pauses of the import's copy)."""
     tally = _Tally()
     _tally_stored(session, profile_id, index, skip_batch, tally)
-    _tally_added(index, added, tally)
+    if added_groups is None:
+        added_groups = finished(group_added(index.qid_notes, added, None))
+    _tally_added(index, added_groups, tally)
     return tally.resolve(index)
 
 
-def _tally_added(index: TopicIndex, added: Iterable[AddedAttempt], tally: _Tally) -> None:
+# An import's rows counted per listed question, texts, day and miss, and per texts, day and
+# miss for the others (`group_added`), each in the order it first came.
+AddedGroups = tuple[
+    dict[tuple[str, str, str, str, str, str, bool], int], dict[tuple[str, str, str, str, bool], int]
+]
+
+
+def group_added(
+    qid_notes: Mapping[tuple[str, str], Any], added: Iterable[AddedAttempt], rows: int | None
+) -> Generator[None, None, AddedGroups]:
+    """`added` grouped as `match_all` counts it (by question when `qid_notes` has its
+    source and id), yielding after each `rows` rows (None: all at once, no yield)."""
     by_qid: dict[tuple[str, str, str, str, str, str, bool], int] = defaultdict(int)
     by_text: dict[tuple[str, str, str, str, bool], int] = defaultdict(int)
-    qid_notes = index.qid_notes
-    for source, qid, outcome, day, topic, category, system in added:
-        missed = outcome in MISSED
-        if (source, qid) in qid_notes:
-            by_qid[(source, qid, topic, category, system, day, missed)] += 1
-        else:
-            by_text[(topic, category, system, day, missed)] += 1
+    rows_left = iter(added)
+    while part := list(islice(rows_left, rows)):
+        for source, qid, outcome, day, topic, category, system in part:
+            missed = outcome in MISSED
+            if (source, qid) in qid_notes:
+                by_qid[(source, qid, topic, category, system, day, missed)] += 1
+            else:
+                by_text[(topic, category, system, day, missed)] += 1
+        if rows is not None:
+            yield
+    return by_qid, by_text
+
+
+def finished(slices: Generator[None, None, T]) -> T:
+    """What a generator of slices returns, every slice run."""
+    while True:
+        try:
+            next(slices)
+        except StopIteration as done:
+            return cast("T", done.value)
+
+
+def _tally_added(index: TopicIndex, groups: AddedGroups, tally: _Tally) -> None:
+    by_qid, by_text = groups
     days: dict[str, date] = {}
     for (source, qid, topic, category, system, day, missed), count in by_qid.items():
         on_date = days.get(day) or days.setdefault(day, date.fromisoformat(day))
@@ -267,6 +302,7 @@ def score_all(
     *,
     skip_batch: int | None = None,
     added: Iterable[AddedAttempt] = (),
+    added_groups: AddedGroups | None = None,
     questions: bool = True,
 ) -> Scored:
     """`match_all` and `topic_scores` in one, on `today`; a large history summed by the
@@ -278,7 +314,9 @@ def score_all(
     large = repos.tallied_attempts(session, profile_id) >= SUM_IN_DATABASE_FROM
     if large and repos.can_decay(session):
         return _summed(session, profile_id, index, today, half_life, questions)
-    found = match_all(session, profile_id, index, skip_batch=skip_batch, added=added)
+    found = match_all(
+        session, profile_id, index, skip_batch=skip_batch, added=added, added_groups=added_groups
+    )
     direct, report = topic_scores(index, found.topics, today, half_life)
     return Scored(direct, report, found.outcomes(today) if questions else {}, found.gaps)
 

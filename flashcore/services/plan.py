@@ -22,7 +22,7 @@ from flashcore.core.budget import AnswerSeconds
 from flashcore.core.fsrs_adapter import DEFAULT_FSRS_PARAMETERS
 from flashcore.core.readiness import CardsOfArea, QbankDay, area_readiness
 from flashcore.core.weakness import retention_for
-from flashcore.services.exam import require_exam
+from flashcore.services.exam import follow_plan, require_exam
 from flashcore.services.matching import MISSED, load_index, match_attempt
 from flashcore.storage import planning
 from flashcore.storage.uow import reading
@@ -369,6 +369,7 @@ def _settings_warnings(fc: Collection, inputs: Inputs) -> list[Warning]:
 
 def plan(fc: Collection) -> dict[str, Any]:
     """What `flashcore plan --json` prints."""
+    follow_plan(fc)  # plan_mode auto: the new cards a day it shows are today's (the day's first)
     inputs = load_inputs(fc)
     exam = inputs.exam
     today = inputs.today

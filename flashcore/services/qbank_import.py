@@ -197,6 +197,8 @@ class _Writer:
             if isinstance(rows, list):
                 held = today_repo.HeldBatch(claimed.batch_id, claimed.pending_from, rows)
                 latest = max((a[3] for a in rows), default=None)
+            elif ready.added_groups is not None and ready.index is not None:
+                hint["grouped_by"] = (ready.index, ready.added_groups)
             self.report.pulled_forward, self.report.pulled_forward_new = _reweigh(
                 self.fc, self.conn, self.today, [claimed.batch_id], self.steps, hint,
                 latest=[(claimed.batch_id, claimed.pending_from, latest)], held=held,
@@ -269,6 +271,13 @@ class _Writer:
             if isinstance(self.stage, HeldStage) and repos.sums_kept(self.conn, self.fc.profile_id):
                 ready.listed = repos.listed_qids(self.conn, self.fc.profile_id)
                 ready.version = others_commits(self.conn)
+            elif (
+                isinstance(self.stage, HeldStage)
+                and self.known.version is not None  # it may stand (SQLite: see _Known)
+                and repos.tallied_attempts(self.conn, self.fc.profile_id) + total
+                < matching.SUM_IN_DATABASE_FROM
+            ):  # the weights will count the rows from memory (matching.match_all)
+                ready.index = self.known.index
         copied = 0
 
         def write(c: Any, start: int, stop: int) -> None:
@@ -328,12 +337,21 @@ class _Ready:
     tallies: list[repos.TextTally] | None = None
     added: list[Any] | None = None
     grouped: Grouped | None = None
+    # Without sums: the index the summary matched with, and the rows grouped by its question
+    # ids as the weights count them (taken while it stands: see `_reweigh`).
+    index: matching.TopicIndex | None = None
+    added_groups: matching.AddedGroups | None = None
 
     def work_out(self, stage: Stage, batch_id: int) -> Iterator[None]:
         if not isinstance(stage, HeldStage):
             return
-        self.tallies = yield from stage.tallies_in_slices(SLICE_ROWS)
         if self.listed is None:
+            self.tallies = yield from stage.tallies_in_slices(SLICE_ROWS)
+            if self.index is not None:
+                rows = stage.refresh_hint(batch_id)["added"]
+                qid_notes = self.index.qid_notes
+                groups = yield from matching.group_added(qid_notes, rows, SLICE_ROWS)
+                self.added_groups = groups
             return
         rows = stage.refresh_hint(batch_id)["added"]
         added: list[Any] = []
@@ -344,6 +362,7 @@ class _Ready:
         listed, digest = self.listed
         days = yield from repos.group_days_in_slices(added, listed, SLICE_ROWS)
         self.grouped = Grouped(listed, digest, self.version, days)
+        self.tallies = yield from repos.tallies_of_days(days, SLICE_ROWS)
 
 
 def _keeps_sums(fc: Collection, conn: Any) -> bool:
@@ -365,8 +384,12 @@ def _reweigh(
     transaction. `held`: a batch whose attempts the import holds (see pullforward.choose);
     `known`: see `_Known`. How many cards today's queue has pulled forward, and how many of
     them it did not have before."""
+    hint = dict(hint)
+    grouped_by, groups = hint.pop("grouped_by", (None, None))
     with transaction(conn, write=False), session_on(conn) as session:
         index = known.index if known is not None and known.stands(conn) else None
+        if index is not None and index is grouped_by:  # grouped by this very index
+            hint["added_groups"] = groups
         found = weights.plan_refresh(session, fc, today, index=index, **hint)
         chosen = pullforward.choose(
             session, fc, today, index=found.index, held=held, learned=found.learned,

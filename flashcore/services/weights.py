@@ -16,9 +16,10 @@ from flashcore.core.queue import Entry, with_missed_question
 from flashcore.core.reasons import AssessedArea, TopicEvidence, WeakTopic
 from flashcore.storage import repos
 from flashcore.storage.repos import weights as weights_repo
-from flashcore.storage.uow import run_write
+from flashcore.storage.uow import run_write_core
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
     from sqlalchemy.orm import Session
 
     from flashcore.core.difficulty import Known
@@ -34,6 +35,7 @@ from flashcore.services.forgetting import topic_lapses as topic_lapses  # re-exp
 from flashcore.services.matching import (
     MISSED,
     AddedAttempt,
+    AddedGroups,
     TopicAttempts,
     TopicIndex,
     load_index,
@@ -47,7 +49,7 @@ def refresh_weights(fc: Collection, *, force: bool = True) -> bool:
     day (weights decay daily). Returns whether it ran."""
     today = today_for(fc)
 
-    def work(session: Session) -> bool:
+    def work(session: Connection) -> bool:
         if not force and weights_repo.weights_day(session, fc.profile_id) == today:
             return False
         found = plan_refresh(session, fc, today)
@@ -59,7 +61,8 @@ def refresh_weights(fc: Collection, *, force: bool = True) -> bool:
         pullforward.recompute(session, fc, today, index=found.index, shares=found.shares)
         return True
 
-    return run_write(fc.engine, work)
+    # On a plain connection: the day's first command loads no ORM for it.
+    return run_write_core(fc.engine, work)
 
 
 def refresh_in(
@@ -98,17 +101,19 @@ class Refresh:
 
 
 def plan_refresh(
-    session: Session,
+    session: Executor,
     fc: Collection,
     today: date,
     *,
     skip_batch: int | None = None,
     added: Iterable[AddedAttempt] = (),
     index: TopicIndex | None = None,
+    added_groups: AddedGroups | None = None,
 ) -> Refresh:
     """Work out the weights on `today` (reads only: an import does it outside the write lock,
     then writes the changes a few hundred cards at a time). An import passes the batch it just
-    wrote and its rows (see `matched_attempts`), and the topic index when it still stands."""
+    wrote and its rows (see `matched_attempts`), and the topic index when it still stands
+    (with its rows grouped by that index already: `added_groups`, see matching.group_added)."""
     half_life = fc.settings.weakness_half_life_days
     if index is None:
         index = load_index(session, fc.profile_id)
@@ -117,8 +122,9 @@ def plan_refresh(
     # stamp read after the scores could name attempts another import published in between.
     made_from = kept_scores.stamp(session, fc.profile_id, index, today, half_life)
     found = score_all(
-        session, fc.profile_id, index, today, half_life, skip_batch=skip_batch, added=added
-    )
+        session, fc.profile_id, index, today, half_life, skip_batch=skip_batch, added=added,
+        added_groups=added_groups,
+    )  # fmt: skip
     lapses = topic_lapses(session, fc, index, today)
     from flashcore.core import first_answers, memory_floor
 
@@ -152,7 +158,7 @@ def apply_refresh(session: Executor, fc: Collection, found: Refresh, *, cards: b
 
 
 def _with_assessments(
-    session: Session,
+    session: Executor,
     fc: Collection,
     index: TopicIndex,
     scores: dict[int, model.TopicScore],
@@ -161,13 +167,14 @@ def _with_assessments(
     """The topic scores with self-assessment reports' weak systems and disciplines added: every
     topic of a reported area takes the area's score where it is higher than its own (see
     core.assessment); and the reasons of the topics that took it."""
-    from flashcore.core import assessment as reports
-    from flashcore.core.outline import discipline_of, system_of
     from flashcore.storage.planning import list_assessments
 
     found = list_assessments(session, fc.profile_id)
     if not found:
         return scores, {}
+    from flashcore.core import assessment as reports
+    from flashcore.core.outline import discipline_of, system_of
+
     half_life = fc.settings.weakness_half_life_days
     areas = reports.area_scores(found, today, half_life)
     if not areas:
@@ -223,7 +230,7 @@ def _cards_weights(
 
 
 def _topic_weight_changes(
-    session: Session,
+    session: Executor,
     profile_id: int,
     scores: dict[int, model.TopicScore],
     of_cards: dict[int, CardsWeight],
@@ -271,7 +278,7 @@ def _missed_questions(
 
 
 def _card_weight_changes(
-    session: Session,
+    session: Executor,
     profile_id: int,
     of_cards: dict[int, CardsWeight],
     missed: dict[int, float] | None = None,

@@ -1,12 +1,13 @@
 """A big load of cards into a profile that holds none (a first import of an AnKing package:
 35,000 notes, 48,000 cards, 105,000 topic and question links), on SQLite: while it is written,
-the `topic_cards` triggers of schema 0018 (one `UPDATE` per card and per link, ~0.5 s CPU) and,
+the `topic_cards` triggers of schema 0018 (one `UPDATE` per card and per link, ~0.5 s CPU), the
+`weak_candidates` triggers of schema 0031 and,
 of the cards' and their notes' links' tables that hold fewer rows than the load brings, the
 secondary indexes (each card is written three times in a scheduling import: inserted, its
 state, its new-card place; unique indexes stay, and the notes' deck index, which the load
 reads by) are set aside, in the load's own transaction; after it, the indexes are built once
 (~0.1 s CPU), the triggers made again and the profile's `topic_cards` counted once (`recount_topic_cards`: what `check` compares them
-with). The DDL is part of the transaction: a load that fails rolls it back with the rest.
+with), its `weak_candidates` filled once. The DDL is part of the transaction: a load that fails rolls it back with the rest.
 
 So are the INSERT triggers of schema 0024 on the links (`tr_topic_index_link_in`,
 `tr_topic_index_qid_in`: each link's row ran one `UPDATE` of `topic_index_cache`, ~7 us, 0.5-0.7
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import exists, func, select
 
+from flashcore.storage import weak_candidates
 from flashcore.storage.repos.common import dialect_of
 from flashcore.storage.repos.topic_cards import recount_topic_cards
 from flashcore.storage.tables import cards, note_qids, note_topics
@@ -85,7 +87,9 @@ def loading_cards(session: Executor, profile_id: int, incoming: int) -> Iterator
         yield False
         return
     driver = _driver(session)
-    triggers = _schema_rows(driver, "trigger", "name LIKE 'tr_topic_cards_%'")
+    triggers = _schema_rows(
+        driver, "trigger", "(name LIKE 'tr_topic_cards_%' OR name LIKE 'tr_weak_candidates_%')"
+    )
     linked = _schema_rows(
         driver, "trigger", f"name IN ({', '.join(map(repr, INDEX_INSERT_TRIGGERS))})"
     )
@@ -106,6 +110,7 @@ def loading_cards(session: Executor, profile_id: int, incoming: int) -> Iterator
         driver.execute(sql)
     _bump_linked(driver, marks)
     recount_topic_cards(session, profile_id)
+    weak_candidates.refill(session, profile_id)
 
 
 def _greatest_rowid(driver: Any, table: str) -> int:

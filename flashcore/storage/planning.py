@@ -67,12 +67,11 @@ def save_exam(session: Executor, profile_id: int, exam: Exam, now: datetime) -> 
         "retention_plan": [[d, r] for d, r in exam.retention_plan],
         "solved_on": exam.solved_on,
         "updated_at": now,
+        "plan_day": None,  # `plan_mode auto` applies the exam anew (services.exam.follow_plan)
     }
     changed = session.execute(update(exams).where(e.profile_id == profile_id).values(**values))
     if not changed.rowcount:  # type: ignore[attr-defined]
-        session.execute(
-            insert(exams).values(profile_id=profile_id, created_at=now, plan_day=None, **values)
-        )
+        session.execute(insert(exams).values(profile_id=profile_id, created_at=now, **values))
 
 
 def delete_exam(session: Executor, profile_id: int) -> bool:
@@ -80,7 +79,8 @@ def delete_exam(session: Executor, profile_id: int) -> bool:
     return bool(done.rowcount)  # type: ignore[attr-defined]
 
 
-def stamp_plan_day(session: Executor, profile_id: int, day: date) -> None:
+def stamp_plan_day(session: Executor, profile_id: int, day: date | None) -> None:
+    """The study day `plan_mode auto` last set new_per_day for (None: not yet, apply it)."""
     session.execute(update(exams).where(exams.c.profile_id == profile_id).values(plan_day=day))
 
 
@@ -134,25 +134,26 @@ def add_assessment(
 
 def list_assessments(conn: Executor, profile_id: int) -> list[Assessment]:
     """The profile's assessments, oldest first, each with its report's areas."""
-    from flashcore.core.assessment import AreaKind, AreaResult, Assessment, Band
-
     a, r = assessments.c, assessment_areas.c
     rows = conn.execute(
         select(a.id, a.name, a.taken_on, a.score, a.pass_line)
         .where(a.profile_id == profile_id)
         .order_by(a.taken_on, a.id)
     ).all()
+    if not rows:  # the weight refresh of every study day asks: core.assessment not loaded
+        return []
+    from flashcore.core.assessment import AreaKind, AreaResult, Assessment, Band
+
     areas: dict[int, list[AreaResult]] = defaultdict(list)
-    if rows:
-        for aid, kind, area, band, percent, given in conn.execute(
-            select(r.assessment_id, r.kind, r.area, r.band, r.percent, r.given)
-            .join(assessments, assessments.c.id == r.assessment_id)
-            .where(a.profile_id == profile_id)
-            .order_by(r.assessment_id, r.id)
-        ).all():
-            areas[aid].append(
-                AreaResult(AreaKind(kind), area, Band(band) if band else None, percent, given)
-            )
+    for aid, kind, area, band, percent, given in conn.execute(
+        select(r.assessment_id, r.kind, r.area, r.band, r.percent, r.given)
+        .join(assessments, assessments.c.id == r.assessment_id)
+        .where(a.profile_id == profile_id)
+        .order_by(r.assessment_id, r.id)
+    ).all():
+        areas[aid].append(
+            AreaResult(AreaKind(kind), area, Band(band) if band else None, percent, given)
+        )
     return [
         Assessment(row.id, row.name, row.taken_on, row.score, row.pass_line,
                    tuple(areas.get(row.id, ())))

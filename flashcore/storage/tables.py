@@ -55,6 +55,8 @@ from flashcore.storage.tables_qbank import qbank_windows as qbank_windows
 from flashcore.storage.topic_card_triggers import TOPIC_CARDS_DDL as TOPIC_CARDS_DDL
 from flashcore.storage.topic_card_triggers import create_topic_cards_triggers
 from flashcore.storage.types import IdList, PackedBefore, Retention, UTCDateTime, UTCMicros
+from flashcore.storage.weak_candidates import create_weak_candidates_triggers
+from flashcore.storage.weak_candidates import weak_candidates as weak_candidates
 
 profiles = Table(
     "profiles",
@@ -454,6 +456,7 @@ topic_cards = Table(
 
 event.listen(metadata, "after_create", create_topic_cards_triggers)
 event.listen(metadata, "after_create", create_topic_index_triggers)  # storage.index_cache
+event.listen(metadata, "after_create", create_weak_candidates_triggers)  # schema 0031
 
 # The partial indexes' condition on PostgreSQL. Naming a dialect's option (`postgresql_where`)
 # makes SQLAlchemy import that dialect, PostgreSQL's with its asyncpg driver (~0.13 G

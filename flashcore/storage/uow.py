@@ -123,6 +123,14 @@ def run_write(
     return _retrying(once, attempts)
 
 
+def run_write_core(engine: Engine, work: Callable[[Connection], T], *, attempts: int = 8) -> T:
+    """`run_write` on a plain connection, for writers whose repositories take any Executor:
+    the ORM is not imported (~0.1 s of a command's start: the day's weight refresh, which
+    the day's first command runs)."""
+    with engine.connect() as conn:
+        return run_write_on(conn, work, attempts=attempts)
+
+
 @contextmanager
 def transaction(conn: Connection, *, write: bool) -> Iterator[Connection]:
     """A transaction on a connection the caller holds (a review session keeps one): `BEGIN

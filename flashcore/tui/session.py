@@ -17,6 +17,17 @@ STALE_NOTICE = "changed elsewhere (answered, suspended, removed): not saved"
 GONE_NOTICE = "changed elsewhere (answered, suspended, removed): on to the next"
 
 
+# SQLite's words for what the student can act on, said short enough for the card's border (at
+# most 96 columns: "the database refused it: database or disk is full" was cut before its end).
+_DATABASE_TROUBLE = (
+    (("disk is full", "no space"), "the disk is full: free some space"),
+    (("readonly", "read-only"), "the file or its folder is read-only"),
+    (("disk i/o error",), "the disk failed a write (full?)"),
+    (("locked", "is busy"), "another flashcore holds the database"),
+    (("malformed", "not a database"), "damaged database: `flashcore doctor`"),
+)
+
+
 def one_line(exc: BaseException) -> str:
     """An error as the reviewer says it: its first line; a database error by the database's
     own words (never the driver's exception name, as `(sqlite3.IntegrityError) ...`)."""
@@ -25,6 +36,10 @@ def one_line(exc: BaseException) -> str:
     if not lines:
         return "an unexpected error (run `flashcore doctor`)"
     if orig is not None:
+        lowered = lines[0].lower()
+        for markers, said in _DATABASE_TROUBLE:
+            if any(marker in lowered for marker in markers):
+                return said
         return f"the database refused it: {lines[0]}"
     # flashcore's own errors are sentences; anything else (a KeyError says only 'x') is named
     # as unexpected

@@ -318,3 +318,31 @@ def test_new_cards_a_review_limit_below_the_new_card_limit_keeps_out_are_not_bla
     text = cli.ok("due", "--db", sqlite_url).out
     assert "0 review" in text and "10 new cards of today's 30 wait: new cards count" in text
     assert "due reviews fill" not in text
+
+
+def _per_day(cli, db: str) -> tuple[int, int, int]:
+    """new_per_day as `config get`, `plan` and the queue's new cards (none studied today) say."""
+    shown = int(cli.ok("config", "get", "new_per_day", "--db", db).out)
+    planned = cli.ok("plan", "--db", db).out.splitlines()[1]
+    in_plan = int(planned.rsplit("new_per_day ", 1)[1].rstrip(")"))
+    queued = cli.json("stats", "--db", db)["queue"]["today"]["new"]
+    return shown, in_plan, queued
+
+
+def test_plan_mode_auto_takes_effect_the_day_it_is_set_and_the_day_the_exam_moves(cli, loaded):
+    # Found living with it: `config set plan_mode auto` left new_per_day at 20 in `config get`
+    # and `plan` until some queue read that day applied it, and an exam moved earlier in auto
+    # mode kept yesterday's new cards a day until the next study day (165 needed, 51 queued).
+    cli.ok("config", "set", "new_per_day", "5", "--db", loaded)
+    cli.ok("exam", "set", "2027-01-05", "--db", loaded)
+    assert _per_day(cli, loaded) == (5, 5, 5)  # manual: the exam changes nothing
+    cli.ok("config", "set", "plan_mode", "auto", "--db", loaded)
+    first = cli.json("exam", "show", "--db", loaded)["new_per_day_needed"]
+    assert first > 5 and _per_day(cli, loaded) == (first, first, first)
+    cli.ok("exam", "set", "2026-12-20", "--db", loaded)  # sooner: more a day, today
+    sooner = cli.json("exam", "show", "--db", loaded)["new_per_day_needed"]
+    assert sooner > first and _per_day(cli, loaded) == (sooner, sooner, sooner)
+    # The next day, `plan` as the day's first command shows the day's value too.
+    cli.at("2026-11-26T09:00:00+00:00")
+    needed = cli.json("exam", "show", "--db", loaded)["new_per_day_needed"]
+    assert _per_day(cli, loaded) == (needed, needed, needed)

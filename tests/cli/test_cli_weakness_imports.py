@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 
@@ -62,9 +63,9 @@ print("LOADED", code, ",".join(loaded))
 """
 
 
-def _run(tmp_path, *args: str) -> subprocess.CompletedProcess[str]:
+def _run(tmp_path, *args: str, now: str = NOW) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in {"FLASHCORE_DB", "FLASHCORE_PROFILE"}}
-    env.update(FLASHCORE_NOW=NOW, FLASHCORE_HOME=str(tmp_path / "home"))
+    env.update(FLASHCORE_NOW=now, FLASHCORE_HOME=str(tmp_path / "home"))
     return subprocess.run(
         [sys.executable, "-c", PROBE, *args],
         input=" ".join(HEAVY),
@@ -94,3 +95,20 @@ def test_weakness_loads_no_module_it_does_not_use(tmp_path, sqlite_template):
         done = _run(tmp_path, "--db", str(db), "weakness", *args)
         assert probe_report(done) == (0, []), done.stderr
         assert TYPE_I in done.stdout  # the report ran: its topics are printed
+
+
+def test_the_days_first_weakness_runs_the_weight_refresh_without_the_orm(tmp_path, sqlite_template):
+    """The next study day's first report runs the day's weight refresh (a write: the weights,
+    the kept scores, the pull-forwards) on a plain connection: no ORM, no self-assessments'
+    module when there are none (issue 19w4: ~0.1 CPU-s of the day's first command)."""
+    db = tmp_path / "w.sqlite3"
+    shutil.copy(sqlite_template, db)
+    log = tmp_path / "paste.tsv"
+    log.write_bytes(paste((QID, "Renal", "Acid-base disorders", "Metabolic acidosis")))
+    deck = write_deck(tmp_path / "week.toml", DECK, key="week")
+    assert probe_report(_run(tmp_path, "--db", str(db), "decks", "add", str(deck)))[0] == 0
+    assert probe_report(_run(tmp_path, "--db", str(db), "qbank", "import", str(log)))[0] == 0
+    done = _run(tmp_path, "--db", str(db), "weakness", "--json", now="2026-11-26T09:00:00+00:00")
+    assert probe_report(done) == (0, []), done.stderr
+    with sqlite3.connect(db) as conn:  # the refresh ran: the weights are the next day's
+        assert conn.execute("SELECT weights_day FROM profiles").fetchone() == ("2026-11-26",)

@@ -80,3 +80,29 @@ def test_a_deck_unsuspended_while_a_note_is_gone_then_suspended_stays_so(cli, db
     cli.ok("cards", "suspend", "--deck", "Mini", "--db", db_url)
     _back(cli, db_url, path)
     assert _suspended(cli, db_url) == {"mini:a": True, "mini:b": True}
+
+
+def test_a_change_made_before_this_release_undone_keeps_the_gone_card_s_mark(
+    cli, db_url, tmp_path, monkeypatch
+):
+    # The release before this one neither cleared nor remembered the gone card's mark when
+    # `unsuspend --deck` took the card in. Undone now, while the note is still gone, the card
+    # is suspended again and keeps the mark its note's leaving gave it, so that the note's
+    # return brings it back, as it would have without the change (found by rv9: the undo
+    # wrote the mark 0, and the card stayed suspended after its note came back).
+    from flashcore.core.scoped_changes import RESTORED
+    from flashcore.services.answering import CARD_ACTIONS
+
+    path = write_deck(tmp_path / "mini.toml", TWO, name="Mini", key="mini")
+    cli.ok("decks", "add", path, "--db", db_url)
+    _gone(cli, db_url, path)
+    with monkeypatch.context() as before:  # the change as the release before made it
+        before.setitem(RESTORED, "unsuspend", ("suspended", "leech", "unsuspended_by"))
+        before.setitem(
+            CARD_ACTIONS, "unsuspend", {"suspended": False, "leech": False, "unsuspended_by": None}
+        )
+        cli.ok("cards", "unsuspend", "--deck", "Mini", "--db", db_url)
+    cli.ok("cards", "suspend", "--last", "--db", db_url)
+    assert _suspended(cli, db_url) == {"mini:a": False, "mini:b": True}
+    _back(cli, db_url, path)
+    assert _suspended(cli, db_url) == {"mini:a": False, "mini:b": False}

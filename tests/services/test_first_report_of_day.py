@@ -4,7 +4,9 @@ reads the scores the refresh made and kept (`services.kept_scores`) instead of s
 history a second time. Over a student's days with a moving clock (imports, answers, an undo,
 days without anything), every first report of a day is the report made from every attempt
 with nothing kept, and scores the history once, on SQLite and PostgreSQL; on SQLite the
-driver-only report that follows reads what it kept."""
+driver-only report that follows reads what it kept. The day's refresh reads only the cards the
+database keeps as candidates (schema 0031): each day they are the cards worked out afresh, and
+a refresh that reads every card, as it did before, finds no card it would change."""
 
 from __future__ import annotations
 
@@ -13,19 +15,31 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import text
 
 from flashcore.core.clock import FixedClock
 from flashcore.core.model import Rating
-from flashcore.services import Flashcore, kept_scores, matching, qbank, scored, weakness
+from flashcore.services import Flashcore, kept_scores, matching, qbank, scored, weakness, weights
 from flashcore.services import weakness_light as light
 from flashcore.services.answering import undo
+from flashcore.services.context import today_for
 from flashcore.services.study import answer, build_queue
 from flashcore.storage.db import sqlite_path
 from flashcore.storage.repos import qbank_sums
+from flashcore.storage.uow import writing
+from tests.conftest import write_deck
 from tests.services.test_summed_scores import history
-from tests.weak_week import load_deck
+from tests.storage.test_weak_candidates import kept_and_counted
+from tests.weak_week import ACID_BASE, NEISSERIA, NEPHRON, TYPE_I, load_deck
 
 START = datetime(2026, 11, 25, 15, tzinfo=UTC)
+# Notes of two topics each that the logs weigh: their cards point at whichever weighs more,
+# which moves with the days (a refresh that missed them would leave them behind).
+PAIRS = [(ACID_BASE, NEPHRON), (NEISSERIA, TYPE_I), (TYPE_I, ACID_BASE), (NEPHRON, NEISSERIA)]
+TWO_TOPICS = "\n".join(
+    f'[[cards]]\nid = "pair-{n}"\nfront = "pair {n}"\nback = "both"\ntopics = ["{a}", "{b}"]\n'
+    for n, (a, b) in enumerate(PAIRS)
+)
 
 
 def _from_scratch(fc: Flashcore, monkeypatch: pytest.MonkeyPatch) -> dict:
@@ -34,6 +48,28 @@ def _from_scratch(fc: Flashcore, monkeypatch: pytest.MonkeyPatch) -> dict:
         m.setattr(qbank_sums, "cached_groups", lambda *args, **kwargs: None)
         m.setattr(kept_scores, "stamp", lambda *args, **kwargs: None)
         return weakness.report(fc)
+
+
+class _Undone(Exception):
+    pass
+
+
+def _refresh_changes(fc: Flashcore, every_card: bool) -> list:
+    """The cards a refresh on today would change now (written nothing), reading only the kept
+    candidates or, `every_card`, every card of the profile (the read before schema 0031)."""
+    found: list = []
+    with pytest.raises(_Undone), writing(fc.engine) as session:
+        if every_card:
+            session.execute(
+                text(
+                    "INSERT INTO weak_candidates (profile_id, card_id) SELECT profile_id, id"
+                    " FROM cards WHERE profile_id = :p ON CONFLICT DO NOTHING"
+                ),
+                {"p": fc.profile_id},
+            )
+        found = weights.plan_refresh(session, fc, today_for(fc)).cards
+        raise _Undone  # rolled back
+    return found
 
 
 def _answer(fc: Flashcore, clock: FixedClock, rng: random.Random, n: int) -> None:
@@ -77,6 +113,7 @@ def test_the_first_report_of_each_day_scores_once_and_is_the_report_made_afresh(
     ]
     with Flashcore.open(db_url, clock=clock, create=True, timezone="UTC") as fc:
         load_deck(fc, tmp_path)
+        fc.add_decks([write_deck(tmp_path / "pairs.toml", TWO_TOPICS, key="pairs")])
         for n in range(2):
             import_(400 - 100 * n)
         weakness.report(fc)  # the history summed into the kept sums
@@ -88,6 +125,10 @@ def test_the_first_report_of_each_day_scores_once_and_is_the_report_made_afresh(
             first = weakness.report(fc)
             assert len(passes) == scores, f"{name}: scored the history {len(passes)} times"
             assert first == _from_scratch(fc, monkeypatch), name
+            kept, counted = kept_and_counted(fc.engine)
+            assert kept == counted, name
+            assert _refresh_changes(fc, every_card=True) == [], name
+            assert _refresh_changes(fc, every_card=False) == [], name
             if sqlite:  # the driver-only report reads what the first one kept
                 path = sqlite_path(db_url)
                 assert path is not None

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import sqlite3
 
-from sqlalchemy.exc import IntegrityError
+import pytest
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from flashcore.tui.session import one_line
 
@@ -23,3 +24,22 @@ def test_other_errors_keep_their_first_line_and_an_empty_one_still_says_somethin
     assert one_line(FlashcoreError("first\nsecond")) == "first"
     assert one_line(KeyError("x")) == "an unexpected error: 'x'"
     assert "doctor" in one_line(RuntimeError())
+
+
+@pytest.mark.parametrize(
+    ("words", "said"),
+    [
+        ("database or disk is full", "the disk is full: free some space"),
+        ("attempt to write a readonly database", "the file or its folder is read-only"),
+        ("disk I/O error", "the disk failed a write (full?)"),
+        ("database is locked", "another flashcore holds the database"),
+        ("database disk image is malformed", "damaged database: `flashcore doctor`"),
+    ],
+)
+def test_what_the_student_can_act_on_is_said_short_enough_for_the_border(words, said):
+    # Found living with it (a full disk under an open reviewer): "your answer was not saved;
+    # answer again, or quit (the database refused it: database or d…" — cut at the border.
+    exc = OperationalError("UPDATE cards ...", {}, sqlite3.OperationalError(words))
+    assert one_line(exc) == said
+    line = f"your answer was not saved; answer again, or quit ({said})"
+    assert len(line) + 8 <= 96  # the card's widest border, its corners and spaces

@@ -69,7 +69,7 @@ def card_marks(
     for chunk in chunks(sorted(set(ids)), 900):
         query = (
             select(c.id, c.suspended, c.leech, c.unsuspended_by, c.buried_until, c.flagged,
-                   notes.c.removed)
+                   notes.c.removed, c.suspended_gone)
             .join(notes, notes.c.id == c.note_id)
             .where(c.profile_id == profile_id, c.id.in_(chunk))
         )  # fmt: skip
@@ -82,6 +82,7 @@ def card_marks(
                 buried_until=row.buried_until,
                 flagged=bool(row.flagged),
                 note_removed=bool(row.removed),
+                suspended_gone=int(row.suspended_gone),
             )
     return out
 

@@ -43,6 +43,7 @@ from flashcore.tui.next_card import CardTexts, NextCard, card_texts, fetch_next,
 from flashcore.tui.queue_text import done_text, scope_text, waiting_text
 from flashcore.tui.screens.help import HelpScreen
 from flashcore.tui.screens.review_actions import ReviewActions
+from flashcore.tui.screens.review_frames import KeyFrames
 from flashcore.tui.screens.review_writes import ReviewWrites
 from flashcore.tui.screens.session_end import SessionEndScreen
 from flashcore.tui.session import SessionRecord, format_duration, plural
@@ -62,7 +63,7 @@ STATUS_S = 4.0  # how long a status ("Undone: Good") stays in the card's bottom 
 STATUS_STYLES = {"information": "bold", "warning": "bold yellow", "error": "bold red"}
 
 
-class ReviewScreen(ReviewActions, ReviewWrites, Screen[None]):
+class ReviewScreen(ReviewActions, ReviewWrites, KeyFrames, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space,enter", "reveal", "Show", priority=True),
         Binding("1", "rate(1)", "Answer", key_display="1-4"),
