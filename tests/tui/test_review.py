@@ -495,7 +495,7 @@ async def test_a_tagged_leech_stays_in_the_session_and_its_why_line_says_leech(f
         assert app.screen.view.card_id == first
         assert app.screen._texts.why.plain.startswith("why: leech: lapsed once (rewriting")
         assert "why: leech: lapsed once" in screen_text(app)
-    assert "This card a leech (1 lapse): tagged, stays in reviews; rewrite it" in notes
+    assert "The last card a leech (1 lapse): tagged, stays in reviews; rewrite it" in notes
     card = next(c for c in fc.cards() if c["card_id"] == first)
     assert (card["leech"], card["suspended"], card["lapses"]) == (True, False, 1)
 

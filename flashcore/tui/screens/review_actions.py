@@ -127,7 +127,7 @@ class ReviewActions:
                 )
             )  # fmt: skip
             if outcome.leeched is not None:
-                self.say(outcome.leeched.short_text(), severity="warning")
+                self.say(outcome.leeched.short_text("the last card"), severity="warning")
             self._next_card()  # fetched with the answer, in its thread
             return
         self.load_next()
