@@ -54,6 +54,29 @@ def _kept_and_counted(fc) -> tuple[dict[int, int], dict[int, int]]:
     return kept, counted
 
 
+def move_a_card(s) -> None:
+    """A card moved to another note (no writer does it today; the kept sets must follow)."""
+    card_id, note_id = s.execute(select(cards.c.id, cards.c.note_id).limit(1)).one()
+    other = s.execute(select(notes.c.id).where(notes.c.id != note_id).limit(1)).scalar_one()
+    s.execute(update(cards).where(cards.c.id == card_id).values(note_id=other, ord=999))
+
+
+def relink(s) -> None:
+    """A note's link moved to another topic."""
+    note_id, topic_id = s.execute(
+        select(note_topics.c.note_id, note_topics.c.topic_id).limit(1)
+    ).one()
+    taken = set(
+        s.execute(select(note_topics.c.topic_id).where(note_topics.c.note_id == note_id)).scalars()
+    )
+    free = [t for t in s.execute(select(topics.c.id)).scalars() if t not in taken]
+    s.execute(
+        update(note_topics)
+        .where(note_topics.c.note_id == note_id, note_topics.c.topic_id == topic_id)
+        .values(topic_id=free[0])
+    )
+
+
 def _check(fc) -> None:
     kept, counted = _kept_and_counted(fc)
     assert kept == counted
@@ -77,30 +100,8 @@ def test_the_kept_counts_follow_every_write(fc, tmp_path: Path):
     kept, _ = _kept_and_counted(fc)
     assert sum(kept.values()) > 0
 
-    def move_a_card(s) -> None:  # a card moved to another note (no writer does it today)
-        card_id, note_id = s.execute(select(cards.c.id, cards.c.note_id).limit(1)).one()
-        other = s.execute(select(notes.c.id).where(notes.c.id != note_id).limit(1)).scalar_one()
-        s.execute(update(cards).where(cards.c.id == card_id).values(note_id=other, ord=999))
-
     run_write(fc.engine, move_a_card)
     _check(fc)
-
-    def relink(s) -> None:  # a link moved to another topic
-        note_id, topic_id = s.execute(
-            select(note_topics.c.note_id, note_topics.c.topic_id).limit(1)
-        ).one()
-        taken = set(
-            s.execute(
-                select(note_topics.c.topic_id).where(note_topics.c.note_id == note_id)
-            ).scalars()
-        )
-        free = [t for t in s.execute(select(topics.c.id)).scalars() if t not in taken]
-        s.execute(
-            update(note_topics)
-            .where(note_topics.c.note_id == note_id, note_topics.c.topic_id == topic_id)
-            .values(topic_id=free[0])
-        )
-
     run_write(fc.engine, relink)
     _check(fc)
     run_write(

@@ -19,6 +19,7 @@ from flashcore.services import qbank, weakness
 from flashcore.storage.tables import cards, decks, note_topics, notes, topics, weak_candidates
 from flashcore.storage.uow import reading, run_write
 from tests.conftest import write_deck
+from tests.storage.test_topic_cards import move_a_card, relink
 
 PATHS = [
     "Immunology::Hypersensitivity::Type I",
@@ -101,30 +102,8 @@ def test_the_kept_candidates_follow_every_write(fc, clock, tmp_path: Path):
         assert s.execute(select(cards.c.id).where(cards.c.weak_topic_id.is_not(None))).first()
     assert len(weighed) > 3
 
-    def move_a_card(s) -> None:  # a card moved to another note (no writer does it today)
-        card_id, note_id = s.execute(select(cards.c.id, cards.c.note_id).limit(1)).one()
-        other = s.execute(select(notes.c.id).where(notes.c.id != note_id).limit(1)).scalar_one()
-        s.execute(update(cards).where(cards.c.id == card_id).values(note_id=other, ord=999))
-
     run_write(fc.engine, move_a_card)
     _check(fc)
-
-    def relink(s) -> None:  # a link moved to another topic
-        note_id, topic_id = s.execute(
-            select(note_topics.c.note_id, note_topics.c.topic_id).limit(1)
-        ).one()
-        taken = set(
-            s.execute(
-                select(note_topics.c.topic_id).where(note_topics.c.note_id == note_id)
-            ).scalars()
-        )
-        free = [t for t in s.execute(select(topics.c.id)).scalars() if t not in taken]
-        s.execute(
-            update(note_topics)
-            .where(note_topics.c.note_id == note_id, note_topics.c.topic_id == topic_id)
-            .values(topic_id=free[0])
-        )
-
     run_write(fc.engine, relink)
     _check(fc)
 
