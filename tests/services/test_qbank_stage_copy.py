@@ -90,34 +90,45 @@ def _tables(fc: Any) -> dict[str, list[str]]:
     return out
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
-def test_the_same_database_as_the_stage_filled_by_executemany(
-    backend, request, sqlite_template, clock, tmp_path, monkeypatch
-):
-    def imported(url: str, before: bool) -> tuple[list[Any], dict[str, list[str]]]:
+def _twice(backend, request, sqlite_template, clock, tmp_path, monkeypatch, patch):
+    """The corpus imported into two empty databases of `backend`: first with `patch(m)` applied
+    (the way before), then without; each run's reports and tables."""
+
+    def imported(url: str, patched: bool) -> tuple[list[Any], dict[str, list[str]]]:
         fc = Flashcore.open(url, clock=clock, create=True, timezone="UTC")
         try:
             with monkeypatch.context() as m:
-                if before:
-                    m.setattr(qbank_stage.Stage, "_insert", _by_executemany)
+                if patched:
+                    patch(m)
                 reports = _corpus(fc, tmp_path, clock, m)
             return reports, _tables(fc)
         finally:
             fc.close()
 
     results = []
-    for before in (True, False):
+    for patched in (True, False):
         if backend == "sqlite":
-            target = tmp_path / f"{before}.sqlite3"
+            target = tmp_path / f"{patched}.sqlite3"
             shutil.copy(sqlite_template, target)
-            results.append(imported(f"sqlite:///{target}", before))
+            results.append(imported(f"sqlite:///{target}", patched))
         else:
             schemas = request.getfixturevalue("pg_head_schemas")
-            url = request.getfixturevalue("pg_head_url") if before else schemas.checkout()
-            results.append(imported(url, before))
+            url = request.getfixturevalue("pg_head_url") if patched else schemas.checkout()
+            results.append(imported(url, patched))
             schemas.checkin()  # emptied, its sequences restarted, for the second run
+    return results
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_the_same_database_as_the_stage_filled_by_executemany(
+    backend, request, sqlite_template, clock, tmp_path, monkeypatch
+):
+    def patch(m: pytest.MonkeyPatch) -> None:
+        m.setattr(qbank_stage.Stage, "_insert", _by_executemany)
+
+    results = _twice(backend, request, sqlite_template, clock, tmp_path, monkeypatch, patch)
     (reports, tables), (reports_after, tables_after) = results
     assert reports_after == reports
     assert [r["added"] for r in reports] == [600, 250, 4, 0, 0, 300]
@@ -229,28 +240,10 @@ def test_rows_grouped_for_the_weights_in_the_pauses_give_the_same_database(
     matching.match_all): the rows grouped by the summary's index in the copy's pauses give
     the same report and tables as nothing worked out there (the refresh groups them)."""
 
-    def imported(url: str, in_pauses: bool) -> tuple[list[Any], dict[str, list[str]]]:
-        fc = Flashcore.open(url, clock=clock, create=True, timezone="UTC")
-        try:
-            with monkeypatch.context() as m:
-                if not in_pauses:
-                    m.setattr(qbank_import._Ready, "work_out", lambda *a: iter(()))
-                reports = _corpus(fc, tmp_path, clock, m)
-            return reports, _tables(fc)
-        finally:
-            fc.close()
+    def patch(m: pytest.MonkeyPatch) -> None:  # nothing worked out in the pauses
+        m.setattr(qbank_import._Ready, "work_out", lambda *a: iter(()))
 
-    results = []
-    for in_pauses in (False, True):
-        if backend == "sqlite":
-            target = tmp_path / f"{in_pauses}.sqlite3"
-            shutil.copy(sqlite_template, target)
-            results.append(imported(f"sqlite:///{target}", in_pauses))
-        else:
-            schemas = request.getfixturevalue("pg_head_schemas")
-            url = schemas.checkout() if in_pauses else request.getfixturevalue("pg_head_url")
-            results.append(imported(url, in_pauses))
-            schemas.checkin()
+    results = _twice(backend, request, sqlite_template, clock, tmp_path, monkeypatch, patch)
     (reports, tables), (reports_after, tables_after) = results
     assert reports_after == reports
     for name, rows in tables.items():
