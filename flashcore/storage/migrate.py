@@ -100,9 +100,7 @@ def _why_cannot_open(engine: Engine, problem: str) -> str:
     folder = Path(path).parent
     if folder.is_dir() and not os.access(folder, os.W_OK):
         return f" (its folder {folder} is read-only)"
-    if Path(path).exists() and not os.access(path, os.W_OK):
-        return " (the file is read-only)"
-    return ""
+    return ""  # (a read-only file in a writable folder opens read-only: writes say so)
 
 
 def _where(engine: Engine) -> str:
